@@ -1,0 +1,54 @@
+package codes
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	cases := []struct {
+		in, code, msg string
+		ok            bool
+	}{
+		{"NOT_FOUND: certificate c-1", NotFound, "certificate c-1", true},
+		{"rpc error: code = Unknown desc = evaluate call to endorser returned error: chaincode response 500, FORBIDDEN: wrong MSP", Forbidden, "wrong MSP", true},
+		{"XNOT_FOUND: no", "", "", false},
+		{"plain failure", "", "", false},
+		{"CONFLICT: id taken; NOT_FOUND: later", Conflict, "id taken; NOT_FOUND: later", true},
+		{"", "", "", false},
+	}
+	for _, c := range cases {
+		code, msg, ok := Parse(c.in)
+		if code != c.code || msg != c.msg || ok != c.ok {
+			t.Errorf("Parse(%q) = %q, %q, %v; want %q, %q, %v", c.in, code, msg, ok, c.code, c.msg, c.ok)
+		}
+	}
+}
+
+func TestCodeAndIs(t *testing.T) {
+	err := fmt.Errorf("reading: %w", New(NotFound, "certificate %s", "c-1"))
+	if got := Code(err); got != NotFound {
+		t.Fatalf("Code = %q", got)
+	}
+	if !errors.Is(err, &Error{Code: NotFound}) {
+		t.Fatal("errors.Is by code failed")
+	}
+	if errors.Is(err, &Error{Code: Conflict}) {
+		t.Fatal("errors.Is matched another code")
+	}
+	if Code(errors.New("x INVALID_ARGUMENT: bad")) != InvalidArgument {
+		t.Fatal("Code from text failed")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("chaincode response 500, NOT_FOUND: x")
+	f.Add("BAD_SIGNATURE: ")
+	f.Fuzz(func(t *testing.T, s string) {
+		code, msg, ok := Parse(s)
+		if ok && (code == "" || len(msg) > len(s)) {
+			t.Fatalf("bad parse of %q", s)
+		}
+	})
+}

@@ -1,0 +1,11 @@
+// Package gm holds certledger's national commercial cryptography: SM2 keys and
+// signatures (GM/T 0003, default user ID of GM/T 0009) and SM3 digests (GM/T 0004),
+// on github.com/emmansun/gmsm.
+//
+// Conventions, fixed for every component: SM3 digests are lowercase 64-character
+// hex; SM2 signatures are ASN.1 DER (base64 in transport) over SM3(Z‖M) with
+// Z computed from the user ID "1234567812345678"; private keys are PKCS#8 PEM,
+// optionally password-encrypted; public keys are PKIX PEM; a key's ID is the SM3
+// hex of its DER public key. Verification is strict: DER only, no trailing bytes,
+// r and s in [1, n-1], the public key on the SM2 curve.
+package gm
