@@ -1,0 +1,358 @@
+// Package webtest drives the certledger verify page (package web) in a real headless
+// Chromium through the Chrome DevTools Protocol (github.com/chromedp/chromedp), for tests.
+// It reads what the page shows, not its internals.
+//
+// The same driver runs against the fake API of the web package's own tests and against a
+// real gateway: call RunSuite with the gateway's base URL and files it issued certificates
+// for. Chromium is Debian's package chromium (/usr/bin/chromium); New skips the test with
+// the reason when it is missing, or fails it when CERTLEDGER_REQUIRE_BROWSER=1 (set it in CI).
+package webtest
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// Environment variables read by this package.
+const (
+	// EnvChromium names the browser binary; default: chromium from Debian, then PATH.
+	EnvChromium = "CERTLEDGER_CHROMIUM"
+	// EnvRequire, when "1", turns a missing browser into a test failure instead of a skip.
+	EnvRequire = "CERTLEDGER_REQUIRE_BROWSER"
+	// EnvScreenshots, when set to a folder, saves a PNG of the page after each verification.
+	EnvScreenshots = "CERTLEDGER_WEB_SCREENSHOTS"
+)
+
+// Timeout bounds one page action (load, hash, verify, read).
+const Timeout = 20 * time.Second
+
+// Chromium returns the path of a Chromium binary: $CERTLEDGER_CHROMIUM, /usr/bin/chromium,
+// or chromium, chromium-browser, google-chrome found in PATH.
+func Chromium() (string, bool) {
+	if p := os.Getenv(EnvChromium); p != "" {
+		if lp, err := exec.LookPath(p); err == nil {
+			return lp, true
+		}
+		return p, false
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium", true
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// Browser is one headless Chromium; each verification runs in a fresh tab.
+type Browser struct {
+	ctx    context.Context // browser context
+	shots  string
+	nshots int
+	mu     sync.Mutex
+}
+
+// New starts headless Chromium for t and stops it when t ends. Without a browser it skips
+// t with the reason (or fails it when CERTLEDGER_REQUIRE_BROWSER=1).
+func New(t testing.TB) *Browser {
+	t.Helper()
+	path, ok := Chromium()
+	if !ok {
+		msg := "SKIP: no Chromium (looked for $" + EnvChromium + ", /usr/bin/chromium, chromium, chromium-browser, google-chrome in PATH); " +
+			"install it with: apt-get update && apt-get install -y chromium"
+		if os.Getenv(EnvRequire) == "1" {
+			t.Fatal(msg + " (" + EnvRequire + "=1: a browser is required)")
+		}
+		t.Skip(msg)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1024, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	// Start the browser now so a broken install fails here, with its own message.
+	if err := chromedp.Do(bctx); err != nil {
+		cancelBrowser()
+		cancelAlloc()
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+	})
+	return &Browser{ctx: bctx, shots: os.Getenv(EnvScreenshots)}
+}
+
+// Step is one numbered pipeline step as the page shows it.
+type Step struct {
+	Step   int    `json:"step"`
+	Name   string `json:"name"`
+	Status string `json:"status"` // pass | fail | skipped
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+}
+
+// Result is what the page shows after a verification.
+type Result struct {
+	State        string            `json:"state"`        // done | error
+	Verdict      string            `json:"verdict"`      // e.g. VALID, NOT_FOUND, REVOKED ("" on error)
+	Headline     string            `json:"headline"`     // the big verdict text
+	Text         string            `json:"text"`         // the sentence under it
+	ComputedHash string            `json:"computedHash"` // SM3 computed in the browser ("" without a file)
+	FileStatus   string            `json:"fileStatus"`
+	Certificate  map[string]string `json:"certificate"` // field name → shown value
+	Steps        []Step            `json:"steps"`
+	Error        string            `json:"error"`    // the error shown, if any
+	Problems     []string          `json:"-"`        // uncaught exceptions, console errors, CSP violations
+	PageText     string            `json:"pageText"` // all visible text of the page
+	HashInput    string            `json:"hashInput"`
+	IDInput      string            `json:"idInput"`
+	NextLink     string            `json:"nextLink"` // href of "verify the certificate that replaces it"
+}
+
+// StepByNumber returns step n, or false.
+func (r Result) StepByNumber(n int) (Step, bool) {
+	for _, s := range r.Steps {
+		if s.Step == n {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+const readJS = `(() => {
+  const q = (s) => document.querySelector(s);
+  const txt = (s) => { const e = q(s); return e && !e.closest('[hidden]') ? e.textContent.replace(/\s+/g, ' ').trim() : ''; };
+  const cert = {};
+  document.querySelectorAll('#cert-fields dd').forEach((dd) => { if (!dd.closest('[hidden]')) cert[dd.dataset.field] = dd.textContent; });
+  const steps = [...document.querySelectorAll('#steps li')].filter((li) => !li.closest('[hidden]')).map((li) => ({
+    step: Number(li.dataset.step), name: (li.querySelector('.name').firstChild || {}).textContent || '',
+    status: li.dataset.status, code: (li.querySelector('.code') || {}).textContent || '',
+    detail: (li.querySelector('.detail') || {}).textContent || '' }));
+  const res = q('#result');
+  return {
+    state: document.body.dataset.state || '',
+    verdict: res.hidden ? '' : (res.dataset.verdict || ''),
+    headline: txt('#verdict'), text: txt('#verdict-text'), computedHash: txt('#computed-hash'),
+    fileStatus: txt('#file-status'), certificate: cert, steps, error: txt('#form-error'),
+    pageText: document.body.innerText, hashInput: q('#hash').value, idInput: q('#cert-id').value,
+    nextLink: (q('#superseded-link') || {}).href || '',
+  };
+})()`
+
+// pending marks the page before an action so the wait below sees that action's outcome.
+const markPending = `document.body.dataset.state = 'test-pending'`
+
+const waitDone = `['done', 'error'].includes(document.body.dataset.state)`
+
+// tab opens pageURL in a new tab and returns its context with problems collected.
+func (b *Browser) tab(t testing.TB, pageURL string) (context.Context, func() []string, context.CancelFunc) {
+	t.Helper()
+	tctx, cancelTab := chromedp.NewContext(b.ctx)
+	ctx, cancelTime := context.WithTimeout(tctx, 3*Timeout)
+	var mu sync.Mutex
+	var problems []string
+	add := func(s string) { mu.Lock(); problems = append(problems, s); mu.Unlock() }
+	if err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				msg += " " + d.Exception.Description
+			}
+			add("exception: " + msg)
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == "error" || ev.Type == "assert" {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				add("console." + string(ev.Type) + ": " + strings.Join(parts, " "))
+			}
+		case *log.EventEntryAdded:
+			// CSP violations come from "security"; a 4xx answer of the API is a "network"
+			// error the page handles, not a problem.
+			if ev.Entry.Source == "security" || (ev.Entry.Level == "error" && ev.Entry.Source != "network") {
+				add("log " + string(ev.Entry.Source) + ": " + ev.Entry.Text + " " + ev.Entry.URL)
+			}
+		}
+	}); err != nil {
+		cancelTime()
+		cancelTab()
+		t.Fatalf("opening a tab: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
+		cancelTime()
+		cancelTab()
+		t.Fatalf("loading %s: %v", pageURL, err)
+	}
+	// Wait until app.js has run (it sets the state) before anything is typed or chosen.
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`!!document.body.dataset.state`,
+		chromedp.WithPollingTimeout(Timeout))); err != nil {
+		cancelTime()
+		cancelTab()
+		t.Fatalf("%s: page script did not start: %v", pageURL, err)
+	}
+	get := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), problems...) }
+	return ctx, get, func() { cancelTime(); cancelTab() }
+}
+
+func (b *Browser) read(t testing.TB, ctx context.Context, problems func() []string, label string) Result {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](waitDone, chromedp.WithPollingTimeout(Timeout))); err != nil {
+		t.Fatalf("%s: the page did not finish verifying: %v", label, err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](readJS))
+	if err != nil {
+		t.Fatalf("%s: reading the page: %v", label, err)
+	}
+	var r Result
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("%s: decoding the page: %v (%s)", label, err, raw)
+	}
+	r.Problems = problems()
+	b.screenshot(t, ctx, label)
+	return r
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+func (b *Browser) screenshot(t testing.TB, ctx context.Context, label string) {
+	if b.shots == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", label, err)
+		return
+	}
+	b.mu.Lock()
+	b.nshots++
+	n := b.nshots
+	b.mu.Unlock()
+	p := filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", n, unsafeName.ReplaceAllString(label, "_")))
+	if err := os.MkdirAll(b.shots, 0o755); err == nil {
+		err = os.WriteFile(p, png, 0o644)
+		if err != nil {
+			t.Logf("screenshot %s: %v", label, err)
+		}
+	}
+}
+
+func abs(t testing.TB, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// VerifyFile opens pageURL (the page: base URL + "/", or a QR link /verify?id=..&hash=..),
+// waits for the link's own verification if it has one, then chooses file in the file
+// input (CDP DOM.setFileInputFiles) and returns what the page shows.
+func (b *Browser) VerifyFile(t testing.TB, pageURL, file string) Result {
+	t.Helper()
+	ctx, problems, cancel := b.tab(t, pageURL)
+	defer cancel()
+	if u, err := url.Parse(pageURL); err == nil && (u.Query().Has("id") || u.Query().Has("hash")) {
+		b.read(t, ctx, problems, "link-before-file")
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](markPending),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{abs(t, file)}),
+	); err != nil {
+		t.Fatalf("choosing %s: %v", file, err)
+	}
+	return b.read(t, ctx, problems, "file-"+filepath.Base(file))
+}
+
+// OpenLink opens a URL such as a QR link (/verify?id=..&hash=..), which verifies by
+// itself, and returns what the page shows.
+func (b *Browser) OpenLink(t testing.TB, link string) Result {
+	t.Helper()
+	ctx, problems, cancel := b.tab(t, link)
+	defer cancel()
+	return b.read(t, ctx, problems, "link")
+}
+
+// VerifyInput opens the page at pageURL, types a certificate id and/or a hash, presses
+// Verify and returns what the page shows.
+func (b *Browser) VerifyInput(t testing.TB, pageURL, id, hash string) Result {
+	t.Helper()
+	ctx, problems, cancel := b.tab(t, pageURL)
+	defer cancel()
+	acts := []chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](markPending)}
+	if id != "" {
+		acts = append(acts, chromedp.SendKeys(chromedp.ID("cert-id"), id))
+	}
+	if hash != "" {
+		acts = append(acts, chromedp.SendKeys(chromedp.ID("hash"), hash))
+	}
+	acts = append(acts, chromedp.Click(chromedp.ID("verify-btn")))
+	if err := chromedp.Do(ctx, acts...); err != nil {
+		t.Fatalf("typing id %q hash %q: %v", id, hash, err)
+	}
+	return b.read(t, ctx, problems, "input")
+}
+
+// DropFile opens pageURL and drops a file named name holding data onto the page, as a
+// drag and drop from the desktop does (a DragEvent whose DataTransfer holds the file), and
+// returns what the page shows.
+func (b *Browser) DropFile(t testing.TB, pageURL, name string, data []byte) Result {
+	t.Helper()
+	ctx, problems, cancel := b.tab(t, pageURL)
+	defer cancel()
+	js := fmt.Sprintf(`(() => {
+  const bin = atob(%q), bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const dt = new DataTransfer();
+  dt.items.add(new File([bytes], %q, { type: 'application/octet-stream' }));
+  const target = document.getElementById('drop');
+  for (const type of ['dragenter', 'dragover', 'drop']) {
+    target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }
+})()`, base64.StdEncoding.EncodeToString(data), name)
+	if err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](markPending),
+		chromedp.Evaluate[chromedp.Void](js),
+	); err != nil {
+		t.Fatalf("dropping %s: %v", name, err)
+	}
+	return b.read(t, ctx, problems, "drop-"+name)
+}
