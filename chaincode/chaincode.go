@@ -1,0 +1,32 @@
+// Package chaincode assembles the certledger chaincode: every contract in one
+// contractapi.ContractChaincode, served by cmd/certledger-chaincode (CCaaS) and
+// run in-process by the devnet.
+package chaincode
+
+import (
+	"fmt"
+
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/certledger/certledger/chaincode/contract/certificate"
+	"github.com/certledger/certledger/chaincode/contract/registry"
+)
+
+// New returns the certledger chaincode with all its contracts: registry,
+// certificate (and, once added, workorder and exchange). Functions are called as
+// "contract:Function"; calls without a contract name go to the registry.
+func New() (*contractapi.ContractChaincode, error) {
+	contracts := []contractapi.ContractInterface{
+		registry.New(),
+		certificate.New(),
+		// --- workorder and exchange contracts are added here (lead) ---
+		// workorder.New(),
+		// exchange.New(),
+	}
+	cc, err := contractapi.NewChaincode(contracts...)
+	if err != nil {
+		return nil, fmt.Errorf("assembling chaincode: %w", err)
+	}
+	cc.DefaultContract = registry.Name
+	return cc, nil
+}

@@ -1,0 +1,352 @@
+// Package certificate is the "certificate" contract: departments issue,
+// suspend, reinstate, revoke and supersede SM2-signed e-certificates; anyone
+// reads them, finds them by document hash, reads their history and runs the
+// verification pipeline. The rules live in chaincode/domain/certificate.
+package certificate
+
+import (
+	"time"
+
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/certledger/certledger/chaincode/contract/registry"
+	"github.com/certledger/certledger/chaincode/domain/certificate"
+	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
+)
+
+// Name is the contract name ("certificate:Function").
+const Name = "certificate"
+
+// Event names.
+const (
+	EventIssued     = "CertificateIssued"
+	EventRevoked    = "CertificateRevoked"
+	EventSuspended  = "CertificateSuspended"
+	EventReinstated = "CertificateReinstated"
+	EventSuperseded = "CertificateSuperseded"
+)
+
+// World-state object types (composite keys).
+const (
+	objCertificate = "certificate"      // [id] -> Certificate
+	objByHash      = "certificate.hash" // [docHash, id] -> index
+)
+
+// Contract is the certificate contract. Every transaction takes string
+// arguments and returns JSON.
+type Contract struct {
+	contractapi.Contract
+}
+
+// New returns the certificate contract.
+func New() *Contract {
+	c := &Contract{}
+	c.Name = Name
+	c.Info.Title = "certledger e-certificates"
+	c.Info.Version = "1"
+	return c
+}
+
+// GetEvaluateTransactions marks the read-only functions for the metadata.
+func (c *Contract) GetEvaluateTransactions() []string {
+	return []string{"Get", "FindByHash", "History", "Verify"}
+}
+
+// Issue anchors a signed certificate record
+// {"id","docHash","type","issuer","holderCommitment","validFrom","validUntil","keyId","supersedes":"","signature"}.
+// The submitter must belong to the issuer's MSP; the signature must verify with
+// a key of the issuer valid at the transaction time; the id must be new.
+// Event CertificateIssued with the Certificate.
+func (c *Contract) Issue(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	at, err := ledger.BeginWrite(ctx)
+	if err != nil {
+		return "", err
+	}
+	var r certificate.Record
+	if err := ledger.Decode("certificate", input, &r); err != nil {
+		return "", err
+	}
+	if r.Supersedes != "" {
+		return "", codes.New(codes.InvalidArgument, "supersedes is set: use certificate:Supersede")
+	}
+	cert, err := issue(ctx, r, at)
+	if err != nil {
+		return "", err
+	}
+	return ledger.Respond(ctx, EventIssued, cert)
+}
+
+// Supersede anchors a new signed certificate whose supersedes names an existing
+// certificate of the same issuer; the old one becomes superseded (supersededBy =
+// new id). Event CertificateSuperseded with the new Certificate.
+func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	at, err := ledger.BeginWrite(ctx)
+	if err != nil {
+		return "", err
+	}
+	var r certificate.Record
+	if err := ledger.Decode("certificate", input, &r); err != nil {
+		return "", err
+	}
+	if r.Supersedes == "" {
+		return "", codes.New(codes.InvalidArgument, "supersedes must name the certificate being replaced")
+	}
+	if err := r.Validate(); err != nil {
+		return "", err
+	}
+	old, err := get(ctx, r.Supersedes)
+	if err != nil {
+		return "", err
+	}
+	if old.Issuer != r.Issuer {
+		return "", codes.New(codes.Forbidden, "certificate %s was issued by %s; %s cannot supersede it", old.ID, old.Issuer, r.Issuer)
+	}
+	if err := old.Supersede(r.ID, at, ledger.TxID(ctx)); err != nil {
+		return "", err
+	}
+	cert, err := issue(ctx, r, at)
+	if err != nil {
+		return "", err
+	}
+	if err := put(ctx, old); err != nil {
+		return "", err
+	}
+	return ledger.Respond(ctx, EventSuperseded, cert)
+}
+
+// Revoke revokes a certificate (from valid or suspended). Input: a signed status
+// request {"certificateId","action":"revoke","reason","keyId","prevTxId","signature"}.
+// Event CertificateRevoked.
+func (c *Contract) Revoke(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return changeStatus(ctx, input, certificate.ActionRevoke, EventRevoked)
+}
+
+// Suspend suspends a valid certificate (signed status request, action "suspend").
+// Event CertificateSuspended.
+func (c *Contract) Suspend(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return changeStatus(ctx, input, certificate.ActionSuspend, EventSuspended)
+}
+
+// Reinstate makes a suspended certificate valid again (signed status request,
+// action "reinstate"). Event CertificateReinstated.
+func (c *Contract) Reinstate(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return changeStatus(ctx, input, certificate.ActionReinstate, EventReinstated)
+}
+
+// Get returns the Certificate JSON (NOT_FOUND when unknown).
+func (c *Contract) Get(ctx contractapi.TransactionContextInterface, id string) (string, error) {
+	cert, err := get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return ledger.JSON(cert)
+}
+
+// FindByHash returns every Certificate with that document hash, ordered by id
+// ([] when none).
+func (c *Contract) FindByHash(ctx contractapi.TransactionContextInterface, docHash string) (string, error) {
+	if err := certificate.CheckHash("docHash", docHash); err != nil {
+		return "", err
+	}
+	certs, err := findByHash(ctx, docHash)
+	if err != nil {
+		return "", err
+	}
+	return ledger.JSON(certs)
+}
+
+// History returns every version of a certificate, newest first:
+// [{"txId","timestamp","isDelete","record"}] (NOT_FOUND when it never existed).
+func (c *Contract) History(ctx contractapi.TransactionContextInterface, id string) (string, error) {
+	if err := certificate.CheckID("id", id); err != nil {
+		return "", err
+	}
+	k, err := ledger.Key(ctx, objCertificate, id)
+	if err != nil {
+		return "", err
+	}
+	h, err := ledger.History(ctx, k)
+	if err != nil {
+		return "", err
+	}
+	if len(h) == 0 {
+		return "", codes.New(codes.NotFound, "certificate %s", id)
+	}
+	return ledger.JSON(h)
+}
+
+// Verify runs the verification pipeline for {"id"} or {"docHash"} (or both) at
+// the transaction time and returns the VerifyResult. A malformed input is a
+// BAD_FORMAT verdict, not an error.
+func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	now, err := ledger.TxTime(ctx)
+	if err != nil {
+		return "", err
+	}
+	in := certificate.Input{Now: now}
+	if err := ledger.Decode("verify query", input, &in.Query); err != nil {
+		in.FormatError = err.Error()
+		return ledger.JSON(certificate.Evaluate(in))
+	}
+	if pre := certificate.Evaluate(in); pre.Verdict == certificate.VerdictBadFormat {
+		return ledger.JSON(pre)
+	}
+	q := in.Query
+	var candidates []certificate.Certificate
+	if q.ID != "" {
+		cert, found, err := lookup(ctx, q.ID)
+		if err != nil {
+			return "", err
+		}
+		if found {
+			candidates = append(candidates, cert)
+			in.Matches = []string{cert.ID}
+		}
+	} else {
+		candidates, err = findByHash(ctx, q.DocHash)
+		if err != nil {
+			return "", err
+		}
+		for _, cert := range candidates {
+			in.Matches = append(in.Matches, cert.ID)
+		}
+	}
+	if len(candidates) == 0 {
+		return ledger.JSON(certificate.Evaluate(in))
+	}
+	results := make([]certificate.Result, 0, len(candidates))
+	for i := range candidates {
+		one := in
+		one.Certificate = &candidates[i]
+		owner, key, err := registry.LookupKey(ctx, candidates[i].KeyID)
+		switch {
+		case err == nil:
+			one.IssuerKey, one.KeyOwner = &key, owner
+		case codes.Code(err) != codes.NotFound:
+			return "", err
+		}
+		results = append(results, certificate.Evaluate(one))
+	}
+	return ledger.JSON(certificate.Best(results))
+}
+
+// issue checks and writes a new certificate (record and hash index).
+func issue(ctx ledger.Context, r certificate.Record, at time.Time) (certificate.Certificate, error) {
+	cert, err := certificate.New(r, at, ledger.TxID(ctx))
+	if err != nil {
+		return cert, err
+	}
+	k, err := ledger.Key(ctx, objCertificate, cert.ID)
+	if err != nil {
+		return cert, err
+	}
+	exists, err := ledger.Exists(ctx, k)
+	if err != nil {
+		return cert, err
+	}
+	if exists {
+		return cert, codes.New(codes.Conflict, "certificate %s already exists", cert.ID)
+	}
+	if _, err := registry.RequireSubmitterOf(ctx, cert.Issuer); err != nil {
+		return cert, err
+	}
+	if _, err := registry.VerifySignature(ctx, cert.Issuer, cert.KeyID, at, canon.KindCertificate, cert.Record, cert.Signature); err != nil {
+		return cert, err
+	}
+	if err := ledger.PutJSON(ctx, k, cert); err != nil {
+		return cert, err
+	}
+	idx, err := ledger.Key(ctx, objByHash, cert.DocHash, cert.ID)
+	if err != nil {
+		return cert, err
+	}
+	return cert, ledger.PutIndex(ctx, idx)
+}
+
+// changeStatus runs a signed revoke/suspend/reinstate request.
+func changeStatus(ctx ledger.Context, input, action, event string) (string, error) {
+	at, err := ledger.BeginWrite(ctx)
+	if err != nil {
+		return "", err
+	}
+	var req certificate.StatusRequest
+	if err := ledger.Decode("status request", input, &req); err != nil {
+		return "", err
+	}
+	if err := req.Validate(); err != nil {
+		return "", err
+	}
+	if req.Action != action {
+		return "", codes.New(codes.InvalidArgument, "action %q sent to %s", req.Action, action)
+	}
+	cert, err := get(ctx, req.CertificateID)
+	if err != nil {
+		return "", err
+	}
+	if _, err := registry.RequireSubmitterOf(ctx, cert.Issuer); err != nil {
+		return "", err
+	}
+	if err := cert.Apply(req, at, ledger.TxID(ctx)); err != nil {
+		return "", err
+	}
+	if _, err := registry.VerifySignature(ctx, cert.Issuer, req.KeyID, at, canon.KindCertificateStatus, req, req.Signature); err != nil {
+		return "", err
+	}
+	if err := put(ctx, cert); err != nil {
+		return "", err
+	}
+	return ledger.Respond(ctx, event, cert)
+}
+
+func lookup(ctx ledger.Context, id string) (certificate.Certificate, bool, error) {
+	var cert certificate.Certificate
+	k, err := ledger.Key(ctx, objCertificate, id)
+	if err != nil {
+		return cert, false, err
+	}
+	found, err := ledger.GetJSON(ctx, k, &cert)
+	return cert, found, err
+}
+
+func get(ctx ledger.Context, id string) (certificate.Certificate, error) {
+	if err := certificate.CheckID("id", id); err != nil {
+		return certificate.Certificate{}, err
+	}
+	cert, found, err := lookup(ctx, id)
+	if err != nil {
+		return cert, err
+	}
+	if !found {
+		return cert, codes.New(codes.NotFound, "certificate %s", id)
+	}
+	return cert, nil
+}
+
+func put(ctx ledger.Context, cert certificate.Certificate) error {
+	k, err := ledger.Key(ctx, objCertificate, cert.ID)
+	if err != nil {
+		return err
+	}
+	return ledger.PutJSON(ctx, k, cert)
+}
+
+func findByHash(ctx ledger.Context, docHash string) ([]certificate.Certificate, error) {
+	entries, err := ledger.Scan(ctx, objByHash, docHash)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]certificate.Certificate, 0, len(entries))
+	for _, e := range entries {
+		if len(e.Attrs) != 2 {
+			continue
+		}
+		cert, err := get(ctx, e.Attrs[1])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cert)
+	}
+	return out, nil
+}

@@ -1,0 +1,49 @@
+package registry
+
+import (
+	"encoding/json"
+
+	"github.com/certledger/certledger/chaincode/domain/registry"
+	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/internal/codes"
+)
+
+func putDepartment(ctx ledger.Context, d registry.Department) error {
+	k, err := ledger.Key(ctx, objDepartment, d.ID)
+	if err != nil {
+		return err
+	}
+	return ledger.PutJSON(ctx, k, d)
+}
+
+// checkKeyFree fails with CONFLICT when keyID is registered to any department.
+func checkKeyFree(ctx ledger.Context, keyID string) error {
+	k, err := ledger.Key(ctx, objKey, keyID)
+	if err != nil {
+		return err
+	}
+	var owner KeyOwner
+	found, err := ledger.GetJSON(ctx, k, &owner)
+	if err != nil {
+		return err
+	}
+	if found {
+		return codes.New(codes.Conflict, "key %s is already registered to department %s", keyID, owner.DepartmentID)
+	}
+	return nil
+}
+
+func putKeyOwner(ctx ledger.Context, keyID, deptID string) error {
+	k, err := ledger.Key(ctx, objKey, keyID)
+	if err != nil {
+		return err
+	}
+	return ledger.PutJSON(ctx, k, KeyOwner{DepartmentID: deptID})
+}
+
+func jsonUnmarshal(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return codes.New(codes.Internal, "decoding stored %T: %v", v, err)
+	}
+	return nil
+}

@@ -1,0 +1,343 @@
+// Package registry holds the rules of the department registry: departments,
+// their Fabric MSP, ticket categories and SM2 public keys with their validity
+// windows (added, rotated, revoked). It never imports the Fabric shim.
+//
+// A key is valid at time t iff validFrom <= t and t is before its rotatedAt and
+// its revokedAt (when set). Rotation ends a key at the rotation time, so what it
+// signed before stays valid; a revocation for reason "compromised" may date back
+// to the compromise time and invalidates what was signed from then on.
+package registry
+
+import (
+	"crypto/ecdsa"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/gm"
+)
+
+// StatusActive is the status of a registered department.
+const StatusActive = "active"
+
+// ReasonCompromised is the revocation reason that may date back before the
+// revoking transaction.
+const ReasonCompromised = "compromised"
+
+// TimeLayout is how times are written: RFC 3339, UTC, fractional seconds when present.
+const TimeLayout = time.RFC3339Nano
+
+// FormatTime formats t in UTC with TimeLayout.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// ParseTime parses an RFC 3339 time; the error is an INVALID_ARGUMENT naming field.
+func ParseTime(field, s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, codes.New(codes.InvalidArgument, "%s %q is not an RFC 3339 time", field, s)
+	}
+	return t.UTC(), nil
+}
+
+var (
+	idPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	mspPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+)
+
+// CheckID validates a department id: 1-64 of [A-Za-z0-9._-], starting alphanumeric.
+func CheckID(field, id string) error {
+	if !idPattern.MatchString(id) {
+		return codes.New(codes.InvalidArgument, "%s %q must be 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit", field, id)
+	}
+	return nil
+}
+
+// CheckText validates a human-readable text: valid UTF-8, 1..max runes, no control characters.
+func CheckText(field, s string, max int) error {
+	if s == "" {
+		return codes.New(codes.InvalidArgument, "%s is required", field)
+	}
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return codes.New(codes.InvalidArgument, "%s must be at most %d characters of printable UTF-8", field, max)
+	}
+	return nil
+}
+
+// Key is an SM2 public key of a department with its validity window.
+// Empty strings mean "not set".
+type Key struct {
+	KeyID        string `json:"keyId"`
+	PublicKey    string `json:"publicKey"` // PKIX PEM, as re-encoded by gm.MarshalPublicKeyPEM
+	ValidFrom    string `json:"validFrom"`
+	RotatedAt    string `json:"rotatedAt"`
+	RevokedAt    string `json:"revokedAt"`
+	RevokeReason string `json:"revokeReason"`
+}
+
+// Department is the registry record of one department.
+type Department struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	MSPID      string   `json:"mspId"`
+	Parent     string   `json:"parent"`
+	Categories []string `json:"categories"`
+	Status     string   `json:"status"`
+	Keys       []Key    `json:"keys"`
+	CreatedAt  string   `json:"createdAt"`
+	UpdatedAt  string   `json:"updatedAt"`
+	TxID       string   `json:"txId"`
+}
+
+// Registration is the input of RegisterDepartment.
+type Registration struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	MSPID      string   `json:"mspId"`
+	Parent     string   `json:"parent"`
+	Categories []string `json:"categories"`
+	PublicKeys []string `json:"publicKeys"`
+}
+
+// Validate checks every field of r except that the parent exists (the contract does).
+func (r Registration) Validate() error {
+	if err := CheckID("id", r.ID); err != nil {
+		return err
+	}
+	if err := CheckText("name", r.Name, 200); err != nil {
+		return err
+	}
+	if err := CheckMSPID("mspId", r.MSPID); err != nil {
+		return err
+	}
+	if r.Parent != "" {
+		if err := CheckID("parent", r.Parent); err != nil {
+			return err
+		}
+		if r.Parent == r.ID {
+			return codes.New(codes.InvalidArgument, "department %s cannot be its own parent", r.ID)
+		}
+	}
+	if len(r.Categories) > 100 {
+		return codes.New(codes.InvalidArgument, "at most 100 categories")
+	}
+	for i, c := range r.Categories {
+		if err := CheckText("category", c, 64); err != nil {
+			return err
+		}
+		if slices.Contains(r.Categories[:i], c) {
+			return codes.New(codes.InvalidArgument, "category %q is listed twice", c)
+		}
+	}
+	if len(r.PublicKeys) > 20 {
+		return codes.New(codes.InvalidArgument, "at most 20 public keys")
+	}
+	return nil
+}
+
+// NewKey parses an SM2 public key PEM and returns the Key valid from at.
+func NewKey(publicKeyPEM string, at time.Time) (Key, error) {
+	pub, err := gm.ParsePublicKeyPEM([]byte(publicKeyPEM))
+	if err != nil {
+		return Key{}, codes.New(codes.InvalidArgument, "public key: %v", err)
+	}
+	norm, err := gm.MarshalPublicKeyPEM(pub)
+	if err != nil {
+		return Key{}, codes.New(codes.InvalidArgument, "public key: %v", err)
+	}
+	return Key{KeyID: gm.KeyID(pub), PublicKey: string(norm), ValidFrom: FormatTime(at)}, nil
+}
+
+// NewDepartment validates r and returns the new department registered at time at
+// by transaction txID, its keys valid from at.
+func NewDepartment(r Registration, at time.Time, txID string) (Department, error) {
+	if err := r.Validate(); err != nil {
+		return Department{}, err
+	}
+	cats := append([]string{}, r.Categories...)
+	d := Department{
+		ID: r.ID, Name: r.Name, MSPID: r.MSPID, Parent: r.Parent, Categories: cats,
+		Status: StatusActive, Keys: []Key{},
+		CreatedAt: FormatTime(at), UpdatedAt: FormatTime(at), TxID: txID,
+	}
+	for _, p := range r.PublicKeys {
+		k, err := NewKey(p, at)
+		if err != nil {
+			return Department{}, err
+		}
+		if _, dup := d.Key(k.KeyID); dup {
+			return Department{}, codes.New(codes.InvalidArgument, "public key %s is listed twice", k.KeyID)
+		}
+		d.Keys = append(d.Keys, k)
+	}
+	return d, nil
+}
+
+// Key returns the key keyID of d.
+func (d Department) Key(keyID string) (Key, bool) {
+	for _, k := range d.Keys {
+		if k.KeyID == keyID {
+			return k, true
+		}
+	}
+	return Key{}, false
+}
+
+func (d *Department) index(keyID string) (int, error) {
+	for i, k := range d.Keys {
+		if k.KeyID == keyID {
+			return i, nil
+		}
+	}
+	return -1, codes.New(codes.NotFound, "key %s of department %s", keyID, d.ID)
+}
+
+func (d *Department) touch(at time.Time, txID string) {
+	d.UpdatedAt = FormatTime(at)
+	d.TxID = txID
+}
+
+// AddKey adds k (already made by NewKey at time at). A key already on d is a CONFLICT.
+func (d *Department) AddKey(k Key, at time.Time, txID string) error {
+	if _, ok := d.Key(k.KeyID); ok {
+		return codes.New(codes.Conflict, "key %s is already registered to department %s", k.KeyID, d.ID)
+	}
+	if len(d.Keys) >= 100 {
+		return codes.New(codes.InvalidArgument, "department %s has too many keys", d.ID)
+	}
+	d.Keys = append(d.Keys, k)
+	d.touch(at, txID)
+	return nil
+}
+
+// RotateKey ends key oldKeyID at time at and adds newKey (valid from at). The old
+// key must be valid at at (ILLEGAL_TRANSITION otherwise).
+func (d *Department) RotateKey(oldKeyID string, newKey Key, at time.Time, txID string) error {
+	i, err := d.index(oldKeyID)
+	if err != nil {
+		return err
+	}
+	if code, detail := d.Keys[i].StateAt(at); code != "" {
+		return codes.New(codes.IllegalTransition, "cannot rotate key %s: %s", oldKeyID, detail)
+	}
+	if err := d.AddKey(newKey, at, txID); err != nil {
+		return err
+	}
+	d.Keys[i].RotatedAt = FormatTime(at)
+	return nil
+}
+
+// RevokeKey revokes key keyID with reason from effective on; at is the
+// transaction time. Only a "compromised" revocation may date back before at.
+// A key already revoked can only be revoked again to an earlier time (CONFLICT otherwise).
+func (d *Department) RevokeKey(keyID, reason string, effective, at time.Time, txID string) error {
+	if err := CheckText("reason", reason, 200); err != nil {
+		return err
+	}
+	i, err := d.index(keyID)
+	if err != nil {
+		return err
+	}
+	if effective.Before(at) && reason != ReasonCompromised {
+		return codes.New(codes.InvalidArgument, "only a %q revocation may take effect before the transaction time (effectiveAt %s < %s)",
+			ReasonCompromised, FormatTime(effective), FormatTime(at))
+	}
+	k := &d.Keys[i]
+	if k.RevokedAt != "" {
+		prev, err := ParseTime("revokedAt", k.RevokedAt)
+		if err != nil {
+			return codes.New(codes.Internal, "stored key %s: %v", keyID, err)
+		}
+		if !effective.Before(prev) {
+			return codes.New(codes.Conflict, "key %s is already revoked from %s", keyID, k.RevokedAt)
+		}
+	}
+	k.RevokedAt = FormatTime(effective)
+	k.RevokeReason = reason
+	d.touch(at, txID)
+	return nil
+}
+
+// Key state codes returned by StateAt (also the Verify step codes).
+const (
+	KeyNotYetValid = "KEY_NOT_YET_VALID"
+	KeyRotated     = "KEY_ROTATED"
+	KeyRevoked     = "KEY_REVOKED"
+	KeyCorrupt     = "KEY_CORRUPT"
+)
+
+// StateAt returns "" when k is valid at t, else one of the Key* codes and a
+// sentence saying why.
+func (k Key) StateAt(t time.Time) (code, detail string) {
+	from, err := time.Parse(time.RFC3339Nano, k.ValidFrom)
+	if err != nil {
+		return KeyCorrupt, "key " + k.KeyID + " has no valid validFrom"
+	}
+	if t.Before(from) {
+		return KeyNotYetValid, "key " + k.KeyID + " is valid only from " + k.ValidFrom
+	}
+	if k.RevokedAt != "" {
+		rev, err := time.Parse(time.RFC3339Nano, k.RevokedAt)
+		if err != nil || !t.Before(rev) {
+			return KeyRevoked, "key " + k.KeyID + " was revoked (" + k.RevokeReason + ") from " + k.RevokedAt
+		}
+	}
+	if k.RotatedAt != "" {
+		rot, err := time.Parse(time.RFC3339Nano, k.RotatedAt)
+		if err != nil || !t.Before(rot) {
+			return KeyRotated, "key " + k.KeyID + " was rotated out at " + k.RotatedAt
+		}
+	}
+	return "", "key " + k.KeyID + " valid at " + FormatTime(t)
+}
+
+// ValidAt returns nil when k is valid at t, else a FORBIDDEN error saying why.
+func (k Key) ValidAt(t time.Time) error {
+	if code, detail := k.StateAt(t); code != "" {
+		return codes.New(codes.Forbidden, "%s", detail)
+	}
+	return nil
+}
+
+// Public parses k's public key; a key whose PEM does not parse or whose id does not
+// match is an INTERNAL error (the registry stores only parsed keys).
+func (k Key) Public() (*ecdsa.PublicKey, error) {
+	pub, err := gm.ParsePublicKeyPEM([]byte(k.PublicKey))
+	if err != nil {
+		return nil, codes.New(codes.Internal, "stored key %s: %v", k.KeyID, err)
+	}
+	if gm.KeyID(pub) != k.KeyID {
+		return nil, codes.New(codes.Internal, "stored key %s does not match its id", k.KeyID)
+	}
+	return pub, nil
+}
+
+// VerifyRecord checks sigB64 over the canonical payload of record (kind) with
+// k: BAD_SIGNATURE when it does not verify, INVALID_ARGUMENT when the record
+// cannot be made into a payload (a signed field missing).
+func VerifyRecord(k Key, kind canon.Kind, record any, sigB64 string) error {
+	pub, err := k.Public()
+	if err != nil {
+		return err
+	}
+	payload, err := canon.Payload(kind, record)
+	if err != nil {
+		return codes.New(codes.InvalidArgument, "%s record: %v", kind, err)
+	}
+	if err := gm.VerifyBase64(pub, payload, sigB64); err != nil {
+		return codes.New(codes.BadSignature, "%s signature does not verify with key %s: %v", kind, k.KeyID, err)
+	}
+	return nil
+}
+
+// CheckMSPID validates a Fabric MSP ID: 1-128 of [A-Za-z0-9._-].
+func CheckMSPID(field, msp string) error {
+	if !mspPattern.MatchString(msp) {
+		return codes.New(codes.InvalidArgument, "%s %q must be 1-128 characters of [A-Za-z0-9._-]", field, msp)
+	}
+	return nil
+}
