@@ -9,19 +9,19 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/certificate"
+	"github.com/certledger/certledger/chaincode/contract/exchange"
 	"github.com/certledger/certledger/chaincode/contract/registry"
 )
 
 // New returns the certledger chaincode with all its contracts: registry,
-// certificate (and, once added, workorder and exchange). Functions are called as
+// certificate, exchange and workorder. Functions are called as
 // "contract:Function"; calls without a contract name go to the registry.
 func New() (*contractapi.ContractChaincode, error) {
 	contracts := []contractapi.ContractInterface{
 		registry.New(),
 		certificate.New(),
-		// --- workorder and exchange contracts are added here (lead) ---
-		// workorder.New(),
-		// exchange.New(),
+		exchange.New(),
+		// workorder.New(), (added when the work-order contract lands)
 	}
 	cc, err := contractapi.NewChaincode(contracts...)
 	if err != nil {

@@ -1,0 +1,237 @@
+package exchange
+
+import (
+	"encoding/json"
+
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/certledger/certledger/chaincode/contract/registry"
+	"github.com/certledger/certledger/chaincode/domain/exchange"
+	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/internal/codes"
+)
+
+// GrantView is a grant as reads return it: the stored grant plus its status as
+// seen at the query's transaction time (active, revoked, expired, not-yet-valid).
+type GrantView struct {
+	exchange.Grant
+	EffectiveStatus string `json:"effectiveStatus"`
+}
+
+// GrantQuery filters ListGrants. At most one of provider and consumer picks the
+// index; the other fields filter.
+type GrantQuery struct {
+	Provider string `json:"provider"`
+	Consumer string `json:"consumer"`
+	Item     string `json:"item"`
+	Status   string `json:"status"` // effective status; "" = any
+	PageSize int    `json:"pageSize"`
+	Bookmark string `json:"bookmark"`
+}
+
+// CreateGrant records a grant signed by the provider. Input: the signed grant
+// {"id","provider","consumer","item","fields","purpose","legalBasis","validFrom",
+// "validUntil","keyId","signature"}. The submitter must belong to the provider's
+// MSP, the key must be the provider's and valid at the transaction time, the item
+// must be in the provider's catalogue and the fields among its fields.
+// Event GrantCreated with the Grant.
+func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	at, err := ledger.BeginWrite(ctx)
+	if err != nil {
+		return "", err
+	}
+	var req exchange.GrantRequest
+	if err := ledger.Decode("grant", input, &req); err != nil {
+		return "", err
+	}
+	if err := req.Validate(); err != nil {
+		return "", coded(err)
+	}
+	if _, err := registry.RequireSubmitterOf(ctx, req.Provider); err != nil {
+		return "", err
+	}
+	if _, err := registry.GetDepartment(ctx, req.Consumer); err != nil {
+		return "", err
+	}
+	item, err := getItem(ctx, req.Provider, req.Item)
+	if err != nil {
+		return "", err
+	}
+	key, err := ledger.Key(ctx, objGrant, req.ID)
+	if err != nil {
+		return "", err
+	}
+	exists, err := ledger.Exists(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if exists {
+		return "", codes.New(codes.Conflict, "grant %s already exists", req.ID)
+	}
+	g, err := exchange.NewGrant(req, item, at, ledger.TxID(ctx), verifier(ctx))
+	if err != nil {
+		return "", coded(err)
+	}
+	if err := ledger.PutJSON(ctx, key, g); err != nil {
+		return "", err
+	}
+	for _, idx := range []struct{ obj, dept string }{{objGrantProv, g.Provider}, {objGrantCons, g.Consumer}} {
+		k, err := ledger.Key(ctx, idx.obj, idx.dept, g.ID)
+		if err != nil {
+			return "", err
+		}
+		if err := ledger.PutIndex(ctx, k); err != nil {
+			return "", err
+		}
+	}
+	return emit(ctx, EventGrantCreated, g)
+}
+
+// RevokeGrant revokes a grant. Input: the provider's signed revocation
+// {"grantId","reason","keyId","prevTxId","signature"}, prevTxId being the
+// grant's txId. From the transaction time on the grant authorises nothing.
+// Event GrantRevoked with the Grant.
+func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	at, err := ledger.BeginWrite(ctx)
+	if err != nil {
+		return "", err
+	}
+	var r exchange.Revocation
+	if err := ledger.Decode("grant revocation", input, &r); err != nil {
+		return "", err
+	}
+	if r.At != "" || r.TxID != "" {
+		return "", codes.New(codes.InvalidArgument, "at and txId are set by the ledger, not the request")
+	}
+	if err := r.Validate(); err != nil {
+		return "", coded(err)
+	}
+	g, key, err := getGrant(ctx, r.GrantID)
+	if err != nil {
+		return "", err
+	}
+	if _, err := registry.RequireSubmitterOf(ctx, g.Provider); err != nil {
+		return "", err
+	}
+	g, err = g.Revoke(r, at, ledger.TxID(ctx), verifier(ctx))
+	if err != nil {
+		return "", coded(err)
+	}
+	if err := ledger.PutJSON(ctx, key, g); err != nil {
+		return "", err
+	}
+	return emit(ctx, EventGrantRevoked, g)
+}
+
+// GetGrant returns grant id with its effective status at the query time.
+func (c *Contract) GetGrant(ctx contractapi.TransactionContextInterface, id string) (string, error) {
+	now, err := ledger.TxTime(ctx)
+	if err != nil {
+		return "", err
+	}
+	g, _, err := getGrant(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return ledger.JSON(GrantView{Grant: g, EffectiveStatus: g.EffectiveStatus(now)})
+}
+
+// ListGrants returns a page of grants. Input: GrantQuery JSON ("" or "{}" = all).
+// Output: {"records":[GrantView],"count","bookmark"}.
+func (c *Contract) ListGrants(ctx contractapi.TransactionContextInterface, query string) (string, error) {
+	now, err := ledger.TxTime(ctx)
+	if err != nil {
+		return "", err
+	}
+	var q GrantQuery
+	if err := decodeQuery("grant query", query, &q); err != nil {
+		return "", err
+	}
+	size, err := pageSize(q.PageSize)
+	if err != nil {
+		return "", err
+	}
+	switch q.Status {
+	case "", exchange.GrantActive, exchange.GrantRevoked, exchange.GrantExpired, exchange.GrantPending:
+	default:
+		return "", codes.New(codes.InvalidArgument, "status %q must be active, revoked, expired or not-yet-valid", q.Status)
+	}
+	obj, prefix := objGrant, []string(nil)
+	switch {
+	case q.Provider != "":
+		obj, prefix = objGrantProv, []string{q.Provider}
+	case q.Consumer != "":
+		obj, prefix = objGrantCons, []string{q.Consumer}
+	}
+	page := Page[GrantView]{Records: []GrantView{}}
+	page.Bookmark, err = scan(ctx, obj, prefix, nil, size, q.Bookmark, func(attrs []string) (bool, bool, error) {
+		g, _, err := getGrant(ctx, attrs[len(attrs)-1])
+		if err != nil {
+			return false, false, err
+		}
+		v := GrantView{Grant: g, EffectiveStatus: g.EffectiveStatus(now)}
+		if (q.Provider != "" && g.Provider != q.Provider) || (q.Consumer != "" && g.Consumer != q.Consumer) ||
+			(q.Item != "" && g.Item != q.Item) || (q.Status != "" && v.EffectiveStatus != q.Status) {
+			return false, false, nil
+		}
+		page.Records = append(page.Records, v)
+		return true, false, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	page.Count = len(page.Records)
+	return ledger.JSON(page)
+}
+
+// History returns every committed version of a grant or an exchange, newest
+// first: kind is "grant" or "exchange".
+func (c *Contract) History(ctx contractapi.TransactionContextInterface, kind, id string) (string, error) {
+	obj := map[string]string{"grant": objGrant, "exchange": objRecord}[kind]
+	if obj == "" {
+		return "", codes.New(codes.InvalidArgument, "kind %q must be grant or exchange", kind)
+	}
+	key, err := ledger.Key(ctx, obj, id)
+	if err != nil {
+		return "", err
+	}
+	h, err := ledger.History(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if len(h) == 0 {
+		return "", codes.New(codes.NotFound, "%s %s", kind, id)
+	}
+	return ledger.JSON(h)
+}
+
+func getGrant(ctx ledger.Context, id string) (exchange.Grant, string, error) {
+	var g exchange.Grant
+	key, err := ledger.Key(ctx, objGrant, id)
+	if err != nil {
+		return g, "", err
+	}
+	found, err := ledger.GetJSON(ctx, key, &g)
+	if err != nil {
+		return g, "", err
+	}
+	if !found {
+		return g, "", codes.New(codes.NotFound, "grant %s", id)
+	}
+	return g, key, nil
+}
+
+// decodeQuery decodes an optional JSON query: "" means the zero query.
+func decodeQuery(what, s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	return ledger.Decode(what, s, v)
+}
+
+func unmarshal(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return codes.New(codes.Internal, "decoding stored %T: %v", v, err)
+	}
+	return nil
+}

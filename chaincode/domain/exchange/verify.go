@@ -1,0 +1,220 @@
+package exchange
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/certledger/certledger/internal/canon"
+)
+
+// Verdicts of Verify. VALID means: both signatures good with keys valid at the
+// time, the grant valid when the exchange was sent, the exchange within the
+// grant's scope, and the consumer's signed acknowledgement on record.
+const (
+	VerdictValid           = "VALID"
+	VerdictNotFound        = "NOT_FOUND"
+	VerdictBadFormat       = "BAD_FORMAT"
+	VerdictHashMismatch    = "HASH_MISMATCH"
+	VerdictBadSignature    = "BAD_SIGNATURE"
+	VerdictKeyInvalid      = "KEY_INVALID"
+	VerdictGrantInvalid    = "GRANT_INVALID"
+	VerdictOutOfScope      = "OUT_OF_SCOPE"
+	VerdictNotAcknowledged = "NOT_ACKNOWLEDGED"
+	VerdictRejected        = "REJECTED"
+)
+
+// Step statuses.
+const (
+	StepPass    = "pass"
+	StepFail    = "fail"
+	StepSkipped = "skipped"
+)
+
+// The verification steps, numbered as every client shows them.
+const (
+	StepFormat = iota + 1
+	StepHash
+	StepLookup
+	StepGrantSignature
+	StepExchangeSignature
+	StepGrantValidity
+	StepScope
+	StepAcknowledgement
+)
+
+var stepNames = map[int]string{
+	StepFormat:            "format",
+	StepHash:              "hash",
+	StepLookup:            "lookup",
+	StepGrantSignature:    "grant-signature",
+	StepExchangeSignature: "exchange-signature",
+	StepGrantValidity:     "grant-validity",
+	StepScope:             "scope",
+	StepAcknowledgement:   "acknowledgement",
+}
+
+// Step is one line of a verification report.
+type Step struct {
+	Step   int    `json:"step"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Code   string `json:"code,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// VerifyResult is the report of one verification.
+type VerifyResult struct {
+	Verdict   string    `json:"verdict"`
+	CheckedAt string    `json:"checkedAt"`
+	Exchange  *Exchange `json:"exchange,omitempty"`
+	Grant     *Grant    `json:"grant,omitempty"`
+	Matches   []string  `json:"matches,omitempty"`
+	Steps     []Step    `json:"steps"`
+}
+
+// Query names the exchange to verify: by id, by payload hash, or both (then the
+// recorded hash must equal the given one).
+type Query struct {
+	ID          string `json:"id"`
+	PayloadHash string `json:"payloadHash"`
+}
+
+// Validate checks the query's format.
+func (q Query) Validate() error {
+	if q.ID == "" && q.PayloadHash == "" {
+		return fmt.Errorf("%w: give an exchange id, a payload hash or both", ErrInvalid)
+	}
+	if q.ID != "" {
+		if err := checkID("exchange id", q.ID); err != nil {
+			return err
+		}
+	}
+	if q.PayloadHash != "" {
+		return checkHash("payloadHash", q.PayloadHash)
+	}
+	return nil
+}
+
+// Verify checks exchange e (nil when none was found for q) under its grant g (nil
+// when missing) and returns the numbered report. Every step runs that can; the
+// verdict is the code of the first failing step, or VALID. The hash step is
+// skipped here: the client hashes the payload file and marks it.
+func Verify(q Query, e *Exchange, g *Grant, checkedAt time.Time, v Verifier) VerifyResult {
+	r := VerifyResult{CheckedAt: FormatTime(checkedAt), Exchange: e, Grant: g}
+	add := func(n int, status, code, detail string) {
+		r.Steps = append(r.Steps, Step{Step: n, Name: stepNames[n], Status: status, Code: code, Detail: detail})
+	}
+	skipRest := func(from int, why string) {
+		for n := from; n <= StepAcknowledgement; n++ {
+			add(n, StepSkipped, "", why)
+		}
+	}
+
+	if err := q.Validate(); err != nil {
+		add(StepFormat, StepFail, VerdictBadFormat, err.Error())
+		skipRest(StepHash, "bad query")
+		return r.finish()
+	}
+	add(StepFormat, StepPass, "", "")
+	add(StepHash, StepSkipped, "", "the client computes the payload's SM3")
+
+	switch {
+	case e == nil:
+		add(StepLookup, StepFail, VerdictNotFound, "no exchange recorded for this query")
+		skipRest(StepGrantSignature, "exchange not found")
+		return r.finish()
+	case q.ID != "" && e.ID != q.ID:
+		add(StepLookup, StepFail, VerdictNotFound, fmt.Sprintf("found exchange %s, asked for %s", e.ID, q.ID))
+		skipRest(StepGrantSignature, "exchange not found")
+		return r.finish()
+	case q.PayloadHash != "" && e.PayloadHash != q.PayloadHash:
+		add(StepLookup, StepFail, VerdictHashMismatch, fmt.Sprintf("exchange %s recorded payload %s, not %s", e.ID, e.PayloadHash, q.PayloadHash))
+		skipRest(StepGrantSignature, "payload does not match")
+		return r.finish()
+	case g == nil || g.ID != e.GrantID:
+		add(StepLookup, StepFail, VerdictNotFound, fmt.Sprintf("grant %s of exchange %s not found", e.GrantID, e.ID))
+		skipRest(StepGrantSignature, "grant not found")
+		return r.finish()
+	}
+	add(StepLookup, StepPass, "", fmt.Sprintf("exchange %s under grant %s", e.ID, g.ID))
+
+	// 4. The grant's provider signature, with a key valid when the grant was created.
+	if created, err := ParseTime(g.CreatedAt); err != nil {
+		add(StepGrantSignature, StepFail, VerdictBadFormat, "grant createdAt: "+err.Error())
+	} else if err := v.VerifySigned(canon.KindGrant, g.Provider, g.KeyID, created, g.GrantRequest, g.Signature); err != nil {
+		add(StepGrantSignature, StepFail, sigCode(err), err.Error())
+	} else {
+		add(StepGrantSignature, StepPass, "", "signed by "+g.Provider+" key "+g.KeyID)
+	}
+
+	// 5. The exchange's provider signature, with a key valid when it was sent.
+	sentAt, err := ParseTime(e.SentAt)
+	if err != nil {
+		add(StepExchangeSignature, StepFail, VerdictBadFormat, "sentAt: "+err.Error())
+		skipRest(StepGrantValidity, "no send time")
+		return r.finish()
+	}
+	if err := v.VerifySigned(canon.KindExchange, e.Provider, e.KeyID, sentAt, e.SendRequest, e.Signature); err != nil {
+		add(StepExchangeSignature, StepFail, sigCode(err), err.Error())
+	} else {
+		add(StepExchangeSignature, StepPass, "", "signed by "+e.Provider+" key "+e.KeyID)
+	}
+
+	// 6. The grant authorised exchanges when this one was sent.
+	if err := g.ValidAt(sentAt); err != nil {
+		add(StepGrantValidity, StepFail, VerdictGrantInvalid, err.Error())
+	} else {
+		add(StepGrantValidity, StepPass, "", fmt.Sprintf("grant valid %s..%s, sent %s", g.ValidFrom, g.ValidUntil, e.SentAt))
+	}
+
+	// 7. Within the grant's scope.
+	if err := CheckScope(e.SendRequest, *g); err != nil {
+		add(StepScope, StepFail, VerdictOutOfScope, err.Error())
+	} else {
+		add(StepScope, StepPass, "", fmt.Sprintf("fields %v within grant", e.Fields))
+	}
+
+	// 8. The consumer's signed answer.
+	a := e.Ack
+	switch {
+	case a == nil || e.Status == StatusSent:
+		add(StepAcknowledgement, StepFail, VerdictNotAcknowledged, "the consumer has not acknowledged receipt")
+	case a.ExchangeID != e.ID || a.Consumer != e.Consumer || a.PayloadHash != e.PayloadHash:
+		add(StepAcknowledgement, StepFail, VerdictBadSignature, "the answer does not name this exchange, consumer and payload")
+	default:
+		at, err := ParseTime(a.At)
+		if err != nil {
+			add(StepAcknowledgement, StepFail, VerdictBadFormat, "ack time: "+err.Error())
+			break
+		}
+		signed := *a
+		signed.At, signed.TxID = "", ""
+		if err := v.VerifySigned(canon.KindExchangeAck, e.Consumer, a.KeyID, at, signed, a.Signature); err != nil {
+			add(StepAcknowledgement, StepFail, sigCode(err), err.Error())
+		} else if a.Decision == DecisionReject {
+			add(StepAcknowledgement, StepFail, VerdictRejected, "rejected by "+e.Consumer+": "+a.Reason)
+		} else {
+			add(StepAcknowledgement, StepPass, "", "acknowledged by "+e.Consumer+" at "+a.At)
+		}
+	}
+	return r.finish()
+}
+
+func (r VerifyResult) finish() VerifyResult {
+	r.Verdict = VerdictValid
+	for _, s := range r.Steps {
+		if s.Status == StepFail {
+			r.Verdict = s.Code
+			break
+		}
+	}
+	return r
+}
+
+func sigCode(err error) string {
+	if errors.Is(err, ErrKeyInvalid) {
+		return VerdictKeyInvalid
+	}
+	return VerdictBadSignature
+}
