@@ -1,0 +1,430 @@
+package workorder
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/cid"
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/certledger/certledger/chaincode/contract/registry"
+	"github.com/certledger/certledger/chaincode/domain/workorder"
+	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
+)
+
+// ActionInput is the JSON argument of every ticket action.
+//
+// A department action is signed: signature = SM2 over canon.Payload("ticket-action",
+// {ticketId, action, department, noteHash, target, prevTxId, keyId}) with a key of
+// department valid at the transaction time; prevTxId is the ticket's txId (its last
+// write), so an old signed action cannot be replayed. The intake channel's Rate and
+// Reopen are unsigned (department, keyId and signature empty); prevTxId is optional for
+// them but checked when given.
+type ActionInput struct {
+	TicketID    string `json:"ticketId"`
+	Action      string `json:"action"`
+	Department  string `json:"department"`
+	NoteHash    string `json:"noteHash"`
+	Target      string `json:"target"`
+	PrevTxID    string `json:"prevTxId"`
+	KeyID       string `json:"keyId"`
+	Signature   string `json:"signature"`
+	Rating      string `json:"rating,omitempty"`
+	CommentHash string `json:"commentHash,omitempty"`
+}
+
+// SignedAction is exactly what a department signs (canon kind ticket-action).
+type SignedAction struct {
+	TicketID   string `json:"ticketId"`
+	Action     string `json:"action"`
+	Department string `json:"department"`
+	NoteHash   string `json:"noteHash"`
+	Target     string `json:"target"`
+	PrevTxID   string `json:"prevTxId"`
+	KeyID      string `json:"keyId"`
+}
+
+// Signed returns the signed fields of in.
+func (in ActionInput) Signed() SignedAction {
+	return SignedAction{in.TicketID, in.Action, in.Department, in.NoteHash, in.Target, in.PrevTxID, in.KeyID}
+}
+
+// Output is the result (and event payload) of a ticket write.
+type Output struct {
+	Ticket         workorder.Ticket           `json:"ticket"`
+	Transitions    []workorder.Transition     `json:"transitions"`
+	Accountability []workorder.Accountability `json:"accountability"`
+}
+
+func output(res workorder.Result) Output {
+	o := Output{Ticket: res.Ticket, Transitions: res.Transitions, Accountability: res.Accountability}
+	if o.Transitions == nil {
+		o.Transitions = []workorder.Transition{}
+	}
+	if o.Accountability == nil {
+		o.Accountability = []workorder.Accountability{}
+	}
+	return o
+}
+
+// submitter returns the submitter's MSP and a readable identity (certificate subject).
+func submitter(ctx ledger.Context) (msp, id string, err error) {
+	msp, err = ledger.SubmitterMSP(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	if c, cerr := cid.GetX509Certificate(ctx.GetStub()); cerr == nil && c != nil {
+		id = c.Subject.String()
+	}
+	return msp, id, nil
+}
+
+func requireIntake(ctx ledger.Context, msp string) error {
+	intake, err := intakeMSPs(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(intake, msp) {
+		return codes.New(codes.Forbidden, "only the intake channel (%v) may do this; submitter is %s", intake, msp)
+	}
+	return nil
+}
+
+func env(ctx ledger.Context, now time.Time) (workorder.Env, error) {
+	cal, sla, err := loadConfig(ctx)
+	if err != nil {
+		return workorder.Env{}, err
+	}
+	return workorder.Env{Now: now, TxID: ledger.TxID(ctx), Calendar: cal, SLA: sla}, nil
+}
+
+// Submit records a citizen appeal (intake channel only) and routes it to the one active
+// department registered for its category. Input
+// {"id","category","contentHash","reporterCommitment","channel":"web|app|hotline"}.
+// NOT_FOUND when no department handles the category, CONFLICT when several do or the id
+// exists. Event TicketSubmitted with {ticket, transitions (submit, route), accountability}.
+func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	now, err := ledger.BeginWrite(ctx)
+	if err != nil {
+		return "", err
+	}
+	msp, id, err := submitter(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := requireIntake(ctx, msp); err != nil {
+		return "", err
+	}
+	var in workorder.SubmitInput
+	if err := ledger.Decode("ticket", input, &in); err != nil {
+		return "", err
+	}
+	if err := in.Validate(); err != nil {
+		return "", domainErr(err)
+	}
+	exists, err := ledger.Exists(ctx, ticketKey(in.ID))
+	if err != nil {
+		return "", err
+	}
+	if exists {
+		return "", codes.New(codes.Conflict, "ticket %s already exists", in.ID)
+	}
+	dept, err := route(ctx, in.Category)
+	if err != nil {
+		return "", err
+	}
+	e, err := env(ctx, now)
+	if err != nil {
+		return "", err
+	}
+	res, err := workorder.Submit(in, dept, workorder.Actor{Role: workorder.RoleCitizen, MSP: msp, ID: id}, e)
+	if err != nil {
+		return "", domainErr(err)
+	}
+	if err := persist(ctx, nil, res); err != nil {
+		return "", err
+	}
+	return ledger.Respond(ctx, EventTicketSubmitted, output(res))
+}
+
+// deptInfo is what this contract reads of a registry department.
+type deptInfo struct {
+	ID         string   `json:"id"`
+	Status     string   `json:"status"`
+	Categories []string `json:"categories"`
+}
+
+// listDepartments returns the registry's departments (ordered by id) through the
+// registry contract's ListDepartments.
+func listDepartments(ctx ledger.Context) ([]deptInfo, error) {
+	raw, err := registry.New().ListDepartments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ds []deptInfo
+	if err := decode("departments", []byte(raw), &ds); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+// route finds the one active department whose categories include category.
+func route(ctx ledger.Context, category string) (string, error) {
+	ds, err := listDepartments(ctx)
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, d := range ds {
+		if d.Status == "active" && slices.Contains(d.Categories, category) {
+			found = append(found, d.ID)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", codes.New(codes.NotFound, "no department is registered for category %q", category)
+	case 1:
+		return found[0], nil
+	default:
+		slices.Sort(found)
+		return "", codes.New(codes.Conflict, "category %q is registered to several departments %v; the registry must name one", category, found)
+	}
+}
+
+// Accept: the assigned department takes the ticket (assigned → accepted). Signed.
+func (c *Contract) Accept(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActAccept, input)
+}
+
+// Start: the assigned department starts work (accepted → in_progress). Signed.
+func (c *Contract) Start(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActStart, input)
+}
+
+// Transfer: the assigned department passes the ticket to target (→ assigned, fresh
+// deadlines for target); noteHash is the SM3 of the reason. Signed.
+func (c *Contract) Transfer(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActTransfer, input)
+}
+
+// Resolve: the assigned department answers (in_progress → resolved); noteHash = SM3 of the answer. Signed.
+func (c *Contract) Resolve(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActResolve, input)
+}
+
+// Rate: the intake channel relays the citizen's rating (resolved → rated); input
+// {"ticketId","rating":"very_satisfied|satisfied|neutral|unsatisfied","commentHash","prevTxId"}.
+// An unsatisfied rating writes an accountability record.
+func (c *Contract) Rate(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActRate, input)
+}
+
+// Reopen: after an unsatisfied rating, the intake channel (unsigned) or the supervising
+// department (signed) sends the ticket back to in_progress with a new resolve-by;
+// writes an accountability record (reopened).
+func (c *Contract) Reopen(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActReopen, input)
+}
+
+// Escalate: the supervising department (parent of the assigned one) reassigns the ticket
+// to target (itself or another department) with fresh deadlines. Signed.
+func (c *Contract) Escalate(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActEscalate, input)
+}
+
+// Close: rated → closed by the assigned department (not after an unsatisfied rating) or
+// by the supervising department (also resolved → closed, when the citizen never rates). Signed.
+func (c *Contract) Close(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActClose, input)
+}
+
+func (c *Contract) act(ctx contractapi.TransactionContextInterface, action workorder.Action, input string) (string, error) {
+	now, err := ledger.BeginWrite(ctx)
+	if err != nil {
+		return "", err
+	}
+	var in ActionInput
+	if err := ledger.Decode("ticket action", input, &in); err != nil {
+		return "", err
+	}
+	if in.Action == "" && in.Signature == "" {
+		in.Action = string(action)
+	}
+	if in.Action != string(action) {
+		return "", codes.New(codes.InvalidArgument, "action %q does not match %s", in.Action, action)
+	}
+	t, err := loadTicket(ctx, in.TicketID)
+	if err != nil {
+		return "", err
+	}
+	actor, err := authenticate(ctx, t, in, now)
+	if err != nil {
+		return "", err
+	}
+	if in.Target != "" && (action == workorder.ActTransfer || action == workorder.ActEscalate) {
+		d, err := registry.GetDepartment(ctx, in.Target)
+		if err != nil {
+			return "", err // NOT_FOUND: a ticket must not be handed to nobody
+		}
+		if d.Status != "active" {
+			return "", codes.New(codes.Forbidden, "department %s is %s", d.ID, d.Status)
+		}
+	}
+	e, err := env(ctx, now)
+	if err != nil {
+		return "", err
+	}
+	res, err := workorder.Apply(t, workorder.Request{
+		Action: action, Actor: actor, Target: in.Target, NoteHash: in.NoteHash,
+		Rating: workorder.Rating(in.Rating), CommentHash: in.CommentHash,
+	}, e)
+	if err != nil {
+		return "", domainErr(err)
+	}
+	if err := persist(ctx, &t, res); err != nil {
+		return "", err
+	}
+	return ledger.Respond(ctx, actionEvents[action], output(res))
+}
+
+// authenticate works out who acts and in which role. Unsigned input is the intake
+// channel (citizen role); signed input is a department, which must be the submitter's,
+// sign with a key valid now, and name the ticket's current txId.
+func authenticate(ctx ledger.Context, t workorder.Ticket, in ActionInput, now time.Time) (workorder.Actor, error) {
+	msp, id, err := submitter(ctx)
+	if err != nil {
+		return workorder.Actor{}, err
+	}
+	if in.Signature == "" {
+		if in.Department != "" || in.KeyID != "" {
+			return workorder.Actor{}, codes.New(codes.InvalidArgument, "a department action needs a signature")
+		}
+		if err := requireIntake(ctx, msp); err != nil {
+			return workorder.Actor{}, err // departments must sign their actions
+		}
+		if in.PrevTxID != "" && in.PrevTxID != t.TxID {
+			return workorder.Actor{}, codes.New(codes.Conflict, "ticket %s changed (txId %s, not %s); re-read it", t.ID, t.TxID, in.PrevTxID)
+		}
+		return workorder.Actor{Role: workorder.RoleCitizen, MSP: msp, ID: id}, nil
+	}
+	if in.Rating != "" || in.CommentHash != "" {
+		return workorder.Actor{}, codes.New(codes.InvalidArgument, "rating and commentHash are relayed by the intake channel, unsigned")
+	}
+	d, err := registry.RequireSubmitterOf(ctx, in.Department)
+	if err != nil {
+		return workorder.Actor{}, err
+	}
+	if _, err := registry.VerifySignature(ctx, d.ID, in.KeyID, now, canon.KindTicketAction, in.Signed(), in.Signature); err != nil {
+		return workorder.Actor{}, err
+	}
+	if in.PrevTxID != t.TxID {
+		return workorder.Actor{}, codes.New(codes.Conflict, "ticket %s changed (txId %s, signed prevTxId %s); re-read and sign again", t.ID, t.TxID, in.PrevTxID)
+	}
+	supervisor := ""
+	if assigned, err := registry.GetDepartment(ctx, t.Department); err == nil {
+		supervisor = assigned.Parent
+	} else if codes.Code(err) != codes.NotFound {
+		return workorder.Actor{}, err
+	}
+	return workorder.Actor{
+		Role:       workorder.RoleFor(d.ID, t.Department, supervisor),
+		Department: d.ID, MSP: msp, ID: id, KeyID: in.KeyID, Signature: in.Signature,
+	}, nil
+}
+
+// SweepResult is Sweep's result and event payload.
+type SweepResult struct {
+	At             string   `json:"at"`
+	Tickets        []string `json:"tickets"`        // tickets marked overdue by this sweep
+	Accountability []string `json:"accountability"` // accountability record ids written
+	More           bool     `json:"more"`           // more late tickets remain: sweep again
+	RolledUp       int      `json:"rolledUp"`       // department-days rolled up for KPIs
+}
+
+// Sweep limits.
+const (
+	DefaultSweepLimit = 100
+	MaxSweepLimit     = 1000
+)
+
+// Sweep marks up to limit ("" = 100, at most 1000) tickets whose running deadline has
+// passed as overdue, writing an accountability record per missed deadline, then rolls
+// up the KPI counts of settled days (rollup.go). Any registered department (or the
+// governance organisation) may submit it; it is idempotent (a deadline is marked once,
+// then leaves the sweep index; a day is rolled up once). Event TicketsSwept.
+func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit string) (string, error) {
+	now, err := ledger.BeginWrite(ctx)
+	if err != nil {
+		return "", err
+	}
+	n := DefaultSweepLimit
+	if limit != "" {
+		if _, err := fmt.Sscanf(limit, "%d", &n); err != nil || fmt.Sprint(n) != limit || n < 1 || n > MaxSweepLimit {
+			return "", codes.New(codes.InvalidArgument, "limit %q must be an integer from 1 to %d", limit, MaxSweepLimit)
+		}
+	}
+	msp, err := ledger.SubmitterMSP(ctx)
+	if err != nil {
+		return "", err
+	}
+	ds, err := registry.DepartmentsByMSP(ctx, msp)
+	if err != nil {
+		return "", err
+	}
+	if len(ds) == 0 {
+		if err := registry.RequireGovernance(ctx); err != nil {
+			return "", codes.New(codes.Forbidden, "sweep needs a registered department or the governance organisation; submitter is %s", msp)
+		}
+	}
+	e, err := env(ctx, now)
+	if err != nil {
+		return "", err
+	}
+	out := SweepResult{At: workorder.FormatTime(now), Tickets: []string{}, Accountability: []string{}}
+	var ids []string
+	seen := map[string]bool{}
+	errStop := codes.New(codes.Internal, "stop")
+	err = scanAll(ctx, pDue, pDue+out.At, func(key string, _ []byte) error {
+		id := keyPart(key, 1)
+		if seen[id] {
+			return nil
+		}
+		if len(ids) == n {
+			out.More = true
+			return errStop
+		}
+		seen[id] = true
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil && err != errStop {
+		return "", err
+	}
+	for _, id := range ids {
+		t, err := loadTicket(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		res, changed, err := workorder.Sweep(t, e)
+		if err != nil {
+			return "", domainErr(err)
+		}
+		if !changed {
+			continue
+		}
+		if err := persist(ctx, &t, res); err != nil {
+			return "", err
+		}
+		out.Tickets = append(out.Tickets, id)
+		for _, a := range res.Accountability {
+			out.Accountability = append(out.Accountability, a.ID)
+		}
+	}
+	if out.RolledUp, err = rollUp(ctx, e.Calendar, now); err != nil {
+		return "", err
+	}
+	return ledger.Respond(ctx, EventTicketsSwept, out)
+}

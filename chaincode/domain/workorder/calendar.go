@@ -1,0 +1,234 @@
+package workorder
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// DateLayout is how calendar days are written ("2026-10-01").
+const DateLayout = "2006-01-02"
+
+// MaxCalendarDays bounds each list of a calendar.
+const MaxCalendarDays = 2000
+
+// Calendar says which days are working days, in one fixed time zone (government offices
+// in China work in UTC+08:00 and there is no daylight saving, so a fixed offset avoids
+// depending on the tz database inside chaincode).
+//
+// A day is a working day if it is listed in Workdays (a make-up working day, 调休上班,
+// usually a Saturday or Sunday), else if it is not listed in Holidays and is Monday to Friday.
+type Calendar struct {
+	UTCOffset string   `json:"utcOffset"`
+	Holidays  []string `json:"holidays"`
+	Workdays  []string `json:"workdays"`
+}
+
+// DefaultCalendar is used until the governance organisation sets one: UTC+08:00,
+// Monday to Friday, no holidays.
+func DefaultCalendar() Calendar {
+	return Calendar{UTCOffset: "+08:00", Holidays: []string{}, Workdays: []string{}}
+}
+
+// Normalize sorts and de-duplicates the day lists (so what is written is canonical).
+func (c *Calendar) Normalize() {
+	if c.Holidays == nil {
+		c.Holidays = []string{}
+	}
+	if c.Workdays == nil {
+		c.Workdays = []string{}
+	}
+	slices.Sort(c.Holidays)
+	c.Holidays = slices.Compact(c.Holidays)
+	slices.Sort(c.Workdays)
+	c.Workdays = slices.Compact(c.Workdays)
+}
+
+// Validate checks the offset and every day, and that no day is both a holiday and a
+// make-up working day. Call Normalize first.
+func (c Calendar) Validate() error {
+	if _, err := parseOffset(c.UTCOffset); err != nil {
+		return err
+	}
+	if len(c.Holidays) > MaxCalendarDays || len(c.Workdays) > MaxCalendarDays {
+		return fmt.Errorf("%w: calendar lists more than %d days", ErrInvalid, MaxCalendarDays)
+	}
+	for _, list := range [][]string{c.Holidays, c.Workdays} {
+		for _, d := range list {
+			if t, err := time.Parse(DateLayout, d); err != nil || t.Format(DateLayout) != d {
+				return fmt.Errorf("%w: calendar day %q is not YYYY-MM-DD", ErrInvalid, d)
+			}
+		}
+	}
+	for _, d := range c.Workdays {
+		if _, found := slices.BinarySearch(c.Holidays, d); found {
+			return fmt.Errorf("%w: %s is both a holiday and a working day", ErrInvalid, d)
+		}
+	}
+	return nil
+}
+
+func parseOffset(s string) (*time.Location, error) {
+	if s == "Z" || s == "" {
+		return time.UTC, nil
+	}
+	t, err := time.Parse("-07:00", s)
+	if err != nil || len(s) != 6 {
+		return nil, fmt.Errorf("%w: utcOffset %q is not ±hh:mm", ErrInvalid, s)
+	}
+	_, off := t.Zone()
+	return time.FixedZone("UTC"+s, off), nil
+}
+
+func (c Calendar) location() *time.Location {
+	loc, err := parseOffset(c.UTCOffset)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// DayStart returns 00:00 (in the calendar's zone) of the day holding t, in UTC.
+func (c Calendar) DayStart(t time.Time) time.Time {
+	l := t.In(c.location())
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, c.location()).UTC()
+}
+
+// NextDayStart returns the first 00:00 (in the calendar's zone) after t, in UTC.
+func (c Calendar) NextDayStart(t time.Time) time.Time {
+	l := t.In(c.location())
+	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, c.location()).UTC()
+}
+
+// StartOfDay parses a day "YYYY-MM-DD" and returns 00:00 of it in the calendar's zone.
+func (c Calendar) StartOfDay(day string) (time.Time, error) {
+	d, err := time.Parse(DateLayout, day)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: day %q is not YYYY-MM-DD", ErrInvalid, day)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, c.location()).UTC(), nil
+}
+
+// IsWorkingDay reports whether the calendar day of t (in the calendar's zone) is a working day.
+func (c Calendar) IsWorkingDay(t time.Time) bool { return c.isWorkingDay(t.In(c.location())) }
+
+// isWorkingDay decides for a time already in the calendar's zone.
+func (c Calendar) isWorkingDay(local time.Time) bool {
+	if len(c.Workdays) > 0 || len(c.Holidays) > 0 {
+		d := local.Format(DateLayout)
+		if _, ok := slices.BinarySearch(c.Workdays, d); ok {
+			return true
+		}
+		if _, ok := slices.BinarySearch(c.Holidays, d); ok {
+			return false
+		}
+	}
+	wd := local.Weekday()
+	return wd != time.Saturday && wd != time.Sunday
+}
+
+// AddWorkingDays returns the deadline n working days after t:
+//
+//   - if t falls on a non-working day the clock starts at 00:00 of the next working day;
+//   - the deadline is then the same local time of day on the n-th working day after that day.
+//
+// So 1 working day from Friday 15:00 is Monday 15:00 (Tuesday 15:00 if Monday is a
+// holiday), and from Saturday 10:00 it is Tuesday 00:00, i.e. the end of Monday.
+// The result is in UTC. n <= 0 returns the (possibly moved) start.
+func (c Calendar) AddWorkingDays(t time.Time, n int) time.Time {
+	loc := c.location()
+	cur := t.In(loc)
+	if !c.isWorkingDay(cur) {
+		cur = time.Date(cur.Year(), cur.Month(), cur.Day(), 0, 0, 0, 0, loc)
+		for !c.isWorkingDay(cur) {
+			cur = cur.AddDate(0, 0, 1)
+		}
+	}
+	for i := 0; i < n; {
+		cur = cur.AddDate(0, 0, 1)
+		if c.isWorkingDay(cur) {
+			i++
+		}
+	}
+	return cur.UTC()
+}
+
+// Limits are the SLA of one category, in working days.
+type Limits struct {
+	RespondDays int `json:"respondDays"`
+	ResolveDays int `json:"resolveDays"`
+}
+
+// CategorySLA overrides the default limits for one ticket category.
+type CategorySLA struct {
+	Category    string `json:"category"`
+	RespondDays int    `json:"respondDays"`
+	ResolveDays int    `json:"resolveDays"`
+}
+
+// SLA holds the deadlines: a default and per-category overrides (sorted by category).
+type SLA struct {
+	Default    Limits        `json:"default"`
+	Categories []CategorySLA `json:"categories"`
+}
+
+// DefaultSLA: respond within one working day, resolve within five (issue 6).
+func DefaultSLA() SLA {
+	return SLA{Default: Limits{RespondDays: 1, ResolveDays: 5}, Categories: []CategorySLA{}}
+}
+
+// MaxSLADays bounds any limit.
+const MaxSLADays = 365
+
+func (l Limits) validate(what string) error {
+	if l.RespondDays < 1 || l.ResolveDays < l.RespondDays || l.ResolveDays > MaxSLADays {
+		return fmt.Errorf("%w: SLA %s: need 1 <= respondDays (%d) <= resolveDays (%d) <= %d",
+			ErrInvalid, what, l.RespondDays, l.ResolveDays, MaxSLADays)
+	}
+	return nil
+}
+
+// Normalize sorts the category overrides.
+func (s *SLA) Normalize() {
+	if s.Categories == nil {
+		s.Categories = []CategorySLA{}
+	}
+	slices.SortFunc(s.Categories, func(a, b CategorySLA) int {
+		switch {
+		case a.Category < b.Category:
+			return -1
+		case a.Category > b.Category:
+			return 1
+		}
+		return 0
+	})
+}
+
+// Validate checks every limit and that categories are valid and unique. Call Normalize first.
+func (s SLA) Validate() error {
+	if err := s.Default.validate("default"); err != nil {
+		return err
+	}
+	for i, c := range s.Categories {
+		if !ValidID(c.Category) {
+			return fmt.Errorf("%w: SLA category %q", ErrInvalid, c.Category)
+		}
+		if i > 0 && s.Categories[i-1].Category == c.Category {
+			return fmt.Errorf("%w: SLA category %q listed twice", ErrInvalid, c.Category)
+		}
+		if err := (Limits{c.RespondDays, c.ResolveDays}).validate(c.Category); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// For returns the limits of a category.
+func (s SLA) For(category string) Limits {
+	for _, c := range s.Categories {
+		if c.Category == category {
+			return Limits{c.RespondDays, c.ResolveDays}
+		}
+	}
+	return s.Default
+}

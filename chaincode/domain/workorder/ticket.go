@@ -1,0 +1,485 @@
+package workorder
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Round is one resolve obligation of an assignment: the first one starts at assignment,
+// each reopen starts another with a fresh resolve-by.
+type Round struct {
+	OpenedAt   string `json:"openedAt"`
+	ResolveBy  string `json:"resolveBy"`
+	ResolvedAt string `json:"resolvedAt"`
+	Overdue    bool   `json:"overdue"`
+}
+
+// RatingEntry is one rating given by the citizen.
+type RatingEntry struct {
+	Rating      Rating `json:"rating"`
+	CommentHash string `json:"commentHash"`
+	At          string `json:"at"`
+}
+
+// Episode is one assignment of a ticket to a department: from routing, a transfer or an
+// escalation until it is handed over to another department (or the ticket closes).
+// A department's KPIs are computed from its episodes.
+type Episode struct {
+	Department     string        `json:"department"`
+	AssignedAt     string        `json:"assignedAt"`
+	RespondBy      string        `json:"respondBy"`
+	RespondedAt    string        `json:"respondedAt"`
+	RespondOverdue bool          `json:"respondOverdue"`
+	Rounds         []Round       `json:"rounds"`
+	Ratings        []RatingEntry `json:"ratings"`
+	HandedOverAt   string        `json:"handedOverAt"`
+	HandedOverBy   Action        `json:"handedOverBy"`
+}
+
+// Ticket is a citizen appeal. The text stays off the ledger (ContentHash is its SM3);
+// the reporter is a commitment SM3(salt || identifier).
+type Ticket struct {
+	ID                 string `json:"id"`
+	Category           string `json:"category"`
+	ContentHash        string `json:"contentHash"`
+	ReporterCommitment string `json:"reporterCommitment"`
+	Channel            string `json:"channel"`
+
+	State      State  `json:"state"`
+	Department string `json:"department"` // assigned department (current episode)
+	RespondBy  string `json:"respondBy"`  // current episode
+	ResolveBy  string `json:"resolveBy"`  // current round
+	Overdue    bool   `json:"overdue"`    // a deadline of the current episode/round was missed
+	Rating     Rating `json:"rating"`     // last rating
+
+	CreatedAt  string `json:"createdAt"`
+	AssignedAt string `json:"assignedAt"`
+	AcceptedAt string `json:"acceptedAt"`
+	StartedAt  string `json:"startedAt"`
+	ResolvedAt string `json:"resolvedAt"`
+	RatedAt    string `json:"ratedAt"`
+	ClosedAt   string `json:"closedAt"`
+	UpdatedAt  string `json:"updatedAt"`
+
+	Transfers      int `json:"transfers"`
+	Escalations    int `json:"escalations"`
+	Reopens        int `json:"reopens"`
+	Accountability int `json:"accountability"` // accountability records written so far
+	Seq            int `json:"seq"`            // transition records written so far
+
+	Episodes []Episode `json:"episodes"`
+	TxID     string    `json:"txId"` // tx of the last write (the prevTxId a signed action must name)
+}
+
+// Transition is the record of one transition; a ticket's records, in Seq order, are its trace.
+type Transition struct {
+	TicketID       string   `json:"ticketId"`
+	Seq            int      `json:"seq"`
+	Action         Action   `json:"action"`
+	Role           Role     `json:"role"`
+	From           State    `json:"from"`
+	To             State    `json:"to"`
+	Department     string   `json:"department"` // acting department ("" for citizen channel / system)
+	ActorMSP       string   `json:"actorMspId"`
+	ActorID        string   `json:"actorId"`
+	AssignedTo     string   `json:"assignedTo"` // the ticket's department after the transition
+	Target         string   `json:"target"`
+	NoteHash       string   `json:"noteHash"`
+	Rating         Rating   `json:"rating,omitempty"`
+	CommentHash    string   `json:"commentHash,omitempty"`
+	RespondBy      string   `json:"respondBy"`
+	ResolveBy      string   `json:"resolveBy"`
+	KeyID          string   `json:"keyId"`
+	Signature      string   `json:"signature"`
+	Accountability []string `json:"accountability"` // ids of accountability records written by this transition
+	Time           string   `json:"time"`
+	TxID           string   `json:"txId"`
+}
+
+// Accountability is an append-only record that a department is answerable for a ticket.
+// At is when the fault happened (the missed deadline for overdue, the rating or reopen
+// time otherwise); KPIs and the accountability listing use At.
+type Accountability struct {
+	ID         string `json:"id"` // ticketId#n
+	TicketID   string `json:"ticketId"`
+	Department string `json:"department"`
+	Cause      Cause  `json:"cause"`
+	Phase      Phase  `json:"phase,omitempty"`    // overdue only
+	Deadline   string `json:"deadline,omitempty"` // overdue only
+	At         string `json:"at"`
+	RecordedAt string `json:"recordedAt"`
+	TxID       string `json:"txId"`
+}
+
+// Actor is who does an action: its role on the ticket, its department (if any), the
+// Fabric identity that submitted, and the SM2 key and signature (department actions).
+type Actor struct {
+	Role       Role
+	Department string
+	MSP        string
+	ID         string
+	KeyID      string
+	Signature  string
+}
+
+// Env is what a transition needs from the ledger: the tx time and id, calendar and SLA.
+type Env struct {
+	Now      time.Time
+	TxID     string
+	Calendar Calendar
+	SLA      SLA
+}
+
+func (e Env) now() string { return FormatTime(e.Now) }
+
+// Result is what a transition writes: the new ticket, its new transition records (in Seq
+// order) and any new accountability records.
+type Result struct {
+	Ticket         Ticket
+	Transitions    []Transition
+	Accountability []Accountability
+}
+
+// SubmitInput is what the intake channel sends for a new appeal.
+type SubmitInput struct {
+	ID                 string `json:"id"`
+	Category           string `json:"category"`
+	ContentHash        string `json:"contentHash"`
+	ReporterCommitment string `json:"reporterCommitment"`
+	Channel            string `json:"channel"`
+}
+
+// Validate checks a submission.
+func (in SubmitInput) Validate() error {
+	switch {
+	case !ValidID(in.ID):
+		return fmt.Errorf("%w: ticket id %q", ErrInvalid, in.ID)
+	case !ValidID(in.Category):
+		return fmt.Errorf("%w: category %q", ErrInvalid, in.Category)
+	case !ValidHash(in.ContentHash):
+		return fmt.Errorf("%w: contentHash must be 64 lowercase hex (SM3)", ErrInvalid)
+	case !ValidHash(in.ReporterCommitment):
+		return fmt.Errorf("%w: reporterCommitment must be 64 lowercase hex (SM3)", ErrInvalid)
+	case !slices.Contains(Channels, in.Channel):
+		return fmt.Errorf("%w: channel %q (want one of %v)", ErrInvalid, in.Channel, Channels)
+	}
+	return nil
+}
+
+// Request is one action on an existing ticket.
+type Request struct {
+	Action      Action
+	Actor       Actor
+	Target      string // transfer / escalate: the receiving department
+	NoteHash    string // SM3 of a note (reason, answer); optional
+	Rating      Rating // rate
+	CommentHash string // rate: SM3 of the citizen's comment; optional
+}
+
+func (r Request) validate() error {
+	if r.NoteHash != "" && !ValidHash(r.NoteHash) {
+		return fmt.Errorf("%w: noteHash must be 64 lowercase hex (SM3) or empty", ErrInvalid)
+	}
+	if r.CommentHash != "" && !ValidHash(r.CommentHash) {
+		return fmt.Errorf("%w: commentHash must be 64 lowercase hex (SM3) or empty", ErrInvalid)
+	}
+	switch r.Action {
+	case ActTransfer, ActEscalate:
+		if !ValidID(r.Target) {
+			return fmt.Errorf("%w: %s needs a target department (got %q)", ErrInvalid, r.Action, r.Target)
+		}
+	case ActRate:
+		if !r.Rating.Valid() {
+			return fmt.Errorf("%w: rating %q (want very_satisfied|satisfied|neutral|unsatisfied)", ErrInvalid, r.Rating)
+		}
+	case ActSubmit, ActRoute, ActOverdue:
+		return fmt.Errorf("%w: %s is not a request action", ErrInvalid, r.Action)
+	}
+	if r.Action != ActTransfer && r.Action != ActEscalate && r.Target != "" {
+		return fmt.Errorf("%w: %s takes no target", ErrInvalid, r.Action)
+	}
+	return nil
+}
+
+// clone deep-copies a ticket so a failed transition never changes the caller's value.
+func (t Ticket) clone() Ticket {
+	c := t
+	c.Episodes = make([]Episode, len(t.Episodes))
+	for i, e := range t.Episodes {
+		e.Rounds = slices.Clone(e.Rounds)
+		e.Ratings = slices.Clone(e.Ratings)
+		c.Episodes[i] = e
+	}
+	return c
+}
+
+// episode returns the current episode (nil before routing).
+func (t *Ticket) episode() *Episode {
+	if len(t.Episodes) == 0 {
+		return nil
+	}
+	return &t.Episodes[len(t.Episodes)-1]
+}
+
+func (e *Episode) round() *Round {
+	if len(e.Rounds) == 0 {
+		return nil
+	}
+	return &e.Rounds[len(e.Rounds)-1]
+}
+
+// refresh recomputes the summary fields from the current episode.
+func (t *Ticket) refresh() {
+	e := t.episode()
+	if e == nil {
+		return
+	}
+	t.Department = e.Department
+	t.AssignedAt = e.AssignedAt
+	t.RespondBy = e.RespondBy
+	r := e.round()
+	t.ResolveBy = r.ResolveBy
+	t.Overdue = e.RespondOverdue || r.Overdue
+}
+
+// assign starts a new episode for dept at now with fresh deadlines.
+func (t *Ticket) assign(dept string, env Env) {
+	lim := env.SLA.For(t.Category)
+	now := env.now()
+	start := env.Now.UTC().Truncate(time.Second)
+	t.Episodes = append(t.Episodes, Episode{
+		Department: dept,
+		AssignedAt: now,
+		RespondBy:  FormatTime(env.Calendar.AddWorkingDays(start, lim.RespondDays)),
+		Rounds: []Round{{
+			OpenedAt:  now,
+			ResolveBy: FormatTime(env.Calendar.AddWorkingDays(start, lim.ResolveDays)),
+		}},
+		Ratings: []RatingEntry{},
+	})
+	t.AcceptedAt, t.StartedAt, t.ResolvedAt = "", "", ""
+	t.refresh()
+}
+
+func (t *Ticket) record(res *Result, rule Rule, actor Actor, req Request, env Env, acc []string) {
+	t.Seq++
+	if acc == nil {
+		acc = []string{}
+	}
+	res.Transitions = append(res.Transitions, Transition{
+		TicketID:       t.ID,
+		Seq:            t.Seq,
+		Action:         rule.Action,
+		Role:           rule.Role,
+		From:           rule.From,
+		To:             rule.To,
+		Department:     actor.Department,
+		ActorMSP:       actor.MSP,
+		ActorID:        actor.ID,
+		AssignedTo:     t.Department,
+		Target:         req.Target,
+		NoteHash:       req.NoteHash,
+		Rating:         req.Rating,
+		CommentHash:    req.CommentHash,
+		RespondBy:      t.RespondBy,
+		ResolveBy:      t.ResolveBy,
+		KeyID:          actor.KeyID,
+		Signature:      actor.Signature,
+		Accountability: acc,
+		Time:           env.now(),
+		TxID:           env.TxID,
+	})
+}
+
+func (t *Ticket) account(res *Result, dept string, cause Cause, phase Phase, deadline, at string, env Env) string {
+	t.Accountability++
+	a := Accountability{
+		ID:         fmt.Sprintf("%s#%d", t.ID, t.Accountability),
+		TicketID:   t.ID,
+		Department: dept,
+		Cause:      cause,
+		Phase:      phase,
+		Deadline:   deadline,
+		At:         at,
+		RecordedAt: env.now(),
+		TxID:       env.TxID,
+	}
+	res.Accountability = append(res.Accountability, a)
+	return a.ID
+}
+
+// Submit creates a ticket from the intake channel and routes it to dept (the department
+// registered for its category) in one step: two transition records, submit and route.
+func Submit(in SubmitInput, dept string, actor Actor, env Env) (Result, error) {
+	if err := in.Validate(); err != nil {
+		return Result{}, err
+	}
+	if !ValidID(dept) {
+		return Result{}, fmt.Errorf("%w: department %q", ErrInvalid, dept)
+	}
+	sub, err := Check(StateNone, ActSubmit, actor.Role, "")
+	if err != nil {
+		return Result{}, err
+	}
+	route, err := Check(sub.To, ActRoute, RoleSystem, "")
+	if err != nil {
+		return Result{}, err
+	}
+	t := Ticket{
+		ID: in.ID, Category: in.Category, ContentHash: in.ContentHash,
+		ReporterCommitment: in.ReporterCommitment, Channel: in.Channel,
+		CreatedAt: env.now(), Episodes: []Episode{},
+	}
+	var res Result
+	t.State = sub.To
+	t.record(&res, sub, actor, Request{}, env, nil)
+	t.assign(dept, env)
+	t.State = route.To
+	t.record(&res, route, Actor{Role: RoleSystem}, Request{Target: dept}, env, nil)
+	t.UpdatedAt, t.TxID = env.now(), env.TxID
+	res.Ticket = t
+	return res, nil
+}
+
+// Dues are the deadlines of a ticket that are still running (not met, not marked overdue).
+type Due struct {
+	Phase Phase  `json:"phase"`
+	At    string `json:"at"`
+}
+
+// Dues lists the running deadlines: respond-by while assigned and not yet responded,
+// resolve-by while open and the current round is unresolved. Overdue marks remove them.
+func (t Ticket) Dues() []Due {
+	var out []Due
+	e := t.episode()
+	if e == nil || !t.State.Open() {
+		return out
+	}
+	if t.State == StateAssigned && e.RespondedAt == "" && !e.RespondOverdue {
+		out = append(out, Due{PhaseRespond, e.RespondBy})
+	}
+	if r := e.round(); r.ResolvedAt == "" && !r.Overdue {
+		out = append(out, Due{PhaseResolve, r.ResolveBy})
+	}
+	return out
+}
+
+// markOverdue marks every running deadline before now as missed: a flag, an accountability
+// record for the assigned department and one "overdue" transition record. No-op (false)
+// when nothing is late.
+func (t *Ticket) markOverdue(res *Result, env Env) (bool, error) {
+	now := env.now()
+	var late []Due
+	for _, d := range t.Dues() {
+		if now > d.At {
+			late = append(late, d)
+		}
+	}
+	if len(late) == 0 {
+		return false, nil
+	}
+	rule, err := Check(t.State, ActOverdue, RoleSystem, t.Rating)
+	if err != nil {
+		return false, err
+	}
+	e := t.episode()
+	var ids []string
+	for _, d := range late {
+		switch d.Phase {
+		case PhaseRespond:
+			e.RespondOverdue = true
+		case PhaseResolve:
+			e.round().Overdue = true
+		}
+		ids = append(ids, t.account(res, e.Department, CauseOverdue, d.Phase, d.At, d.At, env))
+	}
+	t.refresh()
+	t.record(res, rule, Actor{Role: RoleSystem}, Request{}, env, ids)
+	return true, nil
+}
+
+// Sweep marks the ticket's missed deadlines. changed is false (and nothing is to be
+// written) when no running deadline is before env.Now: a second sweep is a no-op.
+func Sweep(t Ticket, env Env) (res Result, changed bool, err error) {
+	c := t.clone()
+	changed, err = c.markOverdue(&res, env)
+	if err != nil || !changed {
+		return Result{}, false, err
+	}
+	c.UpdatedAt, c.TxID = env.now(), env.TxID
+	res.Ticket = c
+	return res, true, nil
+}
+
+// Apply performs one request on a ticket. It checks the transition table first (an
+// illegal transition returns ErrIllegalTransition and nothing); then it marks any
+// deadline already missed (so a late accept or resolve is held to account even if no
+// sweep ran), then does the action. The input ticket is not modified.
+func Apply(t Ticket, req Request, env Env) (Result, error) {
+	if err := req.validate(); err != nil {
+		return Result{}, err
+	}
+	rule, err := Check(t.State, req.Action, req.Actor.Role, t.Rating)
+	if err != nil {
+		return Result{}, err
+	}
+	if req.Actor.Role == RoleAssigned && req.Actor.Department != t.Department {
+		return Result{}, fmt.Errorf("%w: department %q is not the assigned department %q", ErrIllegalTransition, req.Actor.Department, t.Department)
+	}
+	if (req.Action == ActTransfer || req.Action == ActEscalate) && req.Target == t.Department {
+		return Result{}, fmt.Errorf("%w: %s target %q is already the assigned department", ErrForbidden, req.Action, req.Target)
+	}
+	c := t.clone()
+	var res Result
+	if _, err := c.markOverdue(&res, env); err != nil {
+		return Result{}, err
+	}
+	now := env.now()
+	e := c.episode()
+	var acc []string
+	switch req.Action {
+	case ActAccept:
+		e.RespondedAt = now
+		c.AcceptedAt = now
+	case ActStart:
+		c.StartedAt = now
+	case ActResolve:
+		e.round().ResolvedAt = now
+		c.ResolvedAt = now
+	case ActTransfer, ActEscalate:
+		if e.RespondedAt == "" && req.Action == ActTransfer {
+			e.RespondedAt = now // passing a misrouted ticket on is a response
+		}
+		e.HandedOverAt, e.HandedOverBy = now, req.Action
+		if req.Action == ActTransfer {
+			c.Transfers++
+		} else {
+			c.Escalations++
+		}
+		c.assign(req.Target, env)
+	case ActRate:
+		e.Ratings = append(e.Ratings, RatingEntry{Rating: req.Rating, CommentHash: req.CommentHash, At: now})
+		c.Rating, c.RatedAt = req.Rating, now
+		if req.Rating == RatingUnsatisfied {
+			acc = append(acc, c.account(&res, e.Department, CauseUnsatisfied, "", "", now, env))
+		}
+	case ActReopen:
+		lim := env.SLA.For(c.Category)
+		e.Rounds = append(e.Rounds, Round{
+			OpenedAt:  now,
+			ResolveBy: FormatTime(env.Calendar.AddWorkingDays(env.Now.UTC().Truncate(time.Second), lim.ResolveDays)),
+		})
+		c.Reopens++
+		c.ResolvedAt, c.RatedAt = "", ""
+		acc = append(acc, c.account(&res, e.Department, CauseReopened, "", "", now, env))
+	case ActClose:
+		c.ClosedAt = now
+	}
+	c.State = rule.To
+	c.refresh()
+	c.record(&res, rule, req.Actor, req, env, acc)
+	c.UpdatedAt, c.TxID = now, env.TxID
+	res.Ticket = c
+	return res, nil
+}

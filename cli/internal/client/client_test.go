@@ -1,0 +1,115 @@
+package client
+
+import (
+	"context"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestDoAndErrors(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		switch r.URL.Path {
+		case "/api/v1/ok":
+			if r.Header.Get("Authorization") != "Bearer tok" || r.Header.Get("Content-Type") != "application/json" {
+				w.WriteHeader(401)
+				return
+			}
+			w.Write([]byte(`{"txId":"t1","blockNumber":7,"record":{"id":"c/1"}}`))
+		case "/api/v1/certificates/a b":
+			w.Write([]byte(`{"id":"a b"}`))
+		case "/api/v1/forbidden":
+			w.WriteHeader(403)
+			w.Write([]byte(`{"code":"FORBIDDEN","message":"not yours"}`))
+		case "/api/v1/busy":
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(503)
+			w.Write([]byte(`{"code":"UNAVAILABLE","message":"mvcc"}`))
+		case "/api/v1/html":
+			w.WriteHeader(502)
+			w.Write([]byte(`<html>bad gateway</html>`))
+		}
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL+"/", "tok", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var out WriteResult[Certificate]
+	if err := c.Do(ctx, "POST", "/api/v1/ok", map[string]string{"a": "b"}, &out); err != nil || out.TxID != "t1" || out.BlockNumber != 7 || out.Record.ID != "c/1" {
+		t.Fatalf("%v %+v", err, out)
+	}
+	if cert, err := c.GetCertificate(ctx, "a b"); err != nil || cert.ID != "a b" {
+		t.Fatalf("escaping: %v %+v", err, cert)
+	}
+	err = c.Do(ctx, "GET", "/api/v1/forbidden", nil, nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 403 || e.Code != "FORBIDDEN" || e.Message != "not yours" || !HasCode(err, "FORBIDDEN") {
+		t.Fatalf("%#v", err)
+	}
+	if errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "FORBIDDEN: not yours (HTTP 403") {
+		t.Fatal(err)
+	}
+	calls.Store(0)
+	err = c.Do(ctx, "GET", "/api/v1/busy", nil, nil)
+	if !errors.Is(err, ErrUnreachable) || calls.Load() != 3 || StatusOf(err) != 503 {
+		t.Fatalf("busy: %v after %d calls", err, calls.Load())
+	}
+	err = c.Do(ctx, "GET", "/api/v1/html", nil, nil)
+	if !errors.As(err, &e) || e.Code != "" || !strings.Contains(e.Message, "bad gateway") || !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("html: %v", err)
+	}
+}
+
+func TestUnreachableAndConfig(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL
+	srv.Close()
+	c, _ := New(u, "", "", WithTimeout(2*time.Second), WithRetries(0))
+	err := c.Do(context.Background(), "GET", "/x", nil, nil)
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("%v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Do(ctx, "GET", "/x", nil, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	for _, bad := range []string{"", "127.0.0.1:8080", "ftp://x", "http://"} {
+		if _, err := New(bad, "", ""); !errors.Is(err, ErrConfig) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	if _, err := New("https://x", "", "/nonexistent/ca.pem"); !errors.Is(err, ErrConfig) {
+		t.Fatal(err)
+	}
+}
+
+func TestCACert(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) }))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	c, err := New(srv.URL, "", ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(context.Background(), "GET", "/", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// without the CA the handshake fails: unreachable
+	c2, _ := New(srv.URL, "", "", WithRetries(0))
+	if err := c2.Do(context.Background(), "GET", "/", nil, nil); !errors.Is(err, ErrUnreachable) {
+		t.Fatal(err)
+	}
+}

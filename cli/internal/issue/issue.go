@@ -1,0 +1,331 @@
+// Package issue builds, signs and submits certificate records and writes their
+// receipts and QR codes; Bulk does it for a manifest, resumably.
+//
+// The order of work makes retries safe: the record (with its random holder salt) is
+// signed and saved as <id>.pending.json before it is submitted, so a crash or a lost
+// answer never loses the salt; a rerun resubmits the same record, which the gateway
+// answers idempotently.
+package issue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/cli/internal/qr"
+	"github.com/certledger/certledger/cli/internal/receipt"
+	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/gm"
+	"github.com/emmansun/gmsm/sm2"
+)
+
+// Errors of this package.
+var (
+	ErrInput    = errors.New("bad input")
+	ErrConflict = errors.New("id already on the ledger with another document")
+)
+
+// Signer is the department key that signs records.
+type Signer struct {
+	Key       *sm2.PrivateKey
+	KeyID     string
+	PublicPEM string
+	Dept      string // issuing department id
+}
+
+// NewSigner wraps a private key; dept is the issuing department.
+func NewSigner(k *sm2.PrivateKey, dept string) (Signer, error) {
+	pemBytes, err := gm.MarshalPublicKeyPEM(&k.PublicKey)
+	if err != nil {
+		return Signer{}, err
+	}
+	return Signer{Key: k, KeyID: gm.KeyID(&k.PublicKey), PublicPEM: string(pemBytes), Dept: dept}, nil
+}
+
+// Issuer issues certificates through a gateway.
+type Issuer struct {
+	Client     *client.Client
+	Signer     Signer
+	VerifyBase string // base URL of the verify page (QR links)
+	OutDir     string // where receipts and QR codes go
+	Channel    string // ledger channel, recorded in receipts when known
+	Now        func() time.Time
+}
+
+// Request is one certificate to issue.
+type Request struct {
+	File       string // document to hash
+	DocHash    string // precomputed SM3 of File (optional)
+	Type       string
+	HolderID   string
+	ValidFrom  string // RFC 3339 or YYYY-MM-DD; "" = now
+	ValidUntil string // RFC 3339 or YYYY-MM-DD (end of that day, UTC)
+	ID         string // "" = generated
+	Supersedes string // id of the certificate this one replaces
+}
+
+// Result is what Issue did.
+type Result struct {
+	Record      client.CertificateRecord `json:"record"`
+	TxID        string                   `json:"txId,omitempty"`
+	BlockNumber uint64                   `json:"blockNumber,omitempty"`
+	Receipt     string                   `json:"receipt,omitempty"`
+	QR          string                   `json:"qr,omitempty"`
+	VerifyURL   string                   `json:"verifyUrl"`
+	// AlreadyOnLedger is set when the id was on the ledger with the same document
+	// hash before this run (no receipt is written then: its salt is unknown here).
+	AlreadyOnLedger bool `json:"alreadyOnLedger,omitempty"`
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+
+// CheckID checks a certificate id's shape.
+func CheckID(id string) error {
+	if !idPattern.MatchString(id) {
+		return fmt.Errorf("%w: certificate id %q: use 1-128 letters, digits, '.', '_', ':' or '-'", ErrInput, id)
+	}
+	return nil
+}
+
+// NormalizeTime turns RFC 3339 or YYYY-MM-DD into RFC 3339 UTC (seconds). A bare date
+// is the start of that day, or its last second when endOfDay.
+func NormalizeTime(s string, endOfDay bool) (string, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		if endOfDay {
+			t = t.Add(24*time.Hour - time.Second)
+		}
+		return t.UTC().Format(time.RFC3339), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return "", fmt.Errorf("%w: time %q: want YYYY-MM-DD or RFC 3339 (2026-12-31T23:59:59Z)", ErrInput, s)
+	}
+	return t.UTC().Truncate(time.Second).Format(time.RFC3339), nil
+}
+
+// NewID returns "<dept>-<16 hex>", random.
+func NewID(dept string) (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return dept + "-" + hex.EncodeToString(b), nil
+}
+
+// DerivedID returns a deterministic id for a bulk row without one, from public data
+// only (department, document hash, type, validity), so a rerun finds it again.
+func DerivedID(dept, docHash, typ, validFrom, validUntil string) string {
+	return dept + "-" + gm.SM3Hex([]byte(strings.Join([]string{dept, docHash, typ, validFrom, validUntil}, "\n")))[:20]
+}
+
+func (is *Issuer) now() time.Time {
+	if is.Now != nil {
+		return is.Now()
+	}
+	return time.Now()
+}
+
+// Paths returns where the receipt, QR code and pending receipt of id go.
+func (is *Issuer) Paths(id string) (receiptPath, qrPath, pendingPath string) {
+	base := filepath.Join(is.OutDir, safeName(id))
+	return base + ".receipt.json", base + ".qr.png", base + ".pending.json"
+}
+
+func safeName(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ':' || r == '/' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, id)
+}
+
+// Build hashes the file (unless req.DocHash is set), draws a holder salt and returns
+// the signed record and the salt.
+func (is *Issuer) Build(req Request) (client.CertificateRecord, []byte, error) {
+	var rec client.CertificateRecord
+	docHash := req.DocHash
+	if docHash == "" {
+		h, _, err := gm.SM3File(req.File)
+		if err != nil {
+			return rec, nil, fmt.Errorf("hashing document: %w", err)
+		}
+		docHash = h
+	}
+	if err := gm.CheckHash(docHash); err != nil {
+		return rec, nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	if strings.TrimSpace(req.Type) == "" {
+		return rec, nil, fmt.Errorf("%w: certificate type is empty", ErrInput)
+	}
+	if req.HolderID == "" {
+		return rec, nil, fmt.Errorf("%w: holder id is empty", ErrInput)
+	}
+	if req.ValidUntil == "" {
+		return rec, nil, fmt.Errorf("%w: valid-until is empty", ErrInput)
+	}
+	until, err := NormalizeTime(req.ValidUntil, true)
+	if err != nil {
+		return rec, nil, err
+	}
+	from := is.now().UTC().Truncate(time.Second).Format(time.RFC3339)
+	if req.ValidFrom != "" {
+		if from, err = NormalizeTime(req.ValidFrom, false); err != nil {
+			return rec, nil, err
+		}
+	}
+	if until <= from {
+		return rec, nil, fmt.Errorf("%w: valid-until %s is not after valid-from %s", ErrInput, until, from)
+	}
+	id := req.ID
+	if id == "" {
+		if id, err = NewID(is.Signer.Dept); err != nil {
+			return rec, nil, err
+		}
+	}
+	if err := CheckID(id); err != nil {
+		return rec, nil, err
+	}
+	salt, err := gm.NewSalt()
+	if err != nil {
+		return rec, nil, err
+	}
+	rec = client.CertificateRecord{
+		ID:               id,
+		DocHash:          docHash,
+		Type:             req.Type,
+		Issuer:           is.Signer.Dept,
+		HolderCommitment: gm.Commitment(salt, req.HolderID),
+		ValidFrom:        from,
+		ValidUntil:       until,
+		KeyID:            is.Signer.KeyID,
+		Supersedes:       req.Supersedes,
+	}
+	sig, err := canon.Sign(is.Signer.Key, canon.KindCertificate, rec)
+	if err != nil {
+		return rec, nil, fmt.Errorf("signing record: %w", err)
+	}
+	rec.Signature = sig
+	return rec, salt, nil
+}
+
+func (is *Issuer) newReceipt(rec client.CertificateRecord, salt []byte) (*receipt.Receipt, error) {
+	u, err := qr.VerifyURL(is.VerifyBase, rec.ID, rec.DocHash)
+	if err != nil {
+		return nil, err
+	}
+	return &receipt.Receipt{
+		Version: receipt.Version,
+		Record:  rec,
+		IssuerKey: receipt.IssuerKey{
+			DepartmentID: is.Signer.Dept, KeyID: is.Signer.KeyID, PublicKey: is.Signer.PublicPEM,
+		},
+		Ledger:    receipt.Ledger{Channel: is.Channel},
+		Holder:    receipt.Holder{Salt: base64.StdEncoding.EncodeToString(salt), Note: receipt.SaltNote},
+		VerifyURL: u,
+	}, nil
+}
+
+// Issue issues one certificate: it reuses a pending receipt of the same id and
+// document if one is there, else builds and signs a new record and saves it as
+// pending; it submits, then writes the receipt and the QR code.
+func (is *Issuer) Issue(ctx context.Context, req Request) (*Result, error) {
+	if req.ID != "" {
+		if err := CheckID(req.ID); err != nil {
+			return nil, err
+		}
+	}
+	var rc *receipt.Receipt
+	if req.ID != "" {
+		_, _, pending := is.Paths(req.ID)
+		if b, err := os.ReadFile(pending); err == nil {
+			p, err := receipt.Parse(b)
+			if err != nil {
+				return nil, fmt.Errorf("pending receipt %s: %w", pending, err)
+			}
+			if req.DocHash == "" {
+				if req.DocHash, _, err = gm.SM3File(req.File); err != nil {
+					return nil, fmt.Errorf("hashing document: %w", err)
+				}
+			}
+			if p.Record.DocHash != req.DocHash || p.Record.KeyID != is.Signer.KeyID || p.Record.Supersedes != req.Supersedes {
+				return nil, fmt.Errorf("%w: pending receipt %s is for another document or key; move it away to issue anew", ErrInput, pending)
+			}
+			if !p.CheckHolder(req.HolderID) {
+				return nil, fmt.Errorf("%w: pending receipt %s is for another holder; move it away to issue anew", ErrInput, pending)
+			}
+			rc = p
+		}
+	}
+	if rc == nil {
+		rec, salt, err := is.Build(req)
+		if err != nil {
+			return nil, err
+		}
+		if rc, err = is.newReceipt(rec, salt); err != nil {
+			return nil, err
+		}
+		_, _, pending := is.Paths(rec.ID)
+		if err := rc.Save(pending); err != nil {
+			return nil, fmt.Errorf("saving pending receipt: %w", err)
+		}
+	}
+	return is.submit(ctx, rc)
+}
+
+func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, error) {
+	rec := rc.Record
+	receiptPath, qrPath, pending := is.Paths(rec.ID)
+	var (
+		wr  *client.WriteResult[client.Certificate]
+		err error
+	)
+	if rec.Supersedes != "" {
+		wr, err = is.Client.SupersedeCertificate(ctx, rec.Supersedes, rec)
+	} else {
+		wr, err = is.Client.IssueCertificate(ctx, rec)
+	}
+	if err != nil {
+		if !client.HasCode(err, codes.Conflict) {
+			return nil, err
+		}
+		// The id exists: done if it is this very record or the same document.
+		cur, gerr := is.Client.GetCertificate(ctx, rec.ID)
+		if gerr != nil {
+			return nil, fmt.Errorf("%w (and reading it back: %w)", err, gerr)
+		}
+		if cur.DocHash != rec.DocHash {
+			return nil, fmt.Errorf("%w: %s has document %s", ErrConflict, rec.ID, cur.DocHash)
+		}
+		if cur.HolderCommitment != rec.HolderCommitment || cur.Signature != rec.Signature {
+			os.Remove(pending)
+			return &Result{Record: cur.CertificateRecord, TxID: cur.TxID, VerifyURL: rc.VerifyURL, AlreadyOnLedger: true}, nil
+		}
+		wr = &client.WriteResult[client.Certificate]{TxID: cur.TxID, Record: *cur}
+	}
+	rc.Ledger.TxID = wr.TxID
+	rc.Ledger.BlockNumber = wr.BlockNumber
+	if wr.Channel != "" {
+		rc.Ledger.Channel = wr.Channel
+	}
+	rc.IssuedAt = wr.Record.IssuedAt
+	if err := rc.Save(receiptPath); err != nil {
+		return nil, fmt.Errorf("writing receipt (the certificate is on the ledger; the pending receipt %s holds the salt): %w", pending, err)
+	}
+	if err := qr.WritePNG(qrPath, rc.VerifyURL); err != nil {
+		return nil, err
+	}
+	os.Remove(pending)
+	return &Result{Record: rec, TxID: wr.TxID, BlockNumber: wr.BlockNumber, Receipt: receiptPath, QR: qrPath, VerifyURL: rc.VerifyURL}, nil
+}

@@ -1,0 +1,132 @@
+// Package manifest parses the CSV manifest of a bulk issue:
+//
+//	file,type,holder_id,valid_until[,valid_from][,id]
+//
+// One header row names the columns (any order, case-insensitive); one certificate per
+// following row. Blank lines are skipped; a line starting with # is a comment.
+package manifest
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ErrBadManifest is wrapped by every parse error.
+var ErrBadManifest = errors.New("bad manifest")
+
+// MaxRows bounds the number of rows of one manifest.
+const MaxRows = 1_000_000
+
+// Row is one certificate to issue.
+type Row struct {
+	Line       int    `json:"line"` // line number in the manifest (1 = header)
+	File       string `json:"file"`
+	Type       string `json:"type"`
+	HolderID   string `json:"-"` // personal data: never printed
+	ValidFrom  string `json:"validFrom,omitempty"`
+	ValidUntil string `json:"validUntil"`
+	ID         string `json:"id,omitempty"`
+}
+
+var (
+	required = []string{"file", "type", "holder_id", "valid_until"}
+	known    = map[string]bool{"file": true, "type": true, "holder_id": true, "valid_until": true, "valid_from": true, "id": true}
+)
+
+// Parse reads a whole manifest. Rows with the same id, or (without ids) the same
+// file, type and validity, are refused.
+func Parse(r io.Reader) ([]Row, error) {
+	cr := csv.NewReader(r)
+	cr.Comment = '#'
+	cr.TrimLeadingSpace = true
+	cr.FieldsPerRecord = 0
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: empty", ErrBadManifest)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadManifest, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if !known[h] {
+			return nil, fmt.Errorf("%w: unknown column %q (known: file, type, holder_id, valid_until, valid_from, id)", ErrBadManifest, h)
+		}
+		if _, dup := col[h]; dup {
+			return nil, fmt.Errorf("%w: column %q twice", ErrBadManifest, h)
+		}
+		col[h] = i
+	}
+	for _, h := range required {
+		if _, ok := col[h]; !ok {
+			return nil, fmt.Errorf("%w: missing column %q", ErrBadManifest, h)
+		}
+	}
+	get := func(rec []string, name string) string {
+		i, ok := col[name]
+		if !ok {
+			return ""
+		}
+		return strings.TrimSpace(rec[i])
+	}
+	var rows []Row
+	seenID := map[string]int{}
+	seenKey := map[string]int{}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadManifest, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rows) >= MaxRows {
+			return nil, fmt.Errorf("%w: more than %d rows", ErrBadManifest, MaxRows)
+		}
+		row := Row{
+			Line:       line,
+			File:       get(rec, "file"),
+			Type:       get(rec, "type"),
+			HolderID:   get(rec, "holder_id"),
+			ValidFrom:  get(rec, "valid_from"),
+			ValidUntil: get(rec, "valid_until"),
+			ID:         get(rec, "id"),
+		}
+		for _, h := range required {
+			if get(rec, h) == "" {
+				return nil, fmt.Errorf("%w: line %d: %s is empty", ErrBadManifest, line, h)
+			}
+		}
+		if row.ID != "" {
+			if prev, dup := seenID[row.ID]; dup {
+				return nil, fmt.Errorf("%w: line %d: id %q already on line %d", ErrBadManifest, line, row.ID, prev)
+			}
+			seenID[row.ID] = line
+		} else {
+			k := row.Key()
+			if prev, dup := seenKey[k]; dup {
+				return nil, fmt.Errorf("%w: line %d: same file, type and validity as line %d (add an id column)", ErrBadManifest, line, prev)
+			}
+			seenKey[k] = line
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%w: no rows after the header", ErrBadManifest)
+	}
+	return rows, nil
+}
+
+// Key identifies a row across runs (for resuming): its id if it has one, else its
+// file, type and validity. It holds no personal data.
+func (r Row) Key() string {
+	if r.ID != "" {
+		return "id:" + r.ID
+	}
+	return "row:" + r.File + "\x00" + r.Type + "\x00" + r.ValidFrom + "\x00" + r.ValidUntil
+}

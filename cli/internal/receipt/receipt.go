@@ -1,0 +1,201 @@
+// Package receipt is the issuing receipt: the signed certificate record, the issuer's
+// public key, the ledger coordinates, and the holder's private salt. A verifier who
+// has the receipt can check the record's signature offline; its status (revocation)
+// needs the ledger.
+package receipt
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/internal/gm"
+)
+
+// Version is the format tag of a receipt.
+const Version = "certledger-receipt/v1"
+
+// SaltNote is written next to the holder salt.
+const SaltNote = "PRIVATE: the holder salt links the holder's identity to holderCommitment = SM3(salt || holder id). Give it only to the holder; it is not on the ledger."
+
+// ErrBadReceipt is wrapped by every parse or format error.
+var ErrBadReceipt = errors.New("bad receipt")
+
+// MaxSize is the largest receipt Parse accepts.
+const MaxSize = 1 << 20
+
+// Receipt is what `cert issue` writes.
+type Receipt struct {
+	Version   string                   `json:"version"`
+	Record    client.CertificateRecord `json:"record"`
+	IssuerKey IssuerKey                `json:"issuerKey"`
+	Ledger    Ledger                   `json:"ledger"`
+	Holder    Holder                   `json:"holder"`
+	VerifyURL string                   `json:"verifyUrl"`
+	IssuedAt  string                   `json:"issuedAt,omitempty"`
+}
+
+// IssuerKey is the public key that signed the record.
+type IssuerKey struct {
+	DepartmentID string `json:"departmentId"`
+	KeyID        string `json:"keyId"`
+	PublicKey    string `json:"publicKey"` // PKIX PEM
+}
+
+// Ledger holds where the record was written. TxID is empty in a pending receipt
+// (written before submission so that a crash never loses the holder salt).
+type Ledger struct {
+	TxID        string `json:"txId,omitempty"`
+	BlockNumber uint64 `json:"blockNumber,omitempty"`
+	Channel     string `json:"channel,omitempty"`
+}
+
+// Holder is the holder's private part.
+type Holder struct {
+	Salt string `json:"salt"` // base64, >= 16 bytes
+	Note string `json:"note"`
+}
+
+// Parse decodes and checks a receipt. It checks the format of every field but no
+// signature (see package verify).
+func Parse(b []byte) (*Receipt, error) {
+	if len(b) > MaxSize {
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrBadReceipt, MaxSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var r Receipt
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadReceipt, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: data after the JSON object", ErrBadReceipt)
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Validate checks the format of every field.
+func (r *Receipt) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrBadReceipt, fmt.Sprintf(format, a...))
+	}
+	if r.Version != Version {
+		return bad("version %q is not %q", r.Version, Version)
+	}
+	rec := r.Record
+	if rec.ID == "" || rec.Issuer == "" || rec.Type == "" {
+		return bad("record id, issuer and type must be set")
+	}
+	if err := gm.CheckHash(rec.DocHash); err != nil {
+		return bad("record docHash: %v", err)
+	}
+	if err := gm.CheckHash(rec.HolderCommitment); err != nil {
+		return bad("record holderCommitment: %v", err)
+	}
+	if err := gm.CheckHash(rec.KeyID); err != nil {
+		return bad("record keyId: %v", err)
+	}
+	if rec.Signature == "" {
+		return bad("record has no signature")
+	}
+	if _, err := base64.StdEncoding.Strict().DecodeString(rec.Signature); err != nil {
+		return bad("record signature is not base64")
+	}
+	if r.IssuerKey.KeyID != rec.KeyID {
+		return bad("issuerKey.keyId differs from record keyId")
+	}
+	if !strings.Contains(r.IssuerKey.PublicKey, "PUBLIC KEY") {
+		return bad("issuerKey.publicKey is not a PEM public key")
+	}
+	if r.Holder.Salt != "" {
+		s, err := base64.StdEncoding.Strict().DecodeString(r.Holder.Salt)
+		if err != nil || len(s) < gm.SaltSize {
+			return bad("holder salt must be base64 of at least %d bytes", gm.SaltSize)
+		}
+	}
+	return nil
+}
+
+// Salt returns the decoded holder salt.
+func (r *Receipt) Salt() ([]byte, error) {
+	return base64.StdEncoding.Strict().DecodeString(r.Holder.Salt)
+}
+
+// CheckHolder reports whether holderID is the identifier committed to in the record.
+func (r *Receipt) CheckHolder(holderID string) bool {
+	s, err := r.Salt()
+	return err == nil && len(s) > 0 && gm.Commitment(s, holderID) == r.Record.HolderCommitment
+}
+
+// Load reads and parses a receipt file.
+func Load(path string) (*Receipt, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading receipt: %w", err)
+	}
+	r, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Marshal encodes r as indented JSON.
+func (r *Receipt) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// Save writes r to path atomically with mode 0600 (it holds the holder salt).
+func (r *Receipt) Save(path string) error {
+	b, err := r.Marshal()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, b, 0o600)
+}
+
+// WriteFileAtomic writes data to a temporary file beside path, syncs it and renames
+// it over path.
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}

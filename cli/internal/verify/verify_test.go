@@ -1,0 +1,105 @@
+package verify
+
+import (
+	"encoding/base64"
+	"testing"
+	"time"
+
+	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/cli/internal/receipt"
+	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/gm"
+)
+
+func signed(t *testing.T) *receipt.Receipt {
+	k, _ := gm.GenerateKey()
+	pub, _ := gm.MarshalPublicKeyPEM(&k.PublicKey)
+	salt, _ := gm.NewSalt()
+	rec := client.CertificateRecord{ID: "c-1", DocHash: gm.SM3Hex([]byte("doc")), Type: "t", Issuer: "d",
+		HolderCommitment: gm.Commitment(salt, "h"), ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2030-01-01T00:00:00Z", KeyID: gm.KeyID(&k.PublicKey)}
+	sig, err := canon.Sign(k, canon.KindCertificate, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Signature = sig
+	return &receipt.Receipt{Version: receipt.Version, Record: rec,
+		IssuerKey: receipt.IssuerKey{DepartmentID: "d", KeyID: rec.KeyID, PublicKey: string(pub)},
+		Holder:    receipt.Holder{Salt: base64.StdEncoding.EncodeToString(salt)}}
+}
+
+func statuses(steps []client.Step) string {
+	s := ""
+	for _, x := range steps {
+		s += x.Status[:1]
+	}
+	return s
+}
+
+func TestOffline(t *testing.T) {
+	r := signed(t)
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	steps := Offline(r, "", now)
+	if got := statuses(steps); got != "pssspssp" {
+		t.Fatalf("statuses %s", got)
+	}
+	rep := WithReceipt(r, steps, nil)
+	if rep.Verdict != Valid || rep.Online || rep.Note != OfflineNote {
+		t.Fatalf("%+v", rep)
+	}
+	if v := WithReceipt(r, Offline(r, gm.SM3Hex([]byte("other")), now), nil).Verdict; v != HashMismatch {
+		t.Fatal(v)
+	}
+	if v := WithReceipt(r, Offline(r, "", time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)), nil).Verdict; v != Expired {
+		t.Fatal(v)
+	}
+	if v := WithReceipt(r, Offline(r, "", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), nil).Verdict; v != NotYetValid {
+		t.Fatal(v)
+	}
+	bad := *r
+	bad.Record.Type = "x"
+	if v := WithReceipt(&bad, Offline(&bad, "", now), nil).Verdict; v != BadSignature {
+		t.Fatal(v)
+	}
+	other := signed(t)
+	swapped := *r
+	swapped.IssuerKey.PublicKey = other.IssuerKey.PublicKey
+	if v := WithReceipt(&swapped, Offline(&swapped, "", now), nil).Verdict; v != BadSignature {
+		t.Fatal(v)
+	}
+}
+
+func TestWithLedger(t *testing.T) {
+	r := signed(t)
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	ledger := func(verdict string, fail int, cert client.CertificateRecord) *client.VerifyResult {
+		res := &client.VerifyResult{Verdict: verdict, Certificate: &client.Certificate{CertificateRecord: cert}}
+		for n := 1; n <= 8; n++ {
+			st := "pass"
+			if n == 2 {
+				st = "skipped"
+			}
+			code := ""
+			if n == fail {
+				st, code = "fail", verdict
+			}
+			res.Steps = append(res.Steps, client.Step{Step: n, Name: Names[n], Status: st, Code: code})
+		}
+		return res
+	}
+	rep := WithReceipt(r, Offline(r, "", now), ledger(Valid, 0, r.Record))
+	if rep.Verdict != Valid || !rep.Online || statuses(rep.Steps) != "pspppppp" {
+		t.Fatalf("%s %s", rep.Verdict, statuses(rep.Steps))
+	}
+	if rep := WithReceipt(r, Offline(r, "", now), ledger("REVOKED", 7, r.Record)); rep.Verdict != "REVOKED" {
+		t.Fatal(rep.Verdict)
+	}
+	differs := r.Record
+	differs.Signature = "AAAA"
+	if rep := WithReceipt(r, Offline(r, "", now), ledger(Valid, 0, differs)); rep.Verdict != NotFound {
+		t.Fatal(rep.Verdict)
+	}
+	res := ledger(Valid, 0, r.Record)
+	if rep := FromLedger(res, LocalHash(r.Record.DocHash)); rep.Steps[1].Status != Pass || rep.Verdict != Valid {
+		t.Fatalf("%+v", rep.Steps[1])
+	}
+}

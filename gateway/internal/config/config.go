@@ -1,0 +1,296 @@
+// Package config reads and validates the gateway's YAML configuration: where it
+// listens, which organisations (connection profiles) it can submit as, who may call
+// it (hashed bearer tokens, client certificates) and its limits and timeouts.
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ErrInvalid is returned (wrapped) for a configuration that fails validation.
+var ErrInvalid = errors.New("invalid gateway configuration")
+
+// The roles a caller may hold.
+const (
+	RoleAdmin   = "admin"
+	RoleClerk   = "clerk"
+	RoleAuditor = "auditor"
+)
+
+// Config is the whole gateway configuration.
+type Config struct {
+	// Listen is the HTTP listen address, e.g. ":8080".
+	Listen string `yaml:"listen"`
+	// PublicURL is the externally visible base URL (used in QR verify links).
+	PublicURL string `yaml:"publicURL"`
+	// TLS enables HTTPS; ClientCAFile additionally accepts client certificates.
+	TLS *TLS `yaml:"tls,omitempty"`
+	// GovernanceDepartment, when set, is the only department whose admins may
+	// register departments and add or rotate keys (the chaincode checks the MSP anyway).
+	GovernanceDepartment string `yaml:"governanceDepartment,omitempty"`
+	// Orgs are the organisations the gateway submits as, one connection profile each.
+	Orgs []Org `yaml:"orgs"`
+	// Tokens are the bearer tokens, stored as SHA-256 hex only.
+	Tokens []Token `yaml:"tokens,omitempty"`
+	// ClientCerts map client certificates (mutual TLS) to callers.
+	ClientCerts []ClientCert `yaml:"clientCerts,omitempty"`
+	// RateLimit bounds anonymous (public) requests per client address.
+	RateLimit RateLimit `yaml:"rateLimit"`
+	// Timeouts of ledger calls and of the HTTP server.
+	Timeouts Timeouts `yaml:"timeouts"`
+	// BodyLimit is the largest request body accepted, in bytes.
+	BodyLimit int64 `yaml:"bodyLimit"`
+	// MVCCRetries is how many times a write that lost an MVCC race is resubmitted.
+	MVCCRetries int `yaml:"mvccRetries"`
+}
+
+// TLS holds the gateway's HTTPS certificate and, optionally, the CA for client certificates.
+type TLS struct {
+	CertFile     string `yaml:"certFile"`
+	KeyFile      string `yaml:"keyFile"`
+	ClientCAFile string `yaml:"clientCAFile,omitempty"`
+}
+
+// Org is one Fabric organisation the gateway can act as.
+type Org struct {
+	Name    string `yaml:"name"`
+	Profile string `yaml:"profile"`
+}
+
+// Principal is who a token or certificate stands for.
+type Principal struct {
+	Department string `yaml:"department"`
+	Org        string `yaml:"org"`
+	Role       string `yaml:"role"`
+}
+
+// Token is a bearer token known by its SHA-256.
+type Token struct {
+	// ID is a label for logs; default: the first 8 hex digits of the hash.
+	ID        string `yaml:"id,omitempty"`
+	SHA256    string `yaml:"sha256"`
+	Principal `yaml:",inline"`
+}
+
+// ClientCert maps a verified client certificate, by the SHA-256 of its DER
+// (fingerprint) or by its subject common name, to a principal.
+type ClientCert struct {
+	ID          string `yaml:"id,omitempty"`
+	Fingerprint string `yaml:"fingerprint,omitempty"`
+	CommonName  string `yaml:"commonName,omitempty"`
+	Principal   `yaml:",inline"`
+}
+
+// RateLimit is a token bucket per client address for public endpoints.
+type RateLimit struct {
+	PerSecond float64 `yaml:"perSecond"`
+	Burst     int     `yaml:"burst"`
+	// TrustProxy takes the client address from X-Forwarded-For (behind a reverse proxy).
+	TrustProxy bool `yaml:"trustProxy"`
+}
+
+// Timeouts of every Fabric call and of the HTTP server.
+type Timeouts struct {
+	Evaluate     time.Duration `yaml:"evaluate"`
+	Endorse      time.Duration `yaml:"endorse"`
+	Submit       time.Duration `yaml:"submit"`
+	CommitStatus time.Duration `yaml:"commitStatus"`
+	ReadHeader   time.Duration `yaml:"readHeader"`
+	Read         time.Duration `yaml:"read"`
+	Write        time.Duration `yaml:"write"`
+	Idle         time.Duration `yaml:"idle"`
+	Shutdown     time.Duration `yaml:"shutdown"`
+}
+
+// Defaults returns a Config with every default set and nothing else.
+func Defaults() Config {
+	return Config{
+		Listen:    "127.0.0.1:8080",
+		RateLimit: RateLimit{PerSecond: 20, Burst: 40},
+		Timeouts: Timeouts{
+			Evaluate:     5 * time.Second,
+			Endorse:      15 * time.Second,
+			Submit:       5 * time.Second,
+			CommitStatus: 60 * time.Second,
+			ReadHeader:   5 * time.Second,
+			Read:         30 * time.Second,
+			Write:        0, // 0: no write timeout, so the event stream stays open
+			Idle:         120 * time.Second,
+			Shutdown:     15 * time.Second,
+		},
+		BodyLimit:   1 << 20,
+		MVCCRetries: 3,
+	}
+}
+
+// Load reads path over the defaults, resolves relative file paths against the
+// config's folder and validates the result.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading gateway config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c.resolve(filepath.Dir(path))
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes YAML over the defaults, refusing unknown fields. It does not validate.
+func Parse(b []byte) (*Config, error) {
+	c := Defaults()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return &c, nil
+}
+
+func (c *Config) resolve(base string) {
+	abs := func(s *string) {
+		if *s != "" && !filepath.IsAbs(*s) {
+			*s = filepath.Join(base, *s)
+		}
+	}
+	for i := range c.Orgs {
+		abs(&c.Orgs[i].Profile)
+	}
+	if c.TLS != nil {
+		abs(&c.TLS.CertFile)
+		abs(&c.TLS.KeyFile)
+		abs(&c.TLS.ClientCAFile)
+	}
+}
+
+var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Validate reports the first problem found, and fills in token IDs.
+func (c *Config) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+	}
+	if c.Listen == "" {
+		return bad("listen is empty")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("publicURL %q is not an http(s) URL", c.PublicURL)
+		}
+	}
+	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
+		return bad("tls needs certFile and keyFile")
+	}
+	if len(c.Orgs) == 0 {
+		return bad("orgs is empty")
+	}
+	orgs := map[string]bool{}
+	for i, o := range c.Orgs {
+		if o.Name == "" || o.Profile == "" {
+			return bad("orgs[%d] needs name and profile", i)
+		}
+		if orgs[o.Name] {
+			return bad("orgs[%d]: duplicate name %q", i, o.Name)
+		}
+		orgs[o.Name] = true
+	}
+	checkPrincipal := func(where string, p Principal) error {
+		if p.Department == "" {
+			return bad("%s: department is empty", where)
+		}
+		if !orgs[p.Org] {
+			return bad("%s: org %q is not in orgs", where, p.Org)
+		}
+		switch p.Role {
+		case RoleAdmin, RoleClerk, RoleAuditor:
+		default:
+			return bad("%s: role %q is not admin, clerk or auditor", where, p.Role)
+		}
+		return nil
+	}
+	hashes := map[string]bool{}
+	for i := range c.Tokens {
+		t := &c.Tokens[i]
+		where := fmt.Sprintf("tokens[%d]", i)
+		if !hexHash.MatchString(t.SHA256) {
+			return bad("%s: sha256 must be 64 lowercase hex (use `certledger-gateway hash-token`)", where)
+		}
+		if hashes[t.SHA256] {
+			return bad("%s: duplicate sha256", where)
+		}
+		hashes[t.SHA256] = true
+		if err := checkPrincipal(where, t.Principal); err != nil {
+			return err
+		}
+		if t.ID == "" {
+			t.ID = "tok-" + t.SHA256[:8]
+		}
+	}
+	if len(c.ClientCerts) > 0 && (c.TLS == nil || c.TLS.ClientCAFile == "") {
+		return bad("clientCerts need tls.clientCAFile")
+	}
+	for i := range c.ClientCerts {
+		cc := &c.ClientCerts[i]
+		where := fmt.Sprintf("clientCerts[%d]", i)
+		if (cc.Fingerprint == "") == (cc.CommonName == "") {
+			return bad("%s: set exactly one of fingerprint and commonName", where)
+		}
+		if cc.Fingerprint != "" && !hexHash.MatchString(cc.Fingerprint) {
+			return bad("%s: fingerprint must be 64 lowercase hex (SHA-256 of the DER certificate)", where)
+		}
+		if err := checkPrincipal(where, cc.Principal); err != nil {
+			return err
+		}
+		if cc.ID == "" {
+			if cc.CommonName != "" {
+				cc.ID = "cert-" + cc.CommonName
+			} else {
+				cc.ID = "cert-" + cc.Fingerprint[:8]
+			}
+		}
+	}
+	if c.RateLimit.PerSecond < 0 || c.RateLimit.Burst < 0 || (c.RateLimit.PerSecond > 0 && c.RateLimit.Burst < 1) {
+		return bad("rateLimit: perSecond and burst must be >= 0, burst >= 1 when perSecond > 0 (perSecond 0 disables)")
+	}
+	t := c.Timeouts
+	for name, d := range map[string]time.Duration{
+		"evaluate": t.Evaluate, "endorse": t.Endorse, "submit": t.Submit, "commitStatus": t.CommitStatus,
+	} {
+		if d <= 0 {
+			return bad("timeouts.%s must be > 0", name)
+		}
+	}
+	if t.ReadHeader < 0 || t.Read < 0 || t.Write < 0 || t.Idle < 0 || t.Shutdown < 0 {
+		return bad("timeouts must not be negative")
+	}
+	if c.BodyLimit <= 0 {
+		return bad("bodyLimit must be > 0")
+	}
+	if c.MVCCRetries < 0 || c.MVCCRetries > 20 {
+		return bad("mvccRetries must be in 0..20")
+	}
+	return nil
+}
+
+// HashToken returns the SHA-256 hex of a bearer token, the form the config stores.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}

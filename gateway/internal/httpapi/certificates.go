@@ -1,0 +1,244 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/gateway/internal/errmap"
+	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/internal/codes"
+)
+
+func (s *Server) registerCertificates(r *Router) {
+	writers := []string{config.RoleAdmin, config.RoleClerk}
+	r.Add(Route{Pattern: "POST /api/v1/certificates", Roles: writers, Handler: s.issueCertificate})
+	r.Add(Route{Pattern: "GET /api/v1/certificates", Public: true, Handler: s.findCertificates})
+	r.Add(Route{Pattern: "GET /api/v1/certificates/{id}", Public: true, Handler: s.getCertificate})
+	r.Add(Route{Pattern: "GET /api/v1/certificates/{id}/history", Handler: s.certificateHistory})
+	for _, a := range []struct{ action, fn string }{
+		{"revoke", "certificate:Revoke"}, {"suspend", "certificate:Suspend"}, {"reinstate", "certificate:Reinstate"},
+	} {
+		r.Add(Route{Pattern: "POST /api/v1/certificates/{id}/" + a.action, Roles: writers, Handler: s.changeStatus(a.action, a.fn)})
+	}
+	r.Add(Route{Pattern: "POST /api/v1/certificates/{id}/supersede", Roles: writers, Handler: s.supersedeCertificate})
+}
+
+// CertificateRecord is a certificate as its issuer signed it (certificate:Issue input).
+type CertificateRecord struct {
+	ID               string `json:"id"`
+	DocHash          string `json:"docHash"`
+	Type             string `json:"type"`
+	Issuer           string `json:"issuer"`
+	HolderCommitment string `json:"holderCommitment"`
+	ValidFrom        string `json:"validFrom"`
+	ValidUntil       string `json:"validUntil"`
+	KeyID            string `json:"keyId"`
+	Supersedes       string `json:"supersedes"`
+	Signature        string `json:"signature"`
+}
+
+func (c *CertificateRecord) validate() error {
+	var f fieldErrors
+	f.id("id", c.ID, true)
+	f.hash("docHash", c.DocHash, true)
+	f.required("type", c.Type)
+	f.id("issuer", c.Issuer, true)
+	f.hash("holderCommitment", c.HolderCommitment, false)
+	f.time("validFrom", c.ValidFrom)
+	f.time("validUntil", c.ValidUntil)
+	f.hash("keyId", c.KeyID, true)
+	f.id("supersedes", c.Supersedes, false)
+	f.base64("signature", c.Signature)
+	return f.err()
+}
+
+// StatusRequest is a signed revoke / suspend / reinstate request.
+type StatusRequest struct {
+	CertificateID string `json:"certificateId"`
+	Action        string `json:"action"`
+	Reason        string `json:"reason"`
+	KeyID         string `json:"keyId"`
+	PrevTxID      string `json:"prevTxId"`
+	Signature     string `json:"signature"`
+}
+
+// storedCertificate is the part of a ledger certificate the gateway looks at.
+type storedCertificate struct {
+	CertificateRecord
+	TxID string `json:"txId"`
+}
+
+func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) error {
+	var c CertificateRecord
+	if err := decodeJSON(r, &c); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if c.Supersedes != "" {
+		return badRequest("supersedes: must be empty here; use POST /api/v1/certificates/%s/supersede", c.Supersedes)
+	}
+	return s.writeCertificate(w, r, "certificate:Issue", c)
+}
+
+func (s *Server) supersedeCertificate(w http.ResponseWriter, r *http.Request) error {
+	oldID, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var c CertificateRecord
+	if err := decodeJSON(r, &c); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if c.Supersedes != oldID {
+		return badRequest("supersedes: must equal the certificate in the path (%s)", oldID)
+	}
+	p := info(r).principal
+	old, err := s.fetchCertificate(r, p.Org, oldID)
+	if err != nil {
+		return err
+	}
+	if old.Issuer != p.Department {
+		audit(r, "certificate/"+oldID)
+		return forbidden("certificate %s was issued by %s, not %s", oldID, old.Issuer, p.Department)
+	}
+	return s.writeCertificate(w, r, "certificate:Supersede", c)
+}
+
+// writeCertificate submits a new certificate record. It is idempotent on the id:
+// when the ledger says the id exists and the stored record is the one sent (same
+// signed fields and signature), the original is returned with 200.
+func (s *Server) writeCertificate(w http.ResponseWriter, r *http.Request, fn string, c CertificateRecord) error {
+	p := info(r).principal
+	audit(r, "certificate/"+c.ID)
+	if c.Issuer != p.Department {
+		return forbidden("issuer %s is not your department (%s)", c.Issuer, p.Department)
+	}
+	res, err := s.submit(r.Context(), p.Org, fn, mustJSON(c))
+	if err == nil {
+		auditTx(r, res)
+		return writeResult(w, http.StatusCreated, res)
+	}
+	// A retried supersede fails on the old certificate (already superseded) before
+	// the new id is checked, hence ILLEGAL_TRANSITION too.
+	if code, _, _ := errmap.ChaincodeCode(err); code != codes.Conflict && code != codes.IllegalTransition {
+		return err
+	}
+	raw, stored, gerr := s.fetchCertificateRaw(r, p.Org, c.ID)
+	if gerr != nil || stored.CertificateRecord != c {
+		return err // a different certificate holds the id: the original CONFLICT
+	}
+	block, _ := s.ledger.TxBlock(r.Context(), p.Org, stored.TxID)
+	replay := &ledger.Result{Payload: raw, TxID: stored.TxID, BlockNumber: block}
+	auditTx(r, replay)
+	w.Header().Set("Idempotent-Replay", "true")
+	return writeResult(w, http.StatusOK, replay)
+}
+
+func (s *Server) fetchCertificateRaw(r *http.Request, org, id string) ([]byte, *storedCertificate, error) {
+	raw, err := s.ledger.Evaluate(r.Context(), org, "certificate:Get", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var c storedCertificate
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, nil, fmt.Errorf("decoding certificate %s from ledger: %w", id, err)
+	}
+	return raw, &c, nil
+}
+
+func (s *Server) fetchCertificate(r *http.Request, org, id string) (*storedCertificate, error) {
+	_, c, err := s.fetchCertificateRaw(r, org, id)
+	return c, err
+}
+
+func (s *Server) changeStatus(action, fn string) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		var in StatusRequest
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		var f fieldErrors
+		if in.CertificateID != id {
+			f.add("certificateId", "must equal the certificate in the path (%s)", id)
+		}
+		if in.Action != action {
+			f.add("action", "must be %q on this endpoint", action)
+		}
+		if action != "reinstate" {
+			f.required("reason", in.Reason)
+		}
+		f.hash("keyId", in.KeyID, true)
+		f.required("prevTxId", in.PrevTxID)
+		f.base64("signature", in.Signature)
+		if err := f.err(); err != nil {
+			return err
+		}
+		p := info(r).principal
+		audit(r, "certificate/"+id)
+		c, err := s.fetchCertificate(r, p.Org, id)
+		if err != nil {
+			return err
+		}
+		if c.Issuer != p.Department {
+			return forbidden("certificate %s was issued by %s, not %s", id, c.Issuer, p.Department)
+		}
+		res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
+		auditTx(r, res)
+		if err != nil {
+			return err
+		}
+		return writeResult(w, http.StatusOK, res)
+	}
+}
+
+func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	audit(r, "certificate/"+id)
+	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "certificate:Get", id)
+	if err != nil {
+		return err
+	}
+	return writeRaw(w, http.StatusOK, res)
+}
+
+func (s *Server) findCertificates(w http.ResponseWriter, r *http.Request) error {
+	h := r.URL.Query().Get("hash")
+	var f fieldErrors
+	f.hash("hash", h, true)
+	if err := f.err(); err != nil {
+		return err
+	}
+	audit(r, "hash/"+h)
+	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "certificate:FindByHash", h)
+	if err != nil {
+		return err
+	}
+	return writeRaw(w, http.StatusOK, res)
+}
+
+func (s *Server) certificateHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	audit(r, "certificate/"+id)
+	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "certificate:History", id)
+	if err != nil {
+		return err
+	}
+	return writeRaw(w, http.StatusOK, res)
+}

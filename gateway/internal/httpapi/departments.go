@@ -1,0 +1,218 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/certledger/certledger/gateway/internal/auth"
+	"github.com/certledger/certledger/gateway/internal/config"
+)
+
+func (s *Server) registerDepartments(r *Router) {
+	admin := []string{config.RoleAdmin}
+	r.Add(Route{Pattern: "POST /api/v1/departments", Roles: admin, Handler: s.createDepartment})
+	r.Add(Route{Pattern: "GET /api/v1/departments", Public: true, Handler: s.listDepartments})
+	r.Add(Route{Pattern: "GET /api/v1/departments/{id}", Public: true, Handler: s.getDepartment})
+	r.Add(Route{Pattern: "GET /api/v1/keys/{keyId}", Public: true, Handler: s.getKey})
+	r.Add(Route{Pattern: "POST /api/v1/departments/{id}/keys", Roles: admin, Handler: s.addKey})
+	r.Add(Route{Pattern: "POST /api/v1/departments/{id}/keys/{keyId}/rotate", Roles: admin, Handler: s.rotateKey})
+	r.Add(Route{Pattern: "POST /api/v1/departments/{id}/keys/{keyId}/revoke", Roles: admin, Handler: s.revokeKey})
+}
+
+// DepartmentInput is the body of POST /api/v1/departments (registry:RegisterDepartment).
+type DepartmentInput struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	MSPID      string   `json:"mspId"`
+	Parent     string   `json:"parent"`
+	Categories []string `json:"categories"`
+	PublicKeys []string `json:"publicKeys"`
+}
+
+func (in *DepartmentInput) validate() error {
+	var f fieldErrors
+	f.id("id", in.ID, true)
+	f.required("name", in.Name)
+	f.id("mspId", in.MSPID, true)
+	f.id("parent", in.Parent, false)
+	for i, c := range in.Categories {
+		f.id("categories["+itoa(i)+"]", c, true)
+	}
+	if len(in.PublicKeys) == 0 {
+		f.add("publicKeys", "at least one SM2 public key (PEM) is required")
+	}
+	for i, k := range in.PublicKeys {
+		f.publicKey("publicKeys["+itoa(i)+"]", k)
+	}
+	return f.err()
+}
+
+// governanceOnly refuses callers outside the governance department (when one is configured).
+func (s *Server) governanceOnly(p *auth.Principal, what string) error {
+	if g := s.opts.GovernanceDepartment; g != "" && p.Department != g {
+		return forbidden("only the governance department (%s) may %s", g, what)
+	}
+	return nil
+}
+
+func (s *Server) createDepartment(w http.ResponseWriter, r *http.Request) error {
+	var in DepartmentInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Categories == nil {
+		in.Categories = []string{}
+	}
+	if err := in.validate(); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "department/"+in.ID)
+	if err := s.governanceOnly(p, "register departments"); err != nil {
+		return err
+	}
+	res, err := s.submit(r.Context(), p.Org, "registry:RegisterDepartment", mustJSON(in))
+	auditTx(r, res)
+	if err != nil {
+		return err
+	}
+	return writeResult(w, http.StatusCreated, res)
+}
+
+func (s *Server) listDepartments(w http.ResponseWriter, r *http.Request) error {
+	audit(r, "departments")
+	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "registry:ListDepartments")
+	if err != nil {
+		return err
+	}
+	return writeRaw(w, http.StatusOK, res)
+}
+
+func (s *Server) getDepartment(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	audit(r, "department/"+id)
+	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "registry:GetDepartment", id)
+	if err != nil {
+		return err
+	}
+	return writeRaw(w, http.StatusOK, res)
+}
+
+func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
+	keyID, err := pathHash(r, "keyId")
+	if err != nil {
+		return err
+	}
+	audit(r, "key/"+keyID)
+	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "registry:GetKey", keyID)
+	if err != nil {
+		return err
+	}
+	return writeRaw(w, http.StatusOK, res)
+}
+
+// KeyInput is the body of add-key and rotate.
+type KeyInput struct {
+	PublicKey string `json:"publicKey"`
+}
+
+// RevokeKeyInput is the body of revoke (effectiveAt "" = the transaction time).
+type RevokeKeyInput struct {
+	Reason      string `json:"reason"`
+	EffectiveAt string `json:"effectiveAt"`
+}
+
+func (s *Server) addKey(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in KeyInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	var f fieldErrors
+	f.publicKey("publicKey", in.PublicKey)
+	if err := f.err(); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "department/"+id)
+	if err := s.governanceOnly(p, "add keys"); err != nil {
+		return err
+	}
+	res, err := s.submit(r.Context(), p.Org, "registry:AddKey", id, in.PublicKey)
+	auditTx(r, res)
+	if err != nil {
+		return err
+	}
+	return writeResult(w, http.StatusCreated, res)
+}
+
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	keyID, err := pathHash(r, "keyId")
+	if err != nil {
+		return err
+	}
+	var in KeyInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	var f fieldErrors
+	f.publicKey("publicKey", in.PublicKey)
+	if err := f.err(); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "department/"+id+"/key/"+keyID)
+	if err := s.governanceOnly(p, "rotate keys"); err != nil {
+		return err
+	}
+	res, err := s.submit(r.Context(), p.Org, "registry:RotateKey", id, keyID, in.PublicKey)
+	auditTx(r, res)
+	if err != nil {
+		return err
+	}
+	return writeResult(w, http.StatusOK, res)
+}
+
+// revokeKey is open to the governance department and to the key's own department.
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	keyID, err := pathHash(r, "keyId")
+	if err != nil {
+		return err
+	}
+	var in RevokeKeyInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	var f fieldErrors
+	f.required("reason", in.Reason)
+	f.time("effectiveAt", in.EffectiveAt)
+	if err := f.err(); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "department/"+id+"/key/"+keyID)
+	if p.Department != id {
+		if err := s.governanceOnly(p, "revoke another department's keys"); err != nil {
+			return err
+		}
+	}
+	res, err := s.submit(r.Context(), p.Org, "registry:RevokeKey", id, keyID, in.Reason, in.EffectiveAt)
+	auditTx(r, res)
+	if err != nil {
+		return err
+	}
+	return writeResult(w, http.StatusOK, res)
+}

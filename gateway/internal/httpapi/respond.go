@@ -1,0 +1,262 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certledger/certledger/gateway/internal/errmap"
+	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/internal/codes"
+)
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding response: %w", err)
+	}
+	setJSONHeaders(w)
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+	return nil
+}
+
+func setJSONHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+}
+
+// writeRaw writes a chaincode result (JSON) as the response body.
+func writeRaw(w http.ResponseWriter, status int, raw []byte) error {
+	if !json.Valid(raw) {
+		return fmt.Errorf("ledger returned invalid JSON (%d bytes)", len(raw))
+	}
+	return writeJSON(w, status, json.RawMessage(raw))
+}
+
+// WriteResult is the body of every successful write.
+type WriteResult struct {
+	TxID        string          `json:"txId"`
+	BlockNumber uint64          `json:"blockNumber"`
+	Record      json.RawMessage `json:"record"`
+}
+
+// writeResult writes {"txId","blockNumber","record"}; the record is the chaincode's
+// JSON, checked once and copied as is (it is on the hot path of every write).
+func writeResult(w http.ResponseWriter, status int, res *ledger.Result) error {
+	if !json.Valid(res.Payload) {
+		return fmt.Errorf("ledger returned invalid JSON (%d bytes) for tx %s", len(res.Payload), res.TxID)
+	}
+	tx, _ := json.Marshal(res.TxID)
+	b := make([]byte, 0, len(res.Payload)+len(tx)+48)
+	b = append(b, `{"txId":`...)
+	b = append(b, tx...)
+	b = append(b, `,"blockNumber":`...)
+	b = strconv.AppendUint(b, res.BlockNumber, 10)
+	b = append(b, `,"record":`...)
+	b = append(b, bytes.TrimSpace(res.Payload)...)
+	b = append(b, "}\n"...)
+	setJSONHeaders(w)
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	return nil
+}
+
+func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	p := errmap.Map(err)
+	if p.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((p.RetryAfter+time.Second-1)/time.Second)))
+	}
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="certledger"`)
+	}
+	_ = writeJSON(w, p.Status, p)
+}
+
+// badRequest is a 400 INVALID_ARGUMENT with a message for the client.
+func badRequest(format string, a ...any) error {
+	return errmap.New(http.StatusBadRequest, codes.InvalidArgument, fmt.Sprintf(format, a...))
+}
+
+func forbidden(format string, a ...any) error {
+	return errmap.New(http.StatusForbidden, codes.Forbidden, fmt.Sprintf(format, a...))
+}
+
+// decodeJSON reads exactly one JSON object into v, refusing unknown fields,
+// trailing data and bodies over the limit, with a message saying what was wrong.
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return decodeError(err)
+		}
+		return badRequest("body must hold a single JSON object (data after the object)")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		mbe *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return errmap.New(http.StatusRequestEntityTooLarge, errmap.TooLarge, fmt.Sprintf("request body exceeds %d bytes", mbe.Limit))
+	case errors.Is(err, io.EOF):
+		return badRequest("request body is empty; want a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("malformed JSON: unexpected end of body")
+	case errors.As(err, &syn):
+		return badRequest("malformed JSON at byte %d: %s", syn.Offset, syn.Error())
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return badRequest("body must be a JSON object, not %s", typ.Value)
+		}
+		return badRequest("field %q: want %s, got %s", typ.Field, typ.Type.String(), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return badRequest("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return badRequest("malformed JSON: %s", err.Error())
+}
+
+// fieldErrors collects input problems and reports them all at once.
+type fieldErrors []string
+
+func (f *fieldErrors) add(field, format string, a ...any) {
+	*f = append(*f, field+": "+fmt.Sprintf(format, a...))
+}
+
+func (f fieldErrors) err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return badRequest("%s", strings.Join(f, "; "))
+}
+
+var (
+	hashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	idRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+)
+
+func (f *fieldErrors) hash(field, v string, required bool) {
+	if v == "" {
+		if required {
+			f.add(field, "is required (64 lowercase hex digits)")
+		}
+		return
+	}
+	if !hashRE.MatchString(v) {
+		f.add(field, "want 64 lowercase hex digits (SM3), got %d characters", len(v))
+	}
+}
+
+func (f *fieldErrors) id(field, v string, required bool) {
+	if v == "" {
+		if required {
+			f.add(field, "is required")
+		}
+		return
+	}
+	if !idRE.MatchString(v) {
+		f.add(field, "want 1-128 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit")
+	}
+}
+
+func (f *fieldErrors) required(field, v string) {
+	if strings.TrimSpace(v) == "" {
+		f.add(field, "is required")
+	}
+}
+
+func (f *fieldErrors) time(field, v string) {
+	if v == "" {
+		return
+	}
+	if _, err := time.Parse(time.RFC3339, v); err != nil {
+		f.add(field, "want an RFC 3339 time such as 2026-11-28T12:00:00Z")
+	}
+}
+
+func (f *fieldErrors) base64(field, v string) {
+	if v == "" {
+		f.add(field, "is required (base64)")
+		return
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(v)
+	if err != nil {
+		f.add(field, "not valid base64 (standard alphabet, padded): %v", err)
+		return
+	}
+	if len(b) < 8 || len(b) > 80 || b[0] != 0x30 {
+		f.add(field, "want a DER-encoded SM2 signature (ASN.1 SEQUENCE of r and s)")
+	}
+}
+
+func (f *fieldErrors) publicKey(field, v string) {
+	if v == "" {
+		f.add(field, "is required (PEM public key)")
+		return
+	}
+	block, rest := pem.Decode([]byte(v))
+	if block == nil || block.Type != "PUBLIC KEY" {
+		f.add(field, "want a PEM block \"PUBLIC KEY\" (PKIX SM2 public key)")
+		return
+	}
+	if len(bytes.TrimSpace(rest)) != 0 {
+		f.add(field, "data after the PEM block")
+	}
+}
+
+func (f *fieldErrors) oneOf(field, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	f.add(field, "want one of %s", strings.Join(allowed, ", "))
+}
+
+// pathID validates a path parameter.
+func pathID(r *http.Request, name string) (string, error) {
+	v := r.PathValue(name)
+	var f fieldErrors
+	f.id(name, v, true)
+	return v, f.err()
+}
+
+func pathHash(r *http.Request, name string) (string, error) {
+	v := r.PathValue(name)
+	var f fieldErrors
+	f.hash(name, v, true)
+	return v, f.err()
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain structs of strings reach here
+	}
+	return string(b)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,225 @@
+// Package testcc is a small chaincode that exercises every state call the devnet's
+// peer side answers; the devnet's own tests run it.
+package testcc
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+)
+
+// CC is the test chaincode.
+type CC struct{}
+
+// Init does nothing.
+func (CC) Init(shim.ChaincodeStubInterface) *peer.Response { return ok(nil) }
+
+func ok(b []byte) *peer.Response { r := shim.Success(b); return r }
+
+func fail(err error) *peer.Response { return shim.Error(err.Error()) }
+
+// Invoke dispatches on the function name.
+func (CC) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
+	fn, args := stub.GetFunctionAndParameters()
+	arg := func(i int) string {
+		if i < len(args) {
+			return args[i]
+		}
+		return ""
+	}
+	switch fn {
+	case "registry:Init":
+		if v, _ := stub.GetState("governance"); v != nil {
+			return shim.Error("CONFLICT: already initialised")
+		}
+		if err := stub.PutState("governance", []byte(arg(0))); err != nil {
+			return fail(err)
+		}
+		return ok([]byte(arg(0)))
+	case "put":
+		if err := stub.PutState(arg(0), []byte(arg(1))); err != nil {
+			return fail(err)
+		}
+		if err := stub.SetEvent("Put", []byte(arg(0)+"="+arg(1))); err != nil {
+			return fail(err)
+		}
+		return ok([]byte(arg(1)))
+	case "get":
+		v, err := stub.GetState(arg(0))
+		if err != nil {
+			return fail(err)
+		}
+		if v == nil {
+			return shim.Error("NOT_FOUND: " + arg(0))
+		}
+		return ok(v)
+	case "getmany":
+		vs, err := stub.GetMultipleStates(args...)
+		if err != nil {
+			return fail(err)
+		}
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = string(v)
+		}
+		b, _ := json.Marshal(out)
+		return ok(b)
+	case "del":
+		if err := stub.DelState(arg(0)); err != nil {
+			return fail(err)
+		}
+		return ok(nil)
+	case "incr":
+		v, err := stub.GetState(arg(0))
+		if err != nil {
+			return fail(err)
+		}
+		n, _ := strconv.Atoi(string(v))
+		n++
+		if err := stub.PutState(arg(0), []byte(strconv.Itoa(n))); err != nil {
+			return fail(err)
+		}
+		_ = stub.SetEvent("Incr", []byte(strconv.Itoa(n)))
+		return ok([]byte(strconv.Itoa(n)))
+	case "batchput":
+		stub.StartWriteBatch()
+		for i := 0; i+1 < len(args); i += 2 {
+			if err := stub.PutState(args[i], []byte(args[i+1])); err != nil {
+				return fail(err)
+			}
+		}
+		return ok(nil)
+	case "range":
+		it, err := stub.GetStateByRange(arg(0), arg(1))
+		if err != nil {
+			return fail(err)
+		}
+		return list(it)
+	case "countrange":
+		// Reads a range and writes the count: a phantom read test.
+		it, err := stub.GetStateByRange(arg(0), arg(1))
+		if err != nil {
+			return fail(err)
+		}
+		n := 0
+		for it.HasNext() {
+			if _, err := it.Next(); err != nil {
+				return fail(err)
+			}
+			n++
+		}
+		it.Close()
+		if err := stub.PutState("count", []byte(strconv.Itoa(n))); err != nil {
+			return fail(err)
+		}
+		return ok([]byte(strconv.Itoa(n)))
+	case "paged":
+		size, _ := strconv.Atoi(arg(2))
+		it, md, err := stub.GetStateByRangeWithPagination(arg(0), arg(1), int32(size), arg(3))
+		if err != nil {
+			return fail(err)
+		}
+		keys := keysOf(it)
+		b, _ := json.Marshal(map[string]any{"keys": keys, "bookmark": md.GetBookmark(), "count": md.GetFetchedRecordsCount()})
+		return ok(b)
+	case "cput":
+		k, err := stub.CreateCompositeKey(arg(0), args[1:len(args)-1])
+		if err != nil {
+			return fail(err)
+		}
+		if err := stub.PutState(k, []byte(args[len(args)-1])); err != nil {
+			return fail(err)
+		}
+		return ok(nil)
+	case "ctype":
+		it, err := stub.GetStateByPartialCompositeKey(arg(0), args[1:])
+		if err != nil {
+			return fail(err)
+		}
+		return list(it)
+	case "history":
+		it, err := stub.GetHistoryForKey(arg(0))
+		if err != nil {
+			return fail(err)
+		}
+		defer it.Close()
+		type mod struct {
+			TxID     string `json:"txId"`
+			Value    string `json:"value"`
+			IsDelete bool   `json:"isDelete"`
+		}
+		var out []mod
+		for it.HasNext() {
+			m, err := it.Next()
+			if err != nil {
+				return fail(err)
+			}
+			out = append(out, mod{m.TxId, string(m.Value), m.IsDelete})
+		}
+		b, _ := json.Marshal(out)
+		return ok(b)
+	case "rich":
+		_, err := stub.GetQueryResult(`{"selector":{}}`)
+		if err != nil {
+			return fail(err)
+		}
+		return ok(nil)
+	case "private":
+		_, err := stub.GetPrivateData("coll", arg(0))
+		if err != nil {
+			return fail(err)
+		}
+		return ok(nil)
+	case "setmeta":
+		if err := stub.SetStateValidationParameter(arg(0), []byte(arg(1))); err != nil {
+			return fail(err)
+		}
+		return ok(nil)
+	case "getmeta":
+		v, err := stub.GetStateValidationParameter(arg(0))
+		if err != nil {
+			return fail(err)
+		}
+		return ok(v)
+	case "creator":
+		c, err := stub.GetCreator()
+		if err != nil {
+			return fail(err)
+		}
+		return ok(c)
+	case "fail":
+		return shim.Error(arg(0))
+	case "panic":
+		panic(arg(0))
+	}
+	return shim.Error("INVALID_ARGUMENT: unknown function " + fn)
+}
+
+func keysOf(it shim.StateQueryIteratorInterface) []string {
+	defer it.Close()
+	keys := []string{}
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			break
+		}
+		keys = append(keys, kv.Key)
+	}
+	return keys
+}
+
+func list(it shim.StateQueryIteratorInterface) *peer.Response {
+	defer it.Close()
+	out := [][2]string{}
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return fail(err)
+		}
+		out = append(out, [2]string{kv.Key, string(kv.Value)})
+	}
+	b, _ := json.Marshal(out)
+	return ok(b)
+}

@@ -1,0 +1,183 @@
+package devnet
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/certledger/certledger/network/devnet/internal/ledger"
+	"github.com/certledger/certledger/network/devnet/internal/msp"
+)
+
+// ErrMismatch is returned (wrapped, with the first mismatch) when verification fails.
+var ErrMismatch = errors.New("ledger verification failed")
+
+// VerifyReport summarises a successful verification.
+type VerifyReport struct {
+	Blocks       uint64
+	Transactions int
+	Valid        int
+	StateKeys    int
+	LastHash     []byte
+}
+
+// Verify checks a stopped devnet's ledger: every block's number, previous hash, data
+// hash and orderer signature; then it replays every block from the genesis block
+// into a scratch ledger with the same validation as the node (signatures, endorsement
+// policy, MVCC) and requires the same validation codes, and the same state, history
+// and transaction index, byte for byte. The first mismatch is reported.
+func Verify(dir string) (*VerifyReport, error) {
+	src, err := ledger.Open(ledgerPath(dir), ledger.Options{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	height := src.Height()
+	if height == 0 {
+		return nil, fmt.Errorf("%w: no genesis block", ErrMismatch)
+	}
+	genesis, err := src.Block(0)
+	if err != nil {
+		return nil, err
+	}
+	def, orgs, err := readGenesis(genesis)
+	if err != nil {
+		return nil, fmt.Errorf("%w: genesis block: %v", ErrMismatch, err)
+	}
+	mgr := msp.NewManager(orgs)
+	policy, err := ParsePolicy(def.EndorsementPolicy, mspIDs(def.Orgs))
+	if err != nil {
+		return nil, err
+	}
+	val := &validator{def: def, mgr: mgr, policy: policy}
+
+	tmp, err := os.MkdirTemp("", "devnet-verify-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	replay, err := ledger.Open(filepath.Join(tmp, "replay.db"), ledger.Options{NoSync: true})
+	if err != nil {
+		return nil, err
+	}
+	defer replay.Close()
+	if err := replay.AppendGenesis(genesis); err != nil {
+		return nil, err
+	}
+	rep := &VerifyReport{Blocks: height}
+	prevHash := ledger.HeaderHash(genesis.Header)
+	if err := checkBlockSignature(genesis, mgr); err != nil {
+		return nil, fmt.Errorf("%w: block 0: %v", ErrMismatch, err)
+	}
+	for num := uint64(1); num < height; num++ {
+		blk, err := src.Block(num)
+		if err != nil {
+			return nil, fmt.Errorf("%w: block %d: %v", ErrMismatch, num, err)
+		}
+		if blk.Header.Number != num {
+			return nil, fmt.Errorf("%w: block %d: header says number %d", ErrMismatch, num, blk.Header.Number)
+		}
+		if !bytes.Equal(blk.Header.PreviousHash, prevHash) {
+			return nil, fmt.Errorf("%w: block %d: previous hash does not match the hash of block %d", ErrMismatch, num, num-1)
+		}
+		if !bytes.Equal(blk.Header.DataHash, ledger.DataHash(blk.Data)) {
+			return nil, fmt.Errorf("%w: block %d: data hash does not match its transactions", ErrMismatch, num)
+		}
+		if err := checkBlockSignature(blk, mgr); err != nil {
+			return nil, fmt.Errorf("%w: block %d: %v", ErrMismatch, num, err)
+		}
+		prevHash = ledger.HeaderHash(blk.Header)
+		txs := checkAll(val, blk.Data.Data)
+		sigs := blk.Metadata.Metadata[common.BlockMetadataIndex_SIGNATURES]
+		got, err := replay.CommitBlock(blk.Data.Data, txs, func(b *common.Block) error {
+			b.Metadata.Metadata[common.BlockMetadataIndex_SIGNATURES] = sigs
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		want := blk.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER]
+		have := got.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER]
+		for i := range have {
+			if i >= len(want) || want[i] != have[i] {
+				w := "missing"
+				if i < len(want) {
+					w = peer.TxValidationCode(want[i]).String()
+				}
+				return nil, fmt.Errorf("%w: block %d transaction %d (%s): ledger says %s, replay gives %s",
+					ErrMismatch, num, i, txs[i].TxID, w, peer.TxValidationCode(have[i]))
+			}
+			rep.Transactions++
+			if have[i] == byte(peer.TxValidationCode_VALID) {
+				rep.Valid++
+			}
+		}
+	}
+	for _, b := range ledger.Buckets {
+		diff, err := ledger.FirstDifference(src, replay, b)
+		if err != nil {
+			return nil, err
+		}
+		if diff != "" {
+			return nil, fmt.Errorf("%w: %s", ErrMismatch, diff)
+		}
+	}
+	rep.StateKeys, _ = src.Count("state")
+	rep.LastHash = prevHash
+	return rep, nil
+}
+
+// checkAll runs the stateless checks of a block's envelopes in parallel.
+func checkAll(val *validator, envs [][]byte) []*ledger.Tx {
+	txs := make([]*ledger.Tx, len(envs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, raw := range envs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			txs[i], _ = val.checkEnvelope(raw)
+			<-sem
+		}()
+	}
+	wg.Wait()
+	return txs
+}
+
+// checkBlockSignature verifies the orderer's signature in the SIGNATURES metadata.
+func checkBlockSignature(blk *common.Block, mgr *msp.Manager) error {
+	md := &common.Metadata{}
+	if err := proto.Unmarshal(blk.GetMetadata().GetMetadata()[common.BlockMetadataIndex_SIGNATURES], md); err != nil {
+		return fmt.Errorf("signature metadata: %v", err)
+	}
+	if len(md.Signatures) == 0 {
+		return errors.New("block is not signed")
+	}
+	for _, s := range md.Signatures {
+		shdr := &common.SignatureHeader{}
+		if err := proto.Unmarshal(s.SignatureHeader, shdr); err != nil {
+			return err
+		}
+		id, err := mgr.Deserialize(shdr.Creator)
+		if err != nil {
+			return fmt.Errorf("block signer: %v", err)
+		}
+		if id.Role != msp.RoleOrderer {
+			return fmt.Errorf("block signed by a %s, not an orderer", id.Role)
+		}
+		msg := append(append(append([]byte(nil), md.Value...), s.SignatureHeader...), ledger.HeaderBytes(blk.Header)...)
+		if err := id.Verify(msg, s.Signature); err != nil {
+			return fmt.Errorf("orderer signature: %v", err)
+		}
+	}
+	return nil
+}

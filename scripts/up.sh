@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# make up: start the embedded ledger (certledger-devnet) and the gateway
+# (certledger-gateway) in the background with their data under ./.run, seed the
+# two demo departments (dept-a, dept-b) with SM2 keys made by the certledger CLI,
+# and print what to try next.
+#
+# Safe to run twice: what runs keeps running, what exists is kept (no second
+# registration, no new keys or tokens). `make down` stops both.
+#
+# Environment (all optional):
+#   CERTLEDGER_RUN_DIR  data folder (default ./.run)
+#   DEVNET_ADDR         devnet gRPC listen address (default 127.0.0.1:7051)
+#   GATEWAY_ADDR        gateway HTTP listen address (default 127.0.0.1:8080)
+#   CERTLEDGER_BIN      folder of the built binaries (default ./bin)
+# Needs only what `make build` put in ./bin, bash and coreutils.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUN=${CERTLEDGER_RUN_DIR:-$ROOT/.run}
+BIN=${CERTLEDGER_BIN:-$ROOT/bin}
+DEVNET_ADDR=${DEVNET_ADDR:-127.0.0.1:7051}
+GATEWAY_ADDR=${GATEWAY_ADDR:-127.0.0.1:8080}
+URL=http://$GATEWAY_ADDR
+
+for b in certledger certledger-devnet certledger-gateway; do
+  [ -x "$BIN/$b" ] || { echo "up: $BIN/$b is missing; run 'make up' (it builds first) or 'make build'" >&2; exit 2; }
+done
+mkdir -p "$RUN/logs" "$RUN/keys"
+RUN=$(cd "$RUN" && pwd)
+
+# rel PATH: PATH relative to the repository when it is inside it (for the printed commands).
+rel() { case $1 in "$ROOT"/*) echo "${1#"$ROOT"/}" ;; *) echo "$1" ;; esac; }
+# alive PIDFILE: the recorded process runs, and is ours (a stale pid may have been reused).
+alive() {
+  local pid
+  [ -f "$1" ] && pid=$(cat "$1") && kill -0 "$pid" 2>/dev/null || return 1
+  [ ! -r "/proc/$pid/cmdline" ] || tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "certledger-$(basename "$1" .pid)"
+}
+port_busy() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
+# http_ok ADDR PATH: a GET answered 200 (bash's /dev/tcp, so curl is not needed).
+http_ok() {
+  local line
+  exec 3<>"/dev/tcp/${1%:*}/${1##*:}" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$2" "$1" >&3
+  IFS= read -r -t 5 line <&3 || true
+  exec 3<&- 3>&-
+  [[ $line == "HTTP/1."?" 200"* ]]
+}
+# wait_for PIDFILE LOG DESCRIPTION COMMAND...: until COMMAND succeeds (30 s), or the process dies.
+wait_for() {
+  local pidf=$1 log=$2 what=$3; shift 3
+  for _ in $(seq 1 300); do
+    "$@" >/dev/null 2>&1 && return 0
+    if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+      echo "up: $what exited; last lines of $log:" >&2; tail -n 20 "$log" >&2; rm -f "$pidf"; exit 1
+    fi
+    sleep 0.1
+  done
+  echo "up: $what did not come up within 30 s; see $log" >&2; exit 1
+}
+
+# 1. The devnet: organisations gov (governance, GovMSP), dept-a (DeptAMSP) and
+#    dept-b (DeptBMSP) with their CAs, identities and connection profiles, once.
+#    Its first start commits registry:Init(GovMSP): the governance organisation.
+if [ ! -f "$RUN/devnet/devnet.yaml" ]; then
+  "$BIN/certledger-devnet" --dir "$RUN/devnet" init --listen "$DEVNET_ADDR" >"$RUN/logs/devnet-init.log" 2>&1 ||
+    { cat "$RUN/logs/devnet-init.log" >&2; exit 1; }
+  echo "devnet initialised in $(rel "$RUN/devnet")"
+fi
+if alive "$RUN/devnet.pid"; then
+  echo "devnet already running (pid $(cat "$RUN/devnet.pid"))"
+else
+  if port_busy "$DEVNET_ADDR"; then
+    echo "up: $DEVNET_ADDR is taken by another process (set DEVNET_ADDR=127.0.0.1:PORT)" >&2; exit 1
+  fi
+  nohup "$BIN/certledger-devnet" --dir "$RUN/devnet" start --listen "$DEVNET_ADDR" \
+    >>"$RUN/logs/devnet.log" 2>&1 </dev/null &
+  echo $! >"$RUN/devnet.pid"
+  wait_for "$RUN/devnet.pid" "$RUN/logs/devnet.log" "devnet on $DEVNET_ADDR" port_busy "$DEVNET_ADDR"
+  echo "devnet started on $DEVNET_ADDR (pid $(cat "$RUN/devnet.pid"), log $(rel "$RUN/logs/devnet.log"))"
+fi
+
+# 2. The gateway. Bearer tokens are made once; the plaintext stays in tokens.env
+#    (mode 0600), the gateway's config holds only their SHA-256.
+if [ ! -f "$RUN/tokens.env" ]; then
+  tok() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+  (umask 077; {
+    echo "GOV_TOKEN=$(tok)"
+    echo "DEPT_A_TOKEN=$(tok)"
+    echo "DEPT_B_TOKEN=$(tok)"
+    echo "AUDITOR_TOKEN=$(tok)"
+  } >"$RUN/tokens.env")
+fi
+# shellcheck disable=SC1091
+source "$RUN/tokens.env"
+hash_token() { printf '%s\n' "$1" | "$BIN/certledger-gateway" hash-token; }
+if ! alive "$RUN/gateway.pid"; then
+  cat >"$RUN/gateway.yaml" <<YAML
+# written by scripts/up.sh
+listen: $GATEWAY_ADDR
+publicURL: $URL
+governanceDepartment: gov
+orgs:
+  - {name: gov, profile: devnet/profiles/gov.yaml}
+  - {name: dept-a, profile: devnet/profiles/dept-a.yaml}
+  - {name: dept-b, profile: devnet/profiles/dept-b.yaml}
+tokens:
+  - {id: gov-admin, sha256: $(hash_token "$GOV_TOKEN"), department: gov, org: gov, role: admin}
+  - {id: dept-a-clerk, sha256: $(hash_token "$DEPT_A_TOKEN"), department: dept-a, org: dept-a, role: clerk}
+  - {id: dept-b-clerk, sha256: $(hash_token "$DEPT_B_TOKEN"), department: dept-b, org: dept-b, role: clerk}
+  - {id: auditor, sha256: $(hash_token "$AUDITOR_TOKEN"), department: gov, org: gov, role: auditor}
+YAML
+  if port_busy "$GATEWAY_ADDR"; then
+    echo "up: $GATEWAY_ADDR is taken by another process (set GATEWAY_ADDR=127.0.0.1:PORT)" >&2; exit 1
+  fi
+  nohup "$BIN/certledger-gateway" --config "$RUN/gateway.yaml" >>"$RUN/logs/gateway.log" 2>&1 </dev/null &
+  echo $! >"$RUN/gateway.pid"
+  wait_for "$RUN/gateway.pid" "$RUN/logs/gateway.log" "gateway on $URL" http_ok "$GATEWAY_ADDR" /readyz
+  echo "gateway started on $URL (pid $(cat "$RUN/gateway.pid"), log $(rel "$RUN/logs/gateway.log"))"
+else
+  URL=$(sed -n 's/^publicURL: //p' "$RUN/gateway.yaml")
+  GATEWAY_ADDR=${URL#http://}
+  echo "gateway already running on $URL (pid $(cat "$RUN/gateway.pid"))"
+  wait_for "$RUN/gateway.pid" "$RUN/logs/gateway.log" "gateway on $URL" http_ok "$GATEWAY_ADDR" /readyz
+fi
+
+# env.sh: what the commands below need (source it in your shell).
+{
+  echo "# written by scripts/up.sh: source it to use bin/certledger against the demo"
+  sed 's/^/export /' "$RUN/tokens.env"
+  echo "export CERTLEDGER_GATEWAY=$URL"
+  echo "export PATH=\"$BIN:\$PATH\""
+} >"$RUN/env.sh"
+chmod 600 "$RUN/env.sh"
+
+# 3. Seed: one SM2 key per department, made by the CLI, registered by the governance admin.
+CL=("$BIN/certledger" --gateway "$URL")
+seed() { # seed ID MSPID NAME CATEGORY...
+  local id=$1 msp=$2 name=$3; shift 3
+  local key=$RUN/keys/$id.pem pub=$RUN/keys/$id.pub out rc
+  if [ ! -f "$key" ]; then
+    "${CL[@]}" keys generate --out "$key" --pub-out "$pub" >/dev/null
+  fi
+  set +e; out=$("${CL[@]}" dept show "$id" 2>&1); rc=$?; set -e
+  case $rc in
+    0) echo "department $id already registered" ;;
+    1)
+      local cats=()
+      for c in "$@"; do cats+=(--category "$c"); done
+      out=$("${CL[@]}" --token "$GOV_TOKEN" dept register --id "$id" --name "$name" --msp-id "$msp" \
+        "${cats[@]}" --pub "$pub") || exit 1
+      echo "${out%%$'\n'*}; key $(rel "$key")"
+      ;;
+    *) echo "up: looking up department $id: $out" >&2; exit 1 ;;
+  esac
+}
+seed dept-a DeptAMSP "Market Regulation Bureau" business-licence food-safety
+seed dept-b DeptBMSP "Housing and Construction Bureau" housing property
+
+R=$(rel "$RUN")
+mkdir -p "$RUN/demo"
+cat <<TXT
+
+certledger is up.
+  web verify page   $URL/
+  REST API          $URL/api/v1/openapi.json   (health: $URL/readyz, metrics: $URL/metrics)
+  data and logs     $R/   (tokens in $R/tokens.env, SM2 keys in $R/keys/)
+
+Try it (docs/getting-started.md explains each step):
+  source $R/env.sh && cd $R/demo    # bin/ on PATH, CERTLEDGER_GATEWAY, the tokens
+  certledger dept list
+  echo "Business licence of ACME Ltd, No. 2026-0001" > licence.txt
+  certledger --token "\$DEPT_A_TOKEN" cert issue --file licence.txt --type business-licence \\
+      --holder-id 91110000ACME --valid-until 2031-12-31 --key ../keys/dept-a.pem --id lic-2026-0001
+  certledger cert verify licence.txt        # verdict: VALID (exit 0)
+  sed 's/0001/0002/' licence.txt > forged.txt
+  certledger cert verify forged.txt         # verdict: NOT_FOUND (exit 1): no certificate has this hash
+  certledger --token "\$DEPT_A_TOKEN" cert revoke lic-2026-0001 --reason "licence withdrawn" --key ../keys/dept-a.pem
+  certledger cert verify licence.txt        # verdict: REVOKED (exit 1)
+  # ...and open the verify link that cert issue printed in a browser.
+
+Stop with: make down   (the ledger stays in $R/; PURGE=1 make down deletes it)
+TXT
