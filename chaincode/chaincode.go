@@ -11,6 +11,7 @@ import (
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/exchange"
 	"github.com/certledger/certledger/chaincode/contract/registry"
+	"github.com/certledger/certledger/chaincode/contract/workorder"
 )
 
 // New returns the certledger chaincode with all its contracts: registry,
@@ -21,7 +22,7 @@ func New() (*contractapi.ContractChaincode, error) {
 		registry.New(),
 		certificate.New(),
 		exchange.New(),
-		// workorder.New(), (added when the work-order contract lands)
+		workorder.New(),
 	}
 	cc, err := contractapi.NewChaincode(contracts...)
 	if err != nil {

@@ -14,6 +14,7 @@ func (s *Server) registrars() []func(*Router) {
 		s.registerVerify,
 		s.registerEvents,
 		s.registerExchanges,
+		s.registerTickets,
 		s.registerWeb,
 	}
 }
