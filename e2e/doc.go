@@ -12,8 +12,8 @@
 // middle of a bulk issue, the network/fabric scenario against the devnet's profiles,
 // and scripts/up.sh + scripts/down.sh (the README's `make up`).
 //
-//	go test -race ./e2e/...          # about a minute on 2 cores
-//	go test -short ./e2e/...         # skips everything here
+//	go test -race ./e2e/...          # 20-50 s on 2 cores, most of it building the binaries
+//	go test -short ./e2e/...         # skips everything here (so does CERTLEDGER_SKIP_E2E=1)
 //
 // Set CERTLEDGER_E2E_KEEP=1 to keep the temporary folder (logs, ledger) after the run.
 package e2e
