@@ -31,9 +31,11 @@ lint: ## gofmt, go vet, and golangci-lint when installed
 fmt: ## gofmt -w
 	gofmt -w $$(git ls-files '*.go')
 
-fuzz: ## run each fuzz target for FUZZTIME (default 10s)
-	@for t in FuzzCanonicalize; do $(GO) test -run=^$$ -fuzz=^$$t$$ -fuzztime=$${FUZZTIME:-10s} ./internal/canon || exit 1; done
-	@for t in FuzzParsePublicKeyPEM FuzzParsePrivateKeyPEM FuzzParseSignature; do $(GO) test -run=^$$ -fuzz=^$$t$$ -fuzztime=$${FUZZTIME:-10s} ./internal/gm || exit 1; done
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+	  d=$$(dirname $$f); for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$f | cut -c6-); do \
+	    echo "== $$d $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$${FUZZTIME:-10s} -fuzzminimizetime=0 $$d; \
+	  done; done
 
 bench: ## print the crypto figures (SM3 file vs memory, SM2 vs ECDSA)
 	$(GO) run ./internal/gm/cmd/gmbench
