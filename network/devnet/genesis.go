@@ -120,8 +120,8 @@ func writeProfiles(dir string, cfg Config, endpoint string) error {
 			if cfg.TLSEnabled() {
 				p.Peer.ServerName = msp.PeerHost(o.Name)
 				p.Peer.TLSCACert = l.TLSCACert()
-				p.ClientTLSCert = msp.TLSCert(l.UserDir(id.user))
-				p.ClientTLSKey = msp.TLSKey(l.UserDir(id.user))
+				p.ClientTLSCert = msp.ClientTLSCert(l.UserDir(id.user))
+				p.ClientTLSKey = msp.ClientTLSKey(l.UserDir(id.user))
 			}
 			// Write then rename, so that a reader never sees a half-written profile.
 			tmp := id.path + ".tmp"

@@ -63,6 +63,12 @@ func TLSCert(idDir string) string { return filepath.Join(idDir, "tls", "server.c
 // TLSKey is the TLS key of the identity in folder idDir.
 func TLSKey(idDir string) string { return filepath.Join(idDir, "tls", "server.key") }
 
+// ClientTLSCert is the client TLS certificate of a user identity in folder idDir.
+func ClientTLSCert(idDir string) string { return filepath.Join(idDir, "tls", "client.crt") }
+
+// ClientTLSKey is the client TLS key of a user identity in folder idDir.
+func ClientTLSKey(idDir string) string { return filepath.Join(idDir, "tls", "client.key") }
+
 // TLSCA is the TLS CA certificate copy in folder idDir.
 func TLSCA(idDir string) string { return filepath.Join(idDir, "tls", "ca.crt") }
 
@@ -132,19 +138,20 @@ func GenerateOrg(dir string, spec OrgSpec) error {
 		if err := writeFile(KeyFile(id.dir), leaf.KeyPEM, 0o600); err != nil {
 			return err
 		}
-		// TLS: servers get their SANs, clients a client certificate for mutual TLS.
-		hosts := id.hosts
+		// TLS: servers get their SANs (tls/server.*), users a client certificate
+		// for mutual TLS (tls/client.*), as cryptogen lays them out.
+		hosts, certPath, keyPath := id.hosts, TLSCert(id.dir), TLSKey(id.dir)
 		if hosts == nil {
-			hosts = []string{id.cn}
+			hosts, certPath, keyPath = []string{id.cn}, ClientTLSCert(id.dir), ClientTLSKey(id.dir)
 		}
 		tlsLeaf, err := tlsca.Issue(id.cn, "", hosts)
 		if err != nil {
 			return err
 		}
-		if err := writeFile(TLSCert(id.dir), tlsLeaf.CertPEM, 0o644); err != nil {
+		if err := writeFile(certPath, tlsLeaf.CertPEM, 0o644); err != nil {
 			return err
 		}
-		if err := writeFile(TLSKey(id.dir), tlsLeaf.KeyPEM, 0o600); err != nil {
+		if err := writeFile(keyPath, tlsLeaf.KeyPEM, 0o600); err != nil {
 			return err
 		}
 		if err := writeFile(TLSCA(id.dir), tlsca.CertPEM, 0o644); err != nil {

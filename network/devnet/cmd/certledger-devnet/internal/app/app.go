@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -60,6 +61,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 					&cli.StringFlag{Name: "listen", Usage: "host:port (default: listen of devnet.yaml)"},
 					&cli.BoolFlag{Name: "init", Usage: "run init first when the folder has no devnet"},
 					&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "devnet.yaml for --init"},
+					&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile until shutdown"},
 				},
 				Action: func(c *cli.Context) error { return cmdStart(ctx, c) },
 			},
@@ -149,6 +151,16 @@ func cmdStart(ctx context.Context, c *cli.Context) error {
 		}
 	}
 	log := logger(c)
+	if p := c.String("cpuprofile"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	t0 := time.Now()
 	cc, err := chaincode.New()
 	if err != nil {

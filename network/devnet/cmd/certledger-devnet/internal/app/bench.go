@@ -42,6 +42,7 @@ func benchCommand(ctx context.Context) *cli.Command {
 			&cli.IntFlag{Name: "block-size", Value: 0, Usage: "override the block size (transactions)"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the issuance and verify runs"},
 			&cli.StringFlag{Name: "work", Usage: "folder for the devnet (default: a temporary folder, removed after); kept when given"},
+			&cli.BoolFlag{Name: "external", Usage: "run the devnet as a separate `start` process and report its CPU time per operation apart"},
 			&cli.StringFlag{Name: "measure-start", Usage: "only measure start-up and memory of an existing bench folder holding --stored certificates"},
 		},
 		Action: func(c *cli.Context) error { return runBench(ctx, c) },
@@ -49,7 +50,8 @@ func benchCommand(ctx context.Context) *cli.Command {
 }
 
 type benchNet struct {
-	node   *devnet.Node
+	node   *devnet.Node // in-process devnet, or
+	proc   *exec.Cmd    // a `start` child process (--external)
 	served chan error
 	gws    []*client.Gateway
 	closes []func() error
@@ -59,8 +61,63 @@ func (b *benchNet) close() {
 	for _, f := range b.closes {
 		_ = f()
 	}
+	if b.proc != nil {
+		_ = b.proc.Process.Signal(os.Interrupt)
+		_ = b.proc.Wait()
+		childPID = 0
+		return
+	}
 	_ = b.node.Close()
 	<-b.served
+}
+
+func (b *benchNet) connect(dir string) error {
+	for _, org := range []string{"gov", "dept-a"} {
+		gw, conn, err := devnet.Connect(devnet.ProfilePath(dir, org))
+		if err != nil {
+			return err
+		}
+		b.gws = append(b.gws, gw)
+		b.closes = append(b.closes, gw.Close, conn.Close)
+	}
+	return nil
+}
+
+// openExternal runs the devnet as a `start` child process of this binary.
+func openExternal(ctx context.Context, dir string) (*benchNet, error) {
+	cmd, _, err := startChild(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	b := &benchNet{proc: cmd}
+	childPID = cmd.Process.Pid
+	if err := b.connect(dir); err != nil {
+		b.close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// childPID is the devnet child process whose CPU time the bench also reads (0: none).
+var childPID int
+
+// procCPU reads the user+system CPU time of a process from /proc (Linux).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ is 100 on Linux
 }
 
 func openBench(dir string) (*benchNet, error) {
@@ -95,8 +152,10 @@ func openBench(dir string) (*benchNet, error) {
 	return b, nil
 }
 
+// contract is the certledger chaincode as gov (0) or dept-a (1); the bench uses the
+// default channel and chaincode names.
 func (b *benchNet) contract(i int) *client.Contract {
-	return b.gws[i].GetNetwork(b.node.Config().Channel).GetContract(b.node.Config().Chaincode)
+	return b.gws[i].GetNetwork("certledger").GetContract("certledger")
 }
 
 func runBench(ctx context.Context, c *cli.Context) error {
@@ -136,7 +195,13 @@ func runBench(ctx context.Context, c *cli.Context) error {
 	if err := devnet.Init(dir, cfg); err != nil {
 		return err
 	}
-	b, err := openBench(dir)
+	var err error
+	var b *benchNet
+	if c.Bool("external") {
+		b, err = openExternal(ctx, dir)
+	} else {
+		b, err = openBench(dir)
+	}
 	if err != nil {
 		return err
 	}
@@ -165,10 +230,16 @@ func runBench(ctx context.Context, c *cli.Context) error {
 	}
 	fmt.Fprintf(out, "certledger-devnet bench: GOMAXPROCS=%d, %s, block timeout %s, max %d tx/block, TLS %v, policy %s of %d orgs\n",
 		runtime.GOMAXPROCS(0), runtime.Version(), cfg.Block.Timeout, cfg.Block.MaxTxCount, cfg.TLSEnabled(), cfg.EndorsementPolicy, len(cfg.Orgs))
-	fmt.Fprintln(out, "client and devnet in one process, over loopback gRPC+TLS; records are signed (SM2) before the clock starts;")
-	fmt.Fprintln(out, "CPU/tx is the process's CPU time per operation (client + devnet), independent of other load on the machine")
+	if b.proc != nil {
+		fmt.Fprintln(out, "devnet in its own process (certledger-devnet start), client in this one, over loopback gRPC+TLS;")
+		fmt.Fprintln(out, "CPU/op = CPU time per operation of the client process and of the devnet process, independent of other load")
+	} else {
+		fmt.Fprintln(out, "client and devnet in one process, over loopback gRPC+TLS;")
+		fmt.Fprintln(out, "CPU/op = the process's CPU time per operation (client + devnet), independent of other load on the machine")
+	}
+	fmt.Fprintln(out, "records are signed (SM2) before the clock starts")
 	fmt.Fprintf(out, "\nissuance: certificate:Issue, Submit (endorse + submit + commit status), %s per level\n", c.Duration("duration"))
-	fmt.Fprintf(out, "  %-12s %8s %10s %10s %10s %8s %10s %s\n", "concurrency", "tx", "tx/s", "p50", "p99", "errors", "CPU/tx", "load avg")
+	fmt.Fprintf(out, "  %-12s %8s %10s %10s %10s %8s %10s %12s  %s\n", "concurrency", "tx", "tx/s", "p50", "p99", "errors", "CPU/op", "devnet CPU/op", "load avg")
 	var issued []string
 	seq := 0
 	for _, lvl := range levels {
@@ -185,7 +256,7 @@ func runBench(ctx context.Context, c *cli.Context) error {
 			return err
 		})
 		issued = append(issued, ids[:r.n]...)
-		fmt.Fprintf(out, "  %-12d %8d %10.0f %10s %10s %8d %10s %s\n", lvl, r.n, r.rate(), r.pct(50), r.pct(99), r.errs, r.cpuPerOp(), loadAvg())
+		fmt.Fprintf(out, "  %-12d %8d %10.0f %10s %10s %8d %10s %12s  %s\n", lvl, r.n, r.rate(), r.pct(50), r.pct(99), r.errs, r.cpuPerOp(r.cpu), r.cpuPerOp(r.childCPU), loadAvg())
 		if r.firstErr != nil {
 			fmt.Fprintf(out, "  first error: %v\n", r.firstErr)
 		}
@@ -204,8 +275,8 @@ func runBench(ctx context.Context, c *cli.Context) error {
 		}
 		return err
 	})
-	fmt.Fprintf(out, "  %-12s %8s %10s %10s %10s %8s %10s %s\n", "concurrency", "queries", "q/s", "p50", "p99", "errors", "CPU/query", "load avg")
-	fmt.Fprintf(out, "  %-12d %8d %10.0f %10s %10s %8d %10s %s\n", vc, r.n, r.rate(), r.pct(50), r.pct(99), r.errs, r.cpuPerOp(), loadAvg())
+	fmt.Fprintf(out, "  %-12s %8s %10s %10s %10s %8s %10s %12s  %s\n", "concurrency", "queries", "q/s", "p50", "p99", "errors", "CPU/op", "devnet CPU/op", "load avg")
+	fmt.Fprintf(out, "  %-12d %8d %10.0f %10s %10s %8d %10s %12s  %s\n", vc, r.n, r.rate(), r.pct(50), r.pct(99), r.errs, r.cpuPerOp(r.cpu), r.cpuPerOp(r.childCPU), loadAvg())
 	if r.firstErr != nil {
 		fmt.Fprintf(out, "  first error: %v\n", r.firstErr)
 	}
@@ -233,12 +304,11 @@ func runBench(ctx context.Context, c *cli.Context) error {
 		issued = append(issued, ids[:r.n]...)
 	}
 	fill := time.Since(t0)
-	height := b.node.Height()
 	b.close()
 	b = nil
 	fi, _ := os.Stat(filepath.Join(dir, "ledger", "ledger.db"))
-	fmt.Fprintf(out, "  stored %d certificates in %s (%.0f tx/s), %d blocks, ledger file %d MiB\n",
-		len(issued), fill.Round(time.Second), float64(stored)/fill.Seconds(), height, fi.Size()>>20)
+	fmt.Fprintf(out, "  stored %d certificates in %s (%.0f tx/s), ledger file %d MiB\n",
+		len(issued), fill.Round(time.Second), float64(stored)/fill.Seconds(), fi.Size()>>20)
 	return measureStart(ctx, out, dir, issued)
 }
 
@@ -278,19 +348,20 @@ func makeRecords(d *workload.Dept, seq *int, n int) ([]string, []string, error) 
 type result struct {
 	n, errs  int
 	elapsed  time.Duration
-	cpu      time.Duration // process CPU time (user+system) during the run
+	cpu      time.Duration // this process's CPU time (user+system) during the run
+	childCPU time.Duration // the devnet child's, with --external
 	lat      []time.Duration
 	firstErr error
 }
 
 func (r *result) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
 
-// cpuPerOp is the process CPU time per operation (client and devnet together).
-func (r *result) cpuPerOp() string {
-	if r.n == 0 {
+// cpuPerOp is a CPU time per operation.
+func (r *result) cpuPerOp(d time.Duration) string {
+	if r.n == 0 || d == 0 {
 		return "-"
 	}
-	return (r.cpu / time.Duration(r.n)).Round(time.Microsecond).String()
+	return (d / time.Duration(r.n)).Round(time.Microsecond).String()
 }
 
 func cpuTime() time.Duration {
@@ -329,6 +400,10 @@ func load(ctx context.Context, conc int, d time.Duration, limit int, fn func(i i
 	deadline := time.Now().Add(d)
 	start := time.Now()
 	cpu0 := cpuTime()
+	var child0 time.Duration
+	if childPID != 0 {
+		child0 = procCPU(childPID)
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
@@ -364,6 +439,9 @@ func load(ctx context.Context, conc int, d time.Duration, limit int, fn func(i i
 	wg.Wait()
 	res.elapsed = time.Since(start)
 	res.cpu = cpuTime() - cpu0
+	if childPID != 0 {
+		res.childCPU = procCPU(childPID) - child0
+	}
 	res.n = len(res.lat)
 	slices.Sort(res.lat)
 	return res
@@ -372,28 +450,15 @@ func load(ctx context.Context, conc int, d time.Duration, limit int, fn func(i i
 // measureStart starts this binary as `start` on the filled ledger, times it to its
 // first answered query and reads its resident memory.
 func measureStart(ctx context.Context, out io.Writer, dir string, issued []string) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
 	t0 := time.Now()
-	cmd := exec.CommandContext(ctx, exe, "--dir", dir, "--log-level", "error", "start", "--listen", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
+	cmd, line, err := startChild(ctx, dir)
 	if err != nil {
-		return err
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
 		return err
 	}
 	defer func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
 	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("reading start-up line: %w", err)
-	}
 	listening := time.Since(t0)
 	gw, conn, err := devnet.Connect(devnet.ProfilePath(dir, "gov"))
 	if err != nil {
@@ -416,6 +481,34 @@ func measureStart(ctx context.Context, out io.Writer, dir string, issued []strin
 	fmt.Fprintf(out, "resident memory of the devnet process: %s after start-up, %s after %d random Verify queries (%.0f q/s)\n",
 		rssIdle, rss(cmd.Process.Pid), r.n, r.rate())
 	return nil
+}
+
+// startChild starts this binary as `start` on dir and waits for its ready line.
+func startChild(ctx context.Context, dir string) (*exec.Cmd, string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	args := []string{"--dir", dir, "--log-level", "error", "start", "--listen", "127.0.0.1:0"}
+	if p := os.Getenv("CERTLEDGER_DEVNET_BENCH_CPUPROFILE"); p != "" {
+		args = append(args, "--cpuprofile", p)
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, "", fmt.Errorf("reading start-up line: %w", err)
+	}
+	return cmd, line, nil
 }
 
 // rss reads the resident memory of a process (Linux): the total, the private
