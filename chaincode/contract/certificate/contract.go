@@ -238,16 +238,9 @@ func issue(ctx ledger.Context, r certificate.Record, at time.Time) (certificate.
 	if err != nil {
 		return cert, err
 	}
-	k, err := ledger.Key(ctx, objCertificate, cert.ID)
+	k, err := ledger.NewKey(ctx, codes.New(codes.Conflict, "certificate %s already exists", cert.ID), objCertificate, cert.ID)
 	if err != nil {
 		return cert, err
-	}
-	exists, err := ledger.Exists(ctx, k)
-	if err != nil {
-		return cert, err
-	}
-	if exists {
-		return cert, codes.New(codes.Conflict, "certificate %s already exists", cert.ID)
 	}
 	if _, err := registry.RequireSubmitterOf(ctx, cert.Issuer); err != nil {
 		return cert, err
@@ -258,11 +251,7 @@ func issue(ctx ledger.Context, r certificate.Record, at time.Time) (certificate.
 	if err := ledger.PutJSON(ctx, k, cert); err != nil {
 		return cert, err
 	}
-	idx, err := ledger.Key(ctx, objByHash, cert.DocHash, cert.ID)
-	if err != nil {
-		return cert, err
-	}
-	return cert, ledger.PutIndex(ctx, idx)
+	return cert, ledger.AddIndex(ctx, objByHash, cert.DocHash, cert.ID)
 }
 
 // changeStatus runs a signed revoke/suspend/reinstate request.

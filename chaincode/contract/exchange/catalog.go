@@ -29,21 +29,15 @@ func (c *Contract) AddCatalogItem(ctx contractapi.TransactionContextInterface, i
 	if _, err := registry.RequireSubmitterOf(ctx, item.Provider); err != nil {
 		return "", err
 	}
-	key, err := ledger.Key(ctx, objItem, item.Provider, item.ID)
+	key, err := ledger.NewKey(ctx, codes.New(codes.Conflict, "item %s is already in the catalogue of %s", item.ID, item.Provider),
+		objItem, item.Provider, item.ID)
 	if err != nil {
 		return "", err
-	}
-	exists, err := ledger.Exists(ctx, key)
-	if err != nil {
-		return "", err
-	}
-	if exists {
-		return "", codes.New(codes.Conflict, "item %s is already in the catalogue of %s", item.ID, item.Provider)
 	}
 	if err := ledger.PutJSON(ctx, key, item); err != nil {
 		return "", err
 	}
-	return emit(ctx, EventCatalogItemAdded, item)
+	return ledger.Respond(ctx, EventCatalogItemAdded, item)
 }
 
 // GetCatalogItem returns item itemID of provider's catalogue.
@@ -78,17 +72,6 @@ func (c *Contract) ListCatalog(ctx contractapi.TransactionContextInterface, prov
 }
 
 func getItem(ctx ledger.Context, provider, itemID string) (exchange.CatalogItem, error) {
-	var item exchange.CatalogItem
-	key, err := ledger.Key(ctx, objItem, provider, itemID)
-	if err != nil {
-		return item, err
-	}
-	found, err := ledger.GetJSON(ctx, key, &item)
-	if err != nil {
-		return item, err
-	}
-	if !found {
-		return item, codes.New(codes.NotFound, "item %s in the catalogue of %s", itemID, provider)
-	}
-	return item, nil
+	item, _, err := getRecord[exchange.CatalogItem](ctx, "item "+itemID+" in the catalogue of "+provider, objItem, provider, itemID)
+	return item, err
 }

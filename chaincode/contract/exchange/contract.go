@@ -130,12 +130,22 @@ func coded(err error) error {
 	return codes.New(codes.Internal, "%s", err.Error())
 }
 
-// emit sets the event and returns v's JSON as the transaction result.
-func emit(ctx ledger.Context, name string, v any) (string, error) {
-	if err := ledger.Emit(ctx, name, v); err != nil {
-		return "", err
+// getRecord reads the record stored under objectType and attrs and returns it with
+// its key; what names it in the NOT_FOUND error.
+func getRecord[T any](ctx ledger.Context, what, objectType string, attrs ...string) (T, string, error) {
+	var v T
+	key, err := ledger.Key(ctx, objectType, attrs...)
+	if err != nil {
+		return v, "", err
 	}
-	return ledger.JSON(v)
+	found, err := ledger.GetJSON(ctx, key, &v)
+	if err != nil {
+		return v, "", err
+	}
+	if !found {
+		return v, "", codes.New(codes.NotFound, "%s", what)
+	}
+	return v, key, nil
 }
 
 func sortTime(s string) string {

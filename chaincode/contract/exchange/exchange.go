@@ -56,16 +56,9 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 	if _, err := registry.RequireSubmitterOf(ctx, g.Provider); err != nil {
 		return "", err
 	}
-	key, err := ledger.Key(ctx, objRecord, req.ID)
+	key, err := ledger.NewKey(ctx, codes.New(codes.Conflict, "exchange %s already recorded", req.ID), objRecord, req.ID)
 	if err != nil {
 		return "", err
-	}
-	exists, err := ledger.Exists(ctx, key)
-	if err != nil {
-		return "", err
-	}
-	if exists {
-		return "", codes.New(codes.Conflict, "exchange %s already recorded", req.ID)
 	}
 	e, err := exchange.NewExchange(req, g, at, ledger.TxID(ctx), verifier(ctx))
 	if err != nil {
@@ -85,15 +78,11 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 		{objRecTime, []string{m, st, e.ID}},
 		{objRecHash, []string{e.PayloadHash, e.ID}},
 	} {
-		k, err := ledger.Key(ctx, idx.obj, idx.attrs...)
-		if err != nil {
-			return "", err
-		}
-		if err := ledger.PutIndex(ctx, k); err != nil {
+		if err := ledger.AddIndex(ctx, idx.obj, idx.attrs...); err != nil {
 			return "", err
 		}
 	}
-	return emit(ctx, EventExchangeSent, e)
+	return ledger.Respond(ctx, EventExchangeSent, e)
 }
 
 // Ack records the consumer's signed acknowledgement of receipt. Input:
@@ -142,7 +131,7 @@ func (c *Contract) answer(ctx ledger.Context, input, decision, event string) (st
 	if err := ledger.PutJSON(ctx, key, e); err != nil {
 		return "", err
 	}
-	return emit(ctx, event, e)
+	return ledger.Respond(ctx, event, e)
 }
 
 // GetExchange returns exchange id.
@@ -333,17 +322,5 @@ func better(r exchange.VerifyResult, cur *exchange.VerifyResult) bool {
 }
 
 func getExchange(ctx ledger.Context, id string) (exchange.Exchange, string, error) {
-	var e exchange.Exchange
-	key, err := ledger.Key(ctx, objRecord, id)
-	if err != nil {
-		return e, "", err
-	}
-	found, err := ledger.GetJSON(ctx, key, &e)
-	if err != nil {
-		return e, "", err
-	}
-	if !found {
-		return e, "", codes.New(codes.NotFound, "exchange %s", id)
-	}
-	return e, key, nil
+	return getRecord[exchange.Exchange](ctx, "exchange "+id, objRecord, id)
 }

@@ -57,16 +57,9 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 	if err != nil {
 		return "", err
 	}
-	key, err := ledger.Key(ctx, objGrant, req.ID)
+	key, err := ledger.NewKey(ctx, codes.New(codes.Conflict, "grant %s already exists", req.ID), objGrant, req.ID)
 	if err != nil {
 		return "", err
-	}
-	exists, err := ledger.Exists(ctx, key)
-	if err != nil {
-		return "", err
-	}
-	if exists {
-		return "", codes.New(codes.Conflict, "grant %s already exists", req.ID)
 	}
 	g, err := exchange.NewGrant(req, item, at, ledger.TxID(ctx), verifier(ctx))
 	if err != nil {
@@ -76,15 +69,11 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 		return "", err
 	}
 	for _, idx := range []struct{ obj, dept string }{{objGrantProv, g.Provider}, {objGrantCons, g.Consumer}} {
-		k, err := ledger.Key(ctx, idx.obj, idx.dept, g.ID)
-		if err != nil {
-			return "", err
-		}
-		if err := ledger.PutIndex(ctx, k); err != nil {
+		if err := ledger.AddIndex(ctx, idx.obj, idx.dept, g.ID); err != nil {
 			return "", err
 		}
 	}
-	return emit(ctx, EventGrantCreated, g)
+	return ledger.Respond(ctx, EventGrantCreated, g)
 }
 
 // RevokeGrant revokes a grant. Input: the provider's signed revocation
@@ -120,7 +109,7 @@ func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, inpu
 	if err := ledger.PutJSON(ctx, key, g); err != nil {
 		return "", err
 	}
-	return emit(ctx, EventGrantRevoked, g)
+	return ledger.Respond(ctx, EventGrantRevoked, g)
 }
 
 // GetGrant returns grant id with its effective status at the query time.
@@ -206,19 +195,7 @@ func (c *Contract) History(ctx contractapi.TransactionContextInterface, kind, id
 }
 
 func getGrant(ctx ledger.Context, id string) (exchange.Grant, string, error) {
-	var g exchange.Grant
-	key, err := ledger.Key(ctx, objGrant, id)
-	if err != nil {
-		return g, "", err
-	}
-	found, err := ledger.GetJSON(ctx, key, &g)
-	if err != nil {
-		return g, "", err
-	}
-	if !found {
-		return g, "", codes.New(codes.NotFound, "grant %s", id)
-	}
-	return g, key, nil
+	return getRecord[exchange.Grant](ctx, "grant "+id, objGrant, id)
 }
 
 // decodeQuery decodes an optional JSON query: "" means the zero query.

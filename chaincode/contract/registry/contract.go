@@ -6,6 +6,8 @@
 package registry
 
 import (
+	"time"
+
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/domain/registry"
@@ -99,16 +101,8 @@ func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterfac
 	if err != nil {
 		return "", err
 	}
-	dkey, err := ledger.Key(ctx, objDepartment, d.ID)
-	if err != nil {
+	if _, err := ledger.NewKey(ctx, codes.New(codes.Conflict, "department %s is already registered", d.ID), objDepartment, d.ID); err != nil {
 		return "", err
-	}
-	exists, err := ledger.Exists(ctx, dkey)
-	if err != nil {
-		return "", err
-	}
-	if exists {
-		return "", codes.New(codes.Conflict, "department %s is already registered", d.ID)
 	}
 	if d.Parent != "" {
 		if _, err := GetDepartment(ctx, d.Parent); err != nil {
@@ -123,11 +117,7 @@ func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterfac
 	if err := putDepartment(ctx, d); err != nil {
 		return "", err
 	}
-	idx, err := ledger.Key(ctx, objByMSP, d.MSPID, d.ID)
-	if err != nil {
-		return "", err
-	}
-	if err := ledger.PutIndex(ctx, idx); err != nil {
+	if err := ledger.AddIndex(ctx, objByMSP, d.MSPID, d.ID); err != nil {
 		return "", err
 	}
 	for _, k := range d.Keys {
@@ -141,6 +131,24 @@ func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterfac
 // AddKey adds an SM2 public key (PKIX PEM) to a department, valid from the
 // transaction time (governance only). Event KeyAdded with the Department.
 func (c *Contract) AddKey(ctx contractapi.TransactionContextInterface, deptID, publicKeyPEM string) (string, error) {
+	return installKey(ctx, deptID, publicKeyPEM, EventKeyAdded, func(d *registry.Department, k registry.Key, at time.Time, txID string) error {
+		return d.AddKey(k, at, txID)
+	})
+}
+
+// RotateKey replaces key oldKeyID of a department by a new key (governance
+// only): the old key's rotatedAt and the new key's validFrom are the
+// transaction time, so what the old key signed before stays valid.
+// Event KeyRotated with the Department.
+func (c *Contract) RotateKey(ctx contractapi.TransactionContextInterface, deptID, oldKeyID, newPublicKeyPEM string) (string, error) {
+	return installKey(ctx, deptID, newPublicKeyPEM, EventKeyRotated, func(d *registry.Department, k registry.Key, at time.Time, txID string) error {
+		return d.RotateKey(oldKeyID, k, at, txID)
+	})
+}
+
+// installKey gives department deptID a new key (governance only): change adds it to
+// the department, which is written with the key's owner entry; event announces it.
+func installKey(ctx ledger.Context, deptID, publicKeyPEM, event string, change func(d *registry.Department, k registry.Key, at time.Time, txID string) error) (string, error) {
 	at, err := ledger.BeginWrite(ctx)
 	if err != nil {
 		return "", err
@@ -159,7 +167,7 @@ func (c *Contract) AddKey(ctx contractapi.TransactionContextInterface, deptID, p
 	if err := checkKeyFree(ctx, k.KeyID); err != nil {
 		return "", err
 	}
-	if err := d.AddKey(k, at, ledger.TxID(ctx)); err != nil {
+	if err := change(&d, k, at, ledger.TxID(ctx)); err != nil {
 		return "", err
 	}
 	if err := putDepartment(ctx, d); err != nil {
@@ -168,42 +176,7 @@ func (c *Contract) AddKey(ctx contractapi.TransactionContextInterface, deptID, p
 	if err := putKeyOwner(ctx, k.KeyID, d.ID); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventKeyAdded, d)
-}
-
-// RotateKey replaces key oldKeyID of a department by a new key (governance
-// only): the old key's rotatedAt and the new key's validFrom are the
-// transaction time, so what the old key signed before stays valid.
-// Event KeyRotated with the Department.
-func (c *Contract) RotateKey(ctx contractapi.TransactionContextInterface, deptID, oldKeyID, newPublicKeyPEM string) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
-	if err != nil {
-		return "", err
-	}
-	if err := RequireGovernance(ctx); err != nil {
-		return "", err
-	}
-	d, err := GetDepartment(ctx, deptID)
-	if err != nil {
-		return "", err
-	}
-	k, err := registry.NewKey(newPublicKeyPEM, at)
-	if err != nil {
-		return "", err
-	}
-	if err := checkKeyFree(ctx, k.KeyID); err != nil {
-		return "", err
-	}
-	if err := d.RotateKey(oldKeyID, k, at, ledger.TxID(ctx)); err != nil {
-		return "", err
-	}
-	if err := putDepartment(ctx, d); err != nil {
-		return "", err
-	}
-	if err := putKeyOwner(ctx, k.KeyID, d.ID); err != nil {
-		return "", err
-	}
-	return ledger.Respond(ctx, EventKeyRotated, d)
+	return ledger.Respond(ctx, event, d)
 }
 
 // RevokeKey revokes a key of a department (governance or the department's own

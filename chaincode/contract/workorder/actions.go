@@ -15,52 +15,8 @@ import (
 	"github.com/certledger/certledger/internal/codes"
 )
 
-// ActionInput is the JSON argument of every ticket action.
-//
-// A department action is signed: signature = SM2 over canon.Payload("ticket-action",
-// {ticketId, action, department, noteHash, target, prevTxId, keyId}) with a key of
-// department valid at the transaction time; prevTxId is the ticket's txId (its last
-// write), so an old signed action cannot be replayed. The intake channel's Rate and
-// Reopen are unsigned (department, keyId and signature empty); prevTxId is optional for
-// them but checked when given.
-type ActionInput struct {
-	TicketID    string `json:"ticketId"`
-	Action      string `json:"action"`
-	Department  string `json:"department"`
-	NoteHash    string `json:"noteHash"`
-	Target      string `json:"target"`
-	PrevTxID    string `json:"prevTxId"`
-	KeyID       string `json:"keyId"`
-	Signature   string `json:"signature"`
-	Rating      string `json:"rating,omitempty"`
-	CommentHash string `json:"commentHash,omitempty"`
-}
-
-// SignedAction is exactly what a department signs (canon kind ticket-action).
-type SignedAction struct {
-	TicketID   string `json:"ticketId"`
-	Action     string `json:"action"`
-	Department string `json:"department"`
-	NoteHash   string `json:"noteHash"`
-	Target     string `json:"target"`
-	PrevTxID   string `json:"prevTxId"`
-	KeyID      string `json:"keyId"`
-}
-
-// Signed returns the signed fields of in.
-func (in ActionInput) Signed() SignedAction {
-	return SignedAction{in.TicketID, in.Action, in.Department, in.NoteHash, in.Target, in.PrevTxID, in.KeyID}
-}
-
-// Output is the result (and event payload) of a ticket write.
-type Output struct {
-	Ticket         workorder.Ticket           `json:"ticket"`
-	Transitions    []workorder.Transition     `json:"transitions"`
-	Accountability []workorder.Accountability `json:"accountability"`
-}
-
-func output(res workorder.Result) Output {
-	o := Output{Ticket: res.Ticket, Transitions: res.Transitions, Accountability: res.Accountability}
+func output(res workorder.Result) workorder.Output {
+	o := workorder.Output{Ticket: res.Ticket, Transitions: res.Transitions, Accountability: res.Accountability}
 	if o.Transitions == nil {
 		o.Transitions = []workorder.Transition{}
 	}
@@ -246,7 +202,7 @@ func (c *Contract) act(ctx contractapi.TransactionContextInterface, action worko
 	if err != nil {
 		return "", err
 	}
-	var in ActionInput
+	var in workorder.ActionInput
 	if err := ledger.Decode("ticket action", input, &in); err != nil {
 		return "", err
 	}
@@ -293,7 +249,7 @@ func (c *Contract) act(ctx contractapi.TransactionContextInterface, action worko
 // authenticate works out who acts and in which role. Unsigned input is the intake
 // channel (citizen role); signed input is a department, which must be the submitter's,
 // sign with a key valid now, and name the ticket's current txId.
-func authenticate(ctx ledger.Context, t workorder.Ticket, in ActionInput, now time.Time) (workorder.Actor, error) {
+func authenticate(ctx ledger.Context, t workorder.Ticket, in workorder.ActionInput, now time.Time) (workorder.Actor, error) {
 	msp, id, err := submitter(ctx)
 	if err != nil {
 		return workorder.Actor{}, err

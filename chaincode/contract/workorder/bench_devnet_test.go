@@ -203,7 +203,7 @@ func BenchmarkDevnetTransitions(b *testing.B) {
 		if err != nil {
 			return err
 		}
-		var o Output
+		var o workorder.Output
 		if err := json.Unmarshal(out, &o); err != nil {
 			return err
 		}
@@ -211,7 +211,7 @@ func BenchmarkDevnetTransitions(b *testing.B) {
 		return nil
 	})
 	run("accepts", func(i int) error {
-		in := ActionInput{TicketID: fmt.Sprintf("T%07d", i), Action: "accept", Department: "A", PrevTxID: txIDs[i], KeyID: keyID}
+		in := workorder.ActionInput{TicketID: fmt.Sprintf("T%07d", i), Action: "accept", Department: "A", PrevTxID: txIDs[i], KeyID: keyID}
 		sig, err := canon.Sign(key, canon.KindTicketAction, in.Signed())
 		if err != nil {
 			return err

@@ -90,18 +90,18 @@ func (w *world) get(id string) domain.Ticket {
 // act submits a signed department action fn ("Accept", ...) on ticket id.
 func (w *world) act(d dept, fn, id, target string) ledgertest.Result {
 	w.t.Helper()
-	in := workorder.ActionInput{TicketID: id, Action: strings.ToLower(fn), Department: d.id, NoteHash: hNote,
+	in := domain.ActionInput{TicketID: id, Action: strings.ToLower(fn), Department: d.id, NoteHash: hNote,
 		Target: target, PrevTxID: w.get(id).TxID, KeyID: d.s.KeyID}
 	in.Signature = d.s.Sign(w.t, canon.KindTicketAction, in.Signed())
 	return w.l.Submit(d.tx(), "workorder:"+fn, js(in))
 }
 
-func (w *world) must(r ledgertest.Result) workorder.Output {
+func (w *world) must(r ledgertest.Result) domain.Output {
 	w.t.Helper()
 	if !r.OK() {
 		w.t.Fatalf("unexpected failure: %s", r.Message)
 	}
-	var o workorder.Output
+	var o domain.Output
 	if err := r.Decode(&o); err != nil {
 		w.t.Fatal(err)
 	}
@@ -246,8 +246,8 @@ func TestAuthentication(t *testing.T) {
 	w := newWorld(t)
 	w.must(w.submit("T1", "noise"))
 	tk := w.get("T1")
-	signed := func(d dept, s ledgertest.Signer, mutate func(*workorder.ActionInput)) string {
-		in := workorder.ActionInput{TicketID: "T1", Action: "accept", Department: d.id, PrevTxID: tk.TxID, KeyID: s.KeyID}
+	signed := func(d dept, s ledgertest.Signer, mutate func(*domain.ActionInput)) string {
+		in := domain.ActionInput{TicketID: "T1", Action: "accept", Department: d.id, PrevTxID: tk.TxID, KeyID: s.KeyID}
 		in.Signature = s.Sign(t, canon.KindTicketAction, in.Signed())
 		if mutate != nil {
 			mutate(&in)
@@ -255,13 +255,13 @@ func TestAuthentication(t *testing.T) {
 		return js(in)
 	}
 	// Signature over different fields.
-	wantCode(t, w.l.Submit(w.a.tx(), "workorder:Accept", signed(w.a, w.a.s, func(in *workorder.ActionInput) { in.NoteHash = hNote })), codes.BadSignature)
+	wantCode(t, w.l.Submit(w.a.tx(), "workorder:Accept", signed(w.a, w.a.s, func(in *domain.ActionInput) { in.NoteHash = hNote })), codes.BadSignature)
 	// B's key claimed for A.
 	wantCode(t, w.l.Submit(w.a.tx(), "workorder:Accept", signed(w.a, w.b.s, nil)), codes.Forbidden)
 	// A's action submitted from B's MSP.
 	wantCode(t, w.l.Submit(w.b.tx(), "workorder:Accept", signed(w.a, w.a.s, nil)), codes.Forbidden)
 	// Stale prevTxId (replay of an action signed for an older version).
-	wantCode(t, w.l.Submit(w.a.tx(), "workorder:Accept", signed(w.a, w.a.s, func(in *workorder.ActionInput) {
+	wantCode(t, w.l.Submit(w.a.tx(), "workorder:Accept", signed(w.a, w.a.s, func(in *domain.ActionInput) {
 		in.PrevTxID = strings.Repeat("0", 64)
 		in.Signature = w.a.s.Sign(t, canon.KindTicketAction, in.Signed())
 	})), codes.Conflict)

@@ -142,6 +142,32 @@ func PutIndex(ctx Context, key string) error {
 	return nil
 }
 
+// AddIndex writes the index entry objectType\x00attrs... (see PutIndex).
+func AddIndex(ctx Context, objectType string, attrs ...string) error {
+	k, err := Key(ctx, objectType, attrs...)
+	if err != nil {
+		return err
+	}
+	return PutIndex(ctx, k)
+}
+
+// NewKey returns the key objectType\x00attrs... of a record about to be created;
+// when the key already holds a record the error is conflict.
+func NewKey(ctx Context, conflict error, objectType string, attrs ...string) (string, error) {
+	k, err := Key(ctx, objectType, attrs...)
+	if err != nil {
+		return "", err
+	}
+	exists, err := Exists(ctx, k)
+	if err != nil {
+		return "", err
+	}
+	if exists {
+		return "", conflict
+	}
+	return k, nil
+}
+
 // Entry is one world-state entry found by a range scan.
 type Entry struct {
 	Key   string   // full composite key

@@ -66,7 +66,7 @@ func auditAccountabilityCommand() *cli.Command {
 		Usage:     "a department's work-order accountability records (overdue, unsatisfied, reopened) in a period",
 		ArgsUsage: " ",
 		Flags: append(append(tkPeriodFlags(),
-			&cli.StringFlag{Name: "dept", Usage: "department `ID`", Required: true}), tkPageFlags()...),
+			&cli.StringFlag{Name: "dept", Usage: "department `ID`", Required: true}), pageFlags()...),
 		Action: auditAccountability,
 	}
 }
@@ -184,7 +184,7 @@ func auditKPI(c *cli.Context) error {
 	var kpis []workorder.KPI
 	for _, d := range c.StringSlice("dept") {
 		var k workorder.KPI
-		if err := cl.Do(c.Context, http.MethodGet, tkQuery("/api/v1/audit/kpi", "department", d, "from", from, "to", to), nil, &k); err != nil {
+		if err := cl.Do(c.Context, http.MethodGet, query("/api/v1/audit/kpi", "department", d, "from", from, "to", to), nil, &k); err != nil {
 			return fmt.Errorf("KPI of %s: %w", d, err)
 		}
 		kpis = append(kpis, k)
@@ -274,8 +274,8 @@ func auditAccountability(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	list, next, err := tkListPages[workorder.Accountability](c.Context, c, cl,
-		tkQuery("/api/v1/audit/accountability", "department", c.String("dept"), "from", from, "to", to))
+	list, next, err := listPages[workorder.Accountability](c.Context, c, cl,
+		query("/api/v1/audit/accountability", "department", c.String("dept"), "from", from, "to", to))
 	if err != nil {
 		return err
 	}
@@ -291,6 +291,6 @@ func auditAccountability(c *cli.Context) error {
 	}); err != nil {
 		return err
 	}
-	tkMoreHint(c, next)
+	moreHint(c, next)
 	return nil
 }

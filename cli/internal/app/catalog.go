@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -98,11 +97,7 @@ func catalogAdd(c *cli.Context) error {
 }
 
 func catalogList(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
+	p, cl, err := session(c)
 	if err != nil {
 		return err
 	}
@@ -126,11 +121,7 @@ func catalogShow(c *cli.Context) error {
 	if c.NArg() != 2 {
 		return Usagef("give PROVIDER and ITEM")
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
+	p, cl, err := session(c)
 	if err != nil {
 		return err
 	}
@@ -147,77 +138,4 @@ func catalogShow(c *cli.Context) error {
 		t.KV("added at", it.CreatedAt)
 		t.KV("tx", it.TxID)
 	})
-}
-
-// exSignerDept returns --dept, or the department that holds keyID on the ledger.
-func exSignerDept(c *cli.Context, cl *client.Client, keyID, keyFile string) (string, error) {
-	if d := c.String("dept"); d != "" {
-		return d, nil
-	}
-	ki, err := cl.GetKey(c.Context, keyID)
-	if err != nil {
-		if client.StatusOf(err) == http.StatusNotFound {
-			return "", Invalidf("key %s (%s) is not registered on the ledger (dept add-key first)", keyFile, keyID)
-		}
-		return "", fmt.Errorf("looking up the department of key %s: %w", keyID, err)
-	}
-	return ki.DepartmentID, nil
-}
-
-// exPageFlags are the paging flags of list commands.
-func exPageFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.IntFlag{Name: "page-size", Usage: "records per page (1-500)", Value: 50},
-		&cli.StringFlag{Name: "bookmark", Usage: "continue after this `BOOKMARK` (printed by the previous page)"},
-		&cli.BoolFlag{Name: "all", Usage: "follow bookmarks and print every page"},
-	}
-}
-
-// exListPages fetches path (a query without paging) page by page: one page, or all
-// with --all. It returns the records and the bookmark of the next page ("" at the end).
-func exListPages[T any](ctx context.Context, c *cli.Context, cl *client.Client, path string) ([]T, string, error) {
-	ps := c.Int("page-size")
-	if ps < 1 || ps > 500 {
-		return nil, "", Usagef("--page-size %d: want 1-500", ps)
-	}
-	out := []T{}
-	bookmark := c.String("bookmark")
-	for pages := 0; ; pages++ {
-		q := path + "&pageSize=" + itoa(ps)
-		if bookmark != "" {
-			q += "&bookmark=" + url.QueryEscape(bookmark)
-		}
-		var page struct {
-			Records  []T    `json:"records"`
-			Bookmark string `json:"bookmark"`
-		}
-		if err := cl.Do(ctx, http.MethodGet, q, nil, &page); err != nil {
-			return nil, "", err
-		}
-		out = append(out, page.Records...)
-		bookmark = page.Bookmark
-		if bookmark == "" || !c.Bool("all") {
-			return out, bookmark, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, "", err
-		}
-	}
-}
-
-// exQuery builds "base?k=v&..." from the non-empty pairs (base always gets a '?').
-func exQuery(base string, kv ...string) string {
-	v := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] != "" {
-			v.Set(kv[i], kv[i+1])
-		}
-	}
-	return base + "?" + v.Encode()
-}
-
-func exMoreHint(c *cli.Context, bookmark string) {
-	if bookmark != "" {
-		fmt.Fprintf(stderrOf(c), "certledger: more records: repeat with --bookmark %s (or --all)\n", bookmark)
-	}
 }

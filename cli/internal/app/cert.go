@@ -329,15 +329,7 @@ func certStatus(c *cli.Context, action string) error {
 	if err != nil {
 		return err
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	k, err := loadPrivate(c, "key")
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
+	p, k, cl, err := signerSession(c)
 	if err != nil {
 		return err
 	}
@@ -366,23 +358,9 @@ func certStatus(c *cli.Context, action string) error {
 // ---- show / history / find ----
 
 func certShow(c *cli.Context) error {
-	id, err := oneArg(c, "certificate ID")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	cert, err := cl.GetCertificate(c.Context, id)
-	if err != nil {
-		return err
-	}
-	return p.Print(cert, func(t *output.Tab) { certTable(t, cert) })
+	return showOne(c, "certificate ID", func(c *cli.Context, cl *client.Client, id string) (*client.Certificate, error) {
+		return cl.GetCertificate(c.Context, id)
+	}, certTable)
 }
 
 func certTable(t *output.Tab, c *client.Certificate) {
@@ -417,11 +395,7 @@ func certHistory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
+	p, cl, err := session(c)
 	if err != nil {
 		return err
 	}

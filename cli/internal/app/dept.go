@@ -159,11 +159,7 @@ func deptList(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return Usagef("dept list takes no arguments")
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
+	p, cl, err := session(c)
 	if err != nil {
 		return err
 	}
@@ -193,23 +189,9 @@ func activeKeys(d client.Department) int {
 }
 
 func deptShow(c *cli.Context) error {
-	id, err := oneArg(c, "DEPT id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	d, err := cl.GetDepartment(c.Context, id)
-	if err != nil {
-		return err
-	}
-	return p.Print(d, func(t *output.Tab) { deptTable(t, d) })
+	return showOne(c, "DEPT id", func(c *cli.Context, cl *client.Client, id string) (*client.Department, error) {
+		return cl.GetDepartment(c.Context, id)
+	}, deptTable)
 }
 
 func deptTable(t *output.Tab, d *client.Department) {

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -82,24 +80,12 @@ func exchangeCommand() *cli.Command {
 					&cli.StringFlag{Name: "status", Usage: "`STATUS`: sent, acknowledged, rejected"},
 					&cli.StringFlag{Name: "from", Usage: "sent at or after `DATE` (YYYY-MM-DD or RFC 3339)"},
 					&cli.StringFlag{Name: "to", Usage: "sent before `DATE` (YYYY-MM-DD = up to the end of that day)"},
-				}, exPageFlags()...),
+				}, pageFlags()...),
 				Action: exchangeList,
 			},
 			{Name: "show", Usage: "show an exchange", ArgsUsage: "EXCHANGE", Action: exchangeShow},
 		},
 	}
-}
-
-// exPayloadHash hashes --file as a stream ("-" = standard input).
-func exPayloadHash(c *cli.Context, name string) (string, error) {
-	h, _, err := hashOne(c, name)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return "", err
-		}
-		return "", inputErr(fmt.Errorf("%s: %w", name, err))
-	}
-	return h, nil
 }
 
 func exchangeSend(c *cli.Context) error {
@@ -115,7 +101,7 @@ func exchangeSend(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	h, err := exPayloadHash(c, c.String("file"))
+	h, err := fileHash(c, c.String("file"))
 	if err != nil {
 		return err
 	}
@@ -175,9 +161,9 @@ func exchangeAnswer(c *cli.Context, decision string) error {
 	if err != nil {
 		return err
 	}
-	var fileHash string
+	var payloadHash string
 	if f := c.String("file"); f != "" {
-		if fileHash, err = exPayloadHash(c, f); err != nil {
+		if payloadHash, err = fileHash(c, f); err != nil {
 			return err
 		}
 	}
@@ -189,8 +175,8 @@ func exchangeAnswer(c *cli.Context, decision string) error {
 	if err != nil {
 		return fmt.Errorf("reading exchange %s: %w", id, err)
 	}
-	if fileHash != "" && fileHash != e.PayloadHash {
-		return Invalidf("the payload's SM3 %s is not the recorded %s: not acknowledged (use exchange reject %s --reason ...)", fileHash, e.PayloadHash, id)
+	if payloadHash != "" && payloadHash != e.PayloadHash {
+		return Invalidf("the payload's SM3 %s is not the recorded %s: not acknowledged (use exchange reject %s --reason ...)", payloadHash, e.PayloadHash, id)
 	}
 	reason := c.String("reason")
 	if decision == exchange.DecisionAck {
@@ -208,7 +194,7 @@ func exchangeAnswer(c *cli.Context, decision string) error {
 	return p.Print(res, func(t *output.Tab) {
 		t.Line(fmt.Sprintf("%s: exchange %s is now %s (tx %s, block %d)", decision, id, res.Record.Status, res.TxID, res.BlockNumber))
 		t.KV("payload sm3", e.PayloadHash)
-		if fileHash != "" {
+		if payloadHash != "" {
 			t.KV("payload file", "matches the recorded SM3")
 		}
 		if reason != "" {
@@ -246,7 +232,7 @@ func exchangeVerify(c *cli.Context) error {
 		}
 	}
 	if file != "" {
-		if h, err = exPayloadHash(c, file); err != nil {
+		if h, err = fileHash(c, file); err != nil {
 			return err
 		}
 	}
@@ -256,7 +242,7 @@ func exchangeVerify(c *cli.Context) error {
 	}
 	var rep exchangeReport
 	rep.File = file
-	if err := cl.Do(c.Context, http.MethodGet, exQuery(exAPI+"/exchanges/verify", "id", id, "hash", h), nil, &rep.VerifyResult); err != nil {
+	if err := cl.Do(c.Context, http.MethodGet, query(exAPI+"/exchanges/verify", "id", id, "hash", h), nil, &rep.VerifyResult); err != nil {
 		return err
 	}
 	if file != "" {
@@ -330,16 +316,16 @@ func exchangeList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	path := exQuery(exAPI+"/exchanges", "grantId", c.String("grant"), "provider", c.String("provider"),
+	path := query(exAPI+"/exchanges", "grantId", c.String("grant"), "provider", c.String("provider"),
 		"consumer", c.String("consumer"), "status", c.String("status"), "from", from, "to", to)
-	list, next, err := exListPages[exchange.Exchange](c.Context, c, cl, path)
+	list, next, err := listPages[exchange.Exchange](c.Context, c, cl, path)
 	if err != nil {
 		return err
 	}
 	if err := p.Print(list, func(t *output.Tab) { exchangeRows(t, list) }); err != nil {
 		return err
 	}
-	exMoreHint(c, next)
+	moreHint(c, next)
 	return nil
 }
 
@@ -351,35 +337,21 @@ func exchangeRows(t *output.Tab, list []exchange.Exchange) {
 }
 
 func exchangeShow(c *cli.Context) error {
-	id, err := oneArg(c, "EXCHANGE id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	e, err := exFetchExchange(c, cl, id)
-	if err != nil {
-		return err
-	}
-	return p.Print(e, func(t *output.Tab) {
-		t.KV("exchange", e.ID)
-		t.KV("status", e.Status)
-		t.KV("grant", e.GrantID+" ("+e.Item+")")
-		t.KV("from -> to", e.Provider+" -> "+e.Consumer)
-		t.KV("fields", strings.Join(e.Fields, ","))
-		t.KV("payload sm3", e.PayloadHash)
-		t.KV("sent at", e.SentAt+" (tx "+e.SentTxID+")")
-		if a := e.Ack; a != nil {
-			t.KV(a.Decision+" at", a.At+" (tx "+a.TxID+")")
-			if a.Reason != "" {
-				t.KV("reason", a.Reason)
-			}
+	return showOne(c, "EXCHANGE id", exFetchExchange, exchangeTable)
+}
+
+func exchangeTable(t *output.Tab, e *exchange.Exchange) {
+	t.KV("exchange", e.ID)
+	t.KV("status", e.Status)
+	t.KV("grant", e.GrantID+" ("+e.Item+")")
+	t.KV("from -> to", e.Provider+" -> "+e.Consumer)
+	t.KV("fields", strings.Join(e.Fields, ","))
+	t.KV("payload sm3", e.PayloadHash)
+	t.KV("sent at", e.SentAt+" (tx "+e.SentTxID+")")
+	if a := e.Ack; a != nil {
+		t.KV(a.Decision+" at", a.At+" (tx "+a.TxID+")")
+		if a.Reason != "" {
+			t.KV("reason", a.Reason)
 		}
-	})
+	}
 }

@@ -130,16 +130,16 @@ func auditExchanges(c *cli.Context) error {
 			}
 		}
 	}
-	if rep.Sent, err = all(exQuery(exAPI+"/exchanges", "provider", dept, "from", from, "to", to)); err != nil {
+	if rep.Sent, err = all(query(exAPI+"/exchanges", "provider", dept, "from", from, "to", to)); err != nil {
 		return err
 	}
-	if rep.Received, err = all(exQuery(exAPI+"/exchanges", "consumer", dept, "from", from, "to", to)); err != nil {
+	if rep.Received, err = all(query(exAPI+"/exchanges", "consumer", dept, "from", from, "to", to)); err != nil {
 		return err
 	}
 	for _, role := range []string{"provider", "consumer"} {
 		bookmark := ""
 		for {
-			path := exQuery(exAPI+"/grants", role, dept, "bookmark", bookmark) + "&pageSize=500"
+			path := query(exAPI+"/grants", role, dept, "bookmark", bookmark) + "&pageSize=500"
 			var page struct {
 				Records  []exGrantView `json:"records"`
 				Bookmark string        `json:"bookmark"`

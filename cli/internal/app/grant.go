@@ -66,7 +66,7 @@ func grantCommand() *cli.Command {
 					&cli.StringFlag{Name: "consumer", Usage: "consumer department `ID`"},
 					&cli.StringFlag{Name: "item", Usage: "item `ID`"},
 					&cli.StringFlag{Name: "status", Usage: "`STATUS`: active, revoked, expired, not-yet-valid"},
-				}, exPageFlags()...),
+				}, pageFlags()...),
 				Action: grantList,
 			},
 		},
@@ -101,7 +101,7 @@ func grantCreate(c *cli.Context) error {
 		return err
 	}
 	keyID := gm.KeyID(&k.PublicKey)
-	dept, err := exSignerDept(c, cl, keyID, c.String("key"))
+	dept, err := signerDept(c, cl, keyID, c.String("key"), " (dept add-key first)")
 	if err != nil {
 		return err
 	}
@@ -145,15 +145,7 @@ func grantRevoke(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	k, err := loadPrivate(c, "key")
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
+	p, k, cl, err := signerSession(c)
 	if err != nil {
 		return err
 	}
@@ -177,53 +169,35 @@ func grantRevoke(c *cli.Context) error {
 }
 
 func grantShow(c *cli.Context) error {
-	id, err := oneArg(c, "GRANT id")
-	if err != nil {
-		return err
+	return showOne(c, "GRANT id", exFetchGrant, grantRows)
+}
+
+func grantRows(t *output.Tab, g *exGrantView) {
+	t.KV("grant", g.ID)
+	t.KV("status", g.EffectiveStatus)
+	t.KV("provider", g.Provider)
+	t.KV("consumer", g.Consumer)
+	t.KV("item", g.Item)
+	t.KV("fields", strings.Join(g.Fields, ","))
+	t.KV("purpose", g.Purpose)
+	t.KV("legal basis", g.LegalBasis)
+	t.KV("valid", g.ValidFrom+" .. "+g.ValidUntil)
+	t.KV("key id", g.KeyID)
+	if r := g.Revocation; r != nil {
+		t.KV("revoked", r.At+" ("+r.Reason+")")
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	g, err := exFetchGrant(c, cl, id)
-	if err != nil {
-		return err
-	}
-	return p.Print(g, func(t *output.Tab) {
-		t.KV("grant", g.ID)
-		t.KV("status", g.EffectiveStatus)
-		t.KV("provider", g.Provider)
-		t.KV("consumer", g.Consumer)
-		t.KV("item", g.Item)
-		t.KV("fields", strings.Join(g.Fields, ","))
-		t.KV("purpose", g.Purpose)
-		t.KV("legal basis", g.LegalBasis)
-		t.KV("valid", g.ValidFrom+" .. "+g.ValidUntil)
-		t.KV("key id", g.KeyID)
-		if r := g.Revocation; r != nil {
-			t.KV("revoked", r.At+" ("+r.Reason+")")
-		}
-		t.KV("created at", g.CreatedAt)
-		t.KV("tx", g.TxID)
-	})
+	t.KV("created at", g.CreatedAt)
+	t.KV("tx", g.TxID)
 }
 
 func grantList(c *cli.Context) error {
-	p, err := PrinterOf(c)
+	p, cl, err := session(c)
 	if err != nil {
 		return err
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	path := exQuery(exAPI+"/grants", "provider", c.String("provider"), "consumer", c.String("consumer"),
+	path := query(exAPI+"/grants", "provider", c.String("provider"), "consumer", c.String("consumer"),
 		"item", c.String("item"), "status", c.String("status"))
-	grants, next, err := exListPages[exGrantView](c.Context, c, cl, path)
+	grants, next, err := listPages[exGrantView](c.Context, c, cl, path)
 	if err != nil {
 		return err
 	}
@@ -235,6 +209,6 @@ func grantList(c *cli.Context) error {
 	}); err != nil {
 		return err
 	}
-	exMoreHint(c, next)
+	moreHint(c, next)
 	return nil
 }

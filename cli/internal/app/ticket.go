@@ -1,9 +1,7 @@
 package app
 
 import (
-	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -101,7 +99,7 @@ func ticketCommand() *cli.Command {
 					&cli.StringFlag{Name: "dept", Usage: "department `ID` (required unless --overdue by an auditor)"},
 					&cli.StringFlag{Name: "state", Usage: "`STATE`: submitted, assigned, accepted, in_progress, resolved, rated, closed"},
 					&cli.BoolFlag{Name: "overdue", Usage: "only open tickets that missed a deadline"},
-				}, tkPageFlags()...),
+				}, pageFlags()...),
 				Action: ticketList,
 			},
 		},
@@ -111,25 +109,10 @@ func ticketCommand() *cli.Command {
 const ticketsAPI = "/api/v1/tickets"
 
 // ticketOutput is the record of every ticket write.
-type ticketOutput struct {
-	Ticket         workorder.Ticket           `json:"ticket"`
-	Transitions    []workorder.Transition     `json:"transitions"`
-	Accountability []workorder.Accountability `json:"accountability"`
-}
+type ticketOutput = workorder.Output
 
 // ticketAction is the body of POST /api/v1/tickets/{id}/<action>.
-type ticketAction struct {
-	TicketID    string `json:"ticketId"`
-	Action      string `json:"action"`
-	Department  string `json:"department"`
-	NoteHash    string `json:"noteHash"`
-	Target      string `json:"target"`
-	PrevTxID    string `json:"prevTxId"`
-	KeyID       string `json:"keyId"`
-	Signature   string `json:"signature"`
-	Rating      string `json:"rating,omitempty"`
-	CommentHash string `json:"commentHash,omitempty"`
-}
+type ticketAction = workorder.ActionInput
 
 // textHash returns the SM3 of --<name> TEXT or --<name>-file FILE ("" when neither).
 func textHash(c *cli.Context, name string) (string, error) {
@@ -140,7 +123,7 @@ func textHash(c *cli.Context, name string) (string, error) {
 	case text != "":
 		return gm.SM3Hex([]byte(text)), nil
 	case file != "":
-		return tkFileHash(c, file)
+		return fileHash(c, file)
 	}
 	return "", nil
 }
@@ -163,7 +146,7 @@ func ticketSubmit(c *cli.Context) error {
 	case (c.String("content") == "") == (c.String("content-hash") == ""):
 		return Usagef("give --content FILE or --content-hash HASH")
 	case c.String("content") != "":
-		if in.ContentHash, err = tkFileHash(c, c.String("content")); err != nil {
+		if in.ContentHash, err = fileHash(c, c.String("content")); err != nil {
 			return err
 		}
 	default:
@@ -222,7 +205,7 @@ func ticketSubmit(c *cli.Context) error {
 
 // ticketSigned performs a department's signed action.
 func ticketSigned(c *cli.Context, action workorder.Action) error {
-	id, err := tkOneArg(c, "TICKET id")
+	id, err := oneArg(c, "TICKET id")
 	if err != nil {
 		return err
 	}
@@ -243,7 +226,7 @@ func ticketSigned(c *cli.Context, action workorder.Action) error {
 		return err
 	}
 	keyID := gm.KeyID(&k.PublicKey)
-	dept, err := tkSignerDept(c, cl, keyID, c.String("key"))
+	dept, err := signerDept(c, cl, keyID, c.String("key"), "")
 	if err != nil {
 		return err
 	}
@@ -283,7 +266,7 @@ func postTicketAction(c *cli.Context, p output.Printer, cl *client.Client, a tic
 }
 
 func ticketRate(c *cli.Context) error {
-	id, err := tkOneArg(c, "TICKET id")
+	id, err := oneArg(c, "TICKET id")
 	if err != nil {
 		return err
 	}
@@ -315,7 +298,7 @@ func ticketReopen(c *cli.Context) error {
 	if c.String("key") != "" {
 		return ticketSigned(c, workorder.ActReopen)
 	}
-	id, err := tkOneArg(c, "TICKET id")
+	id, err := oneArg(c, "TICKET id")
 	if err != nil {
 		return err
 	}
@@ -339,23 +322,7 @@ func ticketReopen(c *cli.Context) error {
 }
 
 func ticketShow(c *cli.Context) error {
-	id, err := tkOneArg(c, "TICKET id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	t, err := fetchTicket(c, cl, id)
-	if err != nil {
-		return err
-	}
-	return p.Print(t, func(tb *output.Tab) { ticketRows(tb, t) })
+	return showOne(c, "TICKET id", fetchTicket, ticketRows)
 }
 
 func ticketRows(tb *output.Tab, t *workorder.Ticket) {
@@ -425,15 +392,11 @@ func commonName(subject string) string {
 }
 
 func ticketTrace(c *cli.Context) error {
-	id, err := tkOneArg(c, "TICKET id")
+	id, err := oneArg(c, "TICKET id")
 	if err != nil {
 		return err
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
+	p, cl, err := session(c)
 	if err != nil {
 		return err
 	}
@@ -497,17 +460,17 @@ func ticketList(c *cli.Context) error {
 		if state != "" {
 			return Usagef("--overdue lists open tickets; drop --state")
 		}
-		path = tkQuery("/api/v1/audit/overdue", "department", dept)
+		path = query("/api/v1/audit/overdue", "department", dept)
 	case dept == "":
 		return Usagef("give --dept (or --overdue as an auditor)")
 	default:
-		path = tkQuery(ticketsAPI, "department", dept, "state", state)
+		path = query(ticketsAPI, "department", dept, "state", state)
 	}
 	cl, err := NewClient(c)
 	if err != nil {
 		return err
 	}
-	list, next, err := tkListPages[workorder.Ticket](c.Context, c, cl, path)
+	list, next, err := listPages[workorder.Ticket](c.Context, c, cl, path)
 	if err != nil {
 		return err
 	}
@@ -523,100 +486,6 @@ func ticketList(c *cli.Context) error {
 	}); err != nil {
 		return err
 	}
-	tkMoreHint(c, next)
+	moreHint(c, next)
 	return nil
-}
-
-// ---- helpers of the ticket and audit commands ----
-
-func tkOneArg(c *cli.Context, what string) (string, error) {
-	if c.NArg() != 1 || strings.TrimSpace(c.Args().First()) == "" {
-		return "", Usagef("give one %s", what)
-	}
-	return c.Args().First(), nil
-}
-
-// tkFileHash hashes a file as a stream ("-" = standard input); failures are input errors.
-func tkFileHash(c *cli.Context, name string) (string, error) {
-	h, _, err := hashOne(c, name)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return "", err
-		}
-		return "", inputErr(fmt.Errorf("%s: %w", name, err))
-	}
-	return h, nil
-}
-
-// tkSignerDept returns --dept, or the department that holds keyID on the ledger.
-func tkSignerDept(c *cli.Context, cl *client.Client, keyID, keyFile string) (string, error) {
-	if d := c.String("dept"); d != "" {
-		return d, nil
-	}
-	ki, err := cl.GetKey(c.Context, keyID)
-	if err != nil {
-		if client.StatusOf(err) == http.StatusNotFound {
-			return "", Invalidf("key %s (%s) is not registered on the ledger", keyFile, keyID)
-		}
-		return "", fmt.Errorf("looking up the department of key %s: %w", keyID, err)
-	}
-	return ki.DepartmentID, nil
-}
-
-// tkPageFlags are the paging flags of list commands.
-func tkPageFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.IntFlag{Name: "page-size", Usage: "records per page (1-500)", Value: 50},
-		&cli.StringFlag{Name: "bookmark", Usage: "continue after this `BOOKMARK` (printed by the previous page)"},
-		&cli.BoolFlag{Name: "all", Usage: "follow bookmarks and print every page"},
-	}
-}
-
-// tkListPages fetches path page by page: one page, or all with --all. It returns the
-// records and the bookmark of the next page ("" at the end).
-func tkListPages[T any](ctx context.Context, c *cli.Context, cl *client.Client, path string) ([]T, string, error) {
-	ps := c.Int("page-size")
-	if ps < 1 || ps > 500 {
-		return nil, "", Usagef("--page-size %d: want 1-500", ps)
-	}
-	out := []T{}
-	bookmark := c.String("bookmark")
-	for {
-		q := path + "&pageSize=" + strconv.Itoa(ps)
-		if bookmark != "" {
-			q += "&bookmark=" + url.QueryEscape(bookmark)
-		}
-		var page struct {
-			Records  []T    `json:"records"`
-			Bookmark string `json:"bookmark"`
-		}
-		if err := cl.Do(ctx, http.MethodGet, q, nil, &page); err != nil {
-			return nil, "", err
-		}
-		out = append(out, page.Records...)
-		bookmark = page.Bookmark
-		if bookmark == "" || !c.Bool("all") {
-			return out, bookmark, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, "", err
-		}
-	}
-}
-
-// tkQuery builds "base?k=v&..." from the non-empty pairs (base always gets a '?').
-func tkQuery(base string, kv ...string) string {
-	v := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] != "" {
-			v.Set(kv[i], kv[i+1])
-		}
-	}
-	return base + "?" + v.Encode()
-}
-
-func tkMoreHint(c *cli.Context, bookmark string) {
-	if bookmark != "" {
-		fmt.Fprintf(stderrOf(c), "certledger: more records: repeat with --bookmark %s (or --all)\n", bookmark)
-	}
 }

@@ -1,6 +1,11 @@
 package client
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/certledger/certledger/chaincode/domain/certificate"
+	"github.com/certledger/certledger/chaincode/domain/registry"
+)
 
 // Key is one SM2 key of a department, as the registry stores it.
 type Key struct {
@@ -33,29 +38,11 @@ type Department struct {
 }
 
 // DepartmentInput is the body of POST /api/v1/departments.
-type DepartmentInput struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	MSPID      string   `json:"mspId"`
-	Parent     string   `json:"parent"`
-	Categories []string `json:"categories"`
-	PublicKeys []string `json:"publicKeys"`
-}
+type DepartmentInput = registry.Registration
 
 // CertificateRecord is the signed certificate record. Its signed fields are those of
 // canon.KindCertificate; Signature is the base64 SM2 signature over them.
-type CertificateRecord struct {
-	ID               string `json:"id"`
-	DocHash          string `json:"docHash"`
-	Type             string `json:"type"`
-	Issuer           string `json:"issuer"`
-	HolderCommitment string `json:"holderCommitment"`
-	ValidFrom        string `json:"validFrom"`
-	ValidUntil       string `json:"validUntil"`
-	KeyID            string `json:"keyId"`
-	Supersedes       string `json:"supersedes"`
-	Signature        string `json:"signature"`
-}
+type CertificateRecord = certificate.Record
 
 // Certificate is the ledger's certificate: the signed record plus its state.
 type Certificate struct {
@@ -71,14 +58,7 @@ type Certificate struct {
 
 // StatusRequest is the signed body of revoke, suspend and reinstate
 // (canon.KindCertificateStatus).
-type StatusRequest struct {
-	CertificateID string `json:"certificateId"`
-	Action        string `json:"action"`
-	Reason        string `json:"reason"`
-	KeyID         string `json:"keyId"`
-	PrevTxID      string `json:"prevTxId"`
-	Signature     string `json:"signature"`
-}
+type StatusRequest = certificate.StatusRequest
 
 // WriteResult is the gateway's answer to a write.
 type WriteResult[T any] struct {

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/certledger/certledger/chaincode/domain/certificate"
 	"github.com/certledger/certledger/gateway/internal/config"
-	"github.com/certledger/certledger/gateway/internal/errmap"
-	"github.com/certledger/certledger/gateway/internal/ledger"
 	"github.com/certledger/certledger/internal/codes"
 )
 
@@ -26,20 +25,9 @@ func (s *Server) registerCertificates(r *Router) {
 }
 
 // CertificateRecord is a certificate as its issuer signed it (certificate:Issue input).
-type CertificateRecord struct {
-	ID               string `json:"id"`
-	DocHash          string `json:"docHash"`
-	Type             string `json:"type"`
-	Issuer           string `json:"issuer"`
-	HolderCommitment string `json:"holderCommitment"`
-	ValidFrom        string `json:"validFrom"`
-	ValidUntil       string `json:"validUntil"`
-	KeyID            string `json:"keyId"`
-	Supersedes       string `json:"supersedes"`
-	Signature        string `json:"signature"`
-}
+type CertificateRecord = certificate.Record
 
-func (c *CertificateRecord) validate() error {
+func validateCertificate(c *CertificateRecord) error {
 	var f fieldErrors
 	f.id("id", c.ID, true)
 	f.hash("docHash", c.DocHash, true)
@@ -55,14 +43,7 @@ func (c *CertificateRecord) validate() error {
 }
 
 // StatusRequest is a signed revoke / suspend / reinstate request.
-type StatusRequest struct {
-	CertificateID string `json:"certificateId"`
-	Action        string `json:"action"`
-	Reason        string `json:"reason"`
-	KeyID         string `json:"keyId"`
-	PrevTxID      string `json:"prevTxId"`
-	Signature     string `json:"signature"`
-}
+type StatusRequest = certificate.StatusRequest
 
 // storedCertificate is the part of a ledger certificate the gateway looks at.
 type storedCertificate struct {
@@ -75,7 +56,7 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(r, &c); err != nil {
 		return err
 	}
-	if err := c.validate(); err != nil {
+	if err := validateCertificate(&c); err != nil {
 		return err
 	}
 	if c.Supersedes != "" {
@@ -85,15 +66,12 @@ func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) supersedeCertificate(w http.ResponseWriter, r *http.Request) error {
-	oldID, err := pathID(r, "id")
+	var c CertificateRecord
+	oldID, err := pathIDAndBody(r, &c)
 	if err != nil {
 		return err
 	}
-	var c CertificateRecord
-	if err := decodeJSON(r, &c); err != nil {
-		return err
-	}
-	if err := c.validate(); err != nil {
+	if err := validateCertificate(&c); err != nil {
 		return err
 	}
 	if c.Supersedes != oldID {
@@ -127,45 +105,32 @@ func (s *Server) writeCertificate(w http.ResponseWriter, r *http.Request, fn str
 	}
 	// A retried supersede fails on the old certificate (already superseded) before
 	// the new id is checked, hence ILLEGAL_TRANSITION too.
-	if code, _, _ := errmap.ChaincodeCode(err); code != codes.Conflict && code != codes.IllegalTransition {
-		return err
-	}
-	raw, stored, gerr := s.fetchCertificateRaw(r, p.Org, c.ID)
-	if gerr != nil || stored.CertificateRecord != c {
-		return err // a different certificate holds the id: the original CONFLICT
-	}
-	block, _ := s.ledger.TxBlock(r.Context(), p.Org, stored.TxID)
-	replay := &ledger.Result{Payload: raw, TxID: stored.TxID, BlockNumber: block}
-	auditTx(r, replay)
-	w.Header().Set("Idempotent-Replay", "true")
-	return writeResult(w, http.StatusOK, replay)
-}
-
-func (s *Server) fetchCertificateRaw(r *http.Request, org, id string) ([]byte, *storedCertificate, error) {
-	raw, err := s.ledger.Evaluate(r.Context(), org, "certificate:Get", id)
-	if err != nil {
-		return nil, nil, err
-	}
-	var c storedCertificate
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, nil, fmt.Errorf("decoding certificate %s from ledger: %w", id, err)
-	}
-	return raw, &c, nil
+	return s.replayWrite(w, r, err, p.Org, "certificate:Get", c.ID, func(raw []byte) (string, bool) {
+		var stored storedCertificate
+		if json.Unmarshal(raw, &stored) != nil || stored.CertificateRecord != c {
+			return "", false // a different certificate holds the id: the original error
+		}
+		return stored.TxID, true
+	}, codes.Conflict, codes.IllegalTransition)
 }
 
 func (s *Server) fetchCertificate(r *http.Request, org, id string) (*storedCertificate, error) {
-	_, c, err := s.fetchCertificateRaw(r, org, id)
-	return c, err
+	raw, err := s.ledger.Evaluate(r.Context(), org, "certificate:Get", id)
+	if err != nil {
+		return nil, err
+	}
+	var c storedCertificate
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("decoding certificate %s from ledger: %w", id, err)
+	}
+	return &c, nil
 }
 
 func (s *Server) changeStatus(action, fn string) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
-		if err != nil {
-			return err
-		}
 		var in StatusRequest
-		if err := decodeJSON(r, &in); err != nil {
+		id, err := pathIDAndBody(r, &in)
+		if err != nil {
 			return err
 		}
 		var f fieldErrors
@@ -193,12 +158,7 @@ func (s *Server) changeStatus(action, fn string) HandlerFunc {
 		if c.Issuer != p.Department {
 			return forbidden("certificate %s was issued by %s, not %s", id, c.Issuer, p.Department)
 		}
-		res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
-		auditTx(r, res)
-		if err != nil {
-			return err
-		}
-		return writeResult(w, http.StatusOK, res)
+		return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(in))
 	}
 }
 
@@ -208,11 +168,7 @@ func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	audit(r, "certificate/"+id)
-	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "certificate:Get", id)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, s.org(r), "certificate:Get", id)
 }
 
 func (s *Server) findCertificates(w http.ResponseWriter, r *http.Request) error {
@@ -223,11 +179,7 @@ func (s *Server) findCertificates(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	audit(r, "hash/"+h)
-	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "certificate:FindByHash", h)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, s.org(r), "certificate:FindByHash", h)
 }
 
 func (s *Server) certificateHistory(w http.ResponseWriter, r *http.Request) error {
@@ -236,9 +188,5 @@ func (s *Server) certificateHistory(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	audit(r, "certificate/"+id)
-	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "certificate:History", id)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, s.org(r), "certificate:History", id)
 }

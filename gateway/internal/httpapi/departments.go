@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/certledger/certledger/chaincode/domain/registry"
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
 )
@@ -19,16 +20,9 @@ func (s *Server) registerDepartments(r *Router) {
 }
 
 // DepartmentInput is the body of POST /api/v1/departments (registry:RegisterDepartment).
-type DepartmentInput struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	MSPID      string   `json:"mspId"`
-	Parent     string   `json:"parent"`
-	Categories []string `json:"categories"`
-	PublicKeys []string `json:"publicKeys"`
-}
+type DepartmentInput = registry.Registration
 
-func (in *DepartmentInput) validate() error {
+func validateDepartment(in *DepartmentInput) error {
 	var f fieldErrors
 	f.id("id", in.ID, true)
 	f.required("name", in.Name)
@@ -62,7 +56,7 @@ func (s *Server) createDepartment(w http.ResponseWriter, r *http.Request) error 
 	if in.Categories == nil {
 		in.Categories = []string{}
 	}
-	if err := in.validate(); err != nil {
+	if err := validateDepartment(&in); err != nil {
 		return err
 	}
 	p := info(r).principal
@@ -70,21 +64,12 @@ func (s *Server) createDepartment(w http.ResponseWriter, r *http.Request) error 
 	if err := s.governanceOnly(p, "register departments"); err != nil {
 		return err
 	}
-	res, err := s.submit(r.Context(), p.Org, "registry:RegisterDepartment", mustJSON(in))
-	auditTx(r, res)
-	if err != nil {
-		return err
-	}
-	return writeResult(w, http.StatusCreated, res)
+	return s.submitWrite(w, r, http.StatusCreated, p.Org, "registry:RegisterDepartment", mustJSON(in))
 }
 
 func (s *Server) listDepartments(w http.ResponseWriter, r *http.Request) error {
 	audit(r, "departments")
-	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "registry:ListDepartments")
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, s.org(r), "registry:ListDepartments")
 }
 
 func (s *Server) getDepartment(w http.ResponseWriter, r *http.Request) error {
@@ -93,11 +78,7 @@ func (s *Server) getDepartment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	audit(r, "department/"+id)
-	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "registry:GetDepartment", id)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, s.org(r), "registry:GetDepartment", id)
 }
 
 func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
@@ -106,11 +87,7 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	audit(r, "key/"+keyID)
-	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "registry:GetKey", keyID)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, s.org(r), "registry:GetKey", keyID)
 }
 
 // KeyInput is the body of add-key and rotate.
@@ -124,18 +101,24 @@ type RevokeKeyInput struct {
 	EffectiveAt string `json:"effectiveAt"`
 }
 
+// decodeKeyInput reads and checks the body of add-key and rotate.
+func decodeKeyInput(r *http.Request) (KeyInput, error) {
+	var in KeyInput
+	if err := decodeJSON(r, &in); err != nil {
+		return in, err
+	}
+	var f fieldErrors
+	f.publicKey("publicKey", in.PublicKey)
+	return in, f.err()
+}
+
 func (s *Server) addKey(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	var in KeyInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	var f fieldErrors
-	f.publicKey("publicKey", in.PublicKey)
-	if err := f.err(); err != nil {
+	in, err := decodeKeyInput(r)
+	if err != nil {
 		return err
 	}
 	p := info(r).principal
@@ -143,12 +126,7 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request) error {
 	if err := s.governanceOnly(p, "add keys"); err != nil {
 		return err
 	}
-	res, err := s.submit(r.Context(), p.Org, "registry:AddKey", id, in.PublicKey)
-	auditTx(r, res)
-	if err != nil {
-		return err
-	}
-	return writeResult(w, http.StatusCreated, res)
+	return s.submitWrite(w, r, http.StatusCreated, p.Org, "registry:AddKey", id, in.PublicKey)
 }
 
 func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
@@ -160,13 +138,8 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in KeyInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	var f fieldErrors
-	f.publicKey("publicKey", in.PublicKey)
-	if err := f.err(); err != nil {
+	in, err := decodeKeyInput(r)
+	if err != nil {
 		return err
 	}
 	p := info(r).principal
@@ -174,12 +147,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	if err := s.governanceOnly(p, "rotate keys"); err != nil {
 		return err
 	}
-	res, err := s.submit(r.Context(), p.Org, "registry:RotateKey", id, keyID, in.PublicKey)
-	auditTx(r, res)
-	if err != nil {
-		return err
-	}
-	return writeResult(w, http.StatusOK, res)
+	return s.submitWrite(w, r, http.StatusOK, p.Org, "registry:RotateKey", id, keyID, in.PublicKey)
 }
 
 // revokeKey is open to the governance department and to the key's own department.
@@ -209,10 +177,5 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	res, err := s.submit(r.Context(), p.Org, "registry:RevokeKey", id, keyID, in.Reason, in.EffectiveAt)
-	auditTx(r, res)
-	if err != nil {
-		return err
-	}
-	return writeResult(w, http.StatusOK, res)
+	return s.submitWrite(w, r, http.StatusOK, p.Org, "registry:RevokeKey", id, keyID, in.Reason, in.EffectiveAt)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/gateway/internal/errmap"
+	"github.com/certledger/certledger/gateway/internal/ledger"
 )
 
 func (s *Server) registerEvents(r *Router) {
@@ -56,6 +57,31 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	audit(r, "events")
+	return s.streamEvents(w, r, start, afterTx, nil, func(ev ledger.Event) (any, bool) {
+		payload := ev.Payload
+		var compact bytes.Buffer
+		if json.Compact(&compact, payload) == nil {
+			payload = compact.Bytes()
+		} else {
+			payload, _ = json.Marshal(string(ev.Payload))
+		}
+		return EventMessage{BlockNumber: ev.BlockNumber, TxID: ev.TxID, Name: ev.Name, Payload: payload}, true
+	})
+}
+
+// streamEvent is one server-sent event; an empty ID sends no id line.
+type streamEvent struct {
+	ID, Name string
+	Data     any // marshalled as JSON
+}
+
+// streamEvents streams the ledger's chaincode events from start (skipping those of
+// block start up to and including afterTx; see parseResume) as text/event-stream
+// until the client leaves, the gateway closes or the ledger stream ends. first, when
+// not nil, is sent before any chaincode event. message turns a chaincode event into
+// the data of the event sent for it (id "<blockNumber>.<txId>", name the chaincode
+// event's), or reports false to skip it.
+func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, start int64, afterTx string, first *streamEvent, message func(ledger.Event) (any, bool)) error {
 	select {
 	case <-s.closing:
 		return errmap.New(http.StatusServiceUnavailable, errmap.Unavailable, "gateway shutting down")
@@ -80,7 +106,23 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
 		return nil
 	}
-	if err := rc.Flush(); err != nil {
+	send := func(ev streamEvent) bool {
+		data, _ := json.Marshal(ev.Data)
+		if ev.ID != "" {
+			if _, err := fmt.Fprintf(w, "id: %s\n", ev.ID); err != nil {
+				return false
+			}
+		}
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", sseField(ev.Name), data); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if first != nil {
+		if !send(*first) {
+			return nil
+		}
+	} else if err := rc.Flush(); err != nil {
 		return fmt.Errorf("event stream needs a flushing writer: %w", err)
 	}
 	s.metrics.EventStreams.Inc()
@@ -95,10 +137,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		case <-s.closing:
 			return nil
 		case <-tick.C:
-			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
-				return nil
-			}
-			if rc.Flush() != nil {
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
 				return nil
 			}
 		case ev, ok := <-ch:
@@ -114,18 +153,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 				}
 				skipping = false
 			}
-			payload := ev.Payload
-			var compact bytes.Buffer
-			if json.Compact(&compact, payload) == nil {
-				payload = compact.Bytes()
-			} else {
-				payload, _ = json.Marshal(string(ev.Payload))
+			data, ok := message(ev)
+			if !ok {
+				continue
 			}
-			data, _ := json.Marshal(EventMessage{BlockNumber: ev.BlockNumber, TxID: ev.TxID, Name: ev.Name, Payload: payload})
-			if _, err := fmt.Fprintf(w, "id: %d.%s\nevent: %s\ndata: %s\n\n", ev.BlockNumber, ev.TxID, sseField(ev.Name), data); err != nil {
-				return nil
-			}
-			if rc.Flush() != nil {
+			if !send(streamEvent{ID: fmt.Sprintf("%d.%s", ev.BlockNumber, ev.TxID), Name: ev.Name, Data: data}) {
 				return nil
 			}
 		}

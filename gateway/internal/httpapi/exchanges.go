@@ -7,10 +7,9 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/certledger/certledger/chaincode/domain/exchange"
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
-	"github.com/certledger/certledger/gateway/internal/errmap"
-	"github.com/certledger/certledger/gateway/internal/ledger"
 	"github.com/certledger/certledger/internal/codes"
 )
 
@@ -31,14 +30,14 @@ func (s *Server) registerExchanges(r *Router) {
 
 	r.Add(Route{Pattern: "POST /api/v1/grants", Roles: writers, Handler: s.createGrant})
 	r.Add(Route{Pattern: "GET /api/v1/grants", Handler: s.listGrants})
-	r.Add(Route{Pattern: "GET /api/v1/grants/{id}", Handler: s.getGrant})
+	r.Add(Route{Pattern: "GET /api/v1/grants/{id}", Handler: s.getExchangeRecord("grant")})
 	r.Add(Route{Pattern: "GET /api/v1/grants/{id}/history", Handler: s.exchangeHistory("grant")})
 	r.Add(Route{Pattern: "POST /api/v1/grants/{id}/revoke", Roles: writers, Handler: s.revokeGrant})
 
 	r.Add(Route{Pattern: "POST /api/v1/exchanges", Roles: writers, Handler: s.sendExchange})
 	r.Add(Route{Pattern: "GET /api/v1/exchanges", Handler: s.listExchanges})
 	r.Add(Route{Pattern: "GET /api/v1/exchanges/verify", Handler: s.verifyExchange})
-	r.Add(Route{Pattern: "GET /api/v1/exchanges/{id}", Handler: s.getExchange})
+	r.Add(Route{Pattern: "GET /api/v1/exchanges/{id}", Handler: s.getExchangeRecord("exchange")})
 	r.Add(Route{Pattern: "GET /api/v1/exchanges/{id}/history", Handler: s.exchangeHistory("exchange")})
 	r.Add(Route{Pattern: "POST /api/v1/exchanges/{id}/ack", Roles: writers, Handler: s.answerExchange("ack", "exchange:Ack")})
 	r.Add(Route{Pattern: "POST /api/v1/exchanges/{id}/reject", Roles: writers, Handler: s.answerExchange("reject", "exchange:Reject")})
@@ -54,19 +53,7 @@ type CatalogItemInput struct {
 }
 
 // GrantRecord is a grant as its provider signed it (exchange:CreateGrant input).
-type GrantRecord struct {
-	ID         string   `json:"id"`
-	Provider   string   `json:"provider"`
-	Consumer   string   `json:"consumer"`
-	Item       string   `json:"item"`
-	Fields     []string `json:"fields"`
-	Purpose    string   `json:"purpose"`
-	LegalBasis string   `json:"legalBasis"`
-	ValidFrom  string   `json:"validFrom"`
-	ValidUntil string   `json:"validUntil"`
-	KeyID      string   `json:"keyId"`
-	Signature  string   `json:"signature"`
-}
+type GrantRecord = exchange.GrantRequest
 
 // GrantRevocation is the provider's signed revocation (exchange:RevokeGrant input).
 type GrantRevocation struct {
@@ -78,16 +65,7 @@ type GrantRevocation struct {
 }
 
 // ExchangeRecord is an exchange as its provider signed it (exchange:Send input).
-type ExchangeRecord struct {
-	ID          string   `json:"id"`
-	GrantID     string   `json:"grantId"`
-	Provider    string   `json:"provider"`
-	Consumer    string   `json:"consumer"`
-	Fields      []string `json:"fields"`
-	PayloadHash string   `json:"payloadHash"`
-	KeyID       string   `json:"keyId"`
-	Signature   string   `json:"signature"`
-}
+type ExchangeRecord = exchange.SendRequest
 
 // ExchangeAnswer is the consumer's signed acknowledgement or rejection
 // (exchange:Ack / exchange:Reject input).
@@ -162,12 +140,7 @@ func (s *Server) addCatalogItem(w http.ResponseWriter, r *http.Request) error {
 	if in.Provider != p.Department {
 		return forbidden("provider %s is not your department (%s)", in.Provider, p.Department)
 	}
-	res, err := s.submit(r.Context(), p.Org, "exchange:AddCatalogItem", mustJSON(in))
-	auditTx(r, res)
-	if err != nil {
-		return err
-	}
-	return writeResult(w, http.StatusCreated, res)
+	return s.submitWrite(w, r, http.StatusCreated, p.Org, "exchange:AddCatalogItem", mustJSON(in))
 }
 
 func (s *Server) listCatalog(w http.ResponseWriter, r *http.Request) error {
@@ -178,11 +151,7 @@ func (s *Server) listCatalog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	audit(r, "catalog/"+provider)
-	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "exchange:ListCatalog", provider)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, s.org(r), "exchange:ListCatalog", provider)
 }
 
 func (s *Server) getCatalogItem(w http.ResponseWriter, r *http.Request) error {
@@ -195,16 +164,12 @@ func (s *Server) getCatalogItem(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	audit(r, "catalog/"+provider+"/"+item)
-	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "exchange:GetCatalogItem", provider, item)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, s.org(r), "exchange:GetCatalogItem", provider, item)
 }
 
 // ---- grants ----
 
-func (g *GrantRecord) validate() error {
+func validateGrant(g *GrantRecord) error {
 	var f fieldErrors
 	f.id("id", g.ID, true)
 	f.id("provider", g.Provider, true)
@@ -225,7 +190,7 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &g); err != nil {
 		return err
 	}
-	if err := g.validate(); err != nil {
+	if err := validateGrant(&g); err != nil {
 		return err
 	}
 	p := info(r).principal
@@ -238,45 +203,19 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 		auditTx(r, res)
 		return writeResult(w, http.StatusCreated, res)
 	}
-	return s.replayExchangeWrite(w, r, err, p.Org, "exchange:GetGrant", g.ID, func(raw []byte) (string, bool) {
+	return s.replayWrite(w, r, err, p.Org, "exchange:GetGrant", g.ID, func(raw []byte) (string, bool) {
 		var st storedExchangeGrant
 		return st.TxID, json.Unmarshal(raw, &st) == nil && sameGrant(st.GrantRecord, g)
-	})
+	}, codes.Conflict)
 }
 
 // sameGrant compares every signed field and the signature.
 func sameGrant(a, b GrantRecord) bool { return mustJSON(a) == mustJSON(b) }
 
-// replayExchangeWrite makes a write idempotent: when the ledger answered CONFLICT and the
-// stored record is the one sent (same signed fields and signature), the stored
-// record is returned with 200 and Idempotent-Replay; otherwise the original error.
-// same reports the stored record's last transaction id and whether it matches.
-func (s *Server) replayExchangeWrite(w http.ResponseWriter, r *http.Request, err error, org, getFn, id string, same func(raw []byte) (txID string, ok bool)) error {
-	if code, _, _ := errmap.ChaincodeCode(err); code != codes.Conflict {
-		return err
-	}
-	raw, gerr := s.ledger.Evaluate(r.Context(), org, getFn, id)
-	if gerr != nil {
-		return err
-	}
-	txID, ok := same(raw)
-	if !ok {
-		return err
-	}
-	block, _ := s.ledger.TxBlock(r.Context(), org, txID)
-	res := &ledger.Result{Payload: raw, TxID: txID, BlockNumber: block}
-	auditTx(r, res)
-	w.Header().Set("Idempotent-Replay", "true")
-	return writeResult(w, http.StatusOK, res)
-}
-
 func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	var in GrantRevocation
-	if err := decodeJSON(r, &in); err != nil {
+	id, err := pathIDAndBody(r, &in)
+	if err != nil {
 		return err
 	}
 	var f fieldErrors
@@ -299,12 +238,7 @@ func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
 	if g.Provider != p.Department {
 		return forbidden("grant %s was given by %s, not %s", id, g.Provider, p.Department)
 	}
-	res, err := s.submit(r.Context(), p.Org, "exchange:RevokeGrant", mustJSON(in))
-	auditTx(r, res)
-	if err != nil {
-		return err
-	}
-	return writeResult(w, http.StatusOK, res)
+	return s.submitWrite(w, r, http.StatusOK, p.Org, "exchange:RevokeGrant", mustJSON(in))
 }
 
 func (s *Server) fetchExchangeGrant(r *http.Request, org, id string) (*storedExchangeGrant, error) {
@@ -319,27 +253,6 @@ func (s *Server) fetchExchangeGrant(r *http.Request, org, id string) (*storedExc
 	return &g, nil
 }
 
-func (s *Server) getGrant(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	p := info(r).principal
-	audit(r, "grant/"+id)
-	raw, err := s.ledger.Evaluate(r.Context(), p.Org, "exchange:GetGrant", id)
-	if err != nil {
-		return err
-	}
-	var g storedExchangeGrant
-	if err := json.Unmarshal(raw, &g); err != nil {
-		return fmt.Errorf("decoding grant %s from ledger: %w", id, err)
-	}
-	if !exchangeParty(p, g.Provider, g.Consumer) {
-		return forbidden("grant %s is between %s and %s; your department %s is not a party", id, g.Provider, g.Consumer, p.Department)
-	}
-	return writeRaw(w, http.StatusOK, raw)
-}
-
 // exchangeListQuery reads the paging and party filters shared by the list endpoints and
 // checks that a non-auditor names its own department.
 func exchangeListQuery(r *http.Request, f *fieldErrors, q map[string]any) {
@@ -348,18 +261,12 @@ func exchangeListQuery(r *http.Request, f *fieldErrors, q map[string]any) {
 		f.id(k, v.Get(k), false)
 		q[k] = v.Get(k)
 	}
-	if ps := v.Get("pageSize"); ps != "" {
-		n, err := strconv.Atoi(ps)
-		if err != nil || n < 1 || n > 500 {
-			f.add("pageSize", "want an integer from 1 to 500")
-		}
-		q["pageSize"] = n
+	ps, bm := pageQuery(r, f)
+	if ps != "" {
+		q["pageSize"], _ = strconv.Atoi(ps) // the chaincode takes a number
 	}
-	if b := v.Get("bookmark"); b != "" {
-		if len(b) > 1024 {
-			f.add("bookmark", "too long")
-		}
-		q["bookmark"] = b
+	if bm != "" {
+		q["bookmark"] = bm
 	}
 }
 
@@ -388,16 +295,12 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) error {
 	if err := exchangeOwnPartyOnly(p, q, "grants"); err != nil {
 		return err
 	}
-	res, err := s.ledger.Evaluate(r.Context(), p.Org, "exchange:ListGrants", mustJSON(q))
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, p.Org, "exchange:ListGrants", mustJSON(q))
 }
 
 // ---- exchanges ----
 
-func (x *ExchangeRecord) validate() error {
+func validateExchange(x *ExchangeRecord) error {
 	var f fieldErrors
 	f.id("id", x.ID, true)
 	f.id("grantId", x.GrantID, true)
@@ -415,7 +318,7 @@ func (s *Server) sendExchange(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &x); err != nil {
 		return err
 	}
-	if err := x.validate(); err != nil {
+	if err := validateExchange(&x); err != nil {
 		return err
 	}
 	p := info(r).principal
@@ -428,7 +331,7 @@ func (s *Server) sendExchange(w http.ResponseWriter, r *http.Request) error {
 		auditTx(r, res)
 		return writeResult(w, http.StatusCreated, res)
 	}
-	return s.replayExchangeWrite(w, r, err, p.Org, "exchange:GetExchange", x.ID, func(raw []byte) (string, bool) {
+	return s.replayWrite(w, r, err, p.Org, "exchange:GetExchange", x.ID, func(raw []byte) (string, bool) {
 		var st struct {
 			ExchangeRecord
 			SentTxID string `json:"sentTxId"`
@@ -438,7 +341,7 @@ func (s *Server) sendExchange(w http.ResponseWriter, r *http.Request) error {
 			return "", false
 		}
 		return st.SentTxID, true
-	})
+	}, codes.Conflict)
 }
 
 // sameExchange compares every signed field and the signature.
@@ -446,12 +349,9 @@ func sameExchange(a, b ExchangeRecord) bool { return mustJSON(a) == mustJSON(b) 
 
 func (s *Server) answerExchange(decision, fn string) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
-		if err != nil {
-			return err
-		}
 		var in ExchangeAnswer
-		if err := decodeJSON(r, &in); err != nil {
+		id, err := pathIDAndBody(r, &in)
+		if err != nil {
 			return err
 		}
 		var f fieldErrors
@@ -481,35 +381,14 @@ func (s *Server) answerExchange(decision, fn string) HandlerFunc {
 			auditTx(r, res)
 			return writeResult(w, http.StatusOK, res)
 		}
-		return s.replayExchangeWrite(w, r, err, p.Org, "exchange:GetExchange", id, func(raw []byte) (string, bool) {
+		return s.replayWrite(w, r, err, p.Org, "exchange:GetExchange", id, func(raw []byte) (string, bool) {
 			var st storedExchange
 			if json.Unmarshal(raw, &st) != nil || st.Ack == nil || *st.Ack != in {
 				return "", false
 			}
 			return st.TxID, true
-		})
+		}, codes.Conflict)
 	}
-}
-
-func (s *Server) getExchange(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	p := info(r).principal
-	audit(r, "exchange/"+id)
-	raw, err := s.ledger.Evaluate(r.Context(), p.Org, "exchange:GetExchange", id)
-	if err != nil {
-		return err
-	}
-	var x storedExchange
-	if err := json.Unmarshal(raw, &x); err != nil {
-		return fmt.Errorf("decoding exchange %s from ledger: %w", id, err)
-	}
-	if !exchangeParty(p, x.Provider, x.Consumer) {
-		return forbidden("exchange %s is between %s and %s; your department %s is not a party", id, x.Provider, x.Consumer, p.Department)
-	}
-	return writeRaw(w, http.StatusOK, raw)
 }
 
 func (s *Server) listExchanges(w http.ResponseWriter, r *http.Request) error {
@@ -534,11 +413,7 @@ func (s *Server) listExchanges(w http.ResponseWriter, r *http.Request) error {
 	if err := s.exchangeListAllowed(r, p, q); err != nil {
 		return err
 	}
-	res, err := s.ledger.Evaluate(r.Context(), p.Org, "exchange:ListExchanges", mustJSON(q))
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, p.Org, "exchange:ListExchanges", mustJSON(q))
 }
 
 // exchangeListAllowed lets a non-auditor list its own department's exchanges,
@@ -602,30 +477,48 @@ func (s *Server) verifyExchange(w http.ResponseWriter, r *http.Request) error {
 	return writeRaw(w, http.StatusOK, raw)
 }
 
-func (s *Server) exchangeHistory(kind string) HandlerFunc {
-	getFn := map[string]string{"grant": "exchange:GetGrant", "exchange": "exchange:GetExchange"}[kind]
+// exchangeGetFn is the exchange contract's read of each kind of record.
+var exchangeGetFn = map[string]string{"grant": "exchange:GetGrant", "exchange": "exchange:GetExchange"}
+
+// partyRecord reads the grant or exchange named by the path's id, refusing it to a
+// principal that is not a party to it (see exchangeParty).
+func (s *Server) partyRecord(r *http.Request, kind string) (id string, raw []byte, err error) {
+	id, err = pathID(r, "id")
+	if err != nil {
+		return "", nil, err
+	}
+	p := info(r).principal
+	audit(r, kind+"/"+id)
+	raw, err = s.ledger.Evaluate(r.Context(), p.Org, exchangeGetFn[kind], id)
+	if err != nil {
+		return "", nil, err
+	}
+	var parties struct{ Provider, Consumer string }
+	if err := json.Unmarshal(raw, &parties); err != nil {
+		return "", nil, fmt.Errorf("decoding %s %s from ledger: %w", kind, id, err)
+	}
+	if !exchangeParty(p, parties.Provider, parties.Consumer) {
+		return "", nil, forbidden("%s %s is between %s and %s; your department %s is not a party", kind, id, parties.Provider, parties.Consumer, p.Department)
+	}
+	return id, raw, nil
+}
+
+func (s *Server) getExchangeRecord(kind string) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
+		_, raw, err := s.partyRecord(r, kind)
 		if err != nil {
 			return err
 		}
-		p := info(r).principal
-		audit(r, kind+"/"+id)
-		raw, err := s.ledger.Evaluate(r.Context(), p.Org, getFn, id)
+		return writeRaw(w, http.StatusOK, raw)
+	}
+}
+
+func (s *Server) exchangeHistory(kind string) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, _, err := s.partyRecord(r, kind)
 		if err != nil {
 			return err
 		}
-		var parties struct{ Provider, Consumer string }
-		if err := json.Unmarshal(raw, &parties); err != nil {
-			return fmt.Errorf("decoding %s %s from ledger: %w", kind, id, err)
-		}
-		if !exchangeParty(p, parties.Provider, parties.Consumer) {
-			return forbidden("%s %s is between %s and %s; your department %s is not a party", kind, id, parties.Provider, parties.Consumer, p.Department)
-		}
-		res, err := s.ledger.Evaluate(r.Context(), p.Org, "exchange:History", kind, id)
-		if err != nil {
-			return err
-		}
-		return writeRaw(w, http.StatusOK, res)
+		return s.evaluateWrite(w, r, info(r).principal.Org, "exchange:History", kind, id)
 	}
 }

@@ -1,46 +1,27 @@
 package httpapi
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	excc "github.com/certledger/certledger/chaincode/contract/exchange"
-	"github.com/certledger/certledger/chaincode/contract/registry"
-	"github.com/certledger/certledger/gateway/internal/auth"
-	"github.com/certledger/certledger/gateway/internal/config"
-	"github.com/certledger/certledger/gateway/internal/ledger"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/gm"
-	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/network/devnet"
 )
 
-// exStack is an in-process devnet running the registry and exchange contracts
-// (the real chaincode code path) behind this package's HTTP API with the
-// exchange routes, on loopback. It does not depend on chaincode.New or routes.go
-// listing the exchange contract and routes yet.
+// exStack is a devnetStack running the exchange contract, with dept-a and dept-b
+// registered.
 type exStack struct {
-	url    string
-	tokens map[string]string // name -> token
-	depts  map[string]*exDept
-	c      *http.Client
-	close  func()
+	*devnetStack
+	depts map[string]*exDept
 }
 
 type exDept struct {
@@ -51,93 +32,7 @@ type exDept struct {
 
 func startExchangeStack(tb testing.TB, block devnet.BlockConfig) *exStack {
 	tb.Helper()
-	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
-		tb.Skip("end-to-end exchange test against an in-process devnet skipped (-short or CERTLEDGER_SKIP_E2E)")
-	}
-	dir := tb.TempDir()
-	if err := devnet.Init(dir, devnet.Config{Block: block}); err != nil {
-		tb.Fatal(err)
-	}
-	cc, err := contractapi.NewChaincode(registry.New(), excc.New())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	node, err := devnet.Open(dir, devnet.WithChaincode(cc))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	served := make(chan error, 1)
-	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
-		tb.Fatal(err)
-	}
-	go func() { served <- node.Serve(lis) }()
-	var orgs []ledger.Org
-	cfg := config.Defaults()
-	for _, name := range []string{"gov", "dept-a", "dept-b"} {
-		p, err := profile.Load(devnet.ProfilePath(dir, name))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		orgs = append(orgs, ledger.Org{Name: name, Profile: p})
-		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: devnet.ProfilePath(dir, name)})
-	}
-	fab, err := ledger.Connect(orgs, ledger.Timeouts{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &exStack{tokens: map[string]string{}, depts: map[string]*exDept{}, c: &http.Client{Timeout: 30 * time.Second}}
-	for _, t := range []struct{ name, dept, org, role string }{
-		{"gov", "gov", "gov", config.RoleAdmin}, {"a", "dept-a", "dept-a", config.RoleClerk},
-		{"b", "dept-b", "dept-b", config.RoleClerk}, {"auditor", "dept-a", "dept-a", config.RoleAuditor},
-	} {
-		tok := "tok-" + t.name + "-" + fmt.Sprint(time.Now().UnixNano())
-		s.tokens[t.name] = tok
-		cfg.Tokens = append(cfg.Tokens, config.Token{ID: t.name, SHA256: config.HashToken(tok),
-			Principal: config.Principal{Department: t.dept, Org: t.org, Role: t.role}})
-	}
-	srv, err := New(Options{Ledger: fab, Auth: auth.New(&cfg), DefaultOrg: "gov", GovernanceDepartment: "gov",
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), MVCCRetries: 3})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if !slices.ContainsFunc(srv.Routes(), func(r Route) bool { return r.Pattern == "POST /api/v1/exchanges" }) {
-		mux := http.NewServeMux()
-		rt := &Router{s: srv, mux: mux}
-		for _, register := range srv.registrars() {
-			register(rt)
-		}
-		srv.registerExchanges(rt)
-		srv.handler = http.MaxBytesHandler(mux, srv.opts.BodyLimit)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	s.url = hs.URL
-	s.close = func() {
-		s.c.CloseIdleConnections()
-		srv.CloseStreams()
-		hs.Close()
-		_ = fab.Close()
-		_ = node.Close()
-		<-served
-	}
-	tb.Cleanup(s.close)
-	// Wait for the ledger, then register the two departments with fresh keys.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := fab.Evaluate(ctx, "gov", "registry:GetGovernance")
-		cancel()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("ledger not ready: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s := &exStack{devnetStack: startDevnetStack(tb, "exchange", block, excc.New(), nil), depts: map[string]*exDept{}}
 	for _, d := range []struct{ id, msp string }{{"dept-a", "DeptAMSP"}, {"dept-b", "DeptBMSP"}} {
 		k, err := gm.GenerateKey()
 		if err != nil {
@@ -163,38 +58,13 @@ func (r exResp) code() string {
 }
 
 func (s *exStack) do(method, path, who string, body any) (exResp, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return exResp{}, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, s.url+path, rd)
-	if err != nil {
-		return exResp{}, err
-	}
-	req.Header.Set("Authorization", "Bearer "+s.tokens[who])
-	res, err := s.c.Do(req)
-	if err != nil {
-		return exResp{}, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	return exResp{status: res.StatusCode, body: b}, err
+	st, b, err := s.devnetStack.do(method, path, who, body)
+	return exResp{status: st, body: b}, err
 }
 
 func (s *exStack) must(tb testing.TB, method, path, who string, body any, status int) exResp {
 	tb.Helper()
-	r, err := s.do(method, path, who, body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if r.status != status {
-		tb.Fatalf("%s %s as %s: %d %s, want %d", method, path, who, r.status, r.body, status)
-	}
-	return r
+	return exResp{status: status, body: s.devnetStack.must(tb, method, path, who, body, status)}
 }
 
 func exSignedGrant(tb testing.TB, d *exDept, id, consumer string, fields []string, until time.Time) GrantRecord {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +73,50 @@ func writeResult(w http.ResponseWriter, status int, res *ledger.Result) error {
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 	return nil
+}
+
+// evaluateWrite runs the query fn as org and writes its JSON result with 200.
+func (s *Server) evaluateWrite(w http.ResponseWriter, r *http.Request, org, fn string, args ...string) error {
+	res, err := s.ledger.Evaluate(r.Context(), org, fn, args...)
+	if err != nil {
+		return err
+	}
+	return writeRaw(w, http.StatusOK, res)
+}
+
+// submitWrite submits fn as org and writes the result with status; the transaction
+// is noted in the access log whether or not it committed.
+func (s *Server) submitWrite(w http.ResponseWriter, r *http.Request, status int, org, fn string, args ...string) error {
+	res, err := s.submit(r.Context(), org, fn, args...)
+	auditTx(r, res)
+	if err != nil {
+		return err
+	}
+	return writeResult(w, status, res)
+}
+
+// replayWrite makes a write idempotent: when the ledger refused it (err) with one of
+// the chaincode codes given and the stored record is the one sent (same signed
+// fields and signature), the stored record is returned with 200 and
+// Idempotent-Replay; otherwise the original error. getFn(id) reads the stored
+// record; same reports its last transaction id and whether it matches.
+func (s *Server) replayWrite(w http.ResponseWriter, r *http.Request, err error, org, getFn, id string, same func(raw []byte) (txID string, ok bool), replayable ...string) error {
+	if code, _, _ := errmap.ChaincodeCode(err); !slices.Contains(replayable, code) {
+		return err
+	}
+	raw, gerr := s.ledger.Evaluate(r.Context(), org, getFn, id)
+	if gerr != nil {
+		return err
+	}
+	txID, ok := same(raw)
+	if !ok {
+		return err
+	}
+	block, _ := s.ledger.TxBlock(r.Context(), org, txID)
+	res := &ledger.Result{Payload: raw, TxID: txID, BlockNumber: block}
+	auditTx(r, res)
+	w.Header().Set("Idempotent-Replay", "true")
+	return writeResult(w, http.StatusOK, res)
 }
 
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
@@ -242,6 +287,15 @@ func pathID(r *http.Request, name string) (string, error) {
 	var f fieldErrors
 	f.id(name, v, true)
 	return v, f.err()
+}
+
+// pathIDAndBody validates the path parameter "id", then decodes the body into v.
+func pathIDAndBody(r *http.Request, v any) (string, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return "", err
+	}
+	return id, decodeJSON(r, v)
 }
 
 func pathHash(r *http.Request, name string) (string, error) {

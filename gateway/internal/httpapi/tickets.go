@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certledger/certledger/chaincode/domain/workorder"
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/errmap"
@@ -57,29 +58,12 @@ func (s *Server) registerTickets(r *Router) {
 var ticketActions = []string{"accept", "start", "transfer", "resolve", "escalate", "close", "rate", "reopen"}
 
 // TicketInput is the body of POST /api/v1/tickets (workorder:Submit).
-type TicketInput struct {
-	ID                 string `json:"id"`
-	Category           string `json:"category"`
-	ContentHash        string `json:"contentHash"`
-	ReporterCommitment string `json:"reporterCommitment"`
-	Channel            string `json:"channel"`
-}
+type TicketInput = workorder.SubmitInput
 
 // TicketAction is the body of POST /api/v1/tickets/{id}/<action>: a department's
 // signed action (signature over ticketId, action, department, noteHash, target,
 // prevTxId, keyId), or the intake channel's unsigned rate / reopen.
-type TicketAction struct {
-	TicketID    string `json:"ticketId"`
-	Action      string `json:"action"`
-	Department  string `json:"department"`
-	NoteHash    string `json:"noteHash"`
-	Target      string `json:"target"`
-	PrevTxID    string `json:"prevTxId"`
-	KeyID       string `json:"keyId"`
-	Signature   string `json:"signature"`
-	Rating      string `json:"rating,omitempty"`
-	CommentHash string `json:"commentHash,omitempty"`
-}
+type TicketAction = workorder.ActionInput
 
 // storedTicket is the part of a ledger ticket the gateway reads.
 type storedTicket struct {
@@ -119,28 +103,20 @@ func (s *Server) submitTicket(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Idempotent on id: a retry of the same submission answers 200 with the stored
 	// ticket (header Idempotent-Replay); a different one under the same id stays 409.
-	if code, _, _ := errmap.ChaincodeCode(err); code != codes.Conflict {
-		return err
-	}
-	st, raw, gerr := s.fetchTicket(r.Context(), p.Org, in.ID)
-	if gerr != nil || st.TicketInput != in {
-		return err
-	}
-	block, _ := s.ledger.TxBlock(r.Context(), p.Org, st.TxID)
-	replayed := &ledger.Result{Payload: raw, TxID: st.TxID, BlockNumber: block}
-	auditTx(r, replayed)
-	w.Header().Set("Idempotent-Replay", "true")
-	return writeResult(w, http.StatusOK, replayed)
+	return s.replayWrite(w, r, err, p.Org, "workorder:Get", in.ID, func(raw []byte) (string, bool) {
+		var st storedTicket
+		if json.Unmarshal(raw, &st) != nil || st.TicketInput != in {
+			return "", false
+		}
+		return st.TxID, true
+	}, codes.Conflict)
 }
 
 func (s *Server) ticketAction(action string) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
-		if err != nil {
-			return err
-		}
 		var in TicketAction
-		if err := decodeJSON(r, &in); err != nil {
+		id, err := pathIDAndBody(r, &in)
+		if err != nil {
 			return err
 		}
 		var f fieldErrors
@@ -183,12 +159,7 @@ func (s *Server) ticketAction(action string) HandlerFunc {
 			in.Action = action
 		}
 		fn := "workorder:" + strings.ToUpper(action[:1]) + action[1:]
-		res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
-		auditTx(r, res)
-		if err != nil {
-			return err
-		}
-		return writeResult(w, http.StatusOK, res)
+		return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(in))
 	}
 }
 
@@ -290,11 +261,7 @@ func (s *Server) traceTicket(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.readableTicket(r, id); err != nil {
 		return err
 	}
-	res, err := s.ledger.Evaluate(r.Context(), info(r).principal.Org, "workorder:Trace", id)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, info(r).principal.Org, "workorder:Trace", id)
 }
 
 // pageQuery reads pageSize and bookmark into args (as the chaincode takes them).
@@ -359,11 +326,7 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	if err := s.deptAllowed(r, dept); err != nil {
 		return err
 	}
-	res, err := s.ledger.Evaluate(r.Context(), info(r).principal.Org, "workorder:ListByDepartment", dept, state, ps, bm)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, info(r).principal.Org, "workorder:ListByDepartment", dept, state, ps, bm)
 }
 
 func (s *Server) listOverdue(w http.ResponseWriter, r *http.Request) error {
@@ -384,11 +347,7 @@ func (s *Server) listOverdue(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	res, err := s.ledger.Evaluate(r.Context(), p.Org, "workorder:ListOverdue", dept, ps, bm)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, p.Org, "workorder:ListOverdue", dept, ps, bm)
 }
 
 func (s *Server) ticketKPI(w http.ResponseWriter, r *http.Request) error {
@@ -403,11 +362,7 @@ func (s *Server) ticketKPI(w http.ResponseWriter, r *http.Request) error {
 	if err := s.deptAllowed(r, dept); err != nil {
 		return err
 	}
-	res, err := s.ledger.Evaluate(r.Context(), info(r).principal.Org, "workorder:KPI", dept, from, to)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, info(r).principal.Org, "workorder:KPI", dept, from, to)
 }
 
 func (s *Server) listAccountability(w http.ResponseWriter, r *http.Request) error {
@@ -423,11 +378,7 @@ func (s *Server) listAccountability(w http.ResponseWriter, r *http.Request) erro
 	if err := s.deptAllowed(r, dept); err != nil {
 		return err
 	}
-	res, err := s.ledger.Evaluate(r.Context(), info(r).principal.Org, "workorder:Accountability", dept, from, to, ps, bm)
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, info(r).principal.Org, "workorder:Accountability", dept, from, to, ps, bm)
 }
 
 func (s *Server) sweepTickets(w http.ResponseWriter, r *http.Request) error {
@@ -439,21 +390,12 @@ func (s *Server) sweepTickets(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := info(r).principal
 	audit(r, "sweep")
-	res, err := s.submit(r.Context(), p.Org, "workorder:Sweep", limit)
-	auditTx(r, res)
-	if err != nil {
-		return err
-	}
-	return writeResult(w, http.StatusOK, res)
+	return s.submitWrite(w, r, http.StatusOK, p.Org, "workorder:Sweep", limit)
 }
 
 func (s *Server) ticketConfig(w http.ResponseWriter, r *http.Request) error {
 	audit(r, "workorder/config")
-	res, err := s.ledger.Evaluate(r.Context(), info(r).principal.Org, "workorder:GetConfig")
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, info(r).principal.Org, "workorder:GetConfig")
 }
 
 // setTicketConfig passes the calendar, SLA or intake list to the chaincode, which
@@ -470,12 +412,7 @@ func (s *Server) setTicketConfig(kind string) HandlerFunc {
 		if err := s.governanceOnly(p, "set the work-order "+kind); err != nil {
 			return err
 		}
-		res, err := s.submit(r.Context(), p.Org, fn, mustJSON(body))
-		auditTx(r, res)
-		if err != nil {
-			return err
-		}
-		return writeResult(w, http.StatusOK, res)
+		return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(body))
 	}
 }
 
@@ -533,102 +470,33 @@ func (s *Server) ticketEvents(w http.ResponseWriter, r *http.Request) error {
 	} else if !ok {
 		return forbidden("ticket %s is not and was not with your department %s or one it supervises", id, p.Department)
 	}
-	select {
-	case <-s.closing:
-		return errmap.New(http.StatusServiceUnavailable, errmap.Unavailable, "gateway shutting down")
-	default:
-	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	ch, err := s.ledger.Events(ctx, s.org(r), start)
-	if err != nil {
-		return err
-	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{})
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
-		return nil
-	}
-	send := func(id, name string, payload any) bool {
-		data, _ := json.Marshal(payload)
-		if id != "" {
-			if _, err := fmt.Fprintf(w, "id: %s\n", id); err != nil {
-				return false
-			}
-		}
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", sseField(name), data); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
+	var first *streamEvent
 	if start < 0 {
 		var snap any = json.RawMessage(raw)
 		if p == nil {
 			snap = progressOf(t, "snapshot")
 		}
-		if !send("", "snapshot", snap) {
-			return nil
-		}
-	} else if err := rc.Flush(); err != nil {
-		return fmt.Errorf("event stream needs a flushing writer: %w", err)
+		first = &streamEvent{Name: "snapshot", Data: snap}
 	}
-	s.metrics.EventStreams.Inc()
-	defer s.metrics.EventStreams.Dec()
-	tick := time.NewTicker(s.opts.Heartbeat)
-	defer tick.Stop()
-	skipping := afterTx != ""
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.closing:
-			return nil
-		case <-tick.C:
-			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
-				return nil
-			}
-		case ev, ok := <-ch:
-			if !ok {
-				return nil
-			}
-			if skipping {
-				if int64(ev.BlockNumber) == start {
-					if ev.TxID == afterTx {
-						skipping = false
-					}
-					continue
-				}
-				skipping = false
-			}
-			touched, ticket := ticketInEvent(ev.Name, ev.Payload, id)
-			if !touched {
-				continue
-			}
-			var payload any
-			if p == nil {
-				if ticket == nil {
-					ticket = t // a sweep names the ticket only; the stream's copy is the best we have
-					ticket.Overdue = true
-				}
-				t = ticket
-				payload = progressOf(ticket, ev.Name)
-			} else {
-				var compact bytes.Buffer
-				if json.Compact(&compact, ev.Payload) != nil {
-					continue
-				}
-				payload = EventMessage{BlockNumber: ev.BlockNumber, TxID: ev.TxID, Name: ev.Name, Payload: compact.Bytes()}
-			}
-			if !send(fmt.Sprintf("%d.%s", ev.BlockNumber, ev.TxID), ev.Name, payload) {
-				return nil
-			}
+	return s.streamEvents(w, r, start, afterTx, first, func(ev ledger.Event) (any, bool) {
+		touched, ticket := ticketInEvent(ev.Name, ev.Payload, id)
+		if !touched {
+			return nil, false
 		}
-	}
+		if p == nil {
+			if ticket == nil {
+				ticket = t // a sweep names the ticket only; the stream's copy is the best we have
+				ticket.Overdue = true
+			}
+			t = ticket
+			return progressOf(ticket, ev.Name), true
+		}
+		var compact bytes.Buffer
+		if json.Compact(&compact, ev.Payload) != nil {
+			return nil, false
+		}
+		return EventMessage{BlockNumber: ev.BlockNumber, TxID: ev.TxID, Name: ev.Name, Payload: compact.Bytes()}, true
+	})
 }
 
 // ticketInEvent reports whether a chaincode event concerns ticket id, and returns the

@@ -2,133 +2,34 @@ package httpapi
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
-	"github.com/certledger/certledger/chaincode/contract/registry"
 	wocc "github.com/certledger/certledger/chaincode/contract/workorder"
-	"github.com/certledger/certledger/gateway/internal/auth"
-	"github.com/certledger/certledger/gateway/internal/config"
-	"github.com/certledger/certledger/gateway/internal/ledger"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/gm"
-	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/network/devnet"
 )
 
-// tkStack is an in-process devnet running the registry and workorder contracts
-// behind this package's HTTP API with the ticket routes, on loopback. It does not
-// depend on chaincode.New or routes.go listing the workorder contract yet.
+// tkStack is a devnetStack running the workorder contract, with dept-b and dept-a
+// (which dept-b supervises) registered.
 type tkStack struct {
-	url    string
-	tokens map[string]string
-	keys   map[string]*sm2.PrivateKey
-	c      *http.Client
+	*devnetStack
+	keys map[string]*sm2.PrivateKey
 }
 
 func startTicketStack(tb testing.TB) *tkStack {
 	tb.Helper()
-	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
-		tb.Skip("end-to-end ticket test against an in-process devnet skipped (-short or CERTLEDGER_SKIP_E2E)")
-	}
-	dir := tb.TempDir()
-	if err := devnet.Init(dir, devnet.Config{Block: devnet.BlockConfig{MaxTxCount: 10, Timeout: 2 * time.Millisecond}}); err != nil {
-		tb.Fatal(err)
-	}
-	cc, err := contractapi.NewChaincode(registry.New(), wocc.New())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	node, err := devnet.Open(dir, devnet.WithChaincode(cc))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
-		tb.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(lis) }()
-	var orgs []ledger.Org
-	cfg := config.Defaults()
-	for _, name := range []string{"gov", "dept-a", "dept-b"} {
-		p, err := profile.Load(devnet.ProfilePath(dir, name))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		orgs = append(orgs, ledger.Org{Name: name, Profile: p})
-		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: devnet.ProfilePath(dir, name)})
-	}
-	fab, err := ledger.Connect(orgs, ledger.Timeouts{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &tkStack{tokens: map[string]string{}, keys: map[string]*sm2.PrivateKey{}, c: &http.Client{Timeout: 30 * time.Second}}
-	for _, t := range []struct{ name, dept, org, role string }{
-		{"gov", "gov", "gov", config.RoleAdmin}, {"a", "dept-a", "dept-a", config.RoleClerk},
-		{"b", "dept-b", "dept-b", config.RoleClerk}, {"auditor", "dept-a", "dept-a", config.RoleAuditor},
-	} {
-		tok := "tk-" + t.name + "-" + fmt.Sprint(time.Now().UnixNano())
-		s.tokens[t.name] = tok
-		cfg.Tokens = append(cfg.Tokens, config.Token{ID: t.name, SHA256: config.HashToken(tok),
-			Principal: config.Principal{Department: t.dept, Org: t.org, Role: t.role}})
-	}
-	srv, err := New(Options{Ledger: fab, Auth: auth.New(&cfg), DefaultOrg: "gov", GovernanceDepartment: "gov",
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), MVCCRetries: 3, Heartbeat: time.Second})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if !slices.ContainsFunc(srv.Routes(), func(r Route) bool { return r.Pattern == "POST /api/v1/tickets" }) {
-		mux := http.NewServeMux()
-		rt := &Router{s: srv, mux: mux}
-		for _, register := range srv.registrars() {
-			register(rt)
-		}
-		srv.registerTickets(rt)
-		srv.handler = http.MaxBytesHandler(mux, srv.opts.BodyLimit)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	s.url = hs.URL
-	tb.Cleanup(func() {
-		s.c.CloseIdleConnections()
-		srv.CloseStreams()
-		hs.Close()
-		_ = fab.Close()
-		_ = node.Close()
-		<-served
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := fab.Evaluate(ctx, "gov", "registry:GetGovernance")
-		cancel()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("ledger not ready: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s := &tkStack{devnetStack: startDevnetStack(tb, "ticket", devnet.BlockConfig{MaxTxCount: 10, Timeout: 2 * time.Millisecond}, wocc.New(),
+		func(o *Options) { o.Heartbeat = time.Second }), keys: map[string]*sm2.PrivateKey{}}
 	// dept-b supervises dept-a, which handles "noise".
 	for _, d := range []struct{ id, msp, parent, category string }{{"dept-b", "DeptBMSP", "", "housing"}, {"dept-a", "DeptAMSP", "dept-b", "noise"}} {
 		k, err := gm.GenerateKey()
@@ -141,43 +42,6 @@ func startTicketStack(tb testing.TB) *tkStack {
 		s.keys[d.id] = k
 	}
 	return s
-}
-
-func (s *tkStack) do(method, path, who string, body any) (int, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, s.url+path, rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	if who != "" {
-		req.Header.Set("Authorization", "Bearer "+s.tokens[who])
-	}
-	res, err := s.c.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	return res.StatusCode, b, err
-}
-
-func (s *tkStack) must(tb testing.TB, method, path, who string, body any, status int) []byte {
-	tb.Helper()
-	st, b, err := s.do(method, path, who, body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if st != status {
-		tb.Fatalf("%s %s as %s: %d %s, want %d", method, path, who, st, b, status)
-	}
-	return b
 }
 
 // signed returns dept's signed action on ticket id, naming its current txId.

@@ -35,9 +35,5 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 		audit(r, "hash/"+in.DocHash)
 	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	res, err := s.ledger.Evaluate(r.Context(), s.org(r), "certificate:Verify", mustJSON(in))
-	if err != nil {
-		return err
-	}
-	return writeRaw(w, http.StatusOK, res)
+	return s.evaluateWrite(w, r, s.org(r), "certificate:Verify", mustJSON(in))
 }

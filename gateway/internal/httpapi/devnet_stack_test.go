@@ -1,0 +1,164 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/certledger/certledger/chaincode/contract/registry"
+	"github.com/certledger/certledger/gateway/internal/auth"
+	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/internal/profile"
+	"github.com/certledger/certledger/network/devnet"
+)
+
+// devnetStack is an in-process devnet running the registry contract and one more
+// (the real chaincode code path) behind this package's HTTP API, on loopback. Its
+// tokens: gov (governance admin), a and b (clerks of dept-a and dept-b) and auditor
+// (of dept-a); no department is registered yet.
+type devnetStack struct {
+	url    string
+	tokens map[string]string // name -> token
+	c      *http.Client
+	close  func()
+}
+
+// startDevnetStack starts the stack and waits for the ledger; what names the test in
+// the skip message (-short or CERTLEDGER_SKIP_E2E). tune, when not nil, adjusts the
+// server options.
+func startDevnetStack(tb testing.TB, what string, block devnet.BlockConfig, contract contractapi.ContractInterface, tune func(*Options)) *devnetStack {
+	tb.Helper()
+	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
+		tb.Skipf("end-to-end %s test against an in-process devnet skipped (-short or CERTLEDGER_SKIP_E2E)", what)
+	}
+	dir := tb.TempDir()
+	if err := devnet.Init(dir, devnet.Config{Block: block}); err != nil {
+		tb.Fatal(err)
+	}
+	cc, err := contractapi.NewChaincode(registry.New(), contract)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	node, err := devnet.Open(dir, devnet.WithChaincode(cc))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
+		tb.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- node.Serve(lis) }()
+	var orgs []ledger.Org
+	cfg := config.Defaults()
+	for _, name := range []string{"gov", "dept-a", "dept-b"} {
+		p, err := profile.Load(devnet.ProfilePath(dir, name))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		orgs = append(orgs, ledger.Org{Name: name, Profile: p})
+		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: devnet.ProfilePath(dir, name)})
+	}
+	fab, err := ledger.Connect(orgs, ledger.Timeouts{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &devnetStack{tokens: map[string]string{}, c: &http.Client{Timeout: 30 * time.Second}}
+	for _, t := range []struct{ name, dept, org, role string }{
+		{"gov", "gov", "gov", config.RoleAdmin}, {"a", "dept-a", "dept-a", config.RoleClerk},
+		{"b", "dept-b", "dept-b", config.RoleClerk}, {"auditor", "dept-a", "dept-a", config.RoleAuditor},
+	} {
+		tok := "tok-" + t.name + "-" + fmt.Sprint(time.Now().UnixNano())
+		s.tokens[t.name] = tok
+		cfg.Tokens = append(cfg.Tokens, config.Token{ID: t.name, SHA256: config.HashToken(tok),
+			Principal: config.Principal{Department: t.dept, Org: t.org, Role: t.role}})
+	}
+	opts := Options{Ledger: fab, Auth: auth.New(&cfg), DefaultOrg: "gov", GovernanceDepartment: "gov",
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), MVCCRetries: 3}
+	if tune != nil {
+		tune(&opts)
+	}
+	srv, err := New(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	s.url = hs.URL
+	s.close = func() {
+		s.c.CloseIdleConnections()
+		srv.CloseStreams()
+		hs.Close()
+		_ = fab.Close()
+		_ = node.Close()
+		<-served
+	}
+	tb.Cleanup(s.close)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := fab.Evaluate(ctx, "gov", "registry:GetGovernance")
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("ledger not ready: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return s
+}
+
+// do sends body (JSON, when not nil) as token who ("" = no token).
+func (s *devnetStack) do(method, path, who string, body any) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.url+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	if who != "" {
+		req.Header.Set("Authorization", "Bearer "+s.tokens[who])
+	}
+	res, err := s.c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
+}
+
+// must is do that fails the test on an error or another status.
+func (s *devnetStack) must(tb testing.TB, method, path, who string, body any, status int) []byte {
+	tb.Helper()
+	st, b, err := s.do(method, path, who, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if st != status {
+		tb.Fatalf("%s %s as %s: %d %s, want %d", method, path, who, st, b, status)
+	}
+	return b
+}
