@@ -8,6 +8,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 export FABRIC_STATE=${FABRIC_STATE:-$HERE/.state}
+export CERTLEDGER_BENCH=1 # enables the chaincode's plain write bench:Put on this network only
 [[ ! -e $FABRIC_STATE ]] || { echo "bench.sh: $FABRIC_STATE exists; bench.sh needs a fresh network (network.sh down)" >&2; exit 1; }
 bin=$(mktemp -d)
 cleanup() {

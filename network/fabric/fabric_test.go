@@ -3,9 +3,12 @@ package fabric_test
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,12 +45,54 @@ func fabricBin(t *testing.T) string {
 type network struct {
 	t     *testing.T
 	state string
+	env   []string // FABRIC_STATE and the port assignments
+}
+
+// freePorts assigns every *_PORT variable of ports.env a free port p on 127.0.0.1 whose
+// p+1 is free too (a chaincode server alternates between the two), so the test never
+// collides with a network someone else runs on the default ports. Ports come from
+// 20000-32767, below Linux's ephemeral range, so outgoing connections do not take them
+// between this check and the node's start.
+func freePorts(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("ports.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := func(p int) bool {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			return false
+		}
+		l.Close()
+		return true
+	}
+	used := map[int]bool{}
+	var env []string
+	for _, m := range regexp.MustCompile(`(?m)(?:^|; *)([A-Z0-9_]+_PORT)=\$\{`).FindAllStringSubmatch(string(b), -1) {
+		for tries := 0; ; tries++ {
+			if tries > 1000 {
+				t.Fatal("no free port pair in 20000-32767")
+			}
+			p := 20000 + rand.IntN(12766)
+			if used[p] || used[p+1] || !free(p) || !free(p+1) {
+				continue
+			}
+			used[p], used[p+1] = true, true
+			env = append(env, m[1]+"="+strconv.Itoa(p))
+			break
+		}
+	}
+	if len(env) < 20 {
+		t.Fatalf("found only %d port variables in ports.env", len(env))
+	}
+	return env
 }
 
 func (n *network) run(args ...string) time.Duration {
 	n.t.Helper()
 	cmd := exec.Command("./network.sh", args...)
-	cmd.Env = append(os.Environ(), "FABRIC_STATE="+n.state)
+	cmd.Env = append(os.Environ(), n.env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -105,7 +150,8 @@ func TestNetwork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Fabric network (about a minute); skipped with -short")
 	}
-	n := &network{t: t, state: filepath.Join(t.TempDir(), "state")}
+	state := filepath.Join(t.TempDir(), "state")
+	n := &network{t: t, state: state, env: append(freePorts(t), "FABRIC_STATE="+state)}
 	t.Cleanup(func() {
 		if t.Failed() {
 			n.dumpLogs()
@@ -178,9 +224,15 @@ func TestNetwork(t *testing.T) {
 	if _, err := scenario.Submit(ctx, gov.Contract, 3, "registry:RegisterDepartment", s.Department("Tax Bureau", "DeptCMSP")); err != nil {
 		t.Fatalf("RegisterDepartment after add-org: %s", scenario.Describe(err))
 	}
-	b, err := deptC.Contract.EvaluateTransaction("registry:GetDepartment", s.DeptID)
-	if err != nil || !strings.Contains(string(b), `"DeptCMSP"`) {
-		t.Fatalf("GetDepartment %s through peer0.deptc: %s %s", s.DeptID, b, scenario.Describe(err))
+	// peer0.deptc may commit the block a moment after the gateway's peer (peer0.gov) did.
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		b, err := deptC.Contract.EvaluateTransaction("registry:GetDepartment", s.DeptID)
+		if err == nil && strings.Contains(string(b), `"DeptCMSP"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GetDepartment %s through peer0.deptc: %s %s", s.DeptID, b, scenario.Describe(err))
+		}
 	}
 	if got := len(n.pids()); got != 11 {
 		t.Fatalf("%d recorded processes after add-org, want 11: %v", got, n.pids())

@@ -170,8 +170,8 @@ start_proc() {
   done
 }
 
-stop_proc() {
-  local name=$1 pid i
+stop_proc() { # NAME [keep] — "keep" leaves the pid file, so status shows the node as stopped
+  local name=$1 keep=${2:-} pid i
   [[ -f $(pidfile "$name") ]] || return 0
   if alive "$name"; then
     pid=$(recorded_pid "$name")
@@ -181,7 +181,7 @@ stop_proc() {
     for i in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
     log "stopped $name (pid $pid)"
   fi
-  rm -f "$(pidfile "$name")"
+  [[ $keep == keep ]] || rm -f "$(pidfile "$name")"
 }
 
 fail_with_log() { # NAME MESSAGE
@@ -360,14 +360,22 @@ join_orderers() { # appends "orderer:logoffset" to JOIN_MARKS for each orderer t
   done
 }
 
+# Peers join in parallel: a peer reaches the other organisations' anchor peers only once
+# they have joined too (before, they do not know its CAs), so joining together lets the
+# first gossip handshakes succeed instead of waiting for a retry.
 join_peers() {
-  local org
+  local org pids=() p failed=0
   for org in $(orgs); do
-    if as_admin "$org" "$BIN_PEER" channel list 2>/dev/null | grep -qx "$CHANNEL"; then continue; fi
-    log "peer0.$org joins channel $CHANNEL"
-    as_admin "$org" "$BIN_PEER" channel join -b "$STATE/channel/genesis.block" >/dev/null 2>"$STATE/logs/join.$org.log" ||
-      { cat "$STATE/logs/join.$org.log" >&2; die "peer0.$org could not join $CHANNEL"; }
+    (
+      if as_admin "$org" "$BIN_PEER" channel list 2>/dev/null | grep -qx "$CHANNEL"; then exit 0; fi
+      log "peer0.$org joins channel $CHANNEL"
+      as_admin "$org" "$BIN_PEER" channel join -b "$STATE/channel/genesis.block" >/dev/null 2>"$STATE/logs/join.$org.log" ||
+        { cat "$STATE/logs/join.$org.log" >&2; die "peer0.$org could not join $CHANNEL"; }
+    ) &
+    pids+=($!)
   done
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  ((failed == 0)) || die "joining the peers to $CHANNEL failed (see above)"
 }
 
 write_profiles() {
@@ -423,13 +431,15 @@ preflight_ports() {
 
 cmd_up() {
   need_bins
-  local t0 i org started=0 marks=() m
+  local t0 i org marks=() m
   t0=$(now_ms)
   preflight_ports
   generate
   for i in 0 1 2; do
     m="orderer$i:$(log_size "orderer$i")"
-    if start_orderer "$i"; then marks+=("$m"); started=1; log "started orderer$i"; fi
+    # A started orderer logs "Raft leader changed" once it knows the leader: remember where
+    # its log ended, to look only at what follows.
+    if start_orderer "$i"; then marks+=("$m"); log "started orderer$i"; fi
   done
   for org in $(orgs); do
     if start_peer "$org"; then log "started peer0.$org"; fi
@@ -446,7 +456,6 @@ cmd_up() {
   write_profiles
   [[ -f $STATE/chaincode.env ]] && start_chaincodes
   log "network up in $(( $(now_ms) - t0 )) ms; profiles in $STATE/profiles"
-  [[ $started == 1 ]] || true
 }
 
 # ---------------------------------------------------------------- chaincode
@@ -493,13 +502,19 @@ start_chaincode() { # ORG PACKAGE_ID PORT BINARY NAME
   local org=$1 id=$2 port=$3 exe=$4 name=$5
   alive "$name" && return 0
   check_port "$port" "certledger-chaincode of $org"
-  local tls=()
+  local env=()
   if [[ $CHAINCODE_TLS == true ]]; then
-    tls=(CHAINCODE_TLS_CERT="$(cc_tls_dir "$org")/server.crt" CHAINCODE_TLS_KEY="$(cc_tls_dir "$org")/server.key"
+    env=(CHAINCODE_TLS_CERT="$(cc_tls_dir "$org")/server.crt" CHAINCODE_TLS_KEY="$(cc_tls_dir "$org")/server.key"
       CHAINCODE_TLS_CLIENT_CA="$(cc_tls_dir "$org")/ca.crt")
   fi
+  # certledger settings pass through: CERTLEDGER_MAX_SKEW, and CERTLEDGER_BENCH (bench.sh sets
+  # it for a chaincode whose bench:Put is refused otherwise).
+  local v
+  for v in CERTLEDGER_MAX_SKEW CERTLEDGER_BENCH; do
+    [[ -z ${!v:-} ]] || env+=("$v=${!v}")
+  done
   start_proc "$name" "$exe" CHAINCODE_SERVER_ADDRESS="$FABRIC_HOST:$port" CHAINCODE_ID="$id" \
-    CORE_CHAINCODE_ID_NAME="$id" "${tls[@]}" --
+    CORE_CHAINCODE_ID_NAME="$id" "${env[@]}" --
   local deadline=$((SECONDS + WAIT_SECS))
   until [[ -n $(port_owner "$port") ]]; do
     alive "$name" || fail_with_log "$name" "certledger-chaincode of $org exited"
@@ -577,6 +592,7 @@ release() {
       as_admin gov "$BIN_PEER" lifecycle chaincode commit $(orderer_args) -C "$CHANNEL" \
       -n "$CHAINCODE_NAME" -v "$version" --sequence "$seq" $(all_peer_args) --waitForEvent
   fi
+  RELEASED_AT=$(now_ms)
   {
     echo "VERSION=$version"; echo "SEQUENCE=$seq"
     for org in $(orgs); do
@@ -610,6 +626,7 @@ ensure_init() {
     $(all_peer_args) -c '{"Args":["registry:Init","GovMSP"]}' --waitForEvent
 }
 
+RELEASED_AT=0
 # Gateway endorsement plans come from gossip: wait until every peer sees the other
 # organisations' peers, then two state-info rounds (publishStateInfoInterval 1 s in
 # core.yaml) so that they also know the new chaincode definition is installed there.
@@ -628,7 +645,9 @@ wait_gossip() {
       sleep 0.2
     done
   done
-  sleep 2
+  # Two state-info rounds after the definition was committed (or this org installed it).
+  local left=$(( ${RELEASED_AT:-0} + 2000 - $(now_ms) ))
+  ((left <= 0)) || sleep "$((left / 1000)).$(printf '%03d' $((left % 1000)))"
 }
 
 need_up() {
@@ -690,7 +709,6 @@ cmd_add_org() {
   [[ -d $(org_dir "$org") ]] || "$BIN_CRYPTOGEN" generate --config="$HERE/crypto/$org.yaml" --output="$CRYPTO" >/dev/null
   render_configtx
 
-  local cfg_json
   # shellcheck disable=SC2046
   as_admin gov "$BIN_PEER" channel fetch config "$w/config_block.pb" $(orderer_args) -c "$CHANNEL" >/dev/null 2>"$w/fetch.log" ||
     { cat "$w/fetch.log" >&2; die "fetching the channel config failed"; }
@@ -785,8 +803,8 @@ cmd_logs() {
 cmd_stop() {
   local n=${1:-}
   [[ -n $n ]] || die "usage: network.sh stop NODE (one of: $(ls "$STATE/pids" 2>/dev/null | sed 's/\.pid$//' | tr '\n' ' '))"
-  [[ -f $(pidfile "$n") ]] || die "no recorded process $n"
-  stop_proc "$n"
+  [[ -f $(pidfile "$n") ]] || die "no recorded process $n (one of: $(ls "$STATE/pids" 2>/dev/null | sed 's/\.pid$//' | tr '\n' ' '))"
+  stop_proc "$n" keep
 }
 
 cmd_down() {
