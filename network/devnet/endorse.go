@@ -5,14 +5,16 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"sync"
-	"sync/atomic"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/certledger/certledger/network/devnet/internal/ccpeer"
+	"github.com/certledger/certledger/network/devnet/internal/ledger"
 )
 
 // chaincodeVersion is the version the devnet reports in chaincode actions.
@@ -43,12 +45,19 @@ func failed(r *peer.Response) bool { return r.GetStatus() < 200 || r.GetStatus()
 // sign it, and assembles the transaction envelope for the client to sign.
 func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.Envelope, error) {
 	var nsrw []*rwset.NsReadWriteSet
+	var sets []ledger.NsRWSet
 	if !res.RWSet.Empty() {
 		b, err := proto.Marshal(res.RWSet.KVRWSet())
 		if err != nil {
 			return nil, err
 		}
 		nsrw = []*rwset.NsReadWriteSet{{Namespace: n.def.Chaincode, Rwset: b}}
+		// What commit applies is what checkEnvelope would parse from these bytes.
+		kv := &kvrwset.KVRWSet{}
+		if err := proto.Unmarshal(b, kv); err != nil {
+			return nil, err
+		}
+		sets = []ledger.NsRWSet{{Namespace: n.def.Chaincode, RW: kv}}
 	}
 	results, err := proto.Marshal(&rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV, NsRwset: nsrw})
 	if err != nil {
@@ -76,6 +85,7 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 		return nil, err
 	}
 	endorsements := make([]*peer.Endorsement, 0, len(orgs))
+	endorsers := make([][]byte, 0, len(orgs))
 	for _, o := range orgs {
 		s := n.peers[o]
 		if s == nil {
@@ -86,8 +96,8 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 		if err != nil {
 			return nil, err
 		}
-		n.ownSigs.remember(msg, sig)
 		endorsements = append(endorsements, &peer.Endorsement{Endorser: s.Serialized(), Signature: sig})
+		endorsers = append(endorsers, s.Serialized())
 	}
 	cap, err := proto.Marshal(&peer.ChaincodeActionPayload{
 		ChaincodeProposalPayload: p.cppNoTrans,
@@ -104,32 +114,70 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 	if err != nil {
 		return nil, err
 	}
+	code := peer.TxValidationCode_VALID
+	if p.extCC != n.def.Chaincode {
+		code, sets = peer.TxValidationCode_INVALID_CHAINCODE, nil
+	}
+	n.built.put(payload, &builtTx{
+		txID: p.chdr.TxId, ts: p.chdr.Timestamp, creator: p.shdr.Creator,
+		code: code, rwsets: sets, endorsers: endorsers,
+	})
 	return &common.Envelope{Payload: payload}, nil
 }
 
-// sigCache remembers the endorsement signatures this node made, so that commit-time
-// validation of an unaltered endorsement compares bytes instead of verifying ECDSA
-// again. Anything not found here is verified in full.
-type sigCache struct {
-	m sync.Map
-	n atomic.Int64
+// builtTx is what checkEnvelope derives from a transaction payload that this node
+// assembled in endorse: everything but the creator's signature over the envelope
+// and the validity of the identities now, which are checked at Submit anyway.
+//
+// Every field is a function of the payload bytes, and endorse built those bytes
+// from a proposal that passed checkProposal and knownTarget (channel, header type,
+// nonce, tx id, creator) and from its own simulation (namespace, read/write set),
+// with endorsements signed here. So when a submitted payload is byte for byte one
+// of these, the parse-and-check of checkEnvelope would reach the same result; the
+// cache only saves re-parsing the payload and re-verifying this node's own
+// endorsement signatures. Anything else (another payload, an evicted entry, a
+// second submission of the same envelope, `verify`) goes through the full checks.
+type builtTx struct {
+	txID      string
+	ts        *timestamppb.Timestamp
+	creator   []byte
+	code      peer.TxValidationCode // VALID or INVALID_CHAINCODE (header names another chaincode)
+	rwsets    []ledger.NsRWSet
+	endorsers [][]byte // serialized endorser identities, in endorsement order
 }
 
-func (c *sigCache) remember(msg, sig []byte) {
-	if c.n.Add(1) > 200000 {
-		c.m.Clear()
-		c.n.Store(0)
-	}
-	c.m.Store(sha256.Sum256(msg), sig)
+// builtCache maps SHA-256(payload) to the builtTx of payloads endorse assembled
+// and that were not submitted yet. Bounded: emptied when it reaches builtCacheMax
+// entries (a miss only costs the full checks).
+type builtCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]*builtTx
 }
 
-// known reports whether sig is a signature this node made over msg, and forgets it.
-func (c *sigCache) known(msg, sig []byte) bool {
-	k := sha256.Sum256(msg)
-	v, ok := c.m.LoadAndDelete(k)
-	if !ok {
-		return false
+const builtCacheMax = 4096
+
+func (c *builtCache) put(payload []byte, b *builtTx) {
+	if c == nil {
+		return
 	}
-	c.n.Add(-1)
-	return string(v.([]byte)) == string(sig)
+	k := sha256.Sum256(payload)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= builtCacheMax {
+		c.m = make(map[[32]byte]*builtTx)
+	}
+	c.m[k] = b
+	c.mu.Unlock()
+}
+
+// take returns and forgets the builtTx of payload, or nil.
+func (c *builtCache) take(payload []byte) *builtTx {
+	if c == nil {
+		return nil
+	}
+	k := sha256.Sum256(payload)
+	c.mu.Lock()
+	b := c.m[k]
+	delete(c.m, k)
+	c.mu.Unlock()
+	return b
 }

@@ -563,6 +563,16 @@ func TestRefusals(t *testing.T) {
 			t.Fatalf("code = %v", st.Code)
 		}
 	})
+
+	// The node checked the envelopes it had assembled itself on a shortcut
+	// (builtTx); verify replays every block through the full checks and must find
+	// the same validation codes and byte-identical state, history and index.
+	if err := tn.node.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := devnet.Verify(tn.dir); err != nil {
+		t.Fatalf("verify after the refusals: %v (report %+v)", err, rep)
+	}
 	_ = ctx
 }
 

@@ -56,7 +56,7 @@ func newOrderer(store *ledger.Store, log *slog.Logger, maxCount int, timeout tim
 	o := &sequencer{
 		store: store, log: log, maxCount: maxCount, timeout: timeout, finalize: finalize,
 		in:       make(chan pendingTx, 4*maxCount),
-		batches:  make(chan []pendingTx, 1),
+		batches:  make(chan []pendingTx), // unbuffered: a block is cut when the committer takes it
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 		waiters:  map[string][]chan txStatus{},
@@ -83,23 +83,32 @@ func (o *sequencer) submit(ctx context.Context, p pendingTx) error {
 	}
 }
 
+// cut forms blocks. A block becomes ready when maxCount transactions wait or
+// timeout after the first one arrived; it is handed to the committer as soon as the
+// committer is free (group commit). While the committer is still writing the last
+// block, a ready block keeps taking transactions up to maxCount, so under load one
+// commit and its fsyncs carry many transactions, and when idle a lone transaction
+// still waits only the timeout.
 func (o *sequencer) cut() {
 	defer close(o.batches)
 	var batch []pendingTx
+	ready := false
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	flush := func() {
-		if len(batch) > 0 {
-			o.batches <- batch
-			batch = nil
-		}
-		timer.Stop()
-	}
 	for {
+		in, out := o.in, chan []pendingTx(nil)
+		if len(batch) >= o.maxCount {
+			in = nil // full: wait for the committer
+		}
+		if ready {
+			out = o.batches
+		}
 		select {
-		case p, ok := <-o.in:
+		case p, ok := <-in:
 			if !ok {
-				flush()
+				if len(batch) > 0 {
+					o.batches <- batch
+				}
 				return
 			}
 			batch = append(batch, p)
@@ -107,10 +116,13 @@ func (o *sequencer) cut() {
 				timer.Reset(o.timeout)
 			}
 			if len(batch) >= o.maxCount {
-				flush()
+				ready = true
 			}
 		case <-timer.C:
-			flush()
+			ready = len(batch) > 0
+		case out <- batch:
+			batch, ready = nil, false
+			timer.Stop()
 		}
 	}
 }

@@ -26,6 +26,7 @@ type proposal struct {
 	chaincode  string
 	creator    *msp.Identity
 	cppNoTrans []byte // the proposal payload without transient data, as it goes in the transaction
+	extCC      string // the chaincode named in the header extension ("" if none)
 }
 
 // unpackProposal parses a signed proposal (no checks beyond structure).
@@ -61,8 +62,9 @@ func unpackProposal(sp *peer.SignedProposal) (*proposal, error) {
 	if p.chaincode == "" {
 		return nil, errors.New("chaincode name is missing from the proposal")
 	}
-	if n := ext.GetChaincodeId().GetName(); n != "" && n != p.chaincode {
-		return nil, fmt.Errorf("chaincode %q in the header does not match %q in the payload", n, p.chaincode)
+	p.extCC = ext.GetChaincodeId().GetName()
+	if p.extCC != "" && p.extCC != p.chaincode {
+		return nil, fmt.Errorf("chaincode %q in the header does not match %q in the payload", p.extCC, p.chaincode)
 	}
 	var err error
 	p.cppNoTrans, err = proto.Marshal(&peer.ChaincodeProposalPayload{Input: p.cpp.Input})

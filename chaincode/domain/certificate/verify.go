@@ -177,7 +177,7 @@ func Evaluate(in Input) Result {
 	case k.KeyID != c.KeyID:
 		add(Fail, VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID, VerdictBadSignature)
 	default:
-		if err := registry.VerifyRecord(*k, canon.KindCertificate, c.Record, c.Signature); err != nil {
+		if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
 			add(Fail, VerdictBadSignature, err.Error(), VerdictBadSignature)
 		} else {
 			add(Pass, CodeOK, "SM2 signature verifies with key "+k.KeyID, "")
