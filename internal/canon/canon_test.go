@@ -97,8 +97,8 @@ func TestSignVerify(t *testing.T) {
 
 func TestCanonicalize(t *testing.T) {
 	cases := map[string]string{
-		`{ "b" : 1, "a" : [true, false, null, "x"] }`: `{"a":[true,false,null,"x"],"b":1}`,
-		`"\u00e9\u2028<>&"`:                           "\"é\u2028<>&\"",
+		`{ "b" : 1, "a" : [true, false, null, "x"] }`:                 `{"a":[true,false,null,"x"],"b":1}`,
+		`"\u00e9\u2028<>&"`:                                           "\"é\u2028<>&\"",
 		`{"\u20ac":1,"\r":2,"1":3,"\ud83d\ude00":4,"\u0080":5,"ö":6}`: "{\"\\r\":2,\"1\":3,\"\u0080\":5,\"ö\":6,\"\u20ac\":1,\"\U0001F600\":4}",
 		`-0`:  `0`,
 		`1e2`: ``,
