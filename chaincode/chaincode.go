@@ -8,6 +8,7 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/certledger/certledger/chaincode/contract/bench"
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/exchange"
 	"github.com/certledger/certledger/chaincode/contract/registry"
@@ -23,6 +24,7 @@ func New() (*contractapi.ContractChaincode, error) {
 		certificate.New(),
 		exchange.New(),
 		workorder.New(),
+		bench.New(),
 	}
 	cc, err := contractapi.NewChaincode(contracts...)
 	if err != nil {

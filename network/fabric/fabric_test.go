@@ -143,8 +143,10 @@ func processGone(pid int) bool {
 }
 
 // TestNetwork brings the Fabric network up, deploys the certledger chaincode, plays the
-// ledger scenario through the organisations' connection profiles, and takes it down again
-// with no process left behind.
+// ledger scenario through the organisations' connection profiles (scenario.Run), then the
+// same steps through certledger-gateway and the certledger CLI as processes
+// (RunGatewayCLI), upgrades the chaincode, adds an organisation, and takes the network
+// down again with no process left behind.
 func TestNetwork(t *testing.T) {
 	fabricBin(t)
 	if testing.Short() {
@@ -172,6 +174,12 @@ func TestNetwork(t *testing.T) {
 		}
 	})
 
+	// certledger-gateway and certledger build while the network starts.
+	bin := t.TempDir()
+	var buildErr error
+	built := make(chan struct{})
+	go func() { defer close(built); buildErr = buildTools(bin) }()
+	t.Cleanup(func() { <-built }) // before bin is removed
 	up := n.run("up")
 	deploy := n.run("deploy")
 	t.Logf("up %v, deploy %v (up+deploy %v)", up.Round(time.Millisecond), deploy.Round(time.Millisecond), (up + deploy).Round(time.Millisecond))
@@ -183,19 +191,31 @@ func TestNetwork(t *testing.T) {
 	}
 
 	profiles := filepath.Join(n.state, "profiles")
-	scenario.Run(t, scenario.Options{
-		ProfileDir: profiles,
-		StopPeer: func(name string) error { // profile "dept-a" is organisation depta
-			n.run("stop", "peer0."+strings.ReplaceAll(name, "-", ""))
-			return nil
-		},
-	})
+	stopPeer := func(name string) error { // profile "dept-a" is organisation depta
+		n.run("stop", "peer0."+strings.ReplaceAll(name, "-", ""))
+		return nil
+	}
+	scenario.Run(t, scenario.Options{ProfileDir: profiles, StopPeer: stopPeer})
 	if t.Failed() {
 		return
 	}
 
-	// The stopped peer comes back with `up`; then a new chaincode sequence and a fourth
-	// organisation, after which MAJORITY means 3 of 4 endorsements.
+	// The stopped peer comes back with `up`. Then the same through certledger-gateway and
+	// the certledger CLI (RunGatewayCLI, also run on the devnet by TestGatewayCLIOnDevnet).
+	n.run("up")
+	<-built
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	start := time.Now()
+	RunGatewayCLI(t, GatewayCLIOptions{ProfileDir: profiles, Bin: bin, StopPeer: stopPeer, WantMVCCRetry: true})
+	if t.Failed() {
+		return
+	}
+	t.Logf("gateway and CLI steps %v", time.Since(start).Round(time.Millisecond))
+
+	// A new chaincode sequence and a fourth organisation, after which MAJORITY means 3 of
+	// 4 endorsements.
 	n.run("up")
 	t.Logf("upgrade %v", n.run("upgrade", "1.1").Round(time.Millisecond))
 	t.Logf("add-org deptc %v", n.run("add-org", "deptc").Round(time.Millisecond))

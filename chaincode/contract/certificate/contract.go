@@ -11,6 +11,7 @@ import (
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/domain/certificate"
+	domainregistry "github.com/certledger/certledger/chaincode/domain/registry"
 	"github.com/certledger/certledger/chaincode/internal/ledger"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
@@ -71,11 +72,11 @@ func (c *Contract) Issue(ctx contractapi.TransactionContextInterface, input stri
 	if r.Supersedes != "" {
 		return "", codes.New(codes.InvalidArgument, "supersedes is set: use certificate:Supersede")
 	}
-	cert, err := issue(ctx, r, at)
+	b, err := issue(ctx, r, at)
 	if err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventIssued, cert)
+	return respond(ctx, EventIssued, b)
 }
 
 // Supersede anchors a new signed certificate whose supersedes names an existing
@@ -106,14 +107,14 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 	if err := old.Supersede(r.ID, at, ledger.TxID(ctx)); err != nil {
 		return "", err
 	}
-	cert, err := issue(ctx, r, at)
+	b, err := issue(ctx, r, at)
 	if err != nil {
 		return "", err
 	}
 	if err := put(ctx, old); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventSuperseded, cert)
+	return respond(ctx, EventSuperseded, b)
 }
 
 // Revoke revokes a certificate (from valid or suspended). Input: a signed status
@@ -232,26 +233,58 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 	return ledger.JSON(certificate.Best(results))
 }
 
-// issue checks and writes a new certificate (record and hash index).
-func issue(ctx ledger.Context, r certificate.Record, at time.Time) (certificate.Certificate, error) {
+// issue checks and writes a new certificate (record and hash index) and returns its
+// JSON, which is what is stored, returned and sent as the event.
+// The issuer department is read once: RequireSubmitterOf's result serves the
+// signature check too (registry.VerifySignature would read it again).
+func issue(ctx ledger.Context, r certificate.Record, at time.Time) ([]byte, error) {
 	cert, err := certificate.New(r, at, ledger.TxID(ctx))
 	if err != nil {
-		return cert, err
+		return nil, err
 	}
 	k, err := ledger.NewKey(ctx, codes.New(codes.Conflict, "certificate %s already exists", cert.ID), objCertificate, cert.ID)
 	if err != nil {
-		return cert, err
+		return nil, err
 	}
-	if _, err := registry.RequireSubmitterOf(ctx, cert.Issuer); err != nil {
-		return cert, err
+	dept, err := registry.RequireSubmitterOf(ctx, cert.Issuer)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := registry.VerifySignature(ctx, cert.Issuer, cert.KeyID, at, canon.KindCertificate, cert.Record, cert.Signature); err != nil {
-		return cert, err
+	if err := verifyBy(dept, cert.KeyID, at, canon.KindCertificate, cert.Record, cert.Signature); err != nil {
+		return nil, err
 	}
-	if err := ledger.PutJSON(ctx, k, cert); err != nil {
-		return cert, err
+	b, err := ledger.Marshal(cert)
+	if err != nil {
+		return nil, err
 	}
-	return cert, ledger.AddIndex(ctx, objByHash, cert.DocHash, cert.ID)
+	if err := ctx.GetStub().PutState(k, b); err != nil {
+		return nil, codes.New(codes.Internal, "writing state: %v", err)
+	}
+	return b, ledger.AddIndex(ctx, objByHash, cert.DocHash, cert.ID)
+}
+
+// verifyBy checks that sigB64 is an SM2 signature over record (kind) by key keyID
+// of dept, valid at t. It is registry.VerifySignature for a department already
+// read, with the same errors: FORBIDDEN when the key is not the department's or
+// not valid at t, BAD_SIGNATURE, INVALID_ARGUMENT for a record lacking a signed field.
+func verifyBy(dept domainregistry.Department, keyID string, t time.Time, kind canon.Kind, record any, sigB64 string) error {
+	key, ok := dept.Key(keyID)
+	if !ok {
+		return codes.New(codes.Forbidden, "key %s is not a key of department %s", keyID, dept.ID)
+	}
+	if err := key.ValidAt(t); err != nil {
+		return err
+	}
+	return domainregistry.VerifyRecord(key, kind, record, sigB64)
+}
+
+// respond ends a write: event name with payload b (the written record's JSON),
+// and b as the result (ledger.Respond for JSON already encoded).
+func respond(ctx ledger.Context, name string, b []byte) (string, error) {
+	if err := ctx.GetStub().SetEvent(name, b); err != nil {
+		return "", codes.New(codes.Internal, "setting event %s: %v", name, err)
+	}
+	return string(b), nil
 }
 
 // changeStatus runs a signed revoke/suspend/reinstate request.
@@ -274,13 +307,14 @@ func changeStatus(ctx ledger.Context, input, action, event string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	if _, err := registry.RequireSubmitterOf(ctx, cert.Issuer); err != nil {
+	dept, err := registry.RequireSubmitterOf(ctx, cert.Issuer)
+	if err != nil {
 		return "", err
 	}
 	if err := cert.Apply(req, at, ledger.TxID(ctx)); err != nil {
 		return "", err
 	}
-	if _, err := registry.VerifySignature(ctx, cert.Issuer, req.KeyID, at, canon.KindCertificateStatus, req, req.Signature); err != nil {
+	if err := verifyBy(dept, req.KeyID, at, canon.KindCertificateStatus, req, req.Signature); err != nil {
 		return "", err
 	}
 	if err := put(ctx, cert); err != nil {

@@ -366,3 +366,26 @@ func TestVerify(t *testing.T) {
 		t.Fatalf("suspended: %s", res.Verdict)
 	}
 }
+
+// TestIssueOneEncoding: the issued certificate's JSON is stored, returned and emitted
+// as the same bytes (the issue path encodes it once), and exactly the record and its
+// hash index are written.
+func TestIssueOneEncoding(t *testing.T) {
+	e := setup(t)
+	r := e.l.MustSubmit(market, "certificate:Issue", js(e.record("c-1", e.market, nil)))
+	if r.Event == nil || r.Event.Name != certificate.EventIssued {
+		t.Fatalf("event %+v, want %s", r.Event, certificate.EventIssued)
+	}
+	if len(r.Writes) != 2 {
+		t.Fatalf("writes %+v, want the record and its hash index", r.Writes)
+	}
+	var stored []byte
+	for _, w := range r.Writes {
+		if w.Key == "\x00certificate\x00c-1\x00" {
+			stored = w.Value
+		}
+	}
+	if string(stored) != string(r.Payload) || string(r.Event.Payload) != string(r.Payload) {
+		t.Fatalf("stored %s\nresult %s\nevent %s\nwant the same bytes", stored, r.Payload, r.Event.Payload)
+	}
+}
