@@ -64,7 +64,7 @@ func freePorts(t *testing.T) []string {
 		if err != nil {
 			return false
 		}
-		l.Close()
+		_ = l.Close() // only probing whether the port is free
 		return true
 	}
 	used := map[int]bool{}

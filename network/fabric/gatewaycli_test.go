@@ -63,7 +63,7 @@ func buildTools(bin string) error {
 		if b, err = cmd.CombinedOutput(); err == nil {
 			return nil
 		}
-		err = fmt.Errorf("go build: %v\n%s", err, b)
+		err = fmt.Errorf("go build: %w\n%s", err, b)
 	}
 	return err
 }

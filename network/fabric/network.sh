@@ -97,7 +97,14 @@ need_bins() {
   peerdir=$(dirname "${BIN_PEER:-${FABRIC_BIN:-/nonexistent}/peer}")
   CCAAS_DIR=${CCAAS_BUILDER:-$peerdir/../builders/ccaas}
   for b in detect build release; do
-    [[ -x $CCAAS_DIR/bin/$b ]] || { missing+=("ccaas builder ($CCAAS_DIR/bin/ detect build release)"); break; }
+    if [[ ! -x $CCAAS_DIR/bin/$b ]]; then
+      if [[ -n ${BIN_PEER:-} || -n ${CCAAS_BUILDER:-} ]]; then
+        missing+=("ccaas builder ($CCAAS_DIR/bin/ detect build release)")
+      else
+        missing+=("ccaas builder (set CCAAS_BUILDER or put it in \$FABRIC_BIN/../builders/ccaas)")
+      fi
+      break
+    fi
   done
   if ((${#missing[@]})); then
     {
@@ -789,6 +796,7 @@ cmd_status() {
 }
 
 cmd_logs() {
+  [[ -d $STATE/logs ]] || die "no logs: the network is down (no state in $STATE)"
   local n=${1:-} follow=
   [[ ${2:-} == -f || $n == -f ]] && follow=-f
   [[ $n == -f ]] && n=

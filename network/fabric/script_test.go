@@ -58,7 +58,7 @@ func TestScriptRefusesTakenPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }() // test listener
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	state := filepath.Join(t.TempDir(), "state")
 	out, err := runScript(t, []string{"FABRIC_BIN=" + fakeFabric(t), "FABRIC_STATE=" + state, "DEPTA_PEER_OPS_PORT=" + port}, "up")

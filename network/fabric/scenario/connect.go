@@ -37,8 +37,11 @@ type Conn struct {
 
 // Close closes the gateway and its gRPC connection.
 func (c *Conn) Close() error {
-	c.Gateway.Close()
-	return c.GRPC.Close()
+	gwErr := c.Gateway.Close()
+	if err := c.GRPC.Close(); err != nil {
+		return err
+	}
+	return gwErr
 }
 
 // Dial connects as the profile's identity to the first of its peers (Peer, then
@@ -70,14 +73,14 @@ func DialPeer(ctx context.Context, p *profile.Profile, peer profile.Peer, readyT
 		return nil, fmt.Errorf("dialling %s: %w", peer.Endpoint, err)
 	}
 	if err := waitReady(ctx, cc, readyTimeout); err != nil {
-		cc.Close()
+		_ = cc.Close() // the dial already failed; its error is the one returned
 		return nil, fmt.Errorf("peer %s: %w", peer.Endpoint, err)
 	}
 	gw, err := client.Connect(id, client.WithSign(sign), client.WithClientConnection(cc),
 		client.WithEvaluateTimeout(30*time.Second), client.WithEndorseTimeout(30*time.Second),
 		client.WithSubmitTimeout(30*time.Second), client.WithCommitStatusTimeout(time.Minute))
 	if err != nil {
-		cc.Close()
+		_ = cc.Close() // the connect already failed; its error is the one returned
 		return nil, fmt.Errorf("gateway %s: %w", peer.Endpoint, err)
 	}
 	return &Conn{

@@ -97,12 +97,12 @@ func Run(ctx context.Context, cfg Config, out, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer gov.Close()
+	defer func() { _ = gov.Close() }() // closing connections at exit; nothing to flush
 	issuer, err := load(cfg.Issuer)
 	if err != nil {
 		return err
 	}
-	defer issuer.Close()
+	defer func() { _ = issuer.Close() }() // closing connections at exit; nothing to flush
 
 	for _, c := range []*scenario.Conn{gov, issuer} {
 		if err := scenario.WaitEndorsable(ctx, c.Contract, time.Minute); err != nil {
