@@ -77,7 +77,7 @@ func findByHash(t *testing.T, base, h string) []certificate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode == http.StatusNotFound {
 		return nil
 	}
@@ -97,7 +97,7 @@ func historyLen(t *testing.T, base, token, id string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var h []json.RawMessage
 	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("history of %s: %d %v", id, resp.StatusCode, err)
@@ -141,7 +141,7 @@ func TestBulkIssue(t *testing.T) {
 	// file is there, the next run issues just it.
 	f, _ := os.OpenFile(filepath.Join(dir, "manifest.csv"), os.O_APPEND|os.O_WRONLY, 0)
 	fmt.Fprintln(f, "late.txt,business-licence,91110000LATE,2031-12-31,")
-	f.Close()
+	_ = f.Close()
 	sum, r = e.bulk(t, dir, e.url, tokB)
 	if r.code != 1 || sum.Failed != 1 || sum.Skipped != n || len(sum.Failures) != 1 || sum.Failures[0].File != "late.txt" {
 		t.Fatalf("run with a missing file: %+v\n%s", sum, r)
@@ -291,7 +291,7 @@ func countLines(path string) int {
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	n := 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

@@ -96,7 +96,7 @@ func TestGatewayHTTPSWithCACert(t *testing.T) {
 	for {
 		resp, err := hc.Get(base + "/readyz")
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode == 200 {
 				break
 			}

@@ -110,7 +110,7 @@ func (s *stack) setup() error {
 
 	s.devnetDir = filepath.Join(s.dir, "devnet")
 	if out, err := exec.Command(filepath.Join(s.bin, "certledger-devnet"), "--dir", s.devnetDir, "init").CombinedOutput(); err != nil {
-		return fmt.Errorf("certledger-devnet init: %v\n%s", err, out)
+		return fmt.Errorf("certledger-devnet init: %w\n%s", err, out)
 	}
 	if s.devnet, err = startDevnet(s.bin, s.devnetDir, filepath.Join(s.dir, "devnet.log")); err != nil {
 		return err
@@ -191,7 +191,7 @@ func (s *stack) teardown() {
 		fmt.Printf("e2e: kept %s\n", s.dir)
 		return
 	}
-	os.RemoveAll(s.dir)
+	_ = os.RemoveAll(s.dir)
 }
 
 func (s *stack) dumpLogs(w io.Writer) {
@@ -232,7 +232,7 @@ func buildBinaries(root, bin string) error {
 		if out, err = cmd.CombinedOutput(); err == nil {
 			return nil
 		}
-		err = fmt.Errorf("go build: %v\n%s", err, out)
+		err = fmt.Errorf("go build: %w\n%s", err, out)
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 	}
 	return err
@@ -265,14 +265,14 @@ func startProc(name, logPath string, ready func(line string) string, args ...str
 	pr, pw := io.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = pw, pw
 	if err := p.cmd.Start(); err != nil {
-		lf.Close()
+		_ = lf.Close()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	addrc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		defer lf.Close()
+		defer func() { _ = lf.Close() }()
 		sent := false
 		for sc.Scan() {
 			line := sc.Text()
@@ -286,11 +286,11 @@ func startProc(name, logPath string, ready func(line string) string, args ...str
 				}
 			}
 		}
-		io.Copy(io.Discard, pr)
+		_, _ = io.Copy(io.Discard, pr) // drain so the child never blocks on a full pipe
 	}()
 	go func() {
-		p.cmd.Wait()
-		pw.Close()
+		_ = p.cmd.Wait() // the exit status is read from p.cmd.ProcessState
+		_ = pw.Close()
 		close(p.done)
 	}()
 	select {
@@ -346,7 +346,7 @@ func waitReady(base string, within time.Duration) error {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
@@ -614,6 +614,6 @@ func freeAddr(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().String()
 }

@@ -78,7 +78,7 @@ func Payload(kind Kind, record any) ([]byte, error) {
 	dec.UseNumber()
 	var obj map[string]any
 	if err := dec.Decode(&obj); err != nil {
-		return nil, fmt.Errorf("%w: %s record is not a JSON object: %v", ErrNotCanonical, kind, err)
+		return nil, fmt.Errorf("%w: %s record is not a JSON object: %w", ErrNotCanonical, kind, err)
 	}
 	signed := make(map[string]any, len(fields))
 	for _, f := range fields {
@@ -140,7 +140,7 @@ func Canonicalize(doc []byte) ([]byte, error) {
 func readValue(dec *json.Decoder) (any, error) {
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotCanonical, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotCanonical, err)
 	}
 	switch t := tok.(type) {
 	case json.Delim:
@@ -150,7 +150,7 @@ func readValue(dec *json.Decoder) (any, error) {
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
-					return nil, fmt.Errorf("%w: %v", ErrNotCanonical, err)
+					return nil, fmt.Errorf("%w: %w", ErrNotCanonical, err)
 				}
 				k, ok := kt.(string)
 				if !ok {
@@ -166,7 +166,7 @@ func readValue(dec *json.Decoder) (any, error) {
 				obj[k] = v
 			}
 			if _, err := dec.Token(); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrNotCanonical, err)
+				return nil, fmt.Errorf("%w: %w", ErrNotCanonical, err)
 			}
 			return obj, nil
 		case '[':
@@ -179,7 +179,7 @@ func readValue(dec *json.Decoder) (any, error) {
 				arr = append(arr, v)
 			}
 			if _, err := dec.Token(); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrNotCanonical, err)
+				return nil, fmt.Errorf("%w: %w", ErrNotCanonical, err)
 			}
 			return arr, nil
 		}

@@ -17,7 +17,9 @@ func BenchmarkSM3Reader(b *testing.B) {
 	data := bytes.Repeat([]byte{1}, 8<<20)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		SM3Reader(bytes.NewReader(data))
+		if _, _, err := SM3Reader(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -25,7 +27,9 @@ func BenchmarkSM2Sign(b *testing.B) {
 	k, _ := GenerateKey()
 	msg := []byte("certledger/v1/certificate\n{}")
 	for b.Loop() {
-		Sign(k, msg)
+		if _, err := Sign(k, msg); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

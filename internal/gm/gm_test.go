@@ -301,16 +301,24 @@ func TestOpenSSLInterop(t *testing.T) {
 	dir := t.TempDir()
 	path := func(n string) string { return filepath.Join(dir, n) }
 	msg := []byte("certledger/v1/certificate\n{\"id\":\"c-1\"}")
-	os.WriteFile(path("msg"), msg, 0o600)
+	if err := os.WriteFile(path("msg"), msg, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	// Our key and signature, verified by OpenSSL.
 	k, _ := GenerateKey()
 	privPEM, _ := MarshalPrivateKeyPEM(k, nil)
 	pubPEM, _ := MarshalPublicKeyPEM(&k.PublicKey)
 	sig, _ := Sign(k, msg)
-	os.WriteFile(path("pub.pem"), pubPEM, 0o600)
-	os.WriteFile(path("key.pem"), privPEM, 0o600)
-	os.WriteFile(path("sig"), sig, 0o600)
+	if err := os.WriteFile(path("pub.pem"), pubPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path("key.pem"), privPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path("sig"), sig, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	run(t, ossl, "pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-pubin", "-inkey", path("pub.pem"),
 		"-in", path("msg"), "-sigfile", path("sig"), "-pkeyopt", "distid:"+DefaultUID)
 
@@ -347,7 +355,9 @@ func TestOpenSSLInterop(t *testing.T) {
 
 	// Our password-encrypted key is readable by OpenSSL with the password.
 	encPEM, _ := MarshalPrivateKeyPEM(k, []byte("pw-123"))
-	os.WriteFile(path("enc.pem"), encPEM, 0o600)
+	if err := os.WriteFile(path("enc.pem"), encPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	run(t, ossl, "pkey", "-in", path("enc.pem"), "-passin", "pass:pw-123", "-noout")
 
 	// OpenSSL's empty-ID signature must NOT verify under the default ID.
@@ -366,7 +376,7 @@ func FuzzParsePublicKeyPEM(f *testing.F) {
 	f.Add([]byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pub, err := ParsePublicKeyPEM(b)
-		if err == nil && !pub.Curve.IsOnCurve(pub.X, pub.Y) {
+		if err == nil && !pub.IsOnCurve(pub.X, pub.Y) {
 			t.Fatal("accepted an off-curve key")
 		}
 	})

@@ -56,7 +56,7 @@ func MarshalPrivateKeyPEM(k *sm2.PrivateKey, password []byte) ([]byte, error) {
 	if len(password) == 0 {
 		der, err := smx509.MarshalPKCS8PrivateKey(k)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
+			return nil, fmt.Errorf("%w: %w", ErrBadKey, err)
 		}
 		return pem.EncodeToMemory(&pem.Block{Type: pemPrivate, Bytes: der}), nil
 	}
@@ -86,7 +86,7 @@ func ParsePrivateKeyPEM(pemBytes, password []byte) (*sm2.PrivateKey, error) {
 	case pemPrivate:
 		key, err = smx509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadPEM, err)
+			return nil, fmt.Errorf("%w: %w", ErrBadPEM, err)
 		}
 	case pemEncryptedPrivate:
 		if len(password) == 0 {
@@ -94,7 +94,7 @@ func ParsePrivateKeyPEM(pemBytes, password []byte) (*sm2.PrivateKey, error) {
 		}
 		key, _, err = pkcs8.ParsePrivateKey(block.Bytes, password)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrWrongPassword, err)
+			return nil, fmt.Errorf("%w: %w", ErrWrongPassword, err)
 		}
 	default:
 		return nil, fmt.Errorf("%w: block type %q is not a PKCS#8 private key", ErrBadPEM, block.Type)
@@ -121,7 +121,7 @@ func marshalPublicDER(pub *ecdsa.PublicKey) ([]byte, error) {
 	}
 	der, err := smx509.MarshalPKIXPublicKey(pub)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadKey, err)
 	}
 	return der, nil
 }
@@ -145,7 +145,7 @@ func ParsePublicKeyPEM(pemBytes []byte) (*ecdsa.PublicKey, error) {
 func ParsePublicKeyDER(der []byte) (*ecdsa.PublicKey, error) {
 	key, err := smx509.ParsePKIXPublicKey(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadKey, err)
 	}
 	pub, ok := key.(*ecdsa.PublicKey)
 	if !ok {
@@ -164,7 +164,7 @@ func checkPublic(pub *ecdsa.PublicKey) error {
 	if pub.Curve != sm2.P256() {
 		return fmt.Errorf("%w: not on the SM2 curve", ErrBadKey)
 	}
-	if !pub.Curve.IsOnCurve(pub.X, pub.Y) {
+	if !pub.IsOnCurve(pub.X, pub.Y) {
 		return fmt.Errorf("%w: point is not on the SM2 curve", ErrBadKey)
 	}
 	return nil
@@ -244,7 +244,7 @@ func Verify(pub *ecdsa.PublicKey, msg, sigDER []byte) error {
 func VerifyBase64(pub *ecdsa.PublicKey, msg []byte, sigB64 string) error {
 	sig, err := base64.StdEncoding.Strict().DecodeString(sigB64)
 	if err != nil {
-		return fmt.Errorf("%w: signature is not valid base64: %v", ErrBadSignature, err)
+		return fmt.Errorf("%w: signature is not valid base64: %w", ErrBadSignature, err)
 	}
 	return Verify(pub, msg, sig)
 }

@@ -84,7 +84,7 @@ func SM3File(path string) (string, int64, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only file
 	return SM3Reader(f)
 }
 
@@ -95,7 +95,7 @@ func CheckHash(s string) error {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return fmt.Errorf("%w: character %d (%q) is not lowercase hex", ErrBadHash, i, c)
 		}
 	}

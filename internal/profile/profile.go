@@ -80,7 +80,7 @@ func Load(path string) (*Profile, error) {
 	dec := yaml.NewDecoder(bytesReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
 	}
 	base := filepath.Dir(path)
 	abs := func(s *string) {

@@ -134,7 +134,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.InitArgs = []string{"registry:Init", c.governance().MSPID}
 	}
 	if _, err := ParsePolicy(c.EndorsementPolicy, c.mspIDs()); err != nil {
-		return c, fmt.Errorf("%w: %v", ErrConfig, err)
+		return c, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return c, nil
 }
@@ -169,7 +169,7 @@ func LoadConfig(path string) (Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, errEOF) {
-		return Config{}, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+		return Config{}, fmt.Errorf("%w: %s: %w", ErrConfig, path, err)
 	}
 	return c.withDefaults()
 }

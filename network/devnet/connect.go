@@ -88,7 +88,7 @@ func Connect(profilePath string, opts ...client.ConnectOption) (*client.Gateway,
 	}, opts...)
 	gw, err := client.Connect(id, all...)
 	if err != nil {
-		conn.Close()
+		_ = conn.Close() // already returning the Connect error
 		return nil, nil, err
 	}
 	return gw, conn, nil

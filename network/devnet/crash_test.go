@@ -111,10 +111,10 @@ func TestCrashRecovery(t *testing.T) {
 	mu.Unlock()
 	cancel()
 	wg.Wait()
-	gw.Close()
-	conn.Close()
-	gwA.Close()
-	connA.Close()
+	_ = gw.Close()
+	_ = conn.Close()
+	_ = gwA.Close()
+	_ = connA.Close()
 	if len(ackedAtKill) == 0 {
 		t.Fatal("no transaction acknowledged before the kill")
 	}
@@ -142,8 +142,8 @@ func TestCrashRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn2.Close()
-	defer gw2.Close()
+	defer func() { _ = conn2.Close() }()
+	defer func() { _ = gw2.Close() }()
 	c2 := gw2.GetNetwork("certledger").GetContract("certledger")
 	for _, id := range ackedAtKill {
 		if _, err := c2.EvaluateTransaction("certificate:Get", id); err != nil {
@@ -156,8 +156,8 @@ func TestCrashRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer connA2.Close()
-	defer gwA2.Close()
+	defer func() { _ = connA2.Close() }()
+	defer func() { _ = gwA2.Close() }()
 	if _, err := gwA2.GetNetwork("certledger").GetContract("certledger").SubmitTransaction("certificate:Issue", rec); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 // fabric-gateway client, as the gateway and the tests do.
 func Example() {
 	dir, _ := os.MkdirTemp("", "devnet-example-")
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	cfg := devnet.DefaultConfig()
 	cfg.InitArgs = []string{} // no initial transaction for this chaincode
 	if err := devnet.Init(dir, cfg); err != nil {
@@ -24,17 +24,17 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer node.Close()
+	defer func() { _ = node.Close() }()
 	lis, _ := net.Listen("tcp", "127.0.0.1:0")
 	_ = node.WriteProfiles(lis.Addr().String())
-	go node.Serve(lis)
+	go func() { _ = node.Serve(lis) }()
 
 	gw, conn, err := devnet.Connect(node.ProfilePath("dept-a"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer conn.Close()
-	defer gw.Close()
+	defer func() { _ = conn.Close() }()
+	defer func() { _ = gw.Close() }()
 	contract := gw.GetNetwork("certledger").GetContract("certledger")
 	if _, err := contract.SubmitTransaction("put", "greeting", "hello"); err != nil {
 		log.Fatal(err)

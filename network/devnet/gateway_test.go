@@ -610,7 +610,7 @@ func connectWith(t *testing.T, p *profile.Profile, certPath, keyPath string) *cl
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { gw.Close(); conn.Close() })
+	t.Cleanup(func() { _ = gw.Close(); _ = conn.Close() })
 	return gw
 }
 

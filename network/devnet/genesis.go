@@ -91,7 +91,7 @@ func Init(dir string, cfg Config) error {
 		return err
 	}
 	if err := st.AppendGenesis(blk); err != nil {
-		st.Close()
+		_ = st.Close() // already returning the AppendGenesis error
 		return err
 	}
 	return st.Close()

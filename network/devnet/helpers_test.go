@@ -61,13 +61,13 @@ func openNet(t testing.TB, dir string, cc shim.Chaincode) *testNet {
 			t.Fatal(err)
 		}
 		tn.gws[o.Name] = gw
-		t.Cleanup(func() { gw.Close(); conn.Close() })
+		t.Cleanup(func() { _ = gw.Close(); _ = conn.Close() })
 	}
 	t.Cleanup(func() {
 		if err := node.Close(); err != nil {
 			t.Error(err)
 		}
-		<-served
+		<-served //nolint:errcheck // Serve returns once Close stops it; its error then is expected
 	})
 	return tn
 }

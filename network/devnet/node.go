@@ -116,7 +116,7 @@ func Open(dir string, opts ...Option) (*Node, error) {
 		if n.rt != nil {
 			n.rt.Close()
 		}
-		store.Close()
+		_ = store.Close() // already returning the error
 		return nil, err
 	}
 	if store.Height() == 0 {

@@ -110,10 +110,10 @@ func (n *Node) checkProposal(p *proposal) error {
 		if errors.Is(err, msp.ErrMalformed) {
 			return fmt.Errorf("access denied: channel [%s] creator org unknown, creator is malformed", ch)
 		}
-		return fmt.Errorf("access denied: channel [%s] creator org [%s]: %v", ch, msp.MSPIDOf(p.shdr.Creator), err)
+		return fmt.Errorf("access denied: channel [%s] creator org [%s]: %w", ch, msp.MSPIDOf(p.shdr.Creator), err)
 	}
 	if err := id.Verify(p.signed.ProposalBytes, p.signed.Signature); err != nil {
-		return fmt.Errorf("access denied: channel [%s] creator org [%s]: the creator's signature over the proposal is not valid: %v", ch, id.MSPID, err)
+		return fmt.Errorf("access denied: channel [%s] creator org [%s]: the creator's signature over the proposal is not valid: %w", ch, id.MSPID, err)
 	}
 	p.creator = id
 	if want := computeTxID(p.shdr.Nonce, p.shdr.Creator); want != p.chdr.TxId {

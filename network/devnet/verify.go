@@ -39,7 +39,7 @@ func Verify(dir string) (*VerifyReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
+	defer func() { _ = src.Close() }() // read-only source ledger
 	height := src.Height()
 	if height == 0 {
 		return nil, fmt.Errorf("%w: no genesis block", ErrMismatch)
@@ -50,7 +50,7 @@ func Verify(dir string) (*VerifyReport, error) {
 	}
 	def, orgs, err := readGenesis(genesis)
 	if err != nil {
-		return nil, fmt.Errorf("%w: genesis block: %v", ErrMismatch, err)
+		return nil, fmt.Errorf("%w: genesis block: %w", ErrMismatch, err)
 	}
 	mgr := msp.NewManager(orgs)
 	policy, err := ParsePolicy(def.EndorsementPolicy, mspIDs(def.Orgs))
@@ -63,24 +63,24 @@ func Verify(dir string) (*VerifyReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }() // best-effort cleanup of a temp dir
 	replay, err := ledger.Open(filepath.Join(tmp, "replay.db"), ledger.Options{NoSync: true})
 	if err != nil {
 		return nil, err
 	}
-	defer replay.Close()
+	defer func() { _ = replay.Close() }() // scratch replay store, removed with tmp
 	if err := replay.AppendGenesis(genesis); err != nil {
 		return nil, err
 	}
 	rep := &VerifyReport{Blocks: height}
 	prevHash := ledger.HeaderHash(genesis.Header)
 	if err := checkBlockSignature(genesis, mgr); err != nil {
-		return nil, fmt.Errorf("%w: block 0: %v", ErrMismatch, err)
+		return nil, fmt.Errorf("%w: block 0: %w", ErrMismatch, err)
 	}
 	for num := uint64(1); num < height; num++ {
 		blk, err := src.Block(num)
 		if err != nil {
-			return nil, fmt.Errorf("%w: block %d: %v", ErrMismatch, num, err)
+			return nil, fmt.Errorf("%w: block %d: %w", ErrMismatch, num, err)
 		}
 		if blk.Header.Number != num {
 			return nil, fmt.Errorf("%w: block %d: header says number %d", ErrMismatch, num, blk.Header.Number)
@@ -92,7 +92,7 @@ func Verify(dir string) (*VerifyReport, error) {
 			return nil, fmt.Errorf("%w: block %d: data hash does not match its transactions", ErrMismatch, num)
 		}
 		if err := checkBlockSignature(blk, mgr); err != nil {
-			return nil, fmt.Errorf("%w: block %d: %v", ErrMismatch, num, err)
+			return nil, fmt.Errorf("%w: block %d: %w", ErrMismatch, num, err)
 		}
 		prevHash = ledger.HeaderHash(blk.Header)
 		txs := checkAll(val, blk.Data.Data)
@@ -157,7 +157,7 @@ func checkAll(val *validator, envs [][]byte) []*ledger.Tx {
 func checkBlockSignature(blk *common.Block, mgr *msp.Manager) error {
 	md := &common.Metadata{}
 	if err := proto.Unmarshal(blk.GetMetadata().GetMetadata()[common.BlockMetadataIndex_SIGNATURES], md); err != nil {
-		return fmt.Errorf("signature metadata: %v", err)
+		return fmt.Errorf("signature metadata: %w", err)
 	}
 	if len(md.Signatures) == 0 {
 		return errors.New("block is not signed")
@@ -169,14 +169,14 @@ func checkBlockSignature(blk *common.Block, mgr *msp.Manager) error {
 		}
 		id, err := mgr.Deserialize(shdr.Creator)
 		if err != nil {
-			return fmt.Errorf("block signer: %v", err)
+			return fmt.Errorf("block signer: %w", err)
 		}
 		if id.Role != msp.RoleOrderer {
 			return fmt.Errorf("block signed by a %s, not an orderer", id.Role)
 		}
 		msg := append(append(append([]byte(nil), md.Value...), s.SignatureHeader...), ledger.HeaderBytes(blk.Header)...)
 		if err := id.Verify(msg, s.Signature); err != nil {
-			return fmt.Errorf("orderer signature: %v", err)
+			return fmt.Errorf("orderer signature: %w", err)
 		}
 	}
 	return nil

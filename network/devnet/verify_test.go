@@ -33,7 +33,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer b.Close()
+		defer func() { _ = b.Close() }()
 		if err := b.Update(fn); err != nil {
 			t.Fatal(err)
 		}

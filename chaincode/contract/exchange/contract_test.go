@@ -204,7 +204,7 @@ func TestHappyPath(t *testing.T) {
 
 	// Not yet acknowledged.
 	var vr domain.VerifyResult
-	w.l.MustEvaluate(ledgertest.Tx{MSP: "PoliceMSP"}, "exchange:Verify", `{"id":"x-1"}`).Decode(&vr)
+	w.l.MustEvaluate(ledgertest.Tx{MSP: "PoliceMSP"}, "exchange:Verify", `{"id":"x-1"}`).MustDecode(t, &vr)
 	if vr.Verdict != domain.VerdictNotAcknowledged {
 		t.Fatalf("verdict %s: %+v", vr.Verdict, vr.Steps)
 	}
@@ -212,7 +212,7 @@ func TestHappyPath(t *testing.T) {
 	w.l.Advance(time.Minute)
 	r := w.l.MustSubmit(w.social.tx(), "exchange:Ack", js(w.answer("x-1", w.social, domain.DecisionAck, nil)))
 	var acked domain.Exchange
-	r.Decode(&acked)
+	_ = r.Decode(&acked)
 	if acked.Status != domain.StatusAcknowledged || acked.Ack == nil || acked.Ack.TxID != r.TxID || acked.SentTxID != e.SentTxID {
 		t.Fatalf("acked %+v", acked)
 	}
@@ -222,7 +222,7 @@ func TestHappyPath(t *testing.T) {
 
 	for _, q := range []string{`{"id":"x-1"}`, `{"payloadHash":"` + payloadA + `"}`, `{"id":"x-1","payloadHash":"` + payloadA + `"}`} {
 		vr = domain.VerifyResult{}
-		w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", q).Decode(&vr)
+		w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", q).MustDecode(t, &vr)
 		if vr.Verdict != domain.VerdictValid || vr.Exchange == nil || vr.Grant == nil {
 			t.Errorf("verify %s: verdict %s: %+v", q, vr.Verdict, vr.Steps)
 		}
@@ -232,7 +232,7 @@ func TestHappyPath(t *testing.T) {
 		`{"id":"x-1","payloadHash":"` + payloadB + `"}`: domain.VerdictHashMismatch, `{}`: domain.VerdictBadFormat,
 	} {
 		vr = domain.VerifyResult{}
-		w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", q).Decode(&vr)
+		w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", q).MustDecode(t, &vr)
 		if vr.Verdict != want {
 			t.Errorf("verify %s: verdict %s, want %s", q, vr.Verdict, want)
 		}
@@ -247,17 +247,17 @@ func TestHappyPath(t *testing.T) {
 		t.Fatalf("event %s", ev.Name)
 	}
 	vr = domain.VerifyResult{}
-	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-1"}`).Decode(&vr)
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-1"}`).MustDecode(t, &vr)
 	if vr.Verdict != domain.VerdictValid {
 		t.Errorf("after revocation: verdict %s: %+v", vr.Verdict, vr.Steps)
 	}
 	var gv exchange.GrantView
-	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-1").Decode(&gv)
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-1").MustDecode(t, &gv)
 	if gv.EffectiveStatus != domain.GrantRevoked || gv.Revocation == nil {
 		t.Errorf("grant view %+v", gv)
 	}
 	var hist []map[string]any
-	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:History", "exchange", "x-1").Decode(&hist)
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:History", "exchange", "x-1").MustDecode(t, &hist)
 	if len(hist) != 2 {
 		t.Errorf("exchange history has %d versions, want 2", len(hist))
 	}
@@ -270,13 +270,13 @@ func TestHappyPath(t *testing.T) {
 		t.Fatalf("event %s", ev.Name)
 	}
 	vr = domain.VerifyResult{}
-	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-2"}`).Decode(&vr)
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-2"}`).MustDecode(t, &vr)
 	if vr.Verdict != domain.VerdictRejected {
 		t.Errorf("rejected exchange: verdict %s", vr.Verdict)
 	}
 	// The same payload sent twice: by hash, the VALID (acknowledged) one is reported.
 	vr = domain.VerifyResult{}
-	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"payloadHash":"`+payloadA+`"}`).Decode(&vr)
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"payloadHash":"`+payloadA+`"}`).MustDecode(t, &vr)
 	if vr.Verdict != domain.VerdictValid || vr.Exchange.ID != "x-1" || len(vr.Matches) != 2 {
 		t.Errorf("by hash with two matches: %s %v", vr.Verdict, vr.Matches)
 	}
@@ -293,7 +293,7 @@ func TestRefusalsWriteNothing(t *testing.T) {
 	// A revoked grant.
 	w.createGrant("g-rev")
 	var gr domain.Grant
-	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-rev").Decode(&gr)
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-rev").MustDecode(t, &gr)
 	rev := domain.Revocation{GrantID: "g-rev", Reason: "withdrawn", KeyID: w.tax.keyID, PrevTxID: gr.TxID}
 	rev.Signature = signed(t, w.tax, canon.KindGrantRevoke, rev)
 	w.l.MustSubmit(w.tax.tx(), "exchange:RevokeGrant", js(rev))
@@ -352,7 +352,7 @@ func TestRefusalsWriteNothing(t *testing.T) {
 			js(w.grantReq("g-3", func(r *domain.GrantRequest) { r.Item = "land-record" }))},
 		{"revoke twice", tax, codes.Conflict, "exchange:RevokeGrant", js(func() domain.Revocation {
 			var cur domain.Grant
-			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-rev").Decode(&cur)
+			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-rev").MustDecode(t, &cur)
 			r := domain.Revocation{GrantID: "g-rev", Reason: "again", KeyID: w.tax.keyID, PrevTxID: cur.TxID}
 			r.Signature = signed(t, w.tax, canon.KindGrantRevoke, r)
 			return r
@@ -410,7 +410,7 @@ func TestListsAndPagination(t *testing.T) {
 				t.Fatal("pagination does not end")
 			}
 			var p exchange.Page[domain.Exchange]
-			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListExchanges", js(q)).Decode(&p)
+			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListExchanges", js(q)).MustDecode(t, &p)
 			if p.Count != len(p.Records) || (q.PageSize > 0 && p.Count > q.PageSize) {
 				t.Fatalf("page count %d, %d records, size %d", p.Count, len(p.Records), q.PageSize)
 			}
@@ -455,22 +455,22 @@ func TestListsAndPagination(t *testing.T) {
 	}
 
 	var gp exchange.Page[exchange.GrantView]
-	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListGrants", `{"consumer":"dept-police"}`).Decode(&gp)
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListGrants", `{"consumer":"dept-police"}`).MustDecode(t, &gp)
 	if gp.Count != 1 || gp.Records[0].ID != "g-p" || gp.Records[0].EffectiveStatus != domain.GrantActive {
 		t.Errorf("grants of police: %+v", gp)
 	}
 	gp = exchange.Page[exchange.GrantView]{}
-	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListGrants", "").Decode(&gp)
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListGrants", "").MustDecode(t, &gp)
 	if gp.Count != 2 {
 		t.Errorf("all grants: %d", gp.Count)
 	}
 	gp = exchange.Page[exchange.GrantView]{}
-	w.l.MustEvaluate(ledgertest.Tx{Time: w.l.Now().Add(48 * time.Hour)}, "exchange:ListGrants", `{"provider":"dept-tax","status":"expired","pageSize":1}`).Decode(&gp)
+	w.l.MustEvaluate(ledgertest.Tx{Time: w.l.Now().Add(48 * time.Hour)}, "exchange:ListGrants", `{"provider":"dept-tax","status":"expired","pageSize":1}`).MustDecode(t, &gp)
 	if gp.Count != 1 || gp.Bookmark == "" {
 		t.Errorf("expired grants, first page: %+v", gp)
 	}
 	var items []domain.CatalogItem
-	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListCatalog", "dept-tax").Decode(&items)
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListCatalog", "dept-tax").MustDecode(t, &items)
 	if len(items) != 1 || items[0].ID != "tax-record" {
 		t.Errorf("catalogue %+v", items)
 	}
@@ -501,7 +501,7 @@ func TestKeyRotation(t *testing.T) {
 	w.refused("send with a rotated-out key", w.tax.tx(), codes.Forbidden, "exchange:Send", js(w.sendReq("x-new", "g-1", nil)))
 	// What it signed before stays valid.
 	var vr domain.VerifyResult
-	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-old"}`).Decode(&vr)
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-old"}`).MustDecode(t, &vr)
 	if vr.Verdict != domain.VerdictValid {
 		t.Errorf("old exchange after rotation: %s %+v", vr.Verdict, vr.Steps)
 	}
@@ -511,7 +511,7 @@ func TestKeyRotation(t *testing.T) {
 	w.send("x-new", "g-1")
 	w.l.MustSubmit(w.social.tx(), "exchange:Ack", js(w.answer("x-new", w.social, domain.DecisionAck, nil)))
 	vr = domain.VerifyResult{}
-	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-new"}`).Decode(&vr)
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-new"}`).MustDecode(t, &vr)
 	if vr.Verdict != domain.VerdictValid {
 		t.Errorf("new exchange: %s %+v", vr.Verdict, vr.Steps)
 	}
@@ -536,7 +536,7 @@ func TestListAcrossMonths(t *testing.T) {
 		var got []string
 		for range 10 {
 			var p exchange.Page[domain.Exchange]
-			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListExchanges", js(q)).Decode(&p)
+			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListExchanges", js(q)).MustDecode(t, &p)
 			for _, e := range p.Records {
 				got = append(got, e.ID)
 			}

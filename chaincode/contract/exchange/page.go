@@ -64,7 +64,7 @@ func scan(ctx ledger.Context, objectType string, prefix []string, buckets [][]st
 			if err != nil {
 				return false, "", codes.New(codes.Internal, "scanning %s: %v", objectType, err)
 			}
-			defer it.Close()
+			defer func() { _ = it.Close() }() // read-only iterator; nothing to flush
 			for it.HasNext() {
 				kv, err := it.Next()
 				if err != nil {

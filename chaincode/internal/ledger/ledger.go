@@ -183,7 +183,7 @@ func Scan(ctx Context, objectType string, attrs ...string) ([]Entry, error) {
 	if err != nil {
 		return nil, codes.New(codes.Internal, "scanning %s: %v", objectType, err)
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }() // read-only iterator; nothing to flush
 	var out []Entry
 	for it.HasNext() {
 		kv, err := it.Next()
@@ -214,7 +214,7 @@ func History(ctx Context, key string) ([]HistoryEntry, error) {
 	if err != nil {
 		return nil, codes.New(codes.Internal, "reading history: %v", err)
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }() // read-only iterator; nothing to flush
 	out := []HistoryEntry{}
 	for it.HasNext() {
 		m, err := it.Next()

@@ -242,7 +242,7 @@ func (c *Client) once(ctx context.Context, method, target, path string, payload 
 		}
 		return fmt.Errorf("%w: %s %s: %w", ErrUnreachable, method, c.base.Host, unwrapURLError(err))
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // body fully read or abandoned; close error carries nothing
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody))
 	if err != nil {
 		if ctx.Err() != nil {

@@ -24,19 +24,19 @@ func TestDoAndErrors(t *testing.T) {
 				w.WriteHeader(401)
 				return
 			}
-			w.Write([]byte(`{"txId":"t1","blockNumber":7,"record":{"id":"c/1"}}`))
+			_, _ = w.Write([]byte(`{"txId":"t1","blockNumber":7,"record":{"id":"c/1"}}`))
 		case "/api/v1/certificates/a b":
-			w.Write([]byte(`{"id":"a b"}`))
+			_, _ = w.Write([]byte(`{"id":"a b"}`))
 		case "/api/v1/forbidden":
 			w.WriteHeader(403)
-			w.Write([]byte(`{"code":"FORBIDDEN","message":"not yours"}`))
+			_, _ = w.Write([]byte(`{"code":"FORBIDDEN","message":"not yours"}`))
 		case "/api/v1/busy":
 			w.Header().Set("Retry-After", "0")
 			w.WriteHeader(503)
-			w.Write([]byte(`{"code":"UNAVAILABLE","message":"mvcc"}`))
+			_, _ = w.Write([]byte(`{"code":"UNAVAILABLE","message":"mvcc"}`))
 		case "/api/v1/html":
 			w.WriteHeader(502)
-			w.Write([]byte(`<html>bad gateway</html>`))
+			_, _ = w.Write([]byte(`<html>bad gateway</html>`))
 		}
 	}))
 	defer srv.Close()
@@ -96,10 +96,12 @@ func TestUnreachableAndConfig(t *testing.T) {
 }
 
 func TestCACert(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) }))
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{}`)) }))
 	defer srv.Close()
 	ca := filepath.Join(t.TempDir(), "ca.pem")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	c, err := New(srv.URL, "", ca)
 	if err != nil {
 		t.Fatal(err)

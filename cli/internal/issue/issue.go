@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -298,6 +299,12 @@ func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, err
 	}
 	if err != nil {
 		if !client.HasCode(err, codes.Conflict) {
+			if refused(err) {
+				// The ledger definitively refused this record (bad key, signature,
+				// input...): nothing was written, so the pending receipt and its salt
+				// are dropped and a corrected retry starts afresh.
+				_ = os.Remove(pending)
+			}
 			return nil, err
 		}
 		// The id exists: done if it is this very record or the same document.
@@ -309,10 +316,10 @@ func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, err
 			return nil, fmt.Errorf("%w: %s has document %s", ErrConflict, rec.ID, cur.DocHash)
 		}
 		if cur.HolderCommitment != rec.HolderCommitment || cur.Signature != rec.Signature {
-			os.Remove(pending)
+			_ = os.Remove(pending) // best effort: a leftover pending receipt is harmless and reused
 			return &Result{Record: cur.CertificateRecord, TxID: cur.TxID, VerifyURL: rc.VerifyURL, AlreadyOnLedger: true}, nil
 		}
-		wr = &client.WriteResult[client.Certificate]{TxID: cur.TxID, Record: *cur}
+		wr = &client.WriteResult[client.Certificate]{TxID: is.firstTxID(ctx, rec.ID, cur.TxID), Record: *cur}
 	}
 	rc.Ledger.TxID = wr.TxID
 	rc.Ledger.BlockNumber = wr.BlockNumber
@@ -326,6 +333,28 @@ func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, err
 	if err := qr.WritePNG(qrPath, rc.VerifyURL); err != nil {
 		return nil, err
 	}
-	os.Remove(pending)
+	_ = os.Remove(pending) // best effort: a leftover pending receipt is harmless and reused
 	return &Result{Record: rec, TxID: wr.TxID, BlockNumber: wr.BlockNumber, Receipt: receiptPath, QR: qrPath, VerifyURL: rc.VerifyURL}, nil
+}
+
+// refused reports whether err is the gateway's definitive refusal of a request
+// (a 4xx answer other than a timeout or rate limit): retrying the same record
+// cannot succeed and nothing reached the ledger.
+func refused(err error) bool {
+	var ce *client.Error
+	if !errors.As(err, &ce) {
+		return false
+	}
+	return ce.Status >= 400 && ce.Status < 500 && ce.Status != http.StatusRequestTimeout && ce.Status != http.StatusTooManyRequests
+}
+
+// firstTxID returns the transaction that created certificate id (the oldest
+// history entry), or fallback when the history cannot be read: a receipt must
+// name the issuing transaction, not a later revoke.
+func (is *Issuer) firstTxID(ctx context.Context, id, fallback string) string {
+	hist, err := is.Client.History(ctx, id)
+	if err != nil || len(hist) == 0 || hist[len(hist)-1].TxID == "" {
+		return fallback
+	}
+	return hist[len(hist)-1].TxID
 }

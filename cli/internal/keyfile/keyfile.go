@@ -118,11 +118,11 @@ func WriteNew(path string, data []byte, mode fs.FileMode, force bool) error {
 		return err
 	}
 	if err := f.Chmod(mode); err != nil {
-		f.Close()
+		_ = f.Close() // already returning the Chmod error
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
-		f.Close()
+		_ = f.Close() // already returning the Write error
 		return err
 	}
 	return f.Close()

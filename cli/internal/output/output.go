@@ -82,7 +82,7 @@ func (t *Tab) KV(k, v string) { t.Row(k+":", v) }
 
 // Line writes a line that is not part of the columns (flushing first).
 func (t *Tab) Line(s string) {
-	t.tw.Flush()
+	_ = t.tw.Flush() // a write error shows again in the final Flush
 	fmt.Fprintln(t.tw, s)
 }
 

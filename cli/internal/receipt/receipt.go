@@ -177,8 +177,8 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	ok := false
 	defer func() {
 		if !ok {
-			f.Close()
-			os.Remove(tmp)
+			_ = f.Close()      // cleanup after an earlier error, which is returned
+			_ = os.Remove(tmp) // cleanup after an earlier error, which is returned
 		}
 	}()
 	if err := f.Chmod(mode); err != nil {

@@ -83,9 +83,7 @@ func Offline(r *receipt.Receipt, fileHash string, now time.Time) []client.Step {
 		issuedAt = rec.ValidFrom
 	}
 	cert := &certificate.Certificate{
-		Record: certificate.Record{ID: rec.ID, DocHash: rec.DocHash, Type: rec.Type, Issuer: rec.Issuer,
-			HolderCommitment: rec.HolderCommitment, ValidFrom: rec.ValidFrom, ValidUntil: rec.ValidUntil,
-			KeyID: rec.KeyID, Supersedes: rec.Supersedes, Signature: rec.Signature},
+		Record: rec,
 		Status: certificate.StatusValid, IssuedAt: issuedAt,
 	}
 	// The key as the receipt states it; its validity window is the ledger's to tell,

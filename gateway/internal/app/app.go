@@ -150,7 +150,7 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer fab.Close()
+	defer func() { _ = fab.Close() }() // shutting down; nothing left to report to
 	api, err := httpapi.New(httpapi.Options{
 		Ledger:               fab,
 		Auth:                 auth.New(cfg),

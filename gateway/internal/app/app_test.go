@@ -119,7 +119,7 @@ timeouts: {shutdown: 5s}
 	for {
 		res, err := c.Get(base + "/readyz")
 		if err == nil {
-			res.Body.Close()
+			_ = res.Body.Close()
 			if res.StatusCode == 200 {
 				break
 			}
@@ -134,7 +134,7 @@ timeouts: {shutdown: 5s}
 		if err != nil {
 			t.Fatal(err)
 		}
-		res.Body.Close()
+		_ = res.Body.Close()
 		if res.StatusCode != 200 {
 			t.Fatalf("GET %s: %d", p, res.StatusCode)
 		}
@@ -162,7 +162,7 @@ timeouts: {shutdown: 5s}
 	}
 	for sc.Scan() {
 	}
-	res.Body.Close()
+	_ = res.Body.Close()
 	if d := time.Since(start); d > 6*time.Second {
 		t.Errorf("shutdown took %v", d)
 	}

@@ -28,7 +28,7 @@ func benchCommand(stdout io.Writer) *cli.Command {
 				if err != nil {
 					return err
 				}
-				defer f.Close()
+				defer func() { _ = f.Close() }() // profile already stopped and flushed by pprof
 				if err := pprof.StartCPUProfile(f); err != nil {
 					return err
 				}

@@ -11,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
-	"io"
 	"log/slog"
 	"math/big"
 	"net"
@@ -87,7 +86,7 @@ func TestMutualTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := ledgertest.New()
-	api, err := httpapi.New(httpapi.Options{Ledger: fake, Auth: auth.New(&cfg), DefaultOrg: "a", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	api, err := httpapi.New(httpapi.Options{Ledger: fake, Auth: auth.New(&cfg), DefaultOrg: "a", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +102,7 @@ func TestMutualTLS(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, srv, lis, api, 5*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		done <- Serve(ctx, srv, lis, api, 5*time.Second, slog.New(slog.DiscardHandler))
 	}()
 	defer func() {
 		cancel()
@@ -128,7 +127,7 @@ func TestMutualTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res.Body.Close()
+		_ = res.Body.Close()
 		return res.StatusCode
 	}
 	// history needs a caller; the fake has no History function, so a known caller

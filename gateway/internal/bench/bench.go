@@ -75,14 +75,14 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(d)
+		defer func() { _ = os.RemoveAll(d) }() // best-effort cleanup of a temp dir
 		dir = d
 	}
 	s, err := stack.Start(dir, stack.Options{})
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }() // shutting down the bench stack
 	hc := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2, MaxIdleConns: o.Concurrency * 4}}
 	defer hc.CloseIdleConnections()
 	depts, err := s.Seed(ctx, hc)

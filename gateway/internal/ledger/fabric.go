@@ -79,7 +79,7 @@ func Connect(orgs []Org, t Timeouts) (*Fabric, error) {
 	for _, o := range orgs {
 		oc, err := connectOrg(o.Profile, t)
 		if err != nil {
-			f.Close()
+			_ = f.Close() // already returning the connect error
 			return nil, fmt.Errorf("organisation %s: %w", o.Name, err)
 		}
 		f.orgs[o.Name] = oc

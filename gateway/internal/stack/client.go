@@ -61,7 +61,7 @@ func (s *Stack) Do(ctx context.Context, c *http.Client, method, path, token stri
 	if err != nil {
 		return nil, err
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }() // response body; close error carries nothing
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		return nil, err

@@ -229,7 +229,7 @@ func readEvents(t *testing.T, ctx context.Context, s *stack.Stack, n int) []stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	var names []string
 	sc := bufio.NewScanner(res.Body)
 	for len(names) < n && sc.Scan() {
@@ -266,7 +266,7 @@ func TestEvaluateFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	res, err := f.Evaluate(context.Background(), "dept-a", "registry:GetGovernance")
 	if err != nil || !strings.Contains(string(res), "GovMSP") {
 		t.Fatalf("%s %v", res, err)

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -128,7 +127,7 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	}
 	log := o.Logger
 	if log == nil {
-		log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	s.Metrics = metrics.New()
 	s.API, err = httpapi.New(httpapi.Options{

@@ -128,7 +128,7 @@ func fileSM3(t testing.TB, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only file
 	h := sm3.New()
 	if _, err := f.WriteTo(h); err != nil {
 		t.Fatal(err)

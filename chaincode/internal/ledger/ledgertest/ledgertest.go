@@ -128,6 +128,14 @@ func (r Result) Err() error {
 // Decode unmarshals the payload into v.
 func (r Result) Decode(v any) error { return json.Unmarshal(r.Payload, v) }
 
+// MustDecode decodes the payload into v, failing the test when it is not valid JSON for v.
+func (r Result) MustDecode(t testing.TB, v any) {
+	t.Helper()
+	if err := r.Decode(v); err != nil {
+		t.Fatalf("decoding result of tx %s: %v (payload %q)", r.TxID, err, r.Payload)
+	}
+}
+
 // New returns an empty ledger running cc, with the endorser clock at DefaultNow.
 func New(t testing.TB, cc shim.Chaincode) *Ledger {
 	return &Ledger{

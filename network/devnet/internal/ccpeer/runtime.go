@@ -82,7 +82,7 @@ func Start(ctx context.Context, name string, cc shim.Chaincode, log *slog.Logger
 	select {
 	case reg = <-rt.fromCC:
 	case <-rt.exited:
-		return nil, fmt.Errorf("chaincode %s exited before registering: %v", name, rt.exitErr)
+		return nil, fmt.Errorf("chaincode %s exited before registering: %w", name, rt.exitErr)
 	case <-ctx.Done():
 		rt.Close()
 		return nil, ctx.Err()

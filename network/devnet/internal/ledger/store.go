@@ -67,6 +67,9 @@ func Open(path string, o Options) (*Store, error) {
 		FreelistType:    bolt.FreelistMapType,
 		InitialMmapSize: 1 << 30,
 	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("opening ledger %s: it is in use by another process (is certledger-devnet running? stop it first): %w", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
 	}
@@ -81,7 +84,7 @@ func Open(path string, o Options) (*Store, error) {
 			return nil
 		})
 		if err != nil {
-			db.Close()
+			_ = db.Close() // already returning the init error
 			return nil, err
 		}
 	}
@@ -97,7 +100,7 @@ func Open(path string, o Options) (*Store, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
+		_ = db.Close() // already returning the init error
 		return nil, err
 	}
 	return s, nil

@@ -146,7 +146,7 @@ func TestCommitSemantics(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = open(t, path)
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	if s.Height() != h1 || string(s.LastHash()) != string(last) || string(get(t, s, "m").Value) != "m" {
 		t.Fatal("state lost on reopen")
 	}
@@ -162,7 +162,7 @@ func TestCommitSemantics(t *testing.T) {
 
 func TestRangeBounds(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "l.db"))
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	genesis(t, s)
 	var ws []*kvrwset.KVWrite
 	for _, k := range []string{"\x00cert\x00a\x00", "a", "b", "c"} {

@@ -180,7 +180,7 @@ func MSPIDOf(serialized []byte) string {
 func (m *Manager) validate(serialized []byte) (*Identity, error) {
 	var sid mspproto.SerializedIdentity
 	if err := proto.Unmarshal(serialized, &sid); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	org := m.orgs[sid.Mspid]
 	if org == nil {
@@ -188,10 +188,10 @@ func (m *Manager) validate(serialized []byte) (*Identity, error) {
 	}
 	cert, err := ParseCertPEM(sid.IdBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: org.roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidCert, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidCert, err)
 	}
 	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
 	if !ok || pub.Curve != elliptic.P256() {

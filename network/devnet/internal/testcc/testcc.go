@@ -110,7 +110,7 @@ func (CC) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 			}
 			n++
 		}
-		it.Close()
+		_ = it.Close() // read-only iterator; nothing to flush
 		if err := stub.PutState("count", []byte(strconv.Itoa(n))); err != nil {
 			return fail(err)
 		}
@@ -144,7 +144,7 @@ func (CC) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 		if err != nil {
 			return fail(err)
 		}
-		defer it.Close()
+		defer func() { _ = it.Close() }() // read-only iterator; nothing to flush
 		type mod struct {
 			TxID     string `json:"txId"`
 			Value    string `json:"value"`
@@ -198,7 +198,7 @@ func (CC) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 }
 
 func keysOf(it shim.StateQueryIteratorInterface) []string {
-	defer it.Close()
+	defer func() { _ = it.Close() }() // read-only iterator; nothing to flush
 	keys := []string{}
 	for it.HasNext() {
 		kv, err := it.Next()
@@ -211,7 +211,7 @@ func keysOf(it shim.StateQueryIteratorInterface) []string {
 }
 
 func list(it shim.StateQueryIteratorInterface) *peer.Response {
-	defer it.Close()
+	defer func() { _ = it.Close() }() // read-only iterator; nothing to flush
 	out := [][2]string{}
 	for it.HasNext() {
 		kv, err := it.Next()

@@ -49,6 +49,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				Name:  "init",
 				Usage: "create organisations, identities, connection profiles and the ledger",
 				Flags: []cli.Flag{
+					dirFlag(),
 					&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "devnet.yaml to use (defaults when absent)"},
 					&cli.StringFlag{Name: "listen", Usage: "address written into the profiles and used by start"},
 				},
@@ -58,6 +59,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				Name:  "start",
 				Usage: "serve the Fabric Gateway and Deliver gRPC services",
 				Flags: []cli.Flag{
+					dirFlag(),
 					&cli.StringFlag{Name: "listen", Usage: "host:port (default: listen of devnet.yaml)"},
 					&cli.BoolFlag{Name: "init", Usage: "run init first when the folder has no devnet"},
 					&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "devnet.yaml for --init"},
@@ -68,6 +70,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			{
 				Name:   "verify",
 				Usage:  "recompute the hash chain and the state from the blocks (devnet stopped)",
+				Flags:  []cli.Flag{dirFlag()},
 				Action: func(c *cli.Context) error { err := cmdVerify(c); code = exitCodeOf(err); return err },
 			},
 			benchCommand(ctx),
@@ -117,7 +120,7 @@ func cmdInit(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir := c.String("dir")
+	dir := devnetDir(c)
 	if err := devnet.Init(dir, cfg); err != nil {
 		return err
 	}
@@ -138,7 +141,7 @@ func mustConfig(dir string) devnet.Config {
 }
 
 func cmdStart(ctx context.Context, c *cli.Context) error {
-	dir := c.String("dir")
+	dir := devnetDir(c)
 	if c.Bool("init") {
 		if _, err := os.Stat(filepath.Join(dir, "devnet.yaml")); err != nil {
 			cfg, err := loadInitConfig(c)
@@ -159,7 +162,7 @@ func cmdStart(ctx context.Context, c *cli.Context) error {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }() // profile is flushed by StopCPUProfile
 	}
 	t0 := time.Now()
 	cc, err := chaincode.New()
@@ -176,11 +179,11 @@ func cmdStart(ctx context.Context, c *cli.Context) error {
 	}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
-		node.Close()
+		_ = node.Close() // already returning the Listen error
 		return err
 	}
 	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
-		node.Close()
+		_ = node.Close() // already returning the WriteProfiles error
 		return err
 	}
 	served := make(chan error, 1)
@@ -191,21 +194,40 @@ func cmdStart(ctx context.Context, c *cli.Context) error {
 	case <-ctx.Done():
 		log.Info("stopping")
 		err = node.Close()
-		<-served
+		<-served //nolint:errcheck // Serve returns once Close stops it; its error then is expected
 		return err
 	case err := <-served:
-		node.Close()
+		_ = node.Close() // returning Serve's error instead
 		return err
 	}
 }
 
 func cmdVerify(c *cli.Context) error {
 	t0 := time.Now()
-	rep, err := devnet.Verify(c.String("dir"))
+	rep, err := devnet.Verify(devnetDir(c))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "ledger OK: %d blocks, %d transactions (%d valid), %d state keys, last block hash %x (%s)\n",
 		rep.Blocks, rep.Transactions, rep.Valid, rep.StateKeys, rep.LastHash, time.Since(t0).Round(time.Millisecond))
 	return nil
+}
+
+// dirFlag lets --dir follow the subcommand too ("init --dir D", as well as the
+// global "--dir D init"); devnetDir reads whichever was given.
+func dirFlag() cli.Flag {
+	return &cli.StringFlag{Name: "dir", Usage: "devnet folder (same as the global --dir)"}
+}
+
+// devnetDir returns the subcommand's --dir when given, else the global one.
+func devnetDir(c *cli.Context) string {
+	if v := c.String("dir"); v != "" {
+		return v
+	}
+	for _, p := range c.Lineage()[1:] {
+		if v := p.String("dir"); v != "" {
+			return v
+		}
+	}
+	return "./devnet"
 }

@@ -68,7 +68,7 @@ func (b *benchNet) close() {
 		return
 	}
 	_ = b.node.Close()
-	<-b.served
+	<-b.served //nolint:errcheck // Serve returns once Close stops it; its error then is expected
 }
 
 func (b *benchNet) connect(dir string) error {
@@ -131,11 +131,11 @@ func openBench(dir string) (*benchNet, error) {
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		node.Close()
+		_ = node.Close() // already returning the Listen error
 		return nil, err
 	}
 	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
-		node.Close()
+		_ = node.Close() // already returning the error
 		return nil, err
 	}
 	b := &benchNet{node: node, served: make(chan error, 1)}
@@ -182,7 +182,7 @@ func runBench(ctx context.Context, c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(tmp)
+		defer func() { _ = os.RemoveAll(tmp) }() // best-effort cleanup of a temp dir
 		dir = tmp
 	}
 	cfg := devnet.DefaultConfig()
@@ -226,7 +226,7 @@ func runBench(ctx context.Context, c *cli.Context) error {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }() // profile is flushed by StopCPUProfile
 	}
 	fmt.Fprintf(out, "certledger-devnet bench: GOMAXPROCS=%d, %s, block timeout %s, max %d tx/block, TLS %v, policy %s of %d orgs\n",
 		runtime.GOMAXPROCS(0), runtime.Version(), cfg.Block.Timeout, cfg.Block.MaxTxCount, cfg.TLSEnabled(), cfg.EndorsementPolicy, len(cfg.Orgs))
@@ -299,7 +299,7 @@ func runBench(ctx context.Context, c *cli.Context) error {
 			return err
 		})
 		if r.errs > 0 {
-			return fmt.Errorf("filling: %d errors, first: %v", r.errs, r.firstErr)
+			return fmt.Errorf("filling: %d errors, first: %w", r.errs, r.firstErr)
 		}
 		issued = append(issued, ids[:r.n]...)
 	}
@@ -464,8 +464,8 @@ func measureStart(ctx context.Context, out io.Writer, dir string, issued []strin
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	defer gw.Close()
+	defer func() { _ = conn.Close() }() // bench client teardown
+	defer func() { _ = gw.Close() }()   // bench client teardown
 	contract := gw.GetNetwork("certledger").GetContract("certledger")
 	if _, err := contract.EvaluateTransaction("certificate:Verify", `{"id":"`+issued[0]+`"}`); err != nil {
 		return err
