@@ -1,6 +1,7 @@
 package workorder
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -16,7 +17,7 @@ import (
 )
 
 func output(res workorder.Result) workorder.Output {
-	o := workorder.Output{Ticket: res.Ticket, Transitions: res.Transitions, Accountability: res.Accountability}
+	o := workorder.Output(res)
 	if o.Transitions == nil {
 		o.Transitions = []workorder.Transition{}
 	}
@@ -356,7 +357,7 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 		ids = append(ids, id)
 		return nil
 	})
-	if err != nil && err != errStop {
+	if err != nil && !errors.Is(err, errStop) {
 		return "", err
 	}
 	for _, id := range ids {

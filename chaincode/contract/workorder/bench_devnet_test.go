@@ -74,9 +74,12 @@ func startDevnet(b *testing.B) *benchNet {
 		} else {
 			bn.dept = c
 		}
-		b.Cleanup(func() { gw.Close(); conn.Close() })
+		b.Cleanup(func() { _ = gw.Close(); _ = conn.Close() })
 	}
-	b.Cleanup(func() { node.Close(); <-served })
+	b.Cleanup(func() {
+		_ = node.Close()
+		<-served //nolint:errcheck // Serve returns once Close stops it; its error then is expected
+	})
 	return bn
 }
 

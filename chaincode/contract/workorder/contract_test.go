@@ -177,11 +177,11 @@ func TestLifecycleTraceAndEvents(t *testing.T) {
 	}
 	// The ticket's department index follows its state.
 	var p workorder.Page[domain.Ticket]
-	w.l.MustEvaluate(w.a.tx(), "workorder:ListByDepartment", "A", "closed", "", "").Decode(&p)
+	w.l.MustEvaluate(w.a.tx(), "workorder:ListByDepartment", "A", "closed", "", "").MustDecode(t, &p)
 	if p.Count != 1 || p.Records[0].ID != "T1" {
 		t.Errorf("closed list: %+v", p)
 	}
-	w.l.MustEvaluate(w.a.tx(), "workorder:ListByDepartment", "A", "assigned", "", "").Decode(&p)
+	w.l.MustEvaluate(w.a.tx(), "workorder:ListByDepartment", "A", "assigned", "", "").MustDecode(t, &p)
 	if p.Count != 0 {
 		t.Errorf("assigned list: %+v", p)
 	}
@@ -239,6 +239,28 @@ func TestIllegalTransitionWritesNothing(t *testing.T) {
 	}
 	if !maps.EqualFunc(before, w.l.Snapshot(), func(a, b []byte) bool { return string(a) == string(b) }) || len(w.l.Events()) != nEvents {
 		t.Errorf("a refused transition changed the ledger")
+	}
+}
+
+func TestTransferWithoutReasonWritesNothing(t *testing.T) {
+	w := newWorld(t)
+	w.must(w.submit("T1", "noise"))
+	w.l.Advance(time.Hour)
+	before := w.l.Snapshot()
+	nEvents := len(w.l.Events())
+	in := domain.ActionInput{TicketID: "T1", Action: "transfer", Department: w.a.id, Target: "B",
+		PrevTxID: w.get("T1").TxID, KeyID: w.a.s.KeyID}
+	in.Signature = w.a.s.Sign(t, canon.KindTicketAction, in.Signed())
+	r := w.l.Submit(w.a.tx(), "workorder:Transfer", js(in))
+	wantCode(t, r, codes.InvalidArgument)
+	if !strings.Contains(r.Message, "transfer needs a reason (noteHash)") {
+		t.Errorf("message: %q", r.Message)
+	}
+	if !maps.EqualFunc(before, w.l.Snapshot(), func(a, b []byte) bool { return string(a) == string(b) }) || len(w.l.Events()) != nEvents {
+		t.Errorf("a refused transfer changed the ledger")
+	}
+	if tk := w.get("T1"); tk.Department != "A" || tk.Transfers != 0 {
+		t.Errorf("ticket: %+v", tk)
 	}
 }
 
@@ -307,7 +329,7 @@ func TestTransferEscalateReopen(t *testing.T) {
 		t.Fatalf("reopen: %+v", o)
 	}
 	var p workorder.Page[domain.Accountability]
-	w.l.MustEvaluate(w.p.tx(), "workorder:Accountability", "P", "2026-11-01", "2026-12-01", "", "").Decode(&p)
+	w.l.MustEvaluate(w.p.tx(), "workorder:Accountability", "P", "2026-11-01", "2026-12-01", "", "").MustDecode(t, &p)
 	if p.Count != 2 {
 		t.Errorf("accountability of P: %+v", p)
 	}
@@ -323,27 +345,27 @@ func TestSweepOverdueAccountability(t *testing.T) {
 	// Respond-by is Mon 2026-11-30 02:00Z.
 	w.l.SetNow(time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC))
 	var sr workorder.SweepResult
-	w.l.MustSubmit(w.b.tx(), "workorder:Sweep", "").Decode(&sr)
+	w.l.MustSubmit(w.b.tx(), "workorder:Sweep", "").MustDecode(t, &sr)
 	if len(sr.Tickets) != 0 {
 		t.Fatalf("sweep at the deadline marked %v", sr.Tickets)
 	}
 	w.l.Advance(time.Second)
 	wantCode(t, w.l.Submit(ledgertest.Tx{MSP: "NobodyMSP"}, "workorder:Sweep", ""), codes.Forbidden)
-	w.l.MustSubmit(w.b.tx(), "workorder:Sweep", "1").Decode(&sr)
+	w.l.MustSubmit(w.b.tx(), "workorder:Sweep", "1").MustDecode(t, &sr)
 	if len(sr.Tickets) != 1 || !sr.More {
 		t.Fatalf("limited sweep: %+v", sr)
 	}
-	w.l.MustSubmit(w.b.tx(), "workorder:Sweep", "").Decode(&sr)
+	w.l.MustSubmit(w.b.tx(), "workorder:Sweep", "").MustDecode(t, &sr)
 	if len(sr.Tickets) != 1 || sr.More || len(sr.Accountability) != 1 {
 		t.Fatalf("second sweep: %+v", sr)
 	}
 	before := w.l.Snapshot()
-	w.l.MustSubmit(w.a.tx(), "workorder:Sweep", "").Decode(&sr)
+	w.l.MustSubmit(w.a.tx(), "workorder:Sweep", "").MustDecode(t, &sr)
 	if len(sr.Tickets) != 0 || !maps.EqualFunc(before, w.l.Snapshot(), func(a, b []byte) bool { return string(a) == string(b) }) {
 		t.Fatalf("idempotent sweep wrote: %+v", sr)
 	}
 	var over workorder.Page[domain.Ticket]
-	w.l.MustEvaluate(w.p.tx(), "workorder:ListOverdue", "A", "", "").Decode(&over)
+	w.l.MustEvaluate(w.p.tx(), "workorder:ListOverdue", "A", "", "").MustDecode(t, &over)
 	if over.Count != 2 || over.Records[0].ID != "T1" || over.Records[1].ID != "T2" {
 		t.Errorf("overdue: %+v", over)
 	}
@@ -354,20 +376,20 @@ func TestSweepOverdueAccountability(t *testing.T) {
 	}
 	// Past resolve-by (Fri 12-04 02:00Z) everything open gets a resolve overdue.
 	w.l.SetNow(time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC))
-	w.l.MustSubmit(w.a.tx(), "workorder:Sweep", "").Decode(&sr)
+	w.l.MustSubmit(w.a.tx(), "workorder:Sweep", "").MustDecode(t, &sr)
 	if len(sr.Tickets) != 3 || len(sr.Accountability) != 3 {
 		t.Fatalf("resolve sweep: %+v", sr)
 	}
 	var acc workorder.Page[domain.Accountability]
-	w.l.MustEvaluate(w.p.tx(), "workorder:Accountability", "A", "2026-11-30", "2026-12-07", "2", "").Decode(&acc)
+	w.l.MustEvaluate(w.p.tx(), "workorder:Accountability", "A", "2026-11-30", "2026-12-07", "2", "").MustDecode(t, &acc)
 	if acc.Count != 2 || acc.Bookmark == "" {
 		t.Fatalf("accountability page 1: %+v", acc)
 	}
 	first := acc.Records
-	w.l.MustEvaluate(w.p.tx(), "workorder:Accountability", "A", "2026-11-30", "2026-12-07", "2", acc.Bookmark).Decode(&acc)
+	w.l.MustEvaluate(w.p.tx(), "workorder:Accountability", "A", "2026-11-30", "2026-12-07", "2", acc.Bookmark).MustDecode(t, &acc)
 	all := append(first, acc.Records...)
 	for acc.Bookmark != "" {
-		w.l.MustEvaluate(w.p.tx(), "workorder:Accountability", "A", "2026-11-30", "2026-12-07", "2", acc.Bookmark).Decode(&acc)
+		w.l.MustEvaluate(w.p.tx(), "workorder:Accountability", "A", "2026-11-30", "2026-12-07", "2", acc.Bookmark).MustDecode(t, &acc)
 		all = append(all, acc.Records...)
 	}
 	if len(all) != 5 {
@@ -376,7 +398,7 @@ func TestSweepOverdueAccountability(t *testing.T) {
 	wantCode(t, w.l.Evaluate(w.p.tx(), "workorder:Accountability", "A", "2026-11-30", "2026-12-07", "2", "bogus"), codes.InvalidArgument)
 
 	var k domain.KPI
-	w.l.MustEvaluate(w.p.tx(), "workorder:KPI", "A", "2026-11-23", "2026-12-07").Decode(&k)
+	w.l.MustEvaluate(w.p.tx(), "workorder:KPI", "A", "2026-11-23", "2026-12-07").MustDecode(t, &k)
 	// received 3; response: T3 on time, T1 late (accepted after respond-by), T2 late → 1/3;
 	// resolution: all three due 12-04 02:00Z, none resolved → 0/3; overdue 5.
 	if k.Received != 3 || k.Response.Numerator != 1 || k.Response.Denominator != 3 || k.Resolution.Denominator != 3 ||
@@ -393,7 +415,7 @@ func TestConfig(t *testing.T) {
 	wantCode(t, w.l.Submit(ledgertest.Gov, "workorder:SetSLA", `{"default":{"respondDays":0,"resolveDays":5},"categories":[]}`), codes.InvalidArgument)
 	w.l.MustSubmit(ledgertest.Gov, "workorder:SetSLA", `{"default":{"respondDays":1,"resolveDays":5},"categories":[{"category":"noise","respondDays":2,"resolveDays":3}]}`)
 	var cfg workorder.Config
-	w.l.MustEvaluate(w.a.tx(), "workorder:GetConfig").Decode(&cfg)
+	w.l.MustEvaluate(w.a.tx(), "workorder:GetConfig").MustDecode(t, &cfg)
 	if len(cfg.Calendar.Holidays) != 1 || cfg.SLA.For("noise").ResolveDays != 3 || cfg.IntakeMSPIDs[0] != "GovMSP" {
 		t.Errorf("config: %+v", cfg)
 	}
@@ -413,7 +435,7 @@ func TestListPaging(t *testing.T) {
 	bookmark, pages := "", 0
 	for {
 		var p workorder.Page[domain.Ticket]
-		w.l.MustEvaluate(w.a.tx(), "workorder:ListByDepartment", "A", "assigned", "3", bookmark).Decode(&p)
+		w.l.MustEvaluate(w.a.tx(), "workorder:ListByDepartment", "A", "assigned", "3", bookmark).MustDecode(t, &p)
 		pages++
 		for _, tk := range p.Records {
 			ids = append(ids, tk.ID)

@@ -72,11 +72,11 @@ func kpiMatchesReference(t *testing.T, seed uint64) {
 	before := map[string]domain.KPI{}
 	for _, d := range depts {
 		var k domain.KPI
-		w.l.MustEvaluate(w.p.tx(), "workorder:KPI", d.id, "2026-11-20", "2026-12-31").Decode(&k)
+		w.l.MustEvaluate(w.p.tx(), "workorder:KPI", d.id, "2026-11-20", "2026-12-31").MustDecode(t, &k)
 		before[d.id] = k
 	}
 	var sr workorder.SweepResult
-	w.l.MustSubmit(w.b.tx(), "workorder:Sweep", "").Decode(&sr)
+	w.l.MustSubmit(w.b.tx(), "workorder:Sweep", "").MustDecode(t, &sr)
 	rollups := 0
 	for _, k := range w.l.Keys() {
 		if strings.HasPrefix(k, "wo/kd/") {
@@ -89,7 +89,7 @@ func kpiMatchesReference(t *testing.T, seed uint64) {
 	}
 	for _, d := range depts {
 		var k domain.KPI
-		w.l.MustEvaluate(w.p.tx(), "workorder:KPI", d.id, "2026-11-20", "2026-12-31").Decode(&k)
+		w.l.MustEvaluate(w.p.tx(), "workorder:KPI", d.id, "2026-11-20", "2026-12-31").MustDecode(t, &k)
 		k.AsOf = before[d.id].AsOf
 		if !reflect.DeepEqual(k, before[d.id]) {
 			t.Errorf("%s: KPI changed by a sweep:\n before %s\n after  %s", d.id, js(before[d.id]), js(k))
@@ -105,7 +105,7 @@ func kpiMatchesReference(t *testing.T, seed uint64) {
 		bm := ""
 		for {
 			var p workorder.Page[domain.Accountability]
-			w.l.MustEvaluate(w.p.tx(), "workorder:Accountability", d.id, "2026-01-01", "2027-01-01", "500", bm).Decode(&p)
+			w.l.MustEvaluate(w.p.tx(), "workorder:Accountability", d.id, "2026-01-01", "2027-01-01", "500", bm).MustDecode(t, &p)
 			acc = append(acc, p.Records...)
 			if bm = p.Bookmark; bm == "" {
 				break
@@ -131,7 +131,7 @@ func kpiMatchesReference(t *testing.T, seed uint64) {
 	for _, d := range depts {
 		for _, p := range periods {
 			var got domain.KPI
-			w.l.MustEvaluate(w.p.tx(), "workorder:KPI", d.id, p[0], p[1]).Decode(&got)
+			w.l.MustEvaluate(w.p.tx(), "workorder:KPI", d.id, p[0], p[1]).MustDecode(t, &got)
 			want := domain.ComputeKPI(d.id, p[0], p[1], asOf, tickets, acc)
 			if p == periods[0] {
 				t.Logf("%s: received %d response %d/%d resolution %d/%d satisfaction %d/%d accountability %d", d.id, got.Received, got.Response.Numerator, got.Response.Denominator, got.Resolution.Numerator, got.Resolution.Denominator, got.Satisfaction.Numerator, got.Satisfaction.Denominator, got.Accountability)
@@ -150,12 +150,12 @@ func TestRollupOnlySettledDays(t *testing.T) {
 	sweep := func() workorder.SweepResult {
 		t.Helper()
 		var sr workorder.SweepResult
-		w.l.MustSubmit(w.a.tx(), "workorder:Sweep", "").Decode(&sr)
+		w.l.MustSubmit(w.a.tx(), "workorder:Sweep", "").MustDecode(t, &sr)
 		return sr
 	}
 	kpi := func() domain.KPI {
 		var k domain.KPI
-		w.l.MustEvaluate(w.p.tx(), "workorder:KPI", "A", "2026-11-23", "2026-12-31").Decode(&k)
+		w.l.MustEvaluate(w.p.tx(), "workorder:KPI", "A", "2026-11-23", "2026-12-31").MustDecode(t, &k)
 		k.AsOf = ""
 		return k
 	}
@@ -182,12 +182,16 @@ func TestRollupOnlySettledDays(t *testing.T) {
 		t.Fatalf("T2 not marked: %+v", sr)
 	}
 	var cur workorder.RollupCursor
-	json.Unmarshal(w.l.State("wo/kc/A"), &cur)
+	if err := json.Unmarshal(w.l.State("wo/kc/A"), &cur); err != nil {
+		t.Fatal(err)
+	}
 	if cur.Through > "2026-11-30T16:00:00Z" {
 		t.Fatalf("rolled past T2's unmarked deadline in the same sweep: %+v", cur)
 	}
 	sweep() // Tuesday (+08:00) ended at 12-01 16:00Z: every day before it is settled now
-	json.Unmarshal(w.l.State("wo/kc/A"), &cur)
+	if err := json.Unmarshal(w.l.State("wo/kc/A"), &cur); err != nil {
+		t.Fatal(err)
+	}
 	if cur.Through != "2026-12-01T16:00:00Z" || cur.From != "2026-11-26T16:00:00Z" {
 		t.Fatalf("cursor after the deadline was marked: %+v", cur)
 	}

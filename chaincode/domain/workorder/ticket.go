@@ -172,7 +172,7 @@ type Request struct {
 	Action      Action
 	Actor       Actor
 	Target      string // transfer / escalate: the receiving department
-	NoteHash    string // SM3 of a note (reason, answer); optional
+	NoteHash    string // SM3 of a note (reason, answer); required for transfer, optional otherwise
 	Rating      Rating // rate
 	CommentHash string // rate: SM3 of the citizen's comment; optional
 }
@@ -188,6 +188,9 @@ func (r Request) validate() error {
 	case ActTransfer, ActEscalate:
 		if !ValidID(r.Target) {
 			return fmt.Errorf("%w: %s needs a target department (got %q)", ErrInvalid, r.Action, r.Target)
+		}
+		if r.Action == ActTransfer && r.NoteHash == "" {
+			return fmt.Errorf("%w: transfer needs a reason (noteHash)", ErrInvalid)
 		}
 	case ActRate:
 		if !r.Rating.Valid() {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 )
 
 var (
@@ -14,9 +13,8 @@ var (
 )
 
 type clock struct {
-	t   *testing.T
-	now time.Time
-	n   int
+	t *testing.T
+	n int
 }
 
 // env returns an Env at the given time (UTC+08:00 calendar, default SLA).
@@ -105,13 +103,13 @@ func TestIllegalWritesNothing(t *testing.T) {
 	tk := submit(t, c, "2026-11-27T02:00:00Z")
 	before := tk.clone()
 	tests := []Request{
-		{Action: ActResolve, Actor: deptA},                         // not started
-		{Action: ActStart, Actor: deptA},                           // not accepted
-		{Action: ActAccept, Actor: otherB},                         // not assigned to B
-		{Action: ActAccept, Actor: superP},                         // supervisor does not accept
-		{Action: ActEscalate, Actor: deptA, Target: "B"},           // only the supervisor escalates
-		{Action: ActTransfer, Actor: otherB, Target: "C"},          // only the assigned department transfers
-		{Action: ActRate, Actor: citizen, Rating: RatingSatisfied}, // not resolved
+		{Action: ActResolve, Actor: deptA},                                 // not started
+		{Action: ActStart, Actor: deptA},                                   // not accepted
+		{Action: ActAccept, Actor: otherB},                                 // not assigned to B
+		{Action: ActAccept, Actor: superP},                                 // supervisor does not accept
+		{Action: ActEscalate, Actor: deptA, Target: "B"},                   // only the supervisor escalates
+		{Action: ActTransfer, Actor: otherB, Target: "C", NoteHash: hashN}, // only the assigned department transfers
+		{Action: ActRate, Actor: citizen, Rating: RatingSatisfied},         // not resolved
 		{Action: ActClose, Actor: superP},
 		{Action: ActReopen, Actor: citizen},
 	}
@@ -130,6 +128,24 @@ func TestIllegalWritesNothing(t *testing.T) {
 	}
 }
 
+func TestTransferNeedsReason(t *testing.T) {
+	c := &clock{t: t}
+	tk := submit(t, c, "2026-11-27T02:00:00Z")
+	before := tk.clone()
+	res, err := Apply(tk, Request{Action: ActTransfer, Actor: deptA, Target: "B"}, c.env("2026-11-27T03:00:00Z"))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "transfer needs a reason (noteHash)") {
+		t.Fatalf("transfer without a reason: err = %v", err)
+	}
+	if len(res.Transitions) != 0 || len(res.Accountability) != 0 || res.Ticket.ID != "" {
+		t.Errorf("result not empty: %+v", res)
+	}
+	if tk.Seq != before.Seq || tk.State != before.State || tk.Department != "A" || len(tk.Episodes) != 1 {
+		t.Errorf("ticket changed: %+v", tk)
+	}
+	// Escalation needs no reason: the supervising department acts on its own account.
+	apply(t, tk, Request{Action: ActEscalate, Actor: superP, Target: "B"}, c.env("2026-11-27T03:00:00Z"))
+}
+
 func TestInvalidRequests(t *testing.T) {
 	c := &clock{t: t}
 	tk := submit(t, c, "2026-11-27T02:00:00Z")
@@ -138,6 +154,7 @@ func TestInvalidRequests(t *testing.T) {
 		{Action: ActAccept, Actor: deptA, Target: "B"},
 		{Action: ActTransfer, Actor: deptA},
 		{Action: ActTransfer, Actor: deptA, Target: "a/b"},
+		{Action: ActTransfer, Actor: deptA, Target: "B"}, // a transfer needs a reason
 		{Action: ActRate, Actor: citizen, Rating: "great"},
 		{Action: ActOverdue, Actor: Actor{Role: RoleSystem}},
 	}
@@ -146,7 +163,7 @@ func TestInvalidRequests(t *testing.T) {
 			t.Errorf("%+v: err = %v", req, err)
 		}
 	}
-	if _, err := Apply(tk, Request{Action: ActTransfer, Actor: deptA, Target: "A"}, c.env("2026-11-27T03:00:00Z")); !errors.Is(err, ErrForbidden) {
+	if _, err := Apply(tk, Request{Action: ActTransfer, Actor: deptA, Target: "A", NoteHash: hashN}, c.env("2026-11-27T03:00:00Z")); !errors.Is(err, ErrForbidden) {
 		t.Errorf("transfer to self: err = %v", err)
 	}
 	subs := []SubmitInput{

@@ -11,7 +11,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -272,5 +271,3 @@ func isTerminal(w io.Writer) bool {
 	}
 	return termCheck(f)
 }
-
-var errInterrupted = errors.New("interrupted")

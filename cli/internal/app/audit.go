@@ -126,10 +126,10 @@ func auditSweep(c *cli.Context) error {
 			return err
 		}
 		runs = append(runs, res)
-		if !(res.Record.More || res.Record.RolledUp > 0) || !c.Bool("all") {
+		if (!res.Record.More && res.Record.RolledUp <= 0) || !c.Bool("all") {
 			break
 		}
-		if err := c.Context.Err(); err != nil {
+		if err := c.Err(); err != nil {
 			return err
 		}
 	}

@@ -114,7 +114,7 @@ func TestBulkIssueResume(t *testing.T) {
 		t.Fatalf("third run %+v", s)
 	}
 	// state lost: the ids are found on the ledger with the same hashes and count as done
-	os.Remove(filepath.Join(out, issue.StateFile))
+	_ = os.Remove(filepath.Join(out, issue.StateFile))
 	r = e.run(bulkArgs(e, docs, man, out)...)
 	wantCode(t, r, 0)
 	if s = summaryOf(t, r); s.AlreadyOnLedger != n || e.GW.CertificateCount() != n {

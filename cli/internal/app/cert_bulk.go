@@ -40,7 +40,7 @@ func certIssueBulk(c *cli.Context) error {
 		return inputErr(err)
 	}
 	rows, err := manifest.Parse(mf)
-	mf.Close()
+	_ = mf.Close() // read-only file
 	if err != nil {
 		return Usagef("%s: %v", mpath, err)
 	}
@@ -90,11 +90,11 @@ func certIssueBulk(c *cli.Context) error {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			bar.Add(1)
+			_ = bar.Add(1) // progress display only
 		},
 	})
 	if bar != nil {
-		bar.Finish()
+		_ = bar.Finish() // progress display only
 	}
 	if err != nil {
 		return inputErr(err)
@@ -122,7 +122,7 @@ func certIssueBulk(c *cli.Context) error {
 	}
 	switch {
 	case sum.Interrupted:
-		return fmt.Errorf("interrupted: rerun the same command to resume: %w", c.Context.Err())
+		return fmt.Errorf("interrupted: rerun the same command to resume: %w", c.Err())
 	case sum.Failed > 0 && sum.Unreachable == sum.Failed:
 		return &exitError{code: ExitUnreachable, err: fmt.Errorf("%d of %d rows failed: the gateway or ledger was unreachable (rerun to resume)", sum.Failed, sum.Total)}
 	case sum.Failed > 0:

@@ -62,6 +62,8 @@ func exchangeCommand() *cli.Command {
 				ArgsUsage: "[FILE]",
 				Description: "certledger exchange verify --file PAYLOAD   hash here, find the exchange(s) of that payload\n" +
 					"certledger exchange verify --id X [--file PAYLOAD]\n" +
+					"The gateway's report is re-checked here: the grant, exchange and acknowledgement signatures are\n" +
+					"verified locally with the departments' registered keys; a different verdict is reported and exits 1.\n" +
 					"Exit: 0 VALID (sent under a valid grant, in scope, both signatures good, acknowledged), 1 otherwise.",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "file", Usage: "payload `FILE`"},
@@ -203,10 +205,12 @@ func exchangeAnswer(c *cli.Context, decision string) error {
 	})
 }
 
-// exchangeReport is what exchange verify prints.
+// exchangeReport is what exchange verify prints: the gateway's report and the
+// signatures checked here (LocalCheck).
 type exchangeReport struct {
 	exchange.VerifyResult
-	File string `json:"file,omitempty"`
+	File       string              `json:"file,omitempty"`
+	LocalCheck *exchangeLocalCheck `json:"localCheck"`
 }
 
 func exchangeVerify(c *cli.Context) error {
@@ -245,10 +249,16 @@ func exchangeVerify(c *cli.Context) error {
 	if err := cl.Do(c.Context, http.MethodGet, query(exAPI+"/exchanges/verify", "id", id, "hash", h), nil, &rep.VerifyResult); err != nil {
 		return err
 	}
+	// Do not take the gateway's word for the signatures: check them here.
+	if rep.LocalCheck, err = verifyExchangeLocally(c, cl, exchange.Query{ID: id, PayloadHash: h}, rep.VerifyResult); err != nil {
+		return err
+	}
 	if file != "" {
-		for i, s := range rep.Steps {
-			if s.Step == exchange.StepHash {
-				rep.Steps[i] = exchange.Step{Step: s.Step, Name: s.Name, Status: exchange.StepPass, Detail: "SM3 of " + file + " = " + h}
+		for _, steps := range [][]exchange.Step{rep.Steps, rep.LocalCheck.Steps} {
+			for i, s := range steps {
+				if s.Step == exchange.StepHash {
+					steps[i] = exchange.Step{Step: s.Step, Name: s.Name, Status: exchange.StepPass, Detail: "SM3 of " + file + " = " + h}
+				}
 			}
 		}
 	}
@@ -275,8 +285,12 @@ func exchangeVerify(c *cli.Context) error {
 		}
 		t.Line("")
 		t.Line("verdict: " + rep.Verdict)
+		printLocalCheck(t, rep.Steps, rep.Verdict, rep.LocalCheck)
 	}); err != nil {
 		return err
+	}
+	if l := rep.LocalCheck; !l.Agrees {
+		return Invalidf("the gateway's verdict %s differs from the local signature check: %s", rep.Verdict, l.Verdict)
 	}
 	if rep.Verdict != exchange.VerdictValid {
 		return Silent(ExitInvalid)

@@ -204,14 +204,15 @@ var exchangeWriteRoutes = map[string]bool{
 }
 
 // exReadRefusals reads a gateway access log (slog JSON lines) and returns the
-// refused exchange writes made by dept or aimed at it (record "... consumer/dept")
+// refused exchange writes made by dept or aimed at it (record "... consumer/dept" or
+// "... provider/dept": a send in its name by another department)
 // in [from, to). Lines that are not access records are skipped.
 func exReadRefusals(path, dept string, from, to time.Time) ([]RefusedExchangeWrite, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("access log: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only file
 	var out []RefusedExchangeWrite
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -233,7 +234,7 @@ func exReadRefusals(path, dept string, from, to time.Time) ([]RefusedExchangeWri
 		if l.Time.Before(from) || !l.Time.Before(to) {
 			continue
 		}
-		if l.Department != dept && !strings.Contains(" "+l.Record+" ", " consumer/"+dept+" ") {
+		if rec := " " + l.Record + " "; l.Department != dept && !strings.Contains(rec, " consumer/"+dept+" ") && !strings.Contains(rec, " provider/"+dept+" ") {
 			continue
 		}
 		out = append(out, RefusedExchangeWrite{Time: l.Time.UTC().Format(time.RFC3339), Who: l.Who, Department: l.Department,

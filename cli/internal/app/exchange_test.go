@@ -69,6 +69,7 @@ type exWorld struct {
 	grants map[string]exchange.Grant
 	exchs  map[string]exchange.Exchange
 	refuse []string // access-log lines of refused writes
+	lie    bool     // the verify route claims VALID whatever the records say
 }
 
 func newExWorld(t *testing.T) *exWorld {
@@ -371,7 +372,14 @@ func (w *exWorld) routes() {
 		for _, e := range w.exchs {
 			if e.ID == q.ID || (q.ID == "" && e.PayloadHash == q.PayloadHash) {
 				g := w.grants[e.GrantID]
-				fakegw.WriteJSON(rw, 200, exchange.Verify(q, &e, &g, w.now, w))
+				res := exchange.Verify(q, &e, &g, w.now, w)
+				if w.lie {
+					res.Verdict = exchange.VerdictValid
+					for i := range res.Steps {
+						res.Steps[i].Status, res.Steps[i].Code = exchange.StepPass, ""
+					}
+				}
+				fakegw.WriteJSON(rw, 200, res)
 				return
 			}
 		}
@@ -446,7 +454,7 @@ func TestExchangeCLI(t *testing.T) {
 	for _, args := range [][]string{{"--file", payload}, {"--id", "x-1"}, {"--hash", h}, {payload}} {
 		r = w.run("tok-b", append([]string{"exchange", "verify"}, args...)...)
 		wantCode(t, r, 0)
-		if !strings.Contains(r.Stdout, "verdict: VALID") {
+		if !strings.Contains(r.Stdout, "verdict: VALID") || !strings.Contains(r.Stdout, "signatures checked locally with the registered keys of dept-a, dept-b: VALID (agrees") {
 			t.Fatalf("verify %v: %s", args, r.Stdout)
 		}
 	}
@@ -516,6 +524,92 @@ func TestExchangeCLI(t *testing.T) {
 	}
 	wantCode(t, w.run("tok-audit", "audit", "exchanges", "--dept", "dept-a", "--from", "2000-01-01", "--to", "2099-12-31", "--access-log", filepath.Join(w.dir, "none.log")), ExitUsage)
 	wantCode(t, w.run("tok-audit", "audit", "exchanges", "--dept", "dept-a", "--from", "yesterday", "--to", "2099-12-31"), ExitUsage)
+}
+
+// TestExchangeVerifyChecksSignaturesLocally: a gateway that claims VALID for an
+// exchange whose signature is wrong is caught by the CLI's own check (exit 1).
+func TestExchangeVerifyChecksSignaturesLocally(t *testing.T) {
+	w := newExWorld(t)
+	ka, kb := w.keyPath["dept-a"], w.keyPath["dept-b"]
+	payload := w.file("extract.csv", "name,income\nZhang San,12000\n")
+	wantCode(t, w.run("tok-a", "catalog", "add", "--dept", "dept-a", "--id", "tax-record", "--fields", "name,income"), 0)
+	wantCode(t, w.run("tok-a", "grant", "create", "--id", "g-1", "--consumer", "dept-b", "--item", "tax-record",
+		"--fields", "name,income", "--purpose", "p", "--legal-basis", "l",
+		"--valid-from", "2020-01-01", "--valid-until", "2099-12-31", "--key", ka), 0)
+	wantCode(t, w.run("tok-a", "exchange", "send", "--grant", "g-1", "--file", payload, "--fields", "income", "--id", "x-1", "--key", ka), 0)
+	wantCode(t, w.run("tok-b", "exchange", "ack", "x-1", "--key", kb), 0)
+	wantCode(t, w.run("tok-b", "exchange", "verify", "--id", "x-1"), 0)
+
+	// The stored exchange now carries a signature over another payload hash, and the
+	// gateway still answers VALID.
+	w.mu.Lock()
+	e := w.exchs["x-1"]
+	forged := e.SendRequest
+	forged.PayloadHash = strings.Repeat("0", 64)
+	sig, err := canon.Sign(w.keys["dept-a"], canon.KindExchange, forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Signature = sig
+	w.exchs["x-1"] = e
+	w.lie = true
+	w.mu.Unlock()
+
+	r := w.run("tok-b", "exchange", "verify", "--file", payload)
+	wantCode(t, r, ExitInvalid)
+	t.Logf("verify through a lying gateway:\n%s", r.Stdout)
+	if !strings.Contains(r.Stdout, "verdict: VALID") || !strings.Contains(r.Stdout, "LOCAL CHECK DISAGREES WITH THE GATEWAY") ||
+		!strings.Contains(r.Stdout, "exchange-signature") || !strings.Contains(r.Stdout, "BAD_SIGNATURE") {
+		t.Fatalf("stdout:\n%s", r.Stdout)
+	}
+	if !strings.Contains(r.Stderr, "differs from the local signature check: BAD_SIGNATURE") {
+		t.Errorf("stderr: %q", r.Stderr)
+	}
+	r = w.run("tok-b", "exchange", "verify", "--id", "x-1", "-o", "json")
+	wantCode(t, r, ExitInvalid)
+	var rep struct {
+		Verdict    string `json:"verdict"`
+		LocalCheck struct {
+			Verdict string `json:"verdict"`
+			Agrees  bool   `json:"agrees"`
+		} `json:"localCheck"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil || rep.Verdict != "VALID" || rep.LocalCheck.Verdict != "BAD_SIGNATURE" || rep.LocalCheck.Agrees {
+		t.Fatalf("json: %v %s", err, r.Stdout)
+	}
+}
+
+// TestExchangeAuditRefusalsAsProvider: a refused send made by another department in
+// dept-a's name (record "... provider/dept-a") is among dept-a's refused attempts; a
+// department whose id only starts with dept-a is not matched.
+func TestExchangeAuditRefusalsAsProvider(t *testing.T) {
+	dir := t.TempDir()
+	line := func(dept, record, code string) string {
+		b, _ := json.Marshal(map[string]any{"time": "2026-11-28T10:00:00Z", "level": "INFO", "msg": "access",
+			"route": "POST /api/v1/exchanges", "status": 403, "who": "tok", "department": dept, "record": record, "code": code})
+		return string(b)
+	}
+	lines := []string{
+		line("dept-c", "exchange/x-1 grant/g-1 consumer/dept-b provider/dept-a", "FORBIDDEN"),     // in dept-a's name
+		line("dept-c", "exchange/x-2 grant/g-1 consumer/dept-a provider/dept-c", "FORBIDDEN"),     // to dept-a
+		line("dept-c", "exchange/x-3 grant/g-2 consumer/dept-b provider/dept-a2", "FORBIDDEN"),    // another department
+		line("dept-a", "exchange/x-4 grant/g-1 consumer/dept-b provider/dept-a", "BAD_SIGNATURE"), // by dept-a
+	}
+	path := filepath.Join(dir, "gateway.log")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := exReadRefusals(path, "dept-a", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []string
+	for _, r := range got {
+		recs = append(recs, strings.Fields(r.Record)[0])
+	}
+	if strings.Join(recs, ",") != "exchange/x-1,exchange/x-2,exchange/x-4" {
+		t.Errorf("refusals of dept-a: %v", recs)
+	}
 }
 
 func TestExchangeCLIUsage(t *testing.T) {

@@ -44,7 +44,7 @@ func hashAction(c *cli.Context) error {
 	var views []hashView
 	failed := 0
 	for _, name := range c.Args().Slice() {
-		if err := c.Context.Err(); err != nil {
+		if err := c.Err(); err != nil {
 			return err
 		}
 		h, n, err := hashOne(c, name)
@@ -83,7 +83,7 @@ type ctxReader struct {
 }
 
 func (r ctxReader) Read(p []byte) (int, error) {
-	if err := r.c.Context.Err(); err != nil {
+	if err := r.c.Err(); err != nil {
 		return 0, err
 	}
 	return r.r.Read(p)
@@ -97,7 +97,7 @@ func hashOne(c *cli.Context, name string) (string, int64, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only file
 	st, err := f.Stat()
 	if err != nil {
 		return "", 0, err
@@ -114,7 +114,7 @@ func hashOne(c *cli.Context, name string) (string, int64, error) {
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
 		)
-		defer bar.Finish()
+		defer func() { _ = bar.Finish() }() // progress display only
 		r = io.TeeReader(r, bar)
 	}
 	return gm.SM3Reader(r)

@@ -17,7 +17,7 @@ func init() {
 	// Tests must not see the developer's CERTLEDGER_* settings.
 	for _, e := range os.Environ() {
 		if strings.HasPrefix(e, "CERTLEDGER_") {
-			os.Unsetenv(strings.SplitN(e, "=", 2)[0])
+			_ = os.Unsetenv(strings.SplitN(e, "=", 2)[0])
 		}
 	}
 }
@@ -77,8 +77,12 @@ func newEnv(t *testing.T) *env {
 	}
 	priv, _ := gm.MarshalPrivateKeyPEM(k, nil)
 	pubPEM, keyID, _ := keyfile.PublicPEM(&k.PublicKey)
-	os.WriteFile(e.KeyPath, priv, 0o600)
-	os.WriteFile(e.PubPath, []byte(pubPEM), 0o644)
+	if err := os.WriteFile(e.KeyPath, priv, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.PubPath, []byte(pubPEM), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e.KeyID = keyID
 	if err := e.GW.AddDepartment("dept-a", "OrgAMSP", pubPEM); err != nil {
 		t.Fatal(err)

@@ -47,8 +47,12 @@ func TestKeysGenerateAndShow(t *testing.T) {
 	wantCode(t, r1, 0)
 	wantCode(t, r2, 0)
 	var v1, v2 keyView
-	json.Unmarshal([]byte(r1.Stdout), &v1)
-	json.Unmarshal([]byte(r2.Stdout), &v2)
+	if err := json.Unmarshal([]byte(r1.Stdout), &v1); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(r2.Stdout), &v2); err != nil {
+		t.Fatal(err)
+	}
 	if v1.KeyID != v2.KeyID || v1.Kind != "private" || v2.Kind != "public" {
 		t.Fatalf("show: %+v %+v", v1, v2)
 	}
@@ -62,8 +66,12 @@ func TestKeysPasswordAndBadFiles(t *testing.T) {
 	key := filepath.Join(dir, "e.pem")
 	pw := filepath.Join(dir, "pw")
 	bad := filepath.Join(dir, "bad")
-	os.WriteFile(pw, []byte("correct horse\n"), 0o600)
-	os.WriteFile(bad, []byte("wrong\n"), 0o600)
+	if err := os.WriteFile(pw, []byte("correct horse\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	wantCode(t, run(t, "keys", "generate", "--out", key, "--password-file", pw), 0)
 	b, _ := os.ReadFile(key)
 	if !strings.Contains(string(b), "ENCRYPTED PRIVATE KEY") {
@@ -95,7 +103,9 @@ func TestKeysPasswordAndBadFiles(t *testing.T) {
 func TestHash(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "abc.txt")
-	os.WriteFile(f, []byte("abc"), 0o644)
+	if err := os.WriteFile(f, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	const abc = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
 	r := runIn(t, "abc", "hash", f, "-")
 	wantCode(t, r, 0)

@@ -49,7 +49,9 @@ func TestDept(t *testing.T) {
 	r = admin("dept", "register", "--id", "dept-g", "--name", "G", "--msp", "OrgGMSP", "--categories", "housing,property", "--key", filepath.Join(e.Dir, "g.pem"), "-o", "json")
 	wantCode(t, r, 0)
 	var wg client.WriteResult[client.Department]
-	json.Unmarshal([]byte(r.Stdout), &wg)
+	if err := json.Unmarshal([]byte(r.Stdout), &wg); err != nil {
+		t.Fatal(err)
+	}
 	if wg.Record.MSPID != "OrgGMSP" || len(wg.Record.Categories) != 2 || len(wg.Record.Keys) != 1 {
 		t.Fatalf("up.sh spelling: %+v", wg.Record)
 	}
@@ -83,13 +85,17 @@ func TestDept(t *testing.T) {
 	old := wr.Record.Keys[0].KeyID
 	r = admin("dept", "rotate-key", "dept-c", "--old", old, "--pub", k3, "-o", "json")
 	wantCode(t, r, 0)
-	json.Unmarshal([]byte(r.Stdout), &wr)
+	if err := json.Unmarshal([]byte(r.Stdout), &wr); err != nil {
+		t.Fatal(err)
+	}
 	if len(wr.Record.Keys) != 3 || wr.Record.Keys[0].RotatedAt == "" {
 		t.Fatalf("rotate: %+v", wr.Record.Keys)
 	}
 	r = admin("dept", "revoke-key", "dept-c", "--key-id", old, "--reason", "compromised", "--effective-at", "2026-01-02", "-o", "json")
 	wantCode(t, r, 0)
-	json.Unmarshal([]byte(r.Stdout), &wr)
+	if err := json.Unmarshal([]byte(r.Stdout), &wr); err != nil {
+		t.Fatal(err)
+	}
 	if wr.Record.Keys[0].RevokedAt != "2026-01-02T00:00:00Z" || wr.Record.Keys[0].RevokeReason != "compromised" {
 		t.Fatalf("revoke: %+v", wr.Record.Keys[0])
 	}
@@ -344,7 +350,9 @@ func TestCertVerify(t *testing.T) {
 		Online  bool          `json:"online"`
 		Steps   []client.Step `json:"steps"`
 	}
-	json.Unmarshal([]byte(r.Stdout), &rep)
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
 	if rep.Verdict != "VALID" || !rep.Online || len(rep.Steps) != 8 {
 		t.Fatalf("%+v", rep)
 	}
@@ -450,7 +458,7 @@ func TestCertStatusShowHistory(t *testing.T) {
 	}
 	r = e.run("cert", "history", id, "-o", "json")
 	var h []client.HistoryEntry
-	if json.Unmarshal([]byte(r.Stdout), &h); len(h) != 4 {
+	if err := json.Unmarshal([]byte(r.Stdout), &h); err != nil || len(h) != 4 {
 		t.Fatalf("history json: %s", r.Stdout)
 	}
 	r = e.run("cert", "find", filepath.Join(e.Dir, "d.pdf"))

@@ -92,7 +92,7 @@ func readRecord(c *cli.Context) (map[string]any, error) {
 		if err != nil {
 			return nil, inputErr(fmt.Errorf("reading record: %w", err))
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read-only file
 		r = f
 	}
 	b, err := io.ReadAll(io.LimitReader(r, maxRecord+1))
@@ -124,7 +124,7 @@ func explain(c *cli.Context, kind canon.Kind, rec map[string]any) error {
 	}
 	w := stderrOf(c)
 	fmt.Fprintf(w, "canonical payload (%d bytes, SM3 %s, signed with SM2 user id %s):\n", len(payload), gm.SM3Hex(payload), gm.DefaultUID)
-	w.Write(payload)
+	_, _ = w.Write(payload) // diagnostic output on stderr
 	fmt.Fprintln(w)
 	return nil
 }

@@ -63,7 +63,7 @@ func ticketCommand() *cli.Command {
 			},
 			action("accept", "accept a ticket assigned to your department (within the respond-by)"),
 			action("start", "start work on an accepted ticket"),
-			action("transfer", "pass a ticket to the department that should handle it (--note: the reason)", target("receiving department `ID`")),
+			action("transfer", "pass a ticket to the department that should handle it (--note / --note-file: the reason, required)", target("receiving department `ID`")),
 			action("resolve", "answer a ticket (--note / --note-file: the answer; only its SM3 is recorded)"),
 			action("escalate", "as the supervising department, reassign a ticket (to yourself or another department)", target("department `ID` to take it over")),
 			action("close", "close a rated ticket (the supervising department may also close an unrated or unsatisfied one)"),
@@ -216,6 +216,9 @@ func ticketSigned(c *cli.Context, action workorder.Action) error {
 	note, err := textHash(c, "note")
 	if err != nil {
 		return err
+	}
+	if action == workorder.ActTransfer && note == "" {
+		return Usagef("transfer needs a reason: give --note TEXT or --note-file FILE")
 	}
 	k, err := loadPrivate(c, "key")
 	if err != nil {

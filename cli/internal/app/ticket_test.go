@@ -264,7 +264,9 @@ func TestTicketCommands(t *testing.T) {
 	ppriv, _ := gm.MarshalPrivateKeyPEM(pk, nil)
 	ppub, pkeyID, _ := keyfile.PublicPEM(&pk.PublicKey)
 	pkPath := filepath.Join(e.Dir, "p.pem")
-	os.WriteFile(pkPath, ppriv, 0o600)
+	if err := os.WriteFile(pkPath, ppriv, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.GW.AddDepartment("dept-p", "OrgPMSP", ppub); err != nil {
 		t.Fatal(err)
 	}
@@ -342,6 +344,13 @@ func TestTicketCommands(t *testing.T) {
 
 	// A second ticket nobody answers: a sweep after its deadlines holds dept-a to account.
 	wantCode(t, run("ticket", "submit", "--id", "t-2", "--category", "noise", "--content-hash", strings.Repeat("e", 64), "--commitment", strings.Repeat("f", 64)), 0)
+	// A transfer must carry its reason: without --note/--note-file it is a usage error and nothing is sent.
+	before := f.tickets["t-2"].TxID
+	r = run("ticket", "transfer", "t-2", "--key", e.KeyPath, "--to", "dept-p")
+	wantCode(t, r, ExitUsage)
+	if !strings.Contains(r.Stderr, "transfer needs a reason") || f.tickets["t-2"].TxID != before || f.tickets["t-2"].Transfers != 0 {
+		t.Errorf("transfer without a reason: %q, ticket %+v", r.Stderr, f.tickets["t-2"])
+	}
 	f.now = f.now.Add(10 * 24 * time.Hour)
 	r = run("audit", "sweep")
 	wantCode(t, r, 0)

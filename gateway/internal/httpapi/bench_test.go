@@ -18,7 +18,7 @@ import (
 
 func benchServer(b *testing.B) (*httptest.Server, *http.Client) {
 	e := newEnv(&testing.T{}, func(o *Options) {
-		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+		o.Logger = slog.New(slog.DiscardHandler)
 		o.RateLimit.PerSecond = 0
 	})
 	ts := httptest.NewServer(e.srv.Handler())
@@ -41,7 +41,7 @@ func BenchmarkIssueREST(b *testing.B) {
 				b.Fatal(err)
 			}
 			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
+			_ = res.Body.Close()
 			if res.StatusCode != 201 {
 				b.Fatal(res.StatusCode)
 			}
@@ -59,7 +59,7 @@ func BenchmarkVerifyREST(b *testing.B) {
 				b.Fatal(err)
 			}
 			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
+			_ = res.Body.Close()
 			if res.StatusCode != 200 {
 				b.Fatal(res.StatusCode)
 			}

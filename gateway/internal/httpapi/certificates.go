@@ -110,8 +110,26 @@ func (s *Server) writeCertificate(w http.ResponseWriter, r *http.Request, fn str
 		if json.Unmarshal(raw, &stored) != nil || stored.CertificateRecord != c {
 			return "", false // a different certificate holds the id: the original error
 		}
-		return stored.TxID, true
+		// The stored txId is the record's latest write (a later revoke, say); the
+		// retry answers with the transaction that created it, the oldest version.
+		return s.firstTxID(r, p.Org, c.ID, stored.TxID), true
 	}, codes.Conflict, codes.IllegalTransition)
+}
+
+// firstTxID returns the transaction that first wrote certificate id (the oldest
+// entry of its history), or fallback when the history cannot be read.
+func (s *Server) firstTxID(r *http.Request, org, id, fallback string) string {
+	raw, err := s.ledger.Evaluate(r.Context(), org, "certificate:History", id)
+	if err != nil {
+		return fallback
+	}
+	var hist []struct {
+		TxID string `json:"txId"`
+	}
+	if json.Unmarshal(raw, &hist) != nil || len(hist) == 0 || hist[len(hist)-1].TxID == "" {
+		return fallback
+	}
+	return hist[len(hist)-1].TxID // newest first: the last entry is the creation
 }
 
 func (s *Server) fetchCertificate(r *http.Request, org, id string) (*storedCertificate, error) {

@@ -89,7 +89,7 @@ func startDevnetStack(tb testing.TB, what string, block devnet.BlockConfig, cont
 			Principal: config.Principal{Department: t.dept, Org: t.org, Role: t.role}})
 	}
 	opts := Options{Ledger: fab, Auth: auth.New(&cfg), DefaultOrg: "gov", GovernanceDepartment: "gov",
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), MVCCRetries: 3}
+		Logger: slog.New(slog.DiscardHandler), MVCCRetries: 3}
 	if tune != nil {
 		tune(&opts)
 	}
@@ -105,7 +105,7 @@ func startDevnetStack(tb testing.TB, what string, block devnet.BlockConfig, cont
 		hs.Close()
 		_ = fab.Close()
 		_ = node.Close()
-		<-served
+		<-served //nolint:errcheck // Serve returns once Close stops it; its error then is expected
 	}
 	tb.Cleanup(s.close)
 	deadline := time.Now().Add(30 * time.Second)
@@ -145,7 +145,7 @@ func (s *devnetStack) do(method, path, who string, body any) (int, []byte, error
 	if err != nil {
 		return 0, nil, err
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	b, err := io.ReadAll(res.Body)
 	return res.StatusCode, b, err
 }

@@ -137,7 +137,7 @@ func TestEventsOutliveServerTimeouts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	res, sc := openStream(t, ctx, c, ts.URL+"/api/v1/events", aAuditor)
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	start := time.Now()
 	pings := 0
 	for time.Since(start) < 800*time.Millisecond && sc.Scan() {

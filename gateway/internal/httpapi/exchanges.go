@@ -322,7 +322,7 @@ func (s *Server) sendExchange(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := info(r).principal
-	audit(r, "exchange/"+x.ID+" grant/"+x.GrantID+" consumer/"+x.Consumer)
+	audit(r, "exchange/"+x.ID+" grant/"+x.GrantID+" consumer/"+x.Consumer+" provider/"+x.Provider)
 	if x.Provider != p.Department {
 		return forbidden("provider %s is not your department (%s)", x.Provider, p.Department)
 	}

@@ -26,7 +26,7 @@ func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 	f.On("registry:RegisterDepartment", func(_, tx string, args []string) ([]byte, *ledger.Event, error) {
 		var d map[string]any
 		if err := json.Unmarshal([]byte(args[0]), &d); err != nil {
-			return nil, nil, fmt.Errorf("chaincode response 500, INVALID_ARGUMENT: %v", err)
+			return nil, nil, fmt.Errorf("chaincode response 500, INVALID_ARGUMENT: %v", err) //nolint:errorlint // mimics Fabric: only the text crosses, never the error value
 		}
 		cc.mu.Lock()
 		defer cc.mu.Unlock()
@@ -87,7 +87,7 @@ func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 		return func(_, tx string, args []string) ([]byte, *ledger.Event, error) {
 			var c map[string]any
 			if err := json.Unmarshal([]byte(args[0]), &c); err != nil {
-				return nil, nil, fmt.Errorf("chaincode response 500, INVALID_ARGUMENT: %v", err)
+				return nil, nil, fmt.Errorf("chaincode response 500, INVALID_ARGUMENT: %v", err) //nolint:errorlint // mimics Fabric: only the text crosses, never the error value
 			}
 			cc.mu.Lock()
 			defer cc.mu.Unlock()

@@ -201,7 +201,7 @@ func (s *Server) wrap(route Route) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
+				if e, ok := p.(error); ok && errors.Is(e, http.ErrAbortHandler) {
 					panic(p)
 				}
 				ri.err = fmt.Errorf("panic: %v", p)
@@ -331,7 +331,7 @@ func requestID(r *http.Request) string {
 func safeID(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '-' && c != '_' && c != '.' {
 			return false
 		}
 	}

@@ -126,7 +126,7 @@ func (s *Server) ticketAction(action string) HandlerFunc {
 		if in.Action != "" && in.Action != action {
 			f.add("action", "must be %q on this endpoint", action)
 		}
-		f.hash("noteHash", in.NoteHash, false)
+		f.hash("noteHash", in.NoteHash, action == "transfer") // a transfer carries its reason
 		f.hash("commentHash", in.CommentHash, false)
 		f.id("target", in.Target, action == "transfer" || action == "escalate")
 		signed := in.Signature != ""

@@ -79,12 +79,12 @@ func (s *tkStack) openStream(tb testing.TB, path, who string) (<-chan tkSSEEvent
 		tb.Fatal(err)
 	}
 	if res.StatusCode != 200 {
-		res.Body.Close()
+		_ = res.Body.Close()
 		return nil, res.StatusCode
 	}
 	ch := make(chan tkSSEEvent, 16)
 	go func() {
-		defer res.Body.Close()
+		defer func() { _ = res.Body.Close() }()
 		defer close(ch)
 		sc := bufio.NewScanner(res.Body)
 		var ev tkSSEEvent
@@ -156,6 +156,18 @@ func TestTicketsEndToEnd(t *testing.T) {
 	if st, b, _ := s.do("POST", "/api/v1/tickets/t-1/resolve", "a", s.signed(t, "dept-a", "resolve", "t-1", "")); st != http.StatusConflict || !strings.Contains(string(b), "ILLEGAL_TRANSITION") {
 		t.Fatalf("resolve before accept: %d %s", st, b)
 	}
+	// A transfer carries its reason: without a noteHash it is refused (and the trace below
+	// shows nothing was written).
+	noReason := s.signed(t, "dept-a", "transfer", "t-1", "dept-b")
+	noReason.NoteHash = ""
+	sig, err := canon.Sign(s.keys["dept-a"], canon.KindTicketAction, noReason)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noReason.Signature = sig
+	if st, b, _ := s.do("POST", "/api/v1/tickets/t-1/transfer", "a", noReason); st != http.StatusBadRequest || !strings.Contains(string(b), "noteHash") {
+		t.Fatalf("transfer without a reason: %d %s", st, b)
+	}
 	s.must(t, "POST", "/api/v1/tickets/t-1/accept", "a", s.signed(t, "dept-a", "accept", "t-1", ""), http.StatusOK)
 	ev := nextEvent(t, citizen)
 	if ev.name != "TicketAccepted" || !strings.Contains(ev.data, `"state":"accepted"`) || strings.Contains(ev.data, "actorId") {
@@ -178,7 +190,9 @@ func TestTicketsEndToEnd(t *testing.T) {
 	var trace []struct {
 		Action string `json:"action"`
 	}
-	json.Unmarshal(s.must(t, "GET", "/api/v1/tickets/t-1/trace", "b", nil, 200), &trace)
+	if err := json.Unmarshal(s.must(t, "GET", "/api/v1/tickets/t-1/trace", "b", nil, 200), &trace); err != nil {
+		t.Fatal(err)
+	}
 	var acts []string
 	for _, tr := range trace {
 		acts = append(acts, tr.Action)
@@ -189,7 +203,9 @@ func TestTicketsEndToEnd(t *testing.T) {
 	var page struct {
 		Count int `json:"count"`
 	}
-	json.Unmarshal(s.must(t, "GET", "/api/v1/tickets?department=dept-a&state=in_progress", "b", nil, 200), &page)
+	if err := json.Unmarshal(s.must(t, "GET", "/api/v1/tickets?department=dept-a&state=in_progress", "b", nil, 200), &page); err != nil {
+		t.Fatal(err)
+	}
 	if page.Count != 1 {
 		t.Errorf("dept-a in_progress: %d", page.Count)
 	}
@@ -200,12 +216,16 @@ func TestTicketsEndToEnd(t *testing.T) {
 		Received       int `json:"received"`
 		Accountability int `json:"accountability"`
 	}
-	json.Unmarshal(s.must(t, "GET", "/api/v1/audit/kpi?department=dept-a&from=2026-01-01&to=2030-01-01", "auditor", nil, 200), &kpi)
+	if err := json.Unmarshal(s.must(t, "GET", "/api/v1/audit/kpi?department=dept-a&from=2026-01-01&to=2030-01-01", "auditor", nil, 200), &kpi); err != nil {
+		t.Fatal(err)
+	}
 	if kpi.Received != 1 || kpi.Accountability != 2 {
 		t.Errorf("kpi: %+v", kpi)
 	}
 	s.must(t, "GET", "/api/v1/audit/kpi?department=dept-a&from=2026-01-01", "auditor", nil, http.StatusBadRequest)
-	json.Unmarshal(s.must(t, "GET", "/api/v1/audit/accountability?department=dept-a&from=2026-01-01&to=2030-01-01", "b", nil, 200), &page)
+	if err := json.Unmarshal(s.must(t, "GET", "/api/v1/audit/accountability?department=dept-a&from=2026-01-01&to=2030-01-01", "b", nil, 200), &page); err != nil {
+		t.Fatal(err)
+	}
 	if page.Count != 2 {
 		t.Errorf("accountability: %d", page.Count)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -67,7 +68,7 @@ func Open(path string, o Options) (*Store, error) {
 		FreelistType:    bolt.FreelistMapType,
 		InitialMmapSize: 1 << 30,
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("opening ledger %s: it is in use by another process (is certledger-devnet running? stop it first): %w", path, err)
 	}
 	if err != nil {
