@@ -49,7 +49,7 @@ func startDevnet(b *testing.B) *benchNet {
 	if err != nil {
 		b.Fatal(err)
 	}
-	node, err := devnet.Open(dir, devnet.WithChaincode(loader{cc}), devnet.WithExecuteTimeout(5*time.Minute))
+	node, err := devnet.Open(dir, devnet.WithChaincode(benchLoader{cc}), devnet.WithExecuteTimeout(5*time.Minute))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func BenchmarkDevnetKPI(b *testing.B) {
 				n  int
 			}{{"A", n}, {"B", n / 4}} {
 				for from := 0; from < d.n; from += batch {
-					if _, err := bn.gov.SubmitTransaction("bench:Load", d.id, strconv.Itoa(from), strconv.Itoa(min(from+batch, d.n))); err != nil {
+					if _, err := bn.gov.SubmitTransaction(benchLoadFunction, d.id, strconv.Itoa(from), strconv.Itoa(min(from+batch, d.n))); err != nil {
 						b.Fatal(err)
 					}
 				}
