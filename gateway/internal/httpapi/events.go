@@ -52,6 +52,13 @@ func parseResume(r *http.Request) (start int64, afterTx string, err error) {
 // events streams chaincode events as text/event-stream until the client leaves or
 // the ledger stream ends (the client then reconnects with Last-Event-ID).
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
+	// A misspelt parameter (?from=0) would otherwise stream from the next commit
+	// without a word; refuse it instead.
+	for k := range r.URL.Query() {
+		if k != "fromBlock" {
+			return badRequest("unknown query parameter %q: the only one is fromBlock", k)
+		}
+	}
 	start, afterTx, err := parseResume(r)
 	if err != nil {
 		return err

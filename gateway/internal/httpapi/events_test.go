@@ -118,6 +118,9 @@ func TestEventsRefusals(t *testing.T) {
 	if r := e.do("GET", "/api/v1/events?fromBlock=-1", aAuditor, nil); r.status != 400 {
 		t.Fatalf("bad fromBlock: %d", r.status)
 	}
+	if r := e.do("GET", "/api/v1/events?from=0", aAuditor, nil); r.status != 400 || !strings.Contains(string(r.body), "fromBlock") {
+		t.Fatalf("misspelt parameter: %d %s", r.status, r.body)
+	}
 	if r := e.do("GET", "/api/v1/events", aAuditor, nil, "Last-Event-ID", "x.y"); r.status != 400 {
 		t.Fatalf("bad Last-Event-ID: %d", r.status)
 	}
