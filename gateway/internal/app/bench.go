@@ -21,7 +21,9 @@ func benchCommand(stdout io.Writer) *cli.Command {
 			&cli.DurationFlag{Name: "verify-for", Value: 5e9, Usage: "duration of the verify phase"},
 			&cli.StringFlag{Name: "dir", Usage: "devnet folder (default: a temporary one)"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the whole run to this file"},
+			&cli.BoolFlag{Name: "external-clients", Usage: "run the issue load generators in a child process; count only gateway + ledger CPU here"},
 		},
+		Subcommands: []*cli.Command{benchClientCommand(stdout)},
 		Action: func(c *cli.Context) error {
 			if path := c.String("cpuprofile"); path != "" {
 				f, err := os.Create(path)
@@ -36,9 +38,27 @@ func benchCommand(stdout io.Writer) *cli.Command {
 			}
 			_, err := bench.Run(c.Context, bench.Options{
 				N: c.Int("n"), Rounds: c.Int("rounds"), Concurrency: c.Int("concurrency"),
-				VerifyFor: c.Duration("verify-for"), Dir: c.String("dir"),
+				VerifyFor: c.Duration("verify-for"), Dir: c.String("dir"), ExternalClients: c.Bool("external-clients"),
 			}, stdout)
 			return err
+		},
+	}
+}
+
+// benchClientCommand is the load-generator child of bench --external-clients
+// (hidden: bench starts it with the arguments it needs).
+func benchClientCommand(stdout io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:            "client",
+		Usage:           "load generator child of bench --external-clients",
+		Hidden:          true,
+		SkipFlagParsing: true,
+		Action: func(c *cli.Context) error {
+			o, err := bench.ParseClientArgs(c.Args().Slice())
+			if err != nil {
+				return cli.Exit("bench client: "+err.Error(), 2)
+			}
+			return bench.RunClient(c.Context, o, c.App.Reader, stdout)
 		},
 	}
 }

@@ -37,14 +37,35 @@ type Options struct {
 	VerifyFor time.Duration
 	// Dir holds the devnet (empty: a temporary folder, removed afterwards).
 	Dir string
+	// ExternalClients runs the issue load generators (fabric-gateway client and
+	// HTTP client) in a child process, so that this process holds only the
+	// gateway, the devnet and the chaincode while certificates are issued.
+	ExternalClients bool
+	// ClientCommand starts the child (its arguments are appended); default: this
+	// executable with "bench client".
+	ClientCommand []string
 }
 
 // Result holds the figures of a run.
 type Result struct {
 	DirectPerSec, RESTPerSec float64
 	Overhead                 float64       // REST time per certificate / direct time per certificate - 1
-	DirectCPU, RESTCPU       time.Duration // process CPU time per certificate (devnet, chaincode, gateway, clients)
-	CPUOverhead              float64       // REST CPU / direct CPU - 1
+	DirectCPU, RESTCPU       time.Duration // this process's CPU time per certificate (in-process: devnet, chaincode, gateway, clients; external: devnet, chaincode, gateway)
+	// External: the child's CPU time per certificate (the load generator).
+	DirectClientCPU, RESTClientCPU time.Duration
+	// CPUOverhead is, in-process, REST CPU / direct CPU - 1; with external
+	// clients, RESTCPU / (DirectCPU + DirectClientCPU) - 1: the gateway process
+	// against the ledger plus the fabric-gateway client an application would run
+	// itself; only the HTTP load generator (RESTClientCPU) is left out.
+	CPUOverhead float64
+	External    bool
+	// External only: a third path per round, the fabric-gateway client in this
+	// process next to the ledger (CPU InProcCPU per certificate), and
+	// CPUOverheadSameProcess = RESTCPU / InProcCPU - 1: ledger + fabric-gateway
+	// client in one process, without and with the gateway's HTTP server.
+	InProcPerSec             float64
+	InProcCPU                time.Duration
+	CPUOverheadSameProcess   float64
 	DirectP50, DirectP99     time.Duration
 	RESTP50, RESTP99         time.Duration
 	DirectSeqP50, RESTSeqP50 time.Duration // issue latency at concurrency 1
@@ -77,6 +98,14 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 		}
 		defer func() { _ = os.RemoveAll(d) }() // best-effort cleanup of a temp dir
 		dir = d
+	}
+	command := o.ClientCommand
+	if o.ExternalClients && len(command) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		command = []string{exe, "bench", "client"}
 	}
 	s, err := stack.Start(dir, stack.Options{})
 	if err != nil {
@@ -139,11 +168,18 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 			return nil, fmt.Errorf("warm-up: %d failures", e)
 		}
 	}
-	var directDur, restDur, directCPU, restCPU time.Duration
+	var directDur, restDur, directCPU, restCPU, directCCPU, restCCPU, inprocDur, inprocCPU time.Duration
+	res.External = o.ExternalClients
 	var directLat, restLat []time.Duration
 	var issued []httpapi.CertificateRecord
 	for range o.Rounds {
-		for _, path := range []string{"direct", "rest"} {
+		paths := []string{"direct", "rest"}
+		if o.ExternalClients {
+			// "inproc": the fabric-gateway client in this process, next to the ledger,
+			// as the gateway's own client is on the REST path.
+			paths = []string{"inproc", "direct", "rest"}
+		}
+		for _, path := range paths {
 			recs, err := batch(path, o.N)
 			if err != nil {
 				return nil, err
@@ -152,17 +188,43 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 			if path == "rest" {
 				f = rest
 			}
-			cpu0 := cpuTime()
-			d, e, lat := issue(ctx, recs, o.Concurrency, f)
-			cpu := cpuTime() - cpu0
+			var d, cpu, ccpu time.Duration
+			var e int
+			var lat []time.Duration
+			if o.ExternalClients && path != "inproc" {
+				warm, err := batch("warmc-"+path, o.Concurrency)
+				if err != nil {
+					return nil, err
+				}
+				co := ClientOptions{Mode: path, Profile: s.Profiles["dept-a"], URL: s.URL, Concurrency: o.Concurrency}
+				cr, pcpu, err := childRound(ctx, command, co, s.Tokens[stack.AClerk], clientJob{Warm: warm, Run: recs}, dir)
+				if err != nil {
+					return nil, err
+				}
+				d, e, cpu, ccpu = time.Duration(cr.WallNS), cr.Errors, pcpu, time.Duration(cr.CPUNS)
+				for _, l := range cr.LatNS {
+					lat = append(lat, time.Duration(l))
+				}
+				issued = append(issued, warm...)
+			} else {
+				cpu0 := cpuTime()
+				d, e, lat = issue(ctx, recs, o.Concurrency, f)
+				cpu = cpuTime() - cpu0
+			}
 			res.Errors += e
-			if path == "direct" {
+			switch path {
+			case "inproc":
+				inprocDur += d
+				inprocCPU += cpu
+			case "direct":
 				directDur += d
 				directCPU += cpu
+				directCCPU += ccpu
 				directLat = append(directLat, lat...)
-			} else {
+			default:
 				restDur += d
 				restCPU += cpu
+				restCCPU += ccpu
 				restLat = append(restLat, lat...)
 			}
 			issued = append(issued, recs...)
@@ -174,7 +236,14 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 	res.Overhead = restDur.Seconds()/directDur.Seconds() - 1
 	res.DirectCPU = directCPU / time.Duration(o.N*o.Rounds)
 	res.RESTCPU = restCPU / time.Duration(o.N*o.Rounds)
-	res.CPUOverhead = restCPU.Seconds()/directCPU.Seconds() - 1
+	res.DirectClientCPU = directCCPU / time.Duration(o.N*o.Rounds)
+	res.RESTClientCPU = restCCPU / time.Duration(o.N*o.Rounds)
+	res.CPUOverhead = restCPU.Seconds()/(directCPU+directCCPU).Seconds() - 1
+	if o.ExternalClients {
+		res.InProcPerSec = total / inprocDur.Seconds()
+		res.InProcCPU = inprocCPU / time.Duration(o.N*o.Rounds)
+		res.CPUOverheadSameProcess = restCPU.Seconds()/inprocCPU.Seconds() - 1
+	}
 	res.DirectP50, res.DirectP99 = percentiles(directLat)
 	res.RESTP50, res.RESTP99 = percentiles(restLat)
 
@@ -218,15 +287,26 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "certledger gateway benchmark (devnet in-process, real chaincode, TLS gRPC, concurrency %d)\n", o.Concurrency)
+	where := "issue load generators in this process"
+	if o.ExternalClients {
+		where = "issue load generators in a child process"
+	}
+	fmt.Fprintf(tw, "certledger gateway benchmark (devnet in-process, real chaincode, TLS gRPC, concurrency %d, %s)\n", o.Concurrency, where)
 	fmt.Fprintf(tw, "measure\tvalue\tnote\n")
 	fmt.Fprintf(tw, "issue, fabric-gateway client\t%.0f certificates/s\t%d × %d, SubmitWithContext (endorse+submit+commit); latency p50 %s p99 %s\n",
 		res.DirectPerSec, o.Rounds, o.N, ms(res.DirectP50), ms(res.DirectP99))
 	fmt.Fprintf(tw, "issue, REST POST /api/v1/certificates\t%.0f certificates/s\t%d × %d, HTTP/1.1 keep-alive; latency p50 %s p99 %s\n",
 		res.RESTPerSec, o.Rounds, o.N, ms(res.RESTP50), ms(res.RESTP99))
 	fmt.Fprintf(tw, "gateway overhead, throughput\t%+.1f %%\tREST time / direct time - 1 (aim <= 10 %%)\n", res.Overhead*100)
-	fmt.Fprintf(tw, "gateway overhead, CPU\t%+.1f %%\tprocess CPU per certificate: direct %s, REST %s (HTTP client and server included)\n",
-		res.CPUOverhead*100, ms(res.DirectCPU), ms(res.RESTCPU))
+	if o.ExternalClients {
+		fmt.Fprintf(tw, "gateway overhead, CPU (split)\t%+.1f %%\tper certificate, REST: gateway process %s / direct: ledger %s + child fabric-gateway client %s (HTTP load generator's %s left out)\n",
+			res.CPUOverhead*100, ms(res.RESTCPU), ms(res.DirectCPU), ms(res.DirectClientCPU), ms(res.RESTClientCPU))
+		fmt.Fprintf(tw, "gateway overhead, CPU (same process)\t%+.1f %%\tper certificate, REST: gateway process %s / ledger + fabric-gateway client in one process %s (%.0f certificates/s)\n",
+			res.CPUOverheadSameProcess*100, ms(res.RESTCPU), ms(res.InProcCPU), res.InProcPerSec)
+	} else {
+		fmt.Fprintf(tw, "gateway overhead, CPU\t%+.1f %%\tprocess CPU per certificate: direct %s, REST %s (HTTP client and server included)\n",
+			res.CPUOverhead*100, ms(res.DirectCPU), ms(res.RESTCPU))
+	}
 	fmt.Fprintf(tw, "issue latency, concurrency 1\tdirect %s, REST %s\tp50 of 50 each, interleaved; REST adds %s\n",
 		ms(res.DirectSeqP50), ms(res.RESTSeqP50), ms(res.RESTSeqP50-res.DirectSeqP50))
 	fmt.Fprintf(tw, "verify, GET /api/v1/verify\t%.0f requests/s\t%d requests in %s\n", res.VerifyPerSec, n, d.Round(time.Millisecond))
