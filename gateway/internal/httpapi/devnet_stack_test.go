@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
@@ -43,41 +44,11 @@ func startDevnetStack(tb testing.TB, what string, block devnet.BlockConfig, cont
 	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
 		tb.Skipf("end-to-end %s test against an in-process devnet skipped (-short or CERTLEDGER_SKIP_E2E)", what)
 	}
-	dir := tb.TempDir()
-	if err := devnet.Init(dir, devnet.Config{Block: block}); err != nil {
-		tb.Fatal(err)
-	}
 	cc, err := contractapi.NewChaincode(registry.New(), contract)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	node, err := devnet.Open(dir, devnet.WithChaincode(cc))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
-		tb.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(lis) }()
-	var orgs []ledger.Org
-	cfg := config.Defaults()
-	for _, name := range []string{"gov", "dept-a", "dept-b"} {
-		p, err := profile.Load(devnet.ProfilePath(dir, name))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		orgs = append(orgs, ledger.Org{Name: name, Profile: p})
-		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: devnet.ProfilePath(dir, name)})
-	}
-	fab, err := ledger.Connect(orgs, ledger.Timeouts{})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	fab, cfg := serveDevnet(tb, devnet.Config{Block: block}, cc, ledger.Timeouts{})
 	s := &devnetStack{tokens: map[string]string{}, c: &http.Client{Timeout: 30 * time.Second}}
 	for _, t := range []struct{ name, dept, org, role string }{
 		{"gov", "gov", "gov", config.RoleAdmin}, {"a", "dept-a", "dept-a", config.RoleClerk},
@@ -103,25 +74,67 @@ func startDevnetStack(tb testing.TB, what string, block devnet.BlockConfig, cont
 		s.c.CloseIdleConnections()
 		srv.CloseStreams()
 		hs.Close()
+	}
+	tb.Cleanup(s.close)
+	return s
+}
+
+// serveDevnet initialises a devnet with dcfg in a temporary folder, serves cc on a
+// loopback port, connects the fabric-gateway client for gov, dept-a and dept-b with
+// timeouts t, and waits until the ledger answers. The returned gateway config lists
+// those organisations (no tokens yet). Cleanup closes the client and the devnet; it
+// is registered first, so it runs after the caller's own cleanup of the HTTP server.
+func serveDevnet(tb testing.TB, dcfg devnet.Config, cc shim.Chaincode, t ledger.Timeouts, opts ...devnet.Option) (*ledger.Fabric, config.Config) {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := devnet.Init(dir, dcfg); err != nil {
+		tb.Fatal(err)
+	}
+	node, err := devnet.Open(dir, append([]devnet.Option{devnet.WithChaincode(cc)}, opts...)...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
+		tb.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- node.Serve(lis) }()
+	var orgs []ledger.Org
+	cfg := config.Defaults()
+	for _, name := range []string{"gov", "dept-a", "dept-b"} {
+		p, err := profile.Load(devnet.ProfilePath(dir, name))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		orgs = append(orgs, ledger.Org{Name: name, Profile: p})
+		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: devnet.ProfilePath(dir, name)})
+	}
+	fab, err := ledger.Connect(orgs, t)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
 		_ = fab.Close()
 		_ = node.Close()
 		<-served //nolint:errcheck // Serve returns once Close stops it; its error then is expected
-	}
-	tb.Cleanup(s.close)
+	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, err := fab.Evaluate(ctx, "gov", "registry:GetGovernance")
 		cancel()
 		if err == nil {
-			break
+			return fab, cfg
 		}
 		if time.Now().After(deadline) {
 			tb.Fatalf("ledger not ready: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return s
 }
 
 // do sends body (JSON, when not nil) as token who ("" = no token).

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -25,7 +24,6 @@ import (
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/ledger"
-	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/network/devnet"
 )
 
@@ -189,42 +187,13 @@ func (k *kpiBench) kpiDirect(b *testing.B) []byte {
 // Timeouts are long so that loading 2,000 tickets per transaction fits.
 func startKPIBench(b *testing.B) *kpiBench {
 	b.Helper()
-	dir := b.TempDir()
-	if err := devnet.Init(dir, devnet.DefaultConfig()); err != nil {
-		b.Fatal(err)
-	}
 	cc, err := chaincode.New()
 	if err != nil {
 		b.Fatal(err)
 	}
-	node, err := devnet.Open(dir, devnet.WithChaincode(cwo.BenchLoader(cc)), devnet.WithExecuteTimeout(5*time.Minute))
-	if err != nil {
-		b.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
-		b.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(lis) }()
-	var orgs []ledger.Org
-	cfg := config.Defaults()
-	for _, name := range []string{"gov", "dept-a", "dept-b"} {
-		p, err := profile.Load(devnet.ProfilePath(dir, name))
-		if err != nil {
-			b.Fatal(err)
-		}
-		orgs = append(orgs, ledger.Org{Name: name, Profile: p})
-		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: devnet.ProfilePath(dir, name)})
-	}
 	long := 5 * time.Minute
-	fab, err := ledger.Connect(orgs, ledger.Timeouts{Evaluate: long, Endorse: long, Submit: long, CommitStatus: long})
-	if err != nil {
-		b.Fatal(err)
-	}
+	fab, cfg := serveDevnet(b, devnet.DefaultConfig(), cwo.BenchLoader(cc),
+		ledger.Timeouts{Evaluate: long, Endorse: long, Submit: long, CommitStatus: long}, devnet.WithExecuteTimeout(long))
 	k := &kpiBench{fab: fab, token: "tok-auditor-" + strconv.FormatInt(time.Now().UnixNano(), 10), c: &http.Client{Timeout: long}}
 	cfg.Tokens = append(cfg.Tokens, config.Token{ID: "auditor", SHA256: config.HashToken(k.token),
 		Principal: config.Principal{Department: "dept-a", Org: "dept-a", Role: config.RoleAuditor}})
@@ -239,21 +208,6 @@ func startKPIBench(b *testing.B) *kpiBench {
 		k.c.CloseIdleConnections()
 		srv.CloseStreams()
 		hs.Close()
-		_ = fab.Close()
-		_ = node.Close()
-		<-served //nolint:errcheck // Serve returns once Close stops it; its error then is expected
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := fab.Evaluate(ctx, "gov", "registry:GetGovernance")
-		cancel()
-		if err == nil {
-			return k
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("ledger not ready: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return k
 }
