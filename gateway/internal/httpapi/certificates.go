@@ -158,9 +158,7 @@ func (s *Server) changeStatus(action, fn string) HandlerFunc {
 		if in.Action != action {
 			f.add("action", "must be %q on this endpoint", action)
 		}
-		if action != "reinstate" {
-			f.required("reason", in.Reason)
-		}
+		f.required("reason", in.Reason) // every status change names its reason, reinstate too
 		f.hash("keyId", in.KeyID, true)
 		f.required("prevTxId", in.PrevTxID)
 		f.base64("signature", in.Signature)
