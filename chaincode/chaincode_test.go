@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/certledger/certledger/chaincode"
-	"github.com/certledger/certledger/chaincode/internal/ledger/ledgertest"
+	"github.com/certledger/certledger/chaincode/ledgertest"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/gm"
 )

@@ -11,16 +11,16 @@ import (
 	"context"
 	"io"
 
-	"github.com/certledger/certledger/cli/internal/app"
+	"github.com/certledger/certledger/cli/internal/command"
 )
 
 // Result is what a run printed and its exit code (0 ok/VALID, 1 refused/not valid,
 // 2 usage or I/O, 3 ledger unreachable).
-type Result = app.Result
+type Result = command.Result
 
 // Run runs `certledger args...` with stdin (nil: empty) and returns its output and
 // exit code. It does not read CERTLEDGER_* variables any differently from the
 // binary: pass --gateway and --token explicitly.
 func Run(ctx context.Context, stdin io.Reader, args ...string) Result {
-	return app.RunForTest(ctx, stdin, args...)
+	return command.RunForTest(ctx, stdin, args...)
 }

@@ -13,8 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/certledger/certledger/network/devnet/internal/blockstore"
 	"github.com/certledger/certledger/network/devnet/internal/ccpeer"
-	"github.com/certledger/certledger/network/devnet/internal/ledger"
 )
 
 // chaincodeVersion is the version the devnet reports in chaincode actions.
@@ -45,7 +45,7 @@ func failed(r *peer.Response) bool { return r.GetStatus() < 200 || r.GetStatus()
 // sign it, and assembles the transaction envelope for the client to sign.
 func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.Envelope, error) {
 	var nsrw []*rwset.NsReadWriteSet
-	var sets []ledger.NsRWSet
+	var sets []blockstore.NsRWSet
 	if !res.RWSet.Empty() {
 		b, err := proto.Marshal(res.RWSet.KVRWSet())
 		if err != nil {
@@ -57,7 +57,7 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 		if err := proto.Unmarshal(b, kv); err != nil {
 			return nil, err
 		}
-		sets = []ledger.NsRWSet{{Namespace: n.def.Chaincode, RW: kv}}
+		sets = []blockstore.NsRWSet{{Namespace: n.def.Chaincode, RW: kv}}
 	}
 	results, err := proto.Marshal(&rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV, NsRwset: nsrw})
 	if err != nil {
@@ -142,7 +142,7 @@ type builtTx struct {
 	ts        *timestamppb.Timestamp
 	creator   []byte
 	code      peer.TxValidationCode // VALID or INVALID_CHAINCODE (header names another chaincode)
-	rwsets    []ledger.NsRWSet
+	rwsets    []blockstore.NsRWSet
 	endorsers [][]byte // serialized endorser identities, in endorsement order
 }
 

@@ -26,7 +26,7 @@ import (
 
 	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/network/devnet"
-	"github.com/certledger/certledger/network/devnet/internal/ledger"
+	"github.com/certledger/certledger/network/devnet/internal/blockstore"
 	"github.com/certledger/certledger/network/devnet/internal/msp"
 )
 
@@ -242,10 +242,10 @@ func TestEvents(t *testing.T) {
 		if b == nil || b.Header.Number != n {
 			t.Fatalf("block %d = %v", n, b)
 		}
-		if prev != nil && string(b.Header.PreviousHash) != string(ledger.HeaderHash(prev.Header)) {
+		if prev != nil && string(b.Header.PreviousHash) != string(blockstore.HeaderHash(prev.Header)) {
 			t.Fatalf("block %d does not chain", n)
 		}
-		if string(b.Header.DataHash) != string(ledger.DataHash(b.Data)) {
+		if string(b.Header.DataHash) != string(blockstore.DataHash(b.Data)) {
 			t.Fatalf("block %d data hash", n)
 		}
 		if f := b.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER]; len(f) != len(b.Data.Data) {

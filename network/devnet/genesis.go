@@ -16,7 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/certledger/certledger/internal/profile"
-	"github.com/certledger/certledger/network/devnet/internal/ledger"
+	"github.com/certledger/certledger/network/devnet/internal/blockstore"
 	"github.com/certledger/certledger/network/devnet/internal/msp"
 )
 
@@ -86,7 +86,7 @@ func Init(dir string, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	st, err := ledger.Open(ledgerPath(dir), ledger.Options{})
+	st, err := blockstore.Open(ledgerPath(dir), blockstore.Options{})
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func genesisBlock(dir string, cfg Config, orderer *msp.Signer) (*common.Block, e
 	if err != nil {
 		return nil, err
 	}
-	blk := ledger.NewBlock(0, nil, [][]byte{env})
+	blk := blockstore.NewBlock(0, nil, [][]byte{env})
 	blk.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER] = []byte{byte(peer.TxValidationCode_VALID)}
 	if err := signBlock(blk, orderer); err != nil {
 		return nil, err
@@ -226,7 +226,7 @@ func signBlock(blk *common.Block, orderer *msp.Signer) error {
 	if err != nil {
 		return err
 	}
-	msg := append(append(append([]byte(nil), value...), shdr...), ledger.HeaderBytes(blk.Header)...)
+	msg := append(append(append([]byte(nil), value...), shdr...), blockstore.HeaderBytes(blk.Header)...)
 	sig, err := orderer.Sign(msg)
 	if err != nil {
 		return err

@@ -31,8 +31,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/certledger/certledger/network/devnet/internal/blockstore"
 	"github.com/certledger/certledger/network/devnet/internal/ccpeer"
-	"github.com/certledger/certledger/network/devnet/internal/ledger"
 	"github.com/certledger/certledger/network/devnet/internal/msp"
 )
 
@@ -58,7 +58,7 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // WithExecuteTimeout bounds one chaincode execution (default 30 s, as Fabric's peer).
 func WithExecuteTimeout(d time.Duration) Option { return func(o *options) { o.execTimeout = d } }
 
-// WithoutInitTx skips the configured initArgs transaction on a new ledger.
+// WithoutInitTx skips the configured initArgs transaction on a new blockstore.
 func WithoutInitTx() Option { return func(o *options) { o.skipInit = true } }
 
 // Node is an open devnet.
@@ -67,7 +67,7 @@ type Node struct {
 	cfg         Config
 	def         *channelDef
 	log         *slog.Logger
-	store       *ledger.Store
+	store       *blockstore.Store
 	mgr         *msp.Manager
 	val         *validator
 	peers       map[string]*msp.Signer // MSP ID → peer signing identity
@@ -107,7 +107,7 @@ func Open(dir string, opts ...Option) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := ledger.Open(ledgerPath(dir), ledger.Options{})
+	store, err := blockstore.Open(ledgerPath(dir), blockstore.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (n *Node) Dir() string { return n.dir }
 // Config is the effective configuration.
 func (n *Node) Config() Config { return n.cfg }
 
-// Height is the number of blocks on the ledger.
+// Height is the number of blocks on the blockstore.
 func (n *Node) Height() uint64 { return n.store.Height() }
 
 // ProfilePath is the connection profile of an organisation's admin.
@@ -248,7 +248,7 @@ func (n *Node) Serve(lis net.Listener) error {
 }
 
 // Close stops serving, commits the transactions already submitted, stops the
-// chaincode and closes the ledger.
+// chaincode and closes the blockstore.
 func (n *Node) Close() error {
 	n.mu.Lock()
 	if n.closed {
@@ -395,5 +395,5 @@ func exists(p string) bool {
 	return err == nil
 }
 
-// Block returns block n of the ledger.
+// Block returns block n of the blockstore.
 func (n *Node) Block(num uint64) (*common.Block, error) { return n.store.Block(num) }

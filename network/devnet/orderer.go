@@ -10,7 +10,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
-	"github.com/certledger/certledger/network/devnet/internal/ledger"
+	"github.com/certledger/certledger/network/devnet/internal/blockstore"
 )
 
 // errStopped is returned when the node is closing or its ledger failed.
@@ -18,7 +18,7 @@ var errStopped = errors.New("the devnet is not accepting transactions")
 
 type pendingTx struct {
 	env []byte
-	tx  *ledger.Tx
+	tx  *blockstore.Tx
 }
 
 type txStatus struct {
@@ -29,7 +29,7 @@ type txStatus struct {
 // sequencer cuts submitted transactions into blocks (by count and timeout) and commits
 // them one block at a time. Cutting the next block overlaps committing the last one.
 type sequencer struct {
-	store    *ledger.Store
+	store    *blockstore.Store
 	log      *slog.Logger
 	maxCount int
 	timeout  time.Duration
@@ -52,7 +52,7 @@ type sequencer struct {
 	newBlock chan struct{}
 }
 
-func newOrderer(store *ledger.Store, log *slog.Logger, maxCount int, timeout time.Duration, finalize func(*common.Block) error) *sequencer {
+func newOrderer(store *blockstore.Store, log *slog.Logger, maxCount int, timeout time.Duration, finalize func(*common.Block) error) *sequencer {
 	o := &sequencer{
 		store: store, log: log, maxCount: maxCount, timeout: timeout, finalize: finalize,
 		in:       make(chan pendingTx, 4*maxCount),
@@ -134,7 +134,7 @@ func (o *sequencer) commit() {
 			continue
 		}
 		envs := make([][]byte, len(batch))
-		txs := make([]*ledger.Tx, len(batch))
+		txs := make([]*blockstore.Tx, len(batch))
 		for i, p := range batch {
 			envs[i], txs[i] = p.env, p.tx
 		}
@@ -151,7 +151,7 @@ func (o *sequencer) commit() {
 	}
 }
 
-func (o *sequencer) notify(blk *common.Block, txs []*ledger.Tx) {
+func (o *sequencer) notify(blk *common.Block, txs []*blockstore.Tx) {
 	filter := blk.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER]
 	num := blk.Header.Number
 	o.mu.Lock()
@@ -187,7 +187,7 @@ func (o *sequencer) wait(ctx context.Context, txID string) (txStatus, error) {
 		o.mu.Unlock()
 		return txStatus{code: code, block: blk}, nil
 	}
-	if !errors.Is(err, ledger.ErrNotFound) {
+	if !errors.Is(err, blockstore.ErrNotFound) {
 		o.mu.Unlock()
 		return txStatus{}, err
 	}

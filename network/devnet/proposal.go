@@ -10,7 +10,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/certledger/certledger/network/devnet/internal/ledger"
+	"github.com/certledger/certledger/network/devnet/internal/blockstore"
 	"github.com/certledger/certledger/network/devnet/internal/msp"
 )
 
@@ -121,7 +121,7 @@ func (n *Node) checkProposal(p *proposal) error {
 	}
 	if _, _, err := n.store.TxStatus(p.chdr.TxId); err == nil {
 		return fmt.Errorf("duplicate transaction found [%s]. Creator [%x]", p.chdr.TxId, p.shdr.Creator)
-	} else if !errors.Is(err, ledger.ErrNotFound) {
+	} else if !errors.Is(err, blockstore.ErrNotFound) {
 		return err
 	}
 	return nil

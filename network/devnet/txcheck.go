@@ -10,7 +10,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/certledger/certledger/network/devnet/internal/ledger"
+	"github.com/certledger/certledger/network/devnet/internal/blockstore"
 	"github.com/certledger/certledger/network/devnet/internal/msp"
 )
 
@@ -35,14 +35,14 @@ type validator struct {
 // checkEnvelope applies every check that does not depend on state, in the order of
 // Fabric's orderer (the rejection) and committer (the code of the returned Tx; VALID
 // means the MVCC check at commit decides).
-func (v *validator) checkEnvelope(raw []byte) (*ledger.Tx, *rejection) {
-	tx := &ledger.Tx{Code: peer.TxValidationCode_VALID}
-	bad := func(code peer.TxValidationCode) (*ledger.Tx, *rejection) {
+func (v *validator) checkEnvelope(raw []byte) (*blockstore.Tx, *rejection) {
+	tx := &blockstore.Tx{Code: peer.TxValidationCode_VALID}
+	bad := func(code peer.TxValidationCode) (*blockstore.Tx, *rejection) {
 		tx.Code = code
 		tx.RWSets = nil
 		return tx, nil
 	}
-	reject := func(code peer.TxValidationCode, st common.Status, format string, a ...any) (*ledger.Tx, *rejection) {
+	reject := func(code peer.TxValidationCode, st common.Status, format string, a ...any) (*blockstore.Tx, *rejection) {
 		tx.Code = code
 		return tx, &rejection{status: st, info: fmt.Sprintf(format, a...)}
 	}
@@ -144,7 +144,7 @@ func (v *validator) checkEnvelope(raw []byte) (*ledger.Tx, *rejection) {
 		if err := proto.Unmarshal(ns.Rwset, kv); err != nil {
 			return bad(peer.TxValidationCode_BAD_RWSET)
 		}
-		tx.RWSets = append(tx.RWSets, ledger.NsRWSet{Namespace: ns.Namespace, RW: kv})
+		tx.RWSets = append(tx.RWSets, blockstore.NsRWSet{Namespace: ns.Namespace, RW: kv})
 	}
 	if !v.endorsed(cap.Action) {
 		return bad(peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE)
@@ -175,7 +175,7 @@ func (v *validator) endorsed(a *peer.ChaincodeEndorsedAction) bool {
 // exactly as in the full path, with the same rejections; the payload's own checks
 // are known; the endorsers (this node's peers, signatures made here) must still be
 // valid peers of enough distinct organisations for the policy.
-func (v *validator) checkBuilt(tx *ledger.Tx, b *builtTx, env *common.Envelope) (*ledger.Tx, *rejection) {
+func (v *validator) checkBuilt(tx *blockstore.Tx, b *builtTx, env *common.Envelope) (*blockstore.Tx, *rejection) {
 	tx.TxID, tx.Timestamp = b.txID, b.ts
 	creator, err := v.mgr.Deserialize(b.creator)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/certledger/certledger/network/devnet/internal/ledger"
+	"github.com/certledger/certledger/network/devnet/internal/blockstore"
 	"github.com/certledger/certledger/network/devnet/internal/msp"
 )
 
@@ -35,7 +35,7 @@ type VerifyReport struct {
 // policy, MVCC) and requires the same validation codes, and the same state, history
 // and transaction index, byte for byte. The first mismatch is reported.
 func Verify(dir string) (*VerifyReport, error) {
-	src, err := ledger.Open(ledgerPath(dir), ledger.Options{ReadOnly: true})
+	src, err := blockstore.Open(ledgerPath(dir), blockstore.Options{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func Verify(dir string) (*VerifyReport, error) {
 		return nil, err
 	}
 	defer func() { _ = os.RemoveAll(tmp) }() // best-effort cleanup of a temp dir
-	replay, err := ledger.Open(filepath.Join(tmp, "replay.db"), ledger.Options{NoSync: true})
+	replay, err := blockstore.Open(filepath.Join(tmp, "replay.db"), blockstore.Options{NoSync: true})
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func Verify(dir string) (*VerifyReport, error) {
 		return nil, err
 	}
 	rep := &VerifyReport{Blocks: height}
-	prevHash := ledger.HeaderHash(genesis.Header)
+	prevHash := blockstore.HeaderHash(genesis.Header)
 	if err := checkBlockSignature(genesis, mgr); err != nil {
 		return nil, fmt.Errorf("%w: block 0: %w", ErrMismatch, err)
 	}
@@ -88,13 +88,13 @@ func Verify(dir string) (*VerifyReport, error) {
 		if !bytes.Equal(blk.Header.PreviousHash, prevHash) {
 			return nil, fmt.Errorf("%w: block %d: previous hash does not match the hash of block %d", ErrMismatch, num, num-1)
 		}
-		if !bytes.Equal(blk.Header.DataHash, ledger.DataHash(blk.Data)) {
+		if !bytes.Equal(blk.Header.DataHash, blockstore.DataHash(blk.Data)) {
 			return nil, fmt.Errorf("%w: block %d: data hash does not match its transactions", ErrMismatch, num)
 		}
 		if err := checkBlockSignature(blk, mgr); err != nil {
 			return nil, fmt.Errorf("%w: block %d: %w", ErrMismatch, num, err)
 		}
-		prevHash = ledger.HeaderHash(blk.Header)
+		prevHash = blockstore.HeaderHash(blk.Header)
 		txs := checkAll(val, blk.Data.Data)
 		sigs := blk.Metadata.Metadata[common.BlockMetadataIndex_SIGNATURES]
 		got, err := replay.CommitBlock(blk.Data.Data, txs, func(b *common.Block) error {
@@ -121,8 +121,8 @@ func Verify(dir string) (*VerifyReport, error) {
 			}
 		}
 	}
-	for _, b := range ledger.Buckets {
-		diff, err := ledger.FirstDifference(src, replay, b)
+	for _, b := range blockstore.Buckets {
+		diff, err := blockstore.FirstDifference(src, replay, b)
 		if err != nil {
 			return nil, err
 		}
@@ -136,8 +136,8 @@ func Verify(dir string) (*VerifyReport, error) {
 }
 
 // checkAll runs the stateless checks of a block's envelopes in parallel.
-func checkAll(val *validator, envs [][]byte) []*ledger.Tx {
-	txs := make([]*ledger.Tx, len(envs))
+func checkAll(val *validator, envs [][]byte) []*blockstore.Tx {
+	txs := make([]*blockstore.Tx, len(envs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, raw := range envs {
@@ -174,7 +174,7 @@ func checkBlockSignature(blk *common.Block, mgr *msp.Manager) error {
 		if id.Role != msp.RoleOrderer {
 			return fmt.Errorf("block signed by a %s, not an orderer", id.Role)
 		}
-		msg := append(append(append([]byte(nil), md.Value...), s.SignatureHeader...), ledger.HeaderBytes(blk.Header)...)
+		msg := append(append(append([]byte(nil), md.Value...), s.SignatureHeader...), blockstore.HeaderBytes(blk.Header)...)
 		if err := id.Verify(msg, s.Signature); err != nil {
 			return fmt.Errorf("orderer signature: %w", err)
 		}

@@ -14,7 +14,7 @@ import (
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 
 	"github.com/certledger/certledger/chaincode"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 )
 
 const usage = `certledger-chaincode serves the certledger chaincode (contracts registry,
@@ -70,7 +70,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if !packageIDPattern.MatchString(cfg.id) {
 		log.Warn("chaincode id does not look like a package id (label:sha256hex); the peer only connects when it equals the package id exactly", "id", cfg.id)
 	}
-	skew, _ := ledger.MaxSkew()
+	skew, _ := state.MaxSkew()
 	log.Info("serving certledger chaincode", "address", cfg.address, "id", cfg.id,
 		"tls", cfg.tlsCert != "", "mutualTLS", cfg.clientCA != "", "maxSkew", skew.String())
 	if err := server.Start(); err != nil {
@@ -113,7 +113,7 @@ func parse(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	if cfg.clientCA != "" && cfg.tlsCert == "" {
 		return cfg, errors.New("CHAINCODE_TLS_CLIENT_CA needs TLS: set CHAINCODE_TLS_CERT and CHAINCODE_TLS_KEY")
 	}
-	if _, err := ledger.MaxSkew(); err != nil {
+	if _, err := state.MaxSkew(); err != nil {
 		return cfg, err
 	}
 	return cfg, nil

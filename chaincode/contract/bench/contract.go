@@ -10,7 +10,7 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
 )
 
@@ -44,7 +44,7 @@ func (c *Contract) Put(ctx contractapi.TransactionContextInterface, key, value s
 	if os.Getenv(EnvEnable) != "1" {
 		return codes.New(codes.Forbidden, "bench:Put is the benchmark baseline and is disabled; it runs only in a chaincode started with %s=1", EnvEnable)
 	}
-	k, err := ledger.Key(ctx, objPut, key)
+	k, err := state.Key(ctx, objPut, key)
 	if err != nil {
 		return err
 	}

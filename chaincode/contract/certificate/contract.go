@@ -10,11 +10,11 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	"github.com/certledger/certledger/chaincode/domain/certificate"
-	domainregistry "github.com/certledger/certledger/chaincode/domain/registry"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/certificate"
+	domainregistry "github.com/certledger/certledger/internal/domain/registry"
 )
 
 // Name is the contract name ("certificate:Function").
@@ -61,12 +61,12 @@ func (c *Contract) GetEvaluateTransactions() []string {
 // a key of the issuer valid at the transaction time; the id must be new.
 // Event CertificateIssued with the Certificate.
 func (c *Contract) Issue(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
+	at, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
 	var r certificate.Record
-	if err := ledger.Decode("certificate", input, &r); err != nil {
+	if err := state.Decode("certificate", input, &r); err != nil {
 		return "", err
 	}
 	if r.Supersedes != "" {
@@ -83,12 +83,12 @@ func (c *Contract) Issue(ctx contractapi.TransactionContextInterface, input stri
 // certificate of the same issuer; the old one becomes superseded (supersededBy =
 // new id). Event CertificateSuperseded with the new Certificate.
 func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
+	at, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
 	var r certificate.Record
-	if err := ledger.Decode("certificate", input, &r); err != nil {
+	if err := state.Decode("certificate", input, &r); err != nil {
 		return "", err
 	}
 	if r.Supersedes == "" {
@@ -104,7 +104,7 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 	if old.Issuer != r.Issuer {
 		return "", codes.New(codes.Forbidden, "certificate %s was issued by %s; %s cannot supersede it", old.ID, old.Issuer, r.Issuer)
 	}
-	if err := old.Supersede(r.ID, at, ledger.TxID(ctx)); err != nil {
+	if err := old.Supersede(r.ID, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
 	b, err := issue(ctx, r, at)
@@ -142,7 +142,7 @@ func (c *Contract) Get(ctx contractapi.TransactionContextInterface, id string) (
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(cert)
+	return state.JSON(cert)
 }
 
 // FindByHash returns every Certificate with that document hash, ordered by id
@@ -155,7 +155,7 @@ func (c *Contract) FindByHash(ctx contractapi.TransactionContextInterface, docHa
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(certs)
+	return state.JSON(certs)
 }
 
 // History returns every version of a certificate, newest first:
@@ -164,35 +164,35 @@ func (c *Contract) History(ctx contractapi.TransactionContextInterface, id strin
 	if err := certificate.CheckID("id", id); err != nil {
 		return "", err
 	}
-	k, err := ledger.Key(ctx, objCertificate, id)
+	k, err := state.Key(ctx, objCertificate, id)
 	if err != nil {
 		return "", err
 	}
-	h, err := ledger.History(ctx, k)
+	h, err := state.History(ctx, k)
 	if err != nil {
 		return "", err
 	}
 	if len(h) == 0 {
 		return "", codes.New(codes.NotFound, "certificate %s", id)
 	}
-	return ledger.JSON(h)
+	return state.JSON(h)
 }
 
 // Verify runs the verification pipeline for {"id"} or {"docHash"} (or both) at
 // the transaction time and returns the VerifyResult. A malformed input is a
 // BAD_FORMAT verdict, not an error.
 func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	now, err := ledger.TxTime(ctx)
+	now, err := state.TxTime(ctx)
 	if err != nil {
 		return "", err
 	}
 	in := certificate.Input{Now: now}
-	if err := ledger.Decode("verify query", input, &in.Query); err != nil {
+	if err := state.Decode("verify query", input, &in.Query); err != nil {
 		in.FormatError = err.Error()
-		return ledger.JSON(certificate.Evaluate(in))
+		return state.JSON(certificate.Evaluate(in))
 	}
 	if pre := certificate.Evaluate(in); pre.Verdict == certificate.VerdictBadFormat {
-		return ledger.JSON(pre)
+		return state.JSON(pre)
 	}
 	q := in.Query
 	var candidates []certificate.Certificate
@@ -215,7 +215,7 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 		}
 	}
 	if len(candidates) == 0 {
-		return ledger.JSON(certificate.Evaluate(in))
+		return state.JSON(certificate.Evaluate(in))
 	}
 	results := make([]certificate.Result, 0, len(candidates))
 	for i := range candidates {
@@ -230,19 +230,19 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 		}
 		results = append(results, certificate.Evaluate(one))
 	}
-	return ledger.JSON(certificate.Best(results))
+	return state.JSON(certificate.Best(results))
 }
 
 // issue checks and writes a new certificate (record and hash index) and returns its
 // JSON, which is what is stored, returned and sent as the event.
 // The issuer department is read once: RequireSubmitterOf's result serves the
 // signature check too (registry.VerifySignature would read it again).
-func issue(ctx ledger.Context, r certificate.Record, at time.Time) ([]byte, error) {
-	cert, err := certificate.New(r, at, ledger.TxID(ctx))
+func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error) {
+	cert, err := certificate.New(r, at, state.TxID(ctx))
 	if err != nil {
 		return nil, err
 	}
-	k, err := ledger.NewKey(ctx, codes.New(codes.Conflict, "certificate %s already exists", cert.ID), objCertificate, cert.ID)
+	k, err := state.NewKey(ctx, codes.New(codes.Conflict, "certificate %s already exists", cert.ID), objCertificate, cert.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -253,14 +253,14 @@ func issue(ctx ledger.Context, r certificate.Record, at time.Time) ([]byte, erro
 	if err := verifyBy(dept, cert.KeyID, at, canon.KindCertificate, cert.Record, cert.Signature); err != nil {
 		return nil, err
 	}
-	b, err := ledger.Marshal(cert)
+	b, err := state.Marshal(cert)
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.GetStub().PutState(k, b); err != nil {
 		return nil, codes.New(codes.Internal, "writing state: %v", err)
 	}
-	return b, ledger.AddIndex(ctx, objByHash, cert.DocHash, cert.ID)
+	return b, state.AddIndex(ctx, objByHash, cert.DocHash, cert.ID)
 }
 
 // verifyBy checks that sigB64 is an SM2 signature over record (kind) by key keyID
@@ -279,8 +279,8 @@ func verifyBy(dept domainregistry.Department, keyID string, t time.Time, kind ca
 }
 
 // respond ends a write: event name with payload b (the written record's JSON),
-// and b as the result (ledger.Respond for JSON already encoded).
-func respond(ctx ledger.Context, name string, b []byte) (string, error) {
+// and b as the result (state.Respond for JSON already encoded).
+func respond(ctx state.Context, name string, b []byte) (string, error) {
 	if err := ctx.GetStub().SetEvent(name, b); err != nil {
 		return "", codes.New(codes.Internal, "setting event %s: %v", name, err)
 	}
@@ -288,13 +288,13 @@ func respond(ctx ledger.Context, name string, b []byte) (string, error) {
 }
 
 // changeStatus runs a signed revoke/suspend/reinstate request.
-func changeStatus(ctx ledger.Context, input, action, event string) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
+func changeStatus(ctx state.Context, input, action, event string) (string, error) {
+	at, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
 	var req certificate.StatusRequest
-	if err := ledger.Decode("status request", input, &req); err != nil {
+	if err := state.Decode("status request", input, &req); err != nil {
 		return "", err
 	}
 	if err := req.Validate(); err != nil {
@@ -311,7 +311,7 @@ func changeStatus(ctx ledger.Context, input, action, event string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	if err := cert.Apply(req, at, ledger.TxID(ctx)); err != nil {
+	if err := cert.Apply(req, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
 	if err := verifyBy(dept, req.KeyID, at, canon.KindCertificateStatus, req, req.Signature); err != nil {
@@ -320,20 +320,20 @@ func changeStatus(ctx ledger.Context, input, action, event string) (string, erro
 	if err := put(ctx, cert); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, event, cert)
+	return state.Respond(ctx, event, cert)
 }
 
-func lookup(ctx ledger.Context, id string) (certificate.Certificate, bool, error) {
+func lookup(ctx state.Context, id string) (certificate.Certificate, bool, error) {
 	var cert certificate.Certificate
-	k, err := ledger.Key(ctx, objCertificate, id)
+	k, err := state.Key(ctx, objCertificate, id)
 	if err != nil {
 		return cert, false, err
 	}
-	found, err := ledger.GetJSON(ctx, k, &cert)
+	found, err := state.GetJSON(ctx, k, &cert)
 	return cert, found, err
 }
 
-func get(ctx ledger.Context, id string) (certificate.Certificate, error) {
+func get(ctx state.Context, id string) (certificate.Certificate, error) {
 	if err := certificate.CheckID("id", id); err != nil {
 		return certificate.Certificate{}, err
 	}
@@ -347,16 +347,16 @@ func get(ctx ledger.Context, id string) (certificate.Certificate, error) {
 	return cert, nil
 }
 
-func put(ctx ledger.Context, cert certificate.Certificate) error {
-	k, err := ledger.Key(ctx, objCertificate, cert.ID)
+func put(ctx state.Context, cert certificate.Certificate) error {
+	k, err := state.Key(ctx, objCertificate, cert.ID)
 	if err != nil {
 		return err
 	}
-	return ledger.PutJSON(ctx, k, cert)
+	return state.PutJSON(ctx, k, cert)
 }
 
-func findByHash(ctx ledger.Context, docHash string) ([]certificate.Certificate, error) {
-	entries, err := ledger.Scan(ctx, objByHash, docHash)
+func findByHash(ctx state.Context, docHash string) ([]certificate.Certificate, error) {
+	entries, err := state.Scan(ctx, objByHash, docHash)
 	if err != nil {
 		return nil, err
 	}

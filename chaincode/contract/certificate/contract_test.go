@@ -10,11 +10,11 @@ import (
 
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	domain "github.com/certledger/certledger/chaincode/domain/certificate"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
-	"github.com/certledger/certledger/chaincode/internal/ledger/ledgertest"
+	"github.com/certledger/certledger/chaincode/internal/state"
+	"github.com/certledger/certledger/chaincode/ledgertest"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	domain "github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -223,7 +223,7 @@ func TestStatusActions(t *testing.T) {
 	refused(t, e.l.Submit(market, "certificate:Revoke", js(e.status(rv, "revoke", e.market))), codes.IllegalTransition)
 
 	// History: every version, newest first.
-	var h []ledger.HistoryEntry
+	var h []state.HistoryEntry
 	if err := e.l.MustEvaluate(public, "certificate:History", "c-1").Decode(&h); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	domain "github.com/certledger/certledger/chaincode/domain/exchange"
+	domain "github.com/certledger/certledger/internal/domain/exchange"
 )
 
 // BenchmarkSendAck records and acknowledges one exchange per iteration on the

@@ -4,9 +4,9 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	"github.com/certledger/certledger/chaincode/domain/exchange"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/exchange"
 )
 
 // AddCatalogItem adds a data item to the provider's catalogue. Input:
@@ -14,30 +14,30 @@ import (
 // provider department's MSP may submit; an existing item id is a CONFLICT.
 // Event CatalogItemAdded with the CatalogItem.
 func (c *Contract) AddCatalogItem(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
+	at, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
 	var in exchange.CatalogInput
-	if err := ledger.Decode("catalogue item", input, &in); err != nil {
+	if err := state.Decode("catalogue item", input, &in); err != nil {
 		return "", err
 	}
-	item, err := exchange.NewCatalogItem(in, at, ledger.TxID(ctx))
+	item, err := exchange.NewCatalogItem(in, at, state.TxID(ctx))
 	if err != nil {
 		return "", coded(err)
 	}
 	if _, err := registry.RequireSubmitterOf(ctx, item.Provider); err != nil {
 		return "", err
 	}
-	key, err := ledger.NewKey(ctx, codes.New(codes.Conflict, "item %s is already in the catalogue of %s", item.ID, item.Provider),
+	key, err := state.NewKey(ctx, codes.New(codes.Conflict, "item %s is already in the catalogue of %s", item.ID, item.Provider),
 		objItem, item.Provider, item.ID)
 	if err != nil {
 		return "", err
 	}
-	if err := ledger.PutJSON(ctx, key, item); err != nil {
+	if err := state.PutJSON(ctx, key, item); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventCatalogItemAdded, item)
+	return state.Respond(ctx, EventCatalogItemAdded, item)
 }
 
 // GetCatalogItem returns item itemID of provider's catalogue.
@@ -46,7 +46,7 @@ func (c *Contract) GetCatalogItem(ctx contractapi.TransactionContextInterface, p
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(item)
+	return state.JSON(item)
 }
 
 // ListCatalog returns the catalogue of provider ("" = every provider), ordered
@@ -56,7 +56,7 @@ func (c *Contract) ListCatalog(ctx contractapi.TransactionContextInterface, prov
 	if provider != "" {
 		attrs = []string{provider}
 	}
-	entries, err := ledger.Scan(ctx, objItem, attrs...)
+	entries, err := state.Scan(ctx, objItem, attrs...)
 	if err != nil {
 		return "", err
 	}
@@ -68,10 +68,10 @@ func (c *Contract) ListCatalog(ctx contractapi.TransactionContextInterface, prov
 		}
 		out = append(out, item)
 	}
-	return ledger.JSON(out)
+	return state.JSON(out)
 }
 
-func getItem(ctx ledger.Context, provider, itemID string) (exchange.CatalogItem, error) {
+func getItem(ctx state.Context, provider, itemID string) (exchange.CatalogItem, error) {
 	item, _, err := getRecord[exchange.CatalogItem](ctx, "item "+itemID+" in the catalogue of "+provider, objItem, provider, itemID)
 	return item, err
 }

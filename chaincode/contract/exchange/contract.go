@@ -16,10 +16,10 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	"github.com/certledger/certledger/chaincode/domain/exchange"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/exchange"
 )
 
 // Name is the contract name ("exchange:Function").
@@ -74,7 +74,7 @@ func (c *Contract) GetEvaluateTransactions() []string {
 }
 
 // verifier checks department signatures against the registry.
-func verifier(ctx ledger.Context) exchange.Verifier {
+func verifier(ctx state.Context) exchange.Verifier {
 	return exchange.VerifierFunc(func(kind canon.Kind, dept, keyID string, at time.Time, record any, sig string) error {
 		_, err := registry.VerifySignature(ctx, dept, keyID, at, kind, record, sig)
 		if err == nil {
@@ -132,13 +132,13 @@ func coded(err error) error {
 
 // getRecord reads the record stored under objectType and attrs and returns it with
 // its key; what names it in the NOT_FOUND error.
-func getRecord[T any](ctx ledger.Context, what, objectType string, attrs ...string) (T, string, error) {
+func getRecord[T any](ctx state.Context, what, objectType string, attrs ...string) (T, string, error) {
 	var v T
-	key, err := ledger.Key(ctx, objectType, attrs...)
+	key, err := state.Key(ctx, objectType, attrs...)
 	if err != nil {
 		return v, "", err
 	}
-	found, err := ledger.GetJSON(ctx, key, &v)
+	found, err := state.GetJSON(ctx, key, &v)
 	if err != nil {
 		return v, "", err
 	}

@@ -14,10 +14,10 @@ import (
 
 	"github.com/certledger/certledger/chaincode/contract/exchange"
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	domain "github.com/certledger/certledger/chaincode/domain/exchange"
-	"github.com/certledger/certledger/chaincode/internal/ledger/ledgertest"
+	"github.com/certledger/certledger/chaincode/ledgertest"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	domain "github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/gm"
 )
 

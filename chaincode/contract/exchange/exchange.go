@@ -6,9 +6,9 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	"github.com/certledger/certledger/chaincode/domain/exchange"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/exchange"
 )
 
 // ExchangeQuery filters ListExchanges. grantId, else provider, else consumer
@@ -37,12 +37,12 @@ const maxMonths = 600
 // outside the grant; BAD_SIGNATURE when the signature does not verify.
 // Event ExchangeSent with the Exchange.
 func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
+	at, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
 	var req exchange.SendRequest
-	if err := ledger.Decode("exchange", input, &req); err != nil {
+	if err := state.Decode("exchange", input, &req); err != nil {
 		return "", err
 	}
 	if err := req.Validate(); err != nil {
@@ -56,15 +56,15 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 	if _, err := registry.RequireSubmitterOf(ctx, g.Provider); err != nil {
 		return "", err
 	}
-	key, err := ledger.NewKey(ctx, codes.New(codes.Conflict, "exchange %s already recorded", req.ID), objRecord, req.ID)
+	key, err := state.NewKey(ctx, codes.New(codes.Conflict, "exchange %s already recorded", req.ID), objRecord, req.ID)
 	if err != nil {
 		return "", err
 	}
-	e, err := exchange.NewExchange(req, g, at, ledger.TxID(ctx), verifier(ctx))
+	e, err := exchange.NewExchange(req, g, at, state.TxID(ctx), verifier(ctx))
 	if err != nil {
 		return "", coded(err)
 	}
-	if err := ledger.PutJSON(ctx, key, e); err != nil {
+	if err := state.PutJSON(ctx, key, e); err != nil {
 		return "", err
 	}
 	m, st := month(e.SentAt), sortTime(e.SentAt)
@@ -78,11 +78,11 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 		{objRecTime, []string{m, st, e.ID}},
 		{objRecHash, []string{e.PayloadHash, e.ID}},
 	} {
-		if err := ledger.AddIndex(ctx, idx.obj, idx.attrs...); err != nil {
+		if err := state.AddIndex(ctx, idx.obj, idx.attrs...); err != nil {
 			return "", err
 		}
 	}
-	return ledger.Respond(ctx, EventExchangeSent, e)
+	return state.Respond(ctx, EventExchangeSent, e)
 }
 
 // Ack records the consumer's signed acknowledgement of receipt. Input:
@@ -99,13 +99,13 @@ func (c *Contract) Reject(ctx contractapi.TransactionContextInterface, input str
 	return c.answer(ctx, input, exchange.DecisionReject, EventExchangeRejected)
 }
 
-func (c *Contract) answer(ctx ledger.Context, input, decision, event string) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
+func (c *Contract) answer(ctx state.Context, input, decision, event string) (string, error) {
+	at, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
 	var a exchange.Ack
-	if err := ledger.Decode("exchange answer", input, &a); err != nil {
+	if err := state.Decode("exchange answer", input, &a); err != nil {
 		return "", err
 	}
 	if a.At != "" || a.TxID != "" {
@@ -124,14 +124,14 @@ func (c *Contract) answer(ctx ledger.Context, input, decision, event string) (st
 	if _, err := registry.RequireSubmitterOf(ctx, e.Consumer); err != nil {
 		return "", err
 	}
-	e, err = e.Answer(a, at, ledger.TxID(ctx), verifier(ctx))
+	e, err = e.Answer(a, at, state.TxID(ctx), verifier(ctx))
 	if err != nil {
 		return "", coded(err)
 	}
-	if err := ledger.PutJSON(ctx, key, e); err != nil {
+	if err := state.PutJSON(ctx, key, e); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, event, e)
+	return state.Respond(ctx, event, e)
 }
 
 // GetExchange returns exchange id.
@@ -140,7 +140,7 @@ func (c *Contract) GetExchange(ctx contractapi.TransactionContextInterface, id s
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(e)
+	return state.JSON(e)
 }
 
 // ListExchanges returns a page of exchanges in sending order. Input:
@@ -161,12 +161,12 @@ func (c *Contract) ListExchanges(ctx contractapi.TransactionContextInterface, qu
 	}
 	var from, to time.Time
 	if q.From != "" {
-		if from, err = ledger.ParseTime("from", q.From); err != nil {
+		if from, err = state.ParseTime("from", q.From); err != nil {
 			return "", err
 		}
 	}
 	if q.To != "" {
-		if to, err = ledger.ParseTime("to", q.To); err != nil {
+		if to, err = state.ParseTime("to", q.To); err != nil {
 			return "", err
 		}
 	}
@@ -218,7 +218,7 @@ func (c *Contract) ListExchanges(ctx contractapi.TransactionContextInterface, qu
 		return "", err
 	}
 	page.Count = len(page.Records)
-	return ledger.JSON(page)
+	return state.JSON(page)
 }
 
 // monthBuckets lists the months from..to (to exclusive) when both are set and
@@ -245,23 +245,23 @@ func monthBuckets(from, to time.Time) [][]string {
 // 8 acknowledgement). By payload hash, every exchange of that payload is a match;
 // the first VALID one is reported, else the most recent.
 func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, query string) (string, error) {
-	now, err := ledger.TxTime(ctx)
+	now, err := state.TxTime(ctx)
 	if err != nil {
 		return "", err
 	}
 	var q exchange.Query
-	if err := ledger.Decode("verify query", query, &q); err != nil {
+	if err := state.Decode("verify query", query, &q); err != nil {
 		return "", err
 	}
 	v := verifier(ctx)
 	if q.Validate() != nil {
-		return ledger.JSON(exchange.Verify(q, nil, nil, now, v))
+		return state.JSON(exchange.Verify(q, nil, nil, now, v))
 	}
 	var ids []string
 	if q.ID != "" {
 		ids = []string{q.ID}
 	} else {
-		entries, err := ledger.Scan(ctx, objRecHash, q.PayloadHash)
+		entries, err := state.Scan(ctx, objRecHash, q.PayloadHash)
 		if err != nil {
 			return "", err
 		}
@@ -299,7 +299,7 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, query str
 	if len(ids) > 1 {
 		result.Matches = ids
 	}
-	return ledger.JSON(result)
+	return state.JSON(result)
 }
 
 // maxMatches bounds how many exchanges of one payload Verify checks.
@@ -321,6 +321,6 @@ func better(r exchange.VerifyResult, cur *exchange.VerifyResult) bool {
 	return errA == nil && (errB != nil || !a.Before(b))
 }
 
-func getExchange(ctx ledger.Context, id string) (exchange.Exchange, string, error) {
+func getExchange(ctx state.Context, id string) (exchange.Exchange, string, error) {
 	return getRecord[exchange.Exchange](ctx, "exchange "+id, objRecord, id)
 }

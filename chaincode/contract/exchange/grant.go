@@ -6,9 +6,9 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	"github.com/certledger/certledger/chaincode/domain/exchange"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/exchange"
 )
 
 // GrantView is a grant as reads return it: the stored grant plus its status as
@@ -36,12 +36,12 @@ type GrantQuery struct {
 // must be in the provider's catalogue and the fields among its fields.
 // Event GrantCreated with the Grant.
 func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
+	at, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
 	var req exchange.GrantRequest
-	if err := ledger.Decode("grant", input, &req); err != nil {
+	if err := state.Decode("grant", input, &req); err != nil {
 		return "", err
 	}
 	if err := req.Validate(); err != nil {
@@ -57,23 +57,23 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 	if err != nil {
 		return "", err
 	}
-	key, err := ledger.NewKey(ctx, codes.New(codes.Conflict, "grant %s already exists", req.ID), objGrant, req.ID)
+	key, err := state.NewKey(ctx, codes.New(codes.Conflict, "grant %s already exists", req.ID), objGrant, req.ID)
 	if err != nil {
 		return "", err
 	}
-	g, err := exchange.NewGrant(req, item, at, ledger.TxID(ctx), verifier(ctx))
+	g, err := exchange.NewGrant(req, item, at, state.TxID(ctx), verifier(ctx))
 	if err != nil {
 		return "", coded(err)
 	}
-	if err := ledger.PutJSON(ctx, key, g); err != nil {
+	if err := state.PutJSON(ctx, key, g); err != nil {
 		return "", err
 	}
 	for _, idx := range []struct{ obj, dept string }{{objGrantProv, g.Provider}, {objGrantCons, g.Consumer}} {
-		if err := ledger.AddIndex(ctx, idx.obj, idx.dept, g.ID); err != nil {
+		if err := state.AddIndex(ctx, idx.obj, idx.dept, g.ID); err != nil {
 			return "", err
 		}
 	}
-	return ledger.Respond(ctx, EventGrantCreated, g)
+	return state.Respond(ctx, EventGrantCreated, g)
 }
 
 // RevokeGrant revokes a grant. Input: the provider's signed revocation
@@ -81,12 +81,12 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 // grant's txId. From the transaction time on the grant authorises nothing.
 // Event GrantRevoked with the Grant.
 func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
+	at, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
 	var r exchange.Revocation
-	if err := ledger.Decode("grant revocation", input, &r); err != nil {
+	if err := state.Decode("grant revocation", input, &r); err != nil {
 		return "", err
 	}
 	if r.At != "" || r.TxID != "" {
@@ -102,19 +102,19 @@ func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, inpu
 	if _, err := registry.RequireSubmitterOf(ctx, g.Provider); err != nil {
 		return "", err
 	}
-	g, err = g.Revoke(r, at, ledger.TxID(ctx), verifier(ctx))
+	g, err = g.Revoke(r, at, state.TxID(ctx), verifier(ctx))
 	if err != nil {
 		return "", coded(err)
 	}
-	if err := ledger.PutJSON(ctx, key, g); err != nil {
+	if err := state.PutJSON(ctx, key, g); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventGrantRevoked, g)
+	return state.Respond(ctx, EventGrantRevoked, g)
 }
 
 // GetGrant returns grant id with its effective status at the query time.
 func (c *Contract) GetGrant(ctx contractapi.TransactionContextInterface, id string) (string, error) {
-	now, err := ledger.TxTime(ctx)
+	now, err := state.TxTime(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -122,13 +122,13 @@ func (c *Contract) GetGrant(ctx contractapi.TransactionContextInterface, id stri
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(GrantView{Grant: g, EffectiveStatus: g.EffectiveStatus(now)})
+	return state.JSON(GrantView{Grant: g, EffectiveStatus: g.EffectiveStatus(now)})
 }
 
 // ListGrants returns a page of grants. Input: GrantQuery JSON ("" or "{}" = all).
 // Output: {"records":[GrantView],"count","bookmark"}.
 func (c *Contract) ListGrants(ctx contractapi.TransactionContextInterface, query string) (string, error) {
-	now, err := ledger.TxTime(ctx)
+	now, err := state.TxTime(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -170,7 +170,7 @@ func (c *Contract) ListGrants(ctx contractapi.TransactionContextInterface, query
 		return "", err
 	}
 	page.Count = len(page.Records)
-	return ledger.JSON(page)
+	return state.JSON(page)
 }
 
 // History returns every committed version of a grant or an exchange, newest
@@ -180,21 +180,21 @@ func (c *Contract) History(ctx contractapi.TransactionContextInterface, kind, id
 	if obj == "" {
 		return "", codes.New(codes.InvalidArgument, "kind %q must be grant or exchange", kind)
 	}
-	key, err := ledger.Key(ctx, obj, id)
+	key, err := state.Key(ctx, obj, id)
 	if err != nil {
 		return "", err
 	}
-	h, err := ledger.History(ctx, key)
+	h, err := state.History(ctx, key)
 	if err != nil {
 		return "", err
 	}
 	if len(h) == 0 {
 		return "", codes.New(codes.NotFound, "%s %s", kind, id)
 	}
-	return ledger.JSON(h)
+	return state.JSON(h)
 }
 
-func getGrant(ctx ledger.Context, id string) (exchange.Grant, string, error) {
+func getGrant(ctx state.Context, id string) (exchange.Grant, string, error) {
 	return getRecord[exchange.Grant](ctx, "grant "+id, objGrant, id)
 }
 
@@ -203,7 +203,7 @@ func decodeQuery(what, s string, v any) error {
 	if s == "" {
 		return nil
 	}
-	return ledger.Decode(what, s, v)
+	return state.Decode(what, s, v)
 }
 
 func unmarshal(b []byte, v any) error {

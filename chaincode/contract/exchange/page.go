@@ -4,7 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
 )
 
@@ -33,7 +33,7 @@ type Page[T any] struct {
 // Pagination is the contract's own (Fabric's paginated queries are not allowed
 // in update transactions and are not modelled by every ledger): resuming skips
 // the keys up to the bookmark within its bucket.
-func scan(ctx ledger.Context, objectType string, prefix []string, buckets [][]string, pageSize int, bookmark string,
+func scan(ctx state.Context, objectType string, prefix []string, buckets [][]string, pageSize int, bookmark string,
 	visit func(attrs []string) (took, stop bool, err error)) (string, error) {
 	after := ""
 	if bookmark != "" {
@@ -50,7 +50,7 @@ func scan(ctx ledger.Context, objectType string, prefix []string, buckets [][]st
 	taken, examined := 0, 0
 	for _, bucket := range buckets {
 		attrs := append(append([]string{}, prefix...), bucket...)
-		start, err := ledger.Key(ctx, objectType, attrs...)
+		start, err := state.Key(ctx, objectType, attrs...)
 		if err != nil {
 			return "", err
 		}

@@ -10,9 +10,9 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
-	"github.com/certledger/certledger/chaincode/domain/registry"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/registry"
 )
 
 // Name is the contract name ("registry:Function").
@@ -50,25 +50,25 @@ func (c *Contract) GetEvaluateTransactions() []string {
 // Init fixes the governance MSP once; the submitter must belong to it.
 // Later calls fail with CONFLICT. Event RegistryInitialized {"mspId"}.
 func (c *Contract) Init(ctx contractapi.TransactionContextInterface, governanceMspID string) (string, error) {
-	if _, err := ledger.BeginWrite(ctx); err != nil {
+	if _, err := state.BeginWrite(ctx); err != nil {
 		return "", err
 	}
 	if err := registry.CheckMSPID("governanceMspId", governanceMspID); err != nil {
 		return "", err
 	}
-	msp, err := ledger.SubmitterMSP(ctx)
+	msp, err := state.SubmitterMSP(ctx)
 	if err != nil {
 		return "", err
 	}
 	if msp != governanceMspID {
 		return "", codes.New(codes.Forbidden, "the registry must be initialised by the governance organisation %s itself; submitter is %s", governanceMspID, msp)
 	}
-	key, err := ledger.Key(ctx, objGovernance)
+	key, err := state.Key(ctx, objGovernance)
 	if err != nil {
 		return "", err
 	}
 	var g Governance
-	found, err := ledger.GetJSON(ctx, key, &g)
+	found, err := state.GetJSON(ctx, key, &g)
 	if err != nil {
 		return "", err
 	}
@@ -76,17 +76,17 @@ func (c *Contract) Init(ctx contractapi.TransactionContextInterface, governanceM
 		return "", codes.New(codes.Conflict, "registry is already initialised with governance MSP %s", g.MSPID)
 	}
 	g = Governance{MSPID: governanceMspID}
-	if err := ledger.PutJSON(ctx, key, g); err != nil {
+	if err := state.PutJSON(ctx, key, g); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventInitialized, g)
+	return state.Respond(ctx, EventInitialized, g)
 }
 
 // RegisterDepartment registers a department (governance only). Input: the JSON
 // {"id","name","mspId","parent","categories":[..],"publicKeys":[PEM..]}.
 // Event DepartmentRegistered with the Department.
 func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
+	at, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -94,14 +94,14 @@ func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterfac
 		return "", err
 	}
 	var r registry.Registration
-	if err := ledger.Decode("department", input, &r); err != nil {
+	if err := state.Decode("department", input, &r); err != nil {
 		return "", err
 	}
-	d, err := registry.NewDepartment(r, at, ledger.TxID(ctx))
+	d, err := registry.NewDepartment(r, at, state.TxID(ctx))
 	if err != nil {
 		return "", err
 	}
-	if _, err := ledger.NewKey(ctx, codes.New(codes.Conflict, "department %s is already registered", d.ID), objDepartment, d.ID); err != nil {
+	if _, err := state.NewKey(ctx, codes.New(codes.Conflict, "department %s is already registered", d.ID), objDepartment, d.ID); err != nil {
 		return "", err
 	}
 	if d.Parent != "" {
@@ -117,7 +117,7 @@ func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterfac
 	if err := putDepartment(ctx, d); err != nil {
 		return "", err
 	}
-	if err := ledger.AddIndex(ctx, objByMSP, d.MSPID, d.ID); err != nil {
+	if err := state.AddIndex(ctx, objByMSP, d.MSPID, d.ID); err != nil {
 		return "", err
 	}
 	for _, k := range d.Keys {
@@ -125,7 +125,7 @@ func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterfac
 			return "", err
 		}
 	}
-	return ledger.Respond(ctx, EventDepartmentRegistered, d)
+	return state.Respond(ctx, EventDepartmentRegistered, d)
 }
 
 // AddKey adds an SM2 public key (PKIX PEM) to a department, valid from the
@@ -148,8 +148,8 @@ func (c *Contract) RotateKey(ctx contractapi.TransactionContextInterface, deptID
 
 // installKey gives department deptID a new key (governance only): change adds it to
 // the department, which is written with the key's owner entry; event announces it.
-func installKey(ctx ledger.Context, deptID, publicKeyPEM, event string, change func(d *registry.Department, k registry.Key, at time.Time, txID string) error) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
+func installKey(ctx state.Context, deptID, publicKeyPEM, event string, change func(d *registry.Department, k registry.Key, at time.Time, txID string) error) (string, error) {
+	at, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -167,7 +167,7 @@ func installKey(ctx ledger.Context, deptID, publicKeyPEM, event string, change f
 	if err := checkKeyFree(ctx, k.KeyID); err != nil {
 		return "", err
 	}
-	if err := change(&d, k, at, ledger.TxID(ctx)); err != nil {
+	if err := change(&d, k, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
 	if err := putDepartment(ctx, d); err != nil {
@@ -176,14 +176,14 @@ func installKey(ctx ledger.Context, deptID, publicKeyPEM, event string, change f
 	if err := putKeyOwner(ctx, k.KeyID, d.ID); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, event, d)
+	return state.Respond(ctx, event, d)
 }
 
 // RevokeKey revokes a key of a department (governance or the department's own
 // MSP). effectiveAt "" means the transaction time; only reason "compromised" may
 // date back. Event KeyRevoked with the Department.
 func (c *Contract) RevokeKey(ctx contractapi.TransactionContextInterface, deptID, keyID, reason, effectiveAt string) (string, error) {
-	at, err := ledger.BeginWrite(ctx)
+	at, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -191,7 +191,7 @@ func (c *Contract) RevokeKey(ctx contractapi.TransactionContextInterface, deptID
 	if err != nil {
 		return "", err
 	}
-	msp, err := ledger.SubmitterMSP(ctx)
+	msp, err := state.SubmitterMSP(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -202,17 +202,17 @@ func (c *Contract) RevokeKey(ctx contractapi.TransactionContextInterface, deptID
 	}
 	effective := at
 	if effectiveAt != "" {
-		if effective, err = ledger.ParseTime("effectiveAt", effectiveAt); err != nil {
+		if effective, err = state.ParseTime("effectiveAt", effectiveAt); err != nil {
 			return "", err
 		}
 	}
-	if err := d.RevokeKey(keyID, reason, effective, at, ledger.TxID(ctx)); err != nil {
+	if err := d.RevokeKey(keyID, reason, effective, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
 	if err := putDepartment(ctx, d); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventKeyRevoked, d)
+	return state.Respond(ctx, EventKeyRevoked, d)
 }
 
 // GetDepartment returns the Department JSON (NOT_FOUND when unknown).
@@ -221,12 +221,12 @@ func (c *Contract) GetDepartment(ctx contractapi.TransactionContextInterface, id
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(d)
+	return state.JSON(d)
 }
 
 // ListDepartments returns every Department, ordered by id.
 func (c *Contract) ListDepartments(ctx contractapi.TransactionContextInterface) (string, error) {
-	entries, err := ledger.Scan(ctx, objDepartment)
+	entries, err := state.Scan(ctx, objDepartment)
 	if err != nil {
 		return "", err
 	}
@@ -238,7 +238,7 @@ func (c *Contract) ListDepartments(ctx contractapi.TransactionContextInterface) 
 		}
 		out = append(out, d)
 	}
-	return ledger.JSON(out)
+	return state.JSON(out)
 }
 
 // GetKey returns {"departmentId", ...Key} for a key id (NOT_FOUND when unknown).
@@ -247,7 +247,7 @@ func (c *Contract) GetKey(ctx contractapi.TransactionContextInterface, keyID str
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(KeyRecord{DepartmentID: dept, Key: key})
+	return state.JSON(KeyRecord{DepartmentID: dept, Key: key})
 }
 
 // GetGovernance returns {"mspId"} (NOT_FOUND before Init).
@@ -256,5 +256,5 @@ func (c *Contract) GetGovernance(ctx contractapi.TransactionContextInterface) (s
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(Governance{MSPID: msp})
+	return state.JSON(Governance{MSPID: msp})
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	domain "github.com/certledger/certledger/chaincode/domain/registry"
-	"github.com/certledger/certledger/chaincode/internal/ledger/ledgertest"
+	"github.com/certledger/certledger/chaincode/ledgertest"
 	"github.com/certledger/certledger/internal/codes"
+	domain "github.com/certledger/certledger/internal/domain/registry"
 )
 
 var (

@@ -3,10 +3,10 @@ package registry
 import (
 	"time"
 
-	"github.com/certledger/certledger/chaincode/domain/registry"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/registry"
 )
 
 // World-state object types of the registry (composite keys).
@@ -35,13 +35,13 @@ type KeyRecord struct {
 
 // GovernanceMSP returns the governance MSP ID fixed by registry:Init
 // (NOT_FOUND before Init).
-func GovernanceMSP(ctx ledger.Context) (string, error) {
-	k, err := ledger.Key(ctx, objGovernance)
+func GovernanceMSP(ctx state.Context) (string, error) {
+	k, err := state.Key(ctx, objGovernance)
 	if err != nil {
 		return "", err
 	}
 	var g Governance
-	found, err := ledger.GetJSON(ctx, k, &g)
+	found, err := state.GetJSON(ctx, k, &g)
 	if err != nil {
 		return "", err
 	}
@@ -53,12 +53,12 @@ func GovernanceMSP(ctx ledger.Context) (string, error) {
 
 // RequireGovernance fails with FORBIDDEN unless the submitter belongs to the
 // governance MSP.
-func RequireGovernance(ctx ledger.Context) error {
+func RequireGovernance(ctx state.Context) error {
 	gov, err := GovernanceMSP(ctx)
 	if err != nil {
 		return err
 	}
-	msp, err := ledger.SubmitterMSP(ctx)
+	msp, err := state.SubmitterMSP(ctx)
 	if err != nil {
 		return err
 	}
@@ -69,16 +69,16 @@ func RequireGovernance(ctx ledger.Context) error {
 }
 
 // GetDepartment returns department id (NOT_FOUND when it is not registered).
-func GetDepartment(ctx ledger.Context, id string) (registry.Department, error) {
+func GetDepartment(ctx state.Context, id string) (registry.Department, error) {
 	var d registry.Department
 	if err := registry.CheckID("department id", id); err != nil {
 		return d, err
 	}
-	k, err := ledger.Key(ctx, objDepartment, id)
+	k, err := state.Key(ctx, objDepartment, id)
 	if err != nil {
 		return d, err
 	}
-	found, err := ledger.GetJSON(ctx, k, &d)
+	found, err := state.GetJSON(ctx, k, &d)
 	if err != nil {
 		return d, err
 	}
@@ -90,8 +90,8 @@ func GetDepartment(ctx ledger.Context, id string) (registry.Department, error) {
 
 // DepartmentsByMSP returns the departments registered with MSP ID mspID, ordered
 // by id (empty when none). Several departments may share one Fabric organisation.
-func DepartmentsByMSP(ctx ledger.Context, mspID string) ([]registry.Department, error) {
-	entries, err := ledger.Scan(ctx, objByMSP, mspID)
+func DepartmentsByMSP(ctx state.Context, mspID string) ([]registry.Department, error) {
+	entries, err := state.Scan(ctx, objByMSP, mspID)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func DepartmentsByMSP(ctx ledger.Context, mspID string) ([]registry.Department, 
 // DepartmentByMSP returns the one department whose MSP is mspID: NOT_FOUND when
 // none, CONFLICT when several departments share that MSP (then the caller must
 // name the department and use RequireSubmitterOf).
-func DepartmentByMSP(ctx ledger.Context, mspID string) (registry.Department, error) {
+func DepartmentByMSP(ctx state.Context, mspID string) (registry.Department, error) {
 	ds, err := DepartmentsByMSP(ctx, mspID)
 	if err != nil {
 		return registry.Department{}, err
@@ -129,8 +129,8 @@ func DepartmentByMSP(ctx ledger.Context, mspID string) (registry.Department, err
 
 // SubmitterDepartment returns the one department of the submitter's MSP
 // (DepartmentByMSP of SubmitterMSP).
-func SubmitterDepartment(ctx ledger.Context) (registry.Department, error) {
-	msp, err := ledger.SubmitterMSP(ctx)
+func SubmitterDepartment(ctx state.Context) (registry.Department, error) {
+	msp, err := state.SubmitterMSP(ctx)
 	if err != nil {
 		return registry.Department{}, err
 	}
@@ -139,12 +139,12 @@ func SubmitterDepartment(ctx ledger.Context) (registry.Department, error) {
 
 // RequireSubmitterOf returns department deptID after checking that the submitter
 // belongs to its MSP (NOT_FOUND if the department is unknown, FORBIDDEN otherwise).
-func RequireSubmitterOf(ctx ledger.Context, deptID string) (registry.Department, error) {
+func RequireSubmitterOf(ctx state.Context, deptID string) (registry.Department, error) {
 	d, err := GetDepartment(ctx, deptID)
 	if err != nil {
 		return d, err
 	}
-	msp, err := ledger.SubmitterMSP(ctx)
+	msp, err := state.SubmitterMSP(ctx)
 	if err != nil {
 		return d, err
 	}
@@ -156,16 +156,16 @@ func RequireSubmitterOf(ctx ledger.Context, deptID string) (registry.Department,
 
 // LookupKey finds key keyID in the registry and returns its department id and
 // the key (NOT_FOUND when no department has it).
-func LookupKey(ctx ledger.Context, keyID string) (string, registry.Key, error) {
+func LookupKey(ctx state.Context, keyID string) (string, registry.Key, error) {
 	if len(keyID) != 64 {
 		return "", registry.Key{}, codes.New(codes.InvalidArgument, "key id %q must be 64 hex characters", keyID)
 	}
-	k, err := ledger.Key(ctx, objKey, keyID)
+	k, err := state.Key(ctx, objKey, keyID)
 	if err != nil {
 		return "", registry.Key{}, err
 	}
 	var owner KeyOwner
-	found, err := ledger.GetJSON(ctx, k, &owner)
+	found, err := state.GetJSON(ctx, k, &owner)
 	if err != nil {
 		return "", registry.Key{}, err
 	}
@@ -186,7 +186,7 @@ func LookupKey(ctx ledger.Context, keyID string) (string, registry.Key, error) {
 // KeyAt returns department deptID and its key keyID after checking the key was
 // valid at t: NOT_FOUND for an unknown department, FORBIDDEN when the key is not
 // the department's or not valid at t (not yet valid, rotated out or revoked).
-func KeyAt(ctx ledger.Context, deptID, keyID string, t time.Time) (registry.Department, registry.Key, error) {
+func KeyAt(ctx state.Context, deptID, keyID string, t time.Time) (registry.Department, registry.Key, error) {
 	d, err := GetDepartment(ctx, deptID)
 	if err != nil {
 		return d, registry.Key{}, err
@@ -205,7 +205,7 @@ func KeyAt(ctx ledger.Context, deptID, keyID string, t time.Time) (registry.Depa
 // payload of record (kind) by key keyID of department deptID, valid at t.
 // Errors: those of KeyAt, BAD_SIGNATURE when the signature does not verify,
 // INVALID_ARGUMENT when the record lacks a signed field.
-func VerifySignature(ctx ledger.Context, deptID, keyID string, t time.Time, kind canon.Kind, record any, sigB64 string) (registry.Key, error) {
+func VerifySignature(ctx state.Context, deptID, keyID string, t time.Time, kind canon.Kind, record any, sigB64 string) (registry.Key, error) {
 	_, key, err := KeyAt(ctx, deptID, keyID, t)
 	if err != nil {
 		return key, err

@@ -3,27 +3,27 @@ package registry
 import (
 	"encoding/json"
 
-	"github.com/certledger/certledger/chaincode/domain/registry"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/registry"
 )
 
-func putDepartment(ctx ledger.Context, d registry.Department) error {
-	k, err := ledger.Key(ctx, objDepartment, d.ID)
+func putDepartment(ctx state.Context, d registry.Department) error {
+	k, err := state.Key(ctx, objDepartment, d.ID)
 	if err != nil {
 		return err
 	}
-	return ledger.PutJSON(ctx, k, d)
+	return state.PutJSON(ctx, k, d)
 }
 
 // checkKeyFree fails with CONFLICT when keyID is registered to any department.
-func checkKeyFree(ctx ledger.Context, keyID string) error {
-	k, err := ledger.Key(ctx, objKey, keyID)
+func checkKeyFree(ctx state.Context, keyID string) error {
+	k, err := state.Key(ctx, objKey, keyID)
 	if err != nil {
 		return err
 	}
 	var owner KeyOwner
-	found, err := ledger.GetJSON(ctx, k, &owner)
+	found, err := state.GetJSON(ctx, k, &owner)
 	if err != nil {
 		return err
 	}
@@ -33,12 +33,12 @@ func checkKeyFree(ctx ledger.Context, keyID string) error {
 	return nil
 }
 
-func putKeyOwner(ctx ledger.Context, keyID, deptID string) error {
-	k, err := ledger.Key(ctx, objKey, keyID)
+func putKeyOwner(ctx state.Context, keyID, deptID string) error {
+	k, err := state.Key(ctx, objKey, keyID)
 	if err != nil {
 		return err
 	}
-	return ledger.PutJSON(ctx, k, KeyOwner{DepartmentID: deptID})
+	return state.PutJSON(ctx, k, KeyOwner{DepartmentID: deptID})
 }
 
 func jsonUnmarshal(b []byte, v any) error {

@@ -10,10 +10,10 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	"github.com/certledger/certledger/chaincode/domain/workorder"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
 func output(res workorder.Result) workorder.Output {
@@ -28,8 +28,8 @@ func output(res workorder.Result) workorder.Output {
 }
 
 // submitter returns the submitter's MSP and a readable identity (certificate subject).
-func submitter(ctx ledger.Context) (msp, id string, err error) {
-	msp, err = ledger.SubmitterMSP(ctx)
+func submitter(ctx state.Context) (msp, id string, err error) {
+	msp, err = state.SubmitterMSP(ctx)
 	if err != nil {
 		return "", "", err
 	}
@@ -39,7 +39,7 @@ func submitter(ctx ledger.Context) (msp, id string, err error) {
 	return msp, id, nil
 }
 
-func requireIntake(ctx ledger.Context, msp string) error {
+func requireIntake(ctx state.Context, msp string) error {
 	intake, err := intakeMSPs(ctx)
 	if err != nil {
 		return err
@@ -50,12 +50,12 @@ func requireIntake(ctx ledger.Context, msp string) error {
 	return nil
 }
 
-func env(ctx ledger.Context, now time.Time) (workorder.Env, error) {
+func env(ctx state.Context, now time.Time) (workorder.Env, error) {
 	cal, sla, err := loadConfig(ctx)
 	if err != nil {
 		return workorder.Env{}, err
 	}
-	return workorder.Env{Now: now, TxID: ledger.TxID(ctx), Calendar: cal, SLA: sla}, nil
+	return workorder.Env{Now: now, TxID: state.TxID(ctx), Calendar: cal, SLA: sla}, nil
 }
 
 // Submit records a citizen appeal (intake channel only) and routes it to the one active
@@ -64,7 +64,7 @@ func env(ctx ledger.Context, now time.Time) (workorder.Env, error) {
 // NOT_FOUND when no department handles the category, CONFLICT when several do or the id
 // exists. Event TicketSubmitted with {ticket, transitions (submit, route), accountability}.
 func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	now, err := ledger.BeginWrite(ctx)
+	now, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -76,13 +76,13 @@ func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input str
 		return "", err
 	}
 	var in workorder.SubmitInput
-	if err := ledger.Decode("ticket", input, &in); err != nil {
+	if err := state.Decode("ticket", input, &in); err != nil {
 		return "", err
 	}
 	if err := in.Validate(); err != nil {
 		return "", domainErr(err)
 	}
-	exists, err := ledger.Exists(ctx, ticketKey(in.ID))
+	exists, err := state.Exists(ctx, ticketKey(in.ID))
 	if err != nil {
 		return "", err
 	}
@@ -104,7 +104,7 @@ func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input str
 	if err := persist(ctx, nil, res); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventTicketSubmitted, output(res))
+	return state.Respond(ctx, EventTicketSubmitted, output(res))
 }
 
 // deptInfo is what this contract reads of a registry department.
@@ -116,7 +116,7 @@ type deptInfo struct {
 
 // listDepartments returns the registry's departments (ordered by id) through the
 // registry contract's ListDepartments.
-func listDepartments(ctx ledger.Context) ([]deptInfo, error) {
+func listDepartments(ctx state.Context) ([]deptInfo, error) {
 	raw, err := registry.New().ListDepartments(ctx)
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func listDepartments(ctx ledger.Context) ([]deptInfo, error) {
 }
 
 // route finds the one active department whose categories include category.
-func route(ctx ledger.Context, category string) (string, error) {
+func route(ctx state.Context, category string) (string, error) {
 	ds, err := listDepartments(ctx)
 	if err != nil {
 		return "", err
@@ -199,12 +199,12 @@ func (c *Contract) Close(ctx contractapi.TransactionContextInterface, input stri
 }
 
 func (c *Contract) act(ctx contractapi.TransactionContextInterface, action workorder.Action, input string) (string, error) {
-	now, err := ledger.BeginWrite(ctx)
+	now, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
 	var in workorder.ActionInput
-	if err := ledger.Decode("ticket action", input, &in); err != nil {
+	if err := state.Decode("ticket action", input, &in); err != nil {
 		return "", err
 	}
 	if in.Action == "" && in.Signature == "" {
@@ -244,13 +244,13 @@ func (c *Contract) act(ctx contractapi.TransactionContextInterface, action worko
 	if err := persist(ctx, &t, res); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, actionEvents[action], output(res))
+	return state.Respond(ctx, actionEvents[action], output(res))
 }
 
 // authenticate works out who acts and in which role. Unsigned input is the intake
 // channel (citizen role); signed input is a department, which must be the submitter's,
 // sign with a key valid now, and name the ticket's current txId.
-func authenticate(ctx ledger.Context, t workorder.Ticket, in workorder.ActionInput, now time.Time) (workorder.Actor, error) {
+func authenticate(ctx state.Context, t workorder.Ticket, in workorder.ActionInput, now time.Time) (workorder.Actor, error) {
 	msp, id, err := submitter(ctx)
 	if err != nil {
 		return workorder.Actor{}, err
@@ -313,7 +313,7 @@ const (
 // governance organisation) may submit it; it is idempotent (a deadline is marked once,
 // then leaves the sweep index; a day is rolled up once). Event TicketsSwept.
 func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit string) (string, error) {
-	now, err := ledger.BeginWrite(ctx)
+	now, err := state.BeginWrite(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -323,7 +323,7 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 			return "", codes.New(codes.InvalidArgument, "limit %q must be an integer from 1 to %d", limit, MaxSweepLimit)
 		}
 	}
-	msp, err := ledger.SubmitterMSP(ctx)
+	msp, err := state.SubmitterMSP(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -383,5 +383,5 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 	if out.RolledUp, err = rollUp(ctx, e.Calendar, now); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventTicketsSwept, out)
+	return state.Respond(ctx, EventTicketsSwept, out)
 }

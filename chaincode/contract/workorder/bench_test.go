@@ -8,8 +8,8 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	"github.com/certledger/certledger/chaincode/domain/workorder"
-	"github.com/certledger/certledger/chaincode/internal/ledger/ledgertest"
+	"github.com/certledger/certledger/chaincode/ledgertest"
+	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
 const hash64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

@@ -7,7 +7,7 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
-	"github.com/certledger/certledger/chaincode/domain/workorder"
+	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
 // benchLoadFunction is the one function benchLoader adds to a chaincode:

@@ -23,9 +23,9 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	"github.com/certledger/certledger/chaincode/domain/workorder"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
 // Name is the contract name ("workorder:Function").
@@ -110,48 +110,48 @@ func domainErr(err error) error {
 // {"utcOffset":"+08:00","holidays":["2026-10-01",..],"workdays":["2026-10-10",..]}.
 // Deadlines already set are not recomputed. Event WorkorderCalendarSet with the calendar.
 func (c *Contract) SetCalendar(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	if _, err := ledger.BeginWrite(ctx); err != nil {
+	if _, err := state.BeginWrite(ctx); err != nil {
 		return "", err
 	}
 	if err := registry.RequireGovernance(ctx); err != nil {
 		return "", err
 	}
 	var cal workorder.Calendar
-	if err := ledger.Decode("calendar", input, &cal); err != nil {
+	if err := state.Decode("calendar", input, &cal); err != nil {
 		return "", err
 	}
 	cal.Normalize()
 	if err := cal.Validate(); err != nil {
 		return "", domainErr(err)
 	}
-	if err := ledger.PutJSON(ctx, keyCalendar, cal); err != nil {
+	if err := state.PutJSON(ctx, keyCalendar, cal); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventCalendarSet, cal)
+	return state.Respond(ctx, EventCalendarSet, cal)
 }
 
 // SetSLA sets the deadlines in working days (governance only). Input
 // {"default":{"respondDays":1,"resolveDays":5},"categories":[{"category","respondDays","resolveDays"},..]}.
 // Applies to assignments made after it. Event WorkorderSLASet with the SLA.
 func (c *Contract) SetSLA(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	if _, err := ledger.BeginWrite(ctx); err != nil {
+	if _, err := state.BeginWrite(ctx); err != nil {
 		return "", err
 	}
 	if err := registry.RequireGovernance(ctx); err != nil {
 		return "", err
 	}
 	var sla workorder.SLA
-	if err := ledger.Decode("sla", input, &sla); err != nil {
+	if err := state.Decode("sla", input, &sla); err != nil {
 		return "", err
 	}
 	sla.Normalize()
 	if err := sla.Validate(); err != nil {
 		return "", domainErr(err)
 	}
-	if err := ledger.PutJSON(ctx, keySLA, sla); err != nil {
+	if err := state.PutJSON(ctx, keySLA, sla); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventSLASet, sla)
+	return state.Respond(ctx, EventSLASet, sla)
 }
 
 // Intake lists the MSPs of the intake channel.
@@ -162,14 +162,14 @@ type Intake struct {
 // SetIntake names the MSPs that act as the citizen intake channel (governance only).
 // Input {"mspIds":["GovMSP","HotlineMSP"]}. Event WorkorderIntakeSet.
 func (c *Contract) SetIntake(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	if _, err := ledger.BeginWrite(ctx); err != nil {
+	if _, err := state.BeginWrite(ctx); err != nil {
 		return "", err
 	}
 	if err := registry.RequireGovernance(ctx); err != nil {
 		return "", err
 	}
 	var in Intake
-	if err := ledger.Decode("intake", input, &in); err != nil {
+	if err := state.Decode("intake", input, &in); err != nil {
 		return "", err
 	}
 	if len(in.MSPIDs) == 0 {
@@ -181,10 +181,10 @@ func (c *Contract) SetIntake(ctx contractapi.TransactionContextInterface, input 
 		}
 	}
 	in.MSPIDs = sortedUnique(in.MSPIDs)
-	if err := ledger.PutJSON(ctx, keyIntake, in); err != nil {
+	if err := state.PutJSON(ctx, keyIntake, in); err != nil {
 		return "", err
 	}
-	return ledger.Respond(ctx, EventIntakeSet, in)
+	return state.Respond(ctx, EventIntakeSet, in)
 }
 
 // Config is GetConfig's result.
@@ -204,5 +204,5 @@ func (c *Contract) GetConfig(ctx contractapi.TransactionContextInterface) (strin
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(Config{Calendar: cal, SLA: sla, IntakeMSPIDs: intake})
+	return state.JSON(Config{Calendar: cal, SLA: sla, IntakeMSPIDs: intake})
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/chaincode/contract/workorder"
-	domain "github.com/certledger/certledger/chaincode/domain/workorder"
-	"github.com/certledger/certledger/chaincode/internal/ledger/ledgertest"
+	"github.com/certledger/certledger/chaincode/ledgertest"
+	domain "github.com/certledger/certledger/internal/domain/workorder"
 )
 
 // TestKPIIndexesMatchReference drives tickets through random (legal and illegal)

@@ -5,9 +5,9 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
-	"github.com/certledger/certledger/chaincode/domain/workorder"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
 // Get returns ticket id.
@@ -16,7 +16,7 @@ func (c *Contract) Get(ctx contractapi.TransactionContextInterface, id string) (
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(t)
+	return state.JSON(t)
 }
 
 // Trace returns every transition record of ticket id, oldest first (one range query).
@@ -37,7 +37,7 @@ func (c *Contract) Trace(ctx contractapi.TransactionContextInterface, id string)
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(out)
+	return state.JSON(out)
 }
 
 func checkDept(dept string) error {
@@ -48,7 +48,7 @@ func checkDept(dept string) error {
 }
 
 // ticketsPage pages through index keys whose last part is a ticket id and loads the tickets.
-func ticketsPage(ctx ledger.Context, prefix, pageSize, bookmark string) (string, error) {
+func ticketsPage(ctx state.Context, prefix, pageSize, bookmark string) (string, error) {
 	size, err := parsePageSize(pageSize)
 	if err != nil {
 		return "", err
@@ -66,7 +66,7 @@ func ticketsPage(ctx ledger.Context, prefix, pageSize, bookmark string) (string,
 		return "", err
 	}
 	p.Count = len(p.Records)
-	return ledger.JSON(p)
+	return state.JSON(p)
 }
 
 // ListByDepartment returns the tickets assigned to dept in state ("" = every state,
@@ -103,7 +103,7 @@ func (c *Contract) ListOverdue(ctx contractapi.TransactionContextInterface, dept
 
 // period parses a [from, to) period. Each bound is an RFC 3339 time or a day
 // "YYYY-MM-DD" (00:00 of that day in the calendar's time zone); to must be after from.
-func period(ctx ledger.Context, from, to string) (string, string, error) {
+func period(ctx state.Context, from, to string) (string, string, error) {
 	cal, _, err := loadConfig(ctx)
 	if err != nil {
 		return "", "", err
@@ -160,7 +160,7 @@ func (c *Contract) Accountability(ctx contractapi.TransactionContextInterface, d
 		return "", err
 	}
 	p.Count = len(p.Records)
-	return ledger.JSON(p)
+	return state.JSON(p)
 }
 
 // KPI computes dept's KPIs for [from, to) as of the transaction time (definitions in
@@ -176,7 +176,7 @@ func (c *Contract) KPI(ctx contractapi.TransactionContextInterface, dept, from, 
 	if err != nil {
 		return "", err
 	}
-	now, err := ledger.TxTime(ctx)
+	now, err := state.TxTime(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -184,5 +184,5 @@ func (c *Contract) KPI(ctx contractapi.TransactionContextInterface, dept, from, 
 	if err != nil {
 		return "", err
 	}
-	return ledger.JSON(k)
+	return state.JSON(k)
 }

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certledger/certledger/chaincode/domain/workorder"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
 // Day rollups make a KPI over a long period cheap: Sweep writes, per department and
@@ -55,7 +55,7 @@ type RollupCursor struct {
 var errStop = errors.New("stop")
 
 // firstKey returns the first key in [start, end) ("" when none).
-func firstKey(ctx ledger.Context, start, end string) (string, error) {
+func firstKey(ctx state.Context, start, end string) (string, error) {
 	first := ""
 	err := scanAll(ctx, start, end, func(k string, _ []byte) error {
 		first = k
@@ -69,7 +69,7 @@ func firstKey(ctx ledger.Context, start, end string) (string, error) {
 
 // countFacts feeds acc every fact of dept attributed to [from, to) and returns how many
 // index entries it read.
-func countFacts(ctx ledger.Context, acc func(kind string, v []byte) error, dept, from, to string) (int, error) {
+func countFacts(ctx state.Context, acc func(kind string, v []byte) error, dept, from, to string) (int, error) {
 	n := 0
 	for _, prefix := range []string{pResp, pRes, pRate, pAcc} {
 		base := prefix + dept + "/"
@@ -122,7 +122,7 @@ func feed(dept string, pick func(at string) *workorder.KPIAccumulator) func(kind
 
 // rollUp writes the day rollups that have become settled, for every active department,
 // and returns how many days it rolled up.
-func rollUp(ctx ledger.Context, cal workorder.Calendar, now time.Time) (int, error) {
+func rollUp(ctx state.Context, cal workorder.Calendar, now time.Time) (int, error) {
 	nowS := workorder.FormatTime(now)
 	earliest := ""
 	if k, err := firstKey(ctx, pDue, rangeEnd(pDue)); err != nil {
@@ -145,9 +145,9 @@ func rollUp(ctx ledger.Context, cal workorder.Calendar, now time.Time) (int, err
 	return rolled, nil
 }
 
-func rollUpDept(ctx ledger.Context, cal workorder.Calendar, dept, nowS, earliest string) (int, error) {
+func rollUpDept(ctx state.Context, cal workorder.Calendar, dept, nowS, earliest string) (int, error) {
 	var cur RollupCursor
-	if _, err := ledger.GetJSON(ctx, pCursor+dept, &cur); err != nil {
+	if _, err := state.GetJSON(ctx, pCursor+dept, &cur); err != nil {
 		return 0, err
 	}
 	var start time.Time
@@ -183,7 +183,7 @@ func rollUpDept(ctx ledger.Context, cal workorder.Calendar, dept, nowS, earliest
 		}
 	}
 	if rolled > 0 {
-		if err := ledger.PutJSON(ctx, pCursor+dept, cur); err != nil {
+		if err := state.PutJSON(ctx, pCursor+dept, cur); err != nil {
 			return rolled, err
 		}
 	}
@@ -192,7 +192,7 @@ func rollUpDept(ctx ledger.Context, cal workorder.Calendar, dept, nowS, earliest
 
 // rollUpWindow rolls up to rollupWindow settled days from *start on, advancing *start and
 // cur.Through past them. It returns the days rolled and the index entries read.
-func rollUpWindow(ctx ledger.Context, cal workorder.Calendar, dept string, cur *RollupCursor, start *time.Time, nowS, earliest string) (int, int, error) {
+func rollUpWindow(ctx state.Context, cal workorder.Calendar, dept string, cur *RollupCursor, start *time.Time, nowS, earliest string) (int, int, error) {
 	// The candidate days: over, and ending before the earliest running deadline.
 	type day struct {
 		start, end string
@@ -239,7 +239,7 @@ func rollUpWindow(ctx ledger.Context, cal workorder.Calendar, dept string, cur *
 		if c.Pending() {
 			break
 		}
-		if err := ledger.PutJSON(ctx, pDay+dept+"/"+d.start, DayRollup{Department: dept, Start: d.start, End: d.end, Counts: c, TxID: ledger.TxID(ctx)}); err != nil {
+		if err := state.PutJSON(ctx, pDay+dept+"/"+d.start, DayRollup{Department: dept, Start: d.start, End: d.end, Counts: c, TxID: state.TxID(ctx)}); err != nil {
 			return rolled, read, err
 		}
 		cur.Through = d.end
@@ -251,7 +251,7 @@ func rollUpWindow(ctx ledger.Context, cal workorder.Calendar, dept string, cur *
 }
 
 // activeDepartments lists the registry's active departments, ordered by id.
-func activeDepartments(ctx ledger.Context) ([]string, error) {
+func activeDepartments(ctx state.Context) ([]string, error) {
 	ds, err := listDepartments(ctx)
 	if err != nil {
 		return nil, err
@@ -267,10 +267,10 @@ func activeDepartments(ctx ledger.Context) ([]string, error) {
 
 // kpiWithRollups computes dept's KPI over [from, to) as of asOf: the day rollups of
 // whole settled days inside the period, plus the facts of the rest.
-func kpiWithRollups(ctx ledger.Context, dept, from, to, asOf string) (workorder.KPI, error) {
+func kpiWithRollups(ctx state.Context, dept, from, to, asOf string) (workorder.KPI, error) {
 	acc := workorder.NewKPIAccumulator(dept, from, to, asOf)
 	var cur RollupCursor
-	if _, err := ledger.GetJSON(ctx, pCursor+dept, &cur); err != nil {
+	if _, err := state.GetJSON(ctx, pCursor+dept, &cur); err != nil {
 		return workorder.KPI{}, err
 	}
 	cs, ce := "", ""

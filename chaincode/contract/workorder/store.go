@@ -9,9 +9,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
-	"github.com/certledger/certledger/chaincode/domain/workorder"
-	"github.com/certledger/certledger/chaincode/internal/ledger"
+	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
 // World state. The work-order records use simple keys (not composite keys) because
@@ -72,21 +72,21 @@ func sortedUnique(s []string) []string {
 	return slices.Compact(out)
 }
 
-func loadConfig(ctx ledger.Context) (workorder.Calendar, workorder.SLA, error) {
+func loadConfig(ctx state.Context) (workorder.Calendar, workorder.SLA, error) {
 	cal, sla := workorder.DefaultCalendar(), workorder.DefaultSLA()
-	if _, err := ledger.GetJSON(ctx, keyCalendar, &cal); err != nil {
+	if _, err := state.GetJSON(ctx, keyCalendar, &cal); err != nil {
 		return cal, sla, err
 	}
-	if _, err := ledger.GetJSON(ctx, keySLA, &sla); err != nil {
+	if _, err := state.GetJSON(ctx, keySLA, &sla); err != nil {
 		return cal, sla, err
 	}
 	return cal, sla, nil
 }
 
 // intakeMSPs returns the intake channel's MSPs: SetIntake's list, else the governance MSP.
-func intakeMSPs(ctx ledger.Context) ([]string, error) {
+func intakeMSPs(ctx state.Context) ([]string, error) {
 	var in Intake
-	found, err := ledger.GetJSON(ctx, keyIntake, &in)
+	found, err := state.GetJSON(ctx, keyIntake, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -100,12 +100,12 @@ func intakeMSPs(ctx ledger.Context) ([]string, error) {
 	return []string{gov}, nil
 }
 
-func loadTicket(ctx ledger.Context, id string) (workorder.Ticket, error) {
+func loadTicket(ctx state.Context, id string) (workorder.Ticket, error) {
 	var t workorder.Ticket
 	if !workorder.ValidID(id) {
 		return t, codes.New(codes.InvalidArgument, "ticket id %q", id)
 	}
-	found, err := ledger.GetJSON(ctx, ticketKey(id), &t)
+	found, err := state.GetJSON(ctx, ticketKey(id), &t)
 	if err != nil {
 		return t, err
 	}
@@ -184,18 +184,18 @@ func indexEntries(t *workorder.Ticket) ([]kv, error) {
 
 // persist writes the result of a transition on old (nil for a new ticket): the ticket,
 // its new transition and accountability records, and the index changes.
-func persist(ctx ledger.Context, old *workorder.Ticket, res workorder.Result) error {
+func persist(ctx state.Context, old *workorder.Ticket, res workorder.Result) error {
 	stub := ctx.GetStub()
-	if err := ledger.PutJSON(ctx, ticketKey(res.Ticket.ID), res.Ticket); err != nil {
+	if err := state.PutJSON(ctx, ticketKey(res.Ticket.ID), res.Ticket); err != nil {
 		return err
 	}
 	for _, tr := range res.Transitions {
-		if err := ledger.PutJSON(ctx, traceKey(tr.TicketID, tr.Seq), tr); err != nil {
+		if err := state.PutJSON(ctx, traceKey(tr.TicketID, tr.Seq), tr); err != nil {
 			return err
 		}
 	}
 	for _, a := range res.Accountability {
-		if err := ledger.PutJSON(ctx, accKey(a), a); err != nil {
+		if err := state.PutJSON(ctx, accKey(a), a); err != nil {
 			return err
 		}
 	}
@@ -233,12 +233,12 @@ func persist(ctx ledger.Context, old *workorder.Ticket, res workorder.Result) er
 }
 
 // scanChunk bounds the entries read through one range query: a Fabric peer stops a
-// non-paginated query silently at ledger.state.totalQueryLimit (100,000 by default),
+// non-paginated query silently at state.state.totalQueryLimit (100,000 by default),
 // so long scans restart after the last key seen.
 const scanChunk = 50000
 
 // scanAll calls fn for every entry with start <= key < end, in key order.
-func scanAll(ctx ledger.Context, start, end string, fn func(key string, value []byte) error) error {
+func scanAll(ctx state.Context, start, end string, fn func(key string, value []byte) error) error {
 	stub := ctx.GetStub()
 	for {
 		it, err := stub.GetStateByRange(start, end)
@@ -293,7 +293,7 @@ func parsePageSize(s string) (int, error) {
 
 // page reads up to size entries of [start, end) after the bookmark (an opaque encoding
 // of the last key returned) and returns the next bookmark.
-func page(ctx ledger.Context, start, end string, size int, bookmark string, fn func(key string, value []byte) error) (string, error) {
+func page(ctx state.Context, start, end string, size int, bookmark string, fn func(key string, value []byte) error) (string, error) {
 	if bookmark != "" {
 		b, err := base64.RawURLEncoding.DecodeString(bookmark)
 		if err != nil || string(b) < start || string(b) >= end {

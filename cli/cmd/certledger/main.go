@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/certledger/certledger/cli/internal/app"
+	"github.com/certledger/certledger/cli/internal/command"
 )
 
 func main() {
@@ -17,7 +17,7 @@ func main() {
 		<-ctx.Done()
 		stop() // a second Ctrl-C kills at once
 	}()
-	code := app.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	code := command.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -3,8 +3,8 @@ package client
 import (
 	"encoding/json"
 
-	"github.com/certledger/certledger/chaincode/domain/certificate"
-	"github.com/certledger/certledger/chaincode/domain/registry"
+	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/registry"
 )
 
 // Key is one SM2 key of a department, as the registry stores it.

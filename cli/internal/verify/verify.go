@@ -6,10 +6,10 @@ package verify
 import (
 	"time"
 
-	"github.com/certledger/certledger/chaincode/domain/certificate"
-	"github.com/certledger/certledger/chaincode/domain/registry"
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/receipt"
+	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/registry"
 )
 
 // Step statuses.

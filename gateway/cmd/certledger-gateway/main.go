@@ -13,13 +13,13 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/certledger/certledger/gateway/internal/app"
+	"github.com/certledger/certledger/gateway/internal/gatewaycmd"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := app.Run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
+	if err := gatewaycmd.Run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "certledger-gateway:", err)
 		code := 1
 		var ec cli.ExitCoder

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/certledger/certledger/chaincode/domain/certificate"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/certificate"
 )
 
 func (s *Server) registerCertificates(r *Router) {

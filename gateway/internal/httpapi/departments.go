@@ -3,9 +3,9 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/certledger/certledger/chaincode/domain/registry"
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/internal/domain/registry"
 )
 
 func (s *Server) registerDepartments(r *Router) {

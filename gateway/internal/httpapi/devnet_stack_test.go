@@ -20,7 +20,7 @@ import (
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
-	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/network/devnet"
 )
@@ -48,7 +48,7 @@ func startDevnetStack(tb testing.TB, what string, block devnet.BlockConfig, cont
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fab, cfg := serveDevnet(tb, devnet.Config{Block: block}, cc, ledger.Timeouts{})
+	fab, cfg := serveDevnet(tb, devnet.Config{Block: block}, cc, ledgerclient.Timeouts{})
 	s := &devnetStack{tokens: map[string]string{}, c: &http.Client{Timeout: 30 * time.Second}}
 	for _, t := range []struct{ name, dept, org, role string }{
 		{"gov", "gov", "gov", config.RoleAdmin}, {"a", "dept-a", "dept-a", config.RoleClerk},
@@ -84,7 +84,7 @@ func startDevnetStack(tb testing.TB, what string, block devnet.BlockConfig, cont
 // timeouts t, and waits until the ledger answers. The returned gateway config lists
 // those organisations (no tokens yet). Cleanup closes the client and the devnet; it
 // is registered first, so it runs after the caller's own cleanup of the HTTP server.
-func serveDevnet(tb testing.TB, dcfg devnet.Config, cc shim.Chaincode, t ledger.Timeouts, opts ...devnet.Option) (*ledger.Fabric, config.Config) {
+func serveDevnet(tb testing.TB, dcfg devnet.Config, cc shim.Chaincode, t ledgerclient.Timeouts, opts ...devnet.Option) (*ledgerclient.Fabric, config.Config) {
 	tb.Helper()
 	dir := tb.TempDir()
 	if err := devnet.Init(dir, dcfg); err != nil {
@@ -103,17 +103,17 @@ func serveDevnet(tb testing.TB, dcfg devnet.Config, cc shim.Chaincode, t ledger.
 	}
 	served := make(chan error, 1)
 	go func() { served <- node.Serve(lis) }()
-	var orgs []ledger.Org
+	var orgs []ledgerclient.Org
 	cfg := config.Defaults()
 	for _, name := range []string{"gov", "dept-a", "dept-b"} {
 		p, err := profile.Load(devnet.ProfilePath(dir, name))
 		if err != nil {
 			tb.Fatal(err)
 		}
-		orgs = append(orgs, ledger.Org{Name: name, Profile: p})
+		orgs = append(orgs, ledgerclient.Org{Name: name, Profile: p})
 		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: devnet.ProfilePath(dir, name)})
 	}
-	fab, err := ledger.Connect(orgs, t)
+	fab, err := ledgerclient.Connect(orgs, t)
 	if err != nil {
 		tb.Fatal(err)
 	}

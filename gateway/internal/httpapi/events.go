@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/gateway/internal/errmap"
-	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 )
 
 func (s *Server) registerEvents(r *Router) {
@@ -64,7 +64,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	audit(r, "events")
-	return s.streamEvents(w, r, start, afterTx, nil, func(ev ledger.Event) (any, bool) {
+	return s.streamEvents(w, r, start, afterTx, nil, func(ev ledgerclient.Event) (any, bool) {
 		payload := ev.Payload
 		var compact bytes.Buffer
 		if json.Compact(&compact, payload) == nil {
@@ -88,7 +88,7 @@ type streamEvent struct {
 // not nil, is sent before any chaincode event. message turns a chaincode event into
 // the data of the event sent for it (id "<blockNumber>.<txId>", name the chaincode
 // event's), or reports false to skip it.
-func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, start int64, afterTx string, first *streamEvent, message func(ledger.Event) (any, bool)) error {
+func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, start int64, afterTx string, first *streamEvent, message func(ledgerclient.Event) (any, bool)) error {
 	select {
 	case <-s.closing:
 		return errmap.New(http.StatusServiceUnavailable, errmap.Unavailable, "gateway shutting down")

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	domain "github.com/certledger/certledger/chaincode/domain/exchange"
-	"github.com/certledger/certledger/gateway/internal/ledger"
-	"github.com/certledger/certledger/gateway/internal/ledger/ledgertest"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient/ledgertest"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	domain "github.com/certledger/certledger/internal/domain/exchange"
 )
 
 // exBadSigB64 is a well-formed DER signature that the fake exchange chaincode
@@ -64,15 +64,15 @@ var exAcceptAll = domain.VerifierFunc(func(_ canon.Kind, _, _ string, _ time.Tim
 func installFakeExchange(f *ledgertest.Fake, now time.Time) *fakeExchange {
 	x := &fakeExchange{now: now, items: map[string]domain.CatalogItem{}, grants: map[string]domain.Grant{},
 		exchs: map[string]domain.Exchange{}, history: map[string][]map[string]any{}}
-	out := func(v any, event string) ([]byte, *ledger.Event, error) {
+	out := func(v any, event string) ([]byte, *ledgerclient.Event, error) {
 		b, _ := json.Marshal(v)
 		if event == "" {
 			return b, nil, nil
 		}
-		return b, &ledger.Event{Name: event, Payload: b}, nil
+		return b, &ledgerclient.Event{Name: event, Payload: b}, nil
 	}
-	locked := func(fn func(org, tx string, args []string) ([]byte, *ledger.Event, error)) ledgertest.Func {
-		return func(org, tx string, args []string) ([]byte, *ledger.Event, error) {
+	locked := func(fn func(org, tx string, args []string) ([]byte, *ledgerclient.Event, error)) ledgertest.Func {
+		return func(org, tx string, args []string) ([]byte, *ledgerclient.Event, error) {
 			x.mu.Lock()
 			defer x.mu.Unlock()
 			return fn(org, tx, args)
@@ -84,7 +84,7 @@ func installFakeExchange(f *ledgertest.Fake, now time.Time) *fakeExchange {
 		}
 		return nil
 	}
-	f.On("exchange:AddCatalogItem", locked(func(org, tx string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:AddCatalogItem", locked(func(org, tx string, args []string) ([]byte, *ledgerclient.Event, error) {
 		var in domain.CatalogInput
 		_ = json.Unmarshal([]byte(args[0]), &in)
 		item, err := domain.NewCatalogItem(in, x.now, tx)
@@ -100,7 +100,7 @@ func installFakeExchange(f *ledgertest.Fake, now time.Time) *fakeExchange {
 		x.items[item.Provider+"/"+item.ID] = item
 		return out(item, "CatalogItemAdded")
 	}))
-	f.On("exchange:ListCatalog", locked(func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:ListCatalog", locked(func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		list := []domain.CatalogItem{}
 		for _, it := range x.items {
 			if args[0] == "" || it.Provider == args[0] {
@@ -110,14 +110,14 @@ func installFakeExchange(f *ledgertest.Fake, now time.Time) *fakeExchange {
 		sort.Slice(list, func(i, j int) bool { return list[i].Provider+list[i].ID < list[j].Provider+list[j].ID })
 		return out(list, "")
 	}))
-	f.On("exchange:GetCatalogItem", locked(func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:GetCatalogItem", locked(func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		it, ok := x.items[args[0]+"/"+args[1]]
 		if !ok {
 			return nil, nil, exCCCode(codes.NotFound, "item %s", args[1])
 		}
 		return out(it, "")
 	}))
-	f.On("exchange:CreateGrant", locked(func(org, tx string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:CreateGrant", locked(func(org, tx string, args []string) ([]byte, *ledgerclient.Event, error) {
 		var req domain.GrantRequest
 		_ = json.Unmarshal([]byte(args[0]), &req)
 		if err := requireDept(org, req.Provider); err != nil {
@@ -138,7 +138,7 @@ func installFakeExchange(f *ledgertest.Fake, now time.Time) *fakeExchange {
 		x.history["grant/"+g.ID] = append(x.history["grant/"+g.ID], map[string]any{"txId": tx, "record": g})
 		return out(g, "GrantCreated")
 	}))
-	f.On("exchange:RevokeGrant", locked(func(org, tx string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:RevokeGrant", locked(func(org, tx string, args []string) ([]byte, *ledgerclient.Event, error) {
 		var r domain.Revocation
 		_ = json.Unmarshal([]byte(args[0]), &r)
 		g, ok := x.grants[r.GrantID]
@@ -162,14 +162,14 @@ func installFakeExchange(f *ledgertest.Fake, now time.Time) *fakeExchange {
 		m["effectiveStatus"] = g.EffectiveStatus(x.now)
 		return m
 	}
-	f.On("exchange:GetGrant", locked(func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:GetGrant", locked(func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		g, ok := x.grants[args[0]]
 		if !ok {
 			return nil, nil, exCCCode(codes.NotFound, "grant %s", args[0])
 		}
 		return out(view(g), "")
 	}))
-	f.On("exchange:ListGrants", locked(func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:ListGrants", locked(func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		var q struct{ Provider, Consumer, Item, Status string }
 		_ = json.Unmarshal([]byte(args[0]), &q)
 		recs := []map[string]any{}
@@ -186,7 +186,7 @@ func installFakeExchange(f *ledgertest.Fake, now time.Time) *fakeExchange {
 		}
 		return out(map[string]any{"records": recs, "count": len(recs), "bookmark": ""}, "")
 	}))
-	f.On("exchange:Send", locked(func(org, tx string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:Send", locked(func(org, tx string, args []string) ([]byte, *ledgerclient.Event, error) {
 		var req domain.SendRequest
 		_ = json.Unmarshal([]byte(args[0]), &req)
 		g, ok := x.grants[req.GrantID]
@@ -208,7 +208,7 @@ func installFakeExchange(f *ledgertest.Fake, now time.Time) *fakeExchange {
 		return out(e, "ExchangeSent")
 	}))
 	answer := func(decision, event string) ledgertest.Func {
-		return locked(func(org, tx string, args []string) ([]byte, *ledger.Event, error) {
+		return locked(func(org, tx string, args []string) ([]byte, *ledgerclient.Event, error) {
 			var a domain.Ack
 			_ = json.Unmarshal([]byte(args[0]), &a)
 			if a.Decision != decision {
@@ -232,14 +232,14 @@ func installFakeExchange(f *ledgertest.Fake, now time.Time) *fakeExchange {
 	}
 	f.On("exchange:Ack", answer("ack", "ExchangeAcknowledged"))
 	f.On("exchange:Reject", answer("reject", "ExchangeRejected"))
-	f.On("exchange:GetExchange", locked(func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:GetExchange", locked(func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		e, ok := x.exchs[args[0]]
 		if !ok {
 			return nil, nil, exCCCode(codes.NotFound, "exchange %s", args[0])
 		}
 		return out(e, "")
 	}))
-	f.On("exchange:ListExchanges", locked(func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:ListExchanges", locked(func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		var q struct{ GrantID, Provider, Consumer, Status string }
 		_ = json.Unmarshal([]byte(args[0]), &q)
 		recs := []domain.Exchange{}
@@ -252,7 +252,7 @@ func installFakeExchange(f *ledgertest.Fake, now time.Time) *fakeExchange {
 		sort.Slice(recs, func(i, j int) bool { return recs[i].ID < recs[j].ID })
 		return out(map[string]any{"records": recs, "count": len(recs), "bookmark": ""}, "")
 	}))
-	f.On("exchange:Verify", locked(func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:Verify", locked(func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		var q domain.Query
 		_ = json.Unmarshal([]byte(args[0]), &q)
 		for _, e := range x.exchs {
@@ -263,7 +263,7 @@ func installFakeExchange(f *ledgertest.Fake, now time.Time) *fakeExchange {
 		}
 		return out(domain.Verify(q, nil, nil, x.now, exAcceptAll), "")
 	}))
-	f.On("exchange:History", locked(func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("exchange:History", locked(func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		h, ok := x.history[args[0]+"/"+args[1]]
 		if !ok {
 			return nil, nil, exCCCode(codes.NotFound, "%s %s", args[0], args[1])

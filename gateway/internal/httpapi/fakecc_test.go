@@ -6,8 +6,8 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/certledger/certledger/gateway/internal/ledger"
-	"github.com/certledger/certledger/gateway/internal/ledger/ledgertest"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient/ledgertest"
 )
 
 // fakeChaincode is just enough of the registry and certificate contracts for the
@@ -20,10 +20,10 @@ type fakeChaincode struct {
 
 func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 	cc := &fakeChaincode{certs: map[string]map[string]any{}, depts: map[string]map[string]any{}}
-	f.On("registry:GetGovernance", func(string, string, []string) ([]byte, *ledger.Event, error) {
+	f.On("registry:GetGovernance", func(string, string, []string) ([]byte, *ledgerclient.Event, error) {
 		return []byte(`{"mspId":"GovMSP"}`), nil, nil
 	})
-	f.On("registry:RegisterDepartment", func(_, tx string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("registry:RegisterDepartment", func(_, tx string, args []string) ([]byte, *ledgerclient.Event, error) {
 		var d map[string]any
 		if err := json.Unmarshal([]byte(args[0]), &d); err != nil {
 			return nil, nil, fmt.Errorf("chaincode response 500, INVALID_ARGUMENT: %v", err) //nolint:errorlint // mimics Fabric: only the text crosses, never the error value
@@ -37,9 +37,9 @@ func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 		d["status"], d["txId"] = "active", tx
 		cc.depts[id] = d
 		b, _ := json.Marshal(d)
-		return b, &ledger.Event{Name: "DepartmentRegistered", Payload: b}, nil
+		return b, &ledgerclient.Event{Name: "DepartmentRegistered", Payload: b}, nil
 	})
-	f.On("registry:ListDepartments", func(string, string, []string) ([]byte, *ledger.Event, error) {
+	f.On("registry:ListDepartments", func(string, string, []string) ([]byte, *ledgerclient.Event, error) {
 		cc.mu.Lock()
 		defer cc.mu.Unlock()
 		var ids []string
@@ -54,7 +54,7 @@ func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 		b, _ := json.Marshal(out)
 		return b, nil, nil
 	})
-	f.On("registry:GetDepartment", func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("registry:GetDepartment", func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		cc.mu.Lock()
 		defer cc.mu.Unlock()
 		d, ok := cc.depts[args[0]]
@@ -65,7 +65,7 @@ func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 		return b, nil, nil
 	})
 	deptWrite := func(name string) ledgertest.Func {
-		return func(_, tx string, args []string) ([]byte, *ledger.Event, error) {
+		return func(_, tx string, args []string) ([]byte, *ledgerclient.Event, error) {
 			cc.mu.Lock()
 			defer cc.mu.Unlock()
 			d, ok := cc.depts[args[0]]
@@ -74,17 +74,17 @@ func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 			}
 			d["txId"] = tx
 			b, _ := json.Marshal(d)
-			return b, &ledger.Event{Name: name, Payload: b}, nil
+			return b, &ledgerclient.Event{Name: name, Payload: b}, nil
 		}
 	}
 	f.On("registry:AddKey", deptWrite("KeyAdded"))
 	f.On("registry:RotateKey", deptWrite("KeyRotated"))
 	f.On("registry:RevokeKey", deptWrite("KeyRevoked"))
-	f.On("registry:GetKey", func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("registry:GetKey", func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		return []byte(`{"departmentId":"dept-a","keyId":"` + args[0] + `"}`), nil, nil
 	})
 	write := func(name string, supersede bool) ledgertest.Func {
-		return func(_, tx string, args []string) ([]byte, *ledger.Event, error) {
+		return func(_, tx string, args []string) ([]byte, *ledgerclient.Event, error) {
 			var c map[string]any
 			if err := json.Unmarshal([]byte(args[0]), &c); err != nil {
 				return nil, nil, fmt.Errorf("chaincode response 500, INVALID_ARGUMENT: %v", err) //nolint:errorlint // mimics Fabric: only the text crosses, never the error value
@@ -105,13 +105,13 @@ func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 			c["status"], c["txId"], c["issuedAt"] = "valid", tx, "2026-11-28T12:00:00Z"
 			cc.certs[id] = c
 			b, _ := json.Marshal(c)
-			return b, &ledger.Event{Name: name, Payload: b}, nil
+			return b, &ledgerclient.Event{Name: name, Payload: b}, nil
 		}
 	}
 	f.On("certificate:Issue", write("CertificateIssued", false))
 	f.On("certificate:Supersede", write("CertificateSuperseded", true))
 	status := func(newStatus, event string) ledgertest.Func {
-		return func(_, tx string, args []string) ([]byte, *ledger.Event, error) {
+		return func(_, tx string, args []string) ([]byte, *ledgerclient.Event, error) {
 			var req StatusRequest
 			_ = json.Unmarshal([]byte(args[0]), &req)
 			cc.mu.Lock()
@@ -125,13 +125,13 @@ func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 			}
 			c["status"], c["statusReason"], c["txId"] = newStatus, req.Reason, tx
 			b, _ := json.Marshal(c)
-			return b, &ledger.Event{Name: event, Payload: b}, nil
+			return b, &ledgerclient.Event{Name: event, Payload: b}, nil
 		}
 	}
 	f.On("certificate:Revoke", status("revoked", "CertificateRevoked"))
 	f.On("certificate:Suspend", status("suspended", "CertificateSuspended"))
 	f.On("certificate:Reinstate", status("valid", "CertificateReinstated"))
-	f.On("certificate:Get", func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("certificate:Get", func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		cc.mu.Lock()
 		defer cc.mu.Unlock()
 		c, ok := cc.certs[args[0]]
@@ -141,7 +141,7 @@ func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 		b, _ := json.Marshal(c)
 		return b, nil, nil
 	})
-	f.On("certificate:FindByHash", func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("certificate:FindByHash", func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		cc.mu.Lock()
 		defer cc.mu.Unlock()
 		out := []map[string]any{}
@@ -153,7 +153,7 @@ func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 		b, _ := json.Marshal(out)
 		return b, nil, nil
 	})
-	f.On("certificate:History", func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("certificate:History", func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		cc.mu.Lock()
 		defer cc.mu.Unlock()
 		c, ok := cc.certs[args[0]]
@@ -163,7 +163,7 @@ func installFakeChaincode(f *ledgertest.Fake) *fakeChaincode {
 		b, _ := json.Marshal([]map[string]any{{"txId": c["txId"], "timestamp": "2026-11-28T12:00:00Z", "isDelete": false, "record": c}})
 		return b, nil, nil
 	})
-	f.On("certificate:Verify", func(_, _ string, args []string) ([]byte, *ledger.Event, error) {
+	f.On("certificate:Verify", func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
 		var in verifyInput
 		if err := json.Unmarshal([]byte(args[0]), &in); err != nil {
 			return nil, nil, err

@@ -11,7 +11,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
-	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	grpccodes "google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -329,7 +329,7 @@ func TestMetricsEndpoint(t *testing.T) {
 
 func TestPanicIs500(t *testing.T) {
 	e := newEnv(t, nil)
-	e.fake.On("certificate:Get", func(string, string, []string) ([]byte, *ledger.Event, error) { panic("boom") })
+	e.fake.On("certificate:Get", func(string, string, []string) ([]byte, *ledgerclient.Event, error) { panic("boom") })
 	r := e.do("GET", "/api/v1/certificates/c-1", "", nil)
 	if r.status != 500 || r.code() != "INTERNAL" {
 		t.Fatalf("%d %s", r.status, r.body)

@@ -20,10 +20,10 @@ import (
 
 	"github.com/certledger/certledger/chaincode"
 	cwo "github.com/certledger/certledger/chaincode/contract/workorder"
-	"github.com/certledger/certledger/chaincode/domain/workorder"
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
-	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
+	"github.com/certledger/certledger/internal/domain/workorder"
 	"github.com/certledger/certledger/network/devnet"
 )
 
@@ -60,7 +60,7 @@ func BenchmarkGatewayKPI(b *testing.B) {
 		sweeps              int
 		scan, rollup        time.Duration
 		scanCalls, rollCall int
-		direct              time.Duration // rollups, through ledger.Fabric without HTTP
+		direct              time.Duration // rollups, through ledgerclient.Fabric without HTTP
 	}
 	var rows []row
 	for _, n := range sizes {
@@ -143,7 +143,7 @@ func BenchmarkGatewayKPI(b *testing.B) {
 }
 
 type kpiBench struct {
-	fab   *ledger.Fabric
+	fab   *ledgerclient.Fabric
 	url   string
 	token string // dept-a auditor
 	c     *http.Client
@@ -193,7 +193,7 @@ func startKPIBench(b *testing.B) *kpiBench {
 	}
 	long := 5 * time.Minute
 	fab, cfg := serveDevnet(b, devnet.DefaultConfig(), cwo.BenchLoader(cc),
-		ledger.Timeouts{Evaluate: long, Endorse: long, Submit: long, CommitStatus: long}, devnet.WithExecuteTimeout(long))
+		ledgerclient.Timeouts{Evaluate: long, Endorse: long, Submit: long, CommitStatus: long}, devnet.WithExecuteTimeout(long))
 	k := &kpiBench{fab: fab, token: "tok-auditor-" + strconv.FormatInt(time.Now().UnixNano(), 10), c: &http.Client{Timeout: long}}
 	cfg.Tokens = append(cfg.Tokens, config.Token{ID: "auditor", SHA256: config.HashToken(k.token),
 		Principal: config.Principal{Department: "dept-a", Org: "dept-a", Role: config.RoleAuditor}})

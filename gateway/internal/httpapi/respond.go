@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/gateway/internal/errmap"
-	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/codes"
 )
 
@@ -56,7 +56,7 @@ type WriteResult struct {
 
 // writeResult writes {"txId","blockNumber","record"}; the record is the chaincode's
 // JSON, checked once and copied as is (it is on the hot path of every write).
-func writeResult(w http.ResponseWriter, status int, res *ledger.Result) error {
+func writeResult(w http.ResponseWriter, status int, res *ledgerclient.Result) error {
 	if !json.Valid(res.Payload) {
 		return fmt.Errorf("ledger returned invalid JSON (%d bytes) for tx %s", len(res.Payload), res.TxID)
 	}
@@ -113,7 +113,7 @@ func (s *Server) replayWrite(w http.ResponseWriter, r *http.Request, err error, 
 		return err
 	}
 	block, _ := s.ledger.TxBlock(r.Context(), org, txID)
-	res := &ledger.Result{Payload: raw, TxID: txID, BlockNumber: block}
+	res := &ledgerclient.Result{Payload: raw, TxID: txID, BlockNumber: block}
 	auditTx(r, res)
 	w.Header().Set("Idempotent-Replay", "true")
 	return writeResult(w, http.StatusOK, res)

@@ -22,14 +22,14 @@ import (
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/errmap"
-	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/metrics"
 	"github.com/certledger/certledger/internal/codes"
 )
 
 // Options configure a Server. Ledger, Auth and DefaultOrg are required.
 type Options struct {
-	Ledger ledger.Ledger
+	Ledger ledgerclient.Ledger
 	Auth   *auth.Authenticator
 	// DefaultOrg is the organisation whose identity evaluates anonymous (public) reads.
 	DefaultOrg string
@@ -57,7 +57,7 @@ type Options struct {
 // Server is the HTTP API. Create with New; serve Handler().
 type Server struct {
 	opts    Options
-	ledger  ledger.Ledger
+	ledger  ledgerclient.Ledger
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	limiter *limiter
@@ -185,7 +185,7 @@ func info(r *http.Request) *reqInfo {
 // audit notes which record (and, for writes, which transaction) a request touched.
 func audit(r *http.Request, record string) { info(r).record = record }
 
-func auditTx(r *http.Request, res *ledger.Result) {
+func auditTx(r *http.Request, res *ledgerclient.Result) {
 	if res != nil {
 		ri := info(r)
 		ri.txID, ri.block = res.TxID, res.BlockNumber
@@ -293,7 +293,7 @@ func (s *Server) accessLog(r *http.Request, route Route, ri *reqInfo, status int
 
 // submit is Ledger.Submit with bounded retries of MVCC / phantom read conflicts
 // (each retry is a new transaction, endorsed against the new state).
-func (s *Server) submit(ctx context.Context, org, fn string, args ...string) (*ledger.Result, error) {
+func (s *Server) submit(ctx context.Context, org, fn string, args ...string) (*ledgerclient.Result, error) {
 	for attempt := 0; ; attempt++ {
 		res, err := s.ledger.Submit(ctx, org, fn, args...)
 		if err == nil || !errmap.IsRetryable(err) || attempt >= s.opts.MVCCRetries {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
-	"github.com/certledger/certledger/gateway/internal/ledger/ledgertest"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient/ledgertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -12,12 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certledger/certledger/chaincode/domain/workorder"
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/errmap"
-	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
 // Work orders (contract "workorder"): citizen appeals routed to a department,
@@ -478,7 +478,7 @@ func (s *Server) ticketEvents(w http.ResponseWriter, r *http.Request) error {
 		}
 		first = &streamEvent{Name: "snapshot", Data: snap}
 	}
-	return s.streamEvents(w, r, start, afterTx, first, func(ev ledger.Event) (any, bool) {
+	return s.streamEvents(w, r, start, afterTx, first, func(ev ledgerclient.Event) (any, bool) {
 		touched, ticket := ticketInEvent(ev.Name, ev.Payload, id)
 		if !touched {
 			return nil, false

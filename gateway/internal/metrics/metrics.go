@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/certledger/certledger/gateway/internal/errmap"
-	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 )
 
 // Metrics is the set of collectors of one gateway.
@@ -83,10 +83,10 @@ func (m *Metrics) ObserveRequest(route, method string, status int, d time.Durati
 }
 
 // Ledger wraps l so that every call is timed and every failure counted.
-func (m *Metrics) Ledger(l ledger.Ledger) ledger.Ledger { return &instrumented{l: l, m: m} }
+func (m *Metrics) Ledger(l ledgerclient.Ledger) ledgerclient.Ledger { return &instrumented{l: l, m: m} }
 
 type instrumented struct {
-	l ledger.Ledger
+	l ledgerclient.Ledger
 	m *Metrics
 }
 
@@ -104,14 +104,14 @@ func (i *instrumented) Evaluate(ctx context.Context, org, fn string, args ...str
 	return res, err
 }
 
-func (i *instrumented) Submit(ctx context.Context, org, fn string, args ...string) (*ledger.Result, error) {
+func (i *instrumented) Submit(ctx context.Context, org, fn string, args ...string) (*ledgerclient.Result, error) {
 	start := time.Now()
 	res, err := i.l.Submit(ctx, org, fn, args...)
 	i.observe("submit", fn, start, err)
 	return res, err
 }
 
-func (i *instrumented) Events(ctx context.Context, org string, start int64) (<-chan ledger.Event, error) {
+func (i *instrumented) Events(ctx context.Context, org string, start int64) (<-chan ledgerclient.Event, error) {
 	return i.l.Events(ctx, org, start)
 }
 

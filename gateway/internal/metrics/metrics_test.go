@@ -7,14 +7,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/certledger/certledger/gateway/internal/ledger"
-	"github.com/certledger/certledger/gateway/internal/ledger/ledgertest"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient/ledgertest"
 )
 
 func TestLedgerInstrumentation(t *testing.T) {
 	m := New()
 	f := ledgertest.New()
-	f.On("certificate:Get", func(string, string, []string) ([]byte, *ledger.Event, error) { return []byte(`{}`), nil, nil })
+	f.On("certificate:Get", func(string, string, []string) ([]byte, *ledgerclient.Event, error) { return []byte(`{}`), nil, nil })
 	f.FailNext("certificate:Get", errors.New("chaincode response 500, NOT_FOUND: certificate c-1"))
 	l := m.Ledger(f)
 	_, _ = l.Evaluate(context.Background(), "gov", "certificate:Get", "c-1")

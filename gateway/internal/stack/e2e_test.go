@@ -16,7 +16,7 @@ import (
 
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/httpapi"
-	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/stack"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/profile"
@@ -262,7 +262,7 @@ func TestEvaluateFallback(t *testing.T) {
 	_ = dead.Close()
 	p.Fallbacks = []profile.Peer{p.Peer}
 	p.Peer.Endpoint = deadAddr
-	f, err := ledger.Connect([]ledger.Org{{Name: "dept-a", Profile: p}}, ledger.Timeouts{Evaluate: 3 * time.Second})
+	f, err := ledgerclient.Connect([]ledgerclient.Org{{Name: "dept-a", Profile: p}}, ledgerclient.Timeouts{Evaluate: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/httpapi"
-	"github.com/certledger/certledger/gateway/internal/ledger"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/metrics"
 	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/network/devnet"
@@ -49,7 +49,7 @@ type Options struct {
 type Stack struct {
 	Dir      string
 	Node     *devnet.Node
-	Fabric   *ledger.Fabric
+	Fabric   *ledgerclient.Fabric
 	API      *httpapi.Server
 	Metrics  *metrics.Metrics
 	URL      string            // http://127.0.0.1:port
@@ -94,7 +94,7 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	s.serving = true
 	go func() { s.devDone <- node.Serve(glis) }()
 
-	var orgs []ledger.Org
+	var orgs []ledgerclient.Org
 	cfg := config.Defaults()
 	for _, name := range []string{Governance, "dept-a", "dept-b"} {
 		path := devnet.ProfilePath(dir, name)
@@ -103,10 +103,10 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 			return nil, err
 		}
 		s.Profiles[name] = path
-		orgs = append(orgs, ledger.Org{Name: name, Profile: p})
+		orgs = append(orgs, ledgerclient.Org{Name: name, Profile: p})
 		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: path})
 	}
-	s.Fabric, err = ledger.Connect(orgs, ledger.Timeouts{})
+	s.Fabric, err = ledgerclient.Connect(orgs, ledgerclient.Timeouts{})
 	if err != nil {
 		return nil, err
 	}

@@ -9,12 +9,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/certledger/certledger/network/devnet/cmd/certledger-devnet/internal/app"
+	"github.com/certledger/certledger/network/devnet/cmd/certledger-devnet/internal/devnetcmd"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := app.Run(ctx, os.Args, os.Stdout, os.Stderr)
+	code := devnetcmd.Run(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

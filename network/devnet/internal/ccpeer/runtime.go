@@ -17,7 +17,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/certledger/certledger/network/devnet/internal/ledger"
+	"github.com/certledger/certledger/network/devnet/internal/blockstore"
 )
 
 // ErrStopped is returned when the chaincode is no longer running.
@@ -196,7 +196,7 @@ type Request struct {
 	TxID      string
 	Proposal  *peer.SignedProposal
 	Input     *peer.ChaincodeInput
-	Snapshot  *ledger.Snapshot
+	Snapshot  *blockstore.Snapshot
 }
 
 // Result is what a simulation produced.

@@ -13,7 +13,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/certledger/certledger/network/devnet/internal/ledger"
+	"github.com/certledger/certledger/network/devnet/internal/blockstore"
 )
 
 // Refusals of features the devnet does not have (wrapped in the error the chaincode sees).
@@ -73,7 +73,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 type txContext struct {
 	ns   string
-	snap *ledger.Snapshot
+	snap *blockstore.Snapshot
 	sim  *Simulation
 	done chan *peer.ChaincodeMessage
 
@@ -83,7 +83,7 @@ type txContext struct {
 	nextIter int
 }
 
-func newTxContext(ns string, snap *ledger.Snapshot) *txContext {
+func newTxContext(ns string, snap *blockstore.Snapshot) *txContext {
 	return &txContext{
 		ns:   ns,
 		snap: snap,
@@ -257,7 +257,7 @@ func (tc *txContext) handle(m *peer.ChaincodeMessage) ([]byte, error) {
 }
 
 // read returns the committed value and records the first read of a key.
-func (tc *txContext) read(key string) (*ledger.VersionedValue, error) {
+func (tc *txContext) read(key string) (*blockstore.VersionedValue, error) {
 	vv, err := tc.snap.Get(tc.ns, key)
 	if err != nil {
 		return nil, err
@@ -319,10 +319,10 @@ func (tc *txContext) writeMeta(collection, key string, md *peer.StateMetadata) e
 // queryIter is either a state range or a history list.
 type queryIter struct {
 	// range
-	it       *ledger.Iter
+	it       *blockstore.Iter
 	info     *kvrwset.RangeQueryInfo
 	peekKey  string
-	peekVV   *ledger.VersionedValue
+	peekVV   *blockstore.VersionedValue
 	peeked   bool
 	eof      bool
 	pageLeft int // -1 = no page limit

@@ -1,0 +1,297 @@
+// Package state holds the small helpers every certledger contract uses over the
+// Fabric stub: transaction time and id, the endorser clock-skew check, the
+// submitter's MSP, composite keys, JSON state, range scans, key history and events.
+//
+// Every error returned here is a *codes.Error ("CODE: message"), so contracts
+// can return it unchanged.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/cid"
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/certledger/certledger/internal/codes"
+)
+
+// Context is the transaction context all certledger contracts receive.
+type Context = contractapi.TransactionContextInterface
+
+// TimeLayout is how every time is written by the chaincode: RFC 3339 in UTC,
+// with the fractional seconds of the transaction timestamp when it has any
+// ("2026-11-28T12:00:00Z", "2026-11-28T12:00:00.5Z").
+const TimeLayout = time.RFC3339Nano
+
+// FormatTime formats t as the chaincode writes times (UTC, TimeLayout).
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// ParseTime parses an RFC 3339 time (fractional seconds allowed) and returns it in UTC.
+// The error is an INVALID_ARGUMENT naming field.
+func ParseTime(field, s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, codes.New(codes.InvalidArgument, "%s %q is not an RFC 3339 time", field, s)
+	}
+	return t.UTC(), nil
+}
+
+// TxTime returns the transaction timestamp chosen by the client, in UTC. It is the
+// only time chaincode may write or decide with.
+func TxTime(ctx Context) (time.Time, error) {
+	ts, err := ctx.GetStub().GetTxTimestamp()
+	if err != nil {
+		return time.Time{}, codes.New(codes.Internal, "reading the transaction timestamp: %v", err)
+	}
+	if ts == nil {
+		return time.Time{}, codes.New(codes.Internal, "the transaction has no timestamp")
+	}
+	if err := ts.CheckValid(); err != nil {
+		return time.Time{}, codes.New(codes.InvalidArgument, "transaction timestamp: %v", err)
+	}
+	return ts.AsTime().UTC(), nil
+}
+
+// TxID returns the transaction id.
+func TxID(ctx Context) string { return ctx.GetStub().GetTxID() }
+
+// SubmitterMSP returns the MSP ID of the identity that signed the proposal.
+// It fails with FORBIDDEN when the creator cannot be read.
+func SubmitterMSP(ctx Context) (string, error) {
+	id, err := cid.New(ctx.GetStub())
+	if err != nil {
+		return "", codes.New(codes.Forbidden, "cannot read the submitter identity: %v", err)
+	}
+	msp, err := id.GetMSPID()
+	if err != nil || msp == "" {
+		return "", codes.New(codes.Forbidden, "the submitter identity has no MSP ID")
+	}
+	return msp, nil
+}
+
+// BeginWrite is the first call of every write transaction: it refuses the
+// transaction when its timestamp is too far from the endorser clock (CheckSkew)
+// and returns the transaction time.
+func BeginWrite(ctx Context) (time.Time, error) {
+	if err := CheckSkew(ctx); err != nil {
+		return time.Time{}, err
+	}
+	return TxTime(ctx)
+}
+
+// Key builds the composite world-state key objectType\x00attr\x00... .
+// An attribute holding U+0000 or U+10FFFF is an INVALID_ARGUMENT.
+func Key(ctx Context, objectType string, attrs ...string) (string, error) {
+	k, err := ctx.GetStub().CreateCompositeKey(objectType, attrs)
+	if err != nil {
+		return "", codes.New(codes.InvalidArgument, "key of %s: %v", objectType, err)
+	}
+	return k, nil
+}
+
+// GetJSON reads key into v. It reports found=false (and no error) when the key is absent.
+func GetJSON(ctx Context, key string, v any) (found bool, err error) {
+	b, err := ctx.GetStub().GetState(key)
+	if err != nil {
+		return false, codes.New(codes.Internal, "reading state: %v", err)
+	}
+	if b == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, codes.New(codes.Internal, "decoding stored %T: %v", v, err)
+	}
+	return true, nil
+}
+
+// Exists reports whether key is present in the world state.
+func Exists(ctx Context, key string) (bool, error) {
+	b, err := ctx.GetStub().GetState(key)
+	if err != nil {
+		return false, codes.New(codes.Internal, "reading state: %v", err)
+	}
+	return b != nil, nil
+}
+
+// PutJSON writes v as JSON under key. v must marshal deterministically: use structs
+// (fields in declaration order) or sorted slices, never maps whose order matters.
+// (encoding/json sorts map keys, so maps are deterministic too, but structs are preferred.)
+func PutJSON(ctx Context, key string, v any) error {
+	b, err := Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := ctx.GetStub().PutState(key, b); err != nil {
+		return codes.New(codes.Internal, "writing state: %v", err)
+	}
+	return nil
+}
+
+// indexValue is what index entries hold: Fabric deletes keys whose value is empty.
+var indexValue = []byte{0}
+
+// PutIndex writes an index entry (a composite key whose attributes carry the data).
+func PutIndex(ctx Context, key string) error {
+	if err := ctx.GetStub().PutState(key, indexValue); err != nil {
+		return codes.New(codes.Internal, "writing index: %v", err)
+	}
+	return nil
+}
+
+// AddIndex writes the index entry objectType\x00attrs... (see PutIndex).
+func AddIndex(ctx Context, objectType string, attrs ...string) error {
+	k, err := Key(ctx, objectType, attrs...)
+	if err != nil {
+		return err
+	}
+	return PutIndex(ctx, k)
+}
+
+// NewKey returns the key objectType\x00attrs... of a record about to be created;
+// when the key already holds a record the error is conflict.
+func NewKey(ctx Context, conflict error, objectType string, attrs ...string) (string, error) {
+	k, err := Key(ctx, objectType, attrs...)
+	if err != nil {
+		return "", err
+	}
+	exists, err := Exists(ctx, k)
+	if err != nil {
+		return "", err
+	}
+	if exists {
+		return "", conflict
+	}
+	return k, nil
+}
+
+// Entry is one world-state entry found by a range scan.
+type Entry struct {
+	Key   string   // full composite key
+	Attrs []string // its attributes (objectType removed)
+	Value []byte
+}
+
+// Scan returns every entry whose composite key starts with objectType and attrs,
+// in key order (the order Fabric returns; never map order).
+func Scan(ctx Context, objectType string, attrs ...string) ([]Entry, error) {
+	stub := ctx.GetStub()
+	it, err := stub.GetStateByPartialCompositeKey(objectType, attrs)
+	if err != nil {
+		return nil, codes.New(codes.Internal, "scanning %s: %v", objectType, err)
+	}
+	defer func() { _ = it.Close() }() // read-only iterator; nothing to flush
+	var out []Entry
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, codes.New(codes.Internal, "scanning %s: %v", objectType, err)
+		}
+		_, parts, err := stub.SplitCompositeKey(kv.Key)
+		if err != nil {
+			return nil, codes.New(codes.Internal, "splitting key: %v", err)
+		}
+		out = append(out, Entry{Key: kv.Key, Attrs: parts, Value: kv.Value})
+	}
+	return out, nil
+}
+
+// HistoryEntry is one version of a key, as returned by History.
+type HistoryEntry struct {
+	TxID      string          `json:"txId"`
+	Timestamp string          `json:"timestamp"`
+	IsDelete  bool            `json:"isDelete"`
+	Record    json.RawMessage `json:"record"`
+}
+
+// History returns every committed version of key, newest first (Fabric's order).
+// A deleted version has IsDelete and a null Record.
+func History(ctx Context, key string) ([]HistoryEntry, error) {
+	it, err := ctx.GetStub().GetHistoryForKey(key)
+	if err != nil {
+		return nil, codes.New(codes.Internal, "reading history: %v", err)
+	}
+	defer func() { _ = it.Close() }() // read-only iterator; nothing to flush
+	out := []HistoryEntry{}
+	for it.HasNext() {
+		m, err := it.Next()
+		if err != nil {
+			return nil, codes.New(codes.Internal, "reading history: %v", err)
+		}
+		e := HistoryEntry{TxID: m.GetTxId(), IsDelete: m.GetIsDelete(), Record: json.RawMessage("null")}
+		if ts := m.GetTimestamp(); ts != nil {
+			e.Timestamp = FormatTime(ts.AsTime())
+		}
+		if !m.GetIsDelete() && len(m.GetValue()) > 0 {
+			if json.Valid(m.GetValue()) {
+				e.Record = json.RawMessage(m.GetValue())
+			} else {
+				b, _ := json.Marshal(string(m.GetValue()))
+				e.Record = b
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Emit sets the transaction's chaincode event: name with v's JSON as payload.
+// Fabric keeps only the last event of a transaction, so call it once, last.
+func Emit(ctx Context, name string, v any) error {
+	b, err := Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := ctx.GetStub().SetEvent(name, b); err != nil {
+		return codes.New(codes.Internal, "setting event %s: %v", name, err)
+	}
+	return nil
+}
+
+// Marshal encodes v as compact JSON; the error is INTERNAL.
+func Marshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, codes.New(codes.Internal, "encoding %T: %v", v, err)
+	}
+	return b, nil
+}
+
+// JSON encodes v as the string a contract function returns.
+func JSON(v any) (string, error) {
+	b, err := Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// Decode strictly decodes a JSON argument into v (unknown fields and trailing data
+// are refused) and names the argument in the INVALID_ARGUMENT error.
+func Decode(what, arg string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(arg))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return codes.New(codes.InvalidArgument, "%s is not valid JSON: %v", what, err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		return codes.New(codes.InvalidArgument, "%s has trailing data after the JSON value", what)
+	}
+	return nil
+}
+
+// Respond ends a write transaction: it sets event name with v's JSON as payload
+// and returns the same JSON as the transaction result.
+func Respond(ctx Context, name string, v any) (string, error) {
+	b, err := Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	if err := ctx.GetStub().SetEvent(name, b); err != nil {
+		return "", codes.New(codes.Internal, "setting event %s: %v", name, err)
+	}
+	return string(b), nil
+}

@@ -1,9 +1,0 @@
-package app
-
-import (
-	"os"
-
-	"golang.org/x/term"
-)
-
-func termCheck(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -1,0 +1,296 @@
+package command
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/certledger/certledger/internal/domain/workorder"
+)
+
+// The work-order audit reports, subcommands of "certledger audit" (auditGroup in
+// app.go): sweep, kpi and accountability.
+
+func tkPeriodFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "from", Usage: "period start `DATE` (YYYY-MM-DD in the ledger calendar's zone, or RFC 3339)", Required: true},
+		&cli.StringFlag{Name: "to", Usage: "period end `DATE` (YYYY-MM-DD = through that day; RFC 3339 = exclusive)", Required: true},
+	}
+}
+
+// auditSweepCommand is "certledger audit sweep".
+func auditSweepCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "sweep",
+		Usage:     "mark tickets past a deadline overdue and write their accountability records (idempotent)",
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "limit", Usage: "tickets per sweep transaction (1-1000)", Value: 100},
+			&cli.BoolFlag{Name: "all", Usage: "repeat until no late ticket and no settled day is left"},
+		},
+		Action: auditSweep,
+	}
+}
+
+// auditKPICommand is "certledger audit kpi".
+func auditKPICommand() *cli.Command {
+	return &cli.Command{
+		Name:      "kpi",
+		Usage:     "work-order KPIs of departments: response, resolution and satisfaction rates against the targets",
+		ArgsUsage: " ",
+		Description: "certledger audit kpi --dept D [--dept E ...] --from 2026-11-01 --to 2026-11-30 [--csv]\n" +
+			"received; response rate (responded by respond-by / settled); resolution rate (resolved by resolve-by /\n" +
+			"due in the period); satisfaction (very satisfied + satisfied / rated); overdue and accountability counts.\n" +
+			"Definitions: docs/workorders.md. Output: table, --output json, or --csv (one row per department).\n" +
+			"With --check, exit 1 when a rate misses its target.",
+		Flags: append(tkPeriodFlags(),
+			&cli.StringSliceFlag{Name: "dept", Usage: "department `ID` (repeat for several)", Required: true},
+			&cli.BoolFlag{Name: "csv", Usage: "print CSV (one row per department) instead of a table"},
+			&cli.BoolFlag{Name: "check", Usage: "exit 1 when any rate misses its target"},
+		),
+		Action: auditKPI,
+	}
+}
+
+// auditAccountabilityCommand is "certledger audit accountability".
+func auditAccountabilityCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "accountability",
+		Usage:     "a department's work-order accountability records (overdue, unsatisfied, reopened) in a period",
+		ArgsUsage: " ",
+		Flags: append(append(tkPeriodFlags(),
+			&cli.StringFlag{Name: "dept", Usage: "department `ID`", Required: true}), pageFlags()...),
+		Action: auditAccountability,
+	}
+}
+
+// tkPeriod reads --from / --to. Days stay days (the chaincode reads them in its
+// calendar's zone); a --to day is made exclusive by moving it to the next day.
+func tkPeriod(c *cli.Context) (from, to string, err error) {
+	norm := func(name string, endDay bool) (string, error) {
+		v := strings.TrimSpace(c.String(name))
+		if d, err := time.Parse("2006-01-02", v); err == nil {
+			if endDay {
+				d = d.AddDate(0, 0, 1)
+			}
+			return d.Format("2006-01-02"), nil
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return "", Usagef("--%s %q: want YYYY-MM-DD or RFC 3339", name, v)
+		}
+		return t.UTC().Format(time.RFC3339), nil
+	}
+	if from, err = norm("from", false); err != nil {
+		return "", "", err
+	}
+	if to, err = norm("to", true); err != nil {
+		return "", "", err
+	}
+	return from, to, nil
+}
+
+// sweepResult is the record of POST /api/v1/audit/sweep.
+type sweepResult struct {
+	At             string   `json:"at"`
+	Tickets        []string `json:"tickets"`
+	Accountability []string `json:"accountability"`
+	More           bool     `json:"more"`
+	RolledUp       int      `json:"rolledUp"`
+}
+
+func auditSweep(c *cli.Context) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	limit := c.Int("limit")
+	if limit < 1 || limit > 1000 {
+		return Usagef("--limit %d: want 1-1000", limit)
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	var runs []client.WriteResult[sweepResult]
+	for {
+		var res client.WriteResult[sweepResult]
+		if err := cl.Do(c.Context, http.MethodPost, "/api/v1/audit/sweep?limit="+strconv.Itoa(limit), nil, &res); err != nil {
+			return err
+		}
+		runs = append(runs, res)
+		if (!res.Record.More && res.Record.RolledUp <= 0) || !c.Bool("all") {
+			break
+		}
+		if err := c.Err(); err != nil {
+			return err
+		}
+	}
+	return p.Print(runs, func(tb *output.Tab) {
+		tickets, acc, days := 0, 0, 0
+		for _, r := range runs {
+			tickets += len(r.Record.Tickets)
+			acc += len(r.Record.Accountability)
+			days += r.Record.RolledUp
+			if len(r.Record.Tickets) > 0 {
+				tb.Row("tx "+r.TxID, "block "+strconv.FormatUint(r.BlockNumber, 10), strings.Join(r.Record.Tickets, ","))
+			}
+		}
+		tb.Line(fmt.Sprintf("swept at %s: %d ticket(s) marked overdue, %d accountability record(s), %d department-day(s) rolled up for KPIs",
+			runs[len(runs)-1].Record.At, tickets, acc, days))
+		if runs[len(runs)-1].Record.More {
+			tb.Line("more late tickets remain: run again (or --all)")
+		}
+	})
+}
+
+func pct(r workorder.Rate) string {
+	if r.Rate == nil {
+		return "n/a"
+	}
+	return strconv.FormatFloat(*r.Rate*100, 'f', 2, 64) + "%"
+}
+
+func met(r workorder.Rate) string {
+	switch {
+	case r.Met == nil:
+		return "n/a"
+	case *r.Met:
+		return "yes"
+	}
+	return "NO"
+}
+
+func auditKPI(c *cli.Context) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	from, to, err := tkPeriod(c)
+	if err != nil {
+		return err
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	var kpis []workorder.KPI
+	for _, d := range c.StringSlice("dept") {
+		var k workorder.KPI
+		if err := cl.Do(c.Context, http.MethodGet, query("/api/v1/audit/kpi", "department", d, "from", from, "to", to), nil, &k); err != nil {
+			return fmt.Errorf("KPI of %s: %w", d, err)
+		}
+		kpis = append(kpis, k)
+	}
+	if c.Bool("csv") {
+		w := csv.NewWriter(stdoutOf(c))
+		_ = w.Write([]string{"department", "from", "to", "as_of", "received",
+			"response_on_time", "response_settled", "response_rate", "response_pending", "response_met",
+			"resolution_on_time", "resolution_due", "resolution_rate", "resolution_pending", "resolution_met",
+			"satisfied", "rated", "satisfaction_rate", "satisfaction_met", "overdue", "accountability", "unsatisfied", "reopened"})
+		rate := func(r workorder.Rate) string {
+			if r.Rate == nil {
+				return ""
+			}
+			return strconv.FormatFloat(*r.Rate, 'f', 4, 64)
+		}
+		mt := func(r workorder.Rate) string {
+			if r.Met == nil {
+				return ""
+			}
+			return strconv.FormatBool(*r.Met)
+		}
+		n := strconv.Itoa
+		for _, k := range kpis {
+			_ = w.Write([]string{k.Department, k.From, k.To, k.AsOf, n(k.Received),
+				n(k.Response.Numerator), n(k.Response.Denominator), rate(k.Response), n(k.ResponsePending), mt(k.Response),
+				n(k.Resolution.Numerator), n(k.Resolution.Denominator), rate(k.Resolution), n(k.ResolutionPending), mt(k.Resolution),
+				n(k.Satisfaction.Numerator), n(k.Satisfaction.Denominator), rate(k.Satisfaction), mt(k.Satisfaction),
+				n(k.Overdue), n(k.Accountability), n(k.Unsatisfied), n(k.Reopened)})
+		}
+		w.Flush()
+		if err := w.Error(); err != nil {
+			return err
+		}
+	} else if err := p.Print(kpis, func(tb *output.Tab) {
+		for i, k := range kpis {
+			if i > 0 {
+				tb.Line("")
+			}
+			tb.Line(fmt.Sprintf("%s  %s .. %s (as of %s)", k.Department, k.From, k.To, k.AsOf))
+			tb.Row("METRIC", "VALUE", "COUNT", "TARGET", "MET")
+			tb.Row("received", strconv.Itoa(k.Received), "", "", "")
+			row := func(name string, r workorder.Rate, pending string) {
+				count := fmt.Sprintf("%d/%d", r.Numerator, r.Denominator)
+				if pending != "" {
+					count += " (+" + pending + " pending)"
+				}
+				tb.Row(name, pct(r), count, strconv.FormatFloat(r.Target*100, 'f', 0, 64)+"%", met(r))
+			}
+			pend := func(n int) string {
+				if n == 0 {
+					return ""
+				}
+				return strconv.Itoa(n)
+			}
+			row("response rate", k.Response, pend(k.ResponsePending))
+			row("resolution rate", k.Resolution, pend(k.ResolutionPending))
+			row("satisfaction", k.Satisfaction, "")
+			tb.Row("overdue", strconv.Itoa(k.Overdue), "", "", "")
+			tb.Row("accountability", strconv.Itoa(k.Accountability), fmt.Sprintf("unsatisfied %d, reopened %d", k.Unsatisfied, k.Reopened), "", "")
+		}
+	}); err != nil {
+		return err
+	}
+	if c.Bool("check") {
+		for _, k := range kpis {
+			for _, r := range []workorder.Rate{k.Response, k.Resolution, k.Satisfaction} {
+				if r.Met != nil && !*r.Met {
+					return Silent(ExitInvalid)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func auditAccountability(c *cli.Context) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	from, to, err := tkPeriod(c)
+	if err != nil {
+		return err
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	list, next, err := listPages[workorder.Accountability](c.Context, c, cl,
+		query("/api/v1/audit/accountability", "department", c.String("dept"), "from", from, "to", to))
+	if err != nil {
+		return err
+	}
+	if err := p.Print(list, func(tb *output.Tab) {
+		tb.Row("AT (UTC)", "RECORD", "TICKET", "CAUSE", "DEADLINE", "RECORDED")
+		for _, a := range list {
+			cause := string(a.Cause)
+			if a.Phase != "" {
+				cause += " (" + string(a.Phase) + ")"
+			}
+			tb.Row(a.At, a.ID, a.TicketID, cause, a.Deadline, a.RecordedAt)
+		}
+	}); err != nil {
+		return err
+	}
+	moreHint(c, next)
+	return nil
+}

@@ -1,0 +1,132 @@
+package command
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/certledger/certledger/cli/internal/issue"
+	"github.com/certledger/certledger/cli/internal/manifest"
+	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+)
+
+func certIssueBulk(c *cli.Context) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	dir, mpath := c.String("dir"), c.String("manifest")
+	if dir == "" || mpath == "" {
+		return Usagef("bulk issue needs both --dir and --manifest")
+	}
+	for _, f := range []string{"file", "type", "holder-id", "holder-id-file", "valid-until", "valid-from", "id"} {
+		if c.IsSet(f) {
+			return Usagef("--%s is for a single issue; in bulk it is a manifest column", f)
+		}
+	}
+	if n := c.Int("concurrency"); n < 1 || n > 256 {
+		return Usagef("--concurrency must be 1..256")
+	}
+	if st, err := os.Stat(dir); err != nil {
+		return inputErr(err)
+	} else if !st.IsDir() {
+		return Usagef("--dir %s is not a directory", dir)
+	}
+	mf, err := os.Open(mpath)
+	if err != nil {
+		return inputErr(err)
+	}
+	rows, err := manifest.Parse(mf)
+	_ = mf.Close() // read-only file
+	if err != nil {
+		return Usagef("%s: %v", mpath, err)
+	}
+	for _, r := range rows {
+		if _, err := issue.NormalizeTime(r.ValidUntil, true); err != nil {
+			return Usagef("%s line %d: valid_until: %v", mpath, r.Line, err)
+		}
+		if r.ValidFrom != "" {
+			if _, err := issue.NormalizeTime(r.ValidFrom, false); err != nil {
+				return Usagef("%s line %d: valid_from: %v", mpath, r.Line, err)
+			}
+		}
+		if r.ID != "" {
+			if err := issue.CheckID(r.ID); err != nil {
+				return Usagef("%s line %d: %v", mpath, r.Line, err)
+			}
+		}
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	is, err := newIssuer(c, cl)
+	if err != nil {
+		return err
+	}
+
+	var bar *progressbar.ProgressBar
+	if isTerminal(stderrOf(c)) {
+		bar = progressbar.NewOptions(len(rows),
+			progressbar.OptionSetWriter(stderrOf(c)),
+			progressbar.OptionSetDescription("issuing"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("cert"),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	var mu sync.Mutex
+	sum, err := is.Bulk(c.Context, rows, issue.BulkOptions{
+		Dir:         dir,
+		Concurrency: c.Int("concurrency"),
+		OnDone: func(o issue.Outcome) {
+			if bar == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			_ = bar.Add(1) // progress display only
+		},
+	})
+	if bar != nil {
+		_ = bar.Finish() // progress display only
+	}
+	if err != nil {
+		return inputErr(err)
+	}
+	if err := p.Print(sum, func(t *output.Tab) {
+		t.KV("rows", itoa(sum.Total))
+		t.KV("issued", itoa(sum.Issued))
+		t.KV("skipped (done before)", itoa(sum.Skipped))
+		t.KV("already on ledger", itoa(sum.AlreadyOnLedger))
+		t.KV("failed", itoa(sum.Failed))
+		if sum.NotAttempted > 0 {
+			t.KV("not attempted", itoa(sum.NotAttempted))
+		}
+		t.KV("state file", sum.StateFile)
+		t.KV("receipts", is.OutDir)
+		if len(sum.Failures) > 0 {
+			t.Line("")
+			t.Row("LINE", "FILE", "ID", "ERROR")
+			for _, f := range sum.Failures {
+				t.Row(itoa(f.Line), f.File, f.ID, f.Error)
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	switch {
+	case sum.Interrupted:
+		return fmt.Errorf("interrupted: rerun the same command to resume: %w", c.Err())
+	case sum.Failed > 0 && sum.Unreachable == sum.Failed:
+		return &exitError{code: ExitUnreachable, err: fmt.Errorf("%d of %d rows failed: the gateway or ledger was unreachable (rerun to resume)", sum.Failed, sum.Total)}
+	case sum.Failed > 0:
+		return Invalidf("%d of %d rows failed (rerun to retry them; issued rows are skipped)", sum.Failed, sum.Total)
+	}
+	return nil
+}

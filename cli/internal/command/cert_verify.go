@@ -1,0 +1,197 @@
+package command
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/certledger/certledger/cli/internal/receipt"
+	"github.com/certledger/certledger/cli/internal/verify"
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/gm"
+	"github.com/urfave/cli/v2"
+)
+
+func certVerifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "verify a document, hash, certificate id or receipt; prints the numbered steps and the verdict",
+		ArgsUsage: "[FILE]",
+		Description: "certledger cert verify FILE            hash the file here, find its certificate(s) on the ledger\n" +
+			"certledger cert verify --hash H\n" +
+			"certledger cert verify --id ID [FILE]\n" +
+			"certledger cert verify --url 'https://.../verify?id=ID&hash=H'   the link of a QR code\n" +
+			"certledger cert verify --receipt R [FILE]  check the receipt's signature offline, then its status online\n\n" +
+			"Exit: 0 VALID, 1 not valid, 2 usage, 3 ledger unreachable (with --receipt: the offline checks are still printed).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "hash", Usage: "document SM3 `HASH`"},
+			&cli.StringFlag{Name: "id", Usage: "certificate `ID`"},
+			&cli.StringFlag{Name: "url", Usage: "verify `URL` read from a QR code (carries id and hash)"},
+			&cli.StringFlag{Name: "receipt", Usage: "receipt `FILE` written by cert issue"},
+			&cli.BoolFlag{Name: "offline", Usage: "with --receipt: do not ask the ledger (status is not checked; exit 0 if the offline checks pass)"},
+		},
+		Action: certVerify,
+	}
+}
+
+// ledgerVerify asks the ledger; a 404 becomes a NOT_FOUND result.
+func ledgerVerify(c *cli.Context, cl *client.Client, id, h string) (*client.VerifyResult, error) {
+	res, err := cl.Verify(c.Context, id, h)
+	if client.HasCode(err, codes.NotFound) || client.StatusOf(err) == 404 {
+		what := "hash " + h
+		if id != "" {
+			what = "id " + id
+		}
+		return &client.VerifyResult{Verdict: verify.NotFound, Steps: []client.Step{
+			{Step: 1, Name: "format", Status: verify.Pass},
+			{Step: 3, Name: "lookup", Status: verify.Fail, Code: verify.NotFound, Detail: "no certificate with " + what},
+		}}, nil
+	}
+	return res, err
+}
+
+func certVerify(c *cli.Context) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	if c.String("receipt") == "" && c.Bool("offline") {
+		return Usagef("--offline needs --receipt")
+	}
+	h, err := hashArg(c)
+	if err != nil {
+		return err
+	}
+	fromFile := c.NArg() == 1
+	id := c.String("id")
+	if u := c.String("url"); u != "" {
+		if id != "" || h != "" || c.String("receipt") != "" {
+			return Usagef("give --url alone")
+		}
+		if id, h, err = parseVerifyURL(u); err != nil {
+			return err
+		}
+	}
+
+	var rep *verify.Report
+	if rpath := c.String("receipt"); rpath != "" {
+		if id != "" {
+			return Usagef("give --receipt or --id, not both")
+		}
+		r, err := receipt.Load(rpath)
+		if err != nil {
+			if errors.Is(err, receipt.ErrBadReceipt) {
+				rep = &verify.Report{Verdict: verify.BadFormat, Steps: []client.Step{
+					{Step: 1, Name: "format", Status: verify.Fail, Code: verify.BadFormat, Detail: err.Error()},
+				}}
+				if perr := printReport(p, rep); perr != nil {
+					return perr
+				}
+				return Silent(ExitInvalid)
+			}
+			return inputErr(err)
+		}
+		offline := verify.Offline(r, h, time.Now())
+		var res *client.VerifyResult
+		if !c.Bool("offline") {
+			cl, err := NewClient(c)
+			if err != nil {
+				return err
+			}
+			res, err = ledgerVerify(c, cl, r.Record.ID, "")
+			if err != nil && !errors.Is(err, client.ErrUnreachable) {
+				return err
+			}
+			if err != nil {
+				fmt.Fprintf(stderrOf(c), "certledger: %v\n", err)
+			}
+		}
+		rep = verify.WithReceipt(r, offline, res)
+		if err := printReport(p, rep); err != nil {
+			return err
+		}
+		switch {
+		case !rep.Valid():
+			return Silent(ExitInvalid)
+		case !rep.Online && !c.Bool("offline"):
+			return Silent(ExitUnreachable)
+		}
+		return nil
+	}
+
+	if id == "" && h == "" {
+		return Usagef("give a FILE, --hash, --id or --receipt")
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	res, err := ledgerVerify(c, cl, id, h)
+	if err != nil {
+		return err
+	}
+	var local []client.Step
+	if fromFile {
+		local = append(local, verify.LocalHash(h))
+	}
+	rep = verify.FromLedger(res, local...)
+	if err := printReport(p, rep); err != nil {
+		return err
+	}
+	if !rep.Valid() {
+		return Silent(ExitInvalid)
+	}
+	return nil
+}
+
+// parseVerifyURL takes id and hash from a QR link .../verify?id=ID&hash=H.
+func parseVerifyURL(s string) (id, h string, err error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || !strings.HasSuffix(u.Path, "/verify") {
+		return "", "", Usagef("--url %q is not a certledger verify link (.../verify?id=...&hash=...)", s)
+	}
+	id, h = u.Query().Get("id"), u.Query().Get("hash")
+	if id == "" && h == "" {
+		return "", "", Usagef("--url %q has neither id nor hash", s)
+	}
+	if h != "" {
+		if err := gm.CheckHash(h); err != nil {
+			return "", "", Usagef("--url: %v", err)
+		}
+	}
+	return id, h, nil
+}
+
+func printReport(p output.Printer, rep *verify.Report) error {
+	return p.Print(rep, func(t *output.Tab) {
+		if c := rep.Certificate; c != nil {
+			t.KV("certificate", c.ID)
+			t.KV("type", c.Type)
+			t.KV("issuer", c.Issuer)
+			status := c.Status
+			if !rep.Online {
+				status = "not checked (offline)"
+			}
+			t.KV("status", status)
+			t.KV("valid", c.ValidFrom+" .. "+c.ValidUntil)
+		}
+		if len(rep.Matches) > 1 {
+			t.KV("matches", fmt.Sprint(rep.Matches))
+		}
+		t.Line("")
+		t.Row("STEP", "CHECK", "RESULT", "CODE", "DETAIL")
+		for _, s := range rep.Steps {
+			t.Row(itoa(s.Step), s.Name, s.Status, s.Code, s.Detail)
+		}
+		t.Line("")
+		verdict := "verdict: " + rep.Verdict
+		if rep.Note != "" {
+			verdict += " (" + rep.Note + ")"
+		}
+		t.Line(verdict)
+	})
+}

@@ -1,0 +1,214 @@
+package command
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/cli/internal/issue"
+	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/exchange"
+	"github.com/certledger/certledger/internal/gm"
+	"github.com/urfave/cli/v2"
+)
+
+// exGrantView is a grant as the gateway returns it (with its effective status).
+type exGrantView struct {
+	exchange.Grant
+	EffectiveStatus string `json:"effectiveStatus"`
+}
+
+func grantCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "grant",
+		Usage: "authorise another department for some fields of a data item (minimum necessary), revoke, inspect",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "create",
+				Usage:     "sign a grant locally and record it",
+				ArgsUsage: " ",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "consumer", Usage: "consumer department `ID`", Required: true},
+					&cli.StringFlag{Name: "item", Usage: "catalogue item `ID` of your department", Required: true},
+					&cli.StringFlag{Name: "fields", Usage: "comma-separated field `NAMES` granted (a subset of the item's)", Required: true},
+					&cli.StringFlag{Name: "purpose", Usage: "`PURPOSE` of the use (no personal data)", Required: true},
+					&cli.StringFlag{Name: "legal-basis", Usage: "`LAW` or regulation that allows it", Required: true},
+					&cli.StringFlag{Name: "valid-until", Usage: "end of validity (`DATE` YYYY-MM-DD = end of that day UTC, or RFC 3339)", Required: true},
+					&cli.StringFlag{Name: "valid-from", Usage: "start of validity (`DATE`; default: now)"},
+					&cli.StringFlag{Name: "id", Usage: "grant `ID` (default: <dept>-g-<random>)"},
+					keyFlag("your department's private key `FILE` (PKCS#8 PEM)"),
+					passwordFlag(),
+					&cli.StringFlag{Name: "dept", Usage: "your (provider) department `ID` (default: looked up from the key id)"},
+				},
+				Action: grantCreate,
+			},
+			{
+				Name:      "revoke",
+				Usage:     "revoke a grant: from now on it authorises nothing (what was sent stays provable)",
+				ArgsUsage: "GRANT",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "reason", Usage: "`REASON`", Required: true},
+					keyFlag("your department's private key `FILE`"),
+					passwordFlag(),
+				},
+				Action: grantRevoke,
+			},
+			{Name: "show", Usage: "show a grant", ArgsUsage: "GRANT", Action: grantShow},
+			{
+				Name:  "list",
+				Usage: "list grants (non-auditors: give --provider or --consumer = your department)",
+				Flags: append([]cli.Flag{
+					&cli.StringFlag{Name: "provider", Usage: "provider department `ID`"},
+					&cli.StringFlag{Name: "consumer", Usage: "consumer department `ID`"},
+					&cli.StringFlag{Name: "item", Usage: "item `ID`"},
+					&cli.StringFlag{Name: "status", Usage: "`STATUS`: active, revoked, expired, not-yet-valid"},
+				}, pageFlags()...),
+				Action: grantList,
+			},
+		},
+	}
+}
+
+func grantCreate(c *cli.Context) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	fields, err := exParseFields(c.String("fields"))
+	if err != nil {
+		return err
+	}
+	until, err := issue.NormalizeTime(c.String("valid-until"), true)
+	if err != nil {
+		return Usagef("--valid-until: %v", err)
+	}
+	from := time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
+	if v := c.String("valid-from"); v != "" {
+		if from, err = issue.NormalizeTime(v, false); err != nil {
+			return Usagef("--valid-from: %v", err)
+		}
+	}
+	k, err := loadPrivate(c, "key")
+	if err != nil {
+		return err
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	keyID := gm.KeyID(&k.PublicKey)
+	dept, err := signerDept(c, cl, keyID, c.String("key"), " (dept add-key first)")
+	if err != nil {
+		return err
+	}
+	id := c.String("id")
+	if id == "" {
+		if id, err = issue.NewID(dept + "-g"); err != nil {
+			return err
+		}
+	}
+	req := exchange.GrantRequest{ID: id, Provider: dept, Consumer: c.String("consumer"), Item: c.String("item"),
+		Fields: fields, Purpose: c.String("purpose"), LegalBasis: c.String("legal-basis"),
+		ValidFrom: from, ValidUntil: until, KeyID: keyID}
+	if req.Signature, err = canon.Sign(k, canon.KindGrant, req); err != nil {
+		return err
+	}
+	if err := req.Validate(); err != nil {
+		return Usagef("%v", err)
+	}
+	var res client.WriteResult[exchange.Grant]
+	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/grants", req, &res); err != nil {
+		return err
+	}
+	return p.Print(res, func(t *output.Tab) {
+		t.Line(fmt.Sprintf("granted %s to %s: %s fields %s (tx %s, block %d)", id, req.Consumer, req.Item, strings.Join(fields, ","), res.TxID, res.BlockNumber))
+		t.KV("valid", req.ValidFrom+" .. "+req.ValidUntil)
+		t.KV("purpose", req.Purpose)
+		t.KV("legal basis", req.LegalBasis)
+	})
+}
+
+func exFetchGrant(c *cli.Context, cl *client.Client, id string) (*exGrantView, error) {
+	var g exGrantView
+	if err := cl.Do(c.Context, http.MethodGet, exAPI+"/grants/"+url.PathEscape(id), nil, &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+func grantRevoke(c *cli.Context) error {
+	id, err := oneArg(c, "GRANT id")
+	if err != nil {
+		return err
+	}
+	p, k, cl, err := signerSession(c)
+	if err != nil {
+		return err
+	}
+	g, err := exFetchGrant(c, cl, id)
+	if err != nil {
+		return fmt.Errorf("reading grant %s: %w", id, err)
+	}
+	r := exchange.Revocation{GrantID: id, Reason: c.String("reason"), KeyID: gm.KeyID(&k.PublicKey), PrevTxID: g.TxID}
+	if r.Signature, err = canon.Sign(k, canon.KindGrantRevoke, r); err != nil {
+		return err
+	}
+	var res client.WriteResult[exchange.Grant]
+	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/grants/"+url.PathEscape(id)+"/revoke", r, &res); err != nil {
+		return err
+	}
+	return p.Print(res, func(t *output.Tab) {
+		t.Line(fmt.Sprintf("revoked grant %s (tx %s, block %d)", id, res.TxID, res.BlockNumber))
+		t.KV("reason", r.Reason)
+		t.KV("previous tx", r.PrevTxID)
+	})
+}
+
+func grantShow(c *cli.Context) error {
+	return showOne(c, "GRANT id", exFetchGrant, grantRows)
+}
+
+func grantRows(t *output.Tab, g *exGrantView) {
+	t.KV("grant", g.ID)
+	t.KV("status", g.EffectiveStatus)
+	t.KV("provider", g.Provider)
+	t.KV("consumer", g.Consumer)
+	t.KV("item", g.Item)
+	t.KV("fields", strings.Join(g.Fields, ","))
+	t.KV("purpose", g.Purpose)
+	t.KV("legal basis", g.LegalBasis)
+	t.KV("valid", g.ValidFrom+" .. "+g.ValidUntil)
+	t.KV("key id", g.KeyID)
+	if r := g.Revocation; r != nil {
+		t.KV("revoked", r.At+" ("+r.Reason+")")
+	}
+	t.KV("created at", g.CreatedAt)
+	t.KV("tx", g.TxID)
+}
+
+func grantList(c *cli.Context) error {
+	p, cl, err := session(c)
+	if err != nil {
+		return err
+	}
+	path := query(exAPI+"/grants", "provider", c.String("provider"), "consumer", c.String("consumer"),
+		"item", c.String("item"), "status", c.String("status"))
+	grants, next, err := listPages[exGrantView](c.Context, c, cl, path)
+	if err != nil {
+		return err
+	}
+	if err := p.Print(grants, func(t *output.Tab) {
+		t.Row("GRANT", "STATUS", "PROVIDER", "CONSUMER", "ITEM", "FIELDS", "VALID UNTIL")
+		for _, g := range grants {
+			t.Row(g.ID, g.EffectiveStatus, g.Provider, g.Consumer, g.Item, strings.Join(g.Fields, ","), g.ValidUntil)
+		}
+	}); err != nil {
+		return err
+	}
+	moreHint(c, next)
+	return nil
+}

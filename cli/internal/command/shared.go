@@ -1,0 +1,152 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/urfave/cli/v2"
+)
+
+// Helpers shared by the commands that talk to the gateway.
+
+// session returns what a gateway command needs: the printer of --output and a client.
+func session(c *cli.Context) (output.Printer, *client.Client, error) {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return output.Printer{}, nil, err
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return output.Printer{}, nil, err
+	}
+	return p, cl, nil
+}
+
+// signerSession is session with the private key of --key, loaded in between.
+func signerSession(c *cli.Context) (output.Printer, *sm2.PrivateKey, *client.Client, error) {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return output.Printer{}, nil, nil, err
+	}
+	k, err := loadPrivate(c, "key")
+	if err != nil {
+		return output.Printer{}, nil, nil, err
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return output.Printer{}, nil, nil, err
+	}
+	return p, k, cl, nil
+}
+
+// showOne is a "show ID" command: it fetches the record the one argument names
+// (what describes it in the usage error) and prints it, as rows in a table.
+func showOne[T any](c *cli.Context, what string, fetch func(c *cli.Context, cl *client.Client, id string) (*T, error), rows func(*output.Tab, *T)) error {
+	id, err := oneArg(c, what)
+	if err != nil {
+		return err
+	}
+	p, cl, err := session(c)
+	if err != nil {
+		return err
+	}
+	v, err := fetch(c, cl, id)
+	if err != nil {
+		return err
+	}
+	return p.Print(v, func(t *output.Tab) { rows(t, v) })
+}
+
+// signerDept returns --dept, or the department that holds keyID on the ledger; hint
+// ends the message of a key the ledger does not know.
+func signerDept(c *cli.Context, cl *client.Client, keyID, keyFile, hint string) (string, error) {
+	if d := c.String("dept"); d != "" {
+		return d, nil
+	}
+	ki, err := cl.GetKey(c.Context, keyID)
+	if err != nil {
+		if client.StatusOf(err) == http.StatusNotFound {
+			return "", Invalidf("key %s (%s) is not registered on the ledger%s", keyFile, keyID, hint)
+		}
+		return "", fmt.Errorf("looking up the department of key %s: %w", keyID, err)
+	}
+	return ki.DepartmentID, nil
+}
+
+// fileHash hashes a file as a stream ("-" = standard input); failures are input errors.
+func fileHash(c *cli.Context, name string) (string, error) {
+	h, _, err := hashOne(c, name)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return "", err
+		}
+		return "", inputErr(fmt.Errorf("%s: %w", name, err))
+	}
+	return h, nil
+}
+
+// pageFlags are the paging flags of list commands.
+func pageFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "page-size", Usage: "records per page (1-500)", Value: 50},
+		&cli.StringFlag{Name: "bookmark", Usage: "continue after this `BOOKMARK` (printed by the previous page)"},
+		&cli.BoolFlag{Name: "all", Usage: "follow bookmarks and print every page"},
+	}
+}
+
+// listPages fetches path (a query without paging) page by page: one page, or all
+// with --all. It returns the records and the bookmark of the next page ("" at the end).
+func listPages[T any](ctx context.Context, c *cli.Context, cl *client.Client, path string) ([]T, string, error) {
+	ps := c.Int("page-size")
+	if ps < 1 || ps > 500 {
+		return nil, "", Usagef("--page-size %d: want 1-500", ps)
+	}
+	out := []T{}
+	bookmark := c.String("bookmark")
+	for {
+		q := path + "&pageSize=" + strconv.Itoa(ps)
+		if bookmark != "" {
+			q += "&bookmark=" + url.QueryEscape(bookmark)
+		}
+		var page struct {
+			Records  []T    `json:"records"`
+			Bookmark string `json:"bookmark"`
+		}
+		if err := cl.Do(ctx, http.MethodGet, q, nil, &page); err != nil {
+			return nil, "", err
+		}
+		out = append(out, page.Records...)
+		bookmark = page.Bookmark
+		if bookmark == "" || !c.Bool("all") {
+			return out, bookmark, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, "", err
+		}
+	}
+}
+
+// query builds "base?k=v&..." from the non-empty pairs (base always gets a '?').
+func query(base string, kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	return base + "?" + v.Encode()
+}
+
+// moreHint tells on standard error how to fetch the next page.
+func moreHint(c *cli.Context, bookmark string) {
+	if bookmark != "" {
+		fmt.Fprintf(stderrOf(c), "certledger: more records: repeat with --bookmark %s (or --all)\n", bookmark)
+	}
+}

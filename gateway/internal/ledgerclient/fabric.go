@@ -1,0 +1,373 @@
+package ledgerclient
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-gateway/pkg/hash"
+	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"google.golang.org/grpc"
+	grpccodes "google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/certledger/certledger/gateway/internal/errmap"
+	"github.com/certledger/certledger/internal/profile"
+)
+
+// Timeouts bound every phase of a Fabric call.
+type Timeouts struct {
+	Evaluate     time.Duration
+	Endorse      time.Duration
+	Submit       time.Duration
+	CommitStatus time.Duration
+}
+
+// DefaultTimeouts are used for any zero field.
+var DefaultTimeouts = Timeouts{Evaluate: 5 * time.Second, Endorse: 15 * time.Second, Submit: 5 * time.Second, CommitStatus: 60 * time.Second}
+
+// Org names a connection profile.
+type Org struct {
+	Name    string
+	Profile *profile.Profile
+}
+
+// Fabric implements Ledger with one long-lived gRPC connection per peer and one
+// client.Gateway per organisation and peer. Safe for concurrent use.
+type Fabric struct {
+	timeouts Timeouts
+	orgs     map[string]*orgConn
+	recent   *txCache
+}
+
+type orgConn struct {
+	profile *profile.Profile
+	conns   []*grpc.ClientConn
+	gws     []*client.Gateway // gws[0] is the main peer, then the fallbacks
+	addrs   []string
+}
+
+// Connect builds the connections (gRPC dials lazily: an unreachable peer shows up
+// on the first call, not here). It fails on unreadable credentials.
+func Connect(orgs []Org, t Timeouts) (*Fabric, error) {
+	if t.Evaluate <= 0 {
+		t.Evaluate = DefaultTimeouts.Evaluate
+	}
+	if t.Endorse <= 0 {
+		t.Endorse = DefaultTimeouts.Endorse
+	}
+	if t.Submit <= 0 {
+		t.Submit = DefaultTimeouts.Submit
+	}
+	if t.CommitStatus <= 0 {
+		t.CommitStatus = DefaultTimeouts.CommitStatus
+	}
+	if len(orgs) == 0 {
+		return nil, ErrNoOrgs
+	}
+	f := &Fabric{timeouts: t, orgs: map[string]*orgConn{}, recent: newTxCache(4096)}
+	for _, o := range orgs {
+		oc, err := connectOrg(o.Profile, t)
+		if err != nil {
+			_ = f.Close() // already returning the connect error
+			return nil, fmt.Errorf("organisation %s: %w", o.Name, err)
+		}
+		f.orgs[o.Name] = oc
+	}
+	return f, nil
+}
+
+func connectOrg(p *profile.Profile, t Timeouts) (*orgConn, error) {
+	certPEM, err := os.ReadFile(p.CertPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading identity certificate: %w", err)
+	}
+	cert, err := identity.CertificateFromPEM(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("parsing identity certificate: %w", err)
+	}
+	id, err := identity.NewX509Identity(p.MSPID, cert)
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := os.ReadFile(p.KeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading identity key: %w", err)
+	}
+	key, err := identity.PrivateKeyFromPEM(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("parsing identity key: %w", err)
+	}
+	sign, err := identity.NewPrivateKeySign(key)
+	if err != nil {
+		return nil, err
+	}
+	var clientCert *tls.Certificate
+	if p.ClientTLSCert != "" {
+		c, err := tls.LoadX509KeyPair(p.ClientTLSCert, p.ClientTLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("loading client TLS key pair: %w", err)
+		}
+		clientCert = &c
+	}
+	oc := &orgConn{profile: p}
+	for _, peer := range append([]profile.Peer{p.Peer}, p.Fallbacks...) {
+		conn, err := dial(peer, clientCert)
+		if err != nil {
+			oc.close()
+			return nil, fmt.Errorf("peer %s: %w", peer.Endpoint, err)
+		}
+		gw, err := client.Connect(id,
+			client.WithSign(sign),
+			client.WithHash(hash.SHA256),
+			client.WithClientConnection(conn),
+			client.WithEvaluateTimeout(t.Evaluate),
+			client.WithEndorseTimeout(t.Endorse),
+			client.WithSubmitTimeout(t.Submit),
+			client.WithCommitStatusTimeout(t.CommitStatus),
+		)
+		if err != nil {
+			_ = conn.Close()
+			oc.close()
+			return nil, err
+		}
+		oc.conns = append(oc.conns, conn)
+		oc.gws = append(oc.gws, gw)
+		oc.addrs = append(oc.addrs, peer.Endpoint)
+	}
+	return oc, nil
+}
+
+func dial(peer profile.Peer, clientCert *tls.Certificate) (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if peer.TLSCACert != "" {
+		pemBytes, err := os.ReadFile(peer.TLSCACert)
+		if err != nil {
+			return nil, fmt.Errorf("reading TLS CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pemBytes) {
+			return nil, fmt.Errorf("no certificate in TLS CA file %s", peer.TLSCACert)
+		}
+		cfg := &tls.Config{RootCAs: pool, ServerName: peer.ServerName, MinVersion: tls.VersionTLS12}
+		if clientCert != nil {
+			cfg.Certificates = []tls.Certificate{*clientCert}
+		}
+		creds = credentials.NewTLS(cfg)
+	}
+	return grpc.NewClient("dns:///"+peer.Endpoint, grpc.WithTransportCredentials(creds))
+}
+
+func (oc *orgConn) close() {
+	for _, gw := range oc.gws {
+		_ = gw.Close()
+	}
+	for _, c := range oc.conns {
+		_ = c.Close()
+	}
+}
+
+// Close closes every gateway and connection.
+func (f *Fabric) Close() error {
+	for _, oc := range f.orgs {
+		oc.close()
+	}
+	return nil
+}
+
+func (f *Fabric) org(name string) (*orgConn, error) {
+	oc, ok := f.orgs[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownOrg, name)
+	}
+	return oc, nil
+}
+
+// Gateway returns the fabric-gateway client of an organisation's main peer (for
+// benchmarks and tools that want the raw client).
+func (f *Fabric) Gateway(org string) (*client.Gateway, *profile.Profile, error) {
+	oc, err := f.org(org)
+	if err != nil {
+		return nil, nil, err
+	}
+	return oc.gws[0], oc.profile, nil
+}
+
+// Evaluate tries the main peer, then each fallback while the failure says the peer
+// could not be reached.
+func (f *Fabric) Evaluate(ctx context.Context, org, fn string, args ...string) ([]byte, error) {
+	oc, err := f.org(org)
+	if err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for i, gw := range oc.gws {
+		res, err := f.evaluateOn(ctx, gw, oc.profile, fn, args)
+		if err == nil || !peerDown(err) || ctx.Err() != nil {
+			return res, err
+		}
+		lastErr = fmt.Errorf("peer %s: %w", oc.addrs[i], err)
+	}
+	return nil, lastErr
+}
+
+func (f *Fabric) evaluateOn(ctx context.Context, gw *client.Gateway, p *profile.Profile, fn string, args []string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.timeouts.Evaluate)
+	defer cancel()
+	contract := gw.GetNetwork(p.Channel).GetContract(p.Chaincode)
+	return contract.EvaluateWithContext(ctx, fn, client.WithArguments(args...))
+}
+
+// peerDown reports a failure to reach a peer (as opposed to an answer from it).
+func peerDown(err error) bool {
+	if _, _, coded := errmap.ChaincodeCode(err); coded {
+		return false
+	}
+	st, ok := status.FromError(err)
+	return ok && (st.Code() == grpccodes.Unavailable || st.Code() == grpccodes.DeadlineExceeded)
+}
+
+// Submit endorses, submits and waits for the commit, each phase under its own
+// timeout. Once the transaction is sent to the orderer, waiting for its status no
+// longer depends on the caller (a dropped HTTP client must not hide the outcome).
+func (f *Fabric) Submit(ctx context.Context, org, fn string, args ...string) (*Result, error) {
+	oc, err := f.org(org)
+	if err != nil {
+		return nil, err
+	}
+	contract := oc.gws[0].GetNetwork(oc.profile.Channel).GetContract(oc.profile.Chaincode)
+	proposal, err := contract.NewProposal(fn, client.WithArguments(args...))
+	if err != nil {
+		return nil, err
+	}
+	ectx, cancel := context.WithTimeout(ctx, f.timeouts.Endorse)
+	tx, err := proposal.EndorseWithContext(ectx)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, f.timeouts.Submit)
+	commit, err := tx.SubmitWithContext(sctx)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.timeouts.CommitStatus)
+	defer cancel()
+	st, err := commit.StatusWithContext(cctx)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Successful {
+		return nil, fmt.Errorf("transaction %s failed to commit with status %s: %w",
+			st.TransactionID, st.Code, &client.CommitError{TransactionID: st.TransactionID, Code: st.Code})
+	}
+	f.recent.put(st.TransactionID, st.BlockNumber)
+	return &Result{Payload: tx.Result(), TxID: st.TransactionID, BlockNumber: st.BlockNumber}, nil
+}
+
+// Events streams the chaincode's events as seen by the organisation's main peer.
+func (f *Fabric) Events(ctx context.Context, org string, start int64) (<-chan Event, error) {
+	oc, err := f.org(org)
+	if err != nil {
+		return nil, err
+	}
+	var opts []client.ChaincodeEventsOption
+	if start >= 0 {
+		opts = append(opts, client.WithStartBlock(uint64(start)))
+	}
+	in, err := oc.gws[0].GetNetwork(oc.profile.Channel).ChaincodeEvents(ctx, oc.profile.Chaincode, opts...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan Event)
+	go func() {
+		defer close(out)
+		for ev := range in {
+			select {
+			case out <- Event{BlockNumber: ev.BlockNumber, TxID: ev.TransactionID, Name: ev.EventName, Payload: ev.Payload}:
+			case <-ctx.Done():
+				// Drain so the client's reader goroutine can finish when the stream ends.
+				for range in {
+				}
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// TxBlock looks in the transactions this gateway committed recently, then asks the
+// peer's query system chaincode (qscc GetBlockByTxID), which a Fabric peer has and
+// a ledger without it simply refuses.
+func (f *Fabric) TxBlock(ctx context.Context, org, txID string) (uint64, bool) {
+	if n, ok := f.recent.get(txID); ok {
+		return n, true
+	}
+	oc, err := f.org(org)
+	if err != nil {
+		return 0, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeouts.Evaluate)
+	defer cancel()
+	raw, err := oc.gws[0].GetNetwork(oc.profile.Channel).GetContract("qscc").
+		EvaluateWithContext(ctx, "GetBlockByTxID", client.WithArguments(oc.profile.Channel, txID))
+	if err != nil {
+		return 0, false
+	}
+	var b common.Block
+	if err := proto.Unmarshal(raw, &b); err != nil || b.GetHeader() == nil {
+		return 0, false
+	}
+	n := b.GetHeader().GetNumber()
+	f.recent.put(txID, n)
+	return n, true
+}
+
+// txCache remembers the block of the last n transactions committed here.
+type txCache struct {
+	mu    sync.Mutex
+	m     map[string]uint64
+	order []string
+	next  int
+}
+
+func newTxCache(n int) *txCache {
+	return &txCache{m: make(map[string]uint64, n), order: make([]string, n)}
+}
+
+func (c *txCache) put(tx string, block uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[tx]; ok {
+		return
+	}
+	if old := c.order[c.next]; old != "" {
+		delete(c.m, old)
+	}
+	c.order[c.next] = tx
+	c.m[tx] = block
+	c.next = (c.next + 1) % len(c.order)
+}
+
+func (c *txCache) get(tx string) (uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.m[tx]
+	return n, ok
+}
+
+var _ Ledger = (*Fabric)(nil)
+
+// ErrNoOrgs is returned by Connect when it is given no organisation.
+var ErrNoOrgs = errors.New("no organisation configured")

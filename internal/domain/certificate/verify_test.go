@@ -1,0 +1,200 @@
+package certificate_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/merkle"
+)
+
+// fixture is a certificate issued at t0 by "market" with a key valid from t0-1h.
+type fixture struct {
+	cert certificate.Certificate
+	key  registry.Key
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	sk, err := gm.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := gm.MarshalPublicKeyPEM(&sk.PublicKey)
+	key, err := registry.NewKey(string(p), t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := goodRecord()
+	r.KeyID = key.KeyID
+	r.Signature, err = canon.Sign(sk, canon.KindCertificate, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := certificate.New(r, t0, "tx1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{cert: c, key: key}
+}
+
+func (f fixture) input() certificate.Input {
+	c, k := f.cert, f.key
+	return certificate.Input{
+		Query: certificate.Query{ID: c.ID}, Certificate: &c, Matches: []string{c.ID},
+		IssuerKey: &k, KeyOwner: "market", Now: t0.Add(24 * time.Hour),
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	f := newFixture(t)
+	at := func(d time.Duration) string { return registry.FormatTime(t0.Add(d)) }
+
+	// A batch of three certificates holding f.cert at index 1.
+	leaf, _ := canon.Payload(canon.KindCertificate, f.cert.Record)
+	leaves := [][]byte{[]byte("a"), leaf, []byte("c")}
+	proof, err := merkle.Proof(leaves, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goodProof := &certificate.Inclusion{Index: 1, Size: 3, Proof: proof, Root: merkle.Root(leaves)}
+	badProof := &certificate.Inclusion{Index: 0, Size: 3, Proof: proof, Root: merkle.Root(leaves)}
+
+	for _, tc := range []struct {
+		name    string
+		change  func(*certificate.Input)
+		verdict string
+		step    int    // the step expected to decide (0 = none fails)
+		code    string // its code
+	}{
+		{"valid", func(*certificate.Input) {}, certificate.VerdictValid, 0, ""},
+		{"valid by hash", func(in *certificate.Input) { in.Query = certificate.Query{DocHash: f.cert.DocHash} }, certificate.VerdictValid, 0, ""},
+		{"valid with matching file hash", func(in *certificate.Input) { in.FileHash = f.cert.DocHash }, certificate.VerdictValid, 0, ""},
+		{"empty query", func(in *certificate.Input) { in.Query = certificate.Query{} }, certificate.VerdictBadFormat, 1, certificate.VerdictBadFormat},
+		{"bad hash in query", func(in *certificate.Input) { in.Query = certificate.Query{DocHash: "ABC"} }, certificate.VerdictBadFormat, 1, certificate.VerdictBadFormat},
+		{"undecodable input", func(in *certificate.Input) { in.FormatError = "not JSON" }, certificate.VerdictBadFormat, 1, certificate.VerdictBadFormat},
+		{"file hash differs", func(in *certificate.Input) { in.FileHash = gm.SM3Hex([]byte("other")) }, certificate.VerdictHashMismatch, 2, certificate.VerdictHashMismatch},
+		{"id and other docHash", func(in *certificate.Input) { in.Query.DocHash = gm.SM3Hex([]byte("other")) }, certificate.VerdictHashMismatch, 2, certificate.VerdictHashMismatch},
+		{"not found", func(in *certificate.Input) { in.Certificate, in.Matches = nil, nil }, certificate.VerdictNotFound, 3, certificate.VerdictNotFound},
+		{"batched, proof verifies", func(in *certificate.Input) { in.Certificate.BatchID, in.Inclusion = "b-1", goodProof }, certificate.VerdictValid, 0, ""},
+		{"batched, wrong proof", func(in *certificate.Input) { in.Certificate.BatchID, in.Inclusion = "b-1", badProof }, certificate.VerdictBadSignature, 4, certificate.CodeMerkleMismatch},
+		{"tampered field", func(in *certificate.Input) { in.Certificate.Type = "permit" }, certificate.VerdictBadSignature, 5, certificate.VerdictBadSignature},
+		{"tampered validUntil", func(in *certificate.Input) { in.Certificate.ValidUntil = "2030-01-01T00:00:00Z" }, certificate.VerdictBadSignature, 5, certificate.VerdictBadSignature},
+		{"other key supplied", func(in *certificate.Input) { in.IssuerKey.KeyID = gm.SM3Hex(nil) }, certificate.VerdictBadSignature, 5, certificate.VerdictBadSignature},
+		{"unknown key", func(in *certificate.Input) { in.IssuerKey, in.KeyOwner = nil, "" }, certificate.VerdictKeyInvalid, 6, certificate.CodeKeyUnknown},
+		{"key of another department", func(in *certificate.Input) { in.KeyOwner = "police" }, certificate.VerdictKeyInvalid, 6, certificate.CodeKeyNotIssuers},
+		{"key rotated before issue", func(in *certificate.Input) { in.IssuerKey.RotatedAt = at(-time.Minute) }, certificate.VerdictKeyInvalid, 6, registry.KeyRotated},
+		{"key rotated after issue", func(in *certificate.Input) { in.IssuerKey.RotatedAt = at(time.Minute) }, certificate.VerdictValid, 0, ""},
+		{"key compromised before issue", func(in *certificate.Input) {
+			in.IssuerKey.RevokedAt, in.IssuerKey.RevokeReason = at(-time.Minute), registry.ReasonCompromised
+		}, certificate.VerdictKeyInvalid, 6, registry.KeyRevoked},
+		{"key compromised after issue", func(in *certificate.Input) {
+			in.IssuerKey.RevokedAt, in.IssuerKey.RevokeReason = at(time.Minute), registry.ReasonCompromised
+		}, certificate.VerdictValid, 0, ""},
+		{"key not yet valid at issue", func(in *certificate.Input) { in.IssuerKey.ValidFrom = at(time.Minute) }, certificate.VerdictKeyInvalid, 6, registry.KeyNotYetValid},
+		{"revoked", func(in *certificate.Input) {
+			in.Certificate.Status, in.Certificate.StatusReason = certificate.StatusRevoked, "fraud"
+		}, certificate.VerdictRevoked, 7, certificate.VerdictRevoked},
+		{"suspended", func(in *certificate.Input) { in.Certificate.Status = certificate.StatusSuspended }, certificate.VerdictSuspended, 7, certificate.VerdictSuspended},
+		{"superseded", func(in *certificate.Input) {
+			in.Certificate.Status, in.Certificate.SupersededBy = certificate.StatusSuperseded, "c-2"
+		}, certificate.VerdictSuperseded, 7, certificate.VerdictSuperseded},
+		{"revoked but offline", func(in *certificate.Input) { in.Certificate.Status, in.Offline = certificate.StatusRevoked, true }, certificate.VerdictValid, 0, ""},
+		{"expired", func(in *certificate.Input) { in.Now = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) }, certificate.VerdictExpired, 8, certificate.VerdictExpired},
+		{"not yet valid", func(in *certificate.Input) { in.Now = time.Date(2025, 12, 31, 23, 59, 59, 0, time.UTC) }, certificate.VerdictNotYetValid, 8, certificate.VerdictNotYetValid},
+		{"revoked and expired: the earlier step decides", func(in *certificate.Input) {
+			in.Certificate.Status, in.Now = certificate.StatusRevoked, time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)
+		}, certificate.VerdictRevoked, 7, certificate.VerdictRevoked},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := f.input()
+			c, k := *in.Certificate, *in.IssuerKey // fresh copies per case
+			in.Certificate, in.IssuerKey = &c, &k
+			tc.change(&in)
+			res := certificate.Evaluate(in)
+			if res.Verdict != tc.verdict {
+				t.Fatalf("verdict %s, want %s; steps %+v", res.Verdict, tc.verdict, res.Steps)
+			}
+			if len(res.Steps) != 8 {
+				t.Fatalf("%d steps", len(res.Steps))
+			}
+			names := []string{"format", "hash", "lookup", "merkle", "signature", "key", "status", "validity"}
+			firstFail := 0
+			for i, s := range res.Steps {
+				if s.Step != i+1 || s.Name != names[i] || s.Code == "" {
+					t.Fatalf("step %d = %+v", i+1, s)
+				}
+				if s.Status == certificate.Fail && firstFail == 0 {
+					firstFail = s.Step
+				}
+			}
+			if firstFail != tc.step {
+				t.Fatalf("first failing step %d, want %d: %+v", firstFail, tc.step, res.Steps)
+			}
+			if tc.step > 0 && res.Steps[tc.step-1].Code != tc.code {
+				t.Fatalf("step %d code %s, want %s", tc.step, res.Steps[tc.step-1].Code, tc.code)
+			}
+			if res.CheckedAt != registry.FormatTime(in.Now) || res.Matches == nil {
+				t.Fatalf("result = %+v", res)
+			}
+		})
+	}
+}
+
+func TestEvaluateSkips(t *testing.T) {
+	f := newFixture(t)
+	in := f.input()
+	in.Offline = true
+	res := certificate.Evaluate(in)
+	want := map[int]string{2: certificate.CodeClientHashes, 4: certificate.CodeNotBatched, 7: certificate.CodeOffline}
+	for _, s := range res.Steps {
+		if code, ok := want[s.Step]; ok {
+			if s.Status != certificate.Skipped || s.Code != code {
+				t.Errorf("step %d = %+v, want skipped %s", s.Step, s, code)
+			}
+		} else if s.Status != certificate.Pass {
+			t.Errorf("step %d = %+v, want pass", s.Step, s)
+		}
+	}
+	in = f.input()
+	in.Certificate.BatchID = "b-1"
+	if s := certificate.Evaluate(in).Steps[3]; s.Status != certificate.Skipped || s.Code != certificate.CodeNoProof {
+		t.Errorf("batched without proof: %+v", s)
+	}
+}
+
+func TestResultJSON(t *testing.T) {
+	res := certificate.Evaluate(certificate.Input{Query: certificate.Query{ID: "x"}, Now: t0})
+	b, _ := json.Marshal(res)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	for _, k := range []string{"verdict", "checkedAt", "certificate", "issuerKey", "matches", "steps"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("VerifyResult JSON lacks %q: %s", k, b)
+		}
+	}
+	if m["verdict"] != "NOT_FOUND" {
+		t.Errorf("verdict %v", m["verdict"])
+	}
+}
+
+func TestBest(t *testing.T) {
+	mk := func(verdict, issued string) certificate.Result {
+		return certificate.Result{Verdict: verdict, Certificate: &certificate.Certificate{IssuedAt: issued}}
+	}
+	rs := []certificate.Result{mk("REVOKED", "2026-01-01T00:00:00Z"), mk("EXPIRED", "2026-03-01T00:00:00Z"), mk("SUPERSEDED", "2026-02-01T00:00:00Z")}
+	if b := certificate.Best(rs); b.Verdict != "EXPIRED" {
+		t.Errorf("newest should win without a VALID: %s", b.Verdict)
+	}
+	rs = append(rs, mk("VALID", "2025-01-01T00:00:00Z"))
+	if b := certificate.Best(rs); b.Verdict != "VALID" {
+		t.Errorf("VALID should win: %s", b.Verdict)
+	}
+	if b := certificate.Best(nil); b.Verdict != "" {
+		t.Errorf("empty: %+v", b)
+	}
+}
