@@ -1,0 +1,124 @@
+// Package wire holds the small value rules that every record on the ledger and
+// every API body share: identifiers, SM3 hashes, times, verification verdicts
+// and steps, and field errors. Chaincode, gateway and CLI import it as equals;
+// each rule is written here once.
+package wire
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/certledger/certledger/internal/codes"
+)
+
+// IDPattern is the shape of a record id (certificate, grant, exchange, ticket):
+// a letter or digit, then up to 127 letters, digits, '.', '_', ':' or '-'.
+const IDPattern = `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`
+
+// DeptIDPattern is the shape of a department id (no ':' so it can sit in keys).
+const DeptIDPattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`
+
+// HashPattern is an SM3 digest: 64 lowercase hex characters.
+const HashPattern = `^[0-9a-f]{64}$`
+
+var (
+	idRE     = regexp.MustCompile(IDPattern)
+	deptIDRE = regexp.MustCompile(DeptIDPattern)
+	hashRE   = regexp.MustCompile(HashPattern)
+)
+
+// ValidID reports whether s is a well-formed record id.
+func ValidID(s string) bool { return idRE.MatchString(s) }
+
+// ValidDeptID reports whether s is a well-formed department id.
+func ValidDeptID(s string) bool { return deptIDRE.MatchString(s) }
+
+// ValidHash reports whether s is a lowercase hex SM3 digest.
+func ValidHash(s string) bool { return hashRE.MatchString(s) }
+
+// Time layouts. Records carry RFC 3339 UTC times; TimeLayout is what the
+// chaincode writes (the transaction timestamp, fractional seconds kept),
+// SecondLayout the whole-second form used in keys that must sort.
+const (
+	TimeLayout   = time.RFC3339Nano
+	SecondLayout = "2006-01-02T15:04:05Z"
+)
+
+// FormatTime renders t as the records carry it: RFC 3339 UTC.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// ParseTime reads an RFC 3339 time and returns it in UTC.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("not an RFC 3339 time: %q", s)
+	}
+	return t.UTC(), nil
+}
+
+// Verdict is the outcome of a verification.
+type Verdict = string
+
+// The verdicts, shared by chaincode, gateway, CLI and web page.
+const (
+	VerdictValid        Verdict = "VALID"
+	VerdictNotFound     Verdict = "NOT_FOUND"
+	VerdictBadFormat    Verdict = "BAD_FORMAT"
+	VerdictHashMismatch Verdict = "HASH_MISMATCH"
+	VerdictBadSignature Verdict = "BAD_SIGNATURE"
+	VerdictKeyInvalid   Verdict = "KEY_INVALID"
+	VerdictRevoked      Verdict = "REVOKED"
+	VerdictSuspended    Verdict = "SUSPENDED"
+	VerdictSuperseded   Verdict = "SUPERSEDED"
+	VerdictExpired      Verdict = "EXPIRED"
+	VerdictNotYetValid  Verdict = "NOT_YET_VALID"
+)
+
+// Step outcomes in the numbered verification pipeline.
+const (
+	StepPass    = "pass"
+	StepFail    = "fail"
+	StepSkipped = "skipped"
+)
+
+// FieldError names one field of a body and what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// FieldErrors is what Validate methods return: every problem found, in field
+// order. Its Error text starts with INVALID_ARGUMENT so it crosses Fabric with
+// its code; the gateway turns it into a 400 listing the fields.
+type FieldErrors []FieldError
+
+// Error joins the field messages after the INVALID_ARGUMENT code.
+func (fe FieldErrors) Error() string {
+	parts := make([]string, len(fe))
+	for i, e := range fe {
+		parts[i] = e.Field + ": " + e.Message
+	}
+	return codes.InvalidArgument + ": " + strings.Join(parts, "; ")
+}
+
+// Is makes errors.Is(err, codes.ErrInvalidArgument)-style checks match.
+func (fe FieldErrors) Is(target error) bool {
+	var ce *codes.Error
+	return errors.As(target, &ce) && ce.Code == codes.InvalidArgument && ce.Msg == ""
+}
+
+// Add appends a field error.
+func (fe *FieldErrors) Add(field, format string, a ...any) {
+	*fe = append(*fe, FieldError{Field: field, Message: fmt.Sprintf(format, a...)})
+}
+
+// Err returns nil when there are no field errors, else fe.
+func (fe FieldErrors) Err() error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return fe
+}
