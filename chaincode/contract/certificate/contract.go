@@ -52,7 +52,7 @@ func New() *Contract {
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
 func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"Get", "FindByHash", "History", "Verify"}
+	return []string{"Get", "FindByHash", "History", "Verify", "GroupLimit"}
 }
 
 // Issue anchors a signed certificate record
@@ -87,17 +87,18 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 	if err != nil {
 		return "", err
 	}
-	var r certificate.Record
-	if err := state.Decode("certificate", input, &r); err != nil {
+	var in supersedeInput
+	if err := state.Decode("certificate", input, &in); err != nil {
 		return "", err
 	}
+	r := in.Record
 	if r.Supersedes == "" {
 		return "", codes.New(codes.InvalidArgument, "supersedes must name the certificate being replaced")
 	}
 	if err := r.Validate(); err != nil {
 		return "", err
 	}
-	old, err := get(ctx, r.Supersedes)
+	old, err := getOrBatched(ctx, r.Supersedes, in.Batched)
 	if err != nil {
 		return "", err
 	}
@@ -119,7 +120,10 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 
 // Revoke revokes a certificate (from valid or suspended). Input: a signed status
 // request {"certificateId","action":"revoke","reason","keyId","prevTxId","signature"}.
-// Event CertificateRevoked.
+// For a batched certificate not yet on the ledger by itself, the request adds
+// "batched":{"record","proof"} (its batch record and inclusion proof) and
+// prevTxId is the batch's anchoring txId (see getOrBatched); the same holds for
+// Suspend, Reinstate and Supersede. Event CertificateRevoked.
 func (c *Contract) Revoke(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	return changeStatus(ctx, input, certificate.ActionRevoke, EventRevoked)
 }
@@ -238,6 +242,12 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 // The issuer department is read once: RequireSubmitterOf's result serves the
 // signature check too (registry.VerifySignature would read it again).
 func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error) {
+	return issueWith(ctx, r, at, registry.RequireSubmitterOf)
+}
+
+// issueWith is issue with the department lookup given (a grouped issue reads
+// each issuer once).
+func issueWith(ctx state.Context, r certificate.Record, at time.Time, submitterOf func(state.Context, string) (domainregistry.Department, error)) ([]byte, error) {
 	cert, err := certificate.New(r, at, state.TxID(ctx))
 	if err != nil {
 		return nil, err
@@ -246,7 +256,7 @@ func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	dept, err := registry.RequireSubmitterOf(ctx, cert.Issuer)
+	dept, err := submitterOf(ctx, cert.Issuer)
 	if err != nil {
 		return nil, err
 	}
@@ -293,17 +303,18 @@ func changeStatus(ctx state.Context, input, action, event string) (string, error
 	if err != nil {
 		return "", err
 	}
-	var req certificate.StatusRequest
-	if err := state.Decode("status request", input, &req); err != nil {
+	var in statusInput
+	if err := state.Decode("status request", input, &in); err != nil {
 		return "", err
 	}
+	req := in.StatusRequest
 	if err := req.Validate(); err != nil {
 		return "", err
 	}
 	if req.Action != action {
 		return "", codes.New(codes.InvalidArgument, "action %q sent to %s", req.Action, action)
 	}
-	cert, err := get(ctx, req.CertificateID)
+	cert, err := getOrBatched(ctx, req.CertificateID, in.Batched)
 	if err != nil {
 		return "", err
 	}

@@ -1,0 +1,74 @@
+package certificate
+
+import (
+	"github.com/certledger/certledger/chaincode/contract/batch"
+	"github.com/certledger/certledger/chaincode/internal/state"
+	"github.com/certledger/certledger/internal/codes"
+	domainbatch "github.com/certledger/certledger/internal/domain/batch"
+	"github.com/certledger/certledger/internal/domain/certificate"
+)
+
+// Batched identifies a certificate of an anchored Merkle batch to a status
+// change: its batch record and inclusion proof.
+type Batched struct {
+	Record domainbatch.Record `json:"record"`
+	Proof  domainbatch.Proof  `json:"proof"`
+}
+
+// statusInput is a status request, with the leaf of a batched certificate.
+type statusInput struct {
+	certificate.StatusRequest
+	Batched *Batched `json:"batched,omitempty"`
+}
+
+// supersedeInput is a replacing record, with the leaf of the replaced one when
+// it is batched.
+type supersedeInput struct {
+	certificate.Record
+	Batched *Batched `json:"batched,omitempty"`
+}
+
+// getOrBatched returns certificate id from the world state; when it is not
+// there and b proves it is a leaf of an anchored batch, it returns the batched
+// certificate as of its anchoring (status valid, batchId set, issuedAt and txId
+// the batch's), which the caller's write then puts on the ledger by id. A
+// batched certificate is written on chain only when its status first changes:
+// anchoring a million writes one header. From then on it is a certificate like
+// any other (its id, its txId, its history).
+//
+// The proof is checked against the root stored by batch:Anchor, so the record
+// is exactly what the department signed over; a wrong record, index, size or
+// path is BAD_SIGNATURE; an unknown batch NOT_FOUND.
+func getOrBatched(ctx state.Context, id string, b *Batched) (certificate.Certificate, error) {
+	if err := certificate.CheckID("id", id); err != nil {
+		return certificate.Certificate{}, err
+	}
+	cert, found, err := lookup(ctx, id)
+	if err != nil || found {
+		return cert, err
+	}
+	if b == nil {
+		return cert, codes.New(codes.NotFound, "certificate %s (a batched certificate needs its batch record and proof)", id)
+	}
+	if b.Record.ID != id {
+		return cert, codes.New(codes.InvalidArgument, "the batch record is certificate %s, not %s", b.Record.ID, id)
+	}
+	a, err := batch.Get(ctx, b.Proof.BatchID)
+	if err != nil {
+		return cert, err
+	}
+	if err := b.Record.Validate(a.Issuer, a.KeyID); err != nil {
+		return cert, err
+	}
+	if err := b.Proof.Verify(b.Record, a.Header); err != nil {
+		return cert, codes.New(codes.BadSignature, "certificate %s is not in batch %s: %v", id, a.ID, err)
+	}
+	cert = certificate.Certificate{
+		Record: b.Record.Certificate(), Status: certificate.StatusValid, BatchID: a.ID,
+		IssuedAt: a.AnchoredAt, UpdatedAt: a.AnchoredAt, TxID: a.TxID,
+	}
+	if err := state.AddIndex(ctx, objByHash, cert.DocHash, cert.ID); err != nil {
+		return cert, err
+	}
+	return cert, nil
+}
