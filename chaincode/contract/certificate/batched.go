@@ -39,36 +39,48 @@ type supersedeInput struct {
 // The proof is checked against the root stored by batch:Anchor, so the record
 // is exactly what the department signed over; a wrong record, index, size or
 // path is BAD_SIGNATURE; an unknown batch NOT_FOUND.
-func getOrBatched(ctx state.Context, id string, b *Batched) (certificate.Certificate, error) {
+//
+// fresh reports a batched certificate not yet on the ledger: the caller, once
+// every check passed, writes it with putFresh (record and hash index).
+func getOrBatched(ctx state.Context, id string, b *Batched) (cert certificate.Certificate, fresh bool, err error) {
 	if err := certificate.CheckID("id", id); err != nil {
-		return certificate.Certificate{}, err
+		return cert, false, err
 	}
 	cert, found, err := lookup(ctx, id)
 	if err != nil || found {
-		return cert, err
+		return cert, false, err
 	}
 	if b == nil {
-		return cert, codes.New(codes.NotFound, "certificate %s (a batched certificate needs its batch record and proof)", id)
+		return cert, false, codes.New(codes.NotFound, "certificate %s (a batched certificate needs its batch record and proof)", id)
 	}
 	if b.Record.ID != id {
-		return cert, codes.New(codes.InvalidArgument, "the batch record is certificate %s, not %s", b.Record.ID, id)
+		return cert, false, codes.New(codes.InvalidArgument, "the batch record is certificate %s, not %s", b.Record.ID, id)
 	}
 	a, err := batch.Get(ctx, b.Proof.BatchID)
 	if err != nil {
-		return cert, err
+		return cert, false, err
 	}
 	if err := b.Record.Validate(a.Issuer, a.KeyID); err != nil {
-		return cert, err
+		return cert, false, err
 	}
 	if err := b.Proof.Verify(b.Record, a.Header); err != nil {
-		return cert, codes.New(codes.BadSignature, "certificate %s is not in batch %s: %v", id, a.ID, err)
+		return cert, false, codes.New(codes.BadSignature, "certificate %s is not in batch %s: %v", id, a.ID, err)
 	}
 	cert = certificate.Certificate{
 		Record: b.Record.Certificate(), Status: certificate.StatusValid, BatchID: a.ID,
 		IssuedAt: a.AnchoredAt, UpdatedAt: a.AnchoredAt, TxID: a.TxID,
 	}
-	if err := state.AddIndex(ctx, objByHash, cert.DocHash, cert.ID); err != nil {
-		return cert, err
+	return cert, true, nil
+}
+
+// putWith writes cert, and its hash index when it is a batched certificate
+// written for the first time.
+func putWith(ctx state.Context, cert certificate.Certificate, fresh bool) error {
+	if err := put(ctx, cert); err != nil {
+		return err
 	}
-	return cert, nil
+	if fresh {
+		return state.AddIndex(ctx, objByHash, cert.DocHash, cert.ID)
+	}
+	return nil
 }

@@ -98,7 +98,7 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 	if err := r.Validate(); err != nil {
 		return "", err
 	}
-	old, err := getOrBatched(ctx, r.Supersedes, in.Batched)
+	old, fresh, err := getOrBatched(ctx, r.Supersedes, in.Batched)
 	if err != nil {
 		return "", err
 	}
@@ -112,7 +112,7 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 	if err != nil {
 		return "", err
 	}
-	if err := put(ctx, old); err != nil {
+	if err := putWith(ctx, old, fresh); err != nil {
 		return "", err
 	}
 	return respond(ctx, EventSuperseded, b)
@@ -314,7 +314,7 @@ func changeStatus(ctx state.Context, input, action, event string) (string, error
 	if req.Action != action {
 		return "", codes.New(codes.InvalidArgument, "action %q sent to %s", req.Action, action)
 	}
-	cert, err := getOrBatched(ctx, req.CertificateID, in.Batched)
+	cert, fresh, err := getOrBatched(ctx, req.CertificateID, in.Batched)
 	if err != nil {
 		return "", err
 	}
@@ -328,7 +328,7 @@ func changeStatus(ctx state.Context, input, action, event string) (string, error
 	if err := verifyBy(dept, req.KeyID, at, canon.KindCertificateStatus, req, req.Signature); err != nil {
 		return "", err
 	}
-	if err := put(ctx, cert); err != nil {
+	if err := putWith(ctx, cert, fresh); err != nil {
 		return "", err
 	}
 	return state.Respond(ctx, event, cert)
