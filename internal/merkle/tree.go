@@ -95,3 +95,7 @@ func (t *Tree) AppendProof(dst []Hash, i int) []Hash {
 	}
 	return dst
 }
+
+// Levels returns the tree's levels, leaf hashes first, root last (shared, not
+// to be changed): what an index on disk stores to answer proofs later.
+func (t *Tree) Levels() [][]Hash { return t.levels }

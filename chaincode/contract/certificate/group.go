@@ -68,11 +68,12 @@ type GroupResult struct {
 
 // GroupAnswer is IssueGroup's result.
 type GroupAnswer struct {
-	TxID    string        `json:"txId"`
-	Issued  int           `json:"issued"`
-	Replay  int           `json:"replay"`
-	Refused int           `json:"refused"`
-	Results []GroupResult `json:"results"`
+	TxID     string        `json:"txId"`
+	IssuedAt string        `json:"issuedAt"` // the issuedAt of every certificate issued here
+	Issued   int           `json:"issued"`
+	Replay   int           `json:"replay"`
+	Refused  int           `json:"refused"`
+	Results  []GroupResult `json:"results"`
 }
 
 // GroupEvent is the payload of CertificatesIssued: every certificate written.
@@ -122,7 +123,7 @@ func (c *Contract) IssueGroup(ctx contractapi.TransactionContextInterface, input
 		return d, err
 	}
 	txID := state.TxID(ctx)
-	ans := GroupAnswer{TxID: txID, Results: make([]GroupResult, len(g.Records))}
+	ans := GroupAnswer{TxID: txID, IssuedAt: domainregistry.FormatTime(at), Results: make([]GroupResult, len(g.Records))}
 	ev := GroupEvent{TxID: txID, Certificates: []certificate.Certificate{}}
 	written := map[string]bool{} // Fabric reads do not see this transaction's writes
 	for i, r := range g.Records {

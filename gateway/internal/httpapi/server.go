@@ -52,6 +52,9 @@ type Options struct {
 	Web http.Handler
 	// Now is the clock of the rate limiter (nil: time.Now).
 	Now func() time.Time
+	// BatchDir is the batch file store (a directory, possibly shared by several
+	// gateways); "" disables batch file uploads (see batches.go).
+	BatchDir string
 }
 
 // Server is the HTTP API. Create with New; serve Handler().

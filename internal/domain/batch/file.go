@@ -67,6 +67,10 @@ type Writer struct {
 	count      int
 	// OnLine, when set, is called with each line's index and bytes (no newline).
 	OnLine func(i int, line []byte)
+	// KeepLeaves keeps every leaf hash in Leaves (32 bytes a record), for a
+	// caller that builds the whole tree afterwards (every inclusion proof).
+	KeepLeaves bool
+	Leaves     []merkle.Hash
 }
 
 const chunk = 8192
@@ -109,6 +113,14 @@ func (bw *Writer) Add(r *Record) error {
 }
 
 func (bw *Writer) flushLeaves() {
+	if bw.KeepLeaves {
+		hashes := merkle.LeafHashes(len(bw.pending), func(i int) []byte { return bw.pending[i] })
+		bw.Leaves = append(bw.Leaves, hashes...)
+		bw.stream.AddHashes(hashes)
+		bw.pending = bw.pending[:0]
+		bw.arena = bw.arena[:0]
+		return
+	}
 	bw.stream.AddAll(bw.pending)
 	bw.pending = bw.pending[:0]
 	bw.arena = bw.arena[:0]

@@ -1,0 +1,179 @@
+package batchfile
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/certledger/certledger/cli/internal/issue"
+	"github.com/certledger/certledger/cli/internal/manifest"
+	"github.com/certledger/certledger/internal/domain/batch"
+	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/merkle"
+)
+
+// Options configure Build.
+type Options struct {
+	BatchID  string
+	Dept     string
+	KeyID    string
+	Previous string    // the department's last anchored batch id ("" for its first)
+	Dir      string    // base of relative document paths in the manifest
+	OutDir   string    // where the batch file, salts, index and header go
+	Now      time.Time // start of the anchoring window and default validFrom
+	Window   time.Duration
+	Progress func(rows int) // called every few thousand rows (may be nil)
+}
+
+// Built is what Build wrote.
+type Built struct {
+	Header    batch.Header // unsigned
+	File      string       // the batch file (JSON Lines)
+	Salts     string       // holders' salts, mode 0600: never leaves the department
+	Index     string       // receipts index
+	HeaderOut string       // where the signed/anchored header is kept
+}
+
+// Paths returns the files of batch id in dir.
+func Paths(dir, id string) (file, salts, header string) {
+	return filepath.Join(dir, id+".jsonl"), filepath.Join(dir, id+".salts.jsonl"), filepath.Join(dir, id+".header.json")
+}
+
+// saltLine is one line of the salts file.
+type saltLine struct {
+	ID   string `json:"id"`
+	Salt string `json:"salt"`
+}
+
+// Build reads a manifest row by row and writes the batch file, the salts file
+// (0600) and the index; it returns the header to sign. Each row gets a fresh
+// 16-byte salt; its holder id is only ever hashed with it.
+func Build(m io.Reader, o Options) (*Built, error) {
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, err
+	}
+	file, saltsPath, headerOut := Paths(o.OutDir, o.BatchID)
+	for _, p := range []string{file, saltsPath} {
+		if _, err := os.Stat(p); err == nil {
+			return nil, fmt.Errorf("%s exists: a batch id is used once (choose another --batch-id)", p)
+		}
+	}
+	bf, err := os.OpenFile(file, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = bf.Close() }() // closed explicitly below
+	sf, err := os.OpenFile(saltsPath, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = sf.Close() }() // closed explicitly below
+	salts := bufio.NewWriterSize(sf, 1<<20)
+	w := batch.NewWriter(bf, o.Dept, o.KeyID)
+	w.KeepLeaves = true
+	var idx indexData
+	var off uint64
+	w.OnLine = func(i int, line []byte) { off += uint64(len(line)) + 1 }
+	rnd := bufio.NewReaderSize(rand.Reader, 64<<10)
+	defaultFrom := o.Now.UTC().Truncate(time.Second).Format(time.RFC3339)
+	rows := 0
+	var saltBuf [16]byte
+	var line []byte
+	err = manifest.Scan(m, func(row manifest.Row) error {
+		docHash := row.DocHash
+		if docHash == "" {
+			p := row.File
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(o.Dir, p)
+			}
+			h, _, err := gm.SM3File(p)
+			if err != nil {
+				return fmt.Errorf("line %d: hashing %s: %w", row.Line, row.File, err)
+			}
+			docHash = h
+		}
+		from := defaultFrom
+		if row.ValidFrom != "" {
+			f, err := issue.NormalizeTime(row.ValidFrom, false)
+			if err != nil {
+				return fmt.Errorf("line %d: %w", row.Line, err)
+			}
+			from = f
+		}
+		until, err := issue.NormalizeTime(row.ValidUntil, true)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", row.Line, err)
+		}
+		id := row.ID
+		if id == "" {
+			id = issue.DerivedID(o.Dept, docHash, row.Type, row.ValidFrom, row.ValidUntil)
+		}
+		if _, err := io.ReadFull(rnd, saltBuf[:]); err != nil {
+			return err
+		}
+		r := batch.Record{
+			ID: id, DocHash: docHash, Type: row.Type, Issuer: o.Dept, HolderCommitment: gm.Commitment(saltBuf[:], row.HolderID),
+			ValidFrom: from, ValidUntil: until, KeyID: o.KeyID,
+		}
+		start := off
+		if err := w.Add(&r); err != nil {
+			return fmt.Errorf("line %d: %w", row.Line, err)
+		}
+		idx.addLine(rows, id, start)
+		line, _ = json.Marshal(saltLine{ID: id, Salt: base64.StdEncoding.EncodeToString(saltBuf[:])})
+		salts.Write(line)
+		if err := salts.WriteByte('\n'); err != nil {
+			return err
+		}
+		rows++
+		if o.Progress != nil && rows%4096 == 0 {
+			o.Progress(rows)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sum, err := w.Close()
+	if err != nil {
+		return nil, err
+	}
+	if o.Progress != nil {
+		o.Progress(rows)
+	}
+	if err := salts.Flush(); err != nil {
+		return nil, err
+	}
+	for _, f := range []*os.File{bf, sf} {
+		if err := f.Sync(); err != nil {
+			return nil, err
+		}
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+	}
+	idx.tree = merkle.Build(w.Leaves)
+	if got := idx.tree.Root(); fmt.Sprintf("%x", got[:]) != sum.Root {
+		return nil, fmt.Errorf("internal error: the index tree's root differs from the streamed root")
+	}
+	if err := idx.write(IndexPath(file), off); err != nil {
+		return nil, fmt.Errorf("writing the receipts index: %w", err)
+	}
+	window := o.Window
+	if window <= 0 {
+		window = 24 * time.Hour
+	}
+	h := batch.Header{
+		ID: o.BatchID, Issuer: o.Dept, KeyID: o.KeyID, Root: sum.Root, Count: sum.Count, FileHash: sum.FileHash,
+		Previous: o.Previous, WindowFrom: o.Now.UTC().Add(-5 * time.Minute).Truncate(time.Second).Format(time.RFC3339),
+		WindowUntil: o.Now.UTC().Add(window).Truncate(time.Second).Format(time.RFC3339),
+		RecordKind: batch.RecordKindV1, Types: sum.Types,
+	}
+	return &Built{Header: h, File: file, Salts: saltsPath, Index: IndexPath(file), HeaderOut: headerOut}, nil
+}
