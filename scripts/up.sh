@@ -100,6 +100,7 @@ if ! alive "$RUN/gateway.pid"; then
 listen: $GATEWAY_ADDR
 publicURL: $URL
 governanceDepartment: gov
+batchDir: $RUN/batches
 orgs:
   - {name: gov, profile: devnet/profiles/gov.yaml}
   - {name: dept-a, profile: devnet/profiles/dept-a.yaml}

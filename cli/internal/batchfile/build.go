@@ -173,7 +173,7 @@ func Build(m io.Reader, o Options) (*Built, error) {
 		ID: o.BatchID, Issuer: o.Dept, KeyID: o.KeyID, Root: sum.Root, Count: sum.Count, FileHash: sum.FileHash,
 		Previous: o.Previous, WindowFrom: o.Now.UTC().Add(-5 * time.Minute).Truncate(time.Second).Format(time.RFC3339),
 		WindowUntil: o.Now.UTC().Add(window).Truncate(time.Second).Format(time.RFC3339),
-		RecordKind: batch.RecordKindV1, Types: sum.Types,
+		RecordKind:  batch.RecordKindV1, Types: sum.Types,
 	}
 	return &Built{Header: h, File: file, Salts: saltsPath, Index: IndexPath(file), HeaderOut: headerOut}, nil
 }

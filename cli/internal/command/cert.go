@@ -69,6 +69,8 @@ func certIssueCommand() *cli.Command {
 		&cli.StringFlag{Name: "dir", Usage: "bulk: `DIR` holding the documents named in the manifest"},
 		&cli.StringFlag{Name: "manifest", Usage: "bulk: CSV `FILE` with columns file,type,holder_id,valid_until[,valid_from][,id]"},
 		&cli.IntFlag{Name: "concurrency", Usage: "bulk: parallel submissions", Value: 8},
+		&cli.BoolFlag{Name: "batch", Usage: "bulk: one Merkle batch (one transaction) for the whole manifest instead of grouped issues; see docs/batches.md"},
+		&cli.StringFlag{Name: "batch-id", Usage: "batch: `ID` of the batch (default: <dept>-batch-<time>)"},
 	}
 	flags = append(flags, holderFlags()...)
 	flags = append(flags, signingFlags()...)
@@ -77,7 +79,8 @@ func certIssueCommand() *cli.Command {
 		Usage:     "hash a document, sign its certificate record locally, submit it, write receipt and QR code",
 		ArgsUsage: " ",
 		Description: "Single:  certledger cert issue --file DOC --type T --holder-id ID --valid-until DATE --key KEY\n" +
-			"Bulk:    certledger cert issue --dir DIR --manifest FILE.csv --key KEY [--concurrency 8]\n\n" +
+			"Bulk:    certledger cert issue --dir DIR --manifest FILE.csv --key KEY [--concurrency 8]\n" +
+			"Batch:   certledger cert issue --manifest FILE.csv [--dir DIR] --batch --key KEY (manifest may give doc_hash instead of file)\n\n" +
 			"Writes <out-dir>/<id>.receipt.json (mode 0600: it holds the holder's private salt) and <out-dir>/<id>.qr.png\n" +
 			"(the verify URL only). Bulk keeps " + issue.StateFile + " in the out dir; rerunning skips issued rows.",
 		Flags:  flags,
@@ -138,6 +141,9 @@ func newIssuer(c *cli.Context, cl *client.Client) (*issue.Issuer, error) {
 func certIssue(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return Usagef("cert issue takes no arguments (use --file or --manifest)")
+	}
+	if c.Bool("batch") {
+		return certIssueBatch(c)
 	}
 	if c.String("manifest") != "" || c.String("dir") != "" {
 		return certIssueBulk(c)
