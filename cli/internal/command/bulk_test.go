@@ -52,6 +52,7 @@ func summaryOf(t *testing.T, r Result) issue.Summary {
 	return s
 }
 
+// TestBulkIssueResume runs bulk issue one transaction per row (--group 1).
 func TestBulkIssueResume(t *testing.T) {
 	e := newEnv(t)
 	const n = 20
@@ -66,7 +67,7 @@ func TestBulkIssueResume(t *testing.T) {
 		}
 		return nil
 	}
-	r := e.run(bulkArgs(e, docs, man, out)...)
+	r := e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 1)
 	s := summaryOf(t, r)
 	if s.Total != n || s.Issued != n-2 || s.Failed != 2 || len(s.Failures) != 2 || s.Failures[0].Line != 9 || s.Failures[1].Line != 15 {
@@ -83,7 +84,7 @@ func TestBulkIssueResume(t *testing.T) {
 	// rerun: only the failed rows are submitted
 	e.GW.IssueHook = nil
 	posts := e.GW.CallCount("POST /api/v1/certificates")
-	r = e.run(bulkArgs(e, docs, man, out)...)
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 0)
 	s = summaryOf(t, r)
 	if s.Issued != 2 || s.Skipped != n-2 || s.Failed != 0 {
@@ -108,20 +109,20 @@ func TestBulkIssueResume(t *testing.T) {
 	}
 	// third run: nothing to do
 	posts = e.GW.CallCount("POST /api/v1/certificates")
-	r = e.run(bulkArgs(e, docs, man, out)...)
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 0)
 	if s = summaryOf(t, r); s.Skipped != n || e.GW.CallCount("POST /api/v1/certificates") != posts {
 		t.Fatalf("third run %+v", s)
 	}
 	// state lost: the ids are found on the ledger with the same hashes and count as done
 	_ = os.Remove(filepath.Join(out, issue.StateFile))
-	r = e.run(bulkArgs(e, docs, man, out)...)
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 0)
 	if s = summaryOf(t, r); s.AlreadyOnLedger != n || e.GW.CertificateCount() != n {
 		t.Fatalf("fourth run %+v (ledger %d)", s, e.GW.CertificateCount())
 	}
 	// table output of a run with nothing to do
-	r = e.run(append(bulkArgs(e, docs, man, out), "-o", "table")...)
+	r = e.run(append(bulkArgs(e, docs, man, out, "--group", "1"), "-o", "table")...)
 	wantCode(t, r, 0)
 	if !strings.Contains(r.Stdout, "skipped (done before):  20") {
 		t.Fatal(r.Stdout)
@@ -194,5 +195,57 @@ func TestBulkIssueUsage(t *testing.T) {
 	wantCode(t, r, 1)
 	if s := summaryOf(t, r); s.Issued != 1 || s.Failed != 1 || !strings.Contains(s.Failures[0].Error, "missing.pdf") {
 		t.Fatalf("%+v", s)
+	}
+}
+
+// TestBulkIssueGrouped: rows go in grouped transactions; two records of a
+// group are refused by the ledger, the others issued with their receipts; a
+// rerun issues the two in one more group.
+func TestBulkIssueGrouped(t *testing.T) {
+	e := newEnv(t)
+	const n = 20
+	docs, man, out := bulkSetup(t, e, n, false)
+	bad := map[string]bool{
+		gm.SM3Hex([]byte("document number 7")):  true,
+		gm.SM3Hex([]byte("document number 13")): true,
+	}
+	e.GW.IssueHook = func(rec client.CertificateRecord) error {
+		if bad[rec.DocHash] {
+			return errors.New("injected failure")
+		}
+		return nil
+	}
+	r := e.run(bulkArgs(e, docs, man, out, "--group", "8")...)
+	wantCode(t, r, 1)
+	s := summaryOf(t, r)
+	if s.Issued != n-2 || s.Failed != 2 || s.Failures[0].Line != 9 || s.Failures[1].Line != 15 || !strings.Contains(s.Failures[0].Error, "injected failure") {
+		t.Fatalf("first run %+v", s)
+	}
+	if got := e.GW.CallCount("POST /api/v1/certificates/groups"); got != 3 || e.GW.CallCount("POST /api/v1/certificates") != 0 {
+		t.Fatalf("%d group posts, %d single posts", got, e.GW.CallCount("POST /api/v1/certificates"))
+	}
+	e.GW.IssueHook = nil
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "8")...)
+	wantCode(t, r, 0)
+	if s = summaryOf(t, r); s.Issued != 2 || s.Skipped != n-2 || e.GW.CertificateCount() != n {
+		t.Fatalf("second run %+v", s)
+	}
+	for i := range n {
+		id := issue.DerivedID("dept-a", gm.SM3Hex([]byte(fmt.Sprintf("document number %d", i))), "licence", "2026-01-01", "2099-12-31")
+		rc, err := receipt.Load(filepath.Join(out, id+".receipt.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rc.CheckHolder(fmt.Sprintf("holder-%d", i)) || rc.Ledger.TxID == "" || rc.IssuedAt == "" {
+			t.Fatalf("receipt %d: %+v", i, rc)
+		}
+	}
+	// State lost: a rerun sends the rows again; the ledger answers replay/conflict
+	// and they count as done without a second certificate.
+	_ = os.Remove(filepath.Join(out, issue.StateFile))
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "8")...)
+	wantCode(t, r, 0)
+	if s = summaryOf(t, r); s.AlreadyOnLedger+s.Issued != n || e.GW.CertificateCount() != n {
+		t.Fatalf("third run %+v", s)
 	}
 }

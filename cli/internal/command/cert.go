@@ -69,6 +69,7 @@ func certIssueCommand() *cli.Command {
 		&cli.StringFlag{Name: "dir", Usage: "bulk: `DIR` holding the documents named in the manifest"},
 		&cli.StringFlag{Name: "manifest", Usage: "bulk: CSV `FILE` with columns file,type,holder_id,valid_until[,valid_from][,id]"},
 		&cli.IntFlag{Name: "concurrency", Usage: "bulk: parallel submissions", Value: 8},
+		&cli.IntFlag{Name: "group", Usage: "bulk: records per grouped transaction (1 = one transaction each)", Value: issue.DefaultGroup},
 		&cli.BoolFlag{Name: "batch", Usage: "bulk: one Merkle batch (one transaction) for the whole manifest instead of grouped issues; see docs/batches.md"},
 		&cli.StringFlag{Name: "batch-id", Usage: "batch: `ID` of the batch (default: <dept>-batch-<time>)"},
 	}

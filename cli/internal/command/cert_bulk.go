@@ -84,6 +84,7 @@ func certIssueBulk(c *cli.Context) error {
 	sum, err := is.Bulk(c.Context, rows, issue.BulkOptions{
 		Dir:         dir,
 		Concurrency: c.Int("concurrency"),
+		Group:       c.Int("group"),
 		OnDone: func(o issue.Outcome) {
 			if bar == nil {
 				return

@@ -153,6 +153,7 @@ func (g *Gateway) routes() {
 	g.Handle("POST /api/v1/departments/{id}/keys/{keyId}/revoke", g.revokeKey)
 	g.Handle("GET /api/v1/keys/{keyId}", g.getKey)
 	g.Handle("POST /api/v1/certificates", g.issue)
+	g.Handle("POST /api/v1/certificates/groups", g.issueGroup)
 	g.Handle("GET /api/v1/certificates", g.findByHash)
 	g.Handle("GET /api/v1/certificates/{id}", g.getCert)
 	g.Handle("GET /api/v1/certificates/{id}/history", g.certHistory)
@@ -507,6 +508,85 @@ func (g *Gateway) issueOrSupersede(w http.ResponseWriter, r *http.Request, rec c
 		}
 	}
 	WriteJSON(w, 201, client.WriteResult[client.Certificate]{TxID: tx, BlockNumber: blk, Channel: "certledger", Record: out})
+}
+
+// issueGroup answers each record as certificate:IssueGroup does: issued,
+// replay (the same record is stored) or refused with a code. IssueHook runs per
+// record before anything is stored (an error refuses that record, code
+// INTERNAL); AfterIssueHook runs once, with the first record, after storing.
+func (g *Gateway) issueGroup(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Records []client.CertificateRecord `json:"records"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if len(in.Records) == 0 {
+		WriteError(w, 400, "INVALID_ARGUMENT", "records: empty group")
+		return
+	}
+	g.mu.Lock()
+	who, ok := g.caller(w, r)
+	hook := g.IssueHook
+	g.mu.Unlock()
+	if !ok {
+		return
+	}
+	hookErr := map[int]error{}
+	if hook != nil {
+		for i, rec := range in.Records {
+			if err := hook(rec); err != nil {
+				hookErr[i] = err
+			}
+		}
+	}
+	g.mu.Lock()
+	ans := client.GroupAnswer{IssuedAt: g.ts()}
+	var tx string
+	var blk uint64
+	seen := map[string]bool{}
+	for i, rec := range in.Records {
+		res := client.GroupResult{ID: rec.ID}
+		cur, dup := g.certs[rec.ID]
+		switch {
+		case hookErr[i] != nil:
+			res.Outcome, res.Code, res.Message = "refused", "INTERNAL", hookErr[i].Error()
+		case dup && cur.CertificateRecord == rec:
+			res.Outcome, res.TxID = "replay", cur.TxID
+			ans.Replay++
+		case dup || seen[rec.ID]:
+			res.Outcome, res.Code, res.Message = "refused", "CONFLICT", "certificate "+rec.ID+" exists"
+		case rec.Supersedes != "":
+			res.Outcome, res.Code, res.Message = "refused", "INVALID_ARGUMENT", "supersedes is set"
+		default:
+			if st, code, msg := g.checkRecord(who, rec); st != 0 {
+				res.Outcome, res.Code, res.Message = "refused", code, msg
+				break
+			}
+			c := &client.Certificate{CertificateRecord: rec, Status: "valid", IssuedAt: ans.IssuedAt}
+			tx, blk = g.store(c)
+			seen[rec.ID] = true
+			res.Outcome, res.TxID = "issued", tx
+			ans.Issued++
+		}
+		if res.Outcome == "refused" {
+			ans.Refused++
+		}
+		ans.Results = append(ans.Results, res)
+	}
+	ans.TxID = tx
+	after, st := g.AfterIssueHook, g.AfterIssueStatus
+	g.mu.Unlock()
+	if st == 0 {
+		st = 503
+	}
+	if after != nil {
+		if err := after(in.Records[0]); err != nil {
+			WriteError(w, st, "UNAVAILABLE", "%v", err)
+			return
+		}
+	}
+	WriteJSON(w, 200, client.WriteResult[client.GroupAnswer]{TxID: tx, BlockNumber: blk, Channel: "certledger", Record: ans})
 }
 
 func (g *Gateway) getCert(w http.ResponseWriter, r *http.Request) {
