@@ -157,3 +157,24 @@ func (c *Client) UploadBatch(ctx context.Context, id, path string, progress func
 		}
 	}
 }
+
+// BatchedLeaf is a batched certificate's record and inclusion proof.
+type BatchedLeaf struct {
+	Record batch.Record `json:"record"`
+	Proof  batch.Proof  `json:"proof"`
+}
+
+// ChangeBatchedStatus revokes, suspends or reinstates a certificate of a batch
+// that is not yet on the ledger by itself, sending its leaf along.
+func (c *Client) ChangeBatchedStatus(ctx context.Context, req StatusRequest, leaf BatchedLeaf) (*WriteResult[Certificate], error) {
+	body := struct {
+		StatusRequest
+		Batched BatchedLeaf `json:"batched"`
+	}{req, leaf}
+	var out WriteResult[Certificate]
+	path := apiPrefix + "/batches/" + esc(leaf.Proof.BatchID) + "/certificates/" + esc(req.CertificateID) + "/" + esc(req.Action)
+	if err := c.Do(ctx, http.MethodPost, path, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

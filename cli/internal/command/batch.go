@@ -293,3 +293,20 @@ func certIssueBatch(c *cli.Context) error {
 		t.KV("built in", buildTime.Round(time.Millisecond).String())
 	})
 }
+
+// batchedLeaf returns certificate id's leaf in batch file and the batch's
+// anchoring transaction (the prevTxId of its first status change).
+func batchedLeaf(file, id string) (*client.BatchedLeaf, string, error) {
+	a, err := readHeader(file)
+	if err != nil {
+		return nil, "", err
+	}
+	if a.TxID == "" {
+		return nil, "", Invalidf("batch %s is not anchored (its header file has no txId)", a.ID)
+	}
+	rec, proof, err := batchfile.Lookup(file, a.ID, id)
+	if err != nil {
+		return nil, "", inputErr(err)
+	}
+	return &client.BatchedLeaf{Record: rec, Proof: proof}, a.TxID, nil
+}

@@ -324,6 +324,7 @@ func certStatusCommand(action, usage string) *cli.Command {
 		ArgsUsage: "ID",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "reason", Usage: "reason `CODE`, e.g. fraud, error, court-order, review-closed", Required: true},
+			&cli.StringFlag{Name: "batch-file", Usage: "the certificate is in this Merkle batch `FILE` (first status change: its leaf and proof go along)"},
 			keyFlag("issuing department's private key `FILE`"),
 			passwordFlag(),
 		},
@@ -340,18 +341,30 @@ func certStatus(c *cli.Context, action string) error {
 	if err != nil {
 		return err
 	}
+	req := client.StatusRequest{CertificateID: id, Action: action, Reason: c.String("reason"), KeyID: gm.KeyID(&k.PublicKey)}
+	var leaf *client.BatchedLeaf
 	cur, err := cl.GetCertificate(c.Context, id)
-	if err != nil {
+	switch {
+	case err == nil:
+		req.PrevTxID = cur.TxID
+	case client.HasCode(err, codes.NotFound) && c.String("batch-file") != "":
+		// Not on the ledger by itself yet: a batched certificate, changed for the
+		// first time from the batch's anchoring transaction, with its leaf.
+		if leaf, req.PrevTxID, err = batchedLeaf(c.String("batch-file"), id); err != nil {
+			return err
+		}
+	default:
 		return fmt.Errorf("reading certificate %s: %w", id, err)
-	}
-	req := client.StatusRequest{
-		CertificateID: id, Action: action, Reason: c.String("reason"),
-		KeyID: gm.KeyID(&k.PublicKey), PrevTxID: cur.TxID,
 	}
 	if req.Signature, err = canon.Sign(k, canon.KindCertificateStatus, req); err != nil {
 		return err
 	}
-	res, err := cl.ChangeStatus(c.Context, req)
+	var res *client.WriteResult[client.Certificate]
+	if leaf != nil {
+		res, err = cl.ChangeBatchedStatus(c.Context, req, *leaf)
+	} else {
+		res, err = cl.ChangeStatus(c.Context, req)
+	}
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,8 @@ import (
 //	PUT  /api/v1/batches/{id}/file     one chunk of the file (Content-Range); the last
 //	                                   one stores it if it rebuilds the anchored root
 //	GET  /api/v1/batches/{id}/file     the stored file (JSON Lines)
+//	POST /api/v1/batches/{id}/certificates/{cert}/{revoke|suspend|reinstate|supersede}
+//	                                   a status change of a batched certificate, with its leaf
 
 // maxGroupHTTP bounds a group at the gateway; the chaincode's own limit
 // (certificate:GroupLimit, default 500) refuses larger ones.
@@ -44,6 +46,117 @@ func (s *Server) registerBatches(r *Router) {
 	r.Add(Route{Pattern: "GET /api/v1/batches/{id}/upload", Handler: s.batchUploadStatus})
 	r.Add(Route{Pattern: "PUT /api/v1/batches/{id}/file", Handler: s.uploadBatchChunk})
 	r.Add(Route{Pattern: "GET /api/v1/batches/{id}/file", Public: true, Handler: s.downloadBatchFile})
+	for _, a := range []struct{ action, fn string }{
+		{"revoke", "certificate:Revoke"}, {"suspend", "certificate:Suspend"}, {"reinstate", "certificate:Reinstate"},
+	} {
+		r.Add(Route{Pattern: "POST /api/v1/batches/{id}/certificates/{cert}/" + a.action, Roles: writers, Handler: s.changeBatchedStatus(a.action, a.fn)})
+	}
+	r.Add(Route{Pattern: "POST /api/v1/batches/{id}/certificates/{cert}/supersede", Roles: writers, Handler: s.supersedeBatched})
+}
+
+// BatchedLeaf is a batched certificate's record and inclusion proof, which a
+// status change carries until the certificate is on the ledger by itself.
+type BatchedLeaf struct {
+	Record batch.Record `json:"record"`
+	Proof  batch.Proof  `json:"proof"`
+}
+
+// BatchedStatusRequest is the body of a status change of a batched certificate:
+// the signed request (prevTxId = the batch's anchoring txId the first time)
+// plus its leaf.
+type BatchedStatusRequest struct {
+	certificate.StatusRequest
+	Batched BatchedLeaf `json:"batched"`
+}
+
+// BatchedSupersede is the body of a supersede of a batched certificate: the
+// new signed record plus the old one's leaf.
+type BatchedSupersede struct {
+	certificate.Record
+	Batched BatchedLeaf `json:"batched"`
+}
+
+// batchedPath reads and checks the batch id and certificate id of the path
+// against the leaf.
+func batchedPath(r *http.Request, leaf BatchedLeaf) (string, error) {
+	bid, err := pathID(r, "id")
+	if err != nil {
+		return "", err
+	}
+	cid, err := pathID(r, "cert")
+	if err != nil {
+		return "", err
+	}
+	var f fieldErrors
+	if leaf.Proof.BatchID != bid {
+		f.add("batched.proof.batchId", "must equal the batch in the path (%s)", bid)
+	}
+	if leaf.Record.ID != cid {
+		f.add("batched.record.id", "must equal the certificate in the path (%s)", cid)
+	}
+	if err := leaf.Proof.Validate(); err != nil {
+		f.add("batched.proof", "%s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
+	}
+	return cid, f.err()
+}
+
+// changeBatchedStatus revokes, suspends or reinstates a certificate of a batch
+// (docs/batches.md): the chaincode checks the leaf against the anchored root
+// and writes the certificate by id on its first status change.
+func (s *Server) changeBatchedStatus(action, fn string) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in BatchedStatusRequest
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		id, err := batchedPath(r, in.Batched)
+		if err != nil {
+			return err
+		}
+		var f fieldErrors
+		if in.CertificateID != id {
+			f.add("certificateId", "must equal the certificate in the path (%s)", id)
+		}
+		if in.Action != action {
+			f.add("action", "must be %q on this endpoint", action)
+		}
+		f.required("reason", in.Reason)
+		f.hash("keyId", in.KeyID, true)
+		f.required("prevTxId", in.PrevTxID)
+		f.base64("signature", in.Signature)
+		if err := f.err(); err != nil {
+			return err
+		}
+		p := info(r).principal
+		audit(r, "certificate/"+id)
+		if in.Batched.Record.Issuer != p.Department {
+			return forbidden("certificate %s was issued by %s, not %s", id, in.Batched.Record.Issuer, p.Department)
+		}
+		return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(in))
+	}
+}
+
+func (s *Server) supersedeBatched(w http.ResponseWriter, r *http.Request) error {
+	var in BatchedSupersede
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	oldID, err := batchedPath(r, in.Batched)
+	if err != nil {
+		return err
+	}
+	if err := validateCertificate(&in.Record); err != nil {
+		return err
+	}
+	if in.Supersedes != oldID {
+		return badRequest("supersedes: must equal the certificate in the path (%s)", oldID)
+	}
+	p := info(r).principal
+	audit(r, "certificate/"+in.ID)
+	if in.Issuer != p.Department || in.Batched.Record.Issuer != p.Department {
+		return forbidden("certificate %s was issued by %s; %s cannot supersede it", oldID, in.Batched.Record.Issuer, p.Department)
+	}
+	return s.submitWrite(w, r, http.StatusCreated, p.Org, "certificate:Supersede", mustJSON(in))
 }
 
 // batchStores holds one store per directory for the process.

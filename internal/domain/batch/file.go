@@ -39,12 +39,12 @@ func (s Summary) Matches(h Header) error {
 	switch {
 	case s.Count != h.Count:
 		return fmt.Errorf("%w: the file has %d records, the header says %d", ErrBadFile, s.Count, h.Count)
-	case s.FileHash != h.FileHash:
-		return fmt.Errorf("%w: the file's SM3 is %s, the header says %s", ErrBadFile, s.FileHash, h.FileHash)
 	case s.Root != h.Root:
 		return fmt.Errorf("%w: the file rebuilds root %s, the header says %s", ErrBadFile, s.Root, h.Root)
 	case !slices.Equal(s.Types, h.Types):
 		return fmt.Errorf("%w: the file holds types %v, the header says %v", ErrBadFile, s.Types, h.Types)
+	case s.FileHash != h.FileHash:
+		return fmt.Errorf("%w: the file's SM3 is %s, the header says %s", ErrBadFile, s.FileHash, h.FileHash)
 	}
 	return nil
 }
