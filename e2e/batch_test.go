@@ -1,14 +1,17 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/gm"
@@ -123,4 +126,63 @@ func TestBatchIssue(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("revoke by another department: %s", r)
 	}
+}
+
+// TestBatchMillion measures a large batch end to end against the e2e stack
+// (devnet + gateway processes): a manifest of precomputed hashes → records,
+// salts, tree, index, header signed, anchored, file uploaded and checked by the
+// gateway. It runs only with CERTLEDGER_BATCH_ROWS (e.g. 1000000); figures are
+// printed, never asserted:
+//
+//	CERTLEDGER_BATCH_ROWS=1000000 go test -run TestBatchMillion -v -timeout 20m ./e2e/
+func TestBatchMillion(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("CERTLEDGER_BATCH_ROWS"))
+	if n <= 0 {
+		t.Skip("set CERTLEDGER_BATCH_ROWS=1000000 to measure a large batch end to end")
+	}
+	e := need(t)
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "manifest.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "id,doc_hash,type,holder_id,valid_until")
+	tag := randomHex(4)
+	for i := range n {
+		fmt.Fprintf(w, "m-%s-%08d,%s,licence,91310000MA%08d,2031-12-31\n", tag, i, gm.SM3Hex([]byte(tag+strconv.Itoa(i))), i)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	hwm0 := vmHWM(e.gateway.cmd.Process.Pid)
+	t0 := time.Now()
+	r := e.exec(dir, e.with(tokB, "-o", "json", "cert", "issue", "--manifest", "manifest.csv", "--batch", "--batch-id", "million-"+tag,
+		"--key", e.keys[tokB], "--out-dir", "out")...)
+	total := time.Since(t0)
+	if r.code != 0 {
+		t.Fatalf("cert issue --batch: %s", r)
+	}
+	var out struct {
+		BuildSeconds float64 `json:"buildSeconds"`
+	}
+	_ = json.Unmarshal([]byte(r.stdout), &out)
+	t.Logf("%d records: built+tree+index+signed %.1fs, end to end (anchored, uploaded, checked and stored by the gateway) %s; gateway peak RSS %d MiB (before: %d MiB)",
+		n, out.BuildSeconds, total.Round(time.Millisecond), vmHWM(e.gateway.cmd.Process.Pid)>>10, hwm0>>10)
+}
+
+// vmHWM is a process's peak resident set in KiB (Linux; 0 elsewhere).
+func vmHWM(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			v, _ := strconv.Atoi(strings.Fields(l)[1])
+			return v
+		}
+	}
+	return 0
 }

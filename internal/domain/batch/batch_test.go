@@ -228,3 +228,40 @@ func TestProofVerifies(t *testing.T) {
 		t.Fatalf("a proof with the wrong size verified: %v", err)
 	}
 }
+
+// BenchmarkScan reads a 100,000-record batch file as the gateway's store does.
+func BenchmarkScan(b *testing.B) {
+	var buf bytes.Buffer
+	w := batch.NewWriter(&buf, "dept-a", keyID)
+	for i := 0; i < 100_000; i++ {
+		if err := w.Add(ptr(rec(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := batch.Scan(bytes.NewReader(buf.Bytes()), "dept-a", keyID, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(100_000*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// FuzzParseLine: the one-pass reader and encoding/json + re-encoding agree on
+// every line (same record, or both refuse).
+func FuzzParseLine(f *testing.F) {
+	line, _ := batch.AppendLine(nil, ptr(rec(1)))
+	f.Add(line)
+	f.Add([]byte(`{"docHash":"a\"b","holderCommitment":"","id":"","issuer":"","keyId":"","supersedes":"","type":"","validFrom":"","validUntil":""}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, errFast := batch.ParseLine(b)
+		slow, errSlow := batch.ParseLineSlow(b)
+		if (errFast == nil) != (errSlow == nil) || (errFast == nil && fast != slow) {
+			t.Fatalf("%q: fast %+v %v, slow %+v %v", b, fast, errFast, slow, errSlow)
+		}
+	})
+}
