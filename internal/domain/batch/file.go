@@ -54,6 +54,7 @@ func (s Summary) Matches(h Header) error {
 // check: 16 bytes per record). Records must be valid for issuer and keyID.
 type Writer struct {
 	w          *bufio.Writer
+	sink       *asyncSink
 	file       hash.Hash
 	stream     merkle.Stream
 	recordKind string
@@ -78,7 +79,8 @@ const chunk = 8192
 // NewWriter returns a Writer of a v1 batch by issuer signed with keyID onto w.
 func NewWriter(w io.Writer, issuer, keyID string) *Writer {
 	bw := &Writer{recordKind: RecordKindV1, issuer: issuer, keyID: keyID, types: map[string]bool{}, ids: newIDSet(), file: sm3.New()}
-	bw.w = bufio.NewWriterSize(io.MultiWriter(w, bw.file), 1<<20)
+	bw.sink = newAsyncSink(w, bw.file)
+	bw.w = bufio.NewWriterSize(bw.sink, 1<<20)
 	return bw
 }
 
@@ -128,7 +130,11 @@ func (bw *Writer) flushLeaves() {
 
 // Close flushes the file and returns its summary.
 func (bw *Writer) Close() (Summary, error) {
-	if err := bw.w.Flush(); err != nil {
+	err := bw.w.Flush()
+	if cerr := bw.sink.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return Summary{}, err
 	}
 	bw.flushLeaves()
@@ -150,8 +156,9 @@ func (bw *Writer) summary() Summary {
 // with every record in order. Memory stays flat but for 16 bytes per record
 // (the duplicate-id check); records are parsed on every core.
 func Scan(r io.Reader, issuer, keyID string, each func(i int, rec *Record) error) (Summary, error) {
-	bw := NewWriter(io.Discard, issuer, keyID)
-	br := bufio.NewReaderSize(io.TeeReader(r, bw.file), 1<<20)
+	bw := NewWriter(nil, issuer, keyID) // its sink hashes what is read, on its own goroutine
+	defer bw.sink.Close()               //nolint:errcheck // nothing is written; closed for the hash below
+	br := bufio.NewReaderSize(io.TeeReader(r, bw.sink), 1<<20)
 	lines := make([][]byte, 0, chunk)
 	recs := make([]Record, chunk)
 	errs := make([]error, chunk)
@@ -223,6 +230,7 @@ func Scan(r io.Reader, issuer, keyID string, each func(i int, rec *Record) error
 	if bw.count == 0 {
 		return Summary{}, fmt.Errorf("%w: no records", ErrBadFile)
 	}
+	_ = bw.sink.Close() // writes nowhere: no error
 	return bw.summary(), nil
 }
 
