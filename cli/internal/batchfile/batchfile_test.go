@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/cli/internal/batchfile"
+	"github.com/certledger/certledger/internal/batchindex"
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/gm"
 )
@@ -43,7 +44,7 @@ func TestBuildAndLookup(t *testing.T) {
 	}
 	for _, i := range []int{0, 1, 4095, 4096, n - 1} {
 		id := fmt.Sprintf("c-%06d", i)
-		rec, proof, err := batchfile.Lookup(b.File, "b-1", id)
+		rec, proof, err := batchindex.Lookup(b.File, "b-1", id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,17 +55,17 @@ func TestBuildAndLookup(t *testing.T) {
 			t.Fatalf("%s: %v", id, err)
 		}
 	}
-	if _, _, err := batchfile.Lookup(b.File, "b-1", "c-999999"); err == nil {
+	if _, _, err := batchindex.Lookup(b.File, "b-1", "c-999999"); err == nil {
 		t.Fatal("an absent id was found")
 	}
 	// The index rebuilt from the file answers the same.
-	if err := os.Remove(batchfile.IndexPath(b.File)); err != nil {
+	if err := os.Remove(batchindex.IndexPath(b.File)); err != nil {
 		t.Fatal(err)
 	}
-	if err := batchfile.Index(b.File, "dept-a", keyID); err != nil {
+	if err := batchindex.Index(b.File, "dept-a", keyID); err != nil {
 		t.Fatal(err)
 	}
-	rec, proof, err := batchfile.Lookup(b.File, "b-1", "c-000777")
+	rec, proof, err := batchindex.Lookup(b.File, "b-1", "c-000777")
 	if err != nil || proof.Verify(rec, h) != nil {
 		t.Fatalf("rebuilt index: %v", err)
 	}

@@ -1,3 +1,6 @@
+// Package batchfile builds a department's Merkle batch from a manifest on its
+// own machine: records, holders' salts (a 0600 file), the batch file, its tree
+// and receipts index (internal/batchindex), and the header to sign.
 package batchfile
 
 import (
@@ -13,6 +16,7 @@ import (
 
 	"github.com/certledger/certledger/cli/internal/issue"
 	"github.com/certledger/certledger/cli/internal/manifest"
+	"github.com/certledger/certledger/internal/batchindex"
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/merkle"
@@ -77,7 +81,7 @@ func Build(m io.Reader, o Options) (*Built, error) {
 	salts := bufio.NewWriterSize(sf, 1<<20)
 	w := batch.NewWriter(bf, o.Dept, o.KeyID)
 	w.KeepLeaves = true
-	var idx indexData
+	var idx batchindex.Builder
 	var off uint64
 	w.OnLine = func(i int, line []byte) { off += uint64(len(line)) + 1 }
 	rnd := bufio.NewReaderSize(rand.Reader, 64<<10)
@@ -125,7 +129,7 @@ func Build(m io.Reader, o Options) (*Built, error) {
 		if err := w.Add(&r); err != nil {
 			return fmt.Errorf("line %d: %w", row.Line, err)
 		}
-		idx.addLine(rows, id, start)
+		idx.AddLine(rows, id, start)
 		line, _ = json.Marshal(saltLine{ID: id, Salt: base64.StdEncoding.EncodeToString(saltBuf[:])})
 		salts.Write(line)
 		if err := salts.WriteByte('\n'); err != nil {
@@ -158,11 +162,11 @@ func Build(m io.Reader, o Options) (*Built, error) {
 			return nil, err
 		}
 	}
-	idx.tree = merkle.Build(w.Leaves)
-	if got := idx.tree.Root(); fmt.Sprintf("%x", got[:]) != sum.Root {
+	idx.Tree = merkle.Build(w.Leaves)
+	if got := idx.Tree.Root(); fmt.Sprintf("%x", got[:]) != sum.Root {
 		return nil, fmt.Errorf("internal error: the index tree's root differs from the streamed root")
 	}
-	if err := idx.write(IndexPath(file), off); err != nil {
+	if err := idx.Write(batchindex.IndexPath(file), off); err != nil {
 		return nil, fmt.Errorf("writing the receipts index: %w", err)
 	}
 	window := o.Window
@@ -175,5 +179,5 @@ func Build(m io.Reader, o Options) (*Built, error) {
 		WindowUntil: o.Now.UTC().Add(window).Truncate(time.Second).Format(time.RFC3339),
 		RecordKind:  batch.RecordKindV1, Types: sum.Types,
 	}
-	return &Built{Header: h, File: file, Salts: saltsPath, Index: IndexPath(file), HeaderOut: headerOut}, nil
+	return &Built{Header: h, File: file, Salts: saltsPath, Index: batchindex.IndexPath(file), HeaderOut: headerOut}, nil
 }

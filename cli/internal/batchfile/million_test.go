@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/cli/internal/batchfile"
+	"github.com/certledger/certledger/internal/batchindex"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/gm"
 )
@@ -57,7 +58,7 @@ func TestMillionBatch(t *testing.T) {
 	fi, _ := os.Stat(b.File)
 	ix, _ := os.Stat(b.Index)
 	t0 = time.Now()
-	rec, proof, err := batchfile.Lookup(b.File, h.ID, fmt.Sprintf("lic-%08d", n/2))
+	rec, proof, err := batchindex.Lookup(b.File, h.ID, fmt.Sprintf("lic-%08d", n/2))
 	if err != nil || proof.Verify(rec, h) != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/batchfile"
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/certledger/certledger/internal/batchindex"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/batch"
 )
@@ -182,7 +183,7 @@ func batchReceipt(c *cli.Context) error {
 	if a.TxID == "" {
 		return Invalidf("batch %s is not anchored yet (its header file has no txId)", a.ID)
 	}
-	rec, proof, err := batchfile.Lookup(file, a.ID, c.String("id"))
+	rec, proof, err := batchindex.Lookup(file, a.ID, c.String("id"))
 	if err != nil {
 		return inputErr(err)
 	}
@@ -206,7 +207,7 @@ func batchIndex(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return inputErr(batchfile.Index(file, a.Issuer, a.KeyID))
+	return inputErr(batchindex.Index(file, a.Issuer, a.KeyID))
 }
 
 // certIssueBatch is cert issue --batch: build the batch from the manifest, sign
@@ -304,7 +305,7 @@ func batchedLeaf(file, id string) (*client.BatchedLeaf, string, error) {
 	if a.TxID == "" {
 		return nil, "", Invalidf("batch %s is not anchored (its header file has no txId)", a.ID)
 	}
-	rec, proof, err := batchfile.Lookup(file, a.ID, id)
+	rec, proof, err := batchindex.Lookup(file, a.ID, id)
 	if err != nil {
 		return nil, "", inputErr(err)
 	}

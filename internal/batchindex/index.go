@@ -1,7 +1,9 @@
-// Package batchfile builds a department's Merkle batch from a manifest on its
-// own machine (records, salts, tree, file) and answers receipts from the batch
-// file through an index written beside it, in a few file reads.
-package batchfile
+// Package batchindex answers receipts (record + inclusion proof) from a batch
+// file in a few small reads, whatever its size, through an index file written
+// beside it: line offsets, ids by hash, and every level of the Merkle tree. The
+// CLI writes it when it builds a batch; a gateway can build it for a stored
+// batch file (Index) to serve receipts.
+package batchindex
 
 import (
 	"bytes"
@@ -37,26 +39,30 @@ func idHash(id string) uint64 {
 	return h.Sum64()
 }
 
-// indexData is what WriteIndex needs: line offsets, ids and the tree.
-type indexData struct {
+// Builder collects what an index holds while a batch file is written: call
+// AddLine for every line in order, set Tree, then Write.
+type Builder struct {
 	offsets []uint64
 	ids     [][2]uint64
-	tree    *merkle.Tree
+	// Tree is the batch's whole Merkle tree (merkle.Build over the leaf hashes).
+	Tree *merkle.Tree
 }
 
-func (d *indexData) addLine(i int, id string, offset uint64) {
+// AddLine records line i, holding certificate id, starting at byte offset.
+func (d *Builder) AddLine(i int, id string, offset uint64) {
 	d.offsets = append(d.offsets, offset)
 	d.ids = append(d.ids, [2]uint64{idHash(id), uint64(i)})
 }
 
-func (d *indexData) write(path string, fileSize uint64) error {
+// Write writes the index to path; fileSize is the batch file's size.
+func (d *Builder) Write(path string, fileSize uint64) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := &errWriter{w: f}
 	n := uint64(len(d.ids))
-	levels := d.tree.Levels()
+	levels := d.Tree.Levels()
 	w.write([]byte(magic))
 	w.u64(n)
 	w.u64(uint64(len(levels)))
@@ -124,7 +130,7 @@ func Index(path, issuer, keyID string) error {
 		return err
 	}
 	defer func() { _ = f.Close() }() // read-only
-	var d indexData
+	var d Builder
 	var leaves []merkle.Hash
 	var off uint64
 	_, err = batch.Scan(f, issuer, keyID, func(i int, r *batch.Record) error {
@@ -132,7 +138,7 @@ func Index(path, issuer, keyID string) error {
 		if err != nil {
 			return err
 		}
-		d.addLine(i, r.ID, off)
+		d.AddLine(i, r.ID, off)
 		off += uint64(len(line)) + 1
 		leaves = append(leaves, (&merkle.Hasher{}).Leaf(batch.LeafData(nil, batch.RecordKindV1, line)))
 		return nil
@@ -140,8 +146,8 @@ func Index(path, issuer, keyID string) error {
 	if err != nil {
 		return err
 	}
-	d.tree = merkle.Build(leaves)
-	return d.write(IndexPath(path), off)
+	d.Tree = merkle.Build(leaves)
+	return d.Write(IndexPath(path), off)
 }
 
 // Lookup finds certificate id in batch file path through its index and returns
