@@ -16,7 +16,13 @@ func AppendString(dst []byte, s string) ([]byte, error) {
 		return dst, fmt.Errorf("%w: invalid UTF-8 in string", ErrNotCanonical)
 	}
 	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
+	// Most strings (hashes, ids, times) need no escape: copy them whole.
+	plain := 0
+	for plain < len(s) && s[plain] >= 0x20 && s[plain] != '"' && s[plain] != '\\' {
+		plain++
+	}
+	dst = append(dst, s[:plain]...)
+	for i := plain; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == '"':
