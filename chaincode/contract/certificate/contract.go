@@ -242,12 +242,15 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 // The issuer department is read once: RequireSubmitterOf's result serves the
 // signature check too (registry.VerifySignature would read it again).
 func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error) {
-	return issueWith(ctx, r, at, registry.RequireSubmitterOf)
+	return issueWith(ctx, r, at, registry.RequireSubmitterOf, func(dept domainregistry.Department, cert certificate.Certificate) error {
+		return verifyBy(dept, cert.KeyID, at, canon.KindCertificate, cert.Record, cert.Signature)
+	})
 }
 
-// issueWith is issue with the department lookup given (a grouped issue reads
-// each issuer once).
-func issueWith(ctx state.Context, r certificate.Record, at time.Time, submitterOf func(state.Context, string) (domainregistry.Department, error)) ([]byte, error) {
+// issueWith is issue with the department lookup and the signature check given
+// (a grouped issue reads each issuer and parses each key once).
+func issueWith(ctx state.Context, r certificate.Record, at time.Time, submitterOf func(state.Context, string) (domainregistry.Department, error),
+	verify func(domainregistry.Department, certificate.Certificate) error) ([]byte, error) {
 	cert, err := certificate.New(r, at, state.TxID(ctx))
 	if err != nil {
 		return nil, err
@@ -260,7 +263,7 @@ func issueWith(ctx state.Context, r certificate.Record, at time.Time, submitterO
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyBy(dept, cert.KeyID, at, canon.KindCertificate, cert.Record, cert.Signature); err != nil {
+	if err := verify(dept, cert); err != nil {
 		return nil, err
 	}
 	b, err := state.Marshal(cert)

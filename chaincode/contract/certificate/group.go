@@ -1,18 +1,22 @@
 package certificate
 
 import (
+	"crypto/ecdsa"
 	"encoding/json"
 	"os"
 	"reflect"
 	"strconv"
+	"time"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	domainregistry "github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/gm"
 )
 
 // EventGroupIssued is the event of a grouped issue: Fabric keeps one chaincode
@@ -122,6 +126,7 @@ func (c *Contract) IssueGroup(ctx contractapi.TransactionContextInterface, input
 		depts[id] = deptResult{d, err}
 		return d, err
 	}
+	verify := groupVerifier(at)
 	txID := state.TxID(ctx)
 	ans := GroupAnswer{TxID: txID, IssuedAt: domainregistry.FormatTime(at), Results: make([]GroupResult, len(g.Records))}
 	ev := GroupEvent{TxID: txID, Certificates: []certificate.Certificate{}}
@@ -137,7 +142,7 @@ func (c *Contract) IssueGroup(ctx contractapi.TransactionContextInterface, input
 			refuse(res, codes.New(codes.Conflict, "certificate %s appears twice in the group", r.ID))
 			continue
 		}
-		b, err := issueWith(ctx, r, at, submitterOf)
+		b, err := issueWith(ctx, r, at, submitterOf, verify)
 		switch {
 		case err == nil:
 			var cert certificate.Certificate
@@ -193,4 +198,38 @@ func refuse(res *GroupResult, err error) {
 		code, msg = codes.Internal, err.Error()
 	}
 	res.Outcome, res.Code, res.Message = OutcomeRefused, code, msg
+}
+
+// groupVerifier checks record signatures as verifyBy does — the key must be
+// the department's and valid at the transaction time, the SM2 signature over
+// the canonical payload must verify — with each public key parsed once per
+// transaction and the v1 payload built without reflection
+// (batch.CertificatePayload, equal to canon.Payload: tests compare them).
+func groupVerifier(at time.Time) func(domainregistry.Department, certificate.Certificate) error {
+	pubs := map[string]*ecdsa.PublicKey{}
+	return func(dept domainregistry.Department, c certificate.Certificate) error {
+		key, ok := dept.Key(c.KeyID)
+		if !ok {
+			return codes.New(codes.Forbidden, "key %s is not a key of department %s", c.KeyID, dept.ID)
+		}
+		if err := key.ValidAt(at); err != nil {
+			return err
+		}
+		pub, ok := pubs[key.KeyID]
+		if !ok {
+			var err error
+			if pub, err = key.Public(); err != nil {
+				return err
+			}
+			pubs[key.KeyID] = pub
+		}
+		payload, err := batch.CertificatePayload(c.Record)
+		if err != nil {
+			return codes.New(codes.InvalidArgument, "certificate record: %v", err)
+		}
+		if err := gm.VerifyBase64(pub, payload, c.Signature); err != nil {
+			return codes.New(codes.BadSignature, "certificate signature does not verify with key %s: %v", key.KeyID, err)
+		}
+		return nil
+	}
 }

@@ -38,6 +38,9 @@ func TestLineIsTheCanonicalPayload(t *testing.T) {
 		if got := batch.LeafData(nil, batch.RecordKindV1, line); !bytes.Equal(got, want) {
 			t.Fatalf("leaf\n%s\nwant\n%s", got, want)
 		}
+		if got, err := batch.CertificatePayload(r.Certificate()); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("CertificatePayload\n%s\nwant\n%s (%v)", got, want, err)
+		}
 		back, err := batch.ParseLine(line)
 		if err != nil || back != r {
 			t.Fatalf("ParseLine: %v %+v", err, back)

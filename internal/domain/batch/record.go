@@ -209,3 +209,15 @@ func LeafData(dst []byte, recordKind string, line []byte) []byte {
 	dst = append(dst, '\n')
 	return append(dst, line...)
 }
+
+// CertificatePayload returns canon.Payload(canon.KindCertificate, c) — the
+// bytes a v1 certificate's SM2 signature covers, and a v1 batch leaf — without
+// reflection (a grouped issue checks hundreds per transaction).
+func CertificatePayload(c certificate.Record) ([]byte, error) {
+	r := FromCertificate(c)
+	line, err := AppendLine(make([]byte, 0, 512), &r)
+	if err != nil {
+		return nil, err
+	}
+	return LeafData(make([]byte, 0, len(line)+len(RecordKindV1)+1), RecordKindV1, line), nil
+}
