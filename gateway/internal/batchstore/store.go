@@ -113,6 +113,9 @@ func (s *Store) Append(id string, start, total int64, body io.Reader) (int64, er
 		return 0, err
 	}
 	defer func() { _ = f.Close() }() // closed explicitly on success below
+	if !lockFile(f) {
+		return 0, fmt.Errorf("%w: another gateway is receiving batch %s", ErrOffset, id)
+	}
 	fi, err := f.Stat()
 	if err != nil {
 		return 0, err
@@ -145,12 +148,15 @@ func (s *Store) Finalize(h batch.Header) (batch.Summary, error) {
 	}
 	defer s.unlock(h.ID)
 	path := s.staged(h.ID)
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return batch.Summary{}, fmt.Errorf("%w: batch %s has no staged upload", ErrNotFound, h.ID)
 	}
+	defer func() { _ = f.Close() }() // the lock goes with it
+	if !lockFile(f) {
+		return batch.Summary{}, fmt.Errorf("%w: another gateway is receiving batch %s", ErrOffset, h.ID)
+	}
 	sum, err := batch.Scan(f, h.Issuer, h.KeyID, nil)
-	_ = f.Close() // read-only
 	if err == nil {
 		err = sum.Matches(h)
 	}
@@ -158,23 +164,11 @@ func (s *Store) Finalize(h batch.Header) (batch.Summary, error) {
 		_ = os.Remove(path) // a bad file is dropped; the uploader starts over
 		return sum, err
 	}
-	if err := syncFile(path); err != nil {
+	if err := f.Sync(); err != nil {
 		return sum, err
 	}
 	if err := os.Rename(path, s.Path(h.FileHash)); err != nil {
 		return sum, err
 	}
 	return sum, nil
-}
-
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
 }

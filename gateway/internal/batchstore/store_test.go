@@ -122,3 +122,29 @@ func TestFilesThatDoNotRebuildTheRootAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoStoresOnOneDirectory: two gateways (two Stores) share a directory; a
+// file staged through one is finished and stored through the other, and both
+// see it.
+func TestTwoStoresOnOneDirectory(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := batchstore.Open(dir)
+	b, _ := batchstore.Open(dir)
+	data, h := file(t, 300)
+	half := int64(len(data) / 2)
+	if _, err := a.Append("b-1", 0, int64(len(data)), bytes.NewReader(data[:half])); err != nil {
+		t.Fatal(err)
+	}
+	if off, _ := b.Offset("b-1"); off != half {
+		t.Fatalf("the other gateway sees offset %d", off)
+	}
+	if _, err := b.Append("b-1", half, int64(len(data)), bytes.NewReader(data[half:])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Finalize(h); err != nil {
+		t.Fatal(err)
+	}
+	if !a.Has(h.FileHash) || !b.Has(h.FileHash) {
+		t.Fatal("stored file not visible to both")
+	}
+}
