@@ -222,6 +222,14 @@ func TestStatusOfBatchedCertificate(t *testing.T) {
 	elsewhere := leaf(4)
 	elsewhere.Proof.BatchID = "b-9"
 	refused(t, e.l.Submit(market, "certificate:Suspend", e.status(id, "suspend", anchor.TxID, elsewhere)), codes.NotFound)
+	// A batched id that names a certificate issued on its own: the status change
+	// with the leaf is refused as a duplicate, the single certificate untouched.
+	dup := b.recs[2]
+	single := domain.Record{ID: dup.ID, DocHash: gm.SM3Hex([]byte("single")), Type: "business-licence", Issuer: "market",
+		HolderCommitment: dup.HolderCommitment, ValidFrom: "2026-01-01T00:00:00Z", KeyID: e.market.KeyID}
+	single.Signature = e.market.Sign(t, canon.KindCertificate, single)
+	issued := e.l.MustSubmit(market, "certificate:Issue", js(single))
+	refused(t, e.l.Submit(market, "certificate:Suspend", e.status(dup.ID, "suspend", issued.TxID, leaf(2))), codes.Conflict)
 	// prevTxId must be the anchoring transaction.
 	refused(t, e.l.Submit(market, "certificate:Suspend", e.status(id, "suspend", "some-other-tx", leaf(4))), codes.Conflict)
 	// Another department cannot touch it.

@@ -47,8 +47,16 @@ func getOrBatched(ctx state.Context, id string, b *Batched) (cert certificate.Ce
 		return cert, false, err
 	}
 	cert, found, err := lookup(ctx, id)
-	if err != nil || found {
+	if err != nil {
 		return cert, false, err
+	}
+	if found {
+		if b != nil && cert.BatchID != b.Proof.BatchID {
+			// The id names another certificate on the ledger (a single issue, or a
+			// record of another batch): a duplicate id the anchoring could not see.
+			return cert, false, codes.New(codes.Conflict, "certificate %s on the ledger is not the record of batch %s (it was written by tx %s); the batched record with this id is a duplicate", id, b.Proof.BatchID, cert.TxID)
+		}
+		return cert, false, nil
 	}
 	if b == nil {
 		return cert, false, codes.New(codes.NotFound, "certificate %s (a batched certificate needs its batch record and proof)", id)
