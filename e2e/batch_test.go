@@ -96,6 +96,23 @@ func TestBatchIssue(t *testing.T) {
 	if b, _ := out["batch"].(map[string]any); b["previous"] != id1 {
 		t.Fatalf("second batch %v", out["batch"])
 	}
+	// A batch whose anchoring failed (an auditor's token may not anchor) keeps its
+	// signed header; batch anchor finishes the job with a clerk's token.
+	id3 := "batch-" + tag + "-3"
+	writeDoc(t, dir, "manifest.csv", strings.ReplaceAll(m.String(), "bl-"+tag, "bl3-"+tag))
+	r = e.exec(dir, e.with(tokAuditor, "cert", "issue", "--manifest", "manifest.csv", "--batch", "--batch-id", id3,
+		"--key", e.keys[tokB], "--out-dir", "out")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "batch anchor --file") {
+		t.Fatalf("anchoring as an auditor: %s", r)
+	}
+	file3 := filepath.Join(dir, "out", id3+".jsonl")
+	if r = e.exec(dir, e.with(tokB, "-o", "json", "batch", "anchor", "--file", file3)...); r.code != 0 || !strings.Contains(r.stdout, `"previous": "`+id2+`"`) {
+		t.Fatalf("batch anchor: %s", r)
+	}
+	if r = e.exec(dir, e.with(tokB, "batch", "anchor", "--file", file3)...); r.code != 1 {
+		t.Fatalf("anchored twice by the CLI: %s", r)
+	}
+
 	// Anchoring the same header again is refused.
 	var h batch.Anchored
 	if err := json.Unmarshal(hdr, &h); err != nil {

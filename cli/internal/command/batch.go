@@ -28,6 +28,7 @@ func batchCommand() *cli.Command {
 			{Name: "show", Usage: "show an anchored batch from the ledger", ArgsUsage: "BATCH-ID", Action: batchShow},
 			{Name: "verify", Usage: "check that a batch file rebuilds its header (local, or anchored with --ledger)", Flags: []cli.Flag{fileFlag,
 				&cli.BoolFlag{Name: "ledger", Usage: "compare with the header anchored on the ledger"}}, Action: batchVerify},
+			{Name: "anchor", Usage: "anchor the signed header kept beside a batch file (when cert issue --batch could not), then upload the file", Flags: []cli.Flag{fileFlag}, Action: batchAnchor},
 			{Name: "upload", Usage: "upload (or resume uploading) a batch file to the gateway's batch store", Flags: []cli.Flag{fileFlag}, Action: batchUpload},
 			{Name: "receipt", Usage: "the receipt of one certificate of a batch (record, inclusion proof, anchored header)", Flags: []cli.Flag{fileFlag,
 				&cli.StringFlag{Name: "id", Usage: "certificate `ID`", Required: true},
@@ -136,6 +137,42 @@ func batchVerify(c *cli.Context) error {
 	return p.Print(sum, func(t *output.Tab) {
 		t.KV("batch", a.ID)
 		t.KV("verdict", "the file rebuilds the header: root, "+itoa(sum.Count)+" records, file SM3, types")
+	})
+}
+
+func batchAnchor(c *cli.Context) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	file := c.String("file")
+	a, err := readHeader(file)
+	if err != nil {
+		return err
+	}
+	if a.TxID != "" {
+		return Invalidf("batch %s is already anchored (tx %s); use batch upload", a.ID, a.TxID)
+	}
+	if err := a.Header.Validate(); err != nil {
+		return Invalid(err)
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	wr, err := cl.AnchorBatch(c.Context, a.Header)
+	if err != nil {
+		return fmt.Errorf("anchoring batch %s (window %s .. %s): %w", a.ID, a.WindowFrom, a.WindowUntil, err)
+	}
+	if err := writeHeader(file, wr.Record); err != nil {
+		return inputErr(err)
+	}
+	if err := uploadWithBar(c, cl, a.ID, file); err != nil {
+		return err
+	}
+	return p.Print(wr, func(t *output.Tab) {
+		batchTable(t, wr.Record)
+		t.KV("block", fmt.Sprint(wr.BlockNumber))
 	})
 }
 
@@ -274,7 +311,8 @@ func certIssueBatch(c *cli.Context) error {
 	buildTime := time.Since(t0)
 	wr, err := cl.AnchorBatch(c.Context, h)
 	if err != nil {
-		return fmt.Errorf("anchoring batch %s (the signed header is in %s; its window ends %s): %w", id, headerPath(built.File), h.WindowUntil, err)
+		return fmt.Errorf("anchoring batch %s (the signed header is in %s; retry with certledger batch anchor --file %s before %s): %w",
+			id, headerPath(built.File), built.File, h.WindowUntil, err)
 	}
 	if err := writeHeader(built.File, wr.Record); err != nil {
 		return inputErr(err)
