@@ -2,8 +2,10 @@ package batch_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -267,4 +269,27 @@ func FuzzParseLine(f *testing.F) {
 			t.Fatalf("%q: fast %+v %v, slow %+v %v", b, fast, errFast, slow, errSlow)
 		}
 	})
+}
+
+// TestHeaderVectors: the signed payload of a header (canon kind batch-header),
+// against payloads written independently (testdata/header-vectors.json).
+func TestHeaderVectors(t *testing.T) {
+	b, err := os.ReadFile("testdata/header-vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []struct {
+		Name    string       `json:"name"`
+		Header  batch.Header `json:"header"`
+		Payload string       `json:"payload"`
+	}
+	if err := json.Unmarshal(b, &vs); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		got, err := v.Header.Payload()
+		if err != nil || string(got) != v.Payload {
+			t.Errorf("%s:\n got %q (%v)\nwant %q", v.Name, got, err, v.Payload)
+		}
+	}
 }
