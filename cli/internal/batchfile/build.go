@@ -80,6 +80,7 @@ func Build(m io.Reader, o Options) (*Built, error) {
 	defer func() { _ = sf.Close() }() // closed explicitly below
 	salts := bufio.NewWriterSize(sf, 1<<20)
 	w := batch.NewWriter(bf, o.Dept, o.KeyID)
+	defer w.Close() //nolint:errcheck // ends the writer's goroutine on an early return; the real Close is checked below
 	w.KeepLeaves = true
 	var idx batchindex.Builder
 	var off uint64

@@ -66,6 +66,7 @@ type Writer struct {
 	pending    [][]byte // leaf data of the current chunk
 	arena      []byte
 	count      int
+	closed     bool
 	// OnLine, when set, is called with each line's index and bytes (no newline).
 	OnLine func(i int, line []byte)
 	// KeepLeaves keeps every leaf hash in Leaves (32 bytes a record), for a
@@ -128,8 +129,13 @@ func (bw *Writer) flushLeaves() {
 	bw.arena = bw.arena[:0]
 }
 
-// Close flushes the file and returns its summary.
+// Close flushes the file and returns its summary. It may be called again (a
+// deferred Close after an error): later calls return the same summary.
 func (bw *Writer) Close() (Summary, error) {
+	if bw.closed {
+		return bw.summary(), nil
+	}
+	bw.closed = true
 	err := bw.w.Flush()
 	if cerr := bw.sink.Close(); err == nil {
 		err = cerr
