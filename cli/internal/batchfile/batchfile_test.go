@@ -74,3 +74,27 @@ func TestBuildAndLookup(t *testing.T) {
 		t.Fatal("batch id reused")
 	}
 }
+
+func TestBuildRefusals(t *testing.T) {
+	keyID := strings.Repeat("ef", 32)
+	rows := func(extra string) string {
+		var m strings.Builder
+		m.WriteString("id,doc_hash,type,holder_id,valid_until\n")
+		for i := 0; i < 3000; i++ {
+			fmt.Fprintf(&m, "c-%06d,%s,licence,H%d,2030-12-31\n", i, gm.SM3Hex([]byte(fmt.Sprint(i))), i)
+		}
+		m.WriteString(extra)
+		return m.String()
+	}
+	for name, c := range map[string]struct{ manifest, want string }{
+		"duplicate id":     {rows("c-000007," + gm.SM3Hex([]byte("x")) + ",licence,H,2030-12-31\n"), "line 3002: bad batch file: record 3001: duplicate certificate id c-000007"},
+		"bad valid_until":  {rows("c-x," + gm.SM3Hex([]byte("x")) + ",licence,H,someday\n"), "line 3002"},
+		"bad doc_hash":     {rows("c-y,XYZ,licence,H,2030-12-31\n"), "doc_hash must be 64 lowercase hex"},
+		"missing document": {"file,type,holder_id,valid_until\nnope.pdf,licence,H,2030-12-31\n", "hashing nope.pdf"},
+	} {
+		_, err := batchfile.Build(strings.NewReader(c.manifest), batchfile.Options{BatchID: "b", Dept: "dept-a", KeyID: keyID, OutDir: t.TempDir(), Dir: t.TempDir(), Now: time.Now()})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -7,7 +7,7 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +17,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/issue"
 	"github.com/certledger/certledger/cli/internal/manifest"
 	"github.com/certledger/certledger/internal/batchindex"
+	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/merkle"
@@ -49,10 +50,81 @@ func Paths(dir, id string) (file, salts, header string) {
 	return filepath.Join(dir, id+".jsonl"), filepath.Join(dir, id+".salts.jsonl"), filepath.Join(dir, id+".header.json")
 }
 
-// saltLine is one line of the salts file.
-type saltLine struct {
-	ID   string `json:"id"`
-	Salt string `json:"salt"`
+// prepared is a record ready to be written, with its holder's salt.
+type prepared struct {
+	rec  batch.Record
+	salt [16]byte
+	line int // manifest line
+}
+
+// errStopped ends prepare when the writing stage has failed.
+var errStopped = errors.New("stopped")
+
+// prepare reads the manifest and sends records in chunks; the salts file line
+// of a record is {"id","salt"} (base64).
+func prepare(m io.Reader, o Options, out chan<- []prepared, stop <-chan struct{}) error {
+	rnd := bufio.NewReaderSize(rand.Reader, 64<<10)
+	defaultFrom := o.Now.UTC().Truncate(time.Second).Format(time.RFC3339)
+	chunk := make([]prepared, 0, 1024)
+	send := func() error {
+		select {
+		case out <- chunk:
+			chunk = make([]prepared, 0, 1024)
+			return nil
+		case <-stop:
+			return errStopped
+		}
+	}
+	err := manifest.Scan(m, func(row manifest.Row) error {
+		docHash := row.DocHash
+		if docHash == "" {
+			p := row.File
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(o.Dir, p)
+			}
+			h, _, err := gm.SM3File(p)
+			if err != nil {
+				return fmt.Errorf("line %d: hashing %s: %w", row.Line, row.File, err)
+			}
+			docHash = h
+		}
+		from := defaultFrom
+		if row.ValidFrom != "" {
+			f, err := issue.NormalizeTime(row.ValidFrom, false)
+			if err != nil {
+				return fmt.Errorf("line %d: %w", row.Line, err)
+			}
+			from = f
+		}
+		until, err := issue.NormalizeTime(row.ValidUntil, true)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", row.Line, err)
+		}
+		id := row.ID
+		if id == "" {
+			id = issue.DerivedID(o.Dept, docHash, row.Type, row.ValidFrom, row.ValidUntil)
+		}
+		p := prepared{line: row.Line}
+		if _, err := io.ReadFull(rnd, p.salt[:]); err != nil {
+			return err
+		}
+		p.rec = batch.Record{
+			ID: id, DocHash: docHash, Type: row.Type, Issuer: o.Dept, HolderCommitment: gm.Commitment(p.salt[:], row.HolderID),
+			ValidFrom: from, ValidUntil: until, KeyID: o.KeyID,
+		}
+		chunk = append(chunk, p)
+		if len(chunk) == cap(chunk) {
+			return send()
+		}
+		return nil
+	})
+	if err == nil && len(chunk) > 0 {
+		err = send()
+	}
+	if errors.Is(err, errStopped) {
+		return nil // the writing stage has the error
+	}
+	return err
 }
 
 // Build reads a manifest row by row and writes the batch file, the salts file
@@ -85,63 +157,49 @@ func Build(m io.Reader, o Options) (*Built, error) {
 	var idx batchindex.Builder
 	var off uint64
 	w.OnLine = func(i int, line []byte) { off += uint64(len(line)) + 1 }
-	rnd := bufio.NewReaderSize(rand.Reader, 64<<10)
-	defaultFrom := o.Now.UTC().Truncate(time.Second).Format(time.RFC3339)
+	// Two stages on two cores: one reads the manifest and prepares each record
+	// (hash, times, id, salt, commitment), the other writes the batch file,
+	// salts and index (the file's SM3 runs on a third goroutine, in the Writer).
+	prepared := make(chan []prepared, 4)
+	stop := make(chan struct{})
+	var prepErr error
+	go func() {
+		defer close(prepared)
+		prepErr = prepare(m, o, prepared, stop)
+	}()
 	rows := 0
-	var saltBuf [16]byte
 	var line []byte
-	err = manifest.Scan(m, func(row manifest.Row) error {
-		docHash := row.DocHash
-		if docHash == "" {
-			p := row.File
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(o.Dir, p)
-			}
-			h, _, err := gm.SM3File(p)
-			if err != nil {
-				return fmt.Errorf("line %d: hashing %s: %w", row.Line, row.File, err)
-			}
-			docHash = h
-		}
-		from := defaultFrom
-		if row.ValidFrom != "" {
-			f, err := issue.NormalizeTime(row.ValidFrom, false)
-			if err != nil {
-				return fmt.Errorf("line %d: %w", row.Line, err)
-			}
-			from = f
-		}
-		until, err := issue.NormalizeTime(row.ValidUntil, true)
+	for chunk := range prepared {
 		if err != nil {
-			return fmt.Errorf("line %d: %w", row.Line, err)
+			continue // drain after an error
 		}
-		id := row.ID
-		if id == "" {
-			id = issue.DerivedID(o.Dept, docHash, row.Type, row.ValidFrom, row.ValidUntil)
+		for i := range chunk {
+			p := &chunk[i]
+			start := off
+			if err = w.Add(&p.rec); err != nil {
+				err = fmt.Errorf("line %d: %w", p.line, err)
+				close(stop)
+				break
+			}
+			idx.AddLine(rows, p.rec.ID, start)
+			line = append(line[:0], `{"id":`...)
+			line, _ = canon.AppendString(line, p.rec.ID) // a valid id: Add checked it
+			line = append(line, `,"salt":"`...)
+			line = base64.StdEncoding.AppendEncode(line, p.salt[:])
+			line = append(line, "\"}\n"...)
+			if _, err = salts.Write(line); err != nil {
+				close(stop)
+				break
+			}
+			rows++
+			if o.Progress != nil && rows%4096 == 0 {
+				o.Progress(rows)
+			}
 		}
-		if _, err := io.ReadFull(rnd, saltBuf[:]); err != nil {
-			return err
-		}
-		r := batch.Record{
-			ID: id, DocHash: docHash, Type: row.Type, Issuer: o.Dept, HolderCommitment: gm.Commitment(saltBuf[:], row.HolderID),
-			ValidFrom: from, ValidUntil: until, KeyID: o.KeyID,
-		}
-		start := off
-		if err := w.Add(&r); err != nil {
-			return fmt.Errorf("line %d: %w", row.Line, err)
-		}
-		idx.AddLine(rows, id, start)
-		line, _ = json.Marshal(saltLine{ID: id, Salt: base64.StdEncoding.EncodeToString(saltBuf[:])})
-		salts.Write(line)
-		if err := salts.WriteByte('\n'); err != nil {
-			return err
-		}
-		rows++
-		if o.Progress != nil && rows%4096 == 0 {
-			o.Progress(rows)
-		}
-		return nil
-	})
+	}
+	if err == nil {
+		err = prepErr
+	}
 	if err != nil {
 		return nil, err
 	}
