@@ -3,6 +3,7 @@ package batch_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -251,6 +252,12 @@ func TestStatusOfBatchedCertificate(t *testing.T) {
 	}
 	// From now on it is a certificate like any other; the leaf is no longer needed.
 	r = e.l.MustSubmit(market, "certificate:Reinstate", e.status(id, "reinstate", r.TxID, nil))
+	// Verified on the ledger by id: step 5 checks the batch header's signature.
+	var res domain.Result
+	e.l.MustEvaluate(public, "certificate:Verify", js(map[string]string{"id": id})).MustDecode(t, &res)
+	if res.Verdict != domain.VerdictValid || res.Steps[4].Status != domain.Pass || !strings.Contains(res.Steps[4].Detail, "batch b-1") {
+		t.Fatalf("verify a batched certificate: %+v", res)
+	}
 	r = e.l.MustSubmit(market, "certificate:Revoke", e.status(id, "revoke", r.TxID, leaf(4)))
 	r.MustDecode(t, &c)
 	if c.Status != domain.StatusRevoked {

@@ -3,9 +3,11 @@ package certificate
 import (
 	"github.com/certledger/certledger/chaincode/contract/batch"
 	"github.com/certledger/certledger/chaincode/internal/state"
+	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	domainbatch "github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	domainregistry "github.com/certledger/certledger/internal/domain/registry"
 )
 
 // Batched identifies a certificate of an anchored Merkle batch to a status
@@ -91,4 +93,16 @@ func putWith(ctx state.Context, cert certificate.Certificate, fresh bool) error 
 		return state.AddIndex(ctx, objByHash, cert.DocHash, cert.ID)
 	}
 	return nil
+}
+
+// batchCheck returns the step-5 check of a batched certificate: the SM2
+// signature of its anchored batch header with the issuer key.
+func batchCheck(ctx state.Context, batchID string) (func(k *domainregistry.Key) error, error) {
+	a, err := batch.Get(ctx, batchID)
+	if err != nil {
+		return nil, err
+	}
+	return func(k *domainregistry.Key) error {
+		return domainregistry.VerifyRecord(*k, canon.KindBatchHeader, a.Header, a.Signature)
+	}, nil
 }

@@ -39,6 +39,7 @@ const (
 	CodeNotBatched     = "NOT_BATCHED"     // step 4: the certificate is not in a batch
 	CodeNoProof        = "NO_PROOF"        // step 4: batched, but no proof was supplied
 	CodeMerkleMismatch = "MERKLE_MISMATCH" // step 4 failed
+	CodeNoBatchHeader  = "NO_BATCH_HEADER" // step 5: batched, but the signed batch header was not supplied
 	CodeKeyUnknown     = "KEY_UNKNOWN"     // steps 5, 6: the key is not in the registry
 	CodeKeyNotIssuers  = "KEY_NOT_ISSUERS"
 	CodeOffline        = "OFFLINE" // step 7 offline: revocation needs the online check
@@ -73,8 +74,11 @@ type Input struct {
 	IssuerKey   *registry.Key // the registry key named by Certificate.KeyID (nil = unknown)
 	KeyOwner    string        // id of the department holding IssuerKey
 	Inclusion   *Inclusion    // proof for a batched certificate (nil = none supplied)
-	Offline     bool          // no ledger: the status step is skipped
-	Now         time.Time     // the checking time (validity window)
+	// BatchCheck, for a batched certificate, checks the SM2 signature of its
+	// batch's header with the issuer key (nil = the header is not at hand).
+	BatchCheck func(k *registry.Key) error
+	Offline    bool      // no ledger: the status step is skipped
+	Now        time.Time // the checking time (validity window)
 }
 
 // Step is the outcome of one pipeline step.
@@ -176,6 +180,18 @@ func Evaluate(in Input) Result {
 		add(Skipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", "")
 	case k.KeyID != c.KeyID:
 		add(Fail, VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID, VerdictBadSignature)
+	case c.BatchID != "" && c.Signature == "":
+		// A batched record has no signature of its own: the batch header's vouches for it.
+		switch {
+		case in.BatchCheck == nil:
+			add(Skipped, CodeNoBatchHeader, "batch "+c.BatchID+": its signed header was not supplied", "")
+		default:
+			if err := in.BatchCheck(k); err != nil {
+				add(Fail, VerdictBadSignature, "batch "+c.BatchID+" header: "+err.Error(), VerdictBadSignature)
+			} else {
+				add(Pass, CodeOK, "SM2 signature over the header of batch "+c.BatchID+" verifies with key "+k.KeyID, "")
+			}
+		}
 	default:
 		if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
 			add(Fail, VerdictBadSignature, err.Error(), VerdictBadSignature)

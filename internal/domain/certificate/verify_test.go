@@ -2,6 +2,7 @@ package certificate_test
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -196,5 +197,29 @@ func TestBest(t *testing.T) {
 	}
 	if b := certificate.Best(nil); b.Verdict != "" {
 		t.Errorf("empty: %+v", b)
+	}
+}
+
+// TestEvaluateBatchedSignature: a batched record has no signature of its own;
+// step 5 checks the batch header through BatchCheck.
+func TestEvaluateBatchedSignature(t *testing.T) {
+	f := newFixture(t)
+	f.cert.BatchID, f.cert.Signature = "b-1", ""
+	for _, tc := range []struct {
+		name         string
+		check        func(*registry.Key) error
+		status, code string
+		verdict      string
+	}{
+		{"header not supplied", nil, certificate.Skipped, certificate.CodeNoBatchHeader, certificate.VerdictValid},
+		{"header signature verifies", func(*registry.Key) error { return nil }, certificate.Pass, certificate.CodeOK, certificate.VerdictValid},
+		{"header signature fails", func(*registry.Key) error { return errors.New("bad SM2 signature") }, certificate.Fail, certificate.VerdictBadSignature, certificate.VerdictBadSignature},
+	} {
+		in := f.input()
+		in.BatchCheck = tc.check
+		res := certificate.Evaluate(in)
+		if s := res.Steps[4]; s.Status != tc.status || s.Code != tc.code || res.Verdict != tc.verdict {
+			t.Errorf("%s: step 5 %+v, verdict %s", tc.name, s, res.Verdict)
+		}
 	}
 }
