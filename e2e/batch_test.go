@@ -139,6 +139,11 @@ func TestBatchIssue(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, `"valid"`) {
 		t.Fatalf("reinstate batched: %s", r)
 	}
+	// Verified by id through the gateway: step 5 is the batch header's signature.
+	r = e.exec(dir, e.with("", "cert", "verify", "--id", certID)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "VALID") || !strings.Contains(r.stdout, "header of batch "+id1) {
+		t.Fatalf("verify a batched certificate: %s", r)
+	}
 	// Another department's clerk cannot touch it.
 	other := fmt.Sprintf("bl-%s-%04d", tag, 7)
 	r = e.exec(dir, e.with(tokA, "cert", "revoke", other, "--reason", "fraud", "--key", e.keys[tokA], "--batch-file", file)...)
