@@ -19,6 +19,8 @@ type Dept struct {
 	Name       string // default: ID
 	Parent     string
 	Categories []string
+	// Key is the department's SM2 key (nil: a new one).
+	Key *ledgertest.Signer
 	// Unregistered adds the organisation only: nothing is written to the registry.
 	Unregistered bool
 }
@@ -63,7 +65,12 @@ func (l *Ledger) Department(t testing.TB, d Dept) Department {
 		d.Categories = []string{}
 	}
 	l.AddOrg(d.Org, d.MSP)
-	out := Department{ID: d.ID, Org: d.Org, MSP: d.MSP, Signer: ledgertest.NewSigner(t)}
+	out := Department{ID: d.ID, Org: d.Org, MSP: d.MSP}
+	if d.Key != nil {
+		out.Signer = *d.Key
+	} else {
+		out.Signer = ledgertest.NewSigner(t)
+	}
 	if d.Unregistered {
 		return out
 	}
