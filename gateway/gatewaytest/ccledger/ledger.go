@@ -22,6 +22,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -260,4 +261,16 @@ func (l *Ledger) MustEvaluate(v any, org, fn string, args ...string) {
 			l.t.Fatalf("%s: decoding %s: %v", fn, raw, err)
 		}
 	}
+}
+
+// Count is the number of committed world-state records of objectType (composite keys
+// objectType\x00...; "certificate", "department", ...).
+func (l *Ledger) Count(objectType string) int {
+	n := 0
+	for _, k := range l.chain.Keys() {
+		if strings.HasPrefix(k, "\x00"+objectType+"\x00") {
+			n++
+		}
+	}
+	return n
 }
