@@ -264,7 +264,7 @@ func (l *Ledger) MustEvaluate(v any, org, fn string, args ...string) {
 }
 
 // Count is the number of committed world-state records of objectType (composite keys
-// objectType\x00...; "certificate", "department", ...).
+// objectType\x00...; "certificate", "registry.department", ...).
 func (l *Ledger) Count(objectType string) int {
 	n := 0
 	for _, k := range l.chain.Keys() {
