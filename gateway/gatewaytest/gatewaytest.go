@@ -201,7 +201,8 @@ func (s *Server) Dept(id string) Department {
 	return d
 }
 
-// Token is the bearer token of role (Admin, Clerk, Auditor) of department dept.
+// Token is the bearer token of role (Admin, Clerk, Auditor) of department dept:
+// "tok-<dept>-<role>", valid once the department was added with Department.
 func (s *Server) Token(dept, role string) string { return "tok-" + dept + "-" + role }
 
 // GovToken is the governance department's administrator.
