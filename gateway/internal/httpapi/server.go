@@ -52,6 +52,15 @@ type Options struct {
 	Web http.Handler
 	// Now is the clock of the rate limiter (nil: time.Now).
 	Now func() time.Time
+	// MaxStreamsPerCaller caps the event streams one token, client certificate or
+	// (anonymous) client address holds open at once (0: DefaultMaxStreamsPerCaller).
+	MaxStreamsPerCaller int
+	// MaxReplays caps the streams that replay from a past block at once, over all
+	// callers (0: DefaultMaxReplays).
+	MaxReplays int
+	// MaxReplayBlocks is how far behind the newest block a replay may start
+	// (0: DefaultMaxReplayBlocks).
+	MaxReplayBlocks int
 }
 
 // Server is the HTTP API. Create with New; serve Handler().
@@ -63,6 +72,9 @@ type Server struct {
 	limiter *limiter
 	routes  []Route
 	openapi []byte
+	// dir is the department directory of the read policy (package access).
+	dir     *directory
+	streams *streamLimits
 	handler http.Handler
 	// closing is closed by CloseStreams: long-lived event streams end so that a
 	// graceful shutdown doesn't wait for them.
@@ -100,7 +112,9 @@ func New(o Options) (*Server, error) {
 		log:     o.Logger,
 		limiter: newLimiter(o.RateLimit.PerSecond, o.RateLimit.Burst, o.Now),
 		closing: make(chan struct{}),
+		streams: newStreamLimits(o.MaxStreamsPerCaller, o.MaxReplays, o.MaxReplayBlocks),
 	}
+	s.dir = newDirectory(s.ledger, o.DefaultOrg, o.Now)
 	mux := http.NewServeMux()
 	rt := &Router{s: s, mux: mux}
 	for _, register := range s.registrars() {
@@ -111,7 +125,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.openapi = doc
-	s.handler = http.MaxBytesHandler(mux, o.BodyLimit)
+	s.handler = http.MaxBytesHandler(s.methodFallback(mux), o.BodyLimit)
 	return s, nil
 }
 
@@ -296,6 +310,9 @@ func (s *Server) accessLog(r *http.Request, route Route, ri *reqInfo, status int
 func (s *Server) submit(ctx context.Context, org, fn string, args ...string) (*ledgerclient.Result, error) {
 	for attempt := 0; ; attempt++ {
 		res, err := s.ledger.Submit(ctx, org, fn, args...)
+		if res != nil {
+			s.streams.seen(res.BlockNumber)
+		}
 		if err == nil || !errmap.IsRetryable(err) || attempt >= s.opts.MVCCRetries {
 			return res, err
 		}
