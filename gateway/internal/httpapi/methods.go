@@ -16,23 +16,26 @@ var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, ht
 // not make a method "allowed".
 var catchAll = map[string]bool{"GET /api/": true, "POST /api/": true}
 
-// methodFallback answers what the mux would answer with its own plain-text 405
-// (a known path, another method) through the error pipeline instead: a JSON
+// methodFallback answers a known path called with another method (which the mux
+// would answer with a plain-text 405, or the /api/ catch-all with a 404) through
+// the error pipeline instead: a JSON
 // {code: METHOD_NOT_ALLOWED, message} with an Allow header, a request id, an
 // access-log line and a metric, like every other answer. Everything else goes to mux.
 func (s *Server) methodFallback(mux *http.ServeMux) http.Handler {
 	wrong := s.wrap(Route{Pattern: "(method not allowed)", Public: true, Handler: methodNotAllowed(mux)})
 	missing := s.wrap(Route{Pattern: "(not found)", Public: true, Handler: notFound})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
+		_, pattern := mux.Handler(r)
+		switch {
+		case pattern != "" && !catchAll[pattern]:
 			mux.ServeHTTP(w, r)
-			return
-		}
-		if len(allowedMethods(mux, r)) > 0 {
+		case len(allowedMethods(mux, r)) > 0:
 			wrong.ServeHTTP(w, r)
-			return
+		case pattern != "":
+			mux.ServeHTTP(w, r) // the /api/ catch-all's JSON 404
+		default:
+			missing.ServeHTTP(w, r)
 		}
-		missing.ServeHTTP(w, r)
 	})
 }
 
