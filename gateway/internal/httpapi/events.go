@@ -85,15 +85,22 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// mayReadEvent applies the read policy to one chaincode event. The departments
-// a ticket event names are looked up in the directory first (a supervisor reads
-// its departments' tickets); a failed lookup only means no supervision is known.
+// mayReadEvent applies the read policy to one chaincode event. When the policy
+// refuses a ticket event, the departments it names are looked up in the directory
+// (a supervisor reads its departments' tickets) and the policy asked again; a
+// failed lookup only means no supervision is known.
 func (s *Server) mayReadEvent(r *http.Request, c *access.Caller, ev ledgerclient.Event) bool {
 	pol := s.policy()
-	if !pol.SeesAll(c) && access.KindOf(ev.Name) == access.KindTicket {
-		if depts, ok := access.TicketEventDepartments(ev.Payload); ok {
-			_ = s.dir.ensure(r.Context(), depts...)
-		}
+	if pol.Event(c, ev.Name, ev.Payload) {
+		return true
 	}
+	if c == nil || access.KindOf(ev.Name) != access.KindTicket {
+		return false
+	}
+	depts, ok := access.TicketEventDepartments(ev.Payload)
+	if !ok || s.dir.Has(depts...) {
+		return false
+	}
+	_ = s.dir.ensure(r.Context(), depts...)
 	return pol.Event(c, ev.Name, ev.Payload)
 }
