@@ -1,8 +1,13 @@
 // Package httpapi is the gateway's REST/JSON API under /api/v1: routing,
 // authentication and roles, rate limiting, strict JSON input, error mapping through
-// errmap, metrics, request ids and the access/audit log. Handlers live in one file
-// per resource (departments.go, certificates.go, verify.go, events.go, ...), each
-// with a register method listed in routes.go.
+// errmap, metrics, request ids and the access/audit log. Every handler goes
+// route → decode → validate (validate.go: the domain's Validate and the gateway's
+// own checks) → authorize (authorize.go: the read policy of package access over
+// the department directory of directory.go) → ledger. Resources live in their own
+// files (departments.go, certificates.go, verify.go, events.go, tickets.go and
+// ticket_*.go, exchanges.go and exchange_*.go), each with a register method listed
+// in routes.go; event streaming is stream.go with its limits in streams.go, and
+// wrong methods are answered by methods.go.
 package httpapi
 
 import (
