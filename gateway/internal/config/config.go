@@ -53,6 +53,19 @@ type Config struct {
 	BodyLimit int64 `yaml:"bodyLimit"`
 	// MVCCRetries is how many times a write that lost an MVCC race is resubmitted.
 	MVCCRetries int `yaml:"mvccRetries"`
+	// Events bounds the server-sent event streams.
+	Events Events `yaml:"events"`
+}
+
+// Events bounds the event streams (GET /api/v1/events, a ticket's progress).
+type Events struct {
+	// MaxStreamsPerCaller is how many streams one token, client certificate or
+	// anonymous client address may hold open at once.
+	MaxStreamsPerCaller int `yaml:"maxStreamsPerCaller"`
+	// MaxReplays is how many streams replaying from a past block may run at once.
+	MaxReplays int `yaml:"maxReplays"`
+	// MaxReplayBlocks is how far behind the newest block a replay may start.
+	MaxReplayBlocks int `yaml:"maxReplayBlocks"`
 }
 
 // TLS holds the gateway's HTTPS certificate and, optionally, the CA for client certificates.
@@ -131,6 +144,7 @@ func Defaults() Config {
 		},
 		BodyLimit:   1 << 20,
 		MVCCRetries: 3,
+		Events:      Events{MaxStreamsPerCaller: 4, MaxReplays: 4, MaxReplayBlocks: 1000},
 	}
 }
 
@@ -285,6 +299,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MVCCRetries < 0 || c.MVCCRetries > 20 {
 		return bad("mvccRetries must be in 0..20")
+	}
+	if e := c.Events; e.MaxStreamsPerCaller < 1 || e.MaxReplays < 1 || e.MaxReplayBlocks < 1 {
+		return bad("events.maxStreamsPerCaller, maxReplays and maxReplayBlocks must be > 0")
 	}
 	return nil
 }

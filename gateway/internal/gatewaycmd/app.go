@@ -163,10 +163,18 @@ func serve(c *cli.Context, stderr io.Writer) error {
 		MVCCRetries:          cfg.MVCCRetries,
 		PublicURL:            cfg.PublicURL,
 		Web:                  web.Handler(),
+		MaxStreamsPerCaller:  cfg.Events.MaxStreamsPerCaller,
+		MaxReplays:           cfg.Events.MaxReplays,
+		MaxReplayBlocks:      cfg.Events.MaxReplayBlocks,
 	})
 	if err != nil {
 		return err
 	}
+	// The read policy's department directory follows the registry's events.
+	followCtx, stopFollowing := context.WithCancel(c.Context)
+	following := make(chan struct{})
+	go func() { api.FollowRegistry(followCtx); close(following) }()
+	defer func() { stopFollowing(); <-following }()
 	srv := &http.Server{
 		Addr:              cfg.Listen,
 		Handler:           api.Handler(),
