@@ -1,4 +1,4 @@
-package stack_test
+package gatewaytest_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certledger/certledger/gateway/internal/stack"
+	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/gateway/web"
 	"github.com/certledger/certledger/gateway/web/webtest"
 )
@@ -22,7 +22,7 @@ func TestBrowserE2E(t *testing.T) {
 		t.Skip("end-to-end test skipped (-short or CERTLEDGER_SKIP_E2E)")
 	}
 	b := webtest.New(t)
-	s, err := stack.Start(t.TempDir(), stack.Options{Web: web.Handler()})
+	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{Web: web.Handler()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +47,11 @@ func TestBrowserE2E(t *testing.T) {
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		rec, err := stack.NewCertificate(a, id, []byte(content), now.Add(-time.Hour), now.AddDate(1, 0, 0))
+		rec, err := a.Certificate(id, []byte(content), now.Add(-time.Hour), now.AddDate(1, 0, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := s.Do(ctx, c, "POST", "/api/v1/certificates", stack.AClerk, rec)
+		r, err := s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.AClerk, rec)
 		if err != nil || r.Status != http.StatusCreated {
 			t.Fatalf("issue %s: %v %+v", id, err, r)
 		}
@@ -66,8 +66,8 @@ func TestBrowserE2E(t *testing.T) {
 	if err != nil || r.JSON(&cert) != nil {
 		t.Fatal(err)
 	}
-	sr, _ := stack.NewStatusRequest(a, "c-revoked", "revoke", "withdrawn", cert.TxID)
-	if r, err := s.Do(ctx, c, "POST", "/api/v1/certificates/c-revoked/revoke", stack.AClerk, sr); err != nil || r.Status != 200 {
+	sr, _ := a.StatusRequest("c-revoked", "revoke", "withdrawn", cert.TxID)
+	if r, err := s.Do(ctx, c, "POST", "/api/v1/certificates/c-revoked/revoke", gatewaytest.AClerk, sr); err != nil || r.Status != 200 {
 		t.Fatalf("revoke: %v %+v", err, r)
 	}
 	webtest.RunSuite(t, b, s.URL, webtest.Fixtures{GenuineFile: genuine, GenuineID: "c-genuine", RevokedFile: revoked})

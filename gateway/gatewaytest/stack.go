@@ -2,7 +2,7 @@
 // benchmark need: a devnet (network/devnet) running the real chaincode on a
 // loopback port, the ledger client over its connection profiles, and the gateway's
 // HTTP API on another loopback port, with one bearer token per department role.
-package stack
+package gatewaytest
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 
 	"github.com/certledger/certledger/chaincode"
 	"github.com/certledger/certledger/gateway/internal/auth"
@@ -43,6 +45,14 @@ type Options struct {
 	RateLimit config.RateLimit
 	// Web, if set, is mounted at / and /verify (web.Handler()).
 	Web http.Handler
+	// Chaincode the devnet runs (nil: chaincode.New()).
+	Chaincode shim.Chaincode
+	// Devnet configures the devnet (zero: devnet.Init's defaults).
+	Devnet devnet.Config
+	// LedgerTimeout, when positive, is the ledger client's evaluate, endorse,
+	// submit and commit-status timeout and the devnet's chaincode execute timeout
+	// (long transactions such as bench:LoadTickets need minutes).
+	LedgerTimeout time.Duration
 }
 
 // Stack is a running devnet + gateway.
@@ -65,16 +75,9 @@ type Stack struct {
 // Start initialises a devnet in dir (organisations gov, dept-a, dept-b), serves it
 // and a gateway on loopback ports. Close stops everything.
 func Start(dir string, o Options) (_ *Stack, err error) {
-	if err := devnet.Init(dir, devnet.Config{}); err != nil {
-		return nil, fmt.Errorf("devnet init: %w", err)
-	}
-	cc, err := chaincode.New()
+	node, err := openDevnet(dir, o)
 	if err != nil {
 		return nil, err
-	}
-	node, err := devnet.Open(dir, devnet.WithChaincode(cc))
-	if err != nil {
-		return nil, fmt.Errorf("devnet open: %w", err)
 	}
 	s := &Stack{Dir: dir, Node: node, Tokens: map[string]string{}, Profiles: map[string]string{}, done: make(chan struct{}), devDone: make(chan error, 1)}
 	defer func() {
@@ -94,35 +97,8 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	s.serving = true
 	go func() { s.devDone <- node.Serve(glis) }()
 
-	var orgs []ledgerclient.Org
-	cfg := config.Defaults()
-	for _, name := range []string{Governance, "dept-a", "dept-b"} {
-		path := devnet.ProfilePath(dir, name)
-		p, err := profile.Load(path)
-		if err != nil {
-			return nil, err
-		}
-		s.Profiles[name] = path
-		orgs = append(orgs, ledgerclient.Org{Name: name, Profile: p})
-		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: path})
-	}
-	s.Fabric, err = ledgerclient.Connect(orgs, ledgerclient.Timeouts{})
+	cfg, err := s.connect(o.LedgerTimeout)
 	if err != nil {
-		return nil, err
-	}
-	for _, t := range []struct{ name, dept, org, role string }{
-		{GovAdmin, Governance, Governance, config.RoleAdmin},
-		{AAdmin, "dept-a", "dept-a", config.RoleAdmin},
-		{AClerk, "dept-a", "dept-a", config.RoleClerk},
-		{AAuditor, "dept-a", "dept-a", config.RoleAuditor},
-		{BClerk, "dept-b", "dept-b", config.RoleClerk},
-	} {
-		tok := randomToken()
-		s.Tokens[t.name] = tok
-		cfg.Tokens = append(cfg.Tokens, config.Token{ID: t.name, SHA256: config.HashToken(tok),
-			Principal: config.Principal{Department: t.dept, Org: t.org, Role: t.role}})
-	}
-	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	log := o.Logger
@@ -151,6 +127,65 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// openDevnet initialises a devnet in dir and opens it with o's chaincode.
+func openDevnet(dir string, o Options) (*devnet.Node, error) {
+	if err := devnet.Init(dir, o.Devnet); err != nil {
+		return nil, fmt.Errorf("devnet init: %w", err)
+	}
+	cc := o.Chaincode
+	if cc == nil {
+		c, err := chaincode.New()
+		if err != nil {
+			return nil, err
+		}
+		cc = c
+	}
+	opts := []devnet.Option{devnet.WithChaincode(cc)}
+	if o.LedgerTimeout > 0 {
+		opts = append(opts, devnet.WithExecuteTimeout(o.LedgerTimeout))
+	}
+	node, err := devnet.Open(dir, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("devnet open: %w", err)
+	}
+	return node, nil
+}
+
+// connect connects the ledger client for gov, dept-a and dept-b and returns the
+// gateway configuration with those organisations and one token per role.
+func (s *Stack) connect(timeout time.Duration) (config.Config, error) {
+	var orgs []ledgerclient.Org
+	cfg := config.Defaults()
+	for _, name := range []string{Governance, "dept-a", "dept-b"} {
+		path := devnet.ProfilePath(s.Dir, name)
+		p, err := profile.Load(path)
+		if err != nil {
+			return cfg, err
+		}
+		s.Profiles[name] = path
+		orgs = append(orgs, ledgerclient.Org{Name: name, Profile: p})
+		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: path})
+	}
+	var err error
+	s.Fabric, err = ledgerclient.Connect(orgs, ledgerclient.Timeouts{Evaluate: timeout, Endorse: timeout, Submit: timeout, CommitStatus: timeout})
+	if err != nil {
+		return cfg, err
+	}
+	for _, t := range []struct{ name, dept, org, role string }{
+		{GovAdmin, Governance, Governance, config.RoleAdmin},
+		{AAdmin, "dept-a", "dept-a", config.RoleAdmin},
+		{AClerk, "dept-a", "dept-a", config.RoleClerk},
+		{AAuditor, "dept-a", "dept-a", config.RoleAuditor},
+		{BClerk, "dept-b", "dept-b", config.RoleClerk},
+	} {
+		tok := randomToken()
+		s.Tokens[t.name] = tok
+		cfg.Tokens = append(cfg.Tokens, config.Token{ID: t.name, SHA256: config.HashToken(tok),
+			Principal: config.Principal{Department: t.dept, Org: t.org, Role: t.role}})
+	}
+	return cfg, cfg.Validate()
 }
 
 func (s *Stack) waitReady(limit time.Duration) error {

@@ -1,4 +1,4 @@
-package stack_test
+package gatewaytest_test
 
 import (
 	"bufio"
@@ -14,10 +14,10 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/httpapi"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
-	"github.com/certledger/certledger/gateway/internal/stack"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/profile"
 )
@@ -26,12 +26,12 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func startStack(t *testing.T) *stack.Stack {
+func startStack(t *testing.T) *gatewaytest.Stack {
 	t.Helper()
 	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
 		t.Skip("end-to-end test against an in-process devnet skipped (-short or CERTLEDGER_SKIP_E2E)")
 	}
-	s, err := stack.Start(t.TempDir(), stack.Options{})
+	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +60,14 @@ func TestE2E(t *testing.T) {
 	defer cancel()
 	c := &http.Client{Timeout: 30 * time.Second}
 	defer c.CloseIdleConnections()
-	must := func(r *stack.Response, err error) *stack.Response {
+	must := func(r *gatewaytest.Response, err error) *gatewaytest.Response {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
-	expect := func(what string, r *stack.Response, status int, code string) {
+	expect := func(what string, r *gatewaytest.Response, status int, code string) {
 		t.Helper()
 		if r.Status != status || (code != "" && r.Code() != code) {
 			t.Fatalf("%s: %d %s, want %d %s", what, r.Status, r.Body, status, code)
@@ -82,10 +82,10 @@ func TestE2E(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := depts["dept-a"], depts["dept-b"]
-	expect("register again", must(s.Do(ctx, c, "POST", "/api/v1/departments", stack.GovAdmin, httpapi.DepartmentInput{
-		ID: "dept-a", Name: "x", MSPID: "DeptAMSP", PublicKeys: []string{pemOf(t, a)}})), 409, "CONFLICT")
-	expect("register by a department", must(s.Do(ctx, c, "POST", "/api/v1/departments", stack.AAdmin, httpapi.DepartmentInput{
-		ID: "dept-z", Name: "x", MSPID: "DeptAMSP", PublicKeys: []string{pemOf(t, a)}})), 403, "FORBIDDEN")
+	expect("register again", must(s.Do(ctx, c, "POST", "/api/v1/departments", gatewaytest.GovAdmin, httpapi.DepartmentInput{
+		ID: "dept-a", Name: "x", MSPID: "DeptAMSP", PublicKeys: []string{a.PubPEM}})), 409, "CONFLICT")
+	expect("register by a department", must(s.Do(ctx, c, "POST", "/api/v1/departments", gatewaytest.AAdmin, httpapi.DepartmentInput{
+		ID: "dept-z", Name: "x", MSPID: "DeptAMSP", PublicKeys: []string{a.PubPEM}})), 403, "FORBIDDEN")
 	var dept struct {
 		ID   string `json:"id"`
 		Keys []struct {
@@ -101,36 +101,36 @@ func TestE2E(t *testing.T) {
 	// Issue, then retry the very same request: one certificate, same answer.
 	now := time.Now().UTC().Truncate(time.Second)
 	doc := []byte("business licence of ACME Ltd, 2026")
-	rec, err := stack.NewCertificate(a, "c-1", doc, now.Add(-time.Hour), now.AddDate(5, 0, 0))
+	rec, err := a.Certificate("c-1", doc, now.Add(-time.Hour), now.AddDate(5, 0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := must(s.Do(ctx, c, "POST", "/api/v1/certificates", stack.AClerk, rec))
+	first := must(s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.AClerk, rec))
 	expect("issue", first, 201, "")
 	var w1, w2 httpapi.WriteResult
 	_ = first.JSON(&w1)
 	if w1.TxID == "" || w1.BlockNumber == 0 {
 		t.Fatalf("write result %s", first.Body)
 	}
-	again := must(s.Do(ctx, c, "POST", "/api/v1/certificates", stack.AClerk, rec))
+	again := must(s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.AClerk, rec))
 	expect("idempotent retry", again, 200, "")
 	_ = again.JSON(&w2)
 	if w2.TxID != w1.TxID || w2.BlockNumber != w1.BlockNumber {
 		t.Fatalf("retry gave %s/%d, first %s/%d", w2.TxID, w2.BlockNumber, w1.TxID, w1.BlockNumber)
 	}
-	other, _ := stack.NewCertificate(a, "c-1", []byte("another document"), now.Add(-time.Hour), now.AddDate(1, 0, 0))
-	expect("same id, other record", must(s.Do(ctx, c, "POST", "/api/v1/certificates", stack.AClerk, other)), 409, "CONFLICT")
+	other, _ := a.Certificate("c-1", []byte("another document"), now.Add(-time.Hour), now.AddDate(1, 0, 0))
+	expect("same id, other record", must(s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.AClerk, other)), 409, "CONFLICT")
 
 	// Refusals.
 	expect("no token", must(s.Do(ctx, c, "POST", "/api/v1/certificates", "", rec)), 401, "UNAUTHENTICATED")
-	recB, _ := stack.NewCertificate(a, "c-2", doc, now.Add(-time.Hour), now.AddDate(1, 0, 0))
-	expect("wrong department token", must(s.Do(ctx, c, "POST", "/api/v1/certificates", stack.BClerk, recB)), 403, "FORBIDDEN")
+	recB, _ := a.Certificate("c-2", doc, now.Add(-time.Hour), now.AddDate(1, 0, 0))
+	expect("wrong department token", must(s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.BClerk, recB)), 403, "FORBIDDEN")
 	forged := recB
 	forged.Signature, _ = signWith(b, forged) // dept-b's key, dept-a's record
-	expect("signature by another department's key", must(s.Do(ctx, c, "POST", "/api/v1/certificates", stack.AClerk, forged)), 400, "")
+	expect("signature by another department's key", must(s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.AClerk, forged)), 400, "")
 	tampered := recB
 	tampered.DocHash = gm.SM3Hex([]byte("tampered"))
-	expect("tampered record", must(s.Do(ctx, c, "POST", "/api/v1/certificates", stack.AClerk, tampered)), 400, "BAD_SIGNATURE")
+	expect("tampered record", must(s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.AClerk, tampered)), 400, "BAD_SIGNATURE")
 
 	// Verify: the genuine document, a one-byte change, by id.
 	var vr verifyResult
@@ -151,8 +151,8 @@ func TestE2E(t *testing.T) {
 	}
 
 	// An expired certificate verifies as EXPIRED.
-	old, _ := stack.NewCertificate(a, "c-old", []byte("old permit"), now.AddDate(-3, 0, 0), now.AddDate(-1, 0, 0))
-	expect("issue expired", must(s.Do(ctx, c, "POST", "/api/v1/certificates", stack.AClerk, old)), 201, "")
+	old, _ := a.Certificate("c-old", []byte("old permit"), now.AddDate(-3, 0, 0), now.AddDate(-1, 0, 0))
+	expect("issue expired", must(s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.AClerk, old)), 201, "")
 	r = must(s.Do(ctx, c, "GET", "/api/v1/verify?id=c-old", "", nil))
 	if err := r.JSON(&vr); err != nil || vr.Verdict != "EXPIRED" {
 		t.Fatalf("verify expired: %s", r.Body)
@@ -163,27 +163,27 @@ func TestE2E(t *testing.T) {
 		TxID string `json:"txId"`
 	}
 	_ = must(s.Do(ctx, c, "GET", "/api/v1/certificates/c-1", "", nil)).JSON(&cert)
-	sr, _ := stack.NewStatusRequest(a, "c-1", "revoke", "licence withdrawn", cert.TxID)
-	expect("revoke by other department", must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-1/revoke", stack.BClerk, sr)), 403, "FORBIDDEN")
-	expect("revoke", must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-1/revoke", stack.AClerk, sr)), 200, "")
-	expect("replayed revoke", must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-1/revoke", stack.AClerk, sr)), 409, "")
+	sr, _ := a.StatusRequest("c-1", "revoke", "licence withdrawn", cert.TxID)
+	expect("revoke by other department", must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-1/revoke", gatewaytest.BClerk, sr)), 403, "FORBIDDEN")
+	expect("revoke", must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-1/revoke", gatewaytest.AClerk, sr)), 200, "")
+	expect("replayed revoke", must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-1/revoke", gatewaytest.AClerk, sr)), 409, "")
 	r = must(s.Do(ctx, c, "GET", "/api/v1/verify?id=c-1", "", nil))
 	if err := r.JSON(&vr); err != nil || vr.Verdict != "REVOKED" {
 		t.Fatalf("verify revoked: %s", r.Body)
 	}
 	var hist []map[string]any
-	r = must(s.Do(ctx, c, "GET", "/api/v1/certificates/c-1/history", stack.AAuditor, nil))
+	r = must(s.Do(ctx, c, "GET", "/api/v1/certificates/c-1/history", gatewaytest.AAuditor, nil))
 	if err := r.JSON(&hist); err != nil || len(hist) != 2 {
 		t.Fatalf("history: %s", r.Body)
 	}
 
 	// Supersede c-old with c-new; a retry of the same request returns the original.
-	repl, _ := stack.NewCertificate(a, "c-new", []byte("new permit"), now.Add(-time.Hour), now.AddDate(2, 0, 0))
+	repl, _ := a.Certificate("c-new", []byte("new permit"), now.Add(-time.Hour), now.AddDate(2, 0, 0))
 	repl.Supersedes = "c-old"
 	repl.Signature, _ = signWith(a, repl)
-	sup := must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-old/supersede", stack.AClerk, repl))
+	sup := must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-old/supersede", gatewaytest.AClerk, repl))
 	expect("supersede", sup, 201, "")
-	supAgain := must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-old/supersede", stack.AClerk, repl))
+	supAgain := must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-old/supersede", gatewaytest.AClerk, repl))
 	expect("supersede retry", supAgain, 200, "")
 	var ws1, ws2 httpapi.WriteResult
 	_, _ = sup.JSON(&ws1), supAgain.JSON(&ws2)
@@ -196,10 +196,10 @@ func TestE2E(t *testing.T) {
 	}
 
 	// A revoked key can no longer issue.
-	expect("revoke own key", must(s.Do(ctx, c, "POST", "/api/v1/departments/dept-a/keys/"+a.KeyID+"/revoke", stack.AAdmin,
+	expect("revoke own key", must(s.Do(ctx, c, "POST", "/api/v1/departments/dept-a/keys/"+a.KeyID+"/revoke", gatewaytest.AAdmin,
 		httpapi.RevokeKeyInput{Reason: "compromised"})), 200, "")
-	late, _ := stack.NewCertificate(a, "c-late", []byte("late"), now, now.AddDate(1, 0, 0))
-	r = must(s.Do(ctx, c, "POST", "/api/v1/certificates", stack.AClerk, late))
+	late, _ := a.Certificate("c-late", []byte("late"), now, now.AddDate(1, 0, 0))
+	r = must(s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.AClerk, late))
 	if r.Status < 400 || r.Status >= 500 {
 		t.Fatalf("issue with revoked key: %d %s", r.Status, r.Body)
 	}
@@ -217,12 +217,12 @@ func TestE2E(t *testing.T) {
 	}
 }
 
-func readEvents(t *testing.T, ctx context.Context, s *stack.Stack, n int) []string {
+func readEvents(t *testing.T, ctx context.Context, s *gatewaytest.Stack, n int) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/api/v1/events?fromBlock=0", nil)
-	req.Header.Set("Authorization", "Bearer "+s.Tokens[stack.AAuditor])
+	req.Header.Set("Authorization", "Bearer "+s.Tokens[gatewaytest.AAuditor])
 	c := &http.Client{}
 	defer c.CloseIdleConnections()
 	res, err := c.Do(req)
@@ -293,13 +293,13 @@ func TestE2EConcurrentRetries(t *testing.T) {
 	}
 	a := depts["dept-a"]
 	now := time.Now().UTC()
-	rec, _ := stack.NewCertificate(a, "c-dup", []byte("dup"), now.Add(-time.Hour), now.AddDate(1, 0, 0))
+	rec, _ := a.Certificate("c-dup", []byte("dup"), now.Add(-time.Hour), now.AddDate(1, 0, 0))
 	type answer struct {
 		status int
 		tx     string
 		err    error
 	}
-	fire := func(n int, f func(i int) (*stack.Response, error)) []answer {
+	fire := func(n int, f func(i int) (*gatewaytest.Response, error)) []answer {
 		out := make([]answer, n)
 		var wg sync.WaitGroup
 		for i := range n {
@@ -319,8 +319,8 @@ func TestE2EConcurrentRetries(t *testing.T) {
 		wg.Wait()
 		return out
 	}
-	answers := fire(5, func(int) (*stack.Response, error) {
-		return s.Do(ctx, c, "POST", "/api/v1/certificates", stack.AClerk, rec)
+	answers := fire(5, func(int) (*gatewaytest.Response, error) {
+		return s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.AClerk, rec)
 	})
 	created := 0
 	for _, a := range answers {
@@ -342,13 +342,13 @@ func TestE2EConcurrentRetries(t *testing.T) {
 	if err != nil || r.JSON(&cert) != nil {
 		t.Fatal(err)
 	}
-	suspend, _ := stack.NewStatusRequest(a, "c-dup", "suspend", "audit", cert.TxID)
-	revoke, _ := stack.NewStatusRequest(a, "c-dup", "revoke", "fraud", cert.TxID)
-	answers = fire(2, func(i int) (*stack.Response, error) {
+	suspend, _ := a.StatusRequest("c-dup", "suspend", "audit", cert.TxID)
+	revoke, _ := a.StatusRequest("c-dup", "revoke", "fraud", cert.TxID)
+	answers = fire(2, func(i int) (*gatewaytest.Response, error) {
 		if i == 0 {
-			return s.Do(ctx, c, "POST", "/api/v1/certificates/c-dup/suspend", stack.AClerk, suspend)
+			return s.Do(ctx, c, "POST", "/api/v1/certificates/c-dup/suspend", gatewaytest.AClerk, suspend)
 		}
-		return s.Do(ctx, c, "POST", "/api/v1/certificates/c-dup/revoke", stack.AClerk, revoke)
+		return s.Do(ctx, c, "POST", "/api/v1/certificates/c-dup/revoke", gatewaytest.AClerk, revoke)
 	})
 	ok := 0
 	for _, a := range answers {
