@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
@@ -68,4 +69,18 @@ func ticketSteps(dept string, i int) []ticketStep {
 			acceptAfter + resolveAfter + 24*time.Hour})
 	}
 	return steps
+}
+
+// TicketSubmission is the workorder:Submit input of ticket id in category noise.
+func TicketSubmission(id string) workorder.SubmitInput {
+	const h64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	return workorder.SubmitInput{ID: id, Category: "noise", ContentHash: h64, ReporterCommitment: h64, Channel: "web"}
+}
+
+// TicketAction returns in signed by d (Department and KeyID set to d's).
+func (d *Dept) TicketAction(in workorder.ActionInput) (workorder.ActionInput, error) {
+	in.Department, in.KeyID = d.ID, d.KeyID
+	var err error
+	in.Signature, err = canon.Sign(d.Key, canon.KindTicketAction, in.Signed())
+	return in, err
 }
