@@ -26,6 +26,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Reader:    stdin,
 		Writer:    stdout,
 		ErrWriter: stderr,
+		// Run returns the exit code; the library must not exit by itself.
+		ExitErrHandler: func(*cli.Context, error) {},
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: string(table.Text), Usage: "tables as text or markdown"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of this process's run to this file"},
