@@ -34,15 +34,19 @@ func (r *fabricRun) report(results []driver.Result, before string) error {
 			return err
 		}
 	}
-	r.ratios(results)
+	if r.ratios(results) {
+		fmt.Fprintln(out)
+	}
 	if state != "" {
 		return writeMemory(out, f, state)
 	}
 	return nil
 }
 
-// ratios prints issuance against the plain write at each concurrency.
-func (r *fabricRun) ratios(results []driver.Result) {
+// ratios prints issuance against the plain write at each concurrency; it
+// reports whether it printed anything.
+func (r *fabricRun) ratios(results []driver.Result) bool {
+	printed := false
 	for _, p := range results {
 		if !strings.HasPrefix(p.Name, "plain") || p.OK == 0 {
 			continue
@@ -57,7 +61,9 @@ func (r *fabricRun) ratios(results []driver.Result) {
 			fmt.Fprintf(r.c.App.Writer, "; by network CPU per transaction %.0f%% (%.2f vs %.2f core-ms)", 100*networkMs(p)/networkMs(is), networkMs(is), networkMs(p))
 		}
 		fmt.Fprintln(r.c.App.Writer)
+		printed = true
 	}
+	return printed
 }
 
 // coreMs is the CPU time of group per operation in core-milliseconds.
