@@ -1,4 +1,6 @@
-// Package gatewaytest serves the real gateway HTTP API (gateway/internal/httpapi,
+// Package gatewaytest is the gateway's test support; production code never imports it.
+//
+// New serves the real gateway HTTP API (gateway/internal/httpapi,
 // with a real authentication config: bearer tokens per department and role) over the
 // real chaincode on an in-memory ledger (package ccledger), through httptest. CLI and
 // end-to-end tests talk to it as they would to a deployed gateway; nothing of the
@@ -12,7 +14,11 @@
 // GovToken is the governance department's administrator, AuditorToken an auditor who
 // reads every department, "" the anonymous public. Faults (MVCC conflicts, timeouts,
 // an unreachable ledger, an answer lost after the commit) are injected with FailNext,
-// LoseNext and SetHook. Only tests import this package.
+// LoseNext and SetHook.
+//
+// Start runs, in one process, a devnet (network/devnet) with the real chaincode, the
+// Fabric ledger client over its connection profiles and the gateway on loopback
+// ports: for end-to-end tests and the load tool (see stack.go).
 package gatewaytest
 
 import (
@@ -245,31 +251,9 @@ var (
 	Unavailable  = faultledger.Unavailable
 )
 
-// Response is an HTTP answer.
-type Response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-// Code is the "code" of an error answer.
-func (r Response) Code() string {
-	var p struct{ Code string }
-	_ = json.Unmarshal(r.Body, &p)
-	return p.Code
-}
-
-// JSON decodes the body into v, failing the test when it is not v's JSON.
-func (r Response) JSON(t testing.TB, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("body %q: %v", r.Body, err)
-	}
-}
-
 // Do sends a request with token ("" = anonymous); body is nil, a string sent as is,
 // or a value sent as JSON. hdr are extra header name/value pairs.
-func (s *Server) Do(t testing.TB, method, path, token string, body any, hdr ...string) Response {
+func (s *Server) Do(t testing.TB, method, path, token string, body any, hdr ...string) *Response {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -302,19 +286,21 @@ func (s *Server) Do(t testing.TB, method, path, token string, body any, hdr ...s
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return &Response{Status: res.StatusCode, Header: res.Header, Body: b}
 }
 
 // Must is Do that fails the test unless the answer has status want; it decodes the
 // body into v (nil: ignored).
-func (s *Server) Must(t testing.TB, want int, v any, method, path, token string, body any) Response {
+func (s *Server) Must(t testing.TB, want int, v any, method, path, token string, body any) *Response {
 	t.Helper()
 	r := s.Do(t, method, path, token, body)
 	if r.Status != want {
 		t.Fatalf("%s %s: %d, want %d: %s", method, path, r.Status, want, r.Body)
 	}
 	if v != nil {
-		r.JSON(t, v)
+		if err := r.JSON(v); err != nil {
+			t.Fatalf("%s %s: body %q: %v", method, path, r.Body, err)
+		}
 	}
 	return r
 }
