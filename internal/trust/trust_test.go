@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -389,4 +390,28 @@ func BenchmarkVerify100(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(file)), "bundle-bytes")
+}
+
+func TestDiff(t *testing.T) {
+	f := newFixture(t, 2)
+	s, _ := f.signed(t)
+	if d := trust.Diff(&s.Bundle, f.src); len(d) != 0 {
+		t.Fatalf("unchanged registry: %v", d)
+	}
+	f.src.Height = 99 // a later height alone changes nothing
+	if d := trust.Diff(&s.Bundle, f.src); len(d) != 0 {
+		t.Fatalf("later height: %v", d)
+	}
+	f.src.Departments[0].Keys[0].RevokedAt = registry.FormatTime(t0.AddDate(0, 3, 0))
+	f.src.Departments[0].Keys[0].RevokeReason = "retired"
+	f.src.Departments[1].Categories = []string{"housing"}
+	f.src.Departments = append(f.src.Departments[:2], registry.Department{ID: "dept-new", Name: "新局", MSPID: "DeptBMSP", Status: "active"})
+	f.src.Policy.N = 3
+	want := []string{
+		"department dept-000: keys", "department dept-001: details", "department dept-new: registered since",
+		"department dept-a: no longer in the registry", "endorsementPolicy",
+	}
+	if d := trust.Diff(&s.Bundle, f.src); !slices.Equal(d, want) {
+		t.Fatalf("Diff = %q\nwant   %q", d, want)
+	}
 }
