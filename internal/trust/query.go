@@ -60,7 +60,7 @@ func (b *Bundle) KeyValidAt(deptID, keyID string, t time.Time) KeyAnswer {
 			a.Code = code
 		}
 		a.Detail = fmt.Sprintf("%s (per the trust bundle at height %d, %s)", detail, b.Height, b.BlockTime)
-		if a.AfterBundle {
+		if a.AfterBundle && a.Valid {
 			a.Detail += "; the time is after the bundle: a revocation registered since is not known to it"
 		}
 		return a

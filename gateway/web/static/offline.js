@@ -428,7 +428,7 @@
     a.valid = st[0] === '';
     a.code = a.valid ? 'KEY_VALID' : st[0];
     a.detail = st[1] + ' (per the trust bundle at height ' + b.height + ', ' + b.blockTime + ')';
-    if (a.afterBundle) a.detail += '; the time is after the bundle: a revocation registered since is not known to it';
+    if (a.afterBundle && a.valid) a.detail += '; the time is after the bundle: a revocation registered since is not known to it';
     return a;
   }
 
