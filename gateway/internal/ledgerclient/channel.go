@@ -14,11 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -56,7 +58,7 @@ func (f *Fabric) ChannelInfo(ctx context.Context, org string) (*ChannelInfo, err
 	}
 	var lastErr error
 	for i, conn := range oc.conns {
-		ci, err := f.channelInfoOn(ctx, conn, sg, oc.profile)
+		ci, err := f.channelInfoOn(ctx, conn, oc.gws[i], sg, oc.profile)
 		if err == nil {
 			return ci, nil
 		}
@@ -68,7 +70,7 @@ func (f *Fabric) ChannelInfo(ctx context.Context, org string) (*ChannelInfo, err
 	return nil, lastErr
 }
 
-func (f *Fabric) channelInfoOn(ctx context.Context, conn *grpc.ClientConn, sg *envelopeSigner, p *profile.Profile) (*ChannelInfo, error) {
+func (f *Fabric) channelInfoOn(ctx context.Context, conn *grpc.ClientConn, gw *client.Gateway, sg *envelopeSigner, p *profile.Profile) (*ChannelInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeouts.Evaluate)
 	defer cancel()
 	newest, err := deliverOne(ctx, conn, sg, p.Channel, &orderer.SeekPosition{Type: &orderer.SeekPosition_Newest{Newest: &orderer.SeekNewest{}}})
@@ -92,7 +94,18 @@ func (f *Fabric) channelInfoOn(ctx context.Context, conn *grpc.ClientConn, sg *e
 	if ci.Orgs, err = orgsOf(cg); err != nil {
 		return nil, err
 	}
-	if ci.Policy, err = policyOf(cg, ci.Orgs); err != nil {
+	if p, ok, err := devnet.EndorsementPolicyOf(cg); ok {
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrChannelConfig, err)
+		}
+		ci.Policy = trust.Policy{Rule: p.Text, N: p.N, MSPs: slices.Clone(p.MSPs)}
+		return ci, nil
+	}
+	ap, err := chaincodePolicy(ctx, gw, p)
+	if err != nil {
+		return nil, err
+	}
+	if ci.Policy, err = policyOf(ap, cg, ci.Orgs); err != nil {
 		return nil, err
 	}
 	return ci, nil
@@ -299,19 +312,49 @@ func splitPEM(in [][]byte) []string {
 	return out
 }
 
-// policyOf is the chaincode's endorsement policy: the devnet's, or the channel's
-// default Application/Endorsement policy (the chaincode is committed without its
-// own policy, as network/fabric does).
-func policyOf(cg *common.ConfigGroup, orgs []trust.Org) (trust.Policy, error) {
-	if p, ok, err := devnet.EndorsementPolicyOf(cg); ok {
-		if err != nil {
-			return trust.Policy{}, fmt.Errorf("%w: %w", ErrChannelConfig, err)
-		}
-		return trust.Policy{Rule: p.Text, N: p.N, MSPs: slices.Clone(p.MSPs)}, nil
+// chaincodePolicy asks the peer's _lifecycle for the chaincode's committed
+// endorsement policy (its validation parameter).
+func chaincodePolicy(ctx context.Context, gw *client.Gateway, p *profile.Profile) (*peer.ApplicationPolicy, error) {
+	args, err := proto.Marshal(&lifecycle.QueryChaincodeDefinitionArgs{Name: p.Chaincode})
+	if err != nil {
+		return nil, err
 	}
-	pol := cg.GetGroups()["Application"].GetPolicies()["Endorsement"].GetPolicy()
+	raw, err := gw.GetNetwork(p.Channel).GetContract("_lifecycle").
+		EvaluateWithContext(ctx, "QueryChaincodeDefinition", client.WithBytesArguments(args))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the definition of chaincode %s from _lifecycle: %w", ErrChannelConfig, p.Chaincode, err)
+	}
+	var def lifecycle.QueryChaincodeDefinitionResult
+	if err := proto.Unmarshal(raw, &def); err != nil {
+		return nil, fmt.Errorf("%w: chaincode definition: %w", ErrChannelConfig, err)
+	}
+	var ap peer.ApplicationPolicy
+	if err := proto.Unmarshal(def.ValidationParameter, &ap); err != nil {
+		return nil, fmt.Errorf("%w: chaincode endorsement policy: %w", ErrChannelConfig, err)
+	}
+	return &ap, nil
+}
+
+// policyOf reduces the chaincode's policy to "n of these MSPs": a reference to a
+// channel implicit-meta policy (the default, /Channel/Application/Endorsement) or a
+// flat signature policy OutOf(n, 'MSP.role', ...). Anything else is refused: a bundle
+// must not state a policy it cannot express.
+func policyOf(ap *peer.ApplicationPolicy, cg *common.ConfigGroup, orgs []trust.Org) (trust.Policy, error) {
+	if sp := ap.GetSignaturePolicy(); sp != nil {
+		return signaturePolicy(sp, orgs)
+	}
+	ref := ap.GetChannelConfigPolicyReference()
+	parts := strings.Split(strings.TrimPrefix(ref, "/"), "/")
+	if len(parts) < 2 || parts[0] != "Channel" {
+		return trust.Policy{}, fmt.Errorf("%w: chaincode policy reference %q is not a channel policy", ErrChannelConfig, ref)
+	}
+	g := cg
+	for _, name := range parts[1 : len(parts)-1] {
+		g = g.GetGroups()[name]
+	}
+	pol := g.GetPolicies()[parts[len(parts)-1]].GetPolicy()
 	if pol == nil || pol.Type != int32(common.Policy_IMPLICIT_META) {
-		return trust.Policy{}, fmt.Errorf("%w: Application/Endorsement is not an implicit-meta policy; a trust bundle cannot state it yet", ErrChannelConfig)
+		return trust.Policy{}, fmt.Errorf("%w: %s is not an implicit-meta policy; a trust bundle cannot state it yet", ErrChannelConfig, ref)
 	}
 	var im common.ImplicitMetaPolicy
 	if err := proto.Unmarshal(pol.Value, &im); err != nil {
@@ -330,5 +373,44 @@ func policyOf(cg *common.ConfigGroup, orgs []trust.Org) (trust.Policy, error) {
 	default:
 		p.N = len(msps)/2 + 1
 	}
+	return p, nil
+}
+
+func signaturePolicy(sp *common.SignaturePolicyEnvelope, orgs []trust.Org) (trust.Policy, error) {
+	bad := func(why string) (trust.Policy, error) {
+		return trust.Policy{}, fmt.Errorf("%w: chaincode signature policy %s; a trust bundle states only n-of-organisations", ErrChannelConfig, why)
+	}
+	nof := sp.GetRule().GetNOutOf()
+	if nof == nil {
+		return bad("is not an n-out-of rule")
+	}
+	p := trust.Policy{N: int(nof.N)}
+	var principals []string
+	for _, r := range nof.Rules {
+		by, ok := r.Type.(*common.SignaturePolicy_SignedBy)
+		if !ok || int(by.SignedBy) >= len(sp.Identities) {
+			return bad("is nested")
+		}
+		id := sp.Identities[by.SignedBy]
+		var role mspproto.MSPRole
+		if id.PrincipalClassification != mspproto.MSPPrincipal_ROLE || proto.Unmarshal(id.Principal, &role) != nil {
+			return bad("names a principal that is not an MSP role")
+		}
+		if role.Role != mspproto.MSPRole_PEER && role.Role != mspproto.MSPRole_MEMBER {
+			return bad("requires a role other than peer or member")
+		}
+		if slices.Contains(p.MSPs, role.MspIdentifier) {
+			return bad("names an organisation twice")
+		}
+		if !slices.ContainsFunc(orgs, func(o trust.Org) bool { return o.MSPID == role.MspIdentifier }) {
+			return bad("names " + role.MspIdentifier + ", not an organisation of the channel")
+		}
+		p.MSPs = append(p.MSPs, role.MspIdentifier)
+		principals = append(principals, fmt.Sprintf("'%s.%s'", role.MspIdentifier, strings.ToLower(role.Role.String())))
+	}
+	if p.N < 1 || p.N > len(p.MSPs) {
+		return bad(fmt.Sprintf("needs %d of %d", p.N, len(p.MSPs)))
+	}
+	p.Rule = fmt.Sprintf("OutOf(%d, %s)", p.N, strings.Join(principals, ", "))
 	return p, nil
 }
