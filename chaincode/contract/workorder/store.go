@@ -182,6 +182,12 @@ func indexEntries(t *workorder.Ticket) ([]kv, error) {
 	return out, nil
 }
 
+// StoreNew writes a ticket that is new on the ledger with its transitions,
+// accountability records and index entries, exactly as Submit and the actions
+// persist them. The bench chaincode (loadtest/benchcc) preloads synthetic
+// tickets with it; the contract's own transactions go through persist.
+func StoreNew(ctx state.Context, res workorder.Result) error { return persist(ctx, nil, res) }
+
 // persist writes the result of a transition on old (nil for a new ticket): the ticket,
 // its new transition and accountability records, and the index changes.
 func persist(ctx state.Context, old *workorder.Ticket, res workorder.Result) error {

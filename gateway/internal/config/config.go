@@ -56,12 +56,25 @@ type Config struct {
 	MVCCRetries int `yaml:"mvccRetries"`
 	// Trust configures the trust bundle the gateway serves (docs/trust.md).
 	Trust Trust `yaml:"trust,omitempty"`
+	// Events bounds the server-sent event streams.
+	Events Events `yaml:"events"`
+}
+
+// Events bounds the event streams (GET /api/v1/events, a ticket's progress).
+type Events struct {
+	// MaxStreamsPerCaller is how many streams one token, client certificate or
+	// anonymous client address may hold open at once.
+	MaxStreamsPerCaller int `yaml:"maxStreamsPerCaller"`
+	// MaxReplays is how many streams replaying from a past block may run at once.
+	MaxReplays int `yaml:"maxReplays"`
+	// MaxReplayBlocks is how far behind the newest block a replay may start.
+	MaxReplayBlocks int `yaml:"maxReplayBlocks"`
 }
 
 // Trust: the governance fingerprint the gateway pins, and the file that holds the
 // latest bundle governance published. No pin: GET /api/v1/trust answers 404.
 type Trust struct {
-	// Pin is the SM3 hex of the governance public key (`certledger trust show`).
+	// Pin is the SM3 hex of the governance public key (`certledger trust fingerprint`).
 	Pin string `yaml:"pin,omitempty"`
 	// BundleFile is where the published bundle is kept (default: none, memory only).
 	BundleFile string `yaml:"bundleFile,omitempty"`
@@ -143,6 +156,7 @@ func Defaults() Config {
 		},
 		BodyLimit:   1 << 20,
 		MVCCRetries: 3,
+		Events:      Events{MaxStreamsPerCaller: 4, MaxReplays: 4, MaxReplayBlocks: 1000},
 	}
 }
 
@@ -304,6 +318,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MVCCRetries < 0 || c.MVCCRetries > 20 {
 		return bad("mvccRetries must be in 0..20")
+	}
+	if e := c.Events; e.MaxStreamsPerCaller < 1 || e.MaxReplays < 1 || e.MaxReplayBlocks < 1 {
+		return bad("events.maxStreamsPerCaller, maxReplays and maxReplayBlocks must be > 0")
 	}
 	return nil
 }

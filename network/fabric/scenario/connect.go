@@ -1,7 +1,7 @@
 // Package scenario is the behaviour certledger expects of a ledger, written once and run
 // through connection profiles (internal/profile) with the fabric-gateway client: against the
 // real Fabric network of network/fabric and, unchanged, against any other ledger that writes
-// profiles (the devnet). It also holds the helpers the Fabric bench command uses.
+// profiles (the devnet). Its connection helpers also serve certledger-load fabric (loadtest/).
 package scenario
 
 import (
