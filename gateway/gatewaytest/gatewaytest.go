@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/httpapi"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient/faultledger"
 	"github.com/certledger/certledger/gateway/internal/metrics"
+	"github.com/certledger/certledger/gateway/internal/trustsvc"
 )
 
 // Roles of a token.
@@ -50,7 +52,8 @@ const (
 )
 
 // GovDept is the governance department: its admins register departments and keys,
-// and it is the work-order intake channel. It submits as ccledger.GovOrg (GovMSP).
+// and it is the work-order intake channel. It submits as ccledger.GovOrg (GovMSP), the
+// registry's governance; it has tokens but is not a registered department.
 const GovDept = "gov"
 
 // Dept describes a department to register (see ccledger.Dept).
@@ -75,6 +78,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	cfg     config.Config
+	trust   *trustsvc.Store
 	depts   map[string]Department
 	servers []*httpapi.Server
 	handler atomic.Pointer[http.Handler]
@@ -119,8 +123,22 @@ func New(t testing.TB, opts ...Option) *Server {
 	}))
 	s.URL = s.ts.URL
 	t.Cleanup(s.Close)
-	s.Department(t, Dept{ID: GovDept, Org: ccledger.GovOrg, MSP: ccledger.GovMSP})
+	s.Department(t, Dept{ID: GovDept, Org: ccledger.GovOrg, MSP: ccledger.GovMSP, Unregistered: true})
 	return s
+}
+
+// Trust makes the gateway serve and accept trust bundles signed by the governance
+// key whose fingerprint is pin (GET and PUT /api/v1/trust; an empty store at first).
+func (s *Server) Trust(t testing.TB, pin string) {
+	t.Helper()
+	st, err := trustsvc.Open(filepath.Join(t.TempDir(), "trust.json"), pin)
+	if err != nil {
+		t.Fatalf("gatewaytest: trust store: %v", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trust = st
+	s.rebuild(t)
 }
 
 // Close ends event streams and stops the server (also done at the end of the test).
@@ -183,6 +201,7 @@ func (s *Server) rebuild(t testing.TB) {
 		MVCCRetries:          cfg.MVCCRetries,
 		MVCCBackoff:          time.Millisecond,
 		PublicURL:            s.URL,
+		Trust:                s.trust,
 	}
 	if s.api != nil {
 		s.api(&o)

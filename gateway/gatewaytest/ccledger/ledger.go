@@ -20,8 +20,16 @@ package ccledger
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +42,7 @@ import (
 	"github.com/certledger/certledger/chaincode"
 	"github.com/certledger/certledger/chaincode/ledgertest"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
+	"github.com/certledger/certledger/internal/trust"
 )
 
 // Org and MSP of the governance organisation, which initialises the registry.
@@ -56,9 +65,15 @@ type Ledger struct {
 	txBlock map[string]uint64
 	events  []ledgerclient.Event
 	changed chan struct{} // closed and replaced when an event is committed
+	// blockTime is the timestamp of the newest block; cas the root CA per MSP.
+	blockTime time.Time
+	cas       map[string]string
 }
 
-var _ ledgerclient.Ledger = (*Ledger)(nil)
+var (
+	_ ledgerclient.Ledger            = (*Ledger)(nil)
+	_ ledgerclient.ChannelInfoReader = (*Ledger)(nil)
+)
 
 // Option configures New.
 type Option func(*Ledger)
@@ -84,6 +99,7 @@ func New(t testing.TB, opts ...Option) *Ledger {
 		clock:   time.Now,
 		txBlock: map[string]uint64{},
 		changed: make(chan struct{}),
+		cas:     map[string]string{},
 	}
 	for _, o := range opts {
 		o(l)
@@ -172,6 +188,7 @@ func (l *Ledger) Submit(ctx context.Context, org, fn string, args ...string) (*l
 		return nil, fmt.Errorf("endorse error: %w", st.Err())
 	}
 	l.block++
+	l.blockTime = l.now()
 	l.txBlock[r.TxID] = l.block
 	if r.Event != nil {
 		l.events = append(l.events, ledgerclient.Event{BlockNumber: l.block, TxID: r.TxID, Name: r.Event.Name,
@@ -273,4 +290,62 @@ func (l *Ledger) Count(objectType string) int {
 		}
 	}
 	return n
+}
+
+// ChannelInfo describes the in-memory channel as a Fabric channel's configuration
+// would: its height, the time of its newest block, one root CA per organisation's MSP
+// (made for this ledger; the in-memory identities are not chained to it) and a
+// MAJORITY endorsement policy over those MSPs.
+func (l *Ledger) ChannelInfo(ctx context.Context, org string) (*ledgerclient.ChannelInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.orgs[org]; !ok {
+		return nil, fmt.Errorf("%w %q", ledgerclient.ErrUnknownOrg, org)
+	}
+	byMSP := map[string]string{} // MSP -> its first org name
+	for name, msp := range l.orgs {
+		if prev, ok := byMSP[msp]; !ok || name < prev {
+			byMSP[msp] = name
+		}
+	}
+	msps := make([]string, 0, len(byMSP))
+	for msp := range byMSP {
+		msps = append(msps, msp)
+	}
+	sort.Strings(msps)
+	ci := &ledgerclient.ChannelInfo{Channel: "certledger", Chaincode: "certledger", Height: l.block + 1,
+		BlockTime: l.blockTime.UTC().Format(time.RFC3339), Orgs: []trust.Org{},
+		Policy: trust.Policy{Rule: "MAJORITY", N: len(msps)/2 + 1, MSPs: msps}}
+	for _, msp := range msps {
+		ca, err := l.rootCA(byMSP[msp], msp)
+		if err != nil {
+			return nil, err
+		}
+		ci.Orgs = append(ci.Orgs, trust.Org{MSPID: msp, RootCerts: []string{ca}, IntermediateCerts: []string{}})
+	}
+	return ci, nil
+}
+
+// rootCA returns the PEM root certificate of msp, made once (CN "ca.<org>").
+func (l *Ledger) rootCA(org, msp string) (string, error) {
+	if ca, ok := l.cas[msp]; ok {
+		return ca, nil
+	}
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ca." + org, Organization: []string{msp}},
+		NotBefore: ledgertest.DefaultNow.AddDate(-1, 0, 0), NotAfter: ledgertest.DefaultNow.AddDate(10, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		return "", err
+	}
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	l.cas[msp] = ca
+	return ca, nil
 }

@@ -72,6 +72,14 @@ func TestBlocksEventsAndClock(t *testing.T) {
 	if n := l.Count("registry.department"); n != 2 {
 		t.Fatalf("%d departments", n)
 	}
+	ci, err := l.ChannelInfo(context.Background(), "gov")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.Height != l.Block()+1 || ci.BlockTime != "2026-11-28T13:00:00Z" || len(ci.Orgs) != 3 || ci.Orgs[0].MSPID != "DeptAMSP" ||
+		len(ci.Orgs[0].RootCerts) != 1 || ci.Policy.Rule != "MAJORITY" || ci.Policy.N != 2 || len(ci.Policy.MSPs) != 3 {
+		t.Fatalf("channel %+v", ci)
+	}
 	cancel()
 	for range ch { // closes when ctx ends
 	}

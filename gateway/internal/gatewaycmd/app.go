@@ -150,7 +150,12 @@ func serve(c *cli.Context, stderr io.Writer) error {
 		return err
 	}
 	defer func() { _ = fab.Close() }() // shutting down; nothing left to report to
+	trustStore, err := openTrust(cfg)
+	if err != nil {
+		return err
+	}
 	api, err := httpapi.New(httpapi.Options{
+		Trust:                trustStore,
 		Ledger:               fab,
 		Auth:                 auth.New(cfg),
 		DefaultOrg:           cfg.Orgs[0].Name,

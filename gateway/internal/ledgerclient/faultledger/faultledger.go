@@ -36,7 +36,7 @@ func Unavailable() error { return status.Error(grpccodes.Unavailable, "connectio
 
 // Call records one call.
 type Call struct {
-	Op   string // "evaluate" or "submit"
+	Op   string // "evaluate", "submit" or "channel"
 	Org  string
 	Fn   string
 	Args []string
@@ -167,4 +167,18 @@ func (f *Ledger) TxBlock(ctx context.Context, org, txID string) (uint64, bool) {
 		return 0, false
 	}
 	return f.inner.TxBlock(ctx, org, txID)
+}
+
+var _ ledgerclient.ChannelInfoReader = (*Ledger)(nil)
+
+// ChannelInfo asks the inner ledger when it can describe its channel.
+func (f *Ledger) ChannelInfo(ctx context.Context, org string) (*ledgerclient.ChannelInfo, error) {
+	if err := f.enter(ctx, Call{Op: "channel", Org: org, Fn: "ChannelInfo"}); err != nil {
+		return nil, err
+	}
+	r, ok := f.inner.(ledgerclient.ChannelInfoReader)
+	if !ok {
+		return nil, fmt.Errorf("ChannelInfo: %w", errmap.ErrUnavailable)
+	}
+	return r.ChannelInfo(ctx, org)
 }
