@@ -6,29 +6,8 @@ import (
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/merkle"
-)
-
-// Verdicts of the verification pipeline.
-const (
-	VerdictValid        = "VALID"
-	VerdictNotFound     = "NOT_FOUND"
-	VerdictBadFormat    = "BAD_FORMAT"
-	VerdictHashMismatch = "HASH_MISMATCH"
-	VerdictBadSignature = "BAD_SIGNATURE"
-	VerdictKeyInvalid   = "KEY_INVALID"
-	VerdictRevoked      = "REVOKED"
-	VerdictSuspended    = "SUSPENDED"
-	VerdictSuperseded   = "SUPERSEDED"
-	VerdictExpired      = "EXPIRED"
-	VerdictNotYetValid  = "NOT_YET_VALID"
-)
-
-// Step statuses.
-const (
-	Pass    = "pass"
-	Fail    = "fail"
-	Skipped = "skipped"
 )
 
 // Step codes besides the verdicts and registry.Key* codes.
@@ -102,7 +81,7 @@ type Result struct {
 // step. It is pure: same input, same result.
 func Evaluate(in Input) Result {
 	res := Result{
-		CheckedAt:   registry.FormatTime(in.Now),
+		CheckedAt:   wire.FormatTime(in.Now),
 		Certificate: in.Certificate,
 		IssuerKey:   in.IssuerKey,
 		Matches:     append([]string{}, in.Matches...),
@@ -112,13 +91,13 @@ func Evaluate(in Input) Result {
 	add := func(status, code, detail, failVerdict string) {
 		n := len(res.Steps) + 1
 		res.Steps = append(res.Steps, Step{Step: n, Name: stepNames[n-1], Status: status, Code: code, Detail: detail})
-		if status == Fail && verdict == "" {
+		if status == wire.StepFail && verdict == "" {
 			verdict = failVerdict
 		}
 	}
 	skipRest := func(reason string) Result {
 		for len(res.Steps) < 8 {
-			add(Skipped, CodeNotReached, reason, "")
+			add(wire.StepSkipped, CodeNotReached, reason, "")
 		}
 		res.Verdict = verdict
 		return res
@@ -126,10 +105,10 @@ func Evaluate(in Input) Result {
 
 	// 1 format
 	if err := checkQuery(in); err != nil {
-		add(Fail, VerdictBadFormat, err.Error(), VerdictBadFormat)
+		add(wire.StepFail, wire.VerdictBadFormat, err.Error(), wire.VerdictBadFormat)
 		return skipRest("the input is malformed")
 	}
-	add(Pass, CodeOK, "well-formed query", "")
+	add(wire.StepPass, CodeOK, "well-formed query", "")
 
 	c := in.Certificate
 	// 2 hash
@@ -139,33 +118,33 @@ func Evaluate(in Input) Result {
 	}
 	switch {
 	case claimed == "":
-		add(Skipped, CodeClientHashes, "the client computes the SM3 of the file", "")
+		add(wire.StepSkipped, CodeClientHashes, "the client computes the SM3 of the file", "")
 	case c == nil:
-		add(Skipped, CodeNotReached, "no record to compare with", "")
+		add(wire.StepSkipped, CodeNotReached, "no record to compare with", "")
 	case claimed != c.DocHash:
-		add(Fail, VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash), VerdictHashMismatch)
+		add(wire.StepFail, wire.VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash), wire.VerdictHashMismatch)
 	default:
-		add(Pass, CodeOK, source+" equals the record's docHash", "")
+		add(wire.StepPass, CodeOK, source+" equals the record's docHash", "")
 	}
 
 	// 3 lookup
 	if c == nil {
-		add(Fail, VerdictNotFound, "no certificate matches "+describeQuery(in.Query), VerdictNotFound)
+		add(wire.StepFail, wire.VerdictNotFound, "no certificate matches "+describeQuery(in.Query), wire.VerdictNotFound)
 		return skipRest("no record found")
 	}
-	add(Pass, CodeOK, "certificate "+c.ID+" found", "")
+	add(wire.StepPass, CodeOK, "certificate "+c.ID+" found", "")
 
 	// 4 merkle
 	switch {
 	case c.BatchID == "":
-		add(Skipped, CodeNotBatched, "not anchored in a batch", "")
+		add(wire.StepSkipped, CodeNotBatched, "not anchored in a batch", "")
 	case in.Inclusion == nil:
-		add(Skipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied", "")
+		add(wire.StepSkipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied", "")
 	default:
 		if err := checkInclusion(c, in.Inclusion); err != nil {
-			add(Fail, CodeMerkleMismatch, err.Error(), VerdictBadSignature)
+			add(wire.StepFail, CodeMerkleMismatch, err.Error(), wire.VerdictBadSignature)
 		} else {
-			add(Pass, CodeOK, "included in batch "+c.BatchID, "")
+			add(wire.StepPass, CodeOK, "included in batch "+c.BatchID, "")
 		}
 	}
 
@@ -173,73 +152,73 @@ func Evaluate(in Input) Result {
 	// 5 signature
 	switch {
 	case k == nil:
-		add(Skipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", "")
+		add(wire.StepSkipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", "")
 	case k.KeyID != c.KeyID:
-		add(Fail, VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID, VerdictBadSignature)
+		add(wire.StepFail, wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID, wire.VerdictBadSignature)
 	default:
 		if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
-			add(Fail, VerdictBadSignature, err.Error(), VerdictBadSignature)
+			add(wire.StepFail, wire.VerdictBadSignature, err.Error(), wire.VerdictBadSignature)
 		} else {
-			add(Pass, CodeOK, "SM2 signature verifies with key "+k.KeyID, "")
+			add(wire.StepPass, CodeOK, "SM2 signature verifies with key "+k.KeyID, "")
 		}
 	}
 
 	// 6 key
 	switch {
 	case k == nil:
-		add(Fail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", VerdictKeyInvalid)
+		add(wire.StepFail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", wire.VerdictKeyInvalid)
 	case in.KeyOwner != c.Issuer:
-		add(Fail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer), VerdictKeyInvalid)
+		add(wire.StepFail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer), wire.VerdictKeyInvalid)
 	default:
-		issued, err := time.Parse(time.RFC3339Nano, c.IssuedAt)
+		issued, err := time.Parse(wire.TimeLayout, c.IssuedAt)
 		if err != nil {
-			add(Fail, registry.KeyCorrupt, "the record has no valid issuedAt", VerdictKeyInvalid)
+			add(wire.StepFail, registry.KeyCorrupt, "the record has no valid issuedAt", wire.VerdictKeyInvalid)
 		} else if code, detail := k.StateAt(issued); code != "" {
-			add(Fail, code, detail+" (issued at "+c.IssuedAt+")", VerdictKeyInvalid)
+			add(wire.StepFail, code, detail+" (issued at "+c.IssuedAt+")", wire.VerdictKeyInvalid)
 		} else {
-			add(Pass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt, "")
+			add(wire.StepPass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt, "")
 		}
 	}
 
 	// 7 status
 	switch {
 	case in.Offline:
-		add(Skipped, CodeOffline, "offline: revocation and suspension need the online check", "")
+		add(wire.StepSkipped, CodeOffline, "offline: revocation and suspension need the online check", "")
 	case c.Status == StatusValid:
-		add(Pass, CodeOK, "status valid", "")
+		add(wire.StepPass, CodeOK, "status valid", "")
 	case c.Status == StatusRevoked:
-		add(Fail, VerdictRevoked, "revoked: "+c.StatusReason, VerdictRevoked)
+		add(wire.StepFail, wire.VerdictRevoked, "revoked: "+c.StatusReason, wire.VerdictRevoked)
 	case c.Status == StatusSuspended:
-		add(Fail, VerdictSuspended, "suspended: "+c.StatusReason, VerdictSuspended)
+		add(wire.StepFail, wire.VerdictSuspended, "suspended: "+c.StatusReason, wire.VerdictSuspended)
 	case c.Status == StatusSuperseded:
-		add(Fail, VerdictSuperseded, "superseded by "+c.SupersededBy, VerdictSuperseded)
+		add(wire.StepFail, wire.VerdictSuperseded, "superseded by "+c.SupersededBy, wire.VerdictSuperseded)
 	default:
-		add(Fail, VerdictBadFormat, "unknown status "+c.Status, VerdictBadFormat)
+		add(wire.StepFail, wire.VerdictBadFormat, "unknown status "+c.Status, wire.VerdictBadFormat)
 	}
 
 	// 8 validity
-	from, errFrom := time.Parse(time.RFC3339Nano, c.ValidFrom)
+	from, errFrom := time.Parse(wire.TimeLayout, c.ValidFrom)
 	switch {
 	case errFrom != nil:
-		add(Fail, VerdictBadFormat, "validFrom is not an RFC 3339 time", VerdictBadFormat)
+		add(wire.StepFail, wire.VerdictBadFormat, "validFrom is not an RFC 3339 time", wire.VerdictBadFormat)
 	case in.Now.Before(from):
-		add(Fail, VerdictNotYetValid, "valid only from "+c.ValidFrom, VerdictNotYetValid)
+		add(wire.StepFail, wire.VerdictNotYetValid, "valid only from "+c.ValidFrom, wire.VerdictNotYetValid)
 	case c.ValidUntil != "":
-		until, err := time.Parse(time.RFC3339Nano, c.ValidUntil)
+		until, err := time.Parse(wire.TimeLayout, c.ValidUntil)
 		switch {
 		case err != nil:
-			add(Fail, VerdictBadFormat, "validUntil is not an RFC 3339 time", VerdictBadFormat)
+			add(wire.StepFail, wire.VerdictBadFormat, "validUntil is not an RFC 3339 time", wire.VerdictBadFormat)
 		case !in.Now.Before(until):
-			add(Fail, VerdictExpired, "expired at "+c.ValidUntil, VerdictExpired)
+			add(wire.StepFail, wire.VerdictExpired, "expired at "+c.ValidUntil, wire.VerdictExpired)
 		default:
-			add(Pass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil, "")
+			add(wire.StepPass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil, "")
 		}
 	default:
-		add(Pass, CodeOK, "valid from "+c.ValidFrom+", no end", "")
+		add(wire.StepPass, CodeOK, "valid from "+c.ValidFrom+", no end", "")
 	}
 
 	if verdict == "" {
-		verdict = VerdictValid
+		verdict = wire.VerdictValid
 	}
 	res.Verdict = verdict
 	return res
@@ -300,12 +279,12 @@ func Best(results []Result) Result {
 	best := 0
 	var bestAt time.Time
 	for i, r := range results {
-		if r.Verdict == VerdictValid {
+		if r.Verdict == wire.VerdictValid {
 			return r
 		}
 		var at time.Time
 		if r.Certificate != nil {
-			at, _ = time.Parse(time.RFC3339Nano, r.Certificate.IssuedAt)
+			at, _ = time.Parse(wire.TimeLayout, r.Certificate.IssuedAt)
 		}
 		if i == 0 || at.After(bestAt) {
 			best, bestAt = i, at
