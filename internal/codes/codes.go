@@ -32,7 +32,12 @@ type Error struct {
 	err  error // what it wraps: a finer sentinel (Reason) or the error Prefix added context to
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Msg }
+func (e *Error) Error() string {
+	if e.Msg == "" {
+		return e.Code // a code's sentinel: fmt.Errorf("%w: ...", ErrNotFound) reads "NOT_FOUND: ..."
+	}
+	return e.Code + ": " + e.Msg
+}
 
 // Unwrap returns the finer sentinel or the error e adds context to, if any.
 func (e *Error) Unwrap() error { return e.err }
@@ -81,6 +86,20 @@ func Wrap(sentinel *Error, format string, a ...any) *Error {
 // New builds an *Error with a formatted message; it is Wrap for a code given as a string.
 func New(code, format string, a ...any) *Error {
 	return &Error{Code: code, Msg: fmt.Sprintf(format, a...)}
+}
+
+// Message returns the text of err without its leading code: the message of
+// "FORBIDDEN: grant g-1 revoked" is "grant g-1 revoked". Text without a
+// leading code is returned whole.
+func Message(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	if c, m, ok := Parse(s); ok && strings.HasPrefix(s, c+": ") {
+		return m
+	}
+	return s
 }
 
 // Prefix adds context in front of a coded error's message and keeps the code

@@ -96,3 +96,23 @@ func TestWrapReasonPrefix(t *testing.T) {
 		t.Error("Prefix(nil) != nil")
 	}
 }
+
+func TestSentinelTextAndMessage(t *testing.T) {
+	err := fmt.Errorf("%w: certificate c-1", ErrNotFound)
+	if err.Error() != "NOT_FOUND: certificate c-1" || Code(err) != NotFound || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("fmt wrap of a sentinel: %q", err)
+	}
+	for in, want := range map[error]string{
+		Wrap(ErrConflict, "id taken"):               "id taken",
+		errors.New("chaincode response 500, x"):     "chaincode response 500, x",
+		errors.New("FORBIDDEN: wrong MSP"):          "wrong MSP",
+		errors.New("reading: FORBIDDEN: wrong MSP"): "reading: FORBIDDEN: wrong MSP",
+	} {
+		if got := Message(in); got != want {
+			t.Errorf("Message(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if Message(nil) != "" {
+		t.Error("Message(nil)")
+	}
+}

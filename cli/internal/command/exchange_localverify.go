@@ -15,6 +15,7 @@ import (
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // exchangeLocalCheck is the verification exchange verify runs here, on the records the
@@ -57,7 +58,7 @@ func verifyExchangeLocally(c *cli.Context, cl *client.Client, q exchange.Query, 
 		}
 	}
 	at := time.Now().UTC()
-	if t, err := exchange.ParseTime(gw.CheckedAt); err == nil {
+	if t, err := wire.ParseTime(gw.CheckedAt); err == nil {
 		at = t
 	}
 	res := exchange.Verify(q, gw.Exchange, gw.Grant, at, registryVerifier(depts))

@@ -118,7 +118,7 @@ func grantCreate(c *cli.Context) error {
 		return err
 	}
 	if err := req.Validate(); err != nil {
-		return Usagef("%v", err)
+		return InvalidInput("grant", err)
 	}
 	var res client.WriteResult[exchange.Grant]
 	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/grants", req, &res); err != nil {

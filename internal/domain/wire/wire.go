@@ -70,6 +70,10 @@ const (
 // FormatTime renders t as the records carry it: RFC 3339 UTC.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
+// FormatSecond renders t as the work orders carry it: UTC, whole seconds
+// (SecondLayout), so that the strings sort in time order.
+func FormatSecond(t time.Time) string { return t.UTC().Format(SecondLayout) }
+
 // ParseTime reads an RFC 3339 time and returns it in UTC.
 func ParseTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
