@@ -87,28 +87,24 @@ func Evaluate(in Input) Result {
 		Matches:     append([]string{}, in.Matches...),
 		Steps:       make([]Step, 0, 8),
 	}
-	verdict := ""
-	add := func(status, code, detail, failVerdict string) {
+	add := func(status, code, detail string) {
 		n := len(res.Steps) + 1
-		res.Steps = append(res.Steps, Step{Step: n, Name: stepNames[n-1], Status: status, Code: code, Detail: detail})
-		if status == wire.StepFail && verdict == "" {
-			verdict = failVerdict
-		}
+		res.Steps = append(res.Steps, Step{Step: n, Name: StepName(n), Status: status, Code: code, Detail: detail})
 	}
 	skipRest := func(reason string) Result {
 		for len(res.Steps) < 8 {
-			add(wire.StepSkipped, CodeNotReached, reason, "")
+			add(wire.StepSkipped, CodeNotReached, reason)
 		}
-		res.Verdict = verdict
+		res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
 		return res
 	}
 
 	// 1 format
 	if err := checkQuery(in); err != nil {
-		add(wire.StepFail, wire.VerdictBadFormat, err.Error(), wire.VerdictBadFormat)
+		add(wire.StepFail, wire.VerdictBadFormat, err.Error())
 		return skipRest("the input is malformed")
 	}
-	add(wire.StepPass, CodeOK, "well-formed query", "")
+	add(wire.StepPass, CodeOK, "well-formed query")
 
 	c := in.Certificate
 	// 2 hash
@@ -118,33 +114,33 @@ func Evaluate(in Input) Result {
 	}
 	switch {
 	case claimed == "":
-		add(wire.StepSkipped, CodeClientHashes, "the client computes the SM3 of the file", "")
+		add(wire.StepSkipped, CodeClientHashes, "the client computes the SM3 of the file")
 	case c == nil:
-		add(wire.StepSkipped, CodeNotReached, "no record to compare with", "")
+		add(wire.StepSkipped, CodeNotReached, "no record to compare with")
 	case claimed != c.DocHash:
-		add(wire.StepFail, wire.VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash), wire.VerdictHashMismatch)
+		add(wire.StepFail, wire.VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash))
 	default:
-		add(wire.StepPass, CodeOK, source+" equals the record's docHash", "")
+		add(wire.StepPass, CodeOK, source+" equals the record's docHash")
 	}
 
 	// 3 lookup
 	if c == nil {
-		add(wire.StepFail, wire.VerdictNotFound, "no certificate matches "+describeQuery(in.Query), wire.VerdictNotFound)
+		add(wire.StepFail, wire.VerdictNotFound, "no certificate matches "+describeQuery(in.Query))
 		return skipRest("no record found")
 	}
-	add(wire.StepPass, CodeOK, "certificate "+c.ID+" found", "")
+	add(wire.StepPass, CodeOK, "certificate "+c.ID+" found")
 
 	// 4 merkle
 	switch {
 	case c.BatchID == "":
-		add(wire.StepSkipped, CodeNotBatched, "not anchored in a batch", "")
+		add(wire.StepSkipped, CodeNotBatched, "not anchored in a batch")
 	case in.Inclusion == nil:
-		add(wire.StepSkipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied", "")
+		add(wire.StepSkipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied")
 	default:
 		if err := checkInclusion(c, in.Inclusion); err != nil {
-			add(wire.StepFail, CodeMerkleMismatch, err.Error(), wire.VerdictBadSignature)
+			add(wire.StepFail, CodeMerkleMismatch, err.Error())
 		} else {
-			add(wire.StepPass, CodeOK, "included in batch "+c.BatchID, "")
+			add(wire.StepPass, CodeOK, "included in batch "+c.BatchID)
 		}
 	}
 
@@ -152,76 +148,112 @@ func Evaluate(in Input) Result {
 	// 5 signature
 	switch {
 	case k == nil:
-		add(wire.StepSkipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", "")
+		add(wire.StepSkipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case k.KeyID != c.KeyID:
-		add(wire.StepFail, wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID, wire.VerdictBadSignature)
+		add(wire.StepFail, wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
 	default:
 		if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
-			add(wire.StepFail, wire.VerdictBadSignature, err.Error(), wire.VerdictBadSignature)
+			add(wire.StepFail, wire.VerdictBadSignature, err.Error())
 		} else {
-			add(wire.StepPass, CodeOK, "SM2 signature verifies with key "+k.KeyID, "")
+			add(wire.StepPass, CodeOK, "SM2 signature verifies with key "+k.KeyID)
 		}
 	}
 
 	// 6 key
 	switch {
 	case k == nil:
-		add(wire.StepFail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", wire.VerdictKeyInvalid)
+		add(wire.StepFail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case in.KeyOwner != c.Issuer:
-		add(wire.StepFail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer), wire.VerdictKeyInvalid)
+		add(wire.StepFail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer))
 	default:
 		issued, err := time.Parse(wire.TimeLayout, c.IssuedAt)
 		if err != nil {
-			add(wire.StepFail, registry.KeyCorrupt, "the record has no valid issuedAt", wire.VerdictKeyInvalid)
+			add(wire.StepFail, registry.KeyCorrupt, "the record has no valid issuedAt")
 		} else if code, detail := k.StateAt(issued); code != "" {
-			add(wire.StepFail, code, detail+" (issued at "+c.IssuedAt+")", wire.VerdictKeyInvalid)
+			add(wire.StepFail, code, detail+" (issued at "+c.IssuedAt+")")
 		} else {
-			add(wire.StepPass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt, "")
+			add(wire.StepPass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt)
 		}
 	}
 
 	// 7 status
 	switch {
 	case in.Offline:
-		add(wire.StepSkipped, CodeOffline, "offline: revocation and suspension need the online check", "")
+		add(wire.StepSkipped, CodeOffline, "offline: revocation and suspension need the online check")
 	case c.Status == StatusValid:
-		add(wire.StepPass, CodeOK, "status valid", "")
+		add(wire.StepPass, CodeOK, "status valid")
 	case c.Status == StatusRevoked:
-		add(wire.StepFail, wire.VerdictRevoked, "revoked: "+c.StatusReason, wire.VerdictRevoked)
+		add(wire.StepFail, wire.VerdictRevoked, "revoked: "+c.StatusReason)
 	case c.Status == StatusSuspended:
-		add(wire.StepFail, wire.VerdictSuspended, "suspended: "+c.StatusReason, wire.VerdictSuspended)
+		add(wire.StepFail, wire.VerdictSuspended, "suspended: "+c.StatusReason)
 	case c.Status == StatusSuperseded:
-		add(wire.StepFail, wire.VerdictSuperseded, "superseded by "+c.SupersededBy, wire.VerdictSuperseded)
+		add(wire.StepFail, wire.VerdictSuperseded, "superseded by "+c.SupersededBy)
 	default:
-		add(wire.StepFail, wire.VerdictBadFormat, "unknown status "+c.Status, wire.VerdictBadFormat)
+		add(wire.StepFail, wire.VerdictBadFormat, "unknown status "+c.Status)
 	}
 
 	// 8 validity
 	from, errFrom := time.Parse(wire.TimeLayout, c.ValidFrom)
 	switch {
 	case errFrom != nil:
-		add(wire.StepFail, wire.VerdictBadFormat, "validFrom is not an RFC 3339 time", wire.VerdictBadFormat)
+		add(wire.StepFail, wire.VerdictBadFormat, "validFrom is not an RFC 3339 time")
 	case in.Now.Before(from):
-		add(wire.StepFail, wire.VerdictNotYetValid, "valid only from "+c.ValidFrom, wire.VerdictNotYetValid)
+		add(wire.StepFail, wire.VerdictNotYetValid, "valid only from "+c.ValidFrom)
 	case c.ValidUntil != "":
 		until, err := time.Parse(wire.TimeLayout, c.ValidUntil)
 		switch {
 		case err != nil:
-			add(wire.StepFail, wire.VerdictBadFormat, "validUntil is not an RFC 3339 time", wire.VerdictBadFormat)
+			add(wire.StepFail, wire.VerdictBadFormat, "validUntil is not an RFC 3339 time")
 		case !in.Now.Before(until):
-			add(wire.StepFail, wire.VerdictExpired, "expired at "+c.ValidUntil, wire.VerdictExpired)
+			add(wire.StepFail, wire.VerdictExpired, "expired at "+c.ValidUntil)
 		default:
-			add(wire.StepPass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil, "")
+			add(wire.StepPass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil)
 		}
 	default:
-		add(wire.StepPass, CodeOK, "valid from "+c.ValidFrom+", no end", "")
+		add(wire.StepPass, CodeOK, "valid from "+c.ValidFrom+", no end")
 	}
 
-	if verdict == "" {
-		verdict = wire.VerdictValid
-	}
-	res.Verdict = verdict
+	res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
 	return res
+}
+
+// StepName returns the name of pipeline step n (1..8), "" for any other n.
+func StepName(n int) string {
+	if n < 1 || n > len(stepNames) {
+		return ""
+	}
+	return stepNames[n-1]
+}
+
+// failVerdicts is the verdict each step gives when it fails without a code
+// that is itself a verdict.
+var failVerdicts = [8]string{wire.VerdictBadFormat, wire.VerdictHashMismatch, wire.VerdictNotFound, wire.VerdictBadSignature,
+	wire.VerdictBadSignature, wire.VerdictKeyInvalid, wire.VerdictBadFormat, wire.VerdictExpired}
+
+// StepVerdict is the verdict a failed step gives: its code, except for steps
+// 4 (merkle) and 6 (key), whose codes are details (MERKLE_MISMATCH,
+// KEY_REVOKED, ...) of BAD_SIGNATURE and KEY_INVALID; a step without a code
+// gives its step's verdict.
+func StepVerdict(s Step) string {
+	if s.Step < 1 || s.Step > len(failVerdicts) {
+		return wire.VerdictBadFormat
+	}
+	if s.Code == "" || s.Step == 4 || s.Step == 6 {
+		return failVerdicts[s.Step-1]
+	}
+	return s.Code
+}
+
+// VerdictOf returns the verdict of the first failed step (StepVerdict), else
+// fallback: the verdict of a pipeline run, or of steps merged from an offline
+// and an online run.
+func VerdictOf(steps []Step, fallback string) string {
+	for _, s := range steps {
+		if s.Status == wire.StepFail {
+			return StepVerdict(s)
+		}
+	}
+	return fallback
 }
 
 func checkQuery(in Input) error {

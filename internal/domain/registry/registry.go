@@ -59,6 +59,13 @@ type Key struct {
 	RevokeReason string `json:"revokeReason"`
 }
 
+// KeyRecord is a key with the department that holds it (the answer of a key
+// lookup: registry:GetKey, GET /api/v1/keys/{keyId}).
+type KeyRecord struct {
+	DepartmentID string `json:"departmentId"`
+	Key
+}
+
 // Department is the registry record of one department.
 type Department struct {
 	ID         string   `json:"id"`
