@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
 
@@ -423,6 +424,38 @@ func TestStoredJSON(t *testing.T) {
 	for _, k := range []string{`"grantId":"g-1"`, `"status":"acknowledged"`, `"sentAt":"2026-11-28T12:00:00Z"`, `"ack":{"exchangeId":"x-1"`, `"item":"tax-record"`} {
 		if !strings.Contains(string(b), k) {
 			t.Errorf("stored exchange lacks %s: %s", k, b)
+		}
+	}
+}
+
+// Every Validate reports all bad fields at once, each named (wire.FieldErrors).
+func TestValidateListsEveryField(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"grant", GrantRequest{ID: "g/1", Provider: "p", Consumer: "p", Item: "i", Fields: []string{"b", "a"},
+			ValidFrom: "2026-01-02T00:00:00Z", ValidUntil: "2026-01-01T00:00:00Z", KeyID: strings.Repeat("a", 64), Signature: "s"}.Validate(),
+			"id,consumer,fields,purpose,legalBasis,validUntil"},
+		{"send", SendRequest{}.Validate(), "id,grantId,provider,consumer,fields,payloadHash,keyId,signature"},
+		{"ack", Ack{ExchangeID: "x", Consumer: "c", PayloadHash: strings.Repeat("a", 64), Decision: DecisionReject,
+			KeyID: strings.Repeat("a", 64), Signature: "s"}.Validate(), "reason"},
+		{"revocation", Revocation{GrantID: "g"}.Validate(), "reason,keyId,prevTxId,signature"},
+		{"catalogue", CatalogInput{Provider: "p"}.Validate(), "id,fields"},
+		{"query", Query{}.Validate(), "id"},
+	} {
+		var fe wire.FieldErrors
+		if !errors.As(c.err, &fe) || !errors.Is(c.err, codes.ErrInvalidArgument) {
+			t.Errorf("%s: %v is not field errors", c.name, c.err)
+			continue
+		}
+		var fields []string
+		for _, e := range fe {
+			fields = append(fields, e.Field)
+		}
+		if got := strings.Join(fields, ","); got != c.want {
+			t.Errorf("%s: fields %s, want %s (%v)", c.name, got, c.want, c.err)
 		}
 	}
 }
