@@ -161,7 +161,7 @@ func (e *polEnv) call(method, path, token, body string, hdr ...string) (*http.Re
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	b, _ := io.ReadAll(res.Body)
 	return res, b
 }
