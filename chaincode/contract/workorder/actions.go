@@ -50,12 +50,27 @@ func requireIntake(ctx state.Context, msp string) error {
 	return nil
 }
 
-func env(ctx state.Context, now time.Time) (workorder.Env, error) {
+// env is what a transition needs. calVersion is the ticket's calendar version (-1 for
+// a new ticket, which takes the calendar in force).
+func env(ctx state.Context, now time.Time, calVersion int) (workorder.Env, error) {
 	cal, sla, err := loadConfig(ctx)
 	if err != nil {
 		return workorder.Env{}, err
 	}
-	return workorder.Env{Now: now, TxID: state.TxID(ctx), Calendar: cal, SLA: sla}, nil
+	if calVersion >= 0 && calVersion != cal.Version {
+		if cal, err = calendarAt(ctx, calVersion); err != nil {
+			return workorder.Env{}, err
+		}
+	}
+	pol, err := loadPolicy(ctx)
+	if err != nil {
+		return workorder.Env{}, err
+	}
+	gov, err := governanceDept(ctx)
+	if err != nil {
+		return workorder.Env{}, err
+	}
+	return workorder.Env{Now: now, TxID: state.TxID(ctx), Calendar: cal, SLA: sla, Policy: pol, Governance: gov}, nil
 }
 
 // Submit records a citizen appeal (intake channel only) and routes it to the one active
@@ -93,7 +108,7 @@ func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input str
 	if err != nil {
 		return "", err
 	}
-	e, err := env(ctx, now)
+	e, err := env(ctx, now, -1)
 	if err != nil {
 		return "", err
 	}
@@ -187,7 +202,8 @@ func (c *Contract) Reopen(ctx contractapi.TransactionContextInterface, input str
 }
 
 // Escalate: the supervising department (parent of the assigned one) reassigns the ticket
-// to target (itself or another department) with fresh deadlines. Signed.
+// to target (itself or another department) with fresh deadlines; noteHash = SM3 of the
+// reason (required). Signed.
 func (c *Contract) Escalate(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	return c.act(ctx, workorder.ActEscalate, input)
 }
@@ -196,6 +212,33 @@ func (c *Contract) Escalate(ctx contractapi.TransactionContextInterface, input s
 // by the supervising department (also resolved → closed, when the citizen never rates). Signed.
 func (c *Contract) Close(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	return c.act(ctx, workorder.ActClose, input)
+}
+
+// Return: the assigned department hands a ticket that is not its business back to the
+// intake channel (assigned/accepted → submitted); noteHash = SM3 of the reason
+// (required). Signed.
+func (c *Contract) Return(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActReturn, input)
+}
+
+// Route: the intake channel routes a returned ticket to target (submitted → assigned,
+// fresh deadlines). Unsigned, intake channel only.
+func (c *Contract) Route(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActRoute, input)
+}
+
+// Suspend: the assigned department stops the resolve clock while it waits for the
+// citizen (挂起, in_progress → suspended); noteHash = SM3 of what it waits for
+// (required). The pause is on the ledger (the round's pauses). Signed.
+func (c *Contract) Suspend(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActSuspend, input)
+}
+
+// Resume: the citizen answered (intake channel, unsigned) or the assigned department
+// (signed) restarts the clock (suspended → in_progress); the resolve-by moves later by
+// the working time paused.
+func (c *Contract) Resume(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActResume, input)
 }
 
 func (c *Contract) act(ctx contractapi.TransactionContextInterface, action workorder.Action, input string) (string, error) {
@@ -221,7 +264,7 @@ func (c *Contract) act(ctx contractapi.TransactionContextInterface, action worko
 	if err != nil {
 		return "", err
 	}
-	if in.Target != "" && (action == workorder.ActTransfer || action == workorder.ActEscalate) {
+	if in.Target != "" && (action == workorder.ActTransfer || action == workorder.ActEscalate || action == workorder.ActRoute) {
 		d, err := registry.GetDepartment(ctx, in.Target)
 		if err != nil {
 			return "", err // NOT_FOUND: a ticket must not be handed to nobody
@@ -230,7 +273,7 @@ func (c *Contract) act(ctx contractapi.TransactionContextInterface, action worko
 			return "", codes.New(codes.Forbidden, "department %s is %s", d.ID, d.Status)
 		}
 	}
-	e, err := env(ctx, now)
+	e, err := env(ctx, now, t.CalendarVersion)
 	if err != nil {
 		return "", err
 	}
@@ -295,11 +338,17 @@ func authenticate(ctx state.Context, t workorder.Ticket, in workorder.ActionInpu
 // SweepResult is Sweep's result and event payload.
 type SweepResult struct {
 	At             string   `json:"at"`
-	Tickets        []string `json:"tickets"`        // tickets marked overdue by this sweep
+	Tickets        []string `json:"tickets"`        // tickets marked overdue, escalated or closed by this sweep
+	Escalated      []string `json:"escalated"`      // of those, escalated (policy autoEscalate)
+	AutoClosed     []string `json:"autoClosed"`     // of those, closed unrated (policy autoCloseDays)
 	Accountability []string `json:"accountability"` // accountability record ids written
 	More           bool     `json:"more"`           // more late tickets remain: sweep again
 	RolledUp       int      `json:"rolledUp"`       // department-days rolled up for KPIs
+	SettledBefore  string   `json:"settledBefore"`  // days ending after this are not rolled up yet (At − max skew)
 }
+
+// Changed reports whether the sweep wrote anything.
+func (r SweepResult) Changed() bool { return len(r.Tickets) > 0 || r.RolledUp > 0 }
 
 // Sweep limits.
 const (
@@ -307,11 +356,15 @@ const (
 	MaxSweepLimit     = 1000
 )
 
-// Sweep marks up to limit ("" = 100, at most 1000) tickets whose running deadline has
-// passed as overdue, writing an accountability record per missed deadline, then rolls
-// up the KPI counts of settled days (rollup.go). Any registered department (or the
-// governance organisation) may submit it; it is idempotent (a deadline is marked once,
-// then leaves the sweep index; a day is rolled up once). Event TicketsSwept.
+// Sweep does, for up to limit ("" = 100, at most 1000) tickets with a running deadline
+// before the transaction time, what time alone does (workorder.Sweep): a missed respond-by
+// or resolve-by is marked overdue with an accountability record, and — policy
+// autoEscalate — the ticket is escalated to the supervising department (governance when
+// none); a resolved ticket past its rate-by is closed unrated. Then it rolls up the KPI
+// counts of settled days (rollup.go). Any registered department (or the governance
+// organisation) may submit it. A sweep with nothing to do writes nothing and sets no
+// event (idempotent: a deadline is handled once, then leaves the sweep index; a day is
+// rolled up once). Event TicketsSwept.
 func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit string) (string, error) {
 	now, err := state.BeginWrite(ctx)
 	if err != nil {
@@ -336,11 +389,16 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 			return "", codes.New(codes.Forbidden, "sweep needs a registered department or the governance organisation; submitter is %s", msp)
 		}
 	}
-	e, err := env(ctx, now)
+	base, err := env(ctx, now, -1)
 	if err != nil {
 		return "", err
 	}
-	out := SweepResult{At: workorder.FormatTime(now), Tickets: []string{}, Accountability: []string{}}
+	skew, err := state.MaxSkew()
+	if err != nil {
+		return "", err
+	}
+	out := SweepResult{At: workorder.FormatTime(now), Tickets: []string{}, Escalated: []string{}, AutoClosed: []string{},
+		Accountability: []string{}, SettledBefore: workorder.FormatTime(now.Add(-skew))}
 	var ids []string
 	seen := map[string]bool{}
 	errStop := codes.New(codes.Internal, "stop")
@@ -365,7 +423,17 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 		if err != nil {
 			return "", err
 		}
-		res, changed, err := workorder.Sweep(t, e)
+		e := base
+		if t.CalendarVersion != e.Calendar.Version {
+			if e.Calendar, err = calendarAt(ctx, t.CalendarVersion); err != nil {
+				return "", err
+			}
+		}
+		target, err := escalationTarget(ctx, t.Department, e.Governance)
+		if err != nil {
+			return "", err
+		}
+		res, changed, err := workorder.Sweep(t, e, target)
 		if err != nil {
 			return "", domainErr(err)
 		}
@@ -376,12 +444,23 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 			return "", err
 		}
 		out.Tickets = append(out.Tickets, id)
+		for _, tr := range res.Transitions {
+			switch tr.Action {
+			case workorder.ActEscalate:
+				out.Escalated = append(out.Escalated, id)
+			case workorder.ActClose:
+				out.AutoClosed = append(out.AutoClosed, id)
+			}
+		}
 		for _, a := range res.Accountability {
 			out.Accountability = append(out.Accountability, a.ID)
 		}
 	}
-	if out.RolledUp, err = rollUp(ctx, e.Calendar, now); err != nil {
+	if out.RolledUp, err = rollUp(ctx, base.Calendar, now, skew); err != nil {
 		return "", err
+	}
+	if !out.Changed() {
+		return state.JSON(out) // nothing written, no event
 	}
 	return state.Respond(ctx, EventTicketsSwept, out)
 }
