@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/certledger/certledger/internal/domain/period"
 )
 
 // ErrInvalid is returned (wrapped) for a configuration that fails validation.
@@ -39,6 +41,9 @@ type Config struct {
 	// GovernanceDepartment, when set, is the only department whose admins may
 	// register departments and add or rotate keys (the chaincode checks the MSP anyway).
 	GovernanceDepartment string `yaml:"governanceDepartment,omitempty"`
+	// TimeZone is the deployment's time zone (IANA name): period dates (from/to
+	// YYYY-MM-DD) are whole days in it. Default Asia/Shanghai.
+	TimeZone string `yaml:"timeZone,omitempty"`
 	// Orgs are the organisations the gateway submits as, one connection profile each.
 	Orgs []Org `yaml:"orgs"`
 	// Tokens are the bearer tokens, stored as SHA-256 hex only.
@@ -188,6 +193,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Listen == "" {
 		return bad("listen is empty")
+	}
+	if _, err := period.Zone(c.TimeZone); err != nil {
+		return bad("timeZone: %v", err)
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)

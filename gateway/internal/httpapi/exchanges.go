@@ -400,14 +400,14 @@ func (s *Server) listExchanges(w http.ResponseWriter, r *http.Request) error {
 	if st := v.Get("status"); st != "" {
 		f.oneOf("status", st, "sent", "acknowledged", "rejected")
 	}
-	f.time("from", v.Get("from"))
-	f.time("to", v.Get("to"))
+	from, to := s.period(r, &f, false) // dates: inclusive days in the deployment's zone
 	if err := f.err(); err != nil {
 		return err
 	}
-	for _, k := range []string{"grantId", "status", "from", "to"} {
+	for _, k := range []string{"grantId", "status"} {
 		q[k] = v.Get(k)
 	}
+	q["from"], q["to"] = from, to
 	p := info(r).principal
 	audit(r, "exchanges?"+r.URL.RawQuery)
 	if err := s.exchangeListAllowed(r, p, q); err != nil {

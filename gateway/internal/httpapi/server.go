@@ -25,6 +25,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/metrics"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/period"
 )
 
 // Options configure a Server. Ledger, Auth and DefaultOrg are required.
@@ -52,6 +53,9 @@ type Options struct {
 	Web http.Handler
 	// Now is the clock of the rate limiter (nil: time.Now).
 	Now func() time.Time
+	// TimeZone is the deployment's time zone: period dates are whole days in it
+	// (nil: period.DefaultZone, Asia/Shanghai).
+	TimeZone *time.Location
 }
 
 // Server is the HTTP API. Create with New; serve Handler().
@@ -92,6 +96,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.TimeZone == nil {
+		o.TimeZone = period.MustZone(period.DefaultZone)
 	}
 	s := &Server{
 		opts:    o,

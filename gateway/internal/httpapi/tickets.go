@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
@@ -126,7 +125,7 @@ func (s *Server) ticketAction(action string) HandlerFunc {
 		if in.Action != "" && in.Action != action {
 			f.add("action", "must be %q on this endpoint", action)
 		}
-		f.hash("noteHash", in.NoteHash, action == "transfer") // a transfer carries its reason
+		f.hash("noteHash", in.NoteHash, action == "transfer" || action == "escalate") // both carry their reason
 		f.hash("commentHash", in.CommentHash, false)
 		f.id("target", in.Target, action == "transfer" || action == "escalate")
 		signed := in.Signature != ""
@@ -282,22 +281,6 @@ func pageQuery(r *http.Request, f *fieldErrors) (pageSize, bookmark string) {
 	return pageSize, bookmark
 }
 
-// periodQuery reads from and to: RFC 3339 times or YYYY-MM-DD days.
-func periodQuery(r *http.Request, f *fieldErrors) (from, to string) {
-	v := r.URL.Query()
-	for _, k := range []string{"from", "to"} {
-		s := v.Get(k)
-		if s == "" {
-			f.add(k, "is required (YYYY-MM-DD or RFC 3339)")
-			continue
-		}
-		if _, err := time.Parse("2006-01-02", s); err != nil {
-			f.time(k, s)
-		}
-	}
-	return v.Get("from"), v.Get("to")
-}
-
 func (s *Server) deptAllowed(r *http.Request, dept string) error {
 	p := info(r).principal
 	ok, err := s.mayReadDept(r.Context(), p, dept)
@@ -354,7 +337,7 @@ func (s *Server) ticketKPI(w http.ResponseWriter, r *http.Request) error {
 	var f fieldErrors
 	dept := r.URL.Query().Get("department")
 	f.id("department", dept, true)
-	from, to := periodQuery(r, &f)
+	from, to := s.period(r, &f, true)
 	if err := f.err(); err != nil {
 		return err
 	}
@@ -369,7 +352,7 @@ func (s *Server) listAccountability(w http.ResponseWriter, r *http.Request) erro
 	var f fieldErrors
 	dept := r.URL.Query().Get("department")
 	f.id("department", dept, true)
-	from, to := periodQuery(r, &f)
+	from, to := s.period(r, &f, true)
 	ps, bm := pageQuery(r, &f)
 	if err := f.err(); err != nil {
 		return err
