@@ -70,7 +70,12 @@ func env(ctx state.Context, now time.Time, calVersion int) (workorder.Env, error
 	if err != nil {
 		return workorder.Env{}, err
 	}
-	return workorder.Env{Now: now, TxID: state.TxID(ctx), Calendar: cal, SLA: sla, Policy: pol, Governance: gov}, nil
+	msp, id, err := submitter(ctx)
+	if err != nil {
+		return workorder.Env{}, err
+	}
+	return workorder.Env{Now: now, TxID: state.TxID(ctx), Calendar: cal, SLA: sla, Policy: pol, Governance: gov,
+		SubmitterMSP: msp, SubmitterID: id}, nil
 }
 
 // Submit records a citizen appeal (intake channel only) and routes it to the one active

@@ -166,6 +166,11 @@ func TestAutoEscalation(t *testing.T) {
 	if strings.Join(escalations, ",") != "P:respond,G:respond" {
 		t.Errorf("escalations %v", escalations)
 	}
+	for _, tr := range trace {
+		if tr.Role == domain.RoleSystem && tr.Action != domain.ActRoute && (tr.ActorMSP != "AMSP" || !strings.Contains(tr.ActorID, "CN=clerk-A")) {
+			t.Errorf("system transition %d (%s) does not name the sweep's submitter: %q %q", tr.Seq, tr.Action, tr.ActorMSP, tr.ActorID)
+		}
+	}
 	// A supervisor's escalation needs a reason.
 	w.must(w.submit("T2", "noise"))
 	wantCode(t, w.actNote(w.p, "Escalate", "T2", "B", ""), codes.InvalidArgument)

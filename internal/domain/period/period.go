@@ -151,3 +151,23 @@ func ZoneLabel(loc *time.Location, at time.Time) string {
 	}
 	return fmt.Sprintf("%s, UTC%s%02d:%02d", loc.String(), sign, off/3600, off%3600/60)
 }
+
+// HumanRange writes [from, to) for a person: as inclusive dates "2026-11-01 .. 2026-11-30"
+// when both bounds are midnights in loc, else as local times with the end exclusive.
+// The strings are RFC 3339; ones that do not parse are written as given.
+func HumanRange(from, to string, loc *time.Location) string {
+	f, errF := time.Parse(time.RFC3339Nano, from)
+	t, errT := time.Parse(time.RFC3339Nano, to)
+	if errF != nil || errT != nil {
+		return from + " .. " + to
+	}
+	midnight := func(x time.Time) bool {
+		l := x.In(loc)
+		return l.Hour() == 0 && l.Minute() == 0 && l.Second() == 0 && l.Nanosecond() == 0
+	}
+	if midnight(f) && midnight(t) {
+		last := t.In(loc).AddDate(0, 0, -1)
+		return f.In(loc).Format(DateLayout) + " .. " + last.Format(DateLayout) + " (inclusive days, " + loc.String() + ")"
+	}
+	return Human(f, loc) + " .. " + Human(t, loc) + " (" + loc.String() + ", end exclusive)"
+}

@@ -72,3 +72,15 @@ func TestHuman(t *testing.T) {
 		t.Errorf("ZoneLabel = %q", got)
 	}
 }
+
+func TestHumanRange(t *testing.T) {
+	sh := MustZone("")
+	p, _ := Parse("2026-11-01", "2026-11-30", sh, true)
+	f, to := p.WireBounds()
+	if got := HumanRange(f, to, sh); got != "2026-11-01 .. 2026-11-30 (inclusive days, Asia/Shanghai)" {
+		t.Errorf("days: %q", got)
+	}
+	if got := HumanRange("2026-11-01T01:00:00Z", "2026-11-02T01:00:00Z", sh); got != "2026-11-01 09:00:00 .. 2026-11-02 09:00:00 (Asia/Shanghai, end exclusive)" {
+		t.Errorf("times: %q", got)
+	}
+}

@@ -144,13 +144,20 @@ type Actor struct {
 // Env is what a transition needs from the ledger: the tx time and id, the calendar
 // (the ticket's own version), SLA and policy, and the governance department (where
 // automatic escalation ends and transfers past the limit go; "" when none).
+//
+// SubmitterMSP and SubmitterID name who submitted the transaction (the tx creator's
+// MSP and certificate subject): the ledger's own transitions (route, overdue,
+// automatic escalation and close) record them, so a trace says whose sweep or action
+// triggered them.
 type Env struct {
-	Now        time.Time
-	TxID       string
-	Calendar   Calendar
-	SLA        SLA
-	Policy     Policy
-	Governance string
+	Now          time.Time
+	TxID         string
+	Calendar     Calendar
+	SLA          SLA
+	Policy       Policy
+	Governance   string
+	SubmitterMSP string
+	SubmitterID  string
 }
 
 func (e Env) now() string { return FormatTime(e.Now) }
@@ -309,6 +316,9 @@ func (t *Ticket) record(res *Result, rule Rule, actor Actor, req Request, env En
 	t.Seq++
 	if acc == nil {
 		acc = []string{}
+	}
+	if actor.Role == RoleSystem && actor.MSP == "" {
+		actor.MSP, actor.ID = env.SubmitterMSP, env.SubmitterID
 	}
 	res.Transitions = append(res.Transitions, Transition{
 		TicketID:       t.ID,
