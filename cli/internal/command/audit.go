@@ -105,6 +105,17 @@ func auditSweep(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// Preview first (GET evaluates the sweep): with nothing to do, nothing is submitted,
+	// so an idle cron sweep leaves no transaction. A gateway without the preview route
+	// answers an error here; then the sweep is simply submitted.
+	var preview sweepResult
+	if err := cl.Do(c.Context, http.MethodGet, "/api/v1/audit/sweep?limit="+strconv.Itoa(limit), nil, &preview); err == nil &&
+		len(preview.Tickets) == 0 && preview.RolledUp == 0 {
+		return p.Print([]client.WriteResult[sweepResult]{}, func(tb *output.Tab) {
+			tb.Line(fmt.Sprintf("nothing to do at %s: no overdue deadline, no unrated ticket to close, no settled day to roll up; nothing submitted",
+				humanTime(c, preview.At)))
+		})
+	}
 	var runs []client.WriteResult[sweepResult]
 	for {
 		var res client.WriteResult[sweepResult]

@@ -176,3 +176,21 @@ func TestAuditHelpNamesTokens(t *testing.T) {
 		t.Errorf("audit help claims one token for all:\n%s", r.Stdout)
 	}
 }
+
+// TestSweepPreview: with nothing to do, audit sweep submits nothing.
+func TestSweepPreview(t *testing.T) {
+	e := newEnv(t)
+	posts := 0
+	e.GW.Handle("GET /api/v1/audit/sweep", func(w http.ResponseWriter, r *http.Request) {
+		fakegw.WriteJSON(w, 200, map[string]any{"at": "2026-12-01T02:00:00Z", "tickets": []string{}, "rolledUp": 0})
+	})
+	e.GW.Handle("POST /api/v1/audit/sweep", func(w http.ResponseWriter, r *http.Request) {
+		posts++
+		fakegw.WriteJSON(w, 200, map[string]any{"txId": "tx", "blockNumber": 1, "record": map[string]any{"at": "2026-12-01T02:00:00Z"}})
+	})
+	r := runTickets(t, "--gateway", e.GW.URL, "--token", clerkToken, "audit", "sweep")
+	wantCode(t, r, 0)
+	if posts != 0 || !strings.Contains(r.Stdout, "nothing submitted") || !strings.Contains(r.Stdout, "2026-12-01 10:00:00") {
+		t.Errorf("posts %d, output %q", posts, r.Stdout)
+	}
+}

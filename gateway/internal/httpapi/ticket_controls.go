@@ -21,6 +21,22 @@ func (s *Server) registerTicketControls(r *Router) {
 	r.Add(Route{Pattern: "PUT /api/v1/workorder/config/policy", Roles: []string{config.RoleAdmin}, Handler: s.setTicketPolicy})
 	r.Add(Route{Pattern: "POST /api/v1/workorder/calendar/years", Roles: []string{config.RoleAdmin}, Handler: s.loadCalendarYear})
 	r.Add(Route{Pattern: "GET /api/v1/workorder/calendar/years/{year}", Handler: s.getCalendarYear})
+	r.Add(Route{Pattern: "GET /api/v1/audit/sweep", Roles: []string{config.RoleAdmin, config.RoleClerk, config.RoleAuditor}, Handler: s.previewSweep})
+}
+
+// previewSweep runs workorder:Sweep without submitting it (evaluate): what a sweep
+// now would do — tickets to mark, escalate or close, days to roll up — and nothing is
+// ordered or written. The CLI submits (POST) only when the preview has work, so a
+// sweep with nothing to do leaves no transaction at all.
+func (s *Server) previewSweep(w http.ResponseWriter, r *http.Request) error {
+	limit := r.URL.Query().Get("limit")
+	if limit != "" {
+		if n, err := strconv.Atoi(limit); err != nil || n < 1 || n > 1000 {
+			return badRequest("limit: want an integer from 1 to 1000")
+		}
+	}
+	audit(r, "sweep preview")
+	return s.evaluateWrite(w, r, info(r).principal.Org, "workorder:Sweep", limit)
 }
 
 // ticketControl handles return and suspend (the assigned department, signed, a reason
