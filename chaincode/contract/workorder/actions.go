@@ -347,9 +347,22 @@ type SweepResult struct {
 	Escalated      []string `json:"escalated"`      // of those, escalated (policy autoEscalate)
 	AutoClosed     []string `json:"autoClosed"`     // of those, closed unrated (policy autoCloseDays)
 	Accountability []string `json:"accountability"` // accountability record ids written
+	Updated        []Swept  `json:"updated"`        // where each changed ticket is now (progress streams)
 	More           bool     `json:"more"`           // more late tickets remain: sweep again
 	RolledUp       int      `json:"rolledUp"`       // department-days rolled up for KPIs
 	SettledBefore  string   `json:"settledBefore"`  // days ending after this are not rolled up yet (At − max skew)
+}
+
+// Swept is where a ticket changed by a sweep is now: enough for a progress stream,
+// no personal data.
+type Swept struct {
+	TicketID   string          `json:"ticketId"`
+	State      workorder.State `json:"state"`
+	Department string          `json:"department"`
+	Overdue    bool            `json:"overdue"`
+	RespondBy  string          `json:"respondBy"`
+	ResolveBy  string          `json:"resolveBy"`
+	UpdatedAt  string          `json:"updatedAt"`
 }
 
 // Changed reports whether the sweep wrote anything.
@@ -403,7 +416,7 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 		return "", err
 	}
 	out := SweepResult{At: workorder.FormatTime(now), Tickets: []string{}, Escalated: []string{}, AutoClosed: []string{},
-		Accountability: []string{}, SettledBefore: workorder.FormatTime(now.Add(-skew))}
+		Accountability: []string{}, Updated: []Swept{}, SettledBefore: workorder.FormatTime(now.Add(-skew))}
 	var ids []string
 	seen := map[string]bool{}
 	errStop := codes.New(codes.Internal, "stop")
@@ -449,6 +462,9 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 			return "", err
 		}
 		out.Tickets = append(out.Tickets, id)
+		nt := res.Ticket
+		out.Updated = append(out.Updated, Swept{TicketID: id, State: nt.State, Department: nt.Department, Overdue: nt.Overdue,
+			RespondBy: nt.RespondBy, ResolveBy: nt.ResolveBy, UpdatedAt: nt.UpdatedAt})
 		for _, tr := range res.Transitions {
 			switch tr.Action {
 			case workorder.ActEscalate:

@@ -588,6 +588,9 @@ func Apply(t Ticket, req Request, env Env) (Result, error) {
 		pause = &r.Pauses[len(r.Pauses)-1]
 	case ActResume:
 		r := e.round()
+		if len(r.Pauses) == 0 || r.Pauses[len(r.Pauses)-1].To != "" {
+			return Result{}, fmt.Errorf("%w: ticket %s is suspended but its round has no open pause", ErrInvalid, t.ID)
+		}
 		p := &r.Pauses[len(r.Pauses)-1]
 		from, err := ParseTime(p.From)
 		if err != nil {
