@@ -157,6 +157,16 @@ seed() { # seed ID MSPID NAME CATEGORY...
 seed dept-a DeptAMSP "Market Regulation Bureau" business-licence food-safety
 seed dept-b DeptBMSP "Housing and Construction Bureau" housing property
 
+# 4. The official holiday schedules shipped in data/calendar (docs/calendar.md), each
+#    loaded once by the governance admin: work-order deadlines count working days with them.
+for f in "$ROOT"/data/calendar/*.json; do
+  y=$(basename "$f" .json)
+  if "${CL[@]}" --token "$GOV_TOKEN" -o json calendar show --year "$y" | grep -q '"schedule": *null'; then
+    out=$("${CL[@]}" --token "$GOV_TOKEN" calendar load "$f") || exit 1
+    echo "${out%%$'\n'*}"
+  fi
+done
+
 R=$(rel "$RUN")
 mkdir -p "$RUN/demo"
 cat <<TXT
