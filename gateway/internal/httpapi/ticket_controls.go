@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,6 +93,36 @@ func (s *Server) ticketControl(action string) HandlerFunc {
 		fn := "workorder:" + strings.ToUpper(action[:1]) + action[1:]
 		return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(in))
 	}
+}
+
+// sweptTicket reports whether a sweep's event concerns ticket id, and where the
+// ticket is now when the event says so (a sweep may mark it overdue, escalate it or
+// close it unrated; events from before "updated" existed name the ids only).
+func sweptTicket(payload []byte, id string) (bool, *storedTicket) {
+	var sw struct {
+		Tickets []string `json:"tickets"`
+		Updated []struct {
+			TicketID   string `json:"ticketId"`
+			State      string `json:"state"`
+			Department string `json:"department"`
+			Overdue    bool   `json:"overdue"`
+			RespondBy  string `json:"respondBy"`
+			ResolveBy  string `json:"resolveBy"`
+			UpdatedAt  string `json:"updatedAt"`
+		} `json:"updated"`
+	}
+	if json.Unmarshal(payload, &sw) != nil || !slices.Contains(sw.Tickets, id) {
+		return false, nil
+	}
+	for _, u := range sw.Updated {
+		if u.TicketID == id {
+			t := &storedTicket{State: u.State, Department: u.Department, Overdue: u.Overdue,
+				RespondBy: u.RespondBy, ResolveBy: u.ResolveBy, UpdatedAt: u.UpdatedAt}
+			t.ID = id
+			return true, t
+		}
+	}
+	return true, nil
 }
 
 // setTicketPolicy passes the policy to workorder:SetPolicy, which validates it.

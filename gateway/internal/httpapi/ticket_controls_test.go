@@ -119,3 +119,22 @@ func TestTicketControlRoutes(t *testing.T) {
 		t.Errorf("bad year: %d", r.status)
 	}
 }
+
+func TestSweptTicket(t *testing.T) {
+	payload := []byte(`{"tickets":["T1","T2"],"updated":[{"ticketId":"T1","state":"closed","department":"A","overdue":false},{"ticketId":"T2","state":"assigned","department":"P","overdue":false}]}`)
+	if ok, tk := sweptTicket(payload, "T1"); !ok || tk == nil || tk.State != "closed" || tk.Overdue || tk.ID != "T1" {
+		t.Errorf("T1: %v %+v", ok, tk)
+	}
+	if ok, tk := sweptTicket(payload, "T2"); !ok || tk.Department != "P" {
+		t.Errorf("T2 escalated: %v %+v", ok, tk)
+	}
+	if ok, _ := sweptTicket(payload, "T3"); ok {
+		t.Error("T3 is not in the sweep")
+	}
+	if ok, tk := sweptTicket([]byte(`{"tickets":["T1"]}`), "T1"); !ok || tk != nil {
+		t.Errorf("old payload: %v %+v", ok, tk)
+	}
+	if ok, tk := ticketInEvent("TicketsSwept", payload, "T1"); !ok || tk == nil || tk.State != "closed" {
+		t.Errorf("ticketInEvent: %v %+v", ok, tk)
+	}
+}

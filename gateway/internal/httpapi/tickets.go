@@ -489,10 +489,7 @@ func ticketInEvent(name string, payload []byte, id string) (bool, *storedTicket)
 		return false, nil
 	}
 	if name == "TicketsSwept" {
-		var sw struct {
-			Tickets []string `json:"tickets"`
-		}
-		return json.Unmarshal(payload, &sw) == nil && slices.Contains(sw.Tickets, id), nil
+		return sweptTicket(payload, id)
 	}
 	var out struct {
 		Ticket storedTicket `json:"ticket"`
