@@ -41,7 +41,7 @@ func Zone(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("%w: time zone %q: %v", ErrPeriod, name, err)
+		return nil, fmt.Errorf("%w: time zone %q: %w", ErrPeriod, name, err)
 	}
 	return loc, nil
 }

@@ -168,7 +168,7 @@ func (c Calendar) Merge(y YearSchedule, prev *YearSchedule) (Calendar, error) {
 	var oldHol, oldWork []string
 	if prev != nil {
 		if oldHol, oldWork, err = prev.Days(); err != nil {
-			return Calendar{}, fmt.Errorf("%w: the stored %d schedule: %v", ErrInvalid, prev.Year, err)
+			return Calendar{}, fmt.Errorf("%w: the stored %d schedule: %w", ErrInvalid, prev.Year, err)
 		}
 	}
 	keep := func(list []string, drops ...[]string) []string {
