@@ -13,6 +13,7 @@ import (
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
@@ -100,7 +101,7 @@ func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input str
 		return "", err
 	}
 	if err := in.Validate(); err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	exists, err := state.Exists(ctx, ticketKey(in.ID))
 	if err != nil {
@@ -119,7 +120,7 @@ func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input str
 	}
 	res, err := workorder.Submit(in, dept, workorder.Actor{Role: workorder.RoleCitizen, MSP: msp, ID: id}, e)
 	if err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	if err := persist(ctx, nil, res); err != nil {
 		return "", err
@@ -287,7 +288,7 @@ func (c *Contract) act(ctx contractapi.TransactionContextInterface, action worko
 		Rating: workorder.Rating(in.Rating), CommentHash: in.CommentHash,
 	}, e)
 	if err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	if err := persist(ctx, &t, res); err != nil {
 		return "", err
@@ -368,11 +369,72 @@ type Swept struct {
 // Changed reports whether the sweep wrote anything.
 func (r SweepResult) Changed() bool { return len(r.Tickets) > 0 || r.RolledUp > 0 }
 
+// add records in the result what the sweep did to one ticket.
+func (r *SweepResult) add(res workorder.Result) {
+	nt := res.Ticket
+	r.Tickets = append(r.Tickets, nt.ID)
+	r.Updated = append(r.Updated, Swept{TicketID: nt.ID, State: nt.State, Department: nt.Department, Overdue: nt.Overdue,
+		RespondBy: nt.RespondBy, ResolveBy: nt.ResolveBy, UpdatedAt: nt.UpdatedAt})
+	for _, tr := range res.Transitions {
+		switch tr.Action {
+		case workorder.ActEscalate:
+			r.Escalated = append(r.Escalated, nt.ID)
+		case workorder.ActClose:
+			r.AutoClosed = append(r.AutoClosed, nt.ID)
+		}
+	}
+	for _, a := range res.Accountability {
+		r.Accountability = append(r.Accountability, a.ID)
+	}
+}
+
 // Sweep limits.
 const (
 	DefaultSweepLimit = 100
 	MaxSweepLimit     = 1000
 )
+
+// requireSweeper lets a registered department or the governance organisation sweep.
+func requireSweeper(ctx contractapi.TransactionContextInterface) error {
+	msp, err := state.SubmitterMSP(ctx)
+	if err != nil {
+		return err
+	}
+	ds, err := registry.DepartmentsByMSP(ctx, msp)
+	if err != nil {
+		return err
+	}
+	if len(ds) == 0 {
+		if err := registry.RequireGovernance(ctx); err != nil {
+			return codes.New(codes.Forbidden, "sweep needs a registered department or the governance organisation; submitter is %s", msp)
+		}
+	}
+	return nil
+}
+
+// dueTickets lists, in index order and without repeats, up to n tickets with a
+// running deadline (or rate-by) before at, and whether more remain.
+func dueTickets(ctx contractapi.TransactionContextInterface, at string, n int) (ids []string, more bool, err error) {
+	seen := map[string]bool{} // lookups only
+	errStop := codes.New(codes.Internal, "stop")
+	err = scanAll(ctx, pDue, pDue+at, func(key string, _ []byte) error {
+		id := keyPart(key, 1)
+		if seen[id] {
+			return nil
+		}
+		if len(ids) == n {
+			more = true
+			return errStop
+		}
+		seen[id] = true
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return nil, false, err
+	}
+	return ids, more, nil
+}
 
 // Sweep does, for up to limit ("" = 100, at most 1000) tickets with a running deadline
 // before the transaction time, what time alone does (workorder.Sweep): a missed respond-by
@@ -394,18 +456,8 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 			return "", codes.New(codes.InvalidArgument, "limit %q must be an integer from 1 to %d", limit, MaxSweepLimit)
 		}
 	}
-	msp, err := state.SubmitterMSP(ctx)
-	if err != nil {
+	if err := requireSweeper(ctx); err != nil {
 		return "", err
-	}
-	ds, err := registry.DepartmentsByMSP(ctx, msp)
-	if err != nil {
-		return "", err
-	}
-	if len(ds) == 0 {
-		if err := registry.RequireGovernance(ctx); err != nil {
-			return "", codes.New(codes.Forbidden, "sweep needs a registered department or the governance organisation; submitter is %s", msp)
-		}
 	}
 	base, err := env(ctx, now, -1)
 	if err != nil {
@@ -415,27 +467,13 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 	if err != nil {
 		return "", err
 	}
-	out := SweepResult{At: workorder.FormatTime(now), Tickets: []string{}, Escalated: []string{}, AutoClosed: []string{},
-		Accountability: []string{}, Updated: []Swept{}, SettledBefore: workorder.FormatTime(now.Add(-skew))}
-	var ids []string
-	seen := map[string]bool{}
-	errStop := codes.New(codes.Internal, "stop")
-	err = scanAll(ctx, pDue, pDue+out.At, func(key string, _ []byte) error {
-		id := keyPart(key, 1)
-		if seen[id] {
-			return nil
-		}
-		if len(ids) == n {
-			out.More = true
-			return errStop
-		}
-		seen[id] = true
-		ids = append(ids, id)
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
+	out := SweepResult{At: wire.FormatSecond(now), Tickets: []string{}, Escalated: []string{}, AutoClosed: []string{},
+		Accountability: []string{}, Updated: []Swept{}, SettledBefore: wire.FormatSecond(now.Add(-skew))}
+	ids, more, err := dueTickets(ctx, out.At, n)
+	if err != nil {
 		return "", err
 	}
+	out.More = more
 	for _, id := range ids {
 		t, err := loadTicket(ctx, id)
 		if err != nil {
@@ -453,7 +491,7 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 		}
 		res, changed, err := workorder.Sweep(t, e, target)
 		if err != nil {
-			return "", domainErr(err)
+			return "", err
 		}
 		if !changed {
 			continue
@@ -461,21 +499,7 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 		if err := persist(ctx, &t, res); err != nil {
 			return "", err
 		}
-		out.Tickets = append(out.Tickets, id)
-		nt := res.Ticket
-		out.Updated = append(out.Updated, Swept{TicketID: id, State: nt.State, Department: nt.Department, Overdue: nt.Overdue,
-			RespondBy: nt.RespondBy, ResolveBy: nt.ResolveBy, UpdatedAt: nt.UpdatedAt})
-		for _, tr := range res.Transitions {
-			switch tr.Action {
-			case workorder.ActEscalate:
-				out.Escalated = append(out.Escalated, id)
-			case workorder.ActClose:
-				out.AutoClosed = append(out.AutoClosed, id)
-			}
-		}
-		for _, a := range res.Accountability {
-			out.Accountability = append(out.Accountability, a.ID)
-		}
+		out.add(res)
 	}
 	if out.RolledUp, err = rollUp(ctx, base.Calendar, now, skew); err != nil {
 		return "", err

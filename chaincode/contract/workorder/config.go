@@ -140,7 +140,7 @@ func (c *Contract) LoadCalendarYear(ctx contractapi.TransactionContextInterface,
 		return "", err
 	}
 	if _, _, err := y.Days(); err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	cur, _, err := currentCalendar(ctx)
 	if err != nil {
@@ -157,7 +157,7 @@ func (c *Contract) LoadCalendarYear(ctx contractapi.TransactionContextInterface,
 	}
 	next, err := cur.Merge(y, prev)
 	if err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	if err := putCalendar(ctx, next); err != nil {
 		return "", err
@@ -228,7 +228,7 @@ func (c *Contract) SetPolicy(ctx contractapi.TransactionContextInterface, input 
 		return "", err
 	}
 	if err := p.Validate(); err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	if err := state.PutJSON(ctx, keyPolicy, p); err != nil {
 		return "", err

@@ -11,12 +11,13 @@ import (
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
 // World state. The work-order records use simple keys (not composite keys) because
 // time-ordered indexes need true range queries, which Fabric allows only on simple
-// keys. Key parts are ids (no "/", see workorder.ValidID) and fixed-width UTC times,
+// keys. Key parts are ids (no "/", see wire.ValidID) and fixed-width UTC times,
 // so keys sort by (department, time, ticket). All keys start with "wo/".
 //
 //	wo/cfg/calendar | wo/cfg/sla | wo/cfg/intake | wo/cfg/policy  configuration
@@ -103,7 +104,7 @@ func intakeMSPs(ctx state.Context) ([]string, error) {
 
 func loadTicket(ctx state.Context, id string) (workorder.Ticket, error) {
 	var t workorder.Ticket
-	if !workorder.ValidID(id) {
+	if !wire.ValidID(id) {
 		return t, codes.New(codes.InvalidArgument, "ticket id %q", id)
 	}
 	found, err := state.GetJSON(ctx, ticketKey(id), &t)
@@ -186,6 +187,12 @@ func indexEntries(t *workorder.Ticket) ([]kv, error) {
 	}
 	return out, nil
 }
+
+// StoreNew writes a ticket that is new on the ledger with its transitions,
+// accountability records and index entries, exactly as Submit and the actions
+// persist them. The bench chaincode (loadtest/benchcc) preloads synthetic
+// tickets with it; the contract's own transactions go through persist.
+func StoreNew(ctx state.Context, res workorder.Result) error { return persist(ctx, nil, res) }
 
 // persist writes the result of a transition on old (nil for a new ticket): the ticket,
 // its new transition and accountability records, and the index changes.

@@ -39,6 +39,7 @@ func commandGroups() []*cli.Command {
 		exchangeCommand(),
 		ticketCommand(),
 		calendarCommand(),
+		trustCommand(),
 		auditGroup(
 			auditSweepCommand(),
 			auditKPICommand(),

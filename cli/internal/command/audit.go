@@ -90,6 +90,7 @@ type sweepResult struct {
 	More           bool     `json:"more"`
 	RolledUp       int      `json:"rolledUp"`
 	SettledBefore  string   `json:"settledBefore"`
+	Hidden         int      `json:"hidden"` // preview only: tickets of departments the caller may not read
 }
 
 func auditSweep(c *cli.Context) error {
@@ -110,7 +111,7 @@ func auditSweep(c *cli.Context) error {
 	// answers an error here; then the sweep is simply submitted.
 	var preview sweepResult
 	if err := cl.Do(c.Context, http.MethodGet, "/api/v1/audit/sweep?limit="+strconv.Itoa(limit), nil, &preview); err == nil &&
-		len(preview.Tickets) == 0 && preview.RolledUp == 0 {
+		len(preview.Tickets) == 0 && preview.Hidden == 0 && preview.RolledUp == 0 {
 		return p.Print([]client.WriteResult[sweepResult]{}, func(tb *output.Tab) {
 			tb.Line(fmt.Sprintf("nothing to do at %s: no overdue deadline, no unrated ticket to close, no settled day to roll up; nothing submitted",
 				humanTime(c, preview.At)))

@@ -64,7 +64,7 @@ func readSchedule(path string) (workorder.YearSchedule, error) {
 		return y, Usagef("%s is not a calendar schedule (docs/calendar.md): %v", path, err)
 	}
 	if _, _, err := y.Days(); err != nil {
-		return y, Usagef("%s: %s", path, strings.TrimPrefix(err.Error(), workorder.ErrInvalid.Error()+": "))
+		return y, InvalidInput(path, err)
 	}
 	return y, nil
 }
@@ -190,7 +190,7 @@ func ticketPolicy(c *cli.Context) error {
 	}
 	if set {
 		if err := pol.Validate(); err != nil {
-			return Usagef("%s", strings.TrimPrefix(err.Error(), workorder.ErrInvalid.Error()+": "))
+			return InvalidInput("policy", err)
 		}
 		var res client.WriteResult[workorder.Policy]
 		if err := cl.Do(c.Context, http.MethodPut, configAPI+"/policy", pol, &res); err != nil {

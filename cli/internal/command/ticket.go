@@ -38,6 +38,61 @@ func ticketCommand() *cli.Command {
 	target := func(usage string) cli.Flag {
 		return &cli.StringFlag{Name: "to", Usage: usage, Required: true}
 	}
+	commands := []*cli.Command{
+		ticketSubmitCommand(),
+		action("accept", "accept a ticket assigned to your department (within the respond-by)"),
+		action("start", "start work on an accepted ticket"),
+		action("transfer", "pass a ticket to the department that should handle it (--note / --note-file: the reason, required; past the transfer limit it goes to the governance office)", target("receiving department `ID`")),
+		action("return", "hand a ticket that is not your department's business back to the intake channel (--note / --note-file: the reason, required)"),
+		action("suspend", "stop the resolve clock while you wait for the citizen, 挂起 (--note / --note-file: what you wait for, required)"),
+		action("resolve", "answer a ticket (--note / --note-file: the answer; only its SM3 is recorded)"),
+		action("escalate", "as the supervising department, reassign a ticket to yourself or another department (--note / --note-file: the reason, required)", target("department `ID` to take it over")),
+		action("close", "close a rated ticket (the supervising department may also close an unrated or unsatisfied one)"),
+	}
+	commands = append(commands, ticketIntakeCommands()...)
+	commands = append(commands,
+		&cli.Command{Name: "show", Usage: "show a ticket", ArgsUsage: "TICKET", Action: ticketShow},
+		&cli.Command{Name: "trace", Usage: "print a ticket's whole history: time, action, who (department, role, the submitter's certificate name), detail, tx id", ArgsUsage: "TICKET", Action: ticketTrace},
+		ticketListCommand(),
+		ticketPolicyCommand(),
+	)
+	return &cli.Command{
+		Name:  "ticket",
+		Usage: "citizen appeals: submit, accept, start, transfer, return, route, suspend, resume, resolve, rate, reopen, escalate, close, show, trace, list, policy",
+		Description: "Department actions are signed with your department's key (--key) and need a clerk or admin token of\n" +
+			"that department (--token). The intake channel's actions (submit, rate, route, and resume / reopen without\n" +
+			"--key) need a token of the intake organisation (the governance office unless configured otherwise).\n" +
+			"Times are shown in the deployment's time zone (--timezone, default Asia/Shanghai).",
+		Subcommands: commands,
+	}
+}
+
+// ticketSubmitCommand is "certledger ticket submit" (the intake channel).
+func ticketSubmitCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "submit",
+		Usage:     "record a citizen appeal (intake channel); it is routed by category to a department",
+		ArgsUsage: " ",
+		Description: "certledger ticket submit --category noise --content APPEAL.txt --reporter 110101199003077777 --channel hotline\n" +
+			"The appeal text is hashed here (SM3); the reporter's identifier becomes SM3(salt || identifier)\n" +
+			"with a fresh random salt, printed once: give it to the citizen (it proves the link and opens the\n" +
+			"progress stream). Nothing personal is sent.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "category", Usage: "ticket `CATEGORY` (routes it)", Required: true},
+			&cli.StringFlag{Name: "content", Usage: "appeal text `FILE` (- for standard input)"},
+			&cli.StringFlag{Name: "content-hash", Usage: "SM3 `HASH` of the appeal text (instead of --content)"},
+			&cli.StringFlag{Name: "reporter", Usage: "reporter `IDENTIFIER` (ID number, phone...): committed with a random salt"},
+			&cli.StringFlag{Name: "commitment", Usage: "reporter commitment `HASH` made elsewhere (instead of --reporter)"},
+			&cli.StringFlag{Name: "channel", Usage: "`CHANNEL`: web, app or hotline", Value: "web"},
+			&cli.StringFlag{Name: "id", Usage: "ticket `ID` (default: t-<random>)"},
+		},
+		Action: ticketSubmit,
+	}
+}
+
+// ticketIntakeCommands are the intake channel's commands on a submitted ticket:
+// resume and reopen (also a department's, with --key), route and rate.
+func ticketIntakeCommands() []*cli.Command {
 	intakeOrKey := func(who string) []cli.Flag {
 		return []cli.Flag{
 			&cli.StringFlag{Name: "key", Usage: who + "'s private key `FILE` (omit for the intake channel)", EnvVars: []string{"CERTLEDGER_KEY"}},
@@ -47,90 +102,56 @@ func ticketCommand() *cli.Command {
 			&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
 		}
 	}
-	return &cli.Command{
-		Name:  "ticket",
-		Usage: "citizen appeals: submit, accept, start, transfer, return, route, suspend, resume, resolve, rate, reopen, escalate, close, show, trace, list, policy",
-		Description: "Department actions are signed with your department's key (--key) and need a clerk or admin token of\n" +
-			"that department (--token). The intake channel's actions (submit, rate, route, and resume / reopen without\n" +
-			"--key) need a token of the intake organisation (the governance office unless configured otherwise).\n" +
-			"Times are shown in the deployment's time zone (--timezone, default Asia/Shanghai).",
-		Subcommands: []*cli.Command{
-			{
-				Name:      "submit",
-				Usage:     "record a citizen appeal (intake channel); it is routed by category to a department",
-				ArgsUsage: " ",
-				Description: "certledger ticket submit --category noise --content APPEAL.txt --reporter 110101199003077777 --channel hotline\n" +
-					"The appeal text is hashed here (SM3); the reporter's identifier becomes SM3(salt || identifier)\n" +
-					"with a fresh random salt, printed once: give it to the citizen (it proves the link and opens the\n" +
-					"progress stream). Nothing personal is sent.",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "category", Usage: "ticket `CATEGORY` (routes it)", Required: true},
-					&cli.StringFlag{Name: "content", Usage: "appeal text `FILE` (- for standard input)"},
-					&cli.StringFlag{Name: "content-hash", Usage: "SM3 `HASH` of the appeal text (instead of --content)"},
-					&cli.StringFlag{Name: "reporter", Usage: "reporter `IDENTIFIER` (ID number, phone...): committed with a random salt"},
-					&cli.StringFlag{Name: "commitment", Usage: "reporter commitment `HASH` made elsewhere (instead of --reporter)"},
-					&cli.StringFlag{Name: "channel", Usage: "`CHANNEL`: web, app or hotline", Value: "web"},
-					&cli.StringFlag{Name: "id", Usage: "ticket `ID` (default: t-<random>)"},
-				},
-				Action: ticketSubmit,
-			},
-			action("accept", "accept a ticket assigned to your department (within the respond-by)"),
-			action("start", "start work on an accepted ticket"),
-			action("transfer", "pass a ticket to the department that should handle it (--note / --note-file: the reason, required; past the transfer limit it goes to the governance office)", target("receiving department `ID`")),
-			action("return", "hand a ticket that is not your department's business back to the intake channel (--note / --note-file: the reason, required)"),
-			action("suspend", "stop the resolve clock while you wait for the citizen, 挂起 (--note / --note-file: what you wait for, required)"),
-			action("resolve", "answer a ticket (--note / --note-file: the answer; only its SM3 is recorded)"),
-			action("escalate", "as the supervising department, reassign a ticket to yourself or another department (--note / --note-file: the reason, required)", target("department `ID` to take it over")),
-			action("close", "close a rated ticket (the supervising department may also close an unrated or unsatisfied one)"),
-			{
-				Name:      "resume",
-				Usage:     "restart the clock of a suspended ticket: as the intake channel when the citizen answered (no key), or the assigned department (--key)",
-				ArgsUsage: "TICKET",
-				Flags:     intakeOrKey("the assigned department"),
-				Action:    func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActResume) },
-			},
-			{
-				Name:      "route",
-				Usage:     "route a ticket returned to the intake channel to a department (intake channel)",
-				ArgsUsage: "TICKET",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "to", Usage: "receiving department `ID`", Required: true},
-					&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
-					&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
-				},
-				Action: func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActRoute) },
-			},
-			{
-				Name:      "rate",
-				Usage:     "relay the citizen's rating of a resolved ticket (intake channel)",
-				ArgsUsage: "TICKET",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "rating", Usage: "`RATING`: 非常满意 (very_satisfied), 满意 (satisfied), 一般 (neutral) or 不满意 (unsatisfied)", Required: true},
-					&cli.StringFlag{Name: "comment", Usage: "the citizen's comment `TEXT` (only its SM3 is recorded)"},
-				},
-				Action: ticketRate,
-			},
-			{
-				Name:      "reopen",
-				Usage:     "reopen a ticket rated unsatisfied: as the intake channel (no key) or the supervising department (--key)",
-				ArgsUsage: "TICKET",
-				Flags:     intakeOrKey("the supervising department"),
-				Action:    func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActReopen) },
-			},
-			{Name: "show", Usage: "show a ticket", ArgsUsage: "TICKET", Action: ticketShow},
-			{Name: "trace", Usage: "print a ticket's whole history: time, action, who (department, role, the submitter's certificate name), detail, tx id", ArgsUsage: "TICKET", Action: ticketTrace},
-			{
-				Name:  "list",
-				Usage: "list a department's tickets, optionally in one state (--overdue: open tickets currently past a deadline)",
-				Flags: append([]cli.Flag{
-					&cli.StringFlag{Name: "dept", Usage: "department `ID` (required unless --overdue by an auditor)"},
-					&cli.StringFlag{Name: "state", Usage: "`STATE`: submitted, assigned, accepted, in_progress, suspended, resolved, rated, closed"},
-					&cli.BoolFlag{Name: "overdue", Usage: "only open tickets currently past a deadline"},
-				}, pageFlags()...),
-				Action: ticketList,
-			},
-			ticketPolicyCommand(),
+	return []*cli.Command{
+		{
+			Name:      "resume",
+			Usage:     "restart the clock of a suspended ticket: as the intake channel when the citizen answered (no key), or the assigned department (--key)",
+			ArgsUsage: "TICKET",
+			Flags:     intakeOrKey("the assigned department"),
+			Action:    func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActResume) },
 		},
+		{
+			Name:      "route",
+			Usage:     "route a ticket returned to the intake channel to a department (intake channel)",
+			ArgsUsage: "TICKET",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "to", Usage: "receiving department `ID`", Required: true},
+				&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
+				&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
+			},
+			Action: func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActRoute) },
+		},
+		{
+			Name:      "rate",
+			Usage:     "relay the citizen's rating of a resolved ticket (intake channel)",
+			ArgsUsage: "TICKET",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "rating", Usage: "`RATING`: 非常满意 (very_satisfied), 满意 (satisfied), 一般 (neutral) or 不满意 (unsatisfied)", Required: true},
+				&cli.StringFlag{Name: "comment", Usage: "the citizen's comment `TEXT` (only its SM3 is recorded)"},
+			},
+			Action: ticketRate,
+		},
+		{
+			Name:      "reopen",
+			Usage:     "reopen a ticket rated unsatisfied: as the intake channel (no key) or the supervising department (--key)",
+			ArgsUsage: "TICKET",
+			Flags:     intakeOrKey("the supervising department"),
+			Action:    func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActReopen) },
+		},
+	}
+}
+
+// ticketListCommand is "certledger ticket list".
+func ticketListCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "list",
+		Usage: "list a department's tickets, optionally in one state (--overdue: open tickets currently past a deadline)",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "dept", Usage: "department `ID` (required unless --overdue by an auditor)"},
+			&cli.StringFlag{Name: "state", Usage: "`STATE`: submitted, assigned, accepted, in_progress, suspended, resolved, rated, closed"},
+			&cli.BoolFlag{Name: "overdue", Usage: "only open tickets currently past a deadline"},
+		}, pageFlags()...),
+		Action: ticketList,
 	}
 }
 
@@ -198,7 +219,7 @@ func ticketSubmit(c *cli.Context) error {
 		}
 	}
 	if err := in.Validate(); err != nil {
-		return Usagef("%v", strings.TrimPrefix(err.Error(), workorder.ErrInvalid.Error()+": "))
+		return InvalidInput("ticket", err)
 	}
 	cl, err := NewClient(c)
 	if err != nil {

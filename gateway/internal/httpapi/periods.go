@@ -12,11 +12,11 @@ import (
 // time zone (Options.TimeZone) and both ends are inclusive; an RFC 3339 from is
 // inclusive, an RFC 3339 to exclusive. It returns the bounds as RFC 3339 UTC, as the
 // chaincode takes them ("" for an absent optional bound).
-func (s *Server) period(r *http.Request, f *fieldErrors, required bool) (from, to string) {
+func (s *Server) period(r *http.Request, c *checks, required bool) (from, to string) {
 	v := r.URL.Query()
 	for _, k := range []string{"from", "to"} {
 		if required && v.Get(k) == "" {
-			f.add(k, "is required (YYYY-MM-DD, inclusive days in %s, or RFC 3339)", s.opts.TimeZone)
+			c.add(k, "is required (YYYY-MM-DD, inclusive days in %s, or RFC 3339)", s.opts.TimeZone)
 		}
 	}
 	if required && (v.Get("from") == "" || v.Get("to") == "") {
@@ -34,7 +34,7 @@ func (s *Server) period(r *http.Request, f *fieldErrors, required bool) (from, t
 		if errors.Is(err, period.ErrPeriod) {
 			msg = "want YYYY-MM-DD (inclusive days in " + s.opts.TimeZone.String() + ") or RFC 3339, to after from"
 		}
-		f.add(field, "%s", msg)
+		c.add(field, "%s", msg)
 		return "", ""
 	}
 	return p.WireBounds()

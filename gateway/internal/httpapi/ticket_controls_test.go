@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -103,14 +106,27 @@ func TestTicketControlRoutes(t *testing.T) {
 	if r := e.do("POST", "/api/v1/tickets/T1/resume", govAdmin, map[string]any{"ticketId": "T1"}); r.status != 200 {
 		t.Errorf("intake resume: %d %s", r.status, r.body)
 	}
-	if r := e.do("POST", "/api/v1/workorder/calendar/years", aAdmin, map[string]any{"year": 2026}); r.status != 403 {
+	sched, err := os.ReadFile(filepath.Join("..", "..", "..", "data", "calendar", "2026.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do("POST", "/api/v1/workorder/calendar/years", aAdmin, string(sched)); r.status != 403 {
 		t.Errorf("calendar by a department admin: %d", r.status)
 	}
-	if r := e.do("POST", "/api/v1/workorder/calendar/years", govAdmin, map[string]any{"year": 2026}); r.status != 200 || !strings.Contains(cal()[0], `"year":2026`) {
+	if r := e.do("POST", "/api/v1/workorder/calendar/years", govAdmin, string(sched)); r.status != 200 || !strings.Contains(cal()[0], `"year":2026`) {
 		t.Errorf("calendar: %d %s", r.status, r.body)
+	}
+	// The domain's schedule rules answer in the gateway, every bad field named.
+	if r := e.do("POST", "/api/v1/workorder/calendar/years", govAdmin, map[string]any{"year": 1999, "utcOffset": "+08:00"}); r.status != 400 ||
+		!strings.Contains(string(r.body), `"field":"year"`) || !strings.Contains(string(r.body), `"field":"source.url"`) {
+		t.Errorf("bad schedule: %d %s", r.status, r.body)
 	}
 	if r := e.do("PUT", "/api/v1/workorder/config/policy", govAdmin, map[string]any{"autoEscalate": true, "autoCloseDays": 3, "maxTransfers": 2}); r.status != 200 || !strings.Contains(pol()[0], `"autoCloseDays":3`) {
 		t.Errorf("policy: %d %s", r.status, r.body)
+	}
+	if r := e.do("PUT", "/api/v1/workorder/config/policy", govAdmin, map[string]any{"autoCloseDays": -1, "maxTransfers": 99}); r.status != 400 ||
+		!strings.Contains(string(r.body), `"field":"autoCloseDays"`) || !strings.Contains(string(r.body), `"field":"maxTransfers"`) {
+		t.Errorf("bad policy: %d %s", r.status, r.body)
 	}
 	if r := e.do("GET", "/api/v1/workorder/calendar/years/2026", aAuditor, nil); r.status != 200 || year()[0] != "2026" {
 		t.Errorf("calendar year: %d %s", r.status, r.body)
@@ -136,5 +152,47 @@ func TestSweptTicket(t *testing.T) {
 	}
 	if ok, tk := ticketInEvent("TicketsSwept", payload, "T1"); !ok || tk == nil || tk.State != "closed" {
 		t.Errorf("ticketInEvent: %v %+v", ok, tk)
+	}
+}
+
+// TestSweepPreviewAccess: the preview names tickets of every department, so only
+// auditors and the governance department read it whole; a department reads the
+// tickets that will be with it or a department it supervises, and how many others.
+func TestSweepPreviewAccess(t *testing.T) {
+	e := newPolEnv(t, nil)
+	e.fake.On("workorder:Sweep", func(string, string, []string) ([]byte, *ledgerclient.Event, error) {
+		return []byte(`{"at":"2026-12-01T00:00:00Z","tickets":["T1","T2","T3"],"escalated":["T2"],"autoClosed":["T3"],` +
+			`"accountability":["T1#1","T2#1","T3#1"],"more":false,"rolledUp":2,"settledBefore":"2026-11-30T23:59:00Z",` +
+			`"updated":[{"ticketId":"T1","department":"dept-a"},{"ticketId":"T2","department":"dept-b"},{"ticketId":"T3","department":"dept-c"}]}`), nil, nil
+	})
+	type preview struct {
+		Tickets        []string          `json:"tickets"`
+		Escalated      []string          `json:"escalated"`
+		AutoClosed     []string          `json:"autoClosed"`
+		Accountability []string          `json:"accountability"`
+		Updated        []json.RawMessage `json:"updated"`
+		RolledUp       int               `json:"rolledUp"`
+		Hidden         *int              `json:"hidden"`
+	}
+	read := func(token string) preview {
+		t.Helper()
+		res, body := e.get("/api/v1/audit/sweep", token)
+		var p preview
+		if res.StatusCode != 200 || json.Unmarshal(body, &p) != nil {
+			t.Fatalf("%s: %d %s", token, res.StatusCode, body)
+		}
+		return p
+	}
+	for _, tok := range []string{polAuditor, polGov} {
+		if p := read(tok); len(p.Tickets) != 3 || len(p.Updated) != 3 || p.Hidden != nil {
+			t.Errorf("%s sees all: %+v", tok, p)
+		}
+	}
+	if p := read(polSup); strings.Join(p.Tickets, ",") != "T2" || strings.Join(p.Escalated, ",") != "T2" || len(p.AutoClosed) != 0 ||
+		strings.Join(p.Accountability, ",") != "T2#1" || len(p.Updated) != 1 || p.Hidden == nil || *p.Hidden != 2 || p.RolledUp != 2 {
+		t.Errorf("supervisor of dept-b: %+v", p)
+	}
+	if p := read(polA); strings.Join(p.Tickets, ",") != "T1" || len(p.Escalated) != 0 || p.Hidden == nil || *p.Hidden != 2 {
+		t.Errorf("dept-a: %+v", p)
 	}
 }

@@ -12,11 +12,12 @@
 package period
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 	_ "time/tzdata" // the zone database travels with the binary: containers often lack /usr/share/zoneinfo
+
+	"github.com/certledger/certledger/internal/codes"
 )
 
 // DefaultZone is the deployment time zone unless configured otherwise.
@@ -31,8 +32,9 @@ const DateLayout = "2006-01-02"
 // HumanLayout is how a person reads a time (in the deployment zone).
 const HumanLayout = "2006-01-02 15:04:05"
 
-// ErrPeriod is returned (wrapped) for every malformed period.
-var ErrPeriod = errors.New("invalid period")
+// ErrPeriod is returned (wrapped) for every malformed period; it is an
+// INVALID_ARGUMENT reason (internal/codes), so its text starts with that code.
+var ErrPeriod = codes.Reason(codes.ErrInvalidArgument, "invalid period")
 
 // Zone loads a time zone by IANA name ("" = DefaultZone).
 func Zone(name string) (*time.Location, error) {
@@ -98,10 +100,10 @@ func Parse(from, to string, loc *time.Location, required bool) (Period, error) {
 		return p, fmt.Errorf("%w: from and to are both required (YYYY-MM-DD, inclusive days, or RFC 3339)", ErrPeriod)
 	}
 	if p.From, err = Bound(from, false, loc); err != nil {
-		return Period{}, fmt.Errorf("from: %w", err)
+		return Period{}, codes.Prefix(err, "from")
 	}
 	if p.To, err = Bound(to, true, loc); err != nil {
-		return Period{}, fmt.Errorf("to: %w", err)
+		return Period{}, codes.Prefix(err, "to")
 	}
 	if !p.From.IsZero() && !p.To.IsZero() && !p.To.After(p.From) {
 		return Period{}, fmt.Errorf("%w: to (%s) must be after from (%s)", ErrPeriod, Wire(p.To), Wire(p.From))

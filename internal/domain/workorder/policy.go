@@ -1,6 +1,6 @@
 package workorder
 
-import "fmt"
+import "github.com/certledger/certledger/internal/domain/wire"
 
 // Policy holds the hotline controls the governance office sets (workorder:SetPolicy).
 //
@@ -29,13 +29,14 @@ const (
 	MaxTransferLimit = 20
 )
 
-// Validate checks the limits.
+// Validate checks the limits and returns every problem found as wire.FieldErrors.
 func (p Policy) Validate() error {
+	var fe wire.FieldErrors
 	if p.AutoCloseDays < 0 || p.AutoCloseDays > MaxAutoCloseDays {
-		return fmt.Errorf("%w: autoCloseDays %d (want 0..%d; 0 = never)", ErrInvalid, p.AutoCloseDays, MaxAutoCloseDays)
+		fe.Add("autoCloseDays", "%d (want 0..%d; 0 = never)", p.AutoCloseDays, MaxAutoCloseDays)
 	}
 	if p.MaxTransfers < 0 || p.MaxTransfers > MaxTransferLimit {
-		return fmt.Errorf("%w: maxTransfers %d (want 0..%d; 0 = no limit)", ErrInvalid, p.MaxTransfers, MaxTransferLimit)
+		fe.Add("maxTransfers", "%d (want 0..%d; 0 = no limit)", p.MaxTransfers, MaxTransferLimit)
 	}
-	return nil
+	return fe.Err()
 }

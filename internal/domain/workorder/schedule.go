@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // YearSchedule is one year's official schedule of public holidays and make-up
@@ -51,12 +54,14 @@ const (
 	maxSourceText     = 300
 )
 
-func parseDay(field, s string) (time.Time, error) {
+// day checks one YYYY-MM-DD day of the schedule.
+func day(fe *wire.FieldErrors, field, s string) (time.Time, bool) {
 	d, err := time.Parse(DateLayout, s)
 	if err != nil || d.Format(DateLayout) != s {
-		return time.Time{}, fmt.Errorf("%w: %s %q is not YYYY-MM-DD", ErrInvalid, field, s)
+		fe.Add(field, "%q is not YYYY-MM-DD", s)
+		return time.Time{}, false
 	}
-	return d, nil
+	return d, true
 }
 
 // Days expands the schedule: every holiday day and every make-up working day, each
@@ -64,93 +69,107 @@ func parseDay(field, s string) (time.Time, error) {
 // URL are required, so every schedule can be cited), each period (a name, from <= to,
 // at most MaxHolidaySpan days, "days" equal to the span, days within a month of the
 // year), each make-up day (a Saturday or Sunday, not a holiday), and no day twice.
+// Every problem found is returned at once as wire.FieldErrors.
 func (y YearSchedule) Days() (holidays, workdays []string, err error) {
-	if y.Year < MinScheduleYear || y.Year > MaxScheduleYear {
-		return nil, nil, fmt.Errorf("%w: year %d (want %d..%d)", ErrInvalid, y.Year, MinScheduleYear, MaxScheduleYear)
-	}
-	if _, err := parseOffset(y.UTCOffset); err != nil || y.UTCOffset == "" {
-		return nil, nil, fmt.Errorf("%w: utcOffset %q is not ±hh:mm", ErrInvalid, y.UTCOffset)
-	}
-	for _, f := range []struct{ name, v string }{{"source.title", y.Source.Title}, {"source.number", y.Source.Number}, {"source.url", y.Source.URL}} {
-		if len(y.Source.Note) > 4*maxSourceText {
-			return nil, nil, fmt.Errorf("%w: source.note is longer than %d bytes", ErrInvalid, 4*maxSourceText)
-		}
-		if strings.TrimSpace(f.v) == "" || len(f.v) > maxSourceText {
-			return nil, nil, fmt.Errorf("%w: %s is required (at most %d bytes): cite the notice", ErrInvalid, f.name, maxSourceText)
-		}
-	}
-	if !strings.HasPrefix(y.Source.URL, "https://") {
-		return nil, nil, fmt.Errorf("%w: source.url %q must be an https URL", ErrInvalid, y.Source.URL)
-	}
-	if y.Source.Published != "" {
-		if _, err := parseDay("source.published", y.Source.Published); err != nil {
-			return nil, nil, err
-		}
-	}
+	var fe wire.FieldErrors
+	y.checkHeader(&fe)
 	if len(y.Holidays) == 0 || len(y.Holidays) > MaxHolidayPeriods {
-		return nil, nil, fmt.Errorf("%w: %d holiday periods (want 1..%d)", ErrInvalid, len(y.Holidays), MaxHolidayPeriods)
-	}
-	lo := time.Date(y.Year-1, 12, 1, 0, 0, 0, 0, time.UTC)
-	hi := time.Date(y.Year+1, 2, 1, 0, 0, 0, 0, time.UTC)
-	inRange := func(field string, d time.Time) error {
-		if d.Before(lo) || !d.Before(hi) {
-			return fmt.Errorf("%w: %s %s is not within a month of %d", ErrInvalid, field, d.Format(DateLayout), y.Year)
-		}
-		return nil
+		fe.Add("holidays", "%d holiday periods (want 1..%d)", len(y.Holidays), MaxHolidayPeriods)
+		return nil, nil, fe.Err()
 	}
 	seen := map[string]string{} // day -> what it is (lookups only)
 	for i, h := range y.Holidays {
-		at := fmt.Sprintf("holidays[%d]", i)
-		if strings.TrimSpace(h.Name) == "" || len(h.Name) > maxSourceText {
-			return nil, nil, fmt.Errorf("%w: %s.name is required", ErrInvalid, at)
-		}
-		from, err := parseDay(at+".from", h.From)
-		if err != nil {
-			return nil, nil, err
-		}
-		to, err := parseDay(at+".to", h.To)
-		if err != nil {
-			return nil, nil, err
-		}
-		span := int(to.Sub(from).Hours()/24) + 1
-		if span < 1 || span > MaxHolidaySpan {
-			return nil, nil, fmt.Errorf("%w: %s (%s) runs %s..%s: want from <= to and at most %d days", ErrInvalid, at, h.Name, h.From, h.To, MaxHolidaySpan)
-		}
-		if h.Days != span {
-			return nil, nil, fmt.Errorf("%w: %s (%s) says %d days but %s..%s is %d", ErrInvalid, at, h.Name, h.Days, h.From, h.To, span)
-		}
-		for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-			if err := inRange(at, d); err != nil {
-				return nil, nil, err
-			}
-			s := d.Format(DateLayout)
-			if prev, dup := seen[s]; dup {
-				return nil, nil, fmt.Errorf("%w: %s is listed twice (%s and %s)", ErrInvalid, s, prev, h.Name)
-			}
-			seen[s] = h.Name
-			holidays = append(holidays, s)
-		}
-		for _, w := range h.Workdays {
-			d, err := parseDay(at+".workdays", w)
-			if err != nil {
-				return nil, nil, err
-			}
-			if err := inRange(at+".workdays", d); err != nil {
-				return nil, nil, err
-			}
-			if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
-				return nil, nil, fmt.Errorf("%w: make-up working day %s (%s) is a %s; only a Saturday or Sunday needs listing", ErrInvalid, w, h.Name, wd)
-			}
-			if prev, dup := seen[w]; dup {
-				return nil, nil, fmt.Errorf("%w: %s is listed twice (%s and %s)", ErrInvalid, w, prev, h.Name)
-			}
-			seen[w] = h.Name + " (make-up working day)"
-			workdays = append(workdays, w)
-		}
+		hol, work := y.period(&fe, fmt.Sprintf("holidays[%d]", i), h, seen)
+		holidays = append(holidays, hol...)
+		workdays = append(workdays, work...)
+	}
+	if err := fe.Err(); err != nil {
+		return nil, nil, err
 	}
 	slices.Sort(holidays)
 	slices.Sort(workdays)
 	return holidays, workdays, nil
+}
+
+// checkHeader checks the year, the offset and the source.
+func (y YearSchedule) checkHeader(fe *wire.FieldErrors) {
+	if y.Year < MinScheduleYear || y.Year > MaxScheduleYear {
+		fe.Add("year", "year %d (want %d..%d)", y.Year, MinScheduleYear, MaxScheduleYear)
+	}
+	if _, err := parseOffset(y.UTCOffset); err != nil || y.UTCOffset == "" {
+		fe.Add("utcOffset", "%q is not ±hh:mm", y.UTCOffset)
+	}
+	for _, f := range []struct{ name, v string }{{"source.title", y.Source.Title}, {"source.number", y.Source.Number}, {"source.url", y.Source.URL}} {
+		if strings.TrimSpace(f.v) == "" || len(f.v) > maxSourceText {
+			fe.Add(f.name, "is required (at most %d bytes): cite the notice", maxSourceText)
+		}
+	}
+	if y.Source.URL != "" && !strings.HasPrefix(y.Source.URL, "https://") {
+		fe.Add("source.url", "%q must be an https URL", y.Source.URL)
+	}
+	if len(y.Source.Note) > 4*maxSourceText {
+		fe.Add("source.note", "is longer than %d bytes", 4*maxSourceText)
+	}
+	if y.Source.Published != "" {
+		day(fe, "source.published", y.Source.Published)
+	}
+}
+
+// period checks one holiday period (field names it, e.g. "holidays[2]") and returns
+// its holiday and make-up days; seen holds the days listed so far.
+func (y YearSchedule) period(fe *wire.FieldErrors, at string, h Holiday, seen map[string]string) (holidays, workdays []string) {
+	lo := time.Date(y.Year-1, 12, 1, 0, 0, 0, 0, time.UTC)
+	hi := time.Date(y.Year+1, 2, 1, 0, 0, 0, 0, time.UTC)
+	yearOK := y.Year >= MinScheduleYear && y.Year <= MaxScheduleYear // else "year" already says so
+	inRange := func(field string, d time.Time) bool {
+		if yearOK && (d.Before(lo) || !d.Before(hi)) {
+			fe.Add(field, "%s is not within a month of %d", d.Format(DateLayout), y.Year)
+			return false
+		}
+		return true
+	}
+	if strings.TrimSpace(h.Name) == "" || len(h.Name) > maxSourceText {
+		fe.Add(at+".name", "is required (at most %d bytes)", maxSourceText)
+	}
+	from, okFrom := day(fe, at+".from", h.From)
+	to, okTo := day(fe, at+".to", h.To)
+	if okFrom && okTo {
+		span := int(to.Sub(from).Hours()/24) + 1
+		switch {
+		case span < 1 || span > MaxHolidaySpan:
+			fe.Add(at, "%s runs %s..%s: want from <= to and at most %d days", h.Name, h.From, h.To, MaxHolidaySpan)
+		case h.Days != span:
+			fe.Add(at+".days", "%s says %d days but %s..%s is %d", h.Name, h.Days, h.From, h.To, span)
+		}
+		for d := from; span <= MaxHolidaySpan && !d.After(to); d = d.AddDate(0, 0, 1) {
+			if !inRange(at, d) {
+				break
+			}
+			s := d.Format(DateLayout)
+			if prev, dup := seen[s]; dup {
+				fe.Add(at, "%s is listed twice (%s and %s)", s, prev, h.Name)
+				continue
+			}
+			seen[s] = h.Name
+			holidays = append(holidays, s)
+		}
+	}
+	for _, w := range h.Workdays {
+		d, ok := day(fe, at+".workdays", w)
+		if !ok || !inRange(at+".workdays", d) {
+			continue
+		}
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			fe.Add(at+".workdays", "make-up working day %s (%s) is a %s; only a Saturday or Sunday needs listing", w, h.Name, wd)
+		}
+		if prev, dup := seen[w]; dup {
+			fe.Add(at+".workdays", "%s is listed twice (%s and %s)", w, prev, h.Name)
+			continue
+		}
+		seen[w] = h.Name + " (make-up working day)"
+		workdays = append(workdays, w)
+	}
+	return holidays, workdays
 }
 
 // Merge returns the calendar c with schedule y in place of any earlier schedule of
@@ -162,13 +181,13 @@ func (c Calendar) Merge(y YearSchedule, prev *YearSchedule) (Calendar, error) {
 		return Calendar{}, err
 	}
 	if c.UTCOffset != y.UTCOffset && !(c.Version == 0 && len(c.Holidays) == 0 && len(c.Workdays) == 0) {
-		return Calendar{}, fmt.Errorf("%w: schedule utcOffset %s differs from the calendar's %s", ErrInvalid, y.UTCOffset, c.UTCOffset)
+		return Calendar{}, codes.Wrap(codes.ErrInvalidArgument, "schedule utcOffset %s differs from the calendar's %s", y.UTCOffset, c.UTCOffset)
 	}
 	out := Calendar{Version: c.Version + 1, UTCOffset: y.UTCOffset}
 	var oldHol, oldWork []string
 	if prev != nil {
 		if oldHol, oldWork, err = prev.Days(); err != nil {
-			return Calendar{}, fmt.Errorf("%w: the stored %d schedule: %w", ErrInvalid, prev.Year, err)
+			return Calendar{}, codes.Prefix(err, "the stored %d schedule", prev.Year)
 		}
 	}
 	keep := func(list []string, drops ...[]string) []string {

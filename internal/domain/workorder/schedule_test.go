@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // loadShipped reads data/calendar/<year>.json, the schedules certledger ships.
@@ -122,8 +125,8 @@ func TestShippedSchedules(t *testing.T) {
 		{"2026-12-31T02:00:00Z", 1, "2027-01-01T02:00:00Z"}, // 2027 not loaded: weekday rule
 	}
 	for _, tt := range tests {
-		from, _ := ParseTime(tt.from)
-		if got := FormatTime(cal.AddWorkingDays(from, tt.n)); got != tt.want {
+		from, _ := wire.ParseTime(tt.from)
+		if got := wire.FormatSecond(cal.AddWorkingDays(from, tt.n)); got != tt.want {
 			t.Errorf("AddWorkingDays(%s, %d) = %s, want %s", tt.from, tt.n, got, tt.want)
 		}
 	}
@@ -136,7 +139,7 @@ func TestScheduleValidate(t *testing.T) {
 		change func(*YearSchedule)
 		want   string
 	}{
-		{"no source url", func(y *YearSchedule) { y.Source.URL = "" }, "source.url is required"},
+		{"no source url", func(y *YearSchedule) { y.Source.URL = "" }, "source.url: is required"},
 		{"http url", func(y *YearSchedule) { y.Source.URL = "http://example.org" }, "https"},
 		{"no number", func(y *YearSchedule) { y.Source.Number = " " }, "source.number"},
 		{"year", func(y *YearSchedule) { y.Year = 1999 }, "year 1999"},
@@ -154,7 +157,7 @@ func TestScheduleValidate(t *testing.T) {
 		{"make-up is holiday", func(y *YearSchedule) { y.Holidays[2].Workdays = []string{"2026-04-04"} }, "listed twice"},
 		{"far away", func(y *YearSchedule) { y.Holidays[0].From, y.Holidays[0].To = "2027-03-01", "2027-03-03" }, "not within a month"},
 		{"bad day", func(y *YearSchedule) { y.Holidays[0].From = "2026-1-1" }, "not YYYY-MM-DD"},
-		{"no name", func(y *YearSchedule) { y.Holidays[0].Name = "" }, "name is required"},
+		{"no name", func(y *YearSchedule) { y.Holidays[0].Name = "" }, "name: is required"},
 		{"none", func(y *YearSchedule) { y.Holidays = nil }, "0 holiday periods"},
 	}
 	for _, tt := range tests {
@@ -207,7 +210,7 @@ func TestScheduleReload(t *testing.T) {
 func TestWorkingDuration(t *testing.T) {
 	cal := shippedCalendar(t)
 	for _, s := range []string{"2025-01-24T07:00:00Z", "2026-02-13T02:00:00Z", "2026-02-16T02:00:00Z", "2026-09-30T09:30:00Z", "2026-11-27T02:00:00Z"} {
-		from, _ := ParseTime(s)
+		from, _ := wire.ParseTime(s)
 		for n := 1; n <= 6; n++ {
 			to := cal.AddWorkingDays(from, n)
 			start := cal.AddWorkingDays(from, 0)
@@ -220,11 +223,42 @@ func TestWorkingDuration(t *testing.T) {
 			}
 		}
 	}
-	from, _ := ParseTime("2026-02-13T02:00:00Z") // Fri 10:00
+	from, _ := wire.ParseTime("2026-02-13T02:00:00Z") // Fri 10:00
 	if got := cal.AddWorkingDuration(from, 0); !got.Equal(from) {
 		t.Errorf("zero duration moved the time: %s", got)
 	}
-	if got := FormatTime(cal.AddWorkingDuration(from, 20*time.Hour)); got != "2026-02-13T22:00:00Z" {
+	if got := wire.FormatSecond(cal.AddWorkingDuration(from, 20*time.Hour)); got != "2026-02-13T22:00:00Z" {
 		t.Errorf("Fri 10:00 + 20 h working time = %s (want the make-up Saturday 06:00)", got)
+	}
+}
+
+// TestScheduleAndPolicyListEveryField: a schedule or a policy with several problems
+// is refused with every problem at once, each under its field (wire.FieldErrors).
+func TestScheduleAndPolicyListEveryField(t *testing.T) {
+	y := loadShipped(t, "2026")
+	y.Year = 1999
+	y.Source.URL = "http://example.org"
+	y.Holidays[0].Name = ""
+	y.Holidays[1].Days = 99
+	y.Holidays[2].Workdays = []string{"2026-04-07"} // a Tuesday
+	_, _, err := y.Days()
+	var fe wire.FieldErrors
+	if !errors.As(err, &fe) || !errors.Is(err, codes.ErrInvalidArgument) {
+		t.Fatalf("Days = %v", err)
+	}
+	var fields []string
+	for _, e := range fe {
+		fields = append(fields, e.Field)
+	}
+	want := "year,source.url,holidays[0].name,holidays[1].days,holidays[2].workdays"
+	if got := strings.Join(fields, ","); got != want {
+		t.Errorf("fields %s, want %s (%v)", got, want, err)
+	}
+	err = Policy{AutoCloseDays: -1, MaxTransfers: MaxTransferLimit + 1}.Validate()
+	if !errors.As(err, &fe) || len(fe) != 2 || fe[0].Field != "autoCloseDays" || fe[1].Field != "maxTransfers" {
+		t.Errorf("Policy.Validate = %v", err)
+	}
+	if err := DefaultPolicy().Validate(); err != nil {
+		t.Errorf("default policy: %v", err)
 	}
 }

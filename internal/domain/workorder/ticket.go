@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Round is one resolve obligation of an assignment: the first one starts at assignment,
@@ -160,7 +163,7 @@ type Env struct {
 	SubmitterID  string
 }
 
-func (e Env) now() string { return FormatTime(e.Now) }
+func (e Env) now() string { return wire.FormatSecond(e.Now) }
 
 // Result is what a transition writes: the new ticket, its new transition records (in Seq
 // order) and any new accountability records.
@@ -179,21 +182,17 @@ type SubmitInput struct {
 	Channel            string `json:"channel"`
 }
 
-// Validate checks a submission.
+// Validate checks a submission and returns every problem found as wire.FieldErrors.
 func (in SubmitInput) Validate() error {
-	switch {
-	case !ValidID(in.ID):
-		return fmt.Errorf("%w: ticket id %q", ErrInvalid, in.ID)
-	case !ValidID(in.Category):
-		return fmt.Errorf("%w: category %q", ErrInvalid, in.Category)
-	case !ValidHash(in.ContentHash):
-		return fmt.Errorf("%w: contentHash must be 64 lowercase hex (SM3)", ErrInvalid)
-	case !ValidHash(in.ReporterCommitment):
-		return fmt.Errorf("%w: reporterCommitment must be 64 lowercase hex (SM3)", ErrInvalid)
-	case !slices.Contains(Channels, in.Channel):
-		return fmt.Errorf("%w: channel %q (want one of %v)", ErrInvalid, in.Channel, Channels)
+	var fe wire.FieldErrors
+	fe.ID("id", in.ID)
+	fe.ID("category", in.Category)
+	fe.Hash("contentHash", in.ContentHash)
+	fe.Hash("reporterCommitment", in.ReporterCommitment)
+	if !slices.Contains(Channels, in.Channel) {
+		fe.Add("channel", "%q (want one of %v)", in.Channel, Channels)
 	}
-	return nil
+	return fe.Err()
 }
 
 // Request is one action on an existing ticket.
@@ -212,36 +211,38 @@ var needsReason = []Action{ActTransfer, ActEscalate, ActReturn, ActSuspend}
 // needsTarget lists the actions that name a receiving department.
 var needsTarget = []Action{ActTransfer, ActEscalate, ActRoute}
 
+// validate checks a request and returns every problem found as wire.FieldErrors.
 func (r Request) validate() error {
-	if r.NoteHash != "" && !ValidHash(r.NoteHash) {
-		return fmt.Errorf("%w: noteHash must be 64 lowercase hex (SM3) or empty", ErrInvalid)
+	var fe wire.FieldErrors
+	if r.NoteHash != "" {
+		fe.Hash("noteHash", r.NoteHash)
 	}
-	if r.CommentHash != "" && !ValidHash(r.CommentHash) {
-		return fmt.Errorf("%w: commentHash must be 64 lowercase hex (SM3) or empty", ErrInvalid)
+	if r.CommentHash != "" {
+		fe.Hash("commentHash", r.CommentHash)
 	}
 	switch r.Action {
 	case ActSubmit, ActOverdue:
-		return fmt.Errorf("%w: %s is not a request action", ErrInvalid, r.Action)
+		fe.Add("action", "%s is not a request action", r.Action)
 	case ActRoute:
 		if r.Actor.Role == RoleSystem {
-			return fmt.Errorf("%w: %s is not a request action", ErrInvalid, r.Action)
+			fe.Add("action", "%s is not a request action", r.Action)
 		}
 	case ActRate:
 		if !r.Rating.Valid() {
-			return fmt.Errorf("%w: rating %q (want very_satisfied|satisfied|neutral|unsatisfied, 非常满意|满意|一般|不满意)", ErrInvalid, r.Rating)
+			fe.Add("rating", "%q (want very_satisfied|satisfied|neutral|unsatisfied, 非常满意|满意|一般|不满意)", r.Rating)
 		}
 	}
 	if slices.Contains(needsTarget, r.Action) {
-		if !ValidID(r.Target) {
-			return fmt.Errorf("%w: %s needs a target department (got %q)", ErrInvalid, r.Action, r.Target)
+		if !wire.ValidID(r.Target) {
+			fe.Add("target", "%s needs a target department (got %q)", r.Action, r.Target)
 		}
 	} else if r.Target != "" {
-		return fmt.Errorf("%w: %s takes no target", ErrInvalid, r.Action)
+		fe.Add("target", "%s takes no target", r.Action)
 	}
 	if slices.Contains(needsReason, r.Action) && r.NoteHash == "" {
-		return fmt.Errorf("%w: %s needs a reason (noteHash)", ErrInvalid, r.Action)
+		fe.Add("noteHash", "%s needs a reason (noteHash)", r.Action)
 	}
-	return nil
+	return fe.Err()
 }
 
 // clone deep-copies a ticket so a failed transition never changes the caller's value.
@@ -301,10 +302,10 @@ func (t *Ticket) assign(dept string, env Env) {
 	t.Episodes = append(t.Episodes, Episode{
 		Department: dept,
 		AssignedAt: now,
-		RespondBy:  FormatTime(env.Calendar.AddWorkingDays(start, lim.RespondDays)),
+		RespondBy:  wire.FormatSecond(env.Calendar.AddWorkingDays(start, lim.RespondDays)),
 		Rounds: []Round{{
 			OpenedAt:  now,
-			ResolveBy: FormatTime(env.Calendar.AddWorkingDays(start, lim.ResolveDays)),
+			ResolveBy: wire.FormatSecond(env.Calendar.AddWorkingDays(start, lim.ResolveDays)),
 		}},
 		Ratings: []RatingEntry{},
 	})
@@ -369,8 +370,8 @@ func Submit(in SubmitInput, dept string, actor Actor, env Env) (Result, error) {
 	if err := in.Validate(); err != nil {
 		return Result{}, err
 	}
-	if !ValidID(dept) {
-		return Result{}, fmt.Errorf("%w: department %q", ErrInvalid, dept)
+	if !wire.ValidID(dept) {
+		return Result{}, codes.Wrap(codes.ErrInvalidArgument, "department %q", dept)
 	}
 	sub, err := Check(StateNone, ActSubmit, actor.Role, "")
 	if err != nil {
@@ -500,7 +501,7 @@ func Sweep(t Ticket, env Env, escalateTo string) (res Result, changed bool, err 
 		if len(late) == 0 {
 			return Result{}, false, nil
 		}
-		if env.Policy.AutoEscalate && escalateTo != "" && escalateTo != c.Department && ValidID(escalateTo) {
+		if env.Policy.AutoEscalate && escalateTo != "" && escalateTo != c.Department && wire.ValidID(escalateTo) {
 			rule, err := Check(c.State, ActEscalate, RoleSystem, c.Rating)
 			if err != nil {
 				return Result{}, false, err
@@ -517,32 +518,68 @@ func Sweep(t Ticket, env Env, escalateTo string) (res Result, changed bool, err 
 	return res, true, nil
 }
 
-// Apply performs one request on a ticket. It checks the transition table first (an
-// illegal transition returns ErrIllegalTransition and nothing); then it marks any
-// deadline already missed (so a late accept or resolve is held to account even if no
-// sweep ran), then does the action. The input ticket is not modified.
-func Apply(t Ticket, req Request, env Env) (Result, error) {
+// admit checks a request against the ticket before anything changes: the input, the
+// transition table and its guards, the acting department, and the transfer limit. It
+// returns the rule, the department the ticket goes to (target; the governance
+// department instead of the requested one past the transfer limit) and, then, the
+// department that was requested.
+func admit(t Ticket, req Request, env Env) (rule Rule, target, requested string, err error) {
 	if err := req.validate(); err != nil {
-		return Result{}, err
+		return Rule{}, "", "", err
 	}
-	rule, err := Check(t.State, req.Action, req.Actor.Role, t.Rating)
-	if err != nil {
-		return Result{}, err
+	if rule, err = Check(t.State, req.Action, req.Actor.Role, t.Rating); err != nil {
+		return Rule{}, "", "", err
 	}
 	if req.Actor.Role == RoleAssigned && req.Actor.Department != t.Department {
-		return Result{}, fmt.Errorf("%w: department %q is not the assigned department %q", ErrIllegalTransition, req.Actor.Department, t.Department)
+		return Rule{}, "", "", codes.Wrap(codes.ErrIllegalTransition, "department %q is not the assigned department %q", req.Actor.Department, t.Department)
 	}
 	if (req.Action == ActTransfer || req.Action == ActEscalate) && req.Target == t.Department {
-		return Result{}, fmt.Errorf("%w: %s target %q is already the assigned department", ErrForbidden, req.Action, req.Target)
+		return Rule{}, "", "", codes.Wrap(codes.ErrForbidden, "%s target %q is already the assigned department", req.Action, req.Target)
 	}
-	target, requested := req.Target, ""
 	if req.Action == ActTransfer && env.Policy.MaxTransfers > 0 && t.Transfers >= env.Policy.MaxTransfers &&
 		req.Actor.Department != env.Governance && req.Target != env.Governance {
 		// Ping-pong: past the limit the governance office decides where the ticket goes.
 		if env.Governance == "" || env.Governance == t.Department {
-			return Result{}, fmt.Errorf("%w: ticket %s has had %d transfers (the limit) and no governance department is registered to take the next one", ErrForbidden, t.ID, t.Transfers)
+			return Rule{}, "", "", codes.Wrap(codes.ErrForbidden, "ticket %s has had %d transfers (the limit) and no governance department is registered to take the next one", t.ID, t.Transfers)
 		}
-		target, requested = env.Governance, req.Target
+		return rule, env.Governance, req.Target, nil
+	}
+	return rule, req.Target, "", nil
+}
+
+// resume ends the round's open pause at env.Now and, unless the resolve deadline was
+// already missed (a missed deadline stays missed), moves the deadline by the working
+// time the pause took. It returns the closed pause.
+func (r *Round) resume(ticket string, env Env) (*Pause, error) {
+	if len(r.Pauses) == 0 || r.Pauses[len(r.Pauses)-1].To != "" {
+		return nil, codes.Wrap(codes.ErrInvalidArgument, "ticket %s is suspended but its round has no open pause", ticket)
+	}
+	p := &r.Pauses[len(r.Pauses)-1]
+	from, err := wire.ParseTime(p.From)
+	if err != nil {
+		return nil, codes.Wrap(codes.ErrInvalidArgument, "stored pause start %q", p.From)
+	}
+	added := time.Duration(0)
+	if !r.Overdue {
+		by, err := wire.ParseTime(r.ResolveBy)
+		if err != nil {
+			return nil, codes.Wrap(codes.ErrInvalidArgument, "stored resolve-by %q", r.ResolveBy)
+		}
+		added = env.Calendar.WorkingDuration(from, env.Now.UTC().Truncate(time.Second))
+		r.ResolveBy = wire.FormatSecond(env.Calendar.AddWorkingDuration(by, added))
+	}
+	p.To, p.Added = env.now(), added.String()
+	return p, nil
+}
+
+// Apply performs one request on a ticket. It checks the transition table first (an
+// illegal transition returns codes.ErrIllegalTransition and nothing); then it marks any
+// deadline already missed (so a late accept or resolve is held to account even if no
+// sweep ran), then does the action. The input ticket is not modified.
+func Apply(t Ticket, req Request, env Env) (Result, error) {
+	rule, target, requested, err := admit(t, req, env)
+	if err != nil {
+		return Result{}, err
 	}
 	c := t.clone()
 	var res Result
@@ -563,7 +600,7 @@ func Apply(t Ticket, req Request, env Env) (Result, error) {
 		e.round().ResolvedAt = now
 		c.ResolvedAt = now
 		if n := env.Policy.AutoCloseDays; n > 0 {
-			c.RateBy = FormatTime(env.Calendar.AddWorkingDays(env.Now.UTC().Truncate(time.Second), n))
+			c.RateBy = wire.FormatSecond(env.Calendar.AddWorkingDays(env.Now.UTC().Truncate(time.Second), n))
 		}
 	case ActTransfer, ActEscalate, ActReturn:
 		if e.RespondedAt == "" && req.Action != ActEscalate {
@@ -587,26 +624,9 @@ func Apply(t Ticket, req Request, env Env) (Result, error) {
 		r.Pauses = append(r.Pauses, Pause{From: now})
 		pause = &r.Pauses[len(r.Pauses)-1]
 	case ActResume:
-		r := e.round()
-		if len(r.Pauses) == 0 || r.Pauses[len(r.Pauses)-1].To != "" {
-			return Result{}, fmt.Errorf("%w: ticket %s is suspended but its round has no open pause", ErrInvalid, t.ID)
+		if pause, err = e.round().resume(t.ID, env); err != nil {
+			return Result{}, err
 		}
-		p := &r.Pauses[len(r.Pauses)-1]
-		from, err := ParseTime(p.From)
-		if err != nil {
-			return Result{}, fmt.Errorf("%w: stored pause start %q", ErrInvalid, p.From)
-		}
-		added := time.Duration(0)
-		if !r.Overdue { // a deadline already missed stays missed
-			by, err := ParseTime(r.ResolveBy)
-			if err != nil {
-				return Result{}, fmt.Errorf("%w: stored resolve-by %q", ErrInvalid, r.ResolveBy)
-			}
-			added = env.Calendar.WorkingDuration(from, env.Now.UTC().Truncate(time.Second))
-			r.ResolveBy = FormatTime(env.Calendar.AddWorkingDuration(by, added))
-		}
-		p.To, p.Added = now, added.String()
-		pause = p
 	case ActRate:
 		e.Ratings = append(e.Ratings, RatingEntry{Rating: req.Rating, CommentHash: req.CommentHash, At: now})
 		c.Rating, c.RatedAt, c.RateBy = req.Rating, now, ""
@@ -617,7 +637,7 @@ func Apply(t Ticket, req Request, env Env) (Result, error) {
 		lim := env.SLA.For(c.Category)
 		e.Rounds = append(e.Rounds, Round{
 			OpenedAt:  now,
-			ResolveBy: FormatTime(env.Calendar.AddWorkingDays(env.Now.UTC().Truncate(time.Second), lim.ResolveDays)),
+			ResolveBy: wire.FormatSecond(env.Calendar.AddWorkingDays(env.Now.UTC().Truncate(time.Second), lim.ResolveDays)),
 		})
 		c.Reopens++
 		c.ResolvedAt, c.RatedAt = "", ""

@@ -1,9 +1,10 @@
 package workorder
 
 import (
-	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/certledger/certledger/internal/codes"
 )
 
 // Guard is an extra condition a rule needs beyond (from, action, role).
@@ -77,14 +78,14 @@ var Table = []Rule{
 }
 
 // Lookup finds the rule for (from, action, role), guards aside. The error wraps
-// ErrIllegalTransition and says what the role may do instead (never the refused action).
+// codes.ErrIllegalTransition and says what the role may do instead (never the refused action).
 func Lookup(from State, a Action, r Role) (Rule, error) {
 	for _, rule := range Table {
 		if rule.From == from && rule.Role == r && rule.Action == a {
 			return rule, nil
 		}
 	}
-	return Rule{}, fmt.Errorf("%w: %s may not %s a ticket in state %s%s", ErrIllegalTransition, r.describe(), a, from.describe(), hint(from, a, r, "", false))
+	return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s may not %s a ticket in state %s%s", r.describe(), a, from.describe(), hint(from, a, r, "", false))
 }
 
 func (s State) describe() string {
@@ -155,16 +156,16 @@ func (r Role) describe() string {
 func Check(from State, a Action, r Role, lastRating Rating) (Rule, error) {
 	rule, err := Lookup(from, a, r)
 	if err != nil {
-		return Rule{}, fmt.Errorf("%w: %s may not %s a ticket in state %s%s", ErrIllegalTransition, r.describe(), a, from.describe(), hint(from, a, r, lastRating, true))
+		return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s may not %s a ticket in state %s%s", r.describe(), a, from.describe(), hint(from, a, r, lastRating, true))
 	}
 	if guardHolds(rule.Guard, lastRating) {
 		return rule, nil
 	}
 	switch rule.Guard {
 	case GuardUnsatisfied:
-		return Rule{}, fmt.Errorf("%w: %s needs an unsatisfied rating (rating is %q)%s", ErrIllegalTransition, a, lastRating, hint(from, a, r, lastRating, true))
+		return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s needs an unsatisfied rating (rating is %q)%s", a, lastRating, hint(from, a, r, lastRating, true))
 	default:
-		return Rule{}, fmt.Errorf("%w: %s may not %s after an unsatisfied rating%s", ErrIllegalTransition, r.describe(), a, hint(from, a, r, lastRating, true))
+		return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s may not %s after an unsatisfied rating%s", r.describe(), a, hint(from, a, r, lastRating, true))
 	}
 }
 
