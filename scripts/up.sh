@@ -164,7 +164,17 @@ seed() { # seed ID MSPID NAME CATEGORY...
 seed dept-a DeptAMSP "Market Regulation Bureau" business-licence food-safety
 seed dept-b DeptBMSP "Housing and Construction Bureau" housing property
 
-# 4. The trust bundle: exported from the registry and the channel, signed with the
+# 4. The official holiday schedules shipped in data/calendar (docs/calendar.md), each
+#    loaded once by the governance admin: work-order deadlines count working days with them.
+for f in "$ROOT"/data/calendar/*.json; do
+  y=$(basename "$f" .json)
+  if "${CL[@]}" --token "$GOV_TOKEN" -o json calendar show --year "$y" | grep -q '"schedule": *null'; then
+    out=$("${CL[@]}" --token "$GOV_TOKEN" calendar load "$f") || exit 1
+    echo "${out%%$'\n'*}"
+  fi
+done
+
+# 5. The trust bundle: exported from the registry and the channel, signed with the
 #    governance key, published to the gateway (a gateway started without a trust pin
 #    by an older up.sh refuses it: make down && make up).
 mkdir -p "$RUN/trust"
