@@ -55,8 +55,11 @@ type Options struct {
 	Heartbeat time.Duration
 	// Web, if set, serves the verify page at / and /verify (package gateway/web).
 	Web http.Handler
-	// Now is the clock of the rate limiter (nil: time.Now).
+	// Now is the clock of the rate limiter and the readiness cache (nil: time.Now).
 	Now func() time.Time
+	// Ready, if set, is the readiness check of /readyz (ledgerclient.Fabric.Ready:
+	// every organisation); nil evaluates registry:GetGovernance as DefaultOrg.
+	Ready func(ctx context.Context) error
 	// MaxStreamsPerCaller caps the event streams one token, client certificate or
 	// (anonymous) client address holds open at once (0: DefaultMaxStreamsPerCaller).
 	MaxStreamsPerCaller int
@@ -85,6 +88,7 @@ type Server struct {
 	// graceful shutdown doesn't wait for them.
 	closing   chan struct{}
 	closeOnce sync.Once
+	readiness readiness
 }
 
 // New builds the server and its routes, and assembles the OpenAPI document.
