@@ -134,11 +134,11 @@ type Timeouts struct {
 	// CommitWait is how long one submission waits for its commit before the same
 	// signed transaction is sent again (a transaction lost in a Raft leader change).
 	CommitWait time.Duration `yaml:"commitWait"`
-	ReadHeader   time.Duration `yaml:"readHeader"`
-	Read         time.Duration `yaml:"read"`
-	Write        time.Duration `yaml:"write"`
-	Idle         time.Duration `yaml:"idle"`
-	Shutdown     time.Duration `yaml:"shutdown"`
+	ReadHeader time.Duration `yaml:"readHeader"`
+	Read       time.Duration `yaml:"read"`
+	Write      time.Duration `yaml:"write"`
+	Idle       time.Duration `yaml:"idle"`
+	Shutdown   time.Duration `yaml:"shutdown"`
 }
 
 // Defaults returns a Config with every default set and nothing else.
