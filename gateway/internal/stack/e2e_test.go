@@ -167,7 +167,22 @@ func TestE2E(t *testing.T) {
 	sr, _ := stack.NewStatusRequest(a, "c-1", "revoke", "licence withdrawn", cert.TxID)
 	expect("revoke by other department", must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-1/revoke", stack.BClerk, sr)), 403, "FORBIDDEN")
 	expect("revoke", must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-1/revoke", stack.AClerk, sr)), 200, "")
-	expect("replayed revoke", must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-1/revoke", stack.AClerk, sr)), 409, "")
+	// Issue 12 item 7: a retry of the same signed revoke (its answer lost) is
+	// answered with the committed result; a different request on the same
+	// prevTxId is still stale.
+	revoked := must(s.Do(ctx, c, "GET", "/api/v1/certificates/c-1", "", nil))
+	retry := must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-1/revoke", stack.AClerk, sr))
+	expect("retried revoke", retry, 200, "")
+	var replay struct {
+		TxID   string          `json:"txId"`
+		Record json.RawMessage `json:"record"`
+	}
+	if retry.Header.Get("Idempotent-Replay") != "true" || retry.JSON(&replay) != nil || !strings.Contains(string(revoked.Body), `"txId":"`+replay.TxID+`"`) ||
+		!strings.Contains(string(replay.Record), `"status":"revoked"`) {
+		t.Fatalf("retried revoke: %v %s (stored %s)", retry.Header, retry.Body, revoked.Body)
+	}
+	stale, _ := stack.NewStatusRequest(a, "c-1", "revoke", "another reason", cert.TxID)
+	expect("stale revoke", must(s.Do(ctx, c, "POST", "/api/v1/certificates/c-1/revoke", stack.AClerk, stale)), 409, "CONFLICT")
 	r = must(s.Do(ctx, c, "GET", "/api/v1/verify?id=c-1", "", nil))
 	if err := r.JSON(&vr); err != nil || vr.Verdict != "REVOKED" {
 		t.Fatalf("verify revoked: %s", r.Body)
