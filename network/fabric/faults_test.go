@@ -514,15 +514,23 @@ func (l *load) ackedIDs() []string {
 	return ids
 }
 
-// longestGap is the longest time between consecutive acknowledgements of dept
-// (times sorted) that overlaps [from, to].
+// longestGap is the longest time without an acknowledgement of a department
+// (times sorted) within [from, to]: each gap between consecutive acknowledgements
+// is clipped to the window, so a gap caused by the next fault is not counted here.
 func longestGap(times []time.Time, from, to time.Time) time.Duration {
 	var longest time.Duration
 	for i := 1; i < len(times); i++ {
-		if times[i].Before(from) || times[i-1].After(to) {
+		a, b := times[i-1], times[i]
+		if b.Before(from) || a.After(to) {
 			continue
 		}
-		longest = max(longest, times[i].Sub(times[i-1]))
+		if a.Before(from) {
+			a = from
+		}
+		if b.After(to) {
+			b = to
+		}
+		longest = max(longest, b.Sub(a))
 	}
 	return longest
 }

@@ -151,7 +151,7 @@ func Defaults() Config {
 			Endorse:      15 * time.Second,
 			Submit:       5 * time.Second,
 			CommitStatus: 10 * time.Second,
-			CommitWait:   3 * time.Second,
+			CommitWait:   2 * time.Second,
 			ReadHeader:   5 * time.Second,
 			Read:         30 * time.Second,
 			Write:        0, // 0: no write timeout, so the event stream stays open

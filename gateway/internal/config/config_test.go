@@ -52,8 +52,8 @@ func TestLoad(t *testing.T) {
 		t.Errorf("tokens: %+v", c.Tokens)
 	}
 	// A commit is waited for at most 10 s (no caller hangs a minute through a
-	// Raft leader change), each submission 3 s before it is resent.
-	if c.Timeouts.CommitStatus != 10*time.Second || c.Timeouts.CommitWait != 3*time.Second || c.Operations.Listen != "" {
+	// Raft leader change), each submission 2 s before it is resent.
+	if c.Timeouts.CommitStatus != 10*time.Second || c.Timeouts.CommitWait != 2*time.Second || c.Operations.Listen != "" {
 		t.Errorf("commit timeouts / operations: %+v %+v", c.Timeouts, c.Operations)
 	}
 	if c.BodyLimit != 1<<20 || c.MVCCRetries != 3 {

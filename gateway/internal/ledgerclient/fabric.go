@@ -44,7 +44,7 @@ type Timeouts struct {
 }
 
 // DefaultTimeouts are used for any zero field.
-var DefaultTimeouts = Timeouts{Evaluate: 5 * time.Second, Endorse: 15 * time.Second, Submit: 5 * time.Second, CommitStatus: 10 * time.Second, CommitWait: 3 * time.Second}
+var DefaultTimeouts = Timeouts{Evaluate: 5 * time.Second, Endorse: 15 * time.Second, Submit: 5 * time.Second, CommitStatus: 10 * time.Second, CommitWait: 2 * time.Second}
 
 // Backoff bounds gRPC's reconnect backoff to a peer. gRPC's default grows to
 // 120 s, so a peer back after a long outage was dialled again only minutes
