@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -310,7 +311,7 @@ func (c *Config) Validate() error {
 	if t.CommitWait > t.CommitStatus {
 		return bad("timeouts.commitWait (%v) must not exceed timeouts.commitStatus (%v)", t.CommitWait, t.CommitStatus)
 	}
-	if c.Operations.Listen != "" && c.Operations.Listen == c.Listen {
+	if c.Operations.Listen != "" && c.Operations.Listen == c.Listen && !strings.HasSuffix(c.Listen, ":0") { // ":0": two free ports
 		return bad("operations.listen must differ from listen: /metrics stays off the public listener")
 	}
 	if t.ReadHeader < 0 || t.Read < 0 || t.Write < 0 || t.Idle < 0 || t.Shutdown < 0 {
