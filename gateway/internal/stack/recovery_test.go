@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,5 +83,63 @@ func TestWritesResumeAfterLedgerRestart(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	if r, err := s.Do(ctx, c, "GET", "/readyz", "", nil); err != nil || r.Status != http.StatusOK {
 		t.Errorf("readyz after the restart: %v %v", r, err)
+	}
+}
+
+// Issue 12 item 7: a retried status change is answered with the result its first
+// attempt committed, even after later changes (suspend, reinstate, then the
+// suspend's retry arrives), and never applied twice.
+func TestStatusChangeRetryAfterLaterChanges(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := &http.Client{Timeout: 30 * time.Second}
+	defer c.CloseIdleConnections()
+	depts, err := s.Seed(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := depts["dept-a"]
+	rec, err := stack.NewCertificate(a, "c-retry", []byte("retry"), time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type write struct {
+		TxID   string `json:"txId"`
+		Record struct {
+			Status string `json:"status"`
+			TxID   string `json:"txId"`
+		} `json:"record"`
+	}
+	do := func(what, path string, body any, want int) (write, *stack.Response) {
+		t.Helper()
+		r, err := s.Do(ctx, c, "POST", path, stack.AClerk, body)
+		if err != nil || r.Status != want {
+			t.Fatalf("%s: %v %v", what, r, err)
+		}
+		var w write
+		if err := r.JSON(&w); err != nil {
+			t.Fatal(err)
+		}
+		return w, r
+	}
+	issued, _ := do("issue", "/api/v1/certificates", rec, http.StatusCreated)
+	suspend, _ := stack.NewStatusRequest(a, "c-retry", "suspend", "inspection", issued.TxID)
+	suspended, _ := do("suspend", "/api/v1/certificates/c-retry/suspend", suspend, http.StatusOK)
+	reinstate, _ := stack.NewStatusRequest(a, "c-retry", "reinstate", "inspection passed", suspended.TxID)
+	reinstated, _ := do("reinstate", "/api/v1/certificates/c-retry/reinstate", reinstate, http.StatusOK)
+
+	again, r := do("retried suspend", "/api/v1/certificates/c-retry/suspend", suspend, http.StatusOK)
+	if r.Header.Get("Idempotent-Replay") != "true" || again.TxID != suspended.TxID || again.Record.Status != "suspended" {
+		t.Fatalf("retried suspend: %s (first answer tx %s)", r.Body, suspended.TxID)
+	}
+	again, r = do("retried reinstate", "/api/v1/certificates/c-retry/reinstate", reinstate, http.StatusOK)
+	if r.Header.Get("Idempotent-Replay") != "true" || again.TxID != reinstated.TxID || again.Record.Status != "valid" {
+		t.Fatalf("retried reinstate: %s", r.Body)
+	}
+	// The certificate is as the last change left it: valid, written by the reinstate.
+	cur, err := s.Do(ctx, c, "GET", "/api/v1/certificates/c-retry", "", nil)
+	if err != nil || !strings.Contains(string(cur.Body), `"txId":"`+reinstated.TxID+`"`) || !strings.Contains(string(cur.Body), `"status":"valid"`) {
+		t.Fatalf("certificate after the retries: %v %v", cur, err)
 	}
 }
