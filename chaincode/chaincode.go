@@ -8,7 +8,6 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
-	"github.com/certledger/certledger/chaincode/contract/bench"
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/exchange"
 	"github.com/certledger/certledger/chaincode/contract/registry"
@@ -24,7 +23,6 @@ func New() (*contractapi.ContractChaincode, error) {
 		certificate.New(),
 		exchange.New(),
 		workorder.New(),
-		bench.New(),
 	}
 	cc, err := contractapi.NewChaincode(contracts...)
 	if err != nil {

@@ -104,6 +104,11 @@ mkdir -p "$RUN/tokens" && chmod 700 "$RUN/tokens"
   printf '%s\n' "$DEPT_B_TOKEN" >"$RUN/tokens/dept-b.token"
   printf '%s\n' "$AUDITOR_TOKEN" >"$RUN/tokens/auditor.token")
 hash_token() { printf '%s\n' "$1" | "$BIN/certledger-gateway" hash-token; }
+# The governance office's SM2 key signs the trust bundle; the gateway pins its
+# fingerprint and serves the bundle governance publishes (docs/trust.md).
+GOV_KEY=$RUN/keys/governance.pem
+[ -f "$GOV_KEY" ] || "$BIN/certledger" keys generate --out "$GOV_KEY" --pub-out "$RUN/keys/governance.pub" >/dev/null
+PIN=$("$BIN/certledger" trust fingerprint "$GOV_KEY" -o json | sed -n 's/.*"fingerprint": *"\([0-9a-f]*\)".*/\1/p')
 if ! alive "$RUN/gateway.pid"; then
   cat >"$RUN/gateway.yaml" <<YAML
 # written by scripts/up.sh
@@ -120,6 +125,7 @@ tokens:
   - {id: dept-a-clerk, sha256: $(hash_token "$DEPT_A_TOKEN"), department: dept-a, org: dept-a, role: clerk}
   - {id: dept-b-clerk, sha256: $(hash_token "$DEPT_B_TOKEN"), department: dept-b, org: dept-b, role: clerk}
   - {id: auditor, sha256: $(hash_token "$AUDITOR_TOKEN"), department: gov, org: gov, role: auditor}
+trust: {pin: $PIN, bundleFile: trust/bundle.json}
 YAML
   if port_busy "$GATEWAY_ADDR"; then
     echo "up: $GATEWAY_ADDR is taken by another process (set GATEWAY_ADDR=127.0.0.1:PORT)" >&2; exit 1
@@ -144,6 +150,7 @@ fi
   echo "export DEPT_B_TOKEN_FILE=$RUN/tokens/dept-b.token"
   echo "export AUDITOR_TOKEN_FILE=$RUN/tokens/auditor.token"
   echo "export CERTLEDGER_GATEWAY=$URL"
+  echo "export CERTLEDGER_TRUST_PIN=$PIN"
   echo "export PATH=\"$BIN:\$PATH\""
 } >"$RUN/env.sh"
 chmod 600 "$RUN/env.sh"
@@ -172,6 +179,16 @@ seed() { # seed ID MSPID NAME CATEGORY...
 seed dept-a DeptAMSP "Market Regulation Bureau" business-licence food-safety
 seed dept-b DeptBMSP "Housing and Construction Bureau" housing property
 
+# 4. The trust bundle: exported from the registry and the channel, signed with the
+#    governance key, published to the gateway (a gateway started without a trust pin
+#    by an older up.sh refuses it: make down && make up).
+mkdir -p "$RUN/trust"
+if "${CL[@]}" --token-file "$RUN/tokens/gov.token" trust export --key "$GOV_KEY" --out "$RUN/trust/export.json" --force --publish >/dev/null; then
+  echo "trust bundle published (governance fingerprint $PIN)"
+else
+  echo "up: the trust bundle was not published (see above); offline verification has no current bundle" >&2
+fi
+
 R=$(rel "$RUN")
 mkdir -p "$RUN/demo"
 cat <<TXT
@@ -181,6 +198,8 @@ certledger is up.
   REST API          $URL/api/v1/openapi.json   (health: $URL/readyz)
   operations        http://$OPERATIONS_ADDR/metrics   (local only)
   data and logs     $R/   (tokens in $R/tokens/*.token, SM2 keys in $R/keys/)
+  trust bundle      $URL/api/v1/trust   governance fingerprint (pin it):
+                    $PIN
 
 Try it (docs/getting-started.md explains each step):
   source $R/env.sh && cd $R/demo    # bin/ on PATH, CERTLEDGER_GATEWAY, the token files

@@ -37,6 +37,7 @@ func commandGroups() []*cli.Command {
 		grantCommand(),
 		exchangeCommand(),
 		ticketCommand(),
+		trustCommand(),
 		auditGroup(
 			auditSweepCommand(),
 			auditKPICommand(),

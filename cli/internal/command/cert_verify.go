@@ -12,6 +12,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/cli/internal/verify"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/urfave/cli/v2"
 )
@@ -46,9 +47,9 @@ func ledgerVerify(c *cli.Context, cl *client.Client, id, h string) (*client.Veri
 		if id != "" {
 			what = "id " + id
 		}
-		return &client.VerifyResult{Verdict: verify.NotFound, Steps: []client.Step{
-			{Step: 1, Name: "format", Status: verify.Pass},
-			{Step: 3, Name: "lookup", Status: verify.Fail, Code: verify.NotFound, Detail: "no certificate with " + what},
+		return &client.VerifyResult{Verdict: wire.VerdictNotFound, Steps: []client.Step{
+			{Step: 1, Name: "format", Status: wire.StepPass},
+			{Step: 3, Name: "lookup", Status: wire.StepFail, Code: wire.VerdictNotFound, Detail: "no certificate with " + what},
 		}}, nil
 	}
 	return res, err
@@ -85,8 +86,8 @@ func certVerify(c *cli.Context) error {
 		r, err := receipt.Load(rpath)
 		if err != nil {
 			if errors.Is(err, receipt.ErrBadReceipt) {
-				rep = &verify.Report{Verdict: verify.BadFormat, Steps: []client.Step{
-					{Step: 1, Name: "format", Status: verify.Fail, Code: verify.BadFormat, Detail: err.Error()},
+				rep = &verify.Report{Verdict: wire.VerdictBadFormat, Steps: []client.Step{
+					{Step: 1, Name: "format", Status: wire.StepFail, Code: wire.VerdictBadFormat, Detail: err.Error()},
 				}}
 				if perr := printReport(p, rep); perr != nil {
 					return perr

@@ -29,6 +29,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/metrics"
+	"github.com/certledger/certledger/gateway/internal/trustsvc"
 	"github.com/certledger/certledger/internal/codes"
 )
 
@@ -55,6 +56,8 @@ type Options struct {
 	Heartbeat time.Duration
 	// Web, if set, serves the verify page at / and /verify (package gateway/web).
 	Web http.Handler
+	// Trust, if set, serves and accepts the governance-signed trust bundle (trust.go).
+	Trust *trustsvc.Store
 	// Now is the clock of the rate limiter and the readiness cache (nil: time.Now).
 	Now func() time.Time
 	// Ready, if set, is the readiness check of /readyz (ledgerclient.Fabric.Ready:

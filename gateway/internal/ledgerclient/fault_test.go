@@ -133,7 +133,7 @@ func startFaultNet(t *testing.T) *faultNet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upConn, err := devnet.Dial(direct)
+	upConn, err := direct.DialPeer(direct.Peer)
 	if err != nil {
 		t.Fatal(err)
 	}

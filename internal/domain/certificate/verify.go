@@ -6,29 +6,8 @@ import (
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/merkle"
-)
-
-// Verdicts of the verification pipeline.
-const (
-	VerdictValid        = "VALID"
-	VerdictNotFound     = "NOT_FOUND"
-	VerdictBadFormat    = "BAD_FORMAT"
-	VerdictHashMismatch = "HASH_MISMATCH"
-	VerdictBadSignature = "BAD_SIGNATURE"
-	VerdictKeyInvalid   = "KEY_INVALID"
-	VerdictRevoked      = "REVOKED"
-	VerdictSuspended    = "SUSPENDED"
-	VerdictSuperseded   = "SUPERSEDED"
-	VerdictExpired      = "EXPIRED"
-	VerdictNotYetValid  = "NOT_YET_VALID"
-)
-
-// Step statuses.
-const (
-	Pass    = "pass"
-	Fail    = "fail"
-	Skipped = "skipped"
 )
 
 // Step codes besides the verdicts and registry.Key* codes.
@@ -102,34 +81,30 @@ type Result struct {
 // step. It is pure: same input, same result.
 func Evaluate(in Input) Result {
 	res := Result{
-		CheckedAt:   registry.FormatTime(in.Now),
+		CheckedAt:   wire.FormatTime(in.Now),
 		Certificate: in.Certificate,
 		IssuerKey:   in.IssuerKey,
 		Matches:     append([]string{}, in.Matches...),
 		Steps:       make([]Step, 0, 8),
 	}
-	verdict := ""
-	add := func(status, code, detail, failVerdict string) {
+	add := func(status, code, detail string) {
 		n := len(res.Steps) + 1
-		res.Steps = append(res.Steps, Step{Step: n, Name: stepNames[n-1], Status: status, Code: code, Detail: detail})
-		if status == Fail && verdict == "" {
-			verdict = failVerdict
-		}
+		res.Steps = append(res.Steps, Step{Step: n, Name: StepName(n), Status: status, Code: code, Detail: detail})
 	}
 	skipRest := func(reason string) Result {
 		for len(res.Steps) < 8 {
-			add(Skipped, CodeNotReached, reason, "")
+			add(wire.StepSkipped, CodeNotReached, reason)
 		}
-		res.Verdict = verdict
+		res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
 		return res
 	}
 
 	// 1 format
 	if err := checkQuery(in); err != nil {
-		add(Fail, VerdictBadFormat, err.Error(), VerdictBadFormat)
+		add(wire.StepFail, wire.VerdictBadFormat, err.Error())
 		return skipRest("the input is malformed")
 	}
-	add(Pass, CodeOK, "well-formed query", "")
+	add(wire.StepPass, CodeOK, "well-formed query")
 
 	c := in.Certificate
 	// 2 hash
@@ -139,33 +114,33 @@ func Evaluate(in Input) Result {
 	}
 	switch {
 	case claimed == "":
-		add(Skipped, CodeClientHashes, "the client computes the SM3 of the file", "")
+		add(wire.StepSkipped, CodeClientHashes, "the client computes the SM3 of the file")
 	case c == nil:
-		add(Skipped, CodeNotReached, "no record to compare with", "")
+		add(wire.StepSkipped, CodeNotReached, "no record to compare with")
 	case claimed != c.DocHash:
-		add(Fail, VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash), VerdictHashMismatch)
+		add(wire.StepFail, wire.VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash))
 	default:
-		add(Pass, CodeOK, source+" equals the record's docHash", "")
+		add(wire.StepPass, CodeOK, source+" equals the record's docHash")
 	}
 
 	// 3 lookup
 	if c == nil {
-		add(Fail, VerdictNotFound, "no certificate matches "+describeQuery(in.Query), VerdictNotFound)
+		add(wire.StepFail, wire.VerdictNotFound, "no certificate matches "+describeQuery(in.Query))
 		return skipRest("no record found")
 	}
-	add(Pass, CodeOK, "certificate "+c.ID+" found", "")
+	add(wire.StepPass, CodeOK, "certificate "+c.ID+" found")
 
 	// 4 merkle
 	switch {
 	case c.BatchID == "":
-		add(Skipped, CodeNotBatched, "not anchored in a batch", "")
+		add(wire.StepSkipped, CodeNotBatched, "not anchored in a batch")
 	case in.Inclusion == nil:
-		add(Skipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied", "")
+		add(wire.StepSkipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied")
 	default:
 		if err := checkInclusion(c, in.Inclusion); err != nil {
-			add(Fail, CodeMerkleMismatch, err.Error(), VerdictBadSignature)
+			add(wire.StepFail, CodeMerkleMismatch, err.Error())
 		} else {
-			add(Pass, CodeOK, "included in batch "+c.BatchID, "")
+			add(wire.StepPass, CodeOK, "included in batch "+c.BatchID)
 		}
 	}
 
@@ -173,76 +148,112 @@ func Evaluate(in Input) Result {
 	// 5 signature
 	switch {
 	case k == nil:
-		add(Skipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", "")
+		add(wire.StepSkipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case k.KeyID != c.KeyID:
-		add(Fail, VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID, VerdictBadSignature)
+		add(wire.StepFail, wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
 	default:
 		if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
-			add(Fail, VerdictBadSignature, err.Error(), VerdictBadSignature)
+			add(wire.StepFail, wire.VerdictBadSignature, err.Error())
 		} else {
-			add(Pass, CodeOK, "SM2 signature verifies with key "+k.KeyID, "")
+			add(wire.StepPass, CodeOK, "SM2 signature verifies with key "+k.KeyID)
 		}
 	}
 
 	// 6 key
 	switch {
 	case k == nil:
-		add(Fail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", VerdictKeyInvalid)
+		add(wire.StepFail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case in.KeyOwner != c.Issuer:
-		add(Fail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer), VerdictKeyInvalid)
+		add(wire.StepFail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer))
 	default:
-		issued, err := time.Parse(time.RFC3339Nano, c.IssuedAt)
+		issued, err := time.Parse(wire.TimeLayout, c.IssuedAt)
 		if err != nil {
-			add(Fail, registry.KeyCorrupt, "the record has no valid issuedAt", VerdictKeyInvalid)
+			add(wire.StepFail, registry.KeyCorrupt, "the record has no valid issuedAt")
 		} else if code, detail := k.StateAt(issued); code != "" {
-			add(Fail, code, detail+" (issued at "+c.IssuedAt+")", VerdictKeyInvalid)
+			add(wire.StepFail, code, detail+" (issued at "+c.IssuedAt+")")
 		} else {
-			add(Pass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt, "")
+			add(wire.StepPass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt)
 		}
 	}
 
 	// 7 status
 	switch {
 	case in.Offline:
-		add(Skipped, CodeOffline, "offline: revocation and suspension need the online check", "")
+		add(wire.StepSkipped, CodeOffline, "offline: revocation and suspension need the online check")
 	case c.Status == StatusValid:
-		add(Pass, CodeOK, "status valid", "")
+		add(wire.StepPass, CodeOK, "status valid")
 	case c.Status == StatusRevoked:
-		add(Fail, VerdictRevoked, "revoked: "+c.StatusReason, VerdictRevoked)
+		add(wire.StepFail, wire.VerdictRevoked, "revoked: "+c.StatusReason)
 	case c.Status == StatusSuspended:
-		add(Fail, VerdictSuspended, "suspended: "+c.StatusReason, VerdictSuspended)
+		add(wire.StepFail, wire.VerdictSuspended, "suspended: "+c.StatusReason)
 	case c.Status == StatusSuperseded:
-		add(Fail, VerdictSuperseded, "superseded by "+c.SupersededBy, VerdictSuperseded)
+		add(wire.StepFail, wire.VerdictSuperseded, "superseded by "+c.SupersededBy)
 	default:
-		add(Fail, VerdictBadFormat, "unknown status "+c.Status, VerdictBadFormat)
+		add(wire.StepFail, wire.VerdictBadFormat, "unknown status "+c.Status)
 	}
 
 	// 8 validity
-	from, errFrom := time.Parse(time.RFC3339Nano, c.ValidFrom)
+	from, errFrom := time.Parse(wire.TimeLayout, c.ValidFrom)
 	switch {
 	case errFrom != nil:
-		add(Fail, VerdictBadFormat, "validFrom is not an RFC 3339 time", VerdictBadFormat)
+		add(wire.StepFail, wire.VerdictBadFormat, "validFrom is not an RFC 3339 time")
 	case in.Now.Before(from):
-		add(Fail, VerdictNotYetValid, "valid only from "+c.ValidFrom, VerdictNotYetValid)
+		add(wire.StepFail, wire.VerdictNotYetValid, "valid only from "+c.ValidFrom)
 	case c.ValidUntil != "":
-		until, err := time.Parse(time.RFC3339Nano, c.ValidUntil)
+		until, err := time.Parse(wire.TimeLayout, c.ValidUntil)
 		switch {
 		case err != nil:
-			add(Fail, VerdictBadFormat, "validUntil is not an RFC 3339 time", VerdictBadFormat)
+			add(wire.StepFail, wire.VerdictBadFormat, "validUntil is not an RFC 3339 time")
 		case !in.Now.Before(until):
-			add(Fail, VerdictExpired, "expired at "+c.ValidUntil, VerdictExpired)
+			add(wire.StepFail, wire.VerdictExpired, "expired at "+c.ValidUntil)
 		default:
-			add(Pass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil, "")
+			add(wire.StepPass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil)
 		}
 	default:
-		add(Pass, CodeOK, "valid from "+c.ValidFrom+", no end", "")
+		add(wire.StepPass, CodeOK, "valid from "+c.ValidFrom+", no end")
 	}
 
-	if verdict == "" {
-		verdict = VerdictValid
-	}
-	res.Verdict = verdict
+	res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
 	return res
+}
+
+// StepName returns the name of pipeline step n (1..8), "" for any other n.
+func StepName(n int) string {
+	if n < 1 || n > len(stepNames) {
+		return ""
+	}
+	return stepNames[n-1]
+}
+
+// failVerdicts is the verdict each step gives when it fails without a code
+// that is itself a verdict.
+var failVerdicts = [8]string{wire.VerdictBadFormat, wire.VerdictHashMismatch, wire.VerdictNotFound, wire.VerdictBadSignature,
+	wire.VerdictBadSignature, wire.VerdictKeyInvalid, wire.VerdictBadFormat, wire.VerdictExpired}
+
+// StepVerdict is the verdict a failed step gives: its code, except for steps
+// 4 (merkle) and 6 (key), whose codes are details (MERKLE_MISMATCH,
+// KEY_REVOKED, ...) of BAD_SIGNATURE and KEY_INVALID; a step without a code
+// gives its step's verdict.
+func StepVerdict(s Step) string {
+	if s.Step < 1 || s.Step > len(failVerdicts) {
+		return wire.VerdictBadFormat
+	}
+	if s.Code == "" || s.Step == 4 || s.Step == 6 {
+		return failVerdicts[s.Step-1]
+	}
+	return s.Code
+}
+
+// VerdictOf returns the verdict of the first failed step (StepVerdict), else
+// fallback: the verdict of a pipeline run, or of steps merged from an offline
+// and an online run.
+func VerdictOf(steps []Step, fallback string) string {
+	for _, s := range steps {
+		if s.Status == wire.StepFail {
+			return StepVerdict(s)
+		}
+	}
+	return fallback
 }
 
 func checkQuery(in Input) error {
@@ -300,12 +311,12 @@ func Best(results []Result) Result {
 	best := 0
 	var bestAt time.Time
 	for i, r := range results {
-		if r.Verdict == VerdictValid {
+		if r.Verdict == wire.VerdictValid {
 			return r
 		}
 		var at time.Time
 		if r.Certificate != nil {
-			at, _ = time.Parse(time.RFC3339Nano, r.Certificate.IssuedAt)
+			at, _ = time.Parse(wire.TimeLayout, r.Certificate.IssuedAt)
 		}
 		if i == 0 || at.After(bestAt) {
 			best, bestAt = i, at
