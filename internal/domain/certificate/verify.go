@@ -6,6 +6,7 @@ import (
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/merkle"
 )
 
@@ -22,6 +23,10 @@ const (
 	VerdictSuperseded   = "SUPERSEDED"
 	VerdictExpired      = "EXPIRED"
 	VerdictNotYetValid  = "NOT_YET_VALID"
+	// VerdictConflicting: several certificates anchor the document and they
+	// disagree (one VALID, another revoked, suspended, superseded or forged);
+	// see Summarize.
+	VerdictConflicting = wire.VerdictConflicting
 )
 
 // Step statuses.
@@ -72,6 +77,7 @@ type Input struct {
 	Matches     []string      // ids found for the query
 	IssuerKey   *registry.Key // the registry key named by Certificate.KeyID (nil = unknown)
 	KeyOwner    string        // id of the department holding IssuerKey
+	IssuerName  string        // the issuer department's full name ("" = unknown)
 	Inclusion   *Inclusion    // proof for a batched certificate (nil = none supplied)
 	Offline     bool          // no ledger: the status step is skipped
 	Now         time.Time     // the checking time (validity window)
@@ -86,163 +92,197 @@ type Step struct {
 	Detail string `json:"detail"`
 }
 
-// Result is the verification outcome.
+// Result is the verification outcome. Evaluate fills it for one certificate;
+// Summarize for all the certificates a query found, with one Result per
+// certificate in Results and the headline (Verdict, Message, Certificate,
+// Steps) naming any disagreement between them.
 type Result struct {
 	Verdict     string        `json:"verdict"`
+	Message     string        `json:"message,omitempty"`
 	CheckedAt   string        `json:"checkedAt"`
 	Certificate *Certificate  `json:"certificate"`
 	IssuerKey   *registry.Key `json:"issuerKey"`
+	IssuerName  string        `json:"issuerName,omitempty"`
 	Matches     []string      `json:"matches"`
 	Steps       []Step        `json:"steps"`
+	Results     []Result      `json:"results,omitempty"`
 }
 
 // Evaluate runs the numbered verification pipeline of DESIGN.md over in:
 // 1 format, 2 hash, 3 lookup, 4 merkle, 5 signature, 6 key, 7 status, 8 validity.
 // The verdict is VALID when no step fails, else the verdict of the first failing
-// step. It is pure: same input, same result.
+// step. A failure of step 1 or 3 ends the pipeline (the rest is NOT_REACHED). It
+// is pure: same input, same result.
 func Evaluate(in Input) Result {
 	res := Result{
 		CheckedAt:   registry.FormatTime(in.Now),
 		Certificate: in.Certificate,
 		IssuerKey:   in.IssuerKey,
+		IssuerName:  in.IssuerName,
 		Matches:     append([]string{}, in.Matches...),
-		Steps:       make([]Step, 0, 8),
+		Steps:       make([]Step, 0, len(pipeline)),
 	}
-	verdict := ""
-	add := func(status, code, detail, failVerdict string) {
-		n := len(res.Steps) + 1
-		res.Steps = append(res.Steps, Step{Step: n, Name: stepNames[n-1], Status: status, Code: code, Detail: detail})
-		if status == Fail && verdict == "" {
-			verdict = failVerdict
+	for i, check := range pipeline {
+		o := check(in)
+		res.Steps = append(res.Steps, Step{Step: i + 1, Name: stepNames[i], Status: o.status, Code: o.code, Detail: o.detail})
+		if o.status == Fail && res.Verdict == "" {
+			res.Verdict = o.verdict
+		}
+		if o.stop != "" {
+			for n := i + 2; n <= len(pipeline); n++ {
+				res.Steps = append(res.Steps, Step{Step: n, Name: stepNames[n-1], Status: Skipped, Code: CodeNotReached, Detail: o.stop})
+			}
+			break
 		}
 	}
-	skipRest := func(reason string) Result {
-		for len(res.Steps) < 8 {
-			add(Skipped, CodeNotReached, reason, "")
-		}
-		res.Verdict = verdict
-		return res
+	if res.Verdict == "" {
+		res.Verdict = VerdictValid
 	}
+	return res
+}
 
-	// 1 format
+// outcome is what one step decides: its status, code and detail, the verdict
+// it gives when it fails, and, when the pipeline ends here, why.
+type outcome struct {
+	status, code, detail, verdict, stop string
+}
+
+func pass(detail string) outcome       { return outcome{status: Pass, code: CodeOK, detail: detail} }
+func skip(code, detail string) outcome { return outcome{status: Skipped, code: code, detail: detail} }
+func fail(code, detail, verdict string) outcome {
+	return outcome{status: Fail, code: code, detail: detail, verdict: verdict}
+}
+func failWith(verdict, detail string) outcome { return fail(verdict, detail, verdict) }
+
+// pipeline holds the steps in order; each reads only in.
+var pipeline = [8]func(Input) outcome{checkFormat, checkHash, checkLookup, checkMerkle, checkSignature, checkKey, checkStatus, checkValidity}
+
+// 1 format
+func checkFormat(in Input) outcome {
 	if err := checkQuery(in); err != nil {
-		add(Fail, VerdictBadFormat, err.Error(), VerdictBadFormat)
-		return skipRest("the input is malformed")
+		o := failWith(VerdictBadFormat, err.Error())
+		o.stop = "the input is malformed"
+		return o
 	}
-	add(Pass, CodeOK, "well-formed query", "")
+	return pass("well-formed query")
+}
 
+// 2 hash: the file's SM3 (or, for a query by id and hash, the given hash)
+// against the record's docHash.
+func checkHash(in Input) outcome {
 	c := in.Certificate
-	// 2 hash
 	claimed, source := in.FileHash, "file hash"
 	if claimed == "" && in.Query.ID != "" && in.Query.DocHash != "" {
 		claimed, source = in.Query.DocHash, "given docHash"
 	}
 	switch {
 	case claimed == "":
-		add(Skipped, CodeClientHashes, "the client computes the SM3 of the file", "")
+		return skip(CodeClientHashes, "the client computes the SM3 of the file")
 	case c == nil:
-		add(Skipped, CodeNotReached, "no record to compare with", "")
+		return skip(CodeNotReached, "no record to compare with")
 	case claimed != c.DocHash:
-		add(Fail, VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash), VerdictHashMismatch)
-	default:
-		add(Pass, CodeOK, source+" equals the record's docHash", "")
+		return failWith(VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash))
 	}
+	return pass(source + " equals the record's docHash")
+}
 
-	// 3 lookup
-	if c == nil {
-		add(Fail, VerdictNotFound, "no certificate matches "+describeQuery(in.Query), VerdictNotFound)
-		return skipRest("no record found")
+// 3 lookup
+func checkLookup(in Input) outcome {
+	if in.Certificate == nil {
+		o := failWith(VerdictNotFound, "no certificate matches "+describeQuery(in.Query))
+		o.stop = "no record found"
+		return o
 	}
-	add(Pass, CodeOK, "certificate "+c.ID+" found", "")
+	return pass("certificate " + in.Certificate.ID + " found")
+}
 
-	// 4 merkle
+// 4 merkle: inclusion of a batched certificate in its batch.
+func checkMerkle(in Input) outcome {
+	c := in.Certificate
 	switch {
 	case c.BatchID == "":
-		add(Skipped, CodeNotBatched, "not anchored in a batch", "")
+		return skip(CodeNotBatched, "not anchored in a batch")
 	case in.Inclusion == nil:
-		add(Skipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied", "")
-	default:
-		if err := checkInclusion(c, in.Inclusion); err != nil {
-			add(Fail, CodeMerkleMismatch, err.Error(), VerdictBadSignature)
-		} else {
-			add(Pass, CodeOK, "included in batch "+c.BatchID, "")
-		}
+		return skip(CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied")
 	}
+	if err := checkInclusion(c, in.Inclusion); err != nil {
+		return fail(CodeMerkleMismatch, err.Error(), VerdictBadSignature)
+	}
+	return pass("included in batch " + c.BatchID)
+}
 
-	k := in.IssuerKey
-	// 5 signature
+// 5 signature: the record's SM2 signature with the key it names.
+func checkSignature(in Input) outcome {
+	c, k := in.Certificate, in.IssuerKey
 	switch {
 	case k == nil:
-		add(Skipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", "")
+		return skip(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case k.KeyID != c.KeyID:
-		add(Fail, VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID, VerdictBadSignature)
-	default:
-		if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
-			add(Fail, VerdictBadSignature, err.Error(), VerdictBadSignature)
-		} else {
-			add(Pass, CodeOK, "SM2 signature verifies with key "+k.KeyID, "")
-		}
+		return failWith(VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
 	}
+	if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
+		return failWith(VerdictBadSignature, err.Error())
+	}
+	return pass("SM2 signature verifies with key " + k.KeyID)
+}
 
-	// 6 key
+// 6 key: the key belonged to the issuer and was valid at the issue time.
+func checkKey(in Input) outcome {
+	c, k := in.Certificate, in.IssuerKey
 	switch {
 	case k == nil:
-		add(Fail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", VerdictKeyInvalid)
+		return fail(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", VerdictKeyInvalid)
 	case in.KeyOwner != c.Issuer:
-		add(Fail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer), VerdictKeyInvalid)
-	default:
-		issued, err := time.Parse(time.RFC3339Nano, c.IssuedAt)
-		if err != nil {
-			add(Fail, registry.KeyCorrupt, "the record has no valid issuedAt", VerdictKeyInvalid)
-		} else if code, detail := k.StateAt(issued); code != "" {
-			add(Fail, code, detail+" (issued at "+c.IssuedAt+")", VerdictKeyInvalid)
-		} else {
-			add(Pass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt, "")
-		}
+		return fail(CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer), VerdictKeyInvalid)
 	}
+	issued, err := time.Parse(time.RFC3339Nano, c.IssuedAt)
+	if err != nil {
+		return fail(registry.KeyCorrupt, "the record has no valid issuedAt", VerdictKeyInvalid)
+	}
+	if code, detail := k.StateAt(issued); code != "" {
+		return fail(code, detail+" (issued at "+c.IssuedAt+")", VerdictKeyInvalid)
+	}
+	return pass("key " + k.KeyID + " of " + c.Issuer + " was valid at issue time " + c.IssuedAt)
+}
 
-	// 7 status
+// 7 status (the ledger's; skipped offline).
+func checkStatus(in Input) outcome {
+	c := in.Certificate
 	switch {
 	case in.Offline:
-		add(Skipped, CodeOffline, "offline: revocation and suspension need the online check", "")
+		return skip(CodeOffline, "offline: revocation and suspension need the online check")
 	case c.Status == StatusValid:
-		add(Pass, CodeOK, "status valid", "")
+		return pass("status valid")
 	case c.Status == StatusRevoked:
-		add(Fail, VerdictRevoked, "revoked: "+c.StatusReason, VerdictRevoked)
+		return failWith(VerdictRevoked, "revoked: "+c.StatusReason)
 	case c.Status == StatusSuspended:
-		add(Fail, VerdictSuspended, "suspended: "+c.StatusReason, VerdictSuspended)
+		return failWith(VerdictSuspended, "suspended: "+c.StatusReason)
 	case c.Status == StatusSuperseded:
-		add(Fail, VerdictSuperseded, "superseded by "+c.SupersededBy, VerdictSuperseded)
-	default:
-		add(Fail, VerdictBadFormat, "unknown status "+c.Status, VerdictBadFormat)
+		return failWith(VerdictSuperseded, "superseded by "+c.SupersededBy)
 	}
+	return failWith(VerdictBadFormat, "unknown status "+c.Status)
+}
 
-	// 8 validity
-	from, errFrom := time.Parse(time.RFC3339Nano, c.ValidFrom)
+// 8 validity window at in.Now.
+func checkValidity(in Input) outcome {
+	c := in.Certificate
+	from, err := time.Parse(time.RFC3339Nano, c.ValidFrom)
 	switch {
-	case errFrom != nil:
-		add(Fail, VerdictBadFormat, "validFrom is not an RFC 3339 time", VerdictBadFormat)
+	case err != nil:
+		return failWith(VerdictBadFormat, "validFrom is not an RFC 3339 time")
 	case in.Now.Before(from):
-		add(Fail, VerdictNotYetValid, "valid only from "+c.ValidFrom, VerdictNotYetValid)
-	case c.ValidUntil != "":
-		until, err := time.Parse(time.RFC3339Nano, c.ValidUntil)
-		switch {
-		case err != nil:
-			add(Fail, VerdictBadFormat, "validUntil is not an RFC 3339 time", VerdictBadFormat)
-		case !in.Now.Before(until):
-			add(Fail, VerdictExpired, "expired at "+c.ValidUntil, VerdictExpired)
-		default:
-			add(Pass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil, "")
-		}
-	default:
-		add(Pass, CodeOK, "valid from "+c.ValidFrom+", no end", "")
+		return failWith(VerdictNotYetValid, "valid only from "+c.ValidFrom)
+	case c.ValidUntil == "":
+		return pass("valid from " + c.ValidFrom + ", no end")
 	}
-
-	if verdict == "" {
-		verdict = VerdictValid
+	until, err := time.Parse(time.RFC3339Nano, c.ValidUntil)
+	switch {
+	case err != nil:
+		return failWith(VerdictBadFormat, "validUntil is not an RFC 3339 time")
+	case !in.Now.Before(until):
+		return failWith(VerdictExpired, "expired at "+c.ValidUntil)
 	}
-	res.Verdict = verdict
-	return res
+	return pass("within " + c.ValidFrom + " .. " + c.ValidUntil)
 }
 
 func checkQuery(in Input) error {
@@ -288,28 +328,4 @@ func checkInclusion(c *Certificate, p *Inclusion) error {
 		return err
 	}
 	return merkle.VerifyInclusion(leaf, p.Index, p.Size, p.Proof, p.Root)
-}
-
-// Best picks, among the results of evaluating every certificate matching one
-// document hash, the one to report: the first VALID, else the one issued last
-// (ties keep the earlier). It returns the zero Result for an empty slice.
-func Best(results []Result) Result {
-	if len(results) == 0 {
-		return Result{}
-	}
-	best := 0
-	var bestAt time.Time
-	for i, r := range results {
-		if r.Verdict == VerdictValid {
-			return r
-		}
-		var at time.Time
-		if r.Certificate != nil {
-			at, _ = time.Parse(time.RFC3339Nano, r.Certificate.IssuedAt)
-		}
-		if i == 0 || at.After(bestAt) {
-			best, bestAt = i, at
-		}
-	}
-	return results[best]
 }
