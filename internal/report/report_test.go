@@ -92,7 +92,6 @@ func TestTampered(t *testing.T) {
 		{"height", `"height": 12`, `"height": 13`},
 		{"time", `06:00:00.123456789Z`, `07:00:00.123456789Z`},
 		{"result step", `revoked: fraud`, `revoked: none`},
-		{"result verdict only", `{\"verdict\":\"CONFLICTING\"`, `{\"verdict\":\"VALID\"`},
 		{"gateway id", `"id": "gw-1"`, `"id": "gw-9"`},
 		{"unknown field", `"channel": "certledger"`, `"channel": "certledger", "x": 1`},
 		{"duplicate key", `"channel": "certledger"`, `"channel": "certledger", "channel": "x"`},
@@ -112,11 +111,17 @@ func TestTampered(t *testing.T) {
 			}
 		})
 	}
+	// Only the result's verdict edited (the last occurrence): Validate refuses the disagreement.
+	i := bytes.LastIndex(raw, []byte(`"verdict": "CONFLICTING"`))
+	edited := append(append(append([]byte{}, raw[:i]...), `"verdict": "VALID"`...), raw[i+len(`"verdict": "CONFLICTING"`):]...)
+	if _, err := report.Parse(edited); !errors.Is(err, report.ErrMalformed) {
+		t.Fatalf("result verdict edited: %v", err)
+	}
 	// Another key swapped in: the key id no longer matches, or the signature fails.
 	var m map[string]any
 	_ = json.Unmarshal(raw, &m)
 	m["report"].(map[string]any)["gateway"].(map[string]any)["publicKey"] = string(otherPEM)
-	edited, _ := json.Marshal(m)
+	edited, _ = json.Marshal(m)
 	if _, err := report.Parse(edited); !errors.Is(err, report.ErrMalformed) {
 		t.Fatalf("key swap: %v", err)
 	}
