@@ -58,6 +58,8 @@ type Options struct {
 	Web http.Handler
 	// Trust, if set, serves and accepts the governance-signed trust bundle (trust.go).
 	Trust *trustsvc.Store
+	// ReportKey, if set, signs verification reports (report.go).
+	ReportKey *ReportKey
 	// Now is the clock of the rate limiter (nil: time.Now).
 	Now func() time.Time
 	// MaxStreamsPerCaller caps the event streams one token, client certificate or
