@@ -85,12 +85,25 @@ type Step struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// VerifyResult is the answer of GET /api/v1/verify.
+// VerifyResult is the answer of GET /api/v1/verify. By hash, Results holds one
+// result per certificate anchoring the document and Message names any
+// disagreement (verdict CONFLICTING).
 type VerifyResult struct {
-	Verdict     string       `json:"verdict"`
-	CheckedAt   string       `json:"checkedAt,omitempty"`
-	Certificate *Certificate `json:"certificate,omitempty"`
-	IssuerKey   *KeyInfo     `json:"issuerKey,omitempty"`
-	Matches     []string     `json:"matches,omitempty"`
-	Steps       []Step       `json:"steps"`
+	Verdict     string         `json:"verdict"`
+	Message     string         `json:"message,omitempty"`
+	CheckedAt   string         `json:"checkedAt,omitempty"`
+	Certificate *Certificate   `json:"certificate,omitempty"`
+	IssuerKey   *KeyInfo       `json:"issuerKey,omitempty"`
+	IssuerName  string         `json:"issuerName,omitempty"`
+	Matches     []string       `json:"matches,omitempty"`
+	Steps       []Step         `json:"steps"`
+	Results     []VerifyResult `json:"results,omitempty"`
+}
+
+// Anchor is where a certificate was first written (GET /api/v1/certificates/{id}/anchor).
+type Anchor struct {
+	ID          string `json:"id"`
+	TxID        string `json:"txId"`
+	BlockNumber uint64 `json:"blockNumber"`
+	BlockKnown  bool   `json:"blockKnown"`
 }

@@ -38,6 +38,7 @@ func commandGroups() []*cli.Command {
 		exchangeCommand(),
 		ticketCommand(),
 		trustCommand(),
+		reportCommand(),
 		auditGroup(
 			auditSweepCommand(),
 			auditKPICommand(),

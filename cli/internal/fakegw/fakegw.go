@@ -37,6 +37,7 @@ type Gateway struct {
 	history map[string][]client.HistoryEntry
 	block   uint64
 	tx      int
+	txBlock map[string]uint64
 	now     func() time.Time
 
 	// Calls counts requests by "METHOD /pattern".
@@ -58,6 +59,7 @@ func New() *Gateway {
 		depts:   map[string]*client.Department{},
 		certs:   map[string]*client.Certificate{},
 		history: map[string][]client.HistoryEntry{},
+		txBlock: map[string]uint64{},
 		Calls:   map[string]int{},
 		now:     func() time.Time { return time.Now().UTC() },
 	}
@@ -156,6 +158,7 @@ func (g *Gateway) routes() {
 	g.Handle("GET /api/v1/certificates", g.findByHash)
 	g.Handle("GET /api/v1/certificates/{id}", g.getCert)
 	g.Handle("GET /api/v1/certificates/{id}/history", g.certHistory)
+	g.Handle("GET /api/v1/certificates/{id}/anchor", g.certAnchor)
 	g.Handle("POST /api/v1/certificates/{id}/{action}", g.certAction)
 	g.Handle("GET /api/v1/verify", g.verify)
 }
@@ -199,7 +202,9 @@ func (g *Gateway) nextTx() (string, uint64) {
 	g.tx++
 	g.block++
 	h := sha256.Sum256([]byte("tx" + strconv.Itoa(g.tx)))
-	return hex.EncodeToString(h[:]), g.block
+	tx := hex.EncodeToString(h[:])
+	g.txBlock[tx] = g.block
+	return tx, g.block
 }
 
 func (g *Gateway) ts() string { return g.now().Format(time.RFC3339) }
@@ -547,6 +552,20 @@ func (g *Gateway) certHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, 200, h)
+}
+
+// certAnchor answers the transaction that created a certificate and its block.
+func (g *Gateway) certAnchor(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	h, ok := g.history[r.PathValue("id")]
+	if !ok {
+		WriteError(w, 404, "NOT_FOUND", "certificate %s", r.PathValue("id"))
+		return
+	}
+	tx := h[len(h)-1].TxID
+	blk, known := g.txBlock[tx]
+	WriteJSON(w, 200, client.Anchor{ID: r.PathValue("id"), TxID: tx, BlockNumber: blk, BlockKnown: known})
 }
 
 func (g *Gateway) certAction(w http.ResponseWriter, r *http.Request) {

@@ -4,12 +4,15 @@
 package verify
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Step statuses.
@@ -21,33 +24,53 @@ const (
 
 // Verdicts (the chaincode's, plus the offline ones reuse them).
 const (
-	Valid         = "VALID"
-	NotFound      = "NOT_FOUND"
-	BadFormat     = "BAD_FORMAT"
-	HashMismatch  = "HASH_MISMATCH"
-	BadSignature  = "BAD_SIGNATURE"
-	KeyInvalid    = "KEY_INVALID"
-	Expired       = "EXPIRED"
-	NotYetValid   = "NOT_YET_VALID"
-	OfflineNote   = "offline: revocation not checked"
-	stepCount     = 8
-	defaultFailed = "INVALID"
+	Valid        = "VALID"
+	NotFound     = "NOT_FOUND"
+	BadFormat    = "BAD_FORMAT"
+	HashMismatch = "HASH_MISMATCH"
+	BadSignature = "BAD_SIGNATURE"
+	KeyInvalid   = "KEY_INVALID"
+	Expired      = "EXPIRED"
+	NotYetValid  = "NOT_YET_VALID"
+	OfflineNote  = "offline: revocation not checked"
+	// ReceiptMismatch: the receipt checks by itself but differs from the ledger.
+	ReceiptMismatch = wire.VerdictReceiptMismatch
+	// Conflicting: several certificates anchor the document and disagree.
+	Conflicting = wire.VerdictConflicting
+	// HolderMismatch: the holder id does not open the holder commitment.
+	HolderMismatch = wire.VerdictHolderMismatch
+	stepCount      = 8
+	defaultFailed  = "INVALID"
 )
 
-// Names of the steps, 1-based.
-var Names = [stepCount + 1]string{"", "format", "hash", "lookup", "merkle", "signature", "key", "status", "validity"}
+// Names of the steps, 1-based; step 9 (holder) runs only when a holder id is given.
+var Names = [stepCount + 2]string{"", "format", "hash", "lookup", "merkle", "signature", "key", "status", "validity", "holder"}
 
-var defaultCode = map[int]string{1: BadFormat, 2: HashMismatch, 3: NotFound, 4: BadSignature, 5: BadSignature, 6: KeyInvalid, 7: "STATUS", 8: Expired}
+var defaultCode = map[int]string{1: BadFormat, 2: HashMismatch, 3: NotFound, 4: BadSignature, 5: BadSignature, 6: KeyInvalid, 7: "STATUS", 8: Expired, 9: HolderMismatch}
 
 // Report is the outcome shown to the user.
 type Report struct {
 	Verdict     string              `json:"verdict"`
 	Online      bool                `json:"online"` // the ledger was asked
 	Note        string              `json:"note,omitempty"`
+	Message     string              `json:"message,omitempty"`
 	CheckedAt   string              `json:"checkedAt,omitempty"`
 	Certificate *client.Certificate `json:"certificate,omitempty"`
+	IssuerName  string              `json:"issuerName,omitempty"`
 	Matches     []string            `json:"matches,omitempty"`
 	Steps       []client.Step       `json:"steps"`
+	// Results: every certificate anchoring the document, each with its verdict.
+	Results []client.VerifyResult `json:"results,omitempty"`
+	// Link is set when the query came from a verify link (QR code).
+	Link *Link `json:"link,omitempty"`
+}
+
+// Link is a verify link as given, and the gateway it was checked against.
+type Link struct {
+	URL     string `json:"url"`
+	Host    string `json:"host"`
+	Gateway string `json:"gateway"`
+	Trusted bool   `json:"trustedExplicitly,omitempty"` // the host differs and the user accepted it
 }
 
 // Valid reports whether the verdict is VALID.
@@ -158,14 +181,28 @@ func FromLedger(res *client.VerifyResult, local ...client.Step) *Report {
 		}
 	}
 	sortSteps(steps)
-	return &Report{Verdict: res.Verdict, Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps}
+	verdict := res.Verdict
+	for _, l := range local {
+		if l.Status == Fail { // a check made here (the file against a link's hash) decides
+			verdict = verdictOf([]client.Step{l}, res.Verdict)
+			break
+		}
+	}
+	return &Report{Verdict: verdict, Online: true, Message: res.Message, CheckedAt: res.CheckedAt,
+		Certificate: res.Certificate, IssuerName: res.IssuerName, Matches: res.Matches, Steps: steps, Results: res.Results}
 }
 
-// WithReceipt merges the offline steps of a receipt with the ledger's answer (nil when
-// the ledger was not reachable). A failure on either side fails the step; a step
-// skipped offline takes the ledger's result. The ledger's record must be the
-// receipt's record.
-func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyResult) *Report {
+// WithReceipt merges the offline steps of a receipt with the ledger's answer (res
+// nil: the ledger was not reachable) and the certificate's anchor (nil: not
+// known). A failure on either side fails the step; a step skipped offline takes
+// the ledger's result. Step 3 compares the receipt with the ledger (Compare):
+// any difference fails it with RECEIPT_MISMATCH naming the fields.
+//
+// The verdict: a receipt that fails its own checks gets the verdict it gets
+// offline (an edited signature is BAD_SIGNATURE online as offline, though the
+// ledger's record differs too); else RECEIPT_MISMATCH when it differs from the
+// ledger; else that of the first failed step, or the ledger's.
+func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyResult, anchor *client.Anchor) *Report {
 	if res == nil {
 		c := &client.Certificate{CertificateRecord: r.Record}
 		return &Report{Verdict: verdictOf(offline, Valid), Steps: offline, Note: OfflineNote, Certificate: c}
@@ -188,14 +225,38 @@ func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyRe
 			steps = append(steps, o)
 		}
 	}
-	if c := res.Certificate; c != nil && (c.ID != r.Record.ID || c.Signature != r.Record.Signature || c.DocHash != r.Record.DocHash) {
-		for i := range steps {
-			if steps[i].Step == 3 {
-				steps[i] = step(3, Fail, NotFound, "the ledger's certificate "+c.ID+" is not the receipt's record")
+	diffs, unchecked := Compare(r, res, anchor)
+	for i := range steps {
+		if steps[i].Step != 3 || steps[i].Status == Fail && len(diffs) == 0 {
+			continue
+		}
+		switch {
+		case len(diffs) > 0:
+			steps[i] = step(3, Fail, ReceiptMismatch, "the receipt differs from the ledger: "+joinDiffs(diffs))
+		case res.Certificate != nil:
+			detail := "the ledger's certificate " + res.Certificate.ID + " equals the receipt (every signed field, signature, issuer key"
+			if anchor != nil {
+				detail += ", txId " + anchor.TxID
+				if anchor.BlockKnown {
+					detail += fmt.Sprintf(", block %d", anchor.BlockNumber)
+				}
 			}
+			detail += ")"
+			if len(unchecked) > 0 {
+				detail += "; not checked: " + strings.Join(unchecked, "; ")
+			}
+			steps[i] = step(3, Pass, "", detail)
 		}
 	}
-	return &Report{Verdict: verdictOf(steps, res.Verdict), Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps}
+	verdict := verdictOf(offline, "")
+	if verdict == "" && len(diffs) > 0 {
+		verdict = ReceiptMismatch
+	}
+	if verdict == "" {
+		verdict = verdictOf(steps, res.Verdict)
+	}
+	return &Report{Verdict: verdict, Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, IssuerName: res.IssuerName,
+		Matches: res.Matches, Steps: steps}
 }
 
 // verdictOf returns the verdict of the first failed step, else fallback. Steps 4
