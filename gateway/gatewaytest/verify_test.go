@@ -13,6 +13,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/internal/report"
@@ -115,7 +116,7 @@ func TestVerifyNobodyCanShadow(t *testing.T) {
 	if err := s.do(t, "GET", "/api/v1/verify?hash="+gm.SM3Hex(s.doc), "", nil, http.StatusOK).JSON(&res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Verdict != certificate.VerdictConflicting || !strings.Contains(res.Message, "lic-a of dept-a (市场监督管理局)") ||
+	if res.Verdict != wire.VerdictConflicting || !strings.Contains(res.Message, "lic-a of dept-a (市场监督管理局)") ||
 		!strings.Contains(res.Message, "REVOKED (licence withdrawn)") || len(res.Results) != 2 {
 		t.Fatalf("verify by hash: %s %q %d results", res.Verdict, res.Message, len(res.Results))
 	}

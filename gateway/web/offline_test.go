@@ -27,6 +27,7 @@ import (
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/trust"
 )
@@ -270,9 +271,9 @@ func buildVectors(t *testing.T) *offlineVectors {
 		lastKey = rk.KeyID
 	}
 	ka, _ := registry.NewKey(kPEM, t0.Add(500*time.Microsecond+1)) // sub-millisecond: compared to the nanosecond
-	ka.RevokedAt, ka.RevokeReason = registry.FormatTime(t0.AddDate(0, 1, 0)), registry.ReasonCompromised
+	ka.RevokedAt, ka.RevokeReason = wire.FormatTime(t0.AddDate(0, 1, 0)), registry.ReasonCompromised
 	ko, _ := registry.NewKey(otherPEM, t0)
-	ko.RotatedAt = registry.FormatTime(t0.AddDate(0, 0, 10))
+	ko.RotatedAt = wire.FormatTime(t0.AddDate(0, 0, 10))
 	depts = append(depts, registry.Department{ID: "dept-a", Name: "市场监督管理局", MSPID: "DeptAMSP", Categories: []string{}, Status: "active",
 		Keys: []registry.Key{ka, ko}})
 	ca := testCA(t)
@@ -333,7 +334,7 @@ func buildVectors(t *testing.T) *offlineVectors {
 		{"dept-zzz", lastKey, t0.AddDate(0, 0, 1)},               // unknown department
 		{"dept-a", strings.Repeat("0", 64), t0.AddDate(0, 0, 1)}, // unknown key
 	} {
-		v.KeyValid = append(v.KeyValid, keyValidCase{Bundle: 0, Dept: c.dept, KeyID: c.key, At: registry.FormatTime(c.at),
+		v.KeyValid = append(v.KeyValid, keyValidCase{Bundle: 0, Dept: c.dept, KeyID: c.key, At: wire.FormatTime(c.at),
 			want: signed.Bundle.KeyValidAt(c.dept, c.key, c.at)})
 	}
 

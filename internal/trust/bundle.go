@@ -153,9 +153,20 @@ const maxSafeInt = 1<<53 - 1
 // Validate checks every rule of the format; the first broken one is returned,
 // wrapping ErrMalformed.
 func (b *Bundle) Validate() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, a...))
+	for _, check := range []func() error{b.validateHeader, b.validateDepartments, b.validateOrgs, b.validatePolicy, b.validateGateways} {
+		if err := check(); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// bad is a format error wrapping ErrMalformed.
+func bad(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, a...))
+}
+
+func (b *Bundle) validateHeader() error {
 	if b.Format != Format {
 		return bad("format %q, want %q", b.Format, Format)
 	}
@@ -179,6 +190,10 @@ func (b *Bundle) Validate() error {
 	if d := b.Governance.Department; d != "" && !wire.ValidDeptID(d) {
 		return bad("governance.department %q is not a department id", d)
 	}
+	return nil
+}
+
+func (b *Bundle) validateDepartments() error {
 	keyOwner := map[string]string{}
 	for i := range b.Departments {
 		d := &b.Departments[i]
@@ -220,31 +235,44 @@ func (b *Bundle) Validate() error {
 		if d.Status == "" {
 			return bad("%s.status is empty", where)
 		}
-		for j, k := range d.Keys {
-			kw := fmt.Sprintf("%s.keys[%d]", where, j)
-			if err := checkKey(kw, k.KeyID, k.PublicKey); err != nil {
-				return err
-			}
-			if owner, dup := keyOwner[k.KeyID]; dup {
-				return bad("%s: key %s is also listed under %s", kw, k.KeyID, owner)
-			}
-			keyOwner[k.KeyID] = d.ID
-			if _, err := wire.ParseTime(k.ValidFrom); err != nil {
-				return bad("%s.validFrom %q is not an RFC 3339 time", kw, k.ValidFrom)
-			}
-			for _, f := range []struct{ name, v string }{{"rotatedAt", k.RotatedAt}, {"revokedAt", k.RevokedAt}} {
-				if f.v == "" {
-					continue
-				}
-				if _, err := wire.ParseTime(f.v); err != nil {
-					return bad("%s.%s %q is not an RFC 3339 time", kw, f.name, f.v)
-				}
-			}
-			if (k.RevokedAt == "") != (k.RevokeReason == "") {
-				return bad("%s: revokedAt and revokeReason go together", kw)
-			}
+		if err := validateKeys(where, d.Keys, keyOwner, d.ID); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// validateKeys checks one department's keys; keyOwner maps every key id seen so
+// far to its department, so a key listed twice anywhere is refused.
+func validateKeys(where string, keys []registry.Key, keyOwner map[string]string, dept string) error {
+	for j, k := range keys {
+		kw := fmt.Sprintf("%s.keys[%d]", where, j)
+		if err := checkKey(kw, k.KeyID, k.PublicKey); err != nil {
+			return err
+		}
+		if owner, dup := keyOwner[k.KeyID]; dup {
+			return bad("%s: key %s is also listed under %s", kw, k.KeyID, owner)
+		}
+		keyOwner[k.KeyID] = dept
+		if _, err := wire.ParseTime(k.ValidFrom); err != nil {
+			return bad("%s.validFrom %q is not an RFC 3339 time", kw, k.ValidFrom)
+		}
+		for _, f := range []struct{ name, v string }{{"rotatedAt", k.RotatedAt}, {"revokedAt", k.RevokedAt}} {
+			if f.v == "" {
+				continue
+			}
+			if _, err := wire.ParseTime(f.v); err != nil {
+				return bad("%s.%s %q is not an RFC 3339 time", kw, f.name, f.v)
+			}
+		}
+		if (k.RevokedAt == "") != (k.RevokeReason == "") {
+			return bad("%s: revokedAt and revokeReason go together", kw)
+		}
+	}
+	return nil
+}
+
+func (b *Bundle) validateOrgs() error {
 	if len(b.Orgs) == 0 {
 		return bad("no organisations")
 	}
@@ -274,9 +302,17 @@ func (b *Bundle) Validate() error {
 			}
 		}
 	}
+	return nil
+}
+
+func (b *Bundle) validatePolicy() error {
 	if err := b.Policy.validate(b); err != nil {
 		return bad("endorsementPolicy: %v", err)
 	}
+	return nil
+}
+
+func (b *Bundle) validateGateways() error {
 	if b.Gateways == nil {
 		return bad("gateways must be a list")
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/trust"
 )
 
@@ -24,7 +24,7 @@ func TestExampleBundle(t *testing.T) {
 		f := newFixture(t, 0)
 		f.src.Height, f.src.BlockTime = 7, time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 		f.src.Departments[0].Keys = f.src.Departments[0].Keys[2:] // the current key only
-		f.src.Departments[0].Keys[0].ValidFrom = registry.FormatTime(t0)
+		f.src.Departments[0].Keys[0].ValidFrom = wire.FormatTime(t0)
 		s, err := trust.Sign(trust.Build(f.src, time.Date(2026, 12, 1, 8, 0, 1, 0, time.UTC)), f.gov)
 		if err != nil {
 			t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/trust"
 )
@@ -96,9 +97,9 @@ func newFixture(t testing.TB, n int) *fixture {
 	old, comp, cur := mustKey(t), mustKey(t), mustKey(t)
 	f.deptKeys["a-old"], f.deptKeys["a-comp"], f.deptKeys["a-cur"] = old, comp, cur
 	ko := regKey(t, old, t0)
-	ko.RotatedAt = registry.FormatTime(t0.AddDate(0, 1, 0))
+	ko.RotatedAt = wire.FormatTime(t0.AddDate(0, 1, 0))
 	kc := regKey(t, comp, t0.AddDate(0, 1, 0))
-	kc.RevokedAt, kc.RevokeReason = registry.FormatTime(t0.AddDate(0, 1, 10)), registry.ReasonCompromised
+	kc.RevokedAt, kc.RevokeReason = wire.FormatTime(t0.AddDate(0, 1, 10)), registry.ReasonCompromised
 	kn := regKey(t, cur, t0.AddDate(0, 1, 15))
 	depts = append(depts, registry.Department{
 		ID: "dept-a", Name: "市场监督管理局", MSPID: "DeptAMSP", Categories: []string{"business-licence"},
@@ -235,7 +236,7 @@ func TestSignRefusesInvalidBundle(t *testing.T) {
 			b.Departments[0].Keys = append(b.Departments[0].Keys, b.Departments[1].Keys[0])
 		},
 		"duplicate dept":        func(b *trust.Bundle) { b.Departments[1].ID = b.Departments[0].ID },
-		"revocation w/o reason": func(b *trust.Bundle) { b.Departments[0].Keys[0].RevokedAt = registry.FormatTime(t0) },
+		"revocation w/o reason": func(b *trust.Bundle) { b.Departments[0].Keys[0].RevokedAt = wire.FormatTime(t0) },
 		"bad time":              func(b *trust.Bundle) { b.BlockTime = "yesterday" },
 	}
 	for name, mutate := range cases {
@@ -305,7 +306,7 @@ func TestBundleOlderThanRevocation(t *testing.T) {
 	k := f.deptKeys["dept-000"]
 	old, _ := f.signed(t)
 
-	f.src.Departments[0].Keys[0].RevokedAt = registry.FormatTime(t0.AddDate(0, 1, 0))
+	f.src.Departments[0].Keys[0].RevokedAt = wire.FormatTime(t0.AddDate(0, 1, 0))
 	f.src.Departments[0].Keys[0].RevokeReason = registry.ReasonCompromised
 	f.src.Height, f.src.BlockTime = 50, t0.AddDate(0, 3, 0)
 	fresh, _ := f.signed(t)
@@ -402,7 +403,7 @@ func TestDiff(t *testing.T) {
 	if d := trust.Diff(&s.Bundle, f.src); len(d) != 0 {
 		t.Fatalf("later height: %v", d)
 	}
-	f.src.Departments[0].Keys[0].RevokedAt = registry.FormatTime(t0.AddDate(0, 3, 0))
+	f.src.Departments[0].Keys[0].RevokedAt = wire.FormatTime(t0.AddDate(0, 3, 0))
 	f.src.Departments[0].Keys[0].RevokeReason = "retired"
 	f.src.Departments[1].Categories = []string{"housing"}
 	f.src.Departments = append(f.src.Departments[:2], registry.Department{ID: "dept-new", Name: "新局", MSPID: "DeptBMSP", Status: "active"})

@@ -18,6 +18,7 @@ import (
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -72,10 +73,10 @@ func (d *Dept) Certificate(id string, doc []byte, validFrom, validUntil time.Tim
 	rec := certificate.Record{
 		ID: id, DocHash: gm.SM3Hex(doc), Type: CertificateType, Issuer: d.ID,
 		HolderCommitment: gm.Commitment(salt, "91110000ACME"+id),
-		ValidFrom:        registry.FormatTime(validFrom), KeyID: d.KeyID,
+		ValidFrom:        wire.FormatTime(validFrom), KeyID: d.KeyID,
 	}
 	if !validUntil.IsZero() {
-		rec.ValidUntil = registry.FormatTime(validUntil)
+		rec.ValidUntil = wire.FormatTime(validUntil)
 	}
 	rec.Signature, err = canon.Sign(d.Key, canon.KindCertificate, rec)
 	return rec, err

@@ -6,6 +6,7 @@ import (
 	"github.com/certledger/certledger/chaincode/ledgertest"
 	"github.com/certledger/certledger/internal/codes"
 	domain "github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // The attack of issue 14: dept-b (categories housing, property) issues a
@@ -33,10 +34,10 @@ func TestVerifyNobodyCanShadow(t *testing.T) {
 	})
 	e.l.MustSubmit(hMSP, "certificate:Issue", js(other))
 	res := verify(t, e, `{"docHash":"`+c.DocHash+`"}`)
-	if res.Verdict != domain.VerdictConflicting || res.Message == "" {
+	if res.Verdict != wire.VerdictConflicting || res.Message == "" {
 		t.Fatalf("verdict %s %q, want CONFLICTING", res.Verdict, res.Message)
 	}
-	if res.Certificate == nil || res.Certificate.ID != "lic-a" || res.Steps[6].Code != domain.VerdictRevoked {
+	if res.Certificate == nil || res.Certificate.ID != "lic-a" || res.Steps[6].Code != wire.VerdictRevoked {
 		t.Fatalf("headline should be the revoked certificate: %+v %+v", res.Certificate, res.Steps)
 	}
 	got := map[string]string{}
@@ -53,7 +54,7 @@ func TestVerifyNobodyCanShadow(t *testing.T) {
 
 	// By id, one certificate: its own verdict, the list of one.
 	res = verify(t, e, `{"id":"house-b"}`)
-	if res.Verdict != domain.VerdictValid || len(res.Results) != 1 || res.IssuerName != "住房和城乡建设局" {
+	if res.Verdict != wire.VerdictValid || len(res.Results) != 1 || res.IssuerName != "住房和城乡建设局" {
 		t.Fatalf("by id: %s %+v", res.Verdict, res.Results)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
@@ -102,7 +103,7 @@ func intakeMSPs(ctx state.Context) ([]string, error) {
 
 func loadTicket(ctx state.Context, id string) (workorder.Ticket, error) {
 	var t workorder.Ticket
-	if !workorder.ValidID(id) {
+	if !wire.ValidID(id) {
 		return t, codes.New(codes.InvalidArgument, "ticket id %q", id)
 	}
 	found, err := state.GetJSON(ctx, ticketKey(id), &t)

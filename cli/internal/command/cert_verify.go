@@ -14,6 +14,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/cli/internal/verify"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/urfave/cli/v2"
 )
@@ -64,9 +65,9 @@ func ledgerVerify(c *cli.Context, cl *client.Client, id, h string) (*client.Veri
 		if id != "" {
 			what = "id " + id
 		}
-		return &client.VerifyResult{Verdict: verify.NotFound, Steps: []client.Step{
-			{Step: 1, Name: "format", Status: verify.Pass},
-			{Step: 3, Name: "lookup", Status: verify.Fail, Code: verify.NotFound, Detail: "no certificate with " + what},
+		return &client.VerifyResult{Verdict: wire.VerdictNotFound, Steps: []client.Step{
+			{Step: 1, Name: "format", Status: wire.StepPass},
+			{Step: 3, Name: "lookup", Status: wire.StepFail, Code: wire.VerdictNotFound, Detail: "no certificate with " + what},
 		}}, nil
 	}
 	return res, err
@@ -175,7 +176,7 @@ func verifyOnLedger(c *cli.Context, q verifyQuery) (*verify.Report, error) {
 	var local []client.Step
 	switch {
 	case q.fromFile && q.linkHash != "" && q.fileHash != q.linkHash:
-		local = append(local, client.Step{Step: 2, Name: "hash", Status: verify.Fail, Code: verify.HashMismatch,
+		local = append(local, client.Step{Step: 2, Name: "hash", Status: wire.StepFail, Code: wire.VerdictHashMismatch,
 			Detail: "the file's SM3 " + q.fileHash + " differs from the hash in the link " + q.linkHash + ": not the document the link refers to"})
 	case q.fromFile:
 		local = append(local, verify.LocalHash(q.fileHash))
@@ -201,8 +202,8 @@ func verifyReceipt(c *cli.Context) (*verify.Report, verifyQuery, error) {
 		if !errors.Is(err, receipt.ErrBadReceipt) {
 			return nil, verifyQuery{}, inputErr(err)
 		}
-		return &verify.Report{Verdict: verify.BadFormat, Online: c.Bool("offline"), Steps: []client.Step{
-			{Step: 1, Name: "format", Status: verify.Fail, Code: verify.BadFormat, Detail: err.Error()},
+		return &verify.Report{Verdict: wire.VerdictBadFormat, Online: c.Bool("offline"), Steps: []client.Step{
+			{Step: 1, Name: "format", Status: wire.StepFail, Code: wire.VerdictBadFormat, Detail: err.Error()},
 		}}, verifyQuery{}, nil
 	}
 	q := verifyQuery{id: r.Record.ID}

@@ -8,9 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"math/big"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,8 +18,8 @@ import (
 
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/receipt"
+	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/internal/gm"
-	"github.com/certledger/certledger/internal/report"
 	"github.com/certledger/certledger/internal/trust"
 )
 
@@ -61,8 +59,6 @@ func TestVerifyReceiptAttacks(t *testing.T) {
 	}
 
 	// An edited signature: BAD_SIGNATURE online as offline (it was NOT_FOUND online).
-	otherSig := e.file("x.txt", "x")
-	_ = otherSig
 	sig := rc.Record.Signature
 	badSig := sig[:len(sig)-4] + "AAA="
 	if sig[len(sig)-4:] == "AAA=" {
@@ -98,13 +94,11 @@ func TestVerifyReceiptAttacks(t *testing.T) {
 	if !strings.Contains(r.Stdout, "verdict: HOLDER_MISMATCH") {
 		t.Error(r.Stdout)
 	}
-	r = RunForTest(t.Context(), strings.NewReader("91110000ACME\n"), "--gateway", e.GW.URL, "cert", "verify", "--receipt", rp, "--holder-id", "-", "--offline")
+	r = runIn(t, "91110000ACME\n", "--gateway", e.GW.URL, "cert", "verify", "--receipt", rp, "--holder-id", "-", "--offline")
 	wantCode(t, r, 0)
 	if !strings.Contains(r.Stdout, "holder") || strings.Contains(r.Stdout, "91110000ACME") {
 		t.Errorf("holder from stdin (the id must not be printed):\n%s", r.Stdout)
 	}
-	before := len(e.GW.Calls)
-	_ = before
 	wantCode(t, e.run("cert", "verify", "--id", rc.Record.ID, "--holder-id", "x"), 2) // needs --receipt
 }
 
@@ -147,23 +141,8 @@ func TestVerifyLinks(t *testing.T) {
 
 // A signed report: written with --report, checked offline by report verify.
 func TestVerifyReportCommand(t *testing.T) {
-	e := newEnv(t)
 	gwKey, _ := gm.GenerateKey()
-	e.GW.Handle("POST /api/v1/verify/report", func(w http.ResponseWriter, r *http.Request) {
-		var q struct{ ID, Hash string }
-		b, _ := io.ReadAll(r.Body)
-		_ = json.Unmarshal(b, &q)
-		res, _ := http.Get(e.GW.URL + "/api/v1/verify?id=" + url.QueryEscape(q.ID) + "&hash=" + q.Hash)
-		ans, _ := io.ReadAll(res.Body)
-		_ = res.Body.Close()
-		rep, err := report.New(report.Query{ID: q.ID, DocHash: q.Hash}, "certledger", 12, time.Now(), ans)
-		if err != nil {
-			t.Error(err)
-		}
-		s, _ := report.Sign(rep, "gw-1", gwKey)
-		out, _ := s.Marshal()
-		_, _ = w.Write(out)
-	})
+	e := newEnv(t, gatewaytest.WithReportKey("gw-1", gwKey))
 	e.issueOne(t, "lic.pdf", "genuine document", "h")
 	doc := filepath.Join(e.Dir, "lic.pdf")
 	out := filepath.Join(e.Dir, "rep", "report.json")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/receipt"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -43,14 +44,16 @@ func Compare(r *receipt.Receipt, res *client.VerifyResult, a *client.Anchor) (di
 		return nil, []string{"the ledger returned no certificate"}
 	}
 	c := res.Certificate
-	diffs = append(diffs, compareRecords(r.Record, c.CertificateRecord)...)
+	diffs = append(diffs, compareRecords(r.Record, c.Record)...)
 	if r.IssuedAt != "" && !sameTime(r.IssuedAt, c.IssuedAt) {
 		diffs = append(diffs, Difference{"issuedAt", r.IssuedAt, c.IssuedAt})
 	}
+	// The key's department is the issuer's: step 6 online checks that the ledger's
+	// key belongs to the record's issuer.
+	if r.IssuerKey.DepartmentID != c.Issuer {
+		diffs = append(diffs, Difference{"issuerKey.departmentId", r.IssuerKey.DepartmentID, c.Issuer})
+	}
 	if k := res.IssuerKey; k != nil {
-		if r.IssuerKey.DepartmentID != k.DepartmentID {
-			diffs = append(diffs, Difference{"issuerKey.departmentId", r.IssuerKey.DepartmentID, k.DepartmentID})
-		}
 		if r.IssuerKey.KeyID != k.KeyID {
 			diffs = append(diffs, Difference{"issuerKey.keyId", r.IssuerKey.KeyID, k.KeyID})
 		}
@@ -137,18 +140,18 @@ func pemKeyID(p string) string {
 func Holder(r *receipt.Receipt, holderID string) client.Step {
 	switch {
 	case r.Holder.Salt == "":
-		return step(9, Fail, HolderMismatch, "the receipt carries no holder salt: the holder cannot be checked with it")
+		return step(StepHolder, wire.StepFail, wire.VerdictHolderMismatch, "the receipt carries no holder salt: the holder cannot be checked with it")
 	case r.CheckHolder(holderID):
-		return step(9, Pass, "", "the holder id given opens holderCommitment "+short(r.Record.HolderCommitment)+" with the receipt's salt (checked on this machine; the id was sent nowhere)")
+		return step(StepHolder, wire.StepPass, "", "the holder id given opens holderCommitment "+short(r.Record.HolderCommitment)+" with the receipt's salt (checked on this machine; the id was sent nowhere)")
 	}
-	return step(9, Fail, HolderMismatch, "the holder id given does not open holderCommitment "+short(r.Record.HolderCommitment)+" with the receipt's salt: the certificate is not this holder's")
+	return step(StepHolder, wire.StepFail, wire.VerdictHolderMismatch, "the holder id given does not open holderCommitment "+short(r.Record.HolderCommitment)+" with the receipt's salt: the certificate is not this holder's")
 }
 
 // WithHolder appends the holder step to rep; a mismatch decides the verdict
 // when nothing else failed.
 func WithHolder(rep *Report, s client.Step) {
 	rep.Steps = append(rep.Steps, s)
-	if s.Status == Fail && rep.Verdict == Valid {
-		rep.Verdict = HolderMismatch
+	if s.Status == wire.StepFail && rep.Verdict == wire.VerdictValid {
+		rep.Verdict = wire.VerdictHolderMismatch
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -47,16 +49,15 @@ func newGenuine(t *testing.T) genuine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := &client.VerifyResult{Verdict: Valid, CheckedAt: "2027-01-01T00:00:00Z",
-		Certificate: &client.Certificate{CertificateRecord: rec, Status: "valid", IssuedAt: r.IssuedAt, TxID: "tx-later-status-change"},
-		IssuerKey:   &client.KeyInfo{DepartmentID: "dept-a"}, IssuerName: "市场监督管理局", Matches: []string{rec.ID}}
-	res.IssuerKey.KeyID = rec.KeyID
+	res := &client.VerifyResult{Verdict: wire.VerdictValid, CheckedAt: "2027-01-01T00:00:00Z",
+		Certificate: &client.Certificate{Record: rec, Status: "valid", IssuedAt: r.IssuedAt, TxID: "tx-later-status-change"},
+		IssuerKey:   &client.Key{KeyID: rec.KeyID, PublicKey: string(pub)}, IssuerName: "市场监督管理局", Matches: []string{rec.ID}}
 	for n := 1; n <= 8; n++ {
-		st := Pass
+		st := wire.StepPass
 		if n == 2 || n == 4 {
-			st = Skipped
+			st = wire.StepSkipped
 		}
-		res.Steps = append(res.Steps, client.Step{Step: n, Name: Names[n], Status: st, Code: "OK"})
+		res.Steps = append(res.Steps, client.Step{Step: n, Name: certificate.StepName(n), Status: st, Code: "OK"})
 	}
 	return genuine{receipt: r, raw: raw, ledger: res, anchor: &client.Anchor{ID: rec.ID, TxID: "tx-issue", BlockNumber: 7, BlockKnown: true}, sign: sign}
 }
@@ -79,27 +80,27 @@ func TestTamperEachReceiptField(t *testing.T) {
 		online  string
 		names   string // the online step 3 detail names this field ("" = step 3 passes)
 	}{
-		{"version", "certledger-receipt/v0", BadFormat, BadFormat, ""},
-		{"record.id", "lic-2", BadSignature, BadSignature, "record.id"},
-		{"record.docHash", gm.SM3Hex([]byte("forged")), BadSignature, BadSignature, "record.docHash"},
-		{"record.type", "permit", BadSignature, BadSignature, "record.type"},
-		{"record.issuer", "dept-b", BadSignature, BadSignature, "record.issuer"},
-		{"record.holderCommitment", gm.SM3Hex([]byte("someone else")), BadSignature, BadSignature, "record.holderCommitment"},
-		{"record.validFrom", "2025-01-01T00:00:00Z", BadSignature, BadSignature, "record.validFrom"},
-		{"record.validUntil", "2040-01-01T00:00:00Z", BadSignature, BadSignature, "record.validUntil"},
-		{"record.supersedes", "lic-0", BadSignature, BadSignature, "record.supersedes"},
-		{"record.keyId", gm.KeyID(&other.PublicKey), BadFormat, BadFormat, ""},
-		{"record.signature", otherSig, BadSignature, BadSignature, "record.signature"},
-		{"issuerKey.departmentId", "dept-b", KeyInvalid, KeyInvalid, "issuerKey.departmentId"},
-		{"issuerKey.keyId", gm.KeyID(&other.PublicKey), BadFormat, BadFormat, ""},
-		{"issuerKey.publicKey", string(otherPEM), BadSignature, BadSignature, "issuerKey.publicKey"},
-		{"ledger.txId", "tx-forged", Valid, ReceiptMismatch, "ledger.txId"},
-		{"ledger.blockNumber", 8, Valid, ReceiptMismatch, "ledger.blockNumber"},
-		{"issuedAt", "2026-11-20T00:00:00Z", Valid, ReceiptMismatch, "issuedAt"},
+		{"version", "certledger-receipt/v0", wire.VerdictBadFormat, wire.VerdictBadFormat, ""},
+		{"record.id", "lic-2", wire.VerdictBadSignature, wire.VerdictBadSignature, "record.id"},
+		{"record.docHash", gm.SM3Hex([]byte("forged")), wire.VerdictBadSignature, wire.VerdictBadSignature, "record.docHash"},
+		{"record.type", "permit", wire.VerdictBadSignature, wire.VerdictBadSignature, "record.type"},
+		{"record.issuer", "dept-b", wire.VerdictBadSignature, wire.VerdictBadSignature, "record.issuer"},
+		{"record.holderCommitment", gm.SM3Hex([]byte("someone else")), wire.VerdictBadSignature, wire.VerdictBadSignature, "record.holderCommitment"},
+		{"record.validFrom", "2025-01-01T00:00:00Z", wire.VerdictBadSignature, wire.VerdictBadSignature, "record.validFrom"},
+		{"record.validUntil", "2040-01-01T00:00:00Z", wire.VerdictBadSignature, wire.VerdictBadSignature, "record.validUntil"},
+		{"record.supersedes", "lic-0", wire.VerdictBadSignature, wire.VerdictBadSignature, "record.supersedes"},
+		{"record.keyId", gm.KeyID(&other.PublicKey), wire.VerdictBadFormat, wire.VerdictBadFormat, ""},
+		{"record.signature", otherSig, wire.VerdictBadSignature, wire.VerdictBadSignature, "record.signature"},
+		{"issuerKey.departmentId", "dept-b", wire.VerdictKeyInvalid, wire.VerdictKeyInvalid, "issuerKey.departmentId"},
+		{"issuerKey.keyId", gm.KeyID(&other.PublicKey), wire.VerdictBadFormat, wire.VerdictBadFormat, ""},
+		{"issuerKey.publicKey", string(otherPEM), wire.VerdictBadSignature, wire.VerdictBadSignature, "issuerKey.publicKey"},
+		{"ledger.txId", "tx-forged", wire.VerdictValid, wire.VerdictReceiptMismatch, "ledger.txId"},
+		{"ledger.blockNumber", 8, wire.VerdictValid, wire.VerdictReceiptMismatch, "ledger.blockNumber"},
+		{"issuedAt", "2026-11-20T00:00:00Z", wire.VerdictValid, wire.VerdictReceiptMismatch, "issuedAt"},
 		// Not vouched for by anyone, and never used for a verdict: no difference.
-		{"ledger.channel", "other", Valid, Valid, ""},
-		{"verifyUrl", "https://evil.example/verify?id=lic-1", Valid, Valid, ""},
-		{"holder.note", "", Valid, Valid, ""},
+		{"ledger.channel", "other", wire.VerdictValid, wire.VerdictValid, ""},
+		{"verifyUrl", "https://evil.example/verify?id=lic-1", wire.VerdictValid, wire.VerdictValid, ""},
+		{"holder.note", "", wire.VerdictValid, wire.VerdictValid, ""},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			r := tamper(t, g.raw, tc.field, tc.value)
@@ -113,9 +114,9 @@ func TestTamperEachReceiptField(t *testing.T) {
 			}
 			s3 := on.Steps[2]
 			switch {
-			case tc.names == "" && tc.online == Valid && s3.Status != Pass:
+			case tc.names == "" && tc.online == wire.VerdictValid && s3.Status != wire.StepPass:
 				t.Errorf("step 3 should pass: %+v", s3)
-			case tc.names != "" && (s3.Status != Fail || s3.Code != ReceiptMismatch || !strings.Contains(s3.Detail, tc.names)):
+			case tc.names != "" && (s3.Status != wire.StepFail || s3.Code != wire.VerdictReceiptMismatch || !strings.Contains(s3.Detail, tc.names)):
 				t.Errorf("step 3 should fail naming %s: %+v", tc.names, s3)
 			}
 		})
@@ -124,14 +125,14 @@ func TestTamperEachReceiptField(t *testing.T) {
 	// The untouched receipt: VALID both ways, step 3 names what it compared.
 	r := tamper(t, g.raw, "", nil)
 	on := WithReceipt(r, Offline(r, "", now), g.ledger, g.anchor)
-	if on.Verdict != Valid || !strings.Contains(on.Steps[2].Detail, "txId tx-issue, block 7") {
+	if on.Verdict != wire.VerdictValid || !strings.Contains(on.Steps[2].Detail, "txId tx-issue, block 7") {
 		t.Fatalf("genuine: %s %+v", on.Verdict, on.Steps[2])
 	}
 	// A block the ledger cannot place is said to be unchecked, not passed silently.
 	unknown := *g.anchor
 	unknown.BlockKnown, unknown.BlockNumber = false, 0
 	on = WithReceipt(r, Offline(r, "", now), g.ledger, &unknown)
-	if on.Verdict != Valid || !strings.Contains(on.Steps[2].Detail, "not checked: ledger.blockNumber") {
+	if on.Verdict != wire.VerdictValid || !strings.Contains(on.Steps[2].Detail, "not checked: ledger.blockNumber") {
 		t.Fatalf("unknown block: %s %+v", on.Verdict, on.Steps[2])
 	}
 }
@@ -143,16 +144,16 @@ func TestForgedReceiptWithOwnKey(t *testing.T) {
 	forger := newGenuine(t) // same fields, another key
 	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	r := forger.receipt
-	if off := WithReceipt(r, Offline(r, "", now), nil, nil); off.Verdict != Valid {
+	if off := WithReceipt(r, Offline(r, "", now), nil, nil); off.Verdict != wire.VerdictValid {
 		t.Fatalf("offline (no trust anchor in a v1 receipt): %s", off.Verdict)
 	}
 	on := WithReceipt(r, Offline(r, "", now), g.ledger, g.anchor)
-	if on.Verdict != ReceiptMismatch || !strings.Contains(on.Steps[2].Detail, "record.keyId") || !strings.Contains(on.Steps[2].Detail, "issuerKey.publicKey") {
+	if on.Verdict != wire.VerdictReceiptMismatch || !strings.Contains(on.Steps[2].Detail, "record.keyId") || !strings.Contains(on.Steps[2].Detail, "issuerKey.publicKey") {
 		t.Fatalf("online: %s %+v", on.Verdict, on.Steps[2])
 	}
 }
 
-func TestHolderProof(t *testing.T) {
+func TestHolderProofStep(t *testing.T) {
 	g := newGenuine(t)
 	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	r := g.receipt
@@ -160,9 +161,9 @@ func TestHolderProof(t *testing.T) {
 		id, verdict string
 		status      string
 	}{
-		{"91110000ACME", Valid, Pass},
-		{"91110000ACMF", HolderMismatch, Fail},
-		{"", HolderMismatch, Fail},
+		{"91110000ACME", wire.VerdictValid, wire.StepPass},
+		{"91110000ACMF", wire.VerdictHolderMismatch, wire.StepFail},
+		{"", wire.VerdictHolderMismatch, wire.StepFail},
 	} {
 		rep := WithReceipt(r, Offline(r, "", now), g.ledger, g.anchor)
 		WithHolder(rep, Holder(r, tc.id))
@@ -173,13 +174,13 @@ func TestHolderProof(t *testing.T) {
 	}
 	noSalt := *r
 	noSalt.Holder.Salt = ""
-	if s := Holder(&noSalt, "91110000ACME"); s.Status != Fail || !strings.Contains(s.Detail, "no holder salt") {
+	if s := Holder(&noSalt, "91110000ACME"); s.Status != wire.StepFail || !strings.Contains(s.Detail, "no holder salt") {
 		t.Errorf("no salt: %+v", s)
 	}
 	// A failing document keeps its own verdict; the holder step is still shown.
 	bad := WithReceipt(r, Offline(r, gm.SM3Hex([]byte("other")), now), g.ledger, g.anchor)
 	WithHolder(bad, Holder(r, "91110000ACME"))
-	if bad.Verdict != HashMismatch {
+	if bad.Verdict != wire.VerdictHashMismatch {
 		t.Errorf("hash mismatch with holder: %s", bad.Verdict)
 	}
 }

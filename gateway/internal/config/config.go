@@ -236,9 +236,28 @@ var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // Validate reports the first problem found, and fills in token IDs.
 func (c *Config) Validate() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+	if err := c.validateListeners(); err != nil {
+		return err
 	}
+	orgs, err := c.validateOrgs()
+	if err != nil {
+		return err
+	}
+	if err := c.validateTokens(orgs); err != nil {
+		return err
+	}
+	if err := c.validateClientCerts(orgs); err != nil {
+		return err
+	}
+	return c.validateLimits()
+}
+
+// bad is a configuration error wrapping ErrInvalid.
+func bad(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+func (c *Config) validateListeners() error {
 	if c.Listen == "" {
 		return bad("listen is empty")
 	}
@@ -254,33 +273,43 @@ func (c *Config) Validate() error {
 	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
 		return bad("tls needs certFile and keyFile")
 	}
+	return nil
+}
+
+func (c *Config) validateOrgs() (map[string]bool, error) {
 	if len(c.Orgs) == 0 {
-		return bad("orgs is empty")
+		return nil, bad("orgs is empty")
 	}
 	orgs := map[string]bool{}
 	for i, o := range c.Orgs {
 		if o.Name == "" || o.Profile == "" {
-			return bad("orgs[%d] needs name and profile", i)
+			return nil, bad("orgs[%d] needs name and profile", i)
 		}
 		if orgs[o.Name] {
-			return bad("orgs[%d]: duplicate name %q", i, o.Name)
+			return nil, bad("orgs[%d]: duplicate name %q", i, o.Name)
 		}
 		orgs[o.Name] = true
 	}
-	checkPrincipal := func(where string, p Principal) error {
-		if p.Department == "" {
-			return bad("%s: department is empty", where)
-		}
-		if !orgs[p.Org] {
-			return bad("%s: org %q is not in orgs", where, p.Org)
-		}
-		switch p.Role {
-		case RoleAdmin, RoleClerk, RoleAuditor:
-		default:
-			return bad("%s: role %q is not admin, clerk or auditor", where, p.Role)
-		}
-		return nil
+	return orgs, nil
+}
+
+// checkPrincipal checks who a token or client certificate acts as.
+func checkPrincipal(where string, p Principal, orgs map[string]bool) error {
+	if p.Department == "" {
+		return bad("%s: department is empty", where)
 	}
+	if !orgs[p.Org] {
+		return bad("%s: org %q is not in orgs", where, p.Org)
+	}
+	switch p.Role {
+	case RoleAdmin, RoleClerk, RoleAuditor:
+	default:
+		return bad("%s: role %q is not admin, clerk or auditor", where, p.Role)
+	}
+	return nil
+}
+
+func (c *Config) validateTokens(orgs map[string]bool) error {
 	hashes := map[string]bool{}
 	for i := range c.Tokens {
 		t := &c.Tokens[i]
@@ -292,13 +321,17 @@ func (c *Config) Validate() error {
 			return bad("%s: duplicate sha256", where)
 		}
 		hashes[t.SHA256] = true
-		if err := checkPrincipal(where, t.Principal); err != nil {
+		if err := checkPrincipal(where, t.Principal, orgs); err != nil {
 			return err
 		}
 		if t.ID == "" {
 			t.ID = "tok-" + t.SHA256[:8]
 		}
 	}
+	return nil
+}
+
+func (c *Config) validateClientCerts(orgs map[string]bool) error {
 	if len(c.ClientCerts) > 0 && (c.TLS == nil || c.TLS.ClientCAFile == "") {
 		return bad("clientCerts need tls.clientCAFile")
 	}
@@ -311,7 +344,7 @@ func (c *Config) Validate() error {
 		if cc.Fingerprint != "" && !hexHash.MatchString(cc.Fingerprint) {
 			return bad("%s: fingerprint must be 64 lowercase hex (SHA-256 of the DER certificate)", where)
 		}
-		if err := checkPrincipal(where, cc.Principal); err != nil {
+		if err := checkPrincipal(where, cc.Principal, orgs); err != nil {
 			return err
 		}
 		if cc.ID == "" {
@@ -322,6 +355,10 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	return nil
+}
+
+func (c *Config) validateLimits() error {
 	if c.RateLimit.PerSecond < 0 || c.RateLimit.Burst < 0 || (c.RateLimit.PerSecond > 0 && c.RateLimit.Burst < 1) {
 		return bad("rateLimit: perSecond and burst must be >= 0, burst >= 1 when perSecond > 0 (perSecond 0 disables)")
 	}

@@ -5,13 +5,15 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // disagreeing are the verdicts of a certificate that contradicts a VALID one
 // for the same document: its issuer (or the ledger) says "do not rely on this
 // document", or the record is forged. EXPIRED and NOT_YET_VALID are not among
 // them: another term of the same document is no contradiction.
-var disagreeing = []string{VerdictRevoked, VerdictSuspended, VerdictSuperseded, VerdictBadSignature, VerdictKeyInvalid}
+var disagreeing = []string{wire.VerdictRevoked, wire.VerdictSuspended, wire.VerdictSuperseded, wire.VerdictBadSignature, wire.VerdictKeyInvalid}
 
 // Summarize combines the results of evaluating every certificate a query found
 // (each with its own verdict and issuer) into one answer that hides none of
@@ -45,13 +47,13 @@ func Summarize(results []Result) Result {
 	var valid, against []Result
 	validIDs := map[string]bool{}
 	for _, r := range all {
-		if r.Verdict == VerdictValid {
+		if r.Verdict == wire.VerdictValid {
 			valid = append(valid, r)
 			validIDs[r.Certificate.ID] = true
 		}
 	}
 	for _, r := range all {
-		if slices.Contains(disagreeing, r.Verdict) && !(r.Verdict == VerdictSuperseded && validIDs[r.Certificate.SupersededBy]) {
+		if slices.Contains(disagreeing, r.Verdict) && !(r.Verdict == wire.VerdictSuperseded && validIDs[r.Certificate.SupersededBy]) {
 			against = append(against, r)
 		}
 	}
@@ -59,7 +61,7 @@ func Summarize(results []Result) Result {
 	switch {
 	case len(valid) > 0 && len(against) > 0:
 		out = against[0]
-		out.Verdict = VerdictConflicting
+		out.Verdict = wire.VerdictConflicting
 		out.Message = fmt.Sprintf("%d certificates anchor this document and disagree: %s %s; %s %s",
 			len(all), describeAll(valid), isOrAre(valid, "VALID"), describeAll(against), verdictsOf(against))
 	case len(valid) > 0:
@@ -113,7 +115,7 @@ func verdictsOf(rs []Result) string {
 	parts := make([]string, len(rs))
 	for i, r := range rs {
 		parts[i] = r.Verdict
-		if r.Certificate != nil && r.Certificate.StatusReason != "" && r.Verdict != VerdictBadSignature && r.Verdict != VerdictKeyInvalid {
+		if r.Certificate != nil && r.Certificate.StatusReason != "" && r.Verdict != wire.VerdictBadSignature && r.Verdict != wire.VerdictKeyInvalid {
 			parts[i] += " (" + r.Certificate.StatusReason + ")"
 		}
 	}

@@ -10,32 +10,6 @@ import (
 	"github.com/certledger/certledger/internal/merkle"
 )
 
-// Verdicts of the verification pipeline.
-const (
-	VerdictValid        = "VALID"
-	VerdictNotFound     = "NOT_FOUND"
-	VerdictBadFormat    = "BAD_FORMAT"
-	VerdictHashMismatch = "HASH_MISMATCH"
-	VerdictBadSignature = "BAD_SIGNATURE"
-	VerdictKeyInvalid   = "KEY_INVALID"
-	VerdictRevoked      = "REVOKED"
-	VerdictSuspended    = "SUSPENDED"
-	VerdictSuperseded   = "SUPERSEDED"
-	VerdictExpired      = "EXPIRED"
-	VerdictNotYetValid  = "NOT_YET_VALID"
-	// VerdictConflicting: several certificates anchor the document and they
-	// disagree (one VALID, another revoked, suspended, superseded or forged);
-	// see Summarize.
-	VerdictConflicting = wire.VerdictConflicting
-)
-
-// Step statuses.
-const (
-	Pass    = "pass"
-	Fail    = "fail"
-	Skipped = "skipped"
-)
-
 // Step codes besides the verdicts and registry.Key* codes.
 const (
 	CodeOK             = "OK"
@@ -109,13 +83,14 @@ type Result struct {
 }
 
 // Evaluate runs the numbered verification pipeline of DESIGN.md over in:
-// 1 format, 2 hash, 3 lookup, 4 merkle, 5 signature, 6 key, 7 status, 8 validity.
-// The verdict is VALID when no step fails, else the verdict of the first failing
-// step. A failure of step 1 or 3 ends the pipeline (the rest is NOT_REACHED). It
-// is pure: same input, same result.
+// 1 format, 2 hash, 3 lookup, 4 merkle, 5 signature, 6 key, 7 status, 8 validity,
+// one function per step (pipeline). The verdict is VALID when no step fails,
+// else the verdict of the first failing step (VerdictOf). A failure of step 1
+// or 3 ends the pipeline (the rest is NOT_REACHED). It is pure: same input,
+// same result.
 func Evaluate(in Input) Result {
 	res := Result{
-		CheckedAt:   registry.FormatTime(in.Now),
+		CheckedAt:   wire.FormatTime(in.Now),
 		Certificate: in.Certificate,
 		IssuerKey:   in.IssuerKey,
 		IssuerName:  in.IssuerName,
@@ -124,35 +99,32 @@ func Evaluate(in Input) Result {
 	}
 	for i, check := range pipeline {
 		o := check(in)
-		res.Steps = append(res.Steps, Step{Step: i + 1, Name: stepNames[i], Status: o.status, Code: o.code, Detail: o.detail})
-		if o.status == Fail && res.Verdict == "" {
-			res.Verdict = o.verdict
-		}
+		res.Steps = append(res.Steps, Step{Step: i + 1, Name: StepName(i + 1), Status: o.status, Code: o.code, Detail: o.detail})
 		if o.stop != "" {
 			for n := i + 2; n <= len(pipeline); n++ {
-				res.Steps = append(res.Steps, Step{Step: n, Name: stepNames[n-1], Status: Skipped, Code: CodeNotReached, Detail: o.stop})
+				res.Steps = append(res.Steps, Step{Step: n, Name: StepName(n), Status: wire.StepSkipped, Code: CodeNotReached, Detail: o.stop})
 			}
 			break
 		}
 	}
-	if res.Verdict == "" {
-		res.Verdict = VerdictValid
-	}
+	res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
 	return res
 }
 
-// outcome is what one step decides: its status, code and detail, the verdict
-// it gives when it fails, and, when the pipeline ends here, why.
+// outcome is what one step decides: its status, code and detail and, when
+// the pipeline ends here, why.
 type outcome struct {
-	status, code, detail, verdict, stop string
+	status, code, detail, stop string
 }
 
-func pass(detail string) outcome       { return outcome{status: Pass, code: CodeOK, detail: detail} }
-func skip(code, detail string) outcome { return outcome{status: Skipped, code: code, detail: detail} }
-func fail(code, detail, verdict string) outcome {
-	return outcome{status: Fail, code: code, detail: detail, verdict: verdict}
+func pass(detail string) outcome { return outcome{status: wire.StepPass, code: CodeOK, detail: detail} }
+func skip(code, detail string) outcome {
+	return outcome{status: wire.StepSkipped, code: code, detail: detail}
 }
-func failWith(verdict, detail string) outcome { return fail(verdict, detail, verdict) }
+func fail(code, detail string) outcome {
+	return outcome{status: wire.StepFail, code: code, detail: detail}
+}
+func failStop(code, detail, why string) outcome { o := fail(code, detail); o.stop = why; return o }
 
 // pipeline holds the steps in order; each reads only in.
 var pipeline = [8]func(Input) outcome{checkFormat, checkHash, checkLookup, checkMerkle, checkSignature, checkKey, checkStatus, checkValidity}
@@ -160,9 +132,7 @@ var pipeline = [8]func(Input) outcome{checkFormat, checkHash, checkLookup, check
 // 1 format
 func checkFormat(in Input) outcome {
 	if err := checkQuery(in); err != nil {
-		o := failWith(VerdictBadFormat, err.Error())
-		o.stop = "the input is malformed"
-		return o
+		return failStop(wire.VerdictBadFormat, err.Error(), "the input is malformed")
 	}
 	return pass("well-formed query")
 }
@@ -181,7 +151,7 @@ func checkHash(in Input) outcome {
 	case c == nil:
 		return skip(CodeNotReached, "no record to compare with")
 	case claimed != c.DocHash:
-		return failWith(VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash))
+		return fail(wire.VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash))
 	}
 	return pass(source + " equals the record's docHash")
 }
@@ -189,9 +159,7 @@ func checkHash(in Input) outcome {
 // 3 lookup
 func checkLookup(in Input) outcome {
 	if in.Certificate == nil {
-		o := failWith(VerdictNotFound, "no certificate matches "+describeQuery(in.Query))
-		o.stop = "no record found"
-		return o
+		return failStop(wire.VerdictNotFound, "no certificate matches "+describeQuery(in.Query), "no record found")
 	}
 	return pass("certificate " + in.Certificate.ID + " found")
 }
@@ -206,7 +174,7 @@ func checkMerkle(in Input) outcome {
 		return skip(CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied")
 	}
 	if err := checkInclusion(c, in.Inclusion); err != nil {
-		return fail(CodeMerkleMismatch, err.Error(), VerdictBadSignature)
+		return fail(CodeMerkleMismatch, err.Error())
 	}
 	return pass("included in batch " + c.BatchID)
 }
@@ -218,10 +186,10 @@ func checkSignature(in Input) outcome {
 	case k == nil:
 		return skip(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case k.KeyID != c.KeyID:
-		return failWith(VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
+		return fail(wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
 	}
 	if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
-		return failWith(VerdictBadSignature, err.Error())
+		return fail(wire.VerdictBadSignature, err.Error())
 	}
 	return pass("SM2 signature verifies with key " + k.KeyID)
 }
@@ -231,16 +199,16 @@ func checkKey(in Input) outcome {
 	c, k := in.Certificate, in.IssuerKey
 	switch {
 	case k == nil:
-		return fail(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", VerdictKeyInvalid)
+		return fail(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case in.KeyOwner != c.Issuer:
-		return fail(CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer), VerdictKeyInvalid)
+		return fail(CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer))
 	}
-	issued, err := time.Parse(time.RFC3339Nano, c.IssuedAt)
+	issued, err := time.Parse(wire.TimeLayout, c.IssuedAt)
 	if err != nil {
-		return fail(registry.KeyCorrupt, "the record has no valid issuedAt", VerdictKeyInvalid)
+		return fail(registry.KeyCorrupt, "the record has no valid issuedAt")
 	}
 	if code, detail := k.StateAt(issued); code != "" {
-		return fail(code, detail+" (issued at "+c.IssuedAt+")", VerdictKeyInvalid)
+		return fail(code, detail+" (issued at "+c.IssuedAt+")")
 	}
 	return pass("key " + k.KeyID + " of " + c.Issuer + " was valid at issue time " + c.IssuedAt)
 }
@@ -254,35 +222,74 @@ func checkStatus(in Input) outcome {
 	case c.Status == StatusValid:
 		return pass("status valid")
 	case c.Status == StatusRevoked:
-		return failWith(VerdictRevoked, "revoked: "+c.StatusReason)
+		return fail(wire.VerdictRevoked, "revoked: "+c.StatusReason)
 	case c.Status == StatusSuspended:
-		return failWith(VerdictSuspended, "suspended: "+c.StatusReason)
+		return fail(wire.VerdictSuspended, "suspended: "+c.StatusReason)
 	case c.Status == StatusSuperseded:
-		return failWith(VerdictSuperseded, "superseded by "+c.SupersededBy)
+		return fail(wire.VerdictSuperseded, "superseded by "+c.SupersededBy)
 	}
-	return failWith(VerdictBadFormat, "unknown status "+c.Status)
+	return fail(wire.VerdictBadFormat, "unknown status "+c.Status)
 }
 
 // 8 validity window at in.Now.
 func checkValidity(in Input) outcome {
 	c := in.Certificate
-	from, err := time.Parse(time.RFC3339Nano, c.ValidFrom)
+	from, err := time.Parse(wire.TimeLayout, c.ValidFrom)
 	switch {
 	case err != nil:
-		return failWith(VerdictBadFormat, "validFrom is not an RFC 3339 time")
+		return fail(wire.VerdictBadFormat, "validFrom is not an RFC 3339 time")
 	case in.Now.Before(from):
-		return failWith(VerdictNotYetValid, "valid only from "+c.ValidFrom)
+		return fail(wire.VerdictNotYetValid, "valid only from "+c.ValidFrom)
 	case c.ValidUntil == "":
 		return pass("valid from " + c.ValidFrom + ", no end")
 	}
-	until, err := time.Parse(time.RFC3339Nano, c.ValidUntil)
+	until, err := time.Parse(wire.TimeLayout, c.ValidUntil)
 	switch {
 	case err != nil:
-		return failWith(VerdictBadFormat, "validUntil is not an RFC 3339 time")
+		return fail(wire.VerdictBadFormat, "validUntil is not an RFC 3339 time")
 	case !in.Now.Before(until):
-		return failWith(VerdictExpired, "expired at "+c.ValidUntil)
+		return fail(wire.VerdictExpired, "expired at "+c.ValidUntil)
 	}
 	return pass("within " + c.ValidFrom + " .. " + c.ValidUntil)
+}
+
+// StepName returns the name of pipeline step n (1..8), "" for any other n.
+func StepName(n int) string {
+	if n < 1 || n > len(stepNames) {
+		return ""
+	}
+	return stepNames[n-1]
+}
+
+// failVerdicts is the verdict each step gives when it fails without a code
+// that is itself a verdict.
+var failVerdicts = [8]string{wire.VerdictBadFormat, wire.VerdictHashMismatch, wire.VerdictNotFound, wire.VerdictBadSignature,
+	wire.VerdictBadSignature, wire.VerdictKeyInvalid, wire.VerdictBadFormat, wire.VerdictExpired}
+
+// StepVerdict is the verdict a failed step gives: its code, except for steps
+// 4 (merkle) and 6 (key), whose codes are details (MERKLE_MISMATCH,
+// KEY_REVOKED, ...) of BAD_SIGNATURE and KEY_INVALID; a step without a code
+// gives its step's verdict.
+func StepVerdict(s Step) string {
+	if s.Step < 1 || s.Step > len(failVerdicts) {
+		return wire.VerdictBadFormat
+	}
+	if s.Code == "" || s.Step == 4 || s.Step == 6 {
+		return failVerdicts[s.Step-1]
+	}
+	return s.Code
+}
+
+// VerdictOf returns the verdict of the first failed step (StepVerdict), else
+// fallback: the verdict of a pipeline run, or of steps merged from an offline
+// and an online run.
+func VerdictOf(steps []Step, fallback string) string {
+	for _, s := range steps {
+		if s.Status == wire.StepFail {
+			return StepVerdict(s)
+		}
+	}
+	return fallback
 }
 
 func checkQuery(in Input) error {
