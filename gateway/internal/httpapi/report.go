@@ -3,11 +3,13 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
 
 	"github.com/certledger/certledger/gateway/internal/errmap"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/report"
@@ -57,11 +59,7 @@ func (s *Server) verifyReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	l, err := s.channelLedger()
-	if err != nil {
-		return err
-	}
-	ci, err := l.ChannelInfo(r.Context(), s.org(r))
+	ci, err := s.reportChannel(r)
 	if err != nil {
 		return err
 	}
@@ -100,6 +98,36 @@ func (s *Server) verifyReport(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
 	return nil
+}
+
+// heightCache keeps the channel description (name, height) for heightTTL. A
+// report states a height read before its query; one read a moment earlier
+// still is, so public report requests share one Deliver read per second.
+type heightCache struct {
+	mu sync.Mutex
+	at time.Time
+	ci *ledgerclient.ChannelInfo
+}
+
+const heightTTL = time.Second
+
+func (s *Server) reportChannel(r *http.Request) (*ledgerclient.ChannelInfo, error) {
+	s.heights.mu.Lock()
+	defer s.heights.mu.Unlock()
+	if s.heights.ci != nil && time.Since(s.heights.at) < heightTTL {
+		return s.heights.ci, nil
+	}
+	l, err := s.channelLedger()
+	if err != nil {
+		return nil, err
+	}
+	at := time.Now()
+	ci, err := l.ChannelInfo(r.Context(), s.org(r))
+	if err != nil {
+		return nil, err
+	}
+	s.heights.at, s.heights.ci = at, ci
+	return ci, nil
 }
 
 func reportFormat(r *http.Request) (string, *time.Location, error) {

@@ -90,6 +90,8 @@ type Server struct {
 	// graceful shutdown doesn't wait for them.
 	closing   chan struct{}
 	closeOnce sync.Once
+	// heights keeps the channel description signed reports state (report.go).
+	heights heightCache
 }
 
 // New builds the server and its routes, and assembles the OpenAPI document.
