@@ -120,7 +120,7 @@ func TestTicketCommands(t *testing.T) {
 	wantCode(t, r, 0)
 	t.Logf("ticket trace t-1:\n%s", r.Stdout)
 	for _, want := range []string{"ticket t-1 (noise, via hotline): in_progress at dept-a", "submit", "citizen via GovMSP",
-		"route", "(new) -> submitted", "submitted -> assigned at dept-a", "accept", "dept-a (assigned)", "rating unsatisfied",
+		"route", "(new) -> submitted", "submitted -> assigned at dept-a", "accept", "dept-a (assigned)", "rating 不满意 (unsatisfied)",
 		"reopen", "dept-p (supervisor)", "accountability t-1#"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("trace lacks %q:\n%s", want, r.Stdout)
@@ -150,7 +150,7 @@ func TestTicketCommands(t *testing.T) {
 	e.GW.Ledger.Advance(10 * 24 * time.Hour)
 	r = run("audit", "sweep")
 	wantCode(t, r, 0)
-	if !strings.Contains(r.Stdout, "2 ticket(s) marked overdue") {
+	if !strings.Contains(r.Stdout, "2 ticket(s) changed") {
 		t.Errorf("sweep:\n%s", r.Stdout)
 	}
 
@@ -162,14 +162,15 @@ func TestTicketCommands(t *testing.T) {
 			t.Errorf("kpi table lacks %q:\n%s", want, r.Stdout)
 		}
 	}
-	// dept-a reads only its own figures; its supervisor dept-p reads both.
+	// dept-a reads only its own figures; its supervisor dept-p reads both. The sweep
+	// escalated both overdue tickets to dept-p, so dept-p has received 2 as well.
 	r = run("audit", "kpi", "--dept", "dept-a", "--dept", "dept-p", "--from", "2026-11-01", "--to", "2026-12-31", "--csv")
 	wantCode(t, r, ExitInvalid)
 	oneLine(t, r, "FORBIDDEN")
 	r = supervisor("audit", "kpi", "--dept", "dept-a", "--dept", "dept-p", "--from", "2026-11-01", "--to", "2026-12-31", "--csv")
 	wantCode(t, r, 0)
 	rows, err := csv.NewReader(strings.NewReader(r.Stdout)).ReadAll()
-	if err != nil || len(rows) != 3 || rows[0][0] != "department" || rows[1][0] != "dept-a" || rows[1][4] != "2" || rows[2][4] != "0" {
+	if err != nil || len(rows) != 3 || rows[0][0] != "department" || rows[1][0] != "dept-a" || rows[1][4] != "2" || rows[2][4] != "2" {
 		t.Errorf("csv: %v %q", err, r.Stdout)
 	}
 	r = run("audit", "kpi", "--dept", "dept-a", "--from", "2026-11-01", "--to", "2026-12-31", "-o", "json")
@@ -181,7 +182,7 @@ func TestTicketCommands(t *testing.T) {
 	wantCode(t, run("audit", "kpi", "--dept", "dept-a", "--from", "2026-11-01", "--to", "2026-12-31", "--check"), ExitInvalid)
 	r = run("audit", "accountability", "--dept", "dept-a", "--from", "2026-11-01", "--to", "2026-12-31")
 	wantCode(t, r, 0)
-	for _, want := range []string{"unsatisfied", "reopened", "overdue (respond)", "overdue (resolve)", "t-2#1"} {
+	for _, want := range []string{"unsatisfied", "reopened", "overdue (respond-by)", "overdue (resolve-by)", "t-2#1"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("accountability lacks %q:\n%s", want, r.Stdout)
 		}

@@ -38,7 +38,7 @@ func (s *Server) reportSigner() (*ReportKey, error) {
 
 // verifyReport runs the verification and answers with a report of it signed by
 // the gateway's report key: JSON, or with ?format=html a printable page (times
-// in ?tz=ZONE, Asia/Shanghai by default) with a QR code of the report's hash.
+// in ?tz=ZONE, else the deployment's time zone) with a QR code of the report's hash.
 // The ledger height is read before the query, so the answer reflects at least
 // the blocks below it.
 func (s *Server) verifyReport(w http.ResponseWriter, r *http.Request) error {
@@ -80,6 +80,9 @@ func (s *Server) verifyReport(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("X-Report-Hash", h)
 	}
 	if format == "html" {
+		if zone == nil {
+			zone = s.opts.TimeZone // the deployment's (nil: report.DefaultZone)
+		}
 		page, err := report.HTML(signed, zone)
 		if err != nil {
 			return err

@@ -31,6 +31,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/metrics"
 	"github.com/certledger/certledger/gateway/internal/trustsvc"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/period"
 )
 
 // Options configure a Server. Ledger, Auth and DefaultOrg are required.
@@ -60,8 +61,14 @@ type Options struct {
 	Trust *trustsvc.Store
 	// ReportKey, if set, signs verification reports (report.go).
 	ReportKey *ReportKey
-	// Now is the clock of the rate limiter (nil: time.Now).
+	// Now is the clock of the rate limiter and the readiness cache (nil: time.Now).
 	Now func() time.Time
+	// TimeZone is the deployment's time zone: period dates are whole days in it
+	// (nil: period.DefaultZone, Asia/Shanghai).
+	TimeZone *time.Location
+	// Ready, if set, is the readiness check of /readyz (ledgerclient.Fabric.Ready:
+	// every organisation); nil evaluates registry:GetGovernance as DefaultOrg.
+	Ready func(ctx context.Context) error
 	// MaxStreamsPerCaller caps the event streams one token, client certificate or
 	// (anonymous) client address holds open at once (0: DefaultMaxStreamsPerCaller).
 	MaxStreamsPerCaller int
@@ -91,7 +98,8 @@ type Server struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 	// heights keeps the channel description signed reports state (report.go).
-	heights heightCache
+	heights   heightCache
+	readiness readiness
 }
 
 // New builds the server and its routes, and assembles the OpenAPI document.
@@ -116,6 +124,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.TimeZone == nil {
+		o.TimeZone = period.MustZone(period.DefaultZone)
 	}
 	s := &Server{
 		opts:    o,
