@@ -9,7 +9,6 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/batch"
-	"github.com/certledger/certledger/chaincode/contract/bench"
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/exchange"
 	"github.com/certledger/certledger/chaincode/contract/registry"
@@ -26,7 +25,6 @@ func New() (*contractapi.ContractChaincode, error) {
 		batch.New(),
 		exchange.New(),
 		workorder.New(),
-		bench.New(),
 	}
 	cc, err := contractapi.NewChaincode(contracts...)
 	if err != nil {

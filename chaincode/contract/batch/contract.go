@@ -8,8 +8,6 @@
 package batch
 
 import (
-	"slices"
-
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
@@ -17,6 +15,7 @@ import (
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
+	"github.com/certledger/certledger/internal/domain/certificate"
 	domainregistry "github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
@@ -89,7 +88,7 @@ func (c *Contract) Anchor(ctx contractapi.TransactionContextInterface, input str
 	if !h.InWindow(at) {
 		return "", codes.New(codes.InvalidArgument, "transaction time %s is outside the header's window %s .. %s", wire.FormatTime(at), h.WindowFrom, h.WindowUntil)
 	}
-	if err := MayIssue(dept, h.Types); err != nil {
+	if err := mayIssue(dept, h.Types); err != nil {
 		return "", err
 	}
 	head, err := getHead(ctx, h.Issuer)
@@ -184,13 +183,13 @@ func getHead(ctx state.Context, dept string) (Head, error) {
 	return h, nil
 }
 
-// MayIssue fails with FORBIDDEN unless every type is one of the department's
-// registered categories (until the type catalogue of issue 11 decides who may
-// issue what; then this is the one function to change).
-func MayIssue(dept domainregistry.Department, types []string) error {
+// mayIssue fails with FORBIDDEN unless the department may issue every type
+// of the batch: certificate.CheckMayIssue, the check single and grouped issue
+// make, once per type.
+func mayIssue(dept domainregistry.Department, types []string) error {
 	for _, t := range types {
-		if !slices.Contains(dept.Categories, t) {
-			return codes.New(codes.Forbidden, "department %s may not issue certificates of type %q (its categories: %v)", dept.ID, t, dept.Categories)
+		if err := certificate.CheckMayIssue(dept, t); err != nil {
+			return err
 		}
 	}
 	return nil

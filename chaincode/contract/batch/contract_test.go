@@ -17,6 +17,7 @@ import (
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
 	domain "github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/merkle"
 )
@@ -255,7 +256,7 @@ func TestStatusOfBatchedCertificate(t *testing.T) {
 	// Verified on the ledger by id: step 5 checks the batch header's signature.
 	var res domain.Result
 	e.l.MustEvaluate(public, "certificate:Verify", js(map[string]string{"id": id})).MustDecode(t, &res)
-	if res.Verdict != domain.VerdictValid || res.Steps[4].Status != domain.Pass || !strings.Contains(res.Steps[4].Detail, "batch b-1") {
+	if res.Verdict != wire.VerdictValid || res.Steps[4].Status != wire.StepPass || !strings.Contains(res.Steps[4].Detail, "batch b-1") {
 		t.Fatalf("verify a batched certificate: %+v", res)
 	}
 	r = e.l.MustSubmit(market, "certificate:Revoke", e.status(id, "revoke", r.TxID, leaf(4)))

@@ -15,6 +15,7 @@ import (
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	domainregistry "github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Name is the contract name ("certificate:Function").
@@ -195,7 +196,7 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 		in.FormatError = err.Error()
 		return state.JSON(certificate.Evaluate(in))
 	}
-	if pre := certificate.Evaluate(in); pre.Verdict == certificate.VerdictBadFormat {
+	if pre := certificate.Evaluate(in); pre.Verdict == wire.VerdictBadFormat {
 		return state.JSON(pre)
 	}
 	q := in.Query
@@ -232,6 +233,13 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 		case codes.Code(err) != codes.NotFound:
 			return "", err
 		}
+		issuer, err := registry.GetDepartment(ctx, candidates[i].Issuer)
+		switch {
+		case err == nil:
+			one.IssuerName = issuer.Name
+		case codes.Code(err) != codes.NotFound:
+			return "", err
+		}
 		if candidates[i].BatchID != "" {
 			// A batched certificate on the ledger by id: its leaf was proved against
 			// the anchored root when it was written; step 5 checks the header.
@@ -241,7 +249,7 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 		}
 		results = append(results, certificate.Evaluate(one))
 	}
-	return state.JSON(certificate.Best(results))
+	return state.JSON(certificate.Summarize(results))
 }
 
 // issue checks and writes a new certificate (record and hash index) and returns its
@@ -268,6 +276,9 @@ func issueWith(ctx state.Context, r certificate.Record, at time.Time, submitterO
 	}
 	dept, err := submitterOf(ctx, cert.Issuer)
 	if err != nil {
+		return nil, err
+	}
+	if err := certificate.CheckMayIssue(dept, cert.Type); err != nil {
 		return nil, err
 	}
 	if err := verify(dept, cert); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	domainregistry "github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -128,7 +129,7 @@ func (c *Contract) IssueGroup(ctx contractapi.TransactionContextInterface, input
 	}
 	verify := groupVerifier(at)
 	txID := state.TxID(ctx)
-	ans := GroupAnswer{TxID: txID, IssuedAt: domainregistry.FormatTime(at), Results: make([]GroupResult, len(g.Records))}
+	ans := GroupAnswer{TxID: txID, IssuedAt: wire.FormatTime(at), Results: make([]GroupResult, len(g.Records))}
 	ev := GroupEvent{TxID: txID, Certificates: []certificate.Certificate{}}
 	written := map[string]bool{} // Fabric reads do not see this transaction's writes
 	for i, r := range g.Records {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/certledger/certledger/chaincode/contract/certificate"
+	"github.com/certledger/certledger/chaincode/ledgertest"
 	"github.com/certledger/certledger/internal/codes"
 	domain "github.com/certledger/certledger/internal/domain/certificate"
 )
@@ -107,4 +108,26 @@ func TestIssueGroupSize(t *testing.T) {
 	}
 	t.Setenv(certificate.MaxGroupEnv, "lots")
 	refused(t, e.l.Submit(market, "certificate:IssueGroup", group(recs[3])), codes.Internal)
+}
+
+// TestIssueGroupMayIssue: a grouped record is refused FORBIDDEN for a type its
+// department may not issue, by the check single issue and batch anchoring make
+// (domain certificate.CheckMayIssue); the group's other records are issued.
+func TestIssueGroupMayIssue(t *testing.T) {
+	e := setup(t)
+	housing := ledgertest.NewSigner(t)
+	e.l.RegisterDepartmentWith(map[string]any{"id": "housing", "name": "Housing", "mspId": "HousingMSP", "categories": []string{"property"}}, housing)
+	rec := func(id, typ string) domain.Record {
+		return e.record(id, housing, func(r *domain.Record) { r.Issuer, r.Type = "housing", typ })
+	}
+	tx := ledgertest.Tx{MSP: "HousingMSP"}
+	var ans certificate.GroupAnswer
+	e.l.MustSubmit(tx, "certificate:IssueGroup", group(rec("h-1", "property"), rec("h-2", "business-licence"))).MustDecode(t, &ans)
+	if ans.Issued != 1 || ans.Results[1].Code != codes.Forbidden || !strings.Contains(ans.Results[1].Message, "property") {
+		t.Fatalf("answer %+v", ans)
+	}
+	single := e.l.Submit(tx, "certificate:Issue", js(rec("h-3", "business-licence")))
+	if single.Code() != codes.Forbidden || !strings.Contains(single.Message, ans.Results[1].Message) {
+		t.Fatalf("single issue: %s", single.Message)
+	}
 }

@@ -2,7 +2,7 @@
 // category to a department, moved through their states by signed department actions,
 // held to working-day deadlines, rated, reopened, escalated, swept for overdue, and
 // scored (KPIs) for auditors. The rules — transition table, calendar, deadlines,
-// accountability, KPI definitions — live in chaincode/domain/workorder; this package
+// accountability, KPI definitions — live in internal/domain/workorder; this package
 // decodes input, authenticates the actor, calls the domain and persists what it returns.
 //
 // Who may act:
@@ -17,14 +17,12 @@
 package workorder
 
 import (
-	"errors"
-	"strings"
-
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
@@ -38,6 +36,7 @@ const (
 	EventCalendarSet       = "WorkorderCalendarSet"
 	EventSLASet            = "WorkorderSLASet"
 	EventIntakeSet         = "WorkorderIntakeSet"
+	EventPolicySet         = "WorkorderPolicySet"
 	EventTicketSubmitted   = "TicketSubmitted"
 	EventTicketAccepted    = "TicketAccepted"
 	EventTicketStarted     = "TicketStarted"
@@ -47,6 +46,10 @@ const (
 	EventTicketReopened    = "TicketReopened"
 	EventTicketEscalated   = "TicketEscalated"
 	EventTicketClosed      = "TicketClosed"
+	EventTicketReturned    = "TicketReturned"
+	EventTicketRouted      = "TicketRouted"
+	EventTicketSuspended   = "TicketSuspended"
+	EventTicketResumed     = "TicketResumed"
 	EventTicketsSwept      = "TicketsSwept"
 )
 
@@ -59,6 +62,10 @@ var actionEvents = map[workorder.Action]string{
 	workorder.ActReopen:   EventTicketReopened,
 	workorder.ActEscalate: EventTicketEscalated,
 	workorder.ActClose:    EventTicketClosed,
+	workorder.ActReturn:   EventTicketReturned,
+	workorder.ActRoute:    EventTicketRouted,
+	workorder.ActSuspend:  EventTicketSuspended,
+	workorder.ActResume:   EventTicketResumed,
 }
 
 // Contract is the workorder contract. Every transaction takes string arguments and
@@ -78,37 +85,14 @@ func New() *Contract {
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
 func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"GetConfig", "Get", "Trace", "ListByDepartment", "ListOverdue", "Accountability", "KPI"}
+	return []string{"GetConfig", "GetCalendarYear", "Get", "Trace", "ListByDepartment", "ListOverdue", "Accountability", "KPI"}
 }
 
-// domainErr turns a domain error into a coded error (the sentinel's text is dropped
-// from the message: the code says it).
-func domainErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ce *codes.Error
-	if errors.As(err, &ce) {
-		return err
-	}
-	for _, m := range []struct {
-		sentinel error
-		code     string
-	}{
-		{workorder.ErrIllegalTransition, codes.IllegalTransition},
-		{workorder.ErrInvalid, codes.InvalidArgument},
-		{workorder.ErrForbidden, codes.Forbidden},
-	} {
-		if errors.Is(err, m.sentinel) {
-			return codes.New(m.code, "%s", strings.TrimPrefix(err.Error(), m.sentinel.Error()+": "))
-		}
-	}
-	return codes.New(codes.Internal, "%v", err)
-}
-
-// SetCalendar sets the working-day calendar (governance only). Input
+// SetCalendar sets the whole working-day calendar (governance only). Input
 // {"utcOffset":"+08:00","holidays":["2026-10-01",..],"workdays":["2026-10-10",..]}.
-// Deadlines already set are not recomputed. Event WorkorderCalendarSet with the calendar.
+// It becomes a new calendar version: tickets created from now on take it, earlier
+// tickets keep theirs (LoadCalendarYear is the usual way, one official schedule at a
+// time). Event WorkorderCalendarSet with the calendar.
 func (c *Contract) SetCalendar(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	if _, err := state.BeginWrite(ctx); err != nil {
 		return "", err
@@ -122,9 +106,14 @@ func (c *Contract) SetCalendar(ctx contractapi.TransactionContextInterface, inpu
 	}
 	cal.Normalize()
 	if err := cal.Validate(); err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
-	if err := state.PutJSON(ctx, keyCalendar, cal); err != nil {
+	cur, _, err := currentCalendar(ctx)
+	if err != nil {
+		return "", err
+	}
+	cal.Version, cal.Years = cur.Version+1, nil
+	if err := putCalendar(ctx, cal); err != nil {
 		return "", err
 	}
 	return state.Respond(ctx, EventCalendarSet, cal)
@@ -146,7 +135,7 @@ func (c *Contract) SetSLA(ctx contractapi.TransactionContextInterface, input str
 	}
 	sla.Normalize()
 	if err := sla.Validate(); err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	if err := state.PutJSON(ctx, keySLA, sla); err != nil {
 		return "", err
@@ -176,7 +165,7 @@ func (c *Contract) SetIntake(ctx contractapi.TransactionContextInterface, input 
 		return "", codes.New(codes.InvalidArgument, "intake needs at least one MSP ID")
 	}
 	for _, m := range in.MSPIDs {
-		if !workorder.ValidID(m) {
+		if !wire.ValidID(m) {
 			return "", codes.New(codes.InvalidArgument, "intake MSP ID %q", m)
 		}
 	}
@@ -191,12 +180,19 @@ func (c *Contract) SetIntake(ctx contractapi.TransactionContextInterface, input 
 type Config struct {
 	Calendar     workorder.Calendar `json:"calendar"`
 	SLA          workorder.SLA      `json:"sla"`
+	Policy       workorder.Policy   `json:"policy"`
 	IntakeMSPIDs []string           `json:"intakeMspIds"`
+	Governance   string             `json:"governanceDepartment"`
 }
 
-// GetConfig returns the calendar, SLA and intake MSPs in force.
+// GetConfig returns the calendar, SLA, policy and intake MSPs in force, and the
+// governance department (where escalation ends).
 func (c *Contract) GetConfig(ctx contractapi.TransactionContextInterface) (string, error) {
 	cal, sla, err := loadConfig(ctx)
+	if err != nil {
+		return "", err
+	}
+	pol, err := loadPolicy(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -204,5 +200,9 @@ func (c *Contract) GetConfig(ctx contractapi.TransactionContextInterface) (strin
 	if err != nil {
 		return "", err
 	}
-	return state.JSON(Config{Calendar: cal, SLA: sla, IntakeMSPIDs: intake})
+	gov, err := governanceDept(ctx)
+	if err != nil {
+		return "", err
+	}
+	return state.JSON(Config{Calendar: cal, SLA: sla, Policy: pol, IntakeMSPIDs: intake, Governance: gov})
 }

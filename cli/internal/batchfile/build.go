@@ -18,6 +18,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/manifest"
 	"github.com/certledger/certledger/internal/batchindex"
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/merkle"
@@ -150,13 +151,10 @@ func Build(m io.Reader, o Options) (*Built, error) {
 		return nil, err
 	}
 	defer func() { _ = sf.Close() }() // closed explicitly below
-	salts := bufio.NewWriterSize(sf, 1<<20)
-	w := batch.NewWriter(bf, o.Dept, o.KeyID)
-	defer w.Close() //nolint:errcheck // ends the writer's goroutine on an early return; the real Close is checked below
-	w.KeepLeaves = true
-	var idx batchindex.Builder
-	var off uint64
-	w.OnLine = func(i int, line []byte) { off += uint64(len(line)) + 1 }
+	s := &sink{w: batch.NewWriter(bf, o.Dept, o.KeyID), salts: bufio.NewWriterSize(sf, 1<<20), progress: o.Progress}
+	defer s.w.Close() //nolint:errcheck // ends the writer's goroutine on an early return; the real Close is checked below
+	s.w.KeepLeaves = true
+	s.w.OnLine = func(i int, line []byte) { s.off += uint64(len(line)) + 1 }
 	// Two stages on two cores: one reads the manifest and prepares each record
 	// (hash, times, id, salt, commitment), the other writes the batch file,
 	// salts and index (the file's SM3 runs on a third goroutine, in the Writer).
@@ -167,33 +165,10 @@ func Build(m io.Reader, o Options) (*Built, error) {
 		defer close(prepared)
 		prepErr = prepare(m, o, prepared, stop)
 	}()
-	rows := 0
-	var line []byte
 	for chunk := range prepared {
-		if err != nil {
-			continue // drain after an error
-		}
-		for i := range chunk {
-			p := &chunk[i]
-			start := off
-			if err = w.Add(&p.rec); err != nil {
-				err = fmt.Errorf("line %d: %w", p.line, err)
-				close(stop)
-				break
-			}
-			idx.AddLine(rows, p.rec.ID, start)
-			line = append(line[:0], `{"id":`...)
-			line, _ = canon.AppendString(line, p.rec.ID) // a valid id: Add checked it
-			line = append(line, `,"salt":"`...)
-			line = base64.StdEncoding.AppendEncode(line, p.salt[:])
-			line = append(line, "\"}\n"...)
-			if _, err = salts.Write(line); err != nil {
-				close(stop)
-				break
-			}
-			rows++
-			if o.Progress != nil && rows%4096 == 0 {
-				o.Progress(rows)
+		for i := 0; i < len(chunk) && err == nil; i++ {
+			if err = s.add(&chunk[i]); err != nil {
+				close(stop) // the preparing stage ends; the rest is drained
 			}
 		}
 	}
@@ -203,40 +178,89 @@ func Build(m io.Reader, o Options) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum, err := w.Close()
+	sum, err := s.finish(bf, sf, batchindex.IndexPath(file))
 	if err != nil {
 		return nil, err
 	}
-	if o.Progress != nil {
-		o.Progress(rows)
+	return &Built{Header: header(o, sum), File: file, Salts: saltsPath, Index: batchindex.IndexPath(file), HeaderOut: headerOut}, nil
+}
+
+// sink is Build's writing stage: the batch file (through the Writer), the
+// salts file and the receipts index.
+type sink struct {
+	w        *batch.Writer
+	salts    *bufio.Writer
+	idx      batchindex.Builder
+	off      uint64 // bytes of the batch file written
+	rows     int
+	line     []byte
+	progress func(int)
+}
+
+// add writes one prepared record.
+func (s *sink) add(p *prepared) error {
+	start := s.off
+	if err := s.w.Add(&p.rec); err != nil {
+		return codes.Prefix(err, "line %d", p.line)
 	}
-	if err := salts.Flush(); err != nil {
-		return nil, err
+	s.idx.AddLine(s.rows, p.rec.ID, start)
+	s.line = append(s.line[:0], `{"id":`...)
+	s.line, _ = canon.AppendString(s.line, p.rec.ID) // a valid id: Add checked it
+	s.line = append(s.line, `,"salt":"`...)
+	s.line = base64.StdEncoding.AppendEncode(s.line, p.salt[:])
+	s.line = append(s.line, "\"}\n"...)
+	if _, err := s.salts.Write(s.line); err != nil {
+		return err
+	}
+	s.rows++
+	if s.progress != nil && s.rows%4096 == 0 {
+		s.progress(s.rows)
+	}
+	return nil
+}
+
+// finish closes the batch file and the salts file (synced) and writes the
+// receipts index, checking its tree against the streamed root.
+func (s *sink) finish(bf, sf *os.File, indexPath string) (batch.Summary, error) {
+	sum, err := s.w.Close()
+	if err != nil {
+		return sum, err
+	}
+	if s.progress != nil {
+		s.progress(s.rows)
+	}
+	if err := s.salts.Flush(); err != nil {
+		return sum, err
 	}
 	for _, f := range []*os.File{bf, sf} {
 		if err := f.Sync(); err != nil {
-			return nil, err
+			return sum, err
 		}
 		if err := f.Close(); err != nil {
-			return nil, err
+			return sum, err
 		}
 	}
-	idx.Tree = merkle.Build(w.Leaves)
-	if got := idx.Tree.Root(); fmt.Sprintf("%x", got[:]) != sum.Root {
-		return nil, fmt.Errorf("internal error: the index tree's root differs from the streamed root")
+	s.idx.Tree = merkle.Build(s.w.Leaves)
+	if got := s.idx.Tree.Root(); fmt.Sprintf("%x", got[:]) != sum.Root {
+		return sum, fmt.Errorf("internal error: the index tree's root differs from the streamed root")
 	}
-	if err := idx.Write(batchindex.IndexPath(file), off); err != nil {
-		return nil, fmt.Errorf("writing the receipts index: %w", err)
+	if err := s.idx.Write(indexPath, s.off); err != nil {
+		return sum, fmt.Errorf("writing the receipts index: %w", err)
 	}
+	return sum, nil
+}
+
+// header is the batch header of sum to sign, anchorable from 5 minutes before
+// o.Now for o.Window (default 24 h).
+func header(o Options, sum batch.Summary) batch.Header {
 	window := o.Window
 	if window <= 0 {
 		window = 24 * time.Hour
 	}
-	h := batch.Header{
+	return batch.Header{
 		ID: o.BatchID, Issuer: o.Dept, KeyID: o.KeyID, Root: sum.Root, Count: sum.Count, FileHash: sum.FileHash,
 		Previous: o.Previous, WindowFrom: o.Now.UTC().Add(-5 * time.Minute).Truncate(time.Second).Format(time.RFC3339),
 		WindowUntil: o.Now.UTC().Add(window).Truncate(time.Second).Format(time.RFC3339),
 		RecordKind:  batch.RecordKindV1, Types: sum.Types,
 	}
-	return &Built{Header: h, File: file, Salts: saltsPath, Index: batchindex.IndexPath(file), HeaderOut: headerOut}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/issue"
 	"github.com/certledger/certledger/cli/internal/receipt"
+	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -61,36 +62,38 @@ func TestBulkIssueResume(t *testing.T) {
 		gm.SM3Hex([]byte("document number 7")):  true,
 		gm.SM3Hex([]byte("document number 13")): true,
 	}
-	e.GW.IssueHook = func(rec client.CertificateRecord) error {
-		if bad[rec.DocHash] {
+	e.GW.SetHook(func(op, fn string, args []string) error {
+		var rec client.CertificateRecord
+		if fn == "certificate:Issue" && json.Unmarshal([]byte(args[0]), &rec) == nil && bad[rec.DocHash] {
 			return errors.New("injected failure")
 		}
 		return nil
-	}
+	})
 	r := e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 1)
 	s := summaryOf(t, r)
 	if s.Total != n || s.Issued != n-2 || s.Failed != 2 || len(s.Failures) != 2 || s.Failures[0].Line != 9 || s.Failures[1].Line != 15 {
 		t.Fatalf("first run %+v", s)
 	}
-	if !strings.Contains(s.Failures[0].Error, "injected failure") || s.Failures[0].File != "f07.pdf" {
+	// The gateway answers an unexpected ledger error with 500 and a fixed message.
+	if !strings.Contains(s.Failures[0].Error, "INTERNAL: internal error") || s.Failures[0].File != "f07.pdf" {
 		t.Fatalf("failure %+v", s.Failures[0])
 	}
-	if e.GW.CertificateCount() != n-2 {
-		t.Fatalf("ledger has %d", e.GW.CertificateCount())
+	if e.certificateCount() != n-2 {
+		t.Fatalf("ledger has %d", e.certificateCount())
 	}
 	oneLine(t, r, "2 of 20 rows failed")
 
 	// rerun: only the failed rows are submitted
-	e.GW.IssueHook = nil
-	posts := e.GW.CallCount("POST /api/v1/certificates")
+	e.GW.SetHook(nil)
+	posts := e.issueSubmits()
 	r = e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 0)
 	s = summaryOf(t, r)
 	if s.Issued != 2 || s.Skipped != n-2 || s.Failed != 0 {
 		t.Fatalf("second run %+v", s)
 	}
-	if got := e.GW.CallCount("POST /api/v1/certificates") - posts; got != 2 {
+	if got := e.issueSubmits() - posts; got != 2 {
 		t.Fatalf("second run posted %d", got)
 	}
 	// every row has a receipt whose salt opens its holder commitment, and a QR code
@@ -108,18 +111,18 @@ func TestBulkIssueResume(t *testing.T) {
 		}
 	}
 	// third run: nothing to do
-	posts = e.GW.CallCount("POST /api/v1/certificates")
+	posts = e.issueSubmits()
 	r = e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 0)
-	if s = summaryOf(t, r); s.Skipped != n || e.GW.CallCount("POST /api/v1/certificates") != posts {
+	if s = summaryOf(t, r); s.Skipped != n || e.issueSubmits() != posts {
 		t.Fatalf("third run %+v", s)
 	}
 	// state lost: the ids are found on the ledger with the same hashes and count as done
 	_ = os.Remove(filepath.Join(out, issue.StateFile))
 	r = e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 0)
-	if s = summaryOf(t, r); s.AlreadyOnLedger != n || e.GW.CertificateCount() != n {
-		t.Fatalf("fourth run %+v (ledger %d)", s, e.GW.CertificateCount())
+	if s = summaryOf(t, r); s.AlreadyOnLedger != n || e.certificateCount() != n {
+		t.Fatalf("fourth run %+v (ledger %d)", s, e.certificateCount())
 	}
 	// table output of a run with nothing to do
 	r = e.run(append(bulkArgs(e, docs, man, out, "--group", "1"), "-o", "table")...)
@@ -135,13 +138,13 @@ func TestBulkIssueInterruptedThenResumed(t *testing.T) {
 	docs, man, out := bulkSetup(t, e, n, true)
 	ctx, cancel := context.WithCancel(context.Background())
 	var count atomic.Int32
-	e.GW.IssueHook = func(client.CertificateRecord) error {
-		if count.Add(1) == 3 {
+	e.GW.SetHook(func(op, fn string, _ []string) error {
+		if fn == "certificate:IssueGroup" && count.Add(1) == 3 {
 			cancel()
 		}
 		return nil
-	}
-	r := RunForTest(ctx, nil, append([]string{"--gateway", e.GW.URL, "--token", clerkToken}, bulkArgs(e, docs, man, out, "--concurrency", "1")...)...)
+	})
+	r := RunForTest(ctx, nil, append([]string{"--gateway", e.GW.URL, "--token", clerkToken}, bulkArgs(e, docs, man, out, "--concurrency", "1", "--group", "2")...)...)
 	wantCode(t, r, 2)
 	if !strings.Contains(r.Stderr, "interrupted") {
 		t.Fatal(r.Stderr)
@@ -150,15 +153,15 @@ func TestBulkIssueInterruptedThenResumed(t *testing.T) {
 	if !s.Interrupted || s.Issued+s.Failed+s.NotAttempted != n {
 		t.Fatalf("interrupted run %+v", s)
 	}
-	e.GW.IssueHook = nil
+	e.GW.SetHook(nil)
 	r = e.run(bulkArgs(e, docs, man, out)...)
 	wantCode(t, r, 0)
 	s = summaryOf(t, r)
-	if s.Issued+s.Skipped+s.AlreadyOnLedger != n || e.GW.CertificateCount() != n {
+	if s.Issued+s.Skipped+s.AlreadyOnLedger != n || e.certificateCount() != n {
 		t.Fatalf("resumed run %+v", s)
 	}
 	for i := range n {
-		if _, ok := e.GW.Certificate(fmt.Sprintf("bulk-%02d", i)); !ok {
+		if _, ok := e.certificate(fmt.Sprintf("bulk-%02d", i)); !ok {
 			t.Fatalf("bulk-%02d missing", i)
 		}
 	}
@@ -177,6 +180,7 @@ func TestBulkIssueUsage(t *testing.T) {
 		{"single flag in bulk", bulkArgs(e, docs, man, out, "--holder-id", "x")},
 		{"missing dir", bulkArgs(e, filepath.Join(e.Dir, "nope"), man, out)},
 		{"concurrency", bulkArgs(e, docs, man, out, "--concurrency", "0")},
+		{"group", bulkArgs(e, docs, man, out, "--group", "0")},
 	} {
 		r := e.run(c.args...)
 		if r.Code != 2 {
@@ -198,37 +202,42 @@ func TestBulkIssueUsage(t *testing.T) {
 	}
 }
 
-// TestBulkIssueGrouped: rows go in grouped transactions; two records of a
-// group are refused by the ledger, the others issued with their receipts; a
-// rerun issues the two in one more group.
+// TestBulkIssueGrouped: rows go in grouped transactions (certificate:IssueGroup)
+// on the real chaincode. Two rows name a type the department may not issue: the
+// ledger refuses those two records of their group and issues the others, with
+// their receipts. The manifest fixed, a rerun issues the two in one more group.
 func TestBulkIssueGrouped(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWith(t, nil, gatewaytest.Dept{ID: "dept-a", Categories: []string{"licence"}}, gatewaytest.Dept{ID: "dept-b"})
 	const n = 20
 	docs, man, out := bulkSetup(t, e, n, false)
-	bad := map[string]bool{
-		gm.SM3Hex([]byte("document number 7")):  true,
-		gm.SM3Hex([]byte("document number 13")): true,
+	good, err := os.ReadFile(man)
+	if err != nil {
+		t.Fatal(err)
 	}
-	e.GW.IssueHook = func(rec client.CertificateRecord) error {
-		if bad[rec.DocHash] {
-			return errors.New("injected failure")
-		}
-		return nil
+	bad := strings.NewReplacer("f07.pdf,licence,", "f07.pdf,permit,", "f13.pdf,licence,", "f13.pdf,permit,").Replace(string(good))
+	if err := os.WriteFile(man, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	r := e.run(bulkArgs(e, docs, man, out, "--group", "8")...)
 	wantCode(t, r, 1)
 	s := summaryOf(t, r)
-	if s.Issued != n-2 || s.Failed != 2 || s.Failures[0].Line != 9 || s.Failures[1].Line != 15 || !strings.Contains(s.Failures[0].Error, "injected failure") {
+	if s.Issued != n-2 || s.Failed != 2 || s.Failures[0].Line != 9 || s.Failures[1].Line != 15 ||
+		!strings.Contains(s.Failures[0].Error, "FORBIDDEN") || !strings.Contains(s.Failures[0].Error, `"permit"`) {
 		t.Fatalf("first run %+v", s)
 	}
-	if got := e.GW.CallCount("POST /api/v1/certificates/groups"); got != 3 || e.GW.CallCount("POST /api/v1/certificates") != 0 {
-		t.Fatalf("%d group posts, %d single posts", got, e.GW.CallCount("POST /api/v1/certificates"))
+	if got := e.GW.CountCalls("submit", "certificate:IssueGroup"); got != 3 || e.issueSubmits() != 0 {
+		t.Fatalf("%d group submits, %d single submits", got, e.issueSubmits())
 	}
-	e.GW.IssueHook = nil
+	if e.certificateCount() != n-2 {
+		t.Fatalf("ledger has %d", e.certificateCount())
+	}
+	if err := os.WriteFile(man, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	r = e.run(bulkArgs(e, docs, man, out, "--group", "8")...)
 	wantCode(t, r, 0)
-	if s = summaryOf(t, r); s.Issued != 2 || s.Skipped != n-2 || e.GW.CertificateCount() != n {
-		t.Fatalf("second run %+v", s)
+	if s = summaryOf(t, r); s.Issued != 2 || s.Skipped != n-2 || e.certificateCount() != n || e.GW.CountCalls("submit", "certificate:IssueGroup") != 4 {
+		t.Fatalf("second run %+v (ledger %d)", s, e.certificateCount())
 	}
 	for i := range n {
 		id := issue.DerivedID("dept-a", gm.SM3Hex([]byte(fmt.Sprintf("document number %d", i))), "licence", "2026-01-01", "2099-12-31")
@@ -239,13 +248,57 @@ func TestBulkIssueGrouped(t *testing.T) {
 		if !rc.CheckHolder(fmt.Sprintf("holder-%d", i)) || rc.Ledger.TxID == "" || rc.IssuedAt == "" {
 			t.Fatalf("receipt %d: %+v", i, rc)
 		}
+		if c, ok := e.certificate(id); !ok || c.TxID != rc.Ledger.TxID {
+			t.Fatalf("certificate %s on the ledger: %v %+v, receipt tx %s", id, ok, c, rc.Ledger.TxID)
+		}
 	}
-	// State lost: a rerun sends the rows again; the ledger answers replay/conflict
-	// and they count as done without a second certificate.
+	// State lost: a rerun sends the rows again; the ledger answers replay and
+	// they count as done without a second certificate.
 	_ = os.Remove(filepath.Join(out, issue.StateFile))
 	r = e.run(bulkArgs(e, docs, man, out, "--group", "8")...)
 	wantCode(t, r, 0)
-	if s = summaryOf(t, r); s.AlreadyOnLedger+s.Issued != n || e.GW.CertificateCount() != n {
+	if s = summaryOf(t, r); s.AlreadyOnLedger != n || e.certificateCount() != n {
 		t.Fatalf("third run %+v", s)
+	}
+}
+
+// TestBulkIssueGroupAnswerLost: a group commits but its answer is lost. A 503
+// is retried by the client with the same body and the ledger answers replays;
+// a hard failure after the commit fails the group's rows with their pending
+// receipts kept, and a rerun resends the same signed records. Either way each
+// certificate is on the ledger once and each receipt names the transaction
+// that wrote it.
+func TestBulkIssueGroupAnswerLost(t *testing.T) {
+	e := newEnv(t)
+	const n = 6
+	docs, man, out := bulkSetup(t, e, n, true)
+	e.GW.LoseNext("certificate:IssueGroup", gatewaytest.Unavailable())
+	r := e.run(bulkArgs(e, docs, man, out, "--group", "3", "--concurrency", "1")...)
+	wantCode(t, r, 0)
+	if s := summaryOf(t, r); s.Issued != n || e.certificateCount() != n || e.GW.CountCalls("submit", "certificate:IssueGroup") != 3 {
+		t.Fatalf("503 lost: %+v (ledger %d, submits %d)", s, e.certificateCount(), e.GW.CountCalls("submit", "certificate:IssueGroup"))
+	}
+
+	docs, man, out = bulkSetup(t, e, n, false) // other rows, derived ids
+	e.GW.LoseNext("certificate:IssueGroup", errors.New("connection reset after the commit"))
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "3", "--concurrency", "1")...)
+	wantCode(t, r, 1)
+	if s := summaryOf(t, r); s.Issued != 3 || s.Failed != 3 || e.certificateCount() != 2*n {
+		t.Fatalf("hard failure: %+v (ledger %d)", s, e.certificateCount())
+	}
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "3")...)
+	wantCode(t, r, 0)
+	if s := summaryOf(t, r); s.Issued+s.AlreadyOnLedger != 3 || s.Skipped != 3 || e.certificateCount() != 2*n {
+		t.Fatalf("rerun: %+v (ledger %d)", s, e.certificateCount())
+	}
+	for i := range n {
+		id := issue.DerivedID("dept-a", gm.SM3Hex([]byte(fmt.Sprintf("document number %d", i))), "licence", "2026-01-01", "2099-12-31")
+		rc, err := receipt.Load(filepath.Join(out, id+".receipt.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := e.certificate(id); !ok || c.TxID != rc.Ledger.TxID {
+			t.Fatalf("%s: on the ledger %v %+v, receipt tx %s", id, ok, c, rc.Ledger.TxID)
+		}
 	}
 }

@@ -4,67 +4,70 @@
 package verify
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
-// Step statuses.
-const (
-	Pass    = "pass"
-	Fail    = "fail"
-	Skipped = "skipped"
-)
+// OfflineNote says what an offline check leaves out.
+const OfflineNote = "offline: revocation not checked"
 
-// Verdicts (the chaincode's, plus the offline ones reuse them).
-const (
-	Valid         = "VALID"
-	NotFound      = "NOT_FOUND"
-	BadFormat     = "BAD_FORMAT"
-	HashMismatch  = "HASH_MISMATCH"
-	BadSignature  = "BAD_SIGNATURE"
-	KeyInvalid    = "KEY_INVALID"
-	Expired       = "EXPIRED"
-	NotYetValid   = "NOT_YET_VALID"
-	OfflineNote   = "offline: revocation not checked"
-	stepCount     = 8
-	defaultFailed = "INVALID"
-)
+const stepCount = 8
 
-// Names of the steps, 1-based.
-var Names = [stepCount + 1]string{"", "format", "hash", "lookup", "merkle", "signature", "key", "status", "validity"}
+// StepHolder is the number of the holder proof, run only when a holder id is
+// given (after the eight steps of the pipeline).
+const StepHolder = 9
 
-var defaultCode = map[int]string{1: BadFormat, 2: HashMismatch, 3: NotFound, 4: BadSignature, 5: BadSignature, 6: KeyInvalid, 7: "STATUS", 8: Expired}
+// stepName names steps 1-8 as the pipeline does, and step 9 "holder".
+func stepName(n int) string {
+	if n == StepHolder {
+		return "holder"
+	}
+	return certificate.StepName(n)
+}
 
 // Report is the outcome shown to the user.
 type Report struct {
 	Verdict     string              `json:"verdict"`
 	Online      bool                `json:"online"` // the ledger was asked
 	Note        string              `json:"note,omitempty"`
+	Message     string              `json:"message,omitempty"`
 	CheckedAt   string              `json:"checkedAt,omitempty"`
 	Certificate *client.Certificate `json:"certificate,omitempty"`
+	IssuerName  string              `json:"issuerName,omitempty"`
 	Matches     []string            `json:"matches,omitempty"`
 	Steps       []client.Step       `json:"steps"`
+	// Results: every certificate anchoring the document, each with its verdict.
+	Results []client.VerifyResult `json:"results,omitempty"`
+	// Link is set when the query came from a verify link (QR code).
+	Link *Link `json:"link,omitempty"`
+}
+
+// Link is a verify link as given, and the gateway it was checked against.
+type Link struct {
+	URL     string `json:"url"`
+	Host    string `json:"host"`
+	Gateway string `json:"gateway"`
+	Trusted bool   `json:"trustedExplicitly,omitempty"` // the host differs and the user accepted it
 }
 
 // Valid reports whether the verdict is VALID.
-func (r *Report) Valid() bool { return r.Verdict == Valid }
+func (r *Report) Valid() bool { return r.Verdict == wire.VerdictValid }
 
-// Codes of steps run here that neither pass nor fail with a verdict.
-const (
-	CodeOK      = "OK"
-	CodeNoFile  = "NO_FILE"
-	CodeOffline = "OFFLINE"
-)
+// CodeNoFile is the code of step 2 when no document was given to hash here.
+const CodeNoFile = "NO_FILE"
 
 func step(n int, status, code, detail string) client.Step {
-	if code == "" && status == Pass {
-		code = CodeOK
+	if code == "" && status == wire.StepPass {
+		code = certificate.CodeOK
 	}
-	return client.Step{Step: n, Name: Names[n], Status: status, Code: code, Detail: detail}
+	return client.Step{Step: n, Name: stepName(n), Status: status, Code: code, Detail: detail}
 }
 
 // Offline checks a receipt without the ledger, with the pure pipeline the chaincode
@@ -74,7 +77,7 @@ func step(n int, status, code, detail string) client.Step {
 // lookup (3), the key's registration and validity (6) and the status (7).
 func Offline(r *receipt.Receipt, fileHash string, now time.Time) []client.Step {
 	if err := r.Validate(); err != nil {
-		steps := []client.Step{step(1, Fail, BadFormat, err.Error())}
+		steps := []client.Step{step(1, wire.StepFail, wire.VerdictBadFormat, err.Error())}
 		return fillSkipped(steps, "the receipt is malformed")
 	}
 	rec := r.Record
@@ -101,18 +104,18 @@ func Offline(r *receipt.Receipt, fileHash string, now time.Time) []client.Step {
 	})
 	steps := make([]client.Step, 0, len(res.Steps))
 	for _, s := range res.Steps {
-		cs := client.Step{Step: s.Step, Name: s.Name, Status: s.Status, Code: s.Code, Detail: s.Detail}
+		cs := s
 		switch {
-		case s.Step == 1 && s.Status == Pass:
+		case s.Step == 1 && s.Status == wire.StepPass:
 			cs.Detail = "receipt " + receipt.Version
-		case s.Step == 2 && s.Status == Skipped:
+		case s.Step == 2 && s.Status == wire.StepSkipped:
 			cs.Code, cs.Detail = CodeNoFile, "no document given"
-		case s.Step == 3 && s.Status == Pass:
-			cs = step(3, Skipped, CodeOffline, "record taken from the receipt; looked up on the ledger online")
-		case s.Step == 6 && s.Status == Pass:
-			cs = step(6, Skipped, CodeOffline, "key "+short(rec.KeyID)+" of "+r.IssuerKey.DepartmentID+
+		case s.Step == 3 && s.Status == wire.StepPass:
+			cs = step(3, wire.StepSkipped, certificate.CodeOffline, "record taken from the receipt; looked up on the ledger online")
+		case s.Step == 6 && s.Status == wire.StepPass:
+			cs = step(6, wire.StepSkipped, certificate.CodeOffline, "key "+short(rec.KeyID)+" of "+r.IssuerKey.DepartmentID+
 				" per the receipt; its registration and validity at issue time need the ledger")
-		case s.Step == 7 && s.Status == Skipped:
+		case s.Step == 7 && s.Status == wire.StepSkipped:
 			cs.Detail = OfflineNote
 		}
 		steps = append(steps, cs)
@@ -122,7 +125,7 @@ func Offline(r *receipt.Receipt, fileHash string, now time.Time) []client.Step {
 
 func fillSkipped(steps []client.Step, why string) []client.Step {
 	for n := len(steps) + 1; n <= stepCount; n++ {
-		steps = append(steps, step(n, Skipped, "NOT_REACHED", why))
+		steps = append(steps, step(n, wire.StepSkipped, certificate.CodeNotReached, why))
 	}
 	return steps
 }
@@ -136,7 +139,7 @@ func short(s string) string {
 
 // LocalHash is step 2 for a document hashed on this machine.
 func LocalHash(fileHash string) client.Step {
-	return step(2, Pass, "", "SM3 computed locally: "+fileHash)
+	return step(2, wire.StepPass, "", "SM3 computed locally: "+fileHash)
 }
 
 // FromLedger builds a report from the ledger's answer; local replaces the ledger's
@@ -147,7 +150,7 @@ func FromLedger(res *client.VerifyResult, local ...client.Step) *Report {
 		replaced := false
 		for i := range steps {
 			if steps[i].Step == l.Step {
-				if steps[i].Status != Fail {
+				if steps[i].Status != wire.StepFail {
 					steps[i] = l
 				}
 				replaced = true
@@ -158,17 +161,31 @@ func FromLedger(res *client.VerifyResult, local ...client.Step) *Report {
 		}
 	}
 	sortSteps(steps)
-	return &Report{Verdict: res.Verdict, Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps}
+	verdict := res.Verdict
+	for _, l := range local {
+		if l.Status == wire.StepFail { // a check made here (the file against a link's hash) decides
+			verdict = certificate.StepVerdict(l)
+			break
+		}
+	}
+	return &Report{Verdict: verdict, Online: true, Message: res.Message, CheckedAt: res.CheckedAt,
+		Certificate: res.Certificate, IssuerName: res.IssuerName, Matches: res.Matches, Steps: steps, Results: res.Results}
 }
 
-// WithReceipt merges the offline steps of a receipt with the ledger's answer (nil when
-// the ledger was not reachable). A failure on either side fails the step; a step
-// skipped offline takes the ledger's result. The ledger's record must be the
-// receipt's record.
-func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyResult) *Report {
+// WithReceipt merges the offline steps of a receipt with the ledger's answer (res
+// nil: the ledger was not reachable) and the certificate's anchor (nil: not
+// known). A failure on either side fails the step; a step skipped offline takes
+// the ledger's result. Step 3 compares the receipt with the ledger (Compare):
+// any difference fails it with RECEIPT_MISMATCH naming the fields.
+//
+// The verdict: a receipt that fails its own checks gets the verdict it gets
+// offline (an edited signature is BAD_SIGNATURE online as offline, though the
+// ledger's record differs too); else RECEIPT_MISMATCH when it differs from the
+// ledger; else that of the first failed step, or the ledger's.
+func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyResult, anchor *client.Anchor) *Report {
 	if res == nil {
-		c := &client.Certificate{CertificateRecord: r.Record}
-		return &Report{Verdict: verdictOf(offline, Valid), Steps: offline, Note: OfflineNote, Certificate: c}
+		c := &client.Certificate{Record: r.Record}
+		return &Report{Verdict: certificate.VerdictOf(offline, wire.VerdictValid), Steps: offline, Note: OfflineNote, Certificate: c}
 	}
 	byNum := map[int]client.Step{}
 	for _, s := range res.Steps {
@@ -178,45 +195,50 @@ func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyRe
 	for _, o := range offline {
 		on, ok := byNum[o.Step]
 		switch {
-		case o.Status == Fail || !ok:
+		case o.Status == wire.StepFail || !ok:
 			steps = append(steps, o)
-		case on.Status == Fail:
+		case on.Status == wire.StepFail:
 			steps = append(steps, on)
-		case o.Status == Skipped:
+		case o.Status == wire.StepSkipped:
 			steps = append(steps, on)
 		default:
 			steps = append(steps, o)
 		}
 	}
-	if c := res.Certificate; c != nil && (c.ID != r.Record.ID || c.Signature != r.Record.Signature || c.DocHash != r.Record.DocHash) {
-		for i := range steps {
-			if steps[i].Step == 3 {
-				steps[i] = step(3, Fail, NotFound, "the ledger's certificate "+c.ID+" is not the receipt's record")
-			}
+	diffs, unchecked := Compare(r, res, anchor)
+	for i := range steps {
+		if steps[i].Step == 3 && (len(diffs) > 0 || steps[i].Status != wire.StepFail && res.Certificate != nil) {
+			steps[i] = compareStep(res, anchor, diffs, unchecked)
 		}
 	}
-	return &Report{Verdict: verdictOf(steps, res.Verdict), Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps}
+	verdict := certificate.VerdictOf(offline, "")
+	if verdict == "" && len(diffs) > 0 {
+		verdict = wire.VerdictReceiptMismatch
+	}
+	if verdict == "" {
+		verdict = certificate.VerdictOf(steps, res.Verdict)
+	}
+	return &Report{Verdict: verdict, Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, IssuerName: res.IssuerName,
+		Matches: res.Matches, Steps: steps}
 }
 
-// verdictOf returns the verdict of the first failed step, else fallback. Steps 4
-// and 6 fail with detail codes (MERKLE_MISMATCH, KEY_REVOKED, ...) whose verdicts
-// are BAD_SIGNATURE and KEY_INVALID.
-func verdictOf(steps []client.Step, fallback string) string {
-	for _, s := range steps {
-		if s.Status == Fail {
-			if s.Step == 4 || s.Step == 6 {
-				return defaultCode[s.Step]
-			}
-			if s.Code != "" {
-				return s.Code
-			}
-			if c, ok := defaultCode[s.Step]; ok {
-				return c
-			}
-			return defaultFailed
+// compareStep is step 3 of a receipt checked online: the comparison with the ledger.
+func compareStep(res *client.VerifyResult, anchor *client.Anchor, diffs []Difference, unchecked []string) client.Step {
+	if len(diffs) > 0 {
+		return step(3, wire.StepFail, wire.VerdictReceiptMismatch, "the receipt differs from the ledger: "+joinDiffs(diffs))
+	}
+	detail := "the ledger's certificate " + res.Certificate.ID + " equals the receipt (every signed field, signature, issuer key"
+	if anchor != nil {
+		detail += ", txId " + anchor.TxID
+		if anchor.BlockKnown {
+			detail += fmt.Sprintf(", block %d", anchor.BlockNumber)
 		}
 	}
-	return fallback
+	detail += ")"
+	if len(unchecked) > 0 {
+		detail += "; not checked: " + strings.Join(unchecked, "; ")
+	}
+	return step(3, wire.StepPass, "", detail)
 }
 
 func sortSteps(s []client.Step) {

@@ -8,6 +8,8 @@ import (
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -42,28 +44,28 @@ func TestOffline(t *testing.T) {
 	if got := statuses(steps); got != "pssspssp" {
 		t.Fatalf("statuses %s", got)
 	}
-	rep := WithReceipt(r, steps, nil)
-	if rep.Verdict != Valid || rep.Online || rep.Note != OfflineNote {
+	rep := WithReceipt(r, steps, nil, nil)
+	if rep.Verdict != wire.VerdictValid || rep.Online || rep.Note != OfflineNote {
 		t.Fatalf("%+v", rep)
 	}
-	if v := WithReceipt(r, Offline(r, gm.SM3Hex([]byte("other")), now), nil).Verdict; v != HashMismatch {
+	if v := WithReceipt(r, Offline(r, gm.SM3Hex([]byte("other")), now), nil, nil).Verdict; v != wire.VerdictHashMismatch {
 		t.Fatal(v)
 	}
-	if v := WithReceipt(r, Offline(r, "", time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)), nil).Verdict; v != Expired {
+	if v := WithReceipt(r, Offline(r, "", time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)), nil, nil).Verdict; v != wire.VerdictExpired {
 		t.Fatal(v)
 	}
-	if v := WithReceipt(r, Offline(r, "", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), nil).Verdict; v != NotYetValid {
+	if v := WithReceipt(r, Offline(r, "", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), nil, nil).Verdict; v != wire.VerdictNotYetValid {
 		t.Fatal(v)
 	}
 	bad := *r
 	bad.Record.Type = "x"
-	if v := WithReceipt(&bad, Offline(&bad, "", now), nil).Verdict; v != BadSignature {
+	if v := WithReceipt(&bad, Offline(&bad, "", now), nil, nil).Verdict; v != wire.VerdictBadSignature {
 		t.Fatal(v)
 	}
 	other := signed(t)
 	swapped := *r
 	swapped.IssuerKey.PublicKey = other.IssuerKey.PublicKey
-	if v := WithReceipt(&swapped, Offline(&swapped, "", now), nil).Verdict; v != BadSignature {
+	if v := WithReceipt(&swapped, Offline(&swapped, "", now), nil, nil).Verdict; v != wire.VerdictBadSignature {
 		t.Fatal(v)
 	}
 }
@@ -72,7 +74,7 @@ func TestWithLedger(t *testing.T) {
 	r := signed(t)
 	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	ledger := func(verdict string, fail int, cert client.CertificateRecord) *client.VerifyResult {
-		res := &client.VerifyResult{Verdict: verdict, Certificate: &client.Certificate{CertificateRecord: cert}}
+		res := &client.VerifyResult{Verdict: verdict, Certificate: &client.Certificate{Record: cert}}
 		for n := 1; n <= 8; n++ {
 			st := "pass"
 			if n == 2 {
@@ -82,24 +84,24 @@ func TestWithLedger(t *testing.T) {
 			if n == fail {
 				st, code = "fail", verdict
 			}
-			res.Steps = append(res.Steps, client.Step{Step: n, Name: Names[n], Status: st, Code: code})
+			res.Steps = append(res.Steps, client.Step{Step: n, Name: certificate.StepName(n), Status: st, Code: code})
 		}
 		return res
 	}
-	rep := WithReceipt(r, Offline(r, "", now), ledger(Valid, 0, r.Record))
-	if rep.Verdict != Valid || !rep.Online || statuses(rep.Steps) != "pspppppp" {
+	rep := WithReceipt(r, Offline(r, "", now), ledger(wire.VerdictValid, 0, r.Record), nil)
+	if rep.Verdict != wire.VerdictValid || !rep.Online || statuses(rep.Steps) != "pspppppp" {
 		t.Fatalf("%s %s", rep.Verdict, statuses(rep.Steps))
 	}
-	if rep := WithReceipt(r, Offline(r, "", now), ledger("REVOKED", 7, r.Record)); rep.Verdict != "REVOKED" {
+	if rep := WithReceipt(r, Offline(r, "", now), ledger("REVOKED", 7, r.Record), nil); rep.Verdict != "REVOKED" {
 		t.Fatal(rep.Verdict)
 	}
 	differs := r.Record
 	differs.Signature = "AAAA"
-	if rep := WithReceipt(r, Offline(r, "", now), ledger(Valid, 0, differs)); rep.Verdict != NotFound {
+	if rep := WithReceipt(r, Offline(r, "", now), ledger(wire.VerdictValid, 0, differs), nil); rep.Verdict != wire.VerdictReceiptMismatch || rep.Steps[2].Code != wire.VerdictReceiptMismatch {
 		t.Fatal(rep.Verdict)
 	}
-	res := ledger(Valid, 0, r.Record)
-	if rep := FromLedger(res, LocalHash(r.Record.DocHash)); rep.Steps[1].Status != Pass || rep.Verdict != Valid {
+	res := ledger(wire.VerdictValid, 0, r.Record)
+	if rep := FromLedger(res, LocalHash(r.Record.DocHash)); rep.Steps[1].Status != wire.StepPass || rep.Verdict != wire.VerdictValid {
 		t.Fatalf("%+v", rep.Steps[1])
 	}
 }

@@ -3,8 +3,10 @@
 // its SM3, <dir>/<fileHash>.jsonl, and only after it rebuilds its anchored
 // header exactly (root, leaf count, file hash, types, every record valid for the
 // issuer and key, ids distinct). Uploads are streamed in chunks into
-// <dir>/staging/<batch id>.part and resumable: a client asks the offset and
-// sends the rest. Memory stays flat whatever the file size (the check streams
+// <dir>/staging/<department>/<batch id>.part and resumable: a client asks the
+// offset and sends the rest. Staging is per department: only the issuing
+// department's staged bytes can become a batch's file, and another
+// department's upload under the same batch id never touches them. Memory stays flat whatever the file size (the check streams
 // the file; only the duplicate-id set grows, 16 bytes per record).
 package batchstore
 
@@ -52,7 +54,20 @@ func (s *Store) Dir() string { return s.dir }
 // Path is where the file of hash fileHash is stored.
 func (s *Store) Path(fileHash string) string { return filepath.Join(s.dir, fileHash+".jsonl") }
 
-func (s *Store) staged(id string) string { return filepath.Join(s.dir, "staging", id+".part") }
+func (s *Store) staged(dept, id string) string {
+	return filepath.Join(s.dir, "staging", dept, id+".part")
+}
+
+// checkIDs refuses a department or batch id that is not one (they name files).
+func checkIDs(dept, id string) error {
+	if !wire.ValidDeptID(dept) {
+		return fmt.Errorf("department %q is not a department id", dept)
+	}
+	if !wire.ValidID(id) {
+		return fmt.Errorf("batch id %q is not a record id", id)
+	}
+	return nil
+}
 
 // Has reports whether the file of hash fileHash is stored.
 func (s *Store) Has(fileHash string) bool {
@@ -63,12 +78,12 @@ func (s *Store) Has(fileHash string) bool {
 	return err == nil
 }
 
-// Offset returns how many bytes of batch id's upload are staged.
-func (s *Store) Offset(id string) (int64, error) {
-	if !wire.ValidID(id) {
-		return 0, fmt.Errorf("batch id %q is not a record id", id)
+// Offset returns how many bytes of department dept's upload of batch id are staged.
+func (s *Store) Offset(dept, id string) (int64, error) {
+	if err := checkIDs(dept, id); err != nil {
+		return 0, err
 	}
-	fi, err := os.Stat(s.staged(id))
+	fi, err := os.Stat(s.staged(dept, id))
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
@@ -94,21 +109,26 @@ func (s *Store) unlock(id string) {
 	s.mu.Unlock()
 }
 
-// Append writes body at offset start of batch id's staged upload, whose whole
-// size is total. start must be the staged size (ErrOffset otherwise: the caller
-// asks Offset and resumes from there). It returns the new staged size.
-func (s *Store) Append(id string, start, total int64, body io.Reader) (int64, error) {
-	if !wire.ValidID(id) {
-		return 0, fmt.Errorf("batch id %q is not a record id", id)
+// Append writes body at offset start of department dept's staged upload of
+// batch id, whose whole size is total. start must be the staged size (ErrOffset
+// otherwise: the caller asks Offset and resumes from there). It returns the new
+// staged size.
+func (s *Store) Append(dept, id string, start, total int64, body io.Reader) (int64, error) {
+	if err := checkIDs(dept, id); err != nil {
+		return 0, err
 	}
 	if total <= 0 || total > MaxFileSize || start < 0 || start > total {
 		return 0, fmt.Errorf("%w: bytes %d of %d", ErrTooLarge, start, total)
 	}
-	if err := s.lock(id); err != nil {
+	if err := s.lock(dept + "/" + id); err != nil {
 		return 0, err
 	}
-	defer s.unlock(id)
-	f, err := os.OpenFile(s.staged(id), os.O_CREATE|os.O_WRONLY, 0o644)
+	defer s.unlock(dept + "/" + id)
+	path := s.staged(dept, id)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return 0, fmt.Errorf("batch store: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return 0, err
 	}
@@ -139,15 +159,19 @@ func (s *Store) Append(id string, start, total int64, body io.Reader) (int64, er
 	return size, f.Close()
 }
 
-// Finalize checks batch id's complete staged upload against its anchored
-// header h and stores it under its SM3. A file that does not rebuild h is
-// deleted and the error (wrapping batch.ErrBadFile) says what differs.
+// Finalize checks the issuer's complete staged upload of batch h.ID against
+// its anchored header h and stores it under its SM3. A file that does not
+// rebuild h is deleted and the error (wrapping batch.ErrBadFile) says what
+// differs.
 func (s *Store) Finalize(h batch.Header) (batch.Summary, error) {
-	if err := s.lock(h.ID); err != nil {
+	if err := checkIDs(h.Issuer, h.ID); err != nil {
 		return batch.Summary{}, err
 	}
-	defer s.unlock(h.ID)
-	path := s.staged(h.ID)
+	if err := s.lock(h.Issuer + "/" + h.ID); err != nil {
+		return batch.Summary{}, err
+	}
+	defer s.unlock(h.Issuer + "/" + h.ID)
+	path := s.staged(h.Issuer, h.ID)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return batch.Summary{}, fmt.Errorf("%w: batch %s has no staged upload", ErrNotFound, h.ID)

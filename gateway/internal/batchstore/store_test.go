@@ -55,19 +55,19 @@ func TestInterruptedUploadResumesToTheSameFile(t *testing.T) {
 	data, h := file(t, 2000)
 	total := int64(len(data))
 	// A chunk cut after 1000 bytes keeps them.
-	got, err := st.Append("b-1", 0, total, &failing{bytes.NewReader(data[:1000])})
+	got, err := st.Append("dept-a", "b-1", 0, total, &failing{bytes.NewReader(data[:1000])})
 	if err == nil || got != 1000 {
 		t.Fatalf("interrupted chunk: %d, %v", got, err)
 	}
 	// Resending from 0 is refused with the staged offset; the client asks and resumes.
-	if _, err := st.Append("b-1", 0, total, bytes.NewReader(data)); !errors.Is(err, batchstore.ErrOffset) {
+	if _, err := st.Append("dept-a", "b-1", 0, total, bytes.NewReader(data)); !errors.Is(err, batchstore.ErrOffset) {
 		t.Fatalf("stale offset: %v", err)
 	}
-	off, _ := st.Offset("b-1")
+	off, _ := st.Offset("dept-a", "b-1")
 	if off != 1000 {
 		t.Fatalf("offset %d", off)
 	}
-	if _, err := st.Append("b-1", off, total, bytes.NewReader(data[off:])); err != nil {
+	if _, err := st.Append("dept-a", "b-1", off, total, bytes.NewReader(data[off:])); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Finalize(h); err != nil {
@@ -77,11 +77,11 @@ func TestInterruptedUploadResumesToTheSameFile(t *testing.T) {
 	if err != nil || !bytes.Equal(stored, data) || !st.Has(h.FileHash) {
 		t.Fatalf("stored file differs (%v)", err)
 	}
-	if off, _ := st.Offset("b-1"); off != 0 {
+	if off, _ := st.Offset("dept-a", "b-1"); off != 0 {
 		t.Fatal("staging not emptied")
 	}
 	// A chunk past the announced size is refused and dropped.
-	if _, err := st.Append("b-2", 0, 10, bytes.NewReader(data[:11])); !errors.Is(err, batchstore.ErrTooLarge) {
+	if _, err := st.Append("dept-a", "b-2", 0, 10, bytes.NewReader(data[:11])); !errors.Is(err, batchstore.ErrTooLarge) {
 		t.Fatalf("oversized chunk: %v", err)
 	}
 }
@@ -108,7 +108,7 @@ func TestFilesThatDoNotRebuildTheRootAreRefused(t *testing.T) {
 		"duplicate id":        {join(append(append([][]byte{}, lines...), lines[0])...), h},
 	} {
 		st, _ := batchstore.Open(t.TempDir())
-		if _, err := st.Append("b-1", 0, int64(len(c.data)), bytes.NewReader(c.data)); err != nil {
+		if _, err := st.Append("dept-a", "b-1", 0, int64(len(c.data)), bytes.NewReader(c.data)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.Finalize(c.h); !errors.Is(err, batch.ErrBadFile) {
@@ -117,7 +117,7 @@ func TestFilesThatDoNotRebuildTheRootAreRefused(t *testing.T) {
 		if st.Has(h.FileHash) {
 			t.Errorf("%s: stored", name)
 		}
-		if off, _ := st.Offset("b-1"); off != 0 {
+		if off, _ := st.Offset("dept-a", "b-1"); off != 0 {
 			t.Errorf("%s: the bad staged file was kept", name)
 		}
 	}
@@ -132,13 +132,13 @@ func TestTwoStoresOnOneDirectory(t *testing.T) {
 	b, _ := batchstore.Open(dir)
 	data, h := file(t, 300)
 	half := int64(len(data) / 2)
-	if _, err := a.Append("b-1", 0, int64(len(data)), bytes.NewReader(data[:half])); err != nil {
+	if _, err := a.Append("dept-a", "b-1", 0, int64(len(data)), bytes.NewReader(data[:half])); err != nil {
 		t.Fatal(err)
 	}
-	if off, _ := b.Offset("b-1"); off != half {
+	if off, _ := b.Offset("dept-a", "b-1"); off != half {
 		t.Fatalf("the other gateway sees offset %d", off)
 	}
-	if _, err := b.Append("b-1", half, int64(len(data)), bytes.NewReader(data[half:])); err != nil {
+	if _, err := b.Append("dept-a", "b-1", half, int64(len(data)), bytes.NewReader(data[half:])); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Finalize(h); err != nil {
@@ -146,5 +146,32 @@ func TestTwoStoresOnOneDirectory(t *testing.T) {
 	}
 	if !a.Has(h.FileHash) || !b.Has(h.FileHash) {
 		t.Fatal("stored file not visible to both")
+	}
+}
+
+// TestStagingIsPerDepartment: another department's upload under the same batch
+// id neither moves the issuer's offset nor becomes the batch's file.
+func TestStagingIsPerDepartment(t *testing.T) {
+	st, _ := batchstore.Open(t.TempDir())
+	data, h := file(t, 20)
+	if _, err := st.Append("dept-b", "b-1", 0, int64(len(data)), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if off, _ := st.Offset("dept-a", "b-1"); off != 0 {
+		t.Fatalf("dept-b's bytes count for dept-a: offset %d", off)
+	}
+	if _, err := st.Finalize(h); !errors.Is(err, batchstore.ErrNotFound) {
+		t.Fatalf("finalized from another department's staging: %v", err)
+	}
+	if _, err := st.Append("dept-a", "b-1", 0, int64(len(data)), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Finalize(h); err != nil || !st.Has(h.FileHash) {
+		t.Fatalf("issuer's upload: %v", err)
+	}
+	for _, bad := range [][2]string{{"../x", "b-1"}, {"dept-a", "../b"}, {"", "b-1"}} {
+		if _, err := st.Append(bad[0], bad[1], 0, 1, strings.NewReader("x")); err == nil {
+			t.Errorf("Append(%q, %q) accepted", bad[0], bad[1])
+		}
 	}
 }

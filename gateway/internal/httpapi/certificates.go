@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/gateway/internal/errmap"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
 )
@@ -27,19 +29,13 @@ func (s *Server) registerCertificates(r *Router) {
 // CertificateRecord is a certificate as its issuer signed it (certificate:Issue input).
 type CertificateRecord = certificate.Record
 
+// validateCertificate checks a certificate record with the domain's rules
+// (certificate.Record.Validate: every field, holderCommitment and validFrom
+// required as the chaincode requires them) and the signature's encoding.
 func validateCertificate(c *CertificateRecord) error {
-	var f fieldErrors
-	f.id("id", c.ID, true)
-	f.hash("docHash", c.DocHash, true)
-	f.required("type", c.Type)
-	f.id("issuer", c.Issuer, true)
-	f.hash("holderCommitment", c.HolderCommitment, false)
-	f.time("validFrom", c.ValidFrom)
-	f.time("validUntil", c.ValidUntil)
-	f.hash("keyId", c.KeyID, true)
-	f.id("supersedes", c.Supersedes, false)
-	f.base64("signature", c.Signature)
-	return f.err()
+	var ch checks
+	ch.signature("signature", c.Signature)
+	return invalid(c.Validate(), &ch)
 }
 
 // StatusRequest is a signed revoke / suspend / reinstate request.
@@ -93,12 +89,18 @@ func (s *Server) supersedeCertificate(w http.ResponseWriter, r *http.Request) er
 // when the ledger says the id exists and the stored record is the one sent (same
 // signed fields and signature), the original is returned with 200.
 func (s *Server) writeCertificate(w http.ResponseWriter, r *http.Request, fn string, c CertificateRecord) error {
+	return s.writeCertificateArg(w, r, fn, c, mustJSON(c))
+}
+
+// writeCertificateArg is writeCertificate with the transaction's argument given
+// (a supersede of a batched certificate sends the record with the old one's leaf).
+func (s *Server) writeCertificateArg(w http.ResponseWriter, r *http.Request, fn string, c CertificateRecord, arg string) error {
 	p := info(r).principal
 	audit(r, "certificate/"+c.ID)
 	if c.Issuer != p.Department {
 		return forbidden("issuer %s is not your department (%s)", c.Issuer, p.Department)
 	}
-	res, err := s.submit(r.Context(), p.Org, fn, mustJSON(c))
+	res, err := s.submit(r.Context(), p.Org, fn, arg)
 	if err == nil {
 		auditTx(r, res)
 		return writeResult(w, http.StatusCreated, res)
@@ -151,31 +153,90 @@ func (s *Server) changeStatus(action, fn string) HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var f fieldErrors
-		if in.CertificateID != id {
-			f.add("certificateId", "must equal the certificate in the path (%s)", id)
-		}
+		var c checks
+		c.samePath("certificateId", in.CertificateID, id, "certificate")
 		if in.Action != action {
-			f.add("action", "must be %q on this endpoint", action)
+			c.add("action", "must be %q on this endpoint", action)
 		}
-		f.required("reason", in.Reason) // every status change names its reason, reinstate too
-		f.hash("keyId", in.KeyID, true)
-		f.required("prevTxId", in.PrevTxID)
-		f.base64("signature", in.Signature)
-		if err := f.err(); err != nil {
+		c.signature("signature", in.Signature)
+		// StatusRequest.Validate requires a reason for every status change, reinstate too.
+		if err := invalid(in.Validate(), &c); err != nil {
 			return err
 		}
 		p := info(r).principal
 		audit(r, "certificate/"+id)
-		c, err := s.fetchCertificate(r, p.Org, id)
+		cert, err := s.fetchCertificate(r, p.Org, id)
 		if err != nil {
 			return err
 		}
-		if c.Issuer != p.Department {
-			return forbidden("certificate %s was issued by %s, not %s", id, c.Issuer, p.Department)
+		if cert.Issuer != p.Department {
+			return forbidden("certificate %s was issued by %s, not %s", id, cert.Issuer, p.Department)
 		}
-		return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(in))
+		res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
+		auditTx(r, res)
+		if err == nil {
+			return writeResult(w, http.StatusOK, res)
+		}
+		return s.replayStatusChange(w, r, err, p.Org, in, "")
 	}
+}
+
+// statusAfter is the status each action leads to.
+var statusAfter = map[string]string{
+	certificate.ActionRevoke:    certificate.StatusRevoked,
+	certificate.ActionSuspend:   certificate.StatusSuspended,
+	certificate.ActionReinstate: certificate.StatusValid,
+}
+
+// replayStatusChange makes a signed status change safe to retry. The request
+// signs prevTxId, the certificate's last write, so once it committed the ledger
+// refuses a retry as stale (CONFLICT). Only one write can ever follow a given
+// transaction; when the version that followed in.PrevTxID has the status and
+// reason this request asks for, it is this request's commit (or one identical to
+// it), and the retry is answered with it: 200 and Idempotent-Replay, as a retried
+// issue is. Anything else keeps the original error. For a certificate of batch
+// batchID ("" for none) the first version on the ledger followed the batch's
+// anchoring: a retried first status change names that transaction.
+func (s *Server) replayStatusChange(w http.ResponseWriter, r *http.Request, err error, org string, in StatusRequest, batchID string) error {
+	if code, _, _ := errmap.ChaincodeCode(err); code != codes.Conflict {
+		return err
+	}
+	raw, herr := s.ledger.Evaluate(r.Context(), org, "certificate:History", in.CertificateID)
+	if herr != nil {
+		return err
+	}
+	var hist []struct {
+		TxID   string          `json:"txId"`
+		Record json.RawMessage `json:"record"`
+	}
+	if json.Unmarshal(raw, &hist) != nil {
+		return err
+	}
+	// Newest first: the version after PrevTxID's is the entry before it; the
+	// oldest version of a batched certificate followed its batch's anchoring.
+	for i := 0; i < len(hist); i++ {
+		prev := ""
+		if i+1 < len(hist) {
+			prev = hist[i+1].TxID
+		} else if batchID != "" {
+			prev = s.anchoringTx(r, org, batchID)
+		}
+		if prev == "" || prev != in.PrevTxID {
+			continue
+		}
+		next := hist[i]
+		var c certificate.Certificate
+		if json.Unmarshal(next.Record, &c) != nil || c.Status != statusAfter[in.Action] || c.StatusReason != in.Reason ||
+			(i+1 == len(hist) && c.BatchID != batchID) {
+			return err
+		}
+		block, _ := s.ledger.TxBlock(r.Context(), org, next.TxID)
+		res := &ledgerclient.Result{Payload: next.Record, TxID: next.TxID, BlockNumber: block}
+		auditTx(r, res)
+		w.Header().Set("Idempotent-Replay", "true")
+		return writeResult(w, http.StatusOK, res)
+	}
+	return err
 }
 
 func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) error {
@@ -189,9 +250,9 @@ func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) findCertificates(w http.ResponseWriter, r *http.Request) error {
 	h := r.URL.Query().Get("hash")
-	var f fieldErrors
-	f.hash("hash", h, true)
-	if err := f.err(); err != nil {
+	var c checks
+	c.hash("hash", h, true)
+	if err := c.err(); err != nil {
 		return err
 	}
 	audit(r, "hash/"+h)
@@ -205,4 +266,19 @@ func (s *Server) certificateHistory(w http.ResponseWriter, r *http.Request) erro
 	}
 	audit(r, "certificate/"+id)
 	return s.evaluateWrite(w, r, s.org(r), "certificate:History", id)
+}
+
+// anchoringTx is the transaction that anchored batch id ("" when it cannot be read).
+func (s *Server) anchoringTx(r *http.Request, org, id string) string {
+	raw, err := s.ledger.Evaluate(r.Context(), org, "batch:Get", id)
+	if err != nil {
+		return ""
+	}
+	var a struct {
+		TxID string `json:"txId"`
+	}
+	if json.Unmarshal(raw, &a) != nil {
+		return ""
+	}
+	return a.TxID
 }

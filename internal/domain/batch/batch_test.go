@@ -215,7 +215,7 @@ func TestProofVerifies(t *testing.T) {
 		}
 		c := &certificate.Certificate{Record: recs[i].Certificate(), BatchID: h.ID}
 		res := certificate.Evaluate(certificate.Input{Query: certificate.Query{ID: c.ID}, Certificate: c, Inclusion: inc})
-		if res.Steps[3].Status != certificate.Pass {
+		if res.Steps[3].Status != wire.StepPass {
 			t.Fatalf("leaf %d: step 4 %+v", i, res.Steps[3])
 		}
 	}

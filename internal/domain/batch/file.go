@@ -15,6 +15,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm3"
 
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/merkle"
 )
 
@@ -22,8 +23,10 @@ import (
 const MaxLine = 8 << 10
 
 // ErrBadFile is returned (wrapped, with the line number) for a batch file that
-// is malformed or does not match its header.
-var ErrBadFile = errors.New("bad batch file")
+// is malformed or does not match its header: a coded sentinel under
+// INVALID_ARGUMENT (errors.Is matches both), its text "INVALID_ARGUMENT: bad
+// batch file: ...".
+var ErrBadFile = codes.Reason(codes.ErrInvalidArgument, "bad batch file")
 
 // Summary is what a batch file rebuilds: the header fields a reader can check.
 type Summary struct {
@@ -88,7 +91,7 @@ func NewWriter(w io.Writer, issuer, keyID string) *Writer {
 // Add validates r and appends it.
 func (bw *Writer) Add(r *Record) error {
 	if err := r.Validate(bw.issuer, bw.keyID); err != nil {
-		return fmt.Errorf("record %d (%s): %w", bw.count+1, r.ID, err)
+		return codes.Prefix(err, "record %d (%s)", bw.count+1, r.ID)
 	}
 	if bw.ids.add(r.ID) {
 		return fmt.Errorf("%w: record %d: duplicate certificate id %s", ErrBadFile, bw.count+1, r.ID)
@@ -184,7 +187,7 @@ func Scan(r io.Reader, issuer, keyID string, each func(i int, rec *Record) error
 		for i := 0; i < n; i++ {
 			no := lineNo - n + i + 1
 			if errs[i] != nil {
-				return fmt.Errorf("%w: line %d: %w", ErrBadFile, no, errs[i])
+				return fmt.Errorf("%w: line %d: %s", ErrBadFile, no, codes.Message(errs[i]))
 			}
 			if bw.ids.add(recs[i].ID) {
 				return fmt.Errorf("%w: line %d: duplicate certificate id %s", ErrBadFile, no, recs[i].ID)

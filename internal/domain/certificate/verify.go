@@ -6,29 +6,8 @@ import (
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/merkle"
-)
-
-// Verdicts of the verification pipeline.
-const (
-	VerdictValid        = "VALID"
-	VerdictNotFound     = "NOT_FOUND"
-	VerdictBadFormat    = "BAD_FORMAT"
-	VerdictHashMismatch = "HASH_MISMATCH"
-	VerdictBadSignature = "BAD_SIGNATURE"
-	VerdictKeyInvalid   = "KEY_INVALID"
-	VerdictRevoked      = "REVOKED"
-	VerdictSuspended    = "SUSPENDED"
-	VerdictSuperseded   = "SUPERSEDED"
-	VerdictExpired      = "EXPIRED"
-	VerdictNotYetValid  = "NOT_YET_VALID"
-)
-
-// Step statuses.
-const (
-	Pass    = "pass"
-	Fail    = "fail"
-	Skipped = "skipped"
 )
 
 // Step codes besides the verdicts and registry.Key* codes.
@@ -73,6 +52,7 @@ type Input struct {
 	Matches     []string      // ids found for the query
 	IssuerKey   *registry.Key // the registry key named by Certificate.KeyID (nil = unknown)
 	KeyOwner    string        // id of the department holding IssuerKey
+	IssuerName  string        // the issuer department's full name ("" = unknown)
 	Inclusion   *Inclusion    // proof for a batched certificate (nil = none supplied)
 	// BatchCheck, for a batched certificate, checks the SM2 signature of its
 	// batch's header with the issuer key (nil = the header is not at hand).
@@ -90,175 +70,247 @@ type Step struct {
 	Detail string `json:"detail"`
 }
 
-// Result is the verification outcome.
+// Result is the verification outcome. Evaluate fills it for one certificate;
+// Summarize for all the certificates a query found, with one Result per
+// certificate in Results and the headline (Verdict, Message, Certificate,
+// Steps) naming any disagreement between them.
 type Result struct {
 	Verdict     string        `json:"verdict"`
+	Message     string        `json:"message,omitempty"`
 	CheckedAt   string        `json:"checkedAt"`
 	Certificate *Certificate  `json:"certificate"`
 	IssuerKey   *registry.Key `json:"issuerKey"`
+	IssuerName  string        `json:"issuerName,omitempty"`
 	Matches     []string      `json:"matches"`
 	Steps       []Step        `json:"steps"`
+	Results     []Result      `json:"results,omitempty"`
 }
 
 // Evaluate runs the numbered verification pipeline of DESIGN.md over in:
-// 1 format, 2 hash, 3 lookup, 4 merkle, 5 signature, 6 key, 7 status, 8 validity.
-// The verdict is VALID when no step fails, else the verdict of the first failing
-// step. It is pure: same input, same result.
+// 1 format, 2 hash, 3 lookup, 4 merkle, 5 signature, 6 key, 7 status, 8 validity,
+// one function per step (pipeline). The verdict is VALID when no step fails,
+// else the verdict of the first failing step (VerdictOf). A failure of step 1
+// or 3 ends the pipeline (the rest is NOT_REACHED). It is pure: same input,
+// same result.
 func Evaluate(in Input) Result {
 	res := Result{
-		CheckedAt:   registry.FormatTime(in.Now),
+		CheckedAt:   wire.FormatTime(in.Now),
 		Certificate: in.Certificate,
 		IssuerKey:   in.IssuerKey,
+		IssuerName:  in.IssuerName,
 		Matches:     append([]string{}, in.Matches...),
-		Steps:       make([]Step, 0, 8),
+		Steps:       make([]Step, 0, len(pipeline)),
 	}
-	verdict := ""
-	add := func(status, code, detail, failVerdict string) {
-		n := len(res.Steps) + 1
-		res.Steps = append(res.Steps, Step{Step: n, Name: stepNames[n-1], Status: status, Code: code, Detail: detail})
-		if status == Fail && verdict == "" {
-			verdict = failVerdict
+	for i, check := range pipeline {
+		o := check(in)
+		res.Steps = append(res.Steps, Step{Step: i + 1, Name: StepName(i + 1), Status: o.status, Code: o.code, Detail: o.detail})
+		if o.stop != "" {
+			for n := i + 2; n <= len(pipeline); n++ {
+				res.Steps = append(res.Steps, Step{Step: n, Name: StepName(n), Status: wire.StepSkipped, Code: CodeNotReached, Detail: o.stop})
+			}
+			break
 		}
 	}
-	skipRest := func(reason string) Result {
-		for len(res.Steps) < 8 {
-			add(Skipped, CodeNotReached, reason, "")
-		}
-		res.Verdict = verdict
-		return res
-	}
+	res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
+	return res
+}
 
-	// 1 format
+// outcome is what one step decides: its status, code and detail and, when
+// the pipeline ends here, why.
+type outcome struct {
+	status, code, detail, stop string
+}
+
+func pass(detail string) outcome { return outcome{status: wire.StepPass, code: CodeOK, detail: detail} }
+func skip(code, detail string) outcome {
+	return outcome{status: wire.StepSkipped, code: code, detail: detail}
+}
+func fail(code, detail string) outcome {
+	return outcome{status: wire.StepFail, code: code, detail: detail}
+}
+func failStop(code, detail, why string) outcome { o := fail(code, detail); o.stop = why; return o }
+
+// pipeline holds the steps in order; each reads only in.
+var pipeline = [8]func(Input) outcome{checkFormat, checkHash, checkLookup, checkMerkle, checkSignature, checkKey, checkStatus, checkValidity}
+
+// 1 format
+func checkFormat(in Input) outcome {
 	if err := checkQuery(in); err != nil {
-		add(Fail, VerdictBadFormat, err.Error(), VerdictBadFormat)
-		return skipRest("the input is malformed")
+		return failStop(wire.VerdictBadFormat, err.Error(), "the input is malformed")
 	}
-	add(Pass, CodeOK, "well-formed query", "")
+	return pass("well-formed query")
+}
 
+// 2 hash: the file's SM3 (or, for a query by id and hash, the given hash)
+// against the record's docHash.
+func checkHash(in Input) outcome {
 	c := in.Certificate
-	// 2 hash
 	claimed, source := in.FileHash, "file hash"
 	if claimed == "" && in.Query.ID != "" && in.Query.DocHash != "" {
 		claimed, source = in.Query.DocHash, "given docHash"
 	}
 	switch {
 	case claimed == "":
-		add(Skipped, CodeClientHashes, "the client computes the SM3 of the file", "")
+		return skip(CodeClientHashes, "the client computes the SM3 of the file")
 	case c == nil:
-		add(Skipped, CodeNotReached, "no record to compare with", "")
+		return skip(CodeNotReached, "no record to compare with")
 	case claimed != c.DocHash:
-		add(Fail, VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash), VerdictHashMismatch)
-	default:
-		add(Pass, CodeOK, source+" equals the record's docHash", "")
+		return fail(wire.VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash))
 	}
+	return pass(source + " equals the record's docHash")
+}
 
-	// 3 lookup
-	if c == nil {
-		add(Fail, VerdictNotFound, "no certificate matches "+describeQuery(in.Query), VerdictNotFound)
-		return skipRest("no record found")
+// 3 lookup
+func checkLookup(in Input) outcome {
+	if in.Certificate == nil {
+		return failStop(wire.VerdictNotFound, "no certificate matches "+describeQuery(in.Query), "no record found")
 	}
-	add(Pass, CodeOK, "certificate "+c.ID+" found", "")
+	return pass("certificate " + in.Certificate.ID + " found")
+}
 
-	// 4 merkle
+// 4 merkle: inclusion of a batched certificate in its batch.
+func checkMerkle(in Input) outcome {
+	c := in.Certificate
 	switch {
 	case c.BatchID == "":
-		add(Skipped, CodeNotBatched, "not anchored in a batch", "")
+		return skip(CodeNotBatched, "not anchored in a batch")
 	case in.Inclusion == nil:
-		add(Skipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied", "")
-	default:
-		if err := checkInclusion(c, in.Inclusion); err != nil {
-			add(Fail, CodeMerkleMismatch, err.Error(), VerdictBadSignature)
-		} else {
-			add(Pass, CodeOK, "included in batch "+c.BatchID, "")
-		}
+		return skip(CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied")
 	}
+	if err := checkInclusion(c, in.Inclusion); err != nil {
+		return fail(CodeMerkleMismatch, err.Error())
+	}
+	return pass("included in batch " + c.BatchID)
+}
 
-	k := in.IssuerKey
-	// 5 signature
+// 5 signature: the record's SM2 signature with the key it names.
+func checkSignature(in Input) outcome {
+	c, k := in.Certificate, in.IssuerKey
 	switch {
 	case k == nil:
-		add(Skipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", "")
+		return skip(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case k.KeyID != c.KeyID:
-		add(Fail, VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID, VerdictBadSignature)
+		return fail(wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
 	case c.BatchID != "" && c.Signature == "":
 		// A batched record has no signature of its own: the batch header's vouches for it.
-		switch {
-		case in.BatchCheck == nil:
-			add(Skipped, CodeNoBatchHeader, "batch "+c.BatchID+": its signed header was not supplied", "")
-		default:
-			if err := in.BatchCheck(k); err != nil {
-				add(Fail, VerdictBadSignature, "batch "+c.BatchID+" header: "+err.Error(), VerdictBadSignature)
-			} else {
-				add(Pass, CodeOK, "SM2 signature over the header of batch "+c.BatchID+" verifies with key "+k.KeyID, "")
-			}
-		}
-	default:
-		if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
-			add(Fail, VerdictBadSignature, err.Error(), VerdictBadSignature)
-		} else {
-			add(Pass, CodeOK, "SM2 signature verifies with key "+k.KeyID, "")
-		}
+		return checkBatchHeader(in)
 	}
+	if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
+		return fail(wire.VerdictBadSignature, err.Error())
+	}
+	return pass("SM2 signature verifies with key " + k.KeyID)
+}
 
-	// 6 key
+// checkBatchHeader is step 5 for a batched record without a signature of its
+// own: the SM2 signature of its batch's header (in.BatchCheck), which vouches
+// for every leaf.
+func checkBatchHeader(in Input) outcome {
+	c, k := in.Certificate, in.IssuerKey
+	if in.BatchCheck == nil {
+		return skip(CodeNoBatchHeader, "batch "+c.BatchID+": its signed header was not supplied")
+	}
+	if err := in.BatchCheck(k); err != nil {
+		return fail(wire.VerdictBadSignature, "batch "+c.BatchID+" header: "+err.Error())
+	}
+	return pass("SM2 signature over the header of batch " + c.BatchID + " verifies with key " + k.KeyID)
+}
+
+// 6 key: the key belonged to the issuer and was valid at the issue time.
+func checkKey(in Input) outcome {
+	c, k := in.Certificate, in.IssuerKey
 	switch {
 	case k == nil:
-		add(Fail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", VerdictKeyInvalid)
+		return fail(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case in.KeyOwner != c.Issuer:
-		add(Fail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer), VerdictKeyInvalid)
-	default:
-		issued, err := time.Parse(time.RFC3339Nano, c.IssuedAt)
-		if err != nil {
-			add(Fail, registry.KeyCorrupt, "the record has no valid issuedAt", VerdictKeyInvalid)
-		} else if code, detail := k.StateAt(issued); code != "" {
-			add(Fail, code, detail+" (issued at "+c.IssuedAt+")", VerdictKeyInvalid)
-		} else {
-			add(Pass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt, "")
-		}
+		return fail(CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer))
 	}
+	issued, err := time.Parse(wire.TimeLayout, c.IssuedAt)
+	if err != nil {
+		return fail(registry.KeyCorrupt, "the record has no valid issuedAt")
+	}
+	if code, detail := k.StateAt(issued); code != "" {
+		return fail(code, detail+" (issued at "+c.IssuedAt+")")
+	}
+	return pass("key " + k.KeyID + " of " + c.Issuer + " was valid at issue time " + c.IssuedAt)
+}
 
-	// 7 status
+// 7 status (the ledger's; skipped offline).
+func checkStatus(in Input) outcome {
+	c := in.Certificate
 	switch {
 	case in.Offline:
-		add(Skipped, CodeOffline, "offline: revocation and suspension need the online check", "")
+		return skip(CodeOffline, "offline: revocation and suspension need the online check")
 	case c.Status == StatusValid:
-		add(Pass, CodeOK, "status valid", "")
+		return pass("status valid")
 	case c.Status == StatusRevoked:
-		add(Fail, VerdictRevoked, "revoked: "+c.StatusReason, VerdictRevoked)
+		return fail(wire.VerdictRevoked, "revoked: "+c.StatusReason)
 	case c.Status == StatusSuspended:
-		add(Fail, VerdictSuspended, "suspended: "+c.StatusReason, VerdictSuspended)
+		return fail(wire.VerdictSuspended, "suspended: "+c.StatusReason)
 	case c.Status == StatusSuperseded:
-		add(Fail, VerdictSuperseded, "superseded by "+c.SupersededBy, VerdictSuperseded)
-	default:
-		add(Fail, VerdictBadFormat, "unknown status "+c.Status, VerdictBadFormat)
+		return fail(wire.VerdictSuperseded, "superseded by "+c.SupersededBy)
 	}
+	return fail(wire.VerdictBadFormat, "unknown status "+c.Status)
+}
 
-	// 8 validity
-	from, errFrom := time.Parse(time.RFC3339Nano, c.ValidFrom)
+// 8 validity window at in.Now.
+func checkValidity(in Input) outcome {
+	c := in.Certificate
+	from, err := time.Parse(wire.TimeLayout, c.ValidFrom)
 	switch {
-	case errFrom != nil:
-		add(Fail, VerdictBadFormat, "validFrom is not an RFC 3339 time", VerdictBadFormat)
+	case err != nil:
+		return fail(wire.VerdictBadFormat, "validFrom is not an RFC 3339 time")
 	case in.Now.Before(from):
-		add(Fail, VerdictNotYetValid, "valid only from "+c.ValidFrom, VerdictNotYetValid)
-	case c.ValidUntil != "":
-		until, err := time.Parse(time.RFC3339Nano, c.ValidUntil)
-		switch {
-		case err != nil:
-			add(Fail, VerdictBadFormat, "validUntil is not an RFC 3339 time", VerdictBadFormat)
-		case !in.Now.Before(until):
-			add(Fail, VerdictExpired, "expired at "+c.ValidUntil, VerdictExpired)
-		default:
-			add(Pass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil, "")
-		}
-	default:
-		add(Pass, CodeOK, "valid from "+c.ValidFrom+", no end", "")
+		return fail(wire.VerdictNotYetValid, "valid only from "+c.ValidFrom)
+	case c.ValidUntil == "":
+		return pass("valid from " + c.ValidFrom + ", no end")
 	}
+	until, err := time.Parse(wire.TimeLayout, c.ValidUntil)
+	switch {
+	case err != nil:
+		return fail(wire.VerdictBadFormat, "validUntil is not an RFC 3339 time")
+	case !in.Now.Before(until):
+		return fail(wire.VerdictExpired, "expired at "+c.ValidUntil)
+	}
+	return pass("within " + c.ValidFrom + " .. " + c.ValidUntil)
+}
 
-	if verdict == "" {
-		verdict = VerdictValid
+// StepName returns the name of pipeline step n (1..8), "" for any other n.
+func StepName(n int) string {
+	if n < 1 || n > len(stepNames) {
+		return ""
 	}
-	res.Verdict = verdict
-	return res
+	return stepNames[n-1]
+}
+
+// failVerdicts is the verdict each step gives when it fails without a code
+// that is itself a verdict.
+var failVerdicts = [8]string{wire.VerdictBadFormat, wire.VerdictHashMismatch, wire.VerdictNotFound, wire.VerdictBadSignature,
+	wire.VerdictBadSignature, wire.VerdictKeyInvalid, wire.VerdictBadFormat, wire.VerdictExpired}
+
+// StepVerdict is the verdict a failed step gives: its code, except for steps
+// 4 (merkle) and 6 (key), whose codes are details (MERKLE_MISMATCH,
+// KEY_REVOKED, ...) of BAD_SIGNATURE and KEY_INVALID; a step without a code
+// gives its step's verdict.
+func StepVerdict(s Step) string {
+	if s.Step < 1 || s.Step > len(failVerdicts) {
+		return wire.VerdictBadFormat
+	}
+	if s.Code == "" || s.Step == 4 || s.Step == 6 {
+		return failVerdicts[s.Step-1]
+	}
+	return s.Code
+}
+
+// VerdictOf returns the verdict of the first failed step (StepVerdict), else
+// fallback: the verdict of a pipeline run, or of steps merged from an offline
+// and an online run.
+func VerdictOf(steps []Step, fallback string) string {
+	for _, s := range steps {
+		if s.Status == wire.StepFail {
+			return StepVerdict(s)
+		}
+	}
+	return fallback
 }
 
 func checkQuery(in Input) error {
@@ -304,28 +356,4 @@ func checkInclusion(c *Certificate, p *Inclusion) error {
 		return err
 	}
 	return merkle.VerifyInclusion(leaf, p.Index, p.Size, p.Proof, p.Root)
-}
-
-// Best picks, among the results of evaluating every certificate matching one
-// document hash, the one to report: the first VALID, else the one issued last
-// (ties keep the earlier). It returns the zero Result for an empty slice.
-func Best(results []Result) Result {
-	if len(results) == 0 {
-		return Result{}
-	}
-	best := 0
-	var bestAt time.Time
-	for i, r := range results {
-		if r.Verdict == VerdictValid {
-			return r
-		}
-		var at time.Time
-		if r.Certificate != nil {
-			at, _ = time.Parse(time.RFC3339Nano, r.Certificate.IssuedAt)
-		}
-		if i == 0 || at.After(bestAt) {
-			best, bestAt = i, at
-		}
-	}
-	return results[best]
 }

@@ -3,12 +3,15 @@ package certificate_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/merkle"
 )
@@ -53,7 +56,7 @@ func (f fixture) input() certificate.Input {
 
 func TestEvaluate(t *testing.T) {
 	f := newFixture(t)
-	at := func(d time.Duration) string { return registry.FormatTime(t0.Add(d)) }
+	at := func(d time.Duration) string { return wire.FormatTime(t0.Add(d)) }
 
 	// A batch of three certificates holding f.cert at index 1.
 	leaf, _ := canon.Payload(canon.KindCertificate, f.cert.Record)
@@ -72,44 +75,44 @@ func TestEvaluate(t *testing.T) {
 		step    int    // the step expected to decide (0 = none fails)
 		code    string // its code
 	}{
-		{"valid", func(*certificate.Input) {}, certificate.VerdictValid, 0, ""},
-		{"valid by hash", func(in *certificate.Input) { in.Query = certificate.Query{DocHash: f.cert.DocHash} }, certificate.VerdictValid, 0, ""},
-		{"valid with matching file hash", func(in *certificate.Input) { in.FileHash = f.cert.DocHash }, certificate.VerdictValid, 0, ""},
-		{"empty query", func(in *certificate.Input) { in.Query = certificate.Query{} }, certificate.VerdictBadFormat, 1, certificate.VerdictBadFormat},
-		{"bad hash in query", func(in *certificate.Input) { in.Query = certificate.Query{DocHash: "ABC"} }, certificate.VerdictBadFormat, 1, certificate.VerdictBadFormat},
-		{"undecodable input", func(in *certificate.Input) { in.FormatError = "not JSON" }, certificate.VerdictBadFormat, 1, certificate.VerdictBadFormat},
-		{"file hash differs", func(in *certificate.Input) { in.FileHash = gm.SM3Hex([]byte("other")) }, certificate.VerdictHashMismatch, 2, certificate.VerdictHashMismatch},
-		{"id and other docHash", func(in *certificate.Input) { in.Query.DocHash = gm.SM3Hex([]byte("other")) }, certificate.VerdictHashMismatch, 2, certificate.VerdictHashMismatch},
-		{"not found", func(in *certificate.Input) { in.Certificate, in.Matches = nil, nil }, certificate.VerdictNotFound, 3, certificate.VerdictNotFound},
-		{"batched, proof verifies", func(in *certificate.Input) { in.Certificate.BatchID, in.Inclusion = "b-1", goodProof }, certificate.VerdictValid, 0, ""},
-		{"batched, wrong proof", func(in *certificate.Input) { in.Certificate.BatchID, in.Inclusion = "b-1", badProof }, certificate.VerdictBadSignature, 4, certificate.CodeMerkleMismatch},
-		{"tampered field", func(in *certificate.Input) { in.Certificate.Type = "permit" }, certificate.VerdictBadSignature, 5, certificate.VerdictBadSignature},
-		{"tampered validUntil", func(in *certificate.Input) { in.Certificate.ValidUntil = "2030-01-01T00:00:00Z" }, certificate.VerdictBadSignature, 5, certificate.VerdictBadSignature},
-		{"other key supplied", func(in *certificate.Input) { in.IssuerKey.KeyID = gm.SM3Hex(nil) }, certificate.VerdictBadSignature, 5, certificate.VerdictBadSignature},
-		{"unknown key", func(in *certificate.Input) { in.IssuerKey, in.KeyOwner = nil, "" }, certificate.VerdictKeyInvalid, 6, certificate.CodeKeyUnknown},
-		{"key of another department", func(in *certificate.Input) { in.KeyOwner = "police" }, certificate.VerdictKeyInvalid, 6, certificate.CodeKeyNotIssuers},
-		{"key rotated before issue", func(in *certificate.Input) { in.IssuerKey.RotatedAt = at(-time.Minute) }, certificate.VerdictKeyInvalid, 6, registry.KeyRotated},
-		{"key rotated after issue", func(in *certificate.Input) { in.IssuerKey.RotatedAt = at(time.Minute) }, certificate.VerdictValid, 0, ""},
+		{"valid", func(*certificate.Input) {}, wire.VerdictValid, 0, ""},
+		{"valid by hash", func(in *certificate.Input) { in.Query = certificate.Query{DocHash: f.cert.DocHash} }, wire.VerdictValid, 0, ""},
+		{"valid with matching file hash", func(in *certificate.Input) { in.FileHash = f.cert.DocHash }, wire.VerdictValid, 0, ""},
+		{"empty query", func(in *certificate.Input) { in.Query = certificate.Query{} }, wire.VerdictBadFormat, 1, wire.VerdictBadFormat},
+		{"bad hash in query", func(in *certificate.Input) { in.Query = certificate.Query{DocHash: "ABC"} }, wire.VerdictBadFormat, 1, wire.VerdictBadFormat},
+		{"undecodable input", func(in *certificate.Input) { in.FormatError = "not JSON" }, wire.VerdictBadFormat, 1, wire.VerdictBadFormat},
+		{"file hash differs", func(in *certificate.Input) { in.FileHash = gm.SM3Hex([]byte("other")) }, wire.VerdictHashMismatch, 2, wire.VerdictHashMismatch},
+		{"id and other docHash", func(in *certificate.Input) { in.Query.DocHash = gm.SM3Hex([]byte("other")) }, wire.VerdictHashMismatch, 2, wire.VerdictHashMismatch},
+		{"not found", func(in *certificate.Input) { in.Certificate, in.Matches = nil, nil }, wire.VerdictNotFound, 3, wire.VerdictNotFound},
+		{"batched, proof verifies", func(in *certificate.Input) { in.Certificate.BatchID, in.Inclusion = "b-1", goodProof }, wire.VerdictValid, 0, ""},
+		{"batched, wrong proof", func(in *certificate.Input) { in.Certificate.BatchID, in.Inclusion = "b-1", badProof }, wire.VerdictBadSignature, 4, certificate.CodeMerkleMismatch},
+		{"tampered field", func(in *certificate.Input) { in.Certificate.Type = "permit" }, wire.VerdictBadSignature, 5, wire.VerdictBadSignature},
+		{"tampered validUntil", func(in *certificate.Input) { in.Certificate.ValidUntil = "2030-01-01T00:00:00Z" }, wire.VerdictBadSignature, 5, wire.VerdictBadSignature},
+		{"other key supplied", func(in *certificate.Input) { in.IssuerKey.KeyID = gm.SM3Hex(nil) }, wire.VerdictBadSignature, 5, wire.VerdictBadSignature},
+		{"unknown key", func(in *certificate.Input) { in.IssuerKey, in.KeyOwner = nil, "" }, wire.VerdictKeyInvalid, 6, certificate.CodeKeyUnknown},
+		{"key of another department", func(in *certificate.Input) { in.KeyOwner = "police" }, wire.VerdictKeyInvalid, 6, certificate.CodeKeyNotIssuers},
+		{"key rotated before issue", func(in *certificate.Input) { in.IssuerKey.RotatedAt = at(-time.Minute) }, wire.VerdictKeyInvalid, 6, registry.KeyRotated},
+		{"key rotated after issue", func(in *certificate.Input) { in.IssuerKey.RotatedAt = at(time.Minute) }, wire.VerdictValid, 0, ""},
 		{"key compromised before issue", func(in *certificate.Input) {
 			in.IssuerKey.RevokedAt, in.IssuerKey.RevokeReason = at(-time.Minute), registry.ReasonCompromised
-		}, certificate.VerdictKeyInvalid, 6, registry.KeyRevoked},
+		}, wire.VerdictKeyInvalid, 6, registry.KeyRevoked},
 		{"key compromised after issue", func(in *certificate.Input) {
 			in.IssuerKey.RevokedAt, in.IssuerKey.RevokeReason = at(time.Minute), registry.ReasonCompromised
-		}, certificate.VerdictValid, 0, ""},
-		{"key not yet valid at issue", func(in *certificate.Input) { in.IssuerKey.ValidFrom = at(time.Minute) }, certificate.VerdictKeyInvalid, 6, registry.KeyNotYetValid},
+		}, wire.VerdictValid, 0, ""},
+		{"key not yet valid at issue", func(in *certificate.Input) { in.IssuerKey.ValidFrom = at(time.Minute) }, wire.VerdictKeyInvalid, 6, registry.KeyNotYetValid},
 		{"revoked", func(in *certificate.Input) {
 			in.Certificate.Status, in.Certificate.StatusReason = certificate.StatusRevoked, "fraud"
-		}, certificate.VerdictRevoked, 7, certificate.VerdictRevoked},
-		{"suspended", func(in *certificate.Input) { in.Certificate.Status = certificate.StatusSuspended }, certificate.VerdictSuspended, 7, certificate.VerdictSuspended},
+		}, wire.VerdictRevoked, 7, wire.VerdictRevoked},
+		{"suspended", func(in *certificate.Input) { in.Certificate.Status = certificate.StatusSuspended }, wire.VerdictSuspended, 7, wire.VerdictSuspended},
 		{"superseded", func(in *certificate.Input) {
 			in.Certificate.Status, in.Certificate.SupersededBy = certificate.StatusSuperseded, "c-2"
-		}, certificate.VerdictSuperseded, 7, certificate.VerdictSuperseded},
-		{"revoked but offline", func(in *certificate.Input) { in.Certificate.Status, in.Offline = certificate.StatusRevoked, true }, certificate.VerdictValid, 0, ""},
-		{"expired", func(in *certificate.Input) { in.Now = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) }, certificate.VerdictExpired, 8, certificate.VerdictExpired},
-		{"not yet valid", func(in *certificate.Input) { in.Now = time.Date(2025, 12, 31, 23, 59, 59, 0, time.UTC) }, certificate.VerdictNotYetValid, 8, certificate.VerdictNotYetValid},
+		}, wire.VerdictSuperseded, 7, wire.VerdictSuperseded},
+		{"revoked but offline", func(in *certificate.Input) { in.Certificate.Status, in.Offline = certificate.StatusRevoked, true }, wire.VerdictValid, 0, ""},
+		{"expired", func(in *certificate.Input) { in.Now = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) }, wire.VerdictExpired, 8, wire.VerdictExpired},
+		{"not yet valid", func(in *certificate.Input) { in.Now = time.Date(2025, 12, 31, 23, 59, 59, 0, time.UTC) }, wire.VerdictNotYetValid, 8, wire.VerdictNotYetValid},
 		{"revoked and expired: the earlier step decides", func(in *certificate.Input) {
 			in.Certificate.Status, in.Now = certificate.StatusRevoked, time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)
-		}, certificate.VerdictRevoked, 7, certificate.VerdictRevoked},
+		}, wire.VerdictRevoked, 7, wire.VerdictRevoked},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := f.input()
@@ -129,7 +132,7 @@ func TestEvaluate(t *testing.T) {
 				if s.Step != i+1 || s.Name != names[i] || s.Code == "" {
 					t.Fatalf("step %d = %+v", i+1, s)
 				}
-				if s.Status == certificate.Fail && firstFail == 0 {
+				if s.Status == wire.StepFail && firstFail == 0 {
 					firstFail = s.Step
 				}
 			}
@@ -139,7 +142,7 @@ func TestEvaluate(t *testing.T) {
 			if tc.step > 0 && res.Steps[tc.step-1].Code != tc.code {
 				t.Fatalf("step %d code %s, want %s", tc.step, res.Steps[tc.step-1].Code, tc.code)
 			}
-			if res.CheckedAt != registry.FormatTime(in.Now) || res.Matches == nil {
+			if res.CheckedAt != wire.FormatTime(in.Now) || res.Matches == nil {
 				t.Fatalf("result = %+v", res)
 			}
 		})
@@ -154,16 +157,16 @@ func TestEvaluateSkips(t *testing.T) {
 	want := map[int]string{2: certificate.CodeClientHashes, 4: certificate.CodeNotBatched, 7: certificate.CodeOffline}
 	for _, s := range res.Steps {
 		if code, ok := want[s.Step]; ok {
-			if s.Status != certificate.Skipped || s.Code != code {
+			if s.Status != wire.StepSkipped || s.Code != code {
 				t.Errorf("step %d = %+v, want skipped %s", s.Step, s, code)
 			}
-		} else if s.Status != certificate.Pass {
+		} else if s.Status != wire.StepPass {
 			t.Errorf("step %d = %+v, want pass", s.Step, s)
 		}
 	}
 	in = f.input()
 	in.Certificate.BatchID = "b-1"
-	if s := certificate.Evaluate(in).Steps[3]; s.Status != certificate.Skipped || s.Code != certificate.CodeNoProof {
+	if s := certificate.Evaluate(in).Steps[3]; s.Status != wire.StepSkipped || s.Code != certificate.CodeNoProof {
 		t.Errorf("batched without proof: %+v", s)
 	}
 }
@@ -183,20 +186,79 @@ func TestResultJSON(t *testing.T) {
 	}
 }
 
-func TestBest(t *testing.T) {
-	mk := func(verdict, issued string) certificate.Result {
-		return certificate.Result{Verdict: verdict, Certificate: &certificate.Certificate{IssuedAt: issued}}
+func TestSummarize(t *testing.T) {
+	mk := func(id, issuer, verdict, issued string) certificate.Result {
+		c := &certificate.Certificate{Record: certificate.Record{ID: id, Issuer: issuer}, IssuedAt: issued}
+		if verdict == wire.VerdictRevoked {
+			c.StatusReason = "fraud"
+		}
+		return certificate.Result{Verdict: verdict, Certificate: c, IssuerName: "Name of " + issuer}
 	}
-	rs := []certificate.Result{mk("REVOKED", "2026-01-01T00:00:00Z"), mk("EXPIRED", "2026-03-01T00:00:00Z"), mk("SUPERSEDED", "2026-02-01T00:00:00Z")}
-	if b := certificate.Best(rs); b.Verdict != "EXPIRED" {
-		t.Errorf("newest should win without a VALID: %s", b.Verdict)
+	revokedA := mk("a-1", "dept-a", "REVOKED", "2026-01-01T00:00:00Z")
+	validB := mk("b-1", "dept-b", "VALID", "2026-02-01T00:00:00Z")
+	expiredA := mk("a-0", "dept-a", "EXPIRED", "2025-01-01T00:00:00Z")
+	superseded := mk("a-2", "dept-a", "SUPERSEDED", "2026-01-15T00:00:00Z")
+	superseded.Certificate.SupersededBy = "a-3"
+	replacement := mk("a-3", "dept-a", "VALID", "2026-03-01T00:00:00Z")
+	forged := mk("x-1", "dept-x", "BAD_SIGNATURE", "2026-04-01T00:00:00Z")
+
+	for _, tc := range []struct {
+		name     string
+		in       []certificate.Result
+		verdict  string
+		headline string
+		message  []string // substrings of Message
+	}{
+		{"one valid", []certificate.Result{validB}, "VALID", "b-1", nil},
+		{"one revoked", []certificate.Result{revokedA}, "REVOKED", "a-1", nil},
+		{"valid hides a revocation by another issuer", []certificate.Result{validB, revokedA}, "CONFLICTING", "a-1",
+			[]string{"b-1 of dept-b (Name of dept-b) is VALID", "a-1 of dept-a (Name of dept-a) is REVOKED (fraud)"}},
+		{"order does not matter", []certificate.Result{revokedA, validB}, "CONFLICTING", "a-1", nil},
+		{"a forged record for the same document", []certificate.Result{validB, forged}, "CONFLICTING", "x-1", []string{"BAD_SIGNATURE"}},
+		{"an expired earlier term is no conflict", []certificate.Result{expiredA, validB}, "VALID", "b-1", []string{"a-0: EXPIRED"}},
+		{"superseded by a valid one in the list", []certificate.Result{superseded, replacement}, "VALID", "a-3", nil},
+		{"superseded by one not in the list", []certificate.Result{superseded, validB}, "CONFLICTING", "a-2", []string{"SUPERSEDED"}},
+		{"none valid: the newest", []certificate.Result{revokedA, expiredA}, "REVOKED", "a-1", []string{"none is valid"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := certificate.Summarize(tc.in)
+			if res.Verdict != tc.verdict || res.Certificate.ID != tc.headline {
+				t.Fatalf("verdict %s headline %s, want %s %s (%s)", res.Verdict, res.Certificate.ID, tc.verdict, tc.headline, res.Message)
+			}
+			if len(res.Results) != len(tc.in) {
+				t.Fatalf("results %d, want all %d", len(res.Results), len(tc.in))
+			}
+			for i := 1; i < len(res.Results); i++ {
+				if res.Results[i].Certificate.IssuedAt > res.Results[i-1].Certificate.IssuedAt || res.Results[i].Results != nil {
+					t.Fatalf("results not newest first / nested: %+v", res.Results)
+				}
+			}
+			for _, m := range tc.message {
+				if !strings.Contains(res.Message, m) {
+					t.Errorf("message %q lacks %q", res.Message, m)
+				}
+			}
+			if len(tc.in) > 1 && res.Message == "" {
+				t.Errorf("several matches without a message")
+			}
+		})
 	}
-	rs = append(rs, mk("VALID", "2025-01-01T00:00:00Z"))
-	if b := certificate.Best(rs); b.Verdict != "VALID" {
-		t.Errorf("VALID should win: %s", b.Verdict)
+	if r := certificate.Summarize(nil); r.Verdict != "" || r.Results != nil {
+		t.Errorf("empty: %+v", r)
 	}
-	if b := certificate.Best(nil); b.Verdict != "" {
-		t.Errorf("empty: %+v", b)
+}
+
+func TestCheckMayIssue(t *testing.T) {
+	d := registry.Department{ID: "dept-b", Categories: []string{"housing", "property"}}
+	if err := certificate.CheckMayIssue(d, "property"); err != nil {
+		t.Fatal(err)
+	}
+	err := certificate.CheckMayIssue(d, "business-licence")
+	if codes.Code(err) != codes.Forbidden || !strings.Contains(err.Error(), "housing, property") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := certificate.CheckMayIssue(registry.Department{ID: "old"}, "anything"); err != nil {
+		t.Fatalf("no categories registered: %v", err)
 	}
 }
 
@@ -211,9 +273,9 @@ func TestEvaluateBatchedSignature(t *testing.T) {
 		status, code string
 		verdict      string
 	}{
-		{"header not supplied", nil, certificate.Skipped, certificate.CodeNoBatchHeader, certificate.VerdictValid},
-		{"header signature verifies", func(*registry.Key) error { return nil }, certificate.Pass, certificate.CodeOK, certificate.VerdictValid},
-		{"header signature fails", func(*registry.Key) error { return errors.New("bad SM2 signature") }, certificate.Fail, certificate.VerdictBadSignature, certificate.VerdictBadSignature},
+		{"header not supplied", nil, wire.StepSkipped, certificate.CodeNoBatchHeader, wire.VerdictValid},
+		{"header signature verifies", func(*registry.Key) error { return nil }, wire.StepPass, certificate.CodeOK, wire.VerdictValid},
+		{"header signature fails", func(*registry.Key) error { return errors.New("bad SM2 signature") }, wire.StepFail, wire.VerdictBadSignature, wire.VerdictBadSignature},
 	} {
 		in := f.input()
 		in.BatchCheck = tc.check

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/certledger/certledger/internal/codes"
 )
@@ -24,7 +26,18 @@ const DeptIDPattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`
 // HashPattern is an SM3 digest: 64 lowercase hex characters.
 const HashPattern = `^[0-9a-f]{64}$`
 
-var deptIDRE = regexp.MustCompile(DeptIDPattern)
+// MSPIDPattern is the shape of a Fabric MSP ID.
+const MSPIDPattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`
+
+// FieldNamePattern is the shape of a data field name in a catalogue item, a
+// grant or an exchange.
+const FieldNamePattern = `^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`
+
+var (
+	deptIDRE    = regexp.MustCompile(DeptIDPattern)
+	mspIDRE     = regexp.MustCompile(MSPIDPattern)
+	fieldNameRE = regexp.MustCompile(FieldNamePattern)
+)
 
 // ValidID reports whether s is a well-formed record id (IDPattern; a loop, not
 // the regexp, because batches check millions of ids; a test keeps them equal).
@@ -58,16 +71,29 @@ func ValidHash(s string) bool {
 	return true
 }
 
+// ValidMSPID reports whether s is a well-formed Fabric MSP ID.
+func ValidMSPID(s string) bool { return mspIDRE.MatchString(s) }
+
+// ValidFieldName reports whether s is a well-formed data field name.
+func ValidFieldName(s string) bool { return fieldNameRE.MatchString(s) }
+
 // Time layouts. Records carry RFC 3339 UTC times; TimeLayout is what the
 // chaincode writes (the transaction timestamp, fractional seconds kept),
-// SecondLayout the whole-second form used in keys that must sort.
+// SecondLayout the whole-second form of the work orders (fixed width, so it
+// sorts), SortLayout the fixed-width nanosecond form used in index keys that
+// must sort in time order.
 const (
 	TimeLayout   = time.RFC3339Nano
 	SecondLayout = "2006-01-02T15:04:05Z"
+	SortLayout   = "2006-01-02T15:04:05.000000000Z"
 )
 
 // FormatTime renders t as the records carry it: RFC 3339 UTC.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// FormatSecond renders t as the work orders carry it: UTC, whole seconds
+// (SecondLayout), so that the strings sort in time order.
+func FormatSecond(t time.Time) string { return t.UTC().Format(SecondLayout) }
 
 // ParseTime reads an RFC 3339 time and returns it in UTC.
 func ParseTime(s string) (time.Time, error) {
@@ -94,6 +120,15 @@ const (
 	VerdictSuperseded   Verdict = "SUPERSEDED"
 	VerdictExpired      Verdict = "EXPIRED"
 	VerdictNotYetValid  Verdict = "NOT_YET_VALID"
+	// VerdictConflicting: several certificates anchor one document and disagree
+	// (one is VALID, another revoked, suspended, superseded or forged).
+	VerdictConflicting Verdict = "CONFLICTING"
+	// VerdictReceiptMismatch: a receipt that checks by itself differs from the
+	// ledger (a signed field or the ledger coordinates).
+	VerdictReceiptMismatch Verdict = "RECEIPT_MISMATCH"
+	// VerdictHolderMismatch: the holder id given does not open the record's
+	// holder commitment with the receipt's salt.
+	VerdictHolderMismatch Verdict = "HOLDER_MISMATCH"
 )
 
 // Step outcomes in the numbered verification pipeline.
@@ -141,3 +176,79 @@ func (fe FieldErrors) Err() error {
 	}
 	return fe
 }
+
+// The checks below add a field error when a value breaks its rule and report
+// whether it was well-formed, so a Validate method lists every problem at once.
+
+// ID checks a record id (IDPattern).
+func (fe *FieldErrors) ID(field, v string) bool {
+	if ValidID(v) {
+		return true
+	}
+	fe.Add(field, "%q must be 1-128 characters of [A-Za-z0-9._:-] starting with a letter or digit", v)
+	return false
+}
+
+// DeptID checks a department id (DeptIDPattern).
+func (fe *FieldErrors) DeptID(field, v string) bool {
+	if ValidDeptID(v) {
+		return true
+	}
+	fe.Add(field, "%q must be 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit", v)
+	return false
+}
+
+// MSPID checks a Fabric MSP ID (MSPIDPattern).
+func (fe *FieldErrors) MSPID(field, v string) bool {
+	if ValidMSPID(v) {
+		return true
+	}
+	fe.Add(field, "%q must be 1-128 characters of [A-Za-z0-9._-]", v)
+	return false
+}
+
+// Hash checks an SM3 digest (HashPattern).
+func (fe *FieldErrors) Hash(field, v string) bool {
+	if ValidHash(v) {
+		return true
+	}
+	fe.Add(field, "%q must be 64 lowercase hex characters (SM3)", v)
+	return false
+}
+
+// Text checks a required human-readable text: valid UTF-8, 1..max runes, no
+// control characters.
+func (fe *FieldErrors) Text(field, v string, max int) bool {
+	if v == "" {
+		fe.Add(field, "is required")
+		return false
+	}
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		fe.Add(field, "must be at most %d characters of printable UTF-8", max)
+		return false
+	}
+	return true
+}
+
+// Time checks an RFC 3339 time and returns it in UTC.
+func (fe *FieldErrors) Time(field, v string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		fe.Add(field, "%q is not an RFC 3339 time", v)
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+// Signature checks that a base64 SM2 signature is present and not oversized
+// (whether it verifies is the verifier's business).
+func (fe *FieldErrors) Signature(field, v string) bool {
+	if v == "" || len(v) > MaxSignatureLen {
+		fe.Add(field, "must be a base64 SM2 signature")
+		return false
+	}
+	return true
+}
+
+// MaxSignatureLen bounds a base64 signature: a DER SM2 signature is ~96 characters.
+const MaxSignatureLen = 256

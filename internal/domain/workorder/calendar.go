@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // DateLayout is how calendar days are written ("2026-10-01").
@@ -18,10 +21,24 @@ const MaxCalendarDays = 2000
 //
 // A day is a working day if it is listed in Workdays (a make-up working day, 调休上班,
 // usually a Saturday or Sunday), else if it is not listed in Holidays and is Monday to Friday.
+//
+// Version counts the calendars set on the ledger (0 = DefaultCalendar); a ticket keeps
+// the version it was created under, so a later calendar changes only later tickets.
+// Years names the official schedules (YearSchedule) merged into the lists.
 type Calendar struct {
-	UTCOffset string   `json:"utcOffset"`
-	Holidays  []string `json:"holidays"`
-	Workdays  []string `json:"workdays"`
+	Version   int         `json:"version"`
+	UTCOffset string      `json:"utcOffset"`
+	Holidays  []string    `json:"holidays"`
+	Workdays  []string    `json:"workdays"`
+	Years     []YearEntry `json:"years,omitempty"`
+}
+
+// YearEntry is one official schedule merged into a calendar: its year, source and
+// the version of the calendar that loaded it.
+type YearEntry struct {
+	Year     int    `json:"year"`
+	Source   Source `json:"source"`
+	LoadedIn int    `json:"loadedIn"`
 }
 
 // DefaultCalendar is used until the governance organisation sets one: UTC+08:00,
@@ -45,27 +62,33 @@ func (c *Calendar) Normalize() {
 }
 
 // Validate checks the offset and every day, and that no day is both a holiday and a
-// make-up working day. Call Normalize first.
+// make-up working day, and returns every problem found as wire.FieldErrors. Call
+// Normalize first.
 func (c Calendar) Validate() error {
+	var fe wire.FieldErrors
 	if _, err := parseOffset(c.UTCOffset); err != nil {
-		return err
+		fe.Add("utcOffset", "%q is not ±hh:mm", c.UTCOffset)
 	}
-	if len(c.Holidays) > MaxCalendarDays || len(c.Workdays) > MaxCalendarDays {
-		return fmt.Errorf("%w: calendar lists more than %d days", ErrInvalid, MaxCalendarDays)
-	}
-	for _, list := range [][]string{c.Holidays, c.Workdays} {
-		for _, d := range list {
+	for _, l := range []struct {
+		field string
+		days  []string
+	}{{"holidays", c.Holidays}, {"workdays", c.Workdays}} {
+		if len(l.days) > MaxCalendarDays {
+			fe.Add(l.field, "calendar lists more than %d days", MaxCalendarDays)
+			continue
+		}
+		for _, d := range l.days {
 			if t, err := time.Parse(DateLayout, d); err != nil || t.Format(DateLayout) != d {
-				return fmt.Errorf("%w: calendar day %q is not YYYY-MM-DD", ErrInvalid, d)
+				fe.Add(l.field, "calendar day %q is not YYYY-MM-DD", d)
 			}
 		}
 	}
 	for _, d := range c.Workdays {
 		if _, found := slices.BinarySearch(c.Holidays, d); found {
-			return fmt.Errorf("%w: %s is both a holiday and a working day", ErrInvalid, d)
+			fe.Add("workdays", "%s is both a holiday and a working day", d)
 		}
 	}
-	return nil
+	return fe.Err()
 }
 
 func parseOffset(s string) (*time.Location, error) {
@@ -74,7 +97,7 @@ func parseOffset(s string) (*time.Location, error) {
 	}
 	t, err := time.Parse("-07:00", s)
 	if err != nil || len(s) != 6 {
-		return nil, fmt.Errorf("%w: utcOffset %q is not ±hh:mm", ErrInvalid, s)
+		return nil, codes.Wrap(codes.ErrInvalidArgument, "utcOffset %q is not ±hh:mm", s)
 	}
 	_, off := t.Zone()
 	return time.FixedZone("UTC"+s, off), nil
@@ -104,7 +127,7 @@ func (c Calendar) NextDayStart(t time.Time) time.Time {
 func (c Calendar) StartOfDay(day string) (time.Time, error) {
 	d, err := time.Parse(DateLayout, day)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: day %q is not YYYY-MM-DD", ErrInvalid, day)
+		return time.Time{}, codes.Wrap(codes.ErrInvalidArgument, "day %q is not YYYY-MM-DD", day)
 	}
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, c.location()).UTC(), nil
 }
@@ -125,6 +148,45 @@ func (c Calendar) isWorkingDay(local time.Time) bool {
 	}
 	wd := local.Weekday()
 	return wd != time.Saturday && wd != time.Sunday
+}
+
+// WorkingDuration is the working time between a and b: the part of [a, b) that
+// falls on working days (whole days in the calendar's zone). It is what AddWorkingDays
+// adds: from Friday 15:00, one working day later is Monday 15:00, 24 h of working time.
+func (c Calendar) WorkingDuration(a, b time.Time) time.Duration {
+	loc := c.location()
+	var d time.Duration
+	for cur := a.In(loc); cur.Before(b); {
+		next := time.Date(cur.Year(), cur.Month(), cur.Day()+1, 0, 0, 0, 0, loc)
+		end := next
+		if b.Before(end) {
+			end = b.In(loc)
+		}
+		if c.isWorkingDay(cur) {
+			d += end.Sub(cur)
+		}
+		cur = next
+	}
+	return d
+}
+
+// AddWorkingDuration returns the time d of working time after t (non-working days
+// do not count). d <= 0 returns t.
+func (c Calendar) AddWorkingDuration(t time.Time, d time.Duration) time.Time {
+	loc := c.location()
+	cur := t.In(loc)
+	for d > 0 {
+		next := time.Date(cur.Year(), cur.Month(), cur.Day()+1, 0, 0, 0, 0, loc)
+		if c.isWorkingDay(cur) {
+			if left := next.Sub(cur); d <= left {
+				return cur.Add(d).UTC()
+			} else {
+				d -= left
+			}
+		}
+		cur = next
+	}
+	return cur.UTC()
 }
 
 // AddWorkingDays returns the deadline n working days after t:
@@ -180,12 +242,10 @@ func DefaultSLA() SLA {
 // MaxSLADays bounds any limit.
 const MaxSLADays = 365
 
-func (l Limits) validate(what string) error {
+func (l Limits) validate(fe *wire.FieldErrors, field string) {
 	if l.RespondDays < 1 || l.ResolveDays < l.RespondDays || l.ResolveDays > MaxSLADays {
-		return fmt.Errorf("%w: SLA %s: need 1 <= respondDays (%d) <= resolveDays (%d) <= %d",
-			ErrInvalid, what, l.RespondDays, l.ResolveDays, MaxSLADays)
+		fe.Add(field, "need 1 <= respondDays (%d) <= resolveDays (%d) <= %d", l.RespondDays, l.ResolveDays, MaxSLADays)
 	}
-	return nil
 }
 
 // Normalize sorts the category overrides.
@@ -204,23 +264,21 @@ func (s *SLA) Normalize() {
 	})
 }
 
-// Validate checks every limit and that categories are valid and unique. Call Normalize first.
+// Validate checks every limit and that categories are valid and unique, and
+// returns every problem found as wire.FieldErrors. Call Normalize first.
 func (s SLA) Validate() error {
-	if err := s.Default.validate("default"); err != nil {
-		return err
-	}
+	var fe wire.FieldErrors
+	s.Default.validate(&fe, "default")
 	for i, c := range s.Categories {
-		if !ValidID(c.Category) {
-			return fmt.Errorf("%w: SLA category %q", ErrInvalid, c.Category)
+		field := fmt.Sprintf("categories[%d]", i)
+		if !wire.ValidID(c.Category) {
+			fe.Add(field, "SLA category %q", c.Category)
+		} else if i > 0 && s.Categories[i-1].Category == c.Category {
+			fe.Add(field, "SLA category %q listed twice", c.Category)
 		}
-		if i > 0 && s.Categories[i-1].Category == c.Category {
-			return fmt.Errorf("%w: SLA category %q listed twice", ErrInvalid, c.Category)
-		}
-		if err := (Limits{c.RespondDays, c.ResolveDays}).validate(c.Category); err != nil {
-			return err
-		}
+		(Limits{c.RespondDays, c.ResolveDays}).validate(&fe, field)
 	}
-	return nil
+	return fe.Err()
 }
 
 // For returns the limits of a category.

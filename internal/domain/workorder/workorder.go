@@ -9,19 +9,20 @@
 package workorder
 
 import (
-	"errors"
-	"regexp"
-	"time"
+	"github.com/certledger/certledger/internal/codes"
 )
 
-// Sentinel errors; the contract maps them to codes (ILLEGAL_TRANSITION, INVALID_ARGUMENT, FORBIDDEN).
+// Errors are coded (internal/codes), their text "CODE: message", so they cross
+// Fabric as they are: codes.ErrIllegalTransition when the (state, action, role)
+// triple is not in the table or its guard fails, codes.ErrInvalidArgument for
+// malformed input (Validate methods return wire.FieldErrors), codes.ErrForbidden
+// when the actor may not do this to this ticket (e.g. transfer to itself).
+//
+// Deprecated aliases of those sentinels, kept for one step.
 var (
-	// ErrIllegalTransition: the (state, action, role) triple is not in the table, or its guard fails.
-	ErrIllegalTransition = errors.New("illegal transition")
-	// ErrInvalid: malformed input (ids, hashes, ratings, calendars, SLAs).
-	ErrInvalid = errors.New("invalid argument")
-	// ErrForbidden: the actor may not do this to this ticket (e.g. transfer to itself).
-	ErrForbidden = errors.New("forbidden")
+	ErrIllegalTransition = codes.ErrIllegalTransition
+	ErrInvalid           = codes.ErrInvalidArgument
+	ErrForbidden         = codes.ErrForbidden
 )
 
 // State is where a ticket is in its life. StateNone is "before submission".
@@ -34,13 +35,14 @@ const (
 	StateAssigned   State = "assigned"
 	StateAccepted   State = "accepted"
 	StateInProgress State = "in_progress"
+	StateSuspended  State = "suspended" // 挂起: waiting for the citizen, the resolve clock stopped
 	StateResolved   State = "resolved"
 	StateRated      State = "rated"
 	StateClosed     State = "closed"
 )
 
 // States lists every state (StateNone first) in life order.
-var States = []State{StateNone, StateSubmitted, StateAssigned, StateAccepted, StateInProgress, StateResolved, StateRated, StateClosed}
+var States = []State{StateNone, StateSubmitted, StateAssigned, StateAccepted, StateInProgress, StateSuspended, StateResolved, StateRated, StateClosed}
 
 // Open reports whether a department still has to act on a ticket in state s
 // (the states in which deadlines run and overdue can be marked).
@@ -63,6 +65,8 @@ type Action string
 
 // Actions. Route and Overdue are done by the chaincode itself (RoleSystem): route in the
 // Submit transaction, overdue by a sweep or before any later action on a late ticket.
+// The sweep also escalates an overdue ticket and closes a resolved one the citizen did
+// not rate in time (RoleSystem). The intake channel routes a ticket returned to it.
 const (
 	ActSubmit   Action = "submit"
 	ActRoute    Action = "route"
@@ -75,10 +79,13 @@ const (
 	ActEscalate Action = "escalate"
 	ActClose    Action = "close"
 	ActOverdue  Action = "overdue"
+	ActReturn   Action = "return"  // the assigned department hands a misrouted ticket back to intake
+	ActSuspend  Action = "suspend" // 挂起: waiting for the citizen; the resolve clock stops
+	ActResume   Action = "resume"  // the citizen answered; the clock runs again, resolve-by moved by the pause
 )
 
 // Actions lists every action.
-var Actions = []Action{ActSubmit, ActRoute, ActAccept, ActStart, ActTransfer, ActResolve, ActRate, ActReopen, ActEscalate, ActClose, ActOverdue}
+var Actions = []Action{ActSubmit, ActRoute, ActAccept, ActStart, ActTransfer, ActResolve, ActRate, ActReopen, ActEscalate, ActClose, ActOverdue, ActReturn, ActSuspend, ActResume}
 
 // Role is how the actor of an action relates to the ticket.
 type Role string
@@ -116,13 +123,48 @@ func RoleFor(actorDept, assignedDept, supervisorDept string) Role {
 // Rating is the citizen's verdict on a resolved ticket.
 type Rating string
 
-// Ratings (very satisfied / satisfied / neutral / unsatisfied).
+// The four ratings of the plan: 非常满意 / 满意 / 一般 / 不满意 (very satisfied /
+// satisfied / neutral / unsatisfied). The wire values are the English ids.
 const (
 	RatingVerySatisfied Rating = "very_satisfied"
 	RatingSatisfied     Rating = "satisfied"
 	RatingNeutral       Rating = "neutral"
 	RatingUnsatisfied   Rating = "unsatisfied"
 )
+
+// RatingUnrated is not a rating: it marks, in an episode's rating list, a resolved
+// ticket the sweep closed because the citizen did not rate it in time. The
+// satisfaction KPI leaves it out and counts it apart (KPI.AutoClosedUnrated).
+const RatingUnrated Rating = "unrated"
+
+// Ratings lists the four ratings, best first.
+var Ratings = []Rating{RatingVerySatisfied, RatingSatisfied, RatingNeutral, RatingUnsatisfied}
+
+var ratingLabels = map[Rating]string{
+	RatingVerySatisfied: "非常满意",
+	RatingSatisfied:     "满意",
+	RatingNeutral:       "一般",
+	RatingUnsatisfied:   "不满意",
+	RatingUnrated:       "未评价",
+}
+
+// Label is the rating as the plan and the citizen read it (非常满意 ...).
+func (r Rating) Label() string {
+	if l, ok := ratingLabels[r]; ok {
+		return l
+	}
+	return string(r)
+}
+
+// ParseRating reads a rating given as its id (very_satisfied) or its label (非常满意).
+func ParseRating(s string) (Rating, bool) {
+	for _, r := range Ratings {
+		if s == string(r) || s == ratingLabels[r] {
+			return r, true
+		}
+	}
+	return "", false
+}
 
 // Valid reports whether r is one of the four ratings.
 func (r Rating) Valid() bool {
@@ -152,45 +194,10 @@ const (
 // Phase of an overdue: which deadline was missed.
 type Phase string
 
-// Deadline phases.
+// Deadline phases. Respond and resolve are the department's; rate is the citizen's
+// (a resolved ticket not rated by then is closed by the sweep, without fault).
 const (
 	PhaseRespond Phase = "respond"
 	PhaseResolve Phase = "resolve"
+	PhaseRate    Phase = "rate"
 )
-
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-
-// ValidID reports whether s may be used as a ticket, department or category id:
-// 1-128 characters of [A-Za-z0-9._:-], starting with a letter or digit (no "/",
-// which separates key parts).
-func ValidID(s string) bool { return idPattern.MatchString(s) }
-
-// ValidHash reports whether s is an SM3 digest as used in every API: 64 lowercase hex.
-func ValidHash(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-// TimeLayout is how every time is written: RFC 3339, UTC, whole seconds. Fixed width,
-// so the strings sort in time order (used in index keys).
-const TimeLayout = "2006-01-02T15:04:05Z"
-
-// FormatTime writes t in TimeLayout (UTC, truncated to the second).
-func FormatTime(t time.Time) string { return t.UTC().Truncate(time.Second).Format(TimeLayout) }
-
-// ParseTime reads a time written by FormatTime (any RFC 3339 time is accepted).
-func ParseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
-}
