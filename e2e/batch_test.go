@@ -24,7 +24,8 @@ import (
 // receipt is taken from the batch file and verifies; the file verifies against
 // the ledger and an edited copy does not; a second batch chains on the first;
 // a batched certificate is suspended and reinstated by id with its leaf; the
-// same header anchored again is refused.
+// same header anchored again is answered with its anchoring (a safe retry),
+// another header under its id is refused.
 func TestBatchIssue(t *testing.T) {
 	e := need(t)
 	t.Parallel()
@@ -113,21 +114,34 @@ func TestBatchIssue(t *testing.T) {
 		t.Fatalf("anchored twice by the CLI: %s", r)
 	}
 
-	// Anchoring the same header again is refused.
+	// The same signed header again (a retry whose answer was lost) is answered
+	// with its anchoring; another header under the anchored id is refused.
 	var h batch.Anchored
 	if err := json.Unmarshal(hdr, &h); err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(h.Header)
-	req, _ := http.NewRequest("POST", e.url+"/api/v1/batches", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+e.tokens[tokB])
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	anchorAgain := func(hd batch.Header) (int, batch.Anchored, string) {
+		body, _ := json.Marshal(hd)
+		req, _ := http.NewRequest("POST", e.url+"/api/v1/batches", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e.tokens[tokB])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		var wr struct {
+			Record batch.Anchored `json:"record"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&wr)
+		return resp.StatusCode, wr.Record, resp.Header.Get("Idempotent-Replay")
 	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusConflict {
-		t.Fatalf("anchored twice: %d", resp.StatusCode)
+	if code, a, replay := anchorAgain(h.Header); code != http.StatusOK || replay != "true" || a.TxID != h.TxID {
+		t.Fatalf("anchored again: %d %q %+v (first anchoring %s)", code, replay, a, h.TxID)
+	}
+	changed := h.Header
+	changed.Count-- // another header (its signature no longer matches)
+	if code, _, _ := anchorAgain(changed); code != http.StatusConflict {
+		t.Fatalf("another header under an anchored id: %d", code)
 	}
 
 	// Suspend a batched certificate by id (its leaf goes along), then reinstate it.
