@@ -47,3 +47,30 @@ func TestStrictKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestValidityTimes: signed validity times must be UTC and inside the window
+// (not before 1949-10-01, at most 100 years ahead); refused with 400 before the ledger.
+func TestValidityTimes(t *testing.T) {
+	for _, c := range []struct {
+		name, from, until, msg string
+	}{
+		{"offset", "2026-11-28T08:00:00+08:00", "2031-11-28T00:00:00Z", "validFrom: not a UTC time"},
+		{"+00:00", "2026-11-28T00:00:00Z", "2031-11-28T00:00:00+00:00", "validUntil: not a UTC time"},
+		{"year 1", "0001-01-01T00:00:00Z", "2031-11-28T00:00:00Z", "before the earliest validity time"},
+		{"until 9999", "2026-11-28T00:00:00Z", "9999-12-31T23:59:59Z", "more than 100 years"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := seeded(t)
+			before := len(e.fake.Calls())
+			rec := certRecord("c-2", "dept-a")
+			rec.ValidFrom, rec.ValidUntil = c.from, c.until
+			r := e.do("POST", "/api/v1/certificates", aClerk, rec)
+			if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), c.msg) {
+				t.Fatalf("status %d body %s, want 400 containing %q", r.status, r.body, c.msg)
+			}
+			if calls := e.fake.Calls()[before:]; len(calls) != 0 {
+				t.Fatalf("refused body reached the ledger: %+v", calls)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -78,12 +79,12 @@ func (r Record) Validate() error {
 	if err := CheckHash("holderCommitment", r.HolderCommitment); err != nil {
 		return err
 	}
-	from, err := registry.ParseTime("validFrom", r.ValidFrom)
+	from, err := validityTime("validFrom", r.ValidFrom)
 	if err != nil {
 		return err
 	}
 	if r.ValidUntil != "" {
-		until, err := registry.ParseTime("validUntil", r.ValidUntil)
+		until, err := validityTime("validUntil", r.ValidUntil)
 		if err != nil {
 			return err
 		}
@@ -108,6 +109,34 @@ func (r Record) Validate() error {
 	return nil
 }
 
+// validityTime parses a validity time with the shared rules (wire: RFC 3339
+// UTC, not before wire.EarliestValidity).
+func validityTime(field, s string) (time.Time, error) {
+	t, err := wire.CheckValidityTime(s)
+	if err != nil {
+		return time.Time{}, codes.New(codes.InvalidArgument, "%s: %v", field, err)
+	}
+	return t, nil
+}
+
+// ValidateAt is Validate plus the bound that depends on the transaction time:
+// the validity window reaches at most wire.MaxYearsAhead years after now.
+func (r Record) ValidateAt(now time.Time) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, v string }{{"validFrom", r.ValidFrom}, {"validUntil", r.ValidUntil}} {
+		if f.v == "" {
+			continue
+		}
+		t, _ := wire.ParseUTC(f.v) // checked by Validate
+		if err := wire.CheckAhead(t, now); err != nil {
+			return codes.New(codes.InvalidArgument, "%s: %v", f.name, err)
+		}
+	}
+	return nil
+}
+
 // Certificate is the stored record: the signed Record plus its ledger state.
 type Certificate struct {
 	Record
@@ -120,9 +149,9 @@ type Certificate struct {
 	TxID         string `json:"txId"`
 }
 
-// New validates r and returns the certificate issued at time at by transaction txID.
+// New validates r (ValidateAt the transaction time) and returns the certificate issued at time at by transaction txID.
 func New(r Record, at time.Time, txID string) (Certificate, error) {
-	if err := r.Validate(); err != nil {
+	if err := r.ValidateAt(at); err != nil {
 		return Certificate{}, err
 	}
 	t := registry.FormatTime(at)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Grant statuses as stored. A grant past its validUntil keeps status active but
@@ -51,13 +52,13 @@ func (r GrantRequest) Validate() error {
 	if err := checkText("legalBasis", r.LegalBasis, true); err != nil {
 		return err
 	}
-	from, err := ParseTime(r.ValidFrom)
+	from, err := wire.CheckValidityTime(r.ValidFrom)
 	if err != nil {
-		return fmt.Errorf("validFrom: %w", err)
+		return fmt.Errorf("%w: validFrom: %w", ErrInvalid, err)
 	}
-	until, err := ParseTime(r.ValidUntil)
+	until, err := wire.CheckValidityTime(r.ValidUntil)
 	if err != nil {
-		return fmt.Errorf("validUntil: %w", err)
+		return fmt.Errorf("%w: validUntil: %w", ErrInvalid, err)
 	}
 	if !from.Before(until) {
 		return fmt.Errorf("%w: validFrom %s is not before validUntil %s", ErrInvalid, r.ValidFrom, r.ValidUntil)
@@ -66,6 +67,18 @@ func (r GrantRequest) Validate() error {
 		return err
 	}
 	return checkSignature(r.Signature)
+}
+
+// ValidateAt is Validate plus the bound that depends on the transaction time:
+// validUntil at most wire.MaxYearsAhead years after now.
+func (r GrantRequest) ValidateAt(now time.Time) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if err := wire.CheckAhead(mustTime(r.ValidUntil), now); err != nil {
+		return fmt.Errorf("%w: validUntil: %w", ErrInvalid, err)
+	}
+	return nil
 }
 
 // Revocation is the provider's signed revocation of a grant (canon.KindGrantRevoke)
@@ -111,7 +124,7 @@ type Grant struct {
 // the provider's catalogue entry named by the request. The signature is checked
 // last, after every cheaper rule.
 func NewGrant(req GrantRequest, item CatalogItem, now time.Time, txID string, v Verifier) (Grant, error) {
-	if err := req.Validate(); err != nil {
+	if err := req.ValidateAt(now); err != nil {
 		return Grant{}, err
 	}
 	if item.Provider != req.Provider || item.ID != req.Item {
