@@ -12,6 +12,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/cli/internal/verify"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/urfave/cli/v2"
 )
@@ -157,6 +158,9 @@ func parseVerifyURL(s string) (id, h string, err error) {
 	id, h = u.Query().Get("id"), u.Query().Get("hash")
 	if id == "" && h == "" {
 		return "", "", Usagef("--url %q has neither id nor hash", s)
+	}
+	if id != "" && !wire.ValidID(id) {
+		return "", "", Usagef("--url: the certificate id %q is not a certledger id (1-128 of letters, digits, '.', '_', ':', '-')", id)
 	}
 	if h != "" {
 		if err := gm.CheckHash(h); err != nil {
