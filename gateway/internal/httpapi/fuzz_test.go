@@ -213,4 +213,3 @@ func FuzzListQueries(f *testing.F) {
 		}
 	})
 }
-
