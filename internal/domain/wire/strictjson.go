@@ -32,7 +32,13 @@ var (
 	ErrNotObject    = errors.New("not a JSON object")
 	ErrEmpty        = errors.New("empty input")
 	ErrTooLarge     = errors.New("input too large")
+	ErrTooDeep      = errors.New("JSON nested too deeply")
 )
+
+// MaxDepth is how deeply objects and arrays may nest. Records are a few levels
+// deep; the key check walks the input recursively, so a body of a million '['
+// must stop here rather than grow the stack.
+const MaxDepth = 64
 
 // Decode reads one JSON value from r into v under the strict rules above.
 // Reader errors (an *http.MaxBytesError, say) are returned wrapped; JSON syntax
@@ -74,7 +80,10 @@ func DecodeBytes(b []byte, v any) error {
 	return dec.Decode(v)
 }
 
-type scanner struct{ dec *json.Decoder }
+type scanner struct {
+	dec   *json.Decoder
+	depth int
+}
 
 // token is the next token; the input is not empty, so an end here is early.
 func (s *scanner) token() (json.Token, error) {
@@ -95,6 +104,12 @@ func (s *scanner) value(t reflect.Type, path string, top bool) error {
 		return err
 	}
 	t = concrete(t)
+	if tok == json.Delim('{') || tok == json.Delim('[') {
+		if s.depth++; s.depth > MaxDepth {
+			return fmt.Errorf("%w: more than %d levels at %q", ErrTooDeep, MaxDepth, path)
+		}
+		defer func() { s.depth-- }()
+	}
 	switch tok {
 	case json.Delim('{'):
 		return s.object(t, path)

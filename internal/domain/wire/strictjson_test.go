@@ -53,6 +53,9 @@ func TestDecodeStrict(t *testing.T) {
 		{"trailing junk", `{"id":"a"} x`, wire.ErrTrailingData, ""},
 		{"null", `null`, wire.ErrNotObject, ""},
 		{"empty", ` `, wire.ErrEmpty, ""},
+		{"nested 64 deep", `{"raw":` + strings.Repeat("[", 63) + strings.Repeat("]", 63) + `}`, nil, ""},
+		{"nested 65 deep", `{"raw":` + strings.Repeat("[", 64) + strings.Repeat("]", 64) + `}`, wire.ErrTooDeep, ""},
+		{"a million brackets", strings.Repeat("[", 1000000), wire.ErrTooDeep, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b body
