@@ -8,6 +8,7 @@ import (
 	domainbatch "github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	domainregistry "github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Batched identifies a certificate of an anchored Merkle batch to a status
@@ -70,7 +71,11 @@ func getOrBatched(ctx state.Context, id string, b *Batched) (cert certificate.Ce
 	if err != nil {
 		return cert, false, err
 	}
-	if err := b.Record.Validate(a.Issuer, a.KeyID); err != nil {
+	anchoredAt, err := wire.ParseTime(a.AnchoredAt)
+	if err != nil {
+		return cert, false, codes.New(codes.Internal, "batch %s: stored anchoredAt %q: %v", a.ID, a.AnchoredAt, err)
+	}
+	if err := b.Record.ValidateAt(a.Issuer, a.KeyID, anchoredAt); err != nil {
 		return cert, false, err
 	}
 	if err := b.Proof.Verify(b.Record, a.Header); err != nil {

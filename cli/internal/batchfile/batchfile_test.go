@@ -90,6 +90,8 @@ func TestBuildRefusals(t *testing.T) {
 		"duplicate id":     {rows("c-000007," + gm.SM3Hex([]byte("x")) + ",licence,H,2030-12-31\n"), "line 3002: bad batch file: record 3001: duplicate certificate id c-000007"},
 		"bad valid_until":  {rows("c-x," + gm.SM3Hex([]byte("x")) + ",licence,H,someday\n"), "line 3002"},
 		"bad doc_hash":     {rows("c-y,XYZ,licence,H,2030-12-31\n"), "doc_hash must be 64 lowercase hex"},
+		"300 years ahead":  {rows("c-z," + gm.SM3Hex([]byte("z")) + ",licence,H,2330-12-31\n"), "valid-until: too far ahead"},
+		"before 1949":      {"id,doc_hash,type,holder_id,valid_until,valid_from\nc-w," + gm.SM3Hex([]byte("w")) + ",licence,H,2030-12-31,1900-01-01\n", "before the earliest validity time"},
 		"missing document": {"file,type,holder_id,valid_until\nnope.pdf,licence,H,2030-12-31\n", "hashing nope.pdf"},
 	} {
 		_, err := batchfile.Build(strings.NewReader(c.manifest), batchfile.Options{BatchID: "b", Dept: "dept-a", KeyID: keyID, OutDir: t.TempDir(), Dir: t.TempDir(), Now: time.Now()})

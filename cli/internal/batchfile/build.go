@@ -101,6 +101,9 @@ func prepare(m io.Reader, o Options, out chan<- []prepared, stop <-chan struct{}
 		if err != nil {
 			return fmt.Errorf("line %d: %w", row.Line, err)
 		}
+		if err := issue.CheckWindow(from, until, o.Now); err != nil {
+			return fmt.Errorf("line %d: %w", row.Line, err)
+		}
 		id := row.ID
 		if id == "" {
 			id = issue.DerivedID(o.Dept, docHash, row.Type, row.ValidFrom, row.ValidUntil)

@@ -231,6 +231,7 @@ func (c *Config) resolve(base string) {
 	}
 	abs(&c.Trust.BundleFile)
 	abs(&c.Trust.ReportKey)
+	abs(&c.BatchDir)
 	if c.TLS != nil {
 		abs(&c.TLS.CertFile)
 		abs(&c.TLS.KeyFile)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
@@ -89,7 +90,7 @@ func (s *Server) supersedeBatched(w http.ResponseWriter, r *http.Request) error 
 	oldID := checkLeaf(r, in.Batched, &c)
 	c.samePath("supersedes", in.Supersedes, oldID, "certificate")
 	c.signature("signature", in.Signature)
-	if err := invalid(in.Record.Validate(), &c); err != nil {
+	if err := invalid(in.Record.ValidateAt(time.Now()), &c); err != nil {
 		return err
 	}
 	if err := authorizeIssuer(r, "certificate "+oldID, in.Batched.Record.Issuer); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/internal/codes"
@@ -87,7 +88,7 @@ type GroupRequest struct {
 }
 
 // issueGroup checks every record as a single issue's body is checked (the
-// domain's Validate, the signature's encoding, no supersedes) and that every
+// domain's ValidateAt, the signature's encoding, no supersedes) and that every
 // record is the caller's department's; then the chaincode checks each against
 // the ledger and answers one by one (issued, replay, refused). A retried group
 // is safe: records already written come back as replays.
@@ -101,9 +102,10 @@ func (s *Server) issueGroup(w http.ResponseWriter, r *http.Request) error {
 		c.add("records", "a group holds 1 to %d records, not %d", maxGroupHTTP, len(g.Records))
 	}
 	var issuers []string
+	now := time.Now() // the bound ahead, as validateCertificate; the chaincode checks it at its transaction time
 	for i, rec := range g.Records {
 		field := fmt.Sprintf("records[%d]", i)
-		c.fe = append(c.fe, under(field, rec.Validate())...)
+		c.fe = append(c.fe, under(field, rec.ValidateAt(now))...)
 		c.signature(field+".signature", rec.Signature)
 		if rec.Supersedes != "" {
 			c.add(field+".supersedes", "must be empty in a group; use POST /api/v1/certificates/%s/supersede", rec.Supersedes)

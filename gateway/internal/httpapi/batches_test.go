@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -59,7 +60,13 @@ func (e *env) anchor(b *testBatch, previous string) string {
 	if r.status != 201 {
 		e.t.Fatalf("anchoring %s: %d %s", b.header.ID, r.status, r.body)
 	}
-	return r.json(e.t)["txId"].(string)
+	var wr struct {
+		TxID string `json:"txId"`
+	}
+	if err := json.Unmarshal(r.body, &wr); err != nil || wr.TxID == "" {
+		e.t.Fatalf("anchoring %s: %s", b.header.ID, r.body)
+	}
+	return wr.TxID
 }
 
 func rng(start, end, total int) string { return fmt.Sprintf("bytes %d-%d/%d", start, end, total) }
@@ -205,6 +212,15 @@ func TestGroupInput(t *testing.T) {
 	r = e.do("POST", "/api/v1/certificates/groups", aClerk, GroupRequest{Records: []CertificateRecord{certRecord("c-4", "dept-a"), bad}})
 	if r.status != 400 || !strings.Contains(string(r.body), `"field":"records[1].docHash"`) || e.fake.CountCalls("submit", "certificate:IssueGroup") != submits {
 		t.Fatalf("malformed record: %d %s", r.status, r.body)
+	}
+	// The validity rules of a single issue: UTC, at most 100 years ahead.
+	tz := certRecord("c-6", "dept-a")
+	tz.ValidFrom = "2026-11-28T08:00:00+08:00"
+	far := certRecord("c-7", "dept-a")
+	far.ValidUntil = "2200-01-01T00:00:00Z"
+	r = e.do("POST", "/api/v1/certificates/groups", aClerk, GroupRequest{Records: []CertificateRecord{resign(tz), resign(far)}})
+	if r.status != 400 || !strings.Contains(string(r.body), `"field":"records[0].validFrom"`) || !strings.Contains(string(r.body), "records[1]") {
+		t.Fatalf("validity: %d %s", r.status, r.body)
 	}
 	// A record of another department: 403, nothing submitted.
 	r = e.do("POST", "/api/v1/certificates/groups", aClerk, GroupRequest{Records: []CertificateRecord{certRecord("c-5", "dept-b")}})

@@ -8,8 +8,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/wire"
@@ -290,6 +292,45 @@ func TestHeaderVectors(t *testing.T) {
 		got, err := v.Header.Payload()
 		if err != nil || string(got) != v.Payload {
 			t.Errorf("%s:\n got %q (%v)\nwant %q", v.Name, got, err, v.Payload)
+		}
+	}
+}
+
+// TestRecordValidity: a batched record's window follows the rules of every
+// signed window (wire: UTC with Z, not before 1949-10-01; at most 100 years
+// after the anchoring, checked by ValidateAt).
+func TestRecordValidity(t *testing.T) {
+	anchoredAt := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	for name, c := range map[string]struct {
+		change func(*batch.Record)
+		field  string // "" = valid
+		at     bool   // refused only by ValidateAt
+	}{
+		"valid":                {func(*batch.Record) {}, "", false},
+		"another time zone":    {func(r *batch.Record) { r.ValidFrom = "2026-01-01T08:00:00+08:00" }, "validFrom", false},
+		"before 1949-10-01":    {func(r *batch.Record) { r.ValidFrom = "1900-01-01T00:00:00Z" }, "validFrom", false},
+		"until before from":    {func(r *batch.Record) { r.ValidUntil = "2025-01-01T00:00:00Z" }, "validUntil", false},
+		"more than 100 years":  {func(r *batch.Record) { r.ValidUntil = "2127-01-01T00:00:00Z" }, "validUntil", true},
+		"just under 100 years": {func(r *batch.Record) { r.ValidUntil = "2126-11-28T12:00:00Z" }, "", false},
+	} {
+		r := rec(1)
+		r.ValidFrom, r.ValidUntil = "2026-01-01T00:00:00Z", "2031-01-01T00:00:00Z"
+		c.change(&r)
+		errV, errAt := r.Validate(r.Issuer, r.KeyID), r.ValidateAt(r.Issuer, r.KeyID, anchoredAt)
+		switch {
+		case c.field == "":
+			if errV != nil || errAt != nil {
+				t.Errorf("%s: %v / %v", name, errV, errAt)
+			}
+		case c.at:
+			if errV != nil || codes.Code(errAt) != codes.InvalidArgument || !strings.Contains(errAt.Error(), c.field) {
+				t.Errorf("%s: Validate %v, ValidateAt %v", name, errV, errAt)
+			}
+		default:
+			var fe wire.FieldErrors
+			if !errors.As(errV, &fe) || fe[0].Field != c.field || errAt == nil {
+				t.Errorf("%s: %v / %v", name, errV, errAt)
+			}
 		}
 	}
 }

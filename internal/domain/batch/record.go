@@ -15,9 +15,11 @@ package batch
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
@@ -81,16 +83,11 @@ func (r Record) Validate(issuer, keyID string) error {
 	if !wire.ValidHash(r.HolderCommitment) {
 		fe.Add("holderCommitment", "must be 64 lowercase hex characters (SM3)")
 	}
-	from, err := wire.ParseTime(r.ValidFrom)
-	if err != nil {
-		fe.Add("validFrom", "%v", err)
-	}
+	// The validity rules of every signed window (wire: RFC 3339 UTC, not before
+	// wire.EarliestValidity); the bound ahead is ValidateAt's.
+	from, fromOK := fe.ValidityTime("validFrom", r.ValidFrom)
 	if r.ValidUntil != "" {
-		until, err := wire.ParseTime(r.ValidUntil)
-		switch {
-		case err != nil:
-			fe.Add("validUntil", "%v", err)
-		case !until.After(from):
+		if until, ok := fe.ValidityTime("validUntil", r.ValidUntil); ok && fromOK && !until.After(from) {
 			fe.Add("validUntil", "%s must be after validFrom %s", r.ValidUntil, r.ValidFrom)
 		}
 	}
@@ -101,6 +98,26 @@ func (r Record) Validate(issuer, keyID string) error {
 		fe.Add("supersedes", "a batched record cannot supersede; use certificate:Supersede")
 	}
 	return fe.Err()
+}
+
+// ValidateAt is Validate plus the bound that depends on the transaction that
+// vouches for the record, its batch's anchoring at anchoredAt: the validity
+// window reaches at most wire.MaxYearsAhead years after it (as
+// certificate.Record.ValidateAt bounds a single issue by its transaction).
+func (r Record) ValidateAt(issuer, keyID string, anchoredAt time.Time) error {
+	if err := r.Validate(issuer, keyID); err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, v string }{{"validFrom", r.ValidFrom}, {"validUntil", r.ValidUntil}} {
+		if f.v == "" {
+			continue
+		}
+		t, _ := wire.ParseUTC(f.v) // checked by Validate
+		if err := wire.CheckAhead(t, anchoredAt); err != nil {
+			return codes.Wrap(codes.ErrInvalidArgument, "%s: %v", f.name, err)
+		}
+	}
+	return nil
 }
 
 // AppendLine appends r's canonical line (canonical JSON of its signed fields,
