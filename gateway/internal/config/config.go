@@ -58,6 +58,19 @@ type Config struct {
 	Trust Trust `yaml:"trust,omitempty"`
 	// Events bounds the server-sent event streams.
 	Events Events `yaml:"events"`
+	// ReadModel configures the gateway's read model (docs/readmodel.md).
+	ReadModel ReadModel `yaml:"readModel,omitempty"`
+}
+
+// ReadModel: where the gateway keeps its read model, and how far behind the
+// ledger it may be and still answer verify. No dir: verify asks the ledger.
+type ReadModel struct {
+	// Dir is the store's directory (derived data: delete it to rebuild).
+	Dir string `yaml:"dir,omitempty"`
+	// MaxLag is how far behind the ledger the model may be (default 5s).
+	MaxLag time.Duration `yaml:"maxLag,omitempty"`
+	// HeadInterval is how often the ledger's height is read (default 1s).
+	HeadInterval time.Duration `yaml:"headInterval,omitempty"`
 }
 
 // Events bounds the event streams (GET /api/v1/events, a ticket's progress).
@@ -199,6 +212,7 @@ func (c *Config) resolve(base string) {
 		abs(&c.Orgs[i].Profile)
 	}
 	abs(&c.Trust.BundleFile)
+	abs(&c.ReadModel.Dir)
 	if c.TLS != nil {
 		abs(&c.TLS.CertFile)
 		abs(&c.TLS.KeyFile)
@@ -318,6 +332,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MVCCRetries < 0 || c.MVCCRetries > 20 {
 		return bad("mvccRetries must be in 0..20")
+	}
+	if rm := c.ReadModel; rm.MaxLag < 0 || rm.HeadInterval < 0 {
+		return bad("readModel.maxLag and readModel.headInterval must not be negative")
 	}
 	if e := c.Events; e.MaxStreamsPerCaller < 1 || e.MaxReplays < 1 || e.MaxReplayBlocks < 1 {
 		return bad("events.maxStreamsPerCaller, maxReplays and maxReplayBlocks must be > 0")

@@ -154,7 +154,17 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	model, stopModel, err := startReadModel(c.Context, cfg, fab, log)
+	if err != nil {
+		return err
+	}
+	defer stopModel()
+	var verifyModel httpapi.VerifyModel
+	if model != nil {
+		verifyModel = model
+	}
 	api, err := httpapi.New(httpapi.Options{
+		VerifyModel:          verifyModel,
 		Trust:                trustStore,
 		Ledger:               fab,
 		Auth:                 auth.New(cfg),

@@ -58,6 +58,9 @@ type Options struct {
 	Web http.Handler
 	// Trust, if set, serves and accepts the governance-signed trust bundle (trust.go).
 	Trust *trustsvc.Store
+	// VerifyModel, if set, answers GET /api/v1/verify from the gateway's read
+	// model while it keeps up with the ledger (verify_model.go).
+	VerifyModel VerifyModel
 	// Now is the clock of the rate limiter (nil: time.Now).
 	Now func() time.Time
 	// MaxStreamsPerCaller caps the event streams one token, client certificate or
