@@ -23,6 +23,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/httpapi"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/metrics"
+	"github.com/certledger/certledger/gateway/internal/readmodel"
 	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/network/devnet"
 )
@@ -53,6 +54,10 @@ type Options struct {
 	// submit and commit-status timeout and the devnet's chaincode execute timeout
 	// (long transactions such as bench:LoadTickets need minutes).
 	LedgerTimeout time.Duration
+	// ReadModel, when its Dir is set, gives the gateway a read model that
+	// answers verify (Namespace, Logger and Now are filled in when empty); the
+	// stack then also serves, at LedgerURL, a second API without it.
+	ReadModel readmodel.Options
 }
 
 // Stack is a running devnet + gateway.
@@ -65,11 +70,19 @@ type Stack struct {
 	URL      string            // http://127.0.0.1:port
 	Tokens   map[string]string // plaintext bearer tokens by name
 	Profiles map[string]string // connection profile path by organisation
+	// Model is the read model (Options.ReadModel), nil without one.
+	Model *readmodel.Model
+	// LedgerURL serves an API that answers verify from the ledger (with a read
+	// model only).
+	LedgerURL string
 
-	http    *http.Server
-	done    chan struct{}
-	devDone chan error
-	serving bool
+	http       *http.Server
+	done       chan struct{}
+	ledgerAPI  *http.Server
+	ledgerDone chan struct{}
+	stopModel  func() error
+	devDone    chan error
+	serving    bool
 }
 
 // Start initialises a devnet in dir (organisations gov, dept-a, dept-b), serves it
@@ -106,10 +119,26 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s.Metrics = metrics.New()
-	s.API, err = httpapi.New(httpapi.Options{
+	apiOpts := httpapi.Options{
 		Metrics: s.Metrics, Ledger: s.Fabric, Auth: auth.New(&cfg), DefaultOrg: Governance, GovernanceDepartment: Governance,
 		Logger: log, RateLimit: o.RateLimit, MVCCRetries: 3, Heartbeat: time.Second, Web: o.Web,
-	})
+	}
+	if o.ReadModel.Dir != "" {
+		if err := s.startModel(o.ReadModel, log); err != nil {
+			return nil, err
+		}
+		plainOpts := apiOpts
+		plainOpts.Metrics = metrics.New()
+		plain, err := httpapi.New(plainOpts)
+		if err != nil {
+			return nil, err
+		}
+		if s.LedgerURL, s.ledgerAPI, s.ledgerDone, err = serveHTTP(plain.Handler()); err != nil {
+			return nil, err
+		}
+		apiOpts.VerifyModel = s.Model
+	}
+	s.API, err = httpapi.New(apiOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +156,52 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// startModel opens the read model and follows the devnet as the governance
+// organisation.
+func (s *Stack) startModel(o readmodel.Options, log *slog.Logger) error {
+	gw, p, err := s.Fabric.Gateway(Governance)
+	if err != nil {
+		return err
+	}
+	if o.Namespace == "" {
+		o.Namespace = p.Chaincode
+	}
+	if o.Logger == nil {
+		o.Logger = log
+	}
+	src := readmodel.NetworkSource{
+		Network: gw.GetNetwork(p.Channel),
+		Head:    func(ctx context.Context) (uint64, error) { return s.Fabric.Height(ctx, Governance) },
+	}
+	s.Model, s.stopModel, err = readmodel.Start(context.Background(), o, src)
+	return err
+}
+
+// StopModel stops the read model's follower and closes its store (Close does
+// it too); verify then answers from the ledger once the model is MaxLag old.
+func (s *Stack) StopModel() error {
+	if s.stopModel == nil {
+		return nil
+	}
+	stop := s.stopModel
+	s.stopModel = nil
+	return stop()
+}
+
+func serveHTTP(h http.Handler) (string, *http.Server, chan struct{}, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(lis)
+	}()
+	return "http://" + lis.Addr().String(), srv, done, nil
 }
 
 // openDevnet initialises a devnet in dir and opens it with o's chaincode.
@@ -214,6 +289,13 @@ func (s *Stack) Close() error {
 		cancel()
 		<-s.done
 	}
+	if s.ledgerAPI != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, s.ledgerAPI.Shutdown(ctx))
+		cancel()
+		<-s.ledgerDone
+	}
+	errs = append(errs, s.StopModel())
 	if s.Fabric != nil {
 		errs = append(errs, s.Fabric.Close())
 	}

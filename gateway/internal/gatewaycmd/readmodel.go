@@ -23,26 +23,21 @@ func startReadModel(ctx context.Context, cfg *config.Config, fab *ledgerclient.F
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := readmodel.Open(readmodel.Options{
-		Dir: cfg.ReadModel.Dir, Namespace: p.Chaincode,
-		MaxLag: cfg.ReadModel.MaxLag, HeadInterval: cfg.ReadModel.HeadInterval,
-		Logger: log,
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("read model: %w", err)
-	}
-	log.Info("read model opened", "dir", cfg.ReadModel.Dir, "height", m.Height())
 	src := readmodel.NetworkSource{
 		Network: gw.GetNetwork(p.Channel),
 		Head:    func(ctx context.Context) (uint64, error) { return fab.Height(ctx, org) },
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); m.Run(ctx, src) }()
+	m, stop, err := readmodel.Start(ctx, readmodel.Options{
+		Dir: cfg.ReadModel.Dir, Namespace: p.Chaincode,
+		MaxLag: cfg.ReadModel.MaxLag, HeadInterval: cfg.ReadModel.HeadInterval,
+		Logger: log,
+	}, src)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read model: %w", err)
+	}
+	log.Info("read model opened", "dir", cfg.ReadModel.Dir, "height", m.Height())
 	return m, func() {
-		cancel()
-		<-done
-		if err := m.Close(); err != nil {
+		if err := stop(); err != nil {
 			log.Error("closing the read model", "error", err)
 		}
 	}, nil

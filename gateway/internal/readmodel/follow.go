@@ -139,3 +139,20 @@ func (m *Model) Status() Status {
 	lag, head, known := m.head.lag(applied, m.opts.Now(), m.opts.MaxLag+m.opts.HeadInterval)
 	return Status{Height: applied, LedgerHeight: head, Lag: lag, HeadKnown: known, Serving: known && lag <= m.opts.MaxLag}
 }
+
+// Start opens the model and runs it against src in the background until stop
+// is called (or ctx ends); stop waits for the follower and closes the store.
+func Start(ctx context.Context, o Options, src Source) (m *Model, stop func() error, err error) {
+	m, err = Open(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); m.Run(ctx, src) }()
+	return m, func() error {
+		cancel()
+		<-done
+		return m.Close()
+	}, nil
+}

@@ -425,3 +425,29 @@ func (m *Model) Follow(ctx context.Context, blocks <-chan *common.Block) error {
 }
 
 var errStreamEnded = errors.New("block stream ended")
+
+// Digest is the SM3 of every key and value of the store in key order: two
+// models that applied the same blocks (and indexed the same batch files) have
+// the same digest, however they got there (one rebuild, or many restarts).
+func (m *Model) Digest() ([32]byte, error) {
+	var out [32]byte
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
+	it, err := m.db.NewIter(nil)
+	if err != nil {
+		return out, err
+	}
+	h := sm3.New()
+	var n [binary.MaxVarintLen64]byte
+	for ok := it.First(); ok; ok = it.Next() {
+		for _, p := range [][]byte{it.Key(), it.Value()} {
+			h.Write(n[:binary.PutUvarint(n[:], uint64(len(p)))])
+			h.Write(p)
+		}
+	}
+	if err := it.Close(); err != nil {
+		return out, err
+	}
+	h.Sum(out[:0])
+	return out, nil
+}
