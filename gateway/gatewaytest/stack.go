@@ -158,25 +158,48 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	return s, nil
 }
 
+// ReadModel and ReadModelOptions name the gateway's read model for tools
+// outside the gateway (the load tool).
+type (
+	ReadModel        = readmodel.Model
+	ReadModelOptions = readmodel.Options
+)
+
+// Answer sources of a verify answer.
+const (
+	SourceReadModel = readmodel.SourceReadModel
+	SourceLedger    = readmodel.SourceLedger
+)
+
 // startModel opens the read model and follows the devnet as the governance
 // organisation.
 func (s *Stack) startModel(o readmodel.Options, log *slog.Logger) error {
+	if o.Logger == nil {
+		o.Logger = log
+	}
+	var err error
+	s.Model, s.stopModel, err = s.StartReadModel(context.Background(), o)
+	return err
+}
+
+// StartReadModel starts another read model following the devnet (a rebuild,
+// a restart); stop waits for its follower and closes its store.
+func (s *Stack) StartReadModel(ctx context.Context, o ReadModelOptions) (*ReadModel, func() error, error) {
 	gw, p, err := s.Fabric.Gateway(Governance)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if o.Namespace == "" {
 		o.Namespace = p.Chaincode
 	}
 	if o.Logger == nil {
-		o.Logger = log
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	src := readmodel.NetworkSource{
 		Network: gw.GetNetwork(p.Channel),
 		Head:    func(ctx context.Context) (uint64, error) { return s.Fabric.Height(ctx, Governance) },
 	}
-	s.Model, s.stopModel, err = readmodel.Start(context.Background(), o, src)
-	return err
+	return readmodel.Start(ctx, o, src)
 }
 
 // StopModel stops the read model's follower and closes its store (Close does

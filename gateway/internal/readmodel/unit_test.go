@@ -16,7 +16,7 @@ import (
 	"github.com/certledger/certledger/internal/domain/certificate"
 )
 
-func mustMarshal(t *testing.T, m proto.Message) []byte {
+func mustMarshal(t testing.TB, m proto.Message) []byte {
 	t.Helper()
 	b, err := proto.Marshal(m)
 	if err != nil {
@@ -26,7 +26,7 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 }
 
 // envelope builds an endorser transaction (or a config one) writing kvs to ns.
-func envelope(t *testing.T, typ common.HeaderType, txID, ns string, kvs map[string]string) []byte {
+func envelope(t testing.TB, typ common.HeaderType, txID, ns string, kvs map[string]string) []byte {
 	t.Helper()
 	var writes []*kvrwset.KVWrite
 	for k, v := range kvs {
