@@ -84,6 +84,7 @@ type Model struct {
 	// depts is the department directory (small; rebuilt when a block writes one).
 	depts atomic.Pointer[directory]
 	head  headTracker
+	certs *certCache
 
 	applyMu sync.Mutex // one applier at a time
 }
@@ -114,7 +115,7 @@ func Open(o Options) (*Model, error) {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("readmodel: %w", err)
 	}
-	m := &Model{opts: o, log: o.Logger}
+	m := &Model{opts: o, log: o.Logger, certs: newCertCache()}
 	db, err := pebble.Open(o.Dir, &pebble.Options{
 		// One memtable holds a burst of blocks (or a slice of a batch file)
 		// before a flush; L0 compactions stay few during a rebuild.
@@ -247,9 +248,9 @@ func (m *Model) Apply(blk *common.Block) error {
 	b := m.db.NewIndexedBatch()
 	defer func() { _ = b.Close() }()
 	var dir *directory
-	var newBatches []string
+	var newBatches, certIDs []string
 	for i := range txs {
-		changed, anchored, err := m.applyTx(b, num, &txs[i], &dir)
+		changed, anchored, err := m.applyTx(b, num, &txs[i], &dir, &certIDs)
 		if err != nil {
 			return fmt.Errorf("block %d tx %s: %w", num, txs[i].ID, err)
 		}
@@ -271,6 +272,9 @@ func (m *Model) Apply(blk *common.Block) error {
 	if dir != nil {
 		m.depts.Store(dir)
 	}
+	if len(certIDs) > 0 {
+		m.certs.invalidate(certIDs)
+	}
 	m.next.Store(num + 1)
 	for _, id := range newBatches {
 		if err := m.indexBatch(id); err != nil {
@@ -282,7 +286,7 @@ func (m *Model) Apply(blk *common.Block) error {
 
 // applyTx applies one transaction's writes; changed reports whether it wrote
 // anything the model keeps, anchored lists the batches it anchored.
-func (m *Model) applyTx(b *pebble.Batch, block uint64, tx *Tx, dir **directory) (changed bool, anchored []string, err error) {
+func (m *Model) applyTx(b *pebble.Batch, block uint64, tx *Tx, dir **directory, certIDs *[]string) (changed bool, anchored []string, err error) {
 	for _, w := range tx.Writes {
 		objType, attrs, ok := splitKey(w.Key)
 		if !ok {
@@ -293,6 +297,7 @@ func (m *Model) applyTx(b *pebble.Batch, block uint64, tx *Tx, dir **directory) 
 			if err := m.putCertificate(b, block, tx.ID, attrs[0], w); err != nil {
 				return false, nil, err
 			}
+			*certIDs = append(*certIDs, attrs[0])
 		case objType == objByHash && len(attrs) == 2:
 			k := key(kindHash, attrs[0], attrs[1])
 			if w.IsDelete {

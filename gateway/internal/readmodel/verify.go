@@ -99,6 +99,18 @@ func (m *Model) evaluate(q certificate.Query, now time.Time) (certificate.Result
 // Certificate returns certificate id as the ledger holds it (a batched one not
 // yet on the ledger by itself: as of its batch's anchoring).
 func (m *Model) Certificate(id string) (certificate.Certificate, bool, error) {
+	if c, ok := m.certs.get(id); ok {
+		return c, true, nil
+	}
+	gen := m.certs.generation()
+	c, found, err := m.readCertificate(id)
+	if err == nil && found {
+		m.certs.put(gen, c)
+	}
+	return c, found, err
+}
+
+func (m *Model) readCertificate(id string) (certificate.Certificate, bool, error) {
 	var c certificate.Certificate
 	raw, found, err := get(m.db, key(kindCert, id))
 	if err != nil || !found {
