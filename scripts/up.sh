@@ -11,6 +11,7 @@
 #   CERTLEDGER_RUN_DIR  data folder (default ./.run)
 #   DEVNET_ADDR         devnet gRPC listen address (default 127.0.0.1:7051)
 #   GATEWAY_ADDR        gateway HTTP listen address (default 127.0.0.1:8080)
+#   OPERATIONS_ADDR     gateway operations listener: /metrics, /readyz (default 127.0.0.1:9444)
 #   CERTLEDGER_BIN      folder of the built binaries (default ./bin)
 # Needs only what `make build` put in ./bin, bash and coreutils.
 set -euo pipefail
@@ -20,6 +21,7 @@ RUN=${CERTLEDGER_RUN_DIR:-$ROOT/.run}
 BIN=${CERTLEDGER_BIN:-$ROOT/bin}
 DEVNET_ADDR=${DEVNET_ADDR:-127.0.0.1:7051}
 GATEWAY_ADDR=${GATEWAY_ADDR:-127.0.0.1:8080}
+OPERATIONS_ADDR=${OPERATIONS_ADDR:-127.0.0.1:9444}
 URL=http://$GATEWAY_ADDR
 
 for b in certledger certledger-devnet certledger-gateway; do
@@ -93,6 +95,14 @@ if [ ! -f "$RUN/tokens.env" ]; then
 fi
 # shellcheck disable=SC1091
 source "$RUN/tokens.env"
+# One file per token (mode 0600) for `certledger --token-file`: a token given as
+# --token would be visible to every local user in /proc/PID/cmdline.
+mkdir -p "$RUN/tokens" && chmod 700 "$RUN/tokens"
+(umask 077
+  printf '%s\n' "$GOV_TOKEN" >"$RUN/tokens/gov.token"
+  printf '%s\n' "$DEPT_A_TOKEN" >"$RUN/tokens/dept-a.token"
+  printf '%s\n' "$DEPT_B_TOKEN" >"$RUN/tokens/dept-b.token"
+  printf '%s\n' "$AUDITOR_TOKEN" >"$RUN/tokens/auditor.token")
 hash_token() { printf '%s\n' "$1" | "$BIN/certledger-gateway" hash-token; }
 # The governance office's SM2 key signs the trust bundle; the gateway pins its
 # fingerprint and serves the bundle governance publishes (docs/trust.md).
@@ -103,6 +113,7 @@ if ! alive "$RUN/gateway.pid"; then
   cat >"$RUN/gateway.yaml" <<YAML
 # written by scripts/up.sh
 listen: $GATEWAY_ADDR
+operations: {listen: $OPERATIONS_ADDR}   # /metrics, /healthz, /readyz: operators only
 publicURL: $URL
 governanceDepartment: gov
 orgs:
@@ -133,7 +144,11 @@ fi
 # env.sh: what the commands below need (source it in your shell).
 {
   echo "# written by scripts/up.sh: source it to use bin/certledger against the demo"
-  sed 's/^/export /' "$RUN/tokens.env"
+  # The token files, not the tokens: commands name them with --token-file.
+  echo "export GOV_TOKEN_FILE=$RUN/tokens/gov.token"
+  echo "export DEPT_A_TOKEN_FILE=$RUN/tokens/dept-a.token"
+  echo "export DEPT_B_TOKEN_FILE=$RUN/tokens/dept-b.token"
+  echo "export AUDITOR_TOKEN_FILE=$RUN/tokens/auditor.token"
   echo "export CERTLEDGER_GATEWAY=$URL"
   echo "export CERTLEDGER_TRUST_PIN=$PIN"
   echo "export PATH=\"$BIN:\$PATH\""
@@ -154,7 +169,7 @@ seed() { # seed ID MSPID NAME CATEGORY...
     1)
       local cats=()
       for c in "$@"; do cats+=(--category "$c"); done
-      out=$("${CL[@]}" --token "$GOV_TOKEN" dept register --id "$id" --name "$name" --msp-id "$msp" \
+      out=$("${CL[@]}" --token-file "$RUN/tokens/gov.token" dept register --id "$id" --name "$name" --msp-id "$msp" \
         "${cats[@]}" --pub "$pub") || exit 1
       echo "${out%%$'\n'*}; key $(rel "$key")"
       ;;
@@ -164,11 +179,21 @@ seed() { # seed ID MSPID NAME CATEGORY...
 seed dept-a DeptAMSP "Market Regulation Bureau" business-licence food-safety
 seed dept-b DeptBMSP "Housing and Construction Bureau" housing property
 
-# 4. The trust bundle: exported from the registry and the channel, signed with the
+# 4. The official holiday schedules shipped in data/calendar (docs/calendar.md), each
+#    loaded once by the governance admin: work-order deadlines count working days with them.
+for f in "$ROOT"/data/calendar/*.json; do
+  y=$(basename "$f" .json)
+  if "${CL[@]}" --token "$GOV_TOKEN" -o json calendar show --year "$y" | grep -q '"schedule": *null'; then
+    out=$("${CL[@]}" --token "$GOV_TOKEN" calendar load "$f") || exit 1
+    echo "${out%%$'\n'*}"
+  fi
+done
+
+# 5. The trust bundle: exported from the registry and the channel, signed with the
 #    governance key, published to the gateway (a gateway started without a trust pin
 #    by an older up.sh refuses it: make down && make up).
 mkdir -p "$RUN/trust"
-if "${CL[@]}" --token "$GOV_TOKEN" trust export --key "$GOV_KEY" --out "$RUN/trust/export.json" --force --publish >/dev/null; then
+if "${CL[@]}" --token-file "$RUN/tokens/gov.token" trust export --key "$GOV_KEY" --out "$RUN/trust/export.json" --force --publish >/dev/null; then
   echo "trust bundle published (governance fingerprint $PIN)"
 else
   echo "up: the trust bundle was not published (see above); offline verification has no current bundle" >&2
@@ -180,21 +205,22 @@ cat <<TXT
 
 certledger is up.
   web verify page   $URL/
-  REST API          $URL/api/v1/openapi.json   (health: $URL/readyz, metrics: $URL/metrics)
-  data and logs     $R/   (tokens in $R/tokens.env, SM2 keys in $R/keys/)
+  REST API          $URL/api/v1/openapi.json   (health: $URL/readyz)
+  operations        http://$OPERATIONS_ADDR/metrics   (local only)
+  data and logs     $R/   (tokens in $R/tokens/*.token, SM2 keys in $R/keys/)
   trust bundle      $URL/api/v1/trust   governance fingerprint (pin it):
                     $PIN
 
 Try it (docs/getting-started.md explains each step):
-  source $R/env.sh && cd $R/demo    # bin/ on PATH, CERTLEDGER_GATEWAY, the tokens
+  source $R/env.sh && cd $R/demo    # bin/ on PATH, CERTLEDGER_GATEWAY, the token files
   certledger dept list
   echo "Business licence of ACME Ltd, No. 2026-0001" > licence.txt
-  certledger --token "\$DEPT_A_TOKEN" cert issue --file licence.txt --type business-licence \\
+  certledger --token-file "\$DEPT_A_TOKEN_FILE" cert issue --file licence.txt --type business-licence \\
       --holder-id 91110000ACME --valid-until 2031-12-31 --key ../keys/dept-a.pem --id lic-2026-0001
   certledger cert verify licence.txt        # verdict: VALID (exit 0)
   sed 's/0001/0002/' licence.txt > forged.txt
   certledger cert verify forged.txt         # verdict: NOT_FOUND (exit 1): no certificate has this hash
-  certledger --token "\$DEPT_A_TOKEN" cert revoke lic-2026-0001 --reason "licence withdrawn" --key ../keys/dept-a.pem
+  certledger --token-file "\$DEPT_A_TOKEN_FILE" cert revoke lic-2026-0001 --reason "licence withdrawn" --key ../keys/dept-a.pem
   certledger cert verify licence.txt        # verdict: REVOKED (exit 1)
   # ...and open the verify link that cert issue printed in a browser.
 

@@ -1,7 +1,8 @@
-// Package stack starts, in one process, what the gateway's end-to-end tests and
-// benchmark need: a devnet (network/devnet) running the real chaincode on a
-// loopback port, the ledger client over its connection profiles, and the gateway's
-// HTTP API on another loopback port, with one bearer token per department role.
+// Start runs, in one process, what the gateway's end-to-end tests and the load
+// tool need: a devnet (network/devnet) running the real chaincode on a loopback
+// port, the ledger client over its connection profiles, and the gateway's HTTP API
+// on another loopback port, with one bearer token per department role.
+
 package gatewaytest
 
 import (
@@ -83,6 +84,7 @@ type Stack struct {
 	stopModel  func() error
 	devDone    chan error
 	serving    bool
+	ledgerAddr string
 }
 
 // Start initialises a devnet in dir (organisations gov, dept-a, dept-b), serves it
@@ -108,6 +110,7 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.serving = true
+	s.ledgerAddr = glis.Addr().String()
 	go func() { s.devDone <- node.Serve(glis) }()
 
 	cfg, err := s.connect(o.LedgerTimeout)
@@ -122,6 +125,7 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	apiOpts := httpapi.Options{
 		Metrics: s.Metrics, Ledger: s.Fabric, Auth: auth.New(&cfg), DefaultOrg: Governance, GovernanceDepartment: Governance,
 		Logger: log, RateLimit: o.RateLimit, MVCCRetries: 3, Heartbeat: time.Second, Web: o.Web,
+		Ready: s.Fabric.Ready,
 	}
 	if o.ReadModel.Dir != "" {
 		if err := s.startModel(o.ReadModel, log); err != nil {
@@ -302,6 +306,47 @@ func (s *Stack) waitReady(limit time.Duration) error {
 	}
 }
 
+// StopLedger stops the devnet (as a crash of the ledger would, for the gateway:
+// its connections break); RestartLedger brings it back on the same address.
+func (s *Stack) StopLedger() error {
+	if !s.serving {
+		return nil
+	}
+	err := s.Node.Close()
+	<-s.devDone //nolint:errcheck // Serve returns once Close stops it; its error then is expected
+	s.serving = false
+	return err
+}
+
+// RestartLedger reopens the devnet's folder (the ledger survives) and serves it
+// on the address it had; it returns once the devnet accepts connections.
+func (s *Stack) RestartLedger() error {
+	if s.serving {
+		return nil
+	}
+	cc, err := chaincode.New()
+	if err != nil {
+		return err
+	}
+	node, err := devnet.Open(s.Dir, devnet.WithChaincode(cc))
+	if err != nil {
+		return fmt.Errorf("devnet reopen: %w", err)
+	}
+	var lis net.Listener
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if lis, err = net.Listen("tcp", s.ledgerAddr); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = node.Close()
+			return fmt.Errorf("listening again on %s: %w", s.ledgerAddr, err)
+		}
+	}
+	s.Node, s.serving = node, true
+	go func() { s.devDone <- node.Serve(lis) }()
+	return nil
+}
+
 // Close stops the gateway, the ledger client and the devnet.
 func (s *Stack) Close() error {
 	var errs []error
@@ -322,11 +367,8 @@ func (s *Stack) Close() error {
 	if s.Fabric != nil {
 		errs = append(errs, s.Fabric.Close())
 	}
-	if s.Node != nil {
-		errs = append(errs, s.Node.Close())
-		if s.serving {
-			errs = append(errs, <-s.devDone)
-		}
+	if s.Node != nil && s.serving {
+		errs = append(errs, s.Node.Close(), <-s.devDone)
 	}
 	return errors.Join(errs...)
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/metrics"
 	"github.com/certledger/certledger/gateway/internal/trustsvc"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/period"
 )
 
 // Options configure a Server. Ledger, Auth and DefaultOrg are required.
@@ -61,8 +62,14 @@ type Options struct {
 	// VerifyModel, if set, answers GET /api/v1/verify from the gateway's read
 	// model while it keeps up with the ledger (verify_model.go).
 	VerifyModel VerifyModel
-	// Now is the clock of the rate limiter (nil: time.Now).
+	// Now is the clock of the rate limiter and the readiness cache (nil: time.Now).
 	Now func() time.Time
+	// TimeZone is the deployment's time zone: period dates are whole days in it
+	// (nil: period.DefaultZone, Asia/Shanghai).
+	TimeZone *time.Location
+	// Ready, if set, is the readiness check of /readyz (ledgerclient.Fabric.Ready:
+	// every organisation); nil evaluates registry:GetGovernance as DefaultOrg.
+	Ready func(ctx context.Context) error
 	// MaxStreamsPerCaller caps the event streams one token, client certificate or
 	// (anonymous) client address holds open at once (0: DefaultMaxStreamsPerCaller).
 	MaxStreamsPerCaller int
@@ -91,6 +98,7 @@ type Server struct {
 	// graceful shutdown doesn't wait for them.
 	closing   chan struct{}
 	closeOnce sync.Once
+	readiness readiness
 }
 
 // New builds the server and its routes, and assembles the OpenAPI document.
@@ -115,6 +123,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.TimeZone == nil {
+		o.TimeZone = period.MustZone(period.DefaultZone)
 	}
 	s := &Server{
 		opts:    o,
