@@ -68,6 +68,18 @@ type Config struct {
 	Events Events `yaml:"events"`
 	// ReadModel configures the gateway's read model (docs/readmodel.md).
 	ReadModel ReadModel `yaml:"readModel,omitempty"`
+	// Coalesce, when present, groups concurrent single issues into grouped
+	// transactions (certificate:IssueGroup; docs/readmodel.md).
+	Coalesce *Coalesce `yaml:"coalesce,omitempty"`
+}
+
+// Coalesce: how long the first issue of a group waits for others, and the
+// largest group.
+type Coalesce struct {
+	// Window defaults to 5ms; at most 1s.
+	Window time.Duration `yaml:"window,omitempty"`
+	// Max defaults to 200; at most 10,000 (the chaincode's own limit may be lower).
+	Max int `yaml:"max,omitempty"`
 }
 
 // ReadModel: where the gateway keeps its read model, and how far behind the
@@ -379,6 +391,9 @@ func (c *Config) validateLimits() error {
 	}
 	if c.MVCCRetries < 0 || c.MVCCRetries > 20 {
 		return invalid("mvccRetries must be in 0..20")
+	}
+	if co := c.Coalesce; co != nil && (co.Window < 0 || co.Window > time.Second || co.Max < 0 || co.Max > 10000) {
+		return invalid("coalesce.window must be in 0..1s and coalesce.max in 0..10000")
 	}
 	if rm := c.ReadModel; rm.MaxLag < 0 || rm.HeadInterval < 0 {
 		return invalid("readModel.maxLag and readModel.headInterval must not be negative")

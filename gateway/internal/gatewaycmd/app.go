@@ -22,6 +22,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/certledger/certledger/gateway/internal/auth"
+	"github.com/certledger/certledger/gateway/internal/coalesce"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/httpapi"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
@@ -171,7 +172,12 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	if model != nil {
 		verifyModel = model
 	}
+	var co *coalesce.Options
+	if cfg.Coalesce != nil {
+		co = &coalesce.Options{Window: cfg.Coalesce.Window, Max: cfg.Coalesce.Max}
+	}
 	api, err := httpapi.New(httpapi.Options{
+		Coalesce:             co,
 		VerifyModel:          verifyModel,
 		Trust:                trustStore,
 		Ledger:               fab,
