@@ -108,3 +108,16 @@ func batchFileIn(t *testing.T, dir string, lines []string) (string, error) {
 	h := gm.SM3Hex([]byte(body))
 	return h, os.WriteFile(filepath.Join(dir, h+".jsonl"), []byte(body), 0o644)
 }
+
+func TestLineKeys(t *testing.T) {
+	_, lines := batchFile(t, t.TempDir(), 1)
+	var r batchLine
+	if !lineKeys([]byte(lines[0]), &r) || r.ID != "bt-000" || r.DocHash != fmt.Sprintf("%064x", 0) {
+		t.Fatalf("canonical line: %+v", r)
+	}
+	for _, bad := range []string{`{"id":"x"}`, strings.Replace(lines[0], `"bt-000"`, `"bt\u0030"`, 1), strings.Replace(lines[0], `"id":"bt-000"`, `"id":"bad id"`, 1), lines[0][:40]} {
+		if lineKeys([]byte(bad), &r) {
+			t.Fatalf("lineKeys(%s) = true", bad)
+		}
+	}
+}
