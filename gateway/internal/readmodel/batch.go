@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -214,8 +215,9 @@ func (m *Model) IndexPending() (int, error) {
 	return n, nil
 }
 
-// indexBatch puts every record of batch id's file in the store (a certificate
-// already on the ledger by itself keeps its on-chain record), then marks the
+// indexBatch puts every record of batch id's file in the store under
+// B\x00<id>\x00<anchoring block> (blind writes: a certificate on the ledger by
+// itself keeps its c\x00 record, which lookups read first), then marks the
 // batch indexed. ErrNoFile when the store lacks the file. The caller holds
 // applyMu (an on-chain write of the same id must not interleave).
 func (m *Model) indexBatch(id string) error {
@@ -239,6 +241,8 @@ func (m *Model) indexBatch(id string) error {
 	if !ok {
 		return fmt.Errorf("%w: batch %s (file %s)", ErrNoFile, id, a.FileHash)
 	}
+	var blk [8]byte
+	binary.BigEndian.PutUint64(blk[:], bv.Block)
 	b := m.db.NewBatch()
 	var n uint64
 	for line, err := range seq {
@@ -253,21 +257,15 @@ func (m *Model) indexBatch(id string) error {
 				return fmt.Errorf("batch %s line %d: %w", id, line.Index+1, err)
 			}
 		}
-		ck := key(kindCert, r.ID)
-		if _, onChain, err := get(m.db, ck); err != nil {
+		v := certValue{Kind: certBatched, AnchorTx: a.TxID, AnchorBlock: bv.Block, Block: bv.Block,
+			BatchID: id, Leaf: line.Index, Offset: line.Offset, Length: uint64(len(line.Bytes))}
+		if err := b.Set(key(kindBatched, r.ID, string(blk[:])), v.encode(), nil); err != nil {
 			_ = b.Close()
 			return err
-		} else if !onChain {
-			v := certValue{Kind: certBatched, AnchorTx: a.TxID, AnchorBlock: bv.Block, Block: bv.Block,
-				BatchID: id, Leaf: line.Index, Offset: line.Offset, Length: uint64(len(line.Bytes))}
-			if err := b.Set(ck, v.encode(), nil); err != nil {
-				_ = b.Close()
-				return err
-			}
-			if err := b.Set(key(kindHash, r.DocHash, r.ID), nil, nil); err != nil {
-				_ = b.Close()
-				return err
-			}
+		}
+		if err := b.Set(key(kindHash, r.DocHash, r.ID), nil, nil); err != nil {
+			_ = b.Close()
+			return err
 		}
 		n++
 		if n%indexChunk == 0 {
@@ -296,6 +294,9 @@ func (m *Model) indexBatch(id string) error {
 		_ = b.Close()
 		return err
 	}
+	// An earlier batch indexed later takes over a duplicated id: forget
+	// every cached certificate.
+	m.certs.invalidateAll()
 	return b.Close()
 }
 

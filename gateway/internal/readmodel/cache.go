@@ -57,3 +57,11 @@ func (c *certCache) invalidate(ids []string) {
 		delete(c.m, id)
 	}
 }
+
+// invalidateAll starts a new generation and forgets everything.
+func (c *certCache) invalidateAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
+}

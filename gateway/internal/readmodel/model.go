@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 
@@ -116,7 +117,7 @@ func Open(o Options) (*Model, error) {
 		return nil, fmt.Errorf("readmodel: %w", err)
 	}
 	m := &Model{opts: o, log: o.Logger, certs: newCertCache()}
-	db, err := pebble.Open(o.Dir, &pebble.Options{
+	po := &pebble.Options{
 		// One memtable holds a burst of blocks (or a slice of a batch file)
 		// before a flush; L0 compactions stay few during a rebuild.
 		MemTableSize:                64 << 20,
@@ -124,7 +125,13 @@ func Open(o Options) (*Model, error) {
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
 		Logger:                      pebbleLogger{errorf: func(f string, a ...any) { m.log.Error("read model store: " + fmt.Sprintf(f, a...)) }},
-	})
+	}
+	// Bloom filters: most point reads ask for keys that are absent from most
+	// files (an id on chain or in a batch, a department key).
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(o.Dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: opening store %s: %w", o.Dir, err)
 	}

@@ -14,7 +14,11 @@ import (
 //
 //	m\x00checkpoint           next block to apply (8 bytes big-endian)
 //	c\x00<certificate id>     certValue: an on-chain certificate (its JSON and
-//	                          ledger coordinates) or a batched one (batch, leaf)
+//	                          ledger coordinates)
+//	B\x00<id>\x00<block>      certValue: a certificate of a batch anchored in
+//	                          block (8 bytes big-endian): batch, leaf, line
+//	                          position; written blind (no read) when a batch
+//	                          file is indexed; c\x00 wins, then the earliest batch
 //	h\x00<docHash>\x00<id>    document-hash index (empty value)
 //	d\x00<department id>      the department's JSON as the registry wrote it
 //	b\x00<batch id>           batchValue: the anchored header's JSON, block, file state
@@ -24,6 +28,7 @@ import (
 const (
 	kindMeta        = 'm'
 	kindCert        = 'c'
+	kindBatched     = 'B'
 	kindHash        = 'h'
 	kindDept        = 'd'
 	kindBatch       = 'b'

@@ -90,9 +90,9 @@ func (m *Model) evaluate(q certificate.Query, now time.Time) (certificate.Result
 		return certificate.Evaluate(in), nil
 	}
 	for i := range candidates {
-		if candidates[i].BatchID != "" && candidates[i].Signature == "" && candidates[i].TxID != "" {
-			if raw, ok, _ := get(m.db, key(kindCert, candidates[i].ID)); ok {
-				if v, err := decodeCert(raw); err == nil && v.Kind == certBatched {
+		if candidates[i].BatchID != "" && candidates[i].Signature == "" {
+			if v, ok, _ := m.certValueOf(candidates[i].ID); ok {
+				if v.Kind == certBatched {
 					return certificate.Result{}, fmt.Errorf("%w (certificate %s, batch %s)", ErrBatchedPending, candidates[i].ID, candidates[i].BatchID)
 				}
 			}
@@ -125,15 +125,38 @@ func (m *Model) Certificate(id string) (certificate.Certificate, bool, error) {
 	return c, found, err
 }
 
-func (m *Model) readCertificate(id string) (certificate.Certificate, bool, error) {
-	var c certificate.Certificate
+// certValueOf returns the stored value of certificate id: its on-chain record,
+// else its record in the earliest anchored batch that holds it.
+func (m *Model) certValueOf(id string) (certValue, bool, error) {
 	raw, found, err := get(m.db, key(kindCert, id))
-	if err != nil || !found {
-		return c, false, err
+	if err != nil {
+		return certValue{}, false, err
+	}
+	if !found {
+		lo := key(kindBatched, id, "")
+		it, err := m.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+		if err != nil {
+			return certValue{}, false, err
+		}
+		if it.First() {
+			raw, found = append([]byte(nil), it.Value()...), true
+		}
+		if err := it.Close(); err != nil || !found {
+			return certValue{}, false, err
+		}
 	}
 	v, err := decodeCert(raw)
 	if err != nil {
-		return c, false, fmt.Errorf("certificate %s: %w", id, err)
+		return v, false, fmt.Errorf("certificate %s: %w", id, err)
+	}
+	return v, true, nil
+}
+
+func (m *Model) readCertificate(id string) (certificate.Certificate, bool, error) {
+	var c certificate.Certificate
+	v, found, err := m.certValueOf(id)
+	if err != nil || !found {
+		return c, false, err
 	}
 	if v.Kind == certBatched {
 		return m.batchedCertificate(id, v)
@@ -179,12 +202,8 @@ type Anchor struct {
 // AnchorOf returns the anchoring transaction of certificate id (its issue,
 // grouped issue or batch anchoring) with its endorsements.
 func (m *Model) AnchorOf(id string) (*Anchor, bool, error) {
-	raw, found, err := get(m.db, key(kindCert, id))
+	v, found, err := m.certValueOf(id)
 	if err != nil || !found {
-		return nil, false, err
-	}
-	v, err := decodeCert(raw)
-	if err != nil {
 		return nil, false, err
 	}
 	a := &Anchor{TxID: v.AnchorTx, BlockNumber: v.AnchorBlock, LastBlock: v.Block}
