@@ -20,6 +20,7 @@ import (
 
 	"github.com/certledger/certledger/chaincode"
 	"github.com/certledger/certledger/gateway/internal/auth"
+	"github.com/certledger/certledger/gateway/internal/coalesce"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/httpapi"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
@@ -59,7 +60,12 @@ type Options struct {
 	// answers verify (Namespace, Logger and Now are filled in when empty); the
 	// stack then also serves, at LedgerURL, a second API without it.
 	ReadModel readmodel.Options
+	// Coalesce, when set, groups concurrent single issues (CoalesceOptions).
+	Coalesce *CoalesceOptions
 }
+
+// CoalesceOptions configure the gateway's coalescing of single issues.
+type CoalesceOptions = coalesce.Options
 
 // Stack is a running devnet + gateway.
 type Stack struct {
@@ -125,7 +131,7 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	apiOpts := httpapi.Options{
 		Metrics: s.Metrics, Ledger: s.Fabric, Auth: auth.New(&cfg), DefaultOrg: Governance, GovernanceDepartment: Governance,
 		Logger: log, RateLimit: o.RateLimit, MVCCRetries: 3, Heartbeat: time.Second, Web: o.Web,
-		Ready: s.Fabric.Ready,
+		Ready: s.Fabric.Ready, Coalesce: o.Coalesce,
 	}
 	if o.ReadModel.Dir != "" {
 		if err := s.startModel(o.ReadModel, log); err != nil {
