@@ -334,3 +334,36 @@ func (m *Model) batchedCertificate(id string, v certValue) (certificate.Certific
 	}
 	return c, true, nil
 }
+
+// Pending is an anchored batch whose file the read model has not indexed: the
+// gateway's batch store lacks it (or holds a file that does not match).
+type Pending struct {
+	BatchID  string `json:"batchId"`
+	FileHash string `json:"fileHash"`
+	Block    uint64 `json:"block"`
+}
+
+// PendingBatches lists the anchored batches whose files are not indexed yet,
+// for /readyz details: a gateway lacking a batch file accepts it from anyone.
+func (m *Model) PendingBatches() ([]Pending, error) {
+	lo := key(kindPending)
+	it, err := m.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return nil, err
+	}
+	var out []Pending
+	for ok := it.First(); ok; ok = it.Next() {
+		id := string(it.Key()[len(lo):])
+		p := Pending{BatchID: id}
+		if raw, found, err := get(m.db, key(kindBatch, id)); err == nil && found {
+			if bv, err := decodeBatch(raw); err == nil {
+				var a anchored
+				if json.Unmarshal(bv.JSON, &a) == nil {
+					p.FileHash, p.Block = a.FileHash, bv.Block
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out, it.Close()
+}

@@ -55,11 +55,17 @@ func TestBatchFilesIndexed(t *testing.T) {
 	if _, ok, _ := m.Certificate("bt-001"); ok {
 		t.Fatal("indexed without a file")
 	}
+	if p, err := m.PendingBatches(); err != nil || len(p) != 1 || p[0] != (Pending{BatchID: "b-1", FileHash: h, Block: 0}) {
+		t.Fatalf("pending = %+v, %v", p, err)
+	}
 	if _, err := batchFileIn(t, files, lines); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := m.IndexPending(); err != nil || n != 1 {
 		t.Fatalf("IndexPending = %d, %v", n, err)
+	}
+	if p, _ := m.PendingBatches(); len(p) != 0 {
+		t.Fatalf("still pending: %+v", p)
 	}
 	c, ok, err := m.Certificate("bt-001")
 	if err != nil || !ok || c.BatchID != "b-1" || c.Status != certificate.StatusValid || c.TxID != "anchor-tx" || c.DocHash != fmt.Sprintf("%064x", 1) {
