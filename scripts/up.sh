@@ -183,8 +183,8 @@ seed dept-b DeptBMSP "Housing and Construction Bureau" housing property
 #    loaded once by the governance admin: work-order deadlines count working days with them.
 for f in "$ROOT"/data/calendar/*.json; do
   y=$(basename "$f" .json)
-  if "${CL[@]}" --token "$GOV_TOKEN" -o json calendar show --year "$y" | grep -q '"schedule": *null'; then
-    out=$("${CL[@]}" --token "$GOV_TOKEN" calendar load "$f") || exit 1
+  if "${CL[@]}" --token-file "$RUN/tokens/gov.token" -o json calendar show --year "$y" | grep -q '"schedule": *null'; then
+    out=$("${CL[@]}" --token-file "$RUN/tokens/gov.token" calendar load "$f") || exit 1
     echo "${out%%$'\n'*}"
   fi
 done

@@ -62,6 +62,8 @@ type Options struct {
 	ReadModel readmodel.Options
 	// Coalesce, when set, groups concurrent single issues (CoalesceOptions).
 	Coalesce *CoalesceOptions
+	// ReportKey, if set, signs verification reports (POST /api/v1/verify/report).
+	ReportKey *httpapi.ReportKey
 }
 
 // CoalesceOptions configure the gateway's coalescing of single issues.
@@ -131,7 +133,7 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	apiOpts := httpapi.Options{
 		Metrics: s.Metrics, Ledger: s.Fabric, Auth: auth.New(&cfg), DefaultOrg: Governance, GovernanceDepartment: Governance,
 		Logger: log, RateLimit: o.RateLimit, MVCCRetries: 3, Heartbeat: time.Second, Web: o.Web,
-		Ready: s.Fabric.Ready, Coalesce: o.Coalesce,
+		Ready: s.Fabric.Ready, Coalesce: o.Coalesce, ReportKey: o.ReportKey,
 	}
 	if o.ReadModel.Dir != "" {
 		if err := s.startModel(o.ReadModel, log); err != nil {

@@ -176,10 +176,15 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	if cfg.Coalesce != nil {
 		co = &coalesce.Options{Window: cfg.Coalesce.Window, Max: cfg.Coalesce.Max}
 	}
+	reportKey, err := openReportKey(cfg)
+	if err != nil {
+		return err
+	}
 	api, err := httpapi.New(httpapi.Options{
 		Coalesce:             co,
 		VerifyModel:          verifyModel,
 		Trust:                trustStore,
+		ReportKey:            reportKey,
 		Ledger:               fab,
 		Auth:                 auth.New(cfg),
 		DefaultOrg:           cfg.Orgs[0].Name,

@@ -66,6 +66,8 @@ type Options struct {
 	// VerifyModel, if set, answers GET /api/v1/verify from the gateway's read
 	// model while it keeps up with the ledger (verify_model.go).
 	VerifyModel VerifyModel
+	// ReportKey, if set, signs verification reports (report.go).
+	ReportKey *ReportKey
 	// Now is the clock of the rate limiter and the readiness cache (nil: time.Now).
 	Now func() time.Time
 	// TimeZone is the deployment's time zone: period dates are whole days in it
@@ -104,6 +106,8 @@ type Server struct {
 	// graceful shutdown doesn't wait for them.
 	closing   chan struct{}
 	closeOnce sync.Once
+	// heights keeps the channel description signed reports state (report.go).
+	heights   heightCache
 	readiness readiness
 }
 

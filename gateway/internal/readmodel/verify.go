@@ -106,9 +106,12 @@ func (m *Model) evaluate(q certificate.Query, now time.Time) (certificate.Result
 		if owner, key, ok := dir.lookupKey(candidates[i].KeyID); ok {
 			one.IssuerKey, one.KeyOwner = &key, owner
 		}
+		if issuer, ok := dir.depts[candidates[i].Issuer]; ok {
+			one.IssuerName = issuer.Name
+		}
 		results = append(results, certificate.Evaluate(one))
 	}
-	return certificate.Best(results), nil
+	return certificate.Summarize(results), nil
 }
 
 // Certificate returns certificate id as the ledger holds it (a batched one not
