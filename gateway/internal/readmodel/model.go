@@ -284,7 +284,10 @@ func (m *Model) Apply(blk *common.Block) error {
 	}
 	m.next.Store(num + 1)
 	for _, id := range newBatches {
-		if err := m.indexBatch(id); err != nil {
+		switch err := m.indexBatch(id); {
+		case errors.Is(err, ErrNoFile):
+			m.log.Info("read model: batch anchored, its file not in the batch store yet", "batch", id)
+		case err != nil:
 			m.log.Warn("read model: batch file not indexed", "batch", id, "error", err)
 		}
 	}
