@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/domain/workorder"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // These tests drive the read policy, the stream limits and the error pipeline
@@ -60,14 +60,14 @@ type polEnv struct {
 	depts  map[string]ccledger.Department
 	srv    *Server
 	ts     *httptest.Server
-	logs   *polLog
+	logs   *testkit.SyncBuffer
 }
 
 // newPolEnv registers the departments and dept-b's catalogue item "records", then
 // serves the API.
 func newPolEnv(t *testing.T, mutate func(*Options)) *polEnv {
 	t.Helper()
-	e := &polEnv{t: t, logs: &polLog{}, depts: map[string]ccledger.Department{},
+	e := &polEnv{t: t, logs: &testkit.SyncBuffer{}, depts: map[string]ccledger.Department{},
 		ledger: ccledger.New(t, ccledger.At(time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)))}
 	for _, d := range polDepartments {
 		e.depts[d.ID] = e.ledger.Department(t, d)
@@ -350,24 +350,6 @@ func TestFollowRegistry(t *testing.T) {
 	if n := e.listCalls(); n != 1 {
 		t.Errorf("%d list reads, want 1 (the new department came from its event)", n)
 	}
-}
-
-// polLog is a log sink safe for the server's goroutines.
-type polLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *polLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *polLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func waitFor(t *testing.T, cond func() bool) {
