@@ -153,13 +153,7 @@ func (e *polEnv) get(path, token string, hdr ...string) (*http.Response, []byte)
 func (e *polEnv) call(method, path, token, body string, hdr ...string) (*http.Response, []byte) {
 	e.t.Helper()
 	req, _ := http.NewRequest(method, e.ts.URL+path, strings.NewReader(body))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := e.ts.Client().Do(req)
+	res, err := e.send(req, token, hdr)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -168,18 +162,23 @@ func (e *polEnv) call(method, path, token, body string, hdr ...string) (*http.Re
 	return res, b
 }
 
-// stream opens an event stream; cancel closes it.
-func (e *polEnv) stream(path, token string, hdr ...string) (*http.Response, *bufio.Scanner, context.CancelFunc) {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+path, nil)
+// send sends req with token ("" = anonymous) and hdr (name/value pairs).
+func (e *polEnv) send(req *http.Request, token string, hdr []string) (*http.Response, error) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	res, err := e.ts.Client().Do(req)
+	return e.ts.Client().Do(req)
+}
+
+// stream opens an event stream; cancel closes it.
+func (e *polEnv) stream(path, token string, hdr ...string) (*http.Response, *bufio.Scanner, context.CancelFunc) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+path, nil)
+	res, err := e.send(req, token, hdr)
 	if err != nil {
 		cancel()
 		e.t.Fatal(err)
