@@ -17,6 +17,7 @@ import (
 
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // TestBatchIssue: a manifest of precomputed hashes becomes one Merkle batch —
@@ -33,7 +34,7 @@ func TestBatchIssue(t *testing.T) {
 	const n = 300
 	var m strings.Builder
 	m.WriteString("id,doc_hash,type,holder_id,valid_until\n")
-	tag := randomHex(4)
+	tag := testkit.RandomHex(4)
 	for i := range n {
 		fmt.Fprintf(&m, "bl-%s-%04d,%s,licence,9111000%05d,2031-12-31\n", tag, i, gm.SM3Hex([]byte(tag+fmt.Sprint(i))), i)
 	}
@@ -186,7 +187,7 @@ func TestBatchMillion(t *testing.T) {
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	fmt.Fprintln(w, "id,doc_hash,type,holder_id,valid_until")
-	tag := randomHex(4)
+	tag := testkit.RandomHex(4)
 	for i := range n {
 		fmt.Fprintf(w, "m-%s-%08d,%s,licence,91310000MA%08d,2031-12-31\n", tag, i, gm.SM3Hex([]byte(tag+strconv.Itoa(i))), i)
 	}

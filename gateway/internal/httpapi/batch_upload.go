@@ -159,6 +159,9 @@ func (s *Server) uploadBatchChunk(w http.ResponseWriter, r *http.Request) error 
 		}
 		return err
 	}
+	if s.opts.BatchStored != nil {
+		s.opts.BatchStored(sum.FileHash)
+	}
 	return writeJSON(w, http.StatusCreated, map[string]any{"id": id, "stored": true, "fileHash": sum.FileHash, "root": sum.Root, "count": sum.Count})
 }
 

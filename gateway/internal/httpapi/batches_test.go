@@ -72,7 +72,11 @@ func (e *env) anchor(b *testBatch, previous string) string {
 func rng(start, end, total int) string { return fmt.Sprintf("bytes %d-%d/%d", start, end, total) }
 
 func TestBatchUploadChunkedAndResumed(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.BatchDir = t.TempDir() })
+	var stored []string // what the read model is told
+	e := newEnv(t, func(o *Options) {
+		o.BatchDir = t.TempDir()
+		o.BatchStored = func(h string) { stored = append(stored, h) }
+	})
 	b := batchFile(t, "b-1", 30) // ~11 kB: three chunks under the 4 kB body limit
 	e.anchor(&b, "")
 	data, total := b.data, len(b.data)
@@ -96,8 +100,8 @@ func TestBatchUploadChunkedAndResumed(t *testing.T) {
 		t.Fatalf("second chunk: %d %s", r.status, r.body)
 	}
 	r := put(8000, total-1)
-	if r.status != 201 || r.json(t)["fileHash"] != b.header.FileHash {
-		t.Fatalf("last chunk: %d %s", r.status, r.body)
+	if r.status != 201 || r.json(t)["fileHash"] != b.header.FileHash || len(stored) != 1 || stored[0] != b.header.FileHash {
+		t.Fatalf("last chunk: %d %s (told %v)", r.status, r.body, stored)
 	}
 	// Stored: served back byte for byte to anyone, and GET says so.
 	if r := e.do("GET", "/api/v1/batches/b-1/file", "", nil); r.status != 200 || !bytes.Equal(r.body, data) {

@@ -92,18 +92,25 @@ func (s *Server) supersedeCertificate(w http.ResponseWriter, r *http.Request) er
 // when the ledger says the id exists and the stored record is the one sent (same
 // signed fields and signature), the original is returned with 200.
 func (s *Server) writeCertificate(w http.ResponseWriter, r *http.Request, fn string, c CertificateRecord) error {
-	return s.writeCertificateArg(w, r, fn, c, mustJSON(c))
+	return s.writeCertificateArg(w, r, fn, c, "")
 }
 
 // writeCertificateArg is writeCertificate with the transaction's argument given
-// (a supersede of a batched certificate sends the record with the old one's leaf).
+// (a supersede of a batched certificate sends the record with the old one's
+// leaf); "" sends the record itself, through the coalescer for an issue.
 func (s *Server) writeCertificateArg(w http.ResponseWriter, r *http.Request, fn string, c CertificateRecord, arg string) error {
 	p := info(r).principal
 	audit(r, "certificate/"+c.ID)
 	if c.Issuer != p.Department {
 		return forbidden("issuer %s is not your department (%s)", c.Issuer, p.Department)
 	}
-	res, err := s.submit(r.Context(), p.Org, fn, arg)
+	var res *ledgerclient.Result
+	var err error
+	if arg == "" {
+		res, err = s.submitCertificate(r.Context(), p.Org, fn, c) // coalesce.go
+	} else {
+		res, err = s.submit(r.Context(), p.Org, fn, arg)
+	}
 	if err == nil {
 		auditTx(r, res)
 		return writeResult(w, http.StatusCreated, res)
