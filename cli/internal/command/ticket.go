@@ -465,9 +465,14 @@ func actorOf(tr workorder.Transition) string {
 	return who
 }
 
-// commonName extracts CN=... from an X.509 subject string.
-func commonName(subject string) string {
-	for _, part := range strings.Split(subject, ",") {
+// commonName returns the operator id of a transition: actorId is the operator id
+// itself (the certificate's common name) since the chaincode records one; records
+// written before hold the whole X.509 subject, whose CN=... it extracts.
+func commonName(actorID string) string {
+	if !strings.Contains(actorID, "CN=") {
+		return actorID
+	}
+	for _, part := range strings.Split(actorID, ",") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "CN="); ok {
 			return v
 		}

@@ -222,3 +222,16 @@ func (fe *FieldErrors) Signature(field, v string) bool {
 
 // MaxSignatureLen bounds a base64 signature: a DER SM2 signature is ~96 characters.
 const MaxSignatureLen = 256
+
+// MaxOperatorLen bounds an operator id (the subject common name of a Fabric
+// identity, docs/people.md).
+const MaxOperatorLen = 256
+
+// Operator checks an optional operator id: empty, or 1..MaxOperatorLen runes of
+// printable UTF-8.
+func (fe *FieldErrors) Operator(field, v string) bool {
+	if v == "" {
+		return true
+	}
+	return fe.Text(field, v, MaxOperatorLen)
+}
