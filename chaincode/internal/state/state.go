@@ -86,10 +86,7 @@ func SubmitterOperator(ctx Context) (Operator, error) {
 	if err != nil || cert == nil {
 		return Operator{}, codes.New(codes.Forbidden, "the submitter identity has no X.509 certificate")
 	}
-	id := cert.Subject.CommonName
-	if id == "" {
-		id = cert.Subject.String()
-	}
+	id := wire.OperatorID(cert.Subject)
 	if id == "" {
 		return Operator{}, codes.New(codes.Forbidden, "the submitter certificate has an empty subject")
 	}
