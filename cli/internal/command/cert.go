@@ -337,9 +337,13 @@ func certStatus(c *cli.Context, action string) error {
 	if err != nil {
 		return fmt.Errorf("reading certificate %s: %w", id, err)
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	req := client.StatusRequest{
 		CertificateID: id, Action: action, Reason: c.String("reason"),
-		KeyID: gm.KeyID(&k.PublicKey), PrevTxID: cur.TxID,
+		KeyID: gm.KeyID(&k.PublicKey), PrevTxID: cur.TxID, Operator: op,
 	}
 	if req.Signature, err = canon.Sign(k, canon.KindCertificateStatus, req); err != nil {
 		return err

@@ -295,8 +295,12 @@ func ticketSigned(c *cli.Context, action workorder.Action) error {
 	if err != nil {
 		return fmt.Errorf("reading ticket %s: %w", id, err)
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	a := ticketAction{TicketID: id, Action: string(action), Department: dept, NoteHash: note, Target: c.String("to"),
-		PrevTxID: t.TxID, KeyID: keyID}
+		PrevTxID: t.TxID, KeyID: keyID, Operator: op}
 	if a.Signature, err = canon.Sign(k, canon.KindTicketAction, a); err != nil {
 		return err
 	}

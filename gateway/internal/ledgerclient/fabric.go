@@ -80,6 +80,13 @@ func WithIdentity(ctx context.Context, name string) context.Context {
 	return context.WithValue(ctx, identityKey{}, name)
 }
 
+// IdentityOf returns the identity name WithIdentity put in ctx ("" for none),
+// for Ledger implementations other than Fabric (test ledgers).
+func IdentityOf(ctx context.Context) string {
+	name, _ := ctx.Value(identityKey{}).(string)
+	return name
+}
+
 // identity returns the name of the identity ctx selects in oc ("" for the
 // profile's).
 func (oc *orgConn) identity(ctx context.Context) string {
