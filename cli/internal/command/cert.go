@@ -411,7 +411,7 @@ func certHistory(c *cli.Context) error {
 		h = []client.HistoryEntry{}
 	}
 	return p.Print(h, func(t *output.Tab) {
-		t.Row("TIME", "TX", "STATUS", "REASON")
+		t.Row("TIME", "TX", "STATUS", "REASON", "BY")
 		for _, e := range h {
 			var rec client.Certificate
 			_ = json.Unmarshal(e.Record, &rec)
@@ -419,7 +419,7 @@ func certHistory(c *cli.Context) error {
 			if e.IsDelete {
 				st = "deleted"
 			}
-			t.Row(e.Timestamp, e.TxID, st, rec.StatusReason)
+			t.Row(e.Timestamp, e.TxID, st, rec.StatusReason, rec.ActorID) // BY: the operator id the ledger recorded
 		}
 	})
 }
