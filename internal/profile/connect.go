@@ -49,16 +49,22 @@ func (t Timeouts) Options() []client.ConnectOption {
 }
 
 // Identity loads the profile's client identity (its MSP ID and X.509
-// certificate) and a signer with its private key.
+// certificate) and a signer with its private key. It does not check that the
+// key is the certificate's (the peer refuses the signatures); LoadIdentity does.
 func (p *Profile) Identity() (*identity.X509Identity, identity.Sign, error) {
-	id, sign, _, err := LoadIdentity(p.MSPID, p.CertPath, p.KeyPath)
+	id, sign, _, err := loadIdentity(p.MSPID, p.CertPath, p.KeyPath, false)
 	return id, sign, err
 }
 
 // LoadIdentity loads a client identity of MSP mspID from a PEM X.509
 // certificate and a PEM private key, and returns it, a signer with the key and
-// the parsed certificate. It refuses a key that is not the certificate's.
+// the parsed certificate. It refuses a key that is not the certificate's, so a
+// misconfigured identity shows at start rather than on every call.
 func LoadIdentity(mspID, certPath, keyPath string) (*identity.X509Identity, identity.Sign, *x509.Certificate, error) {
+	return loadIdentity(mspID, certPath, keyPath, true)
+}
+
+func loadIdentity(mspID, certPath, keyPath string, matchKey bool) (*identity.X509Identity, identity.Sign, *x509.Certificate, error) {
 	certPEM, err := os.ReadFile(certPath)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("reading identity certificate: %w", err)
@@ -79,7 +85,7 @@ func LoadIdentity(mspID, certPath, keyPath string) (*identity.X509Identity, iden
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("parsing identity key %s: %w", keyPath, err)
 	}
-	if pk, ok := key.(interface{ Public() crypto.PublicKey }); !ok || !publicEqual(pk.Public(), cert.PublicKey) {
+	if pk, ok := key.(interface{ Public() crypto.PublicKey }); matchKey && (!ok || !publicEqual(pk.Public(), cert.PublicKey)) {
 		return nil, nil, nil, fmt.Errorf("%w: key %s is not the key of certificate %s", ErrInvalid, keyPath, certPath)
 	}
 	sign, err := identity.NewPrivateKeySign(key)
