@@ -198,7 +198,7 @@ type PublicDepartment struct {
 type PublicResults struct {
 	Year        int                `json:"year"`
 	TimeZone    string             `json:"timeZone"`
-	Quarters    []kpiSpan           `json:"quarters"`
+	Quarters    []kpiSpan          `json:"quarters"`
 	Targets     map[string]float64 `json:"targets"`
 	Departments []PublicDepartment `json:"departments"`
 }
