@@ -266,6 +266,13 @@ func (s *Server) publicKPI(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// TicketCitizenProgress is GET /api/v1/tickets/{id}/progress: what the reporter
+// reads of the ticket (access.Progress) and the zone its times are shown in.
+type TicketCitizenProgress struct {
+	access.Progress
+	TimeZone string `json:"timeZone"`
+}
+
 // ticketProgress answers the citizen's progress page: the ticket and its history
 // without identities (access.CitizenProgress). Anonymous callers give
 // ?commitment= (the reporter commitment); callers with a token must be allowed to
@@ -292,7 +299,7 @@ func (s *Server) ticketProgress(w http.ResponseWriter, r *http.Request) error {
 	if err := json.Unmarshal(traw, &trace); err != nil {
 		return fmt.Errorf("decoding trace of %s from ledger: %w", id, err)
 	}
-	return writeJSON(w, http.StatusOK, access.CitizenProgress(t, trace))
+	return writeJSON(w, http.StatusOK, TicketCitizenProgress{Progress: access.CitizenProgress(t, trace), TimeZone: s.opts.TimeZone.String()})
 }
 
 func (s *Server) listEscalations(w http.ResponseWriter, r *http.Request) error {
