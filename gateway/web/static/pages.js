@@ -127,7 +127,7 @@
   // the target as a dashed line, points below it in the "miss" colour (and a cross, so
   // the state is not told by colour alone). onPoint(i) is called when a point is chosen.
   function lineChart(opts) {
-    var W = opts.width || 320, H = opts.height || 150, L = 36, R = 8, T = 14, B = 26;
+    var W = opts.width || 296, H = opts.height || 150, L = 36, R = 8, T = 14, B = 26;
     var pts = opts.points || [];
     var s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H, role: 'img', 'class': 'chart line-chart' });
     s.appendChild(svg('title', {}, opts.title || ''));

@@ -102,7 +102,7 @@ func (tb *Tab) Text(sel string) string {
 // Screenshot saves a PNG of the whole page as dir/name.png and returns its path.
 func (tb *Tab) Screenshot(dir, name string) string {
 	tb.t.Helper()
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100)) // 100: PNG (lower is JPEG)
 	if err != nil {
 		tb.t.Fatalf("screenshot %s: %v", name, err)
 	}
