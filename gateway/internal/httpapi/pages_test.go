@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/certledger/certledger/internal/domain/period"
+	"github.com/certledger/certledger/internal/domain/workorder"
+	"github.com/certledger/certledger/loadtest/record"
 )
 
 func TestKPISpans(t *testing.T) {
@@ -52,5 +55,35 @@ func TestKPISpans(t *testing.T) {
 		if !got[len(got)-1].end.Equal(day(c.to).AddDate(0, 0, 1)) {
 			t.Errorf("%s %s..%s: last end %s", c.size, c.from, c.to, got[len(got)-1].end)
 		}
+	}
+}
+
+// TestSumKPIs: the year the results page shows is its quarters' sum; the sum of two
+// periods' KPIs equals the KPI computed over their union from the same tickets.
+func TestSumKPIs(t *testing.T) {
+	var tickets []workorder.Ticket
+	var acc []workorder.Accountability
+	for i := range 3000 { // every 4 minutes from 2026-01-05 to 2026-01-13
+		r, err := record.Ticket("dept-a", i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tickets, acc = append(tickets, r.Ticket), append(acc, r.Accountability...)
+	}
+	const asOf = "2026-12-01T00:00:00Z"
+	bounds := []string{"2025-12-31T16:00:00Z", "2026-01-08T16:00:00Z", "2026-01-31T16:00:00Z"} // 2026-01-01, -09, -31 (+08:00)
+	var qs []workorder.KPI
+	for i := 0; i+1 < len(bounds); i++ {
+		qs = append(qs, workorder.ComputeKPI("dept-a", bounds[i], bounds[i+1], asOf, tickets, acc))
+	}
+	whole := workorder.ComputeKPI("dept-a", bounds[0], bounds[len(bounds)-1], asOf, tickets, acc)
+	got := sumKPIs("dept-a", qs)
+	a, _ := json.Marshal(got)
+	b, _ := json.Marshal(whole)
+	if string(a) != string(b) {
+		t.Errorf("sum of quarters\n%s\nwhole period\n%s", a, b)
+	}
+	if qs[0].Received == 0 || qs[1].Received == 0 {
+		t.Errorf("the tickets do not span both periods: %d, %d", qs[0].Received, qs[1].Received)
 	}
 }

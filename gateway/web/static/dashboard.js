@@ -103,8 +103,21 @@
 
   function empty(en, zhText) { return bi('p', 'muted empty-note', en, zhText); }
 
+  var SHOW = 100; // rows shown in one table; the count says how many there are
+
+  function more(total) {
+    return bi('p', 'hint', 'The first ' + SHOW + ' of ' + total + ' are shown; narrow the period to see the others.',
+      '仅显示前 ' + SHOW + ' 条（共 ' + total + ' 条），请缩短期间查看其余记录。');
+  }
+
   function accountabilityTable(records) {
     if (!records.length) return empty('No accountability records.', '无责任追溯记录。');
+    if (records.length > SHOW) {
+      var box = el('div');
+      box.appendChild(more(records.length));
+      box.appendChild(accountabilityTable(records.slice(0, SHOW)));
+      return box;
+    }
     return P.table([['Ticket', '工单'], ['Department', '部门'], ['Cause', '原因'], ['Deadline missed', '超期时限'],
       ['At', '时间'], ['Transaction', '交易编号']], records.map(function (a) {
       var cause = el('span', '', a.cause + (a.phase ? ' (' + a.phase + ')' : ''));
@@ -171,10 +184,12 @@
       return P.api(path, token()).then(function (page) {
         var recs = page.records || [];
         if (!recs.length) return [empty('No exchanges.', '无交换记录。')];
-        return [P.table([['Exchange', '交换编号'], ['Provider → consumer', '提供方 → 使用方'], ['Item', '数据项'], ['Status', '状态'],
+        var note = recs.length > SHOW ? [more(recs.length)] : [];
+        recs = recs.slice(0, SHOW);
+        return note.concat([P.table([['Exchange', '交换编号'], ['Provider → consumer', '提供方 → 使用方'], ['Item', '数据项'], ['Status', '状态'],
           ['Sent', '发送时间'], ['Sent in tx', '发送交易'], ['Last tx', '最近交易']], recs.map(function (e) {
           return [e.id, e.provider + ' → ' + e.consumer, e.item || '', e.status, P.fmtTime(e.sentAt, zone), code(e.sentTxId), code(e.txId)];
-        }), 'data records-table')];
+        }), 'data records-table')]);
       });
     });
   }
