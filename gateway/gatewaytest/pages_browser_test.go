@@ -383,6 +383,8 @@ func TestPagesSyntheticScreenshots(t *testing.T) {
 	}
 	d.ExpectNoProblems()
 	d.Screenshot(shots, "dashboard-synthetic")
+	d.Do("scrolling to the charts", chromedp.Evaluate[chromedp.Void](`document.getElementById('kpi-heading').scrollIntoView()`))
+	d.ScreenshotView(shots, "dashboard-synthetic-view")
 	// Open the figure of a missed satisfaction week: its unsatisfied ratings, each with
 	// its transaction (the synthetic tickets' tx ids are "tx-<dept>-<n>-<offset>").
 	d.Do("opening a missed point", chromedp.Click(`article[data-dept="dept-a"] figure[data-metric="satisfaction"] .point.miss`))

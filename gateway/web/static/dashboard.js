@@ -3,8 +3,8 @@
  *
  * The auditor token is typed on the page, kept in sessionStorage (this tab only) and sent as
  * an Authorization header; it never appears in a URL. Calls (all GET, under /api/v1):
- *   /departments, /audit/kpi/series (per department), /audit/accountability and
- *   /audit/escalations (per department), /audit/overdue, /audit/exchange-volume;
+ *   /departments, /audit/kpi/series and /audit/escalations (per department), /audit/overdue,
+ *   /audit/exchange-volume;
  * and, when a figure is opened, /audit/kpi, /audit/accountability, /tickets/{id}/trace,
  * /exchanges — shown in the records view with their transaction ids.
  * State for tests: body[data-state] = idle|loading|done|error; #records[data-kind].
@@ -103,7 +103,12 @@
 
   function empty(en, zhText) { return bi('p', 'muted empty-note', en, zhText); }
 
-  var SHOW = 100; // rows shown in one table; the count says how many there are
+  var SHOW = 100; // rows shown in one table of the records view; the count says how many there are
+  var BOARD = 20; // rows shown in a list on the board
+
+  function firstOf(total) {
+    return bi('p', 'hint', 'The first ' + BOARD + ' of ' + total + ' are shown.', '仅显示前 ' + BOARD + ' 条（共 ' + total + ' 条）。');
+  }
 
   function more(total) {
     return bi('p', 'hint', 'The first ' + SHOW + ' of ' + total + ' are shown; narrow the period to see the others.',
@@ -255,6 +260,7 @@
     els.overdueCount.textContent = String(recs.length) + (page.bookmark ? '+' : '');
     clear(els.overdue);
     if (!recs.length) { els.overdue.appendChild(empty('No ticket is overdue.', '没有超期工单。')); return; }
+    if (recs.length > BOARD) { els.overdue.appendChild(firstOf(recs.length + (page.bookmark ? '+' : ''))); recs = recs.slice(0, BOARD); }
     els.overdue.appendChild(P.table([['Ticket', '工单'], ['Department', '部门'], ['State', '状态'], ['Respond by', '响应时限'],
       ['Resolve by', '办结时限'], ['Transaction', '交易编号']], recs.map(function (t) {
       return [ticketLink(t.id), t.department, t.state + ' ' + (STATE_ZH[t.state] || ''), P.fmtTime(t.respondBy, zone),
@@ -273,16 +279,44 @@
     });
     els.escCount.textContent = String(total);
     if (!rows.length) { els.escalations.appendChild(empty('No ticket was escalated in this period.', '本期无升级工单。')); return; }
+    if (rows.length > BOARD) { els.escalations.appendChild(firstOf(rows.length)); rows = rows.slice(0, BOARD); }
     els.escalations.appendChild(P.table([['Ticket', '工单'], ['From → to', '原部门 → 上级'], ['At', '时间'], ['Episode', '环节']], rows));
     els.escalations.appendChild(bi('p', 'hint', 'The escalate step and its transaction id are in the ticket\'s trace.', '升级步骤及其交易编号见工单全流程。'));
   }
 
-  function renderAccountability(depts, pages) {
+  function openAccountability(dept, cause) {
+    var params = { department: dept, from: els.from.value, to: els.to.value, pageSize: 500 };
+    var path = '/audit/accountability' + P.query(params);
+    return openRecords('accountability', 'Accountability records of ' + dept + (cause ? ' · ' + cause : ''),
+      '责任追溯记录' + (cause ? ' · ' + (CAUSE_ZH[cause] || cause) : ''), path, function () {
+        return P.api(path, token()).then(function (page) {
+          var recs = (page.records || []).filter(function (a) { return !cause || a.cause === cause; });
+          var out = [accountabilityTable(recs)];
+          if (page.bookmark) out.unshift(bi('p', 'hint', 'More than 500 records in this period: narrow it to see them all.', '本期记录超过 500 条，请缩短期间。'));
+          return out;
+        });
+      });
+  }
+
+  // renderAccountability shows, per department, how many accountability records the
+  // period holds by cause — the KPI's own counts (records attributed by their time, as
+  // the list is); each count opens the records.
+  function renderAccountability(depts, series) {
     clear(els.accountability);
-    var all = [], more = false;
-    depts.forEach(function (d, i) { all = all.concat(pages[i].records || []); if (pages[i].bookmark) more = true; });
-    els.accCount.textContent = String(all.length) + (more ? '+' : '');
-    els.accountability.appendChild(accountabilityTable(all));
+    var total = 0;
+    var rows = depts.map(function (d, i) {
+      var sum = { accountability: 0, overdue: 0, unsatisfied: 0, reopened: 0 };
+      (series[i].points || []).forEach(function (p) { Object.keys(sum).forEach(function (k) { sum[k] += p.kpi[k]; }); });
+      total += sum.accountability;
+      var n = function (key, cause) {
+        return link(String(sum[key]), d.id + ' accountability ' + (cause || 'all'), function () { openAccountability(d.id, cause); });
+      };
+      return [d.id, n('accountability', ''), n('overdue', 'overdue'), n('unsatisfied', 'unsatisfied'), n('reopened', 'reopened')];
+    });
+    els.accCount.textContent = String(total);
+    if (!total) { els.accountability.appendChild(empty('No accountability records.', '无责任追溯记录。')); return; }
+    els.accountability.appendChild(P.table([['Department', '部门'], ['Records', '记录'], ['Overdue', '超期'],
+      ['Unsatisfied', '不满意'], ['Reopened', '重办']], rows));
   }
 
   function renderExchanges(sum) {
@@ -322,7 +356,6 @@
         per('/audit/kpi/series', { bucket: bucket }),
         P.api('/audit/overdue' + P.query({ pageSize: PAGE }), t),
         per('/audit/escalations', { pageSize: PAGE }),
-        per('/audit/accountability', { pageSize: PAGE }),
         P.api('/audit/exchange-volume' + P.query(period), t)
       ]).then(function (res) {
         var series = res[0];
@@ -340,8 +373,8 @@
         }
         renderOverdue(res[1]);
         renderEscalations(depts, res[2]);
-        renderAccountability(depts, res[3]);
-        renderExchanges(res[4]);
+        renderAccountability(depts, series);
+        renderExchanges(res[3]);
         els.board.hidden = false;
         els.status.textContent = depts.length + ' departments, ' + received + ' tickets received · ' +
           depts.length + ' 个部门，受理 ' + received + ' 件';

@@ -116,6 +116,24 @@ func (tb *Tab) Screenshot(dir, name string) string {
 	return p
 }
 
+// ScreenshotView saves a PNG of what the window shows (the top of the page, or where
+// it was scrolled to) as dir/name.png and returns its path.
+func (tb *Tab) ScreenshotView(dir, name string) string {
+	tb.t.Helper()
+	png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		tb.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.t.Fatal(err)
+	}
+	p := filepath.Join(dir, unsafeName.ReplaceAllString(name, "_")+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
+	return p
+}
+
 // ShotDir is where a test saves its screenshots: $CERTLEDGER_WEB_SCREENSHOTS when set
 // (to keep them), else a folder of t's temporary directory.
 func ShotDir(t testing.TB) string {
