@@ -154,7 +154,8 @@
     var step = Math.max(1, Math.ceil(pts.length / 6));
     pts.forEach(function (p, i) {
       if (i % step === 0 || i === pts.length - 1) {
-        s.appendChild(svg('text', { x: x(i), y: H - 8, 'text-anchor': 'middle', 'class': 'axis' }, p.short || p.label));
+        var anchor = pts.length > 1 && i === 0 ? 'start' : pts.length > 1 && i === pts.length - 1 ? 'end' : 'middle';
+        s.appendChild(svg('text', { x: x(i), y: H - 8, 'text-anchor': anchor, 'class': 'axis' }, p.short || p.label));
       }
       if (p.value === null || p.value === undefined) return;
       var miss = opts.target !== undefined && p.value < opts.target;
