@@ -105,6 +105,9 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 	if err := old.Supersede(r.ID, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
+	if old.ActorID, err = state.OperatorID(ctx); err != nil {
+		return "", err
+	}
 	b, err := issue(ctx, r, at)
 	if err != nil {
 		return "", err
@@ -269,6 +272,9 @@ func issueWith(ctx state.Context, r certificate.Record, at time.Time, submitterO
 	if err := certificate.CheckMayIssue(dept, cert.Type); err != nil {
 		return nil, err
 	}
+	if cert.ActorID, err = state.OperatorID(ctx); err != nil {
+		return nil, err
+	}
 	if err := verify(dept, cert); err != nil {
 		return nil, err
 	}
@@ -331,9 +337,14 @@ func changeStatus(ctx state.Context, input, action, event string) (string, error
 	if err != nil {
 		return "", err
 	}
+	actor, err := state.CheckOperator(ctx, req.Operator)
+	if err != nil {
+		return "", err
+	}
 	if err := cert.Apply(req, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
+	cert.ActorID = actor
 	if err := verifyBy(dept, req.KeyID, at, canon.KindCertificateStatus, req, req.Signature); err != nil {
 		return "", err
 	}

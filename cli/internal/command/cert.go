@@ -356,6 +356,9 @@ func certStatus(c *cli.Context, action string) error {
 	default:
 		return fmt.Errorf("reading certificate %s: %w", id, err)
 	}
+	if req.Operator, err = operatorOf(c, cl); err != nil {
+		return err
+	}
 	if req.Signature, err = canon.Sign(k, canon.KindCertificateStatus, req); err != nil {
 		return err
 	}
@@ -427,7 +430,7 @@ func certHistory(c *cli.Context) error {
 		h = []client.HistoryEntry{}
 	}
 	return p.Print(h, func(t *output.Tab) {
-		t.Row("TIME", "TX", "STATUS", "REASON")
+		t.Row("TIME", "TX", "STATUS", "REASON", "BY")
 		for _, e := range h {
 			var rec client.Certificate
 			_ = json.Unmarshal(e.Record, &rec)
@@ -435,7 +438,7 @@ func certHistory(c *cli.Context) error {
 			if e.IsDelete {
 				st = "deleted"
 			}
-			t.Row(e.Timestamp, e.TxID, st, rec.StatusReason)
+			t.Row(e.Timestamp, e.TxID, st, rec.StatusReason, rec.ActorID) // BY: the operator id the ledger recorded
 		}
 	})
 }

@@ -131,7 +131,7 @@ func bulkBar(c *cli.Context, n int) *progressbar.ProgressBar {
 	)
 }
 
-// bulkTable prints a bulk summary as a table.
+// bulkTable prints a bulk issue's summary: the counts, then a row per failure.
 func bulkTable(t *output.Tab, sum *issue.Summary, outDir string) {
 	t.KV("rows", itoa(sum.Total))
 	t.KV("issued", itoa(sum.Issued))

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/gateway/internal/httpapi"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/readmodel"
 )
@@ -65,4 +66,12 @@ func indexStoredBatches(m *readmodel.Model, log *slog.Logger) func(fileHash stri
 		}
 		log.Info("batch files indexed by the read model", "fileHash", fileHash, "batches", n)
 	}
+}
+
+// verifyModelOf is m as the API's VerifyModel (nil, not a typed nil, without a model).
+func verifyModelOf(m *readmodel.Model) httpapi.VerifyModel {
+	if m == nil {
+		return nil
+	}
+	return m
 }

@@ -78,16 +78,6 @@ func (r Record) Validate() error {
 	return fe.Err()
 }
 
-// validityTime parses a validity time with the shared rules (wire: RFC 3339
-// UTC, not before wire.EarliestValidity).
-func validityTime(field, s string) (time.Time, error) {
-	t, err := wire.CheckValidityTime(s)
-	if err != nil {
-		return time.Time{}, codes.New(codes.InvalidArgument, "%s: %v", field, err)
-	}
-	return t, nil
-}
-
 // ValidateAt is Validate plus the bound that depends on the transaction time:
 // the validity window reaches at most wire.MaxYearsAhead years after now.
 func (r Record) ValidateAt(now time.Time) error {
@@ -116,6 +106,9 @@ type Certificate struct {
 	IssuedAt     string `json:"issuedAt"`
 	UpdatedAt    string `json:"updatedAt"`
 	TxID         string `json:"txId"`
+	// ActorID is the operator id of the identity that made this version (the
+	// issue or the last status change; the history holds every earlier one).
+	ActorID string `json:"actorId,omitempty"`
 }
 
 // New validates r (ValidateAt the transaction time) and returns the certificate issued at time at by transaction txID.
@@ -136,7 +129,10 @@ type StatusRequest struct {
 	Reason        string `json:"reason"`
 	KeyID         string `json:"keyId"`
 	PrevTxID      string `json:"prevTxId"`
-	Signature     string `json:"signature"`
+	// Operator is the operator id of the person the department vouches acted
+	// (optional; signed when set, and then it must be the submitting identity's).
+	Operator  string `json:"operator,omitempty"`
+	Signature string `json:"signature"`
 }
 
 // Validate checks the format of every field and returns every problem found
@@ -154,6 +150,7 @@ func (s StatusRequest) Validate() error {
 	if s.PrevTxID == "" || len(s.PrevTxID) > 128 {
 		fe.Add("prevTxId", "is required (the certificate's current txId)")
 	}
+	fe.Operator("operator", s.Operator)
 	fe.Signature("signature", s.Signature)
 	return fe.Err()
 }
