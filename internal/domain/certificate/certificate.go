@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/gm"
 )
@@ -31,7 +32,13 @@ const (
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
 
 // CheckID validates a certificate id: 1-128 of [A-Za-z0-9._:-], starting alphanumeric.
+// An id that starts like a GB/T 36904 identifier must be one, check character included
+// (the error names the expected character).
 func CheckID(field, id string) error {
+	if identifier.Looks(id) {
+		_, err := identifier.Parse(id)
+		return err
+	}
 	if !idPattern.MatchString(id) {
 		return codes.New(codes.InvalidArgument, "%s %q must be 1-128 characters of [A-Za-z0-9._:-] starting with a letter or digit", field, id)
 	}
@@ -46,23 +53,47 @@ func CheckHash(field, h string) error {
 	return nil
 }
 
-// Record is the certificate as the issuing department signs it (canon kind
-// "certificate"; every field but Signature is signed). Optional values are "".
+// Record is the certificate as the issuing department signs it. Optional values are "".
+//
+// A v1 record (RecordVersion 0) signs canon kind "certificate": id, docHash, type,
+// issuer, holderCommitment, validFrom, validUntil, keyId, supersedes. A v2 record
+// (RecordVersion 2, see record_v2.go) carries GB/T 36903 metadata and a GB/T 36904
+// identifier as id, and signs canon kind "v2/certificate"; the fields marked v2 are
+// empty (and absent from the JSON) in a v1 record, holderCommitment is empty in a v2 one.
 type Record struct {
-	ID               string `json:"id"`
-	DocHash          string `json:"docHash"`
-	Type             string `json:"type"`
-	Issuer           string `json:"issuer"`
-	HolderCommitment string `json:"holderCommitment"`
-	ValidFrom        string `json:"validFrom"`
-	ValidUntil       string `json:"validUntil"`
-	KeyID            string `json:"keyId"`
-	Supersedes       string `json:"supersedes"`
-	Signature        string `json:"signature"`
+	RecordVersion        int        `json:"recordVersion,omitempty"` // 0 = v1, 2 = v2 (not itself signed: the payload prefix says it)
+	ID                   string     `json:"id"`
+	DocHash              string     `json:"docHash"`
+	Type                 string     `json:"type"`
+	Name                 string     `json:"name,omitempty"` // v2
+	Issuer               string     `json:"issuer"`
+	IssuerName           string     `json:"issuerName,omitempty"` // v2
+	IssuerCode           string     `json:"issuerCode,omitempty"` // v2
+	IssueDate            string     `json:"issueDate,omitempty"`  // v2
+	HolderCommitment     string     `json:"holderCommitment"`     // v1
+	HolderCodeType       string     `json:"holderCodeType,omitempty"`
+	HolderNameCommitment string     `json:"holderNameCommitment,omitempty"` // v2
+	HolderCodeCommitment string     `json:"holderCodeCommitment,omitempty"` // v2
+	ValidFrom            string     `json:"validFrom"`
+	ValidUntil           string     `json:"validUntil"`
+	Extensions           Extensions `json:"extensions,omitzero"` // v2
+	KeyID                string     `json:"keyId"`
+	Supersedes           string     `json:"supersedes"`
+	Signature            string     `json:"signature"`
 }
 
 // Validate checks the format of every field (not the signature itself).
 func (r Record) Validate() error {
+	switch r.RecordVersion {
+	case 0:
+		if r.isV2Shaped() {
+			return codes.New(codes.InvalidArgument, "the record has v2 fields (name, issuerCode, ...) but no recordVersion 2")
+		}
+	case RecordV2:
+		return r.validateV2()
+	default:
+		return codes.New(codes.InvalidArgument, "recordVersion %d: want 2 (or none for a v1 record)", r.RecordVersion)
+	}
 	if err := CheckID("id", r.ID); err != nil {
 		return err
 	}

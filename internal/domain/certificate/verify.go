@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/certtype"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/merkle"
 )
@@ -66,15 +67,16 @@ type Inclusion struct {
 // chaincode from world state, the CLI from a receipt and a trust bundle).
 type Input struct {
 	Query       Query
-	FormatError string        // a decoding error of the query, reported by step 1
-	FileHash    string        // SM3 of the file computed by the verifier; "" = not hashed here
-	Certificate *Certificate  // the record found (nil = not found)
-	Matches     []string      // ids found for the query
-	IssuerKey   *registry.Key // the registry key named by Certificate.KeyID (nil = unknown)
-	KeyOwner    string        // id of the department holding IssuerKey
-	Inclusion   *Inclusion    // proof for a batched certificate (nil = none supplied)
-	Offline     bool          // no ledger: the status step is skipped
-	Now         time.Time     // the checking time (validity window)
+	FormatError string         // a decoding error of the query, reported by step 1
+	FileHash    string         // SM3 of the file computed by the verifier; "" = not hashed here
+	Certificate *Certificate   // the record found (nil = not found)
+	Matches     []string       // ids found for the query
+	IssuerKey   *registry.Key  // the registry key named by Certificate.KeyID (nil = unknown)
+	KeyOwner    string         // id of the department holding IssuerKey
+	Inclusion   *Inclusion     // proof for a batched certificate (nil = none supplied)
+	Offline     bool           // no ledger: the status step is skipped
+	Now         time.Time      // the checking time (validity window)
+	CertType    *certtype.Info // the catalogue's entry for Certificate.Type (nil = none, or a v1 record)
 }
 
 // Step is the outcome of one pipeline step.
@@ -94,6 +96,11 @@ type Result struct {
 	IssuerKey   *registry.Key `json:"issuerKey"`
 	Matches     []string      `json:"matches"`
 	Steps       []Step        `json:"steps"`
+	// Identifier is the GB/T 36904 identifier of the certificate (or of the query),
+	// split into its parts, when it is one.
+	Identifier *identifier.Identifier `json:"identifier,omitempty"`
+	// CertType is the catalogue's entry for the certificate's type (v2 records).
+	CertType *certtype.Info `json:"certType,omitempty"`
 }
 
 // Evaluate runs the numbered verification pipeline of DESIGN.md over in:
@@ -107,6 +114,7 @@ func Evaluate(in Input) Result {
 		IssuerKey:   in.IssuerKey,
 		Matches:     append([]string{}, in.Matches...),
 		Steps:       make([]Step, 0, 8),
+		CertType:    in.CertType,
 	}
 	verdict := ""
 	add := func(status, code, detail, failVerdict string) {
@@ -129,7 +137,13 @@ func Evaluate(in Input) Result {
 		add(Fail, VerdictBadFormat, err.Error(), VerdictBadFormat)
 		return skipRest("the input is malformed")
 	}
-	add(Pass, CodeOK, "well-formed query", "")
+	// A GB/T 36904 identifier's check character is verified here, before the lookup.
+	if id, err := identifier.Parse(in.Query.ID); err == nil {
+		res.Identifier = &id
+		add(Pass, CodeOK, "well-formed query; GB/T 36904 identifier, check character "+id.Check+" verified (ISO/IEC 7064 MOD 37,36)", "")
+	} else {
+		add(Pass, CodeOK, "well-formed query", "")
+	}
 
 	c := in.Certificate
 	// 2 hash
@@ -154,6 +168,9 @@ func Evaluate(in Input) Result {
 		return skipRest("no record found")
 	}
 	add(Pass, CodeOK, "certificate "+c.ID+" found", "")
+	if id, ok := c.Identifier(); ok {
+		res.Identifier = &id
+	}
 
 	// 4 merkle
 	switch {
@@ -283,7 +300,7 @@ func describeQuery(q Query) string {
 }
 
 func checkInclusion(c *Certificate, p *Inclusion) error {
-	leaf, err := canon.Payload(canon.KindCertificate, c.Record)
+	leaf, err := c.Record.Payload()
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -83,6 +84,7 @@ type Key struct {
 type Department struct {
 	ID         string   `json:"id"`
 	Name       string   `json:"name"`
+	Code       string   `json:"code,omitempty"` // unified social credit code (GB 32100); "" = none yet
 	MSPID      string   `json:"mspId"`
 	Parent     string   `json:"parent"`
 	Categories []string `json:"categories"`
@@ -97,6 +99,7 @@ type Department struct {
 type Registration struct {
 	ID         string   `json:"id"`
 	Name       string   `json:"name"`
+	Code       string   `json:"code,omitempty"` // unified social credit code, optional
 	MSPID      string   `json:"mspId"`
 	Parent     string   `json:"parent"`
 	Categories []string `json:"categories"`
@@ -113,6 +116,11 @@ func (r Registration) Validate() error {
 	}
 	if err := CheckMSPID("mspId", r.MSPID); err != nil {
 		return err
+	}
+	if r.Code != "" {
+		if err := identifier.CheckUSCC(r.Code); err != nil {
+			return err
+		}
 	}
 	if r.Parent != "" {
 		if err := CheckID("parent", r.Parent); err != nil {
@@ -160,7 +168,7 @@ func NewDepartment(r Registration, at time.Time, txID string) (Department, error
 	}
 	cats := append([]string{}, r.Categories...)
 	d := Department{
-		ID: r.ID, Name: r.Name, MSPID: r.MSPID, Parent: r.Parent, Categories: cats,
+		ID: r.ID, Name: r.Name, Code: r.Code, MSPID: r.MSPID, Parent: r.Parent, Categories: cats,
 		Status: StatusActive, Keys: []Key{},
 		CreatedAt: FormatTime(at), UpdatedAt: FormatTime(at), TxID: txID,
 	}
@@ -199,6 +207,20 @@ func (d *Department) index(keyID string) (int, error) {
 func (d *Department) touch(at time.Time, txID string) {
 	d.UpdatedAt = FormatTime(at)
 	d.TxID = txID
+}
+
+// SetCode gives d its unified social credit code (GB 32100, check character
+// verified). Setting the code it already has is a CONFLICT.
+func (d *Department) SetCode(code string, at time.Time, txID string) error {
+	if err := identifier.CheckUSCC(code); err != nil {
+		return err
+	}
+	if d.Code == code {
+		return codes.New(codes.Conflict, "department %s already has code %s", d.ID, code)
+	}
+	d.Code = code
+	d.touch(at, txID)
+	return nil
 }
 
 // AddKey adds k (already made by NewKey at time at). A key already on d is a CONFLICT.
