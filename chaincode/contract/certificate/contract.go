@@ -55,10 +55,14 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"Get", "FindByHash", "History", "Verify"}
 }
 
-// Issue anchors a signed certificate record
+// Issue anchors a signed certificate record: v2 (recordVersion 2, GB/T 36903
+// metadata, a GB/T 36904 identifier as id; see internal/domain/certificate) or v1
 // {"id","docHash","type","issuer","holderCommitment","validFrom","validUntil","keyId","supersedes":"","signature"}.
-// The submitter must belong to the issuer's MSP; the signature must verify with
-// a key of the issuer valid at the transaction time; the id must be new.
+// The submitter must belong to the issuer's MSP; a v2 record's type must be in the
+// catalogue and the issuer allowed to issue it, its issuerCode and issuerName the
+// registry's (FORBIDDEN otherwise, nothing written); a v1 record is refused once the
+// catalogue is in force; the signature must verify with a key of the issuer valid
+// at the transaction time; the id must be new.
 // Event CertificateIssued with the Certificate.
 func (c *Contract) Issue(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	at, err := state.BeginWrite(ctx)
@@ -228,6 +232,9 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 		case codes.Code(err) != codes.NotFound:
 			return "", err
 		}
+		if one.CertType, err = typeInfo(ctx, candidates[i]); err != nil {
+			return "", err
+		}
 		results = append(results, certificate.Evaluate(one))
 	}
 	return state.JSON(certificate.Best(results))
@@ -250,7 +257,11 @@ func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyBy(dept, cert.KeyID, at, canon.KindCertificate, cert.Record, cert.Signature); err != nil {
+	if err := authorizeType(ctx, cert.Record, dept); err != nil {
+		return nil, err
+	}
+	kind, signed := cert.Record.Signed()
+	if err := verifyBy(dept, cert.KeyID, at, kind, signed, cert.Signature); err != nil {
 		return nil, err
 	}
 	b, err := state.Marshal(cert)
