@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 
 	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/certtype"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
 )
 
@@ -27,6 +29,7 @@ type KeyInfo struct {
 type Department struct {
 	ID         string   `json:"id"`
 	Name       string   `json:"name"`
+	Code       string   `json:"code,omitempty"` // unified social credit code
 	MSPID      string   `json:"mspId"`
 	Parent     string   `json:"parent,omitempty"`
 	Categories []string `json:"categories,omitempty"`
@@ -93,4 +96,8 @@ type VerifyResult struct {
 	IssuerKey   *KeyInfo     `json:"issuerKey,omitempty"`
 	Matches     []string     `json:"matches,omitempty"`
 	Steps       []Step       `json:"steps"`
+	// Identifier is the GB/T 36904 identifier in parts (its check character verified at step 1).
+	Identifier *identifier.Identifier `json:"identifier,omitempty"`
+	// CertType is the catalogue's entry for a v2 certificate's type.
+	CertType *certtype.Info `json:"certType,omitempty"`
 }

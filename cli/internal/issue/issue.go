@@ -71,8 +71,9 @@ type Request struct {
 	HolderID   string
 	ValidFrom  string // RFC 3339 or YYYY-MM-DD; "" = now
 	ValidUntil string // RFC 3339 or YYYY-MM-DD (end of that day, UTC)
-	ID         string // "" = generated
+	ID         string // "" = generated (v2: the identifier built from V2)
 	Supersedes string // id of the certificate this one replaces
+	V2         *V2    // set: a v2 record (HolderID is then the holder's code)
 }
 
 // Result is what Issue did.
@@ -242,6 +243,13 @@ func (is *Issuer) newReceipt(rec client.CertificateRecord, salt []byte) (*receip
 // document if one is there, else builds and signs a new record and saves it as
 // pending; it submits, then writes the receipt and the QR code.
 func (is *Issuer) Issue(ctx context.Context, req Request) (*Result, error) {
+	if req.V2 != nil && req.ID == "" {
+		id, err := req.V2.Identifier()
+		if err != nil {
+			return nil, err
+		}
+		req.ID = id
+	}
 	if req.ID != "" {
 		if err := CheckID(req.ID); err != nil {
 			return nil, err
@@ -267,6 +275,16 @@ func (is *Issuer) Issue(ctx context.Context, req Request) (*Result, error) {
 				return nil, fmt.Errorf("%w: pending receipt %s is for another holder; move it away to issue anew", ErrInput, pending)
 			}
 			rc = p
+		}
+	}
+	if rc == nil && req.V2 != nil {
+		var err error
+		if rc, err = is.buildV2(req); err != nil {
+			return nil, err
+		}
+		_, _, pending := is.Paths(rc.Record.ID)
+		if err := rc.Save(pending); err != nil {
+			return nil, fmt.Errorf("saving pending receipt: %w", err)
 		}
 	}
 	if rc == nil {

@@ -48,15 +48,78 @@
   var CERT_STATUS_ZH = { valid: '有效', suspended: '已暂停', revoked: '已撤销', superseded: '已被替换' };
   var STATUS = { pass: ['PASS', '通过'], fail: ['FAIL', '未通过'], skipped: ['SKIPPED', '跳过'] };
 
-  // Certificate fields shown, in order. holderCommitment is deliberately left out.
-  var CERT_FIELDS = [
-    ['id', 'Certificate ID', '证照编号'], ['type', 'Type', '类型'], ['issuer', 'Issuer', '签发部门'],
-    ['validFrom', 'Valid from', '生效时间'], ['validUntil', 'Valid until', '失效时间'],
-    ['status', 'Status', '状态'], ['statusReason', 'Status reason', '状态原因'],
-    ['supersedes', 'Supersedes', '替换了'], ['supersededBy', 'Superseded by', '被替换为'],
-    ['issuedAt', 'Issued at', '上链时间'], ['docHash', 'Document SM3', '文件摘要'],
-    ['keyId', 'Signing key', '签名密钥'], ['batchId', 'Batch', '批次'], ['txId', 'Transaction ID', '交易编号']
-  ];
+  // Holder code types the page names (持证主体代码类型); others are shown as their code.
+  var HOLDER_CODE_TYPES = { '111': ['citizen identity number', '居民身份证号码'], '001': ['unified social credit code', '统一社会信用代码'] };
+
+  // Times are shown in the verifier's time zone: ?tz=Area/City, else the page's
+  // <meta name="certledger-tz">, else Asia/Shanghai. Records carry RFC 3339 UTC.
+  var TZ = (function () {
+    var metaTZ = document.querySelector('meta[name="certledger-tz"]');
+    var candidates = [new URLSearchParams(window.location.search).get('tz'), metaTZ && metaTZ.content, 'Asia/Shanghai'];
+    for (var i = 0; i < candidates.length; i++) {
+      var z = candidates[i];
+      if (!z) continue;
+      try { new Intl.DateTimeFormat('en', { timeZone: z }); return z; } catch (e) { /* not a zone: next */ }
+    }
+    return 'UTC';
+  })();
+  var TIME_FMT = new Intl.DateTimeFormat('en-CA', {
+    timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'
+  });
+
+  // fmtTime renders an RFC 3339 time as "YYYY-MM-DD HH:mm:ss (Zone)" in TZ.
+  function fmtTime(iso) {
+    var d = new Date(iso);
+    if (!iso || isNaN(d.getTime())) return iso;
+    var p = {};
+    TIME_FMT.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+    return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute + ':' + p.second + ' (' + TZ + ')';
+  }
+
+  // certRows lists the certificate fields shown, in order: [field, English, 中文, value, mono].
+  // The holder's name and code are on the ledger only as salted commitments and are
+  // deliberately left out.
+  function certRows(cert, res) {
+    var v2 = cert.recordVersion === 2, rows = [];
+    var ident = res.identifier;
+    function add(field, en, zhText, value, mono) {
+      if (value === undefined || value === null || value === '') return;
+      rows.push([field, en, zhText, String(value), !!mono]);
+    }
+    add('id', ident ? 'Identifier (GB/T 36904)' : 'Certificate ID', ident ? '证照标识' : '证照编号', cert.id, true);
+    if (ident && ident.check) {
+      add('identifierCheck', 'Check character', '校验位', ident.check +
+        ' — verified (ISO/IEC 7064 MOD 37,36) · 已核验');
+    }
+    add('name', 'Certificate name', '证照名称', cert.name);
+    var t = res.certType;
+    add('type', 'Type', '证照类型', t ? t.name + ' · ' + t.nameEn + ' (' + t.code + ')' : cert.type, !t && v2);
+    if (t && t.definingBody) add('definingBody', 'Defined by', '定义机构', t.definingBody + ' (' + t.definingBodyCode + ')');
+    add('issuerName', 'Issuing organisation', '颁发机构', cert.issuerName);
+    add('issuerCode', 'Issuing organisation code', '颁发机构代码', cert.issuerCode, true);
+    add('issuer', v2 ? 'Issuing department (ledger)' : 'Issuer', v2 ? '签发部门（账本）' : '签发部门', cert.issuer);
+    add('issueDate', 'Issue date', '颁发日期', cert.issueDate);
+    if (cert.holderCodeType) {
+      var h = HOLDER_CODE_TYPES[cert.holderCodeType];
+      add('holderCodeType', 'Holder code type', '持证主体代码类型', cert.holderCodeType + (h ? ' · ' + h[0] + ' · ' + h[1] : ''));
+    }
+    add('validFrom', 'Valid from', '有效期起始', cert.validFrom && fmtTime(cert.validFrom));
+    add('validUntil', 'Valid until', '有效期截止', cert.validUntil ? fmtTime(cert.validUntil) : (v2 ? 'no end · 长期' : ''));
+    var st = cert.status;
+    add('status', 'Status', '状态', st && CERT_STATUS_ZH[st] ? st + ' · ' + CERT_STATUS_ZH[st] : st);
+    add('statusReason', 'Status reason', '状态原因', cert.statusReason);
+    add('supersedes', 'Supersedes', '替换了', cert.supersedes, true);
+    add('supersededBy', 'Superseded by', '被替换为', cert.supersededBy, true);
+    var ext = cert.extensions && typeof cert.extensions === 'object' ? cert.extensions : {};
+    Object.keys(ext).sort().forEach(function (k) { add('ext.' + k, k, '扩展字段', ext[k]); });
+    add('issuedAt', 'Anchored at', '上链时间', cert.issuedAt && fmtTime(cert.issuedAt));
+    add('docHash', 'Document SM3', '文件摘要', cert.docHash, true);
+    add('keyId', 'Signing key', '签名密钥', cert.keyId, true);
+    add('batchId', 'Batch', '批次', cert.batchId, true);
+    add('txId', 'Transaction ID', '交易编号', cert.txId, true);
+    return rows;
+  }
 
   function $(id) { return document.getElementById(id); }
 
@@ -297,13 +360,10 @@
     clear(els.certFields);
     els.certBox.hidden = !cert;
     if (cert) {
-      CERT_FIELDS.forEach(function (f) {
-        var val = cert[f[0]];
-        if (val === undefined || val === null || val === '') return;
+      certRows(cert, res).forEach(function (f) {
         var dt = el('dt', '', f[1] + ' ');
         dt.appendChild(zh(f[2]));
-        if (f[0] === 'status' && CERT_STATUS_ZH[val]) val = val + ' · ' + CERT_STATUS_ZH[val];
-        var dd = el('dd', /hash|id$|Id$|By$|supersedes/i.test(f[0]) ? 'mono' : '', val);
+        var dd = el('dd', f[4] ? 'mono' : '', f[3]);
         dd.setAttribute('data-field', f[0]);
         els.certFields.appendChild(dt);
         els.certFields.appendChild(dd);
@@ -342,7 +402,7 @@
     });
 
     els.checkedAt.textContent = res.checkedAt ?
-      'Checked against the ledger at ' + res.checkedAt + ' · 账本核验时间 ' + res.checkedAt : '';
+      'Checked against the ledger at ' + fmtTime(res.checkedAt) + ' · 账本核验时间 ' + fmtTime(res.checkedAt) : '';
     els.heading.focus();
   }
 
