@@ -33,6 +33,7 @@ func commandGroups() []*cli.Command {
 		verifySignatureCommand(),
 		deptCommand(),
 		certCommand(),
+		typeCommand(),
 		catalogCommand(),
 		grantCommand(),
 		exchangeCommand(),

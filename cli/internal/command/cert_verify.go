@@ -33,6 +33,7 @@ func certVerifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "url", Usage: "verify `URL` read from a QR code (carries id and hash)"},
 			&cli.StringFlag{Name: "receipt", Usage: "receipt `FILE` written by cert issue"},
 			&cli.BoolFlag{Name: "offline", Usage: "with --receipt: do not ask the ledger (status is not checked; exit 0 if the offline checks pass)"},
+			tzFlag(),
 		},
 		Action: certVerify,
 	}
@@ -59,6 +60,11 @@ func certVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	loc, err := tzOf(c)
+	if err != nil {
+		return err
+	}
+	printReport := func(p output.Printer, rep *verify.Report) error { return printReportIn(p, rep, loc) }
 	if c.String("receipt") == "" && c.Bool("offline") {
 		return Usagef("--offline needs --receipt")
 	}
@@ -148,6 +154,16 @@ func certVerify(c *cli.Context) error {
 	return nil
 }
 
+// localTime renders an RFC 3339 time in loc as "YYYY-MM-DD HH:MM:SS" (as given when
+// it does not parse).
+func localTime(s string, loc *time.Location) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.In(loc).Format("2006-01-02 15:04:05")
+}
+
 // parseVerifyURL takes id and hash from a QR link .../verify?id=ID&hash=H.
 func parseVerifyURL(s string) (id, h string, err error) {
 	u, err := url.Parse(strings.TrimSpace(s))
@@ -166,18 +182,45 @@ func parseVerifyURL(s string) (id, h string, err error) {
 	return id, h, nil
 }
 
-func printReport(p output.Printer, rep *verify.Report) error {
+// printReportIn prints a verification; times are shown in loc.
+func printReportIn(p output.Printer, rep *verify.Report, loc *time.Location) error {
 	return p.Print(rep, func(t *output.Tab) {
 		if c := rep.Certificate; c != nil {
-			t.KV("certificate", c.ID)
-			t.KV("type", c.Type)
-			t.KV("issuer", c.Issuer)
+			if id := rep.Identifier; id != nil {
+				t.KV("identifier", c.ID)
+				t.KV("check character", id.Check+" verified (GB/T 36904, ISO/IEC 7064 MOD 37,36)")
+			} else {
+				t.KV("certificate", c.ID)
+			}
+			if c.Name != "" {
+				t.KV("name", c.Name)
+			}
+			switch ty := rep.CertType; {
+			case ty != nil:
+				t.KV("type", ty.Name+" · "+ty.NameEn+" ("+ty.Code+")")
+			default:
+				t.KV("type", c.Type)
+			}
+			if c.IssuerName != "" {
+				t.KV("issuing org", c.IssuerName+" ("+c.IssuerCode+"), department "+c.Issuer)
+				t.KV("issue date", c.IssueDate)
+				t.KV("holder code type", holderCodeTypeText(c.HolderCodeType))
+			} else {
+				t.KV("issuer", c.Issuer)
+			}
 			status := c.Status
 			if !rep.Online {
 				status = "not checked (offline)"
 			}
 			t.KV("status", status)
-			t.KV("valid", c.ValidFrom+" .. "+c.ValidUntil)
+			until := "no end"
+			if c.ValidUntil != "" {
+				until = localTime(c.ValidUntil, loc)
+			}
+			t.KV("valid", localTime(c.ValidFrom, loc)+" .. "+until+" ("+loc.String()+")")
+			for _, k := range c.Extensions.Keys() {
+				t.KV(k, c.Extensions.Map()[k])
+			}
 		}
 		if len(rep.Matches) > 1 {
 			t.KV("matches", fmt.Sprint(rep.Matches))

@@ -9,6 +9,8 @@ import (
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/certtype"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
 )
 
@@ -48,6 +50,9 @@ type Report struct {
 	Certificate *client.Certificate `json:"certificate,omitempty"`
 	Matches     []string            `json:"matches,omitempty"`
 	Steps       []client.Step       `json:"steps"`
+	// Identifier and CertType are the ledger's (see client.VerifyResult).
+	Identifier *identifier.Identifier `json:"identifier,omitempty"`
+	CertType   *certtype.Info         `json:"certType,omitempty"`
 }
 
 // Valid reports whether the verdict is VALID.
@@ -158,7 +163,8 @@ func FromLedger(res *client.VerifyResult, local ...client.Step) *Report {
 		}
 	}
 	sortSteps(steps)
-	return &Report{Verdict: res.Verdict, Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps}
+	return &Report{Verdict: res.Verdict, Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps,
+		Identifier: res.Identifier, CertType: res.CertType}
 }
 
 // WithReceipt merges the offline steps of a receipt with the ledger's answer (nil when
@@ -168,7 +174,11 @@ func FromLedger(res *client.VerifyResult, local ...client.Step) *Report {
 func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyResult) *Report {
 	if res == nil {
 		c := &client.Certificate{CertificateRecord: r.Record}
-		return &Report{Verdict: verdictOf(offline, Valid), Steps: offline, Note: OfflineNote, Certificate: c}
+		rep := &Report{Verdict: verdictOf(offline, Valid), Steps: offline, Note: OfflineNote, Certificate: c}
+		if id, ok := r.Record.Identifier(); ok {
+			rep.Identifier = &id
+		}
+		return rep
 	}
 	byNum := map[int]client.Step{}
 	for _, s := range res.Steps {
@@ -195,7 +205,8 @@ func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyRe
 			}
 		}
 	}
-	return &Report{Verdict: verdictOf(steps, res.Verdict), Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps}
+	return &Report{Verdict: verdictOf(steps, res.Verdict), Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps,
+		Identifier: res.Identifier, CertType: res.CertType}
 }
 
 // verdictOf returns the verdict of the first failed step, else fallback. Steps 4

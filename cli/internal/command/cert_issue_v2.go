@@ -1,0 +1,178 @@
+package command
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/cli/internal/issue"
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/certtype"
+	"github.com/certledger/certledger/internal/domain/identifier"
+	"github.com/urfave/cli/v2"
+)
+
+// DefaultTZ is the time zone people read times in unless --tz / CERTLEDGER_TZ say otherwise.
+const DefaultTZ = "Asia/Shanghai"
+
+func tzFlag() cli.Flag {
+	return &cli.StringFlag{Name: "tz", Usage: "time `ZONE` for dates and times read by people", Value: DefaultTZ, EnvVars: []string{"CERTLEDGER_TZ"}}
+}
+
+func tzOf(c *cli.Context) (*time.Location, error) {
+	name := c.String("tz")
+	if name == "" {
+		name = DefaultTZ
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, Usagef("--tz %q is not a time zone (such as Asia/Shanghai)", name)
+	}
+	return loc, nil
+}
+
+// v2IssueFlags are the flags of a v2 issue (GB/T 36903 metadata, GB/T 36904 identifier).
+func v2IssueFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "serial", Usage: "v2: the department's certificate `NUMBER` (0-9, A-Z), part of the identifier"},
+		&cli.StringFlag{Name: "version", Usage: "v2: identifier `VERSION`, 3 digits", Value: issue.DefaultVersion},
+		&cli.StringFlag{Name: "name", Usage: "v2: certificate `NAME` (证照名称; default: the type's name)"},
+		&cli.StringFlag{Name: "holder-name", Usage: "v2: holder's `NAME` (only its salted commitment leaves this machine)"},
+		&cli.StringFlag{Name: "holder-name-file", Usage: "v2: read the holder's name from the first line of `FILE`"},
+		&cli.StringFlag{Name: "issue-date", Usage: "v2: issue `DATE` YYYY-MM-DD (颁发日期; default: today in --tz)"},
+		&cli.StringSliceFlag{Name: "ext", Usage: "v2: sector field `KZ_NAME=VALUE` (repeat; at most 32)"},
+		tzFlag(),
+	}
+}
+
+// isTypeCode reports whether --type names a catalogue type code (a v2 issue)
+// rather than a free-form v1 type.
+func isTypeCode(s string) bool {
+	return len(s) == identifier.TypeCodeLength && !strings.ContainsAny(s, "-_ ")
+}
+
+// certIssueV2 issues one v2 certificate: the type from the catalogue, the
+// department's code and name from the registry, the identifier built from type
+// code, department code, serial and version.
+func certIssueV2(c *cli.Context) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	typeCode := c.String("type")
+	if err := identifier.CheckTypeCode(typeCode); err != nil {
+		return Usagef("--type: %s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
+	}
+	for _, f := range []string{"file", "serial"} {
+		if c.String(f) == "" {
+			return Usagef("cert issue with a type code needs --%s", f)
+		}
+	}
+	if err := identifier.CheckSerial(c.String("serial")); err != nil {
+		return Usagef("--serial: %s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
+	}
+	if err := identifier.CheckVersion(c.String("version")); err != nil {
+		return Usagef("--version: %s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
+	}
+	holderCode, err := holderID(c)
+	if err != nil {
+		return err
+	}
+	holderName, err := firstLine(c, "holder-name", "holder-name-file")
+	if err != nil {
+		return err
+	}
+	ext := map[string]string{}
+	for _, kv := range c.StringSlice("ext") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return Usagef("--ext %q: want KZ_NAME=VALUE", kv)
+		}
+		if _, dup := ext[k]; dup {
+			return Usagef("--ext %s is given twice", k)
+		}
+		ext[k] = v
+	}
+	loc, err := tzOf(c)
+	if err != nil {
+		return err
+	}
+	req := issue.Request{File: c.String("file"), HolderID: holderCode, ValidFrom: c.String("valid-from"), ValidUntil: c.String("valid-until"), ID: c.String("id")}
+	if st, err := os.Stat(req.File); err != nil {
+		return inputErr(err)
+	} else if st.IsDir() {
+		return Usagef("%s is a directory", req.File)
+	}
+	for flag, v := range map[string]string{"valid-from": req.ValidFrom, "valid-until": req.ValidUntil} {
+		if v != "" {
+			if _, err := issue.NormalizeTime(v, flag == "valid-until"); err != nil {
+				return Usagef("--%s: %v", flag, err)
+			}
+		}
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	is, err := newIssuer(c, cl)
+	if err != nil {
+		return err
+	}
+	ty, err := cl.GetCertType(c.Context, typeCode)
+	if client.HasCode(err, codes.NotFound) {
+		return Invalidf("certificate type %s is not in the catalogue (certledger type list)", typeCode)
+	} else if err != nil {
+		return err
+	}
+	dept, err := cl.GetDepartment(c.Context, is.Signer.Dept)
+	if err != nil {
+		return fmt.Errorf("reading department %s: %w", is.Signer.Dept, err)
+	}
+	if dept.Code == "" {
+		return Invalidf("department %s has no unified social credit code (certledger dept set-code %s CODE)", dept.ID, dept.ID)
+	}
+	if err := ty.MayIssue(dept.ID); err != nil {
+		return Invalidf("%s", strings.TrimPrefix(err.Error(), codes.Forbidden+": "))
+	}
+	req.V2 = &issue.V2{
+		Type: *ty, DeptCode: dept.Code, DeptName: dept.Name, Serial: c.String("serial"), Version: c.String("version"),
+		Name: c.String("name"), HolderName: holderName, IssueDate: c.String("issue-date"), Extensions: ext, Loc: loc,
+	}
+	res, err := is.Issue(c.Context, req)
+	if err != nil {
+		return issueErr(err)
+	}
+	if res.AlreadyOnLedger {
+		return alreadyIssued(p, is, res, holderCode)
+	}
+	return printIssued(p, "issued", res)
+}
+
+// firstLine returns the value of flag, or the first line of the file named by fileFlag.
+func firstLine(c *cli.Context, flag, fileFlag string) (string, error) {
+	v, file := c.String(flag), c.String(fileFlag)
+	if v != "" && file != "" {
+		return "", Usagef("give --%s or --%s, not both", flag, fileFlag)
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", inputErr(err)
+		}
+		v = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+	}
+	if strings.TrimSpace(v) == "" {
+		return "", Usagef("give --%s or --%s", flag, fileFlag)
+	}
+	return v, nil
+}
+
+// holderCodeTypeText names a holder code type for people.
+func holderCodeTypeText(code string) string {
+	if en, zh := certtype.HolderCodeTypeName(code); en != "" {
+		return code + " (" + en + " · " + zh + ")"
+	}
+	return code
+}
