@@ -100,7 +100,7 @@ func TestMakeUpDown(t *testing.T) {
 		}
 		rest = rest[i:]
 	}
-	if !strings.Contains(string(out), "issued certificate lic-2026-0001") || strings.Contains(string(out), "command not found") {
+	if !strings.Contains(string(out), "issued certificate 1.2.156.3005.2.11100000MB0143028R001.11330100MB1234567E.2026000001.001.Z") || strings.Contains(string(out), "command not found") {
 		t.Fatalf("printed commands:\n%s\noutput:\n%s", try, out)
 	}
 

@@ -34,6 +34,7 @@ func commandGroups() []*cli.Command {
 		deptCommand(),
 		certCommand(),
 		typeCommand(),
+		idCommand(),
 		catalogCommand(),
 		grantCommand(),
 		exchangeCommand(),

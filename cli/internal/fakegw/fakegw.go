@@ -416,7 +416,7 @@ func (g *Gateway) checkRecord(who string, rec client.CertificateRecord) (int, st
 	if err != nil {
 		return 500, "INTERNAL", err.Error()
 	}
-	if err := canon.Verify(pub, canon.KindCertificate, rec, rec.Signature); err != nil {
+	if err := verifyRecord(pub, rec); err != nil {
 		return 400, "BAD_SIGNATURE", err.Error()
 	}
 	return 0, "", ""
@@ -660,7 +660,7 @@ func (g *Gateway) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pub, _ := gm.ParsePublicKeyPEM([]byte(k.PublicKey))
-	if err := canon.Verify(pub, canon.KindCertificate, c.CertificateRecord, c.Signature); err != nil {
+	if err := verifyRecord(pub, c.CertificateRecord); err != nil {
 		fail(5, "signature", "BAD_SIGNATURE", err.Error())
 		return
 	}
