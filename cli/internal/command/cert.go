@@ -15,6 +15,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/urfave/cli/v2"
 )
@@ -266,9 +267,10 @@ func certSupersedeCommand() *cli.Command {
 	}
 	flags = append(flags, holderFlags()...)
 	flags = append(flags, signingFlags()...)
+	flags = append(flags, v2IssueFlags()...)
 	return &cli.Command{
 		Name:      "supersede",
-		Usage:     "issue a new certificate that replaces OLD_ID (both point at each other)",
+		Usage:     "issue a new certificate that replaces OLD_ID (both point at each other); a v2 one keeps its type and serial and takes the next version",
 		ArgsUsage: "OLD_ID",
 		Flags:     flags,
 		Action:    certSupersede,
@@ -302,6 +304,9 @@ func certSupersede(c *cli.Context) error {
 	cur, err := cl.GetCertificate(c.Context, old)
 	if err != nil {
 		return fmt.Errorf("reading certificate %s: %w", old, err)
+	}
+	if cur.RecordVersion == certificate.RecordV2 || isTypeCode(req.Type) {
+		return certSupersedeV2(c, p, cl, cur, req)
 	}
 	if req.Type == "" {
 		req.Type = cur.Type

@@ -3,11 +3,13 @@ package command
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/issue"
+	"github.com/certledger/certledger/cli/internal/output"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
@@ -61,24 +63,61 @@ func certIssueV2(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	typeCode := c.String("type")
-	if err := identifier.CheckTypeCode(typeCode); err != nil {
-		return Usagef("--type: %s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
-	}
-	for _, f := range []string{"file", "serial"} {
-		if c.String(f) == "" {
-			return Usagef("cert issue with a type code needs --%s", f)
-		}
-	}
-	if err := identifier.CheckSerial(c.String("serial")); err != nil {
-		return Usagef("--serial: %s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
-	}
-	if err := identifier.CheckVersion(c.String("version")); err != nil {
-		return Usagef("--version: %s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
+	if c.String("file") == "" {
+		return Usagef("cert issue with a type code needs --file")
 	}
 	holderCode, err := holderID(c)
 	if err != nil {
 		return err
+	}
+	req := issue.Request{File: c.String("file"), HolderID: holderCode, ValidFrom: c.String("valid-from"), ValidUntil: c.String("valid-until"), ID: c.String("id")}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	return runV2(c, p, cl, req, c.String("type"), c.String("serial"), c.String("version"), "issued")
+}
+
+// certSupersedeV2 replaces certificate cur by a v2 certificate. When cur is a v2
+// certificate, the new one keeps its type and serial and takes the next version
+// (001 -> 002), unless --type, --serial or --version say otherwise.
+func certSupersedeV2(c *cli.Context, p output.Printer, cl *client.Client, cur *client.Certificate, req issue.Request) error {
+	typeCode, serial, version := c.String("type"), c.String("serial"), c.String("version")
+	if old, ok := cur.Identifier(); ok {
+		if typeCode == "" {
+			typeCode = old.TypeCode
+		}
+		if serial == "" {
+			serial = old.Serial
+		}
+		if !c.IsSet("version") {
+			n, _ := strconv.Atoi(old.Version)
+			if n >= 999 {
+				return Usagef("certificate %s is at version 999: give --serial and --version", cur.ID)
+			}
+			version = fmt.Sprintf("%03d", n+1)
+		}
+	}
+	if serial == "" {
+		return Usagef("superseding %s with a v2 certificate needs --serial", cur.ID)
+	}
+	return runV2(c, p, cl, req, typeCode, serial, version, "superseded "+cur.ID+" with")
+}
+
+// runV2 completes req as a v2 request (catalogue type, the department's code and
+// name, the identifier's parts, holder name, extensions) and issues it.
+func runV2(c *cli.Context, p output.Printer, cl *client.Client, req issue.Request, typeCode, serial, version, what string) error {
+	if err := identifier.CheckTypeCode(typeCode); err != nil {
+		return Usagef("--type: %s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
+	}
+	if serial == "" {
+		return Usagef("a v2 certificate needs --serial")
+	}
+	if err := identifier.CheckSerial(serial); err != nil {
+		return Usagef("--serial: %s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
+	}
+	if err := identifier.CheckVersion(version); err != nil {
+		return Usagef("--version: %s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
 	}
 	holderName, err := firstLine(c, "holder-name", "holder-name-file")
 	if err != nil {
@@ -99,7 +138,6 @@ func certIssueV2(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	req := issue.Request{File: c.String("file"), HolderID: holderCode, ValidFrom: c.String("valid-from"), ValidUntil: c.String("valid-until"), ID: c.String("id")}
 	if st, err := os.Stat(req.File); err != nil {
 		return inputErr(err)
 	} else if st.IsDir() {
@@ -111,10 +149,6 @@ func certIssueV2(c *cli.Context) error {
 				return Usagef("--%s: %v", flag, err)
 			}
 		}
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
 	}
 	is, err := newIssuer(c, cl)
 	if err != nil {
@@ -137,7 +171,7 @@ func certIssueV2(c *cli.Context) error {
 		return Invalidf("%s", strings.TrimPrefix(err.Error(), codes.Forbidden+": "))
 	}
 	req.V2 = &issue.V2{
-		Type: *ty, DeptCode: dept.Code, DeptName: dept.Name, Serial: c.String("serial"), Version: c.String("version"),
+		Type: *ty, DeptCode: dept.Code, DeptName: dept.Name, Serial: serial, Version: version,
 		Name: c.String("name"), HolderName: holderName, IssueDate: c.String("issue-date"), Extensions: ext, Loc: loc,
 	}
 	res, err := is.Issue(c.Context, req)
@@ -145,9 +179,9 @@ func certIssueV2(c *cli.Context) error {
 		return issueErr(err)
 	}
 	if res.AlreadyOnLedger {
-		return alreadyIssued(p, is, res, holderCode)
+		return alreadyIssued(p, is, res, req.HolderID)
 	}
-	return printIssued(p, "issued", res)
+	return printIssued(p, what, res)
 }
 
 // firstLine returns the value of flag, or the first line of the file named by fileFlag.

@@ -180,6 +180,21 @@ func TestIdentityE2E(t *testing.T) {
 		t.Fatalf("receipt holder %v %v", receipt.Holder, err)
 	}
 
+	// Supersede: same type and serial, next version; the old one is SUPERSEDED.
+	newDoc := write("licence-2.txt", "营业执照 ACME 有限公司 No. 2026000001, amended\n")
+	id2, _ := identifier.New(licenceType, codeA, "2026000001", "002")
+	out = mustCLI(stack.AClerk, "cert", "supersede", id.String(), "--file", newDoc, "--valid-until", "2040-12-31",
+		"--holder-name", "ACME 有限公司", "--holder-id", "91350100M000100Y43", "--key", keyFile, "--out-dir", dir)
+	if !strings.Contains(out, "superseded "+id.String()+" with certificate "+id2.String()) {
+		t.Fatalf("cert supersede:\n%s", out)
+	}
+	if r := cli("", "cert", "verify", doc); r.Code != 1 || !strings.Contains(r.Stdout, "verdict: SUPERSEDED") {
+		t.Fatalf("old after supersede: exit %d\n%s", r.Code, r.Stdout)
+	}
+	if out := mustCLI("", "cert", "verify", "--id", id2.String(), newDoc); !strings.Contains(out, "verdict: VALID") {
+		t.Fatalf("new after supersede:\n%s", out)
+	}
+
 	// Catalogue refusals through the CLI: a type dept-a may not issue, an unknown type.
 	if r := cli(stack.AClerk, "cert", "issue", "--file", doc, "--type", estateType, "--serial", "1", "--holder-name", "张三",
 		"--holder-id", "11010519491231002X", "--key", keyFile, "--out-dir", dir); r.Code != 1 || !strings.Contains(r.Stderr, "may not issue") {
@@ -209,8 +224,8 @@ func TestIdentityE2E(t *testing.T) {
 	}
 	mustCLI(stack.GovAdmin, "type", "revoke", estateType, "dept-a")
 	rec2 := rec
-	id2, _ := identifier.New(estateType, codeA, "10", "001")
-	rec2.ID, rec2.DocHash = id2.String(), gm.SM3Hex([]byte("deed 2"))
+	estateID2, _ := identifier.New(estateType, codeA, "10", "001")
+	rec2.ID, rec2.DocHash = estateID2.String(), gm.SM3Hex([]byte("deed 2"))
 	rec2.Signature, _ = rec2.Sign(a.Key)
 	if r, _ := s.Do(ctx, c, "POST", "/api/v1/certificates", stack.AClerk, rec2); r.Status != http.StatusForbidden {
 		t.Fatalf("after the withdrawal: %+v", r)

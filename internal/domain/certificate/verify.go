@@ -167,9 +167,11 @@ func Evaluate(in Input) Result {
 		add(Fail, VerdictNotFound, "no certificate matches "+describeQuery(in.Query), VerdictNotFound)
 		return skipRest("no record found")
 	}
-	add(Pass, CodeOK, "certificate "+c.ID+" found", "")
 	if id, ok := c.Identifier(); ok {
 		res.Identifier = &id
+		add(Pass, CodeOK, "certificate "+c.ID+" found (GB/T 36904 identifier, check character "+id.Check+" verified)", "")
+	} else {
+		add(Pass, CodeOK, "certificate "+c.ID+" found", "")
 	}
 
 	// 4 merkle
