@@ -44,14 +44,20 @@ func Looks(s string) bool { return strings.HasPrefix(s, Prefix) }
 // CheckTypeCode validates a certificate type code: a valid USCC (the defining
 // body's) followed by three digits.
 func CheckTypeCode(code string) error {
+	if e := checkTypeCode(code); e != nil {
+		return e
+	}
+	return nil
+}
+
+func checkTypeCode(code string) *Error {
 	if len(code) != TypeCodeLength {
 		return malformed(whatTypeCode, code, "want 21 characters: the defining body's 18-character unified social credit code and a 3-digit sequence, got "+itoa(len(code)))
 	}
 	if !allDigits(code[USCCLength:]) {
 		return malformed(whatTypeCode, code, "the last 3 characters (the sequence) must be digits")
 	}
-	if err := CheckUSCC(code[:USCCLength]); err != nil {
-		e := err.(*Error)
+	if e := checkUSCC(code[:USCCLength]); e != nil {
 		return &Error{What: whatTypeCode, Value: code, Reason: "defining body code " + strconv.Quote(code[:USCCLength]) + ": " + e.Reason, Expected: e.Expected, Err: e.Err}
 	}
 	return nil
@@ -59,6 +65,13 @@ func CheckTypeCode(code string) error {
 
 // CheckSerial validates a serial: 1-40 characters of 0-9A-Z.
 func CheckSerial(serial string) error {
+	if e := checkSerial(serial); e != nil {
+		return e
+	}
+	return nil
+}
+
+func checkSerial(serial string) *Error {
 	if serial == "" || len(serial) > MaxSerial {
 		return malformed(whatSerial, serial, "want 1-"+itoa(MaxSerial)+" characters of 0-9 and A-Z, got "+itoa(len(serial)))
 	}
@@ -84,8 +97,7 @@ func New(typeCode, issuerCode, serial, version string) (Identifier, error) {
 	if err := CheckTypeCode(typeCode); err != nil {
 		return Identifier{}, err
 	}
-	if err := CheckUSCC(issuerCode); err != nil {
-		e := err.(*Error)
+	if e := checkUSCC(issuerCode); e != nil {
 		e.What = "issuing organisation code (" + e.What + ")"
 		return Identifier{}, e
 	}
@@ -120,8 +132,8 @@ func Parse(s string) (Identifier, error) {
 	case len(id.Check) != 1 || strings.IndexByte(Alphabet37, id.Check[0]) < 0:
 		return id, malformed(whatIdentifier, s, "the check part must be one character of 0-9 and A-Z")
 	}
-	if err := CheckSerial(id.Serial); err != nil {
-		return id, malformed(whatIdentifier, s, err.(*Error).Reason+" (serial)")
+	if e := checkSerial(id.Serial); e != nil {
+		return id, malformed(whatIdentifier, s, e.Reason+" (serial)")
 	}
 	if err := CheckVersion(id.Version); err != nil {
 		return id, malformed(whatIdentifier, s, "the version must be 3 digits")
@@ -135,12 +147,10 @@ func Parse(s string) (Identifier, error) {
 		return id, wrongCheck(whatIdentifier, s, id.Check[0], want, "ISO/IEC 7064 MOD 37,36")
 	}
 	// The identifier's own check passed; the codes inside carry theirs.
-	if err := CheckTypeCode(id.TypeCode); err != nil {
-		e := err.(*Error)
+	if e := checkTypeCode(id.TypeCode); e != nil {
 		return id, &Error{What: whatIdentifier, Value: s, Reason: "type code: " + e.Reason, Expected: e.Expected, Err: e.Err}
 	}
-	if err := CheckUSCC(id.IssuerCode); err != nil {
-		e := err.(*Error)
+	if e := checkUSCC(id.IssuerCode); e != nil {
 		return id, &Error{What: whatIdentifier, Value: s, Reason: "issuing organisation code " + strconv.Quote(id.IssuerCode) + ": " + e.Reason, Expected: e.Expected, Err: e.Err}
 	}
 	return id, nil

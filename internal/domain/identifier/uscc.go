@@ -39,6 +39,13 @@ func USCCCheckChar(first17 string) (byte, bool) {
 // characters of USCCAlphabet, the first (registration authority) a digit 1-9 or a
 // letter A-N or Y, the last its GB 32100 check character.
 func CheckUSCC(code string) error {
+	if e := checkUSCC(code); e != nil {
+		return e
+	}
+	return nil
+}
+
+func checkUSCC(code string) *Error {
 	if len(code) != USCCLength {
 		return malformed(whatUSCC, code, "want 18 characters (统一社会信用代码), got "+itoa(len(code)))
 	}
