@@ -110,6 +110,9 @@ func Offline(r *receipt.Receipt, fileHash string, now time.Time) []client.Step {
 		switch {
 		case s.Step == 1 && s.Status == Pass:
 			cs.Detail = "receipt " + receipt.Version
+			if id, ok := rec.Identifier(); ok {
+				cs.Detail += "; GB/T 36904 identifier, check character " + id.Check + " verified"
+			}
 		case s.Step == 2 && s.Status == Skipped:
 			cs.Code, cs.Detail = CodeNoFile, "no document given"
 		case s.Step == 3 && s.Status == Pass:
