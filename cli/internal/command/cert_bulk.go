@@ -22,7 +22,8 @@ func certIssueBulk(c *cli.Context) error {
 	if dir == "" || mpath == "" {
 		return Usagef("bulk issue needs both --dir and --manifest")
 	}
-	for _, f := range []string{"file", "type", "holder-id", "holder-id-file", "valid-until", "valid-from", "id"} {
+	for _, f := range []string{"file", "type", "holder-id", "holder-id-file", "valid-until", "valid-from", "id",
+		"serial", "version", "name", "holder-name", "holder-name-file", "issue-date", "ext"} {
 		if c.IsSet(f) {
 			return Usagef("--%s is for a single issue; in bulk it is a manifest column", f)
 		}
@@ -45,8 +46,15 @@ func certIssueBulk(c *cli.Context) error {
 		return Usagef("%s: %v", mpath, err)
 	}
 	for _, r := range rows {
-		if _, err := issue.NormalizeTime(r.ValidUntil, true); err != nil {
-			return Usagef("%s line %d: valid_until: %v", mpath, r.Line, err)
+		if r.V2() {
+			if err := checkV2Row(r); err != nil {
+				return Usagef("%s line %d: %v", mpath, r.Line, err)
+			}
+		}
+		if r.ValidUntil != "" || !r.V2() {
+			if _, err := issue.NormalizeTime(r.ValidUntil, true); err != nil {
+				return Usagef("%s line %d: valid_until: %v", mpath, r.Line, err)
+			}
 		}
 		if r.ValidFrom != "" {
 			if _, err := issue.NormalizeTime(r.ValidFrom, false); err != nil {
@@ -67,6 +75,10 @@ func certIssueBulk(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	v2, err := bulkV2(c, cl, is.Signer.Dept, rows)
+	if err != nil {
+		return err
+	}
 
 	var bar *progressbar.ProgressBar
 	if isTerminal(stderrOf(c)) {
@@ -84,6 +96,7 @@ func certIssueBulk(c *cli.Context) error {
 	sum, err := is.Bulk(c.Context, rows, issue.BulkOptions{
 		Dir:         dir,
 		Concurrency: c.Int("concurrency"),
+		V2:          v2,
 		OnDone: func(o issue.Outcome) {
 			if bar == nil {
 				return

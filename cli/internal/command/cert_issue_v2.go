@@ -1,6 +1,7 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/issue"
+	"github.com/certledger/certledger/cli/internal/manifest"
 	"github.com/certledger/certledger/cli/internal/output"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certtype"
@@ -209,4 +211,71 @@ func holderCodeTypeText(code string) string {
 		return code + " (" + en + " · " + zh + ")"
 	}
 	return code
+}
+
+// checkV2Row checks a v2 manifest row's identifier parts before any network work.
+func checkV2Row(r manifest.Row) error {
+	trim := func(err error) error { return errors.New(strings.TrimPrefix(err.Error(), codes.InvalidArgument+": ")) }
+	if err := identifier.CheckTypeCode(r.Type); err != nil {
+		return trim(err)
+	}
+	if err := identifier.CheckSerial(r.Serial); err != nil {
+		return trim(err)
+	}
+	if r.Version != "" {
+		if err := identifier.CheckVersion(r.Version); err != nil {
+			return trim(err)
+		}
+	}
+	if r.IssueDate != "" {
+		if _, err := time.Parse("2006-01-02", r.IssueDate); err != nil {
+			return fmt.Errorf("issue_date %q: want YYYY-MM-DD", r.IssueDate)
+		}
+	}
+	return nil
+}
+
+// bulkV2 reads, once, what the v2 rows of a manifest need from the ledger: each
+// type of the catalogue they name (refusing types that are missing or that the
+// department may not issue) and the department's code and name. It returns nil
+// when the manifest has no v2 rows.
+func bulkV2(c *cli.Context, cl *client.Client, deptID string, rows []manifest.Row) (func(manifest.Row) (*issue.V2, error), error) {
+	types := map[string]*client.CertType{}
+	for _, r := range rows {
+		if r.V2() {
+			types[r.Type] = nil
+		}
+	}
+	if len(types) == 0 {
+		return nil, nil
+	}
+	dept, err := cl.GetDepartment(c.Context, deptID)
+	if err != nil {
+		return nil, fmt.Errorf("reading department %s: %w", deptID, err)
+	}
+	if dept.Code == "" {
+		return nil, Invalidf("department %s has no unified social credit code (certledger dept set-code %s CODE)", dept.ID, dept.ID)
+	}
+	for code := range types {
+		ty, err := cl.GetCertType(c.Context, code)
+		if client.HasCode(err, codes.NotFound) {
+			return nil, Invalidf("certificate type %s is not in the catalogue (certledger type list)", code)
+		} else if err != nil {
+			return nil, err
+		}
+		if err := ty.MayIssue(dept.ID); err != nil {
+			return nil, Invalidf("%s", strings.TrimPrefix(err.Error(), codes.Forbidden+": "))
+		}
+		types[code] = ty
+	}
+	loc, err := tzOf(c)
+	if err != nil {
+		return nil, err
+	}
+	return func(r manifest.Row) (*issue.V2, error) {
+		return &issue.V2{
+			Type: *types[r.Type], DeptCode: dept.Code, DeptName: dept.Name, Serial: r.Serial, Version: r.Version,
+			Name: r.Name, HolderName: r.HolderName, IssueDate: r.IssueDate, Extensions: r.Extensions, Loc: loc,
+		}, nil
+	}, nil
 }

@@ -25,6 +25,9 @@ type BulkOptions struct {
 	Concurrency int           // parallel submissions (default 8)
 	StatePath   string        // default OutDir/StateFile
 	OnDone      func(Outcome) // called once per row (from worker goroutines, serialised)
+	// V2 completes a v2 row (manifest.Row.V2): the catalogue type and the
+	// department's code and name. Required when the manifest has v2 rows.
+	V2 func(manifest.Row) (*V2, error)
 }
 
 // Outcome is what happened to one row.
@@ -169,7 +172,7 @@ func (is *Issuer) Bulk(ctx context.Context, rows []manifest.Row, opt BulkOptions
 		go func() {
 			defer wg.Done()
 			for row := range jobs {
-				report(is.bulkRow(ctx, row, opt.Dir, sw))
+				report(is.bulkRow(ctx, row, opt, sw))
 			}
 		}()
 	}
@@ -196,17 +199,27 @@ feed:
 	return sum, nil
 }
 
-func (is *Issuer) bulkRow(ctx context.Context, row manifest.Row, dir string, sw *stateWriter) Outcome {
+func (is *Issuer) bulkRow(ctx context.Context, row manifest.Row, opt BulkOptions, sw *stateWriter) Outcome {
 	if err := ctx.Err(); err != nil {
 		return Outcome{Row: row, Err: err}
 	}
-	req := RowRequest(row, dir)
+	req := RowRequest(row, opt.Dir)
+	if row.V2() {
+		if opt.V2 == nil {
+			return Outcome{Row: row, Err: fmt.Errorf("%w: v2 row without the catalogue (BulkOptions.V2)", ErrInput)}
+		}
+		v, err := opt.V2(row)
+		if err != nil {
+			return Outcome{Row: row, Err: err}
+		}
+		req.V2 = v
+	}
 	h, _, err := gm.SM3File(req.File)
 	if err != nil {
 		return Outcome{Row: row, Err: fmt.Errorf("hashing document: %w", err)}
 	}
 	req.DocHash = h
-	if req.ID == "" {
+	if req.ID == "" && req.V2 == nil {
 		req.ID = DerivedID(is.Signer.Dept, h, row.Type, row.ValidFrom, row.ValidUntil)
 	}
 	res, err := is.Issue(ctx, req)

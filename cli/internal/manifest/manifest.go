@@ -1,6 +1,13 @@
 // Package manifest parses the CSV manifest of a bulk issue:
 //
-//	file,type,holder_id,valid_until[,valid_from][,id]
+//	file,type,holder_id,valid_until[,valid_from][,id]                                 v1 rows
+//	file,type,serial,holder_name,holder_id[,version][,name][,issue_date][,valid_from][,valid_until]   v2 rows
+//
+// A row whose type is a 21-character catalogue type code is a v2 row (a GB/T 36904
+// identifier is built from type, the department's code, serial and version): it needs
+// serial and holder_name (holder_id is the holder's code) and may leave valid_until
+// empty (the type's default validity); columns named KZ_* are its sector fields
+// (extensions). Other rows are v1 rows and need valid_until.
 //
 // One header row names the columns (any order, case-insensitive); one certificate per
 // following row. Blank lines are skipped; a line starting with # is a comment.
@@ -29,11 +36,28 @@ type Row struct {
 	ValidFrom  string `json:"validFrom,omitempty"`
 	ValidUntil string `json:"validUntil"`
 	ID         string `json:"id,omitempty"`
+	// v2 rows
+	Serial     string            `json:"serial,omitempty"`
+	Version    string            `json:"version,omitempty"`
+	HolderName string            `json:"-"` // personal data: never printed
+	Name       string            `json:"name,omitempty"`
+	IssueDate  string            `json:"issueDate,omitempty"`
+	Extensions map[string]string `json:"extensions,omitempty"` // KZ_* columns with a value
+}
+
+// V2 reports whether r is a v2 row (its type is a catalogue type code).
+func (r Row) V2() bool { return IsTypeCode(r.Type) }
+
+// IsTypeCode reports whether a type column holds a 21-character catalogue type
+// code rather than a free-form v1 type.
+func IsTypeCode(s string) bool {
+	return len(s) == 21 && strings.Trim(s, "0123456789ABCDEFGHJKLMNPQRTUWXY") == ""
 }
 
 var (
-	required = []string{"file", "type", "holder_id", "valid_until"}
-	known    = map[string]bool{"file": true, "type": true, "holder_id": true, "valid_until": true, "valid_from": true, "id": true}
+	required = []string{"file", "type", "holder_id"}
+	known    = map[string]bool{"file": true, "type": true, "holder_id": true, "valid_until": true, "valid_from": true, "id": true,
+		"serial": true, "version": true, "holder_name": true, "name": true, "issue_date": true}
 )
 
 // Parse reads a whole manifest. Rows with the same id, or (without ids) the same
@@ -53,8 +77,10 @@ func Parse(r io.Reader) ([]Row, error) {
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !known[h] {
-			return nil, fmt.Errorf("%w: unknown column %q (known: file, type, holder_id, valid_until, valid_from, id)", ErrBadManifest, h)
+		if strings.HasPrefix(h, "kz_") {
+			h = strings.ToUpper(h)
+		} else if !known[h] {
+			return nil, fmt.Errorf("%w: unknown column %q (known: file, type, holder_id, valid_until, valid_from, id, serial, version, holder_name, name, issue_date)", ErrBadManifest, h)
 		}
 		if _, dup := col[h]; dup {
 			return nil, fmt.Errorf("%w: column %q twice", ErrBadManifest, h)
@@ -96,11 +122,33 @@ func Parse(r io.Reader) ([]Row, error) {
 			ValidFrom:  get(rec, "valid_from"),
 			ValidUntil: get(rec, "valid_until"),
 			ID:         get(rec, "id"),
+			Serial:     get(rec, "serial"),
+			Version:    get(rec, "version"),
+			HolderName: get(rec, "holder_name"),
+			Name:       get(rec, "name"),
+			IssueDate:  get(rec, "issue_date"),
 		}
-		for _, h := range required {
+		for name := range col {
+			if v := get(rec, name); strings.HasPrefix(name, "KZ_") && v != "" {
+				if row.Extensions == nil {
+					row.Extensions = map[string]string{}
+				}
+				row.Extensions[name] = v
+			}
+		}
+		need := append([]string{}, required...)
+		if row.V2() {
+			need = append(need, "serial", "holder_name")
+		} else {
+			need = append(need, "valid_until")
+		}
+		for _, h := range need {
 			if get(rec, h) == "" {
 				return nil, fmt.Errorf("%w: line %d: %s is empty", ErrBadManifest, line, h)
 			}
+		}
+		if !row.V2() && (row.Serial != "" || row.HolderName != "" || row.Version != "" || row.Name != "" || row.IssueDate != "" || len(row.Extensions) > 0) {
+			return nil, fmt.Errorf("%w: line %d: serial, version, holder_name, name, issue_date and KZ_* are for v2 rows (type a catalogue type code)", ErrBadManifest, line)
 		}
 		if row.ID != "" {
 			if prev, dup := seenID[row.ID]; dup {
@@ -110,6 +158,9 @@ func Parse(r io.Reader) ([]Row, error) {
 		} else {
 			k := row.Key()
 			if prev, dup := seenKey[k]; dup {
+				if row.V2() {
+					return nil, fmt.Errorf("%w: line %d: same type, serial and version as line %d", ErrBadManifest, line, prev)
+				}
 				return nil, fmt.Errorf("%w: line %d: same file, type and validity as line %d (add an id column)", ErrBadManifest, line, prev)
 			}
 			seenKey[k] = line
@@ -122,11 +173,18 @@ func Parse(r io.Reader) ([]Row, error) {
 	return rows, nil
 }
 
-// Key identifies a row across runs (for resuming): its id if it has one, else its
-// file, type and validity. It holds no personal data.
+// Key identifies a row across runs (for resuming): its id if it has one, a v2 row's
+// type, serial and version, else its file, type and validity. It holds no personal data.
 func (r Row) Key() string {
 	if r.ID != "" {
 		return "id:" + r.ID
+	}
+	if r.V2() {
+		v := r.Version
+		if v == "" {
+			v = "001"
+		}
+		return "v2:" + r.Type + "\x00" + r.Serial + "\x00" + v
 	}
 	return "row:" + r.File + "\x00" + r.Type + "\x00" + r.ValidFrom + "\x00" + r.ValidUntil
 }
