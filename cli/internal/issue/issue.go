@@ -271,7 +271,7 @@ func (is *Issuer) Issue(ctx context.Context, req Request) (*Result, error) {
 			if p.Record.DocHash != req.DocHash || p.Record.KeyID != is.Signer.KeyID || p.Record.Supersedes != req.Supersedes {
 				return nil, fmt.Errorf("%w: pending receipt %s is for another document or key; move it away to issue anew", ErrInput, pending)
 			}
-			if !p.CheckHolder(req.HolderID) {
+			if !p.CheckHolder(req.HolderID) || req.V2 != nil && !p.CheckHolderName(req.V2.HolderName) {
 				return nil, fmt.Errorf("%w: pending receipt %s is for another holder; move it away to issue anew", ErrInput, pending)
 			}
 			rc = p
