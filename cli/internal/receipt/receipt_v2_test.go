@@ -33,7 +33,7 @@ func TestV2Receipt(t *testing.T) {
 	r := &Receipt{
 		Version: Version, Record: rec,
 		IssuerKey: IssuerKey{DepartmentID: "housing", KeyID: rec.KeyID, PublicKey: string(pub)},
-		Holder: Holder{NameSalt: base64.StdEncoding.EncodeToString(nameSalt), CodeSalt: base64.StdEncoding.EncodeToString(codeSalt), Note: SaltNoteV2},
+		Holder:    Holder{NameSalt: base64.StdEncoding.EncodeToString(nameSalt), CodeSalt: base64.StdEncoding.EncodeToString(codeSalt), Note: SaltNoteV2},
 	}
 	b, err := r.Marshal()
 	if err != nil {
