@@ -14,7 +14,7 @@ help: ## list targets
 
 build: ## build every binary into ./bin
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./cli/cmd/... ./chaincode/cmd/... ./gateway/cmd/... ./network/devnet/cmd/...
+	$(GO) build -o $(BIN)/ ./cli/cmd/... ./chaincode/cmd/... ./gateway/cmd/... ./network/devnet/cmd/... ./loadtest/cmd/...
 
 test: ## vet, then every test with the race detector (what CI runs)
 	$(GO) vet $(PKGS)
@@ -23,9 +23,11 @@ test: ## vet, then every test with the race detector (what CI runs)
 test-short: ## quick tests, no race detector
 	$(GO) test -short $(PKGS)
 
-lint: ## gofmt, go vet, and golangci-lint when installed
+lint: ## gofmt, go vet, function lengths, binary dependencies, and golangci-lint when installed
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) run ./scripts/longfuncs -max 100
+	GO=$(GO) bash scripts/check-deps.sh
 	@if command -v golangci-lint >/dev/null; then golangci-lint run; else echo "golangci-lint not installed; skipped (config: .golangci.yml)"; fi
 
 fmt: ## gofmt -w

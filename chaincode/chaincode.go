@@ -8,7 +8,6 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
-	"github.com/certledger/certledger/chaincode/contract/bench"
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/certtype"
 	"github.com/certledger/certledger/chaincode/contract/exchange"
@@ -26,7 +25,6 @@ func New() (*contractapi.ContractChaincode, error) {
 		certtype.New(),
 		exchange.New(),
 		workorder.New(),
-		bench.New(),
 	}
 	cc, err := contractapi.NewChaincode(contracts...)
 	if err != nil {

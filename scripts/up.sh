@@ -95,6 +95,11 @@ fi
 # shellcheck disable=SC1091
 source "$RUN/tokens.env"
 hash_token() { printf '%s\n' "$1" | "$BIN/certledger-gateway" hash-token; }
+# The governance office's SM2 key signs the trust bundle; the gateway pins its
+# fingerprint and serves the bundle governance publishes (docs/trust.md).
+GOV_KEY=$RUN/keys/governance.pem
+[ -f "$GOV_KEY" ] || "$BIN/certledger" keys generate --out "$GOV_KEY" --pub-out "$RUN/keys/governance.pub" >/dev/null
+PIN=$("$BIN/certledger" trust fingerprint "$GOV_KEY" -o json | sed -n 's/.*"fingerprint": *"\([0-9a-f]*\)".*/\1/p')
 if ! alive "$RUN/gateway.pid"; then
   cat >"$RUN/gateway.yaml" <<YAML
 # written by scripts/up.sh
@@ -110,6 +115,7 @@ tokens:
   - {id: dept-a-clerk, sha256: $(hash_token "$DEPT_A_TOKEN"), department: dept-a, org: dept-a, role: clerk}
   - {id: dept-b-clerk, sha256: $(hash_token "$DEPT_B_TOKEN"), department: dept-b, org: dept-b, role: clerk}
   - {id: auditor, sha256: $(hash_token "$AUDITOR_TOKEN"), department: gov, org: gov, role: auditor}
+trust: {pin: $PIN, bundleFile: trust/bundle.json}
 YAML
   if port_busy "$GATEWAY_ADDR"; then
     echo "up: $GATEWAY_ADDR is taken by another process (set GATEWAY_ADDR=127.0.0.1:PORT)" >&2; exit 1
@@ -130,6 +136,7 @@ fi
   echo "# written by scripts/up.sh: source it to use bin/certledger against the demo"
   sed 's/^/export /' "$RUN/tokens.env"
   echo "export CERTLEDGER_GATEWAY=$URL"
+  echo "export CERTLEDGER_TRUST_PIN=$PIN"
   echo "export PATH=\"$BIN:\$PATH\""
 } >"$RUN/env.sh"
 chmod 600 "$RUN/env.sh"
@@ -186,6 +193,16 @@ seed_type 11100000MB0143028R001 营业执照 "Business licence" 国家市场监�
 seed_type 11100000000013338W011 不动产权证书 "Real estate title certificate" 自然资源部 111 "" dept-b
 DEMO_ID=$("${CL[@]}" id build --type 11100000MB0143028R001 --issuer-code 11330100MB1234567E --serial 2026000001)
 
+# 5. The trust bundle: exported from the registry and the channel, signed with the
+#    governance key, published to the gateway (a gateway started without a trust pin
+#    by an older up.sh refuses it: make down && make up).
+mkdir -p "$RUN/trust"
+if "${CL[@]}" --token "$GOV_TOKEN" trust export --key "$GOV_KEY" --out "$RUN/trust/export.json" --force --publish >/dev/null; then
+  echo "trust bundle published (governance fingerprint $PIN)"
+else
+  echo "up: the trust bundle was not published (see above); offline verification has no current bundle" >&2
+fi
+
 R=$(rel "$RUN")
 mkdir -p "$RUN/demo"
 cat <<TXT
@@ -194,6 +211,8 @@ certledger is up.
   web verify page   $URL/
   REST API          $URL/api/v1/openapi.json   (health: $URL/readyz, metrics: $URL/metrics)
   data and logs     $R/   (tokens in $R/tokens.env, SM2 keys in $R/keys/)
+  trust bundle      $URL/api/v1/trust   governance fingerprint (pin it):
+                    $PIN
 
 Try it (docs/getting-started.md explains each step):
   source $R/env.sh && cd $R/demo    # bin/ on PATH, CERTLEDGER_GATEWAY, the tokens

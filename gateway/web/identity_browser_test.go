@@ -16,6 +16,7 @@ import (
 	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -31,7 +32,7 @@ type identityLedger struct {
 func (l *identityLedger) verify(w http.ResponseWriter, r *http.Request) {
 	q := certificate.Query{ID: r.URL.Query().Get("id"), DocHash: r.URL.Query().Get("hash")}
 	in := certificate.Input{Query: q, Now: l.now}
-	if pre := certificate.Evaluate(in); pre.Verdict == certificate.VerdictBadFormat {
+	if pre := certificate.Evaluate(in); pre.Verdict == wire.VerdictBadFormat {
 		writeJSON(w, http.StatusOK, pre)
 		return
 	}

@@ -29,22 +29,96 @@ var All = []string{NotFound, Forbidden, InvalidArgument, Conflict, BadSignature,
 type Error struct {
 	Code string
 	Msg  string
+	err  error // what it wraps: a finer sentinel (Reason) or the error Prefix added context to
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Msg }
-
-// Is matches another *Error with the same code, so errors.Is(err, &Error{Code: NotFound}) works.
-func (e *Error) Is(target error) bool {
-	var t *Error
-	if errors.As(target, &t) {
-		return t.Code == e.Code && (t.Msg == "" || t.Msg == e.Msg)
+func (e *Error) Error() string {
+	if e.Msg == "" {
+		return e.Code // a code's sentinel: fmt.Errorf("%w: ...", ErrNotFound) reads "NOT_FOUND: ..."
 	}
-	return false
+	return e.Code + ": " + e.Msg
 }
 
-// New builds an *Error with a formatted message.
+// Unwrap returns the finer sentinel or the error e adds context to, if any.
+func (e *Error) Unwrap() error { return e.err }
+
+// Is matches another *Error with the same code and either no message (a code's
+// sentinel: errors.Is(err, ErrNotFound)) or the same message.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok {
+		return false
+	}
+	return t.Code == e.Code && (t.Msg == "" || t.Msg == e.Msg)
+}
+
+// The sentinels, one per code: every coded error matches its code's sentinel
+// with errors.Is, wherever it was made and however it was wrapped.
+var (
+	ErrNotFound          = &Error{Code: NotFound}
+	ErrForbidden         = &Error{Code: Forbidden}
+	ErrInvalidArgument   = &Error{Code: InvalidArgument}
+	ErrConflict          = &Error{Code: Conflict}
+	ErrBadSignature      = &Error{Code: BadSignature}
+	ErrIllegalTransition = &Error{Code: IllegalTransition}
+	ErrInternal          = &Error{Code: Internal}
+)
+
+// Reason returns a finer sentinel under a code's sentinel (for example "grant
+// revoked" under ErrForbidden). An error made by Wrap(reason, ...) matches both
+// the reason and the code's sentinel with errors.Is, and its text starts with
+// the reason: "FORBIDDEN: grant revoked: ...".
+func Reason(code *Error, text string) *Error {
+	return &Error{Code: code.Code, Msg: text}
+}
+
+// Wrap returns an error of the sentinel's code with a formatted message:
+// Wrap(ErrNotFound, "certificate %s", id) reads "NOT_FOUND: certificate c-1".
+// A Reason's text leads the message. The text is all that crosses Fabric.
+func Wrap(sentinel *Error, format string, a ...any) *Error {
+	msg := fmt.Sprintf(format, a...)
+	if sentinel.Msg != "" {
+		msg = sentinel.Msg + ": " + msg
+	}
+	return &Error{Code: sentinel.Code, Msg: msg, err: sentinel}
+}
+
+// New builds an *Error with a formatted message; it is Wrap for a code given as a string.
 func New(code, format string, a ...any) *Error {
 	return &Error{Code: code, Msg: fmt.Sprintf(format, a...)}
+}
+
+// Message returns the text of err without its leading code: the message of
+// "FORBIDDEN: grant g-1 revoked" is "grant g-1 revoked". Text without a
+// leading code is returned whole.
+func Message(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	if c, m, ok := Parse(s); ok && strings.HasPrefix(s, c+": ") {
+		return m
+	}
+	return s
+}
+
+// Prefix adds context in front of a coded error's message and keeps the code
+// in front of the text: Prefix(err, "grant %s", id) turns "FORBIDDEN: x" into
+// "FORBIDDEN: grant g-1: x". The result wraps err, so errors.Is still finds
+// every sentinel err matches. An error without a code (nor a code at the
+// start of its text) gets the INTERNAL code; nil stays nil.
+func Prefix(err error, format string, a ...any) error {
+	if err == nil {
+		return nil
+	}
+	ctx := fmt.Sprintf(format, a...)
+	code, msg := Internal, err.Error()
+	if c, m, ok := Parse(msg); ok && strings.HasPrefix(msg, c+": ") {
+		code, msg = c, m
+	} else if c := Code(err); c != "" {
+		code = c
+	}
+	return &Error{Code: code, Msg: ctx + ": " + msg, err: err}
 }
 
 // Code returns the code of err: its own if it is (or wraps) an *Error, else the

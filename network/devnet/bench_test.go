@@ -7,7 +7,7 @@ import (
 )
 
 // The full figures (real chaincode, concurrency levels, start-up, memory) come from
-// `certledger-devnet bench`; these benchmarks isolate the devnet with the test chaincode.
+// `certledger-load devnet` (loadtest/); these benchmarks isolate the devnet with the test chaincode.
 
 // BenchmarkEvaluate measures Evaluate through the client with the test chaincode.
 func BenchmarkEvaluate(b *testing.B) {

@@ -10,8 +10,8 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	"github.com/certledger/certledger/chaincode"
+	"github.com/certledger/certledger/loadtest/record"
 	"github.com/certledger/certledger/network/devnet"
-	"github.com/certledger/certledger/network/devnet/internal/workload"
 )
 
 // TestCertledger runs the real certledger chaincode through the official client over
@@ -29,7 +29,7 @@ func TestCertledger(t *testing.T) {
 	if err != nil || !strings.Contains(string(g), "GovMSP") {
 		t.Fatalf("governance after start = %s, %v", g, err)
 	}
-	d, err := workload.NewDept("market", "DeptAMSP")
+	d, err := record.NewDept("market", "DeptAMSP")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,11 +37,12 @@ func TestCertledger(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Only the governance organisation may register departments.
-	if err := (&workload.Dept{ID: "rogue", MSPID: "DeptBMSP", PubPEM: d.PubPEM}).Register(tn.contract("dept-b")); err == nil || !strings.Contains(err.Error(), "FORBIDDEN") {
+	if err := (&record.Dept{ID: "rogue", MSPID: "DeptBMSP", PubPEM: d.PubPEM}).Register(tn.contract("dept-b")); err == nil || !strings.Contains(err.Error(), "FORBIDDEN") {
 		t.Fatalf("register by a department = %v", err)
 	}
 
-	rec, hash, err := d.Certificate("c-1", []byte("licence #1"))
+	cr, err := d.Certificate("c-1", []byte("licence #1"), time.Now().Add(-time.Hour), time.Time{})
+	rec, hash := record.JSON(cr), cr.DocHash
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestCertledger(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := workload.Verdict(r)
+		v, err := record.Verdict(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +77,8 @@ func TestCertledger(t *testing.T) {
 	if _, err := deptA.SubmitTransaction("certificate:Issue", rec); err == nil || !strings.Contains(err.Error(), "CONFLICT") {
 		t.Fatalf("second issue = %v", err)
 	}
-	rv, err := d.StatusRequest("c-1", "revoke", "issued in error", cert.TxID)
+	sr, err := d.StatusRequest("c-1", "revoke", "issued in error", cert.TxID)
+	rv := record.JSON(sr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +133,7 @@ func TestCertledger(t *testing.T) {
 		t.Fatalf("height after restart %d, want %d", tn2.node.Height(), height)
 	}
 	r, err := tn2.contract("gov").EvaluateTransaction("certificate:Verify", `{"id":"c-1"}`)
-	if v, _ := workload.Verdict(r); err != nil || v != "REVOKED" {
+	if v, _ := record.Verdict(r); err != nil || v != "REVOKED" {
 		t.Fatalf("after restart: %s %v", r, err)
 	}
 }

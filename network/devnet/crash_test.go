@@ -15,8 +15,8 @@ import (
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
+	"github.com/certledger/certledger/loadtest/record"
 	"github.com/certledger/certledger/network/devnet"
-	"github.com/certledger/certledger/network/devnet/internal/workload"
 )
 
 // TestCrashRecovery starts certledger-devnet as a child process, issues certificates
@@ -47,7 +47,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	gov := gw.GetNetwork("certledger").GetContract("certledger")
-	d, err := workload.NewDept("crash", "DeptAMSP")
+	d, err := record.NewDept("crash", "DeptAMSP")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,8 @@ func TestCrashRecovery(t *testing.T) {
 			defer wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
 				id := fmt.Sprintf("crash-%d-%d", w, i)
-				rec, _, err := d.Certificate(id, []byte(id))
+				r, err := d.Certificate(id, []byte(id), time.Now().Add(-time.Hour), time.Time{})
+				rec := record.JSON(r)
 				if err != nil {
 					t.Error(err)
 					return
@@ -151,7 +152,8 @@ func TestCrashRecovery(t *testing.T) {
 		}
 	}
 	// And the restarted devnet accepts new transactions.
-	rec, _, _ := d.Certificate("after-restart", []byte("after"))
+	r, _ := d.Certificate("after-restart", []byte("after"), time.Now().Add(-time.Hour), time.Time{})
+	rec := record.JSON(r)
 	gwA2, connA2, err := devnet.Connect(devnet.ProfilePath(dir, "dept-a"))
 	if err != nil {
 		t.Fatal(err)

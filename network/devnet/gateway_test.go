@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
-	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
@@ -590,23 +589,9 @@ func txIDOf(t *testing.T, raw []byte) string {
 // connectWith connects with the given certificate and key files (possibly mismatched).
 func connectWith(t *testing.T, p *profile.Profile, certPath, keyPath string) *client.Gateway {
 	t.Helper()
-	cb, _ := os.ReadFile(certPath)
-	cert, err := identity.CertificateFromPEM(cb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, _ := identity.NewX509Identity(p.MSPID, cert)
-	kb, _ := os.ReadFile(keyPath)
-	key, err := identity.PrivateKeyFromPEM(kb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sign, _ := identity.NewPrivateKeySign(key)
-	conn, err := devnet.Dial(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := client.Connect(id, client.WithSign(sign), client.WithClientConnection(conn))
+	q := *p
+	q.CertPath, q.KeyPath = certPath, keyPath
+	gw, conn, err := q.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}

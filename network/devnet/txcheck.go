@@ -80,76 +80,86 @@ func (v *validator) checkEnvelope(raw []byte) (*blockstore.Tx, *rejection) {
 		return reject(peer.TxValidationCode_BAD_CREATOR_SIGNATURE, common.Status_FORBIDDEN, "the creator's signature over the envelope is not valid: %v", err)
 	}
 
+	if code := v.checkEndorserTx(tx, pl, chdr, shdr); code != peer.TxValidationCode_VALID {
+		return bad(code)
+	}
+	return tx, nil
+}
+
+// checkEndorserTx checks an endorser transaction past its envelope signature: the
+// header, the one action, the proposal hash, the read/write sets (kept in tx) and
+// the endorsement policy. It returns the validation code Fabric's committer would.
+func (v *validator) checkEndorserTx(tx *blockstore.Tx, pl *common.Payload, chdr *common.ChannelHeader, shdr *common.SignatureHeader) peer.TxValidationCode {
 	if common.HeaderType(chdr.Type) != common.HeaderType_ENDORSER_TRANSACTION {
-		return bad(peer.TxValidationCode_UNKNOWN_TX_TYPE)
+		return peer.TxValidationCode_UNKNOWN_TX_TYPE
 	}
 	if len(shdr.Nonce) == 0 {
-		return bad(peer.TxValidationCode_BAD_COMMON_HEADER)
+		return peer.TxValidationCode_BAD_COMMON_HEADER
 	}
 	if computeTxID(shdr.Nonce, shdr.Creator) != chdr.TxId {
-		return bad(peer.TxValidationCode_BAD_PROPOSAL_TXID)
+		return peer.TxValidationCode_BAD_PROPOSAL_TXID
 	}
 	var hext peer.ChaincodeHeaderExtension
 	if err := proto.Unmarshal(chdr.Extension, &hext); err != nil {
-		return bad(peer.TxValidationCode_BAD_HEADER_EXTENSION)
+		return peer.TxValidationCode_BAD_HEADER_EXTENSION
 	}
 	if hext.GetChaincodeId().GetName() != v.def.Chaincode {
-		return bad(peer.TxValidationCode_INVALID_CHAINCODE)
+		return peer.TxValidationCode_INVALID_CHAINCODE
 	}
 	ptx := &peer.Transaction{}
 	if err := proto.Unmarshal(pl.Data, ptx); err != nil {
-		return bad(peer.TxValidationCode_BAD_PAYLOAD)
+		return peer.TxValidationCode_BAD_PAYLOAD
 	}
 	if len(ptx.Actions) != 1 {
-		return bad(peer.TxValidationCode_INVALID_ENDORSER_TRANSACTION)
+		return peer.TxValidationCode_INVALID_ENDORSER_TRANSACTION
 	}
 	act := ptx.Actions[0]
 	ashdr := &common.SignatureHeader{}
 	if err := proto.Unmarshal(act.Header, ashdr); err != nil || !bytes.Equal(ashdr.Creator, shdr.Creator) {
-		return bad(peer.TxValidationCode_INVALID_ENDORSER_TRANSACTION)
+		return peer.TxValidationCode_INVALID_ENDORSER_TRANSACTION
 	}
 	cap := &peer.ChaincodeActionPayload{}
 	if err := proto.Unmarshal(act.Payload, cap); err != nil {
-		return bad(peer.TxValidationCode_BAD_PAYLOAD)
+		return peer.TxValidationCode_BAD_PAYLOAD
 	}
 	if cap.Action == nil {
-		return bad(peer.TxValidationCode_INVALID_ENDORSER_TRANSACTION)
+		return peer.TxValidationCode_INVALID_ENDORSER_TRANSACTION
 	}
 	prp := &peer.ProposalResponsePayload{}
 	if err := proto.Unmarshal(cap.Action.ProposalResponsePayload, prp); err != nil {
-		return bad(peer.TxValidationCode_BAD_RESPONSE_PAYLOAD)
+		return peer.TxValidationCode_BAD_RESPONSE_PAYLOAD
 	}
 	if !bytes.Equal(proposalHash(pl.Header.ChannelHeader, act.Header, cap.ChaincodeProposalPayload), prp.ProposalHash) {
-		return bad(peer.TxValidationCode_INVALID_ENDORSER_TRANSACTION)
+		return peer.TxValidationCode_INVALID_ENDORSER_TRANSACTION
 	}
 	cca := &peer.ChaincodeAction{}
 	if err := proto.Unmarshal(prp.Extension, cca); err != nil {
-		return bad(peer.TxValidationCode_BAD_RESPONSE_PAYLOAD)
+		return peer.TxValidationCode_BAD_RESPONSE_PAYLOAD
 	}
 	if cca.GetChaincodeId().GetName() != v.def.Chaincode {
-		return bad(peer.TxValidationCode_INVALID_CHAINCODE)
+		return peer.TxValidationCode_INVALID_CHAINCODE
 	}
 	trw := &rwset.TxReadWriteSet{}
 	if err := proto.Unmarshal(cca.Results, trw); err != nil {
-		return bad(peer.TxValidationCode_BAD_RWSET)
+		return peer.TxValidationCode_BAD_RWSET
 	}
 	for _, ns := range trw.NsRwset {
 		if ns.Namespace != v.def.Chaincode {
-			return bad(peer.TxValidationCode_ILLEGAL_WRITESET)
+			return peer.TxValidationCode_ILLEGAL_WRITESET
 		}
 		if len(ns.CollectionHashedRwset) > 0 {
-			return bad(peer.TxValidationCode_BAD_RWSET)
+			return peer.TxValidationCode_BAD_RWSET
 		}
 		kv := &kvrwset.KVRWSet{}
 		if err := proto.Unmarshal(ns.Rwset, kv); err != nil {
-			return bad(peer.TxValidationCode_BAD_RWSET)
+			return peer.TxValidationCode_BAD_RWSET
 		}
 		tx.RWSets = append(tx.RWSets, blockstore.NsRWSet{Namespace: ns.Namespace, RW: kv})
 	}
 	if !v.endorsed(cap.Action) {
-		return bad(peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE)
+		return peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE
 	}
-	return tx, nil
+	return peer.TxValidationCode_VALID
 }
 
 // endorsed evaluates the endorsement policy: valid signatures by peers of enough

@@ -514,10 +514,9 @@ start_chaincode() { # ORG PACKAGE_ID PORT BINARY NAME
     env=(CHAINCODE_TLS_CERT="$(cc_tls_dir "$org")/server.crt" CHAINCODE_TLS_KEY="$(cc_tls_dir "$org")/server.key"
       CHAINCODE_TLS_CLIENT_CA="$(cc_tls_dir "$org")/ca.crt")
   fi
-  # certledger settings pass through: CERTLEDGER_MAX_SKEW, and CERTLEDGER_BENCH (bench.sh sets
-  # it for a chaincode whose bench:Put is refused otherwise).
+  # certledger settings pass through: CERTLEDGER_MAX_SKEW.
   local v
-  for v in CERTLEDGER_MAX_SKEW CERTLEDGER_BENCH; do
+  for v in CERTLEDGER_MAX_SKEW; do
     [[ -z ${!v:-} ]] || env+=("$v=${!v}")
   done
   start_proc "$name" "$exe" CHAINCODE_SERVER_ADDRESS="$FABRIC_HOST:$port" CHAINCODE_ID="$id" \

@@ -119,9 +119,13 @@ func parse(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	return cfg, nil
 }
 
+// newChaincode builds the chaincode this binary serves: the certledger chaincode,
+// or the bench chaincode when built with -tags certledger_bench (bench.go).
+var newChaincode = func() (shim.Chaincode, error) { return chaincode.New() }
+
 // newServer builds the CCaaS server for cfg, reading the TLS files.
 func newServer(cfg config) (*shim.ChaincodeServer, error) {
-	cc, err := chaincode.New()
+	cc, err := newChaincode()
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func authorizeType(ctx state.Context, r certificate.Record, dept domainregistry.
 			return err
 		}
 		if inForce {
-			return codes.New(codes.Forbidden, "the certificate type catalogue is in force on this ledger: issue a v2 record (recordVersion 2, a GB/T 36904 identifier, a catalogue type code); %q is a free-form type", r.Type)
+			return codes.Wrap(codes.ErrForbidden, "the certificate type catalogue is in force on this ledger: issue a v2 record (recordVersion 2, a GB/T 36904 identifier, a catalogue type code); %q is a free-form type", r.Type)
 		}
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	domain "github.com/certledger/certledger/internal/domain/certificate"
 	domaincerttype "github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -84,14 +85,14 @@ func TestIssueV2(t *testing.T) {
 	}
 	var res domain.Result
 	e.l.MustEvaluate(public, "certificate:Verify", js(domain.Query{ID: rec.ID})).MustDecode(t, &res)
-	if res.Verdict != domain.VerdictValid || res.CertType == nil || res.CertType.Name != "营业执照" ||
+	if res.Verdict != wire.VerdictValid || res.CertType == nil || res.CertType.Name != "营业执照" ||
 		res.Identifier == nil || res.Identifier.IssuerCode != marketCode || !strings.Contains(res.Steps[0].Detail, "check character") {
 		t.Fatalf("%+v", res)
 	}
 	// The v1 certificate issued before the catalogue still verifies.
 	res = domain.Result{}
 	e.l.MustEvaluate(public, "certificate:Verify", js(domain.Query{ID: old.ID})).MustDecode(t, &res)
-	if res.Verdict != domain.VerdictValid || res.CertType != nil || res.Identifier != nil {
+	if res.Verdict != wire.VerdictValid || res.CertType != nil || res.Identifier != nil {
 		t.Fatalf("v1: %+v", res)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	domainregistry "github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Name is the contract name ("certificate:Function").
@@ -195,7 +196,7 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 		in.FormatError = err.Error()
 		return state.JSON(certificate.Evaluate(in))
 	}
-	if pre := certificate.Evaluate(in); pre.Verdict == certificate.VerdictBadFormat {
+	if pre := certificate.Evaluate(in); pre.Verdict == wire.VerdictBadFormat {
 		return state.JSON(pre)
 	}
 	q := in.Query

@@ -15,6 +15,7 @@ import (
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	domain "github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -276,10 +277,10 @@ func TestSupersede(t *testing.T) {
 		t.Fatalf("FindByHash = %+v, %v", found, err)
 	}
 	res := verify(t, e, `{"docHash":"`+old.DocHash+`"}`)
-	if res.Verdict != domain.VerdictValid || res.Certificate.ID != "c-2" || fmt.Sprint(res.Matches) != "[c-1 c-2]" {
+	if res.Verdict != wire.VerdictValid || res.Certificate.ID != "c-2" || fmt.Sprint(res.Matches) != "[c-1 c-2]" {
 		t.Fatalf("verify by hash = %+v", res)
 	}
-	if res := verify(t, e, `{"id":"c-1"}`); res.Verdict != domain.VerdictSuperseded {
+	if res := verify(t, e, `{"id":"c-1"}`); res.Verdict != wire.VerdictSuperseded {
 		t.Fatalf("verify old = %s", res.Verdict)
 	}
 }
@@ -314,15 +315,15 @@ func TestVerify(t *testing.T) {
 	for _, tc := range []struct {
 		name, input, verdict string
 	}{
-		{"by id", `{"id":"c-1"}`, domain.VerdictValid},
-		{"by hash", `{"docHash":"` + c.DocHash + `"}`, domain.VerdictValid},
-		{"by both", `{"id":"c-1","docHash":"` + c.DocHash + `"}`, domain.VerdictValid},
-		{"id with another hash", `{"id":"c-1","docHash":"` + gm.SM3Hex([]byte("x")) + `"}`, domain.VerdictHashMismatch},
-		{"unknown id", `{"id":"c-none"}`, domain.VerdictNotFound},
-		{"unknown hash", `{"docHash":"` + gm.SM3Hex([]byte("x")) + `"}`, domain.VerdictNotFound},
-		{"empty", `{}`, domain.VerdictBadFormat},
-		{"not JSON", `c-1`, domain.VerdictBadFormat},
-		{"unknown field", `{"ID":"c-1","x":1}`, domain.VerdictBadFormat},
+		{"by id", `{"id":"c-1"}`, wire.VerdictValid},
+		{"by hash", `{"docHash":"` + c.DocHash + `"}`, wire.VerdictValid},
+		{"by both", `{"id":"c-1","docHash":"` + c.DocHash + `"}`, wire.VerdictValid},
+		{"id with another hash", `{"id":"c-1","docHash":"` + gm.SM3Hex([]byte("x")) + `"}`, wire.VerdictHashMismatch},
+		{"unknown id", `{"id":"c-none"}`, wire.VerdictNotFound},
+		{"unknown hash", `{"docHash":"` + gm.SM3Hex([]byte("x")) + `"}`, wire.VerdictNotFound},
+		{"empty", `{}`, wire.VerdictBadFormat},
+		{"not JSON", `c-1`, wire.VerdictBadFormat},
+		{"unknown field", `{"ID":"c-1","x":1}`, wire.VerdictBadFormat},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := verify(t, e, tc.input)
@@ -335,34 +336,34 @@ func TestVerify(t *testing.T) {
 		})
 	}
 	res := verify(t, e, `{"id":"c-1"}`)
-	if res.IssuerKey == nil || res.IssuerKey.KeyID != e.market.KeyID || res.Certificate.ID != "c-1" || res.Steps[1].Status != domain.Skipped {
+	if res.IssuerKey == nil || res.IssuerKey.KeyID != e.market.KeyID || res.Certificate.ID != "c-1" || res.Steps[1].Status != wire.StepSkipped {
 		t.Fatalf("result %+v", res)
 	}
 
 	// Later: the short certificate expired; rotating the key keeps c-1 valid.
 	e.l.Advance(2 * time.Hour)
-	if res := verify(t, e, `{"id":"c-short"}`); res.Verdict != domain.VerdictExpired {
+	if res := verify(t, e, `{"id":"c-short"}`); res.Verdict != wire.VerdictExpired {
 		t.Fatalf("short: %s", res.Verdict)
 	}
 	next := ledgertest.NewSigner(t)
 	e.l.MustSubmit(gov, "registry:RotateKey", "market", e.market.KeyID, next.PublicPEM)
-	if res := verify(t, e, `{"id":"c-1"}`); res.Verdict != domain.VerdictValid {
+	if res := verify(t, e, `{"id":"c-1"}`); res.Verdict != wire.VerdictValid {
 		t.Fatalf("after rotation: %s %+v", res.Verdict, res.Steps)
 	}
 	// A compromise dated after the issue keeps it valid; dated before, it does not.
 	e.l.MustSubmit(gov, "registry:RevokeKey", "market", e.market.KeyID, "compromised", "2026-11-28T12:30:00Z")
-	if res := verify(t, e, `{"id":"c-1"}`); res.Verdict != domain.VerdictValid {
+	if res := verify(t, e, `{"id":"c-1"}`); res.Verdict != wire.VerdictValid {
 		t.Fatalf("compromise after issue: %s", res.Verdict)
 	}
 	e.l.MustSubmit(gov, "registry:RevokeKey", "market", e.market.KeyID, "compromised", "2026-11-28T11:00:00Z")
-	if res := verify(t, e, `{"id":"c-1"}`); res.Verdict != domain.VerdictKeyInvalid || res.Steps[5].Code != "KEY_REVOKED" {
+	if res := verify(t, e, `{"id":"c-1"}`); res.Verdict != wire.VerdictKeyInvalid || res.Steps[5].Code != "KEY_REVOKED" {
 		t.Fatalf("compromise before issue: %s %+v", res.Verdict, res.Steps[5])
 	}
 
 	// Status shows through.
 	c2 := cert(t, e.l.MustSubmit(market, "certificate:Issue", js(e.record("c-2", next, nil))))
 	e.l.MustSubmit(market, "certificate:Suspend", js(e.status(c2, "suspend", next)))
-	if res := verify(t, e, `{"id":"c-2"}`); res.Verdict != domain.VerdictSuspended {
+	if res := verify(t, e, `{"id":"c-2"}`); res.Verdict != wire.VerdictSuspended {
 		t.Fatalf("suspended: %s", res.Verdict)
 	}
 }

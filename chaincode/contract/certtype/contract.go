@@ -15,6 +15,7 @@ import (
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Name is the contract name ("certtype:Function").
@@ -78,7 +79,7 @@ func (c *Contract) Register(ctx contractapi.TransactionContextInterface, input s
 	if err != nil {
 		return "", err
 	}
-	k, err := state.NewKey(ctx, codes.New(codes.Conflict, "certificate type %s is already in the catalogue", t.Code), objType, t.Code)
+	k, err := state.NewKey(ctx, codes.Wrap(codes.ErrConflict, "certificate type %s is already in the catalogue", t.Code), objType, t.Code)
 	if err != nil {
 		return "", err
 	}
@@ -171,7 +172,7 @@ func get(ctx state.Context, code string) (certtype.Type, error) {
 		return certtype.Type{}, err
 	}
 	if t == nil {
-		return certtype.Type{}, codes.New(codes.NotFound, "certificate type %s", code)
+		return certtype.Type{}, codes.Wrap(codes.ErrNotFound, "certificate type %s", code)
 	}
 	return *t, nil
 }
@@ -218,5 +219,5 @@ func putInForce(ctx state.Context, at time.Time) error {
 	if err != nil || found {
 		return err
 	}
-	return state.PutJSON(ctx, k, InForceRecord{Since: state.FormatTime(at), TxID: state.TxID(ctx)})
+	return state.PutJSON(ctx, k, InForceRecord{Since: wire.FormatTime(at), TxID: state.TxID(ctx)})
 }

@@ -8,7 +8,7 @@ import (
 
 func decodeStored(b []byte, v any) error {
 	if err := json.Unmarshal(b, v); err != nil {
-		return codes.New(codes.Internal, "decoding stored %T: %v", v, err)
+		return codes.Wrap(codes.ErrInternal, "decoding stored %T: %v", v, err)
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ func (c *Contract) AddCatalogItem(ctx contractapi.TransactionContextInterface, i
 	}
 	item, err := exchange.NewCatalogItem(in, at, state.TxID(ctx))
 	if err != nil {
-		return "", coded(err)
+		return "", err
 	}
 	if _, err := registry.RequireSubmitterOf(ctx, item.Provider); err != nil {
 		return "", err

@@ -3,14 +3,12 @@
 // fields for a purpose, a legal basis and a window, records each exchange sent
 // under a grant (fields and payload SM3, signed), and the consumer acknowledges
 // or rejects it with its own signature. Refused writes write nothing. The rules
-// live in chaincode/domain/exchange; departments and keys come from the registry
+// live in internal/domain/exchange; departments and keys come from the registry
 // contract's lookups.
 package exchange
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -20,6 +18,7 @@ import (
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/exchange"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Name is the contract name ("exchange:Function").
@@ -39,18 +38,17 @@ const (
 // attributes carry the data. Time attributes use sortTime so that keys sort in
 // time order; month buckets keep period scans short.
 const (
-	objItem       = "exchange.item"           // [provider, itemId] -> CatalogItem
-	objGrant      = "exchange.grant"          // [grantId] -> Grant
-	objGrantProv  = "exchange.grant~provider" // [provider, grantId]
-	objGrantCons  = "exchange.grant~consumer" // [consumer, grantId]
-	objRecord     = "exchange.record"         // [exchangeId] -> Exchange
-	objRecGrant   = "exchange.record~grant"   // [grantId, month, sortTime, exchangeId]
-	objRecProv    = "exchange.record~provider"
-	objRecCons    = "exchange.record~consumer"
-	objRecTime    = "exchange.record~time" // [month, sortTime, exchangeId]
-	objRecHash    = "exchange.record~hash" // [payloadHash, exchangeId]
-	sortTimeStamp = "2006-01-02T15:04:05.000000000Z"
-	monthLayout   = "2006-01"
+	objItem      = "exchange.item"           // [provider, itemId] -> CatalogItem
+	objGrant     = "exchange.grant"          // [grantId] -> Grant
+	objGrantProv = "exchange.grant~provider" // [provider, grantId]
+	objGrantCons = "exchange.grant~consumer" // [consumer, grantId]
+	objRecord    = "exchange.record"         // [exchangeId] -> Exchange
+	objRecGrant  = "exchange.record~grant"   // [grantId, month, sortTime, exchangeId]
+	objRecProv   = "exchange.record~provider"
+	objRecCons   = "exchange.record~consumer"
+	objRecTime   = "exchange.record~time" // [month, sortTime, exchangeId]
+	objRecHash   = "exchange.record~hash" // [payloadHash, exchangeId]
+	monthLayout  = "2006-01"
 )
 
 // Contract is the exchange contract. Every transaction takes string arguments
@@ -73,61 +71,17 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"ListCatalog", "GetCatalogItem", "GetGrant", "ListGrants", "GetExchange", "ListExchanges", "Verify", "History"}
 }
 
-// verifier checks department signatures against the registry.
+// verifier checks department signatures against the registry. The registry's
+// errors keep their codes, except that an unknown key or department, or a key
+// not valid at the time, is the signer's fault: FORBIDDEN (exchange.ErrKeyInvalid).
 func verifier(ctx state.Context) exchange.Verifier {
 	return exchange.VerifierFunc(func(kind canon.Kind, dept, keyID string, at time.Time, record any, sig string) error {
 		_, err := registry.VerifySignature(ctx, dept, keyID, at, kind, record, sig)
-		if err == nil {
-			return nil
-		}
-		msg := err.Error()
-		var ce *codes.Error
-		if errors.As(err, &ce) {
-			msg = ce.Msg
-		}
-		switch codes.Code(err) {
-		case codes.BadSignature:
-			return fmt.Errorf("%w: %s", exchange.ErrBadSignature, msg)
-		case codes.Forbidden, codes.NotFound:
-			return fmt.Errorf("%w: %s", exchange.ErrKeyInvalid, msg)
-		case codes.InvalidArgument:
-			return fmt.Errorf("%w: %s", exchange.ErrInvalid, msg)
+		if errors.Is(err, codes.ErrForbidden) || errors.Is(err, codes.ErrNotFound) {
+			return codes.Wrap(exchange.ErrKeyInvalid, "%s", codes.Message(err))
 		}
 		return err
 	})
-}
-
-// coded turns a domain error into "CODE: message". Errors that already carry a
-// code (from the ledger or registry helpers) keep it.
-func coded(err error) error {
-	if err == nil {
-		return nil
-	}
-	for _, m := range []struct {
-		sentinel error
-		code     string
-	}{
-		{exchange.ErrBadSignature, codes.BadSignature},
-		{exchange.ErrKeyInvalid, codes.Forbidden},
-		{exchange.ErrForbidden, codes.Forbidden},
-		{exchange.ErrConflict, codes.Conflict},
-		{exchange.ErrInvalid, codes.InvalidArgument},
-	} {
-		if errors.Is(err, m.sentinel) {
-			// The code says it already: drop the generic sentinel text.
-			msg := strings.Replace(err.Error(), m.sentinel.Error()+": ", "", 1)
-			return codes.New(m.code, "%s", msg)
-		}
-	}
-	var ce *codes.Error
-	if errors.As(err, &ce) {
-		msg := err.Error()
-		if strings.HasPrefix(msg, ce.Code+": ") {
-			return err // already "CODE: message"
-		}
-		return codes.New(ce.Code, "%s", strings.Replace(msg, ce.Code+": ", "", 1))
-	}
-	return codes.New(codes.Internal, "%s", err.Error())
 }
 
 // getRecord reads the record stored under objectType and attrs and returns it with
@@ -149,15 +103,15 @@ func getRecord[T any](ctx state.Context, what, objectType string, attrs ...strin
 }
 
 func sortTime(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(wire.TimeLayout, s)
 	if err != nil {
 		return s
 	}
-	return t.UTC().Format(sortTimeStamp)
+	return t.UTC().Format(wire.SortLayout)
 }
 
 func month(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(wire.TimeLayout, s)
 	if err != nil {
 		return s
 	}

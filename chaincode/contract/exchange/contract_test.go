@@ -18,6 +18,7 @@ import (
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	domain "github.com/certledger/certledger/internal/domain/exchange"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -92,7 +93,7 @@ func (w *world) grantReq(id string, mut func(*domain.GrantRequest)) domain.Grant
 	now := w.l.Now()
 	r := domain.GrantRequest{ID: id, Provider: "dept-tax", Consumer: "dept-social", Item: "tax-record",
 		Fields: []string{"income", "name"}, Purpose: "subsidy eligibility", LegalBasis: "Reg. 12/2025 art. 4",
-		ValidFrom: domain.FormatTime(now.Add(-time.Hour)), ValidUntil: domain.FormatTime(now.Add(24 * time.Hour)), KeyID: w.tax.keyID}
+		ValidFrom: wire.FormatTime(now.Add(-time.Hour)), ValidUntil: wire.FormatTime(now.Add(24 * time.Hour)), KeyID: w.tax.keyID}
 	if mut != nil {
 		mut(&r)
 	}
@@ -195,7 +196,7 @@ func TestHappyPath(t *testing.T) {
 	}
 	w.l.Advance(time.Minute)
 	e := w.send("x-1", "g-1")
-	if e.Status != domain.StatusSent || e.SentAt != domain.FormatTime(w.l.Now()) || e.Item != "tax-record" {
+	if e.Status != domain.StatusSent || e.SentAt != wire.FormatTime(w.l.Now()) || e.Item != "tax-record" {
 		t.Fatalf("exchange %+v", e)
 	}
 	if ev := lastEvent(t, w.l); ev.Name != exchange.EventExchangeSent {
@@ -223,13 +224,13 @@ func TestHappyPath(t *testing.T) {
 	for _, q := range []string{`{"id":"x-1"}`, `{"payloadHash":"` + payloadA + `"}`, `{"id":"x-1","payloadHash":"` + payloadA + `"}`} {
 		vr = domain.VerifyResult{}
 		w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", q).MustDecode(t, &vr)
-		if vr.Verdict != domain.VerdictValid || vr.Exchange == nil || vr.Grant == nil {
+		if vr.Verdict != wire.VerdictValid || vr.Exchange == nil || vr.Grant == nil {
 			t.Errorf("verify %s: verdict %s: %+v", q, vr.Verdict, vr.Steps)
 		}
 	}
 	for q, want := range map[string]string{
-		`{"id":"x-9"}`: domain.VerdictNotFound, `{"payloadHash":"` + payloadB + `"}`: domain.VerdictNotFound,
-		`{"id":"x-1","payloadHash":"` + payloadB + `"}`: domain.VerdictHashMismatch, `{}`: domain.VerdictBadFormat,
+		`{"id":"x-9"}`: wire.VerdictNotFound, `{"payloadHash":"` + payloadB + `"}`: wire.VerdictNotFound,
+		`{"id":"x-1","payloadHash":"` + payloadB + `"}`: wire.VerdictHashMismatch, `{}`: wire.VerdictBadFormat,
 	} {
 		vr = domain.VerifyResult{}
 		w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", q).MustDecode(t, &vr)
@@ -248,7 +249,7 @@ func TestHappyPath(t *testing.T) {
 	}
 	vr = domain.VerifyResult{}
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-1"}`).MustDecode(t, &vr)
-	if vr.Verdict != domain.VerdictValid {
+	if vr.Verdict != wire.VerdictValid {
 		t.Errorf("after revocation: verdict %s: %+v", vr.Verdict, vr.Steps)
 	}
 	var gv exchange.GrantView
@@ -277,7 +278,7 @@ func TestHappyPath(t *testing.T) {
 	// The same payload sent twice: by hash, the VALID (acknowledged) one is reported.
 	vr = domain.VerifyResult{}
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"payloadHash":"`+payloadA+`"}`).MustDecode(t, &vr)
-	if vr.Verdict != domain.VerdictValid || vr.Exchange.ID != "x-1" || len(vr.Matches) != 2 {
+	if vr.Verdict != wire.VerdictValid || vr.Exchange.ID != "x-1" || len(vr.Matches) != 2 {
 		t.Errorf("by hash with two matches: %s %v", vr.Verdict, vr.Matches)
 	}
 }
@@ -435,11 +436,11 @@ func TestListsAndPagination(t *testing.T) {
 		{"by provider", exchange.ExchangeQuery{Provider: "dept-tax", PageSize: 4}, all},
 		{"by consumer", exchange.ExchangeQuery{Consumer: "dept-police"}, []string{"y-police"}},
 		{"by consumer and status", exchange.ExchangeQuery{Consumer: "dept-social", Status: "acknowledged"}, []string{"x-03"}},
-		{"period", exchange.ExchangeQuery{From: domain.FormatTime(start.Add(3 * time.Second)), To: domain.FormatTime(start.Add(7500 * time.Millisecond)), PageSize: 1},
+		{"period", exchange.ExchangeQuery{From: wire.FormatTime(start.Add(3 * time.Second)), To: wire.FormatTime(start.Add(7500 * time.Millisecond)), PageSize: 1},
 			[]string{"x-02", "x-03", "x-04"}},
-		{"provider and period", exchange.ExchangeQuery{Provider: "dept-tax", From: domain.FormatTime(start.Add(9 * time.Second))},
+		{"provider and period", exchange.ExchangeQuery{Provider: "dept-tax", From: wire.FormatTime(start.Add(9 * time.Second))},
 			[]string{"x-06", "y-police"}},
-		{"until", exchange.ExchangeQuery{Consumer: "dept-social", To: domain.FormatTime(start.Add(time.Second))}, []string{"x-00"}},
+		{"until", exchange.ExchangeQuery{Consumer: "dept-social", To: wire.FormatTime(start.Add(time.Second))}, []string{"x-00"}},
 		{"other month", exchange.ExchangeQuery{From: "2026-12-01T00:00:00Z", To: "2027-02-01T00:00:00Z"}, nil},
 	}
 	for _, c := range cases {
@@ -502,7 +503,7 @@ func TestKeyRotation(t *testing.T) {
 	// What it signed before stays valid.
 	var vr domain.VerifyResult
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-old"}`).MustDecode(t, &vr)
-	if vr.Verdict != domain.VerdictValid {
+	if vr.Verdict != wire.VerdictValid {
 		t.Errorf("old exchange after rotation: %s %+v", vr.Verdict, vr.Steps)
 	}
 	// The new key sends under the grant signed by the old one.
@@ -512,7 +513,7 @@ func TestKeyRotation(t *testing.T) {
 	w.l.MustSubmit(w.social.tx(), "exchange:Ack", js(w.answer("x-new", w.social, domain.DecisionAck, nil)))
 	vr = domain.VerifyResult{}
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-new"}`).MustDecode(t, &vr)
-	if vr.Verdict != domain.VerdictValid {
+	if vr.Verdict != wire.VerdictValid {
 		t.Errorf("new exchange: %s %+v", vr.Verdict, vr.Steps)
 	}
 }
@@ -522,7 +523,7 @@ func TestKeyRotation(t *testing.T) {
 func TestListAcrossMonths(t *testing.T) {
 	w := newWorld(t)
 	w.l.MustSubmit(w.tax.tx(), "exchange:CreateGrant", js(w.grantReq("g-long", func(r *domain.GrantRequest) {
-		r.ValidUntil = domain.FormatTime(w.l.Now().Add(100 * 24 * time.Hour))
+		r.ValidUntil = wire.FormatTime(w.l.Now().Add(100 * 24 * time.Hour))
 	})))
 	for _, s := range []struct {
 		id  string

@@ -9,6 +9,7 @@ import (
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/exchange"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // ExchangeQuery filters ListExchanges. grantId, else provider, else consumer
@@ -46,7 +47,7 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 		return "", err
 	}
 	if err := req.Validate(); err != nil {
-		return "", coded(err)
+		return "", err
 	}
 	g, _, err := getGrant(ctx, req.GrantID)
 	if err != nil {
@@ -62,7 +63,7 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 	}
 	e, err := exchange.NewExchange(req, g, at, state.TxID(ctx), verifier(ctx))
 	if err != nil {
-		return "", coded(err)
+		return "", err
 	}
 	if err := state.PutJSON(ctx, key, e); err != nil {
 		return "", err
@@ -115,7 +116,7 @@ func (c *Contract) answer(ctx state.Context, input, decision, event string) (str
 		return "", codes.New(codes.InvalidArgument, "decision %q: this function records %q", a.Decision, decision)
 	}
 	if err := a.Validate(); err != nil {
-		return "", coded(err)
+		return "", err
 	}
 	e, key, err := getExchange(ctx, a.ExchangeID)
 	if err != nil {
@@ -126,7 +127,7 @@ func (c *Contract) answer(ctx state.Context, input, decision, event string) (str
 	}
 	e, err = e.Answer(a, at, state.TxID(ctx), verifier(ctx))
 	if err != nil {
-		return "", coded(err)
+		return "", err
 	}
 	if err := state.PutJSON(ctx, key, e); err != nil {
 		return "", err
@@ -186,10 +187,10 @@ func (c *Contract) ListExchanges(ctx contractapi.TransactionContextInterface, qu
 	buckets := monthBuckets(from, to)
 	fromKey, toKey := "", ""
 	if !from.IsZero() {
-		fromKey = from.Format(sortTimeStamp)
+		fromKey = from.Format(wire.SortLayout)
 	}
 	if !to.IsZero() {
-		toKey = to.Format(sortTimeStamp)
+		toKey = to.Format(wire.SortLayout)
 	}
 	page := Page[exchange.Exchange]{Records: []exchange.Exchange{}}
 	page.Bookmark, err = scan(ctx, obj, prefix, buckets, size, q.Bookmark, func(attrs []string) (bool, bool, error) {
@@ -311,13 +312,13 @@ func better(r exchange.VerifyResult, cur *exchange.VerifyResult) bool {
 	switch {
 	case cur == nil:
 		return true
-	case cur.Verdict == exchange.VerdictValid:
+	case cur.Verdict == wire.VerdictValid:
 		return false
-	case r.Verdict == exchange.VerdictValid:
+	case r.Verdict == wire.VerdictValid:
 		return true
 	}
-	a, errA := time.Parse(time.RFC3339Nano, r.Exchange.SentAt)
-	b, errB := time.Parse(time.RFC3339Nano, cur.Exchange.SentAt)
+	a, errA := time.Parse(wire.TimeLayout, r.Exchange.SentAt)
+	b, errB := time.Parse(wire.TimeLayout, cur.Exchange.SentAt)
 	return errA == nil && (errB != nil || !a.Before(b))
 }
 

@@ -45,7 +45,7 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 		return "", err
 	}
 	if err := req.Validate(); err != nil {
-		return "", coded(err)
+		return "", err
 	}
 	if _, err := registry.RequireSubmitterOf(ctx, req.Provider); err != nil {
 		return "", err
@@ -63,7 +63,7 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 	}
 	g, err := exchange.NewGrant(req, item, at, state.TxID(ctx), verifier(ctx))
 	if err != nil {
-		return "", coded(err)
+		return "", err
 	}
 	if err := state.PutJSON(ctx, key, g); err != nil {
 		return "", err
@@ -93,7 +93,7 @@ func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, inpu
 		return "", codes.New(codes.InvalidArgument, "at and txId are set by the ledger, not the request")
 	}
 	if err := r.Validate(); err != nil {
-		return "", coded(err)
+		return "", err
 	}
 	g, key, err := getGrant(ctx, r.GrantID)
 	if err != nil {
@@ -104,7 +104,7 @@ func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, inpu
 	}
 	g, err = g.Revoke(r, at, state.TxID(ctx), verifier(ctx))
 	if err != nil {
-		return "", coded(err)
+		return "", err
 	}
 	if err := state.PutJSON(ctx, key, g); err != nil {
 		return "", err

@@ -44,7 +44,7 @@ func (c *Contract) SetCode(ctx contractapi.TransactionContextInterface, deptID, 
 			return "", err
 		}
 		if err := ctx.GetStub().DelState(k); err != nil {
-			return "", codes.New(codes.Internal, "deleting code index: %v", err)
+			return "", codes.Wrap(codes.ErrInternal, "deleting code index: %v", err)
 		}
 	}
 	if err := putDepartment(ctx, d); err != nil {
@@ -66,7 +66,7 @@ func claimCode(ctx state.Context, code, deptID string) error {
 		return err
 	}
 	if found && owner.DepartmentID != deptID {
-		return codes.New(codes.Conflict, "unified social credit code %s is already held by department %s", code, owner.DepartmentID)
+		return codes.Wrap(codes.ErrConflict, "unified social credit code %s is already held by department %s", code, owner.DepartmentID)
 	}
 	return state.PutJSON(ctx, k, KeyOwner{DepartmentID: deptID})
 }
@@ -84,7 +84,7 @@ func DepartmentByCode(ctx state.Context, code string) (registry.Department, erro
 		return registry.Department{}, err
 	}
 	if !found {
-		return registry.Department{}, codes.New(codes.NotFound, "no department holds unified social credit code %s", code)
+		return registry.Department{}, codes.Wrap(codes.ErrNotFound, "no department holds unified social credit code %s", code)
 	}
 	return GetDepartment(ctx, owner.DepartmentID)
 }

@@ -28,10 +28,7 @@ type KeyOwner struct {
 }
 
 // KeyRecord is GetKey's result: the owning department and the key.
-type KeyRecord struct {
-	DepartmentID string `json:"departmentId"`
-	registry.Key
-}
+type KeyRecord = registry.KeyRecord
 
 // GovernanceMSP returns the governance MSP ID fixed by registry:Init
 // (NOT_FOUND before Init).

@@ -13,6 +13,7 @@ import (
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
@@ -80,7 +81,7 @@ func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input str
 		return "", err
 	}
 	if err := in.Validate(); err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	exists, err := state.Exists(ctx, ticketKey(in.ID))
 	if err != nil {
@@ -99,7 +100,7 @@ func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input str
 	}
 	res, err := workorder.Submit(in, dept, workorder.Actor{Role: workorder.RoleCitizen, MSP: msp, ID: id}, e)
 	if err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	if err := persist(ctx, nil, res); err != nil {
 		return "", err
@@ -239,7 +240,7 @@ func (c *Contract) act(ctx contractapi.TransactionContextInterface, action worko
 		Rating: workorder.Rating(in.Rating), CommentHash: in.CommentHash,
 	}, e)
 	if err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	if err := persist(ctx, &t, res); err != nil {
 		return "", err
@@ -340,7 +341,7 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 	if err != nil {
 		return "", err
 	}
-	out := SweepResult{At: workorder.FormatTime(now), Tickets: []string{}, Accountability: []string{}}
+	out := SweepResult{At: wire.FormatSecond(now), Tickets: []string{}, Accountability: []string{}}
 	var ids []string
 	seen := map[string]bool{}
 	errStop := codes.New(codes.Internal, "stop")
@@ -367,7 +368,7 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 		}
 		res, changed, err := workorder.Sweep(t, e)
 		if err != nil {
-			return "", domainErr(err)
+			return "", err
 		}
 		if !changed {
 			continue

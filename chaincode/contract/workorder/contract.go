@@ -2,7 +2,7 @@
 // category to a department, moved through their states by signed department actions,
 // held to working-day deadlines, rated, reopened, escalated, swept for overdue, and
 // scored (KPIs) for auditors. The rules — transition table, calendar, deadlines,
-// accountability, KPI definitions — live in chaincode/domain/workorder; this package
+// accountability, KPI definitions — live in internal/domain/workorder; this package
 // decodes input, authenticates the actor, calls the domain and persists what it returns.
 //
 // Who may act:
@@ -17,14 +17,12 @@
 package workorder
 
 import (
-	"errors"
-	"strings"
-
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
@@ -81,31 +79,6 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"GetConfig", "Get", "Trace", "ListByDepartment", "ListOverdue", "Accountability", "KPI"}
 }
 
-// domainErr turns a domain error into a coded error (the sentinel's text is dropped
-// from the message: the code says it).
-func domainErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ce *codes.Error
-	if errors.As(err, &ce) {
-		return err
-	}
-	for _, m := range []struct {
-		sentinel error
-		code     string
-	}{
-		{workorder.ErrIllegalTransition, codes.IllegalTransition},
-		{workorder.ErrInvalid, codes.InvalidArgument},
-		{workorder.ErrForbidden, codes.Forbidden},
-	} {
-		if errors.Is(err, m.sentinel) {
-			return codes.New(m.code, "%s", strings.TrimPrefix(err.Error(), m.sentinel.Error()+": "))
-		}
-	}
-	return codes.New(codes.Internal, "%v", err)
-}
-
 // SetCalendar sets the working-day calendar (governance only). Input
 // {"utcOffset":"+08:00","holidays":["2026-10-01",..],"workdays":["2026-10-10",..]}.
 // Deadlines already set are not recomputed. Event WorkorderCalendarSet with the calendar.
@@ -122,7 +95,7 @@ func (c *Contract) SetCalendar(ctx contractapi.TransactionContextInterface, inpu
 	}
 	cal.Normalize()
 	if err := cal.Validate(); err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	if err := state.PutJSON(ctx, keyCalendar, cal); err != nil {
 		return "", err
@@ -146,7 +119,7 @@ func (c *Contract) SetSLA(ctx contractapi.TransactionContextInterface, input str
 	}
 	sla.Normalize()
 	if err := sla.Validate(); err != nil {
-		return "", domainErr(err)
+		return "", err
 	}
 	if err := state.PutJSON(ctx, keySLA, sla); err != nil {
 		return "", err
@@ -176,7 +149,7 @@ func (c *Contract) SetIntake(ctx contractapi.TransactionContextInterface, input 
 		return "", codes.New(codes.InvalidArgument, "intake needs at least one MSP ID")
 	}
 	for _, m := range in.MSPIDs {
-		if !workorder.ValidID(m) {
+		if !wire.ValidID(m) {
 			return "", codes.New(codes.InvalidArgument, "intake MSP ID %q", m)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/certledger/certledger/chaincode/contract/workorder"
 	"github.com/certledger/certledger/chaincode/ledgertest"
+	"github.com/certledger/certledger/internal/domain/wire"
 	domain "github.com/certledger/certledger/internal/domain/workorder"
 )
 
@@ -119,7 +120,7 @@ func kpiMatchesReference(t *testing.T, seed uint64) {
 	if total != len(acc) {
 		t.Fatalf("tickets count %d accountability records, the listing has %d", total, len(acc))
 	}
-	asOf := domain.FormatTime(w.l.Now())
+	asOf := wire.FormatSecond(w.l.Now())
 	periods := [][2]string{
 		{"2026-11-20T00:00:00Z", "2026-12-31T00:00:00Z"},
 		{"2026-11-19T16:00:00Z", "2026-12-05T16:00:00Z"}, // whole days in UTC+08:00: rollups only

@@ -7,6 +7,7 @@ import (
 
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
@@ -41,7 +42,7 @@ func (c *Contract) Trace(ctx contractapi.TransactionContextInterface, id string)
 }
 
 func checkDept(dept string) error {
-	if !workorder.ValidID(dept) {
+	if !wire.ValidID(dept) {
 		return codes.New(codes.InvalidArgument, "department %q", dept)
 	}
 	return nil
@@ -125,7 +126,7 @@ func period(ctx state.Context, from, to string) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	fs, ts := workorder.FormatTime(f), workorder.FormatTime(t)
+	fs, ts := wire.FormatSecond(f), wire.FormatSecond(t)
 	if ts <= fs {
 		return "", "", codes.New(codes.InvalidArgument, "to %s must be after from %s", ts, fs)
 	}
@@ -180,7 +181,7 @@ func (c *Contract) KPI(ctx contractapi.TransactionContextInterface, dept, from, 
 	if err != nil {
 		return "", err
 	}
-	k, err := kpiWithRollups(ctx, dept, f, t, workorder.FormatTime(now))
+	k, err := kpiWithRollups(ctx, dept, f, t, wire.FormatSecond(now))
 	if err != nil {
 		return "", err
 	}

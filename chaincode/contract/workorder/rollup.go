@@ -7,6 +7,7 @@ import (
 
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
@@ -123,7 +124,7 @@ func feed(dept string, pick func(at string) *workorder.KPIAccumulator) func(kind
 // rollUp writes the day rollups that have become settled, for every active department,
 // and returns how many days it rolled up.
 func rollUp(ctx state.Context, cal workorder.Calendar, now time.Time) (int, error) {
-	nowS := workorder.FormatTime(now)
+	nowS := wire.FormatSecond(now)
 	earliest := ""
 	if k, err := firstKey(ctx, pDue, rangeEnd(pDue)); err != nil {
 		return 0, err
@@ -152,7 +153,7 @@ func rollUpDept(ctx state.Context, cal workorder.Calendar, dept, nowS, earliest 
 	}
 	var start time.Time
 	if cur.Through != "" {
-		t, err := workorder.ParseTime(cur.Through)
+		t, err := wire.ParseTime(cur.Through)
 		if err != nil {
 			return 0, codes.New(codes.Internal, "rollup cursor of %s: %v", dept, err)
 		}
@@ -163,12 +164,12 @@ func rollUpDept(ctx state.Context, cal workorder.Calendar, dept, nowS, earliest 
 			return 0, err
 		}
 		at, _, _ := strings.Cut(strings.TrimPrefix(k, pResp+dept+"/"), "/")
-		t, err := workorder.ParseTime(at)
+		t, err := wire.ParseTime(at)
 		if err != nil {
 			return 0, codes.New(codes.Internal, "index key %q: %v", k, err)
 		}
 		start = cal.DayStart(t)
-		cur.From = workorder.FormatTime(start)
+		cur.From = wire.FormatSecond(start)
 	}
 	rolled, read := 0, 0
 	for w := 0; w < rollupWindows && read < rollupEntries; w++ {
@@ -202,7 +203,7 @@ func rollUpWindow(ctx state.Context, cal workorder.Calendar, dept string, cur *R
 	index := map[string]int{} // day start -> position (lookups only)
 	for s := *start; len(days) < rollupWindow; {
 		e := cal.NextDayStart(s)
-		ss, es := workorder.FormatTime(s), workorder.FormatTime(e)
+		ss, es := wire.FormatSecond(s), wire.FormatSecond(e)
 		if es > nowS || (earliest != "" && earliest < es) {
 			break
 		}
@@ -214,11 +215,11 @@ func rollUpWindow(ctx state.Context, cal workorder.Calendar, dept string, cur *R
 		return 0, 0, nil
 	}
 	pick := func(at string) *workorder.KPIAccumulator {
-		t, err := workorder.ParseTime(at)
+		t, err := wire.ParseTime(at)
 		if err != nil {
 			return nil
 		}
-		if i, ok := index[workorder.FormatTime(cal.DayStart(t))]; ok {
+		if i, ok := index[wire.FormatSecond(cal.DayStart(t))]; ok {
 			return days[i].acc
 		}
 		// A day boundary that moved with a calendar change: find the day by range.
@@ -243,7 +244,7 @@ func rollUpWindow(ctx state.Context, cal workorder.Calendar, dept string, cur *R
 			return rolled, read, err
 		}
 		cur.Through = d.end
-		t, _ := workorder.ParseTime(d.end)
+		t, _ := wire.ParseTime(d.end)
 		*start = t
 		rolled++
 	}
@@ -258,7 +259,7 @@ func activeDepartments(ctx state.Context) ([]string, error) {
 	}
 	var out []string
 	for _, d := range ds {
-		if d.Status == "active" && workorder.ValidID(d.ID) {
+		if d.Status == "active" && wire.ValidID(d.ID) {
 			out = append(out, d.ID)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
@@ -102,7 +103,7 @@ func intakeMSPs(ctx state.Context) ([]string, error) {
 
 func loadTicket(ctx state.Context, id string) (workorder.Ticket, error) {
 	var t workorder.Ticket
-	if !workorder.ValidID(id) {
+	if !wire.ValidID(id) {
 		return t, codes.New(codes.InvalidArgument, "ticket id %q", id)
 	}
 	found, err := state.GetJSON(ctx, ticketKey(id), &t)
@@ -181,6 +182,12 @@ func indexEntries(t *workorder.Ticket) ([]kv, error) {
 	}
 	return out, nil
 }
+
+// StoreNew writes a ticket that is new on the ledger with its transitions,
+// accountability records and index entries, exactly as Submit and the actions
+// persist them. The bench chaincode (loadtest/benchcc) preloads synthetic
+// tickets with it; the contract's own transactions go through persist.
+func StoreNew(ctx state.Context, res workorder.Result) error { return persist(ctx, nil, res) }
 
 // persist writes the result of a transition on old (nil for a new ticket): the ticket,
 // its new transition and accountability records, and the index changes.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // MaxSkewEnv names the environment variable that sets the allowed distance
@@ -58,7 +59,7 @@ func CheckSkew(ctx Context) error {
 	if d > max || d < -max {
 		return codes.New(codes.InvalidArgument,
 			"transaction timestamp %s is %s from the endorser clock (allowed %s); refusing to endorse",
-			FormatTime(tx), d.Round(time.Second), max)
+			wire.FormatTime(tx), d.Round(time.Second), max)
 	}
 	return nil
 }

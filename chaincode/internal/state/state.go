@@ -17,27 +17,18 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Context is the transaction context all certledger contracts receive.
 type Context = contractapi.TransactionContextInterface
 
-// TimeLayout is how every time is written by the chaincode: RFC 3339 in UTC,
-// with the fractional seconds of the transaction timestamp when it has any
-// ("2026-11-28T12:00:00Z", "2026-11-28T12:00:00.5Z").
-const TimeLayout = time.RFC3339Nano
-
-// FormatTime formats t as the chaincode writes times (UTC, TimeLayout).
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
-
-// ParseTime parses an RFC 3339 time (fractional seconds allowed) and returns it in UTC.
-// The error is an INVALID_ARGUMENT naming field.
+// ParseTime parses an RFC 3339 time argument (fractional seconds allowed) and
+// returns it in UTC; the error is a wire.FieldErrors naming field.
 func ParseTime(field, s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, codes.New(codes.InvalidArgument, "%s %q is not an RFC 3339 time", field, s)
-	}
-	return t.UTC(), nil
+	var fe wire.FieldErrors
+	t, _ := fe.Time(field, s)
+	return t, fe.Err()
 }
 
 // TxTime returns the transaction timestamp chosen by the client, in UTC. It is the
@@ -223,7 +214,7 @@ func History(ctx Context, key string) ([]HistoryEntry, error) {
 		}
 		e := HistoryEntry{TxID: m.GetTxId(), IsDelete: m.GetIsDelete(), Record: json.RawMessage("null")}
 		if ts := m.GetTimestamp(); ts != nil {
-			e.Timestamp = FormatTime(ts.AsTime())
+			e.Timestamp = wire.FormatTime(ts.AsTime())
 		}
 		if !m.GetIsDelete() && len(m.GetValue()) > 0 {
 			if json.Valid(m.GetValue()) {

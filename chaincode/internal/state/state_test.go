@@ -9,6 +9,7 @@ import (
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/chaincode/ledgertest"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 func ctxFor(l *ledgertest.Ledger, tx ledgertest.Tx) *contractapi.TransactionContext {
@@ -54,10 +55,10 @@ func TestTxTimeAndSubmitter(t *testing.T) {
 	if err != nil || !got.Equal(at) || got.Location() != time.UTC {
 		t.Fatalf("TxTime = %v, %v", got, err)
 	}
-	if s := state.FormatTime(got); s != "2026-11-28T04:00:00.5Z" {
+	if s := wire.FormatTime(got); s != "2026-11-28T04:00:00.5Z" {
 		t.Fatalf("FormatTime = %s", s)
 	}
-	if s := state.FormatTime(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)); s != "2026-11-28T12:00:00Z" {
+	if s := wire.FormatTime(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)); s != "2026-11-28T12:00:00Z" {
 		t.Fatalf("FormatTime = %s", s)
 	}
 	if msp, err := state.SubmitterMSP(ctx); err != nil || msp != "Org1MSP" {

@@ -39,6 +39,7 @@ func commandGroups() []*cli.Command {
 		grantCommand(),
 		exchangeCommand(),
 		ticketCommand(),
+		trustCommand(),
 		auditGroup(
 			auditSweepCommand(),
 			auditKPICommand(),

@@ -80,7 +80,7 @@ func catalogAdd(c *cli.Context) error {
 	in := exchange.CatalogInput{Provider: c.String("dept"), ID: c.String("id"), Name: c.String("name"),
 		Description: c.String("description"), Fields: fields}
 	if err := in.Validate(); err != nil {
-		return Usagef("%v", err)
+		return InvalidInput("catalogue item", err)
 	}
 	cl, err := NewClient(c)
 	if err != nil {

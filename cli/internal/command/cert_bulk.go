@@ -45,6 +45,59 @@ func certIssueBulk(c *cli.Context) error {
 	if err != nil {
 		return Usagef("%s: %v", mpath, err)
 	}
+	if err := checkBulkRows(mpath, rows); err != nil {
+		return err
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	is, err := newIssuer(c, cl)
+	if err != nil {
+		return err
+	}
+	v2, err := bulkV2(c, cl, is.Signer.Dept, rows)
+	if err != nil {
+		return err
+	}
+
+	bar := bulkBar(c, len(rows))
+	var mu sync.Mutex
+	sum, err := is.Bulk(c.Context, rows, issue.BulkOptions{
+		Dir:         dir,
+		Concurrency: c.Int("concurrency"),
+		V2:          v2,
+		OnDone: func(o issue.Outcome) {
+			if bar == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			_ = bar.Add(1) // progress display only
+		},
+	})
+	if bar != nil {
+		_ = bar.Finish() // progress display only
+	}
+	if err != nil {
+		return inputErr(err)
+	}
+	if err := printBulkSummary(p, sum, is.OutDir); err != nil {
+		return err
+	}
+	switch {
+	case sum.Interrupted:
+		return fmt.Errorf("interrupted: rerun the same command to resume: %w", c.Err())
+	case sum.Failed > 0 && sum.Unreachable == sum.Failed:
+		return &exitError{code: ExitUnreachable, err: fmt.Errorf("%d of %d rows failed: the gateway or ledger was unreachable (rerun to resume)", sum.Failed, sum.Total)}
+	case sum.Failed > 0:
+		return Invalidf("%d of %d rows failed (rerun to retry them; issued rows are skipped)", sum.Failed, sum.Total)
+	}
+	return nil
+}
+
+// checkBulkRows checks every manifest row before anything is signed or sent.
+func checkBulkRows(mpath string, rows []manifest.Row) error {
 	for _, r := range rows {
 		if r.V2() {
 			if err := checkV2Row(r); err != nil {
@@ -67,52 +120,28 @@ func certIssueBulk(c *cli.Context) error {
 			}
 		}
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	is, err := newIssuer(c, cl)
-	if err != nil {
-		return err
-	}
-	v2, err := bulkV2(c, cl, is.Signer.Dept, rows)
-	if err != nil {
-		return err
-	}
+	return nil
+}
 
-	var bar *progressbar.ProgressBar
-	if isTerminal(stderrOf(c)) {
-		bar = progressbar.NewOptions(len(rows),
-			progressbar.OptionSetWriter(stderrOf(c)),
-			progressbar.OptionSetDescription("issuing"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("cert"),
-			progressbar.OptionClearOnFinish(),
-		)
+// bulkBar is the progress bar of a bulk issue on a terminal (nil otherwise).
+func bulkBar(c *cli.Context, n int) *progressbar.ProgressBar {
+	if !isTerminal(stderrOf(c)) {
+		return nil
 	}
-	var mu sync.Mutex
-	sum, err := is.Bulk(c.Context, rows, issue.BulkOptions{
-		Dir:         dir,
-		Concurrency: c.Int("concurrency"),
-		V2:          v2,
-		OnDone: func(o issue.Outcome) {
-			if bar == nil {
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			_ = bar.Add(1) // progress display only
-		},
-	})
-	if bar != nil {
-		_ = bar.Finish() // progress display only
-	}
-	if err != nil {
-		return inputErr(err)
-	}
-	if err := p.Print(sum, func(t *output.Tab) {
+	return progressbar.NewOptions(n,
+		progressbar.OptionSetWriter(stderrOf(c)),
+		progressbar.OptionSetDescription("issuing"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("cert"),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+// printBulkSummary prints the counts of a bulk issue and its failed rows.
+func printBulkSummary(p output.Printer, sum *issue.Summary, outDir string) error {
+	return p.Print(sum, func(t *output.Tab) {
 		t.KV("rows", itoa(sum.Total))
 		t.KV("issued", itoa(sum.Issued))
 		t.KV("skipped (done before)", itoa(sum.Skipped))
@@ -122,7 +151,7 @@ func certIssueBulk(c *cli.Context) error {
 			t.KV("not attempted", itoa(sum.NotAttempted))
 		}
 		t.KV("state file", sum.StateFile)
-		t.KV("receipts", is.OutDir)
+		t.KV("receipts", outDir)
 		if len(sum.Failures) > 0 {
 			t.Line("")
 			t.Row("LINE", "FILE", "ID", "ERROR")
@@ -130,16 +159,5 @@ func certIssueBulk(c *cli.Context) error {
 				t.Row(itoa(f.Line), f.File, f.ID, f.Error)
 			}
 		}
-	}); err != nil {
-		return err
-	}
-	switch {
-	case sum.Interrupted:
-		return fmt.Errorf("interrupted: rerun the same command to resume: %w", c.Err())
-	case sum.Failed > 0 && sum.Unreachable == sum.Failed:
-		return &exitError{code: ExitUnreachable, err: fmt.Errorf("%d of %d rows failed: the gateway or ledger was unreachable (rerun to resume)", sum.Failed, sum.Total)}
-	case sum.Failed > 0:
-		return Invalidf("%d of %d rows failed (rerun to retry them; issued rows are skipped)", sum.Failed, sum.Total)
-	}
-	return nil
+	})
 }

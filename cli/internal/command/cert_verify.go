@@ -12,6 +12,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/cli/internal/verify"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/urfave/cli/v2"
 )
@@ -47,9 +48,9 @@ func ledgerVerify(c *cli.Context, cl *client.Client, id, h string) (*client.Veri
 		if id != "" {
 			what = "id " + id
 		}
-		return &client.VerifyResult{Verdict: verify.NotFound, Steps: []client.Step{
-			{Step: 1, Name: "format", Status: verify.Pass},
-			{Step: 3, Name: "lookup", Status: verify.Fail, Code: verify.NotFound, Detail: "no certificate with " + what},
+		return &client.VerifyResult{Verdict: wire.VerdictNotFound, Steps: []client.Step{
+			{Step: 1, Name: "format", Status: wire.StepPass},
+			{Step: 3, Name: "lookup", Status: wire.StepFail, Code: wire.VerdictNotFound, Detail: "no certificate with " + what},
 		}}, nil
 	}
 	return res, err
@@ -83,54 +84,23 @@ func certVerify(c *cli.Context) error {
 		}
 	}
 
-	var rep *verify.Report
 	if rpath := c.String("receipt"); rpath != "" {
 		if id != "" {
 			return Usagef("give --receipt or --id, not both")
 		}
-		r, err := receipt.Load(rpath)
-		if err != nil {
-			if errors.Is(err, receipt.ErrBadReceipt) {
-				rep = &verify.Report{Verdict: verify.BadFormat, Steps: []client.Step{
-					{Step: 1, Name: "format", Status: verify.Fail, Code: verify.BadFormat, Detail: err.Error()},
-				}}
-				if perr := printReport(p, rep); perr != nil {
-					return perr
-				}
-				return Silent(ExitInvalid)
-			}
-			return inputErr(err)
-		}
-		offline := verify.Offline(r, h, time.Now())
-		var res *client.VerifyResult
-		if !c.Bool("offline") {
-			cl, err := NewClient(c)
-			if err != nil {
-				return err
-			}
-			res, err = ledgerVerify(c, cl, r.Record.ID, "")
-			if err != nil && !errors.Is(err, client.ErrUnreachable) {
-				return err
-			}
-			if err != nil {
-				fmt.Fprintf(stderrOf(c), "certledger: %v\n", err)
-			}
-		}
-		rep = verify.WithReceipt(r, offline, res)
-		if err := printReport(p, rep); err != nil {
-			return err
-		}
-		switch {
-		case !rep.Valid():
-			return Silent(ExitInvalid)
-		case !rep.Online && !c.Bool("offline"):
-			return Silent(ExitUnreachable)
-		}
-		return nil
+		return verifyReceipt(c, p, loc, rpath, h)
 	}
 
 	if id == "" && h == "" {
 		return Usagef("give a FILE, --hash, --id or --receipt")
+	}
+	// Step 1 here, before anything is sent: a malformed query (an identifier with a
+	// wrong check character, say) is a BAD_FORMAT verdict, as the ledger would give.
+	if rep := verify.Malformed(id, h, time.Now()); rep != nil {
+		if err := printReport(p, rep); err != nil {
+			return err
+		}
+		return Silent(ExitInvalid)
 	}
 	cl, err := NewClient(c)
 	if err != nil {
@@ -144,12 +114,57 @@ func certVerify(c *cli.Context) error {
 	if fromFile {
 		local = append(local, verify.LocalHash(h))
 	}
-	rep = verify.FromLedger(res, local...)
+	rep := verify.FromLedger(res, local...)
 	if err := printReport(p, rep); err != nil {
 		return err
 	}
 	if !rep.Valid() {
 		return Silent(ExitInvalid)
+	}
+	return nil
+}
+
+// verifyReceipt checks the receipt at rpath offline and, unless --offline, merges
+// the ledger's answer; h is the SM3 of the document given ("" if none).
+func verifyReceipt(c *cli.Context, p output.Printer, loc *time.Location, rpath, h string) error {
+	var rep *verify.Report
+	r, err := receipt.Load(rpath)
+	if err != nil {
+		if errors.Is(err, receipt.ErrBadReceipt) {
+			rep = &verify.Report{Verdict: wire.VerdictBadFormat, Steps: []client.Step{
+				{Step: 1, Name: "format", Status: wire.StepFail, Code: wire.VerdictBadFormat, Detail: err.Error()},
+			}}
+			if perr := printReportIn(p, rep, loc); perr != nil {
+				return perr
+			}
+			return Silent(ExitInvalid)
+		}
+		return inputErr(err)
+	}
+	offline := verify.Offline(r, h, time.Now())
+	var res *client.VerifyResult
+	if !c.Bool("offline") {
+		cl, err := NewClient(c)
+		if err != nil {
+			return err
+		}
+		res, err = ledgerVerify(c, cl, r.Record.ID, "")
+		if err != nil && !errors.Is(err, client.ErrUnreachable) {
+			return err
+		}
+		if err != nil {
+			fmt.Fprintf(stderrOf(c), "certledger: %v\n", err)
+		}
+	}
+	rep = verify.WithReceipt(r, offline, res)
+	if err := printReportIn(p, rep, loc); err != nil {
+		return err
+	}
+	switch {
+	case !rep.Valid():
+		return Silent(ExitInvalid)
+	case !rep.Online && !c.Bool("offline"):
+		return Silent(ExitUnreachable)
 	}
 	return nil
 }

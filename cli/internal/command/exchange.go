@@ -11,6 +11,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/output"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/exchange"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/urfave/cli/v2"
 )
@@ -127,7 +128,7 @@ func exchangeSend(c *cli.Context) error {
 		return err
 	}
 	if err := req.Validate(); err != nil {
-		return Usagef("%v", err)
+		return InvalidInput("exchange", err)
 	}
 	var res client.WriteResult[exchange.Exchange]
 	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/exchanges", req, &res); err != nil {
@@ -257,7 +258,7 @@ func exchangeVerify(c *cli.Context) error {
 		for _, steps := range [][]exchange.Step{rep.Steps, rep.LocalCheck.Steps} {
 			for i, s := range steps {
 				if s.Step == exchange.StepHash {
-					steps[i] = exchange.Step{Step: s.Step, Name: s.Name, Status: exchange.StepPass, Detail: "SM3 of " + file + " = " + h}
+					steps[i] = exchange.Step{Step: s.Step, Name: s.Name, Status: wire.StepPass, Detail: "SM3 of " + file + " = " + h}
 				}
 			}
 		}
@@ -292,7 +293,7 @@ func exchangeVerify(c *cli.Context) error {
 	if l := rep.LocalCheck; !l.Agrees {
 		return Invalidf("the gateway's verdict %s differs from the local signature check: %s", rep.Verdict, l.Verdict)
 	}
-	if rep.Verdict != exchange.VerdictValid {
+	if rep.Verdict != wire.VerdictValid {
 		return Silent(ExitInvalid)
 	}
 	return nil
@@ -310,8 +311,8 @@ func exPeriodFlags(c *cli.Context) (from, to string, err error) {
 			return "", "", Usagef("--to: %v", err)
 		}
 		if len(strings.TrimSpace(v)) == len("2006-01-02") {
-			t, _ := exchange.ParseTime(to)
-			to = t.AddDate(0, 0, 1).Format("2006-01-02T15:04:05Z07:00")
+			t, _ := wire.ParseTime(to)
+			to = wire.FormatTime(t.AddDate(0, 0, 1))
 		}
 	}
 	return from, to, nil

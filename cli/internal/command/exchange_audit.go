@@ -12,6 +12,7 @@ import (
 
 	"github.com/certledger/certledger/cli/internal/output"
 	"github.com/certledger/certledger/internal/domain/exchange"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/urfave/cli/v2"
 )
 
@@ -93,8 +94,8 @@ func auditExchanges(c *cli.Context) error {
 	rep := ExchangeAuditReport{Department: dept, From: from, To: to, Sent: []exchange.Exchange{}, Received: []exchange.Exchange{},
 		Grants: []exGrantView{}, Refused: []RefusedExchangeWrite{}, RefusedSource: []string{}}
 	// Read the logs first: a bad file is a usage error before any network work.
-	fromT, _ := exchange.ParseTime(from)
-	toT, _ := exchange.ParseTime(to)
+	fromT, _ := wire.ParseTime(from)
+	toT, _ := wire.ParseTime(to)
 	for _, f := range c.StringSlice("access-log") {
 		refused, err := exReadRefusals(f, dept, fromT, toT)
 		if err != nil {
@@ -173,8 +174,8 @@ func exSummarize(rep ExchangeAuditReport) ExchangeAuditSummary {
 			s.Pending++
 		}
 		if e.Ack != nil {
-			sent, err1 := exchange.ParseTime(e.SentAt)
-			at, err2 := exchange.ParseTime(e.Ack.At)
+			sent, err1 := wire.ParseTime(e.SentAt)
+			at, err2 := wire.ParseTime(e.Ack.At)
 			if err1 == nil && err2 == nil {
 				delays = append(delays, at.Sub(sent).Seconds())
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // exchangeLocalCheck is the verification exchange verify runs here, on the records the
@@ -57,7 +58,7 @@ func verifyExchangeLocally(c *cli.Context, cl *client.Client, q exchange.Query, 
 		}
 	}
 	at := time.Now().UTC()
-	if t, err := exchange.ParseTime(gw.CheckedAt); err == nil {
+	if t, err := wire.ParseTime(gw.CheckedAt); err == nil {
 		at = t
 	}
 	res := exchange.Verify(q, gw.Exchange, gw.Grant, at, registryVerifier(depts))
@@ -67,42 +68,27 @@ func verifyExchangeLocally(c *cli.Context, cl *client.Client, q exchange.Query, 
 // registryVerifier checks a department's signature with the department's registered
 // key keyID: the key must be listed for that department, valid at the time, its id the
 // SM3 of its public key, and the signature must verify over the canonical payload.
+// A key that is unknown, not valid at the time or not parseable is the signer's
+// fault (exchange.ErrKeyInvalid); a bad signature or record keeps its code.
 func registryVerifier(depts map[string]*client.Department) exchange.Verifier {
 	return exchange.VerifierFunc(func(kind canon.Kind, dept, keyID string, at time.Time, record any, sig string) error {
 		d := depts[dept]
 		if d == nil {
-			return fmt.Errorf("%w: department %s is not registered", exchange.ErrKeyInvalid, dept)
+			return codes.Wrap(exchange.ErrKeyInvalid, "department %s is not registered", dept)
 		}
-		i := slices.IndexFunc(d.Keys, func(k client.Key) bool { return k.KeyID == keyID })
-		if i < 0 {
-			return fmt.Errorf("%w: key %s is not a key of department %s", exchange.ErrKeyInvalid, keyID, dept)
+		key, ok := d.Key(keyID)
+		if !ok {
+			return codes.Wrap(exchange.ErrKeyInvalid, "key %s is not a key of department %s", keyID, dept)
 		}
-		k := d.Keys[i]
-		key := registry.Key{KeyID: k.KeyID, PublicKey: k.PublicKey, ValidFrom: k.ValidFrom,
-			RotatedAt: k.RotatedAt, RevokedAt: k.RevokedAt, RevokeReason: k.RevokeReason}
 		if err := key.ValidAt(at); err != nil {
-			return fmt.Errorf("%w: %s", exchange.ErrKeyInvalid, codeMsg(err))
+			return codes.Wrap(exchange.ErrKeyInvalid, "%s", codes.Message(err))
 		}
 		err := registry.VerifyRecord(key, kind, record, sig)
-		switch codes.Code(err) {
-		case "":
-			return nil
-		case codes.BadSignature:
-			return fmt.Errorf("%w: %s", exchange.ErrBadSignature, codeMsg(err))
-		case codes.InvalidArgument:
-			return fmt.Errorf("%w: %s", exchange.ErrInvalid, codeMsg(err))
-		default: // the key's PEM does not parse or does not match its id
-			return fmt.Errorf("%w: %s", exchange.ErrKeyInvalid, codeMsg(err))
+		if errors.Is(err, codes.ErrInternal) { // the key's PEM does not parse or does not match its id
+			return codes.Wrap(exchange.ErrKeyInvalid, "%s", codes.Message(err))
 		}
+		return err
 	})
-}
-
-func codeMsg(err error) string {
-	var ce *codes.Error
-	if errors.As(err, &ce) {
-		return ce.Msg
-	}
-	return err.Error()
 }
 
 // printLocalCheck adds the local check's lines to the verify table.

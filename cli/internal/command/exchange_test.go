@@ -22,6 +22,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/keyfile"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/exchange"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -374,9 +375,9 @@ func (w *exWorld) routes() {
 				g := w.grants[e.GrantID]
 				res := exchange.Verify(q, &e, &g, w.now, w)
 				if w.lie {
-					res.Verdict = exchange.VerdictValid
+					res.Verdict = wire.VerdictValid
 					for i := range res.Steps {
-						res.Steps[i].Status, res.Steps[i].Code = exchange.StepPass, ""
+						res.Steps[i].Status, res.Steps[i].Code = wire.StepPass, ""
 					}
 				}
 				fakegw.WriteJSON(rw, 200, res)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/urfave/cli/v2"
 )
 
@@ -43,6 +44,12 @@ func Invalidf(format string, a ...any) error { return Invalid(fmt.Errorf(format,
 // Usagef is a usage or input error (exit 2).
 func Usagef(format string, a ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// InvalidInput is the usage error (exit 2) for a body that failed its domain
+// Validate: "what: field: problem; field: problem", every field named.
+func InvalidInput(what string, err error) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf("%s: %s", what, codes.Message(err))}
 }
 
 // Silent returns an error that only sets the exit code.

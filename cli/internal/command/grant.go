@@ -12,6 +12,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/output"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/exchange"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/urfave/cli/v2"
 )
@@ -86,7 +87,7 @@ func grantCreate(c *cli.Context) error {
 	if err != nil {
 		return Usagef("--valid-until: %v", err)
 	}
-	from := time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
+	from := wire.FormatSecond(time.Now())
 	if v := c.String("valid-from"); v != "" {
 		if from, err = issue.NormalizeTime(v, false); err != nil {
 			return Usagef("--valid-from: %v", err)
@@ -118,7 +119,7 @@ func grantCreate(c *cli.Context) error {
 		return err
 	}
 	if err := req.Validate(); err != nil {
-		return Usagef("%v", err)
+		return InvalidInput("grant", err)
 	}
 	var res client.WriteResult[exchange.Grant]
 	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/grants", req, &res); err != nil {

@@ -145,8 +145,8 @@ func TestCertIssueReceiptAndQR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Record != c.CertificateRecord {
-		t.Fatalf("receipt record %+v\nledger %+v", r.Record, c.CertificateRecord)
+	if r.Record != c.Record {
+		t.Fatalf("receipt record %+v\nledger %+v", r.Record, c.Record)
 	}
 	salt, err := base64.StdEncoding.DecodeString(r.Holder.Salt)
 	if err != nil || len(salt) != 16 {

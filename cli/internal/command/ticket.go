@@ -170,7 +170,7 @@ func ticketSubmit(c *cli.Context) error {
 		}
 	}
 	if err := in.Validate(); err != nil {
-		return Usagef("%v", strings.TrimPrefix(err.Error(), workorder.ErrInvalid.Error()+": "))
+		return InvalidInput("ticket", err)
 	}
 	cl, err := NewClient(c)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/fakegw"
 	"github.com/certledger/certledger/cli/internal/keyfile"
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/domain/workorder"
 	"github.com/certledger/certledger/internal/gm"
 )
@@ -194,7 +195,7 @@ func installTicketFake(g *fakegw.Gateway, f *ticketFake) {
 	g.Handle("POST /api/v1/audit/sweep", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		out := map[string]any{"at": workorder.FormatTime(f.now), "tickets": []string{}, "accountability": []string{}, "more": false}
+		out := map[string]any{"at": wire.FormatSecond(f.now), "tickets": []string{}, "accountability": []string{}, "more": false}
 		for _, id := range sortedKeys(f.tickets) {
 			res, changed, _ := workorder.Sweep(f.tickets[id], f.env())
 			if changed {
@@ -212,7 +213,7 @@ func installTicketFake(g *fakegw.Gateway, f *ticketFake) {
 		day := func(s string) string {
 			if len(s) == 10 {
 				d, _ := time.ParseInLocation("2006-01-02", s, time.FixedZone("CST", 8*3600))
-				return workorder.FormatTime(d)
+				return wire.FormatSecond(d)
 			}
 			return s
 		}
@@ -226,7 +227,7 @@ func installTicketFake(g *fakegw.Gateway, f *ticketFake) {
 		for _, id := range sortedKeys(f.tickets) {
 			ts = append(ts, f.tickets[id])
 		}
-		fakegw.WriteJSON(w, 200, workorder.ComputeKPI(r.URL.Query().Get("department"), from, to, workorder.FormatTime(f.now), ts, f.acc))
+		fakegw.WriteJSON(w, 200, workorder.ComputeKPI(r.URL.Query().Get("department"), from, to, wire.FormatSecond(f.now), ts, f.acc))
 	})
 	g.Handle("GET /api/v1/audit/accountability", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()

@@ -448,7 +448,7 @@ func (g *Gateway) issueOrSupersede(w http.ResponseWriter, r *http.Request, rec c
 	}
 	if cur, dup := g.certs[rec.ID]; dup {
 		g.mu.Unlock()
-		if cur.CertificateRecord == rec {
+		if cur.Record == rec {
 			WriteJSON(w, 200, client.WriteResult[client.Certificate]{TxID: cur.TxID, BlockNumber: 1, Record: *cur})
 			return
 		}
@@ -487,7 +487,7 @@ func (g *Gateway) issueOrSupersede(w http.ResponseWriter, r *http.Request, rec c
 		WriteError(w, 409, "CONFLICT", "certificate %s exists", rec.ID)
 		return
 	}
-	c := &client.Certificate{CertificateRecord: rec, Status: "valid", IssuedAt: g.ts()}
+	c := &client.Certificate{Record: rec, Status: "valid", IssuedAt: g.ts()}
 	tx, blk := g.store(c)
 	if old != "" {
 		oc := g.certs[old]
@@ -654,18 +654,18 @@ func (g *Gateway) verify(w http.ResponseWriter, r *http.Request) {
 	cc := *c
 	res.Certificate = &cc
 	res.Steps = append(res.Steps, step(3, "lookup", "pass", "", c.ID), step(4, "merkle", "skipped", "", "not batched"))
-	d, k := g.findKey(c.KeyID)
+	_, k := g.findKey(c.KeyID)
 	if k == nil {
 		fail(5, "signature", "KEY_INVALID", "unknown key")
 		return
 	}
 	pub, _ := gm.ParsePublicKeyPEM([]byte(k.PublicKey))
-	if err := verifyRecord(pub, c.CertificateRecord); err != nil {
+	if err := verifyRecord(pub, c.Record); err != nil {
 		fail(5, "signature", "BAD_SIGNATURE", err.Error())
 		return
 	}
 	res.Steps = append(res.Steps, step(5, "signature", "pass", "", ""))
-	res.IssuerKey = &client.KeyInfo{DepartmentID: d.ID, Key: *k}
+	res.IssuerKey = k
 	if k.RevokedAt != "" && k.RevokeReason == "compromised" {
 		fail(6, "key", "KEY_INVALID", "key compromised")
 		return

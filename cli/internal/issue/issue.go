@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/emmansun/gmsm/sm2"
 )
@@ -89,11 +89,9 @@ type Result struct {
 	AlreadyOnLedger bool `json:"alreadyOnLedger,omitempty"`
 }
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-
-// CheckID checks a certificate id's shape.
+// CheckID checks a certificate id's shape (wire.IDPattern).
 func CheckID(id string) error {
-	if !idPattern.MatchString(id) {
+	if !wire.ValidID(id) {
 		return fmt.Errorf("%w: certificate id %q: use 1-128 letters, digits, '.', '_', ':' or '-'", ErrInput, id)
 	}
 	return nil
@@ -107,13 +105,13 @@ func NormalizeTime(s string, endOfDay bool) (string, error) {
 		if endOfDay {
 			t = t.Add(24*time.Hour - time.Second)
 		}
-		return t.UTC().Format(time.RFC3339), nil
+		return wire.FormatSecond(t), nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return "", fmt.Errorf("%w: time %q: want YYYY-MM-DD or RFC 3339 (2026-12-31T23:59:59Z)", ErrInput, s)
 	}
-	return t.UTC().Truncate(time.Second).Format(time.RFC3339), nil
+	return wire.FormatSecond(t), nil
 }
 
 // NewID returns "<dept>-<16 hex>", random.
@@ -181,7 +179,7 @@ func (is *Issuer) Build(req Request) (client.CertificateRecord, []byte, error) {
 	if err != nil {
 		return rec, nil, err
 	}
-	from := is.now().UTC().Truncate(time.Second).Format(time.RFC3339)
+	from := wire.FormatSecond(is.now())
 	if req.ValidFrom != "" {
 		if from, err = NormalizeTime(req.ValidFrom, false); err != nil {
 			return rec, nil, err
@@ -335,7 +333,7 @@ func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, err
 		}
 		if cur.HolderCommitment != rec.HolderCommitment || cur.Signature != rec.Signature {
 			_ = os.Remove(pending) // best effort: a leftover pending receipt is harmless and reused
-			return &Result{Record: cur.CertificateRecord, TxID: cur.TxID, VerifyURL: rc.VerifyURL, AlreadyOnLedger: true}, nil
+			return &Result{Record: cur.Record, TxID: cur.TxID, VerifyURL: rc.VerifyURL, AlreadyOnLedger: true}, nil
 		}
 		wr = &client.WriteResult[client.Certificate]{TxID: is.firstTxID(ctx, rec.ID, cur.TxID), Record: *cur}
 	}

@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/certledger/certledger/internal/domain/identifier"
 )
 
 // ErrBadManifest is wrapped by every parse error.
@@ -51,7 +53,7 @@ func (r Row) V2() bool { return IsTypeCode(r.Type) }
 // IsTypeCode reports whether a type column holds a 21-character catalogue type
 // code rather than a free-form v1 type.
 func IsTypeCode(s string) bool {
-	return len(s) == 21 && strings.Trim(s, "0123456789ABCDEFGHJKLMNPQRTUWXY") == ""
+	return len(s) == identifier.TypeCodeLength && strings.Trim(s, identifier.USCCAlphabet) == ""
 }
 
 var (
@@ -74,7 +76,47 @@ func Parse(r io.Reader) ([]Row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadManifest, err)
 	}
-	col := map[string]int{}
+	col, err := parseHeader(header)
+	if err != nil {
+		return nil, err
+	}
+	var rows []Row
+	seen := seenRows{id: map[string]int{}, key: map[string]int{}}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadManifest, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rows) >= MaxRows {
+			return nil, fmt.Errorf("%w: more than %d rows", ErrBadManifest, MaxRows)
+		}
+		row, err := col.row(rec, line)
+		if err != nil {
+			return nil, err
+		}
+		if err := seen.add(row); err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%w: no rows after the header", ErrBadManifest)
+	}
+	return rows, nil
+}
+
+// columns maps a manifest's column names (KZ_* in upper case, the others in
+// lower case) to their index.
+type columns map[string]int
+
+// parseHeader reads the header: known columns and KZ_* ones, each once, the
+// required ones present.
+func parseHeader(header []string) (columns, error) {
+	col := columns{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if strings.HasPrefix(h, "kz_") {
@@ -92,85 +134,79 @@ func Parse(r io.Reader) ([]Row, error) {
 			return nil, fmt.Errorf("%w: missing column %q", ErrBadManifest, h)
 		}
 	}
-	get := func(rec []string, name string) string {
-		i, ok := col[name]
-		if !ok {
-			return ""
-		}
-		return strings.TrimSpace(rec[i])
+	return col, nil
+}
+
+func (col columns) get(rec []string, name string) string {
+	i, ok := col[name]
+	if !ok {
+		return ""
 	}
-	var rows []Row
-	seenID := map[string]int{}
-	seenKey := map[string]int{}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadManifest, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rows) >= MaxRows {
-			return nil, fmt.Errorf("%w: more than %d rows", ErrBadManifest, MaxRows)
-		}
-		row := Row{
-			Line:       line,
-			File:       get(rec, "file"),
-			Type:       get(rec, "type"),
-			HolderID:   get(rec, "holder_id"),
-			ValidFrom:  get(rec, "valid_from"),
-			ValidUntil: get(rec, "valid_until"),
-			ID:         get(rec, "id"),
-			Serial:     get(rec, "serial"),
-			Version:    get(rec, "version"),
-			HolderName: get(rec, "holder_name"),
-			Name:       get(rec, "name"),
-			IssueDate:  get(rec, "issue_date"),
-		}
-		for name := range col {
-			if v := get(rec, name); strings.HasPrefix(name, "KZ_") && v != "" {
-				if row.Extensions == nil {
-					row.Extensions = map[string]string{}
-				}
-				row.Extensions[name] = v
+	return strings.TrimSpace(rec[i])
+}
+
+// row builds the Row of record rec on line line and checks that the columns its
+// kind (v1 or v2) needs are filled and the v2-only ones empty in a v1 row.
+func (col columns) row(rec []string, line int) (Row, error) {
+	row := Row{
+		Line:       line,
+		File:       col.get(rec, "file"),
+		Type:       col.get(rec, "type"),
+		HolderID:   col.get(rec, "holder_id"),
+		ValidFrom:  col.get(rec, "valid_from"),
+		ValidUntil: col.get(rec, "valid_until"),
+		ID:         col.get(rec, "id"),
+		Serial:     col.get(rec, "serial"),
+		Version:    col.get(rec, "version"),
+		HolderName: col.get(rec, "holder_name"),
+		Name:       col.get(rec, "name"),
+		IssueDate:  col.get(rec, "issue_date"),
+	}
+	for name := range col {
+		if v := col.get(rec, name); strings.HasPrefix(name, "KZ_") && v != "" {
+			if row.Extensions == nil {
+				row.Extensions = map[string]string{}
 			}
+			row.Extensions[name] = v
 		}
-		need := append([]string{}, required...)
+	}
+	need := append([]string{}, required...)
+	if row.V2() {
+		need = append(need, "serial", "holder_name")
+	} else {
+		need = append(need, "valid_until")
+	}
+	for _, h := range need {
+		if col.get(rec, h) == "" {
+			return Row{}, fmt.Errorf("%w: line %d: %s is empty", ErrBadManifest, line, h)
+		}
+	}
+	if !row.V2() && (row.Serial != "" || row.HolderName != "" || row.Version != "" || row.Name != "" || row.IssueDate != "" || len(row.Extensions) > 0) {
+		return Row{}, fmt.Errorf("%w: line %d: serial, version, holder_name, name, issue_date and KZ_* are for v2 rows (type a catalogue type code)", ErrBadManifest, line)
+	}
+	return row, nil
+}
+
+// seenRows refuses a row whose id, or (without an id) whose Key, an earlier row has.
+type seenRows struct{ id, key map[string]int }
+
+func (s seenRows) add(row Row) error {
+	if row.ID != "" {
+		if prev, dup := s.id[row.ID]; dup {
+			return fmt.Errorf("%w: line %d: id %q already on line %d", ErrBadManifest, row.Line, row.ID, prev)
+		}
+		s.id[row.ID] = row.Line
+		return nil
+	}
+	k := row.Key()
+	if prev, dup := s.key[k]; dup {
 		if row.V2() {
-			need = append(need, "serial", "holder_name")
-		} else {
-			need = append(need, "valid_until")
+			return fmt.Errorf("%w: line %d: same type, serial and version as line %d", ErrBadManifest, row.Line, prev)
 		}
-		for _, h := range need {
-			if get(rec, h) == "" {
-				return nil, fmt.Errorf("%w: line %d: %s is empty", ErrBadManifest, line, h)
-			}
-		}
-		if !row.V2() && (row.Serial != "" || row.HolderName != "" || row.Version != "" || row.Name != "" || row.IssueDate != "" || len(row.Extensions) > 0) {
-			return nil, fmt.Errorf("%w: line %d: serial, version, holder_name, name, issue_date and KZ_* are for v2 rows (type a catalogue type code)", ErrBadManifest, line)
-		}
-		if row.ID != "" {
-			if prev, dup := seenID[row.ID]; dup {
-				return nil, fmt.Errorf("%w: line %d: id %q already on line %d", ErrBadManifest, line, row.ID, prev)
-			}
-			seenID[row.ID] = line
-		} else {
-			k := row.Key()
-			if prev, dup := seenKey[k]; dup {
-				if row.V2() {
-					return nil, fmt.Errorf("%w: line %d: same type, serial and version as line %d", ErrBadManifest, line, prev)
-				}
-				return nil, fmt.Errorf("%w: line %d: same file, type and validity as line %d (add an id column)", ErrBadManifest, line, prev)
-			}
-			seenKey[k] = line
-		}
-		rows = append(rows, row)
+		return fmt.Errorf("%w: line %d: same file, type and validity as line %d (add an id column)", ErrBadManifest, row.Line, prev)
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%w: no rows after the header", ErrBadManifest)
-	}
-	return rows, nil
+	s.key[k] = row.Line
+	return nil
 }
 
 // Key identifies a row across runs (for resuming): its id if it has one, a v2 row's

@@ -12,34 +12,13 @@ import (
 	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
-// Step statuses.
-const (
-	Pass    = "pass"
-	Fail    = "fail"
-	Skipped = "skipped"
-)
+// OfflineNote says what an offline check leaves out.
+const OfflineNote = "offline: revocation not checked"
 
-// Verdicts (the chaincode's, plus the offline ones reuse them).
-const (
-	Valid         = "VALID"
-	NotFound      = "NOT_FOUND"
-	BadFormat     = "BAD_FORMAT"
-	HashMismatch  = "HASH_MISMATCH"
-	BadSignature  = "BAD_SIGNATURE"
-	KeyInvalid    = "KEY_INVALID"
-	Expired       = "EXPIRED"
-	NotYetValid   = "NOT_YET_VALID"
-	OfflineNote   = "offline: revocation not checked"
-	stepCount     = 8
-	defaultFailed = "INVALID"
-)
-
-// Names of the steps, 1-based.
-var Names = [stepCount + 1]string{"", "format", "hash", "lookup", "merkle", "signature", "key", "status", "validity"}
-
-var defaultCode = map[int]string{1: BadFormat, 2: HashMismatch, 3: NotFound, 4: BadSignature, 5: BadSignature, 6: KeyInvalid, 7: "STATUS", 8: Expired}
+const stepCount = 8
 
 // Report is the outcome shown to the user.
 type Report struct {
@@ -56,20 +35,16 @@ type Report struct {
 }
 
 // Valid reports whether the verdict is VALID.
-func (r *Report) Valid() bool { return r.Verdict == Valid }
+func (r *Report) Valid() bool { return r.Verdict == wire.VerdictValid }
 
-// Codes of steps run here that neither pass nor fail with a verdict.
-const (
-	CodeOK      = "OK"
-	CodeNoFile  = "NO_FILE"
-	CodeOffline = "OFFLINE"
-)
+// CodeNoFile is the code of step 2 when no document was given to hash here.
+const CodeNoFile = "NO_FILE"
 
 func step(n int, status, code, detail string) client.Step {
-	if code == "" && status == Pass {
-		code = CodeOK
+	if code == "" && status == wire.StepPass {
+		code = certificate.CodeOK
 	}
-	return client.Step{Step: n, Name: Names[n], Status: status, Code: code, Detail: detail}
+	return client.Step{Step: n, Name: certificate.StepName(n), Status: status, Code: code, Detail: detail}
 }
 
 // Offline checks a receipt without the ledger, with the pure pipeline the chaincode
@@ -79,7 +54,7 @@ func step(n int, status, code, detail string) client.Step {
 // lookup (3), the key's registration and validity (6) and the status (7).
 func Offline(r *receipt.Receipt, fileHash string, now time.Time) []client.Step {
 	if err := r.Validate(); err != nil {
-		steps := []client.Step{step(1, Fail, BadFormat, err.Error())}
+		steps := []client.Step{step(1, wire.StepFail, wire.VerdictBadFormat, err.Error())}
 		return fillSkipped(steps, "the receipt is malformed")
 	}
 	rec := r.Record
@@ -106,21 +81,21 @@ func Offline(r *receipt.Receipt, fileHash string, now time.Time) []client.Step {
 	})
 	steps := make([]client.Step, 0, len(res.Steps))
 	for _, s := range res.Steps {
-		cs := client.Step{Step: s.Step, Name: s.Name, Status: s.Status, Code: s.Code, Detail: s.Detail}
+		cs := s
 		switch {
-		case s.Step == 1 && s.Status == Pass:
+		case s.Step == 1 && s.Status == wire.StepPass:
 			cs.Detail = "receipt " + receipt.Version
 			if id, ok := rec.Identifier(); ok {
 				cs.Detail += "; GB/T 36904 identifier, check character " + id.Check + " verified"
 			}
-		case s.Step == 2 && s.Status == Skipped:
+		case s.Step == 2 && s.Status == wire.StepSkipped:
 			cs.Code, cs.Detail = CodeNoFile, "no document given"
-		case s.Step == 3 && s.Status == Pass:
-			cs = step(3, Skipped, CodeOffline, "record taken from the receipt; looked up on the ledger online")
-		case s.Step == 6 && s.Status == Pass:
-			cs = step(6, Skipped, CodeOffline, "key "+short(rec.KeyID)+" of "+r.IssuerKey.DepartmentID+
+		case s.Step == 3 && s.Status == wire.StepPass:
+			cs = step(3, wire.StepSkipped, certificate.CodeOffline, "record taken from the receipt; looked up on the ledger online")
+		case s.Step == 6 && s.Status == wire.StepPass:
+			cs = step(6, wire.StepSkipped, certificate.CodeOffline, "key "+short(rec.KeyID)+" of "+r.IssuerKey.DepartmentID+
 				" per the receipt; its registration and validity at issue time need the ledger")
-		case s.Step == 7 && s.Status == Skipped:
+		case s.Step == 7 && s.Status == wire.StepSkipped:
 			cs.Detail = OfflineNote
 		}
 		steps = append(steps, cs)
@@ -130,7 +105,7 @@ func Offline(r *receipt.Receipt, fileHash string, now time.Time) []client.Step {
 
 func fillSkipped(steps []client.Step, why string) []client.Step {
 	for n := len(steps) + 1; n <= stepCount; n++ {
-		steps = append(steps, step(n, Skipped, "NOT_REACHED", why))
+		steps = append(steps, step(n, wire.StepSkipped, certificate.CodeNotReached, why))
 	}
 	return steps
 }
@@ -142,9 +117,21 @@ func short(s string) string {
 	return s
 }
 
+// Malformed runs step 1 (format) of the pipeline on a query before it is sent:
+// the report of a query that fails it — an id that starts like a GB/T 36904
+// identifier with a wrong check character, say, named in the detail — or nil
+// when the query is well-formed.
+func Malformed(id, docHash string, now time.Time) *Report {
+	res := certificate.Evaluate(certificate.Input{Query: certificate.Query{ID: id, DocHash: docHash}, Now: now})
+	if len(res.Steps) == 0 || res.Steps[0].Status != wire.StepFail {
+		return nil
+	}
+	return &Report{Verdict: res.Verdict, Steps: res.Steps, Note: "checked here; nothing was sent to the ledger"}
+}
+
 // LocalHash is step 2 for a document hashed on this machine.
 func LocalHash(fileHash string) client.Step {
-	return step(2, Pass, "", "SM3 computed locally: "+fileHash)
+	return step(2, wire.StepPass, "", "SM3 computed locally: "+fileHash)
 }
 
 // FromLedger builds a report from the ledger's answer; local replaces the ledger's
@@ -155,7 +142,7 @@ func FromLedger(res *client.VerifyResult, local ...client.Step) *Report {
 		replaced := false
 		for i := range steps {
 			if steps[i].Step == l.Step {
-				if steps[i].Status != Fail {
+				if steps[i].Status != wire.StepFail {
 					steps[i] = l
 				}
 				replaced = true
@@ -176,8 +163,8 @@ func FromLedger(res *client.VerifyResult, local ...client.Step) *Report {
 // receipt's record.
 func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyResult) *Report {
 	if res == nil {
-		c := &client.Certificate{CertificateRecord: r.Record}
-		rep := &Report{Verdict: verdictOf(offline, Valid), Steps: offline, Note: OfflineNote, Certificate: c}
+		c := &client.Certificate{Record: r.Record}
+		rep := &Report{Verdict: certificate.VerdictOf(offline, wire.VerdictValid), Steps: offline, Note: OfflineNote, Certificate: c}
 		if id, ok := r.Record.Identifier(); ok {
 			rep.Identifier = &id
 		}
@@ -191,11 +178,11 @@ func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyRe
 	for _, o := range offline {
 		on, ok := byNum[o.Step]
 		switch {
-		case o.Status == Fail || !ok:
+		case o.Status == wire.StepFail || !ok:
 			steps = append(steps, o)
-		case on.Status == Fail:
+		case on.Status == wire.StepFail:
 			steps = append(steps, on)
-		case o.Status == Skipped:
+		case o.Status == wire.StepSkipped:
 			steps = append(steps, on)
 		default:
 			steps = append(steps, o)
@@ -204,33 +191,12 @@ func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyRe
 	if c := res.Certificate; c != nil && (c.ID != r.Record.ID || c.Signature != r.Record.Signature || c.DocHash != r.Record.DocHash) {
 		for i := range steps {
 			if steps[i].Step == 3 {
-				steps[i] = step(3, Fail, NotFound, "the ledger's certificate "+c.ID+" is not the receipt's record")
+				steps[i] = step(3, wire.StepFail, wire.VerdictNotFound, "the ledger's certificate "+c.ID+" is not the receipt's record")
 			}
 		}
 	}
-	return &Report{Verdict: verdictOf(steps, res.Verdict), Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps,
+	return &Report{Verdict: certificate.VerdictOf(steps, res.Verdict), Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps,
 		Identifier: res.Identifier, CertType: res.CertType}
-}
-
-// verdictOf returns the verdict of the first failed step, else fallback. Steps 4
-// and 6 fail with detail codes (MERKLE_MISMATCH, KEY_REVOKED, ...) whose verdicts
-// are BAD_SIGNATURE and KEY_INVALID.
-func verdictOf(steps []client.Step, fallback string) string {
-	for _, s := range steps {
-		if s.Status == Fail {
-			if s.Step == 4 || s.Step == 6 {
-				return defaultCode[s.Step]
-			}
-			if s.Code != "" {
-				return s.Code
-			}
-			if c, ok := defaultCode[s.Step]; ok {
-				return c
-			}
-			return defaultFailed
-		}
-	}
-	return fallback
 }
 
 func sortSteps(s []client.Step) {

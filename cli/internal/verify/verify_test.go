@@ -2,12 +2,15 @@ package verify
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -43,27 +46,27 @@ func TestOffline(t *testing.T) {
 		t.Fatalf("statuses %s", got)
 	}
 	rep := WithReceipt(r, steps, nil)
-	if rep.Verdict != Valid || rep.Online || rep.Note != OfflineNote {
+	if rep.Verdict != wire.VerdictValid || rep.Online || rep.Note != OfflineNote {
 		t.Fatalf("%+v", rep)
 	}
-	if v := WithReceipt(r, Offline(r, gm.SM3Hex([]byte("other")), now), nil).Verdict; v != HashMismatch {
+	if v := WithReceipt(r, Offline(r, gm.SM3Hex([]byte("other")), now), nil).Verdict; v != wire.VerdictHashMismatch {
 		t.Fatal(v)
 	}
-	if v := WithReceipt(r, Offline(r, "", time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)), nil).Verdict; v != Expired {
+	if v := WithReceipt(r, Offline(r, "", time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)), nil).Verdict; v != wire.VerdictExpired {
 		t.Fatal(v)
 	}
-	if v := WithReceipt(r, Offline(r, "", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), nil).Verdict; v != NotYetValid {
+	if v := WithReceipt(r, Offline(r, "", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), nil).Verdict; v != wire.VerdictNotYetValid {
 		t.Fatal(v)
 	}
 	bad := *r
 	bad.Record.Type = "x"
-	if v := WithReceipt(&bad, Offline(&bad, "", now), nil).Verdict; v != BadSignature {
+	if v := WithReceipt(&bad, Offline(&bad, "", now), nil).Verdict; v != wire.VerdictBadSignature {
 		t.Fatal(v)
 	}
 	other := signed(t)
 	swapped := *r
 	swapped.IssuerKey.PublicKey = other.IssuerKey.PublicKey
-	if v := WithReceipt(&swapped, Offline(&swapped, "", now), nil).Verdict; v != BadSignature {
+	if v := WithReceipt(&swapped, Offline(&swapped, "", now), nil).Verdict; v != wire.VerdictBadSignature {
 		t.Fatal(v)
 	}
 }
@@ -72,7 +75,7 @@ func TestWithLedger(t *testing.T) {
 	r := signed(t)
 	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	ledger := func(verdict string, fail int, cert client.CertificateRecord) *client.VerifyResult {
-		res := &client.VerifyResult{Verdict: verdict, Certificate: &client.Certificate{CertificateRecord: cert}}
+		res := &client.VerifyResult{Verdict: verdict, Certificate: &client.Certificate{Record: cert}}
 		for n := 1; n <= 8; n++ {
 			st := "pass"
 			if n == 2 {
@@ -82,12 +85,12 @@ func TestWithLedger(t *testing.T) {
 			if n == fail {
 				st, code = "fail", verdict
 			}
-			res.Steps = append(res.Steps, client.Step{Step: n, Name: Names[n], Status: st, Code: code})
+			res.Steps = append(res.Steps, client.Step{Step: n, Name: certificate.StepName(n), Status: st, Code: code})
 		}
 		return res
 	}
-	rep := WithReceipt(r, Offline(r, "", now), ledger(Valid, 0, r.Record))
-	if rep.Verdict != Valid || !rep.Online || statuses(rep.Steps) != "pspppppp" {
+	rep := WithReceipt(r, Offline(r, "", now), ledger(wire.VerdictValid, 0, r.Record))
+	if rep.Verdict != wire.VerdictValid || !rep.Online || statuses(rep.Steps) != "pspppppp" {
 		t.Fatalf("%s %s", rep.Verdict, statuses(rep.Steps))
 	}
 	if rep := WithReceipt(r, Offline(r, "", now), ledger("REVOKED", 7, r.Record)); rep.Verdict != "REVOKED" {
@@ -95,11 +98,32 @@ func TestWithLedger(t *testing.T) {
 	}
 	differs := r.Record
 	differs.Signature = "AAAA"
-	if rep := WithReceipt(r, Offline(r, "", now), ledger(Valid, 0, differs)); rep.Verdict != NotFound {
+	if rep := WithReceipt(r, Offline(r, "", now), ledger(wire.VerdictValid, 0, differs)); rep.Verdict != wire.VerdictNotFound {
 		t.Fatal(rep.Verdict)
 	}
-	res := ledger(Valid, 0, r.Record)
-	if rep := FromLedger(res, LocalHash(r.Record.DocHash)); rep.Steps[1].Status != Pass || rep.Verdict != Valid {
+	res := ledger(wire.VerdictValid, 0, r.Record)
+	if rep := FromLedger(res, LocalHash(r.Record.DocHash)); rep.Steps[1].Status != wire.StepPass || rep.Verdict != wire.VerdictValid {
 		t.Fatalf("%+v", rep.Steps[1])
+	}
+}
+
+// Step 1 runs before anything is sent: an identifier with a wrong check
+// character is BAD_FORMAT, named; a well-formed query (free-form id, real
+// identifier, hash) gives nil.
+func TestMalformed(t *testing.T) {
+	const real = "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U"
+	now := time.Now()
+	for _, q := range [][2]string{{"c-1", ""}, {real, ""}, {"", gm.SM3Hex([]byte("doc"))}} {
+		if rep := Malformed(q[0], q[1], now); rep != nil {
+			t.Errorf("%q %q: %+v", q[0], q[1], rep)
+		}
+	}
+	rep := Malformed(real[:len(real)-1]+"V", "", now)
+	if rep == nil || rep.Verdict != wire.VerdictBadFormat || rep.Steps[0].Status != wire.StepFail || len(rep.Steps) != 8 ||
+		!strings.Contains(rep.Steps[0].Detail, "expected 'U'") {
+		t.Fatalf("wrong check character: %+v", rep)
+	}
+	if rep := Malformed("c/1", "", now); rep == nil || rep.Verdict != wire.VerdictBadFormat {
+		t.Fatalf("c/1: %+v", rep)
 	}
 }

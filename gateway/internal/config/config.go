@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -53,6 +54,30 @@ type Config struct {
 	BodyLimit int64 `yaml:"bodyLimit"`
 	// MVCCRetries is how many times a write that lost an MVCC race is resubmitted.
 	MVCCRetries int `yaml:"mvccRetries"`
+	// Trust configures the trust bundle the gateway serves (docs/trust.md).
+	Trust Trust `yaml:"trust,omitempty"`
+	// Events bounds the server-sent event streams.
+	Events Events `yaml:"events"`
+}
+
+// Events bounds the event streams (GET /api/v1/events, a ticket's progress).
+type Events struct {
+	// MaxStreamsPerCaller is how many streams one token, client certificate or
+	// anonymous client address may hold open at once.
+	MaxStreamsPerCaller int `yaml:"maxStreamsPerCaller"`
+	// MaxReplays is how many streams replaying from a past block may run at once.
+	MaxReplays int `yaml:"maxReplays"`
+	// MaxReplayBlocks is how far behind the newest block a replay may start.
+	MaxReplayBlocks int `yaml:"maxReplayBlocks"`
+}
+
+// Trust: the governance fingerprint the gateway pins, and the file that holds the
+// latest bundle governance published. No pin: GET /api/v1/trust answers 404.
+type Trust struct {
+	// Pin is the SM3 hex of the governance public key (`certledger trust fingerprint`).
+	Pin string `yaml:"pin,omitempty"`
+	// BundleFile is where the published bundle is kept (default: none, memory only).
+	BundleFile string `yaml:"bundleFile,omitempty"`
 }
 
 // TLS holds the gateway's HTTPS certificate and, optionally, the CA for client certificates.
@@ -131,6 +156,7 @@ func Defaults() Config {
 		},
 		BodyLimit:   1 << 20,
 		MVCCRetries: 3,
+		Events:      Events{MaxStreamsPerCaller: 4, MaxReplays: 4, MaxReplayBlocks: 1000},
 	}
 }
 
@@ -172,6 +198,7 @@ func (c *Config) resolve(base string) {
 	for i := range c.Orgs {
 		abs(&c.Orgs[i].Profile)
 	}
+	abs(&c.Trust.BundleFile)
 	if c.TLS != nil {
 		abs(&c.TLS.CertFile)
 		abs(&c.TLS.KeyFile)
@@ -194,6 +221,12 @@ func (c *Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return bad("publicURL %q is not an http(s) URL", c.PublicURL)
 		}
+	}
+	if c.Trust.Pin != "" && !hexHash.MatchString(strings.ToLower(strings.NewReplacer(" ", "", ":", "").Replace(c.Trust.Pin))) {
+		return bad("trust.pin must be the 64-hex-digit SM3 fingerprint of the governance key")
+	}
+	if c.Trust.BundleFile != "" && c.Trust.Pin == "" {
+		return bad("trust.bundleFile needs trust.pin")
 	}
 	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
 		return bad("tls needs certFile and keyFile")
@@ -285,6 +318,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MVCCRetries < 0 || c.MVCCRetries > 20 {
 		return bad("mvccRetries must be in 0..20")
+	}
+	if e := c.Events; e.MaxStreamsPerCaller < 1 || e.MaxReplays < 1 || e.MaxReplayBlocks < 1 {
+		return bad("events.maxStreamsPerCaller, maxReplays and maxReplayBlocks must be > 0")
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Gateway-only codes, used beside the chaincode codes of internal/codes.
@@ -26,6 +27,8 @@ const (
 	TooLarge        = "TOO_LARGE"
 	Unavailable     = "UNAVAILABLE"
 	Timeout         = "TIMEOUT"
+	// MethodNotAllowed answers a known path called with a method it does not serve.
+	MethodNotAllowed = "METHOD_NOT_ALLOWED"
 )
 
 // RetryAfter is what a client is told to wait after a transient failure.
@@ -40,12 +43,14 @@ const (
 )
 
 // Problem is the HTTP answer for an error: the status, the body {"code","message"}
-// and, for transient failures, a Retry-After.
+// (plus "fields" for a body that failed validation field by field) and, for
+// transient failures, a Retry-After.
 type Problem struct {
-	Status     int           `json:"-"`
-	Code       string        `json:"code"`
-	Message    string        `json:"message"`
-	RetryAfter time.Duration `json:"-"`
+	Status     int               `json:"-"`
+	Code       string            `json:"code"`
+	Message    string            `json:"message"`
+	Fields     []wire.FieldError `json:"fields,omitempty"`
+	RetryAfter time.Duration     `json:"-"`
 }
 
 // Error is an error the gateway raises itself with a known status (bad input,
@@ -85,6 +90,13 @@ func Map(err error) Problem {
 	var ge *Error
 	if errors.As(err, &ge) {
 		return Problem{Status: ge.Status, Code: ge.Code, Message: ge.Msg, RetryAfter: ge.RetryAfter}
+	}
+	// Field errors (a domain Validate or the gateway's own input checks): 400
+	// listing every field.
+	var fe wire.FieldErrors
+	if errors.As(err, &fe) && len(fe) > 0 {
+		msg := strings.TrimPrefix(fe.Error(), codes.InvalidArgument+": ")
+		return Problem{Status: http.StatusBadRequest, Code: codes.InvalidArgument, Message: msg, Fields: fe}
 	}
 	if code, msg, ok := ChaincodeCode(err); ok {
 		if st, known := statusOfCode[code]; known {

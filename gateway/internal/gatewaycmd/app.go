@@ -1,7 +1,7 @@
 // Package gatewaycmd is the certledger-gateway command: flags with environment
 // fallbacks, the serve command (default) that wires config, ledger, API and web
-// page and shuts down gracefully, and the operator tools hash-token, check-config,
-// openapi and bench.
+// page and shuts down gracefully, and the operator tools hash-token, check-config
+// and openapi. (Load figures: certledger-load gateway, in loadtest/.)
 package gatewaycmd
 
 import (
@@ -96,7 +96,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					return err
 				},
 			},
-			benchCommand(stdout),
 		},
 	}
 	return a.RunContext(ctx, args)
@@ -151,7 +150,12 @@ func serve(c *cli.Context, stderr io.Writer) error {
 		return err
 	}
 	defer func() { _ = fab.Close() }() // shutting down; nothing left to report to
+	trustStore, err := openTrust(cfg)
+	if err != nil {
+		return err
+	}
 	api, err := httpapi.New(httpapi.Options{
+		Trust:                trustStore,
 		Ledger:               fab,
 		Auth:                 auth.New(cfg),
 		DefaultOrg:           cfg.Orgs[0].Name,
@@ -163,10 +167,18 @@ func serve(c *cli.Context, stderr io.Writer) error {
 		MVCCRetries:          cfg.MVCCRetries,
 		PublicURL:            cfg.PublicURL,
 		Web:                  web.Handler(),
+		MaxStreamsPerCaller:  cfg.Events.MaxStreamsPerCaller,
+		MaxReplays:           cfg.Events.MaxReplays,
+		MaxReplayBlocks:      cfg.Events.MaxReplayBlocks,
 	})
 	if err != nil {
 		return err
 	}
+	// The read policy's department directory follows the registry's events.
+	followCtx, stopFollowing := context.WithCancel(c.Context)
+	following := make(chan struct{})
+	go func() { api.FollowRegistry(followCtx); close(following) }()
+	defer func() { stopFollowing(); <-following }()
 	srv := &http.Server{
 		Addr:              cfg.Listen,
 		Handler:           api.Handler(),

@@ -16,8 +16,8 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/gateway/internal/config"
-	"github.com/certledger/certledger/gateway/internal/stack"
 )
 
 func TestMain(m *testing.M) {
@@ -73,7 +73,7 @@ func TestServe(t *testing.T) {
 	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
 		t.Skip("needs an in-process devnet (skipped by -short or CERTLEDGER_SKIP_E2E)")
 	}
-	s, err := stack.Start(t.TempDir(), stack.Options{})
+	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,19 +27,13 @@ func (s *Server) registerCertificates(r *Router) {
 // CertificateRecord is a certificate as its issuer signed it (certificate:Issue input).
 type CertificateRecord = certificate.Record
 
+// validateCertificate checks a certificate record with the domain's rules
+// (certificate.Record.Validate: every field, holderCommitment and validFrom
+// required as the chaincode requires them) and the signature's encoding.
 func validateCertificate(c *CertificateRecord) error {
-	var f fieldErrors
-	f.id("id", c.ID, true)
-	f.hash("docHash", c.DocHash, true)
-	f.required("type", c.Type)
-	f.id("issuer", c.Issuer, true)
-	f.hash("holderCommitment", c.HolderCommitment, false)
-	f.time("validFrom", c.ValidFrom)
-	f.time("validUntil", c.ValidUntil)
-	f.hash("keyId", c.KeyID, true)
-	f.id("supersedes", c.Supersedes, false)
-	f.base64("signature", c.Signature)
-	return f.err()
+	var ch checks
+	ch.signature("signature", c.Signature)
+	return invalid(c.Validate(), &ch)
 }
 
 // StatusRequest is a signed revoke / suspend / reinstate request.
@@ -151,28 +145,24 @@ func (s *Server) changeStatus(action, fn string) HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var f fieldErrors
-		if in.CertificateID != id {
-			f.add("certificateId", "must equal the certificate in the path (%s)", id)
-		}
+		var c checks
+		c.samePath("certificateId", in.CertificateID, id, "certificate")
 		if in.Action != action {
-			f.add("action", "must be %q on this endpoint", action)
+			c.add("action", "must be %q on this endpoint", action)
 		}
-		f.required("reason", in.Reason) // every status change names its reason, reinstate too
-		f.hash("keyId", in.KeyID, true)
-		f.required("prevTxId", in.PrevTxID)
-		f.base64("signature", in.Signature)
-		if err := f.err(); err != nil {
+		c.signature("signature", in.Signature)
+		// StatusRequest.Validate requires a reason for every status change, reinstate too.
+		if err := invalid(in.Validate(), &c); err != nil {
 			return err
 		}
 		p := info(r).principal
 		audit(r, "certificate/"+id)
-		c, err := s.fetchCertificate(r, p.Org, id)
+		cert, err := s.fetchCertificate(r, p.Org, id)
 		if err != nil {
 			return err
 		}
-		if c.Issuer != p.Department {
-			return forbidden("certificate %s was issued by %s, not %s", id, c.Issuer, p.Department)
+		if cert.Issuer != p.Department {
+			return forbidden("certificate %s was issued by %s, not %s", id, cert.Issuer, p.Department)
 		}
 		return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(in))
 	}
@@ -189,9 +179,9 @@ func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) findCertificates(w http.ResponseWriter, r *http.Request) error {
 	h := r.URL.Query().Get("hash")
-	var f fieldErrors
-	f.hash("hash", h, true)
-	if err := f.err(); err != nil {
+	var c checks
+	c.hash("hash", h, true)
+	if err := c.err(); err != nil {
 		return err
 	}
 	audit(r, "hash/"+h)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/internal/codes"
@@ -35,17 +34,15 @@ type CodeInput struct {
 	Code string `json:"code"`
 }
 
-// idError is the message of an identifier.Error without its code prefix.
-func idError(err error) string {
-	return strings.TrimPrefix(err.Error(), codes.InvalidArgument+": ")
-}
-
+// pathTypeCode validates the path parameter "code": a GB/T 36904 type code (the
+// defining body's USCC, check character verified, and a 3-digit sequence).
 func pathTypeCode(r *http.Request) (string, error) {
 	code := r.PathValue("code")
+	var c checks
 	if err := identifier.CheckTypeCode(code); err != nil {
-		return "", badRequest("code: %s", idError(err))
+		c.add("code", "%s", codes.Message(err))
 	}
-	return code, nil
+	return code, c.err()
 }
 
 func (s *Server) listCertTypes(w http.ResponseWriter, r *http.Request) error {
@@ -70,8 +67,8 @@ func (s *Server) registerCertType(w http.ResponseWriter, r *http.Request) error 
 	if in.Issuers == nil {
 		in.Issuers = []string{}
 	}
-	if err := in.Validate(); err != nil {
-		return badRequest("%s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
+	if err := invalid(in.Validate(), &checks{}); err != nil {
+		return err
 	}
 	p := info(r).principal
 	audit(r, "cert-type/"+in.Code)
@@ -90,9 +87,9 @@ func (s *Server) grantCertType(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	var f fieldErrors
-	f.id("department", in.Department, true)
-	if err := f.err(); err != nil {
+	var c checks
+	c.dept("department", in.Department, true)
+	if err := c.err(); err != nil {
 		return err
 	}
 	p := info(r).principal
@@ -108,7 +105,7 @@ func (s *Server) revokeCertType(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	dept, err := pathID(r, "dept")
+	dept, err := pathDept(r, "dept")
 	if err != nil {
 		return err
 	}
@@ -121,7 +118,7 @@ func (s *Server) revokeCertType(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) setDepartmentCode(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := pathDept(r, "id")
 	if err != nil {
 		return err
 	}
@@ -129,8 +126,12 @@ func (s *Server) setDepartmentCode(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
+	var c checks
 	if err := identifier.CheckUSCC(in.Code); err != nil {
-		return badRequest("code: %s", idError(err))
+		c.add("code", "%s", codes.Message(err))
+	}
+	if err := c.err(); err != nil {
+		return err
 	}
 	p := info(r).principal
 	audit(r, "department/"+id)

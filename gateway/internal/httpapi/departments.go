@@ -22,22 +22,18 @@ func (s *Server) registerDepartments(r *Router) {
 // DepartmentInput is the body of POST /api/v1/departments (registry:RegisterDepartment).
 type DepartmentInput = registry.Registration
 
+// validateDepartment checks a registration with the registry's rules
+// (registry.Registration.Validate) and each public key with the registry's parser;
+// the gateway asks for at least one key.
 func validateDepartment(in *DepartmentInput) error {
-	var f fieldErrors
-	f.id("id", in.ID, true)
-	f.required("name", in.Name)
-	f.id("mspId", in.MSPID, true)
-	f.id("parent", in.Parent, false)
-	for i, c := range in.Categories {
-		f.id("categories["+itoa(i)+"]", c, true)
-	}
+	var c checks
 	if len(in.PublicKeys) == 0 {
-		f.add("publicKeys", "at least one SM2 public key (PEM) is required")
+		c.add("publicKeys", "at least one SM2 public key (PEM) is required")
 	}
 	for i, k := range in.PublicKeys {
-		f.publicKey("publicKeys["+itoa(i)+"]", k)
+		c.publicKey("publicKeys["+itoa(i)+"]", k)
 	}
-	return f.err()
+	return invalid(in.Validate(), &c)
 }
 
 // governanceOnly refuses callers outside the governance department (when one is configured).
@@ -73,7 +69,7 @@ func (s *Server) listDepartments(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getDepartment(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := pathDept(r, "id")
 	if err != nil {
 		return err
 	}
@@ -107,13 +103,13 @@ func decodeKeyInput(r *http.Request) (KeyInput, error) {
 	if err := decodeJSON(r, &in); err != nil {
 		return in, err
 	}
-	var f fieldErrors
-	f.publicKey("publicKey", in.PublicKey)
-	return in, f.err()
+	var c checks
+	c.publicKey("publicKey", in.PublicKey)
+	return in, c.err()
 }
 
 func (s *Server) addKey(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := pathDept(r, "id")
 	if err != nil {
 		return err
 	}
@@ -130,7 +126,7 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := pathDept(r, "id")
 	if err != nil {
 		return err
 	}
@@ -152,7 +148,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 
 // revokeKey is open to the governance department and to the key's own department.
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := pathDept(r, "id")
 	if err != nil {
 		return err
 	}
@@ -164,10 +160,12 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	var f fieldErrors
-	f.required("reason", in.Reason)
-	f.time("effectiveAt", in.EffectiveAt)
-	if err := f.err(); err != nil {
+	var c checks
+	if err := registry.CheckText("reason", in.Reason, 200); err != nil {
+		c.add("reason", "%s", domainMessage(err))
+	}
+	c.time("effectiveAt", in.EffectiveAt)
+	if err := c.err(); err != nil {
 		return err
 	}
 	p := info(r).principal

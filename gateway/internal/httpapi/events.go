@@ -2,15 +2,12 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/certledger/certledger/gateway/internal/errmap"
+	"github.com/certledger/certledger/gateway/internal/access"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 )
 
@@ -25,6 +22,19 @@ type EventMessage struct {
 	TxID        string          `json:"txId"`
 	Name        string          `json:"name"`
 	Payload     json.RawMessage `json:"payload"`
+}
+
+// eventMessage is the EventMessage of a chaincode event: its payload as compact
+// JSON, or as a JSON string when it is not JSON.
+func eventMessage(ev ledgerclient.Event) EventMessage {
+	payload := ev.Payload
+	var compact bytes.Buffer
+	if json.Compact(&compact, payload) == nil {
+		payload = compact.Bytes()
+	} else {
+		payload, _ = json.Marshal(string(ev.Payload))
+	}
+	return EventMessage{BlockNumber: ev.BlockNumber, TxID: ev.TxID, Name: ev.Name, Payload: payload}
 }
 
 // parseResume reads where a stream starts: Last-Event-ID ("<block>.<txId>", sent
@@ -50,7 +60,9 @@ func parseResume(r *http.Request) (start int64, afterTx string, err error) {
 }
 
 // events streams chaincode events as text/event-stream until the client leaves or
-// the ledger stream ends (the client then reconnects with Last-Event-ID).
+// the ledger stream ends (the client then reconnects with Last-Event-ID). Each
+// event goes through the read policy (package access) for the caller: a
+// department receives only what it may read on the single-record endpoints.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	// A misspelt parameter (?from=0) would otherwise stream from the next commit
 	// without a word; refuse it instead.
@@ -64,114 +76,31 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	audit(r, "events")
+	c := caller(r)
 	return s.streamEvents(w, r, start, afterTx, nil, func(ev ledgerclient.Event) (any, bool) {
-		payload := ev.Payload
-		var compact bytes.Buffer
-		if json.Compact(&compact, payload) == nil {
-			payload = compact.Bytes()
-		} else {
-			payload, _ = json.Marshal(string(ev.Payload))
+		if !s.mayReadEvent(r, c, ev) {
+			return nil, false
 		}
-		return EventMessage{BlockNumber: ev.BlockNumber, TxID: ev.TxID, Name: ev.Name, Payload: payload}, true
+		return eventMessage(ev), true
 	})
 }
 
-// streamEvent is one server-sent event; an empty ID sends no id line.
-type streamEvent struct {
-	ID, Name string
-	Data     any // marshalled as JSON
-}
-
-// streamEvents streams the ledger's chaincode events from start (skipping those of
-// block start up to and including afterTx; see parseResume) as text/event-stream
-// until the client leaves, the gateway closes or the ledger stream ends. first, when
-// not nil, is sent before any chaincode event. message turns a chaincode event into
-// the data of the event sent for it (id "<blockNumber>.<txId>", name the chaincode
-// event's), or reports false to skip it.
-func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, start int64, afterTx string, first *streamEvent, message func(ledgerclient.Event) (any, bool)) error {
-	select {
-	case <-s.closing:
-		return errmap.New(http.StatusServiceUnavailable, errmap.Unavailable, "gateway shutting down")
-	default:
+// mayReadEvent applies the read policy to one chaincode event. When the policy
+// refuses a ticket event, the departments it names are looked up in the directory
+// (a supervisor reads its departments' tickets) and the policy asked again; a
+// failed lookup only means no supervision is known.
+func (s *Server) mayReadEvent(r *http.Request, c *access.Caller, ev ledgerclient.Event) bool {
+	pol := s.policy()
+	if pol.Event(c, ev.Name, ev.Payload) {
+		return true
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	ch, err := s.ledger.Events(ctx, s.org(r), start)
-	if err != nil {
-		return err
+	if c == nil || access.KindOf(ev.Name) != access.KindTicket {
+		return false
 	}
-	// The server's read and write timeouts would end the stream (an expired read
-	// deadline cancels the request context): lift both for this connection.
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Time{})
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
-		return nil
+	depts, ok := access.TicketEventDepartments(ev.Payload)
+	if !ok || s.dir.Has(depts...) {
+		return false
 	}
-	send := func(ev streamEvent) bool {
-		data, _ := json.Marshal(ev.Data)
-		if ev.ID != "" {
-			if _, err := fmt.Fprintf(w, "id: %s\n", ev.ID); err != nil {
-				return false
-			}
-		}
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", sseField(ev.Name), data); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
-	if first != nil {
-		if !send(*first) {
-			return nil
-		}
-	} else if err := rc.Flush(); err != nil {
-		return fmt.Errorf("event stream needs a flushing writer: %w", err)
-	}
-	s.metrics.EventStreams.Inc()
-	defer s.metrics.EventStreams.Dec()
-	tick := time.NewTicker(s.opts.Heartbeat)
-	defer tick.Stop()
-	skipping := afterTx != ""
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.closing:
-			return nil
-		case <-tick.C:
-			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
-				return nil
-			}
-		case ev, ok := <-ch:
-			if !ok {
-				return nil
-			}
-			if skipping {
-				if int64(ev.BlockNumber) == start {
-					if ev.TxID == afterTx {
-						skipping = false
-					}
-					continue
-				}
-				skipping = false
-			}
-			data, ok := message(ev)
-			if !ok {
-				continue
-			}
-			if !send(streamEvent{ID: fmt.Sprintf("%d.%s", ev.BlockNumber, ev.TxID), Name: ev.Name, Data: data}) {
-				return nil
-			}
-		}
-	}
-}
-
-// sseField keeps a value on one line.
-func sseField(s string) string {
-	return strings.NewReplacer("\n", " ", "\r", " ").Replace(s)
+	_ = s.dir.ensure(r.Context(), depts...)
+	return pol.Event(c, ev.Name, ev.Payload)
 }

@@ -2,14 +2,11 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +14,6 @@ import (
 
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
-	"github.com/certledger/certledger/internal/codes"
 )
 
 // writeJSON writes v with status.
@@ -130,15 +126,6 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	_ = writeJSON(w, p.Status, p)
 }
 
-// badRequest is a 400 INVALID_ARGUMENT with a message for the client.
-func badRequest(format string, a ...any) error {
-	return errmap.New(http.StatusBadRequest, codes.InvalidArgument, fmt.Sprintf(format, a...))
-}
-
-func forbidden(format string, a ...any) error {
-	return errmap.New(http.StatusForbidden, codes.Forbidden, fmt.Sprintf(format, a...))
-}
-
 // decodeJSON reads exactly one JSON object into v, refusing unknown fields,
 // trailing data and bodies over the limit, with a message saying what was wrong.
 func decodeJSON(r *http.Request, v any) error {
@@ -182,127 +169,6 @@ func decodeError(err error) error {
 		return badRequest("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
 	return badRequest("malformed JSON: %s", err.Error())
-}
-
-// fieldErrors collects input problems and reports them all at once.
-type fieldErrors []string
-
-func (f *fieldErrors) add(field, format string, a ...any) {
-	*f = append(*f, field+": "+fmt.Sprintf(format, a...))
-}
-
-func (f fieldErrors) err() error {
-	if len(f) == 0 {
-		return nil
-	}
-	return badRequest("%s", strings.Join(f, "; "))
-}
-
-var (
-	hashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	idRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-)
-
-func (f *fieldErrors) hash(field, v string, required bool) {
-	if v == "" {
-		if required {
-			f.add(field, "is required (64 lowercase hex digits)")
-		}
-		return
-	}
-	if !hashRE.MatchString(v) {
-		f.add(field, "want 64 lowercase hex digits (SM3), got %d characters", len(v))
-	}
-}
-
-func (f *fieldErrors) id(field, v string, required bool) {
-	if v == "" {
-		if required {
-			f.add(field, "is required")
-		}
-		return
-	}
-	if !idRE.MatchString(v) {
-		f.add(field, "want 1-128 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit")
-	}
-}
-
-func (f *fieldErrors) required(field, v string) {
-	if strings.TrimSpace(v) == "" {
-		f.add(field, "is required")
-	}
-}
-
-func (f *fieldErrors) time(field, v string) {
-	if v == "" {
-		return
-	}
-	if _, err := time.Parse(time.RFC3339, v); err != nil {
-		f.add(field, "want an RFC 3339 time such as 2026-11-28T12:00:00Z")
-	}
-}
-
-func (f *fieldErrors) base64(field, v string) {
-	if v == "" {
-		f.add(field, "is required (base64)")
-		return
-	}
-	b, err := base64.StdEncoding.Strict().DecodeString(v)
-	if err != nil {
-		f.add(field, "not valid base64 (standard alphabet, padded): %v", err)
-		return
-	}
-	if len(b) < 8 || len(b) > 80 || b[0] != 0x30 {
-		f.add(field, "want a DER-encoded SM2 signature (ASN.1 SEQUENCE of r and s)")
-	}
-}
-
-func (f *fieldErrors) publicKey(field, v string) {
-	if v == "" {
-		f.add(field, "is required (PEM public key)")
-		return
-	}
-	block, rest := pem.Decode([]byte(v))
-	if block == nil || block.Type != "PUBLIC KEY" {
-		f.add(field, "want a PEM block \"PUBLIC KEY\" (PKIX SM2 public key)")
-		return
-	}
-	if len(bytes.TrimSpace(rest)) != 0 {
-		f.add(field, "data after the PEM block")
-	}
-}
-
-func (f *fieldErrors) oneOf(field, v string, allowed ...string) {
-	for _, a := range allowed {
-		if v == a {
-			return
-		}
-	}
-	f.add(field, "want one of %s", strings.Join(allowed, ", "))
-}
-
-// pathID validates a path parameter.
-func pathID(r *http.Request, name string) (string, error) {
-	v := r.PathValue(name)
-	var f fieldErrors
-	f.id(name, v, true)
-	return v, f.err()
-}
-
-// pathIDAndBody validates the path parameter "id", then decodes the body into v.
-func pathIDAndBody(r *http.Request, v any) (string, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return "", err
-	}
-	return id, decodeJSON(r, v)
-}
-
-func pathHash(r *http.Request, name string) (string, error) {
-	v := r.PathValue(name)
-	var f fieldErrors
-	f.hash(name, v, true)
-	return v, f.err()
 }
 
 func mustJSON(v any) string {

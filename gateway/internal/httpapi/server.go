@@ -1,8 +1,13 @@
 // Package httpapi is the gateway's REST/JSON API under /api/v1: routing,
 // authentication and roles, rate limiting, strict JSON input, error mapping through
-// errmap, metrics, request ids and the access/audit log. Handlers live in one file
-// per resource (departments.go, certificates.go, verify.go, events.go, ...), each
-// with a register method listed in routes.go.
+// errmap, metrics, request ids and the access/audit log. Every handler goes
+// route → decode → validate (validate.go: the domain's Validate and the gateway's
+// own checks) → authorize (authorize.go: the read policy of package access over
+// the department directory of directory.go) → ledger. Resources live in their own
+// files (departments.go, certificates.go, verify.go, events.go, tickets.go and
+// ticket_*.go, exchanges.go and exchange_*.go), each with a register method listed
+// in routes.go; event streaming is stream.go with its limits in streams.go, and
+// wrong methods are answered by methods.go.
 package httpapi
 
 import (
@@ -24,6 +29,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/metrics"
+	"github.com/certledger/certledger/gateway/internal/trustsvc"
 	"github.com/certledger/certledger/internal/codes"
 )
 
@@ -50,8 +56,19 @@ type Options struct {
 	Heartbeat time.Duration
 	// Web, if set, serves the verify page at / and /verify (package gateway/web).
 	Web http.Handler
+	// Trust, if set, serves and accepts the governance-signed trust bundle (trust.go).
+	Trust *trustsvc.Store
 	// Now is the clock of the rate limiter (nil: time.Now).
 	Now func() time.Time
+	// MaxStreamsPerCaller caps the event streams one token, client certificate or
+	// (anonymous) client address holds open at once (0: DefaultMaxStreamsPerCaller).
+	MaxStreamsPerCaller int
+	// MaxReplays caps the streams that replay from a past block at once, over all
+	// callers (0: DefaultMaxReplays).
+	MaxReplays int
+	// MaxReplayBlocks is how far behind the newest block a replay may start
+	// (0: DefaultMaxReplayBlocks).
+	MaxReplayBlocks int
 }
 
 // Server is the HTTP API. Create with New; serve Handler().
@@ -63,6 +80,9 @@ type Server struct {
 	limiter *limiter
 	routes  []Route
 	openapi []byte
+	// dir is the department directory of the read policy (package access).
+	dir     *directory
+	streams *streamLimits
 	handler http.Handler
 	// closing is closed by CloseStreams: long-lived event streams end so that a
 	// graceful shutdown doesn't wait for them.
@@ -100,7 +120,9 @@ func New(o Options) (*Server, error) {
 		log:     o.Logger,
 		limiter: newLimiter(o.RateLimit.PerSecond, o.RateLimit.Burst, o.Now),
 		closing: make(chan struct{}),
+		streams: newStreamLimits(o.MaxStreamsPerCaller, o.MaxReplays, o.MaxReplayBlocks),
 	}
+	s.dir = newDirectory(s.ledger, o.DefaultOrg, o.Now)
 	mux := http.NewServeMux()
 	rt := &Router{s: s, mux: mux}
 	for _, register := range s.registrars() {
@@ -111,7 +133,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.openapi = doc
-	s.handler = http.MaxBytesHandler(mux, o.BodyLimit)
+	s.handler = http.MaxBytesHandler(s.methodFallback(mux), o.BodyLimit)
 	return s, nil
 }
 
@@ -296,6 +318,9 @@ func (s *Server) accessLog(r *http.Request, route Route, ri *reqInfo, status int
 func (s *Server) submit(ctx context.Context, org, fn string, args ...string) (*ledgerclient.Result, error) {
 	for attempt := 0; ; attempt++ {
 		res, err := s.ledger.Submit(ctx, org, fn, args...)
+		if res != nil {
+			s.streams.seen(res.BlockNumber)
+		}
 		if err == nil || !errmap.IsRetryable(err) || attempt >= s.opts.MVCCRetries {
 			return res, err
 		}

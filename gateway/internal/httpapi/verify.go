@@ -19,13 +19,13 @@ type verifyInput struct {
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	in := verifyInput{ID: q.Get("id"), DocHash: q.Get("hash")}
-	var f fieldErrors
+	var c checks
 	if in.ID == "" && in.DocHash == "" {
-		f.add("id, hash", "give a certificate id, a document hash (SM3 hex) or both")
+		c.add("id, hash", "give a certificate id, a document hash (SM3 hex) or both")
 	}
-	f.id("id", in.ID, false)
-	f.hash("hash", in.DocHash, false)
-	if err := f.err(); err != nil {
+	c.id("id", in.ID, false)
+	c.hash("hash", in.DocHash, false)
+	if err := c.err(); err != nil {
 		return err
 	}
 	switch {

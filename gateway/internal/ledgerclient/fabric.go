@@ -2,22 +2,15 @@ package ledgerclient
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
-	"github.com/hyperledger/fabric-gateway/pkg/hash"
-	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"google.golang.org/grpc"
 	grpccodes "google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -26,14 +19,9 @@ import (
 )
 
 // Timeouts bound every phase of a Fabric call.
-type Timeouts struct {
-	Evaluate     time.Duration
-	Endorse      time.Duration
-	Submit       time.Duration
-	CommitStatus time.Duration
-}
+type Timeouts = profile.Timeouts
 
-// DefaultTimeouts are used for any zero field.
+// DefaultTimeouts are the gateway's, used for any zero field.
 var DefaultTimeouts = Timeouts{Evaluate: 5 * time.Second, Endorse: 15 * time.Second, Submit: 5 * time.Second, CommitStatus: 60 * time.Second}
 
 // Org names a connection profile.
@@ -87,85 +75,22 @@ func Connect(orgs []Org, t Timeouts) (*Fabric, error) {
 	return f, nil
 }
 
+// connectOrg connects to the organisation's main peer and each fallback the one
+// way every client connects (profile.ConnectPeer), with the gateway's timeouts.
 func connectOrg(p *profile.Profile, t Timeouts) (*orgConn, error) {
-	certPEM, err := os.ReadFile(p.CertPath)
-	if err != nil {
-		return nil, fmt.Errorf("reading identity certificate: %w", err)
-	}
-	cert, err := identity.CertificateFromPEM(certPEM)
-	if err != nil {
-		return nil, fmt.Errorf("parsing identity certificate: %w", err)
-	}
-	id, err := identity.NewX509Identity(p.MSPID, cert)
-	if err != nil {
-		return nil, err
-	}
-	keyPEM, err := os.ReadFile(p.KeyPath)
-	if err != nil {
-		return nil, fmt.Errorf("reading identity key: %w", err)
-	}
-	key, err := identity.PrivateKeyFromPEM(keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("parsing identity key: %w", err)
-	}
-	sign, err := identity.NewPrivateKeySign(key)
-	if err != nil {
-		return nil, err
-	}
-	var clientCert *tls.Certificate
-	if p.ClientTLSCert != "" {
-		c, err := tls.LoadX509KeyPair(p.ClientTLSCert, p.ClientTLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("loading client TLS key pair: %w", err)
-		}
-		clientCert = &c
-	}
 	oc := &orgConn{profile: p}
+	opts := t.Options()
 	for _, peer := range append([]profile.Peer{p.Peer}, p.Fallbacks...) {
-		conn, err := dial(peer, clientCert)
+		gw, conn, err := p.ConnectPeer(peer, opts...)
 		if err != nil {
 			oc.close()
 			return nil, fmt.Errorf("peer %s: %w", peer.Endpoint, err)
-		}
-		gw, err := client.Connect(id,
-			client.WithSign(sign),
-			client.WithHash(hash.SHA256),
-			client.WithClientConnection(conn),
-			client.WithEvaluateTimeout(t.Evaluate),
-			client.WithEndorseTimeout(t.Endorse),
-			client.WithSubmitTimeout(t.Submit),
-			client.WithCommitStatusTimeout(t.CommitStatus),
-		)
-		if err != nil {
-			_ = conn.Close()
-			oc.close()
-			return nil, err
 		}
 		oc.conns = append(oc.conns, conn)
 		oc.gws = append(oc.gws, gw)
 		oc.addrs = append(oc.addrs, peer.Endpoint)
 	}
 	return oc, nil
-}
-
-func dial(peer profile.Peer, clientCert *tls.Certificate) (*grpc.ClientConn, error) {
-	creds := insecure.NewCredentials()
-	if peer.TLSCACert != "" {
-		pemBytes, err := os.ReadFile(peer.TLSCACert)
-		if err != nil {
-			return nil, fmt.Errorf("reading TLS CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pemBytes) {
-			return nil, fmt.Errorf("no certificate in TLS CA file %s", peer.TLSCACert)
-		}
-		cfg := &tls.Config{RootCAs: pool, ServerName: peer.ServerName, MinVersion: tls.VersionTLS12}
-		if clientCert != nil {
-			cfg.Certificates = []tls.Certificate{*clientCert}
-		}
-		creds = credentials.NewTLS(cfg)
-	}
-	return grpc.NewClient("dns:///"+peer.Endpoint, grpc.WithTransportCredentials(creds))
 }
 
 func (oc *orgConn) close() {

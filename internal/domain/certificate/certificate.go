@@ -5,13 +5,10 @@
 package certificate
 
 import (
-	"regexp"
 	"time"
 
 	"github.com/certledger/certledger/internal/codes"
-	"github.com/certledger/certledger/internal/domain/identifier"
-	"github.com/certledger/certledger/internal/domain/registry"
-	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Certificate statuses.
@@ -29,28 +26,19 @@ const (
 	ActionReinstate = "reinstate"
 )
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-
-// CheckID validates a certificate id: 1-128 of [A-Za-z0-9._:-], starting alphanumeric.
-// An id that starts like a GB/T 36904 identifier must be one, check character included
-// (the error names the expected character).
+// CheckID validates one certificate id (wire.IDPattern; an id that starts like a
+// GB/T 36904 identifier must be one, check character included: wire's rule).
 func CheckID(field, id string) error {
-	if identifier.Looks(id) {
-		_, err := identifier.Parse(id)
-		return err
-	}
-	if !idPattern.MatchString(id) {
-		return codes.New(codes.InvalidArgument, "%s %q must be 1-128 characters of [A-Za-z0-9._:-] starting with a letter or digit", field, id)
-	}
-	return nil
+	var fe wire.FieldErrors
+	fe.ID(field, id)
+	return fe.Err()
 }
 
-// CheckHash validates a lowercase 64-hex SM3 digest.
+// CheckHash validates one lowercase 64-hex SM3 digest.
 func CheckHash(field, h string) error {
-	if err := gm.CheckHash(h); err != nil {
-		return codes.New(codes.InvalidArgument, "%s %q must be 64 lowercase hex characters (SM3)", field, h)
-	}
-	return nil
+	var fe wire.FieldErrors
+	fe.Hash(field, h)
+	return fe.Err()
 }
 
 // Record is the certificate as the issuing department signs it. Optional values are "".
@@ -82,61 +70,38 @@ type Record struct {
 	Signature            string     `json:"signature"`
 }
 
-// Validate checks the format of every field (not the signature itself).
+// Validate checks the format of every field (not the signature itself) and
+// returns every problem found as wire.FieldErrors.
 func (r Record) Validate() error {
+	var fe wire.FieldErrors
 	switch r.RecordVersion {
 	case 0:
 		if r.isV2Shaped() {
-			return codes.New(codes.InvalidArgument, "the record has v2 fields (name, issuerCode, ...) but no recordVersion 2")
+			fe.Add("recordVersion", "the record has v2 fields (name, issuerCode, ...) but no recordVersion 2")
 		}
+		fe.ID("id", r.ID)
+		fe.Hash("docHash", r.DocHash)
+		fe.Text("type", r.Type, 64)
+		fe.DeptID("issuer", r.Issuer)
+		fe.Hash("holderCommitment", r.HolderCommitment)
 	case RecordV2:
-		return r.validateV2()
+		r.checkV2(&fe)
 	default:
-		return codes.New(codes.InvalidArgument, "recordVersion %d: want 2 (or none for a v1 record)", r.RecordVersion)
+		fe.Add("recordVersion", "%d: want 2 (or none for a v1 record)", r.RecordVersion)
+		return fe.Err()
 	}
-	if err := CheckID("id", r.ID); err != nil {
-		return err
-	}
-	if err := CheckHash("docHash", r.DocHash); err != nil {
-		return err
-	}
-	if err := registry.CheckText("type", r.Type, 64); err != nil {
-		return err
-	}
-	if err := registry.CheckID("issuer", r.Issuer); err != nil {
-		return err
-	}
-	if err := CheckHash("holderCommitment", r.HolderCommitment); err != nil {
-		return err
-	}
-	from, err := registry.ParseTime("validFrom", r.ValidFrom)
-	if err != nil {
-		return err
-	}
+	from, fromOK := fe.Time("validFrom", r.ValidFrom)
 	if r.ValidUntil != "" {
-		until, err := registry.ParseTime("validUntil", r.ValidUntil)
-		if err != nil {
-			return err
-		}
-		if !until.After(from) {
-			return codes.New(codes.InvalidArgument, "validUntil %s must be after validFrom %s", r.ValidUntil, r.ValidFrom)
+		if until, ok := fe.Time("validUntil", r.ValidUntil); ok && fromOK && !until.After(from) {
+			fe.Add("validUntil", "%s must be after validFrom %s", r.ValidUntil, r.ValidFrom)
 		}
 	}
-	if err := CheckHash("keyId", r.KeyID); err != nil {
-		return err
+	fe.Hash("keyId", r.KeyID)
+	if r.Supersedes != "" && fe.ID("supersedes", r.Supersedes) && r.Supersedes == r.ID {
+		fe.Add("supersedes", "certificate %s cannot supersede itself", r.ID)
 	}
-	if r.Supersedes != "" {
-		if err := CheckID("supersedes", r.Supersedes); err != nil {
-			return err
-		}
-		if r.Supersedes == r.ID {
-			return codes.New(codes.InvalidArgument, "certificate %s cannot supersede itself", r.ID)
-		}
-	}
-	if r.Signature == "" || len(r.Signature) > 256 {
-		return codes.New(codes.InvalidArgument, "signature must be a base64 SM2 signature")
-	}
-	return nil
+	fe.Signature("signature", r.Signature)
+	return fe.Err()
 }
 
 // Certificate is the stored record: the signed Record plus its ledger state.
@@ -156,7 +121,7 @@ func New(r Record, at time.Time, txID string) (Certificate, error) {
 	if err := r.Validate(); err != nil {
 		return Certificate{}, err
 	}
-	t := registry.FormatTime(at)
+	t := wire.FormatTime(at)
 	return Certificate{Record: r, Status: StatusValid, IssuedAt: t, UpdatedAt: t, TxID: txID}, nil
 }
 
@@ -172,29 +137,23 @@ type StatusRequest struct {
 	Signature     string `json:"signature"`
 }
 
-// Validate checks the format of every field.
+// Validate checks the format of every field and returns every problem found
+// as wire.FieldErrors.
 func (s StatusRequest) Validate() error {
-	if err := CheckID("certificateId", s.CertificateID); err != nil {
-		return err
-	}
+	var fe wire.FieldErrors
+	fe.ID("certificateId", s.CertificateID)
 	switch s.Action {
 	case ActionRevoke, ActionSuspend, ActionReinstate:
 	default:
-		return codes.New(codes.InvalidArgument, "action %q must be revoke, suspend or reinstate", s.Action)
+		fe.Add("action", "%q must be revoke, suspend or reinstate", s.Action)
 	}
-	if err := registry.CheckText("reason", s.Reason, 200); err != nil {
-		return err
-	}
-	if err := CheckHash("keyId", s.KeyID); err != nil {
-		return err
-	}
+	fe.Text("reason", s.Reason, 200)
+	fe.Hash("keyId", s.KeyID)
 	if s.PrevTxID == "" || len(s.PrevTxID) > 128 {
-		return codes.New(codes.InvalidArgument, "prevTxId is required (the certificate's current txId)")
+		fe.Add("prevTxId", "is required (the certificate's current txId)")
 	}
-	if s.Signature == "" || len(s.Signature) > 256 {
-		return codes.New(codes.InvalidArgument, "signature must be a base64 SM2 signature")
-	}
-	return nil
+	fe.Signature("signature", s.Signature)
+	return fe.Err()
 }
 
 // Apply performs the status action of req (already validated) at time at in
@@ -203,10 +162,10 @@ func (s StatusRequest) Validate() error {
 // revoke from valid or suspended; suspend from valid; reinstate from suspended.
 func (c *Certificate) Apply(req StatusRequest, at time.Time, txID string) error {
 	if req.CertificateID != c.ID {
-		return codes.New(codes.InvalidArgument, "request is for certificate %s, not %s", req.CertificateID, c.ID)
+		return codes.Wrap(codes.ErrInvalidArgument, "request is for certificate %s, not %s", req.CertificateID, c.ID)
 	}
 	if req.PrevTxID != c.TxID {
-		return codes.New(codes.Conflict, "prevTxId %s is not the current txId %s of certificate %s (stale or replayed request)", req.PrevTxID, c.TxID, c.ID)
+		return codes.Wrap(codes.ErrConflict, "prevTxId %s is not the current txId %s of certificate %s (stale or replayed request)", req.PrevTxID, c.TxID, c.ID)
 	}
 	var next string
 	switch req.Action {
@@ -223,14 +182,14 @@ func (c *Certificate) Apply(req StatusRequest, at time.Time, txID string) error 
 			next = StatusValid
 		}
 	default:
-		return codes.New(codes.InvalidArgument, "unknown action %q", req.Action)
+		return codes.Wrap(codes.ErrInvalidArgument, "unknown action %q", req.Action)
 	}
 	if next == "" {
-		return codes.New(codes.IllegalTransition, "cannot %s certificate %s: it is %s", req.Action, c.ID, c.Status)
+		return codes.Wrap(codes.ErrIllegalTransition, "cannot %s certificate %s: it is %s", req.Action, c.ID, c.Status)
 	}
 	c.Status = next
 	c.StatusReason = req.Reason
-	c.UpdatedAt = registry.FormatTime(at)
+	c.UpdatedAt = wire.FormatTime(at)
 	c.TxID = txID
 	return nil
 }
@@ -239,12 +198,12 @@ func (c *Certificate) Apply(req StatusRequest, at time.Time, txID string) error 
 // suspended certificate can be superseded (ILLEGAL_TRANSITION otherwise).
 func (c *Certificate) Supersede(newID string, at time.Time, txID string) error {
 	if c.Status != StatusValid && c.Status != StatusSuspended {
-		return codes.New(codes.IllegalTransition, "cannot supersede certificate %s: it is %s", c.ID, c.Status)
+		return codes.Wrap(codes.ErrIllegalTransition, "cannot supersede certificate %s: it is %s", c.ID, c.Status)
 	}
 	c.Status = StatusSuperseded
 	c.StatusReason = "superseded"
 	c.SupersededBy = newID
-	c.UpdatedAt = registry.FormatTime(at)
+	c.UpdatedAt = wire.FormatTime(at)
 	c.TxID = txID
 	return nil
 }

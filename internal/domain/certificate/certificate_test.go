@@ -1,12 +1,14 @@
 package certificate_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -159,5 +161,27 @@ func TestSupersede(t *testing.T) {
 		if err != nil && codes.Code(err) != codes.IllegalTransition {
 			t.Fatalf("code: %v", err)
 		}
+	}
+}
+
+// Validate reports every bad field at once, each named, as wire.FieldErrors.
+func TestValidateListsEveryField(t *testing.T) {
+	r := goodRecord()
+	r.ID, r.DocHash, r.Signature, r.ValidUntil = "c/1", "ABC", "", "2025-01-01T00:00:00Z"
+	err := r.Validate()
+	var fe wire.FieldErrors
+	if !errors.As(err, &fe) || codes.Code(err) != codes.InvalidArgument {
+		t.Fatalf("Validate = %v (%T)", err, err)
+	}
+	var fields []string
+	for _, e := range fe {
+		fields = append(fields, e.Field)
+	}
+	if got := strings.Join(fields, ","); got != "id,docHash,validUntil,signature" {
+		t.Fatalf("fields %s (%v)", got, err)
+	}
+	s := certificate.StatusRequest{CertificateID: "c-1", Action: "destroy", KeyID: "k"}
+	if err := s.Validate(); !errors.As(err, &fe) || len(fe) != 5 {
+		t.Fatalf("StatusRequest.Validate = %v", err)
 	}
 }

@@ -6,12 +6,10 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Bounds of a record's extensions (sector fields, KZ_*).
@@ -42,7 +40,7 @@ func NewExtensions(m map[string]string) (Extensions, error) {
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
-		return Extensions{}, codes.New(codes.InvalidArgument, "extensions: %v", err)
+		return Extensions{}, codes.Wrap(codes.ErrInvalidArgument, "extensions: %v", err)
 	}
 	var e Extensions
 	if err := e.UnmarshalJSON(b); err != nil {
@@ -103,23 +101,29 @@ func (e *Extensions) UnmarshalJSON(b []byte) error {
 
 // Validate checks the bounds: at most MaxExtensions fields named like KZ_XXX,
 // values of printable UTF-8 up to MaxExtensionValue characters, MaxExtensionBytes
-// in all.
+// in all. It returns every problem found as wire.FieldErrors.
 func (e Extensions) Validate() error {
+	var fe wire.FieldErrors
+	e.check(&fe)
+	return fe.Err()
+}
+
+// check adds a field error for the whole object ("extensions") or for each bad
+// field ("extensions.KZ_X").
+func (e Extensions) check(fe *wire.FieldErrors) {
 	if len(e.canonical) > MaxExtensionBytes {
-		return codes.New(codes.InvalidArgument, "extensions: %d bytes, at most %d", len(e.canonical), MaxExtensionBytes)
+		fe.Add("extensions", "%d bytes, at most %d", len(e.canonical), MaxExtensionBytes)
 	}
 	m := e.Map()
 	if len(m) > MaxExtensions {
-		return codes.New(codes.InvalidArgument, "extensions: %d fields, at most %d", len(m), MaxExtensions)
+		fe.Add("extensions", "%d fields, at most %d", len(m), MaxExtensions)
 	}
 	for _, k := range e.Keys() {
 		v := m[k]
 		if !extKeyRE.MatchString(k) {
-			return codes.New(codes.InvalidArgument, "extensions: field name %q must match %s", k, ExtensionKeyPattern)
+			fe.Add("extensions", "field name %q must match %s", k, ExtensionKeyPattern)
+			continue
 		}
-		if v == "" || utf8.RuneCountInString(v) > MaxExtensionValue || strings.IndexFunc(v, unicode.IsControl) >= 0 {
-			return codes.New(codes.InvalidArgument, "extensions: %s must be 1-%d characters of printable UTF-8", k, MaxExtensionValue)
-		}
+		fe.Text("extensions."+k, v, MaxExtensionValue)
 	}
-	return nil
 }

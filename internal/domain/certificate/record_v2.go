@@ -10,6 +10,7 @@ import (
 	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -90,59 +91,49 @@ func (r Record) isV2Shaped() bool {
 		r.HolderCodeType != "" || r.HolderNameCommitment != "" || r.HolderCodeCommitment != "" || !r.Extensions.IsZero()
 }
 
-// validateV2 checks a v2 record: the id is a GB/T 36904 identifier whose type code
-// is type and whose issuing organisation code is issuerCode; names are printable;
+// checkV2 adds the field errors of a v2 record's own fields (Validate checks the
+// fields v1 and v2 share): the id is a GB/T 36904 identifier whose type code is
+// type and whose issuing organisation code is issuerCode; names are printable;
 // issueDate is a date; the holder is present only as two SM3 commitments.
-func (r Record) validateV2() error {
-	id, err := identifier.Parse(r.ID)
-	if err != nil {
-		return err
+func (r Record) checkV2(fe *wire.FieldErrors) {
+	id, idErr := identifier.Parse(r.ID)
+	if idErr != nil {
+		fe.Add("id", "%s", codes.Message(idErr))
 	}
-	if err := CheckHash("docHash", r.DocHash); err != nil {
-		return err
+	fe.Hash("docHash", r.DocHash)
+	switch {
+	case idErr == nil && r.Type != id.TypeCode:
+		fe.Add("type", "%q must be the identifier's type code %s", r.Type, id.TypeCode)
+	case idErr != nil:
+		if err := identifier.CheckTypeCode(r.Type); err != nil {
+			fe.Add("type", "%s", codes.Message(err))
+		}
 	}
-	if r.Type != id.TypeCode {
-		return codes.New(codes.InvalidArgument, "type %q must be the identifier's type code %s", r.Type, id.TypeCode)
-	}
-	if err := registry.CheckText("name", r.Name, 100); err != nil {
-		return err
-	}
-	if err := registry.CheckID("issuer", r.Issuer); err != nil {
-		return err
-	}
-	if err := registry.CheckText("issuerName", r.IssuerName, 200); err != nil {
-		return err
-	}
-	if r.IssuerCode != id.IssuerCode {
-		return codes.New(codes.InvalidArgument, "issuerCode %q must be the identifier's issuing organisation code %s", r.IssuerCode, id.IssuerCode)
+	fe.Text("name", r.Name, 100)
+	fe.DeptID("issuer", r.Issuer)
+	fe.Text("issuerName", r.IssuerName, 200)
+	switch {
+	case idErr == nil && r.IssuerCode != id.IssuerCode:
+		fe.Add("issuerCode", "%q must be the identifier's issuing organisation code %s", r.IssuerCode, id.IssuerCode)
+	case idErr != nil:
+		if err := identifier.CheckUSCC(r.IssuerCode); err != nil {
+			fe.Add("issuerCode", "%s", codes.Message(err))
+		}
 	}
 	if _, err := time.Parse(DateLayout, r.IssueDate); err != nil {
-		return codes.New(codes.InvalidArgument, "issueDate %q must be a date YYYY-MM-DD", r.IssueDate)
+		fe.Add("issueDate", "%q must be a date YYYY-MM-DD", r.IssueDate)
 	}
 	if r.HolderCommitment != "" {
-		return codes.New(codes.InvalidArgument, "holderCommitment is a v1 field: a v2 record commits to the holder with holderNameCommitment and holderCodeCommitment")
+		fe.Add("holderCommitment", "is a v1 field: a v2 record commits to the holder with holderNameCommitment and holderCodeCommitment")
 	}
-	if len(r.HolderCodeType) != 3 || r.HolderCodeType[0] < '0' || r.HolderCodeType[0] > '9' ||
-		r.HolderCodeType[1] < '0' || r.HolderCodeType[1] > '9' || r.HolderCodeType[2] < '0' || r.HolderCodeType[2] > '9' {
-		return codes.New(codes.InvalidArgument, "holderCodeType %q must be 3 digits (111 citizen identity number, 001 unified social credit code, ...)", r.HolderCodeType)
+	if !certtype.ValidHolderCodeType(r.HolderCodeType) {
+		fe.Add("holderCodeType", "%q must be 3 digits (111 citizen identity number, 001 unified social credit code, ...)", r.HolderCodeType)
 	}
-	if err := CheckHash("holderNameCommitment", r.HolderNameCommitment); err != nil {
-		return err
+	nameOK := fe.Hash("holderNameCommitment", r.HolderNameCommitment)
+	if fe.Hash("holderCodeCommitment", r.HolderCodeCommitment) && nameOK && r.HolderNameCommitment == r.HolderCodeCommitment {
+		fe.Add("holderCodeCommitment", "must differ from holderNameCommitment (each has its own salt)")
 	}
-	if err := CheckHash("holderCodeCommitment", r.HolderCodeCommitment); err != nil {
-		return err
-	}
-	if r.HolderNameCommitment == r.HolderCodeCommitment {
-		return codes.New(codes.InvalidArgument, "holderNameCommitment and holderCodeCommitment must use different salts")
-	}
-	if err := r.Extensions.Validate(); err != nil {
-		return err
-	}
-	r2 := r
-	r2.RecordVersion, r2.Name, r2.IssuerName, r2.IssuerCode, r2.IssueDate = 0, "", "", "", ""
-	r2.HolderCodeType, r2.HolderNameCommitment, r2.HolderCodeCommitment, r2.Extensions = "", "", "", Extensions{}
-	r2.HolderCommitment = r.HolderNameCommitment // stands in for the v1 check of the shared fields
-	return r2.Validate()
+	r.Extensions.check(fe)
 }
 
 // Authorize checks a v2 record against the ledger's view of its issuer and type,
@@ -153,24 +144,25 @@ func (r Record) validateV2() error {
 //   - holderCodeType is the one the catalogue gives the type: INVALID_ARGUMENT.
 func Authorize(r Record, t *certtype.Type, dept registry.Department) error {
 	if t == nil {
-		return codes.New(codes.Forbidden, "certificate type %s is not in the type catalogue (the governance office registers types with certtype:Register)", r.Type)
+		return codes.Wrap(codes.ErrForbidden, "certificate type %s is not in the type catalogue (the governance office registers types with certtype:Register)", r.Type)
 	}
 	if err := t.MayIssue(dept.ID); err != nil {
 		return err
 	}
 	if dept.Code == "" {
-		return codes.New(codes.Forbidden, "department %s has no unified social credit code in the registry: it cannot issue GB/T 36904 identifiers", dept.ID)
+		return codes.Wrap(codes.ErrForbidden, "department %s has no unified social credit code in the registry: it cannot issue GB/T 36904 identifiers", dept.ID)
 	}
 	if r.IssuerCode != dept.Code {
-		return codes.New(codes.Forbidden, "issuerCode %s is not the code of department %s (%s)", r.IssuerCode, dept.ID, dept.Code)
+		return codes.Wrap(codes.ErrForbidden, "issuerCode %s is not the code of department %s (%s)", r.IssuerCode, dept.ID, dept.Code)
 	}
+	var fe wire.FieldErrors
 	if r.IssuerName != dept.Name {
-		return codes.New(codes.InvalidArgument, "issuerName %q must be the registered name of department %s, %q", r.IssuerName, dept.ID, dept.Name)
+		fe.Add("issuerName", "%q must be the registered name of department %s, %q", r.IssuerName, dept.ID, dept.Name)
 	}
 	if r.HolderCodeType != t.HolderCodeType {
-		return codes.New(codes.InvalidArgument, "holderCodeType %s: type %s (%s) takes holder code type %s", r.HolderCodeType, t.Code, t.Name, t.HolderCodeType)
+		fe.Add("holderCodeType", "%s: type %s (%s) takes holder code type %s", r.HolderCodeType, t.Code, t.Name, t.HolderCodeType)
 	}
-	return nil
+	return fe.Err()
 }
 
 // Commit returns the salted SM3 commitment to a holder's name or code,

@@ -12,8 +12,8 @@ import (
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/certtype"
-	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -76,6 +76,32 @@ func TestV2Validate(t *testing.T) {
 	r.ID = realID[:len(realID)-1] + "V"
 	if err := r.Validate(); !strings.Contains(err.Error(), "expected 'U'") {
 		t.Fatal(err)
+	}
+}
+
+// A v2 record's Validate lists every bad field at once, each named, as
+// wire.FieldErrors (the v1 rule, on the v2 fields too).
+func TestV2ValidateListsEveryField(t *testing.T) {
+	r := v2Record()
+	r.ID = realID[:len(realID)-1] + "V"
+	r.Name, r.IssueDate, r.HolderCodeType, r.KeyID = "", "2023/06/01", "1", "k"
+	r.HolderCodeCommitment = r.HolderNameCommitment
+	r.Extensions, _ = certificate.NewExtensions(map[string]string{"KZ_A": "a\nb", "zl": "x"})
+	err := r.Validate()
+	var fe wire.FieldErrors
+	if !errors.As(err, &fe) || codes.Code(err) != codes.InvalidArgument {
+		t.Fatalf("Validate = %v (%T)", err, err)
+	}
+	var fields []string
+	for _, e := range fe {
+		fields = append(fields, e.Field)
+	}
+	want := "id,name,issueDate,holderCodeType,holderCodeCommitment,extensions.KZ_A,extensions,keyId"
+	if got := strings.Join(fields, ","); got != want {
+		t.Fatalf("fields %s, want %s (%v)", got, want, err)
+	}
+	if !strings.Contains(fe[0].Message, "expected 'U'") {
+		t.Fatalf("id: %s", fe[0].Message)
 	}
 }
 
@@ -199,7 +225,7 @@ func TestV2SignVerifyEvaluate(t *testing.T) {
 		Query: certificate.Query{ID: realID}, Certificate: &c, Matches: []string{realID},
 		IssuerKey: &key, KeyOwner: housingDept, Now: t0.Add(time.Hour), CertType: &info,
 	})
-	if res.Verdict != certificate.VerdictValid {
+	if res.Verdict != wire.VerdictValid {
 		t.Fatalf("%+v", res)
 	}
 	if res.Identifier == nil || res.Identifier.Check != "U" || res.CertType == nil || res.CertType.Name != "不动产权证书" {
@@ -211,8 +237,8 @@ func TestV2SignVerifyEvaluate(t *testing.T) {
 	// A query whose check character is wrong fails at step 1, before the lookup,
 	// and says which character was expected.
 	res = certificate.Evaluate(certificate.Input{Query: certificate.Query{ID: realID[:len(realID)-1] + "7"}, Now: t0})
-	if res.Verdict != certificate.VerdictBadFormat || res.Steps[0].Status != certificate.Fail ||
-		!strings.Contains(res.Steps[0].Detail, "expected 'U'") || res.Steps[2].Status != certificate.Skipped {
+	if res.Verdict != wire.VerdictBadFormat || res.Steps[0].Status != wire.StepFail ||
+		!strings.Contains(res.Steps[0].Detail, "expected 'U'") || res.Steps[2].Status != wire.StepSkipped {
 		t.Fatalf("%+v", res)
 	}
 }
@@ -259,9 +285,15 @@ func TestCheckIDIdentifier(t *testing.T) {
 	if err := certificate.CheckID("id", realID); err != nil {
 		t.Fatal(err)
 	}
+	// wire's id rule: an id that starts like an identifier must be one; the field
+	// error names the expected check character.
 	err := certificate.CheckID("id", realID[:len(realID)-1]+"0")
-	if !errors.Is(err, identifier.ErrCheckCharacter) || codes.Code(err) != codes.InvalidArgument {
+	var fe wire.FieldErrors
+	if !errors.As(err, &fe) || fe[0].Field != "id" || !strings.Contains(fe[0].Message, "expected 'U'") || codes.Code(err) != codes.InvalidArgument {
 		t.Fatal(err)
+	}
+	if wire.ValidID(realID[:len(realID)-1]+"0") || !wire.ValidID(realID) {
+		t.Fatal("wire.ValidID does not apply the identifier rule")
 	}
 	if err := certificate.CheckID("id", "c-2026-0001"); err != nil {
 		t.Fatal(err) // free-form ids keep working

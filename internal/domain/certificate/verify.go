@@ -7,29 +7,8 @@ import (
 	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/merkle"
-)
-
-// Verdicts of the verification pipeline.
-const (
-	VerdictValid        = "VALID"
-	VerdictNotFound     = "NOT_FOUND"
-	VerdictBadFormat    = "BAD_FORMAT"
-	VerdictHashMismatch = "HASH_MISMATCH"
-	VerdictBadSignature = "BAD_SIGNATURE"
-	VerdictKeyInvalid   = "KEY_INVALID"
-	VerdictRevoked      = "REVOKED"
-	VerdictSuspended    = "SUSPENDED"
-	VerdictSuperseded   = "SUPERSEDED"
-	VerdictExpired      = "EXPIRED"
-	VerdictNotYetValid  = "NOT_YET_VALID"
-)
-
-// Step statuses.
-const (
-	Pass    = "pass"
-	Fail    = "fail"
-	Skipped = "skipped"
 )
 
 // Step codes besides the verdicts and registry.Key* codes.
@@ -108,160 +87,236 @@ type Result struct {
 // The verdict is VALID when no step fails, else the verdict of the first failing
 // step. It is pure: same input, same result.
 func Evaluate(in Input) Result {
-	res := Result{
-		CheckedAt:   registry.FormatTime(in.Now),
+	p := &pipeline{in: in, res: Result{
+		CheckedAt:   wire.FormatTime(in.Now),
 		Certificate: in.Certificate,
 		IssuerKey:   in.IssuerKey,
 		Matches:     append([]string{}, in.Matches...),
 		Steps:       make([]Step, 0, 8),
 		CertType:    in.CertType,
+	}}
+	if !p.format() {
+		return p.skipRest("the input is malformed")
 	}
-	verdict := ""
-	add := func(status, code, detail, failVerdict string) {
-		n := len(res.Steps) + 1
-		res.Steps = append(res.Steps, Step{Step: n, Name: stepNames[n-1], Status: status, Code: code, Detail: detail})
-		if status == Fail && verdict == "" {
-			verdict = failVerdict
-		}
+	p.hash()
+	if !p.lookup() {
+		return p.skipRest("no record found")
 	}
-	skipRest := func(reason string) Result {
-		for len(res.Steps) < 8 {
-			add(Skipped, CodeNotReached, reason, "")
-		}
-		res.Verdict = verdict
-		return res
-	}
+	p.merkle()
+	p.signature()
+	p.key()
+	p.status()
+	p.validity()
+	p.res.Verdict = VerdictOf(p.res.Steps, wire.VerdictValid)
+	return p.res
+}
 
-	// 1 format
-	if err := checkQuery(in); err != nil {
-		add(Fail, VerdictBadFormat, err.Error(), VerdictBadFormat)
-		return skipRest("the input is malformed")
+// pipeline is one run of Evaluate: each method is one numbered step and adds
+// exactly one Step.
+type pipeline struct {
+	in  Input
+	res Result
+}
+
+func (p *pipeline) add(status, code, detail string) {
+	n := len(p.res.Steps) + 1
+	p.res.Steps = append(p.res.Steps, Step{Step: n, Name: StepName(n), Status: status, Code: code, Detail: detail})
+}
+
+func (p *pipeline) skipRest(reason string) Result {
+	for len(p.res.Steps) < 8 {
+		p.add(wire.StepSkipped, CodeNotReached, reason)
 	}
-	// A GB/T 36904 identifier's check character is verified here, before the lookup.
-	if id, err := identifier.Parse(in.Query.ID); err == nil {
-		res.Identifier = &id
-		add(Pass, CodeOK, "well-formed query; GB/T 36904 identifier, check character "+id.Check+" verified (ISO/IEC 7064 MOD 37,36)", "")
+	p.res.Verdict = VerdictOf(p.res.Steps, wire.VerdictValid)
+	return p.res
+}
+
+// format is step 1. A GB/T 36904 identifier's check character is verified
+// here, before the lookup (checkQuery refuses a wrong one, naming the expected
+// character).
+func (p *pipeline) format() bool {
+	if err := checkQuery(p.in); err != nil {
+		p.add(wire.StepFail, wire.VerdictBadFormat, err.Error())
+		return false
+	}
+	if id, err := identifier.Parse(p.in.Query.ID); err == nil {
+		p.res.Identifier = &id
+		p.add(wire.StepPass, CodeOK, "well-formed query; GB/T 36904 identifier, check character "+id.Check+" verified (ISO/IEC 7064 MOD 37,36)")
 	} else {
-		add(Pass, CodeOK, "well-formed query", "")
+		p.add(wire.StepPass, CodeOK, "well-formed query")
 	}
+	return true
+}
 
-	c := in.Certificate
-	// 2 hash
-	claimed, source := in.FileHash, "file hash"
-	if claimed == "" && in.Query.ID != "" && in.Query.DocHash != "" {
-		claimed, source = in.Query.DocHash, "given docHash"
+// hash is step 2: the file's hash (or the docHash given with an id) against the record's.
+func (p *pipeline) hash() {
+	c := p.in.Certificate
+	claimed, source := p.in.FileHash, "file hash"
+	if claimed == "" && p.in.Query.ID != "" && p.in.Query.DocHash != "" {
+		claimed, source = p.in.Query.DocHash, "given docHash"
 	}
 	switch {
 	case claimed == "":
-		add(Skipped, CodeClientHashes, "the client computes the SM3 of the file", "")
+		p.add(wire.StepSkipped, CodeClientHashes, "the client computes the SM3 of the file")
 	case c == nil:
-		add(Skipped, CodeNotReached, "no record to compare with", "")
+		p.add(wire.StepSkipped, CodeNotReached, "no record to compare with")
 	case claimed != c.DocHash:
-		add(Fail, VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash), VerdictHashMismatch)
+		p.add(wire.StepFail, wire.VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash))
 	default:
-		add(Pass, CodeOK, source+" equals the record's docHash", "")
+		p.add(wire.StepPass, CodeOK, source+" equals the record's docHash")
 	}
+}
 
-	// 3 lookup
+// lookup is step 3: a record was found.
+func (p *pipeline) lookup() bool {
+	c := p.in.Certificate
 	if c == nil {
-		add(Fail, VerdictNotFound, "no certificate matches "+describeQuery(in.Query), VerdictNotFound)
-		return skipRest("no record found")
+		p.add(wire.StepFail, wire.VerdictNotFound, "no certificate matches "+describeQuery(p.in.Query))
+		return false
 	}
 	if id, ok := c.Identifier(); ok {
-		res.Identifier = &id
-		add(Pass, CodeOK, "certificate "+c.ID+" found (GB/T 36904 identifier, check character "+id.Check+" verified)", "")
+		p.res.Identifier = &id
+		p.add(wire.StepPass, CodeOK, "certificate "+c.ID+" found (GB/T 36904 identifier, check character "+id.Check+" verified)")
 	} else {
-		add(Pass, CodeOK, "certificate "+c.ID+" found", "")
+		p.add(wire.StepPass, CodeOK, "certificate "+c.ID+" found")
 	}
+	return true
+}
 
-	// 4 merkle
+// merkle is step 4: a batched record's inclusion proof.
+func (p *pipeline) merkle() {
+	c := p.in.Certificate
 	switch {
 	case c.BatchID == "":
-		add(Skipped, CodeNotBatched, "not anchored in a batch", "")
-	case in.Inclusion == nil:
-		add(Skipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied", "")
+		p.add(wire.StepSkipped, CodeNotBatched, "not anchored in a batch")
+	case p.in.Inclusion == nil:
+		p.add(wire.StepSkipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied")
 	default:
-		if err := checkInclusion(c, in.Inclusion); err != nil {
-			add(Fail, CodeMerkleMismatch, err.Error(), VerdictBadSignature)
+		if err := checkInclusion(c, p.in.Inclusion); err != nil {
+			p.add(wire.StepFail, CodeMerkleMismatch, err.Error())
 		} else {
-			add(Pass, CodeOK, "included in batch "+c.BatchID, "")
+			p.add(wire.StepPass, CodeOK, "included in batch "+c.BatchID)
 		}
 	}
+}
 
-	k := in.IssuerKey
-	// 5 signature
+// signature is step 5: the SM2 signature over the record's payload.
+func (p *pipeline) signature() {
+	c, k := p.in.Certificate, p.in.IssuerKey
 	switch {
 	case k == nil:
-		add(Skipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", "")
+		p.add(wire.StepSkipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case k.KeyID != c.KeyID:
-		add(Fail, VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID, VerdictBadSignature)
+		p.add(wire.StepFail, wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
 	default:
 		if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
-			add(Fail, VerdictBadSignature, err.Error(), VerdictBadSignature)
+			p.add(wire.StepFail, wire.VerdictBadSignature, err.Error())
 		} else {
-			add(Pass, CodeOK, "SM2 signature verifies with key "+k.KeyID, "")
+			p.add(wire.StepPass, CodeOK, "SM2 signature verifies with key "+k.KeyID)
 		}
 	}
+}
 
-	// 6 key
+// key is step 6: the key is the issuer's and was valid at issue time.
+func (p *pipeline) key() {
+	c, k := p.in.Certificate, p.in.IssuerKey
 	switch {
 	case k == nil:
-		add(Fail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry", VerdictKeyInvalid)
-	case in.KeyOwner != c.Issuer:
-		add(Fail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer), VerdictKeyInvalid)
+		p.add(wire.StepFail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
+	case p.in.KeyOwner != c.Issuer:
+		p.add(wire.StepFail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, p.in.KeyOwner, c.Issuer))
 	default:
-		issued, err := time.Parse(time.RFC3339Nano, c.IssuedAt)
+		issued, err := time.Parse(wire.TimeLayout, c.IssuedAt)
 		if err != nil {
-			add(Fail, registry.KeyCorrupt, "the record has no valid issuedAt", VerdictKeyInvalid)
+			p.add(wire.StepFail, registry.KeyCorrupt, "the record has no valid issuedAt")
 		} else if code, detail := k.StateAt(issued); code != "" {
-			add(Fail, code, detail+" (issued at "+c.IssuedAt+")", VerdictKeyInvalid)
+			p.add(wire.StepFail, code, detail+" (issued at "+c.IssuedAt+")")
 		} else {
-			add(Pass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt, "")
+			p.add(wire.StepPass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt)
 		}
 	}
+}
 
-	// 7 status
+// status is step 7: valid, not revoked, suspended or superseded.
+func (p *pipeline) status() {
+	c := p.in.Certificate
 	switch {
-	case in.Offline:
-		add(Skipped, CodeOffline, "offline: revocation and suspension need the online check", "")
+	case p.in.Offline:
+		p.add(wire.StepSkipped, CodeOffline, "offline: revocation and suspension need the online check")
 	case c.Status == StatusValid:
-		add(Pass, CodeOK, "status valid", "")
+		p.add(wire.StepPass, CodeOK, "status valid")
 	case c.Status == StatusRevoked:
-		add(Fail, VerdictRevoked, "revoked: "+c.StatusReason, VerdictRevoked)
+		p.add(wire.StepFail, wire.VerdictRevoked, "revoked: "+c.StatusReason)
 	case c.Status == StatusSuspended:
-		add(Fail, VerdictSuspended, "suspended: "+c.StatusReason, VerdictSuspended)
+		p.add(wire.StepFail, wire.VerdictSuspended, "suspended: "+c.StatusReason)
 	case c.Status == StatusSuperseded:
-		add(Fail, VerdictSuperseded, "superseded by "+c.SupersededBy, VerdictSuperseded)
+		p.add(wire.StepFail, wire.VerdictSuperseded, "superseded by "+c.SupersededBy)
 	default:
-		add(Fail, VerdictBadFormat, "unknown status "+c.Status, VerdictBadFormat)
+		p.add(wire.StepFail, wire.VerdictBadFormat, "unknown status "+c.Status)
 	}
+}
 
-	// 8 validity
-	from, errFrom := time.Parse(time.RFC3339Nano, c.ValidFrom)
+// validity is step 8: the checking time is within the validity window.
+func (p *pipeline) validity() {
+	c, now := p.in.Certificate, p.in.Now
+	from, errFrom := time.Parse(wire.TimeLayout, c.ValidFrom)
 	switch {
 	case errFrom != nil:
-		add(Fail, VerdictBadFormat, "validFrom is not an RFC 3339 time", VerdictBadFormat)
-	case in.Now.Before(from):
-		add(Fail, VerdictNotYetValid, "valid only from "+c.ValidFrom, VerdictNotYetValid)
+		p.add(wire.StepFail, wire.VerdictBadFormat, "validFrom is not an RFC 3339 time")
+	case now.Before(from):
+		p.add(wire.StepFail, wire.VerdictNotYetValid, "valid only from "+c.ValidFrom)
 	case c.ValidUntil != "":
-		until, err := time.Parse(time.RFC3339Nano, c.ValidUntil)
+		until, err := time.Parse(wire.TimeLayout, c.ValidUntil)
 		switch {
 		case err != nil:
-			add(Fail, VerdictBadFormat, "validUntil is not an RFC 3339 time", VerdictBadFormat)
-		case !in.Now.Before(until):
-			add(Fail, VerdictExpired, "expired at "+c.ValidUntil, VerdictExpired)
+			p.add(wire.StepFail, wire.VerdictBadFormat, "validUntil is not an RFC 3339 time")
+		case !now.Before(until):
+			p.add(wire.StepFail, wire.VerdictExpired, "expired at "+c.ValidUntil)
 		default:
-			add(Pass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil, "")
+			p.add(wire.StepPass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil)
 		}
 	default:
-		add(Pass, CodeOK, "valid from "+c.ValidFrom+", no end", "")
+		p.add(wire.StepPass, CodeOK, "valid from "+c.ValidFrom+", no end")
 	}
+}
 
-	if verdict == "" {
-		verdict = VerdictValid
+// StepName returns the name of pipeline step n (1..8), "" for any other n.
+func StepName(n int) string {
+	if n < 1 || n > len(stepNames) {
+		return ""
 	}
-	res.Verdict = verdict
-	return res
+	return stepNames[n-1]
+}
+
+// failVerdicts is the verdict each step gives when it fails without a code
+// that is itself a verdict.
+var failVerdicts = [8]string{wire.VerdictBadFormat, wire.VerdictHashMismatch, wire.VerdictNotFound, wire.VerdictBadSignature,
+	wire.VerdictBadSignature, wire.VerdictKeyInvalid, wire.VerdictBadFormat, wire.VerdictExpired}
+
+// StepVerdict is the verdict a failed step gives: its code, except for steps
+// 4 (merkle) and 6 (key), whose codes are details (MERKLE_MISMATCH,
+// KEY_REVOKED, ...) of BAD_SIGNATURE and KEY_INVALID; a step without a code
+// gives its step's verdict.
+func StepVerdict(s Step) string {
+	if s.Step < 1 || s.Step > len(failVerdicts) {
+		return wire.VerdictBadFormat
+	}
+	if s.Code == "" || s.Step == 4 || s.Step == 6 {
+		return failVerdicts[s.Step-1]
+	}
+	return s.Code
+}
+
+// VerdictOf returns the verdict of the first failed step (StepVerdict), else
+// fallback: the verdict of a pipeline run, or of steps merged from an offline
+// and an online run.
+func VerdictOf(steps []Step, fallback string) string {
+	for _, s := range steps {
+		if s.Status == wire.StepFail {
+			return StepVerdict(s)
+		}
+	}
+	return fallback
 }
 
 func checkQuery(in Input) error {
@@ -319,12 +374,12 @@ func Best(results []Result) Result {
 	best := 0
 	var bestAt time.Time
 	for i, r := range results {
-		if r.Verdict == VerdictValid {
+		if r.Verdict == wire.VerdictValid {
 			return r
 		}
 		var at time.Time
 		if r.Certificate != nil {
-			at, _ = time.Parse(time.RFC3339Nano, r.Certificate.IssuedAt)
+			at, _ = time.Parse(wire.TimeLayout, r.Certificate.IssuedAt)
 		}
 		if i == 0 || at.After(bestAt) {
 			best, bestAt = i, at

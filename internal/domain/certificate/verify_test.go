@@ -8,6 +8,7 @@ import (
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/merkle"
 )
@@ -52,7 +53,7 @@ func (f fixture) input() certificate.Input {
 
 func TestEvaluate(t *testing.T) {
 	f := newFixture(t)
-	at := func(d time.Duration) string { return registry.FormatTime(t0.Add(d)) }
+	at := func(d time.Duration) string { return wire.FormatTime(t0.Add(d)) }
 
 	// A batch of three certificates holding f.cert at index 1.
 	leaf, _ := canon.Payload(canon.KindCertificate, f.cert.Record)
@@ -71,44 +72,44 @@ func TestEvaluate(t *testing.T) {
 		step    int    // the step expected to decide (0 = none fails)
 		code    string // its code
 	}{
-		{"valid", func(*certificate.Input) {}, certificate.VerdictValid, 0, ""},
-		{"valid by hash", func(in *certificate.Input) { in.Query = certificate.Query{DocHash: f.cert.DocHash} }, certificate.VerdictValid, 0, ""},
-		{"valid with matching file hash", func(in *certificate.Input) { in.FileHash = f.cert.DocHash }, certificate.VerdictValid, 0, ""},
-		{"empty query", func(in *certificate.Input) { in.Query = certificate.Query{} }, certificate.VerdictBadFormat, 1, certificate.VerdictBadFormat},
-		{"bad hash in query", func(in *certificate.Input) { in.Query = certificate.Query{DocHash: "ABC"} }, certificate.VerdictBadFormat, 1, certificate.VerdictBadFormat},
-		{"undecodable input", func(in *certificate.Input) { in.FormatError = "not JSON" }, certificate.VerdictBadFormat, 1, certificate.VerdictBadFormat},
-		{"file hash differs", func(in *certificate.Input) { in.FileHash = gm.SM3Hex([]byte("other")) }, certificate.VerdictHashMismatch, 2, certificate.VerdictHashMismatch},
-		{"id and other docHash", func(in *certificate.Input) { in.Query.DocHash = gm.SM3Hex([]byte("other")) }, certificate.VerdictHashMismatch, 2, certificate.VerdictHashMismatch},
-		{"not found", func(in *certificate.Input) { in.Certificate, in.Matches = nil, nil }, certificate.VerdictNotFound, 3, certificate.VerdictNotFound},
-		{"batched, proof verifies", func(in *certificate.Input) { in.Certificate.BatchID, in.Inclusion = "b-1", goodProof }, certificate.VerdictValid, 0, ""},
-		{"batched, wrong proof", func(in *certificate.Input) { in.Certificate.BatchID, in.Inclusion = "b-1", badProof }, certificate.VerdictBadSignature, 4, certificate.CodeMerkleMismatch},
-		{"tampered field", func(in *certificate.Input) { in.Certificate.Type = "permit" }, certificate.VerdictBadSignature, 5, certificate.VerdictBadSignature},
-		{"tampered validUntil", func(in *certificate.Input) { in.Certificate.ValidUntil = "2030-01-01T00:00:00Z" }, certificate.VerdictBadSignature, 5, certificate.VerdictBadSignature},
-		{"other key supplied", func(in *certificate.Input) { in.IssuerKey.KeyID = gm.SM3Hex(nil) }, certificate.VerdictBadSignature, 5, certificate.VerdictBadSignature},
-		{"unknown key", func(in *certificate.Input) { in.IssuerKey, in.KeyOwner = nil, "" }, certificate.VerdictKeyInvalid, 6, certificate.CodeKeyUnknown},
-		{"key of another department", func(in *certificate.Input) { in.KeyOwner = "police" }, certificate.VerdictKeyInvalid, 6, certificate.CodeKeyNotIssuers},
-		{"key rotated before issue", func(in *certificate.Input) { in.IssuerKey.RotatedAt = at(-time.Minute) }, certificate.VerdictKeyInvalid, 6, registry.KeyRotated},
-		{"key rotated after issue", func(in *certificate.Input) { in.IssuerKey.RotatedAt = at(time.Minute) }, certificate.VerdictValid, 0, ""},
+		{"valid", func(*certificate.Input) {}, wire.VerdictValid, 0, ""},
+		{"valid by hash", func(in *certificate.Input) { in.Query = certificate.Query{DocHash: f.cert.DocHash} }, wire.VerdictValid, 0, ""},
+		{"valid with matching file hash", func(in *certificate.Input) { in.FileHash = f.cert.DocHash }, wire.VerdictValid, 0, ""},
+		{"empty query", func(in *certificate.Input) { in.Query = certificate.Query{} }, wire.VerdictBadFormat, 1, wire.VerdictBadFormat},
+		{"bad hash in query", func(in *certificate.Input) { in.Query = certificate.Query{DocHash: "ABC"} }, wire.VerdictBadFormat, 1, wire.VerdictBadFormat},
+		{"undecodable input", func(in *certificate.Input) { in.FormatError = "not JSON" }, wire.VerdictBadFormat, 1, wire.VerdictBadFormat},
+		{"file hash differs", func(in *certificate.Input) { in.FileHash = gm.SM3Hex([]byte("other")) }, wire.VerdictHashMismatch, 2, wire.VerdictHashMismatch},
+		{"id and other docHash", func(in *certificate.Input) { in.Query.DocHash = gm.SM3Hex([]byte("other")) }, wire.VerdictHashMismatch, 2, wire.VerdictHashMismatch},
+		{"not found", func(in *certificate.Input) { in.Certificate, in.Matches = nil, nil }, wire.VerdictNotFound, 3, wire.VerdictNotFound},
+		{"batched, proof verifies", func(in *certificate.Input) { in.Certificate.BatchID, in.Inclusion = "b-1", goodProof }, wire.VerdictValid, 0, ""},
+		{"batched, wrong proof", func(in *certificate.Input) { in.Certificate.BatchID, in.Inclusion = "b-1", badProof }, wire.VerdictBadSignature, 4, certificate.CodeMerkleMismatch},
+		{"tampered field", func(in *certificate.Input) { in.Certificate.Type = "permit" }, wire.VerdictBadSignature, 5, wire.VerdictBadSignature},
+		{"tampered validUntil", func(in *certificate.Input) { in.Certificate.ValidUntil = "2030-01-01T00:00:00Z" }, wire.VerdictBadSignature, 5, wire.VerdictBadSignature},
+		{"other key supplied", func(in *certificate.Input) { in.IssuerKey.KeyID = gm.SM3Hex(nil) }, wire.VerdictBadSignature, 5, wire.VerdictBadSignature},
+		{"unknown key", func(in *certificate.Input) { in.IssuerKey, in.KeyOwner = nil, "" }, wire.VerdictKeyInvalid, 6, certificate.CodeKeyUnknown},
+		{"key of another department", func(in *certificate.Input) { in.KeyOwner = "police" }, wire.VerdictKeyInvalid, 6, certificate.CodeKeyNotIssuers},
+		{"key rotated before issue", func(in *certificate.Input) { in.IssuerKey.RotatedAt = at(-time.Minute) }, wire.VerdictKeyInvalid, 6, registry.KeyRotated},
+		{"key rotated after issue", func(in *certificate.Input) { in.IssuerKey.RotatedAt = at(time.Minute) }, wire.VerdictValid, 0, ""},
 		{"key compromised before issue", func(in *certificate.Input) {
 			in.IssuerKey.RevokedAt, in.IssuerKey.RevokeReason = at(-time.Minute), registry.ReasonCompromised
-		}, certificate.VerdictKeyInvalid, 6, registry.KeyRevoked},
+		}, wire.VerdictKeyInvalid, 6, registry.KeyRevoked},
 		{"key compromised after issue", func(in *certificate.Input) {
 			in.IssuerKey.RevokedAt, in.IssuerKey.RevokeReason = at(time.Minute), registry.ReasonCompromised
-		}, certificate.VerdictValid, 0, ""},
-		{"key not yet valid at issue", func(in *certificate.Input) { in.IssuerKey.ValidFrom = at(time.Minute) }, certificate.VerdictKeyInvalid, 6, registry.KeyNotYetValid},
+		}, wire.VerdictValid, 0, ""},
+		{"key not yet valid at issue", func(in *certificate.Input) { in.IssuerKey.ValidFrom = at(time.Minute) }, wire.VerdictKeyInvalid, 6, registry.KeyNotYetValid},
 		{"revoked", func(in *certificate.Input) {
 			in.Certificate.Status, in.Certificate.StatusReason = certificate.StatusRevoked, "fraud"
-		}, certificate.VerdictRevoked, 7, certificate.VerdictRevoked},
-		{"suspended", func(in *certificate.Input) { in.Certificate.Status = certificate.StatusSuspended }, certificate.VerdictSuspended, 7, certificate.VerdictSuspended},
+		}, wire.VerdictRevoked, 7, wire.VerdictRevoked},
+		{"suspended", func(in *certificate.Input) { in.Certificate.Status = certificate.StatusSuspended }, wire.VerdictSuspended, 7, wire.VerdictSuspended},
 		{"superseded", func(in *certificate.Input) {
 			in.Certificate.Status, in.Certificate.SupersededBy = certificate.StatusSuperseded, "c-2"
-		}, certificate.VerdictSuperseded, 7, certificate.VerdictSuperseded},
-		{"revoked but offline", func(in *certificate.Input) { in.Certificate.Status, in.Offline = certificate.StatusRevoked, true }, certificate.VerdictValid, 0, ""},
-		{"expired", func(in *certificate.Input) { in.Now = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) }, certificate.VerdictExpired, 8, certificate.VerdictExpired},
-		{"not yet valid", func(in *certificate.Input) { in.Now = time.Date(2025, 12, 31, 23, 59, 59, 0, time.UTC) }, certificate.VerdictNotYetValid, 8, certificate.VerdictNotYetValid},
+		}, wire.VerdictSuperseded, 7, wire.VerdictSuperseded},
+		{"revoked but offline", func(in *certificate.Input) { in.Certificate.Status, in.Offline = certificate.StatusRevoked, true }, wire.VerdictValid, 0, ""},
+		{"expired", func(in *certificate.Input) { in.Now = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) }, wire.VerdictExpired, 8, wire.VerdictExpired},
+		{"not yet valid", func(in *certificate.Input) { in.Now = time.Date(2025, 12, 31, 23, 59, 59, 0, time.UTC) }, wire.VerdictNotYetValid, 8, wire.VerdictNotYetValid},
 		{"revoked and expired: the earlier step decides", func(in *certificate.Input) {
 			in.Certificate.Status, in.Now = certificate.StatusRevoked, time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)
-		}, certificate.VerdictRevoked, 7, certificate.VerdictRevoked},
+		}, wire.VerdictRevoked, 7, wire.VerdictRevoked},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := f.input()
@@ -128,7 +129,7 @@ func TestEvaluate(t *testing.T) {
 				if s.Step != i+1 || s.Name != names[i] || s.Code == "" {
 					t.Fatalf("step %d = %+v", i+1, s)
 				}
-				if s.Status == certificate.Fail && firstFail == 0 {
+				if s.Status == wire.StepFail && firstFail == 0 {
 					firstFail = s.Step
 				}
 			}
@@ -138,7 +139,7 @@ func TestEvaluate(t *testing.T) {
 			if tc.step > 0 && res.Steps[tc.step-1].Code != tc.code {
 				t.Fatalf("step %d code %s, want %s", tc.step, res.Steps[tc.step-1].Code, tc.code)
 			}
-			if res.CheckedAt != registry.FormatTime(in.Now) || res.Matches == nil {
+			if res.CheckedAt != wire.FormatTime(in.Now) || res.Matches == nil {
 				t.Fatalf("result = %+v", res)
 			}
 		})
@@ -153,16 +154,16 @@ func TestEvaluateSkips(t *testing.T) {
 	want := map[int]string{2: certificate.CodeClientHashes, 4: certificate.CodeNotBatched, 7: certificate.CodeOffline}
 	for _, s := range res.Steps {
 		if code, ok := want[s.Step]; ok {
-			if s.Status != certificate.Skipped || s.Code != code {
+			if s.Status != wire.StepSkipped || s.Code != code {
 				t.Errorf("step %d = %+v, want skipped %s", s.Step, s, code)
 			}
-		} else if s.Status != certificate.Pass {
+		} else if s.Status != wire.StepPass {
 			t.Errorf("step %d = %+v, want pass", s.Step, s)
 		}
 	}
 	in = f.input()
 	in.Certificate.BatchID = "b-1"
-	if s := certificate.Evaluate(in).Steps[3]; s.Status != certificate.Skipped || s.Code != certificate.CodeNoProof {
+	if s := certificate.Evaluate(in).Steps[3]; s.Status != wire.StepSkipped || s.Code != certificate.CodeNoProof {
 		t.Errorf("batched without proof: %+v", s)
 	}
 }

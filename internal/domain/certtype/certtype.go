@@ -7,11 +7,11 @@
 package certtype
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/identifier"
@@ -78,7 +78,7 @@ func CheckHolderCode(codeType, code string) error {
 		return identifier.CheckUSCC(code)
 	}
 	if strings.TrimSpace(code) == "" || strings.IndexFunc(code, unicode.IsControl) >= 0 {
-		return codes.New(codes.InvalidArgument, "holder code must be printable and not empty")
+		return codes.Wrap(codes.ErrInvalidArgument, "holder code must be printable and not empty")
 	}
 	return nil
 }
@@ -87,27 +87,26 @@ func CheckHolderCode(codeType, code string) error {
 func (r Registration) Validate() error {
 	var fe wire.FieldErrors
 	if err := identifier.CheckTypeCode(r.Code); err != nil {
-		fe.Add("code", "%s", strings.TrimPrefix(err.Error(), codes.InvalidArgument+": "))
+		fe.Add("code", "%s", codes.Message(err))
 	}
-	text(&fe, "name", r.Name, 100, true)
-	text(&fe, "nameEn", r.NameEn, 200, true)
-	text(&fe, "definingBody", r.DefiningBody, 200, true)
-	if !threeDigits(r.HolderCodeType) {
+	fe.Text("name", r.Name, 100)
+	fe.Text("nameEn", r.NameEn, 200)
+	fe.Text("definingBody", r.DefiningBody, 200)
+	if !ValidHolderCodeType(r.HolderCodeType) {
 		fe.Add("holderCodeType", "want 3 digits (111 citizen identity number, 001 unified social credit code, ...), got %q", r.HolderCodeType)
 	}
 	if r.DefaultValidity != "" {
 		if _, err := ParseValidity(r.DefaultValidity); err != nil {
-			fe.Add("defaultValidity", "%v", err)
+			fe.Add("defaultValidity", "%s", codes.Message(err))
 		}
 	}
 	if len(r.Issuers) > MaxIssuers {
 		fe.Add("issuers", "at most %d departments", MaxIssuers)
 	}
 	for i, d := range r.Issuers {
-		if !wire.ValidDeptID(d) {
-			fe.Add("issuers", "%q is not a department id", d)
-		} else if slices.Contains(r.Issuers[:i], d) {
-			fe.Add("issuers", "%q is listed twice", d)
+		field := fmt.Sprintf("issuers[%d]", i)
+		if fe.DeptID(field, d) && slices.Contains(r.Issuers[:i], d) {
+			fe.Add(field, "%q is listed twice", d)
 		}
 	}
 	return fe.Err()
@@ -135,20 +134,21 @@ func (t Type) MayIssue(dept string) error {
 	if _, ok := slices.BinarySearch(t.Issuers, dept); ok {
 		return nil
 	}
-	return codes.New(codes.Forbidden, "department %s may not issue certificate type %s (%s); the governance office grants it with certtype:Grant", dept, t.Code, t.Name)
+	return codes.Wrap(codes.ErrForbidden, "department %s may not issue certificate type %s (%s); the governance office grants it with certtype:Grant", dept, t.Code, t.Name)
 }
 
 // Grant lets department dept issue t (CONFLICT when it already may).
 func (t *Type) Grant(dept string, at time.Time, txID string) error {
-	if !wire.ValidDeptID(dept) {
-		return codes.New(codes.InvalidArgument, "department %q is not a department id", dept)
+	var fe wire.FieldErrors
+	if !fe.DeptID("department", dept) {
+		return fe.Err()
 	}
 	i, ok := slices.BinarySearch(t.Issuers, dept)
 	if ok {
-		return codes.New(codes.Conflict, "department %s may already issue type %s", dept, t.Code)
+		return codes.Wrap(codes.ErrConflict, "department %s may already issue type %s", dept, t.Code)
 	}
 	if len(t.Issuers) >= MaxIssuers {
-		return codes.New(codes.InvalidArgument, "type %s already has %d issuing departments", t.Code, MaxIssuers)
+		return codes.Wrap(codes.ErrInvalidArgument, "type %s already has %d issuing departments", t.Code, MaxIssuers)
 	}
 	t.Issuers = slices.Insert(t.Issuers, i, dept)
 	t.touch(at, txID)
@@ -160,7 +160,7 @@ func (t *Type) Grant(dept string, at time.Time, txID string) error {
 func (t *Type) Revoke(dept string, at time.Time, txID string) error {
 	i, ok := slices.BinarySearch(t.Issuers, dept)
 	if !ok {
-		return codes.New(codes.NotFound, "department %s may not issue type %s", dept, t.Code)
+		return codes.Wrap(codes.ErrNotFound, "department %s may not issue type %s", dept, t.Code)
 	}
 	t.Issuers = slices.Delete(t.Issuers, i, i+1)
 	t.touch(at, txID)
@@ -182,19 +182,19 @@ type Validity struct {
 // unit), 1 <= n <= 100 years, 1200 months or 36500 days.
 func ParseValidity(s string) (Validity, error) {
 	if len(s) < 3 || s[0] != 'P' {
-		return Validity{}, codes.New(codes.InvalidArgument, "validity %q: want P<n>Y, P<n>M or P<n>D (such as P5Y)", s)
+		return Validity{}, codes.Wrap(codes.ErrInvalidArgument, "validity %q: want P<n>Y, P<n>M or P<n>D (such as P5Y)", s)
 	}
 	unit := s[len(s)-1]
 	n := 0
 	for _, c := range s[1 : len(s)-1] {
 		if c < '0' || c > '9' || n > 100000 {
-			return Validity{}, codes.New(codes.InvalidArgument, "validity %q: want P<n>Y, P<n>M or P<n>D (such as P5Y)", s)
+			return Validity{}, codes.Wrap(codes.ErrInvalidArgument, "validity %q: want P<n>Y, P<n>M or P<n>D (such as P5Y)", s)
 		}
 		n = n*10 + int(c-'0')
 	}
 	max := map[byte]int{'Y': 100, 'M': 1200, 'D': 36500}[unit]
 	if max == 0 || n < 1 || n > max {
-		return Validity{}, codes.New(codes.InvalidArgument, "validity %q: want P<n>Y (n <= 100), P<n>M (n <= 1200) or P<n>D (n <= 36500)", s)
+		return Validity{}, codes.Wrap(codes.ErrInvalidArgument, "validity %q: want P<n>Y (n <= 100), P<n>M (n <= 1200) or P<n>D (n <= 36500)", s)
 	}
 	return Validity{N: n, Unit: unit}, nil
 }
@@ -219,19 +219,9 @@ func (t Type) Until(from time.Time) (time.Time, bool) {
 	}
 }
 
-func threeDigits(s string) bool {
+// ValidHolderCodeType reports whether s is a holder code type: 3 digits.
+func ValidHolderCodeType(s string) bool {
 	return len(s) == 3 && strings.Trim(s, "0123456789") == ""
-}
-
-func text(fe *wire.FieldErrors, field, s string, max int, required bool) {
-	switch {
-	case s == "":
-		if required {
-			fe.Add(field, "is required")
-		}
-	case !utf8.ValidString(s) || utf8.RuneCountInString(s) > max || strings.IndexFunc(s, unicode.IsControl) >= 0:
-		fe.Add(field, "want at most %d characters of printable UTF-8", max)
-	}
 }
 
 // Info is what a verifier shows of a type: its code, names and defining body.

@@ -1,11 +1,13 @@
 package certtype
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 var at = time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
@@ -55,8 +57,9 @@ func TestRegistrationRefusals(t *testing.T) {
 		r := licence()
 		mut(&r)
 		_, err := New(r, at, "tx")
-		field := strings.Fields(name)[0]
-		if codes.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), field+": ") {
+		field := strings.Fields(name)[0] // "issuers" names issuers[i]
+		var fe wire.FieldErrors
+		if codes.Code(err) != codes.InvalidArgument || !errors.As(err, &fe) || !strings.HasPrefix(fe[0].Field, field) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -1,8 +1,9 @@
 package exchange
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // CatalogItem is one data item a provider department offers: its id (unique per
@@ -27,24 +28,16 @@ type CatalogInput struct {
 	Fields      []string `json:"fields"`
 }
 
-// Validate checks the input's format.
+// Validate checks the input's format and returns every problem found as
+// wire.FieldErrors.
 func (in CatalogInput) Validate() error {
-	if err := checkID("provider", in.Provider); err != nil {
-		return err
-	}
-	if err := checkID("item id", in.ID); err != nil {
-		return err
-	}
-	if err := checkText("name", in.Name, false); err != nil {
-		return err
-	}
-	if err := checkText("description", in.Description, false); err != nil {
-		return err
-	}
-	if err := CheckFields(in.Fields); err != nil {
-		return fmt.Errorf("catalogue item %s: %w", in.ID, err)
-	}
-	return nil
+	var fe wire.FieldErrors
+	fe.ID("provider", in.Provider)
+	fe.ID("id", in.ID)
+	text(&fe, "name", in.Name, false)
+	text(&fe, "description", in.Description, false)
+	checkFields(&fe, "fields", in.Fields)
+	return fe.Err()
 }
 
 // NewCatalogItem builds the item recorded at transaction time now by txID.
@@ -58,7 +51,7 @@ func NewCatalogItem(in CatalogInput, now time.Time, txID string) (CatalogItem, e
 		Name:        in.Name,
 		Description: in.Description,
 		Fields:      in.Fields,
-		CreatedAt:   FormatTime(now),
+		CreatedAt:   wire.FormatTime(now),
 		TxID:        txID,
 	}, nil
 }

@@ -11,54 +11,48 @@
 package exchange
 
 import (
-	"errors"
-	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
-	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
-// Sentinel errors. Every error this package returns wraps exactly one of the
-// first five, which the contract maps to a stable code (see internal/codes):
-// ErrKeyInvalid (a key not the department's, or not valid at the time) to
-// FORBIDDEN, the others to the code their comment names.
+// Errors. Every error this package returns is a coded error (internal/codes)
+// whose text starts with its code, so it crosses Fabric as is; the finer
+// reasons below are codes.Reason sentinels that errors.Is matches together with
+// their code's sentinel (codes.ErrForbidden, codes.ErrConflict).
 var (
-	ErrInvalid      = errors.New("invalid argument")      // INVALID_ARGUMENT
-	ErrForbidden    = errors.New("forbidden")             // FORBIDDEN
-	ErrConflict     = errors.New("conflict")              // CONFLICT
-	ErrBadSignature = errors.New("bad signature")         // BAD_SIGNATURE
-	ErrKeyInvalid   = errors.New("signing key not valid") // FORBIDDEN (the key, not the bytes)
+	// ErrKeyInvalid: a key that is not the department's, or not valid at the
+	// time (FORBIDDEN: the key, not the bytes, is at fault).
+	ErrKeyInvalid = codes.Reason(codes.ErrForbidden, "signing key not valid")
 
-	// Finer reasons, each wrapping one of the above.
-	ErrOutOfScope      = reason(ErrForbidden, "outside the grant's scope")
-	ErrGrantRevoked    = reason(ErrForbidden, "grant revoked")
-	ErrGrantExpired    = reason(ErrForbidden, "grant expired")
-	ErrGrantNotYet     = reason(ErrForbidden, "grant not yet valid")
-	ErrWrongConsumer   = reason(ErrForbidden, "not the grant's consumer")
-	ErrWrongProvider   = reason(ErrForbidden, "not the grant's provider")
-	ErrAlreadyAnswered = reason(ErrConflict, "exchange already acknowledged or rejected")
-	ErrAlreadyRevoked  = reason(ErrConflict, "grant already revoked")
-	ErrStaleTx         = reason(ErrConflict, "prevTxId is not the record's last write")
+	ErrOutOfScope      = codes.Reason(codes.ErrForbidden, "outside the grant's scope")
+	ErrGrantRevoked    = codes.Reason(codes.ErrForbidden, "grant revoked")
+	ErrGrantExpired    = codes.Reason(codes.ErrForbidden, "grant expired")
+	ErrGrantNotYet     = codes.Reason(codes.ErrForbidden, "grant not yet valid")
+	ErrWrongConsumer   = codes.Reason(codes.ErrForbidden, "not the grant's consumer")
+	ErrWrongProvider   = codes.Reason(codes.ErrForbidden, "not the grant's provider")
+	ErrAlreadyAnswered = codes.Reason(codes.ErrConflict, "exchange already acknowledged or rejected")
+	ErrAlreadyRevoked  = codes.Reason(codes.ErrConflict, "grant already revoked")
+	ErrStaleTx         = codes.Reason(codes.ErrConflict, "prevTxId is not the record's last write")
 )
 
-// reasonError is a finer sentinel: its own text, matched by errors.Is against
-// its parent too.
-type reasonError struct {
-	parent error
-	msg    string
-}
-
-func reason(parent error, msg string) error { return &reasonError{parent, msg} }
-func (e *reasonError) Error() string        { return e.msg }
-func (e *reasonError) Unwrap() error        { return e.parent }
+// Deprecated aliases of the code sentinels, kept for one step while the
+// gateway's tests move to internal/codes.
+var (
+	ErrInvalid      = codes.ErrInvalidArgument
+	ErrForbidden    = codes.ErrForbidden
+	ErrConflict     = codes.ErrConflict
+	ErrBadSignature = codes.ErrBadSignature
+)
 
 // Verifier checks one SM2 signature made by a department: sig must be a valid
 // signature over the canonical payload of kind for record, made with key keyID,
-// which belongs to department dept and was valid at time at. Errors wrap
-// ErrBadSignature or ErrKeyInvalid (or ErrInvalid for a malformed request).
+// which belongs to department dept and was valid at time at. Errors match
+// codes.ErrBadSignature or ErrKeyInvalid (or codes.ErrInvalidArgument for a
+// malformed request).
 type Verifier interface {
 	VerifySigned(kind canon.Kind, dept, keyID string, at time.Time, record any, sig string) error
 }
@@ -75,96 +69,53 @@ func (f VerifierFunc) VerifySigned(kind canon.Kind, dept, keyID string, at time.
 const (
 	MaxFields  = 256
 	MaxTextLen = 1024 // purpose, legal basis, reasons, names
-	maxSigLen  = 256  // base64 of a DER SM2 signature is ~96 characters
 )
 
-var (
-	idRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-	fieldRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
-	keyIDRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
-)
-
-// FormatTime is how this package writes times: RFC 3339 in UTC, with the
-// fractional seconds of the transaction timestamp when it has any (the same
-// layout as chaincode/internal/ledger). Comparisons parse the strings, so a check
-// at transaction time and a later re-check of the stored record agree.
-func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-// ParseTime parses an RFC 3339 time (fractional seconds allowed).
-func ParseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: time %q is not RFC 3339", ErrInvalid, s)
-	}
-	return t.UTC(), nil
-}
-
-// mustTime parses a time already validated (or written by FormatTime).
+// mustTime parses a time already validated (or written by wire.FormatTime).
 func mustTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, s)
+	t, _ := time.Parse(wire.TimeLayout, s)
 	return t
 }
 
-func checkID(what, id string) error {
-	if !idRE.MatchString(id) {
-		return fmt.Errorf("%w: %s %q must be 1-128 of [A-Za-z0-9._:-], starting with a letter or digit", ErrInvalid, what, id)
+// text checks a text of at most MaxTextLen bytes, required or not.
+func text(fe *wire.FieldErrors, field, s string, required bool) {
+	switch {
+	case required && s == "":
+		fe.Add(field, "is required")
+	case len(s) > MaxTextLen:
+		fe.Add(field, "longer than %d bytes", MaxTextLen)
 	}
-	return nil
-}
-
-func checkKeyID(id string) error {
-	if !keyIDRE.MatchString(id) {
-		return fmt.Errorf("%w: keyId %q must be 64 lowercase hex (SM3 of the public key)", ErrInvalid, id)
-	}
-	return nil
-}
-
-func checkText(what, s string, required bool) error {
-	if required && s == "" {
-		return fmt.Errorf("%w: %s is required", ErrInvalid, what)
-	}
-	if len(s) > MaxTextLen {
-		return fmt.Errorf("%w: %s longer than %d bytes", ErrInvalid, what, MaxTextLen)
-	}
-	return nil
-}
-
-func checkSignature(sig string) error {
-	if sig == "" {
-		return fmt.Errorf("%w: signature is required", ErrInvalid)
-	}
-	if len(sig) > maxSigLen {
-		return fmt.Errorf("%w: signature longer than %d characters", ErrInvalid, maxSigLen)
-	}
-	return nil
-}
-
-func checkHash(what, h string) error {
-	if err := gm.CheckHash(h); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrInvalid, what, err)
-	}
-	return nil
 }
 
 // CheckFields validates a field list: 1..MaxFields names, each a valid field
-// name, sorted ascending without duplicates. Sorted order is required so that a
-// scope has exactly one signed form; clients sort before signing (SortFields).
+// name (wire.FieldNamePattern), sorted ascending without duplicates. Sorted
+// order is required so that a scope has exactly one signed form; clients sort
+// before signing (SortFields).
 func CheckFields(fields []string) error {
+	var fe wire.FieldErrors
+	checkFields(&fe, "fields", fields)
+	return fe.Err()
+}
+
+func checkFields(fe *wire.FieldErrors, field string, fields []string) {
 	if len(fields) == 0 {
-		return fmt.Errorf("%w: fields must name at least one field", ErrInvalid)
+		fe.Add(field, "must name at least one field")
+		return
 	}
 	if len(fields) > MaxFields {
-		return fmt.Errorf("%w: more than %d fields", ErrInvalid, MaxFields)
+		fe.Add(field, "more than %d fields", MaxFields)
+		return
 	}
 	for i, f := range fields {
-		if !fieldRE.MatchString(f) {
-			return fmt.Errorf("%w: field name %q must match %s", ErrInvalid, f, fieldRE)
+		if !wire.ValidFieldName(f) {
+			fe.Add(field, "field name %q must match %s", f, wire.FieldNamePattern)
+			return
 		}
 		if i > 0 && fields[i-1] >= f {
-			return fmt.Errorf("%w: fields must be sorted and unique (%q before %q)", ErrInvalid, fields[i-1], f)
+			fe.Add(field, "must be sorted and unique (%q before %q)", fields[i-1], f)
+			return
 		}
 	}
-	return nil
 }
 
 // SortFields returns a sorted copy of fields without duplicates, the form

@@ -16,6 +16,6 @@ func ExampleCheckScope() {
 	send.Fields = []string{"income"}
 	fmt.Println(exchange.CheckScope(send, g))
 	// Output:
-	// outside the grant's scope: fields [taxId] are not granted by g-1
+	// FORBIDDEN: outside the grant's scope: fields [taxId] are not granted by g-1
 	// <nil>
 }

@@ -1,10 +1,11 @@
 package exchange
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Exchange statuses.
@@ -33,23 +34,19 @@ type SendRequest struct {
 	Signature   string   `json:"signature"`
 }
 
-// Validate checks the request's format.
+// Validate checks the request's format and returns every problem found as
+// wire.FieldErrors.
 func (r SendRequest) Validate() error {
-	for _, c := range []struct{ what, v string }{{"exchange id", r.ID}, {"grantId", r.GrantID}, {"provider", r.Provider}, {"consumer", r.Consumer}} {
-		if err := checkID(c.what, c.v); err != nil {
-			return err
-		}
-	}
-	if err := CheckFields(r.Fields); err != nil {
-		return err
-	}
-	if err := checkHash("payloadHash", r.PayloadHash); err != nil {
-		return err
-	}
-	if err := checkKeyID(r.KeyID); err != nil {
-		return err
-	}
-	return checkSignature(r.Signature)
+	var fe wire.FieldErrors
+	fe.ID("id", r.ID)
+	fe.ID("grantId", r.GrantID)
+	fe.ID("provider", r.Provider)
+	fe.ID("consumer", r.Consumer)
+	checkFields(&fe, "fields", r.Fields)
+	fe.Hash("payloadHash", r.PayloadHash)
+	fe.Hash("keyId", r.KeyID)
+	fe.Signature("signature", r.Signature)
+	return fe.Err()
 }
 
 // Ack is the consumer's signed answer to an exchange (canon.KindExchangeAck), as
@@ -66,33 +63,27 @@ type Ack struct {
 	TxID        string `json:"txId,omitempty"`
 }
 
-// Validate checks the answer's format. A rejection needs a reason.
+// Validate checks the answer's format and returns every problem found as
+// wire.FieldErrors. A rejection needs a reason.
 func (a Ack) Validate() error {
-	if err := checkID("exchangeId", a.ExchangeID); err != nil {
-		return err
-	}
-	if err := checkID("consumer", a.Consumer); err != nil {
-		return err
-	}
-	if err := checkHash("payloadHash", a.PayloadHash); err != nil {
-		return err
-	}
+	var fe wire.FieldErrors
+	fe.ID("exchangeId", a.ExchangeID)
+	fe.ID("consumer", a.Consumer)
+	fe.Hash("payloadHash", a.PayloadHash)
 	switch a.Decision {
 	case DecisionAck:
-		if err := checkText("reason", a.Reason, false); err != nil {
-			return err
-		}
+		text(&fe, "reason", a.Reason, false)
 	case DecisionReject:
-		if err := checkText("reason", a.Reason, true); err != nil {
-			return fmt.Errorf("a rejection needs a reason: %w", err)
+		if a.Reason == "" {
+			fe.Add("reason", "is required: a rejection needs a reason")
 		}
+		text(&fe, "reason", a.Reason, false)
 	default:
-		return fmt.Errorf("%w: decision %q must be %q or %q", ErrInvalid, a.Decision, DecisionAck, DecisionReject)
+		fe.Add("decision", "%q must be %q or %q", a.Decision, DecisionAck, DecisionReject)
 	}
-	if err := checkKeyID(a.KeyID); err != nil {
-		return err
-	}
-	return checkSignature(a.Signature)
+	fe.Hash("keyId", a.KeyID)
+	fe.Signature("signature", a.Signature)
+	return fe.Err()
 }
 
 // Exchange is a stored exchange: the provider's signed record, the grant's item
@@ -110,24 +101,25 @@ type Exchange struct {
 
 // NewExchange records what the provider sends under grant g at transaction time
 // now. It refuses (ErrForbidden family) when the grant is not valid at now, the
-// provider or consumer differ from the grant's, or any field is outside the grant.
+// provider or consumer differ from the grant's, or any field is outside the grant
+// (errors matching codes.ErrForbidden).
 func NewExchange(req SendRequest, g Grant, now time.Time, txID string, v Verifier) (Exchange, error) {
 	if err := req.Validate(); err != nil {
 		return Exchange{}, err
 	}
 	if req.GrantID != g.ID {
-		return Exchange{}, fmt.Errorf("%w: exchange names grant %s, not %s", ErrInvalid, req.GrantID, g.ID)
+		return Exchange{}, codes.Wrap(codes.ErrInvalidArgument, "exchange names grant %s, not %s", req.GrantID, g.ID)
 	}
 	if err := CheckScope(req, g); err != nil {
-		return Exchange{}, fmt.Errorf("exchange %s: %w", req.ID, err)
+		return Exchange{}, codes.Prefix(err, "exchange %s", req.ID)
 	}
 	if err := g.ValidAt(now); err != nil {
-		return Exchange{}, fmt.Errorf("exchange %s: %w", req.ID, err)
+		return Exchange{}, codes.Prefix(err, "exchange %s", req.ID)
 	}
 	if err := v.VerifySigned(canon.KindExchange, req.Provider, req.KeyID, now, req, req.Signature); err != nil {
-		return Exchange{}, fmt.Errorf("exchange %s: %w", req.ID, err)
+		return Exchange{}, codes.Prefix(err, "exchange %s", req.ID)
 	}
-	ts := FormatTime(now)
+	ts := wire.FormatTime(now)
 	return Exchange{SendRequest: req, Item: g.Item, Status: StatusSent, SentAt: ts, SentTxID: txID, UpdatedAt: ts, TxID: txID}, nil
 }
 
@@ -135,13 +127,13 @@ func NewExchange(req SendRequest, g Grant, now time.Time, txID string, v Verifie
 // every field among the grant's fields.
 func CheckScope(req SendRequest, g Grant) error {
 	if req.Provider != g.Provider {
-		return fmt.Errorf("%w: provider %s, grant %s is from %s", ErrWrongProvider, req.Provider, g.ID, g.Provider)
+		return codes.Wrap(ErrWrongProvider, "provider %s, grant %s is from %s", req.Provider, g.ID, g.Provider)
 	}
 	if req.Consumer != g.Consumer {
-		return fmt.Errorf("%w: consumer %s, grant %s is for %s", ErrWrongConsumer, req.Consumer, g.ID, g.Consumer)
+		return codes.Wrap(ErrWrongConsumer, "consumer %s, grant %s is for %s", req.Consumer, g.ID, g.Consumer)
 	}
 	if out := outside(req.Fields, g.Fields); len(out) > 0 {
-		return fmt.Errorf("%w: fields %v are not granted by %s", ErrOutOfScope, out, g.ID)
+		return codes.Wrap(ErrOutOfScope, "fields %v are not granted by %s", out, g.ID)
 	}
 	return nil
 }
@@ -154,23 +146,23 @@ func (e Exchange) Answer(a Ack, now time.Time, txID string, v Verifier) (Exchang
 		return Exchange{}, err
 	}
 	if a.ExchangeID != e.ID {
-		return Exchange{}, fmt.Errorf("%w: answer names exchange %s, not %s", ErrInvalid, a.ExchangeID, e.ID)
+		return Exchange{}, codes.Wrap(codes.ErrInvalidArgument, "answer names exchange %s, not %s", a.ExchangeID, e.ID)
 	}
 	if a.Consumer != e.Consumer {
-		return Exchange{}, fmt.Errorf("exchange %s answered by %s: %w (%s)", e.ID, a.Consumer, ErrWrongConsumer, e.Consumer)
+		return Exchange{}, codes.Prefix(codes.Wrap(ErrWrongConsumer, "the consumer is %s", e.Consumer), "exchange %s answered by %s", e.ID, a.Consumer)
 	}
 	if e.Status != StatusSent {
-		return Exchange{}, fmt.Errorf("exchange %s is %s: %w", e.ID, e.Status, ErrAlreadyAnswered)
+		return Exchange{}, codes.Prefix(codes.Wrap(ErrAlreadyAnswered, "it is %s", e.Status), "exchange %s", e.ID)
 	}
 	if a.PayloadHash != e.PayloadHash {
-		return Exchange{}, fmt.Errorf("%w: answer is over payload %s, exchange %s recorded %s", ErrInvalid, a.PayloadHash, e.ID, e.PayloadHash)
+		return Exchange{}, codes.Wrap(codes.ErrInvalidArgument, "answer is over payload %s, exchange %s recorded %s", a.PayloadHash, e.ID, e.PayloadHash)
 	}
 	signed := a
 	signed.At, signed.TxID = "", ""
 	if err := v.VerifySigned(canon.KindExchangeAck, e.Consumer, a.KeyID, now, signed, a.Signature); err != nil {
-		return Exchange{}, fmt.Errorf("answering exchange %s: %w", e.ID, err)
+		return Exchange{}, codes.Prefix(err, "answering exchange %s", e.ID)
 	}
-	ts := FormatTime(now)
+	ts := wire.FormatTime(now)
 	a.At, a.TxID = ts, txID
 	e.Ack = &a
 	if a.Decision == DecisionAck {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 func checkErr(t *testing.T, name string, err, want error) {
@@ -98,7 +100,7 @@ func TestNewGrant(t *testing.T) {
 			return f.grantReq(t, func(r *GrantRequest) { r.ValidUntil = r.ValidFrom })
 		}, nil, ErrInvalid},
 		{"already over", func() GrantRequest {
-			return f.grantReq(t, func(r *GrantRequest) { r.ValidUntil = FormatTime(now.Add(-time.Second)) })
+			return f.grantReq(t, func(r *GrantRequest) { r.ValidUntil = wire.FormatTime(now.Add(-time.Second)) })
 		}, nil, ErrInvalid},
 		{"bad time", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.ValidFrom = "yesterday" })
@@ -133,7 +135,7 @@ func TestNewGrant(t *testing.T) {
 		}
 		g, err := NewGrant(c.req(), item, now, "tx-g", f.ring)
 		checkErr(t, c.name, err, c.want)
-		if err == nil && (g.Status != GrantActive || g.TxID != "tx-g" || g.CreatedAt != FormatTime(now)) {
+		if err == nil && (g.Status != GrantActive || g.TxID != "tx-g" || g.CreatedAt != wire.FormatTime(now)) {
 			t.Errorf("%s: grant %+v", c.name, g)
 		}
 	}
@@ -157,7 +159,7 @@ func TestGrantValidityAndRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if revoked.Status != GrantRevoked || revoked.TxID != "tx-rev" || revoked.Revocation.At != FormatTime(revAt) {
+	if revoked.Status != GrantRevoked || revoked.TxID != "tx-rev" || revoked.Revocation.At != wire.FormatTime(revAt) {
 		t.Fatalf("revoked grant %+v", revoked)
 	}
 	if g.Status != GrantActive {
@@ -209,7 +211,7 @@ func TestGrantValidityAndRevoke(t *testing.T) {
 		want string
 	}{{g, t0, GrantActive}, {g, t0.Add(-2 * time.Hour), GrantPending}, {g, t0.Add(25 * time.Hour), GrantExpired}, {revoked, t0, GrantRevoked}} {
 		if got := c.g.EffectiveStatus(c.at); got != c.want {
-			t.Errorf("EffectiveStatus(%s) = %s, want %s", FormatTime(c.at), got, c.want)
+			t.Errorf("EffectiveStatus(%s) = %s, want %s", wire.FormatTime(c.at), got, c.want)
 		}
 	}
 }
@@ -219,7 +221,7 @@ func TestNewExchange(t *testing.T) {
 	g := f.grant(t)
 	revoked := g
 	revoked.Status = GrantRevoked
-	revoked.Revocation = &Revocation{At: FormatTime(t0.Add(-time.Minute))}
+	revoked.Revocation = &Revocation{At: wire.FormatTime(t0.Add(-time.Minute))}
 	cases := []struct {
 		name string
 		req  SendRequest
@@ -255,7 +257,7 @@ func TestNewExchange(t *testing.T) {
 	for _, c := range cases {
 		e, err := NewExchange(c.req, c.g, c.at, "tx-send", f.ring)
 		checkErr(t, c.name, err, c.want)
-		if err == nil && (e.Status != StatusSent || e.SentAt != FormatTime(c.at) || e.Item != "tax-record" || e.Ack != nil) {
+		if err == nil && (e.Status != StatusSent || e.SentAt != wire.FormatTime(c.at) || e.Item != "tax-record" || e.Ack != nil) {
 			t.Errorf("%s: exchange %+v", c.name, e)
 		}
 	}
@@ -269,7 +271,7 @@ func TestAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acked.Status != StatusAcknowledged || acked.Ack.At != FormatTime(at) || acked.TxID != "tx-ack" || acked.SentTxID != "tx-send" {
+	if acked.Status != StatusAcknowledged || acked.Ack.At != wire.FormatTime(at) || acked.TxID != "tx-ack" || acked.SentTxID != "tx-send" {
 		t.Fatalf("acked %+v", acked)
 	}
 	cases := []struct {
@@ -324,7 +326,7 @@ func TestVerify(t *testing.T) {
 	}
 	// A grant revoked before the send time (a stored record that should never exist).
 	revokedBefore := revokedLater
-	revokedBefore.Revocation = &Revocation{At: FormatTime(t0.Add(-time.Minute))}
+	revokedBefore.Revocation = &Revocation{At: wire.FormatTime(t0.Add(-time.Minute))}
 
 	tamperedFields := acked
 	tamperedFields.Fields = []string{"income", "taxId"}
@@ -352,21 +354,21 @@ func TestVerify(t *testing.T) {
 		verdict string
 		failAt  int
 	}{
-		{"valid by id", Query{ID: "x-1"}, ptr(acked), gp(g), f.ring, VerdictValid, 0},
-		{"valid by hash", Query{PayloadHash: hashA}, ptr(acked), gp(g), f.ring, VerdictValid, 0},
-		{"valid by both", Query{ID: "x-1", PayloadHash: hashA}, ptr(acked), gp(g), f.ring, VerdictValid, 0},
-		{"grant revoked after sending", Query{ID: "x-1"}, ptr(acked), gp(revokedLater), f.ring, VerdictValid, 0},
-		{"empty query", Query{}, nil, nil, f.ring, VerdictBadFormat, StepFormat},
-		{"bad hash", Query{PayloadHash: "abc"}, nil, nil, f.ring, VerdictBadFormat, StepFormat},
-		{"not found", Query{ID: "x-9"}, nil, nil, f.ring, VerdictNotFound, StepLookup},
-		{"hash mismatch", Query{ID: "x-1", PayloadHash: hashB}, ptr(acked), gp(g), f.ring, VerdictHashMismatch, StepLookup},
-		{"grant missing", Query{ID: "x-1"}, ptr(acked), nil, f.ring, VerdictNotFound, StepLookup},
+		{"valid by id", Query{ID: "x-1"}, ptr(acked), gp(g), f.ring, wire.VerdictValid, 0},
+		{"valid by hash", Query{PayloadHash: hashA}, ptr(acked), gp(g), f.ring, wire.VerdictValid, 0},
+		{"valid by both", Query{ID: "x-1", PayloadHash: hashA}, ptr(acked), gp(g), f.ring, wire.VerdictValid, 0},
+		{"grant revoked after sending", Query{ID: "x-1"}, ptr(acked), gp(revokedLater), f.ring, wire.VerdictValid, 0},
+		{"empty query", Query{}, nil, nil, f.ring, wire.VerdictBadFormat, StepFormat},
+		{"bad hash", Query{PayloadHash: "abc"}, nil, nil, f.ring, wire.VerdictBadFormat, StepFormat},
+		{"not found", Query{ID: "x-9"}, nil, nil, f.ring, wire.VerdictNotFound, StepLookup},
+		{"hash mismatch", Query{ID: "x-1", PayloadHash: hashB}, ptr(acked), gp(g), f.ring, wire.VerdictHashMismatch, StepLookup},
+		{"grant missing", Query{ID: "x-1"}, ptr(acked), nil, f.ring, wire.VerdictNotFound, StepLookup},
 		{"not acknowledged", Query{ID: "x-1"}, ptr(e), gp(g), f.ring, VerdictNotAcknowledged, StepAcknowledgement},
 		{"rejected", Query{ID: "x-1"}, ptr(rejected), gp(g), f.ring, VerdictRejected, StepAcknowledgement},
-		{"stored fields tampered", Query{ID: "x-1"}, ptr(tamperedFields), gp(g), f.ring, VerdictBadSignature, StepExchangeSignature},
-		{"stored ack tampered", Query{ID: "x-1"}, ptr(tamperedAck), gp(g), f.ring, VerdictBadSignature, StepAcknowledgement},
+		{"stored fields tampered", Query{ID: "x-1"}, ptr(tamperedFields), gp(g), f.ring, wire.VerdictBadSignature, StepExchangeSignature},
+		{"stored ack tampered", Query{ID: "x-1"}, ptr(tamperedAck), gp(g), f.ring, wire.VerdictBadSignature, StepAcknowledgement},
 		{"grant revoked before sending", Query{ID: "x-1"}, ptr(acked), gp(revokedBefore), f.ring, VerdictGrantInvalid, StepGrantValidity},
-		{"provider key not valid at send time", Query{ID: "x-1"}, ptr(acked), gp(g), rotated, VerdictKeyInvalid, StepExchangeSignature},
+		{"provider key not valid at send time", Query{ID: "x-1"}, ptr(acked), gp(g), rotated, wire.VerdictKeyInvalid, StepExchangeSignature},
 	}
 	for _, c := range cases {
 		r := Verify(c.q, c.e, c.g, t0.Add(2*time.Hour), c.v)
@@ -381,11 +383,11 @@ func TestVerify(t *testing.T) {
 			if s.Step != i+1 || s.Name == "" {
 				t.Errorf("%s: step %d = %+v", c.name, i+1, s)
 			}
-			if s.Status == StepFail && c.failAt != 0 && s.Step < c.failAt {
+			if s.Status == wire.StepFail && c.failAt != 0 && s.Step < c.failAt {
 				t.Errorf("%s: step %d failed before step %d: %+v", c.name, s.Step, c.failAt, s)
 			}
 		}
-		if c.failAt != 0 && r.Steps[c.failAt-1].Status != StepFail {
+		if c.failAt != 0 && r.Steps[c.failAt-1].Status != wire.StepFail {
 			t.Errorf("%s: step %d = %+v, want fail", c.name, c.failAt, r.Steps[c.failAt-1])
 		}
 	}
@@ -422,6 +424,38 @@ func TestStoredJSON(t *testing.T) {
 	for _, k := range []string{`"grantId":"g-1"`, `"status":"acknowledged"`, `"sentAt":"2026-11-28T12:00:00Z"`, `"ack":{"exchangeId":"x-1"`, `"item":"tax-record"`} {
 		if !strings.Contains(string(b), k) {
 			t.Errorf("stored exchange lacks %s: %s", k, b)
+		}
+	}
+}
+
+// Every Validate reports all bad fields at once, each named (wire.FieldErrors).
+func TestValidateListsEveryField(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"grant", GrantRequest{ID: "g/1", Provider: "p", Consumer: "p", Item: "i", Fields: []string{"b", "a"},
+			ValidFrom: "2026-01-02T00:00:00Z", ValidUntil: "2026-01-01T00:00:00Z", KeyID: strings.Repeat("a", 64), Signature: "s"}.Validate(),
+			"id,consumer,fields,purpose,legalBasis,validUntil"},
+		{"send", SendRequest{}.Validate(), "id,grantId,provider,consumer,fields,payloadHash,keyId,signature"},
+		{"ack", Ack{ExchangeID: "x", Consumer: "c", PayloadHash: strings.Repeat("a", 64), Decision: DecisionReject,
+			KeyID: strings.Repeat("a", 64), Signature: "s"}.Validate(), "reason"},
+		{"revocation", Revocation{GrantID: "g"}.Validate(), "reason,keyId,prevTxId,signature"},
+		{"catalogue", CatalogInput{Provider: "p"}.Validate(), "id,fields"},
+		{"query", Query{}.Validate(), "id"},
+	} {
+		var fe wire.FieldErrors
+		if !errors.As(c.err, &fe) || !errors.Is(c.err, codes.ErrInvalidArgument) {
+			t.Errorf("%s: %v is not field errors", c.name, c.err)
+			continue
+		}
+		var fields []string
+		for _, e := range fe {
+			fields = append(fields, e.Field)
+		}
+		if got := strings.Join(fields, ","); got != c.want {
+			t.Errorf("%s: fields %s, want %s (%v)", c.name, got, c.want, c.err)
 		}
 	}
 }

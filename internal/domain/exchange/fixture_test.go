@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/emmansun/gmsm/sm2"
 )
@@ -30,7 +31,7 @@ func (k keyring) VerifySigned(kind canon.Kind, dept, keyID string, at time.Time,
 		return fmt.Errorf("%w: key %s is not a key of %s", ErrKeyInvalid, keyID, dept)
 	}
 	if at.Before(key.validFrom) || (!key.until.IsZero() && !at.Before(key.until)) {
-		return fmt.Errorf("%w: key %s not valid at %s", ErrKeyInvalid, keyID, FormatTime(at))
+		return fmt.Errorf("%w: key %s not valid at %s", ErrKeyInvalid, keyID, wire.FormatTime(at))
 	}
 	if err := canon.Verify(&key.priv.PublicKey, kind, record, sig); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSignature, err)
@@ -86,7 +87,7 @@ func (f *fixture) grantReq(t *testing.T, mut func(*GrantRequest)) GrantRequest {
 	t.Helper()
 	r := GrantRequest{ID: "g-1", Provider: "dept-tax", Consumer: "dept-social", Item: "tax-record",
 		Fields: []string{"income", "name"}, Purpose: "subsidy eligibility", LegalBasis: "Reg. 12/2025 art. 4",
-		ValidFrom: FormatTime(t0.Add(-time.Hour)), ValidUntil: FormatTime(t0.Add(24 * time.Hour)), KeyID: f.prov.id}
+		ValidFrom: wire.FormatTime(t0.Add(-time.Hour)), ValidUntil: wire.FormatTime(t0.Add(24 * time.Hour)), KeyID: f.prov.id}
 	if mut != nil {
 		mut(&r)
 	}

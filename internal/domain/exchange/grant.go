@@ -1,10 +1,11 @@
 package exchange
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Grant statuses as stored. A grant past its validUntil keeps status active but
@@ -32,40 +33,26 @@ type GrantRequest struct {
 	Signature  string   `json:"signature"`
 }
 
-// Validate checks the request's format (not its signature).
+// Validate checks the request's format (not its signature) and returns every
+// problem found as wire.FieldErrors.
 func (r GrantRequest) Validate() error {
-	for _, c := range []struct{ what, v string }{{"grant id", r.ID}, {"provider", r.Provider}, {"consumer", r.Consumer}, {"item", r.Item}} {
-		if err := checkID(c.what, c.v); err != nil {
-			return err
-		}
+	var fe wire.FieldErrors
+	fe.ID("id", r.ID)
+	fe.ID("provider", r.Provider)
+	if fe.ID("consumer", r.Consumer) && r.Provider == r.Consumer {
+		fe.Add("consumer", "provider and consumer are the same department %s", r.Provider)
 	}
-	if r.Provider == r.Consumer {
-		return fmt.Errorf("%w: provider and consumer are the same department %s", ErrInvalid, r.Provider)
+	fe.ID("item", r.Item)
+	checkFields(&fe, "fields", r.Fields)
+	text(&fe, "purpose", r.Purpose, true)
+	text(&fe, "legalBasis", r.LegalBasis, true)
+	from, fromOK := fe.Time("validFrom", r.ValidFrom)
+	if until, ok := fe.Time("validUntil", r.ValidUntil); ok && fromOK && !from.Before(until) {
+		fe.Add("validUntil", "validFrom %s is not before validUntil %s", r.ValidFrom, r.ValidUntil)
 	}
-	if err := CheckFields(r.Fields); err != nil {
-		return err
-	}
-	if err := checkText("purpose", r.Purpose, true); err != nil {
-		return err
-	}
-	if err := checkText("legalBasis", r.LegalBasis, true); err != nil {
-		return err
-	}
-	from, err := ParseTime(r.ValidFrom)
-	if err != nil {
-		return fmt.Errorf("validFrom: %w", err)
-	}
-	until, err := ParseTime(r.ValidUntil)
-	if err != nil {
-		return fmt.Errorf("validUntil: %w", err)
-	}
-	if !from.Before(until) {
-		return fmt.Errorf("%w: validFrom %s is not before validUntil %s", ErrInvalid, r.ValidFrom, r.ValidUntil)
-	}
-	if err := checkKeyID(r.KeyID); err != nil {
-		return err
-	}
-	return checkSignature(r.Signature)
+	fe.Hash("keyId", r.KeyID)
+	fe.Signature("signature", r.Signature)
+	return fe.Err()
 }
 
 // Revocation is the provider's signed revocation of a grant (canon.KindGrantRevoke)
@@ -80,21 +67,18 @@ type Revocation struct {
 	TxID      string `json:"txId,omitempty"`
 }
 
-// Validate checks a revocation request's format.
+// Validate checks a revocation request's format and returns every problem
+// found as wire.FieldErrors.
 func (r Revocation) Validate() error {
-	if err := checkID("grantId", r.GrantID); err != nil {
-		return err
-	}
-	if err := checkText("reason", r.Reason, true); err != nil {
-		return err
-	}
-	if err := checkKeyID(r.KeyID); err != nil {
-		return err
-	}
+	var fe wire.FieldErrors
+	fe.ID("grantId", r.GrantID)
+	text(&fe, "reason", r.Reason, true)
+	fe.Hash("keyId", r.KeyID)
 	if r.PrevTxID == "" {
-		return fmt.Errorf("%w: prevTxId is required", ErrInvalid)
+		fe.Add("prevTxId", "is required")
 	}
-	return checkSignature(r.Signature)
+	fe.Signature("signature", r.Signature)
+	return fe.Err()
 }
 
 // Grant is a stored grant: the signed request plus its state.
@@ -115,18 +99,18 @@ func NewGrant(req GrantRequest, item CatalogItem, now time.Time, txID string, v 
 		return Grant{}, err
 	}
 	if item.Provider != req.Provider || item.ID != req.Item {
-		return Grant{}, fmt.Errorf("%w: item %s is not in the catalogue of %s", ErrInvalid, req.Item, req.Provider)
+		return Grant{}, codes.Wrap(codes.ErrInvalidArgument, "item %s is not in the catalogue of %s", req.Item, req.Provider)
 	}
 	if out := outside(req.Fields, item.Fields); len(out) > 0 {
-		return Grant{}, fmt.Errorf("%w: fields %v are not fields of item %s", ErrInvalid, out, item.ID)
+		return Grant{}, codes.Wrap(codes.ErrInvalidArgument, "fields %v are not fields of item %s", out, item.ID)
 	}
 	if !mustTime(req.ValidUntil).After(now) {
-		return Grant{}, fmt.Errorf("%w: validUntil %s is not after the transaction time %s", ErrInvalid, req.ValidUntil, FormatTime(now))
+		return Grant{}, codes.Wrap(codes.ErrInvalidArgument, "validUntil %s is not after the transaction time %s", req.ValidUntil, wire.FormatTime(now))
 	}
 	if err := v.VerifySigned(canon.KindGrant, req.Provider, req.KeyID, now, req, req.Signature); err != nil {
-		return Grant{}, fmt.Errorf("grant %s: %w", req.ID, err)
+		return Grant{}, codes.Prefix(err, "grant %s", req.ID)
 	}
-	ts := FormatTime(now)
+	ts := wire.FormatTime(now)
 	return Grant{GrantRequest: req, Status: GrantActive, CreatedAt: ts, UpdatedAt: ts, TxID: txID}, nil
 }
 
@@ -137,20 +121,20 @@ func (g Grant) Revoke(r Revocation, now time.Time, txID string, v Verifier) (Gra
 		return Grant{}, err
 	}
 	if r.GrantID != g.ID {
-		return Grant{}, fmt.Errorf("%w: revocation names grant %s, not %s", ErrInvalid, r.GrantID, g.ID)
+		return Grant{}, codes.Wrap(codes.ErrInvalidArgument, "revocation names grant %s, not %s", r.GrantID, g.ID)
 	}
 	if g.Status == GrantRevoked {
-		return Grant{}, fmt.Errorf("grant %s: %w", g.ID, ErrAlreadyRevoked)
+		return Grant{}, codes.Wrap(ErrAlreadyRevoked, "grant %s", g.ID)
 	}
 	if r.PrevTxID != g.TxID {
-		return Grant{}, fmt.Errorf("grant %s: %w (got %s, last write %s)", g.ID, ErrStaleTx, r.PrevTxID, g.TxID)
+		return Grant{}, codes.Wrap(ErrStaleTx, "grant %s: got %s, last write %s", g.ID, r.PrevTxID, g.TxID)
 	}
 	signed := r
 	signed.At, signed.TxID = "", ""
 	if err := v.VerifySigned(canon.KindGrantRevoke, g.Provider, r.KeyID, now, signed, r.Signature); err != nil {
-		return Grant{}, fmt.Errorf("revoking grant %s: %w", g.ID, err)
+		return Grant{}, codes.Prefix(err, "revoking grant %s", g.ID)
 	}
-	ts := FormatTime(now)
+	ts := wire.FormatTime(now)
 	r.At, r.TxID = ts, txID
 	g.Status = GrantRevoked
 	g.Revocation = &r
@@ -160,18 +144,18 @@ func (g Grant) Revoke(r Revocation, now time.Time, txID string, v Verifier) (Gra
 }
 
 // ValidAt reports whether the grant authorises exchanges at time at:
-// validFrom <= at < validUntil, and not revoked at or before at. The error wraps
-// ErrGrantNotYet, ErrGrantExpired or ErrGrantRevoked.
+// validFrom <= at < validUntil, and not revoked at or before at. The error
+// matches ErrGrantNotYet, ErrGrantExpired or ErrGrantRevoked.
 func (g Grant) ValidAt(at time.Time) error {
-	if from, err := ParseTime(g.ValidFrom); err != nil || at.Before(from) {
-		return fmt.Errorf("grant %s at %s: %w (valid from %s)", g.ID, FormatTime(at), ErrGrantNotYet, g.ValidFrom)
+	if from, err := wire.ParseTime(g.ValidFrom); err != nil || at.Before(from) {
+		return codes.Prefix(codes.Wrap(ErrGrantNotYet, "valid from %s", g.ValidFrom), "grant %s at %s", g.ID, wire.FormatTime(at))
 	}
-	if until, err := ParseTime(g.ValidUntil); err != nil || !at.Before(until) {
-		return fmt.Errorf("grant %s at %s: %w (valid until %s)", g.ID, FormatTime(at), ErrGrantExpired, g.ValidUntil)
+	if until, err := wire.ParseTime(g.ValidUntil); err != nil || !at.Before(until) {
+		return codes.Prefix(codes.Wrap(ErrGrantExpired, "valid until %s", g.ValidUntil), "grant %s at %s", g.ID, wire.FormatTime(at))
 	}
 	if g.Status == GrantRevoked {
 		if g.Revocation == nil || g.Revocation.At == "" || !at.Before(mustTime(g.Revocation.At)) {
-			return fmt.Errorf("grant %s at %s: %w", g.ID, FormatTime(at), ErrGrantRevoked)
+			return codes.Prefix(ErrGrantRevoked, "grant %s at %s", g.ID, wire.FormatTime(at))
 		}
 	}
 	return nil

@@ -6,29 +6,20 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
-// Verdicts of Verify. VALID means: both signatures good with keys valid at the
-// time, the grant valid when the exchange was sent, the exchange within the
-// grant's scope, and the consumer's signed acknowledgement on record.
+// Verdicts of Verify that only exchanges have; the others (VALID, NOT_FOUND,
+// BAD_FORMAT, HASH_MISMATCH, BAD_SIGNATURE, KEY_INVALID) are wire's. VALID
+// means: both signatures good with keys valid at the time, the grant valid when
+// the exchange was sent, the exchange within the grant's scope, and the
+// consumer's signed acknowledgement on record.
 const (
-	VerdictValid           = "VALID"
-	VerdictNotFound        = "NOT_FOUND"
-	VerdictBadFormat       = "BAD_FORMAT"
-	VerdictHashMismatch    = "HASH_MISMATCH"
-	VerdictBadSignature    = "BAD_SIGNATURE"
-	VerdictKeyInvalid      = "KEY_INVALID"
 	VerdictGrantInvalid    = "GRANT_INVALID"
 	VerdictOutOfScope      = "OUT_OF_SCOPE"
 	VerdictNotAcknowledged = "NOT_ACKNOWLEDGED"
 	VerdictRejected        = "REJECTED"
-)
-
-// Step statuses.
-const (
-	StepPass    = "pass"
-	StepFail    = "fail"
-	StepSkipped = "skipped"
 )
 
 // The verification steps, numbered as every client shows them.
@@ -80,20 +71,20 @@ type Query struct {
 	PayloadHash string `json:"payloadHash"`
 }
 
-// Validate checks the query's format.
+// Validate checks the query's format and returns every problem found as
+// wire.FieldErrors.
 func (q Query) Validate() error {
+	var fe wire.FieldErrors
 	if q.ID == "" && q.PayloadHash == "" {
-		return fmt.Errorf("%w: give an exchange id, a payload hash or both", ErrInvalid)
+		fe.Add("id", "give an exchange id, a payload hash or both")
 	}
 	if q.ID != "" {
-		if err := checkID("exchange id", q.ID); err != nil {
-			return err
-		}
+		fe.ID("id", q.ID)
 	}
 	if q.PayloadHash != "" {
-		return checkHash("payloadHash", q.PayloadHash)
+		fe.Hash("payloadHash", q.PayloadHash)
 	}
-	return nil
+	return fe.Err()
 }
 
 // Verify checks exchange e (nil when none was found for q) under its grant g (nil
@@ -101,110 +92,110 @@ func (q Query) Validate() error {
 // verdict is the code of the first failing step, or VALID. The hash step is
 // skipped here: the client hashes the payload file and marks it.
 func Verify(q Query, e *Exchange, g *Grant, checkedAt time.Time, v Verifier) VerifyResult {
-	r := VerifyResult{CheckedAt: FormatTime(checkedAt), Exchange: e, Grant: g}
+	r := VerifyResult{CheckedAt: wire.FormatTime(checkedAt), Exchange: e, Grant: g}
 	add := func(n int, status, code, detail string) {
 		r.Steps = append(r.Steps, Step{Step: n, Name: stepNames[n], Status: status, Code: code, Detail: detail})
 	}
 	skipRest := func(from int, why string) {
 		for n := from; n <= StepAcknowledgement; n++ {
-			add(n, StepSkipped, "", why)
+			add(n, wire.StepSkipped, "", why)
 		}
 	}
 
 	if err := q.Validate(); err != nil {
-		add(StepFormat, StepFail, VerdictBadFormat, err.Error())
+		add(StepFormat, wire.StepFail, wire.VerdictBadFormat, codes.Message(err))
 		skipRest(StepHash, "bad query")
 		return r.finish()
 	}
-	add(StepFormat, StepPass, "", "")
-	add(StepHash, StepSkipped, "", "the client computes the payload's SM3")
+	add(StepFormat, wire.StepPass, "", "")
+	add(StepHash, wire.StepSkipped, "", "the client computes the payload's SM3")
 
 	switch {
 	case e == nil:
-		add(StepLookup, StepFail, VerdictNotFound, "no exchange recorded for this query")
+		add(StepLookup, wire.StepFail, wire.VerdictNotFound, "no exchange recorded for this query")
 		skipRest(StepGrantSignature, "exchange not found")
 		return r.finish()
 	case q.ID != "" && e.ID != q.ID:
-		add(StepLookup, StepFail, VerdictNotFound, fmt.Sprintf("found exchange %s, asked for %s", e.ID, q.ID))
+		add(StepLookup, wire.StepFail, wire.VerdictNotFound, fmt.Sprintf("found exchange %s, asked for %s", e.ID, q.ID))
 		skipRest(StepGrantSignature, "exchange not found")
 		return r.finish()
 	case q.PayloadHash != "" && e.PayloadHash != q.PayloadHash:
-		add(StepLookup, StepFail, VerdictHashMismatch, fmt.Sprintf("exchange %s recorded payload %s, not %s", e.ID, e.PayloadHash, q.PayloadHash))
+		add(StepLookup, wire.StepFail, wire.VerdictHashMismatch, fmt.Sprintf("exchange %s recorded payload %s, not %s", e.ID, e.PayloadHash, q.PayloadHash))
 		skipRest(StepGrantSignature, "payload does not match")
 		return r.finish()
 	case g == nil || g.ID != e.GrantID:
-		add(StepLookup, StepFail, VerdictNotFound, fmt.Sprintf("grant %s of exchange %s not found", e.GrantID, e.ID))
+		add(StepLookup, wire.StepFail, wire.VerdictNotFound, fmt.Sprintf("grant %s of exchange %s not found", e.GrantID, e.ID))
 		skipRest(StepGrantSignature, "grant not found")
 		return r.finish()
 	}
-	add(StepLookup, StepPass, "", fmt.Sprintf("exchange %s under grant %s", e.ID, g.ID))
+	add(StepLookup, wire.StepPass, "", fmt.Sprintf("exchange %s under grant %s", e.ID, g.ID))
 
 	// 4. The grant's provider signature, with a key valid when the grant was created.
-	if created, err := ParseTime(g.CreatedAt); err != nil {
-		add(StepGrantSignature, StepFail, VerdictBadFormat, "grant createdAt: "+err.Error())
+	if created, err := wire.ParseTime(g.CreatedAt); err != nil {
+		add(StepGrantSignature, wire.StepFail, wire.VerdictBadFormat, "grant createdAt: "+err.Error())
 	} else if err := v.VerifySigned(canon.KindGrant, g.Provider, g.KeyID, created, g.GrantRequest, g.Signature); err != nil {
-		add(StepGrantSignature, StepFail, sigCode(err), err.Error())
+		add(StepGrantSignature, wire.StepFail, sigCode(err), codes.Message(err))
 	} else {
-		add(StepGrantSignature, StepPass, "", "signed by "+g.Provider+" key "+g.KeyID)
+		add(StepGrantSignature, wire.StepPass, "", "signed by "+g.Provider+" key "+g.KeyID)
 	}
 
 	// 5. The exchange's provider signature, with a key valid when it was sent.
-	sentAt, err := ParseTime(e.SentAt)
+	sentAt, err := wire.ParseTime(e.SentAt)
 	if err != nil {
-		add(StepExchangeSignature, StepFail, VerdictBadFormat, "sentAt: "+err.Error())
+		add(StepExchangeSignature, wire.StepFail, wire.VerdictBadFormat, "sentAt: "+err.Error())
 		skipRest(StepGrantValidity, "no send time")
 		return r.finish()
 	}
 	if err := v.VerifySigned(canon.KindExchange, e.Provider, e.KeyID, sentAt, e.SendRequest, e.Signature); err != nil {
-		add(StepExchangeSignature, StepFail, sigCode(err), err.Error())
+		add(StepExchangeSignature, wire.StepFail, sigCode(err), codes.Message(err))
 	} else {
-		add(StepExchangeSignature, StepPass, "", "signed by "+e.Provider+" key "+e.KeyID)
+		add(StepExchangeSignature, wire.StepPass, "", "signed by "+e.Provider+" key "+e.KeyID)
 	}
 
 	// 6. The grant authorised exchanges when this one was sent.
 	if err := g.ValidAt(sentAt); err != nil {
-		add(StepGrantValidity, StepFail, VerdictGrantInvalid, err.Error())
+		add(StepGrantValidity, wire.StepFail, VerdictGrantInvalid, codes.Message(err))
 	} else {
-		add(StepGrantValidity, StepPass, "", fmt.Sprintf("grant valid %s..%s, sent %s", g.ValidFrom, g.ValidUntil, e.SentAt))
+		add(StepGrantValidity, wire.StepPass, "", fmt.Sprintf("grant valid %s..%s, sent %s", g.ValidFrom, g.ValidUntil, e.SentAt))
 	}
 
 	// 7. Within the grant's scope.
 	if err := CheckScope(e.SendRequest, *g); err != nil {
-		add(StepScope, StepFail, VerdictOutOfScope, err.Error())
+		add(StepScope, wire.StepFail, VerdictOutOfScope, codes.Message(err))
 	} else {
-		add(StepScope, StepPass, "", fmt.Sprintf("fields %v within grant", e.Fields))
+		add(StepScope, wire.StepPass, "", fmt.Sprintf("fields %v within grant", e.Fields))
 	}
 
 	// 8. The consumer's signed answer.
 	a := e.Ack
 	switch {
 	case a == nil || e.Status == StatusSent:
-		add(StepAcknowledgement, StepFail, VerdictNotAcknowledged, "the consumer has not acknowledged receipt")
+		add(StepAcknowledgement, wire.StepFail, VerdictNotAcknowledged, "the consumer has not acknowledged receipt")
 	case a.ExchangeID != e.ID || a.Consumer != e.Consumer || a.PayloadHash != e.PayloadHash:
-		add(StepAcknowledgement, StepFail, VerdictBadSignature, "the answer does not name this exchange, consumer and payload")
+		add(StepAcknowledgement, wire.StepFail, wire.VerdictBadSignature, "the answer does not name this exchange, consumer and payload")
 	default:
-		at, err := ParseTime(a.At)
+		at, err := wire.ParseTime(a.At)
 		if err != nil {
-			add(StepAcknowledgement, StepFail, VerdictBadFormat, "ack time: "+err.Error())
+			add(StepAcknowledgement, wire.StepFail, wire.VerdictBadFormat, "ack time: "+err.Error())
 			break
 		}
 		signed := *a
 		signed.At, signed.TxID = "", ""
 		if err := v.VerifySigned(canon.KindExchangeAck, e.Consumer, a.KeyID, at, signed, a.Signature); err != nil {
-			add(StepAcknowledgement, StepFail, sigCode(err), err.Error())
+			add(StepAcknowledgement, wire.StepFail, sigCode(err), codes.Message(err))
 		} else if a.Decision == DecisionReject {
-			add(StepAcknowledgement, StepFail, VerdictRejected, "rejected by "+e.Consumer+": "+a.Reason)
+			add(StepAcknowledgement, wire.StepFail, VerdictRejected, "rejected by "+e.Consumer+": "+a.Reason)
 		} else {
-			add(StepAcknowledgement, StepPass, "", "acknowledged by "+e.Consumer+" at "+a.At)
+			add(StepAcknowledgement, wire.StepPass, "", "acknowledged by "+e.Consumer+" at "+a.At)
 		}
 	}
 	return r.finish()
 }
 
 func (r VerifyResult) finish() VerifyResult {
-	r.Verdict = VerdictValid
+	r.Verdict = wire.VerdictValid
 	for _, s := range r.Steps {
-		if s.Status == StepFail {
+		if s.Status == wire.StepFail {
 			r.Verdict = s.Code
 			break
 		}
@@ -214,7 +205,7 @@ func (r VerifyResult) finish() VerifyResult {
 
 func sigCode(err error) string {
 	if errors.Is(err, ErrKeyInvalid) {
-		return VerdictKeyInvalid
+		return wire.VerdictKeyInvalid
 	}
-	return VerdictBadSignature
+	return wire.VerdictBadSignature
 }

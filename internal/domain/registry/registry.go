@@ -10,16 +10,14 @@ package registry
 
 import (
 	"crypto/ecdsa"
-	"regexp"
+	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/identifier"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -30,43 +28,25 @@ const StatusActive = "active"
 // revoking transaction.
 const ReasonCompromised = "compromised"
 
-// TimeLayout is how times are written: RFC 3339, UTC, fractional seconds when present.
-const TimeLayout = time.RFC3339Nano
-
-// FormatTime formats t in UTC with TimeLayout.
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
-
-// ParseTime parses an RFC 3339 time; the error is an INVALID_ARGUMENT naming field.
-func ParseTime(field, s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, codes.New(codes.InvalidArgument, "%s %q is not an RFC 3339 time", field, s)
-	}
-	return t.UTC(), nil
-}
-
-var (
-	idPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	mspPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-)
-
-// CheckID validates a department id: 1-64 of [A-Za-z0-9._-], starting alphanumeric.
+// CheckID validates one department id (wire.DeptIDPattern).
 func CheckID(field, id string) error {
-	if !idPattern.MatchString(id) {
-		return codes.New(codes.InvalidArgument, "%s %q must be 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit", field, id)
-	}
-	return nil
+	var fe wire.FieldErrors
+	fe.DeptID(field, id)
+	return fe.Err()
 }
 
-// CheckText validates a human-readable text: valid UTF-8, 1..max runes, no control characters.
+// CheckText validates one human-readable text: valid UTF-8, 1..max runes, no control characters.
 func CheckText(field, s string, max int) error {
-	if s == "" {
-		return codes.New(codes.InvalidArgument, "%s is required", field)
-	}
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max || strings.IndexFunc(s, unicode.IsControl) >= 0 {
-		return codes.New(codes.InvalidArgument, "%s must be at most %d characters of printable UTF-8", field, max)
-	}
-	return nil
+	var fe wire.FieldErrors
+	fe.Text(field, s, max)
+	return fe.Err()
+}
+
+// CheckMSPID validates one Fabric MSP ID (wire.MSPIDPattern).
+func CheckMSPID(field, msp string) error {
+	var fe wire.FieldErrors
+	fe.MSPID(field, msp)
+	return fe.Err()
 }
 
 // Key is an SM2 public key of a department with its validity window.
@@ -78,6 +58,13 @@ type Key struct {
 	RotatedAt    string `json:"rotatedAt"`
 	RevokedAt    string `json:"revokedAt"`
 	RevokeReason string `json:"revokeReason"`
+}
+
+// KeyRecord is a key with the department that holds it (the answer of a key
+// lookup: registry:GetKey, GET /api/v1/keys/{keyId}).
+type KeyRecord struct {
+	DepartmentID string `json:"departmentId"`
+	Key
 }
 
 // Department is the registry record of one department.
@@ -106,58 +93,48 @@ type Registration struct {
 	PublicKeys []string `json:"publicKeys"`
 }
 
-// Validate checks every field of r except that the parent exists (the contract does).
+// Validate checks every field of r except that the parent exists (the contract
+// does) and that the public keys parse (NewDepartment does). It returns every
+// problem found as wire.FieldErrors.
 func (r Registration) Validate() error {
-	if err := CheckID("id", r.ID); err != nil {
-		return err
-	}
-	if err := CheckText("name", r.Name, 200); err != nil {
-		return err
-	}
-	if err := CheckMSPID("mspId", r.MSPID); err != nil {
-		return err
-	}
+	var fe wire.FieldErrors
+	fe.DeptID("id", r.ID)
+	fe.Text("name", r.Name, 200)
 	if r.Code != "" {
 		if err := identifier.CheckUSCC(r.Code); err != nil {
-			return err
+			fe.Add("code", "%s", codes.Message(err))
 		}
 	}
-	if r.Parent != "" {
-		if err := CheckID("parent", r.Parent); err != nil {
-			return err
-		}
-		if r.Parent == r.ID {
-			return codes.New(codes.InvalidArgument, "department %s cannot be its own parent", r.ID)
-		}
+	fe.MSPID("mspId", r.MSPID)
+	if r.Parent != "" && fe.DeptID("parent", r.Parent) && r.Parent == r.ID {
+		fe.Add("parent", "department %s cannot be its own parent", r.ID)
 	}
 	if len(r.Categories) > 100 {
-		return codes.New(codes.InvalidArgument, "at most 100 categories")
+		fe.Add("categories", "at most 100 categories")
 	}
 	for i, c := range r.Categories {
-		if err := CheckText("category", c, 64); err != nil {
-			return err
-		}
-		if slices.Contains(r.Categories[:i], c) {
-			return codes.New(codes.InvalidArgument, "category %q is listed twice", c)
+		field := fmt.Sprintf("categories[%d]", i)
+		if fe.Text(field, c, 64) && slices.Contains(r.Categories[:i], c) {
+			fe.Add(field, "category %q is listed twice", c)
 		}
 	}
 	if len(r.PublicKeys) > 20 {
-		return codes.New(codes.InvalidArgument, "at most 20 public keys")
+		fe.Add("publicKeys", "at most 20 public keys")
 	}
-	return nil
+	return fe.Err()
 }
 
 // NewKey parses an SM2 public key PEM and returns the Key valid from at.
 func NewKey(publicKeyPEM string, at time.Time) (Key, error) {
 	pub, err := gm.ParsePublicKeyPEM([]byte(publicKeyPEM))
 	if err != nil {
-		return Key{}, codes.New(codes.InvalidArgument, "public key: %v", err)
+		return Key{}, codes.Wrap(codes.ErrInvalidArgument, "public key: %v", err)
 	}
 	norm, err := gm.MarshalPublicKeyPEM(pub)
 	if err != nil {
-		return Key{}, codes.New(codes.InvalidArgument, "public key: %v", err)
+		return Key{}, codes.Wrap(codes.ErrInvalidArgument, "public key: %v", err)
 	}
-	return Key{KeyID: gm.KeyID(pub), PublicKey: string(norm), ValidFrom: FormatTime(at)}, nil
+	return Key{KeyID: gm.KeyID(pub), PublicKey: string(norm), ValidFrom: wire.FormatTime(at)}, nil
 }
 
 // NewDepartment validates r and returns the new department registered at time at
@@ -170,7 +147,7 @@ func NewDepartment(r Registration, at time.Time, txID string) (Department, error
 	d := Department{
 		ID: r.ID, Name: r.Name, Code: r.Code, MSPID: r.MSPID, Parent: r.Parent, Categories: cats,
 		Status: StatusActive, Keys: []Key{},
-		CreatedAt: FormatTime(at), UpdatedAt: FormatTime(at), TxID: txID,
+		CreatedAt: wire.FormatTime(at), UpdatedAt: wire.FormatTime(at), TxID: txID,
 	}
 	for _, p := range r.PublicKeys {
 		k, err := NewKey(p, at)
@@ -178,7 +155,7 @@ func NewDepartment(r Registration, at time.Time, txID string) (Department, error
 			return Department{}, err
 		}
 		if _, dup := d.Key(k.KeyID); dup {
-			return Department{}, codes.New(codes.InvalidArgument, "public key %s is listed twice", k.KeyID)
+			return Department{}, codes.Wrap(codes.ErrInvalidArgument, "public key %s is listed twice", k.KeyID)
 		}
 		d.Keys = append(d.Keys, k)
 	}
@@ -201,11 +178,11 @@ func (d *Department) index(keyID string) (int, error) {
 			return i, nil
 		}
 	}
-	return -1, codes.New(codes.NotFound, "key %s of department %s", keyID, d.ID)
+	return -1, codes.Wrap(codes.ErrNotFound, "key %s of department %s", keyID, d.ID)
 }
 
 func (d *Department) touch(at time.Time, txID string) {
-	d.UpdatedAt = FormatTime(at)
+	d.UpdatedAt = wire.FormatTime(at)
 	d.TxID = txID
 }
 
@@ -213,10 +190,10 @@ func (d *Department) touch(at time.Time, txID string) {
 // verified). Setting the code it already has is a CONFLICT.
 func (d *Department) SetCode(code string, at time.Time, txID string) error {
 	if err := identifier.CheckUSCC(code); err != nil {
-		return err
+		return wire.FieldErrors{{Field: "code", Message: codes.Message(err)}}
 	}
 	if d.Code == code {
-		return codes.New(codes.Conflict, "department %s already has code %s", d.ID, code)
+		return codes.Wrap(codes.ErrConflict, "department %s already has code %s", d.ID, code)
 	}
 	d.Code = code
 	d.touch(at, txID)
@@ -226,10 +203,10 @@ func (d *Department) SetCode(code string, at time.Time, txID string) error {
 // AddKey adds k (already made by NewKey at time at). A key already on d is a CONFLICT.
 func (d *Department) AddKey(k Key, at time.Time, txID string) error {
 	if _, ok := d.Key(k.KeyID); ok {
-		return codes.New(codes.Conflict, "key %s is already registered to department %s", k.KeyID, d.ID)
+		return codes.Wrap(codes.ErrConflict, "key %s is already registered to department %s", k.KeyID, d.ID)
 	}
 	if len(d.Keys) >= 100 {
-		return codes.New(codes.InvalidArgument, "department %s has too many keys", d.ID)
+		return codes.Wrap(codes.ErrInvalidArgument, "department %s has too many keys", d.ID)
 	}
 	d.Keys = append(d.Keys, k)
 	d.touch(at, txID)
@@ -244,12 +221,12 @@ func (d *Department) RotateKey(oldKeyID string, newKey Key, at time.Time, txID s
 		return err
 	}
 	if code, detail := d.Keys[i].StateAt(at); code != "" {
-		return codes.New(codes.IllegalTransition, "cannot rotate key %s: %s", oldKeyID, detail)
+		return codes.Wrap(codes.ErrIllegalTransition, "cannot rotate key %s: %s", oldKeyID, detail)
 	}
 	if err := d.AddKey(newKey, at, txID); err != nil {
 		return err
 	}
-	d.Keys[i].RotatedAt = FormatTime(at)
+	d.Keys[i].RotatedAt = wire.FormatTime(at)
 	return nil
 }
 
@@ -265,20 +242,20 @@ func (d *Department) RevokeKey(keyID, reason string, effective, at time.Time, tx
 		return err
 	}
 	if effective.Before(at) && reason != ReasonCompromised {
-		return codes.New(codes.InvalidArgument, "only a %q revocation may take effect before the transaction time (effectiveAt %s < %s)",
-			ReasonCompromised, FormatTime(effective), FormatTime(at))
+		return codes.Wrap(codes.ErrInvalidArgument, "only a %q revocation may take effect before the transaction time (effectiveAt %s < %s)",
+			ReasonCompromised, wire.FormatTime(effective), wire.FormatTime(at))
 	}
 	k := &d.Keys[i]
 	if k.RevokedAt != "" {
-		prev, err := ParseTime("revokedAt", k.RevokedAt)
+		prev, err := wire.ParseTime(k.RevokedAt)
 		if err != nil {
-			return codes.New(codes.Internal, "stored key %s: %v", keyID, err)
+			return codes.Wrap(codes.ErrInternal, "stored key %s: %v", keyID, err)
 		}
 		if !effective.Before(prev) {
-			return codes.New(codes.Conflict, "key %s is already revoked from %s", keyID, k.RevokedAt)
+			return codes.Wrap(codes.ErrConflict, "key %s is already revoked from %s", keyID, k.RevokedAt)
 		}
 	}
-	k.RevokedAt = FormatTime(effective)
+	k.RevokedAt = wire.FormatTime(effective)
 	k.RevokeReason = reason
 	d.touch(at, txID)
 	return nil
@@ -295,7 +272,7 @@ const (
 // StateAt returns "" when k is valid at t, else one of the Key* codes and a
 // sentence saying why.
 func (k Key) StateAt(t time.Time) (code, detail string) {
-	from, err := time.Parse(time.RFC3339Nano, k.ValidFrom)
+	from, err := time.Parse(wire.TimeLayout, k.ValidFrom)
 	if err != nil {
 		return KeyCorrupt, "key " + k.KeyID + " has no valid validFrom"
 	}
@@ -303,24 +280,24 @@ func (k Key) StateAt(t time.Time) (code, detail string) {
 		return KeyNotYetValid, "key " + k.KeyID + " is valid only from " + k.ValidFrom
 	}
 	if k.RevokedAt != "" {
-		rev, err := time.Parse(time.RFC3339Nano, k.RevokedAt)
+		rev, err := time.Parse(wire.TimeLayout, k.RevokedAt)
 		if err != nil || !t.Before(rev) {
 			return KeyRevoked, "key " + k.KeyID + " was revoked (" + k.RevokeReason + ") from " + k.RevokedAt
 		}
 	}
 	if k.RotatedAt != "" {
-		rot, err := time.Parse(time.RFC3339Nano, k.RotatedAt)
+		rot, err := time.Parse(wire.TimeLayout, k.RotatedAt)
 		if err != nil || !t.Before(rot) {
 			return KeyRotated, "key " + k.KeyID + " was rotated out at " + k.RotatedAt
 		}
 	}
-	return "", "key " + k.KeyID + " valid at " + FormatTime(t)
+	return "", "key " + k.KeyID + " valid at " + wire.FormatTime(t)
 }
 
 // ValidAt returns nil when k is valid at t, else a FORBIDDEN error saying why.
 func (k Key) ValidAt(t time.Time) error {
 	if code, detail := k.StateAt(t); code != "" {
-		return codes.New(codes.Forbidden, "%s", detail)
+		return codes.Wrap(codes.ErrForbidden, "%s", detail)
 	}
 	return nil
 }
@@ -330,10 +307,10 @@ func (k Key) ValidAt(t time.Time) error {
 func (k Key) Public() (*ecdsa.PublicKey, error) {
 	pub, err := gm.ParsePublicKeyPEM([]byte(k.PublicKey))
 	if err != nil {
-		return nil, codes.New(codes.Internal, "stored key %s: %v", k.KeyID, err)
+		return nil, codes.Wrap(codes.ErrInternal, "stored key %s: %v", k.KeyID, err)
 	}
 	if gm.KeyID(pub) != k.KeyID {
-		return nil, codes.New(codes.Internal, "stored key %s does not match its id", k.KeyID)
+		return nil, codes.Wrap(codes.ErrInternal, "stored key %s does not match its id", k.KeyID)
 	}
 	return pub, nil
 }
@@ -348,18 +325,10 @@ func VerifyRecord(k Key, kind canon.Kind, record any, sigB64 string) error {
 	}
 	payload, err := canon.Payload(kind, record)
 	if err != nil {
-		return codes.New(codes.InvalidArgument, "%s record: %v", kind, err)
+		return codes.Wrap(codes.ErrInvalidArgument, "%s record: %v", kind, err)
 	}
 	if err := gm.VerifyBase64(pub, payload, sigB64); err != nil {
-		return codes.New(codes.BadSignature, "%s signature does not verify with key %s: %v", kind, k.KeyID, err)
-	}
-	return nil
-}
-
-// CheckMSPID validates a Fabric MSP ID: 1-128 of [A-Za-z0-9._-].
-func CheckMSPID(field, msp string) error {
-	if !mspPattern.MatchString(msp) {
-		return codes.New(codes.InvalidArgument, "%s %q must be 1-128 characters of [A-Za-z0-9._-]", field, msp)
+		return codes.Wrap(codes.ErrBadSignature, "%s signature does not verify with key %s: %v", kind, k.KeyID, err)
 	}
 	return nil
 }

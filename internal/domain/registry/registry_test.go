@@ -8,6 +8,7 @@ import (
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/registry"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -82,7 +83,7 @@ func TestNewKeyNormalises(t *testing.T) {
 }
 
 func TestKeyStateAt(t *testing.T) {
-	at := func(d time.Duration) string { return registry.FormatTime(t0.Add(d)) }
+	at := func(d time.Duration) string { return wire.FormatTime(t0.Add(d)) }
 	for _, tc := range []struct {
 		name string
 		key  registry.Key
@@ -170,8 +171,8 @@ func TestRevokeKey(t *testing.T) {
 		{"backdated without compromise", "retired", h(0), "", codes.InvalidArgument, ""},
 		{"compromise dates back", registry.ReasonCompromised, h(0), "", "", "2026-11-28T12:00:00Z"},
 		{"empty reason", "", h(1), "", codes.InvalidArgument, ""},
-		{"already revoked", "retired", h(2), registry.FormatTime(h(1)), codes.Conflict, ""},
-		{"compromise earlier than a revocation", registry.ReasonCompromised, h(0), registry.FormatTime(h(1)), "", "2026-11-28T12:00:00Z"},
+		{"already revoked", "retired", h(2), wire.FormatTime(h(1)), codes.Conflict, ""},
+		{"compromise earlier than a revocation", registry.ReasonCompromised, h(0), wire.FormatTime(h(1)), "", "2026-11-28T12:00:00Z"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := newDept(t, publicPEM(t))

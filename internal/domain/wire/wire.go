@@ -10,12 +10,17 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/identifier"
 )
 
 // IDPattern is the shape of a record id (certificate, grant, exchange, ticket):
 // a letter or digit, then up to 127 letters, digits, '.', '_', ':' or '-'.
+// An id that starts with identifier.Prefix (1.2.156.3005.2.) must moreover be a
+// valid GB/T 36904 identifier, check character included (ValidID, FieldErrors.ID).
 const IDPattern = `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`
 
 // DeptIDPattern is the shape of a department id (no ':' so it can sit in keys).
@@ -24,14 +29,40 @@ const DeptIDPattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`
 // HashPattern is an SM3 digest: 64 lowercase hex characters.
 const HashPattern = `^[0-9a-f]{64}$`
 
+// MSPIDPattern is the shape of a Fabric MSP ID.
+const MSPIDPattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`
+
+// FieldNamePattern is the shape of a data field name in a catalogue item, a
+// grant or an exchange.
+const FieldNamePattern = `^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`
+
 var (
-	idRE     = regexp.MustCompile(IDPattern)
-	deptIDRE = regexp.MustCompile(DeptIDPattern)
-	hashRE   = regexp.MustCompile(HashPattern)
+	idRE        = regexp.MustCompile(IDPattern)
+	deptIDRE    = regexp.MustCompile(DeptIDPattern)
+	hashRE      = regexp.MustCompile(HashPattern)
+	mspIDRE     = regexp.MustCompile(MSPIDPattern)
+	fieldNameRE = regexp.MustCompile(FieldNamePattern)
 )
 
-// ValidID reports whether s is a well-formed record id.
-func ValidID(s string) bool { return idRE.MatchString(s) }
+// ValidID reports whether s is a well-formed record id: it has the shape of
+// IDPattern, and an id that starts like a GB/T 36904 identifier is one.
+func ValidID(s string) bool { return idProblem(s) == "" }
+
+// idProblem says what is wrong with record id s ("" when nothing is). This is
+// the one place where the identifier rule joins the id rule: an id that starts
+// with identifier.Prefix must parse as an identifier (the message names the
+// expected check character); any other id is free-form within IDPattern.
+func idProblem(s string) string {
+	if identifier.Looks(s) {
+		if _, err := identifier.Parse(s); err != nil {
+			return codes.Message(err)
+		}
+	}
+	if !idRE.MatchString(s) {
+		return fmt.Sprintf("%q must be 1-128 characters of [A-Za-z0-9._:-] starting with a letter or digit", s)
+	}
+	return ""
+}
 
 // ValidDeptID reports whether s is a well-formed department id.
 func ValidDeptID(s string) bool { return deptIDRE.MatchString(s) }
@@ -39,16 +70,29 @@ func ValidDeptID(s string) bool { return deptIDRE.MatchString(s) }
 // ValidHash reports whether s is a lowercase hex SM3 digest.
 func ValidHash(s string) bool { return hashRE.MatchString(s) }
 
+// ValidMSPID reports whether s is a well-formed Fabric MSP ID.
+func ValidMSPID(s string) bool { return mspIDRE.MatchString(s) }
+
+// ValidFieldName reports whether s is a well-formed data field name.
+func ValidFieldName(s string) bool { return fieldNameRE.MatchString(s) }
+
 // Time layouts. Records carry RFC 3339 UTC times; TimeLayout is what the
 // chaincode writes (the transaction timestamp, fractional seconds kept),
-// SecondLayout the whole-second form used in keys that must sort.
+// SecondLayout the whole-second form of the work orders (fixed width, so it
+// sorts), SortLayout the fixed-width nanosecond form used in index keys that
+// must sort in time order.
 const (
 	TimeLayout   = time.RFC3339Nano
 	SecondLayout = "2006-01-02T15:04:05Z"
+	SortLayout   = "2006-01-02T15:04:05.000000000Z"
 )
 
 // FormatTime renders t as the records carry it: RFC 3339 UTC.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// FormatSecond renders t as the work orders carry it: UTC, whole seconds
+// (SecondLayout), so that the strings sort in time order.
+func FormatSecond(t time.Time) string { return t.UTC().Format(SecondLayout) }
 
 // ParseTime reads an RFC 3339 time and returns it in UTC.
 func ParseTime(s string) (time.Time, error) {
@@ -122,3 +166,81 @@ func (fe FieldErrors) Err() error {
 	}
 	return fe
 }
+
+// The checks below add a field error when a value breaks its rule and report
+// whether it was well-formed, so a Validate method lists every problem at once.
+
+// ID checks a record id (IDPattern; a GB/T 36904 identifier when it starts
+// like one).
+func (fe *FieldErrors) ID(field, v string) bool {
+	p := idProblem(v)
+	if p == "" {
+		return true
+	}
+	fe.Add(field, "%s", p)
+	return false
+}
+
+// DeptID checks a department id (DeptIDPattern).
+func (fe *FieldErrors) DeptID(field, v string) bool {
+	if ValidDeptID(v) {
+		return true
+	}
+	fe.Add(field, "%q must be 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit", v)
+	return false
+}
+
+// MSPID checks a Fabric MSP ID (MSPIDPattern).
+func (fe *FieldErrors) MSPID(field, v string) bool {
+	if ValidMSPID(v) {
+		return true
+	}
+	fe.Add(field, "%q must be 1-128 characters of [A-Za-z0-9._-]", v)
+	return false
+}
+
+// Hash checks an SM3 digest (HashPattern).
+func (fe *FieldErrors) Hash(field, v string) bool {
+	if ValidHash(v) {
+		return true
+	}
+	fe.Add(field, "%q must be 64 lowercase hex characters (SM3)", v)
+	return false
+}
+
+// Text checks a required human-readable text: valid UTF-8, 1..max runes, no
+// control characters.
+func (fe *FieldErrors) Text(field, v string, max int) bool {
+	if v == "" {
+		fe.Add(field, "is required")
+		return false
+	}
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		fe.Add(field, "must be at most %d characters of printable UTF-8", max)
+		return false
+	}
+	return true
+}
+
+// Time checks an RFC 3339 time and returns it in UTC.
+func (fe *FieldErrors) Time(field, v string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		fe.Add(field, "%q is not an RFC 3339 time", v)
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+// Signature checks that a base64 SM2 signature is present and not oversized
+// (whether it verifies is the verifier's business).
+func (fe *FieldErrors) Signature(field, v string) bool {
+	if v == "" || len(v) > MaxSignatureLen {
+		fe.Add(field, "must be a base64 SM2 signature")
+		return false
+	}
+	return true
+}
+
+// MaxSignatureLen bounds a base64 signature: a DER SM2 signature is ~96 characters.
+const MaxSignatureLen = 256

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // DateLayout is how calendar days are written ("2026-10-01").
@@ -45,27 +48,33 @@ func (c *Calendar) Normalize() {
 }
 
 // Validate checks the offset and every day, and that no day is both a holiday and a
-// make-up working day. Call Normalize first.
+// make-up working day, and returns every problem found as wire.FieldErrors. Call
+// Normalize first.
 func (c Calendar) Validate() error {
+	var fe wire.FieldErrors
 	if _, err := parseOffset(c.UTCOffset); err != nil {
-		return err
+		fe.Add("utcOffset", "%q is not ±hh:mm", c.UTCOffset)
 	}
-	if len(c.Holidays) > MaxCalendarDays || len(c.Workdays) > MaxCalendarDays {
-		return fmt.Errorf("%w: calendar lists more than %d days", ErrInvalid, MaxCalendarDays)
-	}
-	for _, list := range [][]string{c.Holidays, c.Workdays} {
-		for _, d := range list {
+	for _, l := range []struct {
+		field string
+		days  []string
+	}{{"holidays", c.Holidays}, {"workdays", c.Workdays}} {
+		if len(l.days) > MaxCalendarDays {
+			fe.Add(l.field, "calendar lists more than %d days", MaxCalendarDays)
+			continue
+		}
+		for _, d := range l.days {
 			if t, err := time.Parse(DateLayout, d); err != nil || t.Format(DateLayout) != d {
-				return fmt.Errorf("%w: calendar day %q is not YYYY-MM-DD", ErrInvalid, d)
+				fe.Add(l.field, "calendar day %q is not YYYY-MM-DD", d)
 			}
 		}
 	}
 	for _, d := range c.Workdays {
 		if _, found := slices.BinarySearch(c.Holidays, d); found {
-			return fmt.Errorf("%w: %s is both a holiday and a working day", ErrInvalid, d)
+			fe.Add("workdays", "%s is both a holiday and a working day", d)
 		}
 	}
-	return nil
+	return fe.Err()
 }
 
 func parseOffset(s string) (*time.Location, error) {
@@ -74,7 +83,7 @@ func parseOffset(s string) (*time.Location, error) {
 	}
 	t, err := time.Parse("-07:00", s)
 	if err != nil || len(s) != 6 {
-		return nil, fmt.Errorf("%w: utcOffset %q is not ±hh:mm", ErrInvalid, s)
+		return nil, codes.Wrap(codes.ErrInvalidArgument, "utcOffset %q is not ±hh:mm", s)
 	}
 	_, off := t.Zone()
 	return time.FixedZone("UTC"+s, off), nil
@@ -104,7 +113,7 @@ func (c Calendar) NextDayStart(t time.Time) time.Time {
 func (c Calendar) StartOfDay(day string) (time.Time, error) {
 	d, err := time.Parse(DateLayout, day)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: day %q is not YYYY-MM-DD", ErrInvalid, day)
+		return time.Time{}, codes.Wrap(codes.ErrInvalidArgument, "day %q is not YYYY-MM-DD", day)
 	}
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, c.location()).UTC(), nil
 }
@@ -180,12 +189,10 @@ func DefaultSLA() SLA {
 // MaxSLADays bounds any limit.
 const MaxSLADays = 365
 
-func (l Limits) validate(what string) error {
+func (l Limits) validate(fe *wire.FieldErrors, field string) {
 	if l.RespondDays < 1 || l.ResolveDays < l.RespondDays || l.ResolveDays > MaxSLADays {
-		return fmt.Errorf("%w: SLA %s: need 1 <= respondDays (%d) <= resolveDays (%d) <= %d",
-			ErrInvalid, what, l.RespondDays, l.ResolveDays, MaxSLADays)
+		fe.Add(field, "need 1 <= respondDays (%d) <= resolveDays (%d) <= %d", l.RespondDays, l.ResolveDays, MaxSLADays)
 	}
-	return nil
 }
 
 // Normalize sorts the category overrides.
@@ -204,23 +211,21 @@ func (s *SLA) Normalize() {
 	})
 }
 
-// Validate checks every limit and that categories are valid and unique. Call Normalize first.
+// Validate checks every limit and that categories are valid and unique, and
+// returns every problem found as wire.FieldErrors. Call Normalize first.
 func (s SLA) Validate() error {
-	if err := s.Default.validate("default"); err != nil {
-		return err
-	}
+	var fe wire.FieldErrors
+	s.Default.validate(&fe, "default")
 	for i, c := range s.Categories {
-		if !ValidID(c.Category) {
-			return fmt.Errorf("%w: SLA category %q", ErrInvalid, c.Category)
+		field := fmt.Sprintf("categories[%d]", i)
+		if !wire.ValidID(c.Category) {
+			fe.Add(field, "SLA category %q", c.Category)
+		} else if i > 0 && s.Categories[i-1].Category == c.Category {
+			fe.Add(field, "SLA category %q listed twice", c.Category)
 		}
-		if i > 0 && s.Categories[i-1].Category == c.Category {
-			return fmt.Errorf("%w: SLA category %q listed twice", ErrInvalid, c.Category)
-		}
-		if err := (Limits{c.RespondDays, c.ResolveDays}).validate(c.Category); err != nil {
-			return err
-		}
+		(Limits{c.RespondDays, c.ResolveDays}).validate(&fe, field)
 	}
-	return nil
+	return fe.Err()
 }
 
 // For returns the limits of a category.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 func mustTime(t *testing.T, s string) time.Time {
@@ -51,7 +53,7 @@ func TestAddWorkingDays(t *testing.T) {
 		{"UTC calendar: Fri 23:00Z +1 = Mon 23:00Z", Calendar{UTCOffset: "Z"}, "2026-11-27T23:00:00Z", 1, "2026-11-30T23:00:00Z"},
 	}
 	for _, tc := range tests {
-		got := FormatTime(tc.cal.AddWorkingDays(mustTime(t, tc.from), tc.n))
+		got := wire.FormatSecond(tc.cal.AddWorkingDays(mustTime(t, tc.from), tc.n))
 		if got != tc.want {
 			t.Errorf("%s: AddWorkingDays(%s, %d) = %s, want %s", tc.name, tc.from, tc.n, got, tc.want)
 		}
@@ -138,14 +140,14 @@ func TestDayStart(t *testing.T) {
 	}
 	for _, tc := range tests {
 		at := mustTime(t, tc.at)
-		if got := FormatTime(cal.DayStart(at)); got != tc.start {
+		if got := wire.FormatSecond(cal.DayStart(at)); got != tc.start {
 			t.Errorf("DayStart(%s) = %s, want %s", tc.at, got, tc.start)
 		}
-		if got := FormatTime(cal.NextDayStart(at)); got != tc.next {
+		if got := wire.FormatSecond(cal.NextDayStart(at)); got != tc.next {
 			t.Errorf("NextDayStart(%s) = %s, want %s", tc.at, got, tc.next)
 		}
 	}
-	if d, err := cal.StartOfDay("2026-11-01"); err != nil || FormatTime(d) != "2026-10-31T16:00:00Z" {
+	if d, err := cal.StartOfDay("2026-11-01"); err != nil || wire.FormatSecond(d) != "2026-10-31T16:00:00Z" {
 		t.Errorf("StartOfDay: %v %v", d, err)
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // Round is one resolve obligation of an assignment: the first one starts at assignment,
@@ -131,7 +134,7 @@ type Env struct {
 	SLA      SLA
 }
 
-func (e Env) now() string { return FormatTime(e.Now) }
+func (e Env) now() string { return wire.FormatSecond(e.Now) }
 
 // Result is what a transition writes: the new ticket, its new transition records (in Seq
 // order) and any new accountability records.
@@ -150,21 +153,17 @@ type SubmitInput struct {
 	Channel            string `json:"channel"`
 }
 
-// Validate checks a submission.
+// Validate checks a submission and returns every problem found as wire.FieldErrors.
 func (in SubmitInput) Validate() error {
-	switch {
-	case !ValidID(in.ID):
-		return fmt.Errorf("%w: ticket id %q", ErrInvalid, in.ID)
-	case !ValidID(in.Category):
-		return fmt.Errorf("%w: category %q", ErrInvalid, in.Category)
-	case !ValidHash(in.ContentHash):
-		return fmt.Errorf("%w: contentHash must be 64 lowercase hex (SM3)", ErrInvalid)
-	case !ValidHash(in.ReporterCommitment):
-		return fmt.Errorf("%w: reporterCommitment must be 64 lowercase hex (SM3)", ErrInvalid)
-	case !slices.Contains(Channels, in.Channel):
-		return fmt.Errorf("%w: channel %q (want one of %v)", ErrInvalid, in.Channel, Channels)
+	var fe wire.FieldErrors
+	fe.ID("id", in.ID)
+	fe.ID("category", in.Category)
+	fe.Hash("contentHash", in.ContentHash)
+	fe.Hash("reporterCommitment", in.ReporterCommitment)
+	if !slices.Contains(Channels, in.Channel) {
+		fe.Add("channel", "%q (want one of %v)", in.Channel, Channels)
 	}
-	return nil
+	return fe.Err()
 }
 
 // Request is one action on an existing ticket.
@@ -177,32 +176,34 @@ type Request struct {
 	CommentHash string // rate: SM3 of the citizen's comment; optional
 }
 
+// validate checks a request and returns every problem found as wire.FieldErrors.
 func (r Request) validate() error {
-	if r.NoteHash != "" && !ValidHash(r.NoteHash) {
-		return fmt.Errorf("%w: noteHash must be 64 lowercase hex (SM3) or empty", ErrInvalid)
+	var fe wire.FieldErrors
+	if r.NoteHash != "" {
+		fe.Hash("noteHash", r.NoteHash)
 	}
-	if r.CommentHash != "" && !ValidHash(r.CommentHash) {
-		return fmt.Errorf("%w: commentHash must be 64 lowercase hex (SM3) or empty", ErrInvalid)
+	if r.CommentHash != "" {
+		fe.Hash("commentHash", r.CommentHash)
 	}
 	switch r.Action {
 	case ActTransfer, ActEscalate:
-		if !ValidID(r.Target) {
-			return fmt.Errorf("%w: %s needs a target department (got %q)", ErrInvalid, r.Action, r.Target)
+		if !wire.ValidID(r.Target) {
+			fe.Add("target", "%s needs a target department (got %q)", r.Action, r.Target)
 		}
 		if r.Action == ActTransfer && r.NoteHash == "" {
-			return fmt.Errorf("%w: transfer needs a reason (noteHash)", ErrInvalid)
+			fe.Add("noteHash", "transfer needs a reason (noteHash)")
 		}
 	case ActRate:
 		if !r.Rating.Valid() {
-			return fmt.Errorf("%w: rating %q (want very_satisfied|satisfied|neutral|unsatisfied)", ErrInvalid, r.Rating)
+			fe.Add("rating", "%q (want very_satisfied|satisfied|neutral|unsatisfied)", r.Rating)
 		}
 	case ActSubmit, ActRoute, ActOverdue:
-		return fmt.Errorf("%w: %s is not a request action", ErrInvalid, r.Action)
+		fe.Add("action", "%s is not a request action", r.Action)
 	}
 	if r.Action != ActTransfer && r.Action != ActEscalate && r.Target != "" {
-		return fmt.Errorf("%w: %s takes no target", ErrInvalid, r.Action)
+		fe.Add("target", "%s takes no target", r.Action)
 	}
-	return nil
+	return fe.Err()
 }
 
 // clone deep-copies a ticket so a failed transition never changes the caller's value.
@@ -254,10 +255,10 @@ func (t *Ticket) assign(dept string, env Env) {
 	t.Episodes = append(t.Episodes, Episode{
 		Department: dept,
 		AssignedAt: now,
-		RespondBy:  FormatTime(env.Calendar.AddWorkingDays(start, lim.RespondDays)),
+		RespondBy:  wire.FormatSecond(env.Calendar.AddWorkingDays(start, lim.RespondDays)),
 		Rounds: []Round{{
 			OpenedAt:  now,
-			ResolveBy: FormatTime(env.Calendar.AddWorkingDays(start, lim.ResolveDays)),
+			ResolveBy: wire.FormatSecond(env.Calendar.AddWorkingDays(start, lim.ResolveDays)),
 		}},
 		Ratings: []RatingEntry{},
 	})
@@ -318,8 +319,8 @@ func Submit(in SubmitInput, dept string, actor Actor, env Env) (Result, error) {
 	if err := in.Validate(); err != nil {
 		return Result{}, err
 	}
-	if !ValidID(dept) {
-		return Result{}, fmt.Errorf("%w: department %q", ErrInvalid, dept)
+	if !wire.ValidID(dept) {
+		return Result{}, codes.Wrap(codes.ErrInvalidArgument, "department %q", dept)
 	}
 	sub, err := Check(StateNone, ActSubmit, actor.Role, "")
 	if err != nil {
@@ -428,10 +429,10 @@ func Apply(t Ticket, req Request, env Env) (Result, error) {
 		return Result{}, err
 	}
 	if req.Actor.Role == RoleAssigned && req.Actor.Department != t.Department {
-		return Result{}, fmt.Errorf("%w: department %q is not the assigned department %q", ErrIllegalTransition, req.Actor.Department, t.Department)
+		return Result{}, codes.Wrap(codes.ErrIllegalTransition, "department %q is not the assigned department %q", req.Actor.Department, t.Department)
 	}
 	if (req.Action == ActTransfer || req.Action == ActEscalate) && req.Target == t.Department {
-		return Result{}, fmt.Errorf("%w: %s target %q is already the assigned department", ErrForbidden, req.Action, req.Target)
+		return Result{}, codes.Wrap(codes.ErrForbidden, "%s target %q is already the assigned department", req.Action, req.Target)
 	}
 	c := t.clone()
 	var res Result
@@ -471,7 +472,7 @@ func Apply(t Ticket, req Request, env Env) (Result, error) {
 		lim := env.SLA.For(c.Category)
 		e.Rounds = append(e.Rounds, Round{
 			OpenedAt:  now,
-			ResolveBy: FormatTime(env.Calendar.AddWorkingDays(env.Now.UTC().Truncate(time.Second), lim.ResolveDays)),
+			ResolveBy: wire.FormatSecond(env.Calendar.AddWorkingDays(env.Now.UTC().Truncate(time.Second), lim.ResolveDays)),
 		})
 		c.Reopens++
 		c.ResolvedAt, c.RatedAt = "", ""

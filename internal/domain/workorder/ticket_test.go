@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 var (
@@ -318,5 +321,29 @@ func TestUnsatisfiedReopen(t *testing.T) {
 	_, rounds, ratings := tk.Facts()
 	if len(rounds) != 2 || rounds[0].ResolvedAt != "2026-11-27T05:00:00Z" || rounds[1].ResolvedAt != "2026-12-01T03:00:00Z" || len(ratings) != 2 {
 		t.Errorf("facts: %+v %+v", rounds, ratings)
+	}
+}
+
+// Validate reports every bad field at once, each named (wire.FieldErrors).
+func TestSubmitValidateListsEveryField(t *testing.T) {
+	err := SubmitInput{ID: "t/1", Category: "", ContentHash: hashC, ReporterCommitment: "x", Channel: "fax"}.Validate()
+	var fe wire.FieldErrors
+	if !errors.As(err, &fe) || !errors.Is(err, codes.ErrInvalidArgument) {
+		t.Fatalf("Validate = %v", err)
+	}
+	var fields []string
+	for _, e := range fe {
+		fields = append(fields, e.Field)
+	}
+	if got := strings.Join(fields, ","); got != "id,category,reporterCommitment,channel" {
+		t.Fatalf("fields %s (%v)", got, err)
+	}
+	sla := SLA{Default: Limits{RespondDays: 0, ResolveDays: 1}, Categories: []CategorySLA{{Category: "a/b", RespondDays: 1, ResolveDays: 1}}}
+	if err := sla.Validate(); !errors.As(err, &fe) || len(fe) != 2 || fe[0].Field != "default" || fe[1].Field != "categories[0]" {
+		t.Fatalf("SLA.Validate = %v", err)
+	}
+	cal := Calendar{UTCOffset: "8", Holidays: []string{"2026-13-01"}, Workdays: []string{}}
+	if err := cal.Validate(); !errors.As(err, &fe) || len(fe) != 2 || fe[0].Field != "utcOffset" || fe[1].Field != "holidays" {
+		t.Fatalf("Calendar.Validate = %v", err)
 	}
 }

@@ -1,8 +1,9 @@
 package workorder
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/certledger/certledger/internal/codes"
 )
 
 // Guard is an extra condition a rule needs beyond (from, action, role).
@@ -79,7 +80,7 @@ func Lookup(from State, a Action, r Role) (Rule, error) {
 	if len(allowed) > 0 {
 		hint = strings.Join(allowed, ", ")
 	}
-	return Rule{}, fmt.Errorf("%w: %s may not %s a ticket in state %s (it may: %s)", ErrIllegalTransition, r.describe(), a, state, hint)
+	return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s may not %s a ticket in state %s (it may: %s)", r.describe(), a, state, hint)
 }
 
 // describe names a role for messages.
@@ -108,11 +109,11 @@ func Check(from State, a Action, r Role, lastRating Rating) (Rule, error) {
 	switch rule.Guard {
 	case GuardUnsatisfied:
 		if lastRating != RatingUnsatisfied {
-			return Rule{}, fmt.Errorf("%w: %s needs an unsatisfied rating (rating is %q)", ErrIllegalTransition, a, lastRating)
+			return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s needs an unsatisfied rating (rating is %q)", a, lastRating)
 		}
 	case GuardNotUnsatisfied:
 		if lastRating == RatingUnsatisfied {
-			return Rule{}, fmt.Errorf("%w: %s may not %s after an unsatisfied rating (reopen it, or the supervising department closes it)", ErrIllegalTransition, r.describe(), a)
+			return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s may not %s after an unsatisfied rating (reopen it, or the supervising department closes it)", r.describe(), a)
 		}
 	}
 	return rule, nil

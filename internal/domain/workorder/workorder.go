@@ -9,19 +9,20 @@
 package workorder
 
 import (
-	"errors"
-	"regexp"
-	"time"
+	"github.com/certledger/certledger/internal/codes"
 )
 
-// Sentinel errors; the contract maps them to codes (ILLEGAL_TRANSITION, INVALID_ARGUMENT, FORBIDDEN).
+// Errors are coded (internal/codes), their text "CODE: message", so they cross
+// Fabric as they are: codes.ErrIllegalTransition when the (state, action, role)
+// triple is not in the table or its guard fails, codes.ErrInvalidArgument for
+// malformed input (Validate methods return wire.FieldErrors), codes.ErrForbidden
+// when the actor may not do this to this ticket (e.g. transfer to itself).
+//
+// Deprecated aliases of those sentinels, kept for one step.
 var (
-	// ErrIllegalTransition: the (state, action, role) triple is not in the table, or its guard fails.
-	ErrIllegalTransition = errors.New("illegal transition")
-	// ErrInvalid: malformed input (ids, hashes, ratings, calendars, SLAs).
-	ErrInvalid = errors.New("invalid argument")
-	// ErrForbidden: the actor may not do this to this ticket (e.g. transfer to itself).
-	ErrForbidden = errors.New("forbidden")
+	ErrIllegalTransition = codes.ErrIllegalTransition
+	ErrInvalid           = codes.ErrInvalidArgument
+	ErrForbidden         = codes.ErrForbidden
 )
 
 // State is where a ticket is in its life. StateNone is "before submission".
@@ -157,40 +158,3 @@ const (
 	PhaseRespond Phase = "respond"
 	PhaseResolve Phase = "resolve"
 )
-
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-
-// ValidID reports whether s may be used as a ticket, department or category id:
-// 1-128 characters of [A-Za-z0-9._:-], starting with a letter or digit (no "/",
-// which separates key parts).
-func ValidID(s string) bool { return idPattern.MatchString(s) }
-
-// ValidHash reports whether s is an SM3 digest as used in every API: 64 lowercase hex.
-func ValidHash(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-// TimeLayout is how every time is written: RFC 3339, UTC, whole seconds. Fixed width,
-// so the strings sort in time order (used in index keys).
-const TimeLayout = "2006-01-02T15:04:05Z"
-
-// FormatTime writes t in TimeLayout (UTC, truncated to the second).
-func FormatTime(t time.Time) string { return t.UTC().Truncate(time.Second).Format(TimeLayout) }
-
-// ParseTime reads a time written by FormatTime (any RFC 3339 time is accepted).
-func ParseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
-}

@@ -11,9 +11,8 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"google.golang.org/grpc/status"
 
-	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
-	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/loadtest/record"
 )
 
 // Signer is a department's SM2 key as the CLI would hold it.
@@ -26,69 +25,54 @@ type Signer struct {
 
 // NewSigner makes a fresh SM2 key for department deptID.
 func NewSigner(deptID string) (*Signer, error) {
-	k, err := gm.GenerateKey()
+	d, err := record.NewDept(deptID, "")
 	if err != nil {
 		return nil, err
 	}
-	pub, err := gm.MarshalPublicKeyPEM(&k.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	return &Signer{Key: k, KeyID: gm.KeyID(&k.PublicKey), PEM: string(pub), DeptID: deptID}, nil
+	return &Signer{Key: d.Key, KeyID: d.KeyID, PEM: d.PubPEM, DeptID: deptID}, nil
+}
+
+// dept is the signer as a loadtest/record department of MSP mspID: the records
+// are built and signed there.
+func (s *Signer) dept(mspID string) *record.Dept {
+	return &record.Dept{ID: s.DeptID, MSPID: mspID, Key: s.Key, KeyID: s.KeyID, PubPEM: s.PEM}
 }
 
 // Department is the registry:RegisterDepartment input for the signer's department.
 func (s *Signer) Department(name, mspID string) string {
-	b, _ := json.Marshal(map[string]any{
-		"id": s.DeptID, "name": name, "mspId": mspID, "parent": "",
-		"categories": []string{}, "publicKeys": []string{s.PEM},
-	})
-	return string(b)
+	return record.JSON(s.dept(mspID).Registration(name))
 }
 
 // Certificate returns a signed certificate record (certificate:Issue input) for a random
-// document, valid from a minute ago for a year, and the document's SM3 hash.
-func (s *Signer) Certificate(id string) (record map[string]string, err error) {
+// document, valid from a minute ago for a year.
+func (s *Signer) Certificate(id string) (map[string]string, error) {
 	doc := make([]byte, 64)
-	salt, err := gm.NewSalt()
-	if err != nil {
-		return nil, err
-	}
 	if _, err := rand.Read(doc); err != nil {
 		return nil, err
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	r := map[string]string{
-		"id":               id,
-		"docHash":          gm.SM3Hex(doc),
-		"type":             "business-licence",
-		"issuer":           s.DeptID,
-		"holderCommitment": gm.Commitment(salt, "91310000MA1FL0000X"),
-		"validFrom":        now.Add(-time.Minute).Format(time.RFC3339),
-		"validUntil":       now.AddDate(1, 0, 0).Format(time.RFC3339),
-		"keyId":            s.KeyID,
-		"supersedes":       "",
-	}
-	sig, err := canon.Sign(s.Key, canon.KindCertificate, r)
+	rec, err := s.dept("").Certificate(id, doc, now.Add(-time.Minute), now.AddDate(1, 0, 0))
 	if err != nil {
 		return nil, err
 	}
-	r["signature"] = sig
-	return r, nil
+	return flatMap(rec)
 }
 
 // StatusChange returns a signed certificate-status request (revoke|suspend|reinstate).
 func (s *Signer) StatusChange(certID, action, reason, prevTxID string) (map[string]string, error) {
-	r := map[string]string{
-		"certificateId": certID, "action": action, "reason": reason,
-		"keyId": s.KeyID, "prevTxId": prevTxID,
-	}
-	sig, err := canon.Sign(s.Key, canon.KindCertificateStatus, r)
+	req, err := s.dept("").StatusRequest(certID, action, reason, prevTxID)
 	if err != nil {
 		return nil, err
 	}
-	r["signature"] = sig
-	return r, nil
+	return flatMap(req)
+}
+
+// flatMap is a record of string fields as the map the scenario edits (forged and
+// tampered copies).
+func flatMap(v any) (map[string]string, error) {
+	var m map[string]string
+	err := json.Unmarshal([]byte(record.JSON(v)), &m)
+	return m, err
 }
 
 // JSON marshals v (records are flat maps of strings and never fail).

@@ -1,6 +1,7 @@
 // Command certledger-devnet runs certledger's embedded ledger: init creates the
 // organisations and the ledger, start serves the Fabric Gateway protocol with the
-// certledger chaincode, verify recomputes the ledger from its blocks, bench measures it.
+// certledger chaincode, verify recomputes the ledger from its blocks. (Its load
+// figures: certledger-load devnet, in loadtest/.)
 package main
 
 import (

@@ -131,26 +131,7 @@ func (tc *txContext) handle(m *peer.ChaincodeMessage) ([]byte, error) {
 		}
 		return vv.Value, nil
 	case peer.ChaincodeMessage_GET_STATE_MULTIPLE:
-		var r peer.GetStateMultiple
-		if err := proto.Unmarshal(m.Payload, &r); err != nil {
-			return nil, err
-		}
-		if r.Collection != "" {
-			return nil, ErrPrivateData
-		}
-		res := &peer.GetStateMultipleResult{}
-		for _, k := range r.Keys {
-			vv, err := tc.read(k)
-			if err != nil {
-				return nil, err
-			}
-			var v []byte
-			if vv != nil {
-				v = vv.Value
-			}
-			res.Values = append(res.Values, v)
-		}
-		return proto.Marshal(res)
+		return tc.getStateMultiple(m.Payload)
 	case peer.ChaincodeMessage_PUT_STATE:
 		var r peer.PutState
 		if err := proto.Unmarshal(m.Payload, &r); err != nil {
@@ -170,48 +151,9 @@ func (tc *txContext) handle(m *peer.ChaincodeMessage) ([]byte, error) {
 		}
 		return nil, tc.writeMeta(r.Collection, r.Key, r.Metadata)
 	case peer.ChaincodeMessage_WRITE_BATCH_STATE:
-		var r peer.WriteBatchState
-		if err := proto.Unmarshal(m.Payload, &r); err != nil {
-			return nil, err
-		}
-		for _, w := range r.Rec {
-			var err error
-			switch w.Type {
-			case peer.WriteRecord_PUT_STATE:
-				err = tc.write(w.Collection, w.Key, w.Value, false)
-			case peer.WriteRecord_DEL_STATE:
-				err = tc.write(w.Collection, w.Key, nil, true)
-			case peer.WriteRecord_PUT_STATE_METADATA:
-				err = tc.writeMeta(w.Collection, w.Key, w.Metadata)
-			case peer.WriteRecord_PURGE_PRIVATE_DATA:
-				err = ErrPrivateData
-			default:
-				err = fmt.Errorf("unknown write record type %s", w.Type)
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		return nil, nil
+		return tc.writeBatch(m.Payload)
 	case peer.ChaincodeMessage_GET_STATE_METADATA:
-		var r peer.GetStateMetadata
-		if err := proto.Unmarshal(m.Payload, &r); err != nil {
-			return nil, err
-		}
-		if r.Collection != "" {
-			return nil, ErrPrivateData
-		}
-		vv, err := tc.read(r.Key)
-		if err != nil {
-			return nil, err
-		}
-		res := &peer.StateMetadataResult{}
-		if vv != nil {
-			for _, e := range vv.Metadata {
-				res.Entries = append(res.Entries, &peer.StateMetadata{Metakey: e.Name, Value: e.Value})
-			}
-		}
-		return proto.Marshal(res)
+		return tc.getStateMetadata(m.Payload)
 	case peer.ChaincodeMessage_GET_STATE_BY_RANGE:
 		var r peer.GetStateByRange
 		if err := proto.Unmarshal(m.Payload, &r); err != nil {
@@ -254,6 +196,79 @@ func (tc *txContext) handle(m *peer.ChaincodeMessage) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("the devnet does not handle chaincode message %s", m.Type)
 	}
+}
+
+// getStateMultiple answers GET_STATE_MULTIPLE.
+func (tc *txContext) getStateMultiple(payload []byte) ([]byte, error) {
+	var r peer.GetStateMultiple
+	if err := proto.Unmarshal(payload, &r); err != nil {
+		return nil, err
+	}
+	if r.Collection != "" {
+		return nil, ErrPrivateData
+	}
+	res := &peer.GetStateMultipleResult{}
+	for _, k := range r.Keys {
+		vv, err := tc.read(k)
+		if err != nil {
+			return nil, err
+		}
+		var v []byte
+		if vv != nil {
+			v = vv.Value
+		}
+		res.Values = append(res.Values, v)
+	}
+	return proto.Marshal(res)
+}
+
+// writeBatch answers WRITE_BATCH_STATE.
+func (tc *txContext) writeBatch(payload []byte) ([]byte, error) {
+	var r peer.WriteBatchState
+	if err := proto.Unmarshal(payload, &r); err != nil {
+		return nil, err
+	}
+	for _, w := range r.Rec {
+		var err error
+		switch w.Type {
+		case peer.WriteRecord_PUT_STATE:
+			err = tc.write(w.Collection, w.Key, w.Value, false)
+		case peer.WriteRecord_DEL_STATE:
+			err = tc.write(w.Collection, w.Key, nil, true)
+		case peer.WriteRecord_PUT_STATE_METADATA:
+			err = tc.writeMeta(w.Collection, w.Key, w.Metadata)
+		case peer.WriteRecord_PURGE_PRIVATE_DATA:
+			err = ErrPrivateData
+		default:
+			err = fmt.Errorf("unknown write record type %s", w.Type)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// getStateMetadata answers GET_STATE_METADATA.
+func (tc *txContext) getStateMetadata(payload []byte) ([]byte, error) {
+	var r peer.GetStateMetadata
+	if err := proto.Unmarshal(payload, &r); err != nil {
+		return nil, err
+	}
+	if r.Collection != "" {
+		return nil, ErrPrivateData
+	}
+	vv, err := tc.read(r.Key)
+	if err != nil {
+		return nil, err
+	}
+	res := &peer.StateMetadataResult{}
+	if vv != nil {
+		for _, e := range vv.Metadata {
+			res.Entries = append(res.Entries, &peer.StateMetadata{Metakey: e.Name, Value: e.Value})
+		}
+	}
+	return proto.Marshal(res)
 }
 
 // read returns the committed value and records the first read of a key.

@@ -73,7 +73,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				Flags:  []cli.Flag{dirFlag()},
 				Action: func(c *cli.Context) error { err := cmdVerify(c); code = exitCodeOf(err); return err },
 			},
-			benchCommand(ctx),
 		},
 	}
 	if err := app.RunContext(ctx, args); err != nil {

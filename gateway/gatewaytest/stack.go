@@ -1,0 +1,233 @@
+// Package stack starts, in one process, what the gateway's end-to-end tests and
+// benchmark need: a devnet (network/devnet) running the real chaincode on a
+// loopback port, the ledger client over its connection profiles, and the gateway's
+// HTTP API on another loopback port, with one bearer token per department role.
+package gatewaytest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+
+	"github.com/certledger/certledger/chaincode"
+	"github.com/certledger/certledger/gateway/internal/auth"
+	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/gateway/internal/httpapi"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
+	"github.com/certledger/certledger/gateway/internal/metrics"
+	"github.com/certledger/certledger/internal/profile"
+	"github.com/certledger/certledger/network/devnet"
+)
+
+// Token names (keys of Stack.Tokens).
+const (
+	GovAdmin   = "gov-admin"
+	AAdmin     = "dept-a-admin"
+	AClerk     = "dept-a-clerk"
+	AAuditor   = "dept-a-auditor"
+	BClerk     = "dept-b-clerk"
+	Governance = "gov"
+)
+
+// Options tune Start.
+type Options struct {
+	// Logger receives the gateway's access log (nil: discarded).
+	Logger *slog.Logger
+	// RateLimit of public endpoints (zero: unlimited).
+	RateLimit config.RateLimit
+	// Web, if set, is mounted at / and /verify (web.Handler()).
+	Web http.Handler
+	// Chaincode the devnet runs (nil: chaincode.New()).
+	Chaincode shim.Chaincode
+	// Devnet configures the devnet (zero: devnet.Init's defaults).
+	Devnet devnet.Config
+	// LedgerTimeout, when positive, is the ledger client's evaluate, endorse,
+	// submit and commit-status timeout and the devnet's chaincode execute timeout
+	// (long transactions such as bench:LoadTickets need minutes).
+	LedgerTimeout time.Duration
+}
+
+// Stack is a running devnet + gateway.
+type Stack struct {
+	Dir      string
+	Node     *devnet.Node
+	Fabric   *ledgerclient.Fabric
+	API      *httpapi.Server
+	Metrics  *metrics.Metrics
+	URL      string            // http://127.0.0.1:port
+	Tokens   map[string]string // plaintext bearer tokens by name
+	Profiles map[string]string // connection profile path by organisation
+
+	http    *http.Server
+	done    chan struct{}
+	devDone chan error
+	serving bool
+}
+
+// Start initialises a devnet in dir (organisations gov, dept-a, dept-b), serves it
+// and a gateway on loopback ports. Close stops everything.
+func Start(dir string, o Options) (_ *Stack, err error) {
+	node, err := openDevnet(dir, o)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Dir: dir, Node: node, Tokens: map[string]string{}, Profiles: map[string]string{}, done: make(chan struct{}), devDone: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			_ = s.Close()
+		}
+	}()
+	glis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	// Serve rewrites the profiles with the real address before it accepts; wait for that.
+	if err := node.WriteProfiles(glis.Addr().String()); err != nil {
+		_ = glis.Close()
+		return nil, err
+	}
+	s.serving = true
+	go func() { s.devDone <- node.Serve(glis) }()
+
+	cfg, err := s.connect(o.LedgerTimeout)
+	if err != nil {
+		return nil, err
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s.Metrics = metrics.New()
+	s.API, err = httpapi.New(httpapi.Options{
+		Metrics: s.Metrics, Ledger: s.Fabric, Auth: auth.New(&cfg), DefaultOrg: Governance, GovernanceDepartment: Governance,
+		Logger: log, RateLimit: o.RateLimit, MVCCRetries: 3, Heartbeat: time.Second, Web: o.Web,
+	})
+	if err != nil {
+		return nil, err
+	}
+	hlis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s.URL = "http://" + hlis.Addr().String()
+	s.http = &http.Server{Handler: s.API.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		defer close(s.done)
+		_ = s.http.Serve(hlis)
+	}()
+	if err := s.waitReady(30 * time.Second); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// openDevnet initialises a devnet in dir and opens it with o's chaincode.
+func openDevnet(dir string, o Options) (*devnet.Node, error) {
+	if err := devnet.Init(dir, o.Devnet); err != nil {
+		return nil, fmt.Errorf("devnet init: %w", err)
+	}
+	cc := o.Chaincode
+	if cc == nil {
+		c, err := chaincode.New()
+		if err != nil {
+			return nil, err
+		}
+		cc = c
+	}
+	opts := []devnet.Option{devnet.WithChaincode(cc)}
+	if o.LedgerTimeout > 0 {
+		opts = append(opts, devnet.WithExecuteTimeout(o.LedgerTimeout))
+	}
+	node, err := devnet.Open(dir, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("devnet open: %w", err)
+	}
+	return node, nil
+}
+
+// connect connects the ledger client for gov, dept-a and dept-b and returns the
+// gateway configuration with those organisations and one token per role.
+func (s *Stack) connect(timeout time.Duration) (config.Config, error) {
+	var orgs []ledgerclient.Org
+	cfg := config.Defaults()
+	for _, name := range []string{Governance, "dept-a", "dept-b"} {
+		path := devnet.ProfilePath(s.Dir, name)
+		p, err := profile.Load(path)
+		if err != nil {
+			return cfg, err
+		}
+		s.Profiles[name] = path
+		orgs = append(orgs, ledgerclient.Org{Name: name, Profile: p})
+		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: path})
+	}
+	var err error
+	s.Fabric, err = ledgerclient.Connect(orgs, ledgerclient.Timeouts{Evaluate: timeout, Endorse: timeout, Submit: timeout, CommitStatus: timeout})
+	if err != nil {
+		return cfg, err
+	}
+	for _, t := range []struct{ name, dept, org, role string }{
+		{GovAdmin, Governance, Governance, config.RoleAdmin},
+		{AAdmin, "dept-a", "dept-a", config.RoleAdmin},
+		{AClerk, "dept-a", "dept-a", config.RoleClerk},
+		{AAuditor, "dept-a", "dept-a", config.RoleAuditor},
+		{BClerk, "dept-b", "dept-b", config.RoleClerk},
+	} {
+		tok := randomToken()
+		s.Tokens[t.name] = tok
+		cfg.Tokens = append(cfg.Tokens, config.Token{ID: t.name, SHA256: config.HashToken(tok),
+			Principal: config.Principal{Department: t.dept, Org: t.org, Role: t.role}})
+	}
+	return cfg, cfg.Validate()
+}
+
+func (s *Stack) waitReady(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := s.Fabric.Evaluate(ctx, Governance, "registry:GetGovernance")
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("ledger not ready: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Close stops the gateway, the ledger client and the devnet.
+func (s *Stack) Close() error {
+	var errs []error
+	if s.http != nil {
+		s.API.CloseStreams()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, s.http.Shutdown(ctx))
+		cancel()
+		<-s.done
+	}
+	if s.Fabric != nil {
+		errs = append(errs, s.Fabric.Close())
+	}
+	if s.Node != nil {
+		errs = append(errs, s.Node.Close())
+		if s.serving {
+			errs = append(errs, <-s.devDone)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func randomToken() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

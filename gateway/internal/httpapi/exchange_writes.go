@@ -1,0 +1,165 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/certledger/certledger/internal/codes"
+)
+
+// Exchange writes: route → decode → validate (the exchange domain's Validate and
+// the signature's encoding) → the caller's department is the party that signs →
+// ledger. Grants, exchanges and answers are idempotent: a retry of the same signed
+// record answers 200 with the stored one (Idempotent-Replay).
+
+func (s *Server) addCatalogItem(w http.ResponseWriter, r *http.Request) error {
+	var in CatalogItemInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := invalid(in.Validate(), &checks{}); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "catalog/"+in.Provider+"/"+in.ID)
+	if in.Provider != p.Department {
+		return forbidden("provider %s is not your department (%s)", in.Provider, p.Department)
+	}
+	return s.submitWrite(w, r, http.StatusCreated, p.Org, "exchange:AddCatalogItem", mustJSON(in))
+}
+
+func validateGrant(g *GrantRecord) error {
+	var c checks
+	c.signature("signature", g.Signature)
+	return invalid(g.Validate(), &c)
+}
+
+func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
+	var g GrantRecord
+	if err := decodeJSON(r, &g); err != nil {
+		return err
+	}
+	if err := validateGrant(&g); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "grant/"+g.ID)
+	if g.Provider != p.Department {
+		return forbidden("provider %s is not your department (%s)", g.Provider, p.Department)
+	}
+	res, err := s.submit(r.Context(), p.Org, "exchange:CreateGrant", mustJSON(g))
+	if err == nil {
+		auditTx(r, res)
+		return writeResult(w, http.StatusCreated, res)
+	}
+	return s.replayWrite(w, r, err, p.Org, "exchange:GetGrant", g.ID, func(raw []byte) (string, bool) {
+		var st storedExchangeGrant
+		return st.TxID, json.Unmarshal(raw, &st) == nil && sameGrant(st.GrantRecord, g)
+	}, codes.Conflict)
+}
+
+// sameGrant compares every signed field and the signature.
+func sameGrant(a, b GrantRecord) bool { return mustJSON(a) == mustJSON(b) }
+
+func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
+	var in GrantRevocation
+	id, err := pathIDAndBody(r, &in)
+	if err != nil {
+		return err
+	}
+	var c checks
+	c.samePath("grantId", in.GrantID, id, "grant")
+	c.signature("signature", in.Signature)
+	if err := invalid(in.domain().Validate(), &c); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "grant/"+id)
+	g, err := s.fetchExchangeGrant(r, p.Org, id)
+	if err != nil {
+		return err
+	}
+	if g.Provider != p.Department {
+		return forbidden("grant %s was given by %s, not %s", id, g.Provider, p.Department)
+	}
+	return s.submitWrite(w, r, http.StatusOK, p.Org, "exchange:RevokeGrant", mustJSON(in))
+}
+
+func validateExchange(x *ExchangeRecord) error {
+	var c checks
+	c.signature("signature", x.Signature)
+	return invalid(x.Validate(), &c)
+}
+
+func (s *Server) sendExchange(w http.ResponseWriter, r *http.Request) error {
+	var x ExchangeRecord
+	if err := decodeJSON(r, &x); err != nil {
+		return err
+	}
+	if err := validateExchange(&x); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "exchange/"+x.ID+" grant/"+x.GrantID+" consumer/"+x.Consumer+" provider/"+x.Provider)
+	if x.Provider != p.Department {
+		return forbidden("provider %s is not your department (%s)", x.Provider, p.Department)
+	}
+	res, err := s.submit(r.Context(), p.Org, "exchange:Send", mustJSON(x))
+	if err == nil {
+		auditTx(r, res)
+		return writeResult(w, http.StatusCreated, res)
+	}
+	return s.replayWrite(w, r, err, p.Org, "exchange:GetExchange", x.ID, func(raw []byte) (string, bool) {
+		var st struct {
+			ExchangeRecord
+			SentTxID string `json:"sentTxId"`
+		}
+		if json.Unmarshal(raw, &st) != nil || !sameExchange(st.ExchangeRecord, x) {
+			return "", false
+		}
+		return st.SentTxID, true
+	}, codes.Conflict)
+}
+
+// sameExchange compares every signed field and the signature.
+func sameExchange(a, b ExchangeRecord) bool { return mustJSON(a) == mustJSON(b) }
+
+func validateAnswer(decision, id string, in *ExchangeAnswer) error {
+	var c checks
+	c.samePath("exchangeId", in.ExchangeID, id, "exchange")
+	if in.Decision != decision {
+		c.add("decision", "must be %q on this endpoint", decision)
+	}
+	c.signature("signature", in.Signature)
+	return invalid(in.domain().Validate(), &c)
+}
+
+func (s *Server) answerExchange(decision, fn string) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in ExchangeAnswer
+		id, err := pathIDAndBody(r, &in)
+		if err != nil {
+			return err
+		}
+		if err := validateAnswer(decision, id, &in); err != nil {
+			return err
+		}
+		p := info(r).principal
+		audit(r, "exchange/"+id)
+		if in.Consumer != p.Department {
+			return forbidden("consumer %s is not your department (%s)", in.Consumer, p.Department)
+		}
+		res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
+		if err == nil {
+			auditTx(r, res)
+			return writeResult(w, http.StatusOK, res)
+		}
+		return s.replayWrite(w, r, err, p.Org, "exchange:GetExchange", id, func(raw []byte) (string, bool) {
+			var st storedExchange
+			if json.Unmarshal(raw, &st) != nil || st.Ack == nil || *st.Ack != in {
+				return "", false
+			}
+			return st.TxID, true
+		}, codes.Conflict)
+	}
+}

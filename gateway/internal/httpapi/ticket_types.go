@@ -1,0 +1,65 @@
+package httpapi
+
+import (
+	"github.com/certledger/certledger/gateway/internal/access"
+	"github.com/certledger/certledger/internal/domain/workorder"
+)
+
+// TicketInput is the body of POST /api/v1/tickets (workorder:Submit).
+type TicketInput = workorder.SubmitInput
+
+// TicketAction is the body of POST /api/v1/tickets/{id}/<action>: a department's
+// signed action (signature over ticketId, action, department, noteHash, target,
+// prevTxId, keyId), or the intake channel's unsigned rate / reopen.
+type TicketAction = workorder.ActionInput
+
+// ticketActions are the POST /api/v1/tickets/{id}/<action> endpoints.
+var ticketActions = []string{"accept", "start", "transfer", "resolve", "escalate", "close", "rate", "reopen"}
+
+// ticketStates are the values of the state filter of GET /api/v1/tickets.
+var ticketStates = []string{"submitted", "assigned", "accepted", "in_progress", "resolved", "rated", "closed"}
+
+// ticketRatings are the citizen's ratings.
+var ticketRatings = []string{"very_satisfied", "satisfied", "neutral", "unsatisfied"}
+
+// storedTicket is the part of a ledger ticket the gateway reads.
+type storedTicket struct {
+	TicketInput
+	State      string `json:"state"`
+	Department string `json:"department"`
+	RespondBy  string `json:"respondBy"`
+	ResolveBy  string `json:"resolveBy"`
+	Overdue    bool   `json:"overdue"`
+	UpdatedAt  string `json:"updatedAt"`
+	TxID       string `json:"txId"`
+	Episodes   []struct {
+		Department string `json:"department"`
+	} `json:"episodes"`
+}
+
+// departments lists the departments the ticket is or was with.
+func (t *storedTicket) departments() []string {
+	eps := make([]string, len(t.Episodes))
+	for i, e := range t.Episodes {
+		eps[i] = e.Department
+	}
+	return access.TicketDepartments(t.Department, eps)
+}
+
+// TicketProgress is what an anonymous (citizen) progress stream carries per event:
+// no actor identities, only where the ticket is.
+type TicketProgress struct {
+	TicketID   string `json:"ticketId"`
+	Event      string `json:"event"`
+	State      string `json:"state"`
+	Department string `json:"department"`
+	RespondBy  string `json:"respondBy"`
+	ResolveBy  string `json:"resolveBy"`
+	Overdue    bool   `json:"overdue"`
+	UpdatedAt  string `json:"updatedAt"`
+}
+
+func progressOf(t *storedTicket, event string) TicketProgress {
+	return TicketProgress{TicketID: t.ID, Event: event, State: t.State, Department: t.Department,
+		RespondBy: t.RespondBy, ResolveBy: t.ResolveBy, Overdue: t.Overdue, UpdatedAt: t.UpdatedAt}
+}
