@@ -193,7 +193,17 @@ seed_type 11100000MB0143028R001 营业执照 "Business licence" 国家市场监�
 seed_type 11100000000013338W011 不动产权证书 "Real estate title certificate" 自然资源部 111 "" dept-b
 DEMO_ID=$("${CL[@]}" id build --type 11100000MB0143028R001 --issuer-code 11330100MB1234567E --serial 2026000001)
 
-# 5. The trust bundle: exported from the registry and the channel, signed with the
+# 5. The official holiday schedules shipped in data/calendar (docs/calendar.md), each
+#    loaded once by the governance admin: work-order deadlines count working days with them.
+for f in "$ROOT"/data/calendar/*.json; do
+  y=$(basename "$f" .json)
+  if "${CL[@]}" --token "$GOV_TOKEN" -o json calendar show --year "$y" | grep -q '"schedule": *null'; then
+    out=$("${CL[@]}" --token "$GOV_TOKEN" calendar load "$f") || exit 1
+    echo "${out%%$'\n'*}"
+  fi
+done
+
+# 6. The trust bundle: exported from the registry and the channel, signed with the
 #    governance key, published to the gateway (a gateway started without a trust pin
 #    by an older up.sh refuses it: make down && make up).
 mkdir -p "$RUN/trust"

@@ -1,7 +1,8 @@
-// Package stack starts, in one process, what the gateway's end-to-end tests and
-// benchmark need: a devnet (network/devnet) running the real chaincode on a
-// loopback port, the ledger client over its connection profiles, and the gateway's
-// HTTP API on another loopback port, with one bearer token per department role.
+// Start runs, in one process, what the gateway's end-to-end tests and the load
+// tool need: a devnet (network/devnet) running the real chaincode on a loopback
+// port, the ledger client over its connection profiles, and the gateway's HTTP API
+// on another loopback port, with one bearer token per department role.
+
 package gatewaytest
 
 import (

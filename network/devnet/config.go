@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/certledger/certledger/internal/chanpolicy"
 	"os"
 	"regexp"
 	"time"
@@ -133,7 +134,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.InitArgs == nil {
 		c.InitArgs = []string{"registry:Init", c.governance().MSPID}
 	}
-	if _, err := ParsePolicy(c.EndorsementPolicy, c.mspIDs()); err != nil {
+	if _, err := chanpolicy.Parse(c.EndorsementPolicy, c.mspIDs()); err != nil {
 		return c, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return c, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/certledger/certledger/internal/chanpolicy"
 	"os"
 	"path/filepath"
 	"sync"
@@ -31,8 +32,6 @@ type channelDef struct {
 	EndorsementPolicy string      `json:"endorsementPolicy"`
 	Orgs              []OrgConfig `json:"orgs"`
 }
-
-const devnetValueKey = "DevnetChannel"
 
 // Paths of a devnet folder.
 func configPath(dir string) string  { return filepath.Join(dir, "devnet.yaml") }
@@ -173,7 +172,7 @@ func genesisBlock(dir string, cfg Config, orderer *msp.Signer) (*common.Block, e
 	}
 	conf := &common.ConfigEnvelope{Config: &common.Config{ChannelGroup: &common.ConfigGroup{
 		Groups: map[string]*common.ConfigGroup{"Application": app},
-		Values: map[string]*common.ConfigValue{devnetValueKey: {Value: def}},
+		Values: map[string]*common.ConfigValue{chanpolicy.DevnetValueKey: {Value: def}},
 	}}}
 	data, err := proto.Marshal(conf)
 	if err != nil {
@@ -257,7 +256,7 @@ func readGenesis(blk *common.Block) (*channelDef, []*msp.Org, error) {
 		return nil, nil, err
 	}
 	cg := ce.GetConfig().GetChannelGroup()
-	v := cg.GetValues()[devnetValueKey]
+	v := cg.GetValues()[chanpolicy.DevnetValueKey]
 	if v == nil {
 		return nil, nil, errors.New("genesis block has no devnet channel definition")
 	}

@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/certledger/certledger/internal/chanpolicy"
 	"log/slog"
 	"net"
 	"os"
@@ -132,7 +133,7 @@ func Open(dir string, opts ...Option) (*Node, error) {
 	}
 	n.def = def
 	n.mgr = msp.NewManager(orgs)
-	policy, err := ParsePolicy(def.EndorsementPolicy, mspIDs(def.Orgs))
+	policy, err := chanpolicy.Parse(def.EndorsementPolicy, mspIDs(def.Orgs))
 	if err != nil {
 		return fail(err)
 	}

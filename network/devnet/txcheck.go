@@ -3,6 +3,7 @@ package devnet
 import (
 	"bytes"
 	"fmt"
+	"github.com/certledger/certledger/internal/chanpolicy"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
@@ -28,7 +29,7 @@ func (r *rejection) Error() string {
 type validator struct {
 	def    *channelDef
 	mgr    *msp.Manager
-	policy *Policy
+	policy *chanpolicy.Policy
 	built  *builtCache // payloads this node assembled (nil: check everything, as `verify` does)
 }
 

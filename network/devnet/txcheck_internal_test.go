@@ -1,6 +1,7 @@
 package devnet
 
 import (
+	"github.com/certledger/certledger/internal/chanpolicy"
 	"testing"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -25,7 +26,7 @@ func FuzzCheckEnvelope(f *testing.F) {
 	v := &validator{
 		def:    &channelDef{Channel: "ch", Chaincode: "cc"},
 		mgr:    msp.NewManager([]*msp.Org{org}),
-		policy: &Policy{N: 1, MSPs: []string{"AMSP"}},
+		policy: &chanpolicy.Policy{N: 1, MSPs: []string{"AMSP"}},
 	}
 	chdr, _ := proto.Marshal(&common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), ChannelId: "ch", TxId: "x"})
 	pl, _ := proto.Marshal(&common.Payload{Header: &common.Header{ChannelHeader: chdr}, Data: []byte{1, 2}})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/certledger/certledger/internal/chanpolicy"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -53,7 +54,7 @@ func Verify(dir string) (*VerifyReport, error) {
 		return nil, fmt.Errorf("%w: genesis block: %w", ErrMismatch, err)
 	}
 	mgr := msp.NewManager(orgs)
-	policy, err := ParsePolicy(def.EndorsementPolicy, mspIDs(def.Orgs))
+	policy, err := chanpolicy.Parse(def.EndorsementPolicy, mspIDs(def.Orgs))
 	if err != nil {
 		return nil, err
 	}

@@ -51,12 +51,32 @@ func requireIntake(ctx state.Context, msp string) error {
 	return nil
 }
 
-func env(ctx state.Context, now time.Time) (workorder.Env, error) {
+// env is what a transition needs. calVersion is the ticket's calendar version (-1 for
+// a new ticket, which takes the calendar in force).
+func env(ctx state.Context, now time.Time, calVersion int) (workorder.Env, error) {
 	cal, sla, err := loadConfig(ctx)
 	if err != nil {
 		return workorder.Env{}, err
 	}
-	return workorder.Env{Now: now, TxID: state.TxID(ctx), Calendar: cal, SLA: sla}, nil
+	if calVersion >= 0 && calVersion != cal.Version {
+		if cal, err = calendarAt(ctx, calVersion); err != nil {
+			return workorder.Env{}, err
+		}
+	}
+	pol, err := loadPolicy(ctx)
+	if err != nil {
+		return workorder.Env{}, err
+	}
+	gov, err := governanceDept(ctx)
+	if err != nil {
+		return workorder.Env{}, err
+	}
+	msp, id, err := submitter(ctx)
+	if err != nil {
+		return workorder.Env{}, err
+	}
+	return workorder.Env{Now: now, TxID: state.TxID(ctx), Calendar: cal, SLA: sla, Policy: pol, Governance: gov,
+		SubmitterMSP: msp, SubmitterID: id}, nil
 }
 
 // Submit records a citizen appeal (intake channel only) and routes it to the one active
@@ -94,7 +114,7 @@ func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input str
 	if err != nil {
 		return "", err
 	}
-	e, err := env(ctx, now)
+	e, err := env(ctx, now, -1)
 	if err != nil {
 		return "", err
 	}
@@ -188,7 +208,8 @@ func (c *Contract) Reopen(ctx contractapi.TransactionContextInterface, input str
 }
 
 // Escalate: the supervising department (parent of the assigned one) reassigns the ticket
-// to target (itself or another department) with fresh deadlines. Signed.
+// to target (itself or another department) with fresh deadlines; noteHash = SM3 of the
+// reason (required). Signed.
 func (c *Contract) Escalate(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	return c.act(ctx, workorder.ActEscalate, input)
 }
@@ -197,6 +218,33 @@ func (c *Contract) Escalate(ctx contractapi.TransactionContextInterface, input s
 // by the supervising department (also resolved → closed, when the citizen never rates). Signed.
 func (c *Contract) Close(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	return c.act(ctx, workorder.ActClose, input)
+}
+
+// Return: the assigned department hands a ticket that is not its business back to the
+// intake channel (assigned/accepted → submitted); noteHash = SM3 of the reason
+// (required). Signed.
+func (c *Contract) Return(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActReturn, input)
+}
+
+// Route: the intake channel routes a returned ticket to target (submitted → assigned,
+// fresh deadlines). Unsigned, intake channel only.
+func (c *Contract) Route(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActRoute, input)
+}
+
+// Suspend: the assigned department stops the resolve clock while it waits for the
+// citizen (挂起, in_progress → suspended); noteHash = SM3 of what it waits for
+// (required). The pause is on the ledger (the round's pauses). Signed.
+func (c *Contract) Suspend(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActSuspend, input)
+}
+
+// Resume: the citizen answered (intake channel, unsigned) or the assigned department
+// (signed) restarts the clock (suspended → in_progress); the resolve-by moves later by
+// the working time paused.
+func (c *Contract) Resume(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	return c.act(ctx, workorder.ActResume, input)
 }
 
 func (c *Contract) act(ctx contractapi.TransactionContextInterface, action workorder.Action, input string) (string, error) {
@@ -222,7 +270,7 @@ func (c *Contract) act(ctx contractapi.TransactionContextInterface, action worko
 	if err != nil {
 		return "", err
 	}
-	if in.Target != "" && (action == workorder.ActTransfer || action == workorder.ActEscalate) {
+	if in.Target != "" && (action == workorder.ActTransfer || action == workorder.ActEscalate || action == workorder.ActRoute) {
 		d, err := registry.GetDepartment(ctx, in.Target)
 		if err != nil {
 			return "", err // NOT_FOUND: a ticket must not be handed to nobody
@@ -231,7 +279,7 @@ func (c *Contract) act(ctx contractapi.TransactionContextInterface, action worko
 			return "", codes.New(codes.Forbidden, "department %s is %s", d.ID, d.Status)
 		}
 	}
-	e, err := env(ctx, now)
+	e, err := env(ctx, now, t.CalendarVersion)
 	if err != nil {
 		return "", err
 	}
@@ -296,10 +344,48 @@ func authenticate(ctx state.Context, t workorder.Ticket, in workorder.ActionInpu
 // SweepResult is Sweep's result and event payload.
 type SweepResult struct {
 	At             string   `json:"at"`
-	Tickets        []string `json:"tickets"`        // tickets marked overdue by this sweep
+	Tickets        []string `json:"tickets"`        // tickets marked overdue, escalated or closed by this sweep
+	Escalated      []string `json:"escalated"`      // of those, escalated (policy autoEscalate)
+	AutoClosed     []string `json:"autoClosed"`     // of those, closed unrated (policy autoCloseDays)
 	Accountability []string `json:"accountability"` // accountability record ids written
+	Updated        []Swept  `json:"updated"`        // where each changed ticket is now (progress streams)
 	More           bool     `json:"more"`           // more late tickets remain: sweep again
 	RolledUp       int      `json:"rolledUp"`       // department-days rolled up for KPIs
+	SettledBefore  string   `json:"settledBefore"`  // days ending after this are not rolled up yet (At − max skew)
+}
+
+// Swept is where a ticket changed by a sweep is now: enough for a progress stream,
+// no personal data.
+type Swept struct {
+	TicketID   string          `json:"ticketId"`
+	State      workorder.State `json:"state"`
+	Department string          `json:"department"`
+	Overdue    bool            `json:"overdue"`
+	RespondBy  string          `json:"respondBy"`
+	ResolveBy  string          `json:"resolveBy"`
+	UpdatedAt  string          `json:"updatedAt"`
+}
+
+// Changed reports whether the sweep wrote anything.
+func (r SweepResult) Changed() bool { return len(r.Tickets) > 0 || r.RolledUp > 0 }
+
+// add records in the result what the sweep did to one ticket.
+func (r *SweepResult) add(res workorder.Result) {
+	nt := res.Ticket
+	r.Tickets = append(r.Tickets, nt.ID)
+	r.Updated = append(r.Updated, Swept{TicketID: nt.ID, State: nt.State, Department: nt.Department, Overdue: nt.Overdue,
+		RespondBy: nt.RespondBy, ResolveBy: nt.ResolveBy, UpdatedAt: nt.UpdatedAt})
+	for _, tr := range res.Transitions {
+		switch tr.Action {
+		case workorder.ActEscalate:
+			r.Escalated = append(r.Escalated, nt.ID)
+		case workorder.ActClose:
+			r.AutoClosed = append(r.AutoClosed, nt.ID)
+		}
+	}
+	for _, a := range res.Accountability {
+		r.Accountability = append(r.Accountability, a.ID)
+	}
 }
 
 // Sweep limits.
@@ -308,11 +394,57 @@ const (
 	MaxSweepLimit     = 1000
 )
 
-// Sweep marks up to limit ("" = 100, at most 1000) tickets whose running deadline has
-// passed as overdue, writing an accountability record per missed deadline, then rolls
-// up the KPI counts of settled days (rollup.go). Any registered department (or the
-// governance organisation) may submit it; it is idempotent (a deadline is marked once,
-// then leaves the sweep index; a day is rolled up once). Event TicketsSwept.
+// requireSweeper lets a registered department or the governance organisation sweep.
+func requireSweeper(ctx contractapi.TransactionContextInterface) error {
+	msp, err := state.SubmitterMSP(ctx)
+	if err != nil {
+		return err
+	}
+	ds, err := registry.DepartmentsByMSP(ctx, msp)
+	if err != nil {
+		return err
+	}
+	if len(ds) == 0 {
+		if err := registry.RequireGovernance(ctx); err != nil {
+			return codes.New(codes.Forbidden, "sweep needs a registered department or the governance organisation; submitter is %s", msp)
+		}
+	}
+	return nil
+}
+
+// dueTickets lists, in index order and without repeats, up to n tickets with a
+// running deadline (or rate-by) before at, and whether more remain.
+func dueTickets(ctx contractapi.TransactionContextInterface, at string, n int) (ids []string, more bool, err error) {
+	seen := map[string]bool{} // lookups only
+	errStop := codes.New(codes.Internal, "stop")
+	err = scanAll(ctx, pDue, pDue+at, func(key string, _ []byte) error {
+		id := keyPart(key, 1)
+		if seen[id] {
+			return nil
+		}
+		if len(ids) == n {
+			more = true
+			return errStop
+		}
+		seen[id] = true
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return nil, false, err
+	}
+	return ids, more, nil
+}
+
+// Sweep does, for up to limit ("" = 100, at most 1000) tickets with a running deadline
+// before the transaction time, what time alone does (workorder.Sweep): a missed respond-by
+// or resolve-by is marked overdue with an accountability record, and — policy
+// autoEscalate — the ticket is escalated to the supervising department (governance when
+// none); a resolved ticket past its rate-by is closed unrated. Then it rolls up the KPI
+// counts of settled days (rollup.go). Any registered department (or the governance
+// organisation) may submit it. A sweep with nothing to do writes nothing and sets no
+// event (idempotent: a deadline is handled once, then leaves the sweep index; a day is
+// rolled up once). Event TicketsSwept.
 func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit string) (string, error) {
 	now, err := state.BeginWrite(ctx)
 	if err != nil {
@@ -324,49 +456,40 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 			return "", codes.New(codes.InvalidArgument, "limit %q must be an integer from 1 to %d", limit, MaxSweepLimit)
 		}
 	}
-	msp, err := state.SubmitterMSP(ctx)
+	if err := requireSweeper(ctx); err != nil {
+		return "", err
+	}
+	base, err := env(ctx, now, -1)
 	if err != nil {
 		return "", err
 	}
-	ds, err := registry.DepartmentsByMSP(ctx, msp)
+	skew, err := state.MaxSkew()
 	if err != nil {
 		return "", err
 	}
-	if len(ds) == 0 {
-		if err := registry.RequireGovernance(ctx); err != nil {
-			return "", codes.New(codes.Forbidden, "sweep needs a registered department or the governance organisation; submitter is %s", msp)
-		}
-	}
-	e, err := env(ctx, now)
+	out := SweepResult{At: wire.FormatSecond(now), Tickets: []string{}, Escalated: []string{}, AutoClosed: []string{},
+		Accountability: []string{}, Updated: []Swept{}, SettledBefore: wire.FormatSecond(now.Add(-skew))}
+	ids, more, err := dueTickets(ctx, out.At, n)
 	if err != nil {
 		return "", err
 	}
-	out := SweepResult{At: wire.FormatSecond(now), Tickets: []string{}, Accountability: []string{}}
-	var ids []string
-	seen := map[string]bool{}
-	errStop := codes.New(codes.Internal, "stop")
-	err = scanAll(ctx, pDue, pDue+out.At, func(key string, _ []byte) error {
-		id := keyPart(key, 1)
-		if seen[id] {
-			return nil
-		}
-		if len(ids) == n {
-			out.More = true
-			return errStop
-		}
-		seen[id] = true
-		ids = append(ids, id)
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return "", err
-	}
+	out.More = more
 	for _, id := range ids {
 		t, err := loadTicket(ctx, id)
 		if err != nil {
 			return "", err
 		}
-		res, changed, err := workorder.Sweep(t, e)
+		e := base
+		if t.CalendarVersion != e.Calendar.Version {
+			if e.Calendar, err = calendarAt(ctx, t.CalendarVersion); err != nil {
+				return "", err
+			}
+		}
+		target, err := escalationTarget(ctx, t.Department, e.Governance)
+		if err != nil {
+			return "", err
+		}
+		res, changed, err := workorder.Sweep(t, e, target)
 		if err != nil {
 			return "", err
 		}
@@ -376,13 +499,13 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 		if err := persist(ctx, &t, res); err != nil {
 			return "", err
 		}
-		out.Tickets = append(out.Tickets, id)
-		for _, a := range res.Accountability {
-			out.Accountability = append(out.Accountability, a.ID)
-		}
+		out.add(res)
 	}
-	if out.RolledUp, err = rollUp(ctx, e.Calendar, now); err != nil {
+	if out.RolledUp, err = rollUp(ctx, base.Calendar, now, skew); err != nil {
 		return "", err
+	}
+	if !out.Changed() {
+		return state.JSON(out) // nothing written, no event
 	}
 	return state.Respond(ctx, EventTicketsSwept, out)
 }

@@ -36,6 +36,7 @@ const (
 	EventCalendarSet       = "WorkorderCalendarSet"
 	EventSLASet            = "WorkorderSLASet"
 	EventIntakeSet         = "WorkorderIntakeSet"
+	EventPolicySet         = "WorkorderPolicySet"
 	EventTicketSubmitted   = "TicketSubmitted"
 	EventTicketAccepted    = "TicketAccepted"
 	EventTicketStarted     = "TicketStarted"
@@ -45,6 +46,10 @@ const (
 	EventTicketReopened    = "TicketReopened"
 	EventTicketEscalated   = "TicketEscalated"
 	EventTicketClosed      = "TicketClosed"
+	EventTicketReturned    = "TicketReturned"
+	EventTicketRouted      = "TicketRouted"
+	EventTicketSuspended   = "TicketSuspended"
+	EventTicketResumed     = "TicketResumed"
 	EventTicketsSwept      = "TicketsSwept"
 )
 
@@ -57,6 +62,10 @@ var actionEvents = map[workorder.Action]string{
 	workorder.ActReopen:   EventTicketReopened,
 	workorder.ActEscalate: EventTicketEscalated,
 	workorder.ActClose:    EventTicketClosed,
+	workorder.ActReturn:   EventTicketReturned,
+	workorder.ActRoute:    EventTicketRouted,
+	workorder.ActSuspend:  EventTicketSuspended,
+	workorder.ActResume:   EventTicketResumed,
 }
 
 // Contract is the workorder contract. Every transaction takes string arguments and
@@ -76,12 +85,14 @@ func New() *Contract {
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
 func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"GetConfig", "Get", "Trace", "ListByDepartment", "ListOverdue", "Accountability", "KPI"}
+	return []string{"GetConfig", "GetCalendarYear", "Get", "Trace", "ListByDepartment", "ListOverdue", "Accountability", "KPI"}
 }
 
-// SetCalendar sets the working-day calendar (governance only). Input
+// SetCalendar sets the whole working-day calendar (governance only). Input
 // {"utcOffset":"+08:00","holidays":["2026-10-01",..],"workdays":["2026-10-10",..]}.
-// Deadlines already set are not recomputed. Event WorkorderCalendarSet with the calendar.
+// It becomes a new calendar version: tickets created from now on take it, earlier
+// tickets keep theirs (LoadCalendarYear is the usual way, one official schedule at a
+// time). Event WorkorderCalendarSet with the calendar.
 func (c *Contract) SetCalendar(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	if _, err := state.BeginWrite(ctx); err != nil {
 		return "", err
@@ -97,7 +108,12 @@ func (c *Contract) SetCalendar(ctx contractapi.TransactionContextInterface, inpu
 	if err := cal.Validate(); err != nil {
 		return "", err
 	}
-	if err := state.PutJSON(ctx, keyCalendar, cal); err != nil {
+	cur, _, err := currentCalendar(ctx)
+	if err != nil {
+		return "", err
+	}
+	cal.Version, cal.Years = cur.Version+1, nil
+	if err := putCalendar(ctx, cal); err != nil {
 		return "", err
 	}
 	return state.Respond(ctx, EventCalendarSet, cal)
@@ -164,12 +180,19 @@ func (c *Contract) SetIntake(ctx contractapi.TransactionContextInterface, input 
 type Config struct {
 	Calendar     workorder.Calendar `json:"calendar"`
 	SLA          workorder.SLA      `json:"sla"`
+	Policy       workorder.Policy   `json:"policy"`
 	IntakeMSPIDs []string           `json:"intakeMspIds"`
+	Governance   string             `json:"governanceDepartment"`
 }
 
-// GetConfig returns the calendar, SLA and intake MSPs in force.
+// GetConfig returns the calendar, SLA, policy and intake MSPs in force, and the
+// governance department (where escalation ends).
 func (c *Contract) GetConfig(ctx contractapi.TransactionContextInterface) (string, error) {
 	cal, sla, err := loadConfig(ctx)
+	if err != nil {
+		return "", err
+	}
+	pol, err := loadPolicy(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -177,5 +200,9 @@ func (c *Contract) GetConfig(ctx contractapi.TransactionContextInterface) (strin
 	if err != nil {
 		return "", err
 	}
-	return state.JSON(Config{Calendar: cal, SLA: sla, IntakeMSPIDs: intake})
+	gov, err := governanceDept(ctx)
+	if err != nil {
+		return "", err
+	}
+	return state.JSON(Config{Calendar: cal, SLA: sla, Policy: pol, IntakeMSPIDs: intake, Governance: gov})
 }

@@ -44,6 +44,12 @@ var start = time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldAt(t, start)
+}
+
+// newWorldAt is newWorld with the departments registered an hour before at.
+func newWorldAt(t *testing.T, start time.Time) *world {
+	t.Helper()
 	cc, err := contractapi.NewChaincode(registry.New(), workorder.New())
 	if err != nil {
 		t.Fatal(err)
@@ -337,6 +343,8 @@ func TestTransferEscalateReopen(t *testing.T) {
 
 func TestSweepOverdueAccountability(t *testing.T) {
 	w := newWorld(t)
+	// Marking only (automatic escalation has its own test).
+	w.l.MustSubmit(ledgertest.Gov, "workorder:SetPolicy", `{"autoEscalate":false,"autoCloseDays":5,"maxTransfers":2}`)
 	for i := 1; i <= 3; i++ {
 		w.must(w.submit(fmt.Sprintf("T%d", i), "noise"))
 	}
@@ -359,20 +367,27 @@ func TestSweepOverdueAccountability(t *testing.T) {
 	if len(sr.Tickets) != 1 || sr.More || len(sr.Accountability) != 1 {
 		t.Fatalf("second sweep: %+v", sr)
 	}
-	before := w.l.Snapshot()
-	w.l.MustSubmit(w.a.tx(), "workorder:Sweep", "").MustDecode(t, &sr)
-	if len(sr.Tickets) != 0 || !maps.EqualFunc(before, w.l.Snapshot(), func(a, b []byte) bool { return string(a) == string(b) }) {
-		t.Fatalf("idempotent sweep wrote: %+v", sr)
+	before, events := w.l.Snapshot(), len(w.l.Events())
+	r := w.l.MustSubmit(w.a.tx(), "workorder:Sweep", "")
+	r.MustDecode(t, &sr)
+	if len(sr.Tickets) != 0 || len(r.Writes) != 0 || r.Event != nil || len(w.l.Events()) != events ||
+		!maps.EqualFunc(before, w.l.Snapshot(), func(a, b []byte) bool { return string(a) == string(b) }) {
+		t.Fatalf("a no-op sweep wrote %d keys, event %v: %+v", len(r.Writes), r.Event, sr)
 	}
 	var over workorder.Page[domain.Ticket]
 	w.l.MustEvaluate(w.p.tx(), "workorder:ListOverdue", "A", "", "").MustDecode(t, &over)
 	if over.Count != 2 || over.Records[0].ID != "T1" || over.Records[1].ID != "T2" {
 		t.Errorf("overdue: %+v", over)
 	}
-	// A late accept is not overdue-marked twice; the ticket stays listed as overdue until reassigned.
+	// A late accept is not overdue-marked twice, and ends "currently overdue": T1 leaves
+	// the overdue list; its accountability record stays.
 	w.must(w.act(w.a, "Accept", "T1", ""))
-	if n := w.get("T1").Accountability; n != 1 {
-		t.Errorf("T1 accountability %d", n)
+	if tk := w.get("T1"); tk.Accountability != 1 || tk.Overdue {
+		t.Errorf("T1 accountability %d overdue %v", tk.Accountability, tk.Overdue)
+	}
+	w.l.MustEvaluate(w.p.tx(), "workorder:ListOverdue", "A", "", "").MustDecode(t, &over)
+	if over.Count != 1 || over.Records[0].ID != "T2" {
+		t.Errorf("overdue after T1's late accept: %+v", over)
 	}
 	// Past resolve-by (Fri 12-04 02:00Z) everything open gets a resolve overdue.
 	w.l.SetNow(time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC))

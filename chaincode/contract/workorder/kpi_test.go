@@ -20,12 +20,18 @@ import (
 // time-keyed indexes only — equals the domain's reference ComputeKPI over the whole
 // tickets and every accountability record, for each department and several periods.
 func TestKPIIndexesMatchReference(t *testing.T) {
+	legal := map[string]int{}
 	for _, seed := range []uint64{1, 7, 42} {
-		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) { kpiMatchesReference(t, seed) })
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) { kpiMatchesReference(t, seed, legal) })
+	}
+	for _, fn := range []string{"Suspend", "Resume", "Return", "Route", "Escalate", "Transfer", "Reopen"} {
+		if legal[fn] == 0 {
+			t.Errorf("no legal %s among the random actions of any seed: the test does not cover it", fn)
+		}
 	}
 }
 
-func kpiMatchesReference(t *testing.T, seed uint64) {
+func kpiMatchesReference(t *testing.T, seed uint64, legal map[string]int) {
 	w := newWorld(t)
 	w.l.CheckDeterminism = false // covered by the other tests; this one is about the indexes
 	rng := rand.New(rand.NewPCG(seed, 2))
@@ -36,9 +42,15 @@ func kpiMatchesReference(t *testing.T, seed uint64) {
 		w.must(w.submit(fmt.Sprintf("T%02d", i), cat))
 		w.l.Advance(time.Duration(rng.IntN(180)) * time.Minute)
 	}
-	fns := []string{"Accept", "Start", "Resolve", "Transfer", "Escalate", "Close", "Rate", "Reopen", "Sweep"}
+	fns := []string{"Accept", "Start", "Resolve", "Transfer", "Escalate", "Close", "Rate", "Reopen", "Sweep",
+		"Return", "Route", "Suspend", "Resume"}
 	next := map[domain.State]string{domain.StateAssigned: "Accept", domain.StateAccepted: "Start",
-		domain.StateInProgress: "Resolve", domain.StateResolved: "Rate", domain.StateRated: "Close"}
+		domain.StateInProgress: "Resolve", domain.StateResolved: "Rate", domain.StateRated: "Close",
+		domain.StateSuspended: "Resume", domain.StateSubmitted: "Route"}
+	// Less common steps, by the department that may take them.
+	side := map[domain.State][]string{domain.StateAssigned: {"Transfer", "Return", "Escalate"},
+		domain.StateAccepted: {"Transfer", "Escalate"}, domain.StateInProgress: {"Suspend", "Transfer", "Escalate"}}
+	supervisor := map[string]dept{"A": w.p, "B": w.p}
 	byID := map[string]dept{"P": w.p, "A": w.a, "B": w.b}
 	ok := 0
 	for step := 0; step < 400; step++ {
@@ -48,6 +60,11 @@ func kpiMatchesReference(t *testing.T, seed uint64) {
 		fn, actor := fns[rng.IntN(len(fns))], depts[rng.IntN(3)]
 		if nf, found := next[tk.State]; found && rng.IntN(10) < 6 {
 			fn, actor = nf, byID[tk.Department] // mostly, the natural next step by the right department
+		} else if alt := side[tk.State]; len(alt) > 0 && rng.IntN(10) < 3 {
+			fn, actor = alt[rng.IntN(len(alt))], byID[tk.Department]
+			if sup, ok := supervisor[tk.Department]; ok && fn == "Escalate" {
+				actor = sup
+			}
 		}
 		var r ledgertest.Result
 		switch fn {
@@ -57,6 +74,14 @@ func kpiMatchesReference(t *testing.T, seed uint64) {
 			r = w.l.Submit(ledgertest.Gov, "workorder:Reopen", js(map[string]string{"ticketId": id}))
 		case "Sweep":
 			r = w.l.Submit(w.a.tx(), "workorder:Sweep", "")
+		case "Route":
+			r = w.l.Submit(ledgertest.Gov, "workorder:Route", js(map[string]string{"ticketId": id, "target": depts[rng.IntN(3)].id}))
+		case "Resume":
+			if rng.IntN(2) == 0 {
+				r = w.l.Submit(ledgertest.Gov, "workorder:Resume", js(map[string]string{"ticketId": id}))
+			} else {
+				r = w.act(actor, fn, id, "")
+			}
 		default:
 			target := ""
 			if fn == "Transfer" || fn == "Escalate" {
@@ -66,9 +91,11 @@ func kpiMatchesReference(t *testing.T, seed uint64) {
 		}
 		if r.OK() {
 			ok++
+			legal[fn]++
 		}
 	}
-	t.Logf("%d of 400 random actions were legal", ok)
+	t.Logf("%d of 400 random actions were legal (legal so far, all seeds: %v)", ok, legal)
+
 	// A last sweep rolls up every settled day; KPIs must not change by it.
 	before := map[string]domain.KPI{}
 	for _, d := range depts {

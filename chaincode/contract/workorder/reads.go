@@ -102,27 +102,33 @@ func (c *Contract) ListOverdue(ctx contractapi.TransactionContextInterface, dept
 	return ticketsPage(ctx, prefix, pageSize, bookmark)
 }
 
-// period parses a [from, to) period. Each bound is an RFC 3339 time or a day
-// "YYYY-MM-DD" (00:00 of that day in the calendar's time zone); to must be after from.
+// period parses a period into [from, to) as RFC 3339 UTC. Each bound is an RFC 3339
+// time or a day "YYYY-MM-DD" in the calendar's time zone, and days are inclusive at
+// both ends: from 2026-12-01 to 2026-12-31 is the whole of December (the definition
+// of internal/domain/period, which the gateway and CLI apply before calling here).
+// An RFC 3339 to is exclusive; to must be after from.
 func period(ctx state.Context, from, to string) (string, string, error) {
 	cal, _, err := loadConfig(ctx)
 	if err != nil {
 		return "", "", err
 	}
-	parse := func(name, s string) (time.Time, error) {
+	parse := func(name, s string, end bool) (time.Time, error) {
 		if t, err := time.Parse(time.RFC3339, s); err == nil {
 			return t, nil
 		}
 		if d, err := cal.StartOfDay(s); err == nil {
+			if end {
+				d = cal.NextDayStart(d)
+			}
 			return d, nil
 		}
 		return time.Time{}, codes.New(codes.InvalidArgument, "%s %q is neither an RFC 3339 time nor YYYY-MM-DD", name, s)
 	}
-	f, err := parse("from", from)
+	f, err := parse("from", from, false)
 	if err != nil {
 		return "", "", err
 	}
-	t, err := parse("to", to)
+	t, err := parse("to", to, true)
 	if err != nil {
 		return "", "", err
 	}
@@ -164,7 +170,7 @@ func (c *Contract) Accountability(ctx contractapi.TransactionContextInterface, d
 	return state.JSON(p)
 }
 
-// KPI computes dept's KPIs for [from, to) as of the transaction time (definitions in
+// KPI computes dept's KPIs for the period from..to (see period) as of the transaction time (definitions in
 // chaincode/domain/workorder/kpi.go and docs/workorders.md). It adds the day rollups of
 // whole settled days inside the period (rollup.go) and reads the department's index
 // entries only for the rest: range scans of responses by assignment time, resolve

@@ -15,8 +15,12 @@ import (
 // calendar day, the Counts of the facts attributed to that day — once the day is
 // settled, i.e. no outcome counted in it can change any more:
 //
-//   - the day is over, and no running deadline (sweep index) falls before its end, so
-//     every overdue of the day has been marked and its accountability record committed;
+//   - the day ended at least the maximum allowed skew (state.MaxSkew, 5 min) before the
+//     sweep's time: the ledger accepts a transaction timestamped up to that much before
+//     its endorser's clock, so until then a ticket timestamped 23:59:30 may still
+//     arrive after midnight and must land in a day not yet rolled up;
+//   - no running deadline (sweep index) falls before the day's end, so every overdue
+//     of the day has been marked and its accountability record committed;
 //   - no response of the day is pending (each assignment of the day was answered, handed
 //     over, or its respond-by has passed).
 //
@@ -123,8 +127,8 @@ func feed(dept string, pick func(at string) *workorder.KPIAccumulator) func(kind
 
 // rollUp writes the day rollups that have become settled, for every active department,
 // and returns how many days it rolled up.
-func rollUp(ctx state.Context, cal workorder.Calendar, now time.Time) (int, error) {
-	nowS := wire.FormatSecond(now)
+func rollUp(ctx state.Context, cal workorder.Calendar, now time.Time, skew time.Duration) (int, error) {
+	nowS, settledS := wire.FormatSecond(now), wire.FormatSecond(now.Add(-skew))
 	earliest := ""
 	if k, err := firstKey(ctx, pDue, rangeEnd(pDue)); err != nil {
 		return 0, err
@@ -137,7 +141,7 @@ func rollUp(ctx state.Context, cal workorder.Calendar, now time.Time) (int, erro
 	}
 	rolled := 0
 	for _, dept := range depts {
-		n, err := rollUpDept(ctx, cal, dept, nowS, earliest)
+		n, err := rollUpDept(ctx, cal, dept, nowS, settledS, earliest)
 		if err != nil {
 			return rolled, err
 		}
@@ -146,7 +150,7 @@ func rollUp(ctx state.Context, cal workorder.Calendar, now time.Time) (int, erro
 	return rolled, nil
 }
 
-func rollUpDept(ctx state.Context, cal workorder.Calendar, dept, nowS, earliest string) (int, error) {
+func rollUpDept(ctx state.Context, cal workorder.Calendar, dept, nowS, settledS, earliest string) (int, error) {
 	var cur RollupCursor
 	if _, err := state.GetJSON(ctx, pCursor+dept, &cur); err != nil {
 		return 0, err
@@ -173,7 +177,7 @@ func rollUpDept(ctx state.Context, cal workorder.Calendar, dept, nowS, earliest 
 	}
 	rolled, read := 0, 0
 	for w := 0; w < rollupWindows && read < rollupEntries; w++ {
-		n, entries, err := rollUpWindow(ctx, cal, dept, &cur, &start, nowS, earliest)
+		n, entries, err := rollUpWindow(ctx, cal, dept, &cur, &start, nowS, settledS, earliest)
 		if err != nil {
 			return rolled, err
 		}
@@ -193,8 +197,9 @@ func rollUpDept(ctx state.Context, cal workorder.Calendar, dept, nowS, earliest 
 
 // rollUpWindow rolls up to rollupWindow settled days from *start on, advancing *start and
 // cur.Through past them. It returns the days rolled and the index entries read.
-func rollUpWindow(ctx state.Context, cal workorder.Calendar, dept string, cur *RollupCursor, start *time.Time, nowS, earliest string) (int, int, error) {
-	// The candidate days: over, and ending before the earliest running deadline.
+func rollUpWindow(ctx state.Context, cal workorder.Calendar, dept string, cur *RollupCursor, start *time.Time, nowS, settledS, earliest string) (int, int, error) {
+	// The candidate days: over for at least the skew, and ending before the earliest
+	// running deadline.
 	type day struct {
 		start, end string
 		acc        *workorder.KPIAccumulator
@@ -204,7 +209,7 @@ func rollUpWindow(ctx state.Context, cal workorder.Calendar, dept string, cur *R
 	for s := *start; len(days) < rollupWindow; {
 		e := cal.NextDayStart(s)
 		ss, es := wire.FormatSecond(s), wire.FormatSecond(e)
-		if es > nowS || (earliest != "" && earliest < es) {
+		if es > settledS || (earliest != "" && earliest < es) {
 			break
 		}
 		index[ss] = len(days)

@@ -17,10 +17,11 @@ import (
 
 // World state. The work-order records use simple keys (not composite keys) because
 // time-ordered indexes need true range queries, which Fabric allows only on simple
-// keys. Key parts are ids (no "/", see workorder.ValidID) and fixed-width UTC times,
+// keys. Key parts are ids (no "/", see wire.ValidID) and fixed-width UTC times,
 // so keys sort by (department, time, ticket). All keys start with "wo/".
 //
-//	wo/cfg/calendar | wo/cfg/sla | wo/cfg/intake             configuration
+//	wo/cfg/calendar | wo/cfg/sla | wo/cfg/intake | wo/cfg/policy  configuration
+//	wo/cfg/cal/<version %08d> | wo/cfg/year/<year>           calendar versions, loaded schedules (config.go)
 //	wo/t/<ticket>                                          Ticket
 //	wo/tr/<ticket>/<seq %08d>                              Transition (trace = one range)
 //	wo/acc/<dept>/<at>/<ticket>/<n %06d>                   Accountability (append-only)
@@ -28,7 +29,7 @@ import (
 //	wo/od/<dept>/<ticket>                                  index: open overdue tickets
 //	wo/due/<deadline>/<ticket>/<phase>                     index: running deadlines (sweep)
 //	wo/kr/<dept>/<assignedAt>/<ticket>/<episode %04d>      KPI: "assignedAt|respondBy|respondedAt|handedOverAt"
-//	wo/ks/<dept>/<resolveBy>/<ticket>/<ep %04d>/<round %04d> KPI: "resolveBy|resolvedAt|handedOverAt"
+//	wo/ks/<dept>/<resolveBy>/<ticket>/<ep %04d>/<round %04d> KPI: "resolveBy|resolvedAt|handedOverAt|pausedAt"
 //	wo/kt/<dept>/<ratedAt>/<ticket>/<ep %04d>/<n %04d>     KPI: "ratedAt|rating"
 //
 // KPI values are "|"-separated rather than JSON: a KPI over 100,000 tickets decodes
@@ -140,11 +141,15 @@ func decodeResponse(dept string, v []byte) (workorder.ResponseFact, error) {
 }
 
 func decodeResolution(dept string, v []byte) (workorder.ResolutionFact, error) {
-	p, err := splitValue("resolution fact", v, 3)
+	p, err := splitValue("resolution fact", v, 4)
 	if err != nil {
-		return workorder.ResolutionFact{}, err
+		if p3, err3 := splitValue("resolution fact", v, 3); err3 == nil {
+			p = append(p3, "") // written before pauses existed
+		} else {
+			return workorder.ResolutionFact{}, err
+		}
 	}
-	return workorder.ResolutionFact{Department: dept, ResolveBy: p[0], ResolvedAt: p[1], HandedOverAt: p[2]}, nil
+	return workorder.ResolutionFact{Department: dept, ResolveBy: p[0], ResolvedAt: p[1], HandedOverAt: p[2], PausedAt: p[3]}, nil
 }
 
 func decodeRating(dept string, v []byte) (workorder.RatingFact, error) {
@@ -174,7 +179,7 @@ func indexEntries(t *workorder.Ticket) ([]kv, error) {
 	}
 	for _, f := range res {
 		out = append(out, kv{fmt.Sprintf("%s%s/%s/%s/%04d/%04d", pRes, f.Department, f.ResolveBy, f.TicketID, f.Episode, f.Round),
-			joinValue(f.ResolveBy, f.ResolvedAt, f.HandedOverAt)})
+			joinValue(f.ResolveBy, f.ResolvedAt, f.HandedOverAt, f.PausedAt)})
 	}
 	for _, f := range rat {
 		out = append(out, kv{fmt.Sprintf("%s%s/%s/%s/%04d/%04d", pRate, f.Department, f.At, f.TicketID, f.Episode, f.N),

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/internal/domain/period"
 	"github.com/urfave/cli/v2"
 )
 
@@ -39,6 +40,7 @@ func commandGroups() []*cli.Command {
 		grantCommand(),
 		exchangeCommand(),
 		ticketCommand(),
+		calendarCommand(),
 		trustCommand(),
 		auditGroup(
 			auditSweepCommand(),
@@ -53,7 +55,7 @@ func commandGroups() []*cli.Command {
 func auditGroup(subs ...*cli.Command) *cli.Command {
 	return &cli.Command{
 		Name:        "audit",
-		Usage:       "audit reports: traces, overdue work, KPIs, data exchanges (auditor token)",
+		Usage:       "audit reports: KPIs, accountability, data exchanges (auditor token, or a department's own); sweep (clerk or admin token)",
 		Subcommands: subs,
 	}
 }
@@ -66,6 +68,7 @@ const (
 	FlagOutput  = "output"
 	FlagTimeout = "timeout"
 	FlagVerify  = "verify-base"
+	FlagZone    = "timezone"
 )
 
 // DefaultGateway is the gateway URL when neither --gateway nor CERTLEDGER_GATEWAY is set.
@@ -96,6 +99,7 @@ func globalFlags(root bool) []cli.Flag {
 		&cli.StringFlag{Name: FlagVerify, Usage: "public base `URL` of the verify page put in QR codes (default: the gateway URL)", EnvVars: env("CERTLEDGER_VERIFY_BASE"), Category: cat},
 		&cli.StringFlag{Name: FlagOutput, Aliases: []string{"o"}, Usage: "output `FORMAT`: table or json", EnvVars: env("CERTLEDGER_OUTPUT"), Value: def("table"), Category: cat},
 		&cli.StringFlag{Name: FlagTimeout, Usage: "timeout of each gateway request (`DURATION`)", EnvVars: env("CERTLEDGER_TIMEOUT"), Value: def("60s"), Category: cat},
+		&cli.StringFlag{Name: FlagZone, Usage: "deployment time `ZONE` (IANA): dates are whole days in it, times are shown in it", EnvVars: env(period.ZoneEnv), Value: def(period.DefaultZone), Category: cat},
 	}
 }
 

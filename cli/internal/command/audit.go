@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -20,8 +19,8 @@ import (
 
 func tkPeriodFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "from", Usage: "period start `DATE` (YYYY-MM-DD in the ledger calendar's zone, or RFC 3339)", Required: true},
-		&cli.StringFlag{Name: "to", Usage: "period end `DATE` (YYYY-MM-DD = through that day; RFC 3339 = exclusive)", Required: true},
+		&cli.StringFlag{Name: "from", Usage: "period start `DATE` (YYYY-MM-DD: from 00:00 of that day in --timezone; or RFC 3339)", Required: true},
+		&cli.StringFlag{Name: "to", Usage: "period end `DATE` (YYYY-MM-DD: through the end of that day, inclusive; RFC 3339: exclusive)", Required: true},
 	}
 }
 
@@ -29,8 +28,13 @@ func tkPeriodFlags() []cli.Flag {
 func auditSweepCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "sweep",
-		Usage:     "mark tickets past a deadline overdue and write their accountability records (idempotent)",
+		Usage:     "mark tickets past a deadline overdue, escalate them, close unrated ones, roll up KPI days (clerk or admin token of any department)",
 		ArgsUsage: " ",
+		Description: "A sweep is a ledger write: it needs a clerk or admin token of a registered department or of the\n" +
+			"governance office (an auditor token is read-only and is refused). It marks missed deadlines overdue\n" +
+			"(accountability records), escalates those tickets to the supervising department or the governance\n" +
+			"office (policy autoEscalate), closes resolved tickets left unrated past their rate-by (autoCloseDays),\n" +
+			"and rolls up the KPI counts of settled days. A sweep with nothing to do writes nothing. Run it from cron.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "limit", Usage: "tickets per sweep transaction (1-1000)", Value: 100},
 			&cli.BoolFlag{Name: "all", Usage: "repeat until no late ticket and no settled day is left"},
@@ -43,12 +47,14 @@ func auditSweepCommand() *cli.Command {
 func auditKPICommand() *cli.Command {
 	return &cli.Command{
 		Name:      "kpi",
-		Usage:     "work-order KPIs of departments: response, resolution and satisfaction rates against the targets",
+		Usage:     "work-order KPIs of departments: response, resolution and satisfaction rates against the targets (auditor token, or a department's own)",
 		ArgsUsage: " ",
 		Description: "certledger audit kpi --dept D [--dept E ...] --from 2026-11-01 --to 2026-11-30 [--csv]\n" +
 			"received; response rate (responded by respond-by / settled); resolution rate (resolved by resolve-by /\n" +
 			"due in the period); satisfaction (very satisfied + satisfied / rated); overdue and accountability counts.\n" +
 			"Definitions: docs/workorders.md. Output: table, --output json, or --csv (one row per department).\n" +
+			"Dates are inclusive days in --timezone (default Asia/Shanghai): --from 2026-11-01 --to 2026-11-30 is November.\n" +
+			"Token: an auditor token reads every department; a department's token reads itself and those it supervises.\n" +
 			"With --check, exit 1 when a rate misses its target.",
 		Flags: append(tkPeriodFlags(),
 			&cli.StringSliceFlag{Name: "dept", Usage: "department `ID` (repeat for several)", Required: true},
@@ -63,7 +69,7 @@ func auditKPICommand() *cli.Command {
 func auditAccountabilityCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "accountability",
-		Usage:     "a department's work-order accountability records (overdue, unsatisfied, reopened) in a period",
+		Usage:     "a department's work-order accountability records (overdue, unsatisfied, reopened) in a period (auditor token, or a department's own)",
 		ArgsUsage: " ",
 		Flags: append(append(tkPeriodFlags(),
 			&cli.StringFlag{Name: "dept", Usage: "department `ID`", Required: true}), pageFlags()...),
@@ -71,39 +77,20 @@ func auditAccountabilityCommand() *cli.Command {
 	}
 }
 
-// tkPeriod reads --from / --to. Days stay days (the chaincode reads them in its
-// calendar's zone); a --to day is made exclusive by moving it to the next day.
-func tkPeriod(c *cli.Context) (from, to string, err error) {
-	norm := func(name string, endDay bool) (string, error) {
-		v := strings.TrimSpace(c.String(name))
-		if d, err := time.Parse("2006-01-02", v); err == nil {
-			if endDay {
-				d = d.AddDate(0, 0, 1)
-			}
-			return d.Format("2006-01-02"), nil
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return "", Usagef("--%s %q: want YYYY-MM-DD or RFC 3339", name, v)
-		}
-		return t.UTC().Format(time.RFC3339), nil
-	}
-	if from, err = norm("from", false); err != nil {
-		return "", "", err
-	}
-	if to, err = norm("to", true); err != nil {
-		return "", "", err
-	}
-	return from, to, nil
-}
+// tkPeriod reads --from / --to (period.go: inclusive days in the deployment's zone).
+func tkPeriod(c *cli.Context) (from, to string, err error) { return periodFlags(c, true) }
 
 // sweepResult is the record of POST /api/v1/audit/sweep.
 type sweepResult struct {
 	At             string   `json:"at"`
 	Tickets        []string `json:"tickets"`
+	Escalated      []string `json:"escalated"`
+	AutoClosed     []string `json:"autoClosed"`
 	Accountability []string `json:"accountability"`
 	More           bool     `json:"more"`
 	RolledUp       int      `json:"rolledUp"`
+	SettledBefore  string   `json:"settledBefore"`
+	Hidden         int      `json:"hidden"` // preview only: tickets of departments the caller may not read
 }
 
 func auditSweep(c *cli.Context) error {
@@ -118,6 +105,17 @@ func auditSweep(c *cli.Context) error {
 	cl, err := NewClient(c)
 	if err != nil {
 		return err
+	}
+	// Preview first (GET evaluates the sweep): with nothing to do, nothing is submitted,
+	// so an idle cron sweep leaves no transaction. A gateway without the preview route
+	// answers an error here; then the sweep is simply submitted.
+	var preview sweepResult
+	if err := cl.Do(c.Context, http.MethodGet, "/api/v1/audit/sweep?limit="+strconv.Itoa(limit), nil, &preview); err == nil &&
+		len(preview.Tickets) == 0 && preview.Hidden == 0 && preview.RolledUp == 0 {
+		return p.Print([]client.WriteResult[sweepResult]{}, func(tb *output.Tab) {
+			tb.Line(fmt.Sprintf("nothing to do at %s: no overdue deadline, no unrated ticket to close, no settled day to roll up; nothing submitted",
+				humanTime(c, preview.At)))
+		})
 	}
 	var runs []client.WriteResult[sweepResult]
 	for {
@@ -134,17 +132,22 @@ func auditSweep(c *cli.Context) error {
 		}
 	}
 	return p.Print(runs, func(tb *output.Tab) {
-		tickets, acc, days := 0, 0, 0
+		tickets, acc, days, esc, closed := 0, 0, 0, 0, 0
 		for _, r := range runs {
 			tickets += len(r.Record.Tickets)
 			acc += len(r.Record.Accountability)
 			days += r.Record.RolledUp
+			esc += len(r.Record.Escalated)
+			closed += len(r.Record.AutoClosed)
 			if len(r.Record.Tickets) > 0 {
 				tb.Row("tx "+r.TxID, "block "+strconv.FormatUint(r.BlockNumber, 10), strings.Join(r.Record.Tickets, ","))
 			}
 		}
-		tb.Line(fmt.Sprintf("swept at %s: %d ticket(s) marked overdue, %d accountability record(s), %d department-day(s) rolled up for KPIs",
-			runs[len(runs)-1].Record.At, tickets, acc, days))
+		tb.Line(fmt.Sprintf("swept at %s: %d ticket(s) changed (%d escalated, %d closed unrated), %d accountability record(s), %d department-day(s) rolled up for KPIs",
+			humanTime(c, runs[len(runs)-1].Record.At), tickets, esc, closed, acc, days))
+		if tickets == 0 && days == 0 {
+			tb.Line("nothing to do: nothing was written")
+		}
 		if runs[len(runs)-1].Record.More {
 			tb.Line("more late tickets remain: run again (or --all)")
 		}
@@ -194,7 +197,7 @@ func auditKPI(c *cli.Context) error {
 		_ = w.Write([]string{"department", "from", "to", "as_of", "received",
 			"response_on_time", "response_settled", "response_rate", "response_pending", "response_met",
 			"resolution_on_time", "resolution_due", "resolution_rate", "resolution_pending", "resolution_met",
-			"satisfied", "rated", "satisfaction_rate", "satisfaction_met", "overdue", "accountability", "unsatisfied", "reopened"})
+			"satisfied", "rated", "satisfaction_rate", "satisfaction_met", "auto_closed_unrated", "overdue", "accountability", "unsatisfied", "reopened"})
 		rate := func(r workorder.Rate) string {
 			if r.Rate == nil {
 				return ""
@@ -213,7 +216,7 @@ func auditKPI(c *cli.Context) error {
 				n(k.Response.Numerator), n(k.Response.Denominator), rate(k.Response), n(k.ResponsePending), mt(k.Response),
 				n(k.Resolution.Numerator), n(k.Resolution.Denominator), rate(k.Resolution), n(k.ResolutionPending), mt(k.Resolution),
 				n(k.Satisfaction.Numerator), n(k.Satisfaction.Denominator), rate(k.Satisfaction), mt(k.Satisfaction),
-				n(k.Overdue), n(k.Accountability), n(k.Unsatisfied), n(k.Reopened)})
+				n(k.AutoClosedUnrated), n(k.Overdue), n(k.Accountability), n(k.Unsatisfied), n(k.Reopened)})
 		}
 		w.Flush()
 		if err := w.Error(); err != nil {
@@ -224,7 +227,7 @@ func auditKPI(c *cli.Context) error {
 			if i > 0 {
 				tb.Line("")
 			}
-			tb.Line(fmt.Sprintf("%s  %s .. %s (as of %s)", k.Department, k.From, k.To, k.AsOf))
+			tb.Line(fmt.Sprintf("%s  %s, as of %s", k.Department, humanRange(c, k.From, k.To), humanTime(c, k.AsOf)))
 			tb.Row("METRIC", "VALUE", "COUNT", "TARGET", "MET")
 			tb.Row("received", strconv.Itoa(k.Received), "", "", "")
 			row := func(name string, r workorder.Rate, pending string) {
@@ -243,6 +246,7 @@ func auditKPI(c *cli.Context) error {
 			row("response rate", k.Response, pend(k.ResponsePending))
 			row("resolution rate", k.Resolution, pend(k.ResolutionPending))
 			row("satisfaction", k.Satisfaction, "")
+			tb.Row("closed unrated", strconv.Itoa(k.AutoClosedUnrated), "not in satisfaction", "", "")
 			tb.Row("overdue", strconv.Itoa(k.Overdue), "", "", "")
 			tb.Row("accountability", strconv.Itoa(k.Accountability), fmt.Sprintf("unsatisfied %d, reopened %d", k.Unsatisfied, k.Reopened), "", "")
 		}
@@ -280,13 +284,13 @@ func auditAccountability(c *cli.Context) error {
 		return err
 	}
 	if err := p.Print(list, func(tb *output.Tab) {
-		tb.Row("AT (UTC)", "RECORD", "TICKET", "CAUSE", "DEADLINE", "RECORDED")
+		tb.Row(zoneHeader(c, "AT"), "RECORD", "TICKET", "CAUSE", "DEADLINE MISSED", "RECORDED", "TX")
 		for _, a := range list {
 			cause := string(a.Cause)
 			if a.Phase != "" {
-				cause += " (" + string(a.Phase) + ")"
+				cause += " (" + phaseWords[a.Phase] + ")"
 			}
-			tb.Row(a.At, a.ID, a.TicketID, cause, a.Deadline, a.RecordedAt)
+			tb.Row(humanTime(c, a.At), a.ID, a.TicketID, cause, humanTime(c, a.Deadline), humanTime(c, a.RecordedAt), a.TxID)
 		}
 	}); err != nil {
 		return err

@@ -301,21 +301,7 @@ func exchangeVerify(c *cli.Context) error {
 
 // exPeriodFlags reads --from / --to (dates or RFC 3339; a --to date includes that day).
 func exPeriodFlags(c *cli.Context) (from, to string, err error) {
-	if v := c.String("from"); v != "" {
-		if from, err = issue.NormalizeTime(v, false); err != nil {
-			return "", "", Usagef("--from: %v", err)
-		}
-	}
-	if v := c.String("to"); v != "" {
-		if to, err = issue.NormalizeTime(v, false); err != nil {
-			return "", "", Usagef("--to: %v", err)
-		}
-		if len(strings.TrimSpace(v)) == len("2006-01-02") {
-			t, _ := wire.ParseTime(to)
-			to = wire.FormatTime(t.AddDate(0, 0, 1))
-		}
-	}
-	return from, to, nil
+	return periodFlags(c, false) // dates: inclusive days in the deployment's zone (period.go)
 }
 
 func exchangeList(c *cli.Context) error {

@@ -24,10 +24,10 @@ import (
 func auditExchangesCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "exchanges",
-		Usage:     "a department's data exchanges in a period, with refused attempts (auditor token)",
+		Usage:     "a department's data exchanges in a period, with refused attempts (auditor token, or the department's own)",
 		ArgsUsage: " ",
 		Description: "certledger audit exchanges --dept D --from 2026-11-01 --to 2026-11-30 [--access-log gateway.log]\n" +
-			"Ledger: every exchange D sent or received in [from, to), their status and acknowledgement delays, D's grants.\n" +
+			"Ledger: every exchange D sent or received from --from through --to (dates are inclusive days), their status and acknowledgement delays, D's grants.\n" +
 			"Refused attempts (writes answered 4xx: out of scope, expired or revoked grant, wrong consumer, bad signature,\n" +
 			"double acknowledgement...) come from the gateway's JSON access log files given with --access-log.",
 		Flags: []cli.Flag{

@@ -4,25 +4,25 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/urfave/cli/v2"
 
-	"github.com/certledger/certledger/cli/internal/fakegw"
-	"github.com/certledger/certledger/cli/internal/keyfile"
+	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/exchange"
-	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -53,55 +53,36 @@ func exRun(stdin string, args ...string) Result {
 	return Result{Stdout: out.String(), Stderr: errb.String(), Code: ExitCode(err)}
 }
 
-// exWorld is a fake gateway whose exchange routes run the exchange domain rules
-// with real SM2 verification against the departments' registered keys.
+// exWorld is the real gateway and chaincode (gatewaytest) with dept-a, dept-b and
+// dept-c registered, their keys in files; tokens "tok-a", "tok-b", "tok-c" are their
+// clerks', "tok-audit" an auditor's.
 type exWorld struct {
 	t       *testing.T
-	gw      *fakegw.Gateway
+	gw      *gatewaytest.Server
+	url     string // where the CLI sends its requests (the gateway, or a proxy before it)
 	dir     string
 	keyPath map[string]string // dept -> private key file
 	keys    map[string]*sm2.PrivateKey
-	tokens  map[string]string // token -> dept ("auditor" token: role auditor of gov)
-
-	mu     sync.Mutex
-	now    time.Time
-	tx     int
-	items  map[string]exchange.CatalogItem
-	grants map[string]exchange.Grant
-	exchs  map[string]exchange.Exchange
-	refuse []string // access-log lines of refused writes
-	lie    bool     // the verify route claims VALID whatever the records say
+	tokens  map[string]string // short name -> bearer token
 }
 
 func newExWorld(t *testing.T) *exWorld {
 	t.Helper()
-	w := &exWorld{t: t, gw: fakegw.New(), dir: t.TempDir(), keyPath: map[string]string{}, keys: map[string]*sm2.PrivateKey{},
-		tokens: map[string]string{"tok-a": "dept-a", "tok-b": "dept-b", "tok-c": "dept-c", "tok-audit": "auditor"},
-		now:    time.Now().UTC(), items: map[string]exchange.CatalogItem{}, grants: map[string]exchange.Grant{}, exchs: map[string]exchange.Exchange{}}
-	t.Cleanup(w.gw.Close)
+	gw := gatewaytest.New(t)
+	w := &exWorld{t: t, gw: gw, url: gw.URL, dir: t.TempDir(), keyPath: map[string]string{}, keys: map[string]*sm2.PrivateKey{},
+		tokens: map[string]string{"tok-audit": gw.AuditorToken()}}
 	for _, d := range []string{"dept-a", "dept-b", "dept-c"} {
-		k, err := gm.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		priv, _ := gm.MarshalPrivateKeyPEM(k, nil)
-		pubPEM, _, _ := keyfile.PublicPEM(&k.PublicKey)
-		w.keyPath[d] = filepath.Join(w.dir, d+".pem")
-		if err := os.WriteFile(w.keyPath[d], priv, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		w.keys[d] = k
-		if err := w.gw.AddDepartment(d, strings.ToUpper(d)+"MSP", pubPEM); err != nil {
-			t.Fatal(err)
-		}
+		reg := gw.Department(t, gatewaytest.Dept{ID: d})
+		w.keyPath[d], _, _ = writeKey(t, w.dir, d, reg)
+		w.keys[d] = reg.Key
+		w.tokens["tok-"+strings.TrimPrefix(d, "dept-")] = gw.Token(d, gatewaytest.Clerk)
 	}
-	w.routes()
 	return w
 }
 
 func (w *exWorld) run(token string, args ...string) Result {
 	w.t.Helper()
-	return exRun("", append([]string{"--gateway", w.gw.URL, "--token", token}, args...)...)
+	return exRun("", append([]string{"--gateway", w.url, "--token", w.tokens[token]}, args...)...)
 }
 
 func (w *exWorld) file(name, content string) string {
@@ -112,280 +93,39 @@ func (w *exWorld) file(name, content string) string {
 	return p
 }
 
-// VerifySigned checks a signature with the department's registered key.
-func (w *exWorld) VerifySigned(kind canon.Kind, dept, keyID string, _ time.Time, record any, sig string) error {
-	k, ok := w.keys[dept]
-	if !ok || gm.KeyID(&k.PublicKey) != keyID {
-		return fmt.Errorf("%w: key %s is not a key of %s", exchange.ErrKeyInvalid, keyID, dept)
+// lyingGateway puts a proxy before the gateway whose /api/v1/exchanges/verify answer
+// keeps the gateway's verdict but passes alter over the record it returns; the CLI
+// then talks to the proxy.
+func (w *exWorld) lyingGateway(alter func(rec map[string]any)) {
+	target, err := url.Parse(w.gw.URL)
+	if err != nil {
+		w.t.Fatal(err)
 	}
-	if err := canon.Verify(&k.PublicKey, kind, record, sig); err != nil {
-		return fmt.Errorf("%w: %w", exchange.ErrBadSignature, err)
-	}
-	return nil
-}
-
-func (w *exWorld) fail(rw http.ResponseWriter, r *http.Request, dept, route string, err error) {
-	status, code := 500, "INTERNAL"
-	for _, m := range []struct {
-		s      error
-		status int
-		code   string
-	}{{exchange.ErrBadSignature, 400, "BAD_SIGNATURE"}, {exchange.ErrKeyInvalid, 403, "FORBIDDEN"}, {exchange.ErrForbidden, 403, "FORBIDDEN"},
-		{exchange.ErrConflict, 409, "CONFLICT"}, {exchange.ErrInvalid, 400, "INVALID_ARGUMENT"}} {
-		if errors.Is(err, m.s) {
-			status, code = m.status, m.code
-			break
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(res *http.Response) error {
+		if res.Request.URL.Path != "/api/v1/exchanges/verify" || res.StatusCode != 200 {
+			return nil
 		}
-	}
-	w.fail2(rw, r, dept, route, status, code, err.Error())
-}
-
-func (w *exWorld) fail2(rw http.ResponseWriter, r *http.Request, dept, route string, status int, code, msg string) {
-	if r.Method == "POST" {
-		line, _ := json.Marshal(map[string]any{"time": w.now.Format(time.RFC3339Nano), "level": "INFO", "msg": "access",
-			"route": route, "status": status, "who": "tok", "department": dept, "record": r.URL.Path, "code": code})
-		w.refuse = append(w.refuse, string(line))
-	}
-	fakegw.WriteError(rw, status, code, "%s", msg)
-}
-
-func (w *exWorld) nextTx() string {
-	w.tx++
-	w.now = w.now.Add(time.Second)
-	return fmt.Sprintf("tx%04d", w.tx)
-}
-
-func (w *exWorld) routes() {
-	h := func(pattern string, fn func(rw http.ResponseWriter, r *http.Request, dept string)) {
-		route := pattern
-		w.gw.Handle(pattern, func(rw http.ResponseWriter, r *http.Request) {
-			w.mu.Lock()
-			defer w.mu.Unlock()
-			dept, ok := w.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-			if !ok {
-				fakegw.WriteError(rw, 401, "UNAUTHENTICATED", "token")
-				return
-			}
-			_ = route
-			fn(rw, r, dept)
-		})
-	}
-	decode := func(r *http.Request, v any) error {
-		dec := json.NewDecoder(r.Body)
-		dec.DisallowUnknownFields()
-		return dec.Decode(v)
-	}
-	write := func(rw http.ResponseWriter, status int, tx string, rec any) {
-		fakegw.WriteJSON(rw, status, map[string]any{"txId": tx, "blockNumber": w.tx, "record": rec})
-	}
-	view := func(g exchange.Grant) map[string]any {
-		b, _ := json.Marshal(g)
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		m["effectiveStatus"] = g.EffectiveStatus(w.now)
-		return m
-	}
-	h("POST /api/v1/catalog", func(rw http.ResponseWriter, r *http.Request, dept string) {
-		var in exchange.CatalogInput
-		if err := decode(r, &in); err != nil {
-			fakegw.WriteError(rw, 400, "INVALID_ARGUMENT", "%v", err)
-			return
+		var v map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&v); err != nil {
+			return err
 		}
-		if in.Provider != dept {
-			w.fail2(rw, r, dept, "POST /api/v1/catalog", 403, "FORBIDDEN", "not your department")
-			return
+		_ = res.Body.Close()
+		if x, ok := v["exchange"].(map[string]any); ok {
+			alter(x)
 		}
-		tx := w.nextTx()
-		item, err := exchange.NewCatalogItem(in, w.now, tx)
+		b, err := json.Marshal(v)
 		if err != nil {
-			w.fail(rw, r, dept, "POST /api/v1/catalog", err)
-			return
+			return err
 		}
-		w.items[item.Provider+"/"+item.ID] = item
-		write(rw, 201, tx, item)
-	})
-	h("GET /api/v1/catalog", func(rw http.ResponseWriter, r *http.Request, _ string) {
-		out := []exchange.CatalogItem{}
-		for _, it := range w.items {
-			if p := r.URL.Query().Get("provider"); p == "" || it.Provider == p {
-				out = append(out, it)
-			}
-		}
-		fakegw.WriteJSON(rw, 200, out)
-	})
-	h("GET /api/v1/catalog/{provider}/{item}", func(rw http.ResponseWriter, r *http.Request, _ string) {
-		it, ok := w.items[r.PathValue("provider")+"/"+r.PathValue("item")]
-		if !ok {
-			fakegw.WriteError(rw, 404, "NOT_FOUND", "item")
-			return
-		}
-		fakegw.WriteJSON(rw, 200, it)
-	})
-	h("POST /api/v1/grants", func(rw http.ResponseWriter, r *http.Request, dept string) {
-		var req exchange.GrantRequest
-		if err := decode(r, &req); err != nil {
-			fakegw.WriteError(rw, 400, "INVALID_ARGUMENT", "%v", err)
-			return
-		}
-		if req.Provider != dept {
-			w.fail2(rw, r, dept, "POST /api/v1/grants", 403, "FORBIDDEN", "not your department")
-			return
-		}
-		item, ok := w.items[req.Provider+"/"+req.Item]
-		if !ok {
-			w.fail2(rw, r, dept, "POST /api/v1/grants", 404, "NOT_FOUND", "item "+req.Item)
-			return
-		}
-		tx := w.nextTx()
-		g, err := exchange.NewGrant(req, item, w.now, tx, w)
-		if err != nil {
-			w.fail(rw, r, dept, "POST /api/v1/grants", err)
-			return
-		}
-		w.grants[g.ID] = g
-		write(rw, 201, tx, g)
-	})
-	h("GET /api/v1/grants/{id}", func(rw http.ResponseWriter, r *http.Request, _ string) {
-		g, ok := w.grants[r.PathValue("id")]
-		if !ok {
-			fakegw.WriteError(rw, 404, "NOT_FOUND", "grant")
-			return
-		}
-		fakegw.WriteJSON(rw, 200, view(g))
-	})
-	h("GET /api/v1/grants", func(rw http.ResponseWriter, r *http.Request, _ string) {
-		q := r.URL.Query()
-		recs := []map[string]any{}
-		var ids []string
-		for id := range w.grants {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			g := w.grants[id]
-			if (q.Get("provider") == "" || g.Provider == q.Get("provider")) && (q.Get("consumer") == "" || g.Consumer == q.Get("consumer")) {
-				recs = append(recs, view(g))
-			}
-		}
-		fakegw.WriteJSON(rw, 200, map[string]any{"records": recs, "count": len(recs), "bookmark": ""})
-	})
-	h("POST /api/v1/grants/{id}/revoke", func(rw http.ResponseWriter, r *http.Request, dept string) {
-		var rev exchange.Revocation
-		if err := decode(r, &rev); err != nil {
-			fakegw.WriteError(rw, 400, "INVALID_ARGUMENT", "%v", err)
-			return
-		}
-		g, ok := w.grants[r.PathValue("id")]
-		if !ok || g.Provider != dept {
-			w.fail2(rw, r, dept, "POST /api/v1/grants/{id}/revoke", 403, "FORBIDDEN", "not the provider")
-			return
-		}
-		tx := w.nextTx()
-		g, err := g.Revoke(rev, w.now, tx, w)
-		if err != nil {
-			w.fail(rw, r, dept, "POST /api/v1/grants/{id}/revoke", err)
-			return
-		}
-		w.grants[g.ID] = g
-		write(rw, 200, tx, g)
-	})
-	h("POST /api/v1/exchanges", func(rw http.ResponseWriter, r *http.Request, dept string) {
-		const route = "POST /api/v1/exchanges"
-		var req exchange.SendRequest
-		if err := decode(r, &req); err != nil {
-			fakegw.WriteError(rw, 400, "INVALID_ARGUMENT", "%v", err)
-			return
-		}
-		if req.Provider != dept {
-			w.fail2(rw, r, dept, route, 403, "FORBIDDEN", "not your department")
-			return
-		}
-		g, ok := w.grants[req.GrantID]
-		if !ok {
-			w.fail2(rw, r, dept, route, 404, "NOT_FOUND", "grant")
-			return
-		}
-		tx := w.nextTx()
-		e, err := exchange.NewExchange(req, g, w.now, tx, w)
-		if err != nil {
-			w.fail(rw, r, dept, route, err)
-			return
-		}
-		w.exchs[e.ID] = e
-		write(rw, 201, tx, e)
-	})
-	h("GET /api/v1/exchanges/{id}", func(rw http.ResponseWriter, r *http.Request, _ string) {
-		e, ok := w.exchs[r.PathValue("id")]
-		if !ok {
-			fakegw.WriteError(rw, 404, "NOT_FOUND", "exchange")
-			return
-		}
-		fakegw.WriteJSON(rw, 200, e)
-	})
-	h("POST /api/v1/exchanges/{id}/{decision}", func(rw http.ResponseWriter, r *http.Request, dept string) {
-		route := "POST /api/v1/exchanges/{id}/" + r.PathValue("decision")
-		var a exchange.Ack
-		if err := decode(r, &a); err != nil {
-			fakegw.WriteError(rw, 400, "INVALID_ARGUMENT", "%v", err)
-			return
-		}
-		e, ok := w.exchs[r.PathValue("id")]
-		if !ok {
-			fakegw.WriteError(rw, 404, "NOT_FOUND", "exchange")
-			return
-		}
-		if e.Consumer != dept || a.Decision != r.PathValue("decision") {
-			w.fail2(rw, r, dept, route, 403, "FORBIDDEN", "not the consumer")
-			return
-		}
-		tx := w.nextTx()
-		e, err := e.Answer(a, w.now, tx, w)
-		if err != nil {
-			w.fail(rw, r, dept, route, err)
-			return
-		}
-		w.exchs[e.ID] = e
-		write(rw, 200, tx, e)
-	})
-	h("GET /api/v1/exchanges", func(rw http.ResponseWriter, r *http.Request, _ string) {
-		q := r.URL.Query()
-		recs := []exchange.Exchange{}
-		for _, e := range w.exchs {
-			if (q.Get("grantId") == "" || e.GrantID == q.Get("grantId")) && (q.Get("provider") == "" || e.Provider == q.Get("provider")) &&
-				(q.Get("consumer") == "" || e.Consumer == q.Get("consumer")) && (q.Get("status") == "" || e.Status == q.Get("status")) {
-				recs = append(recs, e)
-			}
-		}
-		sort.Slice(recs, func(i, j int) bool { return recs[i].SentAt < recs[j].SentAt })
-		// Two pages when more than one record, to exercise --all and bookmarks.
-		start := 0
-		if q.Get("bookmark") == "p2" {
-			start = 1
-		}
-		end, next := len(recs), ""
-		if start == 0 && len(recs) > 1 {
-			end, next = 1, "p2"
-		}
-		fakegw.WriteJSON(rw, 200, map[string]any{"records": recs[start:end], "count": end - start, "bookmark": next})
-	})
-	h("GET /api/v1/exchanges/verify", func(rw http.ResponseWriter, r *http.Request, _ string) {
-		q := exchange.Query{ID: r.URL.Query().Get("id"), PayloadHash: r.URL.Query().Get("hash")}
-		for _, e := range w.exchs {
-			if e.ID == q.ID || (q.ID == "" && e.PayloadHash == q.PayloadHash) {
-				g := w.grants[e.GrantID]
-				res := exchange.Verify(q, &e, &g, w.now, w)
-				if w.lie {
-					res.Verdict = wire.VerdictValid
-					for i := range res.Steps {
-						res.Steps[i].Status, res.Steps[i].Code = wire.StepPass, ""
-					}
-				}
-				fakegw.WriteJSON(rw, 200, res)
-				return
-			}
-		}
-		fakegw.WriteJSON(rw, 200, exchange.Verify(q, nil, nil, w.now, w))
-	})
+		res.Body = io.NopCloser(bytes.NewReader(b))
+		res.ContentLength = int64(len(b))
+		res.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		return nil
+	}
+	srv := httptest.NewServer(proxy)
+	w.t.Cleanup(srv.Close)
+	w.url = srv.URL
 }
 
 // TestExchangeCLI walks the whole flow through the CLI: catalogue, grant, send
@@ -467,12 +207,12 @@ func TestExchangeCLI(t *testing.T) {
 	wantCode(t, w.run("tok-b", "exchange", "reject", "x-2", "--reason", "wrong person", "--key", kb), 0)
 
 	// Lists: one page and a bookmark hint, or --all.
-	r = w.run("tok-b", "exchange", "list", "--consumer", "dept-b")
+	r = w.run("tok-b", "exchange", "list", "--consumer", "dept-b", "--page-size", "1")
 	wantCode(t, r, 0)
-	if !strings.Contains(r.Stderr, "--bookmark p2") {
+	if !strings.Contains(r.Stderr, "--bookmark ") {
 		t.Fatalf("list without --all: stderr %q", r.Stderr)
 	}
-	r = w.run("tok-b", "exchange", "list", "--consumer", "dept-b", "--all", "--from", "2000-01-01", "--to", "2099-12-31", "-o", "json")
+	r = w.run("tok-b", "exchange", "list", "--consumer", "dept-b", "--page-size", "1", "--all", "--from", "2000-01-01", "--to", "2099-12-31", "-o", "json")
 	wantCode(t, r, 0)
 	var list []exchange.Exchange
 	if err := json.Unmarshal([]byte(r.Stdout), &list); err != nil || len(list) != 2 {
@@ -497,12 +237,9 @@ func TestExchangeCLI(t *testing.T) {
 	wantCode(t, r, ExitInvalid)
 	oneLine(t, r, "grant revoked")
 
-	// Audit: ledger side plus the refusals from the access log.
+	// Audit: ledger side plus the refusals from the gateway's access log.
 	logPath := filepath.Join(w.dir, "gateway.log")
-	w.mu.Lock()
-	lines := append([]string{`not json`, `{"msg":"startup"}`}, w.refuse...)
-	w.mu.Unlock()
-	if err := os.WriteFile(logPath, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(logPath, []byte("not json\n"+`{"msg":"startup"}`+"\n"+w.gw.Logs()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r = w.run("tok-audit", "audit", "exchanges", "--dept", "dept-a", "--from", "2000-01-01", "--to", "2099-12-31", "--access-log", logPath, "-o", "json")
@@ -541,20 +278,17 @@ func TestExchangeVerifyChecksSignaturesLocally(t *testing.T) {
 	wantCode(t, w.run("tok-b", "exchange", "ack", "x-1", "--key", kb), 0)
 	wantCode(t, w.run("tok-b", "exchange", "verify", "--id", "x-1"), 0)
 
-	// The stored exchange now carries a signature over another payload hash, and the
-	// gateway still answers VALID.
-	w.mu.Lock()
-	e := w.exchs["x-1"]
+	// The gateway now returns the exchange with a signature over another payload hash,
+	// and still answers VALID.
+	var e exchange.Exchange
+	w.gw.Must(t, 200, &e, "GET", "/api/v1/exchanges/x-1", w.tokens["tok-b"], nil)
 	forged := e.SendRequest
 	forged.PayloadHash = strings.Repeat("0", 64)
 	sig, err := canon.Sign(w.keys["dept-a"], canon.KindExchange, forged)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Signature = sig
-	w.exchs["x-1"] = e
-	w.lie = true
-	w.mu.Unlock()
+	w.lyingGateway(func(rec map[string]any) { rec["signature"] = sig })
 
 	r := w.run("tok-b", "exchange", "verify", "--file", payload)
 	wantCode(t, r, ExitInvalid)

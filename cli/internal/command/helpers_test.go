@@ -2,13 +2,16 @@ package command
 
 import (
 	"context"
+	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/certledger/certledger/cli/internal/fakegw"
+	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/keyfile"
+	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -48,11 +51,13 @@ func oneLine(t *testing.T, r Result, want string) {
 	}
 }
 
-// env is a test world: a fake gateway with one department "dept-a" whose key is in
-// KeyPath, a clerk token of dept-a, an admin token, and a temp dir.
+// env is a test world: the real gateway over the real chaincode (gatewaytest) with
+// departments dept-a (whose key is in KeyPath) and dept-b registered, and a temp dir.
+// Tokens: clerkToken (a clerk of dept-a), otherToken (a clerk of dept-b), adminToken
+// (the governance administrator).
 type env struct {
 	t       *testing.T
-	GW      *fakegw.Gateway
+	GW      *gatewaytest.Server
 	Dir     string
 	KeyPath string
 	PubPath string
@@ -60,43 +65,74 @@ type env struct {
 }
 
 const (
-	clerkToken = "clerk-a"
-	adminToken = "admin"
-	otherToken = "clerk-b"
+	clerkToken = "tok-dept-a-clerk"
+	adminToken = "tok-gov-admin"
+	otherToken = "tok-dept-b-clerk"
 )
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...gatewaytest.Option) *env {
 	t.Helper()
-	e := &env{t: t, GW: fakegw.New(), Dir: t.TempDir()}
-	t.Cleanup(e.GW.Close)
-	e.KeyPath = filepath.Join(e.Dir, "a.pem")
-	e.PubPath = filepath.Join(e.Dir, "a.pub")
-	k, err := gm.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
+	return newEnvWith(t, opts, gatewaytest.Dept{ID: "dept-a"}, gatewaytest.Dept{ID: "dept-b"})
+}
+
+// newEnvWith registers depts in order (one must be dept-a, whose key goes to KeyPath).
+func newEnvWith(t *testing.T, opts []gatewaytest.Option, depts ...gatewaytest.Dept) *env {
+	t.Helper()
+	e := &env{t: t, GW: gatewaytest.New(t, opts...), Dir: t.TempDir()}
+	for _, d := range depts {
+		reg := e.GW.Department(t, d)
+		if d.ID == "dept-a" {
+			e.KeyPath, e.PubPath, e.KeyID = writeKey(t, e.Dir, "a", reg)
+		}
 	}
-	priv, _ := gm.MarshalPrivateKeyPEM(k, nil)
-	pubPEM, keyID, _ := keyfile.PublicPEM(&k.PublicKey)
-	if err := os.WriteFile(e.KeyPath, priv, 0o600); err != nil {
-		t.Fatal(err)
+	if clerkToken != e.GW.Token("dept-a", gatewaytest.Clerk) || otherToken != e.GW.Token("dept-b", gatewaytest.Clerk) || adminToken != e.GW.GovToken() {
+		t.Fatal("gatewaytest names its tokens otherwise")
 	}
-	if err := os.WriteFile(e.PubPath, []byte(pubPEM), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e.KeyID = keyID
-	if err := e.GW.AddDepartment("dept-a", "OrgAMSP", pubPEM); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.GW.AddDepartment("dept-b", "OrgBMSP"); err != nil {
-		t.Fatal(err)
-	}
-	e.GW.AddToken(clerkToken, "dept-a")
-	e.GW.AddToken(otherToken, "dept-b")
-	e.GW.AddToken(adminToken, "")
 	return e
 }
 
-// run runs the CLI against the fake gateway with the clerk token.
+// writeKey writes d's private key (unencrypted) and public key as name.pem and name.pub.
+func writeKey(t *testing.T, dir, name string, d gatewaytest.Department) (keyPath, pubPath, keyID string) {
+	t.Helper()
+	priv, err := gm.MarshalPrivateKeyPEM(d.Key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM, keyID, err := keyfile.PublicPEM(&d.Key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath, pubPath = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".pub")
+	if err := os.WriteFile(keyPath, priv, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pubPath, []byte(pubPEM), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return keyPath, pubPath, keyID
+}
+
+// certificate reads certificate id from the ledger.
+func (e *env) certificate(id string) (client.Certificate, bool) {
+	e.t.Helper()
+	r := e.GW.Do(e.t, "GET", "/api/v1/certificates/"+id, "", nil)
+	if r.Status == 404 {
+		return client.Certificate{}, false
+	}
+	var c client.Certificate
+	if r.Status != 200 || json.Unmarshal(r.Body, &c) != nil {
+		e.t.Fatalf("certificate %s: %d %s", id, r.Status, r.Body)
+	}
+	return c, true
+}
+
+// certificateCount is the number of certificates on the ledger.
+func (e *env) certificateCount() int { return e.GW.Ledger.Count("certificate") }
+
+// issueSubmits is the number of certificate:Issue transactions the gateway submitted.
+func (e *env) issueSubmits() int { return e.GW.CountCalls("submit", "certificate:Issue") }
+
+// run runs the CLI against the gateway with the clerk token.
 func (e *env) run(args ...string) Result {
 	e.t.Helper()
 	return RunForTest(context.Background(), nil, append([]string{"--gateway", e.GW.URL, "--token", clerkToken}, args...)...)
@@ -115,8 +151,11 @@ func (e *env) file(name, content string) string {
 
 // deadGateway is a URL where nothing listens.
 func deadGateway(t *testing.T) string {
-	gw := fakegw.New()
-	u := gw.URL
-	gw.Close()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + lis.Addr().String()
+	_ = lis.Close()
 	return u
 }

@@ -38,71 +38,120 @@ func ticketCommand() *cli.Command {
 	target := func(usage string) cli.Flag {
 		return &cli.StringFlag{Name: "to", Usage: usage, Required: true}
 	}
+	commands := []*cli.Command{
+		ticketSubmitCommand(),
+		action("accept", "accept a ticket assigned to your department (within the respond-by)"),
+		action("start", "start work on an accepted ticket"),
+		action("transfer", "pass a ticket to the department that should handle it (--note / --note-file: the reason, required; past the transfer limit it goes to the governance office)", target("receiving department `ID`")),
+		action("return", "hand a ticket that is not your department's business back to the intake channel (--note / --note-file: the reason, required)"),
+		action("suspend", "stop the resolve clock while you wait for the citizen, 挂起 (--note / --note-file: what you wait for, required)"),
+		action("resolve", "answer a ticket (--note / --note-file: the answer; only its SM3 is recorded)"),
+		action("escalate", "as the supervising department, reassign a ticket to yourself or another department (--note / --note-file: the reason, required)", target("department `ID` to take it over")),
+		action("close", "close a rated ticket (the supervising department may also close an unrated or unsatisfied one)"),
+	}
+	commands = append(commands, ticketIntakeCommands()...)
+	commands = append(commands,
+		&cli.Command{Name: "show", Usage: "show a ticket", ArgsUsage: "TICKET", Action: ticketShow},
+		&cli.Command{Name: "trace", Usage: "print a ticket's whole history: time, action, who (department, role, the submitter's certificate name), detail, tx id", ArgsUsage: "TICKET", Action: ticketTrace},
+		ticketListCommand(),
+		ticketPolicyCommand(),
+	)
 	return &cli.Command{
 		Name:  "ticket",
-		Usage: "citizen appeals: submit, accept, start, transfer, resolve, rate, reopen, escalate, close, show, trace, list",
-		Subcommands: []*cli.Command{
-			{
-				Name:      "submit",
-				Usage:     "record a citizen appeal (intake channel); it is routed by category to a department",
-				ArgsUsage: " ",
-				Description: "certledger ticket submit --category noise --content APPEAL.txt --reporter 110101199003077777 --channel hotline\n" +
-					"The appeal text is hashed here (SM3); the reporter's identifier becomes SM3(salt || identifier)\n" +
-					"with a fresh random salt, printed once: give it to the citizen (it proves the link and opens the\n" +
-					"progress stream). Nothing personal is sent.",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "category", Usage: "ticket `CATEGORY` (routes it)", Required: true},
-					&cli.StringFlag{Name: "content", Usage: "appeal text `FILE` (- for standard input)"},
-					&cli.StringFlag{Name: "content-hash", Usage: "SM3 `HASH` of the appeal text (instead of --content)"},
-					&cli.StringFlag{Name: "reporter", Usage: "reporter `IDENTIFIER` (ID number, phone...): committed with a random salt"},
-					&cli.StringFlag{Name: "commitment", Usage: "reporter commitment `HASH` made elsewhere (instead of --reporter)"},
-					&cli.StringFlag{Name: "channel", Usage: "`CHANNEL`: web, app or hotline", Value: "web"},
-					&cli.StringFlag{Name: "id", Usage: "ticket `ID` (default: t-<random>)"},
-				},
-				Action: ticketSubmit,
-			},
-			action("accept", "accept a ticket assigned to your department (within the respond-by)"),
-			action("start", "start work on an accepted ticket"),
-			action("transfer", "pass a ticket to the department that should handle it (--note / --note-file: the reason, required)", target("receiving department `ID`")),
-			action("resolve", "answer a ticket (--note / --note-file: the answer; only its SM3 is recorded)"),
-			action("escalate", "as the supervising department, reassign a ticket (to yourself or another department)", target("department `ID` to take it over")),
-			action("close", "close a rated ticket (the supervising department may also close an unrated or unsatisfied one)"),
-			{
-				Name:      "rate",
-				Usage:     "relay the citizen's rating of a resolved ticket (intake channel)",
-				ArgsUsage: "TICKET",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "rating", Usage: "`RATING`: very_satisfied, satisfied, neutral, unsatisfied", Required: true},
-					&cli.StringFlag{Name: "comment", Usage: "the citizen's comment `TEXT` (only its SM3 is recorded)"},
-				},
-				Action: ticketRate,
-			},
-			{
-				Name:      "reopen",
-				Usage:     "reopen a ticket rated unsatisfied: as the intake channel (no key) or the supervising department (--key)",
-				ArgsUsage: "TICKET",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "key", Usage: "supervising department's private key `FILE` (omit for the intake channel)", EnvVars: []string{"CERTLEDGER_KEY"}},
-					passwordFlag(),
-					&cli.StringFlag{Name: "dept", Usage: "acting department `ID` (default: the department that holds the key)"},
-					&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
-					&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
-				},
-				Action: ticketReopen,
-			},
-			{Name: "show", Usage: "show a ticket", ArgsUsage: "TICKET", Action: ticketShow},
-			{Name: "trace", Usage: "print a ticket's whole history as a timeline", ArgsUsage: "TICKET", Action: ticketTrace},
-			{
-				Name:  "list",
-				Usage: "list a department's tickets, optionally in one state (--overdue: open tickets past a deadline)",
-				Flags: append([]cli.Flag{
-					&cli.StringFlag{Name: "dept", Usage: "department `ID` (required unless --overdue by an auditor)"},
-					&cli.StringFlag{Name: "state", Usage: "`STATE`: submitted, assigned, accepted, in_progress, resolved, rated, closed"},
-					&cli.BoolFlag{Name: "overdue", Usage: "only open tickets that missed a deadline"},
-				}, pageFlags()...),
-				Action: ticketList,
-			},
+		Usage: "citizen appeals: submit, accept, start, transfer, return, route, suspend, resume, resolve, rate, reopen, escalate, close, show, trace, list, policy",
+		Description: "Department actions are signed with your department's key (--key) and need a clerk or admin token of\n" +
+			"that department (--token). The intake channel's actions (submit, rate, route, and resume / reopen without\n" +
+			"--key) need a token of the intake organisation (the governance office unless configured otherwise).\n" +
+			"Times are shown in the deployment's time zone (--timezone, default Asia/Shanghai).",
+		Subcommands: commands,
+	}
+}
+
+// ticketSubmitCommand is "certledger ticket submit" (the intake channel).
+func ticketSubmitCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "submit",
+		Usage:     "record a citizen appeal (intake channel); it is routed by category to a department",
+		ArgsUsage: " ",
+		Description: "certledger ticket submit --category noise --content APPEAL.txt --reporter 110101199003077777 --channel hotline\n" +
+			"The appeal text is hashed here (SM3); the reporter's identifier becomes SM3(salt || identifier)\n" +
+			"with a fresh random salt, printed once: give it to the citizen (it proves the link and opens the\n" +
+			"progress stream). Nothing personal is sent.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "category", Usage: "ticket `CATEGORY` (routes it)", Required: true},
+			&cli.StringFlag{Name: "content", Usage: "appeal text `FILE` (- for standard input)"},
+			&cli.StringFlag{Name: "content-hash", Usage: "SM3 `HASH` of the appeal text (instead of --content)"},
+			&cli.StringFlag{Name: "reporter", Usage: "reporter `IDENTIFIER` (ID number, phone...): committed with a random salt"},
+			&cli.StringFlag{Name: "commitment", Usage: "reporter commitment `HASH` made elsewhere (instead of --reporter)"},
+			&cli.StringFlag{Name: "channel", Usage: "`CHANNEL`: web, app or hotline", Value: "web"},
+			&cli.StringFlag{Name: "id", Usage: "ticket `ID` (default: t-<random>)"},
 		},
+		Action: ticketSubmit,
+	}
+}
+
+// ticketIntakeCommands are the intake channel's commands on a submitted ticket:
+// resume and reopen (also a department's, with --key), route and rate.
+func ticketIntakeCommands() []*cli.Command {
+	intakeOrKey := func(who string) []cli.Flag {
+		return []cli.Flag{
+			&cli.StringFlag{Name: "key", Usage: who + "'s private key `FILE` (omit for the intake channel)", EnvVars: []string{"CERTLEDGER_KEY"}},
+			passwordFlag(),
+			&cli.StringFlag{Name: "dept", Usage: "acting department `ID` (default: the department that holds the key)"},
+			&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
+			&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
+		}
+	}
+	return []*cli.Command{
+		{
+			Name:      "resume",
+			Usage:     "restart the clock of a suspended ticket: as the intake channel when the citizen answered (no key), or the assigned department (--key)",
+			ArgsUsage: "TICKET",
+			Flags:     intakeOrKey("the assigned department"),
+			Action:    func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActResume) },
+		},
+		{
+			Name:      "route",
+			Usage:     "route a ticket returned to the intake channel to a department (intake channel)",
+			ArgsUsage: "TICKET",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "to", Usage: "receiving department `ID`", Required: true},
+				&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
+				&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
+			},
+			Action: func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActRoute) },
+		},
+		{
+			Name:      "rate",
+			Usage:     "relay the citizen's rating of a resolved ticket (intake channel)",
+			ArgsUsage: "TICKET",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "rating", Usage: "`RATING`: 非常满意 (very_satisfied), 满意 (satisfied), 一般 (neutral) or 不满意 (unsatisfied)", Required: true},
+				&cli.StringFlag{Name: "comment", Usage: "the citizen's comment `TEXT` (only its SM3 is recorded)"},
+			},
+			Action: ticketRate,
+		},
+		{
+			Name:      "reopen",
+			Usage:     "reopen a ticket rated unsatisfied: as the intake channel (no key) or the supervising department (--key)",
+			ArgsUsage: "TICKET",
+			Flags:     intakeOrKey("the supervising department"),
+			Action:    func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActReopen) },
+		},
+	}
+}
+
+// ticketListCommand is "certledger ticket list".
+func ticketListCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "list",
+		Usage: "list a department's tickets, optionally in one state (--overdue: open tickets currently past a deadline)",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "dept", Usage: "department `ID` (required unless --overdue by an auditor)"},
+			&cli.StringFlag{Name: "state", Usage: "`STATE`: submitted, assigned, accepted, in_progress, suspended, resolved, rated, closed"},
+			&cli.BoolFlag{Name: "overdue", Usage: "only open tickets currently past a deadline"},
+		}, pageFlags()...),
+		Action: ticketList,
 	}
 }
 
@@ -192,8 +241,8 @@ func ticketSubmit(c *cli.Context) error {
 	return p.Print(out, func(tb *output.Tab) {
 		tb.Line(fmt.Sprintf("ticket %s submitted and routed to %s (tx %s, block %d)", in.ID, t.Department, res.TxID, res.BlockNumber))
 		tb.KV("category", t.Category)
-		tb.KV("respond by", t.RespondBy)
-		tb.KV("resolve by", t.ResolveBy)
+		tb.KV("respond by", humanTime(c, t.RespondBy))
+		tb.KV("resolve by", humanTime(c, t.ResolveBy))
 		tb.KV("commitment", t.ReporterCommitment)
 		if salt != nil {
 			tb.KV("salt", out.Salt)
@@ -201,6 +250,15 @@ func ticketSubmit(c *cli.Context) error {
 			tb.Line("proves the appeal is theirs and opens " + ticketsAPI + "/" + in.ID + "/events?commitment=<commitment>.")
 		}
 	})
+}
+
+// needsNote lists the actions that carry a reason.
+func needsNote(a workorder.Action) bool {
+	switch a {
+	case workorder.ActTransfer, workorder.ActEscalate, workorder.ActReturn, workorder.ActSuspend:
+		return true
+	}
+	return false
 }
 
 // ticketSigned performs a department's signed action.
@@ -217,8 +275,8 @@ func ticketSigned(c *cli.Context, action workorder.Action) error {
 	if err != nil {
 		return err
 	}
-	if action == workorder.ActTransfer && note == "" {
-		return Usagef("transfer needs a reason: give --note TEXT or --note-file FILE")
+	if needsNote(action) && note == "" {
+		return Usagef("%s needs a reason: give --note TEXT or --note-file FILE", action)
 	}
 	k, err := loadPrivate(c, "key")
 	if err != nil {
@@ -254,16 +312,19 @@ func postTicketAction(c *cli.Context, p output.Printer, cl *client.Client, a tic
 	return p.Print(res, func(tb *output.Tab) {
 		tb.Line(fmt.Sprintf("ticket %s: %s done, now %s at %s (tx %s, block %d)", t.ID, a.Action, t.State, t.Department, res.TxID, res.BlockNumber))
 		for _, tr := range res.Record.Transitions {
-			tb.KV("step "+strconv.Itoa(tr.Seq), string(tr.Action)+": "+transitionMove(tr))
+			tb.KV("step "+strconv.Itoa(tr.Seq), string(tr.Action)+": "+strings.Join(transitionDetail(c, tr), "; "))
 		}
 		for _, acc := range res.Record.Accountability {
 			tb.KV("accountability", acc.ID+" "+strings.TrimSpace(string(acc.Cause)+" "+string(acc.Phase))+" ("+acc.Department+")")
 		}
 		if t.State == workorder.StateAssigned {
-			tb.KV("respond by", t.RespondBy)
+			tb.KV("respond by", humanTime(c, t.RespondBy))
 		}
 		if t.State.Open() {
-			tb.KV("resolve by", t.ResolveBy)
+			tb.KV("resolve by", humanTime(c, t.ResolveBy))
+		}
+		if t.RateBy != "" {
+			tb.KV("closed unrated after", humanTime(c, t.RateBy))
 		}
 	})
 }
@@ -277,9 +338,9 @@ func ticketRate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	r := workorder.Rating(c.String("rating"))
-	if !r.Valid() {
-		return Usagef("--rating %q: want very_satisfied, satisfied, neutral or unsatisfied", r)
+	r, ok := workorder.ParseRating(c.String("rating"))
+	if !ok {
+		return Usagef("--rating %q: want 非常满意 (very_satisfied), 满意 (satisfied), 一般 (neutral) or 不满意 (unsatisfied)", c.String("rating"))
 	}
 	a := ticketAction{TicketID: id, Action: string(workorder.ActRate), Rating: string(r)}
 	if cm := c.String("comment"); cm != "" {
@@ -297,9 +358,11 @@ func ticketRate(c *cli.Context) error {
 	return postTicketAction(c, p, cl, a)
 }
 
-func ticketReopen(c *cli.Context) error {
+// ticketIntakeOrSigned performs reopen, resume or route: signed by a department
+// when --key is given (reopen, resume), else as the intake channel, unsigned.
+func ticketIntakeOrSigned(c *cli.Context, action workorder.Action) error {
 	if c.String("key") != "" {
-		return ticketSigned(c, workorder.ActReopen)
+		return ticketSigned(c, action)
 	}
 	id, err := oneArg(c, "TICKET id")
 	if err != nil {
@@ -321,14 +384,15 @@ func ticketReopen(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading ticket %s: %w", id, err)
 	}
-	return postTicketAction(c, p, cl, ticketAction{TicketID: id, Action: string(workorder.ActReopen), NoteHash: note, PrevTxID: t.TxID})
+	return postTicketAction(c, p, cl, ticketAction{TicketID: id, Action: string(action), NoteHash: note, Target: c.String("to"), PrevTxID: t.TxID})
 }
 
 func ticketShow(c *cli.Context) error {
-	return showOne(c, "TICKET id", fetchTicket, ticketRows)
+	return showOne(c, "TICKET id", fetchTicket, func(tb *output.Tab, t *workorder.Ticket) { ticketRows(c, tb, t) })
 }
 
-func ticketRows(tb *output.Tab, t *workorder.Ticket) {
+func ticketRows(c *cli.Context, tb *output.Tab, t *workorder.Ticket) {
+	h := func(s string) string { return humanTime(c, s) }
 	tb.KV("ticket", t.ID)
 	tb.KV("category", t.Category)
 	tb.KV("channel", t.Channel)
@@ -338,17 +402,26 @@ func ticketRows(tb *output.Tab, t *workorder.Ticket) {
 	}
 	tb.KV("state", state)
 	tb.KV("department", t.Department)
-	tb.KV("created", t.CreatedAt)
+	tb.KV("times in", zoneHeader(c, "local time"))
+	tb.KV("created", h(t.CreatedAt))
 	if t.State.Open() {
-		tb.KV("respond by", t.RespondBy)
-		tb.KV("resolve by", t.ResolveBy)
+		tb.KV("respond by", h(t.RespondBy))
+		tb.KV("resolve by", h(t.ResolveBy))
 	}
-	tb.KV("accepted", t.AcceptedAt)
-	tb.KV("resolved", t.ResolvedAt)
+	tb.KV("accepted", h(t.AcceptedAt))
+	tb.KV("resolved", h(t.ResolvedAt))
+	if t.RateBy != "" {
+		tb.KV("closed unrated after", h(t.RateBy))
+	}
 	if t.Rating != "" {
-		tb.KV("rating", string(t.Rating)+" at "+t.RatedAt)
+		tb.KV("rating", t.Rating.Label()+" ("+string(t.Rating)+") at "+h(t.RatedAt))
 	}
-	tb.KV("closed", t.ClosedAt)
+	closed := h(t.ClosedAt)
+	if t.AutoClosed {
+		closed += " (closed by the sweep, unrated)"
+	}
+	tb.KV("closed", closed)
+	tb.KV("calendar version", strconv.Itoa(t.CalendarVersion))
 	tb.KV("transfers/escalations/reopens", fmt.Sprintf("%d/%d/%d", t.Transfers, t.Escalations, t.Reopens))
 	tb.KV("accountability records", strconv.Itoa(t.Accountability))
 	tb.KV("content sm3", t.ContentHash)
@@ -369,15 +442,23 @@ func transitionMove(tr workorder.Transition) string {
 	return s
 }
 
-// actorOf says who did a transition, for a person.
+// actorOf says who did a transition, for a person: the department and its role, and
+// the identity that submitted the transaction (the common name of its certificate,
+// as the chaincode saw it; with per-caller Fabric identities this is the person).
+// The ledger's own steps name whose transaction triggered them.
 func actorOf(tr workorder.Transition) string {
+	who := ""
 	switch tr.Role {
 	case workorder.RoleSystem:
-		return "ledger"
+		who = "ledger"
+		if tr.ActorMSP != "" {
+			who += ", in a tx of " + tr.ActorMSP
+		}
 	case workorder.RoleCitizen:
-		return "citizen via " + tr.ActorMSP
+		who = "citizen via " + tr.ActorMSP
+	default:
+		who = tr.Department + " (" + string(tr.Role) + ")"
 	}
-	who := tr.Department + " (" + string(tr.Role) + ")"
 	if cn := commonName(tr.ActorID); cn != "" {
 		who += " " + cn
 	}
@@ -394,9 +475,71 @@ func commonName(subject string) string {
 	return ""
 }
 
+var phaseWords = map[workorder.Phase]string{
+	workorder.PhaseRespond: "respond-by",
+	workorder.PhaseResolve: "resolve-by",
+	workorder.PhaseRate:    "rate-by",
+}
+
+// transitionDetail says what a transition did, times in the deployment's zone.
+func transitionDetail(c *cli.Context, tr workorder.Transition) []string {
+	h := func(s string) string { return humanTime(c, s) }
+	detail := []string{transitionMove(tr)}
+	var missed []string
+	for _, m := range tr.Missed {
+		missed = append(missed, "missed "+phaseWords[m.Phase]+" "+h(m.At))
+	}
+	switch tr.Action {
+	case workorder.ActRoute, workorder.ActTransfer, workorder.ActEscalate:
+		if tr.Requested != "" {
+			detail = append(detail, "asked for "+tr.Requested+": past the transfer limit, to the governance office")
+		}
+		if tr.Role == workorder.RoleSystem && tr.Action == workorder.ActEscalate {
+			detail = append([]string{"escalated automatically"}, append(detail, missed...)...)
+		}
+		detail = append(detail, "respond by "+h(tr.RespondBy), "resolve by "+h(tr.ResolveBy))
+	case workorder.ActReopen:
+		detail = append(detail, "resolve by "+h(tr.ResolveBy))
+	case workorder.ActRate:
+		detail = append(detail, "rating "+tr.Rating.Label()+" ("+string(tr.Rating)+")")
+	case workorder.ActOverdue:
+		detail = missed
+		if len(detail) == 0 {
+			detail = []string{"deadline missed"}
+		}
+	case workorder.ActClose:
+		if tr.Role == workorder.RoleSystem {
+			detail = append(detail, "closed unrated")
+			detail = append(detail, missed...)
+		}
+	case workorder.ActSuspend:
+		detail = append(detail, "resolve clock stopped")
+	case workorder.ActResume:
+		if tr.Pause != nil {
+			detail = append(detail, "paused "+h(tr.Pause.From)+" .. "+h(tr.Pause.To)+", resolve-by moved by "+tr.Pause.Added+" of working time")
+		}
+		detail = append(detail, "resolve by "+h(tr.ResolveBy))
+	case workorder.ActReturn:
+		detail = append(detail, "returned to the intake channel")
+	}
+	if len(tr.Accountability) > 0 {
+		detail = append(detail, "accountability "+strings.Join(tr.Accountability, ","))
+	}
+	if tr.NoteHash != "" {
+		detail = append(detail, "note sm3 "+tr.NoteHash[:12]+"…")
+	}
+	if tr.KeyID != "" {
+		detail = append(detail, "signed by key "+tr.KeyID[:12]+"…")
+	}
+	return detail
+}
+
 func ticketTrace(c *cli.Context) error {
 	id, err := oneArg(c, "TICKET id")
 	if err != nil {
+		return err
+	}
+	if _, err := zoneOf(c); err != nil {
 		return err
 	}
 	p, cl, err := session(c)
@@ -421,29 +564,9 @@ func ticketTrace(c *cli.Context) error {
 			state += ", OVERDUE"
 		}
 		tb.Line(fmt.Sprintf("ticket %s (%s, via %s): %s at %s", t.ID, t.Category, t.Channel, state, t.Department))
-		tb.Row("TIME (UTC)", "#", "WHAT", "WHO", "DETAIL")
+		tb.Row(zoneHeader(c, "TIME"), "#", "WHAT", "WHO", "DETAIL", "TX")
 		for _, tr := range trace {
-			detail := []string{transitionMove(tr)}
-			switch tr.Action {
-			case workorder.ActRoute, workorder.ActTransfer, workorder.ActEscalate:
-				detail = append(detail, "respond by "+tr.RespondBy, "resolve by "+tr.ResolveBy)
-			case workorder.ActReopen:
-				detail = append(detail, "resolve by "+tr.ResolveBy)
-			case workorder.ActRate:
-				detail = append(detail, "rating "+string(tr.Rating))
-			case workorder.ActOverdue:
-				detail = []string{"deadline missed"}
-			}
-			if len(tr.Accountability) > 0 {
-				detail = append(detail, "accountability "+strings.Join(tr.Accountability, ","))
-			}
-			if tr.NoteHash != "" {
-				detail = append(detail, "note sm3 "+tr.NoteHash[:12]+"…")
-			}
-			if tr.KeyID != "" {
-				detail = append(detail, "signed by key "+tr.KeyID[:12]+"…")
-			}
-			tb.Row(strings.Replace(strings.TrimSuffix(tr.Time, "Z"), "T", " ", 1), strconv.Itoa(tr.Seq), string(tr.Action), actorOf(tr), strings.Join(detail, "; "))
+			tb.Row(humanTime(c, tr.Time), strconv.Itoa(tr.Seq), string(tr.Action), actorOf(tr), strings.Join(transitionDetail(c, tr), "; "), tr.TxID)
 		}
 	})
 }
@@ -455,7 +578,7 @@ func ticketList(c *cli.Context) error {
 	}
 	dept, state := c.String("dept"), c.String("state")
 	if state != "" && !workorder.State(state).Valid() {
-		return Usagef("--state %q: want submitted, assigned, accepted, in_progress, resolved, rated or closed", state)
+		return Usagef("--state %q: want submitted, assigned, accepted, in_progress, suspended, resolved, rated or closed", state)
 	}
 	var path string
 	switch {
@@ -478,13 +601,13 @@ func ticketList(c *cli.Context) error {
 		return err
 	}
 	if err := p.Print(list, func(tb *output.Tab) {
-		tb.Row("TICKET", "CATEGORY", "STATE", "DEPARTMENT", "RESPOND BY", "RESOLVE BY", "OVERDUE")
+		tb.Row("TICKET", "CATEGORY", "STATE", "DEPARTMENT", zoneHeader(c, "RESPOND BY"), "RESOLVE BY", "OVERDUE")
 		for _, t := range list {
 			over := ""
 			if t.Overdue {
 				over = "yes"
 			}
-			tb.Row(t.ID, t.Category, string(t.State), t.Department, t.RespondBy, t.ResolveBy, over)
+			tb.Row(t.ID, t.Category, string(t.State), t.Department, humanTime(c, t.RespondBy), humanTime(c, t.ResolveBy), over)
 		}
 	}); err != nil {
 		return err

@@ -289,11 +289,11 @@ func followTrust(c *cli.Context, p output.Printer, cl *client.Client) error {
 			}
 		}
 		select {
-		case <-c.Context.Done():
-			if errors.Is(c.Context.Err(), context.Canceled) {
+		case <-c.Done():
+			if errors.Is(c.Err(), context.Canceled) {
 				return nil
 			}
-			return c.Context.Err()
+			return c.Err()
 		case <-time.After(c.Duration("interval")):
 		}
 	}

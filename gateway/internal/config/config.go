@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/certledger/certledger/internal/domain/period"
 )
 
 // ErrInvalid is returned (wrapped) for a configuration that fails validation.
@@ -40,6 +42,9 @@ type Config struct {
 	// GovernanceDepartment, when set, is the only department whose admins may
 	// register departments and add or rotate keys (the chaincode checks the MSP anyway).
 	GovernanceDepartment string `yaml:"governanceDepartment,omitempty"`
+	// TimeZone is the deployment's time zone (IANA name): period dates (from/to
+	// YYYY-MM-DD) are whole days in it. Default Asia/Shanghai.
+	TimeZone string `yaml:"timeZone,omitempty"`
 	// Orgs are the organisations the gateway submits as, one connection profile each.
 	Orgs []Org `yaml:"orgs"`
 	// Tokens are the bearer tokens, stored as SHA-256 hex only.
@@ -208,68 +213,83 @@ func (c *Config) resolve(base string) {
 
 var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
+// invalid is a configuration problem: it wraps ErrInvalid.
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
 // Validate reports the first problem found, and fills in token IDs.
 func (c *Config) Validate() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
-	}
 	if c.Listen == "" {
-		return bad("listen is empty")
+		return invalid("listen is empty")
+	}
+	if _, err := period.Zone(c.TimeZone); err != nil {
+		return invalid("timeZone: %v", err)
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return bad("publicURL %q is not an http(s) URL", c.PublicURL)
+			return invalid("publicURL %q is not an http(s) URL", c.PublicURL)
 		}
 	}
 	if c.Trust.Pin != "" && !hexHash.MatchString(strings.ToLower(strings.NewReplacer(" ", "", ":", "").Replace(c.Trust.Pin))) {
-		return bad("trust.pin must be the 64-hex-digit SM3 fingerprint of the governance key")
+		return invalid("trust.pin must be the 64-hex-digit SM3 fingerprint of the governance key")
 	}
 	if c.Trust.BundleFile != "" && c.Trust.Pin == "" {
-		return bad("trust.bundleFile needs trust.pin")
+		return invalid("trust.bundleFile needs trust.pin")
 	}
 	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
-		return bad("tls needs certFile and keyFile")
+		return invalid("tls needs certFile and keyFile")
 	}
 	if len(c.Orgs) == 0 {
-		return bad("orgs is empty")
+		return invalid("orgs is empty")
 	}
 	orgs := map[string]bool{}
 	for i, o := range c.Orgs {
 		if o.Name == "" || o.Profile == "" {
-			return bad("orgs[%d] needs name and profile", i)
+			return invalid("orgs[%d] needs name and profile", i)
 		}
 		if orgs[o.Name] {
-			return bad("orgs[%d]: duplicate name %q", i, o.Name)
+			return invalid("orgs[%d]: duplicate name %q", i, o.Name)
 		}
 		orgs[o.Name] = true
 	}
-	checkPrincipal := func(where string, p Principal) error {
-		if p.Department == "" {
-			return bad("%s: department is empty", where)
-		}
-		if !orgs[p.Org] {
-			return bad("%s: org %q is not in orgs", where, p.Org)
-		}
-		switch p.Role {
-		case RoleAdmin, RoleClerk, RoleAuditor:
-		default:
-			return bad("%s: role %q is not admin, clerk or auditor", where, p.Role)
-		}
-		return nil
+	if err := c.validateCallers(orgs); err != nil {
+		return err
 	}
+	return c.validateLimits()
+}
+
+// checkPrincipal checks who a token or client certificate stands for.
+func checkPrincipal(where string, p Principal, orgs map[string]bool) error {
+	if p.Department == "" {
+		return invalid("%s: department is empty", where)
+	}
+	if !orgs[p.Org] {
+		return invalid("%s: org %q is not in orgs", where, p.Org)
+	}
+	switch p.Role {
+	case RoleAdmin, RoleClerk, RoleAuditor:
+	default:
+		return invalid("%s: role %q is not admin, clerk or auditor", where, p.Role)
+	}
+	return nil
+}
+
+// validateCallers checks the tokens and client certificates and fills in their IDs.
+func (c *Config) validateCallers(orgs map[string]bool) error {
 	hashes := map[string]bool{}
 	for i := range c.Tokens {
 		t := &c.Tokens[i]
 		where := fmt.Sprintf("tokens[%d]", i)
 		if !hexHash.MatchString(t.SHA256) {
-			return bad("%s: sha256 must be 64 lowercase hex (use `certledger-gateway hash-token`)", where)
+			return invalid("%s: sha256 must be 64 lowercase hex (use `certledger-gateway hash-token`)", where)
 		}
 		if hashes[t.SHA256] {
-			return bad("%s: duplicate sha256", where)
+			return invalid("%s: duplicate sha256", where)
 		}
 		hashes[t.SHA256] = true
-		if err := checkPrincipal(where, t.Principal); err != nil {
+		if err := checkPrincipal(where, t.Principal, orgs); err != nil {
 			return err
 		}
 		if t.ID == "" {
@@ -277,18 +297,18 @@ func (c *Config) Validate() error {
 		}
 	}
 	if len(c.ClientCerts) > 0 && (c.TLS == nil || c.TLS.ClientCAFile == "") {
-		return bad("clientCerts need tls.clientCAFile")
+		return invalid("clientCerts need tls.clientCAFile")
 	}
 	for i := range c.ClientCerts {
 		cc := &c.ClientCerts[i]
 		where := fmt.Sprintf("clientCerts[%d]", i)
 		if (cc.Fingerprint == "") == (cc.CommonName == "") {
-			return bad("%s: set exactly one of fingerprint and commonName", where)
+			return invalid("%s: set exactly one of fingerprint and commonName", where)
 		}
 		if cc.Fingerprint != "" && !hexHash.MatchString(cc.Fingerprint) {
-			return bad("%s: fingerprint must be 64 lowercase hex (SHA-256 of the DER certificate)", where)
+			return invalid("%s: fingerprint must be 64 lowercase hex (SHA-256 of the DER certificate)", where)
 		}
-		if err := checkPrincipal(where, cc.Principal); err != nil {
+		if err := checkPrincipal(where, cc.Principal, orgs); err != nil {
 			return err
 		}
 		if cc.ID == "" {
@@ -299,28 +319,33 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	return nil
+}
+
+// validateLimits checks the rate limit, timeouts, body limit, retries and event limits.
+func (c *Config) validateLimits() error {
 	if c.RateLimit.PerSecond < 0 || c.RateLimit.Burst < 0 || (c.RateLimit.PerSecond > 0 && c.RateLimit.Burst < 1) {
-		return bad("rateLimit: perSecond and burst must be >= 0, burst >= 1 when perSecond > 0 (perSecond 0 disables)")
+		return invalid("rateLimit: perSecond and burst must be >= 0, burst >= 1 when perSecond > 0 (perSecond 0 disables)")
 	}
 	t := c.Timeouts
 	for name, d := range map[string]time.Duration{
 		"evaluate": t.Evaluate, "endorse": t.Endorse, "submit": t.Submit, "commitStatus": t.CommitStatus,
 	} {
 		if d <= 0 {
-			return bad("timeouts.%s must be > 0", name)
+			return invalid("timeouts.%s must be > 0", name)
 		}
 	}
 	if t.ReadHeader < 0 || t.Read < 0 || t.Write < 0 || t.Idle < 0 || t.Shutdown < 0 {
-		return bad("timeouts must not be negative")
+		return invalid("timeouts must not be negative")
 	}
 	if c.BodyLimit <= 0 {
-		return bad("bodyLimit must be > 0")
+		return invalid("bodyLimit must be > 0")
 	}
 	if c.MVCCRetries < 0 || c.MVCCRetries > 20 {
-		return bad("mvccRetries must be in 0..20")
+		return invalid("mvccRetries must be in 0..20")
 	}
 	if e := c.Events; e.MaxStreamsPerCaller < 1 || e.MaxReplays < 1 || e.MaxReplayBlocks < 1 {
-		return bad("events.maxStreamsPerCaller, maxReplays and maxReplayBlocks must be > 0")
+		return invalid("events.maxStreamsPerCaller, maxReplays and maxReplayBlocks must be > 0")
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/metrics"
 	"github.com/certledger/certledger/gateway/web"
+	"github.com/certledger/certledger/internal/domain/period"
 	"github.com/certledger/certledger/internal/profile"
 )
 
@@ -160,6 +161,7 @@ func serve(c *cli.Context, stderr io.Writer) error {
 		Auth:                 auth.New(cfg),
 		DefaultOrg:           cfg.Orgs[0].Name,
 		GovernanceDepartment: cfg.GovernanceDepartment,
+		TimeZone:             period.MustZone(cfg.TimeZone), // checked by cfg.Validate
 		Metrics:              metrics.New(),
 		Logger:               log,
 		BodyLimit:            cfg.BodyLimit,

@@ -20,10 +20,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certledger/certledger/gateway/gatewaytest/ccledger"
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/httpapi"
-	"github.com/certledger/certledger/gateway/internal/ledgerclient/ledgertest"
 )
 
 type pki struct {
@@ -85,8 +85,9 @@ func TestMutualTLS(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	fake := ledgertest.New()
-	api, err := httpapi.New(httpapi.Options{Ledger: fake, Auth: auth.New(&cfg), DefaultOrg: "a", Logger: slog.New(slog.DiscardHandler)})
+	ledger := ccledger.New(t)
+	ledger.AddOrg("a", "DeptAMSP")
+	api, err := httpapi.New(httpapi.Options{Ledger: ledger, Auth: auth.New(&cfg), DefaultOrg: "a", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,9 +131,9 @@ func TestMutualTLS(t *testing.T) {
 		_ = res.Body.Close()
 		return res.StatusCode
 	}
-	// history needs a caller; the fake has no History function, so a known caller
-	// gets past authentication to the ledger's (fake) INVALID_ARGUMENT, 400.
-	if s := get(clientFor(true), "/api/v1/certificates/c-1/history"); s != 400 {
+	// history needs a caller; a known caller gets past authentication to the
+	// chaincode, which has no certificate c-1: 404.
+	if s := get(clientFor(true), "/api/v1/certificates/c-1/history"); s != 404 {
 		t.Fatalf("with client certificate: %d", s)
 	}
 	if s := get(clientFor(false), "/api/v1/certificates/c-1/history"); s != 401 {

@@ -10,30 +10,35 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/certledger/certledger/gateway/gatewaytest/ccledger"
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
-	"github.com/certledger/certledger/gateway/internal/ledgerclient"
-	"github.com/certledger/certledger/gateway/internal/ledgerclient/ledgertest"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient/faultledger"
+	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/domain/workorder"
+	"github.com/certledger/certledger/internal/gm"
 )
 
 // These tests drive the read policy, the stream limits and the error pipeline
-// through the HTTP API over a ledger that replays recorded chaincode events and
-// answers the registry's department list; nothing here imitates a contract.
+// through the HTTP API over the real chaincode (ccledger): every event they stream
+// was written by a real transaction.
 
 // Departments: sup supervises dept-b; dept-a and dept-c stand alone; gov governs.
-var polDepartments = []map[string]string{
-	{"id": "gov", "mspId": "GovMSP"},
-	{"id": "sup", "mspId": "SupMSP"},
-	{"id": "dept-a", "mspId": "AMSP"},
-	{"id": "dept-b", "mspId": "BMSP", "parent": "sup"},
-	{"id": "dept-c", "mspId": "CMSP"},
+// Each handles its own ticket category; the tokens all submit as the gov org (these
+// tests only read through the API; their writes go to the ledger directly).
+var polDepartments = []ccledger.Dept{
+	{ID: "gov", Org: ccledger.GovOrg, MSP: ccledger.GovMSP},
+	{ID: "sup", MSP: "SupMSP"},
+	{ID: "dept-a", MSP: "AMSP", Categories: []string{"cat-a"}},
+	{ID: "dept-b", MSP: "BMSP", Parent: "sup", Categories: []string{"cat-b"}},
+	{ID: "dept-c", MSP: "CMSP", Categories: []string{"cat-c"}},
 }
 
 const (
@@ -48,28 +53,25 @@ const (
 
 type polEnv struct {
 	t      *testing.T
-	fake   *ledgertest.Fake
+	ledger *ccledger.Ledger
+	fake   *faultledger.Ledger
+	depts  map[string]ccledger.Department
 	srv    *Server
 	ts     *httptest.Server
 	logs   *polLog
-	listMu sync.Mutex
-	lists  int // registry:ListDepartments calls
-	extra  []map[string]string
 }
 
+// newPolEnv registers the departments and dept-b's catalogue item "records", then
+// serves the API.
 func newPolEnv(t *testing.T, mutate func(*Options)) *polEnv {
 	t.Helper()
-	e := &polEnv{t: t, fake: ledgertest.New(), logs: &polLog{}}
-	e.fake.On("registry:ListDepartments", func(string, string, []string) ([]byte, *ledgerclient.Event, error) {
-		e.listMu.Lock()
-		defer e.listMu.Unlock()
-		e.lists++
-		return polJSON(append(append([]map[string]string{}, polDepartments...), e.extra...))
-	})
-	// test:Emit commits a transaction whose event is args[0] with payload args[1].
-	e.fake.On("test:Emit", func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
-		return []byte(`{}`), &ledgerclient.Event{Name: args[0], Payload: []byte(args[1])}, nil
-	})
+	e := &polEnv{t: t, logs: &polLog{}, depts: map[string]ccledger.Department{},
+		ledger: ccledger.New(t, ccledger.At(time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)))}
+	for _, d := range polDepartments {
+		e.depts[d.ID] = e.ledger.Department(t, d)
+	}
+	e.ledger.MustSubmit("dept-b", "exchange:AddCatalogItem", mustJSON(exchange.CatalogInput{Provider: "dept-b", ID: "records", Name: "records", Fields: []string{"income"}}))
+	e.fake = faultledger.Wrap(e.ledger)
 	cfg := config.Defaults()
 	cfg.Orgs = []config.Org{{Name: "gov", Profile: "x"}}
 	tok := func(tok, id, dept, role string) config.Token {
@@ -102,22 +104,43 @@ func newPolEnv(t *testing.T, mutate func(*Options)) *polEnv {
 	return e
 }
 
-func (e *polEnv) listCalls() int {
-	e.listMu.Lock()
-	defer e.listMu.Unlock()
-	return e.lists
+// listCalls counts the gateway's reads of the department list.
+func (e *polEnv) listCalls() int { return e.fake.CountCalls("evaluate", "registry:ListDepartments") }
+
+// write submits fn as org on the ledger (not through the API) and returns its block.
+func (e *polEnv) write(org, fn string, args ...string) uint64 {
+	e.t.Helper()
+	return e.ledger.MustSubmit(org, fn, args...).BlockNumber
 }
 
-// emit commits one event.
-func (e *polEnv) emit(name string, payload any) {
+// issue records certificate id issued by dept.
+func (e *polEnv) issue(dept, id string) uint64 {
 	e.t.Helper()
-	b, err := json.Marshal(payload)
-	if err != nil {
-		e.t.Fatal(err)
+	d := e.depts[dept]
+	c := CertificateRecord{ID: id, DocHash: gm.SM3Hex([]byte(id)), Type: "licence", Issuer: dept, HolderCommitment: polCommitA,
+		ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2030-01-01T00:00:00Z", KeyID: d.KeyID}
+	c.Signature = d.Sign(e.t, canon.KindCertificate, c)
+	return e.write(d.Org, "certificate:Issue", mustJSON(c))
+}
+
+// submitTicket records a citizen's ticket in category, through the intake channel.
+func (e *polEnv) submitTicket(id, category, commitment string) {
+	e.t.Helper()
+	e.write("gov", "workorder:Submit", mustJSON(workorder.SubmitInput{ID: id, Category: category,
+		ContentHash: strings.Repeat("e", 64), ReporterCommitment: commitment, Channel: "web"}))
+}
+
+// transfer has dept, which holds ticket id, hand it to target.
+func (e *polEnv) transfer(id, dept, target string) {
+	e.t.Helper()
+	var tk struct {
+		TxID string `json:"txId"`
 	}
-	if _, err := e.fake.Submit(context.Background(), "gov", "test:Emit", name, string(b)); err != nil {
-		e.t.Fatal(err)
-	}
+	e.ledger.MustEvaluate(&tk, "gov", "workorder:Get", id)
+	d := e.depts[dept]
+	a := TicketAction{TicketID: id, Action: "transfer", Department: dept, NoteHash: strings.Repeat("d", 64), Target: target, PrevTxID: tk.TxID, KeyID: d.KeyID}
+	a.Signature = d.Sign(e.t, canon.KindTicketAction, a)
+	e.write(d.Org, "workorder:Transfer", mustJSON(a))
 }
 
 func (e *polEnv) get(path, token string, hdr ...string) (*http.Response, []byte) {
@@ -138,7 +161,7 @@ func (e *polEnv) call(method, path, token, body string, hdr ...string) (*http.Re
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	b, _ := io.ReadAll(res.Body)
 	return res, b
 }
@@ -197,26 +220,29 @@ const (
 	polCommitA = "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
 )
 
-func ticketOutput(id, dept, commitment string, episodes ...string) workorder.Output {
-	t := workorder.Ticket{ID: id, Category: "noise", ReporterCommitment: commitment, Department: dept, State: workorder.State("assigned")}
-	for _, d := range episodes {
-		t.Episodes = append(t.Episodes, workorder.Episode{Department: d})
-	}
-	return workorder.Output{Ticket: t}
-}
-
 // seedMixed records events of every kind: a ticket routed to dept-b, one to
 // dept-a, an exchange and a grant between dept-b and dept-c, a sweep, and
-// public records; the last event is the marker "c-end".
-func (e *polEnv) seedMixed() {
-	e.emit("CertificateIssued", map[string]string{"id": "c-1", "issuer": "dept-c"})
-	e.emit("TicketSubmitted", ticketOutput("t-b", "dept-b", polCommitB, "dept-b"))
-	e.emit("TicketSubmitted", ticketOutput("t-a", "dept-a", polCommitA, "dept-a"))
-	e.emit("GrantCreated", exchange.Grant{GrantRequest: exchange.GrantRequest{ID: "g-bc", Provider: "dept-b", Consumer: "dept-c"}})
-	e.emit("ExchangeSent", exchange.Exchange{SendRequest: exchange.SendRequest{ID: "x-bc", GrantID: "g-bc", Provider: "dept-b", Consumer: "dept-c"}})
-	e.emit("TicketsSwept", map[string]any{"tickets": []string{"t-b"}})
-	e.emit("DepartmentRegistered", map[string]string{"id": "dept-d", "mspId": "DMSP"})
-	e.emit("CertificateIssued", map[string]string{"id": "c-end", "issuer": "dept-a"})
+// public records; the last event is the marker "c-end". It returns the block of the
+// first (the set-up wrote the blocks before it).
+func (e *polEnv) seedMixed() uint64 {
+	e.t.Helper()
+	first := e.issue("dept-c", "c-1")
+	e.submitTicket("t-b", "cat-b", polCommitB)
+	e.submitTicket("t-a", "cat-a", polCommitA)
+	b := e.depts["dept-b"]
+	g := GrantRecord{ID: "g-bc", Provider: "dept-b", Consumer: "dept-c", Item: "records", Fields: []string{"income"}, Purpose: "audit",
+		LegalBasis: "Reg. 1", ValidFrom: "2026-11-01T00:00:00Z", ValidUntil: "2027-11-01T00:00:00Z", KeyID: b.KeyID}
+	g.Signature = b.Sign(e.t, canon.KindGrant, g)
+	e.write("dept-b", "exchange:CreateGrant", mustJSON(g))
+	x := ExchangeRecord{ID: "x-bc", GrantID: "g-bc", Provider: "dept-b", Consumer: "dept-c", Fields: []string{"income"},
+		PayloadHash: strings.Repeat("f", 64), KeyID: b.KeyID}
+	x.Signature = b.Sign(e.t, canon.KindExchange, x)
+	e.write("dept-b", "exchange:Send", mustJSON(x))
+	e.ledger.Advance(10 * 24 * time.Hour) // both tickets are overdue now
+	e.write("gov", "workorder:Sweep", "")
+	e.ledger.Department(e.t, ccledger.Dept{ID: "dept-d", MSP: "DMSP"})
+	e.issue("dept-a", "c-end")
+	return first
 }
 
 func names(evs []polEvent) string {
@@ -243,7 +269,7 @@ func names(evs []polEvent) string {
 // Issue 12 item 1: the event stream applies the single-record read policy per event.
 func TestEventStreamReadPolicy(t *testing.T) {
 	e := newPolEnv(t, nil)
-	e.seedMixed()
+	first := e.seedMixed()
 	for _, c := range []struct {
 		who, token string
 		want       string
@@ -256,7 +282,7 @@ func TestEventStreamReadPolicy(t *testing.T) {
 		{"governance", polGov, "CertificateIssued:c-1 TicketSubmitted:t-b TicketSubmitted:t-a GrantCreated:g-bc ExchangeSent:x-bc TicketsSwept: DepartmentRegistered:dept-d CertificateIssued:c-end"},
 	} {
 		t.Run(c.who, func(t *testing.T) {
-			res, sc, cancel := e.stream("/api/v1/events?fromBlock=0", c.token)
+			res, sc, cancel := e.stream("/api/v1/events?fromBlock="+strconv.FormatUint(first, 10), c.token)
 			defer cancel()
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("status %d", res.StatusCode)
@@ -275,9 +301,6 @@ func TestEventStreamReadPolicy(t *testing.T) {
 		})
 	}
 	// The single-record endpoint agrees for the ticket routed to dept-b.
-	e.fake.On("workorder:Get", func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
-		return polJSON(ticketOutput(args[0], "dept-b", polCommitB, "dept-b").Ticket)
-	})
 	for tok, want := range map[string]int{polA: 403, polC: 403, polB: 200, polSup: 200, polAuditor: 200, polGov: 200} {
 		if res, body := e.get("/api/v1/tickets/t-b", tok); res.StatusCode != want {
 			t.Errorf("GET /tickets/t-b as %s: %d, want %d: %s", tok, res.StatusCode, want, body)
@@ -288,9 +311,10 @@ func TestEventStreamReadPolicy(t *testing.T) {
 // The directory is read once (the list), not once per department per request.
 func TestDirectoryCachedAcrossRequests(t *testing.T) {
 	e := newPolEnv(t, nil)
-	e.fake.On("workorder:Get", func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
-		return polJSON(ticketOutput(args[0], "dept-b", polCommitB, "dept-c", "dept-a", "dept-b").Ticket)
-	})
+	// t-1 went from dept-c to dept-a to dept-b.
+	e.submitTicket("t-1", "cat-c", polCommitB)
+	e.transfer("t-1", "dept-c", "dept-a")
+	e.transfer("t-1", "dept-a", "dept-b")
 	for range 5 {
 		if res, body := e.get("/api/v1/tickets/t-1", polSup); res.StatusCode != 200 {
 			t.Fatalf("%d %s", res.StatusCode, body)
@@ -315,22 +339,15 @@ func TestFollowRegistry(t *testing.T) {
 	go func() { e.srv.FollowRegistry(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	waitFor(t, func() bool { return e.srv.dir.Loaded() })
-	e.emit("DepartmentRegistered", map[string]string{"id": "dept-new", "mspId": "NewMSP", "parent": "dept-a"})
+	e.ledger.Department(t, ccledger.Dept{ID: "dept-new", MSP: "NewMSP", Parent: "dept-a", Categories: []string{"cat-new"}})
 	waitFor(t, func() bool { return e.srv.dir.Has("dept-new") })
-	e.fake.On("workorder:Get", func(_, _ string, args []string) ([]byte, *ledgerclient.Event, error) {
-		return polJSON(ticketOutput(args[0], "dept-new", polCommitB, "dept-new").Ticket)
-	})
+	e.submitTicket("t-1", "cat-new", polCommitB)
 	if res, body := e.get("/api/v1/tickets/t-1", polA); res.StatusCode != 200 {
 		t.Fatalf("dept-a reading its sub-department's ticket: %d %s", res.StatusCode, body)
 	}
 	if n := e.listCalls(); n != 1 {
 		t.Errorf("%d list reads, want 1 (the new department came from its event)", n)
 	}
-}
-
-func polJSON(v any) ([]byte, *ledgerclient.Event, error) {
-	b, err := json.Marshal(v)
-	return b, nil, err
 }
 
 // polLog is a log sink safe for the server's goroutines.
@@ -404,25 +421,27 @@ func TestStreamCapPerCaller(t *testing.T) {
 
 func TestReplayBounds(t *testing.T) {
 	e := newPolEnv(t, func(o *Options) { o.MaxReplayBlocks = 5; o.MaxReplays = 1 })
+	var block []uint64 // of c-0 .. c-9
 	for i := range 10 {
-		e.emit("CertificateIssued", map[string]string{"id": fmt.Sprintf("c-%d", i)})
+		block = append(block, e.issue("dept-a", fmt.Sprintf("c-%d", i)))
 	}
+	from := func(i int) string { return strconv.FormatUint(block[i], 10) }
 	// The gateway learns the head from the events it streams.
-	res, sc, cancel := e.stream("/api/v1/events?fromBlock=9", polAuditor)
+	res, sc, cancel := e.stream("/api/v1/events?fromBlock="+from(8), polAuditor)
 	if res.StatusCode != 200 {
 		t.Fatalf("%d", res.StatusCode)
 	}
 	untilMarker(t, sc, `"c-9"`)
 	cancel()
-	waitFor(t, func() bool { return e.srv.streams.head.Load() >= 10 })
+	waitFor(t, func() bool { return e.srv.streams.head.Load() >= block[9] })
 	waitFor(t, func() bool {
 		e.srv.streams.mu.Lock()
 		defer e.srv.streams.mu.Unlock()
 		return e.srv.streams.replays == 0
 	})
 
-	res, body := e.get("/api/v1/events?fromBlock=2", polAuditor)
-	if code, msg, _ := problem(t, body); res.StatusCode != 400 || code != "INVALID_ARGUMENT" || !strings.Contains(msg, "fromBlock: block 2 is more than 5 blocks behind") {
+	res, body := e.get("/api/v1/events?fromBlock="+from(1), polAuditor)
+	if code, msg, _ := problem(t, body); res.StatusCode != 400 || code != "INVALID_ARGUMENT" || !strings.Contains(msg, "fromBlock: block "+from(1)+" is more than 5 blocks behind") {
 		t.Errorf("old fromBlock: %d %s", res.StatusCode, body)
 	}
 	res, body = e.get("/api/v1/events", polAuditor, "Last-Event-ID", "1.tx0001")
@@ -430,12 +449,12 @@ func TestReplayBounds(t *testing.T) {
 		t.Errorf("old Last-Event-ID: %d %s", res.StatusCode, body)
 	}
 	// One replay at a time (MaxReplays 1): a second waits for the first to end.
-	res, sc, cancel = e.stream("/api/v1/events?fromBlock=6", polAuditor)
+	res, sc, cancel = e.stream("/api/v1/events?fromBlock="+from(5), polAuditor)
 	if res.StatusCode != 200 {
 		t.Fatalf("recent replay: %d", res.StatusCode)
 	}
 	untilMarker(t, sc, `"c-9"`)
-	res, body = e.get("/api/v1/events?fromBlock=7", polB)
+	res, body = e.get("/api/v1/events?fromBlock="+from(6), polB)
 	if code, msg, _ := problem(t, body); res.StatusCode != 429 || code != "RATE_LIMITED" || !strings.Contains(msg, "replays") {
 		t.Errorf("second replay: %d %s", res.StatusCode, body)
 	}

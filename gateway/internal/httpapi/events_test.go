@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,43 +69,50 @@ func TestEvents(t *testing.T) {
 	c := ts.Client()
 	defer c.CloseIdleConnections()
 
+	var blocks []float64
 	for _, id := range []string{"c-1", "c-2"} {
-		if r := e.do("POST", "/api/v1/certificates", aClerk, certRecord(id, "dept-a")); r.status != 201 {
+		r := e.do("POST", "/api/v1/certificates", aClerk, certRecord(id, "dept-a"))
+		if r.status != 201 {
 			t.Fatal(r.status)
 		}
+		blocks = append(blocks, r.json(t)["blockNumber"].(float64))
 	}
+	if blocks[1] != blocks[0]+1 {
+		t.Fatalf("issues in blocks %v, want consecutive blocks", blocks)
+	}
+	from := uint64(blocks[0])
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	// Replay from block 0, then a live event.
-	res, sc := openStream(t, ctx, c, ts.URL+"/api/v1/events?fromBlock=0", aAuditor)
+	// Replay from the first issue's block (the set-up wrote the blocks before), then a live event.
+	res, sc := openStream(t, ctx, c, ts.URL+"/api/v1/events?fromBlock="+strconv.FormatUint(from, 10), aAuditor)
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("%d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	got := readEvents(t, sc, 2)
-	if got[0].name != "CertificateIssued" || got[0].data.BlockNumber != 1 || got[1].data.BlockNumber != 2 {
+	if got[0].name != "CertificateIssued" || got[0].data.BlockNumber != from || got[1].data.BlockNumber != from+1 {
 		t.Fatalf("replay %+v", got)
 	}
 	var rec map[string]any
 	if err := json.Unmarshal(got[0].data.Payload, &rec); err != nil || rec["id"] != "c-1" {
 		t.Fatalf("payload %s", got[0].data.Payload)
 	}
-	if got[0].id != "1."+got[0].data.TxID {
+	if got[0].id != strconv.FormatUint(from, 10)+"."+got[0].data.TxID {
 		t.Fatalf("id %q", got[0].id)
 	}
-	if r := e.do("POST", "/api/v1/certificates/c-1/revoke", aClerk, statusReq("c-1", "revoke")); r.status != 200 {
+	if r := e.do("POST", "/api/v1/certificates/c-1/revoke", aClerk, e.statusReq("c-1", "revoke")); r.status != 200 {
 		t.Fatal(r.status, string(r.body))
 	}
 	live := readEvents(t, sc, 1)
-	if live[0].name != "CertificateRevoked" || live[0].data.BlockNumber != 3 {
+	if live[0].name != "CertificateRevoked" || live[0].data.BlockNumber != from+2 {
 		t.Fatalf("live %+v", live)
 	}
 	_ = res.Body.Close()
 
-	// Resume after the first event with Last-Event-ID: the next one is block 2.
+	// Resume after the first event with Last-Event-ID: the next one is the second issue.
 	res2, sc2 := openStream(t, ctx, c, ts.URL+"/api/v1/events?fromBlock=0", aAuditor, "Last-Event-ID", got[0].id)
 	resumed := readEvents(t, sc2, 1)
-	if resumed[0].data.BlockNumber != 2 {
+	if resumed[0].data.BlockNumber != from+1 {
 		t.Fatalf("resumed at %+v", resumed[0])
 	}
 	_ = res2.Body.Close()

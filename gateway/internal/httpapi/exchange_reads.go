@@ -88,16 +88,16 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) listExchanges(w http.ResponseWriter, r *http.Request) error {
 	var c checks
 	q := map[string]any{}
-	exchangeListQuery(r, &c, q, "grantId", "status", "from", "to")
+	exchangeListQuery(r, &c, q, "grantId", "status")
 	c.id("grantId", q["grantId"].(string), false)
 	if st := q["status"].(string); st != "" {
 		c.oneOf("status", st, exchangeStatuses...)
 	}
-	c.time("from", q["from"].(string))
-	c.time("to", q["to"].(string))
+	from, to := s.period(r, &c, false) // dates: inclusive days in the deployment's zone
 	if err := c.err(); err != nil {
 		return err
 	}
+	q["from"], q["to"] = from, to
 	audit(r, "exchanges?"+r.URL.RawQuery)
 	if err := s.authorizeExchangeList(r, q); err != nil {
 		return err

@@ -16,6 +16,7 @@ func (s *Server) registrars() []func(*Router) {
 		s.registerEvents,
 		s.registerExchanges,
 		s.registerTickets,
+		s.registerTicketControls,
 		s.registerTrust,
 		s.registerWeb,
 	}

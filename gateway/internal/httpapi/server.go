@@ -31,6 +31,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/metrics"
 	"github.com/certledger/certledger/gateway/internal/trustsvc"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/period"
 )
 
 // Options configure a Server. Ledger, Auth and DefaultOrg are required.
@@ -60,6 +61,9 @@ type Options struct {
 	Trust *trustsvc.Store
 	// Now is the clock of the rate limiter (nil: time.Now).
 	Now func() time.Time
+	// TimeZone is the deployment's time zone: period dates are whole days in it
+	// (nil: period.DefaultZone, Asia/Shanghai).
+	TimeZone *time.Location
 	// MaxStreamsPerCaller caps the event streams one token, client certificate or
 	// (anonymous) client address holds open at once (0: DefaultMaxStreamsPerCaller).
 	MaxStreamsPerCaller int
@@ -112,6 +116,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.TimeZone == nil {
+		o.TimeZone = period.MustZone(period.DefaultZone)
 	}
 	s := &Server{
 		opts:    o,

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,36 +15,87 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/certledger/certledger/chaincode/ledgertest"
+	"github.com/certledger/certledger/gateway/gatewaytest/ccledger"
+
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
-	"github.com/certledger/certledger/gateway/internal/ledgerclient/ledgertest"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient/faultledger"
+	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/gm"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // Tokens of the test configuration.
 const (
-	govAdmin  = "gov-admin-token"
-	aAdmin    = "a-admin-token"
-	aClerk    = "a-clerk-token"
-	aAuditor  = "a-auditor-token"
-	bClerk    = "b-clerk-token"
-	hashA     = "a3f1a1c2b0d59cd8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4"
-	hashB     = "b3f1a1c2b0d59cd8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4"
-	keyA      = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
-	commitA   = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0"
-	sigB64    = "MAYCAQECAQE=" // DER SEQUENCE{INTEGER 1, INTEGER 1}
-	pubKeyPEM = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAE\n-----END PUBLIC KEY-----\n"
+	govAdmin = "gov-admin-token"
+	aAdmin   = "a-admin-token"
+	aClerk   = "a-clerk-token"
+	aAuditor = "a-auditor-token"
+	bClerk   = "b-clerk-token"
+	hashA    = "a3f1a1c2b0d59cd8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4"
+	hashB    = "b3f1a1c2b0d59cd8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4"
+	commitA  = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0"
+	sigB64   = "MAYCAQECAQE=" // DER SEQUENCE{INTEGER 1, INTEGER 1}: well formed, verifies nothing
 )
 
+// The departments' SM2 keys, the same in every env: dept-a (org "a"), dept-b (org
+// "b"), gov (org "gov", the governance organisation) are registered in each env;
+// keyC is registered nowhere (a new department's or a new key).
+var (
+	keyOf = map[string]ledgertest.Signer{"dept-a": newSigner(), "dept-b": newSigner(), "gov": newSigner()}
+	keyC  = newSigner()
+
+	keyA      = keyOf["dept-a"].KeyID
+	pubKeyPEM = keyC.PublicPEM
+)
+
+func newSigner() ledgertest.Signer {
+	k, err := gm.GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	p, err := gm.MarshalPublicKeyPEM(&k.PublicKey)
+	if err != nil {
+		panic(err)
+	}
+	return ledgertest.Signer{Key: k, KeyID: gm.KeyID(&k.PublicKey), PublicPEM: string(p)}
+}
+
+// sigMemo makes signing deterministic within a test run: the same record of the same
+// kind gets the same signature (SM2 signatures are randomised), so a retried request
+// carries exactly the record sent first.
+var sigMemo sync.Map
+
+// sign returns dept's signature over record (its signature field ignored).
+func sign(dept string, kind canon.Kind, record any) string {
+	payload, err := canon.Payload(kind, record)
+	if err != nil {
+		panic(err)
+	}
+	key := dept + "\x00" + string(kind) + "\x00" + string(payload)
+	if v, ok := sigMemo.Load(key); ok {
+		return v.(string)
+	}
+	sig, err := canon.Sign(keyOf[dept].Key, kind, record)
+	if err != nil {
+		panic(err)
+	}
+	v, _ := sigMemo.LoadOrStore(key, sig)
+	return v.(string)
+}
+
+// env is the real HTTP API over the real chaincode (ccledger), with the fault
+// injector between them.
 type env struct {
-	t    *testing.T
-	fake *ledgertest.Fake
-	cc   *fakeChaincode
-	srv  *Server
-	logs *syncBuffer
-	now  time.Time
-	mu   sync.Mutex
+	t      *testing.T
+	ledger *ccledger.Ledger
+	fake   *faultledger.Ledger
+	srv    *Server
+	logs   *syncBuffer
+	now    time.Time
+	mu     sync.Mutex
 }
 
 type syncBuffer struct {
@@ -79,10 +131,18 @@ func testConfig() *config.Config {
 	return &c
 }
 
+// newEnv starts the chaincode at 2026-11-28T12:00Z with gov, dept-a and dept-b
+// registered, and the HTTP API over it.
 func newEnv(t *testing.T, mutate func(*Options)) *env {
 	t.Helper()
-	e := &env{t: t, fake: ledgertest.New(), logs: &syncBuffer{}, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
-	e.cc = installFakeChaincode(e.fake)
+	e := &env{t: t, logs: &syncBuffer{}, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	e.ledger = ccledger.New(t, ccledger.At(e.now))
+	for _, d := range []ccledger.Dept{{ID: "gov", Org: ccledger.GovOrg, MSP: ccledger.GovMSP}, {ID: "dept-a", Org: "a"}, {ID: "dept-b", Org: "b"}} {
+		k := keyOf[d.ID]
+		d.Key = &k
+		e.ledger.Department(t, d)
+	}
+	e.fake = faultledger.Wrap(e.ledger)
 	cfg := testConfig()
 	o := Options{
 		Ledger:               e.fake,
@@ -168,13 +228,40 @@ func (e *env) do(method, path, token string, body any, hdr ...string) resp {
 	return resp{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 }
 
+// certRecord is a certificate record signed by issuer's key.
 func certRecord(id, issuer string) CertificateRecord {
-	return CertificateRecord{
+	c := CertificateRecord{
 		ID: id, DocHash: hashA, Type: "business-licence", Issuer: issuer, HolderCommitment: commitA,
-		ValidFrom: "2026-11-28T00:00:00Z", ValidUntil: "2031-11-28T00:00:00Z", KeyID: keyA, Signature: sigB64,
+		ValidFrom: "2026-11-28T00:00:00Z", ValidUntil: "2031-11-28T00:00:00Z", KeyID: keyOf[issuer].KeyID,
 	}
+	return resign(c)
 }
 
-func statusReq(id, action string) StatusRequest {
-	return StatusRequest{CertificateID: id, Action: action, Reason: "court order", KeyID: keyA, PrevTxID: "tx0001", Signature: sigB64}
+// resign signs c again after a change, with its issuer's key.
+func resign(c CertificateRecord) CertificateRecord {
+	c.Signature = sign(c.Issuer, canon.KindCertificate, c)
+	return c
+}
+
+// txOf is the current txId of certificate id.
+func (e *env) txOf(id string) string {
+	e.t.Helper()
+	var c struct {
+		TxID string `json:"txId"`
+	}
+	e.ledger.MustEvaluate(&c, "gov", "certificate:Get", id)
+	return c.TxID
+}
+
+// statusReq is dept-a's signed request to change certificate id's status, naming
+// its current transaction (or tx0001 when there is no such certificate).
+func (e *env) statusReq(id, action string) StatusRequest {
+	e.t.Helper()
+	prev := "tx0001"
+	if _, err := e.ledger.Evaluate(context.Background(), "gov", "certificate:Get", id); err == nil {
+		prev = e.txOf(id)
+	}
+	r := StatusRequest{CertificateID: id, Action: action, Reason: "court order", KeyID: keyA, PrevTxID: prev}
+	r.Signature = sign("dept-a", canon.KindCertificateStatus, r)
+	return r
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 // Ticket reads: route → validate → authorize (package access, by the departments
@@ -80,22 +79,6 @@ func pageQuery(r *http.Request, c *checks) (pageSize, bookmark string) {
 	return pageSize, bookmark
 }
 
-// periodQuery reads from and to: RFC 3339 times or YYYY-MM-DD days.
-func periodQuery(r *http.Request, c *checks) (from, to string) {
-	v := r.URL.Query()
-	for _, k := range []string{"from", "to"} {
-		s := v.Get(k)
-		if s == "" {
-			c.add(k, "is required (YYYY-MM-DD or RFC 3339)")
-			continue
-		}
-		if _, err := time.Parse(time.DateOnly, s); err != nil {
-			c.time(k, s)
-		}
-	}
-	return v.Get("from"), v.Get("to")
-}
-
 func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
 	var c checks
@@ -139,7 +122,7 @@ func (s *Server) ticketKPI(w http.ResponseWriter, r *http.Request) error {
 	var c checks
 	dept := r.URL.Query().Get("department")
 	c.dept("department", dept, true)
-	from, to := periodQuery(r, &c)
+	from, to := s.period(r, &c, true)
 	if err := c.err(); err != nil {
 		return err
 	}
@@ -154,7 +137,7 @@ func (s *Server) listAccountability(w http.ResponseWriter, r *http.Request) erro
 	var c checks
 	dept := r.URL.Query().Get("department")
 	c.dept("department", dept, true)
-	from, to := periodQuery(r, &c)
+	from, to := s.period(r, &c, true)
 	ps, bm := pageQuery(r, &c)
 	if err := c.err(); err != nil {
 		return err

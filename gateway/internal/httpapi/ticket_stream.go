@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/certledger/certledger/gateway/internal/errmap"
@@ -90,10 +89,7 @@ func ticketInEvent(name string, payload []byte, id string) (bool, *storedTicket)
 		return false, nil
 	}
 	if name == "TicketsSwept" {
-		var sw struct {
-			Tickets []string `json:"tickets"`
-		}
-		return json.Unmarshal(payload, &sw) == nil && slices.Contains(sw.Tickets, id), nil
+		return sweptTicket(payload, id)
 	}
 	var out struct {
 		Ticket storedTicket `json:"ticket"`

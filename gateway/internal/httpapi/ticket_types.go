@@ -16,8 +16,15 @@ type TicketAction = workorder.ActionInput
 // ticketActions are the POST /api/v1/tickets/{id}/<action> endpoints.
 var ticketActions = []string{"accept", "start", "transfer", "resolve", "escalate", "close", "rate", "reopen"}
 
-// ticketStates are the values of the state filter of GET /api/v1/tickets.
-var ticketStates = []string{"submitted", "assigned", "accepted", "in_progress", "resolved", "rated", "closed"}
+// ticketStates are the values of the state filter of GET /api/v1/tickets: the
+// domain's states after submission.
+var ticketStates = func() []string {
+	out := make([]string, 0, len(workorder.States)-1)
+	for _, st := range workorder.States[1:] {
+		out = append(out, string(st))
+	}
+	return out
+}()
 
 // ticketRatings are the citizen's ratings.
 var ticketRatings = []string{"very_satisfied", "satisfied", "neutral", "unsatisfied"}

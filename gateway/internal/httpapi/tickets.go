@@ -78,7 +78,7 @@ func validateTicketAction(action, id string, in *TicketAction) error {
 	if in.Action != "" && in.Action != action {
 		c.add("action", "must be %q on this endpoint", action)
 	}
-	c.hash("noteHash", in.NoteHash, action == "transfer") // a transfer carries its reason
+	c.hash("noteHash", in.NoteHash, action == "transfer" || action == "escalate") // both carry their reason
 	c.hash("commentHash", in.CommentHash, false)
 	c.dept("target", in.Target, action == "transfer" || action == "escalate")
 	signed := in.Signature != ""

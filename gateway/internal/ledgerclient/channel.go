@@ -25,9 +25,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/certledger/certledger/internal/chanpolicy"
 	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/internal/trust"
-	"github.com/certledger/certledger/network/devnet"
 )
 
 // ChannelInfo is what a trust bundle states about the channel (trust.ChannelInfo).
@@ -94,7 +94,7 @@ func (f *Fabric) channelInfoOn(ctx context.Context, conn *grpc.ClientConn, gw *c
 	if ci.Orgs, err = orgsOf(cg); err != nil {
 		return nil, err
 	}
-	if p, ok, err := devnet.EndorsementPolicyOf(cg); ok {
+	if p, ok, err := chanpolicy.EndorsementPolicyOf(cg); ok {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrChannelConfig, err)
 		}

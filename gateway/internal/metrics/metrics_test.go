@@ -7,14 +7,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/certledger/certledger/gateway/internal/ledgerclient"
-	"github.com/certledger/certledger/gateway/internal/ledgerclient/ledgertest"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient/faultledger"
 )
 
 func TestLedgerInstrumentation(t *testing.T) {
 	m := New()
-	f := ledgertest.New()
-	f.On("certificate:Get", func(string, string, []string) ([]byte, *ledgerclient.Event, error) { return []byte(`{}`), nil, nil })
+	f := faultledger.Wrap(nil) // no ledger: every call fails, the first with a chaincode code
 	f.FailNext("certificate:Get", errors.New("chaincode response 500, NOT_FOUND: certificate c-1"))
 	l := m.Ledger(f)
 	_, _ = l.Evaluate(context.Background(), "gov", "certificate:Get", "c-1")

@@ -21,10 +21,24 @@ const MaxCalendarDays = 2000
 //
 // A day is a working day if it is listed in Workdays (a make-up working day, 调休上班,
 // usually a Saturday or Sunday), else if it is not listed in Holidays and is Monday to Friday.
+//
+// Version counts the calendars set on the ledger (0 = DefaultCalendar); a ticket keeps
+// the version it was created under, so a later calendar changes only later tickets.
+// Years names the official schedules (YearSchedule) merged into the lists.
 type Calendar struct {
-	UTCOffset string   `json:"utcOffset"`
-	Holidays  []string `json:"holidays"`
-	Workdays  []string `json:"workdays"`
+	Version   int         `json:"version"`
+	UTCOffset string      `json:"utcOffset"`
+	Holidays  []string    `json:"holidays"`
+	Workdays  []string    `json:"workdays"`
+	Years     []YearEntry `json:"years,omitempty"`
+}
+
+// YearEntry is one official schedule merged into a calendar: its year, source and
+// the version of the calendar that loaded it.
+type YearEntry struct {
+	Year     int    `json:"year"`
+	Source   Source `json:"source"`
+	LoadedIn int    `json:"loadedIn"`
 }
 
 // DefaultCalendar is used until the governance organisation sets one: UTC+08:00,
@@ -134,6 +148,45 @@ func (c Calendar) isWorkingDay(local time.Time) bool {
 	}
 	wd := local.Weekday()
 	return wd != time.Saturday && wd != time.Sunday
+}
+
+// WorkingDuration is the working time between a and b: the part of [a, b) that
+// falls on working days (whole days in the calendar's zone). It is what AddWorkingDays
+// adds: from Friday 15:00, one working day later is Monday 15:00, 24 h of working time.
+func (c Calendar) WorkingDuration(a, b time.Time) time.Duration {
+	loc := c.location()
+	var d time.Duration
+	for cur := a.In(loc); cur.Before(b); {
+		next := time.Date(cur.Year(), cur.Month(), cur.Day()+1, 0, 0, 0, 0, loc)
+		end := next
+		if b.Before(end) {
+			end = b.In(loc)
+		}
+		if c.isWorkingDay(cur) {
+			d += end.Sub(cur)
+		}
+		cur = next
+	}
+	return d
+}
+
+// AddWorkingDuration returns the time d of working time after t (non-working days
+// do not count). d <= 0 returns t.
+func (c Calendar) AddWorkingDuration(t time.Time, d time.Duration) time.Time {
+	loc := c.location()
+	cur := t.In(loc)
+	for d > 0 {
+		next := time.Date(cur.Year(), cur.Month(), cur.Day()+1, 0, 0, 0, 0, loc)
+		if c.isWorkingDay(cur) {
+			if left := next.Sub(cur); d <= left {
+				return cur.Add(d).UTC()
+			} else {
+				d -= left
+			}
+		}
+		cur = next
+	}
+	return cur.UTC()
 }
 
 // AddWorkingDays returns the deadline n working days after t:

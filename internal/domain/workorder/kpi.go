@@ -24,7 +24,11 @@ const (
 //     reopen) whose ResolveBy is in the period ("due in the period"): resolved on time /
 //     (on time + late), with on time/late/pending/handed-over as for response.
 //   - Satisfaction: ratings of D's episodes given in the period: (very satisfied +
-//     satisfied) / all ratings.
+//     satisfied) / all ratings. A resolved ticket closed by the sweep because the
+//     citizen did not rate it in time is not a rating: it is counted apart
+//     (AutoClosedUnrated, attributed by the close time) and in neither term.
+//   - A resolve round whose clock is stopped (suspended, 挂起) is pending until it
+//     resumes; the resume moves its resolve-by by the working time paused.
 //   - Overdue: D's accountability records with cause overdue whose At (the missed
 //     deadline) is in the period; Accountability: all of D's accountability records in
 //     the period (overdue, unsatisfied, reopened).
@@ -84,10 +88,14 @@ type ResolutionFact struct {
 	ResolveBy    string `json:"by"`
 	ResolvedAt   string `json:"at"`
 	HandedOverAt string `json:"h"`
+	PausedAt     string `json:"p"` // the clock is stopped since then (suspended); "" when running
 }
 
-// Outcome of the resolve deadline as of asOf.
+// Outcome of the resolve deadline as of asOf (pending while the clock is stopped).
 func (f ResolutionFact) Outcome(asOf string) Outcome {
+	if f.PausedAt != "" && f.ResolvedAt == "" && f.HandedOverAt == "" {
+		return OutcomePending
+	}
 	return outcome(f.ResolvedAt, f.ResolveBy, f.HandedOverAt, asOf)
 }
 
@@ -106,11 +114,14 @@ func (t Ticket) Facts() (resp []ResponseFact, res []ResolutionFact, rat []Rating
 	for i, e := range t.Episodes {
 		resp = append(resp, ResponseFact{e.Department, t.ID, i + 1, e.AssignedAt, e.RespondBy, e.RespondedAt, e.HandedOverAt})
 		for j, r := range e.Rounds {
-			h := ""
+			h, p := "", ""
 			if j == len(e.Rounds)-1 {
 				h = e.HandedOverAt
 			}
-			res = append(res, ResolutionFact{e.Department, t.ID, i + 1, j + 1, r.ResolveBy, r.ResolvedAt, h})
+			if n := len(r.Pauses); n > 0 && r.Pauses[n-1].To == "" {
+				p = r.Pauses[n-1].From
+			}
+			res = append(res, ResolutionFact{e.Department, t.ID, i + 1, j + 1, r.ResolveBy, r.ResolvedAt, h, p})
 		}
 		for n, g := range e.Ratings {
 			rat = append(rat, RatingFact{e.Department, t.ID, i + 1, n + 1, g.At, g.Rating})
@@ -150,6 +161,7 @@ type KPI struct {
 	Resolution        Rate   `json:"resolution"`
 	ResolutionPending int    `json:"resolutionPending"`
 	Satisfaction      Rate   `json:"satisfaction"`
+	AutoClosedUnrated int    `json:"autoClosedUnrated"`
 	Overdue           int    `json:"overdue"`
 	Accountability    int    `json:"accountability"`
 	Unsatisfied       int    `json:"unsatisfied"`
@@ -168,6 +180,7 @@ type Counts struct {
 	ResolutionPending int `json:"resolutionPending"`
 	Rated             int `json:"rated"`
 	Satisfied         int `json:"satisfied"`
+	AutoClosedUnrated int `json:"autoClosedUnrated"`
 	Overdue           int `json:"overdue"`
 	Accountability    int `json:"accountability"`
 	Unsatisfied       int `json:"unsatisfied"`
@@ -185,6 +198,7 @@ func (c *Counts) Add(c2 Counts) {
 	c.ResolutionPending += c2.ResolutionPending
 	c.Rated += c2.Rated
 	c.Satisfied += c2.Satisfied
+	c.AutoClosedUnrated += c2.AutoClosedUnrated
 	c.Overdue += c2.Overdue
 	c.Accountability += c2.Accountability
 	c.Unsatisfied += c2.Unsatisfied
@@ -246,6 +260,10 @@ func (a *KPIAccumulator) AddRating(f RatingFact) {
 	if !a.in(f.Department, f.At) {
 		return
 	}
+	if f.Rating == RatingUnrated {
+		a.c.AutoClosedUnrated++
+		return
+	}
 	a.c.Rated++
 	if f.Rating.Satisfied() {
 		a.c.Satisfied++
@@ -285,6 +303,7 @@ func (a *KPIAccumulator) Result() KPI {
 		Resolution:        newRate(c.ResolutionOnTime, c.ResolutionOnTime+c.ResolutionLate, TargetResolution),
 		ResolutionPending: c.ResolutionPending,
 		Satisfaction:      newRate(c.Satisfied, c.Rated, TargetSatisfaction),
+		AutoClosedUnrated: c.AutoClosedUnrated,
 		Overdue:           c.Overdue,
 		Accountability:    c.Accountability,
 		Unsatisfied:       c.Unsatisfied,

@@ -183,7 +183,7 @@ func TestKPIFromLifecycle(t *testing.T) {
 	// Ticket 2: nobody acts; a sweep after resolve-by marks both deadlines.
 	tk = submit(t, c, "2026-11-27T02:00:00Z")
 	tk.ID = "t2"
-	r, _, _ := Sweep(tk, c.env("2026-12-05T00:00:00Z"))
+	r, _, _ := Sweep(tk, c.env("2026-12-05T00:00:00Z"), "")
 	tickets, acc = append(tickets, r.Ticket), append(acc, r.Accountability...)
 
 	k := ComputeKPI("A", "2026-11-23T00:00:00Z", "2026-12-07T00:00:00Z", "2026-12-06T00:00:00Z", tickets, acc)

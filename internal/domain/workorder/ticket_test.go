@@ -110,7 +110,7 @@ func TestIllegalWritesNothing(t *testing.T) {
 		{Action: ActStart, Actor: deptA},                                   // not accepted
 		{Action: ActAccept, Actor: otherB},                                 // not assigned to B
 		{Action: ActAccept, Actor: superP},                                 // supervisor does not accept
-		{Action: ActEscalate, Actor: deptA, Target: "B"},                   // only the supervisor escalates
+		{Action: ActEscalate, Actor: deptA, Target: "B", NoteHash: hashN},  // only the supervisor escalates
 		{Action: ActTransfer, Actor: otherB, Target: "C", NoteHash: hashN}, // only the assigned department transfers
 		{Action: ActRate, Actor: citizen, Rating: RatingSatisfied},         // not resolved
 		{Action: ActClose, Actor: superP},
@@ -145,8 +145,11 @@ func TestTransferNeedsReason(t *testing.T) {
 	if tk.Seq != before.Seq || tk.State != before.State || tk.Department != "A" || len(tk.Episodes) != 1 {
 		t.Errorf("ticket changed: %+v", tk)
 	}
-	// Escalation needs no reason: the supervising department acts on its own account.
-	apply(t, tk, Request{Action: ActEscalate, Actor: superP, Target: "B"}, c.env("2026-11-27T03:00:00Z"))
+	// Escalation needs a reason too (issue 15).
+	if _, err := Apply(tk, Request{Action: ActEscalate, Actor: superP, Target: "B"}, c.env("2026-11-27T03:00:00Z")); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "escalate needs a reason") {
+		t.Errorf("escalate without a reason: err = %v", err)
+	}
+	apply(t, tk, Request{Action: ActEscalate, Actor: superP, Target: "B", NoteHash: hashN}, c.env("2026-11-27T03:00:00Z"))
 }
 
 func TestInvalidRequests(t *testing.T) {
@@ -189,10 +192,10 @@ func TestInvalidRequests(t *testing.T) {
 func TestSweepIdempotent(t *testing.T) {
 	c := &clock{t: t}
 	tk := submit(t, c, "2026-11-27T02:00:00Z") // respond-by Mon 11-30 02:00Z, resolve-by Fri 12-04 02:00Z
-	if _, changed, err := Sweep(tk, c.env("2026-11-30T02:00:00Z")); err != nil || changed {
+	if _, changed, err := Sweep(tk, c.env("2026-11-30T02:00:00Z"), ""); err != nil || changed {
 		t.Fatalf("sweep at the deadline itself: changed=%v err=%v", changed, err)
 	}
-	res, changed, err := Sweep(tk, c.env("2026-11-30T02:00:01Z"))
+	res, changed, err := Sweep(tk, c.env("2026-11-30T02:00:01Z"), "")
 	if err != nil || !changed {
 		t.Fatalf("sweep after respond-by: changed=%v err=%v", changed, err)
 	}
@@ -211,19 +214,19 @@ func TestSweepIdempotent(t *testing.T) {
 	if !tk2.Overdue || tk2.State != StateAssigned || len(tk2.Dues()) != 1 || tk2.Dues()[0].Phase != PhaseResolve {
 		t.Fatalf("after sweep: %+v dues %v", tk2, tk2.Dues())
 	}
-	if _, changed, _ := Sweep(tk2, c.env("2026-12-01T00:00:00Z")); changed {
+	if _, changed, _ := Sweep(tk2, c.env("2026-12-01T00:00:00Z"), ""); changed {
 		t.Errorf("second sweep changed the ticket")
 	}
 	// Past resolve-by as well: one more record, then nothing.
-	res, changed, _ = Sweep(tk2, c.env("2026-12-04T02:00:01Z"))
+	res, changed, _ = Sweep(tk2, c.env("2026-12-04T02:00:01Z"), "")
 	if !changed || len(res.Accountability) != 1 || res.Accountability[0].Phase != PhaseResolve || res.Accountability[0].ID != "t1#2" {
 		t.Fatalf("resolve sweep: %+v", res)
 	}
-	if _, changed, _ := Sweep(res.Ticket, c.env("2026-12-30T00:00:00Z")); changed {
+	if _, changed, _ := Sweep(res.Ticket, c.env("2026-12-30T00:00:00Z"), ""); changed {
 		t.Errorf("third sweep changed the ticket")
 	}
 	// A ticket missing both deadlines at once gets one transition with two records.
-	res, changed, _ = Sweep(tk, c.env("2026-12-10T00:00:00Z"))
+	res, changed, _ = Sweep(tk, c.env("2026-12-10T00:00:00Z"), "")
 	if !changed || len(res.Accountability) != 2 || len(res.Transitions) != 1 || len(res.Transitions[0].Accountability) != 2 {
 		t.Fatalf("double sweep: %+v", res)
 	}
@@ -245,7 +248,7 @@ func TestLateAcceptIsHeldToAccount(t *testing.T) {
 		t.Errorf("late accept not late: %+v", resp[0])
 	}
 	// Sweeping afterwards adds nothing for the respond deadline.
-	if _, changed, _ := Sweep(res.Ticket, c.env("2026-11-30T04:00:00Z")); changed {
+	if _, changed, _ := Sweep(res.Ticket, c.env("2026-11-30T04:00:00Z"), ""); changed {
 		t.Errorf("sweep after late accept changed the ticket")
 	}
 }
@@ -274,7 +277,7 @@ func TestTransferAndEscalate(t *testing.T) {
 	if _, err := Apply(tk, Request{Action: ActAccept, Actor: deptA}, c.env("2026-11-30T02:00:00Z")); !errors.Is(err, ErrIllegalTransition) {
 		t.Errorf("old department accepted: %v", err)
 	}
-	res = apply(t, tk, Request{Action: ActEscalate, Actor: superP, Target: "C"}, c.env("2026-12-02T01:00:00Z"))
+	res = apply(t, tk, Request{Action: ActEscalate, Actor: superP, Target: "C", NoteHash: hashN}, c.env("2026-12-02T01:00:00Z"))
 	tk = res.Ticket
 	// B missed its respond-by (Tue 01:00Z): escalation first marks that.
 	if len(res.Accountability) != 1 || res.Accountability[0].Department != "B" || res.Transitions[0].Action != ActOverdue {

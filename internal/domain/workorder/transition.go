@@ -1,6 +1,7 @@
 package workorder
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/certledger/certledger/internal/codes"
@@ -29,10 +30,14 @@ type Rule struct {
 // A (from, action, role) triple that is not here is illegal. Overdue keeps the state
 // (it sets a flag and writes an accountability record); transfer and escalate start a
 // new assignment (a fresh respond-by for the new department); reopen starts a new
-// resolve round for the same department.
+// resolve round for the same department; return hands the ticket back to the intake
+// channel, which routes it again; suspend stops the resolve clock until resume.
+// The system rows are the sweep's: overdue, escalation of an overdue ticket to the
+// supervising department, and the close of a resolved ticket left unrated.
 var Table = []Rule{
 	{StateNone, ActSubmit, RoleCitizen, StateSubmitted, GuardNone},
 	{StateSubmitted, ActRoute, RoleSystem, StateAssigned, GuardNone},
+	{StateSubmitted, ActRoute, RoleCitizen, StateAssigned, GuardNone},
 
 	{StateAssigned, ActAccept, RoleAssigned, StateAccepted, GuardNone},
 	{StateAccepted, ActStart, RoleAssigned, StateInProgress, GuardNone},
@@ -42,9 +47,17 @@ var Table = []Rule{
 	{StateAccepted, ActTransfer, RoleAssigned, StateAssigned, GuardNone},
 	{StateInProgress, ActTransfer, RoleAssigned, StateAssigned, GuardNone},
 
+	{StateAssigned, ActReturn, RoleAssigned, StateSubmitted, GuardNone},
+	{StateAccepted, ActReturn, RoleAssigned, StateSubmitted, GuardNone},
+
+	{StateInProgress, ActSuspend, RoleAssigned, StateSuspended, GuardNone},
+	{StateSuspended, ActResume, RoleAssigned, StateInProgress, GuardNone},
+	{StateSuspended, ActResume, RoleCitizen, StateInProgress, GuardNone},
+
 	{StateAssigned, ActEscalate, RoleSupervisor, StateAssigned, GuardNone},
 	{StateAccepted, ActEscalate, RoleSupervisor, StateAssigned, GuardNone},
 	{StateInProgress, ActEscalate, RoleSupervisor, StateAssigned, GuardNone},
+	{StateSuspended, ActEscalate, RoleSupervisor, StateAssigned, GuardNone},
 
 	{StateResolved, ActRate, RoleCitizen, StateRated, GuardNone},
 
@@ -58,29 +71,66 @@ var Table = []Rule{
 	{StateAssigned, ActOverdue, RoleSystem, StateAssigned, GuardNone},
 	{StateAccepted, ActOverdue, RoleSystem, StateAccepted, GuardNone},
 	{StateInProgress, ActOverdue, RoleSystem, StateInProgress, GuardNone},
+	{StateAssigned, ActEscalate, RoleSystem, StateAssigned, GuardNone},
+	{StateAccepted, ActEscalate, RoleSystem, StateAssigned, GuardNone},
+	{StateInProgress, ActEscalate, RoleSystem, StateAssigned, GuardNone},
+	{StateResolved, ActClose, RoleSystem, StateClosed, GuardNone},
 }
 
-// Lookup finds the rule for (from, action, role). The error wraps ErrIllegalTransition
-// and says what the role may do instead.
+// Lookup finds the rule for (from, action, role), guards aside. The error wraps
+// codes.ErrIllegalTransition and says what the role may do instead (never the refused action).
 func Lookup(from State, a Action, r Role) (Rule, error) {
-	var allowed []string
 	for _, rule := range Table {
-		if rule.From == from && rule.Role == r {
-			if rule.Action == a {
-				return rule, nil
-			}
-			allowed = append(allowed, string(rule.Action))
+		if rule.From == from && rule.Role == r && rule.Action == a {
+			return rule, nil
 		}
 	}
-	state := string(from)
-	if from == StateNone {
-		state = "(none)"
+	return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s may not %s a ticket in state %s%s", r.describe(), a, from.describe(), hint(from, a, r, "", false))
+}
+
+func (s State) describe() string {
+	if s == StateNone {
+		return "(none)"
 	}
-	hint := "nothing"
-	if len(allowed) > 0 {
-		hint = strings.Join(allowed, ", ")
+	return string(s)
+}
+
+// guardHolds reports whether g allows the transition given the last rating.
+func guardHolds(g Guard, lastRating Rating) bool {
+	switch g {
+	case GuardUnsatisfied:
+		return lastRating == RatingUnsatisfied
+	case GuardNotUnsatisfied:
+		return lastRating != RatingUnsatisfied
 	}
-	return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s may not %s a ticket in state %s (it may: %s)", r.describe(), a, state, hint)
+	return true
+}
+
+// hint says what role r may do instead of a in state from, and who may do a. The
+// refused action is never offered to r; with rated true only actions whose guard
+// holds for lastRating are offered.
+func hint(from State, a Action, r Role, lastRating Rating, rated bool) string {
+	var mine []string
+	var others []string
+	for _, rule := range Table {
+		if rule.From != from || (rated && !guardHolds(rule.Guard, lastRating)) {
+			continue
+		}
+		switch {
+		case rule.Role == r && rule.Action != a && !slices.Contains(mine, string(rule.Action)):
+			mine = append(mine, string(rule.Action))
+		case rule.Role != r && rule.Action == a && rule.Role != RoleSystem && !slices.Contains(others, rule.Role.describe()):
+			others = append(others, rule.Role.describe())
+		}
+	}
+	out := " (it may: nothing"
+	if len(mine) > 0 {
+		out = " (it may: " + strings.Join(mine, ", ")
+	}
+	if len(others) > 0 {
+		out += "; " + string(a) + " is for " + strings.Join(others, " or ")
+	}
+	return out + ")"
 }
 
 // describe names a role for messages.
@@ -100,23 +150,23 @@ func (r Role) describe() string {
 	return string(r)
 }
 
-// Check finds the rule and checks its guard against the ticket's last rating.
+// Check finds the rule and checks its guard against the ticket's last rating. A
+// refusal's hint offers only what the role may do now (guards included), never the
+// refused action itself.
 func Check(from State, a Action, r Role, lastRating Rating) (Rule, error) {
 	rule, err := Lookup(from, a, r)
 	if err != nil {
-		return Rule{}, err
+		return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s may not %s a ticket in state %s%s", r.describe(), a, from.describe(), hint(from, a, r, lastRating, true))
+	}
+	if guardHolds(rule.Guard, lastRating) {
+		return rule, nil
 	}
 	switch rule.Guard {
 	case GuardUnsatisfied:
-		if lastRating != RatingUnsatisfied {
-			return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s needs an unsatisfied rating (rating is %q)", a, lastRating)
-		}
-	case GuardNotUnsatisfied:
-		if lastRating == RatingUnsatisfied {
-			return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s may not %s after an unsatisfied rating (reopen it, or the supervising department closes it)", r.describe(), a)
-		}
+		return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s needs an unsatisfied rating (rating is %q)%s", a, lastRating, hint(from, a, r, lastRating, true))
+	default:
+		return Rule{}, codes.Wrap(codes.ErrIllegalTransition, "%s may not %s after an unsatisfied rating%s", r.describe(), a, hint(from, a, r, lastRating, true))
 	}
-	return rule, nil
 }
 
 // RolesFor lists the roles that may do action a in state from (in table order, no duplicates).

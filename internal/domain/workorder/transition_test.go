@@ -13,12 +13,19 @@ import (
 const allowed = `
 - submit citizen -> submitted
 submitted route system -> assigned
+submitted route citizen -> assigned
 assigned accept assigned -> accepted
 accepted start assigned -> in_progress
 in_progress resolve assigned -> resolved
 assigned transfer assigned -> assigned
 accepted transfer assigned -> assigned
 in_progress transfer assigned -> assigned
+assigned return assigned -> submitted
+accepted return assigned -> submitted
+in_progress suspend assigned -> suspended
+suspended resume assigned -> in_progress
+suspended resume citizen -> in_progress
+suspended escalate supervisor -> assigned
 assigned escalate supervisor -> assigned
 accepted escalate supervisor -> assigned
 in_progress escalate supervisor -> assigned
@@ -31,6 +38,10 @@ resolved close supervisor -> closed
 assigned overdue system -> assigned
 accepted overdue system -> accepted
 in_progress overdue system -> in_progress
+assigned escalate system -> assigned
+accepted escalate system -> assigned
+in_progress escalate system -> assigned
+resolved close system -> closed
 `
 
 func TestTableExhaustive(t *testing.T) {

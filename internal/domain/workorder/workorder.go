@@ -35,13 +35,14 @@ const (
 	StateAssigned   State = "assigned"
 	StateAccepted   State = "accepted"
 	StateInProgress State = "in_progress"
+	StateSuspended  State = "suspended" // 挂起: waiting for the citizen, the resolve clock stopped
 	StateResolved   State = "resolved"
 	StateRated      State = "rated"
 	StateClosed     State = "closed"
 )
 
 // States lists every state (StateNone first) in life order.
-var States = []State{StateNone, StateSubmitted, StateAssigned, StateAccepted, StateInProgress, StateResolved, StateRated, StateClosed}
+var States = []State{StateNone, StateSubmitted, StateAssigned, StateAccepted, StateInProgress, StateSuspended, StateResolved, StateRated, StateClosed}
 
 // Open reports whether a department still has to act on a ticket in state s
 // (the states in which deadlines run and overdue can be marked).
@@ -64,6 +65,8 @@ type Action string
 
 // Actions. Route and Overdue are done by the chaincode itself (RoleSystem): route in the
 // Submit transaction, overdue by a sweep or before any later action on a late ticket.
+// The sweep also escalates an overdue ticket and closes a resolved one the citizen did
+// not rate in time (RoleSystem). The intake channel routes a ticket returned to it.
 const (
 	ActSubmit   Action = "submit"
 	ActRoute    Action = "route"
@@ -76,10 +79,13 @@ const (
 	ActEscalate Action = "escalate"
 	ActClose    Action = "close"
 	ActOverdue  Action = "overdue"
+	ActReturn   Action = "return"  // the assigned department hands a misrouted ticket back to intake
+	ActSuspend  Action = "suspend" // 挂起: waiting for the citizen; the resolve clock stops
+	ActResume   Action = "resume"  // the citizen answered; the clock runs again, resolve-by moved by the pause
 )
 
 // Actions lists every action.
-var Actions = []Action{ActSubmit, ActRoute, ActAccept, ActStart, ActTransfer, ActResolve, ActRate, ActReopen, ActEscalate, ActClose, ActOverdue}
+var Actions = []Action{ActSubmit, ActRoute, ActAccept, ActStart, ActTransfer, ActResolve, ActRate, ActReopen, ActEscalate, ActClose, ActOverdue, ActReturn, ActSuspend, ActResume}
 
 // Role is how the actor of an action relates to the ticket.
 type Role string
@@ -117,13 +123,48 @@ func RoleFor(actorDept, assignedDept, supervisorDept string) Role {
 // Rating is the citizen's verdict on a resolved ticket.
 type Rating string
 
-// Ratings (very satisfied / satisfied / neutral / unsatisfied).
+// The four ratings of the plan: 非常满意 / 满意 / 一般 / 不满意 (very satisfied /
+// satisfied / neutral / unsatisfied). The wire values are the English ids.
 const (
 	RatingVerySatisfied Rating = "very_satisfied"
 	RatingSatisfied     Rating = "satisfied"
 	RatingNeutral       Rating = "neutral"
 	RatingUnsatisfied   Rating = "unsatisfied"
 )
+
+// RatingUnrated is not a rating: it marks, in an episode's rating list, a resolved
+// ticket the sweep closed because the citizen did not rate it in time. The
+// satisfaction KPI leaves it out and counts it apart (KPI.AutoClosedUnrated).
+const RatingUnrated Rating = "unrated"
+
+// Ratings lists the four ratings, best first.
+var Ratings = []Rating{RatingVerySatisfied, RatingSatisfied, RatingNeutral, RatingUnsatisfied}
+
+var ratingLabels = map[Rating]string{
+	RatingVerySatisfied: "非常满意",
+	RatingSatisfied:     "满意",
+	RatingNeutral:       "一般",
+	RatingUnsatisfied:   "不满意",
+	RatingUnrated:       "未评价",
+}
+
+// Label is the rating as the plan and the citizen read it (非常满意 ...).
+func (r Rating) Label() string {
+	if l, ok := ratingLabels[r]; ok {
+		return l
+	}
+	return string(r)
+}
+
+// ParseRating reads a rating given as its id (very_satisfied) or its label (非常满意).
+func ParseRating(s string) (Rating, bool) {
+	for _, r := range Ratings {
+		if s == string(r) || s == ratingLabels[r] {
+			return r, true
+		}
+	}
+	return "", false
+}
 
 // Valid reports whether r is one of the four ratings.
 func (r Rating) Valid() bool {
@@ -153,8 +194,10 @@ const (
 // Phase of an overdue: which deadline was missed.
 type Phase string
 
-// Deadline phases.
+// Deadline phases. Respond and resolve are the department's; rate is the citizen's
+// (a resolved ticket not rated by then is closed by the sweep, without fault).
 const (
 	PhaseRespond Phase = "respond"
 	PhaseResolve Phase = "resolve"
+	PhaseRate    Phase = "rate"
 )

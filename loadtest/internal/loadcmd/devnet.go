@@ -175,7 +175,7 @@ func (r *devnetRun) fillAndRestart() error {
 	stored, out := r.c.Int("stored"), r.c.App.Writer
 	fmt.Fprintf(out, "filling the ledger to %d certificates (concurrency 64)...\n", stored)
 	t0, before := time.Now(), len(r.issued)
-	for len(r.issued) < stored && r.c.Context.Err() == nil {
+	for len(r.issued) < stored && r.c.Err() == nil {
 		recs, err := r.dept.Certificates(devnetIDs, len(r.issued), min(20000, stored-len(r.issued)))
 		if err != nil {
 			return err
@@ -213,7 +213,7 @@ func evaluateVerify(c *client.Contract, ids []string) driver.Op {
 			return err
 		}
 		if v, err := record.Verdict(res); err != nil || v != "VALID" {
-			return fmt.Errorf("verdict %q (%v), want VALID", v, err)
+			return fmt.Errorf("verdict %q (%w), want VALID", v, err)
 		}
 		return nil
 	}

@@ -262,7 +262,7 @@ func talkToChild(cmd *exec.Cmd, mode string) (clientResult, time.Duration, error
 	}
 	rd := bufio.NewReader(stdout)
 	if line, err := rd.ReadString('\n'); err != nil || strings.TrimSpace(line) != "ready" {
-		return fail(fmt.Errorf("gateway client %s: want a ready line, got %q (%v)", mode, line, err))
+		return fail(fmt.Errorf("gateway client %s: want a ready line, got %q (%w)", mode, line, err))
 	}
 	cpu0 := proc.SelfCPU()
 	if _, err := io.WriteString(stdin, "go\n"); err != nil {

@@ -1,4 +1,8 @@
-package devnet
+// Package chanpolicy holds endorsement policies in the flat form certledger uses
+// (at least N of the listed organisations): parsing MAJORITY, ANY, ALL and
+// AND/OR/OutOf over MSP ids, and reading the policy a devnet channel states in its
+// configuration. The devnet enforces it; the gateway reads it for trust bundles.
+package chanpolicy
 
 import (
 	"errors"
@@ -20,8 +24,8 @@ type Policy struct {
 	Text string
 }
 
-// ParsePolicy parses a policy over the channel's organisations.
-func ParsePolicy(s string, orgs []string) (*Policy, error) {
+// Parse parses a policy over the channel's organisations.
+func Parse(s string, orgs []string) (*Policy, error) {
 	t := strings.TrimSpace(s)
 	switch strings.ToUpper(t) {
 	case "", "MAJORITY":
