@@ -39,9 +39,9 @@ func TestMakeUpDown(t *testing.T) {
 	}
 	t.Parallel()
 	run := filepath.Join(t.TempDir(), "run")
-	addrs := freeAddrs(t, 2)
+	addrs := freeAddrs(t, 3)
 	env := append(cleanEnv(), "CERTLEDGER_RUN_DIR="+run, "CERTLEDGER_BIN="+e.bin,
-		"DEVNET_ADDR="+addrs[0], "GATEWAY_ADDR="+addrs[1])
+		"DEVNET_ADDR="+addrs[0], "GATEWAY_ADDR="+addrs[1], "OPERATIONS_ADDR="+addrs[2])
 	script := func(name string) result {
 		t.Helper()
 		cmd := exec.Command("bash", filepath.Join(e.root, "scripts", name))
@@ -66,7 +66,7 @@ func TestMakeUpDown(t *testing.T) {
 	r := script("up.sh")
 	wantExit(t, r, 0, "devnet started on "+addrs[0], "gateway started on "+url,
 		"registered: department dept-a", "registered: department dept-b", "certledger is up", url+"/", "make down")
-	for _, f := range []string{"tokens.env", "env.sh", "keys/dept-a.pem", "keys/dept-b.pem"} {
+	for _, f := range []string{"tokens.env", "env.sh", "tokens/dept-a.token", "tokens/gov.token", "keys/dept-a.pem", "keys/dept-b.pem"} {
 		st, err := os.Stat(filepath.Join(run, f))
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
@@ -87,6 +87,9 @@ func TestMakeUpDown(t *testing.T) {
 	// Follow the printed commands, as a newcomer pastes them into bash.
 	try := r.stdout[strings.Index(r.stdout, "Try it"):]
 	try = try[strings.Index(try, "\n")+1 : strings.Index(try, "Stop with")]
+	if strings.Contains(try, "--token ") {
+		t.Errorf("the printed commands put a token on the command line (visible in /proc):\n%s", try)
+	}
 	demo := exec.Command("bash", "-c", try)
 	demo.Dir = e.root
 	demo.Env = env

@@ -12,6 +12,7 @@
 #   CERTLEDGER_RUN_DIR  data folder (default ./.run)
 #   DEVNET_ADDR         devnet gRPC listen address (default 127.0.0.1:7051)
 #   GATEWAY_ADDR        gateway HTTP listen address (default 127.0.0.1:8080)
+#   OPERATIONS_ADDR     gateway operations listener: /metrics, /readyz (default 127.0.0.1:9444)
 #   CERTLEDGER_BIN      folder of the built binaries (default ./bin)
 # Needs only what `make build` put in ./bin, bash and coreutils.
 set -euo pipefail
@@ -21,6 +22,7 @@ RUN=${CERTLEDGER_RUN_DIR:-$ROOT/.run}
 BIN=${CERTLEDGER_BIN:-$ROOT/bin}
 DEVNET_ADDR=${DEVNET_ADDR:-127.0.0.1:7051}
 GATEWAY_ADDR=${GATEWAY_ADDR:-127.0.0.1:8080}
+OPERATIONS_ADDR=${OPERATIONS_ADDR:-127.0.0.1:9444}
 URL=http://$GATEWAY_ADDR
 
 for b in certledger certledger-devnet certledger-gateway; do
@@ -94,6 +96,14 @@ if [ ! -f "$RUN/tokens.env" ]; then
 fi
 # shellcheck disable=SC1091
 source "$RUN/tokens.env"
+# One file per token (mode 0600) for `certledger --token-file`: a token given as
+# --token would be visible to every local user in /proc/PID/cmdline.
+mkdir -p "$RUN/tokens" && chmod 700 "$RUN/tokens"
+(umask 077
+  printf '%s\n' "$GOV_TOKEN" >"$RUN/tokens/gov.token"
+  printf '%s\n' "$DEPT_A_TOKEN" >"$RUN/tokens/dept-a.token"
+  printf '%s\n' "$DEPT_B_TOKEN" >"$RUN/tokens/dept-b.token"
+  printf '%s\n' "$AUDITOR_TOKEN" >"$RUN/tokens/auditor.token")
 hash_token() { printf '%s\n' "$1" | "$BIN/certledger-gateway" hash-token; }
 # The governance office's SM2 key signs the trust bundle; the gateway pins its
 # fingerprint and serves the bundle governance publishes (docs/trust.md).
@@ -104,6 +114,7 @@ if ! alive "$RUN/gateway.pid"; then
   cat >"$RUN/gateway.yaml" <<YAML
 # written by scripts/up.sh
 listen: $GATEWAY_ADDR
+operations: {listen: $OPERATIONS_ADDR}   # /metrics, /healthz, /readyz: operators only
 publicURL: $URL
 governanceDepartment: gov
 orgs:
@@ -134,7 +145,11 @@ fi
 # env.sh: what the commands below need (source it in your shell).
 {
   echo "# written by scripts/up.sh: source it to use bin/certledger against the demo"
-  sed 's/^/export /' "$RUN/tokens.env"
+  # The token files, not the tokens: commands name them with --token-file.
+  echo "export GOV_TOKEN_FILE=$RUN/tokens/gov.token"
+  echo "export DEPT_A_TOKEN_FILE=$RUN/tokens/dept-a.token"
+  echo "export DEPT_B_TOKEN_FILE=$RUN/tokens/dept-b.token"
+  echo "export AUDITOR_TOKEN_FILE=$RUN/tokens/auditor.token"
   echo "export CERTLEDGER_GATEWAY=$URL"
   echo "export CERTLEDGER_TRUST_PIN=$PIN"
   echo "export PATH=\"$BIN:\$PATH\""
@@ -155,7 +170,7 @@ seed() { # seed ID MSPID NAME CODE CATEGORY...
     1)
       local cats=()
       for c in "$@"; do cats+=(--category "$c"); done
-      out=$("${CL[@]}" --token "$GOV_TOKEN" dept register --id "$id" --name "$name" --code "$code" --msp-id "$msp" \
+      out=$("${CL[@]}" --token-file "$RUN/tokens/gov.token" dept register --id "$id" --name "$name" --code "$code" --msp-id "$msp" \
         "${cats[@]}" --pub "$pub") || exit 1
       echo "${out%%$'\n'*}; key $(rel "$key")"
       ;;
@@ -163,7 +178,7 @@ seed() { # seed ID MSPID NAME CODE CATEGORY...
   esac
   # A department registered before codes existed gets its code now.
   if [ "$rc" = 0 ] && ! grep -q "^code:" <<<"$out"; then
-    "${CL[@]}" --token "$GOV_TOKEN" dept set-code "$id" "$code" >/dev/null || exit 1
+    "${CL[@]}" --token-file "$RUN/tokens/gov.token" dept set-code "$id" "$code" >/dev/null || exit 1
     echo "department $id: unified social credit code $code set"
   fi
 }
@@ -182,7 +197,7 @@ seed_type() { # seed_type CODE NAME NAME_EN DEFINING_BODY HOLDER_CODE_TYPE VALID
     1)
       local validity=()
       [ -n "$6" ] && validity=(--default-validity "$6")
-      out=$("${CL[@]}" --token "$GOV_TOKEN" type add --code "$1" --name "$2" --name-en "$3" \
+      out=$("${CL[@]}" --token-file "$RUN/tokens/gov.token" type add --code "$1" --name "$2" --name-en "$3" \
         --defining-body "$4" --holder-code-type "$5" "${validity[@]}" --issuer "$7") || exit 1
       echo "${out%%$'\n'*} ($2, issued by $7)"
       ;;
@@ -197,8 +212,8 @@ DEMO_ID=$("${CL[@]}" id build --type 11100000MB0143028R001 --issuer-code 1133010
 #    loaded once by the governance admin: work-order deadlines count working days with them.
 for f in "$ROOT"/data/calendar/*.json; do
   y=$(basename "$f" .json)
-  if "${CL[@]}" --token "$GOV_TOKEN" -o json calendar show --year "$y" | grep -q '"schedule": *null'; then
-    out=$("${CL[@]}" --token "$GOV_TOKEN" calendar load "$f") || exit 1
+  if "${CL[@]}" --token-file "$RUN/tokens/gov.token" -o json calendar show --year "$y" | grep -q '"schedule": *null'; then
+    out=$("${CL[@]}" --token-file "$RUN/tokens/gov.token" calendar load "$f") || exit 1
     echo "${out%%$'\n'*}"
   fi
 done
@@ -207,7 +222,7 @@ done
 #    governance key, published to the gateway (a gateway started without a trust pin
 #    by an older up.sh refuses it: make down && make up).
 mkdir -p "$RUN/trust"
-if "${CL[@]}" --token "$GOV_TOKEN" trust export --key "$GOV_KEY" --out "$RUN/trust/export.json" --force --publish >/dev/null; then
+if "${CL[@]}" --token-file "$RUN/tokens/gov.token" trust export --key "$GOV_KEY" --out "$RUN/trust/export.json" --force --publish >/dev/null; then
   echo "trust bundle published (governance fingerprint $PIN)"
 else
   echo "up: the trust bundle was not published (see above); offline verification has no current bundle" >&2
@@ -219,22 +234,23 @@ cat <<TXT
 
 certledger is up.
   web verify page   $URL/
-  REST API          $URL/api/v1/openapi.json   (health: $URL/readyz, metrics: $URL/metrics)
-  data and logs     $R/   (tokens in $R/tokens.env, SM2 keys in $R/keys/)
+  REST API          $URL/api/v1/openapi.json   (health: $URL/readyz)
+  operations        http://$OPERATIONS_ADDR/metrics   (local only)
+  data and logs     $R/   (tokens in $R/tokens/*.token, SM2 keys in $R/keys/)
   trust bundle      $URL/api/v1/trust   governance fingerprint (pin it):
                     $PIN
 
 Try it (docs/getting-started.md explains each step):
-  source $R/env.sh && cd $R/demo    # bin/ on PATH, CERTLEDGER_GATEWAY, the tokens
+  source $R/env.sh && cd $R/demo    # bin/ on PATH, CERTLEDGER_GATEWAY, the token files
   certledger dept list
   echo "Business licence of ACME Ltd, No. 2026-0001" > licence.txt
   certledger type list                      # the catalogue: 营业执照 (dept-a), 不动产权证书 (dept-b)
-  certledger --token "\$DEPT_A_TOKEN" cert issue --file licence.txt --type 11100000MB0143028R001 \\
+  certledger --token-file "\$DEPT_A_TOKEN_FILE" cert issue --file licence.txt --type 11100000MB0143028R001 \\
       --serial 2026000001 --holder-name "ACME Ltd" --holder-id 91350100M000100Y43 --key ../keys/dept-a.pem
   certledger cert verify licence.txt        # verdict: VALID (exit 0), identifier $DEMO_ID
   sed 's/0001/0002/' licence.txt > forged.txt
   certledger cert verify forged.txt         # verdict: NOT_FOUND (exit 1): no certificate has this hash
-  certledger --token "\$DEPT_A_TOKEN" cert revoke $DEMO_ID --reason "licence withdrawn" --key ../keys/dept-a.pem
+  certledger --token-file "\$DEPT_A_TOKEN_FILE" cert revoke $DEMO_ID --reason "licence withdrawn" --key ../keys/dept-a.pem
   certledger cert verify licence.txt        # verdict: REVOKED (exit 1)
   # ...and open the verify link that cert issue printed in a browser.
 

@@ -67,10 +67,11 @@ type Stack struct {
 	Tokens   map[string]string // plaintext bearer tokens by name
 	Profiles map[string]string // connection profile path by organisation
 
-	http    *http.Server
-	done    chan struct{}
-	devDone chan error
-	serving bool
+	http       *http.Server
+	done       chan struct{}
+	devDone    chan error
+	serving    bool
+	ledgerAddr string
 }
 
 // Start initialises a devnet in dir (organisations gov, dept-a, dept-b), serves it
@@ -96,6 +97,7 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.serving = true
+	s.ledgerAddr = glis.Addr().String()
 	go func() { s.devDone <- node.Serve(glis) }()
 
 	cfg, err := s.connect(o.LedgerTimeout)
@@ -110,6 +112,7 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	s.API, err = httpapi.New(httpapi.Options{
 		Metrics: s.Metrics, Ledger: s.Fabric, Auth: auth.New(&cfg), DefaultOrg: Governance, GovernanceDepartment: Governance,
 		Logger: log, RateLimit: o.RateLimit, MVCCRetries: 3, Heartbeat: time.Second, Web: o.Web,
+		Ready: s.Fabric.Ready,
 	})
 	if err != nil {
 		return nil, err
@@ -205,6 +208,47 @@ func (s *Stack) waitReady(limit time.Duration) error {
 	}
 }
 
+// StopLedger stops the devnet (as a crash of the ledger would, for the gateway:
+// its connections break); RestartLedger brings it back on the same address.
+func (s *Stack) StopLedger() error {
+	if !s.serving {
+		return nil
+	}
+	err := s.Node.Close()
+	<-s.devDone //nolint:errcheck // Serve returns once Close stops it; its error then is expected
+	s.serving = false
+	return err
+}
+
+// RestartLedger reopens the devnet's folder (the ledger survives) and serves it
+// on the address it had; it returns once the devnet accepts connections.
+func (s *Stack) RestartLedger() error {
+	if s.serving {
+		return nil
+	}
+	cc, err := chaincode.New()
+	if err != nil {
+		return err
+	}
+	node, err := devnet.Open(s.Dir, devnet.WithChaincode(cc))
+	if err != nil {
+		return fmt.Errorf("devnet reopen: %w", err)
+	}
+	var lis net.Listener
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if lis, err = net.Listen("tcp", s.ledgerAddr); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = node.Close()
+			return fmt.Errorf("listening again on %s: %w", s.ledgerAddr, err)
+		}
+	}
+	s.Node, s.serving = node, true
+	go func() { s.devDone <- node.Serve(lis) }()
+	return nil
+}
+
 // Close stops the gateway, the ledger client and the devnet.
 func (s *Stack) Close() error {
 	var errs []error
@@ -218,11 +262,8 @@ func (s *Stack) Close() error {
 	if s.Fabric != nil {
 		errs = append(errs, s.Fabric.Close())
 	}
-	if s.Node != nil {
-		errs = append(errs, s.Node.Close())
-		if s.serving {
-			errs = append(errs, <-s.devDone)
-		}
+	if s.Node != nil && s.serving {
+		errs = append(errs, s.Node.Close(), <-s.devDone)
 	}
 	return errors.Join(errs...)
 }

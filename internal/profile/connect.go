@@ -11,6 +11,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/hash"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -18,16 +19,25 @@ import (
 // Timeouts bound every phase of a Fabric call made through a connection from
 // Connect. Every call has one: fabric-gateway's defaults are not relied on.
 type Timeouts struct {
-	Evaluate     time.Duration
-	Endorse      time.Duration
-	Submit       time.Duration
+	Evaluate time.Duration
+	Endorse  time.Duration
+	Submit   time.Duration
+	// CommitStatus bounds the wait for a commit status. A client that resends
+	// (the gateway's ledger client) bounds the whole wait with it, resubmissions
+	// included; past it the outcome is unknown.
 	CommitStatus time.Duration
+	// CommitWait is how long one submission waits for its commit before a client
+	// that resends sends the same signed envelope again (a transaction lost by a
+	// failing orderer is ordered by the next one; one that did commit answers
+	// DUPLICATE_TXID). It is no fabric-gateway option: Options leaves it out.
+	CommitWait time.Duration
 }
 
 // DefaultTimeouts are what Connect uses unless its options say otherwise.
 var DefaultTimeouts = Timeouts{Evaluate: 30 * time.Second, Endorse: 30 * time.Second, Submit: 30 * time.Second, CommitStatus: time.Minute}
 
-// Options returns the fabric-gateway options that set t.
+// Options returns the fabric-gateway options that set t (CommitWait is the
+// caller's own).
 func (t Timeouts) Options() []client.ConnectOption {
 	return []client.ConnectOption{
 		client.WithEvaluateTimeout(t.Evaluate),
@@ -93,14 +103,27 @@ func (p *Profile) TransportCredentials(peer Peer) (credentials.TransportCredenti
 	return credentials.NewTLS(cfg), nil
 }
 
-// DialPeer opens a gRPC client connection to peer. It connects lazily: an
-// unreachable peer shows up on the first call, not here.
+// Backoff bounds gRPC's reconnect backoff to a peer. gRPC's default grows to
+// 120 s, so a peer back after a long outage was dialled again only minutes
+// later; with MaxDelay 2 s a peer that comes back is used within about 2 s.
+var Backoff = backoff.Config{BaseDelay: 250 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second}
+
+// DialOptions are the gRPC options of every peer connection besides its
+// credentials: the bounded reconnect backoff and a short connect timeout.
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: Backoff, MinConnectTimeout: 2 * time.Second}),
+	}
+}
+
+// DialPeer opens a gRPC client connection to peer with DialOptions. It
+// connects lazily: an unreachable peer shows up on the first call, not here.
 func (p *Profile) DialPeer(peer Peer) (*grpc.ClientConn, error) {
 	creds, err := p.TransportCredentials(peer)
 	if err != nil {
 		return nil, err
 	}
-	cc, err := grpc.NewClient("dns:///"+peer.Endpoint, grpc.WithTransportCredentials(creds))
+	cc, err := grpc.NewClient("dns:///"+peer.Endpoint, append(DialOptions(), grpc.WithTransportCredentials(creds))...)
 	if err != nil {
 		return nil, fmt.Errorf("dialling %s: %w", peer.Endpoint, err)
 	}

@@ -86,6 +86,23 @@ type gatewayProc struct {
 	url  string
 	log  string
 	done chan struct{}
+
+	opsMu sync.Mutex
+	ops   string // the operations listener's URL (/metrics)
+}
+
+func (g *gatewayProc) setOps(u string) {
+	g.opsMu.Lock()
+	defer g.opsMu.Unlock()
+	g.ops = u
+}
+
+// opsURL is the URL of the operations listener (/metrics), logged before the
+// public one.
+func (g *gatewayProc) opsURL() string {
+	g.opsMu.Lock()
+	defer g.opsMu.Unlock()
+	return g.ops
 }
 
 // startGateway starts certledger-gateway with config on a free port and waits for
@@ -97,7 +114,8 @@ func startGateway(t *testing.T, bin, config, home string) *gatewayProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.cmd = exec.Command(filepath.Join(bin, "certledger-gateway"), "--config", config, "--listen", "127.0.0.1:0")
+	g.cmd = exec.Command(filepath.Join(bin, "certledger-gateway"), "--config", config, "--listen", "127.0.0.1:0",
+		"--operations-listen", "127.0.0.1:0")
 	g.cmd.Env = cleanEnv(home)
 	g.cmd.SysProcAttr = sysProcAttr()
 	pr, pw := io.Pipe()
@@ -114,6 +132,9 @@ func startGateway(t *testing.T, bin, config, home string) *gatewayProc {
 		for sc.Scan() {
 			fmt.Fprintln(lf, sc.Text())
 			var l struct{ Msg, URL string }
+			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "operations listening" {
+				g.setOps(l.URL)
+			}
 			if !sent && json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "gateway listening" {
 				urlc <- l.URL
 				sent = true
@@ -200,14 +221,15 @@ type cliRunner struct {
 // run runs certledger with token ("" for none) and args.
 func (c cliRunner) run(token string, args ...string) cliResult {
 	full := []string{"--gateway", c.url}
-	if token != "" {
-		full = append(full, "--token", token)
-	}
 	full = append(full, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(c.bin, "certledger"), full...)
 	cmd.Dir, cmd.Env = c.dir, cleanEnv(c.home)
+	if token != "" {
+		// In the environment, never on the command line (visible in /proc/PID/cmdline).
+		cmd.Env = append(cmd.Env, "CERTLEDGER_TOKEN="+token)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -311,10 +333,11 @@ func rest(method, url, token, body string) restCall {
 	return restCall{status: resp.StatusCode, body: b, err: err}
 }
 
-// mvccRetries reads certledger_gateway_mvcc_retries_total from /metrics.
-func mvccRetries(t *testing.T, url string) float64 {
+// mvccRetries reads certledger_gateway_mvcc_retries_total from the operations
+// listener's /metrics.
+func mvccRetries(t *testing.T, g *gatewayProc) float64 {
 	t.Helper()
-	r := rest(http.MethodGet, url+"/metrics", "", "")
+	r := rest(http.MethodGet, g.opsURL()+"/metrics", "", "")
 	if r.err != nil || r.status != http.StatusOK {
 		t.Fatalf("GET /metrics: %v %d", r.err, r.status)
 	}
@@ -459,7 +482,7 @@ func RunGatewayCLI(t *testing.T, o GatewayCLIOptions) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := mvccRetries(t, g.url)
+	before := mvccRetries(t, g)
 	const racers = 8
 	calls := make([]restCall, racers)
 	var wg sync.WaitGroup
@@ -527,7 +550,7 @@ func RunGatewayCLI(t *testing.T, o GatewayCLIOptions) {
 		}
 		return ""
 	})
-	retries := mvccRetries(t, g.url) - before
+	retries := mvccRetries(t, g) - before
 	if o.WantMVCCRetry && retries == 0 {
 		t.Fatalf("the gateway retried no read conflict during %d concurrent issues of one record", racers)
 	}

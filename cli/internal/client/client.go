@@ -20,6 +20,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -27,6 +28,17 @@ import (
 // (connection refused, DNS, TLS handshake, timeout) or answered that the ledger is
 // unavailable (502, 503, 504).
 var ErrUnreachable = errors.New("gateway unreachable")
+
+// ErrOutcomeUnknown is wrapped by the error of a write (POST) whose outcome is
+// unknown: the gateway answered COMMIT_UNKNOWN or a timeout, or the connection
+// broke after the request was sent. The write may have committed.
+var ErrOutcomeUnknown = errors.New("the write may have committed: run the same command again with the same " +
+	"record (same id, same signed request); a write that committed is answered with its result, never made twice. " +
+	"A new id would issue twice")
+
+// CodeCommitUnknown is the gateway's code for a write sent for ordering whose
+// commit it could not confirm in time (HTTP 504): retrying the same request is safe.
+const CodeCommitUnknown = "COMMIT_UNKNOWN"
 
 // ErrConfig is wrapped by errors in the client's own configuration (bad URL, CA file).
 var ErrConfig = errors.New("bad client configuration")
@@ -98,7 +110,13 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithTimeout sets the timeout of each request (default 60 s).
+// DefaultTimeout is the default timeout of each request: longer than the
+// gateway's own bound on a write (endorsement, then at most 10 s waiting for the
+// commit, timeouts.commitStatus), so the gateway's answer, COMMIT_UNKNOWN
+// included, arrives before the client gives up.
+const DefaultTimeout = 30 * time.Second
+
+// WithTimeout sets the timeout of each request (default DefaultTimeout).
 func WithTimeout(d time.Duration) Option {
 	return func(c *Client) error {
 		if d <= 0 {
@@ -114,8 +132,11 @@ func WithUserAgent(ua string) Option {
 	return func(c *Client) error { c.userAgent = ua; return nil }
 }
 
-// WithRetries sets how many times a request answered 503 is retried (default 2),
-// waiting for Retry-After (at most 5 s) or 500 ms between tries.
+// WithRetries sets how many times a request answered 503 (nothing was written) or
+// 504 COMMIT_UNKNOWN (sent, outcome unknown) is retried, with the same body
+// (default 2), waiting for Retry-After (at most 5 s) or 500 ms between tries. A
+// retried write is safe: the gateway answers a write that already committed with
+// its result (Idempotent-Replay).
 func WithRetries(n int) Option {
 	return func(c *Client) error {
 		if n < 0 {
@@ -149,7 +170,7 @@ func New(baseURL, token, caCertPath string, opts ...Option) (*Client, error) {
 	c := &Client{
 		base:      u,
 		token:     token,
-		hc:        &http.Client{Transport: tr, Timeout: 60 * time.Second},
+		hc:        &http.Client{Transport: tr, Timeout: DefaultTimeout},
 		userAgent: "certledger-cli",
 		retries:   2,
 		maxBody:   32 << 20,
@@ -202,7 +223,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	for attempt := 0; ; attempt++ {
 		err := c.once(ctx, method, target.String(), path, payload, out)
 		var he *Error
-		if attempt < c.retries && errors.As(err, &he) && he.Status == http.StatusServiceUnavailable {
+		if attempt < c.retries && errors.As(err, &he) && (he.Status == http.StatusServiceUnavailable || he.Code == CodeCommitUnknown) {
 			wait := 500 * time.Millisecond
 			if s, perr := strconv.Atoi(he.RetryAfter); perr == nil && s >= 0 {
 				wait = min(time.Duration(s)*time.Second, 5*time.Second)
@@ -214,8 +235,22 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 			}
 			continue
 		}
+		if method == http.MethodPost && outcomeUnknown(err) {
+			return fmt.Errorf("%w; %w", err, ErrOutcomeUnknown)
+		}
 		return err
 	}
+}
+
+// outcomeUnknown reports whether a failed request may still have been carried
+// out: the gateway said so (COMMIT_UNKNOWN, a timeout), or the connection failed
+// after the request could have reached it (anything but a refused connection).
+func outcomeUnknown(err error) bool {
+	var he *Error
+	if errors.As(err, &he) {
+		return he.Code == CodeCommitUnknown || he.Status == http.StatusGatewayTimeout
+	}
+	return errors.Is(err, ErrUnreachable) && !errors.Is(err, syscall.ECONNREFUSED)
 }
 
 func (c *Client) once(ctx context.Context, method, target, path string, payload []byte, out any) error {

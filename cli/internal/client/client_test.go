@@ -115,3 +115,82 @@ func TestCACert(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Issue 12 items 7 and 14: a write whose commit the gateway could not confirm
+// (504 COMMIT_UNKNOWN) is retried with the same body, and answered by the
+// committed result; one that stays unknown says to rerun with the same record.
+func TestCommitUnknownIsRetriedWithTheSameBody(t *testing.T) {
+	var (
+		calls  atomic.Int32
+		bodies = make(chan string, 10)
+		give   atomic.Int32 // answers COMMIT_UNKNOWN this many times
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		b := make([]byte, 512)
+		n, _ := r.Body.Read(b)
+		bodies <- string(b[:n])
+		if give.Add(-1) >= 0 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(504)
+			_, _ = w.Write([]byte(`{"code":"COMMIT_UNKNOWN","message":"transaction t9 was sent for ordering but its commit could not be confirmed in time; retry the same request"}`))
+			return
+		}
+		w.Header().Set("Idempotent-Replay", "true")
+		_, _ = w.Write([]byte(`{"txId":"t9","blockNumber":4,"record":{"id":"c-1","status":"revoked"}}`))
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, "tok", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	give.Store(1)
+	var out WriteResult[Certificate]
+	if err := c.Do(context.Background(), "POST", "/api/v1/certificates/c-1/revoke", map[string]string{"prevTxId": "t1"}, &out); err != nil || out.TxID != "t9" {
+		t.Fatalf("retry after COMMIT_UNKNOWN: %v %+v", err, out)
+	}
+	if first, second := <-bodies, <-bodies; first != second || calls.Load() != 2 {
+		t.Fatalf("retry sent %q after %q (%d calls)", second, first, calls.Load())
+	}
+
+	calls.Store(0)
+	give.Store(100)
+	err = c.Do(context.Background(), "POST", "/api/v1/certificates/c-1/revoke", map[string]string{"prevTxId": "t1"}, &out)
+	if !errors.Is(err, ErrOutcomeUnknown) || !HasCode(err, CodeCommitUnknown) || calls.Load() != 3 ||
+		!strings.Contains(err.Error(), "same record") || !strings.Contains(err.Error(), "new id would issue twice") {
+		t.Fatalf("unknown outcome after retries: %v (%d calls)", err, calls.Load())
+	}
+	// A read that fails is not a write of unknown outcome.
+	if err := c.Do(context.Background(), "GET", "/api/v1/x", nil, nil); errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("GET: %v", err)
+	}
+}
+
+// A 503 says nothing was written: no "may have committed" hint; a refused
+// connection neither. A connection cut after the request was sent is unknown.
+func TestOutcomeOfFailedWrites(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cut" {
+			hj, _ := w.(http.Hijacker)
+			conn, _, _ := hj.Hijack()
+			_ = conn.Close()
+			return
+		}
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(503)
+		_, _ = w.Write([]byte(`{"code":"UNAVAILABLE","message":"ledger unavailable, nothing was written; retry later"}`))
+	}))
+	c, _ := New(srv.URL, "", "", WithRetries(0))
+	if err := c.Do(context.Background(), "POST", "/busy", map[string]string{}, nil); err == nil || errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("503: %v", err)
+	}
+	if err := c.Do(context.Background(), "POST", "/cut", map[string]string{}, nil); !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("connection cut: %v", err)
+	}
+	u := srv.URL
+	srv.Close()
+	c2, _ := New(u, "", "", WithRetries(0))
+	if err := c2.Do(context.Background(), "POST", "/x", map[string]string{}, nil); !errors.Is(err, ErrUnreachable) || errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("refused: %v", err)
+	}
+}

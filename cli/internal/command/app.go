@@ -3,7 +3,7 @@
 //
 // To add a command group, write a file here with a function returning *cli.Command
 // and add it to commandGroups below. Leaf commands get the global flags (--gateway,
-// --token, --ca-cert, --output, --timeout) automatically; read them with NewClient,
+// --token, --token-file, --ca-cert, --output, --timeout) automatically; read them with NewClient,
 // PrinterOf and GlobalString. Return errors; wrap them with Invalid or Usagef, or let
 // ExitCode classify them (client errors: 4xx -> 1, unreachable/5xx -> 3; else 2).
 package command
@@ -64,11 +64,14 @@ func auditGroup(subs ...*cli.Command) *cli.Command {
 const (
 	FlagGateway = "gateway"
 	FlagToken   = "token"
-	FlagCACert  = "ca-cert"
-	FlagOutput  = "output"
-	FlagTimeout = "timeout"
-	FlagVerify  = "verify-base"
-	FlagZone    = "timezone"
+	// FlagTokenFile names a file holding the token: unlike --token, it does not
+	// show in /proc/PID/cmdline or the shell history.
+	FlagTokenFile = "token-file"
+	FlagCACert    = "ca-cert"
+	FlagOutput    = "output"
+	FlagTimeout   = "timeout"
+	FlagVerify    = "verify-base"
+	FlagZone      = "timezone"
 )
 
 // DefaultGateway is the gateway URL when neither --gateway nor CERTLEDGER_GATEWAY is set.
@@ -94,11 +97,12 @@ func globalFlags(root bool) []cli.Flag {
 	cat := "Global"
 	return []cli.Flag{
 		&cli.StringFlag{Name: FlagGateway, Usage: "gateway `URL`", EnvVars: env("CERTLEDGER_GATEWAY"), Value: def(DefaultGateway), Category: cat},
-		&cli.StringFlag{Name: FlagToken, Usage: "bearer `TOKEN` of your department's application", EnvVars: env("CERTLEDGER_TOKEN"), Category: cat},
+		&cli.StringFlag{Name: FlagToken, Usage: "bearer `TOKEN` of your department's application; prefer the CERTLEDGER_TOKEN variable or --token-file: a --token on the command line is visible to every local user in /proc/PID/cmdline", EnvVars: env("CERTLEDGER_TOKEN"), Category: cat},
+		&cli.StringFlag{Name: FlagTokenFile, Usage: "`FILE` whose first line is the bearer token (keep it mode 0600)", EnvVars: env("CERTLEDGER_TOKEN_FILE"), Category: cat},
 		&cli.StringFlag{Name: FlagCACert, Usage: "PEM `FILE` of the CA that signed the gateway's TLS certificate", EnvVars: env("CERTLEDGER_CA_CERT"), Category: cat},
 		&cli.StringFlag{Name: FlagVerify, Usage: "public base `URL` of the verify page put in QR codes (default: the gateway URL)", EnvVars: env("CERTLEDGER_VERIFY_BASE"), Category: cat},
 		&cli.StringFlag{Name: FlagOutput, Aliases: []string{"o"}, Usage: "output `FORMAT`: table or json", EnvVars: env("CERTLEDGER_OUTPUT"), Value: def("table"), Category: cat},
-		&cli.StringFlag{Name: FlagTimeout, Usage: "timeout of each gateway request (`DURATION`)", EnvVars: env("CERTLEDGER_TIMEOUT"), Value: def("60s"), Category: cat},
+		&cli.StringFlag{Name: FlagTimeout, Usage: "timeout of each gateway request (`DURATION`)", EnvVars: env("CERTLEDGER_TIMEOUT"), Value: def(client.DefaultTimeout.String()), Category: cat},
 		&cli.StringFlag{Name: FlagZone, Usage: "deployment time `ZONE` (IANA): dates are whole days in it, times are shown in it", EnvVars: env(period.ZoneEnv), Value: def(period.DefaultZone), Category: cat},
 	}
 }
@@ -257,7 +261,7 @@ func GlobalString(c *cli.Context, name string) string {
 func timeoutOf(c *cli.Context) (time.Duration, error) {
 	s := GlobalString(c, FlagTimeout)
 	if s == "" {
-		return 60 * time.Second, nil
+		return client.DefaultTimeout, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {

@@ -1,6 +1,10 @@
 package command
 
 import (
+	"fmt"
+	"os"
+	"strings"
+
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/keyfile"
 	"github.com/certledger/certledger/cli/internal/output"
@@ -14,7 +18,11 @@ func NewClient(c *cli.Context) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := client.New(GlobalString(c, FlagGateway), GlobalString(c, FlagToken), GlobalString(c, FlagCACert),
+	token, err := tokenOf(c)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := client.New(GlobalString(c, FlagGateway), token, GlobalString(c, FlagCACert),
 		client.WithTimeout(d))
 	if err != nil {
 		return nil, &exitError{code: ExitUsage, err: err}
@@ -23,6 +31,27 @@ func NewClient(c *cli.Context) (*client.Client, error) {
 		*cs = append(*cs, cl)
 	}
 	return cl, nil
+}
+
+// tokenOf returns the bearer token: --token / CERTLEDGER_TOKEN, or the first line
+// of --token-file / CERTLEDGER_TOKEN_FILE (not both).
+func tokenOf(c *cli.Context) (string, error) {
+	tok, file := GlobalString(c, FlagToken), GlobalString(c, FlagTokenFile)
+	if file == "" {
+		return tok, nil
+	}
+	if tok != "" {
+		return "", Usagef("give the token once: --token (CERTLEDGER_TOKEN) or --token-file (CERTLEDGER_TOKEN_FILE), not both")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", inputErr(fmt.Errorf("reading the token file: %w", err))
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	if line = strings.TrimSpace(line); line == "" {
+		return "", Usagef("token file %s: the first line is empty", file)
+	}
+	return line, nil
 }
 
 // PrinterOf returns the printer of --output.

@@ -162,14 +162,15 @@ func TestTicketCommands(t *testing.T) {
 			t.Errorf("kpi table lacks %q:\n%s", want, r.Stdout)
 		}
 	}
-	// dept-a reads only its own figures; its supervisor dept-p reads both.
+	// dept-a reads only its own figures; its supervisor dept-p reads both. The sweep
+	// escalated both overdue tickets to dept-p, so dept-p has received 2 as well.
 	r = run("audit", "kpi", "--dept", "dept-a", "--dept", "dept-p", "--from", "2026-11-01", "--to", "2026-12-31", "--csv")
 	wantCode(t, r, ExitInvalid)
 	oneLine(t, r, "FORBIDDEN")
 	r = supervisor("audit", "kpi", "--dept", "dept-a", "--dept", "dept-p", "--from", "2026-11-01", "--to", "2026-12-31", "--csv")
 	wantCode(t, r, 0)
 	rows, err := csv.NewReader(strings.NewReader(r.Stdout)).ReadAll()
-	if err != nil || len(rows) != 3 || rows[0][0] != "department" || rows[1][0] != "dept-a" || rows[1][4] != "2" || rows[2][4] != "0" {
+	if err != nil || len(rows) != 3 || rows[0][0] != "department" || rows[1][0] != "dept-a" || rows[1][4] != "2" || rows[2][4] != "2" {
 		t.Errorf("csv: %v %q", err, r.Stdout)
 	}
 	r = run("audit", "kpi", "--dept", "dept-a", "--from", "2026-11-01", "--to", "2026-12-31", "-o", "json")

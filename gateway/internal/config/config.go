@@ -35,6 +35,9 @@ const (
 type Config struct {
 	// Listen is the HTTP listen address, e.g. ":8080".
 	Listen string `yaml:"listen"`
+	// Operations is the operators' listener (/metrics, /healthz, /readyz), kept off
+	// the public one as Fabric peers do.
+	Operations Operations `yaml:"operations"`
 	// PublicURL is the externally visible base URL (used in QR verify links).
 	PublicURL string `yaml:"publicURL"`
 	// TLS enables HTTPS; ClientCAFile additionally accepts client certificates.
@@ -63,6 +66,12 @@ type Config struct {
 	Trust Trust `yaml:"trust,omitempty"`
 	// Events bounds the server-sent event streams.
 	Events Events `yaml:"events"`
+}
+
+// Operations is the operations listener. Listen "" serves no /metrics at all.
+type Operations struct {
+	// Listen is its address, e.g. "127.0.0.1:9444" (keep it on a private interface).
+	Listen string `yaml:"listen"`
 }
 
 // Events bounds the event streams (GET /api/v1/events, a ticket's progress).
@@ -132,15 +141,21 @@ type RateLimit struct {
 
 // Timeouts of every Fabric call and of the HTTP server.
 type Timeouts struct {
-	Evaluate     time.Duration `yaml:"evaluate"`
-	Endorse      time.Duration `yaml:"endorse"`
-	Submit       time.Duration `yaml:"submit"`
+	Evaluate time.Duration `yaml:"evaluate"`
+	Endorse  time.Duration `yaml:"endorse"`
+	Submit   time.Duration `yaml:"submit"`
+	// CommitStatus bounds the whole wait for a commit after the transaction was
+	// sent for ordering (resubmissions included); then the answer is 504
+	// COMMIT_UNKNOWN, "retry the same request".
 	CommitStatus time.Duration `yaml:"commitStatus"`
-	ReadHeader   time.Duration `yaml:"readHeader"`
-	Read         time.Duration `yaml:"read"`
-	Write        time.Duration `yaml:"write"`
-	Idle         time.Duration `yaml:"idle"`
-	Shutdown     time.Duration `yaml:"shutdown"`
+	// CommitWait is how long one submission waits for its commit before the same
+	// signed transaction is sent again (a transaction lost in a Raft leader change).
+	CommitWait time.Duration `yaml:"commitWait"`
+	ReadHeader time.Duration `yaml:"readHeader"`
+	Read       time.Duration `yaml:"read"`
+	Write      time.Duration `yaml:"write"`
+	Idle       time.Duration `yaml:"idle"`
+	Shutdown   time.Duration `yaml:"shutdown"`
 }
 
 // Defaults returns a Config with every default set and nothing else.
@@ -152,7 +167,8 @@ func Defaults() Config {
 			Evaluate:     5 * time.Second,
 			Endorse:      15 * time.Second,
 			Submit:       5 * time.Second,
-			CommitStatus: 60 * time.Second,
+			CommitStatus: 10 * time.Second,
+			CommitWait:   2 * time.Second,
 			ReadHeader:   5 * time.Second,
 			Read:         30 * time.Second,
 			Write:        0, // 0: no write timeout, so the event stream stays open
@@ -329,11 +345,17 @@ func (c *Config) validateLimits() error {
 	}
 	t := c.Timeouts
 	for name, d := range map[string]time.Duration{
-		"evaluate": t.Evaluate, "endorse": t.Endorse, "submit": t.Submit, "commitStatus": t.CommitStatus,
+		"evaluate": t.Evaluate, "endorse": t.Endorse, "submit": t.Submit, "commitStatus": t.CommitStatus, "commitWait": t.CommitWait,
 	} {
 		if d <= 0 {
 			return invalid("timeouts.%s must be > 0", name)
 		}
+	}
+	if t.CommitWait > t.CommitStatus {
+		return invalid("timeouts.commitWait (%v) must not exceed timeouts.commitStatus (%v)", t.CommitWait, t.CommitStatus)
+	}
+	if c.Operations.Listen != "" && c.Operations.Listen == c.Listen && !strings.HasSuffix(c.Listen, ":0") { // ":0": two free ports
+		return invalid("operations.listen must differ from listen: /metrics stays off the public listener")
 	}
 	if t.ReadHeader < 0 || t.Read < 0 || t.Write < 0 || t.Idle < 0 || t.Shutdown < 0 {
 		return invalid("timeouts must not be negative")

@@ -51,6 +51,11 @@ func TestLoad(t *testing.T) {
 	if c.Tokens[0].ID != "tok-9f86d081" || c.Tokens[1].ID != "a-clerk" || c.Tokens[1].Role != RoleClerk {
 		t.Errorf("tokens: %+v", c.Tokens)
 	}
+	// A commit is waited for at most 10 s (no caller hangs a minute through a
+	// Raft leader change), each submission 2 s before it is resent.
+	if c.Timeouts.CommitStatus != 10*time.Second || c.Timeouts.CommitWait != 2*time.Second || c.Operations.Listen != "" {
+		t.Errorf("commit timeouts / operations: %+v %+v", c.Timeouts, c.Operations)
+	}
 	if c.BodyLimit != 1<<20 || c.MVCCRetries != 3 {
 		t.Errorf("defaults lost: %+v", c)
 	}
@@ -71,6 +76,8 @@ func TestValidateRefusals(t *testing.T) {
 		{"certs without CA", "orgs: [{name: a, profile: p}]\nclientCerts: [{commonName: app, department: d, org: a, role: clerk}]\n", "clientCAFile"},
 		{"zero timeout", "orgs: [{name: a, profile: p}]\ntimeouts: {endorse: 0s}\n", "endorse"},
 		{"bad limit", "orgs: [{name: a, profile: p}]\nbodyLimit: -1\n", "bodyLimit"},
+		{"commit wait over budget", "orgs: [{name: a, profile: p}]\ntimeouts: {commitWait: 20s}\n", "commitWait"},
+		{"metrics on the public listener", "listen: 127.0.0.1:8080\noperations: {listen: 127.0.0.1:8080}\norgs: [{name: a, profile: p}]\n", "operations.listen"},
 		{"bad rate", "orgs: [{name: a, profile: p}]\nrateLimit: {perSecond: 5, burst: 0}\n", "rateLimit"},
 	}
 	for _, c := range cases {

@@ -6,6 +6,7 @@ package errmap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ const (
 	Timeout         = "TIMEOUT"
 	// MethodNotAllowed answers a known path called with a method it does not serve.
 	MethodNotAllowed = "METHOD_NOT_ALLOWED"
+	// CommitUnknown: the write was sent for ordering but its commit could not be
+	// confirmed in time. Retrying the same request is safe (and how to learn the outcome).
+	CommitUnknown = "COMMIT_UNKNOWN"
 )
 
 // RetryAfter is what a client is told to wait after a transient failure.
@@ -37,10 +41,69 @@ const RetryAfter = 1 * time.Second
 // Fixed messages of the statuses that never carry details.
 const (
 	msgInternal    = "internal error"
-	msgUnavailable = "ledger unavailable, retry later"
-	msgConflict    = "ledger busy (concurrent update), retry later"
+	msgUnavailable = "ledger unavailable, nothing was written; retry later"
+	msgChaincode   = "chaincode unavailable (starting or restarting), nothing was written; retry later"
+	msgConflict    = "ledger busy (concurrent update), nothing was written; retry later"
 	msgTimeout     = "ledger did not answer in time"
+	msgUnknown     = "was sent for ordering but its commit could not be confirmed in time; " +
+		"retry the same request (same record, same signature): a write that committed is answered " +
+		"with its result, never written twice. A new id would issue twice."
 )
+
+// CommitUnknownError is returned by a ledger client when a transaction may have
+// reached an orderer but its commit status could not be learnt in time.
+type CommitUnknownError struct {
+	TxID string
+	Err  error
+}
+
+func (e *CommitUnknownError) Error() string {
+	return fmt.Sprintf("commit status of transaction %s unknown: %v", e.TxID, e.Err)
+}
+
+func (e *CommitUnknownError) Unwrap() error { return e.Err }
+
+// transientChaincode are texts a Fabric peer puts in an endorsement failure when
+// it could not reach or launch the chaincode (a chaincode server being
+// restarted), or could not find endorsers yet: worth a retry, elsewhere or later.
+var transientChaincode = []string{
+	"could not launch chaincode",
+	"chaincode registration failed",
+	"timeout expired while starting chaincode",
+	"chaincode stream terminated",
+	"error creating grpc connection",
+	"error cannot create connection",
+	"no combination of peers can be derived",
+}
+
+// ChaincodeUnavailable reports an endorsement that failed because a peer could
+// not reach or launch the chaincode (never a chaincode's own coded error).
+func ChaincodeUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if _, _, coded := ChaincodeCode(err); coded {
+		return false
+	}
+	texts := []string{err.Error()}
+	if st, ok := status.FromError(err); ok {
+		texts = append(texts, st.Message())
+		for _, d := range st.Details() {
+			if ed, isDetail := d.(*gateway.ErrorDetail); isDetail {
+				texts = append(texts, ed.GetMessage())
+			}
+		}
+	}
+	for _, t := range texts {
+		t = strings.ToLower(t)
+		for _, m := range transientChaincode {
+			if strings.Contains(t, m) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Problem is the HTTP answer for an error: the status, the body {"code","message"}
 // (plus "fields" for a body that failed validation field by field) and, for
@@ -98,6 +161,10 @@ func Map(err error) Problem {
 		msg := strings.TrimPrefix(fe.Error(), codes.InvalidArgument+": ")
 		return Problem{Status: http.StatusBadRequest, Code: codes.InvalidArgument, Message: msg, Fields: fe}
 	}
+	var cu *CommitUnknownError
+	if errors.As(err, &cu) {
+		return Problem{Status: http.StatusGatewayTimeout, Code: CommitUnknown, Message: "transaction " + cu.TxID + " " + msgUnknown, RetryAfter: RetryAfter}
+	}
 	if code, msg, ok := ChaincodeCode(err); ok {
 		if st, known := statusOfCode[code]; known {
 			return Problem{Status: st, Code: code, Message: msg}
@@ -113,6 +180,9 @@ func Map(err error) Problem {
 			return Problem{Status: http.StatusConflict, Code: codes.Conflict, Message: "duplicate transaction id"}
 		}
 		return internal()
+	}
+	if ChaincodeUnavailable(err) {
+		return Problem{Status: http.StatusServiceUnavailable, Code: Unavailable, Message: msgChaincode, RetryAfter: RetryAfter}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return Problem{Status: http.StatusGatewayTimeout, Code: Timeout, Message: msgTimeout}

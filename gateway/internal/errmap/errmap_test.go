@@ -57,6 +57,13 @@ func TestMap(t *testing.T) {
 		{"endorse details", endorseFailure("chaincode response 500, CONFLICT: certificate c-2 exists"), 409, codes.Conflict, "certificate c-2 exists", false},
 		{"endorse details second peer", endorseFailure("connection refused", "chaincode response 500, ILLEGAL_TRANSITION: already revoked"), 409, codes.IllegalTransition, "already revoked", false},
 		{"endorse no code", endorseFailure("some peer failure"), 500, codes.Internal, msgInternal, false},
+		// A department's chaincode server being restarted: transient, not INTERNAL.
+		{"chaincode launch", endorseFailure("error in simulation: failed to execute transaction abc: could not launch chaincode certledger_1.0:9f2c: connection to certledger_1.0:9f2c failed: error cannot create connection for certledger_1.0:9f2c: error creating grpc connection to 127.0.0.1:17210: context deadline exceeded"), 503, Unavailable, msgChaincode, true},
+		{"chaincode stream", endorseFailure("error in simulation: chaincode stream terminated"), 503, Unavailable, msgChaincode, true},
+		{"no endorsers yet", status.Error(grpccodes.Unavailable, "no combination of peers can be derived which satisfy the endorsement policy"), 503, Unavailable, msgChaincode, true},
+		{"coded beats transient", endorseFailure("chaincode stream terminated", "chaincode response 500, NOT_FOUND: certificate c-3"), 404, codes.NotFound, "", false},
+		// Sent for ordering, outcome unknown: not "unavailable" (which means nothing was written).
+		{"commit unknown", fmt.Errorf("submit: %w", &CommitUnknownError{TxID: "tx9", Err: context.DeadlineExceeded}), 504, CommitUnknown, "transaction tx9 " + msgUnknown, true},
 		{"mvcc", &client.CommitError{TransactionID: "tx1", Code: peer.TxValidationCode_MVCC_READ_CONFLICT}, 503, Unavailable, msgConflict, true},
 		{"phantom", fmt.Errorf("x: %w", &client.CommitError{TransactionID: "tx1", Code: peer.TxValidationCode_PHANTOM_READ_CONFLICT}), 503, Unavailable, "", true},
 		{"duplicate txid", &client.CommitError{TransactionID: "tx1", Code: peer.TxValidationCode_DUPLICATE_TXID}, 409, codes.Conflict, "", false},

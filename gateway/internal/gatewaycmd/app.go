@@ -43,6 +43,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "gateway YAML configuration", EnvVars: []string{"CERTLEDGER_GATEWAY_CONFIG"}},
 			&cli.StringFlag{Name: "listen", Usage: "override the listen address of the config", EnvVars: []string{"CERTLEDGER_GATEWAY_LISTEN"}},
+			&cli.StringFlag{Name: "operations-listen", Usage: "override operations.listen: the private address of /metrics, /healthz, /readyz", EnvVars: []string{"CERTLEDGER_GATEWAY_OPERATIONS_LISTEN"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: []string{"CERTLEDGER_GATEWAY_LOG_LEVEL"}},
 		},
 		Action: func(c *cli.Context) error { return serve(c, stderr) },
@@ -80,7 +81,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					if err != nil {
 						return err
 					}
-					_, err = fmt.Fprintf(stdout, "ok: %d organisations, %d tokens, %d client certificates, listen %s\n", len(orgs), len(cfg.Tokens), len(cfg.ClientCerts), cfg.Listen)
+					_, err = fmt.Fprintf(stdout, "ok: %d organisations, %d tokens, %d client certificates, listen %s, operations %s\n", len(orgs), len(cfg.Tokens), len(cfg.ClientCerts), cfg.Listen, orNone(cfg.Operations.Listen))
 					return err
 				},
 			},
@@ -115,6 +116,12 @@ func load(c *cli.Context) (*config.Config, []ledgerclient.Org, error) {
 	if l := c.String("listen"); l != "" {
 		cfg.Listen = l
 	}
+	if l := c.String("operations-listen"); l != "" {
+		cfg.Operations.Listen = l
+		if err := cfg.Validate(); err != nil {
+			return nil, nil, err
+		}
+	}
 	var orgs []ledgerclient.Org
 	for _, o := range cfg.Orgs {
 		p, err := profile.Load(o.Profile)
@@ -145,7 +152,7 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	}
 	fab, err := ledgerclient.Connect(orgs, ledgerclient.Timeouts{
 		Evaluate: cfg.Timeouts.Evaluate, Endorse: cfg.Timeouts.Endorse,
-		Submit: cfg.Timeouts.Submit, CommitStatus: cfg.Timeouts.CommitStatus,
+		Submit: cfg.Timeouts.Submit, CommitStatus: cfg.Timeouts.CommitStatus, CommitWait: cfg.Timeouts.CommitWait,
 	})
 	if err != nil {
 		return err
@@ -172,6 +179,7 @@ func serve(c *cli.Context, stderr io.Writer) error {
 		MaxStreamsPerCaller:  cfg.Events.MaxStreamsPerCaller,
 		MaxReplays:           cfg.Events.MaxReplays,
 		MaxReplayBlocks:      cfg.Events.MaxReplayBlocks,
+		Ready:                fab.Ready,
 	})
 	if err != nil {
 		return err
@@ -201,7 +209,38 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Operations.Listen != "" {
+		stop, err := serveOperations(cfg.Operations.Listen, api, log)
+		if err != nil {
+			_ = lis.Close() // not serving after all
+			return err
+		}
+		defer stop()
+	}
 	return Serve(c.Context, srv, lis, api, cfg.Timeouts.Shutdown, log)
+}
+
+// serveOperations serves /metrics, /healthz and /readyz on addr (plain HTTP, for
+// a private interface) until stop is called.
+func serveOperations(addr string, api *httpapi.Server, log *slog.Logger) (stop func(), err error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("operations listener: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           api.OperationsHandler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(lis) }()
+	log.Info("operations listening", "url", "http://"+lis.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx) // stopping; the main server's outcome is what is reported
+		<-done
+	}, nil
 }
 
 // Serve serves on lis until ctx ends, then shuts down gracefully: event streams
@@ -257,4 +296,11 @@ func serverTLS(t *config.TLS) (*tls.Config, error) {
 		tc.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	return tc, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/internal/profile"
 )
 
 func TestMain(m *testing.M) {
@@ -88,7 +89,9 @@ func TestServe(t *testing.T) {
 	}
 	addr := lis.Addr().String()
 	_ = lis.Close()
+	opsAddr := freeAddr(t)
 	cfg := fmt.Sprintf(`listen: %s
+operations: {listen: %s}
 publicURL: http://%s
 governanceDepartment: gov
 orgs:
@@ -97,7 +100,7 @@ orgs:
 tokens:
   - {id: auditor, sha256: %s, department: dept-a, org: dept-a, role: auditor}
 timeouts: {shutdown: 5s}
-`, addr, addr, s.Profiles["gov"], s.Profiles["dept-a"], config.HashToken("audit-token"))
+`, addr, opsAddr, addr, s.Profiles["gov"], s.Profiles["dept-a"], config.HashToken("audit-token"))
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -129,14 +132,22 @@ timeouts: {shutdown: 5s}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, p := range []string{"/", "/verify?id=c-1", "/api/v1/openapi.json", "/metrics"} {
-		res, err := c.Get(base + p)
+	for _, p := range []struct {
+		url  string
+		want int
+	}{
+		{base + "/", 200}, {base + "/verify?id=c-1", 200}, {base + "/api/v1/openapi.json", 200},
+		// Issue 12 item 2: metrics only on the operations listener.
+		{base + "/metrics", 404},
+		{"http://" + opsAddr + "/metrics", 200}, {"http://" + opsAddr + "/readyz", 200}, {"http://" + opsAddr + "/healthz", 200},
+	} {
+		res, err := c.Get(p.url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_ = res.Body.Close()
-		if res.StatusCode != 200 {
-			t.Fatalf("GET %s: %d", p, res.StatusCode)
+		if res.StatusCode != p.want {
+			t.Fatalf("GET %s: %d, want %d", p.url, res.StatusCode, p.want)
 		}
 	}
 
@@ -165,5 +176,75 @@ timeouts: {shutdown: 5s}
 	_ = res.Body.Close()
 	if d := time.Since(start); d > 6*time.Second {
 		t.Errorf("shutdown took %v", d)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lis.Close() }()
+	return lis.Addr().String()
+}
+
+// Issue 12 item 5: /readyz reflects every organisation the gateway submits as, not
+// only the first: a department whose peer is unreachable makes it 503.
+func TestReadyEveryOrganisation(t *testing.T) {
+	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
+		t.Skip("needs an in-process devnet (skipped by -short or CERTLEDGER_SKIP_E2E)")
+	}
+	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	// dept-b's profile, pointing at a port nobody listens on.
+	raw, err := os.ReadFile(s.Profiles["dept-b"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := profile.Load(s.Profiles["dept-b"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadB := filepath.Join(filepath.Dir(s.Profiles["dept-b"]), "dept-b-dead.yaml")
+	if err := os.WriteFile(deadB, bytes.ReplaceAll(raw, []byte(p.Peer.Endpoint), []byte(freeAddr(t))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr, opsAddr := freeAddr(t), freeAddr(t)
+	cfg := fmt.Sprintf("listen: %s\norgs:\n  - {name: gov, profile: %s}\n  - {name: dept-b, profile: %s}\ntimeouts: {shutdown: 2s, evaluate: 1s}\n",
+		addr, s.Profiles["gov"], deadB)
+	path := filepath.Join(t.TempDir(), "gateway.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"certledger-gateway", "--config", path, "--operations-listen", opsAddr, "--log-level", "error"}, io.Discard, io.Discard)
+	}()
+	defer func() { cancel(); <-done }()
+	c := &http.Client{Timeout: 10 * time.Second}
+	defer c.CloseIdleConnections()
+	get := func(url string) (int, string) {
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			res, err := c.Get(url)
+			if err == nil {
+				b, _ := io.ReadAll(res.Body)
+				_ = res.Body.Close()
+				return res.StatusCode, string(b)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s: %v", url, err)
+			}
+		}
+	}
+	if code, body := get("http://" + addr + "/readyz"); code != 503 {
+		t.Errorf("public readyz with dept-b unreachable: %d %s", code, body)
+	}
+	if code, body := get("http://" + opsAddr + "/readyz"); code != 503 || !strings.Contains(body, "dept-b") {
+		t.Errorf("operations readyz: %d %s", code, body)
 	}
 }

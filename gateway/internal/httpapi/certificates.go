@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/gateway/internal/errmap"
+	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
 )
@@ -164,8 +166,61 @@ func (s *Server) changeStatus(action, fn string) HandlerFunc {
 		if cert.Issuer != p.Department {
 			return forbidden("certificate %s was issued by %s, not %s", id, cert.Issuer, p.Department)
 		}
-		return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(in))
+		res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
+		auditTx(r, res)
+		if err == nil {
+			return writeResult(w, http.StatusOK, res)
+		}
+		return s.replayStatusChange(w, r, err, p.Org, in)
 	}
+}
+
+// statusAfter is the status each action leads to.
+var statusAfter = map[string]string{
+	certificate.ActionRevoke:    certificate.StatusRevoked,
+	certificate.ActionSuspend:   certificate.StatusSuspended,
+	certificate.ActionReinstate: certificate.StatusValid,
+}
+
+// replayStatusChange makes a signed status change safe to retry. The request
+// signs prevTxId, the certificate's last write, so once it committed the ledger
+// refuses a retry as stale (CONFLICT). Only one write can ever follow a given
+// transaction; when the version that followed in.PrevTxID has the status and
+// reason this request asks for, it is this request's commit (or one identical to
+// it), and the retry is answered with it: 200 and Idempotent-Replay, as a retried
+// issue is. Anything else keeps the original error.
+func (s *Server) replayStatusChange(w http.ResponseWriter, r *http.Request, err error, org string, in StatusRequest) error {
+	if code, _, _ := errmap.ChaincodeCode(err); code != codes.Conflict {
+		return err
+	}
+	raw, herr := s.ledger.Evaluate(r.Context(), org, "certificate:History", in.CertificateID)
+	if herr != nil {
+		return err
+	}
+	var hist []struct {
+		TxID   string          `json:"txId"`
+		Record json.RawMessage `json:"record"`
+	}
+	if json.Unmarshal(raw, &hist) != nil {
+		return err
+	}
+	// Newest first: the version after PrevTxID's is the entry before it.
+	for i := 1; i < len(hist); i++ {
+		if hist[i].TxID != in.PrevTxID {
+			continue
+		}
+		next := hist[i-1]
+		var c certificate.Certificate
+		if json.Unmarshal(next.Record, &c) != nil || c.Status != statusAfter[in.Action] || c.StatusReason != in.Reason {
+			return err
+		}
+		block, _ := s.ledger.TxBlock(r.Context(), org, next.TxID)
+		res := &ledgerclient.Result{Payload: next.Record, TxID: next.TxID, BlockNumber: block}
+		auditTx(r, res)
+		w.Header().Set("Idempotent-Replay", "true")
+		return writeResult(w, http.StatusOK, res)
+	}
+	return err
 }
 
 func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) error {

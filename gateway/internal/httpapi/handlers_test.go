@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -270,11 +273,50 @@ func TestLedgerFailures(t *testing.T) {
 func TestReadyz(t *testing.T) {
 	e := newEnv(t, nil)
 	e.fake.FailNext("registry:GetGovernance", faultledger.Unavailable(), fmt.Errorf("chaincode response 500, NOT_FOUND: registry not initialised"))
-	if r := e.do("GET", "/readyz", "", nil); r.status != 503 {
+	if r := e.do("GET", "/readyz", "", nil); r.status != 503 || r.header.Get("Retry-After") == "" {
 		t.Fatalf("unreachable ledger: %d %s", r.status, r.body)
 	}
+	e.advance(ReadyTTL)
 	if r := e.do("GET", "/readyz", "", nil); r.status != 200 {
 		t.Fatalf("reachable, uninitialised ledger: %d %s", r.status, r.body)
+	}
+}
+
+// Issue 12 item 6: probes share one ledger call per ReadyTTL, and anonymous
+// probes are rate-limited like the other public routes.
+func TestReadyzCachedAndLimited(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.RateLimit.PerSecond, o.RateLimit.Burst = 1, 20 })
+	for i := range 20 {
+		if r := e.do("GET", "/readyz", "", nil); r.status != 200 {
+			t.Fatalf("probe %d: %d %s", i, r.status, r.body)
+		}
+	}
+	if n := e.fake.CountCalls("evaluate", "registry:GetGovernance"); n != 1 {
+		t.Errorf("%d ledger calls for 20 probes within a second, want 1", n)
+	}
+	if r := e.do("GET", "/readyz", "", nil); r.status != 429 || r.code() != "RATE_LIMITED" {
+		t.Errorf("probe past the burst: %d %s", r.status, r.body)
+	}
+	e.advance(2 * ReadyTTL)
+	if r := e.do("GET", "/readyz", "", nil); r.status != 200 {
+		t.Fatalf("after refill: %d", r.status)
+	}
+	if n := e.fake.CountCalls("evaluate", "registry:GetGovernance"); n != 2 {
+		t.Errorf("%d ledger calls after the cache expired, want 2", n)
+	}
+}
+
+// Readiness is what Options.Ready says (every organisation), not one org's call.
+func TestReadyzUsesReadyCheck(t *testing.T) {
+	down := errors.New("organisation dept-b: connection refused")
+	e := newEnv(t, func(o *Options) { o.Ready = func(context.Context) error { return down } })
+	if r := e.do("GET", "/readyz", "", nil); r.status != 503 || strings.Contains(string(r.body), "dept-b") {
+		t.Fatalf("one organisation down: %d %s (public answer must not name it)", r.status, r.body)
+	}
+	rec := httptest.NewRecorder()
+	e.srv.OperationsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "dept-b") {
+		t.Fatalf("operations readyz: %d %s", rec.Code, rec.Body)
 	}
 }
 
@@ -320,12 +362,20 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
+// Issue 12 item 2: /metrics is served on the operations listener only.
 func TestMetricsEndpoint(t *testing.T) {
 	e := seeded(t)
 	e.do("GET", "/api/v1/certificates/c-1", "", nil)
 	e.do("GET", "/api/v1/certificates/c-404", "", nil)
-	r := e.do("GET", "/metrics", "", nil)
-	body := string(r.body)
+	if r := e.do("GET", "/metrics", "", nil); r.status != 404 {
+		t.Errorf("public /metrics: %d, want 404", r.status)
+	}
+	if r := e.do("GET", "/metrics", aAuditor, nil); r.status != 404 {
+		t.Errorf("public /metrics with a token: %d, want 404", r.status)
+	}
+	rec := httptest.NewRecorder()
+	e.srv.OperationsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
 	for _, want := range []string{
 		`certledger_gateway_http_requests_total{method="GET",route="GET /api/v1/certificates/{id}",status="200"} 1`,
 		`certledger_gateway_http_requests_total{method="GET",route="GET /api/v1/certificates/{id}",status="404"} 1`,

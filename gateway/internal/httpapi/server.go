@@ -59,11 +59,14 @@ type Options struct {
 	Web http.Handler
 	// Trust, if set, serves and accepts the governance-signed trust bundle (trust.go).
 	Trust *trustsvc.Store
-	// Now is the clock of the rate limiter (nil: time.Now).
+	// Now is the clock of the rate limiter and the readiness cache (nil: time.Now).
 	Now func() time.Time
 	// TimeZone is the deployment's time zone: period dates are whole days in it
 	// (nil: period.DefaultZone, Asia/Shanghai).
 	TimeZone *time.Location
+	// Ready, if set, is the readiness check of /readyz (ledgerclient.Fabric.Ready:
+	// every organisation); nil evaluates registry:GetGovernance as DefaultOrg.
+	Ready func(ctx context.Context) error
 	// MaxStreamsPerCaller caps the event streams one token, client certificate or
 	// (anonymous) client address holds open at once (0: DefaultMaxStreamsPerCaller).
 	MaxStreamsPerCaller int
@@ -92,6 +95,7 @@ type Server struct {
 	// graceful shutdown doesn't wait for them.
 	closing   chan struct{}
 	closeOnce sync.Once
+	readiness readiness
 }
 
 // New builds the server and its routes, and assembles the OpenAPI document.

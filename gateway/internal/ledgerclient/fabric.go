@@ -9,8 +9,10 @@ import (
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
 	grpccodes "google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -21,8 +23,11 @@ import (
 // Timeouts bound every phase of a Fabric call.
 type Timeouts = profile.Timeouts
 
-// DefaultTimeouts are the gateway's, used for any zero field.
-var DefaultTimeouts = Timeouts{Evaluate: 5 * time.Second, Endorse: 15 * time.Second, Submit: 5 * time.Second, CommitStatus: 60 * time.Second}
+// DefaultTimeouts are the gateway's, used for any zero field. CommitStatus bounds
+// the whole wait for a commit, resubmissions included (past it the outcome is
+// reported unknown, errmap.CommitUnknownError); each submission waits CommitWait
+// before the same signed envelope is sent again.
+var DefaultTimeouts = Timeouts{Evaluate: 5 * time.Second, Endorse: 15 * time.Second, Submit: 5 * time.Second, CommitStatus: 10 * time.Second, CommitWait: 2 * time.Second}
 
 // Org names a connection profile.
 type Org struct {
@@ -59,6 +64,9 @@ func Connect(orgs []Org, t Timeouts) (*Fabric, error) {
 	}
 	if t.CommitStatus <= 0 {
 		t.CommitStatus = DefaultTimeouts.CommitStatus
+	}
+	if t.CommitWait <= 0 {
+		t.CommitWait = min(DefaultTimeouts.CommitWait, t.CommitStatus)
 	}
 	if len(orgs) == 0 {
 		return nil, ErrNoOrgs
@@ -128,17 +136,33 @@ func (f *Fabric) Gateway(org string) (*client.Gateway, *profile.Profile, error) 
 	return oc.gws[0], oc.profile, nil
 }
 
+// order returns the indexes of an organisation's peers to try: the main peer
+// first, then the fallbacks, except that peers whose connection is failing
+// (gRPC TRANSIENT_FAILURE) go last, so a dead peer costs no time per call.
+func (oc *orgConn) order() []int {
+	idx := make([]int, 0, len(oc.conns))
+	var failing []int
+	for i, c := range oc.conns {
+		if c.GetState() == connectivity.TransientFailure {
+			failing = append(failing, i)
+			continue
+		}
+		idx = append(idx, i)
+	}
+	return append(idx, failing...)
+}
+
 // Evaluate tries the main peer, then each fallback while the failure says the peer
-// could not be reached.
+// or its chaincode could not be reached.
 func (f *Fabric) Evaluate(ctx context.Context, org, fn string, args ...string) ([]byte, error) {
 	oc, err := f.org(org)
 	if err != nil {
 		return nil, err
 	}
 	var lastErr error
-	for i, gw := range oc.gws {
-		res, err := f.evaluateOn(ctx, gw, oc.profile, fn, args)
-		if err == nil || !peerDown(err) || ctx.Err() != nil {
+	for _, i := range oc.order() {
+		res, err := f.evaluateOn(ctx, oc.gws[i], oc.profile, fn, args)
+		if err == nil || !failover(err) || ctx.Err() != nil {
 			return res, err
 		}
 		lastErr = fmt.Errorf("peer %s: %w", oc.addrs[i], err)
@@ -162,43 +186,191 @@ func peerDown(err error) bool {
 	return ok && (st.Code() == grpccodes.Unavailable || st.Code() == grpccodes.DeadlineExceeded)
 }
 
+// failover reports a failure that another peer's Gateway may not have: the peer
+// is unreachable, or its chaincode could not be reached or launched.
+func failover(err error) bool {
+	return peerDown(err) || errmap.ChaincodeUnavailable(err)
+}
+
+// Ready checks that every organisation reaches the ledger (through its own peer
+// or a fallback): a registry query answered, an error code from the chaincode
+// included, counts. It names the organisations that do not.
+func (f *Fabric) Ready(ctx context.Context) error {
+	type answer struct {
+		org string
+		err error
+	}
+	ch := make(chan answer, len(f.orgs))
+	for name := range f.orgs {
+		go func() {
+			_, err := f.Evaluate(ctx, name, "registry:GetGovernance")
+			if err != nil {
+				if _, _, coded := errmap.ChaincodeCode(err); coded {
+					err = nil
+				}
+			}
+			ch <- answer{name, err}
+		}()
+	}
+	var errs []error
+	for range f.orgs {
+		if a := <-ch; a.err != nil {
+			errs = append(errs, fmt.Errorf("organisation %s: %w", a.org, a.err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Submit endorses, submits and waits for the commit, each phase under its own
-// timeout. Once the transaction is sent to the orderer, waiting for its status no
-// longer depends on the caller (a dropped HTTP client must not hide the outcome).
+// timeout. Endorsement fails over to the organisation's fallback peers (another
+// organisation's Gateway endorses for this identity) when its own peer or its
+// chaincode is unreachable. Once the transaction is signed for ordering, waiting
+// for its status no longer depends on the caller (a dropped HTTP client must not
+// hide the outcome): each submission waits CommitWait, then the same signed
+// envelope is sent again, through the next reachable peer, until CommitStatus has
+// passed. A failure before anything could have reached an orderer is returned as
+// is ("never submitted"); afterwards it is an *errmap.CommitUnknownError.
 func (f *Fabric) Submit(ctx context.Context, org, fn string, args ...string) (*Result, error) {
 	oc, err := f.org(org)
 	if err != nil {
 		return nil, err
 	}
-	contract := oc.gws[0].GetNetwork(oc.profile.Channel).GetContract(oc.profile.Chaincode)
-	proposal, err := contract.NewProposal(fn, client.WithArguments(args...))
+	tx, at, err := f.endorse(ctx, oc, fn, args)
 	if err != nil {
 		return nil, err
 	}
-	ectx, cancel := context.WithTimeout(ctx, f.timeouts.Endorse)
-	tx, err := proposal.EndorseWithContext(ectx)
-	cancel()
-	if err != nil {
-		return nil, err
+	return f.commit(ctx, org, oc, at, tx)
+}
+
+// endorse gets the proposal endorsed through the first peer that can; it returns
+// the endorsed transaction and the index of that peer.
+func (f *Fabric) endorse(ctx context.Context, oc *orgConn, fn string, args []string) (*client.Transaction, int, error) {
+	var lastErr error
+	for _, i := range oc.order() {
+		contract := oc.gws[i].GetNetwork(oc.profile.Channel).GetContract(oc.profile.Chaincode)
+		proposal, err := contract.NewProposal(fn, client.WithArguments(args...))
+		if err != nil {
+			return nil, 0, err
+		}
+		ectx, cancel := context.WithTimeout(ctx, f.timeouts.Endorse)
+		tx, err := proposal.EndorseWithContext(ectx)
+		cancel()
+		if err == nil {
+			return tx, i, nil
+		}
+		if !failover(err) || ctx.Err() != nil {
+			return nil, 0, err
+		}
+		lastErr = fmt.Errorf("peer %s: %w", oc.addrs[i], err)
 	}
-	sctx, cancel := context.WithTimeout(ctx, f.timeouts.Submit)
-	commit, err := tx.SubmitWithContext(sctx)
-	cancel()
-	if err != nil {
-		return nil, err
+	return nil, 0, lastErr
+}
+
+// commit submits tx through peer at (then the others) and waits for its status.
+func (f *Fabric) commit(ctx context.Context, org string, oc *orgConn, at int, tx *client.Transaction) (*Result, error) {
+	ctx = context.WithoutCancel(ctx)
+	deadline := time.Now().Add(f.timeouts.CommitStatus)
+	var (
+		envelope []byte // the signed transaction, once signed
+		sent     bool   // some submission may have reached an orderer
+		lastErr  error
+	)
+	peers := append([]int{at}, without(oc.order(), at)...)
+	for round := 0; time.Now().Before(deadline); round++ {
+		i := peers[round%len(peers)]
+		t := tx
+		if envelope != nil && i != at {
+			var err error
+			if t, err = oc.gws[i].NewTransaction(envelope); err != nil {
+				return nil, err
+			}
+		}
+		sctx, cancel := context.WithTimeout(ctx, f.timeouts.Submit)
+		commit, err := t.SubmitWithContext(sctx)
+		cancel()
+		if envelope == nil {
+			// Submit signs the envelope before sending it; later rounds resend
+			// exactly these bytes (same transaction id, same signature).
+			b, berr := tx.Bytes()
+			if berr != nil {
+				return nil, berr
+			}
+			envelope = b
+		}
+		if err != nil {
+			lastErr = fmt.Errorf("submitting %s through %s: %w", tx.TransactionID(), oc.addrs[i], err)
+			if maybeSent(err) {
+				sent = true
+			}
+			if f.pause(deadline, round) {
+				continue
+			}
+			break
+		}
+		sent = true
+		wait := min(f.timeouts.CommitWait, time.Until(deadline))
+		cctx, cancel := context.WithTimeout(ctx, wait)
+		st, err := commit.StatusWithContext(cctx)
+		cancel()
+		if err != nil {
+			lastErr = fmt.Errorf("commit status of %s through %s: %w", tx.TransactionID(), oc.addrs[i], err)
+			f.pause(deadline, round)
+			continue
+		}
+		switch {
+		case st.Successful:
+		case st.Code == peer.TxValidationCode_DUPLICATE_TXID && round > 0:
+			// Our resubmission found the first one committed: success for the caller.
+			if n, ok := f.TxBlock(ctx, org, st.TransactionID); ok {
+				st.BlockNumber = n
+			}
+		default:
+			return nil, fmt.Errorf("transaction %s failed to commit with status %s: %w",
+				st.TransactionID, st.Code, &client.CommitError{TransactionID: st.TransactionID, Code: st.Code})
+		}
+		f.recent.put(st.TransactionID, st.BlockNumber)
+		return &Result{Payload: tx.Result(), TxID: st.TransactionID, BlockNumber: st.BlockNumber}, nil
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.timeouts.CommitStatus)
-	defer cancel()
-	st, err := commit.StatusWithContext(cctx)
-	if err != nil {
-		return nil, err
+	if !sent {
+		return nil, lastErr
 	}
-	if !st.Successful {
-		return nil, fmt.Errorf("transaction %s failed to commit with status %s: %w",
-			st.TransactionID, st.Code, &client.CommitError{TransactionID: st.TransactionID, Code: st.Code})
+	return nil, &errmap.CommitUnknownError{TxID: tx.TransactionID(), Err: lastErr}
+}
+
+// pause waits a little between failed submission rounds; it reports false when
+// the deadline leaves no time for another round.
+func (f *Fabric) pause(deadline time.Time, round int) bool {
+	d := min(time.Duration(round+1)*100*time.Millisecond, 500*time.Millisecond)
+	if time.Until(deadline) <= d {
+		return false
 	}
-	f.recent.put(st.TransactionID, st.BlockNumber)
-	return &Result{Payload: tx.Result(), TxID: st.TransactionID, BlockNumber: st.BlockNumber}, nil
+	time.Sleep(d)
+	return true
+}
+
+// maybeSent reports whether a failed Submit call may have handed the envelope to
+// an orderer: anything but a refusal to connect or an orderer's refusal.
+func maybeSent(err error) bool {
+	st, ok := status.FromError(err)
+	if !ok {
+		return true
+	}
+	switch st.Code() {
+	case grpccodes.Unavailable, grpccodes.Aborted, grpccodes.FailedPrecondition, grpccodes.ResourceExhausted,
+		grpccodes.InvalidArgument, grpccodes.PermissionDenied, grpccodes.Unauthenticated:
+		return false
+	}
+	return true
+}
+
+func without(idx []int, x int) []int {
+	out := make([]int, 0, len(idx))
+	for _, i := range idx {
+		if i != x {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // Events streams the chaincode's events as seen by the organisation's main peer.
