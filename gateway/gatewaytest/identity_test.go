@@ -14,8 +14,10 @@ import (
 	"github.com/certledger/certledger/cli/clitest"
 	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/loadtest/record"
 )
 
 // TestIdentityE2E runs the type catalogue and v2 certificates through the real
@@ -237,15 +239,16 @@ func TestIdentityE2E(t *testing.T) {
 		t.Fatalf("unknown type: exit %d %s", r.Code, r.Stderr)
 	}
 	// The ledger itself refuses what the CLI's pre-check would: dept-b's estate type
-	// signed by dept-a, sent straight to REST.
-	estateID, _ := identifier.New(estateType, codeA, "9", "001")
-	rec := certificate.Record{
-		RecordVersion: certificate.RecordV2, ID: estateID.String(), DocHash: gm.SM3Hex([]byte("deed")), Type: estateType,
-		Name: "不动产权证书", Issuer: "dept-a", IssuerName: "Market Regulation Bureau", IssuerCode: codeA, IssueDate: "2026-12-03",
-		HolderCodeType: "111", HolderNameCommitment: gm.SM3Hex([]byte("n")), HolderCodeCommitment: gm.SM3Hex([]byte("c")),
-		ValidFrom: now.Add(-time.Hour).Format(time.RFC3339), KeyID: a.KeyID,
+	// signed by dept-a, built by loadtest/record, sent straight to REST.
+	estate := certtype.Registration{Code: estateType, Name: "不动产权证书", NameEn: "Real estate title certificate",
+		DefiningBody: "自然资源部", HolderCodeType: certtype.HolderCitizenID}
+	if err := a.UseV2(record.V2{Name: "Market Regulation Bureau", Code: codeA, Type: estate}); err != nil {
+		t.Fatal(err)
 	}
-	rec.Signature, _ = rec.Sign(a.Key)
+	rec, err := a.Certificate("9", []byte("deed"), now.Add(-time.Hour), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r, _ := s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.AClerk, rec); r.Status != http.StatusForbidden {
 		t.Fatalf("estate type by dept-a through REST: %+v", r)
 	}
@@ -255,10 +258,10 @@ func TestIdentityE2E(t *testing.T) {
 		t.Fatalf("after the grant: %+v", r)
 	}
 	mustCLI(gatewaytest.GovAdmin, "type", "revoke", estateType, "dept-a")
-	rec2 := rec
-	estateID2, _ := identifier.New(estateType, codeA, "10", "001")
-	rec2.ID, rec2.DocHash = estateID2.String(), gm.SM3Hex([]byte("deed 2"))
-	rec2.Signature, _ = rec2.Sign(a.Key)
+	rec2, err := a.Certificate("10", []byte("deed 2"), now.Add(-time.Hour), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r, _ := s.Do(ctx, c, "POST", "/api/v1/certificates", gatewaytest.AClerk, rec2); r.Status != http.StatusForbidden {
 		t.Fatalf("after the withdrawal: %+v", r)
 	}
