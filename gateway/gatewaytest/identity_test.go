@@ -181,6 +181,14 @@ func TestIdentityE2E(t *testing.T) {
 	if out := mustCLI("", "cert", "verify", "--receipt", rc, "--offline", doc); !strings.Contains(out, "verdict: VALID") {
 		t.Fatalf("offline receipt:\n%s", out)
 	}
+	// The holder proves the code with the receipt's code salt (checked here, sent nowhere).
+	if out := mustCLI("", "cert", "verify", "--receipt", rc, "--holder-id", "91350100M000100Y43", doc); !strings.Contains(out, "verdict: VALID") ||
+		!strings.Contains(out, "opens holderCodeCommitment") {
+		t.Fatalf("holder proof:\n%s", out)
+	}
+	if r := cli("", "cert", "verify", "--receipt", rc, "--holder-id", "91110000MA0000000X", doc); r.Code != 1 || !strings.Contains(r.Stdout, "HOLDER_MISMATCH") {
+		t.Fatalf("wrong holder: exit %d\n%s", r.Code, r.Stdout)
+	}
 	var receipt struct {
 		Holder map[string]string `json:"holder"`
 	}

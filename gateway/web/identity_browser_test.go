@@ -112,13 +112,16 @@ func TestBrowserIdentity(t *testing.T) {
 			"issuerName":  "示范市市场监督管理局",
 			"issuerCode":  issuerCode,
 			"issueDate":   "2026-11-28",
-			"validFrom":   from + " (" + zone + ")",
+			"validFrom":   from,
 			"ext.KZ_JYCS": "示范市西湖路 1 号",
 		}
 		for f, v := range want {
 			if r.Certificate[f] != v {
 				t.Errorf("%s shown %q, want %q", f, r.Certificate[f], v)
 			}
+		}
+		if !strings.Contains(r.PageText, "Times are shown in "+zone) {
+			t.Errorf("the page does not name the zone %s", zone)
 		}
 		if !strings.HasPrefix(r.Certificate["identifierCheck"], id.Check+" — verified") {
 			t.Errorf("check character shown %q", r.Certificate["identifierCheck"])

@@ -93,12 +93,21 @@ func (g *gatewayServer) Evaluate(ctx context.Context, req *gateway.EvaluateReque
 	if err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "failed to unpack transaction proposal: %s", err)
 	}
-	if err := g.knownTarget(p, "evaluate"); err != nil {
-		return nil, err
+	if p.chaincode != qsccName {
+		if err := g.knownTarget(p, "evaluate"); err != nil {
+			return nil, err
+		}
 	}
 	if err := g.n.checkProposal(p); err != nil {
 		msg := err.Error()
 		return nil, rpcError(codes.FailedPrecondition, "evaluate call to endorser returned error: "+msg, g.n.detail(localMSP(p), msg))
+	}
+	if p.chaincode == qsccName {
+		res, err := g.n.evaluateQSCC(p)
+		if err != nil {
+			return nil, err
+		}
+		return &gateway.EvaluateResponse{Result: res}, nil
 	}
 	res, err := g.n.simulate(ctx, p)
 	if err != nil {

@@ -9,11 +9,12 @@ import (
 	domainregistry "github.com/certledger/certledger/internal/domain/registry"
 )
 
-// authorizeType applies the type catalogue to a record about to be issued by dept
-// (certificate.Authorize for a v2 record). A v1 record (free-form type) is refused
-// once the catalogue is in force (a type was ever registered); on a ledger without
-// a catalogue it is issued as before, so an old ledger keeps working until its
-// governance office registers types.
+// authorizeType decides whether dept may issue r, before anything is written:
+// for a v2 record the type catalogue decides (certificate.Authorize). A v1 record
+// (free-form type) is refused once the catalogue is in force (a type was ever
+// registered); on a ledger without a catalogue the department's registered
+// categories decide (certificate.CheckMayIssue), so an old ledger keeps working
+// until its governance office registers types.
 func authorizeType(ctx state.Context, r certificate.Record, dept domainregistry.Department) error {
 	if r.RecordVersion != certificate.RecordV2 {
 		inForce, err := certtype.InForce(ctx)
@@ -23,7 +24,7 @@ func authorizeType(ctx state.Context, r certificate.Record, dept domainregistry.
 		if inForce {
 			return codes.Wrap(codes.ErrForbidden, "the certificate type catalogue is in force on this ledger: issue a v2 record (recordVersion 2, a GB/T 36904 identifier, a catalogue type code); %q is a free-form type", r.Type)
 		}
-		return nil
+		return certificate.CheckMayIssue(dept, r.Type)
 	}
 	t, err := certtype.Lookup(ctx, r.Type)
 	if err != nil {

@@ -233,12 +233,19 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 		case codes.Code(err) != codes.NotFound:
 			return "", err
 		}
+		issuer, err := registry.GetDepartment(ctx, candidates[i].Issuer)
+		switch {
+		case err == nil:
+			one.IssuerName = issuer.Name
+		case codes.Code(err) != codes.NotFound:
+			return "", err
+		}
 		if one.CertType, err = typeInfo(ctx, candidates[i]); err != nil {
 			return "", err
 		}
 		results = append(results, certificate.Evaluate(one))
 	}
-	return state.JSON(certificate.Best(results))
+	return state.JSON(certificate.Summarize(results))
 }
 
 // issue checks and writes a new certificate (record and hash index) and returns its

@@ -42,6 +42,7 @@ func commandGroups() []*cli.Command {
 		ticketCommand(),
 		calendarCommand(),
 		trustCommand(),
+		reportCommand(),
 		auditGroup(
 			auditSweepCommand(),
 			auditKPICommand(),

@@ -162,8 +162,13 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	reportKey, err := openReportKey(cfg)
+	if err != nil {
+		return err
+	}
 	api, err := httpapi.New(httpapi.Options{
 		Trust:                trustStore,
+		ReportKey:            reportKey,
 		Ledger:               fab,
 		Auth:                 auth.New(cfg),
 		DefaultOrg:           cfg.Orgs[0].Name,

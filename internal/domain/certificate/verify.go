@@ -34,7 +34,7 @@ type Query struct {
 }
 
 // Inclusion is a Merkle inclusion proof of a batched certificate: the leaf is
-// the certificate's canonical payload (canon kind "certificate").
+// the certificate record's canonical payload (Record.Payload: v1 or v2).
 type Inclusion struct {
 	Index int      `json:"index"`
 	Size  int      `json:"size"`
@@ -46,16 +46,18 @@ type Inclusion struct {
 // chaincode from world state, the CLI from a receipt and a trust bundle).
 type Input struct {
 	Query       Query
-	FormatError string         // a decoding error of the query, reported by step 1
-	FileHash    string         // SM3 of the file computed by the verifier; "" = not hashed here
-	Certificate *Certificate   // the record found (nil = not found)
-	Matches     []string       // ids found for the query
-	IssuerKey   *registry.Key  // the registry key named by Certificate.KeyID (nil = unknown)
-	KeyOwner    string         // id of the department holding IssuerKey
-	Inclusion   *Inclusion     // proof for a batched certificate (nil = none supplied)
-	Offline     bool           // no ledger: the status step is skipped
-	Now         time.Time      // the checking time (validity window)
-	CertType    *certtype.Info // the catalogue's entry for Certificate.Type (nil = none, or a v1 record)
+	FormatError string        // a decoding error of the query, reported by step 1
+	FileHash    string        // SM3 of the file computed by the verifier; "" = not hashed here
+	Certificate *Certificate  // the record found (nil = not found)
+	Matches     []string      // ids found for the query
+	IssuerKey   *registry.Key // the registry key named by Certificate.KeyID (nil = unknown)
+	KeyOwner    string        // id of the department holding IssuerKey
+	IssuerName  string        // the issuer department's full name ("" = unknown)
+	Inclusion   *Inclusion    // proof for a batched certificate (nil = none supplied)
+	Offline     bool          // no ledger: the status step is skipped
+	Now         time.Time     // the checking time (validity window)
+	// CertType is the catalogue's entry for Certificate.Type (nil = none, or a v1 record).
+	CertType *certtype.Info
 }
 
 // Step is the outcome of one pipeline step.
@@ -67,14 +69,20 @@ type Step struct {
 	Detail string `json:"detail"`
 }
 
-// Result is the verification outcome.
+// Result is the verification outcome. Evaluate fills it for one certificate;
+// Summarize for all the certificates a query found, with one Result per
+// certificate in Results and the headline (Verdict, Message, Certificate,
+// Steps) naming any disagreement between them.
 type Result struct {
 	Verdict     string        `json:"verdict"`
+	Message     string        `json:"message,omitempty"`
 	CheckedAt   string        `json:"checkedAt"`
 	Certificate *Certificate  `json:"certificate"`
 	IssuerKey   *registry.Key `json:"issuerKey"`
+	IssuerName  string        `json:"issuerName,omitempty"`
 	Matches     []string      `json:"matches"`
 	Steps       []Step        `json:"steps"`
+	Results     []Result      `json:"results,omitempty"`
 	// Identifier is the GB/T 36904 identifier of the certificate (or of the query),
 	// split into its parts, when it is one.
 	Identifier *identifier.Identifier `json:"identifier,omitempty"`
@@ -83,201 +91,201 @@ type Result struct {
 }
 
 // Evaluate runs the numbered verification pipeline of DESIGN.md over in:
-// 1 format, 2 hash, 3 lookup, 4 merkle, 5 signature, 6 key, 7 status, 8 validity.
-// The verdict is VALID when no step fails, else the verdict of the first failing
-// step. It is pure: same input, same result.
+// 1 format, 2 hash, 3 lookup, 4 merkle, 5 signature, 6 key, 7 status, 8 validity,
+// one function per step (pipeline). The verdict is VALID when no step fails,
+// else the verdict of the first failing step (VerdictOf). A failure of step 1
+// or 3 ends the pipeline (the rest is NOT_REACHED). It is pure: same input,
+// same result.
 func Evaluate(in Input) Result {
-	p := &pipeline{in: in, res: Result{
+	res := Result{
 		CheckedAt:   wire.FormatTime(in.Now),
 		Certificate: in.Certificate,
 		IssuerKey:   in.IssuerKey,
+		IssuerName:  in.IssuerName,
 		Matches:     append([]string{}, in.Matches...),
-		Steps:       make([]Step, 0, 8),
+		Steps:       make([]Step, 0, len(pipeline)),
 		CertType:    in.CertType,
-	}}
-	if !p.format() {
-		return p.skipRest("the input is malformed")
 	}
-	p.hash()
-	if !p.lookup() {
-		return p.skipRest("no record found")
+	for i, check := range pipeline {
+		o := check(in)
+		res.Steps = append(res.Steps, Step{Step: i + 1, Name: StepName(i + 1), Status: o.status, Code: o.code, Detail: o.detail})
+		if o.stop != "" {
+			for n := i + 2; n <= len(pipeline); n++ {
+				res.Steps = append(res.Steps, Step{Step: n, Name: StepName(n), Status: wire.StepSkipped, Code: CodeNotReached, Detail: o.stop})
+			}
+			break
+		}
 	}
-	p.merkle()
-	p.signature()
-	p.key()
-	p.status()
-	p.validity()
-	p.res.Verdict = VerdictOf(p.res.Steps, wire.VerdictValid)
-	return p.res
+	res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
+	res.Identifier = identifierOf(in, res.Steps)
+	return res
 }
 
-// pipeline is one run of Evaluate: each method is one numbered step and adds
-// exactly one Step.
-type pipeline struct {
-	in  Input
-	res Result
-}
-
-func (p *pipeline) add(status, code, detail string) {
-	n := len(p.res.Steps) + 1
-	p.res.Steps = append(p.res.Steps, Step{Step: n, Name: StepName(n), Status: status, Code: code, Detail: detail})
-}
-
-func (p *pipeline) skipRest(reason string) Result {
-	for len(p.res.Steps) < 8 {
-		p.add(wire.StepSkipped, CodeNotReached, reason)
+// identifierOf is the GB/T 36904 identifier a run shows: the certificate's when
+// its id is one, else the query's when step 1 passed and it is one, else nil.
+func identifierOf(in Input, steps []Step) *identifier.Identifier {
+	if c := in.Certificate; c != nil && steps[0].Status == wire.StepPass {
+		if id, ok := c.Identifier(); ok {
+			return &id
+		}
 	}
-	p.res.Verdict = VerdictOf(p.res.Steps, wire.VerdictValid)
-	return p.res
+	if steps[0].Status != wire.StepPass {
+		return nil
+	}
+	if id, err := identifier.Parse(in.Query.ID); err == nil {
+		return &id
+	}
+	return nil
 }
 
-// format is step 1. A GB/T 36904 identifier's check character is verified
-// here, before the lookup (checkQuery refuses a wrong one, naming the expected
-// character).
-func (p *pipeline) format() bool {
-	if err := checkQuery(p.in); err != nil {
-		p.add(wire.StepFail, wire.VerdictBadFormat, err.Error())
-		return false
-	}
-	if id, err := identifier.Parse(p.in.Query.ID); err == nil {
-		p.res.Identifier = &id
-		p.add(wire.StepPass, CodeOK, "well-formed query; GB/T 36904 identifier, check character "+id.Check+" verified (ISO/IEC 7064 MOD 37,36)")
-	} else {
-		p.add(wire.StepPass, CodeOK, "well-formed query")
-	}
-	return true
+// outcome is what one step decides: its status, code and detail and, when
+// the pipeline ends here, why.
+type outcome struct {
+	status, code, detail, stop string
 }
 
-// hash is step 2: the file's hash (or the docHash given with an id) against the record's.
-func (p *pipeline) hash() {
-	c := p.in.Certificate
-	claimed, source := p.in.FileHash, "file hash"
-	if claimed == "" && p.in.Query.ID != "" && p.in.Query.DocHash != "" {
-		claimed, source = p.in.Query.DocHash, "given docHash"
+func pass(detail string) outcome { return outcome{status: wire.StepPass, code: CodeOK, detail: detail} }
+func skip(code, detail string) outcome {
+	return outcome{status: wire.StepSkipped, code: code, detail: detail}
+}
+func fail(code, detail string) outcome {
+	return outcome{status: wire.StepFail, code: code, detail: detail}
+}
+func failStop(code, detail, why string) outcome { o := fail(code, detail); o.stop = why; return o }
+
+// pipeline holds the steps in order; each reads only in.
+var pipeline = [8]func(Input) outcome{checkFormat, checkHash, checkLookup, checkMerkle, checkSignature, checkKey, checkStatus, checkValidity}
+
+// 1 format
+func checkFormat(in Input) outcome {
+	if err := checkQuery(in); err != nil {
+		return failStop(wire.VerdictBadFormat, err.Error(), "the input is malformed")
+	}
+	// A GB/T 36904 identifier's check character is verified here, before the
+	// lookup (checkQuery refuses a wrong one, naming the expected character).
+	if id, err := identifier.Parse(in.Query.ID); err == nil {
+		return pass("well-formed query; GB/T 36904 identifier, check character " + id.Check + " verified (ISO/IEC 7064 MOD 37,36)")
+	}
+	return pass("well-formed query")
+}
+
+// 2 hash: the file's SM3 (or, for a query by id and hash, the given hash)
+// against the record's docHash.
+func checkHash(in Input) outcome {
+	c := in.Certificate
+	claimed, source := in.FileHash, "file hash"
+	if claimed == "" && in.Query.ID != "" && in.Query.DocHash != "" {
+		claimed, source = in.Query.DocHash, "given docHash"
 	}
 	switch {
 	case claimed == "":
-		p.add(wire.StepSkipped, CodeClientHashes, "the client computes the SM3 of the file")
+		return skip(CodeClientHashes, "the client computes the SM3 of the file")
 	case c == nil:
-		p.add(wire.StepSkipped, CodeNotReached, "no record to compare with")
+		return skip(CodeNotReached, "no record to compare with")
 	case claimed != c.DocHash:
-		p.add(wire.StepFail, wire.VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash))
-	default:
-		p.add(wire.StepPass, CodeOK, source+" equals the record's docHash")
+		return fail(wire.VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash))
 	}
+	return pass(source + " equals the record's docHash")
 }
 
-// lookup is step 3: a record was found.
-func (p *pipeline) lookup() bool {
-	c := p.in.Certificate
-	if c == nil {
-		p.add(wire.StepFail, wire.VerdictNotFound, "no certificate matches "+describeQuery(p.in.Query))
-		return false
+// 3 lookup
+func checkLookup(in Input) outcome {
+	if in.Certificate == nil {
+		return failStop(wire.VerdictNotFound, "no certificate matches "+describeQuery(in.Query), "no record found")
 	}
-	if id, ok := c.Identifier(); ok {
-		p.res.Identifier = &id
-		p.add(wire.StepPass, CodeOK, "certificate "+c.ID+" found (GB/T 36904 identifier, check character "+id.Check+" verified)")
-	} else {
-		p.add(wire.StepPass, CodeOK, "certificate "+c.ID+" found")
+	if id, ok := in.Certificate.Identifier(); ok {
+		return pass("certificate " + in.Certificate.ID + " found (GB/T 36904 identifier, check character " + id.Check + " verified)")
 	}
-	return true
+	return pass("certificate " + in.Certificate.ID + " found")
 }
 
-// merkle is step 4: a batched record's inclusion proof.
-func (p *pipeline) merkle() {
-	c := p.in.Certificate
+// 4 merkle: inclusion of a batched certificate in its batch.
+func checkMerkle(in Input) outcome {
+	c := in.Certificate
 	switch {
 	case c.BatchID == "":
-		p.add(wire.StepSkipped, CodeNotBatched, "not anchored in a batch")
-	case p.in.Inclusion == nil:
-		p.add(wire.StepSkipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied")
-	default:
-		if err := checkInclusion(c, p.in.Inclusion); err != nil {
-			p.add(wire.StepFail, CodeMerkleMismatch, err.Error())
-		} else {
-			p.add(wire.StepPass, CodeOK, "included in batch "+c.BatchID)
-		}
+		return skip(CodeNotBatched, "not anchored in a batch")
+	case in.Inclusion == nil:
+		return skip(CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied")
 	}
+	if err := checkInclusion(c, in.Inclusion); err != nil {
+		return fail(CodeMerkleMismatch, err.Error())
+	}
+	return pass("included in batch " + c.BatchID)
 }
 
-// signature is step 5: the SM2 signature over the record's payload.
-func (p *pipeline) signature() {
-	c, k := p.in.Certificate, p.in.IssuerKey
+// 5 signature: the record's SM2 signature with the key it names.
+func checkSignature(in Input) outcome {
+	c, k := in.Certificate, in.IssuerKey
 	switch {
 	case k == nil:
-		p.add(wire.StepSkipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
+		return skip(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case k.KeyID != c.KeyID:
-		p.add(wire.StepFail, wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
-	default:
-		if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
-			p.add(wire.StepFail, wire.VerdictBadSignature, err.Error())
-		} else {
-			p.add(wire.StepPass, CodeOK, "SM2 signature verifies with key "+k.KeyID)
-		}
+		return fail(wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
 	}
+	if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
+		return fail(wire.VerdictBadSignature, err.Error())
+	}
+	return pass("SM2 signature verifies with key " + k.KeyID)
 }
 
-// key is step 6: the key is the issuer's and was valid at issue time.
-func (p *pipeline) key() {
-	c, k := p.in.Certificate, p.in.IssuerKey
+// 6 key: the key belonged to the issuer and was valid at the issue time.
+func checkKey(in Input) outcome {
+	c, k := in.Certificate, in.IssuerKey
 	switch {
 	case k == nil:
-		p.add(wire.StepFail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
-	case p.in.KeyOwner != c.Issuer:
-		p.add(wire.StepFail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, p.in.KeyOwner, c.Issuer))
-	default:
-		issued, err := time.Parse(wire.TimeLayout, c.IssuedAt)
-		if err != nil {
-			p.add(wire.StepFail, registry.KeyCorrupt, "the record has no valid issuedAt")
-		} else if code, detail := k.StateAt(issued); code != "" {
-			p.add(wire.StepFail, code, detail+" (issued at "+c.IssuedAt+")")
-		} else {
-			p.add(wire.StepPass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt)
-		}
+		return fail(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
+	case in.KeyOwner != c.Issuer:
+		return fail(CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer))
 	}
+	issued, err := time.Parse(wire.TimeLayout, c.IssuedAt)
+	if err != nil {
+		return fail(registry.KeyCorrupt, "the record has no valid issuedAt")
+	}
+	if code, detail := k.StateAt(issued); code != "" {
+		return fail(code, detail+" (issued at "+c.IssuedAt+")")
+	}
+	return pass("key " + k.KeyID + " of " + c.Issuer + " was valid at issue time " + c.IssuedAt)
 }
 
-// status is step 7: valid, not revoked, suspended or superseded.
-func (p *pipeline) status() {
-	c := p.in.Certificate
+// 7 status (the ledger's; skipped offline).
+func checkStatus(in Input) outcome {
+	c := in.Certificate
 	switch {
-	case p.in.Offline:
-		p.add(wire.StepSkipped, CodeOffline, "offline: revocation and suspension need the online check")
+	case in.Offline:
+		return skip(CodeOffline, "offline: revocation and suspension need the online check")
 	case c.Status == StatusValid:
-		p.add(wire.StepPass, CodeOK, "status valid")
+		return pass("status valid")
 	case c.Status == StatusRevoked:
-		p.add(wire.StepFail, wire.VerdictRevoked, "revoked: "+c.StatusReason)
+		return fail(wire.VerdictRevoked, "revoked: "+c.StatusReason)
 	case c.Status == StatusSuspended:
-		p.add(wire.StepFail, wire.VerdictSuspended, "suspended: "+c.StatusReason)
+		return fail(wire.VerdictSuspended, "suspended: "+c.StatusReason)
 	case c.Status == StatusSuperseded:
-		p.add(wire.StepFail, wire.VerdictSuperseded, "superseded by "+c.SupersededBy)
-	default:
-		p.add(wire.StepFail, wire.VerdictBadFormat, "unknown status "+c.Status)
+		return fail(wire.VerdictSuperseded, "superseded by "+c.SupersededBy)
 	}
+	return fail(wire.VerdictBadFormat, "unknown status "+c.Status)
 }
 
-// validity is step 8: the checking time is within the validity window.
-func (p *pipeline) validity() {
-	c, now := p.in.Certificate, p.in.Now
-	from, errFrom := time.Parse(wire.TimeLayout, c.ValidFrom)
+// 8 validity window at in.Now.
+func checkValidity(in Input) outcome {
+	c := in.Certificate
+	from, err := time.Parse(wire.TimeLayout, c.ValidFrom)
 	switch {
-	case errFrom != nil:
-		p.add(wire.StepFail, wire.VerdictBadFormat, "validFrom is not an RFC 3339 time")
-	case now.Before(from):
-		p.add(wire.StepFail, wire.VerdictNotYetValid, "valid only from "+c.ValidFrom)
-	case c.ValidUntil != "":
-		until, err := time.Parse(wire.TimeLayout, c.ValidUntil)
-		switch {
-		case err != nil:
-			p.add(wire.StepFail, wire.VerdictBadFormat, "validUntil is not an RFC 3339 time")
-		case !now.Before(until):
-			p.add(wire.StepFail, wire.VerdictExpired, "expired at "+c.ValidUntil)
-		default:
-			p.add(wire.StepPass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil)
-		}
-	default:
-		p.add(wire.StepPass, CodeOK, "valid from "+c.ValidFrom+", no end")
+	case err != nil:
+		return fail(wire.VerdictBadFormat, "validFrom is not an RFC 3339 time")
+	case in.Now.Before(from):
+		return fail(wire.VerdictNotYetValid, "valid only from "+c.ValidFrom)
+	case c.ValidUntil == "":
+		return pass("valid from " + c.ValidFrom + ", no end")
 	}
+	until, err := time.Parse(wire.TimeLayout, c.ValidUntil)
+	switch {
+	case err != nil:
+		return fail(wire.VerdictBadFormat, "validUntil is not an RFC 3339 time")
+	case !in.Now.Before(until):
+		return fail(wire.VerdictExpired, "expired at "+c.ValidUntil)
+	}
+	return pass("within " + c.ValidFrom + " .. " + c.ValidUntil)
 }
 
 // StepName returns the name of pipeline step n (1..8), "" for any other n.
@@ -357,33 +365,9 @@ func describeQuery(q Query) string {
 }
 
 func checkInclusion(c *Certificate, p *Inclusion) error {
-	leaf, err := c.Record.Payload()
+	leaf, err := c.Record.Payload() // v1 or v2, as signed
 	if err != nil {
 		return err
 	}
 	return merkle.VerifyInclusion(leaf, p.Index, p.Size, p.Proof, p.Root)
-}
-
-// Best picks, among the results of evaluating every certificate matching one
-// document hash, the one to report: the first VALID, else the one issued last
-// (ties keep the earlier). It returns the zero Result for an empty slice.
-func Best(results []Result) Result {
-	if len(results) == 0 {
-		return Result{}
-	}
-	best := 0
-	var bestAt time.Time
-	for i, r := range results {
-		if r.Verdict == wire.VerdictValid {
-			return r
-		}
-		var at time.Time
-		if r.Certificate != nil {
-			at, _ = time.Parse(wire.TimeLayout, r.Certificate.IssuedAt)
-		}
-		if i == 0 || at.After(bestAt) {
-			best, bestAt = i, at
-		}
-	}
-	return results[best]
 }
