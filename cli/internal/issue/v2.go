@@ -12,6 +12,7 @@ import (
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -58,6 +59,35 @@ func (v *V2) loc() *time.Location {
 	return time.FixedZone("CST", 8*3600)
 }
 
+// window returns the validity of a v2 record issued at now: --valid-from (else
+// now) until --valid-until (else the type's default validity, else no end), both
+// RFC 3339 UTC, checked against the ledger's bounds (checkWindow) before signing.
+func (v *V2) window(req Request, now time.Time) (from, until string, err error) {
+	start := now.UTC().Truncate(time.Second)
+	if req.ValidFrom != "" {
+		s, err := NormalizeTime(req.ValidFrom, false)
+		if err != nil {
+			return "", "", err
+		}
+		start, _ = time.Parse(time.RFC3339, s) // NormalizeTime wrote it
+	}
+	switch {
+	case req.ValidUntil != "":
+		if until, err = NormalizeTime(req.ValidUntil, true); err != nil {
+			return "", "", err
+		}
+	default:
+		if t, ok := v.Type.Until(start); ok {
+			until = wire.FormatSecond(t)
+		}
+	}
+	from = wire.FormatSecond(start)
+	if err := checkWindow(from, until, now); err != nil {
+		return "", "", err
+	}
+	return from, until, nil
+}
+
 // buildV2 hashes the file, draws the two holder salts, signs the v2 record and
 // returns its (pending) receipt.
 func (is *Issuer) buildV2(req Request) (*receipt.Receipt, error) {
@@ -87,24 +117,9 @@ func (is *Issuer) buildV2(req Request) (*receipt.Receipt, error) {
 		return nil, fmt.Errorf("%w: holder code (type %s): %w", ErrInput, v.Type.HolderCodeType, err)
 	}
 	now := is.now().In(v.loc())
-	from := now.UTC().Truncate(time.Second)
-	if req.ValidFrom != "" {
-		s, err := NormalizeTime(req.ValidFrom, false)
-		if err != nil {
-			return nil, err
-		}
-		from, _ = time.Parse(time.RFC3339, s)
-	}
-	until := ""
-	switch {
-	case req.ValidUntil != "":
-		if until, err = NormalizeTime(req.ValidUntil, true); err != nil {
-			return nil, err
-		}
-	default:
-		if t, ok := v.Type.Until(from); ok {
-			until = t.UTC().Format(time.RFC3339)
-		}
+	from, until, err := v.window(req, now)
+	if err != nil {
+		return nil, err
 	}
 	issueDate := v.IssueDate
 	if issueDate == "" {
@@ -132,7 +147,7 @@ func (is *Issuer) buildV2(req Request) (*receipt.Receipt, error) {
 		HolderCodeType:       v.Type.HolderCodeType,
 		HolderNameCommitment: certificate.Commit(nameSalt, v.HolderName),
 		HolderCodeCommitment: certificate.Commit(codeSalt, req.HolderID),
-		ValidFrom:            from.Format(time.RFC3339), ValidUntil: until,
+		ValidFrom:            from, ValidUntil: until,
 		Extensions: ext, KeyID: is.Signer.KeyID, Supersedes: req.Supersedes,
 	}
 	if rec.Signature, err = rec.Sign(is.Signer.Key); err != nil {
