@@ -1,7 +1,6 @@
 package gatewaytest_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -29,14 +28,7 @@ import (
 // v1 issues, unknown types and types the department may not issue are refused.
 func TestIdentityE2E(t *testing.T) {
 	s := startStack(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c := &http.Client{Timeout: 30 * time.Second}
-	defer c.CloseIdleConnections()
-	depts, err := s.Seed(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, c, depts := seeded(t, s, 3*time.Minute)
 	a := depts["dept-a"]
 	dir := t.TempDir()
 	now := time.Now().UTC()

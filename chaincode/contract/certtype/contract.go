@@ -48,11 +48,7 @@ type Contract struct {
 
 // New returns the certtype contract.
 func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	c.Info.Title = "certledger certificate type catalogue"
-	c.Info.Version = "1"
-	return c
+	return &Contract{Contract: state.Contract(Name, "certledger certificate type catalogue")}
 }
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
@@ -112,11 +108,7 @@ func (c *Contract) Revoke(ctx contractapi.TransactionContextInterface, code, dep
 
 // Get returns the Type JSON (NOT_FOUND when it is not in the catalogue).
 func (c *Contract) Get(ctx contractapi.TransactionContextInterface, code string) (string, error) {
-	t, err := get(ctx, code)
-	if err != nil {
-		return "", err
-	}
-	return state.JSON(t)
+	return state.Reply(get(ctx, code))
 }
 
 // List returns every Type, ordered by code ([] when the catalogue is empty).
