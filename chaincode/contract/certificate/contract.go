@@ -108,6 +108,9 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 	if err := old.Supersede(r.ID, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
+	if old.ActorID, err = state.OperatorID(ctx); err != nil {
+		return "", err
+	}
 	b, err := issue(ctx, r, at)
 	if err != nil {
 		return "", err
@@ -256,6 +259,9 @@ func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error
 	if err := authorizeType(ctx, cert.Record, dept); err != nil {
 		return nil, err
 	}
+	if cert.ActorID, err = state.OperatorID(ctx); err != nil {
+		return nil, err
+	}
 	kind, signed := cert.Record.Signed()
 	if err := verifyBy(dept, cert.KeyID, at, kind, signed, cert.Signature); err != nil {
 		return nil, err
@@ -318,9 +324,14 @@ func changeStatus(ctx state.Context, input, action, event string) (string, error
 	if err != nil {
 		return "", err
 	}
+	actor, err := state.CheckOperator(ctx, req.Operator)
+	if err != nil {
+		return "", err
+	}
 	if err := cert.Apply(req, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
+	cert.ActorID = actor
 	if err := verifyBy(dept, req.KeyID, at, canon.KindCertificateStatus, req, req.Signature); err != nil {
 		return "", err
 	}

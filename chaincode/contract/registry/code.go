@@ -47,7 +47,7 @@ func (c *Contract) SetCode(ctx contractapi.TransactionContextInterface, deptID, 
 			return "", codes.Wrap(codes.ErrInternal, "deleting code index: %v", err)
 		}
 	}
-	if err := putDepartment(ctx, d); err != nil {
+	if err := putDepartment(ctx, &d); err != nil {
 		return "", err
 	}
 	return state.Respond(ctx, EventDepartmentCodeSet, d)

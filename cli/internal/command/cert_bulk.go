@@ -82,7 +82,7 @@ func certIssueBulk(c *cli.Context) error {
 	if err != nil {
 		return inputErr(err)
 	}
-	if err := printBulkSummary(p, sum, is.OutDir); err != nil {
+	if err := p.Print(sum, func(t *output.Tab) { bulkTable(t, sum, is.OutDir) }); err != nil {
 		return err
 	}
 	switch {
@@ -139,25 +139,23 @@ func bulkBar(c *cli.Context, n int) *progressbar.ProgressBar {
 	)
 }
 
-// printBulkSummary prints the counts of a bulk issue and its failed rows.
-func printBulkSummary(p output.Printer, sum *issue.Summary, outDir string) error {
-	return p.Print(sum, func(t *output.Tab) {
-		t.KV("rows", itoa(sum.Total))
-		t.KV("issued", itoa(sum.Issued))
-		t.KV("skipped (done before)", itoa(sum.Skipped))
-		t.KV("already on ledger", itoa(sum.AlreadyOnLedger))
-		t.KV("failed", itoa(sum.Failed))
-		if sum.NotAttempted > 0 {
-			t.KV("not attempted", itoa(sum.NotAttempted))
+// bulkTable prints a bulk issue's summary: the counts, then a row per failure.
+func bulkTable(t *output.Tab, sum *issue.Summary, outDir string) {
+	t.KV("rows", itoa(sum.Total))
+	t.KV("issued", itoa(sum.Issued))
+	t.KV("skipped (done before)", itoa(sum.Skipped))
+	t.KV("already on ledger", itoa(sum.AlreadyOnLedger))
+	t.KV("failed", itoa(sum.Failed))
+	if sum.NotAttempted > 0 {
+		t.KV("not attempted", itoa(sum.NotAttempted))
+	}
+	t.KV("state file", sum.StateFile)
+	t.KV("receipts", outDir)
+	if len(sum.Failures) > 0 {
+		t.Line("")
+		t.Row("LINE", "FILE", "ID", "ERROR")
+		for _, f := range sum.Failures {
+			t.Row(itoa(f.Line), f.File, f.ID, f.Error)
 		}
-		t.KV("state file", sum.StateFile)
-		t.KV("receipts", outDir)
-		if len(sum.Failures) > 0 {
-			t.Line("")
-			t.Row("LINE", "FILE", "ID", "ERROR")
-			for _, f := range sum.Failures {
-				t.Row(itoa(f.Line), f.File, f.ID, f.Error)
-			}
-		}
-	})
+	}
 }
