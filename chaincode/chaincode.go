@@ -10,19 +10,21 @@ import (
 
 	"github.com/certledger/certledger/chaincode/contract/batch"
 	"github.com/certledger/certledger/chaincode/contract/certificate"
+	"github.com/certledger/certledger/chaincode/contract/certtype"
 	"github.com/certledger/certledger/chaincode/contract/exchange"
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/contract/workorder"
 )
 
 // New returns the certledger chaincode with all its contracts: registry,
-// certificate, exchange and workorder. Functions are called as
+// certificate, certtype, exchange and workorder. Functions are called as
 // "contract:Function"; calls without a contract name go to the registry.
 func New() (*contractapi.ContractChaincode, error) {
 	contracts := []contractapi.ContractInterface{
 		registry.New(),
 		certificate.New(),
 		batch.New(),
+		certtype.New(),
 		exchange.New(),
 		workorder.New(),
 	}

@@ -10,6 +10,7 @@ package batch
 import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/certledger/certledger/chaincode/contract/certtype"
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/canon"
@@ -88,7 +89,7 @@ func (c *Contract) Anchor(ctx contractapi.TransactionContextInterface, input str
 	if !h.InWindow(at) {
 		return "", codes.New(codes.InvalidArgument, "transaction time %s is outside the header's window %s .. %s", wire.FormatTime(at), h.WindowFrom, h.WindowUntil)
 	}
-	if err := mayIssue(dept, h.Types); err != nil {
+	if err := mayIssue(ctx, dept, h.Types); err != nil {
 		return "", err
 	}
 	head, err := getHead(ctx, h.Issuer)
@@ -185,8 +186,17 @@ func getHead(ctx state.Context, dept string) (Head, error) {
 
 // mayIssue fails with FORBIDDEN unless the department may issue every type
 // of the batch: certificate.CheckMayIssue, the check single and grouped issue
-// make, once per type.
-func mayIssue(dept domainregistry.Department, types []string) error {
+// make for a v1 record, once per type. Batch lines are v1 records
+// (batch.RecordKindV1), so, as for a single v1 issue, a batch is refused once
+// the certificate type catalogue is in force on the ledger.
+func mayIssue(ctx state.Context, dept domainregistry.Department, types []string) error {
+	inForce, err := certtype.InForce(ctx)
+	if err != nil {
+		return err
+	}
+	if inForce {
+		return codes.Wrap(codes.ErrForbidden, "the certificate type catalogue is in force on this ledger and batch lines are v1 records (%s): issue v2 records one by one or in a group", batch.RecordKindV1)
+	}
 	for _, t := range types {
 		if err := certificate.CheckMayIssue(dept, t); err != nil {
 			return err

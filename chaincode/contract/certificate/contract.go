@@ -52,10 +52,14 @@ func (c *Contract) GetEvaluateTransactions() []string {
 	return []string{"Get", "FindByHash", "History", "Verify", "GroupLimit"}
 }
 
-// Issue anchors a signed certificate record
+// Issue anchors a signed certificate record: v2 (recordVersion 2, GB/T 36903
+// metadata, a GB/T 36904 identifier as id; see internal/domain/certificate) or v1
 // {"id","docHash","type","issuer","holderCommitment","validFrom","validUntil","keyId","supersedes":"","signature"}.
-// The submitter must belong to the issuer's MSP; the signature must verify with
-// a key of the issuer valid at the transaction time; the id must be new.
+// The submitter must belong to the issuer's MSP; a v2 record's type must be in the
+// catalogue and the issuer allowed to issue it, its issuerCode and issuerName the
+// registry's (FORBIDDEN otherwise, nothing written); a v1 record is refused once the
+// catalogue is in force; the signature must verify with a key of the issuer valid
+// at the transaction time; the id must be new.
 // Event CertificateIssued with the Certificate.
 func (c *Contract) Issue(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	at, err := state.BeginWrite(ctx)
@@ -238,6 +242,9 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 				return "", err
 			}
 		}
+		if one.CertType, err = typeInfo(ctx, candidates[i]); err != nil {
+			return "", err
+		}
 		results = append(results, certificate.Evaluate(one))
 	}
 	return state.JSON(certificate.Summarize(results))
@@ -249,7 +256,8 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 // signature check too (registry.VerifySignature would read it again).
 func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error) {
 	return issueWith(ctx, r, at, registry.RequireSubmitterOf, func(dept domainregistry.Department, cert certificate.Certificate) error {
-		return verifyBy(dept, cert.KeyID, at, canon.KindCertificate, cert.Record, cert.Signature)
+		kind, signed := cert.Record.Signed()
+		return verifyBy(dept, cert.KeyID, at, kind, signed, cert.Signature)
 	})
 }
 
@@ -269,7 +277,7 @@ func issueWith(ctx state.Context, r certificate.Record, at time.Time, submitterO
 	if err != nil {
 		return nil, err
 	}
-	if err := certificate.CheckMayIssue(dept, cert.Type); err != nil {
+	if err := authorizeType(ctx, cert.Record, dept); err != nil {
 		return nil, err
 	}
 	if cert.ActorID, err = state.OperatorID(ctx); err != nil {

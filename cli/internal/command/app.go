@@ -35,6 +35,8 @@ func commandGroups() []*cli.Command {
 		deptCommand(),
 		certCommand(),
 		batchCommand(),
+		typeCommand(),
+		idCommand(),
 		catalogCommand(),
 		grantCommand(),
 		exchangeCommand(),

@@ -15,6 +15,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/urfave/cli/v2"
 )
@@ -61,8 +62,8 @@ func signingFlags() []cli.Flag {
 func certIssueCommand() *cli.Command {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "file", Usage: "document `FILE` to certify (single issue)"},
-		&cli.StringFlag{Name: "type", Usage: "certificate `TYPE`, e.g. business-licence"},
-		&cli.StringFlag{Name: "valid-until", Usage: "end of validity (`DATE` YYYY-MM-DD = end of that day UTC, or RFC 3339)"},
+		&cli.StringFlag{Name: "type", Usage: "catalogue type `CODE` (21 characters: a v2 certificate with a GB/T 36904 identifier), or a free-form v1 type"},
+		&cli.StringFlag{Name: "valid-until", Usage: "end of validity (`DATE` YYYY-MM-DD = end of that day UTC, or RFC 3339; v2 default: the type's default validity)"},
 		&cli.StringFlag{Name: "valid-from", Usage: "start of validity (`DATE`; default: now)"},
 		&cli.StringFlag{Name: "id", Usage: "certificate `ID` (default: <dept>-<random>)"},
 		&cli.StringFlag{Name: "out-dir", Usage: "`DIR` for receipts and QR codes", Value: "."},
@@ -75,13 +76,16 @@ func certIssueCommand() *cli.Command {
 	}
 	flags = append(flags, holderFlags()...)
 	flags = append(flags, signingFlags()...)
+	flags = append(flags, v2IssueFlags()...)
 	return &cli.Command{
 		Name:      "issue",
 		Usage:     "hash a document, sign its certificate record locally, submit it, write receipt and QR code",
 		ArgsUsage: " ",
-		Description: "Single:  certledger cert issue --file DOC --type T --holder-id ID --valid-until DATE --key KEY\n" +
-			"Bulk:    certledger cert issue --dir DIR --manifest FILE.csv --key KEY [--concurrency 8]\n" +
-			"Batch:   certledger cert issue --manifest FILE.csv [--dir DIR] --batch --key KEY (manifest may give doc_hash instead of file)\n\n" +
+		Description: "v2:      certledger cert issue --file DOC --type TYPECODE --serial N --holder-name NAME --holder-id CODE --key KEY\n" +
+			"         (the identifier 1.2.156.3005.2.<type>.<department code>.<serial>.<version>.<check> is built here)\n" +
+			"v1:      certledger cert issue --file DOC --type T --holder-id ID --valid-until DATE --key KEY\n" +
+			"Bulk:    certledger cert issue --dir DIR --manifest FILE.csv --key KEY [--concurrency 8] [--group 500]\n" +
+			"Batch:   certledger cert issue --manifest FILE.csv [--dir DIR] --batch --key KEY (v1 rows; manifest may give doc_hash instead of file)\n\n" +
 			"Writes <out-dir>/<id>.receipt.json (mode 0600: it holds the holder's private salt) and <out-dir>/<id>.qr.png\n" +
 			"(the verify URL only). Bulk keeps " + issue.StateFile + " in the out dir; rerunning skips issued rows.",
 		Flags:  flags,
@@ -148,6 +152,9 @@ func certIssue(c *cli.Context) error {
 	}
 	if c.String("manifest") != "" || c.String("dir") != "" {
 		return certIssueBulk(c)
+	}
+	if isTypeCode(c.String("type")) {
+		return certIssueV2(c)
 	}
 	p, err := PrinterOf(c)
 	if err != nil {
@@ -235,6 +242,12 @@ func issueErr(err error) error {
 func printIssued(p output.Printer, what string, res *issue.Result) error {
 	return p.Print(res, func(t *output.Tab) {
 		t.Line(fmt.Sprintf("%s certificate %s", what, res.Record.ID))
+		if r := res.Record; r.Name != "" {
+			t.KV("name", r.Name+" (type "+r.Type+")")
+			t.KV("issuing org", r.IssuerName+" ("+r.IssuerCode+")")
+			t.KV("issue date", r.IssueDate)
+			t.KV("holder code", holderCodeTypeText(r.HolderCodeType)+": committed, not sent")
+		}
 		t.KV("document sm3", res.Record.DocHash)
 		t.KV("issuer", res.Record.Issuer+" (key "+res.Record.KeyID+")")
 		t.KV("valid", res.Record.ValidFrom+" .. "+res.Record.ValidUntil)
@@ -261,9 +274,10 @@ func certSupersedeCommand() *cli.Command {
 	}
 	flags = append(flags, holderFlags()...)
 	flags = append(flags, signingFlags()...)
+	flags = append(flags, v2IssueFlags()...)
 	return &cli.Command{
 		Name:      "supersede",
-		Usage:     "issue a new certificate that replaces OLD_ID (both point at each other)",
+		Usage:     "issue a new certificate that replaces OLD_ID (both point at each other); a v2 one keeps its type and serial and takes the next version",
 		ArgsUsage: "OLD_ID",
 		Flags:     flags,
 		Action:    certSupersede,
@@ -297,6 +311,9 @@ func certSupersede(c *cli.Context) error {
 	cur, err := cl.GetCertificate(c.Context, old)
 	if err != nil {
 		return fmt.Errorf("reading certificate %s: %w", old, err)
+	}
+	if cur.RecordVersion == certificate.RecordV2 || isTypeCode(req.Type) {
+		return certSupersedeV2(c, p, cl, cur, req)
 	}
 	if req.Type == "" {
 		req.Type = cur.Type

@@ -30,12 +30,18 @@ func certIssueBulk(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	v2, err := bulkV2(c, cl, is.Signer.Dept, rows)
+	if err != nil {
+		return err
+	}
+
 	bar := bulkBar(c, len(rows))
 	var mu sync.Mutex
 	sum, err := is.Bulk(c.Context, rows, issue.BulkOptions{
 		Dir:         dir,
 		Concurrency: c.Int("concurrency"),
 		Group:       c.Int("group"),
+		V2:          v2,
 		OnDone: func(o issue.Outcome) {
 			if bar == nil {
 				return
@@ -65,14 +71,15 @@ func certIssueBulk(c *cli.Context) error {
 	return nil
 }
 
-// bulkRows checks the bulk flags and reads the manifest, every row's dates and
-// id checked before anything is sent.
+// bulkRows checks the bulk flags and reads the manifest, every row checked
+// before anything is signed or sent.
 func bulkRows(c *cli.Context) (dir string, rows []manifest.Row, err error) {
 	dir, mpath := c.String("dir"), c.String("manifest")
 	if dir == "" || mpath == "" {
 		return "", nil, Usagef("bulk issue needs both --dir and --manifest")
 	}
-	for _, f := range []string{"file", "type", "holder-id", "holder-id-file", "valid-until", "valid-from", "id"} {
+	for _, f := range []string{"file", "type", "holder-id", "holder-id-file", "valid-until", "valid-from", "id",
+		"serial", "version", "name", "holder-name", "holder-name-file", "issue-date", "ext"} {
 		if c.IsSet(f) {
 			return "", nil, Usagef("--%s is for a single issue; in bulk it is a manifest column", f)
 		}
@@ -97,25 +104,40 @@ func bulkRows(c *cli.Context) (dir string, rows []manifest.Row, err error) {
 	if err != nil {
 		return "", nil, Usagef("%s: %v", mpath, err)
 	}
-	for _, r := range rows {
-		if _, err := issue.NormalizeTime(r.ValidUntil, true); err != nil {
-			return "", nil, Usagef("%s line %d: valid_until: %v", mpath, r.Line, err)
-		}
-		if r.ValidFrom != "" {
-			if _, err := issue.NormalizeTime(r.ValidFrom, false); err != nil {
-				return "", nil, Usagef("%s line %d: valid_from: %v", mpath, r.Line, err)
-			}
-		}
-		if r.ID != "" {
-			if err := issue.CheckID(r.ID); err != nil {
-				return "", nil, Usagef("%s line %d: %v", mpath, r.Line, err)
-			}
-		}
+	if err := checkBulkRows(mpath, rows); err != nil {
+		return "", nil, err
 	}
 	return dir, rows, nil
 }
 
-// bulkBar is the progress bar of n rows on a terminal's stderr (nil otherwise).
+// checkBulkRows checks every manifest row before anything is signed or sent.
+func checkBulkRows(mpath string, rows []manifest.Row) error {
+	for _, r := range rows {
+		if r.V2() {
+			if err := checkV2Row(r); err != nil {
+				return Usagef("%s line %d: %v", mpath, r.Line, err)
+			}
+		}
+		if r.ValidUntil != "" || !r.V2() {
+			if _, err := issue.NormalizeTime(r.ValidUntil, true); err != nil {
+				return Usagef("%s line %d: valid_until: %v", mpath, r.Line, err)
+			}
+		}
+		if r.ValidFrom != "" {
+			if _, err := issue.NormalizeTime(r.ValidFrom, false); err != nil {
+				return Usagef("%s line %d: valid_from: %v", mpath, r.Line, err)
+			}
+		}
+		if r.ID != "" {
+			if err := issue.CheckID(r.ID); err != nil {
+				return Usagef("%s line %d: %v", mpath, r.Line, err)
+			}
+		}
+	}
+	return nil
+}
+
+// bulkBar is the progress bar of a bulk issue on a terminal (nil otherwise).
 func bulkBar(c *cli.Context, n int) *progressbar.ProgressBar {
 	if !isTerminal(stderrOf(c)) {
 		return nil

@@ -26,6 +26,9 @@ type BulkOptions struct {
 	Group       int           // records per grouped transaction (0 or 1: one transaction each)
 	StatePath   string        // default OutDir/StateFile
 	OnDone      func(Outcome) // called once per row (from worker goroutines, serialised)
+	// V2 completes a v2 row (manifest.Row.V2): the catalogue type and the
+	// department's code and name. Required when the manifest has v2 rows.
+	V2 func(manifest.Row) (*V2, error)
 }
 
 // Outcome is what happened to one row.
@@ -172,10 +175,10 @@ func (is *Issuer) Bulk(ctx context.Context, rows []manifest.Row, opt BulkOptions
 			defer wg.Done()
 			for chunk := range jobs {
 				if group == 1 {
-					report(is.bulkRow(ctx, chunk[0], opt.Dir, sw))
+					report(is.bulkRow(ctx, chunk[0], opt, sw))
 					continue
 				}
-				for _, o := range is.bulkGroup(ctx, chunk, opt.Dir, sw) {
+				for _, o := range is.bulkGroup(ctx, chunk, opt, sw) {
 					report(o)
 				}
 			}
@@ -217,11 +220,11 @@ feed:
 	return sum, nil
 }
 
-func (is *Issuer) bulkRow(ctx context.Context, row manifest.Row, dir string, sw *stateWriter) Outcome {
+func (is *Issuer) bulkRow(ctx context.Context, row manifest.Row, opt BulkOptions, sw *stateWriter) Outcome {
 	if err := ctx.Err(); err != nil {
 		return Outcome{Row: row, Err: err}
 	}
-	req, err := is.rowRequest(row, dir)
+	req, err := is.rowRequest(row, opt)
 	if err != nil {
 		return Outcome{Row: row, Err: err}
 	}
@@ -230,9 +233,20 @@ func (is *Issuer) bulkRow(ctx context.Context, row manifest.Row, dir string, sw 
 }
 
 // rowRequest is the request of a manifest row, its document hashed and its id
-// derived when the row has none.
-func (is *Issuer) rowRequest(row manifest.Row, dir string) (Request, error) {
-	req := RowRequest(row, dir)
+// derived when the row has none (a v2 row's identifier is built at signing,
+// from the catalogue's completion opt.V2).
+func (is *Issuer) rowRequest(row manifest.Row, opt BulkOptions) (Request, error) {
+	req := RowRequest(row, opt.Dir)
+	if row.V2() {
+		if opt.V2 == nil {
+			return req, fmt.Errorf("%w: v2 row without the catalogue (BulkOptions.V2)", ErrInput)
+		}
+		v, err := opt.V2(row)
+		if err != nil {
+			return req, err
+		}
+		req.V2 = v
+	}
 	if req.DocHash == "" {
 		h, _, err := gm.SM3File(req.File)
 		if err != nil {
@@ -240,7 +254,7 @@ func (is *Issuer) rowRequest(row manifest.Row, dir string) (Request, error) {
 		}
 		req.DocHash = h
 	}
-	if req.ID == "" {
+	if req.ID == "" && req.V2 == nil {
 		req.ID = DerivedID(is.Signer.Dept, req.DocHash, row.Type, row.ValidFrom, row.ValidUntil)
 	}
 	return req, nil
@@ -263,7 +277,7 @@ func (is *Issuer) settle(row manifest.Row, req Request, res *Result, err error, 
 
 // bulkGroup issues rows in one grouped transaction (IssueGroup). A gateway
 // without grouped issue gets the rows one by one.
-func (is *Issuer) bulkGroup(ctx context.Context, rows []manifest.Row, dir string, sw *stateWriter) []Outcome {
+func (is *Issuer) bulkGroup(ctx context.Context, rows []manifest.Row, opt BulkOptions, sw *stateWriter) []Outcome {
 	out := make([]Outcome, len(rows))
 	reqs := make([]Request, 0, len(rows))
 	idx := make([]int, 0, len(rows))
@@ -272,7 +286,7 @@ func (is *Issuer) bulkGroup(ctx context.Context, rows []manifest.Row, dir string
 			out[i] = Outcome{Row: row, Err: err}
 			continue
 		}
-		req, err := is.rowRequest(row, dir)
+		req, err := is.rowRequest(row, opt)
 		if err != nil {
 			out[i] = Outcome{Row: row, Err: err}
 			continue

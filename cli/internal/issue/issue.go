@@ -71,8 +71,9 @@ type Request struct {
 	HolderID   string
 	ValidFrom  string // RFC 3339 or YYYY-MM-DD; "" = now
 	ValidUntil string // RFC 3339 or YYYY-MM-DD (end of that day, UTC)
-	ID         string // "" = generated
+	ID         string // "" = generated (v2: the identifier built from V2)
 	Supersedes string // id of the certificate this one replaces
+	V2         *V2    // set: a v2 record (HolderID is then the holder's code)
 }
 
 // Result is what Issue did.
@@ -115,9 +116,13 @@ func NormalizeTime(s string, endOfDay bool) (string, error) {
 
 // CheckWindow applies the ledger's validity bounds (wire: not before
 // 1949-10-01, at most 100 years ahead) before anything is signed (a single or
-// grouped issue, each row of a batch).
+// grouped issue, each row of a batch). An empty until (no end, a v2 type
+// without a default validity) is not checked.
 func CheckWindow(from, until string, now time.Time) error {
 	for _, f := range []struct{ flag, v string }{{"valid-from", from}, {"valid-until", until}} {
+		if f.v == "" && f.flag == "valid-until" {
+			continue
+		}
 		t, err := wire.CheckValidityTime(f.v)
 		if err == nil {
 			err = wire.CheckAhead(t, now)
@@ -268,8 +273,16 @@ func (is *Issuer) Issue(ctx context.Context, req Request) (*Result, error) {
 
 // prepare returns the receipt to submit for req: the pending one of the same id
 // and document when there is one, else a newly built and signed record saved as
-// pending (so its salt survives a crash).
+// pending (so its salt survives a crash). A v2 request without an id gets its
+// GB/T 36904 identifier here.
 func (is *Issuer) prepare(req Request) (*receipt.Receipt, error) {
+	if req.V2 != nil && req.ID == "" {
+		id, err := req.V2.Identifier()
+		if err != nil {
+			return nil, err
+		}
+		req.ID = id
+	}
 	if req.ID != "" {
 		if err := CheckID(req.ID); err != nil {
 			return nil, err
@@ -291,10 +304,20 @@ func (is *Issuer) prepare(req Request) (*receipt.Receipt, error) {
 			if p.Record.DocHash != req.DocHash || p.Record.KeyID != is.Signer.KeyID || p.Record.Supersedes != req.Supersedes {
 				return nil, fmt.Errorf("%w: pending receipt %s is for another document or key; move it away to issue anew", ErrInput, pending)
 			}
-			if !p.CheckHolder(req.HolderID) {
+			if !p.CheckHolder(req.HolderID) || req.V2 != nil && !p.CheckHolderName(req.V2.HolderName) {
 				return nil, fmt.Errorf("%w: pending receipt %s is for another holder; move it away to issue anew", ErrInput, pending)
 			}
 			rc = p
+		}
+	}
+	if rc == nil && req.V2 != nil {
+		var err error
+		if rc, err = is.buildV2(req); err != nil {
+			return nil, err
+		}
+		_, _, pending := is.Paths(rc.Record.ID)
+		if err := rc.Save(pending); err != nil {
+			return nil, fmt.Errorf("saving pending receipt: %w", err)
 		}
 	}
 	if rc == nil {

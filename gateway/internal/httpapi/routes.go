@@ -12,6 +12,7 @@ func (s *Server) registrars() []func(*Router) {
 		s.registerDepartments,
 		s.registerCertificates,
 		s.registerBatches,
+		s.registerCertTypes,
 		s.registerVerify,
 		s.registerEvents,
 		s.registerExchanges,

@@ -12,6 +12,7 @@ import (
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
@@ -119,9 +120,33 @@ func (m *Model) evaluate(q certificate.Query, now time.Time) (certificate.Result
 			}
 			one.BatchCheck = check
 		}
+		info, err := m.typeInfo(candidates[i])
+		if err != nil {
+			return certificate.Result{}, err
+		}
+		one.CertType = info
 		results = append(results, certificate.Evaluate(one))
 	}
 	return certificate.Summarize(results), nil
+}
+
+// typeInfo is what a verifier is shown of a v2 certificate's type, from the
+// catalogue as the certtype contract wrote it (nil for a v1 record or a type
+// not in the catalogue), as the chaincode's certificate:Verify gives it.
+func (m *Model) typeInfo(c certificate.Certificate) (*certtype.Info, error) {
+	if c.RecordVersion != certificate.RecordV2 {
+		return nil, nil
+	}
+	raw, found, err := get(m.db, key(kindCertType, c.Type))
+	if err != nil || !found {
+		return nil, err
+	}
+	var t certtype.Type
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, fmt.Errorf("%w: certificate type %s: %v", ErrCorrupt, c.Type, err)
+	}
+	info := t.Info()
+	return &info, nil
 }
 
 // Certificate returns certificate id as the ledger holds it (a batched one not

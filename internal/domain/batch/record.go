@@ -227,10 +227,14 @@ func LeafData(dst []byte, recordKind string, line []byte) []byte {
 	return append(dst, line...)
 }
 
-// CertificatePayload returns canon.Payload(canon.KindCertificate, c) — the
-// bytes a v1 certificate's SM2 signature covers, and a v1 batch leaf — without
-// reflection (a grouped issue checks hundreds per transaction).
+// CertificatePayload returns the bytes c's SM2 signature covers: for a v1
+// record canon.Payload(canon.KindCertificate, c) — also a v1 batch leaf — built
+// without reflection (a grouped issue checks hundreds per transaction); for a
+// v2 record c.Payload().
 func CertificatePayload(c certificate.Record) ([]byte, error) {
+	if c.RecordVersion == certificate.RecordV2 {
+		return c.Payload()
+	}
 	r := FromCertificate(c)
 	line, err := AppendLine(make([]byte, 0, 512), &r)
 	if err != nil {

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/certtype"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/merkle"
@@ -34,7 +35,7 @@ type Query struct {
 }
 
 // Inclusion is a Merkle inclusion proof of a batched certificate: the leaf is
-// the certificate's canonical payload (canon kind "certificate").
+// the certificate record's canonical payload (Record.Payload: v1 or v2).
 type Inclusion struct {
 	Index int      `json:"index"`
 	Size  int      `json:"size"`
@@ -59,6 +60,8 @@ type Input struct {
 	BatchCheck func(k *registry.Key) error
 	Offline    bool      // no ledger: the status step is skipped
 	Now        time.Time // the checking time (validity window)
+	// CertType is the catalogue's entry for Certificate.Type (nil = none, or a v1 record).
+	CertType *certtype.Info
 }
 
 // Step is the outcome of one pipeline step.
@@ -84,6 +87,11 @@ type Result struct {
 	Matches     []string      `json:"matches"`
 	Steps       []Step        `json:"steps"`
 	Results     []Result      `json:"results,omitempty"`
+	// Identifier is the GB/T 36904 identifier of the certificate (or of the query),
+	// split into its parts, when it is one.
+	Identifier *identifier.Identifier `json:"identifier,omitempty"`
+	// CertType is the catalogue's entry for the certificate's type (v2 records).
+	CertType *certtype.Info `json:"certType,omitempty"`
 }
 
 // Evaluate runs the numbered verification pipeline of DESIGN.md over in:
@@ -100,6 +108,7 @@ func Evaluate(in Input) Result {
 		IssuerName:  in.IssuerName,
 		Matches:     append([]string{}, in.Matches...),
 		Steps:       make([]Step, 0, len(pipeline)),
+		CertType:    in.CertType,
 	}
 	for i, check := range pipeline {
 		o := check(in)
@@ -112,7 +121,25 @@ func Evaluate(in Input) Result {
 		}
 	}
 	res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
+	res.Identifier = identifierOf(in, res.Steps)
 	return res
+}
+
+// identifierOf is the GB/T 36904 identifier a run shows: the certificate's when
+// its id is one, else the query's when step 1 passed and it is one, else nil.
+func identifierOf(in Input, steps []Step) *identifier.Identifier {
+	if c := in.Certificate; c != nil && steps[0].Status == wire.StepPass {
+		if id, ok := c.Identifier(); ok {
+			return &id
+		}
+	}
+	if steps[0].Status != wire.StepPass {
+		return nil
+	}
+	if id, err := identifier.Parse(in.Query.ID); err == nil {
+		return &id
+	}
+	return nil
 }
 
 // outcome is what one step decides: its status, code and detail and, when
@@ -137,6 +164,11 @@ var pipeline = [8]func(Input) outcome{checkFormat, checkHash, checkLookup, check
 func checkFormat(in Input) outcome {
 	if err := checkQuery(in); err != nil {
 		return failStop(wire.VerdictBadFormat, err.Error(), "the input is malformed")
+	}
+	// A GB/T 36904 identifier's check character is verified here, before the
+	// lookup (checkQuery refuses a wrong one, naming the expected character).
+	if id, err := identifier.Parse(in.Query.ID); err == nil {
+		return pass("well-formed query; GB/T 36904 identifier, check character " + id.Check + " verified (ISO/IEC 7064 MOD 37,36)")
 	}
 	return pass("well-formed query")
 }
@@ -164,6 +196,9 @@ func checkHash(in Input) outcome {
 func checkLookup(in Input) outcome {
 	if in.Certificate == nil {
 		return failStop(wire.VerdictNotFound, "no certificate matches "+describeQuery(in.Query), "no record found")
+	}
+	if id, ok := in.Certificate.Identifier(); ok {
+		return pass("certificate " + in.Certificate.ID + " found (GB/T 36904 identifier, check character " + id.Check + " verified)")
 	}
 	return pass("certificate " + in.Certificate.ID + " found")
 }
@@ -351,7 +386,7 @@ func describeQuery(q Query) string {
 }
 
 func checkInclusion(c *Certificate, p *Inclusion) error {
-	leaf, err := canon.Payload(canon.KindCertificate, c.Record)
+	leaf, err := c.Record.Payload() // v1 or v2, as signed
 	if err != nil {
 		return err
 	}
