@@ -8,10 +8,12 @@
 package issue
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -60,7 +62,10 @@ type Issuer struct {
 	VerifyBase string // base URL of the verify page (QR links)
 	OutDir     string // where receipts and QR codes go
 	Channel    string // ledger channel, recorded in receipts when known
-	Now        func() time.Time
+	// TrustPin is the governance fingerprint written into v2 receipts when the
+	// gateway serves no trust bundle of its own ("" = none known).
+	TrustPin string
+	Now      func() time.Time
 }
 
 // Request is one certificate to issue.
@@ -86,6 +91,10 @@ type Result struct {
 	// AlreadyOnLedger is set when the id was on the ledger with the same document
 	// hash before this run (no receipt is written then: its salt is unknown here).
 	AlreadyOnLedger bool `json:"alreadyOnLedger,omitempty"`
+	// ReceiptVersion is the format of the receipt written; ReceiptNote says why
+	// it is not v2 (it then verifies online only).
+	ReceiptVersion string `json:"receiptVersion,omitempty"`
+	ReceiptNote    string `json:"receiptNote,omitempty"`
 }
 
 // CheckID checks a certificate id's shape (wire.IDPattern).
@@ -343,6 +352,7 @@ func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, err
 		rc.Ledger.Channel = wr.Channel
 	}
 	rc.IssuedAt = wr.Record.IssuedAt
+	note := is.complete(ctx, rc)
 	if err := rc.Save(receiptPath); err != nil {
 		return nil, fmt.Errorf("writing receipt (the certificate is on the ledger; the pending receipt %s holds the salt): %w", pending, err)
 	}
@@ -350,7 +360,44 @@ func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, err
 		return nil, err
 	}
 	_ = os.Remove(pending) // best effort: a leftover pending receipt is harmless and reused
-	return &Result{Record: rec, TxID: wr.TxID, BlockNumber: wr.BlockNumber, Receipt: receiptPath, QR: qrPath, VerifyURL: rc.VerifyURL}, nil
+	return &Result{Record: rec, TxID: wr.TxID, BlockNumber: wr.BlockNumber, Receipt: receiptPath, QR: qrPath, VerifyURL: rc.VerifyURL,
+		ReceiptVersion: rc.Version, ReceiptNote: note}, nil
+}
+
+// complete makes rc a v2 receipt when the gateway hands out the evidence of the
+// transaction that wrote it (GET /api/v1/certificates/{id}/receipt) and that
+// evidence is about this very record, committed valid; else rc stays v1 (it
+// verifies online) and the answer says why.
+func (is *Issuer) complete(ctx context.Context, rc *receipt.Receipt) string {
+	ev, err := is.Client.ReceiptEvidence(ctx, rc.Record.ID)
+	if err != nil {
+		return "v1 receipt (verifies online only): the gateway gave no transaction evidence: " + err.Error()
+	}
+	fp := ev.BundleFingerprint
+	if fp == "" {
+		fp = is.TrustPin
+	}
+	same := false
+	if ev.Certificate != nil {
+		a, _ := json.Marshal(ev.Certificate.Record) // records always encode
+		b, _ := json.Marshal(rc.Record)
+		same = bytes.Equal(a, b)
+	}
+	switch {
+	case !same || ev.TxID != rc.Ledger.TxID || ev.Anchor == nil:
+		return "v1 receipt (verifies online only): the transaction evidence is not about this record and transaction"
+	case ev.ValidationCode != "VALID":
+		return "v1 receipt (verifies online only): transaction " + ev.TxID + " is " + ev.ValidationCode
+	case fp == "":
+		return "v1 receipt (verifies online only): no governance fingerprint (the gateway serves no trust bundle; set CERTLEDGER_TRUST_PIN)"
+	}
+	rc.Version, rc.Anchor, rc.BundleFingerprint = receipt.VersionV2, ev.Anchor, fp
+	rc.Ledger.Channel, rc.Ledger.BlockNumber = ev.Channel, ev.BlockNumber
+	if err := rc.Validate(); err != nil {
+		rc.Version, rc.Anchor, rc.BundleFingerprint = receipt.Version, nil, ""
+		return "v1 receipt (verifies online only): " + err.Error()
+	}
+	return ""
 }
 
 // refused reports whether err is the gateway's definitive refusal of a request
