@@ -43,3 +43,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeAnchor: Decode and FromEnvelope never panic on arbitrary bytes, and
+// CheckEndorsements never counts an endorsement whose bytes were fuzzed into
+// an identity the bundle does not list.
+func FuzzDecodeAnchor(f *testing.F) {
+	w := receipttest.New(f, time.Now())
+	r := w.Receipt(f, w.Record(f, "lic-1", doc), receipttest.Tx{})
+	f.Add(r.Anchor.Header, r.Anchor.ProposalPayload, r.Anchor.ProposalResponse, r.Anchor.Endorsements[0].Endorser)
+	f.Add([]byte{}, []byte{0x0a}, []byte{0x12, 0x01}, []byte{0xff})
+	bundle, err := trust.Verify(w.Bundle(f), w.Pin)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, hdr, cpp, prp, endorser []byte) {
+		a := &receipt.Anchor{Header: hdr, ProposalPayload: cpp, ProposalResponse: prp,
+			Endorsements: []receipt.Endorsement{{Endorser: endorser, Signature: []byte{0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01}}}}
+		_, _ = a.Decode()
+		_, _ = receipt.FromEnvelope(hdr)
+		_, _, _, _ = receipt.FromBlock(prp, "tx")
+		e := receipt.CheckEndorsements(a, &bundle.Bundle, w.Now)
+		if e.Satisfied {
+			t.Fatal("a fuzzed endorsement satisfied the policy")
+		}
+	})
+}

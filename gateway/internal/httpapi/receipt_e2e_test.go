@@ -81,3 +81,18 @@ func TestReceiptEvidenceEndToEnd(t *testing.T) {
 		t.Fatalf("endorsements: %+v", res.Endorsements)
 	}
 }
+
+// A ledger that cannot hand out blocks (the in-memory test ledger) answers
+// 501 for receipt evidence, after the id check.
+func TestReceiptEvidenceNeedsBlocks(t *testing.T) {
+	e := newEnv(t, nil)
+	if r := e.do("POST", "/api/v1/certificates", aClerk, certRecord("c-1", "dept-a")); r.status != http.StatusCreated {
+		t.Fatalf("issue: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/api/v1/certificates/c-1/receipt", "", nil); r.status != http.StatusNotImplemented {
+		t.Fatalf("receipt on a ledger without blocks: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/api/v1/certificates/bad%20id/receipt", "", nil); r.status != http.StatusBadRequest {
+		t.Fatalf("malformed id: %d %s", r.status, r.body)
+	}
+}
