@@ -482,7 +482,7 @@
         c = b[p++];
         x += (c & 0x7f) * mul;
         mul *= 128;
-        if (mul > 1.9e19) throw fail('ANCHOR_MALFORMED', 'protobuf varint too long');
+        if (mul > 1.3e21) throw fail('ANCHOR_MALFORMED', 'protobuf varint too long');
       } while (c & 0x80);
       return x;
     }
