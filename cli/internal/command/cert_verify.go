@@ -277,6 +277,9 @@ func parseVerifyURL(s string) (id, h string, err error) {
 	if id == "" && h == "" {
 		return "", "", Usagef("--url %q has neither id nor hash", s)
 	}
+	if id != "" && !wire.ValidID(id) {
+		return "", "", Usagef("--url: the certificate id %q is not a certledger id (1-128 of letters, digits, '.', '_', ':', '-')", id)
+	}
 	if h != "" {
 		if err := gm.CheckHash(h); err != nil {
 			return "", "", Usagef("--url: %v", err)

@@ -89,7 +89,7 @@ func sign(dept string, kind canon.Kind, record any) string {
 // env is the real HTTP API over the real chaincode (ccledger), with the fault
 // injector between them.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ledger *ccledger.Ledger
 	fake   *faultledger.Ledger
 	srv    *Server
@@ -146,7 +146,7 @@ func newEnv(t *testing.T, mutate func(*Options)) *env {
 
 // newEnvDepts is newEnv with depts registered instead (envDepts with categories or a
 // parent added; the tokens of testConfig act for gov, dept-a and dept-b).
-func newEnvDepts(t *testing.T, mutate func(*Options), depts []ccledger.Dept) *env {
+func newEnvDepts(t testing.TB, mutate func(*Options), depts []ccledger.Dept) *env {
 	t.Helper()
 	e := &env{t: t, logs: &syncBuffer{}, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	e.ledger = ccledger.New(t, ccledger.At(e.now))
