@@ -8,6 +8,7 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/certledger/certledger/chaincode/contract/batch"
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/exchange"
 	"github.com/certledger/certledger/chaincode/contract/registry"
@@ -21,6 +22,7 @@ func New() (*contractapi.ContractChaincode, error) {
 	contracts := []contractapi.ContractInterface{
 		registry.New(),
 		certificate.New(),
+		batch.New(),
 		exchange.New(),
 		workorder.New(),
 	}

@@ -116,6 +116,7 @@ listen: $GATEWAY_ADDR
 operations: {listen: $OPERATIONS_ADDR}   # /metrics, /healthz, /readyz: operators only
 publicURL: $URL
 governanceDepartment: gov
+batchDir: $RUN/batches
 orgs:
   - {name: gov, profile: devnet/profiles/gov.yaml}
   - {name: dept-a, profile: devnet/profiles/dept-a.yaml}

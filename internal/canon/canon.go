@@ -33,6 +33,7 @@ const (
 	KindCertificate       Kind = "certificate"
 	KindCertificateStatus Kind = "certificate-status"
 	KindBatch             Kind = "batch"
+	KindBatchHeader       Kind = "batch-header"
 	KindGrant             Kind = "grant"
 	KindGrantRevoke       Kind = "grant-revoke"
 	KindExchange          Kind = "exchange"
@@ -46,6 +47,7 @@ var SignedFields = map[Kind][]string{
 	KindCertificate:       {"id", "docHash", "type", "issuer", "holderCommitment", "validFrom", "validUntil", "keyId", "supersedes"},
 	KindCertificateStatus: {"certificateId", "action", "reason", "keyId", "prevTxId"},
 	KindBatch:             {"id", "issuer", "root", "count", "keyId"},
+	KindBatchHeader:       {"id", "issuer", "keyId", "root", "count", "fileHash", "previous", "windowFrom", "windowUntil", "recordKind", "types"},
 	KindGrant:             {"id", "provider", "consumer", "item", "fields", "purpose", "legalBasis", "validFrom", "validUntil", "keyId"},
 	KindGrantRevoke:       {"grantId", "reason", "keyId", "prevTxId"},
 	KindExchange:          {"id", "grantId", "provider", "consumer", "fields", "payloadHash", "keyId"},
@@ -257,34 +259,11 @@ func writeNumber(buf *bytes.Buffer, s string) error {
 }
 
 func writeString(buf *bytes.Buffer, s string) error {
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%w: invalid UTF-8 in string", ErrNotCanonical)
+	b, err := AppendString(buf.AvailableBuffer(), s)
+	if err != nil {
+		return err
 	}
-	buf.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"':
-			buf.WriteString(`\"`)
-		case c == '\\':
-			buf.WriteString(`\\`)
-		case c == '\b':
-			buf.WriteString(`\b`)
-		case c == '\f':
-			buf.WriteString(`\f`)
-		case c == '\n':
-			buf.WriteString(`\n`)
-		case c == '\r':
-			buf.WriteString(`\r`)
-		case c == '\t':
-			buf.WriteString(`\t`)
-		case c < 0x20:
-			fmt.Fprintf(buf, `\u%04x`, c)
-		default:
-			buf.WriteByte(c)
-		}
-	}
-	buf.WriteByte('"')
+	buf.Write(b)
 	return nil
 }
 

@@ -34,6 +34,7 @@ func commandGroups() []*cli.Command {
 		verifySignatureCommand(),
 		deptCommand(),
 		certCommand(),
+		batchCommand(),
 		catalogCommand(),
 		grantCommand(),
 		exchangeCommand(),

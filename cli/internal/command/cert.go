@@ -70,6 +70,9 @@ func certIssueCommand() *cli.Command {
 		&cli.StringFlag{Name: "dir", Usage: "bulk: `DIR` holding the documents named in the manifest"},
 		&cli.StringFlag{Name: "manifest", Usage: "bulk: CSV `FILE` with columns file,type,holder_id,valid_until[,valid_from][,id]"},
 		&cli.IntFlag{Name: "concurrency", Usage: "bulk: parallel submissions", Value: 8},
+		&cli.IntFlag{Name: "group", Usage: "bulk: records per grouped transaction (1 = one transaction each)", Value: issue.DefaultGroup},
+		&cli.BoolFlag{Name: "batch", Usage: "bulk: one Merkle batch (one transaction) for the whole manifest instead of grouped issues; see docs/batches.md"},
+		&cli.StringFlag{Name: "batch-id", Usage: "batch: `ID` of the batch (default: <dept>-batch-<time>)"},
 	}
 	flags = append(flags, holderFlags()...)
 	flags = append(flags, signingFlags()...)
@@ -78,7 +81,8 @@ func certIssueCommand() *cli.Command {
 		Usage:     "hash a document, sign its certificate record locally, submit it, write receipt and QR code",
 		ArgsUsage: " ",
 		Description: "Single:  certledger cert issue --file DOC --type T --holder-id ID --valid-until DATE --key KEY\n" +
-			"Bulk:    certledger cert issue --dir DIR --manifest FILE.csv --key KEY [--concurrency 8]\n\n" +
+			"Bulk:    certledger cert issue --dir DIR --manifest FILE.csv --key KEY [--concurrency 8]\n" +
+			"Batch:   certledger cert issue --manifest FILE.csv [--dir DIR] --batch --key KEY (manifest may give doc_hash instead of file)\n\n" +
 			"Writes <out-dir>/<id>.receipt.json (mode 0600: it holds the holder's private salt) and <out-dir>/<id>.qr.png\n" +
 			"(the verify URL only). Bulk keeps " + issue.StateFile + " in the out dir; rerunning skips issued rows.",
 		Flags:  flags,
@@ -145,6 +149,9 @@ func newIssuer(c *cli.Context, cl *client.Client) (*issue.Issuer, error) {
 func certIssue(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return Usagef("cert issue takes no arguments (use --file or --manifest)")
+	}
+	if c.Bool("batch") {
+		return certIssueBatch(c)
 	}
 	if c.String("manifest") != "" || c.String("dir") != "" {
 		return certIssueBulk(c)
@@ -330,6 +337,7 @@ func certStatusCommand(action, usage string) *cli.Command {
 		ArgsUsage: "ID",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "reason", Usage: "reason `CODE`, e.g. fraud, error, court-order, review-closed", Required: true},
+			&cli.StringFlag{Name: "batch-file", Usage: "the certificate is in this Merkle batch `FILE` (first status change: its leaf and proof go along)"},
 			keyFlag("issuing department's private key `FILE`"),
 			passwordFlag(),
 		},
@@ -346,18 +354,30 @@ func certStatus(c *cli.Context, action string) error {
 	if err != nil {
 		return err
 	}
+	req := client.StatusRequest{CertificateID: id, Action: action, Reason: c.String("reason"), KeyID: gm.KeyID(&k.PublicKey)}
+	var leaf *client.BatchedLeaf
 	cur, err := cl.GetCertificate(c.Context, id)
-	if err != nil {
+	switch {
+	case err == nil:
+		req.PrevTxID = cur.TxID
+	case client.HasCode(err, codes.NotFound) && c.String("batch-file") != "":
+		// Not on the ledger by itself yet: a batched certificate, changed for the
+		// first time from the batch's anchoring transaction, with its leaf.
+		if leaf, req.PrevTxID, err = batchedLeaf(c.String("batch-file"), id); err != nil {
+			return err
+		}
+	default:
 		return fmt.Errorf("reading certificate %s: %w", id, err)
-	}
-	req := client.StatusRequest{
-		CertificateID: id, Action: action, Reason: c.String("reason"),
-		KeyID: gm.KeyID(&k.PublicKey), PrevTxID: cur.TxID,
 	}
 	if req.Signature, err = canon.Sign(k, canon.KindCertificateStatus, req); err != nil {
 		return err
 	}
-	res, err := cl.ChangeStatus(c.Context, req)
+	var res *client.WriteResult[client.Certificate]
+	if leaf != nil {
+		res, err = cl.ChangeBatchedStatus(c.Context, req, *leaf)
+	} else {
+		res, err = cl.ChangeStatus(c.Context, req)
+	}
 	if err != nil {
 		return err
 	}

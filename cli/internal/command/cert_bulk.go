@@ -18,46 +18,9 @@ func certIssueBulk(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir, mpath := c.String("dir"), c.String("manifest")
-	if dir == "" || mpath == "" {
-		return Usagef("bulk issue needs both --dir and --manifest")
-	}
-	for _, f := range []string{"file", "type", "holder-id", "holder-id-file", "valid-until", "valid-from", "id"} {
-		if c.IsSet(f) {
-			return Usagef("--%s is for a single issue; in bulk it is a manifest column", f)
-		}
-	}
-	if n := c.Int("concurrency"); n < 1 || n > 256 {
-		return Usagef("--concurrency must be 1..256")
-	}
-	if st, err := os.Stat(dir); err != nil {
-		return inputErr(err)
-	} else if !st.IsDir() {
-		return Usagef("--dir %s is not a directory", dir)
-	}
-	mf, err := os.Open(mpath)
+	dir, rows, err := bulkRows(c)
 	if err != nil {
-		return inputErr(err)
-	}
-	rows, err := manifest.Parse(mf)
-	_ = mf.Close() // read-only file
-	if err != nil {
-		return Usagef("%s: %v", mpath, err)
-	}
-	for _, r := range rows {
-		if _, err := issue.NormalizeTime(r.ValidUntil, true); err != nil {
-			return Usagef("%s line %d: valid_until: %v", mpath, r.Line, err)
-		}
-		if r.ValidFrom != "" {
-			if _, err := issue.NormalizeTime(r.ValidFrom, false); err != nil {
-				return Usagef("%s line %d: valid_from: %v", mpath, r.Line, err)
-			}
-		}
-		if r.ID != "" {
-			if err := issue.CheckID(r.ID); err != nil {
-				return Usagef("%s line %d: %v", mpath, r.Line, err)
-			}
-		}
+		return err
 	}
 	cl, err := NewClient(c)
 	if err != nil {
@@ -67,23 +30,12 @@ func certIssueBulk(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-
-	var bar *progressbar.ProgressBar
-	if isTerminal(stderrOf(c)) {
-		bar = progressbar.NewOptions(len(rows),
-			progressbar.OptionSetWriter(stderrOf(c)),
-			progressbar.OptionSetDescription("issuing"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("cert"),
-			progressbar.OptionClearOnFinish(),
-		)
-	}
+	bar := bulkBar(c, len(rows))
 	var mu sync.Mutex
 	sum, err := is.Bulk(c.Context, rows, issue.BulkOptions{
 		Dir:         dir,
 		Concurrency: c.Int("concurrency"),
+		Group:       c.Int("group"),
 		OnDone: func(o issue.Outcome) {
 			if bar == nil {
 				return
@@ -99,25 +51,7 @@ func certIssueBulk(c *cli.Context) error {
 	if err != nil {
 		return inputErr(err)
 	}
-	if err := p.Print(sum, func(t *output.Tab) {
-		t.KV("rows", itoa(sum.Total))
-		t.KV("issued", itoa(sum.Issued))
-		t.KV("skipped (done before)", itoa(sum.Skipped))
-		t.KV("already on ledger", itoa(sum.AlreadyOnLedger))
-		t.KV("failed", itoa(sum.Failed))
-		if sum.NotAttempted > 0 {
-			t.KV("not attempted", itoa(sum.NotAttempted))
-		}
-		t.KV("state file", sum.StateFile)
-		t.KV("receipts", is.OutDir)
-		if len(sum.Failures) > 0 {
-			t.Line("")
-			t.Row("LINE", "FILE", "ID", "ERROR")
-			for _, f := range sum.Failures {
-				t.Row(itoa(f.Line), f.File, f.ID, f.Error)
-			}
-		}
-	}); err != nil {
+	if err := p.Print(sum, func(t *output.Tab) { bulkTable(t, sum, is.OutDir) }); err != nil {
 		return err
 	}
 	switch {
@@ -129,4 +63,91 @@ func certIssueBulk(c *cli.Context) error {
 		return Invalidf("%d of %d rows failed (rerun to retry them; issued rows are skipped)", sum.Failed, sum.Total)
 	}
 	return nil
+}
+
+// bulkRows checks the bulk flags and reads the manifest, every row's dates and
+// id checked before anything is sent.
+func bulkRows(c *cli.Context) (dir string, rows []manifest.Row, err error) {
+	dir, mpath := c.String("dir"), c.String("manifest")
+	if dir == "" || mpath == "" {
+		return "", nil, Usagef("bulk issue needs both --dir and --manifest")
+	}
+	for _, f := range []string{"file", "type", "holder-id", "holder-id-file", "valid-until", "valid-from", "id"} {
+		if c.IsSet(f) {
+			return "", nil, Usagef("--%s is for a single issue; in bulk it is a manifest column", f)
+		}
+	}
+	if n := c.Int("concurrency"); n < 1 || n > 256 {
+		return "", nil, Usagef("--concurrency must be 1..256")
+	}
+	if n := c.Int("group"); n < 1 || n > 10000 {
+		return "", nil, Usagef("--group must be 1..10000 (the ledger's own limit is certificate:GroupLimit, default 500)")
+	}
+	if st, err := os.Stat(dir); err != nil {
+		return "", nil, inputErr(err)
+	} else if !st.IsDir() {
+		return "", nil, Usagef("--dir %s is not a directory", dir)
+	}
+	mf, err := os.Open(mpath)
+	if err != nil {
+		return "", nil, inputErr(err)
+	}
+	rows, err = manifest.Parse(mf)
+	_ = mf.Close() // read-only file
+	if err != nil {
+		return "", nil, Usagef("%s: %v", mpath, err)
+	}
+	for _, r := range rows {
+		if _, err := issue.NormalizeTime(r.ValidUntil, true); err != nil {
+			return "", nil, Usagef("%s line %d: valid_until: %v", mpath, r.Line, err)
+		}
+		if r.ValidFrom != "" {
+			if _, err := issue.NormalizeTime(r.ValidFrom, false); err != nil {
+				return "", nil, Usagef("%s line %d: valid_from: %v", mpath, r.Line, err)
+			}
+		}
+		if r.ID != "" {
+			if err := issue.CheckID(r.ID); err != nil {
+				return "", nil, Usagef("%s line %d: %v", mpath, r.Line, err)
+			}
+		}
+	}
+	return dir, rows, nil
+}
+
+// bulkBar is the progress bar of n rows on a terminal's stderr (nil otherwise).
+func bulkBar(c *cli.Context, n int) *progressbar.ProgressBar {
+	if !isTerminal(stderrOf(c)) {
+		return nil
+	}
+	return progressbar.NewOptions(n,
+		progressbar.OptionSetWriter(stderrOf(c)),
+		progressbar.OptionSetDescription("issuing"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("cert"),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+// bulkTable prints a bulk summary as a table.
+func bulkTable(t *output.Tab, sum *issue.Summary, outDir string) {
+	t.KV("rows", itoa(sum.Total))
+	t.KV("issued", itoa(sum.Issued))
+	t.KV("skipped (done before)", itoa(sum.Skipped))
+	t.KV("already on ledger", itoa(sum.AlreadyOnLedger))
+	t.KV("failed", itoa(sum.Failed))
+	if sum.NotAttempted > 0 {
+		t.KV("not attempted", itoa(sum.NotAttempted))
+	}
+	t.KV("state file", sum.StateFile)
+	t.KV("receipts", outDir)
+	if len(sum.Failures) > 0 {
+		t.Line("")
+		t.Row("LINE", "FILE", "ID", "ERROR")
+		for _, f := range sum.Failures {
+			t.Row(itoa(f.Line), f.File, f.ID, f.Error)
+		}
+	}
 }

@@ -267,6 +267,17 @@ func (is *Issuer) newReceipt(rec client.CertificateRecord, salt []byte) (*receip
 // document if one is there, else builds and signs a new record and saves it as
 // pending; it submits, then writes the receipt and the QR code.
 func (is *Issuer) Issue(ctx context.Context, req Request) (*Result, error) {
+	rc, err := is.prepare(req)
+	if err != nil {
+		return nil, err
+	}
+	return is.submit(ctx, rc)
+}
+
+// prepare returns the receipt to submit for req: the pending one of the same id
+// and document when there is one, else a newly built and signed record saved as
+// pending (so its salt survives a crash).
+func (is *Issuer) prepare(req Request) (*receipt.Receipt, error) {
 	if req.ID != "" {
 		if err := CheckID(req.ID); err != nil {
 			return nil, err
@@ -307,12 +318,12 @@ func (is *Issuer) Issue(ctx context.Context, req Request) (*Result, error) {
 			return nil, fmt.Errorf("saving pending receipt: %w", err)
 		}
 	}
-	return is.submit(ctx, rc)
+	return rc, nil
 }
 
 func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, error) {
 	rec := rc.Record
-	receiptPath, qrPath, pending := is.Paths(rec.ID)
+	_, _, pending := is.Paths(rec.ID)
 	var (
 		wr  *client.WriteResult[client.Certificate]
 		err error
@@ -346,12 +357,20 @@ func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, err
 		}
 		wr = &client.WriteResult[client.Certificate]{TxID: is.firstTxID(ctx, rec.ID, cur.TxID), Record: *cur}
 	}
-	rc.Ledger.TxID = wr.TxID
-	rc.Ledger.BlockNumber = wr.BlockNumber
-	if wr.Channel != "" {
-		rc.Ledger.Channel = wr.Channel
+	return is.finish(ctx, rc, wr.TxID, wr.BlockNumber, wr.Channel, wr.Record.IssuedAt)
+}
+
+// finish writes the receipt (v2 when the gateway gives the transaction's
+// evidence) and QR code of a record the ledger holds and drops its pending receipt.
+func (is *Issuer) finish(ctx context.Context, rc *receipt.Receipt, txID string, block uint64, channel, issuedAt string) (*Result, error) {
+	rec := rc.Record
+	receiptPath, qrPath, pending := is.Paths(rec.ID)
+	rc.Ledger.TxID = txID
+	rc.Ledger.BlockNumber = block
+	if channel != "" {
+		rc.Ledger.Channel = channel
 	}
-	rc.IssuedAt = wr.Record.IssuedAt
+	rc.IssuedAt = issuedAt
 	note := is.complete(ctx, rc)
 	if err := rc.Save(receiptPath); err != nil {
 		return nil, fmt.Errorf("writing receipt (the certificate is on the ledger; the pending receipt %s holds the salt): %w", pending, err)
@@ -360,7 +379,7 @@ func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, err
 		return nil, err
 	}
 	_ = os.Remove(pending) // best effort: a leftover pending receipt is harmless and reused
-	return &Result{Record: rec, TxID: wr.TxID, BlockNumber: wr.BlockNumber, Receipt: receiptPath, QR: qrPath, VerifyURL: rc.VerifyURL,
+	return &Result{Record: rec, TxID: txID, BlockNumber: block, Receipt: receiptPath, QR: qrPath, VerifyURL: rc.VerifyURL,
 		ReceiptVersion: rc.Version, ReceiptNote: note}, nil
 }
 

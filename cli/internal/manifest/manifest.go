@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // ErrBadManifest is wrapped by every parse error.
@@ -24,6 +26,7 @@ const MaxRows = 1_000_000
 type Row struct {
 	Line       int    `json:"line"` // line number in the manifest (1 = header)
 	File       string `json:"file"`
+	DocHash    string `json:"docHash,omitempty"` // precomputed SM3 of the document, instead of File
 	Type       string `json:"type"`
 	HolderID   string `json:"-"` // personal data: never printed
 	ValidFrom  string `json:"validFrom,omitempty"`
@@ -32,65 +35,100 @@ type Row struct {
 }
 
 var (
-	required = []string{"file", "type", "holder_id", "valid_until"}
-	known    = map[string]bool{"file": true, "type": true, "holder_id": true, "valid_until": true, "valid_from": true, "id": true}
+	required = []string{"type", "holder_id", "valid_until"} // and file or doc_hash
+	known    = map[string]bool{"file": true, "doc_hash": true, "type": true, "holder_id": true, "valid_until": true, "valid_from": true, "id": true}
 )
 
 // Parse reads a whole manifest. Rows with the same id, or (without ids) the same
 // file, type and validity, are refused.
 func Parse(r io.Reader) ([]Row, error) {
+	var rows []Row
+	seenID := map[string]int{}
+	seenKey := map[string]int{}
+	err := Scan(r, func(row Row) error {
+		if len(rows) >= MaxRows {
+			return fmt.Errorf("%w: more than %d rows", ErrBadManifest, MaxRows)
+		}
+		if row.ID != "" {
+			if prev, dup := seenID[row.ID]; dup {
+				return fmt.Errorf("%w: line %d: id %q already on line %d", ErrBadManifest, row.Line, row.ID, prev)
+			}
+			seenID[row.ID] = row.Line
+		} else {
+			k := row.Key()
+			if prev, dup := seenKey[k]; dup {
+				return fmt.Errorf("%w: line %d: same file, type and validity as line %d (add an id column)", ErrBadManifest, row.Line, prev)
+			}
+			seenKey[k] = row.Line
+		}
+		rows = append(rows, row)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// Scan reads a manifest row by row, in memory that does not grow with it (for
+// batches of a million rows; the caller checks duplicates). Columns: type,
+// holder_id, valid_until, and file or doc_hash (a precomputed SM3, 64 lowercase
+// hex), optionally valid_from and id. fn's error stops the scan.
+func Scan(r io.Reader, fn func(Row) error) error {
 	cr := csv.NewReader(r)
 	cr.Comment = '#'
 	cr.TrimLeadingSpace = true
 	cr.FieldsPerRecord = 0
+	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: empty", ErrBadManifest)
+		return fmt.Errorf("%w: empty", ErrBadManifest)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadManifest, err)
+		return fmt.Errorf("%w: %w", ErrBadManifest, err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if !known[h] {
-			return nil, fmt.Errorf("%w: unknown column %q (known: file, type, holder_id, valid_until, valid_from, id)", ErrBadManifest, h)
+			return fmt.Errorf("%w: unknown column %q (known: file, doc_hash, type, holder_id, valid_until, valid_from, id)", ErrBadManifest, h)
 		}
 		if _, dup := col[h]; dup {
-			return nil, fmt.Errorf("%w: column %q twice", ErrBadManifest, h)
+			return fmt.Errorf("%w: column %q twice", ErrBadManifest, h)
 		}
 		col[h] = i
 	}
 	for _, h := range required {
 		if _, ok := col[h]; !ok {
-			return nil, fmt.Errorf("%w: missing column %q", ErrBadManifest, h)
+			return fmt.Errorf("%w: missing column %q", ErrBadManifest, h)
 		}
+	}
+	_, hasFile := col["file"]
+	_, hasHash := col["doc_hash"]
+	if !hasFile && !hasHash {
+		return fmt.Errorf("%w: missing column \"file\" (or \"doc_hash\")", ErrBadManifest)
 	}
 	get := func(rec []string, name string) string {
 		i, ok := col[name]
-		if !ok {
+		if !ok || i >= len(rec) {
 			return ""
 		}
 		return strings.TrimSpace(rec[i])
 	}
-	var rows []Row
-	seenID := map[string]int{}
-	seenKey := map[string]int{}
+	n := 0
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadManifest, err)
+			return fmt.Errorf("%w: %w", ErrBadManifest, err)
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rows) >= MaxRows {
-			return nil, fmt.Errorf("%w: more than %d rows", ErrBadManifest, MaxRows)
-		}
 		row := Row{
 			Line:       line,
 			File:       get(rec, "file"),
+			DocHash:    get(rec, "doc_hash"),
 			Type:       get(rec, "type"),
 			HolderID:   get(rec, "holder_id"),
 			ValidFrom:  get(rec, "valid_from"),
@@ -99,27 +137,26 @@ func Parse(r io.Reader) ([]Row, error) {
 		}
 		for _, h := range required {
 			if get(rec, h) == "" {
-				return nil, fmt.Errorf("%w: line %d: %s is empty", ErrBadManifest, line, h)
+				return fmt.Errorf("%w: line %d: %s is empty", ErrBadManifest, line, h)
 			}
 		}
-		if row.ID != "" {
-			if prev, dup := seenID[row.ID]; dup {
-				return nil, fmt.Errorf("%w: line %d: id %q already on line %d", ErrBadManifest, line, row.ID, prev)
-			}
-			seenID[row.ID] = line
-		} else {
-			k := row.Key()
-			if prev, dup := seenKey[k]; dup {
-				return nil, fmt.Errorf("%w: line %d: same file, type and validity as line %d (add an id column)", ErrBadManifest, line, prev)
-			}
-			seenKey[k] = line
+		switch {
+		case row.File == "" && row.DocHash == "":
+			return fmt.Errorf("%w: line %d: give file or doc_hash", ErrBadManifest, line)
+		case row.File != "" && row.DocHash != "":
+			return fmt.Errorf("%w: line %d: give file or doc_hash, not both", ErrBadManifest, line)
+		case row.DocHash != "" && !wire.ValidHash(row.DocHash):
+			return fmt.Errorf("%w: line %d: doc_hash must be 64 lowercase hex characters (SM3)", ErrBadManifest, line)
 		}
-		rows = append(rows, row)
+		if err := fn(row); err != nil {
+			return err
+		}
+		n++
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%w: no rows after the header", ErrBadManifest)
+	if n == 0 {
+		return fmt.Errorf("%w: no rows after the header", ErrBadManifest)
 	}
-	return rows, nil
+	return nil
 }
 
 // Key identifies a row across runs (for resuming): its id if it has one, else its
@@ -128,5 +165,5 @@ func (r Row) Key() string {
 	if r.ID != "" {
 		return "id:" + r.ID
 	}
-	return "row:" + r.File + "\x00" + r.Type + "\x00" + r.ValidFrom + "\x00" + r.ValidUntil
+	return "row:" + r.File + r.DocHash + "\x00" + r.Type + "\x00" + r.ValidFrom + "\x00" + r.ValidUntil
 }

@@ -177,6 +177,7 @@ func serve(c *cli.Context, stderr io.Writer) error {
 		Metrics:              metrics.New(),
 		Logger:               log,
 		BodyLimit:            cfg.BodyLimit,
+		BatchDir:             cfg.BatchDir,
 		RateLimit:            cfg.RateLimit,
 		MVCCRetries:          cfg.MVCCRetries,
 		PublicURL:            cfg.PublicURL,

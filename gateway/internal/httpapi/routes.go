@@ -11,6 +11,7 @@ func (s *Server) registrars() []func(*Router) {
 		s.registerHealth,
 		s.registerDepartments,
 		s.registerCertificates,
+		s.registerBatches,
 		s.registerVerify,
 		s.registerEvents,
 		s.registerExchanges,

@@ -78,6 +78,9 @@ type Options struct {
 	// MaxReplayBlocks is how far behind the newest block a replay may start
 	// (0: DefaultMaxReplayBlocks).
 	MaxReplayBlocks int
+	// BatchDir is the batch file store (a directory, possibly shared by several
+	// gateways); "" disables batch file uploads (see batches.go).
+	BatchDir string
 }
 
 // Server is the HTTP API. Create with New; serve Handler().

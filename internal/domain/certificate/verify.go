@@ -18,6 +18,7 @@ const (
 	CodeNotBatched     = "NOT_BATCHED"     // step 4: the certificate is not in a batch
 	CodeNoProof        = "NO_PROOF"        // step 4: batched, but no proof was supplied
 	CodeMerkleMismatch = "MERKLE_MISMATCH" // step 4 failed
+	CodeNoBatchHeader  = "NO_BATCH_HEADER" // step 5: batched, but the signed batch header was not supplied
 	CodeKeyUnknown     = "KEY_UNKNOWN"     // steps 5, 6: the key is not in the registry
 	CodeKeyNotIssuers  = "KEY_NOT_ISSUERS"
 	CodeOffline        = "OFFLINE" // step 7 offline: revocation needs the online check
@@ -53,8 +54,11 @@ type Input struct {
 	KeyOwner    string        // id of the department holding IssuerKey
 	IssuerName  string        // the issuer department's full name ("" = unknown)
 	Inclusion   *Inclusion    // proof for a batched certificate (nil = none supplied)
-	Offline     bool          // no ledger: the status step is skipped
-	Now         time.Time     // the checking time (validity window)
+	// BatchCheck, for a batched certificate, checks the SM2 signature of its
+	// batch's header with the issuer key (nil = the header is not at hand).
+	BatchCheck func(k *registry.Key) error
+	Offline    bool      // no ledger: the status step is skipped
+	Now        time.Time // the checking time (validity window)
 }
 
 // Step is the outcome of one pipeline step.
@@ -187,11 +191,28 @@ func checkSignature(in Input) outcome {
 		return skip(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case k.KeyID != c.KeyID:
 		return fail(wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
+	case c.BatchID != "" && c.Signature == "":
+		// A batched record has no signature of its own: the batch header's vouches for it.
+		return checkBatchHeader(in)
 	}
 	if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
 		return fail(wire.VerdictBadSignature, err.Error())
 	}
 	return pass("SM2 signature verifies with key " + k.KeyID)
+}
+
+// checkBatchHeader is step 5 for a batched record without a signature of its
+// own: the SM2 signature of its batch's header (in.BatchCheck), which vouches
+// for every leaf.
+func checkBatchHeader(in Input) outcome {
+	c, k := in.Certificate, in.IssuerKey
+	if in.BatchCheck == nil {
+		return skip(CodeNoBatchHeader, "batch "+c.BatchID+": its signed header was not supplied")
+	}
+	if err := in.BatchCheck(k); err != nil {
+		return fail(wire.VerdictBadSignature, "batch "+c.BatchID+" header: "+err.Error())
+	}
+	return pass("SM2 signature over the header of batch " + c.BatchID + " verifies with key " + k.KeyID)
 }
 
 // 6 key: the key belonged to the issuer and was valid at the issue time.

@@ -1,0 +1,31 @@
+package wire
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestLoopsMatchPatterns(t *testing.T) {
+	idRE, hashRE := regexp.MustCompile(IDPattern), regexp.MustCompile(HashPattern)
+	cases := []string{"", "a", "A-1", "-a", "a b", "a:b.c_d-e", "é", strings.Repeat("a", 128), strings.Repeat("a", 129), "a\n",
+		strings.Repeat("0", 64), strings.Repeat("f", 64), strings.Repeat("F", 64), strings.Repeat("g", 64), strings.Repeat("0", 63), strings.Repeat("0", 65)}
+	for _, c := range cases {
+		if ValidID(c) != idRE.MatchString(c) {
+			t.Errorf("ValidID(%q) = %v, pattern says %v", c, ValidID(c), idRE.MatchString(c))
+		}
+		if ValidHash(c) != hashRE.MatchString(c) {
+			t.Errorf("ValidHash(%q) = %v, pattern says %v", c, ValidHash(c), hashRE.MatchString(c))
+		}
+	}
+}
+
+func FuzzValidID(f *testing.F) {
+	idRE, hashRE := regexp.MustCompile(IDPattern), regexp.MustCompile(HashPattern)
+	f.Add("a-1")
+	f.Fuzz(func(t *testing.T, s string) {
+		if ValidID(s) != idRE.MatchString(s) || ValidHash(s) != hashRE.MatchString(s) {
+			t.Fatalf("%q: loops and patterns disagree", s)
+		}
+	})
+}
