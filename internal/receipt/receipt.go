@@ -37,8 +37,10 @@ const (
 	VersionV1 = "certledger-receipt/v1"
 )
 
-// MaxSize is the largest receipt Parse accepts.
-const MaxSize = 1 << 20
+// MaxSize is the largest receipt Parse accepts. A receipt carries its whole
+// transaction: a certificate of a grouped issue (up to 10,000 records in one
+// transaction) has all of the group's records in its anchor, about 2.5 KB each.
+const MaxSize = 32 << 20
 
 // MaxEndorsements bounds the endorsements a receipt may carry.
 const MaxEndorsements = 64

@@ -16,10 +16,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	rcpt "github.com/certledger/certledger/internal/receipt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/certledger/certledger/cli/internal/client"
@@ -66,6 +68,9 @@ type Issuer struct {
 	// gateway serves no trust bundle of its own ("" = none known).
 	TrustPin string
 	Now      func() time.Time
+
+	evMu    sync.Mutex
+	evCache map[string]*client.ReceiptEvidence // by transaction id
 }
 
 // Request is one certificate to issue.
@@ -388,7 +393,7 @@ func (is *Issuer) finish(ctx context.Context, rc *receipt.Receipt, txID string, 
 // evidence is about this very record, committed valid; else rc stays v1 (it
 // verifies online) and the answer says why.
 func (is *Issuer) complete(ctx context.Context, rc *receipt.Receipt) string {
-	ev, err := is.Client.ReceiptEvidence(ctx, rc.Record.ID)
+	ev, err := is.evidence(ctx, rc.Record.ID, rc.Ledger.TxID)
 	if err != nil {
 		return "v1 receipt (verifies online only): the gateway gave no transaction evidence: " + err.Error()
 	}
@@ -396,14 +401,8 @@ func (is *Issuer) complete(ctx context.Context, rc *receipt.Receipt) string {
 	if fp == "" {
 		fp = is.TrustPin
 	}
-	same := false
-	if ev.Certificate != nil {
-		a, _ := json.Marshal(ev.Certificate.Record) // records always encode
-		b, _ := json.Marshal(rc.Record)
-		same = bytes.Equal(a, b)
-	}
 	switch {
-	case !same || ev.TxID != rc.Ledger.TxID || ev.Anchor == nil:
+	case ev.TxID != rc.Ledger.TxID || ev.Anchor == nil || !writes(ev.Anchor, rc.Record):
 		return "v1 receipt (verifies online only): the transaction evidence is not about this record and transaction"
 	case ev.ValidationCode != "VALID":
 		return "v1 receipt (verifies online only): transaction " + ev.TxID + " is " + ev.ValidationCode
@@ -417,6 +416,49 @@ func (is *Issuer) complete(ctx context.Context, rc *receipt.Receipt) string {
 		return "v1 receipt (verifies online only): " + err.Error()
 	}
 	return ""
+}
+
+// evidence returns the evidence of transaction txID, which wrote certificate
+// id: from the gateway, or remembered from an earlier certificate of the same
+// (grouped) transaction — a group's certificates share one anchor, so it is
+// fetched once.
+func (is *Issuer) evidence(ctx context.Context, id, txID string) (*client.ReceiptEvidence, error) {
+	is.evMu.Lock()
+	ev, ok := is.evCache[txID]
+	is.evMu.Unlock()
+	if ok {
+		return ev, nil
+	}
+	ev, err := is.Client.ReceiptEvidence(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	is.evMu.Lock()
+	if is.evCache == nil || len(is.evCache) >= 64 {
+		is.evCache = map[string]*client.ReceiptEvidence{}
+	}
+	is.evCache[ev.TxID] = ev
+	is.evMu.Unlock()
+	return ev, nil
+}
+
+// writes reports whether the anchor's endorsed write set holds exactly rec.
+func writes(a *rcpt.Anchor, rec client.CertificateRecord) bool {
+	tx, err := a.Decode()
+	if err != nil {
+		return false
+	}
+	raw, ok := tx.Write(rcpt.CertificateKey(rec.ID))
+	if !ok {
+		return false
+	}
+	var c client.Certificate
+	if json.Unmarshal(raw, &c) != nil {
+		return false
+	}
+	x, _ := json.Marshal(c.Record) // records always encode
+	y, _ := json.Marshal(rec)
+	return bytes.Equal(x, y)
 }
 
 // refused reports whether err is the gateway's definitive refusal of a request

@@ -34,8 +34,9 @@ const SaltNote = "PRIVATE: the holder salt links the holder's identity to holder
 // ErrBadReceipt is wrapped by every parse or format error.
 var ErrBadReceipt = errors.New("bad receipt")
 
-// MaxSize is the largest receipt Parse accepts.
-const MaxSize = 1 << 20
+// MaxSize is the largest receipt Parse accepts (a v2 receipt of a grouped
+// issue carries the group's whole transaction).
+const MaxSize = rcpt.MaxSize
 
 // Receipt is what `cert issue` writes.
 type Receipt struct {

@@ -446,7 +446,7 @@
   // the vendored library; the protobuf of the Fabric transaction is read here.
 
   var RECEIPT_VERSION = 'certledger-receipt/v2';
-  var MAX_RECEIPT = 1 << 20;
+  var MAX_RECEIPT = 32 << 20; // as receipt.MaxSize (a grouped transaction's receipt holds the group)
   var MAX_ENDORSEMENTS = 64;
   // canon.SignedFields["certificate"] (TestReceiptJS checks it against the Go table).
   var CERT_SIGNED_FIELDS = ['id', 'docHash', 'type', 'issuer', 'holderCommitment', 'validFrom', 'validUntil', 'keyId', 'supersedes'];
