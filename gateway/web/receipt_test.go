@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -135,6 +136,32 @@ func receiptCases(t testing.TB) []receiptCase {
 	pre.Departments[0].Keys = []registry.Key{}
 	cs = append(cs, receiptCase{Name: "bundle older than the key", Receipt: string(good), Bundle: string(w.Sign(t, pre, nil)), FileHash: h})
 
+	// Batched certificates.
+	bdoc := func(i int) []byte { return []byte(fmt.Sprintf("licence %d\n", i)) }
+	bt := w.NewBatch(t, "bt-1", 13, bdoc)
+	bgood := receipttest.Marshal(t, w.BatchReceipt(t, bt, 6, receipttest.Tx{}))
+	bh := gm.SM3Hex(bdoc(6))
+	otherBatch := w.NewBatch(t, "bt-1", 13, func(int) []byte { return []byte("x") })
+	cs = append(cs,
+		receiptCase{Name: "batched", Receipt: string(bgood), Bundle: string(bundle), FileHash: bh},
+		receiptCase{Name: "batched, another document", Receipt: string(bgood), Bundle: string(bundle), FileHash: gm.SM3Hex(bdoc(7))},
+		receiptCase{Name: "batched, bundle before the key", Receipt: string(bgood), Bundle: string(w.Sign(t, pre, nil)), FileHash: bh})
+	for _, e := range []struct {
+		path string
+		f    func(any) any
+	}{
+		{"batch.record.id", setTo("bt-1-0000007")},
+		{"batch.record.validUntil", setTo(wire.FormatTime(w.Now.Add(90 * 365 * 24 * time.Hour)))},
+		{"batch.proof.index", func(any) any { return 7 }},
+		{"batch.proof.path.1", setTo(strings.Repeat("0", 64))},
+		{"batch.header.root", setTo(otherBatch.Header.Root)},
+		{"batch.header.signature", setTo(otherBatch.Header.Signature)},
+		{"batch.header.anchoredAt", setTo(wire.FormatTime(w.Now.Add(time.Second)))},
+		{"anchor.endorsements.0.signature", flip},
+	} {
+		cs = append(cs, receiptCase{Name: "batched, tampered " + e.path, Receipt: string(editJSON(t, bgood, e.path, e.f)), Bundle: string(bundle), FileHash: bh})
+	}
+
 	for i := range cs {
 		c := &cs[i]
 		c.Pin = w.Pin
@@ -179,6 +206,9 @@ func TestReceiptJS(t *testing.T) {
 	if sf := got[len(got)-1].SignedFields; !slices.Equal(sf, canon.SignedFields[canon.KindCertificate]) {
 		t.Errorf("offline.js CERT_SIGNED_FIELDS %v, canon.SignedFields %v", sf, canon.SignedFields[canon.KindCertificate])
 	}
+	if hf := got[len(got)-1].HeaderFields; !slices.Equal(hf, canon.SignedFields[canon.KindBatchHeader]) {
+		t.Errorf("offline.js BATCH_HEADER_FIELDS %v, canon.SignedFields %v", hf, canon.SignedFields[canon.KindBatchHeader])
+	}
 	for i, c := range cs {
 		compareAnswer(t, c, got[i])
 	}
@@ -192,6 +222,7 @@ type jsAnswer struct {
 	MS           float64  `json:"ms"`
 	Exception    string   `json:"exception"`
 	SignedFields []string `json:"signedFields"`
+	HeaderFields []string `json:"headerFields"`
 }
 
 type jsStep struct {

@@ -7,8 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
+	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/trust"
 )
 
@@ -123,15 +126,22 @@ func Check(in Input) Result {
 	}
 	at, _ := wire.ParseTime(issuedAt)
 
-	ka := b.KeyValidAt(r.Record.Issuer, r.Record.KeyID, at)
-	cert := &certificate.Certificate{Record: r.Record, Status: certificate.StatusValid, IssuedAt: issuedAt, TxID: r.Ledger.TxID}
+	rec := r.Certificate()
+	ka := b.KeyValidAt(rec.Issuer, rec.KeyID, at)
+	cert := &certificate.Certificate{Record: rec, Status: certificate.StatusValid, IssuedAt: issuedAt, TxID: r.Ledger.TxID}
+	var batchCheck func(k *registry.Key) error
+	if bt := r.Batch; bt != nil {
+		cert.BatchID = bt.Header.ID
+		batchCheck = func(k *registry.Key) error { return verifyHeader(k, bt.Header.Header) }
+	}
 	ev := certificate.Evaluate(certificate.Input{
-		Query:       certificate.Query{ID: r.Record.ID},
+		Query:       certificate.Query{ID: rec.ID},
 		FileHash:    in.FileHash,
 		Certificate: cert,
-		Matches:     []string{r.Record.ID},
+		Matches:     []string{rec.ID},
 		IssuerKey:   ka.Key,
 		KeyOwner:    ownerOf(ka),
+		BatchCheck:  batchCheck,
 		Offline:     true,
 		Now:         in.Now,
 	})
@@ -146,18 +156,29 @@ func Check(in Input) Result {
 			}
 		case 3:
 			s = anchor
+		case 4:
+			if r.Batch != nil {
+				s = merkleStep(r.Batch)
+			}
 		case 5:
-			if ka.Key == nil {
-				s = mk(5, wire.StepSkipped, CodeNotInBundle, "the trust bundle lists no key "+r.Record.KeyID+" of "+r.Record.Issuer+
+			switch {
+			case ka.Key == nil:
+				s = mk(5, wire.StepSkipped, CodeNotInBundle, "the trust bundle lists no key "+rec.KeyID+" of "+rec.Issuer+
 					": no trusted key to check the signature with (step 6)")
-			} else if s.Status == wire.StepPass {
-				s.Detail = "SM2 signature verifies with key " + r.Record.KeyID + " of " + r.Record.Issuer + " as listed in the trust bundle"
+			case s.Status == wire.StepPass && r.Batch != nil:
+				s.Detail = "SM2 signature over the header of batch " + r.Batch.Header.ID + " verifies with key " + rec.KeyID + " of " + rec.Issuer + " as listed in the trust bundle"
+			case s.Status == wire.StepPass:
+				s.Detail = "SM2 signature verifies with key " + rec.KeyID + " of " + rec.Issuer + " as listed in the trust bundle"
 			}
 		case 6:
 			s = keyStep(ka, issuedAt)
 		case 7:
 			s = mk(7, wire.StepSkipped, certificate.CodeOffline, fmt.Sprintf("offline: the status was %q when transaction %s wrote the record; "+
 				"a revocation, suspension or supersession since is on the ledger only", certificate.StatusValid, short(r.Ledger.TxID)))
+			if r.Batch != nil {
+				s.Detail = "offline: the certificate was valid when transaction " + short(r.Ledger.TxID) + " anchored batch " + r.Batch.Header.ID +
+					"; a status change since (which writes it on the ledger by id) is on the ledger only"
+			}
 		}
 		res.Steps = append(res.Steps, s)
 	}
@@ -249,6 +270,9 @@ func checkAnchor(r *Receipt, b *trust.Bundle) (certificate.Step, *certificate.Ce
 		return fail(CodeTxMismatch, "the endorsed transaction is not the receipt's: "+strings.Join(diffs, "; ")), nil, nil
 	}
 	endo := CheckEndorsements(r.Anchor, b, tx.Timestamp)
+	if r.Batch != nil {
+		return checkBatchWrite(r, tx, &endo)
+	}
 	raw, ok := tx.Write(CertificateKey(r.Record.ID))
 	if !ok {
 		return fail(CodeWriteSetMismatch, "the endorsed write set of transaction "+short(tx.TxID)+" does not write certificate "+r.Record.ID), nil, &endo
@@ -273,6 +297,13 @@ func checkAnchor(r *Receipt, b *trust.Bundle) (certificate.Step, *certificate.Ce
 	if len(wd) > 0 {
 		return fail(CodeWriteSetMismatch, "the endorsed write differs from the receipt: "+strings.Join(wd, "; ")), &written, &endo
 	}
+	return endorsed(r, tx, &endo, "writes exactly this record"), &written, &endo
+}
+
+// endorsed is step 3 once the write set holds what the receipt says: the
+// endorsements decide.
+func endorsed(r *Receipt, tx *Tx, endo *Endorsements, what string) certificate.Step {
+	fail := func(code, detail string) certificate.Step { return mk(3, wire.StepFail, code, detail) }
 	if !endo.Satisfied {
 		var probs []string
 		for _, c := range endo.Checks {
@@ -284,10 +315,67 @@ func checkAnchor(r *Receipt, b *trust.Bundle) (certificate.Step, *certificate.Ce
 		if len(probs) > 0 {
 			detail += ": " + strings.Join(probs, "; ")
 		}
-		return fail(CodeEndorsementPolicy, detail), &written, &endo
+		return fail(CodeEndorsementPolicy, detail)
 	}
-	return mk(3, wire.StepPass, "", fmt.Sprintf("transaction %s on channel %s at %s, endorsed by %s (policy %s; every endorser chains to a root CA in the trust bundle), writes exactly this record; block %d as reported at issue",
-		short(tx.TxID), tx.Channel, wire.FormatTime(tx.Timestamp), strings.Join(endo.MSPs, ", "), endo.Policy, r.Ledger.BlockNumber)), &written, &endo
+	return mk(3, wire.StepPass, "", fmt.Sprintf("transaction %s on channel %s at %s, endorsed by %s (policy %s; every endorser chains to a root CA in the trust bundle), %s; block %d as reported at issue",
+		short(tx.TxID), tx.Channel, wire.FormatTime(tx.Timestamp), strings.Join(endo.MSPs, ", "), endo.Policy, what, r.Ledger.BlockNumber))
+}
+
+// BatchKey is the world-state key of an anchored batch header:
+// "\x00batch\x00<id>\x00" (the batch contract's composite key).
+func BatchKey(id string) string { return "\x00batch\x00" + id + "\x00" }
+
+// checkBatchWrite is step 3 of a batched receipt: the endorsed write set
+// anchors exactly the receipt's batch header, by this transaction, at the
+// receipt's issue time.
+func checkBatchWrite(r *Receipt, tx *Tx, endo *Endorsements) (certificate.Step, *certificate.Certificate, *Endorsements) {
+	fail := func(code, detail string) certificate.Step { return mk(3, wire.StepFail, code, detail) }
+	h := r.Batch.Header
+	raw, ok := tx.Write(BatchKey(h.ID))
+	if !ok {
+		return fail(CodeWriteSetMismatch, "the endorsed write set of transaction "+short(tx.TxID)+" does not anchor batch "+h.ID), nil, endo
+	}
+	var written batch.Anchored
+	if err := json.Unmarshal(raw, &written); err != nil {
+		return fail(CodeWriteSetMismatch, "the value written for batch "+h.ID+" is not a batch header: "+err.Error()), nil, endo
+	}
+	if d := jsonDiffs("batch.header", h, written); len(d) > 0 {
+		return fail(CodeWriteSetMismatch, "the endorsed write set holds another header for batch "+h.ID+": "+strings.Join(d, "; ")), nil, endo
+	}
+	var wd []string
+	if written.TxID != tx.TxID {
+		wd = append(wd, "txId "+written.TxID)
+	}
+	if !sameTime(written.AnchoredAt, r.IssuedAt) {
+		wd = append(wd, fmt.Sprintf("anchoredAt %s (the receipt's issuedAt: %s)", written.AnchoredAt, r.IssuedAt))
+	}
+	if len(wd) > 0 {
+		return fail(CodeWriteSetMismatch, "the endorsed write differs from the receipt: "+strings.Join(wd, "; ")), nil, endo
+	}
+	c := &certificate.Certificate{Record: r.Batch.Record.Certificate(), IssuedAt: written.AnchoredAt, TxID: written.TxID, BatchID: h.ID}
+	return endorsed(r, tx, endo, "anchors exactly this batch header"), c, endo
+}
+
+// merkleStep is step 4 of a batched receipt: the leaf's inclusion proof leads
+// to the header's root (batch.Proof.Verify: batch id, size, issuer and key too).
+func merkleStep(b *Batched) certificate.Step {
+	if err := b.Proof.Verify(b.Record, b.Header.Header); err != nil {
+		return mk(4, wire.StepFail, certificate.CodeMerkleMismatch, err.Error())
+	}
+	return mk(4, wire.StepPass, "", fmt.Sprintf("leaf %d of %d leads to the root %s of batch %s", b.Proof.Index, b.Proof.Size, short(b.Header.Root), b.Header.ID))
+}
+
+// verifyHeader checks a batch header's SM2 signature with key k.
+func verifyHeader(k *registry.Key, h batch.Header) error {
+	pub, err := k.Public()
+	if err != nil {
+		return err
+	}
+	p, err := h.Payload()
+	if err != nil {
+		return err
+	}
+	return gm.VerifyBase64(pub, p, h.Signature)
 }
 
 func orNone(s []string) []string {
@@ -309,7 +397,7 @@ func keyStep(a trust.KeyAnswer, issuedAt string) certificate.Step {
 func unknowns(r *Receipt, b *trust.Bundle) []string {
 	tx, id := "the anchoring transaction", "the certificate"
 	if r != nil {
-		tx, id = "transaction "+r.Ledger.TxID, "certificate "+r.Record.ID
+		tx, id = "transaction "+r.Ledger.TxID, "certificate "+r.Certificate().ID
 	}
 	out := []string{
 		"status: whether " + id + " was revoked, suspended or superseded after " + tx + " (status changes are on the ledger only; verify online)",
@@ -325,7 +413,10 @@ func unknowns(r *Receipt, b *trust.Bundle) []string {
 
 // recordDiffs names the fields in which two records differ (through their
 // JSON form, so every field the record type has is compared).
-func recordDiffs(a, b certificate.Record) []string {
+func recordDiffs(a, b certificate.Record) []string { return jsonDiffs("record", a, b) }
+
+// jsonDiffs names the fields (prefix.name) in which a and b's JSON differ.
+func jsonDiffs(prefix string, a, b any) []string {
 	fa, fb := fields(a), fields(b)
 	keys := make([]string, 0, len(fa)+len(fb))
 	for k := range fa {
@@ -340,14 +431,14 @@ func recordDiffs(a, b certificate.Record) []string {
 	var out []string
 	for _, k := range keys {
 		if string(fa[k]) != string(fb[k]) {
-			out = append(out, fmt.Sprintf("record.%s (receipt %s, written %s)", k, fa[k], fb[k]))
+			out = append(out, fmt.Sprintf("%s.%s (receipt %s, written %s)", prefix, k, fa[k], fb[k]))
 		}
 	}
 	return out
 }
 
-func fields(r certificate.Record) map[string]json.RawMessage {
-	raw, _ := json.Marshal(r) // a record always encodes
+func fields(r any) map[string]json.RawMessage {
+	raw, _ := json.Marshal(r) // records and headers always encode
 	m := map[string]json.RawMessage{}
 	_ = json.Unmarshal(raw, &m)
 	return m

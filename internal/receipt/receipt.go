@@ -24,6 +24,7 @@ import (
 	"fmt"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
@@ -50,8 +51,12 @@ var ErrMalformed = errors.New("malformed receipt")
 
 // Receipt is a v2 receipt file.
 type Receipt struct {
-	Version string             `json:"version"`
-	Record  certificate.Record `json:"record"`
+	Version string `json:"version"`
+	// Record is the signed record of a certificate issued by a transaction of
+	// its own; Batch, instead, holds a batched certificate's leaf, inclusion
+	// proof and the signed batch header (exactly one of them is set).
+	Record certificate.Record `json:"record,omitzero"`
+	Batch  *Batched           `json:"batch,omitempty"`
 	// IssuedAt is the anchoring transaction's time, as the ledger wrote it.
 	IssuedAt  string    `json:"issuedAt"`
 	IssuerKey IssuerKey `json:"issuerKey"`
@@ -63,6 +68,24 @@ type Receipt struct {
 	// Holder is the holder's private part (salts); not used by Check.
 	Holder    json.RawMessage `json:"holder"`
 	VerifyURL string          `json:"verifyUrl"`
+}
+
+// Batched is a certificate anchored in a Merkle batch: its record (the leaf,
+// no signature of its own), the inclusion proof, and the batch header as the
+// ledger stores it (signed header, anchoredAt, txId).
+type Batched struct {
+	Record batch.Record   `json:"record"`
+	Proof  batch.Proof    `json:"proof"`
+	Header batch.Anchored `json:"header"`
+}
+
+// Certificate returns the record the receipt is about: the signed record, or a
+// batched leaf as a certificate record (no signature, its batch id set by the caller).
+func (r *Receipt) Certificate() certificate.Record {
+	if r.Batch != nil {
+		return r.Batch.Record.Certificate()
+	}
+	return r.Record
 }
 
 // IssuerKey is the public key that signed the record, as the issuer states it
@@ -126,14 +149,30 @@ func (r *Receipt) Validate() error {
 	if r.Version != Version {
 		return bad("version %q is not %q", r.Version, Version)
 	}
-	if err := r.Record.Validate(); err != nil {
-		return bad("record: %v", err)
+	rec := r.Certificate()
+	switch b := r.Batch; {
+	case b == nil:
+		if err := r.Record.Validate(); err != nil {
+			return bad("record: %v", err)
+		}
+	case r.Record.ID != "" || r.Record.Signature != "":
+		return bad("a receipt holds a record or a batch, not both")
+	default:
+		if err := b.Header.Header.Validate(); err != nil {
+			return bad("batch.header: %v", err)
+		}
+		if err := b.Record.Validate(b.Header.Issuer, b.Header.KeyID); err != nil {
+			return bad("batch.record: %v", err)
+		}
+		if err := b.Proof.Validate(); err != nil {
+			return bad("batch.proof: %v", err)
+		}
 	}
 	if _, err := wire.ParseTime(r.IssuedAt); err != nil {
 		return bad("issuedAt: %v", err)
 	}
-	if r.IssuerKey.DepartmentID != r.Record.Issuer || r.IssuerKey.KeyID != r.Record.KeyID {
-		return bad("issuerKey names %s key %s, the record %s key %s", r.IssuerKey.DepartmentID, r.IssuerKey.KeyID, r.Record.Issuer, r.Record.KeyID)
+	if r.IssuerKey.DepartmentID != rec.Issuer || r.IssuerKey.KeyID != rec.KeyID {
+		return bad("issuerKey names %s key %s, the record %s key %s", r.IssuerKey.DepartmentID, r.IssuerKey.KeyID, rec.Issuer, rec.KeyID)
 	}
 	pub, err := gm.ParsePublicKeyPEM([]byte(r.IssuerKey.PublicKey))
 	if err != nil {

@@ -453,6 +453,10 @@
   // Fields of a stored certificate that are not fields of the signed record.
   var CERT_STATE_FIELDS = { status: 1, statusReason: 1, supersededBy: 1, batchId: 1, issuedAt: 1, updatedAt: 1, txId: 1 };
   var RECEIPT_KEYS = ['anchor', 'bundleFingerprint', 'holder', 'issuedAt', 'issuerKey', 'ledger', 'record', 'verifyUrl', 'version'];
+  var BATCH_RECEIPT_KEYS = ['anchor', 'batch', 'bundleFingerprint', 'holder', 'issuedAt', 'issuerKey', 'ledger', 'verifyUrl', 'version'];
+  // canon.SignedFields["batch-header"] (TestReceiptJS checks it against the Go table).
+  var BATCH_HEADER_FIELDS = ['id', 'issuer', 'keyId', 'root', 'count', 'fileHash', 'previous', 'windowFrom', 'windowUntil', 'recordKind', 'types'];
+  var RECORD_KIND_V1 = 'certledger/v1/certificate';
   var STEP_NAMES = ['format', 'hash', 'anchor', 'merkle', 'signature', 'key', 'status', 'validity'];
   var P256_N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
   var HEX64 = /^[0-9a-f]{64}$/;
@@ -724,12 +728,30 @@
     var root = parseJSON(bytes);
     if (!isObj(root)) throw fail('BAD_FORMAT', 'malformed receipt: not a JSON object');
     canonical(root);
-    var keys = root.keys.slice().sort();
-    if (keys.join() !== RECEIPT_KEYS.join()) throw fail('BAD_FORMAT', 'malformed receipt: want exactly the fields ' + RECEIPT_KEYS.join(', '));
-    var r = plain(root), rec = root.obj.record;
+    var keys = root.keys.slice().sort(), batched = keys.indexOf('batch') >= 0;
+    var want = batched ? BATCH_RECEIPT_KEYS : RECEIPT_KEYS;
+    if (keys.join() !== want.join()) throw fail('BAD_FORMAT', 'malformed receipt: want exactly the fields ' + want.join(', '));
+    var r = plain(root), rec = batched ? (isObj(root.obj.batch) ? root.obj.batch.obj.record : null) : root.obj.record;
     function bad(m) { return fail('BAD_FORMAT', 'malformed receipt: ' + m); }
     if (r.version !== RECEIPT_VERSION) throw bad('version ' + JSON.stringify(r.version) + ' is not "' + RECEIPT_VERSION + '"');
     if (!isObj(rec)) throw bad('record is not an object');
+    var B = null;
+    if (batched) {
+      B = r.batch;
+      var H = B.header || {}, P = B.proof || {};
+      if (!isObj(root.obj.batch.obj.header) || !ID_RE.test(String(H.id)) || !HEX64.test(H.root) || typeof H.count !== 'number' || H.count < 1 ||
+          typeof H.signature !== 'string' || !H.signature || H.recordKind !== RECORD_KIND_V1 || !Array.isArray(H.types) || !parseTime(H.anchoredAt)) {
+        throw bad('batch.header: not a signed, anchored batch header');
+      }
+      if (!ID_RE.test(String(P.batchId)) || typeof P.index !== 'number' || typeof P.size !== 'number' || !Array.isArray(P.path) ||
+          P.path.length > 64 || !P.path.every(function (x) { return HEX64.test(x); })) {
+        throw bad('batch.proof: not an inclusion proof');
+      }
+      if (rec.keys.slice().sort().join() !== CERT_SIGNED_FIELDS.slice().sort().join()) throw bad('batch.record: want exactly the fields ' + CERT_SIGNED_FIELDS.join(', '));
+      if (r.batch.record.issuer !== H.issuer || r.batch.record.keyId !== H.keyId) throw bad('batch.record: issuer and key must be the batch\'s');
+      r.record = r.batch.record;
+      r.record.signature = '-';
+    }
     var R = r.record;
     if (typeof R.id !== 'string' || !ID_RE.test(R.id) || !HEX64.test(R.docHash) || !HEX64.test(R.keyId) || typeof R.issuer !== 'string' ||
         typeof R.signature !== 'string' || !R.signature) throw bad('record: id, docHash, issuer, keyId and signature are required');
@@ -758,7 +780,8 @@
       anchor.endorsements.push({ endorser: b64(e && e.endorser, 'anchor.endorsements[' + i + '].endorser'),
         signature: b64(e && e.signature, 'anchor.endorsements[' + i + '].signature') });
     });
-    return { r: r, record: rec, anchor: anchor };
+    if (B) r.record.signature = '';
+    return { r: r, record: rec, anchor: anchor, batch: B, batchObj: batched ? root.obj.batch : null };
   }
 
   function mk(n, status, code, detail) {
@@ -792,6 +815,7 @@
       if (diffs.length) return failS('TX_MISMATCH', 'the endorsed transaction is not the receipt\'s: ' + diffs.join('; '));
       var t = { s: tx.seconds, ns: tx.nanos };
       return checkEndorsements(p.anchor, b, t).then(function (endo) {
+        if (p.batch) return checkBatchWrite(p, tx, endo);
         var key = '\u0000certificate\u0000' + r.record.id + '\u0000', w = tx.writes.filter(function (x) { return x.key === key && !x.isDelete; });
         var res = { endorsements: endo };
         if (!w.length) { res.step = mk(3, 'fail', 'WRITE_SET_MISMATCH', 'the endorsed write set of transaction ' + short(tx.txId) + ' does not write certificate ' + r.record.id); return res; }
@@ -815,18 +839,88 @@
         if (W.status !== 'valid') wd.push('status ' + W.status);
         if (!wt || !rt || wt.s !== rt.s || wt.ns !== rt.ns) wd.push('issuedAt ' + W.issuedAt + ' (the receipt: ' + r.issuedAt + ')');
         if (wd.length) { res.step = mk(3, 'fail', 'WRITE_SET_MISMATCH', 'the endorsed write differs from the receipt: ' + wd.join('; ')); return res; }
-        if (!endo.satisfied) {
-          var probs = endo.checks.filter(function (c) { return !c.valid; }).map(function (c) { return c.problem; });
-          res.step = mk(3, 'fail', 'ENDORSEMENT_INVALID', 'valid endorsements from [' + (endo.msps.length ? endo.msps.join(' ') : 'no organisation') +
-            '] do not satisfy the bundle\'s policy ' + endo.policy + (probs.length ? ': ' + probs.join('; ') : ''));
-          return res;
-        }
-        res.step = mk(3, 'pass', '', 'transaction ' + short(tx.txId) + ' on channel ' + tx.channel + ', endorsed by ' + endo.msps.join(', ') +
-          ' (policy ' + endo.policy + '; every endorser chains to a root CA in the trust bundle), writes exactly this record; block ' +
-          r.ledger.blockNumber + ' as reported at issue');
+        res.step = endorsedStep(r, tx, endo, 'writes exactly this record');
         return res;
       });
     }, function (e) { return failS('ANCHOR_MALFORMED', e.message); });
+  }
+
+  function endorsedStep(r, tx, endo, what) {
+    if (!endo.satisfied) {
+      var probs = endo.checks.filter(function (c) { return !c.valid; }).map(function (c) { return c.problem; });
+      return mk(3, 'fail', 'ENDORSEMENT_INVALID', 'valid endorsements from [' + (endo.msps.length ? endo.msps.join(' ') : 'no organisation') +
+        '] do not satisfy the bundle\'s policy ' + endo.policy + (probs.length ? ': ' + probs.join('; ') : ''));
+    }
+    return mk(3, 'pass', '', 'transaction ' + short(tx.txId) + ' on channel ' + tx.channel + ', endorsed by ' + endo.msps.join(', ') +
+      ' (policy ' + endo.policy + '; every endorser chains to a root CA in the trust bundle), ' + what + '; block ' +
+      r.ledger.blockNumber + ' as reported at issue');
+  }
+
+  // checkBatchWrite is receipt's checkBatchWrite: the write set anchors exactly
+  // the receipt's batch header, by this transaction, at the receipt's issue time.
+  function checkBatchWrite(p, tx, endo) {
+    var r = p.r, H = p.batch.header, hobj = p.batchObj.obj.header, res = { endorsements: endo };
+    var key = '\u0000batch\u0000' + H.id + '\u0000', w = tx.writes.filter(function (x) { return x.key === key && !x.isDelete; });
+    if (!w.length) { res.step = mk(3, 'fail', 'WRITE_SET_MISMATCH', 'the endorsed write set of transaction ' + short(tx.txId) + ' does not anchor batch ' + H.id); return res; }
+    var written;
+    try { written = parseJSON(w[w.length - 1].value); if (!isObj(written)) throw new Error('not an object'); } catch (e) {
+      res.step = mk(3, 'fail', 'WRITE_SET_MISMATCH', 'the value written for batch ' + H.id + ' is not a batch header: ' + e.message); return res;
+    }
+    var names = {}, d = [];
+    hobj.keys.forEach(function (k) { names[k] = 1; });
+    written.keys.forEach(function (k) { names[k] = 1; });
+    Object.keys(names).sort().forEach(function (k) {
+      var a = Object.prototype.hasOwnProperty.call(hobj.obj, k) ? canonical(hobj.obj[k]) : '';
+      var bb = Object.prototype.hasOwnProperty.call(written.obj, k) ? canonical(written.obj[k]) : '';
+      if (a !== bb) d.push('batch.header.' + k + ' (receipt ' + a + ', written ' + bb + ')');
+    });
+    if (d.length) { res.step = mk(3, 'fail', 'WRITE_SET_MISMATCH', 'the endorsed write set holds another header for batch ' + H.id + ': ' + d.join('; ')); return res; }
+    var W = plain(written), wd = [], wt = parseTime(W.anchoredAt), rt = parseTime(r.issuedAt);
+    if (W.txId !== tx.txId) wd.push('txId ' + W.txId);
+    if (!wt || !rt || wt.s !== rt.s || wt.ns !== rt.ns) wd.push('anchoredAt ' + W.anchoredAt + ' (the receipt\'s issuedAt: ' + r.issuedAt + ')');
+    if (wd.length) { res.step = mk(3, 'fail', 'WRITE_SET_MISMATCH', 'the endorsed write differs from the receipt: ' + wd.join('; ')); return res; }
+    res.issuedAt = W.anchoredAt;
+    res.step = endorsedStep(r, tx, endo, 'anchors exactly this batch header');
+    return res;
+  }
+
+  // merkleRoot is merkle.RootFromProof (RFC 9162 2.1.3.2) over SM3 with domain
+  // separation: leaf = SM3(0x00 ‖ data), node = SM3(0x01 ‖ left ‖ right).
+  function merkleRoot(leafData, index, size, path) {
+    if (index < 0 || size <= 0 || index >= size) throw fail('MERKLE_MISMATCH', 'index ' + index + ' not in a tree of ' + size);
+    var node = function (l, r) { var b = new Uint8Array(65); b[0] = 1; b.set(l, 1); b.set(r, 33); return unhex(sm3Hex(b)); };
+    var lb = new Uint8Array(leafData.length + 1);
+    lb.set(leafData, 1);
+    var r = unhex(sm3Hex(lb)), fn = index, sn = size - 1;
+    for (var i = 0; i < path.length; i++) {
+      if (sn === 0) throw fail('MERKLE_MISMATCH', 'proof too long');
+      var pth = unhex(path[i]);
+      if ((fn & 1) === 1 || fn === sn) {
+        r = node(pth, r);
+        while ((fn & 1) === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+      } else {
+        r = node(r, pth);
+      }
+      fn = Math.floor(fn / 2);
+      sn = Math.floor(sn / 2);
+    }
+    if (sn !== 0) throw fail('MERKLE_MISMATCH', 'proof too short');
+    return hex(r);
+  }
+
+  // merkleStep is step 4 of a batched receipt (batch.Proof.Verify).
+  function merkleStep(p) {
+    var B = p.batch, H = B.header, P = B.proof, R = B.record;
+    try {
+      if (P.batchId !== H.id) throw fail('MERKLE_MISMATCH', 'the proof is for batch ' + P.batchId + ', the header is ' + H.id);
+      if (P.size !== H.count) throw fail('MERKLE_MISMATCH', 'the proof is for a tree of ' + P.size + ' leaves, batch ' + H.id + ' has ' + H.count);
+      if (R.issuer !== H.issuer || R.keyId !== H.keyId) throw fail('MERKLE_MISMATCH', 'record ' + R.id + ' is not of the batch\'s issuer and key');
+      var leaf = payload('certificate', p.record, CERT_SIGNED_FIELDS); // = recordKind + "\n" + the canonical line
+      if (merkleRoot(leaf, P.index, P.size, P.path) !== H.root) throw fail('MERKLE_MISMATCH', 'root mismatch');
+    } catch (e) {
+      return mk(4, 'fail', 'MERKLE_MISMATCH', 'bad Merkle proof: ' + e.message);
+    }
+    return mk(4, 'pass', '', 'leaf ' + P.index + ' of ' + P.size + ' leads to the root ' + short(H.root) + ' of batch ' + H.id);
   }
 
   // verifyReceipt: see above. bundleResult is verifyTrustBundle's answer.
@@ -868,10 +962,14 @@
       else if (fileHash !== r.record.docHash) res.steps.push(mk(2, 'fail', 'HASH_MISMATCH', 'file hash ' + fileHash + ' differs from the record\'s docHash ' + r.record.docHash));
       else res.steps.push(mk(2, 'pass', '', 'the document\'s SM3 ' + fileHash + ' equals the record\'s docHash'));
       res.steps.push(an.step);
-      res.steps.push(mk(4, 'skipped', 'NOT_BATCHED', 'not anchored in a batch'));
+      res.steps.push(p.batch ? merkleStep(p) : mk(4, 'skipped', 'NOT_BATCHED', 'not anchored in a batch'));
       // 5 signature with the bundle's key
       if (!ka.key) {
         res.steps.push(mk(5, 'skipped', 'NOT_IN_BUNDLE', 'the trust bundle lists no key ' + r.record.keyId + ' of ' + r.record.issuer + ': no trusted key to check the signature with (step 6)'));
+      } else if (p.batch) {
+        var hv = verifySM2(ka.key.publicKey, payload('batch-header', p.batchObj.obj.header, BATCH_HEADER_FIELDS), p.batch.header.signature);
+        res.steps.push(hv.ok ? mk(5, 'pass', '', 'SM2 signature over the header of batch ' + p.batch.header.id + ' verifies with key ' + r.record.keyId + ' of ' + r.record.issuer + ' as listed in the trust bundle')
+          : mk(5, 'fail', 'BAD_SIGNATURE', 'batch ' + p.batch.header.id + ' header: ' + hv.error));
       } else {
         var v = verifySM2(ka.key.publicKey, payload('certificate', p.record, CERT_SIGNED_FIELDS), r.record.signature);
         res.steps.push(v.ok ? mk(5, 'pass', '', 'SM2 signature verifies with key ' + r.record.keyId + ' of ' + r.record.issuer + ' as listed in the trust bundle')
@@ -880,8 +978,9 @@
       // 6 key
       res.steps.push(mk(6, ka.valid ? 'pass' : 'fail', ka.valid ? '' : ka.code, ka.detail + ' (issued at ' + issuedAt + ')'));
       // 7 status
-      res.steps.push(mk(7, 'skipped', 'OFFLINE', 'offline: the status was "valid" when transaction ' + short(r.ledger.txId) +
-        ' wrote the record; a revocation, suspension or supersession since is on the ledger only'));
+      res.steps.push(mk(7, 'skipped', 'OFFLINE', p.batch
+        ? 'offline: the certificate was valid when transaction ' + short(r.ledger.txId) + ' anchored batch ' + p.batch.header.id + '; a status change since (which writes it on the ledger by id) is on the ledger only'
+        : 'offline: the status was "valid" when transaction ' + short(r.ledger.txId) + ' wrote the record; a revocation, suspension or supersession since is on the ledger only'));
       // 8 validity at now
       var from = parseTime(r.record.validFrom), until = r.record.validUntil ? parseTime(r.record.validUntil) : null;
       if (before(t, from)) res.steps.push(mk(8, 'fail', 'NOT_YET_VALID', 'valid only from ' + r.record.validFrom));
@@ -917,6 +1016,7 @@
     unhex: unhex,
     RECEIPT_VERSION: RECEIPT_VERSION,
     CERT_SIGNED_FIELDS: CERT_SIGNED_FIELDS,
+    BATCH_HEADER_FIELDS: BATCH_HEADER_FIELDS,
     parseCertDER: parseCertDER,
     verifyReceipt: verifyReceipt
   };

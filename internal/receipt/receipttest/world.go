@@ -216,6 +216,41 @@ type Tx struct {
 // Receipt builds a v2 receipt for rec as certificate:Issue would write it.
 func (w *World) Receipt(t testing.TB, rec certificate.Record, tx Tx) *receipt.Receipt {
 	t.Helper()
+	recJSON, _ := json.Marshal(rec)
+	var issuedAt string
+	a, txID := w.Transaction(t, "certificate:Issue", recJSON, tx, func(txID string, at time.Time) []*kvrwset.KVWrite {
+		cert, err := certificate.New(rec, at, txID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		issuedAt = cert.IssuedAt
+		written := tx.Written
+		if written == nil {
+			written, _ = json.Marshal(cert)
+		}
+		key := tx.Key
+		if key == "" {
+			key = receipt.CertificateKey(rec.ID)
+		}
+		return []*kvrwset.KVWrite{
+			{Key: key, Value: written},
+			{Key: "\x00certificate.hash\x00" + rec.DocHash + "\x00" + rec.ID + "\x00", Value: []byte{0}},
+		}
+	})
+	holder, _ := json.Marshal(map[string]string{"salt": base64.StdEncoding.EncodeToString(make([]byte, 16)), "note": "PRIVATE"})
+	return &receipt.Receipt{
+		Version: receipt.Version, Record: rec, IssuedAt: issuedAt,
+		IssuerKey: receipt.IssuerKey{DepartmentID: rec.Issuer, KeyID: rec.KeyID, PublicKey: w.DeptRegKey().PublicKey},
+		Ledger:    receipt.Ledger{TxID: txID, BlockNumber: 7, Channel: w.Channel},
+		Anchor:    a, BundleFingerprint: w.Pin, Holder: holder,
+		VerifyURL: "https://gw.example/verify?id=" + rec.ID + "&hash=" + rec.DocHash,
+	}
+}
+
+// Transaction builds and endorses a transaction invoking fn(arg) as a Fabric
+// peer does; writes gives its write set from its id and time.
+func (w *World) Transaction(t testing.TB, fn string, arg []byte, tx Tx, writes func(txID string, at time.Time) []*kvrwset.KVWrite) (*receipt.Anchor, string) {
+	t.Helper()
 	at := w.Now
 	if tx.Time != nil {
 		at = tx.Time.UTC().Truncate(time.Microsecond)
@@ -230,36 +265,19 @@ func (w *World) Receipt(t testing.TB, rec certificate.Record, tx Tx) *receipt.Re
 		Timestamp: timestamppb.New(at), Extension: ext})
 	shdr, _ := proto.Marshal(&common.SignatureHeader{Creator: creator, Nonce: nonce})
 	hdr, _ := proto.MarshalOptions{Deterministic: true}.Marshal(&common.Header{ChannelHeader: chdr, SignatureHeader: shdr})
-	recJSON, _ := json.Marshal(rec)
 	spec, _ := proto.Marshal(&peer.ChaincodeInvocationSpec{ChaincodeSpec: &peer.ChaincodeSpec{
-		ChaincodeId: &peer.ChaincodeID{Name: w.Chaincode}, Input: &peer.ChaincodeInput{Args: [][]byte{[]byte("certificate:Issue"), recJSON}}}})
+		ChaincodeId: &peer.ChaincodeID{Name: w.Chaincode}, Input: &peer.ChaincodeInput{Args: [][]byte{[]byte(fn), arg}}}})
 	cpp, _ := proto.Marshal(&peer.ChaincodeProposalPayload{Input: spec})
-
-	cert, err := certificate.New(rec, at, txID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	written := tx.Written
-	if written == nil {
-		written, _ = json.Marshal(cert)
-	}
-	key := tx.Key
-	if key == "" {
-		key = receipt.CertificateKey(rec.ID)
-	}
-	kv, _ := proto.Marshal(&kvrwset.KVRWSet{Writes: []*kvrwset.KVWrite{
-		{Key: key, Value: written},
-		{Key: "\x00certificate.hash\x00" + rec.DocHash + "\x00" + rec.ID + "\x00", Value: []byte{0}},
-	}})
+	ws := writes(txID, at)
+	kv, _ := proto.Marshal(&kvrwset.KVRWSet{Writes: ws})
 	results, _ := proto.Marshal(&rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV, NsRwset: []*rwset.NsReadWriteSet{{Namespace: w.Chaincode, Rwset: kv}}})
-	action, _ := proto.Marshal(&peer.ChaincodeAction{Results: results, Response: &peer.Response{Status: 200, Payload: written},
+	action, _ := proto.Marshal(&peer.ChaincodeAction{Results: results, Response: &peer.Response{Status: 200, Payload: ws[0].Value},
 		ChaincodeId: &peer.ChaincodeID{Name: w.Chaincode, Version: "1"}})
 	h := sha256.New()
 	h.Write(chdr)
 	h.Write(shdr)
 	h.Write(cpp)
 	prp, _ := proto.Marshal(&peer.ProposalResponsePayload{ProposalHash: h.Sum(nil), Extension: action})
-
 	endorsers := tx.Endorsers
 	if endorsers == nil {
 		endorsers = []*Org{w.Org("DeptAMSP"), w.Org("DeptBMSP")}
@@ -268,14 +286,7 @@ func (w *World) Receipt(t testing.TB, rec certificate.Record, tx Tx) *receipt.Re
 	for _, o := range endorsers {
 		a.Endorsements = append(a.Endorsements, Endorse(t, prp, o.Endorser, o.PeerKey))
 	}
-	holder, _ := json.Marshal(map[string]string{"salt": base64.StdEncoding.EncodeToString(make([]byte, 16)), "note": "PRIVATE"})
-	return &receipt.Receipt{
-		Version: receipt.Version, Record: rec, IssuedAt: cert.IssuedAt,
-		IssuerKey: receipt.IssuerKey{DepartmentID: rec.Issuer, KeyID: rec.KeyID, PublicKey: w.DeptRegKey().PublicKey},
-		Ledger:    receipt.Ledger{TxID: txID, BlockNumber: 7, Channel: w.Channel},
-		Anchor:    a, BundleFingerprint: w.Pin, Holder: holder,
-		VerifyURL: "https://gw.example/verify?id=" + rec.ID + "&hash=" + rec.DocHash,
-	}
+	return a, txID
 }
 
 // Endorse signs prp ‖ endorser with key, low-S, as a Fabric peer does.
