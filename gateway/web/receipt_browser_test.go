@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"crypto/rand"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -58,6 +59,10 @@ func TestReceiptOfflineInChromium(t *testing.T) {
 	outside := write("outside.receipt.json", receipttest.Marshal(t, w.Receipt(t, rec, receipttest.Tx{Endorsers: []*receipttest.Org{w.Org("DeptAMSP"), impostor}})))
 	rogueKey, _ := gm.GenerateKey()
 	rogue := write("rogue-bundle.json", w.Sign(t, w.BundleOf(), rogueKey))
+
+	bt := w.NewBatch(t, "bt-1", 1000, func(i int) []byte { return []byte(fmt.Sprintf("licence %d\n", i)) })
+	batched := write("batched.receipt.json", receipttest.Marshal(t, w.BatchReceipt(t, bt, 617, receipttest.Tx{})))
+	batchedDoc := write("licence-617.txt", []byte("licence 617\n"))
 
 	big := make([]byte, 10<<20)
 	_, _ = rand.Read(big)
@@ -123,6 +128,7 @@ func TestReceiptOfflineInChromium(t *testing.T) {
 		{"endorsement from a CA outside the bundle", webtest.Offline{Receipt: outside, Document: docPath}, doc, bundle, "NOT_ANCHORED", receipt.CodeEndorsementPolicy},
 		{"bundle signed by a non-governance key", webtest.Offline{Receipt: good, Document: docPath, Bundle: rogue, Pin: w.Pin}, doc, rogueBytes, "UNTRUSTED_BUNDLE", "NOT_REACHED"},
 		{"10 MB document", webtest.Offline{Receipt: bigReceipt, Document: bigDoc}, big, bundle, "VALID", "OK"},
+		{"batched certificate", webtest.Offline{Receipt: batched, Document: batchedDoc}, []byte("licence 617\n"), bundle, "VALID", "OK"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			url, cut, after := serve()
