@@ -59,7 +59,7 @@ func (e *env) anchor(b *testBatch, previous string) string {
 	if r.status != 201 {
 		e.t.Fatalf("anchoring %s: %d %s", b.header.ID, r.status, r.body)
 	}
-	return r.json(e.t)["txId"].(string)
+	return r.json(e.t.(*testing.T))["txId"].(string)
 }
 
 func rng(start, end, total int) string { return fmt.Sprintf("bytes %d-%d/%d", start, end, total) }
