@@ -7,6 +7,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/receipt"
 )
@@ -76,6 +77,64 @@ func (s *Server) certificateReceipt(w http.ResponseWriter, r *http.Request) erro
 		return errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+txID+" wrote no certificate: "+err.Error())
 	}
 	ev := ReceiptEvidence{ID: id, Certificate: &cert, Channel: tx.Channel, TxID: txID, BlockNumber: num, ValidationCode: code.String(), Anchor: a}
+	if s.opts.Trust != nil {
+		ev.BundleFingerprint = s.opts.Trust.Pin()
+	}
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	return writeJSON(w, http.StatusOK, ev)
+}
+
+// BatchEvidence is what GET /api/v1/batches/{id}/receipt answers: the batch
+// header as its anchoring transaction wrote it and that transaction's anchor —
+// what every v2 receipt of a certificate of the batch shares.
+type BatchEvidence struct {
+	ID                string          `json:"id"`
+	Batch             *batch.Anchored `json:"batch"`
+	Channel           string          `json:"channel"`
+	TxID              string          `json:"txId"`
+	BlockNumber       uint64          `json:"blockNumber"`
+	ValidationCode    string          `json:"validationCode"`
+	Anchor            *receipt.Anchor `json:"anchor"`
+	BundleFingerprint string          `json:"bundleFingerprint"`
+}
+
+// batchReceipt reads the transaction that anchored batch id from its block and
+// answers the header its endorsed write set holds.
+func (s *Server) batchReceipt(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	audit(r, "batch/"+id)
+	br, ok := s.opts.Ledger.(ledgerclient.BlockReader)
+	if !ok {
+		return errmap.New(http.StatusNotImplemented, codes.Internal, "this gateway's ledger cannot read blocks (receipts need the transaction's endorsements)")
+	}
+	a, err := s.anchored(r, id)
+	if err != nil {
+		return err
+	}
+	block, err := br.TxBlockBytes(r.Context(), s.org(r), a.TxID)
+	if err != nil {
+		return err
+	}
+	an, num, code, err := receipt.FromBlock(block, a.TxID)
+	if err != nil {
+		return errmap.New(http.StatusBadGateway, codes.Internal, "the block of transaction "+a.TxID+" does not hold it: "+err.Error())
+	}
+	tx, err := an.Decode()
+	if err != nil {
+		return errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+a.TxID+": "+err.Error())
+	}
+	raw, ok := tx.Write(receipt.BatchKey(id))
+	if !ok {
+		return errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+a.TxID+" did not anchor batch "+id)
+	}
+	var written batch.Anchored
+	if err := json.Unmarshal(raw, &written); err != nil {
+		return errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+a.TxID+" wrote no batch header: "+err.Error())
+	}
+	ev := BatchEvidence{ID: id, Batch: &written, Channel: tx.Channel, TxID: a.TxID, BlockNumber: num, ValidationCode: code.String(), Anchor: an}
 	if s.opts.Trust != nil {
 		ev.BundleFingerprint = s.opts.Trust.Pin()
 	}

@@ -1,15 +1,20 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	batchcc "github.com/certledger/certledger/chaincode/contract/batch"
 	certcc "github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/merkle"
 	"github.com/certledger/certledger/internal/receipt"
 	"github.com/certledger/certledger/internal/trust"
 	"github.com/certledger/certledger/network/devnet"
@@ -94,5 +99,76 @@ func TestReceiptEvidenceNeedsBlocks(t *testing.T) {
 	}
 	if r := e.do("GET", "/api/v1/certificates/bad%20id/receipt", "", nil); r.status != http.StatusBadRequest {
 		t.Fatalf("malformed id: %d %s", r.status, r.body)
+	}
+}
+
+// TestBatchReceiptEvidenceEndToEnd: a batch anchored on the devnet (batch
+// contract), the evidence from GET /api/v1/batches/{id}/receipt, a bundle of the
+// same ledger: the v2 receipt of one of its certificates verifies offline.
+func TestBatchReceiptEvidenceEndToEnd(t *testing.T) {
+	gov, _ := gm.GenerateKey()
+	pin := trust.Fingerprint(&gov.PublicKey)
+	s := startDevnetStack(t, "batch receipt", devnet.BlockConfig{}, batchcc.New(), nil)
+	k, _ := gm.GenerateKey()
+	p, _ := gm.MarshalPublicKeyPEM(&k.PublicKey)
+	keyID := gm.KeyID(&k.PublicKey)
+	s.must(t, "POST", "/api/v1/departments", "gov", DepartmentInput{ID: "dept-a", Name: "市场监督管理局", MSPID: "DeptAMSP",
+		Categories: []string{"business-licence"}, PublicKeys: []string{string(p)}}, http.StatusCreated)
+	now := time.Now().UTC()
+	var recs []batch.Record
+	for i := range 9 {
+		recs = append(recs, batch.Record{ID: fmt.Sprintf("bl-%d", i), DocHash: gm.SM3Hex(fmt.Appendf(nil, "doc %d", i)), Type: "business-licence",
+			Issuer: "dept-a", HolderCommitment: gm.SM3Hex([]byte("h")), ValidFrom: wire.FormatTime(now.Add(-time.Hour)), KeyID: keyID})
+	}
+	var file bytes.Buffer
+	bw := batch.NewWriter(&file, "dept-a", keyID)
+	bw.KeepLeaves = true
+	for i := range recs {
+		if err := bw.Add(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := bw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := batch.Header{ID: "bt-1", Issuer: "dept-a", KeyID: keyID, Root: sum.Root, Count: sum.Count, FileHash: sum.FileHash,
+		WindowFrom: wire.FormatTime(now.Add(-5 * time.Minute)), WindowUntil: wire.FormatTime(now.Add(time.Hour)), RecordKind: batch.RecordKindV1, Types: sum.Types}
+	pl, _ := h.Payload()
+	if h.Signature, err = gm.SignBase64(k, pl); err != nil {
+		t.Fatal(err)
+	}
+	s.must(t, "POST", "/api/v1/batches", "a", h, http.StatusCreated)
+
+	var ev BatchEvidence
+	if err := json.Unmarshal(s.must(t, "GET", "/api/v1/batches/bt-1/receipt", "", nil, http.StatusOK), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.ValidationCode != "VALID" || ev.Batch == nil || ev.Batch.Signature != h.Signature || ev.Batch.TxID != ev.TxID {
+		t.Fatalf("evidence: %+v", ev)
+	}
+	s.must(t, "GET", "/api/v1/batches/nope/receipt", "", nil, http.StatusNotFound)
+
+	var ci trust.ChannelInfo
+	_ = json.Unmarshal(s.must(t, "GET", "/api/v1/ledger/channel", "", nil, http.StatusOK), &ci)
+	depts, _ := trust.DecodeDepartments(s.must(t, "GET", "/api/v1/departments", "", nil, http.StatusOK))
+	bundle, err := trust.Sign(trust.Build(trust.SourceFrom(&ci, depts, "gov", nil), time.Now()), gov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &receipt.Receipt{Version: receipt.Version,
+		Batch:     &receipt.Batched{Record: recs[4], Proof: batch.ProofOf("bt-1", merkle.Build(bw.Leaves), 4), Header: *ev.Batch},
+		IssuedAt:  ev.Batch.AnchoredAt,
+		IssuerKey: receipt.IssuerKey{DepartmentID: "dept-a", KeyID: keyID, PublicKey: string(p)},
+		Ledger:    receipt.Ledger{TxID: ev.TxID, BlockNumber: ev.BlockNumber, Channel: ev.Channel},
+		Anchor:    ev.Anchor, BundleFingerprint: pin, Holder: json.RawMessage(`{}`)}
+	file2, _ := r.Marshal()
+	parsed, err := receipt.Parse(file2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := receipt.Check(receipt.Input{Receipt: parsed, Bundle: bundle, Pin: pin, FileHash: recs[4].DocHash, Now: time.Now()})
+	if !res.Valid() {
+		t.Fatalf("offline check of a devnet batch receipt: %s %+v", res.Verdict, res.Steps)
 	}
 }
