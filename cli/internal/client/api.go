@@ -143,6 +143,16 @@ func (c *Client) ReceiptEvidence(ctx context.Context, id string) (*ReceiptEviden
 	return &out, nil
 }
 
+// BatchReceiptEvidence returns the evidence of batch id's anchoring
+// transaction (GET /api/v1/batches/{id}/receipt).
+func (c *Client) BatchReceiptEvidence(ctx context.Context, id string) (*BatchEvidence, error) {
+	var out BatchEvidence
+	if err := c.Do(ctx, http.MethodGet, apiPrefix+"/batches/"+esc(id)+"/receipt", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // VerifyReport asks the gateway for a signed report of the verification of
 // (id, docHash) and returns the report file as the gateway wrote it.
 func (c *Client) VerifyReport(ctx context.Context, id, docHash string) ([]byte, error) {

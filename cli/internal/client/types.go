@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/json"
+	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/receipt"
 
 	"github.com/certledger/certledger/internal/domain/certificate"
@@ -53,6 +54,19 @@ type HistoryEntry struct {
 type ReceiptEvidence struct {
 	ID                string          `json:"id"`
 	Certificate       *Certificate    `json:"certificate"`
+	Channel           string          `json:"channel"`
+	TxID              string          `json:"txId"`
+	BlockNumber       uint64          `json:"blockNumber"`
+	ValidationCode    string          `json:"validationCode"`
+	Anchor            *receipt.Anchor `json:"anchor"`
+	BundleFingerprint string          `json:"bundleFingerprint"`
+}
+
+// BatchEvidence is the gateway's answer about a batch's anchoring transaction
+// (GET /api/v1/batches/{id}/receipt).
+type BatchEvidence struct {
+	ID                string          `json:"id"`
+	Batch             *batch.Anchored `json:"batch"`
 	Channel           string          `json:"channel"`
 	TxID              string          `json:"txId"`
 	BlockNumber       uint64          `json:"blockNumber"`

@@ -17,6 +17,7 @@ import (
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
+	rcpt "github.com/certledger/certledger/internal/receipt"
 	"github.com/certledger/certledger/internal/trust"
 	"github.com/urfave/cli/v2"
 )
@@ -223,6 +224,23 @@ func verifyReceipt(c *cli.Context) (*verify.Report, verifyQuery, error) {
 	}
 	if c.Bool("offline") && c.String("bundle") != "" {
 		return verifyReceiptV2(c, h, holderID)
+	}
+	if raw, err := os.ReadFile(c.String("receipt")); err == nil {
+		if br, err := rcpt.Parse(raw); err == nil && br.Batch != nil {
+			// A batched certificate's receipt: online, the ledger (or the gateway's
+			// read model) answers about it by id; offline needs --bundle.
+			q := verifyQuery{id: br.Batch.Record.ID, hash: br.Batch.Record.DocHash, fromFile: h != "", fileHash: h}
+			if c.Bool("offline") {
+				return &verify.Report{Verdict: wire.VerdictKeyInvalid, Note: "offline without a trust bundle: give --bundle and --pin",
+					Steps: []client.Step{{Step: 1, Name: "format", Status: wire.StepFail, Code: verify.CodeUntrustedKey,
+						Detail: "a batched receipt is checked offline only against a trust bundle (--bundle, --pin)"}}}, q, nil
+			}
+			if h != "" {
+				q.hash = h
+			}
+			rep, err := verifyOnLedger(c, q)
+			return rep, q, err
+		}
 	}
 	r, err := receipt.Load(c.String("receipt"))
 	if err != nil {

@@ -292,7 +292,7 @@ func OfflineV2(receiptFile, bundleFile []byte, pin, fileHash string, now time.Ti
 	if in.Bundle != nil {
 		rep.Note = fmt.Sprintf("offline, as of trust bundle height %d (%s)", res.AsOfHeight, res.AsOfTime)
 		if in.Receipt != nil {
-			if d, ok := in.Bundle.Bundle.Department(in.Receipt.Record.Issuer); ok {
+			if d, ok := in.Bundle.Bundle.Department(in.Receipt.Certificate().Issuer); ok {
 				rep.IssuerName = d.Name
 			}
 		}
@@ -300,7 +300,10 @@ func OfflineV2(receiptFile, bundleFile []byte, pin, fileHash string, now time.Ti
 		rep.Note = "offline"
 	}
 	if in.Receipt != nil {
-		rep.Certificate = &client.Certificate{Record: in.Receipt.Record, IssuedAt: in.Receipt.IssuedAt}
+		rep.Certificate = &client.Certificate{Record: in.Receipt.Certificate(), IssuedAt: in.Receipt.IssuedAt}
+		if b := in.Receipt.Batch; b != nil {
+			rep.Certificate.BatchID = b.Header.ID
+		}
 	}
 	return rep
 }
