@@ -29,6 +29,9 @@ func (c *Contract) AddCatalogItem(ctx contractapi.TransactionContextInterface, i
 	if _, err := registry.RequireSubmitterOf(ctx, item.Provider); err != nil {
 		return "", err
 	}
+	if item.ActorID, err = state.OperatorID(ctx); err != nil {
+		return "", err
+	}
 	key, err := state.NewKey(ctx, codes.New(codes.Conflict, "item %s is already in the catalogue of %s", item.ID, item.Provider),
 		objItem, item.Provider, item.ID)
 	if err != nil {

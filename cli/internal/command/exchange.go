@@ -122,8 +122,12 @@ func exchangeSend(c *cli.Context) error {
 			return err
 		}
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	req := exchange.SendRequest{ID: id, GrantID: g.ID, Provider: g.Provider, Consumer: g.Consumer,
-		Fields: fields, PayloadHash: h, KeyID: gm.KeyID(&k.PublicKey)}
+		Fields: fields, PayloadHash: h, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
 	if req.Signature, err = canon.Sign(k, canon.KindExchange, req); err != nil {
 		return err
 	}
@@ -185,8 +189,12 @@ func exchangeAnswer(c *cli.Context, decision string) error {
 	if decision == exchange.DecisionAck {
 		reason = c.String("note")
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	a := exchange.Ack{ExchangeID: id, Consumer: e.Consumer, PayloadHash: e.PayloadHash, Decision: decision,
-		Reason: reason, KeyID: gm.KeyID(&k.PublicKey)}
+		Reason: reason, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
 	if a.Signature, err = canon.Sign(k, canon.KindExchangeAck, a); err != nil {
 		return err
 	}

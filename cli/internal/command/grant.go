@@ -112,9 +112,13 @@ func grantCreate(c *cli.Context) error {
 			return err
 		}
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	req := exchange.GrantRequest{ID: id, Provider: dept, Consumer: c.String("consumer"), Item: c.String("item"),
 		Fields: fields, Purpose: c.String("purpose"), LegalBasis: c.String("legal-basis"),
-		ValidFrom: from, ValidUntil: until, KeyID: keyID}
+		ValidFrom: from, ValidUntil: until, KeyID: keyID, Operator: op}
 	if req.Signature, err = canon.Sign(k, canon.KindGrant, req); err != nil {
 		return err
 	}
@@ -154,7 +158,11 @@ func grantRevoke(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading grant %s: %w", id, err)
 	}
-	r := exchange.Revocation{GrantID: id, Reason: c.String("reason"), KeyID: gm.KeyID(&k.PublicKey), PrevTxID: g.TxID}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
+	r := exchange.Revocation{GrantID: id, Reason: c.String("reason"), KeyID: gm.KeyID(&k.PublicKey), PrevTxID: g.TxID, Operator: op}
 	if r.Signature, err = canon.Sign(k, canon.KindGrantRevoke, r); err != nil {
 		return err
 	}

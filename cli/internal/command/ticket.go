@@ -295,8 +295,12 @@ func ticketSigned(c *cli.Context, action workorder.Action) error {
 	if err != nil {
 		return fmt.Errorf("reading ticket %s: %w", id, err)
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	a := ticketAction{TicketID: id, Action: string(action), Department: dept, NoteHash: note, Target: c.String("to"),
-		PrevTxID: t.TxID, KeyID: keyID}
+		PrevTxID: t.TxID, KeyID: keyID, Operator: op}
 	if a.Signature, err = canon.Sign(k, canon.KindTicketAction, a); err != nil {
 		return err
 	}
@@ -465,9 +469,14 @@ func actorOf(tr workorder.Transition) string {
 	return who
 }
 
-// commonName extracts CN=... from an X.509 subject string.
-func commonName(subject string) string {
-	for _, part := range strings.Split(subject, ",") {
+// commonName returns the operator id of a transition: actorId is the operator id
+// itself (the certificate's common name) since the chaincode records one; records
+// written before hold the whole X.509 subject, whose CN=... it extracts.
+func commonName(actorID string) string {
+	if !strings.Contains(actorID, "CN=") {
+		return actorID
+	}
+	for _, part := range strings.Split(actorID, ",") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "CN="); ok {
 			return v
 		}

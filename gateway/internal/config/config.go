@@ -67,6 +67,31 @@ type Config struct {
 	Trust Trust `yaml:"trust,omitempty"`
 	// Events bounds the server-sent event streams.
 	Events Events `yaml:"events"`
+	// ReadModel configures the gateway's read model (docs/readmodel.md).
+	ReadModel ReadModel `yaml:"readModel,omitempty"`
+	// Coalesce, when present, groups concurrent single issues into grouped
+	// transactions (certificate:IssueGroup; docs/readmodel.md).
+	Coalesce *Coalesce `yaml:"coalesce,omitempty"`
+}
+
+// Coalesce: how long the first issue of a group waits for others, and the
+// largest group.
+type Coalesce struct {
+	// Window defaults to 5ms; at most 1s.
+	Window time.Duration `yaml:"window,omitempty"`
+	// Max defaults to 200; at most 10,000 (the chaincode's own limit may be lower).
+	Max int `yaml:"max,omitempty"`
+}
+
+// ReadModel: where the gateway keeps its read model, and how far behind the
+// ledger it may be and still answer verify. No dir: verify asks the ledger.
+type ReadModel struct {
+	// Dir is the store's directory (derived data: delete it to rebuild).
+	Dir string `yaml:"dir,omitempty"`
+	// MaxLag is how far behind the ledger the model may be (default 5s).
+	MaxLag time.Duration `yaml:"maxLag,omitempty"`
+	// HeadInterval is how often the ledger's height is read (default 1s).
+	HeadInterval time.Duration `yaml:"headInterval,omitempty"`
 }
 
 // Operations is the operations listener. Listen "" serves no /metrics at all.
@@ -119,6 +144,17 @@ type Principal struct {
 	Department string `yaml:"department"`
 	Org        string `yaml:"org"`
 	Role       string `yaml:"role"`
+	// Identity is the caller's own Fabric identity, issued by org's CA: what it
+	// submits and reads are signed with it, so the ledger names the person
+	// (docs/people.md). Without one the caller acts as the org profile's identity
+	// (usually the organisation's Admin), which the gateway logs at start.
+	Identity *Identity `yaml:"identity,omitempty"`
+}
+
+// Identity is a Fabric client identity: PEM X.509 certificate and PKCS#8 key.
+type Identity struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // Token is a bearer token known by its SHA-256.
@@ -226,7 +262,14 @@ func (c *Config) resolve(base string) {
 	for i := range c.Orgs {
 		abs(&c.Orgs[i].Profile)
 	}
+	for _, p := range c.principals() {
+		if p.Identity != nil {
+			abs(&p.Identity.Cert)
+			abs(&p.Identity.Key)
+		}
+	}
 	abs(&c.Trust.BundleFile)
+	abs(&c.ReadModel.Dir)
 	abs(&c.Trust.ReportKey)
 	if c.TLS != nil {
 		abs(&c.TLS.CertFile)
@@ -311,7 +354,23 @@ func checkPrincipal(where string, p Principal, orgs map[string]bool) error {
 	default:
 		return invalid("%s: role %q is not admin, clerk or auditor", where, p.Role)
 	}
+	if p.Identity != nil && (p.Identity.Cert == "" || p.Identity.Key == "") {
+		return invalid("%s: identity needs cert and key", where)
+	}
 	return nil
+}
+
+// principals returns every token's and client certificate's principal, in
+// configuration order, for editing in place.
+func (c *Config) principals() []*Principal {
+	var out []*Principal
+	for i := range c.Tokens {
+		out = append(out, &c.Tokens[i].Principal)
+	}
+	for i := range c.ClientCerts {
+		out = append(out, &c.ClientCerts[i].Principal)
+	}
+	return out
 }
 
 // validateCallers checks the tokens and client certificates and fills in their IDs.
@@ -387,6 +446,12 @@ func (c *Config) validateLimits() error {
 	}
 	if c.MVCCRetries < 0 || c.MVCCRetries > 20 {
 		return invalid("mvccRetries must be in 0..20")
+	}
+	if co := c.Coalesce; co != nil && (co.Window < 0 || co.Window > time.Second || co.Max < 0 || co.Max > 10000) {
+		return invalid("coalesce.window must be in 0..1s and coalesce.max in 0..10000")
+	}
+	if rm := c.ReadModel; rm.MaxLag < 0 || rm.HeadInterval < 0 {
+		return invalid("readModel.maxLag and readModel.headInterval must not be negative")
 	}
 	if e := c.Events; e.MaxStreamsPerCaller < 1 || e.MaxReplays < 1 || e.MaxReplayBlocks < 1 {
 		return invalid("events.maxStreamsPerCaller, maxReplays and maxReplayBlocks must be > 0")

@@ -14,11 +14,12 @@ type GrantRevocation struct {
 	Reason    string `json:"reason"`
 	KeyID     string `json:"keyId"`
 	PrevTxID  string `json:"prevTxId"`
+	Operator  string `json:"operator,omitempty"` // signed when set (docs/people.md)
 	Signature string `json:"signature"`
 }
 
 func (g GrantRevocation) domain() exchange.Revocation {
-	return exchange.Revocation{GrantID: g.GrantID, Reason: g.Reason, KeyID: g.KeyID, PrevTxID: g.PrevTxID, Signature: g.Signature}
+	return exchange.Revocation{GrantID: g.GrantID, Reason: g.Reason, KeyID: g.KeyID, PrevTxID: g.PrevTxID, Operator: g.Operator, Signature: g.Signature}
 }
 
 // ExchangeRecord is an exchange as its provider signed it (exchange:Send input).
@@ -33,12 +34,13 @@ type ExchangeAnswer struct {
 	Decision    string `json:"decision"`
 	Reason      string `json:"reason"`
 	KeyID       string `json:"keyId"`
+	Operator    string `json:"operator,omitempty"` // signed when set (docs/people.md)
 	Signature   string `json:"signature"`
 }
 
 func (a ExchangeAnswer) domain() exchange.Ack {
 	return exchange.Ack{ExchangeID: a.ExchangeID, Consumer: a.Consumer, PayloadHash: a.PayloadHash,
-		Decision: a.Decision, Reason: a.Reason, KeyID: a.KeyID, Signature: a.Signature}
+		Decision: a.Decision, Reason: a.Reason, KeyID: a.KeyID, Operator: a.Operator, Signature: a.Signature}
 }
 
 // storedExchangeGrant and storedExchange are the parts of ledger records the gateway reads.

@@ -17,6 +17,7 @@ func (s *Server) registrars() []func(*Router) {
 		s.registerTickets,
 		s.registerTicketControls,
 		s.registerTrust,
+		s.registerWhoami,
 		s.registerWeb,
 	}
 }

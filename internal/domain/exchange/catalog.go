@@ -17,6 +17,7 @@ type CatalogItem struct {
 	Fields      []string `json:"fields"`
 	CreatedAt   string   `json:"createdAt"`
 	TxID        string   `json:"txId"`
+	ActorID     string   `json:"actorId,omitempty"` // operator id of the identity that added it
 }
 
 // CatalogInput is what a provider submits to add an item.

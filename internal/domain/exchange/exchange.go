@@ -31,7 +31,10 @@ type SendRequest struct {
 	Fields      []string `json:"fields"`
 	PayloadHash string   `json:"payloadHash"`
 	KeyID       string   `json:"keyId"`
-	Signature   string   `json:"signature"`
+	// Operator is the operator id of the person the provider vouches acted
+	// (optional; signed when set, and then it must be the submitting identity's).
+	Operator  string `json:"operator,omitempty"`
+	Signature string `json:"signature"`
 }
 
 // Validate checks the request's format and returns every problem found as
@@ -45,6 +48,7 @@ func (r SendRequest) Validate() error {
 	checkFields(&fe, "fields", r.Fields)
 	fe.Hash("payloadHash", r.PayloadHash)
 	fe.Hash("keyId", r.KeyID)
+	fe.Operator("operator", r.Operator)
 	fe.Signature("signature", r.Signature)
 	return fe.Err()
 }
@@ -58,9 +62,11 @@ type Ack struct {
 	Decision    string `json:"decision"`
 	Reason      string `json:"reason"`
 	KeyID       string `json:"keyId"`
+	Operator    string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
 	Signature   string `json:"signature"`
 	At          string `json:"at,omitempty"`
 	TxID        string `json:"txId,omitempty"`
+	ActorID     string `json:"actorId,omitempty"` // operator id of the identity that submitted it
 }
 
 // Validate checks the answer's format and returns every problem found as
@@ -82,6 +88,7 @@ func (a Ack) Validate() error {
 		fe.Add("decision", "%q must be %q or %q", a.Decision, DecisionAck, DecisionReject)
 	}
 	fe.Hash("keyId", a.KeyID)
+	fe.Operator("operator", a.Operator)
 	fe.Signature("signature", a.Signature)
 	return fe.Err()
 }
@@ -96,7 +103,8 @@ type Exchange struct {
 	SentTxID  string `json:"sentTxId"`
 	Ack       *Ack   `json:"ack,omitempty"`
 	UpdatedAt string `json:"updatedAt"`
-	TxID      string `json:"txId"` // the last write
+	TxID      string `json:"txId"`              // the last write
+	ActorID   string `json:"actorId,omitempty"` // operator id of the identity that sent it
 }
 
 // NewExchange records what the provider sends under grant g at transaction time
@@ -158,7 +166,7 @@ func (e Exchange) Answer(a Ack, now time.Time, txID string, v Verifier) (Exchang
 		return Exchange{}, codes.Wrap(codes.ErrInvalidArgument, "answer is over payload %s, exchange %s recorded %s", a.PayloadHash, e.ID, e.PayloadHash)
 	}
 	signed := a
-	signed.At, signed.TxID = "", ""
+	signed.At, signed.TxID, signed.ActorID = "", "", ""
 	if err := v.VerifySigned(canon.KindExchangeAck, e.Consumer, a.KeyID, now, signed, a.Signature); err != nil {
 		return Exchange{}, codes.Prefix(err, "answering exchange %s", e.ID)
 	}

@@ -30,7 +30,10 @@ type GrantRequest struct {
 	ValidFrom  string   `json:"validFrom"`
 	ValidUntil string   `json:"validUntil"`
 	KeyID      string   `json:"keyId"`
-	Signature  string   `json:"signature"`
+	// Operator is the operator id of the person the provider vouches acted
+	// (optional; signed when set, and then it must be the submitting identity's).
+	Operator  string `json:"operator,omitempty"`
+	Signature string `json:"signature"`
 }
 
 // Validate checks the request's format (not its signature) and returns every
@@ -51,6 +54,7 @@ func (r GrantRequest) Validate() error {
 		fe.Add("validUntil", "validFrom %s is not before validUntil %s", r.ValidFrom, r.ValidUntil)
 	}
 	fe.Hash("keyId", r.KeyID)
+	fe.Operator("operator", r.Operator)
 	fe.Signature("signature", r.Signature)
 	return fe.Err()
 }
@@ -74,9 +78,11 @@ type Revocation struct {
 	Reason    string `json:"reason"`
 	KeyID     string `json:"keyId"`
 	PrevTxID  string `json:"prevTxId"`
+	Operator  string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
 	Signature string `json:"signature"`
 	At        string `json:"at,omitempty"`
 	TxID      string `json:"txId,omitempty"`
+	ActorID   string `json:"actorId,omitempty"` // operator id of the identity that submitted it
 }
 
 // Validate checks a revocation request's format and returns every problem
@@ -89,6 +95,7 @@ func (r Revocation) Validate() error {
 	if r.PrevTxID == "" {
 		fe.Add("prevTxId", "is required")
 	}
+	fe.Operator("operator", r.Operator)
 	fe.Signature("signature", r.Signature)
 	return fe.Err()
 }
@@ -100,7 +107,8 @@ type Grant struct {
 	Revocation *Revocation `json:"revocation,omitempty"`
 	CreatedAt  string      `json:"createdAt"`
 	UpdatedAt  string      `json:"updatedAt"`
-	TxID       string      `json:"txId"` // the last write; a revocation must name it as prevTxId
+	TxID       string      `json:"txId"`              // the last write; a revocation must name it as prevTxId
+	ActorID    string      `json:"actorId,omitempty"` // operator id of the identity that created it
 }
 
 // NewGrant builds the grant the provider asks for at transaction time now. item is
@@ -142,7 +150,7 @@ func (g Grant) Revoke(r Revocation, now time.Time, txID string, v Verifier) (Gra
 		return Grant{}, codes.Wrap(ErrStaleTx, "grant %s: got %s, last write %s", g.ID, r.PrevTxID, g.TxID)
 	}
 	signed := r
-	signed.At, signed.TxID = "", ""
+	signed.At, signed.TxID, signed.ActorID = "", "", ""
 	if err := v.VerifySigned(canon.KindGrantRevoke, g.Provider, r.KeyID, now, signed, r.Signature); err != nil {
 		return Grant{}, codes.Prefix(err, "revoking grant %s", g.ID)
 	}

@@ -180,7 +180,7 @@ func Verify(q Query, e *Exchange, g *Grant, checkedAt time.Time, v Verifier) Ver
 			break
 		}
 		signed := *a
-		signed.At, signed.TxID = "", ""
+		signed.At, signed.TxID, signed.ActorID = "", "", ""
 		if err := v.VerifySigned(canon.KindExchangeAck, e.Consumer, a.KeyID, at, signed, a.Signature); err != nil {
 			add(StepAcknowledgement, wire.StepFail, sigCode(err), codes.Message(err))
 		} else if a.Decision == DecisionReject {
