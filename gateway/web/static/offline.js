@@ -460,8 +460,9 @@
   var MAX_ENDORSEMENTS = 64;
   // canon.SignedFields["certificate"] (TestReceiptJS checks it against the Go table).
   var CERT_SIGNED_FIELDS = ['id', 'docHash', 'type', 'issuer', 'holderCommitment', 'validFrom', 'validUntil', 'keyId', 'supersedes'];
-  // Fields of a stored certificate that are not fields of the signed record.
-  var CERT_STATE_FIELDS = { status: 1, statusReason: 1, supersededBy: 1, batchId: 1, issuedAt: 1, updatedAt: 1, txId: 1 };
+  // Fields of a stored certificate that are not fields of the signed record
+  // (certificate.Certificate beyond certificate.Record); TestReceiptJS checks the list.
+  var CERT_STATE_FIELDS = { status: 1, statusReason: 1, supersededBy: 1, batchId: 1, issuedAt: 1, updatedAt: 1, txId: 1, actorId: 1 };
   var RECEIPT_KEYS = ['anchor', 'bundleFingerprint', 'holder', 'issuedAt', 'issuerKey', 'ledger', 'record', 'verifyUrl', 'version'];
   var STEP_NAMES = ['format', 'hash', 'anchor', 'merkle', 'signature', 'key', 'status', 'validity'];
   var P256_N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
@@ -927,6 +928,7 @@
     unhex: unhex,
     RECEIPT_VERSION: RECEIPT_VERSION,
     CERT_SIGNED_FIELDS: CERT_SIGNED_FIELDS,
+    CERT_STATE_FIELDS: Object.keys(CERT_STATE_FIELDS).sort(),
     parseCertDER: parseCertDER,
     verifyReceipt: verifyReceipt
   };
