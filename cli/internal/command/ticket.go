@@ -13,6 +13,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/issue"
 	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/certledger/certledger/cli/internal/qr"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/workorder"
 	"github.com/certledger/certledger/internal/gm"
@@ -85,6 +86,7 @@ func ticketSubmitCommand() *cli.Command {
 			&cli.StringFlag{Name: "commitment", Usage: "reporter commitment `HASH` made elsewhere (instead of --reporter)"},
 			&cli.StringFlag{Name: "channel", Usage: "`CHANNEL`: web, app or hotline", Value: "web"},
 			&cli.StringFlag{Name: "id", Usage: "ticket `ID` (default: t-<random>)"},
+			&cli.StringFlag{Name: "qr", Usage: "write the QR code of the citizen's progress link to `FILE` (PNG; with --reporter)"},
 		},
 		Action: ticketSubmit,
 	}
@@ -212,6 +214,9 @@ func ticketSubmit(c *cli.Context) error {
 		in.ReporterCommitment = gm.Commitment(salt, c.String("reporter"))
 	default:
 		in.ReporterCommitment = c.String("commitment")
+		if c.String("qr") != "" {
+			return Usagef("--qr needs --reporter: the progress link carries the salt made here")
+		}
 	}
 	if in.ID == "" {
 		if in.ID, err = issue.NewID("t"); err != nil {
@@ -231,11 +236,20 @@ func ticketSubmit(c *cli.Context) error {
 	}
 	type submitted struct {
 		client.WriteResult[ticketOutput]
-		Salt string `json:"salt,omitempty"`
+		Salt     string `json:"salt,omitempty"`
+		Progress string `json:"progressUrl,omitempty"`
 	}
 	out := submitted{WriteResult: res}
 	if salt != nil {
 		out.Salt = hex.EncodeToString(salt)
+		if out.Progress, err = qr.ProgressURL(verifyBase(c), in.ID, out.Salt); err != nil {
+			return err
+		}
+		if f := c.String("qr"); f != "" {
+			if err := qr.WritePNG(f, out.Progress); err != nil {
+				return err
+			}
+		}
 	}
 	t := res.Record.Ticket
 	return p.Print(out, func(tb *output.Tab) {
@@ -248,6 +262,9 @@ func ticketSubmit(c *cli.Context) error {
 			tb.KV("salt", out.Salt)
 			tb.Line("Give the citizen the ticket id and the salt: SM3(salt || identifier) is the commitment, which")
 			tb.Line("proves the appeal is theirs and opens " + ticketsAPI + "/" + in.ID + "/events?commitment=<commitment>.")
+			tb.KV("progress page", out.Progress)
+			tb.Line("The link (and its QR code, --qr) carries the ticket id and the salt, not the identifier: the page asks")
+			tb.Line("the citizen for it and computes the commitment in the browser.")
 		}
 	})
 }

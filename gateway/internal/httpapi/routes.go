@@ -16,6 +16,7 @@ func (s *Server) registrars() []func(*Router) {
 		s.registerExchanges,
 		s.registerTickets,
 		s.registerTicketControls,
+		s.registerPages,
 		s.registerTrust,
 		s.registerWhoami,
 		s.registerWeb,
