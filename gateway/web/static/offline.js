@@ -460,6 +460,10 @@
   var MAX_ENDORSEMENTS = 64;
   // canon.SignedFields["certificate"] (TestReceiptJS checks it against the Go table).
   var CERT_SIGNED_FIELDS = ['id', 'docHash', 'type', 'issuer', 'holderCommitment', 'validFrom', 'validUntil', 'keyId', 'supersedes'];
+  // canon.SignedFields["v2/certificate"]: a record with recordVersion 2 (GB/T 36903
+  // metadata) signs this view, every field present ("" or {} when the record leaves it out).
+  var CERT_V2_SIGNED_FIELDS = ['id', 'docHash', 'type', 'name', 'issuer', 'issuerName', 'issuerCode', 'issueDate',
+    'validFrom', 'validUntil', 'holderCodeType', 'holderNameCommitment', 'holderCodeCommitment', 'extensions', 'keyId', 'supersedes'];
   // Fields of a stored certificate that are not fields of the signed record
   // (certificate.Certificate beyond certificate.Record); TestReceiptJS checks the list.
   var CERT_STATE_FIELDS = { status: 1, statusReason: 1, supersededBy: 1, batchId: 1, issuedAt: 1, updatedAt: 1, txId: 1, actorId: 1 };
@@ -744,7 +748,7 @@
     var R = r.record;
     if (typeof R.id !== 'string' || !ID_RE.test(R.id) || !HEX64.test(R.docHash) || !HEX64.test(R.keyId) || typeof R.issuer !== 'string' ||
         typeof R.signature !== 'string' || !R.signature) throw bad('record: id, docHash, issuer, keyId and signature are required');
-    CERT_SIGNED_FIELDS.forEach(function (f) { if (typeof R[f] !== 'string') throw bad('record.' + f + ' is missing'); });
+    if (!isV2(rec)) CERT_SIGNED_FIELDS.forEach(function (f) { if (typeof R[f] !== 'string') throw bad('record.' + f + ' is missing'); });
     if (!parseTime(R.validFrom) || (R.validUntil && !parseTime(R.validUntil))) throw bad('record: validFrom/validUntil are not RFC 3339 times');
     if (!parseTime(r.issuedAt)) throw bad('issuedAt is not an RFC 3339 time');
     var ik = r.issuerKey || {};
@@ -770,6 +774,19 @@
         signature: b64(e && e.signature, 'anchor.endorsements[' + i + '].signature') });
     });
     return { r: r, record: rec, anchor: anchor };
+  }
+
+  function isV2(rec) { var v = rec.obj.recordVersion; return v instanceof JNum && v.num === '2'; }
+
+  // recordPayload is certificate.Record.Payload: what the record's signature covers.
+  function recordPayload(rec) {
+    if (!isV2(rec)) return payload('certificate', rec, CERT_SIGNED_FIELDS);
+    var view = { obj: Object.create(null), keys: [] };
+    CERT_V2_SIGNED_FIELDS.forEach(function (f) {
+      view.obj[f] = Object.prototype.hasOwnProperty.call(rec.obj, f) ? rec.obj[f] : (f === 'extensions' ? { obj: Object.create(null), keys: [] } : '');
+      view.keys.push(f);
+    });
+    return utf8enc.encode('certledger/v2/certificate\n' + canonical(view));
   }
 
   function mk(n, status, code, detail) {
@@ -884,7 +901,7 @@
       if (!ka.key) {
         res.steps.push(mk(5, 'skipped', 'NOT_IN_BUNDLE', 'the trust bundle lists no key ' + r.record.keyId + ' of ' + r.record.issuer + ': no trusted key to check the signature with (step 6)'));
       } else {
-        var v = verifySM2(ka.key.publicKey, payload('certificate', p.record, CERT_SIGNED_FIELDS), r.record.signature);
+        var v = verifySM2(ka.key.publicKey, recordPayload(p.record), r.record.signature);
         res.steps.push(v.ok ? mk(5, 'pass', '', 'SM2 signature verifies with key ' + r.record.keyId + ' of ' + r.record.issuer + ' as listed in the trust bundle')
           : mk(5, 'fail', 'BAD_SIGNATURE', 'certificate signature does not verify with key ' + r.record.keyId + ': ' + v.error));
       }
@@ -928,6 +945,7 @@
     unhex: unhex,
     RECEIPT_VERSION: RECEIPT_VERSION,
     CERT_SIGNED_FIELDS: CERT_SIGNED_FIELDS,
+    CERT_V2_SIGNED_FIELDS: CERT_V2_SIGNED_FIELDS,
     CERT_STATE_FIELDS: Object.keys(CERT_STATE_FIELDS).sort(),
     parseCertDER: parseCertDER,
     verifyReceipt: verifyReceipt
