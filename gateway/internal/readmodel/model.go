@@ -185,7 +185,7 @@ func (m *Model) loadDirectory() error {
 		var dep registry.Department
 		if err := json.Unmarshal(it.Value(), &dep); err != nil {
 			_ = it.Close()
-			return fmt.Errorf("%w: department %q: %v", ErrCorrupt, it.Key()[2:], err)
+			return fmt.Errorf("%w: department %q: %w", ErrCorrupt, it.Key()[2:], err)
 		}
 		d.put(dep)
 	}

@@ -165,7 +165,7 @@ func (m *Model) readCertificate(id string) (certificate.Certificate, bool, error
 		return m.batchedCertificate(id, v)
 	}
 	if err := json.Unmarshal(v.JSON, &c); err != nil {
-		return c, false, fmt.Errorf("%w: certificate %s: %v", ErrCorrupt, id, err)
+		return c, false, fmt.Errorf("%w: certificate %s: %w", ErrCorrupt, id, err)
 	}
 	return c, true, nil
 }

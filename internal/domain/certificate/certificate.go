@@ -78,16 +78,6 @@ func (r Record) Validate() error {
 	return fe.Err()
 }
 
-// validityTime parses a validity time with the shared rules (wire: RFC 3339
-// UTC, not before wire.EarliestValidity).
-func validityTime(field, s string) (time.Time, error) {
-	t, err := wire.CheckValidityTime(s)
-	if err != nil {
-		return time.Time{}, codes.New(codes.InvalidArgument, "%s: %v", field, err)
-	}
-	return t, nil
-}
-
 // ValidateAt is Validate plus the bound that depends on the transaction time:
 // the validity window reaches at most wire.MaxYearsAhead years after now.
 func (r Record) ValidateAt(now time.Time) error {
