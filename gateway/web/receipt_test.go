@@ -2,19 +2,21 @@ package web
 
 import (
 	"bytes"
-	"fmt"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
@@ -203,6 +205,9 @@ func TestReceiptJS(t *testing.T) {
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("runner output: %v\n%s", err, out)
 	}
+	if want := stateFields(); !slices.Equal(got[len(got)-1].StateFields, want) {
+		t.Errorf("offline.js CERT_STATE_FIELDS %v, certificate.Certificate's own fields %v", got[len(got)-1].StateFields, want)
+	}
 	if sf := got[len(got)-1].SignedFields; !slices.Equal(sf, canon.SignedFields[canon.KindCertificate]) {
 		t.Errorf("offline.js CERT_SIGNED_FIELDS %v, canon.SignedFields %v", sf, canon.SignedFields[canon.KindCertificate])
 	}
@@ -223,6 +228,7 @@ type jsAnswer struct {
 	Exception    string   `json:"exception"`
 	SignedFields []string `json:"signedFields"`
 	HeaderFields []string `json:"headerFields"`
+	StateFields  []string `json:"stateFields"`
 }
 
 type jsStep struct {
@@ -256,4 +262,21 @@ func compareAnswer(t *testing.T, c receiptCase, g jsAnswer) {
 	if len(g.Unknown) != len(c.want.Unknown) {
 		t.Errorf("%s: js unknown %q, go %q", c.Name, g.Unknown, c.want.Unknown)
 	}
+}
+
+// stateFields are the JSON names of certificate.Certificate's fields that are
+// not certificate.Record's (what the ledger stores beside the signed record).
+func stateFields() []string {
+	var out []string
+	ct := reflect.TypeOf(certificate.Certificate{})
+	for i := range ct.NumField() {
+		f := ct.Field(i)
+		if f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
 }

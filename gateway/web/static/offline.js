@@ -242,7 +242,8 @@
 
   // payload is what a department signs for a record of kind: the prefix and the
   // canonical JSON of the record's signed fields (a missing one is an error) and of
-  // its optional fields (canon.OptionalFields) that hold a non-empty string.
+  // its optional fields (canon.OptionalFields) that hold a non-empty string. The
+  // record is JSON text or bytes, or an object parseJSON returned.
   function payload(kind, recordJSON, fields, optional) {
     var rec = typeof recordJSON === 'string' || recordJSON instanceof Uint8Array ? parseJSON(recordJSON) : recordJSON;
     if (!isObj(rec)) throw fail('BAD_FORMAT', kind + ' record is not a JSON object');
@@ -465,8 +466,13 @@
   var MAX_ENDORSEMENTS = 64;
   // canon.SignedFields["certificate"] (TestReceiptJS checks it against the Go table).
   var CERT_SIGNED_FIELDS = ['id', 'docHash', 'type', 'issuer', 'holderCommitment', 'validFrom', 'validUntil', 'keyId', 'supersedes'];
-  // Fields of a stored certificate that are not fields of the signed record.
-  var CERT_STATE_FIELDS = { status: 1, statusReason: 1, supersededBy: 1, batchId: 1, issuedAt: 1, updatedAt: 1, txId: 1 };
+  // canon.SignedFields["v2/certificate"]: a record with recordVersion 2 (GB/T 36903
+  // metadata) signs this view, every field present ("" or {} when the record leaves it out).
+  var CERT_V2_SIGNED_FIELDS = ['id', 'docHash', 'type', 'name', 'issuer', 'issuerName', 'issuerCode', 'issueDate',
+    'validFrom', 'validUntil', 'holderCodeType', 'holderNameCommitment', 'holderCodeCommitment', 'extensions', 'keyId', 'supersedes'];
+  // Fields of a stored certificate that are not fields of the signed record
+  // (certificate.Certificate beyond certificate.Record); TestReceiptJS checks the list.
+  var CERT_STATE_FIELDS = { status: 1, statusReason: 1, supersededBy: 1, batchId: 1, issuedAt: 1, updatedAt: 1, txId: 1, actorId: 1 };
   var RECEIPT_KEYS = ['anchor', 'bundleFingerprint', 'holder', 'issuedAt', 'issuerKey', 'ledger', 'record', 'verifyUrl', 'version'];
   var BATCH_RECEIPT_KEYS = ['anchor', 'batch', 'bundleFingerprint', 'holder', 'issuedAt', 'issuerKey', 'ledger', 'verifyUrl', 'version'];
   // canon.SignedFields["batch-header"] (TestReceiptJS checks it against the Go table).
@@ -770,7 +776,7 @@
     var R = r.record;
     if (typeof R.id !== 'string' || !ID_RE.test(R.id) || !HEX64.test(R.docHash) || !HEX64.test(R.keyId) || typeof R.issuer !== 'string' ||
         typeof R.signature !== 'string' || !R.signature) throw bad('record: id, docHash, issuer, keyId and signature are required');
-    CERT_SIGNED_FIELDS.forEach(function (f) { if (typeof R[f] !== 'string') throw bad('record.' + f + ' is missing'); });
+    if (!isV2(rec)) CERT_SIGNED_FIELDS.forEach(function (f) { if (typeof R[f] !== 'string') throw bad('record.' + f + ' is missing'); });
     if (!parseTime(R.validFrom) || (R.validUntil && !parseTime(R.validUntil))) throw bad('record: validFrom/validUntil are not RFC 3339 times');
     if (!parseTime(r.issuedAt)) throw bad('issuedAt is not an RFC 3339 time');
     var ik = r.issuerKey || {};
@@ -797,6 +803,19 @@
     });
     if (B) r.record.signature = '';
     return { r: r, record: rec, anchor: anchor, batch: B, batchObj: batched ? root.obj.batch : null };
+  }
+
+  function isV2(rec) { var v = rec.obj.recordVersion; return v instanceof JNum && v.num === '2'; }
+
+  // recordPayload is certificate.Record.Payload: what the record's signature covers.
+  function recordPayload(rec) {
+    if (!isV2(rec)) return payload('certificate', rec, CERT_SIGNED_FIELDS);
+    var view = { obj: Object.create(null), keys: [] };
+    CERT_V2_SIGNED_FIELDS.forEach(function (f) {
+      view.obj[f] = Object.prototype.hasOwnProperty.call(rec.obj, f) ? rec.obj[f] : (f === 'extensions' ? { obj: Object.create(null), keys: [] } : '');
+      view.keys.push(f);
+    });
+    return utf8enc.encode('certledger/v2/certificate\n' + canonical(view));
   }
 
   function mk(n, status, code, detail) {
@@ -986,7 +1005,7 @@
         res.steps.push(hv.ok ? mk(5, 'pass', '', 'SM2 signature over the header of batch ' + p.batch.header.id + ' verifies with key ' + r.record.keyId + ' of ' + r.record.issuer + ' as listed in the trust bundle')
           : mk(5, 'fail', 'BAD_SIGNATURE', 'batch ' + p.batch.header.id + ' header: ' + hv.error));
       } else {
-        var v = verifySM2(ka.key.publicKey, payload('certificate', p.record, CERT_SIGNED_FIELDS), r.record.signature);
+        var v = verifySM2(ka.key.publicKey, recordPayload(p.record), r.record.signature);
         res.steps.push(v.ok ? mk(5, 'pass', '', 'SM2 signature verifies with key ' + r.record.keyId + ' of ' + r.record.issuer + ' as listed in the trust bundle')
           : mk(5, 'fail', 'BAD_SIGNATURE', 'certificate signature does not verify with key ' + r.record.keyId + ': ' + v.error));
       }
@@ -1032,6 +1051,8 @@
     RECEIPT_VERSION: RECEIPT_VERSION,
     CERT_SIGNED_FIELDS: CERT_SIGNED_FIELDS,
     BATCH_HEADER_FIELDS: BATCH_HEADER_FIELDS,
+    CERT_V2_SIGNED_FIELDS: CERT_V2_SIGNED_FIELDS,
+    CERT_STATE_FIELDS: Object.keys(CERT_STATE_FIELDS).sort(),
     parseCertDER: parseCertDER,
     verifyReceipt: verifyReceipt
   };
