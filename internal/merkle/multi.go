@@ -1,7 +1,7 @@
 package merkle
 
 import (
-	"github.com/certledger/certledger/internal/merkle/internal/sm3x8"
+	"github.com/certledger/certledger/internal/third_party/sm3x8"
 )
 
 // Eight-lane SM3 (AVX2) for the two hot loops: node hashes of a level and leaf
