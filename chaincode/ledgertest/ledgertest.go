@@ -17,17 +17,12 @@ package ledgertest
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"sort"
 	"sync"
 	"testing"
@@ -38,6 +33,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // DefaultNow is the initial endorser clock of a new Ledger.
@@ -343,22 +339,16 @@ func (l *Ledger) creator(tx Tx) ([]byte, error) {
 }
 
 func selfSigned(org, cn string) ([]byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _, err := testkit.SelfSigned(&x509.Certificate{
+		Subject:   pkix.Name{CommonName: cn, Organization: []string{org}, OrganizationalUnit: []string{"client"}},
+		NotBefore: DefaultNow.Add(-24 * time.Hour),
+		NotAfter:  DefaultNow.Add(10 * 365 * 24 * time.Hour),
+		KeyUsage:  x509.KeyUsageDigitalSignature,
+	})
 	if err != nil {
 		return nil, err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: cn, Organization: []string{org}, OrganizationalUnit: []string{"client"}},
-		NotBefore:    DefaultNow.Add(-24 * time.Hour),
-		NotAfter:     DefaultNow.Add(10 * 365 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
+	return testkit.CertPEM(der), nil
 }
 
 // NewStub returns a stub for a transaction by tx over the committed state, for

@@ -1,7 +1,9 @@
 // Package testkit holds the small helpers that several packages' tests share:
 // a log sink safe for a server's goroutines, random and hashed hex for unique
-// test data, and stopping a child process (gateway, devnet) politely.
-// Only tests and the test-support package gateway/gatewaytest import it.
+// test data, stopping a child process (gateway, devnet) politely, and
+// self-signed ECDSA certificates and key files (cert.go).
+// Only tests and the test-support packages (gateway/gatewaytest,
+// chaincode/ledgertest) import it.
 package testkit
 
 import (

@@ -1,8 +1,12 @@
 package testkit
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -50,4 +54,21 @@ func TestStop(t *testing.T) {
 		t.Fatal("process still runs after Stop")
 	}
 	Stop(cmd, done, time.Second) // already gone: no signal, no wait
+}
+
+func TestWriteKeyPair(t *testing.T) {
+	dir := t.TempDir()
+	certPath, keyPath := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	WriteKeyPair(t, &x509.Certificate{Subject: pkix.Name{CommonName: "x"}}, certPath, keyPath)
+	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pair.Leaf
+	if c.Subject.CommonName != "x" || c.SerialNumber.Int64() != 1 || !c.NotBefore.Before(time.Now()) || !c.NotAfter.After(time.Now()) {
+		t.Fatalf("certificate %v %v %v..%v", c.Subject, c.SerialNumber, c.NotBefore, c.NotAfter)
+	}
+	if err := c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature); err != nil {
+		t.Fatalf("not self-signed: %v", err)
+	}
 }

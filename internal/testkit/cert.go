@@ -1,0 +1,60 @@
+package testkit
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"testing"
+	"time"
+)
+
+// SelfSigned makes a fresh ECDSA P-256 key and a certificate from tmpl signed
+// by it (DER). A tmpl without a serial number gets 1; one without a validity
+// period is valid from an hour ago to an hour from now.
+func SelfSigned(tmpl *x509.Certificate) (der []byte, key *ecdsa.PrivateKey, err error) {
+	key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := *tmpl
+	if c.SerialNumber == nil {
+		c.SerialNumber = big.NewInt(1)
+	}
+	if c.NotBefore.IsZero() && c.NotAfter.IsZero() {
+		c.NotBefore, c.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	}
+	der, err = x509.CreateCertificate(rand.Reader, &c, &c, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return der, key, nil
+}
+
+// CertPEM is a DER certificate as PEM.
+func CertPEM(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// WriteKeyPair writes a self-signed certificate made from tmpl (see SelfSigned)
+// to certPath and its PKCS#8 key to keyPath, both PEM; t fails on any error.
+func WriteKeyPair(t testing.TB, tmpl *x509.Certificate, certPath, keyPath string) {
+	t.Helper()
+	der, key, err := SelfSigned(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certPath, CertPEM(der), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
