@@ -132,6 +132,28 @@ func (r Result) MustDecode(t testing.TB, v any) {
 	}
 }
 
+// Refused fails t unless r failed with code and wrote, emitted and committed
+// nothing.
+func Refused(t testing.TB, r Result, code string) {
+	t.Helper()
+	if r.OK() || r.Code() != code {
+		t.Fatalf("got status %d %q, want code %s", r.Status, r.Message, code)
+	}
+	if len(r.Writes) != 0 || r.Event != nil || r.Committed {
+		t.Fatalf("refused transaction wrote %d keys, event %+v", len(r.Writes), r.Event)
+	}
+}
+
+// JSON is v as a JSON argument; it panics when v does not marshal (a test's
+// own value).
+func JSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
 // New returns an empty ledger running cc, with the endorser clock at DefaultNow.
 func New(t testing.TB, cc shim.Chaincode) *Ledger {
 	return &Ledger{

@@ -3,6 +3,8 @@ package certificate_test
 import (
 	"fmt"
 	"testing"
+
+	"github.com/certledger/certledger/chaincode/ledgertest"
 )
 
 // BenchmarkIssue measures one Issue transaction (decode, registry reads, SM2
@@ -12,7 +14,7 @@ func BenchmarkIssue(b *testing.B) {
 	e.l.CheckDeterminism = false
 	inputs := make([]string, b.N)
 	for i := range inputs {
-		inputs[i] = js(e.record(fmt.Sprintf("c-%d", i), e.market, nil))
+		inputs[i] = ledgertest.JSON(e.record(fmt.Sprintf("c-%d", i), e.market, nil))
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -39,13 +39,13 @@ func setupCatalogue(t *testing.T) (*env, domain.Certificate) {
 	e.l.InitRegistry()
 	e.l.RegisterDepartmentWith(map[string]any{"id": "market", "name": marketName, "code": marketCode, "mspId": "MarketMSP"}, e.market)
 	e.l.RegisterDepartment("police", "PoliceMSP", e.police)
-	old := cert(t, e.l.MustSubmit(market, "certificate:Issue", js(e.record("c-old", e.market, nil))))
+	old := cert(t, e.l.MustSubmit(market, "certificate:Issue", ledgertest.JSON(e.record("c-old", e.market, nil))))
 	e.l.MustSubmit(gov, "registry:SetCode", "police", policeCode)
-	e.l.MustSubmit(gov, "certtype:Register", js(domaincerttype.Registration{
+	e.l.MustSubmit(gov, "certtype:Register", ledgertest.JSON(domaincerttype.Registration{
 		Code: licenceType, Name: "营业执照", NameEn: "Business licence", DefiningBody: "国家市场监督管理总局",
 		HolderCodeType: domaincerttype.HolderUSCC, DefaultValidity: "P20Y", Issuers: []string{"market"},
 	}))
-	e.l.MustSubmit(gov, "certtype:Register", js(domaincerttype.Registration{
+	e.l.MustSubmit(gov, "certtype:Register", ledgertest.JSON(domaincerttype.Registration{
 		Code: estateType, Name: "不动产权证书", NameEn: "Real estate title certificate", DefiningBody: "自然资源部",
 		HolderCodeType: domaincerttype.HolderCitizenID,
 	}))
@@ -79,19 +79,19 @@ func (e *env) v2(serial string, s ledgertest.Signer, change func(*domain.Record)
 func TestIssueV2(t *testing.T) {
 	e, old := setupCatalogue(t)
 	rec := e.v2("2026000001", e.market, nil)
-	c := cert(t, e.l.MustSubmit(market, "certificate:Issue", js(rec)))
+	c := cert(t, e.l.MustSubmit(market, "certificate:Issue", ledgertest.JSON(rec)))
 	if c.Record != rec || c.Status != domain.StatusValid {
 		t.Fatalf("%+v", c)
 	}
 	var res domain.Result
-	e.l.MustEvaluate(public, "certificate:Verify", js(domain.Query{ID: rec.ID})).MustDecode(t, &res)
+	e.l.MustEvaluate(public, "certificate:Verify", ledgertest.JSON(domain.Query{ID: rec.ID})).MustDecode(t, &res)
 	if res.Verdict != wire.VerdictValid || res.CertType == nil || res.CertType.Name != "营业执照" ||
 		res.Identifier == nil || res.Identifier.IssuerCode != marketCode || !strings.Contains(res.Steps[0].Detail, "check character") {
 		t.Fatalf("%+v", res)
 	}
 	// The v1 certificate issued before the catalogue still verifies.
 	res = domain.Result{}
-	e.l.MustEvaluate(public, "certificate:Verify", js(domain.Query{ID: old.ID})).MustDecode(t, &res)
+	e.l.MustEvaluate(public, "certificate:Verify", ledgertest.JSON(domain.Query{ID: old.ID})).MustDecode(t, &res)
 	if res.Verdict != wire.VerdictValid || res.CertType != nil || res.Identifier != nil {
 		t.Fatalf("v1: %+v", res)
 	}
@@ -143,8 +143,8 @@ func TestIssueV2Refusals(t *testing.T) {
 		}, codes.BadSignature, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e.l.Submit(tc.tx, "certificate:Issue", js(tc.rec()))
-			refused(t, r, tc.code)
+			r := e.l.Submit(tc.tx, "certificate:Issue", ledgertest.JSON(tc.rec()))
+			ledgertest.Refused(t, r, tc.code)
 			if !strings.Contains(r.Message, tc.says) {
 				t.Fatalf("%s does not say %q", r.Message, tc.says)
 			}
@@ -162,12 +162,12 @@ func TestIssueV2Refusals(t *testing.T) {
 		r.Signature, _ = r.Sign(e.police.Key)
 		return r
 	}
-	refused(t, e.l.Submit(police, "certificate:Issue", js(polRec("1"))), codes.Forbidden)
-	refused(t, e.l.Submit(market, "certtype:Grant", licenceType, "police"), codes.Forbidden) // governance only
+	ledgertest.Refused(t, e.l.Submit(police, "certificate:Issue", ledgertest.JSON(polRec("1"))), codes.Forbidden)
+	ledgertest.Refused(t, e.l.Submit(market, "certtype:Grant", licenceType, "police"), codes.Forbidden) // governance only
 	e.l.MustSubmit(gov, "certtype:Grant", licenceType, "police")
-	e.l.MustSubmit(police, "certificate:Issue", js(polRec("1")))
+	e.l.MustSubmit(police, "certificate:Issue", ledgertest.JSON(polRec("1")))
 	e.l.MustSubmit(gov, "certtype:Revoke", licenceType, "police")
-	refused(t, e.l.Submit(police, "certificate:Issue", js(polRec("2"))), codes.Forbidden)
+	ledgertest.Refused(t, e.l.Submit(police, "certificate:Issue", ledgertest.JSON(polRec("2"))), codes.Forbidden)
 }
 
 func TestCatalogueContract(t *testing.T) {
@@ -179,28 +179,28 @@ func TestCatalogueContract(t *testing.T) {
 	}
 	reg := domaincerttype.Registration{Code: "11100000MB0143028R003", Name: "食品经营许可证", NameEn: "Food business licence",
 		DefiningBody: "国家市场监督管理总局", HolderCodeType: "001", Issuers: []string{"market"}}
-	refused(t, e.l.Submit(market, "certtype:Register", js(reg)), codes.Forbidden)
+	ledgertest.Refused(t, e.l.Submit(market, "certtype:Register", ledgertest.JSON(reg)), codes.Forbidden)
 	dup := reg
 	dup.Code = licenceType
-	refused(t, e.l.Submit(gov, "certtype:Register", js(dup)), codes.Conflict)
+	ledgertest.Refused(t, e.l.Submit(gov, "certtype:Register", ledgertest.JSON(dup)), codes.Conflict)
 	unknown := reg
 	unknown.Issuers = []string{"nobody"}
-	refused(t, e.l.Submit(gov, "certtype:Register", js(unknown)), codes.NotFound)
+	ledgertest.Refused(t, e.l.Submit(gov, "certtype:Register", ledgertest.JSON(unknown)), codes.NotFound)
 	bad := reg
 	bad.Code = "11100000MB0143028X003"
-	r := e.l.Submit(gov, "certtype:Register", js(bad))
-	refused(t, r, codes.InvalidArgument)
+	r := e.l.Submit(gov, "certtype:Register", ledgertest.JSON(bad))
+	ledgertest.Refused(t, r, codes.InvalidArgument)
 	if !strings.Contains(r.Message, "expected 'R'") {
 		t.Fatal(r.Message)
 	}
-	refused(t, e.l.Evaluate(public, "certtype:Get", "11100000MB0143028R009"), codes.NotFound)
-	refused(t, e.l.Submit(gov, "certtype:Grant", licenceType, "market"), codes.Conflict)
-	refused(t, e.l.Submit(gov, "certtype:Grant", licenceType, "nobody"), codes.NotFound)
-	refused(t, e.l.Submit(gov, "certtype:Revoke", estateType, "market"), codes.NotFound)
+	ledgertest.Refused(t, e.l.Evaluate(public, "certtype:Get", "11100000MB0143028R009"), codes.NotFound)
+	ledgertest.Refused(t, e.l.Submit(gov, "certtype:Grant", licenceType, "market"), codes.Conflict)
+	ledgertest.Refused(t, e.l.Submit(gov, "certtype:Grant", licenceType, "nobody"), codes.NotFound)
+	ledgertest.Refused(t, e.l.Submit(gov, "certtype:Revoke", estateType, "market"), codes.NotFound)
 	// Credit codes: unique, checked, governance only.
-	refused(t, e.l.Submit(gov, "registry:SetCode", "police", marketCode), codes.Conflict)
-	refused(t, e.l.Submit(gov, "registry:SetCode", "police", "11330100MB0000010Q"), codes.InvalidArgument)
-	refused(t, e.l.Submit(police, "registry:SetCode", "police", "91350100M000100Y43"), codes.Forbidden)
+	ledgertest.Refused(t, e.l.Submit(gov, "registry:SetCode", "police", marketCode), codes.Conflict)
+	ledgertest.Refused(t, e.l.Submit(gov, "registry:SetCode", "police", "11330100MB0000010Q"), codes.InvalidArgument)
+	ledgertest.Refused(t, e.l.Submit(police, "registry:SetCode", "police", "91350100M000100Y43"), codes.Forbidden)
 	e.l.MustSubmit(gov, "registry:SetCode", "police", "91350100M000100Y43")
 	e.l.MustSubmit(gov, "registry:SetCode", "market", policeCode) // police gave it up
 }

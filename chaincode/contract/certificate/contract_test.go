@@ -62,17 +62,9 @@ func (e *env) record(id string, s ledgertest.Signer, change func(*domain.Record)
 	return r
 }
 
-func js(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
 func (e *env) issue(id string) domain.Certificate {
 	e.t.Helper()
-	return cert(e.t, e.l.MustSubmit(market, "certificate:Issue", js(e.record(id, e.market, nil))))
+	return cert(e.t, e.l.MustSubmit(market, "certificate:Issue", ledgertest.JSON(e.record(id, e.market, nil))))
 }
 
 // status returns a signed status request for the certificate's current txId.
@@ -91,20 +83,10 @@ func cert(t testing.TB, r ledgertest.Result) domain.Certificate {
 	return c
 }
 
-func refused(t *testing.T, r ledgertest.Result, code string) {
-	t.Helper()
-	if r.OK() || r.Code() != code {
-		t.Fatalf("got status %d %q, want code %s", r.Status, r.Message, code)
-	}
-	if len(r.Writes) != 0 || r.Event != nil || r.Committed {
-		t.Fatalf("refused transaction wrote %d keys, event %+v", len(r.Writes), r.Event)
-	}
-}
-
 func TestIssue(t *testing.T) {
 	e := setup(t)
 	rec := e.record("c-1", e.market, nil)
-	r := e.l.MustSubmit(market, "certificate:Issue", js(rec))
+	r := e.l.MustSubmit(market, "certificate:Issue", ledgertest.JSON(rec))
 	c := cert(t, r)
 	if c.Record != rec || c.Status != domain.StatusValid || c.IssuedAt != "2026-11-28T12:00:00Z" || c.TxID != r.TxID || c.SupersededBy != "" {
 		t.Fatalf("certificate %+v", c)
@@ -150,38 +132,38 @@ func TestIssueRefusals(t *testing.T) {
 		input string
 		code  string
 	}{
-		{"wrong MSP", police, js(e.record("c-2", e.market, nil)), codes.Forbidden},
-		{"unknown key", market, js(e.record("c-2", stranger, nil)), codes.Forbidden},
-		{"key of another department", market, js(otherDept), codes.Forbidden},
-		{"revoked key", market, js(e.record("c-2", revoked, nil)), codes.Forbidden},
-		{"rotated key used after rotation", market, js(e.record("c-2", rotatedOut, nil)), codes.Forbidden},
-		{"signature over other fields", market, js(tampered), codes.BadSignature},
-		{"garbage signature", market, js(garbage), codes.BadSignature},
-		{"duplicate id", market, js(e.record("c-dup", e.market, nil)), codes.Conflict},
-		{"unknown issuer", market, js(unknownIssuer), codes.NotFound},
-		{"holder commitment not a hash", market, js(badCommitment), codes.InvalidArgument},
-		{"supersedes through Issue", market, js(supersedes), codes.InvalidArgument},
+		{"wrong MSP", police, ledgertest.JSON(e.record("c-2", e.market, nil)), codes.Forbidden},
+		{"unknown key", market, ledgertest.JSON(e.record("c-2", stranger, nil)), codes.Forbidden},
+		{"key of another department", market, ledgertest.JSON(otherDept), codes.Forbidden},
+		{"revoked key", market, ledgertest.JSON(e.record("c-2", revoked, nil)), codes.Forbidden},
+		{"rotated key used after rotation", market, ledgertest.JSON(e.record("c-2", rotatedOut, nil)), codes.Forbidden},
+		{"signature over other fields", market, ledgertest.JSON(tampered), codes.BadSignature},
+		{"garbage signature", market, ledgertest.JSON(garbage), codes.BadSignature},
+		{"duplicate id", market, ledgertest.JSON(e.record("c-dup", e.market, nil)), codes.Conflict},
+		{"unknown issuer", market, ledgertest.JSON(unknownIssuer), codes.NotFound},
+		{"holder commitment not a hash", market, ledgertest.JSON(badCommitment), codes.InvalidArgument},
+		{"supersedes through Issue", market, ledgertest.JSON(supersedes), codes.InvalidArgument},
 		{"unknown field", market, `{"id":"c-2","extra":true}`, codes.InvalidArgument},
 		{"not JSON", market, `c-2`, codes.InvalidArgument},
-		{"keys in upper case", market, strings.NewReplacer(`"id"`, `"ID"`, `"docHash"`, `"DOCHASH"`).Replace(js(e.record("c-2", e.market, nil))), codes.InvalidArgument},
-		{"one key in another case", market, strings.Replace(js(e.record("c-2", e.market, nil)), `"keyId"`, `"keyID"`, 1), codes.InvalidArgument},
-		{"duplicate key, last is the signed one", market, `{"type":"permit",` + js(e.record("c-2", e.market, nil))[1:], codes.InvalidArgument},
-		{"duplicate key, escaped", market, strings.TrimSuffix(js(e.record("c-2", e.market, nil)), "}") + `,"\u0069d":"c-9"}`, codes.InvalidArgument},
-		{"validity in another time zone", market, js(e.record("c-2", e.market, func(r *domain.Record) { r.ValidFrom = "2026-01-01T08:00:00+08:00" })), codes.InvalidArgument},
-		{"validity from year 1", market, js(e.record("c-2", e.market, func(r *domain.Record) { r.ValidFrom = "0001-01-01T00:00:00Z" })), codes.InvalidArgument},
-		{"validity until 9999", market, js(e.record("c-2", e.market, func(r *domain.Record) { r.ValidUntil = "9999-12-31T23:59:59Z" })), codes.InvalidArgument},
-		{"two JSON values", market, js(e.record("c-2", e.market, nil)) + js(e.record("c-2", e.market, nil)), codes.InvalidArgument},
-		{"timestamp 6 minutes ahead", ledgertest.Tx{MSP: "MarketMSP", Time: e.l.Now().Add(6 * time.Minute)}, js(e.record("c-2", e.market, nil)), codes.InvalidArgument},
-		{"timestamp backdated an hour", ledgertest.Tx{MSP: "MarketMSP", Time: e.l.Now().Add(-time.Hour)}, js(e.record("c-2", e.market, nil)), codes.InvalidArgument},
-		{"no identity", ledgertest.Tx{}, js(e.record("c-2", e.market, nil)), codes.Forbidden},
+		{"keys in upper case", market, strings.NewReplacer(`"id"`, `"ID"`, `"docHash"`, `"DOCHASH"`).Replace(ledgertest.JSON(e.record("c-2", e.market, nil))), codes.InvalidArgument},
+		{"one key in another case", market, strings.Replace(ledgertest.JSON(e.record("c-2", e.market, nil)), `"keyId"`, `"keyID"`, 1), codes.InvalidArgument},
+		{"duplicate key, last is the signed one", market, `{"type":"permit",` + ledgertest.JSON(e.record("c-2", e.market, nil))[1:], codes.InvalidArgument},
+		{"duplicate key, escaped", market, strings.TrimSuffix(ledgertest.JSON(e.record("c-2", e.market, nil)), "}") + `,"\u0069d":"c-9"}`, codes.InvalidArgument},
+		{"validity in another time zone", market, ledgertest.JSON(e.record("c-2", e.market, func(r *domain.Record) { r.ValidFrom = "2026-01-01T08:00:00+08:00" })), codes.InvalidArgument},
+		{"validity from year 1", market, ledgertest.JSON(e.record("c-2", e.market, func(r *domain.Record) { r.ValidFrom = "0001-01-01T00:00:00Z" })), codes.InvalidArgument},
+		{"validity until 9999", market, ledgertest.JSON(e.record("c-2", e.market, func(r *domain.Record) { r.ValidUntil = "9999-12-31T23:59:59Z" })), codes.InvalidArgument},
+		{"two JSON values", market, ledgertest.JSON(e.record("c-2", e.market, nil)) + ledgertest.JSON(e.record("c-2", e.market, nil)), codes.InvalidArgument},
+		{"timestamp 6 minutes ahead", ledgertest.Tx{MSP: "MarketMSP", Time: e.l.Now().Add(6 * time.Minute)}, ledgertest.JSON(e.record("c-2", e.market, nil)), codes.InvalidArgument},
+		{"timestamp backdated an hour", ledgertest.Tx{MSP: "MarketMSP", Time: e.l.Now().Add(-time.Hour)}, ledgertest.JSON(e.record("c-2", e.market, nil)), codes.InvalidArgument},
+		{"no identity", ledgertest.Tx{}, ledgertest.JSON(e.record("c-2", e.market, nil)), codes.Forbidden},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			refused(t, e.l.Submit(tc.tx, "certificate:Issue", tc.input), tc.code)
+			ledgertest.Refused(t, e.l.Submit(tc.tx, "certificate:Issue", tc.input), tc.code)
 		})
 	}
 	// The keys that are valid still work: the rotation's successor and the original.
-	e.l.MustSubmit(market, "certificate:Issue", js(e.record("c-3", successor, nil)))
-	e.l.MustSubmit(market, "certificate:Issue", js(e.record("c-4", e.market, nil)))
+	e.l.MustSubmit(market, "certificate:Issue", ledgertest.JSON(e.record("c-3", successor, nil)))
+	e.l.MustSubmit(market, "certificate:Issue", ledgertest.JSON(e.record("c-4", e.market, nil)))
 }
 
 func TestStatusActions(t *testing.T) {
@@ -189,7 +171,7 @@ func TestStatusActions(t *testing.T) {
 	c := e.issue("c-1")
 
 	e.l.Advance(time.Minute)
-	r := e.l.MustSubmit(market, "certificate:Suspend", js(e.status(c, "suspend", e.market)))
+	r := e.l.MustSubmit(market, "certificate:Suspend", ledgertest.JSON(e.status(c, "suspend", e.market)))
 	s := cert(t, r)
 	if s.Status != domain.StatusSuspended || s.StatusReason != "reason-suspend" || s.TxID != r.TxID || s.UpdatedAt != "2026-11-28T12:01:00Z" || s.IssuedAt != c.IssuedAt {
 		t.Fatalf("suspended %+v", s)
@@ -198,39 +180,39 @@ func TestStatusActions(t *testing.T) {
 		t.Fatalf("event %s", r.Event.Name)
 	}
 	// Replaying the suspension (its prevTxId is now stale) is refused.
-	refused(t, e.l.Submit(market, "certificate:Suspend", js(e.status(c, "suspend", e.market))), codes.Conflict)
-	refused(t, e.l.Submit(market, "certificate:Reinstate", js(e.status(c, "reinstate", e.market))), codes.Conflict)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Suspend", ledgertest.JSON(e.status(c, "suspend", e.market))), codes.Conflict)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Reinstate", ledgertest.JSON(e.status(c, "reinstate", e.market))), codes.Conflict)
 
-	r = e.l.MustSubmit(market, "certificate:Reinstate", js(e.status(s, "reinstate", e.market)))
+	r = e.l.MustSubmit(market, "certificate:Reinstate", ledgertest.JSON(e.status(s, "reinstate", e.market)))
 	v := cert(t, r)
 	if v.Status != domain.StatusValid || r.Event.Name != certificate.EventReinstated {
 		t.Fatalf("reinstated %+v", v)
 	}
-	refused(t, e.l.Submit(market, "certificate:Reinstate", js(e.status(v, "reinstate", e.market))), codes.IllegalTransition)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Reinstate", ledgertest.JSON(e.status(v, "reinstate", e.market))), codes.IllegalTransition)
 
 	// Another department cannot revoke, neither with its own key nor with the issuer's.
-	refused(t, e.l.Submit(police, "certificate:Revoke", js(e.status(v, "revoke", e.police))), codes.Forbidden)
-	refused(t, e.l.Submit(police, "certificate:Revoke", js(e.status(v, "revoke", e.market))), codes.Forbidden)
-	refused(t, e.l.Submit(market, "certificate:Revoke", js(e.status(v, "revoke", e.police))), codes.Forbidden)
+	ledgertest.Refused(t, e.l.Submit(police, "certificate:Revoke", ledgertest.JSON(e.status(v, "revoke", e.police))), codes.Forbidden)
+	ledgertest.Refused(t, e.l.Submit(police, "certificate:Revoke", ledgertest.JSON(e.status(v, "revoke", e.market))), codes.Forbidden)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Revoke", ledgertest.JSON(e.status(v, "revoke", e.police))), codes.Forbidden)
 	// The action must match the function; the signature covers every signed field.
-	refused(t, e.l.Submit(market, "certificate:Revoke", js(e.status(v, "suspend", e.market))), codes.InvalidArgument)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Revoke", ledgertest.JSON(e.status(v, "suspend", e.market))), codes.InvalidArgument)
 	forged := e.status(v, "revoke", e.market)
 	forged.Reason = "other reason"
-	refused(t, e.l.Submit(market, "certificate:Revoke", js(forged)), codes.BadSignature)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Revoke", ledgertest.JSON(forged)), codes.BadSignature)
 	unknown := e.status(v, "revoke", e.market)
 	unknown.CertificateID = "c-none"
-	refused(t, e.l.Submit(market, "certificate:Revoke", js(unknown)), codes.NotFound)
-	refused(t, e.l.Submit(ledgertest.Tx{MSP: "MarketMSP", Time: e.l.Now().Add(-10 * time.Minute)}, "certificate:Revoke", js(e.status(v, "revoke", e.market))), codes.InvalidArgument)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Revoke", ledgertest.JSON(unknown)), codes.NotFound)
+	ledgertest.Refused(t, e.l.Submit(ledgertest.Tx{MSP: "MarketMSP", Time: e.l.Now().Add(-10 * time.Minute)}, "certificate:Revoke", ledgertest.JSON(e.status(v, "revoke", e.market))), codes.InvalidArgument)
 
-	r = e.l.MustSubmit(market, "certificate:Revoke", js(e.status(v, "revoke", e.market)))
+	r = e.l.MustSubmit(market, "certificate:Revoke", ledgertest.JSON(e.status(v, "revoke", e.market)))
 	rv := cert(t, r)
 	if rv.Status != domain.StatusRevoked || r.Event.Name != certificate.EventRevoked {
 		t.Fatalf("revoked %+v", rv)
 	}
 	// Reinstating a revoked (not suspended) certificate is illegal.
-	refused(t, e.l.Submit(market, "certificate:Reinstate", js(e.status(rv, "reinstate", e.market))), codes.IllegalTransition)
-	refused(t, e.l.Submit(market, "certificate:Suspend", js(e.status(rv, "suspend", e.market))), codes.IllegalTransition)
-	refused(t, e.l.Submit(market, "certificate:Revoke", js(e.status(rv, "revoke", e.market))), codes.IllegalTransition)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Reinstate", ledgertest.JSON(e.status(rv, "reinstate", e.market))), codes.IllegalTransition)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Suspend", ledgertest.JSON(e.status(rv, "suspend", e.market))), codes.IllegalTransition)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Revoke", ledgertest.JSON(e.status(rv, "revoke", e.market))), codes.IllegalTransition)
 
 	// History: every version, newest first.
 	var h []state.HistoryEntry
@@ -247,7 +229,7 @@ func TestStatusActions(t *testing.T) {
 			t.Fatalf("history[%d] = %+v (%v)", i, entry, err)
 		}
 	}
-	refused(t, e.l.Evaluate(public, "certificate:History", "c-none"), codes.NotFound)
+	ledgertest.Refused(t, e.l.Evaluate(public, "certificate:History", "c-none"), codes.NotFound)
 }
 
 func TestSupersede(t *testing.T) {
@@ -256,18 +238,18 @@ func TestSupersede(t *testing.T) {
 	e.l.Advance(time.Minute)
 
 	next := e.record("c-2", e.market, func(r *domain.Record) { r.Supersedes = "c-1"; r.DocHash = old.DocHash })
-	refused(t, e.l.Submit(market, "certificate:Supersede", js(e.record("c-2", e.market, nil))), codes.InvalidArgument)
-	refused(t, e.l.Submit(police, "certificate:Supersede", js(next)), codes.Forbidden)
-	refused(t, e.l.Submit(market, "certificate:Supersede", js(e.record("c-2", e.market, func(r *domain.Record) { r.Supersedes = "c-9" }))), codes.NotFound)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Supersede", ledgertest.JSON(e.record("c-2", e.market, nil))), codes.InvalidArgument)
+	ledgertest.Refused(t, e.l.Submit(police, "certificate:Supersede", ledgertest.JSON(next)), codes.Forbidden)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Supersede", ledgertest.JSON(e.record("c-2", e.market, func(r *domain.Record) { r.Supersedes = "c-9" }))), codes.NotFound)
 	foreign := e.record("c-2", e.police, func(r *domain.Record) { r.Supersedes = "c-1"; r.Issuer = "police" })
-	refused(t, e.l.Submit(police, "certificate:Supersede", js(foreign)), codes.Forbidden)
+	ledgertest.Refused(t, e.l.Submit(police, "certificate:Supersede", ledgertest.JSON(foreign)), codes.Forbidden)
 	e.issue("c-3")
-	refused(t, e.l.Submit(market, "certificate:Supersede", js(e.record("c-3", e.market, func(r *domain.Record) { r.Supersedes = "c-1" }))), codes.Conflict)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Supersede", ledgertest.JSON(e.record("c-3", e.market, func(r *domain.Record) { r.Supersedes = "c-1" }))), codes.Conflict)
 	tampered := next
 	tampered.ValidUntil = "2040-01-01T00:00:00Z"
-	refused(t, e.l.Submit(market, "certificate:Supersede", js(tampered)), codes.BadSignature)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Supersede", ledgertest.JSON(tampered)), codes.BadSignature)
 
-	r := e.l.MustSubmit(market, "certificate:Supersede", js(next))
+	r := e.l.MustSubmit(market, "certificate:Supersede", ledgertest.JSON(next))
 	nc := cert(t, r)
 	if nc.ID != "c-2" || nc.Supersedes != "c-1" || nc.Status != domain.StatusValid || r.Event.Name != certificate.EventSuperseded {
 		t.Fatalf("new %+v", nc)
@@ -277,7 +259,7 @@ func TestSupersede(t *testing.T) {
 		t.Fatalf("old %+v", oc)
 	}
 	// A superseded certificate cannot be superseded again.
-	refused(t, e.l.Submit(market, "certificate:Supersede", js(e.record("c-4", e.market, func(r *domain.Record) { r.Supersedes = "c-1" }))), codes.IllegalTransition)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Supersede", ledgertest.JSON(e.record("c-4", e.market, func(r *domain.Record) { r.Supersedes = "c-1" }))), codes.IllegalTransition)
 
 	// Both share the document hash: FindByHash returns both, ordered by id;
 	// Verify by hash reports the valid one.
@@ -296,9 +278,9 @@ func TestSupersede(t *testing.T) {
 
 func TestReads(t *testing.T) {
 	e := setup(t)
-	refused(t, e.l.Evaluate(public, "certificate:Get", "c-none"), codes.NotFound)
-	refused(t, e.l.Evaluate(public, "certificate:Get", "bad id"), codes.InvalidArgument)
-	refused(t, e.l.Evaluate(public, "certificate:FindByHash", "xyz"), codes.InvalidArgument)
+	ledgertest.Refused(t, e.l.Evaluate(public, "certificate:Get", "c-none"), codes.NotFound)
+	ledgertest.Refused(t, e.l.Evaluate(public, "certificate:Get", "bad id"), codes.InvalidArgument)
+	ledgertest.Refused(t, e.l.Evaluate(public, "certificate:FindByHash", "xyz"), codes.InvalidArgument)
 	if got := string(e.l.MustEvaluate(public, "certificate:FindByHash", gm.SM3Hex(nil)).Payload); got != "[]" {
 		t.Fatalf("FindByHash none = %s", got)
 	}
@@ -316,7 +298,7 @@ func verify(t *testing.T, e *env, input string) domain.Result {
 func TestVerify(t *testing.T) {
 	e := setup(t)
 	c := e.issue("c-1")
-	short := e.l.MustSubmit(market, "certificate:Issue", js(e.record("c-short", e.market, func(r *domain.Record) {
+	short := e.l.MustSubmit(market, "certificate:Issue", ledgertest.JSON(e.record("c-short", e.market, func(r *domain.Record) {
 		r.ValidUntil = "2026-11-28T13:00:00Z"
 	})))
 	_ = short
@@ -370,8 +352,8 @@ func TestVerify(t *testing.T) {
 	}
 
 	// Status shows through.
-	c2 := cert(t, e.l.MustSubmit(market, "certificate:Issue", js(e.record("c-2", next, nil))))
-	e.l.MustSubmit(market, "certificate:Suspend", js(e.status(c2, "suspend", next)))
+	c2 := cert(t, e.l.MustSubmit(market, "certificate:Issue", ledgertest.JSON(e.record("c-2", next, nil))))
+	e.l.MustSubmit(market, "certificate:Suspend", ledgertest.JSON(e.status(c2, "suspend", next)))
 	if res := verify(t, e, `{"id":"c-2"}`); res.Verdict != wire.VerdictSuspended {
 		t.Fatalf("suspended: %s", res.Verdict)
 	}
@@ -382,7 +364,7 @@ func TestVerify(t *testing.T) {
 // hash index are written.
 func TestIssueOneEncoding(t *testing.T) {
 	e := setup(t)
-	r := e.l.MustSubmit(market, "certificate:Issue", js(e.record("c-1", e.market, nil)))
+	r := e.l.MustSubmit(market, "certificate:Issue", ledgertest.JSON(e.record("c-1", e.market, nil)))
 	if r.Event == nil || r.Event.Name != certificate.EventIssued {
 		t.Fatalf("event %+v, want %s", r.Event, certificate.EventIssued)
 	}

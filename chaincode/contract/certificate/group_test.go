@@ -12,7 +12,9 @@ import (
 	domain "github.com/certledger/certledger/internal/domain/certificate"
 )
 
-func group(records ...domain.Record) string { return js(certificate.Group{Records: records}) }
+func group(records ...domain.Record) string {
+	return ledgertest.JSON(certificate.Group{Records: records})
+}
 
 func TestIssueGroupMixed(t *testing.T) {
 	e := setup(t)
@@ -86,15 +88,15 @@ func TestIssueGroupAllRefusedWritesNothing(t *testing.T) {
 
 func TestIssueGroupSize(t *testing.T) {
 	e := setup(t)
-	refused(t, e.l.Submit(market, "certificate:IssueGroup", group()), codes.InvalidArgument)
-	refused(t, e.l.Submit(market, "certificate:IssueGroup", `{"records":[],"extra":1}`), codes.InvalidArgument)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:IssueGroup", group()), codes.InvalidArgument)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:IssueGroup", `{"records":[],"extra":1}`), codes.InvalidArgument)
 	t.Setenv(certificate.MaxGroupEnv, "3")
 	recs := make([]domain.Record, 4)
 	for i := range recs {
 		recs[i] = e.record(fmt.Sprintf("s-%d", i), e.market, nil)
 	}
 	r := e.l.Submit(market, "certificate:IssueGroup", group(recs...))
-	refused(t, r, codes.InvalidArgument)
+	ledgertest.Refused(t, r, codes.InvalidArgument)
 	if !strings.Contains(r.Message, "1 to 3 records") {
 		t.Fatalf("message %q", r.Message)
 	}
@@ -107,7 +109,7 @@ func TestIssueGroupSize(t *testing.T) {
 		t.Fatalf("GroupLimit %s", got)
 	}
 	t.Setenv(certificate.MaxGroupEnv, "lots")
-	refused(t, e.l.Submit(market, "certificate:IssueGroup", group(recs[3])), codes.Internal)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:IssueGroup", group(recs[3])), codes.Internal)
 }
 
 // TestIssueGroupMayIssue: a grouped record is refused FORBIDDEN for a type its
@@ -126,7 +128,7 @@ func TestIssueGroupMayIssue(t *testing.T) {
 	if ans.Issued != 1 || ans.Results[1].Code != codes.Forbidden || !strings.Contains(ans.Results[1].Message, "property") {
 		t.Fatalf("answer %+v", ans)
 	}
-	single := e.l.Submit(tx, "certificate:Issue", js(rec("h-3", "business-licence")))
+	single := e.l.Submit(tx, "certificate:Issue", ledgertest.JSON(rec("h-3", "business-licence")))
 	if single.Code() != codes.Forbidden || !strings.Contains(single.Message, ans.Results[1].Message) {
 		t.Fatalf("single issue: %s", single.Message)
 	}

@@ -18,7 +18,7 @@ func TestOperatorNamesThePerson(t *testing.T) {
 	e := setup(t)
 	clerk1 := ledgertest.Tx{MSP: "MarketMSP", CommonName: "clerk1@market"}
 	clerk2 := ledgertest.Tx{MSP: "MarketMSP", CommonName: "clerk2@market"}
-	c := cert(t, e.l.MustSubmit(clerk1, "certificate:Issue", js(e.record("c-op", e.market, nil))))
+	c := cert(t, e.l.MustSubmit(clerk1, "certificate:Issue", ledgertest.JSON(e.record("c-op", e.market, nil))))
 	if c.ActorID != "clerk1@market" {
 		t.Fatalf("issued by %q, want clerk1@market", c.ActorID)
 	}
@@ -26,22 +26,22 @@ func TestOperatorNamesThePerson(t *testing.T) {
 	// clerk2 submits a suspension the department signed for clerk1: refused, nothing written.
 	req := domain.StatusRequest{CertificateID: c.ID, Action: domain.ActionSuspend, Reason: "check", KeyID: e.market.KeyID, PrevTxID: c.TxID, Operator: "clerk1@market"}
 	req.Signature = e.market.Sign(t, canon.KindCertificateStatus, req)
-	refused(t, e.l.Submit(clerk2, "certificate:Suspend", js(req)), codes.Forbidden)
+	ledgertest.Refused(t, e.l.Submit(clerk2, "certificate:Suspend", ledgertest.JSON(req)), codes.Forbidden)
 
 	// The operator is signed: removing it from clerk1's request breaks the signature.
 	stripped := req
 	stripped.Operator = ""
-	refused(t, e.l.Submit(clerk2, "certificate:Suspend", js(stripped)), codes.BadSignature)
+	ledgertest.Refused(t, e.l.Submit(clerk2, "certificate:Suspend", ledgertest.JSON(stripped)), codes.BadSignature)
 
 	// clerk1 submits it: accepted, the version names clerk1.
-	s := cert(t, e.l.MustSubmit(clerk1, "certificate:Suspend", js(req)))
+	s := cert(t, e.l.MustSubmit(clerk1, "certificate:Suspend", ledgertest.JSON(req)))
 	if s.ActorID != "clerk1@market" || s.Status != domain.StatusSuspended {
 		t.Fatalf("suspended %+v", s)
 	}
 
 	// A request signed without an operator (an older CLI) is accepted; the ledger
 	// still records who submitted it.
-	r := cert(t, e.l.MustSubmit(clerk2, "certificate:Reinstate", js(e.status(s, domain.ActionReinstate, e.market))))
+	r := cert(t, e.l.MustSubmit(clerk2, "certificate:Reinstate", ledgertest.JSON(e.status(s, domain.ActionReinstate, e.market))))
 	if r.ActorID != "clerk2@market" {
 		t.Fatalf("reinstated by %q, want clerk2@market", r.ActorID)
 	}
@@ -65,5 +65,5 @@ func TestOperatorNamesThePerson(t *testing.T) {
 	// An operator that is not printable text is refused before anything else.
 	bad := e.status(r, domain.ActionRevoke, e.market)
 	bad.Operator = "clerk\n1"
-	refused(t, e.l.Submit(clerk1, "certificate:Revoke", js(bad)), codes.InvalidArgument)
+	ledgertest.Refused(t, e.l.Submit(clerk1, "certificate:Revoke", ledgertest.JSON(bad)), codes.InvalidArgument)
 }

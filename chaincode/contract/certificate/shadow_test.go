@@ -20,11 +20,11 @@ func TestVerifyNobodyCanShadow(t *testing.T) {
 	hMSP := ledgertest.Tx{MSP: "HousingMSP"}
 
 	c := e.issue("lic-a")
-	e.l.MustSubmit(market, "certificate:Revoke", js(e.status(c, "revoke", e.market)))
+	e.l.MustSubmit(market, "certificate:Revoke", ledgertest.JSON(e.status(c, "revoke", e.market)))
 
 	// 1. The housing department may not issue a business-licence: FORBIDDEN, nothing written.
 	shadow := e.record("lic-b", housing, func(r *domain.Record) { r.Issuer, r.DocHash = "housing", c.DocHash })
-	refused(t, e.l.Submit(hMSP, "certificate:Issue", js(shadow)), codes.Forbidden)
+	ledgertest.Refused(t, e.l.Submit(hMSP, "certificate:Issue", ledgertest.JSON(shadow)), codes.Forbidden)
 
 	// 2. Even a type it may issue does not shadow the revocation: verify by hash
 	// lists both, each with its verdict and issuer name, and the headline names
@@ -32,7 +32,7 @@ func TestVerifyNobodyCanShadow(t *testing.T) {
 	other := e.record("house-b", housing, func(r *domain.Record) {
 		r.Issuer, r.DocHash, r.Type = "housing", c.DocHash, "property"
 	})
-	e.l.MustSubmit(hMSP, "certificate:Issue", js(other))
+	e.l.MustSubmit(hMSP, "certificate:Issue", ledgertest.JSON(other))
 	res := verify(t, e, `{"docHash":"`+c.DocHash+`"}`)
 	if res.Verdict != wire.VerdictConflicting || res.Message == "" {
 		t.Fatalf("verdict %s %q, want CONFLICTING", res.Verdict, res.Message)

@@ -29,17 +29,6 @@ func newLedger(t *testing.T) *ledgertest.Ledger {
 	return ledgertest.New(t, cc)
 }
 
-// refused checks that r failed with code and wrote and emitted nothing.
-func refused(t *testing.T, r ledgertest.Result, code string) {
-	t.Helper()
-	if r.OK() || r.Code() != code {
-		t.Fatalf("got status %d %q, want code %s", r.Status, r.Message, code)
-	}
-	if len(r.Writes) != 0 || r.Event != nil || r.Committed {
-		t.Fatalf("refused transaction wrote %d keys, event %+v", len(r.Writes), r.Event)
-	}
-}
-
 func dept(t *testing.T, r ledgertest.Result) domain.Department {
 	t.Helper()
 	var d domain.Department
@@ -59,16 +48,16 @@ func regJSON(id, msp, parent string, keys ...string) string {
 
 func TestInit(t *testing.T) {
 	l := newLedger(t)
-	refused(t, l.Evaluate(gov, "registry:GetGovernance"), codes.NotFound)
-	refused(t, l.Submit(gov, "registry:RegisterDepartment", regJSON("market", "MarketMSP", "")), codes.NotFound)
-	refused(t, l.Submit(market, "registry:Init", ledgertest.GovMSP), codes.Forbidden)
-	refused(t, l.Submit(gov, "registry:Init", "Gov MSP"), codes.InvalidArgument)
-	refused(t, l.Submit(ledgertest.Tx{MSP: ledgertest.GovMSP, Time: l.Now().Add(-time.Hour)}, "registry:Init", ledgertest.GovMSP), codes.InvalidArgument)
+	ledgertest.Refused(t, l.Evaluate(gov, "registry:GetGovernance"), codes.NotFound)
+	ledgertest.Refused(t, l.Submit(gov, "registry:RegisterDepartment", regJSON("market", "MarketMSP", "")), codes.NotFound)
+	ledgertest.Refused(t, l.Submit(market, "registry:Init", ledgertest.GovMSP), codes.Forbidden)
+	ledgertest.Refused(t, l.Submit(gov, "registry:Init", "Gov MSP"), codes.InvalidArgument)
+	ledgertest.Refused(t, l.Submit(ledgertest.Tx{MSP: ledgertest.GovMSP, Time: l.Now().Add(-time.Hour)}, "registry:Init", ledgertest.GovMSP), codes.InvalidArgument)
 	r := l.MustSubmit(gov, "registry:Init", ledgertest.GovMSP)
 	if r.Event == nil || r.Event.Name != registry.EventInitialized || string(r.Event.Payload) != `{"mspId":"GovMSP"}` {
 		t.Fatalf("event %+v", r.Event)
 	}
-	refused(t, l.Submit(gov, "registry:Init", ledgertest.GovMSP), codes.Conflict)
+	ledgertest.Refused(t, l.Submit(gov, "registry:Init", ledgertest.GovMSP), codes.Conflict)
 	if got := string(l.MustEvaluate(market, "registry:GetGovernance").Payload); got != `{"mspId":"GovMSP"}` {
 		t.Fatalf("GetGovernance = %s", got)
 	}
@@ -79,11 +68,11 @@ func TestRegisterDepartment(t *testing.T) {
 	l.InitRegistry()
 	s1, s2 := ledgertest.NewSigner(t), ledgertest.NewSigner(t)
 
-	refused(t, l.Submit(market, "registry:RegisterDepartment", regJSON("market", "MarketMSP", "")), codes.Forbidden)
-	refused(t, l.Submit(gov, "registry:RegisterDepartment", `{"id":"market"`), codes.InvalidArgument)
-	refused(t, l.Submit(gov, "registry:RegisterDepartment", `{"id":"market","name":"M","mspId":"MarketMSP","extra":1}`), codes.InvalidArgument)
-	refused(t, l.Submit(gov, "registry:RegisterDepartment", regJSON("market", "MarketMSP", "province")), codes.NotFound)
-	refused(t, l.Submit(ledgertest.Tx{MSP: ledgertest.GovMSP, Time: l.Now().Add(6 * time.Minute)}, "registry:RegisterDepartment", regJSON("market", "MarketMSP", "")), codes.InvalidArgument)
+	ledgertest.Refused(t, l.Submit(market, "registry:RegisterDepartment", regJSON("market", "MarketMSP", "")), codes.Forbidden)
+	ledgertest.Refused(t, l.Submit(gov, "registry:RegisterDepartment", `{"id":"market"`), codes.InvalidArgument)
+	ledgertest.Refused(t, l.Submit(gov, "registry:RegisterDepartment", `{"id":"market","name":"M","mspId":"MarketMSP","extra":1}`), codes.InvalidArgument)
+	ledgertest.Refused(t, l.Submit(gov, "registry:RegisterDepartment", regJSON("market", "MarketMSP", "province")), codes.NotFound)
+	ledgertest.Refused(t, l.Submit(ledgertest.Tx{MSP: ledgertest.GovMSP, Time: l.Now().Add(6 * time.Minute)}, "registry:RegisterDepartment", regJSON("market", "MarketMSP", "")), codes.InvalidArgument)
 
 	l.MustSubmit(gov, "registry:RegisterDepartment", regJSON("province", "GovMSP", ""))
 	r := l.MustSubmit(gov, "registry:RegisterDepartment", regJSON("market", "MarketMSP", "province", s1.PublicPEM))
@@ -95,9 +84,9 @@ func TestRegisterDepartment(t *testing.T) {
 	if r.Event == nil || r.Event.Name != registry.EventDepartmentRegistered || string(r.Event.Payload) != string(r.Payload) {
 		t.Fatalf("event %+v", r.Event)
 	}
-	refused(t, l.Submit(gov, "registry:RegisterDepartment", regJSON("market", "MarketMSP", "")), codes.Conflict)
+	ledgertest.Refused(t, l.Submit(gov, "registry:RegisterDepartment", regJSON("market", "MarketMSP", "")), codes.Conflict)
 	// A key registered to one department cannot be registered to another.
-	refused(t, l.Submit(gov, "registry:RegisterDepartment", regJSON("police", "PoliceMSP", "", s2.PublicPEM, s1.PublicPEM)), codes.Conflict)
+	ledgertest.Refused(t, l.Submit(gov, "registry:RegisterDepartment", regJSON("police", "PoliceMSP", "", s2.PublicPEM, s1.PublicPEM)), codes.Conflict)
 	l.MustSubmit(gov, "registry:RegisterDepartment", regJSON("police", "PoliceMSP", "", s2.PublicPEM))
 
 	// Reads.
@@ -109,14 +98,14 @@ func TestRegisterDepartment(t *testing.T) {
 	if got := dept(t, l.MustEvaluate(police, "registry:GetDepartment", "market")); got.MSPID != "MarketMSP" {
 		t.Fatalf("GetDepartment = %+v", got)
 	}
-	refused(t, l.Evaluate(police, "registry:GetDepartment", "nobody"), codes.NotFound)
-	refused(t, l.Evaluate(police, "registry:GetDepartment", "a\x00b"), codes.InvalidArgument)
+	ledgertest.Refused(t, l.Evaluate(police, "registry:GetDepartment", "nobody"), codes.NotFound)
+	ledgertest.Refused(t, l.Evaluate(police, "registry:GetDepartment", "a\x00b"), codes.InvalidArgument)
 	var kr registry.KeyRecord
 	if err := l.MustEvaluate(police, "registry:GetKey", s1.KeyID).Decode(&kr); err != nil || kr.DepartmentID != "market" || kr.KeyID != s1.KeyID || kr.PublicKey != s1.PublicPEM {
 		t.Fatalf("GetKey = %+v, %v", kr, err)
 	}
-	refused(t, l.Evaluate(police, "registry:GetKey", strings.Repeat("0", 64)), codes.NotFound)
-	refused(t, l.Evaluate(police, "registry:GetKey", "short"), codes.InvalidArgument)
+	ledgertest.Refused(t, l.Evaluate(police, "registry:GetKey", strings.Repeat("0", 64)), codes.NotFound)
+	ledgertest.Refused(t, l.Evaluate(police, "registry:GetKey", "short"), codes.InvalidArgument)
 }
 
 func TestKeys(t *testing.T) {
@@ -127,11 +116,11 @@ func TestKeys(t *testing.T) {
 	l.RegisterDepartment("police", "PoliceMSP", other)
 
 	// AddKey.
-	refused(t, l.Submit(market, "registry:AddKey", "market", s2.PublicPEM), codes.Forbidden)
-	refused(t, l.Submit(gov, "registry:AddKey", "nobody", s2.PublicPEM), codes.NotFound)
-	refused(t, l.Submit(gov, "registry:AddKey", "market", "not a key"), codes.InvalidArgument)
-	refused(t, l.Submit(gov, "registry:AddKey", "market", other.PublicPEM), codes.Conflict)
-	refused(t, l.Submit(gov, "registry:AddKey", "market", s1.PublicPEM), codes.Conflict)
+	ledgertest.Refused(t, l.Submit(market, "registry:AddKey", "market", s2.PublicPEM), codes.Forbidden)
+	ledgertest.Refused(t, l.Submit(gov, "registry:AddKey", "nobody", s2.PublicPEM), codes.NotFound)
+	ledgertest.Refused(t, l.Submit(gov, "registry:AddKey", "market", "not a key"), codes.InvalidArgument)
+	ledgertest.Refused(t, l.Submit(gov, "registry:AddKey", "market", other.PublicPEM), codes.Conflict)
+	ledgertest.Refused(t, l.Submit(gov, "registry:AddKey", "market", s1.PublicPEM), codes.Conflict)
 	l.Advance(time.Minute)
 	r := l.MustSubmit(gov, "registry:AddKey", "market", s2.PublicPEM)
 	if r.Event.Name != registry.EventKeyAdded || len(dept(t, r).Keys) != 2 || dept(t, r).Keys[1].ValidFrom != "2026-11-28T12:01:00Z" {
@@ -140,8 +129,8 @@ func TestKeys(t *testing.T) {
 
 	// RotateKey.
 	l.Advance(time.Minute)
-	refused(t, l.Submit(market, "registry:RotateKey", "market", s1.KeyID, s3.PublicPEM), codes.Forbidden)
-	refused(t, l.Submit(gov, "registry:RotateKey", "market", other.KeyID, s3.PublicPEM), codes.NotFound)
+	ledgertest.Refused(t, l.Submit(market, "registry:RotateKey", "market", s1.KeyID, s3.PublicPEM), codes.Forbidden)
+	ledgertest.Refused(t, l.Submit(gov, "registry:RotateKey", "market", other.KeyID, s3.PublicPEM), codes.NotFound)
 	r = l.MustSubmit(gov, "registry:RotateKey", "market", s1.KeyID, s3.PublicPEM)
 	d := dept(t, r)
 	old, _ := d.Key(s1.KeyID)
@@ -149,21 +138,21 @@ func TestKeys(t *testing.T) {
 	if r.Event.Name != registry.EventKeyRotated || old.RotatedAt != "2026-11-28T12:02:00Z" || nw.ValidFrom != old.RotatedAt {
 		t.Fatalf("RotateKey: %s", r.Payload)
 	}
-	refused(t, l.Submit(gov, "registry:RotateKey", "market", s1.KeyID, ledgertest.NewSigner(t).PublicPEM), codes.IllegalTransition)
+	ledgertest.Refused(t, l.Submit(gov, "registry:RotateKey", "market", s1.KeyID, ledgertest.NewSigner(t).PublicPEM), codes.IllegalTransition)
 
 	// RevokeKey.
 	l.Advance(time.Minute)
-	refused(t, l.Submit(police, "registry:RevokeKey", "market", s2.KeyID, "retired", ""), codes.Forbidden)
-	refused(t, l.Submit(market, "registry:RevokeKey", "market", s2.KeyID, "retired", "2026-11-28T12:00:00Z"), codes.InvalidArgument)
-	refused(t, l.Submit(market, "registry:RevokeKey", "market", s2.KeyID, "retired", "noon"), codes.InvalidArgument)
-	refused(t, l.Submit(market, "registry:RevokeKey", "market", s2.KeyID, "", ""), codes.InvalidArgument)
-	refused(t, l.Submit(market, "registry:RevokeKey", "market", other.KeyID, "retired", ""), codes.NotFound)
-	refused(t, l.Submit(market, "registry:RevokeKey", "nobody", s2.KeyID, "retired", ""), codes.NotFound)
+	ledgertest.Refused(t, l.Submit(police, "registry:RevokeKey", "market", s2.KeyID, "retired", ""), codes.Forbidden)
+	ledgertest.Refused(t, l.Submit(market, "registry:RevokeKey", "market", s2.KeyID, "retired", "2026-11-28T12:00:00Z"), codes.InvalidArgument)
+	ledgertest.Refused(t, l.Submit(market, "registry:RevokeKey", "market", s2.KeyID, "retired", "noon"), codes.InvalidArgument)
+	ledgertest.Refused(t, l.Submit(market, "registry:RevokeKey", "market", s2.KeyID, "", ""), codes.InvalidArgument)
+	ledgertest.Refused(t, l.Submit(market, "registry:RevokeKey", "market", other.KeyID, "retired", ""), codes.NotFound)
+	ledgertest.Refused(t, l.Submit(market, "registry:RevokeKey", "nobody", s2.KeyID, "retired", ""), codes.NotFound)
 	r = l.MustSubmit(market, "registry:RevokeKey", "market", s2.KeyID, "retired", "")
 	if k, _ := dept(t, r).Key(s2.KeyID); r.Event.Name != registry.EventKeyRevoked || k.RevokedAt != "2026-11-28T12:03:00Z" || k.RevokeReason != "retired" {
 		t.Fatalf("RevokeKey: %s", r.Payload)
 	}
-	refused(t, l.Submit(market, "registry:RevokeKey", "market", s2.KeyID, "retired", ""), codes.Conflict)
+	ledgertest.Refused(t, l.Submit(market, "registry:RevokeKey", "market", s2.KeyID, "retired", ""), codes.Conflict)
 	// A compromise dates back, even for a rotated key, and governance may do it.
 	r = l.MustSubmit(gov, "registry:RevokeKey", "market", s1.KeyID, domain.ReasonCompromised, "2026-11-28T11:30:00+00:00")
 	if k, _ := dept(t, r).Key(s1.KeyID); k.RevokedAt != "2026-11-28T11:30:00Z" || k.RotatedAt == "" {

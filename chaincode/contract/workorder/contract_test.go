@@ -1,7 +1,6 @@
 package workorder_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"strings"
@@ -71,16 +70,8 @@ func newWorldAt(t *testing.T, start time.Time) *world {
 	return w
 }
 
-func js(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
 func (w *world) submit(id, category string) ledgertest.Result {
-	return w.l.Submit(ledgertest.Gov, "workorder:Submit", js(domain.SubmitInput{
+	return w.l.Submit(ledgertest.Gov, "workorder:Submit", ledgertest.JSON(domain.SubmitInput{
 		ID: id, Category: category, ContentHash: hContent, ReporterCommitment: hReporter, Channel: "hotline"}))
 }
 
@@ -99,7 +90,7 @@ func (w *world) act(d dept, fn, id, target string) ledgertest.Result {
 	in := domain.ActionInput{TicketID: id, Action: strings.ToLower(fn), Department: d.id, NoteHash: hNote,
 		Target: target, PrevTxID: w.get(id).TxID, KeyID: d.s.KeyID}
 	in.Signature = d.s.Sign(w.t, canon.KindTicketAction, in.Signed())
-	return w.l.Submit(d.tx(), "workorder:"+fn, js(in))
+	return w.l.Submit(d.tx(), "workorder:"+fn, ledgertest.JSON(in))
 }
 
 func (w *world) must(r ledgertest.Result) domain.Output {
@@ -115,7 +106,7 @@ func (w *world) must(r ledgertest.Result) domain.Output {
 }
 
 func (w *world) rate(id, rating string) ledgertest.Result {
-	return w.l.Submit(ledgertest.Gov, "workorder:Rate", js(map[string]string{"ticketId": id, "rating": rating, "commentHash": hNote}))
+	return w.l.Submit(ledgertest.Gov, "workorder:Rate", ledgertest.JSON(map[string]string{"ticketId": id, "rating": rating, "commentHash": hNote}))
 }
 
 func wantCode(t *testing.T, r ledgertest.Result, code string) {
@@ -196,7 +187,7 @@ func TestLifecycleTraceAndEvents(t *testing.T) {
 func TestSubmitRouting(t *testing.T) {
 	w := newWorld(t)
 	wantCode(t, w.submit("T1", "potholes"), codes.NotFound)
-	wantCode(t, w.l.Submit(w.a.tx(), "workorder:Submit", js(domain.SubmitInput{ID: "T1", Category: "noise", ContentHash: hContent, ReporterCommitment: hReporter, Channel: "web"})), codes.Forbidden)
+	wantCode(t, w.l.Submit(w.a.tx(), "workorder:Submit", ledgertest.JSON(domain.SubmitInput{ID: "T1", Category: "noise", ContentHash: hContent, ReporterCommitment: hReporter, Channel: "web"})), codes.Forbidden)
 	wantCode(t, w.l.Submit(ledgertest.Gov, "workorder:Submit", `{"id":"T1","category":"noise","contentHash":"x","reporterCommitment":"`+hReporter+`","channel":"web"}`), codes.InvalidArgument)
 	wantCode(t, w.l.Submit(ledgertest.Gov, "workorder:Submit", `{"id":"T1","category":"noise","extra":1}`), codes.InvalidArgument)
 	w.must(w.submit("T1", "noise"))
@@ -211,7 +202,7 @@ func TestSubmitRouting(t *testing.T) {
 	wantCode(t, w.l.Submit(w.a.tx(), "workorder:SetIntake", `{"mspIds":["HotlineMSP"]}`), codes.Forbidden)
 	w.l.MustSubmit(ledgertest.Gov, "workorder:SetIntake", `{"mspIds":["HotlineMSP"]}`)
 	wantCode(t, w.submit("T4", "housing"), codes.Forbidden)
-	if r := w.l.Submit(ledgertest.Tx{MSP: "HotlineMSP"}, "workorder:Submit", js(domain.SubmitInput{ID: "T4", Category: "housing", ContentHash: hContent, ReporterCommitment: hReporter, Channel: "app"})); !r.OK() {
+	if r := w.l.Submit(ledgertest.Tx{MSP: "HotlineMSP"}, "workorder:Submit", ledgertest.JSON(domain.SubmitInput{ID: "T4", Category: "housing", ContentHash: hContent, ReporterCommitment: hReporter, Channel: "app"})); !r.OK() {
 		t.Fatal(r.Message)
 	}
 }
@@ -257,7 +248,7 @@ func TestTransferWithoutReasonWritesNothing(t *testing.T) {
 	in := domain.ActionInput{TicketID: "T1", Action: "transfer", Department: w.a.id, Target: "B",
 		PrevTxID: w.get("T1").TxID, KeyID: w.a.s.KeyID}
 	in.Signature = w.a.s.Sign(t, canon.KindTicketAction, in.Signed())
-	r := w.l.Submit(w.a.tx(), "workorder:Transfer", js(in))
+	r := w.l.Submit(w.a.tx(), "workorder:Transfer", ledgertest.JSON(in))
 	wantCode(t, r, codes.InvalidArgument)
 	if !strings.Contains(r.Message, "transfer needs a reason (noteHash)") {
 		t.Errorf("message: %q", r.Message)
@@ -280,7 +271,7 @@ func TestAuthentication(t *testing.T) {
 		if mutate != nil {
 			mutate(&in)
 		}
-		return js(in)
+		return ledgertest.JSON(in)
 	}
 	// Signature over different fields.
 	wantCode(t, w.l.Submit(w.a.tx(), "workorder:Accept", signed(w.a, w.a.s, func(in *domain.ActionInput) { in.NoteHash = hNote })), codes.BadSignature)
@@ -330,7 +321,7 @@ func TestTransferEscalateReopen(t *testing.T) {
 		t.Fatalf("unsatisfied: %+v", o.Accountability)
 	}
 	wantCode(t, w.act(w.p, "Close", "T1", ""), codes.IllegalTransition) // P is assigned now, has no supervisor
-	o = w.must(w.l.Submit(ledgertest.Gov, "workorder:Reopen", js(map[string]string{"ticketId": "T1", "noteHash": hNote})))
+	o = w.must(w.l.Submit(ledgertest.Gov, "workorder:Reopen", ledgertest.JSON(map[string]string{"ticketId": "T1", "noteHash": hNote})))
 	if o.Ticket.State != domain.StateInProgress || o.Ticket.Reopens != 1 || o.Accountability[0].Cause != domain.CauseReopened {
 		t.Fatalf("reopen: %+v", o)
 	}
@@ -418,7 +409,7 @@ func TestSweepOverdueAccountability(t *testing.T) {
 	// resolution: all three due 12-04 02:00Z, none resolved → 0/3; overdue 5.
 	if k.Received != 3 || k.Response.Numerator != 1 || k.Response.Denominator != 3 || k.Resolution.Denominator != 3 ||
 		k.Resolution.Numerator != 0 || k.Overdue != 5 || k.Accountability != 5 {
-		t.Errorf("KPI: %s", js(k))
+		t.Errorf("KPI: %s", ledgertest.JSON(k))
 	}
 }
 

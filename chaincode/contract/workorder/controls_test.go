@@ -28,7 +28,7 @@ func (w *world) actNote(d dept, fn, id, target, note string) ledgertest.Result {
 	in := domain.ActionInput{TicketID: id, Action: strings.ToLower(fn), Department: d.id, NoteHash: note,
 		Target: target, PrevTxID: w.get(id).TxID, KeyID: d.s.KeyID}
 	in.Signature = d.s.Sign(w.t, canon.KindTicketAction, in.Signed())
-	return w.l.Submit(d.tx(), "workorder:"+fn, js(in))
+	return w.l.Submit(d.tx(), "workorder:"+fn, ledgertest.JSON(in))
 }
 
 // TestRollupStraddle: a ticket timestamped 23:59:30 that commits after a 00:00:30
@@ -53,7 +53,7 @@ func TestRollupStraddle(t *testing.T) {
 	w.l.SetNow(midnight.Add(time.Minute))
 	late := ledgertest.Gov
 	late.Time = midnight.Add(-30 * time.Second)
-	w.must(w.l.Submit(late, "workorder:Submit", js(domain.SubmitInput{ID: "S5", Category: "noise", ContentHash: hContent, ReporterCommitment: hReporter, Channel: "hotline"})))
+	w.must(w.l.Submit(late, "workorder:Submit", ledgertest.JSON(domain.SubmitInput{ID: "S5", Category: "noise", ContentHash: hContent, ReporterCommitment: hReporter, Channel: "hotline"})))
 	if got := w.get("S5").CreatedAt; got != "2026-12-01T15:59:30Z" {
 		t.Fatalf("S5 created at %s", got)
 	}
@@ -199,7 +199,7 @@ func TestAutoCloseUnratedAndTransferLimit(t *testing.T) {
 	var k domain.KPI
 	w.l.MustEvaluate(w.p.tx(), "workorder:KPI", "A", "2026-11-01", "2026-12-31").MustDecode(t, &k)
 	if k.AutoClosedUnrated != 1 || k.Satisfaction.Denominator != 0 {
-		t.Errorf("KPI %s", js(k))
+		t.Errorf("KPI %s", ledgertest.JSON(k))
 	}
 
 	// Ping-pong: the third transfer goes to the governance department.
@@ -222,8 +222,8 @@ func TestReturnSuspendResume(t *testing.T) {
 		t.Fatalf("returned: %s", o.Ticket.State)
 	}
 	route := map[string]string{"ticketId": "T1", "target": "B"}
-	wantCode(t, w.l.Submit(w.b.tx(), "workorder:Route", js(route)), codes.Forbidden) // intake only
-	o = w.must(w.l.Submit(ledgertest.Gov, "workorder:Route", js(route)))
+	wantCode(t, w.l.Submit(w.b.tx(), "workorder:Route", ledgertest.JSON(route)), codes.Forbidden) // intake only
+	o = w.must(w.l.Submit(ledgertest.Gov, "workorder:Route", ledgertest.JSON(route)))
 	if o.Ticket.Department != "B" || o.Ticket.State != domain.StateAssigned {
 		t.Fatalf("routed: %+v", o.Ticket)
 	}
@@ -235,7 +235,7 @@ func TestReturnSuspendResume(t *testing.T) {
 		t.Fatalf("suspended: %+v", o.Transitions)
 	}
 	w.l.Advance(48 * time.Hour) // Fri 11:00 → Sun 11:00: 13 h of working time
-	o = w.must(w.l.Submit(ledgertest.Gov, "workorder:Resume", js(map[string]string{"ticketId": "T1"})))
+	o = w.must(w.l.Submit(ledgertest.Gov, "workorder:Resume", ledgertest.JSON(map[string]string{"ticketId": "T1"})))
 	if o.Ticket.State != domain.StateInProgress || o.Transitions[0].Pause.Added != "13h0m0s" {
 		t.Fatalf("resumed: %+v", o.Transitions[0].Pause)
 	}

@@ -29,11 +29,11 @@ func FuzzWorkorderInputs(f *testing.F) {
 	accept := domain.ActionInput{TicketID: "T1", Action: "accept", Department: "A", NoteHash: hNote, KeyID: sa.KeyID}
 	fns := []string{"Submit", "Accept", "Start", "Transfer", "Resolve", "Rate", "Reopen", "Escalate", "Close",
 		"SetCalendar", "SetSLA", "SetIntake", "Sweep", "ListByDepartment", "ListOverdue", "Accountability", "KPI", "Get", "Trace"}
-	f.Add(uint8(0), js(domain.SubmitInput{ID: "T2", Category: "noise", ContentHash: hContent, ReporterCommitment: hReporter, Channel: "web"}), "", "", "")
+	f.Add(uint8(0), ledgertest.JSON(domain.SubmitInput{ID: "T2", Category: "noise", ContentHash: hContent, ReporterCommitment: hReporter, Channel: "web"}), "", "", "")
 	f.Add(uint8(0), `{"ID":"T2","category":"noise"}`, "", "", "")
 	f.Add(uint8(0), `{"id":"T2","id":"T3"}`, "", "", "")
 	f.Add(uint8(1), "", "", "", "")
-	f.Add(uint8(1), js(accept), "", "", "")
+	f.Add(uint8(1), ledgertest.JSON(accept), "", "", "")
 	f.Add(uint8(9), `{"utcOffset":"+08:00","holidays":["2026-10-01"],"workdays":[]}`, "", "", "")
 	f.Add(uint8(10), `{"noise":{"respondDays":1,"resolveDays":5}}`, "", "", "")
 	f.Add(uint8(11), `{"mspIds":["HotlineMSP"]}`, "", "", "")
@@ -50,7 +50,7 @@ func FuzzWorkorderInputs(f *testing.F) {
 		l.RegisterDepartmentWith(map[string]any{"id": "P", "name": "Dept P", "mspId": "PMSP", "categories": []string{}}, sp)
 		l.RegisterDepartmentWith(map[string]any{"id": "A", "name": "Dept A", "mspId": "AMSP", "parent": "P", "categories": []string{"noise"}}, sa)
 		l.SetNow(start)
-		l.MustSubmit(ledgertest.Gov, "workorder:Submit", js(domain.SubmitInput{ID: "T1", Category: "noise", ContentHash: hContent, ReporterCommitment: hReporter, Channel: "web"}))
+		l.MustSubmit(ledgertest.Gov, "workorder:Submit", ledgertest.JSON(domain.SubmitInput{ID: "T1", Category: "noise", ContentHash: hContent, ReporterCommitment: hReporter, Channel: "web"}))
 		if strings.HasPrefix(a, `{"ticketId":"T1","action":"accept"`) {
 			// A genuinely signed accept for the current ticket, so mutations start from a valid action.
 			var tk struct {
@@ -60,7 +60,7 @@ func FuzzWorkorderInputs(f *testing.F) {
 			in := accept
 			in.PrevTxID = tk.TxID
 			in.Signature = sa.Sign(t, canon.KindTicketAction, in.Signed())
-			a = js(in)
+			a = ledgertest.JSON(in)
 		}
 		fn := fns[int(sel)%len(fns)]
 		ta := ledgertest.Tx{MSP: "AMSP", CommonName: "clerk-A"}

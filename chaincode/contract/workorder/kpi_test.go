@@ -71,14 +71,14 @@ func kpiMatchesReference(t *testing.T, seed uint64, legal map[string]int) {
 		case "Rate":
 			r = w.rate(id, []string{"very_satisfied", "satisfied", "neutral", "unsatisfied"}[rng.IntN(4)])
 		case "Reopen":
-			r = w.l.Submit(ledgertest.Gov, "workorder:Reopen", js(map[string]string{"ticketId": id}))
+			r = w.l.Submit(ledgertest.Gov, "workorder:Reopen", ledgertest.JSON(map[string]string{"ticketId": id}))
 		case "Sweep":
 			r = w.l.Submit(w.a.tx(), "workorder:Sweep", "")
 		case "Route":
-			r = w.l.Submit(ledgertest.Gov, "workorder:Route", js(map[string]string{"ticketId": id, "target": depts[rng.IntN(3)].id}))
+			r = w.l.Submit(ledgertest.Gov, "workorder:Route", ledgertest.JSON(map[string]string{"ticketId": id, "target": depts[rng.IntN(3)].id}))
 		case "Resume":
 			if rng.IntN(2) == 0 {
-				r = w.l.Submit(ledgertest.Gov, "workorder:Resume", js(map[string]string{"ticketId": id}))
+				r = w.l.Submit(ledgertest.Gov, "workorder:Resume", ledgertest.JSON(map[string]string{"ticketId": id}))
 			} else {
 				r = w.act(actor, fn, id, "")
 			}
@@ -120,7 +120,7 @@ func kpiMatchesReference(t *testing.T, seed uint64, legal map[string]int) {
 		w.l.MustEvaluate(w.p.tx(), "workorder:KPI", d.id, "2026-11-20", "2026-12-31").MustDecode(t, &k)
 		k.AsOf = before[d.id].AsOf
 		if !reflect.DeepEqual(k, before[d.id]) {
-			t.Errorf("%s: KPI changed by a sweep:\n before %s\n after  %s", d.id, js(before[d.id]), js(k))
+			t.Errorf("%s: KPI changed by a sweep:\n before %s\n after  %s", d.id, ledgertest.JSON(before[d.id]), ledgertest.JSON(k))
 		}
 	}
 
@@ -165,7 +165,7 @@ func kpiMatchesReference(t *testing.T, seed uint64, legal map[string]int) {
 				t.Logf("%s: received %d response %d/%d resolution %d/%d satisfaction %d/%d accountability %d", d.id, got.Received, got.Response.Numerator, got.Response.Denominator, got.Resolution.Numerator, got.Resolution.Denominator, got.Satisfaction.Numerator, got.Satisfaction.Denominator, got.Accountability)
 			}
 			if !reflect.DeepEqual(got, want) {
-				t.Errorf("KPI %s %v:\n got %s\nwant %s", d.id, p, js(got), js(want))
+				t.Errorf("KPI %s %v:\n got %s\nwant %s", d.id, p, ledgertest.JSON(got), ledgertest.JSON(want))
 			}
 		}
 	}
@@ -200,7 +200,7 @@ func TestRollupOnlySettledDays(t *testing.T) {
 		t.Fatalf("a second sweep rolled up again: %+v", sr)
 	}
 	if after := kpi(); !reflect.DeepEqual(before, after) || after.Received != 1 || after.Response.Numerator != 1 {
-		t.Fatalf("KPI changed by the rollup:\n before %s\n after  %s", js(before), js(after))
+		t.Fatalf("KPI changed by the rollup:\n before %s\n after  %s", ledgertest.JSON(before), ledgertest.JSON(after))
 	}
 	// A missed deadline blocks the days it falls in until a sweep has marked it.
 	w.must(w.submit("T2", "noise"))                           // Sat: respond-by Tue 00:00 (+08:00) = Mon 16:00Z
@@ -225,6 +225,6 @@ func TestRollupOnlySettledDays(t *testing.T) {
 	}
 	k := kpi()
 	if k.Received != 2 || k.Response.Numerator != 1 || k.Response.Denominator != 2 || k.Overdue != 1 {
-		t.Fatalf("KPI: %s", js(k))
+		t.Fatalf("KPI: %s", ledgertest.JSON(k))
 	}
 }

@@ -25,16 +25,16 @@ func TestOperatorInTrace(t *testing.T) {
 	clerk := ledgertest.Tx{MSP: w.a.msp, CommonName: "clerk1@a"}
 
 	before := len(w.l.Events())
-	r := w.l.Submit(admin, "workorder:Accept", js(action("clerk1@a")))
+	r := w.l.Submit(admin, "workorder:Accept", ledgertest.JSON(action("clerk1@a")))
 	wantCode(t, r, codes.Forbidden)
 	if len(r.Writes) != 0 || len(w.l.Events()) != before {
 		t.Fatalf("refused action wrote %d keys", len(r.Writes))
 	}
 	// The citizen channel signs nothing, so it cannot name an operator.
 	unsigned := domain.ActionInput{TicketID: "T-op", Action: "accept", Operator: "clerk1@a"}
-	wantCode(t, w.l.Submit(ledgertest.Gov, "workorder:Accept", js(unsigned)), codes.InvalidArgument)
+	wantCode(t, w.l.Submit(ledgertest.Gov, "workorder:Accept", ledgertest.JSON(unsigned)), codes.InvalidArgument)
 
-	o := w.must(w.l.Submit(clerk, "workorder:Accept", js(action("clerk1@a"))))
+	o := w.must(w.l.Submit(clerk, "workorder:Accept", ledgertest.JSON(action("clerk1@a"))))
 	if got := o.Transitions[0]; got.ActorID != "clerk1@a" || got.ActorMSP != w.a.msp {
 		t.Fatalf("transition names %q (%s), want clerk1@a", got.ActorID, got.ActorMSP)
 	}
