@@ -11,17 +11,9 @@ import (
 	"github.com/certledger/certledger/internal/testkit"
 )
 
-// writeIdentity writes a self-signed ECDSA certificate and its PKCS#8 key.
-func writeIdentity(t *testing.T, dir string) (certPath, keyPath string) {
-	t.Helper()
-	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	testkit.WriteKeyPair(t, &x509.Certificate{Subject: pkix.Name{CommonName: "client"}}, certPath, keyPath)
-	return certPath, keyPath
-}
-
 func TestConnect(t *testing.T) {
 	dir := t.TempDir()
-	certPath, keyPath := writeIdentity(t, dir)
+	certPath, keyPath := testkit.WriteKeyPair(t, dir, "client", &x509.Certificate{Subject: pkix.Name{CommonName: "client"}})
 	notPEM := filepath.Join(dir, "empty.pem")
 	if err := os.WriteFile(notPEM, []byte("no certificate here\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -65,7 +57,7 @@ func TestConnect(t *testing.T) {
 
 func TestConnectLoadsTheProfile(t *testing.T) {
 	dir := t.TempDir()
-	certPath, keyPath := writeIdentity(t, dir)
+	certPath, keyPath := testkit.WriteKeyPair(t, dir, "client", &x509.Certificate{Subject: pkix.Name{CommonName: "client"}})
 	path := filepath.Join(dir, "org.yaml")
 	if err := Save(path, &Profile{Name: "org", MSPID: "OrgMSP", Peer: Peer{Endpoint: "127.0.0.1:1"},
 		CertPath: filepath.Base(certPath), KeyPath: filepath.Base(keyPath), Channel: "ch", Chaincode: "cc"}); err != nil {

@@ -10,20 +10,13 @@ import (
 	"github.com/certledger/certledger/internal/testkit"
 )
 
-func writeNamedIdentity(t *testing.T, dir, name, cn string) (certPath, keyPath string) {
-	t.Helper()
-	certPath, keyPath = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key")
-	testkit.WriteKeyPair(t, &x509.Certificate{Subject: pkix.Name{CommonName: cn, OrganizationalUnit: []string{"client"}}}, certPath, keyPath)
-	return certPath, keyPath
-}
-
 // TestLoadIdentity: a certificate and its key load (the MSP ID and CN come
 // through); a key that is not the certificate's is refused up front, rather
 // than at the peer, which would refuse every signature.
 func TestLoadIdentity(t *testing.T) {
 	dir := t.TempDir()
-	c1, k1 := writeNamedIdentity(t, dir, "clerk1", "clerk1@dept-a")
-	_, k2 := writeNamedIdentity(t, dir, "clerk2", "clerk2@dept-a")
+	c1, k1 := testkit.WriteKeyPair(t, dir, "clerk1", &x509.Certificate{Subject: pkix.Name{CommonName: "clerk1@dept-a", OrganizationalUnit: []string{"client"}}})
+	_, k2 := testkit.WriteKeyPair(t, dir, "clerk2", &x509.Certificate{Subject: pkix.Name{CommonName: "clerk2@dept-a", OrganizationalUnit: []string{"client"}}})
 	id, sign, cert, err := LoadIdentity("DeptAMSP", c1, k1)
 	if err != nil {
 		t.Fatal(err)

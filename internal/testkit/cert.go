@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -40,9 +41,11 @@ func CertPEM(der []byte) []byte {
 }
 
 // WriteKeyPair writes a self-signed certificate made from tmpl (see SelfSigned)
-// to certPath and its PKCS#8 key to keyPath, both PEM; t fails on any error.
-func WriteKeyPair(t testing.TB, tmpl *x509.Certificate, certPath, keyPath string) {
+// to dir/name.crt and its PKCS#8 key to dir/name.key, both PEM, and returns
+// their paths; t fails on any error.
+func WriteKeyPair(t testing.TB, dir, name string, tmpl *x509.Certificate) (certPath, keyPath string) {
 	t.Helper()
+	certPath, keyPath = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
 	der, key, err := SelfSigned(tmpl)
 	if err != nil {
 		t.Fatal(err)
@@ -57,4 +60,5 @@ func WriteKeyPair(t testing.TB, tmpl *x509.Certificate, certPath, keyPath string
 	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return certPath, keyPath
 }

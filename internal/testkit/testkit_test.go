@@ -58,8 +58,10 @@ func TestStop(t *testing.T) {
 
 func TestWriteKeyPair(t *testing.T) {
 	dir := t.TempDir()
-	certPath, keyPath := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	WriteKeyPair(t, &x509.Certificate{Subject: pkix.Name{CommonName: "x"}}, certPath, keyPath)
+	certPath, keyPath := WriteKeyPair(t, dir, "x", &x509.Certificate{Subject: pkix.Name{CommonName: "x"}})
+	if certPath != filepath.Join(dir, "x.crt") || keyPath != filepath.Join(dir, "x.key") {
+		t.Fatalf("paths %s %s", certPath, keyPath)
+	}
 	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
 	if err != nil {
 		t.Fatal(err)

@@ -67,17 +67,10 @@ func TestHelpAndExitCodes(t *testing.T) {
 	}
 }
 
-func writeCert(t *testing.T, dir string) (certPath, keyPath string) {
-	t.Helper()
-	certPath, keyPath = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	testkit.WriteKeyPair(t, &x509.Certificate{Subject: pkix.Name{CommonName: "cc"}}, certPath, keyPath)
-	return certPath, keyPath
-}
-
 func TestNewServerTLS(t *testing.T) {
 	dir := t.TempDir()
-	cert, key := writeCert(t, dir)
-	other, _ := writeCert(t, t.TempDir())
+	cert, key := testkit.WriteKeyPair(t, dir, "tls", &x509.Certificate{Subject: pkix.Name{CommonName: "cc"}})
+	other, _ := testkit.WriteKeyPair(t, t.TempDir(), "tls", &x509.Certificate{Subject: pkix.Name{CommonName: "cc"}})
 	s, err := newServer(config{address: ":0", id: "a:b", tlsCert: cert, tlsKey: key, clientCA: cert})
 	if err != nil || s.TLSProps.Disabled || len(s.TLSProps.ClientCACerts) == 0 || s.CCID != "a:b" {
 		t.Fatalf("newServer = %+v, %v", s, err)
