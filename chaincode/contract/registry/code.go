@@ -20,14 +20,7 @@ const objByCode = "registry.code"
 // registered before codes existed get theirs this way. Event DepartmentCodeSet
 // with the Department.
 func (c *Contract) SetCode(ctx contractapi.TransactionContextInterface, deptID, code string) (string, error) {
-	at, err := state.BeginWrite(ctx)
-	if err != nil {
-		return "", err
-	}
-	if err := RequireGovernance(ctx); err != nil {
-		return "", err
-	}
-	d, err := GetDepartment(ctx, deptID)
+	d, at, err := governedDepartment(ctx, deptID)
 	if err != nil {
 		return "", err
 	}
@@ -56,30 +49,20 @@ func (c *Contract) SetCode(ctx contractapi.TransactionContextInterface, deptID, 
 // claimCode records that department deptID holds code (CONFLICT when another
 // department holds it).
 func claimCode(ctx state.Context, code, deptID string) error {
-	k, err := state.Key(ctx, objByCode, code)
-	if err != nil {
-		return err
-	}
-	var owner KeyOwner
-	found, err := state.GetJSON(ctx, k, &owner)
+	owner, found, err := getOwner(ctx, objByCode, code)
 	if err != nil {
 		return err
 	}
 	if found && owner.DepartmentID != deptID {
 		return codes.Wrap(codes.ErrConflict, "unified social credit code %s is already held by department %s", code, owner.DepartmentID)
 	}
-	return state.PutJSON(ctx, k, KeyOwner{DepartmentID: deptID})
+	return putOwner(ctx, objByCode, code, deptID)
 }
 
 // DepartmentByCode returns the department holding unified social credit code
 // code (NOT_FOUND when none).
 func DepartmentByCode(ctx state.Context, code string) (registry.Department, error) {
-	k, err := state.Key(ctx, objByCode, code)
-	if err != nil {
-		return registry.Department{}, err
-	}
-	var owner KeyOwner
-	found, err := state.GetJSON(ctx, k, &owner)
+	owner, found, err := getOwner(ctx, objByCode, code)
 	if err != nil {
 		return registry.Department{}, err
 	}

@@ -83,11 +83,8 @@ func (c *Contract) Init(ctx contractapi.TransactionContextInterface, governanceM
 // (code: the unified social credit code, optional, unique).
 // Event DepartmentRegistered with the Department.
 func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := state.BeginWrite(ctx)
+	at, err := beginGoverned(ctx)
 	if err != nil {
-		return "", err
-	}
-	if err := RequireGovernance(ctx); err != nil {
 		return "", err
 	}
 	var r registry.Registration
@@ -123,7 +120,7 @@ func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterfac
 		return "", err
 	}
 	for _, k := range d.Keys {
-		if err := putKeyOwner(ctx, k.KeyID, d.ID); err != nil {
+		if err := putOwner(ctx, objKey, k.KeyID, d.ID); err != nil {
 			return "", err
 		}
 	}
@@ -151,14 +148,7 @@ func (c *Contract) RotateKey(ctx contractapi.TransactionContextInterface, deptID
 // installKey gives department deptID a new key (governance only): change adds it to
 // the department, which is written with the key's owner entry; event announces it.
 func installKey(ctx state.Context, deptID, publicKeyPEM, event string, change func(d *registry.Department, k registry.Key, at time.Time, txID string) error) (string, error) {
-	at, err := state.BeginWrite(ctx)
-	if err != nil {
-		return "", err
-	}
-	if err := RequireGovernance(ctx); err != nil {
-		return "", err
-	}
-	d, err := GetDepartment(ctx, deptID)
+	d, at, err := governedDepartment(ctx, deptID)
 	if err != nil {
 		return "", err
 	}
@@ -175,7 +165,7 @@ func installKey(ctx state.Context, deptID, publicKeyPEM, event string, change fu
 	if err := putDepartment(ctx, &d); err != nil {
 		return "", err
 	}
-	if err := putKeyOwner(ctx, k.KeyID, d.ID); err != nil {
+	if err := putOwner(ctx, objKey, k.KeyID, d.ID); err != nil {
 		return "", err
 	}
 	return state.Respond(ctx, event, d)

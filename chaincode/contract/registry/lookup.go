@@ -157,12 +157,7 @@ func LookupKey(ctx state.Context, keyID string) (string, registry.Key, error) {
 	if len(keyID) != 64 {
 		return "", registry.Key{}, codes.New(codes.InvalidArgument, "key id %q must be 64 hex characters", keyID)
 	}
-	k, err := state.Key(ctx, objKey, keyID)
-	if err != nil {
-		return "", registry.Key{}, err
-	}
-	var owner KeyOwner
-	found, err := state.GetJSON(ctx, k, &owner)
+	owner, found, err := getOwner(ctx, objKey, keyID)
 	if err != nil {
 		return "", registry.Key{}, err
 	}
