@@ -6,7 +6,6 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
-	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
 
@@ -40,27 +39,8 @@ func escalationEntries(t *workorder.Ticket) []kv {
 // from..to (as for Accountability), oldest first, paged like ListByDepartment.
 // Result {"records":[Escalation],"count","bookmark"}.
 func (c *Contract) Escalations(ctx contractapi.TransactionContextInterface, dept, from, to, pageSize, bookmark string) (string, error) {
-	if err := checkDept(dept); err != nil {
-		return "", err
-	}
-	f, t, err := period(ctx, from, to)
-	if err != nil {
-		return "", err
-	}
-	size, err := parsePageSize(pageSize)
-	if err != nil {
-		return "", err
-	}
-	p := Page[Escalation]{Records: []Escalation{}}
-	base := pEsc + dept + "/"
-	p.Bookmark, err = page(ctx, base+f, base+t, size, bookmark, func(key string, v []byte) error {
+	return periodPage(ctx, pEsc, dept, from, to, pageSize, bookmark, func(key string, v []byte) (Escalation, error) {
 		ep, _ := strconv.Atoi(keyPart(key, 0)) // written by escalationEntries as %04d
-		p.Records = append(p.Records, Escalation{TicketID: keyPart(key, 1), Episode: ep, From: dept, To: string(v), At: keyPart(key, 2)})
-		return nil
+		return Escalation{TicketID: keyPart(key, 1), Episode: ep, From: dept, To: string(v), At: keyPart(key, 2)}, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	p.Count = len(p.Records)
-	return state.JSON(p)
 }

@@ -142,6 +142,17 @@ func period(ctx state.Context, from, to string) (string, string, error) {
 // Accountability returns dept's accountability records whose time (the missed deadline,
 // the rating or the reopen) is in [from, to), oldest first, paged like ListByDepartment.
 func (c *Contract) Accountability(ctx contractapi.TransactionContextInterface, dept, from, to, pageSize, bookmark string) (string, error) {
+	return periodPage(ctx, pAcc, dept, from, to, pageSize, bookmark, func(_ string, v []byte) (workorder.Accountability, error) {
+		var a workorder.Accountability
+		err := decode("accountability", v, &a)
+		return a, err
+	})
+}
+
+// periodPage answers a paged read of dept's entries under index prefix whose
+// time is in the period from..to (see period): one record per entry, made by rec
+// from the entry's key (below prefix+dept+"/") and value.
+func periodPage[T any](ctx state.Context, prefix, dept, from, to, pageSize, bookmark string, rec func(key string, v []byte) (T, error)) (string, error) {
 	if err := checkDept(dept); err != nil {
 		return "", err
 	}
@@ -153,14 +164,14 @@ func (c *Contract) Accountability(ctx contractapi.TransactionContextInterface, d
 	if err != nil {
 		return "", err
 	}
-	p := Page[workorder.Accountability]{Records: []workorder.Accountability{}}
-	base := pAcc + dept + "/"
-	p.Bookmark, err = page(ctx, base+f, base+t, size, bookmark, func(_ string, v []byte) error {
-		var a workorder.Accountability
-		if err := decode("accountability", v, &a); err != nil {
+	p := Page[T]{Records: []T{}}
+	base := prefix + dept + "/"
+	p.Bookmark, err = page(ctx, base+f, base+t, size, bookmark, func(key string, v []byte) error {
+		r, err := rec(key, v)
+		if err != nil {
 			return err
 		}
-		p.Records = append(p.Records, a)
+		p.Records = append(p.Records, r)
 		return nil
 	})
 	if err != nil {
