@@ -7,6 +7,10 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// shortEscape is the letter of JSON's two-character escape for each byte that
+// has one ('"', '\\' and five control characters); 0 for the others.
+var shortEscape = [...]byte{'"': '"', '\\': '\\', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't'}
+
 // AppendString appends s as a canonical JSON string (quoted; only '"', '\\' and
 // control characters escaped, the short forms where JSON has them) to dst. It
 // is how every string of a payload is written, and lets hot paths (a batch of a
@@ -25,20 +29,8 @@ func AppendString(dst []byte, s string) ([]byte, error) {
 	for i := plain; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == '"':
-			dst = append(dst, '\\', '"')
-		case c == '\\':
-			dst = append(dst, '\\', '\\')
-		case c == '\b':
-			dst = append(dst, '\\', 'b')
-		case c == '\f':
-			dst = append(dst, '\\', 'f')
-		case c == '\n':
-			dst = append(dst, '\\', 'n')
-		case c == '\r':
-			dst = append(dst, '\\', 'r')
-		case c == '\t':
-			dst = append(dst, '\\', 't')
+		case int(c) < len(shortEscape) && shortEscape[c] != 0:
+			dst = append(dst, '\\', shortEscape[c])
 		case c < 0x20:
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		default:

@@ -146,6 +146,11 @@ func FuzzCanonicalize(f *testing.F) {
 func FuzzAppendString(f *testing.F) {
 	f.Add("plain")
 	f.Add("a\"b\\c\n\x01é")
+	var ascii []byte
+	for c := range 0x80 {
+		ascii = append(ascii, byte(c))
+	}
+	f.Add(string(ascii))
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := AppendString(nil, s)
 		if !utf8.ValidString(s) {
@@ -159,6 +164,19 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("%q: %s %v, canonical %s %v", s, got, err, want, werr)
 		}
 	})
+}
+
+// TestAppendStringASCII pins the escaping of every ASCII byte: the short forms
+// JSON has, \u00XX for the other control characters, nothing else escaped.
+func TestAppendStringASCII(t *testing.T) {
+	var ascii []byte
+	for c := range 0x80 {
+		ascii = append(ascii, byte(c))
+	}
+	want := "\"\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\\b\\t\\n\\u000b\\f\\r\\u000e\\u000f\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017\\u0018\\u0019\\u001a\\u001b\\u001c\\u001d\\u001e\\u001f !\\\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\x7f\""
+	if got, err := AppendString(nil, string(ascii)); err != nil || string(got) != want {
+		t.Fatalf("AppendString(ASCII) = %s, %v\nwant %s", got, err, want)
+	}
 }
 
 // jsonEscape is encoding/json's escaping of s without HTML escapes.
