@@ -119,26 +119,17 @@ func FuzzUnpackProposal(f *testing.F) {
 	})
 }
 
-// eventsStream is a ChaincodeEvents server stream that collects what is sent.
-type eventsStream struct {
+// sinkStream is a server stream (ChaincodeEvents, Deliver) that counts what is
+// sent and has no more requests to receive.
+type sinkStream[Req, Res any] struct {
 	grpc.ServerStream
 	ctx  context.Context
 	sent int
 }
 
-func (s *eventsStream) Context() context.Context                    { return s.ctx }
-func (s *eventsStream) Send(*gateway.ChaincodeEventsResponse) error { s.sent++; return nil }
-
-// deliverStream is a Deliver server stream that collects what is sent.
-type deliverStream struct {
-	grpc.ServerStream
-	ctx  context.Context
-	sent int
-}
-
-func (s *deliverStream) Context() context.Context         { return s.ctx }
-func (s *deliverStream) Send(*peer.DeliverResponse) error { s.sent++; return nil }
-func (s *deliverStream) Recv() (*common.Envelope, error)  { return nil, context.Canceled }
+func (s *sinkStream[Req, Res]) Context() context.Context { return s.ctx }
+func (s *sinkStream[Req, Res]) Send(*Res) error          { s.sent++; return nil }
+func (s *sinkStream[Req, Res]) Recv() (*Req, error)      { return nil, context.Canceled }
 
 // FuzzSignedRequests: signed CommitStatus, ChaincodeEvents and Deliver requests
 // with arbitrary bytes. A request is served only when it is a genuine seed:
@@ -178,11 +169,11 @@ func FuzzSignedRequests(f *testing.F) {
 			_, err := (&gatewayServer{n: n}).CommitStatus(ctx, &gateway.SignedCommitStatusRequest{Request: req, Signature: sig})
 			served = err == nil || isCanceled(err)
 		case 1:
-			err := (&gatewayServer{n: n}).ChaincodeEvents(&gateway.SignedChaincodeEventsRequest{Request: req, Signature: sig}, &eventsStream{ctx: ctx})
+			err := (&gatewayServer{n: n}).ChaincodeEvents(&gateway.SignedChaincodeEventsRequest{Request: req, Signature: sig}, &sinkStream[gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse]{ctx: ctx})
 			served = err == nil || isCanceled(err)
 		default:
 			kinds := []deliverKind{kindBlock, kindFiltered}
-			st, err := (&deliverServer{n: n}).deliver(ctx, &common.Envelope{Payload: req, Signature: sig}, kinds[kind%2], &deliverStream{ctx: ctx})
+			st, err := (&deliverServer{n: n}).deliver(ctx, &common.Envelope{Payload: req, Signature: sig}, kinds[kind%2], &sinkStream[common.Envelope, peer.DeliverResponse]{ctx: ctx})
 			served = (err == nil || isCanceled(err)) && st != common.Status_BAD_REQUEST && st != common.Status_FORBIDDEN && st != common.Status_NOT_FOUND
 		}
 		if served && !genuine[string(req)] {
