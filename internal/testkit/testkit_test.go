@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 func TestSyncBuffer(t *testing.T) {
@@ -72,5 +74,15 @@ func TestWriteKeyPair(t *testing.T) {
 	}
 	if err := c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature); err != nil {
 		t.Fatalf("not self-signed: %v", err)
+	}
+}
+
+func TestFieldErrors(t *testing.T) {
+	var fe wire.FieldErrors
+	fe.Add("a", "bad")
+	fe.Add("b.c", "worse")
+	got, names := FieldErrors(t, fe.Err())
+	if names != "a,b.c" || len(got) != 2 || got[1].Message != "worse" {
+		t.Fatalf("FieldErrors = %v, %q", got, names)
 	}
 }

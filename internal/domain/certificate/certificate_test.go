@@ -8,8 +8,8 @@ import (
 
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
-	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
@@ -201,15 +201,8 @@ func TestValidateListsEveryField(t *testing.T) {
 	r := goodRecord()
 	r.ID, r.DocHash, r.Signature, r.ValidUntil = "c/1", "ABC", "", "2025-01-01T00:00:00Z"
 	err := r.Validate()
-	var fe wire.FieldErrors
-	if !errors.As(err, &fe) || codes.Code(err) != codes.InvalidArgument {
-		t.Fatalf("Validate = %v (%T)", err, err)
-	}
-	var fields []string
-	for _, e := range fe {
-		fields = append(fields, e.Field)
-	}
-	if got := strings.Join(fields, ","); got != "id,docHash,validUntil,signature" {
+	fe, got := testkit.FieldErrors(t, err)
+	if got != "id,docHash,validUntil,signature" {
 		t.Fatalf("fields %s (%v)", got, err)
 	}
 	s := certificate.StatusRequest{CertificateID: "c-1", Action: "destroy", KeyID: "k"}

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/wire"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // loadShipped reads data/calendar/<year>.json, the schedules certledger ships.
@@ -242,16 +242,9 @@ func TestScheduleAndPolicyListEveryField(t *testing.T) {
 	y.Holidays[1].Days = 99
 	y.Holidays[2].Workdays = []string{"2026-04-07"} // a Tuesday
 	_, _, err := y.Days()
-	var fe wire.FieldErrors
-	if !errors.As(err, &fe) || !errors.Is(err, codes.ErrInvalidArgument) {
-		t.Fatalf("Days = %v", err)
-	}
-	var fields []string
-	for _, e := range fe {
-		fields = append(fields, e.Field)
-	}
+	fe, got := testkit.FieldErrors(t, err)
 	want := "year,source.url,holidays[0].name,holidays[1].days,holidays[2].workdays"
-	if got := strings.Join(fields, ","); got != want {
+	if got != want {
 		t.Errorf("fields %s, want %s (%v)", got, want, err)
 	}
 	err = Policy{AutoCloseDays: -1, MaxTransfers: MaxTransferLimit + 1}.Validate()
