@@ -164,21 +164,12 @@ func TestKPITargets(t *testing.T) {
 func TestKPIFromLifecycle(t *testing.T) {
 	c := &clock{t: t}
 	var tickets []Ticket
-	var acc []Accountability
 	// Ticket 1: on time all the way, rated satisfied.
-	tk := submit(t, c, "2026-11-27T02:00:00Z")
-	for _, s := range []struct {
-		r  Request
-		at string
-	}{
-		{Request{Action: ActAccept, Actor: deptA}, "2026-11-27T03:00:00Z"},
-		{Request{Action: ActStart, Actor: deptA}, "2026-11-27T04:00:00Z"},
-		{Request{Action: ActResolve, Actor: deptA}, "2026-11-30T04:00:00Z"},
-		{Request{Action: ActRate, Actor: citizen, Rating: RatingSatisfied}, "2026-12-01T04:00:00Z"},
-	} {
-		r := apply(t, tk, s.r, c.env(s.at))
-		tk, acc = r.Ticket, append(acc, r.Accountability...)
-	}
+	tk, acc := applyAll(t, c, submit(t, c, "2026-11-27T02:00:00Z"),
+		step{Request{Action: ActAccept, Actor: deptA}, "2026-11-27T03:00:00Z"},
+		step{Request{Action: ActStart, Actor: deptA}, "2026-11-27T04:00:00Z"},
+		step{Request{Action: ActResolve, Actor: deptA}, "2026-11-30T04:00:00Z"},
+		step{Request{Action: ActRate, Actor: citizen, Rating: RatingSatisfied}, "2026-12-01T04:00:00Z"})
 	tickets = append(tickets, tk)
 	// Ticket 2: nobody acts; a sweep after resolve-by marks both deadlines.
 	tk = submit(t, c, "2026-11-27T02:00:00Z")

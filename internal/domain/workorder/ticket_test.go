@@ -51,6 +51,24 @@ func apply(t *testing.T, tk Ticket, req Request, env Env) Result {
 	return res
 }
 
+// step is a request made at a time (RFC 3339).
+type step struct {
+	r  Request
+	at string
+}
+
+// applyAll applies steps to tk in order and returns the ticket after the last
+// with the accountability records they made.
+func applyAll(t *testing.T, c *clock, tk Ticket, steps ...step) (Ticket, []Accountability) {
+	t.Helper()
+	var acc []Accountability
+	for _, s := range steps {
+		r := apply(t, tk, s.r, c.env(s.at))
+		tk, acc = r.Ticket, append(acc, r.Accountability...)
+	}
+	return tk, acc
+}
+
 func TestLifecycleHappyPath(t *testing.T) {
 	c := &clock{t: t}
 	// Fri 2026-11-27 10:00 local.
@@ -290,16 +308,10 @@ func TestTransferAndEscalate(t *testing.T) {
 func TestUnsatisfiedReopen(t *testing.T) {
 	c := &clock{t: t}
 	tk := submit(t, c, "2026-11-27T02:00:00Z")
-	for _, s := range []struct {
-		r  Request
-		at string
-	}{
-		{Request{Action: ActAccept, Actor: deptA}, "2026-11-27T03:00:00Z"},
-		{Request{Action: ActStart, Actor: deptA}, "2026-11-27T03:10:00Z"},
-		{Request{Action: ActResolve, Actor: deptA}, "2026-11-27T05:00:00Z"},
-	} {
-		tk = apply(t, tk, s.r, c.env(s.at)).Ticket
-	}
+	tk, _ = applyAll(t, c, tk,
+		step{Request{Action: ActAccept, Actor: deptA}, "2026-11-27T03:00:00Z"},
+		step{Request{Action: ActStart, Actor: deptA}, "2026-11-27T03:10:00Z"},
+		step{Request{Action: ActResolve, Actor: deptA}, "2026-11-27T05:00:00Z"})
 	res := apply(t, tk, Request{Action: ActRate, Actor: citizen, Rating: RatingUnsatisfied, CommentHash: hashN}, c.env("2026-11-30T02:00:00Z"))
 	if len(res.Accountability) != 1 || res.Accountability[0].Cause != CauseUnsatisfied || res.Accountability[0].At != "2026-11-30T02:00:00Z" {
 		t.Fatalf("unsatisfied: %+v", res.Accountability)
