@@ -74,6 +74,27 @@ func (e *env) status(c domain.Certificate, action string, s ledgertest.Signer) d
 	return req
 }
 
+// submitStatus submits the transaction of action ("certificate:Revoke" for
+// "revoke") as tx with a status request for c signed with s.
+func (e *env) submitStatus(tx ledgertest.Tx, c domain.Certificate, action string, s ledgertest.Signer) ledgertest.Result {
+	return e.l.Submit(tx, "certificate:"+strings.ToUpper(action[:1])+action[1:], ledgertest.JSON(e.status(c, action, s)))
+}
+
+// mustStatus makes the issuer (market) take action on c and fails the test
+// unless the certificate then has status want and the event is event.
+func (e *env) mustStatus(c domain.Certificate, action, want, event string) (domain.Certificate, ledgertest.Result) {
+	e.t.Helper()
+	r := e.submitStatus(market, c, action, e.market)
+	if !r.OK() {
+		e.t.Fatalf("%s: %s", action, r.Message)
+	}
+	got := cert(e.t, r)
+	if got.Status != want || r.Event == nil || r.Event.Name != event {
+		e.t.Fatalf("%s: %+v, event %+v", action, got, r.Event)
+	}
+	return got, r
+}
+
 func cert(t testing.TB, r ledgertest.Result) domain.Certificate {
 	t.Helper()
 	var c domain.Certificate
@@ -171,48 +192,37 @@ func TestStatusActions(t *testing.T) {
 	c := e.issue("c-1")
 
 	e.l.Advance(time.Minute)
-	r := e.l.MustSubmit(market, "certificate:Suspend", ledgertest.JSON(e.status(c, "suspend", e.market)))
-	s := cert(t, r)
-	if s.Status != domain.StatusSuspended || s.StatusReason != "reason-suspend" || s.TxID != r.TxID || s.UpdatedAt != "2026-11-28T12:01:00Z" || s.IssuedAt != c.IssuedAt {
+	s, r := e.mustStatus(c, domain.ActionSuspend, domain.StatusSuspended, certificate.EventSuspended)
+	if s.StatusReason != "reason-suspend" || s.TxID != r.TxID || s.UpdatedAt != "2026-11-28T12:01:00Z" || s.IssuedAt != c.IssuedAt {
 		t.Fatalf("suspended %+v", s)
 	}
-	if r.Event.Name != certificate.EventSuspended {
-		t.Fatalf("event %s", r.Event.Name)
-	}
 	// Replaying the suspension (its prevTxId is now stale) is refused.
-	ledgertest.Refused(t, e.l.Submit(market, "certificate:Suspend", ledgertest.JSON(e.status(c, "suspend", e.market))), codes.Conflict)
-	ledgertest.Refused(t, e.l.Submit(market, "certificate:Reinstate", ledgertest.JSON(e.status(c, "reinstate", e.market))), codes.Conflict)
+	ledgertest.Refused(t, e.submitStatus(market, c, domain.ActionSuspend, e.market), codes.Conflict)
+	ledgertest.Refused(t, e.submitStatus(market, c, domain.ActionReinstate, e.market), codes.Conflict)
 
-	r = e.l.MustSubmit(market, "certificate:Reinstate", ledgertest.JSON(e.status(s, "reinstate", e.market)))
-	v := cert(t, r)
-	if v.Status != domain.StatusValid || r.Event.Name != certificate.EventReinstated {
-		t.Fatalf("reinstated %+v", v)
-	}
-	ledgertest.Refused(t, e.l.Submit(market, "certificate:Reinstate", ledgertest.JSON(e.status(v, "reinstate", e.market))), codes.IllegalTransition)
+	v, _ := e.mustStatus(s, domain.ActionReinstate, domain.StatusValid, certificate.EventReinstated)
+	ledgertest.Refused(t, e.submitStatus(market, v, domain.ActionReinstate, e.market), codes.IllegalTransition)
 
 	// Another department cannot revoke, neither with its own key nor with the issuer's.
-	ledgertest.Refused(t, e.l.Submit(police, "certificate:Revoke", ledgertest.JSON(e.status(v, "revoke", e.police))), codes.Forbidden)
-	ledgertest.Refused(t, e.l.Submit(police, "certificate:Revoke", ledgertest.JSON(e.status(v, "revoke", e.market))), codes.Forbidden)
-	ledgertest.Refused(t, e.l.Submit(market, "certificate:Revoke", ledgertest.JSON(e.status(v, "revoke", e.police))), codes.Forbidden)
+	ledgertest.Refused(t, e.submitStatus(police, v, domain.ActionRevoke, e.police), codes.Forbidden)
+	ledgertest.Refused(t, e.submitStatus(police, v, domain.ActionRevoke, e.market), codes.Forbidden)
+	ledgertest.Refused(t, e.submitStatus(market, v, domain.ActionRevoke, e.police), codes.Forbidden)
 	// The action must match the function; the signature covers every signed field.
-	ledgertest.Refused(t, e.l.Submit(market, "certificate:Revoke", ledgertest.JSON(e.status(v, "suspend", e.market))), codes.InvalidArgument)
-	forged := e.status(v, "revoke", e.market)
+	ledgertest.Refused(t, e.l.Submit(market, "certificate:Revoke", ledgertest.JSON(e.status(v, domain.ActionSuspend, e.market))), codes.InvalidArgument)
+	forged := e.status(v, domain.ActionRevoke, e.market)
 	forged.Reason = "other reason"
 	ledgertest.Refused(t, e.l.Submit(market, "certificate:Revoke", ledgertest.JSON(forged)), codes.BadSignature)
-	unknown := e.status(v, "revoke", e.market)
+	unknown := e.status(v, domain.ActionRevoke, e.market)
 	unknown.CertificateID = "c-none"
 	ledgertest.Refused(t, e.l.Submit(market, "certificate:Revoke", ledgertest.JSON(unknown)), codes.NotFound)
-	ledgertest.Refused(t, e.l.Submit(ledgertest.Tx{MSP: "MarketMSP", Time: e.l.Now().Add(-10 * time.Minute)}, "certificate:Revoke", ledgertest.JSON(e.status(v, "revoke", e.market))), codes.InvalidArgument)
+	ledgertest.Refused(t, e.submitStatus(ledgertest.Tx{MSP: "MarketMSP", Time: e.l.Now().Add(-10 * time.Minute)}, v, domain.ActionRevoke, e.market), codes.InvalidArgument)
 
-	r = e.l.MustSubmit(market, "certificate:Revoke", ledgertest.JSON(e.status(v, "revoke", e.market)))
-	rv := cert(t, r)
-	if rv.Status != domain.StatusRevoked || r.Event.Name != certificate.EventRevoked {
-		t.Fatalf("revoked %+v", rv)
+	rv, _ := e.mustStatus(v, domain.ActionRevoke, domain.StatusRevoked, certificate.EventRevoked)
+	// Nothing follows a revocation: reinstating a revoked (not suspended)
+	// certificate is illegal, and so is suspending or revoking it again.
+	for _, action := range []string{domain.ActionReinstate, domain.ActionSuspend, domain.ActionRevoke} {
+		ledgertest.Refused(t, e.submitStatus(market, rv, action, e.market), codes.IllegalTransition)
 	}
-	// Reinstating a revoked (not suspended) certificate is illegal.
-	ledgertest.Refused(t, e.l.Submit(market, "certificate:Reinstate", ledgertest.JSON(e.status(rv, "reinstate", e.market))), codes.IllegalTransition)
-	ledgertest.Refused(t, e.l.Submit(market, "certificate:Suspend", ledgertest.JSON(e.status(rv, "suspend", e.market))), codes.IllegalTransition)
-	ledgertest.Refused(t, e.l.Submit(market, "certificate:Revoke", ledgertest.JSON(e.status(rv, "revoke", e.market))), codes.IllegalTransition)
 
 	// History: every version, newest first.
 	var h []state.HistoryEntry
