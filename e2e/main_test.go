@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	domaincert "github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/testkit"
 )
 
@@ -545,24 +546,9 @@ func (r report) step(n int) (status, code string) {
 	return "", ""
 }
 
-// certificate is the ledger's certificate JSON.
-type certificate struct {
-	ID               string `json:"id"`
-	DocHash          string `json:"docHash"`
-	Type             string `json:"type"`
-	Issuer           string `json:"issuer"`
-	HolderCommitment string `json:"holderCommitment"`
-	ValidFrom        string `json:"validFrom"`
-	ValidUntil       string `json:"validUntil"`
-	KeyID            string `json:"keyId"`
-	Supersedes       string `json:"supersedes"`
-	Signature        string `json:"signature"`
-	Status           string `json:"status"`
-	StatusReason     string `json:"statusReason"`
-	SupersededBy     string `json:"supersededBy"`
-	IssuedAt         string `json:"issuedAt"`
-	TxID             string `json:"txId"`
-}
+// certificate is the ledger's certificate JSON, which the CLI prints as the
+// domain type.
+type certificate = domaincert.Certificate
 
 // issued is the JSON of cert issue / supersede.
 type issued struct {
