@@ -1,7 +1,8 @@
 // Package testkit holds the small helpers that several packages' tests share:
 // a log sink safe for a server's goroutines, random and hashed hex for unique
-// test data, stopping a child process (gateway, devnet) politely, and
-// self-signed ECDSA certificates and key files (cert.go).
+// test data, stopping a child process (gateway, devnet) politely,
+// self-signed ECDSA certificates and key files (cert.go), the field names of a
+// domain Validate error (fields.go) and synthetic batch files (batch.go).
 // Only tests and the test-support packages (gateway/gatewaytest,
 // chaincode/ledgertest) import it.
 package testkit
