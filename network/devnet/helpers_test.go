@@ -1,7 +1,6 @@
 package devnet_test
 
 import (
-	"net"
 	"testing"
 	"time"
 
@@ -45,15 +44,10 @@ func openNet(t testing.TB, dir string, cc shim.Chaincode) *testNet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	served, err := node.ServeLoopback()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(lis) }()
 	tn := &testNet{dir: dir, node: node, gws: map[string]*client.Gateway{}}
 	for _, o := range node.Config().Orgs {
 		gw, conn, err := devnet.Connect(node.ProfilePath(o.Name))

@@ -248,6 +248,24 @@ func (n *Node) Serve(lis net.Listener) error {
 	return err
 }
 
+// ServeLoopback listens on a free loopback port, rewrites the connection
+// profiles to name it and serves it (Serve) in a new goroutine: when it
+// returns, clients may connect. The channel receives Serve's result once Close
+// has stopped it. It is how tests and embedding programs start a node.
+func (n *Node) ServeLoopback() (served <-chan error, err error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	if err := n.WriteProfiles(lis.Addr().String()); err != nil {
+		_ = lis.Close()
+		return nil, err
+	}
+	ch := make(chan error, 1)
+	go func() { ch <- n.Serve(lis) }()
+	return ch, nil
+}
+
 // Close stops serving, commits the transactions already submitted, stops the
 // chaincode and closes the blockstore.
 func (n *Node) Close() error {

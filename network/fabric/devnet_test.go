@@ -1,7 +1,6 @@
 package fabric_test
 
 import (
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -28,14 +27,9 @@ func startDevnet(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = node.Close() })
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if _, err := node.ServeLoopback(); err != nil {
 		t.Fatal(err)
 	}
-	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = node.Serve(lis) }()
 	return filepath.Join(dir, "profiles")
 }
 
