@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
@@ -131,9 +130,10 @@ func Verify(q Query, e *Exchange, g *Grant, checkedAt time.Time, v Verifier) Ver
 	add(StepLookup, wire.StepPass, "", fmt.Sprintf("exchange %s under grant %s", e.ID, g.ID))
 
 	// 4. The grant's provider signature, with a key valid when the grant was created.
+	gKind, gSigned := g.GrantRequest.SignedForm()
 	if created, err := wire.ParseTime(g.CreatedAt); err != nil {
 		add(StepGrantSignature, wire.StepFail, wire.VerdictBadFormat, "grant createdAt: "+err.Error())
-	} else if err := v.VerifySigned(canon.KindGrant, g.Provider, g.KeyID, created, g.GrantRequest, g.Signature); err != nil {
+	} else if err := v.VerifySigned(gKind, g.Provider, g.KeyID, created, gSigned, g.Signature); err != nil {
 		add(StepGrantSignature, wire.StepFail, sigCode(err), codes.Message(err))
 	} else {
 		add(StepGrantSignature, wire.StepPass, "", "signed by "+g.Provider+" key "+g.KeyID)
@@ -146,7 +146,8 @@ func Verify(q Query, e *Exchange, g *Grant, checkedAt time.Time, v Verifier) Ver
 		skipRest(StepGrantValidity, "no send time")
 		return r.finish()
 	}
-	if err := v.VerifySigned(canon.KindExchange, e.Provider, e.KeyID, sentAt, e.SendRequest, e.Signature); err != nil {
+	xKind, xSigned := e.SendRequest.SignedForm()
+	if err := v.VerifySigned(xKind, e.Provider, e.KeyID, sentAt, xSigned, e.Signature); err != nil {
 		add(StepExchangeSignature, wire.StepFail, sigCode(err), codes.Message(err))
 	} else {
 		add(StepExchangeSignature, wire.StepPass, "", "signed by "+e.Provider+" key "+e.KeyID)
@@ -159,11 +160,19 @@ func Verify(q Query, e *Exchange, g *Grant, checkedAt time.Time, v Verifier) Ver
 		add(StepGrantValidity, wire.StepPass, "", fmt.Sprintf("grant valid %s..%s, sent %s", g.ValidFrom, g.ValidUntil, e.SentAt))
 	}
 
-	// 7. Within the grant's scope.
-	if err := CheckScope(e.SendRequest, *g); err != nil {
+	// 7. Within the grant's scope: the fields declared by the provider and, for
+	// an envelope, the fields the consumer's receipt says it received.
+	switch err := CheckScope(e.SendRequest, *g); {
+	case err != nil:
 		add(StepScope, wire.StepFail, VerdictOutOfScope, codes.Message(err))
-	} else {
-		add(StepScope, wire.StepPass, "", fmt.Sprintf("fields %v within grant", e.Fields))
+	case e.Ack != nil && e.Ack.Receipt() && len(outside(e.Ack.Fields, g.Fields)) > 0:
+		add(StepScope, wire.StepFail, VerdictOutOfScope, fmt.Sprintf("the consumer's receipt shows fields %v received that grant %s does not name", outside(e.Ack.Fields, g.Fields), g.ID))
+	case e.Ack != nil && e.Ack.Receipt():
+		add(StepScope, wire.StepPass, "", fmt.Sprintf("proven: the consumer received fields %v, within grant", e.Ack.Fields))
+	case e.Enveloped():
+		add(StepScope, wire.StepPass, "", fmt.Sprintf("fields %v declared within grant; proven once the consumer's receipt is recorded", e.Fields))
+	default:
+		add(StepScope, wire.StepPass, "", fmt.Sprintf("fields %v declared within grant (no envelope: scope declared, not proven)", e.Fields))
 	}
 
 	// 8. The consumer's signed answer.
@@ -179,9 +188,10 @@ func Verify(q Query, e *Exchange, g *Grant, checkedAt time.Time, v Verifier) Ver
 			add(StepAcknowledgement, wire.StepFail, wire.VerdictBadFormat, "ack time: "+err.Error())
 			break
 		}
-		signed := *a
-		signed.At, signed.TxID = "", ""
-		if err := v.VerifySigned(canon.KindExchangeAck, e.Consumer, a.KeyID, at, signed, a.Signature); err != nil {
+		kind, signed := a.SignedForm()
+		if (a.Receipt() && a.EnvelopeHash != e.EnvelopeHash) || a.Receipt() != e.Enveloped() {
+			add(StepAcknowledgement, wire.StepFail, wire.VerdictBadSignature, "the answer is not a receipt over this exchange's envelope")
+		} else if err := v.VerifySigned(kind, e.Consumer, a.KeyID, at, signed, a.Signature); err != nil {
 			add(StepAcknowledgement, wire.StepFail, sigCode(err), codes.Message(err))
 		} else if a.Decision == DecisionReject {
 			add(StepAcknowledgement, wire.StepFail, VerdictRejected, "rejected by "+e.Consumer+": "+a.Reason)
