@@ -86,7 +86,9 @@ func TestEnvelopeRefusals(t *testing.T) {
 		{"missing member", reencode(func(c map[string]any) { delete(c, "nonce") })},
 		{"bad format marker", reencode(func(c map[string]any) { c["format"] = "other" })},
 		{"short nonce", reencode(func(c map[string]any) { c["nonce"] = base64.StdEncoding.EncodeToString([]byte("short")) })},
-		{"wrapped key not SM2 ASN.1", reencode(func(c map[string]any) { c["wrappedKey"] = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")) })},
+		{"wrapped key not SM2 ASN.1", reencode(func(c map[string]any) {
+			c["wrappedKey"] = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
+		})},
 		{"not canonical (whitespace)", append(append([]byte{}, s.Bytes...), ' ')},
 		{"not JSON", []byte("envelope")},
 		{"too large", bytes.Repeat([]byte{' '}, MaxEnvelopeSize+1)},

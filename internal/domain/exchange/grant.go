@@ -30,10 +30,10 @@ type GrantRequest struct {
 	Purpose     string   `json:"purpose"`
 	PurposeHash string   `json:"purposeHash,omitempty"`
 	LegalBasis  string   `json:"legalBasis"`
-	ValidFrom  string   `json:"validFrom"`
-	ValidUntil string   `json:"validUntil"`
-	KeyID      string   `json:"keyId"`
-	Signature  string   `json:"signature"`
+	ValidFrom   string   `json:"validFrom"`
+	ValidUntil  string   `json:"validUntil"`
+	KeyID       string   `json:"keyId"`
+	Signature   string   `json:"signature"`
 }
 
 // Validate checks the request's format (not its signature) and returns every
@@ -81,11 +81,11 @@ type Revocation struct {
 	GrantID    string `json:"grantId"`
 	Reason     string `json:"reason"`
 	ReasonHash string `json:"reasonHash,omitempty"`
-	KeyID     string `json:"keyId"`
-	PrevTxID  string `json:"prevTxId"`
-	Signature string `json:"signature"`
-	At        string `json:"at,omitempty"`
-	TxID      string `json:"txId,omitempty"`
+	KeyID      string `json:"keyId"`
+	PrevTxID   string `json:"prevTxId"`
+	Signature  string `json:"signature"`
+	At         string `json:"at,omitempty"`
+	TxID       string `json:"txId,omitempty"`
 }
 
 // Validate checks a revocation request's format and returns every problem
