@@ -10,12 +10,13 @@ import (
 
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/exchange"
+	"github.com/certledger/certledger/chaincode/contract/lineage"
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/contract/workorder"
 )
 
 // New returns the certledger chaincode with all its contracts: registry,
-// certificate, exchange and workorder. Functions are called as
+// certificate, exchange, workorder and lineage. Functions are called as
 // "contract:Function"; calls without a contract name go to the registry.
 func New() (*contractapi.ContractChaincode, error) {
 	contracts := []contractapi.ContractInterface{
@@ -23,6 +24,7 @@ func New() (*contractapi.ContractChaincode, error) {
 		certificate.New(),
 		exchange.New(),
 		workorder.New(),
+		lineage.New(),
 	}
 	cc, err := contractapi.NewChaincode(contracts...)
 	if err != nil {
