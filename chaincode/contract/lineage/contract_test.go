@@ -33,8 +33,8 @@ func js(v any) string {
 // of them and tickets that refer to random certificates and exchanges, and the
 // links the test made (the expected graph, kept independently of the index).
 type generated struct {
-	l     *ledgertest.Ledger
-	links map[string][]string // "kind:id" -> linked "kind:id", both ways
+	l                         *ledgertest.Ledger
+	links                     map[string][]string // "kind:id" -> linked "kind:id", both ways
 	certs, exchanges, tickets []string
 }
 
