@@ -23,6 +23,7 @@ import (
 
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/gateway/internal/envelope"
 	"github.com/certledger/certledger/gateway/internal/httpapi"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/metrics"
@@ -162,8 +163,14 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	envelopes, err := envelope.Open(cfg.Envelopes.Dir, 0)
+	if err != nil {
+		return err
+	}
 	api, err := httpapi.New(httpapi.Options{
 		Trust:                trustStore,
+		Envelopes:            envelopes,
+		EnvelopeLimit:        cfg.Envelopes.MaxSize,
 		Ledger:               fab,
 		Auth:                 auth.New(cfg),
 		DefaultOrg:           cfg.Orgs[0].Name,
