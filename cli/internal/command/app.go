@@ -45,6 +45,7 @@ func commandGroups() []*cli.Command {
 			auditKPICommand(),
 			auditAccountabilityCommand(),
 			auditExchangesCommand(),
+			auditLineageCommand(),
 		),
 	}
 }
