@@ -145,7 +145,7 @@ func (s *stack) setup() error {
 		{"dept-b", "DeptBMSP", "Housing Bureau"},
 	} {
 		r := s.exec(s.dir, s.with(tokGov, "dept", "register", "--id", d.id, "--name", d.name, "--msp-id", d.msp,
-			"--category", "licence", "--pub", s.pubs[d.id])...)
+			"--category", "licence", "--category", "business-licence", "--category", "permit", "--pub", s.pubs[d.id])...)
 		if r.code != 0 {
 			return fmt.Errorf("dept register %s: %s", d.id, r)
 		}

@@ -174,7 +174,7 @@ func TestCompromisedKeyAndRotation(t *testing.T) {
 		wantExit(t, e.exec(dir, "keys", "generate", "--out", k+".pem", "--pub-out", k+".pub"), 0)
 	}
 	e.ok(t, dir, tokGov, "dept", "register", "--id", "dept-k", "--name", "Key Test Bureau", "--msp-id", "DeptBMSP",
-		"--category", "licence", "--pub", "k1.pub")
+		"--category", "licence", "--category", "business-licence", "--pub", "k1.pub")
 	e.ok(t, dir, tokGov, "dept", "add-key", "dept-k", "--pub", "k2.pub")
 
 	before := e.issue(t, dir, tokK, "k1.pem", uniqueDoc(t, dir, "before.txt"))

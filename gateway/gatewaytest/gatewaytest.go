@@ -35,6 +35,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emmansun/gmsm/sm2"
+
 	"github.com/certledger/certledger/gateway/gatewaytest/ccledger"
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
@@ -101,6 +103,20 @@ func At(t time.Time) Option {
 // WithAPI changes the httpapi options before each build of the server (rate limit,
 // heartbeat, body limit, ...). For tests of the gateway itself.
 func WithAPI(f func(*httpapi.Options)) Option { return func(s *settings) { s.api = f } }
+
+// WithReportKey has the gateway sign verification reports (POST
+// /api/v1/verify/report) as gateway id with key.
+func WithReportKey(id string, key *sm2.PrivateKey) Option {
+	return func(s *settings) {
+		prev := s.api
+		s.api = func(o *httpapi.Options) {
+			if prev != nil {
+				prev(o)
+			}
+			o.ReportKey = &httpapi.ReportKey{ID: id, Key: key}
+		}
+	}
+}
 
 // New starts a gateway whose ledger has the registry initialised and the governance
 // department GovDept registered. It stops when the test ends.

@@ -54,6 +54,8 @@ type Options struct {
 	// submit and commit-status timeout and the devnet's chaincode execute timeout
 	// (long transactions such as bench:LoadTickets need minutes).
 	LedgerTimeout time.Duration
+	// ReportKey, if set, signs verification reports (POST /api/v1/verify/report).
+	ReportKey *httpapi.ReportKey
 }
 
 // Stack is a running devnet + gateway.
@@ -112,7 +114,8 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	s.API, err = httpapi.New(httpapi.Options{
 		Metrics: s.Metrics, Ledger: s.Fabric, Auth: auth.New(&cfg), DefaultOrg: Governance, GovernanceDepartment: Governance,
 		Logger: log, RateLimit: o.RateLimit, MVCCRetries: 3, Heartbeat: time.Second, Web: o.Web,
-		Ready: s.Fabric.Ready,
+		ReportKey: o.ReportKey,
+		Ready:     s.Fabric.Ready,
 	})
 	if err != nil {
 		return nil, err

@@ -245,7 +245,8 @@ func TestBrowser(t *testing.T) {
 		for _, req := range f.requests {
 			method, uri, _ := strings.Cut(req, " ")
 			ok := method == "GET" && (uri == "/" || strings.HasPrefix(uri, "/verify?") ||
-				strings.HasPrefix(uri, "/static/") || strings.HasPrefix(uri, "/api/v1/verify?"))
+				strings.HasPrefix(uri, "/static/") || strings.HasPrefix(uri, "/api/v1/verify?")) ||
+				method == "HEAD" && uri == "/api/v1/trust" // the governance fingerprint shown
 			if !ok {
 				t.Errorf("unexpected request %s", req)
 			}

@@ -146,8 +146,8 @@ func (d *deliverServer) deliver(ctx context.Context, env *common.Envelope, kind 
 
 // filterBlock is the peer's FilteredBlock: tx ids, types, codes and events without payloads.
 func filterBlock(channel string, blk *common.Block) *peer.FilteredBlock {
-	filter := blk.GetMetadata().GetMetadata()[common.BlockMetadataIndex_TRANSACTIONS_FILTER]
-	fb := &peer.FilteredBlock{ChannelId: channel, Number: blk.Header.Number}
+	filter := txFilter(blk)
+	fb := &peer.FilteredBlock{ChannelId: channel, Number: blk.GetHeader().GetNumber()}
 	for i, raw := range blk.GetData().GetData() {
 		env := &common.Envelope{}
 		pl := &common.Payload{}

@@ -93,12 +93,21 @@ func (g *gatewayServer) Evaluate(ctx context.Context, req *gateway.EvaluateReque
 	if err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "failed to unpack transaction proposal: %s", err)
 	}
-	if err := g.knownTarget(p, "evaluate"); err != nil {
-		return nil, err
+	if p.chaincode != qsccName {
+		if err := g.knownTarget(p, "evaluate"); err != nil {
+			return nil, err
+		}
 	}
 	if err := g.n.checkProposal(p); err != nil {
 		msg := err.Error()
 		return nil, rpcError(codes.FailedPrecondition, "evaluate call to endorser returned error: "+msg, g.n.detail(localMSP(p), msg))
+	}
+	if p.chaincode == qsccName {
+		res, err := g.n.evaluateQSCC(p)
+		if err != nil {
+			return nil, err
+		}
+		return &gateway.EvaluateResponse{Result: res}, nil
 	}
 	res, err := g.n.simulate(ctx, p)
 	if err != nil {
@@ -308,7 +317,7 @@ func (g *gatewayServer) ChaincodeEvents(sreq *gateway.SignedChaincodeEventsReque
 
 // blockEvents returns the chaincode events of a block's valid transactions, in order.
 func blockEvents(blk *common.Block) []*peer.ChaincodeEvent {
-	filter := blk.GetMetadata().GetMetadata()[common.BlockMetadataIndex_TRANSACTIONS_FILTER]
+	filter := txFilter(blk)
 	var out []*peer.ChaincodeEvent
 	for i, raw := range blk.GetData().GetData() {
 		if i >= len(filter) || peer.TxValidationCode(filter[i]) != peer.TxValidationCode_VALID {
@@ -319,6 +328,16 @@ func blockEvents(blk *common.Block) []*peer.ChaincodeEvent {
 		}
 	}
 	return out
+}
+
+// txFilter is a block's transaction validation codes (nil when its metadata
+// has none, as in a damaged block).
+func txFilter(blk *common.Block) []byte {
+	md := blk.GetMetadata().GetMetadata()
+	if len(md) <= int(common.BlockMetadataIndex_TRANSACTIONS_FILTER) {
+		return nil
+	}
+	return md[common.BlockMetadataIndex_TRANSACTIONS_FILTER]
 }
 
 // envelopeEvent extracts the chaincode event of an endorser transaction, or nil.

@@ -83,16 +83,7 @@ func Verify(dir string) (*VerifyReport, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: block %d: %w", ErrMismatch, num, err)
 		}
-		if blk.Header.Number != num {
-			return nil, fmt.Errorf("%w: block %d: header says number %d", ErrMismatch, num, blk.Header.Number)
-		}
-		if !bytes.Equal(blk.Header.PreviousHash, prevHash) {
-			return nil, fmt.Errorf("%w: block %d: previous hash does not match the hash of block %d", ErrMismatch, num, num-1)
-		}
-		if !bytes.Equal(blk.Header.DataHash, blockstore.DataHash(blk.Data)) {
-			return nil, fmt.Errorf("%w: block %d: data hash does not match its transactions", ErrMismatch, num)
-		}
-		if err := checkBlockSignature(blk, mgr); err != nil {
+		if err := checkBlock(blk, num, prevHash, mgr); err != nil {
 			return nil, fmt.Errorf("%w: block %d: %w", ErrMismatch, num, err)
 		}
 		prevHash = blockstore.HeaderHash(blk.Header)
@@ -134,6 +125,30 @@ func Verify(dir string) (*VerifyReport, error) {
 	rep.StateKeys, _ = src.Count("state")
 	rep.LastHash = prevHash
 	return rep, nil
+}
+
+// checkBlock checks what a block read from disk says about itself: its shape
+// (header, data, metadata present, as a damaged file may not have them), its
+// number, the previous block's hash, its data hash and the orderer's signature.
+func checkBlock(blk *common.Block, num uint64, prevHash []byte, mgr *msp.Manager) error {
+	switch {
+	case blk.GetHeader() == nil:
+		return errors.New("no header")
+	case blk.GetData() == nil:
+		return errors.New("no data")
+	case len(blk.GetMetadata().GetMetadata()) <= int(common.BlockMetadataIndex_TRANSACTIONS_FILTER):
+		return errors.New("metadata incomplete")
+	}
+	if blk.Header.Number != num {
+		return fmt.Errorf("header says number %d", blk.Header.Number)
+	}
+	if !bytes.Equal(blk.Header.PreviousHash, prevHash) {
+		return fmt.Errorf("previous hash does not match the hash of block %d", num-1)
+	}
+	if !bytes.Equal(blk.Header.DataHash, blockstore.DataHash(blk.Data)) {
+		return errors.New("data hash does not match its transactions")
+	}
+	return checkBlockSignature(blk, mgr)
 }
 
 // checkAll runs the stateless checks of a block's envelopes in parallel.

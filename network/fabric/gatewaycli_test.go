@@ -405,7 +405,7 @@ func RunGatewayCLI(t *testing.T, o GatewayCLIOptions) {
 	} {
 		c.ok(t, "", nil, "keys", "generate", "--out", d.id+".pem", "--pub-out", d.id+".pub")
 		c.ok(t, tokGov, nil, "dept", "register", "--id", d.id, "--name", d.name, "--msp-id", msp[d.profile],
-			"--category", "licence", "--pub", d.id+".pub")
+			"--category", "licence", "--category", "business-licence", "--category", "building-permit", "--pub", d.id+".pub")
 	}
 	// A clerk may not register departments.
 	if r := c.run(tokA, "dept", "register", "--id", deptA+"-x", "--name", "X", "--msp-id", msp["dept-a"], "--pub", deptA+".pub"); r.code == 0 {

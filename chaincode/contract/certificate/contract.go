@@ -229,9 +229,16 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 		case codes.Code(err) != codes.NotFound:
 			return "", err
 		}
+		issuer, err := registry.GetDepartment(ctx, candidates[i].Issuer)
+		switch {
+		case err == nil:
+			one.IssuerName = issuer.Name
+		case codes.Code(err) != codes.NotFound:
+			return "", err
+		}
 		results = append(results, certificate.Evaluate(one))
 	}
-	return state.JSON(certificate.Best(results))
+	return state.JSON(certificate.Summarize(results))
 }
 
 // issue checks and writes a new certificate (record and hash index) and returns its
@@ -249,6 +256,9 @@ func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error
 	}
 	dept, err := registry.RequireSubmitterOf(ctx, cert.Issuer)
 	if err != nil {
+		return nil, err
+	}
+	if err := certificate.CheckMayIssue(dept, cert.Type); err != nil {
 		return nil, err
 	}
 	if err := verifyBy(dept, cert.KeyID, at, canon.KindCertificate, cert.Record, cert.Signature); err != nil {

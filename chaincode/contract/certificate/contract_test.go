@@ -3,6 +3,7 @@ package certificate_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,6 +163,14 @@ func TestIssueRefusals(t *testing.T) {
 		{"supersedes through Issue", market, js(supersedes), codes.InvalidArgument},
 		{"unknown field", market, `{"id":"c-2","extra":true}`, codes.InvalidArgument},
 		{"not JSON", market, `c-2`, codes.InvalidArgument},
+		{"keys in upper case", market, strings.NewReplacer(`"id"`, `"ID"`, `"docHash"`, `"DOCHASH"`).Replace(js(e.record("c-2", e.market, nil))), codes.InvalidArgument},
+		{"one key in another case", market, strings.Replace(js(e.record("c-2", e.market, nil)), `"keyId"`, `"keyID"`, 1), codes.InvalidArgument},
+		{"duplicate key, last is the signed one", market, `{"type":"permit",` + js(e.record("c-2", e.market, nil))[1:], codes.InvalidArgument},
+		{"duplicate key, escaped", market, strings.TrimSuffix(js(e.record("c-2", e.market, nil)), "}") + `,"\u0069d":"c-9"}`, codes.InvalidArgument},
+		{"validity in another time zone", market, js(e.record("c-2", e.market, func(r *domain.Record) { r.ValidFrom = "2026-01-01T08:00:00+08:00" })), codes.InvalidArgument},
+		{"validity from year 1", market, js(e.record("c-2", e.market, func(r *domain.Record) { r.ValidFrom = "0001-01-01T00:00:00Z" })), codes.InvalidArgument},
+		{"validity until 9999", market, js(e.record("c-2", e.market, func(r *domain.Record) { r.ValidUntil = "9999-12-31T23:59:59Z" })), codes.InvalidArgument},
+		{"two JSON values", market, js(e.record("c-2", e.market, nil)) + js(e.record("c-2", e.market, nil)), codes.InvalidArgument},
 		{"timestamp 6 minutes ahead", ledgertest.Tx{MSP: "MarketMSP", Time: e.l.Now().Add(6 * time.Minute)}, js(e.record("c-2", e.market, nil)), codes.InvalidArgument},
 		{"timestamp backdated an hour", ledgertest.Tx{MSP: "MarketMSP", Time: e.l.Now().Add(-time.Hour)}, js(e.record("c-2", e.market, nil)), codes.InvalidArgument},
 		{"no identity", ledgertest.Tx{}, js(e.record("c-2", e.market, nil)), codes.Forbidden},

@@ -9,7 +9,6 @@ package state
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"strings"
 	"time"
 
@@ -260,16 +259,20 @@ func JSON(v any) (string, error) {
 	return string(b), nil
 }
 
-// Decode strictly decodes a JSON argument into v (unknown fields and trailing data
-// are refused) and names the argument in the INVALID_ARGUMENT error.
+// MaxArgBytes is the largest JSON argument a contract decodes.
+const MaxArgBytes = 1 << 20
+
+// Decode strictly decodes a JSON argument into v with the shared strict decoder
+// (wire.Decode: keys spelled exactly as the field names, no duplicate keys, no
+// unknown fields, one value, at most MaxArgBytes) and names the argument in the
+// INVALID_ARGUMENT error. contractapi would match keys case-insensitively and
+// let a repeated key win; contracts take their JSON as a string and decode here.
 func Decode(what, arg string, v any) error {
-	dec := json.NewDecoder(strings.NewReader(arg))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := wire.Decode(strings.NewReader(arg), MaxArgBytes, v); err != nil {
+		if errors.Is(err, wire.ErrTrailingData) {
+			return codes.New(codes.InvalidArgument, "%s has trailing data after the JSON value", what)
+		}
 		return codes.New(codes.InvalidArgument, "%s is not valid JSON: %v", what, err)
-	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		return codes.New(codes.InvalidArgument, "%s has trailing data after the JSON value", what)
 	}
 	return nil
 }

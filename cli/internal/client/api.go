@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 )
@@ -120,6 +121,32 @@ func (c *Client) FindByHash(ctx context.Context, docHash string) ([]Certificate,
 func (c *Client) History(ctx context.Context, id string) ([]HistoryEntry, error) {
 	var out []HistoryEntry
 	return out, c.Do(ctx, http.MethodGet, apiPrefix+"/certificates/"+esc(id)+"/history", nil, &out)
+}
+
+// Anchor returns the transaction that created certificate id and its block.
+func (c *Client) Anchor(ctx context.Context, id string) (*Anchor, error) {
+	var out Anchor
+	if err := c.Do(ctx, http.MethodGet, apiPrefix+"/certificates/"+esc(id)+"/anchor", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// VerifyReport asks the gateway for a signed report of the verification of
+// (id, docHash) and returns the report file as the gateway wrote it.
+func (c *Client) VerifyReport(ctx context.Context, id, docHash string) ([]byte, error) {
+	var out json.RawMessage
+	body := map[string]string{}
+	if id != "" {
+		body["id"] = id
+	}
+	if docHash != "" {
+		body["hash"] = docHash
+	}
+	if err := c.Do(ctx, http.MethodPost, apiPrefix+"/verify/report", body, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Verify runs the ledger's verification pipeline by id, hash or both.

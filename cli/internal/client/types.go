@@ -46,3 +46,11 @@ type HistoryEntry struct {
 	IsDelete  bool            `json:"isDelete"`
 	Record    json.RawMessage `json:"record"`
 }
+
+// Anchor is where a certificate was first written (GET /api/v1/certificates/{id}/anchor).
+type Anchor struct {
+	ID          string `json:"id"`
+	TxID        string `json:"txId"`
+	BlockNumber uint64 `json:"blockNumber"`
+	BlockKnown  bool   `json:"blockKnown"`
+}

@@ -40,6 +40,7 @@ func commandGroups() []*cli.Command {
 		ticketCommand(),
 		calendarCommand(),
 		trustCommand(),
+		reportCommand(),
 		auditGroup(
 			auditSweepCommand(),
 			auditKPICommand(),

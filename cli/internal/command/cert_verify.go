@@ -1,8 +1,10 @@
 package command
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -20,23 +22,39 @@ import (
 func certVerifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
-		Usage:     "verify a document, hash, certificate id or receipt; prints the numbered steps and the verdict",
+		Usage:     "verify a document, hash, certificate id, verify link or receipt; prints the numbered steps and the verdict",
 		ArgsUsage: "[FILE]",
-		Description: "certledger cert verify FILE            hash the file here, find its certificate(s) on the ledger\n" +
+		Description: "certledger cert verify FILE            hash the file here, find every certificate of it on the ledger\n" +
 			"certledger cert verify --hash H\n" +
 			"certledger cert verify --id ID [FILE]\n" +
-			"certledger cert verify --url 'https://.../verify?id=ID&hash=H'   the link of a QR code\n" +
-			"certledger cert verify --receipt R [FILE]  check the receipt's signature offline, then its status online\n\n" +
-			"Exit: 0 VALID, 1 not valid, 2 usage, 3 ledger unreachable (with --receipt: the offline checks are still printed).",
+			"certledger cert verify --url 'https://.../verify?id=ID&hash=H' [FILE]   the link of a QR code (and the document)\n" +
+			"certledger cert verify --receipt R [FILE] [--holder-id ID|-]  the receipt offline, then against the ledger\n" +
+			"  --report OUT.json  also ask the gateway for a signed report (OUT.json and OUT.html)\n\n" +
+			"A link whose host is neither --gateway's nor --verify-base's is refused unless --trust-link-host names it;\n" +
+			"the query always goes to --gateway.\n" +
+			"Exit: 0 VALID, 1 not valid (CONFLICTING, RECEIPT_MISMATCH, HOLDER_MISMATCH included), 2 usage,\n" +
+			"3 ledger unreachable (with --receipt: the offline checks are still printed).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "hash", Usage: "document SM3 `HASH`"},
 			&cli.StringFlag{Name: "id", Usage: "certificate `ID`"},
-			&cli.StringFlag{Name: "url", Usage: "verify `URL` read from a QR code (carries id and hash)"},
+			&cli.StringFlag{Name: "url", Usage: "verify `URL` read from a QR code (carries id and hash); a FILE given too must match its hash"},
+			&cli.StringFlag{Name: "trust-link-host", Usage: "accept a --url on `HOST` although it is not the configured gateway's host"},
 			&cli.StringFlag{Name: "receipt", Usage: "receipt `FILE` written by cert issue"},
+			&cli.StringFlag{Name: "holder-id", Usage: "with --receipt: check that holder `ID` (- reads it from stdin) opens the holder commitment; checked here, sent nowhere"},
 			&cli.BoolFlag{Name: "offline", Usage: "with --receipt: do not ask the ledger (status is not checked; exit 0 if the offline checks pass)"},
+			&cli.StringFlag{Name: "report", Usage: "write the gateway's signed verification report to `FILE` (JSON) and FILE.html"},
 		},
 		Action: certVerify,
 	}
+}
+
+// verifyQuery is what cert verify was asked, after its flags are read.
+type verifyQuery struct {
+	id, hash string // what the ledger is asked
+	fromFile bool   // hash is the SM3 of FILE, computed here
+	fileHash string
+	linkHash string // the hash a --url carried
+	link     *verify.Link
 }
 
 // ledgerVerify asks the ledger; a 404 becomes a NOT_FOUND result.
@@ -60,93 +78,193 @@ func certVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.String("receipt") == "" && c.Bool("offline") {
-		return Usagef("--offline needs --receipt")
-	}
-	h, err := hashArg(c)
-	if err != nil {
+	if err := checkVerifyFlags(c); err != nil {
 		return err
 	}
-	fromFile := c.NArg() == 1
-	id := c.String("id")
-	if u := c.String("url"); u != "" {
-		if id != "" || h != "" || c.String("receipt") != "" {
-			return Usagef("give --url alone")
-		}
-		if id, h, err = parseVerifyURL(u); err != nil {
-			return err
-		}
-	}
-
 	var rep *verify.Report
-	if rpath := c.String("receipt"); rpath != "" {
-		if id != "" {
-			return Usagef("give --receipt or --id, not both")
+	var q verifyQuery
+	if c.String("receipt") != "" {
+		rep, q, err = verifyReceipt(c)
+	} else {
+		q, err = readVerifyQuery(c)
+		if err == nil {
+			rep, err = verifyOnLedger(c, q)
 		}
-		r, err := receipt.Load(rpath)
-		if err != nil {
-			if errors.Is(err, receipt.ErrBadReceipt) {
-				rep = &verify.Report{Verdict: wire.VerdictBadFormat, Steps: []client.Step{
-					{Step: 1, Name: "format", Status: wire.StepFail, Code: wire.VerdictBadFormat, Detail: err.Error()},
-				}}
-				if perr := printReport(p, rep); perr != nil {
-					return perr
-				}
-				return Silent(ExitInvalid)
-			}
-			return inputErr(err)
-		}
-		offline := verify.Offline(r, h, time.Now())
-		var res *client.VerifyResult
-		if !c.Bool("offline") {
-			cl, err := NewClient(c)
-			if err != nil {
-				return err
-			}
-			res, err = ledgerVerify(c, cl, r.Record.ID, "")
-			if err != nil && !errors.Is(err, client.ErrUnreachable) {
-				return err
-			}
-			if err != nil {
-				fmt.Fprintf(stderrOf(c), "certledger: %v\n", err)
-			}
-		}
-		rep = verify.WithReceipt(r, offline, res)
-		if err := printReport(p, rep); err != nil {
-			return err
-		}
-		switch {
-		case !rep.Valid():
-			return Silent(ExitInvalid)
-		case !rep.Online && !c.Bool("offline"):
-			return Silent(ExitUnreachable)
-		}
-		return nil
 	}
-
-	if id == "" && h == "" {
-		return Usagef("give a FILE, --hash, --id or --receipt")
-	}
-	cl, err := NewClient(c)
 	if err != nil {
 		return err
 	}
-	res, err := ledgerVerify(c, cl, id, h)
-	if err != nil {
-		return err
+	if rep.Link != nil && rep.Link.Trusted {
+		fmt.Fprintf(stderrOf(c), "certledger: the link's host %s is not the configured gateway %s; accepted (--trust-link-host), verified against %s\n",
+			rep.Link.Host, rep.Link.Gateway, rep.Link.Gateway)
 	}
-	var local []client.Step
-	if fromFile {
-		local = append(local, verify.LocalHash(h))
-	}
-	rep = verify.FromLedger(res, local...)
 	if err := printReport(p, rep); err != nil {
 		return err
 	}
-	if !rep.Valid() {
+	if out := c.String("report"); out != "" && rep.Online {
+		if err := writeVerifyReport(c, q.id, q.hash, out); err != nil {
+			return err
+		}
+	}
+	switch {
+	case !rep.Valid():
 		return Silent(ExitInvalid)
+	case !rep.Online && !c.Bool("offline"):
+		return Silent(ExitUnreachable)
 	}
 	return nil
+}
+
+func checkVerifyFlags(c *cli.Context) error {
+	receiptGiven := c.String("receipt") != ""
+	switch {
+	case !receiptGiven && c.Bool("offline"):
+		return Usagef("--offline needs --receipt")
+	case !receiptGiven && c.String("holder-id") != "":
+		return Usagef("--holder-id needs --receipt (the holder salt is in the receipt)")
+	case c.Bool("offline") && c.String("report") != "":
+		return Usagef("--report needs the gateway: it cannot be combined with --offline")
+	case c.String("url") != "" && (c.String("id") != "" || c.String("hash") != "" || receiptGiven):
+		return Usagef("give --url alone, or --url and the document FILE")
+	case c.String("trust-link-host") != "" && c.String("url") == "":
+		return Usagef("--trust-link-host needs --url")
+	case receiptGiven && c.String("id") != "":
+		return Usagef("give --receipt or --id, not both")
+	}
+	return nil
+}
+
+// readVerifyQuery reads FILE / --hash / --id / --url into the ledger query.
+func readVerifyQuery(c *cli.Context) (verifyQuery, error) {
+	h, err := hashArg(c)
+	if err != nil {
+		return verifyQuery{}, err
+	}
+	q := verifyQuery{id: c.String("id"), hash: h, fromFile: c.NArg() == 1}
+	if q.fromFile {
+		q.fileHash = h
+	}
+	if u := c.String("url"); u != "" {
+		if q.id, q.linkHash, err = parseVerifyURL(u); err != nil {
+			return q, err
+		}
+		if q.link, err = checkLinkHost(c, u); err != nil {
+			return q, err
+		}
+		q.hash = q.linkHash
+		if q.hash == "" {
+			q.hash = q.fileHash
+		}
+	}
+	if q.id == "" && q.hash == "" {
+		return q, Usagef("give a FILE, --hash, --id, --url or --receipt")
+	}
+	return q, nil
+}
+
+// verifyOnLedger asks the ledger and merges what was checked here: the file's
+// SM3 (step 2), and whether it is the document the link names.
+func verifyOnLedger(c *cli.Context, q verifyQuery) (*verify.Report, error) {
+	cl, err := NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	res, err := ledgerVerify(c, cl, q.id, q.hash)
+	if err != nil {
+		return nil, err
+	}
+	var local []client.Step
+	switch {
+	case q.fromFile && q.linkHash != "" && q.fileHash != q.linkHash:
+		local = append(local, client.Step{Step: 2, Name: "hash", Status: wire.StepFail, Code: wire.VerdictHashMismatch,
+			Detail: "the file's SM3 " + q.fileHash + " differs from the hash in the link " + q.linkHash + ": not the document the link refers to"})
+	case q.fromFile:
+		local = append(local, verify.LocalHash(q.fileHash))
+	}
+	rep := verify.FromLedger(res, local...)
+	rep.Link = q.link
+	return rep, nil
+}
+
+// verifyReceipt checks a receipt offline, then (unless --offline) against the
+// ledger: the record, the issuer key, the anchor; then the holder proof.
+func verifyReceipt(c *cli.Context) (*verify.Report, verifyQuery, error) {
+	h, err := hashArg(c)
+	if err != nil {
+		return nil, verifyQuery{}, err
+	}
+	holderID, err := holderIDArg(c)
+	if err != nil {
+		return nil, verifyQuery{}, err
+	}
+	r, err := receipt.Load(c.String("receipt"))
+	if err != nil {
+		if !errors.Is(err, receipt.ErrBadReceipt) {
+			return nil, verifyQuery{}, inputErr(err)
+		}
+		return &verify.Report{Verdict: wire.VerdictBadFormat, Online: c.Bool("offline"), Steps: []client.Step{
+			{Step: 1, Name: "format", Status: wire.StepFail, Code: wire.VerdictBadFormat, Detail: err.Error()},
+		}}, verifyQuery{}, nil
+	}
+	q := verifyQuery{id: r.Record.ID}
+	offline := verify.Offline(r, h, time.Now())
+	var res *client.VerifyResult
+	var anchor *client.Anchor
+	if !c.Bool("offline") {
+		res, anchor, err = askLedgerAbout(c, r.Record.ID)
+		if err != nil {
+			return nil, q, err
+		}
+	}
+	rep := verify.WithReceipt(r, offline, res, anchor)
+	if holderID != "" {
+		verify.WithHolder(rep, verify.Holder(r, holderID))
+	}
+	return rep, q, nil
+}
+
+// askLedgerAbout returns the ledger's verification of id and its anchor; an
+// unreachable ledger is reported on stderr and gives nil, nil (offline verdict).
+func askLedgerAbout(c *cli.Context, id string) (*client.VerifyResult, *client.Anchor, error) {
+	cl, err := NewClient(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := ledgerVerify(c, cl, id, "")
+	if errors.Is(err, client.ErrUnreachable) {
+		fmt.Fprintf(stderrOf(c), "certledger: %v\n", err)
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.Certificate == nil {
+		return res, nil, nil
+	}
+	a, err := cl.Anchor(c.Context, id)
+	if err != nil {
+		// An older gateway has no anchor endpoint: the comparison says what it could not check.
+		fmt.Fprintf(stderrOf(c), "certledger: the certificate's anchor could not be read (%v); ledger coordinates not compared\n", err)
+		return res, nil, nil
+	}
+	return res, a, nil
+}
+
+// holderIDArg reads --holder-id; "-" reads the first line of stdin (so the id
+// stays out of the shell history and the process list).
+func holderIDArg(c *cli.Context) (string, error) {
+	v := c.String("holder-id")
+	if v != "-" {
+		return strings.TrimSpace(v), nil
+	}
+	line, err := bufio.NewReader(c.App.Reader).ReadString('\n')
+	if err != nil && line == "" {
+		return "", Usagef("--holder-id -: no holder id on standard input")
+	}
+	if line = strings.TrimSpace(line); line == "" {
+		return "", Usagef("--holder-id -: empty holder id")
+	}
+	return line, nil
 }
 
 // parseVerifyURL takes id and hash from a QR link .../verify?id=ID&hash=H.
@@ -159,6 +277,9 @@ func parseVerifyURL(s string) (id, h string, err error) {
 	if id == "" && h == "" {
 		return "", "", Usagef("--url %q has neither id nor hash", s)
 	}
+	if id != "" && !wire.ValidID(id) {
+		return "", "", Usagef("--url: the certificate id %q is not a certledger id (1-128 of letters, digits, '.', '_', ':', '-')", id)
+	}
 	if h != "" {
 		if err := gm.CheckHash(h); err != nil {
 			return "", "", Usagef("--url: %v", err)
@@ -167,12 +288,58 @@ func parseVerifyURL(s string) (id, h string, err error) {
 	return id, h, nil
 }
 
+// checkLinkHost refuses a link whose host is neither the gateway's nor the
+// verify base's, unless --trust-link-host names that host.
+func checkLinkHost(c *cli.Context, link string) (*verify.Link, error) {
+	u, err := url.Parse(strings.TrimSpace(link))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, Usagef("--url %q is not an http(s) verify link", link)
+	}
+	gw := GlobalString(c, FlagGateway)
+	l := &verify.Link{URL: link, Host: hostOf(u), Gateway: gw}
+	known := map[string]bool{}
+	for _, base := range []string{gw, verifyBase(c)} {
+		if b, err := url.Parse(base); err == nil && b.Host != "" {
+			known[hostOf(b)] = true
+		}
+	}
+	if known[l.Host] {
+		return l, nil
+	}
+	if t := c.String("trust-link-host"); t != "" {
+		if hostOf(&url.URL{Scheme: u.Scheme, Host: t}) == l.Host {
+			l.Trusted = true
+			return l, nil
+		}
+		return nil, Usagef("--trust-link-host %s does not name the link's host %s", t, l.Host)
+	}
+	return nil, Invalid(fmt.Errorf("the link's host %s is not the configured gateway %s: a QR code may point anywhere. "+
+		"The query would go to %s; if you trust %s, pass --trust-link-host %s (or --gateway https://%s to ask it)",
+		l.Host, gw, gw, l.Host, u.Host, u.Host))
+}
+
+// hostOf is u's host in lower case with the scheme's default port made explicit.
+func hostOf(u *url.URL) string {
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+	}
+	return net.JoinHostPort(host, port)
+}
+
 func printReport(p output.Printer, rep *verify.Report) error {
 	return p.Print(rep, func(t *output.Tab) {
+		if l := rep.Link; l != nil {
+			t.KV("link", l.URL)
+		}
 		if c := rep.Certificate; c != nil {
 			t.KV("certificate", c.ID)
 			t.KV("type", c.Type)
-			t.KV("issuer", c.Issuer)
+			issuer := c.Issuer
+			if rep.IssuerName != "" {
+				issuer = rep.IssuerName + " (" + c.Issuer + ")"
+			}
+			t.KV("issuer", issuer)
 			status := c.Status
 			if !rep.Online {
 				status = "not checked (offline)"
@@ -180,8 +347,15 @@ func printReport(p output.Printer, rep *verify.Report) error {
 			t.KV("status", status)
 			t.KV("valid", c.ValidFrom+" .. "+c.ValidUntil)
 		}
-		if len(rep.Matches) > 1 {
-			t.KV("matches", fmt.Sprint(rep.Matches))
+		if len(rep.Results) > 1 {
+			t.Line("")
+			t.Line("every certificate anchoring this document:")
+			t.Row("CERTIFICATE", "ISSUER", "STATUS", "VERDICT")
+			for _, m := range rep.Results {
+				if m.Certificate != nil {
+					t.Row(m.Certificate.ID, m.IssuerName+" ("+m.Certificate.Issuer+")", m.Certificate.Status, m.Verdict)
+				}
+			}
 		}
 		t.Line("")
 		t.Row("STEP", "CHECK", "RESULT", "CODE", "DETAIL")
@@ -189,6 +363,9 @@ func printReport(p output.Printer, rep *verify.Report) error {
 			t.Row(itoa(s.Step), s.Name, s.Status, s.Code, s.Detail)
 		}
 		t.Line("")
+		if rep.Message != "" {
+			t.Line(rep.Message)
+		}
 		verdict := "verdict: " + rep.Verdict
 		if rep.Note != "" {
 			verdict += " (" + rep.Note + ")"

@@ -150,7 +150,8 @@ func TestTicketCommands(t *testing.T) {
 	e.GW.Ledger.Advance(10 * 24 * time.Hour)
 	r = run("audit", "sweep")
 	wantCode(t, r, 0)
-	if !strings.Contains(r.Stdout, "2 ticket(s) changed") {
+	// Both tickets are past a deadline: the default policy escalates them to dept-p.
+	if !strings.Contains(r.Stdout, "2 ticket(s) changed (2 escalated") {
 		t.Errorf("sweep:\n%s", r.Stdout)
 	}
 
@@ -162,15 +163,15 @@ func TestTicketCommands(t *testing.T) {
 			t.Errorf("kpi table lacks %q:\n%s", want, r.Stdout)
 		}
 	}
-	// dept-a reads only its own figures; its supervisor dept-p reads both. The sweep
-	// escalated both overdue tickets to dept-p, so dept-p has received 2 as well.
+	// dept-a reads only its own figures; its supervisor dept-p reads both (it received
+	// the two tickets the sweep escalated).
 	r = run("audit", "kpi", "--dept", "dept-a", "--dept", "dept-p", "--from", "2026-11-01", "--to", "2026-12-31", "--csv")
 	wantCode(t, r, ExitInvalid)
 	oneLine(t, r, "FORBIDDEN")
 	r = supervisor("audit", "kpi", "--dept", "dept-a", "--dept", "dept-p", "--from", "2026-11-01", "--to", "2026-12-31", "--csv")
 	wantCode(t, r, 0)
 	rows, err := csv.NewReader(strings.NewReader(r.Stdout)).ReadAll()
-	if err != nil || len(rows) != 3 || rows[0][0] != "department" || rows[1][0] != "dept-a" || rows[1][4] != "2" || rows[2][4] != "2" {
+	if err != nil || len(rows) != 3 || rows[0][0] != "department" || rows[1][0] != "dept-a" || rows[1][4] != "2" || rows[2][0] != "dept-p" || rows[2][4] != "2" {
 		t.Errorf("csv: %v %q", err, r.Stdout)
 	}
 	r = run("audit", "kpi", "--dept", "dept-a", "--from", "2026-11-01", "--to", "2026-12-31", "-o", "json")

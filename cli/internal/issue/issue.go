@@ -113,6 +113,21 @@ func NormalizeTime(s string, endOfDay bool) (string, error) {
 	return wire.FormatSecond(t), nil
 }
 
+// checkWindow applies the ledger's validity bounds (wire: not before
+// 1949-10-01, at most 100 years ahead) before anything is signed.
+func checkWindow(from, until string, now time.Time) error {
+	for _, f := range []struct{ flag, v string }{{"valid-from", from}, {"valid-until", until}} {
+		t, err := wire.CheckValidityTime(f.v)
+		if err == nil {
+			err = wire.CheckAhead(t, now)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrInput, f.flag, err)
+		}
+	}
+	return nil
+}
+
 // NewID returns "<dept>-<16 hex>", random.
 func NewID(dept string) (string, error) {
 	b := make([]byte, 8)
@@ -186,6 +201,9 @@ func (is *Issuer) Build(req Request) (client.CertificateRecord, []byte, error) {
 	}
 	if until <= from {
 		return rec, nil, fmt.Errorf("%w: valid-until %s is not after valid-from %s", ErrInput, until, from)
+	}
+	if err := checkWindow(from, until, is.now()); err != nil {
+		return rec, nil, err
 	}
 	id := req.ID
 	if id == "" {

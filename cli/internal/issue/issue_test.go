@@ -1,8 +1,14 @@
 package issue
 
 import (
+	"crypto/rand"
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+
+	"github.com/certledger/certledger/internal/gm"
 )
 
 func TestNormalizeTime(t *testing.T) {
@@ -37,6 +43,39 @@ func TestIDs(t *testing.T) {
 	for _, bad := range []string{"", "a b", "a/b", "-x", string(make([]byte, 200))} {
 		if CheckID(bad) == nil {
 			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+// TestBuildValidityWindow: the CLI refuses, before signing, a validity window the
+// ledger would refuse (before 1949-10-01, more than 100 years ahead).
+func TestBuildValidityWindow(t *testing.T) {
+	key, err := sm2.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSigner(key, "dept-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	is := &Issuer{Signer: s, Now: func() time.Time { return now }}
+	hash := gm.SM3Hex([]byte("doc"))
+	for _, c := range []struct {
+		from, until string
+		ok          bool
+	}{
+		{"", "2031-11-28", true},
+		{"", "2126-11-28T12:00:00Z", true},
+		{"", "2126-11-29", false},
+		{"", "9999-12-31", false},
+		{"0001-01-01", "2031-11-28", false},
+		{"1949-09-30", "2031-11-28", false},
+		{"1949-10-01", "2031-11-28", true},
+	} {
+		_, _, err := is.Build(Request{DocHash: hash, Type: "licence", HolderID: "h-1", ValidFrom: c.from, ValidUntil: c.until})
+		if (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrInput)) {
+			t.Errorf("from %q until %q: %v, want ok=%v", c.from, c.until, err, c.ok)
 		}
 	}
 }

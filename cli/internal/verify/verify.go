@@ -4,6 +4,8 @@
 package verify
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/certledger/certledger/cli/internal/client"
@@ -18,15 +20,41 @@ const OfflineNote = "offline: revocation not checked"
 
 const stepCount = 8
 
+// StepHolder is the number of the holder proof, run only when a holder id is
+// given (after the eight steps of the pipeline).
+const StepHolder = 9
+
+// stepName names steps 1-8 as the pipeline does, and step 9 "holder".
+func stepName(n int) string {
+	if n == StepHolder {
+		return "holder"
+	}
+	return certificate.StepName(n)
+}
+
 // Report is the outcome shown to the user.
 type Report struct {
 	Verdict     string              `json:"verdict"`
 	Online      bool                `json:"online"` // the ledger was asked
 	Note        string              `json:"note,omitempty"`
+	Message     string              `json:"message,omitempty"`
 	CheckedAt   string              `json:"checkedAt,omitempty"`
 	Certificate *client.Certificate `json:"certificate,omitempty"`
+	IssuerName  string              `json:"issuerName,omitempty"`
 	Matches     []string            `json:"matches,omitempty"`
 	Steps       []client.Step       `json:"steps"`
+	// Results: every certificate anchoring the document, each with its verdict.
+	Results []client.VerifyResult `json:"results,omitempty"`
+	// Link is set when the query came from a verify link (QR code).
+	Link *Link `json:"link,omitempty"`
+}
+
+// Link is a verify link as given, and the gateway it was checked against.
+type Link struct {
+	URL     string `json:"url"`
+	Host    string `json:"host"`
+	Gateway string `json:"gateway"`
+	Trusted bool   `json:"trustedExplicitly,omitempty"` // the host differs and the user accepted it
 }
 
 // Valid reports whether the verdict is VALID.
@@ -39,7 +67,7 @@ func step(n int, status, code, detail string) client.Step {
 	if code == "" && status == wire.StepPass {
 		code = certificate.CodeOK
 	}
-	return client.Step{Step: n, Name: certificate.StepName(n), Status: status, Code: code, Detail: detail}
+	return client.Step{Step: n, Name: stepName(n), Status: status, Code: code, Detail: detail}
 }
 
 // Offline checks a receipt without the ledger, with the pure pipeline the chaincode
@@ -133,14 +161,28 @@ func FromLedger(res *client.VerifyResult, local ...client.Step) *Report {
 		}
 	}
 	sortSteps(steps)
-	return &Report{Verdict: res.Verdict, Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps}
+	verdict := res.Verdict
+	for _, l := range local {
+		if l.Status == wire.StepFail { // a check made here (the file against a link's hash) decides
+			verdict = certificate.StepVerdict(l)
+			break
+		}
+	}
+	return &Report{Verdict: verdict, Online: true, Message: res.Message, CheckedAt: res.CheckedAt,
+		Certificate: res.Certificate, IssuerName: res.IssuerName, Matches: res.Matches, Steps: steps, Results: res.Results}
 }
 
-// WithReceipt merges the offline steps of a receipt with the ledger's answer (nil when
-// the ledger was not reachable). A failure on either side fails the step; a step
-// skipped offline takes the ledger's result. The ledger's record must be the
-// receipt's record.
-func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyResult) *Report {
+// WithReceipt merges the offline steps of a receipt with the ledger's answer (res
+// nil: the ledger was not reachable) and the certificate's anchor (nil: not
+// known). A failure on either side fails the step; a step skipped offline takes
+// the ledger's result. Step 3 compares the receipt with the ledger (Compare):
+// any difference fails it with RECEIPT_MISMATCH naming the fields.
+//
+// The verdict: a receipt that fails its own checks gets the verdict it gets
+// offline (an edited signature is BAD_SIGNATURE online as offline, though the
+// ledger's record differs too); else RECEIPT_MISMATCH when it differs from the
+// ledger; else that of the first failed step, or the ledger's.
+func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyResult, anchor *client.Anchor) *Report {
 	if res == nil {
 		c := &client.Certificate{Record: r.Record}
 		return &Report{Verdict: certificate.VerdictOf(offline, wire.VerdictValid), Steps: offline, Note: OfflineNote, Certificate: c}
@@ -163,14 +205,40 @@ func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyRe
 			steps = append(steps, o)
 		}
 	}
-	if c := res.Certificate; c != nil && (c.ID != r.Record.ID || c.Signature != r.Record.Signature || c.DocHash != r.Record.DocHash) {
-		for i := range steps {
-			if steps[i].Step == 3 {
-				steps[i] = step(3, wire.StepFail, wire.VerdictNotFound, "the ledger's certificate "+c.ID+" is not the receipt's record")
-			}
+	diffs, unchecked := Compare(r, res, anchor)
+	for i := range steps {
+		if steps[i].Step == 3 && (len(diffs) > 0 || steps[i].Status != wire.StepFail && res.Certificate != nil) {
+			steps[i] = compareStep(res, anchor, diffs, unchecked)
 		}
 	}
-	return &Report{Verdict: certificate.VerdictOf(steps, res.Verdict), Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, Matches: res.Matches, Steps: steps}
+	verdict := certificate.VerdictOf(offline, "")
+	if verdict == "" && len(diffs) > 0 {
+		verdict = wire.VerdictReceiptMismatch
+	}
+	if verdict == "" {
+		verdict = certificate.VerdictOf(steps, res.Verdict)
+	}
+	return &Report{Verdict: verdict, Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, IssuerName: res.IssuerName,
+		Matches: res.Matches, Steps: steps}
+}
+
+// compareStep is step 3 of a receipt checked online: the comparison with the ledger.
+func compareStep(res *client.VerifyResult, anchor *client.Anchor, diffs []Difference, unchecked []string) client.Step {
+	if len(diffs) > 0 {
+		return step(3, wire.StepFail, wire.VerdictReceiptMismatch, "the receipt differs from the ledger: "+joinDiffs(diffs))
+	}
+	detail := "the ledger's certificate " + res.Certificate.ID + " equals the receipt (every signed field, signature, issuer key"
+	if anchor != nil {
+		detail += ", txId " + anchor.TxID
+		if anchor.BlockKnown {
+			detail += fmt.Sprintf(", block %d", anchor.BlockNumber)
+		}
+	}
+	detail += ")"
+	if len(unchecked) > 0 {
+		detail += "; not checked: " + strings.Join(unchecked, "; ")
+	}
+	return step(3, wire.StepPass, "", detail)
 }
 
 func sortSteps(s []client.Step) {

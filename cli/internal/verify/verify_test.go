@@ -44,28 +44,28 @@ func TestOffline(t *testing.T) {
 	if got := statuses(steps); got != "pssspssp" {
 		t.Fatalf("statuses %s", got)
 	}
-	rep := WithReceipt(r, steps, nil)
+	rep := WithReceipt(r, steps, nil, nil)
 	if rep.Verdict != wire.VerdictValid || rep.Online || rep.Note != OfflineNote {
 		t.Fatalf("%+v", rep)
 	}
-	if v := WithReceipt(r, Offline(r, gm.SM3Hex([]byte("other")), now), nil).Verdict; v != wire.VerdictHashMismatch {
+	if v := WithReceipt(r, Offline(r, gm.SM3Hex([]byte("other")), now), nil, nil).Verdict; v != wire.VerdictHashMismatch {
 		t.Fatal(v)
 	}
-	if v := WithReceipt(r, Offline(r, "", time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)), nil).Verdict; v != wire.VerdictExpired {
+	if v := WithReceipt(r, Offline(r, "", time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)), nil, nil).Verdict; v != wire.VerdictExpired {
 		t.Fatal(v)
 	}
-	if v := WithReceipt(r, Offline(r, "", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), nil).Verdict; v != wire.VerdictNotYetValid {
+	if v := WithReceipt(r, Offline(r, "", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), nil, nil).Verdict; v != wire.VerdictNotYetValid {
 		t.Fatal(v)
 	}
 	bad := *r
 	bad.Record.Type = "x"
-	if v := WithReceipt(&bad, Offline(&bad, "", now), nil).Verdict; v != wire.VerdictBadSignature {
+	if v := WithReceipt(&bad, Offline(&bad, "", now), nil, nil).Verdict; v != wire.VerdictBadSignature {
 		t.Fatal(v)
 	}
 	other := signed(t)
 	swapped := *r
 	swapped.IssuerKey.PublicKey = other.IssuerKey.PublicKey
-	if v := WithReceipt(&swapped, Offline(&swapped, "", now), nil).Verdict; v != wire.VerdictBadSignature {
+	if v := WithReceipt(&swapped, Offline(&swapped, "", now), nil, nil).Verdict; v != wire.VerdictBadSignature {
 		t.Fatal(v)
 	}
 }
@@ -88,16 +88,16 @@ func TestWithLedger(t *testing.T) {
 		}
 		return res
 	}
-	rep := WithReceipt(r, Offline(r, "", now), ledger(wire.VerdictValid, 0, r.Record))
+	rep := WithReceipt(r, Offline(r, "", now), ledger(wire.VerdictValid, 0, r.Record), nil)
 	if rep.Verdict != wire.VerdictValid || !rep.Online || statuses(rep.Steps) != "pspppppp" {
 		t.Fatalf("%s %s", rep.Verdict, statuses(rep.Steps))
 	}
-	if rep := WithReceipt(r, Offline(r, "", now), ledger("REVOKED", 7, r.Record)); rep.Verdict != "REVOKED" {
+	if rep := WithReceipt(r, Offline(r, "", now), ledger("REVOKED", 7, r.Record), nil); rep.Verdict != "REVOKED" {
 		t.Fatal(rep.Verdict)
 	}
 	differs := r.Record
 	differs.Signature = "AAAA"
-	if rep := WithReceipt(r, Offline(r, "", now), ledger(wire.VerdictValid, 0, differs)); rep.Verdict != wire.VerdictNotFound {
+	if rep := WithReceipt(r, Offline(r, "", now), ledger(wire.VerdictValid, 0, differs), nil); rep.Verdict != wire.VerdictReceiptMismatch || rep.Steps[2].Code != wire.VerdictReceiptMismatch {
 		t.Fatal(rep.Verdict)
 	}
 	res := ledger(wire.VerdictValid, 0, r.Record)

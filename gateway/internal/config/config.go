@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/certledger/certledger/internal/domain/period"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // ErrInvalid is returned (wrapped) for a configuration that fails validation.
@@ -103,6 +104,12 @@ type Trust struct {
 	Pin string `yaml:"pin,omitempty"`
 	// BundleFile is where the published bundle is kept (default: none, memory only).
 	BundleFile string `yaml:"bundleFile,omitempty"`
+	// ReportKey is the gateway's own SM2 private key (PKCS#8 PEM, unencrypted,
+	// mode 0600) that signs verification reports; its public key is listed in the
+	// trust bundle under "gateways" with the id GatewayID. Empty: no reports.
+	ReportKey string `yaml:"reportKey,omitempty"`
+	// GatewayID names this gateway in the bundle's "gateways" (default "gateway").
+	GatewayID string `yaml:"gatewayId,omitempty"`
 }
 
 // TLS holds the gateway's HTTPS certificate and, optionally, the CA for client certificates.
@@ -232,11 +239,29 @@ func (c *Config) resolve(base string) {
 	}
 	abs(&c.Trust.BundleFile)
 	abs(&c.Envelopes.Dir)
+	abs(&c.Trust.ReportKey)
 	if c.TLS != nil {
 		abs(&c.TLS.CertFile)
 		abs(&c.TLS.KeyFile)
 		abs(&c.TLS.ClientCAFile)
 	}
+}
+
+// validate checks the trust section and defaults GatewayID when a report key is set.
+func (t *Trust) validate() error {
+	if t.Pin != "" && !hexHash.MatchString(strings.ToLower(strings.NewReplacer(" ", "", ":", "").Replace(t.Pin))) {
+		return errors.New("trust.pin must be the 64-hex-digit SM3 fingerprint of the governance key")
+	}
+	if t.BundleFile != "" && t.Pin == "" {
+		return errors.New("trust.bundleFile needs trust.pin")
+	}
+	if t.ReportKey != "" && t.GatewayID == "" {
+		t.GatewayID = "gateway"
+	}
+	if t.GatewayID != "" && !wire.ValidID(t.GatewayID) {
+		return fmt.Errorf("trust.gatewayId %q: want 1-128 letters, digits, '.', '_', ':' or '-'", t.GatewayID)
+	}
+	return nil
 }
 
 var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -260,11 +285,8 @@ func (c *Config) Validate() error {
 			return invalid("publicURL %q is not an http(s) URL", c.PublicURL)
 		}
 	}
-	if c.Trust.Pin != "" && !hexHash.MatchString(strings.ToLower(strings.NewReplacer(" ", "", ":", "").Replace(c.Trust.Pin))) {
-		return invalid("trust.pin must be the 64-hex-digit SM3 fingerprint of the governance key")
-	}
-	if c.Trust.BundleFile != "" && c.Trust.Pin == "" {
-		return invalid("trust.bundleFile needs trust.pin")
+	if err := c.Trust.validate(); err != nil {
+		return invalid("%v", err)
 	}
 	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
 		return invalid("tls needs certFile and keyFile")

@@ -167,10 +167,15 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	reportKey, err := openReportKey(cfg)
+	if err != nil {
+		return err
+	}
 	api, err := httpapi.New(httpapi.Options{
 		Trust:                trustStore,
 		Envelopes:            envelopes,
 		EnvelopeLimit:        cfg.Envelopes.MaxSize,
+		ReportKey:            reportKey,
 		Ledger:               fab,
 		Auth:                 auth.New(cfg),
 		DefaultOrg:           cfg.Orgs[0].Name,

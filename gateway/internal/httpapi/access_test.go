@@ -31,14 +31,16 @@ import (
 // was written by a real transaction.
 
 // Departments: sup supervises dept-b; dept-a and dept-c stand alone; gov governs.
-// Each handles its own ticket category; the tokens all submit as the gov org (these
-// tests only read through the API; their writes go to the ledger directly).
+// Each handles its own ticket category and issues "licence" certificates (a
+// department issues only the types among its categories); the tokens all submit
+// as the gov org (these tests only read through the API; their writes go to the
+// ledger directly).
 var polDepartments = []ccledger.Dept{
 	{ID: "gov", Org: ccledger.GovOrg, MSP: ccledger.GovMSP},
 	{ID: "sup", MSP: "SupMSP"},
-	{ID: "dept-a", MSP: "AMSP", Categories: []string{"cat-a"}},
-	{ID: "dept-b", MSP: "BMSP", Parent: "sup", Categories: []string{"cat-b"}},
-	{ID: "dept-c", MSP: "CMSP", Categories: []string{"cat-c"}},
+	{ID: "dept-a", MSP: "AMSP", Categories: []string{"cat-a", "licence"}},
+	{ID: "dept-b", MSP: "BMSP", Parent: "sup", Categories: []string{"cat-b", "licence"}},
+	{ID: "dept-c", MSP: "CMSP", Categories: []string{"cat-c", "licence"}},
 }
 
 const (

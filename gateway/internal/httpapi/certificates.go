@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/errmap"
@@ -32,10 +33,12 @@ type CertificateRecord = certificate.Record
 // validateCertificate checks a certificate record with the domain's rules
 // (certificate.Record.Validate: every field, holderCommitment and validFrom
 // required as the chaincode requires them) and the signature's encoding.
+// The validity window's bound ahead (wire.MaxYearsAhead) is checked against the
+// gateway's clock; the chaincode checks it again at the transaction time.
 func validateCertificate(c *CertificateRecord) error {
 	var ch checks
 	ch.signature("signature", c.Signature)
-	return invalid(c.Validate(), &ch)
+	return invalid(c.ValidateAt(time.Now()), &ch)
 }
 
 // StatusRequest is a signed revoke / suspend / reinstate request.

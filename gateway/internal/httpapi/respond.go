@@ -14,6 +14,7 @@ import (
 
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
+	"github.com/certledger/certledger/internal/domain/wire"
 )
 
 // writeJSON writes v with status.
@@ -126,21 +127,13 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	_ = writeJSON(w, p.Status, p)
 }
 
-// decodeJSON reads exactly one JSON object into v, refusing unknown fields,
-// trailing data and bodies over the limit, with a message saying what was wrong.
+// decodeJSON reads exactly one JSON object into v with the shared strict
+// decoder (wire.Decode: keys spelled exactly as the field names, no duplicate
+// keys, no unknown fields, no trailing data; the body limit is the server's
+// MaxBytesHandler), with a message saying what was wrong.
 func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := wire.Decode(r.Body, 0, v); err != nil {
 		return decodeError(err)
-	}
-	var extra json.RawMessage
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return decodeError(err)
-		}
-		return badRequest("body must hold a single JSON object (data after the object)")
 	}
 	return nil
 }
@@ -154,8 +147,14 @@ func decodeError(err error) error {
 	switch {
 	case errors.As(err, &mbe):
 		return errmap.New(http.StatusRequestEntityTooLarge, errmap.TooLarge, fmt.Sprintf("request body exceeds %d bytes", mbe.Limit))
-	case errors.Is(err, io.EOF):
+	case errors.Is(err, io.EOF), errors.Is(err, wire.ErrEmpty):
 		return badRequest("request body is empty; want a JSON object")
+	case errors.Is(err, wire.ErrTrailingData):
+		return badRequest("body must hold a single JSON object (data after the object)")
+	case errors.Is(err, wire.ErrNotObject):
+		return badRequest("body must be a JSON object")
+	case errors.Is(err, wire.ErrUnknownField), errors.Is(err, wire.ErrDuplicateKey):
+		return badRequest("%s", err.Error())
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("malformed JSON: unexpected end of body")
 	case errors.As(err, &syn):

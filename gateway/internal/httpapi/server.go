@@ -62,6 +62,8 @@ type Options struct {
 	Web http.Handler
 	// Trust, if set, serves and accepts the governance-signed trust bundle (trust.go).
 	Trust *trustsvc.Store
+	// ReportKey, if set, signs verification reports (report.go).
+	ReportKey *ReportKey
 	// Now is the clock of the rate limiter and the readiness cache (nil: time.Now).
 	Now func() time.Time
 	// TimeZone is the deployment's time zone: period dates are whole days in it
@@ -102,6 +104,8 @@ type Server struct {
 	// graceful shutdown doesn't wait for them.
 	closing   chan struct{}
 	closeOnce sync.Once
+	// heights keeps the channel description signed reports state (report.go).
+	heights   heightCache
 	readiness readiness
 }
 

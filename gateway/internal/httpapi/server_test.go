@@ -89,7 +89,7 @@ func sign(dept string, kind canon.Kind, record any) string {
 // env is the real HTTP API over the real chaincode (ccledger), with the fault
 // injector between them.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ledger *ccledger.Ledger
 	fake   *faultledger.Ledger
 	srv    *Server
@@ -131,13 +131,26 @@ func testConfig() *config.Config {
 	return &c
 }
 
+// envDepts are newEnv's departments: gov (the governance organisation), dept-a (org
+// "a") and dept-b (org "b"), with the keys of keyOf.
+func envDepts() []ccledger.Dept {
+	return []ccledger.Dept{{ID: "gov", Org: ccledger.GovOrg, MSP: ccledger.GovMSP}, {ID: "dept-a", Org: "a"}, {ID: "dept-b", Org: "b"}}
+}
+
 // newEnv starts the chaincode at 2026-11-28T12:00Z with gov, dept-a and dept-b
 // registered, and the HTTP API over it.
 func newEnv(t *testing.T, mutate func(*Options)) *env {
 	t.Helper()
+	return newEnvDepts(t, mutate, envDepts())
+}
+
+// newEnvDepts is newEnv with depts registered instead (envDepts with categories or a
+// parent added; the tokens of testConfig act for gov, dept-a and dept-b).
+func newEnvDepts(t testing.TB, mutate func(*Options), depts []ccledger.Dept) *env {
+	t.Helper()
 	e := &env{t: t, logs: &syncBuffer{}, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	e.ledger = ccledger.New(t, ccledger.At(e.now))
-	for _, d := range []ccledger.Dept{{ID: "gov", Org: ccledger.GovOrg, MSP: ccledger.GovMSP}, {ID: "dept-a", Org: "a"}, {ID: "dept-b", Org: "b"}} {
+	for _, d := range depts {
 		k := keyOf[d.ID]
 		d.Key = &k
 		e.ledger.Department(t, d)

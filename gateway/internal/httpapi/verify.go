@@ -6,6 +6,9 @@ import (
 
 func (s *Server) registerVerify(r *Router) {
 	r.Add(Route{Pattern: "GET /api/v1/verify", Public: true, Handler: s.verify})
+	r.Add(Route{Pattern: "POST /api/v1/verify/report", Public: true, Handler: s.verifyReport})
+	r.Add(Route{Pattern: "GET /api/v1/verify/report-key", Public: true, Handler: s.reportKey})
+	r.Add(Route{Pattern: "GET /api/v1/certificates/{id}/anchor", Public: true, Handler: s.certificateAnchor})
 }
 
 // verifyInput is the certificate:Verify argument.
@@ -14,26 +17,37 @@ type verifyInput struct {
 	DocHash string `json:"docHash,omitempty"`
 }
 
-// verify runs the numbered pipeline on the ledger. A verdict other than VALID is
-// still a 200: the answer is the result, not an error.
-func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	in := verifyInput{ID: q.Get("id"), DocHash: q.Get("hash")}
+// check validates a query: at least one of id and hash, each well-formed.
+func (in verifyInput) check() error {
 	var c checks
 	if in.ID == "" && in.DocHash == "" {
 		c.add("id, hash", "give a certificate id, a document hash (SM3 hex) or both")
 	}
 	c.id("id", in.ID, false)
 	c.hash("hash", in.DocHash, false)
-	if err := c.err(); err != nil {
-		return err
-	}
+	return c.err()
+}
+
+func (in verifyInput) audit(r *http.Request) {
 	switch {
 	case in.ID != "":
 		audit(r, "certificate/"+in.ID)
 	default:
 		audit(r, "hash/"+in.DocHash)
 	}
+}
+
+// verify runs the numbered pipeline on the ledger. A verdict other than VALID is
+// still a 200: the answer is the result, not an error. By hash, the answer
+// lists every certificate anchoring the document (results) and its verdict
+// names any disagreement between them (CONFLICTING).
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	in := verifyInput{ID: q.Get("id"), DocHash: q.Get("hash")}
+	if err := in.check(); err != nil {
+		return err
+	}
+	in.audit(r)
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	return s.evaluateWrite(w, r, s.org(r), "certificate:Verify", mustJSON(in))
 }

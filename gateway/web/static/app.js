@@ -6,6 +6,13 @@
  * verdict and the numbered pipeline; step 2 (hash) is the local one.
  * State for tests and assistive tech: body[data-state] = idle|hashing|busy|done|error,
  * #result[data-verdict] = the verdict shown.
+ *
+ * By hash the answer lists every certificate anchoring the document (res.results), each with
+ * its issuer's full name, status and verdict; CONFLICTING names a disagreement between them.
+ * Times are shown in the verifier's time zone (meta certledger-tz, Asia/Shanghai unless ?tz=),
+ * to the second. Opened from a QR link (from-link), the verdict is moved to the top of the page.
+ * The holder proof computes SM3(salt ‖ holder id) here (offline.js over the vendored SM3) and
+ * compares it with the ledger's holder commitment: the id and the receipt never leave the page.
  */
 (function () {
   'use strict';
@@ -13,6 +20,13 @@
   var HEX64 = /^[0-9a-f]{64}$/;
   var metaAPI = document.querySelector('meta[name="certledger-api"]');
   var API = (metaAPI && metaAPI.content) || '/api/v1';
+  var metaTZ = document.querySelector('meta[name="certledger-tz"]');
+  var TZ = zoneOr(new URLSearchParams(window.location.search).get('tz'), zoneOr(metaTZ && metaTZ.content, 'Asia/Shanghai'));
+
+  function zoneOr(z, fallback) {
+    if (!z) return fallback;
+    try { new Intl.DateTimeFormat('en', { timeZone: z }); return z; } catch (e) { return fallback; }
+  }
 
   var VERDICTS = {
     VALID: ['ok', '✓', 'VALID', '有效',
@@ -40,11 +54,33 @@
     EXPIRED: ['bad', '✗', 'EXPIRED', '已过期',
       'The certificate\'s validity period has ended.', '证照已超过有效期。'],
     NOT_YET_VALID: ['warn', '!', 'NOT YET VALID', '尚未生效',
-      'The certificate\'s validity period has not started.', '证照尚未到生效日期。']
+      'The certificate\'s validity period has not started.', '证照尚未到生效日期。'],
+    CONFLICTING: ['bad', '✗', 'CONFLICTING', '结论相互矛盾',
+      'Several certificates anchor this document and they disagree: one is valid, another has been revoked, ' +
+        'suspended or replaced, or does not verify. Do not rely on this document; see every certificate below.',
+      '多个证照锚定此文件且结论相互矛盾：其中一份有效，另一份已被撤销、暂停、替换或验证失败。请勿依赖此文件，详见下方全部证照。']
   };
   var NOT_FOUND_FILE = ['No certificate matches this file.', '没有与此文件匹配的证照。'];
 
-  var STEP_ZH = { 1: '格式', 2: '文件摘要', 3: '账本查询', 4: '默克尔证明', 5: '签名', 6: '密钥', 7: '状态', 8: '有效期' };
+  var STEP_ZH = { 1: '格式', 2: '文件摘要', 3: '账本查询', 4: '默克尔证明', 5: '签名', 6: '密钥', 7: '状态', 8: '有效期', 9: '持有人' };
+  // What a step's outcome means, in Chinese, by code (OK by step): the detail itself comes
+  // from the ledger in English and is shown too.
+  var OK_ZH = { 1: '查询格式正确。', 2: '文件摘要与账本记录一致。', 3: '已在账本上找到证照。', 4: '已验证批次默克尔证明。',
+    5: '签发部门的 SM2 签名验证通过。', 6: '签名密钥属于签发部门，且签发时有效。', 7: '证照状态有效。', 8: '在有效期内。', 9: '持有人证件号码与承诺值一致。' };
+  var CODE_ZH = {
+    NOT_REACHED: '前序步骤未通过，本步骤未执行。', CLIENT_HASHES: '文件摘要由核验方在本机计算。', CLIENT_SIDE: '文件摘要由核验方在本机计算。',
+    NO_FILE: '未提供文件：摘要来自输入或链接。', NOT_BATCHED: '证照未以批次方式上链，无需默克尔证明。', NO_PROOF: '批次证照未提供默克尔证明。',
+    MERKLE_MISMATCH: '默克尔证明不成立。', KEY_UNKNOWN: '签名密钥不在部门登记册中。', KEY_NOT_ISSUERS: '签名密钥不属于签发部门。',
+    KEY_REVOKED: '签名密钥在签发时已被吊销。', KEY_ROTATED: '签名密钥在签发时已被轮换。', KEY_NOT_YET_VALID: '签名密钥在签发时尚未生效。',
+    KEY_CORRUPT: '密钥记录损坏。', OFFLINE: '离线核验：未查询撤销状态。', BAD_FORMAT: '格式错误。', HASH_MISMATCH: '文件摘要与记录不一致。',
+    NOT_FOUND: '没有匹配的证照。', BAD_SIGNATURE: '签名验证失败。', REVOKED: '证照已被签发部门撤销。', SUSPENDED: '证照已被签发部门暂停。',
+    SUPERSEDED: '证照已被新证照替换。', EXPIRED: '证照已过期。', NOT_YET_VALID: '证照尚未生效。', RECEIPT_MISMATCH: '回执与账本记录不一致。',
+    HOLDER_MISMATCH: '持有人证件号码与承诺值不一致。'
+  };
+  function stepZh(s) {
+    if (s.code === 'OK' || (!s.code && s.status === 'pass')) return OK_ZH[s.step] || '通过。';
+    return CODE_ZH[s.code] || (s.status === 'fail' ? '未通过。' : '已跳过。');
+  }
   var CERT_STATUS_ZH = { valid: '有效', suspended: '已暂停', revoked: '已撤销', superseded: '已被替换' };
   var STATUS = { pass: ['PASS', '通过'], fail: ['FAIL', '未通过'], skipped: ['SKIPPED', '跳过'] };
 
@@ -52,7 +88,7 @@
   var CERT_FIELDS = [
     ['id', 'Certificate ID', '证照编号'], ['type', 'Type', '类型'], ['issuer', 'Issuer', '签发部门'],
     ['validFrom', 'Valid from', '生效时间'], ['validUntil', 'Valid until', '失效时间'],
-    ['status', 'Status', '状态'], ['statusReason', 'Status reason', '状态原因'],
+    ['status', 'Ledger status', '账本状态'], ['statusReason', 'Status reason', '状态原因'],
     ['supersedes', 'Supersedes', '替换了'], ['supersededBy', 'Superseded by', '被替换为'],
     ['issuedAt', 'Issued at', '上链时间'], ['docHash', 'Document SM3', '文件摘要'],
     ['keyId', 'Signing key', '签名密钥'], ['batchId', 'Batch', '批次'], ['txId', 'Transaction ID', '交易编号']
@@ -68,8 +104,27 @@
     verdictText: $('verdict-text'), hashBox: $('hash-box'), fileName: $('file-name'),
     computed: $('computed-hash'), certBox: $('cert-box'), certFields: $('cert-fields'),
     matchesBox: $('matches-box'), matches: $('matches'), stepsBox: $('steps-box'),
-    steps: $('steps'), checkedAt: $('checked-at')
+    steps: $('steps'), checkedAt: $('checked-at'), top: document.querySelector('header.top'),
+    receipt: $('receipt-file'), holderID: $('holder-id'), holderBtn: $('holder-btn'), holderResult: $('holder-result'),
+    trustPin: $('trust-pin'), timeZone: $('time-zone')
   };
+
+  // ---- times ---------------------------------------------------------------------------
+
+  var ISO_TIME = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})/g;
+  var timeFmt = new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+
+  // fmtTime renders an RFC 3339 time in TZ to the second: 2026-12-03 14:00:00.
+  function fmtTime(iso) {
+    var d = new Date(String(iso).replace(/(\.\d{3})\d+/, '$1'));
+    if (isNaN(d.getTime())) return String(iso);
+    var m = {};
+    timeFmt.formatToParts(d).forEach(function (p) { m[p.type] = p.value; });
+    return m.year + '-' + m.month + '-' + m.day + ' ' + m.hour + ':' + m.minute + ':' + m.second;
+  }
+  // fmtTimes renders every RFC 3339 time inside a text.
+  function fmtTimes(text) { return String(text).replace(ISO_TIME, function (iso) { return fmtTime(iso); }); }
 
   // The local file and its hash. run counts verifications so a stale answer is dropped.
   var local = { file: null, hash: '', hashing: null, abort: null };
@@ -225,6 +280,7 @@
     els.verdict.textContent = 'Checking… 正在核验…';
     clear(els.verdictText);
     [els.hashBox, els.certBox, els.matchesBox, els.stepsBox].forEach(function (b) { b.hidden = true; });
+    els.holderResult.hidden = true;
     els.checkedAt.textContent = '';
   }
 
@@ -278,6 +334,11 @@
     clear(els.verdictText);
     els.verdictText.appendChild(document.createTextNode(text[0]));
     els.verdictText.appendChild(zh(text[1]));
+    if (res.message) {
+      var msg = el('span', 'message', fmtTimes(res.message));
+      msg.id = 'verdict-message';
+      els.verdictText.appendChild(msg);
+    }
     var cert = res.certificate;
     if (cert && cert.supersededBy) {
       var a = el('a', 'next-cert', 'Verify the certificate that replaces it: ' + cert.supersededBy);
@@ -293,28 +354,73 @@
       els.fileName.textContent = ctx.file.name;
       els.computed.textContent = ctx.fileHash;
     }
+    renderCert(cert, res.issuerName, verdict);
+    renderMatches(res);
+    renderSteps(res, ctx);
+    els.checkedAt.textContent = res.checkedAt ?
+      'Checked against the ledger at ' + fmtTime(res.checkedAt) + ' (' + TZ + ') · 账本核验时间 ' + fmtTime(res.checkedAt) : '';
+    els.heading.focus();
+  }
 
+  var TIME_FIELDS = { validFrom: 1, validUntil: 1, issuedAt: 1 };
+
+  function renderCert(cert, issuerName, verdict) {
     clear(els.certFields);
     els.certBox.hidden = !cert;
-    if (cert) {
-      CERT_FIELDS.forEach(function (f) {
-        var val = cert[f[0]];
-        if (val === undefined || val === null || val === '') return;
-        var dt = el('dt', '', f[1] + ' ');
-        dt.appendChild(zh(f[2]));
-        if (f[0] === 'status' && CERT_STATUS_ZH[val]) val = val + ' · ' + CERT_STATUS_ZH[val];
-        var dd = el('dd', /hash|id$|Id$|By$|supersedes/i.test(f[0]) ? 'mono' : '', val);
-        dd.setAttribute('data-field', f[0]);
-        els.certFields.appendChild(dt);
-        els.certFields.appendChild(dd);
-      });
+    if (!cert) return;
+    CERT_FIELDS.forEach(function (f) {
+      var val = cert[f[0]];
+      if (val === undefined || val === null || val === '') return;
+      var dt = el('dt', '', f[1] + ' ');
+      dt.appendChild(zh(f[2]));
+      if (f[0] === 'issuer' && issuerName) val = issuerName + ' (' + val + ')';
+      if (TIME_FIELDS[f[0]]) val = fmtTime(val);
+      if (f[0] === 'status') val = statusText(val, verdict);
+      var dd = el('dd', /hash|^id$|Id$|By$|supersedes/i.test(f[0]) ? 'mono' : '', val);
+      dd.setAttribute('data-field', f[0]);
+      els.certFields.appendChild(dt);
+      els.certFields.appendChild(dd);
+    });
+  }
+
+  // statusText is the ledger's status of the record, never a bare "valid" under a failing
+  // verdict: a record the issuer has not revoked can still fail (expired, forged, conflicting).
+  function statusText(status, verdict) {
+    var zhs = CERT_STATUS_ZH[status] || status;
+    if (status === 'valid' && verdict !== 'VALID') {
+      return 'not revoked on the ledger, but NOT valid: ' + verdict.replace(/_/g, ' ') + ' · 账本上未撤销，但核验未通过';
     }
+    return status + ' · ' + zhs;
+  }
 
-    var matches = Array.isArray(res.matches) ? res.matches : [];
+  function renderMatches(res) {
+    var results = Array.isArray(res.results) ? res.results.filter(function (r) { return r && r.certificate; }) : [];
+    var ids = Array.isArray(res.matches) ? res.matches : [];
     clear(els.matches);
-    els.matchesBox.hidden = matches.length < 2;
-    matches.forEach(function (m) { els.matches.appendChild(el('li', '', m)); });
+    els.matchesBox.hidden = results.length < 2 && ids.length < 2;
+    if (results.length === 0) {
+      ids.forEach(function (m) { els.matches.appendChild(el('li', 'mono', m)); });
+      return;
+    }
+    results.forEach(function (r) {
+      var c = r.certificate, li = el('li');
+      li.setAttribute('data-id', c.id);
+      li.setAttribute('data-status', c.status || '');
+      li.setAttribute('data-verdict', r.verdict || '');
+      var a = el('a', 'mono', c.id);
+      a.href = '/verify?id=' + encodeURIComponent(c.id);
+      li.appendChild(a);
+      li.appendChild(el('span', 'issuer', (r.issuerName ? r.issuerName + ' (' + c.issuer + ')' : c.issuer)));
+      var st = el('span', 'status', 'status ' + (c.status || '?') + ' · ' + (CERT_STATUS_ZH[c.status] || ''));
+      li.appendChild(st);
+      var vv = VERDICTS[r.verdict];
+      li.appendChild(el('span', 'badge ' + (r.verdict === 'VALID' ? 'pass' : 'fail'),
+        (r.verdict || '?').replace(/_/g, ' ') + (vv ? ' ' + vv[3] : '')));
+      els.matches.appendChild(li);
+    });
+  }
 
+  function renderSteps(res, ctx) {
     var steps = (Array.isArray(res.steps) ? res.steps : []).filter(function (s) { return s && typeof s === 'object'; });
     var hs = localHashStep(ctx), replaced = false;
     steps = steps.map(function (s) { if (s && s.step === 2) { replaced = true; return hs; } return s; });
@@ -322,33 +428,125 @@
     steps.sort(function (a, b) { return (a.step || 0) - (b.step || 0); });
     clear(els.steps);
     els.stepsBox.hidden = false;
-    steps.forEach(function (s) {
-      var st = STATUS[s.status] ? s.status : 'skipped';
-      var li = el('li');
-      li.setAttribute('data-step', s.step);
-      li.setAttribute('data-status', s.status);
-      li.appendChild(el('span', 'n', s.step + '.'));
-      var name = el('span', 'name', s.name || '');
-      if (STEP_ZH[s.step]) { name.appendChild(document.createTextNode(' ')); name.appendChild(zh(STEP_ZH[s.step])); }
-      li.appendChild(name);
-      var badge = el('span', 'badge ' + st, STATUS[st][0] + ' ' + STATUS[st][1]);
-      li.appendChild(badge);
-      var detail = el('span', 'detail');
-      if (s.code) detail.appendChild(el('span', 'code', s.code));
-      if (s.code && s.detail) detail.appendChild(document.createTextNode(' — '));
-      if (s.detail) detail.appendChild(document.createTextNode(s.detail));
-      li.appendChild(detail);
-      els.steps.appendChild(li);
-    });
+    steps.forEach(function (s) { els.steps.appendChild(stepItem(s)); });
+  }
 
-    els.checkedAt.textContent = res.checkedAt ?
-      'Checked against the ledger at ' + res.checkedAt + ' · 账本核验时间 ' + res.checkedAt : '';
-    els.heading.focus();
+  function stepItem(s) {
+    var st = STATUS[s.status] ? s.status : 'skipped';
+    var li = el('li');
+    li.setAttribute('data-step', s.step);
+    li.setAttribute('data-status', s.status);
+    li.appendChild(el('span', 'n', s.step + '.'));
+    var name = el('span', 'name', s.name || '');
+    if (STEP_ZH[s.step]) { name.appendChild(document.createTextNode(' ')); name.appendChild(zh(STEP_ZH[s.step])); }
+    li.appendChild(name);
+    li.appendChild(el('span', 'badge ' + st, STATUS[st][0] + ' ' + STATUS[st][1]));
+    var detail = el('span', 'detail');
+    if (s.code) detail.appendChild(el('span', 'code', s.code));
+    if (s.code && s.detail) detail.appendChild(document.createTextNode(' — '));
+    if (s.detail) detail.appendChild(document.createTextNode(fmtTimes(s.detail)));
+    var z = zh(stepZh(s));
+    z.className = 'zh';
+    detail.appendChild(z);
+    li.appendChild(detail);
+    return li;
+  }
+
+  // ---- governance fingerprint ----------------------------------------------------------
+
+  // The governance key's fingerprint this gateway's trust bundle is signed with: what a
+  // verifier pins for offline checks (compare it with the one published out of band).
+  function showTrustPin() {
+    fetch(API + '/trust', { method: 'HEAD', cache: 'no-store', credentials: 'same-origin', referrerPolicy: 'no-referrer' })
+      .then(function (resp) {
+        var fp = resp.ok ? (resp.headers.get('X-Trust-Fingerprint') || '') : '';
+        clear(els.trustPin);
+        if (!/^[0-9a-f]{64}$/.test(fp)) {
+          els.trustPin.appendChild(document.createTextNode('This gateway publishes no trust bundle. '));
+          els.trustPin.appendChild(zh('本网关未发布信任包。'));
+          return;
+        }
+        els.trustPin.setAttribute('data-fingerprint', fp);
+        els.trustPin.appendChild(document.createTextNode('Governance key fingerprint (pin it for offline checks) '));
+        els.trustPin.appendChild(zh('治理机构公钥指纹（离线核验时固定） '));
+        els.trustPin.appendChild(el('code', 'pin', fp.replace(/(.{4})(?=.)/g, '$1 ')));
+      }, function () { /* the page works without it */ });
+    els.timeZone.textContent = 'Times are shown in ' + TZ + ', to the second. · 时间按 ' + TZ + ' 时区显示，精确到秒。';
+  }
+
+  // ---- holder proof --------------------------------------------------------------------
+
+  function b64bytes(s) {
+    try { return window.CertledgerOffline.base64Strict(String(s || '')); } catch (e) { return null; }
+  }
+
+  function showHolder(result, en, zhText) {
+    var r = els.holderResult;
+    r.hidden = false;
+    r.setAttribute('data-result', result);
+    r.className = 'holder-result ' + (result === 'MATCH' ? 'ok' : 'bad');
+    clear(r);
+    r.appendChild(document.createTextNode(en + ' '));
+    r.appendChild(zh(zhText));
+  }
+
+  // checkHolder reads the receipt here, verifies its certificate on the ledger by id (the
+  // only thing sent), and compares SM3(salt ‖ holder id) with the ledger's holder commitment.
+  function checkHolder() {
+    var f = els.receipt.files && els.receipt.files[0], id = els.holderID.value.trim();
+    if (!f || !id) {
+      setState('error');
+      showHolder('ERROR', 'Choose your receipt and type your holder ID.', '请选择回执并输入持有人证件号码。');
+      return Promise.resolve();
+    }
+    if (!window.CertledgerOffline) {
+      setState('error');
+      showHolder('ERROR', 'The SM3 library did not load.', 'SM3 组件未加载。');
+      return Promise.resolve();
+    }
+    setState('busy');
+    return f.text().then(function (text) {
+      var rc;
+      try { rc = JSON.parse(text); } catch (e) { rc = null; }
+      var rec = rc && rc.record, salt = b64bytes(rc && rc.holder && rc.holder.salt);
+      if (!rec || typeof rec.id !== 'string' || !HEX64.test(String(rec.holderCommitment))) {
+        throw new Error('not a certledger receipt');
+      }
+      if (!salt || salt.length < 16) throw new Error('the receipt carries no holder salt');
+      var idBytes = new TextEncoder().encode(id), buf = new Uint8Array(salt.length + idBytes.length);
+      buf.set(salt, 0);
+      buf.set(idBytes, salt.length);
+      var mine = window.CertledgerOffline.sm3Hex(buf);
+      els.id.value = rec.id;
+      els.hash.value = '';
+      var run0 = ++run;
+      return callVerify('', rec.id).then(function (res) {
+        if (run0 !== run) return;
+        render(res, { file: null, fileHash: '', expected: '', mismatch: false });
+        setState('done');
+        var onLedger = res.certificate && res.certificate.holderCommitment;
+        if (!onLedger) {
+          showHolder('ERROR', 'Certificate ' + rec.id + ' is not on the ledger: nothing to prove.', '账本上没有此证照。');
+        } else if (onLedger !== rec.holderCommitment) {
+          showHolder('MISMATCH', 'The receipt\'s holder commitment is not the ledger\'s: this receipt is not the certificate\'s.',
+            '回执中的持有人承诺值与账本不一致。');
+        } else if (mine === onLedger) {
+          showHolder('MATCH', '✓ This ID is the holder of certificate ' + rec.id + ' (SM3 of the receipt\'s salt and the ID equals the ledger\'s holder commitment; checked on this device).',
+            '该证件号码为证照持有人（本机核对，未上传）。');
+        } else {
+          showHolder('MISMATCH', '✗ This ID is not the holder of certificate ' + rec.id + '.', '该证件号码不是此证照的持有人。');
+        }
+      }, function (err) { showAPIError(err); });
+    }).then(null, function (err) {
+      setState('error');
+      showHolder('ERROR', 'Cannot use this receipt: ' + (err && err.message ? err.message : err) + '.', '无法使用此回执。');
+    });
   }
 
   // ---- wiring --------------------------------------------------------------------------
 
   els.form.addEventListener('submit', function (e) { e.preventDefault(); verify(); });
+  els.holderBtn.addEventListener('click', function () { checkHolder(); });
   els.file.addEventListener('change', function () {
     if (els.file.files && els.file.files[0]) chooseFile(els.file.files[0]);
   });
@@ -394,7 +592,11 @@
   var params = new URLSearchParams(window.location.search);
   var qid = params.get('id') || '', qhash = params.get('hash') || '';
   setState('idle');
+  showTrustPin();
   if (qid || qhash) {
+    // Opened from a QR code (often on a phone): the verdict comes first, above the title.
+    document.body.classList.add('from-link');
+    document.body.insertBefore(els.result, els.top);
     els.id.value = qid;
     els.hash.value = qhash;
     els.fileStatus.textContent = 'From the QR code link. Drop the document too, to check it is the one the code refers to. ' +

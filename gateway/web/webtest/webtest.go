@@ -142,6 +142,32 @@ type Result struct {
 	HashInput    string            `json:"hashInput"`
 	IDInput      string            `json:"idInput"`
 	NextLink     string            `json:"nextLink"` // href of "verify the certificate that replaces it"
+	Message      string            `json:"message"`  // why the headline is what it is (several certificates)
+	Matches      []Match           `json:"matches"`  // every certificate for the document, as listed
+	Holder       string            `json:"holder"`   // holder proof: MATCH | MISMATCH | ERROR ("" = not run)
+	HolderText   string            `json:"holderText"`
+	Fingerprint  string            `json:"fingerprint"` // the governance fingerprint shown ("" = none)
+	Layout       Layout            `json:"layout"`
+}
+
+// Match is one certificate of the matches list.
+type Match struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Verdict string `json:"verdict"`
+	Text    string `json:"text"`
+}
+
+// Layout is where the verdict, the form and the title are, in CSS pixels from the top
+// of the viewport, and the viewport's size.
+type Layout struct {
+	VerdictTop     float64 `json:"verdictTop"`
+	VerdictBottom  float64 `json:"verdictBottom"`
+	FormTop        float64 `json:"formTop"`
+	HeaderTop      float64 `json:"headerTop"`
+	ViewportWidth  float64 `json:"viewportWidth"`
+	ViewportHeight float64 `json:"viewportHeight"`
+	ScrollWidth    float64 `json:"scrollWidth"` // wider than the viewport = horizontal scrolling
 }
 
 // StepByNumber returns step n, or false.
@@ -171,6 +197,19 @@ const readJS = `(() => {
     fileStatus: txt('#file-status'), certificate: cert, steps, error: txt('#form-error'),
     pageText: document.body.innerText, hashInput: q('#hash').value, idInput: q('#cert-id').value,
     nextLink: (q('#superseded-link') || {}).href || '',
+    message: txt('#verdict-message'),
+    matches: [...document.querySelectorAll('#matches li')].filter((li) => !li.closest('[hidden]')).map((li) => ({
+      id: li.dataset.id || li.textContent, status: li.dataset.status || '', verdict: li.dataset.verdict || '',
+      text: li.textContent.replace(/\s+/g, ' ').trim() })),
+    holder: q('#holder-result') && !q('#holder-result').hidden ? (q('#holder-result').dataset.result || '') : '',
+    holderText: txt('#holder-result'),
+    fingerprint: (q('#trust-pin') || { dataset: {} }).dataset.fingerprint || '',
+    layout: (() => {
+      const top = (s) => { const e = q(s); return e ? e.getBoundingClientRect().top : -1; };
+      const v = q('#verdict-heading').getBoundingClientRect();
+      return { verdictTop: v.top, verdictBottom: v.bottom, formTop: top('#verify-form'), headerTop: top('header.top'),
+        viewportWidth: window.innerWidth, viewportHeight: window.innerHeight, scrollWidth: document.documentElement.scrollWidth };
+    })(),
   };
 })()`
 
@@ -180,7 +219,7 @@ const markPending = `document.body.dataset.state = 'test-pending'`
 const waitDone = `['done', 'error'].includes(document.body.dataset.state)`
 
 // tab opens pageURL in a new tab and returns its context with problems collected.
-func (b *Browser) tab(t testing.TB, pageURL string) (context.Context, func() []string, context.CancelFunc) {
+func (b *Browser) tab(t testing.TB, pageURL string, before ...chromedp.Action[chromedp.Void]) (context.Context, func() []string, context.CancelFunc) {
 	t.Helper()
 	tctx, cancelTab := chromedp.NewContext(b.ctx)
 	ctx, cancelTime := context.WithTimeout(tctx, 3*Timeout)
@@ -216,7 +255,7 @@ func (b *Browser) tab(t testing.TB, pageURL string) (context.Context, func() []s
 		cancelTab()
 		t.Fatalf("opening a tab: %v", err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
+	if err := chromedp.Do(ctx, append(before, chromedp.Navigate(pageURL))...); err != nil {
 		cancelTime()
 		cancelTab()
 		t.Fatalf("loading %s: %v", pageURL, err)
@@ -309,6 +348,35 @@ func (b *Browser) OpenLink(t testing.TB, link string) Result {
 	ctx, problems, cancel := b.tab(t, link)
 	defer cancel()
 	return b.read(t, ctx, problems, "link")
+}
+
+// OpenLinkOn opens link in a viewport of width × height CSS pixels as a phone does
+// (mobile emulation, touch) and returns what the page shows, with its layout.
+func (b *Browser) OpenLinkOn(t testing.TB, link string, width, height int64) Result {
+	t.Helper()
+	ctx, problems, cancel := b.tab(t, link, chromedp.EmulateViewport(width, height, chromedp.EmulateMobile, chromedp.EmulateScale(3)))
+	defer cancel()
+	return b.read(t, ctx, problems, fmt.Sprintf("link-%dx%d", width, height))
+}
+
+// CheckHolder opens pageURL, chooses receipt in the holder proof's file input, types
+// holderID, presses "Check holder" and returns what the page shows.
+func (b *Browser) CheckHolder(t testing.TB, pageURL, receipt, holderID string) Result {
+	t.Helper()
+	ctx, problems, cancel := b.tab(t, pageURL)
+	defer cancel()
+	acts := []chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](markPending)}
+	if receipt != "" {
+		acts = append(acts, chromedp.SetUploadFiles(chromedp.ID("receipt-file"), []string{abs(t, receipt)}))
+	}
+	if holderID != "" {
+		acts = append(acts, chromedp.SendKeys(chromedp.ID("holder-id"), holderID))
+	}
+	acts = append(acts, chromedp.Click(chromedp.ID("holder-btn")))
+	if err := chromedp.Do(ctx, acts...); err != nil {
+		t.Fatalf("holder proof with %s: %v", receipt, err)
+	}
+	return b.read(t, ctx, problems, "holder")
 }
 
 // VerifyInput opens the page at pageURL, types a certificate id and/or a hash, presses

@@ -64,9 +64,9 @@ func (r Record) Validate() error {
 	fe.Text("type", r.Type, 64)
 	fe.DeptID("issuer", r.Issuer)
 	fe.Hash("holderCommitment", r.HolderCommitment)
-	from, fromOK := fe.Time("validFrom", r.ValidFrom)
+	from, fromOK := fe.ValidityTime("validFrom", r.ValidFrom)
 	if r.ValidUntil != "" {
-		if until, ok := fe.Time("validUntil", r.ValidUntil); ok && fromOK && !until.After(from) {
+		if until, ok := fe.ValidityTime("validUntil", r.ValidUntil); ok && fromOK && !until.After(from) {
 			fe.Add("validUntil", "%s must be after validFrom %s", r.ValidUntil, r.ValidFrom)
 		}
 	}
@@ -76,6 +76,34 @@ func (r Record) Validate() error {
 	}
 	fe.Signature("signature", r.Signature)
 	return fe.Err()
+}
+
+// validityTime parses a validity time with the shared rules (wire: RFC 3339
+// UTC, not before wire.EarliestValidity).
+func validityTime(field, s string) (time.Time, error) {
+	t, err := wire.CheckValidityTime(s)
+	if err != nil {
+		return time.Time{}, codes.New(codes.InvalidArgument, "%s: %v", field, err)
+	}
+	return t, nil
+}
+
+// ValidateAt is Validate plus the bound that depends on the transaction time:
+// the validity window reaches at most wire.MaxYearsAhead years after now.
+func (r Record) ValidateAt(now time.Time) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, v string }{{"validFrom", r.ValidFrom}, {"validUntil", r.ValidUntil}} {
+		if f.v == "" {
+			continue
+		}
+		t, _ := wire.ParseUTC(f.v) // checked by Validate
+		if err := wire.CheckAhead(t, now); err != nil {
+			return codes.New(codes.InvalidArgument, "%s: %v", f.name, err)
+		}
+	}
+	return nil
 }
 
 // Certificate is the stored record: the signed Record plus its ledger state.
@@ -90,9 +118,9 @@ type Certificate struct {
 	TxID         string `json:"txId"`
 }
 
-// New validates r and returns the certificate issued at time at by transaction txID.
+// New validates r (ValidateAt the transaction time) and returns the certificate issued at time at by transaction txID.
 func New(r Record, at time.Time, txID string) (Certificate, error) {
-	if err := r.Validate(); err != nil {
+	if err := r.ValidateAt(at); err != nil {
 		return Certificate{}, err
 	}
 	t := wire.FormatTime(at)

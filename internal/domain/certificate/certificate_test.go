@@ -30,7 +30,12 @@ func TestRecordValidate(t *testing.T) {
 	}{
 		{"good", func(*certificate.Record) {}, true},
 		{"no end", func(r *certificate.Record) { r.ValidUntil = "" }, true},
-		{"offset times", func(r *certificate.Record) { r.ValidFrom = "2026-01-01T08:00:00+08:00" }, true},
+		{"offset time refused (signed as written, so not normalised)", func(r *certificate.Record) { r.ValidFrom = "2026-01-01T08:00:00+08:00" }, false},
+		{"zero offset written +00:00", func(r *certificate.Record) { r.ValidUntil = "2027-01-01T00:00:00+00:00" }, false},
+		{"fractional UTC", func(r *certificate.Record) { r.ValidFrom = "2026-01-01T00:00:00.5Z" }, true},
+		{"year 1", func(r *certificate.Record) { r.ValidFrom = "0001-01-01T00:00:00Z" }, false},
+		{"a second before 1949-10-01", func(r *certificate.Record) { r.ValidFrom = "1949-09-30T23:59:59Z" }, false},
+		{"from 1949-10-01", func(r *certificate.Record) { r.ValidFrom = "1949-10-01T00:00:00Z" }, true},
 		{"supersedes", func(r *certificate.Record) { r.Supersedes = "c-0" }, true},
 		{"empty id", func(r *certificate.Record) { r.ID = "" }, false},
 		{"id with space", func(r *certificate.Record) { r.ID = "c 1" }, false},
@@ -55,6 +60,33 @@ func TestRecordValidate(t *testing.T) {
 			err := r.Validate()
 			if (err == nil) != tc.ok || (err != nil && codes.Code(err) != codes.InvalidArgument) {
 				t.Fatalf("Validate = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
+
+// TestValidateAt: the validity window reaches at most 100 years after the
+// transaction time; New applies it.
+func TestValidateAt(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, until string
+		ok                bool
+	}{
+		{"five years", "2026-01-01T00:00:00Z", "2031-01-01T00:00:00Z", true},
+		{"exactly 100 years", "2026-01-01T00:00:00Z", "2126-11-28T12:00:00Z", true},
+		{"100 years and a second", "2026-01-01T00:00:00Z", "2126-11-28T12:00:01Z", false},
+		{"to 9999-12-31", "2026-01-01T00:00:00Z", "9999-12-31T23:59:59Z", false},
+		{"open end, start too far", "2200-01-01T00:00:00Z", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := goodRecord()
+			r.ValidFrom, r.ValidUntil = tc.from, tc.until
+			err := r.ValidateAt(t0)
+			if (err == nil) != tc.ok || (err != nil && codes.Code(err) != codes.InvalidArgument) {
+				t.Fatalf("ValidateAt = %v, want ok=%v", err, tc.ok)
+			}
+			if _, err := certificate.New(r, t0, "tx1"); (err == nil) != tc.ok {
+				t.Fatalf("New = %v, want ok=%v", err, tc.ok)
 			}
 		})
 	}

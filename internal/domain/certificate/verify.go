@@ -51,6 +51,7 @@ type Input struct {
 	Matches     []string      // ids found for the query
 	IssuerKey   *registry.Key // the registry key named by Certificate.KeyID (nil = unknown)
 	KeyOwner    string        // id of the department holding IssuerKey
+	IssuerName  string        // the issuer department's full name ("" = unknown)
 	Inclusion   *Inclusion    // proof for a batched certificate (nil = none supplied)
 	Offline     bool          // no ledger: the status step is skipped
 	Now         time.Time     // the checking time (validity window)
@@ -65,156 +66,191 @@ type Step struct {
 	Detail string `json:"detail"`
 }
 
-// Result is the verification outcome.
+// Result is the verification outcome. Evaluate fills it for one certificate;
+// Summarize for all the certificates a query found, with one Result per
+// certificate in Results and the headline (Verdict, Message, Certificate,
+// Steps) naming any disagreement between them.
 type Result struct {
 	Verdict     string        `json:"verdict"`
+	Message     string        `json:"message,omitempty"`
 	CheckedAt   string        `json:"checkedAt"`
 	Certificate *Certificate  `json:"certificate"`
 	IssuerKey   *registry.Key `json:"issuerKey"`
+	IssuerName  string        `json:"issuerName,omitempty"`
 	Matches     []string      `json:"matches"`
 	Steps       []Step        `json:"steps"`
+	Results     []Result      `json:"results,omitempty"`
 }
 
 // Evaluate runs the numbered verification pipeline of DESIGN.md over in:
-// 1 format, 2 hash, 3 lookup, 4 merkle, 5 signature, 6 key, 7 status, 8 validity.
-// The verdict is VALID when no step fails, else the verdict of the first failing
-// step. It is pure: same input, same result.
+// 1 format, 2 hash, 3 lookup, 4 merkle, 5 signature, 6 key, 7 status, 8 validity,
+// one function per step (pipeline). The verdict is VALID when no step fails,
+// else the verdict of the first failing step (VerdictOf). A failure of step 1
+// or 3 ends the pipeline (the rest is NOT_REACHED). It is pure: same input,
+// same result.
 func Evaluate(in Input) Result {
 	res := Result{
 		CheckedAt:   wire.FormatTime(in.Now),
 		Certificate: in.Certificate,
 		IssuerKey:   in.IssuerKey,
+		IssuerName:  in.IssuerName,
 		Matches:     append([]string{}, in.Matches...),
-		Steps:       make([]Step, 0, 8),
+		Steps:       make([]Step, 0, len(pipeline)),
 	}
-	add := func(status, code, detail string) {
-		n := len(res.Steps) + 1
-		res.Steps = append(res.Steps, Step{Step: n, Name: StepName(n), Status: status, Code: code, Detail: detail})
-	}
-	skipRest := func(reason string) Result {
-		for len(res.Steps) < 8 {
-			add(wire.StepSkipped, CodeNotReached, reason)
+	for i, check := range pipeline {
+		o := check(in)
+		res.Steps = append(res.Steps, Step{Step: i + 1, Name: StepName(i + 1), Status: o.status, Code: o.code, Detail: o.detail})
+		if o.stop != "" {
+			for n := i + 2; n <= len(pipeline); n++ {
+				res.Steps = append(res.Steps, Step{Step: n, Name: StepName(n), Status: wire.StepSkipped, Code: CodeNotReached, Detail: o.stop})
+			}
+			break
 		}
-		res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
-		return res
 	}
+	res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
+	return res
+}
 
-	// 1 format
+// outcome is what one step decides: its status, code and detail and, when
+// the pipeline ends here, why.
+type outcome struct {
+	status, code, detail, stop string
+}
+
+func pass(detail string) outcome { return outcome{status: wire.StepPass, code: CodeOK, detail: detail} }
+func skip(code, detail string) outcome {
+	return outcome{status: wire.StepSkipped, code: code, detail: detail}
+}
+func fail(code, detail string) outcome {
+	return outcome{status: wire.StepFail, code: code, detail: detail}
+}
+func failStop(code, detail, why string) outcome { o := fail(code, detail); o.stop = why; return o }
+
+// pipeline holds the steps in order; each reads only in.
+var pipeline = [8]func(Input) outcome{checkFormat, checkHash, checkLookup, checkMerkle, checkSignature, checkKey, checkStatus, checkValidity}
+
+// 1 format
+func checkFormat(in Input) outcome {
 	if err := checkQuery(in); err != nil {
-		add(wire.StepFail, wire.VerdictBadFormat, err.Error())
-		return skipRest("the input is malformed")
+		return failStop(wire.VerdictBadFormat, err.Error(), "the input is malformed")
 	}
-	add(wire.StepPass, CodeOK, "well-formed query")
+	return pass("well-formed query")
+}
 
+// 2 hash: the file's SM3 (or, for a query by id and hash, the given hash)
+// against the record's docHash.
+func checkHash(in Input) outcome {
 	c := in.Certificate
-	// 2 hash
 	claimed, source := in.FileHash, "file hash"
 	if claimed == "" && in.Query.ID != "" && in.Query.DocHash != "" {
 		claimed, source = in.Query.DocHash, "given docHash"
 	}
 	switch {
 	case claimed == "":
-		add(wire.StepSkipped, CodeClientHashes, "the client computes the SM3 of the file")
+		return skip(CodeClientHashes, "the client computes the SM3 of the file")
 	case c == nil:
-		add(wire.StepSkipped, CodeNotReached, "no record to compare with")
+		return skip(CodeNotReached, "no record to compare with")
 	case claimed != c.DocHash:
-		add(wire.StepFail, wire.VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash))
-	default:
-		add(wire.StepPass, CodeOK, source+" equals the record's docHash")
+		return fail(wire.VerdictHashMismatch, fmt.Sprintf("%s %s differs from the record's docHash %s", source, claimed, c.DocHash))
 	}
+	return pass(source + " equals the record's docHash")
+}
 
-	// 3 lookup
-	if c == nil {
-		add(wire.StepFail, wire.VerdictNotFound, "no certificate matches "+describeQuery(in.Query))
-		return skipRest("no record found")
+// 3 lookup
+func checkLookup(in Input) outcome {
+	if in.Certificate == nil {
+		return failStop(wire.VerdictNotFound, "no certificate matches "+describeQuery(in.Query), "no record found")
 	}
-	add(wire.StepPass, CodeOK, "certificate "+c.ID+" found")
+	return pass("certificate " + in.Certificate.ID + " found")
+}
 
-	// 4 merkle
+// 4 merkle: inclusion of a batched certificate in its batch.
+func checkMerkle(in Input) outcome {
+	c := in.Certificate
 	switch {
 	case c.BatchID == "":
-		add(wire.StepSkipped, CodeNotBatched, "not anchored in a batch")
+		return skip(CodeNotBatched, "not anchored in a batch")
 	case in.Inclusion == nil:
-		add(wire.StepSkipped, CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied")
-	default:
-		if err := checkInclusion(c, in.Inclusion); err != nil {
-			add(wire.StepFail, CodeMerkleMismatch, err.Error())
-		} else {
-			add(wire.StepPass, CodeOK, "included in batch "+c.BatchID)
-		}
+		return skip(CodeNoProof, "batch "+c.BatchID+": no inclusion proof supplied")
 	}
+	if err := checkInclusion(c, in.Inclusion); err != nil {
+		return fail(CodeMerkleMismatch, err.Error())
+	}
+	return pass("included in batch " + c.BatchID)
+}
 
-	k := in.IssuerKey
-	// 5 signature
+// 5 signature: the record's SM2 signature with the key it names.
+func checkSignature(in Input) outcome {
+	c, k := in.Certificate, in.IssuerKey
 	switch {
 	case k == nil:
-		add(wire.StepSkipped, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
+		return skip(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case k.KeyID != c.KeyID:
-		add(wire.StepFail, wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
-	default:
-		if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
-			add(wire.StepFail, wire.VerdictBadSignature, err.Error())
-		} else {
-			add(wire.StepPass, CodeOK, "SM2 signature verifies with key "+k.KeyID)
-		}
+		return fail(wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
 	}
+	if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
+		return fail(wire.VerdictBadSignature, err.Error())
+	}
+	return pass("SM2 signature verifies with key " + k.KeyID)
+}
 
-	// 6 key
+// 6 key: the key belonged to the issuer and was valid at the issue time.
+func checkKey(in Input) outcome {
+	c, k := in.Certificate, in.IssuerKey
 	switch {
 	case k == nil:
-		add(wire.StepFail, CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
+		return fail(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case in.KeyOwner != c.Issuer:
-		add(wire.StepFail, CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer))
-	default:
-		issued, err := time.Parse(wire.TimeLayout, c.IssuedAt)
-		if err != nil {
-			add(wire.StepFail, registry.KeyCorrupt, "the record has no valid issuedAt")
-		} else if code, detail := k.StateAt(issued); code != "" {
-			add(wire.StepFail, code, detail+" (issued at "+c.IssuedAt+")")
-		} else {
-			add(wire.StepPass, CodeOK, "key "+k.KeyID+" of "+c.Issuer+" was valid at issue time "+c.IssuedAt)
-		}
+		return fail(CodeKeyNotIssuers, fmt.Sprintf("key %s belongs to %q, not to the issuer %s", k.KeyID, in.KeyOwner, c.Issuer))
 	}
+	issued, err := time.Parse(wire.TimeLayout, c.IssuedAt)
+	if err != nil {
+		return fail(registry.KeyCorrupt, "the record has no valid issuedAt")
+	}
+	if code, detail := k.StateAt(issued); code != "" {
+		return fail(code, detail+" (issued at "+c.IssuedAt+")")
+	}
+	return pass("key " + k.KeyID + " of " + c.Issuer + " was valid at issue time " + c.IssuedAt)
+}
 
-	// 7 status
+// 7 status (the ledger's; skipped offline).
+func checkStatus(in Input) outcome {
+	c := in.Certificate
 	switch {
 	case in.Offline:
-		add(wire.StepSkipped, CodeOffline, "offline: revocation and suspension need the online check")
+		return skip(CodeOffline, "offline: revocation and suspension need the online check")
 	case c.Status == StatusValid:
-		add(wire.StepPass, CodeOK, "status valid")
+		return pass("status valid")
 	case c.Status == StatusRevoked:
-		add(wire.StepFail, wire.VerdictRevoked, "revoked: "+c.StatusReason)
+		return fail(wire.VerdictRevoked, "revoked: "+c.StatusReason)
 	case c.Status == StatusSuspended:
-		add(wire.StepFail, wire.VerdictSuspended, "suspended: "+c.StatusReason)
+		return fail(wire.VerdictSuspended, "suspended: "+c.StatusReason)
 	case c.Status == StatusSuperseded:
-		add(wire.StepFail, wire.VerdictSuperseded, "superseded by "+c.SupersededBy)
-	default:
-		add(wire.StepFail, wire.VerdictBadFormat, "unknown status "+c.Status)
+		return fail(wire.VerdictSuperseded, "superseded by "+c.SupersededBy)
 	}
+	return fail(wire.VerdictBadFormat, "unknown status "+c.Status)
+}
 
-	// 8 validity
-	from, errFrom := time.Parse(wire.TimeLayout, c.ValidFrom)
+// 8 validity window at in.Now.
+func checkValidity(in Input) outcome {
+	c := in.Certificate
+	from, err := time.Parse(wire.TimeLayout, c.ValidFrom)
 	switch {
-	case errFrom != nil:
-		add(wire.StepFail, wire.VerdictBadFormat, "validFrom is not an RFC 3339 time")
+	case err != nil:
+		return fail(wire.VerdictBadFormat, "validFrom is not an RFC 3339 time")
 	case in.Now.Before(from):
-		add(wire.StepFail, wire.VerdictNotYetValid, "valid only from "+c.ValidFrom)
-	case c.ValidUntil != "":
-		until, err := time.Parse(wire.TimeLayout, c.ValidUntil)
-		switch {
-		case err != nil:
-			add(wire.StepFail, wire.VerdictBadFormat, "validUntil is not an RFC 3339 time")
-		case !in.Now.Before(until):
-			add(wire.StepFail, wire.VerdictExpired, "expired at "+c.ValidUntil)
-		default:
-			add(wire.StepPass, CodeOK, "within "+c.ValidFrom+" .. "+c.ValidUntil)
-		}
-	default:
-		add(wire.StepPass, CodeOK, "valid from "+c.ValidFrom+", no end")
+		return fail(wire.VerdictNotYetValid, "valid only from "+c.ValidFrom)
+	case c.ValidUntil == "":
+		return pass("valid from " + c.ValidFrom + ", no end")
 	}
-
-	res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
-	return res
+	until, err := time.Parse(wire.TimeLayout, c.ValidUntil)
+	switch {
+	case err != nil:
+		return fail(wire.VerdictBadFormat, "validUntil is not an RFC 3339 time")
+	case !in.Now.Before(until):
+		return fail(wire.VerdictExpired, "expired at "+c.ValidUntil)
+	}
+	return pass("within " + c.ValidFrom + " .. " + c.ValidUntil)
 }
 
 // StepName returns the name of pipeline step n (1..8), "" for any other n.
@@ -299,28 +335,4 @@ func checkInclusion(c *Certificate, p *Inclusion) error {
 		return err
 	}
 	return merkle.VerifyInclusion(leaf, p.Index, p.Size, p.Proof, p.Root)
-}
-
-// Best picks, among the results of evaluating every certificate matching one
-// document hash, the one to report: the first VALID, else the one issued last
-// (ties keep the earlier). It returns the zero Result for an empty slice.
-func Best(results []Result) Result {
-	if len(results) == 0 {
-		return Result{}
-	}
-	best := 0
-	var bestAt time.Time
-	for i, r := range results {
-		if r.Verdict == wire.VerdictValid {
-			return r
-		}
-		var at time.Time
-		if r.Certificate != nil {
-			at, _ = time.Parse(wire.TimeLayout, r.Certificate.IssuedAt)
-		}
-		if i == 0 || at.After(bestAt) {
-			best, bestAt = i, at
-		}
-	}
-	return results[best]
 }

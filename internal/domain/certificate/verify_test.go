@@ -2,10 +2,12 @@ package certificate_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
@@ -183,19 +185,78 @@ func TestResultJSON(t *testing.T) {
 	}
 }
 
-func TestBest(t *testing.T) {
-	mk := func(verdict, issued string) certificate.Result {
-		return certificate.Result{Verdict: verdict, Certificate: &certificate.Certificate{IssuedAt: issued}}
+func TestSummarize(t *testing.T) {
+	mk := func(id, issuer, verdict, issued string) certificate.Result {
+		c := &certificate.Certificate{Record: certificate.Record{ID: id, Issuer: issuer}, IssuedAt: issued}
+		if verdict == wire.VerdictRevoked {
+			c.StatusReason = "fraud"
+		}
+		return certificate.Result{Verdict: verdict, Certificate: c, IssuerName: "Name of " + issuer}
 	}
-	rs := []certificate.Result{mk("REVOKED", "2026-01-01T00:00:00Z"), mk("EXPIRED", "2026-03-01T00:00:00Z"), mk("SUPERSEDED", "2026-02-01T00:00:00Z")}
-	if b := certificate.Best(rs); b.Verdict != "EXPIRED" {
-		t.Errorf("newest should win without a VALID: %s", b.Verdict)
+	revokedA := mk("a-1", "dept-a", "REVOKED", "2026-01-01T00:00:00Z")
+	validB := mk("b-1", "dept-b", "VALID", "2026-02-01T00:00:00Z")
+	expiredA := mk("a-0", "dept-a", "EXPIRED", "2025-01-01T00:00:00Z")
+	superseded := mk("a-2", "dept-a", "SUPERSEDED", "2026-01-15T00:00:00Z")
+	superseded.Certificate.SupersededBy = "a-3"
+	replacement := mk("a-3", "dept-a", "VALID", "2026-03-01T00:00:00Z")
+	forged := mk("x-1", "dept-x", "BAD_SIGNATURE", "2026-04-01T00:00:00Z")
+
+	for _, tc := range []struct {
+		name     string
+		in       []certificate.Result
+		verdict  string
+		headline string
+		message  []string // substrings of Message
+	}{
+		{"one valid", []certificate.Result{validB}, "VALID", "b-1", nil},
+		{"one revoked", []certificate.Result{revokedA}, "REVOKED", "a-1", nil},
+		{"valid hides a revocation by another issuer", []certificate.Result{validB, revokedA}, "CONFLICTING", "a-1",
+			[]string{"b-1 of dept-b (Name of dept-b) is VALID", "a-1 of dept-a (Name of dept-a) is REVOKED (fraud)"}},
+		{"order does not matter", []certificate.Result{revokedA, validB}, "CONFLICTING", "a-1", nil},
+		{"a forged record for the same document", []certificate.Result{validB, forged}, "CONFLICTING", "x-1", []string{"BAD_SIGNATURE"}},
+		{"an expired earlier term is no conflict", []certificate.Result{expiredA, validB}, "VALID", "b-1", []string{"a-0: EXPIRED"}},
+		{"superseded by a valid one in the list", []certificate.Result{superseded, replacement}, "VALID", "a-3", nil},
+		{"superseded by one not in the list", []certificate.Result{superseded, validB}, "CONFLICTING", "a-2", []string{"SUPERSEDED"}},
+		{"none valid: the newest", []certificate.Result{revokedA, expiredA}, "REVOKED", "a-1", []string{"none is valid"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := certificate.Summarize(tc.in)
+			if res.Verdict != tc.verdict || res.Certificate.ID != tc.headline {
+				t.Fatalf("verdict %s headline %s, want %s %s (%s)", res.Verdict, res.Certificate.ID, tc.verdict, tc.headline, res.Message)
+			}
+			if len(res.Results) != len(tc.in) {
+				t.Fatalf("results %d, want all %d", len(res.Results), len(tc.in))
+			}
+			for i := 1; i < len(res.Results); i++ {
+				if res.Results[i].Certificate.IssuedAt > res.Results[i-1].Certificate.IssuedAt || res.Results[i].Results != nil {
+					t.Fatalf("results not newest first / nested: %+v", res.Results)
+				}
+			}
+			for _, m := range tc.message {
+				if !strings.Contains(res.Message, m) {
+					t.Errorf("message %q lacks %q", res.Message, m)
+				}
+			}
+			if len(tc.in) > 1 && res.Message == "" {
+				t.Errorf("several matches without a message")
+			}
+		})
 	}
-	rs = append(rs, mk("VALID", "2025-01-01T00:00:00Z"))
-	if b := certificate.Best(rs); b.Verdict != "VALID" {
-		t.Errorf("VALID should win: %s", b.Verdict)
+	if r := certificate.Summarize(nil); r.Verdict != "" || r.Results != nil {
+		t.Errorf("empty: %+v", r)
 	}
-	if b := certificate.Best(nil); b.Verdict != "" {
-		t.Errorf("empty: %+v", b)
+}
+
+func TestCheckMayIssue(t *testing.T) {
+	d := registry.Department{ID: "dept-b", Categories: []string{"housing", "property"}}
+	if err := certificate.CheckMayIssue(d, "property"); err != nil {
+		t.Fatal(err)
+	}
+	err := certificate.CheckMayIssue(d, "business-licence")
+	if codes.Code(err) != codes.Forbidden || !strings.Contains(err.Error(), "housing, property") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := certificate.CheckMayIssue(registry.Department{ID: "old"}, "anything"); err != nil {
+		t.Fatalf("no categories registered: %v", err)
 	}
 }

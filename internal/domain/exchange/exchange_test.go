@@ -105,6 +105,23 @@ func TestNewGrant(t *testing.T) {
 		{"bad time", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.ValidFrom = "yesterday" })
 		}, nil, ErrInvalid},
+		{"offset time", func() GrantRequest {
+			return f.grantReq(t, func(r *GrantRequest) {
+				r.ValidFrom = now.Add(-time.Hour).In(time.FixedZone("CST", 8*3600)).Format(time.RFC3339)
+			})
+		}, nil, ErrInvalid},
+		{"from year 1", func() GrantRequest {
+			return f.grantReq(t, func(r *GrantRequest) { r.ValidFrom = "0001-01-01T00:00:00Z" })
+		}, nil, ErrInvalid},
+		{"until 9999", func() GrantRequest {
+			return f.grantReq(t, func(r *GrantRequest) { r.ValidUntil = "9999-12-31T23:59:59Z" })
+		}, nil, ErrInvalid},
+		{"until 100 years and a day", func() GrantRequest {
+			return f.grantReq(t, func(r *GrantRequest) { r.ValidUntil = wire.FormatTime(now.AddDate(100, 0, 1)) })
+		}, nil, ErrInvalid},
+		{"until 99 years", func() GrantRequest {
+			return f.grantReq(t, func(r *GrantRequest) { r.ValidUntil = wire.FormatTime(now.AddDate(99, 0, 0)) })
+		}, nil, nil},
 		{"no purpose", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.Purpose = "" })
 		}, nil, ErrInvalid},

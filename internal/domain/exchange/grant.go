@@ -56,13 +56,25 @@ func (r GrantRequest) Validate() error {
 		text(&fe, "purpose", r.Purpose, true)
 	}
 	text(&fe, "legalBasis", r.LegalBasis, true)
-	from, fromOK := fe.Time("validFrom", r.ValidFrom)
-	if until, ok := fe.Time("validUntil", r.ValidUntil); ok && fromOK && !from.Before(until) {
+	from, fromOK := fe.ValidityTime("validFrom", r.ValidFrom)
+	if until, ok := fe.ValidityTime("validUntil", r.ValidUntil); ok && fromOK && !from.Before(until) {
 		fe.Add("validUntil", "validFrom %s is not before validUntil %s", r.ValidFrom, r.ValidUntil)
 	}
 	fe.Hash("keyId", r.KeyID)
 	fe.Signature("signature", r.Signature)
 	return fe.Err()
+}
+
+// ValidateAt is Validate plus the bound that depends on the transaction time:
+// validUntil at most wire.MaxYearsAhead years after now.
+func (r GrantRequest) ValidateAt(now time.Time) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if err := wire.CheckAhead(mustTime(r.ValidUntil), now); err != nil {
+		return codes.Wrap(codes.ErrInvalidArgument, "validUntil: %v", err)
+	}
+	return nil
 }
 
 // SignedForm returns the canonical kind and the record a signature covers.
@@ -135,7 +147,7 @@ type Grant struct {
 // the provider's catalogue entry named by the request. The signature is checked
 // last, after every cheaper rule.
 func NewGrant(req GrantRequest, item CatalogItem, now time.Time, txID string, v Verifier) (Grant, error) {
-	if err := req.Validate(); err != nil {
+	if err := req.ValidateAt(now); err != nil {
 		return Grant{}, err
 	}
 	if item.Provider != req.Provider || item.ID != req.Item {

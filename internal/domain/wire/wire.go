@@ -99,6 +99,15 @@ const (
 	VerdictSuperseded   Verdict = "SUPERSEDED"
 	VerdictExpired      Verdict = "EXPIRED"
 	VerdictNotYetValid  Verdict = "NOT_YET_VALID"
+	// VerdictConflicting: several certificates anchor one document and disagree
+	// (one is VALID, another revoked, suspended, superseded or forged).
+	VerdictConflicting Verdict = "CONFLICTING"
+	// VerdictReceiptMismatch: a receipt that checks by itself differs from the
+	// ledger (a signed field or the ledger coordinates).
+	VerdictReceiptMismatch Verdict = "RECEIPT_MISMATCH"
+	// VerdictHolderMismatch: the holder id given does not open the record's
+	// holder commitment with the receipt's salt.
+	VerdictHolderMismatch Verdict = "HOLDER_MISMATCH"
 )
 
 // Step outcomes in the numbered verification pipeline.
