@@ -50,7 +50,7 @@ func generate(t *testing.T, nCerts, nExchanges, nTickets int, seed uint64) *gene
 	l.SetNow(time.Date(2026, 11, 2, 2, 0, 0, 0, time.UTC))
 	l.InitRegistry()
 	market, social := ledgertest.NewSigner(t), ledgertest.NewSigner(t)
-	l.RegisterDepartmentWith(map[string]any{"id": "market", "name": "Market", "mspId": "MarketMSP", "categories": []string{"licence"}}, market)
+	l.RegisterDepartmentWith(map[string]any{"id": "market", "name": "Market", "mspId": "MarketMSP", "categories": []string{"business-licence", "licence"}}, market)
 	l.RegisterDepartment("social", "SocialMSP", social)
 	mkt, soc := ledgertest.Tx{MSP: "MarketMSP"}, ledgertest.Tx{MSP: "SocialMSP"}
 	l.Advance(time.Minute)
