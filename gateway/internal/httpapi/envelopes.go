@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,6 +69,20 @@ func (s *Server) putEnvelope(w http.ResponseWriter, r *http.Request) error {
 	}
 	if g.Provider != e.Provider || g.Consumer != e.Consumer {
 		return forbidden("grant %s is from %s to %s, the envelope names %s to %s", e.GrantID, g.Provider, g.Consumer, e.Provider, e.Consumer)
+	}
+	// Sealed for a key the consumer registered (the consumer could not open it otherwise).
+	raw, err := s.ledger.Evaluate(r.Context(), s.org(r), "registry:GetKey", e.RecipientKeyID)
+	if err != nil {
+		return err
+	}
+	var key struct {
+		DepartmentID string `json:"departmentId"`
+	}
+	if err := json.Unmarshal(raw, &key); err != nil {
+		return fmt.Errorf("decoding key %s from ledger: %w", e.RecipientKeyID, err)
+	}
+	if key.DepartmentID != e.Consumer {
+		return forbidden("the envelope is sealed for key %s of %s, not a key of the consumer %s", e.RecipientKeyID, key.DepartmentID, e.Consumer)
 	}
 	created, err := s.opts.Envelopes.Put(digest, b)
 	switch {

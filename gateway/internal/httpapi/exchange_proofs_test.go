@@ -83,6 +83,11 @@ func TestEnvelopeStoreAndReceipts(t *testing.T) {
 	s := seal(t, h, `{"income":52000}`)
 	path := "/api/v1/envelopes/" + s.EnvelopeHash
 	other := seal(t, exchange.EnvelopeHeader{ExchangeID: "x-9", GrantID: "g-1", Provider: "dept-a", Consumer: "gov", Fields: []string{"income"}}, `{"income":1}`)
+	// Sealed for dept-a's own key instead of the consumer's.
+	wrongKey, err := exchange.SealEnvelope(h, &keyOf["dept-a"].Key.PublicKey, []byte(`{"income":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name, method, path, token string
 		body                      any
@@ -93,6 +98,7 @@ func TestEnvelopeStoreAndReceipts(t *testing.T) {
 		{"digest of other bytes", "PUT", "/api/v1/envelopes/" + gm.SM3Hex([]byte("x")), aClerk, string(s.Bytes), 400},
 		{"not an envelope", "PUT", "/api/v1/envelopes/" + gm.SM3Hex([]byte("{}")), aClerk, "{}", 400},
 		{"header not matching the grant's parties", "PUT", "/api/v1/envelopes/" + other.EnvelopeHash, aClerk, string(other.Bytes), 403},
+		{"sealed for a key not the consumer's", "PUT", "/api/v1/envelopes/" + wrongKey.EnvelopeHash, aClerk, string(wrongKey.Bytes), 403},
 		{"fetch before deposit", "GET", path, bClerk, nil, 404},
 		{"deposit", "PUT", path, aClerk, string(s.Bytes), 201},
 		{"deposit again", "PUT", path, aClerk, string(s.Bytes), 200},

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 
@@ -280,61 +281,78 @@ func OpenEnvelope(b []byte, k *sm2.PrivateKey) (Opened, error) {
 
 // PayloadFields returns the sorted field names a payload holds: the union of the
 // top-level member names of its JSON objects (one object, an array of objects,
-// or JSON Lines of objects). Every name must be a valid field name.
+// or JSON Lines of objects). Every name must be a valid field name. Values are
+// skipped, not decoded.
 func PayloadFields(payload []byte) ([]string, error) {
+	bad := func(format string, a ...any) ([]string, error) {
+		return nil, codes.Wrap(ErrBadEnvelope, "payload: "+format, a...)
+	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	seen := map[string]bool{}
 	objects := 0
-	addObject := func(raw json.RawMessage) error {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-			return codes.Wrap(ErrBadEnvelope, "payload: want JSON objects whose members are the fields")
-		}
+	// object reads the members of an object whose '{' was read, and its '}'.
+	object := func() error {
 		objects++
-		for k := range obj {
-			if !wire.ValidFieldName(k) {
-				return codes.Wrap(ErrBadEnvelope, "payload: member %q is not a field name (%s)", k, wire.FieldNamePattern)
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return err
 			}
-			seen[k] = true
+			k, _ := tok.(string)
+			if !seen[k] {
+				if !wire.ValidFieldName(k) {
+					return fmt.Errorf("member %q is not a field name (%s)", k, wire.FieldNamePattern)
+				}
+				if len(seen) == MaxFields {
+					return fmt.Errorf("more than %d fields", MaxFields)
+				}
+				seen[k] = true
+			}
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return err
+			}
 		}
-		return nil
+		_, err := dec.Token() // '}'
+		return err
 	}
 	for {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return nil, codes.Wrap(ErrBadEnvelope, "payload: %v", err)
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
-			var arr []json.RawMessage
-			if err := json.Unmarshal(raw, &arr); err != nil {
-				return nil, codes.Wrap(ErrBadEnvelope, "payload: %v", err)
+		if err != nil {
+			return bad("%v", err)
+		}
+		switch tok {
+		case json.Delim('{'):
+			if err := object(); err != nil {
+				return bad("%v", err)
 			}
-			for _, o := range arr {
-				if err := addObject(o); err != nil {
-					return nil, err
+		case json.Delim('['):
+			for dec.More() {
+				if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+					return bad("want JSON objects whose members are the fields")
+				}
+				if err := object(); err != nil {
+					return bad("%v", err)
 				}
 			}
-			continue
-		}
-		if err := addObject(raw); err != nil {
-			return nil, err
+			if _, err := dec.Token(); err != nil { // ']'
+				return bad("%v", err)
+			}
+		default:
+			return bad("want JSON objects whose members are the fields")
 		}
 	}
 	if objects == 0 || len(seen) == 0 {
-		return nil, codes.Wrap(ErrBadEnvelope, "payload: no fields found")
+		return bad("no fields found")
 	}
 	out := make([]string, 0, len(seen))
 	for k := range seen {
 		out = append(out, k)
 	}
 	slices.Sort(out)
-	if len(out) > MaxFields {
-		return nil, codes.Wrap(ErrBadEnvelope, "payload: more than %d fields", MaxFields)
-	}
 	return out, nil
 }
 
