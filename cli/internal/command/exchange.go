@@ -204,6 +204,9 @@ func exchangeVerify(c *cli.Context) error {
 		}
 		t.Line("")
 		t.Line("verdict: " + rep.Verdict)
+		if file != "" && c.String("salt") == "" && rep.Verdict == wire.VerdictNotFound {
+			t.Line("note: an exchange sent as an envelope records the salted digest SM3(salt ‖ payload): give --salt HEX (printed by exchange send and ack), or --id")
+		}
 		printLocalCheck(t, rep.Steps, rep.Verdict, rep.LocalCheck)
 	}); err != nil {
 		return err

@@ -228,6 +228,12 @@ func TestExchangeCLI(t *testing.T) {
 		}
 	}
 	wantCode(t, w.run("tok-b", "exchange", "verify", "--hash", gm.SM3Hex([]byte("nothing"))), ExitInvalid)
+	// The plain SM3 of the file finds nothing: the ledger has the salted digest.
+	r = w.run("tok-b", "exchange", "verify", "--file", payload)
+	wantCode(t, r, ExitInvalid)
+	if !strings.Contains(r.Stdout, "verdict: NOT_FOUND") || !strings.Contains(r.Stdout, "give --salt") {
+		t.Fatalf("verify without the salt: %s", r.Stdout)
+	}
 	wantCode(t, w.run("tok-b", "exchange", "verify"), ExitUsage)
 
 	// A second exchange, rejected; its reason stays here (only its SM3 is recorded).
