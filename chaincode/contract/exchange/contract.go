@@ -71,7 +71,7 @@ func New() *Contract {
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
 func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"ListCatalog", "GetCatalogItem", "CatalogHistory", "GetGrant", "ListGrants", "GetExchange", "ListExchanges", "Verify", "History"}
+	return []string{"ListCatalog", "GetCatalogItem", "CatalogHistory", "GetPolicy", "GetGrant", "ListGrants", "GetExchange", "ListExchanges", "Verify", "History"}
 }
 
 // verifier checks department signatures against the registry. The registry's

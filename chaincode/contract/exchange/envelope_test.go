@@ -8,6 +8,7 @@ import (
 
 	"github.com/certledger/certledger/chaincode/contract/exchange"
 	"github.com/certledger/certledger/chaincode/ledgertest"
+	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	domain "github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/domain/wire"
@@ -193,4 +194,31 @@ func TestDeletionAttestation(t *testing.T) {
 	if r := w.l.Evaluate(ledgertest.Tx{}, "exchange:ListGrants", `{"deletion":"maybe"}`); r.Code() != codes.InvalidArgument {
 		t.Fatalf("bad filter: %s", r.Message)
 	}
+}
+
+func TestExchangePolicy(t *testing.T) {
+	w := newWorld(t)
+	w.createGrant("g-1")
+	w.refused("policy set by a department", w.tax.tx(), codes.Forbidden, "exchange:SetPolicy", `{"requireEnvelope":true,"requireSealedText":true}`)
+	w.refused("policy with an unknown key", ledgertest.Tx{MSP: "GovMSP"}, codes.InvalidArgument, "exchange:SetPolicy", `{"requireEnvelopes":true}`)
+	w.l.MustSubmit(ledgertest.Tx{MSP: "GovMSP"}, "exchange:SetPolicy", `{"requireEnvelope":true,"requireSealedText":true}`)
+	var p domain.Policy
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetPolicy").MustDecode(t, &p)
+	if !p.RequireEnvelope || !p.RequireSealedText || lastEvent(t, w.l).Name != exchange.EventPolicySet {
+		t.Fatalf("policy %+v", p)
+	}
+	w.l.Advance(time.Minute)
+	w.refused("declared exchange", w.tax.tx(), codes.Forbidden, "exchange:Send", js(w.sendReq("x-1", "g-1", nil)))
+	w.refused("purpose in clear", w.tax.tx(), codes.Forbidden, "exchange:CreateGrant", js(w.grantReq("g-2", nil)))
+	var g domain.Grant
+	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-1").MustDecode(t, &g)
+	rev := domain.Revocation{GrantID: "g-1", Reason: "done", KeyID: w.tax.keyID, PrevTxID: g.TxID}
+	rev.Signature = signed(t, w.tax, canon.KindGrantRevoke, rev)
+	w.refused("reason in clear", w.tax.tx(), codes.Forbidden, "exchange:RevokeGrant", js(rev))
+	// The enveloped, sealed forms pass.
+	w.sealed("x-2", "g-1", []string{"income"}, `{"income":1}`)
+	rev = domain.Revocation{GrantID: "g-1", ReasonHash: gm.SM3Hex([]byte("done")), KeyID: w.tax.keyID, PrevTxID: g.TxID}
+	kind, rec := rev.SignedForm()
+	rev.Signature = signed(t, w.tax, kind, rec)
+	w.l.MustSubmit(w.tax.tx(), "exchange:RevokeGrant", js(rev))
 }

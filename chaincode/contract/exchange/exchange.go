@@ -55,6 +55,13 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 	if err := req.Validate(); err != nil {
 		return "", err
 	}
+	pol, err := policy(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := pol.CheckSend(req); err != nil {
+		return "", err
+	}
 	g, _, err := getGrant(ctx, req.GrantID)
 	if err != nil {
 		return "", err

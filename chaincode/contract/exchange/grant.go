@@ -50,6 +50,13 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 	if err := req.Validate(); err != nil {
 		return "", err
 	}
+	pol, err := policy(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := pol.CheckGrant(req); err != nil {
+		return "", err
+	}
 	if _, err := registry.RequireSubmitterOf(ctx, req.Provider); err != nil {
 		return "", err
 	}
@@ -96,6 +103,13 @@ func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, inpu
 		return "", codes.New(codes.InvalidArgument, "at and txId are set by the ledger, not the request")
 	}
 	if err := r.Validate(); err != nil {
+		return "", err
+	}
+	pol, err := policy(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := pol.CheckRevocation(r); err != nil {
 		return "", err
 	}
 	g, key, err := getGrant(ctx, r.GrantID)

@@ -101,6 +101,7 @@ func exchangeCommand() *cli.Command {
 				Action: exchangeList,
 			},
 			{Name: "show", Usage: "show an exchange", ArgsUsage: "EXCHANGE", Action: exchangeShow},
+			exchangePolicyCommand(),
 			{Name: "history", Usage: "every version of an exchange (sent, answered), newest first", ArgsUsage: "EXCHANGE",
 				Action: func(c *cli.Context) error { return recordHistory(c, "EXCHANGE id", "/exchanges/") }},
 		},

@@ -300,3 +300,57 @@ func describeNode(n lineage.Node) string {
 	}
 	return ""
 }
+
+// exchangePolicyCommand is "certledger exchange policy".
+func exchangePolicyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "policy",
+		Usage: "the channel's exchange policy: whether declared exchanges and clear-text purposes are still accepted",
+		Subcommands: []*cli.Command{
+			{Name: "show", Usage: "show the exchange policy", Action: exchangePolicyShow},
+			{
+				Name:  "set",
+				Usage: "set the exchange policy (governance administrator); flags not given are turned off",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "require-envelope", Usage: "refuse new exchanges without an envelope"},
+					&cli.BoolFlag{Name: "require-sealed-text", Usage: "refuse new grants and revocations with the purpose or reason in clear"},
+				},
+				Action: exchangePolicySet,
+			},
+		},
+	}
+}
+
+func exchangePolicyShow(c *cli.Context) error {
+	p, cl, err := session(c)
+	if err != nil {
+		return err
+	}
+	var pol exchange.Policy
+	if err := cl.Do(c.Context, http.MethodGet, exAPI+"/exchange/policy", nil, &pol); err != nil {
+		return err
+	}
+	return p.Print(pol, func(t *output.Tab) { policyRows(t, pol) })
+}
+
+func exchangePolicySet(c *cli.Context) error {
+	p, cl, err := session(c)
+	if err != nil {
+		return err
+	}
+	pol := exchange.Policy{RequireEnvelope: c.Bool("require-envelope"), RequireSealedText: c.Bool("require-sealed-text")}
+	var res client.WriteResult[exchange.Policy]
+	if err := cl.Do(c.Context, http.MethodPut, exAPI+"/exchange/policy", pol, &res); err != nil {
+		return err
+	}
+	return p.Print(res, func(t *output.Tab) {
+		t.Line(fmt.Sprintf("exchange policy set (tx %s, block %d)", res.TxID, res.BlockNumber))
+		policyRows(t, res.Record)
+	})
+}
+
+func policyRows(t *output.Tab, pol exchange.Policy) {
+	onOff := map[bool]string{true: "required", false: "not required (declared forms accepted)"}
+	t.KV("envelope", onOff[pol.RequireEnvelope])
+	t.KV("sealed purposes and reasons", onOff[pol.RequireSealedText])
+}

@@ -127,4 +127,13 @@ func TestExchangeCLICatalogDeletionLineage(t *testing.T) {
 	if e.Ack == nil || strings.Join(e.Ack.Fields, ",") != "id,name" {
 		t.Fatalf("newest version %+v", e.Ack)
 	}
+
+	// The governance office turns the declared forms off.
+	wantCode(t, w.run("tok-a", "exchange", "policy", "set", "--require-envelope"), ExitInvalid)
+	wantCode(t, w.run("tok-gov", "exchange", "policy", "set", "--require-envelope", "--require-sealed-text"), 0)
+	r = w.run("tok-b", "exchange", "policy", "show")
+	wantCode(t, r, 0)
+	if strings.Count(r.Stdout, "required") != 2 || strings.Contains(r.Stdout, "not required") {
+		t.Fatalf("policy show: %s", r.Stdout)
+	}
 }

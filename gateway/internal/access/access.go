@@ -111,6 +111,8 @@ const (
 // KindOf classifies a chaincode event by its name.
 func KindOf(name string) Kind {
 	switch {
+	case name == "ExchangePolicySet":
+		return KindPublic
 	case name == "TicketsSwept":
 		return KindSweep
 	case strings.HasPrefix(name, "Ticket"):

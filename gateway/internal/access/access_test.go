@@ -274,7 +274,7 @@ func TestEnvelopePolicy(t *testing.T) {
 			t.Errorf("Envelope(%+v) = %v", c.c, got)
 		}
 	}
-	for _, name := range []string{"CatalogItemAdded", "CatalogItemUpdated", "CatalogItemWithdrawn"} {
+	for _, name := range []string{"CatalogItemAdded", "CatalogItemUpdated", "CatalogItemWithdrawn", "ExchangePolicySet"} {
 		if KindOf(name) != KindPublic {
 			t.Errorf("%s is not public", name)
 		}

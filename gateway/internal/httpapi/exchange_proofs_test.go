@@ -269,3 +269,24 @@ func TestLineageRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestExchangePolicyRoutes(t *testing.T) {
+	e := proofEnv(t)
+	on := ExchangePolicy{RequireEnvelope: true, RequireSealedText: true}
+	if r := e.do("PUT", "/api/v1/exchange/policy", aAdmin, on); r.status != http.StatusForbidden {
+		t.Fatalf("set by a department admin: %d %s", r.status, r.body)
+	}
+	if r := e.do("PUT", "/api/v1/exchange/policy", govAdmin, `{"requireEnvelope":"yes"}`); r.status != http.StatusBadRequest {
+		t.Fatalf("bad body: %d", r.status)
+	}
+	if r := e.do("PUT", "/api/v1/exchange/policy", govAdmin, on); r.status != http.StatusOK {
+		t.Fatalf("set: %d %s", r.status, r.body)
+	}
+	var got ExchangePolicy
+	if err := json.Unmarshal(e.do("GET", "/api/v1/exchange/policy", bClerk, nil).body, &got); err != nil || got != on {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+	if r := e.do("POST", "/api/v1/exchanges", aClerk, exExchRec("x-1")); r.status != http.StatusForbidden || !strings.Contains(string(r.body), "envelope") {
+		t.Fatalf("declared send under the policy: %d %s", r.status, r.body)
+	}
+}

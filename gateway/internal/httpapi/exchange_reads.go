@@ -215,3 +215,8 @@ func (s *Server) exchangeHistory(kind string) HandlerFunc {
 		return s.evaluateWrite(w, r, s.org(r), "exchange:History", kind, id)
 	}
 }
+
+func (s *Server) getExchangePolicy(w http.ResponseWriter, r *http.Request) error {
+	audit(r, "exchange/policy")
+	return s.evaluateWrite(w, r, s.org(r), "exchange:GetPolicy")
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/exchange"
 )
 
 // Exchange writes: route → decode → validate (the exchange domain's Validate and
@@ -266,4 +267,20 @@ func (s *Server) attestDeletion(w http.ResponseWriter, r *http.Request) error {
 		}
 		return st.Deletion.TxID, true
 	}, codes.Conflict)
+}
+
+// ExchangePolicy is the body of PUT /api/v1/exchange/policy (exchange:SetPolicy).
+type ExchangePolicy = exchange.Policy
+
+func (s *Server) setExchangePolicy(w http.ResponseWriter, r *http.Request) error {
+	var in ExchangePolicy
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "exchange/policy")
+	if err := s.governanceOnly(p, "set the exchange policy"); err != nil {
+		return err
+	}
+	return s.submitWrite(w, r, http.StatusOK, p.Org, "exchange:SetPolicy", mustJSON(in))
 }

@@ -30,6 +30,9 @@ func (s *Server) registerExchanges(r *Router) {
 	r.Add(Route{Pattern: "POST /api/v1/grants/{id}/revoke", Roles: writers, Handler: s.revokeGrant})
 	r.Add(Route{Pattern: "POST /api/v1/grants/{id}/deletion", Roles: writers, Handler: s.attestDeletion})
 
+	r.Add(Route{Pattern: "GET /api/v1/exchange/policy", Handler: s.getExchangePolicy})
+	r.Add(Route{Pattern: "PUT /api/v1/exchange/policy", Roles: []string{config.RoleAdmin}, Handler: s.setExchangePolicy})
+
 	r.Add(Route{Pattern: "POST /api/v1/exchanges", Roles: writers, Handler: s.sendExchange})
 	r.Add(Route{Pattern: "GET /api/v1/exchanges", Handler: s.listExchanges})
 	r.Add(Route{Pattern: "GET /api/v1/exchanges/verify", Handler: s.verifyExchange})
