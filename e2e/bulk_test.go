@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // bulkSummary is the JSON summary of a bulk issue.
@@ -49,7 +50,7 @@ func writeManifest(t *testing.T, dir, prefix string, n int, withID map[int]strin
 	hashes := make([]string, n)
 	for i := range n {
 		name := fmt.Sprintf("%s-%03d.txt", prefix, i)
-		content := fmt.Sprintf("%s document %d %s\n", prefix, i, randomHex(8))
+		content := fmt.Sprintf("%s document %d %s\n", prefix, i, testkit.RandomHex(8))
 		writeDoc(t, docs, name, content)
 		hashes[i] = gm.SM3Hex([]byte(content))
 		fmt.Fprintf(&m, "%s,business-licence,9111000%05d,2031-12-31,%s\n", name, i, withID[i])
@@ -113,7 +114,7 @@ func TestBulkIssue(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	const n = 12
-	hashes := writeManifest(t, dir, "bulk", n, map[int]string{0: "bulk-lic-" + randomHex(4)})
+	hashes := writeManifest(t, dir, "bulk", n, map[int]string{0: "bulk-lic-" + testkit.RandomHex(4)})
 
 	sum, r := e.bulk(t, dir, e.url, tokB, "--concurrency", "4")
 	if r.code != 0 || sum.Total != n || sum.Issued != n || sum.Failed != 0 || sum.Skipped != 0 {
@@ -149,7 +150,7 @@ func TestBulkIssue(t *testing.T) {
 	if !strings.Contains(r.stderr, "rerun") {
 		t.Errorf("failure message does not say to rerun:\n%s", r)
 	}
-	writeDoc(t, filepath.Join(dir, "docs"), "late.txt", "late document "+randomHex(8))
+	writeDoc(t, filepath.Join(dir, "docs"), "late.txt", "late document "+testkit.RandomHex(8))
 	sum, r = e.bulk(t, dir, e.url, tokB)
 	if r.code != 0 || sum.Issued != 1 || sum.Skipped != n {
 		t.Fatalf("run after adding the file: %+v\n%s", sum, r)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // receiptFile is the receipt.json cert issue writes.
@@ -220,7 +221,7 @@ func TestCertificateLifecycle(t *testing.T) {
 		r := e.cl(t, dir, tokA, issueArgs("licence.txt", e.keys["dept-a"], "--id", id, "--out-dir", "elsewhere")...)
 		wantExit(t, r, 1, "already on the ledger")
 		// Same id, another document: CONFLICT.
-		writeDoc(t, dir, "other.txt", "another document "+randomHex(4))
+		writeDoc(t, dir, "other.txt", "another document "+testkit.RandomHex(4))
 		r = e.cl(t, dir, tokA, issueArgs("other.txt", e.keys["dept-a"], "--id", id, "--out-dir", "again")...)
 		// The CLI finds the id on the ledger first and refuses before submitting
 		// (docs/cli.md calls this CONFLICT; the message says what it is).
@@ -264,7 +265,7 @@ func TestCertificateLifecycle(t *testing.T) {
 	})
 
 	t.Run("supersede", func(t *testing.T) {
-		writeDoc(t, dir, "licence-v2.txt", "amended licence "+randomHex(8))
+		writeDoc(t, dir, "licence-v2.txt", "amended licence "+testkit.RandomHex(8))
 		r := e.ok(t, dir, tokA, "-o", "json", "cert", "supersede", id, "--file", "licence-v2.txt",
 			"--holder-id", holderID, "--valid-until", "2032-12-31", "--key", e.keys["dept-a"], "--out-dir", "receipts")
 		var nw issued

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 type exCatalogItem struct {
@@ -99,7 +100,7 @@ func TestExchangeEndToEnd(t *testing.T) {
 	e := need(t)
 	t.Parallel()
 	dir := t.TempDir()
-	sfx := randomHex(3)
+	sfx := testkit.RandomHex(3)
 	prov, cons := "ex-p-"+sfx, "ex-c-"+sfx
 	keyP := registerDept(t, e, dir, prov, "DeptAMSP")
 	keyC := registerDept(t, e, dir, cons, "DeptBMSP")
@@ -111,7 +112,7 @@ func TestExchangeEndToEnd(t *testing.T) {
 	})
 	const item = "tax-record"
 	grant := prov + "-g-1"
-	payload := writeDoc(t, dir, "payload.json", `{"name":"ACME Ltd","income":1250000,"serial":"`+randomHex(8)+`"}`+"\n")
+	payload := writeDoc(t, dir, "payload.json", `{"name":"ACME Ltd","income":1250000,"serial":"`+testkit.RandomHex(8)+`"}`+"\n")
 	payloadHash, _, _ := gm.SM3File(payload)
 	now := time.Now().UTC()
 	from, to := now.AddDate(0, 0, -1).Format("2006-01-02"), now.AddDate(0, 0, 1).Format("2006-01-02")

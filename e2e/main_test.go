@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,9 +17,10 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // The stack every test shares: one devnet, one gateway, the CLI binary.
@@ -117,7 +115,7 @@ func (s *stack) setup() error {
 	}
 
 	for _, r := range []string{tokGov, tokA, tokB, tokK, tokKAdmin, tokAuditor} {
-		s.tokens[r] = randomHex(24)
+		s.tokens[r] = testkit.RandomHex(24)
 	}
 	s.gwConfig = filepath.Join(s.dir, "gateway.yaml")
 	if err := s.writeGatewayConfig(s.gwConfig, "127.0.0.1:0"); err != nil {
@@ -170,7 +168,7 @@ func (s *stack) writeGatewayConfig(path, listen string) error {
 		{tokAuditor, "gov", "gov", "auditor"},
 	} {
 		fmt.Fprintf(&b, "  - {id: %s, sha256: %s, department: %s, org: %s, role: %s}\n",
-			t.role, sha256Hex(s.tokens[t.role]), t.dept, t.org, t.kind)
+			t.role, testkit.SHA256Hex(s.tokens[t.role]), t.dept, t.org, t.kind)
 	}
 	// The tests verify far more often than a person would: no per-address limit here.
 	b.WriteString("rateLimit: {perSecond: 0, burst: 0}\n")
@@ -360,19 +358,7 @@ func waitReady(base string, within time.Duration) error {
 }
 
 // stop sends SIGTERM and waits (then SIGKILL).
-func (p *proc) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		p.kill()
-	}
-}
+func (p *proc) stop() { testkit.Stop(p.cmd, p.done, 20*time.Second) }
 
 // kill sends SIGKILL and waits for the process to be gone.
 func (p *proc) kill() {
@@ -578,19 +564,6 @@ func (s *stack) issue(t *testing.T, dir, role, key, file string, extra ...string
 
 // ---- small helpers ----
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
 // writeDoc writes a document with unique content into dir and returns its path.
 func writeDoc(t *testing.T, dir, name, content string) string {
 	t.Helper()
@@ -604,7 +577,7 @@ func writeDoc(t *testing.T, dir, name, content string) string {
 // uniqueDoc writes a document whose content no other test uses.
 func uniqueDoc(t *testing.T, dir, name string) string {
 	t.Helper()
-	return writeDoc(t, dir, name, fmt.Sprintf("%s\nBusiness licence for %s, serial %s\n", t.Name(), name, randomHex(8)))
+	return writeDoc(t, dir, name, fmt.Sprintf("%s\nBusiness licence for %s, serial %s\n", t.Name(), name, testkit.RandomHex(8)))
 }
 
 // freeAddr returns a loopback address that was free a moment ago.

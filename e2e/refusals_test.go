@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // issueArgs are the arguments of a single cert issue of file with key.
@@ -286,7 +288,7 @@ func TestRefusedActions(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	a := e.issue(t, dir, tokA, e.keys["dept-a"], uniqueDoc(t, dir, "a.txt"))
-	writeDoc(t, dir, "v2.txt", "amended "+randomHex(8))
+	writeDoc(t, dir, "v2.txt", "amended "+testkit.RandomHex(8))
 	supersede := func(role, id, key string) result {
 		return e.cl(t, dir, role, "cert", "supersede", id, "--file", "v2.txt", "--holder-id", "91110000ACME",
 			"--valid-until", "2032-12-31", "--key", key)

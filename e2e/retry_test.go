@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // TestRetriedIssueAnswersWithTheIssueTx: resending an issued record after the
@@ -63,7 +65,7 @@ func TestRefusedIssueCanBeRetried(t *testing.T) {
 	dir := t.TempDir()
 	uniqueDoc(t, dir, "deed.txt")
 	e.ok(t, dir, "", "keys", "generate", "--out", "stray.pem")
-	id := "dept-a-retry-" + randomHex(4)
+	id := "dept-a-retry-" + testkit.RandomHex(4)
 	wantExit(t, e.cl(t, dir, tokA, issueArgs("deed.txt", "stray.pem", "--dept", "dept-a", "--id", id)...), 1)
 	if m, _ := filepath.Glob(filepath.Join(dir, "*.pending.json")); len(m) != 0 {
 		t.Fatalf("a refused issue left %v behind", m)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // ---- a gateway of the test's own ----
@@ -44,9 +45,9 @@ func startOwnGateway(t *testing.T, e *stack, toks []gwToken) *ownGateway {
 		prof("gov"), prof("dept-a"), prof("dept-b"))
 	b.WriteString("tokens:\n")
 	for _, tk := range toks {
-		g.tokens[tk.role] = randomHex(24)
+		g.tokens[tk.role] = testkit.RandomHex(24)
 		fmt.Fprintf(&b, "  - {id: %s, sha256: %s, department: %s, org: %s, role: %s}\n",
-			tk.role, sha256Hex(g.tokens[tk.role]), tk.dept, tk.org, tk.kind)
+			tk.role, testkit.SHA256Hex(g.tokens[tk.role]), tk.dept, tk.org, tk.kind)
 	}
 	b.WriteString("rateLimit: {perSecond: 0, burst: 0}\n")
 	cfg := filepath.Join(dir, "gateway.yaml")
@@ -210,7 +211,7 @@ func TestWorkorderTicketsEndToEnd(t *testing.T) {
 	e := need(t)
 	t.Parallel()
 	dir := t.TempDir()
-	sfx := randomHex(3)
+	sfx := testkit.RandomHex(3)
 	deptA, deptB := "wo-a-"+sfx, "wo-b-"+sfx
 	catA, catB := "noise-"+sfx, "roads-"+sfx
 	keyA := registerDept(t, e, dir, deptA, "DeptAMSP", catA)
@@ -222,7 +223,7 @@ func TestWorkorderTicketsEndToEnd(t *testing.T) {
 		{clerkB, deptB, "dept-b", "clerk"},
 		{auditor, "gov", "gov", "auditor"},
 	})
-	writeDoc(t, dir, "appeal.txt", "Loud building work every night after 23:00 at Elm Street 5. "+randomHex(8)+"\n")
+	writeDoc(t, dir, "appeal.txt", "Loud building work every night after 23:00 at Elm Street 5. "+testkit.RandomHex(8)+"\n")
 	contentHash, _, _ := gm.SM3File(filepath.Join(dir, "appeal.txt"))
 	const reporter = "110101199003077777"
 	t1, t2 := "t-"+sfx+"-1", "t-"+sfx+"-2"

@@ -1,7 +1,6 @@
 package gatewaytest_test
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,14 +30,7 @@ func TestBrowserE2E(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c := &http.Client{Timeout: 30 * time.Second}
-	defer c.CloseIdleConnections()
-	depts, err := s.Seed(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, c, depts := seeded(t, s, time.Minute)
 	a := depts["dept-a"]
 	dir := t.TempDir()
 	now := time.Now().UTC()

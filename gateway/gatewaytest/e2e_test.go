@@ -304,14 +304,7 @@ func TestEvaluateFallback(t *testing.T) {
 // are retried, the duplicates come back as the original, nothing is a 5xx.
 func TestE2EConcurrentRetries(t *testing.T) {
 	s := startStack(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c := &http.Client{Timeout: 30 * time.Second}
-	defer c.CloseIdleConnections()
-	depts, err := s.Seed(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, c, depts := seeded(t, s, time.Minute)
 	a := depts["dept-a"]
 	now := time.Now().UTC()
 	rec, _ := a.Certificate("c-dup", []byte("dup"), now.Add(-time.Hour), now.AddDate(1, 0, 0))

@@ -44,6 +44,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/ledgerclient/faultledger"
 	"github.com/certledger/certledger/gateway/internal/metrics"
 	"github.com/certledger/certledger/gateway/internal/trustsvc"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // Roles of a token.
@@ -75,7 +76,7 @@ type Server struct {
 	ts      *httptest.Server
 	faults  *faultledger.Ledger
 	metrics *metrics.Metrics
-	logs    *syncBuffer
+	logs    *testkit.SyncBuffer
 	api     func(*httpapi.Options)
 
 	mu      sync.Mutex
@@ -128,7 +129,7 @@ func New(t testing.TB, opts ...Option) *Server {
 	}
 	l := ccledger.New(t, st.ledger...)
 	s := &Server{
-		Ledger: l, t: t, faults: faultledger.Wrap(l), metrics: metrics.New(), logs: &syncBuffer{}, api: st.api,
+		Ledger: l, t: t, faults: faultledger.Wrap(l), metrics: metrics.New(), logs: &testkit.SyncBuffer{}, api: st.api,
 		cfg: config.Defaults(), depts: map[string]Department{},
 	}
 	s.cfg.GovernanceDepartment = GovDept
@@ -338,21 +339,4 @@ func (s *Server) Must(t testing.TB, want int, v any, method, path, token string,
 		}
 	}
 	return r
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package gatewaytest_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -17,14 +16,7 @@ import (
 // within 3 s of it coming back, and /readyz says unavailable while it is down.
 func TestWritesResumeAfterLedgerRestart(t *testing.T) {
 	s := startStack(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c := &http.Client{Timeout: 30 * time.Second}
-	defer c.CloseIdleConnections()
-	depts, err := s.Seed(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, c, depts := seeded(t, s, 2*time.Minute)
 	var n atomic.Int64
 	issue := func() (*gatewaytest.Response, error) {
 		id := fmt.Sprintf("c-resume-%d", n.Add(1))
@@ -91,14 +83,7 @@ func TestWritesResumeAfterLedgerRestart(t *testing.T) {
 // suspend's retry arrives), and never applied twice.
 func TestStatusChangeRetryAfterLaterChanges(t *testing.T) {
 	s := startStack(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c := &http.Client{Timeout: 30 * time.Second}
-	defer c.CloseIdleConnections()
-	depts, err := s.Seed(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, c, depts := seeded(t, s, time.Minute)
 	a := depts["dept-a"]
 	rec, err := a.Certificate("c-retry", []byte("retry"), time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 	if err != nil {

@@ -282,7 +282,7 @@ func TestRefusalMatrix(t *testing.T) {
 		{name: "signature unpadded base64", method: post, path: certs, token: gatewaytest.AClerk, body: set(good, "signature", "aGVsbG8"), status: bad, code: inv},
 		{name: "signature not DER", method: post, path: certs, token: gatewaytest.AClerk, body: set(good, "signature", "aGVsbG8gd29ybGQ="), status: bad, code: inv},
 		{name: "signature DER of zeros", method: post, path: certs, token: gatewaytest.AClerk, body: set(good, "signature", "MAYCAQACAQA="), status: 400, code: "BAD_SIGNATURE"},
-		{name: "signature over other fields", method: post, path: certs, token: gatewaytest.AClerk, body: set(good, "type", "permit"), status: 400, code: "BAD_SIGNATURE"},
+		{name: "signature over other fields", method: post, path: certs, token: gatewaytest.AClerk, body: set(good, "holderCommitment", h64), status: 400, code: "BAD_SIGNATURE"},
 		{name: "signature of c-1 on c-2", method: post, path: certs, token: gatewaytest.AClerk, body: set(good, "signature", c1.Signature), status: 400, code: "BAD_SIGNATURE"},
 		{name: "unknown key id", method: post, path: certs, token: gatewaytest.AClerk, body: fresh("c-6", func(r *certificate.Record) { r.KeyID = h64 }), status: 403, code: "FORBIDDEN"},
 		{name: "validity in +08:00", method: post, path: certs, token: gatewaytest.AClerk, body: fresh("c-7", func(r *certificate.Record) {
@@ -296,7 +296,9 @@ func TestRefusalMatrix(t *testing.T) {
 		{name: "add a key that is not PEM", method: post, path: "/api/v1/departments/dept-a/keys", token: gatewaytest.GovAdmin, body: `{"publicKey":"not pem"}`, status: bad, code: inv},
 
 		// Replays and conflicts.
-		{name: "replayed revoke of a revoked certificate", method: post, path: certs + "/c-r/revoke", token: gatewaytest.AClerk, body: js(revokeR), status: 409, code: "CONFLICT"},
+		// The same signed revoke again is a safe retry: answered with the committed
+		// result (200, Idempotent-Replay), and nothing is written.
+		{name: "replayed revoke of a revoked certificate", method: post, path: certs + "/c-r/revoke", token: gatewaytest.AClerk, body: js(revokeR), status: 200},
 		{name: "revoke with a stale prevTxId", method: post, path: certs + "/c-1/revoke", token: gatewaytest.AClerk, body: statusBody("c-1", "revoke", strings.Repeat("0", 64)), status: 409, code: "CONFLICT"},
 		{name: "revoke request sent to suspend", method: post, path: certs + "/c-1/suspend", token: gatewaytest.AClerk, body: revokeC1, status: bad, code: inv},
 		{name: "revoke of c-1 sent to c-r", method: post, path: certs + "/c-r/revoke", token: gatewaytest.AClerk, body: revokeC1, status: bad, code: inv},

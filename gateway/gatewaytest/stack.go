@@ -20,10 +20,12 @@ import (
 
 	"github.com/certledger/certledger/chaincode"
 	"github.com/certledger/certledger/gateway/internal/auth"
+	"github.com/certledger/certledger/gateway/internal/coalesce"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/httpapi"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/metrics"
+	"github.com/certledger/certledger/gateway/internal/readmodel"
 	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/network/devnet"
 )
@@ -54,9 +56,18 @@ type Options struct {
 	// submit and commit-status timeout and the devnet's chaincode execute timeout
 	// (long transactions such as bench:LoadTickets need minutes).
 	LedgerTimeout time.Duration
+	// ReadModel, when its Dir is set, gives the gateway a read model that
+	// answers verify (Namespace, Logger and Now are filled in when empty); the
+	// stack then also serves, at LedgerURL, a second API without it.
+	ReadModel readmodel.Options
+	// Coalesce, when set, groups concurrent single issues (CoalesceOptions).
+	Coalesce *CoalesceOptions
 	// ReportKey, if set, signs verification reports (POST /api/v1/verify/report).
 	ReportKey *httpapi.ReportKey
 }
+
+// CoalesceOptions configure the gateway's coalescing of single issues.
+type CoalesceOptions = coalesce.Options
 
 // Stack is a running devnet + gateway.
 type Stack struct {
@@ -68,9 +79,17 @@ type Stack struct {
 	URL      string            // http://127.0.0.1:port
 	Tokens   map[string]string // plaintext bearer tokens by name
 	Profiles map[string]string // connection profile path by organisation
+	// Model is the read model (Options.ReadModel), nil without one.
+	Model *readmodel.Model
+	// LedgerURL serves an API that answers verify from the ledger (with a read
+	// model only).
+	LedgerURL string
 
 	http       *http.Server
 	done       chan struct{}
+	ledgerAPI  *http.Server
+	ledgerDone chan struct{}
+	stopModel  func() error
 	devDone    chan error
 	serving    bool
 	ledgerAddr string
@@ -111,12 +130,27 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s.Metrics = metrics.New()
-	s.API, err = httpapi.New(httpapi.Options{
+	apiOpts := httpapi.Options{
 		Metrics: s.Metrics, Ledger: s.Fabric, Auth: auth.New(&cfg), DefaultOrg: Governance, GovernanceDepartment: Governance,
 		Logger: log, RateLimit: o.RateLimit, MVCCRetries: 3, Heartbeat: time.Second, Web: o.Web,
-		ReportKey: o.ReportKey,
-		Ready:     s.Fabric.Ready,
-	})
+		Ready: s.Fabric.Ready, Coalesce: o.Coalesce, ReportKey: o.ReportKey,
+	}
+	if o.ReadModel.Dir != "" {
+		if err := s.startModel(o.ReadModel, log); err != nil {
+			return nil, err
+		}
+		plainOpts := apiOpts
+		plainOpts.Metrics = metrics.New()
+		plain, err := httpapi.New(plainOpts)
+		if err != nil {
+			return nil, err
+		}
+		if s.LedgerURL, s.ledgerAPI, s.ledgerDone, err = serveHTTP(plain.Handler()); err != nil {
+			return nil, err
+		}
+		apiOpts.VerifyModel = s.Model
+	}
+	s.API, err = httpapi.New(apiOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +168,75 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// ReadModel and ReadModelOptions name the gateway's read model for tools
+// outside the gateway (the load tool).
+type (
+	ReadModel        = readmodel.Model
+	ReadModelOptions = readmodel.Options
+)
+
+// Answer sources of a verify answer.
+const (
+	SourceReadModel = readmodel.SourceReadModel
+	SourceLedger    = readmodel.SourceLedger
+)
+
+// startModel opens the read model and follows the devnet as the governance
+// organisation.
+func (s *Stack) startModel(o readmodel.Options, log *slog.Logger) error {
+	if o.Logger == nil {
+		o.Logger = log
+	}
+	var err error
+	s.Model, s.stopModel, err = s.StartReadModel(context.Background(), o)
+	return err
+}
+
+// StartReadModel starts another read model following the devnet (a rebuild,
+// a restart); stop waits for its follower and closes its store.
+func (s *Stack) StartReadModel(ctx context.Context, o ReadModelOptions) (*ReadModel, func() error, error) {
+	gw, p, err := s.Fabric.Gateway(Governance)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.Namespace == "" {
+		o.Namespace = p.Chaincode
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	src := readmodel.NetworkSource{
+		Network: gw.GetNetwork(p.Channel),
+		Head:    func(ctx context.Context) (uint64, error) { return s.Fabric.Height(ctx, Governance) },
+	}
+	return readmodel.Start(ctx, o, src)
+}
+
+// StopModel stops the read model's follower and closes its store (Close does
+// it too); verify then answers from the ledger once the model is MaxLag old.
+func (s *Stack) StopModel() error {
+	if s.stopModel == nil {
+		return nil
+	}
+	stop := s.stopModel
+	s.stopModel = nil
+	return stop()
+}
+
+func serveHTTP(h http.Handler) (string, *http.Server, chan struct{}, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(lis)
+	}()
+	return "http://" + lis.Addr().String(), srv, done, nil
 }
 
 // openDevnet initialises a devnet in dir and opens it with o's chaincode.
@@ -262,6 +365,13 @@ func (s *Stack) Close() error {
 		cancel()
 		<-s.done
 	}
+	if s.ledgerAPI != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, s.ledgerAPI.Shutdown(ctx))
+		cancel()
+		<-s.ledgerDone
+	}
+	errs = append(errs, s.StopModel())
 	if s.Fabric != nil {
 		errs = append(errs, s.Fabric.Close())
 	}

@@ -8,7 +8,6 @@
 package report
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
@@ -72,22 +71,18 @@ type Signed struct {
 	Signature string `json:"signature"` // base64 DER SM2, default user id
 }
 
-// Payload is what the gateway signs: PayloadPrefix and the canonical JSON of r.
-func Payload(r *Report) ([]byte, error) {
-	raw, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("encoding verification report: %w", err)
-	}
-	return payloadOf(raw)
+// document is the report file: what is signed and how a file parses.
+var document = canon.Document{
+	Prefix:    PayloadPrefix,
+	Name:      "verification report",
+	Body:      "report",
+	MaxSize:   MaxSize,
+	Malformed: ErrMalformed,
+	Unknown:   "the report has fields this version does not know",
 }
 
-func payloadOf(raw []byte) ([]byte, error) {
-	c, err := canon.Canonicalize(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	return append([]byte(PayloadPrefix), c...), nil
-}
+// Payload is what the gateway signs: PayloadPrefix and the canonical JSON of r.
+func Payload(r *Report) ([]byte, error) { return document.Payload(r) }
 
 // New builds the report of one answer. result is the ledger's JSON answer; its
 // verdict is copied to Verdict.
@@ -120,11 +115,7 @@ func Sign(r Report, id string, key *sm2.PrivateKey) (*Signed, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	payload, err := Payload(&r)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := gm.SignBase64(key, payload)
+	sig, err := document.Sign(key, &r)
 	if err != nil {
 		return nil, err
 	}
@@ -170,64 +161,21 @@ func (r *Report) Validate() error {
 }
 
 // Marshal writes s as indented JSON (what the CLI writes with --report).
-func (s *Signed) Marshal() ([]byte, error) {
-	out, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(out, '\n'), nil
-}
+func (s *Signed) Marshal() ([]byte, error) { return canon.MarshalFile(s) }
 
 // Parse decodes a report file strictly (one JSON object, no duplicate or
 // unknown keys, Validate) without checking the signature.
 func Parse(data []byte) (*Signed, error) {
-	if len(data) > MaxSize {
-		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrMalformed, len(data), MaxSize)
-	}
-	if _, err := canon.Canonicalize(data); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	var env struct {
-		Report    json.RawMessage `json:"report"`
-		Signature *string         `json:"signature"`
-	}
-	if err := strictDecode(data, &env); err != nil {
-		return nil, err
-	}
-	if env.Report == nil || env.Signature == nil {
-		return nil, fmt.Errorf("%w: want {\"report\": {...}, \"signature\": \"...\"}", ErrMalformed)
-	}
-	s := &Signed{Signature: *env.Signature}
-	if err := strictDecode(env.Report, &s.Report); err != nil {
-		return nil, err
-	}
-	written, err := payloadOf(env.Report)
+	s := &Signed{}
+	sig, err := document.Parse(data, &s.Report)
 	if err != nil {
 		return nil, err
 	}
-	decoded, err := Payload(&s.Report)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(written, decoded) {
-		return nil, fmt.Errorf("%w: the report has fields this version does not know", ErrMalformed)
-	}
+	s.Signature = sig
 	if err := s.Report.Validate(); err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-func strictDecode(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: data after the JSON object", ErrMalformed)
-	}
-	return nil
 }
 
 // Hash is the SM3 hex of the signed payload: what the printed page's QR code

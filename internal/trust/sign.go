@@ -1,9 +1,7 @@
 package trust
 
 import (
-	"bytes"
 	"crypto/ecdsa"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,22 +13,18 @@ import (
 	"github.com/certledger/certledger/internal/gm"
 )
 
-// Payload returns the bytes the governance office signs for b.
-func Payload(b *Bundle) ([]byte, error) {
-	raw, err := json.Marshal(b)
-	if err != nil {
-		return nil, fmt.Errorf("encoding trust bundle: %w", err)
-	}
-	return payloadOf(raw)
+// document is the trust bundle file: what is signed and how a file parses.
+var document = canon.Document{
+	Prefix:    PayloadPrefix,
+	Name:      "trust bundle",
+	Body:      "bundle",
+	MaxSize:   MaxSize,
+	Malformed: ErrMalformed,
+	Unknown:   "the bundle has fields this version does not know, or nulls where lists belong",
 }
 
-func payloadOf(rawBundle []byte) ([]byte, error) {
-	c, err := canon.Canonicalize(rawBundle)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	return append([]byte(PayloadPrefix), c...), nil
-}
+// Payload returns the bytes the governance office signs for b.
+func Payload(b *Bundle) ([]byte, error) { return document.Payload(b) }
 
 // Sign sets b's governance key to key's public half, checks b and signs it.
 func Sign(b Bundle, key *sm2.PrivateKey) (*Signed, error) {
@@ -47,11 +41,7 @@ func Sign(b Bundle, key *sm2.PrivateKey) (*Signed, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
-	p, err := Payload(&b)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := gm.SignBase64(key, p)
+	sig, err := document.Sign(key, &b)
 	if err != nil {
 		return nil, err
 	}
@@ -59,68 +49,21 @@ func Sign(b Bundle, key *sm2.PrivateKey) (*Signed, error) {
 }
 
 // Marshal writes s as indented JSON (what `certledger trust export` writes).
-func (s *Signed) Marshal() ([]byte, error) {
-	out, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(out, '\n'), nil
-}
+func (s *Signed) Marshal() ([]byte, error) { return canon.MarshalFile(s) }
 
 // Parse decodes a bundle file strictly — one JSON object, no duplicate or unknown
 // keys, every rule of Validate — without checking the signature (use Verify).
 func Parse(data []byte) (*Signed, error) {
-	if len(data) > MaxSize {
-		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrMalformed, len(data), MaxSize)
-	}
-	// Canonicalize refuses duplicate keys, invalid UTF-8, fractions and trailing data.
-	if _, err := canon.Canonicalize(data); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	var env struct {
-		Bundle    json.RawMessage `json:"bundle"`
-		Signature *string         `json:"signature"`
-	}
-	if err := strictDecode(data, &env); err != nil {
-		return nil, err
-	}
-	if env.Bundle == nil || env.Signature == nil {
-		return nil, fmt.Errorf("%w: want {\"bundle\": {...}, \"signature\": \"...\"}", ErrMalformed)
-	}
 	var s Signed
-	s.Signature = *env.Signature
-	if err := strictDecode(env.Bundle, &s.Bundle); err != nil {
-		return nil, err
-	}
-	// What is signed is the bundle as written; it must be exactly what the
-	// decoded struct says (no field lost, none defaulted).
-	written, err := payloadOf(env.Bundle)
+	sig, err := document.Parse(data, &s.Bundle)
 	if err != nil {
 		return nil, err
 	}
-	decoded, err := Payload(&s.Bundle)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(written, decoded) {
-		return nil, fmt.Errorf("%w: the bundle has fields this version does not know, or nulls where lists belong", ErrMalformed)
-	}
+	s.Signature = sig
 	if err := s.Bundle.Validate(); err != nil {
 		return nil, err
 	}
 	return &s, nil
-}
-
-func strictDecode(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: data after the JSON object", ErrMalformed)
-	}
-	return nil
 }
 
 // NormalizePin accepts a fingerprint as 64 hex digits, in either case, optionally

@@ -23,6 +23,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	"github.com/certledger/certledger/internal/profile"
+	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/network/fabric/scenario"
 )
 
@@ -76,8 +77,8 @@ func TestFaults(t *testing.T) {
 	}
 	depts := []string{scenario.RandomID("dept-a"), scenario.RandomID("dept-b")}
 	orgOf := map[string]string{depts[0]: "dept-a", depts[1]: "dept-b"}
-	tokGov := randomHex(24)
-	tok := map[string]string{depts[0]: randomHex(24), depts[1]: randomHex(24)}
+	tokGov := testkit.RandomHex(24)
+	tok := map[string]string{depts[0]: testkit.RandomHex(24), depts[1]: testkit.RandomHex(24)}
 	var cfg strings.Builder
 	addr, opsAddr := freeLoopback(t), freeLoopback(t)
 	fmt.Fprintf(&cfg, "listen: %s\noperations: {listen: %s}\ngovernanceDepartment: gov\nmvccRetries: 5\n", addr, opsAddr)
@@ -85,9 +86,9 @@ func TestFaults(t *testing.T) {
 	for _, name := range []string{"gov", "dept-a", "dept-b"} {
 		fmt.Fprintf(&cfg, "  - {name: %s, profile: %s}\n", name, filepath.Join(profiles, name+".yaml"))
 	}
-	fmt.Fprintf(&cfg, "tokens:\n  - {id: gov-admin, sha256: %s, department: gov, org: gov, role: admin}\n", sha256Hex(tokGov))
+	fmt.Fprintf(&cfg, "tokens:\n  - {id: gov-admin, sha256: %s, department: gov, org: gov, role: admin}\n", testkit.SHA256Hex(tokGov))
 	for _, d := range depts {
-		fmt.Fprintf(&cfg, "  - {id: %s-clerk, sha256: %s, department: %s, org: %s, role: clerk}\n", d, sha256Hex(tok[d]), d, orgOf[d])
+		fmt.Fprintf(&cfg, "  - {id: %s-clerk, sha256: %s, department: %s, org: %s, role: clerk}\n", d, testkit.SHA256Hex(tok[d]), d, orgOf[d])
 	}
 	fmt.Fprintf(&cfg, "rateLimit: {perSecond: 0, burst: 0}\n")
 	config := filepath.Join(work, "gateway.yaml")
@@ -354,7 +355,7 @@ func (g *faultGateway) start() {
 		select {
 		case <-g.done:
 			b, _ := os.ReadFile(g.log)
-			g.t.Fatalf("certledger-gateway exited: %s\n%s", g.cmd.ProcessState, tail(b, 4000))
+			g.t.Fatalf("certledger-gateway exited: %s\n%s", g.cmd.ProcessState, testkit.Tail(b, 4000))
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -375,29 +376,11 @@ func (g *faultGateway) stop() {
 	if g.cmd == nil {
 		return
 	}
-	select {
-	case <-g.done:
-		return
-	default:
-	}
-	_ = g.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-g.done:
-	case <-time.After(20 * time.Second):
-		_ = g.cmd.Process.Kill()
-		<-g.done
-	}
+	testkit.Stop(g.cmd, g.done, 20*time.Second)
 	if g.t.Failed() {
 		b, _ := os.ReadFile(g.log)
-		g.t.Logf("---- certledger-gateway log (tail)\n%s", tail(b, 6000))
+		g.t.Logf("---- certledger-gateway log (tail)\n%s", testkit.Tail(b, 6000))
 	}
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
 }
 
 // faultWindow is one injected fault: killed at start, restarted at restart (back

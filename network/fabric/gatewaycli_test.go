@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,12 +15,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/profile"
+	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/network/fabric/scenario"
 )
 
@@ -151,10 +148,7 @@ func startGateway(t *testing.T, bin, config, home string) *gatewayProc {
 		g.stop()
 		if t.Failed() {
 			b, _ := os.ReadFile(g.log)
-			if len(b) > 8000 {
-				b = b[len(b)-8000:]
-			}
-			t.Logf("---- certledger-gateway log (tail)\n%s", b)
+			t.Logf("---- certledger-gateway log (tail)\n%s", testkit.Tail(b, 8000))
 		}
 		if !processGone(g.cmd.Process.Pid) {
 			t.Errorf("certledger-gateway (pid %d) still runs", g.cmd.Process.Pid)
@@ -186,20 +180,7 @@ func startGateway(t *testing.T, bin, config, home string) *gatewayProc {
 	}
 }
 
-func (g *gatewayProc) stop() {
-	select {
-	case <-g.done:
-		return
-	default:
-	}
-	_ = g.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-g.done:
-	case <-time.After(20 * time.Second):
-		_ = g.cmd.Process.Kill()
-		<-g.done
-	}
-}
+func (g *gatewayProc) stop() { testkit.Stop(g.cmd, g.done, 20*time.Second) }
 
 // cliResult is one run of the certledger binary.
 type cliResult struct {
@@ -295,19 +276,6 @@ func eventually(t *testing.T, what string, f func() string) {
 	}
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
 // restCall is one REST request's outcome.
 type restCall struct {
 	status int
@@ -379,7 +347,7 @@ func RunGatewayCLI(t *testing.T, o GatewayCLIOptions) {
 		msp[name] = p.MSPID
 	}
 	deptA, deptB := scenario.RandomID("dept-a"), scenario.RandomID("dept-b")
-	tokGov, tokA, tokB := randomHex(24), randomHex(24), randomHex(24)
+	tokGov, tokA, tokB := testkit.RandomHex(24), testkit.RandomHex(24), testkit.RandomHex(24)
 
 	// Public reads go through the first organisation: dept-a, whose peer is the one
 	// stopped below, so the failover of the gateway's profile is what keeps them working.
@@ -389,9 +357,9 @@ func RunGatewayCLI(t *testing.T, o GatewayCLIOptions) {
 	fmt.Fprintf(&cfg, "orgs:\n  - {name: dept-a, profile: %s}\n  - {name: gov, profile: %s}\n  - {name: dept-b, profile: %s}\n",
 		profilePath("dept-a"), profilePath("gov"), profilePath("dept-b"))
 	fmt.Fprintf(&cfg, "tokens:\n")
-	fmt.Fprintf(&cfg, "  - {id: gov-admin, sha256: %s, department: gov, org: gov, role: admin}\n", sha256Hex(tokGov))
-	fmt.Fprintf(&cfg, "  - {id: dept-a-clerk, sha256: %s, department: %s, org: dept-a, role: clerk}\n", sha256Hex(tokA), deptA)
-	fmt.Fprintf(&cfg, "  - {id: dept-b-clerk, sha256: %s, department: %s, org: dept-b, role: clerk}\n", sha256Hex(tokB), deptB)
+	fmt.Fprintf(&cfg, "  - {id: gov-admin, sha256: %s, department: gov, org: gov, role: admin}\n", testkit.SHA256Hex(tokGov))
+	fmt.Fprintf(&cfg, "  - {id: dept-a-clerk, sha256: %s, department: %s, org: dept-a, role: clerk}\n", testkit.SHA256Hex(tokA), deptA)
+	fmt.Fprintf(&cfg, "  - {id: dept-b-clerk, sha256: %s, department: %s, org: dept-b, role: clerk}\n", testkit.SHA256Hex(tokB), deptB)
 	fmt.Fprintf(&cfg, "rateLimit: {perSecond: 0, burst: 0}\n")
 	if err := os.WriteFile(config, []byte(cfg.String()), 0o600); err != nil {
 		t.Fatal(err)
@@ -423,7 +391,7 @@ func RunGatewayCLI(t *testing.T, o GatewayCLIOptions) {
 
 	// 2. Issue a file, verify it (exit 0), a tampered copy is not valid (exit 1).
 	doc := filepath.Join(work, "licence.txt")
-	content := fmt.Sprintf("Business licence of ACME Ltd, serial %s\n", randomHex(8))
+	content := fmt.Sprintf("Business licence of ACME Ltd, serial %s\n", testkit.RandomHex(8))
 	if err := os.WriteFile(doc, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -569,7 +537,7 @@ func RunGatewayCLI(t *testing.T, o GatewayCLIOptions) {
 	c.verdict(t, "", "REVOKED", "licence.txt")
 	c.verdict(t, tokA, "REVOKED", "--id", certID)
 	doc2 := filepath.Join(work, "permit.txt")
-	if err := os.WriteFile(doc2, []byte("Building permit "+randomHex(8)+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(doc2, []byte("Building permit "+testkit.RandomHex(8)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c.ok(t, tokB, nil, "cert", "issue", "--file", "permit.txt", "--type", "building-permit",

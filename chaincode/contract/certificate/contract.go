@@ -44,11 +44,7 @@ type Contract struct {
 
 // New returns the certificate contract.
 func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	c.Info.Title = "certledger e-certificates"
-	c.Info.Version = "1"
-	return c
+	return &Contract{Contract: state.Contract(Name, "certledger e-certificates")}
 }
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
@@ -139,11 +135,7 @@ func (c *Contract) Reinstate(ctx contractapi.TransactionContextInterface, input 
 
 // Get returns the Certificate JSON (NOT_FOUND when unknown).
 func (c *Contract) Get(ctx contractapi.TransactionContextInterface, id string) (string, error) {
-	cert, err := get(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	return state.JSON(cert)
+	return state.Reply(get(ctx, id))
 }
 
 // FindByHash returns every Certificate with that document hash, ordered by id
@@ -152,11 +144,7 @@ func (c *Contract) FindByHash(ctx contractapi.TransactionContextInterface, docHa
 	if err := certificate.CheckHash("docHash", docHash); err != nil {
 		return "", err
 	}
-	certs, err := findByHash(ctx, docHash)
-	if err != nil {
-		return "", err
-	}
-	return state.JSON(certs)
+	return state.Reply(findByHash(ctx, docHash))
 }
 
 // History returns every version of a certificate, newest first:

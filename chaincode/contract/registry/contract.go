@@ -35,11 +35,7 @@ type Contract struct {
 
 // New returns the registry contract.
 func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	c.Info.Title = "certledger department registry"
-	c.Info.Version = "1"
-	return c
+	return &Contract{Contract: state.Contract(Name, "certledger department registry")}
 }
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
@@ -217,11 +213,7 @@ func (c *Contract) RevokeKey(ctx contractapi.TransactionContextInterface, deptID
 
 // GetDepartment returns the Department JSON (NOT_FOUND when unknown).
 func (c *Contract) GetDepartment(ctx contractapi.TransactionContextInterface, id string) (string, error) {
-	d, err := GetDepartment(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	return state.JSON(d)
+	return state.Reply(GetDepartment(ctx, id))
 }
 
 // ListDepartments returns every Department, ordered by id.

@@ -76,11 +76,7 @@ type Contract struct {
 
 // New returns the workorder contract.
 func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	c.Info.Title = "certledger citizen work orders"
-	c.Info.Version = "1"
-	return c
+	return &Contract{Contract: state.Contract(Name, "certledger citizen work orders")}
 }
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.

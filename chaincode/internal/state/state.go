@@ -259,6 +259,15 @@ func JSON(v any) (string, error) {
 	return string(b), nil
 }
 
+// Reply is JSON(v) of a lookup's result, or its error: a read function's
+// `return state.Reply(get(ctx, id))`.
+func Reply[T any](v T, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	return JSON(v)
+}
+
 // MaxArgBytes is the largest JSON argument a contract decodes.
 const MaxArgBytes = 1 << 20
 
@@ -288,4 +297,13 @@ func Respond(ctx Context, name string, v any) (string, error) {
 		return "", codes.New(codes.Internal, "setting event %s: %v", name, err)
 	}
 	return string(b), nil
+}
+
+// Contract is what every certledger contract embeds: a contractapi.Contract
+// named name (the "name:" of its functions), titled title, version "1".
+func Contract(name, title string) contractapi.Contract {
+	c := contractapi.Contract{Name: name}
+	c.Info.Title = title
+	c.Info.Version = "1"
+	return c
 }

@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -102,5 +103,19 @@ func TestParseTime(t *testing.T) {
 	}
 	if _, err := state.ParseTime("at", "2026-11-28 12:00"); codes.Code(err) != codes.InvalidArgument {
 		t.Fatalf("ParseTime malformed = %v", err)
+	}
+}
+
+func TestContractAndReply(t *testing.T) {
+	c := state.Contract("demo", "a demo")
+	if c.Name != "demo" || c.Info.Title != "a demo" || c.Info.Version != "1" {
+		t.Fatalf("Contract = %+v", c)
+	}
+	if s, err := state.Reply(map[string]int{"a": 1}, nil); err != nil || s != `{"a":1}` {
+		t.Fatalf("Reply = %q, %v", s, err)
+	}
+	boom := errors.New("boom")
+	if s, err := state.Reply(1, boom); s != "" || err != boom {
+		t.Fatalf("Reply with error = %q, %v", s, err)
 	}
 }

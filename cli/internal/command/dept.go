@@ -218,7 +218,13 @@ func printDeptWrite(p output.Printer, what string, res *client.WriteResult[clien
 	})
 }
 
-func deptAddKey(c *cli.Context) error {
+// deptWrite is a department key change sent as write.
+type deptWrite func(c *cli.Context, cl *client.Client) (*client.WriteResult[client.Department], error)
+
+// deptKeyCommand runs a key change of department DEPT: prepare reads and checks
+// the flags before any connection is made and returns the write; the result is
+// printed as "<what>: department ...".
+func deptKeyCommand(c *cli.Context, what string, prepare func(id string) (deptWrite, error)) error {
 	id, err := oneArg(c, "DEPT id")
 	if err != nil {
 		return err
@@ -227,7 +233,7 @@ func deptAddKey(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	pemText, _, err := readPublicPEM(c, c.String("pub"))
+	write, err := prepare(id)
 	if err != nil {
 		return err
 	}
@@ -235,62 +241,51 @@ func deptAddKey(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := cl.AddKey(c.Context, id, pemText)
+	res, err := write(c, cl)
 	if err != nil {
 		return err
 	}
-	return printDeptWrite(p, "key added", res)
+	return printDeptWrite(p, what, res)
+}
+
+func deptAddKey(c *cli.Context) error {
+	return deptKeyCommand(c, "key added", func(id string) (deptWrite, error) {
+		pemText, _, err := readPublicPEM(c, c.String("pub"))
+		if err != nil {
+			return nil, err
+		}
+		return func(c *cli.Context, cl *client.Client) (*client.WriteResult[client.Department], error) {
+			return cl.AddKey(c.Context, id, pemText)
+		}, nil
+	})
 }
 
 func deptRotateKey(c *cli.Context) error {
-	id, err := oneArg(c, "DEPT id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	pemText, newID, err := readPublicPEM(c, c.String("pub"))
-	if err != nil {
-		return err
-	}
-	if newID == c.String("old") {
-		return Usagef("the new key is the old key %s", newID)
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	res, err := cl.RotateKey(c.Context, id, c.String("old"), pemText)
-	if err != nil {
-		return err
-	}
-	return printDeptWrite(p, "key rotated", res)
+	return deptKeyCommand(c, "key rotated", func(id string) (deptWrite, error) {
+		pemText, newID, err := readPublicPEM(c, c.String("pub"))
+		if err != nil {
+			return nil, err
+		}
+		if newID == c.String("old") {
+			return nil, Usagef("the new key is the old key %s", newID)
+		}
+		return func(c *cli.Context, cl *client.Client) (*client.WriteResult[client.Department], error) {
+			return cl.RotateKey(c.Context, id, c.String("old"), pemText)
+		}, nil
+	})
 }
 
 func deptRevokeKey(c *cli.Context) error {
-	id, err := oneArg(c, "DEPT id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	eff := ""
-	if v := c.String("effective-at"); v != "" {
-		if eff, err = issue.NormalizeTime(v, false); err != nil {
-			return Usagef("--effective-at: %v", err)
+	return deptKeyCommand(c, "key revoked", func(id string) (deptWrite, error) {
+		eff := ""
+		if v := c.String("effective-at"); v != "" {
+			var err error
+			if eff, err = issue.NormalizeTime(v, false); err != nil {
+				return nil, Usagef("--effective-at: %v", err)
+			}
 		}
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	res, err := cl.RevokeKey(c.Context, id, c.String("key-id"), c.String("reason"), eff)
-	if err != nil {
-		return err
-	}
-	return printDeptWrite(p, "key revoked", res)
+		return func(c *cli.Context, cl *client.Client) (*client.WriteResult[client.Department], error) {
+			return cl.RevokeKey(c.Context, id, c.String("key-id"), c.String("reason"), eff)
+		}, nil
+	})
 }

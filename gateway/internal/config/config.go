@@ -69,6 +69,31 @@ type Config struct {
 	Events Events `yaml:"events"`
 	// Envelopes configures the exchange envelope store (docs/exchange.md).
 	Envelopes Envelopes `yaml:"envelopes,omitempty"`
+	// ReadModel configures the gateway's read model (docs/readmodel.md).
+	ReadModel ReadModel `yaml:"readModel,omitempty"`
+	// Coalesce, when present, groups concurrent single issues into grouped
+	// transactions (certificate:IssueGroup; docs/readmodel.md).
+	Coalesce *Coalesce `yaml:"coalesce,omitempty"`
+}
+
+// Coalesce: how long the first issue of a group waits for others, and the
+// largest group.
+type Coalesce struct {
+	// Window defaults to 5ms; at most 1s.
+	Window time.Duration `yaml:"window,omitempty"`
+	// Max defaults to 200; at most 10,000 (the chaincode's own limit may be lower).
+	Max int `yaml:"max,omitempty"`
+}
+
+// ReadModel: where the gateway keeps its read model, and how far behind the
+// ledger it may be and still answer verify. No dir: verify asks the ledger.
+type ReadModel struct {
+	// Dir is the store's directory (derived data: delete it to rebuild).
+	Dir string `yaml:"dir,omitempty"`
+	// MaxLag is how far behind the ledger the model may be (default 5s).
+	MaxLag time.Duration `yaml:"maxLag,omitempty"`
+	// HeadInterval is how often the ledger's height is read (default 1s).
+	HeadInterval time.Duration `yaml:"headInterval,omitempty"`
 }
 
 // Envelopes: where the gateway keeps exchange envelopes (content-addressed by
@@ -239,6 +264,7 @@ func (c *Config) resolve(base string) {
 	}
 	abs(&c.Trust.BundleFile)
 	abs(&c.Envelopes.Dir)
+	abs(&c.ReadModel.Dir)
 	abs(&c.Trust.ReportKey)
 	if c.TLS != nil {
 		abs(&c.TLS.CertFile)
@@ -402,6 +428,12 @@ func (c *Config) validateLimits() error {
 	}
 	if c.MVCCRetries < 0 || c.MVCCRetries > 20 {
 		return invalid("mvccRetries must be in 0..20")
+	}
+	if co := c.Coalesce; co != nil && (co.Window < 0 || co.Window > time.Second || co.Max < 0 || co.Max > 10000) {
+		return invalid("coalesce.window must be in 0..1s and coalesce.max in 0..10000")
+	}
+	if rm := c.ReadModel; rm.MaxLag < 0 || rm.HeadInterval < 0 {
+		return invalid("readModel.maxLag and readModel.headInterval must not be negative")
 	}
 	if e := c.Events; e.MaxStreamsPerCaller < 1 || e.MaxReplays < 1 || e.MaxReplayBlocks < 1 {
 		return invalid("events.maxStreamsPerCaller, maxReplays and maxReplayBlocks must be > 0")

@@ -30,6 +30,8 @@ tokens:
     role: clerk
 timeouts:
   evaluate: 2s
+readModel: {dir: readmodel, maxLag: 3s}
+coalesce: {window: 4ms}
 `
 
 func TestLoad(t *testing.T) {
@@ -56,6 +58,9 @@ func TestLoad(t *testing.T) {
 	if c.Timeouts.CommitStatus != 10*time.Second || c.Timeouts.CommitWait != 2*time.Second || c.Operations.Listen != "" {
 		t.Errorf("commit timeouts / operations: %+v %+v", c.Timeouts, c.Operations)
 	}
+	if c.ReadModel.Dir != filepath.Join(dir, "readmodel") || c.ReadModel.MaxLag != 3*time.Second || c.Coalesce == nil || c.Coalesce.Window != 4*time.Millisecond {
+		t.Errorf("read model / coalesce: %+v %+v", c.ReadModel, c.Coalesce)
+	}
 	if c.BodyLimit != 1<<20 || c.MVCCRetries != 3 {
 		t.Errorf("defaults lost: %+v", c)
 	}
@@ -79,6 +84,9 @@ func TestValidateRefusals(t *testing.T) {
 		{"commit wait over budget", "orgs: [{name: a, profile: p}]\ntimeouts: {commitWait: 20s}\n", "commitWait"},
 		{"metrics on the public listener", "listen: 127.0.0.1:8080\noperations: {listen: 127.0.0.1:8080}\norgs: [{name: a, profile: p}]\n", "operations.listen"},
 		{"bad rate", "orgs: [{name: a, profile: p}]\nrateLimit: {perSecond: 5, burst: 0}\n", "rateLimit"},
+		{"negative read model lag", "orgs: [{name: a, profile: p}]\nreadModel: {dir: rm, maxLag: -1s}\n", "readModel.maxLag"},
+		{"coalescing window too long", "orgs: [{name: a, profile: p}]\ncoalesce: {window: 2s}\n", "coalesce.window"},
+		{"coalescing group too large", "orgs: [{name: a, profile: p}]\ncoalesce: {max: 20000}\n", "coalesce.max"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

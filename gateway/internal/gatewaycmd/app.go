@@ -22,6 +22,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/certledger/certledger/gateway/internal/auth"
+	"github.com/certledger/certledger/gateway/internal/coalesce"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/envelope"
 	"github.com/certledger/certledger/gateway/internal/httpapi"
@@ -167,11 +168,26 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	model, stopModel, err := startReadModel(c.Context, cfg, fab, log)
+	if err != nil {
+		return err
+	}
+	defer stopModel()
+	var verifyModel httpapi.VerifyModel
+	if model != nil {
+		verifyModel = model
+	}
+	var co *coalesce.Options
+	if cfg.Coalesce != nil {
+		co = &coalesce.Options{Window: cfg.Coalesce.Window, Max: cfg.Coalesce.Max}
+	}
 	reportKey, err := openReportKey(cfg)
 	if err != nil {
 		return err
 	}
 	api, err := httpapi.New(httpapi.Options{
+		Coalesce:             co,
+		VerifyModel:          verifyModel,
 		Trust:                trustStore,
 		Envelopes:            envelopes,
 		EnvelopeLimit:        cfg.Envelopes.MaxSize,

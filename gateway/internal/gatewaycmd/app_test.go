@@ -100,7 +100,9 @@ orgs:
 tokens:
   - {id: auditor, sha256: %s, department: dept-a, org: dept-a, role: auditor}
 timeouts: {shutdown: 5s}
-`, addr, opsAddr, addr, s.Profiles["gov"], s.Profiles["dept-a"], config.HashToken("audit-token"))
+readModel: {dir: %s, headInterval: 100ms}
+coalesce: {window: 5ms}
+`, addr, opsAddr, addr, s.Profiles["gov"], s.Profiles["dept-a"], config.HashToken("audit-token"), filepath.Join(t.TempDir(), "readmodel"))
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -149,6 +151,23 @@ timeouts: {shutdown: 5s}
 		if res.StatusCode != p.want {
 			t.Fatalf("GET %s: %d, want %d", p.url, res.StatusCode, p.want)
 		}
+	}
+
+	// The read model catches up and answers verify, stating its height.
+	for {
+		res, err := c.Get(base + "/api/v1/verify?id=c-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if strings.Contains(string(b), `"source":"readModel"`) && strings.Contains(string(b), `"height":`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("verify never answered by the read model: %s", b)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	// An open event stream must not hold up the shutdown.

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/domain/workorder"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // These tests drive the read policy, the stream limits and the error pipeline
@@ -60,14 +60,14 @@ type polEnv struct {
 	depts  map[string]ccledger.Department
 	srv    *Server
 	ts     *httptest.Server
-	logs   *polLog
+	logs   *testkit.SyncBuffer
 }
 
 // newPolEnv registers the departments and dept-b's catalogue item "records", then
 // serves the API.
 func newPolEnv(t *testing.T, mutate func(*Options)) *polEnv {
 	t.Helper()
-	e := &polEnv{t: t, logs: &polLog{}, depts: map[string]ccledger.Department{},
+	e := &polEnv{t: t, logs: &testkit.SyncBuffer{}, depts: map[string]ccledger.Department{},
 		ledger: ccledger.New(t, ccledger.At(time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)))}
 	for _, d := range polDepartments {
 		e.depts[d.ID] = e.ledger.Department(t, d)
@@ -153,13 +153,7 @@ func (e *polEnv) get(path, token string, hdr ...string) (*http.Response, []byte)
 func (e *polEnv) call(method, path, token, body string, hdr ...string) (*http.Response, []byte) {
 	e.t.Helper()
 	req, _ := http.NewRequest(method, e.ts.URL+path, strings.NewReader(body))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := e.ts.Client().Do(req)
+	res, err := e.send(req, token, hdr)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -168,18 +162,23 @@ func (e *polEnv) call(method, path, token, body string, hdr ...string) (*http.Re
 	return res, b
 }
 
-// stream opens an event stream; cancel closes it.
-func (e *polEnv) stream(path, token string, hdr ...string) (*http.Response, *bufio.Scanner, context.CancelFunc) {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+path, nil)
+// send sends req with token ("" = anonymous) and hdr (name/value pairs).
+func (e *polEnv) send(req *http.Request, token string, hdr []string) (*http.Response, error) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	res, err := e.ts.Client().Do(req)
+	return e.ts.Client().Do(req)
+}
+
+// stream opens an event stream; cancel closes it.
+func (e *polEnv) stream(path, token string, hdr ...string) (*http.Response, *bufio.Scanner, context.CancelFunc) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+path, nil)
+	res, err := e.send(req, token, hdr)
 	if err != nil {
 		cancel()
 		e.t.Fatal(err)
@@ -350,24 +349,6 @@ func TestFollowRegistry(t *testing.T) {
 	if n := e.listCalls(); n != 1 {
 		t.Errorf("%d list reads, want 1 (the new department came from its event)", n)
 	}
-}
-
-// polLog is a log sink safe for the server's goroutines.
-type polLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *polLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *polLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func waitFor(t *testing.T, cond func() bool) {

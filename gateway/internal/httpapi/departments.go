@@ -125,12 +125,19 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request) error {
 	return s.submitWrite(w, r, http.StatusCreated, p.Org, "registry:AddKey", id, in.PublicKey)
 }
 
-func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathDept(r, "id")
-	if err != nil {
-		return err
+// pathKey reads the department id and the key id of .../departments/{id}/keys/{keyId}/...
+func pathKey(r *http.Request) (id, keyID string, err error) {
+	if id, err = pathDept(r, "id"); err != nil {
+		return "", "", err
 	}
-	keyID, err := pathHash(r, "keyId")
+	if keyID, err = pathHash(r, "keyId"); err != nil {
+		return "", "", err
+	}
+	return id, keyID, nil
+}
+
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
+	id, keyID, err := pathKey(r)
 	if err != nil {
 		return err
 	}
@@ -148,11 +155,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 
 // revokeKey is open to the governance department and to the key's own department.
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathDept(r, "id")
-	if err != nil {
-		return err
-	}
-	keyID, err := pathHash(r, "keyId")
+	id, keyID, err := pathKey(r)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	"github.com/certledger/certledger/gateway/internal/auth"
+	"github.com/certledger/certledger/gateway/internal/coalesce"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/envelope"
 	"github.com/certledger/certledger/gateway/internal/errmap"
@@ -62,6 +63,12 @@ type Options struct {
 	Web http.Handler
 	// Trust, if set, serves and accepts the governance-signed trust bundle (trust.go).
 	Trust *trustsvc.Store
+	// Coalesce, if set, groups concurrent single issues into grouped
+	// transactions (package coalesce, coalesce.go).
+	Coalesce *coalesce.Options
+	// VerifyModel, if set, answers GET /api/v1/verify from the gateway's read
+	// model while it keeps up with the ledger (verify_model.go).
+	VerifyModel VerifyModel
 	// ReportKey, if set, signs verification reports (report.go).
 	ReportKey *ReportKey
 	// Now is the clock of the rate limiter and the readiness cache (nil: time.Now).
@@ -100,6 +107,8 @@ type Server struct {
 	dir     *directory
 	streams *streamLimits
 	handler http.Handler
+	// coalescer groups single issues (nil: one transaction each).
+	coalescer *coalesce.Coalescer
 	// closing is closed by CloseStreams: long-lived event streams end so that a
 	// graceful shutdown doesn't wait for them.
 	closing   chan struct{}
@@ -153,6 +162,9 @@ func New(o Options) (*Server, error) {
 		limiter: newLimiter(o.RateLimit.PerSecond, o.RateLimit.Burst, o.Now),
 		closing: make(chan struct{}),
 		streams: newStreamLimits(o.MaxStreamsPerCaller, o.MaxReplays, o.MaxReplayBlocks),
+	}
+	if o.Coalesce != nil {
+		s.coalescer = coalesce.New(s.submit, *o.Coalesce)
 	}
 	s.dir = newDirectory(s.ledger, o.DefaultOrg, o.Now)
 	mux := http.NewServeMux()

@@ -23,6 +23,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/ledgerclient/faultledger"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -93,26 +94,9 @@ type env struct {
 	ledger *ccledger.Ledger
 	fake   *faultledger.Ledger
 	srv    *Server
-	logs   *syncBuffer
+	logs   *testkit.SyncBuffer
 	now    time.Time
 	mu     sync.Mutex
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func testConfig() *config.Config {
@@ -148,7 +132,7 @@ func newEnv(t *testing.T, mutate func(*Options)) *env {
 // parent added; the tokens of testConfig act for gov, dept-a and dept-b).
 func newEnvDepts(t testing.TB, mutate func(*Options), depts []ccledger.Dept) *env {
 	t.Helper()
-	e := &env{t: t, logs: &syncBuffer{}, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	e := &env{t: t, logs: &testkit.SyncBuffer{}, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	e.ledger = ccledger.New(t, ccledger.At(e.now))
 	for _, d := range depts {
 		k := keyOf[d.ID]

@@ -19,7 +19,7 @@ import (
 func (s *Server) registerTicketControls(r *Router) {
 	writers := []string{config.RoleAdmin, config.RoleClerk}
 	for _, a := range []string{"return", "suspend", "resume", "route"} {
-		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writers, Handler: s.ticketControl(a)})
+		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writers, Handler: s.ticketAction(a, validateTicketControl)})
 	}
 	r.Add(Route{Pattern: "PUT /api/v1/workorder/config/policy", Roles: []string{config.RoleAdmin}, Handler: s.setTicketPolicy})
 	r.Add(Route{Pattern: "POST /api/v1/workorder/calendar/years", Roles: []string{config.RoleAdmin}, Handler: s.loadCalendarYear})
@@ -148,36 +148,6 @@ func validateTicketControl(action, id string, in *TicketAction) error {
 		c.signature("signature", in.Signature)
 	}
 	return c.err()
-}
-
-// ticketControl handles return and suspend (the assigned department, signed, a reason
-// required), resume (the assigned department signed, or the intake channel unsigned
-// when the citizen answered) and route (the intake channel, unsigned, target
-// required). Who may act is decided as for the other ticket actions: a signed body
-// must be the caller's own department's; the chaincode checks the rest (the assigned
-// department, the intake channel's MSP, the key and the signature).
-func (s *Server) ticketControl(action string) HandlerFunc {
-	fn := "workorder:" + strings.ToUpper(action[:1]) + action[1:]
-	return func(w http.ResponseWriter, r *http.Request) error {
-		var in TicketAction
-		id, err := pathIDAndBody(r, &in)
-		if err != nil {
-			return err
-		}
-		if err := validateTicketControl(action, id, &in); err != nil {
-			return err
-		}
-		p := info(r).principal
-		audit(r, "ticket/"+id)
-		signed := in.Signature != ""
-		if signed && in.Department != p.Department {
-			return forbidden("department %s is not your department (%s)", in.Department, p.Department)
-		}
-		if in.Action == "" && signed {
-			in.Action = action
-		}
-		return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(in))
-	}
 }
 
 // sweptTicket reports whether a sweep's event concerns ticket id, and where the

@@ -32,7 +32,7 @@ func (s *Server) registerTickets(r *Router) {
 	r.Add(Route{Pattern: "GET /api/v1/tickets/{id}/trace", Handler: s.traceTicket})
 	r.Add(Route{Pattern: "GET /api/v1/tickets/{id}/events", Public: true, Handler: s.ticketEvents})
 	for _, a := range ticketActions {
-		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writers, Handler: s.ticketAction(a)})
+		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writers, Handler: s.ticketAction(a, validateTicketAction)})
 	}
 	r.Add(Route{Pattern: "GET /api/v1/workorder/config", Handler: s.ticketConfig})
 	for _, k := range []string{"calendar", "sla", "intake"} {
@@ -102,7 +102,15 @@ func validateTicketAction(action, id string, in *TicketAction) error {
 	return c.err()
 }
 
-func (s *Server) ticketAction(action string) HandlerFunc {
+// ticketAction handles POST /api/v1/tickets/{id}/<action>: the ticket actions
+// (validateTicketAction) and the controls return and suspend (the assigned
+// department, signed, a reason required), resume (the assigned department
+// signed, or the intake channel unsigned when the citizen answered) and route
+// (the intake channel, unsigned, target required; validateTicketControl). Who
+// may act is decided alike: a signed body must be the caller's own department's;
+// the chaincode checks the rest (the assigned department, the intake channel's
+// MSP, the key and the signature).
+func (s *Server) ticketAction(action string, validate func(action, id string, in *TicketAction) error) HandlerFunc {
 	fn := "workorder:" + strings.ToUpper(action[:1]) + action[1:]
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in TicketAction
@@ -110,7 +118,7 @@ func (s *Server) ticketAction(action string) HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := validateTicketAction(action, id, &in); err != nil {
+		if err := validate(action, id, &in); err != nil {
 			return err
 		}
 		p := info(r).principal

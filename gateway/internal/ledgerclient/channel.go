@@ -414,3 +414,24 @@ func signaturePolicy(sp *common.SignaturePolicyEnvelope, orgs []trust.Org) (trus
 	p.Rule = fmt.Sprintf("OutOf(%d, %s)", p.N, strings.Join(principals, ", "))
 	return p, nil
 }
+
+// Height returns the ledger's height (newest block number + 1) as the
+// organisation's main peer sees it, through the Deliver service. The read model
+// compares it with its own height to know how far behind it is.
+func (f *Fabric) Height(ctx context.Context, org string) (uint64, error) {
+	oc, err := f.org(org)
+	if err != nil {
+		return 0, err
+	}
+	sg, err := newEnvelopeSigner(oc.profile)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeouts.Evaluate)
+	defer cancel()
+	newest, err := deliverOne(ctx, oc.conns[0], sg, oc.profile.Channel, &orderer.SeekPosition{Type: &orderer.SeekPosition_Newest{Newest: &orderer.SeekNewest{}}})
+	if err != nil {
+		return 0, err
+	}
+	return newest.GetHeader().GetNumber() + 1, nil
+}

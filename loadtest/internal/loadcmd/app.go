@@ -1,5 +1,5 @@
-// Package loadcmd holds the subcommands of certledger-load: devnet, gateway, kpi
-// and fabric. Each builds its records with loadtest/record, drives them with
+// Package loadcmd holds the subcommands of certledger-load: devnet, gateway, kpi,
+// fabric and readmodel. Each builds its records with loadtest/record, drives them with
 // internal/driver and prints internal/table tables.
 package loadcmd
 
@@ -34,7 +34,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		},
 		Before:   startProfile,
 		After:    func(*cli.Context) error { pprof.StopCPUProfile(); return nil },
-		Commands: []*cli.Command{devnetCommand(), gatewayCommand(), kpiCommand(), fabricCommand()},
+		Commands: []*cli.Command{devnetCommand(), gatewayCommand(), kpiCommand(), fabricCommand(), readModelCommand()},
 	}
 	if err := app.RunContext(ctx, args); err != nil {
 		fmt.Fprintln(stderr, "certledger-load:", err)

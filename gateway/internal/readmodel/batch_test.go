@@ -1,0 +1,129 @@
+package readmodel
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+
+	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/gm"
+)
+
+// batchFile writes a batch file of n records and returns its SM3 and the lines.
+func batchFile(t *testing.T, dir string, n int) (string, []string) {
+	t.Helper()
+	var b strings.Builder
+	var lines []string
+	for i := range n {
+		l := fmt.Sprintf(`{"docHash":"%064x","holderCommitment":"%s","id":"bt-%03d","issuer":"dept-a","keyId":"%s","supersedes":"","type":"licence","validFrom":"2026-01-01T00:00:00Z","validUntil":""}`,
+			i, hash64, i, hash64)
+		lines = append(lines, l)
+		b.WriteString(l + "\n")
+	}
+	h := gm.SM3Hex([]byte(b.String()))
+	if err := os.WriteFile(filepath.Join(dir, h+".jsonl"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return h, lines
+}
+
+func anchorBlock(t *testing.T, num uint64, id, fileHash string, count int) *common.Block {
+	a := fmt.Sprintf(`{"id":%q,"issuer":"dept-a","keyId":%q,"root":%q,"count":%d,"fileHash":%q,"previous":"","windowFrom":"","windowUntil":"","recordKind":"certledger/v1/certificate","types":["licence"],"signature":"","anchoredAt":"2026-12-01T00:00:00Z","txId":"anchor-tx"}`,
+		id, hash64, hash64, count, fileHash)
+	return block(num, []peer.TxValidationCode{0}, envelope(t, common.HeaderType_ENDORSER_TRANSACTION, "anchor-tx", "certledger", map[string]string{"\x00batch\x00" + id + "\x00": a}))
+}
+
+func TestBatchFilesIndexed(t *testing.T) {
+	files := t.TempDir()
+	m, err := Open(Options{Dir: filepath.Join(t.TempDir(), "rm"), Namespace: "certledger", Batches: Dir(files), MaxLag: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = m.Close() }()
+	// Anchored before its file arrived: pending, then indexed when it comes.
+	h, lines := batchFile(t, t.TempDir(), 5)
+	if err := m.Apply(anchorBlock(t, 0, "b-1", h, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := m.Certificate("bt-001"); ok {
+		t.Fatal("indexed without a file")
+	}
+	if p, err := m.PendingBatches(); err != nil || len(p) != 1 || p[0] != (Pending{BatchID: "b-1", FileHash: h, Block: 0}) {
+		t.Fatalf("pending = %+v, %v", p, err)
+	}
+	if _, err := batchFileIn(t, files, lines); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.IndexPending(); err != nil || n != 1 {
+		t.Fatalf("IndexPending = %d, %v", n, err)
+	}
+	if p, _ := m.PendingBatches(); len(p) != 0 {
+		t.Fatalf("still pending: %+v", p)
+	}
+	c, ok, err := m.Certificate("bt-001")
+	if err != nil || !ok || c.BatchID != "b-1" || c.Status != certificate.StatusValid || c.TxID != "anchor-tx" || c.DocHash != fmt.Sprintf("%064x", 1) {
+		t.Fatalf("batched = %+v, %t, %v", c, ok, err)
+	}
+	if ids, _ := m.IDsByHash(fmt.Sprintf("%064x", 3)); len(ids) != 1 || ids[0] != "bt-003" {
+		t.Fatalf("by hash: %v", ids)
+	}
+	m.NoteHead(1)
+	if _, err := m.Verify(certificate.Query{ID: "bt-002"}, time.Now()); !errors.Is(err, ErrBatchedPending) {
+		t.Fatalf("verify batched: %v", err)
+	}
+	if a, ok, err := m.AnchorOf("bt-002"); err != nil || !ok || a.TxID != "anchor-tx" || a.BlockNumber != 0 || len(a.Endorsements) != 1 {
+		t.Fatalf("anchor = %+v, %t, %v", a, ok, err)
+	}
+	// Its first status change puts it on chain: the on-chain record wins, the
+	// anchor stays the batch's.
+	onChain := strings.Replace(strings.Replace(certJSON, `"c-1"`, `"bt-002"`, 1), `"batchId":""`, `"batchId":"b-1"`, 1)
+	onChain = strings.Replace(onChain, `"status":"valid"`, `"status":"revoked"`, 1)
+	if err := m.Apply(block(1, []peer.TxValidationCode{0}, envelope(t, common.HeaderType_ENDORSER_TRANSACTION, "revoke-tx", "certledger", map[string]string{certKey("bt-002"): onChain}))); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, _ := m.Certificate("bt-002"); c.Status != certificate.StatusRevoked {
+		t.Fatalf("after the status change: %+v", c)
+	}
+	if a, _, _ := m.AnchorOf("bt-002"); a.TxID != "anchor-tx" || a.LastBlock != 1 {
+		t.Fatalf("anchor after the change = %+v", a)
+	}
+	// A file whose count disagrees with the header is not indexed.
+	h2, _ := batchFile(t, files, 3)
+	if err := m.Apply(anchorBlock(t, 2, "b-2", h2, 4)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := m.Certificate("bt-000"); !ok {
+		t.Fatal("b-1 lost")
+	}
+	if n, err := m.IndexPending(); err == nil || n != 0 {
+		t.Fatalf("short file: %d, %v", n, err)
+	}
+}
+
+// batchFileIn writes lines as a batch file into dir (the store receiving it).
+func batchFileIn(t *testing.T, dir string, lines []string) (string, error) {
+	t.Helper()
+	body := strings.Join(lines, "\n") + "\n"
+	h := gm.SM3Hex([]byte(body))
+	return h, os.WriteFile(filepath.Join(dir, h+".jsonl"), []byte(body), 0o644)
+}
+
+func TestLineKeys(t *testing.T) {
+	_, lines := batchFile(t, t.TempDir(), 1)
+	var r batchLine
+	if !lineKeys([]byte(lines[0]), &r) || r.ID != "bt-000" || r.DocHash != fmt.Sprintf("%064x", 0) {
+		t.Fatalf("canonical line: %+v", r)
+	}
+	for _, bad := range []string{`{"id":"x"}`, strings.Replace(lines[0], `"bt-000"`, `"bt\u0030"`, 1), strings.Replace(lines[0], `"id":"bt-000"`, `"id":"bad id"`, 1), lines[0][:40]} {
+		if lineKeys([]byte(bad), &r) {
+			t.Fatalf("lineKeys(%s) = true", bad)
+		}
+	}
+}

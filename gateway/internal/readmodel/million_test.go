@@ -1,0 +1,68 @@
+package readmodel
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/sm3"
+)
+
+// TestIndexLargeBatch measures indexing a large batch file (records of the
+// v1 line size) into the read model: CERTLEDGER_READMODEL_BATCH_ROWS=1000000
+// go test -run TestIndexLargeBatch -v ./gateway/internal/readmodel/
+func TestIndexLargeBatch(t *testing.T) {
+	rows, _ := strconv.Atoi(os.Getenv("CERTLEDGER_READMODEL_BATCH_ROWS"))
+	if rows <= 0 {
+		t.Skip("set CERTLEDGER_READMODEL_BATCH_ROWS to measure indexing a batch file of that many records")
+	}
+	files := t.TempDir()
+	tmp := filepath.Join(files, "staging")
+	f, err := os.Create(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sm3.New()
+	w := bufio.NewWriterSize(f, 1<<20)
+	for i := range rows {
+		l := fmt.Sprintf(`{"docHash":"%064x","holderCommitment":"%s","id":"lic-%08d","issuer":"dept-a","keyId":"%s","supersedes":"","type":"business-licence","validFrom":"2026-12-03T10:00:00Z","validUntil":"2031-12-31T23:59:59Z"}`+"\n",
+			i*7919, hash64, i, hash64)
+		_, _ = w.WriteString(l)
+		h.Write([]byte(l))
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	fileHash := fmt.Sprintf("%x", h.Sum(nil))
+	if err := os.Rename(tmp, filepath.Join(files, fileHash+".jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Open(Options{Dir: filepath.Join(t.TempDir(), "rm"), Namespace: "certledger", Batches: Dir(files), MaxLag: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = m.Close() }()
+	var ru0, ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	start := time.Now()
+	if err := m.Apply(anchorBlock(t, 0, "big-1", fileHash, rows)); err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(start)
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(syscall.TimevalToNsec(ru1.Utime)-syscall.TimevalToNsec(ru0.Utime)) + time.Duration(syscall.TimevalToNsec(ru1.Stime)-syscall.TimevalToNsec(ru0.Stime))
+	if c, ok, err := m.Certificate(fmt.Sprintf("lic-%08d", rows-1)); err != nil || !ok || c.BatchID != "big-1" {
+		t.Fatalf("last record: %+v, %t, %v", c, ok, err)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("indexed %d batched records in %s (%.0f records/s), CPU %s, peak RSS %d MiB, Go heap in use %d MiB",
+		rows, el.Round(time.Millisecond), float64(rows)/el.Seconds(), cpu.Round(time.Millisecond), ru1.Maxrss/1024, ms.HeapInuse>>20)
+}

@@ -1,0 +1,254 @@
+package loadcmd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/certledger/certledger/gateway/gatewaytest"
+	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/loadtest/internal/driver"
+	"github.com/certledger/certledger/loadtest/internal/proc"
+	"github.com/certledger/certledger/loadtest/internal/table"
+)
+
+func readModelCommand() *cli.Command {
+	return &cli.Command{
+		Name: "readmodel",
+		Usage: "start an in-process devnet and a gateway with a read model; print verify through REST from the read model " +
+			"and from the ledger (same run), the rebuild time from block 0 and the restart-ready time",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "n", Value: 10000, Usage: "certificates issued (single issues) before measuring"},
+			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "concurrent verify clients"},
+			&cli.DurationFlag{Name: "verify-for", Value: 5 * time.Second, Usage: "duration of each verify phase"},
+			&cli.IntFlag{Name: "restarts", Value: 3, Usage: "restarts measured"},
+			&cli.StringFlag{Name: "dir", Usage: "work folder (default: a temporary one)"},
+		},
+		Action: runReadModel,
+	}
+}
+
+type readModelRun struct {
+	c                   *cli.Context
+	n, concurrency      int
+	dir                 string
+	s                   *gatewaytest.Stack
+	hc                  *http.Client
+	recs                []certificate.Record
+	issue               driver.Result
+	fromModel, fromLedg driver.Result
+	rebuild             time.Duration
+	rebuildHeight       uint64
+	rebuildCPU          time.Duration
+	restarts            []time.Duration
+	storeBytes          int64
+}
+
+func runReadModel(c *cli.Context) error {
+	r := &readModelRun{c: c, n: c.Int("n"), concurrency: c.Int("concurrency")}
+	if r.n <= 0 || r.concurrency <= 0 || c.Duration("verify-for") <= 0 || c.Int("restarts") <= 0 {
+		return cli.Exit("-n, --concurrency, --verify-for and --restarts must be positive", 2)
+	}
+	dir, cleanup, err := workDir(c.String("dir"), "certledger-load-readmodel-")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	r.dir = dir
+	r.s, err = gatewaytest.Start(filepath.Join(dir, "devnet"), gatewaytest.Options{ReadModel: gatewaytest.ReadModelOptions{Dir: filepath.Join(dir, "readmodel")}})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = r.s.Close() }() // shutting down the bench stack
+	r.hc = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: r.concurrency * 2, MaxIdleConns: r.concurrency * 4}}
+	defer r.hc.CloseIdleConnections()
+	if err := r.seed(); err != nil {
+		return err
+	}
+	if err := r.waitCaughtUp(r.s.Model, 2*time.Minute); err != nil {
+		return err
+	}
+	r.storeBytes = dirSize(filepath.Join(dir, "readmodel"))
+	for _, phase := range []struct {
+		base, source string
+		res          *driver.Result
+	}{{r.s.URL, gatewaytest.SourceReadModel, &r.fromModel}, {r.s.LedgerURL, gatewaytest.SourceLedger, &r.fromLedg}} {
+		warm := driver.Run(c.Context, driver.Options{Workers: r.concurrency, For: time.Second}, r.verifyOp(phase.base, phase.source))
+		if warm.Failed > 0 {
+			return fmt.Errorf("verify warm-up from %s: %d failures, first: %w", phase.source, warm.Failed, warm.FirstErr)
+		}
+		*phase.res = driver.Run(c.Context, driver.Options{Name: phase.source, Workers: r.concurrency, For: c.Duration("verify-for"), CPU: selfCPU}, r.verifyOp(phase.base, phase.source))
+	}
+	if err := r.rebuildFromZero(); err != nil {
+		return err
+	}
+	return r.report()
+}
+
+func selfCPU() map[string]time.Duration { return map[string]time.Duration{cpuParent: proc.SelfCPU()} }
+
+// seed registers the departments and issues n certificates through the
+// fabric-gateway client, 64 at a time (one transaction each).
+func (r *readModelRun) seed() error {
+	depts, err := r.s.Seed(r.c.Context, r.hc)
+	if err != nil {
+		return err
+	}
+	if r.recs, err = depts["dept-a"].Certificates("rm-%07d", 1, r.n); err != nil {
+		return err
+	}
+	gw, p, err := r.s.Fabric.Gateway("dept-a")
+	if err != nil {
+		return err
+	}
+	r.issue = driver.Run(r.c.Context, driver.Options{Name: "issue", Workers: 64, N: r.n}, submitIssue(gw.GetNetwork(p.Channel).GetContract(p.Chaincode), r.recs))
+	if r.issue.Failed > 0 {
+		return fmt.Errorf("issue: %d failures, first: %w", r.issue.Failed, r.issue.FirstErr)
+	}
+	return nil
+}
+
+// waitCaughtUp waits until m reflects the ledger's height and answers.
+func (r *readModelRun) waitCaughtUp(m *gatewaytest.ReadModel, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(r.c.Context, limit)
+	defer cancel()
+	want, err := r.s.Fabric.Height(ctx, gatewaytest.Governance)
+	if err != nil {
+		return err
+	}
+	for m.Height() < want || !m.Status().Serving {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("read model at %d (%+v), ledger at %d: %w", m.Height(), m.Status(), want, ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// verifyOp verifies a record by id and hash at base and wants VALID, answered
+// by the read model when source says so.
+func (r *readModelRun) verifyOp(base, source string) driver.Op {
+	urls := make([]string, len(r.recs))
+	for i, rec := range r.recs {
+		urls[i] = base + "/api/v1/verify?id=" + rec.ID + "&hash=" + rec.DocHash
+	}
+	// The ledger-only API states no source; the read model's must say it answered.
+	valid, model := []byte(`"verdict":"VALID"`), []byte(`"source":"`+gatewaytest.SourceReadModel+`"`)
+	wantModel := source == gatewaytest.SourceReadModel
+	return func(ctx context.Context, i int) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, urls[(i*7919)%len(urls)], nil)
+		if err != nil {
+			return err
+		}
+		res, err := r.hc.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		body, err := io.ReadAll(res.Body)
+		_ = res.Body.Close() // fully read
+		if err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusOK || !bytes.Contains(body, valid) || bytes.Contains(body, model) != wantModel {
+			return fmt.Errorf("verify: %d %s", res.StatusCode, bytes.TrimSpace(body))
+		}
+		return nil
+	}
+}
+
+// rebuildFromZero times a new store built from block 0, then restarts of it.
+func (r *readModelRun) rebuildFromZero() error {
+	o := gatewaytest.ReadModelOptions{Dir: filepath.Join(r.dir, "rebuild")}
+	cpu0 := proc.SelfCPU()
+	start := time.Now()
+	m, stop, err := r.s.StartReadModel(r.c.Context, o)
+	if err != nil {
+		return err
+	}
+	if err := r.waitCaughtUp(m, 10*time.Minute); err != nil {
+		_ = stop()
+		return err
+	}
+	r.rebuild, r.rebuildCPU, r.rebuildHeight = time.Since(start), proc.SelfCPU()-cpu0, m.Height()
+	want, err := r.s.Model.Digest()
+	if err != nil {
+		_ = stop()
+		return err
+	}
+	got, err := m.Digest()
+	if err != nil {
+		_ = stop()
+		return err
+	}
+	if err := stop(); err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("the rebuilt store differs from the gateway's incremental one")
+	}
+	for range r.c.Int("restarts") {
+		start := time.Now()
+		m, stop, err := r.s.StartReadModel(r.c.Context, o)
+		if err != nil {
+			return err
+		}
+		err = r.waitCaughtUp(m, time.Minute)
+		r.restarts = append(r.restarts, time.Since(start))
+		if serr := stop(); err == nil {
+			err = serr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *readModelRun) report() error {
+	m, l := r.fromModel, r.fromLedg
+	t := table.New(fmt.Sprintf("certledger read model (devnet in-process, real chaincode, %d certificates, verify concurrency %d, load generator in this process; %s)",
+		r.n, r.concurrency, proc.MachineLoad()), "measure", "value", "note")
+	t.Add("verify from the read model", table.Rate(m.PerSecond())+" requests/s", fmt.Sprintf("GET /api/v1/verify?id&hash, p50 %s p99 %s (aim >= 10,000/s, p99 <= 20 ms); CPU %s per request",
+		table.Ms(m.Percentile(50)), table.Ms(m.Percentile(99)), table.Ms(m.CPUPerOp(cpuParent))))
+	t.Add("verify from the ledger", table.Rate(l.PerSecond())+" requests/s", fmt.Sprintf("same requests, certificate:Verify evaluated on the devnet, p50 %s p99 %s; CPU %s per request",
+		table.Ms(l.Percentile(50)), table.Ms(l.Percentile(99)), table.Ms(l.CPUPerOp(cpuParent))))
+	if l.PerSecond() > 0 {
+		t.Add("read model / ledger", fmt.Sprintf("%.1f×", m.PerSecond()/l.PerSecond()), "throughput ratio, same run")
+	}
+	t.Add("rebuild from block 0", table.Dur(r.rebuild), fmt.Sprintf("%d blocks, %d certificates: %s certificates/s, CPU %s (equal to the incremental store)",
+		r.rebuildHeight, r.n, table.Rate(float64(r.n)/r.rebuild.Seconds()), table.Dur(r.rebuildCPU)))
+	slices.Sort(r.restarts)
+	t.Add("restart ready", table.Ms(r.restarts[len(r.restarts)/2]), fmt.Sprintf("median of %d: open the store, read the ledger height, serving (aim <= 1 s); all %v", len(r.restarts), r.restarts))
+	t.Add("store size", fmt.Sprintf("%.1f MB", float64(r.storeBytes)/1e6), fmt.Sprintf("%d bytes per certificate (records, hash index, endorsements)", r.storeBytes/int64(r.n)))
+	t.Add("issue (setup)", table.Rate(r.issue.PerSecond())+" certificates/s", "fabric-gateway client, 64 concurrent, one transaction each")
+	t.Add("errors", table.Int(m.Failed+l.Failed))
+	for _, res := range []driver.Result{m, l} {
+		if res.FirstErr != nil {
+			t.Note("first error (%s): %v", res.Name, res.FirstErr)
+		}
+	}
+	return t.Write(r.c.App.Writer, format(r.c))
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}
