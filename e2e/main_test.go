@@ -110,6 +110,14 @@ func (s *stack) setup() error {
 	if out, err := exec.Command(filepath.Join(s.bin, "certledger-devnet"), "--dir", s.devnetDir, "init").CombinedOutput(); err != nil {
 		return fmt.Errorf("certledger-devnet init: %w\n%s", err, out)
 	}
+	// Clerks and the auditor sign with identities of their own, as `make up` sets
+	// them up (docs/people.md); the admins act as their organisation's Admin.
+	for _, u := range e2eUsers {
+		if out, err := exec.Command(filepath.Join(s.bin, "certledger-devnet"), "--dir", s.devnetDir, "user", "add",
+			"--org", u.org, "--name", u.name).CombinedOutput(); err != nil {
+			return fmt.Errorf("certledger-devnet user add %s: %w\n%s", u.name, err, out)
+		}
+	}
 	if s.devnet, err = startDevnet(s.bin, s.devnetDir, filepath.Join(s.dir, "devnet.log")); err != nil {
 		return err
 	}
@@ -151,6 +159,25 @@ func (s *stack) setup() error {
 	return nil
 }
 
+// e2eUsers are the people with identities of their own (devnet user add): the
+// clerks of dept-a and dept-b and the auditor; operator id name@org.
+var e2eUsers = []struct{ org, kind, name string }{
+	{"dept-a", "clerk", "clerk-a"}, {"dept-b", "clerk", "clerk-b"}, {"gov", "auditor", "auditor"},
+}
+
+// identityOf is the gateway config's identity entry (", identity: {...}") of the
+// person acting for organisation org in role kind, or "" (admins act as the
+// organisation's Admin).
+func (s *stack) identityOf(org, kind string) string {
+	for _, u := range e2eUsers {
+		if u.org == org && u.kind == kind {
+			msp := filepath.Join(s.devnetDir, "orgs", u.org, "users", u.name, "msp")
+			return fmt.Sprintf(", identity: {cert: %s, key: %s}", filepath.Join(msp, "signcerts", "cert.pem"), filepath.Join(msp, "keystore", "priv_sk"))
+		}
+	}
+	return ""
+}
+
 // writeGatewayConfig writes a gateway configuration for the devnet's profiles.
 func (s *stack) writeGatewayConfig(path, listen string) error {
 	prof := func(org string) string { return filepath.Join(s.devnetDir, "profiles", org+".yaml") }
@@ -167,8 +194,8 @@ func (s *stack) writeGatewayConfig(path, listen string) error {
 		{tokKAdmin, "dept-k", "dept-b", "admin"},
 		{tokAuditor, "gov", "gov", "auditor"},
 	} {
-		fmt.Fprintf(&b, "  - {id: %s, sha256: %s, department: %s, org: %s, role: %s}\n",
-			t.role, testkit.SHA256Hex(s.tokens[t.role]), t.dept, t.org, t.kind)
+		fmt.Fprintf(&b, "  - {id: %s, sha256: %s, department: %s, org: %s, role: %s%s}\n",
+			t.role, testkit.SHA256Hex(s.tokens[t.role]), t.dept, t.org, t.kind, s.identityOf(t.org, t.kind))
 	}
 	// The tests verify far more often than a person would: no per-address limit here.
 	b.WriteString("rateLimit: {perSecond: 0, burst: 0}\n")

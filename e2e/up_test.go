@@ -66,6 +66,9 @@ func TestMakeUpDown(t *testing.T) {
 	r := script("up.sh")
 	wantExit(t, r, 0, "devnet started on "+addrs[0], "gateway started on "+url,
 		"registered: department dept-a", "registered: department dept-b", "certledger is up", url+"/", "make down")
+	// The demo people: a clerk per department and the auditor, each with a
+	// client certificate of their own (docs/people.md).
+	wantExit(t, r, 0, "identity clerk1@dept-a issued", "identity clerk1@dept-b issued", "identity auditor@gov issued by the gov CA (client)")
 	for _, f := range []string{"tokens.env", "env.sh", "tokens/dept-a.token", "tokens/gov.token", "keys/dept-a.pem", "keys/dept-b.pem"} {
 		st, err := os.Stat(filepath.Join(run, f))
 		if err != nil {
@@ -106,11 +109,17 @@ func TestMakeUpDown(t *testing.T) {
 	if !strings.Contains(string(out), "issued certificate lic-2026-0001") || strings.Contains(string(out), "command not found") {
 		t.Fatalf("printed commands:\n%s\noutput:\n%s", try, out)
 	}
+	// The ledger names the clerk who issued and revoked, not the department's Admin.
+	hist := e.exec(run, "--gateway", url, "--token-file", filepath.Join(run, "tokens", "auditor.token"), "cert", "history", "lic-2026-0001")
+	wantExit(t, hist, 0, "clerk1@dept-a")
+	if strings.Contains(hist.stdout, "Admin@") {
+		t.Errorf("the history names an Admin:\n%s", hist.stdout)
+	}
 
 	// Second run: no error, nothing new.
 	r = script("up.sh")
 	wantExit(t, r, 0, "devnet already running", "gateway already running", "department dept-a already registered")
-	if strings.Contains(r.stdout, "registered: department") {
+	if strings.Contains(r.stdout, "registered: department") || strings.Contains(r.stdout, "identity clerk1@dept-a issued") {
 		t.Fatalf("second run registered again:\n%s", r)
 	}
 	wantExit(t, e.exec(run, "--gateway", url, "dept", "list"), 0, "dept-a", "dept-b")

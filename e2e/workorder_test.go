@@ -46,8 +46,8 @@ func startOwnGateway(t *testing.T, e *stack, toks []gwToken) *ownGateway {
 	b.WriteString("tokens:\n")
 	for _, tk := range toks {
 		g.tokens[tk.role] = testkit.RandomHex(24)
-		fmt.Fprintf(&b, "  - {id: %s, sha256: %s, department: %s, org: %s, role: %s}\n",
-			tk.role, testkit.SHA256Hex(g.tokens[tk.role]), tk.dept, tk.org, tk.kind)
+		fmt.Fprintf(&b, "  - {id: %s, sha256: %s, department: %s, org: %s, role: %s%s}\n",
+			tk.role, testkit.SHA256Hex(g.tokens[tk.role]), tk.dept, tk.org, tk.kind, e.identityOf(tk.org, tk.kind))
 	}
 	b.WriteString("rateLimit: {perSecond: 0, burst: 0}\n")
 	cfg := filepath.Join(dir, "gateway.yaml")
@@ -138,6 +138,7 @@ type woTransition struct {
 	From           string   `json:"from"`
 	To             string   `json:"to"`
 	Department     string   `json:"department"`
+	ActorID        string   `json:"actorId"`
 	AssignedTo     string   `json:"assignedTo"`
 	Target         string   `json:"target"`
 	NoteHash       string   `json:"noteHash"`
@@ -348,6 +349,10 @@ func TestWorkorderTicketsEndToEnd(t *testing.T) {
 			}
 			if x.Role == "assigned" && (x.Department != deptA || x.KeyID == "" || x.Signature == "") {
 				t.Fatalf("department action without its department's signature: %+v", x)
+			}
+			// The clerk signs with an identity of their own: the trace names the person.
+			if x.Role == "assigned" && x.ActorID != "clerk-a@dept-a" {
+				t.Fatalf("department action by %q, want clerk-a@dept-a: %+v", x.ActorID, x)
 			}
 		}
 		// The timeline a person reads: one line per transition, who did it, the accountability.

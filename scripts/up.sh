@@ -82,8 +82,26 @@ else
   echo "devnet started on $DEVNET_ADDR (pid $(cat "$RUN/devnet.pid"), log $(rel "$RUN/logs/devnet.log"))"
 fi
 
+# 1b. People, not organisations (docs/people.md): a clerk of each department and
+#     the auditor get client certificates of their own from their organisation's
+#     CA (node OU client: the auditor is not an administrator), once. The gateway
+#     signs each caller's ledger calls with its identity, so traces name the clerk.
+user_add() { # user_add ORG NAME
+  [ -f "$RUN/devnet/orgs/$1/users/$2/msp/signcerts/cert.pem" ] && return 0
+  "$BIN/certledger-devnet" --dir "$RUN/devnet" user add --org "$1" --name "$2" --role client >>"$RUN/logs/devnet-init.log" 2>&1 ||
+    { echo "up: adding user $2 to $1 failed; see $RUN/logs/devnet-init.log" >&2; exit 1; }
+  echo "identity $2@$1 issued by the $1 CA (client)"
+}
+user_add dept-a clerk1
+user_add dept-b clerk1
+user_add gov auditor
+# identity ORG NAME: the gateway config's identity of that user (paths relative to gateway.yaml).
+identity() { echo "{cert: devnet/orgs/$1/users/$2/msp/signcerts/cert.pem, key: devnet/orgs/$1/users/$2/msp/keystore/priv_sk}"; }
+
 # 2. The gateway. Bearer tokens are made once; the plaintext stays in tokens.env
-#    (mode 0600), the gateway's config holds only their SHA-256.
+#    (mode 0600), the gateway's config holds only their SHA-256. The governance
+#    admin's token acts as the gov Admin (an administrator's identity); the clerks'
+#    and the auditor's tokens sign with their own identities (1b).
 if [ ! -f "$RUN/tokens.env" ]; then
   tok() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
   (umask 077; {
@@ -122,9 +140,9 @@ orgs:
   - {name: dept-b, profile: devnet/profiles/dept-b.yaml}
 tokens:
   - {id: gov-admin, sha256: $(hash_token "$GOV_TOKEN"), department: gov, org: gov, role: admin}
-  - {id: dept-a-clerk, sha256: $(hash_token "$DEPT_A_TOKEN"), department: dept-a, org: dept-a, role: clerk}
-  - {id: dept-b-clerk, sha256: $(hash_token "$DEPT_B_TOKEN"), department: dept-b, org: dept-b, role: clerk}
-  - {id: auditor, sha256: $(hash_token "$AUDITOR_TOKEN"), department: gov, org: gov, role: auditor}
+  - {id: dept-a-clerk, sha256: $(hash_token "$DEPT_A_TOKEN"), department: dept-a, org: dept-a, role: clerk, identity: $(identity dept-a clerk1)}
+  - {id: dept-b-clerk, sha256: $(hash_token "$DEPT_B_TOKEN"), department: dept-b, org: dept-b, role: clerk, identity: $(identity dept-b clerk1)}
+  - {id: auditor, sha256: $(hash_token "$AUDITOR_TOKEN"), department: gov, org: gov, role: auditor, identity: $(identity gov auditor)}
 trust: {pin: $PIN, bundleFile: trust/bundle.json}
 YAML
   if port_busy "$GATEWAY_ADDR"; then

@@ -181,8 +181,14 @@ func (s *Server) Department(t testing.TB, d Dept) Department {
 		s.cfg.Orgs = append(s.cfg.Orgs, config.Org{Name: dep.Org, Profile: "ccledger:" + dep.MSP})
 	}
 	for _, role := range []string{Admin, Clerk, Auditor} {
-		s.cfg.Tokens = append(s.cfg.Tokens, config.Token{ID: dep.ID + "-" + role, SHA256: config.HashToken(s.Token(dep.ID, role)),
-			Principal: config.Principal{Department: dep.ID, Org: dep.Org, Role: role}})
+		p := config.Principal{Department: dep.ID, Org: dep.Org, Role: role}
+		if role != Admin {
+			// Clerks and auditors sign with identities of their own, as `make up`
+			// gives them; the in-memory ledger names such an identity by its
+			// operator id (Operator).
+			p.Identity = &config.Identity{Cert: Operator(dep.ID, role), Key: "in-memory"}
+		}
+		s.cfg.Tokens = append(s.cfg.Tokens, config.Token{ID: dep.ID + "-" + role, SHA256: config.HashToken(s.Token(dep.ID, role)), Principal: p})
 	}
 	s.rebuild(t)
 	return dep
@@ -246,6 +252,11 @@ func (s *Server) Dept(id string) Department {
 // Token is the bearer token of role (Admin, Clerk, Auditor) of department dept:
 // "tok-<dept>-<role>", valid once the department was added with Department.
 func (s *Server) Token(dept, role string) string { return "tok-" + dept + "-" + role }
+
+// Operator is the operator id the ledger records for the clerk or auditor token of
+// department dept (Token(dept, role)), e.g. "clerk@dept-a". Admin tokens act as
+// the organisation's shared identity, "gateway.<org>".
+func Operator(dept, role string) string { return role + "@" + dept }
 
 // GovToken is the governance department's administrator.
 func (s *Server) GovToken() string { return s.Token(GovDept, Admin) }

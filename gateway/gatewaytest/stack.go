@@ -264,25 +264,10 @@ func openDevnet(dir string, o Options) (*devnet.Node, error) {
 }
 
 // connect connects the ledger client for gov, dept-a and dept-b and returns the
-// gateway configuration with those organisations and one token per role.
+// gateway configuration with those organisations and one token per role; the
+// clerks and the auditor have identities of their own (devnet.AddUser).
 func (s *Stack) connect(timeout time.Duration) (config.Config, error) {
-	var orgs []ledgerclient.Org
 	cfg := config.Defaults()
-	for _, name := range []string{Governance, "dept-a", "dept-b"} {
-		path := devnet.ProfilePath(s.Dir, name)
-		p, err := profile.Load(path)
-		if err != nil {
-			return cfg, err
-		}
-		s.Profiles[name] = path
-		orgs = append(orgs, ledgerclient.Org{Name: name, Profile: p})
-		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: path})
-	}
-	var err error
-	s.Fabric, err = ledgerclient.Connect(orgs, ledgerclient.Timeouts{Evaluate: timeout, Endorse: timeout, Submit: timeout, CommitStatus: timeout})
-	if err != nil {
-		return cfg, err
-	}
 	for _, t := range []struct{ name, dept, org, role string }{
 		{GovAdmin, Governance, Governance, config.RoleAdmin},
 		{AAdmin, "dept-a", "dept-a", config.RoleAdmin},
@@ -292,8 +277,39 @@ func (s *Stack) connect(timeout time.Duration) (config.Config, error) {
 	} {
 		tok := randomToken()
 		s.Tokens[t.name] = tok
-		cfg.Tokens = append(cfg.Tokens, config.Token{ID: t.name, SHA256: config.HashToken(tok),
-			Principal: config.Principal{Department: t.dept, Org: t.org, Role: t.role}})
+		p := config.Principal{Department: t.dept, Org: t.org, Role: t.role}
+		if t.role != config.RoleAdmin {
+			// Clerks and auditors sign with identities of their own from their
+			// organisation's CA (operator id <role>@<org>), as `make up` sets them up.
+			u, err := devnet.AddUser(s.Dir, t.org, t.role, "client")
+			if err != nil {
+				return cfg, err
+			}
+			p.Identity = &config.Identity{Cert: u.Cert, Key: u.Key}
+		}
+		cfg.Tokens = append(cfg.Tokens, config.Token{ID: t.name, SHA256: config.HashToken(tok), Principal: p})
+	}
+	var orgs []ledgerclient.Org
+	for _, name := range []string{Governance, "dept-a", "dept-b"} {
+		path := devnet.ProfilePath(s.Dir, name)
+		p, err := profile.Load(path)
+		if err != nil {
+			return cfg, err
+		}
+		s.Profiles[name] = path
+		var ids []ledgerclient.Identity
+		for _, t := range cfg.Tokens {
+			if t.Org == name && t.Identity != nil {
+				ids = append(ids, ledgerclient.Identity{Name: auth.IdentityName(t.Identity), CertPath: t.Identity.Cert, KeyPath: t.Identity.Key})
+			}
+		}
+		orgs = append(orgs, ledgerclient.Org{Name: name, Profile: p, Identities: ids})
+		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: path})
+	}
+	var err error
+	s.Fabric, err = ledgerclient.Connect(orgs, ledgerclient.Timeouts{Evaluate: timeout, Endorse: timeout, Submit: timeout, CommitStatus: timeout})
+	if err != nil {
+		return cfg, err
 	}
 	return cfg, cfg.Validate()
 }

@@ -74,7 +74,9 @@ type payloadVector struct {
 	Kind   string   `json:"kind"`
 	Record string   `json:"record"`
 	Fields []string `json:"fields"`
-	want   string
+	// Optional are the kind's optional signed fields (canon.OptionalFields).
+	Optional []string `json:"optional,omitempty"`
+	want     string
 }
 
 type bundleVector struct {
@@ -179,7 +181,7 @@ func buildVectors(t *testing.T) *offlineVectors {
 	}
 	for _, c := range cv {
 		v.Payloads = append(v.Payloads, payloadVector{Name: c.Name, Kind: string(c.Kind), Record: string(c.Record),
-			Fields: canon.SignedFields[c.Kind], want: c.Payload})
+			Fields: canon.SignedFields[c.Kind], Optional: canon.OptionalFields[c.Kind], want: c.Payload})
 		sig, _ := gm.Sign(k, []byte(c.Payload))
 		addSig("canon payload: "+c.Name, kPEM, []byte(c.Payload), sig)
 		edited := []byte(c.Payload)

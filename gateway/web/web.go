@@ -3,7 +3,8 @@
 // document never leaves the verifier's machine) and asks GET /api/v1/verify for the verdict.
 //
 // Handler serves GET / and GET /verify (the page; /verify?id=..&hash=.. is the QR-code link
-// and verifies at once) and GET /static/... (its script, style sheet). Every response carries
+// and verifies at once), the pages of Pages (/dashboard, /results, /progress) and
+// GET /static/... (their scripts and style sheets). Every response carries
 // a strict Content-Security-Policy: scripts only from this origin, no inline script.
 package web
 
@@ -13,13 +14,24 @@ import (
 	"embed"
 	"encoding/hex"
 	"io/fs"
+	"maps"
 	"net/http"
 	"path"
+	"slices"
 	"time"
 )
 
 //go:embed static
 var staticFS embed.FS
+
+// Pages are the other pages Handler serves (path → file under static/): the auditor's
+// dashboard, the public results (结果公开) and the citizen's progress page. Like the
+// verify page they are static; their scripts call the REST API with the same origin.
+var Pages = map[string]string{
+	"/dashboard": "dashboard.html",
+	"/results":   "results.html",
+	"/progress":  "progress.html",
+}
 
 // ContentSecurityPolicy is the policy sent with every response of Handler. The page uses no
 // inline script or style, talks only to its own origin, and may not be framed.
@@ -58,22 +70,28 @@ func mustLoadAssets() map[string]asset {
 	if err != nil {
 		panic(err)
 	}
-	if _, ok := m["index.html"]; !ok {
-		panic("web: static/index.html missing")
+	for _, f := range append([]string{"index.html"}, slices.Collect(maps.Values(Pages))...) {
+		if _, ok := m[f]; !ok {
+			panic("web: static/" + f + " missing")
+		}
 	}
 	return m
 }
 
-// Handler returns the handler of the verify page: GET / and GET /verify serve the page,
-// GET /static/{file} its assets. HEAD works wherever GET does; other paths are 404.
+// Handler returns the handler of the pages: GET / and GET /verify serve the verify page,
+// GET /dashboard, /results and /progress the other pages, GET /static/{file} their assets. HEAD works wherever GET does; other paths are 404.
 func Handler() http.Handler {
 	mux := http.NewServeMux()
 	page := assets["index.html"]
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { serve(w, r, page) })
 	mux.HandleFunc("GET /verify", func(w http.ResponseWriter, r *http.Request) { serve(w, r, page) })
+	for route, file := range Pages {
+		a := assets[file]
+		mux.HandleFunc("GET "+route, func(w http.ResponseWriter, r *http.Request) { serve(w, r, a) })
+	}
 	mux.HandleFunc("GET /static/{file...}", func(w http.ResponseWriter, r *http.Request) {
 		a, ok := assets[r.PathValue("file")]
-		if !ok || a.name == "index.html" {
+		if !ok || path.Ext(a.name) == ".html" {
 			http.NotFound(w, r)
 			return
 		}

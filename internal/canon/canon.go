@@ -70,6 +70,29 @@ var SignedFields = map[Kind][]string{
 	KindGrantDeletion:     {"grantId", "consumer", "prevTxId", "keyId"},
 }
 
+// OptionalFields lists, per kind, signed fields that a record may leave out: such a
+// field is signed when the record holds it as a non-empty string, and is absent
+// from the payload otherwise. A field added to a kind after records of it were
+// signed goes here, so the old records' payloads, and their signatures, stay the
+// same. "operator" is the operator id of the person the department vouches acted
+// (docs/people.md): the chaincode refuses one that is not the submitting identity's.
+var OptionalFields = map[Kind][]string{
+	KindCertificateStatus: {FieldOperator},
+	KindGrant:             {FieldOperator},
+	KindGrantRevoke:       {FieldOperator},
+	KindExchange:          {FieldOperator},
+	KindExchangeAck:       {FieldOperator},
+	KindTicketAction:      {FieldOperator},
+	KindGrantSealed:       {FieldOperator},
+	KindGrantRevokeSealed: {FieldOperator},
+	KindExchangeEnvelope:  {FieldOperator},
+	KindExchangeReceipt:   {FieldOperator},
+	KindGrantDeletion:     {FieldOperator},
+}
+
+// FieldOperator is the optional signed field naming the person who acted.
+const FieldOperator = "operator"
+
 // Errors returned (wrapped) by this package.
 var (
 	ErrUnknownKind  = errors.New("unknown record kind")
@@ -81,7 +104,8 @@ var (
 func Prefix(kind Kind) string { return "certledger/v1/" + string(kind) + "\n" }
 
 // Payload returns the bytes a department signs for record of the given kind.
-// record is anything that marshals to a JSON object holding every signed field.
+// record is anything that marshals to a JSON object holding every signed field;
+// an optional field (OptionalFields) is signed only when it is a non-empty string.
 func Payload(kind Kind, record any) ([]byte, error) {
 	fields, ok := SignedFields[kind]
 	if !ok {
@@ -104,6 +128,17 @@ func Payload(kind Kind, record any) ([]byte, error) {
 			return nil, fmt.Errorf("%w: %s.%s", ErrMissingField, kind, f)
 		}
 		signed[f] = v
+	}
+	for _, f := range OptionalFields[kind] {
+		switch v := obj[f].(type) {
+		case nil:
+		case string:
+			if v != "" {
+				signed[f] = v
+			}
+		default:
+			return nil, fmt.Errorf("%w: %s.%s must be a string", ErrNotCanonical, kind, f)
+		}
 	}
 	var buf bytes.Buffer
 	buf.WriteString(Prefix(kind))

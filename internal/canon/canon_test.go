@@ -140,3 +140,44 @@ func FuzzCanonicalize(f *testing.F) {
 		}
 	})
 }
+
+// TestOptionalOperator: the operator field is signed when present, so a signature
+// made without it does not verify for a record that names one, nor the other way
+// round; a non-string operator is refused.
+func TestOptionalOperator(t *testing.T) {
+	k, err := gm.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := map[string]any{"grantId": "g-1", "reason": "ended", "keyId": "k", "prevTxId": "t"}
+	with := map[string]any{"grantId": "g-1", "reason": "ended", "keyId": "k", "prevTxId": "t", "operator": "clerk1@dept-a"}
+	sigWithout, err := Sign(k, KindGrantRevoke, without)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigWith, err := Sign(k, KindGrantRevoke, with)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(&k.PublicKey, KindGrantRevoke, without, sigWithout); err != nil {
+		t.Errorf("record without operator: %v", err)
+	}
+	if err := Verify(&k.PublicKey, KindGrantRevoke, with, sigWith); err != nil {
+		t.Errorf("record with operator: %v", err)
+	}
+	if Verify(&k.PublicKey, KindGrantRevoke, with, sigWithout) == nil {
+		t.Error("an operator added after signing verified")
+	}
+	if Verify(&k.PublicKey, KindGrantRevoke, without, sigWith) == nil {
+		t.Error("a signed operator removed after signing verified")
+	}
+	bad := map[string]any{"grantId": "g-1", "reason": "ended", "keyId": "k", "prevTxId": "t", "operator": 7}
+	if _, err := Payload(KindGrantRevoke, bad); !errors.Is(err, ErrNotCanonical) {
+		t.Errorf("numeric operator: got %v, want ErrNotCanonical", err)
+	}
+	for kind := range OptionalFields {
+		if _, ok := SignedFields[kind]; !ok {
+			t.Errorf("optional fields for unknown kind %s", kind)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -48,33 +49,55 @@ func (t Timeouts) Options() []client.ConnectOption {
 }
 
 // Identity loads the profile's client identity (its MSP ID and X.509
-// certificate) and a signer with its private key.
+// certificate) and a signer with its private key. It does not check that the
+// key is the certificate's (the peer refuses the signatures); LoadIdentity does.
 func (p *Profile) Identity() (*identity.X509Identity, identity.Sign, error) {
-	certPEM, err := os.ReadFile(p.CertPath)
+	id, sign, _, err := loadIdentity(p.MSPID, p.CertPath, p.KeyPath, false)
+	return id, sign, err
+}
+
+// LoadIdentity loads a client identity of MSP mspID from a PEM X.509
+// certificate and a PEM private key, and returns it, a signer with the key and
+// the parsed certificate. It refuses a key that is not the certificate's, so a
+// misconfigured identity shows at start rather than on every call.
+func LoadIdentity(mspID, certPath, keyPath string) (*identity.X509Identity, identity.Sign, *x509.Certificate, error) {
+	return loadIdentity(mspID, certPath, keyPath, true)
+}
+
+func loadIdentity(mspID, certPath, keyPath string, matchKey bool) (*identity.X509Identity, identity.Sign, *x509.Certificate, error) {
+	certPEM, err := os.ReadFile(certPath)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading identity certificate: %w", err)
+		return nil, nil, nil, fmt.Errorf("reading identity certificate: %w", err)
 	}
 	cert, err := identity.CertificateFromPEM(certPEM)
 	if err != nil {
-		return nil, nil, fmt.Errorf("parsing identity certificate %s: %w", p.CertPath, err)
+		return nil, nil, nil, fmt.Errorf("parsing identity certificate %s: %w", certPath, err)
 	}
-	id, err := identity.NewX509Identity(p.MSPID, cert)
+	id, err := identity.NewX509Identity(mspID, cert)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	keyPEM, err := os.ReadFile(p.KeyPath)
+	keyPEM, err := os.ReadFile(keyPath)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading identity key: %w", err)
+		return nil, nil, nil, fmt.Errorf("reading identity key: %w", err)
 	}
 	key, err := identity.PrivateKeyFromPEM(keyPEM)
 	if err != nil {
-		return nil, nil, fmt.Errorf("parsing identity key %s: %w", p.KeyPath, err)
+		return nil, nil, nil, fmt.Errorf("parsing identity key %s: %w", keyPath, err)
+	}
+	if pk, ok := key.(interface{ Public() crypto.PublicKey }); matchKey && (!ok || !publicEqual(pk.Public(), cert.PublicKey)) {
+		return nil, nil, nil, fmt.Errorf("%w: key %s is not the key of certificate %s", ErrInvalid, keyPath, certPath)
 	}
 	sign, err := identity.NewPrivateKeySign(key)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return id, sign, nil
+	return id, sign, cert, nil
+}
+
+func publicEqual(a, b crypto.PublicKey) bool {
+	e, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && e.Equal(b)
 }
 
 // TransportCredentials returns the gRPC credentials for peer: TLS 1.2 or later

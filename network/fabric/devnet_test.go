@@ -58,6 +58,11 @@ func TestGatewayCLIOnDevnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("built certledger-gateway and certledger in %v", time.Since(start).Round(time.Millisecond))
-	RunGatewayCLI(t, GatewayCLIOptions{ProfileDir: startDevnet(t), Bin: bin})
+	profiles := startDevnet(t)
+	u, err := devnet.AddUser(filepath.Dir(profiles), "dept-a", "clerk1", "client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	RunGatewayCLI(t, GatewayCLIOptions{ProfileDir: profiles, Bin: bin, ClerkA: &PersonIdentity{Cert: u.Cert, Key: u.Key, Operator: u.Operator}})
 	t.Logf("gateway and CLI on the devnet in %v (build included)", time.Since(start).Round(time.Millisecond))
 }

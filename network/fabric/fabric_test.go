@@ -208,7 +208,11 @@ func TestNetwork(t *testing.T) {
 		t.Fatal(buildErr)
 	}
 	start := time.Now()
-	RunGatewayCLI(t, GatewayCLIOptions{ProfileDir: profiles, Bin: bin, StopPeer: stopPeer, WantMVCCRetry: true})
+	// `up` issued the demo people (network.sh DEMO_USERS) from the organisations' CAs.
+	clerk := filepath.Join(n.state, "crypto", "peerOrganizations", "depta.certledger.local", "users", "clerk1@depta.certledger.local", "msp")
+	RunGatewayCLI(t, GatewayCLIOptions{ProfileDir: profiles, Bin: bin, StopPeer: stopPeer, WantMVCCRetry: true,
+		ClerkA: &PersonIdentity{Cert: filepath.Join(clerk, "signcerts", "clerk1@depta.certledger.local-cert.pem"),
+			Key: filepath.Join(clerk, "keystore", "priv_sk"), Operator: "clerk1@depta.certledger.local"}})
 	if t.Failed() {
 		return
 	}

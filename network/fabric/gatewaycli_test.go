@@ -41,6 +41,16 @@ type GatewayCLIOptions struct {
 	// (on Fabric concurrent writes of one key always conflict; the devnet may
 	// serialise them before endorsement).
 	WantMVCCRetry bool
+	// ClerkA, when set, is the dept-a clerk's own Fabric identity (issued by the
+	// dept-a CA, node OU client): the clerk's token signs with it, and the
+	// certificate's history must name ClerkA.Operator, not the Admin.
+	ClerkA *PersonIdentity
+}
+
+// PersonIdentity is a person's client certificate and key and the operator id
+// (its CN) the chaincode records.
+type PersonIdentity struct {
+	Cert, Key, Operator string
 }
 
 // buildTools builds certledger-gateway and certledger into bin. It tries twice: a build
@@ -358,7 +368,11 @@ func RunGatewayCLI(t *testing.T, o GatewayCLIOptions) {
 		profilePath("dept-a"), profilePath("gov"), profilePath("dept-b"))
 	fmt.Fprintf(&cfg, "tokens:\n")
 	fmt.Fprintf(&cfg, "  - {id: gov-admin, sha256: %s, department: gov, org: gov, role: admin}\n", testkit.SHA256Hex(tokGov))
-	fmt.Fprintf(&cfg, "  - {id: dept-a-clerk, sha256: %s, department: %s, org: dept-a, role: clerk}\n", testkit.SHA256Hex(tokA), deptA)
+	clerkIdentity := ""
+	if id := o.ClerkA; id != nil {
+		clerkIdentity = fmt.Sprintf(", identity: {cert: %s, key: %s}", id.Cert, id.Key)
+	}
+	fmt.Fprintf(&cfg, "  - {id: dept-a-clerk, sha256: %s, department: %s, org: dept-a, role: clerk%s}\n", testkit.SHA256Hex(tokA), deptA, clerkIdentity)
 	fmt.Fprintf(&cfg, "  - {id: dept-b-clerk, sha256: %s, department: %s, org: dept-b, role: clerk}\n", testkit.SHA256Hex(tokB), deptB)
 	fmt.Fprintf(&cfg, "rateLimit: {perSecond: 0, burst: 0}\n")
 	if err := os.WriteFile(config, []byte(cfg.String()), 0o600); err != nil {
@@ -423,12 +437,22 @@ func RunGatewayCLI(t *testing.T, o GatewayCLIOptions) {
 	var hist []struct {
 		TxID   string `json:"txId"`
 		Record struct {
-			Status string `json:"status"`
+			Status  string `json:"status"`
+			ActorID string `json:"actorId"`
 		} `json:"record"`
 	}
 	c.ok(t, tokA, &hist, "-o", "json", "cert", "history", certID)
 	if len(hist) != 2 || hist[1].TxID != issued.TxID || hist[0].Record.Status != "revoked" || hist[1].Record.Status != "valid" {
 		t.Fatalf("cert history %s: want [revoke, issue %s], got %+v", certID, issued.TxID, hist)
+	}
+	// Per-person identities: both versions name the clerk who acted, not the Admin.
+	if id := o.ClerkA; id != nil {
+		for _, h := range hist {
+			if h.Record.ActorID != id.Operator {
+				t.Fatalf("cert history %s: version %s by %q, want %s", certID, h.TxID, h.Record.ActorID, id.Operator)
+			}
+		}
+		t.Logf("the history of %s names %s for the issue and the revocation", certID, id.Operator)
 	}
 	t.Logf("CLI: registered %s and %s, issued %s (tx %s), verified, revoked, history of 2", deptA, deptB, certID, issued.TxID)
 

@@ -9,6 +9,10 @@
 #                                 invoke registry:Init(GovMSP) once
 #   network.sh upgrade [VERSION]  rebuild and roll out a new chaincode version (sequence + 1)
 #   network.sh add-org deptc      add a department organisation to the running channel (needs configtxlator)
+#   network.sh user-add ORG NAME [client|admin]
+#                                 issue a person's client identity (default OU client: clerks,
+#                                 auditors) from ORG's CA with openssl; `up` makes the demo people
+#                                 (clerk1 of depta and deptb, auditor of gov); docs/people.md
 #   network.sh status             processes, health, channel heights, committed chaincode
 #   network.sh logs [NODE] [-f]   show logs (NODE: orderer0, peer0.gov, cc.depta.1, ...)
 #   network.sh stop NODE          stop one recorded process (`up` starts it again)
@@ -460,6 +464,7 @@ cmd_up() {
     wait_raft_leader "${marks[@]}"
   fi
   join_peers
+  demo_users
   write_profiles
   [[ -f $STATE/chaincode.env ]] && start_chaincodes
   log "network up in $(( $(now_ms) - t0 )) ms; profiles in $STATE/profiles"
@@ -755,6 +760,7 @@ cmd_add_org() {
   start_peer "$org" && log "started peer0.$org" || true
   wait_health "peer0.$org" "$(val "$(upper "$org")_PEER_OPS_PORT")" "$(peer_tls_ca "$org")"
   join_peers
+  demo_users
   write_profiles
   # Chaincode: the new org installs the current package and approves the committed definition.
   if load_cc; then
@@ -766,6 +772,68 @@ cmd_add_org() {
 }
 
 # ---------------------------------------------------------------- status, logs, stop, down
+
+# ---------------------------------------------------------------- people
+
+# The demo people `up` issues identities for (ORG:NAME): a clerk per department and the
+# auditor, all node OU client (the auditor is not an administrator).
+DEMO_USERS="depta:clerk1 deptb:clerk1 gov:auditor"
+
+user_dir() { echo "$(org_dir "$1")/users/$2@$(org_domain "$1")"; }
+
+# issue_user ORG NAME ROLE: a client identity signed by ORG's CA (the key cryptogen made),
+# laid out as cryptogen lays out User1: msp/{signcerts,keystore,cacerts,tlscacerts,config.yaml}.
+# Its CN, NAME@<org domain>, is the operator id the chaincode records. Done once per name.
+issue_user() {
+  local org=$1 name=$2 role=$3 dir ca tmp cn
+  [[ $name =~ ^[a-z0-9][a-z0-9._-]{0,62}$ ]] || die "user name '$name': lowercase letters, digits, '.', '_' or '-'"
+  [[ ${name,,} != admin && ${name,,} != user1 ]] || die "user name '$name' is reserved for cryptogen's identities"
+  [[ $role == client || $role == admin ]] || die "role '$role' must be client or admin"
+  command -v openssl >/dev/null || die "openssl is needed to issue user certificates"
+  dir=$(user_dir "$org" "$name")
+  [[ -e $dir ]] && return 1
+  ca=$(org_dir "$org")/ca
+  [[ -f $ca/priv_sk ]] || die "no CA key for $org in $ca (run network.sh up first)"
+  cn=$name@$(org_domain "$org")
+  tmp=$(mktemp -d "$(org_dir "$org")/users/.new.XXXXXX")
+  mkdir -p "$tmp/msp/signcerts" "$tmp/msp/keystore"
+  cp -r "$(org_dir "$org")/users/User1@$(org_domain "$org")/msp/"{cacerts,tlscacerts,config.yaml} "$tmp/msp/"
+  (umask 077; openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/msp/keystore/priv_sk" 2>/dev/null)
+  printf '%s\n' "keyUsage=critical,digitalSignature" "basicConstraints=critical,CA:FALSE" \
+    "authorityKeyIdentifier=keyid" "subjectKeyIdentifier=hash" >"$tmp/ext.cnf"
+  openssl req -new -key "$tmp/msp/keystore/priv_sk" -subj "/C=US/ST=California/L=San Francisco/OU=$role/CN=$cn" \
+    -out "$tmp/req.csr" 2>/dev/null &&
+    openssl x509 -req -in "$tmp/req.csr" -CA "$ca/ca.$(org_domain "$org")-cert.pem" -CAkey "$ca/priv_sk" \
+      -set_serial "0x$(openssl rand -hex 16)" -days 3650 -sha256 -extfile "$tmp/ext.cnf" \
+      -out "$tmp/msp/signcerts/$cn-cert.pem" 2>"$tmp/x509.log" ||
+    { cat "$tmp/x509.log" >&2; rm -rf "$tmp"; die "issuing $cn failed"; }
+  rm -f "$tmp/req.csr" "$tmp/ext.cnf" "$tmp/x509.log"
+  mv "$tmp" "$dir"
+}
+
+# user_paths ORG NAME: the cert and key a gateway principal's identity names.
+user_paths() {
+  local msp; msp=$(user_dir "$1" "$2")/msp
+  echo "  cert: $msp/signcerts/$2@$(org_domain "$1")-cert.pem"
+  echo "  key:  $msp/keystore/priv_sk"
+}
+
+demo_users() {
+  local u
+  for u in $DEMO_USERS; do
+    if issue_user "${u%%:*}" "${u#*:}" client; then log "issued ${u#*:}@$(org_domain "${u%%:*}") (client) from the ${u%%:*} CA"; fi
+  done
+}
+
+cmd_user_add() {
+  local org=${1:-} name=${2:-} role=${3:-client}
+  [[ -n $org && -n $name ]] || die "usage: network.sh user-add ORG NAME [client|admin]"
+  org_msp "$org" >/dev/null
+  [[ -d $(org_dir "$org") ]] || die "organisation $org has no crypto material yet (network.sh up)"
+  issue_user "$org" "$name" "$role" || die "user $name@$(org_domain "$org") already exists: $(user_dir "$org" "$name")"
+  echo "$name@$(org_domain "$org") ($(org_msp "$org"), $role)"
+  user_paths "$org" "$name"
+}
 
 cmd_status() {
   [[ -d $STATE ]] || { echo "network: down (no state in $STATE)"; return 0; }
@@ -846,7 +914,7 @@ cmd_download() {
   log "unpacked into $dir: export FABRIC_BIN=$dir/bin (ccaas builder in $dir/builders/ccaas)"
 }
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 main() {
   local cmd=${1:-}; shift || true
@@ -856,6 +924,7 @@ main() {
     deploy) cmd_deploy "$@" ;;
     upgrade) cmd_upgrade "$@" ;;
     add-org) cmd_add_org "$@" ;;
+    user-add) cmd_user_add "$@" ;;
     status) cmd_status "$@" ;;
     logs) cmd_logs "$@" ;;
     stop) cmd_stop "$@" ;;

@@ -104,6 +104,9 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 	if err := old.Supersede(r.ID, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
+	if old.ActorID, err = state.OperatorID(ctx); err != nil {
+		return "", err
+	}
 	b, err := issue(ctx, r, at)
 	if err != nil {
 		return "", err
@@ -249,6 +252,9 @@ func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error
 	if err := certificate.CheckMayIssue(dept, cert.Type); err != nil {
 		return nil, err
 	}
+	if cert.ActorID, err = state.OperatorID(ctx); err != nil {
+		return nil, err
+	}
 	if err := verifyBy(dept, cert.KeyID, at, canon.KindCertificate, cert.Record, cert.Signature); err != nil {
 		return nil, err
 	}
@@ -310,9 +316,14 @@ func changeStatus(ctx state.Context, input, action, event string) (string, error
 	if err != nil {
 		return "", err
 	}
+	actor, err := state.CheckOperator(ctx, req.Operator)
+	if err != nil {
+		return "", err
+	}
 	if err := cert.Apply(req, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
+	cert.ActorID = actor
 	if err := verifyBy(dept, req.KeyID, at, canon.KindCertificateStatus, req, req.Signature); err != nil {
 		return "", err
 	}

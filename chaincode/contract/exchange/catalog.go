@@ -32,6 +32,9 @@ func (c *Contract) AddCatalogItem(ctx contractapi.TransactionContextInterface, i
 	if _, err := registry.RequireSubmitterOf(ctx, item.Provider); err != nil {
 		return "", err
 	}
+	if item.ActorID, err = state.OperatorID(ctx); err != nil {
+		return "", err
+	}
 	key, err := state.NewKey(ctx, codes.New(codes.Conflict, "item %s is already in the catalogue of %s", item.ID, item.Provider),
 		objItem, item.Provider, item.ID)
 	if err != nil {
@@ -83,6 +86,9 @@ func changeItem(ctx contractapi.TransactionContextInterface, input, event string
 	}
 	item, err = apply(item, ch, at, state.TxID(ctx))
 	if err != nil {
+		return "", err
+	}
+	if item.ActorID, err = state.OperatorID(ctx); err != nil {
 		return "", err
 	}
 	if err := state.PutJSON(ctx, key, item); err != nil {

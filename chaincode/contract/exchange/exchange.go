@@ -70,6 +70,10 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 	if _, err := registry.RequireSubmitterOf(ctx, g.Provider); err != nil {
 		return "", err
 	}
+	actor, err := state.CheckOperator(ctx, req.Operator)
+	if err != nil {
+		return "", err
+	}
 	key, err := state.NewKey(ctx, codes.New(codes.Conflict, "exchange %s already recorded", req.ID), objRecord, req.ID)
 	if err != nil {
 		return "", err
@@ -85,6 +89,7 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 			return "", codes.Prefix(err, "exchange %s carries", e.ID)
 		}
 	}
+	e.ActorID = actor
 	if err := state.PutJSON(ctx, key, e); err != nil {
 		return "", err
 	}
@@ -137,8 +142,8 @@ func (c *Contract) answer(ctx state.Context, input, decision, event string) (str
 	if err := state.Decode("exchange answer", input, &a); err != nil {
 		return "", err
 	}
-	if a.At != "" || a.TxID != "" {
-		return "", codes.New(codes.InvalidArgument, "at and txId are set by the ledger, not the request")
+	if a.At != "" || a.TxID != "" || a.ActorID != "" {
+		return "", codes.New(codes.InvalidArgument, "at, txId and actorId are set by the ledger, not the request")
 	}
 	if a.Decision != decision {
 		return "", codes.New(codes.InvalidArgument, "decision %q: this function records %q", a.Decision, decision)
@@ -153,6 +158,10 @@ func (c *Contract) answer(ctx state.Context, input, decision, event string) (str
 	if _, err := registry.RequireSubmitterOf(ctx, e.Consumer); err != nil {
 		return "", err
 	}
+	actor, err := state.CheckOperator(ctx, a.Operator)
+	if err != nil {
+		return "", err
+	}
 	g, _, err := getGrant(ctx, e.GrantID)
 	if err != nil {
 		return "", err
@@ -161,6 +170,7 @@ func (c *Contract) answer(ctx state.Context, input, decision, event string) (str
 	if err != nil {
 		return "", err
 	}
+	e.Ack.ActorID = actor
 	if err := state.PutJSON(ctx, key, e); err != nil {
 		return "", err
 	}

@@ -60,6 +60,10 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 	if _, err := registry.RequireSubmitterOf(ctx, req.Provider); err != nil {
 		return "", err
 	}
+	actor, err := state.CheckOperator(ctx, req.Operator)
+	if err != nil {
+		return "", err
+	}
 	if _, err := registry.GetDepartment(ctx, req.Consumer); err != nil {
 		return "", err
 	}
@@ -75,6 +79,7 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 	if err != nil {
 		return "", err
 	}
+	g.ActorID = actor
 	if err := state.PutJSON(ctx, key, g); err != nil {
 		return "", err
 	}
@@ -99,8 +104,8 @@ func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, inpu
 	if err := state.Decode("grant revocation", input, &r); err != nil {
 		return "", err
 	}
-	if r.At != "" || r.TxID != "" {
-		return "", codes.New(codes.InvalidArgument, "at and txId are set by the ledger, not the request")
+	if r.At != "" || r.TxID != "" || r.ActorID != "" {
+		return "", codes.New(codes.InvalidArgument, "at, txId and actorId are set by the ledger, not the request")
 	}
 	if err := r.Validate(); err != nil {
 		return "", err
@@ -119,10 +124,15 @@ func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, inpu
 	if _, err := registry.RequireSubmitterOf(ctx, g.Provider); err != nil {
 		return "", err
 	}
+	actor, err := state.CheckOperator(ctx, r.Operator)
+	if err != nil {
+		return "", err
+	}
 	g, err = g.Revoke(r, at, state.TxID(ctx), verifier(ctx))
 	if err != nil {
 		return "", err
 	}
+	g.Revocation.ActorID = actor
 	if err := state.PutJSON(ctx, key, g); err != nil {
 		return "", err
 	}
@@ -149,8 +159,8 @@ func (c *Contract) AttestDeletion(ctx contractapi.TransactionContextInterface, i
 	if err := state.Decode("deletion attestation", input, &d); err != nil {
 		return "", err
 	}
-	if d.At != "" || d.TxID != "" {
-		return "", codes.New(codes.InvalidArgument, "at and txId are set by the ledger, not the request")
+	if d.At != "" || d.TxID != "" || d.ActorID != "" {
+		return "", codes.New(codes.InvalidArgument, "at, txId and actorId are set by the ledger, not the request")
 	}
 	if err := d.Validate(); err != nil {
 		return "", err
@@ -162,10 +172,15 @@ func (c *Contract) AttestDeletion(ctx contractapi.TransactionContextInterface, i
 	if _, err := registry.RequireSubmitterOf(ctx, g.Consumer); err != nil {
 		return "", err
 	}
+	actor, err := state.CheckOperator(ctx, d.Operator)
+	if err != nil {
+		return "", err
+	}
 	g, err = g.AttestDeletion(d, at, state.TxID(ctx), verifier(ctx))
 	if err != nil {
 		return "", err
 	}
+	g.Deletion.ActorID = actor
 	if err := state.PutJSON(ctx, key, g); err != nil {
 		return "", err
 	}

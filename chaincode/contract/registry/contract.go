@@ -110,7 +110,7 @@ func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterfac
 			return "", err
 		}
 	}
-	if err := putDepartment(ctx, d); err != nil {
+	if err := putDepartment(ctx, &d); err != nil {
 		return "", err
 	}
 	if err := state.AddIndex(ctx, objByMSP, d.MSPID, d.ID); err != nil {
@@ -166,7 +166,7 @@ func installKey(ctx state.Context, deptID, publicKeyPEM, event string, change fu
 	if err := change(&d, k, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
-	if err := putDepartment(ctx, d); err != nil {
+	if err := putDepartment(ctx, &d); err != nil {
 		return "", err
 	}
 	if err := putKeyOwner(ctx, k.KeyID, d.ID); err != nil {
@@ -205,7 +205,7 @@ func (c *Contract) RevokeKey(ctx contractapi.TransactionContextInterface, deptID
 	if err := d.RevokeKey(keyID, reason, effective, at, state.TxID(ctx)); err != nil {
 		return "", err
 	}
-	if err := putDepartment(ctx, d); err != nil {
+	if err := putDepartment(ctx, &d); err != nil {
 		return "", err
 	}
 	return state.Respond(ctx, EventKeyRevoked, d)

@@ -8,9 +8,14 @@ import (
 	"github.com/certledger/certledger/internal/domain/registry"
 )
 
-func putDepartment(ctx state.Context, d registry.Department) error {
+// putDepartment writes a version of d, naming who made it (it sets d.ActorID, so
+// what the caller returns and emits is what was written).
+func putDepartment(ctx state.Context, d *registry.Department) error {
 	k, err := state.Key(ctx, objDepartment, d.ID)
 	if err != nil {
+		return err
+	}
+	if d.ActorID, err = state.OperatorID(ctx); err != nil {
 		return err
 	}
 	return state.PutJSON(ctx, k, d)

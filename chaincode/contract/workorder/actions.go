@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/cid"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/certificate"
@@ -32,16 +31,10 @@ func output(res workorder.Result) workorder.Output {
 	return o
 }
 
-// submitter returns the submitter's MSP and a readable identity (certificate subject).
+// submitter returns the submitter's MSP and operator id (state.SubmitterOperator).
 func submitter(ctx state.Context) (msp, id string, err error) {
-	msp, err = state.SubmitterMSP(ctx)
-	if err != nil {
-		return "", "", err
-	}
-	if c, cerr := cid.GetX509Certificate(ctx.GetStub()); cerr == nil && c != nil {
-		id = c.Subject.String()
-	}
-	return msp, id, nil
+	op, err := state.SubmitterOperator(ctx)
+	return op.MSP, op.ID, err
 }
 
 func requireIntake(ctx state.Context, msp string) error {
@@ -343,7 +336,7 @@ func authenticate(ctx state.Context, t workorder.Ticket, in workorder.ActionInpu
 		return workorder.Actor{}, err
 	}
 	if in.Signature == "" {
-		if in.Department != "" || in.KeyID != "" {
+		if in.Department != "" || in.KeyID != "" || in.Operator != "" {
 			return workorder.Actor{}, codes.New(codes.InvalidArgument, "a department action needs a signature")
 		}
 		if err := requireIntake(ctx, msp); err != nil {
@@ -359,6 +352,9 @@ func authenticate(ctx state.Context, t workorder.Ticket, in workorder.ActionInpu
 	}
 	d, err := registry.RequireSubmitterOf(ctx, in.Department)
 	if err != nil {
+		return workorder.Actor{}, err
+	}
+	if _, err := state.CheckOperator(ctx, in.Operator); err != nil {
 		return workorder.Actor{}, err
 	}
 	if _, err := registry.VerifySignature(ctx, d.ID, in.KeyID, now, canon.KindTicketAction, in.Signed(), in.Signature); err != nil {

@@ -81,7 +81,7 @@ func New() *Contract {
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
 func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"GetConfig", "GetCalendarYear", "Get", "Trace", "ListByDepartment", "ListOverdue", "Accountability", "KPI"}
+	return []string{"GetConfig", "GetCalendarYear", "Get", "Trace", "ListByDepartment", "ListOverdue", "Accountability", "KPI", "Escalations"}
 }
 
 // SetCalendar sets the whole working-day calendar (governance only). Input

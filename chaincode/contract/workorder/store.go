@@ -31,6 +31,7 @@ import (
 //	wo/kr/<dept>/<assignedAt>/<ticket>/<episode %04d>      KPI: "assignedAt|respondBy|respondedAt|handedOverAt"
 //	wo/ks/<dept>/<resolveBy>/<ticket>/<ep %04d>/<round %04d> KPI: "resolveBy|resolvedAt|handedOverAt|pausedAt"
 //	wo/kt/<dept>/<ratedAt>/<ticket>/<ep %04d>/<n %04d>     KPI: "ratedAt|rating"
+//	wo/esc/<dept>/<at>/<ticket>/<ep %04d>                  index: escalations away from dept, "to" department (escalations.go)
 //
 // KPI values are "|"-separated rather than JSON: a KPI over 100,000 tickets decodes
 // ~300,000 of them, and splitting a string is ~20 times cheaper than encoding/json.
@@ -50,6 +51,7 @@ const (
 	pResp   = "wo/kr/"
 	pRes    = "wo/ks/"
 	pRate   = "wo/kt/"
+	pEsc    = "wo/esc/"
 )
 
 // rangeEnd is the exclusive end of the range of every key starting with prefix.
@@ -185,7 +187,7 @@ func indexEntries(t *workorder.Ticket) ([]kv, error) {
 		out = append(out, kv{fmt.Sprintf("%s%s/%s/%s/%04d/%04d", pRate, f.Department, f.At, f.TicketID, f.Episode, f.N),
 			joinValue(f.At, string(f.Rating))})
 	}
-	return out, nil
+	return append(out, escalationEntries(t)...), nil
 }
 
 // StoreNew writes a ticket that is new on the ledger with its transitions,

@@ -1,6 +1,6 @@
 // Package state holds the small helpers every certledger contract uses over the
 // Fabric stub: transaction time and id, the endorser clock-skew check, the
-// submitter's MSP, composite keys, JSON state, range scans, key history and events.
+// submitter's MSP and operator id, composite keys, JSON state, range scans, key history and events.
 //
 // Every error returned here is a *codes.Error ("CODE: message"), so contracts
 // can return it unchanged.
@@ -61,6 +61,57 @@ func SubmitterMSP(ctx Context) (string, error) {
 		return "", codes.New(codes.Forbidden, "the submitter identity has no MSP ID")
 	}
 	return msp, nil
+}
+
+// Operator is who submitted a transaction: the creator's MSP ID and its operator
+// id, the subject common name of the creator's X.509 certificate (for example
+// "clerk1@dept-a"; the whole subject when the certificate has no common name).
+// Within one MSP the organisation's CA makes it unique; the contracts check the
+// MSP against the department, so the pair names one person (docs/people.md).
+type Operator struct {
+	MSP string `json:"mspId"`
+	ID  string `json:"id"`
+}
+
+// SubmitterOperator returns the submitting identity as an Operator. It is the one
+// place chaincode derives a person from the creator: every write that records
+// who acted uses it. FORBIDDEN when the creator has no MSP or no X.509 certificate.
+func SubmitterOperator(ctx Context) (Operator, error) {
+	msp, err := SubmitterMSP(ctx)
+	if err != nil {
+		return Operator{}, err
+	}
+	cert, err := cid.GetX509Certificate(ctx.GetStub())
+	if err != nil || cert == nil {
+		return Operator{}, codes.New(codes.Forbidden, "the submitter identity has no X.509 certificate")
+	}
+	id := wire.OperatorID(cert.Subject)
+	if id == "" {
+		return Operator{}, codes.New(codes.Forbidden, "the submitter certificate has an empty subject")
+	}
+	return Operator{MSP: msp, ID: id}, nil
+}
+
+// OperatorID returns the submitter's operator id (SubmitterOperator's ID).
+func OperatorID(ctx Context) (string, error) {
+	op, err := SubmitterOperator(ctx)
+	return op.ID, err
+}
+
+// CheckOperator returns the submitter's operator id after checking the operator
+// id a department signed into its request: a signed operator that is not the
+// submitting identity's is FORBIDDEN (a department vouched for one person and
+// another submitted). An empty signed operator (a request signed without one)
+// passes; the returned id is what the record stores either way.
+func CheckOperator(ctx Context, signed string) (string, error) {
+	op, err := SubmitterOperator(ctx)
+	if err != nil {
+		return "", err
+	}
+	if signed != "" && signed != op.ID {
+		return "", codes.New(codes.Forbidden, "the signed operator %q is not the submitting identity %q (%s): sign the request for the person who submits it", signed, op.ID, op.MSP)
+	}
+	return op.ID, nil
 }
 
 // BeginWrite is the first call of every write transaction: it refuses the

@@ -164,3 +164,24 @@ func (c *Client) Verify(ctx context.Context, id, docHash string) (*VerifyResult,
 	}
 	return &out, nil
 }
+
+// Whoami is the caller as the gateway maps it (GET /api/v1/whoami).
+type Whoami struct {
+	ID          string `json:"id"`
+	Department  string `json:"department"`
+	Org         string `json:"org"`
+	Role        string `json:"role"`
+	MSPID       string `json:"mspId"`
+	Operator    string `json:"operator"`
+	OwnIdentity bool   `json:"ownIdentity"`
+}
+
+// Whoami asks the gateway who the caller is and which operator id its ledger
+// calls sign as.
+func (c *Client) Whoami(ctx context.Context) (*Whoami, error) {
+	var w Whoami
+	if err := c.Do(ctx, http.MethodGet, apiPrefix+"/whoami", nil, &w); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}

@@ -72,6 +72,8 @@ const (
 	FlagTimeout   = "timeout"
 	FlagVerify    = "verify-base"
 	FlagZone      = "timezone"
+	// FlagOperator is the operator id signed into actions (docs/people.md).
+	FlagOperator = "operator"
 )
 
 // DefaultGateway is the gateway URL when neither --gateway nor CERTLEDGER_GATEWAY is set.
@@ -103,6 +105,7 @@ func globalFlags(root bool) []cli.Flag {
 		&cli.StringFlag{Name: FlagVerify, Usage: "public base `URL` of the verify page put in QR codes (default: the gateway URL)", EnvVars: env("CERTLEDGER_VERIFY_BASE"), Category: cat},
 		&cli.StringFlag{Name: FlagOutput, Aliases: []string{"o"}, Usage: "output `FORMAT`: table or json", EnvVars: env("CERTLEDGER_OUTPUT"), Value: def("table"), Category: cat},
 		&cli.StringFlag{Name: FlagTimeout, Usage: "timeout of each gateway request (`DURATION`)", EnvVars: env("CERTLEDGER_TIMEOUT"), Value: def(client.DefaultTimeout.String()), Category: cat},
+		&cli.StringFlag{Name: FlagOperator, Usage: "operator `ID` signed into status changes, grants, exchanges, answers and ticket actions (default: the one the gateway reports for your token, GET /api/v1/whoami; \"none\": sign none); the ledger refuses one that is not your Fabric identity's", EnvVars: env("CERTLEDGER_OPERATOR"), Category: cat},
 		&cli.StringFlag{Name: FlagZone, Usage: "deployment time `ZONE` (IANA): dates are whole days in it, times are shown in it", EnvVars: env(period.ZoneEnv), Value: def(period.DefaultZone), Category: cat},
 	}
 }

@@ -337,9 +337,13 @@ func certStatus(c *cli.Context, action string) error {
 	if err != nil {
 		return fmt.Errorf("reading certificate %s: %w", id, err)
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	req := client.StatusRequest{
 		CertificateID: id, Action: action, Reason: c.String("reason"),
-		KeyID: gm.KeyID(&k.PublicKey), PrevTxID: cur.TxID,
+		KeyID: gm.KeyID(&k.PublicKey), PrevTxID: cur.TxID, Operator: op,
 	}
 	if req.Signature, err = canon.Sign(k, canon.KindCertificateStatus, req); err != nil {
 		return err
@@ -407,7 +411,7 @@ func certHistory(c *cli.Context) error {
 		h = []client.HistoryEntry{}
 	}
 	return p.Print(h, func(t *output.Tab) {
-		t.Row("TIME", "TX", "STATUS", "REASON")
+		t.Row("TIME", "TX", "STATUS", "REASON", "BY")
 		for _, e := range h {
 			var rec client.Certificate
 			_ = json.Unmarshal(e.Record, &rec)
@@ -415,7 +419,7 @@ func certHistory(c *cli.Context) error {
 			if e.IsDelete {
 				st = "deleted"
 			}
-			t.Row(e.Timestamp, e.TxID, st, rec.StatusReason)
+			t.Row(e.Timestamp, e.TxID, st, rec.StatusReason, rec.ActorID) // BY: the operator id the ledger recorded
 		}
 	})
 }

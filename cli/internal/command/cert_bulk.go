@@ -99,25 +99,7 @@ func certIssueBulk(c *cli.Context) error {
 	if err != nil {
 		return inputErr(err)
 	}
-	if err := p.Print(sum, func(t *output.Tab) {
-		t.KV("rows", itoa(sum.Total))
-		t.KV("issued", itoa(sum.Issued))
-		t.KV("skipped (done before)", itoa(sum.Skipped))
-		t.KV("already on ledger", itoa(sum.AlreadyOnLedger))
-		t.KV("failed", itoa(sum.Failed))
-		if sum.NotAttempted > 0 {
-			t.KV("not attempted", itoa(sum.NotAttempted))
-		}
-		t.KV("state file", sum.StateFile)
-		t.KV("receipts", is.OutDir)
-		if len(sum.Failures) > 0 {
-			t.Line("")
-			t.Row("LINE", "FILE", "ID", "ERROR")
-			for _, f := range sum.Failures {
-				t.Row(itoa(f.Line), f.File, f.ID, f.Error)
-			}
-		}
-	}); err != nil {
+	if err := p.Print(sum, func(t *output.Tab) { bulkTable(t, sum, is.OutDir) }); err != nil {
 		return err
 	}
 	switch {
@@ -129,4 +111,25 @@ func certIssueBulk(c *cli.Context) error {
 		return Invalidf("%d of %d rows failed (rerun to retry them; issued rows are skipped)", sum.Failed, sum.Total)
 	}
 	return nil
+}
+
+// bulkTable prints a bulk issue's summary: the counts, then a row per failure.
+func bulkTable(t *output.Tab, sum *issue.Summary, outDir string) {
+	t.KV("rows", itoa(sum.Total))
+	t.KV("issued", itoa(sum.Issued))
+	t.KV("skipped (done before)", itoa(sum.Skipped))
+	t.KV("already on ledger", itoa(sum.AlreadyOnLedger))
+	t.KV("failed", itoa(sum.Failed))
+	if sum.NotAttempted > 0 {
+		t.KV("not attempted", itoa(sum.NotAttempted))
+	}
+	t.KV("state file", sum.StateFile)
+	t.KV("receipts", outDir)
+	if len(sum.Failures) > 0 {
+		t.Line("")
+		t.Row("LINE", "FILE", "ID", "ERROR")
+		for _, f := range sum.Failures {
+			t.Row(itoa(f.Line), f.File, f.ID, f.Error)
+		}
+	}
 }

@@ -173,8 +173,12 @@ func exchangeSend(c *cli.Context) error {
 		}
 		out.Stored = true
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	req := exchange.SendRequest{ID: id, GrantID: g.ID, Provider: g.Provider, Consumer: g.Consumer, Fields: fields,
-		PayloadHash: sealed.PayloadHash, EnvelopeHash: sealed.EnvelopeHash, Certificates: certs, KeyID: gm.KeyID(&k.PublicKey)}
+		PayloadHash: sealed.PayloadHash, EnvelopeHash: sealed.EnvelopeHash, Certificates: certs, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
 	if req.Signature, err = signForm(k, req.SignedForm); err != nil {
 		return err
 	}
@@ -289,8 +293,12 @@ func exchangeAnswer(c *cli.Context, decision string) error {
 	if decision == exchange.DecisionAck {
 		reason = c.String("note")
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	var out answerOutcome
-	a := exchange.Ack{ExchangeID: id, Consumer: e.Consumer, PayloadHash: e.PayloadHash, Decision: decision, KeyID: gm.KeyID(&k.PublicKey)}
+	a := exchange.Ack{ExchangeID: id, Consumer: e.Consumer, PayloadHash: e.PayloadHash, Decision: decision, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
 	if e.Enveloped() {
 		a.EnvelopeHash = e.EnvelopeHash
 		if reason != "" {

@@ -189,7 +189,11 @@ func grantAttestDeletion(c *cli.Context) error {
 	if g.EffectiveStatus != exchange.GrantRevoked && g.EffectiveStatus != exchange.GrantExpired {
 		return Invalidf("grant %s is %s until %s: attest deletion once it is revoked or expired", id, g.EffectiveStatus, g.ValidUntil)
 	}
-	d := exchange.Deletion{GrantID: id, Consumer: g.Consumer, PrevTxID: g.TxID, KeyID: gm.KeyID(&k.PublicKey)}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
+	d := exchange.Deletion{GrantID: id, Consumer: g.Consumer, PrevTxID: g.TxID, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
 	if d.Signature, err = signForm(k, d.SignedForm); err != nil {
 		return err
 	}

@@ -119,9 +119,13 @@ func grantCreate(c *cli.Context) error {
 	if strings.TrimSpace(purpose) == "" {
 		return Usagef("--purpose is empty")
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	req := exchange.GrantRequest{ID: id, Provider: dept, Consumer: c.String("consumer"), Item: c.String("item"),
 		Fields: fields, PurposeHash: gm.SM3Hex([]byte(purpose)), LegalBasis: c.String("legal-basis"),
-		ValidFrom: from, ValidUntil: until, KeyID: keyID}
+		ValidFrom: from, ValidUntil: until, KeyID: keyID, Operator: op}
 	if req.Signature, err = signForm(k, req.SignedForm); err != nil {
 		return err
 	}
@@ -161,8 +165,12 @@ func grantRevoke(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading grant %s: %w", id, err)
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	reason := c.String("reason")
-	r := exchange.Revocation{GrantID: id, ReasonHash: gm.SM3Hex([]byte(reason)), KeyID: gm.KeyID(&k.PublicKey), PrevTxID: g.TxID}
+	r := exchange.Revocation{GrantID: id, ReasonHash: gm.SM3Hex([]byte(reason)), KeyID: gm.KeyID(&k.PublicKey), PrevTxID: g.TxID, Operator: op}
 	if r.Signature, err = signForm(k, r.SignedForm); err != nil {
 		return err
 	}

@@ -150,3 +150,26 @@ func moreHint(c *cli.Context, bookmark string) {
 		fmt.Fprintf(stderrOf(c), "certledger: more records: repeat with --bookmark %s (or --all)\n", bookmark)
 	}
 }
+
+// operatorOf returns the operator id to sign into an action (docs/people.md):
+// --operator (CERTLEDGER_OPERATOR) when given, "none" for none; else the one the
+// gateway reports for the caller's token (GET /api/v1/whoami), which is what the
+// ledger will see submitting. A gateway that predates whoami (404) gets actions
+// signed without one: the ledger still records who submitted them.
+func operatorOf(c *cli.Context, cl *client.Client) (string, error) {
+	switch op := GlobalString(c, FlagOperator); op {
+	case "none":
+		return "", nil
+	case "":
+	default:
+		return op, nil
+	}
+	w, err := cl.Whoami(c.Context)
+	if err != nil {
+		if client.StatusOf(err) == http.StatusNotFound {
+			return "", nil
+		}
+		return "", fmt.Errorf("asking the gateway who signs (give --operator ID or --operator none): %w", err)
+	}
+	return w.Operator, nil
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/issue"
 	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/certledger/certledger/cli/internal/qr"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/workorder"
 	"github.com/certledger/certledger/internal/gm"
@@ -87,6 +88,7 @@ func ticketSubmitCommand() *cli.Command {
 			&cli.StringFlag{Name: "channel", Usage: "`CHANNEL`: web, app or hotline", Value: "web"},
 			&cli.StringFlag{Name: "id", Usage: "ticket `ID` (default: t-<random>)"},
 			&cli.StringSliceFlag{Name: "ref", Usage: "a certificate or exchange the appeal is about: certificate:`ID` or exchange:ID (repeat; lineage)"},
+			&cli.StringFlag{Name: "qr", Usage: "write the QR code of the citizen's progress link to `FILE` (PNG; with --reporter)"},
 		},
 		Action: ticketSubmit,
 	}
@@ -217,6 +219,9 @@ func ticketSubmit(c *cli.Context) error {
 		in.ReporterCommitment = gm.Commitment(salt, c.String("reporter"))
 	default:
 		in.ReporterCommitment = c.String("commitment")
+		if c.String("qr") != "" {
+			return Usagef("--qr needs --reporter: the progress link carries the salt made here")
+		}
 	}
 	if in.ID == "" {
 		if in.ID, err = issue.NewID("t"); err != nil {
@@ -236,11 +241,20 @@ func ticketSubmit(c *cli.Context) error {
 	}
 	type submitted struct {
 		client.WriteResult[ticketOutput]
-		Salt string `json:"salt,omitempty"`
+		Salt     string `json:"salt,omitempty"`
+		Progress string `json:"progressUrl,omitempty"`
 	}
 	out := submitted{WriteResult: res}
 	if salt != nil {
 		out.Salt = hex.EncodeToString(salt)
+		if out.Progress, err = qr.ProgressURL(verifyBase(c), in.ID, out.Salt); err != nil {
+			return err
+		}
+		if f := c.String("qr"); f != "" {
+			if err := qr.WritePNG(f, out.Progress); err != nil {
+				return err
+			}
+		}
 	}
 	t := res.Record.Ticket
 	return p.Print(out, func(tb *output.Tab) {
@@ -253,6 +267,9 @@ func ticketSubmit(c *cli.Context) error {
 			tb.KV("salt", out.Salt)
 			tb.Line("Give the citizen the ticket id and the salt: SM3(salt || identifier) is the commitment, which")
 			tb.Line("proves the appeal is theirs and opens " + ticketsAPI + "/" + in.ID + "/events?commitment=<commitment>.")
+			tb.KV("progress page", out.Progress)
+			tb.Line("The link (and its QR code, --qr) carries the ticket id and the salt, not the identifier: the page asks")
+			tb.Line("the citizen for it and computes the commitment in the browser.")
 		}
 	})
 }
@@ -300,8 +317,12 @@ func ticketSigned(c *cli.Context, action workorder.Action) error {
 	if err != nil {
 		return fmt.Errorf("reading ticket %s: %w", id, err)
 	}
+	op, err := operatorOf(c, cl)
+	if err != nil {
+		return err
+	}
 	a := ticketAction{TicketID: id, Action: string(action), Department: dept, NoteHash: note, Target: c.String("to"),
-		PrevTxID: t.TxID, KeyID: keyID}
+		PrevTxID: t.TxID, KeyID: keyID, Operator: op}
 	if a.Signature, err = canon.Sign(k, canon.KindTicketAction, a); err != nil {
 		return err
 	}
@@ -470,9 +491,14 @@ func actorOf(tr workorder.Transition) string {
 	return who
 }
 
-// commonName extracts CN=... from an X.509 subject string.
-func commonName(subject string) string {
-	for _, part := range strings.Split(subject, ",") {
+// commonName returns the operator id of a transition: actorId is the operator id
+// itself (the certificate's common name) since the chaincode records one; records
+// written before hold the whole X.509 subject, whose CN=... it extracts.
+func commonName(actorID string) string {
+	if !strings.Contains(actorID, "CN=") {
+		return actorID
+	}
+	for _, part := range strings.Split(actorID, ",") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "CN="); ok {
 			return v
 		}

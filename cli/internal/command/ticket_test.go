@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -76,11 +78,13 @@ func TestTicketCommands(t *testing.T) {
 	}
 	appeal := e.file("appeal.txt", "The bar downstairs plays music until 3 am.")
 
-	r := intake("ticket", "submit", "--id", "t-1", "--category", "noise", "--content", appeal, "--reporter", "110101199003077777", "--channel", "hotline", "-o", "json")
+	qrFile := filepath.Join(t.TempDir(), "t-1.progress.png")
+	r := intake("ticket", "submit", "--id", "t-1", "--category", "noise", "--content", appeal, "--reporter", "110101199003077777", "--channel", "hotline", "--qr", qrFile, "-o", "json")
 	wantCode(t, r, 0)
 	var sub struct {
-		Record ticketOutput `json:"record"`
-		Salt   string       `json:"salt"`
+		Record   ticketOutput `json:"record"`
+		Salt     string       `json:"salt"`
+		Progress string       `json:"progressUrl"`
 	}
 	if err := json.Unmarshal([]byte(r.Stdout), &sub); err != nil {
 		t.Fatalf("%v\n%s", err, r.Stdout)
@@ -92,6 +96,13 @@ func TestTicketCommands(t *testing.T) {
 	if strings.Contains(r.Stdout, "110101199003077777") {
 		t.Fatal("the identifier was printed / sent")
 	}
+	if want := "/progress?ticket=t-1#salt=" + sub.Salt; !strings.HasSuffix(sub.Progress, want) {
+		t.Errorf("progress link %q, want …%s", sub.Progress, want)
+	}
+	if png, err := os.ReadFile(qrFile); err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Errorf("QR code of the progress link: %v", err)
+	}
+	wantCode(t, intake("ticket", "submit", "--category", "noise", "--content", appeal, "--commitment", strings.Repeat("c", 64), "--qr", qrFile), ExitUsage)
 	wantCode(t, intake("ticket", "submit", "--category", "noise", "--content", appeal), ExitUsage) // no reporter
 
 	for _, step := range [][]string{

@@ -154,7 +154,29 @@ func (l *Ledger) begin(ctx context.Context, org string) (ledgertest.Tx, error) {
 		return ledgertest.Tx{}, fmt.Errorf("%w %q", ledgerclient.ErrUnknownOrg, org)
 	}
 	l.chain.SetNow(l.now())
-	return ledgertest.Tx{MSP: msp, CommonName: "gateway." + org}, nil
+	return ledgertest.Tx{MSP: msp, CommonName: commonName(ctx, org)}, nil
+}
+
+// commonName is the CN of the identity a call signs with: a caller's own identity
+// is named by its operator id here (ledgerclient.WithIdentity), any other call
+// signs as "gateway.<org>", the organisation's shared identity.
+func commonName(ctx context.Context, org string) string {
+	if id := ledgerclient.IdentityOf(ctx); id != "" {
+		return id
+	}
+	return "gateway." + org
+}
+
+// Operator implements ledgerclient.OperatorReader: what the chaincode records
+// for a call to org with ctx.
+func (l *Ledger) Operator(ctx context.Context, org string) (string, string, error) {
+	l.mu.Lock()
+	msp, ok := l.orgs[org]
+	l.mu.Unlock()
+	if !ok {
+		return "", "", fmt.Errorf("%w %q", ledgerclient.ErrUnknownOrg, org)
+	}
+	return msp, commonName(ctx, org), nil
 }
 
 // Evaluate runs a query; nothing is written.

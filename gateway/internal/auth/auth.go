@@ -25,6 +25,19 @@ type Principal struct {
 	Department string
 	Org        string
 	Role       string
+	// Identity names the caller's own Fabric identity in Org (IdentityName of its
+	// configuration; "" when it has none and acts as the org profile's identity).
+	Identity string
+}
+
+// IdentityName is the name under which the gateway connects a configured
+// identity and a principal selects it: its certificate's path (two callers
+// configured with one certificate share one identity).
+func IdentityName(id *config.Identity) string {
+	if id == nil {
+		return ""
+	}
+	return id.Cert
 }
 
 // HasRole reports whether the principal holds one of roles (no roles: any).
@@ -43,10 +56,10 @@ type Authenticator struct {
 func New(c *config.Config) *Authenticator {
 	a := &Authenticator{tokens: map[string]*Principal{}, fingerprints: map[string]*Principal{}, commonNames: map[string]*Principal{}}
 	for _, t := range c.Tokens {
-		a.tokens[t.SHA256] = &Principal{ID: t.ID, Department: t.Department, Org: t.Org, Role: t.Role}
+		a.tokens[t.SHA256] = &Principal{ID: t.ID, Department: t.Department, Org: t.Org, Role: t.Role, Identity: IdentityName(t.Identity)}
 	}
 	for _, cc := range c.ClientCerts {
-		p := &Principal{ID: cc.ID, Department: cc.Department, Org: cc.Org, Role: cc.Role}
+		p := &Principal{ID: cc.ID, Department: cc.Department, Org: cc.Org, Role: cc.Role, Identity: IdentityName(cc.Identity)}
 		if cc.Fingerprint != "" {
 			a.fingerprints[cc.Fingerprint] = p
 		} else {

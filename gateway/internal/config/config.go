@@ -155,6 +155,17 @@ type Principal struct {
 	Department string `yaml:"department"`
 	Org        string `yaml:"org"`
 	Role       string `yaml:"role"`
+	// Identity is the caller's own Fabric identity, issued by org's CA: what it
+	// submits and reads are signed with it, so the ledger names the person
+	// (docs/people.md). Without one the caller acts as the org profile's identity
+	// (usually the organisation's Admin), which the gateway logs at start.
+	Identity *Identity `yaml:"identity,omitempty"`
+}
+
+// Identity is a Fabric client identity: PEM X.509 certificate and PKCS#8 key.
+type Identity struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // Token is a bearer token known by its SHA-256.
@@ -262,6 +273,12 @@ func (c *Config) resolve(base string) {
 	for i := range c.Orgs {
 		abs(&c.Orgs[i].Profile)
 	}
+	for _, p := range c.principals() {
+		if p.Identity != nil {
+			abs(&p.Identity.Cert)
+			abs(&p.Identity.Key)
+		}
+	}
 	abs(&c.Trust.BundleFile)
 	abs(&c.Envelopes.Dir)
 	abs(&c.ReadModel.Dir)
@@ -349,7 +366,23 @@ func checkPrincipal(where string, p Principal, orgs map[string]bool) error {
 	default:
 		return invalid("%s: role %q is not admin, clerk or auditor", where, p.Role)
 	}
+	if p.Identity != nil && (p.Identity.Cert == "" || p.Identity.Key == "") {
+		return invalid("%s: identity needs cert and key", where)
+	}
 	return nil
+}
+
+// principals returns every token's and client certificate's principal, in
+// configuration order, for editing in place.
+func (c *Config) principals() []*Principal {
+	var out []*Principal
+	for i := range c.Tokens {
+		out = append(out, &c.Tokens[i].Principal)
+	}
+	for i := range c.ClientCerts {
+		out = append(out, &c.ClientCerts[i].Principal)
+	}
+	return out
 }
 
 // validateCallers checks the tokens and client certificates and fills in their IDs.

@@ -130,9 +130,48 @@ func load(c *cli.Context) (*config.Config, []ledgerclient.Org, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("organisation %s: %w", o.Name, err)
 		}
-		orgs = append(orgs, ledgerclient.Org{Name: o.Name, Profile: p})
+		orgs = append(orgs, ledgerclient.Org{Name: o.Name, Profile: p, Identities: identities(cfg, o.Name)})
 	}
 	return cfg, orgs, nil
+}
+
+// identities lists the callers' own identities in organisation org, each once
+// (auth.IdentityName), in configuration order.
+func identities(cfg *config.Config, org string) []ledgerclient.Identity {
+	var out []ledgerclient.Identity
+	seen := map[string]bool{}
+	add := func(p config.Principal) {
+		name := auth.IdentityName(p.Identity)
+		if p.Org != org || name == "" || seen[name] {
+			return
+		}
+		seen[name] = true
+		out = append(out, ledgerclient.Identity{Name: name, CertPath: p.Identity.Cert, KeyPath: p.Identity.Key})
+	}
+	for _, t := range cfg.Tokens {
+		add(t.Principal)
+	}
+	for _, cc := range cfg.ClientCerts {
+		add(cc.Principal)
+	}
+	return out
+}
+
+// warnSharedIdentities logs the callers that have no identity of their own: the
+// ledger records their actions as the organisation profile's identity.
+func warnSharedIdentities(log *slog.Logger, cfg *config.Config) {
+	for _, t := range cfg.Tokens {
+		if t.Identity == nil {
+			log.Warn("caller has no Fabric identity of its own; the ledger names the organisation's profile identity for its actions (docs/people.md)",
+				slog.String("who", t.ID), slog.String("org", t.Org), slog.String("role", t.Role))
+		}
+	}
+	for _, cc := range cfg.ClientCerts {
+		if cc.Identity == nil {
+			log.Warn("caller has no Fabric identity of its own; the ledger names the organisation's profile identity for its actions (docs/people.md)",
+				slog.String("who", cc.ID), slog.String("org", cc.Org), slog.String("role", cc.Role))
+		}
+	}
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
@@ -152,6 +191,7 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	warnSharedIdentities(log, cfg)
 	fab, err := ledgerclient.Connect(orgs, ledgerclient.Timeouts{
 		Evaluate: cfg.Timeouts.Evaluate, Endorse: cfg.Timeouts.Endorse,
 		Submit: cfg.Timeouts.Submit, CommitStatus: cfg.Timeouts.CommitStatus, CommitWait: cfg.Timeouts.CommitWait,

@@ -86,9 +86,33 @@ func startDevnetStack(tb testing.TB, what string, block devnet.BlockConfig, cont
 // is registered first, so it runs after the caller's own cleanup of the HTTP server.
 func serveDevnet(tb testing.TB, dcfg devnet.Config, cc shim.Chaincode, t ledgerclient.Timeouts, opts ...devnet.Option) (*ledgerclient.Fabric, config.Config) {
 	tb.Helper()
+	fab, cfg, _ := serveDevnetUsers(tb, dcfg, cc, t, nil, opts...)
+	return fab, cfg
+}
+
+// stackUser is a person the devnet's CA gives a client identity of their own
+// (devnet.AddUser); role "" is client.
+type stackUser struct{ org, name, role string }
+
+// serveDevnetUsers is serveDevnet that first adds users and connects each one's
+// identity in its organisation (named auth.IdentityName of its config.Identity,
+// as the gateway command does). It returns the users by name.
+func serveDevnetUsers(tb testing.TB, dcfg devnet.Config, cc shim.Chaincode, t ledgerclient.Timeouts, users []stackUser, opts ...devnet.Option) (*ledgerclient.Fabric, config.Config, map[string]devnet.User) {
+	tb.Helper()
 	dir := tb.TempDir()
 	if err := devnet.Init(dir, dcfg); err != nil {
 		tb.Fatal(err)
+	}
+	added := map[string]devnet.User{}
+	idents := map[string][]ledgerclient.Identity{}
+	for _, u := range users {
+		du, err := devnet.AddUser(dir, u.org, u.name, u.role)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		added[u.name] = du
+		name := auth.IdentityName(&config.Identity{Cert: du.Cert, Key: du.Key})
+		idents[u.org] = append(idents[u.org], ledgerclient.Identity{Name: name, CertPath: du.Cert, KeyPath: du.Key})
 	}
 	node, err := devnet.Open(dir, append([]devnet.Option{devnet.WithChaincode(cc)}, opts...)...)
 	if err != nil {
@@ -110,7 +134,7 @@ func serveDevnet(tb testing.TB, dcfg devnet.Config, cc shim.Chaincode, t ledgerc
 		if err != nil {
 			tb.Fatal(err)
 		}
-		orgs = append(orgs, ledgerclient.Org{Name: name, Profile: p})
+		orgs = append(orgs, ledgerclient.Org{Name: name, Profile: p, Identities: idents[name]})
 		cfg.Orgs = append(cfg.Orgs, config.Org{Name: name, Profile: devnet.ProfilePath(dir, name)})
 	}
 	fab, err := ledgerclient.Connect(orgs, t)
@@ -128,7 +152,7 @@ func serveDevnet(tb testing.TB, dcfg devnet.Config, cc shim.Chaincode, t ledgerc
 		_, err := fab.Evaluate(ctx, "gov", "registry:GetGovernance")
 		cancel()
 		if err == nil {
-			return fab, cfg
+			return fab, cfg, added
 		}
 		if time.Now().After(deadline) {
 			tb.Fatalf("ledger not ready: %v", err)

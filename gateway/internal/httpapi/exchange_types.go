@@ -16,11 +16,13 @@ type GrantRevocation struct {
 	ReasonHash string `json:"reasonHash,omitempty"`
 	KeyID      string `json:"keyId"`
 	PrevTxID   string `json:"prevTxId"`
+	Operator   string `json:"operator,omitempty"` // signed when set (docs/people.md)
 	Signature  string `json:"signature"`
 }
 
 func (g GrantRevocation) domain() exchange.Revocation {
-	return exchange.Revocation{GrantID: g.GrantID, Reason: g.Reason, ReasonHash: g.ReasonHash, KeyID: g.KeyID, PrevTxID: g.PrevTxID, Signature: g.Signature}
+	return exchange.Revocation{GrantID: g.GrantID, Reason: g.Reason, ReasonHash: g.ReasonHash, KeyID: g.KeyID, PrevTxID: g.PrevTxID,
+		Operator: g.Operator, Signature: g.Signature}
 }
 
 // CatalogChange is the body of an item update or withdrawal.
@@ -33,11 +35,12 @@ type DeletionAttestation struct {
 	Consumer  string `json:"consumer"`
 	PrevTxID  string `json:"prevTxId"`
 	KeyID     string `json:"keyId"`
+	Operator  string `json:"operator,omitempty"` // signed when set (docs/people.md)
 	Signature string `json:"signature"`
 }
 
 func (d DeletionAttestation) domain() exchange.Deletion {
-	return exchange.Deletion{GrantID: d.GrantID, Consumer: d.Consumer, PrevTxID: d.PrevTxID, KeyID: d.KeyID, Signature: d.Signature}
+	return exchange.Deletion{GrantID: d.GrantID, Consumer: d.Consumer, PrevTxID: d.PrevTxID, KeyID: d.KeyID, Operator: d.Operator, Signature: d.Signature}
 }
 
 // ExchangeRecord is an exchange as its provider signed it (exchange:Send input).
@@ -56,12 +59,13 @@ type ExchangeAnswer struct {
 	Reason       string   `json:"reason"`
 	ReasonHash   string   `json:"reasonHash,omitempty"`
 	KeyID        string   `json:"keyId"`
+	Operator     string   `json:"operator,omitempty"` // signed when set (docs/people.md)
 	Signature    string   `json:"signature"`
 }
 
 func (a ExchangeAnswer) domain() exchange.Ack {
 	return exchange.Ack{ExchangeID: a.ExchangeID, Consumer: a.Consumer, PayloadHash: a.PayloadHash, EnvelopeHash: a.EnvelopeHash,
-		Fields: a.Fields, Decision: a.Decision, Reason: a.Reason, ReasonHash: a.ReasonHash, KeyID: a.KeyID, Signature: a.Signature}
+		Fields: a.Fields, Decision: a.Decision, Reason: a.Reason, ReasonHash: a.ReasonHash, KeyID: a.KeyID, Operator: a.Operator, Signature: a.Signature}
 }
 
 // storedExchangeGrant and storedExchange are the parts of ledger records the gateway reads.

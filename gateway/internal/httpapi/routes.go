@@ -18,7 +18,9 @@ func (s *Server) registrars() []func(*Router) {
 		s.registerLineage,
 		s.registerTickets,
 		s.registerTicketControls,
+		s.registerPages,
 		s.registerTrust,
+		s.registerWhoami,
 		s.registerWeb,
 	}
 }

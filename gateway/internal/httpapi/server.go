@@ -303,6 +303,10 @@ func (s *Server) wrap(route Route) http.Handler {
 			s.writeProblem(sw, r, err)
 			return
 		}
+		if p := ri.principal; p != nil && p.Identity != "" {
+			// Every ledger call of this request signs as the caller's own identity.
+			r = r.WithContext(ledgerclient.WithIdentity(r.Context(), p.Identity))
+		}
 		if route.Raw != nil {
 			route.Raw.ServeHTTP(sw, r)
 			return

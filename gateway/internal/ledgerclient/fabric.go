@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-gateway/pkg/hash"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/certledger/certledger/gateway/internal/errmap"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/profile"
 )
 
@@ -29,14 +31,28 @@ type Timeouts = profile.Timeouts
 // before the same signed envelope is sent again.
 var DefaultTimeouts = Timeouts{Evaluate: 5 * time.Second, Endorse: 15 * time.Second, Submit: 5 * time.Second, CommitStatus: 10 * time.Second, CommitWait: 2 * time.Second}
 
-// Org names a connection profile.
+// Org names a connection profile and the callers' own identities in it.
 type Org struct {
 	Name    string
 	Profile *profile.Profile
+	// Identities are further client identities of the organisation (one per
+	// person calling the gateway, docs/people.md); a call made with a context
+	// from WithIdentity signs as one of them.
+	Identities []Identity
 }
 
-// Fabric implements Ledger with one long-lived gRPC connection per peer and one
-// client.Gateway per organisation and peer. Safe for concurrent use.
+// Identity is one caller's Fabric client identity, issued by the organisation's
+// CA: a PEM X.509 certificate and its PEM private key.
+type Identity struct {
+	// Name selects it (WithIdentity); unique within the organisation.
+	Name     string
+	CertPath string
+	KeyPath  string
+}
+
+// Fabric implements Ledger with one long-lived gRPC connection per peer and, over
+// it, one client.Gateway per identity (the profile's and each Identity). Safe for
+// concurrent use.
 type Fabric struct {
 	timeouts Timeouts
 	orgs     map[string]*orgConn
@@ -46,8 +62,68 @@ type Fabric struct {
 type orgConn struct {
 	profile *profile.Profile
 	conns   []*grpc.ClientConn
-	gws     []*client.Gateway // gws[0] is the main peer, then the fallbacks
+	gws     []*client.Gateway // the profile's identity: gws[0] is the main peer, then the fallbacks
+	ids     map[string][]*client.Gateway
 	addrs   []string
+	// operators are the operator ids (wire.OperatorID of the certificate) of the
+	// profile's identity ("") and of each Identity by name.
+	operators map[string]string
+}
+
+type identityKey struct{}
+
+// WithIdentity returns a context whose ledger calls sign as the identity called
+// name (an Identity given to Connect) of the organisation they name. Calls
+// without it, or naming an identity the organisation lacks, sign as the
+// organisation profile's identity.
+func WithIdentity(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, identityKey{}, name)
+}
+
+// IdentityOf returns the identity name WithIdentity put in ctx ("" for none),
+// for Ledger implementations other than Fabric (test ledgers).
+func IdentityOf(ctx context.Context) string {
+	name, _ := ctx.Value(identityKey{}).(string)
+	return name
+}
+
+// identity returns the name of the identity ctx selects in oc ("" for the
+// profile's).
+func (oc *orgConn) identity(ctx context.Context) string {
+	if name, _ := ctx.Value(identityKey{}).(string); name != "" {
+		if _, ok := oc.ids[name]; ok {
+			return name
+		}
+	}
+	return ""
+}
+
+// gateways returns the gateways (one per peer, in oc.conns order) of the
+// identity ctx selects.
+func (oc *orgConn) gateways(ctx context.Context) []*client.Gateway {
+	if name := oc.identity(ctx); name != "" {
+		return oc.ids[name]
+	}
+	return oc.gws
+}
+
+// OperatorReader is implemented by ledgers that know whom their calls sign as
+// (Fabric does; test fakes may not).
+type OperatorReader interface {
+	// Operator returns the MSP ID and the operator id (wire.OperatorID) of the
+	// identity that a call to org with ctx signs as: what the chaincode records.
+	Operator(ctx context.Context, org string) (mspID, operator string, err error)
+}
+
+var _ OperatorReader = (*Fabric)(nil)
+
+// Operator implements OperatorReader.
+func (f *Fabric) Operator(ctx context.Context, org string) (string, string, error) {
+	oc, err := f.org(org)
+	if err != nil {
+		return "", "", err
+	}
+	return oc.profile.MSPID, oc.operators[oc.identity(ctx)], nil
 }
 
 // Connect builds the connections (gRPC dials lazily: an unreachable peer shows up
@@ -73,7 +149,7 @@ func Connect(orgs []Org, t Timeouts) (*Fabric, error) {
 	}
 	f := &Fabric{timeouts: t, orgs: map[string]*orgConn{}, recent: newTxCache(4096)}
 	for _, o := range orgs {
-		oc, err := connectOrg(o.Profile, t)
+		oc, err := connectOrg(o.Profile, o.Identities, t)
 		if err != nil {
 			_ = f.Close() // already returning the connect error
 			return nil, fmt.Errorf("organisation %s: %w", o.Name, err)
@@ -84,9 +160,16 @@ func Connect(orgs []Org, t Timeouts) (*Fabric, error) {
 }
 
 // connectOrg connects to the organisation's main peer and each fallback the one
-// way every client connects (profile.ConnectPeer), with the gateway's timeouts.
-func connectOrg(p *profile.Profile, t Timeouts) (*orgConn, error) {
-	oc := &orgConn{profile: p}
+// way every client connects (profile.ConnectPeer), with the gateway's timeouts,
+// then connects each identity over the same connections (fabric-gateway takes
+// any number of client.Connect over one gRPC connection).
+func connectOrg(p *profile.Profile, ids []Identity, t Timeouts) (*orgConn, error) {
+	oc := &orgConn{profile: p, ids: map[string][]*client.Gateway{}, operators: map[string]string{}}
+	_, _, cert, err := profile.LoadIdentity(p.MSPID, p.CertPath, p.KeyPath)
+	if err != nil {
+		return nil, err
+	}
+	oc.operators[""] = wire.OperatorID(cert.Subject)
 	opts := t.Options()
 	for _, peer := range append([]profile.Peer{p.Peer}, p.Fallbacks...) {
 		gw, conn, err := p.ConnectPeer(peer, opts...)
@@ -98,10 +181,39 @@ func connectOrg(p *profile.Profile, t Timeouts) (*orgConn, error) {
 		oc.gws = append(oc.gws, gw)
 		oc.addrs = append(oc.addrs, peer.Endpoint)
 	}
+	for _, ident := range ids {
+		if _, dup := oc.ids[ident.Name]; dup || ident.Name == "" {
+			oc.close()
+			return nil, fmt.Errorf("identity %q: %w", ident.Name, ErrIdentityName)
+		}
+		id, sign, cert, err := profile.LoadIdentity(p.MSPID, ident.CertPath, ident.KeyPath)
+		if err != nil {
+			oc.close()
+			return nil, fmt.Errorf("identity %s: %w", ident.Name, err)
+		}
+		oc.operators[ident.Name] = wire.OperatorID(cert.Subject)
+		gws := make([]*client.Gateway, 0, len(oc.conns))
+		for _, conn := range oc.conns {
+			gw, err := client.Connect(id, append([]client.ConnectOption{client.WithSign(sign), client.WithHash(hash.SHA256),
+				client.WithClientConnection(conn)}, opts...)...)
+			if err != nil {
+				oc.ids[ident.Name] = gws
+				oc.close()
+				return nil, fmt.Errorf("identity %s: %w", ident.Name, err)
+			}
+			gws = append(gws, gw)
+		}
+		oc.ids[ident.Name] = gws
+	}
 	return oc, nil
 }
 
 func (oc *orgConn) close() {
+	for _, gws := range oc.ids {
+		for _, gw := range gws {
+			_ = gw.Close()
+		}
+	}
 	for _, gw := range oc.gws {
 		_ = gw.Close()
 	}
@@ -159,9 +271,10 @@ func (f *Fabric) Evaluate(ctx context.Context, org, fn string, args ...string) (
 	if err != nil {
 		return nil, err
 	}
+	gws := oc.gateways(ctx)
 	var lastErr error
 	for _, i := range oc.order() {
-		res, err := f.evaluateOn(ctx, oc.gws[i], oc.profile, fn, args)
+		res, err := f.evaluateOn(ctx, gws[i], oc.profile, fn, args)
 		if err == nil || !failover(err) || ctx.Err() != nil {
 			return res, err
 		}
@@ -235,19 +348,20 @@ func (f *Fabric) Submit(ctx context.Context, org, fn string, args ...string) (*R
 	if err != nil {
 		return nil, err
 	}
-	tx, at, err := f.endorse(ctx, oc, fn, args)
+	gws := oc.gateways(ctx)
+	tx, at, err := f.endorse(ctx, oc, gws, fn, args)
 	if err != nil {
 		return nil, err
 	}
-	return f.commit(ctx, org, oc, at, tx)
+	return f.commit(ctx, org, oc, gws, at, tx)
 }
 
 // endorse gets the proposal endorsed through the first peer that can; it returns
 // the endorsed transaction and the index of that peer.
-func (f *Fabric) endorse(ctx context.Context, oc *orgConn, fn string, args []string) (*client.Transaction, int, error) {
+func (f *Fabric) endorse(ctx context.Context, oc *orgConn, gws []*client.Gateway, fn string, args []string) (*client.Transaction, int, error) {
 	var lastErr error
 	for _, i := range oc.order() {
-		contract := oc.gws[i].GetNetwork(oc.profile.Channel).GetContract(oc.profile.Chaincode)
+		contract := gws[i].GetNetwork(oc.profile.Channel).GetContract(oc.profile.Chaincode)
 		proposal, err := contract.NewProposal(fn, client.WithArguments(args...))
 		if err != nil {
 			return nil, 0, err
@@ -267,7 +381,7 @@ func (f *Fabric) endorse(ctx context.Context, oc *orgConn, fn string, args []str
 }
 
 // commit submits tx through peer at (then the others) and waits for its status.
-func (f *Fabric) commit(ctx context.Context, org string, oc *orgConn, at int, tx *client.Transaction) (*Result, error) {
+func (f *Fabric) commit(ctx context.Context, org string, oc *orgConn, gws []*client.Gateway, at int, tx *client.Transaction) (*Result, error) {
 	ctx = context.WithoutCancel(ctx)
 	deadline := time.Now().Add(f.timeouts.CommitStatus)
 	var (
@@ -281,7 +395,7 @@ func (f *Fabric) commit(ctx context.Context, org string, oc *orgConn, at int, tx
 		t := tx
 		if envelope != nil && i != at {
 			var err error
-			if t, err = oc.gws[i].NewTransaction(envelope); err != nil {
+			if t, err = gws[i].NewTransaction(envelope); err != nil {
 				return nil, err
 			}
 		}
@@ -468,3 +582,7 @@ var _ Ledger = (*Fabric)(nil)
 
 // ErrNoOrgs is returned by Connect when it is given no organisation.
 var ErrNoOrgs = errors.New("no organisation configured")
+
+// ErrIdentityName is returned (wrapped) by Connect for an identity without a
+// name or with a name another identity of the organisation has.
+var ErrIdentityName = errors.New("identity name is empty or not unique")

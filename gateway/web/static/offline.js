@@ -18,7 +18,7 @@
  *   CertledgerOffline.verifyTrustBundle(bytesOrText, pin)   -> {ok, bundle, fingerprint} | {ok:false, code, error}
  *   CertledgerOffline.keyValidAt(bundle, deptId, keyId, time) -> {valid, code, detail, asOfHeight, asOfTime, afterBundle}
  *   CertledgerOffline.verifySM2(publicKeyPEM, messageBytes, signatureBase64) -> {ok, code, error}
- *   CertledgerOffline.payload(kind, recordJSONText, signedFields) -> Uint8Array (certledger/v1/<kind>\n + canonical JSON)
+ *   CertledgerOffline.payload(kind, recordJSONText, signedFields[, optionalFields]) -> Uint8Array (certledger/v1/<kind>\n + canonical JSON)
  *   CertledgerOffline.sm3Hex(bytes)
  */
 (function (root, factory) {
@@ -235,14 +235,23 @@
   }
 
   // payload is what a department signs for a record of kind: the prefix and the
-  // canonical JSON of the record's signed fields (a missing one is an error).
-  function payload(kind, recordJSON, fields) {
+  // canonical JSON of the record's signed fields (a missing one is an error) and of
+  // its optional fields (canon.OptionalFields) that hold a non-empty string.
+  function payload(kind, recordJSON, fields, optional) {
     var rec = parseJSON(recordJSON);
     if (!isObj(rec)) throw fail('BAD_FORMAT', kind + ' record is not a JSON object');
     var signed = { obj: Object.create(null), keys: [] };
     fields.forEach(function (f) {
       if (!Object.prototype.hasOwnProperty.call(rec.obj, f)) throw fail('BAD_FORMAT', 'signed field missing: ' + kind + '.' + f);
       signed.obj[f] = rec.obj[f];
+      signed.keys.push(f);
+    });
+    (optional || []).forEach(function (f) {
+      if (!Object.prototype.hasOwnProperty.call(rec.obj, f)) return;
+      var v = rec.obj[f];
+      if (v === null || v === '') return;
+      if (typeof v !== 'string') throw fail('BAD_FORMAT', kind + '.' + f + ' must be a string');
+      signed.obj[f] = v;
       signed.keys.push(f);
     });
     return utf8enc.encode('certledger/v1/' + kind + '\n' + canonical(signed));

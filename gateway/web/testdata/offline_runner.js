@@ -22,7 +22,7 @@ for (const c of v.keys) {
 }
 for (const c of v.payloads) {
   try {
-    out.payloads.push(Buffer.from(off.payload(c.kind, c.record, c.fields)).toString('utf8'));
+    out.payloads.push(Buffer.from(off.payload(c.kind, c.record, c.fields, c.optional)).toString('utf8'));
   } catch (e) {
     out.payloads.push('ERROR ' + e.message);
   }

@@ -116,6 +116,9 @@ type Certificate struct {
 	IssuedAt     string `json:"issuedAt"`
 	UpdatedAt    string `json:"updatedAt"`
 	TxID         string `json:"txId"`
+	// ActorID is the operator id of the identity that made this version (the
+	// issue or the last status change; the history holds every earlier one).
+	ActorID string `json:"actorId,omitempty"`
 }
 
 // New validates r (ValidateAt the transaction time) and returns the certificate issued at time at by transaction txID.
@@ -136,7 +139,10 @@ type StatusRequest struct {
 	Reason        string `json:"reason"`
 	KeyID         string `json:"keyId"`
 	PrevTxID      string `json:"prevTxId"`
-	Signature     string `json:"signature"`
+	// Operator is the operator id of the person the department vouches acted
+	// (optional; signed when set, and then it must be the submitting identity's).
+	Operator  string `json:"operator,omitempty"`
+	Signature string `json:"signature"`
 }
 
 // Validate checks the format of every field and returns every problem found
@@ -154,6 +160,7 @@ func (s StatusRequest) Validate() error {
 	if s.PrevTxID == "" || len(s.PrevTxID) > 128 {
 		fe.Add("prevTxId", "is required (the certificate's current txId)")
 	}
+	fe.Operator("operator", s.Operator)
 	fe.Signature("signature", s.Signature)
 	return fe.Err()
 }

@@ -30,7 +30,8 @@ type CatalogItem struct {
 	Withdrawal  *CatalogWithdrawal `json:"withdrawal,omitempty"`
 	CreatedAt   string             `json:"createdAt"`
 	UpdatedAt   string             `json:"updatedAt,omitempty"`
-	TxID        string             `json:"txId"` // the last write; an update or withdrawal names it as prevTxId
+	TxID        string             `json:"txId"`              // the last write; an update or withdrawal names it as prevTxId
+	ActorID     string             `json:"actorId,omitempty"` // operator id of the identity that wrote it last
 }
 
 // CatalogWithdrawal is when and why an item was withdrawn.

@@ -40,7 +40,10 @@ type SendRequest struct {
 	EnvelopeHash string   `json:"envelopeHash,omitempty"`
 	Certificates []string `json:"certificates,omitempty"`
 	KeyID        string   `json:"keyId"`
-	Signature    string   `json:"signature"`
+	// Operator is the operator id of the person the provider vouches acted
+	// (optional; signed when set, and then it must be the submitting identity's).
+	Operator  string `json:"operator,omitempty"`
+	Signature string `json:"signature"`
 }
 
 // Enveloped reports whether the exchange was delivered as an envelope.
@@ -58,7 +61,7 @@ func (r SendRequest) SignedForm() (canon.Kind, any) {
 	}
 	return canon.KindExchangeEnvelope, map[string]any{"id": r.ID, "grantId": r.GrantID, "provider": r.Provider,
 		"consumer": r.Consumer, "fields": r.Fields, "payloadHash": r.PayloadHash, "envelopeHash": r.EnvelopeHash,
-		"certificates": certs, "keyId": r.KeyID}
+		"certificates": certs, "keyId": r.KeyID, canon.FieldOperator: r.Operator}
 }
 
 // Validate checks the request's format and returns every problem found as
@@ -78,6 +81,7 @@ func (r SendRequest) Validate() error {
 		fe.Add("certificates", "only an enveloped exchange (envelopeHash) names certificates")
 	}
 	fe.Hash("keyId", r.KeyID)
+	fe.Operator("operator", r.Operator)
 	fe.Signature("signature", r.Signature)
 	return fe.Err()
 }
@@ -104,9 +108,11 @@ type Ack struct {
 	Reason       string   `json:"reason"`
 	ReasonHash   string   `json:"reasonHash,omitempty"`
 	KeyID        string   `json:"keyId"`
+	Operator     string   `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
 	Signature    string   `json:"signature"`
 	At           string   `json:"at,omitempty"`
 	TxID         string   `json:"txId,omitempty"`
+	ActorID      string   `json:"actorId,omitempty"` // operator id of the identity that submitted it
 }
 
 // Receipt reports whether the answer is a receipt over an envelope.
@@ -117,7 +123,7 @@ func (a Ack) Receipt() bool { return a.EnvelopeHash != "" }
 func (a Ack) SignedForm() (canon.Kind, any) {
 	if !a.Receipt() {
 		s := a
-		s.At, s.TxID = "", ""
+		s.At, s.TxID, s.ActorID = "", "", ""
 		return canon.KindExchangeAck, s
 	}
 	fields := a.Fields
@@ -126,7 +132,7 @@ func (a Ack) SignedForm() (canon.Kind, any) {
 	}
 	return canon.KindExchangeReceipt, map[string]any{"exchangeId": a.ExchangeID, "consumer": a.Consumer,
 		"envelopeHash": a.EnvelopeHash, "payloadHash": a.PayloadHash, "fields": fields, "decision": a.Decision,
-		"reasonHash": a.ReasonHash, "keyId": a.KeyID}
+		"reasonHash": a.ReasonHash, "keyId": a.KeyID, canon.FieldOperator: a.Operator}
 }
 
 // Validate checks the answer's format and returns every problem found as
@@ -163,6 +169,7 @@ func (a Ack) Validate() error {
 		}
 	}
 	fe.Hash("keyId", a.KeyID)
+	fe.Operator("operator", a.Operator)
 	fe.Signature("signature", a.Signature)
 	return fe.Err()
 }
@@ -177,7 +184,8 @@ type Exchange struct {
 	SentTxID  string `json:"sentTxId"`
 	Ack       *Ack   `json:"ack,omitempty"`
 	UpdatedAt string `json:"updatedAt"`
-	TxID      string `json:"txId"` // the last write
+	TxID      string `json:"txId"`              // the last write
+	ActorID   string `json:"actorId,omitempty"` // operator id of the identity that sent it
 }
 
 // NewExchange records what the provider sends under grant g at transaction time

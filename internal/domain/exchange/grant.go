@@ -33,7 +33,10 @@ type GrantRequest struct {
 	ValidFrom   string   `json:"validFrom"`
 	ValidUntil  string   `json:"validUntil"`
 	KeyID       string   `json:"keyId"`
-	Signature   string   `json:"signature"`
+	// Operator is the operator id of the person the provider vouches acted
+	// (optional; signed when set, and then it must be the submitting identity's).
+	Operator  string `json:"operator,omitempty"`
+	Signature string `json:"signature"`
 }
 
 // Validate checks the request's format (not its signature) and returns every
@@ -61,6 +64,7 @@ func (r GrantRequest) Validate() error {
 		fe.Add("validUntil", "validFrom %s is not before validUntil %s", r.ValidFrom, r.ValidUntil)
 	}
 	fe.Hash("keyId", r.KeyID)
+	fe.Operator("operator", r.Operator)
 	fe.Signature("signature", r.Signature)
 	return fe.Err()
 }
@@ -95,9 +99,11 @@ type Revocation struct {
 	ReasonHash string `json:"reasonHash,omitempty"`
 	KeyID      string `json:"keyId"`
 	PrevTxID   string `json:"prevTxId"`
+	Operator   string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
 	Signature  string `json:"signature"`
 	At         string `json:"at,omitempty"`
 	TxID       string `json:"txId,omitempty"`
+	ActorID    string `json:"actorId,omitempty"` // operator id of the identity that submitted it
 }
 
 // Validate checks a revocation request's format and returns every problem
@@ -117,6 +123,7 @@ func (r Revocation) Validate() error {
 	if r.PrevTxID == "" {
 		fe.Add("prevTxId", "is required")
 	}
+	fe.Operator("operator", r.Operator)
 	fe.Signature("signature", r.Signature)
 	return fe.Err()
 }
@@ -124,7 +131,7 @@ func (r Revocation) Validate() error {
 // SignedForm returns the canonical kind and the record a signature covers.
 func (r Revocation) SignedForm() (canon.Kind, any) {
 	s := r
-	s.At, s.TxID = "", ""
+	s.At, s.TxID, s.ActorID = "", "", ""
 	if r.ReasonHash != "" {
 		return canon.KindGrantRevokeSealed, s
 	}
@@ -140,7 +147,8 @@ type Grant struct {
 	Deletion   *Deletion   `json:"deletion,omitempty"`
 	CreatedAt  string      `json:"createdAt"`
 	UpdatedAt  string      `json:"updatedAt"`
-	TxID       string      `json:"txId"` // the last write; a revocation must name it as prevTxId
+	TxID       string      `json:"txId"`              // the last write; a revocation must name it as prevTxId
+	ActorID    string      `json:"actorId,omitempty"` // operator id of the identity that created it
 }
 
 // NewGrant builds the grant the provider asks for at transaction time now. item is
@@ -248,9 +256,11 @@ type Deletion struct {
 	Consumer  string `json:"consumer"`
 	PrevTxID  string `json:"prevTxId"`
 	KeyID     string `json:"keyId"`
+	Operator  string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
 	Signature string `json:"signature"`
 	At        string `json:"at,omitempty"`
 	TxID      string `json:"txId,omitempty"`
+	ActorID   string `json:"actorId,omitempty"` // operator id of the identity that submitted it
 }
 
 // Validate checks the attestation's format.
@@ -262,6 +272,7 @@ func (d Deletion) Validate() error {
 		fe.Add("prevTxId", "is required")
 	}
 	fe.Hash("keyId", d.KeyID)
+	fe.Operator("operator", d.Operator)
 	fe.Signature("signature", d.Signature)
 	return fe.Err()
 }
@@ -269,7 +280,7 @@ func (d Deletion) Validate() error {
 // SignedForm returns the canonical kind and the record a signature covers.
 func (d Deletion) SignedForm() (canon.Kind, any) {
 	s := d
-	s.At, s.TxID = "", ""
+	s.At, s.TxID, s.ActorID = "", "", ""
 	return canon.KindGrantDeletion, s
 }
 

@@ -78,6 +78,9 @@ type Department struct {
 	CreatedAt  string   `json:"createdAt"`
 	UpdatedAt  string   `json:"updatedAt"`
 	TxID       string   `json:"txId"`
+	// ActorID is the operator id of the identity that made this version (the
+	// registration or the last key change; the history holds every earlier one).
+	ActorID string `json:"actorId,omitempty"`
 }
 
 // Registration is the input of RegisterDepartment.

@@ -5,6 +5,7 @@
 package wire
 
 import (
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"regexp"
@@ -231,3 +232,26 @@ func (fe *FieldErrors) Signature(field, v string) bool {
 
 // MaxSignatureLen bounds a base64 signature: a DER SM2 signature is ~96 characters.
 const MaxSignatureLen = 256
+
+// OperatorID is the operator id of a Fabric identity whose X.509 certificate has
+// subject: its common name (for example "clerk1@dept-a"), or the whole subject
+// when it has none. Chaincode and gateway name a person with this one rule.
+func OperatorID(subject pkix.Name) string {
+	if subject.CommonName != "" {
+		return subject.CommonName
+	}
+	return subject.String()
+}
+
+// MaxOperatorLen bounds an operator id (the subject common name of a Fabric
+// identity, docs/people.md).
+const MaxOperatorLen = 256
+
+// Operator checks an optional operator id: empty, or 1..MaxOperatorLen runes of
+// printable UTF-8.
+func (fe *FieldErrors) Operator(field, v string) bool {
+	if v == "" {
+		return true
+	}
+	return fe.Text(field, v, MaxOperatorLen)
+}

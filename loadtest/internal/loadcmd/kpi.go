@@ -32,6 +32,7 @@ func kpiCommand() *cli.Command {
 			&cli.StringFlag{Name: "sizes", Value: "1000,10000", Usage: "tickets of dept-a per run (dept-b gets a quarter as many)"},
 			&cli.IntFlag{Name: "calls", Value: 7, Usage: "KPI calls per measurement (the median is printed)"},
 			&cli.IntFlag{Name: "batch", Value: 2000, Usage: fmt.Sprintf("tickets per bench:LoadTickets transaction (at most %d)", benchcc.MaxLoad)},
+			&cli.BoolFlag{Name: "pages", Usage: "also time the REST calls of the dashboard and the public results page (before and after the rollups) and print a table per size"},
 			&cli.IntFlag{Name: "transitions", Usage: "also measure N workorder:Submit and N signed Accept transactions (16 submitters); 0 skips"},
 			&cli.DurationFlag{Name: "ledger-timeout", Value: 5 * time.Minute, Usage: "ledger client and chaincode timeout (loading is one long transaction per batch)"},
 		},
@@ -46,6 +47,7 @@ type kpiRow struct {
 	sweeps                 int
 	scanREST, scanClient   driver.Result
 	rollREST, rollupClient driver.Result
+	pagesScan, pagesRoll   pageRun // --pages
 }
 
 func runKPI(c *cli.Context) error {
@@ -58,10 +60,14 @@ func runKPI(c *cli.Context) error {
 	}
 	t := table.New(fmt.Sprintf("workorder KPI of dept-a over %s..%s, p50 of %d calls (%s)", kpiFrom, kpiTo, c.Int("calls"), proc.MachineLoad()),
 		"tickets", "rollups, REST", "scan, REST", "rollups, fabric-gateway client", "scan, fabric-gateway client", "load (n + n/4)", "sweeps")
+	var pages []*table.Table
 	for _, n := range sizes {
 		r, err := kpiSize(c, n)
 		if err != nil {
 			return err
+		}
+		if c.Bool("pages") {
+			pages = append(pages, pagesTable(n, c.Int("calls"), r.pagesScan, r.pagesRoll))
 		}
 		t.Add(table.Int(n), table.Dur(r.rollREST.Percentile(50)), table.Dur(r.scanREST.Percentile(50)),
 			table.Dur(r.rollupClient.Percentile(50)), table.Dur(r.scanClient.Percentile(50)),
@@ -72,6 +78,11 @@ func runKPI(c *cli.Context) error {
 	t.Note("scan: before any sweep (the KPI reads the facts); rollups: after sweeping until every settled day is rolled up.")
 	if err := t.Write(c.App.Writer, format(c)); err != nil {
 		return err
+	}
+	for _, pt := range pages {
+		if err := pt.Write(c.App.Writer, format(c)); err != nil {
+			return err
+		}
 	}
 	if n := c.Int("transitions"); n > 0 {
 		return runTransitions(c, n)
@@ -126,6 +137,11 @@ func kpiSize(c *cli.Context, n int) (kpiRow, error) {
 	if r.scanClient = driver.Run(ctx, calls, direct); r.scanClient.Failed > 0 {
 		return r, r.scanClient.FirstErr
 	}
+	if c.Bool("pages") {
+		if r.pagesScan, err = timePages(ctx, s, hc, c.Int("calls")); err != nil {
+			return r, err
+		}
+	}
 	t0 = time.Now()
 	if r.sweeps, err = sweepAll(ctx, s); err != nil {
 		return r, err
@@ -136,6 +152,11 @@ func kpiSize(c *cli.Context, n int) (kpiRow, error) {
 	}
 	if r.rollupClient = driver.Run(ctx, calls, direct); r.rollupClient.Failed > 0 {
 		return r, r.rollupClient.FirstErr
+	}
+	if c.Bool("pages") {
+		if r.pagesRoll, err = timePages(ctx, s, hc, c.Int("calls")); err != nil {
+			return r, err
+		}
 	}
 	return r, nil
 }

@@ -182,3 +182,15 @@ func (f *Ledger) ChannelInfo(ctx context.Context, org string) (*ledgerclient.Cha
 	}
 	return r.ChannelInfo(ctx, org)
 }
+
+var _ ledgerclient.OperatorReader = (*Ledger)(nil)
+
+// Operator asks the inner ledger when it knows whom its calls sign as; else it
+// answers no operator.
+func (f *Ledger) Operator(ctx context.Context, org string) (string, string, error) {
+	r, ok := f.inner.(ledgerclient.OperatorReader)
+	if !ok {
+		return "", "", nil
+	}
+	return r.Operator(ctx, org)
+}

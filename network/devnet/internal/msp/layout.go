@@ -1,8 +1,12 @@
 package msp
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 )
 
 // Names of the identities every organisation gets.
@@ -169,4 +173,88 @@ func writeMSPDef(mspDir string, ca, tlsca *CA) error {
 		return err
 	}
 	return writeFile(filepath.Join(mspDir, "config.yaml"), []byte(nodeOUs), 0o644)
+}
+
+// ErrUserExists is returned by AddUser for a name the organisation already has.
+var ErrUserExists = errors.New("user already exists")
+
+// ErrUserName is returned (wrapped) by AddUser for a name it cannot use.
+var ErrUserName = errors.New("invalid user name")
+
+// userNameRE is the shape of a user name: it becomes a folder and, with "@" and
+// the organisation, the certificate's common name (the operator id).
+var userNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// UserCN is the common name AddUser gives user name of organisation org: the
+// operator id the chaincode records, e.g. "clerk1@dept-a".
+func UserCN(name, org string) string { return name + "@" + org }
+
+// AddUser issues a client identity for a named person from the organisation's CA
+// in folder dir (as GenerateOrg made it): a signing certificate with node OU role
+// (client for clerks and auditors, admin only for administrators) and common name
+// UserCN(name, org), its key, and a client TLS pair, under users/<name> in
+// Fabric's MSP layout. It returns the identity's folder. A name in use is
+// ErrUserExists; nothing is overwritten.
+func AddUser(dir, org, name string, role Role) (string, error) {
+	if !userNameRE.MatchString(name) {
+		return "", fmt.Errorf("%w %q: lowercase letters, digits, '.', '_' or '-', at most 63", ErrUserName, name)
+	}
+	if strings.EqualFold(name, AdminName) || strings.EqualFold(name, UserName) {
+		return "", fmt.Errorf("%w %q: reserved for the identities every organisation has", ErrUserName, name)
+	}
+	if role != RoleClient && role != RoleAdmin {
+		return "", fmt.Errorf("%w: role %q must be client or admin", ErrUserName, role)
+	}
+	l := OrgLayout{Dir: dir}
+	idDir := l.UserDir(name)
+	if _, err := os.Stat(idDir); err == nil {
+		return "", fmt.Errorf("%w: %s", ErrUserExists, idDir)
+	}
+	ca, err := LoadCA(l.CACert(), l.CAKey())
+	if err != nil {
+		return "", fmt.Errorf("loading the CA of %s: %w", org, err)
+	}
+	tlsca, err := LoadCA(l.TLSCACert(), l.TLSCAKey())
+	if err != nil {
+		return "", fmt.Errorf("loading the TLS CA of %s: %w", org, err)
+	}
+	cn := UserCN(name, org)
+	leaf, err := ca.Issue(cn, role, nil)
+	if err != nil {
+		return "", err
+	}
+	tlsLeaf, err := tlsca.Issue(cn, "", []string{cn})
+	if err != nil {
+		return "", err
+	}
+	// Written into a temporary folder renamed at the end: a failed add leaves
+	// no half identity behind, and a name is taken once.
+	tmp, err := os.MkdirTemp(filepath.Dir(idDir), "."+name+"-")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = os.RemoveAll(tmp) }() // gone after the rename; only a failure leaves it
+	if err := writeMSPDef(filepath.Join(tmp, "msp"), ca, tlsca); err != nil {
+		return "", err
+	}
+	for _, f := range []struct {
+		path string
+		b    []byte
+		mode os.FileMode
+	}{
+		{SignCert(tmp), leaf.CertPEM, 0o644}, {KeyFile(tmp), leaf.KeyPEM, 0o600},
+		{ClientTLSCert(tmp), tlsLeaf.CertPEM, 0o644}, {ClientTLSKey(tmp), tlsLeaf.KeyPEM, 0o600},
+		{TLSCA(tmp), tlsca.CertPEM, 0o644},
+	} {
+		if err := writeFile(f.path, f.b, f.mode); err != nil {
+			return "", err
+		}
+	}
+	if err := os.Rename(tmp, idDir); err != nil {
+		if _, serr := os.Stat(idDir); serr == nil {
+			return "", fmt.Errorf("%w: %s", ErrUserExists, idDir)
+		}
+		return "", err
+	}
+	return idDir, nil
 }

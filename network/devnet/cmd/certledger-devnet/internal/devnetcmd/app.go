@@ -3,6 +3,7 @@ package devnetcmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +67,35 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 					&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile until shutdown"},
 				},
 				Action: func(c *cli.Context) error { return cmdStart(ctx, c) },
+			},
+			{
+				Name:  "user",
+				Usage: "client identities of named people (clerks, auditors) from an organisation's CA",
+				Subcommands: []*cli.Command{
+					{
+						Name:      "add",
+						Usage:     "issue a client certificate and key for a person (docs/people.md)",
+						ArgsUsage: " ",
+						Flags: []cli.Flag{
+							dirFlag(),
+							&cli.StringFlag{Name: "org", Required: true, Usage: "organisation (devnet.yaml name, e.g. dept-a)"},
+							&cli.StringFlag{Name: "name", Required: true, Usage: "the person's user name; the operator id becomes NAME@ORG"},
+							&cli.StringFlag{Name: "role", Value: "client", Usage: "node OU: client (clerks, auditors) or admin"},
+							&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
+						},
+						Action: cmdUserAdd,
+					},
+					{
+						Name:  "list",
+						Usage: "list an organisation's identities",
+						Flags: []cli.Flag{
+							dirFlag(),
+							&cli.StringFlag{Name: "org", Required: true, Usage: "organisation"},
+							&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
+						},
+						Action: cmdUserList,
+					},
+				},
 			},
 			{
 				Name:   "verify",
@@ -229,4 +259,39 @@ func devnetDir(c *cli.Context) string {
 		}
 	}
 	return "./devnet"
+}
+
+func cmdUserAdd(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("user add takes no arguments (got %q): use --org and --name", c.Args().Slice())
+	}
+	u, err := devnet.AddUser(devnetDir(c), c.String("org"), c.String("name"), c.String("role"))
+	if err != nil {
+		return err
+	}
+	return printUsers(c, []devnet.User{u})
+}
+
+func cmdUserList(c *cli.Context) error {
+	us, err := devnet.Users(devnetDir(c), c.String("org"))
+	if err != nil {
+		return err
+	}
+	return printUsers(c, us)
+}
+
+func printUsers(c *cli.Context, us []devnet.User) error {
+	switch c.String("output") {
+	case "json":
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(us)
+	case "table":
+		for _, u := range us {
+			fmt.Fprintf(c.App.Writer, "%s (%s, %s)\n  cert %s\n  key  %s\n", u.Operator, u.MSPID, u.Role, u.Cert, u.Key)
+		}
+		return nil
+	default:
+		return fmt.Errorf("--output %q: want table or json", c.String("output"))
+	}
 }
