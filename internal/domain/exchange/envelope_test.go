@@ -352,3 +352,31 @@ func FuzzPayloadFields(f *testing.F) {
 		}
 	})
 }
+
+// The operator id is signed in the envelope and receipt forms: changing it
+// after signing breaks the signature; a record without one signs as before.
+func TestEnvelopeFormsSignOperator(t *testing.T) {
+	f := newFixture(t)
+	req := SendRequest{ID: "x-1", GrantID: "g-1", Provider: "dept-tax", Consumer: "dept-social", Fields: []string{"income"},
+		PayloadHash: hashA, EnvelopeHash: hashB, KeyID: f.prov.id, Operator: "clerk1@dept-tax"}
+	kind, rec := req.SignedForm()
+	req.Signature = sign(t, f.prov, kind, rec)
+	if err := f.ring.VerifySigned(kind, "dept-tax", f.prov.id, t0, rec, req.Signature); err != nil {
+		t.Fatal(err)
+	}
+	forged := req
+	forged.Operator = "clerk2@dept-tax"
+	kind, rec = forged.SignedForm()
+	if err := f.ring.VerifySigned(kind, "dept-tax", f.prov.id, t0, rec, req.Signature); !errors.Is(err, codes.ErrBadSignature) {
+		t.Fatalf("changed operator: %v", err)
+	}
+	a := Ack{ExchangeID: "x-1", Consumer: "dept-social", PayloadHash: hashA, EnvelopeHash: hashB, Fields: []string{"income"},
+		Decision: DecisionAck, KeyID: f.cons.id, Operator: "clerk9@dept-social"}
+	kind, rec = a.SignedForm()
+	sig := sign(t, f.cons, kind, rec)
+	a.Operator = ""
+	kind, rec = a.SignedForm()
+	if err := f.ring.VerifySigned(kind, "dept-social", f.cons.id, t0, rec, sig); !errors.Is(err, codes.ErrBadSignature) {
+		t.Fatalf("dropped operator: %v", err)
+	}
+}
