@@ -39,8 +39,9 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 	    echo "== $$d $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$${FUZZTIME:-10s} -fuzzminimizetime=0 $$d; \
 	  done; done
 
-bench: ## print the crypto figures (SM3 file vs memory, SM2 vs ECDSA)
+bench: ## print the crypto figures (SM3 file vs memory, SM2 vs ECDSA) and the Merkle leaves/s
 	$(GO) run ./internal/gm/cmd/gmbench
+	$(GO) run ./internal/merkle/cmd/merklebench
 
 demo: up ## alias of up
 

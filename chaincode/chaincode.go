@@ -8,7 +8,9 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/certledger/certledger/chaincode/contract/batch"
 	"github.com/certledger/certledger/chaincode/contract/certificate"
+	"github.com/certledger/certledger/chaincode/contract/certtype"
 	"github.com/certledger/certledger/chaincode/contract/exchange"
 	"github.com/certledger/certledger/chaincode/contract/lineage"
 	"github.com/certledger/certledger/chaincode/contract/registry"
@@ -16,12 +18,15 @@ import (
 )
 
 // New returns the certledger chaincode with all its contracts: registry,
-// certificate, exchange, workorder and lineage. Functions are called as
-// "contract:Function"; calls without a contract name go to the registry.
+// certificate, batch, certtype, exchange, workorder and lineage. Functions are
+// called as "contract:Function"; calls without a contract name go to the
+// registry.
 func New() (*contractapi.ContractChaincode, error) {
 	contracts := []contractapi.ContractInterface{
 		registry.New(),
 		certificate.New(),
+		batch.New(),
+		certtype.New(),
 		exchange.New(),
 		workorder.New(),
 		lineage.New(),

@@ -181,8 +181,9 @@ func TestBulkIssue(t *testing.T) {
 }
 
 // TestBulkGatewayKilled kills a gateway (not the ledger) with SIGKILL in the middle of
-// a bulk issue, starts it again and reruns the same command: every certificate of the
-// manifest ends up on the ledger exactly once.
+// a bulk issue (grouped transactions of 5, so that there is a middle), starts it again
+// and reruns the same command: every certificate of the manifest ends up on the ledger
+// exactly once.
 func TestBulkGatewayKilled(t *testing.T) {
 	e := need(t)
 	t.Parallel()
@@ -204,7 +205,7 @@ func TestBulkGatewayKilled(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(e.bin, "certledger"), "--gateway", base, "--token", e.tokens[tokA],
 		"-o", "json", "cert", "issue", "--dir", "docs", "--manifest", "manifest.csv", "--key", e.keys["dept-a"],
-		"--out-dir", "receipts", "--concurrency", "4")
+		"--out-dir", "receipts", "--concurrency", "4", "--group", "5")
 	cmd.Dir = dir
 	cmd.Env = cleanEnv()
 	var out, errb bytes.Buffer
@@ -257,7 +258,7 @@ func TestBulkGatewayKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { gw2.stop() })
-	sum2, r := e.bulk(t, dir, base, tokA, "--concurrency", "4")
+	sum2, r := e.bulk(t, dir, base, tokA, "--concurrency", "4", "--group", "5")
 	if r.code != 0 || sum2.Failed != 0 || sum2.Total != n || sum2.Skipped+sum2.Issued+sum2.AlreadyOnLedger != n {
 		t.Fatalf("rerun: %+v\n%s", sum2, r)
 	}

@@ -182,7 +182,7 @@ func (s *stack) identityOf(org, kind string) string {
 func (s *stack) writeGatewayConfig(path, listen string) error {
 	prof := func(org string) string { return filepath.Join(s.devnetDir, "profiles", org+".yaml") }
 	var b strings.Builder
-	fmt.Fprintf(&b, "listen: %s\ngovernanceDepartment: gov\n", listen)
+	fmt.Fprintf(&b, "listen: %s\ngovernanceDepartment: gov\nbatchDir: %s\n", listen, filepath.Join(s.dir, "batches"))
 	fmt.Fprintf(&b, "orgs:\n  - {name: gov, profile: %s}\n  - {name: dept-a, profile: %s}\n  - {name: dept-b, profile: %s}\n",
 		prof("gov"), prof("dept-a"), prof("dept-b"))
 	b.WriteString("tokens:\n")

@@ -2,6 +2,12 @@
 
 package e2e
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+// maxRSSKiB is unknown here.
+func maxRSSKiB(*os.ProcessState) int64 { return 0 }

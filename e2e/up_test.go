@@ -106,11 +106,12 @@ func TestMakeUpDown(t *testing.T) {
 		}
 		rest = rest[i:]
 	}
-	if !strings.Contains(string(out), "issued certificate lic-2026-0001") || strings.Contains(string(out), "command not found") {
+	const demoID = "1.2.156.3005.2.11100000MB0143028R001.11330100MB1234567E.2026000001.001.Z"
+	if !strings.Contains(string(out), "issued certificate "+demoID) || strings.Contains(string(out), "command not found") {
 		t.Fatalf("printed commands:\n%s\noutput:\n%s", try, out)
 	}
 	// The ledger names the clerk who issued and revoked, not the department's Admin.
-	hist := e.exec(run, "--gateway", url, "--token-file", filepath.Join(run, "tokens", "auditor.token"), "cert", "history", "lic-2026-0001")
+	hist := e.exec(run, "--gateway", url, "--token-file", filepath.Join(run, "tokens", "auditor.token"), "cert", "history", demoID)
 	wantExit(t, hist, 0, "clerk1@dept-a")
 	if strings.Contains(hist.stdout, "Admin@") {
 		t.Errorf("the history names an Admin:\n%s", hist.stdout)

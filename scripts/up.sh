@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make up: start the embedded ledger (certledger-devnet) and the gateway
 # (certledger-gateway) in the background with their data under ./.run, seed the
-# two demo departments (dept-a, dept-b) with SM2 keys made by the certledger CLI,
-# and print what to try next.
+# two demo departments (dept-a, dept-b) with SM2 keys made by the certledger CLI
+# and unified social credit codes, seed a small certificate type catalogue, and
+# print what to try next.
 #
 # Safe to run twice: what runs keeps running, what exists is kept (no second
 # registration, no new keys or tokens). `make down` stops both.
@@ -134,6 +135,7 @@ listen: $GATEWAY_ADDR
 operations: {listen: $OPERATIONS_ADDR}   # /metrics, /healthz, /readyz: operators only
 publicURL: $URL
 governanceDepartment: gov
+batchDir: $RUN/batches
 orgs:
   - {name: gov, profile: devnet/profiles/gov.yaml}
   - {name: dept-a, profile: devnet/profiles/dept-a.yaml}
@@ -175,8 +177,8 @@ chmod 600 "$RUN/env.sh"
 
 # 3. Seed: one SM2 key per department, made by the CLI, registered by the governance admin.
 CL=("$BIN/certledger" --gateway "$URL")
-seed() { # seed ID MSPID NAME CATEGORY...
-  local id=$1 msp=$2 name=$3; shift 3
+seed() { # seed ID MSPID NAME CODE CATEGORY...
+  local id=$1 msp=$2 name=$3 code=$4; shift 4
   local key=$RUN/keys/$id.pem pub=$RUN/keys/$id.pub out rc
   if [ ! -f "$key" ]; then
     "${CL[@]}" keys generate --out "$key" --pub-out "$pub" >/dev/null
@@ -187,17 +189,45 @@ seed() { # seed ID MSPID NAME CATEGORY...
     1)
       local cats=()
       for c in "$@"; do cats+=(--category "$c"); done
-      out=$("${CL[@]}" --token-file "$RUN/tokens/gov.token" dept register --id "$id" --name "$name" --msp-id "$msp" \
+      out=$("${CL[@]}" --token-file "$RUN/tokens/gov.token" dept register --id "$id" --name "$name" --code "$code" --msp-id "$msp" \
         "${cats[@]}" --pub "$pub") || exit 1
       echo "${out%%$'\n'*}; key $(rel "$key")"
       ;;
     *) echo "up: looking up department $id: $out" >&2; exit 1 ;;
   esac
+  # A department registered before codes existed gets its code now.
+  if [ "$rc" = 0 ] && ! grep -q "^code:" <<<"$out"; then
+    "${CL[@]}" --token-file "$RUN/tokens/gov.token" dept set-code "$id" "$code" >/dev/null || exit 1
+    echo "department $id: unified social credit code $code set"
+  fi
 }
-seed dept-a DeptAMSP "Market Regulation Bureau" business-licence food-safety
-seed dept-b DeptBMSP "Housing and Construction Bureau" housing property
+# Demo codes (fictitious, with valid GB 32100 check characters).
+seed dept-a DeptAMSP "Market Regulation Bureau" 11330100MB1234567E business-licence food-safety
+seed dept-b DeptBMSP "Housing and Construction Bureau" 11330100MB0000010P housing property
 
-# 4. The official holiday schedules shipped in data/calendar (docs/calendar.md), each
+# 4. A small certificate type catalogue (证照类型). Registering the first type puts the
+#    catalogue in force: from then on the ledger issues only v2 certificates of
+#    catalogue types, by departments granted them.
+seed_type() { # seed_type CODE NAME NAME_EN DEFINING_BODY HOLDER_CODE_TYPE VALIDITY ISSUER
+  local out rc
+  set +e; out=$("${CL[@]}" type show "$1" 2>&1); rc=$?; set -e
+  case $rc in
+    0) echo "certificate type $1 ($2) already in the catalogue" ;;
+    1)
+      local validity=()
+      [ -n "$6" ] && validity=(--default-validity "$6")
+      out=$("${CL[@]}" --token-file "$RUN/tokens/gov.token" type add --code "$1" --name "$2" --name-en "$3" \
+        --defining-body "$4" --holder-code-type "$5" "${validity[@]}" --issuer "$7") || exit 1
+      echo "${out%%$'\n'*} ($2, issued by $7)"
+      ;;
+    *) echo "up: looking up certificate type $1: $out" >&2; exit 1 ;;
+  esac
+}
+seed_type 11100000MB0143028R001 营业执照 "Business licence" 国家市场监督管理总局 001 P20Y dept-a
+seed_type 11100000000013338W011 不动产权证书 "Real estate title certificate" 自然资源部 111 "" dept-b
+DEMO_ID=$("${CL[@]}" id build --type 11100000MB0143028R001 --issuer-code 11330100MB1234567E --serial 2026000001)
+
+# 5. The official holiday schedules shipped in data/calendar (docs/calendar.md), each
 #    loaded once by the governance admin: work-order deadlines count working days with them.
 for f in "$ROOT"/data/calendar/*.json; do
   y=$(basename "$f" .json)
@@ -207,7 +237,7 @@ for f in "$ROOT"/data/calendar/*.json; do
   fi
 done
 
-# 5. The trust bundle: exported from the registry and the channel, signed with the
+# 6. The trust bundle: exported from the registry and the channel, signed with the
 #    governance key, published to the gateway (a gateway started without a trust pin
 #    by an older up.sh refuses it: make down && make up).
 mkdir -p "$RUN/trust"
@@ -233,12 +263,13 @@ Try it (docs/getting-started.md explains each step):
   source $R/env.sh && cd $R/demo    # bin/ on PATH, CERTLEDGER_GATEWAY, the token files
   certledger dept list
   echo "Business licence of ACME Ltd, No. 2026-0001" > licence.txt
-  certledger --token-file "\$DEPT_A_TOKEN_FILE" cert issue --file licence.txt --type business-licence \\
-      --holder-id 91110000ACME --valid-until 2031-12-31 --key ../keys/dept-a.pem --id lic-2026-0001
-  certledger cert verify licence.txt        # verdict: VALID (exit 0)
+  certledger type list                      # the catalogue: 营业执照 (dept-a), 不动产权证书 (dept-b)
+  certledger --token-file "\$DEPT_A_TOKEN_FILE" cert issue --file licence.txt --type 11100000MB0143028R001 \\
+      --serial 2026000001 --holder-name "ACME Ltd" --holder-id 91350100M000100Y43 --key ../keys/dept-a.pem
+  certledger cert verify licence.txt        # verdict: VALID (exit 0), identifier $DEMO_ID
   sed 's/0001/0002/' licence.txt > forged.txt
   certledger cert verify forged.txt         # verdict: NOT_FOUND (exit 1): no certificate has this hash
-  certledger --token-file "\$DEPT_A_TOKEN_FILE" cert revoke lic-2026-0001 --reason "licence withdrawn" --key ../keys/dept-a.pem
+  certledger --token-file "\$DEPT_A_TOKEN_FILE" cert revoke $DEMO_ID --reason "licence withdrawn" --key ../keys/dept-a.pem
   certledger cert verify licence.txt        # verdict: REVOKED (exit 1)
   # ...and open the verify link that cert issue printed in a browser.
 

@@ -1,6 +1,7 @@
 // Package canon builds the canonical payloads that departments sign with SM2.
 //
-// A payload is the ASCII prefix "certledger/v1/<kind>\n" followed by the record's
+// A payload is the ASCII prefix "certledger/v1/<kind>\n" (for a kind that names its
+// version, such as "v2/certificate": "certledger/<kind>\n") followed by the record's
 // signed fields as canonical JSON: object keys sorted (by UTF-16 code units, as
 // RFC 8785 says), no insignificant whitespace, strings escaped only where JSON
 // requires it, UTF-8. Numbers must be integers within ±(2^53-1), so every
@@ -18,6 +19,7 @@ import (
 	"math/big"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -30,9 +32,13 @@ type Kind string
 
 // The record kinds.
 const (
-	KindCertificate       Kind = "certificate"
+	KindCertificate Kind = "certificate"
+	// KindCertificateV2 is the certificate with GB/T 36903 metadata and a GB/T 36904
+	// identifier; its prefix is "certledger/v2/certificate".
+	KindCertificateV2     Kind = "v2/certificate"
 	KindCertificateStatus Kind = "certificate-status"
 	KindBatch             Kind = "batch"
+	KindBatchHeader       Kind = "batch-header"
 	KindGrant             Kind = "grant"
 	KindGrantRevoke       Kind = "grant-revoke"
 	KindExchange          Kind = "exchange"
@@ -55,9 +61,13 @@ const (
 // SignedFields lists, per kind, the JSON names of the fields its signature covers.
 // This table is the only place that says so.
 var SignedFields = map[Kind][]string{
-	KindCertificate:       {"id", "docHash", "type", "issuer", "holderCommitment", "validFrom", "validUntil", "keyId", "supersedes"},
+	KindCertificate: {"id", "docHash", "type", "issuer", "holderCommitment", "validFrom", "validUntil", "keyId", "supersedes"},
+	KindCertificateV2: {"id", "docHash", "type", "name", "issuer", "issuerName", "issuerCode", "issueDate",
+		"validFrom", "validUntil", "holderCodeType", "holderNameCommitment", "holderCodeCommitment",
+		"extensions", "keyId", "supersedes"},
 	KindCertificateStatus: {"certificateId", "action", "reason", "keyId", "prevTxId"},
 	KindBatch:             {"id", "issuer", "root", "count", "keyId"},
+	KindBatchHeader:       {"id", "issuer", "keyId", "root", "count", "fileHash", "previous", "windowFrom", "windowUntil", "recordKind", "types"},
 	KindGrant:             {"id", "provider", "consumer", "item", "fields", "purpose", "legalBasis", "validFrom", "validUntil", "keyId"},
 	KindGrantRevoke:       {"grantId", "reason", "keyId", "prevTxId"},
 	KindExchange:          {"id", "grantId", "provider", "consumer", "fields", "payloadHash", "keyId"},
@@ -100,8 +110,14 @@ var (
 	ErrNotCanonical = errors.New("cannot canonicalize JSON")
 )
 
-// Prefix returns the domain-separation prefix of kind.
-func Prefix(kind Kind) string { return "certledger/v1/" + string(kind) + "\n" }
+// Prefix returns the domain-separation prefix of kind: "certledger/v1/<kind>\n",
+// or "certledger/<kind>\n" for a kind that names its version ("v2/certificate").
+func Prefix(kind Kind) string {
+	if strings.Contains(string(kind), "/") {
+		return "certledger/" + string(kind) + "\n"
+	}
+	return "certledger/v1/" + string(kind) + "\n"
+}
 
 // Payload returns the bytes a department signs for record of the given kind.
 // record is anything that marshals to a JSON object holding every signed field;
@@ -309,34 +325,11 @@ func writeNumber(buf *bytes.Buffer, s string) error {
 }
 
 func writeString(buf *bytes.Buffer, s string) error {
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%w: invalid UTF-8 in string", ErrNotCanonical)
+	b, err := AppendString(buf.AvailableBuffer(), s)
+	if err != nil {
+		return err
 	}
-	buf.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"':
-			buf.WriteString(`\"`)
-		case c == '\\':
-			buf.WriteString(`\\`)
-		case c == '\b':
-			buf.WriteString(`\b`)
-		case c == '\f':
-			buf.WriteString(`\f`)
-		case c == '\n':
-			buf.WriteString(`\n`)
-		case c == '\r':
-			buf.WriteString(`\r`)
-		case c == '\t':
-			buf.WriteString(`\t`)
-		case c < 0x20:
-			fmt.Fprintf(buf, `\u%04x`, c)
-		default:
-			buf.WriteByte(c)
-		}
-	}
-	buf.WriteByte('"')
+	buf.Write(b)
 	return nil
 }
 

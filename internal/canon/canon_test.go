@@ -1,11 +1,13 @@
 package canon
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/certledger/certledger/internal/gm"
 )
@@ -139,6 +141,34 @@ func FuzzCanonicalize(f *testing.F) {
 			t.Fatalf("invalid JSON out: %q", out)
 		}
 	})
+}
+
+func FuzzAppendString(f *testing.F) {
+	f.Add("plain")
+	f.Add("a\"b\\c\n\x01é")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := AppendString(nil, s)
+		if !utf8.ValidString(s) {
+			if err == nil {
+				t.Fatalf("%q: invalid UTF-8 accepted", s)
+			}
+			return
+		}
+		want, werr := Canonicalize(append(append([]byte{'"'}, jsonEscape(s)...), '"'))
+		if (err == nil) != (werr == nil) || (err == nil && string(got) != string(want)) {
+			t.Fatalf("%q: %s %v, canonical %s %v", s, got, err, want, werr)
+		}
+	})
+}
+
+// jsonEscape is encoding/json's escaping of s without HTML escapes.
+func jsonEscape(s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	out := bytes.TrimSpace(b.Bytes())
+	return out[1 : len(out)-1]
 }
 
 // TestOptionalOperator: the operator field is signed when present, so a signature

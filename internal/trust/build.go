@@ -19,11 +19,11 @@ type Source struct {
 	Chaincode string
 	Height    uint64
 	BlockTime time.Time
-	// Departments as the registry returns them, with their optional English name
-	// and unified social credit code (keyed by department id; may be nil).
+	// Departments as the registry returns them (with their unified social credit
+	// codes, registry.Department.Code), and their optional English names (keyed by
+	// department id; may be nil).
 	Departments []registry.Department
 	NamesEn     map[string]string
-	Codes       map[string]string
 	// GovernanceDepartment is the registry id of the governance office ("" if none).
 	GovernanceDepartment string
 	Orgs                 []Org
@@ -58,7 +58,7 @@ func Build(src Source, now time.Time) Bundle {
 			cats = []string{}
 		}
 		b.Departments = append(b.Departments, Department{
-			ID: d.ID, Name: d.Name, NameEn: src.NamesEn[d.ID], Code: src.Codes[d.ID],
+			ID: d.ID, Name: d.Name, NameEn: src.NamesEn[d.ID], Code: d.Code,
 			MSPID: d.MSPID, Parent: d.Parent, Categories: cats, Status: d.Status, Keys: keys,
 		})
 	}

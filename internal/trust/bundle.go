@@ -27,6 +27,8 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
@@ -212,8 +214,10 @@ func (b *Bundle) validateDepartments() error {
 				return bad("%v", err)
 			}
 		}
-		if d.Code != "" && !wire.ValidID(d.Code) {
-			return bad("%s.code %q is not a valid code", where, d.Code)
+		if d.Code != "" {
+			if err := identifier.CheckUSCC(d.Code); err != nil {
+				return bad("%s.code: %s", where, codes.Message(err))
+			}
 		}
 		if err := registry.CheckMSPID(where+".mspId", d.MSPID); err != nil {
 			return bad("%v", err)

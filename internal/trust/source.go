@@ -22,12 +22,11 @@ type ChannelInfo struct {
 }
 
 // RegistryDepartment is a department as the registry returns it (GET
-// /api/v1/departments), with the English name and unified social credit code a
-// registry may carry.
+// /api/v1/departments; its unified social credit code is registry.Department's),
+// with the English name a registry may carry.
 type RegistryDepartment struct {
 	registry.Department
 	NameEn string `json:"nameEn,omitempty"`
-	Code   string `json:"code,omitempty"`
 }
 
 // DecodeDepartments decodes the registry's department list.
@@ -44,7 +43,7 @@ func DecodeDepartments(raw []byte) ([]RegistryDepartment, error) {
 func SourceFrom(ci *ChannelInfo, depts []RegistryDepartment, governance string, gateways []GatewayKey) Source {
 	src := Source{
 		Channel: ci.Channel, Chaincode: ci.Chaincode, Height: ci.Height,
-		NamesEn: map[string]string{}, Codes: map[string]string{},
+		NamesEn:              map[string]string{},
 		GovernanceDepartment: governance, Orgs: ci.Orgs, Policy: ci.Policy, Gateways: gateways,
 	}
 	src.BlockTime, _ = wire.ParseTime(ci.BlockTime)
@@ -52,9 +51,6 @@ func SourceFrom(ci *ChannelInfo, depts []RegistryDepartment, governance string, 
 		src.Departments = append(src.Departments, d.Department)
 		if d.NameEn != "" {
 			src.NamesEn[d.ID] = d.NameEn
-		}
-		if d.Code != "" {
-			src.Codes[d.ID] = d.Code
 		}
 	}
 	return src

@@ -103,14 +103,14 @@ func newFixture(t testing.TB, n int) *fixture {
 	kn := regKey(t, cur, t0.AddDate(0, 1, 15))
 	depts = append(depts, registry.Department{
 		ID: "dept-a", Name: "市场监督管理局", MSPID: "DeptAMSP", Categories: []string{"business-licence"},
-		Status: registry.StatusActive, Keys: []registry.Key{ko, kc, kn},
+		Code: "11430000006122244L", Status: registry.StatusActive, Keys: []registry.Key{ko, kc, kn},
 	})
 	f.src = trust.Source{
 		Channel: "certledger", Chaincode: "certledger", Height: 42, BlockTime: t0.AddDate(0, 2, 0),
 		Departments: depts, NamesEn: map[string]string{"dept-a": "Market Regulation Bureau"},
-		Codes: map[string]string{"dept-a": "11430000006122244L"}, GovernanceDepartment: "gov",
-		Orgs:   orgs,
-		Policy: trust.Policy{Rule: "MAJORITY", N: 2, MSPs: []string{"GovMSP", "DeptAMSP", "DeptBMSP"}},
+		GovernanceDepartment: "gov",
+		Orgs:                 orgs,
+		Policy:               trust.Policy{Rule: "MAJORITY", N: 2, MSPs: []string{"GovMSP", "DeptAMSP", "DeptBMSP"}},
 	}
 	return f
 }
@@ -225,13 +225,14 @@ func TestSignRefusesInvalidBundle(t *testing.T) {
 	f := newFixture(t, 1)
 	good := trust.Build(f.src, t0)
 	cases := map[string]func(b *trust.Bundle){
-		"no channel":         func(b *trust.Bundle) { b.Channel = "" },
-		"zero height":        func(b *trust.Bundle) { b.Height = 0 },
-		"no orgs":            func(b *trust.Bundle) { b.Orgs = []trust.Org{} },
-		"policy n too big":   func(b *trust.Bundle) { b.Policy.N = 4 },
-		"policy unknown msp": func(b *trust.Bundle) { b.Policy.MSPs = []string{"GovMSP", "EvilMSP"} },
-		"root not a CA":      func(b *trust.Bundle) { b.Orgs[0].RootCerts = []string{"junk"} },
-		"key id mismatch":    func(b *trust.Bundle) { b.Departments[0].Keys[0].KeyID = strings.Repeat("0", 64) },
+		"no channel":           func(b *trust.Bundle) { b.Channel = "" },
+		"zero height":          func(b *trust.Bundle) { b.Height = 0 },
+		"no orgs":              func(b *trust.Bundle) { b.Orgs = []trust.Org{} },
+		"policy n too big":     func(b *trust.Bundle) { b.Policy.N = 4 },
+		"policy unknown msp":   func(b *trust.Bundle) { b.Policy.MSPs = []string{"GovMSP", "EvilMSP"} },
+		"root not a CA":        func(b *trust.Bundle) { b.Orgs[0].RootCerts = []string{"junk"} },
+		"key id mismatch":      func(b *trust.Bundle) { b.Departments[0].Keys[0].KeyID = strings.Repeat("0", 64) },
+		"code check character": func(b *trust.Bundle) { b.Departments[len(b.Departments)-1].Code = "11430000006122244M" },
 		"key in two depts": func(b *trust.Bundle) {
 			b.Departments[0].Keys = append(b.Departments[0].Keys, b.Departments[1].Keys[0])
 		},

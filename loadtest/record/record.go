@@ -1,6 +1,7 @@
 // Package record builds the transactions the load tool and the end-to-end tests
-// send: departments with an SM2 key, signed certificate records and status
-// requests, and synthetic work-order tickets. It is the one record builder of the
+// send: departments with an SM2 key, signed certificate records (v1, or v2 with
+// GB/T 36904 identifiers after Dept.UseV2) and status requests, and synthetic
+// work-order tickets. It is the one record builder of the
 // tree; production binaries never import it (scripts/check-deps.sh).
 package record
 
@@ -22,7 +23,7 @@ import (
 	"github.com/certledger/certledger/internal/gm"
 )
 
-// CertificateType is the type of every certificate this package builds.
+// CertificateType is the (free-form) type of every v1 certificate this package builds.
 const CertificateType = "business-licence"
 
 // Dept is a department with one SM2 signing key.
@@ -32,6 +33,7 @@ type Dept struct {
 	Key    *sm2.PrivateKey
 	KeyID  string
 	PubPEM string
+	v2     *V2 // set by UseV2: build v2 records
 }
 
 // NewDept generates a department key.
@@ -53,7 +55,11 @@ func (d *Dept) Registration(name string, categories ...string) registry.Registra
 	if categories == nil {
 		categories = []string{}
 	}
-	return registry.Registration{ID: d.ID, Name: name, MSPID: d.MSPID, Categories: categories, PublicKeys: []string{d.PubPEM}}
+	r := registry.Registration{ID: d.ID, Name: name, MSPID: d.MSPID, Categories: categories, PublicKeys: []string{d.PubPEM}}
+	if d.v2 != nil {
+		r.Code = d.v2.Code
+	}
+	return r
 }
 
 // Register submits d's registration through gov (the governance admin's contract).
@@ -64,8 +70,12 @@ func (d *Dept) Register(gov *client.Contract) error {
 
 // Certificate returns the signed certificate record of a document, valid from
 // validFrom until validUntil (zero: no end). The holder commitment is salted with
-// fresh random bytes, as the CLI does.
+// fresh random bytes, as the CLI does. After UseV2 it is a v2 record whose id is
+// the GB/T 36904 identifier built from id (V2.Identifier).
 func (d *Dept) Certificate(id string, doc []byte, validFrom, validUntil time.Time) (certificate.Record, error) {
+	if d.v2 != nil {
+		return d.certificateV2(id, doc, validFrom, validUntil)
+	}
 	salt, err := gm.NewSalt()
 	if err != nil {
 		return certificate.Record{}, err
@@ -78,7 +88,7 @@ func (d *Dept) Certificate(id string, doc []byte, validFrom, validUntil time.Tim
 	if !validUntil.IsZero() {
 		rec.ValidUntil = wire.FormatTime(validUntil)
 	}
-	rec.Signature, err = canon.Sign(d.Key, canon.KindCertificate, rec)
+	rec.Signature, err = rec.Sign(d.Key)
 	return rec, err
 }
 

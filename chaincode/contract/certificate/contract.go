@@ -49,13 +49,17 @@ func New() *Contract {
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
 func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"Get", "FindByHash", "History", "Verify"}
+	return []string{"Get", "FindByHash", "History", "Verify", "GroupLimit"}
 }
 
-// Issue anchors a signed certificate record
+// Issue anchors a signed certificate record: v2 (recordVersion 2, GB/T 36903
+// metadata, a GB/T 36904 identifier as id; see internal/domain/certificate) or v1
 // {"id","docHash","type","issuer","holderCommitment","validFrom","validUntil","keyId","supersedes":"","signature"}.
-// The submitter must belong to the issuer's MSP; the signature must verify with
-// a key of the issuer valid at the transaction time; the id must be new.
+// The submitter must belong to the issuer's MSP; a v2 record's type must be in the
+// catalogue and the issuer allowed to issue it, its issuerCode and issuerName the
+// registry's (FORBIDDEN otherwise, nothing written); a v1 record is refused once the
+// catalogue is in force; the signature must verify with a key of the issuer valid
+// at the transaction time; the id must be new.
 // Event CertificateIssued with the Certificate.
 func (c *Contract) Issue(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	at, err := state.BeginWrite(ctx)
@@ -84,17 +88,18 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 	if err != nil {
 		return "", err
 	}
-	var r certificate.Record
-	if err := state.Decode("certificate", input, &r); err != nil {
+	var in supersedeInput
+	if err := state.Decode("certificate", input, &in); err != nil {
 		return "", err
 	}
+	r := in.Record
 	if r.Supersedes == "" {
 		return "", codes.New(codes.InvalidArgument, "supersedes must name the certificate being replaced")
 	}
 	if err := r.Validate(); err != nil {
 		return "", err
 	}
-	old, err := get(ctx, r.Supersedes)
+	old, fresh, err := getOrBatched(ctx, r.Supersedes, in.Batched)
 	if err != nil {
 		return "", err
 	}
@@ -111,7 +116,7 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 	if err != nil {
 		return "", err
 	}
-	if err := put(ctx, old); err != nil {
+	if err := putWith(ctx, old, fresh); err != nil {
 		return "", err
 	}
 	return respond(ctx, EventSuperseded, b)
@@ -119,7 +124,10 @@ func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input 
 
 // Revoke revokes a certificate (from valid or suspended). Input: a signed status
 // request {"certificateId","action":"revoke","reason","keyId","prevTxId","signature"}.
-// Event CertificateRevoked.
+// For a batched certificate not yet on the ledger by itself, the request adds
+// "batched":{"record","proof"} (its batch record and inclusion proof) and
+// prevTxId is the batch's anchoring txId (see getOrBatched); the same holds for
+// Suspend, Reinstate and Supersede. Event CertificateRevoked.
 func (c *Contract) Revoke(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	return changeStatus(ctx, input, certificate.ActionRevoke, EventRevoked)
 }
@@ -227,6 +235,16 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 		case codes.Code(err) != codes.NotFound:
 			return "", err
 		}
+		if candidates[i].BatchID != "" {
+			// A batched certificate on the ledger by id: its leaf was proved against
+			// the anchored root when it was written; step 5 checks the header.
+			if one.BatchCheck, err = batchCheck(ctx, candidates[i].BatchID); err != nil {
+				return "", err
+			}
+		}
+		if one.CertType, err = typeInfo(ctx, candidates[i]); err != nil {
+			return "", err
+		}
 		results = append(results, certificate.Evaluate(one))
 	}
 	return state.JSON(certificate.Summarize(results))
@@ -237,6 +255,16 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 // The issuer department is read once: RequireSubmitterOf's result serves the
 // signature check too (registry.VerifySignature would read it again).
 func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error) {
+	return issueWith(ctx, r, at, registry.RequireSubmitterOf, func(dept domainregistry.Department, cert certificate.Certificate) error {
+		kind, signed := cert.Record.Signed()
+		return verifyBy(dept, cert.KeyID, at, kind, signed, cert.Signature)
+	})
+}
+
+// issueWith is issue with the department lookup and the signature check given
+// (a grouped issue reads each issuer and parses each key once).
+func issueWith(ctx state.Context, r certificate.Record, at time.Time, submitterOf func(state.Context, string) (domainregistry.Department, error),
+	verify func(domainregistry.Department, certificate.Certificate) error) ([]byte, error) {
 	cert, err := certificate.New(r, at, state.TxID(ctx))
 	if err != nil {
 		return nil, err
@@ -245,17 +273,17 @@ func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	dept, err := registry.RequireSubmitterOf(ctx, cert.Issuer)
+	dept, err := submitterOf(ctx, cert.Issuer)
 	if err != nil {
 		return nil, err
 	}
-	if err := certificate.CheckMayIssue(dept, cert.Type); err != nil {
+	if err := authorizeType(ctx, cert.Record, dept); err != nil {
 		return nil, err
 	}
 	if cert.ActorID, err = state.OperatorID(ctx); err != nil {
 		return nil, err
 	}
-	if err := verifyBy(dept, cert.KeyID, at, canon.KindCertificate, cert.Record, cert.Signature); err != nil {
+	if err := verify(dept, cert); err != nil {
 		return nil, err
 	}
 	b, err := state.Marshal(cert)
@@ -298,17 +326,18 @@ func changeStatus(ctx state.Context, input, action, event string) (string, error
 	if err != nil {
 		return "", err
 	}
-	var req certificate.StatusRequest
-	if err := state.Decode("status request", input, &req); err != nil {
+	var in statusInput
+	if err := state.Decode("status request", input, &in); err != nil {
 		return "", err
 	}
+	req := in.StatusRequest
 	if err := req.Validate(); err != nil {
 		return "", err
 	}
 	if req.Action != action {
 		return "", codes.New(codes.InvalidArgument, "action %q sent to %s", req.Action, action)
 	}
-	cert, err := get(ctx, req.CertificateID)
+	cert, fresh, err := getOrBatched(ctx, req.CertificateID, in.Batched)
 	if err != nil {
 		return "", err
 	}
@@ -327,7 +356,7 @@ func changeStatus(ctx state.Context, input, action, event string) (string, error
 	if err := verifyBy(dept, req.KeyID, at, canon.KindCertificateStatus, req, req.Signature); err != nil {
 		return "", err
 	}
-	if err := put(ctx, cert); err != nil {
+	if err := putWith(ctx, cert, fresh); err != nil {
 		return "", err
 	}
 	return state.Respond(ctx, event, cert)

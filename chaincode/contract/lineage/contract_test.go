@@ -136,7 +136,7 @@ func (g *generated) expect(root string, depth int) (nodes map[string]int, edges 
 		for _, m := range g.links[n] {
 			if _, ok := nodes[m]; ok {
 				a, b := n, m
-				if !(strings.HasPrefix(a, "exchange:") && strings.HasPrefix(b, "certificate:")) && !strings.HasPrefix(a, "ticket:") {
+				if (!strings.HasPrefix(a, "exchange:") || !strings.HasPrefix(b, "certificate:")) && !strings.HasPrefix(a, "ticket:") {
 					a, b = b, a
 				}
 				edges[a+">"+b] = true

@@ -79,7 +79,8 @@ func (c *Contract) Init(ctx contractapi.TransactionContextInterface, governanceM
 }
 
 // RegisterDepartment registers a department (governance only). Input: the JSON
-// {"id","name","mspId","parent","categories":[..],"publicKeys":[PEM..]}.
+// {"id","name","code","mspId","parent","categories":[..],"publicKeys":[PEM..]}
+// (code: the unified social credit code, optional, unique).
 // Event DepartmentRegistered with the Department.
 func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	at, err := state.BeginWrite(ctx)
@@ -107,6 +108,11 @@ func (c *Contract) RegisterDepartment(ctx contractapi.TransactionContextInterfac
 	}
 	for _, k := range d.Keys {
 		if err := checkKeyFree(ctx, k.KeyID); err != nil {
+			return "", err
+		}
+	}
+	if d.Code != "" {
+		if err := claimCode(ctx, d.Code, d.ID); err != nil {
 			return "", err
 		}
 	}

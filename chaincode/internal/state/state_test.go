@@ -115,7 +115,7 @@ func TestContractAndReply(t *testing.T) {
 		t.Fatalf("Reply = %q, %v", s, err)
 	}
 	boom := errors.New("boom")
-	if s, err := state.Reply(1, boom); s != "" || err != boom {
+	if s, err := state.Reply(1, boom); s != "" || !errors.Is(err, boom) {
 		t.Fatalf("Reply with error = %q, %v", s, err)
 	}
 }

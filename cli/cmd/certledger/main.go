@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // --tz zones work without the system's zoneinfo
 
 	"github.com/certledger/certledger/cli/internal/command"
 )

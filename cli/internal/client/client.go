@@ -254,6 +254,15 @@ func outcomeUnknown(err error) bool {
 }
 
 func (c *Client) once(ctx context.Context, method, target, path string, payload []byte, out any) error {
+	var hdr http.Header
+	if payload != nil {
+		hdr = http.Header{"Content-Type": {"application/json"}}
+	}
+	return c.onceWith(ctx, method, target, path, hdr, payload, out)
+}
+
+// onceWith is once with the request headers given (a raw upload chunk).
+func (c *Client) onceWith(ctx context.Context, method, target, path string, hdr http.Header, payload []byte, out any) error {
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
@@ -264,8 +273,8 @@ func (c *Client) once(ctx context.Context, method, target, path string, payload 
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)

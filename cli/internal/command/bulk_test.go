@@ -14,6 +14,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/issue"
 	"github.com/certledger/certledger/cli/internal/receipt"
+	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -52,6 +53,7 @@ func summaryOf(t *testing.T, r Result) issue.Summary {
 	return s
 }
 
+// TestBulkIssueResume runs bulk issue one transaction per row (--group 1).
 func TestBulkIssueResume(t *testing.T) {
 	e := newEnv(t)
 	const n = 20
@@ -67,7 +69,7 @@ func TestBulkIssueResume(t *testing.T) {
 		}
 		return nil
 	})
-	r := e.run(bulkArgs(e, docs, man, out)...)
+	r := e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 1)
 	s := summaryOf(t, r)
 	if s.Total != n || s.Issued != n-2 || s.Failed != 2 || len(s.Failures) != 2 || s.Failures[0].Line != 9 || s.Failures[1].Line != 15 {
@@ -85,7 +87,7 @@ func TestBulkIssueResume(t *testing.T) {
 	// rerun: only the failed rows are submitted
 	e.GW.SetHook(nil)
 	posts := e.issueSubmits()
-	r = e.run(bulkArgs(e, docs, man, out)...)
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 0)
 	s = summaryOf(t, r)
 	if s.Issued != 2 || s.Skipped != n-2 || s.Failed != 0 {
@@ -110,20 +112,20 @@ func TestBulkIssueResume(t *testing.T) {
 	}
 	// third run: nothing to do
 	posts = e.issueSubmits()
-	r = e.run(bulkArgs(e, docs, man, out)...)
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 0)
 	if s = summaryOf(t, r); s.Skipped != n || e.issueSubmits() != posts {
 		t.Fatalf("third run %+v", s)
 	}
 	// state lost: the ids are found on the ledger with the same hashes and count as done
 	_ = os.Remove(filepath.Join(out, issue.StateFile))
-	r = e.run(bulkArgs(e, docs, man, out)...)
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "1")...)
 	wantCode(t, r, 0)
 	if s = summaryOf(t, r); s.AlreadyOnLedger != n || e.certificateCount() != n {
 		t.Fatalf("fourth run %+v (ledger %d)", s, e.certificateCount())
 	}
 	// table output of a run with nothing to do
-	r = e.run(append(bulkArgs(e, docs, man, out), "-o", "table")...)
+	r = e.run(append(bulkArgs(e, docs, man, out, "--group", "1"), "-o", "table")...)
 	wantCode(t, r, 0)
 	if !strings.Contains(r.Stdout, "skipped (done before):  20") {
 		t.Fatal(r.Stdout)
@@ -137,12 +139,12 @@ func TestBulkIssueInterruptedThenResumed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var count atomic.Int32
 	e.GW.SetHook(func(op, fn string, _ []string) error {
-		if fn == "certificate:Issue" && count.Add(1) == 3 {
+		if fn == "certificate:IssueGroup" && count.Add(1) == 3 {
 			cancel()
 		}
 		return nil
 	})
-	r := RunForTest(ctx, nil, append([]string{"--gateway", e.GW.URL, "--token", clerkToken}, bulkArgs(e, docs, man, out, "--concurrency", "1")...)...)
+	r := RunForTest(ctx, nil, append([]string{"--gateway", e.GW.URL, "--token", clerkToken}, bulkArgs(e, docs, man, out, "--concurrency", "1", "--group", "2")...)...)
 	wantCode(t, r, 2)
 	if !strings.Contains(r.Stderr, "interrupted") {
 		t.Fatal(r.Stderr)
@@ -178,6 +180,7 @@ func TestBulkIssueUsage(t *testing.T) {
 		{"single flag in bulk", bulkArgs(e, docs, man, out, "--holder-id", "x")},
 		{"missing dir", bulkArgs(e, filepath.Join(e.Dir, "nope"), man, out)},
 		{"concurrency", bulkArgs(e, docs, man, out, "--concurrency", "0")},
+		{"group", bulkArgs(e, docs, man, out, "--group", "0")},
 	} {
 		r := e.run(c.args...)
 		if r.Code != 2 {
@@ -196,5 +199,106 @@ func TestBulkIssueUsage(t *testing.T) {
 	wantCode(t, r, 1)
 	if s := summaryOf(t, r); s.Issued != 1 || s.Failed != 1 || !strings.Contains(s.Failures[0].Error, "missing.pdf") {
 		t.Fatalf("%+v", s)
+	}
+}
+
+// TestBulkIssueGrouped: rows go in grouped transactions (certificate:IssueGroup)
+// on the real chaincode. Two rows name a type the department may not issue: the
+// ledger refuses those two records of their group and issues the others, with
+// their receipts. The manifest fixed, a rerun issues the two in one more group.
+func TestBulkIssueGrouped(t *testing.T) {
+	e := newEnvWith(t, nil, gatewaytest.Dept{ID: "dept-a", Categories: []string{"licence"}}, gatewaytest.Dept{ID: "dept-b"})
+	const n = 20
+	docs, man, out := bulkSetup(t, e, n, false)
+	good, err := os.ReadFile(man)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.NewReplacer("f07.pdf,licence,", "f07.pdf,permit,", "f13.pdf,licence,", "f13.pdf,permit,").Replace(string(good))
+	if err := os.WriteFile(man, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run(bulkArgs(e, docs, man, out, "--group", "8")...)
+	wantCode(t, r, 1)
+	s := summaryOf(t, r)
+	if s.Issued != n-2 || s.Failed != 2 || s.Failures[0].Line != 9 || s.Failures[1].Line != 15 ||
+		!strings.Contains(s.Failures[0].Error, "FORBIDDEN") || !strings.Contains(s.Failures[0].Error, `"permit"`) {
+		t.Fatalf("first run %+v", s)
+	}
+	if got := e.GW.CountCalls("submit", "certificate:IssueGroup"); got != 3 || e.issueSubmits() != 0 {
+		t.Fatalf("%d group submits, %d single submits", got, e.issueSubmits())
+	}
+	if e.certificateCount() != n-2 {
+		t.Fatalf("ledger has %d", e.certificateCount())
+	}
+	if err := os.WriteFile(man, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "8")...)
+	wantCode(t, r, 0)
+	if s = summaryOf(t, r); s.Issued != 2 || s.Skipped != n-2 || e.certificateCount() != n || e.GW.CountCalls("submit", "certificate:IssueGroup") != 4 {
+		t.Fatalf("second run %+v (ledger %d)", s, e.certificateCount())
+	}
+	for i := range n {
+		id := issue.DerivedID("dept-a", gm.SM3Hex([]byte(fmt.Sprintf("document number %d", i))), "licence", "2026-01-01", "2099-12-31")
+		rc, err := receipt.Load(filepath.Join(out, id+".receipt.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rc.CheckHolder(fmt.Sprintf("holder-%d", i)) || rc.Ledger.TxID == "" || rc.IssuedAt == "" {
+			t.Fatalf("receipt %d: %+v", i, rc)
+		}
+		if c, ok := e.certificate(id); !ok || c.TxID != rc.Ledger.TxID {
+			t.Fatalf("certificate %s on the ledger: %v %+v, receipt tx %s", id, ok, c, rc.Ledger.TxID)
+		}
+	}
+	// State lost: a rerun sends the rows again; the ledger answers replay and
+	// they count as done without a second certificate.
+	_ = os.Remove(filepath.Join(out, issue.StateFile))
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "8")...)
+	wantCode(t, r, 0)
+	if s = summaryOf(t, r); s.AlreadyOnLedger != n || e.certificateCount() != n {
+		t.Fatalf("third run %+v", s)
+	}
+}
+
+// TestBulkIssueGroupAnswerLost: a group commits but its answer is lost. A 503
+// is retried by the client with the same body and the ledger answers replays;
+// a hard failure after the commit fails the group's rows with their pending
+// receipts kept, and a rerun resends the same signed records. Either way each
+// certificate is on the ledger once and each receipt names the transaction
+// that wrote it.
+func TestBulkIssueGroupAnswerLost(t *testing.T) {
+	e := newEnv(t)
+	const n = 6
+	docs, man, out := bulkSetup(t, e, n, true)
+	e.GW.LoseNext("certificate:IssueGroup", gatewaytest.Unavailable())
+	r := e.run(bulkArgs(e, docs, man, out, "--group", "3", "--concurrency", "1")...)
+	wantCode(t, r, 0)
+	if s := summaryOf(t, r); s.Issued != n || e.certificateCount() != n || e.GW.CountCalls("submit", "certificate:IssueGroup") != 3 {
+		t.Fatalf("503 lost: %+v (ledger %d, submits %d)", s, e.certificateCount(), e.GW.CountCalls("submit", "certificate:IssueGroup"))
+	}
+
+	docs, man, out = bulkSetup(t, e, n, false) // other rows, derived ids
+	e.GW.LoseNext("certificate:IssueGroup", errors.New("connection reset after the commit"))
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "3", "--concurrency", "1")...)
+	wantCode(t, r, 1)
+	if s := summaryOf(t, r); s.Issued != 3 || s.Failed != 3 || e.certificateCount() != 2*n {
+		t.Fatalf("hard failure: %+v (ledger %d)", s, e.certificateCount())
+	}
+	r = e.run(bulkArgs(e, docs, man, out, "--group", "3")...)
+	wantCode(t, r, 0)
+	if s := summaryOf(t, r); s.Issued+s.AlreadyOnLedger != 3 || s.Skipped != 3 || e.certificateCount() != 2*n {
+		t.Fatalf("rerun: %+v (ledger %d)", s, e.certificateCount())
+	}
+	for i := range n {
+		id := issue.DerivedID("dept-a", gm.SM3Hex([]byte(fmt.Sprintf("document number %d", i))), "licence", "2026-01-01", "2099-12-31")
+		rc, err := receipt.Load(filepath.Join(out, id+".receipt.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := e.certificate(id); !ok || c.TxID != rc.Ledger.TxID {
+			t.Fatalf("%s: on the ledger %v %+v, receipt tx %s", id, ok, c, rc.Ledger.TxID)
+		}
 	}
 }

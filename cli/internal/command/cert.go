@@ -15,6 +15,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/urfave/cli/v2"
 )
@@ -61,23 +62,30 @@ func signingFlags() []cli.Flag {
 func certIssueCommand() *cli.Command {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "file", Usage: "document `FILE` to certify (single issue)"},
-		&cli.StringFlag{Name: "type", Usage: "certificate `TYPE`, e.g. business-licence"},
-		&cli.StringFlag{Name: "valid-until", Usage: "end of validity (`DATE` YYYY-MM-DD = end of that day UTC, or RFC 3339)"},
+		&cli.StringFlag{Name: "type", Usage: "catalogue type `CODE` (21 characters: a v2 certificate with a GB/T 36904 identifier), or a free-form v1 type"},
+		&cli.StringFlag{Name: "valid-until", Usage: "end of validity (`DATE` YYYY-MM-DD = end of that day UTC, or RFC 3339; v2 default: the type's default validity)"},
 		&cli.StringFlag{Name: "valid-from", Usage: "start of validity (`DATE`; default: now)"},
 		&cli.StringFlag{Name: "id", Usage: "certificate `ID` (default: <dept>-<random>)"},
 		&cli.StringFlag{Name: "out-dir", Usage: "`DIR` for receipts and QR codes", Value: "."},
 		&cli.StringFlag{Name: "dir", Usage: "bulk: `DIR` holding the documents named in the manifest"},
 		&cli.StringFlag{Name: "manifest", Usage: "bulk: CSV `FILE` with columns file,type,holder_id,valid_until[,valid_from][,id]"},
 		&cli.IntFlag{Name: "concurrency", Usage: "bulk: parallel submissions", Value: 8},
+		&cli.IntFlag{Name: "group", Usage: "bulk: records per grouped transaction (1 = one transaction each)", Value: issue.DefaultGroup},
+		&cli.BoolFlag{Name: "batch", Usage: "bulk: one Merkle batch (one transaction) for the whole manifest instead of grouped issues; see docs/batches.md"},
+		&cli.StringFlag{Name: "batch-id", Usage: "batch: `ID` of the batch (default: <dept>-batch-<time>)"},
 	}
 	flags = append(flags, holderFlags()...)
 	flags = append(flags, signingFlags()...)
+	flags = append(flags, v2IssueFlags()...)
 	return &cli.Command{
 		Name:      "issue",
 		Usage:     "hash a document, sign its certificate record locally, submit it, write receipt and QR code",
 		ArgsUsage: " ",
-		Description: "Single:  certledger cert issue --file DOC --type T --holder-id ID --valid-until DATE --key KEY\n" +
-			"Bulk:    certledger cert issue --dir DIR --manifest FILE.csv --key KEY [--concurrency 8]\n\n" +
+		Description: "v2:      certledger cert issue --file DOC --type TYPECODE --serial N --holder-name NAME --holder-id CODE --key KEY\n" +
+			"         (the identifier 1.2.156.3005.2.<type>.<department code>.<serial>.<version>.<check> is built here)\n" +
+			"v1:      certledger cert issue --file DOC --type T --holder-id ID --valid-until DATE --key KEY\n" +
+			"Bulk:    certledger cert issue --dir DIR --manifest FILE.csv --key KEY [--concurrency 8] [--group 500]\n" +
+			"Batch:   certledger cert issue --manifest FILE.csv [--dir DIR] --batch --key KEY (v1 rows; manifest may give doc_hash instead of file)\n\n" +
 			"Writes <out-dir>/<id>.receipt.json (mode 0600: it holds the holder's private salt) and <out-dir>/<id>.qr.png\n" +
 			"(the verify URL only). Bulk keeps " + issue.StateFile + " in the out dir; rerunning skips issued rows.",
 		Flags:  flags,
@@ -139,8 +147,14 @@ func certIssue(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return Usagef("cert issue takes no arguments (use --file or --manifest)")
 	}
+	if c.Bool("batch") {
+		return certIssueBatch(c)
+	}
 	if c.String("manifest") != "" || c.String("dir") != "" {
 		return certIssueBulk(c)
+	}
+	if isTypeCode(c.String("type")) {
+		return certIssueV2(c)
 	}
 	p, err := PrinterOf(c)
 	if err != nil {
@@ -228,6 +242,12 @@ func issueErr(err error) error {
 func printIssued(p output.Printer, what string, res *issue.Result) error {
 	return p.Print(res, func(t *output.Tab) {
 		t.Line(fmt.Sprintf("%s certificate %s", what, res.Record.ID))
+		if r := res.Record; r.Name != "" {
+			t.KV("name", r.Name+" (type "+r.Type+")")
+			t.KV("issuing org", r.IssuerName+" ("+r.IssuerCode+")")
+			t.KV("issue date", r.IssueDate)
+			t.KV("holder code", holderCodeTypeText(r.HolderCodeType)+": committed, not sent")
+		}
 		t.KV("document sm3", res.Record.DocHash)
 		t.KV("issuer", res.Record.Issuer+" (key "+res.Record.KeyID+")")
 		t.KV("valid", res.Record.ValidFrom+" .. "+res.Record.ValidUntil)
@@ -254,9 +274,10 @@ func certSupersedeCommand() *cli.Command {
 	}
 	flags = append(flags, holderFlags()...)
 	flags = append(flags, signingFlags()...)
+	flags = append(flags, v2IssueFlags()...)
 	return &cli.Command{
 		Name:      "supersede",
-		Usage:     "issue a new certificate that replaces OLD_ID (both point at each other)",
+		Usage:     "issue a new certificate that replaces OLD_ID (both point at each other); a v2 one keeps its type and serial and takes the next version",
 		ArgsUsage: "OLD_ID",
 		Flags:     flags,
 		Action:    certSupersede,
@@ -291,6 +312,9 @@ func certSupersede(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading certificate %s: %w", old, err)
 	}
+	if cur.RecordVersion == certificate.RecordV2 || isTypeCode(req.Type) {
+		return certSupersedeV2(c, p, cl, cur, req)
+	}
 	if req.Type == "" {
 		req.Type = cur.Type
 	}
@@ -317,6 +341,7 @@ func certStatusCommand(action, usage string) *cli.Command {
 		ArgsUsage: "ID",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "reason", Usage: "reason `CODE`, e.g. fraud, error, court-order, review-closed", Required: true},
+			&cli.StringFlag{Name: "batch-file", Usage: "the certificate is in this Merkle batch `FILE` (first status change: its leaf and proof go along)"},
 			keyFlag("issuing department's private key `FILE`"),
 			passwordFlag(),
 		},
@@ -333,22 +358,33 @@ func certStatus(c *cli.Context, action string) error {
 	if err != nil {
 		return err
 	}
+	req := client.StatusRequest{CertificateID: id, Action: action, Reason: c.String("reason"), KeyID: gm.KeyID(&k.PublicKey)}
+	var leaf *client.BatchedLeaf
 	cur, err := cl.GetCertificate(c.Context, id)
-	if err != nil {
+	switch {
+	case err == nil:
+		req.PrevTxID = cur.TxID
+	case client.HasCode(err, codes.NotFound) && c.String("batch-file") != "":
+		// Not on the ledger by itself yet: a batched certificate, changed for the
+		// first time from the batch's anchoring transaction, with its leaf.
+		if leaf, req.PrevTxID, err = batchedLeaf(c.String("batch-file"), id); err != nil {
+			return err
+		}
+	default:
 		return fmt.Errorf("reading certificate %s: %w", id, err)
 	}
-	op, err := operatorOf(c, cl)
-	if err != nil {
+	if req.Operator, err = operatorOf(c, cl); err != nil {
 		return err
-	}
-	req := client.StatusRequest{
-		CertificateID: id, Action: action, Reason: c.String("reason"),
-		KeyID: gm.KeyID(&k.PublicKey), PrevTxID: cur.TxID, Operator: op,
 	}
 	if req.Signature, err = canon.Sign(k, canon.KindCertificateStatus, req); err != nil {
 		return err
 	}
-	res, err := cl.ChangeStatus(c.Context, req)
+	var res *client.WriteResult[client.Certificate]
+	if leaf != nil {
+		res, err = cl.ChangeBatchedStatus(c.Context, req, *leaf)
+	} else {
+		res, err = cl.ChangeStatus(c.Context, req)
+	}
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,7 @@ func certVerifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "holder-id", Usage: "with --receipt: check that holder `ID` (- reads it from stdin) opens the holder commitment; checked here, sent nowhere"},
 			&cli.BoolFlag{Name: "offline", Usage: "with --receipt: do not ask the ledger (status is not checked; exit 0 if the offline checks pass)"},
 			&cli.StringFlag{Name: "report", Usage: "write the gateway's signed verification report to `FILE` (JSON) and FILE.html"},
+			tzFlag(),
 		},
 		Action: certVerify,
 	}
@@ -81,6 +82,10 @@ func certVerify(c *cli.Context) error {
 	if err := checkVerifyFlags(c); err != nil {
 		return err
 	}
+	loc, err := tzOf(c)
+	if err != nil {
+		return err
+	}
 	var rep *verify.Report
 	var q verifyQuery
 	if c.String("receipt") != "" {
@@ -98,7 +103,7 @@ func certVerify(c *cli.Context) error {
 		fmt.Fprintf(stderrOf(c), "certledger: the link's host %s is not the configured gateway %s; accepted (--trust-link-host), verified against %s\n",
 			rep.Link.Host, rep.Link.Gateway, rep.Link.Gateway)
 	}
-	if err := printReport(p, rep); err != nil {
+	if err := printReport(p, rep, loc); err != nil {
 		return err
 	}
 	if out := c.String("report"); out != "" && rep.Online {
@@ -165,6 +170,11 @@ func readVerifyQuery(c *cli.Context) (verifyQuery, error) {
 // verifyOnLedger asks the ledger and merges what was checked here: the file's
 // SM3 (step 2), and whether it is the document the link names.
 func verifyOnLedger(c *cli.Context, q verifyQuery) (*verify.Report, error) {
+	// Step 1 here, before anything is sent: a malformed query (an identifier with
+	// a wrong check character, say) is a BAD_FORMAT verdict, as the ledger's step 1.
+	if rep := verify.Malformed(q.id, q.hash, time.Now()); rep != nil {
+		return rep, nil
+	}
 	cl, err := NewClient(c)
 	if err != nil {
 		return nil, err
@@ -327,25 +337,16 @@ func hostOf(u *url.URL) string {
 	return net.JoinHostPort(host, port)
 }
 
-func printReport(p output.Printer, rep *verify.Report) error {
+// printReport prints a verification; times are shown in loc. A v2 certificate
+// shows its identifier and verified check character, name, type, issuing
+// organisation and code, issue date, holder code type and sector fields.
+func printReport(p output.Printer, rep *verify.Report, loc *time.Location) error {
 	return p.Print(rep, func(t *output.Tab) {
 		if l := rep.Link; l != nil {
 			t.KV("link", l.URL)
 		}
 		if c := rep.Certificate; c != nil {
-			t.KV("certificate", c.ID)
-			t.KV("type", c.Type)
-			issuer := c.Issuer
-			if rep.IssuerName != "" {
-				issuer = rep.IssuerName + " (" + c.Issuer + ")"
-			}
-			t.KV("issuer", issuer)
-			status := c.Status
-			if !rep.Online {
-				status = "not checked (offline)"
-			}
-			t.KV("status", status)
-			t.KV("valid", c.ValidFrom+" .. "+c.ValidUntil)
+			printCertificate(t, rep, c, loc)
 		}
 		if len(rep.Results) > 1 {
 			t.Line("")
@@ -372,4 +373,56 @@ func printReport(p output.Printer, rep *verify.Report) error {
 		}
 		t.Line(verdict)
 	})
+}
+
+// printCertificate prints the certificate's fields of a report.
+func printCertificate(t *output.Tab, rep *verify.Report, c *client.Certificate, loc *time.Location) {
+	if id := rep.Identifier; id != nil {
+		t.KV("identifier", c.ID)
+		t.KV("check character", id.Check+" verified (GB/T 36904, ISO/IEC 7064 MOD 37,36)")
+	} else {
+		t.KV("certificate", c.ID)
+	}
+	if c.Name != "" {
+		t.KV("name", c.Name)
+	}
+	if ty := rep.CertType; ty != nil {
+		t.KV("type", ty.Name+" · "+ty.NameEn+" ("+ty.Code+")")
+	} else {
+		t.KV("type", c.Type)
+	}
+	if c.IssuerName != "" {
+		t.KV("issuing org", c.IssuerName+" ("+c.IssuerCode+"), department "+c.Issuer)
+		t.KV("issue date", c.IssueDate)
+		t.KV("holder code type", holderCodeTypeText(c.HolderCodeType))
+	} else {
+		issuer := c.Issuer
+		if rep.IssuerName != "" {
+			issuer = rep.IssuerName + " (" + c.Issuer + ")"
+		}
+		t.KV("issuer", issuer)
+	}
+	status := c.Status
+	if !rep.Online {
+		status = "not checked (offline)"
+	}
+	t.KV("status", status)
+	until := "no end"
+	if c.ValidUntil != "" {
+		until = localTime(c.ValidUntil, loc)
+	}
+	t.KV("valid", localTime(c.ValidFrom, loc)+" .. "+until+" ("+loc.String()+")")
+	for _, k := range c.Extensions.Keys() {
+		t.KV(k, c.Extensions.Map()[k])
+	}
+}
+
+// localTime renders an RFC 3339 time in loc as "YYYY-MM-DD HH:MM:SS" (as given when
+// it does not parse).
+func localTime(s string, loc *time.Location) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.In(loc).Format("2006-01-02 15:04:05")
 }

@@ -26,7 +26,8 @@ func deptCommand() *cli.Command {
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "file", Usage: "read the whole department from a JSON `FILE` {id,name,mspId,parent,categories,publicKeys}"},
 					&cli.StringFlag{Name: "id", Usage: "department `ID`"},
-					&cli.StringFlag{Name: "name", Usage: "department `NAME`"},
+					&cli.StringFlag{Name: "name", Usage: "department's full `NAME` (a v2 certificate's issuing organisation)"},
+					&cli.StringFlag{Name: "code", Usage: "unified social credit `CODE` (GB 32100; needed to issue GB/T 36904 identifiers)"},
 					&cli.StringFlag{Name: "msp-id", Aliases: []string{"msp"}, Usage: "Fabric `MSPID` of the department's organisation"},
 					&cli.StringFlag{Name: "parent", Usage: "supervising department `ID`"},
 					&cli.StringSliceFlag{Name: "category", Aliases: []string{"categories"}, Usage: "ticket `CATEGORY` handled (repeat, or comma-separated)"},
@@ -35,6 +36,7 @@ func deptCommand() *cli.Command {
 				},
 				Action: deptRegister,
 			},
+			deptSetCodeCommand(),
 			{
 				Name:   "list",
 				Usage:  "list departments",
@@ -123,6 +125,7 @@ func deptRegister(c *cli.Context) error {
 	}
 	set(&in.ID, "id")
 	set(&in.Name, "name")
+	set(&in.Code, "code")
 	set(&in.MSPID, "msp-id")
 	set(&in.Parent, "parent")
 	if v := c.StringSlice("category"); len(v) > 0 {
@@ -197,6 +200,9 @@ func deptShow(c *cli.Context) error {
 func deptTable(t *output.Tab, d *client.Department) {
 	t.KV("id", d.ID)
 	t.KV("name", d.Name)
+	if d.Code != "" {
+		t.KV("code", d.Code)
+	}
 	t.KV("msp", d.MSPID)
 	t.KV("parent", d.Parent)
 	t.KV("categories", strings.Join(d.Categories, ", "))

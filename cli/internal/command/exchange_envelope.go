@@ -106,15 +106,7 @@ func exchangeSend(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var certs []string
-	if v := c.String("certificates"); v != "" {
-		for _, id := range strings.Split(v, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				certs = append(certs, id)
-			}
-		}
-		certs = exchange.SortIDs(certs)
-	}
+	certs := exCertificates(c.String("certificates"))
 	if c.Bool("no-upload") && c.String("envelope-out") == "" {
 		return Usagef("--no-upload needs --envelope-out FILE: the envelope must reach the consumer somehow")
 	}
@@ -188,25 +180,42 @@ func exchangeSend(c *cli.Context) error {
 	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/exchanges", req, &out.WriteResult); err != nil {
 		return err
 	}
-	return p.Print(out, func(t *output.Tab) {
-		t.Line(fmt.Sprintf("recorded exchange %s to %s under grant %s (tx %s, block %d)", id, req.Consumer, g.ID, out.TxID, out.BlockNumber))
-		t.KV("fields", strings.Join(fields, ","))
-		if len(certs) > 0 {
-			t.KV("certificates", strings.Join(certs, ","))
+	return p.Print(out, func(t *output.Tab) { printSent(t, out, req) })
+}
+
+// exCertificates parses --certificates (comma-separated ids) into a sorted set.
+func exCertificates(v string) []string {
+	var certs []string
+	for _, id := range strings.Split(v, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			certs = append(certs, id)
 		}
-		t.KV("envelope sm3", sealed.EnvelopeHash+fmt.Sprintf(" (%d bytes, for key %s)", len(sealed.Bytes), recipient))
-		t.KV("payload digest", sealed.PayloadHash+" (salted; the salt travels inside the envelope)")
-		switch {
-		case out.Stored && out.EnvelopeFile != "":
-			t.KV("envelope", "deposited in the gateway's store and written to "+out.EnvelopeFile)
-		case out.Stored:
-			t.KV("envelope", "deposited in the gateway's store")
-		default:
-			t.KV("envelope", "written to "+out.EnvelopeFile+": deliver it to "+req.Consumer+" yourself")
-		}
-		t.KV("sent at", out.Record.SentAt)
-		t.KV("next", "the consumer runs: certledger exchange ack "+id+" --key KEY [--out FILE]")
-	})
+	}
+	if len(certs) == 0 {
+		return nil
+	}
+	return exchange.SortIDs(certs)
+}
+
+// printSent is exchange send's table.
+func printSent(t *output.Tab, out sendOutcome, req exchange.SendRequest) {
+	t.Line(fmt.Sprintf("recorded exchange %s to %s under grant %s (tx %s, block %d)", req.ID, req.Consumer, req.GrantID, out.TxID, out.BlockNumber))
+	t.KV("fields", strings.Join(req.Fields, ","))
+	if len(req.Certificates) > 0 {
+		t.KV("certificates", strings.Join(req.Certificates, ","))
+	}
+	t.KV("envelope sm3", out.EnvelopeHash+fmt.Sprintf(" (%d bytes, for key %s)", out.EnvelopeSize, out.RecipientKey))
+	t.KV("payload digest", req.PayloadHash+" (salted; the salt travels inside the envelope)")
+	switch {
+	case out.Stored && out.EnvelopeFile != "":
+		t.KV("envelope", "deposited in the gateway's store and written to "+out.EnvelopeFile)
+	case out.Stored:
+		t.KV("envelope", "deposited in the gateway's store")
+	default:
+		t.KV("envelope", "written to "+out.EnvelopeFile+": deliver it to "+req.Consumer+" yourself")
+	}
+	t.KV("sent at", out.Record.SentAt)
+	t.KV("next", "the consumer runs: certledger exchange ack "+req.ID+" --key KEY [--out FILE]")
 }
 
 // signForm signs a record's canonical form (kind and fields from its SignedForm).
@@ -300,57 +309,13 @@ func exchangeAnswer(c *cli.Context, decision string) error {
 	var out answerOutcome
 	a := exchange.Ack{ExchangeID: id, Consumer: e.Consumer, PayloadHash: e.PayloadHash, Decision: decision, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
 	if e.Enveloped() {
-		a.EnvelopeHash = e.EnvelopeHash
-		if reason != "" {
-			a.ReasonHash, out.Note = gm.SM3Hex([]byte(reason)), reason
-		}
-		b, err := fetchEnvelope(c, cl, e, c.String("envelope"))
-		if err != nil {
-			return err
-		}
-		o, err := exchange.OpenEnvelope(b, k)
-		switch {
-		case err != nil && decision == exchange.DecisionAck:
-			return Invalidf("the envelope does not open with this key: %v (reject it with: certledger exchange reject %s --reason ...)", err, id)
-		case err != nil:
-			// Rejected unopened: no fields received, over the recorded digest.
-		case o.PayloadHash != e.PayloadHash:
-			if decision == exchange.DecisionAck {
-				return Invalidf("the decrypted payload's digest %s is not the recorded %s: not acknowledged (reject it)", o.PayloadHash, e.PayloadHash)
-			}
-		default:
-			fields, ferr := exchange.PayloadFields(o.Payload)
-			if ferr != nil && decision == exchange.DecisionAck {
-				return Invalidf("the payload does not list its fields: %v (reject it)", ferr)
-			}
-			a.Fields, out.Received, out.Salt = fields, fields, hex.EncodeToString(o.Salt)
-			if f := c.String("out"); f != "" {
-				if err := os.WriteFile(f, o.Payload, 0o600); err != nil {
-					return inputErr(err)
-				}
-				out.Out = f
-			}
-			if decision == exchange.DecisionAck {
-				g, err := exFetchGrant(c, cl, e.GrantID)
-				if err != nil {
-					return fmt.Errorf("reading grant %s: %w", e.GrantID, err)
-				}
-				if extra := outsideOf(fields, g.Fields); len(extra) > 0 {
-					return Invalidf("received fields %v that grant %s does not name: not acknowledged (reject it: certledger exchange reject %s --reason ...)", extra, g.ID, id)
-				}
-			}
-		}
+		err = openForAnswer(c, cl, k, e, reason, &a, &out)
 	} else {
 		a.Reason = reason
-		if f := c.String("file"); f != "" {
-			h, err := fileHash(c, f)
-			if err != nil {
-				return err
-			}
-			if h != e.PayloadHash {
-				return Invalidf("the payload's SM3 %s is not the recorded %s: not acknowledged (use exchange reject %s --reason ...)", h, e.PayloadHash, id)
-			}
-		}
+		err = checkDeclared(c, e)
+	}
+	if err != nil {
+		return err
 	}
 	if a.Signature, err = signForm(k, a.SignedForm); err != nil {
 		return err
@@ -358,27 +323,97 @@ func exchangeAnswer(c *cli.Context, decision string) error {
 	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/exchanges/"+url.PathEscape(id)+"/"+decision, a, &out.WriteResult); err != nil {
 		return err
 	}
-	return p.Print(out, func(t *output.Tab) {
-		t.Line(fmt.Sprintf("%s: exchange %s is now %s (tx %s, block %d)", decision, id, out.Record.Status, out.TxID, out.BlockNumber))
-		if e.Enveloped() {
-			t.KV("envelope sm3", e.EnvelopeHash)
-			t.KV("payload digest", e.PayloadHash+" (salted)")
-			if len(out.Received) > 0 {
-				t.KV("fields received", strings.Join(out.Received, ","))
-			}
-			if out.Out != "" {
-				t.KV("payload", "written to "+out.Out)
-			}
-			if out.Note != "" {
-				t.KV("reason", out.Note+" (kept here; the ledger has its SM3 "+a.ReasonHash+")")
-			}
-			return
+	return p.Print(out, func(t *output.Tab) { printAnswer(t, out, e, a) })
+}
+
+// openForAnswer fills the answer a to the enveloped exchange e: it opens the
+// envelope with k, checks the salted digest against the record, lists the
+// fields received, refuses (before the ledger does) to acknowledge fields
+// outside the grant and writes the payload to --out. The reason stays here;
+// its SM3 is signed. A rejection may leave the envelope unopened.
+func openForAnswer(c *cli.Context, cl *client.Client, k *sm2.PrivateKey, e *exchange.Exchange, reason string, a *exchange.Ack, out *answerOutcome) error {
+	a.EnvelopeHash = e.EnvelopeHash
+	if reason != "" {
+		a.ReasonHash, out.Note = gm.SM3Hex([]byte(reason)), reason
+	}
+	b, err := fetchEnvelope(c, cl, e, c.String("envelope"))
+	if err != nil {
+		return err
+	}
+	ack := a.Decision == exchange.DecisionAck
+	o, err := exchange.OpenEnvelope(b, k)
+	switch {
+	case err != nil && ack:
+		return Invalidf("the envelope does not open with this key: %v (reject it with: certledger exchange reject %s --reason ...)", err, e.ID)
+	case err != nil:
+		return nil // rejected unopened: no fields received, over the recorded digest
+	case o.PayloadHash != e.PayloadHash && ack:
+		return Invalidf("the decrypted payload's digest %s is not the recorded %s: not acknowledged (reject it)", o.PayloadHash, e.PayloadHash)
+	case o.PayloadHash != e.PayloadHash:
+		return nil
+	}
+	fields, ferr := exchange.PayloadFields(o.Payload)
+	if ferr != nil && ack {
+		return Invalidf("the payload does not list its fields: %v (reject it)", ferr)
+	}
+	a.Fields, out.Received, out.Salt = fields, fields, hex.EncodeToString(o.Salt)
+	if f := c.String("out"); f != "" {
+		if err := os.WriteFile(f, o.Payload, 0o600); err != nil {
+			return inputErr(err)
 		}
+		out.Out = f
+	}
+	if !ack {
+		return nil
+	}
+	g, err := exFetchGrant(c, cl, e.GrantID)
+	if err != nil {
+		return fmt.Errorf("reading grant %s: %w", e.GrantID, err)
+	}
+	if extra := outsideOf(fields, g.Fields); len(extra) > 0 {
+		return Invalidf("received fields %v that grant %s does not name: not acknowledged (reject it: certledger exchange reject %s --reason ...)", extra, g.ID, e.ID)
+	}
+	return nil
+}
+
+// checkDeclared checks --file, when given, against the declared exchange's
+// recorded SM3 before it is acknowledged.
+func checkDeclared(c *cli.Context, e *exchange.Exchange) error {
+	f := c.String("file")
+	if f == "" {
+		return nil
+	}
+	h, err := fileHash(c, f)
+	if err != nil {
+		return err
+	}
+	if h != e.PayloadHash {
+		return Invalidf("the payload's SM3 %s is not the recorded %s: not acknowledged (use exchange reject %s --reason ...)", h, e.PayloadHash, e.ID)
+	}
+	return nil
+}
+
+// printAnswer is exchange ack / reject's table.
+func printAnswer(t *output.Tab, out answerOutcome, e *exchange.Exchange, a exchange.Ack) {
+	t.Line(fmt.Sprintf("%s: exchange %s is now %s (tx %s, block %d)", a.Decision, e.ID, out.Record.Status, out.TxID, out.BlockNumber))
+	if !e.Enveloped() {
 		t.KV("payload sm3", e.PayloadHash)
-		if reason != "" {
-			t.KV("reason", reason)
+		if a.Reason != "" {
+			t.KV("reason", a.Reason)
 		}
-	})
+		return
+	}
+	t.KV("envelope sm3", e.EnvelopeHash)
+	t.KV("payload digest", e.PayloadHash+" (salted)")
+	if len(out.Received) > 0 {
+		t.KV("fields received", strings.Join(out.Received, ","))
+	}
+	if out.Out != "" {
+		t.KV("payload", "written to "+out.Out)
+	}
+	if out.Note != "" {
+		t.KV("reason", out.Note+" (kept here; the ledger has its SM3 "+a.ReasonHash+")")
+	}
 }
 
 // saltedFileHash is SM3(salt ‖ file) in constant memory.

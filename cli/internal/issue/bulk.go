@@ -23,8 +23,12 @@ const StateFile = ".certledger-bulk-state.jsonl"
 type BulkOptions struct {
 	Dir         string        // base of relative file paths in the manifest
 	Concurrency int           // parallel submissions (default 8)
+	Group       int           // records per grouped transaction (0 or 1: one transaction each)
 	StatePath   string        // default OutDir/StateFile
 	OnDone      func(Outcome) // called once per row (from worker goroutines, serialised)
+	// V2 completes a v2 row (manifest.Row.V2): the catalogue type and the
+	// department's code and name. Required when the manifest has v2 rows.
+	V2 func(manifest.Row) (*V2, error)
 }
 
 // Outcome is what happened to one row.
@@ -109,10 +113,10 @@ func (w *stateWriter) add(l stateLine) error {
 // Request turns a manifest row into a request (file relative to dir).
 func RowRequest(row manifest.Row, dir string) Request {
 	file := row.File
-	if !filepath.IsAbs(file) {
+	if file != "" && !filepath.IsAbs(file) {
 		file = filepath.Join(dir, file)
 	}
-	return Request{File: file, Type: row.Type, HolderID: row.HolderID, ValidFrom: row.ValidFrom, ValidUntil: row.ValidUntil, ID: row.ID}
+	return Request{File: file, DocHash: row.DocHash, Type: row.Type, HolderID: row.HolderID, ValidFrom: row.ValidFrom, ValidUntil: row.ValidUntil, ID: row.ID}
 }
 
 // Bulk issues every row not yet done, opt.Concurrency at a time, recording each
@@ -162,18 +166,39 @@ func (is *Issuer) Bulk(ctx context.Context, rows []manifest.Row, opt BulkOptions
 		}
 	}
 
-	jobs := make(chan manifest.Row)
+	group := max(opt.Group, 1)
+	jobs := make(chan []manifest.Row)
 	var wg sync.WaitGroup
 	for range opt.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for row := range jobs {
-				report(is.bulkRow(ctx, row, opt.Dir, sw))
+			for chunk := range jobs {
+				if group == 1 {
+					report(is.bulkRow(ctx, chunk[0], opt, sw))
+					continue
+				}
+				for _, o := range is.bulkGroup(ctx, chunk, opt, sw) {
+					report(o)
+				}
 			}
 		}()
 	}
 	attempted := 0
+	var chunk []manifest.Row
+	send := func() bool {
+		if len(chunk) == 0 {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case jobs <- chunk:
+			attempted += len(chunk)
+			chunk = nil
+			return true
+		}
+	}
 feed:
 	for _, row := range rows {
 		if _, ok := done[row.Key()]; ok {
@@ -181,13 +206,12 @@ feed:
 			attempted++
 			continue
 		}
-		select {
-		case <-ctx.Done():
+		chunk = append(chunk, row)
+		if len(chunk) == group && !send() {
 			break feed
-		case jobs <- row:
-			attempted++
 		}
 	}
+	send()
 	close(jobs)
 	wg.Wait()
 	sum.NotAttempted = len(rows) - attempted
@@ -196,20 +220,48 @@ feed:
 	return sum, nil
 }
 
-func (is *Issuer) bulkRow(ctx context.Context, row manifest.Row, dir string, sw *stateWriter) Outcome {
+func (is *Issuer) bulkRow(ctx context.Context, row manifest.Row, opt BulkOptions, sw *stateWriter) Outcome {
 	if err := ctx.Err(); err != nil {
 		return Outcome{Row: row, Err: err}
 	}
-	req := RowRequest(row, dir)
-	h, _, err := gm.SM3File(req.File)
+	req, err := is.rowRequest(row, opt)
 	if err != nil {
-		return Outcome{Row: row, Err: fmt.Errorf("hashing document: %w", err)}
-	}
-	req.DocHash = h
-	if req.ID == "" {
-		req.ID = DerivedID(is.Signer.Dept, h, row.Type, row.ValidFrom, row.ValidUntil)
+		return Outcome{Row: row, Err: err}
 	}
 	res, err := is.Issue(ctx, req)
+	return is.settle(row, req, res, err, sw)
+}
+
+// rowRequest is the request of a manifest row, its document hashed and its id
+// derived when the row has none (a v2 row's identifier is built at signing,
+// from the catalogue's completion opt.V2).
+func (is *Issuer) rowRequest(row manifest.Row, opt BulkOptions) (Request, error) {
+	req := RowRequest(row, opt.Dir)
+	if row.V2() {
+		if opt.V2 == nil {
+			return req, fmt.Errorf("%w: v2 row without the catalogue (BulkOptions.V2)", ErrInput)
+		}
+		v, err := opt.V2(row)
+		if err != nil {
+			return req, err
+		}
+		req.V2 = v
+	}
+	if req.DocHash == "" {
+		h, _, err := gm.SM3File(req.File)
+		if err != nil {
+			return req, fmt.Errorf("hashing document: %w", err)
+		}
+		req.DocHash = h
+	}
+	if req.ID == "" && req.V2 == nil {
+		req.ID = DerivedID(is.Signer.Dept, req.DocHash, row.Type, row.ValidFrom, row.ValidUntil)
+	}
+	return req, nil
+}
+
+// settle records a row's result in the state file.
+func (is *Issuer) settle(row manifest.Row, req Request, res *Result, err error, sw *stateWriter) Outcome {
 	if err != nil {
 		return Outcome{Row: row, Err: err}
 	}
@@ -217,8 +269,39 @@ func (is *Issuer) bulkRow(ctx context.Context, row manifest.Row, dir string, sw 
 	if res.AlreadyOnLedger {
 		st = "existing"
 	}
-	if err := sw.add(stateLine{Key: row.Key(), ID: res.Record.ID, DocHash: h, TxID: res.TxID, Status: st}); err != nil {
+	if err := sw.add(stateLine{Key: row.Key(), ID: res.Record.ID, DocHash: req.DocHash, TxID: res.TxID, Status: st}); err != nil {
 		return Outcome{Row: row, Result: res, Err: fmt.Errorf("issued, but recording it in the state file failed: %w", err)}
 	}
 	return Outcome{Row: row, Result: res}
+}
+
+// bulkGroup issues rows in one grouped transaction (IssueGroup). A gateway
+// without grouped issue gets the rows one by one.
+func (is *Issuer) bulkGroup(ctx context.Context, rows []manifest.Row, opt BulkOptions, sw *stateWriter) []Outcome {
+	out := make([]Outcome, len(rows))
+	reqs := make([]Request, 0, len(rows))
+	idx := make([]int, 0, len(rows))
+	for i, row := range rows {
+		if err := ctx.Err(); err != nil {
+			out[i] = Outcome{Row: row, Err: err}
+			continue
+		}
+		req, err := is.rowRequest(row, opt)
+		if err != nil {
+			out[i] = Outcome{Row: row, Err: err}
+			continue
+		}
+		reqs = append(reqs, req)
+		idx = append(idx, i)
+	}
+	results, errs := is.IssueGroup(ctx, reqs)
+	for k, i := range idx {
+		if errors.Is(errs[k], ErrNoGroups) {
+			res, err := is.Issue(ctx, reqs[k])
+			out[i] = is.settle(rows[i], reqs[k], res, err, sw)
+			continue
+		}
+		out[i] = is.settle(rows[i], reqs[k], results[k], errs[k], sw)
+	}
+	return out
 }

@@ -71,8 +71,9 @@ type Request struct {
 	HolderID   string
 	ValidFrom  string // RFC 3339 or YYYY-MM-DD; "" = now
 	ValidUntil string // RFC 3339 or YYYY-MM-DD (end of that day, UTC)
-	ID         string // "" = generated
+	ID         string // "" = generated (v2: the identifier built from V2)
 	Supersedes string // id of the certificate this one replaces
+	V2         *V2    // set: a v2 record (HolderID is then the holder's code)
 }
 
 // Result is what Issue did.
@@ -113,10 +114,15 @@ func NormalizeTime(s string, endOfDay bool) (string, error) {
 	return wire.FormatSecond(t), nil
 }
 
-// checkWindow applies the ledger's validity bounds (wire: not before
-// 1949-10-01, at most 100 years ahead) before anything is signed.
-func checkWindow(from, until string, now time.Time) error {
+// CheckWindow applies the ledger's validity bounds (wire: not before
+// 1949-10-01, at most 100 years ahead) before anything is signed (a single or
+// grouped issue, each row of a batch). An empty until (no end, a v2 type
+// without a default validity) is not checked.
+func CheckWindow(from, until string, now time.Time) error {
 	for _, f := range []struct{ flag, v string }{{"valid-from", from}, {"valid-until", until}} {
+		if f.v == "" && f.flag == "valid-until" {
+			continue
+		}
 		t, err := wire.CheckValidityTime(f.v)
 		if err == nil {
 			err = wire.CheckAhead(t, now)
@@ -202,7 +208,7 @@ func (is *Issuer) Build(req Request) (client.CertificateRecord, []byte, error) {
 	if until <= from {
 		return rec, nil, fmt.Errorf("%w: valid-until %s is not after valid-from %s", ErrInput, until, from)
 	}
-	if err := checkWindow(from, until, is.now()); err != nil {
+	if err := CheckWindow(from, until, is.now()); err != nil {
 		return rec, nil, err
 	}
 	id := req.ID
@@ -258,6 +264,25 @@ func (is *Issuer) newReceipt(rec client.CertificateRecord, salt []byte) (*receip
 // document if one is there, else builds and signs a new record and saves it as
 // pending; it submits, then writes the receipt and the QR code.
 func (is *Issuer) Issue(ctx context.Context, req Request) (*Result, error) {
+	rc, err := is.prepare(req)
+	if err != nil {
+		return nil, err
+	}
+	return is.submit(ctx, rc)
+}
+
+// prepare returns the receipt to submit for req: the pending one of the same id
+// and document when there is one, else a newly built and signed record saved as
+// pending (so its salt survives a crash). A v2 request without an id gets its
+// GB/T 36904 identifier here.
+func (is *Issuer) prepare(req Request) (*receipt.Receipt, error) {
+	if req.V2 != nil && req.ID == "" {
+		id, err := req.V2.Identifier()
+		if err != nil {
+			return nil, err
+		}
+		req.ID = id
+	}
 	if req.ID != "" {
 		if err := CheckID(req.ID); err != nil {
 			return nil, err
@@ -279,10 +304,20 @@ func (is *Issuer) Issue(ctx context.Context, req Request) (*Result, error) {
 			if p.Record.DocHash != req.DocHash || p.Record.KeyID != is.Signer.KeyID || p.Record.Supersedes != req.Supersedes {
 				return nil, fmt.Errorf("%w: pending receipt %s is for another document or key; move it away to issue anew", ErrInput, pending)
 			}
-			if !p.CheckHolder(req.HolderID) {
+			if !p.CheckHolder(req.HolderID) || req.V2 != nil && !p.CheckHolderName(req.V2.HolderName) {
 				return nil, fmt.Errorf("%w: pending receipt %s is for another holder; move it away to issue anew", ErrInput, pending)
 			}
 			rc = p
+		}
+	}
+	if rc == nil && req.V2 != nil {
+		var err error
+		if rc, err = is.buildV2(req); err != nil {
+			return nil, err
+		}
+		_, _, pending := is.Paths(rc.Record.ID)
+		if err := rc.Save(pending); err != nil {
+			return nil, fmt.Errorf("saving pending receipt: %w", err)
 		}
 	}
 	if rc == nil {
@@ -298,12 +333,12 @@ func (is *Issuer) Issue(ctx context.Context, req Request) (*Result, error) {
 			return nil, fmt.Errorf("saving pending receipt: %w", err)
 		}
 	}
-	return is.submit(ctx, rc)
+	return rc, nil
 }
 
 func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, error) {
 	rec := rc.Record
-	receiptPath, qrPath, pending := is.Paths(rec.ID)
+	_, _, pending := is.Paths(rec.ID)
 	var (
 		wr  *client.WriteResult[client.Certificate]
 		err error
@@ -337,12 +372,20 @@ func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, err
 		}
 		wr = &client.WriteResult[client.Certificate]{TxID: is.firstTxID(ctx, rec.ID, cur.TxID), Record: *cur}
 	}
-	rc.Ledger.TxID = wr.TxID
-	rc.Ledger.BlockNumber = wr.BlockNumber
-	if wr.Channel != "" {
-		rc.Ledger.Channel = wr.Channel
+	return is.finish(rc, wr.TxID, wr.BlockNumber, wr.Channel, wr.Record.IssuedAt)
+}
+
+// finish writes the receipt and QR code of a record the ledger holds and drops
+// its pending receipt.
+func (is *Issuer) finish(rc *receipt.Receipt, txID string, block uint64, channel, issuedAt string) (*Result, error) {
+	rec := rc.Record
+	receiptPath, qrPath, pending := is.Paths(rec.ID)
+	rc.Ledger.TxID = txID
+	rc.Ledger.BlockNumber = block
+	if channel != "" {
+		rc.Ledger.Channel = channel
 	}
-	rc.IssuedAt = wr.Record.IssuedAt
+	rc.IssuedAt = issuedAt
 	if err := rc.Save(receiptPath); err != nil {
 		return nil, fmt.Errorf("writing receipt (the certificate is on the ledger; the pending receipt %s holds the salt): %w", pending, err)
 	}
@@ -350,7 +393,7 @@ func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, err
 		return nil, err
 	}
 	_ = os.Remove(pending) // best effort: a leftover pending receipt is harmless and reused
-	return &Result{Record: rec, TxID: wr.TxID, BlockNumber: wr.BlockNumber, Receipt: receiptPath, QR: qrPath, VerifyURL: rc.VerifyURL}, nil
+	return &Result{Record: rec, TxID: txID, BlockNumber: block, Receipt: receiptPath, QR: qrPath, VerifyURL: rc.VerifyURL}, nil
 }
 
 // refused reports whether err is the gateway's definitive refusal of a request

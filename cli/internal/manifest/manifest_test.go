@@ -25,7 +25,11 @@ func TestParseErrors(t *testing.T) {
 		"empty":          "",
 		"no rows":        "file,type,holder_id,valid_until\n",
 		"missing column": "file,type,holder_id\na,b,c\n",
-		"unknown column": "file,type,holder_id,valid_until,name\na,b,c,d,e\n",
+		"unknown column": "file,type,holder_id,valid_until,colour\na,b,c,d,e\n",
+		"v2 field in v1": "file,type,holder_id,valid_until,serial\na,b,c,d,7\n",
+		"v2 no serial":   "file,type,holder_id,holder_name\na,11100000MB0143028R001,c,n\n",
+		"v2 no name":     "file,type,holder_id,serial\na,11100000MB0143028R001,c,1\n",
+		"v2 dup serial":  "file,type,holder_id,holder_name,serial\na,11100000MB0143028R001,c,n,1\nb,11100000MB0143028R001,d,m,1\n",
 		"twice":          "file,file,type,holder_id,valid_until\na,a,b,c,d\n",
 		"empty value":    "file,type,holder_id,valid_until\na,b,,d\n",
 		"field count":    "file,type,holder_id,valid_until\na,b,c\n",
@@ -62,4 +66,22 @@ func FuzzParse(f *testing.F) {
 			ids[r.Key()] = true
 		}
 	})
+}
+
+func TestParseV2(t *testing.T) {
+	in := "file,type,serial,holder_name,holder_id,KZ_JYCS,valid_until\n" +
+		"a.pdf,11100000MB0143028R001,2026000001,ACME 有限公司,91350100M000100Y43,西湖路 1 号,\n" +
+		"b.pdf,11100000MB0143028R001,2026000002,Beta Ltd,91350100M000100Y43,,2030-01-01\n" +
+		"c.pdf,business-licence,,,110101,,2031-01-01\n"
+	rows, err := Parse(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rows[0].V2() || rows[2].V2() || rows[0].Serial != "2026000001" || rows[0].HolderName != "ACME 有限公司" ||
+		rows[0].Extensions["KZ_JYCS"] != "西湖路 1 号" || rows[1].Extensions != nil || rows[0].ValidUntil != "" {
+		t.Fatalf("%+v", rows)
+	}
+	if rows[0].Key() != "v2:11100000MB0143028R001\x002026000001\x00001" {
+		t.Fatalf("%q", rows[0].Key())
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/gm"
 )
 
@@ -56,11 +57,18 @@ type Ledger struct {
 	Channel     string `json:"channel,omitempty"`
 }
 
-// Holder is the holder's private part.
+// Holder is the holder's private part. A v1 record commits to the holder with Salt;
+// a v2 record to the holder's name with NameSalt and code with CodeSalt (two salts,
+// so that proving the code reveals nothing about the name).
 type Holder struct {
-	Salt string `json:"salt"` // base64, >= 16 bytes
-	Note string `json:"note"`
+	Salt     string `json:"salt,omitempty"`     // base64, >= 16 bytes (v1)
+	NameSalt string `json:"nameSalt,omitempty"` // base64, >= 16 bytes (v2)
+	CodeSalt string `json:"codeSalt,omitempty"` // base64, >= 16 bytes (v2)
+	Note     string `json:"note"`
 }
+
+// SaltNoteV2 is written next to the holder salts of a v2 record.
+const SaltNoteV2 = "PRIVATE: the holder salts link the holder's name and code to holderNameCommitment = SM3(nameSalt || name) and holderCodeCommitment = SM3(codeSalt || code). Give them only to the holder; they are not on the ledger."
 
 // Parse decodes and checks a receipt. It checks the format of every field but no
 // signature (see package verify).
@@ -97,7 +105,11 @@ func (r *Receipt) Validate() error {
 	if err := gm.CheckHash(rec.DocHash); err != nil {
 		return bad("record docHash: %v", err)
 	}
-	if err := gm.CheckHash(rec.HolderCommitment); err != nil {
+	if rec.RecordVersion == certificate.RecordV2 {
+		if err := rec.Validate(); err != nil {
+			return bad("v2 record: %v", err)
+		}
+	} else if err := gm.CheckHash(rec.HolderCommitment); err != nil {
 		return bad("record holderCommitment: %v", err)
 	}
 	if err := gm.CheckHash(rec.KeyID); err != nil {
@@ -115,10 +127,13 @@ func (r *Receipt) Validate() error {
 	if !strings.Contains(r.IssuerKey.PublicKey, "PUBLIC KEY") {
 		return bad("issuerKey.publicKey is not a PEM public key")
 	}
-	if r.Holder.Salt != "" {
-		s, err := base64.StdEncoding.Strict().DecodeString(r.Holder.Salt)
+	for name, v := range map[string]string{"salt": r.Holder.Salt, "nameSalt": r.Holder.NameSalt, "codeSalt": r.Holder.CodeSalt} {
+		if v == "" {
+			continue
+		}
+		s, err := base64.StdEncoding.Strict().DecodeString(v)
 		if err != nil || len(s) < gm.SaltSize {
-			return bad("holder salt must be base64 of at least %d bytes", gm.SaltSize)
+			return bad("holder %s must be base64 of at least %d bytes", name, gm.SaltSize)
 		}
 	}
 	return nil
@@ -129,10 +144,22 @@ func (r *Receipt) Salt() ([]byte, error) {
 	return base64.StdEncoding.Strict().DecodeString(r.Holder.Salt)
 }
 
-// CheckHolder reports whether holderID is the identifier committed to in the record.
+// CheckHolder reports whether holderID is the identifier committed to in the record
+// (for a v2 record: the holder's code).
 func (r *Receipt) CheckHolder(holderID string) bool {
+	if r.Record.RecordVersion == certificate.RecordV2 {
+		s, err := base64.StdEncoding.Strict().DecodeString(r.Holder.CodeSalt)
+		return err == nil && len(s) > 0 && gm.Commitment(s, holderID) == r.Record.HolderCodeCommitment
+	}
 	s, err := r.Salt()
 	return err == nil && len(s) > 0 && gm.Commitment(s, holderID) == r.Record.HolderCommitment
+}
+
+// CheckHolderName reports whether name is the holder name committed to in a v2 record.
+func (r *Receipt) CheckHolderName(name string) bool {
+	s, err := base64.StdEncoding.Strict().DecodeString(r.Holder.NameSalt)
+	return err == nil && len(s) > 0 && r.Record.RecordVersion == certificate.RecordV2 &&
+		gm.Commitment(s, name) == r.Record.HolderNameCommitment
 }
 
 // Load reads and parses a receipt file.

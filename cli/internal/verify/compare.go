@@ -9,6 +9,7 @@ import (
 
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/receipt"
+	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
@@ -138,13 +139,18 @@ func pemKeyID(p string) string {
 // holder commitment SM3(salt ‖ id) with the receipt's salt. It runs here only;
 // the id is sent nowhere.
 func Holder(r *receipt.Receipt, holderID string) client.Step {
+	// A v2 record commits to the holder's code with its own salt (holder.codeSalt).
+	salt, field, commitment := r.Holder.Salt, "holderCommitment", r.Record.HolderCommitment
+	if r.Record.RecordVersion == certificate.RecordV2 {
+		salt, field, commitment = r.Holder.CodeSalt, "holderCodeCommitment", r.Record.HolderCodeCommitment
+	}
 	switch {
-	case r.Holder.Salt == "":
+	case salt == "":
 		return step(StepHolder, wire.StepFail, wire.VerdictHolderMismatch, "the receipt carries no holder salt: the holder cannot be checked with it")
 	case r.CheckHolder(holderID):
-		return step(StepHolder, wire.StepPass, "", "the holder id given opens holderCommitment "+short(r.Record.HolderCommitment)+" with the receipt's salt (checked on this machine; the id was sent nowhere)")
+		return step(StepHolder, wire.StepPass, "", "the holder id given opens "+field+" "+short(commitment)+" with the receipt's salt (checked on this machine; the id was sent nowhere)")
 	}
-	return step(StepHolder, wire.StepFail, wire.VerdictHolderMismatch, "the holder id given does not open holderCommitment "+short(r.Record.HolderCommitment)+" with the receipt's salt: the certificate is not this holder's")
+	return step(StepHolder, wire.StepFail, wire.VerdictHolderMismatch, "the holder id given does not open "+field+" "+short(commitment)+" with the receipt's salt: the certificate is not this holder's")
 }
 
 // WithHolder appends the holder step to rep; a mismatch decides the verdict

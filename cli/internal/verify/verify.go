@@ -11,6 +11,8 @@ import (
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/certtype"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
@@ -47,6 +49,10 @@ type Report struct {
 	Results []client.VerifyResult `json:"results,omitempty"`
 	// Link is set when the query came from a verify link (QR code).
 	Link *Link `json:"link,omitempty"`
+	// Identifier and CertType are the ledger's (see client.VerifyResult), or the
+	// receipt's identifier offline.
+	Identifier *identifier.Identifier `json:"identifier,omitempty"`
+	CertType   *certtype.Info         `json:"certType,omitempty"`
 }
 
 // Link is a verify link as given, and the gateway it was checked against.
@@ -108,6 +114,9 @@ func Offline(r *receipt.Receipt, fileHash string, now time.Time) []client.Step {
 		switch {
 		case s.Step == 1 && s.Status == wire.StepPass:
 			cs.Detail = "receipt " + receipt.Version
+			if id, ok := rec.Identifier(); ok {
+				cs.Detail += "; GB/T 36904 identifier, check character " + id.Check + " verified"
+			}
 		case s.Step == 2 && s.Status == wire.StepSkipped:
 			cs.Code, cs.Detail = CodeNoFile, "no document given"
 		case s.Step == 3 && s.Status == wire.StepPass:
@@ -135,6 +144,18 @@ func short(s string) string {
 		return s[:16] + "…"
 	}
 	return s
+}
+
+// Malformed runs step 1 (format) of the pipeline on a query before it is sent:
+// the report of a query that fails it — an id that starts like a GB/T 36904
+// identifier with a wrong check character, say, named in the detail — or nil
+// when the query is well-formed.
+func Malformed(id, docHash string, now time.Time) *Report {
+	res := certificate.Evaluate(certificate.Input{Query: certificate.Query{ID: id, DocHash: docHash}, Now: now})
+	if len(res.Steps) == 0 || res.Steps[0].Status != wire.StepFail {
+		return nil
+	}
+	return &Report{Verdict: res.Verdict, Steps: res.Steps, Note: "checked here; nothing was sent to the ledger"}
 }
 
 // LocalHash is step 2 for a document hashed on this machine.
@@ -169,7 +190,8 @@ func FromLedger(res *client.VerifyResult, local ...client.Step) *Report {
 		}
 	}
 	return &Report{Verdict: verdict, Online: true, Message: res.Message, CheckedAt: res.CheckedAt,
-		Certificate: res.Certificate, IssuerName: res.IssuerName, Matches: res.Matches, Steps: steps, Results: res.Results}
+		Certificate: res.Certificate, IssuerName: res.IssuerName, Matches: res.Matches, Steps: steps, Results: res.Results,
+		Identifier: res.Identifier, CertType: res.CertType}
 }
 
 // WithReceipt merges the offline steps of a receipt with the ledger's answer (res
@@ -185,7 +207,11 @@ func FromLedger(res *client.VerifyResult, local ...client.Step) *Report {
 func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyResult, anchor *client.Anchor) *Report {
 	if res == nil {
 		c := &client.Certificate{Record: r.Record}
-		return &Report{Verdict: certificate.VerdictOf(offline, wire.VerdictValid), Steps: offline, Note: OfflineNote, Certificate: c}
+		rep := &Report{Verdict: certificate.VerdictOf(offline, wire.VerdictValid), Steps: offline, Note: OfflineNote, Certificate: c}
+		if id, ok := r.Record.Identifier(); ok {
+			rep.Identifier = &id
+		}
+		return rep
 	}
 	byNum := map[int]client.Step{}
 	for _, s := range res.Steps {
@@ -219,7 +245,7 @@ func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyRe
 		verdict = certificate.VerdictOf(steps, res.Verdict)
 	}
 	return &Report{Verdict: verdict, Online: true, CheckedAt: res.CheckedAt, Certificate: res.Certificate, IssuerName: res.IssuerName,
-		Matches: res.Matches, Steps: steps}
+		Matches: res.Matches, Steps: steps, Identifier: res.Identifier, CertType: res.CertType}
 }
 
 // compareStep is step 3 of a receipt checked online: the comparison with the ledger.

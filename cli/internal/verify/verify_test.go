@@ -2,6 +2,7 @@ package verify
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,5 +104,26 @@ func TestWithLedger(t *testing.T) {
 	res := ledger(wire.VerdictValid, 0, r.Record)
 	if rep := FromLedger(res, LocalHash(r.Record.DocHash)); rep.Steps[1].Status != wire.StepPass || rep.Verdict != wire.VerdictValid {
 		t.Fatalf("%+v", rep.Steps[1])
+	}
+}
+
+// Step 1 runs before anything is sent: an identifier with a wrong check
+// character is BAD_FORMAT, named; a well-formed query (free-form id, real
+// identifier, hash) gives nil.
+func TestMalformed(t *testing.T) {
+	const real = "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U"
+	now := time.Now()
+	for _, q := range [][2]string{{"c-1", ""}, {real, ""}, {"", gm.SM3Hex([]byte("doc"))}} {
+		if rep := Malformed(q[0], q[1], now); rep != nil {
+			t.Errorf("%q %q: %+v", q[0], q[1], rep)
+		}
+	}
+	rep := Malformed(real[:len(real)-1]+"V", "", now)
+	if rep == nil || rep.Verdict != wire.VerdictBadFormat || rep.Steps[0].Status != wire.StepFail || len(rep.Steps) != 8 ||
+		!strings.Contains(rep.Steps[0].Detail, "expected 'U'") {
+		t.Fatalf("wrong check character: %+v", rep)
+	}
+	if rep := Malformed("c/1", "", now); rep == nil || rep.Verdict != wire.VerdictBadFormat {
+		t.Fatalf("c/1: %+v", rep)
 	}
 }

@@ -6,10 +6,11 @@
 //     counts, so a transfer does not take a ticket out of the sender's sight), the
 //     tickets of the departments it supervises (their registry parent), and the
 //     grants and exchanges it is the provider or the consumer of.
-//   - Public records (departments and their keys, certificates, the catalogue, the
-//     work-order configuration) are readable by every authenticated caller; the
-//     anonymous public reads only what the public verification endpoints answer
-//     and is given nothing by the policy itself.
+//   - Public records (departments and their keys, certificates, Merkle batch headers
+//     and the batch files they anchor, the catalogue, the work-order configuration)
+//     are readable by every authenticated caller; the anonymous public reads only
+//     what the public verification endpoints answer and is given nothing by the
+//     policy itself.
 //
 // The package does no I/O: the department directory it consults (Directory) is
 // filled by its caller, from the registry's list and its events.

@@ -216,7 +216,7 @@ func (c *Coalescer) send(g *group) {
 	}
 	var ans groupAnswer
 	if err := json.Unmarshal(res.Payload, &ans); err != nil || len(ans.Results) != len(g.items) {
-		failAll(g.items, fmt.Errorf("transaction %s: unexpected IssueGroup answer (%d results for %d records): %v", res.TxID, len(ans.Results), len(g.items), err))
+		failAll(g.items, fmt.Errorf("transaction %s: unexpected IssueGroup answer (%d results for %d records): %w", res.TxID, len(ans.Results), len(g.items), err))
 		return
 	}
 	for i, it := range g.items {

@@ -134,16 +134,16 @@ func TestGroupsAnswerEachCaller(t *testing.T) {
 	}
 	for _, id := range ids {
 		o := out[id]
-		switch {
-		case id == "old-1":
+		switch id {
+		case "old-1":
 			if o.Outcome != OutcomeReplay || o.TxID != "tx-original" || codes.Code(o.Err) != codes.Conflict {
 				t.Fatalf("replay: %+v", o)
 			}
-		case id == "taken-1":
+		case "taken-1":
 			if o.Outcome != OutcomeRefused || codes.Code(o.Err) != codes.Conflict {
 				t.Fatalf("taken: %+v", o)
 			}
-		case id == "bad-1":
+		case "bad-1":
 			if o.Outcome != OutcomeRefused || codes.Code(o.Err) != codes.BadSignature {
 				t.Fatalf("bad: %+v", o)
 			}

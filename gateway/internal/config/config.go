@@ -61,6 +61,9 @@ type Config struct {
 	Timeouts Timeouts `yaml:"timeouts"`
 	// BodyLimit is the largest request body accepted, in bytes.
 	BodyLimit int64 `yaml:"bodyLimit"`
+	// BatchDir is the batch file store (docs/batches.md), a directory several
+	// gateways may share; "" disables batch file uploads.
+	BatchDir string `yaml:"batchDir"`
 	// MVCCRetries is how many times a write that lost an MVCC race is resubmitted.
 	MVCCRetries int `yaml:"mvccRetries"`
 	// Trust configures the trust bundle the gateway serves (docs/trust.md).
@@ -283,6 +286,7 @@ func (c *Config) resolve(base string) {
 	abs(&c.Envelopes.Dir)
 	abs(&c.ReadModel.Dir)
 	abs(&c.Trust.ReportKey)
+	abs(&c.BatchDir)
 	if c.TLS != nil {
 		abs(&c.TLS.CertFile)
 		abs(&c.TLS.KeyFile)

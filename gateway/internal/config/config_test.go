@@ -30,6 +30,7 @@ tokens:
     role: clerk
 timeouts:
   evaluate: 2s
+batchDir: batches
 readModel: {dir: readmodel, maxLag: 3s}
 coalesce: {window: 4ms}
 `
@@ -46,6 +47,9 @@ func TestLoad(t *testing.T) {
 	}
 	if c.Listen != ":9090" || c.Orgs[0].Profile != filepath.Join(dir, "profiles/gov.yaml") || c.Orgs[1].Profile != "/abs/dept-a.yaml" {
 		t.Errorf("paths: %+v", c.Orgs)
+	}
+	if c.BatchDir != filepath.Join(dir, "batches") {
+		t.Errorf("batchDir %q is not resolved against the config's folder", c.BatchDir)
 	}
 	if c.Timeouts.Evaluate != 2*time.Second || c.Timeouts.Endorse != 15*time.Second {
 		t.Errorf("timeouts: %+v", c.Timeouts)

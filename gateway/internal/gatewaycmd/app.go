@@ -182,6 +182,14 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
+// coalesceOptions is the configured write coalescing (nil: off).
+func coalesceOptions(cfg *config.Config) *coalesce.Options {
+	if cfg.Coalesce == nil {
+		return nil
+	}
+	return &coalesce.Options{Window: cfg.Coalesce.Window, Max: cfg.Coalesce.Max}
+}
+
 func serve(c *cli.Context, stderr io.Writer) error {
 	log, err := newLogger(stderr, c.String("log-level"))
 	if err != nil {
@@ -213,21 +221,13 @@ func serve(c *cli.Context, stderr io.Writer) error {
 		return err
 	}
 	defer stopModel()
-	var verifyModel httpapi.VerifyModel
-	if model != nil {
-		verifyModel = model
-	}
-	var co *coalesce.Options
-	if cfg.Coalesce != nil {
-		co = &coalesce.Options{Window: cfg.Coalesce.Window, Max: cfg.Coalesce.Max}
-	}
 	reportKey, err := openReportKey(cfg)
 	if err != nil {
 		return err
 	}
 	api, err := httpapi.New(httpapi.Options{
-		Coalesce:             co,
-		VerifyModel:          verifyModel,
+		Coalesce:             coalesceOptions(cfg),
+		VerifyModel:          verifyModelOf(model),
 		Trust:                trustStore,
 		Envelopes:            envelopes,
 		EnvelopeLimit:        cfg.Envelopes.MaxSize,
@@ -240,6 +240,8 @@ func serve(c *cli.Context, stderr io.Writer) error {
 		Metrics:              metrics.New(),
 		Logger:               log,
 		BodyLimit:            cfg.BodyLimit,
+		BatchDir:             cfg.BatchDir,
+		BatchStored:          indexStoredBatches(model, log),
 		RateLimit:            cfg.RateLimit,
 		MVCCRetries:          cfg.MVCCRetries,
 		PublicURL:            cfg.PublicURL,

@@ -244,7 +244,12 @@ func TestReadyEveryOrganisation(t *testing.T) {
 	go func() {
 		done <- Run(ctx, []string{"certledger-gateway", "--config", path, "--operations-listen", opsAddr, "--log-level", "error"}, io.Discard, io.Discard)
 	}()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Logf("serve: %v", err)
+		}
+	}()
 	c := &http.Client{Timeout: 10 * time.Second}
 	defer c.CloseIdleConnections()
 	get := func(url string) (int, string) {

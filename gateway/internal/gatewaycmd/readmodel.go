@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/gateway/internal/httpapi"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/readmodel"
 )
@@ -27,11 +28,17 @@ func startReadModel(ctx context.Context, cfg *config.Config, fab *ledgerclient.F
 		Network: gw.GetNetwork(p.Channel),
 		Head:    func(ctx context.Context) (uint64, error) { return fab.Height(ctx, org) },
 	}
-	m, stop, err := readmodel.Start(ctx, readmodel.Options{
+	o := readmodel.Options{
 		Dir: cfg.ReadModel.Dir, Namespace: p.Chaincode,
 		MaxLag: cfg.ReadModel.MaxLag, HeadInterval: cfg.ReadModel.HeadInterval,
 		Logger: log,
-	}, src)
+	}
+	if cfg.BatchDir != "" {
+		// The batch store's files (<batchDir>/<fileHash>.jsonl), each stored only
+		// once it rebuilt its anchored header: the records of anchored batches.
+		o.Batches = readmodel.Dir(cfg.BatchDir)
+	}
+	m, stop, err := readmodel.Start(ctx, o, src)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read model: %w", err)
 	}
@@ -41,4 +48,30 @@ func startReadModel(ctx context.Context, cfg *config.Config, fab *ledgerclient.F
 			log.Error("closing the read model", "error", err)
 		}
 	}, nil
+}
+
+// indexStoredBatches returns what the API calls when its batch store accepts a
+// file: the read model indexes the batches that waited for it, within the
+// upload's last request (which has just read the whole file to check it; the
+// server drains requests before the model closes). nil without a read model.
+func indexStoredBatches(m *readmodel.Model, log *slog.Logger) func(fileHash string) {
+	if m == nil {
+		return nil
+	}
+	return func(fileHash string) {
+		n, err := m.IndexPending()
+		if err != nil {
+			log.Error("indexing a stored batch file", "fileHash", fileHash, "error", err)
+			return
+		}
+		log.Info("batch files indexed by the read model", "fileHash", fileHash, "batches", n)
+	}
+}
+
+// verifyModelOf is m as the API's VerifyModel (nil, not a typed nil, without a model).
+func verifyModelOf(m *readmodel.Model) httpapi.VerifyModel {
+	if m == nil {
+		return nil
+	}
+	return m
 }

@@ -92,12 +92,25 @@ func (s *Server) supersedeCertificate(w http.ResponseWriter, r *http.Request) er
 // when the ledger says the id exists and the stored record is the one sent (same
 // signed fields and signature), the original is returned with 200.
 func (s *Server) writeCertificate(w http.ResponseWriter, r *http.Request, fn string, c CertificateRecord) error {
+	return s.writeCertificateArg(w, r, fn, c, "")
+}
+
+// writeCertificateArg is writeCertificate with the transaction's argument given
+// (a supersede of a batched certificate sends the record with the old one's
+// leaf); "" sends the record itself, through the coalescer for an issue.
+func (s *Server) writeCertificateArg(w http.ResponseWriter, r *http.Request, fn string, c CertificateRecord, arg string) error {
 	p := info(r).principal
 	audit(r, "certificate/"+c.ID)
 	if c.Issuer != p.Department {
 		return forbidden("issuer %s is not your department (%s)", c.Issuer, p.Department)
 	}
-	res, err := s.submitCertificate(r.Context(), p.Org, fn, c) // coalesce.go
+	var res *ledgerclient.Result
+	var err error
+	if arg == "" {
+		res, err = s.submitCertificate(r.Context(), p.Org, fn, c) // coalesce.go
+	} else {
+		res, err = s.submit(r.Context(), p.Org, fn, arg)
+	}
 	if err == nil {
 		auditTx(r, res)
 		return writeResult(w, http.StatusCreated, res)
@@ -174,7 +187,7 @@ func (s *Server) changeStatus(action, fn string) HandlerFunc {
 		if err == nil {
 			return writeResult(w, http.StatusOK, res)
 		}
-		return s.replayStatusChange(w, r, err, p.Org, in)
+		return s.replayStatusChange(w, r, err, p.Org, in, "")
 	}
 }
 
@@ -191,8 +204,10 @@ var statusAfter = map[string]string{
 // transaction; when the version that followed in.PrevTxID has the status and
 // reason this request asks for, it is this request's commit (or one identical to
 // it), and the retry is answered with it: 200 and Idempotent-Replay, as a retried
-// issue is. Anything else keeps the original error.
-func (s *Server) replayStatusChange(w http.ResponseWriter, r *http.Request, err error, org string, in StatusRequest) error {
+// issue is. Anything else keeps the original error. For a certificate of batch
+// batchID ("" for none) the first version on the ledger followed the batch's
+// anchoring: a retried first status change names that transaction.
+func (s *Server) replayStatusChange(w http.ResponseWriter, r *http.Request, err error, org string, in StatusRequest, batchID string) error {
 	if code, _, _ := errmap.ChaincodeCode(err); code != codes.Conflict {
 		return err
 	}
@@ -207,14 +222,22 @@ func (s *Server) replayStatusChange(w http.ResponseWriter, r *http.Request, err 
 	if json.Unmarshal(raw, &hist) != nil {
 		return err
 	}
-	// Newest first: the version after PrevTxID's is the entry before it.
-	for i := 1; i < len(hist); i++ {
-		if hist[i].TxID != in.PrevTxID {
+	// Newest first: the version after PrevTxID's is the entry before it; the
+	// oldest version of a batched certificate followed its batch's anchoring.
+	for i := 0; i < len(hist); i++ {
+		prev := ""
+		if i+1 < len(hist) {
+			prev = hist[i+1].TxID
+		} else if batchID != "" {
+			prev = s.anchoringTx(r, org, batchID)
+		}
+		if prev == "" || prev != in.PrevTxID {
 			continue
 		}
-		next := hist[i-1]
+		next := hist[i]
 		var c certificate.Certificate
-		if json.Unmarshal(next.Record, &c) != nil || c.Status != statusAfter[in.Action] || c.StatusReason != in.Reason {
+		if json.Unmarshal(next.Record, &c) != nil || c.Status != statusAfter[in.Action] || c.StatusReason != in.Reason ||
+			(i+1 == len(hist) && c.BatchID != batchID) {
 			return err
 		}
 		block, _ := s.ledger.TxBlock(r.Context(), org, next.TxID)
@@ -253,4 +276,19 @@ func (s *Server) certificateHistory(w http.ResponseWriter, r *http.Request) erro
 	}
 	audit(r, "certificate/"+id)
 	return s.evaluateWrite(w, r, s.org(r), "certificate:History", id)
+}
+
+// anchoringTx is the transaction that anchored batch id ("" when it cannot be read).
+func (s *Server) anchoringTx(r *http.Request, org, id string) string {
+	raw, err := s.ledger.Evaluate(r.Context(), org, "batch:Get", id)
+	if err != nil {
+		return ""
+	}
+	var a struct {
+		TxID string `json:"txId"`
+	}
+	if json.Unmarshal(raw, &a) != nil {
+		return ""
+	}
+	return a.TxID
 }

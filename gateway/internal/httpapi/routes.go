@@ -11,6 +11,8 @@ func (s *Server) registrars() []func(*Router) {
 		s.registerHealth,
 		s.registerDepartments,
 		s.registerCertificates,
+		s.registerBatches,
+		s.registerCertTypes,
 		s.registerVerify,
 		s.registerEvents,
 		s.registerExchanges,

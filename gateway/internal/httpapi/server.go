@@ -92,6 +92,13 @@ type Options struct {
 	Envelopes *envelope.Store
 	// EnvelopeLimit is the largest envelope a PUT accepts (0: exchange.MaxEnvelopeSize).
 	EnvelopeLimit int64
+	// BatchDir is the batch file store (a directory, possibly shared by several
+	// gateways); "" disables batch file uploads (see batches.go).
+	BatchDir string
+	// BatchStored, if set, is told the SM3 of each batch file the store accepts,
+	// within the request that completed it (the read model then indexes the
+	// batches waiting for that file).
+	BatchStored func(fileHash string)
 }
 
 // Server is the HTTP API. Create with New; serve Handler().

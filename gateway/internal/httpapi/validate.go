@@ -36,8 +36,8 @@ func (c *checks) id(field, v string, required bool) {
 		if required {
 			c.add(field, "is required")
 		}
-	case !wire.ValidID(v):
-		c.add(field, "want 1-128 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit")
+	default:
+		c.fe.ID(field, v) // wire's rule: a GB/T 36904 identifier's check character is named
 	}
 }
 

@@ -149,7 +149,9 @@ func startFaultNet(t *testing.T) *faultNet {
 		gs.Stop()
 		_ = upConn.Close()
 		_ = node.Close()
-		<-served
+		if err := <-served; err != nil {
+			t.Logf("devnet: %v", err)
+		}
 	})
 	via := *direct
 	via.Peer = profile.Peer{Endpoint: plis.Addr().String()} // plaintext

@@ -235,7 +235,7 @@ func (m *Model) indexBatch(id string) error {
 	}
 	var a anchored
 	if err := json.Unmarshal(bv.JSON, &a); err != nil {
-		return fmt.Errorf("%w: batch %s: %v", ErrCorrupt, id, err)
+		return fmt.Errorf("%w: batch %s: %w", ErrCorrupt, id, err)
 	}
 	seq, ok := m.opts.Batches.Records(a.FileHash)
 	if !ok {
@@ -314,7 +314,7 @@ func (m *Model) batchedCertificate(id string, v certValue) (certificate.Certific
 	}
 	var a anchored
 	if err := json.Unmarshal(bv.JSON, &a); err != nil {
-		return c, false, fmt.Errorf("%w: batch %s: %v", ErrCorrupt, v.BatchID, err)
+		return c, false, fmt.Errorf("%w: batch %s: %w", ErrCorrupt, v.BatchID, err)
 	}
 	if m.opts.Batches == nil {
 		return c, false, fmt.Errorf("%w: batch %s", ErrNoFile, v.BatchID)

@@ -47,6 +47,7 @@ const (
 	objByHash      = "certificate.hash"    // [docHash, id] -> index
 	objDepartment  = "registry.department" // [id] -> registry.Department
 	objBatch       = "batch"               // [id] -> anchored batch header
+	objCertType    = "certtype.type"       // [type code] -> certtype.Type (the catalogue)
 )
 
 // Defaults of Options.
@@ -185,7 +186,7 @@ func (m *Model) loadDirectory() error {
 		var dep registry.Department
 		if err := json.Unmarshal(it.Value(), &dep); err != nil {
 			_ = it.Close()
-			return fmt.Errorf("%w: department %q: %v", ErrCorrupt, it.Key()[2:], err)
+			return fmt.Errorf("%w: department %q: %w", ErrCorrupt, it.Key()[2:], err)
 		}
 		d.put(dep)
 	}
@@ -323,6 +324,16 @@ func (m *Model) applyTx(b *pebble.Batch, block uint64, tx *Tx, dir **directory, 
 				*dir = m.depts.Load().clone()
 			}
 			if err := putDepartment(b, *dir, attrs[0], w); err != nil {
+				return false, nil, err
+			}
+		case objType == objCertType && len(attrs) == 1:
+			k := key(kindCertType, attrs[0])
+			if w.IsDelete {
+				err = b.Delete(k, nil)
+			} else {
+				err = b.Set(k, w.Value, nil)
+			}
+			if err != nil {
 				return false, nil, err
 			}
 		case objType == objBatch && len(attrs) == 1 && !w.IsDelete:

@@ -21,6 +21,7 @@ import (
 //	                          file is indexed; c\x00 wins, then the earliest batch
 //	h\x00<docHash>\x00<id>    document-hash index (empty value)
 //	d\x00<department id>      the department's JSON as the registry wrote it
+//	t\x00<type code>          the catalogue entry's JSON as the certtype contract wrote it
 //	b\x00<batch id>           batchValue: the anchored header's JSON, block, file state
 //	p\x00<batch id>           a batch whose file is not indexed yet (empty value)
 //	x\x00<tx id>              txValue: block, proposal response, endorsements
@@ -31,6 +32,7 @@ const (
 	kindBatched     = 'B'
 	kindHash        = 'h'
 	kindDept        = 'd'
+	kindCertType    = 't'
 	kindBatch       = 'b'
 	kindPending     = 'p'
 	kindTx          = 'x'

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,5 +212,37 @@ func TestSplitKey(t *testing.T) {
 		if typ != c.typ || ok != c.ok || (ok && !reflect.DeepEqual(attrs, c.attrs)) {
 			t.Fatalf("splitKey(%q) = %q %q %t", c.in, typ, attrs, ok)
 		}
+	}
+}
+
+// The read model answers a v2 certificate as the chaincode does: its type as the
+// catalogue (certtype contract) wrote it, and its GB/T 36904 identifier in parts.
+func TestV2CertificateShowsItsCatalogueType(t *testing.T) {
+	m, err := Open(Options{Dir: filepath.Join(t.TempDir(), "rm"), Namespace: "certledger"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = m.Close() }()
+	const (
+		id       = "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U"
+		typeCode = "11100000000013338W011"
+	)
+	v2 := strings.NewReplacer(`"id":"c-1"`, `"recordVersion":2,"id":"`+id+`","name":"不动产权证书","issuerName":"住建局","issuerCode":"11430000006122244L","issueDate":"2023-06-01","holderCodeType":"111","holderNameCommitment":"`+hash64+`","holderCodeCommitment":"`+strings.Repeat("cd", 32)+`"`,
+		`"type":"licence"`, `"type":"`+typeCode+`"`, `"holderCommitment":"`+hash64+`"`, `"holderCommitment":""`).Replace(certJSON)
+	typeJSON := `{"code":"` + typeCode + `","name":"不动产权证书","nameEn":"Real estate title certificate","definingBody":"自然资源部","definingBodyCode":"11100000000013338W","holderCodeType":"111","defaultValidity":"","issuers":["dept-a"],"createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z","txId":"t0"}`
+	b0 := block(0, []peer.TxValidationCode{0}, envelope(t, common.HeaderType_ENDORSER_TRANSACTION, "t1", "certledger",
+		map[string]string{certKey(id): v2, "\x00certtype.type\x00" + typeCode + "\x00": typeJSON}))
+	if err := m.Apply(b0); err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.evaluate(certificate.Query{ID: id}, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CertType == nil || res.CertType.Name != "不动产权证书" || res.CertType.DefiningBody != "自然资源部" {
+		t.Fatalf("certType = %+v", res.CertType)
+	}
+	if res.Identifier == nil || res.Identifier.Check != "U" || !strings.Contains(res.Steps[0].Detail, "check character U verified") {
+		t.Fatalf("identifier = %+v, step 1 %+v", res.Identifier, res.Steps[0])
 	}
 }

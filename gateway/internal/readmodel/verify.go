@@ -9,7 +9,11 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/certtype"
+	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
 
@@ -109,9 +113,40 @@ func (m *Model) evaluate(q certificate.Query, now time.Time) (certificate.Result
 		if issuer, ok := dir.depts[candidates[i].Issuer]; ok {
 			one.IssuerName = issuer.Name
 		}
+		if candidates[i].BatchID != "" && candidates[i].Signature == "" {
+			check, err := m.batchCheck(candidates[i].BatchID)
+			if err != nil {
+				return certificate.Result{}, err
+			}
+			one.BatchCheck = check
+		}
+		info, err := m.typeInfo(candidates[i])
+		if err != nil {
+			return certificate.Result{}, err
+		}
+		one.CertType = info
 		results = append(results, certificate.Evaluate(one))
 	}
 	return certificate.Summarize(results), nil
+}
+
+// typeInfo is what a verifier is shown of a v2 certificate's type, from the
+// catalogue as the certtype contract wrote it (nil for a v1 record or a type
+// not in the catalogue), as the chaincode's certificate:Verify gives it.
+func (m *Model) typeInfo(c certificate.Certificate) (*certtype.Info, error) {
+	if c.RecordVersion != certificate.RecordV2 {
+		return nil, nil
+	}
+	raw, found, err := get(m.db, key(kindCertType, c.Type))
+	if err != nil || !found {
+		return nil, err
+	}
+	var t certtype.Type
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, fmt.Errorf("%w: certificate type %s: %v", ErrCorrupt, c.Type, err)
+	}
+	info := t.Info()
+	return &info, nil
 }
 
 // Certificate returns certificate id as the ledger holds it (a batched one not
@@ -165,7 +200,7 @@ func (m *Model) readCertificate(id string) (certificate.Certificate, bool, error
 		return m.batchedCertificate(id, v)
 	}
 	if err := json.Unmarshal(v.JSON, &c); err != nil {
-		return c, false, fmt.Errorf("%w: certificate %s: %v", ErrCorrupt, id, err)
+		return c, false, fmt.Errorf("%w: certificate %s: %w", ErrCorrupt, id, err)
 	}
 	return c, true, nil
 }
@@ -247,3 +282,28 @@ func (m *Model) VerifyJSON(q certificate.Query, now time.Time) ([]byte, error) {
 
 // LedgerHeight is the ledger's last known height (httpapi.VerifyModel).
 func (m *Model) LedgerHeight() uint64 { return m.Status().LedgerHeight }
+
+// batchCheck is step 5's check of a batched certificate on the ledger (it has
+// no signature of its own): the SM2 signature of its anchored batch header,
+// from the header the model stored, as chaincode certificate:Verify checks it.
+// A header the model cannot read sends the query to the ledger.
+func (m *Model) batchCheck(batchID string) (func(k *registry.Key) error, error) {
+	raw, found, err := get(m.db, key(kindBatch, batchID))
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: batch %s of an on-chain certificate is not in the model", ErrCorrupt, batchID)
+	}
+	bv, err := decodeBatch(raw)
+	if err != nil {
+		return nil, err
+	}
+	var a batch.Anchored
+	if err := json.Unmarshal(bv.JSON, &a); err != nil {
+		return nil, fmt.Errorf("%w: batch %s: %v", ErrCorrupt, batchID, err)
+	}
+	return func(k *registry.Key) error {
+		return registry.VerifyRecord(*k, canon.KindBatchHeader, a.Header, a.Signature)
+	}, nil
+}

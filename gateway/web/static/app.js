@@ -84,15 +84,8 @@
   var CERT_STATUS_ZH = { valid: '有效', suspended: '已暂停', revoked: '已撤销', superseded: '已被替换' };
   var STATUS = { pass: ['PASS', '通过'], fail: ['FAIL', '未通过'], skipped: ['SKIPPED', '跳过'] };
 
-  // Certificate fields shown, in order. holderCommitment is deliberately left out.
-  var CERT_FIELDS = [
-    ['id', 'Certificate ID', '证照编号'], ['type', 'Type', '类型'], ['issuer', 'Issuer', '签发部门'],
-    ['validFrom', 'Valid from', '生效时间'], ['validUntil', 'Valid until', '失效时间'],
-    ['status', 'Ledger status', '账本状态'], ['statusReason', 'Status reason', '状态原因'],
-    ['supersedes', 'Supersedes', '替换了'], ['supersededBy', 'Superseded by', '被替换为'],
-    ['issuedAt', 'Issued at', '上链时间'], ['docHash', 'Document SM3', '文件摘要'],
-    ['keyId', 'Signing key', '签名密钥'], ['batchId', 'Batch', '批次'], ['txId', 'Transaction ID', '交易编号']
-  ];
+  // Holder code types the page names (持证主体代码类型); others are shown as their code.
+  var HOLDER_CODE_TYPES = { '111': ['citizen identity number', '居民身份证号码'], '001': ['unified social credit code', '统一社会信用代码'] };
 
   function $(id) { return document.getElementById(id); }
 
@@ -354,7 +347,7 @@
       els.fileName.textContent = ctx.file.name;
       els.computed.textContent = ctx.fileHash;
     }
-    renderCert(cert, res.issuerName, verdict);
+    renderCert(cert, res, verdict);
     renderMatches(res);
     renderSteps(res, ctx);
     els.checkedAt.textContent = res.checkedAt ?
@@ -362,21 +355,57 @@
     els.heading.focus();
   }
 
-  var TIME_FIELDS = { validFrom: 1, validUntil: 1, issuedAt: 1 };
+  // certRows lists the certificate fields shown, in order: [field, English, 中文, value, mono].
+  // A v2 certificate shows its GB/T 36904 identifier and verified check character and
+  // its GB/T 36903 fields. holderCommitment, and a v2 holder's name and code commitments,
+  // are deliberately left out.
+  function certRows(cert, res, verdict) {
+    var v2 = cert.recordVersion === 2, rows = [];
+    var ident = res.identifier, t = res.certType;
+    function add(field, en, zhText, value, mono) {
+      if (value === undefined || value === null || value === '') return;
+      rows.push([field, en, zhText, String(value), !!mono]);
+    }
+    add('id', ident ? 'Identifier (GB/T 36904)' : 'Certificate ID', ident ? '证照标识' : '证照编号', cert.id, true);
+    if (ident && ident.check) {
+      add('identifierCheck', 'Check character', '校验位', ident.check + ' — verified (ISO/IEC 7064 MOD 37,36) · 已核验');
+    }
+    add('name', 'Certificate name', '证照名称', cert.name);
+    add('type', 'Type', '证照类型', t ? t.name + ' · ' + t.nameEn + ' (' + t.code + ')' : cert.type, !t && v2);
+    if (t && t.definingBody) add('definingBody', 'Defined by', '定义机构', t.definingBody + ' (' + t.definingBodyCode + ')');
+    add('issuerName', 'Issuing organisation', '颁发机构', cert.issuerName);
+    add('issuerCode', 'Issuing organisation code', '颁发机构代码', cert.issuerCode, true);
+    add('issuer', v2 ? 'Issuing department (ledger)' : 'Issuer', v2 ? '签发部门（账本）' : '签发部门',
+      res.issuerName && !v2 ? res.issuerName + ' (' + cert.issuer + ')' : cert.issuer);
+    add('issueDate', 'Issue date', '颁发日期', cert.issueDate);
+    if (cert.holderCodeType) {
+      var h = HOLDER_CODE_TYPES[cert.holderCodeType];
+      add('holderCodeType', 'Holder code type', '持证主体代码类型', cert.holderCodeType + (h ? ' · ' + h[0] + ' · ' + h[1] : ''));
+    }
+    add('validFrom', 'Valid from', v2 ? '有效期起始' : '生效时间', cert.validFrom && fmtTime(cert.validFrom));
+    add('validUntil', 'Valid until', v2 ? '有效期截止' : '失效时间', cert.validUntil ? fmtTime(cert.validUntil) : (v2 ? 'no end · 长期' : ''));
+    add('status', 'Ledger status', '账本状态', cert.status && statusText(cert.status, verdict));
+    add('statusReason', 'Status reason', '状态原因', cert.statusReason);
+    add('supersedes', 'Supersedes', '替换了', cert.supersedes, true);
+    add('supersededBy', 'Superseded by', '被替换为', cert.supersededBy, true);
+    var ext = cert.extensions && typeof cert.extensions === 'object' ? cert.extensions : {};
+    Object.keys(ext).sort().forEach(function (k) { add('ext.' + k, k, '扩展字段', ext[k]); });
+    add('issuedAt', 'Issued at', '上链时间', cert.issuedAt && fmtTime(cert.issuedAt));
+    add('docHash', 'Document SM3', '文件摘要', cert.docHash, true);
+    add('keyId', 'Signing key', '签名密钥', cert.keyId, true);
+    add('batchId', 'Batch', '批次', cert.batchId, true);
+    add('txId', 'Transaction ID', '交易编号', cert.txId, true);
+    return rows;
+  }
 
-  function renderCert(cert, issuerName, verdict) {
+  function renderCert(cert, res, verdict) {
     clear(els.certFields);
     els.certBox.hidden = !cert;
     if (!cert) return;
-    CERT_FIELDS.forEach(function (f) {
-      var val = cert[f[0]];
-      if (val === undefined || val === null || val === '') return;
+    certRows(cert, res, verdict).forEach(function (f) {
       var dt = el('dt', '', f[1] + ' ');
       dt.appendChild(zh(f[2]));
-      if (f[0] === 'issuer' && issuerName) val = issuerName + ' (' + val + ')';
-      if (TIME_FIELDS[f[0]]) val = fmtTime(val);
-      if (f[0] === 'status') val = statusText(val, verdict);
-      var dd = el('dd', /hash|^id$|Id$|By$|supersedes/i.test(f[0]) ? 'mono' : '', val);
+      var dd = el('dd', f[4] ? 'mono' : '', f[3]);
       dd.setAttribute('data-field', f[0]);
       els.certFields.appendChild(dt);
       els.certFields.appendChild(dd);
@@ -508,8 +537,11 @@
     return f.text().then(function (text) {
       var rc;
       try { rc = JSON.parse(text); } catch (e) { rc = null; }
-      var rec = rc && rc.record, salt = b64bytes(rc && rc.holder && rc.holder.salt);
-      if (!rec || typeof rec.id !== 'string' || !HEX64.test(String(rec.holderCommitment))) {
+      // A v2 receipt commits to the holder's code with its own salt (holder.codeSalt,
+      // record.holderCodeCommitment); a v1 receipt to the holder id (holder.salt, holderCommitment).
+      var rec = rc && rc.record, v2 = rec && rec.recordVersion === 2, field = v2 ? 'holderCodeCommitment' : 'holderCommitment';
+      var salt = b64bytes(rc && rc.holder && (v2 ? rc.holder.codeSalt : rc.holder.salt));
+      if (!rec || typeof rec.id !== 'string' || !HEX64.test(String(rec[field]))) {
         throw new Error('not a certledger receipt');
       }
       if (!salt || salt.length < 16) throw new Error('the receipt carries no holder salt');
@@ -524,10 +556,10 @@
         if (run0 !== run) return;
         render(res, { file: null, fileHash: '', expected: '', mismatch: false });
         setState('done');
-        var onLedger = res.certificate && res.certificate.holderCommitment;
+        var onLedger = res.certificate && res.certificate[field];
         if (!onLedger) {
           showHolder('ERROR', 'Certificate ' + rec.id + ' is not on the ledger: nothing to prove.', '账本上没有此证照。');
-        } else if (onLedger !== rec.holderCommitment) {
+        } else if (onLedger !== rec[field]) {
           showHolder('MISMATCH', 'The receipt\'s holder commitment is not the ledger\'s: this receipt is not the certificate\'s.',
             '回执中的持有人承诺值与账本不一致。');
         } else if (mine === onLedger) {

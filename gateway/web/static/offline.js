@@ -18,7 +18,7 @@
  *   CertledgerOffline.verifyTrustBundle(bytesOrText, pin)   -> {ok, bundle, fingerprint} | {ok:false, code, error}
  *   CertledgerOffline.keyValidAt(bundle, deptId, keyId, time) -> {valid, code, detail, asOfHeight, asOfTime, afterBundle}
  *   CertledgerOffline.verifySM2(publicKeyPEM, messageBytes, signatureBase64) -> {ok, code, error}
- *   CertledgerOffline.payload(kind, recordJSONText, signedFields[, optionalFields]) -> Uint8Array (certledger/v1/<kind>\n + canonical JSON)
+ *   CertledgerOffline.payload(kind, recordJSONText, signedFields[, optionalFields]) -> Uint8Array (certledger/v1/<kind>\n, or certledger/v2/certificate\n, + canonical JSON)
  *   CertledgerOffline.sm3Hex(bytes)
  */
 (function (root, factory) {
@@ -234,6 +234,12 @@
     return v;
   }
 
+  // prefix is canon.Prefix: "certledger/v1/<kind>\n", or "certledger/<kind>\n" for a
+  // kind that names its version ("v2/certificate").
+  function prefix(kind) {
+    return (kind.indexOf('/') >= 0 ? 'certledger/' : 'certledger/v1/') + kind + '\n';
+  }
+
   // payload is what a department signs for a record of kind: the prefix and the
   // canonical JSON of the record's signed fields (a missing one is an error) and of
   // its optional fields (canon.OptionalFields) that hold a non-empty string.
@@ -254,7 +260,7 @@
       signed.obj[f] = v;
       signed.keys.push(f);
     });
-    return utf8enc.encode('certledger/v1/' + kind + '\n' + canonical(signed));
+    return utf8enc.encode(prefix(kind) + canonical(signed));
   }
 
   // ---- SM2 ----

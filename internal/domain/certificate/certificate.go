@@ -26,7 +26,8 @@ const (
 	ActionReinstate = "reinstate"
 )
 
-// CheckID validates one certificate id (wire.IDPattern).
+// CheckID validates one certificate id (wire.IDPattern; an id that starts like a
+// GB/T 36904 identifier must be one, check character included: wire's rule).
 func CheckID(field, id string) error {
 	var fe wire.FieldErrors
 	fe.ID(field, id)
@@ -40,30 +41,55 @@ func CheckHash(field, h string) error {
 	return fe.Err()
 }
 
-// Record is the certificate as the issuing department signs it (canon kind
-// "certificate"; every field but Signature is signed). Optional values are "".
+// Record is the certificate as the issuing department signs it. Optional values are "".
+//
+// A v1 record (RecordVersion 0) signs canon kind "certificate": id, docHash, type,
+// issuer, holderCommitment, validFrom, validUntil, keyId, supersedes. A v2 record
+// (RecordVersion 2, see record_v2.go) carries GB/T 36903 metadata and a GB/T 36904
+// identifier as id, and signs canon kind "v2/certificate"; the fields marked v2 are
+// empty (and absent from the JSON) in a v1 record, holderCommitment is empty in a v2 one.
 type Record struct {
-	ID               string `json:"id"`
-	DocHash          string `json:"docHash"`
-	Type             string `json:"type"`
-	Issuer           string `json:"issuer"`
-	HolderCommitment string `json:"holderCommitment"`
-	ValidFrom        string `json:"validFrom"`
-	ValidUntil       string `json:"validUntil"`
-	KeyID            string `json:"keyId"`
-	Supersedes       string `json:"supersedes"`
-	Signature        string `json:"signature"`
+	RecordVersion        int        `json:"recordVersion,omitempty"` // 0 = v1, 2 = v2 (not itself signed: the payload prefix says it)
+	ID                   string     `json:"id"`
+	DocHash              string     `json:"docHash"`
+	Type                 string     `json:"type"`
+	Name                 string     `json:"name,omitempty"` // v2
+	Issuer               string     `json:"issuer"`
+	IssuerName           string     `json:"issuerName,omitempty"` // v2
+	IssuerCode           string     `json:"issuerCode,omitempty"` // v2
+	IssueDate            string     `json:"issueDate,omitempty"`  // v2
+	HolderCommitment     string     `json:"holderCommitment"`     // v1
+	HolderCodeType       string     `json:"holderCodeType,omitempty"`
+	HolderNameCommitment string     `json:"holderNameCommitment,omitempty"` // v2
+	HolderCodeCommitment string     `json:"holderCodeCommitment,omitempty"` // v2
+	ValidFrom            string     `json:"validFrom"`
+	ValidUntil           string     `json:"validUntil"`
+	Extensions           Extensions `json:"extensions,omitzero"` // v2
+	KeyID                string     `json:"keyId"`
+	Supersedes           string     `json:"supersedes"`
+	Signature            string     `json:"signature"`
 }
 
 // Validate checks the format of every field (not the signature itself) and
 // returns every problem found as wire.FieldErrors.
 func (r Record) Validate() error {
 	var fe wire.FieldErrors
-	fe.ID("id", r.ID)
-	fe.Hash("docHash", r.DocHash)
-	fe.Text("type", r.Type, 64)
-	fe.DeptID("issuer", r.Issuer)
-	fe.Hash("holderCommitment", r.HolderCommitment)
+	switch r.RecordVersion {
+	case 0:
+		if r.isV2Shaped() {
+			fe.Add("recordVersion", "the record has v2 fields (name, issuerCode, ...) but no recordVersion 2")
+		}
+		fe.ID("id", r.ID)
+		fe.Hash("docHash", r.DocHash)
+		fe.Text("type", r.Type, 64)
+		fe.DeptID("issuer", r.Issuer)
+		fe.Hash("holderCommitment", r.HolderCommitment)
+	case RecordV2:
+		r.checkV2(&fe)
+	default:
+		fe.Add("recordVersion", "%d: want 2 (or none for a v1 record)", r.RecordVersion)
+		return fe.Err()
+	}
 	from, fromOK := fe.ValidityTime("validFrom", r.ValidFrom)
 	if r.ValidUntil != "" {
 		if until, ok := fe.ValidityTime("validUntil", r.ValidUntil); ok && fromOK && !until.After(from) {
@@ -76,16 +102,6 @@ func (r Record) Validate() error {
 	}
 	fe.Signature("signature", r.Signature)
 	return fe.Err()
-}
-
-// validityTime parses a validity time with the shared rules (wire: RFC 3339
-// UTC, not before wire.EarliestValidity).
-func validityTime(field, s string) (time.Time, error) {
-	t, err := wire.CheckValidityTime(s)
-	if err != nil {
-		return time.Time{}, codes.New(codes.InvalidArgument, "%s: %v", field, err)
-	}
-	return t, nil
 }
 
 // ValidateAt is Validate plus the bound that depends on the transaction time:

@@ -53,7 +53,7 @@ func Summarize(results []Result) Result {
 		}
 	}
 	for _, r := range all {
-		if slices.Contains(disagreeing, r.Verdict) && !(r.Verdict == wire.VerdictSuperseded && validIDs[r.Certificate.SupersededBy]) {
+		if slices.Contains(disagreeing, r.Verdict) && (r.Verdict != wire.VerdictSuperseded || !validIDs[r.Certificate.SupersededBy]) {
 			against = append(against, r)
 		}
 	}

@@ -12,11 +12,13 @@ import (
 // a certificate of type typ: FORBIDDEN when it may not. It is the one place
 // that decides; every issuing path calls it before anything is written.
 //
-// Until the type catalogue of the standard-identity issue replaces it, the
-// rule is the department's registered categories: a department that lists
-// categories issues only those types. A department registered with none is
-// not restricted by this rule (departments registered before the rule, and
-// ones that handle no ticket categories); the catalogue will close that.
+// It decides for v1 records (free-form types) on a ledger whose type
+// catalogue is not in force: the department's registered categories — a
+// department that lists categories issues only those types; one registered
+// with none is not restricted by this rule. v2 records are decided by the
+// catalogue instead (Authorize: the type is registered and names the
+// department among its issuers), and once the catalogue is in force v1
+// records are refused (chaincode/contract/certificate authorizeType).
 func CheckMayIssue(d registry.Department, typ string) error {
 	if len(d.Categories) == 0 || slices.Contains(d.Categories, typ) {
 		return nil

@@ -7,14 +7,14 @@ import (
 
 	"github.com/emmansun/gmsm/sm3"
 
-	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/registry"
 )
 
 // sigMemo is a bounded, process-level memo of successful SM2 signature checks of
 // certificate records (step 5 of Evaluate).
 //
-// Why it is safe: registry.VerifyRecord(k, KindCertificate, rec, sig) is a pure
+// Why it is safe: rec.VerifySignature(k, sig) (registry.VerifyRecord over the
+// kind and view that rec.Signed gives, v1 or v2) is a pure
 // function of k.KeyID, k.PublicKey (PEM), the signature string and the record,
 // and it sees the record only through canon.Payload, which is computed from the
 // record's JSON encoding. It reads no clock, no state and no randomness. The memo
@@ -53,12 +53,12 @@ func sigMemoKey(k *registry.Key, recJSON []byte, sig string) [32]byte {
 	return out
 }
 
-// verifyRecordMemo returns exactly what registry.VerifyRecord(*k,
-// canon.KindCertificate, rec, sig) returns, remembering successes.
+// verifyRecordMemo returns exactly what rec.VerifySignature(*k, sig) returns,
+// remembering successes.
 func verifyRecordMemo(k *registry.Key, rec Record, sig string) error {
 	recJSON, err := json.Marshal(rec)
 	if err != nil {
-		return registry.VerifyRecord(*k, canon.KindCertificate, rec, sig)
+		return rec.VerifySignature(*k, sig)
 	}
 	key := sigMemoKey(k, recJSON, sig)
 	sigMemo.Lock()
@@ -67,7 +67,7 @@ func verifyRecordMemo(k *registry.Key, rec Record, sig string) error {
 	if ok {
 		return nil
 	}
-	if err := registry.VerifyRecord(*k, canon.KindCertificate, rec, sig); err != nil {
+	if err := rec.VerifySignature(*k, sig); err != nil {
 		return err
 	}
 	sigMemo.Lock()

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/certtype"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/merkle"
@@ -18,6 +19,7 @@ const (
 	CodeNotBatched     = "NOT_BATCHED"     // step 4: the certificate is not in a batch
 	CodeNoProof        = "NO_PROOF"        // step 4: batched, but no proof was supplied
 	CodeMerkleMismatch = "MERKLE_MISMATCH" // step 4 failed
+	CodeNoBatchHeader  = "NO_BATCH_HEADER" // step 5: batched, but the signed batch header was not supplied
 	CodeKeyUnknown     = "KEY_UNKNOWN"     // steps 5, 6: the key is not in the registry
 	CodeKeyNotIssuers  = "KEY_NOT_ISSUERS"
 	CodeOffline        = "OFFLINE" // step 7 offline: revocation needs the online check
@@ -33,7 +35,7 @@ type Query struct {
 }
 
 // Inclusion is a Merkle inclusion proof of a batched certificate: the leaf is
-// the certificate's canonical payload (canon kind "certificate").
+// the certificate record's canonical payload (Record.Payload: v1 or v2).
 type Inclusion struct {
 	Index int      `json:"index"`
 	Size  int      `json:"size"`
@@ -53,8 +55,13 @@ type Input struct {
 	KeyOwner    string        // id of the department holding IssuerKey
 	IssuerName  string        // the issuer department's full name ("" = unknown)
 	Inclusion   *Inclusion    // proof for a batched certificate (nil = none supplied)
-	Offline     bool          // no ledger: the status step is skipped
-	Now         time.Time     // the checking time (validity window)
+	// BatchCheck, for a batched certificate, checks the SM2 signature of its
+	// batch's header with the issuer key (nil = the header is not at hand).
+	BatchCheck func(k *registry.Key) error
+	Offline    bool      // no ledger: the status step is skipped
+	Now        time.Time // the checking time (validity window)
+	// CertType is the catalogue's entry for Certificate.Type (nil = none, or a v1 record).
+	CertType *certtype.Info
 }
 
 // Step is the outcome of one pipeline step.
@@ -80,6 +87,11 @@ type Result struct {
 	Matches     []string      `json:"matches"`
 	Steps       []Step        `json:"steps"`
 	Results     []Result      `json:"results,omitempty"`
+	// Identifier is the GB/T 36904 identifier of the certificate (or of the query),
+	// split into its parts, when it is one.
+	Identifier *identifier.Identifier `json:"identifier,omitempty"`
+	// CertType is the catalogue's entry for the certificate's type (v2 records).
+	CertType *certtype.Info `json:"certType,omitempty"`
 }
 
 // Evaluate runs the numbered verification pipeline of DESIGN.md over in:
@@ -96,6 +108,7 @@ func Evaluate(in Input) Result {
 		IssuerName:  in.IssuerName,
 		Matches:     append([]string{}, in.Matches...),
 		Steps:       make([]Step, 0, len(pipeline)),
+		CertType:    in.CertType,
 	}
 	for i, check := range pipeline {
 		o := check(in)
@@ -108,7 +121,25 @@ func Evaluate(in Input) Result {
 		}
 	}
 	res.Verdict = VerdictOf(res.Steps, wire.VerdictValid)
+	res.Identifier = identifierOf(in, res.Steps)
 	return res
+}
+
+// identifierOf is the GB/T 36904 identifier a run shows: the certificate's when
+// its id is one, else the query's when step 1 passed and it is one, else nil.
+func identifierOf(in Input, steps []Step) *identifier.Identifier {
+	if c := in.Certificate; c != nil && steps[0].Status == wire.StepPass {
+		if id, ok := c.Identifier(); ok {
+			return &id
+		}
+	}
+	if steps[0].Status != wire.StepPass {
+		return nil
+	}
+	if id, err := identifier.Parse(in.Query.ID); err == nil {
+		return &id
+	}
+	return nil
 }
 
 // outcome is what one step decides: its status, code and detail and, when
@@ -133,6 +164,11 @@ var pipeline = [8]func(Input) outcome{checkFormat, checkHash, checkLookup, check
 func checkFormat(in Input) outcome {
 	if err := checkQuery(in); err != nil {
 		return failStop(wire.VerdictBadFormat, err.Error(), "the input is malformed")
+	}
+	// A GB/T 36904 identifier's check character is verified here, before the
+	// lookup (checkQuery refuses a wrong one, naming the expected character).
+	if id, err := identifier.Parse(in.Query.ID); err == nil {
+		return pass("well-formed query; GB/T 36904 identifier, check character " + id.Check + " verified (ISO/IEC 7064 MOD 37,36)")
 	}
 	return pass("well-formed query")
 }
@@ -161,6 +197,9 @@ func checkLookup(in Input) outcome {
 	if in.Certificate == nil {
 		return failStop(wire.VerdictNotFound, "no certificate matches "+describeQuery(in.Query), "no record found")
 	}
+	if id, ok := in.Certificate.Identifier(); ok {
+		return pass("certificate " + in.Certificate.ID + " found (GB/T 36904 identifier, check character " + id.Check + " verified)")
+	}
 	return pass("certificate " + in.Certificate.ID + " found")
 }
 
@@ -187,11 +226,28 @@ func checkSignature(in Input) outcome {
 		return skip(CodeKeyUnknown, "key "+c.KeyID+" is not in the registry")
 	case k.KeyID != c.KeyID:
 		return fail(wire.VerdictBadSignature, "the key supplied is "+k.KeyID+", the record names "+c.KeyID)
+	case c.BatchID != "" && c.Signature == "":
+		// A batched record has no signature of its own: the batch header's vouches for it.
+		return checkBatchHeader(in)
 	}
 	if err := verifyRecordMemo(k, c.Record, c.Signature); err != nil {
 		return fail(wire.VerdictBadSignature, err.Error())
 	}
 	return pass("SM2 signature verifies with key " + k.KeyID)
+}
+
+// checkBatchHeader is step 5 for a batched record without a signature of its
+// own: the SM2 signature of its batch's header (in.BatchCheck), which vouches
+// for every leaf.
+func checkBatchHeader(in Input) outcome {
+	c, k := in.Certificate, in.IssuerKey
+	if in.BatchCheck == nil {
+		return skip(CodeNoBatchHeader, "batch "+c.BatchID+": its signed header was not supplied")
+	}
+	if err := in.BatchCheck(k); err != nil {
+		return fail(wire.VerdictBadSignature, "batch "+c.BatchID+" header: "+err.Error())
+	}
+	return pass("SM2 signature over the header of batch " + c.BatchID + " verifies with key " + k.KeyID)
 }
 
 // 6 key: the key belonged to the issuer and was valid at the issue time.
@@ -330,7 +386,7 @@ func describeQuery(q Query) string {
 }
 
 func checkInclusion(c *Certificate, p *Inclusion) error {
-	leaf, err := canon.Payload(canon.KindCertificate, c.Record)
+	leaf, err := c.Record.Payload() // v1 or v2, as signed
 	if err != nil {
 		return err
 	}

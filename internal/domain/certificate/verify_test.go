@@ -2,6 +2,7 @@ package certificate_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,29 @@ func TestCheckMayIssue(t *testing.T) {
 	}
 	if err := certificate.CheckMayIssue(registry.Department{ID: "old"}, "anything"); err != nil {
 		t.Fatalf("no categories registered: %v", err)
+	}
+}
+
+// TestEvaluateBatchedSignature: a batched record has no signature of its own;
+// step 5 checks the batch header through BatchCheck.
+func TestEvaluateBatchedSignature(t *testing.T) {
+	f := newFixture(t)
+	f.cert.BatchID, f.cert.Signature = "b-1", ""
+	for _, tc := range []struct {
+		name         string
+		check        func(*registry.Key) error
+		status, code string
+		verdict      string
+	}{
+		{"header not supplied", nil, wire.StepSkipped, certificate.CodeNoBatchHeader, wire.VerdictValid},
+		{"header signature verifies", func(*registry.Key) error { return nil }, wire.StepPass, certificate.CodeOK, wire.VerdictValid},
+		{"header signature fails", func(*registry.Key) error { return errors.New("bad SM2 signature") }, wire.StepFail, wire.VerdictBadSignature, wire.VerdictBadSignature},
+	} {
+		in := f.input()
+		in.BatchCheck = tc.check
+		res := certificate.Evaluate(in)
+		if s := res.Steps[4]; s.Status != tc.status || s.Code != tc.code || res.Verdict != tc.verdict {
+			t.Errorf("%s: step 5 %+v, verdict %s", tc.name, s, res.Verdict)
+		}
 	}
 }

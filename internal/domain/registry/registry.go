@@ -16,6 +16,7 @@ import (
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 )
@@ -70,6 +71,7 @@ type KeyRecord struct {
 type Department struct {
 	ID         string   `json:"id"`
 	Name       string   `json:"name"`
+	Code       string   `json:"code,omitempty"` // unified social credit code (GB 32100); "" = none yet
 	MSPID      string   `json:"mspId"`
 	Parent     string   `json:"parent"`
 	Categories []string `json:"categories"`
@@ -87,6 +89,7 @@ type Department struct {
 type Registration struct {
 	ID         string   `json:"id"`
 	Name       string   `json:"name"`
+	Code       string   `json:"code,omitempty"` // unified social credit code, optional
 	MSPID      string   `json:"mspId"`
 	Parent     string   `json:"parent"`
 	Categories []string `json:"categories"`
@@ -100,6 +103,11 @@ func (r Registration) Validate() error {
 	var fe wire.FieldErrors
 	fe.DeptID("id", r.ID)
 	fe.Text("name", r.Name, 200)
+	if r.Code != "" {
+		if err := identifier.CheckUSCC(r.Code); err != nil {
+			fe.Add("code", "%s", codes.Message(err))
+		}
+	}
 	fe.MSPID("mspId", r.MSPID)
 	if r.Parent != "" && fe.DeptID("parent", r.Parent) && r.Parent == r.ID {
 		fe.Add("parent", "department %s cannot be its own parent", r.ID)
@@ -140,7 +148,7 @@ func NewDepartment(r Registration, at time.Time, txID string) (Department, error
 	}
 	cats := append([]string{}, r.Categories...)
 	d := Department{
-		ID: r.ID, Name: r.Name, MSPID: r.MSPID, Parent: r.Parent, Categories: cats,
+		ID: r.ID, Name: r.Name, Code: r.Code, MSPID: r.MSPID, Parent: r.Parent, Categories: cats,
 		Status: StatusActive, Keys: []Key{},
 		CreatedAt: wire.FormatTime(at), UpdatedAt: wire.FormatTime(at), TxID: txID,
 	}
@@ -179,6 +187,20 @@ func (d *Department) index(keyID string) (int, error) {
 func (d *Department) touch(at time.Time, txID string) {
 	d.UpdatedAt = wire.FormatTime(at)
 	d.TxID = txID
+}
+
+// SetCode gives d its unified social credit code (GB 32100, check character
+// verified). Setting the code it already has is a CONFLICT.
+func (d *Department) SetCode(code string, at time.Time, txID string) error {
+	if err := identifier.CheckUSCC(code); err != nil {
+		return wire.FieldErrors{{Field: "code", Message: codes.Message(err)}}
+	}
+	if d.Code == code {
+		return codes.Wrap(codes.ErrConflict, "department %s already has code %s", d.ID, code)
+	}
+	d.Code = code
+	d.touch(at, txID)
+	return nil
 }
 
 // AddKey adds k (already made by NewKey at time at). A key already on d is a CONFLICT.

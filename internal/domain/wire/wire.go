@@ -15,10 +15,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/identifier"
 )
 
 // IDPattern is the shape of a record id (certificate, grant, exchange, ticket):
 // a letter or digit, then up to 127 letters, digits, '.', '_', ':' or '-'.
+// An id that starts with identifier.Prefix (1.2.156.3005.2.) must moreover be a
+// valid GB/T 36904 identifier, check character included (ValidID, FieldErrors.ID).
 const IDPattern = `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`
 
 // DeptIDPattern is the shape of a department id (no ':' so it can sit in keys).
@@ -35,21 +38,67 @@ const MSPIDPattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`
 const FieldNamePattern = `^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`
 
 var (
-	idRE        = regexp.MustCompile(IDPattern)
 	deptIDRE    = regexp.MustCompile(DeptIDPattern)
-	hashRE      = regexp.MustCompile(HashPattern)
 	mspIDRE     = regexp.MustCompile(MSPIDPattern)
 	fieldNameRE = regexp.MustCompile(FieldNamePattern)
 )
 
-// ValidID reports whether s is a well-formed record id.
-func ValidID(s string) bool { return idRE.MatchString(s) }
+// ValidID reports whether s is a well-formed record id: it has the shape of
+// IDPattern, and an id that starts like a GB/T 36904 identifier is one.
+func ValidID(s string) bool {
+	if !idShape(s) {
+		return false
+	}
+	return !identifier.Looks(s) || idProblem(s) == ""
+}
+
+// idProblem says what is wrong with record id s ("" when nothing is). This is
+// the one place where the identifier rule joins the id rule: an id that starts
+// with identifier.Prefix must parse as an identifier (the message names the
+// expected check character); any other id is free-form within IDPattern.
+func idProblem(s string) string {
+	if identifier.Looks(s) {
+		if _, err := identifier.Parse(s); err != nil {
+			return codes.Message(err)
+		}
+	}
+	if !idShape(s) {
+		return fmt.Sprintf("%q must be 1-128 characters of [A-Za-z0-9._:-] starting with a letter or digit", s)
+	}
+	return ""
+}
+
+// idShape reports whether s matches IDPattern (a loop, not the regexp, because
+// batches check millions of ids; a test keeps them equal).
+func idShape(s string) bool {
+	if len(s) == 0 || len(s) > 128 || !alnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !alnum(c) && c != '.' && c != '_' && c != ':' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func alnum(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // ValidDeptID reports whether s is a well-formed department id.
 func ValidDeptID(s string) bool { return deptIDRE.MatchString(s) }
 
-// ValidHash reports whether s is a lowercase hex SM3 digest.
-func ValidHash(s string) bool { return hashRE.MatchString(s) }
+// ValidHash reports whether s is a lowercase hex SM3 digest (HashPattern, as a loop).
+func ValidHash(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidMSPID reports whether s is a well-formed Fabric MSP ID.
 func ValidMSPID(s string) bool { return mspIDRE.MatchString(s) }
@@ -160,12 +209,14 @@ func (fe FieldErrors) Err() error {
 // The checks below add a field error when a value breaks its rule and report
 // whether it was well-formed, so a Validate method lists every problem at once.
 
-// ID checks a record id (IDPattern).
+// ID checks a record id (IDPattern; a GB/T 36904 identifier when it starts
+// like one).
 func (fe *FieldErrors) ID(field, v string) bool {
-	if ValidID(v) {
+	p := idProblem(v)
+	if p == "" {
 		return true
 	}
-	fe.Add(field, "%q must be 1-128 characters of [A-Za-z0-9._:-] starting with a letter or digit", v)
+	fe.Add(field, "%s", p)
 	return false
 }
 

@@ -180,7 +180,7 @@ func (c Calendar) Merge(y YearSchedule, prev *YearSchedule) (Calendar, error) {
 	if err != nil {
 		return Calendar{}, err
 	}
-	if c.UTCOffset != y.UTCOffset && !(c.Version == 0 && len(c.Holidays) == 0 && len(c.Workdays) == 0) {
+	if c.UTCOffset != y.UTCOffset && (c.Version != 0 || len(c.Holidays) != 0 || len(c.Workdays) != 0) {
 		return Calendar{}, codes.Wrap(codes.ErrInvalidArgument, "schedule utcOffset %s differs from the calendar's %s", y.UTCOffset, c.UTCOffset)
 	}
 	out := Calendar{Version: c.Version + 1, UTCOffset: y.UTCOffset}

@@ -40,6 +40,7 @@ func devnetCommand() *cli.Command {
 			&cli.StringFlag{Name: "measure-start", Usage: "only measure start-up and memory of an existing --work folder holding --stored certificates"},
 			&cli.StringFlag{Name: "devnet-bin", Usage: "certledger-devnet binary for --external and the start-up measurement (default: next to this one, on PATH, or built with go build)"},
 			&cli.StringFlag{Name: "devnet-cpuprofile", Usage: "CPU profile of the external devnet process (certledger-devnet start --cpuprofile)"},
+			&cli.StringFlag{Name: "records", Value: "v1", Usage: "`v1` records (free-form ids and types), or v2: GB/T 36904 identifiers of a catalogue type (the department gets a code and the type is registered first, so every issue runs the catalogue check); give the same with --measure-start"},
 		},
 		Action: runDevnet,
 	}
@@ -52,6 +53,7 @@ type devnetRun struct {
 	cfg    devnet.Config
 	net    *ledgerNet
 	dept   *record.Dept
+	v2     bool // --records v2
 	issued []string
 	meter  driver.Meter
 	groups []string
@@ -61,10 +63,18 @@ func runDevnet(c *cli.Context) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400) // as certledger-devnet does: a small heap, collected less often
 	}
+	v2, err := recordsV2(c)
+	if err != nil {
+		return err
+	}
 	if dir := c.String("measure-start"); dir != "" {
 		ids := make([]string, c.Int("stored"))
 		for i := range ids {
-			ids[i] = fmt.Sprintf(devnetIDs, i)
+			if ids[i] = fmt.Sprintf(devnetIDs, i); v2 {
+				if ids[i], err = benchV2().Identifier(ids[i]); err != nil {
+					return err
+				}
+			}
 		}
 		return measureStart(c, dir, ids)
 	}
@@ -77,7 +87,7 @@ func runDevnet(c *cli.Context) error {
 		return err
 	}
 	defer cleanup()
-	r := &devnetRun{c: c, dir: dir}
+	r := &devnetRun{c: c, dir: dir, v2: v2}
 	if err := r.open(); err != nil {
 		return err
 	}
@@ -122,7 +132,30 @@ func (r *devnetRun) open() error {
 	if r.dept, err = record.NewDept("bench", "DeptAMSP"); err != nil {
 		return err
 	}
-	return r.dept.Register(r.net.gov)
+	if !r.v2 {
+		return r.dept.Register(r.net.gov)
+	}
+	if err := r.dept.UseV2(benchV2()); err != nil {
+		return err
+	}
+	return r.dept.RegisterV2(r.net.gov)
+}
+
+// recordsV2 reads --records: false for v1, true for v2.
+func recordsV2(c *cli.Context) (bool, error) {
+	switch c.String("records") {
+	case "v1":
+		return false, nil
+	case "v2":
+		return true, nil
+	}
+	return false, cli.Exit(fmt.Sprintf("--records %q: want v1 or v2", c.String("records")), 2)
+}
+
+// benchV2 is the bench department's code and type with --records v2 (a fresh
+// devnet: the demo code and business-licence type).
+func benchV2() record.V2 {
+	return record.V2{Name: "Department bench", Code: record.DemoCode, Type: record.DemoType()}
 }
 
 func (r *devnetRun) header() {
@@ -137,7 +170,11 @@ func (r *devnetRun) header() {
 		fmt.Fprintln(out, "client and devnet in one process, over loopback gRPC+TLS;")
 		fmt.Fprintln(out, "CPU/op = the process's CPU time per operation (client + devnet), independent of other load on the machine")
 	}
-	fmt.Fprintf(out, "records are signed (SM2) before the clock starts\n\n")
+	kind := "v1 records (free-form ids)"
+	if r.v2 {
+		kind = "v2 records (GB/T 36904 identifiers of catalogue type " + benchV2().Type.Code + "; issue checks the catalogue)"
+	}
+	fmt.Fprintf(out, "%s, signed (SM2) before the clock starts\n\n", kind)
 }
 
 // issue measures certificate:Issue at each concurrency level for --duration.

@@ -63,6 +63,7 @@ func skipE2E(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	run(t, 2, "--format", "html", "devnet")
 	run(t, 2, "devnet", "--concurrency", "1,x")
+	run(t, 2, "devnet", "--records", "v3")
 	run(t, 2, "gateway", "-n", "0")
 	run(t, 2, "kpi", "--batch", "20000")
 	run(t, 2, "gateway", "client", "--mode", "grpc", "--records", "r")
@@ -74,6 +75,15 @@ func TestDevnet(t *testing.T) {
 	skipE2E(t)
 	out := run(t, 0, "devnet", "--concurrency", "1,4", "--duration", "300ms", "--verify-concurrency", "4", "--stored", "0")
 	wantClean(t, out, "certificate:Issue", "certificate:Verify", "process CPU/op")
+}
+
+// TestDevnetV2 issues v2 records (GB/T 36904 identifiers of a catalogue type):
+// the department gets its code, the type is registered, every issue runs the
+// catalogue check, and verify finds them.
+func TestDevnetV2(t *testing.T) {
+	skipE2E(t)
+	out := run(t, 0, "devnet", "--records", "v2", "--concurrency", "2", "--duration", "300ms", "--verify-concurrency", "2", "--stored", "0")
+	wantClean(t, out, "v2 records (GB/T 36904 identifiers", "certificate:Issue", "certificate:Verify")
 }
 
 // TestDevnetExternal runs the devnet as a certledger-devnet child, fills it and

@@ -41,9 +41,9 @@ type pageTiming struct {
 
 // pageRun is the figures of the pages on one ledger state.
 type pageRun struct {
-	calls                []pageTiming
-	dashSum, dashWall    time.Duration // every dashboard call one after the other; as the page issues them (6 at a time)
-	resultsWall, seriesW time.Duration
+	calls             []pageTiming
+	dashSum, dashWall time.Duration // every dashboard call one after the other; as the page issues them (6 at a time)
+	resultsWall       time.Duration
 }
 
 // pageCalls lists what the dashboard (as the auditor, for the year, by month) and the

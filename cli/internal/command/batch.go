@@ -1,0 +1,351 @@
+package command
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+
+	"github.com/certledger/certledger/cli/internal/batchfile"
+	"github.com/certledger/certledger/cli/internal/client"
+	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/certledger/certledger/internal/batchindex"
+	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/batch"
+)
+
+// batchCommand is "certledger batch": Merkle batches (docs/batches.md).
+func batchCommand() *cli.Command {
+	fileFlag := &cli.StringFlag{Name: "file", Usage: "batch `FILE` (JSON Lines); its header is FILE without .jsonl + .header.json", Required: true}
+	return &cli.Command{
+		Name:  "batch",
+		Usage: "inspect, verify, upload and take receipts from Merkle batches (build one with cert issue --batch)",
+		Subcommands: []*cli.Command{
+			{Name: "show", Usage: "show an anchored batch from the ledger", ArgsUsage: "BATCH-ID", Action: batchShow},
+			{Name: "verify", Usage: "check that a batch file rebuilds its header (local, or anchored with --ledger)", Flags: []cli.Flag{fileFlag,
+				&cli.BoolFlag{Name: "ledger", Usage: "compare with the header anchored on the ledger"}}, Action: batchVerify},
+			{Name: "anchor", Usage: "anchor the signed header kept beside a batch file (when cert issue --batch could not), then upload the file", Flags: []cli.Flag{fileFlag}, Action: batchAnchor},
+			{Name: "upload", Usage: "upload (or resume uploading) a batch file to the gateway's batch store", Flags: []cli.Flag{fileFlag}, Action: batchUpload},
+			{Name: "receipt", Usage: "the receipt of one certificate of a batch (record, inclusion proof, anchored header)", Flags: []cli.Flag{fileFlag,
+				&cli.StringFlag{Name: "id", Usage: "certificate `ID`", Required: true},
+				&cli.StringFlag{Name: "out", Usage: "write the receipt to `FILE` (default: stdout)"}}, Action: batchReceipt},
+			{Name: "index", Usage: "rebuild the receipts index of a batch file", Flags: []cli.Flag{fileFlag}, Action: batchIndex},
+		},
+	}
+}
+
+func headerPath(file string) string { return strings.TrimSuffix(file, ".jsonl") + ".header.json" }
+
+// readHeader reads the header kept beside a batch file (anchored when anchored).
+func readHeader(file string) (batch.Anchored, error) {
+	var a batch.Anchored
+	b, err := os.ReadFile(headerPath(file))
+	if err != nil {
+		return a, inputErr(fmt.Errorf("reading the batch header: %w", err))
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return a, inputErr(fmt.Errorf("%s: %w", headerPath(file), err))
+	}
+	return a, nil
+}
+
+func writeHeader(file string, a batch.Anchored) error {
+	b, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(headerPath(file), append(b, '\n'), 0o644)
+}
+
+func batchTable(t *output.Tab, a batch.Anchored) {
+	t.KV("id", a.ID)
+	t.KV("issuer", a.Issuer)
+	t.KV("key", a.KeyID)
+	t.KV("records", itoa(a.Count))
+	t.KV("root", a.Root)
+	t.KV("file SM3", a.FileHash)
+	t.KV("previous", a.Previous)
+	t.KV("window", a.WindowFrom+" .. "+a.WindowUntil)
+	t.KV("types", strings.Join(a.Types, ", "))
+	t.KV("anchored", a.AnchoredAt)
+	t.KV("tx", a.TxID)
+}
+
+func batchShow(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return Usagef("batch show takes one BATCH-ID")
+	}
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	st, err := cl.GetBatch(c.Context, c.Args().First())
+	if err != nil {
+		return err
+	}
+	return p.Print(st, func(t *output.Tab) {
+		batchTable(t, st.Batch)
+		t.KV("file stored", fmt.Sprint(st.File.Stored))
+	})
+}
+
+func batchVerify(c *cli.Context) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	file := c.String("file")
+	a, err := readHeader(file)
+	if err != nil && !c.Bool("ledger") {
+		return err
+	}
+	if c.Bool("ledger") {
+		cl, err := NewClient(c)
+		if err != nil {
+			return err
+		}
+		id := a.ID
+		if id == "" {
+			id = strings.TrimSuffix(file[strings.LastIndex(file, "/")+1:], ".jsonl")
+		}
+		st, err := cl.GetBatch(c.Context, id)
+		if err != nil {
+			return err
+		}
+		a = st.Batch
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return inputErr(err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	sum, err := batch.Scan(f, a.Issuer, a.KeyID, nil)
+	if err == nil {
+		err = sum.Matches(a.Header)
+	}
+	if err != nil {
+		return Invalid(err)
+	}
+	return p.Print(sum, func(t *output.Tab) {
+		t.KV("batch", a.ID)
+		t.KV("verdict", "the file rebuilds the header: root, "+itoa(sum.Count)+" records, file SM3, types")
+	})
+}
+
+func batchAnchor(c *cli.Context) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	file := c.String("file")
+	a, err := readHeader(file)
+	if err != nil {
+		return err
+	}
+	if a.TxID != "" {
+		return Invalidf("batch %s is already anchored (tx %s); use batch upload", a.ID, a.TxID)
+	}
+	if err := a.Header.Validate(); err != nil {
+		return Invalid(err)
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	wr, err := cl.AnchorBatch(c.Context, a.Header)
+	if err != nil {
+		return fmt.Errorf("anchoring batch %s (window %s .. %s): %w", a.ID, a.WindowFrom, a.WindowUntil, err)
+	}
+	if err := writeHeader(file, wr.Record); err != nil {
+		return inputErr(err)
+	}
+	if err := uploadWithBar(c, cl, a.ID, file); err != nil {
+		return err
+	}
+	return p.Print(wr, func(t *output.Tab) {
+		batchTable(t, wr.Record)
+		t.KV("block", fmt.Sprint(wr.BlockNumber))
+	})
+}
+
+func batchUpload(c *cli.Context) error {
+	file := c.String("file")
+	a, err := readHeader(file)
+	if err != nil {
+		return err
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	return uploadWithBar(c, cl, a.ID, file)
+}
+
+func uploadWithBar(c *cli.Context, cl *client.Client, id, file string) error {
+	var bar *progressbar.ProgressBar
+	progress := func(sent, total int64) {
+		if bar == nil && isTerminal(stderrOf(c)) {
+			bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(stderrOf(c)), progressbar.OptionSetDescription("uploading"),
+				progressbar.OptionShowBytes(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		}
+		if bar != nil {
+			_ = bar.Set64(sent) // progress display only
+		}
+	}
+	err := cl.UploadBatch(c.Context, id, file, progress)
+	if bar != nil {
+		_ = bar.Finish() // progress display only
+	}
+	if err != nil {
+		return fmt.Errorf("uploading batch %s (rerun batch upload to resume): %w", id, err)
+	}
+	fmt.Fprintf(stderrOf(c), "batch %s: file stored by the gateway\n", id)
+	return nil
+}
+
+func batchReceipt(c *cli.Context) error {
+	file := c.String("file")
+	a, err := readHeader(file)
+	if err != nil {
+		return err
+	}
+	if a.TxID == "" {
+		return Invalidf("batch %s is not anchored yet (its header file has no txId)", a.ID)
+	}
+	rec, proof, err := batchindex.Lookup(file, a.ID, c.String("id"))
+	if err != nil {
+		return inputErr(err)
+	}
+	if err := proof.Verify(rec, a.Header); err != nil {
+		return Invalid(err)
+	}
+	b, err := json.MarshalIndent(batch.Receipt{Record: rec, Proof: proof, Header: a}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if out := c.String("out"); out != "" {
+		return inputErr(os.WriteFile(out, append(b, '\n'), 0o644))
+	}
+	_, err = c.App.Writer.Write(append(b, '\n'))
+	return err
+}
+
+func batchIndex(c *cli.Context) error {
+	file := c.String("file")
+	a, err := readHeader(file)
+	if err != nil {
+		return err
+	}
+	return inputErr(batchindex.Index(file, a.Issuer, a.KeyID))
+}
+
+// certIssueBatch is cert issue --batch: build the batch from the manifest, sign
+// its header, anchor it, upload the file.
+func certIssueBatch(c *cli.Context) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	mpath := c.String("manifest")
+	if mpath == "" {
+		return Usagef("cert issue --batch needs --manifest")
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	is, err := newIssuer(c, cl)
+	if err != nil {
+		return err
+	}
+	dept, keyID := is.Signer.Dept, is.Signer.KeyID
+	id := c.String("batch-id")
+	if id == "" {
+		id = dept + "-batch-" + time.Now().UTC().Format("20060102T150405Z")
+	}
+	head, err := cl.GetBatchHead(c.Context, dept)
+	if err != nil {
+		return fmt.Errorf("reading department %s's last batch: %w", dept, err)
+	}
+	m, err := os.Open(mpath)
+	if err != nil {
+		return inputErr(err)
+	}
+	defer func() { _ = m.Close() }() // read-only
+	var bar *progressbar.ProgressBar
+	if isTerminal(stderrOf(c)) {
+		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(stderrOf(c)), progressbar.OptionSetDescription("building"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("cert"),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+	}
+	t0 := time.Now()
+	built, err := batchfile.Build(m, batchfile.Options{
+		BatchID: id, Dept: dept, KeyID: keyID, Previous: head.BatchID, Dir: c.String("dir"), OutDir: c.String("out-dir"), Now: time.Now(),
+		Progress: func(n int) {
+			if bar != nil {
+				_ = bar.Set(n) // progress display only
+			}
+		},
+	})
+	if bar != nil {
+		_ = bar.Finish() // progress display only
+	}
+	if err != nil {
+		return inputErr(err)
+	}
+	h := built.Header
+	if h.Signature, err = canon.Sign(is.Signer.Key, canon.KindBatchHeader, h); err != nil {
+		return err
+	}
+	if err := writeHeader(built.File, batch.Anchored{Header: h}); err != nil {
+		return inputErr(err)
+	}
+	buildTime := time.Since(t0)
+	wr, err := cl.AnchorBatch(c.Context, h)
+	if err != nil {
+		return fmt.Errorf("anchoring batch %s (the signed header is in %s; retry with certledger batch anchor --file %s before %s): %w",
+			id, headerPath(built.File), built.File, h.WindowUntil, err)
+	}
+	if err := writeHeader(built.File, wr.Record); err != nil {
+		return inputErr(err)
+	}
+	if err := uploadWithBar(c, cl, id, built.File); err != nil {
+		return err
+	}
+	out := map[string]any{
+		"batch": wr.Record, "txId": wr.TxID, "blockNumber": wr.BlockNumber, "file": built.File, "salts": built.Salts,
+		"index": built.Index, "buildSeconds": buildTime.Seconds(),
+	}
+	return p.Print(out, func(t *output.Tab) {
+		batchTable(t, wr.Record)
+		t.KV("block", fmt.Sprint(wr.BlockNumber))
+		t.KV("batch file", built.File+" (uploaded)")
+		t.KV("salts", built.Salts+" (mode 0600: keep it in the department; holders get theirs with their receipt)")
+		t.KV("built in", buildTime.Round(time.Millisecond).String())
+	})
+}
+
+// batchedLeaf returns certificate id's leaf in batch file and the batch's
+// anchoring transaction (the prevTxId of its first status change).
+func batchedLeaf(file, id string) (*client.BatchedLeaf, string, error) {
+	a, err := readHeader(file)
+	if err != nil {
+		return nil, "", err
+	}
+	if a.TxID == "" {
+		return nil, "", Invalidf("batch %s is not anchored (its header file has no txId)", a.ID)
+	}
+	rec, proof, err := batchindex.Lookup(file, a.ID, id)
+	if err != nil {
+		return nil, "", inputErr(err)
+	}
+	return &client.BatchedLeaf{Record: rec, Proof: proof}, a.TxID, nil
+}
