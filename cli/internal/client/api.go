@@ -132,6 +132,27 @@ func (c *Client) Anchor(ctx context.Context, id string) (*Anchor, error) {
 	return &out, nil
 }
 
+// ReceiptEvidence returns what a v2 receipt needs from the ledger about
+// certificate id: the transaction that wrote it, read from its block, with its
+// endorsements (GET /api/v1/certificates/{id}/receipt).
+func (c *Client) ReceiptEvidence(ctx context.Context, id string) (*ReceiptEvidence, error) {
+	var out ReceiptEvidence
+	if err := c.Do(ctx, http.MethodGet, apiPrefix+"/certificates/"+esc(id)+"/receipt", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// BatchReceiptEvidence returns the evidence of batch id's anchoring
+// transaction (GET /api/v1/batches/{id}/receipt).
+func (c *Client) BatchReceiptEvidence(ctx context.Context, id string) (*BatchEvidence, error) {
+	var out BatchEvidence
+	if err := c.Do(ctx, http.MethodGet, apiPrefix+"/batches/"+esc(id)+"/receipt", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // VerifyReport asks the gateway for a signed report of the verification of
 // (id, docHash) and returns the report file as the gateway wrote it.
 func (c *Client) VerifyReport(ctx context.Context, id, docHash string) ([]byte, error) {

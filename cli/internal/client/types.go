@@ -2,6 +2,8 @@ package client
 
 import (
 	"encoding/json"
+	"github.com/certledger/certledger/internal/domain/batch"
+	"github.com/certledger/certledger/internal/receipt"
 
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/registry"
@@ -45,6 +47,32 @@ type HistoryEntry struct {
 	Timestamp string          `json:"timestamp"`
 	IsDelete  bool            `json:"isDelete"`
 	Record    json.RawMessage `json:"record"`
+}
+
+// ReceiptEvidence is the gateway's answer about a certificate's creating
+// transaction (GET /api/v1/certificates/{id}/receipt).
+type ReceiptEvidence struct {
+	ID                string          `json:"id"`
+	Certificate       *Certificate    `json:"certificate"`
+	Channel           string          `json:"channel"`
+	TxID              string          `json:"txId"`
+	BlockNumber       uint64          `json:"blockNumber"`
+	ValidationCode    string          `json:"validationCode"`
+	Anchor            *receipt.Anchor `json:"anchor"`
+	BundleFingerprint string          `json:"bundleFingerprint"`
+}
+
+// BatchEvidence is the gateway's answer about a batch's anchoring transaction
+// (GET /api/v1/batches/{id}/receipt).
+type BatchEvidence struct {
+	ID                string          `json:"id"`
+	Batch             *batch.Anchored `json:"batch"`
+	Channel           string          `json:"channel"`
+	TxID              string          `json:"txId"`
+	BlockNumber       uint64          `json:"blockNumber"`
+	ValidationCode    string          `json:"validationCode"`
+	Anchor            *receipt.Anchor `json:"anchor"`
+	BundleFingerprint string          `json:"bundleFingerprint"`
 }
 
 // Anchor is where a certificate was first written (GET /api/v1/certificates/{id}/anchor).

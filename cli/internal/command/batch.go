@@ -2,6 +2,7 @@ package command
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -13,9 +14,13 @@ import (
 	"github.com/certledger/certledger/cli/internal/batchfile"
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/certledger/certledger/cli/internal/qr"
+	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/batchindex"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/batch"
+	rcpt "github.com/certledger/certledger/internal/receipt"
+	"github.com/certledger/certledger/internal/trust"
 )
 
 // batchCommand is "certledger batch": Merkle batches (docs/batches.md).
@@ -30,7 +35,7 @@ func batchCommand() *cli.Command {
 				&cli.BoolFlag{Name: "ledger", Usage: "compare with the header anchored on the ledger"}}, Action: batchVerify},
 			{Name: "anchor", Usage: "anchor the signed header kept beside a batch file (when cert issue --batch could not), then upload the file", Flags: []cli.Flag{fileFlag}, Action: batchAnchor},
 			{Name: "upload", Usage: "upload (or resume uploading) a batch file to the gateway's batch store", Flags: []cli.Flag{fileFlag}, Action: batchUpload},
-			{Name: "receipt", Usage: "the receipt of one certificate of a batch (record, inclusion proof, anchored header)", Flags: []cli.Flag{fileFlag,
+			{Name: "receipt", Usage: "the receipt of one certificate of a batch (record, inclusion proof, anchored header; v2 with the anchoring transaction's endorsements when the gateway gives them)", Flags: []cli.Flag{fileFlag,
 				&cli.StringFlag{Name: "id", Usage: "certificate `ID`", Required: true},
 				&cli.StringFlag{Name: "out", Usage: "write the receipt to `FILE` (default: stdout)"}}, Action: batchReceipt},
 			{Name: "index", Usage: "rebuild the receipts index of a batch file", Flags: []cli.Flag{fileFlag}, Action: batchIndex},
@@ -227,15 +232,90 @@ func batchReceipt(c *cli.Context) error {
 	if err := proof.Verify(rec, a.Header); err != nil {
 		return Invalid(err)
 	}
-	b, err := json.MarshalIndent(batch.Receipt{Record: rec, Proof: proof, Header: a}, "", "  ")
+	b, err := batchReceiptV2(c, file, a, rec, proof)
 	if err != nil {
-		return err
+		fmt.Fprintf(stderrOf(c), "certledger: batch receipt without endorsements (verifies against the ledger only): %v\n", err)
+		if b, err = json.MarshalIndent(batch.Receipt{Record: rec, Proof: proof, Header: a}, "", "  "); err != nil {
+			return err
+		}
 	}
 	if out := c.String("out"); out != "" {
 		return inputErr(os.WriteFile(out, append(b, '\n'), 0o644))
 	}
 	_, err = c.App.Writer.Write(append(b, '\n'))
 	return err
+}
+
+// batchEvidence is what every v2 receipt of a batch shares, kept beside the
+// batch file (<file>.evidence.json) once read from the gateway.
+type batchEvidence struct {
+	Evidence  client.BatchEvidence `json:"evidence"`
+	IssuerKey rcpt.IssuerKey       `json:"issuerKey"`
+}
+
+// batchReceiptV2 builds the v2 receipt of rec: the batch's evidence from the
+// file beside the batch, else from the gateway (then saved), with the issuer
+// key the ledger registered and a governance fingerprint (the gateway's, else
+// CERTLEDGER_TRUST_PIN). It fails when any of them is missing.
+func batchReceiptV2(c *cli.Context, file string, a batch.Anchored, rec batch.Record, proof batch.Proof) ([]byte, error) {
+	path := file + ".evidence.json"
+	var be batchEvidence
+	if raw, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(raw, &be); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	} else {
+		cl, err := NewClient(c)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := cl.BatchReceiptEvidence(c.Context, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		ki, err := cl.GetKey(c.Context, a.KeyID)
+		if err != nil {
+			return nil, fmt.Errorf("reading key %s: %w", a.KeyID, err)
+		}
+		be = batchEvidence{Evidence: *ev, IssuerKey: rcpt.IssuerKey{DepartmentID: ki.DepartmentID, KeyID: ki.KeyID, PublicKey: ki.PublicKey}}
+		if ev.ValidationCode != "VALID" {
+			return nil, fmt.Errorf("transaction %s is %s", ev.TxID, ev.ValidationCode)
+		}
+		out, _ := json.MarshalIndent(be, "", "  ")
+		if err := receipt.WriteFileAtomic(path, append(out, '\n'), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	ev := be.Evidence
+	if ev.Batch == nil || ev.Anchor == nil || ev.TxID != a.TxID {
+		return nil, fmt.Errorf("%s is not the evidence of batch %s as anchored by %s", path, a.ID, a.TxID)
+	}
+	fp := ev.BundleFingerprint
+	if fp == "" {
+		if v := os.Getenv("CERTLEDGER_TRUST_PIN"); v != "" {
+			if p, err := trust.NormalizePin(v); err == nil {
+				fp = p
+			}
+		}
+	}
+	if fp == "" {
+		return nil, errors.New("no governance fingerprint (the gateway serves no trust bundle; set CERTLEDGER_TRUST_PIN)")
+	}
+	r := &rcpt.Receipt{Version: rcpt.Version, Batch: &rcpt.Batched{Record: rec, Proof: proof, Header: *ev.Batch},
+		IssuedAt: ev.Batch.AnchoredAt, IssuerKey: be.IssuerKey,
+		Ledger: rcpt.Ledger{TxID: ev.TxID, BlockNumber: ev.BlockNumber, Channel: ev.Channel},
+		Anchor: ev.Anchor, BundleFingerprint: fp, Holder: json.RawMessage(`{}`)}
+	if u, err := qr.VerifyURL(verifyBase(c), rec.ID, rec.DocHash); err == nil {
+		r.VerifyURL = u
+	}
+	out, err := r.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := rcpt.Parse(out); err != nil {
+		return nil, err
+	}
+	return out[:len(out)-1], nil
 }
 
 func batchIndex(c *cli.Context) error {

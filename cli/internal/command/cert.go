@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/certledger/certledger/internal/trust"
 	"os"
 	"strconv"
 	"strings"
@@ -140,7 +141,13 @@ func newIssuer(c *cli.Context, cl *client.Client) (*issue.Issuer, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, inputErr(err)
 	}
-	return &issue.Issuer{Client: cl, Signer: s, VerifyBase: verifyBase(c), OutDir: out}, nil
+	pin := ""
+	if v := os.Getenv("CERTLEDGER_TRUST_PIN"); v != "" {
+		if pin, err = trust.NormalizePin(v); err != nil {
+			return nil, Usagef("CERTLEDGER_TRUST_PIN: %v", err)
+		}
+	}
+	return &issue.Issuer{Client: cl, Signer: s, VerifyBase: verifyBase(c), OutDir: out, TrustPin: pin}, nil
 }
 
 func certIssue(c *cli.Context) error {
@@ -256,6 +263,12 @@ func printIssued(p output.Printer, what string, res *issue.Result) error {
 		}
 		t.KV("tx", fmt.Sprintf("%s (block %d)", res.TxID, res.BlockNumber))
 		t.KV("receipt", res.Receipt+" (holds the holder's private salt: give it to the holder only)")
+		if res.ReceiptVersion != "" {
+			t.KV("receipt format", res.ReceiptVersion)
+		}
+		if res.ReceiptNote != "" {
+			t.KV("receipt note", res.ReceiptNote)
+		}
 		t.KV("qr code", res.QR)
 		t.KV("verify", res.VerifyURL)
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
+	rcpt "github.com/certledger/certledger/internal/receipt"
+	"github.com/certledger/certledger/internal/trust"
 	"github.com/urfave/cli/v2"
 )
 
@@ -29,6 +32,8 @@ func certVerifyCommand() *cli.Command {
 			"certledger cert verify --id ID [FILE]\n" +
 			"certledger cert verify --url 'https://.../verify?id=ID&hash=H' [FILE]   the link of a QR code (and the document)\n" +
 			"certledger cert verify --receipt R [FILE] [--holder-id ID|-]  the receipt offline, then against the ledger\n" +
+			"certledger cert verify --receipt R --bundle B --pin FP [FILE] --offline   a v2 receipt with no network:\n" +
+			"  endorsements under the bundle's CAs and policy, the endorsed write set, SM2, the key per the bundle\n" +
 			"  --report OUT.json  also ask the gateway for a signed report (OUT.json and OUT.html)\n\n" +
 			"A link whose host is neither --gateway's nor --verify-base's is refused unless --trust-link-host names it;\n" +
 			"the query always goes to --gateway.\n" +
@@ -41,7 +46,9 @@ func certVerifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "trust-link-host", Usage: "accept a --url on `HOST` although it is not the configured gateway's host"},
 			&cli.StringFlag{Name: "receipt", Usage: "receipt `FILE` written by cert issue"},
 			&cli.StringFlag{Name: "holder-id", Usage: "with --receipt: check that holder `ID` (- reads it from stdin) opens the holder commitment; checked here, sent nowhere"},
-			&cli.BoolFlag{Name: "offline", Usage: "with --receipt: do not ask the ledger (status is not checked; exit 0 if the offline checks pass)"},
+			&cli.BoolFlag{Name: "offline", Usage: "with --receipt: do not ask the ledger (status is not checked); a v2 receipt with --bundle and --pin can be VALID, a v1 one never"},
+			&cli.StringFlag{Name: "bundle", Usage: "with --offline: the governance-signed trust bundle `FILE` (certledger trust export / GET /api/v1/trust)"},
+			&cli.StringFlag{Name: "pin", Usage: "with --bundle: governance key `FINGERPRINT` the bundle must be signed by", EnvVars: []string{"CERTLEDGER_TRUST_PIN"}},
 			&cli.StringFlag{Name: "report", Usage: "write the gateway's signed verification report to `FILE` (JSON) and FILE.html"},
 			tzFlag(),
 		},
@@ -112,12 +119,28 @@ func certVerify(c *cli.Context) error {
 		}
 	}
 	switch {
+	case !rep.Online && !c.Bool("offline") && untrustedOnly(rep):
+		return Silent(ExitUnreachable) // the ledger would have vouched for the key
 	case !rep.Valid():
 		return Silent(ExitInvalid)
 	case !rep.Online && !c.Bool("offline"):
 		return Silent(ExitUnreachable)
 	}
 	return nil
+}
+
+// untrustedOnly: the only failure is the issuer key nobody vouched for.
+func untrustedOnly(rep *verify.Report) bool {
+	n := 0
+	for _, s := range rep.Steps {
+		if s.Status == wire.StepFail {
+			n++
+			if s.Code != verify.CodeUntrustedKey {
+				return false
+			}
+		}
+	}
+	return n == 1
 }
 
 func checkVerifyFlags(c *cli.Context) error {
@@ -135,6 +158,8 @@ func checkVerifyFlags(c *cli.Context) error {
 		return Usagef("--trust-link-host needs --url")
 	case receiptGiven && c.String("id") != "":
 		return Usagef("give --receipt or --id, not both")
+	case c.String("bundle") != "" && !c.Bool("offline"):
+		return Usagef("--bundle is for --offline (online, the ledger answers)")
 	}
 	return nil
 }
@@ -207,6 +232,26 @@ func verifyReceipt(c *cli.Context) (*verify.Report, verifyQuery, error) {
 	if err != nil {
 		return nil, verifyQuery{}, err
 	}
+	if c.Bool("offline") && c.String("bundle") != "" {
+		return verifyReceiptV2(c, h, holderID)
+	}
+	if raw, err := os.ReadFile(c.String("receipt")); err == nil {
+		if br, err := rcpt.Parse(raw); err == nil && br.Batch != nil {
+			// A batched certificate's receipt: online, the ledger (or the gateway's
+			// read model) answers about it by id; offline needs --bundle.
+			q := verifyQuery{id: br.Batch.Record.ID, hash: br.Batch.Record.DocHash, fromFile: h != "", fileHash: h}
+			if c.Bool("offline") {
+				return &verify.Report{Verdict: wire.VerdictKeyInvalid, Note: "offline without a trust bundle: give --bundle and --pin",
+					Steps: []client.Step{{Step: 1, Name: "format", Status: wire.StepFail, Code: verify.CodeUntrustedKey,
+						Detail: "a batched receipt is checked offline only against a trust bundle (--bundle, --pin)"}}}, q, nil
+			}
+			if h != "" {
+				q.hash = h
+			}
+			rep, err := verifyOnLedger(c, q)
+			return rep, q, err
+		}
+	}
 	r, err := receipt.Load(c.String("receipt"))
 	if err != nil {
 		if !errors.Is(err, receipt.ErrBadReceipt) {
@@ -229,6 +274,36 @@ func verifyReceipt(c *cli.Context) (*verify.Report, verifyQuery, error) {
 	rep := verify.WithReceipt(r, offline, res, anchor)
 	if holderID != "" {
 		verify.WithHolder(rep, verify.Holder(r, holderID))
+	}
+	return rep, q, nil
+}
+
+// verifyReceiptV2 checks a v2 receipt against a trust bundle with no network.
+func verifyReceiptV2(c *cli.Context, fileHash, holderID string) (*verify.Report, verifyQuery, error) {
+	raw, err := os.ReadFile(c.String("receipt"))
+	if err != nil {
+		return nil, verifyQuery{}, inputErr(err)
+	}
+	bundle, err := os.ReadFile(c.String("bundle"))
+	if err != nil {
+		return nil, verifyQuery{}, inputErr(err)
+	}
+	pin, err := trust.NormalizePin(c.String("pin"))
+	if err != nil {
+		return nil, verifyQuery{}, Usagef("--pin (or CERTLEDGER_TRUST_PIN): %v", err)
+	}
+	rep := verify.OfflineV2(raw, bundle, pin, fileHash, time.Now())
+	q := verifyQuery{}
+	if rep.Certificate != nil {
+		q.id = rep.Certificate.ID
+	}
+	if holderID != "" {
+		r, err := receipt.Parse(raw)
+		if err != nil {
+			verify.WithHolder(rep, client.Step{Step: verify.StepHolder, Name: "holder", Status: wire.StepFail, Code: wire.VerdictHolderMismatch, Detail: err.Error()})
+		} else {
+			verify.WithHolder(rep, verify.Holder(r, holderID))
+		}
 	}
 	return rep, q, nil
 }
@@ -366,6 +441,13 @@ func printReport(p output.Printer, rep *verify.Report, loc *time.Location) error
 		t.Line("")
 		if rep.Message != "" {
 			t.Line(rep.Message)
+		}
+		if len(rep.Unknown) > 0 {
+			t.Line("not known offline:")
+			for _, u := range rep.Unknown {
+				t.Line("  - " + u)
+			}
+			t.Line("")
 		}
 		verdict := "verdict: " + rep.Verdict
 		if rep.Note != "" {

@@ -400,9 +400,11 @@ func TestCertVerify(t *testing.T) {
 	if !strings.Contains(r.Stdout, "offline: revocation not checked") || !strings.Contains(r.Stdout, "signature") {
 		t.Fatal(r.Stdout)
 	}
+	// --offline with a v1 receipt (this ledger gives no endorsements): never
+	// VALID, its key is only the receipt's claim (issue 14).
 	r = run(t, "--gateway", dead, "cert", "verify", "--receipt", rp, "--offline")
-	wantCode(t, r, 0)
-	if !strings.Contains(r.Stdout, "offline: revocation not checked") {
+	wantCode(t, r, 1)
+	if !strings.Contains(r.Stdout, "UNTRUSTED_KEY") || !strings.Contains(r.Stdout, "verdict: KEY_INVALID") {
 		t.Fatal(r.Stdout)
 	}
 	wantCode(t, run(t, "--gateway", dead, "cert", "verify", doc), 3)

@@ -94,7 +94,7 @@ func TestVerifyReceiptAttacks(t *testing.T) {
 	if !strings.Contains(r.Stdout, "verdict: HOLDER_MISMATCH") {
 		t.Error(r.Stdout)
 	}
-	r = runIn(t, "91110000ACME\n", "--gateway", e.GW.URL, "cert", "verify", "--receipt", rp, "--holder-id", "-", "--offline")
+	r = runIn(t, "91110000ACME\n", "--gateway", e.GW.URL, "cert", "verify", "--receipt", rp, "--holder-id", "-")
 	wantCode(t, r, 0)
 	if !strings.Contains(r.Stdout, "holder") || strings.Contains(r.Stdout, "91110000ACME") {
 		t.Errorf("holder from stdin (the id must not be printed):\n%s", r.Stdout)

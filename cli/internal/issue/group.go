@@ -74,7 +74,7 @@ func (is *Issuer) IssueGroup(ctx context.Context, reqs []Request) ([]*Result, []
 		case res.ID != rc.Record.ID:
 			errs[i] = fmt.Errorf("the ledger answered for %s, expected %s", res.ID, rc.Record.ID)
 		case res.Outcome == "issued":
-			results[i], errs[i] = is.finish(rc, res.TxID, wr.BlockNumber, wr.Channel, wr.Record.IssuedAt)
+			results[i], errs[i] = is.finish(ctx, rc, res.TxID, wr.BlockNumber, wr.Channel, wr.Record.IssuedAt)
 		case res.Outcome == "replay" || res.Code == codes.Conflict:
 			results[i], errs[i] = is.submit(ctx, rc)
 		default:

@@ -8,16 +8,20 @@
 package issue
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	rcpt "github.com/certledger/certledger/internal/receipt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/certledger/certledger/cli/internal/client"
@@ -60,7 +64,13 @@ type Issuer struct {
 	VerifyBase string // base URL of the verify page (QR links)
 	OutDir     string // where receipts and QR codes go
 	Channel    string // ledger channel, recorded in receipts when known
-	Now        func() time.Time
+	// TrustPin is the governance fingerprint written into v2 receipts when the
+	// gateway serves no trust bundle of its own ("" = none known).
+	TrustPin string
+	Now      func() time.Time
+
+	evMu    sync.Mutex
+	evCache map[string]*client.ReceiptEvidence // by transaction id
 }
 
 // Request is one certificate to issue.
@@ -87,6 +97,10 @@ type Result struct {
 	// AlreadyOnLedger is set when the id was on the ledger with the same document
 	// hash before this run (no receipt is written then: its salt is unknown here).
 	AlreadyOnLedger bool `json:"alreadyOnLedger,omitempty"`
+	// ReceiptVersion is the format of the receipt written; ReceiptNote says why
+	// it is not v2 (it then verifies online only).
+	ReceiptVersion string `json:"receiptVersion,omitempty"`
+	ReceiptNote    string `json:"receiptNote,omitempty"`
 }
 
 // CheckID checks a certificate id's shape (wire.IDPattern).
@@ -372,12 +386,12 @@ func (is *Issuer) submit(ctx context.Context, rc *receipt.Receipt) (*Result, err
 		}
 		wr = &client.WriteResult[client.Certificate]{TxID: is.firstTxID(ctx, rec.ID, cur.TxID), Record: *cur}
 	}
-	return is.finish(rc, wr.TxID, wr.BlockNumber, wr.Channel, wr.Record.IssuedAt)
+	return is.finish(ctx, rc, wr.TxID, wr.BlockNumber, wr.Channel, wr.Record.IssuedAt)
 }
 
-// finish writes the receipt and QR code of a record the ledger holds and drops
-// its pending receipt.
-func (is *Issuer) finish(rc *receipt.Receipt, txID string, block uint64, channel, issuedAt string) (*Result, error) {
+// finish writes the receipt (v2 when the gateway gives the transaction's
+// evidence) and QR code of a record the ledger holds and drops its pending receipt.
+func (is *Issuer) finish(ctx context.Context, rc *receipt.Receipt, txID string, block uint64, channel, issuedAt string) (*Result, error) {
 	rec := rc.Record
 	receiptPath, qrPath, pending := is.Paths(rec.ID)
 	rc.Ledger.TxID = txID
@@ -386,6 +400,7 @@ func (is *Issuer) finish(rc *receipt.Receipt, txID string, block uint64, channel
 		rc.Ledger.Channel = channel
 	}
 	rc.IssuedAt = issuedAt
+	note := is.complete(ctx, rc)
 	if err := rc.Save(receiptPath); err != nil {
 		return nil, fmt.Errorf("writing receipt (the certificate is on the ledger; the pending receipt %s holds the salt): %w", pending, err)
 	}
@@ -393,7 +408,81 @@ func (is *Issuer) finish(rc *receipt.Receipt, txID string, block uint64, channel
 		return nil, err
 	}
 	_ = os.Remove(pending) // best effort: a leftover pending receipt is harmless and reused
-	return &Result{Record: rec, TxID: txID, BlockNumber: block, Receipt: receiptPath, QR: qrPath, VerifyURL: rc.VerifyURL}, nil
+	return &Result{Record: rec, TxID: txID, BlockNumber: block, Receipt: receiptPath, QR: qrPath, VerifyURL: rc.VerifyURL,
+		ReceiptVersion: rc.Version, ReceiptNote: note}, nil
+}
+
+// complete makes rc a v2 receipt when the gateway hands out the evidence of the
+// transaction that wrote it (GET /api/v1/certificates/{id}/receipt) and that
+// evidence is about this very record, committed valid; else rc stays v1 (it
+// verifies online) and the answer says why.
+func (is *Issuer) complete(ctx context.Context, rc *receipt.Receipt) string {
+	ev, err := is.evidence(ctx, rc.Record.ID, rc.Ledger.TxID)
+	if err != nil {
+		return "v1 receipt (verifies online only): the gateway gave no transaction evidence: " + err.Error()
+	}
+	fp := ev.BundleFingerprint
+	if fp == "" {
+		fp = is.TrustPin
+	}
+	switch {
+	case ev.TxID != rc.Ledger.TxID || ev.Anchor == nil || !writes(ev.Anchor, rc.Record):
+		return "v1 receipt (verifies online only): the transaction evidence is not about this record and transaction"
+	case ev.ValidationCode != "VALID":
+		return "v1 receipt (verifies online only): transaction " + ev.TxID + " is " + ev.ValidationCode
+	case fp == "":
+		return "v1 receipt (verifies online only): no governance fingerprint (the gateway serves no trust bundle; set CERTLEDGER_TRUST_PIN)"
+	}
+	rc.Version, rc.Anchor, rc.BundleFingerprint = receipt.VersionV2, ev.Anchor, fp
+	rc.Ledger.Channel, rc.Ledger.BlockNumber = ev.Channel, ev.BlockNumber
+	if err := rc.Validate(); err != nil {
+		rc.Version, rc.Anchor, rc.BundleFingerprint = receipt.Version, nil, ""
+		return "v1 receipt (verifies online only): " + err.Error()
+	}
+	return ""
+}
+
+// evidence returns the evidence of transaction txID, which wrote certificate
+// id: from the gateway, or remembered from an earlier certificate of the same
+// (grouped) transaction — a group's certificates share one anchor, so it is
+// fetched once.
+func (is *Issuer) evidence(ctx context.Context, id, txID string) (*client.ReceiptEvidence, error) {
+	is.evMu.Lock()
+	ev, ok := is.evCache[txID]
+	is.evMu.Unlock()
+	if ok {
+		return ev, nil
+	}
+	ev, err := is.Client.ReceiptEvidence(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	is.evMu.Lock()
+	if is.evCache == nil || len(is.evCache) >= 64 {
+		is.evCache = map[string]*client.ReceiptEvidence{}
+	}
+	is.evCache[ev.TxID] = ev
+	is.evMu.Unlock()
+	return ev, nil
+}
+
+// writes reports whether the anchor's endorsed write set holds exactly rec.
+func writes(a *rcpt.Anchor, rec client.CertificateRecord) bool {
+	tx, err := a.Decode()
+	if err != nil {
+		return false
+	}
+	raw, ok := tx.Write(rcpt.CertificateKey(rec.ID))
+	if !ok {
+		return false
+	}
+	var c client.Certificate
+	if json.Unmarshal(raw, &c) != nil {
+		return false
+	}
+	x, _ := json.Marshal(c.Record) // records always encode
+	y, _ := json.Marshal(rec)
+	return bytes.Equal(x, y)
 }
 
 // refused reports whether err is the gateway's definitive refusal of a request

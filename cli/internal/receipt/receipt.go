@@ -1,7 +1,8 @@
-// Package receipt is the issuing receipt: the signed certificate record, the issuer's
-// public key, the ledger coordinates, and the holder's private salt. A verifier who
-// has the receipt can check the record's signature offline; its status (revocation)
-// needs the ledger.
+// Package receipt is the issuing receipt as the CLI writes and reads it: the signed
+// certificate record, the issuer's public key, the ledger coordinates, the holder's
+// private salt and, in a v2 receipt (internal/receipt), the anchoring transaction's
+// endorsements and the governance fingerprint, with which the receipt verifies
+// offline against a trust bundle. A v1 receipt (no endorsements) verifies online.
 package receipt
 
 import (
@@ -17,10 +18,16 @@ import (
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/gm"
+	rcpt "github.com/certledger/certledger/internal/receipt"
 )
 
-// Version is the format tag of a receipt.
-const Version = "certledger-receipt/v1"
+// Version is the format tag of a receipt written before its transaction's
+// endorsements are known (a pending receipt, or a gateway without receipt
+// evidence); VersionV2 that of a complete one.
+const (
+	Version   = rcpt.VersionV1
+	VersionV2 = rcpt.Version
+)
 
 // SaltNote is written next to the holder salt.
 const SaltNote = "PRIVATE: the holder salt links the holder's identity to holderCommitment = SM3(salt || holder id). Give it only to the holder; it is not on the ledger."
@@ -28,8 +35,9 @@ const SaltNote = "PRIVATE: the holder salt links the holder's identity to holder
 // ErrBadReceipt is wrapped by every parse or format error.
 var ErrBadReceipt = errors.New("bad receipt")
 
-// MaxSize is the largest receipt Parse accepts.
-const MaxSize = 1 << 20
+// MaxSize is the largest receipt Parse accepts (a v2 receipt of a grouped
+// issue carries the group's whole transaction).
+const MaxSize = rcpt.MaxSize
 
 // Receipt is what `cert issue` writes.
 type Receipt struct {
@@ -40,6 +48,9 @@ type Receipt struct {
 	Holder    Holder                   `json:"holder"`
 	VerifyURL string                   `json:"verifyUrl"`
 	IssuedAt  string                   `json:"issuedAt,omitempty"`
+	// Anchor and BundleFingerprint are set in a v2 receipt only.
+	Anchor            *rcpt.Anchor `json:"anchor,omitempty"`
+	BundleFingerprint string       `json:"bundleFingerprint,omitempty"`
 }
 
 // IssuerKey is the public key that signed the record.
@@ -87,6 +98,12 @@ func Parse(b []byte) (*Receipt, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
+	if r.Version == VersionV2 {
+		// A v2 receipt is also held to the strict format offline verifiers use.
+		if _, err := rcpt.Parse(b); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadReceipt, err)
+		}
+	}
 	return &r, nil
 }
 
@@ -95,8 +112,11 @@ func (r *Receipt) Validate() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadReceipt, fmt.Sprintf(format, a...))
 	}
-	if r.Version != Version {
-		return bad("version %q is not %q", r.Version, Version)
+	if r.Version != Version && r.Version != VersionV2 {
+		return bad("version %q is neither %q nor %q", r.Version, VersionV2, Version)
+	}
+	if (r.Version == VersionV2) != (r.Anchor != nil) {
+		return bad("a %s receipt carries an anchor, a %s one does not", VersionV2, Version)
 	}
 	rec := r.Record
 	if rec.ID == "" || rec.Issuer == "" || rec.Type == "" {

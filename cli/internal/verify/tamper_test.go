@@ -94,13 +94,13 @@ func TestTamperEachReceiptField(t *testing.T) {
 		{"issuerKey.departmentId", "dept-b", wire.VerdictKeyInvalid, wire.VerdictKeyInvalid, "issuerKey.departmentId"},
 		{"issuerKey.keyId", gm.KeyID(&other.PublicKey), wire.VerdictBadFormat, wire.VerdictBadFormat, ""},
 		{"issuerKey.publicKey", string(otherPEM), wire.VerdictBadSignature, wire.VerdictBadSignature, "issuerKey.publicKey"},
-		{"ledger.txId", "tx-forged", wire.VerdictValid, wire.VerdictReceiptMismatch, "ledger.txId"},
-		{"ledger.blockNumber", 8, wire.VerdictValid, wire.VerdictReceiptMismatch, "ledger.blockNumber"},
-		{"issuedAt", "2026-11-20T00:00:00Z", wire.VerdictValid, wire.VerdictReceiptMismatch, "issuedAt"},
+		{"ledger.txId", "tx-forged", wire.VerdictKeyInvalid, wire.VerdictReceiptMismatch, "ledger.txId"},
+		{"ledger.blockNumber", 8, wire.VerdictKeyInvalid, wire.VerdictReceiptMismatch, "ledger.blockNumber"},
+		{"issuedAt", "2026-11-20T00:00:00Z", wire.VerdictKeyInvalid, wire.VerdictReceiptMismatch, "issuedAt"},
 		// Not vouched for by anyone, and never used for a verdict: no difference.
-		{"ledger.channel", "other", wire.VerdictValid, wire.VerdictValid, ""},
-		{"verifyUrl", "https://evil.example/verify?id=lic-1", wire.VerdictValid, wire.VerdictValid, ""},
-		{"holder.note", "", wire.VerdictValid, wire.VerdictValid, ""},
+		{"ledger.channel", "other", wire.VerdictKeyInvalid, wire.VerdictValid, ""},
+		{"verifyUrl", "https://evil.example/verify?id=lic-1", wire.VerdictKeyInvalid, wire.VerdictValid, ""},
+		{"holder.note", "", wire.VerdictKeyInvalid, wire.VerdictValid, ""},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			r := tamper(t, g.raw, tc.field, tc.value)
@@ -144,8 +144,9 @@ func TestForgedReceiptWithOwnKey(t *testing.T) {
 	forger := newGenuine(t) // same fields, another key
 	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	r := forger.receipt
-	if off := WithReceipt(r, Offline(r, "", now), nil, nil); off.Verdict != wire.VerdictValid {
-		t.Fatalf("offline (no trust anchor in a v1 receipt): %s", off.Verdict)
+	// Offline a v1 receipt has no trust anchor: its key is never vouched for (issue 14).
+	if off := WithReceipt(r, Offline(r, "", now), nil, nil); off.Verdict != wire.VerdictKeyInvalid || off.Steps[5].Code != CodeUntrustedKey {
+		t.Fatalf("offline (no trust anchor in a v1 receipt): %s %+v", off.Verdict, off.Steps[5])
 	}
 	on := WithReceipt(r, Offline(r, "", now), g.ledger, g.anchor)
 	if on.Verdict != wire.VerdictReceiptMismatch || !strings.Contains(on.Steps[2].Detail, "record.keyId") || !strings.Contains(on.Steps[2].Detail, "issuerKey.publicKey") {

@@ -15,6 +15,8 @@ import (
 	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
+	rcpt "github.com/certledger/certledger/internal/receipt"
+	"github.com/certledger/certledger/internal/trust"
 )
 
 // OfflineNote says what an offline check leaves out.
@@ -53,6 +55,11 @@ type Report struct {
 	// receipt's identifier offline.
 	Identifier *identifier.Identifier `json:"identifier,omitempty"`
 	CertType   *certtype.Info         `json:"certType,omitempty"`
+	// Unknown lists what an offline check of a v2 receipt cannot know.
+	Unknown []string `json:"unknown,omitempty"`
+	// Offline is the full offline answer of a v2 receipt checked against a
+	// trust bundle (endorsements, bundle height).
+	Offline *rcpt.Result `json:"offline,omitempty"`
 }
 
 // Link is a verify link as given, and the gateway it was checked against.
@@ -68,6 +75,10 @@ func (r *Report) Valid() bool { return r.Verdict == wire.VerdictValid }
 
 // CodeNoFile is the code of step 2 when no document was given to hash here.
 const CodeNoFile = "NO_FILE"
+
+// CodeUntrustedKey is the code of step 6 of a receipt checked without the
+// ledger or a trust bundle: the issuer key is only the receipt's own claim.
+const CodeUntrustedKey = "UNTRUSTED_KEY"
 
 func step(n int, status, code, detail string) client.Step {
 	if code == "" && status == wire.StepPass {
@@ -124,6 +135,9 @@ func Offline(r *receipt.Receipt, fileHash string, now time.Time) []client.Step {
 		case s.Step == 6 && s.Status == wire.StepPass:
 			cs = step(6, wire.StepSkipped, certificate.CodeOffline, "key "+short(rec.KeyID)+" of "+r.IssuerKey.DepartmentID+
 				" per the receipt; its registration and validity at issue time need the ledger")
+			if r.Version != receipt.VersionV2 {
+				cs.Detail += "; a " + receipt.Version + " receipt carries no endorsements, so offline nothing vouches for it"
+			}
 		case s.Step == 7 && s.Status == wire.StepSkipped:
 			cs.Detail = OfflineNote
 		}
@@ -207,7 +221,19 @@ func FromLedger(res *client.VerifyResult, local ...client.Step) *Report {
 func WithReceipt(r *receipt.Receipt, offline []client.Step, res *client.VerifyResult, anchor *client.Anchor) *Report {
 	if res == nil {
 		c := &client.Certificate{Record: r.Record}
-		rep := &Report{Verdict: certificate.VerdictOf(offline, wire.VerdictValid), Steps: offline, Note: OfflineNote, Certificate: c}
+		verdict := certificate.VerdictOf(offline, wire.VerdictValid)
+		if verdict == wire.VerdictValid {
+			// The key is the receipt's own claim: never VALID without the ledger
+			// or a trust bundle (OfflineV2) vouching for it.
+			verdict = wire.VerdictKeyInvalid
+			for i := range offline {
+				if offline[i].Step == 6 {
+					offline[i].Status, offline[i].Code = wire.StepFail, CodeUntrustedKey
+					offline[i].Detail += ": the key is not vouched for (verify online, or offline a v2 receipt with --bundle and --pin)"
+				}
+			}
+		}
+		rep := &Report{Verdict: verdict, Steps: offline, Note: OfflineNote, Certificate: c}
 		if id, ok := r.Record.Identifier(); ok {
 			rep.Identifier = &id
 		}
@@ -273,4 +299,37 @@ func sortSteps(s []client.Step) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// OfflineV2 checks a receipt file against a trust bundle file with no network
+// (internal/receipt.Check): bundleFile is verified with pin first. The verdict
+// is never VALID for a key, organisation or CA the bundle does not list, and
+// Unknown says what offline cannot know.
+func OfflineV2(receiptFile, bundleFile []byte, pin, fileHash string, now time.Time) *Report {
+	in := rcpt.Input{FileHash: fileHash, Now: now, Pin: pin}
+	in.Receipt, in.ParseErr = rcpt.Parse(receiptFile)
+	if bundleFile == nil {
+		in.BundleErr = fmt.Errorf("none given (--bundle)")
+	} else {
+		in.Bundle, in.BundleErr = trust.Verify(bundleFile, pin)
+	}
+	res := rcpt.Check(in)
+	rep := &Report{Verdict: res.Verdict, Steps: res.Steps, Unknown: res.Unknown, Offline: &res, CheckedAt: res.CheckedAt}
+	if in.Bundle != nil {
+		rep.Note = fmt.Sprintf("offline, as of trust bundle height %d (%s)", res.AsOfHeight, res.AsOfTime)
+		if in.Receipt != nil {
+			if d, ok := in.Bundle.Bundle.Department(in.Receipt.Certificate().Issuer); ok {
+				rep.IssuerName = d.Name
+			}
+		}
+	} else {
+		rep.Note = "offline"
+	}
+	if in.Receipt != nil {
+		rep.Certificate = &client.Certificate{Record: in.Receipt.Certificate(), IssuedAt: in.Receipt.IssuedAt}
+		if b := in.Receipt.Batch; b != nil {
+			rep.Certificate.BatchID = b.Header.ID
+		}
+	}
+	return rep
 }

@@ -46,7 +46,7 @@ func TestOffline(t *testing.T) {
 		t.Fatalf("statuses %s", got)
 	}
 	rep := WithReceipt(r, steps, nil, nil)
-	if rep.Verdict != wire.VerdictValid || rep.Online || rep.Note != OfflineNote {
+	if rep.Verdict != wire.VerdictKeyInvalid || rep.Online || rep.Note != OfflineNote || rep.Steps[5].Code != CodeUntrustedKey {
 		t.Fatalf("%+v", rep)
 	}
 	if v := WithReceipt(r, Offline(r, gm.SM3Hex([]byte("other")), now), nil, nil).Verdict; v != wire.VerdictHashMismatch {

@@ -56,8 +56,8 @@ func sendSealed(t *testing.T, e *env, id string, s exchange.Sealed, certs []stri
 	}
 }
 
-// receipt is dept-b's signed receipt over an envelope it opened.
-func receipt(t *testing.T, id string, env []byte, decision, reason string) ExchangeAnswer {
+// exchangeReceipt is dept-b's signed receipt over an envelope it opened.
+func exchangeReceipt(t *testing.T, id string, env []byte, decision, reason string) ExchangeAnswer {
 	t.Helper()
 	o, err := exchange.OpenEnvelope(env, keyOf["dept-b"].Key)
 	if err != nil {
@@ -116,7 +116,7 @@ func TestEnvelopeStoreAndReceipts(t *testing.T) {
 
 	// The exchange records the envelope; the consumer acknowledges what it decrypted.
 	sendSealed(t, e, "x-1", s, nil)
-	if r := e.do("POST", "/api/v1/exchanges/x-1/ack", bClerk, receipt(t, "x-1", s.Bytes, "ack", "")); r.status != http.StatusOK {
+	if r := e.do("POST", "/api/v1/exchanges/x-1/ack", bClerk, exchangeReceipt(t, "x-1", s.Bytes, "ack", "")); r.status != http.StatusOK {
 		t.Fatalf("receipt: %d %s", r.status, r.body)
 	}
 	var vr exchange.VerifyResult
@@ -129,10 +129,10 @@ func TestEnvelopeStoreAndReceipts(t *testing.T) {
 	s2 := seal(t, exchange.EnvelopeHeader{ExchangeID: "x-2", GrantID: "g-1", Provider: "dept-a", Consumer: "dept-b", Fields: []string{"income", "taxId"}},
 		`{"income":1,"taxId":"T"}`)
 	sendSealed(t, e, "x-2", s2, nil)
-	if r := e.do("POST", "/api/v1/exchanges/x-2/ack", bClerk, receipt(t, "x-2", s2.Bytes, "ack", "")); r.status != http.StatusForbidden {
+	if r := e.do("POST", "/api/v1/exchanges/x-2/ack", bClerk, exchangeReceipt(t, "x-2", s2.Bytes, "ack", "")); r.status != http.StatusForbidden {
 		t.Fatalf("ack beyond the grant: %d %s", r.status, r.body)
 	}
-	if r := e.do("POST", "/api/v1/exchanges/x-2/reject", bClerk, receipt(t, "x-2", s2.Bytes, "reject", "taxId not granted")); r.status != http.StatusOK {
+	if r := e.do("POST", "/api/v1/exchanges/x-2/reject", bClerk, exchangeReceipt(t, "x-2", s2.Bytes, "reject", "taxId not granted")); r.status != http.StatusOK {
 		t.Fatalf("reject: %d %s", r.status, r.body)
 	}
 	// An acknowledgement of x-1 by dept-a in its own name: refused; the line names

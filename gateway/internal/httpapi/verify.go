@@ -9,6 +9,8 @@ func (s *Server) registerVerify(r *Router) {
 	r.Add(Route{Pattern: "POST /api/v1/verify/report", Public: true, Handler: s.verifyReport})
 	r.Add(Route{Pattern: "GET /api/v1/verify/report-key", Public: true, Handler: s.reportKey})
 	r.Add(Route{Pattern: "GET /api/v1/certificates/{id}/anchor", Public: true, Handler: s.certificateAnchor})
+	r.Add(Route{Pattern: "GET /api/v1/certificates/{id}/receipt", Public: true, Handler: s.certificateReceipt})
+	r.Add(Route{Pattern: "GET /api/v1/batches/{id}/receipt", Public: true, Handler: s.batchReceipt})
 }
 
 // verifyInput is the certificate:Verify argument.

@@ -525,14 +525,7 @@ func (f *Fabric) TxBlock(ctx context.Context, org, txID string) (uint64, bool) {
 	if n, ok := f.recent.get(txID); ok {
 		return n, true
 	}
-	oc, err := f.org(org)
-	if err != nil {
-		return 0, false
-	}
-	ctx, cancel := context.WithTimeout(ctx, f.timeouts.Evaluate)
-	defer cancel()
-	raw, err := oc.gws[0].GetNetwork(oc.profile.Channel).GetContract("qscc").
-		EvaluateWithContext(ctx, "GetBlockByTxID", client.WithArguments(oc.profile.Channel, txID))
+	raw, err := f.TxBlockBytes(ctx, org, txID)
 	if err != nil {
 		return 0, false
 	}
@@ -544,6 +537,30 @@ func (f *Fabric) TxBlock(ctx context.Context, org, txID string) (uint64, bool) {
 	f.recent.put(txID, n)
 	return n, true
 }
+
+// TxBlockBytes returns the block (common.Block bytes) holding transaction
+// txID, from the peer's query system chaincode (qscc GetBlockByTxID).
+func (f *Fabric) TxBlockBytes(ctx context.Context, org, txID string) ([]byte, error) {
+	oc, err := f.org(org)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeouts.Evaluate)
+	defer cancel()
+	return oc.gws[0].GetNetwork(oc.profile.Channel).GetContract("qscc").
+		EvaluateWithContext(ctx, "GetBlockByTxID", client.WithArguments(oc.profile.Channel, txID))
+}
+
+// Channel returns the channel an organisation's profile names.
+func (f *Fabric) Channel(org string) (string, error) {
+	oc, err := f.org(org)
+	if err != nil {
+		return "", err
+	}
+	return oc.profile.Channel, nil
+}
+
+var _ BlockReader = (*Fabric)(nil)
 
 // txCache remembers the block of the last n transactions committed here.
 type txCache struct {

@@ -46,3 +46,13 @@ type Ledger interface {
 	// TxBlock returns the block number of a committed transaction, if it can find it.
 	TxBlock(ctx context.Context, org, txID string) (uint64, bool)
 }
+
+// BlockReader is implemented by ledgers that can hand out the block of a
+// committed transaction (Fabric does, through qscc; in-memory fakes may not).
+// Receipts take the transaction's endorsements from it.
+type BlockReader interface {
+	// TxBlockBytes returns the common.Block bytes holding transaction txID.
+	TxBlockBytes(ctx context.Context, org, txID string) ([]byte, error)
+	// Channel is the channel the organisation's identity transacts on.
+	Channel(org string) (string, error)
+}

@@ -55,6 +55,12 @@
       'The certificate\'s validity period has ended.', '证照已超过有效期。'],
     NOT_YET_VALID: ['warn', '!', 'NOT YET VALID', '尚未生效',
       'The certificate\'s validity period has not started.', '证照尚未到生效日期。'],
+    NOT_ANCHORED: ['bad', '✗', 'NOT ANCHORED', '未经背书上链',
+      'The receipt\'s transaction evidence does not prove that the ledger\'s endorsing peers wrote this record. Do not trust it.',
+      '回执中的交易证据不能证明账本背书节点写入了此记录，请勿信任。'],
+    UNTRUSTED_BUNDLE: ['bad', '✗', 'UNTRUSTED BUNDLE', '信任包不可信',
+      'The trust bundle is not signed by the pinned governance key: nothing can be checked offline with it.',
+      '信任包并非由固定的治理机构公钥签名，无法据此离线核验。'],
     CONFLICTING: ['bad', '✗', 'CONFLICTING', '结论相互矛盾',
       'Several certificates anchor this document and they disagree: one is valid, another has been revoked, ' +
         'suspended or replaced, or does not verify. Do not rely on this document; see every certificate below.',
@@ -75,9 +81,18 @@
     KEY_CORRUPT: '密钥记录损坏。', OFFLINE: '离线核验：未查询撤销状态。', BAD_FORMAT: '格式错误。', HASH_MISMATCH: '文件摘要与记录不一致。',
     NOT_FOUND: '没有匹配的证照。', BAD_SIGNATURE: '签名验证失败。', REVOKED: '证照已被签发部门撤销。', SUSPENDED: '证照已被签发部门暂停。',
     SUPERSEDED: '证照已被新证照替换。', EXPIRED: '证照已过期。', NOT_YET_VALID: '证照尚未生效。', RECEIPT_MISMATCH: '回执与账本记录不一致。',
-    HOLDER_MISMATCH: '持有人证件号码与承诺值不一致。'
+    HOLDER_MISMATCH: '持有人证件号码与承诺值不一致。',
+    NOT_IN_BUNDLE: '信任包未列出该密钥，无法用可信密钥核验签名。', UNKNOWN_KEY: '信任包中该部门没有此密钥。',
+    UNKNOWN_DEPARTMENT: '信任包中没有此部门。', ANCHOR_MALFORMED: '交易证据格式错误或前后不一致。',
+    TX_MISMATCH: '背书交易与回执不符（通道、链码或交易编号）。', WRITE_SET_MISMATCH: '背书的写集未写入此记录。',
+    ENDORSEMENT_INVALID: '有效背书不满足信任包的背书策略（证书不在信任包内或签名无效）。',
+    UNTRUSTED_BUNDLE: '信任包不是由固定的治理机构公钥签名。'
   };
+  var ANCHOR_OK_ZH = '交易由信任包内各组织的节点背书，满足背书策略，且写集正是此记录。';
   function stepZh(s) {
+    if (s.name === 'anchor' && s.status === 'pass') return ANCHOR_OK_ZH;
+    if (s.name === 'key' && s.code === 'OK') return '签名密钥按信任包属于签发部门，且签发时有效。';
+    if (s.step === 7 && s.code === 'OFFLINE') return '离线核验：撤销、暂停或替换只在账本上，无法确认。';
     if (s.code === 'OK' || (!s.code && s.status === 'pass')) return OK_ZH[s.step] || '通过。';
     return CODE_ZH[s.code] || (s.status === 'fail' ? '未通过。' : '已跳过。');
   }
@@ -99,7 +114,10 @@
     matchesBox: $('matches-box'), matches: $('matches'), stepsBox: $('steps-box'),
     steps: $('steps'), checkedAt: $('checked-at'), top: document.querySelector('header.top'),
     receipt: $('receipt-file'), holderID: $('holder-id'), holderBtn: $('holder-btn'), holderResult: $('holder-result'),
-    trustPin: $('trust-pin'), timeZone: $('time-zone')
+    trustPin: $('trust-pin'), timeZone: $('time-zone'),
+    offlineReceipt: $('offline-receipt'), offlineDoc: $('offline-doc'), offlineBundle: $('offline-bundle'),
+    offlinePin: $('offline-pin'), offlineBtn: $('offline-btn'), offlineStatus: $('offline-status'),
+    offlineUnknown: $('offline-unknown'), offlineUnknownBox: $('offline-unknown-box')
   };
 
   // ---- times ---------------------------------------------------------------------------
@@ -313,6 +331,11 @@
       'The certificate did not pass verification (' + verdict + ').', '证照未通过核验。'];
     var text = [v[4], v[5]];
     if (verdict === 'NOT_FOUND' && ctx.file) text = NOT_FOUND_FILE;
+    if (verdict === 'VALID' && ctx.offline) {
+      text = ['Authentic per the receipt and the trust bundle: issued by this key, endorsed and written as shown, within its validity period. ' +
+        'Whether it was revoked since is not known offline (see "Not known offline").',
+        '依据回执和信任包核验为真：由该密钥签发、经背书写入账本、在有效期内。是否已被撤销离线无法确认。'];
+    }
     if (verdict === 'HASH_MISMATCH' && !ctx.file) {
       text = ['The hash does not match the document of this certificate.', '摘要与此证照的文件不一致。'];
     }
@@ -350,8 +373,9 @@
     renderCert(cert, res, verdict);
     renderMatches(res);
     renderSteps(res, ctx);
-    els.checkedAt.textContent = res.checkedAt ?
-      'Checked against the ledger at ' + fmtTime(res.checkedAt) + ' (' + TZ + ') · 账本核验时间 ' + fmtTime(res.checkedAt) : '';
+    els.checkedAt.textContent = ctx.offline ?
+      'Checked offline in this browser against the trust bundle at height ' + res.asOfHeight + ' (' + fmtTime(res.asOfTime) + ') · 本机离线核验，信任包高度 ' + res.asOfHeight :
+      res.checkedAt ? 'Checked against the ledger at ' + fmtTime(res.checkedAt) + ' (' + TZ + ') · 账本核验时间 ' + fmtTime(res.checkedAt) : '';
     els.heading.focus();
   }
 
@@ -451,9 +475,11 @@
 
   function renderSteps(res, ctx) {
     var steps = (Array.isArray(res.steps) ? res.steps : []).filter(function (s) { return s && typeof s === 'object'; });
-    var hs = localHashStep(ctx), replaced = false;
-    steps = steps.map(function (s) { if (s && s.step === 2) { replaced = true; return hs; } return s; });
-    if (!replaced) steps.push(hs);
+    if (!ctx.offline) { // online, step 2 is the page's own; offline, verifyReceipt made it
+      var hs = localHashStep(ctx), replaced = false;
+      steps = steps.map(function (s) { if (s && s.step === 2) { replaced = true; return hs; } return s; });
+      if (!replaced) steps.push(hs);
+    }
     steps.sort(function (a, b) { return (a.step || 0) - (b.step || 0); });
     clear(els.steps);
     els.stepsBox.hidden = false;
@@ -467,7 +493,8 @@
     li.setAttribute('data-status', s.status);
     li.appendChild(el('span', 'n', s.step + '.'));
     var name = el('span', 'name', s.name || '');
-    if (STEP_ZH[s.step]) { name.appendChild(document.createTextNode(' ')); name.appendChild(zh(STEP_ZH[s.step])); }
+    var zname = s.name === 'anchor' ? '交易背书' : STEP_ZH[s.step];
+    if (zname) { name.appendChild(document.createTextNode(' ')); name.appendChild(zh(zname)); }
     li.appendChild(name);
     li.appendChild(el('span', 'badge ' + st, STATUS[st][0] + ' ' + STATUS[st][1]));
     var detail = el('span', 'detail');
@@ -486,9 +513,14 @@
   // The governance key's fingerprint this gateway's trust bundle is signed with: what a
   // verifier pins for offline checks (compare it with the one published out of band).
   function showTrustPin() {
-    fetch(API + '/trust', { method: 'HEAD', cache: 'no-store', credentials: 'same-origin', referrerPolicy: 'no-referrer' })
+    fetch(API + '/trust', { method: 'GET', cache: 'no-cache', credentials: 'same-origin', referrerPolicy: 'no-referrer' })
       .then(function (resp) {
         var fp = resp.ok ? (resp.headers.get('X-Trust-Fingerprint') || '') : '';
+        // Kept for offline checks of receipts (it is verified against the pin then).
+        var done = function () { document.body.setAttribute('data-bundle', pinnedBundle ? 'loaded' : 'none'); };
+        if (resp.ok) resp.arrayBuffer().then(function (b) { pinnedBundle = new Uint8Array(b); done(); }, done);
+        else done();
+        if (/^[0-9a-f]{64}$/.test(fp) && !els.offlinePin.value) els.offlinePin.value = fp;
         clear(els.trustPin);
         if (!/^[0-9a-f]{64}$/.test(fp)) {
           els.trustPin.appendChild(document.createTextNode('This gateway publishes no trust bundle. '));
@@ -499,7 +531,7 @@
         els.trustPin.appendChild(document.createTextNode('Governance key fingerprint (pin it for offline checks) '));
         els.trustPin.appendChild(zh('治理机构公钥指纹（离线核验时固定） '));
         els.trustPin.appendChild(el('code', 'pin', fp.replace(/(.{4})(?=.)/g, '$1 ')));
-      }, function () { /* the page works without it */ });
+      }, function () { document.body.setAttribute('data-bundle', 'none'); /* the page works without it */ });
     els.timeZone.textContent = 'Times are shown in ' + TZ + ', to the second. · 时间按 ' + TZ + ' 时区显示，精确到秒。';
   }
 
@@ -575,10 +607,70 @@
     });
   }
 
+  // ---- offline receipt check (no server) -------------------------------------------------
+
+  var pinnedBundle = null; // the gateway's bundle, fetched at load
+
+  function showOffline(result, en, zhText) {
+    var r = els.offlineStatus;
+    r.hidden = false;
+    r.setAttribute('data-result', result);
+    r.className = 'holder-result ' + (result === 'VALID' ? 'ok' : 'bad');
+    clear(r);
+    r.appendChild(document.createTextNode(en + ' '));
+    r.appendChild(zh(zhText));
+  }
+
+  function readBytes(f) { return f.arrayBuffer().then(function (b) { return new Uint8Array(b); }); }
+
+  // checkOffline runs the whole check of CertledgerOffline.verifyReceipt here: nothing is
+  // fetched or sent (the bundle is the chosen file, else the one loaded with the page).
+  function checkOffline() {
+    var rf = els.offlineReceipt.files && els.offlineReceipt.files[0];
+    var df = els.offlineDoc.files && els.offlineDoc.files[0];
+    var bf = els.offlineBundle.files && els.offlineBundle.files[0];
+    var pin = els.offlinePin.value;
+    if (!rf) {
+      setState('error');
+      showOffline('ERROR', 'Choose a receipt.', '请选择回执。');
+      return Promise.resolve();
+    }
+    if (!window.CertledgerOffline || !window.CertledgerSM3) {
+      setState('error');
+      showOffline('ERROR', 'The verification library did not load.', '核验组件未加载。');
+      return Promise.resolve();
+    }
+    setState('busy');
+    var run0 = ++run, t0 = performance.now();
+    var hashing = df ? window.CertledgerSM3.hashBlob(df, {}) : Promise.resolve('');
+    return Promise.all([readBytes(rf), bf ? readBytes(bf) : Promise.resolve(pinnedBundle), hashing]).then(function (x) {
+      var off = window.CertledgerOffline, bundle = x[1];
+      var br = bundle ? off.verifyTrustBundle(bundle, pin) : { ok: false, error: 'none: choose the trust bundle file' };
+      return off.verifyReceipt(x[0], x[2], br, pin, new Date()).then(function (res) {
+        if (run0 !== run) return;
+        var ms = performance.now() - t0;
+        var cert = res.record ? Object.assign({}, res.record, { issuedAt: res.issuedAt, status: '' }) : null;
+        render({ verdict: res.verdict, steps: res.steps, certificate: cert, issuerName: res.issuerName,
+          asOfHeight: res.asOfHeight, asOfTime: res.asOfTime }, { offline: true, file: df || null, fileHash: x[2] });
+        clear(els.offlineUnknown);
+        (res.unknown || []).forEach(function (u) { els.offlineUnknown.appendChild(el('li', '', u)); });
+        els.offlineUnknownBox.hidden = !(res.unknown || []).length;
+        els.offlineStatus.setAttribute('data-ms', ms.toFixed(1));
+        showOffline(res.verdict, res.verdict.replace(/_/g, ' ') + ' — checked offline in this browser in ' + ms.toFixed(0) + ' ms; nothing was sent.',
+          '已在本机离线核验，未发送任何数据。');
+        setState('done');
+      });
+    }).then(null, function (err) {
+      setState('error');
+      showOffline('ERROR', 'Cannot check offline: ' + (err && err.message ? err.message : err) + '.', '无法离线核验。');
+    });
+  }
+
   // ---- wiring --------------------------------------------------------------------------
 
   els.form.addEventListener('submit', function (e) { e.preventDefault(); verify(); });
   els.holderBtn.addEventListener('click', function () { checkHolder(); });
+  els.offlineBtn.addEventListener('click', function () { checkOffline(); });
   els.file.addEventListener('change', function () {
     if (els.file.files && els.file.files[0]) chooseFile(els.file.files[0]);
   });

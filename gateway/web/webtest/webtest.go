@@ -147,7 +147,13 @@ type Result struct {
 	Holder       string            `json:"holder"`   // holder proof: MATCH | MISMATCH | ERROR ("" = not run)
 	HolderText   string            `json:"holderText"`
 	Fingerprint  string            `json:"fingerprint"` // the governance fingerprint shown ("" = none)
-	Layout       Layout            `json:"layout"`
+	// The offline receipt check: its status line (VALID, ..., ERROR), the time it
+	// took in the browser (ms, as the page measured it) and what it says is not known.
+	Offline     string   `json:"offline"`
+	OfflineText string   `json:"offlineText"`
+	OfflineMS   float64  `json:"offlineMs"`
+	Unknown     []string `json:"unknown"`
+	Layout      Layout   `json:"layout"`
 }
 
 // Match is one certificate of the matches list.
@@ -204,6 +210,10 @@ const readJS = `(() => {
     holder: q('#holder-result') && !q('#holder-result').hidden ? (q('#holder-result').dataset.result || '') : '',
     holderText: txt('#holder-result'),
     fingerprint: (q('#trust-pin') || { dataset: {} }).dataset.fingerprint || '',
+    offline: q('#offline-status') && !q('#offline-status').hidden ? (q('#offline-status').dataset.result || '') : '',
+    offlineText: txt('#offline-status'),
+    offlineMs: Number((q('#offline-status') || { dataset: {} }).dataset.ms || 0),
+    unknown: [...document.querySelectorAll('#offline-unknown li')].filter((li) => !li.closest('[hidden]')).map((li) => li.textContent),
     layout: (() => {
       const top = (s) => { const e = q(s); return e ? e.getBoundingClientRect().top : -1; };
       const v = q('#verdict-heading').getBoundingClientRect();
@@ -377,6 +387,47 @@ func (b *Browser) CheckHolder(t testing.TB, pageURL, receipt, holderID string) R
 		t.Fatalf("holder proof with %s: %v", receipt, err)
 	}
 	return b.read(t, ctx, problems, "holder")
+}
+
+// Offline is what VerifyOffline gives the page.
+type Offline struct {
+	Receipt  string // path of the receipt file
+	Document string // path of the document ("" = none)
+	Bundle   string // path of a trust bundle file ("" = the one the page loaded)
+	Pin      string // typed into the pin field ("" = leave what the page filled in)
+}
+
+// VerifyOffline opens pageURL, waits until the page has loaded what it loads
+// (the gateway's trust bundle), calls cut — which takes the server away — and
+// then runs the offline receipt check with o's files, and returns what the page shows.
+func (b *Browser) VerifyOffline(t testing.TB, pageURL string, o Offline, cut func()) Result {
+	t.Helper()
+	ctx, problems, cancel := b.tab(t, pageURL)
+	defer cancel()
+	// The page keeps the gateway's bundle for offline checks; wait for that fetch to settle.
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`!!document.body.dataset.bundle`, chromedp.WithPollingTimeout(Timeout))); err != nil {
+		t.Fatalf("the page did not finish loading the trust bundle: %v", err)
+	}
+	if cut != nil {
+		cut()
+	}
+	acts := []chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](markPending)}
+	acts = append(acts, chromedp.SetUploadFiles(chromedp.ID("offline-receipt"), []string{abs(t, o.Receipt)}))
+	if o.Document != "" {
+		acts = append(acts, chromedp.SetUploadFiles(chromedp.ID("offline-doc"), []string{abs(t, o.Document)}))
+	}
+	if o.Bundle != "" {
+		acts = append(acts, chromedp.SetUploadFiles(chromedp.ID("offline-bundle"), []string{abs(t, o.Bundle)}))
+	}
+	if o.Pin != "" {
+		acts = append(acts, chromedp.Evaluate[chromedp.Void](`document.getElementById('offline-pin').value = ''`),
+			chromedp.SendKeys(chromedp.ID("offline-pin"), o.Pin))
+	}
+	acts = append(acts, chromedp.Click(chromedp.ID("offline-btn")))
+	if err := chromedp.Do(ctx, acts...); err != nil {
+		t.Fatalf("offline check of %s: %v", o.Receipt, err)
+	}
+	return b.read(t, ctx, problems, "offline-"+filepath.Base(o.Receipt))
 }
 
 // VerifyInput opens the page at pageURL, types a certificate id and/or a hash, presses

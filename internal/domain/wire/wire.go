@@ -158,6 +158,13 @@ const (
 	// VerdictHolderMismatch: the holder id given does not open the record's
 	// holder commitment with the receipt's salt.
 	VerdictHolderMismatch Verdict = "HOLDER_MISMATCH"
+	// VerdictNotAnchored: offline, a receipt's transaction evidence does not
+	// prove that the ledger's endorsers wrote its record (an endorsement from
+	// outside the trust bundle, the policy not met, a write set without it).
+	VerdictNotAnchored Verdict = "NOT_ANCHORED"
+	// VerdictUntrustedBundle: the trust bundle given is not signed by the
+	// pinned governance key (or does not verify at all).
+	VerdictUntrustedBundle Verdict = "UNTRUSTED_BUNDLE"
 )
 
 // Step outcomes in the numbered verification pipeline.

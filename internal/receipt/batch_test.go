@@ -1,0 +1,116 @@
+package receipt_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certledger/certledger/internal/domain/wire"
+	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/receipt"
+	"github.com/certledger/certledger/internal/receipt/receipttest"
+	"github.com/certledger/certledger/internal/trust"
+)
+
+func batchDoc(i int) []byte { return []byte(fmt.Sprintf("licence %d\n", i)) }
+
+// TestCheckBatched: a batched certificate's receipt (leaf, proof, signed
+// header, the anchoring transaction's endorsements) verifies offline; each of
+// its own fields tampered with is not VALID.
+func TestCheckBatched(t *testing.T) {
+	w := receipttest.New(t, time.Now())
+	b := w.NewBatch(t, "bt-1", 37, batchDoc)
+	r := w.BatchReceipt(t, b, 21, receipttest.Tx{})
+	file := receipttest.Marshal(t, r)
+	bundle := w.Bundle(t)
+	res := check(t, w, file, bundle, batchDoc(21))
+	if !res.Valid() || res.Steps[3].Status != wire.StepPass || !strings.Contains(res.Steps[4].Detail, "header of batch bt-1") ||
+		!strings.Contains(res.Steps[2].Detail, "anchors exactly this batch header") {
+		t.Fatalf("batched: %s\n%s%+v", res.Verdict, failed(res), res.Steps)
+	}
+	other := w.NewBatch(t, "bt-1", 37, func(i int) []byte { return []byte("other") })
+	flipHex := func(v any) any {
+		s := v.(string)
+		return s[:len(s)-1] + map[bool]string{true: "0", false: "1"}[s[len(s)-1] != '0']
+	}
+	cases := []struct {
+		path    string
+		edit    func(any) any
+		verdict string
+		step    int
+	}{
+		{"batch.record.docHash", str(gm.SM3Hex(batchDoc(22))), wire.VerdictHashMismatch, 2},
+		{"batch.record.id", str("bt-1-0000022"), wire.VerdictBadSignature, 4},
+		{"batch.record.validUntil", str(wire.FormatTime(w.Now.Add(99 * 365 * 24 * time.Hour))), wire.VerdictBadSignature, 4},
+		{"batch.record.issuer", str("dept-b"), wire.VerdictBadFormat, 1},
+		{"batch.proof.index", func(any) any { return 22 }, wire.VerdictBadSignature, 4},
+		{"batch.proof.size", func(any) any { return 38 }, wire.VerdictBadSignature, 4},
+		{"batch.proof.path.0", flipHex, wire.VerdictBadSignature, 4},
+		{"batch.header.root", str(other.Header.Root), wire.VerdictNotAnchored, 3},
+		{"batch.header.count", func(any) any { return 36 }, wire.VerdictNotAnchored, 3},
+		{"batch.header.signature", str(other.Header.Signature), wire.VerdictNotAnchored, 3},
+		{"batch.header.anchoredAt", str(wire.FormatTime(w.Now.Add(time.Second))), wire.VerdictNotAnchored, 3},
+		{"batch.header.txId", str(strings.Repeat("cd", 32)), wire.VerdictNotAnchored, 3},
+		{"issuedAt", str(wire.FormatTime(w.Now.Add(-time.Minute))), wire.VerdictNotAnchored, 3},
+		{"ledger.txId", str(strings.Repeat("ab", 32)), wire.VerdictNotAnchored, 3},
+		{"anchor.proposalResponse", flipB64(1), wire.VerdictNotAnchored, 3},
+		{"anchor.endorsements.1.signature", flipB64(1), wire.VerdictNotAnchored, 3},
+		{"holder", func(any) any { return map[string]any{"salt": base64.StdEncoding.EncodeToString(make([]byte, 16))} }, wire.VerdictValid, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			res := check(t, w, set(t, file, c.path, c.edit), bundle, batchDoc(21))
+			first := 0
+			for _, s := range res.Steps {
+				if s.Status == wire.StepFail {
+					first = s.Step
+					break
+				}
+			}
+			if res.Verdict != c.verdict || first != c.step {
+				t.Fatalf("verdict %s (first failing step %d), want %s (%d):\n%s", res.Verdict, first, c.verdict, c.step, failed(res))
+			}
+		})
+	}
+	// The header signed by another key of the same department is the
+	// chaincode's business; one the bundle does not list is never VALID.
+	pre := w.BundleOf()
+	pre.Departments[0].Keys = pre.Departments[0].Keys[:0]
+	if res := check(t, w, file, w.Sign(t, pre, nil), batchDoc(21)); res.Verdict != wire.VerdictKeyInvalid || res.Steps[5].Code != trust.UnknownKey {
+		t.Fatalf("key not in the bundle: %s %+v", res.Verdict, res.Steps[5])
+	}
+	// A receipt may hold a record or a batch, not both.
+	both := *r
+	both.Record = w.Record(t, "lic-1", doc)
+	if _, err := receipt.Parse(receipttest.Marshal(t, &both)); err == nil {
+		t.Fatal("a receipt with both a record and a batch parsed")
+	}
+}
+
+// BenchmarkCheckBatched is BenchmarkCheckSingle for a certificate of a batch of
+// 65,536 records (a 16-hash inclusion proof; the header's SM2 signature).
+func BenchmarkCheckBatched(b *testing.B) {
+	w := receipttest.New(b, time.Now())
+	bt := w.NewBatch(b, "bt-1", 1<<16, batchDoc)
+	file := receipttest.Marshal(b, w.BatchReceipt(b, bt, 40_000, receipttest.Tx{}))
+	bundle, err := trust.Verify(w.Bundle(b), w.Pin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := gm.SM3Hex(batchDoc(40_000))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for range b.N {
+		r, err := receipt.Parse(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res := receipt.Check(receipt.Input{Receipt: r, Bundle: bundle, Pin: w.Pin, FileHash: h, Now: w.Now}); !res.Valid() {
+			b.Fatal(res.Verdict)
+		}
+	}
+	reportRate(b, cpu0)
+}
