@@ -40,10 +40,7 @@ func (c *Contract) AddCatalogItem(ctx contractapi.TransactionContextInterface, i
 	if err != nil {
 		return "", err
 	}
-	if err := state.PutJSON(ctx, key, item); err != nil {
-		return "", err
-	}
-	return state.Respond(ctx, EventCatalogItemAdded, item)
+	return store(ctx, key, item, EventCatalogItemAdded)
 }
 
 // UpdateCatalogItem changes an item's name, description and fields. Input:
@@ -91,27 +88,13 @@ func changeItem(ctx contractapi.TransactionContextInterface, input, event string
 	if item.ActorID, err = state.OperatorID(ctx); err != nil {
 		return "", err
 	}
-	if err := state.PutJSON(ctx, key, item); err != nil {
-		return "", err
-	}
-	return state.Respond(ctx, event, item)
+	return store(ctx, key, item, event)
 }
 
 // CatalogHistory returns every version of a catalogue item, newest first:
 // [{"txId","timestamp","isDelete","record"}].
 func (c *Contract) CatalogHistory(ctx contractapi.TransactionContextInterface, provider, itemID string) (string, error) {
-	key, err := state.Key(ctx, objItem, provider, itemID)
-	if err != nil {
-		return "", err
-	}
-	h, err := state.History(ctx, key)
-	if err != nil {
-		return "", err
-	}
-	if len(h) == 0 {
-		return "", codes.New(codes.NotFound, "item %s in the catalogue of %s", itemID, provider)
-	}
-	return state.JSON(h)
+	return history(ctx, "item "+itemID+" in the catalogue of "+provider, objItem, provider, itemID)
 }
 
 // GetCatalogItem returns item itemID of provider's catalogue.

@@ -62,11 +62,7 @@ type Contract struct {
 
 // New returns the exchange contract.
 func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	c.Info.Title = "certledger cross-department exchange proofs"
-	c.Info.Version = "1"
-	return c
+	return &Contract{Contract: state.Contract(Name, "certledger cross-department exchange proofs")}
 }
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
@@ -103,6 +99,106 @@ func getRecord[T any](ctx state.Context, what, objectType string, attrs ...strin
 		return v, "", codes.New(codes.NotFound, "%s", what)
 	}
 	return v, key, nil
+}
+
+// decodeRequest begins a write and decodes input (what names it in errors) into
+// a request, which pre (when given) may refuse before the request validates its
+// own format.
+func decodeRequest[T interface{ Validate() error }](ctx state.Context, what, input string, pre func(T) error) (T, time.Time, error) {
+	var req T
+	at, err := state.BeginWrite(ctx)
+	if err != nil {
+		return req, at, err
+	}
+	if err := state.Decode(what, input, &req); err != nil {
+		return req, at, err
+	}
+	if pre != nil {
+		if err := pre(req); err != nil {
+			return req, at, err
+		}
+	}
+	return req, at, req.Validate()
+}
+
+// ledgerSet refuses a signed answer (acknowledgement, revocation, deletion
+// attestation) that fills in the fields only the ledger sets.
+func ledgerSet(at, txID, actorID string) error {
+	if at != "" || txID != "" || actorID != "" {
+		return codes.New(codes.InvalidArgument, "at, txId and actorId are set by the ledger, not the request")
+	}
+	return nil
+}
+
+// authorize checks that the submitter belongs to department dept (the party the
+// record names, whatever the request claims) and returns the operator id to
+// record: operator when the request signed one (state.CheckOperator).
+func authorize(ctx state.Context, dept, operator string) (string, error) {
+	if _, err := registry.RequireSubmitterOf(ctx, dept); err != nil {
+		return "", err
+	}
+	return state.CheckOperator(ctx, operator)
+}
+
+// amend lets the party dept of the record stored under key change it: change
+// gets the operator id to record and returns the new version, which is written
+// and announced with event.
+func amend[R any](ctx state.Context, key, dept, operator, event string, change func(actor string) (R, error)) (string, error) {
+	actor, err := authorize(ctx, dept, operator)
+	if err != nil {
+		return "", err
+	}
+	rec, err := change(actor)
+	if err != nil {
+		return "", err
+	}
+	return store(ctx, key, rec, event)
+}
+
+// store writes v under key and answers with v as the payload of event.
+func store(ctx state.Context, key string, v any, event string) (string, error) {
+	if err := state.PutJSON(ctx, key, v); err != nil {
+		return "", err
+	}
+	return state.Respond(ctx, event, v)
+}
+
+// history answers every committed version of the record stored under
+// objectType and attrs, newest first; what names it in the NOT_FOUND error.
+func history(ctx state.Context, what, objectType string, attrs ...string) (string, error) {
+	key, err := state.Key(ctx, objectType, attrs...)
+	if err != nil {
+		return "", err
+	}
+	h, err := state.History(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if len(h) == 0 {
+		return "", codes.New(codes.NotFound, "%s", what)
+	}
+	return state.JSON(h)
+}
+
+// list answers one page of a list: the records visit makes of the index
+// entries scan walks (see scan; visit also says whether it took the entry and
+// whether to stop).
+func list[T any](ctx state.Context, objectType string, prefix []string, buckets [][]string, size int, bookmark string,
+	visit func(attrs []string) (rec T, took, stop bool, err error)) (string, error) {
+	page := Page[T]{Records: []T{}}
+	var err error
+	page.Bookmark, err = scan(ctx, objectType, prefix, buckets, size, bookmark, func(attrs []string) (bool, bool, error) {
+		rec, took, stop, err := visit(attrs)
+		if took {
+			page.Records = append(page.Records, rec)
+		}
+		return took, stop, err
+	})
+	if err != nil {
+		return "", err
+	}
+	page.Count = len(page.Records)
+	return state.JSON(page)
 }
 
 func sortTime(s string) string {

@@ -6,7 +6,6 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/chaincode/contract/certificate"
-	"github.com/certledger/certledger/chaincode/contract/registry"
 	idx "github.com/certledger/certledger/chaincode/internal/lineage"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
@@ -44,15 +43,8 @@ const maxMonths = 600
 // outside the grant; BAD_SIGNATURE when the signature does not verify.
 // Event ExchangeSent with the Exchange.
 func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := state.BeginWrite(ctx)
+	req, at, err := decodeRequest[exchange.SendRequest](ctx, "exchange", input, nil)
 	if err != nil {
-		return "", err
-	}
-	var req exchange.SendRequest
-	if err := state.Decode("exchange", input, &req); err != nil {
-		return "", err
-	}
-	if err := req.Validate(); err != nil {
 		return "", err
 	}
 	pol, err := policy(ctx)
@@ -67,10 +59,7 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 		return "", err
 	}
 	// The grant's provider, whatever the request claims, must be the submitter.
-	if _, err := registry.RequireSubmitterOf(ctx, g.Provider); err != nil {
-		return "", err
-	}
-	actor, err := state.CheckOperator(ctx, req.Operator)
+	actor, err := authorize(ctx, g.Provider, req.Operator)
 	if err != nil {
 		return "", err
 	}
@@ -134,47 +123,34 @@ func (c *Contract) Reject(ctx contractapi.TransactionContextInterface, input str
 }
 
 func (c *Contract) answer(ctx state.Context, input, decision, event string) (string, error) {
-	at, err := state.BeginWrite(ctx)
+	a, at, err := decodeRequest(ctx, "exchange answer", input, func(a exchange.Ack) error {
+		if err := ledgerSet(a.At, a.TxID, a.ActorID); err != nil {
+			return err
+		}
+		if a.Decision != decision {
+			return codes.New(codes.InvalidArgument, "decision %q: this function records %q", a.Decision, decision)
+		}
+		return nil
+	})
 	if err != nil {
-		return "", err
-	}
-	var a exchange.Ack
-	if err := state.Decode("exchange answer", input, &a); err != nil {
-		return "", err
-	}
-	if a.At != "" || a.TxID != "" || a.ActorID != "" {
-		return "", codes.New(codes.InvalidArgument, "at, txId and actorId are set by the ledger, not the request")
-	}
-	if a.Decision != decision {
-		return "", codes.New(codes.InvalidArgument, "decision %q: this function records %q", a.Decision, decision)
-	}
-	if err := a.Validate(); err != nil {
 		return "", err
 	}
 	e, key, err := getExchange(ctx, a.ExchangeID)
 	if err != nil {
 		return "", err
 	}
-	if _, err := registry.RequireSubmitterOf(ctx, e.Consumer); err != nil {
-		return "", err
-	}
-	actor, err := state.CheckOperator(ctx, a.Operator)
-	if err != nil {
-		return "", err
-	}
-	g, _, err := getGrant(ctx, e.GrantID)
-	if err != nil {
-		return "", err
-	}
-	e, err = e.Answer(a, g, at, state.TxID(ctx), verifier(ctx))
-	if err != nil {
-		return "", err
-	}
-	e.Ack.ActorID = actor
-	if err := state.PutJSON(ctx, key, e); err != nil {
-		return "", err
-	}
-	return state.Respond(ctx, event, e)
+	return amend(ctx, key, e.Consumer, a.Operator, event, func(actor string) (exchange.Exchange, error) {
+		g, _, err := getGrant(ctx, e.GrantID)
+		if err != nil {
+			return e, err
+		}
+		e, err := e.Answer(a, g, at, state.TxID(ctx), verifier(ctx))
+		if err != nil {
+			return e, err
+		}
+		e.Ack.ActorID = actor
+		return e, nil
+	})
 }
 
 // GetExchange returns exchange id.
@@ -234,34 +210,25 @@ func (c *Contract) ListExchanges(ctx contractapi.TransactionContextInterface, qu
 	if !to.IsZero() {
 		toKey = to.Format(wire.SortLayout)
 	}
-	page := Page[exchange.Exchange]{Records: []exchange.Exchange{}}
-	page.Bookmark, err = scan(ctx, obj, prefix, buckets, size, q.Bookmark, func(attrs []string) (bool, bool, error) {
+	return list(ctx, obj, prefix, buckets, size, q.Bookmark, func(attrs []string) (exchange.Exchange, bool, bool, error) {
 		// attrs: [prefix..., month, sortTime, id]
 		n := len(attrs)
 		st, id := attrs[n-2], attrs[n-1]
 		if fromKey != "" && st < fromKey {
-			return false, false, nil
+			return exchange.Exchange{}, false, false, nil
 		}
 		if toKey != "" && st >= toKey {
 			// Within one prefix the index is in time order: nothing later matches.
-			return false, true, nil
+			return exchange.Exchange{}, false, true, nil
 		}
 		e, _, err := getExchange(ctx, id)
 		if err != nil {
-			return false, false, err
+			return e, false, false, err
 		}
-		if (q.GrantID != "" && e.GrantID != q.GrantID) || (q.Provider != "" && e.Provider != q.Provider) ||
-			(q.Consumer != "" && e.Consumer != q.Consumer) || (q.Status != "" && e.Status != q.Status) {
-			return false, false, nil
-		}
-		page.Records = append(page.Records, e)
-		return true, false, nil
+		took := (q.GrantID == "" || e.GrantID == q.GrantID) && (q.Provider == "" || e.Provider == q.Provider) &&
+			(q.Consumer == "" || e.Consumer == q.Consumer) && (q.Status == "" || e.Status == q.Status)
+		return e, took, false, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	page.Count = len(page.Records)
-	return state.JSON(page)
 }
 
 // monthBuckets lists the months from..to (to exclusive) when both are set and

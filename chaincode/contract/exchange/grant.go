@@ -39,15 +39,8 @@ type GrantQuery struct {
 // must be in the provider's catalogue and the fields among its fields.
 // Event GrantCreated with the Grant.
 func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := state.BeginWrite(ctx)
+	req, at, err := decodeRequest[exchange.GrantRequest](ctx, "grant", input, nil)
 	if err != nil {
-		return "", err
-	}
-	var req exchange.GrantRequest
-	if err := state.Decode("grant", input, &req); err != nil {
-		return "", err
-	}
-	if err := req.Validate(); err != nil {
 		return "", err
 	}
 	pol, err := policy(ctx)
@@ -57,10 +50,7 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 	if err := pol.CheckGrant(req); err != nil {
 		return "", err
 	}
-	if _, err := registry.RequireSubmitterOf(ctx, req.Provider); err != nil {
-		return "", err
-	}
-	actor, err := state.CheckOperator(ctx, req.Operator)
+	actor, err := authorize(ctx, req.Provider, req.Operator)
 	if err != nil {
 		return "", err
 	}
@@ -96,18 +86,8 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 // grant's txId. From the transaction time on the grant authorises nothing.
 // Event GrantRevoked with the Grant.
 func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := state.BeginWrite(ctx)
+	r, at, err := decodeRequest(ctx, "grant revocation", input, func(r exchange.Revocation) error { return ledgerSet(r.At, r.TxID, r.ActorID) })
 	if err != nil {
-		return "", err
-	}
-	var r exchange.Revocation
-	if err := state.Decode("grant revocation", input, &r); err != nil {
-		return "", err
-	}
-	if r.At != "" || r.TxID != "" || r.ActorID != "" {
-		return "", codes.New(codes.InvalidArgument, "at, txId and actorId are set by the ledger, not the request")
-	}
-	if err := r.Validate(); err != nil {
 		return "", err
 	}
 	pol, err := policy(ctx)
@@ -121,22 +101,14 @@ func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, inpu
 	if err != nil {
 		return "", err
 	}
-	if _, err := registry.RequireSubmitterOf(ctx, g.Provider); err != nil {
-		return "", err
-	}
-	actor, err := state.CheckOperator(ctx, r.Operator)
-	if err != nil {
-		return "", err
-	}
-	g, err = g.Revoke(r, at, state.TxID(ctx), verifier(ctx))
-	if err != nil {
-		return "", err
-	}
-	g.Revocation.ActorID = actor
-	if err := state.PutJSON(ctx, key, g); err != nil {
-		return "", err
-	}
-	return state.Respond(ctx, EventGrantRevoked, g)
+	return amend(ctx, key, g.Provider, r.Operator, EventGrantRevoked, func(actor string) (exchange.Grant, error) {
+		g, err := g.Revoke(r, at, state.TxID(ctx), verifier(ctx))
+		if err != nil {
+			return g, err
+		}
+		g.Revocation.ActorID = actor
+		return g, nil
+	})
 }
 
 // Values of GrantQuery.Deletion.
@@ -151,40 +123,22 @@ const (
 // key; CONFLICT while the grant is still active, a second time, or on a stale
 // prevTxId. Event GrantDeletionAttested with the Grant.
 func (c *Contract) AttestDeletion(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := state.BeginWrite(ctx)
+	d, at, err := decodeRequest(ctx, "deletion attestation", input, func(d exchange.Deletion) error { return ledgerSet(d.At, d.TxID, d.ActorID) })
 	if err != nil {
-		return "", err
-	}
-	var d exchange.Deletion
-	if err := state.Decode("deletion attestation", input, &d); err != nil {
-		return "", err
-	}
-	if d.At != "" || d.TxID != "" || d.ActorID != "" {
-		return "", codes.New(codes.InvalidArgument, "at, txId and actorId are set by the ledger, not the request")
-	}
-	if err := d.Validate(); err != nil {
 		return "", err
 	}
 	g, key, err := getGrant(ctx, d.GrantID)
 	if err != nil {
 		return "", err
 	}
-	if _, err := registry.RequireSubmitterOf(ctx, g.Consumer); err != nil {
-		return "", err
-	}
-	actor, err := state.CheckOperator(ctx, d.Operator)
-	if err != nil {
-		return "", err
-	}
-	g, err = g.AttestDeletion(d, at, state.TxID(ctx), verifier(ctx))
-	if err != nil {
-		return "", err
-	}
-	g.Deletion.ActorID = actor
-	if err := state.PutJSON(ctx, key, g); err != nil {
-		return "", err
-	}
-	return state.Respond(ctx, EventGrantDeletionAttested, g)
+	return amend(ctx, key, g.Consumer, d.Operator, EventGrantDeletionAttested, func(actor string) (exchange.Grant, error) {
+		g, err := g.AttestDeletion(d, at, state.TxID(ctx), verifier(ctx))
+		if err != nil {
+			return g, err
+		}
+		g.Deletion.ActorID = actor
+		return g, nil
+	})
 }
 
 // GetGrant returns grant id with its effective status at the query time.
@@ -232,27 +186,18 @@ func (c *Contract) ListGrants(ctx contractapi.TransactionContextInterface, query
 	case q.Consumer != "":
 		obj, prefix = objGrantCons, []string{q.Consumer}
 	}
-	page := Page[GrantView]{Records: []GrantView{}}
-	page.Bookmark, err = scan(ctx, obj, prefix, nil, size, q.Bookmark, func(attrs []string) (bool, bool, error) {
+	return list(ctx, obj, prefix, nil, size, q.Bookmark, func(attrs []string) (GrantView, bool, bool, error) {
 		g, _, err := getGrant(ctx, attrs[len(attrs)-1])
 		if err != nil {
-			return false, false, err
+			return GrantView{}, false, false, err
 		}
 		v := GrantView{Grant: g, EffectiveStatus: g.EffectiveStatus(now)}
-		if (q.Provider != "" && g.Provider != q.Provider) || (q.Consumer != "" && g.Consumer != q.Consumer) ||
-			(q.Item != "" && g.Item != q.Item) || (q.Status != "" && v.EffectiveStatus != q.Status) ||
-			(q.Deletion == DeletionMissing && (g.Deletion != nil || !g.Ended(now))) ||
-			(q.Deletion == DeletionAttested && g.Deletion == nil) {
-			return false, false, nil
-		}
-		page.Records = append(page.Records, v)
-		return true, false, nil
+		took := (q.Provider == "" || g.Provider == q.Provider) && (q.Consumer == "" || g.Consumer == q.Consumer) &&
+			(q.Item == "" || g.Item == q.Item) && (q.Status == "" || v.EffectiveStatus == q.Status) &&
+			(q.Deletion != DeletionMissing || (g.Deletion == nil && g.Ended(now))) &&
+			(q.Deletion != DeletionAttested || g.Deletion != nil)
+		return v, took, false, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	page.Count = len(page.Records)
-	return state.JSON(page)
 }
 
 // History returns every committed version of a grant or an exchange, newest
@@ -262,18 +207,7 @@ func (c *Contract) History(ctx contractapi.TransactionContextInterface, kind, id
 	if obj == "" {
 		return "", codes.New(codes.InvalidArgument, "kind %q must be grant or exchange", kind)
 	}
-	key, err := state.Key(ctx, obj, id)
-	if err != nil {
-		return "", err
-	}
-	h, err := state.History(ctx, key)
-	if err != nil {
-		return "", err
-	}
-	if len(h) == 0 {
-		return "", codes.New(codes.NotFound, "%s %s", kind, id)
-	}
-	return state.JSON(h)
+	return history(ctx, kind+" "+id, obj, id)
 }
 
 func getGrant(ctx state.Context, id string) (exchange.Grant, string, error) {
