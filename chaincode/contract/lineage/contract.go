@@ -29,11 +29,7 @@ type Contract struct {
 
 // New returns the lineage contract.
 func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	c.Info.Title = "certledger lineage: certificates, the exchanges that carried them, the tickets that refer to them"
-	c.Info.Version = "1"
-	return c
+	return &Contract{Contract: state.Contract(Name, "certledger lineage: certificates, the exchanges that carried them, the tickets that refer to them")}
 }
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
