@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/certledger/certledger/chaincode/ledgertest"
 	domain "github.com/certledger/certledger/internal/domain/exchange"
 )
 
@@ -23,10 +24,10 @@ func BenchmarkSendAck(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				id := fmt.Sprintf("x-%d", i)
-				if r := w.l.Submit(w.tax.tx(), "exchange:Send", js(w.sendReq(id, "g-1", nil))); !r.OK() {
+				if r := w.l.Submit(w.tax.tx(), "exchange:Send", ledgertest.JSON(w.sendReq(id, "g-1", nil))); !r.OK() {
 					b.Fatal(r.Message)
 				}
-				if r := w.l.Submit(w.social.tx(), "exchange:Ack", js(w.answer(id, w.social, domain.DecisionAck, nil))); !r.OK() {
+				if r := w.l.Submit(w.social.tx(), "exchange:Ack", ledgertest.JSON(w.answer(id, w.social, domain.DecisionAck, nil))); !r.OK() {
 					b.Fatal(r.Message)
 				}
 			}

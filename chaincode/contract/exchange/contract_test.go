@@ -72,14 +72,6 @@ func newWorld(t testing.TB) *world {
 	return w
 }
 
-func js(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
 func signed(t testing.TB, d dept, kind canon.Kind, rec any) string {
 	t.Helper()
 	s, err := canon.Sign(d.key, kind, rec)
@@ -104,7 +96,7 @@ func (w *world) grantReq(id string, mut func(*domain.GrantRequest)) domain.Grant
 }
 
 func (w *world) createGrant(id string) domain.Grant {
-	r := w.l.MustSubmit(w.tax.tx(), "exchange:CreateGrant", js(w.grantReq(id, nil)))
+	r := w.l.MustSubmit(w.tax.tx(), "exchange:CreateGrant", ledgertest.JSON(w.grantReq(id, nil)))
 	var g domain.Grant
 	if err := r.Decode(&g); err != nil {
 		w.t.Fatal(err)
@@ -128,7 +120,7 @@ func (w *world) sendReq(id, grant string, mut func(*domain.SendRequest)) domain.
 }
 
 func (w *world) send(id, grant string) domain.Exchange {
-	r := w.l.MustSubmit(w.tax.tx(), "exchange:Send", js(w.sendReq(id, grant, nil)))
+	r := w.l.MustSubmit(w.tax.tx(), "exchange:Send", ledgertest.JSON(w.sendReq(id, grant, nil)))
 	var e domain.Exchange
 	if err := r.Decode(&e); err != nil {
 		w.t.Fatal(err)
@@ -211,7 +203,7 @@ func TestHappyPath(t *testing.T) {
 	}
 
 	w.l.Advance(time.Minute)
-	r := w.l.MustSubmit(w.social.tx(), "exchange:Ack", js(w.answer("x-1", w.social, domain.DecisionAck, nil)))
+	r := w.l.MustSubmit(w.social.tx(), "exchange:Ack", ledgertest.JSON(w.answer("x-1", w.social, domain.DecisionAck, nil)))
 	var acked domain.Exchange
 	_ = r.Decode(&acked)
 	if acked.Status != domain.StatusAcknowledged || acked.Ack == nil || acked.Ack.TxID != r.TxID || acked.SentTxID != e.SentTxID {
@@ -243,7 +235,7 @@ func TestHappyPath(t *testing.T) {
 	rev := domain.Revocation{GrantID: "g-1", Reason: "purpose fulfilled", KeyID: w.tax.keyID, PrevTxID: g.TxID}
 	rev.Signature = signed(t, w.tax, canon.KindGrantRevoke, rev)
 	w.l.Advance(time.Minute)
-	w.l.MustSubmit(w.tax.tx(), "exchange:RevokeGrant", js(rev))
+	w.l.MustSubmit(w.tax.tx(), "exchange:RevokeGrant", ledgertest.JSON(rev))
 	if ev := lastEvent(t, w.l); ev.Name != exchange.EventGrantRevoked {
 		t.Fatalf("event %s", ev.Name)
 	}
@@ -266,7 +258,7 @@ func TestHappyPath(t *testing.T) {
 	// Reject path on a second exchange (before revocation is impossible now: new grant).
 	w.createGrant("g-2")
 	w.send("x-2", "g-2")
-	w.l.MustSubmit(w.social.tx(), "exchange:Reject", js(w.answer("x-2", w.social, domain.DecisionReject, nil)))
+	w.l.MustSubmit(w.social.tx(), "exchange:Reject", ledgertest.JSON(w.answer("x-2", w.social, domain.DecisionReject, nil)))
 	if ev := lastEvent(t, w.l); ev.Name != exchange.EventExchangeRejected {
 		t.Fatalf("event %s", ev.Name)
 	}
@@ -288,7 +280,7 @@ func TestRefusalsWriteNothing(t *testing.T) {
 	g := w.createGrant("g-1")
 	w.createGrant("g-short")
 	w.send("x-acked", "g-1")
-	w.l.MustSubmit(w.social.tx(), "exchange:Ack", js(w.answer("x-acked", w.social, domain.DecisionAck, nil)))
+	w.l.MustSubmit(w.social.tx(), "exchange:Ack", ledgertest.JSON(w.answer("x-acked", w.social, domain.DecisionAck, nil)))
 	w.send("x-open", "g-1")
 
 	// A revoked grant.
@@ -297,7 +289,7 @@ func TestRefusalsWriteNothing(t *testing.T) {
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-rev").MustDecode(t, &gr)
 	rev := domain.Revocation{GrantID: "g-rev", Reason: "withdrawn", KeyID: w.tax.keyID, PrevTxID: gr.TxID}
 	rev.Signature = signed(t, w.tax, canon.KindGrantRevoke, rev)
-	w.l.MustSubmit(w.tax.tx(), "exchange:RevokeGrant", js(rev))
+	w.l.MustSubmit(w.tax.tx(), "exchange:RevokeGrant", ledgertest.JSON(rev))
 
 	tax, social, police := w.tax.tx(), w.social.tx(), w.police.tx()
 	cases := []struct {
@@ -308,62 +300,62 @@ func TestRefusalsWriteNothing(t *testing.T) {
 		arg  string
 	}{
 		{"field outside grant", tax, codes.Forbidden, "exchange:Send",
-			js(w.sendReq("x-2", "g-1", func(r *domain.SendRequest) { r.Fields = []string{"income", "taxId"} }))},
-		{"revoked grant", tax, codes.Forbidden, "exchange:Send", js(w.sendReq("x-2", "g-rev", nil))},
+			ledgertest.JSON(w.sendReq("x-2", "g-1", func(r *domain.SendRequest) { r.Fields = []string{"income", "taxId"} }))},
+		{"revoked grant", tax, codes.Forbidden, "exchange:Send", ledgertest.JSON(w.sendReq("x-2", "g-rev", nil))},
 		{"wrong consumer", tax, codes.Forbidden, "exchange:Send",
-			js(w.sendReq("x-2", "g-1", func(r *domain.SendRequest) { r.Consumer = "dept-police" }))},
-		{"send by a third department's MSP", police, codes.Forbidden, "exchange:Send", js(w.sendReq("x-2", "g-1", nil))},
+			ledgertest.JSON(w.sendReq("x-2", "g-1", func(r *domain.SendRequest) { r.Consumer = "dept-police" }))},
+		{"send by a third department's MSP", police, codes.Forbidden, "exchange:Send", ledgertest.JSON(w.sendReq("x-2", "g-1", nil))},
 		{"send signature over a different payload hash", tax, codes.BadSignature, "exchange:Send",
-			js(func() domain.SendRequest { r := w.sendReq("x-2", "g-1", nil); r.PayloadHash = payloadB; return r }())},
+			ledgertest.JSON(func() domain.SendRequest { r := w.sendReq("x-2", "g-1", nil); r.PayloadHash = payloadB; return r }())},
 		{"send signed by the consumer's key", tax, codes.Forbidden, "exchange:Send",
-			js(w.sendReq("x-2", "g-1", func(r *domain.SendRequest) {
+			ledgertest.JSON(w.sendReq("x-2", "g-1", func(r *domain.SendRequest) {
 				r.KeyID = w.social.keyID
 				r.Signature = signed(t, w.social, canon.KindExchange, *r)
 			}))},
-		{"send to an unknown grant", tax, codes.NotFound, "exchange:Send", js(w.sendReq("x-2", "g-none", nil))},
-		{"exchange id reused", tax, codes.Conflict, "exchange:Send", js(w.sendReq("x-open", "g-1", nil))},
+		{"send to an unknown grant", tax, codes.NotFound, "exchange:Send", ledgertest.JSON(w.sendReq("x-2", "g-none", nil))},
+		{"exchange id reused", tax, codes.Conflict, "exchange:Send", ledgertest.JSON(w.sendReq("x-open", "g-1", nil))},
 		{"malformed exchange", tax, codes.InvalidArgument, "exchange:Send", `{"id":"x-2","extra":1}`},
-		{"ack by a third department", police, codes.Forbidden, "exchange:Ack", js(w.answer("x-open", w.police, domain.DecisionAck, nil))},
+		{"ack by a third department", police, codes.Forbidden, "exchange:Ack", ledgertest.JSON(w.answer("x-open", w.police, domain.DecisionAck, nil))},
 		{"ack by a third department naming the consumer", police, codes.Forbidden, "exchange:Ack",
-			js(w.answer("x-open", w.police, domain.DecisionAck, func(a *domain.Ack) { a.Consumer = "dept-social" }))},
+			ledgertest.JSON(w.answer("x-open", w.police, domain.DecisionAck, func(a *domain.Ack) { a.Consumer = "dept-social" }))},
 		{"ack by the consumer's MSP with a third department's key", social, codes.Forbidden, "exchange:Ack",
-			js(w.answer("x-open", w.police, domain.DecisionAck, func(a *domain.Ack) { a.Consumer = "dept-social" }))},
-		{"double ack", social, codes.Conflict, "exchange:Ack", js(w.answer("x-acked", w.social, domain.DecisionAck, nil))},
-		{"reject after ack", social, codes.Conflict, "exchange:Reject", js(w.answer("x-acked", w.social, domain.DecisionReject, nil))},
+			ledgertest.JSON(w.answer("x-open", w.police, domain.DecisionAck, func(a *domain.Ack) { a.Consumer = "dept-social" }))},
+		{"double ack", social, codes.Conflict, "exchange:Ack", ledgertest.JSON(w.answer("x-acked", w.social, domain.DecisionAck, nil))},
+		{"reject after ack", social, codes.Conflict, "exchange:Reject", ledgertest.JSON(w.answer("x-acked", w.social, domain.DecisionReject, nil))},
 		{"ack signature over a different payload hash", social, codes.BadSignature, "exchange:Ack",
-			js(func() domain.Ack {
+			ledgertest.JSON(func() domain.Ack {
 				a := w.answer("x-open", w.social, domain.DecisionAck, func(a *domain.Ack) { a.PayloadHash = payloadB })
 				a.PayloadHash = payloadA
 				return a
 			}())},
 		{"ack of another payload", social, codes.InvalidArgument, "exchange:Ack",
-			js(w.answer("x-open", w.social, domain.DecisionAck, func(a *domain.Ack) { a.PayloadHash = payloadB }))},
-		{"reject sent to Ack", social, codes.InvalidArgument, "exchange:Ack", js(w.answer("x-open", w.social, domain.DecisionReject, nil))},
+			ledgertest.JSON(w.answer("x-open", w.social, domain.DecisionAck, func(a *domain.Ack) { a.PayloadHash = payloadB }))},
+		{"reject sent to Ack", social, codes.InvalidArgument, "exchange:Ack", ledgertest.JSON(w.answer("x-open", w.social, domain.DecisionReject, nil))},
 		{"reject without reason", social, codes.InvalidArgument, "exchange:Reject",
-			js(w.answer("x-open", w.social, domain.DecisionReject, func(a *domain.Ack) { a.Reason = "" }))},
+			ledgertest.JSON(w.answer("x-open", w.social, domain.DecisionReject, func(a *domain.Ack) { a.Reason = "" }))},
 		{"grant field outside the item", tax, codes.InvalidArgument, "exchange:CreateGrant",
-			js(w.grantReq("g-3", func(r *domain.GrantRequest) { r.Fields = []string{"income", "medical"} }))},
-		{"grant by the consumer's MSP", social, codes.Forbidden, "exchange:CreateGrant", js(w.grantReq("g-3", nil))},
+			ledgertest.JSON(w.grantReq("g-3", func(r *domain.GrantRequest) { r.Fields = []string{"income", "medical"} }))},
+		{"grant by the consumer's MSP", social, codes.Forbidden, "exchange:CreateGrant", ledgertest.JSON(w.grantReq("g-3", nil))},
 		{"grant with a bad signature", tax, codes.BadSignature, "exchange:CreateGrant",
-			js(func() domain.GrantRequest { r := w.grantReq("g-3", nil); r.Purpose = "anything"; return r }())},
-		{"grant id reused", tax, codes.Conflict, "exchange:CreateGrant", js(w.grantReq("g-1", nil))},
+			ledgertest.JSON(func() domain.GrantRequest { r := w.grantReq("g-3", nil); r.Purpose = "anything"; return r }())},
+		{"grant id reused", tax, codes.Conflict, "exchange:CreateGrant", ledgertest.JSON(w.grantReq("g-1", nil))},
 		{"grant for an unknown consumer", tax, codes.NotFound, "exchange:CreateGrant",
-			js(w.grantReq("g-3", func(r *domain.GrantRequest) { r.Consumer = "dept-nobody" }))},
+			ledgertest.JSON(w.grantReq("g-3", func(r *domain.GrantRequest) { r.Consumer = "dept-nobody" }))},
 		{"grant of an unknown item", tax, codes.NotFound, "exchange:CreateGrant",
-			js(w.grantReq("g-3", func(r *domain.GrantRequest) { r.Item = "land-record" }))},
-		{"revoke twice", tax, codes.Conflict, "exchange:RevokeGrant", js(func() domain.Revocation {
+			ledgertest.JSON(w.grantReq("g-3", func(r *domain.GrantRequest) { r.Item = "land-record" }))},
+		{"revoke twice", tax, codes.Conflict, "exchange:RevokeGrant", ledgertest.JSON(func() domain.Revocation {
 			var cur domain.Grant
 			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-rev").MustDecode(t, &cur)
 			r := domain.Revocation{GrantID: "g-rev", Reason: "again", KeyID: w.tax.keyID, PrevTxID: cur.TxID}
 			r.Signature = signed(t, w.tax, canon.KindGrantRevoke, r)
 			return r
 		}())},
-		{"revoke replaying an old prevTxId", tax, codes.Conflict, "exchange:RevokeGrant", js(func() domain.Revocation {
+		{"revoke replaying an old prevTxId", tax, codes.Conflict, "exchange:RevokeGrant", ledgertest.JSON(func() domain.Revocation {
 			r := domain.Revocation{GrantID: "g-1", Reason: "x", KeyID: w.tax.keyID, PrevTxID: "0000"}
 			r.Signature = signed(t, w.tax, canon.KindGrantRevoke, r)
 			return r
 		}())},
-		{"revoke by the consumer", social, codes.Forbidden, "exchange:RevokeGrant", js(func() domain.Revocation {
+		{"revoke by the consumer", social, codes.Forbidden, "exchange:RevokeGrant", ledgertest.JSON(func() domain.Revocation {
 			r := domain.Revocation{GrantID: "g-1", Reason: "x", KeyID: w.social.keyID, PrevTxID: g.TxID}
 			r.Signature = signed(t, w.social, canon.KindGrantRevoke, r)
 			return r
@@ -373,7 +365,7 @@ func TestRefusalsWriteNothing(t *testing.T) {
 		{"catalogue item twice", tax, codes.Conflict, "exchange:AddCatalogItem",
 			`{"provider":"dept-tax","id":"tax-record","fields":["a"]}`},
 		{"backdated send", ledgertest.Tx{MSP: "TaxMSP", Time: w.l.Now().Add(-10 * time.Minute)}, codes.InvalidArgument,
-			"exchange:Send", js(w.sendReq("x-2", "g-1", nil))},
+			"exchange:Send", ledgertest.JSON(w.sendReq("x-2", "g-1", nil))},
 	}
 	for _, c := range cases {
 		w.refused(c.name, c.tx, c.code, c.fn, c.arg)
@@ -381,9 +373,9 @@ func TestRefusalsWriteNothing(t *testing.T) {
 
 	// An expired grant: move the endorser clock past validUntil.
 	w.l.Advance(25 * time.Hour)
-	w.refused("expired grant", tax, codes.Forbidden, "exchange:Send", js(w.sendReq("x-2", "g-1", nil)))
+	w.refused("expired grant", tax, codes.Forbidden, "exchange:Send", ledgertest.JSON(w.sendReq("x-2", "g-1", nil)))
 	// Acknowledging an old exchange still works after the grant expired.
-	w.l.MustSubmit(social, "exchange:Ack", js(w.answer("x-open", w.social, domain.DecisionAck, nil)))
+	w.l.MustSubmit(social, "exchange:Ack", ledgertest.JSON(w.answer("x-open", w.social, domain.DecisionAck, nil)))
 }
 
 func TestListsAndPagination(t *testing.T) {
@@ -391,17 +383,17 @@ func TestListsAndPagination(t *testing.T) {
 	w.createGrant("g-1")
 	// A second consumer with its own grant.
 	pr := w.grantReq("g-p", func(r *domain.GrantRequest) { r.Consumer = "dept-police" })
-	w.l.MustSubmit(w.tax.tx(), "exchange:CreateGrant", js(pr))
+	w.l.MustSubmit(w.tax.tx(), "exchange:CreateGrant", ledgertest.JSON(pr))
 	start := w.l.Now()
 	var ids []string
 	for i := range 7 {
 		id := fmt.Sprintf("x-%02d", i)
 		ids = append(ids, id)
-		w.l.MustSubmit(w.tax.tx(), "exchange:Send", js(w.sendReq(id, "g-1", nil)))
+		w.l.MustSubmit(w.tax.tx(), "exchange:Send", ledgertest.JSON(w.sendReq(id, "g-1", nil)))
 		w.l.Advance(1500 * time.Millisecond) // fractional seconds must still sort in time order
 	}
-	w.l.MustSubmit(w.tax.tx(), "exchange:Send", js(w.sendReq("y-police", "g-p", func(r *domain.SendRequest) { r.Consumer = "dept-police" })))
-	w.l.MustSubmit(w.social.tx(), "exchange:Ack", js(w.answer("x-03", w.social, domain.DecisionAck, nil)))
+	w.l.MustSubmit(w.tax.tx(), "exchange:Send", ledgertest.JSON(w.sendReq("y-police", "g-p", func(r *domain.SendRequest) { r.Consumer = "dept-police" })))
+	w.l.MustSubmit(w.social.tx(), "exchange:Ack", ledgertest.JSON(w.answer("x-03", w.social, domain.DecisionAck, nil)))
 
 	list := func(q exchange.ExchangeQuery) []string {
 		t.Helper()
@@ -411,7 +403,7 @@ func TestListsAndPagination(t *testing.T) {
 				t.Fatal("pagination does not end")
 			}
 			var p exchange.Page[domain.Exchange]
-			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListExchanges", js(q)).MustDecode(t, &p)
+			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListExchanges", ledgertest.JSON(q)).MustDecode(t, &p)
 			if p.Count != len(p.Records) || (q.PageSize > 0 && p.Count > q.PageSize) {
 				t.Fatalf("page count %d, %d records, size %d", p.Count, len(p.Records), q.PageSize)
 			}
@@ -484,7 +476,7 @@ func TestKeyRotation(t *testing.T) {
 	w := newWorld(t)
 	w.createGrant("g-1")
 	w.send("x-old", "g-1")
-	w.l.MustSubmit(w.social.tx(), "exchange:Ack", js(w.answer("x-old", w.social, domain.DecisionAck, nil)))
+	w.l.MustSubmit(w.social.tx(), "exchange:Ack", ledgertest.JSON(w.answer("x-old", w.social, domain.DecisionAck, nil)))
 
 	newKey, err := gm.GenerateKey()
 	if err != nil {
@@ -499,7 +491,7 @@ func TestKeyRotation(t *testing.T) {
 	w.l.Advance(time.Second)
 
 	// The rotated-out key signs nothing new.
-	w.refused("send with a rotated-out key", w.tax.tx(), codes.Forbidden, "exchange:Send", js(w.sendReq("x-new", "g-1", nil)))
+	w.refused("send with a rotated-out key", w.tax.tx(), codes.Forbidden, "exchange:Send", ledgertest.JSON(w.sendReq("x-new", "g-1", nil)))
 	// What it signed before stays valid.
 	var vr domain.VerifyResult
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-old"}`).MustDecode(t, &vr)
@@ -510,7 +502,7 @@ func TestKeyRotation(t *testing.T) {
 	old := w.tax
 	w.tax = dept{id: old.id, msp: old.msp, key: newKey, keyID: gm.KeyID(&newKey.PublicKey)}
 	w.send("x-new", "g-1")
-	w.l.MustSubmit(w.social.tx(), "exchange:Ack", js(w.answer("x-new", w.social, domain.DecisionAck, nil)))
+	w.l.MustSubmit(w.social.tx(), "exchange:Ack", ledgertest.JSON(w.answer("x-new", w.social, domain.DecisionAck, nil)))
 	vr = domain.VerifyResult{}
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-new"}`).MustDecode(t, &vr)
 	if vr.Verdict != wire.VerdictValid {
@@ -522,7 +514,7 @@ func TestKeyRotation(t *testing.T) {
 // month resumes in the next, and a period skips the months outside it.
 func TestListAcrossMonths(t *testing.T) {
 	w := newWorld(t)
-	w.l.MustSubmit(w.tax.tx(), "exchange:CreateGrant", js(w.grantReq("g-long", func(r *domain.GrantRequest) {
+	w.l.MustSubmit(w.tax.tx(), "exchange:CreateGrant", ledgertest.JSON(w.grantReq("g-long", func(r *domain.GrantRequest) {
 		r.ValidUntil = wire.FormatTime(w.l.Now().Add(100 * 24 * time.Hour))
 	})))
 	for _, s := range []struct {
@@ -530,14 +522,14 @@ func TestListAcrossMonths(t *testing.T) {
 		gap time.Duration
 	}{{"x-nov-1", 0}, {"x-nov-2", time.Hour}, {"x-dec", 5 * 24 * time.Hour}, {"x-jan", 31 * 24 * time.Hour}} {
 		w.l.Advance(s.gap)
-		w.l.MustSubmit(w.tax.tx(), "exchange:Send", js(w.sendReq(s.id, "g-long", nil)))
+		w.l.MustSubmit(w.tax.tx(), "exchange:Send", ledgertest.JSON(w.sendReq(s.id, "g-long", nil)))
 	}
 	list := func(q exchange.ExchangeQuery) []string {
 		t.Helper()
 		var got []string
 		for range 10 {
 			var p exchange.Page[domain.Exchange]
-			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListExchanges", js(q)).MustDecode(t, &p)
+			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:ListExchanges", ledgertest.JSON(q)).MustDecode(t, &p)
 			for _, e := range p.Records {
 				got = append(got, e.ID)
 			}

@@ -31,7 +31,7 @@ func (w *world) sealed(id, grant string, declared []string, payload string) (dom
 	kind, rec := req.SignedForm()
 	req.Signature = signed(w.t, w.tax, kind, rec)
 	var e domain.Exchange
-	w.l.MustSubmit(w.tax.tx(), "exchange:Send", js(req)).MustDecode(w.t, &e)
+	w.l.MustSubmit(w.tax.tx(), "exchange:Send", ledgertest.JSON(req)).MustDecode(w.t, &e)
 	o, err := domain.OpenEnvelope(s.Bytes, w.social.key)
 	if err != nil {
 		w.t.Fatal(err)
@@ -71,8 +71,8 @@ func TestEnvelopeScopeProven(t *testing.T) {
 	}
 	w.l.Advance(time.Minute)
 	w.refused("declared ack of an envelope", w.social.tx(), codes.InvalidArgument, "exchange:Ack",
-		js(w.answer("x-1", w.social, domain.DecisionAck, func(a *domain.Ack) { a.PayloadHash = e.PayloadHash })))
-	w.l.MustSubmit(w.social.tx(), "exchange:Ack", js(w.receipt(o, domain.DecisionAck, "")))
+		ledgertest.JSON(w.answer("x-1", w.social, domain.DecisionAck, func(a *domain.Ack) { a.PayloadHash = e.PayloadHash })))
+	w.l.MustSubmit(w.social.tx(), "exchange:Ack", ledgertest.JSON(w.receipt(o, domain.DecisionAck, "")))
 	var vr domain.VerifyResult
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-1"}`).MustDecode(t, &vr)
 	if vr.Verdict != wire.VerdictValid || !strings.Contains(vr.Steps[domain.StepScope-1].Detail, "proven") {
@@ -82,9 +82,9 @@ func TestEnvelopeScopeProven(t *testing.T) {
 	// The provider declares income but the envelope carries taxId too: the
 	// consumer's acknowledgement is refused, its rejection records the fields.
 	_, o2 := w.sealed("x-2", "g-1", []string{"income", "taxId"}, `{"income":1,"taxId":"T-1"}`)
-	w.refused("ack of fields beyond the grant", w.social.tx(), codes.Forbidden, "exchange:Ack", js(w.receipt(o2, domain.DecisionAck, "")))
+	w.refused("ack of fields beyond the grant", w.social.tx(), codes.Forbidden, "exchange:Ack", ledgertest.JSON(w.receipt(o2, domain.DecisionAck, "")))
 	var rej domain.Exchange
-	w.l.MustSubmit(w.social.tx(), "exchange:Reject", js(w.receipt(o2, domain.DecisionReject, "taxId is not granted"))).MustDecode(t, &rej)
+	w.l.MustSubmit(w.social.tx(), "exchange:Reject", ledgertest.JSON(w.receipt(o2, domain.DecisionReject, "taxId is not granted"))).MustDecode(t, &rej)
 	if rej.Status != domain.StatusRejected || strings.Join(rej.Ack.Fields, ",") != "income,taxId" || rej.Ack.Reason != "" {
 		t.Fatalf("rejected %+v", rej.Ack)
 	}
@@ -100,7 +100,7 @@ func TestEnvelopeScopeProven(t *testing.T) {
 	})
 	kind, rec := req.SignedForm()
 	req.Signature = signed(t, w.tax, kind, rec)
-	w.refused("unknown certificate", w.tax.tx(), codes.NotFound, "exchange:Send", js(req))
+	w.refused("unknown certificate", w.tax.tx(), codes.NotFound, "exchange:Send", ledgertest.JSON(req))
 }
 
 func TestCatalogUpdateWithdrawHistory(t *testing.T) {
@@ -109,21 +109,21 @@ func TestCatalogUpdateWithdrawHistory(t *testing.T) {
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetCatalogItem", "dept-tax", "tax-record").MustDecode(t, &it)
 	w.l.Advance(time.Minute)
 	up := domain.CatalogChange{Provider: "dept-tax", ID: "tax-record", Name: "Tax record", Fields: []string{"income", "name", "taxId"}, PrevTxID: it.TxID}
-	w.refused("update by another department", w.police.tx(), codes.Forbidden, "exchange:UpdateCatalogItem", js(up))
-	w.refused("stale prevTxId", w.tax.tx(), codes.Conflict, "exchange:UpdateCatalogItem", js(func() domain.CatalogChange { c := up; c.PrevTxID = "old"; return c }()))
-	w.l.MustSubmit(w.tax.tx(), "exchange:UpdateCatalogItem", js(up)).MustDecode(t, &it)
+	w.refused("update by another department", w.police.tx(), codes.Forbidden, "exchange:UpdateCatalogItem", ledgertest.JSON(up))
+	w.refused("stale prevTxId", w.tax.tx(), codes.Conflict, "exchange:UpdateCatalogItem", ledgertest.JSON(func() domain.CatalogChange { c := up; c.PrevTxID = "old"; return c }()))
+	w.l.MustSubmit(w.tax.tx(), "exchange:UpdateCatalogItem", ledgertest.JSON(up)).MustDecode(t, &it)
 	if it.Version != 2 || lastEvent(t, w.l).Name != exchange.EventCatalogItemUpdated {
 		t.Fatalf("updated %+v", it)
 	}
 	w.createGrant("g-1") // granted before the withdrawal: unchanged by it
 	w.l.Advance(time.Minute)
 	wd := domain.CatalogChange{Provider: "dept-tax", ID: "tax-record", Reason: "replaced", PrevTxID: it.TxID}
-	w.l.MustSubmit(w.tax.tx(), "exchange:WithdrawCatalogItem", js(wd)).MustDecode(t, &it)
+	w.l.MustSubmit(w.tax.tx(), "exchange:WithdrawCatalogItem", ledgertest.JSON(wd)).MustDecode(t, &it)
 	if !it.Withdrawn() {
 		t.Fatalf("withdrawn %+v", it)
 	}
-	w.refused("grant on a withdrawn item", w.tax.tx(), codes.Forbidden, "exchange:CreateGrant", js(w.grantReq("g-2", nil)))
-	w.refused("update after withdrawal", w.tax.tx(), codes.Forbidden, "exchange:UpdateCatalogItem", js(func() domain.CatalogChange { c := up; c.PrevTxID = it.TxID; return c }()))
+	w.refused("grant on a withdrawn item", w.tax.tx(), codes.Forbidden, "exchange:CreateGrant", ledgertest.JSON(w.grantReq("g-2", nil)))
+	w.refused("update after withdrawal", w.tax.tx(), codes.Forbidden, "exchange:UpdateCatalogItem", ledgertest.JSON(func() domain.CatalogChange { c := up; c.PrevTxID = it.TxID; return c }()))
 	var hist []struct {
 		Record domain.CatalogItem `json:"record"`
 	}
@@ -150,7 +150,7 @@ func TestDeletionAttestation(t *testing.T) {
 	kind, rec := req.SignedForm()
 	req.Signature = signed(t, w.tax, kind, rec)
 	var g2 domain.Grant
-	w.l.MustSubmit(w.tax.tx(), "exchange:CreateGrant", js(req)).MustDecode(t, &g2)
+	w.l.MustSubmit(w.tax.tx(), "exchange:CreateGrant", ledgertest.JSON(req)).MustDecode(t, &g2)
 	if g2.Purpose != "" || g2.PurposeHash == "" {
 		t.Fatalf("sealed grant %+v", g2.GrantRequest)
 	}
@@ -160,7 +160,7 @@ func TestDeletionAttestation(t *testing.T) {
 		d.Signature = signed(t, by, k, r)
 		return d
 	}
-	w.refused("attest while active", w.social.tx(), codes.Conflict, "exchange:AttestDeletion", js(attest(g1, w.social)))
+	w.refused("attest while active", w.social.tx(), codes.Conflict, "exchange:AttestDeletion", ledgertest.JSON(attest(g1, w.social)))
 	w.l.Advance(2 * time.Hour) // g-2 expired
 	missing := func() []string {
 		var page struct {
@@ -176,13 +176,13 @@ func TestDeletionAttestation(t *testing.T) {
 	if got := missing(); strings.Join(got, ",") != "g-2" {
 		t.Fatalf("ended without attestation: %v", got)
 	}
-	w.refused("attested by the provider", w.tax.tx(), codes.Forbidden, "exchange:AttestDeletion", js(attest(g2, w.tax)))
+	w.refused("attested by the provider", w.tax.tx(), codes.Forbidden, "exchange:AttestDeletion", ledgertest.JSON(attest(g2, w.tax)))
 	var done domain.Grant
-	w.l.MustSubmit(w.social.tx(), "exchange:AttestDeletion", js(attest(g2, w.social))).MustDecode(t, &done)
+	w.l.MustSubmit(w.social.tx(), "exchange:AttestDeletion", ledgertest.JSON(attest(g2, w.social))).MustDecode(t, &done)
 	if done.Deletion == nil || lastEvent(t, w.l).Name != exchange.EventGrantDeletionAttested {
 		t.Fatalf("attested %+v", done.Deletion)
 	}
-	w.refused("attest twice", w.social.tx(), codes.Conflict, "exchange:AttestDeletion", js(attest(done, w.social)))
+	w.refused("attest twice", w.social.tx(), codes.Conflict, "exchange:AttestDeletion", ledgertest.JSON(attest(done, w.social)))
 	if got := missing(); len(got) != 0 {
 		t.Fatalf("still missing: %v", got)
 	}
@@ -208,17 +208,17 @@ func TestExchangePolicy(t *testing.T) {
 		t.Fatalf("policy %+v", p)
 	}
 	w.l.Advance(time.Minute)
-	w.refused("declared exchange", w.tax.tx(), codes.Forbidden, "exchange:Send", js(w.sendReq("x-1", "g-1", nil)))
-	w.refused("purpose in clear", w.tax.tx(), codes.Forbidden, "exchange:CreateGrant", js(w.grantReq("g-2", nil)))
+	w.refused("declared exchange", w.tax.tx(), codes.Forbidden, "exchange:Send", ledgertest.JSON(w.sendReq("x-1", "g-1", nil)))
+	w.refused("purpose in clear", w.tax.tx(), codes.Forbidden, "exchange:CreateGrant", ledgertest.JSON(w.grantReq("g-2", nil)))
 	var g domain.Grant
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-1").MustDecode(t, &g)
 	rev := domain.Revocation{GrantID: "g-1", Reason: "done", KeyID: w.tax.keyID, PrevTxID: g.TxID}
 	rev.Signature = signed(t, w.tax, canon.KindGrantRevoke, rev)
-	w.refused("reason in clear", w.tax.tx(), codes.Forbidden, "exchange:RevokeGrant", js(rev))
+	w.refused("reason in clear", w.tax.tx(), codes.Forbidden, "exchange:RevokeGrant", ledgertest.JSON(rev))
 	// The enveloped, sealed forms pass.
 	w.sealed("x-2", "g-1", []string{"income"}, `{"income":1}`)
 	rev = domain.Revocation{GrantID: "g-1", ReasonHash: gm.SM3Hex([]byte("done")), KeyID: w.tax.keyID, PrevTxID: g.TxID}
 	kind, rec := rev.SignedForm()
 	rev.Signature = signed(t, w.tax, kind, rec)
-	w.l.MustSubmit(w.tax.tx(), "exchange:RevokeGrant", js(rev))
+	w.l.MustSubmit(w.tax.tx(), "exchange:RevokeGrant", ledgertest.JSON(rev))
 }

@@ -21,9 +21,9 @@ func TestOperatorNamesThePerson(t *testing.T) {
 	signedFor := func(op string) func(*domain.GrantRequest) {
 		return func(r *domain.GrantRequest) { r.Operator = op }
 	}
-	w.refused("grant signed for another clerk", taxOther, codes.Forbidden, "exchange:CreateGrant", js(w.grantReq("g-op", signedFor("clerk1@dept-tax"))))
+	w.refused("grant signed for another clerk", taxOther, codes.Forbidden, "exchange:CreateGrant", ledgertest.JSON(w.grantReq("g-op", signedFor("clerk1@dept-tax"))))
 	var g domain.Grant
-	if err := w.l.MustSubmit(taxClerk, "exchange:CreateGrant", js(w.grantReq("g-op", signedFor("clerk1@dept-tax")))).Decode(&g); err != nil {
+	if err := w.l.MustSubmit(taxClerk, "exchange:CreateGrant", ledgertest.JSON(w.grantReq("g-op", signedFor("clerk1@dept-tax")))).Decode(&g); err != nil {
 		t.Fatal(err)
 	}
 	if g.ActorID != "clerk1@dept-tax" || g.Operator != "clerk1@dept-tax" {
@@ -31,9 +31,9 @@ func TestOperatorNamesThePerson(t *testing.T) {
 	}
 
 	send := w.sendReq("x-op", g.ID, func(r *domain.SendRequest) { r.Operator = "clerk2@dept-tax" })
-	w.refused("exchange signed for another clerk", taxClerk, codes.Forbidden, "exchange:Send", js(send))
+	w.refused("exchange signed for another clerk", taxClerk, codes.Forbidden, "exchange:Send", ledgertest.JSON(send))
 	var x domain.Exchange
-	if err := w.l.MustSubmit(taxOther, "exchange:Send", js(send)).Decode(&x); err != nil {
+	if err := w.l.MustSubmit(taxOther, "exchange:Send", ledgertest.JSON(send)).Decode(&x); err != nil {
 		t.Fatal(err)
 	}
 	if x.ActorID != "clerk2@dept-tax" {
@@ -43,9 +43,9 @@ func TestOperatorNamesThePerson(t *testing.T) {
 	ack := w.answer(x.ID, w.social, domain.DecisionAck, func(a *domain.Ack) { a.Operator = "clerk1@dept-social" })
 	forged := ack
 	forged.ActorID = "clerk1@dept-social"
-	w.refused("actorId set by the request", socialClerk, codes.InvalidArgument, "exchange:Ack", js(forged))
-	w.refused("ack signed for another clerk", ledgertest.Tx{MSP: w.social.msp, CommonName: "Admin@dept-social"}, codes.Forbidden, "exchange:Ack", js(ack))
-	if err := w.l.MustSubmit(socialClerk, "exchange:Ack", js(ack)).Decode(&x); err != nil {
+	w.refused("actorId set by the request", socialClerk, codes.InvalidArgument, "exchange:Ack", ledgertest.JSON(forged))
+	w.refused("ack signed for another clerk", ledgertest.Tx{MSP: w.social.msp, CommonName: "Admin@dept-social"}, codes.Forbidden, "exchange:Ack", ledgertest.JSON(ack))
+	if err := w.l.MustSubmit(socialClerk, "exchange:Ack", ledgertest.JSON(ack)).Decode(&x); err != nil {
 		t.Fatal(err)
 	}
 	if x.Ack == nil || x.Ack.ActorID != "clerk1@dept-social" || x.ActorID != "clerk2@dept-tax" {
@@ -63,7 +63,7 @@ func TestOperatorNamesThePerson(t *testing.T) {
 	// The revocation, signed without an operator, still names who submitted it.
 	rev := domain.Revocation{GrantID: g.ID, Reason: "purpose met", KeyID: w.tax.keyID, PrevTxID: g.TxID}
 	rev.Signature = signed(t, w.tax, canon.KindGrantRevoke, rev)
-	if err := w.l.MustSubmit(taxOther, "exchange:RevokeGrant", js(rev)).Decode(&g); err != nil {
+	if err := w.l.MustSubmit(taxOther, "exchange:RevokeGrant", ledgertest.JSON(rev)).Decode(&g); err != nil {
 		t.Fatal(err)
 	}
 	if g.Revocation == nil || g.Revocation.ActorID != "clerk2@dept-tax" || g.ActorID != "clerk1@dept-tax" {
