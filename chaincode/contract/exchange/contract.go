@@ -121,15 +121,6 @@ func decodeRequest[T interface{ Validate() error }](ctx state.Context, what, inp
 	return req, at, req.Validate()
 }
 
-// ledgerSet refuses a signed answer (acknowledgement, revocation, deletion
-// attestation) that fills in the fields only the ledger sets.
-func ledgerSet(at, txID, actorID string) error {
-	if at != "" || txID != "" || actorID != "" {
-		return codes.New(codes.InvalidArgument, "at, txId and actorId are set by the ledger, not the request")
-	}
-	return nil
-}
-
 // authorize checks that the submitter belongs to department dept (the party the
 // record names, whatever the request claims) and returns the operator id to
 // record: operator when the request signed one (state.CheckOperator).

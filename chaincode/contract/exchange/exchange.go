@@ -124,7 +124,7 @@ func (c *Contract) Reject(ctx contractapi.TransactionContextInterface, input str
 
 func (c *Contract) answer(ctx state.Context, input, decision, event string) (string, error) {
 	a, at, err := decodeRequest(ctx, "exchange answer", input, func(a exchange.Ack) error {
-		if err := ledgerSet(a.At, a.TxID, a.ActorID); err != nil {
+		if err := a.Unset(); err != nil {
 			return err
 		}
 		if a.Decision != decision {

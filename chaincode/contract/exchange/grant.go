@@ -86,7 +86,7 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 // grant's txId. From the transaction time on the grant authorises nothing.
 // Event GrantRevoked with the Grant.
 func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	r, at, err := decodeRequest(ctx, "grant revocation", input, func(r exchange.Revocation) error { return ledgerSet(r.At, r.TxID, r.ActorID) })
+	r, at, err := decodeRequest(ctx, "grant revocation", input, exchange.Revocation.Unset)
 	if err != nil {
 		return "", err
 	}
@@ -123,7 +123,7 @@ const (
 // key; CONFLICT while the grant is still active, a second time, or on a stale
 // prevTxId. Event GrantDeletionAttested with the Grant.
 func (c *Contract) AttestDeletion(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	d, at, err := decodeRequest(ctx, "deletion attestation", input, func(d exchange.Deletion) error { return ledgerSet(d.At, d.TxID, d.ActorID) })
+	d, at, err := decodeRequest(ctx, "deletion attestation", input, exchange.Deletion.Unset)
 	if err != nil {
 		return "", err
 	}

@@ -110,9 +110,7 @@ type Ack struct {
 	KeyID        string   `json:"keyId"`
 	Operator     string   `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
 	Signature    string   `json:"signature"`
-	At           string   `json:"at,omitempty"`
-	TxID         string   `json:"txId,omitempty"`
-	ActorID      string   `json:"actorId,omitempty"` // operator id of the identity that submitted it
+	Recorded
 }
 
 // Receipt reports whether the answer is a receipt over an envelope.
@@ -271,15 +269,12 @@ func (e Exchange) Answer(a Ack, g Grant, now time.Time, txID string, v Verifier)
 	if err := v.VerifySigned(kind, e.Consumer, a.KeyID, now, signed, a.Signature); err != nil {
 		return Exchange{}, codes.Prefix(err, "answering exchange %s", e.ID)
 	}
-	ts := wire.FormatTime(now)
-	a.At, a.TxID = ts, txID
 	e.Ack = &a
 	if a.Decision == DecisionAck {
 		e.Status = StatusAcknowledged
 	} else {
 		e.Status = StatusRejected
 	}
-	e.UpdatedAt = ts
-	e.TxID = txID
+	e.UpdatedAt, e.TxID = a.record(now, txID), txID
 	return e, nil
 }

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
-	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/wire"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 func checkErr(t *testing.T, name string, err, want error) {
@@ -238,7 +238,7 @@ func TestNewExchange(t *testing.T) {
 	g := f.grant(t)
 	revoked := g
 	revoked.Status = GrantRevoked
-	revoked.Revocation = &Revocation{At: wire.FormatTime(t0.Add(-time.Minute))}
+	revoked.Revocation = &Revocation{Recorded: Recorded{At: wire.FormatTime(t0.Add(-time.Minute))}}
 	cases := []struct {
 		name string
 		req  SendRequest
@@ -343,7 +343,7 @@ func TestVerify(t *testing.T) {
 	}
 	// A grant revoked before the send time (a stored record that should never exist).
 	revokedBefore := revokedLater
-	revokedBefore.Revocation = &Revocation{At: wire.FormatTime(t0.Add(-time.Minute))}
+	revokedBefore.Revocation = &Revocation{Recorded: Recorded{At: wire.FormatTime(t0.Add(-time.Minute))}}
 
 	tamperedFields := acked
 	tamperedFields.Fields = []string{"income", "taxId"}
@@ -462,17 +462,10 @@ func TestValidateListsEveryField(t *testing.T) {
 		{"catalogue", CatalogInput{Provider: "p"}.Validate(), "id,fields"},
 		{"query", Query{}.Validate(), "id"},
 	} {
-		var fe wire.FieldErrors
-		if !errors.As(c.err, &fe) || !errors.Is(c.err, codes.ErrInvalidArgument) {
-			t.Errorf("%s: %v is not field errors", c.name, c.err)
-			continue
-		}
-		var fields []string
-		for _, e := range fe {
-			fields = append(fields, e.Field)
-		}
-		if got := strings.Join(fields, ","); got != c.want {
-			t.Errorf("%s: fields %s, want %s (%v)", c.name, got, c.want, c.err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			if _, got := testkit.FieldErrors(t, c.err); got != c.want {
+				t.Errorf("fields %s, want %s (%v)", got, c.want, c.err)
+			}
+		})
 	}
 }

@@ -101,9 +101,7 @@ type Revocation struct {
 	PrevTxID   string `json:"prevTxId"`
 	Operator   string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
 	Signature  string `json:"signature"`
-	At         string `json:"at,omitempty"`
-	TxID       string `json:"txId,omitempty"`
-	ActorID    string `json:"actorId,omitempty"` // operator id of the identity that submitted it
+	Recorded
 }
 
 // Validate checks a revocation request's format and returns every problem
@@ -197,12 +195,9 @@ func (g Grant) Revoke(r Revocation, now time.Time, txID string, v Verifier) (Gra
 	if err := v.VerifySigned(kind, g.Provider, r.KeyID, now, signed, r.Signature); err != nil {
 		return Grant{}, codes.Prefix(err, "revoking grant %s", g.ID)
 	}
-	ts := wire.FormatTime(now)
-	r.At, r.TxID = ts, txID
 	g.Status = GrantRevoked
 	g.Revocation = &r
-	g.UpdatedAt = ts
-	g.TxID = txID
+	g.UpdatedAt, g.TxID = r.record(now, txID), txID
 	return g, nil
 }
 
@@ -258,9 +253,7 @@ type Deletion struct {
 	KeyID     string `json:"keyId"`
 	Operator  string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
 	Signature string `json:"signature"`
-	At        string `json:"at,omitempty"`
-	TxID      string `json:"txId,omitempty"`
-	ActorID   string `json:"actorId,omitempty"` // operator id of the identity that submitted it
+	Recorded
 }
 
 // Validate checks the attestation's format.
@@ -310,10 +303,7 @@ func (g Grant) AttestDeletion(d Deletion, now time.Time, txID string, v Verifier
 	if err := v.VerifySigned(kind, g.Consumer, d.KeyID, now, signed, d.Signature); err != nil {
 		return Grant{}, codes.Prefix(err, "attesting deletion under grant %s", g.ID)
 	}
-	ts := wire.FormatTime(now)
-	d.At, d.TxID = ts, txID
 	g.Deletion = &d
-	g.UpdatedAt = ts
-	g.TxID = txID
+	g.UpdatedAt, g.TxID = d.record(now, txID), txID
 	return g, nil
 }
