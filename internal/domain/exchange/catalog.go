@@ -60,11 +60,8 @@ type CatalogChange struct {
 // ValidateUpdate checks an update's format.
 func (c CatalogChange) ValidateUpdate() error {
 	var fe wire.FieldErrors
-	fe.ID("provider", c.Provider)
-	fe.ID("id", c.ID)
-	text(&fe, "name", c.Name, false)
-	text(&fe, "description", c.Description, false)
-	checkFields(&fe, "fields", c.Fields)
+	// The item as updated obeys the rules of an item added.
+	CatalogInput{Provider: c.Provider, ID: c.ID, Name: c.Name, Description: c.Description, Fields: c.Fields}.check(&fe)
 	if c.Reason != "" {
 		fe.Add("reason", "an update has no reason (withdraw takes one)")
 	}
@@ -151,12 +148,17 @@ type CatalogInput struct {
 // wire.FieldErrors.
 func (in CatalogInput) Validate() error {
 	var fe wire.FieldErrors
+	in.check(&fe)
+	return fe.Err()
+}
+
+// check adds the problems of the item's fields to fe.
+func (in CatalogInput) check(fe *wire.FieldErrors) {
 	fe.ID("provider", in.Provider)
 	fe.ID("id", in.ID)
-	text(&fe, "name", in.Name, false)
-	text(&fe, "description", in.Description, false)
-	checkFields(&fe, "fields", in.Fields)
-	return fe.Err()
+	text(fe, "name", in.Name, false)
+	text(fe, "description", in.Description, false)
+	checkFields(fe, "fields", in.Fields)
 }
 
 // NewCatalogItem builds the item recorded at transaction time now by txID.

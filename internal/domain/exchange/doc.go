@@ -80,6 +80,14 @@ func mustTime(s string) time.Time {
 	return t
 }
 
+// signer checks the fields that say who signed a record: the key id, the
+// optional operator id and the signature.
+func signer(fe *wire.FieldErrors, keyID, operator, signature string) {
+	fe.Hash("keyId", keyID)
+	fe.Operator("operator", operator)
+	fe.Signature("signature", signature)
+}
+
 // text checks a text of at most MaxTextLen bytes, required or not.
 func text(fe *wire.FieldErrors, field, s string, required bool) {
 	switch {

@@ -80,9 +80,7 @@ func (r SendRequest) Validate() error {
 	} else if len(r.Certificates) > 0 {
 		fe.Add("certificates", "only an enveloped exchange (envelopeHash) names certificates")
 	}
-	fe.Hash("keyId", r.KeyID)
-	fe.Operator("operator", r.Operator)
-	fe.Signature("signature", r.Signature)
+	signer(&fe, r.KeyID, r.Operator, r.Signature)
 	return fe.Err()
 }
 
@@ -166,9 +164,7 @@ func (a Ack) Validate() error {
 			fe.Add("fields", "fields and reasonHash belong to a receipt (envelopeHash)")
 		}
 	}
-	fe.Hash("keyId", a.KeyID)
-	fe.Operator("operator", a.Operator)
-	fe.Signature("signature", a.Signature)
+	signer(&fe, a.KeyID, a.Operator, a.Signature)
 	return fe.Err()
 }
 

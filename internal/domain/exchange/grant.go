@@ -63,9 +63,7 @@ func (r GrantRequest) Validate() error {
 	if until, ok := fe.ValidityTime("validUntil", r.ValidUntil); ok && fromOK && !from.Before(until) {
 		fe.Add("validUntil", "validFrom %s is not before validUntil %s", r.ValidFrom, r.ValidUntil)
 	}
-	fe.Hash("keyId", r.KeyID)
-	fe.Operator("operator", r.Operator)
-	fe.Signature("signature", r.Signature)
+	signer(&fe, r.KeyID, r.Operator, r.Signature)
 	return fe.Err()
 }
 
@@ -264,9 +262,7 @@ func (d Deletion) Validate() error {
 	if d.PrevTxID == "" {
 		fe.Add("prevTxId", "is required")
 	}
-	fe.Hash("keyId", d.KeyID)
-	fe.Operator("operator", d.Operator)
-	fe.Signature("signature", d.Signature)
+	signer(&fe, d.KeyID, d.Operator, d.Signature)
 	return fe.Err()
 }
 
