@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/testkit"
 )
@@ -18,42 +19,15 @@ type exCatalogItem struct {
 	TxID     string   `json:"txId"`
 }
 
+// exGrant is a grant as the CLI prints it: the ledger's grant and its
+// effective status at the time of the query.
 type exGrant struct {
-	ID              string   `json:"id"`
-	Provider        string   `json:"provider"`
-	Consumer        string   `json:"consumer"`
-	Item            string   `json:"item"`
-	Fields          []string `json:"fields"`
-	Purpose         string   `json:"purpose"`
-	LegalBasis      string   `json:"legalBasis"`
-	ValidFrom       string   `json:"validFrom"`
-	ValidUntil      string   `json:"validUntil"`
-	KeyID           string   `json:"keyId"`
-	Signature       string   `json:"signature"`
-	Status          string   `json:"status"`
-	EffectiveStatus string   `json:"effectiveStatus"`
-	TxID            string   `json:"txId"`
+	exchange.Grant
+	EffectiveStatus string `json:"effectiveStatus"`
 }
 
-type exExchange struct {
-	ID           string   `json:"id"`
-	GrantID      string   `json:"grantId"`
-	Provider     string   `json:"provider"`
-	Consumer     string   `json:"consumer"`
-	Fields       []string `json:"fields"`
-	PayloadHash  string   `json:"payloadHash"`
-	EnvelopeHash string   `json:"envelopeHash"`
-	Signature    string   `json:"signature"`
-	Status       string   `json:"status"`
-	SentAt       string   `json:"sentAt"`
-	Ack          *struct {
-		Decision  string `json:"decision"`
-		Consumer  string `json:"consumer"`
-		Signature string `json:"signature"`
-		At        string `json:"at"`
-	} `json:"ack"`
-	TxID string `json:"txId"`
-}
+// exExchange is an exchange as the ledger records it.
+type exExchange = exchange.Exchange
 
 type exVerify struct {
 	Verdict  string      `json:"verdict"`

@@ -164,18 +164,7 @@ func (c *Contract) History(ctx contractapi.TransactionContextInterface, id strin
 	if err := certificate.CheckID("id", id); err != nil {
 		return "", err
 	}
-	k, err := state.Key(ctx, objCertificate, id)
-	if err != nil {
-		return "", err
-	}
-	h, err := state.History(ctx, k)
-	if err != nil {
-		return "", err
-	}
-	if len(h) == 0 {
-		return "", codes.New(codes.NotFound, "certificate %s", id)
-	}
-	return state.JSON(h)
+	return state.HistoryOf(ctx, "certificate "+id, objCertificate, id)
 }
 
 // Verify runs the verification pipeline for {"id"} or {"docHash"} (or both) at

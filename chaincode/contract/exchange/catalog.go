@@ -94,7 +94,7 @@ func changeItem(ctx contractapi.TransactionContextInterface, input, event string
 // CatalogHistory returns every version of a catalogue item, newest first:
 // [{"txId","timestamp","isDelete","record"}].
 func (c *Contract) CatalogHistory(ctx contractapi.TransactionContextInterface, provider, itemID string) (string, error) {
-	return history(ctx, "item "+itemID+" in the catalogue of "+provider, objItem, provider, itemID)
+	return state.HistoryOf(ctx, "item "+itemID+" in the catalogue of "+provider, objItem, provider, itemID)
 }
 
 // GetCatalogItem returns item itemID of provider's catalogue.

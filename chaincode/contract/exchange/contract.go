@@ -154,23 +154,6 @@ func store(ctx state.Context, key string, v any, event string) (string, error) {
 	return state.Respond(ctx, event, v)
 }
 
-// history answers every committed version of the record stored under
-// objectType and attrs, newest first; what names it in the NOT_FOUND error.
-func history(ctx state.Context, what, objectType string, attrs ...string) (string, error) {
-	key, err := state.Key(ctx, objectType, attrs...)
-	if err != nil {
-		return "", err
-	}
-	h, err := state.History(ctx, key)
-	if err != nil {
-		return "", err
-	}
-	if len(h) == 0 {
-		return "", codes.New(codes.NotFound, "%s", what)
-	}
-	return state.JSON(h)
-}
-
 // list answers one page of a list: the records visit makes of the index
 // entries scan walks (see scan; visit also says whether it took the entry and
 // whether to stop).

@@ -207,7 +207,7 @@ func (c *Contract) History(ctx contractapi.TransactionContextInterface, kind, id
 	if obj == "" {
 		return "", codes.New(codes.InvalidArgument, "kind %q must be grant or exchange", kind)
 	}
-	return history(ctx, kind+" "+id, obj, id)
+	return state.HistoryOf(ctx, kind+" "+id, obj, id)
 }
 
 func getGrant(ctx state.Context, id string) (exchange.Grant, string, error) {

@@ -248,6 +248,24 @@ type HistoryEntry struct {
 	Record    json.RawMessage `json:"record"`
 }
 
+// HistoryOf answers every committed version of the record stored under the
+// composite key objectType/attrs, newest first, as JSON; NOT_FOUND (naming it
+// what) when it never existed.
+func HistoryOf(ctx Context, what, objectType string, attrs ...string) (string, error) {
+	key, err := Key(ctx, objectType, attrs...)
+	if err != nil {
+		return "", err
+	}
+	h, err := History(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if len(h) == 0 {
+		return "", codes.New(codes.NotFound, "%s", what)
+	}
+	return JSON(h)
+}
+
 // History returns every committed version of key, newest first (Fabric's order).
 // A deleted version has IsDelete and a null Record.
 func History(ctx Context, key string) ([]HistoryEntry, error) {
