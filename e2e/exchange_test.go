@@ -29,17 +29,8 @@ type exGrant struct {
 // exExchange is an exchange as the ledger records it.
 type exExchange = exchange.Exchange
 
-type exVerify struct {
-	Verdict  string      `json:"verdict"`
-	Matches  []string    `json:"matches"`
-	Exchange *exExchange `json:"exchange"`
-	Steps    []struct {
-		Step   int    `json:"step"`
-		Name   string `json:"name"`
-		Status string `json:"status"`
-		Code   string `json:"code"`
-	} `json:"steps"`
-}
+// exVerify is the JSON of exchange verify: the domain's verification report.
+type exVerify = exchange.VerifyResult
 
 type exAudit struct {
 	Department string `json:"department"`
