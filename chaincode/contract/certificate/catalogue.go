@@ -16,8 +16,13 @@ import (
 // categories decide (certificate.CheckMayIssue), so an old ledger keeps working
 // until its governance office registers types.
 func authorizeType(ctx state.Context, r certificate.Record, dept domainregistry.Department) error {
+	return authorizeTypeWith(ctx, r, dept, directReads)
+}
+
+// authorizeTypeWith is authorizeType with the catalogue reads given.
+func authorizeTypeWith(ctx state.Context, r certificate.Record, dept domainregistry.Department, reads ledgerReads) error {
 	if r.RecordVersion != certificate.RecordV2 {
-		inForce, err := certtype.InForce(ctx)
+		inForce, err := reads.inForce(ctx)
 		if err != nil {
 			return err
 		}
@@ -26,7 +31,7 @@ func authorizeType(ctx state.Context, r certificate.Record, dept domainregistry.
 		}
 		return certificate.CheckMayIssue(dept, r.Type)
 	}
-	t, err := certtype.Lookup(ctx, r.Type)
+	t, err := reads.lookupType(ctx, r.Type)
 	if err != nil {
 		return err
 	}

@@ -9,11 +9,13 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/certledger/certledger/chaincode/contract/certtype"
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	domaincerttype "github.com/certledger/certledger/internal/domain/certtype"
 	domainregistry "github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
@@ -255,18 +257,18 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 // The issuer department is read once: RequireSubmitterOf's result serves the
 // signature check too (registry.VerifySignature would read it again).
 func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error) {
-	return issueWith(ctx, r, at, registry.RequireSubmitterOf, state.OperatorID, func(dept domainregistry.Department, cert certificate.Certificate) error {
+	return issueWith(ctx, r, at, directReads, func(dept domainregistry.Department, cert certificate.Certificate) error {
 		kind, signed := cert.Record.Signed()
 		return verifyBy(dept, cert.KeyID, at, kind, signed, cert.Signature)
 	})
 }
 
-// issueWith is issue with the department lookup, the submitter's operator id and
-// the signature check given (a grouped issue reads each issuer, parses each key
-// and reads the creator once).
-func issueWith(ctx state.Context, r certificate.Record, at time.Time, submitterOf func(state.Context, string) (domainregistry.Department, error),
-	operator func(state.Context) (string, error), verify func(domainregistry.Department, certificate.Certificate) error) ([]byte, error) {
-	p, err := prepareIssue(ctx, r, at, submitterOf, operator)
+// issueWith is issue with the ledger reads and the signature check given (a
+// grouped issue reads each issuer, the creator and the catalogue once and
+// parses each key once).
+func issueWith(ctx state.Context, r certificate.Record, at time.Time, reads ledgerReads,
+	verify func(domainregistry.Department, certificate.Certificate) error) ([]byte, error) {
+	p, err := prepareIssue(ctx, r, at, reads)
 	if err != nil {
 		return nil, err
 	}
@@ -284,11 +286,23 @@ type pendingIssue struct {
 	dept domainregistry.Department
 }
 
+// ledgerReads are the reads of an issue that do not depend on the record's id:
+// the issuer department (with the submitter's MSP checked), the submitter's
+// operator id, whether the type catalogue is in force and a catalogue type. A
+// single issue reads them directly (directReads); a group once per transaction.
+type ledgerReads struct {
+	submitterOf func(state.Context, string) (domainregistry.Department, error)
+	operator    func(state.Context) (string, error)
+	inForce     func(state.Context) (bool, error)
+	lookupType  func(state.Context, string) (*domaincerttype.Type, error)
+}
+
+var directReads = ledgerReads{submitterOf: registry.RequireSubmitterOf, operator: state.OperatorID, inForce: certtype.InForce, lookupType: certtype.Lookup}
+
 // prepareIssue runs the checks of an issue that read the ledger, in order: the
 // record's format, a new id, the submitter in the issuer's MSP, the type one the
 // issuer may issue, the submitter's operator id.
-func prepareIssue(ctx state.Context, r certificate.Record, at time.Time, submitterOf func(state.Context, string) (domainregistry.Department, error),
-	operator func(state.Context) (string, error)) (pendingIssue, error) {
+func prepareIssue(ctx state.Context, r certificate.Record, at time.Time, reads ledgerReads) (pendingIssue, error) {
 	cert, err := certificate.New(r, at, state.TxID(ctx))
 	if err != nil {
 		return pendingIssue{}, err
@@ -297,14 +311,14 @@ func prepareIssue(ctx state.Context, r certificate.Record, at time.Time, submitt
 	if err != nil {
 		return pendingIssue{}, err
 	}
-	dept, err := submitterOf(ctx, cert.Issuer)
+	dept, err := reads.submitterOf(ctx, cert.Issuer)
 	if err != nil {
 		return pendingIssue{}, err
 	}
-	if err := authorizeType(ctx, cert.Record, dept); err != nil {
+	if err := authorizeTypeWith(ctx, cert.Record, dept, reads); err != nil {
 		return pendingIssue{}, err
 	}
-	if cert.ActorID, err = operator(ctx); err != nil {
+	if cert.ActorID, err = reads.operator(ctx); err != nil {
 		return pendingIssue{}, err
 	}
 	return pendingIssue{cert: cert, key: k, dept: dept}, nil

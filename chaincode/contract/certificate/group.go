@@ -12,11 +12,13 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/certledger/certledger/chaincode/contract/certtype"
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	domaincerttype "github.com/certledger/certledger/internal/domain/certtype"
 	domainregistry "github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
@@ -149,8 +151,13 @@ type groupRun struct {
 		err  error
 		read bool
 	}
-	ans GroupAnswer
-	ev  GroupEvent
+	catalogue struct {
+		inForce, read bool
+		err           error
+	}
+	types map[string]*domaincerttype.Type
+	ans   GroupAnswer
+	ev    GroupEvent
 }
 
 type deptResult struct {
@@ -161,7 +168,7 @@ type deptResult struct {
 func newGroupRun(ctx state.Context, at time.Time, recs []certificate.Record) *groupRun {
 	txID := state.TxID(ctx)
 	return &groupRun{ctx: ctx, at: at, txID: txID, records: recs, pending: make([]*pendingIssue, len(recs)),
-		deferred: make([]bool, len(recs)), sigErr: make([]error, len(recs)), depts: map[string]deptResult{},
+		deferred: make([]bool, len(recs)), sigErr: make([]error, len(recs)), depts: map[string]deptResult{}, types: map[string]*domaincerttype.Type{},
 		ans: GroupAnswer{TxID: txID, IssuedAt: wire.FormatTime(at), Results: make([]GroupResult, len(recs))},
 		ev:  GroupEvent{TxID: txID, Certificates: []certificate.Certificate{}}}
 }
@@ -188,6 +195,34 @@ func (g *groupRun) operatorID(ctx state.Context) (string, error) {
 	return g.operator.id, g.operator.err
 }
 
+// inForce reads whether the type catalogue is in force once per transaction
+// (on Fabric every read is a round trip to the peer).
+func (g *groupRun) inForce(ctx state.Context) (bool, error) {
+	if !g.catalogue.read {
+		g.catalogue.inForce, g.catalogue.err = certtype.InForce(ctx)
+		g.catalogue.read = true
+	}
+	return g.catalogue.inForce, g.catalogue.err
+}
+
+// lookupType reads each catalogue type once per transaction; a failed read is
+// not kept (it fails the transaction).
+func (g *groupRun) lookupType(ctx state.Context, code string) (*domaincerttype.Type, error) {
+	if t, ok := g.types[code]; ok {
+		return t, nil
+	}
+	t, err := certtype.Lookup(ctx, code)
+	if err == nil {
+		g.types[code] = t
+	}
+	return t, err
+}
+
+// reads are the transaction's cached ledger reads.
+func (g *groupRun) reads() ledgerReads {
+	return ledgerReads{submitterOf: g.submitterOf, operator: g.operatorID, inForce: g.inForce, lookupType: g.lookupType}
+}
+
 // check runs the ledger checks of each record (prepareIssue) in input order.
 // A record whose id appeared earlier in the group is deferred to write, which
 // decides it as the sequential loop would (refused when the earlier one was
@@ -206,7 +241,7 @@ func (g *groupRun) check() error {
 			continue
 		}
 		seen[r.ID] = true
-		p, err := prepareIssue(g.ctx, r, g.at, g.submitterOf, g.operatorID)
+		p, err := prepareIssue(g.ctx, r, g.at, g.reads())
 		if err != nil {
 			if ferr := g.failed(i, err); ferr != nil {
 				return ferr
@@ -278,7 +313,7 @@ func (g *groupRun) write() error {
 			refuse(res, err)
 		case g.deferred[i]:
 			var p pendingIssue
-			if p, err = prepareIssue(g.ctx, r, g.at, g.submitterOf, g.operatorID); err == nil {
+			if p, err = prepareIssue(g.ctx, r, g.at, g.reads()); err == nil {
 				err = verify(p.dept, p.cert)
 			}
 			if err == nil {

@@ -238,7 +238,7 @@ func (g *groupBench) report() error {
 	if s.PerSecond() > 0 {
 		t.Note("grouped / single: %.1f× the certificates per second of the same run", grRate/s.PerSecond())
 	}
-	t.Note("signing (the client's work, before the clock): %d records in %s, %.0f records/s, %s CPU per 1,000",
+	t.Note("signing (the client's work, before the clock): %d records in %s, %.0f records/s, %s CPU-s per 1,000",
 		g.signed, g.signWall.Round(time.Millisecond), float64(g.signed)/g.signWall.Seconds(), perK(g.signCPU, g.signed))
 	for _, r := range []driver.Result{s, gr} {
 		if r.FirstErr != nil {
