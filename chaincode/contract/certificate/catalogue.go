@@ -15,12 +15,8 @@ import (
 // registered); on a ledger without a catalogue the department's registered
 // categories decide (certificate.CheckMayIssue), so an old ledger keeps working
 // until its governance office registers types.
-func authorizeType(ctx state.Context, r certificate.Record, dept domainregistry.Department) error {
-	return authorizeTypeWith(ctx, r, dept, directReads)
-}
-
-// authorizeTypeWith is authorizeType with the catalogue reads given.
-func authorizeTypeWith(ctx state.Context, r certificate.Record, dept domainregistry.Department, reads ledgerReads) error {
+// The catalogue is read through reads (directReads, or a group's cached reads).
+func authorizeType(ctx state.Context, r certificate.Record, dept domainregistry.Department, reads ledgerReads) error {
 	if r.RecordVersion != certificate.RecordV2 {
 		inForce, err := reads.inForce(ctx)
 		if err != nil {

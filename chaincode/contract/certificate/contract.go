@@ -258,7 +258,7 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 // signature check too (registry.VerifySignature would read it again).
 func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error) {
 	return issueWith(ctx, r, at, directReads, func(dept domainregistry.Department, cert certificate.Certificate) error {
-		kind, signed := cert.Record.Signed()
+		kind, signed := cert.Signed()
 		return verifyBy(dept, cert.KeyID, at, kind, signed, cert.Signature)
 	})
 }
@@ -315,7 +315,7 @@ func prepareIssue(ctx state.Context, r certificate.Record, at time.Time, reads l
 	if err != nil {
 		return pendingIssue{}, err
 	}
-	if err := authorizeTypeWith(ctx, cert.Record, dept, reads); err != nil {
+	if err := authorizeType(ctx, cert.Record, dept, reads); err != nil {
 		return pendingIssue{}, err
 	}
 	if cert.ActorID, err = reads.operator(ctx); err != nil {

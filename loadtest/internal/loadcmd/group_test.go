@@ -13,7 +13,7 @@ import (
 var (
 	toolsOnce sync.Once
 	toolsDir  string
-	toolsErr  error
+	errTools  error
 )
 
 // groupTools builds certledger-gateway and certledger-devnet once for the
@@ -21,18 +21,18 @@ var (
 func groupTools(t *testing.T) (gateway, devnetBin string) {
 	t.Helper()
 	toolsOnce.Do(func() {
-		if toolsDir, toolsErr = os.MkdirTemp("", "certledger-load-test-bin-"); toolsErr != nil {
+		if toolsDir, errTools = os.MkdirTemp("", "certledger-load-test-bin-"); errTools != nil {
 			return
 		}
 		out, err := exec.Command("go", "build", "-o", toolsDir+"/", "github.com/certledger/certledger/gateway/cmd/certledger-gateway",
 			"github.com/certledger/certledger/network/devnet/cmd/certledger-devnet").CombinedOutput()
 		if err != nil {
-			toolsErr = err
+			errTools = err
 			t.Logf("go build: %s", out)
 		}
 	})
-	if toolsErr != nil {
-		t.Fatal(toolsErr)
+	if errTools != nil {
+		t.Fatal(errTools)
 	}
 	return filepath.Join(toolsDir, "certledger-gateway"), filepath.Join(toolsDir, "certledger-devnet")
 }
