@@ -44,6 +44,8 @@ func fabricCommand() *cli.Command {
 			&cli.StringFlag{Name: "plain", Value: "bench:Put", Usage: `plain single-key write "contract:Function" taking (key, value); "" skips it`},
 			&cli.IntFlag{Name: "verify-c", Value: 32, Usage: "concurrency of the verify run"},
 			&cli.IntFlag{Name: "verify-n", Value: 20000, Usage: "queries in the verify run"},
+			&cli.BoolFlag{Name: "with-devnet", Usage: "--group: then run the same grouped-issue bench on a devnet process and print both side by side"},
+			&cli.StringFlag{Name: "devnet-bin", Usage: "--with-devnet: certledger-devnet binary (default: next to this one, on PATH, or built with go build)"},
 		}, groupFlags()...),
 		Action: runFabric,
 	}

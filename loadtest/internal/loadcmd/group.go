@@ -272,6 +272,57 @@ func (g *groupBench) report() error {
 	return ct.Write(out, f)
 }
 
+// fresh is a bench with g's settings and no results.
+func (g *groupBench) fresh() *groupBench {
+	return &groupBench{c: g.c, size: g.size, perRnd: g.perRnd, groupC: g.groupC, singleN: g.singleN, singleC: g.singleC, rounds: g.rounds}
+}
+
+// rates are a finished bench's figures: grouped and single certificates per
+// second, and CPU time of gateway + ledger per 1,000 certificates of each.
+func (g *groupBench) rates() (grouped, single float64, groupedCPU, singleCPU time.Duration) {
+	ledgerCPU := func(r driver.Result, certs int) time.Duration {
+		var all time.Duration
+		for k, v := range r.CPU {
+			if k != "client" {
+				all += v
+			}
+		}
+		if certs == 0 {
+			return 0
+		}
+		return all * 1000 / time.Duration(certs)
+	}
+	certs := g.grouped.OK * g.size
+	if g.grouped.Elapsed > 0 {
+		grouped = float64(certs) / g.grouped.Elapsed.Seconds()
+	}
+	return grouped, g.single.PerSecond(), ledgerCPU(g.grouped, certs), ledgerCPU(g.single, g.single.OK)
+}
+
+// groupSummary prints finished benches side by side.
+func groupSummary(c *cli.Context, benches []*groupBench, names []string) error {
+	t := table.New(fmt.Sprintf("grouped issue through REST, side by side in one run (%s)", proc.MachineLoad()),
+		"ledger", "grouped certificates/s", "single certificates/s", "ratio", "p50 / p99 per group",
+		"CPU-s per 1,000: grouped / single", "ratio by CPU", "grouped per free core")
+	for i, g := range benches {
+		gr, si, gcpu, scpu := g.rates()
+		ratio, cpuRatio, perCore := "n/a", "n/a", "n/a"
+		if si > 0 {
+			ratio = fmt.Sprintf("%.1f×", gr/si)
+		}
+		if gcpu > 0 {
+			cpuRatio = fmt.Sprintf("%.1f×", scpu.Seconds()/gcpu.Seconds())
+			perCore = table.Rate(1000 / gcpu.Seconds())
+		}
+		t.Add(names[i], table.Rate(gr), table.Rate(si), ratio, table.Ms(g.grouped.Percentile(50))+" / "+table.Ms(g.grouped.Percentile(99)),
+			fmt.Sprintf("%.3f / %.3f", gcpu.Seconds(), scpu.Seconds()), cpuRatio, perCore)
+	}
+	t.Note("groups of %d, %d in flight; single issues at concurrency %d; %d rounds each, alternating within a ledger",
+		benches[0].size, benches[0].groupC, benches[0].singleC, benches[0].rounds)
+	fmt.Fprintln(c.App.Writer)
+	return t.Write(c.App.Writer, format(c))
+}
+
 // perK is d per 1,000 of n, in CPU-seconds.
 func perK(d time.Duration, n int) string {
 	if n == 0 {

@@ -54,11 +54,12 @@ func TestGroupDevnet(t *testing.T) {
 	wantClean(t, out, "grouped issue, REST, 20 per group (c=2)", "single issue, REST (c=2)", "grouped / single", "devnet", "certificates/s per free core")
 }
 
-// TestGroupFabricOnDevnet runs fabric --group through the connection profiles
-// of an in-process devnet (the path a real network takes, without Fabric).
+// TestGroupFabricOnDevnet runs fabric --group --with-devnet through the
+// connection profiles of an in-process devnet (the path a real network takes,
+// without Fabric), then on a devnet process, and prints both side by side.
 func TestGroupFabricOnDevnet(t *testing.T) {
 	skipE2E(t)
-	gw, _ := groupTools(t)
+	gw, dn := groupTools(t)
 	dir := t.TempDir()
 	if err := devnet.Init(dir, devnet.Config{}); err != nil {
 		t.Fatal(err)
@@ -69,8 +70,8 @@ func TestGroupFabricOnDevnet(t *testing.T) {
 	}
 	defer n.close()
 	out := run(t, 0, "fabric", "-profiles", filepath.Join(dir, "profiles"), "--group", "10", "--groups", "2", "--rounds", "1", "-n", "4", "-c", "2",
-		"--gateway-bin", gw)
-	wantClean(t, out, "grouped issue, REST, 10 per group (c=4)", "single issue, REST (c=2)", "gateway")
+		"--gateway-bin", gw, "--with-devnet", "--devnet-bin", dn)
+	wantClean(t, out, "grouped issue, REST, 10 per group (c=4)", "single issue, REST (c=2)", "gateway", "side by side in one run", "real Fabric", "devnet")
 }
 
 // TestGroupOnFabric runs fabric --group against a running Fabric network

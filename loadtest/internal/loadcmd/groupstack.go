@@ -234,7 +234,13 @@ func runGroupDevnet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir, cleanup, err := workDir(c.String("dir"), "certledger-load-group-")
+	return g.onDevnet(c.String("dir"))
+}
+
+// onDevnet runs the bench on a new devnet in dir (empty: a temporary folder).
+func (g *groupBench) onDevnet(dir string) error {
+	c := g.c
+	dir, cleanup, err := workDir(dir, "certledger-load-group-")
 	if err != nil {
 		return err
 	}
@@ -323,5 +329,16 @@ func runGroupFabric(c *cli.Context) error {
 		g.groups = []string{"gateway", "client"}
 		fmt.Fprintln(c.App.ErrWriter, "no --state: the network's CPU time is not measured")
 	}
-	return g.start(gw)
+	if err := g.start(gw); err != nil {
+		return err
+	}
+	if !c.Bool("with-devnet") {
+		return nil
+	}
+	gw.stop()
+	d := g.fresh()
+	if err := d.onDevnet(""); err != nil {
+		return err
+	}
+	return groupSummary(c, []*groupBench{g, d}, []string{"real Fabric", "devnet"})
 }
