@@ -104,10 +104,7 @@ func (q *quick) array(t reflect.Type) bool {
 	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 		elem = concrete(t.Elem())
 	}
-	q.i++ // '['
-	q.space()
-	if q.i < len(q.b) && q.b[q.i] == ']' {
-		q.i++
+	if q.enter(']') {
 		return true
 	}
 	for {
@@ -115,20 +112,40 @@ func (q *quick) array(t reflect.Type) bool {
 		if !q.value(elem) {
 			return false
 		}
-		q.space()
-		if q.i >= len(q.b) {
-			return false
-		}
-		switch q.b[q.i] {
-		case ',':
-			q.i++
-		case ']':
-			q.i++
-			return true
-		default:
-			return false
+		if more, ok := q.next(']'); !more {
+			return ok
 		}
 	}
+}
+
+// enter steps over the opening byte of an array or object and reports whether
+// it is empty: its closing byte follows (and is stepped over too).
+func (q *quick) enter(closing byte) bool {
+	q.i++
+	q.space()
+	if q.i < len(q.b) && q.b[q.i] == closing {
+		q.i++
+		return true
+	}
+	return false
+}
+
+// next steps over what follows a member of an array or object: ',' (more
+// follows) or the closing byte (the end); ok is false on anything else.
+func (q *quick) next(closing byte) (more, ok bool) {
+	q.space()
+	if q.i >= len(q.b) {
+		return false, false
+	}
+	switch q.b[q.i] {
+	case ',':
+		q.i++
+		return true, true
+	case closing:
+		q.i++
+		return false, true
+	}
+	return false, false
 }
 
 func (q *quick) object(t reflect.Type) bool {
@@ -141,10 +158,7 @@ func (q *quick) object(t reflect.Type) bool {
 	case t != nil && t.Kind() == reflect.Map:
 		elem = concrete(t.Elem())
 	}
-	q.i++ // '{'
-	q.space()
-	if q.i < len(q.b) && q.b[q.i] == '}' {
-		q.i++
+	if q.enter('}') {
 		return true
 	}
 	var seen [][]byte
@@ -183,18 +197,8 @@ func (q *quick) object(t reflect.Type) bool {
 		if !q.value(ft) {
 			return false
 		}
-		q.space()
-		if q.i >= len(q.b) {
-			return false
-		}
-		switch q.b[q.i] {
-		case ',':
-			q.i++
-		case '}':
-			q.i++
-			return true
-		default:
-			return false
+		if more, ok := q.next('}'); !more {
+			return ok
 		}
 	}
 }
