@@ -64,12 +64,8 @@ func (c *Contract) GetEvaluateTransactions() []string {
 // at the transaction time; the id must be new.
 // Event CertificateIssued with the Certificate.
 func (c *Contract) Issue(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := state.BeginWrite(ctx)
+	r, at, err := state.BeginDecode[certificate.Record](ctx, "certificate", input)
 	if err != nil {
-		return "", err
-	}
-	var r certificate.Record
-	if err := state.Decode("certificate", input, &r); err != nil {
 		return "", err
 	}
 	if r.Supersedes != "" {
@@ -86,12 +82,8 @@ func (c *Contract) Issue(ctx contractapi.TransactionContextInterface, input stri
 // certificate of the same issuer; the old one becomes superseded (supersededBy =
 // new id). Event CertificateSuperseded with the new Certificate.
 func (c *Contract) Supersede(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := state.BeginWrite(ctx)
+	in, at, err := state.BeginDecode[supersedeInput](ctx, "certificate", input)
 	if err != nil {
-		return "", err
-	}
-	var in supersedeInput
-	if err := state.Decode("certificate", input, &in); err != nil {
 		return "", err
 	}
 	r := in.Record
@@ -352,12 +344,8 @@ func respond(ctx state.Context, name string, b []byte) (string, error) {
 
 // changeStatus runs a signed revoke/suspend/reinstate request.
 func changeStatus(ctx state.Context, input, action, event string) (string, error) {
-	at, err := state.BeginWrite(ctx)
+	in, at, err := state.BeginDecode[statusInput](ctx, "status request", input)
 	if err != nil {
-		return "", err
-	}
-	var in statusInput
-	if err := state.Decode("status request", input, &in); err != nil {
 		return "", err
 	}
 	req := in.StatusRequest

@@ -17,12 +17,8 @@ import (
 // provider department's MSP may submit; an existing item id is a CONFLICT.
 // Event CatalogItemAdded with the CatalogItem.
 func (c *Contract) AddCatalogItem(ctx contractapi.TransactionContextInterface, input string) (string, error) {
-	at, err := state.BeginWrite(ctx)
+	in, at, err := state.BeginDecode[exchange.CatalogInput](ctx, "catalogue item", input)
 	if err != nil {
-		return "", err
-	}
-	var in exchange.CatalogInput
-	if err := state.Decode("catalogue item", input, &in); err != nil {
 		return "", err
 	}
 	item, err := exchange.NewCatalogItem(in, at, state.TxID(ctx))
@@ -60,12 +56,8 @@ func (c *Contract) WithdrawCatalogItem(ctx contractapi.TransactionContextInterfa
 
 func changeItem(ctx contractapi.TransactionContextInterface, input, event string,
 	apply func(exchange.CatalogItem, exchange.CatalogChange, time.Time, string) (exchange.CatalogItem, error)) (string, error) {
-	at, err := state.BeginWrite(ctx)
+	ch, at, err := state.BeginDecode[exchange.CatalogChange](ctx, "catalogue change", input)
 	if err != nil {
-		return "", err
-	}
-	var ch exchange.CatalogChange
-	if err := state.Decode("catalogue change", input, &ch); err != nil {
 		return "", err
 	}
 	var fe wire.FieldErrors

@@ -105,12 +105,8 @@ func getRecord[T any](ctx state.Context, what, objectType string, attrs ...strin
 // a request, which pre (when given) may refuse before the request validates its
 // own format.
 func decodeRequest[T interface{ Validate() error }](ctx state.Context, what, input string, pre func(T) error) (T, time.Time, error) {
-	var req T
-	at, err := state.BeginWrite(ctx)
+	req, at, err := state.BeginDecode[T](ctx, what, input)
 	if err != nil {
-		return req, at, err
-	}
-	if err := state.Decode(what, input, &req); err != nil {
 		return req, at, err
 	}
 	if pre != nil {

@@ -279,12 +279,8 @@ func (c *Contract) Resume(ctx contractapi.TransactionContextInterface, input str
 }
 
 func (c *Contract) act(ctx contractapi.TransactionContextInterface, action workorder.Action, input string) (string, error) {
-	now, err := state.BeginWrite(ctx)
+	in, now, err := state.BeginDecode[workorder.ActionInput](ctx, "ticket action", input)
 	if err != nil {
-		return "", err
-	}
-	var in workorder.ActionInput
-	if err := state.Decode("ticket action", input, &in); err != nil {
 		return "", err
 	}
 	if in.Action == "" && in.Signature == "" {

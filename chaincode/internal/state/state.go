@@ -340,6 +340,18 @@ func Reply[T any](v T, err error) (string, error) {
 // MaxArgBytes is the largest JSON argument a contract decodes.
 const MaxArgBytes = 1 << 20
 
+// BeginDecode begins a write (BeginWrite) and decodes its JSON argument arg
+// (what names it in errors) into a T: the first steps of every transaction
+// that takes a record.
+func BeginDecode[T any](ctx Context, what, arg string) (T, time.Time, error) {
+	var v T
+	at, err := BeginWrite(ctx)
+	if err != nil {
+		return v, at, err
+	}
+	return v, at, Decode(what, arg, &v)
+}
+
 // Decode strictly decodes a JSON argument into v with the shared strict decoder
 // (wire.Decode: keys spelled exactly as the field names, no duplicate keys, no
 // unknown fields, one value, at most MaxArgBytes) and names the argument in the
