@@ -68,6 +68,15 @@ func (e Extensions) Len() int { return len(e.Map()) }
 // IsZero reports whether there are no fields (json omitzero).
 func (e Extensions) IsZero() bool { return e.canonical == "" }
 
+// AppendJSON appends the canonical object ({} when empty) to dst: the bytes
+// MarshalJSON returns, without an allocation.
+func (e Extensions) AppendJSON(dst []byte) []byte {
+	if e.canonical == "" {
+		return append(dst, '{', '}')
+	}
+	return append(dst, e.canonical...)
+}
+
 // MarshalJSON writes the canonical object ({} when empty).
 func (e Extensions) MarshalJSON() ([]byte, error) {
 	if e.canonical == "" {
