@@ -109,6 +109,9 @@ func (r Record) Validate(issuer, keyID string) error {
 		r.checkBatch(&fe, issuer, keyID)
 		return fe.Err()
 	}
+	if r.Name+r.IssuerName+r.IssuerCode+r.IssueDate+r.HolderCodeType+r.HolderNameCommitment+r.HolderCodeCommitment != "" || !r.Extensions.IsZero() {
+		fe.Add("recordVersion", "the record has v2 fields (name, issuerCode, ...) but no recordVersion 2")
+	}
 	if !wire.ValidID(r.ID) {
 		fe.Add("id", "%q must be 1-128 characters of [A-Za-z0-9._:-] starting with a letter or digit", r.ID)
 	}

@@ -212,6 +212,7 @@ func TestV2RecordAndHeaderValidate(t *testing.T) {
 		"v1 holder commitment":  func(r *batch.Record) { r.HolderCommitment = r.HolderCodeCommitment },
 		"bad check character":   func(r *batch.Record) { r.ID = r.ID[:len(r.ID)-1] + "0" },
 		"unknown recordVersion": func(r *batch.Record) { r.RecordVersion = 3 },
+		"v2 fields, version 0":  func(r *batch.Record) { r.RecordVersion = 0; r.HolderCommitment = r.HolderCodeCommitment },
 	} {
 		r := recV2(1)
 		change(&r)
