@@ -76,7 +76,7 @@ func TestBuildV2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer salts.Close()
+	defer func() { _ = salts.Close() }() // read-only
 	sc := bufio.NewScanner(salts)
 	for i := 0; sc.Scan(); i++ {
 		var s struct{ ID, NameSalt, CodeSalt string }
