@@ -351,7 +351,8 @@ func readString(p []byte) (string, []byte, bool) {
 
 // readExtensions reads `,"extensions":{"K":"V",...}` whose strings have no
 // escapes, and keeps it only when it is the canonical object (keys sorted,
-// distinct, bounds aside): what the slow path's re-encoding would give.
+// distinct, bounds aside: certificate.ExtensionsFromCanonical): what the slow
+// path's re-encoding would give.
 func readExtensions(p []byte, e *certificate.Extensions) ([]byte, bool) {
 	p, ok := readKey(p, 1, "extensions")
 	if !ok || len(p) == 0 || p[0] != '{' {
@@ -376,8 +377,7 @@ func readExtensions(p []byte, e *certificate.Extensions) ([]byte, bool) {
 	if len(p) == 0 {
 		return nil, false
 	}
-	obj = obj[:len(obj)-len(p)+1]
-	if err := e.UnmarshalJSON(obj); err != nil || string(e.AppendJSON(nil)) != string(obj) {
+	if *e, ok = certificate.ExtensionsFromCanonical(obj[:len(obj)-len(p)+1]); !ok {
 		return nil, false
 	}
 	return p[1:], true

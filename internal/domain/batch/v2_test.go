@@ -232,3 +232,34 @@ func TestV2RecordAndHeaderValidate(t *testing.T) {
 		t.Fatalf("unknown record kind: %v", err)
 	}
 }
+
+// BenchmarkLineV2 compares the reflection-free v2 line and reader with canon
+// and encoding/json (a batch file is written and read line by line):
+//
+//	go test -run XXX -bench LineV2 ./internal/domain/batch/
+func BenchmarkLineV2(b *testing.B) {
+	r := recV2(1) // with sector fields
+	line, _ := batch.AppendLine(nil, &r)
+	b.Run("AppendLine", func(b *testing.B) {
+		buf := make([]byte, 0, 1024)
+		for range b.N {
+			buf, _ = batch.AppendLine(buf[:0], &r)
+		}
+	})
+	b.Run("canon.Payload", func(b *testing.B) {
+		c := r.Certificate()
+		for range b.N {
+			_, _ = c.Payload()
+		}
+	})
+	b.Run("ParseLine", func(b *testing.B) {
+		for range b.N {
+			_, _ = batch.ParseLine(line)
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		for range b.N {
+			_, _ = batch.ParseLineSlow(line)
+		}
+	})
+}
