@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
+
+	"github.com/certledger/certledger/internal/domain/batch"
+	"github.com/certledger/certledger/internal/merkle"
 )
 
 // TestIndexLargeBatch measures indexing a large batch file (records of the
@@ -29,18 +32,21 @@ func TestIndexLargeBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := sm3.New()
+	var tree merkle.Stream
 	w := bufio.NewWriterSize(f, 1<<20)
 	for i := range rows {
 		l := fmt.Sprintf(`{"docHash":"%064x","holderCommitment":"%s","id":"lic-%08d","issuer":"dept-a","keyId":"%s","supersedes":"","type":"business-licence","validFrom":"2026-12-03T10:00:00Z","validUntil":"2031-12-31T23:59:59Z"}`+"\n",
 			i*7919, hash64, i, hash64)
 		_, _ = w.WriteString(l)
 		h.Write([]byte(l))
+		tree.Add(batch.LeafData(nil, batch.RecordKindV1, []byte(l[:len(l)-1])))
 	}
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	_ = f.Close()
 	fileHash := fmt.Sprintf("%x", h.Sum(nil))
+	root := tree.Root()
 	if err := os.Rename(tmp, filepath.Join(files, fileHash+".jsonl")); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +58,7 @@ func TestIndexLargeBatch(t *testing.T) {
 	var ru0, ru1 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	start := time.Now()
-	if err := m.Apply(anchorBlock(t, 0, "big-1", fileHash, rows)); err != nil {
+	if err := m.Apply(anchorBlock(t, 0, "big-1", fileHash, fmt.Sprintf("%x", root), rows)); err != nil {
 		t.Fatal(err)
 	}
 	el := time.Since(start)
