@@ -31,19 +31,19 @@ import (
 //	x\x00<tx id>              txValue: block, proposal response, endorsements
 //	e\x00<SM3 of identity>    an endorser's serialized identity (shared by many txs)
 const (
-	kindMeta        = 'm'
-	kindCert        = 'c'
-	kindBatched     = 'B'
-	kindTile        = 'T'
-	kindHash        = 'h'
-	kindDept        = 'd'
-	kindCertType    = 't'
-	kindBatch       = 'b'
-	kindPending     = 'p'
-	kindTx          = 'x'
-	kindEndorser    = 'e'
-	checkpointName  = "checkpoint"
-	schemaName      = "schema"
+	kindMeta       = 'm'
+	kindCert       = 'c'
+	kindBatched    = 'B'
+	kindTile       = 'T'
+	kindHash       = 'h'
+	kindDept       = 'd'
+	kindCertType   = 't'
+	kindBatch      = 'b'
+	kindPending    = 'p'
+	kindTx         = 'x'
+	kindEndorser   = 'e'
+	checkpointName = "checkpoint"
+	schemaName     = "schema"
 	// schemaVersion is the layout of the keys and values; a store of another
 	// version is emptied and rebuilt from block 0 at Open (it is derived data).
 	// 2: batched certificates locate their group of lines; batch trees are kept
