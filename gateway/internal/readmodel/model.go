@@ -91,6 +91,8 @@ type Model struct {
 	// batches caches what verify and receipts use of each anchored batch
 	// (immutable once anchored).
 	batches sync.Map // batch id -> *batchInfo
+	// tried holds the batch files indexArrived has tried (file hash -> true).
+	tried sync.Map
 
 	applyMu sync.Mutex // one applier at a time
 }
