@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certledger/certledger/internal/domain/certificate"
+	domcert "github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/internal/trust"
@@ -78,7 +78,7 @@ func TestReadModelBatch(t *testing.T) {
 	cert, hash := fmt.Sprintf("rmb-%s-%03d", tag, 37), gm.SM3Hex([]byte(tag+"37"))
 
 	type answer struct {
-		certificate.Result
+		domcert.Result
 		Source string `json:"source"`
 	}
 	verify := func(base, q string) answer {
@@ -153,13 +153,13 @@ func TestReadModelBatch(t *testing.T) {
 		}
 	}
 	l := verify(e.url, "id="+cert)
-	if l.Steps[3].Code != certificate.CodeNoProof || a.Steps[3].Status != "pass" {
+	if l.Steps[3].Code != domcert.CodeNoProof || a.Steps[3].Status != "pass" {
 		t.Fatalf("step 4: read model %+v, ledger %+v", a.Steps[3], l.Steps[3])
 	}
-	for _, r := range []*certificate.Result{&a.Result, &l.Result} {
-		r.Steps[3], r.CheckedAt = certificate.Step{}, ""
+	for _, r := range []*domcert.Result{&a.Result, &l.Result} {
+		r.Steps[3], r.CheckedAt = domcert.Step{}, ""
 		for i := range r.Results {
-			r.Results[i].Steps[3], r.Results[i].CheckedAt = certificate.Step{}, ""
+			r.Results[i].Steps[3], r.Results[i].CheckedAt = domcert.Step{}, ""
 		}
 	}
 	ga, _ := json.Marshal(a.Result)
