@@ -99,9 +99,9 @@ func TestBatchProofs(t *testing.T) {
 		}
 	}
 	// A file that does not rebuild the anchored root is not indexed.
-	h2, lines2 := batchFile(t, t.TempDir(), 6)
+	_, lines2 := batchFile(t, t.TempDir(), 6)
 	lines2[5], lines2[4] = lines2[4], lines2[5]
-	h2, err = batchFileIn(t, files, lines2)
+	h2, err := batchFileIn(t, files, lines2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,7 +136,7 @@ func (m *Model) typeInfo(c certificate.Certificate) (*certtype.Info, error) {
 	}
 	var t certtype.Type
 	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, fmt.Errorf("%w: certificate type %s: %v", ErrCorrupt, c.Type, err)
+		return nil, fmt.Errorf("%w: certificate type %s: %w", ErrCorrupt, c.Type, err)
 	}
 	info := t.Info()
 	return &info, nil
@@ -340,7 +340,7 @@ func (m *Model) batchInfo(id string) (*batchInfo, error) {
 	}
 	bi := &batchInfo{Block: bv.Block}
 	if err := json.Unmarshal(bv.JSON, &bi.Anchored); err != nil {
-		return nil, fmt.Errorf("%w: batch %s: %v", ErrCorrupt, id, err)
+		return nil, fmt.Errorf("%w: batch %s: %w", ErrCorrupt, id, err)
 	}
 	if bi.root, err = hex.DecodeString(bi.Root); err != nil || len(bi.root) != merkle.Size {
 		return nil, fmt.Errorf("%w: batch %s: root %q", ErrCorrupt, id, bi.Root)

@@ -109,8 +109,8 @@ func (r *readModelRun) anchorBatch(n int) error {
 			return fmt.Errorf("batch not indexed after %s: pending %+v", time.Since(start), p)
 		}
 		select {
-		case <-r.c.Context.Done():
-			return r.c.Context.Err()
+		case <-r.c.Done():
+			return r.c.Err()
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
