@@ -1,12 +1,18 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/certledger/certledger/gateway/internal/trustsvc"
+	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/receipt"
 )
 
 // fakeModel answers while serving is true, else fails as a lagging read model does.
@@ -48,5 +54,59 @@ func TestVerifyFromTheModelElseTheLedger(t *testing.T) {
 	// Bad input never reaches either.
 	if r := e.do("GET", "/api/v1/verify?id=bad%20id", "", nil); r.status != 400 || len(m.asked) != 2 {
 		t.Fatalf("bad id: %d %s (model asked %d times)", r.status, r.body, len(m.asked))
+	}
+}
+
+// batchModel is a read model that also builds receipts of batched certificates.
+type batchModel struct {
+	fakeModel
+}
+
+func (b *batchModel) BatchReceipt(id string) (*receipt.Receipt, bool, error) {
+	switch id {
+	case "bt-1":
+		return &receipt.Receipt{Version: receipt.Version, Batch: &receipt.Batched{Record: batch.Record{ID: "bt-1", DocHash: hashA}},
+			IssuedAt: "2026-11-28T12:00:00Z", Holder: json.RawMessage(`{}`)}, true, nil
+	case "bt-err":
+		return nil, false, errors.New("the store broke")
+	}
+	return nil, false, nil
+}
+
+// TestBatchedReceiptFromTheModel: the receipt of a batched certificate comes
+// from the read model with the gateway's pin and verify link; without a pin it
+// is a 501 that says why; a certificate of no batch, or a model error, goes the
+// ledger way.
+func TestBatchedReceiptFromTheModel(t *testing.T) {
+	pin := strings.Repeat("ab", 32)
+	for _, withPin := range []bool{false, true} {
+		e := newEnv(t, func(o *Options) {
+			o.VerifyModel = &batchModel{fakeModel{serving: true}}
+			o.PublicURL = "https://gw.example"
+			if withPin {
+				st, err := trustsvc.Open(filepath.Join(t.TempDir(), "trust.json"), pin)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.Trust = st
+			}
+		})
+		r := e.do("GET", "/api/v1/certificates/bt-1/receipt", "", nil)
+		if !withPin {
+			if r.status != http.StatusNotImplemented || !strings.Contains(string(r.body), "trust.pin") {
+				t.Fatalf("without a pin: %d %s", r.status, r.body)
+			}
+			continue
+		}
+		got := r.json(t)
+		if r.status != 200 || got["version"] != receipt.Version || got["bundleFingerprint"] != pin ||
+			got["verifyUrl"] != "https://gw.example/verify?hash="+hashA+"&id=bt-1" {
+			t.Fatalf("batched receipt: %d %s", r.status, r.body)
+		}
+		for _, id := range []string{"c-1", "bt-err"} {
+			if r := e.do("GET", "/api/v1/certificates/"+id+"/receipt", "", nil); r.status == 200 || strings.Contains(string(r.body), "trust.pin") {
+				t.Fatalf("%s: %d %s", id, r.status, r.body)
+			}
+		}
 	}
 }
