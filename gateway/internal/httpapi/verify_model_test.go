@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -109,4 +112,56 @@ func TestBatchedReceiptFromTheModel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// takenModel is a read model that already knows the certificate ids in taken.
+type takenModel struct {
+	fakeModel
+	taken map[string]bool
+}
+
+func (m *takenModel) TakenIDs(_ string, r io.Reader, limit int) ([]string, int, error) {
+	var out []string
+	n := 0
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		var rec batch.Record
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && m.taken[rec.ID] {
+			if n++; len(out) < limit {
+				out = append(out, rec.ID)
+			}
+		}
+	}
+	return out, n, sc.Err()
+}
+
+// TestAnchorRefusesTakenIDs: a batch whose file, staged before the anchoring,
+// holds an id the read model knows (on the ledger or in another batch) is
+// refused with a 409 naming it, and nothing is anchored; without a staged file,
+// or without such ids, it anchors.
+func TestAnchorRefusesTakenIDs(t *testing.T) {
+	m := &takenModel{fakeModel: fakeModel{serving: true}, taken: map[string]bool{"b-4-001": true, "b-4-003": true}}
+	e := newEnv(t, func(o *Options) { o.BatchDir = t.TempDir(); o.VerifyModel = m })
+	b := batchFile(t, "b-4", 5)
+	r := e.do("PUT", "/api/v1/batches/b-4/file", aClerk, string(b.data), "Content-Range", rng(0, len(b.data)-1, len(b.data)))
+	if r.status != 404 || !strings.Contains(string(r.body), "not anchored") {
+		t.Fatalf("staging before the anchoring: %d %s", r.status, r.body)
+	}
+	r = e.do("POST", "/api/v1/batches", aClerk, b.header)
+	if r.status != http.StatusConflict || !strings.Contains(string(r.body), "2 certificate id(s)") || !strings.Contains(string(r.body), "b-4-001, b-4-003") {
+		t.Fatalf("anchoring a batch with taken ids: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/api/v1/batches/b-4", "", nil); r.status != http.StatusNotFound {
+		t.Fatalf("anchored anyway: %d %s", r.status, r.body)
+	}
+	// The same file once the ids are free anchors, and the staged upload finishes.
+	m.taken = nil
+	e.anchor(&b, "")
+	if r := e.do("PUT", "/api/v1/batches/b-4/file", aClerk, "", "Content-Range", fmt.Sprintf("bytes */%d", len(b.data))); r.status != 201 {
+		t.Fatalf("finishing the upload: %d %s", r.status, r.body)
+	}
+	// Nothing staged: nothing to check.
+	m.taken = map[string]bool{"b-5-000": true}
+	b5 := batchFile(t, "b-5", 2)
+	e.anchor(&b5, "b-4")
 }

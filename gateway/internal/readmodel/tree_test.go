@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
@@ -111,5 +114,37 @@ func TestBatchProofs(t *testing.T) {
 	}
 	if p, _ := m.PendingBatches(); len(p) != 1 || p[0].BatchID != "b-q" {
 		t.Fatalf("a file that does not rebuild the root was indexed: pending %+v", p)
+	}
+}
+
+// TestTakenIDs: the ids of a staged batch file that name a certificate on the
+// ledger or in another indexed batch; the batch's own ids and an incomplete
+// last line are not counted.
+func TestTakenIDs(t *testing.T) {
+	files := t.TempDir()
+	m, err := Open(Options{Dir: filepath.Join(t.TempDir(), "rm"), Namespace: "certledger", Batches: Dir(files), MaxLag: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = m.Close() }()
+	h, lines := batchFile(t, files, 5)
+	if err := m.Apply(anchorBlock(t, 0, "b-1", h, linesRoot(lines), 5)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Apply(block(1, []peer.TxValidationCode{0}, envelope(t, common.HeaderType_ENDORSER_TRANSACTION, "t1", "certledger", map[string]string{certKey("c-1"): certJSON}))); err != nil {
+		t.Fatal(err)
+	}
+	staged := strings.Join([]string{
+		lines[1], // in batch b-1
+		strings.Replace(lines[0], `"bt-000"`, `"c-1"`, 1), // on the ledger
+		strings.Replace(lines[0], `"bt-000"`, `"new-1"`, 1),
+		lines[3],
+	}, "\n") + "\n" + lines[4][:50] // an incomplete last line
+	taken, n, err := m.TakenIDs("b-9", strings.NewReader(staged), 2)
+	if err != nil || n != 3 || !slices.Equal(taken, []string{"bt-001", "c-1"}) {
+		t.Fatalf("TakenIDs = %v, %d, %v", taken, n, err)
+	}
+	if taken, n, err := m.TakenIDs("b-1", strings.NewReader(strings.Join(lines, "\n")+"\n"), 10); err != nil || n != 0 {
+		t.Fatalf("a batch's own ids: %v, %d, %v", taken, n, err)
 	}
 }
