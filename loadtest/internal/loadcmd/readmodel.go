@@ -144,7 +144,9 @@ func (r *readModelRun) waitCaughtUp(m *gatewaytest.ReadModel, limit time.Duratio
 	if err != nil {
 		return err
 	}
-	for m.Height() < want || !m.Status().Serving {
+	// A batch is indexed right after its anchoring block is applied (the
+	// height moves first): with a batch, caught up means none pending too.
+	for m.Height() < want || !m.Status().Serving || r.pending(m) {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("read model at %d (%+v), ledger at %d: %w", m.Height(), m.Status(), want, ctx.Err())
@@ -152,6 +154,16 @@ func (r *readModelRun) waitCaughtUp(m *gatewaytest.ReadModel, limit time.Duratio
 		}
 	}
 	return nil
+}
+
+// pending reports whether m has anchored batches not indexed yet (only when
+// the run anchors one).
+func (r *readModelRun) pending(m *gatewaytest.ReadModel) bool {
+	if len(r.bench.recs) == 0 {
+		return false
+	}
+	p, err := m.PendingBatches()
+	return err != nil || len(p) > 0
 }
 
 // verifyOp verifies a record by id and hash at base and wants VALID, answered
