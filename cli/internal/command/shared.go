@@ -46,6 +46,41 @@ func signerSession(c *cli.Context) (output.Printer, *sm2.PrivateKey, *client.Cli
 	return p, k, cl, nil
 }
 
+// ask ends a gateway command whose input is checked: a client of the global flags,
+// one request, and the answer printed with p, as JSON or, for a person, by rows.
+func ask[T any](c *cli.Context, p output.Printer, req func(ctx context.Context, cl *client.Client) (T, error), rows func(*output.Tab, T)) error {
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	v, err := req(c.Context, cl)
+	if err != nil {
+		return err
+	}
+	return p.Print(v, func(t *output.Tab) { rows(t, v) })
+}
+
+// call sends one request to the gateway and decodes its answer as a T.
+func call[T any](ctx context.Context, cl *client.Client, method, path string, body any) (T, error) {
+	var v T
+	err := cl.Do(ctx, method, path, body, &v)
+	return v, err
+}
+
+// askTo is ask of one request, method path with body, answered by a T.
+func askTo[T any](c *cli.Context, p output.Printer, method, path string, body any, rows func(*output.Tab, T)) error {
+	return ask(c, p, func(ctx context.Context, cl *client.Client) (T, error) { return call[T](ctx, cl, method, path, body) }, rows)
+}
+
+// request is ask with the printer of --output read first.
+func request[T any](c *cli.Context, req func(ctx context.Context, cl *client.Client) (T, error), rows func(*output.Tab, T)) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	return ask(c, p, req, rows)
+}
+
 // showOne is a "show ID" command: it fetches the record the one argument names
 // (what describes it in the usage error) and prints it, as rows in a table.
 func showOne[T any](c *cli.Context, what string, fetch func(c *cli.Context, cl *client.Client, id string) (*T, error), rows func(*output.Tab, *T)) error {
@@ -53,15 +88,25 @@ func showOne[T any](c *cli.Context, what string, fetch func(c *cli.Context, cl *
 	if err != nil {
 		return err
 	}
-	p, cl, err := session(c)
-	if err != nil {
-		return err
+	return request(c, func(_ context.Context, cl *client.Client) (*T, error) { return fetch(c, cl, id) }, rows)
+}
+
+// listOf returns list, or an empty list for nil (JSON [] rather than null), and err.
+func listOf[T any](list []T, err error) ([]T, error) {
+	if list == nil {
+		list = []T{}
 	}
-	v, err := fetch(c, cl, id)
-	if err != nil {
-		return err
+	return list, err
+}
+
+// writeRows prints the answer of a write for a person: "<what>: <noun> <id> (tx T,
+// block N)", a blank line, and the record's rows.
+func writeRows[T any](what, noun string, id func(*T) string, rows func(*output.Tab, *T)) func(*output.Tab, *client.WriteResult[T]) {
+	return func(t *output.Tab, res *client.WriteResult[T]) {
+		t.Line(fmt.Sprintf("%s: %s %s (tx %s, block %d)", what, noun, id(&res.Record), res.TxID, res.BlockNumber))
+		t.Line("")
+		rows(t, &res.Record)
 	}
-	return p.Print(v, func(t *output.Tab) { rows(t, v) })
 }
 
 // signerDept returns --dept, or the department that holds keyID on the ledger; hint

@@ -278,17 +278,24 @@ func needsNote(a workorder.Action) bool {
 	return false
 }
 
+// ticketNoted reads what a ticket action with a note starts from: the TICKET
+// argument, the printer of --output, and the SM3 of --note / --note-file.
+func ticketNoted(c *cli.Context) (id string, p output.Printer, note string, err error) {
+	if id, err = oneArg(c, "TICKET id"); err != nil {
+		return "", p, "", err
+	}
+	if p, err = PrinterOf(c); err != nil {
+		return "", p, "", err
+	}
+	if note, err = textHash(c, "note"); err != nil {
+		return "", p, "", err
+	}
+	return id, p, note, nil
+}
+
 // ticketSigned performs a department's signed action.
 func ticketSigned(c *cli.Context, action workorder.Action) error {
-	id, err := oneArg(c, "TICKET id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	note, err := textHash(c, "note")
+	id, p, note, err := ticketNoted(c)
 	if err != nil {
 		return err
 	}
@@ -308,23 +315,29 @@ func ticketSigned(c *cli.Context, action workorder.Action) error {
 	if err != nil {
 		return err
 	}
-	t, err := fetchTicket(c, cl, id)
-	if err != nil {
-		return fmt.Errorf("reading ticket %s: %w", id, err)
-	}
-	op, err := operatorOf(c, cl)
-	if err != nil {
+	a := ticketAction{TicketID: id, Action: string(action), Department: dept, NoteHash: note, Target: c.String("to"), KeyID: keyID}
+	return postTicketAction(c, p, cl, a, func(a *ticketAction) (err error) {
+		if a.Operator, err = operatorOf(c, cl); err != nil {
+			return err
+		}
+		a.Signature, err = canon.Sign(k, canon.KindTicketAction, *a)
 		return err
-	}
-	a := ticketAction{TicketID: id, Action: string(action), Department: dept, NoteHash: note, Target: c.String("to"),
-		PrevTxID: t.TxID, KeyID: keyID, Operator: op}
-	if a.Signature, err = canon.Sign(k, canon.KindTicketAction, a); err != nil {
-		return err
-	}
-	return postTicketAction(c, p, cl, a)
+	})
 }
 
-func postTicketAction(c *cli.Context, p output.Printer, cl *client.Client, a ticketAction) error {
+// postTicketAction chains action a to the ticket's last transaction, signs it
+// when sign is given, posts it and prints the answer.
+func postTicketAction(c *cli.Context, p output.Printer, cl *client.Client, a ticketAction, sign func(*ticketAction) error) error {
+	cur, err := fetchTicket(c, cl, a.TicketID)
+	if err != nil {
+		return fmt.Errorf("reading ticket %s: %w", a.TicketID, err)
+	}
+	a.PrevTxID = cur.TxID
+	if sign != nil {
+		if err := sign(&a); err != nil {
+			return err
+		}
+	}
 	var res client.WriteResult[ticketOutput]
 	if err := cl.Do(c.Context, http.MethodPost, ticketsAPI+"/"+url.PathEscape(a.TicketID)+"/"+a.Action, a, &res); err != nil {
 		return err
@@ -371,12 +384,7 @@ func ticketRate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	t, err := fetchTicket(c, cl, id)
-	if err != nil {
-		return fmt.Errorf("reading ticket %s: %w", id, err)
-	}
-	a.PrevTxID = t.TxID
-	return postTicketAction(c, p, cl, a)
+	return postTicketAction(c, p, cl, a, nil)
 }
 
 // ticketIntakeOrSigned performs reopen, resume or route: signed by a department
@@ -385,15 +393,7 @@ func ticketIntakeOrSigned(c *cli.Context, action workorder.Action) error {
 	if c.String("key") != "" {
 		return ticketSigned(c, action)
 	}
-	id, err := oneArg(c, "TICKET id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	note, err := textHash(c, "note")
+	id, p, note, err := ticketNoted(c)
 	if err != nil {
 		return err
 	}
@@ -401,11 +401,7 @@ func ticketIntakeOrSigned(c *cli.Context, action workorder.Action) error {
 	if err != nil {
 		return err
 	}
-	t, err := fetchTicket(c, cl, id)
-	if err != nil {
-		return fmt.Errorf("reading ticket %s: %w", id, err)
-	}
-	return postTicketAction(c, p, cl, ticketAction{TicketID: id, Action: string(action), NoteHash: note, Target: c.String("to"), PrevTxID: t.TxID})
+	return postTicketAction(c, p, cl, ticketAction{TicketID: id, Action: string(action), NoteHash: note, Target: c.String("to")}, nil)
 }
 
 func ticketShow(c *cli.Context) error {
