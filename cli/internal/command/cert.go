@@ -187,7 +187,7 @@ func certIssue(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return issueV1(c, p, is, req, "issued")
+	return issueAndPrint(c, p, is, req, "issued")
 }
 
 // issuerSession returns a client and the issuer of --key (and --dept) using it.
@@ -203,10 +203,10 @@ func issuerSession(c *cli.Context) (*client.Client, *issue.Issuer, error) {
 	return cl, is, nil
 }
 
-// issueV1 issues one v1 certificate and prints it as "<what> ...". An id already
+// issueAndPrint issues one certificate and prints it as "<what> ...". An id already
 // on the ledger with the same document is done only if this machine holds its
 // receipt for the same holder.
-func issueV1(c *cli.Context, p output.Printer, is *issue.Issuer, req issue.Request, what string) error {
+func issueAndPrint(c *cli.Context, p output.Printer, is *issue.Issuer, req issue.Request, what string) error {
 	res, err := is.Issue(c.Context, req)
 	if err != nil {
 		return issueErr(err)
@@ -351,7 +351,7 @@ func certSupersede(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return issueV1(c, p, is, req, "superseded "+old+" with")
+	return issueAndPrint(c, p, is, req, "superseded "+old+" with")
 }
 
 // ---- revoke / suspend / reinstate ----

@@ -25,12 +25,9 @@ import (
 // Texts (appeal, notes, comments) never leave this machine: only their SM3 does.
 func ticketCommand() *cli.Command {
 	signing := func(extra ...cli.Flag) []cli.Flag {
-		return append(extra,
-			keyFlag("your department's private key `FILE` (PKCS#8 PEM)"), passwordFlag(),
-			&cli.StringFlag{Name: "dept", Usage: "acting department `ID` (default: the department that holds the key)"},
-			&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
-			&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
-		)
+		return append(append(extra,
+			keyFlag("your department's private key `FILE` (PKCS#8 PEM)"), passwordFlag(), actingDeptFlag()),
+			noteFlags()...)
 	}
 	action := func(name, usage string, flags ...cli.Flag) *cli.Command {
 		return &cli.Command{Name: name, Usage: usage, ArgsUsage: "TICKET", Flags: signing(flags...),
@@ -96,13 +93,10 @@ func ticketSubmitCommand() *cli.Command {
 // resume and reopen (also a department's, with --key), route and rate.
 func ticketIntakeCommands() []*cli.Command {
 	intakeOrKey := func(who string) []cli.Flag {
-		return []cli.Flag{
+		return append([]cli.Flag{
 			&cli.StringFlag{Name: "key", Usage: who + "'s private key `FILE` (omit for the intake channel)", EnvVars: []string{"CERTLEDGER_KEY"}},
-			passwordFlag(),
-			&cli.StringFlag{Name: "dept", Usage: "acting department `ID` (default: the department that holds the key)"},
-			&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
-			&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
-		}
+			passwordFlag(), actingDeptFlag(),
+		}, noteFlags()...)
 	}
 	return []*cli.Command{
 		{
@@ -116,11 +110,8 @@ func ticketIntakeCommands() []*cli.Command {
 			Name:      "route",
 			Usage:     "route a ticket returned to the intake channel to a department (intake channel)",
 			ArgsUsage: "TICKET",
-			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "to", Usage: "receiving department `ID`", Required: true},
-				&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
-				&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
-			},
+			Flags: append([]cli.Flag{&cli.StringFlag{Name: "to", Usage: "receiving department `ID`", Required: true}},
+				noteFlags()...),
 			Action: func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActRoute) },
 		},
 		{
@@ -141,6 +132,19 @@ func ticketIntakeCommands() []*cli.Command {
 			Action:    func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActReopen) },
 		},
 	}
+}
+
+// noteFlags are --note and --note-file of ticket actions (read by textHash).
+func noteFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
+		&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
+	}
+}
+
+// actingDeptFlag is --dept of a signed ticket action.
+func actingDeptFlag() cli.Flag {
+	return &cli.StringFlag{Name: "dept", Usage: "acting department `ID` (default: the department that holds the key)"}
 }
 
 // ticketListCommand is "certledger ticket list".
