@@ -81,7 +81,9 @@ func ticketSetup(t *testing.T) (e *env, pkPath string, tk ticketRunners) {
 		return runTickets(t, append([]string{"--gateway", e.GW.URL, "--token", token}, args...)...)
 	}
 	tk.run = func(args ...string) Result { return tk.runAs(clerkToken, args...) }
-	tk.intake = func(args ...string) Result { return tk.runAs(e.GW.Token(gatewaytest.GovDept, gatewaytest.Clerk), args...) }
+	tk.intake = func(args ...string) Result {
+		return tk.runAs(e.GW.Token(gatewaytest.GovDept, gatewaytest.Clerk), args...)
+	}
 	tk.supervisor = func(args ...string) Result { return tk.runAs(e.GW.Token("dept-p", gatewaytest.Clerk), args...) }
 	tk.ticket = func(id string) (tk workorder.Ticket) {
 		e.GW.Must(t, 200, &tk, "GET", "/api/v1/tickets/"+id, e.GW.AuditorToken(), nil)
