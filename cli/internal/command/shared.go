@@ -10,6 +10,7 @@ import (
 
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/certledger/certledger/internal/gm"
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/urfave/cli/v2"
 )
@@ -107,6 +108,32 @@ func writeRows[T any](what, noun string, id func(*T) string, rows func(*output.T
 		t.Line("")
 		rows(t, &res.Record)
 	}
+}
+
+// keyHolder is the private key of --key, its id, and the department it signs for.
+type keyHolder struct {
+	Key   *sm2.PrivateKey
+	KeyID string
+	Dept  string
+}
+
+// signingClient loads --key, makes a client and finds the department the key
+// signs for (signerDept: hint ends the message of a key the ledger does not know).
+func signingClient(c *cli.Context, hint string) (*client.Client, keyHolder, error) {
+	k, err := loadPrivate(c, "key")
+	if err != nil {
+		return nil, keyHolder{}, err
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return nil, keyHolder{}, err
+	}
+	keyID := gm.KeyID(&k.PublicKey)
+	dept, err := signerDept(c, cl, keyID, c.String("key"), hint)
+	if err != nil {
+		return nil, keyHolder{}, err
+	}
+	return cl, keyHolder{Key: k, KeyID: keyID, Dept: dept}, nil
 }
 
 // signerDept returns --dept, or the department that holds keyID on the ledger; hint

@@ -306,25 +306,16 @@ func ticketSigned(c *cli.Context, action workorder.Action) error {
 	if needsNote(action) && note == "" {
 		return Usagef("%s needs a reason: give --note TEXT or --note-file FILE", action)
 	}
-	k, err := loadPrivate(c, "key")
+	cl, kh, err := signingClient(c, "")
 	if err != nil {
 		return err
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	keyID := gm.KeyID(&k.PublicKey)
-	dept, err := signerDept(c, cl, keyID, c.String("key"), "")
-	if err != nil {
-		return err
-	}
-	a := ticketAction{TicketID: id, Action: string(action), Department: dept, NoteHash: note, Target: c.String("to"), KeyID: keyID}
+	a := ticketAction{TicketID: id, Action: string(action), Department: kh.Dept, NoteHash: note, Target: c.String("to"), KeyID: kh.KeyID}
 	return postTicketAction(c, p, cl, a, func(a *ticketAction) (err error) {
 		if a.Operator, err = operatorOf(c, cl); err != nil {
 			return err
 		}
-		a.Signature, err = canon.Sign(k, canon.KindTicketAction, *a)
+		a.Signature, err = canon.Sign(kh.Key, canon.KindTicketAction, *a)
 		return err
 	})
 }
