@@ -274,16 +274,8 @@ func auditAccountability(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	list, next, err := listPages[workorder.Accountability](c.Context, c, cl,
-		query("/api/v1/audit/accountability", "department", c.String("dept"), "from", from, "to", to))
-	if err != nil {
-		return err
-	}
-	if err := p.Print(list, func(tb *output.Tab) {
+	path := query("/api/v1/audit/accountability", "department", c.String("dept"), "from", from, "to", to)
+	return printPages(c, p, path, func(tb *output.Tab, list []workorder.Accountability) {
 		tb.Row(zoneHeader(c, "AT"), "RECORD", "TICKET", "CAUSE", "DEADLINE MISSED", "RECORDED", "TX")
 		for _, a := range list {
 			cause := string(a.Cause)
@@ -292,9 +284,5 @@ func auditAccountability(c *cli.Context) error {
 			}
 			tb.Row(humanTime(c, a.At), a.ID, a.TicketID, cause, humanTime(c, a.Deadline), humanTime(c, a.RecordedAt), a.TxID)
 		}
-	}); err != nil {
-		return err
-	}
-	moreHint(c, next)
-	return nil
+	})
 }

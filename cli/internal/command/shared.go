@@ -205,6 +205,25 @@ func listPages[T any](ctx context.Context, c *cli.Context, cl *client.Client, pa
 	}
 }
 
+// printPages is a list command once its query is built: a client, one page of
+// path (every page with --all), the records printed with p, and on standard
+// error how to fetch the next page.
+func printPages[T any](c *cli.Context, p output.Printer, path string, rows func(*output.Tab, []T)) error {
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	list, next, err := listPages[T](c.Context, c, cl, path)
+	if err != nil {
+		return err
+	}
+	if err := p.Print(list, func(t *output.Tab) { rows(t, list) }); err != nil {
+		return err
+	}
+	moreHint(c, next)
+	return nil
+}
+
 // query builds "base?k=v&..." from the non-empty pairs (base always gets a '?').
 func query(base string, kv ...string) string {
 	v := url.Values{}

@@ -609,15 +609,7 @@ func ticketList(c *cli.Context) error {
 	default:
 		path = query(ticketsAPI, "department", dept, "state", state)
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	list, next, err := listPages[workorder.Ticket](c.Context, c, cl, path)
-	if err != nil {
-		return err
-	}
-	if err := p.Print(list, func(tb *output.Tab) {
+	return printPages(c, p, path, func(tb *output.Tab, list []workorder.Ticket) {
 		tb.Row("TICKET", "CATEGORY", "STATE", "DEPARTMENT", zoneHeader(c, "RESPOND BY"), "RESOLVE BY", "OVERDUE")
 		for _, t := range list {
 			over := ""
@@ -626,9 +618,5 @@ func ticketList(c *cli.Context) error {
 			}
 			tb.Row(t.ID, t.Category, string(t.State), t.Department, humanTime(c, t.RespondBy), humanTime(c, t.ResolveBy), over)
 		}
-	}); err != nil {
-		return err
-	}
-	moreHint(c, next)
-	return nil
+	})
 }
