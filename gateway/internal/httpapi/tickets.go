@@ -63,7 +63,7 @@ func (s *Server) submitTicket(w http.ResponseWriter, r *http.Request) error {
 	// ticket (header Idempotent-Replay); a different one under the same id stays 409.
 	return s.replayWrite(w, r, err, p.Org, "workorder:Get", in.ID, func(raw []byte) (string, bool) {
 		var st storedTicket
-		if json.Unmarshal(raw, &st) != nil || st.TicketInput != in {
+		if json.Unmarshal(raw, &st) != nil || mustJSON(st.TicketInput) != mustJSON(in) {
 			return "", false
 		}
 		return st.TxID, true
