@@ -2,7 +2,6 @@ package command
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -112,9 +111,7 @@ func calendarShow(c *cli.Context) error {
 	if year < workorder.MinScheduleYear || year > workorder.MaxScheduleYear {
 		return Usagef("--year %d: want %d..%d", year, workorder.MinScheduleYear, workorder.MaxScheduleYear)
 	}
-	return request(c, func(ctx context.Context, cl *client.Client) (calendarYear, error) {
-		return call[calendarYear](ctx, cl, http.MethodGet, calendarAPI+"/"+strconv.Itoa(year), nil)
-	}, func(tb *output.Tab, y calendarYear) {
+	return requestTo(c, http.MethodGet, calendarAPI+"/"+strconv.Itoa(year), nil, func(tb *output.Tab, y calendarYear) {
 		tb.Line(fmt.Sprintf("%d in calendar version %d", y.Year, y.Version))
 		if y.Schedule == nil {
 			tb.Line("No official schedule loaded for this year: Monday to Friday are working days.")

@@ -235,21 +235,9 @@ func exchangeList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
 	path := query(exAPI+"/exchanges", "grantId", c.String("grant"), "provider", c.String("provider"),
 		"consumer", c.String("consumer"), "status", c.String("status"), "from", from, "to", to)
-	list, next, err := listPages[exchange.Exchange](c.Context, c, cl, path)
-	if err != nil {
-		return err
-	}
-	if err := p.Print(list, func(t *output.Tab) { exchangeRows(t, list) }); err != nil {
-		return err
-	}
-	moreHint(c, next)
-	return nil
+	return printPages(c, p, path, exchangeRows)
 }
 
 func exchangeRows(t *output.Tab, list []exchange.Exchange) {

@@ -82,6 +82,15 @@ func request[T any](c *cli.Context, req func(ctx context.Context, cl *client.Cli
 	return ask(c, p, req, rows)
 }
 
+// requestTo is askTo with the printer of --output read first.
+func requestTo[T any](c *cli.Context, method, path string, body any, rows func(*output.Tab, T)) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	return askTo(c, p, method, path, body, rows)
+}
+
 // showOne is a "show ID" command: it fetches the record the one argument names
 // (what describes it in the usage error) and prints it, as rows in a table.
 func showOne[T any](c *cli.Context, what string, fetch func(c *cli.Context, cl *client.Client, id string) (*T, error), rows func(*output.Tab, *T)) error {
