@@ -77,8 +77,6 @@ func auditAccountabilityCommand() *cli.Command {
 	}
 }
 
-// tkPeriod reads --from / --to (period.go: inclusive days in the deployment's zone).
-func tkPeriod(c *cli.Context) (from, to string, err error) { return periodFlags(c, true) }
 
 // sweepResult is the record of POST /api/v1/audit/sweep.
 type sweepResult struct {
@@ -172,11 +170,7 @@ func met(r workorder.Rate) string {
 }
 
 func auditKPI(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	from, to, err := tkPeriod(c)
+	p, from, to, err := periodCommand(c, true)
 	if err != nil {
 		return err
 	}
@@ -266,11 +260,7 @@ func auditKPI(c *cli.Context) error {
 }
 
 func auditAccountability(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	from, to, err := tkPeriod(c)
+	p, from, to, err := periodCommand(c, true)
 	if err != nil {
 		return err
 	}

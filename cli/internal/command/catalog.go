@@ -68,12 +68,18 @@ func exParseFields(s string) ([]string, error) {
 	return out, nil
 }
 
-func catalogAdd(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
+// fieldsCommand reads what the writes that name data fields start with (catalog
+// add, grant create, exchange send): the printer of --output, then --fields.
+func fieldsCommand(c *cli.Context) (p output.Printer, fields []string, err error) {
+	if p, err = PrinterOf(c); err != nil {
+		return p, nil, err
 	}
-	fields, err := exParseFields(c.String("fields"))
+	fields, err = exParseFields(c.String("fields"))
+	return p, fields, err
+}
+
+func catalogAdd(c *cli.Context) error {
+	p, fields, err := fieldsCommand(c)
 	if err != nil {
 		return err
 	}

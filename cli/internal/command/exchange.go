@@ -221,17 +221,8 @@ func exchangeVerify(c *cli.Context) error {
 	return nil
 }
 
-// exPeriodFlags reads --from / --to (dates or RFC 3339; a --to date includes that day).
-func exPeriodFlags(c *cli.Context) (from, to string, err error) {
-	return periodFlags(c, false) // dates: inclusive days in the deployment's zone (period.go)
-}
-
 func exchangeList(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	from, to, err := exPeriodFlags(c)
+	p, from, to, err := periodCommand(c, false)
 	if err != nil {
 		return err
 	}

@@ -98,11 +98,7 @@ type sendOutcome struct {
 }
 
 func exchangeSend(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	fields, err := exParseFields(c.String("fields"))
+	p, fields, err := fieldsCommand(c)
 	if err != nil {
 		return err
 	}

@@ -79,11 +79,7 @@ func grantCommand() *cli.Command {
 }
 
 func grantCreate(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	fields, err := exParseFields(c.String("fields"))
+	p, fields, err := fieldsCommand(c)
 	if err != nil {
 		return err
 	}
