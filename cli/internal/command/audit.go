@@ -77,7 +77,6 @@ func auditAccountabilityCommand() *cli.Command {
 	}
 }
 
-
 // sweepResult is the record of POST /api/v1/audit/sweep.
 type sweepResult struct {
 	At             string   `json:"at"`
