@@ -93,19 +93,11 @@ func grantCreate(c *cli.Context) error {
 			return Usagef("--valid-from: %v", err)
 		}
 	}
-	k, err := loadPrivate(c, "key")
+	cl, kh, err := signingClient(c, " (dept add-key first)")
 	if err != nil {
 		return err
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	keyID := gm.KeyID(&k.PublicKey)
-	dept, err := signerDept(c, cl, keyID, c.String("key"), " (dept add-key first)")
-	if err != nil {
-		return err
-	}
+	dept := kh.Dept
 	id := c.String("id")
 	if id == "" {
 		if id, err = issue.NewID(dept + "-g"); err != nil {
@@ -122,8 +114,8 @@ func grantCreate(c *cli.Context) error {
 	}
 	req := exchange.GrantRequest{ID: id, Provider: dept, Consumer: c.String("consumer"), Item: c.String("item"),
 		Fields: fields, PurposeHash: gm.SM3Hex([]byte(purpose)), LegalBasis: c.String("legal-basis"),
-		ValidFrom: from, ValidUntil: until, KeyID: keyID, Operator: op}
-	if req.Signature, err = signForm(k, req.SignedForm); err != nil {
+		ValidFrom: from, ValidUntil: until, KeyID: kh.KeyID, Operator: op}
+	if req.Signature, err = signForm(kh.Key, req.SignedForm); err != nil {
 		return err
 	}
 	if err := req.Validate(); err != nil {
