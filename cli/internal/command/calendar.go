@@ -70,11 +70,7 @@ func readSchedule(path string) (workorder.YearSchedule, error) {
 }
 
 func calendarLoad(c *cli.Context) error {
-	path, err := oneArg(c, "schedule FILE")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
+	path, p, err := argCommand(c, "schedule FILE")
 	if err != nil {
 		return err
 	}

@@ -314,11 +314,7 @@ func certSupersedeCommand() *cli.Command {
 }
 
 func certSupersede(c *cli.Context) error {
-	old, err := oneArg(c, "OLD_ID")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
+	old, p, err := argCommand(c, "OLD_ID")
 	if err != nil {
 		return err
 	}

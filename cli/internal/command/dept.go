@@ -213,11 +213,7 @@ type deptWrite func(c *cli.Context, cl *client.Client) (*client.WriteResult[clie
 // the flags before any connection is made and returns the write; the result is
 // printed as "<what>: department ...".
 func deptKeyCommand(c *cli.Context, what string, prepare func(id string) (deptWrite, error)) error {
-	id, err := oneArg(c, "DEPT id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
+	id, p, err := argCommand(c, "DEPT id")
 	if err != nil {
 		return err
 	}

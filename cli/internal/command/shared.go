@@ -17,6 +17,16 @@ import (
 
 // Helpers shared by the commands that talk to the gateway.
 
+// argCommand reads what a command on one named thing starts with: its one
+// argument (what names it in the usage error), then the printer of --output.
+func argCommand(c *cli.Context, what string) (arg string, p output.Printer, err error) {
+	if arg, err = oneArg(c, what); err != nil {
+		return "", p, err
+	}
+	p, err = PrinterOf(c)
+	return arg, p, err
+}
+
 // session returns what a gateway command needs: the printer of --output and a client.
 func session(c *cli.Context) (output.Printer, *client.Client, error) {
 	p, err := PrinterOf(c)

@@ -290,10 +290,7 @@ func needsNote(a workorder.Action) bool {
 // ticketNoted reads what a ticket action with a note starts from: the TICKET
 // argument, the printer of --output, and the SM3 of --note / --note-file.
 func ticketNoted(c *cli.Context) (id string, p output.Printer, note string, err error) {
-	if id, err = oneArg(c, "TICKET id"); err != nil {
-		return "", p, "", err
-	}
-	if p, err = PrinterOf(c); err != nil {
+	if id, p, err = argCommand(c, "TICKET id"); err != nil {
 		return "", p, "", err
 	}
 	if note, err = textHash(c, "note"); err != nil {
@@ -364,11 +361,7 @@ func postTicketAction(c *cli.Context, p output.Printer, cl *client.Client, a tic
 }
 
 func ticketRate(c *cli.Context) error {
-	id, err := oneArg(c, "TICKET id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
+	id, p, err := argCommand(c, "TICKET id")
 	if err != nil {
 		return err
 	}
