@@ -398,7 +398,10 @@ func TestSweepPreviewAccess(t *testing.T) {
 		strings.Join(p.Accountability, ",") != accountabilityOf("T1") || p.Hidden == nil || *p.Hidden != 2 {
 		t.Errorf("dept-a: %+v", p)
 	}
-	if p := read(polC); len(p.Tickets) != 0 || len(p.Updated) != 0 || p.Hidden == nil || *p.Hidden != 3 {
+	// dept-c is told of its own ticket, escalated away to governance (it was
+	// with dept-c before the sweep), and of nothing else.
+	if p := read(polC); strings.Join(p.Tickets, ",") != "T3" || strings.Join(p.Escalated, ",") != "T3" || len(p.Updated) != 1 ||
+		strings.Join(p.Accountability, ",") != accountabilityOf("T3") || p.Hidden == nil || *p.Hidden != 2 {
 		t.Errorf("dept-c, whose ticket went to governance: %+v", p)
 	}
 	// A preview is an evaluation: nothing was ordered.
@@ -409,5 +412,20 @@ func TestSweepPreviewAccess(t *testing.T) {
 	e.ledger.MustEvaluate(&tk, "gov", "workorder:Get", "T1")
 	if tk.State != workorder.StateResolved {
 		t.Errorf("T1 after previews: %s", tk.State)
+	}
+	// The sweep itself, ordered by dept-a's clerk, acts on every department's
+	// tickets but tells dept-a only of its own, as the preview does.
+	res, body := e.call("POST", "/api/v1/audit/sweep", polA, "")
+	var done struct {
+		TxID   string  `json:"txId"`
+		Record preview `json:"record"`
+	}
+	if res.StatusCode != 200 || json.Unmarshal(body, &done) != nil || done.TxID == "" || strings.Join(done.Record.Tickets, ",") != "T1" ||
+		len(done.Record.Escalated) != 0 || done.Record.Hidden == nil || *done.Record.Hidden != 2 {
+		t.Errorf("dept-a's sweep: %d %s", res.StatusCode, body)
+	}
+	e.ledger.MustEvaluate(&tk, "gov", "workorder:Get", "T2")
+	if tk.Department != "sup" {
+		t.Errorf("T2 after the sweep is with %s, want sup (escalated)", tk.Department)
 	}
 }

@@ -145,7 +145,23 @@ func (s *Server) sweepTickets(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := info(r).principal
 	audit(r, "sweep")
-	return s.submitWrite(w, r, http.StatusOK, p.Org, "workorder:Sweep", limit)
+	res, err := s.submit(r.Context(), p.Org, "workorder:Sweep", limit)
+	auditTx(r, res)
+	if err != nil {
+		return err
+	}
+	if !s.seesAll(r) {
+		// The sweep acts on every department's tickets; a department's caller
+		// is told only of the tickets it may read, as the preview does.
+		out, err := s.visibleSweep(r, res.Payload)
+		if err != nil {
+			return err
+		}
+		if res.Payload, err = json.Marshal(out); err != nil {
+			return err
+		}
+	}
+	return writeResult(w, http.StatusOK, res)
 }
 
 // setTicketConfig passes the calendar, SLA or intake list to the chaincode, which
