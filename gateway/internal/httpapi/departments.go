@@ -113,16 +113,23 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.submitKey(w, r, http.StatusCreated, "registry:AddKey", "add keys", "department/"+id, id)
+}
+
+// submitKey decodes the body of add-key and rotate and, for the governance
+// department only (what names the act in a refusal), submits fn with ids and the
+// public key. resource is the access log's.
+func (s *Server) submitKey(w http.ResponseWriter, r *http.Request, status int, fn, what, resource string, ids ...string) error {
 	in, err := decodeKeyInput(r)
 	if err != nil {
 		return err
 	}
 	p := info(r).principal
-	audit(r, "department/"+id)
-	if err := s.governanceOnly(p, "add keys"); err != nil {
+	audit(r, resource)
+	if err := s.governanceOnly(p, what); err != nil {
 		return err
 	}
-	return s.submitWrite(w, r, http.StatusCreated, p.Org, "registry:AddKey", id, in.PublicKey)
+	return s.submitWrite(w, r, status, p.Org, fn, append(ids, in.PublicKey)...)
 }
 
 // pathKey reads the department id and the key id of .../departments/{id}/keys/{keyId}/...
@@ -141,16 +148,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, err := decodeKeyInput(r)
-	if err != nil {
-		return err
-	}
-	p := info(r).principal
-	audit(r, "department/"+id+"/key/"+keyID)
-	if err := s.governanceOnly(p, "rotate keys"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusOK, p.Org, "registry:RotateKey", id, keyID, in.PublicKey)
+	return s.submitKey(w, r, http.StatusOK, "registry:RotateKey", "rotate keys", "department/"+id+"/key/"+keyID, id, keyID)
 }
 
 // revokeKey is open to the governance department and to the key's own department.

@@ -29,6 +29,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return nil
 }
 
+// writePublicJSON answers v with 200 to any origin (the public, CORS-readable
+// answers the offline verify page fetches).
+func writePublicJSON(w http.ResponseWriter, v any) error {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	return writeJSON(w, http.StatusOK, v)
+}
+
 func setJSONHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

@@ -157,13 +157,8 @@ func sweptTicket(payload []byte, id string) (bool, *storedTicket) {
 	var sw struct {
 		Tickets []string `json:"tickets"`
 		Updated []struct {
-			TicketID   string `json:"ticketId"`
-			State      string `json:"state"`
-			Department string `json:"department"`
-			Overdue    bool   `json:"overdue"`
-			RespondBy  string `json:"respondBy"`
-			ResolveBy  string `json:"resolveBy"`
-			UpdatedAt  string `json:"updatedAt"`
+			TicketID string `json:"ticketId"`
+			TicketStatus
 		} `json:"updated"`
 	}
 	if json.Unmarshal(payload, &sw) != nil || !slices.Contains(sw.Tickets, id) {
@@ -171,8 +166,7 @@ func sweptTicket(payload []byte, id string) (bool, *storedTicket) {
 	}
 	for _, u := range sw.Updated {
 		if u.TicketID == id {
-			t := &storedTicket{State: u.State, Department: u.Department, Overdue: u.Overdue,
-				RespondBy: u.RespondBy, ResolveBy: u.ResolveBy, UpdatedAt: u.UpdatedAt}
+			t := &storedTicket{TicketStatus: u.TicketStatus}
 			t.ID = id
 			return true, t
 		}

@@ -40,8 +40,8 @@ func (s *Server) registerTickets(r *Router) {
 	}
 	r.Add(Route{Pattern: "POST /api/v1/audit/sweep", Roles: writers, Handler: s.sweepTickets})
 	r.Add(Route{Pattern: "GET /api/v1/audit/overdue", Handler: s.listOverdue})
-	r.Add(Route{Pattern: "GET /api/v1/audit/kpi", Handler: s.ticketKPI})
-	r.Add(Route{Pattern: "GET /api/v1/audit/accountability", Handler: s.listAccountability})
+	r.Add(Route{Pattern: "GET /api/v1/audit/kpi", Handler: s.departmentPeriodRead("kpi", "workorder:KPI", false)})
+	r.Add(Route{Pattern: "GET /api/v1/audit/accountability", Handler: s.departmentPeriodRead("accountability", "workorder:Accountability", true)})
 }
 
 func (s *Server) submitTicket(w http.ResponseWriter, r *http.Request) error {
