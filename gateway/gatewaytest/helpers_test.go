@@ -8,6 +8,8 @@ import (
 
 	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/gateway/internal/httpapi"
+	"github.com/certledger/certledger/gateway/web"
+	"github.com/certledger/certledger/gateway/web/webtest"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/loadtest/record"
 )
@@ -30,4 +32,15 @@ func seeded(t *testing.T, s *gatewaytest.Stack, within time.Duration) (context.C
 		t.Fatal(err)
 	}
 	return ctx, c, depts
+}
+
+// startWebStack opens the browser (skipping without Chromium unless
+// CERTLEDGER_REQUIRE_BROWSER=1), then starts the stack with o serving the web
+// pages.
+func startWebStack(t *testing.T, o gatewaytest.Options) (*webtest.Browser, *gatewaytest.Stack) {
+	t.Helper()
+	skipUnlessE2E(t)
+	b := webtest.New(t)
+	o.Web = web.Handler()
+	return b, startStackWith(t, o)
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
@@ -93,6 +94,8 @@ type Stack struct {
 	devDone    chan error
 	serving    bool
 	ledgerAddr string
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // Start initialises a devnet in dir (organisations gov, dept-a, dept-b), serves it
@@ -371,8 +374,14 @@ func (s *Stack) RestartLedger() error {
 	return nil
 }
 
-// Close stops the gateway, the ledger client and the devnet.
+// Close stops the gateway, the ledger client and the devnet; closing again
+// returns the first Close's answer.
 func (s *Stack) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.stop() })
+	return s.closeErr
+}
+
+func (s *Stack) stop() error {
 	var errs []error
 	if s.http != nil {
 		s.API.CloseStreams()

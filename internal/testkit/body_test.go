@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"io"
+	"net"
 	"testing"
 )
 
@@ -17,5 +18,13 @@ func TestBody(t *testing.T) {
 		if err != nil || string(b) != c.want {
 			t.Errorf("Body(%v) = %q, %v; want %q", c.in, b, err, c.want)
 		}
+	}
+}
+
+func TestDeadAddr(t *testing.T) {
+	addr := DeadAddr(t)
+	if c, err := net.Dial("tcp", addr); err == nil {
+		_ = c.Close()
+		t.Errorf("something answers on %s", addr)
 	}
 }
