@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
@@ -39,20 +38,19 @@ import (
 const maxGroupHTTP = 10000
 
 func (s *Server) registerBatches(r *Router) {
-	writers := []string{config.RoleAdmin, config.RoleClerk}
-	r.Add(Route{Pattern: "POST /api/v1/certificates/groups", Roles: writers, Handler: s.issueGroup})
-	r.Add(Route{Pattern: "POST /api/v1/batches", Roles: writers, Handler: s.anchorBatch})
+	r.Add(Route{Pattern: "POST /api/v1/certificates/groups", Roles: writerRoles, Handler: s.issueGroup})
+	r.Add(Route{Pattern: "POST /api/v1/batches", Roles: writerRoles, Handler: s.anchorBatch})
 	r.Add(Route{Pattern: "GET /api/v1/batches", Public: true, Handler: s.batchHead})
 	r.Add(Route{Pattern: "GET /api/v1/batches/{id}", Public: true, Handler: s.getBatch})
-	r.Add(Route{Pattern: "GET /api/v1/batches/{id}/upload", Roles: writers, Handler: s.batchUploadStatus})
-	r.Add(Route{Pattern: "PUT /api/v1/batches/{id}/file", Roles: writers, Handler: s.uploadBatchChunk})
+	r.Add(Route{Pattern: "GET /api/v1/batches/{id}/upload", Roles: writerRoles, Handler: s.batchUploadStatus})
+	r.Add(Route{Pattern: "PUT /api/v1/batches/{id}/file", Roles: writerRoles, Handler: s.uploadBatchChunk})
 	r.Add(Route{Pattern: "GET /api/v1/batches/{id}/file", Public: true, Handler: s.downloadBatchFile})
 	for _, a := range []struct{ action, fn string }{
 		{"revoke", "certificate:Revoke"}, {"suspend", "certificate:Suspend"}, {"reinstate", "certificate:Reinstate"},
 	} {
-		r.Add(Route{Pattern: "POST /api/v1/batches/{id}/certificates/{cert}/" + a.action, Roles: writers, Handler: s.changeBatchedStatus(a.action, a.fn)})
+		r.Add(Route{Pattern: "POST /api/v1/batches/{id}/certificates/{cert}/" + a.action, Roles: writerRoles, Handler: s.changeBatchedStatus(a.action, a.fn)})
 	}
-	r.Add(Route{Pattern: "POST /api/v1/batches/{id}/certificates/{cert}/supersede", Roles: writers, Handler: s.supersedeBatched})
+	r.Add(Route{Pattern: "POST /api/v1/batches/{id}/certificates/{cert}/supersede", Roles: writerRoles, Handler: s.supersedeBatched})
 }
 
 // authorizeIssuer lets only the issuing department write for a certificate or

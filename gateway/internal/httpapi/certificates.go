@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/codes"
@@ -14,17 +13,16 @@ import (
 )
 
 func (s *Server) registerCertificates(r *Router) {
-	writers := []string{config.RoleAdmin, config.RoleClerk}
-	r.Add(Route{Pattern: "POST /api/v1/certificates", Roles: writers, Handler: s.issueCertificate})
+	r.Add(Route{Pattern: "POST /api/v1/certificates", Roles: writerRoles, Handler: s.issueCertificate})
 	r.Add(Route{Pattern: "GET /api/v1/certificates", Public: true, Handler: s.findCertificates})
 	r.Add(Route{Pattern: "GET /api/v1/certificates/{id}", Public: true, Handler: s.getCertificate})
 	r.Add(Route{Pattern: "GET /api/v1/certificates/{id}/history", Handler: s.certificateHistory})
 	for _, a := range []struct{ action, fn string }{
 		{"revoke", "certificate:Revoke"}, {"suspend", "certificate:Suspend"}, {"reinstate", "certificate:Reinstate"},
 	} {
-		r.Add(Route{Pattern: "POST /api/v1/certificates/{id}/" + a.action, Roles: writers, Handler: s.changeStatus(a.action, a.fn)})
+		r.Add(Route{Pattern: "POST /api/v1/certificates/{id}/" + a.action, Roles: writerRoles, Handler: s.changeStatus(a.action, a.fn)})
 	}
-	r.Add(Route{Pattern: "POST /api/v1/certificates/{id}/supersede", Roles: writers, Handler: s.supersedeCertificate})
+	r.Add(Route{Pattern: "POST /api/v1/certificates/{id}/supersede", Roles: writerRoles, Handler: s.supersedeCertificate})
 }
 
 // CertificateRecord is a certificate as its issuer signed it (certificate:Issue input).

@@ -17,12 +17,11 @@ import (
 // paused clock (suspend / resume), the policy (automatic escalation, automatic close
 // of unrated tickets, transfer limit) and the official holiday schedules.
 func (s *Server) registerTicketControls(r *Router) {
-	writers := []string{config.RoleAdmin, config.RoleClerk}
 	for _, a := range []string{"return", "suspend", "resume", "route"} {
-		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writers, Handler: s.ticketAction(a, validateTicketControl)})
+		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writerRoles, Handler: s.ticketAction(a, validateTicketControl)})
 	}
-	r.Add(Route{Pattern: "PUT /api/v1/workorder/config/policy", Roles: []string{config.RoleAdmin}, Handler: s.setTicketPolicy})
-	r.Add(Route{Pattern: "POST /api/v1/workorder/calendar/years", Roles: []string{config.RoleAdmin}, Handler: s.loadCalendarYear})
+	r.Add(Route{Pattern: "PUT /api/v1/workorder/config/policy", Roles: adminRoles, Handler: s.setTicketPolicy})
+	r.Add(Route{Pattern: "POST /api/v1/workorder/calendar/years", Roles: adminRoles, Handler: s.loadCalendarYear})
 	r.Add(Route{Pattern: "GET /api/v1/workorder/calendar/years/{year}", Handler: s.getCalendarYear})
 	r.Add(Route{Pattern: "GET /api/v1/audit/sweep", Roles: []string{config.RoleAdmin, config.RoleClerk, config.RoleAuditor}, Handler: s.previewSweep})
 }
@@ -184,12 +183,7 @@ func (s *Server) setTicketPolicy(w http.ResponseWriter, r *http.Request) error {
 	if err := invalid(pol.Validate(), &checks{}); err != nil {
 		return err
 	}
-	p := info(r).principal
-	audit(r, "workorder/config/policy")
-	if err := s.governanceOnly(p, "set the work-order policy"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusOK, p.Org, "workorder:SetPolicy", mustJSON(pol))
+	return s.governanceWrite(w, r, http.StatusOK, "workorder/config/policy", "set the work-order policy", "workorder:SetPolicy", mustJSON(pol))
 }
 
 // loadCalendarYear checks one year's official schedule (docs/calendar.md, the
@@ -203,12 +197,7 @@ func (s *Server) loadCalendarYear(w http.ResponseWriter, r *http.Request) error 
 	if _, _, err := y.Days(); err != nil {
 		return invalid(err, &checks{})
 	}
-	p := info(r).principal
-	audit(r, "workorder/calendar/"+strconv.Itoa(y.Year))
-	if err := s.governanceOnly(p, "load the holiday calendar"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusOK, p.Org, "workorder:LoadCalendarYear", mustJSON(y))
+	return s.governanceWrite(w, r, http.StatusOK, "workorder/calendar/"+strconv.Itoa(y.Year), "load the holiday calendar", "workorder:LoadCalendarYear", mustJSON(y))
 }
 
 // getCalendarYear answers one year's schedule and the calendar version that holds

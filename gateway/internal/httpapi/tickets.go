@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/internal/codes"
 )
 
@@ -25,20 +24,19 @@ import (
 // Reads need a token, except a ticket's progress stream, which a citizen may open
 // with the ticket id and its reporter commitment.
 func (s *Server) registerTickets(r *Router) {
-	writers := []string{config.RoleAdmin, config.RoleClerk}
-	r.Add(Route{Pattern: "POST /api/v1/tickets", Roles: writers, Handler: s.submitTicket})
+	r.Add(Route{Pattern: "POST /api/v1/tickets", Roles: writerRoles, Handler: s.submitTicket})
 	r.Add(Route{Pattern: "GET /api/v1/tickets", Handler: s.listTickets})
 	r.Add(Route{Pattern: "GET /api/v1/tickets/{id}", Handler: s.getTicket})
 	r.Add(Route{Pattern: "GET /api/v1/tickets/{id}/trace", Handler: s.traceTicket})
 	r.Add(Route{Pattern: "GET /api/v1/tickets/{id}/events", Public: true, Handler: s.ticketEvents})
 	for _, a := range ticketActions {
-		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writers, Handler: s.ticketAction(a, validateTicketAction)})
+		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writerRoles, Handler: s.ticketAction(a, validateTicketAction)})
 	}
 	r.Add(Route{Pattern: "GET /api/v1/workorder/config", Handler: s.ticketConfig})
 	for _, k := range []string{"calendar", "sla", "intake"} {
-		r.Add(Route{Pattern: "PUT /api/v1/workorder/config/" + k, Roles: []string{config.RoleAdmin}, Handler: s.setTicketConfig(k)})
+		r.Add(Route{Pattern: "PUT /api/v1/workorder/config/" + k, Roles: adminRoles, Handler: s.setTicketConfig(k)})
 	}
-	r.Add(Route{Pattern: "POST /api/v1/audit/sweep", Roles: writers, Handler: s.sweepTickets})
+	r.Add(Route{Pattern: "POST /api/v1/audit/sweep", Roles: writerRoles, Handler: s.sweepTickets})
 	r.Add(Route{Pattern: "GET /api/v1/audit/overdue", Handler: s.listOverdue})
 	r.Add(Route{Pattern: "GET /api/v1/audit/kpi", Handler: s.departmentPeriodRead("kpi", "workorder:KPI", false)})
 	r.Add(Route{Pattern: "GET /api/v1/audit/accountability", Handler: s.departmentPeriodRead("accountability", "workorder:Accountability", true)})
@@ -157,11 +155,6 @@ func (s *Server) setTicketConfig(kind string) HandlerFunc {
 		if err := decodeJSON(r, &body); err != nil {
 			return err
 		}
-		p := info(r).principal
-		audit(r, "workorder/config/"+kind)
-		if err := s.governanceOnly(p, "set the work-order "+kind); err != nil {
-			return err
-		}
-		return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(body))
+		return s.governanceWrite(w, r, http.StatusOK, "workorder/config/"+kind, "set the work-order "+kind, fn, mustJSON(body))
 	}
 }
