@@ -105,7 +105,7 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Dir: dir, Node: node, Tokens: map[string]string{}, Profiles: map[string]string{}, done: make(chan struct{}), devDone: make(chan error, 1)}
+	s := &Stack{Dir: dir, Node: node, Tokens: map[string]string{}, Profiles: map[string]string{}, devDone: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -157,16 +157,9 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	hlis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if s.URL, s.http, s.done, err = serveHTTP(s.API.Handler()); err != nil {
 		return nil, err
 	}
-	s.URL = "http://" + hlis.Addr().String()
-	s.http = &http.Server{Handler: s.API.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		defer close(s.done)
-		_ = s.http.Serve(hlis)
-	}()
 	if err := s.waitReady(30 * time.Second); err != nil {
 		return nil, err
 	}
