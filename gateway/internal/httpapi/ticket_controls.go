@@ -37,13 +37,9 @@ func (s *Server) registerTicketControls(r *Router) {
 // own, or one it supervises), and in "hidden" how many more the sweep would change,
 // so it still knows whether there is work.
 func (s *Server) previewSweep(w http.ResponseWriter, r *http.Request) error {
-	limit := r.URL.Query().Get("limit")
-	if limit != "" {
-		if n, err := strconv.Atoi(limit); err != nil || n < 1 || n > 1000 {
-			var c checks
-			c.add("limit", "want an integer from 1 to 1000")
-			return c.err()
-		}
+	limit, err := sweepLimit(r)
+	if err != nil {
+		return err
 	}
 	audit(r, "sweep preview")
 	raw, err := s.ledger.Evaluate(r.Context(), s.org(r), "workorder:Sweep", limit)

@@ -132,14 +132,23 @@ func (s *Server) ticketAction(action string, validate func(action, id string, in
 	}
 }
 
-func (s *Server) sweepTickets(w http.ResponseWriter, r *http.Request) error {
+// sweepLimit reads a sweep's optional limit: from 1 to 1000 tickets.
+func sweepLimit(r *http.Request) (string, error) {
 	limit := r.URL.Query().Get("limit")
 	if limit != "" {
 		if n, err := strconv.Atoi(limit); err != nil || n < 1 || n > 1000 {
 			var c checks
 			c.add("limit", "want an integer from 1 to 1000")
-			return c.err()
+			return "", c.err()
 		}
+	}
+	return limit, nil
+}
+
+func (s *Server) sweepTickets(w http.ResponseWriter, r *http.Request) error {
+	limit, err := sweepLimit(r)
+	if err != nil {
+		return err
 	}
 	p := info(r).principal
 	audit(r, "sweep")
