@@ -12,13 +12,15 @@ import (
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/certtype"
 	"github.com/certledger/certledger/chaincode/contract/exchange"
+	"github.com/certledger/certledger/chaincode/contract/lineage"
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/contract/workorder"
 )
 
 // New returns the certledger chaincode with all its contracts: registry,
-// certificate, certtype, exchange and workorder. Functions are called as
-// "contract:Function"; calls without a contract name go to the registry.
+// certificate, batch, certtype, exchange, workorder and lineage. Functions are
+// called as "contract:Function"; calls without a contract name go to the
+// registry.
 func New() (*contractapi.ContractChaincode, error) {
 	contracts := []contractapi.ContractInterface{
 		registry.New(),
@@ -27,6 +29,7 @@ func New() (*contractapi.ContractChaincode, error) {
 		certtype.New(),
 		exchange.New(),
 		workorder.New(),
+		lineage.New(),
 	}
 	cc, err := contractapi.NewChaincode(contracts...)
 	if err != nil {

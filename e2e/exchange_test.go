@@ -36,16 +36,17 @@ type exGrant struct {
 }
 
 type exExchange struct {
-	ID          string   `json:"id"`
-	GrantID     string   `json:"grantId"`
-	Provider    string   `json:"provider"`
-	Consumer    string   `json:"consumer"`
-	Fields      []string `json:"fields"`
-	PayloadHash string   `json:"payloadHash"`
-	Signature   string   `json:"signature"`
-	Status      string   `json:"status"`
-	SentAt      string   `json:"sentAt"`
-	Ack         *struct {
+	ID           string   `json:"id"`
+	GrantID      string   `json:"grantId"`
+	Provider     string   `json:"provider"`
+	Consumer     string   `json:"consumer"`
+	Fields       []string `json:"fields"`
+	PayloadHash  string   `json:"payloadHash"`
+	EnvelopeHash string   `json:"envelopeHash"`
+	Signature    string   `json:"signature"`
+	Status       string   `json:"status"`
+	SentAt       string   `json:"sentAt"`
+	Ack          *struct {
 		Decision  string `json:"decision"`
 		Consumer  string `json:"consumer"`
 		Signature string `json:"signature"`
@@ -112,8 +113,9 @@ func TestExchangeEndToEnd(t *testing.T) {
 	})
 	const item = "tax-record"
 	grant := prov + "-g-1"
-	payload := writeDoc(t, dir, "payload.json", `{"name":"ACME Ltd","income":1250000,"serial":"`+testkit.RandomHex(8)+`"}`+"\n")
-	payloadHash, _, _ := gm.SM3File(payload)
+	payload := writeDoc(t, dir, "payload.json", `{"name":"ACME Ltd","income":1250000}`+"\n")
+	plainHash, _, _ := gm.SM3File(payload)
+	writeDoc(t, dir, "address.json", `{"income":1250000,"address":"1 Main St"}`+"\n")
 	now := time.Now().UTC()
 	from, to := now.AddDate(0, 0, -1).Format("2006-01-02"), now.AddDate(0, 0, 1).Format("2006-01-02")
 
@@ -168,7 +170,8 @@ func TestExchangeEndToEnd(t *testing.T) {
 	if gr := showGrant(); gr.EffectiveStatus != "active" || gr.TxID != gw.TxID {
 		t.Fatalf("grant show: %+v", gr)
 	}
-	wantExit(t, g.cl(t, dir, clerkC, "grant", "show", grant), 0, "active", prov, cons, "subsidy eligibility")
+	// The purpose stays here: the ledger has its SM3.
+	wantExit(t, g.cl(t, dir, clerkC, "grant", "show", grant), 0, "active", prov, cons, "purpose sm3:  "+gm.SM3Hex([]byte("subsidy eligibility")))
 	for _, q := range []struct{ role, flag, dept string }{{clerkP, "--provider", prov}, {clerkC, "--consumer", cons}} {
 		var gl []exGrant
 		jsonOut(t, g.ok(t, dir, q.role, "-o", "json", "grant", "list", q.flag, q.dept), &gl)
@@ -177,8 +180,9 @@ func TestExchangeEndToEnd(t *testing.T) {
 		}
 	}
 
-	// A field outside the grant: FORBIDDEN, nothing recorded.
-	r = g.cl(t, dir, clerkP, "exchange", "send", "--grant", grant, "--file", "payload.json", "--fields", "income,address",
+	// A field outside the grant: FORBIDDEN, nothing recorded (the envelope sealed for
+	// it stays in the gateway's store: ciphertext no exchange names).
+	r = g.cl(t, dir, clerkP, "exchange", "send", "--grant", grant, "--file", "address.json", "--fields", "income,address",
 		"--id", grant+"-x0", "--key", keyP)
 	wantExit(t, r, 1, "FORBIDDEN")
 	if l := listExchanges(); len(l) != 0 {
@@ -191,13 +195,18 @@ func TestExchangeEndToEnd(t *testing.T) {
 	r = g.ok(t, dir, clerkP, "-o", "json", "exchange", "send", "--grant", grant, "--file", "payload.json", "--fields", "name,income",
 		"--id", x, "--key", keyP)
 	var xw struct {
-		TxID   string     `json:"txId"`
-		Record exExchange `json:"record"`
+		TxID         string     `json:"txId"`
+		Record       exExchange `json:"record"`
+		EnvelopeHash string     `json:"envelopeHash"`
+		Stored       bool       `json:"storedInGateway"`
+		Salt         string     `json:"salt"`
+		Received     []string   `json:"fieldsReceived"`
 	}
 	jsonOut(t, r, &xw)
-	if xw.Record.ID != x || xw.Record.Status != "sent" || xw.Record.PayloadHash != payloadHash || xw.Record.Consumer != cons ||
-		strings.Join(xw.Record.Fields, ",") != "income,name" {
-		t.Fatalf("exchange send: %+v, want payload hash %s", xw.Record, payloadHash)
+	// The ledger has the envelope's SM3 and the salted digest, never the plain SM3.
+	if xw.Record.ID != x || xw.Record.Status != "sent" || xw.Record.PayloadHash == plainHash || !xw.Stored ||
+		xw.Record.EnvelopeHash != xw.EnvelopeHash || xw.Record.Consumer != cons || strings.Join(xw.Record.Fields, ",") != "income,name" {
+		t.Fatalf("exchange send: %+v", xw)
 	}
 	if l := listExchanges(); len(l) != 1 || l[0].ID != x {
 		t.Fatalf("exchange list after one send: %+v", l)
@@ -205,23 +214,29 @@ func TestExchangeEndToEnd(t *testing.T) {
 	if b, _ := os.ReadFile(payload); strings.Contains(r.stdout+r.stderr, "ACME Ltd") || len(b) == 0 {
 		t.Fatal("the payload's content left the machine (printed in the send result)")
 	}
-	v, vr := verify("--file", "payload.json")
+	v, vr := verify("--id", x)
 	if vr.code != 1 || v.Verdict != "NOT_ACKNOWLEDGED" {
 		t.Fatalf("verify before the acknowledgement: want NOT_ACKNOWLEDGED exit 1:\n%s", vr)
 	}
 
-	// Acknowledgements: not by the provider; by the consumer once.
-	wantExit(t, g.cl(t, dir, clerkP, "exchange", "ack", x, "--key", keyP), 1, "FORBIDDEN")
-	r = g.ok(t, dir, clerkC, "-o", "json", "exchange", "ack", x, "--file", "payload.json", "--note", "received", "--key", keyC)
+	// Acknowledgements: not by the provider (the envelope is sealed for the consumer's
+	// key); by the consumer once, over what it decrypted.
+	wantExit(t, g.cl(t, dir, clerkP, "exchange", "ack", x, "--key", keyP), 1, "does not open")
+	r = g.ok(t, dir, clerkC, "-o", "json", "exchange", "ack", x, "--out", "received.json", "--note", "received", "--key", keyC)
 	jsonOut(t, r, &xw)
-	if xw.Record.Status != "acknowledged" || xw.Record.Ack == nil || xw.Record.Ack.Decision != "ack" || xw.Record.Ack.Signature == "" {
-		t.Fatalf("exchange ack: %+v", xw.Record)
+	if xw.Record.Status != "acknowledged" || xw.Record.Ack == nil || xw.Record.Ack.Decision != "ack" || xw.Record.Ack.Signature == "" ||
+		strings.Join(xw.Received, ",") != "income,name" || len(xw.Salt) != 64 {
+		t.Fatalf("exchange ack: %+v", xw)
 	}
+	if got, _ := os.ReadFile(dir + "/received.json"); string(got) != `{"name":"ACME Ltd","income":1250000}`+"\n" {
+		t.Fatalf("decrypted payload %q", got)
+	}
+	salt := xw.Salt
 	wantExit(t, g.cl(t, dir, clerkC, "exchange", "ack", x, "--key", keyC), 1, "CONFLICT")
 	wantExit(t, g.cl(t, dir, clerkC, "exchange", "reject", x, "--reason", "changed my mind", "--key", keyC), 1, "CONFLICT")
 
 	// Verify: the payload is VALID; a tampered copy is not.
-	v, vr = verify("--file", "payload.json")
+	v, vr = verify("--file", "payload.json", "--salt", salt)
 	if vr.code != 0 || v.Verdict != "VALID" || v.Exchange == nil || v.Exchange.ID != x {
 		t.Fatalf("verify the payload: want VALID exit 0:\n%s", vr)
 	}
@@ -230,32 +245,32 @@ func TestExchangeEndToEnd(t *testing.T) {
 			t.Fatalf("step %d %s = %s %s on a VALID exchange:\n%s", s.Step, s.Name, s.Status, s.Code, vr)
 		}
 	}
-	wantExit(t, g.cl(t, dir, auditor, "exchange", "verify", "--file", "payload.json"), 0, "verdict: VALID", x, prov+" -> "+cons)
+	wantExit(t, g.cl(t, dir, auditor, "exchange", "verify", "--file", "payload.json", "--salt", salt), 0, "verdict: VALID", x, prov+" -> "+cons)
 	wantExit(t, g.cl(t, dir, auditor, "exchange", "verify", "--id", x), 0, "verdict: VALID")
 	b, _ := os.ReadFile(payload)
 	writeDoc(t, dir, "tampered.json", strings.Replace(string(b), "1250000", "1250001", 1))
-	v, vr = verify("--file", "tampered.json")
+	v, vr = verify("--file", "tampered.json", "--salt", salt)
 	if vr.code != 1 || v.Verdict == "VALID" {
 		t.Fatalf("verify a tampered payload: want not VALID, exit 1:\n%s", vr)
 	}
-	v, vr = verify("--id", x, "--file", "tampered.json")
+	v, vr = verify("--id", x, "--file", "tampered.json", "--salt", salt)
 	if vr.code != 1 || v.Verdict != "HASH_MISMATCH" {
 		t.Fatalf("verify --id with a tampered payload: want HASH_MISMATCH exit 1:\n%s", vr)
 	}
-	wantExit(t, g.cl(t, dir, auditor, "exchange", "verify", "--file", "tampered.json"), 1, "verdict:")
+	wantExit(t, g.cl(t, dir, auditor, "exchange", "verify", "--file", "tampered.json", "--salt", salt), 1, "verdict:")
 
 	// Revoke: later sends are refused; what was sent stays provable.
 	wantExit(t, g.cl(t, dir, clerkP, "grant", "revoke", grant, "--reason", "purpose fulfilled", "--key", keyP), 0, "revoked")
 	if gr := showGrant(); gr.EffectiveStatus != "revoked" || gr.Status != "revoked" {
 		t.Fatalf("grant after revoke: %+v", gr)
 	}
-	r = g.cl(t, dir, clerkP, "exchange", "send", "--grant", grant, "--file", "payload.json", "--fields", "income",
+	r = g.cl(t, dir, clerkP, "exchange", "send", "--grant", grant, "--file", "payload.json", "--fields", "income,name",
 		"--id", grant+"-x2", "--key", keyP)
 	wantExit(t, r, 1, "FORBIDDEN")
 	if l := listExchanges(); len(l) != 1 {
 		t.Fatalf("a send after the revocation left exchanges %+v", l)
 	}
-	if v, vr = verify("--file", "payload.json"); vr.code != 0 || v.Verdict != "VALID" {
+	if v, vr = verify("--file", "payload.json", "--salt", salt); vr.code != 0 || v.Verdict != "VALID" {
 		t.Fatalf("an exchange sent before the revocation must stay VALID:\n%s", vr)
 	}
 
@@ -268,9 +283,11 @@ func TestExchangeEndToEnd(t *testing.T) {
 		s.TotalGrants != 1 || s.ActiveGrants != 0 || len(rep.Sent) != 1 || rep.Sent[0].ID != x {
 		t.Fatalf("audit exchanges --dept %s: %+v", prov, rep)
 	}
-	// prov's refused writes: the out-of-scope send, its own ack, the send after the revocation.
-	if s.Refused != 3 || s.RefusedByCode["FORBIDDEN"] != 3 {
-		t.Fatalf("audit exchanges --dept %s refused %d %v, want 3 FORBIDDEN: %+v", prov, s.Refused, s.RefusedByCode, rep.Refused)
+	// prov's refused writes: the out-of-scope send and the send after the revocation;
+	// and the refused second answers to its exchange (they name both parties). Its own
+	// ack attempt never left the machine: the envelope does not open with its key.
+	if s.Refused != 4 || s.RefusedByCode["FORBIDDEN"] != 2 || s.RefusedByCode["CONFLICT"] != 2 {
+		t.Fatalf("audit exchanges --dept %s refused %d %v, want 2 FORBIDDEN, 2 CONFLICT: %+v", prov, s.Refused, s.RefusedByCode, rep.Refused)
 	}
 	jsonOut(t, g.ok(t, dir, auditor, "-o", "json", "audit", "exchanges", "--dept", cons, "--from", from, "--to", to,
 		"--access-log", g.log), &rep)

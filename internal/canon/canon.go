@@ -44,6 +44,18 @@ const (
 	KindExchange          Kind = "exchange"
 	KindExchangeAck       Kind = "exchange-ack"
 	KindTicketAction      Kind = "ticket-action"
+
+	// Exchange kinds with salted digests and hashed free text (docs/exchange.md):
+	// a grant whose purpose is kept off-chain (purposeHash), a revocation whose
+	// reason is (reasonHash), an exchange delivered as an SM2/SM4 envelope
+	// (envelopeHash, salted payloadHash, the certificates it carries), the
+	// consumer's receipt over what it decrypted (fields actually received), and
+	// the consumer's attestation that it deleted a grant's data once it ended.
+	KindGrantSealed       Kind = "grant-sealed"
+	KindGrantRevokeSealed Kind = "grant-revoke-sealed"
+	KindExchangeEnvelope  Kind = "exchange-envelope"
+	KindExchangeReceipt   Kind = "exchange-receipt"
+	KindGrantDeletion     Kind = "grant-deletion"
 )
 
 // SignedFields lists, per kind, the JSON names of the fields its signature covers.
@@ -61,6 +73,11 @@ var SignedFields = map[Kind][]string{
 	KindExchange:          {"id", "grantId", "provider", "consumer", "fields", "payloadHash", "keyId"},
 	KindExchangeAck:       {"exchangeId", "consumer", "payloadHash", "decision", "reason", "keyId"},
 	KindTicketAction:      {"ticketId", "action", "department", "noteHash", "target", "prevTxId", "keyId"},
+	KindGrantSealed:       {"id", "provider", "consumer", "item", "fields", "purposeHash", "legalBasis", "validFrom", "validUntil", "keyId"},
+	KindGrantRevokeSealed: {"grantId", "reasonHash", "keyId", "prevTxId"},
+	KindExchangeEnvelope:  {"id", "grantId", "provider", "consumer", "fields", "payloadHash", "envelopeHash", "certificates", "keyId"},
+	KindExchangeReceipt:   {"exchangeId", "consumer", "envelopeHash", "payloadHash", "fields", "decision", "reasonHash", "keyId"},
+	KindGrantDeletion:     {"grantId", "consumer", "prevTxId", "keyId"},
 }
 
 // OptionalFields lists, per kind, signed fields that a record may leave out: such a
@@ -76,6 +93,11 @@ var OptionalFields = map[Kind][]string{
 	KindExchange:          {FieldOperator},
 	KindExchangeAck:       {FieldOperator},
 	KindTicketAction:      {FieldOperator},
+	KindGrantSealed:       {FieldOperator},
+	KindGrantRevokeSealed: {FieldOperator},
+	KindExchangeEnvelope:  {FieldOperator},
+	KindExchangeReceipt:   {FieldOperator},
+	KindGrantDeletion:     {FieldOperator},
 }
 
 // FieldOperator is the optional signed field naming the person who acted.

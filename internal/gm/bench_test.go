@@ -43,3 +43,35 @@ func BenchmarkSM2Verify(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkSM2Encrypt(b *testing.B) {
+	k, _ := GenerateKey()
+	key, _ := NewSM4Key()
+	for b.Loop() {
+		if _, err := EncryptSM2(&k.PublicKey, key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSM2Decrypt(b *testing.B) {
+	k, _ := GenerateKey()
+	key, _ := NewSM4Key()
+	ct, _ := EncryptSM2(&k.PublicKey, key)
+	for b.Loop() {
+		if _, err := DecryptSM2(k, ct); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSM4GCMSeal(b *testing.B) {
+	key, _ := NewSM4Key()
+	data := bytes.Repeat([]byte{1}, 1<<20)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, _, err := SealSM4GCM(key, data, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

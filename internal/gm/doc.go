@@ -1,6 +1,7 @@
 // Package gm holds certledger's national commercial cryptography: SM2 keys and
-// signatures (GM/T 0003, default user ID of GM/T 0009) and SM3 digests (GM/T 0004),
-// on github.com/emmansun/gmsm.
+// signatures (GM/T 0003, default user ID of GM/T 0009), SM3 digests (GM/T 0004),
+// SM2 public-key encryption (GM/T 0003.4, ASN.1 C1C3C2 as OpenSSL 3 writes it) and
+// SM4-GCM (RFC 8998), on github.com/emmansun/gmsm.
 //
 // Conventions, fixed for every component: SM3 digests are lowercase 64-character
 // hex; SM2 signatures are ASN.1 DER (base64 in transport) over SM3(Z‖M) with

@@ -149,9 +149,10 @@ func Check(in Input) Result {
 		s.Name = StepName(s.Step)
 		switch s.Step {
 		case 2:
-			if s.Status == wire.StepSkipped {
+			switch s.Status {
+			case wire.StepSkipped:
 				s.Code, s.Detail = CodeNoFile, "no document given"
-			} else if s.Status == wire.StepPass {
+			case wire.StepPass:
 				s.Detail = "the document's SM3 " + in.FileHash + " equals the record's docHash"
 			}
 		case 3:

@@ -158,7 +158,7 @@ func (r *Receipt) Validate() error {
 	case r.Record.ID != "" || r.Record.Signature != "":
 		return bad("a receipt holds a record or a batch, not both")
 	default:
-		if err := b.Header.Header.Validate(); err != nil {
+		if err := b.Header.Validate(); err != nil {
 			return bad("batch.header: %v", err)
 		}
 		if err := b.Record.Validate(b.Header.Issuer, b.Header.KeyID); err != nil {

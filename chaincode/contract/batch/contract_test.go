@@ -112,7 +112,7 @@ func TestAnchorAndChain(t *testing.T) {
 	r := e.l.MustSubmit(market, "batch:Anchor", js(b1.header))
 	var a batch.Anchored
 	r.MustDecode(t, &a)
-	if a.Header.Root != b1.header.Root || a.TxID != r.TxID || a.AnchoredAt != "2026-11-28T12:00:00Z" {
+	if a.Root != b1.header.Root || a.TxID != r.TxID || a.AnchoredAt != "2026-11-28T12:00:00Z" {
 		t.Fatalf("anchored %+v", a)
 	}
 	if r.Event == nil || r.Event.Name != batchcc.EventAnchored || string(r.Event.Payload) != string(r.Payload) {

@@ -256,7 +256,7 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 // signature check too (registry.VerifySignature would read it again).
 func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error) {
 	return issueWith(ctx, r, at, registry.RequireSubmitterOf, func(dept domainregistry.Department, cert certificate.Certificate) error {
-		kind, signed := cert.Record.Signed()
+		kind, signed := cert.Signed()
 		return verifyBy(dept, cert.KeyID, at, kind, signed, cert.Signature)
 	})
 }

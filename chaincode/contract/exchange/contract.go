@@ -26,12 +26,15 @@ const Name = "exchange"
 
 // Event names. Each write emits exactly one, with the written record as payload.
 const (
-	EventCatalogItemAdded     = "CatalogItemAdded"
-	EventGrantCreated         = "GrantCreated"
-	EventGrantRevoked         = "GrantRevoked"
-	EventExchangeSent         = "ExchangeSent"
-	EventExchangeAcknowledged = "ExchangeAcknowledged"
-	EventExchangeRejected     = "ExchangeRejected"
+	EventCatalogItemAdded      = "CatalogItemAdded"
+	EventCatalogItemUpdated    = "CatalogItemUpdated"
+	EventCatalogItemWithdrawn  = "CatalogItemWithdrawn"
+	EventGrantDeletionAttested = "GrantDeletionAttested"
+	EventGrantCreated          = "GrantCreated"
+	EventGrantRevoked          = "GrantRevoked"
+	EventExchangeSent          = "ExchangeSent"
+	EventExchangeAcknowledged  = "ExchangeAcknowledged"
+	EventExchangeRejected      = "ExchangeRejected"
 )
 
 // World-state object types (composite keys). Index entries hold one byte; their
@@ -68,7 +71,7 @@ func New() *Contract {
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.
 func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"ListCatalog", "GetCatalogItem", "GetGrant", "ListGrants", "GetExchange", "ListExchanges", "Verify", "History"}
+	return []string{"ListCatalog", "GetCatalogItem", "CatalogHistory", "GetPolicy", "GetGrant", "ListGrants", "GetExchange", "ListExchanges", "Verify", "History"}
 }
 
 // verifier checks department signatures against the registry. The registry's

@@ -5,10 +5,13 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/registry"
+	idx "github.com/certledger/certledger/chaincode/internal/lineage"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/exchange"
+	"github.com/certledger/certledger/internal/domain/lineage"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
 
@@ -31,7 +34,10 @@ type ExchangeQuery struct {
 const maxMonths = 600
 
 // Send records an exchange under a grant. Input: the provider's signed record
-// {"id","grantId","provider","consumer","fields","payloadHash","keyId","signature"}.
+// {"id","grantId","provider","consumer","fields","payloadHash","keyId","signature"},
+// with "envelopeHash" (and optionally "certificates") when the payload went as
+// an envelope (canon kind exchange-envelope). NOT_FOUND when a certificate it
+// names is not on the ledger.
 // FORBIDDEN, and nothing written, when the submitter is not the provider's MSP,
 // the grant is not valid at the transaction time (expired, revoked, not yet
 // valid), the consumer or provider differs from the grant's, or a field is
@@ -47,6 +53,13 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 		return "", err
 	}
 	if err := req.Validate(); err != nil {
+		return "", err
+	}
+	pol, err := policy(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := pol.CheckSend(req); err != nil {
 		return "", err
 	}
 	g, _, err := getGrant(ctx, req.GrantID)
@@ -69,9 +82,21 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 	if err != nil {
 		return "", err
 	}
+	// The certificates it carries must be on the ledger; each is linked both
+	// ways in the lineage index.
+	for _, cid := range e.Certificates {
+		if _, err := certificate.New().Get(ctx, cid); err != nil {
+			return "", codes.Prefix(err, "exchange %s carries", e.ID)
+		}
+	}
 	e.ActorID = actor
 	if err := state.PutJSON(ctx, key, e); err != nil {
 		return "", err
+	}
+	for _, cid := range e.Certificates {
+		if err := idx.Put(ctx, lineage.Carries(e.ID, cid)); err != nil {
+			return "", err
+		}
 	}
 	m, st := month(e.SentAt), sortTime(e.SentAt)
 	for _, idx := range []struct {
@@ -92,7 +117,10 @@ func (c *Contract) Send(ctx contractapi.TransactionContextInterface, input strin
 }
 
 // Ack records the consumer's signed acknowledgement of receipt. Input:
-// {"exchangeId","consumer","payloadHash","decision":"ack","reason","keyId","signature"}.
+// {"exchangeId","consumer","payloadHash","decision":"ack","reason","keyId","signature"},
+// or for an enveloped exchange the receipt {"exchangeId","consumer","envelopeHash",
+// "payloadHash","fields","decision","reasonHash","keyId","signature"}: FORBIDDEN
+// when the fields received exceed the grant's (reject instead).
 // Only the exchange's consumer (its MSP and its key), only once.
 // Event ExchangeAcknowledged with the Exchange.
 func (c *Contract) Ack(ctx contractapi.TransactionContextInterface, input string) (string, error) {
@@ -134,7 +162,11 @@ func (c *Contract) answer(ctx state.Context, input, decision, event string) (str
 	if err != nil {
 		return "", err
 	}
-	e, err = e.Answer(a, at, state.TxID(ctx), verifier(ctx))
+	g, _, err := getGrant(ctx, e.GrantID)
+	if err != nil {
+		return "", err
+	}
+	e, err = e.Answer(a, g, at, state.TxID(ctx), verifier(ctx))
 	if err != nil {
 		return "", err
 	}

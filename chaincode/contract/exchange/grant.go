@@ -25,6 +25,9 @@ type GrantQuery struct {
 	Consumer string `json:"consumer"`
 	Item     string `json:"item"`
 	Status   string `json:"status"` // effective status; "" = any
+	// Deletion: "missing" = ended (revoked or expired) without the consumer's
+	// deletion attestation; "attested" = with one; "" = any.
+	Deletion string `json:"deletion"`
 	PageSize int    `json:"pageSize"`
 	Bookmark string `json:"bookmark"`
 }
@@ -45,6 +48,13 @@ func (c *Contract) CreateGrant(ctx contractapi.TransactionContextInterface, inpu
 		return "", err
 	}
 	if err := req.Validate(); err != nil {
+		return "", err
+	}
+	pol, err := policy(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := pol.CheckGrant(req); err != nil {
 		return "", err
 	}
 	if _, err := registry.RequireSubmitterOf(ctx, req.Provider); err != nil {
@@ -100,6 +110,13 @@ func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, inpu
 	if err := r.Validate(); err != nil {
 		return "", err
 	}
+	pol, err := policy(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := pol.CheckRevocation(r); err != nil {
+		return "", err
+	}
 	g, key, err := getGrant(ctx, r.GrantID)
 	if err != nil {
 		return "", err
@@ -120,6 +137,54 @@ func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface, inpu
 		return "", err
 	}
 	return state.Respond(ctx, EventGrantRevoked, g)
+}
+
+// Values of GrantQuery.Deletion.
+const (
+	DeletionMissing  = "missing"
+	DeletionAttested = "attested"
+)
+
+// AttestDeletion records the consumer's signed attestation that it deleted the
+// data received under an ended grant. Input: {"grantId","consumer","prevTxId",
+// "keyId","signature"}, prevTxId the grant's txId. Only the consumer's MSP and
+// key; CONFLICT while the grant is still active, a second time, or on a stale
+// prevTxId. Event GrantDeletionAttested with the Grant.
+func (c *Contract) AttestDeletion(ctx contractapi.TransactionContextInterface, input string) (string, error) {
+	at, err := state.BeginWrite(ctx)
+	if err != nil {
+		return "", err
+	}
+	var d exchange.Deletion
+	if err := state.Decode("deletion attestation", input, &d); err != nil {
+		return "", err
+	}
+	if d.At != "" || d.TxID != "" || d.ActorID != "" {
+		return "", codes.New(codes.InvalidArgument, "at, txId and actorId are set by the ledger, not the request")
+	}
+	if err := d.Validate(); err != nil {
+		return "", err
+	}
+	g, key, err := getGrant(ctx, d.GrantID)
+	if err != nil {
+		return "", err
+	}
+	if _, err := registry.RequireSubmitterOf(ctx, g.Consumer); err != nil {
+		return "", err
+	}
+	actor, err := state.CheckOperator(ctx, d.Operator)
+	if err != nil {
+		return "", err
+	}
+	g, err = g.AttestDeletion(d, at, state.TxID(ctx), verifier(ctx))
+	if err != nil {
+		return "", err
+	}
+	g.Deletion.ActorID = actor
+	if err := state.PutJSON(ctx, key, g); err != nil {
+		return "", err
+	}
+	return state.Respond(ctx, EventGrantDeletionAttested, g)
 }
 
 // GetGrant returns grant id with its effective status at the query time.
@@ -155,6 +220,11 @@ func (c *Contract) ListGrants(ctx contractapi.TransactionContextInterface, query
 	default:
 		return "", codes.New(codes.InvalidArgument, "status %q must be active, revoked, expired or not-yet-valid", q.Status)
 	}
+	switch q.Deletion {
+	case "", DeletionMissing, DeletionAttested:
+	default:
+		return "", codes.New(codes.InvalidArgument, "deletion %q must be missing or attested", q.Deletion)
+	}
 	obj, prefix := objGrant, []string(nil)
 	switch {
 	case q.Provider != "":
@@ -170,7 +240,9 @@ func (c *Contract) ListGrants(ctx contractapi.TransactionContextInterface, query
 		}
 		v := GrantView{Grant: g, EffectiveStatus: g.EffectiveStatus(now)}
 		if (q.Provider != "" && g.Provider != q.Provider) || (q.Consumer != "" && g.Consumer != q.Consumer) ||
-			(q.Item != "" && g.Item != q.Item) || (q.Status != "" && v.EffectiveStatus != q.Status) {
+			(q.Item != "" && g.Item != q.Item) || (q.Status != "" && v.EffectiveStatus != q.Status) ||
+			(q.Deletion == DeletionMissing && (g.Deletion != nil || !g.Ended(now))) ||
+			(q.Deletion == DeletionAttested && g.Deletion == nil) {
 			return false, false, nil
 		}
 		page.Records = append(page.Records, v)

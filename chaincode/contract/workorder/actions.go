@@ -8,10 +8,14 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/certledger/certledger/chaincode/contract/certificate"
+	"github.com/certledger/certledger/chaincode/contract/exchange"
 	"github.com/certledger/certledger/chaincode/contract/registry"
+	idx "github.com/certledger/certledger/chaincode/internal/lineage"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/lineage"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/domain/workorder"
 )
@@ -103,6 +107,10 @@ func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input str
 	if exists {
 		return "", codes.New(codes.Conflict, "ticket %s already exists", in.ID)
 	}
+	refs, err := checkRefs(ctx, in.Refs)
+	if err != nil {
+		return "", err
+	}
 	dept, err := route(ctx, in.Category)
 	if err != nil {
 		return "", err
@@ -118,7 +126,37 @@ func (c *Contract) Submit(ctx contractapi.TransactionContextInterface, input str
 	if err := persist(ctx, nil, res); err != nil {
 		return "", err
 	}
+	for _, r := range refs {
+		if err := idx.Put(ctx, lineage.RefersTo(in.ID, r)); err != nil {
+			return "", err
+		}
+	}
 	return state.Respond(ctx, EventTicketSubmitted, output(res))
+}
+
+// checkRefs parses a submission's references and checks that each names a
+// record on the ledger (NOT_FOUND otherwise).
+func checkRefs(ctx contractapi.TransactionContextInterface, refs []string) ([]lineage.Ref, error) {
+	out := make([]lineage.Ref, 0, len(refs))
+	for _, s := range refs {
+		r, err := lineage.ParseRef(s)
+		if err != nil {
+			return nil, err
+		}
+		switch r.Kind {
+		case lineage.KindCertificate:
+			_, err = certificate.New().Get(ctx, r.ID)
+		case lineage.KindExchange:
+			_, err = exchange.New().GetExchange(ctx, r.ID)
+		default:
+			err = codes.New(codes.InvalidArgument, "a ticket refers to certificates and exchanges, not %s", r)
+		}
+		if err != nil {
+			return nil, codes.Prefix(err, "ticket reference")
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // deptInfo is what this contract reads of a registry department.

@@ -43,7 +43,7 @@ func TestMillionBatch(t *testing.T) {
 	_ = f.Close()
 	key, _ := gm.GenerateKey()
 	m, _ := os.Open(mpath)
-	defer m.Close()
+	defer func() { _ = m.Close() }() // read-only
 	runtime.GC()
 	t0 := time.Now()
 	b, err := batchfile.Build(m, batchfile.Options{BatchID: "b-million", Dept: "dept-a", KeyID: gm.KeyID(&key.PublicKey), OutDir: dir, Now: time.Now()})

@@ -49,6 +49,7 @@ func commandGroups() []*cli.Command {
 			auditKPICommand(),
 			auditAccountabilityCommand(),
 			auditExchangesCommand(),
+			auditLineageCommand(),
 		),
 	}
 }

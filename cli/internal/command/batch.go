@@ -158,7 +158,7 @@ func batchAnchor(c *cli.Context) error {
 	if a.TxID != "" {
 		return Invalidf("batch %s is already anchored (tx %s); use batch upload", a.ID, a.TxID)
 	}
-	if err := a.Header.Validate(); err != nil {
+	if err := a.Validate(); err != nil {
 		return Invalid(err)
 	}
 	cl, err := NewClient(c)

@@ -23,7 +23,7 @@ func catalogCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "catalog",
 		Usage: "a provider department's catalogue of data items and their fields",
-		Subcommands: []*cli.Command{
+		Subcommands: append([]*cli.Command{
 			{
 				Name:      "add",
 				Usage:     "add a data item to your department's catalogue",
@@ -49,7 +49,7 @@ func catalogCommand() *cli.Command {
 				ArgsUsage: "PROVIDER ITEM",
 				Action:    catalogShow,
 			},
-		},
+		}, catalogChangeCommands()...),
 	}
 }
 
@@ -110,9 +110,13 @@ func catalogList(c *cli.Context) error {
 		return err
 	}
 	return p.Print(items, func(t *output.Tab) {
-		t.Row("PROVIDER", "ITEM", "NAME", "FIELDS")
+		t.Row("PROVIDER", "ITEM", "VERSION", "STATUS", "NAME", "FIELDS")
 		for _, it := range items {
-			t.Row(it.Provider, it.ID, it.Name, strings.Join(it.Fields, ","))
+			st := it.Status
+			if st == "" {
+				st = exchange.ItemActive
+			}
+			t.Row(it.Provider, it.ID, itoa(max(it.Version, 1)), st, it.Name, strings.Join(it.Fields, ","))
 		}
 	})
 }
@@ -135,7 +139,14 @@ func catalogShow(c *cli.Context) error {
 		t.KV("name", it.Name)
 		t.KV("description", it.Description)
 		t.KV("fields", strings.Join(it.Fields, ","))
-		t.KV("added at", it.CreatedAt)
+		t.KV("version", itoa(max(it.Version, 1)))
+		if w := it.Withdrawal; w != nil {
+			t.KV("withdrawn", humanTime(c, w.At)+" ("+w.Reason+")")
+		}
+		t.KV("added at", humanTime(c, it.CreatedAt))
+		if it.UpdatedAt != "" {
+			t.KV("changed at", humanTime(c, it.UpdatedAt))
+		}
 		t.KV("tx", it.TxID)
 	})
 }

@@ -1,15 +1,12 @@
 package command
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/certledger/certledger/cli/internal/client"
-	"github.com/certledger/certledger/cli/internal/issue"
 	"github.com/certledger/certledger/cli/internal/output"
-	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
@@ -26,34 +23,50 @@ func exchangeCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name:      "send",
-				Usage:     "hash the payload here (only its SM3 leaves this machine), sign and record the exchange",
+				Usage:     "seal the payload here for the consumer's SM2 key (SM4-GCM envelope), deposit the envelope, sign and record the exchange",
 				ArgsUsage: " ",
-				Description: "certledger exchange send --grant G --file PAYLOAD --fields a,b --key KEY\n" +
+				Description: "certledger exchange send --grant G --file PAYLOAD.json --fields a,b --key KEY [--certificates c1,c2]\n" +
+					"The payload is JSON whose members are the fields: an object, an array of objects or JSON Lines.\n" +
+					"It is encrypted here with a fresh SM4 key wrapped for the consumer's registered SM2 key; the envelope\n" +
+					"goes to the gateway's store (or --envelope-out FILE --no-upload for another channel). The ledger records\n" +
+					"the envelope's SM3, the salted payload digest and the field names, never the payload.\n" +
 					"Refused (exit 1, nothing recorded) when the grant is expired or revoked, or a field is outside it.",
 				Flags: append([]cli.Flag{
 					&cli.StringFlag{Name: "grant", Usage: "grant `ID`", Required: true},
-					&cli.StringFlag{Name: "file", Usage: "payload `FILE` (- for standard input); hashed as a stream", Required: true},
+					&cli.StringFlag{Name: "file", Usage: "payload `FILE` (JSON; - for standard input)", Required: true},
 					&cli.StringFlag{Name: "fields", Usage: "comma-separated field `NAMES` the payload holds", Required: true},
 					&cli.StringFlag{Name: "id", Usage: "exchange `ID` (default: <grant>-<random>)"},
+					&cli.StringFlag{Name: "certificates", Usage: "comma-separated certificate `IDS` the payload transfers (lineage)"},
+					&cli.StringFlag{Name: "envelope-out", Usage: "also write the envelope to `FILE`"},
+					&cli.BoolFlag{Name: "no-upload", Usage: "do not deposit the envelope in the gateway's store (needs --envelope-out)"},
+					&cli.StringFlag{Name: "recipient-key", Usage: "the consumer's key `ID` to seal for (default: its newest valid key)"},
 				}, signing()...),
 				Action: exchangeSend,
 			},
 			{
 				Name:      "ack",
-				Usage:     "acknowledge receipt of an exchange sent to your department (with --file: check the payload first)",
+				Usage:     "open the exchange's envelope with your key, check it, and sign a receipt over the fields received",
 				ArgsUsage: "EXCHANGE",
+				Description: "certledger exchange ack X --key KEY [--out PAYLOAD] [--envelope FILE]\n" +
+					"The envelope comes from the gateway's store (or --envelope FILE); its SM3 and the decrypted payload's\n" +
+					"salted digest must be the recorded ones. The receipt names the fields actually received; fields outside\n" +
+					"the grant are not acknowledged (exit 1): reject the exchange instead, which records them.",
 				Flags: append([]cli.Flag{
-					&cli.StringFlag{Name: "file", Usage: "received payload `FILE`: refuse to acknowledge unless its SM3 is the recorded one"},
-					&cli.StringFlag{Name: "note", Usage: "optional `TEXT` recorded with the acknowledgement"},
+					&cli.StringFlag{Name: "envelope", Usage: "the envelope `FILE` (default: fetch it from the gateway's store)"},
+					&cli.StringFlag{Name: "out", Usage: "write the decrypted payload to `FILE`"},
+					&cli.StringFlag{Name: "file", Usage: "declared exchanges (no envelope): received payload `FILE` whose SM3 must be the recorded one"},
+					&cli.StringFlag{Name: "note", Usage: "optional `TEXT`; for an envelope only its SM3 goes on the ledger"},
 				}, signing()...),
 				Action: func(c *cli.Context) error { return exchangeAnswer(c, exchange.DecisionAck) },
 			},
 			{
 				Name:      "reject",
-				Usage:     "reject an exchange sent to your department, with a reason",
+				Usage:     "reject an exchange sent to your department, with a reason (its SM3 for an envelope); records the fields received",
 				ArgsUsage: "EXCHANGE",
 				Flags: append([]cli.Flag{
-					&cli.StringFlag{Name: "reason", Usage: "`REASON`, e.g. payload does not match, fields missing", Required: true},
+					&cli.StringFlag{Name: "reason", Usage: "`REASON`, e.g. fields not granted, payload does not match", Required: true},
+					&cli.StringFlag{Name: "envelope", Usage: "the envelope `FILE` (default: fetch it from the gateway's store)"},
+					&cli.StringFlag{Name: "out", Usage: "write the decrypted payload to `FILE`"},
 				}, signing()...),
 				Action: func(c *cli.Context) error { return exchangeAnswer(c, exchange.DecisionReject) },
 			},
@@ -68,7 +81,8 @@ func exchangeCommand() *cli.Command {
 					"Exit: 0 VALID (sent under a valid grant, in scope, both signatures good, acknowledged), 1 otherwise.",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "file", Usage: "payload `FILE`"},
-					&cli.StringFlag{Name: "hash", Usage: "payload SM3 `HASH`"},
+					&cli.StringFlag{Name: "salt", Usage: "envelope exchanges: the payload's salt `HEX` (printed by send and ack) to hash --file with"},
+					&cli.StringFlag{Name: "hash", Usage: "payload digest `HASH` (SM3, salted for an envelope)"},
 					&cli.StringFlag{Name: "id", Usage: "exchange `ID`"},
 				},
 				Action: exchangeVerify,
@@ -87,64 +101,11 @@ func exchangeCommand() *cli.Command {
 				Action: exchangeList,
 			},
 			{Name: "show", Usage: "show an exchange", ArgsUsage: "EXCHANGE", Action: exchangeShow},
+			exchangePolicyCommand(),
+			{Name: "history", Usage: "every version of an exchange (sent, answered), newest first", ArgsUsage: "EXCHANGE",
+				Action: func(c *cli.Context) error { return recordHistory(c, "EXCHANGE id", "/exchanges/") }},
 		},
 	}
-}
-
-func exchangeSend(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	fields, err := exParseFields(c.String("fields"))
-	if err != nil {
-		return err
-	}
-	k, err := loadPrivate(c, "key")
-	if err != nil {
-		return err
-	}
-	h, err := fileHash(c, c.String("file"))
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	g, err := exFetchGrant(c, cl, c.String("grant"))
-	if err != nil {
-		return fmt.Errorf("reading grant %s: %w", c.String("grant"), err)
-	}
-	id := c.String("id")
-	if id == "" {
-		if id, err = issue.NewID(g.ID); err != nil {
-			return err
-		}
-	}
-	op, err := operatorOf(c, cl)
-	if err != nil {
-		return err
-	}
-	req := exchange.SendRequest{ID: id, GrantID: g.ID, Provider: g.Provider, Consumer: g.Consumer,
-		Fields: fields, PayloadHash: h, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
-	if req.Signature, err = canon.Sign(k, canon.KindExchange, req); err != nil {
-		return err
-	}
-	if err := req.Validate(); err != nil {
-		return InvalidInput("exchange", err)
-	}
-	var res client.WriteResult[exchange.Exchange]
-	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/exchanges", req, &res); err != nil {
-		return err
-	}
-	return p.Print(res, func(t *output.Tab) {
-		t.Line(fmt.Sprintf("recorded exchange %s to %s under grant %s (tx %s, block %d)", id, req.Consumer, g.ID, res.TxID, res.BlockNumber))
-		t.KV("fields", strings.Join(fields, ","))
-		t.KV("payload sm3", h)
-		t.KV("sent at", res.Record.SentAt)
-		t.KV("next", "the consumer runs: certledger exchange ack "+id+" --file PAYLOAD --key KEY")
-	})
 }
 
 func exFetchExchange(c *cli.Context, cl *client.Client, id string) (*exchange.Exchange, error) {
@@ -153,65 +114,6 @@ func exFetchExchange(c *cli.Context, cl *client.Client, id string) (*exchange.Ex
 		return nil, err
 	}
 	return &e, nil
-}
-
-func exchangeAnswer(c *cli.Context, decision string) error {
-	id, err := oneArg(c, "EXCHANGE id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	k, err := loadPrivate(c, "key")
-	if err != nil {
-		return err
-	}
-	var payloadHash string
-	if f := c.String("file"); f != "" {
-		if payloadHash, err = fileHash(c, f); err != nil {
-			return err
-		}
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	e, err := exFetchExchange(c, cl, id)
-	if err != nil {
-		return fmt.Errorf("reading exchange %s: %w", id, err)
-	}
-	if payloadHash != "" && payloadHash != e.PayloadHash {
-		return Invalidf("the payload's SM3 %s is not the recorded %s: not acknowledged (use exchange reject %s --reason ...)", payloadHash, e.PayloadHash, id)
-	}
-	reason := c.String("reason")
-	if decision == exchange.DecisionAck {
-		reason = c.String("note")
-	}
-	op, err := operatorOf(c, cl)
-	if err != nil {
-		return err
-	}
-	a := exchange.Ack{ExchangeID: id, Consumer: e.Consumer, PayloadHash: e.PayloadHash, Decision: decision,
-		Reason: reason, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
-	if a.Signature, err = canon.Sign(k, canon.KindExchangeAck, a); err != nil {
-		return err
-	}
-	var res client.WriteResult[exchange.Exchange]
-	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/exchanges/"+url.PathEscape(id)+"/"+decision, a, &res); err != nil {
-		return err
-	}
-	return p.Print(res, func(t *output.Tab) {
-		t.Line(fmt.Sprintf("%s: exchange %s is now %s (tx %s, block %d)", decision, id, res.Record.Status, res.TxID, res.BlockNumber))
-		t.KV("payload sm3", e.PayloadHash)
-		if payloadHash != "" {
-			t.KV("payload file", "matches the recorded SM3")
-		}
-		if reason != "" {
-			t.KV("reason", reason)
-		}
-	})
 }
 
 // exchangeReport is what exchange verify prints: the gateway's report and the
@@ -245,7 +147,12 @@ func exchangeVerify(c *cli.Context) error {
 		}
 	}
 	if file != "" {
-		if h, err = fileHash(c, file); err != nil {
+		if c.String("salt") != "" {
+			h, err = saltedFileHash(c, file, c.String("salt"))
+		} else {
+			h, err = fileHash(c, file)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -266,7 +173,11 @@ func exchangeVerify(c *cli.Context) error {
 		for _, steps := range [][]exchange.Step{rep.Steps, rep.LocalCheck.Steps} {
 			for i, s := range steps {
 				if s.Step == exchange.StepHash {
-					steps[i] = exchange.Step{Step: s.Step, Name: s.Name, Status: wire.StepPass, Detail: "SM3 of " + file + " = " + h}
+					detail := "SM3 of " + file + " = " + h
+					if c.String("salt") != "" {
+						detail = "SM3(salt ‖ " + file + ") = " + h
+					}
+					steps[i] = exchange.Step{Step: s.Step, Name: s.Name, Status: wire.StepPass, Detail: detail}
 				}
 			}
 		}
@@ -294,6 +205,9 @@ func exchangeVerify(c *cli.Context) error {
 		}
 		t.Line("")
 		t.Line("verdict: " + rep.Verdict)
+		if file != "" && c.String("salt") == "" && rep.Verdict == wire.VerdictNotFound {
+			t.Line("note: an exchange sent as an envelope records the salted digest SM3(salt ‖ payload): give --salt HEX (printed by exchange send and ack), or --id")
+		}
 		printLocalCheck(t, rep.Steps, rep.Verdict, rep.LocalCheck)
 	}); err != nil {
 		return err
@@ -355,12 +269,26 @@ func exchangeTable(t *output.Tab, e *exchange.Exchange) {
 	t.KV("grant", e.GrantID+" ("+e.Item+")")
 	t.KV("from -> to", e.Provider+" -> "+e.Consumer)
 	t.KV("fields", strings.Join(e.Fields, ","))
-	t.KV("payload sm3", e.PayloadHash)
+	if e.Enveloped() {
+		t.KV("envelope sm3", e.EnvelopeHash)
+		t.KV("payload digest", e.PayloadHash+" (salted)")
+	} else {
+		t.KV("payload sm3", e.PayloadHash+" (declared, no envelope)")
+	}
+	if len(e.Certificates) > 0 {
+		t.KV("certificates", strings.Join(e.Certificates, ","))
+	}
 	t.KV("sent at", e.SentAt+" (tx "+e.SentTxID+")")
 	if a := e.Ack; a != nil {
 		t.KV(a.Decision+" at", a.At+" (tx "+a.TxID+")")
+		if a.Receipt() {
+			t.KV("fields received", strings.Join(a.Fields, ","))
+		}
 		if a.Reason != "" {
 			t.KV("reason", a.Reason)
+		}
+		if a.ReasonHash != "" {
+			t.KV("reason sm3", a.ReasonHash)
 		}
 	}
 }

@@ -42,13 +42,16 @@ func auditExchangesCommand() *cli.Command {
 
 // ExchangeAuditReport is what audit exchanges prints.
 type ExchangeAuditReport struct {
-	Department string                 `json:"department"`
-	From       string                 `json:"from"`
-	To         string                 `json:"to"`
-	Summary    ExchangeAuditSummary   `json:"summary"`
-	Sent       []exchange.Exchange    `json:"sent"`
-	Received   []exchange.Exchange    `json:"received"`
-	Grants     []exGrantView          `json:"grants"`
+	Department string               `json:"department"`
+	From       string               `json:"from"`
+	To         string               `json:"to"`
+	Summary    ExchangeAuditSummary `json:"summary"`
+	Sent       []exchange.Exchange  `json:"sent"`
+	Received   []exchange.Exchange  `json:"received"`
+	Grants     []exGrantView        `json:"grants"`
+	// NoDeletion lists the grants to the department that have ended (revoked or
+	// expired) without its signed deletion attestation.
+	NoDeletion []exGrantView          `json:"endedWithoutDeletion"`
 	Refused    []RefusedExchangeWrite `json:"refused"`
 	// RefusedSource says where refusals were read ("" = no access log given).
 	RefusedSource []string `json:"refusedSource"`
@@ -67,6 +70,7 @@ type ExchangeAuditSummary struct {
 	RefusedByCode    map[string]int `json:"refusedByCode"`
 	ActiveGrants     int            `json:"activeGrants"`
 	TotalGrants      int            `json:"totalGrants"`
+	NoDeletion       int            `json:"endedWithoutDeletion"`
 }
 
 // RefusedExchangeWrite is one refused write seen in the gateway's access log.
@@ -92,7 +96,7 @@ func auditExchanges(c *cli.Context) error {
 	}
 	dept := c.String("dept")
 	rep := ExchangeAuditReport{Department: dept, From: from, To: to, Sent: []exchange.Exchange{}, Received: []exchange.Exchange{},
-		Grants: []exGrantView{}, Refused: []RefusedExchangeWrite{}, RefusedSource: []string{}}
+		Grants: []exGrantView{}, NoDeletion: []exGrantView{}, Refused: []RefusedExchangeWrite{}, RefusedSource: []string{}}
 	// Read the logs first: a bad file is a usage error before any network work.
 	fromT, _ := wire.ParseTime(from)
 	toT, _ := wire.ParseTime(to)
@@ -154,6 +158,11 @@ func auditExchanges(c *cli.Context) error {
 			}
 		}
 	}
+	for _, g := range rep.Grants {
+		if g.Consumer == dept && deletionState(g) == "missing" {
+			rep.NoDeletion = append(rep.NoDeletion, g)
+		}
+	}
 	rep.Summary = exSummarize(rep)
 	if err := p.Print(rep, func(t *output.Tab) { exAuditTable(t, rep) }); err != nil {
 		return err
@@ -189,6 +198,7 @@ func exSummarize(rep ExchangeAuditReport) ExchangeAuditSummary {
 	for _, r := range rep.Refused {
 		s.RefusedByCode[r.Code]++
 	}
+	s.NoDeletion = len(rep.NoDeletion)
 	for _, g := range rep.Grants {
 		s.TotalGrants++
 		if g.EffectiveStatus == exchange.GrantActive {
@@ -259,6 +269,7 @@ func exAuditTable(t *output.Tab, rep ExchangeAuditReport) {
 		t.KV("answer delay", fmt.Sprintf("median %.0fs, max %.0fs", s.MedianAckSeconds, s.MaxAckSeconds))
 	}
 	t.KV("grants", fmt.Sprintf("%d (%d active)", s.TotalGrants, s.ActiveGrants))
+	t.KV("ended without deletion attestation", itoa(s.NoDeletion))
 	if len(rep.RefusedSource) == 0 {
 		t.KV("refused attempts", "not read (give --access-log with the gateway's access log)")
 	} else {
@@ -272,7 +283,14 @@ func exAuditTable(t *output.Tab, rep ExchangeAuditReport) {
 		t.Line("")
 		t.Row("GRANT", "STATUS", "PROVIDER", "CONSUMER", "ITEM", "FIELDS", "PURPOSE", "VALID UNTIL")
 		for _, g := range rep.Grants {
-			t.Row(g.ID, g.EffectiveStatus, g.Provider, g.Consumer, g.Item, strings.Join(g.Fields, ","), g.Purpose, g.ValidUntil)
+			t.Row(g.ID, g.EffectiveStatus, g.Provider, g.Consumer, g.Item, strings.Join(g.Fields, ","), grantPurpose(g), g.ValidUntil)
+		}
+	}
+	if len(rep.NoDeletion) > 0 {
+		t.Line("")
+		t.Row("GRANT ENDED, NO DELETION ATTESTED", "STATUS", "PROVIDER", "ITEM", "VALID UNTIL")
+		for _, g := range rep.NoDeletion {
+			t.Row(g.ID, g.EffectiveStatus, g.Provider, g.Item, g.ValidUntil)
 		}
 	}
 	if len(rep.Refused) > 0 {
@@ -282,4 +300,13 @@ func exAuditTable(t *output.Tab, rep ExchangeAuditReport) {
 			t.Row(r.Time, r.Who, r.Department, r.Route, itoa(r.Status), r.Code, r.Record)
 		}
 	}
+}
+
+// grantPurpose is the purpose a person reads: the text of a declared grant, or
+// the SM3 of a sealed one's (the text is kept off the ledger).
+func grantPurpose(g exGrantView) string {
+	if g.PurposeHash != "" {
+		return "sm3:" + g.PurposeHash[:16] + "..."
+	}
+	return g.Purpose
 }

@@ -85,6 +85,14 @@ func (w *exWorld) run(token string, args ...string) Result {
 	return exRun("", append([]string{"--gateway", w.url, "--token", w.tokens[token]}, args...)...)
 }
 
+// envelope reads an envelope from the gateway's store as the consumer.
+func (w *exWorld) envelope(digest string) []byte {
+	w.t.Helper()
+	var raw json.RawMessage
+	w.gw.Must(w.t, 200, &raw, "GET", "/api/v1/envelopes/"+digest, w.tokens["tok-b"], nil)
+	return raw
+}
+
 func (w *exWorld) file(name, content string) string {
 	p := filepath.Join(w.dir, name)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -129,12 +137,13 @@ func (w *exWorld) lyingGateway(alter func(rec map[string]any)) {
 }
 
 // TestExchangeCLI walks the whole flow through the CLI: catalogue, grant, send
-// (payload hashed here), refusals, acknowledgement, verification, lists, audit.
+// (payload sealed here as an SM2/SM4 envelope), refusals, receipt,
+// verification, lists, audit.
 func TestExchangeCLI(t *testing.T) {
 	w := newExWorld(t)
 	ka, kb, kc := w.keyPath["dept-a"], w.keyPath["dept-b"], w.keyPath["dept-c"]
-	payload := w.file("extract.csv", "name,income\nZhang San,12000\n")
-	other := w.file("other.csv", "name,income\nLi Si,9000\n")
+	payload := w.file("extract.json", `{"income":12000}`+"\n")
+	other := w.file("other.json", `{"name":"Li Si","income":9000}`)
 
 	r := w.run("tok-a", "catalog", "add", "--dept", "dept-a", "--id", "tax-record", "--fields", "taxId, name,income,address")
 	wantCode(t, r, 0)
@@ -159,10 +168,17 @@ func TestExchangeCLI(t *testing.T) {
 
 	r = w.run("tok-a", "exchange", "send", "--grant", "g-1", "--file", payload, "--fields", "income", "--id", "x-1", "--key", ka, "-o", "json")
 	wantCode(t, r, 0)
-	h, _, _ := gm.SM3File(payload)
-	if !strings.Contains(r.Stdout, h) {
-		t.Fatalf("send did not record the payload SM3 %s: %s", h, r.Stdout)
+	var sent sendOutcome
+	if err := json.Unmarshal([]byte(r.Stdout), &sent); err != nil || !sent.Stored || sent.Record.EnvelopeHash != sent.EnvelopeHash {
+		t.Fatalf("send: %v %s", err, r.Stdout)
 	}
+	// The ledger has the salted digest, not the plain SM3 of the payload.
+	if plain, _, _ := gm.SM3File(payload); sent.Record.PayloadHash == plain || strings.Contains(r.Stdout, plain) {
+		t.Fatalf("send recorded the plain payload SM3: %s", r.Stdout)
+	}
+	// The payload must hold only declared fields.
+	r = w.run("tok-a", "exchange", "send", "--grant", "g-1", "--file", other, "--fields", "income", "--key", ka)
+	wantCode(t, r, ExitUsage)
 	// Refusals: a field outside the grant, a key of another department.
 	r = w.run("tok-a", "exchange", "send", "--grant", "g-1", "--file", payload, "--fields", "income,taxId", "--key", ka)
 	wantCode(t, r, ExitInvalid)
@@ -171,28 +187,40 @@ func TestExchangeCLI(t *testing.T) {
 	wantCode(t, r, ExitInvalid)
 
 	// Verify before the acknowledgement: NOT_ACKNOWLEDGED, exit 1.
-	r = w.run("tok-b", "exchange", "verify", "--file", payload)
+	r = w.run("tok-b", "exchange", "verify", "--id", "x-1")
 	wantCode(t, r, ExitInvalid)
 	t.Logf("exchange verify (table):\n%s", r.Stdout)
-	if !strings.Contains(r.Stdout, "verdict: NOT_ACKNOWLEDGED") || !strings.Contains(r.Stdout, "SM3 of "+payload) {
+	if !strings.Contains(r.Stdout, "verdict: NOT_ACKNOWLEDGED") {
 		t.Fatalf("verify before ack: %s", r.Stdout)
 	}
-	// The consumer checks the payload it received: the wrong file is not acknowledged.
-	r = w.run("tok-b", "exchange", "ack", "x-1", "--file", other, "--key", kb)
-	wantCode(t, r, ExitInvalid)
-	oneLine(t, r, "not the recorded")
-	// A third department cannot acknowledge.
+	// A third department can neither fetch the envelope nor open it.
 	r = w.run("tok-c", "exchange", "ack", "x-1", "--key", kc)
 	wantCode(t, r, ExitInvalid)
-	r = w.run("tok-b", "exchange", "ack", "x-1", "--file", payload, "--key", kb)
-	wantCode(t, r, 0)
-	if !strings.Contains(r.Stdout, "acknowledged") {
-		t.Fatalf("ack: %s", r.Stdout)
+	envFile := filepath.Join(w.dir, "x-1.env")
+	if err := os.WriteFile(envFile, w.envelope(sent.EnvelopeHash), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	// Nor does a key other than the one it was sealed for open it.
+	r = w.run("tok-b", "exchange", "ack", "x-1", "--envelope", envFile, "--key", kc)
+	wantCode(t, r, ExitInvalid)
+	oneLine(t, r, "does not open")
+	// The consumer opens it, writes the payload out and signs the receipt.
+	got := filepath.Join(w.dir, "received.json")
+	r = w.run("tok-b", "exchange", "ack", "x-1", "--out", got, "--key", kb, "-o", "json")
+	wantCode(t, r, 0)
+	var acked answerOutcome
+	if err := json.Unmarshal([]byte(r.Stdout), &acked); err != nil || acked.Record.Status != exchange.StatusAcknowledged ||
+		strings.Join(acked.Received, ",") != "income" || len(acked.Salt) != 64 {
+		t.Fatalf("ack: %v %s", err, r.Stdout)
+	}
+	if b, _ := os.ReadFile(got); string(b) != `{"income":12000}`+"\n" {
+		t.Fatalf("payload written: %q", b)
+	}
+	h := sent.Record.PayloadHash
 	// Only once.
 	wantCode(t, w.run("tok-b", "exchange", "reject", "x-1", "--reason", "late", "--key", kb), ExitInvalid)
 
-	for _, args := range [][]string{{"--file", payload}, {"--id", "x-1"}, {"--hash", h}, {payload}} {
+	for _, args := range [][]string{{"--file", payload, "--salt", acked.Salt}, {"--id", "x-1"}, {"--hash", h}, {payload, "--salt", acked.Salt}} {
 		r = w.run("tok-b", append([]string{"exchange", "verify"}, args...)...)
 		wantCode(t, r, 0)
 		if !strings.Contains(r.Stdout, "verdict: VALID") || !strings.Contains(r.Stdout, "signatures checked locally with the registered keys of dept-a, dept-b: VALID (agrees") {
@@ -200,11 +228,23 @@ func TestExchangeCLI(t *testing.T) {
 		}
 	}
 	wantCode(t, w.run("tok-b", "exchange", "verify", "--hash", gm.SM3Hex([]byte("nothing"))), ExitInvalid)
+	// The plain SM3 of the file finds nothing: the ledger has the salted digest.
+	r = w.run("tok-b", "exchange", "verify", "--file", payload)
+	wantCode(t, r, ExitInvalid)
+	if !strings.Contains(r.Stdout, "verdict: NOT_FOUND") || !strings.Contains(r.Stdout, "give --salt") {
+		t.Fatalf("verify without the salt: %s", r.Stdout)
+	}
 	wantCode(t, w.run("tok-b", "exchange", "verify"), ExitUsage)
 
-	// A second exchange, rejected.
-	wantCode(t, w.run("tok-a", "exchange", "send", "--grant", "g-1", "--file", other, "--fields", "income,name", "--id", "x-2", "--key", ka), 0)
-	wantCode(t, w.run("tok-b", "exchange", "reject", "x-2", "--reason", "wrong person", "--key", kb), 0)
+	// A second exchange, rejected; its reason stays here (only its SM3 is recorded).
+	wantCode(t, w.run("tok-a", "exchange", "send", "--grant", "g-1", "--file", other, "--fields", "income,name", "--id", "x-2",
+		"--certificates", "", "--envelope-out", filepath.Join(w.dir, "x-2.env"), "--key", ka), 0)
+	r = w.run("tok-b", "exchange", "reject", "x-2", "--reason", "wrong person", "--envelope", filepath.Join(w.dir, "x-2.env"), "--key", kb)
+	wantCode(t, r, 0)
+	r = w.run("tok-b", "exchange", "show", "x-2", "-o", "json")
+	if strings.Contains(r.Stdout, "wrong person") || !strings.Contains(r.Stdout, gm.SM3Hex([]byte("wrong person"))) {
+		t.Fatalf("reason in clear on the ledger: %s", r.Stdout)
+	}
 
 	// Lists: one page and a bookmark hint, or --all.
 	r = w.run("tok-b", "exchange", "list", "--consumer", "dept-b", "--page-size", "1")
@@ -251,8 +291,17 @@ func TestExchangeCLI(t *testing.T) {
 	if rep.Summary.Sent != 2 || rep.Summary.Acknowledged != 1 || rep.Summary.Rejected != 1 || rep.Summary.TotalGrants != 1 {
 		t.Errorf("audit summary %+v", rep.Summary)
 	}
-	if rep.Summary.Refused != 4 || rep.Summary.RefusedByCode["FORBIDDEN"] != 3 || rep.Summary.RefusedByCode["INVALID_ARGUMENT"] != 1 {
+	// dept-a's refused grant (400) and sends (403), and the refused second answer to
+	// its exchange x-1 (409, made by dept-b: the line names both parties).
+	if rep.Summary.Refused != 5 || rep.Summary.RefusedByCode["FORBIDDEN"] != 3 || rep.Summary.RefusedByCode["INVALID_ARGUMENT"] != 1 || rep.Summary.RefusedByCode["CONFLICT"] != 1 {
 		t.Errorf("audit refusals %+v: %+v", rep.Summary, rep.Refused)
+	}
+	// The consumer's audit shows the refused answer aimed at it.
+	r = w.run("tok-audit", "audit", "exchanges", "--dept", "dept-b", "--from", "2000-01-01", "--to", "2099-12-31", "--access-log", logPath, "-o", "json")
+	wantCode(t, r, 0)
+	rep = ExchangeAuditReport{}
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil || rep.Summary.RefusedByCode["CONFLICT"] != 1 || rep.Summary.Received != 2 {
+		t.Errorf("dept-b audit: %v %+v", err, rep.Summary)
 	}
 	r = w.run("tok-audit", "audit", "exchanges", "--dept", "dept-a", "--from", "2000-01-01", "--to", "2099-12-31")
 	wantCode(t, r, 0)
@@ -269,12 +318,12 @@ func TestExchangeCLI(t *testing.T) {
 func TestExchangeVerifyChecksSignaturesLocally(t *testing.T) {
 	w := newExWorld(t)
 	ka, kb := w.keyPath["dept-a"], w.keyPath["dept-b"]
-	payload := w.file("extract.csv", "name,income\nZhang San,12000\n")
+	payload := w.file("extract.json", `{"name":"Zhang San","income":12000}`)
 	wantCode(t, w.run("tok-a", "catalog", "add", "--dept", "dept-a", "--id", "tax-record", "--fields", "name,income"), 0)
 	wantCode(t, w.run("tok-a", "grant", "create", "--id", "g-1", "--consumer", "dept-b", "--item", "tax-record",
 		"--fields", "name,income", "--purpose", "p", "--legal-basis", "l",
 		"--valid-from", "2020-01-01", "--valid-until", "2099-12-31", "--key", ka), 0)
-	wantCode(t, w.run("tok-a", "exchange", "send", "--grant", "g-1", "--file", payload, "--fields", "income", "--id", "x-1", "--key", ka), 0)
+	wantCode(t, w.run("tok-a", "exchange", "send", "--grant", "g-1", "--file", payload, "--fields", "income,name", "--id", "x-1", "--key", ka), 0)
 	wantCode(t, w.run("tok-b", "exchange", "ack", "x-1", "--key", kb), 0)
 	wantCode(t, w.run("tok-b", "exchange", "verify", "--id", "x-1"), 0)
 
@@ -284,13 +333,14 @@ func TestExchangeVerifyChecksSignaturesLocally(t *testing.T) {
 	w.gw.Must(t, 200, &e, "GET", "/api/v1/exchanges/x-1", w.tokens["tok-b"], nil)
 	forged := e.SendRequest
 	forged.PayloadHash = strings.Repeat("0", 64)
-	sig, err := canon.Sign(w.keys["dept-a"], canon.KindExchange, forged)
+	kind, rec := forged.SignedForm()
+	sig, err := canon.Sign(w.keys["dept-a"], kind, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.lyingGateway(func(rec map[string]any) { rec["signature"] = sig })
 
-	r := w.run("tok-b", "exchange", "verify", "--file", payload)
+	r := w.run("tok-b", "exchange", "verify", "--id", "x-1")
 	wantCode(t, r, ExitInvalid)
 	t.Logf("verify through a lying gateway:\n%s", r.Stdout)
 	if !strings.Contains(r.Stdout, "verdict: VALID") || !strings.Contains(r.Stdout, "LOCAL CHECK DISAGREES WITH THE GATEWAY") ||

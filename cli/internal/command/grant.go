@@ -10,7 +10,6 @@ import (
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/issue"
 	"github.com/certledger/certledger/cli/internal/output"
-	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
@@ -36,7 +35,7 @@ func grantCommand() *cli.Command {
 					&cli.StringFlag{Name: "consumer", Usage: "consumer department `ID`", Required: true},
 					&cli.StringFlag{Name: "item", Usage: "catalogue item `ID` of your department", Required: true},
 					&cli.StringFlag{Name: "fields", Usage: "comma-separated field `NAMES` granted (a subset of the item's)", Required: true},
-					&cli.StringFlag{Name: "purpose", Usage: "`PURPOSE` of the use (no personal data)", Required: true},
+					&cli.StringFlag{Name: "purpose", Usage: "`PURPOSE` of the use; only its SM3 goes on the ledger (keep the text with the grant's file)", Required: true},
 					&cli.StringFlag{Name: "legal-basis", Usage: "`LAW` or regulation that allows it", Required: true},
 					&cli.StringFlag{Name: "valid-until", Usage: "end of validity (`DATE` YYYY-MM-DD = end of that day UTC, or RFC 3339)", Required: true},
 					&cli.StringFlag{Name: "valid-from", Usage: "start of validity (`DATE`; default: now)"},
@@ -52,13 +51,16 @@ func grantCommand() *cli.Command {
 				Usage:     "revoke a grant: from now on it authorises nothing (what was sent stays provable)",
 				ArgsUsage: "GRANT",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "reason", Usage: "`REASON`", Required: true},
+					&cli.StringFlag{Name: "reason", Usage: "`REASON`; only its SM3 goes on the ledger", Required: true},
 					keyFlag("your department's private key `FILE`"),
 					passwordFlag(),
 				},
 				Action: grantRevoke,
 			},
 			{Name: "show", Usage: "show a grant", ArgsUsage: "GRANT", Action: grantShow},
+			{Name: "history", Usage: "every version of a grant (created, revoked, deletion attested), newest first", ArgsUsage: "GRANT",
+				Action: func(c *cli.Context) error { return recordHistory(c, "GRANT id", "/grants/") }},
+			grantDeletionCommand(),
 			{
 				Name:  "list",
 				Usage: "list grants (non-auditors: give --provider or --consumer = your department)",
@@ -67,6 +69,7 @@ func grantCommand() *cli.Command {
 					&cli.StringFlag{Name: "consumer", Usage: "consumer department `ID`"},
 					&cli.StringFlag{Name: "item", Usage: "item `ID`"},
 					&cli.StringFlag{Name: "status", Usage: "`STATUS`: active, revoked, expired, not-yet-valid"},
+					&cli.StringFlag{Name: "deletion", Usage: "`STATE`: missing (ended without the consumer's deletion attestation) or attested"},
 				}, pageFlags()...),
 				Action: grantList,
 			},
@@ -112,14 +115,18 @@ func grantCreate(c *cli.Context) error {
 			return err
 		}
 	}
+	purpose := c.String("purpose")
+	if strings.TrimSpace(purpose) == "" {
+		return Usagef("--purpose is empty")
+	}
 	op, err := operatorOf(c, cl)
 	if err != nil {
 		return err
 	}
 	req := exchange.GrantRequest{ID: id, Provider: dept, Consumer: c.String("consumer"), Item: c.String("item"),
-		Fields: fields, Purpose: c.String("purpose"), LegalBasis: c.String("legal-basis"),
+		Fields: fields, PurposeHash: gm.SM3Hex([]byte(purpose)), LegalBasis: c.String("legal-basis"),
 		ValidFrom: from, ValidUntil: until, KeyID: keyID, Operator: op}
-	if req.Signature, err = canon.Sign(k, canon.KindGrant, req); err != nil {
+	if req.Signature, err = signForm(k, req.SignedForm); err != nil {
 		return err
 	}
 	if err := req.Validate(); err != nil {
@@ -132,7 +139,7 @@ func grantCreate(c *cli.Context) error {
 	return p.Print(res, func(t *output.Tab) {
 		t.Line(fmt.Sprintf("granted %s to %s: %s fields %s (tx %s, block %d)", id, req.Consumer, req.Item, strings.Join(fields, ","), res.TxID, res.BlockNumber))
 		t.KV("valid", req.ValidFrom+" .. "+req.ValidUntil)
-		t.KV("purpose", req.Purpose)
+		t.KV("purpose", purpose+" (kept here; the ledger has its SM3 "+req.PurposeHash+")")
 		t.KV("legal basis", req.LegalBasis)
 	})
 }
@@ -162,8 +169,9 @@ func grantRevoke(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	r := exchange.Revocation{GrantID: id, Reason: c.String("reason"), KeyID: gm.KeyID(&k.PublicKey), PrevTxID: g.TxID, Operator: op}
-	if r.Signature, err = canon.Sign(k, canon.KindGrantRevoke, r); err != nil {
+	reason := c.String("reason")
+	r := exchange.Revocation{GrantID: id, ReasonHash: gm.SM3Hex([]byte(reason)), KeyID: gm.KeyID(&k.PublicKey), PrevTxID: g.TxID, Operator: op}
+	if r.Signature, err = signForm(k, r.SignedForm); err != nil {
 		return err
 	}
 	var res client.WriteResult[exchange.Grant]
@@ -172,7 +180,7 @@ func grantRevoke(c *cli.Context) error {
 	}
 	return p.Print(res, func(t *output.Tab) {
 		t.Line(fmt.Sprintf("revoked grant %s (tx %s, block %d)", id, res.TxID, res.BlockNumber))
-		t.KV("reason", r.Reason)
+		t.KV("reason", reason+" (kept here; the ledger has its SM3 "+r.ReasonHash+")")
 		t.KV("previous tx", r.PrevTxID)
 	})
 }
@@ -188,12 +196,25 @@ func grantRows(t *output.Tab, g *exGrantView) {
 	t.KV("consumer", g.Consumer)
 	t.KV("item", g.Item)
 	t.KV("fields", strings.Join(g.Fields, ","))
-	t.KV("purpose", g.Purpose)
+	if g.PurposeHash != "" {
+		t.KV("purpose sm3", g.PurposeHash+" (the text is kept off the ledger)")
+	} else {
+		t.KV("purpose", g.Purpose)
+	}
 	t.KV("legal basis", g.LegalBasis)
 	t.KV("valid", g.ValidFrom+" .. "+g.ValidUntil)
 	t.KV("key id", g.KeyID)
 	if r := g.Revocation; r != nil {
-		t.KV("revoked", r.At+" ("+r.Reason+")")
+		why := r.Reason
+		if r.ReasonHash != "" {
+			why = "reason sm3 " + r.ReasonHash
+		}
+		t.KV("revoked", r.At+" ("+why+")")
+	}
+	if d := g.Deletion; d != nil {
+		t.KV("deletion attested", d.At+" by "+d.Consumer+" (tx "+d.TxID+")")
+	} else if g.EffectiveStatus == exchange.GrantRevoked || g.EffectiveStatus == exchange.GrantExpired {
+		t.KV("deletion attested", "not yet (the consumer runs: certledger grant attest-deletion "+g.ID+" --key KEY)")
 	}
 	t.KV("created at", g.CreatedAt)
 	t.KV("tx", g.TxID)
@@ -205,19 +226,30 @@ func grantList(c *cli.Context) error {
 		return err
 	}
 	path := query(exAPI+"/grants", "provider", c.String("provider"), "consumer", c.String("consumer"),
-		"item", c.String("item"), "status", c.String("status"))
+		"item", c.String("item"), "status", c.String("status"), "deletion", c.String("deletion"))
 	grants, next, err := listPages[exGrantView](c.Context, c, cl, path)
 	if err != nil {
 		return err
 	}
 	if err := p.Print(grants, func(t *output.Tab) {
-		t.Row("GRANT", "STATUS", "PROVIDER", "CONSUMER", "ITEM", "FIELDS", "VALID UNTIL")
+		t.Row("GRANT", "STATUS", "PROVIDER", "CONSUMER", "ITEM", "FIELDS", "VALID UNTIL", "DELETION")
 		for _, g := range grants {
-			t.Row(g.ID, g.EffectiveStatus, g.Provider, g.Consumer, g.Item, strings.Join(g.Fields, ","), g.ValidUntil)
+			t.Row(g.ID, g.EffectiveStatus, g.Provider, g.Consumer, g.Item, strings.Join(g.Fields, ","), g.ValidUntil, deletionState(g))
 		}
 	}); err != nil {
 		return err
 	}
 	moreHint(c, next)
 	return nil
+}
+
+// deletionState says whether the consumer attested deleting an ended grant's data.
+func deletionState(g exGrantView) string {
+	switch {
+	case g.Deletion != nil:
+		return "attested"
+	case g.EffectiveStatus == exchange.GrantRevoked || g.EffectiveStatus == exchange.GrantExpired:
+		return "missing"
+	}
+	return "-"
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,6 +87,7 @@ func ticketSubmitCommand() *cli.Command {
 			&cli.StringFlag{Name: "commitment", Usage: "reporter commitment `HASH` made elsewhere (instead of --reporter)"},
 			&cli.StringFlag{Name: "channel", Usage: "`CHANNEL`: web, app or hotline", Value: "web"},
 			&cli.StringFlag{Name: "id", Usage: "ticket `ID` (default: t-<random>)"},
+			&cli.StringSliceFlag{Name: "ref", Usage: "a certificate or exchange the appeal is about: certificate:`ID` or exchange:ID (repeat; lineage)"},
 			&cli.StringFlag{Name: "qr", Usage: "write the QR code of the citizen's progress link to `FILE` (PNG; with --reporter)"},
 		},
 		Action: ticketSubmit,
@@ -193,6 +195,9 @@ func ticketSubmit(c *cli.Context) error {
 		return err
 	}
 	in := workorder.SubmitInput{ID: c.String("id"), Category: c.String("category"), Channel: c.String("channel")}
+	if refs := c.StringSlice("ref"); len(refs) > 0 {
+		in.Refs = slices.Compact(slices.Sorted(slices.Values(refs)))
+	}
 	switch {
 	case (c.String("content") == "") == (c.String("content-hash") == ""):
 		return Usagef("give --content FILE or --content-hash HASH")

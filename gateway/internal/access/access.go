@@ -83,6 +83,14 @@ func (p Policy) Party(c *Caller, provider, consumer string) bool {
 	return p.SeesAll(c) || (c.Department != "" && (c.Department == provider || c.Department == consumer))
 }
 
+// Envelope reports whether c may deposit or fetch an exchange envelope between
+// provider and consumer: only the two parties. Not those who see all: an
+// envelope is ciphertext for the consumer, and the ledger's record of it (its
+// digest, fields and receipt) is what an auditor reads.
+func (p Policy) Envelope(c *Caller, provider, consumer string) bool {
+	return c != nil && c.Department != "" && (c.Department == provider || c.Department == consumer)
+}
+
 // Kind is what a chaincode event is about, as far as reading it goes.
 type Kind int
 
@@ -104,6 +112,8 @@ const (
 // KindOf classifies a chaincode event by its name.
 func KindOf(name string) Kind {
 	switch {
+	case name == "ExchangePolicySet":
+		return KindPublic
 	case name == "TicketsSwept":
 		return KindSweep
 	case strings.HasPrefix(name, "Ticket"):
@@ -112,7 +122,7 @@ func KindOf(name string) Kind {
 		return KindParty
 	case strings.HasPrefix(name, "Certificate"), strings.HasPrefix(name, "Department"),
 		strings.HasPrefix(name, "Key"), strings.HasPrefix(name, "Registry"),
-		strings.HasPrefix(name, "Workorder"), name == "CatalogItemAdded":
+		strings.HasPrefix(name, "Workorder"), strings.HasPrefix(name, "CatalogItem"):
 		return KindPublic
 	}
 	return KindUnknown

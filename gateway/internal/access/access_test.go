@@ -256,3 +256,30 @@ func TestDirectoryConcurrent(t *testing.T) {
 		t.Errorf("len %d", d.Len())
 	}
 }
+
+func TestEnvelopePolicy(t *testing.T) {
+	p := Policy{Governance: "gov"}
+	for _, c := range []struct {
+		c    *Caller
+		want bool
+	}{
+		{&Caller{Department: "dept-a", Role: "clerk"}, true},
+		{&Caller{Department: "dept-b", Role: "clerk"}, true},
+		{&Caller{Department: "dept-c", Role: "clerk"}, false},
+		{&Caller{Department: "gov", Role: "admin"}, false},
+		{&Caller{Department: "", Role: "auditor"}, false},
+		{nil, false},
+	} {
+		if got := p.Envelope(c.c, "dept-a", "dept-b"); got != c.want {
+			t.Errorf("Envelope(%+v) = %v", c.c, got)
+		}
+	}
+	for _, name := range []string{"CatalogItemAdded", "CatalogItemUpdated", "CatalogItemWithdrawn", "ExchangePolicySet"} {
+		if KindOf(name) != KindPublic {
+			t.Errorf("%s is not public", name)
+		}
+	}
+	if KindOf("GrantDeletionAttested") != KindParty {
+		t.Error("GrantDeletionAttested is not a party event")
+	}
+}

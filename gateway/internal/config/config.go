@@ -70,6 +70,8 @@ type Config struct {
 	Trust Trust `yaml:"trust,omitempty"`
 	// Events bounds the server-sent event streams.
 	Events Events `yaml:"events"`
+	// Envelopes configures the exchange envelope store (docs/exchange.md).
+	Envelopes Envelopes `yaml:"envelopes,omitempty"`
 	// ReadModel configures the gateway's read model (docs/readmodel.md).
 	ReadModel ReadModel `yaml:"readModel,omitempty"`
 	// Coalesce, when present, groups concurrent single issues into grouped
@@ -95,6 +97,15 @@ type ReadModel struct {
 	MaxLag time.Duration `yaml:"maxLag,omitempty"`
 	// HeadInterval is how often the ledger's height is read (default 1s).
 	HeadInterval time.Duration `yaml:"headInterval,omitempty"`
+}
+
+// Envelopes: where the gateway keeps exchange envelopes (content-addressed by
+// SM3) and the largest one it accepts.
+type Envelopes struct {
+	// Dir is the store's directory ("" keeps envelopes in memory, lost on restart).
+	Dir string `yaml:"dir,omitempty"`
+	// MaxSize is the largest envelope a PUT accepts, in bytes (0: 32 MiB, the most).
+	MaxSize int64 `yaml:"maxSize,omitempty"`
 }
 
 // Operations is the operations listener. Listen "" serves no /metrics at all.
@@ -272,6 +283,7 @@ func (c *Config) resolve(base string) {
 		}
 	}
 	abs(&c.Trust.BundleFile)
+	abs(&c.Envelopes.Dir)
 	abs(&c.ReadModel.Dir)
 	abs(&c.Trust.ReportKey)
 	abs(&c.BatchDir)
@@ -447,6 +459,9 @@ func (c *Config) validateLimits() error {
 	}
 	if c.BodyLimit <= 0 {
 		return invalid("bodyLimit must be > 0")
+	}
+	if c.Envelopes.MaxSize < 0 || c.Envelopes.MaxSize > 32<<20 {
+		return invalid("envelopes.maxSize must be in 0..33554432 (0: 32 MiB)")
 	}
 	if c.MVCCRetries < 0 || c.MVCCRetries > 20 {
 		return invalid("mvccRetries must be in 0..20")

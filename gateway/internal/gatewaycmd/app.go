@@ -24,6 +24,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/coalesce"
 	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/gateway/internal/envelope"
 	"github.com/certledger/certledger/gateway/internal/httpapi"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/metrics"
@@ -181,6 +182,14 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
+// coalesceOptions is the configured write coalescing (nil: off).
+func coalesceOptions(cfg *config.Config) *coalesce.Options {
+	if cfg.Coalesce == nil {
+		return nil
+	}
+	return &coalesce.Options{Window: cfg.Coalesce.Window, Max: cfg.Coalesce.Max}
+}
+
 func serve(c *cli.Context, stderr io.Writer) error {
 	log, err := newLogger(stderr, c.String("log-level"))
 	if err != nil {
@@ -203,23 +212,25 @@ func serve(c *cli.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	envelopes, err := envelope.Open(cfg.Envelopes.Dir, 0)
+	if err != nil {
+		return err
+	}
 	model, stopModel, err := startReadModel(c.Context, cfg, fab, log)
 	if err != nil {
 		return err
 	}
 	defer stopModel()
-	var co *coalesce.Options
-	if cfg.Coalesce != nil {
-		co = &coalesce.Options{Window: cfg.Coalesce.Window, Max: cfg.Coalesce.Max}
-	}
 	reportKey, err := openReportKey(cfg)
 	if err != nil {
 		return err
 	}
 	api, err := httpapi.New(httpapi.Options{
-		Coalesce:             co,
+		Coalesce:             coalesceOptions(cfg),
 		VerifyModel:          verifyModelOf(model),
 		Trust:                trustStore,
+		Envelopes:            envelopes,
+		EnvelopeLimit:        cfg.Envelopes.MaxSize,
 		ReportKey:            reportKey,
 		Ledger:               fab,
 		Auth:                 auth.New(cfg),

@@ -63,7 +63,7 @@ func (s *Server) changeBatchedStatus(action, fn string) HandlerFunc {
 			c.add("action", "must be %q on this endpoint", action)
 		}
 		c.signature("signature", in.Signature)
-		if err := invalid(in.StatusRequest.Validate(), &c); err != nil {
+		if err := invalid(in.Validate(), &c); err != nil {
 			return err
 		}
 		audit(r, "certificate/"+id)
@@ -90,7 +90,7 @@ func (s *Server) supersedeBatched(w http.ResponseWriter, r *http.Request) error 
 	oldID := checkLeaf(r, in.Batched, &c)
 	c.samePath("supersedes", in.Supersedes, oldID, "certificate")
 	c.signature("signature", in.Signature)
-	if err := invalid(in.Record.ValidateAt(time.Now()), &c); err != nil {
+	if err := invalid(in.ValidateAt(time.Now()), &c); err != nil {
 		return err
 	}
 	if err := authorizeIssuer(r, "certificate "+oldID, in.Batched.Record.Issuer); err != nil {

@@ -35,6 +35,19 @@ func (s *Server) getCatalogItem(w http.ResponseWriter, r *http.Request) error {
 	return s.evaluateWrite(w, r, s.org(r), "exchange:GetCatalogItem", provider, item)
 }
 
+func (s *Server) catalogHistory(w http.ResponseWriter, r *http.Request) error {
+	provider, err := pathID(r, "provider")
+	if err != nil {
+		return err
+	}
+	item, err := pathID(r, "item")
+	if err != nil {
+		return err
+	}
+	audit(r, "catalog/"+provider+"/"+item)
+	return s.evaluateWrite(w, r, s.org(r), "exchange:CatalogHistory", provider, item)
+}
+
 func (s *Server) fetchExchangeGrant(r *http.Request, org, id string) (*storedExchangeGrant, error) {
 	raw, err := s.ledger.Evaluate(r.Context(), org, "exchange:GetGrant", id)
 	if err != nil {
@@ -70,10 +83,13 @@ func exchangeListQuery(r *http.Request, c *checks, q map[string]any, filters ...
 func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) error {
 	var c checks
 	q := map[string]any{}
-	exchangeListQuery(r, &c, q, "item", "status")
+	exchangeListQuery(r, &c, q, "item", "status", "deletion")
 	c.id("item", q["item"].(string), false)
 	if st := q["status"].(string); st != "" {
 		c.oneOf("status", st, grantStatuses...)
+	}
+	if d := q["deletion"].(string); d != "" {
+		c.oneOf("deletion", d, "missing", "attested")
 	}
 	if err := c.err(); err != nil {
 		return err
@@ -198,4 +214,9 @@ func (s *Server) exchangeHistory(kind string) HandlerFunc {
 		}
 		return s.evaluateWrite(w, r, s.org(r), "exchange:History", kind, id)
 	}
+}
+
+func (s *Server) getExchangePolicy(w http.ResponseWriter, r *http.Request) error {
+	audit(r, "exchange/policy")
+	return s.evaluateWrite(w, r, s.org(r), "exchange:GetPolicy")
 }

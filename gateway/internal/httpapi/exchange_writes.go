@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/exchange"
 )
 
 // Exchange writes: route → decode → validate (the exchange domain's Validate and
@@ -142,25 +143,144 @@ func (s *Server) answerExchange(decision, fn string) HandlerFunc {
 		if err != nil {
 			return err
 		}
+		audit(r, "exchange/"+id+" consumer/"+in.Consumer)
 		if err := validateAnswer(decision, id, &in); err != nil {
 			return err
 		}
 		p := info(r).principal
-		audit(r, "exchange/"+id)
-		if in.Consumer != p.Department {
-			return forbidden("consumer %s is not your department (%s)", in.Consumer, p.Department)
-		}
-		res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
-		if err == nil {
-			auditTx(r, res)
-			return writeResult(w, http.StatusOK, res)
-		}
-		return s.replayWrite(w, r, err, p.Org, "exchange:GetExchange", id, func(raw []byte) (string, bool) {
-			var st storedExchange
-			if json.Unmarshal(raw, &st) != nil || st.Ack == nil || *st.Ack != in {
-				return "", false
+		err = func() error {
+			if in.Consumer != p.Department {
+				return forbidden("consumer %s is not your department (%s)", in.Consumer, p.Department)
 			}
-			return st.TxID, true
-		}, codes.Conflict)
+			res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
+			if err == nil {
+				auditTx(r, res)
+				return writeResult(w, http.StatusOK, res)
+			}
+			return s.replayWrite(w, r, err, p.Org, "exchange:GetExchange", id, func(raw []byte) (string, bool) {
+				var st storedExchange
+				if json.Unmarshal(raw, &st) != nil || st.Ack == nil || mustJSON(*st.Ack) != mustJSON(in) {
+					return "", false
+				}
+				return st.TxID, true
+			}, codes.Conflict)
+		}()
+		if err != nil {
+			s.auditAnswerParties(r, id, in.Consumer)
+		}
+		return err
 	}
+}
+
+// auditAnswerParties names, for a refused answer, the exchange's real parties in
+// the access log ("exchange/x grant/g consumer/c provider/p", plus "claimed/d"
+// when the body named another consumer), so the refusal shows in the audit of
+// the department it was aimed at whoever sent it. Best effort: when the
+// exchange cannot be read the line keeps the consumer the body named.
+func (s *Server) auditAnswerParties(r *http.Request, id, claimed string) {
+	raw, err := s.ledger.Evaluate(r.Context(), s.org(r), "exchange:GetExchange", id)
+	if err != nil {
+		return
+	}
+	var st storedExchangeParties
+	if json.Unmarshal(raw, &st) != nil || st.Consumer == "" {
+		return
+	}
+	rec := "exchange/" + id + " grant/" + st.GrantID + " consumer/" + st.Consumer + " provider/" + st.Provider
+	if claimed != "" && claimed != st.Consumer {
+		rec += " claimed/" + claimed
+	}
+	audit(r, rec)
+}
+
+func (s *Server) updateCatalogItem(w http.ResponseWriter, r *http.Request) error {
+	return s.changeCatalogItem(w, r, "exchange:UpdateCatalogItem", CatalogChange.ValidateUpdate)
+}
+
+func (s *Server) withdrawCatalogItem(w http.ResponseWriter, r *http.Request) error {
+	return s.changeCatalogItem(w, r, "exchange:WithdrawCatalogItem", CatalogChange.ValidateWithdraw)
+}
+
+func (s *Server) changeCatalogItem(w http.ResponseWriter, r *http.Request, fn string, validate func(CatalogChange) error) error {
+	provider, err := pathID(r, "provider")
+	if err != nil {
+		return err
+	}
+	item, err := pathID(r, "item")
+	if err != nil {
+		return err
+	}
+	var in CatalogChange
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	var c checks
+	c.samePath("provider", in.Provider, provider, "provider")
+	c.samePath("id", in.ID, item, "item")
+	if err := invalid(validate(in), &c); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "catalog/"+provider+"/"+item)
+	if provider != p.Department {
+		return forbidden("provider %s is not your department (%s)", provider, p.Department)
+	}
+	return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(in))
+}
+
+func (s *Server) attestDeletion(w http.ResponseWriter, r *http.Request) error {
+	var in DeletionAttestation
+	id, err := pathIDAndBody(r, &in)
+	if err != nil {
+		return err
+	}
+	var c checks
+	c.samePath("grantId", in.GrantID, id, "grant")
+	c.signature("signature", in.Signature)
+	if err := invalid(in.domain().Validate(), &c); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "grant/"+id+" consumer/"+in.Consumer)
+	g, err := s.fetchExchangeGrant(r, p.Org, id)
+	if err != nil {
+		return err
+	}
+	audit(r, "grant/"+id+" consumer/"+g.Consumer+" provider/"+g.Provider)
+	if g.Consumer != p.Department || in.Consumer != p.Department {
+		return forbidden("grant %s was given to %s; only it attests deletion (your department %s)", id, g.Consumer, p.Department)
+	}
+	res, err := s.submit(r.Context(), p.Org, "exchange:AttestDeletion", mustJSON(in))
+	if err == nil {
+		auditTx(r, res)
+		return writeResult(w, http.StatusOK, res)
+	}
+	return s.replayWrite(w, r, err, p.Org, "exchange:GetGrant", id, func(raw []byte) (string, bool) {
+		var st struct {
+			Deletion *struct {
+				DeletionAttestation
+				TxID string `json:"txId"`
+			} `json:"deletion"`
+		}
+		if json.Unmarshal(raw, &st) != nil || st.Deletion == nil || st.Deletion.DeletionAttestation != in {
+			return "", false
+		}
+		return st.Deletion.TxID, true
+	}, codes.Conflict)
+}
+
+// ExchangePolicy is the body of PUT /api/v1/exchange/policy (exchange:SetPolicy).
+type ExchangePolicy = exchange.Policy
+
+func (s *Server) setExchangePolicy(w http.ResponseWriter, r *http.Request) error {
+	var in ExchangePolicy
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	p := info(r).principal
+	audit(r, "exchange/policy")
+	if err := s.governanceOnly(p, "set the exchange policy"); err != nil {
+		return err
+	}
+	return s.submitWrite(w, r, http.StatusOK, p.Org, "exchange:SetPolicy", mustJSON(in))
 }

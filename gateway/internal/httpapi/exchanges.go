@@ -19,12 +19,19 @@ func (s *Server) registerExchanges(r *Router) {
 	r.Add(Route{Pattern: "POST /api/v1/catalog", Roles: writers, Handler: s.addCatalogItem})
 	r.Add(Route{Pattern: "GET /api/v1/catalog", Handler: s.listCatalog})
 	r.Add(Route{Pattern: "GET /api/v1/catalog/{provider}/{item}", Handler: s.getCatalogItem})
+	r.Add(Route{Pattern: "PUT /api/v1/catalog/{provider}/{item}", Roles: writers, Handler: s.updateCatalogItem})
+	r.Add(Route{Pattern: "POST /api/v1/catalog/{provider}/{item}/withdraw", Roles: writers, Handler: s.withdrawCatalogItem})
+	r.Add(Route{Pattern: "GET /api/v1/catalog/{provider}/{item}/history", Handler: s.catalogHistory})
 
 	r.Add(Route{Pattern: "POST /api/v1/grants", Roles: writers, Handler: s.createGrant})
 	r.Add(Route{Pattern: "GET /api/v1/grants", Handler: s.listGrants})
 	r.Add(Route{Pattern: "GET /api/v1/grants/{id}", Handler: s.getExchangeRecord("grant")})
 	r.Add(Route{Pattern: "GET /api/v1/grants/{id}/history", Handler: s.exchangeHistory("grant")})
 	r.Add(Route{Pattern: "POST /api/v1/grants/{id}/revoke", Roles: writers, Handler: s.revokeGrant})
+	r.Add(Route{Pattern: "POST /api/v1/grants/{id}/deletion", Roles: writers, Handler: s.attestDeletion})
+
+	r.Add(Route{Pattern: "GET /api/v1/exchange/policy", Handler: s.getExchangePolicy})
+	r.Add(Route{Pattern: "PUT /api/v1/exchange/policy", Roles: []string{config.RoleAdmin}, Handler: s.setExchangePolicy})
 
 	r.Add(Route{Pattern: "POST /api/v1/exchanges", Roles: writers, Handler: s.sendExchange})
 	r.Add(Route{Pattern: "GET /api/v1/exchanges", Handler: s.listExchanges})

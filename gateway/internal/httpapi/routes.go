@@ -16,6 +16,8 @@ func (s *Server) registrars() []func(*Router) {
 		s.registerVerify,
 		s.registerEvents,
 		s.registerExchanges,
+		s.registerEnvelopes,
+		s.registerLineage,
 		s.registerTickets,
 		s.registerTicketControls,
 		s.registerPages,

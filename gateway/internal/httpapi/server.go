@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,11 +28,13 @@ import (
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/coalesce"
 	"github.com/certledger/certledger/gateway/internal/config"
+	"github.com/certledger/certledger/gateway/internal/envelope"
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/metrics"
 	"github.com/certledger/certledger/gateway/internal/trustsvc"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/domain/period"
 )
 
@@ -85,6 +88,10 @@ type Options struct {
 	// MaxReplayBlocks is how far behind the newest block a replay may start
 	// (0: DefaultMaxReplayBlocks).
 	MaxReplayBlocks int
+	// Envelopes is the exchange envelope store (nil: an in-memory one).
+	Envelopes *envelope.Store
+	// EnvelopeLimit is the largest envelope a PUT accepts (0: exchange.MaxEnvelopeSize).
+	EnvelopeLimit int64
 	// BatchDir is the batch file store (a directory, possibly shared by several
 	// gateways); "" disables batch file uploads (see batches.go).
 	BatchDir string
@@ -144,6 +151,16 @@ func New(o Options) (*Server, error) {
 	if o.TimeZone == nil {
 		o.TimeZone = period.MustZone(period.DefaultZone)
 	}
+	if o.Envelopes == nil {
+		st, err := envelope.Open("", 0)
+		if err != nil {
+			return nil, err
+		}
+		o.Envelopes = st
+	}
+	if o.EnvelopeLimit <= 0 || o.EnvelopeLimit > exchange.MaxEnvelopeSize {
+		o.EnvelopeLimit = exchange.MaxEnvelopeSize
+	}
 	s := &Server{
 		opts:    o,
 		ledger:  o.Metrics.Ledger(o.Ledger),
@@ -167,8 +184,22 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.openapi = doc
-	s.handler = http.MaxBytesHandler(s.methodFallback(mux), o.BodyLimit)
+	s.handler = s.bodyLimit(s.methodFallback(mux))
 	return s, nil
+}
+
+// bodyLimit caps request bodies: BodyLimit for every route, EnvelopeLimit for
+// envelope uploads (an envelope is the one large body the API takes).
+func (s *Server) bodyLimit(next http.Handler) http.Handler {
+	small := http.MaxBytesHandler(next, s.opts.BodyLimit)
+	large := http.MaxBytesHandler(next, s.opts.EnvelopeLimit)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, envelopePathPrefix) {
+			large.ServeHTTP(w, r)
+			return
+		}
+		small.ServeHTTP(w, r)
+	})
 }
 
 // Handler is the root HTTP handler.
@@ -278,6 +309,11 @@ func (s *Server) wrap(route Route) http.Handler {
 		}()
 		if err := s.admit(r, route, ri); err != nil {
 			ri.err = err
+			if ri.principal != nil && ri.record == "" {
+				// A caller refused by role (an auditor trying a write, say):
+				// the access log still names the record it aimed at.
+				ri.record = requestRecord(route.Pattern, r)
+			}
 			s.writeProblem(sw, r, err)
 			return
 		}

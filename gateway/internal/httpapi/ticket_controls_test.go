@@ -410,4 +410,19 @@ func TestSweepPreviewAccess(t *testing.T) {
 	if tk.State != workorder.StateResolved {
 		t.Errorf("T1 after previews: %s", tk.State)
 	}
+	// The sweep itself, ordered by dept-a's clerk, acts on every department's
+	// tickets but tells dept-a only of its own, as the preview does.
+	res, body := e.call("POST", "/api/v1/audit/sweep", polA, "")
+	var done struct {
+		TxID   string  `json:"txId"`
+		Record preview `json:"record"`
+	}
+	if res.StatusCode != 200 || json.Unmarshal(body, &done) != nil || done.TxID == "" || strings.Join(done.Record.Tickets, ",") != "T1" ||
+		len(done.Record.Escalated) != 0 || done.Record.Hidden == nil || *done.Record.Hidden != 2 {
+		t.Errorf("dept-a's sweep: %d %s", res.StatusCode, body)
+	}
+	e.ledger.MustEvaluate(&tk, "gov", "workorder:Get", "T2")
+	if tk.Department != "sup" {
+		t.Errorf("T2 after the sweep is with %s, want sup (escalated)", tk.Department)
+	}
 }

@@ -61,7 +61,7 @@ func (s *Server) submitTicket(w http.ResponseWriter, r *http.Request) error {
 	// ticket (header Idempotent-Replay); a different one under the same id stays 409.
 	return s.replayWrite(w, r, err, p.Org, "workorder:Get", in.ID, func(raw []byte) (string, bool) {
 		var st storedTicket
-		if json.Unmarshal(raw, &st) != nil || st.TicketInput != in {
+		if json.Unmarshal(raw, &st) != nil || mustJSON(st.TicketInput) != mustJSON(in) {
 			return "", false
 		}
 		return st.TxID, true
@@ -152,7 +152,23 @@ func (s *Server) sweepTickets(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := info(r).principal
 	audit(r, "sweep")
-	return s.submitWrite(w, r, http.StatusOK, p.Org, "workorder:Sweep", limit)
+	res, err := s.submit(r.Context(), p.Org, "workorder:Sweep", limit)
+	auditTx(r, res)
+	if err != nil {
+		return err
+	}
+	if !s.seesAll(r) {
+		// The sweep acts on every department's tickets; a department's caller
+		// is told only of the tickets it may read, as the preview does.
+		out, err := s.visibleSweep(r, res.Payload)
+		if err != nil {
+			return err
+		}
+		if res.Payload, err = json.Marshal(out); err != nil {
+			return err
+		}
+	}
+	return writeResult(w, http.StatusOK, res)
 }
 
 // setTicketConfig passes the calendar, SLA or intake list to the chaincode, which

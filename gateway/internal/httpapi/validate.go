@@ -31,8 +31,8 @@ func (c *checks) err() error { return c.fe.Err() }
 
 // id checks a record id (certificate, grant, exchange, ticket, category).
 func (c *checks) id(field, v string, required bool) {
-	switch {
-	case v == "":
+	switch v {
+	case "":
 		if required {
 			c.add(field, "is required")
 		}

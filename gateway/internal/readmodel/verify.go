@@ -143,7 +143,7 @@ func (m *Model) typeInfo(c certificate.Certificate) (*certtype.Info, error) {
 	}
 	var t certtype.Type
 	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, fmt.Errorf("%w: certificate type %s: %v", ErrCorrupt, c.Type, err)
+		return nil, fmt.Errorf("%w: certificate type %s: %w", ErrCorrupt, c.Type, err)
 	}
 	info := t.Info()
 	return &info, nil
@@ -301,7 +301,7 @@ func (m *Model) batchCheck(batchID string) (func(k *registry.Key) error, error) 
 	}
 	var a batch.Anchored
 	if err := json.Unmarshal(bv.JSON, &a); err != nil {
-		return nil, fmt.Errorf("%w: batch %s: %v", ErrCorrupt, batchID, err)
+		return nil, fmt.Errorf("%w: batch %s: %w", ErrCorrupt, batchID, err)
 	}
 	return func(k *registry.Key) error {
 		return registry.VerifyRecord(*k, canon.KindBatchHeader, a.Header, a.Signature)

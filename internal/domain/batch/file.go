@@ -104,7 +104,9 @@ func (bw *Writer) Add(r *Record) error {
 		bw.OnLine(bw.count, bw.line)
 	}
 	bw.types[r.Type] = true
-	bw.w.Write(bw.line)
+	if _, err := bw.w.Write(bw.line); err != nil {
+		return err
+	}
 	if err := bw.w.WriteByte('\n'); err != nil {
 		return err
 	}

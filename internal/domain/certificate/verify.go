@@ -386,7 +386,7 @@ func describeQuery(q Query) string {
 }
 
 func checkInclusion(c *Certificate, p *Inclusion) error {
-	leaf, err := c.Record.Payload() // v1 or v2, as signed
+	leaf, err := c.Payload() // v1 or v2, as signed
 	if err != nil {
 		return err
 	}

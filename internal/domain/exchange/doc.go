@@ -37,6 +37,9 @@ var (
 	ErrAlreadyAnswered = codes.Reason(codes.ErrConflict, "exchange already acknowledged or rejected")
 	ErrAlreadyRevoked  = codes.Reason(codes.ErrConflict, "grant already revoked")
 	ErrStaleTx         = codes.Reason(codes.ErrConflict, "prevTxId is not the record's last write")
+	ErrAlreadyAttested = codes.Reason(codes.ErrConflict, "deletion already attested")
+	ErrGrantNotEnded   = codes.Reason(codes.ErrConflict, "grant has not ended")
+	ErrItemWithdrawn   = codes.Reason(codes.ErrForbidden, "catalogue item withdrawn")
 )
 
 // Deprecated aliases of the code sentinels, kept for one step while the

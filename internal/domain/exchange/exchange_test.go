@@ -282,9 +282,9 @@ func TestNewExchange(t *testing.T) {
 
 func TestAnswer(t *testing.T) {
 	f := newFixture(t)
-	_, e := f.exchange(t)
+	g, e := f.exchange(t)
 	at := t0.Add(time.Minute)
-	acked, err := e.Answer(f.ack(t, f.cons, nil), at, "tx-ack", f.ring)
+	acked, err := e.Answer(f.ack(t, f.cons, nil), g, at, "tx-ack", f.ring)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func TestAnswer(t *testing.T) {
 		{"other exchange", e, f.ack(t, f.cons, func(a *Ack) { a.ExchangeID = "x-2" }), ErrInvalid, ""},
 	}
 	for _, c := range cases {
-		got, err := c.e.Answer(c.a, at, "tx-ans", f.ring)
+		got, err := c.e.Answer(c.a, g, at, "tx-ans", f.ring)
 		checkErr(t, c.name, err, c.want)
 		if err == nil && got.Status != c.status {
 			t.Errorf("%s: status %s, want %s", c.name, got.Status, c.status)
@@ -326,11 +326,11 @@ func TestVerify(t *testing.T) {
 	f := newFixture(t)
 	g, e := f.exchange(t)
 	ackAt := t0.Add(time.Minute)
-	acked, err := e.Answer(f.ack(t, f.cons, nil), ackAt, "tx-ack", f.ring)
+	acked, err := e.Answer(f.ack(t, f.cons, nil), g, ackAt, "tx-ack", f.ring)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rejected, err := e.Answer(f.ack(t, f.cons, func(a *Ack) { a.Decision = DecisionReject; a.Reason = "corrupt" }), ackAt, "tx-rej", f.ring)
+	rejected, err := e.Answer(f.ack(t, f.cons, func(a *Ack) { a.Decision = DecisionReject; a.Reason = "corrupt" }), g, ackAt, "tx-rej", f.ring)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,7 +415,7 @@ func TestVerify(t *testing.T) {
 func TestStoredJSON(t *testing.T) {
 	f := newFixture(t)
 	g, e := f.exchange(t)
-	acked, err := e.Answer(f.ack(t, f.cons, nil), t0.Add(time.Minute), "tx-ack", f.ring)
+	acked, err := e.Answer(f.ack(t, f.cons, nil), g, t0.Add(time.Minute), "tx-ack", f.ring)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,19 +17,22 @@ const (
 	GrantPending = "not-yet-valid" // computed, never stored
 )
 
-// GrantRequest is the signed grant a provider submits. Its fields are exactly the
-// signed fields of canon.KindGrant plus the signature.
+// GrantRequest is the signed grant a provider submits. Two forms: sealed
+// (purposeHash set, purpose empty: the purpose stays off-chain like a ticket's
+// note, canon.KindGrantSealed) and declared (purpose in clear, canon.KindGrant,
+// kept so that grants signed before verify; the CLI sends sealed grants).
 type GrantRequest struct {
-	ID         string   `json:"id"`
-	Provider   string   `json:"provider"`
-	Consumer   string   `json:"consumer"`
-	Item       string   `json:"item"`
-	Fields     []string `json:"fields"`
-	Purpose    string   `json:"purpose"`
-	LegalBasis string   `json:"legalBasis"`
-	ValidFrom  string   `json:"validFrom"`
-	ValidUntil string   `json:"validUntil"`
-	KeyID      string   `json:"keyId"`
+	ID          string   `json:"id"`
+	Provider    string   `json:"provider"`
+	Consumer    string   `json:"consumer"`
+	Item        string   `json:"item"`
+	Fields      []string `json:"fields"`
+	Purpose     string   `json:"purpose"`
+	PurposeHash string   `json:"purposeHash,omitempty"`
+	LegalBasis  string   `json:"legalBasis"`
+	ValidFrom   string   `json:"validFrom"`
+	ValidUntil  string   `json:"validUntil"`
+	KeyID       string   `json:"keyId"`
 	// Operator is the operator id of the person the provider vouches acted
 	// (optional; signed when set, and then it must be the submitting identity's).
 	Operator  string `json:"operator,omitempty"`
@@ -47,7 +50,14 @@ func (r GrantRequest) Validate() error {
 	}
 	fe.ID("item", r.Item)
 	checkFields(&fe, "fields", r.Fields)
-	text(&fe, "purpose", r.Purpose, true)
+	if r.PurposeHash != "" {
+		fe.Hash("purposeHash", r.PurposeHash)
+		if r.Purpose != "" {
+			fe.Add("purpose", "give purposeHash or purpose, not both (the purpose stays off-chain)")
+		}
+	} else {
+		text(&fe, "purpose", r.Purpose, true)
+	}
 	text(&fe, "legalBasis", r.LegalBasis, true)
 	from, fromOK := fe.ValidityTime("validFrom", r.ValidFrom)
 	if until, ok := fe.ValidityTime("validUntil", r.ValidUntil); ok && fromOK && !from.Before(until) {
@@ -71,18 +81,29 @@ func (r GrantRequest) ValidateAt(now time.Time) error {
 	return nil
 }
 
-// Revocation is the provider's signed revocation of a grant (canon.KindGrantRevoke)
-// as stored in the grant, with when and by which transaction it was recorded.
+// SignedForm returns the canonical kind and the record a signature covers.
+func (r GrantRequest) SignedForm() (canon.Kind, any) {
+	if r.PurposeHash != "" {
+		return canon.KindGrantSealed, r
+	}
+	return canon.KindGrant, r
+}
+
+// Revocation is the provider's signed revocation of a grant as stored in the
+// grant, with when and by which transaction it was recorded. Sealed form:
+// reasonHash (canon.KindGrantRevokeSealed); declared form: reason
+// (canon.KindGrantRevoke).
 type Revocation struct {
-	GrantID   string `json:"grantId"`
-	Reason    string `json:"reason"`
-	KeyID     string `json:"keyId"`
-	PrevTxID  string `json:"prevTxId"`
-	Operator  string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
-	Signature string `json:"signature"`
-	At        string `json:"at,omitempty"`
-	TxID      string `json:"txId,omitempty"`
-	ActorID   string `json:"actorId,omitempty"` // operator id of the identity that submitted it
+	GrantID    string `json:"grantId"`
+	Reason     string `json:"reason"`
+	ReasonHash string `json:"reasonHash,omitempty"`
+	KeyID      string `json:"keyId"`
+	PrevTxID   string `json:"prevTxId"`
+	Operator   string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
+	Signature  string `json:"signature"`
+	At         string `json:"at,omitempty"`
+	TxID       string `json:"txId,omitempty"`
+	ActorID    string `json:"actorId,omitempty"` // operator id of the identity that submitted it
 }
 
 // Validate checks a revocation request's format and returns every problem
@@ -90,7 +111,14 @@ type Revocation struct {
 func (r Revocation) Validate() error {
 	var fe wire.FieldErrors
 	fe.ID("grantId", r.GrantID)
-	text(&fe, "reason", r.Reason, true)
+	if r.ReasonHash != "" {
+		fe.Hash("reasonHash", r.ReasonHash)
+		if r.Reason != "" {
+			fe.Add("reason", "give reasonHash or reason, not both (the reason stays off-chain)")
+		}
+	} else {
+		text(&fe, "reason", r.Reason, true)
+	}
 	fe.Hash("keyId", r.KeyID)
 	if r.PrevTxID == "" {
 		fe.Add("prevTxId", "is required")
@@ -100,11 +128,23 @@ func (r Revocation) Validate() error {
 	return fe.Err()
 }
 
-// Grant is a stored grant: the signed request plus its state.
+// SignedForm returns the canonical kind and the record a signature covers.
+func (r Revocation) SignedForm() (canon.Kind, any) {
+	s := r
+	s.At, s.TxID, s.ActorID = "", "", ""
+	if r.ReasonHash != "" {
+		return canon.KindGrantRevokeSealed, s
+	}
+	return canon.KindGrantRevoke, s
+}
+
+// Grant is a stored grant: the signed request plus its state, and once it has
+// ended, the consumer's attestation that it deleted the data (Deletion).
 type Grant struct {
 	GrantRequest
 	Status     string      `json:"status"`
 	Revocation *Revocation `json:"revocation,omitempty"`
+	Deletion   *Deletion   `json:"deletion,omitempty"`
 	CreatedAt  string      `json:"createdAt"`
 	UpdatedAt  string      `json:"updatedAt"`
 	TxID       string      `json:"txId"`              // the last write; a revocation must name it as prevTxId
@@ -127,7 +167,11 @@ func NewGrant(req GrantRequest, item CatalogItem, now time.Time, txID string, v 
 	if !mustTime(req.ValidUntil).After(now) {
 		return Grant{}, codes.Wrap(codes.ErrInvalidArgument, "validUntil %s is not after the transaction time %s", req.ValidUntil, wire.FormatTime(now))
 	}
-	if err := v.VerifySigned(canon.KindGrant, req.Provider, req.KeyID, now, req, req.Signature); err != nil {
+	if item.Withdrawn() {
+		return Grant{}, codes.Wrap(ErrItemWithdrawn, "item %s of %s was withdrawn at %s", item.ID, item.Provider, item.Withdrawal.At)
+	}
+	kind, signed := req.SignedForm()
+	if err := v.VerifySigned(kind, req.Provider, req.KeyID, now, signed, req.Signature); err != nil {
 		return Grant{}, codes.Prefix(err, "grant %s", req.ID)
 	}
 	ts := wire.FormatTime(now)
@@ -149,9 +193,8 @@ func (g Grant) Revoke(r Revocation, now time.Time, txID string, v Verifier) (Gra
 	if r.PrevTxID != g.TxID {
 		return Grant{}, codes.Wrap(ErrStaleTx, "grant %s: got %s, last write %s", g.ID, r.PrevTxID, g.TxID)
 	}
-	signed := r
-	signed.At, signed.TxID, signed.ActorID = "", "", ""
-	if err := v.VerifySigned(canon.KindGrantRevoke, g.Provider, r.KeyID, now, signed, r.Signature); err != nil {
+	kind, signed := r.SignedForm()
+	if err := v.VerifySigned(kind, g.Provider, r.KeyID, now, signed, r.Signature); err != nil {
 		return Grant{}, codes.Prefix(err, "revoking grant %s", g.ID)
 	}
 	ts := wire.FormatTime(now)
@@ -194,4 +237,83 @@ func (g Grant) EffectiveStatus(at time.Time) string {
 		return GrantPending
 	}
 	return GrantActive
+}
+
+// Ended reports whether the grant no longer authorises anything at time at
+// (revoked or expired).
+func (g Grant) Ended(at time.Time) bool {
+	st := g.EffectiveStatus(at)
+	return st == GrantRevoked || st == GrantExpired
+}
+
+// Deletion is the consumer's signed attestation that it deleted the data it
+// received under a grant once the grant ended (canon.KindGrantDeletion), as
+// stored in the grant with when and by which transaction it was recorded.
+// prevTxId is the grant's last write, so the attestation names the grant's
+// final state (a revocation, or the creation for an expired grant).
+type Deletion struct {
+	GrantID   string `json:"grantId"`
+	Consumer  string `json:"consumer"`
+	PrevTxID  string `json:"prevTxId"`
+	KeyID     string `json:"keyId"`
+	Operator  string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
+	Signature string `json:"signature"`
+	At        string `json:"at,omitempty"`
+	TxID      string `json:"txId,omitempty"`
+	ActorID   string `json:"actorId,omitempty"` // operator id of the identity that submitted it
+}
+
+// Validate checks the attestation's format.
+func (d Deletion) Validate() error {
+	var fe wire.FieldErrors
+	fe.ID("grantId", d.GrantID)
+	fe.ID("consumer", d.Consumer)
+	if d.PrevTxID == "" {
+		fe.Add("prevTxId", "is required")
+	}
+	fe.Hash("keyId", d.KeyID)
+	fe.Operator("operator", d.Operator)
+	fe.Signature("signature", d.Signature)
+	return fe.Err()
+}
+
+// SignedForm returns the canonical kind and the record a signature covers.
+func (d Deletion) SignedForm() (canon.Kind, any) {
+	s := d
+	s.At, s.TxID, s.ActorID = "", "", ""
+	return canon.KindGrantDeletion, s
+}
+
+// AttestDeletion returns the grant with the consumer's deletion attestation d
+// recorded at time now. Only the grant's consumer, only once the grant has
+// ended (revoked or expired at now), only once.
+func (g Grant) AttestDeletion(d Deletion, now time.Time, txID string, v Verifier) (Grant, error) {
+	if err := d.Validate(); err != nil {
+		return Grant{}, err
+	}
+	if d.GrantID != g.ID {
+		return Grant{}, codes.Wrap(codes.ErrInvalidArgument, "attestation names grant %s, not %s", d.GrantID, g.ID)
+	}
+	if d.Consumer != g.Consumer {
+		return Grant{}, codes.Prefix(codes.Wrap(ErrWrongConsumer, "the consumer is %s", g.Consumer), "deletion of grant %s attested by %s", g.ID, d.Consumer)
+	}
+	if g.Deletion != nil {
+		return Grant{}, codes.Wrap(ErrAlreadyAttested, "grant %s: attested at %s", g.ID, g.Deletion.At)
+	}
+	if !g.Ended(now) {
+		return Grant{}, codes.Wrap(ErrGrantNotEnded, "grant %s is %s until %s: attest deletion once it is revoked or expired", g.ID, g.EffectiveStatus(now), g.ValidUntil)
+	}
+	if d.PrevTxID != g.TxID {
+		return Grant{}, codes.Wrap(ErrStaleTx, "grant %s: got %s, last write %s", g.ID, d.PrevTxID, g.TxID)
+	}
+	kind, signed := d.SignedForm()
+	if err := v.VerifySigned(kind, g.Consumer, d.KeyID, now, signed, d.Signature); err != nil {
+		return Grant{}, codes.Prefix(err, "attesting deletion under grant %s", g.ID)
+	}
+	ts := wire.FormatTime(now)
+	d.At, d.TxID = ts, txID
+	g.Deletion = &d
+	g.UpdatedAt = ts
+	g.TxID = txID
+	return g, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
@@ -131,9 +130,10 @@ func Verify(q Query, e *Exchange, g *Grant, checkedAt time.Time, v Verifier) Ver
 	add(StepLookup, wire.StepPass, "", fmt.Sprintf("exchange %s under grant %s", e.ID, g.ID))
 
 	// 4. The grant's provider signature, with a key valid when the grant was created.
+	gKind, gSigned := g.SignedForm()
 	if created, err := wire.ParseTime(g.CreatedAt); err != nil {
 		add(StepGrantSignature, wire.StepFail, wire.VerdictBadFormat, "grant createdAt: "+err.Error())
-	} else if err := v.VerifySigned(canon.KindGrant, g.Provider, g.KeyID, created, g.GrantRequest, g.Signature); err != nil {
+	} else if err := v.VerifySigned(gKind, g.Provider, g.KeyID, created, gSigned, g.Signature); err != nil {
 		add(StepGrantSignature, wire.StepFail, sigCode(err), codes.Message(err))
 	} else {
 		add(StepGrantSignature, wire.StepPass, "", "signed by "+g.Provider+" key "+g.KeyID)
@@ -146,7 +146,8 @@ func Verify(q Query, e *Exchange, g *Grant, checkedAt time.Time, v Verifier) Ver
 		skipRest(StepGrantValidity, "no send time")
 		return r.finish()
 	}
-	if err := v.VerifySigned(canon.KindExchange, e.Provider, e.KeyID, sentAt, e.SendRequest, e.Signature); err != nil {
+	xKind, xSigned := e.SignedForm()
+	if err := v.VerifySigned(xKind, e.Provider, e.KeyID, sentAt, xSigned, e.Signature); err != nil {
 		add(StepExchangeSignature, wire.StepFail, sigCode(err), codes.Message(err))
 	} else {
 		add(StepExchangeSignature, wire.StepPass, "", "signed by "+e.Provider+" key "+e.KeyID)
@@ -159,37 +160,57 @@ func Verify(q Query, e *Exchange, g *Grant, checkedAt time.Time, v Verifier) Ver
 		add(StepGrantValidity, wire.StepPass, "", fmt.Sprintf("grant valid %s..%s, sent %s", g.ValidFrom, g.ValidUntil, e.SentAt))
 	}
 
-	// 7. Within the grant's scope.
-	if err := CheckScope(e.SendRequest, *g); err != nil {
-		add(StepScope, wire.StepFail, VerdictOutOfScope, codes.Message(err))
-	} else {
-		add(StepScope, wire.StepPass, "", fmt.Sprintf("fields %v within grant", e.Fields))
-	}
+	// 7. Within the grant's scope; 8. the consumer's signed answer.
+	status, code, detail := scopeStep(e, g)
+	add(StepScope, status, code, detail)
+	status, code, detail = ackStep(e, v)
+	add(StepAcknowledgement, status, code, detail)
+	return r.finish()
+}
 
-	// 8. The consumer's signed answer.
+// scopeStep is step 7: the fields declared by the provider are within the
+// grant and, for an envelope, so are the fields the consumer's receipt says it
+// received.
+func scopeStep(e *Exchange, g *Grant) (status, code, detail string) {
+	switch err := CheckScope(e.SendRequest, *g); {
+	case err != nil:
+		return wire.StepFail, VerdictOutOfScope, codes.Message(err)
+	case e.Ack != nil && e.Ack.Receipt() && len(outside(e.Ack.Fields, g.Fields)) > 0:
+		return wire.StepFail, VerdictOutOfScope, fmt.Sprintf("the consumer's receipt shows fields %v received that grant %s does not name", outside(e.Ack.Fields, g.Fields), g.ID)
+	case e.Ack != nil && e.Ack.Receipt():
+		return wire.StepPass, "", fmt.Sprintf("proven: the consumer received fields %v, within grant", e.Ack.Fields)
+	case e.Enveloped():
+		return wire.StepPass, "", fmt.Sprintf("fields %v declared within grant; proven once the consumer's receipt is recorded", e.Fields)
+	default:
+		return wire.StepPass, "", fmt.Sprintf("fields %v declared within grant (no envelope: scope declared, not proven)", e.Fields)
+	}
+}
+
+// ackStep is step 8: the consumer's signed answer (a receipt over the envelope
+// for an enveloped exchange) names this exchange and accepts it.
+func ackStep(e *Exchange, v Verifier) (status, code, detail string) {
 	a := e.Ack
 	switch {
 	case a == nil || e.Status == StatusSent:
-		add(StepAcknowledgement, wire.StepFail, VerdictNotAcknowledged, "the consumer has not acknowledged receipt")
+		return wire.StepFail, VerdictNotAcknowledged, "the consumer has not acknowledged receipt"
 	case a.ExchangeID != e.ID || a.Consumer != e.Consumer || a.PayloadHash != e.PayloadHash:
-		add(StepAcknowledgement, wire.StepFail, wire.VerdictBadSignature, "the answer does not name this exchange, consumer and payload")
-	default:
-		at, err := wire.ParseTime(a.At)
-		if err != nil {
-			add(StepAcknowledgement, wire.StepFail, wire.VerdictBadFormat, "ack time: "+err.Error())
-			break
-		}
-		signed := *a
-		signed.At, signed.TxID, signed.ActorID = "", "", ""
-		if err := v.VerifySigned(canon.KindExchangeAck, e.Consumer, a.KeyID, at, signed, a.Signature); err != nil {
-			add(StepAcknowledgement, wire.StepFail, sigCode(err), codes.Message(err))
-		} else if a.Decision == DecisionReject {
-			add(StepAcknowledgement, wire.StepFail, VerdictRejected, "rejected by "+e.Consumer+": "+a.Reason)
-		} else {
-			add(StepAcknowledgement, wire.StepPass, "", "acknowledged by "+e.Consumer+" at "+a.At)
-		}
+		return wire.StepFail, wire.VerdictBadSignature, "the answer does not name this exchange, consumer and payload"
 	}
-	return r.finish()
+	at, err := wire.ParseTime(a.At)
+	if err != nil {
+		return wire.StepFail, wire.VerdictBadFormat, "ack time: " + err.Error()
+	}
+	if (a.Receipt() && a.EnvelopeHash != e.EnvelopeHash) || a.Receipt() != e.Enveloped() {
+		return wire.StepFail, wire.VerdictBadSignature, "the answer is not a receipt over this exchange's envelope"
+	}
+	kind, signed := a.SignedForm()
+	if err := v.VerifySigned(kind, e.Consumer, a.KeyID, at, signed, a.Signature); err != nil {
+		return wire.StepFail, sigCode(err), codes.Message(err)
+	}
+	if a.Decision == DecisionReject {
+		return wire.StepFail, VerdictRejected, "rejected by " + e.Consumer + ": " + a.Reason
+	}
+	return wire.StepPass, "", "acknowledged by " + e.Consumer + " at " + a.At
 }
 
 func (r VerifyResult) finish() VerifyResult {

@@ -91,7 +91,7 @@ func TestEveryPositionMutated(t *testing.T) {
 				t.Fatalf("position %d: %v is not INVALID_ARGUMENT", i, err)
 			}
 			inVersion := i >= len(real)-5 && i < len(real)-2
-			isData := i >= body && real[i] != '.' && strings.IndexRune(Alphabet37, r) >= 0 && !(inVersion && (r < '0' || r > '9'))
+			isData := i >= body && real[i] != '.' && strings.ContainsRune(Alphabet37, r) && (!inVersion || (r >= '0' && r <= '9'))
 			if !isData {
 				continue
 			}

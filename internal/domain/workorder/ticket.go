@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/lineage"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
 
@@ -59,6 +60,9 @@ type Ticket struct {
 	ContentHash        string `json:"contentHash"`
 	ReporterCommitment string `json:"reporterCommitment"`
 	Channel            string `json:"channel"`
+	// Refs are the certificates and exchanges the ticket is about
+	// ("certificate:ID", "exchange:ID"; lineage), given at submission.
+	Refs []string `json:"refs,omitempty"`
 
 	State      State  `json:"state"`
 	Department string `json:"department"`           // assigned department (current episode)
@@ -180,6 +184,9 @@ type SubmitInput struct {
 	ContentHash        string `json:"contentHash"`
 	ReporterCommitment string `json:"reporterCommitment"`
 	Channel            string `json:"channel"`
+	// Refs optionally name the certificates and exchanges the appeal is about,
+	// sorted: "certificate:ID", "exchange:ID" (at most lineage.MaxRefs).
+	Refs []string `json:"refs,omitempty"`
 }
 
 // Validate checks a submission and returns every problem found as wire.FieldErrors.
@@ -192,6 +199,7 @@ func (in SubmitInput) Validate() error {
 	if !slices.Contains(Channels, in.Channel) {
 		fe.Add("channel", "%q (want one of %v)", in.Channel, Channels)
 	}
+	lineage.CheckTicketRefs(&fe, "refs", in.Refs)
 	return fe.Err()
 }
 
@@ -383,7 +391,7 @@ func Submit(in SubmitInput, dept string, actor Actor, env Env) (Result, error) {
 	}
 	t := Ticket{
 		ID: in.ID, Category: in.Category, ContentHash: in.ContentHash,
-		ReporterCommitment: in.ReporterCommitment, Channel: in.Channel,
+		ReporterCommitment: in.ReporterCommitment, Channel: in.Channel, Refs: in.Refs,
 		CreatedAt: env.now(), Episodes: []Episode{}, CalendarVersion: env.Calendar.Version,
 	}
 	var res Result
