@@ -143,11 +143,7 @@ func (s *Server) anchorBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	org := info(r).principal.Org
 	res, err := s.submit(r.Context(), org, "batch:Anchor", mustJSON(h))
-	auditTx(r, res)
-	if err == nil {
-		return writeResult(w, http.StatusCreated, res)
-	}
-	return s.replayWrite(w, r, err, org, "batch:Get", h.ID, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusCreated, org, "batch:Get", h.ID, func(raw []byte) (string, bool) {
 		var a batch.Anchored
 		if json.Unmarshal(raw, &a) != nil || !sameHeader(a.Header, h) {
 			return "", false // another header holds the id: the original CONFLICT

@@ -109,13 +109,9 @@ func (s *Server) writeCertificateArg(w http.ResponseWriter, r *http.Request, fn 
 	} else {
 		res, err = s.submit(r.Context(), p.Org, fn, arg)
 	}
-	if err == nil {
-		auditTx(r, res)
-		return writeResult(w, http.StatusCreated, res)
-	}
 	// A retried supersede fails on the old certificate (already superseded) before
 	// the new id is checked, hence ILLEGAL_TRANSITION too.
-	return s.replayWrite(w, r, err, p.Org, "certificate:Get", c.ID, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusCreated, p.Org, "certificate:Get", c.ID, func(raw []byte) (string, bool) {
 		var stored storedCertificate
 		if json.Unmarshal(raw, &stored) != nil || stored.CertificateRecord != c {
 			return "", false // a different certificate holds the id: the original error

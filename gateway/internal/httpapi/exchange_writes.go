@@ -50,11 +50,7 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 		return forbidden("provider %s is not your department (%s)", g.Provider, p.Department)
 	}
 	res, err := s.submit(r.Context(), p.Org, "exchange:CreateGrant", mustJSON(g))
-	if err == nil {
-		auditTx(r, res)
-		return writeResult(w, http.StatusCreated, res)
-	}
-	return s.replayWrite(w, r, err, p.Org, "exchange:GetGrant", g.ID, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusCreated, p.Org, "exchange:GetGrant", g.ID, func(raw []byte) (string, bool) {
 		var st storedExchangeGrant
 		return st.TxID, json.Unmarshal(raw, &st) == nil && sameGrant(st.GrantRecord, g)
 	}, codes.Conflict)
@@ -107,11 +103,7 @@ func (s *Server) sendExchange(w http.ResponseWriter, r *http.Request) error {
 		return forbidden("provider %s is not your department (%s)", x.Provider, p.Department)
 	}
 	res, err := s.submit(r.Context(), p.Org, "exchange:Send", mustJSON(x))
-	if err == nil {
-		auditTx(r, res)
-		return writeResult(w, http.StatusCreated, res)
-	}
-	return s.replayWrite(w, r, err, p.Org, "exchange:GetExchange", x.ID, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusCreated, p.Org, "exchange:GetExchange", x.ID, func(raw []byte) (string, bool) {
 		var st struct {
 			ExchangeRecord
 			SentTxID string `json:"sentTxId"`
@@ -153,11 +145,7 @@ func (s *Server) answerExchange(decision, fn string) HandlerFunc {
 				return forbidden("consumer %s is not your department (%s)", in.Consumer, p.Department)
 			}
 			res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
-			if err == nil {
-				auditTx(r, res)
-				return writeResult(w, http.StatusOK, res)
-			}
-			return s.replayWrite(w, r, err, p.Org, "exchange:GetExchange", id, func(raw []byte) (string, bool) {
+			return s.answerWrite(w, r, res, err, http.StatusOK, p.Org, "exchange:GetExchange", id, func(raw []byte) (string, bool) {
 				var st storedExchange
 				if json.Unmarshal(raw, &st) != nil || st.Ack == nil || mustJSON(*st.Ack) != mustJSON(in) {
 					return "", false
@@ -202,11 +190,7 @@ func (s *Server) withdrawCatalogItem(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) changeCatalogItem(w http.ResponseWriter, r *http.Request, fn string, validate func(CatalogChange) error) error {
-	provider, err := pathID(r, "provider")
-	if err != nil {
-		return err
-	}
-	item, err := pathID(r, "item")
+	provider, item, err := pathCatalogItem(r)
 	if err != nil {
 		return err
 	}
@@ -251,11 +235,7 @@ func (s *Server) attestDeletion(w http.ResponseWriter, r *http.Request) error {
 		return forbidden("grant %s was given to %s; only it attests deletion (your department %s)", id, g.Consumer, p.Department)
 	}
 	res, err := s.submit(r.Context(), p.Org, "exchange:AttestDeletion", mustJSON(in))
-	if err == nil {
-		auditTx(r, res)
-		return writeResult(w, http.StatusOK, res)
-	}
-	return s.replayWrite(w, r, err, p.Org, "exchange:GetGrant", id, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusOK, p.Org, "exchange:GetGrant", id, func(raw []byte) (string, bool) {
 		var st struct {
 			Deletion *struct {
 				DeletionAttestation

@@ -99,6 +99,16 @@ func (s *Server) submitWrite(w http.ResponseWriter, r *http.Request, status int,
 	return writeResult(w, status, res)
 }
 
+// answerWrite answers an idempotent write: its result with status when the
+// ledger took it, else replayWrite's answer to the refusal err.
+func (s *Server) answerWrite(w http.ResponseWriter, r *http.Request, res *ledgerclient.Result, err error, status int, org, getFn, id string, same func(raw []byte) (txID string, ok bool), replayable ...string) error {
+	if err == nil {
+		auditTx(r, res)
+		return writeResult(w, status, res)
+	}
+	return s.replayWrite(w, r, err, org, getFn, id, same, replayable...)
+}
+
 // replayWrite makes a write idempotent: when the ledger refused it (err) with one of
 // the chaincode codes given and the stored record is the one sent (same signed
 // fields and signature), the stored record is returned with 200 and

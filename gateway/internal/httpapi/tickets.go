@@ -53,13 +53,9 @@ func (s *Server) submitTicket(w http.ResponseWriter, r *http.Request) error {
 	p := info(r).principal
 	audit(r, "ticket/"+in.ID)
 	res, err := s.submit(r.Context(), p.Org, "workorder:Submit", mustJSON(in))
-	if err == nil {
-		auditTx(r, res)
-		return writeResult(w, http.StatusCreated, res)
-	}
 	// Idempotent on id: a retry of the same submission answers 200 with the stored
 	// ticket (header Idempotent-Replay); a different one under the same id stays 409.
-	return s.replayWrite(w, r, err, p.Org, "workorder:Get", in.ID, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusCreated, p.Org, "workorder:Get", in.ID, func(raw []byte) (string, bool) {
 		var st storedTicket
 		if json.Unmarshal(raw, &st) != nil || mustJSON(st.TicketInput) != mustJSON(in) {
 			return "", false
