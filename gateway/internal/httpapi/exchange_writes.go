@@ -59,16 +59,31 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 // sameGrant compares every signed field and the signature.
 func sameGrant(a, b GrantRecord) bool { return mustJSON(a) == mustJSON(b) }
 
-func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
-	var in GrantRevocation
+// grantAct is a signed act on a grant: the grant it names, its signature and
+// what the exchange domain's rules say of it.
+type grantAct interface {
+	act() (grantID, signature string, domainErr error)
+}
+
+// decodeGrantAct decodes the body of a signed act on grant {id} (a revocation,
+// a deletion attestation): its grantId must be the path's, its signature
+// present and the exchange domain's rules met.
+func decodeGrantAct[T grantAct](r *http.Request) (string, T, error) {
+	var in T
 	id, err := pathIDAndBody(r, &in)
 	if err != nil {
-		return err
+		return "", in, err
 	}
+	grantID, signature, domainErr := in.act()
 	var c checks
-	c.samePath("grantId", in.GrantID, id, "grant")
-	c.signature("signature", in.Signature)
-	if err := invalid(in.domain().Validate(), &c); err != nil {
+	c.samePath("grantId", grantID, id, "grant")
+	c.signature("signature", signature)
+	return id, in, invalid(domainErr, &c)
+}
+
+func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
+	id, in, err := decodeGrantAct[GrantRevocation](r)
+	if err != nil {
 		return err
 	}
 	p := info(r).principal
@@ -213,15 +228,8 @@ func (s *Server) changeCatalogItem(w http.ResponseWriter, r *http.Request, fn st
 }
 
 func (s *Server) attestDeletion(w http.ResponseWriter, r *http.Request) error {
-	var in DeletionAttestation
-	id, err := pathIDAndBody(r, &in)
+	id, in, err := decodeGrantAct[DeletionAttestation](r)
 	if err != nil {
-		return err
-	}
-	var c checks
-	c.samePath("grantId", in.GrantID, id, "grant")
-	c.signature("signature", in.Signature)
-	if err := invalid(in.domain().Validate(), &c); err != nil {
 		return err
 	}
 	p := info(r).principal
