@@ -150,6 +150,30 @@ func (s *Server) fetchCertificate(r *http.Request, org, id string) (*storedCerti
 	return &c, nil
 }
 
+// checkStatus checks a status change sent to certificate id's action endpoint
+// (c holds what the caller checked already): the body names id and action, is
+// signed, and meets StatusRequest.Validate, which requires a reason for every
+// status change, reinstate too.
+func checkStatus(in *StatusRequest, id, action string, c *checks) error {
+	c.samePath("certificateId", in.CertificateID, id, "certificate")
+	if in.Action != action {
+		c.add("action", "must be %q on this endpoint", action)
+	}
+	c.signature("signature", in.Signature)
+	return invalid(in.Validate(), c)
+}
+
+// submitStatus submits status change req (body: its JSON argument of fn) and
+// answers it, or a retry of a change that committed (replayStatusChange).
+func (s *Server) submitStatus(w http.ResponseWriter, r *http.Request, org, fn, body string, req StatusRequest, batchID string) error {
+	res, err := s.submit(r.Context(), org, fn, body)
+	auditTx(r, res)
+	if err == nil {
+		return writeResult(w, http.StatusOK, res)
+	}
+	return s.replayStatusChange(w, r, err, org, req, batchID)
+}
+
 func (s *Server) changeStatus(action, fn string) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in StatusRequest
@@ -157,14 +181,7 @@ func (s *Server) changeStatus(action, fn string) HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var c checks
-		c.samePath("certificateId", in.CertificateID, id, "certificate")
-		if in.Action != action {
-			c.add("action", "must be %q on this endpoint", action)
-		}
-		c.signature("signature", in.Signature)
-		// StatusRequest.Validate requires a reason for every status change, reinstate too.
-		if err := invalid(in.Validate(), &c); err != nil {
+		if err := checkStatus(&in, id, action, &checks{}); err != nil {
 			return err
 		}
 		p := info(r).principal
@@ -176,12 +193,7 @@ func (s *Server) changeStatus(action, fn string) HandlerFunc {
 		if cert.Issuer != p.Department {
 			return forbidden("certificate %s was issued by %s, not %s", id, cert.Issuer, p.Department)
 		}
-		res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
-		auditTx(r, res)
-		if err == nil {
-			return writeResult(w, http.StatusOK, res)
-		}
-		return s.replayStatusChange(w, r, err, p.Org, in, "")
+		return s.submitStatus(w, r, p.Org, fn, mustJSON(in), in, "")
 	}
 }
 
