@@ -394,6 +394,7 @@ type Swept struct {
 	TicketID   string          `json:"ticketId"`
 	State      workorder.State `json:"state"`
 	Department string          `json:"department"`
+	Was        string          `json:"was"` // the department it was with before the sweep
 	Overdue    bool            `json:"overdue"`
 	RespondBy  string          `json:"respondBy"`
 	ResolveBy  string          `json:"resolveBy"`
@@ -403,11 +404,12 @@ type Swept struct {
 // Changed reports whether the sweep wrote anything.
 func (r SweepResult) Changed() bool { return len(r.Tickets) > 0 || r.RolledUp > 0 }
 
-// add records in the result what the sweep did to one ticket.
-func (r *SweepResult) add(res workorder.Result) {
+// add records in the result what the sweep did to one ticket, which was with
+// department was before it.
+func (r *SweepResult) add(res workorder.Result, was string) {
 	nt := res.Ticket
 	r.Tickets = append(r.Tickets, nt.ID)
-	r.Updated = append(r.Updated, Swept{TicketID: nt.ID, State: nt.State, Department: nt.Department, Overdue: nt.Overdue,
+	r.Updated = append(r.Updated, Swept{TicketID: nt.ID, State: nt.State, Department: nt.Department, Was: was, Overdue: nt.Overdue,
 		RespondBy: nt.RespondBy, ResolveBy: nt.ResolveBy, UpdatedAt: nt.UpdatedAt})
 	for _, tr := range res.Transitions {
 		switch tr.Action {
@@ -523,6 +525,7 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 		if err != nil {
 			return "", err
 		}
+		was := t.Department
 		res, changed, err := workorder.Sweep(t, e, target)
 		if err != nil {
 			return "", err
@@ -533,7 +536,7 @@ func (c *Contract) Sweep(ctx contractapi.TransactionContextInterface, limit stri
 		if err := persist(ctx, &t, res); err != nil {
 			return "", err
 		}
-		out.add(res)
+		out.add(res, was)
 	}
 	if out.RolledUp, err = rollUp(ctx, base.Calendar, now, skew); err != nil {
 		return "", err

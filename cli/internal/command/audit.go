@@ -90,7 +90,7 @@ type sweepResult struct {
 	More           bool     `json:"more"`
 	RolledUp       int      `json:"rolledUp"`
 	SettledBefore  string   `json:"settledBefore"`
-	Hidden         int      `json:"hidden"` // preview only: tickets of departments the caller may not read
+	Hidden         int      `json:"hidden"` // tickets changed in departments the caller may not read
 }
 
 func auditSweep(c *cli.Context) error {
@@ -132,8 +132,9 @@ func auditSweep(c *cli.Context) error {
 		}
 	}
 	return p.Print(runs, func(tb *output.Tab) {
-		tickets, acc, days, esc, closed := 0, 0, 0, 0, 0
+		tickets, acc, days, esc, closed, hidden := 0, 0, 0, 0, 0, 0
 		for _, r := range runs {
+			hidden += r.Record.Hidden
 			tickets += len(r.Record.Tickets)
 			acc += len(r.Record.Accountability)
 			days += r.Record.RolledUp
@@ -145,7 +146,10 @@ func auditSweep(c *cli.Context) error {
 		}
 		tb.Line(fmt.Sprintf("swept at %s: %d ticket(s) changed (%d escalated, %d closed unrated), %d accountability record(s), %d department-day(s) rolled up for KPIs",
 			humanTime(c, runs[len(runs)-1].Record.At), tickets, esc, closed, acc, days))
-		if tickets == 0 && days == 0 {
+		if hidden > 0 {
+			tb.Line(fmt.Sprintf("and %d ticket(s) of departments you may not read", hidden))
+		}
+		if tickets == 0 && days == 0 && hidden == 0 {
 			tb.Line("nothing to do: nothing was written")
 		}
 		if runs[len(runs)-1].Record.More {

@@ -57,7 +57,9 @@ func (s *Server) previewSweep(w http.ResponseWriter, r *http.Request) error {
 }
 
 // visibleSweep keeps of a sweep result the tickets the caller may read (by the
-// department each will be with) and counts the others in "hidden".
+// department each was with before the sweep or will be with after it: a
+// department is told of its own tickets escalated away) and counts the others
+// in "hidden".
 func (s *Server) visibleSweep(r *http.Request, raw []byte) (map[string]any, error) {
 	var res map[string]json.RawMessage
 	var lists struct {
@@ -73,13 +75,17 @@ func (s *Server) visibleSweep(r *http.Request, raw []byte) (map[string]any, erro
 	where := make([]struct {
 		TicketID   string `json:"ticketId"`
 		Department string `json:"department"`
+		Was        string `json:"was"`
 	}, len(lists.Updated))
-	depts := make([]string, len(lists.Updated))
+	depts := make([]string, 0, 2*len(lists.Updated))
 	for i, u := range lists.Updated {
 		if err := json.Unmarshal(u, &where[i]); err != nil {
 			return nil, fmt.Errorf("decoding sweep preview entry %d: %w", i, err)
 		}
-		depts[i] = where[i].Department
+		depts = append(depts, where[i].Department)
+		if where[i].Was != "" {
+			depts = append(depts, where[i].Was)
+		}
 	}
 	if err := s.dir.ensure(r.Context(), depts...); err != nil {
 		return nil, err
@@ -88,7 +94,8 @@ func (s *Server) visibleSweep(r *http.Request, raw []byte) (map[string]any, erro
 	visible := map[string]bool{} // ticket id -> the caller may read it (lookups only)
 	updated := []json.RawMessage{}
 	for i, u := range lists.Updated {
-		if visible[where[i].TicketID] = pol.Department(c, where[i].Department); visible[where[i].TicketID] {
+		was := where[i].Was != "" && pol.Department(c, where[i].Was)
+		if visible[where[i].TicketID] = was || pol.Department(c, where[i].Department); visible[where[i].TicketID] {
 			updated = append(updated, u)
 		}
 	}

@@ -398,7 +398,10 @@ func TestSweepPreviewAccess(t *testing.T) {
 		strings.Join(p.Accountability, ",") != accountabilityOf("T1") || p.Hidden == nil || *p.Hidden != 2 {
 		t.Errorf("dept-a: %+v", p)
 	}
-	if p := read(polC); len(p.Tickets) != 0 || len(p.Updated) != 0 || p.Hidden == nil || *p.Hidden != 3 {
+	// dept-c is told of its own ticket, escalated away to governance (it was
+	// with dept-c before the sweep), and of nothing else.
+	if p := read(polC); strings.Join(p.Tickets, ",") != "T3" || strings.Join(p.Escalated, ",") != "T3" || len(p.Updated) != 1 ||
+		strings.Join(p.Accountability, ",") != accountabilityOf("T3") || p.Hidden == nil || *p.Hidden != 2 {
 		t.Errorf("dept-c, whose ticket went to governance: %+v", p)
 	}
 	// A preview is an evaluation: nothing was ordered.
