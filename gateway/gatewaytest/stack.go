@@ -65,6 +65,8 @@ type Options struct {
 	Coalesce *CoalesceOptions
 	// ReportKey, if set, signs verification reports (POST /api/v1/verify/report).
 	ReportKey *httpapi.ReportKey
+	// BatchDir, if set, is the gateway's batch file store (uploads of Merkle batches).
+	BatchDir string
 }
 
 // CoalesceOptions configure the gateway's coalescing of single issues.
@@ -136,7 +138,7 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	apiOpts := httpapi.Options{
 		Metrics: s.Metrics, Ledger: s.Fabric, Auth: auth.New(&cfg), DefaultOrg: Governance, GovernanceDepartment: Governance,
 		Logger: log, RateLimit: o.RateLimit, MVCCRetries: 3, Heartbeat: time.Second, Web: o.Web,
-		Ready: s.Fabric.Ready, Coalesce: o.Coalesce, ReportKey: o.ReportKey,
+		Ready: s.Fabric.Ready, Coalesce: o.Coalesce, ReportKey: o.ReportKey, BatchDir: o.BatchDir,
 	}
 	if o.ReadModel.Dir != "" {
 		if err := s.startModel(o.ReadModel, log); err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
@@ -164,6 +165,25 @@ func receiptCases(t testing.TB) []receiptCase {
 		cs = append(cs, receiptCase{Name: "batched, tampered " + e.path, Receipt: string(editJSON(t, bgood, e.path, e.f)), Bundle: string(bundle), FileHash: bh})
 	}
 
+	// A batched v2 certificate: its leaf is the v2 signed view.
+	bt2 := w.NewBatchV2(t, "bt-2", 11, bdoc)
+	for _, i := range []int{4, 5} { // without and with sector fields
+		good2 := receipttest.Marshal(t, w.BatchReceipt(t, bt2, i, receipttest.Tx{}))
+		cs = append(cs, receiptCase{Name: fmt.Sprintf("batched v2 #%d", i), Receipt: string(good2), Bundle: string(bundle), FileHash: gm.SM3Hex(bdoc(i))})
+		for _, e := range []struct {
+			path string
+			f    func(any) any
+		}{
+			{"batch.record.issuerName", setTo("另一个局")},
+			{"batch.record.holderCodeCommitment", setTo(strings.Repeat("1", 64))},
+			{"batch.record.extensions", func(any) any { return map[string]any{"KZ_ZS": "别处"} }},
+			{"batch.record.recordVersion", func(any) any { return nil }},
+			{"batch.header.recordKind", setTo("certledger/v1/certificate")},
+		} {
+			cs = append(cs, receiptCase{Name: fmt.Sprintf("batched v2 #%d, tampered %s", i, e.path), Receipt: string(editJSON(t, good2, e.path, e.f)), Bundle: string(bundle), FileHash: gm.SM3Hex(bdoc(i))})
+		}
+	}
+
 	for i := range cs {
 		c := &cs[i]
 		c.Pin = w.Pin
@@ -175,6 +195,9 @@ func receiptCases(t testing.TB) []receiptCase {
 		in.Receipt, in.ParseErr = receipt.Parse([]byte(c.Receipt))
 		in.Bundle, in.BundleErr = trust.Verify([]byte(c.Bundle), w.Pin)
 		c.want = receipt.Check(in)
+		if v2 := strings.HasPrefix(c.Name, "batched v2"); v2 && (c.want.Verdict == wire.VerdictValid) == strings.Contains(c.Name, "tampered") {
+			t.Fatalf("%s: Go says %s", c.Name, c.want.Verdict)
+		}
 	}
 	return cs
 }
@@ -214,6 +237,9 @@ func TestReceiptJS(t *testing.T) {
 	if hf := got[len(got)-1].HeaderFields; !slices.Equal(hf, canon.SignedFields[canon.KindBatchHeader]) {
 		t.Errorf("offline.js BATCH_HEADER_FIELDS %v, canon.SignedFields %v", hf, canon.SignedFields[canon.KindBatchHeader])
 	}
+	if bf := got[len(got)-1].BatchV2Fields; !slices.Equal(sortedCopy(bf), jsonFields(batch.Record{})) {
+		t.Errorf("offline.js BATCH_V2_RECORD_FIELDS %v, batch.Record's JSON fields %v", bf, jsonFields(batch.Record{}))
+	}
 	for i, c := range cs {
 		compareAnswer(t, c, got[i])
 	}
@@ -228,7 +254,9 @@ type jsAnswer struct {
 	Exception    string   `json:"exception"`
 	SignedFields []string `json:"signedFields"`
 	HeaderFields []string `json:"headerFields"`
-	StateFields  []string `json:"stateFields"`
+	// BatchV2Fields is offline.js's BATCH_V2_RECORD_FIELDS.
+	BatchV2Fields []string `json:"batchV2Fields"`
+	StateFields   []string `json:"stateFields"`
 }
 
 type jsStep struct {
@@ -266,6 +294,20 @@ func compareAnswer(t *testing.T, c receiptCase, g jsAnswer) {
 
 // stateFields are the JSON names of certificate.Certificate's fields that are
 // not certificate.Record's (what the ledger stores beside the signed record).
+// jsonFields returns the JSON names of v's struct fields, sorted.
+func jsonFields(v any) []string {
+	var out []string
+	ct := reflect.TypeOf(v)
+	for i := range ct.NumField() {
+		name, _, _ := strings.Cut(ct.Field(i).Tag.Get("json"), ",")
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sortedCopy(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
 func stateFields() []string {
 	var out []string
 	ct := reflect.TypeOf(certificate.Certificate{})

@@ -140,7 +140,7 @@ func Index(path, issuer, keyID string) error {
 		}
 		d.AddLine(i, r.ID, off)
 		off += uint64(len(line)) + 1
-		leaves = append(leaves, (&merkle.Hasher{}).Leaf(batch.LeafData(nil, batch.RecordKindV1, line)))
+		leaves = append(leaves, (&merkle.Hasher{}).Leaf(batch.LeafData(nil, r.Kind(), line)))
 		return nil
 	})
 	if err != nil {

@@ -114,3 +114,49 @@ func BenchmarkCheckBatched(b *testing.B) {
 	}
 	reportRate(b, cpu0)
 }
+
+// TestCheckBatchedV2: the receipt of a certificate of a v2 batch (its leaf the
+// v2 signed view) verifies offline; a changed v2 field breaks step 4; a record
+// of the other kind than its batch's is malformed.
+func TestCheckBatchedV2(t *testing.T) {
+	w := receipttest.New(t, time.Now())
+	b := w.NewBatchV2(t, "bt-2", 29, batchDoc)
+	bundle := w.Bundle(t)
+	for _, i := range []int{6, 7} { // without and with sector fields
+		file := receipttest.Marshal(t, w.BatchReceipt(t, b, i, receipttest.Tx{}))
+		res := check(t, w, file, bundle, batchDoc(i))
+		if !res.Valid() || res.Steps[3].Status != wire.StepPass || !strings.Contains(res.Steps[4].Detail, "header of batch bt-2") {
+			t.Fatalf("v2 batched %d: %s\n%s%+v", i, res.Verdict, failed(res), res.Steps)
+		}
+	}
+	file := receipttest.Marshal(t, w.BatchReceipt(t, b, 7, receipttest.Tx{}))
+	cases := []struct {
+		path    string
+		edit    func(any) any
+		verdict string
+		step    int
+	}{
+		{"batch.record.docHash", str(gm.SM3Hex(batchDoc(8))), wire.VerdictHashMismatch, 2},
+		{"batch.record.issuerName", str("另一个局"), wire.VerdictBadSignature, 4},
+		{"batch.record.issueDate", str("2020-01-01"), wire.VerdictBadSignature, 4},
+		{"batch.record.extensions", func(any) any { return map[string]any{"KZ_ZS": "别处"} }, wire.VerdictBadSignature, 4},
+		{"batch.record.holderNameCommitment", str(gm.SM3Hex([]byte("someone else"))), wire.VerdictBadSignature, 4},
+		{"batch.record.recordVersion", func(any) any { return nil }, wire.VerdictBadFormat, 1},
+		{"batch.header.recordKind", str("certledger/v1/certificate"), wire.VerdictBadFormat, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			res := check(t, w, set(t, file, c.path, c.edit), bundle, batchDoc(7))
+			first := 0
+			for _, s := range res.Steps {
+				if s.Status == wire.StepFail {
+					first = s.Step
+					break
+				}
+			}
+			if res.Verdict != c.verdict || first != c.step {
+				t.Fatalf("verdict %s (first failing step %d), want %s (%d):\n%s", res.Verdict, first, c.verdict, c.step, failed(res))
+			}
+		})
+	}
+}

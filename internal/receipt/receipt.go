@@ -161,6 +161,9 @@ func (r *Receipt) Validate() error {
 		if err := b.Header.Validate(); err != nil {
 			return bad("batch.header: %v", err)
 		}
+		if b.Record.Kind() != b.Header.RecordKind {
+			return bad("batch.record: a %s record in a batch of %s records", b.Record.Kind(), b.Header.RecordKind)
+		}
 		if err := b.Record.Validate(b.Header.Issuer, b.Header.KeyID); err != nil {
 			return bad("batch.record: %v", err)
 		}

@@ -6,7 +6,9 @@
 # The network runs the bench chaincode: certledger-chaincode built with -tags certledger_bench
 # (the certledger chaincode plus bench:Put, loadtest/benchcc), unless CHAINCODE_BIN names another
 # build. Arguments go to `certledger-load fabric` (-c 32,64 -n 3000 -rounds 3 -plain bench:Put
-# -verify-c 32 -verify-n 20000); FORMAT=text prints aligned text instead of Markdown.
+# -verify-c 32 -verify-n 20000); FORMAT=text prints aligned text instead of Markdown. With
+# --group N it measures grouped issue through a certledger-gateway process instead, next to single
+# issue (add --with-devnet for the devnet side by side; docs/batches.md, Figures).
 # Needs what network.sh needs (FABRIC_BIN ...). KEEP=1 leaves the network running.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +22,11 @@ cleanup() {
 }
 trap cleanup EXIT
 (cd "$REPO" && go build -o "$bin/certledger-load" ./loadtest/cmd/certledger-load)
+if [[ " $* " == *" --group"* || " $* " == *" -group"* ]]; then
+  # grouped issue goes through a certledger-gateway process (and --with-devnet a certledger-devnet
+  # one), which certledger-load finds next to itself
+  (cd "$REPO" && go build -o "$bin/" ./gateway/cmd/certledger-gateway ./network/devnet/cmd/certledger-devnet)
+fi
 if [[ -z ${CHAINCODE_BIN:-} ]]; then
   (cd "$REPO" && go build -tags certledger_bench -o "$bin/certledger-chaincode" ./chaincode/cmd/certledger-chaincode)
   export CHAINCODE_BIN=$bin/certledger-chaincode

@@ -63,7 +63,9 @@ func (c *Contract) GetEvaluateTransactions() []string { return []string{"Get", "
 // its window; NOT_FOUND for an unknown department; FORBIDDEN when the submitter
 // is not in the department's MSP, the key is not the department's or not valid
 // at the transaction time (rotated, revoked), or a type is not one the
-// department may issue (its registered categories); BAD_SIGNATURE; CONFLICT when
+// department may issue (a v2 batch: each type in the catalogue and granted to
+// the department; a v1 batch: refused once the catalogue is in force, else its
+// registered categories); BAD_SIGNATURE; CONFLICT when
 // the batch id is already anchored or previous is not the department's last
 // batch. Event BatchAnchored with the stored batch.Anchored.
 func (c *Contract) Anchor(ctx contractapi.TransactionContextInterface, input string) (string, error) {
@@ -89,7 +91,7 @@ func (c *Contract) Anchor(ctx contractapi.TransactionContextInterface, input str
 	if !h.InWindow(at) {
 		return "", codes.New(codes.InvalidArgument, "transaction time %s is outside the header's window %s .. %s", wire.FormatTime(at), h.WindowFrom, h.WindowUntil)
 	}
-	if err := mayIssue(ctx, dept, h.Types); err != nil {
+	if err := mayIssue(ctx, dept, h); err != nil {
 		return "", err
 	}
 	head, err := getHead(ctx, h.Issuer)
@@ -185,19 +187,35 @@ func getHead(ctx state.Context, dept string) (Head, error) {
 }
 
 // mayIssue fails with FORBIDDEN unless the department may issue every type
-// of the batch: certificate.CheckMayIssue, the check single and grouped issue
-// make for a v1 record, once per type. Batch lines are v1 records
-// (batch.RecordKindV1), so, as for a single v1 issue, a batch is refused once
-// the certificate type catalogue is in force on the ledger.
-func mayIssue(ctx state.Context, dept domainregistry.Department, types []string) error {
+// of the batch, by the rule single and grouped issue apply to a record of the
+// batch's kind:
+//   - a v2 batch: each type is in the type catalogue and names the department
+//     among its issuers (certificate.AuthorizeType, the per-type part of the
+//     certificate.Authorize a single v2 issue makes);
+//   - a v1 batch: refused once the catalogue is in force on the ledger (as a
+//     single v1 issue is); before, the department's registered categories
+//     (certificate.CheckMayIssue).
+func mayIssue(ctx state.Context, dept domainregistry.Department, h batch.Header) error {
+	if h.RecordKind == batch.RecordKindV2 {
+		for _, code := range h.Types {
+			t, err := certtype.Lookup(ctx, code)
+			if err != nil {
+				return err
+			}
+			if err := certificate.AuthorizeType(code, t, dept); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	inForce, err := certtype.InForce(ctx)
 	if err != nil {
 		return err
 	}
 	if inForce {
-		return codes.Wrap(codes.ErrForbidden, "the certificate type catalogue is in force on this ledger and batch lines are v1 records (%s): issue v2 records one by one or in a group", batch.RecordKindV1)
+		return codes.Wrap(codes.ErrForbidden, "the certificate type catalogue is in force on this ledger: a batch of v1 records (%s, free-form types) cannot be anchored; build a v2 batch (recordKind %s, catalogue type codes)", batch.RecordKindV1, batch.RecordKindV2)
 	}
-	for _, t := range types {
+	for _, t := range h.Types {
 		if err := certificate.CheckMayIssue(dept, t); err != nil {
 			return err
 		}

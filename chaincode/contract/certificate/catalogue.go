@@ -15,9 +15,10 @@ import (
 // registered); on a ledger without a catalogue the department's registered
 // categories decide (certificate.CheckMayIssue), so an old ledger keeps working
 // until its governance office registers types.
-func authorizeType(ctx state.Context, r certificate.Record, dept domainregistry.Department) error {
+// The catalogue is read through reads (directReads, or a group's cached reads).
+func authorizeType(ctx state.Context, r certificate.Record, dept domainregistry.Department, reads ledgerReads) error {
 	if r.RecordVersion != certificate.RecordV2 {
-		inForce, err := certtype.InForce(ctx)
+		inForce, err := reads.inForce(ctx)
 		if err != nil {
 			return err
 		}
@@ -26,7 +27,7 @@ func authorizeType(ctx state.Context, r certificate.Record, dept domainregistry.
 		}
 		return certificate.CheckMayIssue(dept, r.Type)
 	}
-	t, err := certtype.Lookup(ctx, r.Type)
+	t, err := reads.lookupType(ctx, r.Type)
 	if err != nil {
 		return err
 	}

@@ -9,11 +9,13 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/certledger/certledger/chaincode/contract/certtype"
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	domaincerttype "github.com/certledger/certledger/internal/domain/certtype"
 	domainregistry "github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
@@ -255,45 +257,84 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 // The issuer department is read once: RequireSubmitterOf's result serves the
 // signature check too (registry.VerifySignature would read it again).
 func issue(ctx state.Context, r certificate.Record, at time.Time) ([]byte, error) {
-	return issueWith(ctx, r, at, registry.RequireSubmitterOf, func(dept domainregistry.Department, cert certificate.Certificate) error {
+	return issueWith(ctx, r, at, directReads, func(dept domainregistry.Department, cert certificate.Certificate) error {
 		kind, signed := cert.Signed()
 		return verifyBy(dept, cert.KeyID, at, kind, signed, cert.Signature)
 	})
 }
 
-// issueWith is issue with the department lookup and the signature check given
-// (a grouped issue reads each issuer and parses each key once).
-func issueWith(ctx state.Context, r certificate.Record, at time.Time, submitterOf func(state.Context, string) (domainregistry.Department, error),
+// issueWith is issue with the ledger reads and the signature check given (a
+// grouped issue reads each issuer, the creator and the catalogue once and
+// parses each key once).
+func issueWith(ctx state.Context, r certificate.Record, at time.Time, reads ledgerReads,
 	verify func(domainregistry.Department, certificate.Certificate) error) ([]byte, error) {
-	cert, err := certificate.New(r, at, state.TxID(ctx))
+	p, err := prepareIssue(ctx, r, at, reads)
 	if err != nil {
 		return nil, err
+	}
+	if err := verify(p.dept, p.cert); err != nil {
+		return nil, err
+	}
+	return writeIssue(ctx, p)
+}
+
+// pendingIssue is a certificate that passed every check of an issue but its
+// signature's: the grouped issue verifies the signatures of a group together.
+type pendingIssue struct {
+	cert certificate.Certificate
+	key  string
+	dept domainregistry.Department
+}
+
+// ledgerReads are the reads of an issue that do not depend on the record's id:
+// the issuer department (with the submitter's MSP checked), the submitter's
+// operator id, whether the type catalogue is in force and a catalogue type. A
+// single issue reads them directly (directReads); a group once per transaction.
+type ledgerReads struct {
+	submitterOf func(state.Context, string) (domainregistry.Department, error)
+	operator    func(state.Context) (string, error)
+	inForce     func(state.Context) (bool, error)
+	lookupType  func(state.Context, string) (*domaincerttype.Type, error)
+}
+
+var directReads = ledgerReads{submitterOf: registry.RequireSubmitterOf, operator: state.OperatorID, inForce: certtype.InForce, lookupType: certtype.Lookup}
+
+// prepareIssue runs the checks of an issue that read the ledger, in order: the
+// record's format, a new id, the submitter in the issuer's MSP, the type one the
+// issuer may issue, the submitter's operator id.
+func prepareIssue(ctx state.Context, r certificate.Record, at time.Time, reads ledgerReads) (pendingIssue, error) {
+	cert, err := certificate.New(r, at, state.TxID(ctx))
+	if err != nil {
+		return pendingIssue{}, err
 	}
 	k, err := state.NewKey(ctx, codes.New(codes.Conflict, "certificate %s already exists", cert.ID), objCertificate, cert.ID)
 	if err != nil {
-		return nil, err
+		return pendingIssue{}, err
 	}
-	dept, err := submitterOf(ctx, cert.Issuer)
+	dept, err := reads.submitterOf(ctx, cert.Issuer)
+	if err != nil {
+		return pendingIssue{}, err
+	}
+	if err := authorizeType(ctx, cert.Record, dept, reads); err != nil {
+		return pendingIssue{}, err
+	}
+	if cert.ActorID, err = reads.operator(ctx); err != nil {
+		return pendingIssue{}, err
+	}
+	return pendingIssue{cert: cert, key: k, dept: dept}, nil
+}
+
+// writeIssue writes a checked certificate and its hash index; it returns the
+// certificate's JSON.
+func writeIssue(ctx state.Context, p pendingIssue) ([]byte, error) {
+	b, err := state.Marshal(p.cert)
 	if err != nil {
 		return nil, err
 	}
-	if err := authorizeType(ctx, cert.Record, dept); err != nil {
-		return nil, err
-	}
-	if cert.ActorID, err = state.OperatorID(ctx); err != nil {
-		return nil, err
-	}
-	if err := verify(dept, cert); err != nil {
-		return nil, err
-	}
-	b, err := state.Marshal(cert)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.GetStub().PutState(k, b); err != nil {
+	if err := ctx.GetStub().PutState(p.key, b); err != nil {
 		return nil, codes.New(codes.Internal, "writing state: %v", err)
 	}
-	return b, state.AddIndex(ctx, objByHash, cert.DocHash, cert.ID)
+	return b, state.AddIndex(ctx, objByHash, p.cert.DocHash, p.cert.ID)
 }
 
 // verifyBy checks that sigB64 is an SM2 signature over record (kind) by key keyID

@@ -2,19 +2,23 @@ package certificate
 
 import (
 	"crypto/ecdsa"
-	"encoding/json"
 	"os"
 	"reflect"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/certledger/certledger/chaincode/contract/certtype"
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	domaincerttype "github.com/certledger/certledger/internal/domain/certtype"
 	domainregistry "github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
@@ -95,6 +99,11 @@ type GroupEvent struct {
 // nothing written), one that fails is refused with its code and writes nothing,
 // the others are written. An id twice in one group: the second is refused.
 // Event CertificatesIssued (GroupEvent) when at least one record was issued.
+//
+// The checks that read the ledger run record by record; the SM2 signatures of
+// the records that passed them are then verified together on every core (pure
+// functions of the record and the department read: every endorser reaches the
+// same verdicts), and the records are written in input order.
 func (c *Contract) IssueGroup(ctx contractapi.TransactionContextInterface, input string) (string, error) {
 	at, err := state.BeginWrite(ctx)
 	if err != nil {
@@ -111,77 +120,238 @@ func (c *Contract) IssueGroup(ctx contractapi.TransactionContextInterface, input
 	if len(g.Records) == 0 || len(g.Records) > max {
 		return "", codes.New(codes.InvalidArgument, "a group holds 1 to %d records, not %d", max, len(g.Records))
 	}
-	type deptResult struct {
-		d   domainregistry.Department
-		err error
+	run := newGroupRun(ctx, at, g.Records)
+	if err := run.check(); err != nil {
+		return "", err
 	}
-	depts := map[string]deptResult{}
-	submitterOf := func(ctx state.Context, id string) (domainregistry.Department, error) {
-		if r, ok := depts[id]; ok {
-			return r.d, r.err
+	run.verifyAll()
+	if err := run.write(); err != nil {
+		return "", err
+	}
+	if run.ans.Issued > 0 {
+		if err := state.Emit(ctx, EventGroupIssued, run.ev); err != nil {
+			return "", err
 		}
-		d, err := registry.RequireSubmitterOf(ctx, id)
-		if err != nil && codes.Code(err) == codes.Internal {
-			return d, err
-		}
-		depts[id] = deptResult{d, err}
+	}
+	return state.JSON(run.ans)
+}
+
+// groupRun is one IssueGroup transaction.
+type groupRun struct {
+	ctx      state.Context
+	at       time.Time
+	txID     string
+	records  []certificate.Record
+	pending  []*pendingIssue // checked but for the signature (check)
+	deferred []bool          // an id seen earlier in the group: decided when written
+	sigErr   []error         // the signature verdicts of pending (verifyAll)
+	depts    map[string]deptResult
+	operator struct {
+		id   string
+		err  error
+		read bool
+	}
+	catalogue struct {
+		inForce, read bool
+		err           error
+	}
+	types map[string]*domaincerttype.Type
+	ans   GroupAnswer
+	ev    GroupEvent
+}
+
+type deptResult struct {
+	d   domainregistry.Department
+	err error
+}
+
+func newGroupRun(ctx state.Context, at time.Time, recs []certificate.Record) *groupRun {
+	txID := state.TxID(ctx)
+	return &groupRun{ctx: ctx, at: at, txID: txID, records: recs, pending: make([]*pendingIssue, len(recs)),
+		deferred: make([]bool, len(recs)), sigErr: make([]error, len(recs)), depts: map[string]deptResult{}, types: map[string]*domaincerttype.Type{},
+		ans: GroupAnswer{TxID: txID, IssuedAt: wire.FormatTime(at), Results: make([]GroupResult, len(recs))},
+		ev:  GroupEvent{TxID: txID, Certificates: []certificate.Certificate{}}}
+}
+
+// submitterOf reads each issuer once per transaction.
+func (g *groupRun) submitterOf(ctx state.Context, id string) (domainregistry.Department, error) {
+	if r, ok := g.depts[id]; ok {
+		return r.d, r.err
+	}
+	d, err := registry.RequireSubmitterOf(ctx, id)
+	if err != nil && codes.Code(err) == codes.Internal {
 		return d, err
 	}
-	verify := groupVerifier(at)
-	txID := state.TxID(ctx)
-	ans := GroupAnswer{TxID: txID, IssuedAt: wire.FormatTime(at), Results: make([]GroupResult, len(g.Records))}
-	ev := GroupEvent{TxID: txID, Certificates: []certificate.Certificate{}}
-	written := map[string]bool{} // Fabric reads do not see this transaction's writes
-	for i, r := range g.Records {
-		res := &ans.Results[i]
+	g.depts[id] = deptResult{d, err}
+	return d, err
+}
+
+// operatorID reads the creator's operator id once per transaction.
+func (g *groupRun) operatorID(ctx state.Context) (string, error) {
+	if !g.operator.read {
+		g.operator.id, g.operator.err = state.OperatorID(ctx)
+		g.operator.read = true
+	}
+	return g.operator.id, g.operator.err
+}
+
+// inForce reads whether the type catalogue is in force once per transaction
+// (on Fabric every read is a round trip to the peer).
+func (g *groupRun) inForce(ctx state.Context) (bool, error) {
+	if !g.catalogue.read {
+		g.catalogue.inForce, g.catalogue.err = certtype.InForce(ctx)
+		g.catalogue.read = true
+	}
+	return g.catalogue.inForce, g.catalogue.err
+}
+
+// lookupType reads each catalogue type once per transaction; a failed read is
+// not kept (it fails the transaction).
+func (g *groupRun) lookupType(ctx state.Context, code string) (*domaincerttype.Type, error) {
+	if t, ok := g.types[code]; ok {
+		return t, nil
+	}
+	t, err := certtype.Lookup(ctx, code)
+	if err == nil {
+		g.types[code] = t
+	}
+	return t, err
+}
+
+// reads are the transaction's cached ledger reads.
+func (g *groupRun) reads() ledgerReads {
+	return ledgerReads{submitterOf: g.submitterOf, operator: g.operatorID, inForce: g.inForce, lookupType: g.lookupType}
+}
+
+// check runs the ledger checks of each record (prepareIssue) in input order.
+// A record whose id appeared earlier in the group is deferred to write, which
+// decides it as the sequential loop would (refused when the earlier one was
+// written). Only a ledger failure is returned.
+func (g *groupRun) check() error {
+	seen := map[string]bool{}
+	for i, r := range g.records {
+		res := &g.ans.Results[i]
 		res.ID = r.ID
 		if r.Supersedes != "" {
 			refuse(res, codes.New(codes.InvalidArgument, "supersedes is set: use certificate:Supersede"))
 			continue
 		}
-		if written[r.ID] {
-			refuse(res, codes.New(codes.Conflict, "certificate %s appears twice in the group", r.ID))
+		if seen[r.ID] {
+			g.deferred[i] = true
 			continue
 		}
-		b, err := issueWith(ctx, r, at, submitterOf, verify)
-		switch {
-		case err == nil:
-			var cert certificate.Certificate
-			if err := json.Unmarshal(b, &cert); err != nil {
-				return "", codes.New(codes.Internal, "decoding written certificate: %v", err)
+		seen[r.ID] = true
+		p, err := prepareIssue(g.ctx, r, g.at, g.reads())
+		if err != nil {
+			if ferr := g.failed(i, err); ferr != nil {
+				return ferr
 			}
-			written[r.ID] = true
-			res.Outcome, res.TxID = OutcomeIssued, txID
-			ev.Certificates = append(ev.Certificates, cert)
-		case codes.Code(err) == codes.Internal:
-			return "", err // the ledger failed: the whole transaction fails, nothing is written
-		case codes.Code(err) == codes.Conflict:
-			if old, found, lerr := lookup(ctx, r.ID); lerr == nil && found && reflect.DeepEqual(old.Record, r) {
-				res.Outcome, res.TxID = OutcomeReplay, old.TxID
-				// A later status change moves txId; the issuing transaction is in the history.
-				continue
-			}
-			refuse(res, err)
-		default:
-			refuse(res, err)
+			continue
+		}
+		g.pending[i] = &p
+	}
+	return nil
+}
+
+// failed records the refusal (or replay) of record i; a ledger failure is
+// returned: the whole transaction fails, nothing is written.
+func (g *groupRun) failed(i int, err error) error {
+	res, r := &g.ans.Results[i], g.records[i]
+	switch codes.Code(err) {
+	case codes.Internal:
+		return err
+	case codes.Conflict:
+		if old, found, lerr := lookup(g.ctx, r.ID); lerr == nil && found && reflect.DeepEqual(old.Record, r) {
+			// A later status change moves txId; the issuing transaction is in the history.
+			res.Outcome, res.TxID = OutcomeReplay, old.TxID
+			return nil
 		}
 	}
-	for _, r := range ans.Results {
+	refuse(res, err)
+	return nil
+}
+
+// verifyAll verifies the signatures of the pending records on every core.
+func (g *groupRun) verifyAll() {
+	var idx []int
+	for i, p := range g.pending {
+		if p != nil {
+			idx = append(idx, i)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(idx)+15)/16)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			verify := groupVerifier(g.at) // its key cache is the worker's own
+			for {
+				n := int(next.Add(1)) - 1
+				if n >= len(idx) {
+					return
+				}
+				i := idx[n]
+				g.sigErr[i] = verify(g.pending[i].dept, g.pending[i].cert)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// write writes the records that passed, in input order, and counts the outcomes.
+func (g *groupRun) write() error {
+	written := map[string]bool{} // Fabric reads do not see this transaction's writes
+	verify := groupVerifier(g.at)
+	for i, r := range g.records {
+		res := &g.ans.Results[i]
+		var err error
+		switch {
+		case g.deferred[i] && written[r.ID]:
+			err = codes.New(codes.Conflict, "certificate %s appears twice in the group", r.ID)
+			refuse(res, err)
+		case g.deferred[i]:
+			var p pendingIssue
+			if p, err = prepareIssue(g.ctx, r, g.at, g.reads()); err == nil {
+				err = verify(p.dept, p.cert)
+			}
+			if err == nil {
+				err = g.issued(i, p, written)
+			}
+		case g.pending[i] != nil && g.sigErr[i] != nil:
+			err = g.sigErr[i]
+		case g.pending[i] != nil:
+			err = g.issued(i, *g.pending[i], written)
+		}
+		if err != nil && res.Outcome == "" {
+			if ferr := g.failed(i, err); ferr != nil {
+				return ferr
+			}
+		}
+	}
+	for _, r := range g.ans.Results {
 		switch r.Outcome {
 		case OutcomeIssued:
-			ans.Issued++
+			g.ans.Issued++
 		case OutcomeReplay:
-			ans.Replay++
+			g.ans.Replay++
 		default:
-			ans.Refused++
+			g.ans.Refused++
 		}
 	}
-	if ans.Issued > 0 {
-		if err := state.Emit(ctx, EventGroupIssued, ev); err != nil {
-			return "", err
-		}
+	return nil
+}
+
+// issued writes record i and adds it to the answer and the event.
+func (g *groupRun) issued(i int, p pendingIssue, written map[string]bool) error {
+	if _, err := writeIssue(g.ctx, p); err != nil {
+		return err
 	}
-	return state.JSON(ans)
+	written[p.cert.ID] = true
+	g.ans.Results[i].Outcome, g.ans.Results[i].TxID = OutcomeIssued, g.txID
+	g.ev.Certificates = append(g.ev.Certificates, p.cert)
+	return nil
 }
 
 // GroupLimit returns the largest group this endorser accepts: {"maxGroup":N}.

@@ -131,3 +131,46 @@ func TestIssueGroupMayIssue(t *testing.T) {
 		t.Fatalf("single issue: %s", single.Message)
 	}
 }
+
+// TestIssueGroupDuplicateAfterRefusal: an id twice in a group whose first record
+// is refused (a bad signature) is issued by its second record, as record-by-record
+// checking would; an id whose first record was issued refuses the second. The
+// signatures of a large group are verified together; the verdicts stay each
+// record's own.
+func TestIssueGroupDuplicateAfterRefusal(t *testing.T) {
+	e := setup(t)
+	bad := e.record("d-1", e.market, nil)
+	bad.Signature = e.record("d-x", e.market, nil).Signature
+	good := e.record("d-1", e.market, func(r *domain.Record) { r.Type = "permit" })
+	again := e.record("d-1", e.market, nil)
+	recs := []domain.Record{bad, good, again}
+	for i := range 60 {
+		r := e.record(fmt.Sprintf("p-%02d", i), e.market, nil)
+		if i%7 == 3 {
+			r.Signature = bad.Signature
+		}
+		recs = append(recs, r)
+	}
+	r := e.l.MustSubmit(market, "certificate:IssueGroup", group(recs...))
+	var ans certificate.GroupAnswer
+	r.MustDecode(t, &ans)
+	if got := ans.Results[:3]; got[0].Code != codes.BadSignature || got[1].Outcome != certificate.OutcomeIssued ||
+		got[2].Code != codes.Conflict || !strings.Contains(got[2].Message, "twice") {
+		t.Fatalf("d-1 results %+v", got)
+	}
+	if c := cert(t, e.l.MustEvaluate(public, "certificate:Get", "d-1")); c.Record != good {
+		t.Fatalf("d-1 = %+v, want the second record", c.Record)
+	}
+	for i, res := range ans.Results[3:] {
+		want := certificate.OutcomeIssued
+		if i%7 == 3 {
+			want = certificate.OutcomeRefused
+		}
+		if res.Outcome != want || (want == certificate.OutcomeRefused && res.Code != codes.BadSignature) {
+			t.Errorf("%s: %+v, want %s", res.ID, res, want)
+		}
+	}
+	if ans.Issued != 1+60-9 || ans.Refused != 2+9 {
+		t.Fatalf("answer counts %d issued, %d refused", ans.Issued, ans.Refused)
+	}
+}

@@ -35,6 +35,10 @@ type Options struct {
 	Now      time.Time // start of the anchoring window and default validFrom
 	Window   time.Duration
 	Progress func(rows int) // called every few thousand rows (may be nil)
+	// V2 completes a v2 row (manifest.Row.V2) from the ledger: its catalogue
+	// type and the department's code and name. A manifest of v2 rows builds a
+	// v2 batch (batch.RecordKindV2); nil refuses v2 rows.
+	V2 func(manifest.Row) (*issue.V2, error)
 }
 
 // Built is what Build wrote.
@@ -51,22 +55,25 @@ func Paths(dir, id string) (file, salts, header string) {
 	return filepath.Join(dir, id+".jsonl"), filepath.Join(dir, id+".salts.jsonl"), filepath.Join(dir, id+".header.json")
 }
 
-// prepared is a record ready to be written, with its holder's salt.
+// prepared is a record ready to be written, with its holder's salt (v1) or
+// the salts of the holder's name and code (v2).
 type prepared struct {
-	rec  batch.Record
-	salt [16]byte
-	line int // manifest line
+	rec   batch.Record
+	salts [2][16]byte
+	line  int // manifest line
 }
 
 // errStopped ends prepare when the writing stage has failed.
 var errStopped = errors.New("stopped")
 
-// prepare reads the manifest and sends records in chunks; the salts file line
-// of a record is {"id","salt"} (base64).
+// prepare reads the manifest and sends records in chunks. The first row's kind
+// (v1, or v2: a catalogue type code) is the batch's: a row of the other kind is
+// refused, naming its line.
 func prepare(m io.Reader, o Options, out chan<- []prepared, stop <-chan struct{}) error {
 	rnd := bufio.NewReaderSize(rand.Reader, 64<<10)
-	defaultFrom := o.Now.UTC().Truncate(time.Second).Format(time.RFC3339)
 	chunk := make([]prepared, 0, 1024)
+	first := 0 // manifest line of the first row
+	var v2 bool
 	send := func() error {
 		select {
 		case out <- chunk:
@@ -77,44 +84,22 @@ func prepare(m io.Reader, o Options, out chan<- []prepared, stop <-chan struct{}
 		}
 	}
 	err := manifest.Scan(m, func(row manifest.Row) error {
-		docHash := row.DocHash
-		if docHash == "" {
-			p := row.File
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(o.Dir, p)
-			}
-			h, _, err := gm.SM3File(p)
-			if err != nil {
-				return fmt.Errorf("line %d: hashing %s: %w", row.Line, row.File, err)
-			}
-			docHash = h
-		}
-		from := defaultFrom
-		if row.ValidFrom != "" {
-			f, err := issue.NormalizeTime(row.ValidFrom, false)
-			if err != nil {
-				return fmt.Errorf("line %d: %w", row.Line, err)
-			}
-			from = f
-		}
-		until, err := issue.NormalizeTime(row.ValidUntil, true)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", row.Line, err)
-		}
-		if err := issue.CheckWindow(from, until, o.Now); err != nil {
-			return fmt.Errorf("line %d: %w", row.Line, err)
-		}
-		id := row.ID
-		if id == "" {
-			id = issue.DerivedID(o.Dept, docHash, row.Type, row.ValidFrom, row.ValidUntil)
+		if first == 0 {
+			first, v2 = row.Line, row.V2()
+		} else if row.V2() != v2 {
+			return fmt.Errorf("line %d: a %s row in a batch of %s rows (line %d): one batch holds one record kind; put v1 and v2 rows in separate manifests",
+				row.Line, rowKind(row.V2()), rowKind(v2), first)
 		}
 		p := prepared{line: row.Line}
-		if _, err := io.ReadFull(rnd, p.salt[:]); err != nil {
+		if _, err := io.ReadFull(rnd, p.salts[0][:]); err != nil {
 			return err
 		}
-		p.rec = batch.Record{
-			ID: id, DocHash: docHash, Type: row.Type, Issuer: o.Dept, HolderCommitment: gm.Commitment(p.salt[:], row.HolderID),
-			ValidFrom: from, ValidUntil: until, KeyID: o.KeyID,
+		if _, err := io.ReadFull(rnd, p.salts[1][:]); err != nil {
+			return err
+		}
+		var err error
+		if p.rec, err = record(row, o, &p.salts); err != nil {
+			return err
 		}
 		chunk = append(chunk, p)
 		if len(chunk) == cap(chunk) {
@@ -129,6 +114,74 @@ func prepare(m io.Reader, o Options, out chan<- []prepared, stop <-chan struct{}
 		return nil // the writing stage has the error
 	}
 	return err
+}
+
+func rowKind(v2 bool) string {
+	if v2 {
+		return "v2 (catalogue type code)"
+	}
+	return "v1 (free-form type)"
+}
+
+// record builds the batch record of a manifest row: a v1 record committing to
+// the holder id with salts[0], or a v2 record (issue.V2.Unsigned, as a single
+// v2 issue builds it) committing to the holder's name and code with salts[0]
+// and salts[1].
+func record(row manifest.Row, o Options, salts *[2][16]byte) (batch.Record, error) {
+	docHash := row.DocHash
+	if docHash == "" {
+		p := row.File
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(o.Dir, p)
+		}
+		h, _, err := gm.SM3File(p)
+		if err != nil {
+			return batch.Record{}, fmt.Errorf("line %d: hashing %s: %w", row.Line, row.File, err)
+		}
+		docHash = h
+	}
+	if row.V2() {
+		return recordV2(row, o, docHash, salts)
+	}
+	from := o.Now.UTC().Truncate(time.Second).Format(time.RFC3339)
+	if row.ValidFrom != "" {
+		f, err := issue.NormalizeTime(row.ValidFrom, false)
+		if err != nil {
+			return batch.Record{}, fmt.Errorf("line %d: %w", row.Line, err)
+		}
+		from = f
+	}
+	until, err := issue.NormalizeTime(row.ValidUntil, true)
+	if err != nil {
+		return batch.Record{}, fmt.Errorf("line %d: %w", row.Line, err)
+	}
+	if err := issue.CheckWindow(from, until, o.Now); err != nil {
+		return batch.Record{}, fmt.Errorf("line %d: %w", row.Line, err)
+	}
+	id := row.ID
+	if id == "" {
+		id = issue.DerivedID(o.Dept, docHash, row.Type, row.ValidFrom, row.ValidUntil)
+	}
+	return batch.Record{
+		ID: id, DocHash: docHash, Type: row.Type, Issuer: o.Dept, HolderCommitment: gm.Commitment(salts[0][:], row.HolderID),
+		ValidFrom: from, ValidUntil: until, KeyID: o.KeyID,
+	}, nil
+}
+
+func recordV2(row manifest.Row, o Options, docHash string, salts *[2][16]byte) (batch.Record, error) {
+	if o.V2 == nil {
+		return batch.Record{}, fmt.Errorf("line %d: a v2 row needs the type catalogue (Options.V2)", row.Line)
+	}
+	v, err := o.V2(row)
+	if err != nil {
+		return batch.Record{}, fmt.Errorf("line %d: %w", row.Line, err)
+	}
+	req := issue.Request{DocHash: docHash, Type: row.Type, HolderID: row.HolderID, ValidFrom: row.ValidFrom, ValidUntil: row.ValidUntil, ID: row.ID, V2: v}
+	rec, err := v.Unsigned(req, docHash, o.Dept, o.KeyID, o.Now, salts[0][:], salts[1][:])
+	if err != nil {
+		return batch.Record{}, fmt.Errorf("line %d: %w", row.Line, err)
+	}
+	return batch.FromCertificate(rec), nil
 }
 
 // Build reads a manifest row by row and writes the batch file, the salts file
@@ -209,8 +262,15 @@ func (s *sink) add(p *prepared) error {
 	s.idx.AddLine(s.rows, p.rec.ID, start)
 	s.line = append(s.line[:0], `{"id":`...)
 	s.line, _ = canon.AppendString(s.line, p.rec.ID) // a valid id: Add checked it
-	s.line = append(s.line, `,"salt":"`...)
-	s.line = base64.StdEncoding.AppendEncode(s.line, p.salt[:])
+	if p.rec.RecordVersion == 0 {
+		s.line = append(s.line, `,"salt":"`...)
+		s.line = base64.StdEncoding.AppendEncode(s.line, p.salts[0][:])
+	} else {
+		s.line = append(s.line, `,"nameSalt":"`...)
+		s.line = base64.StdEncoding.AppendEncode(s.line, p.salts[0][:])
+		s.line = append(s.line, `","codeSalt":"`...)
+		s.line = base64.StdEncoding.AppendEncode(s.line, p.salts[1][:])
+	}
 	s.line = append(s.line, "\"}\n"...)
 	if _, err := s.salts.Write(s.line); err != nil {
 		return err
@@ -264,6 +324,6 @@ func header(o Options, sum batch.Summary) batch.Header {
 		ID: o.BatchID, Issuer: o.Dept, KeyID: o.KeyID, Root: sum.Root, Count: sum.Count, FileHash: sum.FileHash,
 		Previous: o.Previous, WindowFrom: o.Now.UTC().Add(-5 * time.Minute).Truncate(time.Second).Format(time.RFC3339),
 		WindowUntil: o.Now.UTC().Add(window).Truncate(time.Second).Format(time.RFC3339),
-		RecordKind:  batch.RecordKindV1, Types: sum.Types,
+		RecordKind:  sum.RecordKind, Types: sum.Types,
 	}
 }

@@ -369,6 +369,7 @@ func certIssueBatch(c *cli.Context) error {
 	t0 := time.Now()
 	built, err := batchfile.Build(m, batchfile.Options{
 		BatchID: id, Dept: dept, KeyID: keyID, Previous: head.BatchID, Dir: c.String("dir"), OutDir: c.String("out-dir"), Now: time.Now(),
+		V2: newV2Catalogue(c, cl, dept).complete, // v2 rows: completed from the type catalogue
 		Progress: func(n int) {
 			if bar != nil {
 				_ = bar.Set(n) // progress display only

@@ -86,7 +86,7 @@ func certIssueCommand() *cli.Command {
 			"         (the identifier 1.2.156.3005.2.<type>.<department code>.<serial>.<version>.<check> is built here)\n" +
 			"v1:      certledger cert issue --file DOC --type T --holder-id ID --valid-until DATE --key KEY\n" +
 			"Bulk:    certledger cert issue --dir DIR --manifest FILE.csv --key KEY [--concurrency 8] [--group 500]\n" +
-			"Batch:   certledger cert issue --manifest FILE.csv [--dir DIR] --batch --key KEY (v1 rows; manifest may give doc_hash instead of file)\n\n" +
+			"Batch:   certledger cert issue --manifest FILE.csv [--dir DIR] --batch --key KEY (v1 rows or v2 rows, not both: a v2 batch; manifest may give doc_hash instead of file)\n\n" +
 			"Writes <out-dir>/<id>.receipt.json (mode 0600: it holds the holder's private salt) and <out-dir>/<id>.qr.png\n" +
 			"(the verify URL only). Bulk keeps " + issue.StateFile + " in the out dir; rerunning skips issued rows.",
 		Flags:  flags,

@@ -13,6 +13,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/manifest"
 	"github.com/certledger/certledger/cli/internal/output"
 	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/urfave/cli/v2"
@@ -240,42 +241,72 @@ func checkV2Row(r manifest.Row) error {
 // department may not issue) and the department's code and name. It returns nil
 // when the manifest has no v2 rows.
 func bulkV2(c *cli.Context, cl *client.Client, deptID string, rows []manifest.Row) (func(manifest.Row) (*issue.V2, error), error) {
-	types := map[string]*client.CertType{}
+	k := newV2Catalogue(c, cl, deptID)
+	checked := map[string]bool{}
 	for _, r := range rows {
-		if r.V2() {
-			types[r.Type] = nil
+		if r.V2() && !checked[r.Type] {
+			checked[r.Type] = true
+			if _, err := k.complete(r); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if len(types) == 0 {
+	if len(checked) == 0 {
 		return nil, nil
 	}
-	dept, err := cl.GetDepartment(c.Context, deptID)
-	if err != nil {
-		return nil, fmt.Errorf("reading department %s: %w", deptID, err)
-	}
-	if dept.Code == "" {
-		return nil, Invalidf("department %s has no unified social credit code (certledger dept set-code %s CODE)", dept.ID, dept.ID)
-	}
-	for code := range types {
-		ty, err := cl.GetCertType(c.Context, code)
-		if client.HasCode(err, codes.NotFound) {
-			return nil, Invalidf("certificate type %s is not in the catalogue (certledger type list)", code)
-		} else if err != nil {
+	return k.complete, nil
+}
+
+// v2Catalogue completes v2 manifest rows from the ledger: the department's
+// code and name (read once) and each catalogue type (read on its first row),
+// refusing a type that the department may not issue by the rule the ledger
+// applies (certificate.AuthorizeType). A batch build streams its manifest and
+// asks as rows come; it is not safe for concurrent use.
+type v2Catalogue struct {
+	c      *cli.Context
+	cl     *client.Client
+	deptID string
+	dept   *client.Department
+	loc    *time.Location
+	types  map[string]*client.CertType
+}
+
+func newV2Catalogue(c *cli.Context, cl *client.Client, deptID string) *v2Catalogue {
+	return &v2Catalogue{c: c, cl: cl, deptID: deptID, types: map[string]*client.CertType{}}
+}
+
+// complete returns what row r's v2 record needs beyond the row.
+func (k *v2Catalogue) complete(r manifest.Row) (*issue.V2, error) {
+	if k.dept == nil {
+		dept, err := k.cl.GetDepartment(k.c.Context, k.deptID)
+		if err != nil {
+			return nil, fmt.Errorf("reading department %s: %w", k.deptID, err)
+		}
+		if dept.Code == "" {
+			return nil, Invalidf("department %s has no unified social credit code (certledger dept set-code %s CODE)", dept.ID, dept.ID)
+		}
+		if k.loc, err = tzOf(k.c); err != nil {
 			return nil, err
 		}
-		if err := ty.MayIssue(dept.ID); err != nil {
-			return nil, Invalidf("%s", strings.TrimPrefix(err.Error(), codes.Forbidden+": "))
+		k.dept = dept
+	}
+	ty, ok := k.types[r.Type]
+	if !ok {
+		var err error
+		ty, err = k.cl.GetCertType(k.c.Context, r.Type)
+		switch {
+		case client.HasCode(err, codes.NotFound):
+			ty = nil
+		case err != nil:
+			return nil, err
 		}
-		types[code] = ty
+		if err := certificate.AuthorizeType(r.Type, ty, *k.dept); err != nil {
+			return nil, Invalidf("%s (certledger type list)", strings.TrimPrefix(err.Error(), codes.Forbidden+": "))
+		}
+		k.types[r.Type] = ty
 	}
-	loc, err := tzOf(c)
-	if err != nil {
-		return nil, err
-	}
-	return func(r manifest.Row) (*issue.V2, error) {
-		return &issue.V2{
-			Type: *types[r.Type], DeptCode: dept.Code, DeptName: dept.Name, Serial: r.Serial, Version: r.Version,
-			Name: r.Name, HolderName: r.HolderName, IssueDate: r.IssueDate, Extensions: r.Extensions, Loc: loc,
-		}, nil
+	return &issue.V2{
+		Type: *ty, DeptCode: k.dept.Code, DeptName: k.dept.Name, Serial: r.Serial, Version: r.Version,
+		Name: r.Name, HolderName: r.HolderName, IssueDate: r.IssueDate, Extensions: r.Extensions, Loc: k.loc,
 	}, nil
 }

@@ -88,38 +88,34 @@ func (v *V2) window(req Request, now time.Time) (from, until string, err error) 
 	return from, until, nil
 }
 
-// buildV2 hashes the file, draws the two holder salts, signs the v2 record and
-// returns its (pending) receipt.
-func (is *Issuer) buildV2(req Request) (*receipt.Receipt, error) {
-	v := req.V2
-	docHash := req.DocHash
-	if docHash == "" {
-		h, _, err := gm.SM3File(req.File)
-		if err != nil {
-			return nil, fmt.Errorf("hashing document: %w", err)
-		}
-		docHash = h
-	}
+// Unsigned builds, without a signature, the v2 record of req (document hash
+// docHash) that department dept issues at now with key keyID, the holder's
+// name and code committed to with nameSalt and codeSalt: its GB/T 36904
+// identifier (req.ID, when set, must be it), validity window, issue date (in
+// v.Loc), name and extensions. A single issue signs it; a batch carries it as
+// a line (batch.FromCertificate).
+func (v *V2) Unsigned(req Request, docHash, dept, keyID string, now time.Time, nameSalt, codeSalt []byte) (client.CertificateRecord, error) {
+	var rec client.CertificateRecord
 	if err := gm.CheckHash(docHash); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+		return rec, fmt.Errorf("%w: %w", ErrInput, err)
 	}
 	id, err := v.Identifier()
 	if err != nil {
-		return nil, err
+		return rec, err
 	}
 	if req.ID != "" && req.ID != id {
-		return nil, fmt.Errorf("%w: --id %s is not the identifier %s built from the type, the department's code and the serial", ErrInput, req.ID, id)
+		return rec, fmt.Errorf("%w: --id %s is not the identifier %s built from the type, the department's code and the serial", ErrInput, req.ID, id)
 	}
 	if strings.TrimSpace(v.HolderName) == "" {
-		return nil, fmt.Errorf("%w: the holder's name is empty", ErrInput)
+		return rec, fmt.Errorf("%w: the holder's name is empty", ErrInput)
 	}
 	if err := certtype.CheckHolderCode(v.Type.HolderCodeType, req.HolderID); err != nil {
-		return nil, fmt.Errorf("%w: holder code (type %s): %w", ErrInput, v.Type.HolderCodeType, err)
+		return rec, fmt.Errorf("%w: holder code (type %s): %w", ErrInput, v.Type.HolderCodeType, err)
 	}
-	now := is.now().In(v.loc())
+	now = now.In(v.loc())
 	from, until, err := v.window(req, now)
 	if err != nil {
-		return nil, err
+		return rec, err
 	}
 	issueDate := v.IssueDate
 	if issueDate == "" {
@@ -131,7 +127,29 @@ func (is *Issuer) buildV2(req Request) (*receipt.Receipt, error) {
 	}
 	ext, err := certificate.NewExtensions(v.Extensions)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+		return rec, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	return client.CertificateRecord{
+		RecordVersion: certificate.RecordV2, ID: id, DocHash: docHash, Type: v.Type.Code, Name: name,
+		Issuer: dept, IssuerName: v.DeptName, IssuerCode: v.DeptCode, IssueDate: issueDate,
+		HolderCodeType:       v.Type.HolderCodeType,
+		HolderNameCommitment: certificate.Commit(nameSalt, v.HolderName),
+		HolderCodeCommitment: certificate.Commit(codeSalt, req.HolderID),
+		ValidFrom:            from, ValidUntil: until,
+		Extensions: ext, KeyID: keyID, Supersedes: req.Supersedes,
+	}, nil
+}
+
+// buildV2 hashes the file, draws the two holder salts, signs the v2 record and
+// returns its (pending) receipt.
+func (is *Issuer) buildV2(req Request) (*receipt.Receipt, error) {
+	docHash := req.DocHash
+	if docHash == "" {
+		h, _, err := gm.SM3File(req.File)
+		if err != nil {
+			return nil, fmt.Errorf("hashing document: %w", err)
+		}
+		docHash = h
 	}
 	nameSalt, err := gm.NewSalt()
 	if err != nil {
@@ -141,14 +159,9 @@ func (is *Issuer) buildV2(req Request) (*receipt.Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := client.CertificateRecord{
-		RecordVersion: certificate.RecordV2, ID: id, DocHash: docHash, Type: v.Type.Code, Name: name,
-		Issuer: is.Signer.Dept, IssuerName: v.DeptName, IssuerCode: v.DeptCode, IssueDate: issueDate,
-		HolderCodeType:       v.Type.HolderCodeType,
-		HolderNameCommitment: certificate.Commit(nameSalt, v.HolderName),
-		HolderCodeCommitment: certificate.Commit(codeSalt, req.HolderID),
-		ValidFrom:            from, ValidUntil: until,
-		Extensions: ext, KeyID: is.Signer.KeyID, Supersedes: req.Supersedes,
+	rec, err := req.V2.Unsigned(req, docHash, is.Signer.Dept, is.Signer.KeyID, is.now(), nameSalt, codeSalt)
+	if err != nil {
+		return nil, err
 	}
 	if rec.Signature, err = rec.Sign(is.Signer.Key); err != nil {
 		return nil, fmt.Errorf("signing record: %w", err)

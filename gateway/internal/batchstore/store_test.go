@@ -31,7 +31,7 @@ func file(t *testing.T, n int) ([]byte, batch.Header) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes(), batch.Header{ID: "b-1", Issuer: "dept-a", KeyID: keyID, Root: s.Root, Count: s.Count, FileHash: s.FileHash, Types: s.Types}
+	return buf.Bytes(), batch.Header{ID: "b-1", Issuer: "dept-a", KeyID: keyID, Root: s.Root, Count: s.Count, FileHash: s.FileHash, RecordKind: s.RecordKind, Types: s.Types}
 }
 
 // failing returns the first n bytes of b, then an error (a connection cut).

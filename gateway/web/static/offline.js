@@ -478,6 +478,12 @@
   // canon.SignedFields["batch-header"] (TestReceiptJS checks it against the Go table).
   var BATCH_HEADER_FIELDS = ['id', 'issuer', 'keyId', 'root', 'count', 'fileHash', 'previous', 'windowFrom', 'windowUntil', 'recordKind', 'types'];
   var RECORD_KIND_V1 = 'certledger/v1/certificate';
+  var RECORD_KIND_V2 = 'certledger/v2/certificate';
+  // The JSON fields of a v2 batch record (batch.Record with recordVersion 2): the v2
+  // signed view's, recordVersion, and holderCommitment (""); extensions is left out
+  // when empty. TestReceiptJS checks the list against the Go struct.
+  var BATCH_V2_RECORD_FIELDS = ['recordVersion', 'id', 'docHash', 'type', 'name', 'issuer', 'issuerName', 'issuerCode', 'issueDate',
+    'holderCommitment', 'holderCodeType', 'holderNameCommitment', 'holderCodeCommitment', 'validFrom', 'validUntil', 'extensions', 'keyId', 'supersedes'];
   var STEP_NAMES = ['format', 'hash', 'anchor', 'merkle', 'signature', 'key', 'status', 'validity'];
   var P256_N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
   var HEX64 = /^[0-9a-f]{64}$/;
@@ -761,14 +767,15 @@
       B = r.batch;
       var H = B.header || {}, P = B.proof || {};
       if (!isObj(root.obj.batch.obj.header) || !ID_RE.test(String(H.id)) || !HEX64.test(H.root) || typeof H.count !== 'number' || H.count < 1 ||
-          typeof H.signature !== 'string' || !H.signature || H.recordKind !== RECORD_KIND_V1 || !Array.isArray(H.types) || !parseTime(H.anchoredAt)) {
+          typeof H.signature !== 'string' || !H.signature || (H.recordKind !== RECORD_KIND_V1 && H.recordKind !== RECORD_KIND_V2) ||
+          !Array.isArray(H.types) || !parseTime(H.anchoredAt)) {
         throw bad('batch.header: not a signed, anchored batch header');
       }
       if (!ID_RE.test(String(P.batchId)) || typeof P.index !== 'number' || typeof P.size !== 'number' || !Array.isArray(P.path) ||
           P.path.length > 64 || !P.path.every(function (x) { return HEX64.test(x); })) {
         throw bad('batch.proof: not an inclusion proof');
       }
-      if (rec.keys.slice().sort().join() !== CERT_SIGNED_FIELDS.slice().sort().join()) throw bad('batch.record: want exactly the fields ' + CERT_SIGNED_FIELDS.join(', '));
+      checkBatchRecord(rec, H, bad);
       if (r.batch.record.issuer !== H.issuer || r.batch.record.keyId !== H.keyId) throw bad('batch.record: issuer and key must be the batch\'s');
       r.record = r.batch.record;
       r.record.signature = '-';
@@ -806,6 +813,20 @@
   }
 
   function isV2(rec) { var v = rec.obj.recordVersion; return v instanceof JNum && v.num === '2'; }
+
+  // checkBatchRecord is the batched part of receipt.Validate: the record is of the
+  // header's kind (v1 or v2) and has exactly that kind's JSON fields.
+  function checkBatchRecord(rec, H, bad) {
+    var v2 = H.recordKind === RECORD_KIND_V2, keys = rec.keys.slice().sort();
+    if (isV2(rec) !== v2) throw bad('batch.record: a ' + (isV2(rec) ? RECORD_KIND_V2 : RECORD_KIND_V1) + ' record in a batch of ' + H.recordKind + ' records');
+    if (!v2) {
+      if (keys.join() !== CERT_SIGNED_FIELDS.slice().sort().join()) throw bad('batch.record: want exactly the fields ' + CERT_SIGNED_FIELDS.join(', '));
+      return;
+    }
+    var want = BATCH_V2_RECORD_FIELDS.filter(function (f) { return f !== 'extensions' || keys.indexOf(f) >= 0; }).sort();
+    if (keys.join() !== want.join()) throw bad('batch.record: want exactly the fields ' + BATCH_V2_RECORD_FIELDS.join(', ') + ' (extensions when any)');
+    if (rec.obj.holderCommitment !== '') throw bad('batch.record: holderCommitment is a v1 field');
+  }
 
   // recordPayload is certificate.Record.Payload: what the record's signature covers.
   function recordPayload(rec) {
@@ -949,7 +970,7 @@
       if (P.batchId !== H.id) throw fail('MERKLE_MISMATCH', 'the proof is for batch ' + P.batchId + ', the header is ' + H.id);
       if (P.size !== H.count) throw fail('MERKLE_MISMATCH', 'the proof is for a tree of ' + P.size + ' leaves, batch ' + H.id + ' has ' + H.count);
       if (R.issuer !== H.issuer || R.keyId !== H.keyId) throw fail('MERKLE_MISMATCH', 'record ' + R.id + ' is not of the batch\'s issuer and key');
-      var leaf = payload('certificate', p.record, CERT_SIGNED_FIELDS); // = recordKind + "\n" + the canonical line
+      var leaf = recordPayload(p.record); // = recordKind + "\n" + the canonical line: the v1 or v2 signed view
       if (merkleRoot(leaf, P.index, P.size, P.path) !== H.root) throw fail('MERKLE_MISMATCH', 'root mismatch');
     } catch (e) {
       return mk(4, 'fail', 'MERKLE_MISMATCH', 'bad Merkle proof: ' + e.message);
@@ -1051,6 +1072,7 @@
     RECEIPT_VERSION: RECEIPT_VERSION,
     CERT_SIGNED_FIELDS: CERT_SIGNED_FIELDS,
     BATCH_HEADER_FIELDS: BATCH_HEADER_FIELDS,
+    BATCH_V2_RECORD_FIELDS: BATCH_V2_RECORD_FIELDS,
     CERT_V2_SIGNED_FIELDS: CERT_V2_SIGNED_FIELDS,
     CERT_STATE_FIELDS: Object.keys(CERT_STATE_FIELDS).sort(),
     parseCertDER: parseCertDER,

@@ -20,6 +20,6 @@ const cases = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
       out.push({ exception: String(e && e.stack || e) });
     }
   }
-  out.push({ stateFields: off.CERT_STATE_FIELDS, signedFields: off.CERT_SIGNED_FIELDS, headerFields: off.BATCH_HEADER_FIELDS });
+  out.push({ stateFields: off.CERT_STATE_FIELDS, signedFields: off.CERT_SIGNED_FIELDS, headerFields: off.BATCH_HEADER_FIELDS, batchV2Fields: off.BATCH_V2_RECORD_FIELDS });
   process.stdout.write(JSON.stringify(out));
 })();

@@ -263,6 +263,8 @@ func BenchmarkScan(b *testing.B) {
 func FuzzParseLine(f *testing.F) {
 	line, _ := batch.AppendLine(nil, ptr(rec(1)))
 	f.Add(line)
+	line2, _ := batch.AppendLine(nil, ptr(recV2(1)))
+	f.Add(line2)
 	f.Add([]byte(`{"docHash":"a\"b","holderCommitment":"","id":"","issuer":"","keyId":"","supersedes":"","type":"","validFrom":"","validUntil":""}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fast, errFast := batch.ParseLine(b)

@@ -30,16 +30,19 @@ var ErrBadFile = codes.Reason(codes.ErrInvalidArgument, "bad batch file")
 
 // Summary is what a batch file rebuilds: the header fields a reader can check.
 type Summary struct {
-	Root     string   // hex Merkle root
-	Count    int      // lines
-	FileHash string   // hex SM3 of the bytes
-	Types    []string // sorted distinct types
+	Root       string   // hex Merkle root
+	Count      int      // lines
+	FileHash   string   // hex SM3 of the bytes
+	Types      []string // sorted distinct types
+	RecordKind string   // the kind of every record (RecordKindV1 or RecordKindV2)
 }
 
 // Matches returns nil when s rebuilds h exactly, else an error naming the first
 // field that differs.
 func (s Summary) Matches(h Header) error {
 	switch {
+	case s.RecordKind != h.RecordKind:
+		return fmt.Errorf("%w: the file holds %s records, the header says %s", ErrBadFile, s.RecordKind, h.RecordKind)
 	case s.Count != h.Count:
 		return fmt.Errorf("%w: the file has %d records, the header says %d", ErrBadFile, s.Count, h.Count)
 	case s.Root != h.Root:
@@ -54,7 +57,8 @@ func (s Summary) Matches(h Header) error {
 
 // Writer writes a batch file record by record and computes its summary on the
 // way, in memory that does not grow with the batch (but for the duplicate-id
-// check: 16 bytes per record). Records must be valid for issuer and keyID.
+// check: 16 bytes per record). Records must be valid for issuer and keyID and
+// all of one kind (the first record's: v1 or v2).
 type Writer struct {
 	w          *bufio.Writer
 	sink       *asyncSink
@@ -80,9 +84,10 @@ type Writer struct {
 
 const chunk = 8192
 
-// NewWriter returns a Writer of a v1 batch by issuer signed with keyID onto w.
+// NewWriter returns a Writer of a batch by issuer signed with keyID onto w;
+// its first record decides the batch's record kind.
 func NewWriter(w io.Writer, issuer, keyID string) *Writer {
-	bw := &Writer{recordKind: RecordKindV1, issuer: issuer, keyID: keyID, types: map[string]bool{}, ids: newIDSet(), file: sm3.New()}
+	bw := &Writer{issuer: issuer, keyID: keyID, types: map[string]bool{}, ids: newIDSet(), file: sm3.New()}
 	bw.sink = newAsyncSink(w, bw.file)
 	bw.w = bufio.NewWriterSize(bw.sink, 1<<20)
 	return bw
@@ -92,6 +97,9 @@ func NewWriter(w io.Writer, issuer, keyID string) *Writer {
 func (bw *Writer) Add(r *Record) error {
 	if err := r.Validate(bw.issuer, bw.keyID); err != nil {
 		return codes.Prefix(err, "record %d (%s)", bw.count+1, r.ID)
+	}
+	if err := bw.sameKind(r.Kind()); err != nil {
+		return fmt.Errorf("%w: record %d (%s): %w", ErrBadFile, bw.count+1, r.ID, err)
 	}
 	if bw.ids.add(r.ID) {
 		return fmt.Errorf("%w: record %d: duplicate certificate id %s", ErrBadFile, bw.count+1, r.ID)
@@ -117,6 +125,22 @@ func (bw *Writer) Add(r *Record) error {
 		bw.flushLeaves()
 	}
 	bw.count++
+	return nil
+}
+
+// errMixedKinds is the cause of a batch whose records are not all of one kind.
+var errMixedKinds = errors.New("one batch holds records of one kind")
+
+// sameKind sets the batch's kind from its first record and refuses a record of
+// another kind.
+func (bw *Writer) sameKind(kind string) error {
+	switch bw.recordKind {
+	case "":
+		bw.recordKind = kind
+	case kind:
+	default:
+		return fmt.Errorf("a %s record in a batch of %s records: %w", kind, bw.recordKind, errMixedKinds)
+	}
 	return nil
 }
 
@@ -159,11 +183,12 @@ func (bw *Writer) summary() Summary {
 		types = append(types, t)
 	}
 	slices.Sort(types)
-	return Summary{Root: hex.EncodeToString(root[:]), Count: bw.count, FileHash: hex.EncodeToString(bw.file.Sum(nil)), Types: types}
+	return Summary{Root: hex.EncodeToString(root[:]), Count: bw.count, FileHash: hex.EncodeToString(bw.file.Sum(nil)), Types: types, RecordKind: bw.recordKind}
 }
 
 // Scan reads a batch file of issuer and keyID, checks every line (canonical,
-// valid, ids distinct) and returns what it rebuilds. each, when set, is called
+// valid, ids distinct, all of the first line's kind) and returns what it
+// rebuilds (Summary.Matches compares it, record kind included, to a header). each, when set, is called
 // with every record in order. Memory stays flat but for 16 bytes per record
 // (the duplicate-id check); records are parsed on every core.
 func Scan(r io.Reader, issuer, keyID string, each func(i int, rec *Record) error) (Summary, error) {
@@ -191,6 +216,9 @@ func Scan(r io.Reader, issuer, keyID string, each func(i int, rec *Record) error
 			if errs[i] != nil {
 				return fmt.Errorf("%w: line %d: %s", ErrBadFile, no, codes.Message(errs[i]))
 			}
+			if err := bw.sameKind(recs[i].Kind()); err != nil {
+				return fmt.Errorf("%w: line %d (%s): %w", ErrBadFile, no, recs[i].ID, err)
+			}
 			if bw.ids.add(recs[i].ID) {
 				return fmt.Errorf("%w: line %d: duplicate certificate id %s", ErrBadFile, no, recs[i].ID)
 			}
@@ -200,7 +228,7 @@ func Scan(r io.Reader, issuer, keyID string, each func(i int, rec *Record) error
 					return err
 				}
 			}
-			bw.pending = append(bw.pending, LeafData(nil, RecordKindV1, lines[i]))
+			bw.pending = append(bw.pending, LeafData(nil, bw.recordKind, lines[i]))
 		}
 		bw.count += n
 		bw.stream.AddAll(bw.pending)

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
@@ -28,7 +30,8 @@ const MaxTypes = 32
 //   - windowFrom, windowUntil: the time window in which the header may be
 //     anchored (the anchoring transaction's time must fall inside it, so a
 //     signed header cannot be anchored long after it was made);
-//   - recordKind: the record format of the lines (RecordKindV1);
+//   - recordKind: the record format of the lines, RecordKindV1 or RecordKindV2
+//     (one batch holds one kind; a v2 batch's types are catalogue type codes);
 //   - types: the certificate types the batch holds, sorted, distinct — what the
 //     chaincode checks against what the department may issue, since it never sees
 //     the records.
@@ -88,14 +91,20 @@ func (h Header) Validate() error {
 	if errF == nil && errU == nil && (!until.After(from) || until.Sub(from) > MaxWindow) {
 		fe.Add("windowUntil", "must be after windowFrom and at most %s later", MaxWindow)
 	}
-	if h.RecordKind != RecordKindV1 {
-		fe.Add("recordKind", "%q is not a known record format (%s)", h.RecordKind, RecordKindV1)
+	if h.RecordKind != RecordKindV1 && h.RecordKind != RecordKindV2 {
+		fe.Add("recordKind", "%q is not a known record format (%s or %s)", h.RecordKind, RecordKindV1, RecordKindV2)
 	}
 	switch {
 	case len(h.Types) == 0 || len(h.Types) > MaxTypes:
 		fe.Add("types", "must list 1 to %d certificate types", MaxTypes)
 	case !slices.IsSorted(h.Types) || len(slices.Compact(slices.Clone(h.Types))) != len(h.Types):
 		fe.Add("types", "must be sorted and distinct")
+	case h.RecordKind == RecordKindV2:
+		for _, t := range h.Types {
+			if err := identifier.CheckTypeCode(t); err != nil {
+				fe.Add("types", "%q: a v2 batch holds catalogue type codes: %s", t, codes.Message(err))
+			}
+		}
 	default:
 		for _, t := range h.Types {
 			if registry.CheckText("type", t, 64) != nil {

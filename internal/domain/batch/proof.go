@@ -54,7 +54,7 @@ func ProofOf(batchID string, t *merkle.Tree, index int) Proof {
 }
 
 // Verify checks that r is leaf p.Index of batch h: the proof is for h (id and
-// size), r belongs to h (issuer, key) and its leaf leads to h's root.
+// size), r belongs to h (issuer, key, record kind) and its leaf leads to h's root.
 func (p Proof) Verify(r Record, h Header) error {
 	if err := p.Validate(); err != nil {
 		return err
@@ -68,15 +68,18 @@ func (p Proof) Verify(r Record, h Header) error {
 	if r.Issuer != h.Issuer || r.KeyID != h.KeyID {
 		return fmt.Errorf("%w: record %s names issuer %s key %s, batch %s is %s key %s", merkle.ErrBadProof, r.ID, r.Issuer, r.KeyID, h.ID, h.Issuer, h.KeyID)
 	}
+	if r.Kind() != h.RecordKind {
+		return fmt.Errorf("%w: record %s is a %s record, batch %s holds %s records", merkle.ErrBadProof, r.ID, r.Kind(), h.ID, h.RecordKind)
+	}
 	inc, err := p.Inclusion(h)
 	if err != nil {
 		return err
 	}
-	line, err := AppendLine(nil, &r)
+	leaf, err := Leaf(&r)
 	if err != nil {
 		return err
 	}
-	return merkle.VerifyInclusion(LeafData(nil, h.RecordKind, line), inc.Index, inc.Size, inc.Proof, inc.Root)
+	return merkle.VerifyInclusion(leaf, inc.Index, inc.Size, inc.Proof, inc.Root)
 }
 
 // Inclusion converts p to the form certificate.Evaluate checks (step 4).

@@ -74,6 +74,14 @@ type Record struct {
 // returns every problem found as wire.FieldErrors.
 func (r Record) Validate() error {
 	var fe wire.FieldErrors
+	r.CheckFields(&fe)
+	fe.Signature("signature", r.Signature)
+	return fe.Err()
+}
+
+// CheckFields adds to fe the problems of every signed field of r (Validate
+// without the signature: a batched record has none of its own).
+func (r Record) CheckFields(fe *wire.FieldErrors) {
 	switch r.RecordVersion {
 	case 0:
 		if r.isV2Shaped() {
@@ -85,10 +93,10 @@ func (r Record) Validate() error {
 		fe.DeptID("issuer", r.Issuer)
 		fe.Hash("holderCommitment", r.HolderCommitment)
 	case RecordV2:
-		r.checkV2(&fe)
+		r.checkV2(fe)
 	default:
 		fe.Add("recordVersion", "%d: want 2 (or none for a v1 record)", r.RecordVersion)
-		return fe.Err()
+		return
 	}
 	from, fromOK := fe.ValidityTime("validFrom", r.ValidFrom)
 	if r.ValidUntil != "" {
@@ -100,8 +108,6 @@ func (r Record) Validate() error {
 	if r.Supersedes != "" && fe.ID("supersedes", r.Supersedes) && r.Supersedes == r.ID {
 		fe.Add("supersedes", "certificate %s cannot supersede itself", r.ID)
 	}
-	fe.Signature("signature", r.Signature)
-	return fe.Err()
 }
 
 // ValidateAt is Validate plus the bound that depends on the transaction time:

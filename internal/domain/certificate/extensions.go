@@ -6,6 +6,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
@@ -49,6 +50,74 @@ func NewExtensions(m map[string]string) (Extensions, error) {
 	return e, e.Validate()
 }
 
+// ExtensionsFromCanonical returns the Extensions whose canonical JSON object is
+// b, and false when b is not exactly that form. An object of strings without
+// escapes whose keys are ASCII is recognised in one pass (canonical when its
+// keys are distinct and sorted); any other goes through UnmarshalJSON and is
+// compared with its canonical form. Bounds are Validate's.
+func ExtensionsFromCanonical(b []byte) (Extensions, bool) {
+	if string(b) == "{}" {
+		return Extensions{}, true
+	}
+	if canonicalASCII(b) {
+		return Extensions{canonical: string(b)}, true
+	}
+	var e Extensions
+	if err := e.UnmarshalJSON(b); err != nil || string(e.AppendJSON(nil)) != string(b) {
+		return Extensions{}, false
+	}
+	return e, true
+}
+
+// canonicalASCII reports whether b is {"k":"v",...} with ASCII keys in strictly
+// increasing order and strings without escapes, control characters or invalid
+// UTF-8: the canonical form of such an object is itself.
+func canonicalASCII(b []byte) bool {
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return false
+	}
+	p, prev := b[1:], ""
+	for n := 0; ; n++ {
+		if n > 0 {
+			if p[0] == '}' {
+				return len(p) == 1
+			}
+			if p[0] != ',' {
+				return false
+			}
+			p = p[1:]
+		}
+		key, rest, ok := plainString(p, true)
+		if !ok || (n > 0 && key <= prev) || len(rest) == 0 || rest[0] != ':' {
+			return false
+		}
+		prev = key
+		if _, p, ok = plainString(rest[1:], false); !ok || len(p) == 0 {
+			return false
+		}
+	}
+}
+
+// plainString reads a JSON string without escapes or control characters (and,
+// when ascii, of ASCII only) at the start of p.
+func plainString(p []byte, ascii bool) (string, []byte, bool) {
+	if len(p) == 0 || p[0] != '"' {
+		return "", nil, false
+	}
+	for j := 1; j < len(p); j++ {
+		switch c := p[j]; {
+		case c == '"':
+			if !ascii && !utf8.Valid(p[1:j]) {
+				return "", nil, false
+			}
+			return string(p[1:j]), p[j+1:], true
+		case c == '\\' || c < 0x20 || ascii && c >= 0x80:
+			return "", nil, false
+		}
+	}
+	return "", nil, false
+}
+
 // Map returns a copy of the fields (nil when there are none).
 func (e Extensions) Map() map[string]string {
 	if e.canonical == "" {
@@ -67,6 +136,15 @@ func (e Extensions) Len() int { return len(e.Map()) }
 
 // IsZero reports whether there are no fields (json omitzero).
 func (e Extensions) IsZero() bool { return e.canonical == "" }
+
+// AppendJSON appends the canonical object ({} when empty) to dst: the bytes
+// MarshalJSON returns, without an allocation.
+func (e Extensions) AppendJSON(dst []byte) []byte {
+	if e.canonical == "" {
+		return append(dst, '{', '}')
+	}
+	return append(dst, e.canonical...)
+}
 
 // MarshalJSON writes the canonical object ({} when empty).
 func (e Extensions) MarshalJSON() ([]byte, error) {

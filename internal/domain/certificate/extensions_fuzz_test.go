@@ -32,3 +32,21 @@ func FuzzExtensions(f *testing.F) {
 		}
 	})
 }
+
+// FuzzExtensionsFromCanonical: the one-pass recogniser agrees with decoding
+// and re-encoding (same Extensions, or both say "not canonical").
+func FuzzExtensionsFromCanonical(f *testing.F) {
+	for _, s := range []string{`{}`, `{"KZ_A":"1","KZ_B":"路"}`, `{"KZ_B":"1","KZ_A":"2"}`, `{"KZ_A":"1","KZ_A":"2"}`, `{"KZ_A":"a\"b"}`,
+		`{"é":"1","z":"2"}`, `{"KZ_A":1}`, `{ "KZ_A":"1"}`, `{"":""}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := certificate.ExtensionsFromCanonical(b)
+		var want certificate.Extensions
+		err := want.UnmarshalJSON(b)
+		wantOK := err == nil && string(want.AppendJSON(nil)) == string(b)
+		if ok != wantOK || (ok && got != want) {
+			t.Fatalf("%q: got %v %q, decoding says %v %q", b, ok, got.AppendJSON(nil), wantOK, want.AppendJSON(nil))
+		}
+	})
+}

@@ -138,13 +138,27 @@ func (r Record) checkV2(fe *wire.FieldErrors) {
 
 // Authorize checks a v2 record against the ledger's view of its issuer and type,
 // as issue does before it writes anything:
-//   - the type is in the catalogue (t != nil) and dept may issue it: FORBIDDEN otherwise;
-//   - dept has a unified social credit code and it is the record's issuerCode: FORBIDDEN;
-//   - issuerName is the department's registered name: INVALID_ARGUMENT;
-//   - holderCodeType is the one the catalogue gives the type: INVALID_ARGUMENT.
+//   - AuthorizeType: the type is in the catalogue and dept may issue it (FORBIDDEN);
+//   - AuthorizeFields: the record's issuer code, name and holder code type are
+//     the department's and the type's (FORBIDDEN, INVALID_ARGUMENT).
 func Authorize(r Record, t *certtype.Type, dept registry.Department) error {
+	if err := AuthorizeType(r.Type, t, dept); err != nil {
+		return err
+	}
+	return AuthorizeFields(r, *t, dept)
+}
+
+// AuthorizeType decides whether department dept may issue certificates of
+// catalogue type code, whose catalogue entry is t (nil: not in the catalogue).
+// It is the per-type rule every issuing path of a v2 record applies — a single
+// or grouped issue for its record (through Authorize), batch:Anchor for each
+// type of a v2 batch header — and fails with FORBIDDEN when:
+//   - the type is not in the catalogue;
+//   - the catalogue does not name dept among the type's issuers;
+//   - dept has no unified social credit code (it cannot build GB/T 36904 identifiers).
+func AuthorizeType(code string, t *certtype.Type, dept registry.Department) error {
 	if t == nil {
-		return codes.Wrap(codes.ErrForbidden, "certificate type %s is not in the type catalogue (the governance office registers types with certtype:Register)", r.Type)
+		return codes.Wrap(codes.ErrForbidden, "certificate type %s is not in the type catalogue (the governance office registers types with certtype:Register)", code)
 	}
 	if err := t.MayIssue(dept.ID); err != nil {
 		return err
@@ -152,6 +166,18 @@ func Authorize(r Record, t *certtype.Type, dept registry.Department) error {
 	if dept.Code == "" {
 		return codes.Wrap(codes.ErrForbidden, "department %s has no unified social credit code in the registry: it cannot issue GB/T 36904 identifiers", dept.ID)
 	}
+	return nil
+}
+
+// AuthorizeFields checks the fields of a v2 record that the registry and the
+// catalogue decide, once AuthorizeType allowed its type t for dept:
+//   - the record's issuerCode is dept's unified social credit code: FORBIDDEN;
+//   - issuerName is the department's registered name: INVALID_ARGUMENT;
+//   - holderCodeType is the one the catalogue gives the type: INVALID_ARGUMENT.
+//
+// The issuing department's CLI checks every record of a batch with it before
+// the batch is built (the chaincode sees only the header's types).
+func AuthorizeFields(r Record, t certtype.Type, dept registry.Department) error {
 	if r.IssuerCode != dept.Code {
 		return codes.Wrap(codes.ErrForbidden, "issuerCode %s is not the code of department %s (%s)", r.IssuerCode, dept.ID, dept.Code)
 	}

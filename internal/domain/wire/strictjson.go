@@ -66,18 +66,30 @@ func DecodeBytes(b []byte, v any) error {
 	if t == nil || t.Kind() != reflect.Pointer {
 		return fmt.Errorf("wire.Decode needs a pointer, got %T", v)
 	}
-	// Check the keys as they are written, then decode.
+	// Check the keys as they are written, then decode. Input that quickCheck
+	// passes would pass the scanner: skip its token-by-token walk.
+	if !quickCheck(b, t.Elem()) {
+		if err := fullCheck(b, t.Elem()); err != nil {
+			return err
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// fullCheck walks b token by token under the strict rules for a value of type
+// t and names what breaks them.
+func fullCheck(b []byte, t reflect.Type) error {
 	s := scanner{dec: json.NewDecoder(bytes.NewReader(b))}
 	s.dec.UseNumber()
-	if err := s.value(t.Elem(), "", true); err != nil {
+	if err := s.value(t, "", true); err != nil {
 		return err
 	}
 	if _, err := s.dec.Token(); !errors.Is(err, io.EOF) {
 		return ErrTrailingData
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	return nil
 }
 
 type scanner struct {

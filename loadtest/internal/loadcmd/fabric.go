@@ -33,7 +33,7 @@ func fabricCommand() *cli.Command {
 		Name: "fabric",
 		Usage: "issuance next to a plain single-key write, verify queries and process memory of a running network, " +
 			"through its connection profiles (network/fabric/bench.sh)",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "profiles", Value: "network/fabric/.state/profiles", Usage: "folder of connection profiles"},
 			&cli.StringFlag{Name: "state", Usage: "network.sh state folder (pids/ for CPU time and peak memory); empty skips them"},
 			&cli.StringFlag{Name: "gov", Value: "gov", Usage: "profile of the governance organisation"},
@@ -44,7 +44,9 @@ func fabricCommand() *cli.Command {
 			&cli.StringFlag{Name: "plain", Value: "bench:Put", Usage: `plain single-key write "contract:Function" taking (key, value); "" skips it`},
 			&cli.IntFlag{Name: "verify-c", Value: 32, Usage: "concurrency of the verify run"},
 			&cli.IntFlag{Name: "verify-n", Value: 20000, Usage: "queries in the verify run"},
-		},
+			&cli.BoolFlag{Name: "with-devnet", Usage: "--group: then run the same grouped-issue bench on a devnet process and print both side by side"},
+			&cli.StringFlag{Name: "devnet-bin", Usage: "--with-devnet: certledger-devnet binary (default: next to this one, on PATH, or built with go build)"},
+		}, groupFlags()...),
 		Action: runFabric,
 	}
 }
@@ -61,6 +63,9 @@ type fabricRun struct {
 }
 
 func runFabric(c *cli.Context) error {
+	if c.Int("group") != 0 {
+		return runGroupFabric(c)
+	}
 	lv, err := levels("c", c.String("c"))
 	if err != nil {
 		return err

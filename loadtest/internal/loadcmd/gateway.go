@@ -38,14 +38,16 @@ func gatewayCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "gateway",
 		Usage: "start an in-process devnet and gateway; print issue throughput (REST vs fabric-gateway client) and verify latency",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.IntFlag{Name: "n", Value: 150, Usage: "certificates per issue round and path"},
 			&cli.IntFlag{Name: "rounds", Value: 4, Usage: "issue rounds per path (alternating direct, REST)"},
 			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "concurrent clients"},
 			&cli.DurationFlag{Name: "verify-for", Value: 5 * time.Second, Usage: "duration of the verify phase"},
 			&cli.StringFlag{Name: "dir", Usage: "devnet folder (default: a temporary one)"},
 			&cli.BoolFlag{Name: "external-clients", Usage: "run the issue load generators in a child process; count only gateway + ledger CPU here"},
-		},
+			&cli.StringFlag{Name: "devnet-bin", Usage: "--group: certledger-devnet binary (default: next to this one, on PATH, or built with go build)"},
+			&cli.StringFlag{Name: "devnet-cpuprofile", Usage: "--group: CPU profile of the certledger-devnet process"},
+		}, groupFlags()...),
 		Subcommands: []*cli.Command{gatewayClientCommand()},
 		Action:      runGateway,
 	}
@@ -71,6 +73,9 @@ type gatewayRun struct {
 }
 
 func runGateway(c *cli.Context) error {
+	if c.Int("group") != 0 {
+		return runGroupDevnet(c)
+	}
 	r := &gatewayRun{c: c, n: c.Int("n"), rounds: c.Int("rounds"), concurrency: c.Int("concurrency"),
 		external: c.Bool("external-clients"), paths: map[string]driver.Result{}}
 	if r.n <= 0 || r.rounds <= 0 || r.concurrency <= 0 || c.Duration("verify-for") <= 0 {

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -150,30 +149,7 @@ func startDevnetChild(c *cli.Context, dir string) (*exec.Cmd, string, error) {
 // (make build), on PATH, or built with go build from the module in the working
 // directory into a temporary folder.
 func devnetBinary(c *cli.Context) (string, error) {
-	if b := c.String("devnet-bin"); b != "" {
-		return b, nil
-	}
-	if exe, err := os.Executable(); err == nil {
-		if b := filepath.Join(filepath.Dir(exe), "certledger-devnet"); isFile(b) {
-			return b, nil
-		}
-	}
-	if b, err := exec.LookPath("certledger-devnet"); err == nil {
-		return b, nil
-	}
-	const pkg = "./network/devnet/cmd/certledger-devnet"
-	if !isFile(filepath.Join(pkg, "main.go")) {
-		return "", errors.New("no certledger-devnet binary: pass --devnet-bin, put it on PATH, or run from the repository root (make build)")
-	}
-	dir, err := os.MkdirTemp("", "certledger-load-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "certledger-devnet")
-	if out, err := exec.CommandContext(c.Context, "go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
-	}
-	return bin, nil
+	return toolBinary(c.Context, c.String("devnet-bin"), "certledger-devnet", "./network/devnet/cmd/certledger-devnet")
 }
 
 func isFile(p string) bool {

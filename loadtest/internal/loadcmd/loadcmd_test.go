@@ -22,7 +22,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" && len(os.Args) > 2 && os.Args[1] == "gateway" {
 		os.Exit(Run(context.Background(), append([]string{"certledger-load"}, os.Args[1:]...), os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if toolsDir != "" {
+		_ = os.RemoveAll(toolsDir) // binaries built by groupTools
+	}
+	os.Exit(code)
 }
 
 // run runs the command; it fails t unless the exit code is want.

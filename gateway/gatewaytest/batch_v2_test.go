@@ -1,0 +1,166 @@
+package gatewaytest_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certledger/certledger/cli/clitest"
+	"github.com/certledger/certledger/gateway/gatewaytest"
+	"github.com/certledger/certledger/internal/domain/batch"
+	"github.com/certledger/certledger/internal/domain/identifier"
+	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/trust"
+)
+
+// TestBatchV2E2E: on a devnet whose type catalogue is in force, `cert issue
+// --manifest --batch` with v2 rows builds, signs, anchors and uploads a v2
+// batch; a v1 batch, a manifest mixing v1 and v2 rows and a batch of another
+// department's type are refused; a receipt of a batched v2 certificate
+// verifies offline against an exported trust bundle; the certificate is
+// suspended by id with its leaf, verified VALID by id, then revoked.
+func TestBatchV2E2E(t *testing.T) {
+	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
+		t.Skip("end-to-end test against an in-process devnet skipped (-short or CERTLEDGER_SKIP_E2E)")
+	}
+	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{BatchDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("closing stack: %v", err)
+		}
+	})
+	ctx, hc, depts := seeded(t, s, 4*time.Minute)
+	a := depts["dept-a"]
+	dir := t.TempDir()
+	cli := func(token string, args ...string) clitest.Result {
+		t.Helper()
+		full := []string{"--gateway", s.URL}
+		if token != "" {
+			full = append(full, "--token", s.Tokens[token])
+		}
+		return clitest.Run(ctx, nil, append(full, args...)...)
+	}
+	mustCLI := func(token string, args ...string) string {
+		t.Helper()
+		r := cli(token, args...)
+		if r.Code != 0 {
+			t.Fatalf("certledger %s: exit %d\n%s%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
+		}
+		return r.Stdout
+	}
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const (
+		codeA       = "11330100MB1234567E"
+		codeB       = "11330100MB0000010P"
+		licenceType = "11100000MB0143028R001"
+		estateType  = "11100000000013338W011"
+	)
+	mustCLI(gatewaytest.GovAdmin, "dept", "set-code", "dept-a", codeA)
+	mustCLI(gatewaytest.GovAdmin, "dept", "set-code", "dept-b", codeB)
+	mustCLI(gatewaytest.GovAdmin, "type", "add", "--code", licenceType, "--name", "营业执照", "--name-en", "Business licence",
+		"--defining-body", "国家市场监督管理总局", "--holder-code-type", "001", "--default-validity", "P20Y", "--issuer", "dept-a")
+	mustCLI(gatewaytest.GovAdmin, "type", "add", "--code", estateType, "--name", "不动产权证书", "--name-en", "Real estate title certificate",
+		"--defining-body", "自然资源部", "--holder-code-type", "111", "--issuer", "dept-b")
+	keyPEM, err := gm.MarshalPrivateKeyPEM(a.Key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := write("dept-a.pem", string(keyPEM))
+	gov := filepath.Join(dir, "gov.pem")
+	mustCLI("", "keys", "generate", "--out", gov)
+	gk, _ := os.ReadFile(gov)
+	gpriv, err := gm.ParsePrivateKeyPEM(gk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin := trust.Fingerprint(&gpriv.PublicKey)
+	t.Setenv("CERTLEDGER_TRUST_PIN", pin)
+
+	doc := func(i int) string { return fmt.Sprintf("营业执照 No. %d\n", i) }
+	const n = 40
+	var m strings.Builder
+	m.WriteString("doc_hash,type,serial,holder_name,holder_id,KZ_JYCS\n")
+	for i := range n {
+		fmt.Fprintf(&m, "%s,%s,20261%05d,Company %d Ltd,91350100M000100Y43,路 %d 号\n", gm.SM3Hex([]byte(doc(i))), licenceType, i, i, i)
+	}
+	manifest := write("v2.csv", m.String())
+	outDir := filepath.Join(dir, "out")
+	issue := func(token, manifest, id string) clitest.Result {
+		return cli(token, "-o", "json", "cert", "issue", "--manifest", manifest, "--batch", "--batch-id", id, "--key", keyFile, "--out-dir", outDir)
+	}
+
+	// Refused before anything is anchored: a v1 batch (the catalogue is in force),
+	// a manifest mixing the kinds, a type of another department.
+	v1 := write("v1.csv", "doc_hash,type,holder_id,valid_until\n"+gm.SM3Hex([]byte("v1"))+",licence,H1,2031-12-31\n")
+	if r := issue(gatewaytest.AClerk, v1, "bv1-1"); r.Code != 1 || !strings.Contains(r.Stderr, "FORBIDDEN") || !strings.Contains(r.Stderr, "catalogue is in force") {
+		t.Fatalf("v1 batch on a catalogue ledger: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	mixed := write("mixed.csv", "doc_hash,type,serial,holder_name,holder_id,valid_until\n"+
+		gm.SM3Hex([]byte("x"))+","+licenceType+",2026900001,X Ltd,91350100M000100Y43,\n"+
+		gm.SM3Hex([]byte("y"))+",licence,,,H1,2031-12-31\n")
+	if r := issue(gatewaytest.AClerk, mixed, "bmix-1"); r.Code == 0 || !strings.Contains(r.Stderr, "line 3") || !strings.Contains(r.Stderr, "one record kind") {
+		t.Fatalf("mixed manifest: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	estate := write("estate.csv", "doc_hash,type,serial,holder_name,holder_id\n"+gm.SM3Hex([]byte("e"))+","+estateType+",2026900002,张三,11010519491231002X\n")
+	if r := issue(gatewaytest.AClerk, estate, "best-1"); r.Code == 0 || !strings.Contains(r.Stderr, "may not issue") {
+		t.Fatalf("another department's type: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	var head struct{ BatchID string }
+	if resp, err := s.Do(ctx, hc, "GET", "/api/v1/batches?department=dept-a", "", nil); err != nil || resp.JSON(&head) != nil || head.BatchID != "" {
+		t.Fatalf("a refused batch was anchored: %v %+v", err, head)
+	}
+
+	// The v2 batch.
+	out := mustCLI(gatewaytest.AClerk, "-o", "json", "cert", "issue", "--manifest", manifest, "--batch", "--batch-id", "bv2-1", "--key", keyFile, "--out-dir", outDir)
+	if !strings.Contains(out, `"recordKind": "`+batch.RecordKindV2+`"`) || !strings.Contains(out, `"`+licenceType+`"`) {
+		t.Fatalf("cert issue --batch (v2):\n%s", out)
+	}
+	file := filepath.Join(outDir, "bv2-1.jsonl")
+	const pick = 17
+	gid, _ := identifier.New(licenceType, codeA, fmt.Sprintf("20261%05d", pick), "001")
+	id := gid.String()
+	docFile := write("doc.txt", doc(pick))
+
+	// Its receipt, checked offline against the exported trust bundle.
+	rp := filepath.Join(dir, "bv2.receipt.json")
+	mustCLI("", "batch", "receipt", "--file", file, "--id", id, "--out", rp)
+	bundle := filepath.Join(dir, "bundle.json")
+	mustCLI(gatewaytest.GovAdmin, "trust", "export", "--key", gov, "--out", bundle)
+	out = mustCLI("", "cert", "verify", "--receipt", rp, "--offline", "--bundle", bundle, "--pin", pin, docFile)
+	if !strings.Contains(out, "verdict: VALID") || !strings.Contains(out, "merkle     pass") || !strings.Contains(out, "header of batch bv2-1") {
+		t.Fatalf("offline check of a batched v2 receipt:\n%s", out)
+	}
+	if r := cli("", "cert", "verify", "--receipt", rp, "--offline", "--bundle", bundle, "--pin", pin, write("other.txt", doc(pick+1))); r.Code != 1 ||
+		!strings.Contains(r.Stdout, "HASH_MISMATCH") {
+		t.Fatalf("another document: exit %d\n%s", r.Code, r.Stdout)
+	}
+
+	// By id: suspended with its leaf, reinstated, VALID, revoked.
+	out = mustCLI(gatewaytest.AClerk, "-o", "json", "cert", "suspend", id, "--reason", "review", "--key", keyFile, "--batch-file", file)
+	if !strings.Contains(out, `"suspended"`) || !strings.Contains(out, `"recordVersion": 2`) {
+		t.Fatalf("suspend batched v2:\n%s", out)
+	}
+	mustCLI(gatewaytest.AClerk, "cert", "reinstate", id, "--reason", "review closed", "--key", keyFile)
+	out = mustCLI("", "cert", "verify", "--id", id, docFile)
+	for _, want := range []string{"verdict: VALID", "header of batch bv2-1", "营业执照", codeA} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify a batched v2 certificate by id does not show %q:\n%s", want, out)
+		}
+	}
+	mustCLI(gatewaytest.AClerk, "cert", "revoke", id, "--reason", "fraud", "--key", keyFile)
+	if r := cli("", "cert", "verify", "--id", id, docFile); r.Code != 1 || !strings.Contains(r.Stdout, "verdict: REVOKED") {
+		t.Fatalf("revoked: exit %d\n%s", r.Code, r.Stdout)
+	}
+}
