@@ -23,18 +23,7 @@ import (
 // verifies offline against an exported trust bundle; the certificate is
 // suspended by id with its leaf, verified VALID by id, then revoked.
 func TestBatchV2E2E(t *testing.T) {
-	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
-		t.Skip("end-to-end test against an in-process devnet skipped (-short or CERTLEDGER_SKIP_E2E)")
-	}
-	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{BatchDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("closing stack: %v", err)
-		}
-	})
+	s := startStackWith(t, gatewaytest.Options{BatchDir: t.TempDir()})
 	ctx, hc, depts := seeded(t, s, 4*time.Minute)
 	a := depts["dept-a"]
 	dir := t.TempDir()
