@@ -173,6 +173,9 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 type (
 	ReadModel        = readmodel.Model
 	ReadModelOptions = readmodel.Options
+	// ReadModelBatchDir is a batch store directory as the read model reads it
+	// (ReadModelOptions.Batches).
+	ReadModelBatchDir = readmodel.Dir
 )
 
 // Answer sources of a verify answer.

@@ -77,9 +77,6 @@ func auditAccountabilityCommand() *cli.Command {
 	}
 }
 
-// tkPeriod reads --from / --to (period.go: inclusive days in the deployment's zone).
-func tkPeriod(c *cli.Context) (from, to string, err error) { return periodFlags(c, true) }
-
 // sweepResult is the record of POST /api/v1/audit/sweep.
 type sweepResult struct {
 	At             string   `json:"at"`
@@ -176,11 +173,7 @@ func met(r workorder.Rate) string {
 }
 
 func auditKPI(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	from, to, err := tkPeriod(c)
+	p, from, to, err := periodCommand(c, true)
 	if err != nil {
 		return err
 	}
@@ -270,24 +263,12 @@ func auditKPI(c *cli.Context) error {
 }
 
 func auditAccountability(c *cli.Context) error {
-	p, err := PrinterOf(c)
+	p, from, to, err := periodCommand(c, true)
 	if err != nil {
 		return err
 	}
-	from, to, err := tkPeriod(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	list, next, err := listPages[workorder.Accountability](c.Context, c, cl,
-		query("/api/v1/audit/accountability", "department", c.String("dept"), "from", from, "to", to))
-	if err != nil {
-		return err
-	}
-	if err := p.Print(list, func(tb *output.Tab) {
+	path := query("/api/v1/audit/accountability", "department", c.String("dept"), "from", from, "to", to)
+	return printPages(c, p, path, func(tb *output.Tab, list []workorder.Accountability) {
 		tb.Row(zoneHeader(c, "AT"), "RECORD", "TICKET", "CAUSE", "DEADLINE MISSED", "RECORDED", "TX")
 		for _, a := range list {
 			cause := string(a.Cause)
@@ -296,9 +277,5 @@ func auditAccountability(c *cli.Context) error {
 			}
 			tb.Row(humanTime(c, a.At), a.ID, a.TicketID, cause, humanTime(c, a.Deadline), humanTime(c, a.RecordedAt), a.TxID)
 		}
-	}); err != nil {
-		return err
-	}
-	moreHint(c, next)
-	return nil
+	})
 }

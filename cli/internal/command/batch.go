@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,19 +85,9 @@ func batchShow(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return Usagef("batch show takes one BATCH-ID")
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	st, err := cl.GetBatch(c.Context, c.Args().First())
-	if err != nil {
-		return err
-	}
-	return p.Print(st, func(t *output.Tab) {
+	return request(c, func(ctx context.Context, cl *client.Client) (*client.BatchState, error) {
+		return cl.GetBatch(ctx, c.Args().First())
+	}, func(t *output.Tab, st *client.BatchState) {
 		batchTable(t, st.Batch)
 		t.KV("file stored", fmt.Sprint(st.File.Stored))
 	})
@@ -338,11 +329,7 @@ func certIssueBatch(c *cli.Context) error {
 	if mpath == "" {
 		return Usagef("cert issue --batch needs --manifest")
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	is, err := newIssuer(c, cl)
+	cl, is, err := issuerSession(c)
 	if err != nil {
 		return err
 	}

@@ -70,11 +70,7 @@ func readSchedule(path string) (workorder.YearSchedule, error) {
 }
 
 func calendarLoad(c *cli.Context) error {
-	path, err := oneArg(c, "schedule FILE")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
+	path, p, err := argCommand(c, "schedule FILE")
 	if err != nil {
 		return err
 	}
@@ -82,16 +78,8 @@ func calendarLoad(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	var res client.WriteResult[workorder.Calendar]
-	if err := cl.Do(c.Context, http.MethodPost, calendarAPI, y, &res); err != nil {
-		return err
-	}
 	hol, work, _ := y.Days()
-	return p.Print(res, func(tb *output.Tab) {
+	return askTo(c, p, http.MethodPost, calendarAPI, y, func(tb *output.Tab, res client.WriteResult[workorder.Calendar]) {
 		tb.Line(fmt.Sprintf("calendar version %d: %d schedule loaded (tx %s, block %d)", res.Record.Version, y.Year, res.TxID, res.BlockNumber))
 		tb.KV("source", y.Source.Title+" ("+y.Source.Number+")")
 		tb.KV("url", y.Source.URL)
@@ -119,15 +107,7 @@ func calendarShow(c *cli.Context) error {
 	if year < workorder.MinScheduleYear || year > workorder.MaxScheduleYear {
 		return Usagef("--year %d: want %d..%d", year, workorder.MinScheduleYear, workorder.MaxScheduleYear)
 	}
-	p, cl, err := session(c)
-	if err != nil {
-		return err
-	}
-	var y calendarYear
-	if err := cl.Do(c.Context, http.MethodGet, calendarAPI+"/"+strconv.Itoa(year), nil, &y); err != nil {
-		return err
-	}
-	return p.Print(y, func(tb *output.Tab) {
+	return requestTo(c, http.MethodGet, calendarAPI+"/"+strconv.Itoa(year), nil, func(tb *output.Tab, y calendarYear) {
 		tb.Line(fmt.Sprintf("%d in calendar version %d", y.Year, y.Version))
 		if y.Schedule == nil {
 			tb.Line("No official schedule loaded for this year: Monday to Friday are working days.")

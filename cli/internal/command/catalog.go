@@ -68,12 +68,18 @@ func exParseFields(s string) ([]string, error) {
 	return out, nil
 }
 
-func catalogAdd(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
+// fieldsCommand reads what the writes that name data fields start with (catalog
+// add, grant create, exchange send): the printer of --output, then --fields.
+func fieldsCommand(c *cli.Context) (p output.Printer, fields []string, err error) {
+	if p, err = PrinterOf(c); err != nil {
+		return p, nil, err
 	}
-	fields, err := exParseFields(c.String("fields"))
+	fields, err = exParseFields(c.String("fields"))
+	return p, fields, err
+}
+
+func catalogAdd(c *cli.Context) error {
+	p, fields, err := fieldsCommand(c)
 	if err != nil {
 		return err
 	}
@@ -82,34 +88,18 @@ func catalogAdd(c *cli.Context) error {
 	if err := in.Validate(); err != nil {
 		return InvalidInput("catalogue item", err)
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	var res client.WriteResult[exchange.CatalogItem]
-	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/catalog", in, &res); err != nil {
-		return err
-	}
-	return p.Print(res, func(t *output.Tab) {
+	return askTo(c, p, http.MethodPost, exAPI+"/catalog", in, func(t *output.Tab, res client.WriteResult[exchange.CatalogItem]) {
 		t.Line(fmt.Sprintf("added item %s to the catalogue of %s (tx %s, block %d)", in.ID, in.Provider, res.TxID, res.BlockNumber))
 		t.KV("fields", strings.Join(res.Record.Fields, ","))
 	})
 }
 
 func catalogList(c *cli.Context) error {
-	p, cl, err := session(c)
-	if err != nil {
-		return err
-	}
 	path := exAPI + "/catalog"
 	if v := c.String("provider"); v != "" {
 		path += "?provider=" + url.QueryEscape(v)
 	}
-	items := []exchange.CatalogItem{}
-	if err := cl.Do(c.Context, http.MethodGet, path, nil, &items); err != nil {
-		return err
-	}
-	return p.Print(items, func(t *output.Tab) {
+	return requestTo(c, http.MethodGet, path, nil, func(t *output.Tab, items []exchange.CatalogItem) {
 		t.Row("PROVIDER", "ITEM", "VERSION", "STATUS", "NAME", "FIELDS")
 		for _, it := range items {
 			st := it.Status
@@ -125,15 +115,8 @@ func catalogShow(c *cli.Context) error {
 	if c.NArg() != 2 {
 		return Usagef("give PROVIDER and ITEM")
 	}
-	p, cl, err := session(c)
-	if err != nil {
-		return err
-	}
-	var it exchange.CatalogItem
-	if err := cl.Do(c.Context, http.MethodGet, exAPI+"/catalog/"+url.PathEscape(c.Args().Get(0))+"/"+url.PathEscape(c.Args().Get(1)), nil, &it); err != nil {
-		return err
-	}
-	return p.Print(it, func(t *output.Tab) {
+	path := exAPI + "/catalog/" + url.PathEscape(c.Args().Get(0)) + "/" + url.PathEscape(c.Args().Get(1))
+	return requestTo(c, http.MethodGet, path, nil, func(t *output.Tab, it exchange.CatalogItem) {
 		t.KV("provider", it.Provider)
 		t.KV("item", it.ID)
 		t.KV("name", it.Name)

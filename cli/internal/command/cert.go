@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/certledger/certledger/internal/trust"
 	"os"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/trust"
 	"github.com/urfave/cli/v2"
 )
 
@@ -183,22 +183,38 @@ func certIssue(c *cli.Context) error {
 	if err := precheck(req); err != nil {
 		return err
 	}
-	cl, err := NewClient(c)
+	_, is, err := issuerSession(c)
 	if err != nil {
 		return err
+	}
+	return issueAndPrint(c, p, is, req, "issued")
+}
+
+// issuerSession returns a client and the issuer of --key (and --dept) using it.
+func issuerSession(c *cli.Context) (*client.Client, *issue.Issuer, error) {
+	cl, err := NewClient(c)
+	if err != nil {
+		return nil, nil, err
 	}
 	is, err := newIssuer(c, cl)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
+	return cl, is, nil
+}
+
+// issueAndPrint issues one certificate and prints it as "<what> ...". An id already
+// on the ledger with the same document is done only if this machine holds its
+// receipt for the same holder.
+func issueAndPrint(c *cli.Context, p output.Printer, is *issue.Issuer, req issue.Request, what string) error {
 	res, err := is.Issue(c.Context, req)
 	if err != nil {
 		return issueErr(err)
 	}
 	if res.AlreadyOnLedger {
-		return alreadyIssued(p, is, res, hid)
+		return alreadyIssued(p, is, res, req.HolderID)
 	}
-	return printIssued(p, "issued", res)
+	return printIssued(p, what, res)
 }
 
 // alreadyIssued handles a single issue whose id is already on the ledger with the
@@ -298,11 +314,7 @@ func certSupersedeCommand() *cli.Command {
 }
 
 func certSupersede(c *cli.Context) error {
-	old, err := oneArg(c, "OLD_ID")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
+	old, p, err := argCommand(c, "OLD_ID")
 	if err != nil {
 		return err
 	}
@@ -335,14 +347,7 @@ func certSupersede(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := is.Issue(c.Context, req)
-	if err != nil {
-		return issueErr(err)
-	}
-	if res.AlreadyOnLedger {
-		return alreadyIssued(p, is, res, hid)
-	}
-	return printIssued(p, "superseded "+old+" with", res)
+	return issueAndPrint(c, p, is, req, "superseded "+old+" with")
 }
 
 // ---- revoke / suspend / reinstate ----
@@ -448,18 +453,9 @@ func certHistory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	p, cl, err := session(c)
-	if err != nil {
-		return err
-	}
-	h, err := cl.History(c.Context, id)
-	if err != nil {
-		return err
-	}
-	if h == nil {
-		h = []client.HistoryEntry{}
-	}
-	return p.Print(h, func(t *output.Tab) {
+	return request(c, func(ctx context.Context, cl *client.Client) ([]client.HistoryEntry, error) {
+		return listOf(cl.History(ctx, id))
+	}, func(t *output.Tab, h []client.HistoryEntry) {
 		t.Row("TIME", "TX", "STATUS", "REASON", "BY")
 		for _, e := range h {
 			var rec client.Certificate
@@ -485,18 +481,9 @@ func certFind(c *cli.Context) error {
 	if h == "" {
 		return Usagef("give a FILE or --hash")
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	certs, err := cl.FindByHash(c.Context, h)
-	if err != nil {
-		return err
-	}
-	if certs == nil {
-		certs = []client.Certificate{}
-	}
-	return p.Print(certs, func(t *output.Tab) {
+	return ask(c, p, func(ctx context.Context, cl *client.Client) ([]client.Certificate, error) {
+		return listOf(cl.FindByHash(ctx, h))
+	}, func(t *output.Tab, certs []client.Certificate) {
 		t.Row("ID", "STATUS", "TYPE", "ISSUER", "VALID UNTIL")
 		for _, x := range certs {
 			t.Row(x.ID, x.Status, x.Type, x.Issuer, x.ValidUntil)

@@ -22,11 +22,7 @@ func certIssueBulk(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	is, err := newIssuer(c, cl)
+	cl, is, err := issuerSession(c)
 	if err != nil {
 		return err
 	}

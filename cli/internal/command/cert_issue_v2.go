@@ -177,14 +177,7 @@ func runV2(c *cli.Context, p output.Printer, cl *client.Client, req issue.Reques
 		Type: *ty, DeptCode: dept.Code, DeptName: dept.Name, Serial: serial, Version: version,
 		Name: c.String("name"), HolderName: holderName, IssueDate: c.String("issue-date"), Extensions: ext, Loc: loc,
 	}
-	res, err := is.Issue(c.Context, req)
-	if err != nil {
-		return issueErr(err)
-	}
-	if res.AlreadyOnLedger {
-		return alreadyIssued(p, is, res, req.HolderID)
-	}
-	return printIssued(p, what, res)
+	return issueAndPrint(c, p, is, req, what)
 }
 
 // firstLine returns the value of flag, or the first line of the file named by fileFlag.

@@ -1,7 +1,7 @@
 package command
 
 import (
-	"fmt"
+	"context"
 	"strings"
 
 	"github.com/certledger/certledger/cli/internal/client"
@@ -64,34 +64,18 @@ func typeAdd(c *cli.Context) error {
 	if err := in.Validate(); err != nil {
 		return Usagef("%s", strings.TrimPrefix(err.Error(), "INVALID_ARGUMENT: "))
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	res, err := cl.RegisterCertType(c.Context, in)
-	if err != nil {
-		return err
-	}
-	return printTypeWrite(p, "registered", res)
+	return ask(c, p, func(ctx context.Context, cl *client.Client) (*client.WriteResult[client.CertType], error) {
+		return cl.RegisterCertType(ctx, in)
+	}, typeWriteRows("registered"))
 }
 
 func typeList(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return Usagef("type list takes no arguments")
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	types, err := cl.ListCertTypes(c.Context)
-	if err != nil {
-		return err
-	}
-	return p.Print(types, func(t *output.Tab) {
+	return request(c, func(ctx context.Context, cl *client.Client) ([]client.CertType, error) {
+		return cl.ListCertTypes(ctx)
+	}, func(t *output.Tab, types []client.CertType) {
 		t.Row("CODE", "NAME", "ENGLISH", "HOLDER", "VALIDITY", "ISSUERS")
 		for _, ty := range types {
 			v := ty.DefaultValidity
@@ -108,19 +92,9 @@ func typeShow(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	ty, err := cl.GetCertType(c.Context, code)
-	if err != nil {
-		return err
-	}
-	return p.Print(ty, func(t *output.Tab) { typeTable(t, ty) })
+	return request(c, func(ctx context.Context, cl *client.Client) (*client.CertType, error) {
+		return cl.GetCertType(ctx, code)
+	}, typeTable)
 }
 
 func typeChange(grant bool) cli.ActionFunc {
@@ -133,26 +107,13 @@ func typeChange(grant bool) cli.ActionFunc {
 		if dept == "" {
 			return Usagef("give CODE DEPT")
 		}
-		p, err := PrinterOf(c)
-		if err != nil {
-			return err
+		change, what := (*client.Client).GrantCertType, "granted to "+dept
+		if !grant {
+			change, what = (*client.Client).RevokeCertType, "withdrawn from "+dept
 		}
-		cl, err := NewClient(c)
-		if err != nil {
-			return err
-		}
-		var res *client.WriteResult[client.CertType]
-		what := "granted to " + dept
-		if grant {
-			res, err = cl.GrantCertType(c.Context, code, dept)
-		} else {
-			res, err = cl.RevokeCertType(c.Context, code, dept)
-			what = "withdrawn from " + dept
-		}
-		if err != nil {
-			return err
-		}
-		return printTypeWrite(p, what, res)
+		return request(c, func(ctx context.Context, cl *client.Client) (*client.WriteResult[client.CertType], error) {
+			return change(cl, ctx, code, dept)
+		}, typeWriteRows(what))
 	}
 }
 
@@ -172,12 +133,9 @@ func typeCodeArg(c *cli.Context, n int) (string, error) {
 	return code, nil
 }
 
-func printTypeWrite(p output.Printer, what string, res *client.WriteResult[client.CertType]) error {
-	return p.Print(res, func(t *output.Tab) {
-		t.Line(fmt.Sprintf("%s: certificate type %s (tx %s, block %d)", what, res.Record.Code, res.TxID, res.BlockNumber))
-		t.Line("")
-		typeTable(t, &res.Record)
-	})
+// typeWriteRows prints the answer of a type write: "<what>: certificate type CODE ...".
+func typeWriteRows(what string) func(*output.Tab, *client.WriteResult[client.CertType]) {
+	return writeRows(what, "certificate type", func(ty *client.CertType) string { return ty.Code }, typeTable)
 }
 
 func typeTable(t *output.Tab, ty *client.CertType) {

@@ -1,8 +1,8 @@
 package command
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -147,33 +147,18 @@ func deptRegister(c *cli.Context) error {
 	if in.PublicKeys == nil {
 		in.PublicKeys = []string{}
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	res, err := cl.RegisterDepartment(c.Context, in)
-	if err != nil {
-		return err
-	}
-	return printDeptWrite(p, "registered", res)
+	return ask(c, p, func(ctx context.Context, cl *client.Client) (*client.WriteResult[client.Department], error) {
+		return cl.RegisterDepartment(ctx, in)
+	}, deptWriteRows("registered"))
 }
 
 func deptList(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return Usagef("dept list takes no arguments")
 	}
-	p, cl, err := session(c)
-	if err != nil {
-		return err
-	}
-	ds, err := cl.ListDepartments(c.Context)
-	if err != nil {
-		return err
-	}
-	if ds == nil {
-		ds = []client.Department{}
-	}
-	return p.Print(ds, func(t *output.Tab) {
+	return request(c, func(ctx context.Context, cl *client.Client) ([]client.Department, error) {
+		return listOf(cl.ListDepartments(ctx))
+	}, func(t *output.Tab, ds []client.Department) {
 		t.Row("ID", "NAME", "MSP", "PARENT", "STATUS", "KEYS")
 		for _, d := range ds {
 			t.Row(d.ID, d.Name, d.MSPID, d.Parent, d.Status, strconv.Itoa(activeKeys(d))+"/"+strconv.Itoa(len(d.Keys)))
@@ -216,12 +201,9 @@ func deptTable(t *output.Tab, d *client.Department) {
 	}
 }
 
-func printDeptWrite(p output.Printer, what string, res *client.WriteResult[client.Department]) error {
-	return p.Print(res, func(t *output.Tab) {
-		t.Line(fmt.Sprintf("%s: department %s (tx %s, block %d)", what, res.Record.ID, res.TxID, res.BlockNumber))
-		t.Line("")
-		deptTable(t, &res.Record)
-	})
+// deptWriteRows prints the answer of a department write: "<what>: department ID ...".
+func deptWriteRows(what string) func(*output.Tab, *client.WriteResult[client.Department]) {
+	return writeRows(what, "department", func(d *client.Department) string { return d.ID }, deptTable)
 }
 
 // deptWrite is a department key change sent as write.
@@ -231,11 +213,7 @@ type deptWrite func(c *cli.Context, cl *client.Client) (*client.WriteResult[clie
 // the flags before any connection is made and returns the write; the result is
 // printed as "<what>: department ...".
 func deptKeyCommand(c *cli.Context, what string, prepare func(id string) (deptWrite, error)) error {
-	id, err := oneArg(c, "DEPT id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
+	id, p, err := argCommand(c, "DEPT id")
 	if err != nil {
 		return err
 	}
@@ -243,15 +221,9 @@ func deptKeyCommand(c *cli.Context, what string, prepare func(id string) (deptWr
 	if err != nil {
 		return err
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	res, err := write(c, cl)
-	if err != nil {
-		return err
-	}
-	return printDeptWrite(p, what, res)
+	return ask(c, p, func(_ context.Context, cl *client.Client) (*client.WriteResult[client.Department], error) {
+		return write(c, cl)
+	}, deptWriteRows(what))
 }
 
 func deptAddKey(c *cli.Context) error {

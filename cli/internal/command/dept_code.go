@@ -1,8 +1,10 @@
 package command
 
 import (
+	"context"
 	"strings"
 
+	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/urfave/cli/v2"
 )
@@ -26,17 +28,7 @@ func deptSetCode(c *cli.Context) error {
 	if err := identifier.CheckUSCC(code); err != nil {
 		return Usagef("%s", strings.TrimPrefix(err.Error(), "INVALID_ARGUMENT: "))
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	res, err := cl.SetDepartmentCode(c.Context, id, code)
-	if err != nil {
-		return err
-	}
-	return printDeptWrite(p, "code set", res)
+	return request(c, func(ctx context.Context, cl *client.Client) (*client.WriteResult[client.Department], error) {
+		return cl.SetDepartmentCode(ctx, id, code)
+	}, deptWriteRows("code set"))
 }

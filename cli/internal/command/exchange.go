@@ -221,35 +221,14 @@ func exchangeVerify(c *cli.Context) error {
 	return nil
 }
 
-// exPeriodFlags reads --from / --to (dates or RFC 3339; a --to date includes that day).
-func exPeriodFlags(c *cli.Context) (from, to string, err error) {
-	return periodFlags(c, false) // dates: inclusive days in the deployment's zone (period.go)
-}
-
 func exchangeList(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	from, to, err := exPeriodFlags(c)
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
+	p, from, to, err := periodCommand(c, false)
 	if err != nil {
 		return err
 	}
 	path := query(exAPI+"/exchanges", "grantId", c.String("grant"), "provider", c.String("provider"),
 		"consumer", c.String("consumer"), "status", c.String("status"), "from", from, "to", to)
-	list, next, err := listPages[exchange.Exchange](c.Context, c, cl, path)
-	if err != nil {
-		return err
-	}
-	if err := p.Print(list, func(t *output.Tab) { exchangeRows(t, list) }); err != nil {
-		return err
-	}
-	moreHint(c, next)
-	return nil
+	return printPages(c, p, path, exchangeRows)
 }
 
 func exchangeRows(t *output.Tab, list []exchange.Exchange) {

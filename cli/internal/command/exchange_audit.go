@@ -86,11 +86,7 @@ type RefusedExchangeWrite struct {
 }
 
 func auditExchanges(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	from, to, err := exPeriodFlags(c)
+	p, from, to, err := periodCommand(c, false)
 	if err != nil {
 		return err
 	}

@@ -98,11 +98,7 @@ type sendOutcome struct {
 }
 
 func exchangeSend(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	fields, err := exParseFields(c.String("fields"))
+	p, fields, err := fieldsCommand(c)
 	if err != nil {
 		return err
 	}
@@ -282,15 +278,7 @@ func exchangeAnswer(c *cli.Context, decision string) error {
 	if err != nil {
 		return err
 	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	k, err := loadPrivate(c, "key")
-	if err != nil {
-		return err
-	}
-	cl, err := NewClient(c)
+	p, k, cl, err := signerSession(c)
 	if err != nil {
 		return err
 	}

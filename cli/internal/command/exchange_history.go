@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/emmansun/gmsm/sm2"
 	"github.com/urfave/cli/v2"
 
 	"github.com/certledger/certledger/cli/internal/client"
@@ -174,35 +175,18 @@ func grantDeletionCommand() *cli.Command {
 }
 
 func grantAttestDeletion(c *cli.Context) error {
-	id, err := oneArg(c, "GRANT id")
-	if err != nil {
-		return err
+	ended := func(g *exGrantView) error {
+		if g.EffectiveStatus != exchange.GrantRevoked && g.EffectiveStatus != exchange.GrantExpired {
+			return Invalidf("grant %s is %s until %s: attest deletion once it is revoked or expired", g.ID, g.EffectiveStatus, g.ValidUntil)
+		}
+		return nil
 	}
-	p, k, cl, err := signerSession(c)
-	if err != nil {
-		return err
-	}
-	g, err := exFetchGrant(c, cl, id)
-	if err != nil {
-		return fmt.Errorf("reading grant %s: %w", id, err)
-	}
-	if g.EffectiveStatus != exchange.GrantRevoked && g.EffectiveStatus != exchange.GrantExpired {
-		return Invalidf("grant %s is %s until %s: attest deletion once it is revoked or expired", id, g.EffectiveStatus, g.ValidUntil)
-	}
-	op, err := operatorOf(c, cl)
-	if err != nil {
-		return err
-	}
-	d := exchange.Deletion{GrantID: id, Consumer: g.Consumer, PrevTxID: g.TxID, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
-	if d.Signature, err = signForm(k, d.SignedForm); err != nil {
-		return err
-	}
-	var res client.WriteResult[exchange.Grant]
-	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/grants/"+url.PathEscape(id)+"/deletion", d, &res); err != nil {
-		return err
-	}
-	return p.Print(res, func(t *output.Tab) {
-		t.Line(fmt.Sprintf("%s attested the deletion of the data received under grant %s (tx %s, block %d)", g.Consumer, id, res.TxID, res.BlockNumber))
+	return changeGrant(c, "deletion", ended, func(g *exGrantView, k *sm2.PrivateKey, op string) (_ any, err error) {
+		d := exchange.Deletion{GrantID: g.ID, Consumer: g.Consumer, PrevTxID: g.TxID, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
+		d.Signature, err = signForm(k, d.SignedForm)
+		return d, err
+	}, func(t *output.Tab, g *exGrantView, res *client.WriteResult[exchange.Grant]) {
+		t.Line(fmt.Sprintf("%s attested the deletion of the data received under grant %s (tx %s, block %d)", g.Consumer, g.ID, res.TxID, res.BlockNumber))
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/certledger/certledger/internal/domain/exchange"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/emmansun/gmsm/sm2"
 	"github.com/urfave/cli/v2"
 )
 
@@ -78,11 +79,7 @@ func grantCommand() *cli.Command {
 }
 
 func grantCreate(c *cli.Context) error {
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	fields, err := exParseFields(c.String("fields"))
+	p, fields, err := fieldsCommand(c)
 	if err != nil {
 		return err
 	}
@@ -96,19 +93,11 @@ func grantCreate(c *cli.Context) error {
 			return Usagef("--valid-from: %v", err)
 		}
 	}
-	k, err := loadPrivate(c, "key")
+	cl, kh, err := signingClient(c, " (dept add-key first)")
 	if err != nil {
 		return err
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	keyID := gm.KeyID(&k.PublicKey)
-	dept, err := signerDept(c, cl, keyID, c.String("key"), " (dept add-key first)")
-	if err != nil {
-		return err
-	}
+	dept := kh.Dept
 	id := c.String("id")
 	if id == "" {
 		if id, err = issue.NewID(dept + "-g"); err != nil {
@@ -125,8 +114,8 @@ func grantCreate(c *cli.Context) error {
 	}
 	req := exchange.GrantRequest{ID: id, Provider: dept, Consumer: c.String("consumer"), Item: c.String("item"),
 		Fields: fields, PurposeHash: gm.SM3Hex([]byte(purpose)), LegalBasis: c.String("legal-basis"),
-		ValidFrom: from, ValidUntil: until, KeyID: keyID, Operator: op}
-	if req.Signature, err = signForm(k, req.SignedForm); err != nil {
+		ValidFrom: from, ValidUntil: until, KeyID: kh.KeyID, Operator: op}
+	if req.Signature, err = signForm(kh.Key, req.SignedForm); err != nil {
 		return err
 	}
 	if err := req.Validate(); err != nil {
@@ -152,7 +141,13 @@ func exFetchGrant(c *cli.Context, cl *client.Client, id string) (*exGrantView, e
 	return &g, nil
 }
 
-func grantRevoke(c *cli.Context) error {
+// changeGrant is a signed write on grant GRANT by the department of --key: it
+// reads the grant, lets check refuse it (nil: any grant), has sign build and sign
+// the request from the grant, the key and the operator, posts it to
+// /grants/{id}/<action>, and prints the answer with rows.
+func changeGrant(c *cli.Context, action string, check func(*exGrantView) error,
+	sign func(g *exGrantView, k *sm2.PrivateKey, op string) (any, error),
+	rows func(t *output.Tab, g *exGrantView, res *client.WriteResult[exchange.Grant])) error {
 	id, err := oneArg(c, "GRANT id")
 	if err != nil {
 		return err
@@ -165,21 +160,35 @@ func grantRevoke(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading grant %s: %w", id, err)
 	}
+	if check != nil {
+		if err := check(g); err != nil {
+			return err
+		}
+	}
 	op, err := operatorOf(c, cl)
 	if err != nil {
 		return err
 	}
-	reason := c.String("reason")
-	r := exchange.Revocation{GrantID: id, ReasonHash: gm.SM3Hex([]byte(reason)), KeyID: gm.KeyID(&k.PublicKey), PrevTxID: g.TxID, Operator: op}
-	if r.Signature, err = signForm(k, r.SignedForm); err != nil {
+	body, err := sign(g, k, op)
+	if err != nil {
 		return err
 	}
 	var res client.WriteResult[exchange.Grant]
-	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/grants/"+url.PathEscape(id)+"/revoke", r, &res); err != nil {
+	if err := cl.Do(c.Context, http.MethodPost, exAPI+"/grants/"+url.PathEscape(id)+"/"+action, body, &res); err != nil {
 		return err
 	}
-	return p.Print(res, func(t *output.Tab) {
-		t.Line(fmt.Sprintf("revoked grant %s (tx %s, block %d)", id, res.TxID, res.BlockNumber))
+	return p.Print(res, func(t *output.Tab) { rows(t, g, &res) })
+}
+
+func grantRevoke(c *cli.Context) error {
+	reason := c.String("reason")
+	var r exchange.Revocation
+	return changeGrant(c, "revoke", nil, func(g *exGrantView, k *sm2.PrivateKey, op string) (_ any, err error) {
+		r = exchange.Revocation{GrantID: g.ID, ReasonHash: gm.SM3Hex([]byte(reason)), KeyID: gm.KeyID(&k.PublicKey), PrevTxID: g.TxID, Operator: op}
+		r.Signature, err = signForm(k, r.SignedForm)
+		return r, err
+	}, func(t *output.Tab, g *exGrantView, res *client.WriteResult[exchange.Grant]) {
+		t.Line(fmt.Sprintf("revoked grant %s (tx %s, block %d)", g.ID, res.TxID, res.BlockNumber))
 		t.KV("reason", reason+" (kept here; the ledger has its SM3 "+r.ReasonHash+")")
 		t.KV("previous tx", r.PrevTxID)
 	})
@@ -221,26 +230,18 @@ func grantRows(t *output.Tab, g *exGrantView) {
 }
 
 func grantList(c *cli.Context) error {
-	p, cl, err := session(c)
+	p, err := PrinterOf(c)
 	if err != nil {
 		return err
 	}
 	path := query(exAPI+"/grants", "provider", c.String("provider"), "consumer", c.String("consumer"),
 		"item", c.String("item"), "status", c.String("status"), "deletion", c.String("deletion"))
-	grants, next, err := listPages[exGrantView](c.Context, c, cl, path)
-	if err != nil {
-		return err
-	}
-	if err := p.Print(grants, func(t *output.Tab) {
+	return printPages(c, p, path, func(t *output.Tab, grants []exGrantView) {
 		t.Row("GRANT", "STATUS", "PROVIDER", "CONSUMER", "ITEM", "FIELDS", "VALID UNTIL", "DELETION")
 		for _, g := range grants {
 			t.Row(g.ID, g.EffectiveStatus, g.Provider, g.Consumer, g.Item, strings.Join(g.Fields, ","), g.ValidUntil, deletionState(g))
 		}
-	}); err != nil {
-		return err
-	}
-	moreHint(c, next)
-	return nil
+	})
 }
 
 // deletionState says whether the consumer attested deleting an ended grant's data.

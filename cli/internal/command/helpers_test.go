@@ -138,13 +138,18 @@ func (e *env) run(args ...string) Result {
 	return RunForTest(context.Background(), nil, append([]string{"--gateway", e.GW.URL, "--token", clerkToken}, args...)...)
 }
 
-func (e *env) file(name, content string) string {
-	p := filepath.Join(e.Dir, name)
+func (e *env) file(name, content string) string { return writeFile(e.t, e.Dir, name, []byte(content)) }
+
+// writeFile writes data to dir/name, making the folders name needs, and returns
+// its path; a failure ends the test.
+func writeFile(t testing.TB, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		e.t.Fatal(err)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	return p
 }

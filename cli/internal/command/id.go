@@ -52,11 +52,7 @@ func idBuild(c *cli.Context) error {
 }
 
 func idCheck(c *cli.Context) error {
-	s, err := oneArg(c, "identifier or credit code")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
+	s, p, err := argCommand(c, "identifier or credit code")
 	if err != nil {
 		return err
 	}

@@ -64,14 +64,8 @@ func TestKeysGenerateAndShow(t *testing.T) {
 func TestKeysPasswordAndBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	key := filepath.Join(dir, "e.pem")
-	pw := filepath.Join(dir, "pw")
-	bad := filepath.Join(dir, "bad")
-	if err := os.WriteFile(pw, []byte("correct horse\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bad, []byte("wrong\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pw := writeFile(t, dir, "pw", []byte("correct horse\n"))
+	bad := writeFile(t, dir, "bad", []byte("wrong\n"))
 	wantCode(t, run(t, "keys", "generate", "--out", key, "--password-file", pw), 0)
 	b, _ := os.ReadFile(key)
 	if !strings.Contains(string(b), "ENCRYPTED PRIVATE KEY") {
@@ -102,10 +96,7 @@ func TestKeysPasswordAndBadFiles(t *testing.T) {
 
 func TestHash(t *testing.T) {
 	dir := t.TempDir()
-	f := filepath.Join(dir, "abc.txt")
-	if err := os.WriteFile(f, []byte("abc"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f := writeFile(t, dir, "abc.txt", []byte("abc"))
 	const abc = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
 	r := runIn(t, "abc", "hash", f, "-")
 	wantCode(t, r, 0)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/certledger/certledger/cli/internal/output"
 	"github.com/certledger/certledger/internal/domain/period"
 )
 
@@ -17,6 +18,17 @@ func zoneOf(c *cli.Context) (*time.Location, error) {
 		return nil, Usagef("--%s: %v", FlagZone, err)
 	}
 	return loc, nil
+}
+
+// periodCommand reads what a report over a period starts with: the printer of
+// --output, then --from / --to (periodFlags; required: the work-order audits,
+// optional: the exchange list and audit).
+func periodCommand(c *cli.Context, required bool) (p output.Printer, from, to string, err error) {
+	if p, err = PrinterOf(c); err != nil {
+		return p, "", "", err
+	}
+	from, to, err = periodFlags(c, required)
+	return p, from, to, err
 }
 
 // periodFlags reads --from / --to by the one definition of a period

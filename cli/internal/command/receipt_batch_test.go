@@ -2,8 +2,6 @@ package command
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,13 +17,7 @@ func TestBatchedReceiptOffline(t *testing.T) {
 	doc := func(i int) []byte { return []byte(fmt.Sprintf("licence %d\n", i)) }
 	b := w.NewBatch(t, "bt-1", 100, doc)
 	dir := t.TempDir()
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, data []byte) string { return writeFile(t, dir, name, data) }
 	rp := write("r.json", receipttest.Marshal(t, w.BatchReceipt(t, b, 42, receipttest.Tx{})))
 	bp := write("bundle.json", w.Bundle(t))
 	verify := func(file string, extra ...string) Result {

@@ -10,11 +10,22 @@ import (
 
 	"github.com/certledger/certledger/cli/internal/client"
 	"github.com/certledger/certledger/cli/internal/output"
+	"github.com/certledger/certledger/internal/gm"
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/urfave/cli/v2"
 )
 
 // Helpers shared by the commands that talk to the gateway.
+
+// argCommand reads what a command on one named thing starts with: its one
+// argument (what names it in the usage error), then the printer of --output.
+func argCommand(c *cli.Context, what string) (arg string, p output.Printer, err error) {
+	if arg, err = oneArg(c, what); err != nil {
+		return "", p, err
+	}
+	p, err = PrinterOf(c)
+	return arg, p, err
+}
 
 // session returns what a gateway command needs: the printer of --output and a client.
 func session(c *cli.Context) (output.Printer, *client.Client, error) {
@@ -46,6 +57,50 @@ func signerSession(c *cli.Context) (output.Printer, *sm2.PrivateKey, *client.Cli
 	return p, k, cl, nil
 }
 
+// ask ends a gateway command whose input is checked: a client of the global flags,
+// one request, and the answer printed with p, as JSON or, for a person, by rows.
+func ask[T any](c *cli.Context, p output.Printer, req func(ctx context.Context, cl *client.Client) (T, error), rows func(*output.Tab, T)) error {
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	v, err := req(c.Context, cl)
+	if err != nil {
+		return err
+	}
+	return p.Print(v, func(t *output.Tab) { rows(t, v) })
+}
+
+// call sends one request to the gateway and decodes its answer as a T.
+func call[T any](ctx context.Context, cl *client.Client, method, path string, body any) (T, error) {
+	var v T
+	err := cl.Do(ctx, method, path, body, &v)
+	return v, err
+}
+
+// askTo is ask of one request, method path with body, answered by a T.
+func askTo[T any](c *cli.Context, p output.Printer, method, path string, body any, rows func(*output.Tab, T)) error {
+	return ask(c, p, func(ctx context.Context, cl *client.Client) (T, error) { return call[T](ctx, cl, method, path, body) }, rows)
+}
+
+// request is ask with the printer of --output read first.
+func request[T any](c *cli.Context, req func(ctx context.Context, cl *client.Client) (T, error), rows func(*output.Tab, T)) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	return ask(c, p, req, rows)
+}
+
+// requestTo is askTo with the printer of --output read first.
+func requestTo[T any](c *cli.Context, method, path string, body any, rows func(*output.Tab, T)) error {
+	p, err := PrinterOf(c)
+	if err != nil {
+		return err
+	}
+	return askTo(c, p, method, path, body, rows)
+}
+
 // showOne is a "show ID" command: it fetches the record the one argument names
 // (what describes it in the usage error) and prints it, as rows in a table.
 func showOne[T any](c *cli.Context, what string, fetch func(c *cli.Context, cl *client.Client, id string) (*T, error), rows func(*output.Tab, *T)) error {
@@ -53,15 +108,51 @@ func showOne[T any](c *cli.Context, what string, fetch func(c *cli.Context, cl *
 	if err != nil {
 		return err
 	}
-	p, cl, err := session(c)
-	if err != nil {
-		return err
+	return request(c, func(_ context.Context, cl *client.Client) (*T, error) { return fetch(c, cl, id) }, rows)
+}
+
+// listOf returns list, or an empty list for nil (JSON [] rather than null), and err.
+func listOf[T any](list []T, err error) ([]T, error) {
+	if list == nil {
+		list = []T{}
 	}
-	v, err := fetch(c, cl, id)
-	if err != nil {
-		return err
+	return list, err
+}
+
+// writeRows prints the answer of a write for a person: "<what>: <noun> <id> (tx T,
+// block N)", a blank line, and the record's rows.
+func writeRows[T any](what, noun string, id func(*T) string, rows func(*output.Tab, *T)) func(*output.Tab, *client.WriteResult[T]) {
+	return func(t *output.Tab, res *client.WriteResult[T]) {
+		t.Line(fmt.Sprintf("%s: %s %s (tx %s, block %d)", what, noun, id(&res.Record), res.TxID, res.BlockNumber))
+		t.Line("")
+		rows(t, &res.Record)
 	}
-	return p.Print(v, func(t *output.Tab) { rows(t, v) })
+}
+
+// keyHolder is the private key of --key, its id, and the department it signs for.
+type keyHolder struct {
+	Key   *sm2.PrivateKey
+	KeyID string
+	Dept  string
+}
+
+// signingClient loads --key, makes a client and finds the department the key
+// signs for (signerDept: hint ends the message of a key the ledger does not know).
+func signingClient(c *cli.Context, hint string) (*client.Client, keyHolder, error) {
+	k, err := loadPrivate(c, "key")
+	if err != nil {
+		return nil, keyHolder{}, err
+	}
+	cl, err := NewClient(c)
+	if err != nil {
+		return nil, keyHolder{}, err
+	}
+	keyID := gm.KeyID(&k.PublicKey)
+	dept, err := signerDept(c, cl, keyID, c.String("key"), hint)
+	if err != nil {
+		return nil, keyHolder{}, err
+	}
+	return cl, keyHolder{Key: k, KeyID: keyID, Dept: dept}, nil
 }
 
 // signerDept returns --dept, or the department that holds keyID on the ledger; hint
@@ -131,6 +222,25 @@ func listPages[T any](ctx context.Context, c *cli.Context, cl *client.Client, pa
 			return nil, "", err
 		}
 	}
+}
+
+// printPages is a list command once its query is built: a client, one page of
+// path (every page with --all), the records printed with p, and on standard
+// error how to fetch the next page.
+func printPages[T any](c *cli.Context, p output.Printer, path string, rows func(*output.Tab, []T)) error {
+	cl, err := NewClient(c)
+	if err != nil {
+		return err
+	}
+	list, next, err := listPages[T](c.Context, c, cl, path)
+	if err != nil {
+		return err
+	}
+	if err := p.Print(list, func(t *output.Tab) { rows(t, list) }); err != nil {
+		return err
+	}
+	moreHint(c, next)
+	return nil
 }
 
 // query builds "base?k=v&..." from the non-empty pairs (base always gets a '?').

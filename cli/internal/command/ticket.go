@@ -26,12 +26,9 @@ import (
 // Texts (appeal, notes, comments) never leave this machine: only their SM3 does.
 func ticketCommand() *cli.Command {
 	signing := func(extra ...cli.Flag) []cli.Flag {
-		return append(extra,
-			keyFlag("your department's private key `FILE` (PKCS#8 PEM)"), passwordFlag(),
-			&cli.StringFlag{Name: "dept", Usage: "acting department `ID` (default: the department that holds the key)"},
-			&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
-			&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
-		)
+		return append(append(extra,
+			keyFlag("your department's private key `FILE` (PKCS#8 PEM)"), passwordFlag(), actingDeptFlag()),
+			noteFlags()...)
 	}
 	action := func(name, usage string, flags ...cli.Flag) *cli.Command {
 		return &cli.Command{Name: name, Usage: usage, ArgsUsage: "TICKET", Flags: signing(flags...),
@@ -98,13 +95,10 @@ func ticketSubmitCommand() *cli.Command {
 // resume and reopen (also a department's, with --key), route and rate.
 func ticketIntakeCommands() []*cli.Command {
 	intakeOrKey := func(who string) []cli.Flag {
-		return []cli.Flag{
+		return append([]cli.Flag{
 			&cli.StringFlag{Name: "key", Usage: who + "'s private key `FILE` (omit for the intake channel)", EnvVars: []string{"CERTLEDGER_KEY"}},
-			passwordFlag(),
-			&cli.StringFlag{Name: "dept", Usage: "acting department `ID` (default: the department that holds the key)"},
-			&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
-			&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
-		}
+			passwordFlag(), actingDeptFlag(),
+		}, noteFlags()...)
 	}
 	return []*cli.Command{
 		{
@@ -118,11 +112,8 @@ func ticketIntakeCommands() []*cli.Command {
 			Name:      "route",
 			Usage:     "route a ticket returned to the intake channel to a department (intake channel)",
 			ArgsUsage: "TICKET",
-			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "to", Usage: "receiving department `ID`", Required: true},
-				&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
-				&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
-			},
+			Flags: append([]cli.Flag{&cli.StringFlag{Name: "to", Usage: "receiving department `ID`", Required: true}},
+				noteFlags()...),
 			Action: func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActRoute) },
 		},
 		{
@@ -143,6 +134,19 @@ func ticketIntakeCommands() []*cli.Command {
 			Action:    func(c *cli.Context) error { return ticketIntakeOrSigned(c, workorder.ActReopen) },
 		},
 	}
+}
+
+// noteFlags are --note and --note-file of ticket actions (read by textHash).
+func noteFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "note", Usage: "note `TEXT` (only its SM3 is recorded)"},
+		&cli.StringFlag{Name: "note-file", Usage: "note `FILE` (only its SM3 is recorded)"},
+	}
+}
+
+// actingDeptFlag is --dept of a signed ticket action.
+func actingDeptFlag() cli.Flag {
+	return &cli.StringFlag{Name: "dept", Usage: "acting department `ID` (default: the department that holds the key)"}
 }
 
 // ticketListCommand is "certledger ticket list".
@@ -283,53 +287,54 @@ func needsNote(a workorder.Action) bool {
 	return false
 }
 
+// ticketNoted reads what a ticket action with a note starts from: the TICKET
+// argument, the printer of --output, and the SM3 of --note / --note-file.
+func ticketNoted(c *cli.Context) (id string, p output.Printer, note string, err error) {
+	if id, p, err = argCommand(c, "TICKET id"); err != nil {
+		return "", p, "", err
+	}
+	if note, err = textHash(c, "note"); err != nil {
+		return "", p, "", err
+	}
+	return id, p, note, nil
+}
+
 // ticketSigned performs a department's signed action.
 func ticketSigned(c *cli.Context, action workorder.Action) error {
-	id, err := oneArg(c, "TICKET id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	note, err := textHash(c, "note")
+	id, p, note, err := ticketNoted(c)
 	if err != nil {
 		return err
 	}
 	if needsNote(action) && note == "" {
 		return Usagef("%s needs a reason: give --note TEXT or --note-file FILE", action)
 	}
-	k, err := loadPrivate(c, "key")
+	cl, kh, err := signingClient(c, "")
 	if err != nil {
 		return err
 	}
-	cl, err := NewClient(c)
-	if err != nil {
+	a := ticketAction{TicketID: id, Action: string(action), Department: kh.Dept, NoteHash: note, Target: c.String("to"), KeyID: kh.KeyID}
+	return postTicketAction(c, p, cl, a, func(a *ticketAction) (err error) {
+		if a.Operator, err = operatorOf(c, cl); err != nil {
+			return err
+		}
+		a.Signature, err = canon.Sign(kh.Key, canon.KindTicketAction, *a)
 		return err
-	}
-	keyID := gm.KeyID(&k.PublicKey)
-	dept, err := signerDept(c, cl, keyID, c.String("key"), "")
-	if err != nil {
-		return err
-	}
-	t, err := fetchTicket(c, cl, id)
-	if err != nil {
-		return fmt.Errorf("reading ticket %s: %w", id, err)
-	}
-	op, err := operatorOf(c, cl)
-	if err != nil {
-		return err
-	}
-	a := ticketAction{TicketID: id, Action: string(action), Department: dept, NoteHash: note, Target: c.String("to"),
-		PrevTxID: t.TxID, KeyID: keyID, Operator: op}
-	if a.Signature, err = canon.Sign(k, canon.KindTicketAction, a); err != nil {
-		return err
-	}
-	return postTicketAction(c, p, cl, a)
+	})
 }
 
-func postTicketAction(c *cli.Context, p output.Printer, cl *client.Client, a ticketAction) error {
+// postTicketAction chains action a to the ticket's last transaction, signs it
+// when sign is given, posts it and prints the answer.
+func postTicketAction(c *cli.Context, p output.Printer, cl *client.Client, a ticketAction, sign func(*ticketAction) error) error {
+	cur, err := fetchTicket(c, cl, a.TicketID)
+	if err != nil {
+		return fmt.Errorf("reading ticket %s: %w", a.TicketID, err)
+	}
+	a.PrevTxID = cur.TxID
+	if sign != nil {
+		if err := sign(&a); err != nil {
+			return err
+		}
+	}
 	var res client.WriteResult[ticketOutput]
 	if err := cl.Do(c.Context, http.MethodPost, ticketsAPI+"/"+url.PathEscape(a.TicketID)+"/"+a.Action, a, &res); err != nil {
 		return err
@@ -356,11 +361,7 @@ func postTicketAction(c *cli.Context, p output.Printer, cl *client.Client, a tic
 }
 
 func ticketRate(c *cli.Context) error {
-	id, err := oneArg(c, "TICKET id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
+	id, p, err := argCommand(c, "TICKET id")
 	if err != nil {
 		return err
 	}
@@ -376,12 +377,7 @@ func ticketRate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	t, err := fetchTicket(c, cl, id)
-	if err != nil {
-		return fmt.Errorf("reading ticket %s: %w", id, err)
-	}
-	a.PrevTxID = t.TxID
-	return postTicketAction(c, p, cl, a)
+	return postTicketAction(c, p, cl, a, nil)
 }
 
 // ticketIntakeOrSigned performs reopen, resume or route: signed by a department
@@ -390,15 +386,7 @@ func ticketIntakeOrSigned(c *cli.Context, action workorder.Action) error {
 	if c.String("key") != "" {
 		return ticketSigned(c, action)
 	}
-	id, err := oneArg(c, "TICKET id")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
-	if err != nil {
-		return err
-	}
-	note, err := textHash(c, "note")
+	id, p, note, err := ticketNoted(c)
 	if err != nil {
 		return err
 	}
@@ -406,11 +394,7 @@ func ticketIntakeOrSigned(c *cli.Context, action workorder.Action) error {
 	if err != nil {
 		return err
 	}
-	t, err := fetchTicket(c, cl, id)
-	if err != nil {
-		return fmt.Errorf("reading ticket %s: %w", id, err)
-	}
-	return postTicketAction(c, p, cl, ticketAction{TicketID: id, Action: string(action), NoteHash: note, Target: c.String("to"), PrevTxID: t.TxID})
+	return postTicketAction(c, p, cl, ticketAction{TicketID: id, Action: string(action), NoteHash: note, Target: c.String("to")}, nil)
 }
 
 func ticketShow(c *cli.Context) error {
@@ -623,15 +607,7 @@ func ticketList(c *cli.Context) error {
 	default:
 		path = query(ticketsAPI, "department", dept, "state", state)
 	}
-	cl, err := NewClient(c)
-	if err != nil {
-		return err
-	}
-	list, next, err := listPages[workorder.Ticket](c.Context, c, cl, path)
-	if err != nil {
-		return err
-	}
-	if err := p.Print(list, func(tb *output.Tab) {
+	return printPages(c, p, path, func(tb *output.Tab, list []workorder.Ticket) {
 		tb.Row("TICKET", "CATEGORY", "STATE", "DEPARTMENT", zoneHeader(c, "RESPOND BY"), "RESOLVE BY", "OVERDUE")
 		for _, t := range list {
 			over := ""
@@ -640,9 +616,5 @@ func ticketList(c *cli.Context) error {
 			}
 			tb.Row(t.ID, t.Category, string(t.State), t.Department, humanTime(c, t.RespondBy), humanTime(c, t.ResolveBy), over)
 		}
-	}); err != nil {
-		return err
-	}
-	moreHint(c, next)
-	return nil
+	})
 }

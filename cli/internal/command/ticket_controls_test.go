@@ -14,21 +14,8 @@ import (
 // rating labels, the policy and the calendar commands, against the real gateway over
 // the real chaincode.
 func TestTicketControlsCLI(t *testing.T) {
-	// dept-p supervises dept-a, which handles "noise"; the ledger's clock starts on a
-	// Friday morning (10:00 in Asia/Shanghai) and moves only when the test says so.
-	e := newEnvWith(t, []gatewaytest.Option{gatewaytest.At(time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC))},
-		gatewaytest.Dept{ID: "dept-p"}, gatewaytest.Dept{ID: "dept-a", Parent: "dept-p", Categories: []string{"noise"}})
-	pkPath, _, _ := writeKey(t, e.Dir, "p", e.GW.Dept("dept-p"))
-	runAs := func(token string, args ...string) Result {
-		return runTickets(t, append([]string{"--gateway", e.GW.URL, "--token", token}, args...)...)
-	}
-	run := func(args ...string) Result { return runAs(clerkToken, args...) }
-	intake := func(args ...string) Result { return runAs(e.GW.Token(gatewaytest.GovDept, gatewaytest.Clerk), args...) }
-	supervisor := func(args ...string) Result { return runAs(e.GW.Token("dept-p", gatewaytest.Clerk), args...) }
-	ticket := func(id string) (tk workorder.Ticket) {
-		e.GW.Must(t, 200, &tk, "GET", "/api/v1/tickets/"+id, e.GW.AuditorToken(), nil)
-		return tk
-	}
+	e, pkPath, tk := ticketSetup(t)
+	runAs, run, intake, supervisor, ticket := tk.runAs, tk.run, tk.intake, tk.supervisor, tk.ticket
 	wantCode(t, intake("ticket", "submit", "--id", "t-1", "--category", "noise", "--content-hash", strings.Repeat("e", 64), "--commitment", strings.Repeat("f", 64)), 0)
 
 	// Reasons: escalate and return without --note are usage errors, nothing sent.

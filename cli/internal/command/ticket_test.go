@@ -58,24 +58,43 @@ func runTickets(t *testing.T, args ...string) Result {
 	return Result{Stdout: out.String(), Stderr: errb.String(), Code: ExitCode(err)}
 }
 
-func TestTicketCommands(t *testing.T) {
-	// dept-p supervises dept-a, which handles "noise"; the ledger's clock starts on a
-	// Friday morning and moves only when the test says so.
-	e := newEnvWith(t, []gatewaytest.Option{gatewaytest.At(time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC))},
+// ticketRunners run the CLI (ticket and audit groups) as the tests' callers, and
+// read a ticket as the auditor.
+type ticketRunners struct {
+	runAs func(token string, args ...string) Result
+	// run is dept-a's clerk; intake is the intake channel (the governance
+	// organisation), which submits appeals and relays ratings; supervisor is
+	// dept-p's clerk.
+	run, intake, supervisor func(args ...string) Result
+	ticket                  func(id string) workorder.Ticket
+}
+
+// ticketSetup is the hotline of the ticket tests: dept-p supervises dept-a, which
+// handles "noise"; the ledger's clock starts on a Friday morning (10:00 in
+// Asia/Shanghai) and moves only when the test says so. pkPath is dept-p's key.
+func ticketSetup(t *testing.T) (e *env, pkPath string, tk ticketRunners) {
+	t.Helper()
+	e = newEnvWith(t, []gatewaytest.Option{gatewaytest.At(time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC))},
 		gatewaytest.Dept{ID: "dept-p"}, gatewaytest.Dept{ID: "dept-a", Parent: "dept-p", Categories: []string{"noise"}})
-	pkPath, _, _ := writeKey(t, e.Dir, "p", e.GW.Dept("dept-p"))
-	runAs := func(token string, args ...string) Result {
+	pkPath, _, _ = writeKey(t, e.Dir, "p", e.GW.Dept("dept-p"))
+	tk.runAs = func(token string, args ...string) Result {
 		return runTickets(t, append([]string{"--gateway", e.GW.URL, "--token", token}, args...)...)
 	}
-	run := func(args ...string) Result { return runAs(clerkToken, args...) }
-	// The intake channel (the governance organisation) submits appeals and relays
-	// ratings; the supervisor acts with its own token.
-	intake := func(args ...string) Result { return runAs(e.GW.Token(gatewaytest.GovDept, gatewaytest.Clerk), args...) }
-	supervisor := func(args ...string) Result { return runAs(e.GW.Token("dept-p", gatewaytest.Clerk), args...) }
-	ticket := func(id string) (tk workorder.Ticket) {
+	tk.run = func(args ...string) Result { return tk.runAs(clerkToken, args...) }
+	tk.intake = func(args ...string) Result {
+		return tk.runAs(e.GW.Token(gatewaytest.GovDept, gatewaytest.Clerk), args...)
+	}
+	tk.supervisor = func(args ...string) Result { return tk.runAs(e.GW.Token("dept-p", gatewaytest.Clerk), args...) }
+	tk.ticket = func(id string) (tk workorder.Ticket) {
 		e.GW.Must(t, 200, &tk, "GET", "/api/v1/tickets/"+id, e.GW.AuditorToken(), nil)
 		return tk
 	}
+	return e, pkPath, tk
+}
+
+func TestTicketCommands(t *testing.T) {
+	e, pkPath, tk := ticketSetup(t)
+	run, intake, supervisor, ticket := tk.run, tk.intake, tk.supervisor, tk.ticket
 	appeal := e.file("appeal.txt", "The bar downstairs plays music until 3 am.")
 
 	qrFile := filepath.Join(t.TempDir(), "t-1.progress.png")

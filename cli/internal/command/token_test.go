@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,14 +26,8 @@ func TestTokenFile(t *testing.T) {
 	}))
 	defer srv.Close()
 	dir := t.TempDir()
-	file := filepath.Join(dir, "token")
-	if err := os.WriteFile(file, []byte("s3cret-token\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	empty := filepath.Join(dir, "empty")
-	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := writeFile(t, dir, "token", []byte("s3cret-token\n"))
+	empty := writeFile(t, dir, "empty", []byte("\n"))
 	run := func(args ...string) Result {
 		return RunForTest(context.Background(), nil, append([]string{"--gateway", srv.URL}, args...)...)
 	}

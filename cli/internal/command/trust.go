@@ -435,11 +435,7 @@ func trustVerify(c *cli.Context) error {
 }
 
 func trustFingerprint(c *cli.Context) error {
-	path, err := oneArg(c, "governance key FILE")
-	if err != nil {
-		return err
-	}
-	p, err := PrinterOf(c)
+	path, p, err := argCommand(c, "governance key FILE")
 	if err != nil {
 		return err
 	}

@@ -258,6 +258,13 @@ func (is *Issuer) Build(req Request) (client.CertificateRecord, []byte, error) {
 }
 
 func (is *Issuer) newReceipt(rec client.CertificateRecord, salt []byte) (*receipt.Receipt, error) {
+	return is.receiptOf(rec, receipt.Holder{Salt: base64.StdEncoding.EncodeToString(salt), Note: receipt.SaltNote})
+}
+
+// receiptOf is the receipt of a record this issuer signed, before the ledger
+// answers: the record, the issuer's key, the channel, what the holder keeps and
+// the verify link.
+func (is *Issuer) receiptOf(rec client.CertificateRecord, holder receipt.Holder) (*receipt.Receipt, error) {
 	u, err := qr.VerifyURL(is.VerifyBase, rec.ID, rec.DocHash)
 	if err != nil {
 		return nil, err
@@ -269,7 +276,7 @@ func (is *Issuer) newReceipt(rec client.CertificateRecord, salt []byte) (*receip
 			DepartmentID: is.Signer.Dept, KeyID: is.Signer.KeyID, PublicKey: is.Signer.PublicPEM,
 		},
 		Ledger:    receipt.Ledger{Channel: is.Channel},
-		Holder:    receipt.Holder{Salt: base64.StdEncoding.EncodeToString(salt), Note: receipt.SaltNote},
+		Holder:    holder,
 		VerifyURL: u,
 	}, nil
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/cli/internal/client"
-	"github.com/certledger/certledger/cli/internal/qr"
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/certtype"
@@ -169,22 +168,9 @@ func (is *Issuer) buildV2(req Request) (*receipt.Receipt, error) {
 	if err := rec.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInput, err)
 	}
-	u, err := qr.VerifyURL(is.VerifyBase, rec.ID, rec.DocHash)
-	if err != nil {
-		return nil, err
-	}
-	return &receipt.Receipt{
-		Version: receipt.Version,
-		Record:  rec,
-		IssuerKey: receipt.IssuerKey{
-			DepartmentID: is.Signer.Dept, KeyID: is.Signer.KeyID, PublicKey: is.Signer.PublicPEM,
-		},
-		Ledger: receipt.Ledger{Channel: is.Channel},
-		Holder: receipt.Holder{
-			NameSalt: base64.StdEncoding.EncodeToString(nameSalt),
-			CodeSalt: base64.StdEncoding.EncodeToString(codeSalt),
-			Note:     receipt.SaltNoteV2,
-		},
-		VerifyURL: u,
-	}, nil
+	return is.receiptOf(rec, receipt.Holder{
+		NameSalt: base64.StdEncoding.EncodeToString(nameSalt),
+		CodeSalt: base64.StdEncoding.EncodeToString(codeSalt),
+		Note:     receipt.SaltNoteV2,
+	})
 }

@@ -58,6 +58,17 @@ func (s *Store) staged(dept, id string) string {
 	return filepath.Join(s.dir, "staging", dept, id+".part")
 }
 
+// Staged returns the path of the bytes department dept has staged for batch
+// id, if any (an upload not finished, or waiting for the anchoring).
+func (s *Store) Staged(dept, id string) (string, bool) {
+	if checkIDs(dept, id) != nil {
+		return "", false
+	}
+	p := s.staged(dept, id)
+	_, err := os.Stat(p)
+	return p, err == nil
+}
+
 // checkIDs refuses a department or batch id that is not one (they name files).
 func checkIDs(dept, id string) error {
 	if !wire.ValidDeptID(dept) {

@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
@@ -141,6 +145,9 @@ func (s *Server) anchorBatch(w http.ResponseWriter, r *http.Request) error {
 	if err := authorizeIssuer(r, "batch "+h.ID, h.Issuer); err != nil {
 		return err
 	}
+	if err := s.checkStagedIDs(h); err != nil {
+		return err
+	}
 	org := info(r).principal.Org
 	res, err := s.submit(r.Context(), org, "batch:Anchor", mustJSON(h))
 	return s.answerWrite(w, r, res, err, http.StatusCreated, org, "batch:Get", h.ID, func(raw []byte) (string, bool) {
@@ -150,6 +157,47 @@ func (s *Server) anchorBatch(w http.ResponseWriter, r *http.Request) error {
 		}
 		return a.TxID, true
 	}, codes.Conflict)
+}
+
+// BatchIDChecker is what a VerifyModel may also do: name the ids of a batch
+// file that already belong to a certificate on the ledger or in another batch
+// (readmodel.Model.TakenIDs).
+type BatchIDChecker interface {
+	TakenIDs(batchID string, r io.Reader, limit int) (taken []string, n int, err error)
+}
+
+// checkStagedIDs refuses to anchor a batch whose file, staged in this
+// gateway's batch store before the anchoring, holds certificate ids that the
+// read model knows already (409, nothing anchored): the chaincode never sees
+// the ids. Without a model, a store or a staged file there is nothing to check.
+func (s *Server) checkStagedIDs(h batch.Header) error {
+	m, ok := s.opts.VerifyModel.(BatchIDChecker)
+	if !ok || s.opts.BatchDir == "" {
+		return nil
+	}
+	st, err := s.batchStore()
+	if err != nil {
+		return err
+	}
+	p, ok := st.Staged(h.Issuer, h.ID)
+	if !ok {
+		return nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return fmt.Errorf("reading the staged file of batch %s: %w", h.ID, err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	taken, n, err := m.TakenIDs(h.ID, f, 5)
+	if err != nil {
+		return fmt.Errorf("checking the ids of batch %s: %w", h.ID, err)
+	}
+	if n > 0 {
+		return errmap.New(http.StatusConflict, codes.Conflict, fmt.Sprintf(
+			"batch %s: %d certificate id(s) of its staged file already name a certificate on the ledger or in another batch (%s); nothing anchored",
+			h.ID, n, strings.Join(taken, ", ")))
+	}
+	return nil
 }
 
 // sameHeader reports whether two headers are the same signed header.

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
@@ -53,6 +55,9 @@ func (s *Server) certificateReceipt(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	audit(r, "certificate/"+id)
+	if done, err := s.batchedReceipt(w, r, id); done {
+		return err
+	}
 	br, err := s.blockReader()
 	if err != nil {
 		return err
@@ -74,6 +79,58 @@ func (s *Server) certificateReceipt(w http.ResponseWriter, r *http.Request) erro
 		return errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+txID+" wrote no certificate: "+err.Error())
 	}
 	return writePublicJSON(w, ReceiptEvidence{ID: id, Certificate: &cert, TxEvidence: ev})
+}
+
+// BatchReceipts is what a VerifyModel may also do: build the v2 receipt of a
+// certificate of a Merkle batch from its store (readmodel.Model.BatchReceipt),
+// without the bundle fingerprint and the verify link. found is false for a
+// certificate of no batch the model knows.
+type BatchReceipts interface {
+	BatchReceipt(id string) (rc *receipt.Receipt, found bool, err error)
+}
+
+// batchedReceipt answers GET /api/v1/certificates/{id}/receipt for a
+// certificate of a Merkle batch from the read model: the whole v2 receipt
+// (leaf, inclusion proof, anchored header, the anchoring transaction's
+// anchor), which `certledger cert verify --receipt` checks offline. done is
+// false when the model cannot answer (no model, not a batched certificate,
+// or an error, logged): the ledger is asked.
+func (s *Server) batchedReceipt(w http.ResponseWriter, r *http.Request, id string) (done bool, err error) {
+	m, ok := s.opts.VerifyModel.(BatchReceipts)
+	if !ok {
+		return false, nil
+	}
+	rc, found, err := m.BatchReceipt(id)
+	if err != nil {
+		s.log.Warn("read model: no batch receipt, asking the ledger", "certificate", id, "error", err)
+		return false, nil
+	}
+	if !found {
+		return false, nil
+	}
+	pin := ""
+	if s.opts.Trust != nil {
+		pin = s.opts.Trust.Pin()
+	}
+	if pin == "" {
+		return true, errmap.New(http.StatusNotImplemented, codes.Internal,
+			"this gateway pins no governance key (trust.pin): a v2 receipt names it; `certledger batch receipt --file F --id "+id+"` builds one with CERTLEDGER_TRUST_PIN")
+	}
+	rc.BundleFingerprint = pin
+	if base, err := url.Parse(strings.TrimRight(s.opts.PublicURL, "/")); err == nil && base.Scheme != "" && base.Host != "" {
+		base.Path += "/verify"
+		base.RawQuery = url.Values{"id": {rc.Batch.Record.ID}, "hash": {rc.Batch.Record.DocHash}}.Encode()
+		rc.VerifyURL = base.String()
+	}
+	out, err := rc.Marshal()
+	if err != nil {
+		return true, err
+	}
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	setJSONHeaders(w)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out) // the client went away: nothing to do
+	return true, nil
 }
 
 // batchReceipt reads the transaction that anchored batch id from its block and

@@ -3,6 +3,7 @@ package readmodel
 import (
 	"bufio"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +14,10 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/wire"
+	"github.com/certledger/certledger/internal/merkle"
 )
 
 // BatchFiles is what the read model needs from the batch store: the records of
@@ -26,7 +29,8 @@ type BatchFiles interface {
 	// Records iterates the lines of the stored file of SM3 fileHash. ok is
 	// false when the store does not have it (yet).
 	Records(fileHash string) (seq iter.Seq2[Line, error], ok bool)
-	// ReadLine reads the line of length bytes at offset of file fileHash.
+	// ReadLine reads length bytes at offset of file fileHash: a line, or the
+	// group of lines a batched certificate's proof is computed from.
 	ReadLine(fileHash string, offset, length uint64) ([]byte, error)
 }
 
@@ -120,6 +124,7 @@ type anchored struct {
 	Issuer     string `json:"issuer"`
 	KeyID      string `json:"keyId"`
 	Count      uint64 `json:"count"`
+	Root       string `json:"root"`
 	FileHash   string `json:"fileHash"`
 	RecordKind string `json:"recordKind"`
 	AnchoredAt string `json:"anchoredAt"`
@@ -217,9 +222,11 @@ func (m *Model) IndexPending() (int, error) {
 
 // indexBatch puts every record of batch id's file in the store under
 // B\x00<id>\x00<anchoring block> (blind writes: a certificate on the ledger by
-// itself keeps its c\x00 record, which lookups read first), then marks the
-// batch indexed. ErrNoFile when the store lacks the file. The caller holds
-// applyMu (an on-chain write of the same id must not interleave).
+// itself keeps its c\x00 record, which lookups read first) with its
+// document-hash index, and the batch's tree as tiles (tree.go); it checks that
+// the file rebuilds the anchored root, then marks the batch indexed. ErrNoFile
+// when the store lacks the file. The caller holds applyMu (an on-chain write
+// of the same id must not interleave).
 func (m *Model) indexBatch(id string) error {
 	if m.opts.Batches == nil {
 		return ErrNoFile
@@ -241,98 +248,169 @@ func (m *Model) indexBatch(id string) error {
 	if !ok {
 		return fmt.Errorf("%w: batch %s (file %s)", ErrNoFile, id, a.FileHash)
 	}
-	var blk [8]byte
-	binary.BigEndian.PutUint64(blk[:], bv.Block)
-	b := m.db.NewBatch()
-	var n uint64
+	ix := &batchIndexer{m: m, id: id, a: a, block: bv.Block, b: m.db.NewBatch(), starts: []int{0}}
+	binary.BigEndian.PutUint64(ix.blk[:], bv.Block)
+	defer func() { _ = ix.b.Close() }()
 	for line, err := range seq {
 		if err != nil {
-			_ = b.Close()
 			return err
 		}
-		var r batchLine
-		if !lineKeys(line.Bytes, &r) {
-			if err := json.Unmarshal(line.Bytes, &r); err != nil {
-				_ = b.Close()
-				return fmt.Errorf("batch %s line %d: %w", id, line.Index+1, err)
-			}
-		}
-		v := certValue{Kind: certBatched, AnchorTx: a.TxID, AnchorBlock: bv.Block, Block: bv.Block,
-			BatchID: id, Leaf: line.Index, Offset: line.Offset, Length: uint64(len(line.Bytes))}
-		if err := b.Set(key(kindBatched, r.ID, string(blk[:])), v.encode(), nil); err != nil {
-			_ = b.Close()
+		if err := ix.add(line); err != nil {
 			return err
-		}
-		if err := b.Set(key(kindHash, r.DocHash, r.ID), nil, nil); err != nil {
-			_ = b.Close()
-			return err
-		}
-		n++
-		if n%indexChunk == 0 {
-			if err := b.Commit(pebble.NoSync); err != nil {
-				_ = b.Close()
-				return err
-			}
-			_ = b.Close()
-			b = m.db.NewBatch()
 		}
 	}
-	if n != a.Count {
-		_ = b.Close()
-		return fmt.Errorf("batch %s: the file holds %d records, the header %d", id, n, a.Count)
+	if err := ix.flush(); err != nil {
+		return err
+	}
+	if ix.n != a.Count {
+		return fmt.Errorf("batch %s: the file holds %d records, the header %d", id, ix.n, a.Count)
+	}
+	upper := merkle.Build(ix.l2)
+	if root := upper.Root(); hex.EncodeToString(root[:]) != a.Root {
+		return fmt.Errorf("batch %s: the file rebuilds root %x, the header says %s", id, root, a.Root)
+	}
+	if err := putTiles(ix.b, id, upper.Levels()); err != nil {
+		return err
 	}
 	bv.Indexed = true
-	if err := b.Set(bk, bv.encode(), nil); err != nil {
-		_ = b.Close()
+	if err := ix.b.Set(bk, bv.encode(), nil); err != nil {
 		return err
 	}
-	if err := b.Delete(key(kindPending, id), nil); err != nil {
-		_ = b.Close()
+	if err := ix.b.Delete(key(kindPending, id), nil); err != nil {
 		return err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		_ = b.Close()
+	if err := ix.b.Commit(pebble.Sync); err != nil {
 		return err
 	}
 	// An earlier batch indexed later takes over a duplicated id: forget
 	// every cached certificate.
 	m.certs.invalidateAll()
-	return b.Close()
+	return nil
 }
 
-// batchedCertificate reads a batched certificate's record from its batch file:
-// the certificate as of its batch's anchoring (status valid).
-func (m *Model) batchedCertificate(id string, v certValue) (certificate.Certificate, bool, error) {
-	var c certificate.Certificate
-	raw, found, err := get(m.db, key(kindBatch, v.BatchID))
-	if err != nil || !found {
-		return c, false, err
+// batchIndexer indexes a batch file in chunks of indexChunk lines (a multiple
+// of groupSize): each chunk's leaves are hashed on every core, its records
+// written, and its part of tree level groupShift kept (n/4 hashes: 8 MB for a
+// million) to build the stored levels at the end.
+type batchIndexer struct {
+	m     *Model
+	id    string
+	a     anchored
+	block uint64
+	blk   [8]byte
+	b     *pebble.Batch
+	// The chunk: leaf data (recordKind "\n" line) one after the other, where
+	// each starts, and each line's offset in the file.
+	data   []byte
+	starts []int
+	offs   []uint64
+	first  uint64 // leaf index of the chunk's first line
+	n      uint64 // lines seen
+	l2     []merkle.Hash
+}
+
+func (ix *batchIndexer) add(line Line) error {
+	if line.Index != ix.n {
+		return fmt.Errorf("batch %s: line %d read as line %d", ix.id, ix.n+1, line.Index+1)
 	}
-	bv, err := decodeBatch(raw)
+	ix.data = batch.LeafData(ix.data, ix.a.RecordKind, line.Bytes)
+	ix.starts = append(ix.starts, len(ix.data))
+	ix.offs = append(ix.offs, line.Offset)
+	ix.n++
+	if len(ix.offs) == indexChunk {
+		return ix.flush()
+	}
+	return nil
+}
+
+// flush hashes and writes the chunk and commits it (the checkpoint does not
+// move: a crash re-indexes the batch).
+func (ix *batchIndexer) flush() error {
+	k := len(ix.offs)
+	if k == 0 {
+		return nil
+	}
+	leaves := merkle.LeafHashes(k, func(i int) []byte { return ix.data[ix.starts[i]:ix.starts[i+1]] })
+	t := merkle.Build(leaves)
+	if lv := t.Levels(); len(lv) > groupShift {
+		ix.l2 = append(ix.l2, lv[groupShift]...)
+	} else {
+		ix.l2 = append(ix.l2, t.Root())
+	}
+	prefix := len(ix.a.RecordKind) + 1
+	for i := range k {
+		line := ix.data[ix.starts[i]+prefix : ix.starts[i+1]]
+		var r batchLine
+		if !lineKeys(line, &r) {
+			if err := json.Unmarshal(line, &r); err != nil {
+				return fmt.Errorf("batch %s line %d: %w", ix.id, ix.first+uint64(i)+1, err)
+			}
+		}
+		gs := i &^ (groupSize - 1)
+		ge := min(gs+groupSize, k)
+		end := ix.offs[ge-1] + uint64(ix.starts[ge]-ix.starts[ge-1]-prefix) + 1
+		v := certValue{Kind: certBatched, AnchorTx: ix.a.TxID, AnchorBlock: ix.block, Block: ix.block,
+			BatchID: ix.id, Leaf: ix.first + uint64(i), GroupOff: ix.offs[gs], GroupLen: end - ix.offs[gs]}
+		if err := ix.b.Set(key(kindBatched, r.ID, string(ix.blk[:])), v.encode(), nil); err != nil {
+			return err
+		}
+		if err := ix.b.Set(key(kindHash, r.DocHash, r.ID), nil, nil); err != nil {
+			return err
+		}
+	}
+	if err := ix.b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	_ = ix.b.Close()
+	ix.b = ix.m.db.NewBatch()
+	ix.first += uint64(k)
+	ix.data, ix.starts, ix.offs = ix.data[:0], ix.starts[:1], ix.offs[:0]
+	return nil
+}
+
+// batchedRecord reads leaf v.Leaf of its batch from the batch file: its record,
+// and its inclusion proof (the group's two lowest levels, the tiles above).
+func (m *Model) batchedRecord(id string, v certValue) (batch.Record, []merkle.Hash, *batchInfo, error) {
+	var rec batch.Record
+	bi, err := m.batchInfo(v.BatchID)
 	if err != nil {
-		return c, false, err
-	}
-	var a anchored
-	if err := json.Unmarshal(bv.JSON, &a); err != nil {
-		return c, false, fmt.Errorf("%w: batch %s: %w", ErrCorrupt, v.BatchID, err)
+		return rec, nil, nil, err
 	}
 	if m.opts.Batches == nil {
-		return c, false, fmt.Errorf("%w: batch %s", ErrNoFile, v.BatchID)
+		return rec, nil, nil, fmt.Errorf("%w: batch %s", ErrNoFile, v.BatchID)
 	}
-	line, err := m.opts.Batches.ReadLine(a.FileHash, v.Offset, v.Length)
+	raw, err := m.opts.Batches.ReadLine(bi.FileHash, v.GroupOff, v.GroupLen)
 	if err != nil {
-		return c, false, err
+		return rec, nil, nil, err
 	}
-	var r batchLine
-	if err := json.Unmarshal(line, &r); err != nil || r.ID != id {
-		return c, false, fmt.Errorf("%w: batch %s leaf %d is not certificate %s", ErrCorrupt, v.BatchID, v.Leaf, id)
+	lines, err := splitGroup(raw)
+	gs := v.Leaf &^ (groupSize - 1)
+	if err != nil || v.Leaf-gs >= uint64(len(lines)) {
+		return rec, nil, nil, fmt.Errorf("%w: batch %s: no line of leaf %d at %d", ErrCorrupt, v.BatchID, v.Leaf, v.GroupOff)
 	}
-	c = certificate.Certificate{
-		Record: certificate.Record{ID: r.ID, DocHash: r.DocHash, Type: r.Type, Issuer: r.Issuer, HolderCommitment: r.HolderCommitment,
-			ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil, KeyID: r.KeyID, Supersedes: r.Supersedes},
-		Status: certificate.StatusValid, BatchID: v.BatchID, IssuedAt: a.AnchoredAt, UpdatedAt: a.AnchoredAt, TxID: a.TxID,
+	rec, err = batch.ParseLine(lines[v.Leaf-gs])
+	if err != nil || rec.ID != id {
+		return rec, nil, nil, fmt.Errorf("%w: batch %s leaf %d is not certificate %s", ErrCorrupt, v.BatchID, v.Leaf, id)
 	}
-	return c, true, nil
+	path := groupTree(bi.RecordKind, lines).AppendProof(make([]merkle.Hash, 0, 24), int(v.Leaf-gs))
+	if path, err = m.upperPath(v.BatchID, uint64(bi.Count), v.Leaf, path); err != nil {
+		return rec, nil, nil, err
+	}
+	return rec, path, bi, nil
+}
+
+// batchedEntry is a batched certificate not on the ledger by itself: its
+// record as of its batch's anchoring (status valid) and its inclusion proof.
+func (m *Model) batchedEntry(id string, v certValue) (entry, bool, error) {
+	rec, path, bi, err := m.batchedRecord(id, v)
+	if err != nil {
+		return entry{}, false, err
+	}
+	c := certificate.Certificate{
+		Record: rec.Certificate(), Status: certificate.StatusValid, BatchID: v.BatchID,
+		IssuedAt: bi.AnchoredAt, UpdatedAt: bi.AnchoredAt, TxID: bi.TxID,
+	}
+	return entry{cert: c, inc: bi.inclusion(v.Leaf, path)}, true, nil
 }
 
 // Pending is an anchored batch whose file the read model has not indexed: the

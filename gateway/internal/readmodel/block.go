@@ -27,6 +27,10 @@ type Tx struct {
 	ProposalResponse []byte
 	// Endorsements are the endorsers' serialized identities and signatures.
 	Endorsements []Endorsement
+	// ProposalPayload is the transaction's ChaincodeProposalPayload and header
+	// its common.Header: with the above, a receipt's anchor (receipt.Anchor).
+	ProposalPayload []byte
+	header          *common.Header
 }
 
 // Write is one key written by a transaction.
@@ -132,6 +136,7 @@ func decodeTx(raw []byte, ns string) (tx Tx, ok bool, err error) {
 		}
 		if wrote && tx.ProposalResponse == nil {
 			tx.ProposalResponse = ea.GetProposalResponsePayload()
+			tx.ProposalPayload, tx.header = cap.ChaincodeProposalPayload, pl.Header
 			for _, e := range ea.GetEndorsements() {
 				tx.Endorsements = append(tx.Endorsements, Endorsement{Endorser: e.Endorser, Signature: e.Signature})
 			}

@@ -6,7 +6,14 @@ import (
 	"github.com/certledger/certledger/internal/domain/certificate"
 )
 
-// certCache keeps decoded certificates (verify asks about the same ones again
+// entry is a certificate as verify uses it: the record and, for a batched
+// certificate, its inclusion proof (nil when the model has none).
+type entry struct {
+	cert certificate.Certificate
+	inc  *certificate.Inclusion
+}
+
+// certCache keeps decoded certificates (with their proofs) (verify asks about the same ones again
 // and again; decoding the stored JSON was a third of a verification's CPU).
 // Apply invalidates what a block rewrites; a reader that read the store before
 // a block's commit inserts only if no block was applied meanwhile (gen), so a
@@ -14,15 +21,15 @@ import (
 type certCache struct {
 	mu  sync.RWMutex
 	gen uint64
-	m   map[string]certificate.Certificate
+	m   map[string]entry
 }
 
 // maxCachedCerts bounds the cache (about 1 kB each); when full it is emptied.
 const maxCachedCerts = 200_000
 
-func newCertCache() *certCache { return &certCache{m: map[string]certificate.Certificate{}} }
+func newCertCache() *certCache { return &certCache{m: map[string]entry{}} }
 
-func (c *certCache) get(id string) (certificate.Certificate, bool) {
+func (c *certCache) get(id string) (entry, bool) {
 	c.mu.RLock()
 	v, ok := c.m[id]
 	c.mu.RUnlock()
@@ -36,7 +43,7 @@ func (c *certCache) generation() uint64 {
 }
 
 // put caches v, read from the store while the generation was gen.
-func (c *certCache) put(gen uint64, v certificate.Certificate) {
+func (c *certCache) put(gen uint64, v entry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
@@ -45,7 +52,7 @@ func (c *certCache) put(gen uint64, v certificate.Certificate) {
 	if len(c.m) >= maxCachedCerts {
 		clear(c.m)
 	}
-	c.m[v.ID] = v
+	c.m[v.cert.ID] = v
 }
 
 // invalidate starts a new generation and forgets ids (after a commit).

@@ -107,11 +107,40 @@ func (m *Model) watchHead(ctx context.Context, src Source) {
 		} else if ctx.Err() == nil {
 			m.log.Debug("read model: reading the ledger height", "error", err)
 		}
+		m.indexArrived()
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// indexArrived indexes the pending batches whose files have appeared in the
+// batch store by another way than this gateway's uploads (a store shared with
+// other gateways). Each file is tried once per process: one that fails (it
+// does not rebuild its root) waits for a restart or an upload here.
+func (m *Model) indexArrived() {
+	if m.opts.Batches == nil {
+		return
+	}
+	pending, err := m.PendingBatches()
+	if err != nil || len(pending) == 0 {
+		return
+	}
+	for _, p := range pending {
+		if _, ok := m.opts.Batches.Records(p.FileHash); !ok {
+			continue
+		}
+		if _, tried := m.tried.LoadOrStore(p.FileHash, true); tried {
+			continue
+		}
+		if n, err := m.IndexPending(); err != nil {
+			m.log.Warn("read model: indexing a batch file that arrived in the store", "batch", p.BatchID, "error", err)
+		} else if n > 0 {
+			m.log.Info("read model: indexed batch files that arrived in the store", "batches", n)
+		}
+		return
 	}
 }
 

@@ -36,6 +36,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/certledger/certledger/internal/domain/registry"
 )
@@ -87,6 +88,11 @@ type Model struct {
 	depts atomic.Pointer[directory]
 	head  headTracker
 	certs *certCache
+	// batches caches what verify and receipts use of each anchored batch
+	// (immutable once anchored).
+	batches sync.Map // batch id -> *batchInfo
+	// tried holds the batch files indexArrived has tried (file hash -> true).
+	tried sync.Map
 
 	applyMu sync.Mutex // one applier at a time
 }
@@ -137,6 +143,10 @@ func Open(o Options) (*Model, error) {
 		return nil, fmt.Errorf("readmodel: opening store %s: %w", o.Dir, err)
 	}
 	m.db = db
+	if err := m.checkSchema(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("readmodel: %w", err)
+	}
 	v, found, err := get(db, key(kindMeta, checkpointName))
 	if err != nil {
 		_ = db.Close()
@@ -154,6 +164,33 @@ func Open(o Options) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// checkSchema empties a store written in another layout — it is derived data,
+// rebuilt from block 0 and the batch store — and records the current layout.
+func (m *Model) checkSchema() error {
+	v, found, err := get(m.db, key(kindMeta, schemaName))
+	if err != nil {
+		return err
+	}
+	if found && len(v) == 1 && v[0] == schemaVersion {
+		return nil
+	}
+	it, err := m.db.NewIter(nil)
+	if err != nil {
+		return err
+	}
+	used := it.First()
+	if err := it.Close(); err != nil {
+		return err
+	}
+	if used {
+		m.log.Warn("read model store written in another layout: emptied, rebuilding from block 0", "dir", m.opts.Dir, "layout", schemaVersion)
+		if err := m.db.DeleteRange([]byte{0}, []byte{0xff}, pebble.Sync); err != nil {
+			return err
+		}
+	}
+	return m.db.Set(key(kindMeta, schemaName), []byte{schemaVersion}, pebble.Sync)
 }
 
 // Close flushes and closes the store.
@@ -264,7 +301,7 @@ func (m *Model) Apply(blk *common.Block) error {
 		}
 		newBatches = append(newBatches, anchored...)
 		if changed {
-			if err := m.putTxEvidence(b, num, &txs[i]); err != nil {
+			if err := m.putTxEvidence(b, num, &txs[i], len(anchored) > 0); err != nil {
 				return err
 			}
 		}
@@ -413,9 +450,18 @@ func putDepartment(b *pebble.Batch, dir *directory, id string, w Write) error {
 }
 
 // putTxEvidence keeps the transaction's proposal response and endorsements;
-// endorser identities are stored once under their SM3.
-func (m *Model) putTxEvidence(b *pebble.Batch, block uint64, tx *Tx) error {
+// endorser identities are stored once under their SM3. A batch anchoring
+// (proposal) also keeps its header and proposal payload: the receipts of the
+// batch's certificates are built from the store.
+func (m *Model) putTxEvidence(b *pebble.Batch, block uint64, tx *Tx, proposal bool) error {
 	v := txValue{Block: block, Index: uint64(tx.Index), ProposalResponse: tx.ProposalResponse}
+	if proposal && tx.header != nil {
+		hdr, err := proto.MarshalOptions{Deterministic: true}.Marshal(tx.header)
+		if err != nil {
+			return fmt.Errorf("tx %s header: %w", tx.ID, err)
+		}
+		v.Header, v.ProposalPayload = hdr, tx.ProposalPayload
+	}
 	for _, e := range tx.Endorsements {
 		h := sm3.Sum(e.Endorser)
 		ek := key(kindEndorser, string(h[:]))

@@ -13,12 +13,16 @@ import (
 // byte and a 0x00):
 //
 //	m\x00checkpoint           next block to apply (8 bytes big-endian)
+//	m\x00schema               the store's layout version (schemaVersion)
 //	c\x00<certificate id>     certValue: an on-chain certificate (its JSON and
 //	                          ledger coordinates)
 //	B\x00<id>\x00<block>      certValue: a certificate of a batch anchored in
-//	                          block (8 bytes big-endian): batch, leaf, line
-//	                          position; written blind (no read) when a batch
-//	                          file is indexed; c\x00 wins, then the earliest batch
+//	                          block (8 bytes big-endian): batch, leaf, and where
+//	                          its group of 4 lines is in the file; written blind
+//	                          (no read) when a batch file is indexed; c\x00 wins,
+//	                          then the earliest batch
+//	T\x00<batch>\x00<tier><j>  a tile of the batch's Merkle tree: 8 levels of a
+//	                          subtree (tree.go); tier 1 byte, j 4 bytes big-endian
 //	h\x00<docHash>\x00<id>    document-hash index (empty value)
 //	d\x00<department id>      the department's JSON as the registry wrote it
 //	t\x00<type code>          the catalogue entry's JSON as the certtype contract wrote it
@@ -27,17 +31,24 @@ import (
 //	x\x00<tx id>              txValue: block, proposal response, endorsements
 //	e\x00<SM3 of identity>    an endorser's serialized identity (shared by many txs)
 const (
-	kindMeta        = 'm'
-	kindCert        = 'c'
-	kindBatched     = 'B'
-	kindHash        = 'h'
-	kindDept        = 'd'
-	kindCertType    = 't'
-	kindBatch       = 'b'
-	kindPending     = 'p'
-	kindTx          = 'x'
-	kindEndorser    = 'e'
-	checkpointName  = "checkpoint"
+	kindMeta       = 'm'
+	kindCert       = 'c'
+	kindBatched    = 'B'
+	kindTile       = 'T'
+	kindHash       = 'h'
+	kindDept       = 'd'
+	kindCertType   = 't'
+	kindBatch      = 'b'
+	kindPending    = 'p'
+	kindTx         = 'x'
+	kindEndorser   = 'e'
+	checkpointName = "checkpoint"
+	schemaName     = "schema"
+	// schemaVersion is the layout of the keys and values; a store of another
+	// version is emptied and rebuilt from block 0 at Open (it is derived data).
+	// 2: batched certificates locate their group of lines; batch trees are kept
+	// as tiles; a batch anchoring's header and proposal are kept for receipts.
+	schemaVersion   = 2
 	certOnChain     = 0
 	certBatched     = 1
 	maxValueVersion = 1
@@ -89,11 +100,14 @@ type certValue struct {
 	// JSON is the certificate as the chaincode stored it (on-chain certificates).
 	JSON []byte
 	// BatchID and Leaf locate a batched certificate not (yet) on-chain by itself:
-	// leaf Leaf of batch BatchID, whose line is Length bytes at Offset of the file.
-	BatchID string
-	Leaf    uint64
-	Offset  uint64
-	Length  uint64
+	// leaf Leaf of batch BatchID. Its line is one of the GroupLen bytes at
+	// GroupOff of the file: the lines of leaves Leaf&^3 .. Leaf|3 (fewer at the
+	// end), each ended by "\n" — what step 4's proof recomputes its two lowest
+	// levels from (tree.go).
+	BatchID  string
+	Leaf     uint64
+	GroupOff uint64
+	GroupLen uint64
 }
 
 func (v *certValue) encode() []byte {
@@ -105,8 +119,8 @@ func (v *certValue) encode() []byte {
 	if v.Kind == certBatched {
 		b = appendString(b, v.BatchID)
 		b = binary.AppendUvarint(b, v.Leaf)
-		b = binary.AppendUvarint(b, v.Offset)
-		return binary.AppendUvarint(b, v.Length)
+		b = binary.AppendUvarint(b, v.GroupOff)
+		return binary.AppendUvarint(b, v.GroupLen)
 	}
 	return append(b, v.JSON...)
 }
@@ -127,8 +141,8 @@ func decodeCert(b []byte) (certValue, error) {
 	case certBatched:
 		v.BatchID = r.string()
 		v.Leaf = r.uvarint()
-		v.Offset = r.uvarint()
-		v.Length = r.uvarint()
+		v.GroupOff = r.uvarint()
+		v.GroupLen = r.uvarint()
 	default:
 		return v, fmt.Errorf("%w: certificate kind %d", ErrCorrupt, v.Kind)
 	}
@@ -183,6 +197,11 @@ type txValue struct {
 	// Endorsers are the SM3 digests naming e\x00 entries, with their signatures.
 	Endorsers  [][]byte
 	Signatures [][]byte
+	// Header (the transaction's common.Header) and ProposalPayload (its
+	// ChaincodeProposalPayload) complete a receipt's anchor; kept for batch
+	// anchorings only (a batched certificate's receipt is built here).
+	Header          []byte
+	ProposalPayload []byte
 }
 
 func (v *txValue) encode() []byte {
@@ -196,7 +215,8 @@ func (v *txValue) encode() []byte {
 		b = appendBytes(b, v.Endorsers[i])
 		b = appendBytes(b, v.Signatures[i])
 	}
-	return b
+	b = appendBytes(b, v.Header)
+	return appendBytes(b, v.ProposalPayload)
 }
 
 func decodeTxValue(b []byte) (txValue, error) {
@@ -216,6 +236,8 @@ func decodeTxValue(b []byte) (txValue, error) {
 		v.Endorsers = append(v.Endorsers, r.bytes())
 		v.Signatures = append(v.Signatures, r.bytes())
 	}
+	v.Header = r.bytes()
+	v.ProposalPayload = r.bytes()
 	if r.bad {
 		return v, fmt.Errorf("%w: short tx value", ErrCorrupt)
 	}

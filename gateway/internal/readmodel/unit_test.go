@@ -173,14 +173,15 @@ func TestLagDecidesWhoAnswers(t *testing.T) {
 func TestValueCodecs(t *testing.T) {
 	for _, v := range []certValue{
 		{Kind: certOnChain, AnchorTx: "tx", AnchorBlock: 7, Block: 9, JSON: []byte(`{"a":1}`)},
-		{Kind: certBatched, AnchorTx: "tx", AnchorBlock: 7, Block: 7, BatchID: "b-1", Leaf: 99, Offset: 12345, Length: 370},
+		{Kind: certBatched, AnchorTx: "tx", AnchorBlock: 7, Block: 7, BatchID: "b-1", Leaf: 99, GroupOff: 12345, GroupLen: 1480},
 	} {
 		got, err := decodeCert(v.encode())
 		if err != nil || !reflect.DeepEqual(got, v) {
 			t.Fatalf("cert %+v -> %+v, %v", v, got, err)
 		}
 	}
-	tv := txValue{Block: 3, Index: 1, ProposalResponse: []byte("prp"), Endorsers: [][]byte{[]byte("e1"), []byte("e2")}, Signatures: [][]byte{[]byte("s1"), []byte("s2")}}
+	tv := txValue{Block: 3, Index: 1, ProposalResponse: []byte("prp"), Endorsers: [][]byte{[]byte("e1"), []byte("e2")}, Signatures: [][]byte{[]byte("s1"), []byte("s2")},
+		Header: []byte("hdr"), ProposalPayload: []byte("pp")}
 	if got, err := decodeTxValue(tv.encode()); err != nil || !reflect.DeepEqual(got, tv) {
 		t.Fatalf("tx -> %+v, %v", got, err)
 	}

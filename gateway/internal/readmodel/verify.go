@@ -1,10 +1,12 @@
 package readmodel
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -15,13 +17,8 @@ import (
 	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
+	"github.com/certledger/certledger/internal/merkle"
 )
-
-// ErrBatchedPending is returned by Verify for a certificate known only from a
-// batch file: the verification pipeline does not yet check a batch header's
-// signature (step 5 over the root) and an inclusion proof (step 4) for it, so
-// the caller asks the ledger rather than get a wrong BAD_SIGNATURE here.
-var ErrBatchedPending = errors.New("verification of batched certificates from the read model is not available yet")
 
 // ErrLagging is returned by Verify when the model is too far behind the ledger
 // (or does not know the ledger's head): the caller asks the ledger.
@@ -63,15 +60,15 @@ func (m *Model) evaluate(q certificate.Query, now time.Time) (certificate.Result
 	if pre := certificate.Evaluate(in); pre.Verdict == wire.VerdictBadFormat {
 		return pre, nil
 	}
-	var candidates []certificate.Certificate
+	var candidates []entry
 	if q.ID != "" {
-		c, found, err := m.Certificate(q.ID)
+		e, found, err := m.lookup(q.ID)
 		if err != nil {
 			return certificate.Result{}, err
 		}
 		if found {
-			candidates = append(candidates, c)
-			in.Matches = []string{c.ID}
+			candidates = append(candidates, e)
+			in.Matches = []string{e.cert.ID}
 		}
 	} else {
 		ids, err := m.IDsByHash(q.DocHash)
@@ -79,48 +76,44 @@ func (m *Model) evaluate(q certificate.Query, now time.Time) (certificate.Result
 			return certificate.Result{}, err
 		}
 		for _, id := range ids {
-			c, found, err := m.Certificate(id)
+			e, found, err := m.lookup(id)
 			if err != nil {
 				return certificate.Result{}, err
 			}
 			if !found {
 				continue // an index entry ahead of its record cannot happen within a block; skip it
 			}
-			candidates = append(candidates, c)
-			in.Matches = append(in.Matches, c.ID)
+			candidates = append(candidates, e)
+			in.Matches = append(in.Matches, e.cert.ID)
 		}
 	}
 	if len(candidates) == 0 {
 		return certificate.Evaluate(in), nil
 	}
-	for i := range candidates {
-		if candidates[i].BatchID != "" && candidates[i].Signature == "" {
-			if v, ok, _ := m.certValueOf(candidates[i].ID); ok {
-				if v.Kind == certBatched {
-					return certificate.Result{}, fmt.Errorf("%w (certificate %s, batch %s)", ErrBatchedPending, candidates[i].ID, candidates[i].BatchID)
-				}
-			}
-		}
-	}
 	dir := m.depts.Load()
 	results := make([]certificate.Result, 0, len(candidates))
 	for i := range candidates {
+		c := &candidates[i].cert
 		one := in
-		one.Certificate = &candidates[i]
-		if owner, key, ok := dir.lookupKey(candidates[i].KeyID); ok {
+		one.Certificate = c
+		if owner, key, ok := dir.lookupKey(c.KeyID); ok {
 			one.IssuerKey, one.KeyOwner = &key, owner
 		}
-		if issuer, ok := dir.depts[candidates[i].Issuer]; ok {
+		if issuer, ok := dir.depts[c.Issuer]; ok {
 			one.IssuerName = issuer.Name
 		}
-		if candidates[i].BatchID != "" && candidates[i].Signature == "" {
-			check, err := m.batchCheck(candidates[i].BatchID)
+		if c.BatchID != "" && c.Signature == "" {
+			// Step 5 by the batch header's signature, step 4 by the proof the
+			// model computed from the batch's tree (none while its file is
+			// not indexed: NO_PROOF, as on the ledger).
+			bi, err := m.batchInfo(c.BatchID)
 			if err != nil {
 				return certificate.Result{}, err
 			}
-			one.BatchCheck = check
+			one.BatchCheck = bi.check
+			one.Inclusion = candidates[i].inc
 		}
-		info, err := m.typeInfo(candidates[i])
+		info, err := m.typeInfo(*c)
 		if err != nil {
 			return certificate.Result{}, err
 		}
@@ -152,15 +145,22 @@ func (m *Model) typeInfo(c certificate.Certificate) (*certtype.Info, error) {
 // Certificate returns certificate id as the ledger holds it (a batched one not
 // yet on the ledger by itself: as of its batch's anchoring).
 func (m *Model) Certificate(id string) (certificate.Certificate, bool, error) {
-	if c, ok := m.certs.get(id); ok {
-		return c, true, nil
+	e, found, err := m.lookup(id)
+	return e.cert, found, err
+}
+
+// lookup returns certificate id with its inclusion proof when it is batched
+// (cached until a block rewrites it).
+func (m *Model) lookup(id string) (entry, bool, error) {
+	if e, ok := m.certs.get(id); ok {
+		return e, true, nil
 	}
 	gen := m.certs.generation()
-	c, found, err := m.readCertificate(id)
+	e, found, err := m.readEntry(id)
 	if err == nil && found {
-		m.certs.put(gen, c)
+		m.certs.put(gen, e)
 	}
-	return c, found, err
+	return e, found, err
 }
 
 // certValueOf returns the stored value of certificate id: its on-chain record,
@@ -171,17 +171,7 @@ func (m *Model) certValueOf(id string) (certValue, bool, error) {
 		return certValue{}, false, err
 	}
 	if !found {
-		lo := key(kindBatched, id, "")
-		it, err := m.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
-		if err != nil {
-			return certValue{}, false, err
-		}
-		if it.First() {
-			raw, found = append([]byte(nil), it.Value()...), true
-		}
-		if err := it.Close(); err != nil || !found {
-			return certValue{}, false, err
-		}
+		return m.batchedValue(id, "")
 	}
 	v, err := decodeCert(raw)
 	if err != nil {
@@ -190,19 +180,57 @@ func (m *Model) certValueOf(id string) (certValue, bool, error) {
 	return v, true, nil
 }
 
-func (m *Model) readCertificate(id string) (certificate.Certificate, bool, error) {
-	var c certificate.Certificate
+// batchedValue returns certificate id's record in batch batchID ("": the
+// earliest anchored batch that holds it).
+func (m *Model) batchedValue(id, batchID string) (certValue, bool, error) {
+	lo := key(kindBatched, id, "")
+	it, err := m.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return certValue{}, false, err
+	}
+	var v certValue
+	found := false
+	for ok := it.First(); ok && !found; ok = it.Next() {
+		if v, err = decodeCert(it.Value()); err != nil {
+			_ = it.Close()
+			return v, false, fmt.Errorf("certificate %s: %w", id, err)
+		}
+		found = batchID == "" || v.BatchID == batchID
+	}
+	if err := it.Close(); err != nil {
+		return v, false, err
+	}
+	return v, found, nil
+}
+
+func (m *Model) readEntry(id string) (entry, bool, error) {
 	v, found, err := m.certValueOf(id)
 	if err != nil || !found {
-		return c, false, err
+		return entry{}, false, err
 	}
 	if v.Kind == certBatched {
-		return m.batchedCertificate(id, v)
+		return m.batchedEntry(id, v)
 	}
-	if err := json.Unmarshal(v.JSON, &c); err != nil {
-		return c, false, fmt.Errorf("%w: certificate %s: %w", ErrCorrupt, id, err)
+	var e entry
+	if err := json.Unmarshal(v.JSON, &e.cert); err != nil {
+		return e, false, fmt.Errorf("%w: certificate %s: %w", ErrCorrupt, id, err)
 	}
-	return c, true, nil
+	if c := &e.cert; c.BatchID != "" && c.Signature == "" {
+		// On the ledger since its first status change: its proof is the one
+		// of its leaf in its batch, when the batch's file is indexed.
+		bv, ok, err := m.batchedValue(id, c.BatchID)
+		if err != nil {
+			return e, false, err
+		}
+		if ok {
+			_, path, bi, err := m.batchedRecord(id, bv)
+			if err != nil {
+				return e, false, err
+			}
+			e.inc = bi.inclusion(bv.Leaf, path)
+		}
+	}
+	return e, true, nil
 }
 
 // IDsByHash returns the ids of the certificates with document hash docHash,
@@ -283,27 +311,64 @@ func (m *Model) VerifyJSON(q certificate.Query, now time.Time) ([]byte, error) {
 // LedgerHeight is the ledger's last known height (httpapi.VerifyModel).
 func (m *Model) LedgerHeight() uint64 { return m.Status().LedgerHeight }
 
-// batchCheck is step 5's check of a batched certificate on the ledger (it has
-// no signature of its own): the SM2 signature of its anchored batch header,
-// from the header the model stored, as chaincode certificate:Verify checks it.
-// A header the model cannot read sends the query to the ledger.
-func (m *Model) batchCheck(batchID string) (func(k *registry.Key) error, error) {
-	raw, found, err := get(m.db, key(kindBatch, batchID))
+// batchInfo is what verify and receipts use of an anchored batch: its header
+// as anchored, its block and root, and the outcome of its signature check by
+// each key asked (step 5 of every certificate of the batch checks the same
+// signature: it is verified once per key).
+type batchInfo struct {
+	batch.Anchored
+	Block uint64
+	root  []byte
+	sigs  sync.Map // public key PEM -> error (nil: verified)
+}
+
+// batchInfo returns batch id's info (cached: an anchored header never changes).
+func (m *Model) batchInfo(id string) (*batchInfo, error) {
+	if v, ok := m.batches.Load(id); ok {
+		return v.(*batchInfo), nil
+	}
+	raw, found, err := get(m.db, key(kindBatch, id))
 	if err != nil {
 		return nil, err
 	}
 	if !found {
-		return nil, fmt.Errorf("%w: batch %s of an on-chain certificate is not in the model", ErrCorrupt, batchID)
+		return nil, fmt.Errorf("%w: batch %s of a certificate is not in the model", ErrCorrupt, id)
 	}
 	bv, err := decodeBatch(raw)
 	if err != nil {
 		return nil, err
 	}
-	var a batch.Anchored
-	if err := json.Unmarshal(bv.JSON, &a); err != nil {
-		return nil, fmt.Errorf("%w: batch %s: %w", ErrCorrupt, batchID, err)
+	bi := &batchInfo{Block: bv.Block}
+	if err := json.Unmarshal(bv.JSON, &bi.Anchored); err != nil {
+		return nil, fmt.Errorf("%w: batch %s: %w", ErrCorrupt, id, err)
 	}
-	return func(k *registry.Key) error {
-		return registry.VerifyRecord(*k, canon.KindBatchHeader, a.Header, a.Signature)
-	}, nil
+	if bi.root, err = hex.DecodeString(bi.Root); err != nil || len(bi.root) != merkle.Size {
+		return nil, fmt.Errorf("%w: batch %s: root %q", ErrCorrupt, id, bi.Root)
+	}
+	v, _ := m.batches.LoadOrStore(id, bi)
+	return v.(*batchInfo), nil
+}
+
+// check is step 5's check of a certificate of the batch (it has no signature
+// of its own): the SM2 signature of the anchored header by key k, as chaincode
+// certificate:Verify checks it.
+func (bi *batchInfo) check(k *registry.Key) error {
+	if v, ok := bi.sigs.Load(k.PublicKey); ok {
+		if v == nil {
+			return nil
+		}
+		return v.(error)
+	}
+	err := registry.VerifyRecord(*k, canon.KindBatchHeader, bi.Header, bi.Signature)
+	bi.sigs.Store(k.PublicKey, err) // nil: verified
+	return err
+}
+
+// inclusion is step 4's proof of leaf with path (levels 0 up).
+func (bi *batchInfo) inclusion(leaf uint64, path []merkle.Hash) *certificate.Inclusion {
+	inc := &certificate.Inclusion{Index: int(leaf), Size: bi.Count, Root: bi.root, Proof: make([][]byte, len(path))}
+	for i := range path {
+		inc.Proof[i] = path[i][:]
+	}
+	return inc
 }

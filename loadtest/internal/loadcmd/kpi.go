@@ -131,32 +131,30 @@ func kpiSize(c *cli.Context, n int) (kpiRow, error) {
 	}
 	rest, direct := kpiOps(s, hc, n)
 	calls := driver.Options{Workers: 1, N: c.Int("calls")}
-	if r.scanREST = driver.Run(ctx, calls, rest); r.scanREST.Failed > 0 {
-		return r, r.scanREST.FirstErr
-	}
-	if r.scanClient = driver.Run(ctx, calls, direct); r.scanClient.Failed > 0 {
-		return r, r.scanClient.FirstErr
-	}
-	if c.Bool("pages") {
-		if r.pagesScan, err = timePages(ctx, s, hc, c.Int("calls")); err != nil {
-			return r, err
+	// measure times the KPI calls through REST and through the client, and with
+	// --pages the pages' REST calls: on the raw tickets, then after the rollups.
+	measure := func(viaREST, viaClient *driver.Result, pages *pageRun) (err error) {
+		if *viaREST = driver.Run(ctx, calls, rest); viaREST.Failed > 0 {
+			return viaREST.FirstErr
 		}
+		if *viaClient = driver.Run(ctx, calls, direct); viaClient.Failed > 0 {
+			return viaClient.FirstErr
+		}
+		if c.Bool("pages") {
+			*pages, err = timePages(ctx, s, hc, c.Int("calls"))
+		}
+		return err
+	}
+	if err := measure(&r.scanREST, &r.scanClient, &r.pagesScan); err != nil {
+		return r, err
 	}
 	t0 = time.Now()
 	if r.sweeps, err = sweepAll(ctx, s); err != nil {
 		return r, err
 	}
 	r.sweep = time.Since(t0)
-	if r.rollREST = driver.Run(ctx, calls, rest); r.rollREST.Failed > 0 {
-		return r, r.rollREST.FirstErr
-	}
-	if r.rollupClient = driver.Run(ctx, calls, direct); r.rollupClient.Failed > 0 {
-		return r, r.rollupClient.FirstErr
-	}
-	if c.Bool("pages") {
-		if r.pagesRoll, err = timePages(ctx, s, hc, c.Int("calls")); err != nil {
-			return r, err
-		}
+	if err := measure(&r.rollREST, &r.rollupClient, &r.pagesRoll); err != nil {
+		return r, err
 	}
 	return r, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/certledger/certledger/loadtest/internal/driver"
 	"github.com/certledger/certledger/loadtest/internal/proc"
 	"github.com/certledger/certledger/loadtest/internal/table"
+	"github.com/certledger/certledger/loadtest/record"
 )
 
 func readModelCommand() *cli.Command {
@@ -27,6 +28,7 @@ func readModelCommand() *cli.Command {
 			"and from the ledger (same run), the rebuild time from block 0 and the restart-ready time",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "n", Value: 10000, Usage: "certificates issued (single issues) before measuring"},
+			&cli.IntFlag{Name: "batch", Value: 0, Usage: "also anchor a Merkle batch of `N` certificates (known to the read model only from its file) and measure verify of them"},
 			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "concurrent verify clients"},
 			&cli.DurationFlag{Name: "verify-for", Value: 5 * time.Second, Usage: "duration of each verify phase"},
 			&cli.IntFlag{Name: "restarts", Value: 3, Usage: "restarts measured"},
@@ -45,6 +47,8 @@ type readModelRun struct {
 	recs                []certificate.Record
 	issue               driver.Result
 	fromModel, fromLedg driver.Result
+	bench               batchBench
+	dept                *record.Dept
 	rebuild             time.Duration
 	rebuildHeight       uint64
 	rebuildCPU          time.Duration
@@ -63,7 +67,7 @@ func runReadModel(c *cli.Context) error {
 	}
 	defer cleanup()
 	r.dir = dir
-	r.s, err = gatewaytest.Start(filepath.Join(dir, "devnet"), gatewaytest.Options{ReadModel: gatewaytest.ReadModelOptions{Dir: filepath.Join(dir, "readmodel")}})
+	r.s, err = gatewaytest.Start(filepath.Join(dir, "devnet"), gatewaytest.Options{ReadModel: r.modelOptions("readmodel")})
 	if err != nil {
 		return err
 	}
@@ -73,19 +77,34 @@ func runReadModel(c *cli.Context) error {
 	if err := r.seed(); err != nil {
 		return err
 	}
+	if err := r.anchorBatch(c.Int("batch")); err != nil {
+		return err
+	}
 	if err := r.waitCaughtUp(r.s.Model, 2*time.Minute); err != nil {
 		return err
 	}
 	r.storeBytes = dirSize(filepath.Join(dir, "readmodel"))
-	for _, phase := range []struct {
-		base, source string
-		res          *driver.Result
-	}{{r.s.URL, gatewaytest.SourceReadModel, &r.fromModel}, {r.s.LedgerURL, gatewaytest.SourceLedger, &r.fromLedg}} {
-		warm := driver.Run(c.Context, driver.Options{Workers: r.concurrency, For: time.Second}, r.verifyOp(phase.base, phase.source))
+	phases := []struct {
+		name, base, source string
+		recs               []certificate.Record
+		res                *driver.Result
+	}{{gatewaytest.SourceReadModel, r.s.URL, gatewaytest.SourceReadModel, r.recs, &r.fromModel}, {gatewaytest.SourceLedger, r.s.LedgerURL, gatewaytest.SourceLedger, r.recs, &r.fromLedg}}
+	if len(r.bench.recs) > 0 {
+		phases = append(phases, struct {
+			name, base, source string
+			recs               []certificate.Record
+			res                *driver.Result
+		}{"batched", r.s.URL, gatewaytest.SourceReadModel, r.bench.recs, &r.bench.verify})
+	}
+	for _, phase := range phases {
+		warm := driver.Run(c.Context, driver.Options{Workers: r.concurrency, For: time.Second}, r.verifyOp(phase.base, phase.source, phase.recs))
 		if warm.Failed > 0 {
-			return fmt.Errorf("verify warm-up from %s: %d failures, first: %w", phase.source, warm.Failed, warm.FirstErr)
+			return fmt.Errorf("verify warm-up from %s: %d failures, first: %w", phase.name, warm.Failed, warm.FirstErr)
 		}
-		*phase.res = driver.Run(c.Context, driver.Options{Name: phase.source, Workers: r.concurrency, For: c.Duration("verify-for"), CPU: selfCPU}, r.verifyOp(phase.base, phase.source))
+		*phase.res = driver.Run(c.Context, driver.Options{Name: phase.name, Workers: r.concurrency, For: c.Duration("verify-for"), CPU: selfCPU}, r.verifyOp(phase.base, phase.source, phase.recs))
+	}
+	if err := r.timeReceipts(); err != nil {
+		return err
 	}
 	if err := r.rebuildFromZero(); err != nil {
 		return err
@@ -102,6 +121,7 @@ func (r *readModelRun) seed() error {
 	if err != nil {
 		return err
 	}
+	r.dept = depts["dept-a"]
 	if r.recs, err = depts["dept-a"].Certificates("rm-%07d", 1, r.n); err != nil {
 		return err
 	}
@@ -124,7 +144,9 @@ func (r *readModelRun) waitCaughtUp(m *gatewaytest.ReadModel, limit time.Duratio
 	if err != nil {
 		return err
 	}
-	for m.Height() < want || !m.Status().Serving {
+	// A batch is indexed right after its anchoring block is applied (the
+	// height moves first): with a batch, caught up means none pending too.
+	for m.Height() < want || !m.Status().Serving || r.pending(m) {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("read model at %d (%+v), ledger at %d: %w", m.Height(), m.Status(), want, ctx.Err())
@@ -134,11 +156,21 @@ func (r *readModelRun) waitCaughtUp(m *gatewaytest.ReadModel, limit time.Duratio
 	return nil
 }
 
+// pending reports whether m has anchored batches not indexed yet (only when
+// the run anchors one).
+func (r *readModelRun) pending(m *gatewaytest.ReadModel) bool {
+	if len(r.bench.recs) == 0 {
+		return false
+	}
+	p, err := m.PendingBatches()
+	return err != nil || len(p) > 0
+}
+
 // verifyOp verifies a record by id and hash at base and wants VALID, answered
 // by the read model when source says so.
-func (r *readModelRun) verifyOp(base, source string) driver.Op {
-	urls := make([]string, len(r.recs))
-	for i, rec := range r.recs {
+func (r *readModelRun) verifyOp(base, source string, recs []certificate.Record) driver.Op {
+	urls := make([]string, len(recs))
+	for i, rec := range recs {
 		urls[i] = base + "/api/v1/verify?id=" + rec.ID + "&hash=" + rec.DocHash
 	}
 	// The ledger-only API states no source; the read model's must say it answered.
@@ -170,7 +202,7 @@ func (r *readModelRun) verifyOp(base, source string) driver.Op {
 
 // rebuildFromZero times a new store built from block 0, then restarts of it.
 func (r *readModelRun) rebuildFromZero() error {
-	o := gatewaytest.ReadModelOptions{Dir: filepath.Join(r.dir, "rebuild")}
+	o := r.modelOptions("rebuild")
 	cpu0 := proc.SelfCPU()
 	start := time.Now()
 	m, stop, err := r.s.StartReadModel(r.c.Context, o)
@@ -227,14 +259,15 @@ func (r *readModelRun) report() error {
 	if l.PerSecond() > 0 {
 		t.Add("read model / ledger", fmt.Sprintf("%.1f×", m.PerSecond()/l.PerSecond()), "throughput ratio, same run")
 	}
-	t.Add("rebuild from block 0", table.Dur(r.rebuild), fmt.Sprintf("%d blocks, %d certificates: %s certificates/s, CPU %s (equal to the incremental store)",
-		r.rebuildHeight, r.n, table.Rate(float64(r.n)/r.rebuild.Seconds()), table.Dur(r.rebuildCPU)))
+	r.reportBatch(t)
+	t.Add("rebuild from block 0", table.Dur(r.rebuild), fmt.Sprintf("%d blocks, %d certificates (+ %d batched): %s certificates/s, CPU %s (equal to the incremental store)",
+		r.rebuildHeight, r.n, len(r.bench.recs), table.Rate(float64(r.n+len(r.bench.recs))/r.rebuild.Seconds()), table.Dur(r.rebuildCPU)))
 	slices.Sort(r.restarts)
 	t.Add("restart ready", table.Ms(r.restarts[len(r.restarts)/2]), fmt.Sprintf("median of %d: open the store, read the ledger height, serving (aim <= 1 s); all %v", len(r.restarts), r.restarts))
-	t.Add("store size", fmt.Sprintf("%.1f MB", float64(r.storeBytes)/1e6), fmt.Sprintf("%d bytes per certificate (records, hash index, endorsements)", r.storeBytes/int64(r.n)))
+	t.Add("store size", fmt.Sprintf("%.1f MB", float64(r.storeBytes)/1e6), fmt.Sprintf("%d bytes per certificate (records, hash index, endorsements; batched: record, index, tree tiles)", r.storeBytes/int64(r.n+len(r.bench.recs))))
 	t.Add("issue (setup)", table.Rate(r.issue.PerSecond())+" certificates/s", "fabric-gateway client, 64 concurrent, one transaction each")
-	t.Add("errors", table.Int(m.Failed+l.Failed))
-	for _, res := range []driver.Result{m, l} {
+	t.Add("errors", table.Int(m.Failed+l.Failed+r.bench.verify.Failed))
+	for _, res := range []driver.Result{m, l, r.bench.verify} {
 		if res.FirstErr != nil {
 			t.Note("first error (%s): %v", res.Name, res.FirstErr)
 		}
