@@ -23,56 +23,12 @@ import (
 // verifies offline against an exported trust bundle; the certificate is
 // suspended by id with its leaf, verified VALID by id, then revoked.
 func TestBatchV2E2E(t *testing.T) {
-	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
-		t.Skip("end-to-end test against an in-process devnet skipped (-short or CERTLEDGER_SKIP_E2E)")
-	}
-	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{BatchDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("closing stack: %v", err)
-		}
-	})
+	s := startStackWith(t, gatewaytest.Options{BatchDir: t.TempDir()})
 	ctx, hc, depts := seeded(t, s, 4*time.Minute)
 	a := depts["dept-a"]
-	dir := t.TempDir()
-	cli := func(token string, args ...string) clitest.Result {
-		t.Helper()
-		full := []string{"--gateway", s.URL}
-		if token != "" {
-			full = append(full, "--token", s.Tokens[token])
-		}
-		return clitest.Run(ctx, nil, append(full, args...)...)
-	}
-	mustCLI := func(token string, args ...string) string {
-		t.Helper()
-		r := cli(token, args...)
-		if r.Code != 0 {
-			t.Fatalf("certledger %s: exit %d\n%s%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
-		}
-		return r.Stdout
-	}
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	const (
-		codeA       = "11330100MB1234567E"
-		codeB       = "11330100MB0000010P"
-		licenceType = "11100000MB0143028R001"
-		estateType  = "11100000000013338W011"
-	)
-	mustCLI(gatewaytest.GovAdmin, "dept", "set-code", "dept-a", codeA)
-	mustCLI(gatewaytest.GovAdmin, "dept", "set-code", "dept-b", codeB)
-	mustCLI(gatewaytest.GovAdmin, "type", "add", "--code", licenceType, "--name", "营业执照", "--name-en", "Business licence",
-		"--defining-body", "国家市场监督管理总局", "--holder-code-type", "001", "--default-validity", "P20Y", "--issuer", "dept-a")
-	mustCLI(gatewaytest.GovAdmin, "type", "add", "--code", estateType, "--name", "不动产权证书", "--name-en", "Real estate title certificate",
-		"--defining-body", "自然资源部", "--holder-code-type", "111", "--issuer", "dept-b")
+	cl := newCLIRun(ctx, t, s)
+	dir, cli, mustCLI, write := cl.dir, cl.run, cl.must, cl.write
+	cl.registerCatalogue()
 	keyPEM, err := gm.MarshalPrivateKeyPEM(a.Key, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/gateway/gatewaytest"
-	"github.com/certledger/certledger/gateway/web"
 	"github.com/certledger/certledger/gateway/web/webtest"
 )
 
@@ -17,19 +16,7 @@ import (
 // revoked certificate's file is REVOKED, the QR link verifies by itself. Skipped
 // (with the reason) without Chromium unless CERTLEDGER_REQUIRE_BROWSER=1.
 func TestBrowserE2E(t *testing.T) {
-	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
-		t.Skip("end-to-end test skipped (-short or CERTLEDGER_SKIP_E2E)")
-	}
-	b := webtest.New(t)
-	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{Web: web.Handler()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+	b, s := startWebStack(t, gatewaytest.Options{})
 	ctx, c, depts := seeded(t, s, time.Minute)
 	a := depts["dept-a"]
 	dir := t.TempDir()

@@ -18,15 +18,8 @@ import (
 // way each caller gets its own answer: 201, the refusal of its bad record, a
 // replay on retry; the read model answers verify for them.
 func TestCoalescedIssueE2E(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test against an in-process devnet skipped (-short)")
-	}
-	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{Coalesce: &gatewaytest.CoalesceOptions{Window: 30 * time.Millisecond},
+	s := startStackWith(t, gatewaytest.Options{Coalesce: &gatewaytest.CoalesceOptions{Window: 30 * time.Millisecond},
 		ReadModel: gatewaytest.ReadModelOptions{Dir: filepath.Join(t.TempDir(), "rm")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = s.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	hc := &http.Client{Timeout: 30 * time.Second}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/profile"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -29,10 +29,23 @@ func TestMain(m *testing.M) {
 
 func startStack(t *testing.T) *gatewaytest.Stack {
 	t.Helper()
+	return startStackWith(t, gatewaytest.Options{})
+}
+
+// skipUnlessE2E skips an end-to-end test under -short or CERTLEDGER_SKIP_E2E.
+func skipUnlessE2E(t *testing.T) {
+	t.Helper()
 	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
 		t.Skip("end-to-end test against an in-process devnet skipped (-short or CERTLEDGER_SKIP_E2E)")
 	}
-	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{})
+}
+
+// startStackWith starts the devnet and the gateway with o; they stop when the
+// test ends (or earlier, on s.Close).
+func startStackWith(t *testing.T, o gatewaytest.Options) *gatewaytest.Stack {
+	t.Helper()
+	skipUnlessE2E(t)
+	s, err := gatewaytest.Start(t.TempDir(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,12 +288,7 @@ func TestEvaluateFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadAddr := dead.Addr().String()
-	_ = dead.Close()
+	deadAddr := testkit.DeadAddr(t)
 	p.Fallbacks = []profile.Peer{p.Peer}
 	p.Peer.Endpoint = deadAddr
 	f, err := ledgerclient.Connect([]ledgerclient.Org{{Name: "dept-a", Profile: p}}, ledgerclient.Timeouts{Evaluate: 3 * time.Second})

@@ -22,14 +22,11 @@
 package gatewaytest
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -302,19 +299,7 @@ var (
 // or a value sent as JSON. hdr are extra header name/value pairs.
 func (s *Server) Do(t testing.TB, method, path, token string, body any, hdr ...string) *Response {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
+	req, err := http.NewRequest(method, s.URL+path, testkit.Body(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certledger/certledger/cli/clitest"
 	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/certtype"
@@ -30,31 +29,9 @@ func TestIdentityE2E(t *testing.T) {
 	s := startStack(t)
 	ctx, c, depts := seeded(t, s, 3*time.Minute)
 	a := depts["dept-a"]
-	dir := t.TempDir()
 	now := time.Now().UTC()
-	cli := func(token string, args ...string) clitest.Result {
-		t.Helper()
-		full := []string{"--gateway", s.URL}
-		if token != "" {
-			full = append(full, "--token", s.Tokens[token])
-		}
-		return clitest.Run(ctx, nil, append(full, args...)...)
-	}
-	mustCLI := func(token string, args ...string) string {
-		t.Helper()
-		r := cli(token, args...)
-		if r.Code != 0 {
-			t.Fatalf("certledger %s: exit %d\n%s%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
-		}
-		return r.Stdout
-	}
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	cl := newCLIRun(ctx, t, s)
+	dir, cli, mustCLI, write := cl.dir, cl.run, cl.must, cl.write
 
 	// A v1 certificate, issued before any type is registered.
 	oldDoc := "Old business licence No. 2019-7\n"
@@ -67,25 +44,14 @@ func TestIdentityE2E(t *testing.T) {
 	}
 
 	// Governance: codes, then the catalogue.
-	const (
-		codeA       = "11330100MB1234567E"
-		codeB       = "11330100MB0000010P"
-		licenceType = "11100000MB0143028R001"
-		estateType  = "11100000000013338W011"
-	)
 	r := cli(gatewaytest.GovAdmin, "dept", "set-code", "dept-a", "11330100MB1234567F")
 	if r.Code != 2 || !strings.Contains(r.Stderr, "expected 'E'") {
 		t.Fatalf("bad code: exit %d %s", r.Code, r.Stderr)
 	}
-	mustCLI(gatewaytest.GovAdmin, "dept", "set-code", "dept-a", codeA)
-	mustCLI(gatewaytest.GovAdmin, "dept", "set-code", "dept-b", codeB)
+	cl.registerCatalogue()
 	if r := cli(gatewaytest.GovAdmin, "dept", "set-code", "dept-b", codeA); r.Code != 1 {
 		t.Fatalf("a code held twice: exit %d %s", r.Code, r.Stderr)
 	}
-	mustCLI(gatewaytest.GovAdmin, "type", "add", "--code", licenceType, "--name", "营业执照", "--name-en", "Business licence",
-		"--defining-body", "国家市场监督管理总局", "--holder-code-type", "001", "--default-validity", "P20Y", "--issuer", "dept-a")
-	mustCLI(gatewaytest.GovAdmin, "type", "add", "--code", estateType, "--name", "不动产权证书", "--name-en", "Real estate title certificate",
-		"--defining-body", "自然资源部", "--holder-code-type", "111", "--issuer", "dept-b")
 	if r := cli(gatewaytest.AClerk, "type", "add", "--code", "11100000MB0143028R002", "--name", "x", "--name-en", "x",
 		"--defining-body", "x", "--holder-code-type", "001"); r.Code != 1 {
 		t.Fatalf("a clerk registered a type: exit %d %s", r.Code, r.Stderr)

@@ -14,7 +14,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/certledger/certledger/gateway/gatewaytest"
-	"github.com/certledger/certledger/gateway/web"
 	"github.com/certledger/certledger/gateway/web/webtest"
 	"github.com/certledger/certledger/internal/domain/period"
 	"github.com/certledger/certledger/internal/domain/registry"
@@ -34,21 +33,9 @@ var txIDPattern = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 // wrong opener (the citizen's identifier mistyped) and a wrong token. Screenshots
 // go to the test's temporary folder (or $CERTLEDGER_WEB_SCREENSHOTS).
 func TestPagesE2E(t *testing.T) {
-	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
-		t.Skip("end-to-end test skipped (-short or CERTLEDGER_SKIP_E2E)")
-	}
-	b := webtest.New(t)
+	b, s := startWebStack(t, gatewaytest.Options{})
 	shots := webtest.ShotDir(t)
 	t.Logf("screenshots in %s", shots)
-	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{Web: web.Handler()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c := &http.Client{Timeout: 30 * time.Second}
@@ -314,24 +301,12 @@ func TestPagesE2E(t *testing.T) {
 // must show the satisfaction misses (crossed points, ✗ in the table) and the other
 // rates met. The screenshots in docs/img were taken from this test.
 func TestPagesSyntheticScreenshots(t *testing.T) {
-	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
-		t.Skip("end-to-end test skipped (-short or CERTLEDGER_SKIP_E2E)")
-	}
-	b := webtest.New(t)
-	shots := webtest.ShotDir(t)
 	cc, err := benchcc.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{Web: web.Handler(), Chaincode: cc, LedgerTimeout: 2 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+	b, s := startWebStack(t, gatewaytest.Options{Chaincode: cc, LedgerTimeout: 2 * time.Minute})
+	shots := webtest.ShotDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	c := &http.Client{Timeout: 2 * time.Minute}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/gateway/gatewaytest"
-	"github.com/certledger/certledger/gateway/web"
 	"github.com/certledger/certledger/gateway/web/webtest"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/receipt"
@@ -24,24 +23,12 @@ import (
 // browser — VALID, and HASH_MISMATCH for a changed document (a second page
 // load before the stop).
 func TestReceiptOfflineE2E(t *testing.T) {
-	if testing.Short() || os.Getenv("CERTLEDGER_SKIP_E2E") != "" {
-		t.Skip("end-to-end test skipped (-short or CERTLEDGER_SKIP_E2E)")
-	}
-	b := webtest.New(t)
-	s, err := gatewaytest.Start(t.TempDir(), gatewaytest.Options{Web: web.Handler()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
+	b, s := startWebStack(t, gatewaytest.Options{})
 	stop := func() {
-		if !stopped {
-			stopped = true
-			if err := s.Close(); err != nil {
-				t.Error(err)
-			}
+		if err := s.Close(); err != nil {
+			t.Error(err)
 		}
 	}
-	defer stop()
 	ctx, c, depts := seeded(t, s, time.Minute)
 	a := depts["dept-a"]
 	dir := t.TempDir()

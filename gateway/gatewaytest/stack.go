@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
@@ -95,6 +96,8 @@ type Stack struct {
 	devDone    chan error
 	serving    bool
 	ledgerAddr string
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // Start initialises a devnet in dir (organisations gov, dept-a, dept-b), serves it
@@ -104,7 +107,7 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Dir: dir, Node: node, Tokens: map[string]string{}, Profiles: map[string]string{}, done: make(chan struct{}), devDone: make(chan error, 1)}
+	s := &Stack{Dir: dir, Node: node, Tokens: map[string]string{}, Profiles: map[string]string{}, devDone: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -156,16 +159,9 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	hlis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if s.URL, s.http, s.done, err = serveHTTP(s.API.Handler()); err != nil {
 		return nil, err
 	}
-	s.URL = "http://" + hlis.Addr().String()
-	s.http = &http.Server{Handler: s.API.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		defer close(s.done)
-		_ = s.http.Serve(hlis)
-	}()
 	if err := s.waitReady(30 * time.Second); err != nil {
 		return nil, err
 	}
@@ -376,8 +372,14 @@ func (s *Stack) RestartLedger() error {
 	return nil
 }
 
-// Close stops the gateway, the ledger client and the devnet.
+// Close stops the gateway, the ledger client and the devnet; closing again
+// returns the first Close's answer.
 func (s *Stack) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.stop() })
+	return s.closeErr
+}
+
+func (s *Stack) stop() error {
 	var errs []error
 	if s.http != nil {
 		s.API.CloseStreams()

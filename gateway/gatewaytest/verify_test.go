@@ -36,23 +36,12 @@ type shadowStack struct {
 
 func startShadowStack(t *testing.T, o gatewaytest.Options) *shadowStack {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test skipped (-short)")
-	}
 	k, err := gm.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.ReportKey = &httpapi.ReportKey{ID: "gw-1", Key: k}
-	st, err := gatewaytest.Start(t.TempDir(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	st := startStackWith(t, o)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	s := &shadowStack{Stack: st, c: &http.Client{Timeout: 30 * time.Second}, ctx: ctx, issued: map[string]*gatewaytest.Response{},

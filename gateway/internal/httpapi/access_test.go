@@ -89,13 +89,7 @@ func newPolEnv(t *testing.T, mutate func(*Options)) *polEnv {
 		Ledger: e.fake, Auth: auth.New(&cfg), DefaultOrg: "gov", GovernanceDepartment: "gov",
 		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Heartbeat: time.Hour,
 	}
-	if mutate != nil {
-		mutate(&o)
-	}
-	srv, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newServer(t, o, mutate)
 	e.srv = srv
 	e.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {

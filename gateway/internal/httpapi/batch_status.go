@@ -58,12 +58,7 @@ func (s *Server) changeBatchedStatus(action, fn string) HandlerFunc {
 		}
 		var c checks
 		id := checkLeaf(r, in.Batched, &c)
-		c.samePath("certificateId", in.CertificateID, id, "certificate")
-		if in.Action != action {
-			c.add("action", "must be %q on this endpoint", action)
-		}
-		c.signature("signature", in.Signature)
-		if err := invalid(in.Validate(), &c); err != nil {
+		if err := checkStatus(&in.StatusRequest, id, action, &c); err != nil {
 			return err
 		}
 		audit(r, "certificate/"+id)
@@ -71,12 +66,7 @@ func (s *Server) changeBatchedStatus(action, fn string) HandlerFunc {
 			return err
 		}
 		org := info(r).principal.Org
-		res, err := s.submit(r.Context(), org, fn, mustJSON(in))
-		auditTx(r, res)
-		if err == nil {
-			return writeResult(w, http.StatusOK, res)
-		}
-		return s.replayStatusChange(w, r, err, org, in.StatusRequest, in.Batched.Proof.BatchID)
+		return s.submitStatus(w, r, org, fn, mustJSON(in), in.StatusRequest, in.Batched.Proof.BatchID)
 	}
 }
 

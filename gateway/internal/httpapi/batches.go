@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
@@ -43,20 +42,19 @@ import (
 const maxGroupHTTP = 10000
 
 func (s *Server) registerBatches(r *Router) {
-	writers := []string{config.RoleAdmin, config.RoleClerk}
-	r.Add(Route{Pattern: "POST /api/v1/certificates/groups", Roles: writers, Handler: s.issueGroup})
-	r.Add(Route{Pattern: "POST /api/v1/batches", Roles: writers, Handler: s.anchorBatch})
+	r.Add(Route{Pattern: "POST /api/v1/certificates/groups", Roles: writerRoles, Handler: s.issueGroup})
+	r.Add(Route{Pattern: "POST /api/v1/batches", Roles: writerRoles, Handler: s.anchorBatch})
 	r.Add(Route{Pattern: "GET /api/v1/batches", Public: true, Handler: s.batchHead})
 	r.Add(Route{Pattern: "GET /api/v1/batches/{id}", Public: true, Handler: s.getBatch})
-	r.Add(Route{Pattern: "GET /api/v1/batches/{id}/upload", Roles: writers, Handler: s.batchUploadStatus})
-	r.Add(Route{Pattern: "PUT /api/v1/batches/{id}/file", Roles: writers, Handler: s.uploadBatchChunk})
+	r.Add(Route{Pattern: "GET /api/v1/batches/{id}/upload", Roles: writerRoles, Handler: s.batchUploadStatus})
+	r.Add(Route{Pattern: "PUT /api/v1/batches/{id}/file", Roles: writerRoles, Handler: s.uploadBatchChunk})
 	r.Add(Route{Pattern: "GET /api/v1/batches/{id}/file", Public: true, Handler: s.downloadBatchFile})
 	for _, a := range []struct{ action, fn string }{
 		{"revoke", "certificate:Revoke"}, {"suspend", "certificate:Suspend"}, {"reinstate", "certificate:Reinstate"},
 	} {
-		r.Add(Route{Pattern: "POST /api/v1/batches/{id}/certificates/{cert}/" + a.action, Roles: writers, Handler: s.changeBatchedStatus(a.action, a.fn)})
+		r.Add(Route{Pattern: "POST /api/v1/batches/{id}/certificates/{cert}/" + a.action, Roles: writerRoles, Handler: s.changeBatchedStatus(a.action, a.fn)})
 	}
-	r.Add(Route{Pattern: "POST /api/v1/batches/{id}/certificates/{cert}/supersede", Roles: writers, Handler: s.supersedeBatched})
+	r.Add(Route{Pattern: "POST /api/v1/batches/{id}/certificates/{cert}/supersede", Roles: writerRoles, Handler: s.supersedeBatched})
 }
 
 // authorizeIssuer lets only the issuing department write for a certificate or
@@ -152,11 +150,7 @@ func (s *Server) anchorBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	org := info(r).principal.Org
 	res, err := s.submit(r.Context(), org, "batch:Anchor", mustJSON(h))
-	auditTx(r, res)
-	if err == nil {
-		return writeResult(w, http.StatusCreated, res)
-	}
-	return s.replayWrite(w, r, err, org, "batch:Get", h.ID, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusCreated, org, "batch:Get", h.ID, func(raw []byte) (string, bool) {
 		var a batch.Anchored
 		if json.Unmarshal(raw, &a) != nil || !sameHeader(a.Header, h) {
 			return "", false // another header holds the id: the original CONFLICT

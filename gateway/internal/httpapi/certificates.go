@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/codes"
@@ -14,17 +13,16 @@ import (
 )
 
 func (s *Server) registerCertificates(r *Router) {
-	writers := []string{config.RoleAdmin, config.RoleClerk}
-	r.Add(Route{Pattern: "POST /api/v1/certificates", Roles: writers, Handler: s.issueCertificate})
+	r.Add(Route{Pattern: "POST /api/v1/certificates", Roles: writerRoles, Handler: s.issueCertificate})
 	r.Add(Route{Pattern: "GET /api/v1/certificates", Public: true, Handler: s.findCertificates})
 	r.Add(Route{Pattern: "GET /api/v1/certificates/{id}", Public: true, Handler: s.getCertificate})
 	r.Add(Route{Pattern: "GET /api/v1/certificates/{id}/history", Handler: s.certificateHistory})
 	for _, a := range []struct{ action, fn string }{
 		{"revoke", "certificate:Revoke"}, {"suspend", "certificate:Suspend"}, {"reinstate", "certificate:Reinstate"},
 	} {
-		r.Add(Route{Pattern: "POST /api/v1/certificates/{id}/" + a.action, Roles: writers, Handler: s.changeStatus(a.action, a.fn)})
+		r.Add(Route{Pattern: "POST /api/v1/certificates/{id}/" + a.action, Roles: writerRoles, Handler: s.changeStatus(a.action, a.fn)})
 	}
-	r.Add(Route{Pattern: "POST /api/v1/certificates/{id}/supersede", Roles: writers, Handler: s.supersedeCertificate})
+	r.Add(Route{Pattern: "POST /api/v1/certificates/{id}/supersede", Roles: writerRoles, Handler: s.supersedeCertificate})
 }
 
 // CertificateRecord is a certificate as its issuer signed it (certificate:Issue input).
@@ -111,13 +109,9 @@ func (s *Server) writeCertificateArg(w http.ResponseWriter, r *http.Request, fn 
 	} else {
 		res, err = s.submit(r.Context(), p.Org, fn, arg)
 	}
-	if err == nil {
-		auditTx(r, res)
-		return writeResult(w, http.StatusCreated, res)
-	}
 	// A retried supersede fails on the old certificate (already superseded) before
 	// the new id is checked, hence ILLEGAL_TRANSITION too.
-	return s.replayWrite(w, r, err, p.Org, "certificate:Get", c.ID, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusCreated, p.Org, "certificate:Get", c.ID, func(raw []byte) (string, bool) {
 		var stored storedCertificate
 		if json.Unmarshal(raw, &stored) != nil || stored.CertificateRecord != c {
 			return "", false // a different certificate holds the id: the original error
@@ -156,6 +150,30 @@ func (s *Server) fetchCertificate(r *http.Request, org, id string) (*storedCerti
 	return &c, nil
 }
 
+// checkStatus checks a status change sent to certificate id's action endpoint
+// (c holds what the caller checked already): the body names id and action, is
+// signed, and meets StatusRequest.Validate, which requires a reason for every
+// status change, reinstate too.
+func checkStatus(in *StatusRequest, id, action string, c *checks) error {
+	c.samePath("certificateId", in.CertificateID, id, "certificate")
+	if in.Action != action {
+		c.add("action", "must be %q on this endpoint", action)
+	}
+	c.signature("signature", in.Signature)
+	return invalid(in.Validate(), c)
+}
+
+// submitStatus submits status change req (body: its JSON argument of fn) and
+// answers it, or a retry of a change that committed (replayStatusChange).
+func (s *Server) submitStatus(w http.ResponseWriter, r *http.Request, org, fn, body string, req StatusRequest, batchID string) error {
+	res, err := s.submit(r.Context(), org, fn, body)
+	auditTx(r, res)
+	if err == nil {
+		return writeResult(w, http.StatusOK, res)
+	}
+	return s.replayStatusChange(w, r, err, org, req, batchID)
+}
+
 func (s *Server) changeStatus(action, fn string) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in StatusRequest
@@ -163,14 +181,7 @@ func (s *Server) changeStatus(action, fn string) HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var c checks
-		c.samePath("certificateId", in.CertificateID, id, "certificate")
-		if in.Action != action {
-			c.add("action", "must be %q on this endpoint", action)
-		}
-		c.signature("signature", in.Signature)
-		// StatusRequest.Validate requires a reason for every status change, reinstate too.
-		if err := invalid(in.Validate(), &c); err != nil {
+		if err := checkStatus(&in, id, action, &checks{}); err != nil {
 			return err
 		}
 		p := info(r).principal
@@ -182,12 +193,7 @@ func (s *Server) changeStatus(action, fn string) HandlerFunc {
 		if cert.Issuer != p.Department {
 			return forbidden("certificate %s was issued by %s, not %s", id, cert.Issuer, p.Department)
 		}
-		res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
-		auditTx(r, res)
-		if err == nil {
-			return writeResult(w, http.StatusOK, res)
-		}
-		return s.replayStatusChange(w, r, err, p.Org, in, "")
+		return s.submitStatus(w, r, p.Org, fn, mustJSON(in), in, "")
 	}
 }
 

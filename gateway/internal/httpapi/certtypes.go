@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
@@ -12,13 +11,12 @@ import (
 // registerCertTypes serves the certificate type catalogue (certtype contract) and
 // departments' unified social credit codes (registry:SetCode).
 func (s *Server) registerCertTypes(r *Router) {
-	admin := []string{config.RoleAdmin}
 	r.Add(Route{Pattern: "GET /api/v1/cert-types", Public: true, Handler: s.listCertTypes})
 	r.Add(Route{Pattern: "GET /api/v1/cert-types/{code}", Public: true, Handler: s.getCertType})
-	r.Add(Route{Pattern: "POST /api/v1/cert-types", Roles: admin, Handler: s.registerCertType})
-	r.Add(Route{Pattern: "POST /api/v1/cert-types/{code}/issuers", Roles: admin, Handler: s.grantCertType})
-	r.Add(Route{Pattern: "DELETE /api/v1/cert-types/{code}/issuers/{dept}", Roles: admin, Handler: s.revokeCertType})
-	r.Add(Route{Pattern: "PUT /api/v1/departments/{id}/code", Roles: admin, Handler: s.setDepartmentCode})
+	r.Add(Route{Pattern: "POST /api/v1/cert-types", Roles: adminRoles, Handler: s.registerCertType})
+	r.Add(Route{Pattern: "POST /api/v1/cert-types/{code}/issuers", Roles: adminRoles, Handler: s.grantCertType})
+	r.Add(Route{Pattern: "DELETE /api/v1/cert-types/{code}/issuers/{dept}", Roles: adminRoles, Handler: s.revokeCertType})
+	r.Add(Route{Pattern: "PUT /api/v1/departments/{id}/code", Roles: adminRoles, Handler: s.setDepartmentCode})
 }
 
 // CertTypeInput is the body of POST /api/v1/cert-types (certtype:Register).
@@ -70,12 +68,7 @@ func (s *Server) registerCertType(w http.ResponseWriter, r *http.Request) error 
 	if err := invalid(in.Validate(), &checks{}); err != nil {
 		return err
 	}
-	p := info(r).principal
-	audit(r, "cert-type/"+in.Code)
-	if err := s.governanceOnly(p, "register certificate types"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusCreated, p.Org, "certtype:Register", mustJSON(in))
+	return s.governanceWrite(w, r, http.StatusCreated, "cert-type/"+in.Code, "register certificate types", "certtype:Register", mustJSON(in))
 }
 
 func (s *Server) grantCertType(w http.ResponseWriter, r *http.Request) error {
@@ -92,12 +85,7 @@ func (s *Server) grantCertType(w http.ResponseWriter, r *http.Request) error {
 	if err := c.err(); err != nil {
 		return err
 	}
-	p := info(r).principal
-	audit(r, "cert-type/"+code+"/issuer/"+in.Department)
-	if err := s.governanceOnly(p, "grant certificate types"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusOK, p.Org, "certtype:Grant", code, in.Department)
+	return s.governanceWrite(w, r, http.StatusOK, "cert-type/"+code+"/issuer/"+in.Department, "grant certificate types", "certtype:Grant", code, in.Department)
 }
 
 func (s *Server) revokeCertType(w http.ResponseWriter, r *http.Request) error {
@@ -109,12 +97,7 @@ func (s *Server) revokeCertType(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := info(r).principal
-	audit(r, "cert-type/"+code+"/issuer/"+dept)
-	if err := s.governanceOnly(p, "withdraw certificate types"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusOK, p.Org, "certtype:Revoke", code, dept)
+	return s.governanceWrite(w, r, http.StatusOK, "cert-type/"+code+"/issuer/"+dept, "withdraw certificate types", "certtype:Revoke", code, dept)
 }
 
 func (s *Server) setDepartmentCode(w http.ResponseWriter, r *http.Request) error {
@@ -133,10 +116,5 @@ func (s *Server) setDepartmentCode(w http.ResponseWriter, r *http.Request) error
 	if err := c.err(); err != nil {
 		return err
 	}
-	p := info(r).principal
-	audit(r, "department/"+id)
-	if err := s.governanceOnly(p, "set departments' codes"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusOK, p.Org, "registry:SetCode", id, in.Code)
+	return s.governanceWrite(w, r, http.StatusOK, "department/"+id, "set departments' codes", "registry:SetCode", id, in.Code)
 }

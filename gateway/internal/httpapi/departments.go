@@ -4,19 +4,17 @@ import (
 	"net/http"
 
 	"github.com/certledger/certledger/gateway/internal/auth"
-	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/internal/domain/registry"
 )
 
 func (s *Server) registerDepartments(r *Router) {
-	admin := []string{config.RoleAdmin}
-	r.Add(Route{Pattern: "POST /api/v1/departments", Roles: admin, Handler: s.createDepartment})
+	r.Add(Route{Pattern: "POST /api/v1/departments", Roles: adminRoles, Handler: s.createDepartment})
 	r.Add(Route{Pattern: "GET /api/v1/departments", Public: true, Handler: s.listDepartments})
 	r.Add(Route{Pattern: "GET /api/v1/departments/{id}", Public: true, Handler: s.getDepartment})
 	r.Add(Route{Pattern: "GET /api/v1/keys/{keyId}", Public: true, Handler: s.getKey})
-	r.Add(Route{Pattern: "POST /api/v1/departments/{id}/keys", Roles: admin, Handler: s.addKey})
-	r.Add(Route{Pattern: "POST /api/v1/departments/{id}/keys/{keyId}/rotate", Roles: admin, Handler: s.rotateKey})
-	r.Add(Route{Pattern: "POST /api/v1/departments/{id}/keys/{keyId}/revoke", Roles: admin, Handler: s.revokeKey})
+	r.Add(Route{Pattern: "POST /api/v1/departments/{id}/keys", Roles: adminRoles, Handler: s.addKey})
+	r.Add(Route{Pattern: "POST /api/v1/departments/{id}/keys/{keyId}/rotate", Roles: adminRoles, Handler: s.rotateKey})
+	r.Add(Route{Pattern: "POST /api/v1/departments/{id}/keys/{keyId}/revoke", Roles: adminRoles, Handler: s.revokeKey})
 }
 
 // DepartmentInput is the body of POST /api/v1/departments (registry:RegisterDepartment).
@@ -44,6 +42,18 @@ func (s *Server) governanceOnly(p *auth.Principal, what string) error {
 	return nil
 }
 
+// governanceWrite ends a governance-only write: it logs resource, refuses callers
+// outside the governance department (what names the act), then submits fn with
+// args as the caller's organisation and answers status.
+func (s *Server) governanceWrite(w http.ResponseWriter, r *http.Request, status int, resource, what, fn string, args ...string) error {
+	p := info(r).principal
+	audit(r, resource)
+	if err := s.governanceOnly(p, what); err != nil {
+		return err
+	}
+	return s.submitWrite(w, r, status, p.Org, fn, args...)
+}
+
 func (s *Server) createDepartment(w http.ResponseWriter, r *http.Request) error {
 	var in DepartmentInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -55,12 +65,7 @@ func (s *Server) createDepartment(w http.ResponseWriter, r *http.Request) error 
 	if err := validateDepartment(&in); err != nil {
 		return err
 	}
-	p := info(r).principal
-	audit(r, "department/"+in.ID)
-	if err := s.governanceOnly(p, "register departments"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusCreated, p.Org, "registry:RegisterDepartment", mustJSON(in))
+	return s.governanceWrite(w, r, http.StatusCreated, "department/"+in.ID, "register departments", "registry:RegisterDepartment", mustJSON(in))
 }
 
 func (s *Server) listDepartments(w http.ResponseWriter, r *http.Request) error {
@@ -113,16 +118,18 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.submitKey(w, r, http.StatusCreated, "registry:AddKey", "add keys", "department/"+id, id)
+}
+
+// submitKey decodes the body of add-key and rotate and, for the governance
+// department only (what names the act in a refusal), submits fn with ids and the
+// public key. resource is the access log's.
+func (s *Server) submitKey(w http.ResponseWriter, r *http.Request, status int, fn, what, resource string, ids ...string) error {
 	in, err := decodeKeyInput(r)
 	if err != nil {
 		return err
 	}
-	p := info(r).principal
-	audit(r, "department/"+id)
-	if err := s.governanceOnly(p, "add keys"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusCreated, p.Org, "registry:AddKey", id, in.PublicKey)
+	return s.governanceWrite(w, r, status, resource, what, fn, append(ids, in.PublicKey)...)
 }
 
 // pathKey reads the department id and the key id of .../departments/{id}/keys/{keyId}/...
@@ -141,16 +148,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, err := decodeKeyInput(r)
-	if err != nil {
-		return err
-	}
-	p := info(r).principal
-	audit(r, "department/"+id+"/key/"+keyID)
-	if err := s.governanceOnly(p, "rotate keys"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusOK, p.Org, "registry:RotateKey", id, keyID, in.PublicKey)
+	return s.submitKey(w, r, http.StatusOK, "registry:RotateKey", "rotate keys", "department/"+id+"/key/"+keyID, id, keyID)
 }
 
 // revokeKey is open to the governance department and to the key's own department.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/envelope"
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/internal/codes"
@@ -35,8 +34,7 @@ type EnvelopeStored struct {
 }
 
 func (s *Server) registerEnvelopes(r *Router) {
-	writers := []string{config.RoleAdmin, config.RoleClerk}
-	r.Add(Route{Pattern: "PUT /api/v1/envelopes/{digest}", Roles: writers, Handler: s.putEnvelope})
+	r.Add(Route{Pattern: "PUT /api/v1/envelopes/{digest}", Roles: writerRoles, Handler: s.putEnvelope})
 	r.Add(Route{Pattern: "GET /api/v1/envelopes/{digest}", Handler: s.getEnvelope})
 }
 

@@ -22,30 +22,27 @@ func (s *Server) listCatalog(w http.ResponseWriter, r *http.Request) error {
 	return s.evaluateWrite(w, r, s.org(r), "exchange:ListCatalog", provider)
 }
 
-func (s *Server) getCatalogItem(w http.ResponseWriter, r *http.Request) error {
-	provider, err := pathID(r, "provider")
-	if err != nil {
-		return err
+// pathCatalogItem reads the path parameters provider and item of a catalogue item.
+func pathCatalogItem(r *http.Request) (provider, item string, err error) {
+	if provider, err = pathID(r, "provider"); err != nil {
+		return "", "", err
 	}
-	item, err := pathID(r, "item")
-	if err != nil {
-		return err
+	if item, err = pathID(r, "item"); err != nil {
+		return "", "", err
 	}
-	audit(r, "catalog/"+provider+"/"+item)
-	return s.evaluateWrite(w, r, s.org(r), "exchange:GetCatalogItem", provider, item)
+	return provider, item, nil
 }
 
-func (s *Server) catalogHistory(w http.ResponseWriter, r *http.Request) error {
-	provider, err := pathID(r, "provider")
-	if err != nil {
-		return err
+// catalogItemRead answers fn (the item, its history) about one catalogue item.
+func (s *Server) catalogItemRead(fn string) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		provider, item, err := pathCatalogItem(r)
+		if err != nil {
+			return err
+		}
+		audit(r, "catalog/"+provider+"/"+item)
+		return s.evaluateWrite(w, r, s.org(r), fn, provider, item)
 	}
-	item, err := pathID(r, "item")
-	if err != nil {
-		return err
-	}
-	audit(r, "catalog/"+provider+"/"+item)
-	return s.evaluateWrite(w, r, s.org(r), "exchange:CatalogHistory", provider, item)
 }
 
 func (s *Server) fetchExchangeGrant(r *http.Request, org, id string) (*storedExchangeGrant, error) {

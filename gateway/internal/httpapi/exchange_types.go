@@ -25,6 +25,10 @@ func (g GrantRevocation) domain() exchange.Revocation {
 		Operator: g.Operator, Signature: g.Signature}
 }
 
+func (g GrantRevocation) act() (grantID, signature string, domainErr error) {
+	return g.GrantID, g.Signature, g.domain().Validate()
+}
+
 // CatalogChange is the body of an item update or withdrawal.
 type CatalogChange = exchange.CatalogChange
 
@@ -41,6 +45,10 @@ type DeletionAttestation struct {
 
 func (d DeletionAttestation) domain() exchange.Deletion {
 	return exchange.Deletion{GrantID: d.GrantID, Consumer: d.Consumer, PrevTxID: d.PrevTxID, KeyID: d.KeyID, Operator: d.Operator, Signature: d.Signature}
+}
+
+func (d DeletionAttestation) act() (grantID, signature string, domainErr error) {
+	return d.GrantID, d.Signature, d.domain().Validate()
 }
 
 // ExchangeRecord is an exchange as its provider signed it (exchange:Send input).

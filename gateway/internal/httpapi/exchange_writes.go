@@ -50,11 +50,7 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 		return forbidden("provider %s is not your department (%s)", g.Provider, p.Department)
 	}
 	res, err := s.submit(r.Context(), p.Org, "exchange:CreateGrant", mustJSON(g))
-	if err == nil {
-		auditTx(r, res)
-		return writeResult(w, http.StatusCreated, res)
-	}
-	return s.replayWrite(w, r, err, p.Org, "exchange:GetGrant", g.ID, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusCreated, p.Org, "exchange:GetGrant", g.ID, func(raw []byte) (string, bool) {
 		var st storedExchangeGrant
 		return st.TxID, json.Unmarshal(raw, &st) == nil && sameGrant(st.GrantRecord, g)
 	}, codes.Conflict)
@@ -63,16 +59,31 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 // sameGrant compares every signed field and the signature.
 func sameGrant(a, b GrantRecord) bool { return mustJSON(a) == mustJSON(b) }
 
-func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
-	var in GrantRevocation
+// grantAct is a signed act on a grant: the grant it names, its signature and
+// what the exchange domain's rules say of it.
+type grantAct interface {
+	act() (grantID, signature string, domainErr error)
+}
+
+// decodeGrantAct decodes the body of a signed act on grant {id} (a revocation,
+// a deletion attestation): its grantId must be the path's, its signature
+// present and the exchange domain's rules met.
+func decodeGrantAct[T grantAct](r *http.Request) (string, T, error) {
+	var in T
 	id, err := pathIDAndBody(r, &in)
 	if err != nil {
-		return err
+		return "", in, err
 	}
+	grantID, signature, domainErr := in.act()
 	var c checks
-	c.samePath("grantId", in.GrantID, id, "grant")
-	c.signature("signature", in.Signature)
-	if err := invalid(in.domain().Validate(), &c); err != nil {
+	c.samePath("grantId", grantID, id, "grant")
+	c.signature("signature", signature)
+	return id, in, invalid(domainErr, &c)
+}
+
+func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
+	id, in, err := decodeGrantAct[GrantRevocation](r)
+	if err != nil {
 		return err
 	}
 	p := info(r).principal
@@ -107,11 +118,7 @@ func (s *Server) sendExchange(w http.ResponseWriter, r *http.Request) error {
 		return forbidden("provider %s is not your department (%s)", x.Provider, p.Department)
 	}
 	res, err := s.submit(r.Context(), p.Org, "exchange:Send", mustJSON(x))
-	if err == nil {
-		auditTx(r, res)
-		return writeResult(w, http.StatusCreated, res)
-	}
-	return s.replayWrite(w, r, err, p.Org, "exchange:GetExchange", x.ID, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusCreated, p.Org, "exchange:GetExchange", x.ID, func(raw []byte) (string, bool) {
 		var st struct {
 			ExchangeRecord
 			SentTxID string `json:"sentTxId"`
@@ -153,11 +160,7 @@ func (s *Server) answerExchange(decision, fn string) HandlerFunc {
 				return forbidden("consumer %s is not your department (%s)", in.Consumer, p.Department)
 			}
 			res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
-			if err == nil {
-				auditTx(r, res)
-				return writeResult(w, http.StatusOK, res)
-			}
-			return s.replayWrite(w, r, err, p.Org, "exchange:GetExchange", id, func(raw []byte) (string, bool) {
+			return s.answerWrite(w, r, res, err, http.StatusOK, p.Org, "exchange:GetExchange", id, func(raw []byte) (string, bool) {
 				var st storedExchange
 				if json.Unmarshal(raw, &st) != nil || st.Ack == nil || mustJSON(*st.Ack) != mustJSON(in) {
 					return "", false
@@ -202,11 +205,7 @@ func (s *Server) withdrawCatalogItem(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) changeCatalogItem(w http.ResponseWriter, r *http.Request, fn string, validate func(CatalogChange) error) error {
-	provider, err := pathID(r, "provider")
-	if err != nil {
-		return err
-	}
-	item, err := pathID(r, "item")
+	provider, item, err := pathCatalogItem(r)
 	if err != nil {
 		return err
 	}
@@ -229,15 +228,8 @@ func (s *Server) changeCatalogItem(w http.ResponseWriter, r *http.Request, fn st
 }
 
 func (s *Server) attestDeletion(w http.ResponseWriter, r *http.Request) error {
-	var in DeletionAttestation
-	id, err := pathIDAndBody(r, &in)
+	id, in, err := decodeGrantAct[DeletionAttestation](r)
 	if err != nil {
-		return err
-	}
-	var c checks
-	c.samePath("grantId", in.GrantID, id, "grant")
-	c.signature("signature", in.Signature)
-	if err := invalid(in.domain().Validate(), &c); err != nil {
 		return err
 	}
 	p := info(r).principal
@@ -251,11 +243,7 @@ func (s *Server) attestDeletion(w http.ResponseWriter, r *http.Request) error {
 		return forbidden("grant %s was given to %s; only it attests deletion (your department %s)", id, g.Consumer, p.Department)
 	}
 	res, err := s.submit(r.Context(), p.Org, "exchange:AttestDeletion", mustJSON(in))
-	if err == nil {
-		auditTx(r, res)
-		return writeResult(w, http.StatusOK, res)
-	}
-	return s.replayWrite(w, r, err, p.Org, "exchange:GetGrant", id, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusOK, p.Org, "exchange:GetGrant", id, func(raw []byte) (string, bool) {
 		var st struct {
 			Deletion *struct {
 				DeletionAttestation

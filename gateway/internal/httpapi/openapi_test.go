@@ -23,11 +23,47 @@ func loadDoc(t *testing.T) (openapiDoc, []byte) {
 	if r.status != 200 {
 		t.Fatal(r.status)
 	}
+	return parseDoc(t, r.body), r.body
+}
+
+// parseDoc decodes an OpenAPI document or one of its fragments.
+func parseDoc(t *testing.T, raw []byte) openapiDoc {
+	t.Helper()
 	var d openapiDoc
-	if err := json.Unmarshal(r.body, &d); err != nil {
+	if err := json.Unmarshal(raw, &d); err != nil {
 		t.Fatal(err)
 	}
-	return d, r.body
+	return d
+}
+
+// operations lists "METHOD /path" of every operation the document describes.
+func (d openapiDoc) operations() map[string]bool {
+	out := map[string]bool{}
+	for path, ops := range d.Paths {
+		for method := range ops {
+			if method == "parameters" {
+				continue
+			}
+			out[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	return out
+}
+
+// checkFragment compares the operations of fragment name with the patterns of
+// the routes it documents.
+func checkFragment(t *testing.T, name string, frag openapiDoc, patterns []string) {
+	t.Helper()
+	inDoc := frag.operations()
+	for _, p := range patterns {
+		if !inDoc[p] {
+			t.Errorf("route %s is not in %s", p, name)
+		}
+		delete(inDoc, p)
+	}
+	for d := range inDoc {
+		t.Errorf("%s documents %s, which no route serves", name, d)
+	}
 }
 
 // documented lists "METHOD /path" of every registered route meant for the document.
@@ -50,15 +86,7 @@ func documented(t *testing.T) map[string]bool {
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	doc, _ := loadDoc(t)
 	routes := documented(t)
-	inDoc := map[string]bool{}
-	for path, ops := range doc.Paths {
-		for method := range ops {
-			if method == "parameters" {
-				continue
-			}
-			inDoc[strings.ToUpper(method)+" "+path] = true
-		}
-	}
+	inDoc := doc.operations()
 	for r := range routes {
 		if !inDoc[r] {
 			t.Errorf("route %s is not in the OpenAPI document (add it to an openapi/*.json fragment)", r)

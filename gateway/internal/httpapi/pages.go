@@ -26,7 +26,7 @@ func (s *Server) registerPages(r *Router) {
 	r.Add(Route{Pattern: "GET /api/v1/public/kpi", Public: true, Handler: s.publicKPI})
 	r.Add(Route{Pattern: "GET /api/v1/tickets/{id}/progress", Public: true, Handler: s.ticketProgress})
 	r.Add(Route{Pattern: "GET /api/v1/audit/kpi/series", Handler: s.kpiSeries})
-	r.Add(Route{Pattern: "GET /api/v1/audit/escalations", Handler: s.listEscalations})
+	r.Add(Route{Pattern: "GET /api/v1/audit/escalations", Handler: s.departmentPeriodRead("escalations", "workorder:Escalations", true)})
 	r.Add(Route{Pattern: "GET /api/v1/audit/exchange-volume", Handler: s.exchangeSummary})
 }
 
@@ -325,22 +325,6 @@ func (s *Server) ticketProgress(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("decoding trace of %s from ledger: %w", id, err)
 	}
 	return writeJSON(w, http.StatusOK, TicketCitizenProgress{Progress: access.CitizenProgress(t, trace), TimeZone: s.opts.TimeZone.String()})
-}
-
-func (s *Server) listEscalations(w http.ResponseWriter, r *http.Request) error {
-	var c checks
-	dept := r.URL.Query().Get("department")
-	c.dept("department", dept, true)
-	from, to := s.period(r, &c, true)
-	ps, bm := pageQuery(r, &c)
-	if err := c.err(); err != nil {
-		return err
-	}
-	audit(r, "escalations?"+r.URL.RawQuery)
-	if err := s.authorizeDept(r, dept); err != nil {
-		return err
-	}
-	return s.evaluateWrite(w, r, s.org(r), "workorder:Escalations", dept, from, to, ps, bm)
 }
 
 // maxSummaryPages bounds the exchange pages (500 each) one summary reads.

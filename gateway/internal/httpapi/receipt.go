@@ -14,64 +14,61 @@ import (
 	"github.com/certledger/certledger/internal/receipt"
 )
 
-// ReceiptEvidence is what GET /api/v1/certificates/{id}/receipt answers: the
-// certificate as first written, the coordinates of the transaction that wrote
-// it, its validation code in its block, and its anchor (header, proposal
-// payload, proposal response and endorsements, as the block holds them) — the
-// parts of a v2 receipt the ledger knows. BundleFingerprint is the governance
+// TxEvidence is what the ledger knows of the transaction that wrote a
+// record: the coordinates of that transaction, its validation code in its
+// block, and its anchor (header, proposal payload, proposal response and
+// endorsements, as the block holds them). BundleFingerprint is the governance
 // key this gateway's trust bundle is pinned to ("" when it serves none).
+type TxEvidence struct {
+	Channel           string          `json:"channel"`
+	TxID              string          `json:"txId"`
+	BlockNumber       uint64          `json:"blockNumber"`
+	ValidationCode    string          `json:"validationCode"`
+	Anchor            *receipt.Anchor `json:"anchor"`
+	BundleFingerprint string          `json:"bundleFingerprint"`
+}
+
+// ReceiptEvidence is what GET /api/v1/certificates/{id}/receipt answers: the
+// certificate as first written and the evidence of the transaction that wrote
+// it — the parts of a v2 receipt the ledger knows.
 type ReceiptEvidence struct {
-	ID                string                   `json:"id"`
-	Certificate       *certificate.Certificate `json:"certificate"`
-	Channel           string                   `json:"channel"`
-	TxID              string                   `json:"txId"`
-	BlockNumber       uint64                   `json:"blockNumber"`
-	ValidationCode    string                   `json:"validationCode"`
-	Anchor            *receipt.Anchor          `json:"anchor"`
-	BundleFingerprint string                   `json:"bundleFingerprint"`
+	ID          string                   `json:"id"`
+	Certificate *certificate.Certificate `json:"certificate"`
+	TxEvidence
+}
+
+// BatchEvidence is what GET /api/v1/batches/{id}/receipt answers: the batch
+// header as its anchoring transaction wrote it and that transaction's evidence
+// — what every v2 receipt of a certificate of the batch shares.
+type BatchEvidence struct {
+	ID    string          `json:"id"`
+	Batch *batch.Anchored `json:"batch"`
+	TxEvidence
 }
 
 // certificateReceipt reads the transaction that created certificate id from
 // its block (qscc GetBlockByTxID) and the record it wrote from the anchor's
 // own write set, so what it answers is exactly what the endorsers signed.
 func (s *Server) certificateReceipt(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	var c checks
-	c.id("id", id, true)
-	if err := c.err(); err != nil {
+	id, err := pathID(r, "id")
+	if err != nil {
 		return err
 	}
 	audit(r, "certificate/"+id)
 	if done, err := s.batchedReceipt(w, r, id); done {
 		return err
 	}
-	br, ok := s.opts.Ledger.(ledgerclient.BlockReader)
-	if !ok {
-		return errmap.New(http.StatusNotImplemented, codes.Internal, "this gateway's ledger cannot read blocks (receipts need the transaction's endorsements)")
-	}
-	org := s.org(r)
-	raw, err := s.ledger.Evaluate(r.Context(), org, "certificate:History", id)
+	br, err := s.blockReader()
 	if err != nil {
 		return err
 	}
-	var hist []struct {
-		TxID string `json:"txId"`
-	}
-	if err := json.Unmarshal(raw, &hist); err != nil || len(hist) == 0 || hist[len(hist)-1].TxID == "" {
-		return errmap.New(http.StatusBadGateway, codes.Internal, "the ledger returned no history for certificate "+id)
-	}
-	txID := hist[len(hist)-1].TxID // newest first: the last entry is the creation
-	block, err := br.TxBlockBytes(r.Context(), org, txID)
+	txID, err := s.creationTx(r, id)
 	if err != nil {
 		return err
 	}
-	a, num, code, err := receipt.FromBlock(block, txID)
+	tx, ev, err := s.txEvidence(r, br, txID)
 	if err != nil {
-		return errmap.New(http.StatusBadGateway, codes.Internal, "the block of transaction "+txID+" does not hold it: "+err.Error())
-	}
-	tx, err := a.Decode()
-	if err != nil {
-		return errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+txID+": "+err.Error())
+		return err
 	}
 	written, ok := tx.Write(receipt.CertificateKey(id))
 	if !ok {
@@ -81,12 +78,7 @@ func (s *Server) certificateReceipt(w http.ResponseWriter, r *http.Request) erro
 	if err := json.Unmarshal(written, &cert); err != nil {
 		return errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+txID+" wrote no certificate: "+err.Error())
 	}
-	ev := ReceiptEvidence{ID: id, Certificate: &cert, Channel: tx.Channel, TxID: txID, BlockNumber: num, ValidationCode: code.String(), Anchor: a}
-	if s.opts.Trust != nil {
-		ev.BundleFingerprint = s.opts.Trust.Pin()
-	}
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	return writeJSON(w, http.StatusOK, ev)
+	return writePublicJSON(w, ReceiptEvidence{ID: id, Certificate: &cert, TxEvidence: ev})
 }
 
 // BatchReceipts is what a VerifyModel may also do: build the v2 receipt of a
@@ -141,20 +133,6 @@ func (s *Server) batchedReceipt(w http.ResponseWriter, r *http.Request, id strin
 	return true, nil
 }
 
-// BatchEvidence is what GET /api/v1/batches/{id}/receipt answers: the batch
-// header as its anchoring transaction wrote it and that transaction's anchor —
-// what every v2 receipt of a certificate of the batch shares.
-type BatchEvidence struct {
-	ID                string          `json:"id"`
-	Batch             *batch.Anchored `json:"batch"`
-	Channel           string          `json:"channel"`
-	TxID              string          `json:"txId"`
-	BlockNumber       uint64          `json:"blockNumber"`
-	ValidationCode    string          `json:"validationCode"`
-	Anchor            *receipt.Anchor `json:"anchor"`
-	BundleFingerprint string          `json:"bundleFingerprint"`
-}
-
 // batchReceipt reads the transaction that anchored batch id from its block and
 // answers the header its endorsed write set holds.
 func (s *Server) batchReceipt(w http.ResponseWriter, r *http.Request) error {
@@ -163,25 +141,17 @@ func (s *Server) batchReceipt(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	audit(r, "batch/"+id)
-	br, ok := s.opts.Ledger.(ledgerclient.BlockReader)
-	if !ok {
-		return errmap.New(http.StatusNotImplemented, codes.Internal, "this gateway's ledger cannot read blocks (receipts need the transaction's endorsements)")
+	br, err := s.blockReader()
+	if err != nil {
+		return err
 	}
 	a, err := s.anchored(r, id)
 	if err != nil {
 		return err
 	}
-	block, err := br.TxBlockBytes(r.Context(), s.org(r), a.TxID)
+	tx, ev, err := s.txEvidence(r, br, a.TxID)
 	if err != nil {
 		return err
-	}
-	an, num, code, err := receipt.FromBlock(block, a.TxID)
-	if err != nil {
-		return errmap.New(http.StatusBadGateway, codes.Internal, "the block of transaction "+a.TxID+" does not hold it: "+err.Error())
-	}
-	tx, err := an.Decode()
-	if err != nil {
-		return errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+a.TxID+": "+err.Error())
 	}
 	raw, ok := tx.Write(receipt.BatchKey(id))
 	if !ok {
@@ -191,10 +161,52 @@ func (s *Server) batchReceipt(w http.ResponseWriter, r *http.Request) error {
 	if err := json.Unmarshal(raw, &written); err != nil {
 		return errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+a.TxID+" wrote no batch header: "+err.Error())
 	}
-	ev := BatchEvidence{ID: id, Batch: &written, Channel: tx.Channel, TxID: a.TxID, BlockNumber: num, ValidationCode: code.String(), Anchor: an}
+	return writePublicJSON(w, BatchEvidence{ID: id, Batch: &written, TxEvidence: ev})
+}
+
+// blockReader is the ledger as a reader of blocks, which receipts need.
+func (s *Server) blockReader() (ledgerclient.BlockReader, error) {
+	br, ok := s.opts.Ledger.(ledgerclient.BlockReader)
+	if !ok {
+		return nil, errmap.New(http.StatusNotImplemented, codes.Internal, "this gateway's ledger cannot read blocks (receipts need the transaction's endorsements)")
+	}
+	return br, nil
+}
+
+// creationTx is the id of the transaction that created certificate id: the
+// last entry of its history (newest first).
+func (s *Server) creationTx(r *http.Request, id string) (string, error) {
+	raw, err := s.ledger.Evaluate(r.Context(), s.org(r), "certificate:History", id)
+	if err != nil {
+		return "", err
+	}
+	var hist []struct {
+		TxID string `json:"txId"`
+	}
+	if err := json.Unmarshal(raw, &hist); err != nil || len(hist) == 0 || hist[len(hist)-1].TxID == "" {
+		return "", errmap.New(http.StatusBadGateway, codes.Internal, "the ledger returned no history for certificate "+id)
+	}
+	return hist[len(hist)-1].TxID, nil
+}
+
+// txEvidence reads transaction txID from its block: the decoded transaction
+// (for its write set) and its evidence.
+func (s *Server) txEvidence(r *http.Request, br ledgerclient.BlockReader, txID string) (*receipt.Tx, TxEvidence, error) {
+	block, err := br.TxBlockBytes(r.Context(), s.org(r), txID)
+	if err != nil {
+		return nil, TxEvidence{}, err
+	}
+	a, num, code, err := receipt.FromBlock(block, txID)
+	if err != nil {
+		return nil, TxEvidence{}, errmap.New(http.StatusBadGateway, codes.Internal, "the block of transaction "+txID+" does not hold it: "+err.Error())
+	}
+	tx, err := a.Decode()
+	if err != nil {
+		return nil, TxEvidence{}, errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+txID+": "+err.Error())
+	}
+	ev := TxEvidence{Channel: tx.Channel, TxID: txID, BlockNumber: num, ValidationCode: code.String(), Anchor: a}
 	if s.opts.Trust != nil {
 		ev.BundleFingerprint = s.opts.Trust.Pin()
 	}
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	return writeJSON(w, http.StatusOK, ev)
+	return tx, ev, nil
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
@@ -175,25 +174,16 @@ type Anchor struct {
 }
 
 func (s *Server) certificateAnchor(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	var c checks
-	c.id("id", id, true)
-	if err := c.err(); err != nil {
-		return err
-	}
-	audit(r, "certificate/"+id)
-	raw, err := s.ledger.Evaluate(r.Context(), s.org(r), "certificate:History", id)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	var hist []struct {
-		TxID string `json:"txId"`
+	audit(r, "certificate/"+id)
+	txID, err := s.creationTx(r, id)
+	if err != nil {
+		return err
 	}
-	if err := json.Unmarshal(raw, &hist); err != nil || len(hist) == 0 || hist[len(hist)-1].TxID == "" {
-		return errmap.New(http.StatusBadGateway, codes.Internal, "the ledger returned no history for certificate "+id)
-	}
-	a := Anchor{ID: id, TxID: hist[len(hist)-1].TxID} // newest first: the last entry is the creation
+	a := Anchor{ID: id, TxID: txID}
 	a.BlockNumber, a.BlockKnown = s.ledger.TxBlock(r.Context(), s.org(r), a.TxID)
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	return writeJSON(w, http.StatusOK, a)
+	return writePublicJSON(w, a)
 }

@@ -29,6 +29,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return nil
 }
 
+// writePublicJSON answers v with 200 to any origin (the public, CORS-readable
+// answers the offline verify page fetches).
+func writePublicJSON(w http.ResponseWriter, v any) error {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	return writeJSON(w, http.StatusOK, v)
+}
+
 func setJSONHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
@@ -90,6 +97,16 @@ func (s *Server) submitWrite(w http.ResponseWriter, r *http.Request, status int,
 		return err
 	}
 	return writeResult(w, status, res)
+}
+
+// answerWrite answers an idempotent write: its result with status when the
+// ledger took it, else replayWrite's answer to the refusal err.
+func (s *Server) answerWrite(w http.ResponseWriter, r *http.Request, res *ledgerclient.Result, err error, status int, org, getFn, id string, same func(raw []byte) (txID string, ok bool), replayable ...string) error {
+	if err == nil {
+		auditTx(r, res)
+		return writeResult(w, status, res)
+	}
+	return s.replayWrite(w, r, err, org, getFn, id, same, replayable...)
 }
 
 // replayWrite makes a write idempotent: when the ledger refused it (err) with one of

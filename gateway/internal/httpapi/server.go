@@ -234,6 +234,13 @@ type Route struct {
 	Raw     http.Handler
 }
 
+// The role sets of routes that write: department administrators and clerks, and
+// administrators alone.
+var (
+	writerRoles = []string{config.RoleAdmin, config.RoleClerk}
+	adminRoles  = []string{config.RoleAdmin}
+)
+
 // Router is what register methods add routes to.
 type Router struct {
 	s   *Server

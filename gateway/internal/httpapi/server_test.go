@@ -1,14 +1,11 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -153,6 +150,13 @@ func newEnvDepts(t testing.TB, mutate func(*Options), depts []ccledger.Dept) *en
 		MVCCBackoff:          time.Millisecond,
 		Now:                  e.clock,
 	}
+	e.srv = newServer(t, o, mutate)
+	return e
+}
+
+// newServer is New(o) after mutate (nil: none) changed o; an error fails the test.
+func newServer(t testing.TB, o Options, mutate func(*Options)) *Server {
+	t.Helper()
 	if mutate != nil {
 		mutate(&o)
 	}
@@ -160,8 +164,7 @@ func newEnvDepts(t testing.TB, mutate func(*Options), depts []ccledger.Dept) *en
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = srv
-	return e
+	return srv
 }
 
 func (e *env) clock() time.Time {
@@ -200,19 +203,7 @@ func (r resp) code() string {
 // do sends a request; body may be a string (sent as is) or a value (JSON-encoded).
 func (e *env) do(method, path, token string, body any, hdr ...string) resp {
 	e.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req := httptest.NewRequest(method, path, rd)
+	req := httptest.NewRequest(method, path, testkit.Body(e.t, body))
 	req.RemoteAddr = "192.0.2.7:5555"
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

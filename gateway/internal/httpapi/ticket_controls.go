@@ -17,12 +17,11 @@ import (
 // paused clock (suspend / resume), the policy (automatic escalation, automatic close
 // of unrated tickets, transfer limit) and the official holiday schedules.
 func (s *Server) registerTicketControls(r *Router) {
-	writers := []string{config.RoleAdmin, config.RoleClerk}
 	for _, a := range []string{"return", "suspend", "resume", "route"} {
-		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writers, Handler: s.ticketAction(a, validateTicketControl)})
+		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writerRoles, Handler: s.ticketAction(a, validateTicketControl)})
 	}
-	r.Add(Route{Pattern: "PUT /api/v1/workorder/config/policy", Roles: []string{config.RoleAdmin}, Handler: s.setTicketPolicy})
-	r.Add(Route{Pattern: "POST /api/v1/workorder/calendar/years", Roles: []string{config.RoleAdmin}, Handler: s.loadCalendarYear})
+	r.Add(Route{Pattern: "PUT /api/v1/workorder/config/policy", Roles: adminRoles, Handler: s.setTicketPolicy})
+	r.Add(Route{Pattern: "POST /api/v1/workorder/calendar/years", Roles: adminRoles, Handler: s.loadCalendarYear})
 	r.Add(Route{Pattern: "GET /api/v1/workorder/calendar/years/{year}", Handler: s.getCalendarYear})
 	r.Add(Route{Pattern: "GET /api/v1/audit/sweep", Roles: []string{config.RoleAdmin, config.RoleClerk, config.RoleAuditor}, Handler: s.previewSweep})
 }
@@ -38,13 +37,9 @@ func (s *Server) registerTicketControls(r *Router) {
 // own, or one it supervises), and in "hidden" how many more the sweep would change,
 // so it still knows whether there is work.
 func (s *Server) previewSweep(w http.ResponseWriter, r *http.Request) error {
-	limit := r.URL.Query().Get("limit")
-	if limit != "" {
-		if n, err := strconv.Atoi(limit); err != nil || n < 1 || n > 1000 {
-			var c checks
-			c.add("limit", "want an integer from 1 to 1000")
-			return c.err()
-		}
+	limit, err := sweepLimit(r)
+	if err != nil {
+		return err
 	}
 	audit(r, "sweep preview")
 	raw, err := s.ledger.Evaluate(r.Context(), s.org(r), "workorder:Sweep", limit)
@@ -164,13 +159,8 @@ func sweptTicket(payload []byte, id string) (bool, *storedTicket) {
 	var sw struct {
 		Tickets []string `json:"tickets"`
 		Updated []struct {
-			TicketID   string `json:"ticketId"`
-			State      string `json:"state"`
-			Department string `json:"department"`
-			Overdue    bool   `json:"overdue"`
-			RespondBy  string `json:"respondBy"`
-			ResolveBy  string `json:"resolveBy"`
-			UpdatedAt  string `json:"updatedAt"`
+			TicketID string `json:"ticketId"`
+			TicketStatus
 		} `json:"updated"`
 	}
 	if json.Unmarshal(payload, &sw) != nil || !slices.Contains(sw.Tickets, id) {
@@ -178,8 +168,7 @@ func sweptTicket(payload []byte, id string) (bool, *storedTicket) {
 	}
 	for _, u := range sw.Updated {
 		if u.TicketID == id {
-			t := &storedTicket{State: u.State, Department: u.Department, Overdue: u.Overdue,
-				RespondBy: u.RespondBy, ResolveBy: u.ResolveBy, UpdatedAt: u.UpdatedAt}
+			t := &storedTicket{TicketStatus: u.TicketStatus}
 			t.ID = id
 			return true, t
 		}
@@ -197,12 +186,7 @@ func (s *Server) setTicketPolicy(w http.ResponseWriter, r *http.Request) error {
 	if err := invalid(pol.Validate(), &checks{}); err != nil {
 		return err
 	}
-	p := info(r).principal
-	audit(r, "workorder/config/policy")
-	if err := s.governanceOnly(p, "set the work-order policy"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusOK, p.Org, "workorder:SetPolicy", mustJSON(pol))
+	return s.governanceWrite(w, r, http.StatusOK, "workorder/config/policy", "set the work-order policy", "workorder:SetPolicy", mustJSON(pol))
 }
 
 // loadCalendarYear checks one year's official schedule (docs/calendar.md, the
@@ -216,12 +200,7 @@ func (s *Server) loadCalendarYear(w http.ResponseWriter, r *http.Request) error 
 	if _, _, err := y.Days(); err != nil {
 		return invalid(err, &checks{})
 	}
-	p := info(r).principal
-	audit(r, "workorder/calendar/"+strconv.Itoa(y.Year))
-	if err := s.governanceOnly(p, "load the holiday calendar"); err != nil {
-		return err
-	}
-	return s.submitWrite(w, r, http.StatusOK, p.Org, "workorder:LoadCalendarYear", mustJSON(y))
+	return s.governanceWrite(w, r, http.StatusOK, "workorder/calendar/"+strconv.Itoa(y.Year), "load the holiday calendar", "workorder:LoadCalendarYear", mustJSON(y))
 }
 
 // getCalendarYear answers one year's schedule and the calendar version that holds

@@ -118,35 +118,30 @@ func (s *Server) listOverdue(w http.ResponseWriter, r *http.Request) error {
 	return s.evaluateWrite(w, r, s.org(r), "workorder:ListOverdue", dept, ps, bm)
 }
 
-func (s *Server) ticketKPI(w http.ResponseWriter, r *http.Request) error {
-	var c checks
-	dept := r.URL.Query().Get("department")
-	c.dept("department", dept, true)
-	from, to := s.period(r, &c, true)
-	if err := c.err(); err != nil {
-		return err
+// departmentPeriodRead answers chaincode function fn for one department over a
+// period (from, to; then pageSize and bookmark when paged): the department and
+// the period are required, and the caller must be allowed to read the
+// department. name is the access log's resource.
+func (s *Server) departmentPeriodRead(name, fn string, paged bool) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var c checks
+		dept := r.URL.Query().Get("department")
+		c.dept("department", dept, true)
+		from, to := s.period(r, &c, true)
+		args := []string{dept, from, to}
+		if paged {
+			ps, bm := pageQuery(r, &c)
+			args = append(args, ps, bm)
+		}
+		if err := c.err(); err != nil {
+			return err
+		}
+		audit(r, name+"?"+r.URL.RawQuery)
+		if err := s.authorizeDept(r, dept); err != nil {
+			return err
+		}
+		return s.evaluateWrite(w, r, s.org(r), fn, args...)
 	}
-	audit(r, "kpi?"+r.URL.RawQuery)
-	if err := s.authorizeDept(r, dept); err != nil {
-		return err
-	}
-	return s.evaluateWrite(w, r, s.org(r), "workorder:KPI", dept, from, to)
-}
-
-func (s *Server) listAccountability(w http.ResponseWriter, r *http.Request) error {
-	var c checks
-	dept := r.URL.Query().Get("department")
-	c.dept("department", dept, true)
-	from, to := s.period(r, &c, true)
-	ps, bm := pageQuery(r, &c)
-	if err := c.err(); err != nil {
-		return err
-	}
-	audit(r, "accountability?"+r.URL.RawQuery)
-	if err := s.authorizeDept(r, dept); err != nil {
-		return err
-	}
-	return s.evaluateWrite(w, r, s.org(r), "workorder:Accountability", dept, from, to, ps, bm)
 }
 
 func (s *Server) ticketConfig(w http.ResponseWriter, r *http.Request) error {

@@ -29,17 +29,23 @@ var ticketStates = func() []string {
 // ticketRatings are the citizen's ratings.
 var ticketRatings = []string{"very_satisfied", "satisfied", "neutral", "unsatisfied"}
 
-// storedTicket is the part of a ledger ticket the gateway reads.
-type storedTicket struct {
-	TicketInput
+// TicketStatus is where a ticket is and its clock, as the ledger's tickets,
+// sweep events and progress streams carry it.
+type TicketStatus struct {
 	State      string `json:"state"`
 	Department string `json:"department"`
 	RespondBy  string `json:"respondBy"`
 	ResolveBy  string `json:"resolveBy"`
 	Overdue    bool   `json:"overdue"`
 	UpdatedAt  string `json:"updatedAt"`
-	TxID       string `json:"txId"`
-	Episodes   []struct {
+}
+
+// storedTicket is the part of a ledger ticket the gateway reads.
+type storedTicket struct {
+	TicketInput
+	TicketStatus
+	TxID     string `json:"txId"`
+	Episodes []struct {
 		Department string `json:"department"`
 	} `json:"episodes"`
 }
@@ -56,17 +62,11 @@ func (t *storedTicket) departments() []string {
 // TicketProgress is what an anonymous (citizen) progress stream carries per event:
 // no actor identities, only where the ticket is.
 type TicketProgress struct {
-	TicketID   string `json:"ticketId"`
-	Event      string `json:"event"`
-	State      string `json:"state"`
-	Department string `json:"department"`
-	RespondBy  string `json:"respondBy"`
-	ResolveBy  string `json:"resolveBy"`
-	Overdue    bool   `json:"overdue"`
-	UpdatedAt  string `json:"updatedAt"`
+	TicketID string `json:"ticketId"`
+	Event    string `json:"event"`
+	TicketStatus
 }
 
 func progressOf(t *storedTicket, event string) TicketProgress {
-	return TicketProgress{TicketID: t.ID, Event: event, State: t.State, Department: t.Department,
-		RespondBy: t.RespondBy, ResolveBy: t.ResolveBy, Overdue: t.Overdue, UpdatedAt: t.UpdatedAt}
+	return TicketProgress{TicketID: t.ID, Event: event, TicketStatus: t.TicketStatus}
 }

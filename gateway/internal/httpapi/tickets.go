@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/internal/codes"
 )
 
@@ -25,23 +24,22 @@ import (
 // Reads need a token, except a ticket's progress stream, which a citizen may open
 // with the ticket id and its reporter commitment.
 func (s *Server) registerTickets(r *Router) {
-	writers := []string{config.RoleAdmin, config.RoleClerk}
-	r.Add(Route{Pattern: "POST /api/v1/tickets", Roles: writers, Handler: s.submitTicket})
+	r.Add(Route{Pattern: "POST /api/v1/tickets", Roles: writerRoles, Handler: s.submitTicket})
 	r.Add(Route{Pattern: "GET /api/v1/tickets", Handler: s.listTickets})
 	r.Add(Route{Pattern: "GET /api/v1/tickets/{id}", Handler: s.getTicket})
 	r.Add(Route{Pattern: "GET /api/v1/tickets/{id}/trace", Handler: s.traceTicket})
 	r.Add(Route{Pattern: "GET /api/v1/tickets/{id}/events", Public: true, Handler: s.ticketEvents})
 	for _, a := range ticketActions {
-		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writers, Handler: s.ticketAction(a, validateTicketAction)})
+		r.Add(Route{Pattern: "POST /api/v1/tickets/{id}/" + a, Roles: writerRoles, Handler: s.ticketAction(a, validateTicketAction)})
 	}
 	r.Add(Route{Pattern: "GET /api/v1/workorder/config", Handler: s.ticketConfig})
 	for _, k := range []string{"calendar", "sla", "intake"} {
-		r.Add(Route{Pattern: "PUT /api/v1/workorder/config/" + k, Roles: []string{config.RoleAdmin}, Handler: s.setTicketConfig(k)})
+		r.Add(Route{Pattern: "PUT /api/v1/workorder/config/" + k, Roles: adminRoles, Handler: s.setTicketConfig(k)})
 	}
-	r.Add(Route{Pattern: "POST /api/v1/audit/sweep", Roles: writers, Handler: s.sweepTickets})
+	r.Add(Route{Pattern: "POST /api/v1/audit/sweep", Roles: writerRoles, Handler: s.sweepTickets})
 	r.Add(Route{Pattern: "GET /api/v1/audit/overdue", Handler: s.listOverdue})
-	r.Add(Route{Pattern: "GET /api/v1/audit/kpi", Handler: s.ticketKPI})
-	r.Add(Route{Pattern: "GET /api/v1/audit/accountability", Handler: s.listAccountability})
+	r.Add(Route{Pattern: "GET /api/v1/audit/kpi", Handler: s.departmentPeriodRead("kpi", "workorder:KPI", false)})
+	r.Add(Route{Pattern: "GET /api/v1/audit/accountability", Handler: s.departmentPeriodRead("accountability", "workorder:Accountability", true)})
 }
 
 func (s *Server) submitTicket(w http.ResponseWriter, r *http.Request) error {
@@ -55,13 +53,9 @@ func (s *Server) submitTicket(w http.ResponseWriter, r *http.Request) error {
 	p := info(r).principal
 	audit(r, "ticket/"+in.ID)
 	res, err := s.submit(r.Context(), p.Org, "workorder:Submit", mustJSON(in))
-	if err == nil {
-		auditTx(r, res)
-		return writeResult(w, http.StatusCreated, res)
-	}
 	// Idempotent on id: a retry of the same submission answers 200 with the stored
 	// ticket (header Idempotent-Replay); a different one under the same id stays 409.
-	return s.replayWrite(w, r, err, p.Org, "workorder:Get", in.ID, func(raw []byte) (string, bool) {
+	return s.answerWrite(w, r, res, err, http.StatusCreated, p.Org, "workorder:Get", in.ID, func(raw []byte) (string, bool) {
 		var st storedTicket
 		if json.Unmarshal(raw, &st) != nil || mustJSON(st.TicketInput) != mustJSON(in) {
 			return "", false
@@ -134,14 +128,23 @@ func (s *Server) ticketAction(action string, validate func(action, id string, in
 	}
 }
 
-func (s *Server) sweepTickets(w http.ResponseWriter, r *http.Request) error {
+// sweepLimit reads a sweep's optional limit: from 1 to 1000 tickets.
+func sweepLimit(r *http.Request) (string, error) {
 	limit := r.URL.Query().Get("limit")
 	if limit != "" {
 		if n, err := strconv.Atoi(limit); err != nil || n < 1 || n > 1000 {
 			var c checks
 			c.add("limit", "want an integer from 1 to 1000")
-			return c.err()
+			return "", c.err()
 		}
+	}
+	return limit, nil
+}
+
+func (s *Server) sweepTickets(w http.ResponseWriter, r *http.Request) error {
+	limit, err := sweepLimit(r)
+	if err != nil {
+		return err
 	}
 	p := info(r).principal
 	audit(r, "sweep")
@@ -173,11 +176,6 @@ func (s *Server) setTicketConfig(kind string) HandlerFunc {
 		if err := decodeJSON(r, &body); err != nil {
 			return err
 		}
-		p := info(r).principal
-		audit(r, "workorder/config/"+kind)
-		if err := s.governanceOnly(p, "set the work-order "+kind); err != nil {
-			return err
-		}
-		return s.submitWrite(w, r, http.StatusOK, p.Org, fn, mustJSON(body))
+		return s.governanceWrite(w, r, http.StatusOK, "workorder/config/"+kind, "set the work-order "+kind, fn, mustJSON(body))
 	}
 }

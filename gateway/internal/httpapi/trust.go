@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/gateway/internal/trustsvc"
@@ -20,7 +19,7 @@ func (s *Server) registerTrust(r *Router) {
 	r.Add(Route{Pattern: "GET /api/v1/ledger/channel", Public: true, Handler: s.getChannel})
 	r.Add(Route{Pattern: "GET /api/v1/trust", Public: true, Handler: s.getTrust})
 	r.Add(Route{Pattern: "GET /api/v1/trust/status", Public: true, Handler: s.getTrustStatus})
-	r.Add(Route{Pattern: "PUT /api/v1/trust", Roles: []string{config.RoleAdmin}, Handler: s.putTrust})
+	r.Add(Route{Pattern: "PUT /api/v1/trust", Roles: adminRoles, Handler: s.putTrust})
 }
 
 // channelLedger is the ledger with ChannelInfo (Fabric has it; a fake may not).

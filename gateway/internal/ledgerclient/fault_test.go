@@ -20,6 +20,7 @@ import (
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/internal/profile"
+	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/network/devnet"
 )
 
@@ -189,14 +190,23 @@ func (n *faultNet) get(t *testing.T, f *Fabric, key string) string {
 	return string(b)
 }
 
+// submitThroughProxy starts the fault net with the proxy as dept-a's only peer (no
+// fallback), connects with commitWait and commitStatus, lets fault arm the proxy,
+// and submits kv:Put key value.
+func submitThroughProxy(t *testing.T, commitWait, commitStatus time.Duration, fault func(*faultProxy), key, value string) (*faultNet, *Fabric, *Result, error) {
+	t.Helper()
+	n := startFaultNet(t)
+	n.viaProxy.Fallbacks = nil
+	f := n.connect(t, n.viaProxy, Timeouts{CommitWait: commitWait, CommitStatus: commitStatus})
+	fault(n.proxy)
+	res, err := f.Submit(context.Background(), "dept-a", "kv:Put", key, value)
+	return n, f, res, err
+}
+
 // A transaction accepted for ordering and then lost (an orderer that dies with it)
 // is sent again, same envelope, after CommitWait; the caller gets the commit.
 func TestSubmitResendsLostTransaction(t *testing.T) {
-	n := startFaultNet(t)
-	n.viaProxy.Fallbacks = nil
-	f := n.connect(t, n.viaProxy, Timeouts{CommitWait: 300 * time.Millisecond, CommitStatus: 5 * time.Second})
-	n.proxy.dropSubmits.Store(1)
-	res, err := f.Submit(context.Background(), "dept-a", "kv:Put", "k1", "v1")
+	n, f, res, err := submitThroughProxy(t, 300*time.Millisecond, 5*time.Second, func(p *faultProxy) { p.dropSubmits.Store(1) }, "k1", "v1")
 	if err != nil {
 		t.Fatalf("Submit after a lost submission: %v", err)
 	}
@@ -211,11 +221,7 @@ func TestSubmitResendsLostTransaction(t *testing.T) {
 // A commit status that cannot be learnt in time (every submission lost) is
 // "unknown, retry the same request": 504 COMMIT_UNKNOWN, not 503 nor a plain timeout.
 func TestSubmitCommitUnknown(t *testing.T) {
-	n := startFaultNet(t)
-	n.viaProxy.Fallbacks = nil
-	f := n.connect(t, n.viaProxy, Timeouts{CommitWait: 200 * time.Millisecond, CommitStatus: 1 * time.Second})
-	n.proxy.dropSubmits.Store(1 << 20)
-	_, err := f.Submit(context.Background(), "dept-a", "kv:Put", "k2", "v2")
+	n, f, _, err := submitThroughProxy(t, 200*time.Millisecond, time.Second, func(p *faultProxy) { p.dropSubmits.Store(1 << 20) }, "k2", "v2")
 	var cu *errmap.CommitUnknownError
 	if !errors.As(err, &cu) || cu.TxID == "" {
 		t.Fatalf("err = %v, want a CommitUnknownError", err)
@@ -235,11 +241,7 @@ func TestSubmitCommitUnknown(t *testing.T) {
 // A submission refused before reaching an orderer is "never submitted": it maps to
 // 503 UNAVAILABLE (nothing written), not COMMIT_UNKNOWN.
 func TestSubmitNeverSubmitted(t *testing.T) {
-	n := startFaultNet(t)
-	n.viaProxy.Fallbacks = nil
-	f := n.connect(t, n.viaProxy, Timeouts{CommitWait: 200 * time.Millisecond, CommitStatus: 1 * time.Second})
-	n.proxy.failSubmits.Store(true)
-	_, err := f.Submit(context.Background(), "dept-a", "kv:Put", "k3", "v3")
+	_, _, _, err := submitThroughProxy(t, 200*time.Millisecond, time.Second, func(p *faultProxy) { p.failSubmits.Store(true) }, "k3", "v3")
 	var cu *errmap.CommitUnknownError
 	if err == nil || errors.As(err, &cu) {
 		t.Fatalf("err = %v, want a plain unavailable error", err)
@@ -252,11 +254,7 @@ func TestSubmitNeverSubmitted(t *testing.T) {
 // A transaction that did commit while its status was not seen is resent; the
 // duplicate is not an error for the caller and the write happened once.
 func TestSubmitDuplicateIsSuccess(t *testing.T) {
-	n := startFaultNet(t)
-	n.viaProxy.Fallbacks = nil
-	f := n.connect(t, n.viaProxy, Timeouts{CommitWait: 300 * time.Millisecond, CommitStatus: 5 * time.Second})
-	n.proxy.hideStatus.Store(1)
-	res, err := f.Submit(context.Background(), "dept-a", "kv:Put", "k4", "v4")
+	n, _, res, err := submitThroughProxy(t, 300*time.Millisecond, 5*time.Second, func(p *faultProxy) { p.hideStatus.Store(1) }, "k4", "v4")
 	if err != nil {
 		t.Fatalf("Submit: %v", err)
 	}
@@ -305,12 +303,7 @@ func TestReadyChecksEveryOrganisation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadAddr := dead.Addr().String()
-	_ = dead.Close()
+	deadAddr := testkit.DeadAddr(t)
 	deptB := *n.direct
 	deptB.Peer = profile.Peer{Endpoint: deadAddr}
 	f, err := Connect([]Org{{Name: "gov", Profile: gov}, {Name: "dept-a", Profile: n.direct}, {Name: "dept-b", Profile: &deptB}}, Timeouts{Evaluate: time.Second})

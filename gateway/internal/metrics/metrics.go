@@ -35,40 +35,37 @@ func New() *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
 		Registry: reg,
-		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "certledger", Subsystem: "gateway", Name: "http_requests_total",
-			Help: "HTTP requests by route pattern, method and status code.",
-		}, []string{"route", "method", "status"}),
-		RequestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "certledger", Subsystem: "gateway", Name: "http_request_duration_seconds",
-			Help:    "HTTP request latency by route pattern and method.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"route", "method"}),
-		LedgerDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "certledger", Subsystem: "gateway", Name: "ledger_call_duration_seconds",
-			Help:    "Ledger call latency by operation (evaluate, submit) and chaincode function.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"op", "fn"}),
-		LedgerErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "certledger", Subsystem: "gateway", Name: "ledger_call_errors_total",
-			Help: "Failed ledger calls by operation, chaincode function and error code.",
-		}, []string{"op", "fn", "code"}),
-		MVCCRetries: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "certledger", Subsystem: "gateway", Name: "mvcc_retries_total",
-			Help: "Writes resubmitted after an MVCC or phantom read conflict.",
-		}),
-		RateLimited: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "certledger", Subsystem: "gateway", Name: "rate_limited_total",
-			Help: "Public requests refused by the per-address rate limit.",
-		}),
-		EventStreams: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "certledger", Subsystem: "gateway", Name: "event_streams",
-			Help: "Open server-sent event streams.",
-		}),
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts(opts("http_requests_total",
+			"HTTP requests by route pattern, method and status code.")), []string{"route", "method", "status"}),
+		RequestDuration: prometheus.NewHistogramVec(latency("http_request_duration_seconds",
+			"HTTP request latency by route pattern and method."), []string{"route", "method"}),
+		LedgerDuration: prometheus.NewHistogramVec(latency("ledger_call_duration_seconds",
+			"Ledger call latency by operation (evaluate, submit) and chaincode function."), []string{"op", "fn"}),
+		LedgerErrors: prometheus.NewCounterVec(prometheus.CounterOpts(opts("ledger_call_errors_total",
+			"Failed ledger calls by operation, chaincode function and error code.")), []string{"op", "fn", "code"}),
+		MVCCRetries: prometheus.NewCounter(prometheus.CounterOpts(opts("mvcc_retries_total",
+			"Writes resubmitted after an MVCC or phantom read conflict."))),
+		RateLimited: prometheus.NewCounter(prometheus.CounterOpts(opts("rate_limited_total",
+			"Public requests refused by the per-address rate limit."))),
+		EventStreams: prometheus.NewGauge(prometheus.GaugeOpts(opts("event_streams",
+			"Open server-sent event streams."))),
 	}
 	reg.MustRegister(m.Requests, m.RequestDuration, m.LedgerDuration, m.LedgerErrors, m.MVCCRetries, m.RateLimited, m.EventStreams,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// opts names the gateway's metric certledger_gateway_<name>.
+func opts(name, help string) prometheus.Opts {
+	return prometheus.Opts{Namespace: "certledger", Subsystem: "gateway", Name: name, Help: help}
+}
+
+// latency is the gateway's latency histogram certledger_gateway_<name>, in seconds
+// from 1 ms to 30 s.
+func latency(name, help string) prometheus.HistogramOpts {
+	o := opts(name, help)
+	return prometheus.HistogramOpts{Namespace: o.Namespace, Subsystem: o.Subsystem, Name: o.Name, Help: o.Help,
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}
 }
 
 // Handler serves the registry in the Prometheus text format.

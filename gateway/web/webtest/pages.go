@@ -102,25 +102,20 @@ func (tb *Tab) Text(sel string) string {
 // Screenshot saves a PNG of the whole page as dir/name.png and returns its path.
 func (tb *Tab) Screenshot(dir, name string) string {
 	tb.t.Helper()
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100)) // 100: PNG (lower is JPEG)
-	if err != nil {
-		tb.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		tb.t.Fatal(err)
-	}
-	p := filepath.Join(dir, unsafeName.ReplaceAllString(name, "_")+".png")
-	if err := os.WriteFile(p, png, 0o644); err != nil {
-		tb.t.Fatal(err)
-	}
-	return p
+	return tb.saveShot(dir, name, chromedp.FullScreenshot(100)) // 100: PNG (lower is JPEG)
 }
 
 // ScreenshotView saves a PNG of what the window shows (the top of the page, or where
 // it was scrolled to) as dir/name.png and returns its path.
 func (tb *Tab) ScreenshotView(dir, name string) string {
 	tb.t.Helper()
-	png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	return tb.saveShot(dir, name, chromedp.CaptureScreenshot())
+}
+
+// saveShot runs capture and writes the PNG it returns as dir/name.png.
+func (tb *Tab) saveShot(dir, name string, capture chromedp.Action[[]byte]) string {
+	tb.t.Helper()
+	png, err := chromedp.Run(tb.ctx, capture)
 	if err != nil {
 		tb.t.Fatalf("screenshot %s: %v", name, err)
 	}

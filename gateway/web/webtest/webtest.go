@@ -323,6 +323,35 @@ func (b *Browser) screenshot(t testing.TB, ctx context.Context, label string) {
 	}
 }
 
+// act marks the page's answer pending, runs acts and returns what the page then
+// shows (label names its screenshot); what names the step in a failure.
+func (b *Browser) act(t testing.TB, ctx context.Context, problems func() []string, label, what string, acts ...chromedp.Action[chromedp.Void]) Result {
+	t.Helper()
+	pending := []chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](markPending)}
+	if err := chromedp.Do(ctx, append(pending, acts...)...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return b.read(t, ctx, problems, label)
+}
+
+// typeInto adds typing text into the input with id to acts (nothing when text is "").
+func typeInto(acts []chromedp.Action[chromedp.Void], id, text string) []chromedp.Action[chromedp.Void] {
+	if text == "" {
+		return acts
+	}
+	return append(acts, chromedp.SendKeys(chromedp.ID(id), text))
+}
+
+// upload adds choosing the file at path in the file input with id to acts
+// (nothing when path is "").
+func upload(t testing.TB, acts []chromedp.Action[chromedp.Void], id, path string) []chromedp.Action[chromedp.Void] {
+	t.Helper()
+	if path == "" {
+		return acts
+	}
+	return append(acts, chromedp.SetUploadFiles(chromedp.ID(id), []string{abs(t, path)}))
+}
+
 func abs(t testing.TB, p string) string {
 	t.Helper()
 	a, err := filepath.Abs(p)
@@ -342,13 +371,8 @@ func (b *Browser) VerifyFile(t testing.TB, pageURL, file string) Result {
 	if u, err := url.Parse(pageURL); err == nil && (u.Query().Has("id") || u.Query().Has("hash")) {
 		b.read(t, ctx, problems, "link-before-file")
 	}
-	if err := chromedp.Do(ctx,
-		chromedp.Evaluate[chromedp.Void](markPending),
-		chromedp.SetUploadFiles(chromedp.ID("file"), []string{abs(t, file)}),
-	); err != nil {
-		t.Fatalf("choosing %s: %v", file, err)
-	}
-	return b.read(t, ctx, problems, "file-"+filepath.Base(file))
+	return b.act(t, ctx, problems, "file-"+filepath.Base(file), "choosing "+file,
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{abs(t, file)}))
 }
 
 // OpenLink opens a URL such as a QR link (/verify?id=..&hash=..), which verifies by
@@ -375,18 +399,9 @@ func (b *Browser) CheckHolder(t testing.TB, pageURL, receipt, holderID string) R
 	t.Helper()
 	ctx, problems, cancel := b.tab(t, pageURL)
 	defer cancel()
-	acts := []chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](markPending)}
-	if receipt != "" {
-		acts = append(acts, chromedp.SetUploadFiles(chromedp.ID("receipt-file"), []string{abs(t, receipt)}))
-	}
-	if holderID != "" {
-		acts = append(acts, chromedp.SendKeys(chromedp.ID("holder-id"), holderID))
-	}
+	acts := typeInto(upload(t, nil, "receipt-file", receipt), "holder-id", holderID)
 	acts = append(acts, chromedp.Click(chromedp.ID("holder-btn")))
-	if err := chromedp.Do(ctx, acts...); err != nil {
-		t.Fatalf("holder proof with %s: %v", receipt, err)
-	}
-	return b.read(t, ctx, problems, "holder")
+	return b.act(t, ctx, problems, "holder", "holder proof with "+receipt, acts...)
 }
 
 // Offline is what VerifyOffline gives the page.
@@ -411,23 +426,15 @@ func (b *Browser) VerifyOffline(t testing.TB, pageURL string, o Offline, cut fun
 	if cut != nil {
 		cut()
 	}
-	acts := []chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](markPending)}
-	acts = append(acts, chromedp.SetUploadFiles(chromedp.ID("offline-receipt"), []string{abs(t, o.Receipt)}))
-	if o.Document != "" {
-		acts = append(acts, chromedp.SetUploadFiles(chromedp.ID("offline-doc"), []string{abs(t, o.Document)}))
-	}
-	if o.Bundle != "" {
-		acts = append(acts, chromedp.SetUploadFiles(chromedp.ID("offline-bundle"), []string{abs(t, o.Bundle)}))
-	}
+	acts := []chromedp.Action[chromedp.Void]{chromedp.SetUploadFiles(chromedp.ID("offline-receipt"), []string{abs(t, o.Receipt)})}
+	acts = upload(t, acts, "offline-doc", o.Document)
+	acts = upload(t, acts, "offline-bundle", o.Bundle)
 	if o.Pin != "" {
 		acts = append(acts, chromedp.Evaluate[chromedp.Void](`document.getElementById('offline-pin').value = ''`),
 			chromedp.SendKeys(chromedp.ID("offline-pin"), o.Pin))
 	}
 	acts = append(acts, chromedp.Click(chromedp.ID("offline-btn")))
-	if err := chromedp.Do(ctx, acts...); err != nil {
-		t.Fatalf("offline check of %s: %v", o.Receipt, err)
-	}
-	return b.read(t, ctx, problems, "offline-"+filepath.Base(o.Receipt))
+	return b.act(t, ctx, problems, "offline-"+filepath.Base(o.Receipt), "offline check of "+o.Receipt, acts...)
 }
 
 // VerifyInput opens the page at pageURL, types a certificate id and/or a hash, presses
@@ -436,18 +443,9 @@ func (b *Browser) VerifyInput(t testing.TB, pageURL, id, hash string) Result {
 	t.Helper()
 	ctx, problems, cancel := b.tab(t, pageURL)
 	defer cancel()
-	acts := []chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](markPending)}
-	if id != "" {
-		acts = append(acts, chromedp.SendKeys(chromedp.ID("cert-id"), id))
-	}
-	if hash != "" {
-		acts = append(acts, chromedp.SendKeys(chromedp.ID("hash"), hash))
-	}
+	acts := typeInto(typeInto(nil, "cert-id", id), "hash", hash)
 	acts = append(acts, chromedp.Click(chromedp.ID("verify-btn")))
-	if err := chromedp.Do(ctx, acts...); err != nil {
-		t.Fatalf("typing id %q hash %q: %v", id, hash, err)
-	}
-	return b.read(t, ctx, problems, "input")
+	return b.act(t, ctx, problems, "input", fmt.Sprintf("typing id %q hash %q", id, hash), acts...)
 }
 
 // DropFile opens pageURL and drops a file named name holding data onto the page, as a
@@ -467,11 +465,5 @@ func (b *Browser) DropFile(t testing.TB, pageURL, name string, data []byte) Resu
     target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
   }
 })()`, base64.StdEncoding.EncodeToString(data), name)
-	if err := chromedp.Do(ctx,
-		chromedp.Evaluate[chromedp.Void](markPending),
-		chromedp.Evaluate[chromedp.Void](js),
-	); err != nil {
-		t.Fatalf("dropping %s: %v", name, err)
-	}
-	return b.read(t, ctx, problems, "drop-"+name)
+	return b.act(t, ctx, problems, "drop-"+name, "dropping "+name, chromedp.Evaluate[chromedp.Void](js))
 }

@@ -1,0 +1,19 @@
+package testkit
+
+import (
+	"net"
+	"testing"
+)
+
+// DeadAddr is a loopback host:port that nothing listens on (it was free a
+// moment ago): a peer or server that is down.
+func DeadAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
