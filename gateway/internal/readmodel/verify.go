@@ -111,7 +111,7 @@ func (m *Model) evaluate(q certificate.Query, now time.Time) (certificate.Result
 			one.IssuerKey, one.KeyOwner = &key, owner
 		}
 		if issuer, ok := dir.depts[candidates[i].Issuer]; ok {
-			one.IssuerName = issuer.Name
+			one.IssuerName, one.IssuerCode = issuer.Name, issuer.Code
 		}
 		if candidates[i].BatchID != "" && candidates[i].Signature == "" {
 			check, err := m.batchCheck(candidates[i].BatchID)

@@ -177,7 +177,18 @@ func AuthorizeType(code string, t *certtype.Type, dept registry.Department) erro
 //
 // The issuing department's CLI checks every record of a batch with it before
 // the batch is built (the chaincode sees only the header's types).
+//
+// Verification runs it too for a batched v2 record (Evaluate, step 6), which the
+// chaincode anchored without seeing it.
 func AuthorizeFields(r Record, t certtype.Type, dept registry.Department) error {
+	info := t.Info()
+	return authorizeFields(r, &info, dept)
+}
+
+// authorizeFields is AuthorizeFields with the type's catalogue entry as
+// verifiers see it; t nil (no catalogue at hand: offline) leaves holderCodeType
+// unchecked.
+func authorizeFields(r Record, t *certtype.Info, dept registry.Department) error {
 	if r.IssuerCode != dept.Code {
 		return codes.Wrap(codes.ErrForbidden, "issuerCode %s is not the code of department %s (%s)", r.IssuerCode, dept.ID, dept.Code)
 	}
@@ -185,7 +196,7 @@ func AuthorizeFields(r Record, t certtype.Type, dept registry.Department) error 
 	if r.IssuerName != dept.Name {
 		fe.Add("issuerName", "%q must be the registered name of department %s, %q", r.IssuerName, dept.ID, dept.Name)
 	}
-	if r.HolderCodeType != t.HolderCodeType {
+	if t != nil && r.HolderCodeType != t.HolderCodeType {
 		fe.Add("holderCodeType", "%s: type %s (%s) takes holder code type %s", r.HolderCodeType, t.Code, t.Name, t.HolderCodeType)
 	}
 	return fe.Err()
