@@ -26,7 +26,7 @@ const (
 	// CodeNotAuthorized: step 6, a batched v2 record whose issuerCode, issuerName
 	// or holderCodeType a single issue would refuse (AuthorizeFields).
 	CodeNotAuthorized = "NOT_AUTHORIZED"
-	CodeOffline        = "OFFLINE" // step 7 offline: revocation needs the online check
+	CodeOffline       = "OFFLINE" // step 7 offline: revocation needs the online check
 )
 
 // Step names, indexed by step number - 1.
@@ -62,7 +62,7 @@ type Input struct {
 	// unknown or none); with IssuerName and CertType, step 6 checks a batched v2
 	// record's issuerCode, issuerName and holderCodeType (AuthorizeFields).
 	IssuerCode string
-	Inclusion   *Inclusion    // proof for a batched certificate (nil = none supplied)
+	Inclusion  *Inclusion // proof for a batched certificate (nil = none supplied)
 	// BatchCheck, for a batched certificate, checks the SM2 signature of its
 	// batch's header with the issuer key (nil = the header is not at hand).
 	BatchCheck func(k *registry.Key) error
