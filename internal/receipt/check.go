@@ -147,8 +147,7 @@ func Check(in Input) Result {
 		// A batched v2 record's issuerCode and issuerName are checked against the
 		// bundle's department (step 6); the bundle has no type catalogue, so its
 		// holderCodeType is not (see unknowns).
-		IssuerName: issuerOf(ka).Name,
-		IssuerCode: issuerOf(ka).Code,
+		IssuerName: issuerOf(ka).Name, IssuerCode: issuerOf(ka).Code,
 	})
 	for _, s := range ev.Steps[1:] {
 		s.Name = StepName(s.Step)
@@ -177,13 +176,7 @@ func Check(in Input) Result {
 				s.Detail = "SM2 signature verifies with key " + rec.KeyID + " of " + rec.Issuer + " as listed in the trust bundle"
 			}
 		case 6:
-			if s.Status != wire.StepFail || s.Code != certificate.CodeNotAuthorized {
-				ks := keyStep(ka, issuedAt)
-				if i := strings.Index(s.Detail, "; the batched record's"); i >= 0 && ks.Status == wire.StepPass {
-					ks.Detail += s.Detail[i:] // what step 6 checked of a batched v2 record
-				}
-				s = ks
-			}
+			s = keyStepOf(s, ka, issuedAt)
 		case 7:
 			s = mk(7, wire.StepSkipped, certificate.CodeOffline, fmt.Sprintf("offline: the status was %q when transaction %s wrote the record; "+
 				"a revocation, suspension or supersession since is on the ledger only", certificate.StatusValid, short(r.Ledger.TxID)))
@@ -401,6 +394,20 @@ func verifyHeader(k *registry.Key, h batch.Header) error {
 func orNone(s []string) []string {
 	if len(s) == 0 {
 		return []string{"no organisation"}
+	}
+	return s
+}
+
+// keyStepOf is step 6 offline: the pipeline's own failure of a batched v2
+// record's fields (NOT_AUTHORIZED) as it is, else the bundle's answer about the
+// key, with what the pipeline checked of such a record when it passes.
+func keyStepOf(ev certificate.Step, ka trust.KeyAnswer, issuedAt string) certificate.Step {
+	if ev.Status == wire.StepFail && ev.Code == certificate.CodeNotAuthorized {
+		return ev
+	}
+	s := keyStep(ka, issuedAt)
+	if i := strings.Index(ev.Detail, "; the batched record's"); i >= 0 && s.Status == wire.StepPass {
+		s.Detail += ev.Detail[i:]
 	}
 	return s
 }
