@@ -175,11 +175,10 @@ func AuthorizeType(code string, t *certtype.Type, dept registry.Department) erro
 //   - issuerName is the department's registered name: INVALID_ARGUMENT;
 //   - holderCodeType is the one the catalogue gives the type: INVALID_ARGUMENT.
 //
-// The issuing department's CLI checks every record of a batch with it before
-// the batch is built (the chaincode sees only the header's types).
-//
-// Verification runs it too for a batched v2 record (Evaluate, step 6), which the
-// chaincode anchored without seeing it.
+// The chaincode sees only a batch header's types, so for a batched v2 record
+// the gateway's batch store runs it on every line of the file before storing
+// it, and verification runs it on the record (Evaluate, step 6); the CLI builds
+// batch records from the registry and the catalogue, so they pass it.
 func AuthorizeFields(r Record, t certtype.Type, dept registry.Department) error {
 	info := t.Info()
 	return authorizeFields(r, &info, dept)
