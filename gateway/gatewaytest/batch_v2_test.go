@@ -1,6 +1,7 @@
 package gatewaytest_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emmansun/gmsm/sm2"
+
 	"github.com/certledger/certledger/cli/clitest"
 	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/domain/identifier"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/trust"
 )
@@ -119,4 +123,101 @@ func TestBatchV2E2E(t *testing.T) {
 	if r := cli("", "cert", "verify", "--id", id, docFile); r.Code != 1 || !strings.Contains(r.Stdout, "verdict: REVOKED") {
 		t.Fatalf("revoked: exit %d\n%s", r.Code, r.Stdout)
 	}
+
+	// A batch made by hand, its line 2 claiming dept-b's code: anchored (the
+	// chaincode sees only the header), its file refused by the batch store, and
+	// the certificate, once on the ledger by a status change, not VALID.
+	forged := forgeBatch(t, file, filepath.Join(outDir, "bv2-2.jsonl"), a.Key, "bv2-1", codeB)
+	if resp, err := s.Do(ctx, hc, "POST", "/api/v1/batches", gatewaytest.AClerk, forged); err != nil || resp.Status != 201 {
+		t.Fatalf("anchoring a hand-made v2 batch: %v %+v", err, resp)
+	}
+	r := cli(gatewaytest.AClerk, "batch", "upload", "--file", filepath.Join(outDir, "bv2-2.jsonl"))
+	if r.Code == 0 || !strings.Contains(r.Stderr, "line 2 (") || !strings.Contains(r.Stderr, "issuerCode "+codeB) {
+		t.Fatalf("upload of a forged v2 batch: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	recs := readRecords(t, filepath.Join(outDir, "bv2-2.jsonl"))
+	var got struct {
+		Batch batch.Anchored `json:"batch"`
+	}
+	if resp, err := s.Do(ctx, hc, "GET", "/api/v1/batches/bv2-2", "", nil); err != nil || resp.JSON(&got) != nil || got.Batch.TxID == "" {
+		t.Fatalf("reading the anchored batch: %v %+v", err, got)
+	}
+	hj, _ := json.Marshal(got.Batch) // anchored: the status change names its txId
+	write("out/bv2-2.header.json", string(hj))
+	mustCLI("", "batch", "index", "--file", filepath.Join(outDir, "bv2-2.jsonl"))
+	mustCLI(gatewaytest.AClerk, "cert", "suspend", recs[1].ID, "--reason", "forged", "--key", keyFile, "--batch-file", filepath.Join(outDir, "bv2-2.jsonl"))
+	mustCLI(gatewaytest.AClerk, "cert", "reinstate", recs[1].ID, "--reason", "to verify", "--key", keyFile)
+	if r := cli("", "cert", "verify", "--id", recs[1].ID); r.Code != 1 || !strings.Contains(r.Stdout, "KEY_INVALID") ||
+		!strings.Contains(r.Stdout, "NOT_AUTHORIZED") || !strings.Contains(r.Stdout, "issuerCode "+codeB) {
+		t.Fatalf("verify a forged batched v2 certificate: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// forgeBatch writes a v2 batch of dept-a to out from the first three records of
+// the honest batch file from, with new serials, record 2 claiming issuing
+// organisation code otherCode; signs its header (previous batch previous) with
+// key, writes it beside the file for `batch upload` and returns it.
+func forgeBatch(t *testing.T, from, out string, key *sm2.PrivateKey, previous, otherCode string) batch.Header {
+	t.Helper()
+	recs := readRecords(t, from)[:3]
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := batch.NewWriter(f, "dept-a", recs[0].KeyID)
+	for i := range recs {
+		code := recs[i].IssuerCode
+		if i == 1 {
+			code = otherCode
+		}
+		gid, err := identifier.New(recs[i].Type, code, fmt.Sprintf("20262%05d", i), "001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs[i].ID, recs[i].IssuerCode, recs[i].DocHash = gid.String(), code, gm.SM3Hex([]byte(gid.String()))
+		if err := w.Add(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	h := batch.Header{ID: strings.TrimSuffix(filepath.Base(out), ".jsonl"), Issuer: "dept-a", KeyID: recs[0].KeyID, Root: sum.Root, Count: sum.Count,
+		FileHash: sum.FileHash, Previous: previous, WindowFrom: wire.FormatTime(now.Add(-5 * time.Minute)), WindowUntil: wire.FormatTime(now.Add(time.Hour)),
+		RecordKind: sum.RecordKind, Types: sum.Types}
+	p, err := h.Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Signature, err = gm.SignBase64(key, p); err != nil {
+		t.Fatal(err)
+	}
+	hj, _ := json.Marshal(batch.Anchored{Header: h})
+	if err := os.WriteFile(strings.TrimSuffix(out, ".jsonl")+".header.json", hj, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// readRecords reads every record of a batch file.
+func readRecords(t *testing.T, file string) []batch.Record {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []batch.Record
+	for _, line := range strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n") {
+		r, err := batch.ParseLine([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
 }

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certledger/certledger/internal/domain/batch"
+	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/receipt"
@@ -156,6 +159,50 @@ func TestCheckBatchedV2(t *testing.T) {
 			}
 			if res.Verdict != c.verdict || first != c.step {
 				t.Fatalf("verdict %s (first failing step %d), want %s (%d):\n%s", res.Verdict, first, c.verdict, c.step, failed(res))
+			}
+		})
+	}
+}
+
+// TestCheckBatchedV2Fields: offline, step 6 checks a batched v2 record's
+// issuerCode and issuerName against the trust bundle's department (the
+// chaincode anchored the batch without seeing its records); the bundle has no
+// type catalogue, so holderCodeType is listed among the unknowns.
+func TestCheckBatchedV2Fields(t *testing.T) {
+	w := receipttest.New(t, time.Now())
+	bundle := w.Bundle(t)
+	const otherCode = "11430000006122244L" // another organisation's unified social credit code
+	for _, tc := range []struct {
+		name  string
+		edit  func(i int, r *batch.Record)
+		field string // "" = VALID
+	}{
+		{"fields agree", nil, ""},
+		{"another organisation's issuerCode", func(i int, r *batch.Record) {
+			gid, err := identifier.New(receipttest.LicenceType, otherCode, fmt.Sprintf("2026%07d", i), "001")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.ID, r.IssuerCode = gid.String(), otherCode
+		}, "issuerCode"},
+		{"another issuerName", func(_ int, r *batch.Record) { r.IssuerName = "另一个局" }, "issuerName"},
+		// Not knowable offline: the bundle carries no catalogue.
+		{"holderCodeType the type does not take", func(_ int, r *batch.Record) { r.HolderCodeType = "111" }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := w.NewBatchV2Edited(t, "bt-f", 5, batchDoc, tc.edit)
+			res := check(t, w, receipttest.Marshal(t, w.BatchReceipt(t, b, 3, receipttest.Tx{})), bundle, batchDoc(3))
+			s := res.Steps[5]
+			if tc.field == "" {
+				if !res.Valid() || !strings.Contains(s.Detail, "issuerCode and issuerName are the department's") ||
+					!strings.Contains(strings.Join(res.Unknown, "\n"), "holderCodeType") {
+					t.Fatalf("%s\n%s%+v\n%q", res.Verdict, failed(res), s, res.Unknown)
+				}
+				return
+			}
+			if res.Verdict != wire.VerdictKeyInvalid || s.Status != wire.StepFail || s.Code != certificate.CodeNotAuthorized ||
+				!strings.Contains(s.Detail, tc.field) || res.Steps[4].Status != wire.StepPass {
+				t.Fatalf("%s\n%s", res.Verdict, failed(res))
 			}
 		})
 	}

@@ -144,6 +144,10 @@ func Check(in Input) Result {
 		BatchCheck:  batchCheck,
 		Offline:     true,
 		Now:         in.Now,
+		// A batched v2 record's issuerCode and issuerName are checked against the
+		// bundle's department (step 6); the bundle has no type catalogue, so its
+		// holderCodeType is not (see unknowns).
+		IssuerName: issuerOf(ka).Name, IssuerCode: issuerOf(ka).Code,
 	})
 	for _, s := range ev.Steps[1:] {
 		s.Name = StepName(s.Step)
@@ -172,7 +176,7 @@ func Check(in Input) Result {
 				s.Detail = "SM2 signature verifies with key " + rec.KeyID + " of " + rec.Issuer + " as listed in the trust bundle"
 			}
 		case 6:
-			s = keyStep(ka, issuedAt)
+			s = keyStepOf(s, ka, issuedAt)
 		case 7:
 			s = mk(7, wire.StepSkipped, certificate.CodeOffline, fmt.Sprintf("offline: the status was %q when transaction %s wrote the record; "+
 				"a revocation, suspension or supersession since is on the ledger only", certificate.StatusValid, short(r.Ledger.TxID)))
@@ -192,6 +196,14 @@ func Check(in Input) Result {
 	}
 	res.Unknown = unknowns(r, b)
 	return res
+}
+
+// issuerOf is the bundle's department of a key answer (zero when unknown).
+func issuerOf(a trust.KeyAnswer) trust.Department {
+	if a.Department == nil {
+		return trust.Department{}
+	}
+	return *a.Department
 }
 
 func ownerOf(a trust.KeyAnswer) string {
@@ -386,6 +398,20 @@ func orNone(s []string) []string {
 	return s
 }
 
+// keyStepOf is step 6 offline: the pipeline's own failure of a batched v2
+// record's fields (NOT_AUTHORIZED) as it is, else the bundle's answer about the
+// key, with what the pipeline checked of such a record when it passes.
+func keyStepOf(ev certificate.Step, ka trust.KeyAnswer, issuedAt string) certificate.Step {
+	if ev.Status == wire.StepFail && ev.Code == certificate.CodeNotAuthorized {
+		return ev
+	}
+	s := keyStep(ka, issuedAt)
+	if i := strings.Index(ev.Detail, "; the batched record's"); i >= 0 && s.Status == wire.StepPass {
+		s.Detail += ev.Detail[i:]
+	}
+	return s
+}
+
 // keyStep is step 6 from the bundle's answer.
 func keyStep(a trust.KeyAnswer, issuedAt string) certificate.Step {
 	if !a.Valid {
@@ -407,6 +433,10 @@ func unknowns(r *Receipt, b *trust.Bundle) []string {
 		out = append(out, fmt.Sprintf("key revocations registered after the trust bundle (height %d, %s): a compromise registered later and dated back before the issue would invalidate the signature", b.Height, b.BlockTime))
 	} else {
 		out = append(out, "the issuer's keys: no trusted bundle")
+	}
+	if r != nil && r.Batch != nil && r.Batch.Record.RecordVersion == certificate.RecordV2 {
+		out = append(out, "holderCodeType: whether "+r.Batch.Record.HolderCodeType+" is the holder code type the type catalogue gives type "+r.Batch.Record.Type+
+			" (the trust bundle carries departments' codes and names, which step 6 checks, but no type catalogue; verify online)")
 	}
 	out = append(out, "whether "+tx+" was committed valid: endorsements prove the peers executed and signed the write, not that it was ordered and passed validation (e.g. an MVCC conflict); the block number is as reported at issue")
 	return out

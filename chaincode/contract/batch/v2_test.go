@@ -61,6 +61,13 @@ func setupCatalogue(t *testing.T) *env {
 // changed by change before signing.
 func (e *env) buildV2(id string, n int, s ledgertest.Signer, change func(*batch.Header)) built {
 	e.t.Helper()
+	return e.buildV2Edited(id, n, s, change, nil)
+}
+
+// buildV2Edited is buildV2 with record i passed through edit (when not nil)
+// before the tree is built: what the chaincode never sees.
+func (e *env) buildV2Edited(id string, n int, s ledgertest.Signer, change func(*batch.Header), edit func(i int, r *batch.Record)) built {
+	e.t.Helper()
 	b := built{recs: make([]batch.Record, n)}
 	leaves := make([][]byte, n)
 	for i := range b.recs {
@@ -74,6 +81,9 @@ func (e *env) buildV2(id string, n int, s ledgertest.Signer, change func(*batch.
 			HolderCodeType:       domaincerttype.HolderUSCC,
 			HolderNameCommitment: gm.SM3Hex([]byte(fmt.Sprint("name", i))), HolderCodeCommitment: gm.SM3Hex([]byte(fmt.Sprint("code", i))),
 			ValidFrom: "2026-11-28T00:00:00Z", ValidUntil: "2046-11-28T00:00:00Z", KeyID: s.KeyID,
+		}
+		if edit != nil {
+			edit(i, &b.recs[i])
 		}
 		leaf, err := batch.Leaf(&b.recs[i])
 		if err != nil {
@@ -176,5 +186,45 @@ func TestV2BatchAnchoredAndChanged(t *testing.T) {
 	e.l.MustEvaluate(public, "certificate:Verify", js(map[string]string{"id": id})).MustDecode(t, &res)
 	if res.Verdict != wire.VerdictRevoked {
 		t.Fatalf("revoked: %+v", res.Verdict)
+	}
+}
+
+// TestV2BatchedRecordFieldsVerified: batch:Anchor sees only a v2 header, so a
+// market batch may hold a record claiming police's issuerCode or a holder code
+// type its type does not take. Once such a certificate is on the ledger by id
+// (its first status change), certificate:Verify does not call it VALID: step 6
+// fails with NOT_AUTHORIZED naming the field (certificate.AuthorizeFields, what
+// a single issue of the record is refused by); an honest one is VALID.
+func TestV2BatchedRecordFieldsVerified(t *testing.T) {
+	e := setupCatalogue(t)
+	b := e.buildV2Edited("b-1", 5, e.market, nil, func(i int, r *batch.Record) {
+		switch i {
+		case 1:
+			gid, _ := identifier.New(licenceType, policeCode, "B10001", "001")
+			r.ID, r.IssuerCode = gid.String(), policeCode
+		case 2:
+			r.HolderCodeType = domaincerttype.HolderCitizenID
+		case 3:
+			r.IssuerName = "Police"
+		}
+	})
+	anchor := e.l.MustSubmit(market, "batch:Anchor", js(b.header))
+	for i, field := range []string{"", "issuerCode", "holderCodeType", "issuerName"} {
+		id := b.recs[i].ID
+		leaf := &certificate.Batched{Record: b.recs[i], Proof: batch.ProofOf("b-1", b.tree, i)}
+		r := e.l.MustSubmit(market, "certificate:Suspend", e.status(id, "suspend", anchor.TxID, leaf))
+		e.l.MustSubmit(market, "certificate:Reinstate", e.status(id, "reinstate", r.TxID, nil))
+		var res domain.Result
+		e.l.MustEvaluate(public, "certificate:Verify", js(map[string]string{"id": id})).MustDecode(t, &res)
+		s6 := res.Steps[5]
+		if field == "" {
+			if res.Verdict != wire.VerdictValid || !strings.Contains(s6.Detail, "issuerCode, issuerName and holderCodeType") {
+				t.Fatalf("honest record: %s %+v", res.Verdict, s6)
+			}
+			continue
+		}
+		if res.Verdict != wire.VerdictKeyInvalid || s6.Code != domain.CodeNotAuthorized || !strings.Contains(s6.Detail, field) || res.Steps[4].Status != wire.StepPass {
+			t.Fatalf("record %d (%s): %s %+v", i, field, res.Verdict, s6)
+		}
 	}
 }

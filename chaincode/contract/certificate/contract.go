@@ -214,7 +214,7 @@ func (c *Contract) Verify(ctx contractapi.TransactionContextInterface, input str
 		issuer, err := registry.GetDepartment(ctx, candidates[i].Issuer)
 		switch {
 		case err == nil:
-			one.IssuerName = issuer.Name
+			one.IssuerName, one.IssuerCode = issuer.Name, issuer.Code
 		case codes.Code(err) != codes.NotFound:
 			return "", err
 		}

@@ -2,7 +2,10 @@
 // several gateways may share (a shared volume). A batch file is stored under
 // its SM3, <dir>/<fileHash>.jsonl, and only after it rebuilds its anchored
 // header exactly (root, leaf count, file hash, types, every record valid for the
-// issuer and key, ids distinct). Uploads are streamed in chunks into
+// issuer and key, ids distinct, and for a v2 batch every record's issuerCode,
+// issuerName and holderCodeType those the registry and the type catalogue give
+// its issuer and type, as a single v2 issue must have: the chaincode anchored
+// the header without seeing the records). Uploads are streamed in chunks into
 // <dir>/staging/<department>/<batch id>.part and resumable: a client asks the
 // offset and sends the rest. Staging is per department: only the issuing
 // department's staged bytes can become a batch's file, and another
@@ -18,7 +21,11 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
+	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/certtype"
+	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
 
@@ -170,13 +177,48 @@ func (s *Store) Append(dept, id string, start, total int64, body io.Reader) (int
 	return size, f.Close()
 }
 
+// Authority is the ledger's view of a v2 batch's issuer and types, read when
+// its file is complete: the issuing department as the registry holds it and
+// the catalogue entry of each type of the header (a type missing from Types is
+// not in the catalogue). Every record of the file must agree with it as a
+// single v2 issue of the record must (certificate.AuthorizeFields).
+type Authority struct {
+	Department registry.Department
+	Types      map[string]certtype.Type
+}
+
+// check is Scan's per-record check of a v2 file against a: the error names the
+// line, the record and the field.
+func (a *Authority) check(i int, rec *batch.Record) error {
+	if rec.RecordVersion != certificate.RecordV2 {
+		return nil // a file of another kind than its header's: Summary.Matches says so
+	}
+	t, ok := a.Types[rec.Type]
+	if !ok {
+		return fmt.Errorf("%w: line %d (%s): type: certificate type %s is not in the type catalogue", batch.ErrBadFile, i+1, rec.ID, rec.Type)
+	}
+	if err := certificate.AuthorizeFields(rec.Certificate(), t, a.Department); err != nil {
+		return fmt.Errorf("%w: line %d (%s): %s (a single issue of this record is refused)", batch.ErrBadFile, i+1, rec.ID, codes.Message(err))
+	}
+	return nil
+}
+
 // Finalize checks the issuer's complete staged upload of batch h.ID against
-// its anchored header h and stores it under its SM3. A file that does not
-// rebuild h is deleted and the error (wrapping batch.ErrBadFile) says what
-// differs.
-func (s *Store) Finalize(h batch.Header) (batch.Summary, error) {
+// its anchored header h and stores it under its SM3. A v2 batch's records are
+// checked against auth too (nil for a v1 batch). A file that does not rebuild
+// h, or holds a record auth refuses, is deleted and the error (wrapping
+// batch.ErrBadFile) names what differs.
+func (s *Store) Finalize(h batch.Header, auth *Authority) (batch.Summary, error) {
 	if err := checkIDs(h.Issuer, h.ID); err != nil {
 		return batch.Summary{}, err
+	}
+	var each func(int, *batch.Record) error
+	switch {
+	case h.RecordKind != batch.RecordKindV2:
+	case auth == nil || auth.Department.ID != h.Issuer:
+		return batch.Summary{}, fmt.Errorf("batch store: batch %s holds v2 records: its issuer %s's registry entry and catalogue types are needed to check them", h.ID, h.Issuer)
+	default:
+		each = auth.check
 	}
 	if err := s.lock(h.Issuer + "/" + h.ID); err != nil {
 		return batch.Summary{}, err
@@ -191,7 +233,7 @@ func (s *Store) Finalize(h batch.Header) (batch.Summary, error) {
 	if !lockFile(f) {
 		return batch.Summary{}, fmt.Errorf("%w: another gateway is receiving batch %s", ErrOffset, h.ID)
 	}
-	sum, err := batch.Scan(f, h.Issuer, h.KeyID, nil)
+	sum, err := batch.Scan(f, h.Issuer, h.KeyID, each)
 	if err == nil {
 		err = sum.Matches(h)
 	}

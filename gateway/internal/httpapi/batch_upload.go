@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/errmap"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
+	"github.com/certledger/certledger/internal/domain/certtype"
 )
 
 // Batch file uploads. A department's clerk or administrator streams the file in
@@ -152,7 +154,11 @@ func (s *Server) uploadBatchChunk(w http.ResponseWriter, r *http.Request) error 
 	if a == nil {
 		return errmap.New(http.StatusNotFound, codes.NotFound, fmt.Sprintf("batch %s is not anchored: the file stays staged; anchor its header, then PUT with \"Content-Range: bytes */%d\"", id, total))
 	}
-	sum, err := st.Finalize(a.Header)
+	auth, err := s.batchAuthority(r, a.Header)
+	if err != nil {
+		return err
+	}
+	sum, err := st.Finalize(a.Header, auth)
 	if err != nil {
 		if errors.Is(err, batch.ErrBadFile) {
 			return badRequest("batch %s: %s", id, codes.Message(err))
@@ -163,6 +169,41 @@ func (s *Server) uploadBatchChunk(w http.ResponseWriter, r *http.Request) error 
 		s.opts.BatchStored(sum.FileHash)
 	}
 	return writeJSON(w, http.StatusCreated, map[string]any{"id": id, "stored": true, "fileHash": sum.FileHash, "root": sum.Root, "count": sum.Count})
+}
+
+// batchAuthority reads what the records of a v2 batch are checked against
+// when its file is stored (batchstore.Authority): the issuing department from
+// the registry and each type of the header from the catalogue (a type the
+// catalogue does not hold is left out, and a record of it refused). nil for a
+// v1 batch.
+func (s *Server) batchAuthority(r *http.Request, h batch.Header) (*batchstore.Authority, error) {
+	if h.RecordKind != batch.RecordKindV2 {
+		return nil, nil
+	}
+	org := s.org(r)
+	raw, err := s.ledger.Evaluate(r.Context(), org, "registry:GetDepartment", h.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	auth := &batchstore.Authority{Types: make(map[string]certtype.Type, len(h.Types))}
+	if err := json.Unmarshal(raw, &auth.Department); err != nil {
+		return nil, fmt.Errorf("decoding department %s: %w", h.Issuer, err)
+	}
+	for _, code := range h.Types {
+		raw, err := s.ledger.Evaluate(r.Context(), org, "certtype:Get", code)
+		if err != nil {
+			if c, _, _ := errmap.ChaincodeCode(err); c == codes.NotFound {
+				continue
+			}
+			return nil, err
+		}
+		var t certtype.Type
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, fmt.Errorf("decoding certificate type %s: %w", code, err)
+		}
+		auth.Types[code] = t
+	}
+	return auth, nil
 }
 
 // uploadError maps a batch store error to the answer.

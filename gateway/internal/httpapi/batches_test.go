@@ -9,6 +9,8 @@ import (
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/batch"
+	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/merkle"
 )
@@ -290,5 +292,93 @@ func TestBatchedStatusChange(t *testing.T) {
 	e.ledger.MustEvaluate(&got, "gov", "certificate:Get", id)
 	if got.Status != "valid" {
 		t.Fatalf("certificate %s: %+v", id, got)
+	}
+}
+
+// batchFileV2 builds a v2 batch file of n records of dept-a (type typeCode,
+// issued under code with the name deptName) whose record i goes through edit,
+// and its header signed with dept-a's key.
+func batchFileV2(t *testing.T, id string, n int, code, deptName, previous string, edit func(i int, r *batch.Record)) testBatch {
+	t.Helper()
+	const typeCode = "11100000MB0143028R001"
+	var buf bytes.Buffer
+	w := batch.NewWriter(&buf, "dept-a", keyA)
+	b := testBatch{recs: make([]batch.Record, n)}
+	for i := range b.recs {
+		gid, err := identifier.New(typeCode, code, fmt.Sprintf("%s%03d", strings.ToUpper(strings.ReplaceAll(id, "-", "")), i), "001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.recs[i] = batch.Record{RecordVersion: certificate.RecordV2, ID: gid.String(), DocHash: gm.SM3Hex([]byte(fmt.Sprint(id, i))), Type: typeCode,
+			Name: "营业执照", Issuer: "dept-a", IssuerName: deptName, IssuerCode: code, IssueDate: "2026-11-28", HolderCodeType: "001",
+			HolderNameCommitment: gm.SM3Hex([]byte(fmt.Sprint("name", i))), HolderCodeCommitment: gm.SM3Hex([]byte(fmt.Sprint("code", i))),
+			ValidFrom: "2026-11-28T00:00:00Z", ValidUntil: "2046-11-28T00:00:00Z", KeyID: keyA}
+		if edit != nil {
+			edit(i, &b.recs[i])
+		}
+		if err := w.Add(&b.recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.data = buf.Bytes()
+	b.header = batch.Header{ID: id, Issuer: "dept-a", KeyID: keyA, Root: s.Root, Count: s.Count, FileHash: s.FileHash, Previous: previous,
+		WindowFrom: "2026-11-28T11:00:00Z", WindowUntil: "2026-11-29T11:00:00Z", RecordKind: batch.RecordKindV2, Types: s.Types}
+	b.header.Signature = sign("dept-a", canon.KindBatchHeader, b.header)
+	return b
+}
+
+// TestBatchUploadV2RecordsChecked: batch:Anchor checks a v2 header's types but
+// never sees the records, so the gateway checks every record of the uploaded
+// file against the registry's department and the catalogue's type
+// (certificate.AuthorizeFields) before it stores it: an otherwise valid v2
+// batch with one line claiming another organisation's issuerCode is refused
+// (400 naming the line and the field), nothing stored; the honest batch is
+// stored.
+func TestBatchUploadV2RecordsChecked(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.BatchDir = t.TempDir() })
+	const code, otherCode = "11330100MB1234567E", "11430000006122244L"
+	reg := `{"code":"11100000MB0143028R001","name":"营业执照","nameEn":"Business licence","definingBody":"国家市场监督管理总局","holderCodeType":"001","defaultValidity":"P20Y","issuers":["dept-a"]}`
+	if r := e.do("POST", "/api/v1/cert-types", govAdmin, reg); r.status != 201 {
+		t.Fatalf("register type: %d %s", r.status, r.body)
+	}
+	if r := e.do("PUT", "/api/v1/departments/dept-a/code", govAdmin, `{"code":"`+code+`"}`); r.status != 200 {
+		t.Fatalf("set code: %d %s", r.status, r.body)
+	}
+	name, _ := e.do("GET", "/api/v1/departments/dept-a", aClerk, nil).json(t)["name"].(string)
+	if name == "" {
+		t.Fatal("dept-a has no name")
+	}
+	forged := batchFileV2(t, "bv2-1", 4, code, name, "", func(i int, r *batch.Record) {
+		if i == 1 {
+			gid, _ := identifier.New(r.Type, otherCode, "BV21999", "001")
+			r.ID, r.IssuerCode = gid.String(), otherCode
+		}
+	})
+	e.anchor(&forged, "") // the chaincode sees only the header: its type is dept-a's
+	r := e.do("PUT", "/api/v1/batches/bv2-1/file", aClerk, string(forged.data), "Content-Range", rng(0, len(forged.data)-1, len(forged.data)))
+	if body := string(r.body); r.status != 400 || !strings.Contains(body, "line 2 (") || !strings.Contains(body, "issuerCode "+otherCode) {
+		t.Fatalf("forged issuerCode: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/api/v1/batches/bv2-1/upload", aClerk, nil); r.json(t)["offset"] != float64(0) {
+		t.Fatalf("the refused staged file was kept: %s", r.body)
+	}
+	if r := e.do("GET", "/api/v1/batches/bv2-1/file", "", nil); r.status != 404 {
+		t.Fatalf("the refused file is served: %d", r.status)
+	}
+	wrongName := batchFileV2(t, "bv2-2", 3, code, name+"分局", "bv2-1", nil)
+	e.anchor(&wrongName, "bv2-1")
+	r = e.do("PUT", "/api/v1/batches/bv2-2/file", aClerk, string(wrongName.data), "Content-Range", rng(0, len(wrongName.data)-1, len(wrongName.data)))
+	if body := string(r.body); r.status != 400 || !strings.Contains(body, "line 1 (") || !strings.Contains(body, "issuerName") {
+		t.Fatalf("another issuerName: %d %s", r.status, r.body)
+	}
+	good := batchFileV2(t, "bv2-3", 3, code, name, "bv2-2", nil)
+	e.anchor(&good, "bv2-2")
+	r = e.do("PUT", "/api/v1/batches/bv2-3/file", aClerk, string(good.data), "Content-Range", rng(0, len(good.data)-1, len(good.data)))
+	if r.status != 201 {
+		t.Fatalf("honest v2 batch: %d %s", r.status, r.body)
 	}
 }

@@ -100,7 +100,7 @@ func (m *Model) evaluate(q certificate.Query, now time.Time) (certificate.Result
 			one.IssuerKey, one.KeyOwner = &key, owner
 		}
 		if issuer, ok := dir.depts[c.Issuer]; ok {
-			one.IssuerName = issuer.Name
+			one.IssuerName, one.IssuerCode = issuer.Name, issuer.Code
 		}
 		if c.BatchID != "" && c.Signature == "" {
 			// Step 5 by the batch header's signature, step 4 by the proof the

@@ -77,6 +77,7 @@
     NOT_REACHED: '前序步骤未通过，本步骤未执行。', CLIENT_HASHES: '文件摘要由核验方在本机计算。', CLIENT_SIDE: '文件摘要由核验方在本机计算。',
     NO_FILE: '未提供文件：摘要来自输入或链接。', NOT_BATCHED: '证照未以批次方式上链，无需默克尔证明。', NO_PROOF: '批次证照未提供默克尔证明。',
     MERKLE_MISMATCH: '默克尔证明不成立。', KEY_UNKNOWN: '签名密钥不在部门登记册中。', KEY_NOT_ISSUERS: '签名密钥不属于签发部门。',
+    NOT_AUTHORIZED: '批次证照记录的颁发机构代码、名称或持证主体代码类型与部门登记册、证照类型目录不符。',
     KEY_REVOKED: '签名密钥在签发时已被吊销。', KEY_ROTATED: '签名密钥在签发时已被轮换。', KEY_NOT_YET_VALID: '签名密钥在签发时尚未生效。',
     KEY_CORRUPT: '密钥记录损坏。', OFFLINE: '离线核验：未查询撤销状态。', BAD_FORMAT: '格式错误。', HASH_MISMATCH: '文件摘要与记录不一致。',
     NOT_FOUND: '没有匹配的证照。', BAD_SIGNATURE: '签名验证失败。', REVOKED: '证照已被签发部门撤销。', SUSPENDED: '证照已被签发部门暂停。',

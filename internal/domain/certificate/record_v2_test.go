@@ -293,3 +293,85 @@ func TestCheckIDIdentifier(t *testing.T) {
 		t.Fatal(err) // free-form ids keep working
 	}
 }
+
+// TestEvaluateBatchedV2Fields: the chaincode anchors a v2 batch seeing only its
+// header, so step 6 checks each batched v2 record's issuerCode, issuerName and
+// holderCodeType against the registry and the catalogue (AuthorizeFields), as a
+// single issue of the record would be checked; the same input gives the same
+// verdict wherever Evaluate runs.
+func TestEvaluateBatchedV2Fields(t *testing.T) {
+	sk, _ := gm.GenerateKey()
+	p, _ := gm.MarshalPublicKeyPEM(&sk.PublicKey)
+	key, _ := registry.NewKey(string(p), t0.Add(-time.Hour))
+	r := v2Record()
+	r.KeyID = key.KeyID
+	var err error
+	if r.Signature, err = r.Sign(sk); err != nil {
+		t.Fatal(err)
+	}
+	info := certtype.Info{Code: realType, Name: "不动产权证书", HolderCodeType: certtype.HolderCitizenID}
+	input := func(batched bool, change func(*certificate.Record)) certificate.Input {
+		rec := r
+		if change != nil {
+			change(&rec)
+		}
+		c := certificate.Certificate{Record: rec, Status: certificate.StatusValid, IssuedAt: wire.FormatTime(t0), TxID: "tx1"}
+		if batched {
+			c.BatchID, c.Signature = "b-1", "" // the header's signature vouches for it
+		}
+		k, ty := key, info
+		return certificate.Input{
+			Query: certificate.Query{ID: rec.ID}, Certificate: &c, Matches: []string{rec.ID},
+			IssuerKey: &k, KeyOwner: housingDept, IssuerName: housingName, IssuerCode: housingCode,
+			CertType: &ty, BatchCheck: func(*registry.Key) error { return nil }, Now: t0.Add(time.Hour),
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		batched bool
+		record  func(*certificate.Record)
+		in      func(*certificate.Input)
+		field   string // "" = VALID; else step 6 fails with NOT_AUTHORIZED naming it
+		detail  string // in step 6's detail when VALID
+	}{
+		{name: "batched, fields agree", batched: true, detail: "issuerCode, issuerName and holderCodeType are the department's and the type's"},
+		{name: "batched, another organisation's issuerCode", batched: true, record: func(r *certificate.Record) { r.IssuerCode = otherUSCC }, field: "issuerCode"},
+		{name: "batched, the registry gives another code", batched: true, in: func(in *certificate.Input) { in.IssuerCode = otherUSCC }, field: "issuerCode"},
+		{name: "batched, another issuerName", batched: true, record: func(r *certificate.Record) { r.IssuerName = "住建局" }, field: "issuerName"},
+		{name: "batched, holderCodeType the type does not take", batched: true, record: func(r *certificate.Record) { r.HolderCodeType = certtype.HolderUSCC }, field: "holderCodeType"},
+		{name: "batched, department without a code", batched: true, in: func(in *certificate.Input) { in.IssuerCode = "" }, field: "issuerCode"},
+		{name: "batched, department name unknown", batched: true, in: func(in *certificate.Input) { in.IssuerName = "" }, field: "issuerName"},
+		{name: "batched, type not in the catalogue", batched: true, in: func(in *certificate.Input) { in.CertType = nil }, field: "holderCodeType"},
+		{name: "batched offline, no catalogue at hand", batched: true, in: func(in *certificate.Input) { in.CertType, in.Offline = nil, true },
+			detail: "holderCodeType not checked"},
+		{name: "batched offline, another organisation's issuerCode", batched: true, record: func(r *certificate.Record) { r.IssuerCode = otherUSCC },
+			in: func(in *certificate.Input) { in.CertType, in.Offline = nil, true }, field: "issuerCode"},
+		{name: "batched offline, another issuerName", batched: true, record: func(r *certificate.Record) { r.IssuerName = "住建局" },
+			in: func(in *certificate.Input) { in.CertType, in.Offline = nil, true }, field: "issuerName"},
+		// A single issue was checked by the chaincode before it was written (and a
+		// department's code may change since): verification does not ask again.
+		{name: "issued alone, the registry gives another code", in: func(in *certificate.Input) { in.IssuerCode = otherUSCC }, detail: "was valid at issue time"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := input(tc.batched, tc.record)
+			if tc.in != nil {
+				tc.in(&in)
+			}
+			res := certificate.Evaluate(in)
+			s := res.Steps[5]
+			if tc.field == "" {
+				if res.Verdict != wire.VerdictValid || s.Status != wire.StepPass || !strings.Contains(s.Detail, tc.detail) {
+					t.Fatalf("verdict %s, step 6 %+v", res.Verdict, s)
+				}
+				return
+			}
+			if res.Verdict != wire.VerdictKeyInvalid || s.Status != wire.StepFail || s.Code != certificate.CodeNotAuthorized ||
+				!strings.Contains(s.Detail, tc.field) || !strings.Contains(s.Detail, "batch b-1") {
+				t.Fatalf("verdict %s, step 6 %+v", res.Verdict, s)
+			}
+			if res.Steps[4].Status != wire.StepPass { // the header's signature still verifies
+				t.Fatalf("step 5 %+v", res.Steps[4])
+			}
+		})
+	}
+}

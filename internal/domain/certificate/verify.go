@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certtype"
 	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/registry"
@@ -22,7 +23,10 @@ const (
 	CodeNoBatchHeader  = "NO_BATCH_HEADER" // step 5: batched, but the signed batch header was not supplied
 	CodeKeyUnknown     = "KEY_UNKNOWN"     // steps 5, 6: the key is not in the registry
 	CodeKeyNotIssuers  = "KEY_NOT_ISSUERS"
-	CodeOffline        = "OFFLINE" // step 7 offline: revocation needs the online check
+	// CodeNotAuthorized: step 6, a batched v2 record whose issuerCode, issuerName
+	// or holderCodeType a single issue would refuse (AuthorizeFields).
+	CodeNotAuthorized = "NOT_AUTHORIZED"
+	CodeOffline       = "OFFLINE" // step 7 offline: revocation needs the online check
 )
 
 // Step names, indexed by step number - 1.
@@ -54,7 +58,11 @@ type Input struct {
 	IssuerKey   *registry.Key // the registry key named by Certificate.KeyID (nil = unknown)
 	KeyOwner    string        // id of the department holding IssuerKey
 	IssuerName  string        // the issuer department's full name ("" = unknown)
-	Inclusion   *Inclusion    // proof for a batched certificate (nil = none supplied)
+	// IssuerCode is the issuer department's unified social credit code ("" =
+	// unknown or none); with IssuerName and CertType, step 6 checks a batched v2
+	// record's issuerCode, issuerName and holderCodeType (AuthorizeFields).
+	IssuerCode string
+	Inclusion  *Inclusion // proof for a batched certificate (nil = none supplied)
 	// BatchCheck, for a batched certificate, checks the SM2 signature of its
 	// batch's header with the issuer key (nil = the header is not at hand).
 	BatchCheck func(k *registry.Key) error
@@ -266,7 +274,44 @@ func checkKey(in Input) outcome {
 	if code, detail := k.StateAt(issued); code != "" {
 		return fail(code, detail+" (issued at "+c.IssuedAt+")")
 	}
-	return pass("key " + k.KeyID + " of " + c.Issuer + " was valid at issue time " + c.IssuedAt)
+	detail := "key " + k.KeyID + " of " + c.Issuer + " was valid at issue time " + c.IssuedAt
+	if c.BatchID == "" || c.RecordVersion != RecordV2 {
+		return pass(detail)
+	}
+	checked, err := batchedFields(in)
+	if err != nil {
+		return fail(CodeNotAuthorized, "this record of batch "+c.BatchID+" does not agree with the registry and the type catalogue as a single issue must: "+err.Error())
+	}
+	return pass(detail + "; the batched record's " + checked)
+}
+
+// batchedFields is step 6's check of a batched v2 record, which the chaincode
+// anchored without seeing it (batch:Anchor checks the header's types only):
+// its issuerCode and issuerName are the issuer department's as the registry
+// gives them, its holderCodeType the one the catalogue gives its type
+// (AuthorizeFields, what a single v2 issue of the record would be refused by).
+// Who may issue the type is not asked again: the anchoring decided it, and a
+// grant revoked since does not undo certificates. Offline (no catalogue at
+// hand, in.CertType nil) holderCodeType is left unchecked; online a type that
+// is not in the catalogue fails. It returns what was checked.
+func batchedFields(in Input) (string, error) {
+	c := in.Certificate
+	switch {
+	case in.IssuerCode == "":
+		return "", fmt.Errorf("issuerCode %s cannot be confirmed: the registry at hand gives department %s no unified social credit code", c.IssuerCode, c.Issuer)
+	case in.IssuerName == "":
+		return "", fmt.Errorf("issuerName %q cannot be confirmed: the registry at hand gives no name for department %s", c.IssuerName, c.Issuer)
+	case in.CertType == nil && !in.Offline:
+		return "", fmt.Errorf("holderCodeType %s cannot be confirmed: certificate type %s is not in the type catalogue", c.HolderCodeType, c.Type)
+	}
+	dept := registry.Department{ID: c.Issuer, Name: in.IssuerName, Code: in.IssuerCode}
+	if err := authorizeFields(c.Record, in.CertType, dept); err != nil {
+		return "", fmt.Errorf("%s", codes.Message(err))
+	}
+	if in.CertType == nil {
+		return "issuerCode and issuerName are the department's (holderCodeType not checked: no type catalogue at hand)", nil
+	}
+	return "issuerCode, issuerName and holderCodeType are the department's and the type's", nil
 }
 
 // 7 status (the ledger's; skipped offline).

@@ -49,23 +49,40 @@ const (
 // doc(i) is record i's document; odd records carry sector fields.
 func (w *World) NewBatchV2(t testing.TB, id string, n int, doc func(i int) []byte) *Batch {
 	t.Helper()
+	return w.NewBatchV2Edited(t, id, n, doc, nil)
+}
+
+// NewBatchV2Edited is NewBatchV2 with every record passed through edit (when
+// not nil) before the tree is built and the header signed: a batch the
+// department signed whatever its records claim.
+func (w *World) NewBatchV2Edited(t testing.TB, id string, n int, doc func(i int) []byte, edit func(i int, r *batch.Record)) *Batch {
+	t.Helper()
 	keyID := gm.KeyID(&w.DeptKey.PublicKey)
 	return w.newBatch(t, id, n, batch.RecordKindV2, []string{LicenceType}, func(i int) batch.Record {
-		gid, err := identifier.New(LicenceType, DeptCode, fmt.Sprintf("2026%07d", i), "001")
-		if err != nil {
-			t.Fatal(err)
+		r := w.recordV2(t, i, keyID, doc)
+		if edit != nil {
+			edit(i, &r)
 		}
-		var ext certificate.Extensions
-		if i%2 == 1 {
-			ext, _ = certificate.NewExtensions(map[string]string{"KZ_ZS": fmt.Sprintf("长沙市岳麓区%d号", i)})
-		}
-		return batch.Record{RecordVersion: certificate.RecordV2, ID: gid.String(), DocHash: gm.SM3Hex(doc(i)), Type: LicenceType,
-			Name: "营业执照", Issuer: w.Dept, IssuerName: "市场监督管理局", IssuerCode: DeptCode, IssueDate: w.Now.Format(certificate.DateLayout),
-			HolderCodeType:       certtype.HolderUSCC,
-			HolderNameCommitment: gm.SM3Hex([]byte(fmt.Sprint("name", i))), HolderCodeCommitment: gm.SM3Hex([]byte(fmt.Sprint("code", i))),
-			ValidFrom: wire.FormatTime(w.Now.Add(-time.Hour)), ValidUntil: wire.FormatTime(w.Now.Add(5 * 365 * 24 * time.Hour)),
-			Extensions: ext, KeyID: keyID}
+		return r
 	})
+}
+
+// recordV2 is record i of NewBatchV2.
+func (w *World) recordV2(t testing.TB, i int, keyID string, doc func(i int) []byte) batch.Record {
+	gid, err := identifier.New(LicenceType, DeptCode, fmt.Sprintf("2026%07d", i), "001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ext certificate.Extensions
+	if i%2 == 1 {
+		ext, _ = certificate.NewExtensions(map[string]string{"KZ_ZS": fmt.Sprintf("长沙市岳麓区%d号", i)})
+	}
+	return batch.Record{RecordVersion: certificate.RecordV2, ID: gid.String(), DocHash: gm.SM3Hex(doc(i)), Type: LicenceType,
+		Name: "营业执照", Issuer: w.Dept, IssuerName: "市场监督管理局", IssuerCode: DeptCode, IssueDate: w.Now.Format(certificate.DateLayout),
+		HolderCodeType:       certtype.HolderUSCC,
+		HolderNameCommitment: gm.SM3Hex([]byte(fmt.Sprint("name", i))), HolderCodeCommitment: gm.SM3Hex([]byte(fmt.Sprint("code", i))),
+		ValidFrom: wire.FormatTime(w.Now.Add(-time.Hour)), ValidUntil: wire.FormatTime(w.Now.Add(5 * 365 * 24 * time.Hour)),
+		Extensions: ext, KeyID: keyID}
 }
 
 func (w *World) newBatch(t testing.TB, id string, n int, kind string, types []string, record func(i int) batch.Record) *Batch {

@@ -156,7 +156,7 @@ func (w *World) DeptRegKey() registry.Key {
 func (w *World) BundleOf() trust.Bundle {
 	src := trust.Source{
 		Channel: w.Channel, Chaincode: w.Chaincode, Height: 10, BlockTime: w.Now.Add(time.Hour),
-		Departments: []registry.Department{{ID: w.Dept, Name: "市场监督管理局", MSPID: "DeptAMSP", Categories: []string{"business-licence"},
+		Departments: []registry.Department{{ID: w.Dept, Name: "市场监督管理局", Code: DeptCode, MSPID: "DeptAMSP", Categories: []string{"business-licence"},
 			Status: "active", Keys: []registry.Key{w.DeptRegKey()}}},
 		Policy: trust.Policy{Rule: "MAJORITY", N: 2, MSPs: []string{"DeptAMSP", "DeptBMSP", "GovMSP"}},
 	}
