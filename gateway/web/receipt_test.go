@@ -283,15 +283,11 @@ func compareAnswer(t *testing.T, c receiptCase, g jsAnswer) {
 	}
 	for i, s := range c.want.Steps {
 		j := g.Steps[i]
-		if offlineJSGap(s, j) {
-			continue
-		}
 		if j.Step != s.Step || j.Name != s.Name || j.Status != s.Status || j.Code != s.Code {
 			t.Errorf("%s: step %d: js %s %s %s (%s), go %s %s %s (%s)", c.Name, s.Step, j.Name, j.Status, j.Code, j.Detail, s.Name, s.Status, s.Code, s.Detail)
 		}
 	}
-	wantUnknown := slices.DeleteFunc(slices.Clone(c.want.Unknown), func(u string) bool { return strings.HasPrefix(u, "holderCodeType: ") })
-	if len(g.Unknown) != len(wantUnknown) {
+	if !slices.Equal(g.Unknown, c.want.Unknown) {
 		t.Errorf("%s: js unknown %q, go %q", c.Name, g.Unknown, c.want.Unknown)
 	}
 }
@@ -325,15 +321,4 @@ func stateFields() []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// offlineJSGap reports a step on which offline.js is known to differ from Go:
-// it does not yet check a batched v2 record's issuerCode and issuerName against
-// the trust bundle's department (receipt.Check step 6, NOT_AUTHORIZED), nor list
-// holderCodeType among the unknowns (compareAnswer drops that line). Verdicts
-// must still agree. Remove both once offline.js does it (docs/batches.md,
-// "What is checked where").
-func offlineJSGap(goStep certificate.Step, js jsStep) bool {
-	return goStep.Step == 6 && goStep.Status == wire.StepFail && goStep.Code == certificate.CodeNotAuthorized &&
-		js.Step == 6 && js.Status == wire.StepPass
 }

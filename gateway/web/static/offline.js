@@ -843,12 +843,37 @@
     return { step: n, name: STEP_NAMES[n - 1], status: status, code: code || (status === 'pass' ? 'OK' : ''), detail: detail };
   }
 
-  function unknowns(r, b) {
+  function unknowns(r, b, p) {
     var tx = r ? 'transaction ' + r.ledger.txId : 'the anchoring transaction', id = r ? 'certificate ' + r.record.id : 'the certificate';
-    return ['status: whether ' + id + ' was revoked, suspended or superseded after ' + tx + ' (status changes are on the ledger only; verify online)',
+    var out = ['status: whether ' + id + ' was revoked, suspended or superseded after ' + tx + ' (status changes are on the ledger only; verify online)',
       b ? 'key revocations registered after the trust bundle (height ' + b.height + ', ' + b.blockTime + '): a compromise registered later and dated back before the issue would invalidate the signature'
-        : 'the issuer\'s keys: no trusted bundle',
-      'whether ' + tx + ' was committed valid: endorsements prove the peers executed and signed the write, not that it was ordered and passed validation (e.g. an MVCC conflict); the block number is as reported at issue'];
+        : 'the issuer\'s keys: no trusted bundle'];
+    if (r && p && p.batch && isV2(p.record)) {
+      out.push('holderCodeType: whether ' + r.record.holderCodeType + ' is the holder code type the type catalogue gives type ' + r.record.type +
+        ' (the trust bundle carries departments\' codes and names, which step 6 checks, but no type catalogue; verify online)');
+    }
+    out.push('whether ' + tx + ' was committed valid: endorsements prove the peers executed and signed the write, not that it was ordered and passed validation (e.g. an MVCC conflict); the block number is as reported at issue');
+    return out;
+  }
+
+  // keyStep is step 6 of receipt.Check: the key per the bundle and, for a
+  // record of a v2 batch (anchored without the chaincode seeing it), its
+  // issuerCode and issuerName against the bundle's department — what a single
+  // v2 issue is refused for (certificate.batchedFields; holderCodeType needs the
+  // type catalogue, which the bundle does not carry: see unknowns).
+  function keyStep(ka, issuedAt, p) {
+    if (!ka.valid) return mk(6, 'fail', ka.code, ka.detail + ' (issued at ' + issuedAt + ')');
+    var detail = ka.detail + ' (issued at ' + issuedAt + ')', R = p.r.record;
+    if (!p.batch || !isV2(p.record)) return mk(6, 'pass', '', detail);
+    var d = ka.department || {}, why = '';
+    if (!d.code) why = 'issuerCode ' + R.issuerCode + ' cannot be confirmed: the registry at hand gives department ' + R.issuer + ' no unified social credit code';
+    else if (!d.name) why = 'issuerName "' + R.issuerName + '" cannot be confirmed: the registry at hand gives no name for department ' + R.issuer;
+    else if (R.issuerCode !== d.code) why = 'issuerCode ' + R.issuerCode + ' is not the code of department ' + R.issuer + ' (' + d.code + ')';
+    else if (R.issuerName !== d.name) why = 'issuerName: "' + R.issuerName + '" must be the registered name of department ' + R.issuer + ', "' + d.name + '"';
+    if (why) {
+      return mk(6, 'fail', 'NOT_AUTHORIZED', 'this record of batch ' + p.batch.header.id + ' does not agree with the registry and the type catalogue as a single issue must: ' + why);
+    }
+    return mk(6, 'pass', '', detail + '; the batched record\'s issuerCode and issuerName are the department\'s (holderCodeType not checked: no type catalogue at hand)');
   }
 
   var STEP_VERDICT = { 2: 'HASH_MISMATCH', 3: 'NOT_ANCHORED', 4: 'BAD_SIGNATURE', 5: 'BAD_SIGNATURE', 6: 'KEY_INVALID' };
@@ -998,7 +1023,7 @@
       res.steps.push(s1);
       for (var n = 2; n <= 8; n++) res.steps.push(mk(n, 'skipped', 'NOT_REACHED', 'the receipt or the trust bundle is unusable'));
       res.verdict = verdictOf(s1);
-      res.unknown = unknowns(p && p.r, null);
+      res.unknown = unknowns(p && p.r, null, p);
       return Promise.resolve(res);
     }
     var r = p.r;
@@ -1030,8 +1055,8 @@
         res.steps.push(v.ok ? mk(5, 'pass', '', 'SM2 signature verifies with key ' + r.record.keyId + ' of ' + r.record.issuer + ' as listed in the trust bundle')
           : mk(5, 'fail', 'BAD_SIGNATURE', 'certificate signature does not verify with key ' + r.record.keyId + ': ' + v.error));
       }
-      // 6 key
-      res.steps.push(mk(6, ka.valid ? 'pass' : 'fail', ka.valid ? '' : ka.code, ka.detail + ' (issued at ' + issuedAt + ')'));
+      // 6 key (and, for a batched v2 record, its issuer fields: certificate.batchedFields)
+      res.steps.push(keyStep(ka, issuedAt, p));
       // 7 status
       res.steps.push(mk(7, 'skipped', 'OFFLINE', p.batch
         ? 'offline: the certificate was valid when transaction ' + short(r.ledger.txId) + ' anchored batch ' + p.batch.header.id + '; a status change since (which writes it on the ledger by id) is on the ledger only'
@@ -1046,7 +1071,7 @@
       for (var i = 0; i < res.steps.length; i++) {
         if (res.steps[i].status === 'fail') { res.verdict = verdictOf(res.steps[i]); break; }
       }
-      res.unknown = unknowns(r, b);
+      res.unknown = unknowns(r, b, p);
       res.record = r.record;
       res.issuedAt = issuedAt;
       res.issuerName = ka.department ? ka.department.name : '';
