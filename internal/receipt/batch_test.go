@@ -103,7 +103,7 @@ func BenchmarkCheckBatched(b *testing.B) {
 	h := gm.SM3Hex(batchDoc(40_000))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	for range b.N {
 		r, err := receipt.Parse(file)
 		if err != nil {
