@@ -2,9 +2,11 @@ package ledgertest
 
 import (
 	"encoding/json"
+	"maps"
 	"testing"
 
 	"github.com/emmansun/gmsm/sm2"
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/gm"
@@ -79,4 +81,37 @@ func (l *Ledger) RegisterDepartmentWith(fields map[string]any, signers ...Signer
 		l.t.Fatal(err)
 	}
 	l.MustSubmit(Gov, "registry:RegisterDepartment", string(b))
+}
+
+// Market, Police and Citizen are the transaction identities of the two
+// departments TwoDepartments registers and of an organisation with none.
+var (
+	Market  = Tx{MSP: "MarketMSP"}
+	Police  = Tx{MSP: "PoliceMSP"}
+	Citizen = Tx{MSP: "CitizenMSP"}
+)
+
+// TwoDepartments starts a ledger running contracts (the registry among them),
+// initialises the registry and registers department "market" (MarketMSP) and
+// department "police" (PoliceMSP), named "Department <id>", each with a new
+// signer; the fields of market and police add to or override those of their
+// registrations (name, code, categories...).
+func TwoDepartments(t testing.TB, market, police map[string]any, contracts ...contractapi.ContractInterface) (l *Ledger, marketKey, policeKey Signer) {
+	t.Helper()
+	cc, err := contractapi.NewChaincode(contracts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, marketKey, policeKey = New(t, cc), NewSigner(t), NewSigner(t)
+	l.InitRegistry()
+	for _, d := range []struct {
+		id, msp string
+		fields  map[string]any
+		key     Signer
+	}{{"market", Market.MSP, market, marketKey}, {"police", Police.MSP, police, policeKey}} {
+		in := map[string]any{"id": d.id, "name": "Department " + d.id, "mspId": d.msp}
+		maps.Copy(in, d.fields)
+		l.RegisterDepartmentWith(in, d.key)
+	}
+	return l, marketKey, policeKey
 }

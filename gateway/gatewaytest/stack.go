@@ -93,7 +93,7 @@ type Stack struct {
 	ledgerAPI  *http.Server
 	ledgerDone chan struct{}
 	stopModel  func() error
-	devDone    chan error
+	devDone    <-chan error
 	serving    bool
 	ledgerAddr string
 	closeOnce  sync.Once
@@ -107,24 +107,16 @@ func Start(dir string, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Dir: dir, Node: node, Tokens: map[string]string{}, Profiles: map[string]string{}, devDone: make(chan error, 1)}
+	s := &Stack{Dir: dir, Node: node, Tokens: map[string]string{}, Profiles: map[string]string{}}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
 		}
 	}()
-	glis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	// Serve rewrites the profiles with the real address before it accepts; wait for that.
-	if err := node.WriteProfiles(glis.Addr().String()); err != nil {
-		_ = glis.Close()
+	if s.devDone, err = node.ServeLoopback(); err != nil {
 		return nil, err
 	}
 	s.serving = true
-	s.ledgerAddr = glis.Addr().String()
-	go func() { s.devDone <- node.Serve(glis) }()
 
 	cfg, err := s.connect(o.LedgerTimeout)
 	if err != nil {
@@ -298,6 +290,9 @@ func (s *Stack) connect(timeout time.Duration) (config.Config, error) {
 			return cfg, err
 		}
 		s.Profiles[name] = path
+		if name == Governance {
+			s.ledgerAddr = p.Peer.Endpoint // where RestartLedger serves again
+		}
 		var ids []ledgerclient.Identity
 		for _, t := range cfg.Tokens {
 			if t.Org == name && t.Identity != nil {
@@ -367,8 +362,9 @@ func (s *Stack) RestartLedger() error {
 			return fmt.Errorf("listening again on %s: %w", s.ledgerAddr, err)
 		}
 	}
-	s.Node, s.serving = node, true
-	go func() { s.devDone <- node.Serve(lis) }()
+	done := make(chan error, 1)
+	go func() { done <- node.Serve(lis) }()
+	s.Node, s.serving, s.devDone = node, true, done
 	return nil
 }
 

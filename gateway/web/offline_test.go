@@ -22,13 +22,12 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/registry"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/internal/trust"
 )
 
@@ -94,16 +93,6 @@ type keyValidCase struct {
 	want   trust.KeyAnswer
 }
 
-func derOf(r, s *big.Int) []byte {
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(c *cryptobyte.Builder) {
-		c.AddASN1BigInt(r)
-		c.AddASN1BigInt(s)
-	})
-	out, _ := b.Bytes()
-	return out
-}
-
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 func pubPEM(t testing.TB, k *sm2.PrivateKey) string {
@@ -115,15 +104,13 @@ func pubPEM(t testing.TB, k *sm2.PrivateKey) string {
 }
 
 func testCA(t testing.TB) string {
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ca"},
+	der, _, err := testkit.SelfSigned(&x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ca"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(5, 0, 0),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return string(testkit.CertPEM(der))
 }
 
 func buildVectors(t *testing.T) *offlineVectors {
@@ -145,7 +132,7 @@ func buildVectors(t *testing.T) *offlineVectors {
 	if err != nil {
 		t.Fatal(err)
 	}
-	annexSig := derOf(hexInt(t, "F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3"),
+	annexSig := gm.MarshalSignature(hexInt(t, "F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3"),
 		hexInt(t, "B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA"))
 	addSig := func(name, pemText string, msg, sig []byte) {
 		pub, err := gm.ParsePublicKeyPEM([]byte(pemText))
@@ -210,10 +197,10 @@ func buildVectors(t *testing.T) *offlineVectors {
 	bad := map[string][]byte{
 		"valid":            sig,
 		"trailing byte":    append(append([]byte{}, sig...), 0),
-		"r = 0":            derOf(big.NewInt(0), s),
-		"s = n":            derOf(r, n),
-		"s + n":            derOf(r, new(big.Int).Add(s, n)),
-		"r + n":            derOf(new(big.Int).Add(r, n), s),
+		"r = 0":            gm.MarshalSignature(big.NewInt(0), s),
+		"s = n":            gm.MarshalSignature(r, n),
+		"s + n":            gm.MarshalSignature(r, new(big.Int).Add(s, n)),
+		"r + n":            gm.MarshalSignature(new(big.Int).Add(r, n), s),
 		"empty":            {},
 		"raw r||s":         append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...),
 		"long-form length": append([]byte{0x30, 0x81, sig[1]}, sig[2:]...),

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,7 @@ import (
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/receipt"
 	"github.com/certledger/certledger/internal/receipt/receipttest"
+	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/internal/trust"
 )
 
@@ -36,34 +36,6 @@ type receiptCase struct {
 	FileHash string `json:"fileHash"`
 	Now      string `json:"now"`
 	want     receipt.Result
-}
-
-// editJSON sets the value at a dotted path (array indexes as digits) of a JSON document.
-func editJSON(t testing.TB, file []byte, path string, f func(any) any) []byte {
-	t.Helper()
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(file))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		t.Fatal(err)
-	}
-	var cur any = m
-	parts := strings.Split(path, ".")
-	for _, p := range parts[:len(parts)-1] {
-		if mm, ok := cur.(map[string]any); ok {
-			cur = mm[p]
-		} else {
-			cur = cur.([]any)[int(p[0]-'0')]
-		}
-	}
-	last := parts[len(parts)-1]
-	if mm, ok := cur.(map[string]any); ok {
-		mm[last] = f(mm[last])
-	} else {
-		cur.([]any)[int(last[0]-'0')] = f(cur.([]any)[int(last[0]-'0')])
-	}
-	out, _ := json.MarshalIndent(m, "", "  ")
-	return out
 }
 
 func flip(v any) any {
@@ -111,7 +83,7 @@ func receiptCases(t testing.TB) []receiptCase {
 		{"anchor.endorsements.0.signature", flip},
 		{"bundleFingerprint", setTo(strings.Repeat("0", 64))},
 	} {
-		cs = append(cs, receiptCase{Name: "tampered " + e.path, Receipt: string(editJSON(t, good, e.path, e.f)), Bundle: string(bundle), FileHash: h})
+		cs = append(cs, receiptCase{Name: "tampered " + e.path, Receipt: string(testkit.EditJSON(t, good, e.path, e.f)), Bundle: string(bundle), FileHash: h})
 	}
 	// A forged record signed with the forger's key, on the genuine anchor.
 	forged := rec
@@ -162,7 +134,7 @@ func receiptCases(t testing.TB) []receiptCase {
 		{"batch.header.anchoredAt", setTo(wire.FormatTime(w.Now.Add(time.Second)))},
 		{"anchor.endorsements.0.signature", flip},
 	} {
-		cs = append(cs, receiptCase{Name: "batched, tampered " + e.path, Receipt: string(editJSON(t, bgood, e.path, e.f)), Bundle: string(bundle), FileHash: bh})
+		cs = append(cs, receiptCase{Name: "batched, tampered " + e.path, Receipt: string(testkit.EditJSON(t, bgood, e.path, e.f)), Bundle: string(bundle), FileHash: bh})
 	}
 
 	// A batched v2 certificate: its leaf is the v2 signed view.
@@ -180,7 +152,7 @@ func receiptCases(t testing.TB) []receiptCase {
 			{"batch.record.recordVersion", func(any) any { return nil }},
 			{"batch.header.recordKind", setTo("certledger/v1/certificate")},
 		} {
-			cs = append(cs, receiptCase{Name: fmt.Sprintf("batched v2 #%d, tampered %s", i, e.path), Receipt: string(editJSON(t, good2, e.path, e.f)), Bundle: string(bundle), FileHash: gm.SM3Hex(bdoc(i))})
+			cs = append(cs, receiptCase{Name: fmt.Sprintf("batched v2 #%d, tampered %s", i, e.path), Receipt: string(testkit.EditJSON(t, good2, e.path, e.f)), Bundle: string(bundle), FileHash: gm.SM3Hex(bdoc(i))})
 		}
 	}
 

@@ -14,8 +14,6 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 	tjsm2 "github.com/tjfoc/gmsm/sm2"
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 func TestSM3Vectors(t *testing.T) {
@@ -92,7 +90,7 @@ func TestGMT0003AnnexExample(t *testing.T) {
 	}
 	r := hexInt("F5A03B06 48D2C463 0EEAC513 E1BB81A1 5944DA38 27D5B741 43AC7EAC EEE720B3")
 	s := hexInt("B1B6AA29 DF212FD8 763182BC 0D421CA1 BB9038FD 1F7F42D4 840B69C4 85BBC1AA")
-	sig := derSig(r, s)
+	sig := MarshalSignature(r, s)
 	if err := Verify(pub, []byte("message digest"), sig); err != nil {
 		t.Fatalf("annex example does not verify: %v", err)
 	}
@@ -118,16 +116,6 @@ func TestGMT0003AnnexExample(t *testing.T) {
 	}
 }
 
-func derSig(r, s *big.Int) []byte {
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(c *cryptobyte.Builder) {
-		c.AddASN1BigInt(r)
-		c.AddASN1BigInt(s)
-	})
-	out, _ := b.Bytes()
-	return out
-}
-
 func TestStrictSignatureParsing(t *testing.T) {
 	k, _ := GenerateKey()
 	msg := []byte("payload")
@@ -142,9 +130,9 @@ func TestStrictSignatureParsing(t *testing.T) {
 	n := sm2.P256().Params().N
 	bad := map[string][]byte{
 		"trailing byte": append(append([]byte{}, sig...), 0),
-		"r = 0":         derSig(big.NewInt(0), s),
-		"s = n":         derSig(r, n),
-		"r = n + r":     derSig(new(big.Int).Add(n, r), s),
+		"r = 0":         MarshalSignature(big.NewInt(0), s),
+		"s = n":         MarshalSignature(r, n),
+		"r = n + r":     MarshalSignature(new(big.Int).Add(n, r), s),
 		"empty":         {},
 		"raw r||s":      append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...),
 	}
@@ -401,7 +389,7 @@ func FuzzParseSignature(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !bytes.Equal(derSig(r, s), b) {
+		if !bytes.Equal(MarshalSignature(r, s), b) {
 			t.Fatal("accepted a non-canonical encoding")
 		}
 		_ = Verify(&k.PublicKey, []byte("m"), b)

@@ -214,16 +214,23 @@ func ParseSignature(der []byte) (r, s *big.Int, err error) {
 		return nil, nil, fmt.Errorf("%w: r or s out of range", ErrBadSignature)
 	}
 	// Re-encode to reject non-minimal encodings that cryptobyte may accept.
+	if string(MarshalSignature(r, s)) != string(der) {
+		return nil, nil, fmt.Errorf("%w: non-canonical DER", ErrBadSignature)
+	}
+	return r, s, nil
+}
+
+// MarshalSignature is the DER encoding of the SM2 signature (r, s): one
+// SEQUENCE of two minimal INTEGERs, as ParseSignature reads it. It does not
+// check the range of r and s (tests use it to build bad signatures too).
+func MarshalSignature(r, s *big.Int) []byte {
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(c *cryptobyte.Builder) {
 		c.AddASN1BigInt(r)
 		c.AddASN1BigInt(s)
 	})
-	canon, _ := b.Bytes()
-	if string(canon) != string(der) {
-		return nil, nil, fmt.Errorf("%w: non-canonical DER", ErrBadSignature)
-	}
-	return r, s, nil
+	der, _ := b.Bytes() // AddASN1BigInt encodes any *big.Int: no error to return
+	return der
 }
 
 // Verify checks sigDER over msg with pub, strictly.

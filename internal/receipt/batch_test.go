@@ -14,6 +14,7 @@ import (
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/receipt"
 	"github.com/certledger/certledger/internal/receipt/receipttest"
+	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/internal/trust"
 )
 
@@ -64,7 +65,7 @@ func TestCheckBatched(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
-			res := check(t, w, set(t, file, c.path, c.edit), bundle, batchDoc(21))
+			res := check(t, w, testkit.EditJSON(t, file, c.path, c.edit), bundle, batchDoc(21))
 			first := 0
 			for _, s := range res.Steps {
 				if s.Status == wire.StepFail {
@@ -105,7 +106,7 @@ func BenchmarkCheckBatched(b *testing.B) {
 	h := gm.SM3Hex(batchDoc(40_000))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	for range b.N {
 		r, err := receipt.Parse(file)
 		if err != nil {
@@ -149,7 +150,7 @@ func TestCheckBatchedV2(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
-			res := check(t, w, set(t, file, c.path, c.edit), bundle, batchDoc(7))
+			res := check(t, w, testkit.EditJSON(t, file, c.path, c.edit), bundle, batchDoc(7))
 			first := 0
 			for _, s := range res.Steps {
 				if s.Status == wire.StepFail {

@@ -7,6 +7,7 @@ import (
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/receipt"
 	"github.com/certledger/certledger/internal/receipt/receipttest"
+	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/internal/trust"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkCheckSingle(b *testing.B) {
 	h := gm.SM3Hex(doc)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	for range b.N {
 		r, err := receipt.Parse(file)
 		if err != nil {
@@ -41,7 +42,7 @@ func BenchmarkCheckSingle(b *testing.B) {
 // one-core figure on a machine other jobs share).
 func reportRate(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "receipts/s")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := testkit.CPUTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "receipts/cpu-s")
 	}
 }

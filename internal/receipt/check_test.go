@@ -3,7 +3,6 @@ package receipt_test
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/receipt"
 	"github.com/certledger/certledger/internal/receipt/receipttest"
+	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/internal/trust"
 )
 
@@ -67,40 +67,6 @@ func TestCheckValid(t *testing.T) {
 	if res.Verdict != wire.VerdictHashMismatch {
 		t.Fatalf("other document: %s", res.Verdict)
 	}
-}
-
-// set changes the value at a dotted path of a JSON document.
-func set(t *testing.T, file []byte, path string, f func(any) any) []byte {
-	t.Helper()
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(file))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		t.Fatal(err)
-	}
-	var cur any = m
-	parts := strings.Split(path, ".")
-	for _, p := range parts[:len(parts)-1] {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[p]
-		case []any:
-			cur = c[int(p[0]-'0')]
-		}
-	}
-	last := parts[len(parts)-1]
-	switch c := cur.(type) {
-	case map[string]any:
-		c[last] = f(c[last])
-	case []any:
-		i := int(last[0] - '0')
-		c[i] = f(c[i])
-	}
-	out, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // flipB64 flips the last byte (or the byte at -k) of a base64 value.
@@ -165,7 +131,7 @@ func TestTamperEachField(t *testing.T) {
 	bundle := w.Bundle(t)
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
-			edited := set(t, file, c.path, c.edit)
+			edited := testkit.EditJSON(t, file, c.path, c.edit)
 			if bytes.Equal(edited, file) {
 				t.Fatal("the edit changed nothing")
 			}

@@ -28,3 +28,11 @@ func TestDeadAddr(t *testing.T) {
 		t.Errorf("something answers on %s", addr)
 	}
 }
+
+func TestEditJSON(t *testing.T) {
+	got := EditJSON(t, []byte(`{"a":{"b":[1,{"c":2.50}]},"n":10}`), "a.b.1.c", func(v any) any { return "x" })
+	want := "{\n  \"a\": {\n    \"b\": [\n      1,\n      {\n        \"c\": \"x\"\n      }\n    ]\n  },\n  \"n\": 10\n}"
+	if string(got) != want {
+		t.Fatalf("got %s", got)
+	}
+}

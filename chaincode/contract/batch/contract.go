@@ -48,11 +48,7 @@ type Contract struct {
 
 // New returns the batch contract.
 func New() *Contract {
-	c := &Contract{}
-	c.Name = Name
-	c.Info.Title = "certledger Merkle batches"
-	c.Info.Version = "1"
-	return c
+	return &Contract{Contract: state.Contract(Name, "certledger Merkle batches")}
 }
 
 // GetEvaluateTransactions marks the read-only functions for the metadata.

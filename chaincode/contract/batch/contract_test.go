@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-
 	batchcc "github.com/certledger/certledger/chaincode/contract/batch"
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/registry"
@@ -24,9 +22,9 @@ import (
 
 var (
 	gov    = ledgertest.Gov
-	market = ledgertest.Tx{MSP: "MarketMSP"}
-	police = ledgertest.Tx{MSP: "PoliceMSP"}
-	public = ledgertest.Tx{MSP: "CitizenMSP"}
+	market = ledgertest.Market
+	police = ledgertest.Police
+	public = ledgertest.Citizen
 )
 
 type env struct {
@@ -38,15 +36,11 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	cc, err := contractapi.NewChaincode(registry.New(), certificate.New(), batchcc.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, l: ledgertest.New(t, cc), market: ledgertest.NewSigner(t), police: ledgertest.NewSigner(t)}
-	e.l.InitRegistry()
-	e.l.RegisterDepartmentWith(map[string]any{"id": "market", "name": "Market", "mspId": "MarketMSP", "categories": []string{"business-licence", "food-safety"}}, e.market)
-	e.l.RegisterDepartmentWith(map[string]any{"id": "police", "name": "Police", "mspId": "PoliceMSP", "categories": []string{"firearm-permit"}}, e.police)
-	return e
+	l, m, p := ledgertest.TwoDepartments(t,
+		map[string]any{"name": "Market", "categories": []string{"business-licence", "food-safety"}},
+		map[string]any{"name": "Police", "categories": []string{"firearm-permit"}},
+		registry.New(), certificate.New(), batchcc.New())
+	return &env{t: t, l: l, market: m, police: p}
 }
 
 // built is a batch made in memory: its records, tree and signed header.

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-
 	batchcc "github.com/certledger/certledger/chaincode/contract/batch"
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/certtype"
@@ -38,14 +36,11 @@ const (
 // type police's.
 func setupCatalogue(t *testing.T) *env {
 	t.Helper()
-	cc, err := contractapi.NewChaincode(registry.New(), certificate.New(), certtype.New(), batchcc.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, l: ledgertest.New(t, cc), market: ledgertest.NewSigner(t), police: ledgertest.NewSigner(t)}
-	e.l.InitRegistry()
-	e.l.RegisterDepartmentWith(map[string]any{"id": "market", "name": marketName, "code": marketCode, "mspId": "MarketMSP"}, e.market)
-	e.l.RegisterDepartmentWith(map[string]any{"id": "police", "name": "Police", "code": policeCode, "mspId": "PoliceMSP"}, e.police)
+	l, m, p := ledgertest.TwoDepartments(t,
+		map[string]any{"name": marketName, "code": marketCode},
+		map[string]any{"name": "Police", "code": policeCode},
+		registry.New(), certificate.New(), certtype.New(), batchcc.New())
+	e := &env{t: t, l: l, market: m, police: p}
 	e.l.MustSubmit(gov, "certtype:Register", js(domaincerttype.Registration{
 		Code: licenceType, Name: "营业执照", NameEn: "Business licence", DefiningBody: "国家市场监督管理总局",
 		HolderCodeType: domaincerttype.HolderUSCC, DefaultValidity: "P20Y", Issuers: []string{"market"},

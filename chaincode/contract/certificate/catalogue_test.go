@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/certtype"
 	"github.com/certledger/certledger/chaincode/contract/registry"
@@ -31,14 +29,9 @@ const (
 // licence type is granted to market only; the real-estate type to nobody.
 func setupCatalogue(t *testing.T) (*env, domain.Certificate) {
 	t.Helper()
-	cc, err := contractapi.NewChaincode(registry.New(), certificate.New(), certtype.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, l: ledgertest.New(t, cc), market: ledgertest.NewSigner(t), police: ledgertest.NewSigner(t)}
-	e.l.InitRegistry()
-	e.l.RegisterDepartmentWith(map[string]any{"id": "market", "name": marketName, "code": marketCode, "mspId": "MarketMSP"}, e.market)
-	e.l.RegisterDepartment("police", "PoliceMSP", e.police)
+	l, m, p := ledgertest.TwoDepartments(t, map[string]any{"name": marketName, "code": marketCode}, nil,
+		registry.New(), certificate.New(), certtype.New())
+	e := &env{t: t, l: l, market: m, police: p}
 	old := cert(t, e.l.MustSubmit(market, "certificate:Issue", ledgertest.JSON(e.record("c-old", e.market, nil))))
 	e.l.MustSubmit(gov, "registry:SetCode", "police", policeCode)
 	e.l.MustSubmit(gov, "certtype:Register", ledgertest.JSON(domaincerttype.Registration{

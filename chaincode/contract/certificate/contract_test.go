@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
-
 	"github.com/certledger/certledger/chaincode/contract/certificate"
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/chaincode/internal/state"
@@ -22,9 +20,9 @@ import (
 
 var (
 	gov    = ledgertest.Gov
-	market = ledgertest.Tx{MSP: "MarketMSP"}
-	police = ledgertest.Tx{MSP: "PoliceMSP"}
-	public = ledgertest.Tx{MSP: "CitizenMSP"}
+	market = ledgertest.Market
+	police = ledgertest.Police
+	public = ledgertest.Citizen
 )
 
 type env struct {
@@ -36,15 +34,8 @@ type env struct {
 
 func setup(t testing.TB) *env {
 	t.Helper()
-	cc, err := contractapi.NewChaincode(registry.New(), certificate.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, l: ledgertest.New(t, cc), market: ledgertest.NewSigner(t), police: ledgertest.NewSigner(t)}
-	e.l.InitRegistry()
-	e.l.RegisterDepartment("market", "MarketMSP", e.market)
-	e.l.RegisterDepartment("police", "PoliceMSP", e.police)
-	return e
+	l, m, p := ledgertest.TwoDepartments(t, nil, nil, registry.New(), certificate.New())
+	return &env{t: t, l: l, market: m, police: p}
 }
 
 // record returns a certificate record of issuer market signed with s, after

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+
+	"github.com/certledger/certledger/internal/receipt"
 )
 
 const apiPrefix = "/api/v1"
@@ -145,8 +147,8 @@ func (c *Client) ReceiptEvidence(ctx context.Context, id string) (*ReceiptEviden
 
 // BatchReceiptEvidence returns the evidence of batch id's anchoring
 // transaction (GET /api/v1/batches/{id}/receipt).
-func (c *Client) BatchReceiptEvidence(ctx context.Context, id string) (*BatchEvidence, error) {
-	var out BatchEvidence
+func (c *Client) BatchReceiptEvidence(ctx context.Context, id string) (*receipt.BatchEvidence, error) {
+	var out receipt.BatchEvidence
 	if err := c.Do(ctx, http.MethodGet, apiPrefix+"/batches/"+esc(id)+"/receipt", nil, &out); err != nil {
 		return nil, err
 	}

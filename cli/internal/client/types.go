@@ -2,7 +2,6 @@ package client
 
 import (
 	"encoding/json"
-	"github.com/certledger/certledger/internal/domain/batch"
 	"github.com/certledger/certledger/internal/receipt"
 
 	"github.com/certledger/certledger/internal/domain/certificate"
@@ -54,27 +53,7 @@ type HistoryEntry struct {
 type ReceiptEvidence struct {
 	ID          string       `json:"id"`
 	Certificate *Certificate `json:"certificate"`
-	TxEvidence
-}
-
-// BatchEvidence is the gateway's answer about a batch's anchoring transaction
-// (GET /api/v1/batches/{id}/receipt).
-type BatchEvidence struct {
-	ID    string          `json:"id"`
-	Batch *batch.Anchored `json:"batch"`
-	TxEvidence
-}
-
-// TxEvidence is what the gateway tells of the transaction that wrote a record:
-// where it is, its validation code, the anchor it endorsed, and the fingerprint
-// of the trust bundle the gateway serves. Its JSON fields follow the record's.
-type TxEvidence struct {
-	Channel           string          `json:"channel"`
-	TxID              string          `json:"txId"`
-	BlockNumber       uint64          `json:"blockNumber"`
-	ValidationCode    string          `json:"validationCode"`
-	Anchor            *receipt.Anchor `json:"anchor"`
-	BundleFingerprint string          `json:"bundleFingerprint"`
+	receipt.TxEvidence
 }
 
 // Anchor is where a certificate was first written (GET /api/v1/certificates/{id}/anchor).

@@ -240,8 +240,8 @@ func batchReceipt(c *cli.Context) error {
 // batchEvidence is what every v2 receipt of a batch shares, kept beside the
 // batch file (<file>.evidence.json) once read from the gateway.
 type batchEvidence struct {
-	Evidence  client.BatchEvidence `json:"evidence"`
-	IssuerKey rcpt.IssuerKey       `json:"issuerKey"`
+	Evidence  rcpt.BatchEvidence `json:"evidence"`
+	IssuerKey rcpt.IssuerKey     `json:"issuerKey"`
 }
 
 // batchReceiptV2 builds the v2 receipt of rec: the batch's evidence from the

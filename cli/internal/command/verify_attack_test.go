@@ -1,13 +1,9 @@
 package command
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"math/big"
 	"net/url"
 	"os"
@@ -20,6 +16,7 @@ import (
 	"github.com/certledger/certledger/cli/internal/receipt"
 	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/internal/trust"
 )
 
@@ -197,13 +194,11 @@ func TestVerifyReportCommand(t *testing.T) {
 
 func testCA(t *testing.T) string {
 	t.Helper()
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "ca"},
+	der, _, err := testkit.SelfSigned(&x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "ca"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return string(testkit.CertPEM(der))
 }

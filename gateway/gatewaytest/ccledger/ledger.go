@@ -20,13 +20,9 @@ package ccledger
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"math/big"
 	"sort"
@@ -42,6 +38,7 @@ import (
 	"github.com/certledger/certledger/chaincode"
 	"github.com/certledger/certledger/chaincode/ledgertest"
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
+	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/internal/trust"
 )
 
@@ -356,18 +353,13 @@ func (l *Ledger) rootCA(org, msp string) (string, error) {
 	if ca, ok := l.cas[msp]; ok {
 		return ca, nil
 	}
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return "", err
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ca." + org, Organization: []string{msp}},
+	der, _, err := testkit.SelfSigned(&x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ca." + org, Organization: []string{msp}},
 		NotBefore: ledgertest.DefaultNow.AddDate(-1, 0, 0), NotAfter: ledgertest.DefaultNow.AddDate(10, 0, 0),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign})
 	if err != nil {
 		return "", err
 	}
-	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	ca := string(testkit.CertPEM(der))
 	l.cas[msp] = ca
 	return ca, nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -118,15 +117,10 @@ func serveDevnetUsers(tb testing.TB, dcfg devnet.Config, cc shim.Chaincode, t le
 	if err != nil {
 		tb.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	served, err := node.ServeLoopback()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
-		tb.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(lis) }()
 	var orgs []ledgerclient.Org
 	cfg := config.Defaults()
 	for _, name := range []string{"gov", "dept-a", "dept-b"} {

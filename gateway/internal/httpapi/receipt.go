@@ -14,36 +14,13 @@ import (
 	"github.com/certledger/certledger/internal/receipt"
 )
 
-// TxEvidence is what the ledger knows of the transaction that wrote a
-// record: the coordinates of that transaction, its validation code in its
-// block, and its anchor (header, proposal payload, proposal response and
-// endorsements, as the block holds them). BundleFingerprint is the governance
-// key this gateway's trust bundle is pinned to ("" when it serves none).
-type TxEvidence struct {
-	Channel           string          `json:"channel"`
-	TxID              string          `json:"txId"`
-	BlockNumber       uint64          `json:"blockNumber"`
-	ValidationCode    string          `json:"validationCode"`
-	Anchor            *receipt.Anchor `json:"anchor"`
-	BundleFingerprint string          `json:"bundleFingerprint"`
-}
-
 // ReceiptEvidence is what GET /api/v1/certificates/{id}/receipt answers: the
 // certificate as first written and the evidence of the transaction that wrote
 // it — the parts of a v2 receipt the ledger knows.
 type ReceiptEvidence struct {
 	ID          string                   `json:"id"`
 	Certificate *certificate.Certificate `json:"certificate"`
-	TxEvidence
-}
-
-// BatchEvidence is what GET /api/v1/batches/{id}/receipt answers: the batch
-// header as its anchoring transaction wrote it and that transaction's evidence
-// — what every v2 receipt of a certificate of the batch shares.
-type BatchEvidence struct {
-	ID    string          `json:"id"`
-	Batch *batch.Anchored `json:"batch"`
-	TxEvidence
+	receipt.TxEvidence
 }
 
 // certificateReceipt reads the transaction that created certificate id from
@@ -161,7 +138,7 @@ func (s *Server) batchReceipt(w http.ResponseWriter, r *http.Request) error {
 	if err := json.Unmarshal(raw, &written); err != nil {
 		return errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+a.TxID+" wrote no batch header: "+err.Error())
 	}
-	return writePublicJSON(w, BatchEvidence{ID: id, Batch: &written, TxEvidence: ev})
+	return writePublicJSON(w, receipt.BatchEvidence{ID: id, Batch: &written, TxEvidence: ev})
 }
 
 // blockReader is the ledger as a reader of blocks, which receipts need.
@@ -191,20 +168,20 @@ func (s *Server) creationTx(r *http.Request, id string) (string, error) {
 
 // txEvidence reads transaction txID from its block: the decoded transaction
 // (for its write set) and its evidence.
-func (s *Server) txEvidence(r *http.Request, br ledgerclient.BlockReader, txID string) (*receipt.Tx, TxEvidence, error) {
+func (s *Server) txEvidence(r *http.Request, br ledgerclient.BlockReader, txID string) (*receipt.Tx, receipt.TxEvidence, error) {
 	block, err := br.TxBlockBytes(r.Context(), s.org(r), txID)
 	if err != nil {
-		return nil, TxEvidence{}, err
+		return nil, receipt.TxEvidence{}, err
 	}
 	a, num, code, err := receipt.FromBlock(block, txID)
 	if err != nil {
-		return nil, TxEvidence{}, errmap.New(http.StatusBadGateway, codes.Internal, "the block of transaction "+txID+" does not hold it: "+err.Error())
+		return nil, receipt.TxEvidence{}, errmap.New(http.StatusBadGateway, codes.Internal, "the block of transaction "+txID+" does not hold it: "+err.Error())
 	}
 	tx, err := a.Decode()
 	if err != nil {
-		return nil, TxEvidence{}, errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+txID+": "+err.Error())
+		return nil, receipt.TxEvidence{}, errmap.New(http.StatusBadGateway, codes.Internal, "transaction "+txID+": "+err.Error())
 	}
-	ev := TxEvidence{Channel: tx.Channel, TxID: txID, BlockNumber: num, ValidationCode: code.String(), Anchor: a}
+	ev := receipt.TxEvidence{Channel: tx.Channel, TxID: txID, BlockNumber: num, ValidationCode: code.String(), Anchor: a}
 	if s.opts.Trust != nil {
 		ev.BundleFingerprint = s.opts.Trust.Pin()
 	}

@@ -140,7 +140,7 @@ func TestBatchReceiptEvidenceEndToEnd(t *testing.T) {
 	}
 	s.must(t, "POST", "/api/v1/batches", "a", h, http.StatusCreated)
 
-	var ev BatchEvidence
+	var ev receipt.BatchEvidence
 	if err := json.Unmarshal(s.must(t, "GET", "/api/v1/batches/bt-1/receipt", "", nil, http.StatusOK), &ev); err != nil {
 		t.Fatal(err)
 	}

@@ -121,15 +121,10 @@ func startFaultNet(t *testing.T) *faultNet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	served, err := node.ServeLoopback()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := node.WriteProfiles(lis.Addr().String()); err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(lis) }()
 	direct, err := profile.Load(devnet.ProfilePath(dir, "dept-a"))
 	if err != nil {
 		t.Fatal(err)

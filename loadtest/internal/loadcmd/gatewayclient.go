@@ -161,26 +161,36 @@ func clientIssuer(o clientOptions) (func([]certificate.Record) driver.Op, func()
 // restIssue posts recs[i] to POST /api/v1/certificates with token (a raw token).
 func restIssue(hc *http.Client, base, token string, recs []certificate.Record) driver.Op {
 	return func(ctx context.Context, i int) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/certificates", strings.NewReader(record.JSON(recs[i])))
+		status, body, err := postJSON(ctx, hc, base+"/api/v1/certificates", token, strings.NewReader(record.JSON(recs[i])))
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = res.Body.Close() }() // response body; close error carries nothing
-		body, err := io.ReadAll(res.Body)
-		if err != nil {
-			return err
-		}
-		if res.StatusCode != http.StatusCreated {
-			return fmt.Errorf("issue %s: %d %s", recs[i].ID, res.StatusCode, body)
+		if status != http.StatusCreated {
+			return fmt.Errorf("issue %s: %d %s", recs[i].ID, status, body)
 		}
 		return nil
 	}
+}
+
+// postJSON POSTs the JSON body to url with token as bearer and returns the
+// answer's status and whole body.
+func postJSON(ctx context.Context, hc *http.Client, url, token string, body io.Reader) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer func() { _ = res.Body.Close() }() // response body; close error carries nothing
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return res.StatusCode, b, nil
 }
 
 // restVerify runs GET /api/v1/verify?id&hash over recs (round robin) and wants VALID.

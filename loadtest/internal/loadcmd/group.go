@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -178,23 +177,12 @@ type groupAnswer struct {
 // record issued.
 func restGroup(hc *http.Client, base, token string, bodies [][]byte) driver.Op {
 	return func(ctx context.Context, i int) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/certificates/groups", bytes.NewReader(bodies[i]))
+		status, body, err := postJSON(ctx, hc, base+"/api/v1/certificates/groups", token, bytes.NewReader(bodies[i]))
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = res.Body.Close() }() // response body; close error carries nothing
-		body, err := io.ReadAll(res.Body)
-		if err != nil {
-			return err
-		}
-		if res.StatusCode != http.StatusOK {
-			return fmt.Errorf("group %d: %d %s", i, res.StatusCode, firstLine(body))
+		if status != http.StatusOK {
+			return fmt.Errorf("group %d: %d %s", i, status, firstLine(body))
 		}
 		var a groupAnswer
 		if err := json.Unmarshal(body, &a); err != nil {

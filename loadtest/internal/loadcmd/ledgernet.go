@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -28,7 +27,7 @@ import (
 type ledgerNet struct {
 	node      *devnet.Node // in-process devnet, or
 	proc      *exec.Cmd    // a `certledger-devnet start` child process
-	served    chan error
+	served    <-chan error
 	gov, dept *client.Contract
 	closes    []func() error
 	closed    bool
@@ -48,16 +47,12 @@ func startInProcess(dir string, cc shim.Chaincode) (*ledgerNet, error) {
 	if err != nil {
 		return nil, err
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err == nil {
-		err = node.WriteProfiles(lis.Addr().String())
-	}
+	served, err := node.ServeLoopback()
 	if err != nil {
 		_ = node.Close() // already returning the error
 		return nil, err
 	}
-	n := &ledgerNet{node: node, served: make(chan error, 1)}
-	go func() { n.served <- node.Serve(lis) }()
+	n := &ledgerNet{node: node, served: served}
 	return n, n.connect(dir)
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/merkle"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 func main() {
@@ -42,7 +43,7 @@ func main() {
 	var sink int
 	for r := 0; r < *runs; r++ {
 		runtime.GC()
-		c0 := cpuTime()
+		c0 := testkit.CPUTime()
 		t0 := time.Now()
 		hashes := merkle.LeafHashes(*n, leaf)
 		t1 := time.Now()
@@ -54,7 +55,7 @@ func main() {
 			sink += len(buf)
 		}
 		t3 := time.Now()
-		rows = append(rows, row{t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), t3.Sub(t0), cpuTime() - c0})
+		rows = append(rows, row{t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), t3.Sub(t0), testkit.CPUTime() - c0})
 	}
 	best := rows[0]
 	for _, r := range rows[1:] {
