@@ -81,16 +81,9 @@ func (m *Model) BatchReceipt(id string) (*receipt.Receipt, bool, error) {
 // for a certificate on the ledger by its first status change, the earliest
 // batch's for one known only from batch files; found is false otherwise.
 func (m *Model) batchedOf(id string) (certValue, bool, error) {
-	raw, found, err := get(m.db, key(kindCert, id))
-	if err != nil {
-		return certValue{}, false, err
-	}
-	if !found {
-		return m.batchedValue(id, "")
-	}
-	v, err := decodeCert(raw)
-	if err != nil {
-		return v, false, fmt.Errorf("certificate %s: %w", id, err)
+	v, found, err := m.certValueOf(id)
+	if err != nil || !found || v.Kind == certBatched {
+		return v, found, err
 	}
 	var c struct {
 		BatchID   string `json:"batchId"`
