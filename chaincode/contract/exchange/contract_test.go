@@ -128,8 +128,8 @@ func (w *world) send(id, grant string) domain.Exchange {
 	return e
 }
 
-func (w *world) answer(id string, by dept, decision string, mut func(*domain.Ack)) domain.Ack {
-	a := domain.Ack{ExchangeID: id, Consumer: by.id, PayloadHash: payloadA, Decision: decision, KeyID: by.keyID}
+func (w *world) answer(id string, by dept, decision string, mut func(*domain.AckRequest)) domain.Ack {
+	a := domain.AckRequest{ExchangeID: id, Consumer: by.id, PayloadHash: payloadA, Decision: decision, KeyID: by.keyID}
 	if decision == domain.DecisionReject {
 		a.Reason = "payload incomplete"
 	}
@@ -139,7 +139,7 @@ func (w *world) answer(id string, by dept, decision string, mut func(*domain.Ack
 	if a.Signature == "" {
 		a.Signature = signed(w.t, by, canon.KindExchangeAck, a)
 	}
-	return a
+	return domain.Ack{AckRequest: a}
 }
 
 // refused submits a transaction that must fail with code and proves it wrote
@@ -232,7 +232,7 @@ func TestHappyPath(t *testing.T) {
 	}
 
 	// Revoking the grant later leaves the recorded exchange VALID.
-	rev := domain.Revocation{GrantID: "g-1", Reason: "purpose fulfilled", KeyID: w.tax.keyID, PrevTxID: g.TxID}
+	rev := domain.RevocationRequest{GrantID: "g-1", Reason: "purpose fulfilled", KeyID: w.tax.keyID, PrevTxID: g.TxID}
 	rev.Signature = signed(t, w.tax, canon.KindGrantRevoke, rev)
 	w.l.Advance(time.Minute)
 	w.l.MustSubmit(w.tax.tx(), "exchange:RevokeGrant", ledgertest.JSON(rev))
@@ -287,7 +287,7 @@ func TestRefusalsWriteNothing(t *testing.T) {
 	w.createGrant("g-rev")
 	var gr domain.Grant
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-rev").MustDecode(t, &gr)
-	rev := domain.Revocation{GrantID: "g-rev", Reason: "withdrawn", KeyID: w.tax.keyID, PrevTxID: gr.TxID}
+	rev := domain.RevocationRequest{GrantID: "g-rev", Reason: "withdrawn", KeyID: w.tax.keyID, PrevTxID: gr.TxID}
 	rev.Signature = signed(t, w.tax, canon.KindGrantRevoke, rev)
 	w.l.MustSubmit(w.tax.tx(), "exchange:RevokeGrant", ledgertest.JSON(rev))
 
@@ -317,22 +317,22 @@ func TestRefusalsWriteNothing(t *testing.T) {
 		{"malformed exchange", tax, codes.InvalidArgument, "exchange:Send", `{"id":"x-2","extra":1}`},
 		{"ack by a third department", police, codes.Forbidden, "exchange:Ack", ledgertest.JSON(w.answer("x-open", w.police, domain.DecisionAck, nil))},
 		{"ack by a third department naming the consumer", police, codes.Forbidden, "exchange:Ack",
-			ledgertest.JSON(w.answer("x-open", w.police, domain.DecisionAck, func(a *domain.Ack) { a.Consumer = "dept-social" }))},
+			ledgertest.JSON(w.answer("x-open", w.police, domain.DecisionAck, func(a *domain.AckRequest) { a.Consumer = "dept-social" }))},
 		{"ack by the consumer's MSP with a third department's key", social, codes.Forbidden, "exchange:Ack",
-			ledgertest.JSON(w.answer("x-open", w.police, domain.DecisionAck, func(a *domain.Ack) { a.Consumer = "dept-social" }))},
+			ledgertest.JSON(w.answer("x-open", w.police, domain.DecisionAck, func(a *domain.AckRequest) { a.Consumer = "dept-social" }))},
 		{"double ack", social, codes.Conflict, "exchange:Ack", ledgertest.JSON(w.answer("x-acked", w.social, domain.DecisionAck, nil))},
 		{"reject after ack", social, codes.Conflict, "exchange:Reject", ledgertest.JSON(w.answer("x-acked", w.social, domain.DecisionReject, nil))},
 		{"ack signature over a different payload hash", social, codes.BadSignature, "exchange:Ack",
 			ledgertest.JSON(func() domain.Ack {
-				a := w.answer("x-open", w.social, domain.DecisionAck, func(a *domain.Ack) { a.PayloadHash = payloadB })
+				a := w.answer("x-open", w.social, domain.DecisionAck, func(a *domain.AckRequest) { a.PayloadHash = payloadB })
 				a.PayloadHash = payloadA
 				return a
 			}())},
 		{"ack of another payload", social, codes.InvalidArgument, "exchange:Ack",
-			ledgertest.JSON(w.answer("x-open", w.social, domain.DecisionAck, func(a *domain.Ack) { a.PayloadHash = payloadB }))},
+			ledgertest.JSON(w.answer("x-open", w.social, domain.DecisionAck, func(a *domain.AckRequest) { a.PayloadHash = payloadB }))},
 		{"reject sent to Ack", social, codes.InvalidArgument, "exchange:Ack", ledgertest.JSON(w.answer("x-open", w.social, domain.DecisionReject, nil))},
 		{"reject without reason", social, codes.InvalidArgument, "exchange:Reject",
-			ledgertest.JSON(w.answer("x-open", w.social, domain.DecisionReject, func(a *domain.Ack) { a.Reason = "" }))},
+			ledgertest.JSON(w.answer("x-open", w.social, domain.DecisionReject, func(a *domain.AckRequest) { a.Reason = "" }))},
 		{"grant field outside the item", tax, codes.InvalidArgument, "exchange:CreateGrant",
 			ledgertest.JSON(w.grantReq("g-3", func(r *domain.GrantRequest) { r.Fields = []string{"income", "medical"} }))},
 		{"grant by the consumer's MSP", social, codes.Forbidden, "exchange:CreateGrant", ledgertest.JSON(w.grantReq("g-3", nil))},
@@ -343,20 +343,20 @@ func TestRefusalsWriteNothing(t *testing.T) {
 			ledgertest.JSON(w.grantReq("g-3", func(r *domain.GrantRequest) { r.Consumer = "dept-nobody" }))},
 		{"grant of an unknown item", tax, codes.NotFound, "exchange:CreateGrant",
 			ledgertest.JSON(w.grantReq("g-3", func(r *domain.GrantRequest) { r.Item = "land-record" }))},
-		{"revoke twice", tax, codes.Conflict, "exchange:RevokeGrant", ledgertest.JSON(func() domain.Revocation {
+		{"revoke twice", tax, codes.Conflict, "exchange:RevokeGrant", ledgertest.JSON(func() domain.RevocationRequest {
 			var cur domain.Grant
 			w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-rev").MustDecode(t, &cur)
-			r := domain.Revocation{GrantID: "g-rev", Reason: "again", KeyID: w.tax.keyID, PrevTxID: cur.TxID}
+			r := domain.RevocationRequest{GrantID: "g-rev", Reason: "again", KeyID: w.tax.keyID, PrevTxID: cur.TxID}
 			r.Signature = signed(t, w.tax, canon.KindGrantRevoke, r)
 			return r
 		}())},
-		{"revoke replaying an old prevTxId", tax, codes.Conflict, "exchange:RevokeGrant", ledgertest.JSON(func() domain.Revocation {
-			r := domain.Revocation{GrantID: "g-1", Reason: "x", KeyID: w.tax.keyID, PrevTxID: "0000"}
+		{"revoke replaying an old prevTxId", tax, codes.Conflict, "exchange:RevokeGrant", ledgertest.JSON(func() domain.RevocationRequest {
+			r := domain.RevocationRequest{GrantID: "g-1", Reason: "x", KeyID: w.tax.keyID, PrevTxID: "0000"}
 			r.Signature = signed(t, w.tax, canon.KindGrantRevoke, r)
 			return r
 		}())},
-		{"revoke by the consumer", social, codes.Forbidden, "exchange:RevokeGrant", ledgertest.JSON(func() domain.Revocation {
-			r := domain.Revocation{GrantID: "g-1", Reason: "x", KeyID: w.social.keyID, PrevTxID: g.TxID}
+		{"revoke by the consumer", social, codes.Forbidden, "exchange:RevokeGrant", ledgertest.JSON(func() domain.RevocationRequest {
+			r := domain.RevocationRequest{GrantID: "g-1", Reason: "x", KeyID: w.social.keyID, PrevTxID: g.TxID}
 			r.Signature = signed(t, w.social, canon.KindGrantRevoke, r)
 			return r
 		}())},

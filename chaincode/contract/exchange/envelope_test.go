@@ -39,13 +39,13 @@ func (w *world) sealed(id, grant string, declared []string, payload string) (dom
 	return e, o
 }
 
-func (w *world) receipt(o domain.Opened, decision, reason string) domain.Ack {
+func (w *world) receipt(o domain.Opened, decision, reason string) domain.AckRequest {
 	w.t.Helper()
 	fields, err := domain.PayloadFields(o.Payload)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	a := domain.Ack{ExchangeID: o.ExchangeID, Consumer: "dept-social", PayloadHash: o.PayloadHash, EnvelopeHash: o.EnvelopeHash,
+	a := domain.AckRequest{ExchangeID: o.ExchangeID, Consumer: "dept-social", PayloadHash: o.PayloadHash, EnvelopeHash: o.EnvelopeHash,
 		Fields: fields, Decision: decision, KeyID: w.social.keyID}
 	if reason != "" {
 		a.ReasonHash = gm.SM3Hex([]byte(reason))
@@ -71,7 +71,7 @@ func TestEnvelopeScopeProven(t *testing.T) {
 	}
 	w.l.Advance(time.Minute)
 	w.refused("declared ack of an envelope", w.social.tx(), codes.InvalidArgument, "exchange:Ack",
-		ledgertest.JSON(w.answer("x-1", w.social, domain.DecisionAck, func(a *domain.Ack) { a.PayloadHash = e.PayloadHash })))
+		ledgertest.JSON(w.answer("x-1", w.social, domain.DecisionAck, func(a *domain.AckRequest) { a.PayloadHash = e.PayloadHash })))
 	w.l.MustSubmit(w.social.tx(), "exchange:Ack", ledgertest.JSON(w.receipt(o, domain.DecisionAck, "")))
 	var vr domain.VerifyResult
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:Verify", `{"id":"x-1"}`).MustDecode(t, &vr)
@@ -154,8 +154,8 @@ func TestDeletionAttestation(t *testing.T) {
 	if g2.Purpose != "" || g2.PurposeHash == "" {
 		t.Fatalf("sealed grant %+v", g2.GrantRequest)
 	}
-	attest := func(g domain.Grant, by dept) domain.Deletion {
-		d := domain.Deletion{GrantID: g.ID, Consumer: by.id, PrevTxID: g.TxID, KeyID: by.keyID}
+	attest := func(g domain.Grant, by dept) domain.DeletionRequest {
+		d := domain.DeletionRequest{GrantID: g.ID, Consumer: by.id, PrevTxID: g.TxID, KeyID: by.keyID}
 		k, r := d.SignedForm()
 		d.Signature = signed(t, by, k, r)
 		return d
@@ -212,12 +212,12 @@ func TestExchangePolicy(t *testing.T) {
 	w.refused("purpose in clear", w.tax.tx(), codes.Forbidden, "exchange:CreateGrant", ledgertest.JSON(w.grantReq("g-2", nil)))
 	var g domain.Grant
 	w.l.MustEvaluate(ledgertest.Tx{}, "exchange:GetGrant", "g-1").MustDecode(t, &g)
-	rev := domain.Revocation{GrantID: "g-1", Reason: "done", KeyID: w.tax.keyID, PrevTxID: g.TxID}
+	rev := domain.RevocationRequest{GrantID: "g-1", Reason: "done", KeyID: w.tax.keyID, PrevTxID: g.TxID}
 	rev.Signature = signed(t, w.tax, canon.KindGrantRevoke, rev)
 	w.refused("reason in clear", w.tax.tx(), codes.Forbidden, "exchange:RevokeGrant", ledgertest.JSON(rev))
 	// The enveloped, sealed forms pass.
 	w.sealed("x-2", "g-1", []string{"income"}, `{"income":1}`)
-	rev = domain.Revocation{GrantID: "g-1", ReasonHash: gm.SM3Hex([]byte("done")), KeyID: w.tax.keyID, PrevTxID: g.TxID}
+	rev = domain.RevocationRequest{GrantID: "g-1", ReasonHash: gm.SM3Hex([]byte("done")), KeyID: w.tax.keyID, PrevTxID: g.TxID}
 	kind, rec := rev.SignedForm()
 	rev.Signature = signed(t, w.tax, kind, rec)
 	w.l.MustSubmit(w.tax.tx(), "exchange:RevokeGrant", ledgertest.JSON(rev))

@@ -40,7 +40,7 @@ func TestOperatorNamesThePerson(t *testing.T) {
 		t.Fatalf("exchange sent by %q", x.ActorID)
 	}
 
-	ack := w.answer(x.ID, w.social, domain.DecisionAck, func(a *domain.Ack) { a.Operator = "clerk1@dept-social" })
+	ack := w.answer(x.ID, w.social, domain.DecisionAck, func(a *domain.AckRequest) { a.Operator = "clerk1@dept-social" })
 	forged := ack
 	forged.ActorID = "clerk1@dept-social"
 	w.refused("actorId set by the request", socialClerk, codes.InvalidArgument, "exchange:Ack", ledgertest.JSON(forged))
@@ -61,7 +61,7 @@ func TestOperatorNamesThePerson(t *testing.T) {
 	}
 
 	// The revocation, signed without an operator, still names who submitted it.
-	rev := domain.Revocation{GrantID: g.ID, Reason: "purpose met", KeyID: w.tax.keyID, PrevTxID: g.TxID}
+	rev := domain.RevocationRequest{GrantID: g.ID, Reason: "purpose met", KeyID: w.tax.keyID, PrevTxID: g.TxID}
 	rev.Signature = signed(t, w.tax, canon.KindGrantRevoke, rev)
 	if err := w.l.MustSubmit(taxOther, "exchange:RevokeGrant", ledgertest.JSON(rev)).Decode(&g); err != nil {
 		t.Fatal(err)

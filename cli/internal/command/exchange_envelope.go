@@ -295,7 +295,7 @@ func exchangeAnswer(c *cli.Context, decision string) error {
 		return err
 	}
 	var out answerOutcome
-	a := exchange.Ack{ExchangeID: id, Consumer: e.Consumer, PayloadHash: e.PayloadHash, Decision: decision, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
+	a := exchange.AckRequest{ExchangeID: id, Consumer: e.Consumer, PayloadHash: e.PayloadHash, Decision: decision, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
 	if e.Enveloped() {
 		err = openForAnswer(c, cl, k, e, reason, &a, &out)
 	} else {
@@ -319,7 +319,7 @@ func exchangeAnswer(c *cli.Context, decision string) error {
 // fields received, refuses (before the ledger does) to acknowledge fields
 // outside the grant and writes the payload to --out. The reason stays here;
 // its SM3 is signed. A rejection may leave the envelope unopened.
-func openForAnswer(c *cli.Context, cl *client.Client, k *sm2.PrivateKey, e *exchange.Exchange, reason string, a *exchange.Ack, out *answerOutcome) error {
+func openForAnswer(c *cli.Context, cl *client.Client, k *sm2.PrivateKey, e *exchange.Exchange, reason string, a *exchange.AckRequest, out *answerOutcome) error {
 	a.EnvelopeHash = e.EnvelopeHash
 	if reason != "" {
 		a.ReasonHash, out.Note = gm.SM3Hex([]byte(reason)), reason
@@ -382,7 +382,7 @@ func checkDeclared(c *cli.Context, e *exchange.Exchange) error {
 }
 
 // printAnswer is exchange ack / reject's table.
-func printAnswer(t *output.Tab, out answerOutcome, e *exchange.Exchange, a exchange.Ack) {
+func printAnswer(t *output.Tab, out answerOutcome, e *exchange.Exchange, a exchange.AckRequest) {
 	t.Line(fmt.Sprintf("%s: exchange %s is now %s (tx %s, block %d)", a.Decision, e.ID, out.Record.Status, out.TxID, out.BlockNumber))
 	if !e.Enveloped() {
 		t.KV("payload sm3", e.PayloadHash)

@@ -182,7 +182,7 @@ func grantAttestDeletion(c *cli.Context) error {
 		return nil
 	}
 	return changeGrant(c, "deletion", ended, func(g *exGrantView, k *sm2.PrivateKey, op string) (_ any, err error) {
-		d := exchange.Deletion{GrantID: g.ID, Consumer: g.Consumer, PrevTxID: g.TxID, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
+		d := exchange.DeletionRequest{GrantID: g.ID, Consumer: g.Consumer, PrevTxID: g.TxID, KeyID: gm.KeyID(&k.PublicKey), Operator: op}
 		d.Signature, err = signForm(k, d.SignedForm)
 		return d, err
 	}, func(t *output.Tab, g *exGrantView, res *client.WriteResult[exchange.Grant]) {

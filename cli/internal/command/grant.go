@@ -182,9 +182,9 @@ func changeGrant(c *cli.Context, action string, check func(*exGrantView) error,
 
 func grantRevoke(c *cli.Context) error {
 	reason := c.String("reason")
-	var r exchange.Revocation
+	var r exchange.RevocationRequest
 	return changeGrant(c, "revoke", nil, func(g *exGrantView, k *sm2.PrivateKey, op string) (_ any, err error) {
-		r = exchange.Revocation{GrantID: g.ID, ReasonHash: gm.SM3Hex([]byte(reason)), KeyID: gm.KeyID(&k.PublicKey), PrevTxID: g.TxID, Operator: op}
+		r = exchange.RevocationRequest{GrantID: g.ID, ReasonHash: gm.SM3Hex([]byte(reason)), KeyID: gm.KeyID(&k.PublicKey), PrevTxID: g.TxID, Operator: op}
 		r.Signature, err = signForm(k, r.SignedForm)
 		return r, err
 	}, func(t *output.Tab, g *exGrantView, res *client.WriteResult[exchange.Grant]) {

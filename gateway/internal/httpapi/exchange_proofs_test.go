@@ -72,7 +72,7 @@ func exchangeReceipt(t *testing.T, id string, env []byte, decision, reason strin
 	if reason != "" {
 		a.ReasonHash = gm.SM3Hex([]byte(reason))
 	}
-	kind, rec := a.domain().SignedForm()
+	kind, rec := a.SignedForm()
 	a.Signature = sign("dept-b", kind, rec)
 	return a
 }

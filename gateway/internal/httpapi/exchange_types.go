@@ -9,47 +9,17 @@ type CatalogItemInput = exchange.CatalogInput
 type GrantRecord = exchange.GrantRequest
 
 // GrantRevocation is the provider's signed revocation (exchange:RevokeGrant
-// input): reason in clear, or reasonHash (the reason kept off-chain).
-type GrantRevocation struct {
-	GrantID    string `json:"grantId"`
-	Reason     string `json:"reason"`
-	ReasonHash string `json:"reasonHash,omitempty"`
-	KeyID      string `json:"keyId"`
-	PrevTxID   string `json:"prevTxId"`
-	Operator   string `json:"operator,omitempty"` // signed when set (docs/people.md)
-	Signature  string `json:"signature"`
-}
-
-func (g GrantRevocation) domain() exchange.Revocation {
-	return exchange.Revocation{GrantID: g.GrantID, Reason: g.Reason, ReasonHash: g.ReasonHash, KeyID: g.KeyID, PrevTxID: g.PrevTxID,
-		Operator: g.Operator, Signature: g.Signature}
-}
-
-func (g GrantRevocation) act() (grantID, signature string, domainErr error) {
-	return g.GrantID, g.Signature, g.domain().Validate()
-}
+// input): reason in clear, or reasonHash (the reason kept off-chain). Request
+// bodies are the domain's request types, without the fields only the ledger
+// records (at, txId, actorId: a body naming them is refused as unknown fields).
+type GrantRevocation = exchange.RevocationRequest
 
 // CatalogChange is the body of an item update or withdrawal.
 type CatalogChange = exchange.CatalogChange
 
 // DeletionAttestation is the consumer's signed attestation that it deleted a
 // grant's data (exchange:AttestDeletion input).
-type DeletionAttestation struct {
-	GrantID   string `json:"grantId"`
-	Consumer  string `json:"consumer"`
-	PrevTxID  string `json:"prevTxId"`
-	KeyID     string `json:"keyId"`
-	Operator  string `json:"operator,omitempty"` // signed when set (docs/people.md)
-	Signature string `json:"signature"`
-}
-
-func (d DeletionAttestation) domain() exchange.Deletion {
-	return exchange.Deletion{GrantID: d.GrantID, Consumer: d.Consumer, PrevTxID: d.PrevTxID, KeyID: d.KeyID, Operator: d.Operator, Signature: d.Signature}
-}
-
-func (d DeletionAttestation) act() (grantID, signature string, domainErr error) {
-	return d.GrantID, d.Signature, d.domain().Validate()
-}
+type DeletionAttestation = exchange.DeletionRequest
 
 // ExchangeRecord is an exchange as its provider signed it (exchange:Send input).
 type ExchangeRecord = exchange.SendRequest
@@ -57,24 +27,7 @@ type ExchangeRecord = exchange.SendRequest
 // ExchangeAnswer is the consumer's signed acknowledgement or rejection
 // (exchange:Ack / exchange:Reject input): for an enveloped exchange the receipt
 // (envelopeHash, the fields received, reasonHash).
-type ExchangeAnswer struct {
-	ExchangeID   string   `json:"exchangeId"`
-	Consumer     string   `json:"consumer"`
-	PayloadHash  string   `json:"payloadHash"`
-	EnvelopeHash string   `json:"envelopeHash,omitempty"`
-	Fields       []string `json:"fields,omitempty"`
-	Decision     string   `json:"decision"`
-	Reason       string   `json:"reason"`
-	ReasonHash   string   `json:"reasonHash,omitempty"`
-	KeyID        string   `json:"keyId"`
-	Operator     string   `json:"operator,omitempty"` // signed when set (docs/people.md)
-	Signature    string   `json:"signature"`
-}
-
-func (a ExchangeAnswer) domain() exchange.Ack {
-	return exchange.Ack{ExchangeID: a.ExchangeID, Consumer: a.Consumer, PayloadHash: a.PayloadHash, EnvelopeHash: a.EnvelopeHash,
-		Fields: a.Fields, Decision: a.Decision, Reason: a.Reason, ReasonHash: a.ReasonHash, KeyID: a.KeyID, Operator: a.Operator, Signature: a.Signature}
-}
+type ExchangeAnswer = exchange.AckRequest
 
 // storedExchangeGrant and storedExchange are the parts of ledger records the gateway reads.
 type storedExchangeGrant struct {
@@ -84,8 +37,8 @@ type storedExchangeGrant struct {
 
 type storedExchange struct {
 	ExchangeRecord
-	Ack  *ExchangeAnswer `json:"ack"`
-	TxID string          `json:"txId"`
+	Ack  *exchange.Ack `json:"ack"`
+	TxID string        `json:"txId"`
 }
 
 // storedExchangeParties is what the gateway reads of an exchange to name its

@@ -59,30 +59,30 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 // sameGrant compares every signed field and the signature.
 func sameGrant(a, b GrantRecord) bool { return mustJSON(a) == mustJSON(b) }
 
-// grantAct is a signed act on a grant: the grant it names, its signature and
-// what the exchange domain's rules say of it.
+// grantAct is a signed act on a grant (a revocation, a deletion attestation).
 type grantAct interface {
-	act() (grantID, signature string, domainErr error)
+	exchange.RevocationRequest | exchange.DeletionRequest
+	Validate() error
 }
 
-// decodeGrantAct decodes the body of a signed act on grant {id} (a revocation,
-// a deletion attestation): its grantId must be the path's, its signature
-// present and the exchange domain's rules met.
-func decodeGrantAct[T grantAct](r *http.Request) (string, T, error) {
+// decodeGrantAct decodes the body of a signed act on grant {id}: its grantId
+// must be the path's, its signature present and the exchange domain's rules
+// met.
+func decodeGrantAct[T grantAct](r *http.Request, fields func(T) (grantID, signature string)) (string, T, error) {
 	var in T
 	id, err := pathIDAndBody(r, &in)
 	if err != nil {
 		return "", in, err
 	}
-	grantID, signature, domainErr := in.act()
+	grantID, signature := fields(in)
 	var c checks
 	c.samePath("grantId", grantID, id, "grant")
 	c.signature("signature", signature)
-	return id, in, invalid(domainErr, &c)
+	return id, in, invalid(in.Validate(), &c)
 }
 
 func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
-	id, in, err := decodeGrantAct[GrantRevocation](r)
+	id, in, err := decodeGrantAct(r, func(g GrantRevocation) (string, string) { return g.GrantID, g.Signature })
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func validateAnswer(decision, id string, in *ExchangeAnswer) error {
 		c.add("decision", "must be %q on this endpoint", decision)
 	}
 	c.signature("signature", in.Signature)
-	return invalid(in.domain().Validate(), &c)
+	return invalid(in.Validate(), &c)
 }
 
 func (s *Server) answerExchange(decision, fn string) HandlerFunc {
@@ -162,7 +162,7 @@ func (s *Server) answerExchange(decision, fn string) HandlerFunc {
 			res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
 			return s.answerWrite(w, r, res, err, http.StatusOK, p.Org, "exchange:GetExchange", id, func(raw []byte) (string, bool) {
 				var st storedExchange
-				if json.Unmarshal(raw, &st) != nil || st.Ack == nil || mustJSON(*st.Ack) != mustJSON(in) {
+				if json.Unmarshal(raw, &st) != nil || st.Ack == nil || mustJSON(st.Ack.AckRequest) != mustJSON(in) {
 					return "", false
 				}
 				return st.TxID, true
@@ -228,7 +228,7 @@ func (s *Server) changeCatalogItem(w http.ResponseWriter, r *http.Request, fn st
 }
 
 func (s *Server) attestDeletion(w http.ResponseWriter, r *http.Request) error {
-	id, in, err := decodeGrantAct[DeletionAttestation](r)
+	id, in, err := decodeGrantAct(r, func(d DeletionAttestation) (string, string) { return d.GrantID, d.Signature })
 	if err != nil {
 		return err
 	}
@@ -245,12 +245,9 @@ func (s *Server) attestDeletion(w http.ResponseWriter, r *http.Request) error {
 	res, err := s.submit(r.Context(), p.Org, "exchange:AttestDeletion", mustJSON(in))
 	return s.answerWrite(w, r, res, err, http.StatusOK, p.Org, "exchange:GetGrant", id, func(raw []byte) (string, bool) {
 		var st struct {
-			Deletion *struct {
-				DeletionAttestation
-				TxID string `json:"txId"`
-			} `json:"deletion"`
+			Deletion *exchange.Deletion `json:"deletion"`
 		}
-		if json.Unmarshal(raw, &st) != nil || st.Deletion == nil || st.Deletion.DeletionAttestation != in {
+		if json.Unmarshal(raw, &st) != nil || st.Deletion == nil || st.Deletion.DeletionRequest != in {
 			return "", false
 		}
 		return st.Deletion.TxID, true

@@ -172,8 +172,8 @@ func TestEnvelopeExchangeReceipt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := Ack{ExchangeID: e.ID, Consumer: "dept-social", PayloadHash: o.PayloadHash, EnvelopeHash: o.EnvelopeHash,
-			Fields: fields, Decision: decision, ReasonHash: reasonHash, KeyID: f.cons.id}
+		a := Ack{AckRequest: AckRequest{ExchangeID: e.ID, Consumer: "dept-social", PayloadHash: o.PayloadHash, EnvelopeHash: o.EnvelopeHash,
+			Fields: fields, Decision: decision, ReasonHash: reasonHash, KeyID: f.cons.id}}
 		kind, signed := a.SignedForm()
 		a.Signature = sign(t, f.cons, kind, signed)
 		return a
@@ -244,7 +244,7 @@ func TestSealedGrantRevocationAndDeletion(t *testing.T) {
 	}
 
 	del := func(by *testKey, prev string) Deletion {
-		d := Deletion{GrantID: g.ID, Consumer: by.dept, PrevTxID: prev, KeyID: by.id}
+		d := Deletion{DeletionRequest: DeletionRequest{GrantID: g.ID, Consumer: by.dept, PrevTxID: prev, KeyID: by.id}}
 		k, s := d.SignedForm()
 		d.Signature = sign(t, by, k, s)
 		return d
@@ -253,7 +253,7 @@ func TestSealedGrantRevocationAndDeletion(t *testing.T) {
 	if _, err := g.AttestDeletion(del(f.cons, g.TxID), t0, "tx", f.ring); !errors.Is(err, ErrGrantNotEnded) {
 		t.Fatalf("attest while active: %v", err)
 	}
-	rv := Revocation{GrantID: g.ID, ReasonHash: gm.SM3Hex([]byte("done")), KeyID: f.prov.id, PrevTxID: g.TxID}
+	rv := Revocation{RevocationRequest: RevocationRequest{GrantID: g.ID, ReasonHash: gm.SM3Hex([]byte("done")), KeyID: f.prov.id, PrevTxID: g.TxID}}
 	k, s := rv.SignedForm()
 	rv.Signature = sign(t, f.prov, k, s)
 	revAt := t0.Add(time.Hour)
@@ -370,7 +370,7 @@ func TestEnvelopeFormsSignOperator(t *testing.T) {
 	if err := f.ring.VerifySigned(kind, "dept-tax", f.prov.id, t0, rec, req.Signature); !errors.Is(err, codes.ErrBadSignature) {
 		t.Fatalf("changed operator: %v", err)
 	}
-	a := Ack{ExchangeID: "x-1", Consumer: "dept-social", PayloadHash: hashA, EnvelopeHash: hashB, Fields: []string{"income"},
+	a := AckRequest{ExchangeID: "x-1", Consumer: "dept-social", PayloadHash: hashA, EnvelopeHash: hashB, Fields: []string{"income"},
 		Decision: DecisionAck, KeyID: f.cons.id, Operator: "clerk9@dept-social"}
 	kind, rec = a.SignedForm()
 	sig := sign(t, f.cons, kind, rec)

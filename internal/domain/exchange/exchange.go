@@ -84,8 +84,8 @@ func (r SendRequest) Validate() error {
 	return fe.Err()
 }
 
-// Ack is the consumer's signed answer to an exchange, as stored in the exchange
-// with when and by which transaction it was recorded. Two forms, matching the
+// AckRequest is the consumer's signed answer to an exchange as it sends it
+// (exchange:Ack / exchange:Reject input). Two forms, matching the
 // exchange's:
 //
 //   - receipt (envelopeHash set; canon.KindExchangeReceipt), for an enveloped
@@ -96,7 +96,7 @@ func (r SendRequest) Validate() error {
 //     or none (the envelope did not open).
 //   - declared (canon.KindExchangeAck), for a declared exchange: payloadHash
 //     and a free-text reason.
-type Ack struct {
+type AckRequest struct {
 	ExchangeID   string   `json:"exchangeId"`
 	Consumer     string   `json:"consumer"`
 	PayloadHash  string   `json:"payloadHash"`
@@ -108,19 +108,23 @@ type Ack struct {
 	KeyID        string   `json:"keyId"`
 	Operator     string   `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
 	Signature    string   `json:"signature"`
+}
+
+// Ack is an answer as stored in the exchange, with when and by which
+// transaction it was recorded.
+type Ack struct {
+	AckRequest
 	Recorded
 }
 
 // Receipt reports whether the answer is a receipt over an envelope.
-func (a Ack) Receipt() bool { return a.EnvelopeHash != "" }
+func (a AckRequest) Receipt() bool { return a.EnvelopeHash != "" }
 
 // SignedForm returns the canonical kind and the record a signature over this
 // answer covers (At and TxID are never signed).
-func (a Ack) SignedForm() (canon.Kind, any) {
+func (a AckRequest) SignedForm() (canon.Kind, any) {
 	if !a.Receipt() {
-		s := a
-		s.At, s.TxID, s.ActorID = "", "", ""
-		return canon.KindExchangeAck, s
+		return canon.KindExchangeAck, a
 	}
 	fields := a.Fields
 	if fields == nil {
@@ -133,7 +137,7 @@ func (a Ack) SignedForm() (canon.Kind, any) {
 
 // Validate checks the answer's format and returns every problem found as
 // wire.FieldErrors. A rejection needs a reason (a receipt: its hash).
-func (a Ack) Validate() error {
+func (a AckRequest) Validate() error {
 	var fe wire.FieldErrors
 	fe.ID("exchangeId", a.ExchangeID)
 	fe.ID("consumer", a.Consumer)

@@ -163,7 +163,7 @@ func TestGrantValidityAndRevoke(t *testing.T) {
 	g := f.grant(t)
 	revAt := t0.Add(time.Hour)
 	rev := func(mut func(*Revocation), by *testKey) Revocation {
-		r := Revocation{GrantID: "g-1", Reason: "purpose fulfilled", KeyID: by.id, PrevTxID: "tx-grant"}
+		r := Revocation{RevocationRequest: RevocationRequest{GrantID: "g-1", Reason: "purpose fulfilled", KeyID: by.id, PrevTxID: "tx-grant"}}
 		if mut != nil {
 			mut(&r)
 		}
@@ -335,8 +335,8 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The grant revoked after the exchange: the exchange stays valid.
-	revokedLater, err := g.Revoke(Revocation{GrantID: "g-1", Reason: "done", KeyID: f.prov.id, PrevTxID: "tx-grant",
-		Signature: sign(t, f.prov, canon.KindGrantRevoke, Revocation{GrantID: "g-1", Reason: "done", KeyID: f.prov.id, PrevTxID: "tx-grant"})},
+	revokedLater, err := g.Revoke(Revocation{RevocationRequest: RevocationRequest{GrantID: "g-1", Reason: "done", KeyID: f.prov.id, PrevTxID: "tx-grant",
+		Signature: sign(t, f.prov, canon.KindGrantRevoke, RevocationRequest{GrantID: "g-1", Reason: "done", KeyID: f.prov.id, PrevTxID: "tx-grant"})}},
 		t0.Add(time.Hour), "tx-rev", f.ring)
 	if err != nil {
 		t.Fatal(err)
@@ -456,9 +456,9 @@ func TestValidateListsEveryField(t *testing.T) {
 			ValidFrom: "2026-01-02T00:00:00Z", ValidUntil: "2026-01-01T00:00:00Z", KeyID: strings.Repeat("a", 64), Signature: "s"}.Validate(),
 			"id,consumer,fields,purpose,legalBasis,validUntil"},
 		{"send", SendRequest{}.Validate(), "id,grantId,provider,consumer,fields,payloadHash,keyId,signature"},
-		{"ack", Ack{ExchangeID: "x", Consumer: "c", PayloadHash: strings.Repeat("a", 64), Decision: DecisionReject,
+		{"ack", AckRequest{ExchangeID: "x", Consumer: "c", PayloadHash: strings.Repeat("a", 64), Decision: DecisionReject,
 			KeyID: strings.Repeat("a", 64), Signature: "s"}.Validate(), "reason"},
-		{"revocation", Revocation{GrantID: "g"}.Validate(), "reason,keyId,prevTxId,signature"},
+		{"revocation", RevocationRequest{GrantID: "g"}.Validate(), "reason,keyId,prevTxId,signature"},
 		{"catalogue", CatalogInput{Provider: "p"}.Validate(), "id,fields"},
 		{"query", Query{}.Validate(), "id"},
 	} {

@@ -134,7 +134,7 @@ func (f *fixture) exchange(t *testing.T) (Grant, Exchange) {
 
 func (f *fixture) ack(t *testing.T, by *testKey, mut func(*Ack)) Ack {
 	t.Helper()
-	a := Ack{ExchangeID: "x-1", Consumer: by.dept, PayloadHash: hashA, Decision: DecisionAck, KeyID: by.id}
+	a := Ack{AckRequest: AckRequest{ExchangeID: "x-1", Consumer: by.dept, PayloadHash: hashA, Decision: DecisionAck, KeyID: by.id}}
 	if mut != nil {
 		mut(&a)
 	}

@@ -87,11 +87,10 @@ func (r GrantRequest) SignedForm() (canon.Kind, any) {
 	return canon.KindGrant, r
 }
 
-// Revocation is the provider's signed revocation of a grant as stored in the
-// grant, with when and by which transaction it was recorded. Sealed form:
-// reasonHash (canon.KindGrantRevokeSealed); declared form: reason
-// (canon.KindGrantRevoke).
-type Revocation struct {
+// RevocationRequest is the provider's signed revocation of a grant as it sends
+// it (exchange:RevokeGrant input). Sealed form: reasonHash
+// (canon.KindGrantRevokeSealed); declared form: reason (canon.KindGrantRevoke).
+type RevocationRequest struct {
 	GrantID    string `json:"grantId"`
 	Reason     string `json:"reason"`
 	ReasonHash string `json:"reasonHash,omitempty"`
@@ -99,12 +98,18 @@ type Revocation struct {
 	PrevTxID   string `json:"prevTxId"`
 	Operator   string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
 	Signature  string `json:"signature"`
+}
+
+// Revocation is a revocation as stored in the grant, with when and by which
+// transaction it was recorded.
+type Revocation struct {
+	RevocationRequest
 	Recorded
 }
 
 // Validate checks a revocation request's format and returns every problem
 // found as wire.FieldErrors.
-func (r Revocation) Validate() error {
+func (r RevocationRequest) Validate() error {
 	var fe wire.FieldErrors
 	fe.ID("grantId", r.GrantID)
 	if r.ReasonHash != "" {
@@ -125,13 +130,11 @@ func (r Revocation) Validate() error {
 }
 
 // SignedForm returns the canonical kind and the record a signature covers.
-func (r Revocation) SignedForm() (canon.Kind, any) {
-	s := r
-	s.At, s.TxID, s.ActorID = "", "", ""
+func (r RevocationRequest) SignedForm() (canon.Kind, any) {
 	if r.ReasonHash != "" {
-		return canon.KindGrantRevokeSealed, s
+		return canon.KindGrantRevokeSealed, r
 	}
-	return canon.KindGrantRevoke, s
+	return canon.KindGrantRevoke, r
 }
 
 // Grant is a stored grant: the signed request plus its state, and once it has
@@ -239,23 +242,29 @@ func (g Grant) Ended(at time.Time) bool {
 	return st == GrantRevoked || st == GrantExpired
 }
 
-// Deletion is the consumer's signed attestation that it deleted the data it
-// received under a grant once the grant ended (canon.KindGrantDeletion), as
-// stored in the grant with when and by which transaction it was recorded.
-// prevTxId is the grant's last write, so the attestation names the grant's
-// final state (a revocation, or the creation for an expired grant).
-type Deletion struct {
+// DeletionRequest is the consumer's signed attestation that it deleted the
+// data it received under a grant once the grant ended (canon.KindGrantDeletion;
+// exchange:AttestDeletion input). prevTxId is the grant's last write, so the
+// attestation names the grant's final state (a revocation, or the creation for
+// an expired grant).
+type DeletionRequest struct {
 	GrantID   string `json:"grantId"`
 	Consumer  string `json:"consumer"`
 	PrevTxID  string `json:"prevTxId"`
 	KeyID     string `json:"keyId"`
 	Operator  string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
 	Signature string `json:"signature"`
+}
+
+// Deletion is a deletion attestation as stored in the grant, with when and by
+// which transaction it was recorded.
+type Deletion struct {
+	DeletionRequest
 	Recorded
 }
 
 // Validate checks the attestation's format.
-func (d Deletion) Validate() error {
+func (d DeletionRequest) Validate() error {
 	var fe wire.FieldErrors
 	fe.ID("grantId", d.GrantID)
 	fe.ID("consumer", d.Consumer)
@@ -267,10 +276,8 @@ func (d Deletion) Validate() error {
 }
 
 // SignedForm returns the canonical kind and the record a signature covers.
-func (d Deletion) SignedForm() (canon.Kind, any) {
-	s := d
-	s.At, s.TxID, s.ActorID = "", "", ""
-	return canon.KindGrantDeletion, s
+func (d DeletionRequest) SignedForm() (canon.Kind, any) {
+	return canon.KindGrantDeletion, d
 }
 
 // AttestDeletion returns the grant with the consumer's deletion attestation d
