@@ -3,7 +3,6 @@ package receipt
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -448,31 +447,11 @@ func recordDiffs(a, b certificate.Record) []string { return jsonDiffs("record", 
 
 // jsonDiffs names the fields (prefix.name) in which a and b's JSON differ.
 func jsonDiffs(prefix string, a, b any) []string {
-	fa, fb := fields(a), fields(b)
-	keys := make([]string, 0, len(fa)+len(fb))
-	for k := range fa {
-		keys = append(keys, k)
-	}
-	for k := range fb {
-		if _, ok := fa[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
 	var out []string
-	for _, k := range keys {
-		if string(fa[k]) != string(fb[k]) {
-			out = append(out, fmt.Sprintf("%s.%s (receipt %s, written %s)", prefix, k, fa[k], fb[k]))
-		}
+	for _, d := range wire.DiffFields(a, b) {
+		out = append(out, fmt.Sprintf("%s.%s (receipt %s, written %s)", prefix, d.Name, d.A, d.B))
 	}
 	return out
-}
-
-func fields(r any) map[string]json.RawMessage {
-	raw, _ := json.Marshal(r) // records and headers always encode
-	m := map[string]json.RawMessage{}
-	_ = json.Unmarshal(raw, &m)
-	return m
 }
 
 func sameTime(a, b string) bool {

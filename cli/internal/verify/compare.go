@@ -3,7 +3,6 @@ package verify
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -83,31 +82,11 @@ func Compare(r *receipt.Receipt, res *client.VerifyResult, a *client.Anchor) (di
 
 // compareRecords compares two records field by field through their JSON form.
 func compareRecords(receipt, ledger client.CertificateRecord) []Difference {
-	a, b := fieldsOf(receipt), fieldsOf(ledger)
-	keys := make([]string, 0, len(a))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
 	var out []Difference
-	for _, k := range keys {
-		if string(a[k]) != string(b[k]) {
-			out = append(out, Difference{"record." + k, unquote(a[k]), unquote(b[k])})
-		}
+	for _, d := range wire.DiffFields(receipt, ledger) {
+		out = append(out, Difference{"record." + d.Name, unquote(d.A), unquote(d.B)})
 	}
 	return out
-}
-
-func fieldsOf(r client.CertificateRecord) map[string]json.RawMessage {
-	raw, _ := json.Marshal(r) // a struct of strings always encodes
-	m := map[string]json.RawMessage{}
-	_ = json.Unmarshal(raw, &m)
-	return m
 }
 
 func unquote(v json.RawMessage) string {
