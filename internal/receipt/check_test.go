@@ -31,6 +31,39 @@ func check(t *testing.T, w *receipttest.World, receiptFile, bundleFile, document
 	return receipt.Check(in)
 }
 
+// editCase is one field of a receipt file tampered with (path as
+// testkit.EditJSON takes it) and the verdict and first failing step (0: none)
+// the check must then give.
+type editCase struct {
+	path    string
+	edit    func(any) any
+	verdict string
+	step    int
+}
+
+// checkEdits checks each case's edit of file against bundle and document.
+func checkEdits(t *testing.T, w *receipttest.World, file, bundle, document []byte, cases []editCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			res := check(t, w, testkit.EditJSON(t, file, c.path, c.edit), bundle, document)
+			if first := firstFailing(res); res.Verdict != c.verdict || first != c.step {
+				t.Fatalf("verdict %s (first failing step %d), want %s (%d):\n%s", res.Verdict, first, c.verdict, c.step, failed(res))
+			}
+		})
+	}
+}
+
+// firstFailing is the number of res's first failing step (0: none).
+func firstFailing(res receipt.Result) int {
+	for _, s := range res.Steps {
+		if s.Status == wire.StepFail {
+			return s.Step
+		}
+	}
+	return 0
+}
+
 func failed(res receipt.Result) string {
 	var b strings.Builder
 	for _, s := range res.Steps {
@@ -94,12 +127,7 @@ func TestTamperEachField(t *testing.T) {
 	otherPEM, _ := gm.MarshalPublicKeyPEM(&other.PublicKey)
 	otherSig, _ := canon.Sign(w.DeptKey, canon.KindCertificate, map[string]any{"id": "x", "docHash": rec.DocHash, "type": "t", "issuer": "dept-a",
 		"holderCommitment": rec.HolderCommitment, "validFrom": rec.ValidFrom, "validUntil": "", "keyId": rec.KeyID, "supersedes": ""})
-	cases := []struct {
-		path    string
-		edit    func(any) any
-		verdict string
-		step    int // the first failing step (0: none)
-	}{
+	cases := []editCase{
 		{"version", str("certledger-receipt/v1"), wire.VerdictBadFormat, 1},
 		{"record.id", str("lic-2"), wire.VerdictNotAnchored, 3},
 		{"record.docHash", str(gm.SM3Hex([]byte("x"))), wire.VerdictHashMismatch, 2},
@@ -139,14 +167,7 @@ func TestTamperEachField(t *testing.T) {
 			if res.Verdict != c.verdict {
 				t.Fatalf("verdict %s, want %s:\n%s", res.Verdict, c.verdict, failed(res))
 			}
-			first := 0
-			for _, s := range res.Steps {
-				if s.Status == wire.StepFail {
-					first = s.Step
-					break
-				}
-			}
-			if first != c.step {
+			if first := firstFailing(res); first != c.step {
 				t.Fatalf("first failing step %d, want %d:\n%s", first, c.step, failed(res))
 			}
 			if c.path == "ledger.blockNumber" && !strings.Contains(res.Unknown[2], "block number is as reported") {
