@@ -1,8 +1,11 @@
 package testkit
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/certledger/certledger/internal/domain/batch"
@@ -30,4 +33,40 @@ func WriteBatch(t testing.TB, w io.Writer, issuer, keyID string, n int) batch.Su
 		t.Fatal(err)
 	}
 	return s
+}
+
+// WriteManifest writes to path a v1 batch manifest (id,doc_hash,type,
+// holder_id,valid_until) of n synthetic rows: ids idPrefix+%08d, document
+// hashes SM3(seed+i), type typ, holder ids 91310000MA%08d, valid until
+// 2031-12-31. It is the input of the large-batch measurements.
+func WriteManifest(t testing.TB, path, idPrefix, typ, seed string, n int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "id,doc_hash,type,holder_id,valid_until")
+	for i := range n {
+		fmt.Fprintf(w, "%s%08d,%s,%s,91310000MA%08d,2031-12-31\n", idPrefix, i, gm.SM3Hex([]byte(seed+strconv.Itoa(i))), typ, i)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// EnvCount is the positive integer the environment variable name holds; when
+// it is unset (or not a positive integer) it skips t with the message skip.
+// Measurements too long for every run (a million-record batch, a devnet
+// throughput figure) run only when asked this way.
+func EnvCount(t testing.TB, name, skip string) int {
+	t.Helper()
+	n, _ := strconv.Atoi(os.Getenv(name))
+	if n <= 0 {
+		t.Skip(skip)
+	}
+	return n
 }

@@ -2,7 +2,8 @@
 // a log sink safe for a server's goroutines, random and hashed hex for unique
 // test data, stopping a child process (gateway, devnet) politely,
 // self-signed ECDSA certificates and key files (cert.go), the field names of a
-// domain Validate error (fields.go) and synthetic batch files (batch.go).
+// domain Validate error (fields.go), synthetic batch files and manifests and
+// the environment switch of long measurements (batch.go).
 // Only tests and the test-support packages (gateway/gatewaytest,
 // chaincode/ledgertest) import it.
 package testkit

@@ -1,12 +1,10 @@
 package batchfile_test
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/certledger/certledger/internal/batchindex"
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // TestMillionBatch measures a batch built from a manifest of precomputed hashes
@@ -22,25 +21,10 @@ import (
 //
 //	CERTLEDGER_BATCH_ROWS=1000000 go test -run TestMillionBatch -v ./cli/internal/batchfile/
 func TestMillionBatch(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("CERTLEDGER_BATCH_ROWS"))
-	if n <= 0 {
-		t.Skip("set CERTLEDGER_BATCH_ROWS=1000000 to measure a large batch")
-	}
+	n := testkit.EnvCount(t, "CERTLEDGER_BATCH_ROWS", "set CERTLEDGER_BATCH_ROWS=1000000 to measure a large batch")
 	dir := t.TempDir()
 	mpath := filepath.Join(dir, "manifest.csv")
-	f, err := os.Create(mpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "id,doc_hash,type,holder_id,valid_until")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(w, "lic-%08d,%s,business-licence,91310000MA%08d,2031-12-31\n", i, gm.SM3Hex([]byte(strconv.Itoa(i))), i)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	_ = f.Close()
+	testkit.WriteManifest(t, mpath, "lic-", "business-licence", "", n)
 	key, _ := gm.GenerateKey()
 	m, _ := os.Open(mpath)
 	defer func() { _ = m.Close() }() // read-only

@@ -14,6 +14,7 @@ import (
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/network/devnet"
 )
 
@@ -24,10 +25,7 @@ import (
 //
 //	CERTLEDGER_GROUP_BENCH=200 go test -run TestGroupIssueThroughputDevnet -v ./gateway/internal/httpapi/
 func TestGroupIssueThroughputDevnet(t *testing.T) {
-	groups, _ := strconv.Atoi(os.Getenv("CERTLEDGER_GROUP_BENCH"))
-	if groups <= 0 {
-		t.Skip("set CERTLEDGER_GROUP_BENCH=200 to measure grouped issue on the devnet")
-	}
+	groups := testkit.EnvCount(t, "CERTLEDGER_GROUP_BENCH", "set CERTLEDGER_GROUP_BENCH=200 to measure grouped issue on the devnet")
 	size, _ := strconv.Atoi(os.Getenv("CERTLEDGER_GROUP_SIZE"))
 	if size <= 0 {
 		size = certcc.DefaultMaxGroup
