@@ -27,6 +27,26 @@ const (
 	otherUSCC   = "11330100MB1234567E"
 )
 
+// signedV2Record is v2Record signed by a fresh key registered an hour before t0.
+func signedV2Record(t *testing.T) (certificate.Record, registry.Key) {
+	t.Helper()
+	sk, err := gm.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := gm.MarshalPublicKeyPEM(&sk.PublicKey)
+	key, err := registry.NewKey(string(p), t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := v2Record()
+	r.KeyID = key.KeyID
+	if r.Signature, err = r.Sign(sk); err != nil {
+		t.Fatal(err)
+	}
+	return r, key
+}
+
 func v2Record() certificate.Record {
 	ext, _ := certificate.NewExtensions(map[string]string{"KZ_ZL": "岳麓区麓山路1号", "KZ_MJ": "89.5"})
 	return certificate.Record{
@@ -180,15 +200,7 @@ func TestV2CanonVectors(t *testing.T) {
 }
 
 func TestV2SignVerifyEvaluate(t *testing.T) {
-	sk, _ := gm.GenerateKey()
-	p, _ := gm.MarshalPublicKeyPEM(&sk.PublicKey)
-	key, _ := registry.NewKey(string(p), t0.Add(-time.Hour))
-	r := v2Record()
-	r.KeyID = key.KeyID
-	var err error
-	if r.Signature, err = r.Sign(sk); err != nil {
-		t.Fatal(err)
-	}
+	r, key := signedV2Record(t)
 	if err := r.VerifySignature(key, r.Signature); err != nil {
 		t.Fatal(err)
 	}
@@ -300,15 +312,7 @@ func TestCheckIDIdentifier(t *testing.T) {
 // single issue of the record would be checked; the same input gives the same
 // verdict wherever Evaluate runs.
 func TestEvaluateBatchedV2Fields(t *testing.T) {
-	sk, _ := gm.GenerateKey()
-	p, _ := gm.MarshalPublicKeyPEM(&sk.PublicKey)
-	key, _ := registry.NewKey(string(p), t0.Add(-time.Hour))
-	r := v2Record()
-	r.KeyID = key.KeyID
-	var err error
-	if r.Signature, err = r.Sign(sk); err != nil {
-		t.Fatal(err)
-	}
+	r, key := signedV2Record(t)
 	info := certtype.Info{Code: realType, Name: "不动产权证书", HolderCodeType: certtype.HolderCitizenID}
 	input := func(batched bool, change func(*certificate.Record)) certificate.Input {
 		rec := r
