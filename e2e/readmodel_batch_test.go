@@ -14,7 +14,6 @@ import (
 	domcert "github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/testkit"
-	"github.com/certledger/certledger/internal/trust"
 )
 
 // TestReadModelBatch: a second gateway with a read model and a trust pin,
@@ -33,12 +32,7 @@ func TestReadModelBatch(t *testing.T) {
 	if r := e.exec(dir, "keys", "generate", "--out", gov); r.code != 0 {
 		t.Fatalf("keys generate: %s", r)
 	}
-	raw, _ := os.ReadFile(gov)
-	priv, err := gm.ParsePrivateKeyPEM(raw, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pin := trust.Fingerprint(&priv.PublicKey)
+	pin := testkit.KeyFilePin(t, gov)
 	cfg := filepath.Join(dir, "gateway-rm.yaml")
 	if err := e.writeGatewayConfig(cfg, "127.0.0.1:0"); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 	"github.com/certledger/certledger/internal/domain/identifier"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
-	"github.com/certledger/certledger/internal/trust"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // TestBatchV2E2E: on a devnet whose type catalogue is in force, `cert issue
@@ -40,12 +40,7 @@ func TestBatchV2E2E(t *testing.T) {
 	keyFile := write("dept-a.pem", string(keyPEM))
 	gov := filepath.Join(dir, "gov.pem")
 	mustCLI("", "keys", "generate", "--out", gov)
-	gk, _ := os.ReadFile(gov)
-	gpriv, err := gm.ParsePrivateKeyPEM(gk, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pin := trust.Fingerprint(&gpriv.PublicKey)
+	pin := testkit.KeyFilePin(t, gov)
 	t.Setenv("CERTLEDGER_TRUST_PIN", pin)
 
 	doc := func(i int) string { return fmt.Sprintf("营业执照 No. %d\n", i) }

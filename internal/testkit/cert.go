@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/certledger/certledger/internal/gm"
+	"github.com/certledger/certledger/internal/trust"
 )
 
 // SelfSigned makes a fresh ECDSA P-256 key and a certificate from tmpl signed
@@ -61,4 +64,20 @@ func WriteKeyPair(t testing.TB, dir, name string, tmpl *x509.Certificate) (certP
 		t.Fatal(err)
 	}
 	return certPath, keyPath
+}
+
+// KeyFilePin is the trust pin (trust.Fingerprint) of the unencrypted SM2
+// private key in the PEM file path: the pin of a governance key a test made
+// with `certledger keys generate`.
+func KeyFilePin(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := gm.ParsePrivateKeyPEM(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return trust.Fingerprint(&k.PublicKey)
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/receipt"
-	"github.com/certledger/certledger/internal/trust"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // TestReceiptV2Offline: against a devnet (real endorsements, real CAs), cert
@@ -43,12 +43,7 @@ func TestReceiptV2Offline(t *testing.T) {
 	_ = os.WriteFile(keyPath, keyPEM, 0o600)
 	gov := filepath.Join(dir, "gov.pem")
 	wantCode(t, run(t, "keys", "generate", "--out", gov), 0)
-	gk, _ := os.ReadFile(gov)
-	gpriv, err := gm.ParsePrivateKeyPEM(gk, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pin := trust.Fingerprint(&gpriv.PublicKey)
+	pin := testkit.KeyFilePin(t, gov)
 	t.Setenv("CERTLEDGER_TRUST_PIN", pin)
 
 	doc := filepath.Join(dir, "licence.txt")
