@@ -42,15 +42,6 @@ var (
 	ErrItemWithdrawn   = codes.Reason(codes.ErrForbidden, "catalogue item withdrawn")
 )
 
-// Deprecated aliases of the code sentinels, kept for one step while the
-// gateway's tests move to internal/codes.
-var (
-	ErrInvalid      = codes.ErrInvalidArgument
-	ErrForbidden    = codes.ErrForbidden
-	ErrConflict     = codes.ErrConflict
-	ErrBadSignature = codes.ErrBadSignature
-)
-
 // Verifier checks one SM2 signature made by a department: sig must be a valid
 // signature over the canonical payload of kind for record, made with key keyID,
 // which belongs to department dept and was valid at time at. Errors match

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/testkit"
 )
@@ -42,8 +43,8 @@ func TestCheckFields(t *testing.T) {
 		if (err == nil) != c.ok {
 			t.Errorf("CheckFields(%q) = %v, want ok=%v", c.in, err, c.ok)
 		}
-		if err != nil && !errors.Is(err, ErrInvalid) {
-			t.Errorf("CheckFields(%q) error %v does not wrap ErrInvalid", c.in, err)
+		if err != nil && !errors.Is(err, codes.ErrInvalidArgument) {
+			t.Errorf("CheckFields(%q) error %v does not wrap codes.ErrInvalidArgument", c.in, err)
 		}
 	}
 	if got := SortFields([]string{"b", "a", "b"}); strings.Join(got, ",") != "a,b" {
@@ -59,10 +60,10 @@ func TestCatalogInput(t *testing.T) {
 		want error
 	}{
 		{"ok", func(*CatalogInput) {}, nil},
-		{"no provider", func(c *CatalogInput) { c.Provider = "" }, ErrInvalid},
-		{"bad id", func(c *CatalogInput) { c.ID = "-x" }, ErrInvalid},
-		{"no fields", func(c *CatalogInput) { c.Fields = nil }, ErrInvalid},
-		{"long name", func(c *CatalogInput) { c.Name = strings.Repeat("n", MaxTextLen+1) }, ErrInvalid},
+		{"no provider", func(c *CatalogInput) { c.Provider = "" }, codes.ErrInvalidArgument},
+		{"bad id", func(c *CatalogInput) { c.ID = "-x" }, codes.ErrInvalidArgument},
+		{"no fields", func(c *CatalogInput) { c.Fields = nil }, codes.ErrInvalidArgument},
+		{"long name", func(c *CatalogInput) { c.Name = strings.Repeat("n", MaxTextLen+1) }, codes.ErrInvalidArgument},
 	}
 	for _, c := range cases {
 		in := ok
@@ -87,57 +88,57 @@ func TestNewGrant(t *testing.T) {
 		{"ok", func() GrantRequest { return f.grantReq(t, nil) }, nil, nil},
 		{"field not in item", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.Fields = []string{"income", "medical"} })
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"unsorted fields", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.Fields = []string{"name", "income"} })
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"item of another provider", func() GrantRequest { return f.grantReq(t, nil) },
-			func(c CatalogItem) CatalogItem { c.Provider = "dept-police"; return c }, ErrInvalid},
+			func(c CatalogItem) CatalogItem { c.Provider = "dept-police"; return c }, codes.ErrInvalidArgument},
 		{"self grant", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.Consumer = r.Provider })
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"empty window", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.ValidUntil = r.ValidFrom })
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"already over", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.ValidUntil = wire.FormatTime(now.Add(-time.Second)) })
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"bad time", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.ValidFrom = "yesterday" })
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"offset time", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) {
 				r.ValidFrom = now.Add(-time.Hour).In(time.FixedZone("CST", 8*3600)).Format(time.RFC3339)
 			})
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"from year 1", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.ValidFrom = "0001-01-01T00:00:00Z" })
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"until 9999", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.ValidUntil = "9999-12-31T23:59:59Z" })
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"until 100 years and a day", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.ValidUntil = wire.FormatTime(now.AddDate(100, 0, 1)) })
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"until 99 years", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.ValidUntil = wire.FormatTime(now.AddDate(99, 0, 0)) })
 		}, nil, nil},
 		{"no purpose", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.Purpose = "" })
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"no legal basis", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) { r.LegalBasis = "" })
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"no signature", func() GrantRequest {
 			r := f.grantReq(t, nil)
 			r.Signature = ""
 			return r
-		}, nil, ErrInvalid},
+		}, nil, codes.ErrInvalidArgument},
 		{"signature over other fields", func() GrantRequest {
 			r := f.grantReq(t, nil)
 			r.Fields = []string{"address", "income", "name"}
 			return r
-		}, nil, ErrBadSignature},
+		}, nil, codes.ErrBadSignature},
 		{"signed by the consumer's key", func() GrantRequest {
 			return f.grantReq(t, func(r *GrantRequest) {
 				r.KeyID = f.cons.id
@@ -191,10 +192,10 @@ func TestGrantValidityAndRevoke(t *testing.T) {
 	}{
 		{"twice", revoked, rev(func(r *Revocation) { r.PrevTxID = "tx-rev" }, f.prov), ErrAlreadyRevoked},
 		{"stale prevTxId", g, rev(func(r *Revocation) { r.PrevTxID = "tx-old" }, f.prov), ErrStaleTx},
-		{"other grant", g, rev(func(r *Revocation) { r.GrantID = "g-2" }, f.prov), ErrInvalid},
-		{"no reason", g, rev(func(r *Revocation) { r.Reason = "" }, f.prov), ErrInvalid},
+		{"other grant", g, rev(func(r *Revocation) { r.GrantID = "g-2" }, f.prov), codes.ErrInvalidArgument},
+		{"no reason", g, rev(func(r *Revocation) { r.Reason = "" }, f.prov), codes.ErrInvalidArgument},
 		{"consumer's key", g, rev(nil, f.cons), ErrKeyInvalid},
-		{"bad signature", g, func() Revocation { r := rev(nil, f.prov); r.Reason = "other"; return r }(), ErrBadSignature},
+		{"bad signature", g, func() Revocation { r := rev(nil, f.prov); r.Reason = "other"; return r }(), codes.ErrBadSignature},
 	}
 	for _, c := range refusals {
 		_, err := c.g.Revoke(c.r, revAt, "tx", f.ring)
@@ -218,8 +219,8 @@ func TestGrantValidityAndRevoke(t *testing.T) {
 	for _, c := range validity {
 		err := c.g.ValidAt(c.at)
 		checkErr(t, c.name, err, c.want)
-		if c.want != nil && !errors.Is(err, ErrForbidden) {
-			t.Errorf("%s: %v is not ErrForbidden", c.name, err)
+		if c.want != nil && !errors.Is(err, codes.ErrForbidden) {
+			t.Errorf("%s: %v is not codes.ErrForbidden", c.name, err)
 		}
 	}
 	for _, c := range []struct {
@@ -262,14 +263,14 @@ func TestNewExchange(t *testing.T) {
 			r := f.sendReq(t, nil)
 			r.PayloadHash = hashB
 			return r
-		}(), g, t0, ErrBadSignature},
+		}(), g, t0, codes.ErrBadSignature},
 		{"signed with the consumer's key", f.sendReq(t, func(r *SendRequest) {
 			r.KeyID = f.cons.id
 			r.Signature = sign(t, f.cons, canon.KindExchange, *r)
 		}), g, t0, ErrKeyInvalid},
-		{"other grant id", f.sendReq(t, func(r *SendRequest) { r.GrantID = "g-2" }), g, t0, ErrInvalid},
-		{"bad hash", f.sendReq(t, func(r *SendRequest) { r.PayloadHash = strings.ToUpper(hashA) }), g, t0, ErrInvalid},
-		{"no fields", f.sendReq(t, func(r *SendRequest) { r.Fields = nil }), g, t0, ErrInvalid},
+		{"other grant id", f.sendReq(t, func(r *SendRequest) { r.GrantID = "g-2" }), g, t0, codes.ErrInvalidArgument},
+		{"bad hash", f.sendReq(t, func(r *SendRequest) { r.PayloadHash = strings.ToUpper(hashA) }), g, t0, codes.ErrInvalidArgument},
+		{"no fields", f.sendReq(t, func(r *SendRequest) { r.Fields = nil }), g, t0, codes.ErrInvalidArgument},
 	}
 	for _, c := range cases {
 		e, err := NewExchange(c.req, c.g, c.at, "tx-send", f.ring)
@@ -299,19 +300,19 @@ func TestAnswer(t *testing.T) {
 		status string
 	}{
 		{"reject with reason", e, f.ack(t, f.cons, func(a *Ack) { a.Decision = DecisionReject; a.Reason = "fields missing" }), nil, StatusRejected},
-		{"reject without reason", e, f.ack(t, f.cons, func(a *Ack) { a.Decision = DecisionReject }), ErrInvalid, ""},
-		{"unknown decision", e, f.ack(t, f.cons, func(a *Ack) { a.Decision = "maybe" }), ErrInvalid, ""},
+		{"reject without reason", e, f.ack(t, f.cons, func(a *Ack) { a.Decision = DecisionReject }), codes.ErrInvalidArgument, ""},
+		{"unknown decision", e, f.ack(t, f.cons, func(a *Ack) { a.Decision = "maybe" }), codes.ErrInvalidArgument, ""},
 		{"ack by a third department", e, f.ack(t, f.third, nil), ErrWrongConsumer, ""},
 		{"third department claiming to be the consumer", e, f.ack(t, f.third, func(a *Ack) { a.Consumer = "dept-social" }), ErrKeyInvalid, ""},
 		{"double ack", acked, f.ack(t, f.cons, nil), ErrAlreadyAnswered, ""},
 		{"reject after ack", acked, f.ack(t, f.cons, func(a *Ack) { a.Decision = DecisionReject; a.Reason = "x" }), ErrAlreadyAnswered, ""},
-		{"ack of another payload", e, f.ack(t, f.cons, func(a *Ack) { a.PayloadHash = hashB }), ErrInvalid, ""},
+		{"ack of another payload", e, f.ack(t, f.cons, func(a *Ack) { a.PayloadHash = hashB }), codes.ErrInvalidArgument, ""},
 		{"signature over a different payload hash", e, func() Ack {
 			a := f.ack(t, f.cons, func(a *Ack) { a.PayloadHash = hashB })
 			a.PayloadHash = hashA
 			return a
-		}(), ErrBadSignature, ""},
-		{"other exchange", e, f.ack(t, f.cons, func(a *Ack) { a.ExchangeID = "x-2" }), ErrInvalid, ""},
+		}(), codes.ErrBadSignature, ""},
+		{"other exchange", e, f.ack(t, f.cons, func(a *Ack) { a.ExchangeID = "x-2" }), codes.ErrInvalidArgument, ""},
 	}
 	for _, c := range cases {
 		got, err := c.e.Answer(c.a, g, at, "tx-ans", f.ring)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/emmansun/gmsm/sm2"
@@ -34,7 +35,7 @@ func (k keyring) VerifySigned(kind canon.Kind, dept, keyID string, at time.Time,
 		return fmt.Errorf("%w: key %s not valid at %s", ErrKeyInvalid, keyID, wire.FormatTime(at))
 	}
 	if err := canon.Verify(&key.priv.PublicKey, kind, record, sig); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadSignature, err)
+		return fmt.Errorf("%w: %w", codes.ErrBadSignature, err)
 	}
 	return nil
 }
