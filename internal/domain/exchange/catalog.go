@@ -20,18 +20,14 @@ const (
 // A withdrawn item takes no new grants; grants already given keep their own
 // field list and are unchanged.
 type CatalogItem struct {
-	Provider    string             `json:"provider"`
-	ID          string             `json:"id"`
-	Name        string             `json:"name"`
-	Description string             `json:"description"`
-	Fields      []string           `json:"fields"`
-	Status      string             `json:"status,omitempty"` // "" in items written before versions: active
-	Version     int                `json:"version,omitempty"`
-	Withdrawal  *CatalogWithdrawal `json:"withdrawal,omitempty"`
-	CreatedAt   string             `json:"createdAt"`
-	UpdatedAt   string             `json:"updatedAt,omitempty"`
-	TxID        string             `json:"txId"`              // the last write; an update or withdrawal names it as prevTxId
-	ActorID     string             `json:"actorId,omitempty"` // operator id of the identity that wrote it last
+	CatalogInput                    // as added, with the last update's name, description and fields
+	Status       string             `json:"status,omitempty"` // "" in items written before versions: active
+	Version      int                `json:"version,omitempty"`
+	Withdrawal   *CatalogWithdrawal `json:"withdrawal,omitempty"`
+	CreatedAt    string             `json:"createdAt"`
+	UpdatedAt    string             `json:"updatedAt,omitempty"`
+	TxID         string             `json:"txId"`              // the last write; an update or withdrawal names it as prevTxId
+	ActorID      string             `json:"actorId,omitempty"` // operator id of the identity that wrote it last
 }
 
 // CatalogWithdrawal is when and why an item was withdrawn.
@@ -167,14 +163,10 @@ func NewCatalogItem(in CatalogInput, now time.Time, txID string) (CatalogItem, e
 		return CatalogItem{}, err
 	}
 	return CatalogItem{
-		Provider:    in.Provider,
-		ID:          in.ID,
-		Name:        in.Name,
-		Description: in.Description,
-		Fields:      in.Fields,
-		Status:      ItemActive,
-		Version:     1,
-		CreatedAt:   wire.FormatTime(now),
-		TxID:        txID,
+		CatalogInput: in,
+		Status:       ItemActive,
+		Version:      1,
+		CreatedAt:    wire.FormatTime(now),
+		TxID:         txID,
 	}, nil
 }
