@@ -104,7 +104,7 @@ func TestTicketAndParty(t *testing.T) {
 
 func ticketEvent(t *testing.T, current string, episodes ...string) []byte {
 	t.Helper()
-	tk := workorder.Ticket{ID: "t-1", Department: current, ReporterCommitment: "ab"}
+	tk := workorder.Ticket{SubmitInput: workorder.SubmitInput{ID: "t-1", ReporterCommitment: "ab"}, Department: current}
 	for _, d := range episodes {
 		tk.Episodes = append(tk.Episodes, workorder.Episode{Department: d})
 	}
@@ -176,7 +176,7 @@ func TestTicketDepartments(t *testing.T) {
 	if want := []string{"dept-b", "dept-a", "dept-c"}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
-	raw := mustJSON(t, workorder.Ticket{ID: "t-1", Department: "dept-c", Episodes: []workorder.Episode{{Department: "dept-a"}, {Department: "dept-c"}}})
+	raw := mustJSON(t, workorder.Ticket{SubmitInput: workorder.SubmitInput{ID: "t-1"}, Department: "dept-c", Episodes: []workorder.Episode{{Department: "dept-a"}, {Department: "dept-c"}}})
 	if got, ok := TicketRecordDepartments(raw); !ok || !slices.Equal(got, []string{"dept-c", "dept-a"}) {
 		t.Errorf("record: %v %v", got, ok)
 	}

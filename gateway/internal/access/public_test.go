@@ -28,8 +28,8 @@ func TestPublicViews(t *testing.T) {
 
 	secret := map[string]string{"commitment": strings.Repeat("c", 64), "content": strings.Repeat("d", 64),
 		"note": strings.Repeat("e", 64), "actor": "CN=clerk.zhang", "msp": "DeptAMSP", "key": strings.Repeat("f", 64), "sig": "MEUCIQ=="}
-	tk := workorder.Ticket{ID: "t-1", Category: "noise", ContentHash: secret["content"], ReporterCommitment: secret["commitment"],
-		Channel: "web", State: workorder.StateAccepted, Department: "dept-a", TxID: strings.Repeat("1", 64)}
+	tk := workorder.Ticket{SubmitInput: workorder.SubmitInput{ID: "t-1", Category: "noise", ContentHash: secret["content"],
+		ReporterCommitment: secret["commitment"], Channel: "web"}, State: workorder.StateAccepted, Department: "dept-a", TxID: strings.Repeat("1", 64)}
 	tr := []workorder.Transition{{TicketID: "t-1", Seq: 1, Action: workorder.ActAccept, Role: workorder.RoleAssigned,
 		From: workorder.StateAssigned, To: workorder.StateAccepted, Department: "dept-a", ActorMSP: secret["msp"], ActorID: secret["actor"],
 		AssignedTo: "dept-a", NoteHash: secret["note"], KeyID: secret["key"], Signature: secret["sig"], Time: "2026-11-27T03:00:00Z", TxID: strings.Repeat("2", 64)}}

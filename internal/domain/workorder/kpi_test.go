@@ -29,20 +29,20 @@ func TestKPIHandMade(t *testing.T) {
 		// T1: received 11-02; responded 05:00 < respond-by 11-03 01:00 → response ON TIME.
 		// resolve-by 11-09 01:00 is outside the period → not in resolution.
 		// rated satisfied 11-06 → rated, satisfied.
-		{ID: "T1", Episodes: []Episode{rated(
+		{SubmitInput: SubmitInput{ID: "T1"}, Episodes: []Episode{rated(
 			ep("A", "2026-11-02T01:00:00Z", "2026-11-03T01:00:00Z", "2026-11-02T05:00:00Z", "",
 				"2026-11-09T01:00:00Z", "2026-11-05T00:00:00Z"),
 			"2026-11-06T00:00:00Z", "satisfied")}},
 		// T2: received 11-02; responded 11-03 03:00 > respond-by 02:00 → response LATE.
 		// resolve-by 11-04 (in period), resolved 11-03 10:00 → resolution ON TIME.
 		// rated unsatisfied 11-04 01:00 → rated, not satisfied.
-		{ID: "T2", Episodes: []Episode{rated(
+		{SubmitInput: SubmitInput{ID: "T2"}, Episodes: []Episode{rated(
 			ep("A", "2026-11-02T02:00:00Z", "2026-11-03T02:00:00Z", "2026-11-03T03:00:00Z", "",
 				"2026-11-04T00:00:00Z", "2026-11-03T10:00:00Z"),
 			"2026-11-04T01:00:00Z", "unsatisfied")}},
 		// T3: received by A 11-03, escalated away 11-03 12:00 before both deadlines, no
 		// response → response EXCLUDED, resolution (by 11-06) EXCLUDED. Episode 2 is B's.
-		{ID: "T3", Episodes: []Episode{
+		{SubmitInput: SubmitInput{ID: "T3"}, Episodes: []Episode{
 			ep("A", "2026-11-03T00:00:00Z", "2026-11-04T00:00:00Z", "", "2026-11-03T12:00:00Z",
 				"2026-11-06T00:00:00Z", ""),
 			ep("B", "2026-11-03T12:00:00Z", "2026-11-04T12:00:00Z", "2026-11-03T13:00:00Z", "",
@@ -50,20 +50,20 @@ func TestKPIHandMade(t *testing.T) {
 		}},
 		// T4: received 11-04; never responded, respond-by 11-05 < as-of → response LATE;
 		// resolve-by 11-07 unresolved, < as-of → resolution LATE.
-		{ID: "T4", Episodes: []Episode{
+		{SubmitInput: SubmitInput{ID: "T4"}, Episodes: []Episode{
 			ep("A", "2026-11-04T00:00:00Z", "2026-11-05T00:00:00Z", "", "",
 				"2026-11-07T00:00:00Z", ""),
 		}},
 		// T5: received 11-06; transferred on 11-06 01:00 (a response) → response ON TIME;
 		// handed over before resolve-by 11-08 → resolution EXCLUDED.
-		{ID: "T5", Episodes: []Episode{
+		{SubmitInput: SubmitInput{ID: "T5"}, Episodes: []Episode{
 			ep("A", "2026-11-06T00:00:00Z", "2026-11-07T00:00:00Z", "2026-11-06T01:00:00Z", "2026-11-06T01:00:00Z",
 				"2026-11-08T00:00:00Z", ""),
 			ep("B", "2026-11-06T01:00:00Z", "2026-11-07T01:00:00Z", "", "",
 				"2026-11-13T01:00:00Z", ""),
 		}},
 		// T6: received 11-08 23:00; respond-by 11-30 is after as-of, no response → PENDING.
-		{ID: "T6", Episodes: []Episode{
+		{SubmitInput: SubmitInput{ID: "T6"}, Episodes: []Episode{
 			ep("A", "2026-11-08T23:00:00Z", "2026-11-30T00:00:00Z", "", "",
 				"2026-12-10T00:00:00Z", ""),
 		}},
@@ -71,19 +71,19 @@ func TestKPIHandMade(t *testing.T) {
 		// Round 1: resolve-by 11-02 00:00 (= from, inside) resolved 11-01 → ON TIME.
 		// Rated unsatisfied 11-01 12:00 (outside), reopened; round 2: resolve-by 11-05,
 		// resolved 11-05 00:01 → LATE. Rated very satisfied 11-08 23:59:59 → rated, satisfied.
-		{ID: "T7", Episodes: []Episode{rated(
+		{SubmitInput: SubmitInput{ID: "T7"}, Episodes: []Episode{rated(
 			ep("A", "2026-10-28T00:00:00Z", "2026-10-29T00:00:00Z", "2026-10-28T01:00:00Z", "",
 				"2026-11-02T00:00:00Z", "2026-11-01T00:00:00Z",
 				"2026-11-05T00:00:00Z", "2026-11-05T00:01:00Z"),
 			"2026-11-01T12:00:00Z", "unsatisfied", "2026-11-08T23:59:59Z", "very_satisfied")}},
 		// T8: B's only → ignored.
-		{ID: "T8", Episodes: []Episode{rated(
+		{SubmitInput: SubmitInput{ID: "T8"}, Episodes: []Episode{rated(
 			ep("B", "2026-11-03T00:00:00Z", "2026-11-04T00:00:00Z", "", "",
 				"2026-11-06T00:00:00Z", ""),
 			"2026-11-07T00:00:00Z", "unsatisfied")}},
 		// T9: received 11-01 (outside). Resolve-by 11-08 23:59:59 (inside) resolved 11-08 → ON TIME.
 		// Rated neutral at 11-09 00:00 = to (exclusive) → not counted.
-		{ID: "T9", Episodes: []Episode{rated(
+		{SubmitInput: SubmitInput{ID: "T9"}, Episodes: []Episode{rated(
 			ep("A", "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z", "2026-11-01T01:00:00Z", "",
 				"2026-11-08T23:59:59Z", "2026-11-08T00:00:00Z"),
 			"2026-11-09T00:00:00Z", "neutral")}},

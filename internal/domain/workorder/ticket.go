@@ -55,14 +55,10 @@ type Episode struct {
 // Ticket is a citizen appeal. The text stays off the ledger (ContentHash is its SM3);
 // the reporter is a commitment SM3(salt || identifier).
 type Ticket struct {
-	ID                 string `json:"id"`
-	Category           string `json:"category"`
-	ContentHash        string `json:"contentHash"`
-	ReporterCommitment string `json:"reporterCommitment"`
-	Channel            string `json:"channel"`
-	// Refs are the certificates and exchanges the ticket is about
-	// ("certificate:ID", "exchange:ID"; lineage), given at submission.
-	Refs []string `json:"refs,omitempty"`
+	// The submission as the intake channel sent it: id, category, content
+	// hash, reporter commitment, channel and the certificates and exchanges
+	// the ticket is about (Refs; lineage).
+	SubmitInput
 
 	State      State  `json:"state"`
 	Department string `json:"department"`           // assigned department (current episode)
@@ -389,11 +385,7 @@ func Submit(in SubmitInput, dept string, actor Actor, env Env) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	t := Ticket{
-		ID: in.ID, Category: in.Category, ContentHash: in.ContentHash,
-		ReporterCommitment: in.ReporterCommitment, Channel: in.Channel, Refs: in.Refs,
-		CreatedAt: env.now(), Episodes: []Episode{}, CalendarVersion: env.Calendar.Version,
-	}
+	t := Ticket{SubmitInput: in, CreatedAt: env.now(), Episodes: []Episode{}, CalendarVersion: env.Calendar.Version}
 	var res Result
 	t.State = sub.To
 	t.record(&res, sub, actor, Request{}, env, nil)
