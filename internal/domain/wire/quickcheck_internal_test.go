@@ -31,6 +31,11 @@ type qBody struct {
 
 var qType = reflect.TypeFor[qBody]()
 
+// Body is qBody for the external tests (strictjson_test.go): one body type,
+// with an embedded struct, nested, pointer, map, raw, any, skipped and
+// untagged fields, serves the quick and the full checks.
+type Body = qBody
+
 // TestQuickCheck: quickCheck passes clean input and gives up on everything
 // the full scanner refuses (and on escaped or non-ASCII keys, which it leaves
 // to the full scanner).
