@@ -30,17 +30,10 @@ const (
 // signedV2Record is v2Record signed by a fresh key registered an hour before t0.
 func signedV2Record(t *testing.T) (certificate.Record, registry.Key) {
 	t.Helper()
-	sk, err := gm.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := gm.MarshalPublicKeyPEM(&sk.PublicKey)
-	key, err := registry.NewKey(string(p), t0.Add(-time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sk, key := newKey(t)
 	r := v2Record()
 	r.KeyID = key.KeyID
+	var err error
 	if r.Signature, err = r.Sign(sk); err != nil {
 		t.Fatal(err)
 	}

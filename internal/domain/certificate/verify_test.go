@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emmansun/gmsm/sm2"
+
 	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
@@ -22,7 +24,8 @@ type fixture struct {
 	key  registry.Key
 }
 
-func newFixture(t *testing.T) fixture {
+// newKey is a fresh SM2 key and its registry entry, valid from t0-1h.
+func newKey(t *testing.T) (*sm2.PrivateKey, registry.Key) {
 	t.Helper()
 	sk, err := gm.GenerateKey()
 	if err != nil {
@@ -33,8 +36,15 @@ func newFixture(t *testing.T) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sk, key
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	sk, key := newKey(t)
 	r := goodRecord()
 	r.KeyID = key.KeyID
+	var err error
 	r.Signature, err = canon.Sign(sk, canon.KindCertificate, r)
 	if err != nil {
 		t.Fatal(err)
