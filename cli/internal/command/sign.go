@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -174,12 +175,7 @@ func signAction(c *cli.Context) error {
 }
 
 func hasField(kind canon.Kind, name string) bool {
-	for _, f := range canon.SignedFields[kind] {
-		if f == name {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(canon.SignedFields[kind], name)
 }
 
 type sigView struct {
