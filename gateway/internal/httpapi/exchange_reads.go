@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/certledger/certledger/internal/domain/exchange"
 )
 
 // Exchange reads: route → validate → authorize (package access: a party, or one
@@ -45,12 +47,12 @@ func (s *Server) catalogItemRead(fn string) HandlerFunc {
 	}
 }
 
-func (s *Server) fetchExchangeGrant(r *http.Request, org, id string) (*storedExchangeGrant, error) {
+func (s *Server) fetchExchangeGrant(r *http.Request, org, id string) (*exchange.Grant, error) {
 	raw, err := s.ledger.Evaluate(r.Context(), org, "exchange:GetGrant", id)
 	if err != nil {
 		return nil, err
 	}
-	var g storedExchangeGrant
+	var g exchange.Grant
 	if err := json.Unmarshal(raw, &g); err != nil {
 		return nil, fmt.Errorf("decoding grant %s from ledger: %w", id, err)
 	}

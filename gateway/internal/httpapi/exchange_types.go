@@ -29,26 +29,6 @@ type ExchangeRecord = exchange.SendRequest
 // (envelopeHash, the fields received, reasonHash).
 type ExchangeAnswer = exchange.AckRequest
 
-// storedExchangeGrant and storedExchange are the parts of ledger records the gateway reads.
-type storedExchangeGrant struct {
-	GrantRecord
-	TxID string `json:"txId"`
-}
-
-type storedExchange struct {
-	ExchangeRecord
-	Ack  *exchange.Ack `json:"ack"`
-	TxID string        `json:"txId"`
-}
-
-// storedExchangeParties is what the gateway reads of an exchange to name its
-// parties in the access log.
-type storedExchangeParties struct {
-	GrantID  string `json:"grantId"`
-	Provider string `json:"provider"`
-	Consumer string `json:"consumer"`
-}
-
 // verifyInputExchange is the exchange:Verify argument.
 type verifyInputExchange = exchange.Query
 

@@ -51,8 +51,8 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := s.submit(r.Context(), p.Org, "exchange:CreateGrant", mustJSON(g))
 	return s.answerWrite(w, r, res, err, http.StatusCreated, p.Org, "exchange:GetGrant", g.ID, func(raw []byte) (string, bool) {
-		var st storedExchangeGrant
-		return st.TxID, json.Unmarshal(raw, &st) == nil && sameGrant(st.GrantRecord, g)
+		var st exchange.Grant
+		return st.TxID, json.Unmarshal(raw, &st) == nil && sameGrant(st.GrantRequest, g)
 	}, codes.Conflict)
 }
 
@@ -119,11 +119,8 @@ func (s *Server) sendExchange(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := s.submit(r.Context(), p.Org, "exchange:Send", mustJSON(x))
 	return s.answerWrite(w, r, res, err, http.StatusCreated, p.Org, "exchange:GetExchange", x.ID, func(raw []byte) (string, bool) {
-		var st struct {
-			ExchangeRecord
-			SentTxID string `json:"sentTxId"`
-		}
-		if json.Unmarshal(raw, &st) != nil || !sameExchange(st.ExchangeRecord, x) {
+		var st exchange.Exchange
+		if json.Unmarshal(raw, &st) != nil || !sameExchange(st.SendRequest, x) {
 			return "", false
 		}
 		return st.SentTxID, true
@@ -161,7 +158,7 @@ func (s *Server) answerExchange(decision, fn string) HandlerFunc {
 			}
 			res, err := s.submit(r.Context(), p.Org, fn, mustJSON(in))
 			return s.answerWrite(w, r, res, err, http.StatusOK, p.Org, "exchange:GetExchange", id, func(raw []byte) (string, bool) {
-				var st storedExchange
+				var st exchange.Exchange
 				if json.Unmarshal(raw, &st) != nil || st.Ack == nil || mustJSON(st.Ack.AckRequest) != mustJSON(in) {
 					return "", false
 				}
@@ -185,7 +182,7 @@ func (s *Server) auditAnswerParties(r *http.Request, id, claimed string) {
 	if err != nil {
 		return
 	}
-	var st storedExchangeParties
+	var st exchange.Exchange
 	if json.Unmarshal(raw, &st) != nil || st.Consumer == "" {
 		return
 	}
@@ -244,9 +241,7 @@ func (s *Server) attestDeletion(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := s.submit(r.Context(), p.Org, "exchange:AttestDeletion", mustJSON(in))
 	return s.answerWrite(w, r, res, err, http.StatusOK, p.Org, "exchange:GetGrant", id, func(raw []byte) (string, bool) {
-		var st struct {
-			Deletion *exchange.Deletion `json:"deletion"`
-		}
+		var st exchange.Grant
 		if json.Unmarshal(raw, &st) != nil || st.Deletion == nil || st.Deletion.DeletionRequest != in {
 			return "", false
 		}
