@@ -42,12 +42,6 @@ func validateCertificate(c *CertificateRecord) error {
 // StatusRequest is a signed revoke / suspend / reinstate request.
 type StatusRequest = certificate.StatusRequest
 
-// storedCertificate is the part of a ledger certificate the gateway looks at.
-type storedCertificate struct {
-	CertificateRecord
-	TxID string `json:"txId"`
-}
-
 func (s *Server) issueCertificate(w http.ResponseWriter, r *http.Request) error {
 	var c CertificateRecord
 	if err := decodeJSON(r, &c); err != nil {
@@ -112,8 +106,8 @@ func (s *Server) writeCertificateArg(w http.ResponseWriter, r *http.Request, fn 
 	// A retried supersede fails on the old certificate (already superseded) before
 	// the new id is checked, hence ILLEGAL_TRANSITION too.
 	return s.answerWrite(w, r, res, err, http.StatusCreated, p.Org, "certificate:Get", c.ID, func(raw []byte) (string, bool) {
-		var stored storedCertificate
-		if json.Unmarshal(raw, &stored) != nil || stored.CertificateRecord != c {
+		var stored certificate.Certificate
+		if json.Unmarshal(raw, &stored) != nil || stored.Record != c {
 			return "", false // a different certificate holds the id: the original error
 		}
 		// The stored txId is the record's latest write (a later revoke, say); the
@@ -138,12 +132,12 @@ func (s *Server) firstTxID(r *http.Request, org, id, fallback string) string {
 	return hist[len(hist)-1].TxID // newest first: the last entry is the creation
 }
 
-func (s *Server) fetchCertificate(r *http.Request, org, id string) (*storedCertificate, error) {
+func (s *Server) fetchCertificate(r *http.Request, org, id string) (*certificate.Certificate, error) {
 	raw, err := s.ledger.Evaluate(r.Context(), org, "certificate:Get", id)
 	if err != nil {
 		return nil, err
 	}
-	var c storedCertificate
+	var c certificate.Certificate
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, fmt.Errorf("decoding certificate %s from ledger: %w", id, err)
 	}
