@@ -1,6 +1,8 @@
 // Vendored from github.com/emmansun/gmsm v0.44.0 internal/sm2ec/p256_asm_amd64.s
 // (MIT License, see LICENSE in this folder). Changed: the build tag
-// (!purego && !plugin) and this note.
+// (!purego && !plugin), the two internal routines sm2P256MulInternal and
+// sm2P256SqrInternal made file-local (sm2P256MulInternal<>): as global
+// symbols they clash at link time with gmsm's own copy, and this note.
 
 // This file contains constant-time, 64-bit assembly implementation of
 // P256. The optimizations performed here are described in detail in:
@@ -92,7 +94,7 @@ ordSqrLoopBMI2:
 
 /* ---------------------------------------*/
 // [acc7, acc6, acc5, acc4] = [acc7, acc6, acc5, acc4] * [t3, t2, t1, t0]
-TEXT sm2P256MulInternal(SB),NOSPLIT,$8
+TEXT sm2P256MulInternal<>(SB),NOSPLIT,$8
 	CMPB ·supportBMI2+0(SB), $0x01
 	JEQ  internalMulBMI2
 
@@ -338,7 +340,7 @@ internalMulBMI2:
 
 /* ---------------------------------------*/
 // [acc7, acc6, acc5, acc4] = [acc7, acc6, acc5, acc4]^2
-TEXT sm2P256SqrInternal(SB),NOSPLIT,$8
+TEXT sm2P256SqrInternal<>(SB),NOSPLIT,$8
 	CMPB ·supportBMI2+0(SB), $0x01
 	JEQ  internalSqrBMI2
 
@@ -424,49 +426,49 @@ internalSqrBMI2:
 	MOVQ acc3, y2in(8*3)              \
 	\// Begin point add
 	LDacc (z1in)                      \
-	CALL sm2P256SqrInternal(SB)	      \// z1ˆ2
+	CALL sm2P256SqrInternal<>(SB)	      \// z1ˆ2
 	ST (z1sqr)                        \
 	\
 	LDt (x2in)                        \
-	CALL sm2P256MulInternal(SB)	      \// u2 = x2 * z1ˆ2
+	CALL sm2P256MulInternal<>(SB)	      \// u2 = x2 * z1ˆ2
 	\
 	LDt (x1in)                        \
 	p256SubInline2          	      \// h = u2 - x1
 	ST (h)                            \
 	\
 	LDt (z1in)                        \
-	CALL sm2P256MulInternal(SB)	      \// z3 = h * z1
+	CALL sm2P256MulInternal<>(SB)	      \// z3 = h * z1
 	ST (zout)                         \
 	\
 	LDacc (z1sqr)                     \
-	CALL sm2P256MulInternal(SB)	      \// z1ˆ3
+	CALL sm2P256MulInternal<>(SB)	      \// z1ˆ3
 	\
 	LDt (y2in)                        \
-	CALL sm2P256MulInternal(SB)	      \// s2 = y2 * z1ˆ3
+	CALL sm2P256MulInternal<>(SB)	      \// s2 = y2 * z1ˆ3
 	ST (s2)                           \
 	\
 	LDt (y1in)                        \
 	p256SubInline2                    \// r = s2 - y1
 	ST (r)                            \
 	\
-	CALL sm2P256SqrInternal(SB)	      \// rsqr = rˆ2
+	CALL sm2P256SqrInternal<>(SB)	      \// rsqr = rˆ2
 	ST (rsqr)                         \
 	\
 	LDacc (h)                         \
-	CALL sm2P256SqrInternal(SB)	      \// hsqr = hˆ2
+	CALL sm2P256SqrInternal<>(SB)	      \// hsqr = hˆ2
 	ST (hsqr)                         \
 	\
 	LDt (h)                           \
-	CALL sm2P256MulInternal(SB)	      \// hcub = hˆ3
+	CALL sm2P256MulInternal<>(SB)	      \// hcub = hˆ3
 	ST (hcub)                         \
 	\
 	LDt (y1in)                        \
-	CALL sm2P256MulInternal(SB)	      \// s2 = y1 * hˆ3
+	CALL sm2P256MulInternal<>(SB)	      \// s2 = y1 * hˆ3
 	ST (s2)                           \
 	\
 	LDacc (x1in)                      \
 	LDt (hsqr)                        \
-	CALL sm2P256MulInternal(SB)	      \// x1 * hˆ2
+	CALL sm2P256MulInternal<>(SB)	      \// x1 * hˆ2
 	ST (h)                            \
 	\
 	p256MulBy2Inline			      \// x1 * hˆ2 * 2, inline
@@ -480,7 +482,7 @@ internalSqrBMI2:
 	p256SubInline2                    \
 	\
 	LDt (r)                           \
-	CALL sm2P256MulInternal(SB)       \
+	CALL sm2P256MulInternal<>(SB)       \
 	\
 	LDt (s2)                          \
 	p256SubInline2                    \
@@ -716,21 +718,21 @@ pointaddaffine_avx2:
 #define p256PointAddInline() \
 	\// Begin point add
 	LDacc (z2in)                 \
-	CALL sm2P256SqrInternal(SB)	 \// z2ˆ2
+	CALL sm2P256SqrInternal<>(SB)	 \// z2ˆ2
 	ST (z2sqr)                   \
 	LDt (z2in)                   \
-	CALL sm2P256MulInternal(SB)	 \// z2ˆ3
+	CALL sm2P256MulInternal<>(SB)	 \// z2ˆ3
 	LDt (y1in)                   \
-	CALL sm2P256MulInternal(SB)	 \// s1 = z2ˆ3*y1
+	CALL sm2P256MulInternal<>(SB)	 \// s1 = z2ˆ3*y1
 	ST (s1)                      \
 	\
 	LDacc (z1in)                 \ 
-	CALL sm2P256SqrInternal(SB)	 \// z1ˆ2
+	CALL sm2P256SqrInternal<>(SB)	 \// z1ˆ2
 	ST (z1sqr)                   \
 	LDt (z1in)                   \
-	CALL sm2P256MulInternal(SB)	 \// z1ˆ3
+	CALL sm2P256MulInternal<>(SB)	 \// z1ˆ3
 	LDt (y2in)                   \
-	CALL sm2P256MulInternal(SB)	 \// s2 = z1ˆ3*y2
+	CALL sm2P256MulInternal<>(SB)	 \// s2 = z1ˆ3*y2
 	ST (s2)                      \ 
 	\
 	LDt (s1)                     \
@@ -741,11 +743,11 @@ pointaddaffine_avx2:
 	\
 	LDacc (z2sqr)                \
 	LDt (x1in)                   \
-	CALL sm2P256MulInternal(SB)	 \// u1 = x1 * z2ˆ2
+	CALL sm2P256MulInternal<>(SB)	 \// u1 = x1 * z2ˆ2
 	ST (u1)                      \
 	LDacc (z1sqr)                \
 	LDt (x2in)                   \ 
-	CALL sm2P256MulInternal(SB)	 \// u2 = x2 * z1ˆ2
+	CALL sm2P256MulInternal<>(SB)	 \// u2 = x2 * z1ˆ2
 	ST (u2)                      \
 	\
 	LDt (u1)                     \ 
@@ -756,31 +758,31 @@ pointaddaffine_avx2:
 	MOVQ AX, points_eq           \
 	\
 	LDacc (r)                    \
-	CALL sm2P256SqrInternal(SB)	 \// rsqr = rˆ2
+	CALL sm2P256SqrInternal<>(SB)	 \// rsqr = rˆ2
 	ST (rsqr)                    \
 	\
 	LDacc (h)                    \
-	CALL sm2P256SqrInternal(SB)	 \// hsqr = hˆ2
+	CALL sm2P256SqrInternal<>(SB)	 \// hsqr = hˆ2
 	ST (hsqr)                    \
 	\
 	LDt (h)                      \
-	CALL sm2P256MulInternal(SB)	 \// hcub = hˆ3
+	CALL sm2P256MulInternal<>(SB)	 \// hcub = hˆ3
 	ST (hcub)                    \
 	\
 	LDt (s1)                     \
-	CALL sm2P256MulInternal(SB)  \
+	CALL sm2P256MulInternal<>(SB)  \
 	ST (s2)                      \
 	\
 	LDacc (z1in)                 \
 	LDt (z2in)                   \
-	CALL sm2P256MulInternal(SB)	 \// z1 * z2
+	CALL sm2P256MulInternal<>(SB)	 \// z1 * z2
 	LDt (h)                      \
-	CALL sm2P256MulInternal(SB)	 \// z1 * z2 * h
+	CALL sm2P256MulInternal<>(SB)	 \// z1 * z2 * h
 	ST (zout)                    \
 	\
 	LDacc (hsqr)                 \
 	LDt (u1)                     \
-	CALL sm2P256MulInternal(SB)	 \// hˆ2 * u1
+	CALL sm2P256MulInternal<>(SB)	 \// hˆ2 * u1
 	ST (u2)                      \
 	\
 	p256MulBy2Inline	         \// u1 * hˆ2 * 2, inline
@@ -794,7 +796,7 @@ pointaddaffine_avx2:
 	p256SubInline2               \
 	\
 	LDt (r)                      \
-	CALL sm2P256MulInternal(SB)  \
+	CALL sm2P256MulInternal<>(SB)  \
 	\
 	LDt (s2)                     \
 	p256SubInline2               \
@@ -933,7 +935,7 @@ pointadd_avx2:
 
 #define calZ() \
 	LDacc (z)                               \
-	CALL sm2P256SqrInternal(SB)             \
+	CALL sm2P256SqrInternal<>(SB)             \
 	ST (zsqr)                               \  // ZZ = Z1^2
 	\
 	LDt (x)                                 \
@@ -942,7 +944,7 @@ pointadd_avx2:
 	\
 	LDacc (z)                               \
 	LDt (y)                                 \
-	CALL sm2P256MulInternal(SB)             \ // Z1 * Y1
+	CALL sm2P256MulInternal<>(SB)             \ // Z1 * Y1
 	p256MulBy2Inline                        \ // Z3 = 2(Z1 * Y1) = (Y1 + Z1)^2 - Y1^2 - Z1^2
 
 #define calX() \
@@ -950,7 +952,7 @@ pointadd_avx2:
 	LDt (zsqr)                              \
 	p256SubInline2                          \ // X1 - ZZ
 	LDt (m)                                 \
-	CALL sm2P256MulInternal(SB)             \ // M = (X1 - ZZ) * (X1 + ZZ) = X1^2 - ZZ^2
+	CALL sm2P256MulInternal<>(SB)             \ // M = (X1 - ZZ) * (X1 + ZZ) = X1^2 - ZZ^2
 	ST (m)                                  \
 	\// Multiply by 3
 	p256TripleInline                        \
@@ -958,9 +960,9 @@ pointadd_avx2:
 	\////////////////////////
 	LDacc (y)                               \
 	p256MulBy2Inline2                       \
-	CALL sm2P256SqrInternal(SB)             \ // 4 * YY = (2*Y1)^2
+	CALL sm2P256SqrInternal<>(SB)             \ // 4 * YY = (2*Y1)^2
 	ST (s)                                  \ // S = 4 * YY
-	CALL sm2P256SqrInternal(SB)             \ // (4 * YY)^2 = 16 * YYYY
+	CALL sm2P256SqrInternal<>(SB)             \ // (4 * YY)^2 = 16 * YYYY
 	\// Divide by 2
 	XORQ mul0, mul0                         \
 	MOVQ acc4, t0                           \
@@ -989,13 +991,13 @@ pointadd_avx2:
 	\/////////////////////////
 	LDacc (x)                               \
 	LDt (s)                                 \
-	CALL sm2P256MulInternal(SB)             \ // X1 * 4 * YY
+	CALL sm2P256MulInternal<>(SB)             \ // X1 * 4 * YY
 	ST (s)                                  \ // S = 4 * X1 * YY = 2 * ((X1+YY)^2 - XX - YYYY)
 	p256MulBy2Inline                        \
 	STt (tmp)                               \ // tmp = 2*S = 8 * X1 * YY
 	\
 	LDacc (m)                               \
-	CALL sm2P256SqrInternal(SB)             \ // M^2 = (3 * (X1^2 - ZZ^2))^2
+	CALL sm2P256SqrInternal<>(SB)             \ // M^2 = (3 * (X1^2 - ZZ^2))^2
 	LDt (tmp)                               \
 	p256SubInline2                          \ // X3 = M^2 - 2*S
 
@@ -1005,7 +1007,7 @@ pointadd_avx2:
 	p256SubInline2                          \ // S - X3 
 	\
 	LDt (m)                                 \
-	CALL sm2P256MulInternal(SB)             \ // M * (S - X3)
+	CALL sm2P256MulInternal<>(SB)             \ // M * (S - X3)
 	\
 	LDt (y)                                 \
 	p256SubInline2                          \ // Y3 = M * (S - X3) - 8 * YYYYY
