@@ -182,11 +182,12 @@ func newHotKey(pub *ecdsa.PublicKey, key *[64]byte) (*hotKey, error) {
 	return &hotKey{za: za, tab: tab}, nil
 }
 
-// verify is GM/T 0003.2's verification, step by step as gmsm's
-// internal/sm2.Verify does it; r and s come from ParseSignature, so they are
-// already in [1, n-1]:
+// verify is GM/T 0003.2's verification as gmsm's internal/sm2.Verify does it;
+// r and s come from ParseSignature, so they are already in [1, n-1]:
 // e = SM3(ZA‖M) mod n; t = (r + s) mod n, refused when 0; (x1, y1) = [s]G +
-// [t]P, refused at infinity; accepted when (e + x1) mod n = r.
+// [t]P, refused at infinity; accepted when (e + x1) mod n = r. The last test
+// is asked the other way round, without the affine conversion: x1 < p < 2n,
+// so (e + x1) mod n = r exactly when x1 is c = (r - e) mod n or c + n.
 func (hk *hotKey) verify(msg []byte, r, s *big.Int) error {
 	h := sm3.New()
 	h.Write(hk.za)
@@ -200,17 +201,18 @@ func (hk *hotKey) verify(msg []byte, r, s *big.Int) error {
 	if t.Sign() == 0 {
 		return fmt.Errorf("%w: verification failed (r + s = n)", ErrBadSignature)
 	}
-	var sb, tb [32]byte
+	c := e.Sub(r, e) // e < 2^256 < 2n: r - e > -2n
+	c.Mod(c, curveN)
+	var sb, tb, c1, c2 [32]byte
 	s.FillBytes(sb[:])
 	t.FillBytes(tb[:])
-	x1, ok := hk.tab.CombinedMultX(&sb, &tb)
-	if !ok {
-		return fmt.Errorf("%w: verification failed (point at infinity)", ErrBadSignature)
+	c.FillBytes(c1[:])
+	cands := []*[32]byte{&c1}
+	if c.Add(c, curveN); c.BitLen() <= 256 { // c + n >= p never matches
+		c.FillBytes(c2[:])
+		cands = append(cands, &c2)
 	}
-	rr := new(big.Int).SetBytes(x1[:])
-	rr.Add(rr, e)
-	rr.Mod(rr, curveN)
-	if rr.Cmp(r) != 0 {
+	if !hk.tab.CombinedMultXIs(&sb, &tb, cands...) {
 		return fmt.Errorf("%w: verification failed", ErrBadSignature)
 	}
 	return nil

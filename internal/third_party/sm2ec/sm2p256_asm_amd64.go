@@ -313,7 +313,6 @@ var supportBMI2 = cpu.X86.HasADX && cpu.X86.HasBMI2
 
 var supportAVX2 = cpu.X86.HasAVX2
 
-
 // Montgomery multiplication. Sets res = in1 * in2 * R⁻¹ mod p.
 //
 //go:noescape

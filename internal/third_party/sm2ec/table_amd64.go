@@ -5,7 +5,10 @@
 
 package sm2ec
 
-import "errors"
+import (
+	"errors"
+	"math/bits"
+)
 
 // Available reports whether this build has the table-based multiplication.
 const Available = true
@@ -93,6 +96,68 @@ func (tab *Table) build(p *SM2P256Point) error {
 // infinity. s and t are big-endian scalars, reduced modulo n first (as gmsm's
 // ScalarBaseMult and ScalarMult do).
 func (tab *Table) CombinedMultX(s, t *[32]byte) (x [32]byte, ok bool) {
+	sum := tab.combined(s, t)
+	if sum.isInfinity() == 1 {
+		return x, false
+	}
+	var xe, ye p256Element
+	sum.affineFromMont(&xe, &ye)
+	p256LittleToBig(&x, &xe)
+	return x, true
+}
+
+// CombinedMultXIs reports whether [s]G + [t]P (as in CombinedMultX) is not
+// the point at infinity and has one of xs as its affine x-coordinate
+// (big-endian; a value >= p never matches). It checks X = x·Z² on the
+// Jacobian sum, sparing the field inversion of the affine conversion (a sixth
+// of a verification).
+func (tab *Table) CombinedMultXIs(s, t *[32]byte, xs ...*[32]byte) bool {
+	sum := tab.combined(s, t)
+	if sum.isInfinity() == 1 {
+		return false
+	}
+	var z2 p256Element
+	p256Sqr(&z2, &sum.z, 1)
+	// Compare canonical representatives: each side reduced below p, so the
+	// answer does not hang on whether the assembly's outputs are reduced.
+	sx := sum.x
+	p256ReduceOnce(&sx)
+	for _, x := range xs {
+		var xz2 p256Element
+		p256BigToLittle(&xz2, x)
+		if p256LessThanP(&xz2) == 0 {
+			continue
+		}
+		p256Mul(&xz2, &xz2, &rrMont) // into the Montgomery domain
+		p256Mul(&xz2, &xz2, &z2)
+		p256ReduceOnce(&xz2)
+		if sx == xz2 {
+			return true
+		}
+	}
+	return false
+}
+
+// rrMont is R² mod p: p256Mul by it brings an element into the Montgomery
+// domain (as in SetBytes).
+var rrMont = p256Element{0x0000000200000003, 0x00000002ffffffff,
+	0x0000000100000001, 0x0000000400000002}
+
+// p256ReduceOnce sets x = x - p when x >= p: any 256-bit value is below 2p,
+// so x ends in [0, p).
+func p256ReduceOnce(x *p256Element) {
+	if p256LessThanP(x) == 1 {
+		return
+	}
+	var b uint64
+	x[0], b = bits.Sub64(x[0], p256P[0], 0)
+	x[1], b = bits.Sub64(x[1], p256P[1], b)
+	x[2], b = bits.Sub64(x[2], p256P[2], b)
+	x[3], _ = bits.Sub64(x[3], p256P[3], b)
+}
+
+// combined returns [s]G + [t]P in Jacobian coordinates.
+func (tab *Table) combined(s, t *[32]byte) SM2P256Point {
 	var sOrd, tOrd p256OrdElement
 	p256OrdBigToLittle(&sOrd, s)
 	p256OrdReduce(&sOrd)
@@ -103,13 +168,7 @@ func (tab *Table) CombinedMultX(s, t *[32]byte) (x [32]byte, ok bool) {
 	sum.p256BaseMult(&sOrd)
 	tp.p256TableMult(&tOrd, &tab.t)
 	sum.Add(&sum, &tp)
-	if sum.isInfinity() == 1 {
-		return x, false
-	}
-	var xe, ye p256Element
-	sum.affineFromMont(&xe, &ye)
-	p256LittleToBig(&x, &xe)
-	return x, true
+	return sum
 }
 
 // p256TableMult is gmsm's p256BaseMult with the table as a parameter: it sets

@@ -9,6 +9,8 @@ import (
 	"testing"
 )
 
+var fieldP, _ = new(big.Int).SetString("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF", 16)
+
 var orderN, _ = new(big.Int).SetString("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123", 16)
 
 func scalar32(v *big.Int) *[32]byte {
@@ -110,6 +112,41 @@ func checkCombined(t *testing.T, p *SM2P256Point, tab *Table, s, k *[32]byte) {
 	if ok != (wantErr == nil) || (ok && !bytes.Equal(x[:], wantX)) {
 		t.Fatalf("CombinedMultX(%x, %x) = %x, %v; want %x, %v", s, k, x, ok, wantX, wantErr)
 	}
+	checkXIs(t, tab, s, k, wantX)
+}
+
+// checkXIs: CombinedMultXIs accepts exactly the sum's x (none at infinity).
+func checkXIs(t *testing.T, tab *Table, s, k *[32]byte, wantX []byte) {
+	t.Helper()
+	var cands [][32]byte
+	if wantX != nil {
+		x := new(big.Int).SetBytes(wantX)
+		pPlusX := new(big.Int).Add(x, fieldP)
+		cands = append(cands, *scalar32(x))
+		for _, wrong := range []*big.Int{new(big.Int).Add(x, big.NewInt(1)), new(big.Int).Sub(x, big.NewInt(1)),
+			new(big.Int).Add(x, orderN), new(big.Int).Sub(x, orderN)} {
+			if wrong.Sign() >= 0 && wrong.BitLen() <= 256 {
+				if tab.CombinedMultXIs(s, k, scalar32(wrong)) {
+					t.Fatalf("CombinedMultXIs accepted x%+d", new(big.Int).Sub(wrong, x))
+				}
+			}
+		}
+		if pPlusX.BitLen() <= 256 && tab.CombinedMultXIs(s, k, scalar32(pPlusX)) {
+			t.Fatal("CombinedMultXIs accepted x + p")
+		}
+	}
+	for _, c := range cands {
+		if !tab.CombinedMultXIs(s, k, &c) {
+			t.Fatalf("CombinedMultXIs(%x, %x) refused the sum's x %x", s, k, c)
+		}
+		other := *scalar32(big.NewInt(7))
+		if !tab.CombinedMultXIs(s, k, &other, &c) || tab.CombinedMultXIs(s, k, &other) || tab.CombinedMultXIs(s, k) {
+			t.Fatal("CombinedMultXIs with several candidates")
+		}
+	}
+	if wantX == nil && tab.CombinedMultXIs(s, k, scalar32(big.NewInt(0))) {
+		t.Fatal("CombinedMultXIs accepted the point at infinity")
+	}
 }
 
 // TestCombinedAtInfinityAndDoubling: [s]G + [t]P at infinity (P = G, t = n-s)
@@ -124,6 +161,7 @@ func TestCombinedAtInfinityAndDoubling(t *testing.T) {
 	if _, ok := tab.CombinedMultX(scalar32(s), scalar32(new(big.Int).Sub(orderN, s))); ok {
 		t.Fatal("[s]G + [n-s]G should be the point at infinity")
 	}
+	checkXIs(t, tab, scalar32(s), scalar32(new(big.Int).Sub(orderN, s)), nil)
 	checkCombined(t, g, tab, scalar32(s), scalar32(s))
 	// A key P = [d]G with t·P = s·G: t = s·d⁻¹ mod n.
 	d, _ := rand.Int(rand.Reader, orderN)
@@ -193,6 +231,26 @@ func BenchmarkUpstreamCombined(b *testing.B) {
 		kp, _ := NewSM2P256Point().ScalarMult(p, scalar32(k)[:])
 		if _, err := sg.Add(sg, kp).BytesX(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestReduceOnce(t *testing.T) {
+	for _, c := range []struct{ in, want *big.Int }{
+		{big.NewInt(5), big.NewInt(5)},
+		{new(big.Int).Sub(fieldP, big.NewInt(1)), new(big.Int).Sub(fieldP, big.NewInt(1))},
+		{fieldP, big.NewInt(0)},
+		{new(big.Int).Add(fieldP, big.NewInt(5)), big.NewInt(5)},
+		{new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1)),
+			new(big.Int).Sub(new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1)), fieldP)},
+	} {
+		var e p256Element
+		p256BigToLittle(&e, scalar32(c.in))
+		p256ReduceOnce(&e)
+		var out [32]byte
+		p256LittleToBig(&out, &e)
+		if new(big.Int).SetBytes(out[:]).Cmp(c.want) != 0 {
+			t.Fatalf("reduce(%x) = %x, want %x", c.in, out, c.want)
 		}
 	}
 }

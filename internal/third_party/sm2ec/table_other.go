@@ -24,3 +24,8 @@ func NewTable(point []byte) (*Table, error) {
 func (tab *Table) CombinedMultX(s, t *[32]byte) (x [32]byte, ok bool) {
 	panic("sm2ec: not available in this build")
 }
+
+// CombinedMultXIs is never called when Available is false.
+func (tab *Table) CombinedMultXIs(s, t *[32]byte, xs ...*[32]byte) bool {
+	panic("sm2ec: not available in this build")
+}
