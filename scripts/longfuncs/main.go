@@ -1,8 +1,7 @@
 // Command longfuncs prints the longest functions of the production Go code (every
 // .go file of the module except _test.go files, generated code and the vendored
-// internal/third_party) and fails when
-// one is longer than -max lines (default 100), counted from the func line to the
-// closing brace. make lint runs it:
+// internal/third_party) and fails when one is longer than -max lines (default
+// 100), counted from the func line to the closing brace. make lint runs it:
 //
 //	go run ./scripts/longfuncs [-max 100] [-top 15] [dir]
 package main
