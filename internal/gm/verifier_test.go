@@ -250,7 +250,7 @@ func TestVerifierConcurrent(t *testing.T) {
 				for i := range items {
 					it := items[(i+g*7+r)%len(items)]
 					if err := v.Verify(it.pub, it.msg, it.sig); (err == nil) != it.ok {
-						errs <- fmt.Errorf("goroutine %d: Verify = %v, want ok=%v", g, err, it.ok)
+						errs <- fmt.Errorf("goroutine %d: Verify ok=%v, want ok=%v", g, err == nil, it.ok)
 						return
 					}
 				}
