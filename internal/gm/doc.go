@@ -8,5 +8,8 @@
 // Z computed from the user ID "1234567812345678"; private keys are PKCS#8 PEM,
 // optionally password-encrypted; public keys are PKIX PEM; a key's ID is the SM3
 // hex of its DER public key. Verification is strict: DER only, no trailing bytes,
-// r and s in [1, n-1], the public key on the SM2 curve.
+// r and s in [1, n-1], the public key on the SM2 curve. Verify keeps a
+// precomputed multiplication table for each public key it sees often (Verifier,
+// internal/third_party/sm2ec; amd64), which makes a verification ~3× cheaper
+// with the same answers as gmsm's.
 package gm

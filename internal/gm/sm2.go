@@ -233,18 +233,12 @@ func MarshalSignature(r, s *big.Int) []byte {
 	return der
 }
 
-// Verify checks sigDER over msg with pub, strictly.
+// Verify checks sigDER over msg with pub, strictly: the key on the SM2 curve,
+// the signature as ParseSignature reads it, then SM2 verification over
+// SM3(Z‖msg) with Z from DefaultUID. It goes through a shared Verifier, which
+// precomputes a table for keys used often (see Verifier).
 func Verify(pub *ecdsa.PublicKey, msg, sigDER []byte) error {
-	if err := checkPublic(pub); err != nil {
-		return err
-	}
-	if _, _, err := ParseSignature(sigDER); err != nil {
-		return err
-	}
-	if !sm2.VerifyASN1WithSM2(pub, []byte(DefaultUID), msg, sigDER) {
-		return fmt.Errorf("%w: verification failed", ErrBadSignature)
-	}
-	return nil
+	return sharedVerifier.Verify(pub, msg, sigDER)
 }
 
 // VerifyBase64 is Verify with a standard-base64 signature.
