@@ -40,11 +40,11 @@ const (
 // (records per certificate:IssueGroup transaction). Unset means DefaultMaxGroup.
 const MaxGroupEnv = "CERTLEDGER_MAX_GROUP"
 
-// DefaultMaxGroup keeps a full group's transaction near 1.1 MB, about half of
-// the PreferredMaxBytes (2 MB) of network/fabric's orderer and a ninth of its
+// DefaultMaxGroup keeps a full group's transaction near 0.86 MB, under half of
+// the PreferredMaxBytes (2 MB) of network/fabric's orderer and a tenth of its
 // AbsoluteMaxBytes (10 MB). Measured per record: 0.51 kB of input, 0.87 kB
-// written (record + hash index), 0.72 kB of event, 0.13 kB of answer.
-// docs/batches.md shows the arithmetic.
+// written (record + hash index), 0.13 kB of event (GroupIssued), 0.13 kB of
+// answer. docs/batches.md shows the arithmetic.
 const DefaultMaxGroup = 500
 
 // MaxGroup returns the configured largest group. Like the clock-skew setting it
