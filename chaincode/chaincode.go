@@ -20,7 +20,7 @@ import (
 // New returns the certledger chaincode with all its contracts: registry,
 // certificate, batch, certtype, exchange, workorder and lineage. Functions are
 // called as "contract:Function"; calls without a contract name go to the
-// registry.
+// registry. Arguments and results go through Serializer.
 func New() (*contractapi.ContractChaincode, error) {
 	contracts := []contractapi.ContractInterface{
 		registry.New(),
@@ -36,5 +36,6 @@ func New() (*contractapi.ContractChaincode, error) {
 		return nil, fmt.Errorf("assembling chaincode: %w", err)
 	}
 	cc.DefaultContract = registry.Name
+	cc.TransactionSerializer = &Serializer{}
 	return cc, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"hash"
 	"sync"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -86,13 +87,21 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 	}
 	endorsements := make([]*peer.Endorsement, 0, len(orgs))
 	endorsers := make([][]byte, 0, len(orgs))
+	// Each peer signs prp ‖ its identity: prp (most of the transaction) is
+	// hashed once, each signer's hash goes on from a copy of that state.
+	prpHash := sha256.New()
+	prpHash.Write(prp)
 	for _, o := range orgs {
 		s := n.peers[o]
 		if s == nil {
 			return nil, fmt.Errorf("no peer available for organisation %s", o)
 		}
-		msg := append(append(make([]byte, 0, len(prp)+len(s.Serialized())), prp...), s.Serialized()...)
-		sig, err := s.Sign(msg)
+		h, err := prpHash.(hash.Cloner).Clone()
+		if err != nil {
+			return nil, err
+		}
+		h.Write(s.Serialized())
+		sig, err := s.SignDigest(h.Sum(nil))
 		if err != nil {
 			return nil, err
 		}
@@ -118,7 +127,7 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 	if p.extCC != n.def.Chaincode {
 		code, sets = peer.TxValidationCode_INVALID_CHAINCODE, nil
 	}
-	n.built.put(payload, &builtTx{
+	n.built.put(sha256.Sum256(payload), &builtTx{
 		txID: p.chdr.TxId, ts: p.chdr.Timestamp, creator: p.shdr.Creator,
 		code: code, rwsets: sets, endorsers: endorsers,
 	})
@@ -156,11 +165,11 @@ type builtCache struct {
 
 const builtCacheMax = 4096
 
-func (c *builtCache) put(payload []byte, b *builtTx) {
+// put remembers b under k, the SHA-256 of its payload.
+func (c *builtCache) put(k [32]byte, b *builtTx) {
 	if c == nil {
 		return
 	}
-	k := sha256.Sum256(payload)
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= builtCacheMax {
 		c.m = make(map[[32]byte]*builtTx)
@@ -169,12 +178,11 @@ func (c *builtCache) put(payload []byte, b *builtTx) {
 	c.mu.Unlock()
 }
 
-// take returns and forgets the builtTx of payload, or nil.
-func (c *builtCache) take(payload []byte) *builtTx {
+// take returns and forgets the builtTx of the payload whose SHA-256 is k, or nil.
+func (c *builtCache) take(k [32]byte) *builtTx {
 	if c == nil {
 		return nil
 	}
-	k := sha256.Sum256(payload)
 	c.mu.Lock()
 	b := c.m[k]
 	delete(c.m, k)

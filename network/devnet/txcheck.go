@@ -2,6 +2,7 @@ package devnet
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"github.com/certledger/certledger/internal/chanpolicy"
 
@@ -51,8 +52,10 @@ func (v *validator) checkEnvelope(raw []byte) (*blockstore.Tx, *rejection) {
 	if err := proto.Unmarshal(raw, env); err != nil || len(env.Payload) == 0 {
 		return reject(peer.TxValidationCode_NIL_ENVELOPE, common.Status_BAD_REQUEST, "bad envelope")
 	}
-	if b := v.built.take(env.Payload); b != nil {
-		return v.checkBuilt(tx, b, env)
+	// The creator signs SHA-256(payload); the same digest keys the built cache.
+	digest := sha256.Sum256(env.Payload)
+	if b := v.built.take(digest); b != nil {
+		return v.checkBuilt(tx, b, env, digest[:])
 	}
 	pl := &common.Payload{}
 	if err := proto.Unmarshal(env.Payload, pl); err != nil {
@@ -77,7 +80,7 @@ func (v *validator) checkEnvelope(raw []byte) (*blockstore.Tx, *rejection) {
 	if err != nil {
 		return reject(peer.TxValidationCode_BAD_CREATOR_SIGNATURE, common.Status_FORBIDDEN, "implicit policy evaluation failed - the creator is not a member of the channel: %v", err)
 	}
-	if err := creator.Verify(env.Payload, env.Signature); err != nil {
+	if err := creator.VerifyDigest(digest[:], env.Signature); err != nil {
 		return reject(peer.TxValidationCode_BAD_CREATOR_SIGNATURE, common.Status_FORBIDDEN, "the creator's signature over the envelope is not valid: %v", err)
 	}
 
@@ -186,14 +189,14 @@ func (v *validator) endorsed(a *peer.ChaincodeEndorsedAction) bool {
 // exactly as in the full path, with the same rejections; the payload's own checks
 // are known; the endorsers (this node's peers, signatures made here) must still be
 // valid peers of enough distinct organisations for the policy.
-func (v *validator) checkBuilt(tx *blockstore.Tx, b *builtTx, env *common.Envelope) (*blockstore.Tx, *rejection) {
+func (v *validator) checkBuilt(tx *blockstore.Tx, b *builtTx, env *common.Envelope, digest []byte) (*blockstore.Tx, *rejection) {
 	tx.TxID, tx.Timestamp = b.txID, b.ts
 	creator, err := v.mgr.Deserialize(b.creator)
 	if err != nil {
 		tx.Code = peer.TxValidationCode_BAD_CREATOR_SIGNATURE
 		return tx, &rejection{status: common.Status_FORBIDDEN, info: fmt.Sprintf("implicit policy evaluation failed - the creator is not a member of the channel: %v", err)}
 	}
-	if err := creator.Verify(env.Payload, env.Signature); err != nil {
+	if err := creator.VerifyDigest(digest, env.Signature); err != nil {
 		tx.Code = peer.TxValidationCode_BAD_CREATOR_SIGNATURE
 		return tx, &rejection{status: common.Status_FORBIDDEN, info: fmt.Sprintf("the creator's signature over the envelope is not valid: %v", err)}
 	}

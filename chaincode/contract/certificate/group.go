@@ -40,11 +40,11 @@ const (
 // (records per certificate:IssueGroup transaction). Unset means DefaultMaxGroup.
 const MaxGroupEnv = "CERTLEDGER_MAX_GROUP"
 
-// DefaultMaxGroup keeps a full group's transaction near 1.1 MB, about half of
-// the PreferredMaxBytes (2 MB) of network/fabric's orderer and a ninth of its
+// DefaultMaxGroup keeps a full group's transaction near 0.86 MB, under half of
+// the PreferredMaxBytes (2 MB) of network/fabric's orderer and a tenth of its
 // AbsoluteMaxBytes (10 MB). Measured per record: 0.51 kB of input, 0.87 kB
-// written (record + hash index), 0.72 kB of event, 0.13 kB of answer.
-// docs/batches.md shows the arithmetic.
+// written (record + hash index), 0.13 kB of event (GroupIssued), 0.13 kB of
+// answer. docs/batches.md shows the arithmetic.
 const DefaultMaxGroup = 500
 
 // MaxGroup returns the configured largest group. Like the clock-skew setting it
@@ -85,10 +85,25 @@ type GroupAnswer struct {
 	Results  []GroupResult `json:"results"`
 }
 
-// GroupEvent is the payload of CertificatesIssued: every certificate written.
+// GroupEvent is the payload of CertificatesIssued: the certificates this
+// transaction wrote, in input order, each named by what a listener matches on —
+// id, document hash, issuer. Every other field is the signed record, the same
+// for all of them (status valid, issuedAt = updatedAt = the group's issuedAt,
+// txId) or in the transaction's writes: the full certificates are
+// certificate:Get (or the block's write set, which the gateway's read model
+// indexes). Listing them in full would repeat every record a second time in the
+// transaction (about 30% of its bytes).
 type GroupEvent struct {
-	TxID         string                    `json:"txId"`
-	Certificates []certificate.Certificate `json:"certificates"`
+	TxID         string        `json:"txId"`
+	IssuedAt     string        `json:"issuedAt"`
+	Certificates []GroupIssued `json:"certificates"`
+}
+
+// GroupIssued is one certificate of a GroupEvent.
+type GroupIssued struct {
+	ID      string `json:"id"`
+	DocHash string `json:"docHash"`
+	Issuer  string `json:"issuer"`
 }
 
 // IssueGroup issues up to MaxGroup individually signed records {"records":[...]}
@@ -98,7 +113,8 @@ type GroupEvent struct {
 // ledger with the same signed record is a replay (its original txId answered,
 // nothing written), one that fails is refused with its code and writes nothing,
 // the others are written. An id twice in one group: the second is refused.
-// Event CertificatesIssued (GroupEvent) when at least one record was issued.
+// Event CertificatesIssued (GroupEvent: the id, document hash and issuer of each
+// certificate issued) when at least one record was issued.
 //
 // The checks that read the ledger run record by record; the SM2 signatures of
 // the records that passed them are then verified together on every core (pure
@@ -170,7 +186,7 @@ func newGroupRun(ctx state.Context, at time.Time, recs []certificate.Record) *gr
 	return &groupRun{ctx: ctx, at: at, txID: txID, records: recs, pending: make([]*pendingIssue, len(recs)),
 		deferred: make([]bool, len(recs)), sigErr: make([]error, len(recs)), depts: map[string]deptResult{}, types: map[string]*domaincerttype.Type{},
 		ans: GroupAnswer{TxID: txID, IssuedAt: wire.FormatTime(at), Results: make([]GroupResult, len(recs))},
-		ev:  GroupEvent{TxID: txID, Certificates: []certificate.Certificate{}}}
+		ev:  GroupEvent{TxID: txID, IssuedAt: wire.FormatTime(at), Certificates: make([]GroupIssued, 0, len(recs))}}
 }
 
 // submitterOf reads each issuer once per transaction.
@@ -350,7 +366,7 @@ func (g *groupRun) issued(i int, p pendingIssue, written map[string]bool) error 
 	}
 	written[p.cert.ID] = true
 	g.ans.Results[i].Outcome, g.ans.Results[i].TxID = OutcomeIssued, g.txID
-	g.ev.Certificates = append(g.ev.Certificates, p.cert)
+	g.ev.Certificates = append(g.ev.Certificates, GroupIssued{ID: p.cert.ID, DocHash: p.cert.DocHash, Issuer: p.cert.Issuer})
 	return nil
 }
 

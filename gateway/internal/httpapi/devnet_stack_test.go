@@ -16,6 +16,7 @@ import (
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/certledger/certledger/chaincode"
 	"github.com/certledger/certledger/chaincode/contract/registry"
 	"github.com/certledger/certledger/gateway/internal/auth"
 	"github.com/certledger/certledger/gateway/internal/config"
@@ -47,6 +48,7 @@ func startDevnetStack(tb testing.TB, what string, block devnet.BlockConfig, cont
 	if err != nil {
 		tb.Fatal(err)
 	}
+	cc.TransactionSerializer = &chaincode.Serializer{} // as chaincode.New
 	fab, cfg := serveDevnet(tb, devnet.Config{Block: block}, cc, ledgerclient.Timeouts{})
 	s := &devnetStack{tokens: map[string]string{}, c: &http.Client{Timeout: 30 * time.Second}}
 	for _, t := range []struct{ name, dept, org, role string }{

@@ -1,7 +1,6 @@
 package blockstore
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/asn1"
 	"math/big"
@@ -37,8 +36,11 @@ func HeaderHash(h *common.BlockHeader) []byte {
 
 // DataHash is SHA-256 of the concatenated envelopes, as Fabric computes it.
 func DataHash(d *common.BlockData) []byte {
-	s := sha256.Sum256(bytes.Join(d.GetData(), nil))
-	return s[:]
+	h := sha256.New()
+	for _, env := range d.GetData() {
+		h.Write(env)
+	}
+	return h.Sum(nil)
 }
 
 // NewBlock builds a block with Fabric's five (empty) metadata slots.

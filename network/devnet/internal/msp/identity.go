@@ -66,7 +66,12 @@ func (s *Signer) Serialized() []byte { return s.serialized }
 // Sign signs SHA-256(msg) with ECDSA, low-S normalised as Fabric requires.
 func (s *Signer) Sign(msg []byte) ([]byte, error) {
 	h := sha256.Sum256(msg)
-	r, sv, err := ecdsa.Sign(rand.Reader, s.Key, h[:])
+	return s.SignDigest(h[:])
+}
+
+// SignDigest is Sign of a message whose SHA-256 the caller computed.
+func (s *Signer) SignDigest(digest []byte) ([]byte, error) {
+	r, sv, err := ecdsa.Sign(rand.Reader, s.Key, digest)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +112,12 @@ type Identity struct {
 // Verify checks an ECDSA signature over SHA-256(msg), refusing high-S values as
 // Fabric's BCCSP does.
 func (id *Identity) Verify(msg, sig []byte) error {
+	h := sha256.Sum256(msg)
+	return id.VerifyDigest(h[:], sig)
+}
+
+// VerifyDigest is Verify of a message whose SHA-256 the caller computed.
+func (id *Identity) VerifyDigest(digest, sig []byte) error {
 	var es ecdsaSig
 	rest, err := asn1.Unmarshal(sig, &es)
 	if err != nil || len(rest) != 0 || es.R == nil || es.S == nil || es.R.Sign() <= 0 || es.S.Sign() <= 0 {
@@ -116,8 +127,7 @@ func (id *Identity) Verify(msg, sig []byte) error {
 	if es.S.Cmp(half) > 0 {
 		return fmt.Errorf("%w: invalid S, must be smaller than half the order", ErrBadSignature)
 	}
-	h := sha256.Sum256(msg)
-	if !ecdsa.VerifyASN1(id.Pub, h[:], sig) {
+	if !ecdsa.VerifyASN1(id.Pub, digest, sig) {
 		return ErrBadSignature
 	}
 	return nil

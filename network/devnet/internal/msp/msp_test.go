@@ -48,6 +48,14 @@ func TestGenerateAndValidate(t *testing.T) {
 		if err := id.Verify([]byte("other"), sig); !errors.Is(err, ErrBadSignature) {
 			t.Fatalf("wrong message: %v", err)
 		}
+		// The digest forms are the same signatures over SHA-256(msg).
+		msgHash := sha256.Sum256([]byte("msg"))
+		if err := id.VerifyDigest(msgHash[:], sig); err != nil {
+			t.Fatal(err)
+		}
+		if dsig, err := s.SignDigest(msgHash[:]); err != nil || id.Verify([]byte("msg"), dsig) != nil {
+			t.Fatalf("SignDigest: %v", err)
+		}
 		// The high-S twin of a valid signature is refused, as Fabric does.
 		var es ecdsaSig
 		_, _ = asn1.Unmarshal(sig, &es)
