@@ -158,7 +158,11 @@ func (s *Server) uploadBatchChunk(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
 	sum, err := st.Finalize(a.Header, auth)
+	if err == nil {
+		s.log.Info("batch file stored", "batch", id, "fileHash", sum.FileHash, "records", sum.Count, "checkSeconds", time.Since(t0).Seconds())
+	}
 	if err != nil {
 		if errors.Is(err, batch.ErrBadFile) {
 			return badRequest("batch %s: %s", id, codes.Message(err))

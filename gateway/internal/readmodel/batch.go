@@ -11,6 +11,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -183,8 +184,9 @@ func lineKeys(line []byte, r *batchLine) bool {
 	return false
 }
 
-// indexChunk is how many records go into one store write while a batch file is
-// indexed (the checkpoint is not moved by these writes; a crash re-indexes).
+// indexChunk is how many records are hashed together while a batch file is
+// indexed (their keys go to the ingester; nothing is written before the whole
+// file rebuilt its root).
 const indexChunk = 20_000
 
 // IndexPending indexes every anchored batch whose file has arrived in the
@@ -224,7 +226,8 @@ func (m *Model) IndexPending() (int, error) {
 // B\x00<id>\x00<anchoring block> (blind writes: a certificate on the ledger by
 // itself keeps its c\x00 record, which lookups read first) with its
 // document-hash index, and the batch's tree as tiles (tree.go); it checks that
-// the file rebuilds the anchored root, then marks the batch indexed. ErrNoFile
+// the file rebuilds the anchored root before anything goes in (the records by
+// bulk ingestion, ingest.go), then marks the batch indexed. ErrNoFile
 // when the store lacks the file. The caller holds applyMu (an on-chain write
 // of the same id must not interleave).
 func (m *Model) indexBatch(id string) error {
@@ -248,9 +251,14 @@ func (m *Model) indexBatch(id string) error {
 	if !ok {
 		return fmt.Errorf("%w: batch %s (file %s)", ErrNoFile, id, a.FileHash)
 	}
-	ix := &batchIndexer{m: m, id: id, a: a, block: bv.Block, b: m.db.NewBatch(), starts: []int{0}}
+	t0 := time.Now()
+	g, err := newIngester(m.opts.Dir)
+	if err != nil {
+		return fmt.Errorf("batch %s: %w", id, err)
+	}
+	defer g.close()
+	ix := &batchIndexer{m: m, id: id, a: a, block: bv.Block, g: g, starts: []int{0}}
 	binary.BigEndian.PutUint64(ix.blk[:], bv.Block)
-	defer func() { _ = ix.b.Close() }()
 	for line, err := range seq {
 		if err != nil {
 			return err
@@ -269,28 +277,35 @@ func (m *Model) indexBatch(id string) error {
 	if root := upper.Root(); hex.EncodeToString(root[:]) != a.Root {
 		return fmt.Errorf("batch %s: the file rebuilds root %x, the header says %s", id, root, a.Root)
 	}
-	if err := putTiles(ix.b, id, upper.Levels()); err != nil {
+	// The file rebuilt its root: its records go in, then its tiles and the mark.
+	if err := g.ingest(m.db, m.po); err != nil {
+		return fmt.Errorf("batch %s: ingesting its records: %w", id, err)
+	}
+	b := m.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	if err := putTiles(b, id, upper.Levels()); err != nil {
 		return err
 	}
 	bv.Indexed = true
-	if err := ix.b.Set(bk, bv.encode(), nil); err != nil {
+	if err := b.Set(bk, bv.encode(), nil); err != nil {
 		return err
 	}
-	if err := ix.b.Delete(key(kindPending, id), nil); err != nil {
+	if err := b.Delete(key(kindPending, id), nil); err != nil {
 		return err
 	}
-	if err := ix.b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(pebble.Sync); err != nil {
 		return err
 	}
 	// An earlier batch indexed later takes over a duplicated id: forget
 	// every cached certificate.
 	m.certs.invalidateAll()
+	m.log.Info("read model: batch indexed", "batch", id, "records", ix.n, "seconds", time.Since(t0).Seconds())
 	return nil
 }
 
 // batchIndexer indexes a batch file in chunks of indexChunk lines (a multiple
-// of groupSize): each chunk's leaves are hashed on every core, its records
-// written, and its part of tree level groupShift kept (n/4 hashes: 8 MB for a
+// of groupSize): each chunk's leaves are hashed on every core, its keys handed
+// to the ingester, and its part of tree level groupShift kept (n/4 hashes: 8 MB for a
 // million) to build the stored levels at the end.
 type batchIndexer struct {
 	m     *Model
@@ -298,7 +313,7 @@ type batchIndexer struct {
 	a     anchored
 	block uint64
 	blk   [8]byte
-	b     *pebble.Batch
+	g     *ingester
 	// The chunk: leaf data (recordKind "\n" line) one after the other, where
 	// each starts, and each line's offset in the file.
 	data   []byte
@@ -323,8 +338,7 @@ func (ix *batchIndexer) add(line Line) error {
 	return nil
 }
 
-// flush hashes and writes the chunk and commits it (the checkpoint does not
-// move: a crash re-indexes the batch).
+// flush hashes the chunk and hands its keys to the ingester (ingest.go).
 func (ix *batchIndexer) flush() error {
 	k := len(ix.offs)
 	if k == 0 {
@@ -351,18 +365,13 @@ func (ix *batchIndexer) flush() error {
 		end := ix.offs[ge-1] + uint64(ix.starts[ge]-ix.starts[ge-1]-prefix) + 1
 		v := certValue{Kind: certBatched, AnchorTx: ix.a.TxID, AnchorBlock: ix.block, Block: ix.block,
 			BatchID: ix.id, Leaf: ix.first + uint64(i), GroupOff: ix.offs[gs], GroupLen: end - ix.offs[gs]}
-		if err := ix.b.Set(key(kindBatched, r.ID, string(ix.blk[:])), v.encode(), nil); err != nil {
+		if err := ix.g.set(key(kindBatched, r.ID, string(ix.blk[:])), v.encode()); err != nil {
 			return err
 		}
-		if err := ix.b.Set(key(kindHash, r.DocHash, r.ID), nil, nil); err != nil {
+		if err := ix.g.set(key(kindHash, r.DocHash, r.ID), nil); err != nil {
 			return err
 		}
 	}
-	if err := ix.b.Commit(pebble.NoSync); err != nil {
-		return err
-	}
-	_ = ix.b.Close()
-	ix.b = ix.m.db.NewBatch()
 	ix.first += uint64(k)
 	ix.data, ix.starts, ix.offs = ix.data[:0], ix.starts[:1], ix.offs[:0]
 	return nil

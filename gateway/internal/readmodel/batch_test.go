@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,32 @@ func TestBatchFilesIndexed(t *testing.T) {
 	}
 	if n, err := m.IndexPending(); err == nil || n != 0 {
 		t.Fatalf("short file: %d, %v", n, err)
+	}
+	// A file that does not rebuild its header's root puts nothing in the store:
+	// neither its certificates nor their document hashes, and it stays pending.
+	_, lines3 := batchFile(t, t.TempDir(), 5)
+	for i := range lines3 {
+		lines3[i] = strings.Replace(lines3[i], `"bt-`, `"bx-`, 1)
+	}
+	h3, err := batchFileIn(t, files, lines3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swapped := append([]string{lines3[1], lines3[0]}, lines3[2:]...)
+	if err := m.Apply(anchorBlock(t, 3, "b-3", h3, linesRoot(swapped), 5)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := m.Certificate("bx-004"); ok || err != nil {
+		t.Fatalf("a certificate of a file that does not rebuild its root: %t, %v", ok, err)
+	}
+	if ids, err := m.IDsByHash(fmt.Sprintf("%064x", 4)); err != nil || slices.Contains(ids, "bx-004") {
+		t.Fatalf("its document hash: %v, %v", ids, err)
+	}
+	if p, _ := m.PendingBatches(); len(p) != 2 {
+		t.Fatalf("pending after a bad root: %+v", p)
+	}
+	if m.Height() != 4 {
+		t.Fatalf("height %d", m.Height())
 	}
 }
 

@@ -80,6 +80,7 @@ type Options struct {
 type Model struct {
 	opts Options
 	db   *pebble.DB
+	po   *pebble.Options // db's options (batch files' tables are written with them)
 	log  *slog.Logger
 
 	// next is the next block to apply: the height the store reflects.
@@ -142,7 +143,7 @@ func Open(o Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: opening store %s: %w", o.Dir, err)
 	}
-	m.db = db
+	m.db, m.po = db, po
 	if err := m.checkSchema(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("readmodel: %w", err)
@@ -320,7 +321,6 @@ func (m *Model) Apply(blk *common.Block) error {
 	if len(certIDs) > 0 {
 		m.certs.invalidate(certIDs)
 	}
-	m.next.Store(num + 1)
 	for _, id := range newBatches {
 		switch err := m.indexBatch(id); {
 		case errors.Is(err, ErrNoFile):
@@ -329,6 +329,9 @@ func (m *Model) Apply(blk *common.Block) error {
 			m.log.Warn("read model: batch file not indexed", "batch", id, "error", err)
 		}
 	}
+	// The height moves once the block's batches whose files are stored are
+	// indexed: an answer stating it never misses one of their certificates.
+	m.next.Store(num + 1)
 	return nil
 }
 
