@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -154,34 +155,31 @@ func lineKeys(line []byte, r *batchLine) bool {
 		p2 = `","holderCommitment":"`
 		p3 = `","id":"`
 	)
-	s := string(line)
-	if len(s) < len(p1)+64+len(p2)+64+len(p3)+2 || s[:len(p1)] != p1 {
+	s := line // not converted whole: only the id and the hash become strings
+	if len(s) < len(p1)+64+len(p2)+64+len(p3)+2 || string(s[:len(p1)]) != p1 {
 		return false
 	}
 	s = s[len(p1):]
 	hash := s[:64]
 	s = s[64:]
-	if s[:len(p2)] != p2 {
+	if string(s[:len(p2)]) != p2 {
 		return false
 	}
 	s = s[len(p2)+64:]
-	if len(s) < len(p3) || s[:len(p3)] != p3 {
+	if len(s) < len(p3) || string(s[:len(p3)]) != p3 {
 		return false
 	}
 	s = s[len(p3):]
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			return false
-		case '"':
-			if !wire.ValidHash(hash) || !wire.ValidID(s[:i]) {
-				return false
-			}
-			r.ID, r.DocHash = s[:i], hash
-			return true
-		}
+	end := bytes.IndexByte(s, '"')
+	if end < 0 || bytes.IndexByte(s[:end], '\\') >= 0 {
+		return false
 	}
-	return false
+	id, h := string(s[:end]), string(hash)
+	if !wire.ValidHash(h) || !wire.ValidID(id) {
+		return false
+	}
+	r.ID, r.DocHash = id, h
+	return true
 }
 
 // indexChunk is how many records are hashed together while a batch file is
