@@ -74,10 +74,21 @@ func (d Dir) Records(fileHash string) (iter.Seq2[Line, error], bool) {
 			return
 		}
 		defer func() { _ = f.Close() }() // read-only
-		r := bufio.NewReaderSize(f, 1<<20)
+		for l, err := range lines(f, fileHash) {
+			if !yield(l, err) {
+				return
+			}
+		}
+	}, true
+}
+
+// lines iterates the lines of batch file fileHash read from r.
+func lines(r io.Reader, fileHash string) iter.Seq2[Line, error] {
+	return func(yield func(Line, error) bool) {
+		br := bufio.NewReaderSize(r, 1<<20)
 		var off, i uint64
 		for {
-			b, err := r.ReadSlice('\n')
+			b, err := br.ReadSlice('\n')
 			if errors.Is(err, bufio.ErrBufferFull) {
 				yield(Line{}, fmt.Errorf("batch file %s: line %d is too long", fileHash, i+1))
 				return
@@ -98,7 +109,7 @@ func (d Dir) Records(fileHash string) (iter.Seq2[Line, error], bool) {
 			off += uint64(len(b))
 			i++
 		}
-	}, true
+	}
 }
 
 // ReadLine implements BatchFiles.
@@ -232,60 +243,138 @@ func (m *Model) indexBatch(id string) error {
 	if m.opts.Batches == nil {
 		return ErrNoFile
 	}
-	bk := key(kindBatch, id)
-	raw, found, err := get(m.db, bk)
-	if err != nil || !found {
+	bv, a, ok, err := m.pendingBatch(id)
+	if err != nil || !ok {
 		return err
-	}
-	bv, err := decodeBatch(raw)
-	if err != nil || bv.Indexed {
-		return err
-	}
-	var a anchored
-	if err := json.Unmarshal(bv.JSON, &a); err != nil {
-		return fmt.Errorf("%w: batch %s: %w", ErrCorrupt, id, err)
 	}
 	seq, ok := m.opts.Batches.Records(a.FileHash)
 	if !ok {
 		return fmt.Errorf("%w: batch %s (file %s)", ErrNoFile, id, a.FileHash)
 	}
+	p, err := m.prepare(id, bv, a, seq)
+	if err != nil {
+		return err
+	}
+	return p.commit()
+}
+
+// pendingBatch reads anchored batch id; ok is false when the model does not
+// know it or has indexed it.
+func (m *Model) pendingBatch(id string) (batchValue, anchored, bool, error) {
+	var a anchored
+	raw, found, err := get(m.db, key(kindBatch, id))
+	if err != nil || !found {
+		return batchValue{}, a, false, err
+	}
+	bv, err := decodeBatch(raw)
+	if err != nil || bv.Indexed {
+		return bv, a, false, err
+	}
+	if err := json.Unmarshal(bv.JSON, &a); err != nil {
+		return bv, a, false, fmt.Errorf("%w: batch %s: %w", ErrCorrupt, id, err)
+	}
+	return bv, a, true, nil
+}
+
+// Prepared is a batch file whose records are sorted into tables ready to go
+// into the store, once the file has been checked (Commit) — or dropped
+// (Discard). The file rebuilt the anchored root and leaf count.
+type Prepared struct {
+	m     *Model
+	id    string
+	block uint64
+	g     *ingester
+	upper *merkle.Tree
+	n     uint64
+	t0    time.Time
+}
+
+// PrepareBatch reads the records of anchored batch id from r — the file being
+// checked by the batch store, read alongside the check — and prepares them
+// (Prepared). ErrNoFile when the model does not know the batch as anchored
+// and not indexed (the file is then indexed once stored, IndexPending).
+func (m *Model) PrepareBatch(id string, r io.Reader) (*Prepared, error) {
+	bv, a, ok, err := m.pendingBatch(id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: batch %s is not pending in the read model", ErrNoFile, id)
+	}
+	return m.prepare(id, bv, a, lines(r, a.FileHash))
+}
+
+// Commit puts a prepared batch into the store (once the batch store has
+// accepted its file), unless the model indexed it meanwhile.
+func (p *Prepared) Commit() error {
+	p.m.applyMu.Lock()
+	defer p.m.applyMu.Unlock()
+	return p.commit()
+}
+
+// Discard drops a prepared batch whose file the batch store refused.
+func (p *Prepared) Discard() { p.g.close() }
+
+// prepare hashes the lines of batch id's file, checks them against the
+// anchored count and root, and sorts their keys into tables; nothing is
+// written to the store.
+func (m *Model) prepare(id string, bv batchValue, a anchored, seq iter.Seq2[Line, error]) (*Prepared, error) {
 	t0 := time.Now()
 	g, err := newIngester(m.opts.Dir)
 	if err != nil {
-		return fmt.Errorf("batch %s: %w", id, err)
+		return nil, fmt.Errorf("batch %s: %w", id, err)
 	}
-	defer g.close()
 	ix := &batchIndexer{m: m, id: id, a: a, block: bv.Block, g: g, starts: []int{0}}
 	binary.BigEndian.PutUint64(ix.blk[:], bv.Block)
-	for line, err := range seq {
-		if err != nil {
-			return err
+	p, err := func() (*Prepared, error) {
+		for line, err := range seq {
+			if err != nil {
+				return nil, err
+			}
+			if err := ix.add(line); err != nil {
+				return nil, err
+			}
 		}
-		if err := ix.add(line); err != nil {
-			return err
+		if err := ix.flush(); err != nil {
+			return nil, err
 		}
+		if ix.n != a.Count {
+			return nil, fmt.Errorf("batch %s: the file holds %d records, the header %d", id, ix.n, a.Count)
+		}
+		upper := merkle.Build(ix.l2)
+		if root := upper.Root(); hex.EncodeToString(root[:]) != a.Root {
+			return nil, fmt.Errorf("batch %s: the file rebuilds root %x, the header says %s", id, root, a.Root)
+		}
+		if err := g.prepare(m.db, m.po); err != nil {
+			return nil, fmt.Errorf("batch %s: sorting its records: %w", id, err)
+		}
+		return &Prepared{m: m, id: id, block: bv.Block, g: g, upper: upper, n: ix.n, t0: t0}, nil
+	}()
+	if err != nil {
+		g.close()
 	}
-	if err := ix.flush(); err != nil {
-		return err
+	return p, err
+}
+
+// commit ingests the prepared tables, then writes the tiles and marks the
+// batch indexed; the caller holds applyMu.
+func (p *Prepared) commit() error {
+	defer p.g.close()
+	m, id := p.m, p.id
+	bv, _, ok, err := m.pendingBatch(id)
+	if err != nil || !ok || bv.Block != p.block {
+		return err // indexed meanwhile (or gone): nothing to do
 	}
-	if ix.n != a.Count {
-		return fmt.Errorf("batch %s: the file holds %d records, the header %d", id, ix.n, a.Count)
-	}
-	upper := merkle.Build(ix.l2)
-	if root := upper.Root(); hex.EncodeToString(root[:]) != a.Root {
-		return fmt.Errorf("batch %s: the file rebuilds root %x, the header says %s", id, root, a.Root)
-	}
-	// The file rebuilt its root: its records go in, then its tiles and the mark.
-	if err := g.ingest(m.db, m.po); err != nil {
+	if err := p.g.ingest(m.db); err != nil {
 		return fmt.Errorf("batch %s: ingesting its records: %w", id, err)
 	}
 	b := m.db.NewBatch()
 	defer func() { _ = b.Close() }()
-	if err := putTiles(b, id, upper.Levels()); err != nil {
+	if err := putTiles(b, id, p.upper.Levels()); err != nil {
 		return err
 	}
 	bv.Indexed = true
-	if err := b.Set(bk, bv.encode(), nil); err != nil {
+	if err := b.Set(key(kindBatch, id), bv.encode(), nil); err != nil {
 		return err
 	}
 	if err := b.Delete(key(kindPending, id), nil); err != nil {
@@ -297,7 +386,7 @@ func (m *Model) indexBatch(id string) error {
 	// An earlier batch indexed later takes over a duplicated id: forget
 	// every cached certificate.
 	m.certs.invalidateAll()
-	m.log.Info("read model: batch indexed", "batch", id, "records", ix.n, "seconds", time.Since(t0).Seconds())
+	m.log.Info("read model: batch indexed", "batch", id, "records", p.n, "seconds", time.Since(p.t0).Seconds())
 	return nil
 }
 

@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -155,6 +156,61 @@ func batchFileIn(t *testing.T, dir string, lines []string) (string, error) {
 	body := strings.Join(lines, "\n") + "\n"
 	h := gm.SM3Hex([]byte(body))
 	return h, os.WriteFile(filepath.Join(dir, h+".jsonl"), []byte(body), 0o644)
+}
+
+// TestPrepareBatch: a batch file read while the batch store checks it is
+// prepared without touching the store; a file that does not rebuild the root
+// is not prepared; a discarded preparation leaves nothing, a committed one
+// indexes the batch, and a batch the model does not know is not prepared.
+func TestPrepareBatch(t *testing.T) {
+	dir, files := filepath.Join(t.TempDir(), "rm"), t.TempDir()
+	m, err := Open(Options{Dir: dir, Namespace: "certledger", Batches: Dir(files), MaxLag: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = m.Close() }()
+	h, lines := batchFile(t, t.TempDir(), 9)
+	body := strings.Join(lines, "\n") + "\n"
+	if _, err := m.PrepareBatch("b-p", strings.NewReader(body)); !errors.Is(err, ErrNoFile) {
+		t.Fatalf("not anchored: %v", err)
+	}
+	if err := m.Apply(anchorBlock(t, 0, "b-p", h, linesRoot(lines), 9)); err != nil {
+		t.Fatal(err)
+	}
+	swapped := strings.Join(append([]string{lines[1], lines[0]}, lines[2:]...), "\n") + "\n"
+	if _, err := m.PrepareBatch("b-p", strings.NewReader(swapped)); err == nil || !strings.Contains(err.Error(), "root") {
+		t.Fatalf("two records swapped: %v", err)
+	}
+	p, err := m.PrepareBatch("b-p", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := m.Certificate("bt-004"); ok {
+		t.Fatal("visible before the commit")
+	}
+	p.Discard()
+	if _, ok, _ := m.Certificate("bt-004"); ok {
+		t.Fatal("visible after a discard")
+	}
+	if p, err = m.PrepareBatch("b-p", strings.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := batchFileIn(t, files, lines); err != nil { // the store accepted it
+		t.Fatal(err)
+	}
+	if err := p.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok, err := m.Certificate("bt-004"); err != nil || !ok || c.BatchID != "b-p" {
+		t.Fatalf("after the commit: %+v %t %v", c, ok, err)
+	}
+	if pend, _ := m.PendingBatches(); len(pend) != 0 {
+		t.Fatalf("pending %+v", pend)
+	}
+	// No ingest folder is left behind.
+	if left, _ := filepath.Glob(filepath.Join(dir, ingestPrefix+"*")); len(left) != 0 {
+		t.Fatalf("left %v", left)
+	}
 }
 
 func TestLineKeys(t *testing.T) {

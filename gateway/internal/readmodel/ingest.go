@@ -22,18 +22,20 @@ import (
 // A batch file's records go into the store by bulk ingestion rather than
 // through the memtable: the indexer hands every key to an ingester, which
 // sorts them in runs of ingestRunBytes (written to files beside the store),
-// merges the runs into one sorted table per key kind (B\x00, h\x00) and, only
-// once the caller says the file rebuilt its anchored root, ingests those tables
-// in one step. Nothing of a file that fails its check reaches the store; no
-// write-ahead log, memtable insertion, flush or L0 rewrite is spent on the
-// records; memory stays at one run.
+// merges the runs into one sorted table per key kind (B\x00, h\x00) once the
+// file rebuilt its anchored root, and ingests those tables in one step when the
+// batch store has accepted the file (batch.go: Prepared). Nothing of a file
+// that fails either check reaches the store; no write-ahead log, memtable
+// insertion, flush or L0 rewrite is spent on the records; memory stays at one
+// run.
 
 // ingestRunBytes bounds one sorted run in memory (keys and values).
 const ingestRunBytes = 32 << 20
 
-// ingestDir is where an ingester keeps its runs and tables: a folder of the
-// store's directory (pebble ignores folders), emptied before each use.
-const ingestDir = "ingest"
+// ingestPrefix names the folders where ingesters keep their runs and tables:
+// folders of the store's directory (pebble ignores folders), one per ingester,
+// removed after use (and at Open, what a crash left).
+const ingestPrefix = "ingest-"
 
 // kvEntry locates a key and its value in an ingester's arena.
 type kvEntry struct {
@@ -41,24 +43,38 @@ type kvEntry struct {
 	klen, vlen uint32
 }
 
-// ingester collects key/value pairs and sorts them into runs on disk.
+// ingester collects key/value pairs and sorts them into runs on disk, then
+// into tables.
 type ingester struct {
-	dir   string
-	arena []byte
-	ents  []kvEntry
-	runs  []string
+	dir    string
+	arena  []byte
+	ents   []kvEntry
+	runs   []string
+	tables []string
 }
 
-// newIngester empties and creates the ingest folder of the store at storeDir.
+// newIngester creates an ingest folder in the store at storeDir.
 func newIngester(storeDir string) (*ingester, error) {
-	dir := filepath.Join(storeDir, ingestDir)
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := os.MkdirTemp(storeDir, ingestPrefix)
+	if err != nil {
 		return nil, err
 	}
 	return &ingester{dir: dir, arena: make([]byte, 0, ingestRunBytes+64<<10)}, nil
+}
+
+// removeIngestLeftovers removes the ingest folders of the store at storeDir
+// (no ingester runs: the model is being opened).
+func removeIngestLeftovers(storeDir string) error {
+	dirs, err := filepath.Glob(filepath.Join(storeDir, ingestPrefix+"*"))
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // close removes the ingester's files (the tables are hard-linked into the
@@ -113,10 +129,10 @@ func (g *ingester) spill() error {
 	return nil
 }
 
-// ingest merges the runs into sorted tables, one per key kind, and ingests
-// them into db in one step. A key given twice keeps its first value (a batch
-// file names each certificate once: the batch store refuses duplicates).
-func (g *ingester) ingest(db *pebble.DB, po *pebble.Options) error {
+// prepare merges the runs into sorted tables, one per key kind, written with
+// db's options po. A key given twice keeps its first value (a batch file names
+// each certificate once: the batch store refuses duplicates).
+func (g *ingester) prepare(db *pebble.DB, po *pebble.Options) error {
 	if err := g.spill(); err != nil {
 		return err
 	}
@@ -142,10 +158,9 @@ func (g *ingester) ingest(db *pebble.DB, po *pebble.Options) error {
 	o.EnsureDefaults()
 	wo := o.MakeWriterOptions(len(o.Levels)-1, db.TableFormat())
 	var (
-		tables []string
-		w      *sstable.Writer
-		kind   byte
-		last   []byte
+		w    *sstable.Writer
+		kind byte
+		last []byte
 	)
 	finish := func() error {
 		if w == nil {
@@ -164,13 +179,13 @@ func (g *ingester) ingest(db *pebble.DB, po *pebble.Options) error {
 				if err := finish(); err != nil {
 					return err
 				}
-				path := filepath.Join(g.dir, fmt.Sprintf("table-%04d.sst", len(tables)))
+				path := filepath.Join(g.dir, fmt.Sprintf("table-%04d.sst", len(g.tables)))
 				f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
 				if err != nil {
 					return err
 				}
 				w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
-				tables = append(tables, path)
+				g.tables = append(g.tables, path)
 				kind = r.k[0]
 			}
 			if err := w.Set(r.k, r.v); err != nil {
@@ -190,10 +205,15 @@ func (g *ingester) ingest(db *pebble.DB, po *pebble.Options) error {
 			heap.Pop(&h)
 		}
 	}
-	if err := finish(); err != nil {
-		return err
+	return finish()
+}
+
+// ingest puts the prepared tables into db in one step (they do not overlap).
+func (g *ingester) ingest(db *pebble.DB) error {
+	if len(g.tables) == 0 {
+		return nil
 	}
-	return db.Ingest(context.Background(), tables)
+	return db.Ingest(context.Background(), g.tables)
 }
 
 // runReader reads a run's pairs in order; k and v are valid until next.

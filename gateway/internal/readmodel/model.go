@@ -143,6 +143,10 @@ func Open(o Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: opening store %s: %w", o.Dir, err)
 	}
+	if err := removeIngestLeftovers(o.Dir); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("readmodel: %w", err)
+	}
 	m.db, m.po = db, po
 	if err := m.checkSchema(); err != nil {
 		_ = db.Close()
