@@ -243,6 +243,9 @@ func (m *Model) indexBatch(id string) error {
 	if m.opts.Batches == nil {
 		return ErrNoFile
 	}
+	if _, busy := m.preparing.Load(id); busy {
+		return fmt.Errorf("%w: batch %s: its file is being prepared as the batch store checks it", ErrNoFile, id)
+	}
 	bv, a, ok, err := m.pendingBatch(id)
 	if err != nil || !ok {
 		return err
@@ -287,21 +290,34 @@ type Prepared struct {
 	upper *merkle.Tree
 	n     uint64
 	t0    time.Time
+	// prepared: made by PrepareBatch (the model's preparing entry is its).
+	prepared bool
 }
 
 // PrepareBatch reads the records of anchored batch id from r — the file being
 // checked by the batch store, read alongside the check — and prepares them
 // (Prepared). ErrNoFile when the model does not know the batch as anchored
 // and not indexed (the file is then indexed once stored, IndexPending).
+// Until Commit or Discard, the model leaves the batch to the preparation (its
+// file arriving in the store is not indexed a second time).
 func (m *Model) PrepareBatch(id string, r io.Reader) (*Prepared, error) {
+	if _, busy := m.preparing.LoadOrStore(id, true); busy {
+		return nil, fmt.Errorf("%w: batch %s is being prepared already", ErrNoFile, id)
+	}
 	bv, a, ok, err := m.pendingBatch(id)
+	if err == nil && !ok {
+		err = fmt.Errorf("%w: batch %s is not pending in the read model", ErrNoFile, id)
+	}
+	var p *Prepared
+	if err == nil {
+		p, err = m.prepare(id, bv, a, lines(r, a.FileHash))
+	}
 	if err != nil {
+		m.preparing.Delete(id)
 		return nil, err
 	}
-	if !ok {
-		return nil, fmt.Errorf("%w: batch %s is not pending in the read model", ErrNoFile, id)
-	}
-	return m.prepare(id, bv, a, lines(r, a.FileHash))
+	p.prepared = true
+	return p, nil
 }
 
 // Commit puts a prepared batch into the store (once the batch store has
@@ -309,11 +325,21 @@ func (m *Model) PrepareBatch(id string, r io.Reader) (*Prepared, error) {
 func (p *Prepared) Commit() error {
 	p.m.applyMu.Lock()
 	defer p.m.applyMu.Unlock()
+	defer p.release()
 	return p.commit()
 }
 
 // Discard drops a prepared batch whose file the batch store refused.
-func (p *Prepared) Discard() { p.g.close() }
+func (p *Prepared) Discard() {
+	p.g.close()
+	p.release()
+}
+
+func (p *Prepared) release() {
+	if p.prepared {
+		p.m.preparing.Delete(p.id)
+	}
+}
 
 // prepare hashes the lines of batch id's file, checks them against the
 // anchored count and root, and sorts their keys into tables; nothing is

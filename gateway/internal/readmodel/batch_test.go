@@ -198,6 +198,10 @@ func TestPrepareBatch(t *testing.T) {
 	if _, err := batchFileIn(t, files, lines); err != nil { // the store accepted it
 		t.Fatal(err)
 	}
+	// The file in the store is left to the preparation, not indexed twice.
+	if n, err := m.IndexPending(); n != 0 || err != nil {
+		t.Fatalf("IndexPending during the preparation: %d, %v", n, err)
+	}
 	if err := p.Commit(); err != nil {
 		t.Fatal(err)
 	}

@@ -94,6 +94,9 @@ type Model struct {
 	batches sync.Map // batch id -> *batchInfo
 	// tried holds the batch files indexArrived has tried (file hash -> true).
 	tried sync.Map
+	// preparing holds the batches whose files are being prepared (batch id ->
+	// true, PrepareBatch): indexBatch leaves them to the preparation.
+	preparing sync.Map
 
 	applyMu sync.Mutex // one applier at a time
 }
