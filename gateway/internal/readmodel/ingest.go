@@ -30,7 +30,7 @@ import (
 // run.
 
 // ingestRunBytes bounds one sorted run in memory (keys and values).
-const ingestRunBytes = 32 << 20
+const ingestRunBytes = 16 << 20
 
 // ingestPrefix names the folders where ingesters keep their runs and tables:
 // folders of the store's directory (pebble ignores folders), one per ingester,
@@ -156,7 +156,7 @@ func (g *ingester) prepare(db *pebble.DB, po *pebble.Options) error {
 	heap.Init(&h)
 	o := po.Clone()
 	o.EnsureDefaults()
-	wo := o.MakeWriterOptions(len(o.Levels)-1, db.TableFormat())
+	wo := o.MakeWriterOptions(0, db.TableFormat()) // every level has the same options (bloom filters)
 	var (
 		w    *sstable.Writer
 		kind byte
