@@ -167,11 +167,13 @@ func TestBatchIssue(t *testing.T) {
 	}
 }
 
-// TestBatchMillion measures a large batch end to end against the e2e stack
-// (devnet + gateway processes): a manifest of precomputed hashes → records,
-// salts, tree, index, header signed, anchored, file uploaded and checked by the
-// gateway. It runs only with CERTLEDGER_BATCH_ROWS (e.g. 1000000); figures are
-// printed, never asserted:
+// TestBatchMillion measures a large batch end to end against the e2e devnet
+// and a gateway with a read model (sharing the stack's batch store): a manifest
+// of precomputed hashes → records, salts, tree, index, header signed, file
+// staged, anchored, checked and stored by the gateway, and indexed by its read
+// model. The clock stops when the read model answers verify of the batch's
+// last certificate (source "readModel", VALID). It runs only with
+// CERTLEDGER_BATCH_ROWS (e.g. 1000000); figures are printed, never asserted:
 //
 //	CERTLEDGER_BATCH_ROWS=1000000 go test -run TestBatchMillion -v -timeout 20m ./e2e/
 func TestBatchMillion(t *testing.T) {
@@ -188,39 +190,120 @@ func TestBatchMillion(t *testing.T) {
 	w := bufio.NewWriterSize(f, 1<<20)
 	fmt.Fprintln(w, "id,doc_hash,type,holder_id,valid_until")
 	tag := testkit.RandomHex(4)
+	certID := func(i int) string { return fmt.Sprintf("m-%s-%08d", tag, i) }
 	for i := range n {
-		fmt.Fprintf(w, "m-%s-%08d,%s,licence,91310000MA%08d,2031-12-31\n", tag, i, gm.SM3Hex([]byte(tag+strconv.Itoa(i))), i)
+		fmt.Fprintf(w, "%s,%s,licence,91310000MA%08d,2031-12-31\n", certID(i), gm.SM3Hex([]byte(tag+strconv.Itoa(i))), i)
 	}
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	_ = f.Close()
-	gwPid := e.gateway.cmd.Process.Pid
+
+	// A gateway with a read model; its log tells how long the store check and
+	// the indexing took.
+	cfg := filepath.Join(dir, "gateway-rm.yaml")
+	if err := e.writeGatewayConfig(cfg, "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	cf, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(cf, "readModel: {dir: %s, headInterval: 100ms}\n", filepath.Join(dir, "rm"))
+	_ = cf.Close()
+	gwLog := filepath.Join(dir, "gateway-rm.log")
+	gw, err := startGateway(e.bin, cfg, "", gwLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.stop()
+	url := "http://" + gw.addr
+	gwPid := gw.cmd.Process.Pid
 	hwm0, cpu0 := vmHWM(gwPid), procCPU(gwPid)
+
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(e.bin, "certledger"), e.with(tokB, "-o", "json", "cert", "issue", "--manifest", "manifest.csv",
-		"--batch", "--batch-id", "million-"+tag, "--key", e.keys[tokB], "--out-dir", "out")...)
+	cmd := exec.CommandContext(ctx, filepath.Join(e.bin, "certledger"), "--gateway", url, "--token", e.tokens[tokB], "-o", "json",
+		"cert", "issue", "--manifest", "manifest.csv", "--batch", "--batch-id", "million-"+tag, "--key", e.keys[tokB], "--out-dir", "out")
 	cmd.Dir = dir
 	cmd.Env = cleanEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	t0 := time.Now()
 	err = cmd.Run()
-	total := time.Since(t0)
+	cliDone := time.Since(t0)
 	if err != nil {
 		t.Fatalf("cert issue --batch: %v\n%s", err, stderr.String())
 	}
+	// The clock stops when the read model answers for the last certificate.
+	last := certID(n - 1)
+	var src, verdict string
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		src, verdict = verifySource(t, url, last)
+		if src == "readModel" && verdict == "VALID" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("certificate %s not answered by the read model: %s from %s", last, verdict, src)
+		}
+	}
+	total := time.Since(t0)
+	gwCPU, gwHWM := procCPU(gwPid)-cpu0, vmHWM(gwPid)
+
 	var out struct {
-		BuildSeconds float64 `json:"buildSeconds"`
+		BuildSeconds  float64 `json:"buildSeconds"`
+		UploadSeconds float64 `json:"uploadSeconds"`
+		AnchorSeconds float64 `json:"anchorSeconds"`
+		StoreSeconds  float64 `json:"storeSeconds"`
 	}
 	_ = json.Unmarshal(stdout.Bytes(), &out)
+	check, index := gatewayLogSeconds(gwLog, "batch file stored", "checkSeconds"), gatewayLogSeconds(gwLog, "read model: batch indexed", "seconds")
 	ps := cmd.ProcessState
-	rss := maxRSSKiB(ps)
-	t.Logf("%d records: built+tree+index+signed %.1fs; end to end (anchored, uploaded, checked and stored by the gateway) %s", n, out.BuildSeconds, total.Round(time.Millisecond))
-	t.Logf("CLI: %.1f CPU-s (user %.1f, system %.1f), peak RSS %d MiB; gateway: %.1f CPU-s, peak RSS %d MiB (before: %d MiB)",
-		(ps.UserTime() + ps.SystemTime()).Seconds(), ps.UserTime().Seconds(), ps.SystemTime().Seconds(), rss>>10,
-		(procCPU(gwPid) - cpu0).Seconds(), vmHWM(gwPid)>>10, hwm0>>10)
+	t.Logf("%d records, end to end (built, signed, staged, anchored, checked and stored, indexed by the read model) %s; the CLI exited after %s",
+		n, total.Round(time.Millisecond), cliDone.Round(time.Millisecond))
+	t.Logf("split: build+tree+index+sign %.1fs, upload (staged) %.1fs, anchor %.1fs, store (check + store + index in the request) %.1fs; "+
+		"gateway: store check %.1fs, read model indexing %.1fs; after the CLI: %.1fs",
+		out.BuildSeconds, out.UploadSeconds, out.AnchorSeconds, out.StoreSeconds, check, index, (total - cliDone).Seconds())
+	t.Logf("CLI: %.1f CPU-s (user %.1f, system %.1f), peak RSS %d MiB; gateway with read model: %.1f CPU-s, peak RSS %d MiB (before: %d MiB)",
+		(ps.UserTime() + ps.SystemTime()).Seconds(), ps.UserTime().Seconds(), ps.SystemTime().Seconds(), maxRSSKiB(ps)>>10,
+		gwCPU.Seconds(), gwHWM>>10, hwm0>>10)
+}
+
+// verifySource asks a gateway to verify certificate id: where the answer came
+// from (readModel or ledger) and its verdict.
+func verifySource(t *testing.T, base, id string) (source, verdict string) {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/verify?id=" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var a struct {
+		Verdict string `json:"verdict"`
+		Source  string `json:"source"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&a)
+	return a.Source, a.Verdict
+}
+
+// gatewayLogSeconds sums attribute attr of the gateway log's lines of message
+// msg (JSON lines); 0 when there are none.
+func gatewayLogSeconds(path, msg, attr string) float64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	var sum float64
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		var m map[string]any
+		if json.Unmarshal(l, &m) != nil || m["msg"] != msg {
+			continue
+		}
+		if v, ok := m[attr].(float64); ok {
+			sum += v
+		}
+	}
+	return sum
 }
 
 // procCPU is a process's user + system CPU time (Linux /proc; 0 elsewhere).

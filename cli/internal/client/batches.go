@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/batch"
 )
 
@@ -93,25 +94,40 @@ const UploadChunk = 768 << 10
 // sent so far. The last chunk makes the gateway check the file against the
 // anchored header and store it.
 func (c *Client) UploadBatch(ctx context.Context, id, path string, progress func(sent, total int64)) error {
+	_, err := c.upload(ctx, id, path, progress, false)
+	return err
+}
+
+// StageBatch sends the batch file at path for batch id before its header is
+// anchored (resuming after what the gateway already staged): the gateway keeps
+// it staged, and refuses the anchoring if the file names certificate ids it
+// knows already (409, nothing anchored). stored is true when the batch was
+// anchored already and the last chunk stored the file. UploadBatch after the
+// anchoring has the gateway check and store the staged file.
+func (c *Client) StageBatch(ctx context.Context, id, path string, progress func(sent, total int64)) (stored bool, err error) {
+	return c.upload(ctx, id, path, progress, true)
+}
+
+func (c *Client) upload(ctx context.Context, id, path string, progress func(sent, total int64), stage bool) (bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer func() { _ = f.Close() }() // read-only
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return false, err
 	}
 	total := fi.Size()
 	var st struct {
 		Offset int64 `json:"offset"`
 	}
 	if err := c.Do(ctx, http.MethodGet, apiPrefix+"/batches/"+esc(id)+"/upload", nil, &st); err != nil {
-		return err
+		return false, err
 	}
 	off := st.Offset
 	if off > total {
-		return fmt.Errorf("the gateway holds %d bytes of batch %s, more than the file's %d", off, id, total)
+		return false, fmt.Errorf("the gateway holds %d bytes of batch %s, more than the file's %d", off, id, total)
 	}
 	target := c.base.JoinPath("api", "v1", "batches", id, "file").String()
 	buf := make([]byte, UploadChunk)
@@ -121,13 +137,17 @@ func (c *Client) UploadBatch(ctx context.Context, id, path string, progress func
 			progress(off, total)
 		}
 		if off == total {
-			// Everything is staged (an earlier run was cut after its last chunk): finish.
+			if stage {
+				return false, nil // staged already
+			}
+			// Everything is staged (after a late anchoring, or an earlier run
+			// was cut after its last chunk): finish.
 			hdr := http.Header{"Content-Range": {"bytes */" + strconv.FormatInt(total, 10)}}
-			return c.onceWith(ctx, http.MethodPut, target, "batches/"+id+"/file", hdr, []byte{}, nil)
+			return true, c.onceWith(ctx, http.MethodPut, target, "batches/"+id+"/file", hdr, []byte{}, nil)
 		}
 		n, err := f.ReadAt(buf, off)
 		if err != nil && !errors.Is(err, io.EOF) {
-			return err
+			return false, err
 		}
 		hdr := http.Header{
 			"Content-Type":  {"application/octet-stream"},
@@ -143,17 +163,23 @@ func (c *Client) UploadBatch(ctx context.Context, id, path string, progress func
 				if progress != nil {
 					progress(off, total)
 				}
-				return nil
+				return true, nil
 			}
+		case stage && off+int64(n) == total && errors.As(err, &he) && he.Status == http.StatusNotFound && he.Code == codes.NotFound:
+			// The last chunk of a batch not anchored yet: the file stays staged.
+			if progress != nil {
+				progress(total, total)
+			}
+			return false, nil
 		case (errors.As(err, &he) && he.Status == http.StatusConflict || errors.Is(err, ErrUnreachable)) && retried < 5:
 			// Out of step (a chunk half-arrived) or a cut connection: ask where to resume.
 			retried++
 			if err := c.Do(ctx, http.MethodGet, apiPrefix+"/batches/"+esc(id)+"/upload", nil, &st); err != nil {
-				return err
+				return false, err
 			}
 			off = st.Offset
 		default:
-			return err
+			return false, err
 		}
 	}
 }

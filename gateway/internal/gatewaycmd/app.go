@@ -242,6 +242,7 @@ func serve(c *cli.Context, stderr io.Writer) error {
 		BodyLimit:            cfg.BodyLimit,
 		BatchDir:             cfg.BatchDir,
 		BatchStored:          indexStoredBatches(model, log),
+		PrepareBatch:         prepareBatches(model),
 		RateLimit:            cfg.RateLimit,
 		MVCCRetries:          cfg.MVCCRetries,
 		PublicURL:            cfg.PublicURL,

@@ -3,6 +3,7 @@ package gatewaycmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/certledger/certledger/gateway/internal/config"
@@ -65,6 +66,22 @@ func indexStoredBatches(m *readmodel.Model, log *slog.Logger) func(fileHash stri
 			return
 		}
 		log.Info("batch files indexed by the read model", "fileHash", fileHash, "batches", n)
+	}
+}
+
+// prepareBatches returns what the API calls when a batch file is complete: the
+// read model prepares its indexing while the batch store checks the file (nil
+// without a read model).
+func prepareBatches(m *readmodel.Model) func(string, io.Reader) (func() error, func(), error) {
+	if m == nil {
+		return nil
+	}
+	return func(id string, r io.Reader) (func() error, func(), error) {
+		p, err := m.PrepareBatch(id, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p.Commit, p.Discard, nil
 	}
 }
 

@@ -158,7 +158,13 @@ func (s *Server) uploadBatchChunk(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	prepared := s.prepareBatch(st, a.Header)
+	t0 := time.Now()
 	sum, err := st.Finalize(a.Header, auth)
+	if err == nil {
+		s.log.Info("batch file stored", "batch", id, "fileHash", sum.FileHash, "records", sum.Count, "checkSeconds", time.Since(t0).Seconds())
+	}
+	prepared(err == nil)
 	if err != nil {
 		if errors.Is(err, batch.ErrBadFile) {
 			return badRequest("batch %s: %s", id, codes.Message(err))
@@ -169,6 +175,50 @@ func (s *Server) uploadBatchChunk(w http.ResponseWriter, r *http.Request) error 
 		s.opts.BatchStored(sum.FileHash)
 	}
 	return writeJSON(w, http.StatusCreated, map[string]any{"id": id, "stored": true, "fileHash": sum.FileHash, "root": sum.Root, "count": sum.Count})
+}
+
+// prepareBatch starts preparing the read model's indexing of batch h's staged
+// file (Options.PrepareBatch) alongside the store's check of it, reading its
+// own handle of the file; the returned function waits for it, then commits it
+// if the store accepted the file (stored) and discards it otherwise.
+func (s *Server) prepareBatch(st *batchstore.Store, h batch.Header) func(stored bool) {
+	nothing := func(bool) {}
+	if s.opts.PrepareBatch == nil {
+		return nothing
+	}
+	path, ok := st.Staged(h.Issuer, h.ID)
+	if !ok {
+		return nothing
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nothing
+	}
+	type result struct {
+		commit  func() error
+		discard func()
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { _ = f.Close() }() // read-only
+		var r result
+		r.commit, r.discard, r.err = s.opts.PrepareBatch(h.ID, f)
+		done <- r
+	}()
+	return func(stored bool) {
+		r := <-done
+		switch {
+		case r.err != nil:
+			s.log.Info("batch file not prepared for the read model while checked", "batch", h.ID, "reason", r.err.Error())
+		case !stored:
+			r.discard()
+		default:
+			if err := r.commit(); err != nil {
+				s.log.Error("indexing a stored batch file", "batch", h.ID, "error", err)
+			}
+		}
+	}
 }
 
 // batchAuthority reads what the records of a v2 batch are checked against

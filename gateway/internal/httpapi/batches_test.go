@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/certledger/certledger/internal/canon"
@@ -73,11 +76,39 @@ func (e *env) anchor(b *testBatch, previous string) string {
 
 func rng(start, end, total int) string { return fmt.Sprintf("bytes %d-%d/%d", start, end, total) }
 
+// preparations records what Options.PrepareBatch was given and what became of
+// each preparation: "commit <id> <bytes read>" or "discard <id> <bytes read>".
+type preparations struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (p *preparations) prepare(id string, r io.Reader) (func() error, func(), error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	note := func(what string) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.events = append(p.events, fmt.Sprintf("%s %s %d", what, id, len(b)))
+	}
+	return func() error { note("commit"); return nil }, func() { note("discard") }, nil
+}
+
+func (p *preparations) list() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.events)
+}
+
 func TestBatchUploadChunkedAndResumed(t *testing.T) {
 	var stored []string // what the read model is told
+	var prep preparations
 	e := newEnv(t, func(o *Options) {
 		o.BatchDir = t.TempDir()
 		o.BatchStored = func(h string) { stored = append(stored, h) }
+		o.PrepareBatch = prep.prepare
 	})
 	b := batchFile(t, "b-1", 30) // ~11 kB: three chunks under the 4 kB body limit
 	e.anchor(&b, "")
@@ -105,6 +136,11 @@ func TestBatchUploadChunkedAndResumed(t *testing.T) {
 	if r.status != 201 || r.json(t)["fileHash"] != b.header.FileHash || len(stored) != 1 || stored[0] != b.header.FileHash {
 		t.Fatalf("last chunk: %d %s (told %v)", r.status, r.body, stored)
 	}
+	// The read model prepared its indexing from the whole file while the store
+	// checked it, and committed it once the file was stored.
+	if got := prep.list(); !slices.Equal(got, []string{fmt.Sprintf("commit b-1 %d", total)}) {
+		t.Fatalf("preparations %v", got)
+	}
 	// Stored: served back byte for byte to anyone, and GET says so.
 	if r := e.do("GET", "/api/v1/batches/b-1/file", "", nil); r.status != 200 || !bytes.Equal(r.body, data) {
 		t.Fatalf("download: %d (%d bytes)", r.status, len(r.body))
@@ -118,7 +154,8 @@ func TestBatchUploadChunkedAndResumed(t *testing.T) {
 }
 
 func TestBatchUploadRefusals(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.BatchDir = t.TempDir() })
+	var prep preparations
+	e := newEnv(t, func(o *Options) { o.BatchDir = t.TempDir(); o.PrepareBatch = prep.prepare })
 	b := batchFile(t, "b-2", 5)
 	e.anchor(&b, "")
 	lines := bytes.SplitAfter(b.data, []byte("\n"))
@@ -129,6 +166,10 @@ func TestBatchUploadRefusals(t *testing.T) {
 	}
 	if r := e.do("GET", "/api/v1/batches/b-2/upload", aClerk, nil); r.json(t)["offset"] != float64(0) {
 		t.Fatalf("the bad staged file was kept: %s", r.body)
+	}
+	// What the read model prepared from the refused file is dropped.
+	if got := prep.list(); !slices.Equal(got, []string{fmt.Sprintf("discard b-2 %d", len(dropped))}) {
+		t.Fatalf("preparations %v", got)
 	}
 	// Only the issuing department uploads for an anchored batch; an auditor writes nothing.
 	for _, tok := range []string{bClerk, aAuditor} {

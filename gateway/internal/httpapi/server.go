@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -99,6 +100,12 @@ type Options struct {
 	// within the request that completed it (the read model then indexes the
 	// batches waiting for that file).
 	BatchStored func(fileHash string)
+	// PrepareBatch, if set, reads a complete staged batch file (r) while the
+	// store checks it, and prepares its indexing (the read model's
+	// readmodel.Model.PrepareBatch): commit puts it in once the store has
+	// accepted the file, discard drops it otherwise. An error means "not
+	// prepared" (BatchStored's indexing then does the work).
+	PrepareBatch func(batchID string, r io.Reader) (commit func() error, discard func(), err error)
 }
 
 // Server is the HTTP API. Create with New; serve Handler().

@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -72,10 +74,21 @@ func (d Dir) Records(fileHash string) (iter.Seq2[Line, error], bool) {
 			return
 		}
 		defer func() { _ = f.Close() }() // read-only
-		r := bufio.NewReaderSize(f, 1<<20)
+		for l, err := range lines(f, fileHash) {
+			if !yield(l, err) {
+				return
+			}
+		}
+	}, true
+}
+
+// lines iterates the lines of batch file fileHash read from r.
+func lines(r io.Reader, fileHash string) iter.Seq2[Line, error] {
+	return func(yield func(Line, error) bool) {
+		br := bufio.NewReaderSize(r, 1<<20)
 		var off, i uint64
 		for {
-			b, err := r.ReadSlice('\n')
+			b, err := br.ReadSlice('\n')
 			if errors.Is(err, bufio.ErrBufferFull) {
 				yield(Line{}, fmt.Errorf("batch file %s: line %d is too long", fileHash, i+1))
 				return
@@ -96,7 +109,7 @@ func (d Dir) Records(fileHash string) (iter.Seq2[Line, error], bool) {
 			off += uint64(len(b))
 			i++
 		}
-	}, true
+	}
 }
 
 // ReadLine implements BatchFiles.
@@ -153,38 +166,36 @@ func lineKeys(line []byte, r *batchLine) bool {
 		p2 = `","holderCommitment":"`
 		p3 = `","id":"`
 	)
-	s := string(line)
-	if len(s) < len(p1)+64+len(p2)+64+len(p3)+2 || s[:len(p1)] != p1 {
+	s := line // not converted whole: only the id and the hash become strings
+	if len(s) < len(p1)+64+len(p2)+64+len(p3)+2 || string(s[:len(p1)]) != p1 {
 		return false
 	}
 	s = s[len(p1):]
 	hash := s[:64]
 	s = s[64:]
-	if s[:len(p2)] != p2 {
+	if string(s[:len(p2)]) != p2 {
 		return false
 	}
 	s = s[len(p2)+64:]
-	if len(s) < len(p3) || s[:len(p3)] != p3 {
+	if len(s) < len(p3) || string(s[:len(p3)]) != p3 {
 		return false
 	}
 	s = s[len(p3):]
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			return false
-		case '"':
-			if !wire.ValidHash(hash) || !wire.ValidID(s[:i]) {
-				return false
-			}
-			r.ID, r.DocHash = s[:i], hash
-			return true
-		}
+	end := bytes.IndexByte(s, '"')
+	if end < 0 || bytes.IndexByte(s[:end], '\\') >= 0 {
+		return false
 	}
-	return false
+	id, h := string(s[:end]), string(hash)
+	if !wire.ValidHash(h) || !wire.ValidID(id) {
+		return false
+	}
+	r.ID, r.DocHash = id, h
+	return true
 }
 
-// indexChunk is how many records go into one store write while a batch file is
-// indexed (the checkpoint is not moved by these writes; a crash re-indexes).
+// indexChunk is how many records are hashed together while a batch file is
+// indexed (their keys go to the ingester; nothing is written before the whole
+// file rebuilt its root).
 const indexChunk = 20_000
 
 // IndexPending indexes every anchored batch whose file has arrived in the
@@ -224,73 +235,190 @@ func (m *Model) IndexPending() (int, error) {
 // B\x00<id>\x00<anchoring block> (blind writes: a certificate on the ledger by
 // itself keeps its c\x00 record, which lookups read first) with its
 // document-hash index, and the batch's tree as tiles (tree.go); it checks that
-// the file rebuilds the anchored root, then marks the batch indexed. ErrNoFile
+// the file rebuilds the anchored root before anything goes in (the records by
+// bulk ingestion, ingest.go), then marks the batch indexed. ErrNoFile
 // when the store lacks the file. The caller holds applyMu (an on-chain write
 // of the same id must not interleave).
 func (m *Model) indexBatch(id string) error {
 	if m.opts.Batches == nil {
 		return ErrNoFile
 	}
-	bk := key(kindBatch, id)
-	raw, found, err := get(m.db, bk)
-	if err != nil || !found {
-		return err
+	if _, busy := m.preparing.Load(id); busy {
+		return fmt.Errorf("%w: batch %s: its file is being prepared as the batch store checks it", ErrNoFile, id)
 	}
-	bv, err := decodeBatch(raw)
-	if err != nil || bv.Indexed {
+	bv, a, ok, err := m.pendingBatch(id)
+	if err != nil || !ok {
 		return err
-	}
-	var a anchored
-	if err := json.Unmarshal(bv.JSON, &a); err != nil {
-		return fmt.Errorf("%w: batch %s: %w", ErrCorrupt, id, err)
 	}
 	seq, ok := m.opts.Batches.Records(a.FileHash)
 	if !ok {
 		return fmt.Errorf("%w: batch %s (file %s)", ErrNoFile, id, a.FileHash)
 	}
-	ix := &batchIndexer{m: m, id: id, a: a, block: bv.Block, b: m.db.NewBatch(), starts: []int{0}}
-	binary.BigEndian.PutUint64(ix.blk[:], bv.Block)
-	defer func() { _ = ix.b.Close() }()
-	for line, err := range seq {
-		if err != nil {
-			return err
-		}
-		if err := ix.add(line); err != nil {
-			return err
-		}
-	}
-	if err := ix.flush(); err != nil {
+	p, err := m.prepare(id, bv, a, seq)
+	if err != nil {
 		return err
 	}
-	if ix.n != a.Count {
-		return fmt.Errorf("batch %s: the file holds %d records, the header %d", id, ix.n, a.Count)
+	return p.commit()
+}
+
+// pendingBatch reads anchored batch id; ok is false when the model does not
+// know it or has indexed it.
+func (m *Model) pendingBatch(id string) (batchValue, anchored, bool, error) {
+	var a anchored
+	raw, found, err := get(m.db, key(kindBatch, id))
+	if err != nil || !found {
+		return batchValue{}, a, false, err
 	}
-	upper := merkle.Build(ix.l2)
-	if root := upper.Root(); hex.EncodeToString(root[:]) != a.Root {
-		return fmt.Errorf("batch %s: the file rebuilds root %x, the header says %s", id, root, a.Root)
+	bv, err := decodeBatch(raw)
+	if err != nil || bv.Indexed {
+		return bv, a, false, err
 	}
-	if err := putTiles(ix.b, id, upper.Levels()); err != nil {
+	if err := json.Unmarshal(bv.JSON, &a); err != nil {
+		return bv, a, false, fmt.Errorf("%w: batch %s: %w", ErrCorrupt, id, err)
+	}
+	return bv, a, true, nil
+}
+
+// Prepared is a batch file whose records are sorted into tables ready to go
+// into the store, once the file has been checked (Commit) — or dropped
+// (Discard). The file rebuilt the anchored root and leaf count.
+type Prepared struct {
+	m     *Model
+	id    string
+	block uint64
+	g     *ingester
+	upper *merkle.Tree
+	n     uint64
+	t0    time.Time
+	// prepared: made by PrepareBatch (the model's preparing entry is its).
+	prepared bool
+}
+
+// PrepareBatch reads the records of anchored batch id from r — the file being
+// checked by the batch store, read alongside the check — and prepares them
+// (Prepared). ErrNoFile when the model does not know the batch as anchored
+// and not indexed (the file is then indexed once stored, IndexPending).
+// Until Commit or Discard, the model leaves the batch to the preparation (its
+// file arriving in the store is not indexed a second time).
+func (m *Model) PrepareBatch(id string, r io.Reader) (*Prepared, error) {
+	if _, busy := m.preparing.LoadOrStore(id, true); busy {
+		return nil, fmt.Errorf("%w: batch %s is being prepared already", ErrNoFile, id)
+	}
+	bv, a, ok, err := m.pendingBatch(id)
+	if err == nil && !ok {
+		err = fmt.Errorf("%w: batch %s is not pending in the read model", ErrNoFile, id)
+	}
+	var p *Prepared
+	if err == nil {
+		p, err = m.prepare(id, bv, a, lines(r, a.FileHash))
+	}
+	if err != nil {
+		m.preparing.Delete(id)
+		return nil, err
+	}
+	p.prepared = true
+	return p, nil
+}
+
+// Commit puts a prepared batch into the store (once the batch store has
+// accepted its file), unless the model indexed it meanwhile.
+func (p *Prepared) Commit() error {
+	p.m.applyMu.Lock()
+	defer p.m.applyMu.Unlock()
+	defer p.release()
+	return p.commit()
+}
+
+// Discard drops a prepared batch whose file the batch store refused.
+func (p *Prepared) Discard() {
+	p.g.close()
+	p.release()
+}
+
+func (p *Prepared) release() {
+	if p.prepared {
+		p.m.preparing.Delete(p.id)
+	}
+}
+
+// prepare hashes the lines of batch id's file, checks them against the
+// anchored count and root, and sorts their keys into tables; nothing is
+// written to the store.
+func (m *Model) prepare(id string, bv batchValue, a anchored, seq iter.Seq2[Line, error]) (*Prepared, error) {
+	t0 := time.Now()
+	g, err := newIngester(m.opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	ix := &batchIndexer{m: m, id: id, a: a, block: bv.Block, g: g, starts: []int{0}}
+	binary.BigEndian.PutUint64(ix.blk[:], bv.Block)
+	p, err := func() (*Prepared, error) {
+		for line, err := range seq {
+			if err != nil {
+				return nil, err
+			}
+			if err := ix.add(line); err != nil {
+				return nil, err
+			}
+		}
+		if err := ix.flush(); err != nil {
+			return nil, err
+		}
+		if ix.n != a.Count {
+			return nil, fmt.Errorf("batch %s: the file holds %d records, the header %d", id, ix.n, a.Count)
+		}
+		upper := merkle.Build(ix.l2)
+		if root := upper.Root(); hex.EncodeToString(root[:]) != a.Root {
+			return nil, fmt.Errorf("batch %s: the file rebuilds root %x, the header says %s", id, root, a.Root)
+		}
+		if err := g.prepare(m.db, m.po); err != nil {
+			return nil, fmt.Errorf("batch %s: sorting its records: %w", id, err)
+		}
+		return &Prepared{m: m, id: id, block: bv.Block, g: g, upper: upper, n: ix.n, t0: t0}, nil
+	}()
+	if err != nil {
+		g.close()
+	}
+	return p, err
+}
+
+// commit ingests the prepared tables, then writes the tiles and marks the
+// batch indexed; the caller holds applyMu.
+func (p *Prepared) commit() error {
+	defer p.g.close()
+	m, id := p.m, p.id
+	bv, _, ok, err := m.pendingBatch(id)
+	if err != nil || !ok || bv.Block != p.block {
+		return err // indexed meanwhile (or gone): nothing to do
+	}
+	if err := p.g.ingest(m.db); err != nil {
+		return fmt.Errorf("batch %s: ingesting its records: %w", id, err)
+	}
+	b := m.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	if err := putTiles(b, id, p.upper.Levels()); err != nil {
 		return err
 	}
 	bv.Indexed = true
-	if err := ix.b.Set(bk, bv.encode(), nil); err != nil {
+	if err := b.Set(key(kindBatch, id), bv.encode(), nil); err != nil {
 		return err
 	}
-	if err := ix.b.Delete(key(kindPending, id), nil); err != nil {
+	if err := b.Delete(key(kindPending, id), nil); err != nil {
 		return err
 	}
-	if err := ix.b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(pebble.Sync); err != nil {
 		return err
 	}
 	// An earlier batch indexed later takes over a duplicated id: forget
 	// every cached certificate.
 	m.certs.invalidateAll()
+	m.log.Info("read model: batch indexed", "batch", id, "records", p.n, "seconds", time.Since(p.t0).Seconds())
 	return nil
 }
 
 // batchIndexer indexes a batch file in chunks of indexChunk lines (a multiple
-// of groupSize): each chunk's leaves are hashed on every core, its records
-// written, and its part of tree level groupShift kept (n/4 hashes: 8 MB for a
+// of groupSize): each chunk's leaves are hashed on every core, its keys handed
+// to the ingester, and its part of tree level groupShift kept (n/4 hashes: 8 MB for a
 // million) to build the stored levels at the end.
 type batchIndexer struct {
 	m     *Model
@@ -298,7 +426,7 @@ type batchIndexer struct {
 	a     anchored
 	block uint64
 	blk   [8]byte
-	b     *pebble.Batch
+	g     *ingester
 	// The chunk: leaf data (recordKind "\n" line) one after the other, where
 	// each starts, and each line's offset in the file.
 	data   []byte
@@ -323,8 +451,7 @@ func (ix *batchIndexer) add(line Line) error {
 	return nil
 }
 
-// flush hashes and writes the chunk and commits it (the checkpoint does not
-// move: a crash re-indexes the batch).
+// flush hashes the chunk and hands its keys to the ingester (ingest.go).
 func (ix *batchIndexer) flush() error {
 	k := len(ix.offs)
 	if k == 0 {
@@ -351,18 +478,13 @@ func (ix *batchIndexer) flush() error {
 		end := ix.offs[ge-1] + uint64(ix.starts[ge]-ix.starts[ge-1]-prefix) + 1
 		v := certValue{Kind: certBatched, AnchorTx: ix.a.TxID, AnchorBlock: ix.block, Block: ix.block,
 			BatchID: ix.id, Leaf: ix.first + uint64(i), GroupOff: ix.offs[gs], GroupLen: end - ix.offs[gs]}
-		if err := ix.b.Set(key(kindBatched, r.ID, string(ix.blk[:])), v.encode(), nil); err != nil {
+		if err := ix.g.set(key(kindBatched, r.ID, string(ix.blk[:])), v.encode()); err != nil {
 			return err
 		}
-		if err := ix.b.Set(key(kindHash, r.DocHash, r.ID), nil, nil); err != nil {
+		if err := ix.g.set(key(kindHash, r.DocHash, r.ID), nil); err != nil {
 			return err
 		}
 	}
-	if err := ix.b.Commit(pebble.NoSync); err != nil {
-		return err
-	}
-	_ = ix.b.Close()
-	ix.b = ix.m.db.NewBatch()
 	ix.first += uint64(k)
 	ix.data, ix.starts, ix.offs = ix.data[:0], ix.starts[:1], ix.offs[:0]
 	return nil

@@ -2,9 +2,11 @@ package readmodel
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +122,32 @@ func TestBatchFilesIndexed(t *testing.T) {
 	if n, err := m.IndexPending(); err == nil || n != 0 {
 		t.Fatalf("short file: %d, %v", n, err)
 	}
+	// A file that does not rebuild its header's root puts nothing in the store:
+	// neither its certificates nor their document hashes, and it stays pending.
+	_, lines3 := batchFile(t, t.TempDir(), 5)
+	for i := range lines3 {
+		lines3[i] = strings.Replace(lines3[i], `"bt-`, `"bx-`, 1)
+	}
+	h3, err := batchFileIn(t, files, lines3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swapped := append([]string{lines3[1], lines3[0]}, lines3[2:]...)
+	if err := m.Apply(anchorBlock(t, 3, "b-3", h3, linesRoot(swapped), 5)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := m.Certificate("bx-004"); ok || err != nil {
+		t.Fatalf("a certificate of a file that does not rebuild its root: %t, %v", ok, err)
+	}
+	if ids, err := m.IDsByHash(fmt.Sprintf("%064x", 4)); err != nil || slices.Contains(ids, "bx-004") {
+		t.Fatalf("its document hash: %v, %v", ids, err)
+	}
+	if p, _ := m.PendingBatches(); len(p) != 2 {
+		t.Fatalf("pending after a bad root: %+v", p)
+	}
+	if m.Height() != 4 {
+		t.Fatalf("height %d", m.Height())
+	}
 }
 
 // batchFileIn writes lines as a batch file into dir (the store receiving it).
@@ -128,6 +156,65 @@ func batchFileIn(t *testing.T, dir string, lines []string) (string, error) {
 	body := strings.Join(lines, "\n") + "\n"
 	h := gm.SM3Hex([]byte(body))
 	return h, os.WriteFile(filepath.Join(dir, h+".jsonl"), []byte(body), 0o644)
+}
+
+// TestPrepareBatch: a batch file read while the batch store checks it is
+// prepared without touching the store; a file that does not rebuild the root
+// is not prepared; a discarded preparation leaves nothing, a committed one
+// indexes the batch, and a batch the model does not know is not prepared.
+func TestPrepareBatch(t *testing.T) {
+	dir, files := filepath.Join(t.TempDir(), "rm"), t.TempDir()
+	m, err := Open(Options{Dir: dir, Namespace: "certledger", Batches: Dir(files), MaxLag: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = m.Close() }()
+	h, lines := batchFile(t, t.TempDir(), 9)
+	body := strings.Join(lines, "\n") + "\n"
+	if _, err := m.PrepareBatch("b-p", strings.NewReader(body)); !errors.Is(err, ErrNoFile) {
+		t.Fatalf("not anchored: %v", err)
+	}
+	if err := m.Apply(anchorBlock(t, 0, "b-p", h, linesRoot(lines), 9)); err != nil {
+		t.Fatal(err)
+	}
+	swapped := strings.Join(append([]string{lines[1], lines[0]}, lines[2:]...), "\n") + "\n"
+	if _, err := m.PrepareBatch("b-p", strings.NewReader(swapped)); err == nil || !strings.Contains(err.Error(), "root") {
+		t.Fatalf("two records swapped: %v", err)
+	}
+	p, err := m.PrepareBatch("b-p", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := m.Certificate("bt-004"); ok {
+		t.Fatal("visible before the commit")
+	}
+	p.Discard()
+	if _, ok, _ := m.Certificate("bt-004"); ok {
+		t.Fatal("visible after a discard")
+	}
+	if p, err = m.PrepareBatch("b-p", strings.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := batchFileIn(t, files, lines); err != nil { // the store accepted it
+		t.Fatal(err)
+	}
+	// The file in the store is left to the preparation, not indexed twice.
+	if n, err := m.IndexPending(); n != 0 || err != nil {
+		t.Fatalf("IndexPending during the preparation: %d, %v", n, err)
+	}
+	if err := p.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok, err := m.Certificate("bt-004"); err != nil || !ok || c.BatchID != "b-p" {
+		t.Fatalf("after the commit: %+v %t %v", c, ok, err)
+	}
+	if pend, _ := m.PendingBatches(); len(pend) != 0 {
+		t.Fatalf("pending %+v", pend)
+	}
+	// No ingest folder is left behind.
+	if left, _ := filepath.Glob(filepath.Join(dir, ingestPrefix+"*")); len(left) != 0 {
+		t.Fatalf("left %v", left)
+	}
 }
 
 func TestLineKeys(t *testing.T) {

@@ -80,6 +80,7 @@ type Options struct {
 type Model struct {
 	opts Options
 	db   *pebble.DB
+	po   *pebble.Options // db's options (batch files' tables are written with them)
 	log  *slog.Logger
 
 	// next is the next block to apply: the height the store reflects.
@@ -93,6 +94,9 @@ type Model struct {
 	batches sync.Map // batch id -> *batchInfo
 	// tried holds the batch files indexArrived has tried (file hash -> true).
 	tried sync.Map
+	// preparing holds the batches whose files are being prepared (batch id ->
+	// true, PrepareBatch): indexBatch leaves them to the preparation.
+	preparing sync.Map
 
 	applyMu sync.Mutex // one applier at a time
 }
@@ -142,7 +146,11 @@ func Open(o Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: opening store %s: %w", o.Dir, err)
 	}
-	m.db = db
+	if err := removeIngestLeftovers(o.Dir); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("readmodel: %w", err)
+	}
+	m.db, m.po = db, po
 	if err := m.checkSchema(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("readmodel: %w", err)
@@ -320,7 +328,6 @@ func (m *Model) Apply(blk *common.Block) error {
 	if len(certIDs) > 0 {
 		m.certs.invalidate(certIDs)
 	}
-	m.next.Store(num + 1)
 	for _, id := range newBatches {
 		switch err := m.indexBatch(id); {
 		case errors.Is(err, ErrNoFile):
@@ -329,6 +336,9 @@ func (m *Model) Apply(blk *common.Block) error {
 			m.log.Warn("read model: batch file not indexed", "batch", id, "error", err)
 		}
 	}
+	// The height moves once the block's batches whose files are stored are
+	// indexed: an answer stating it never misses one of their certificates.
+	m.next.Store(num + 1)
 	return nil
 }
 

@@ -2,10 +2,13 @@ package readmodel
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/cockroachdb/pebble/v2"
 )
 
 // TakenIDs reads the lines of a batch file for batch batchID — typically a
@@ -15,10 +18,23 @@ import (
 // The gateway refuses to anchor a batch whose staged file has any (docs/batches.md).
 // Lines that are not records are skipped: the batch store's check refuses them.
 // It reflects the blocks the model has applied (a lagging model checks less).
-func (m *Model) TakenIDs(batchID string, r io.Reader, limit int) ([]string, int, error) {
+func (m *Model) TakenIDs(batchID string, r io.Reader, limit int) (out []string, n int, err error) {
+	// One snapshot and one iterator over the batched records serve every id
+	// (an iterator per id costs more than the lookup).
+	snap := m.db.NewSnapshot()
+	defer func() { _ = snap.Close() }() // read-only
+	lo := key(kindBatched)
+	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() {
+		if cerr := it.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	br := bufio.NewReaderSize(r, 1<<20)
-	var out []string
-	n := 0
+	var k []byte
 	for lineNo := 1; ; lineNo++ {
 		b, err := br.ReadSlice('\n')
 		if errors.Is(err, io.EOF) {
@@ -34,7 +50,7 @@ func (m *Model) TakenIDs(batchID string, r io.Reader, limit int) ([]string, int,
 		if line := b[:len(b)-1]; !lineKeys(line, &rec) && json.Unmarshal(line, &rec) != nil {
 			continue
 		}
-		taken, err := m.idTaken(batchID, rec.ID)
+		taken, err := idTaken(snap, it, &k, batchID, rec.ID)
 		if err != nil {
 			return out, n, err
 		}
@@ -47,23 +63,32 @@ func (m *Model) TakenIDs(batchID string, r io.Reader, limit int) ([]string, int,
 }
 
 // idTaken reports whether id names a certificate on the ledger or in an
-// indexed batch other than batchID.
-func (m *Model) idTaken(batchID, id string) (bool, error) {
-	raw, found, err := get(m.db, key(kindCert, id))
+// indexed batch other than batchID; it is the model's batchedValue lookup
+// with it, an iterator over B\x00 kept from one id to the next (k its key
+// buffer).
+func idTaken(snap *pebble.Snapshot, it *pebble.Iterator, k *[]byte, batchID, id string) (bool, error) {
+	raw, found, err := get(snap, key(kindCert, id))
 	if err != nil {
 		return false, err
 	}
-	if found {
-		v, err := decodeCert(raw)
+	if !found {
+		*k = append(append(append((*k)[:0], kindBatched, 0), id...), 0)
+		if !it.SeekGE(*k) || !bytes.HasPrefix(it.Key(), *k) {
+			return false, it.Error()
+		}
+		v, err := decodeCert(it.Value())
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("certificate %s: %w", id, err)
 		}
-		var c struct {
-			BatchID string `json:"batchId"`
-		}
-		_ = json.Unmarshal(v.JSON, &c) // a record without a batch id is taken
-		return c.BatchID != batchID || batchID == "", nil
+		return v.BatchID != batchID, nil // the earliest batch holding id
 	}
-	v, found, err := m.batchedValue(id, "")
-	return found && v.BatchID != batchID, err
+	v, err := decodeCert(raw)
+	if err != nil {
+		return false, err
+	}
+	var c struct {
+		BatchID string `json:"batchId"`
+	}
+	_ = json.Unmarshal(v.JSON, &c) // a record without a batch id is taken
+	return c.BatchID != batchID || batchID == "", nil
 }
