@@ -139,7 +139,8 @@ func Open(o Options) (*Model, error) {
 	cache := pebble.NewCache(o.CacheSize)
 	defer cache.Unref() // the store holds its own reference
 	po := &pebble.Options{
-		Cache: cache,
+		Comparer: comparer,
+		Cache:    cache,
 		// One memtable holds a burst of blocks (or a slice of a batch file)
 		// before a flush; L0 compactions stay few during a rebuild.
 		MemTableSize:                64 << 20,
@@ -153,7 +154,7 @@ func Open(o Options) (*Model, error) {
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
-	db, err := pebble.Open(o.Dir, po)
+	db, err := openStore(o.Dir, po, m.log.Warn)
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: opening store %s: %w", o.Dir, err)
 	}
