@@ -501,7 +501,7 @@ func (m *Model) batchedRecord(id string, v certValue) (batch.Record, []merkle.Ha
 	if m.opts.Batches == nil {
 		return rec, nil, nil, fmt.Errorf("%w: batch %s", ErrNoFile, v.BatchID)
 	}
-	raw, err := m.opts.Batches.ReadLine(bi.FileHash, v.GroupOff, v.GroupLen)
+	raw, err := m.readGroup(bi.FileHash, v.GroupOff, v.GroupLen)
 	if err != nil {
 		return rec, nil, nil, err
 	}
@@ -514,7 +514,7 @@ func (m *Model) batchedRecord(id string, v certValue) (batch.Record, []merkle.Ha
 	if err != nil || rec.ID != id {
 		return rec, nil, nil, fmt.Errorf("%w: batch %s leaf %d is not certificate %s", ErrCorrupt, v.BatchID, v.Leaf, id)
 	}
-	path := groupTree(bi.RecordKind, lines).AppendProof(make([]merkle.Hash, 0, 24), int(v.Leaf-gs))
+	path := groupPath(make([]merkle.Hash, 0, 24), bi.RecordKind, lines, int(v.Leaf-gs))
 	if path, err = m.upperPath(v.BatchID, uint64(bi.Count), v.Leaf, path); err != nil {
 		return rec, nil, nil, err
 	}

@@ -55,6 +55,8 @@ const (
 const (
 	DefaultMaxLag       = 5 * time.Second
 	DefaultHeadInterval = time.Second
+	// DefaultCacheSize is the store's block cache (see Options.CacheSize).
+	DefaultCacheSize = 192 << 20
 )
 
 // Options configure a Model. Dir and Namespace are required.
@@ -69,6 +71,11 @@ type Options struct {
 	// HeadInterval is how often Run reads the ledger's height (0:
 	// DefaultHeadInterval); a head older than MaxLag + HeadInterval is unknown.
 	HeadInterval time.Duration
+	// CacheSize is the pebble block cache in bytes (0: DefaultCacheSize): the
+	// blocks verify reads (a batched certificate's locator, its tree tiles, the
+	// index and filter blocks of every file) stay decoded in memory instead of
+	// being read, checksummed and decompressed again on every request.
+	CacheSize int64
 	// Batches, when set, gives the records of anchored batches (the batch store).
 	Batches BatchFiles
 	Logger  *slog.Logger // nil: slog.Default()
@@ -92,6 +99,8 @@ type Model struct {
 	// batches caches what verify and receipts use of each anchored batch
 	// (immutable once anchored).
 	batches sync.Map // batch id -> *batchInfo
+	// files keeps the batch files verify reads open.
+	files openFiles
 	// tried holds the batch files indexArrived has tried (file hash -> true).
 	tried sync.Map
 	// preparing holds the batches whose files are being prepared (batch id ->
@@ -127,8 +136,15 @@ func Open(o Options) (*Model, error) {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("readmodel: %w", err)
 	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
 	m := &Model{opts: o, log: o.Logger, certs: newCertCache()}
+	cache := pebble.NewCache(o.CacheSize)
+	defer cache.Unref() // the store holds its own reference
 	po := &pebble.Options{
+		Comparer: comparer,
+		Cache:    cache,
 		// One memtable holds a burst of blocks (or a slice of a batch file)
 		// before a flush; L0 compactions stay few during a rebuild.
 		MemTableSize:                64 << 20,
@@ -142,7 +158,7 @@ func Open(o Options) (*Model, error) {
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
-	db, err := pebble.Open(o.Dir, po)
+	db, err := openStore(o.Dir, po, m.log.Warn)
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: opening store %s: %w", o.Dir, err)
 	}
@@ -206,7 +222,7 @@ func (m *Model) Close() error {
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
 	ferr := m.db.Flush()
-	return errors.Join(ferr, m.db.Close())
+	return errors.Join(ferr, m.files.close(), m.db.Close())
 }
 
 // Height is the number of blocks the store reflects (the next block to apply).

@@ -48,7 +48,9 @@ const (
 	// version is emptied and rebuilt from block 0 at Open (it is derived data).
 	// 2: batched certificates locate their group of lines; batch trees are kept
 	// as tiles; a batch anchoring's header and proposal are kept for receipts.
-	schemaVersion   = 2
+	// 3: the store's comparer names the prefix of B\x00 keys (comparer.go),
+	// so their bloom filters answer a locator's prefix seek.
+	schemaVersion   = 3
 	certOnChain     = 0
 	certBatched     = 1
 	maxValueVersion = 1

@@ -123,6 +123,35 @@ func groupTree(recordKind string, lines [][]byte) *merkle.Tree {
 	return merkle.Build(leaves)
 }
 
+// groupPath appends to path the proof of line k of a group of lines on the
+// two lowest levels: what groupTree(recordKind, lines).AppendProof(path, k)
+// gives, hashing only the leaves the proof needs (the line's sibling and the
+// other pair; not the line itself, nor the group's node, which step 4 of
+// verify recomputes from the record anyway).
+func groupPath(path []merkle.Hash, recordKind string, lines [][]byte, k int) []merkle.Hash {
+	var h merkle.Hasher
+	var buf []byte
+	leaf := func(i int) merkle.Hash {
+		buf = batch.LeafData(buf[:0], recordKind, lines[i])
+		return h.Leaf(buf)
+	}
+	n := len(lines)
+	if s := k ^ 1; s < n {
+		path = append(path, leaf(s))
+	}
+	// Level 1 has (n+1)/2 nodes; the other pair's node, a lone last leaf
+	// carried up as it is.
+	if p := (k >> 1) ^ 1; p < (n+1)/2 {
+		a := leaf(2 * p)
+		if 2*p+1 < n {
+			b := leaf(2*p + 1)
+			a = h.Node(&a, &b)
+		}
+		path = append(path, a)
+	}
+	return path
+}
+
 // splitGroup splits a group read from a batch file into its lines (each ended
 // by "\n" in the file).
 func splitGroup(b []byte) ([][]byte, error) {

@@ -148,3 +148,22 @@ func TestTakenIDs(t *testing.T) {
 		t.Fatalf("a batch's own ids: %v, %d, %v", taken, n, err)
 	}
 }
+
+// TestGroupPath: groupPath is groupTree's proof on the two lowest levels, for
+// every line of groups of 1 to 4 lines.
+func TestGroupPath(t *testing.T) {
+	for n := 1; n <= groupSize; n++ {
+		lines := make([][]byte, n)
+		for i := range lines {
+			lines[i] = fmt.Appendf(nil, `{"id":"g-%d"}`, i)
+		}
+		tree := groupTree(batch.RecordKindV1, lines)
+		for k := range n {
+			want := tree.AppendProof(nil, k)
+			got := groupPath(nil, batch.RecordKindV1, lines, k)
+			if !slices.Equal(got, want) {
+				t.Errorf("group of %d, line %d: %x, want %x", n, k, got, want)
+			}
+		}
+	}
+}

@@ -190,7 +190,8 @@ func (m *Model) batchedValue(id, batchID string) (certValue, bool, error) {
 	}
 	var v certValue
 	found := false
-	for ok := it.First(); ok && !found; ok = it.Next() {
+	// A prefix seek: lo is the prefix of every locator of id (comparer.go).
+	for ok := it.SeekPrefixGE(lo); ok && !found; ok = it.Next() {
 		if v, err = decodeCert(it.Value()); err != nil {
 			_ = it.Close()
 			return v, false, fmt.Errorf("certificate %s: %w", id, err)
