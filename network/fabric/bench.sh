@@ -8,7 +8,10 @@
 # build. Arguments go to `certledger-load fabric` (-c 32,64 -n 3000 -rounds 3 -plain bench:Put
 # -verify-c 32 -verify-n 20000); FORMAT=text prints aligned text instead of Markdown. With
 # --group N it measures grouped issue through a certledger-gateway process instead, next to single
-# issue (add --with-devnet for the devnet side by side; docs/batches.md, Figures).
+# issue (add --with-devnet for the devnet side by side; docs/batches.md, Figures). With --batch N
+# it issues one Merkle batch of N certificates from a manifest of precomputed hashes with the
+# certledger CLI through a certledger-gateway process with a read model, and stops the clock when
+# the read model answers verify of the last one (--with-devnet: the devnet side by side).
 # Needs what network.sh needs (FABRIC_BIN ...). KEEP=1 leaves the network running.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,6 +29,11 @@ if [[ " $* " == *" --group"* || " $* " == *" -group"* ]]; then
   # grouped issue goes through a certledger-gateway process (and --with-devnet a certledger-devnet
   # one), which certledger-load finds next to itself
   (cd "$REPO" && go build -o "$bin/" ./gateway/cmd/certledger-gateway ./network/devnet/cmd/certledger-devnet)
+fi
+if [[ " $* " == *" --batch"* || " $* " == *" -batch"* ]]; then
+  # a Merkle batch is issued by the certledger CLI through a certledger-gateway process with a read
+  # model (and --with-devnet the same on a certledger-devnet one), found next to certledger-load
+  (cd "$REPO" && go build -o "$bin/" ./gateway/cmd/certledger-gateway ./network/devnet/cmd/certledger-devnet ./cli/cmd/certledger)
 fi
 if [[ -z ${CHAINCODE_BIN:-} ]]; then
   (cd "$REPO" && go build -tags certledger_bench -o "$bin/certledger-chaincode" ./chaincode/cmd/certledger-chaincode)

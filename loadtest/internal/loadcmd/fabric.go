@@ -44,9 +44,9 @@ func fabricCommand() *cli.Command {
 			&cli.StringFlag{Name: "plain", Value: "bench:Put", Usage: `plain single-key write "contract:Function" taking (key, value); "" skips it`},
 			&cli.IntFlag{Name: "verify-c", Value: 32, Usage: "concurrency of the verify run"},
 			&cli.IntFlag{Name: "verify-n", Value: 20000, Usage: "queries in the verify run"},
-			&cli.BoolFlag{Name: "with-devnet", Usage: "--group: then run the same grouped-issue bench on a devnet process and print both side by side"},
+			&cli.BoolFlag{Name: "with-devnet", Usage: "--group, --batch: then run the same bench on a devnet process and print both side by side"},
 			&cli.StringFlag{Name: "devnet-bin", Usage: "--with-devnet: certledger-devnet binary (default: next to this one, on PATH, or built with go build)"},
-		}, groupFlags()...),
+		}, append(groupFlags(), batchFlags()...)...),
 		Action: runFabric,
 	}
 }
@@ -63,6 +63,9 @@ type fabricRun struct {
 }
 
 func runFabric(c *cli.Context) error {
+	if c.Int("batch") != 0 {
+		return runBatchFabric(c)
+	}
 	if c.Int("group") != 0 {
 		return runGroupFabric(c)
 	}

@@ -42,6 +42,8 @@ type gatewaySetup struct {
 	govProfile string // connection profile of the governance organisation
 	issuer     string // connection profile of the load department's organisation
 	dept       string // the load department's id
+	batchDir   string // batch file store ("": none)
+	readModel  string // read model folder ("": none)
 }
 
 // startGatewayProc writes a gateway configuration for s and starts
@@ -86,7 +88,8 @@ func startGatewayProc(c *cli.Context, s gatewaySetup) (*gatewayProc, error) {
 }
 
 // config is the gateway YAML of s: no rate limit, bodies up to 8 MiB (a group
-// of 10,000 v1 records is about 5.2 MB).
+// of 10,000 v1 records is about 5.2 MB); a batch store and a read model when s
+// names them.
 func (g *gatewayProc) config(s gatewaySetup) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: 127.0.0.1:0\ngovernanceDepartment: gov\nmvccRetries: 5\nbodyLimit: %d\n", 8<<20)
@@ -94,6 +97,12 @@ func (g *gatewayProc) config(s gatewaySetup) string {
 	fmt.Fprintf(&b, "tokens:\n  - {id: gov-admin, sha256: %s, department: gov, org: gov, role: admin}\n", sha256Hex(g.govToken))
 	fmt.Fprintf(&b, "  - {id: load-clerk, sha256: %s, department: %s, org: issuer, role: clerk}\n", sha256Hex(g.token), s.dept)
 	b.WriteString("rateLimit: {perSecond: 0, burst: 0}\n")
+	if s.batchDir != "" {
+		fmt.Fprintf(&b, "batchDir: %s\n", s.batchDir)
+	}
+	if s.readModel != "" {
+		fmt.Fprintf(&b, "readModel: {dir: %s, headInterval: 100ms}\n", s.readModel)
+	}
 	return b.String()
 }
 

@@ -101,3 +101,16 @@ func MachineLoad() string {
 	}
 	return s
 }
+
+// ChildPeak is the peak resident memory in MiB of a child process that has
+// exited (getrusage's ru_maxrss, KiB on Linux); false when unknown.
+func ChildPeak(ps *os.ProcessState) (int, bool) {
+	if ps == nil {
+		return 0, false
+	}
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok || ru == nil {
+		return 0, false
+	}
+	return int(ru.Maxrss >> 10), true
+}
