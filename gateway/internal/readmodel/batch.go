@@ -114,13 +114,9 @@ func lines(r io.Reader, fileHash string) iter.Seq2[Line, error] {
 
 // ReadLine implements BatchFiles.
 func (d Dir) ReadLine(fileHash string, offset, length uint64) ([]byte, error) {
-	p, err := d.path(fileHash)
+	f, err := d.OpenBatchFile(fileHash)
 	if err != nil {
 		return nil, err
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrNoFile, fileHash)
 	}
 	defer func() { _ = f.Close() }() // read-only
 	b := make([]byte, length)

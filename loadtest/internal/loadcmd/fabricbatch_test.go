@@ -9,7 +9,6 @@ import (
 
 	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
-	"github.com/certledger/certledger/network/devnet"
 )
 
 // TestWriteManifest: a header and n rows of id, SM3 of seed+i, type, holder,
@@ -52,16 +51,8 @@ func TestBatchFabricOnDevnet(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", cliBin, "github.com/certledger/certledger/cli/cmd/certledger").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	dir := t.TempDir()
-	if err := devnet.Init(dir, devnet.Config{}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := startInProcess(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.close()
-	out := run(t, 0, "fabric", "-profiles", filepath.Join(dir, "profiles"), "--batch", "300",
+	profiles := inProcessProfiles(t)
+	out := run(t, 0, "fabric", "-profiles", profiles, "--batch", "300",
 		"--gateway-bin", gw, "--cli-bin", cliBin, "--with-devnet", "--devnet-bin", dn)
 	wantClean(t, out, "a 300-certificate Merkle batch", "end to end", "real Fabric", "devnet", "gateway peak RSS", "CLI CPU-s")
 }

@@ -60,16 +60,8 @@ func TestGroupDevnet(t *testing.T) {
 func TestGroupFabricOnDevnet(t *testing.T) {
 	skipE2E(t)
 	gw, dn := groupTools(t)
-	dir := t.TempDir()
-	if err := devnet.Init(dir, devnet.Config{}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := startInProcess(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.close()
-	out := run(t, 0, "fabric", "-profiles", filepath.Join(dir, "profiles"), "--group", "10", "--groups", "2", "--rounds", "1", "-n", "4", "-c", "2",
+	profiles := inProcessProfiles(t)
+	out := run(t, 0, "fabric", "-profiles", profiles, "--group", "10", "--groups", "2", "--rounds", "1", "-n", "4", "-c", "2",
 		"--gateway-bin", gw, "--with-devnet", "--devnet-bin", dn)
 	wantClean(t, out, "grouped issue, REST, 10 per group (c=4)", "single issue, REST (c=2)", "gateway", "side by side in one run", "real Fabric", "devnet")
 }
@@ -85,4 +77,20 @@ func TestGroupOnFabric(t *testing.T) {
 	out := run(t, 0, "fabric", "-profiles", filepath.Join(state, "profiles"), "-state", state, "--group", "100", "--groups", "4",
 		"--rounds", "1", "-n", "64", "-c", "32", "--gateway-bin", gw)
 	wantClean(t, out, "grouped issue, REST, 100 per group", "peers", "chaincode")
+}
+
+// inProcessProfiles starts an in-process devnet for the test and returns its
+// connection profiles' folder (the path a real network's profiles take).
+func inProcessProfiles(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := devnet.Init(dir, devnet.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := startInProcess(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.close)
+	return filepath.Join(dir, "profiles")
 }
