@@ -129,7 +129,7 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 	}
 	n.built.put(sha256.Sum256(payload), &builtTx{
 		txID: p.chdr.TxId, ts: p.chdr.Timestamp, creator: p.shdr.Creator,
-		code: code, rwsets: sets, endorsers: endorsers,
+		code: code, rwsets: sets, endorsers: endorsers, event: decodeEvent(events),
 	})
 	return &common.Envelope{Payload: payload}, nil
 }
@@ -153,6 +153,7 @@ type builtTx struct {
 	code      peer.TxValidationCode // VALID or INVALID_CHAINCODE (header names another chaincode)
 	rwsets    []blockstore.NsRWSet
 	endorsers [][]byte // serialized endorser identities, in endorsement order
+	event     *peer.ChaincodeEvent
 }
 
 // builtCache maps SHA-256(payload) to the builtTx of payloads endorse assembled

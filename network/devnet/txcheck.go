@@ -143,6 +143,7 @@ func (v *validator) checkEndorserTx(tx *blockstore.Tx, pl *common.Payload, chdr 
 	if cca.GetChaincodeId().GetName() != v.def.Chaincode {
 		return peer.TxValidationCode_INVALID_CHAINCODE
 	}
+	tx.Event = decodeEvent(cca.Events)
 	trw := &rwset.TxReadWriteSet{}
 	if err := proto.Unmarshal(cca.Results, trw); err != nil {
 		return peer.TxValidationCode_BAD_RWSET
@@ -204,7 +205,7 @@ func (v *validator) checkBuilt(tx *blockstore.Tx, b *builtTx, env *common.Envelo
 		tx.Code = b.code
 		return tx, nil
 	}
-	tx.RWSets = b.rwsets
+	tx.RWSets, tx.Event = b.rwsets, b.event
 	msps := map[string]bool{}
 	for _, e := range b.endorsers {
 		id, err := v.mgr.Deserialize(e)

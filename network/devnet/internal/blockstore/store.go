@@ -229,6 +229,10 @@ type Tx struct {
 	Code      peer.TxValidationCode
 	Timestamp *timestamppb.Timestamp
 	RWSets    []NsRWSet
+	// Event is the chaincode event the envelope carries (nil if none). The store
+	// does not use it: the node serves it to event streams without parsing the
+	// committed block again.
+	Event *peer.ChaincodeEvent
 }
 
 // CommitBlock cuts block number Height() from the envelopes, gives every transaction
