@@ -108,18 +108,7 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 		endorsements = append(endorsements, &peer.Endorsement{Endorser: s.Serialized(), Signature: sig})
 		endorsers = append(endorsers, s.Serialized())
 	}
-	cap, err := proto.Marshal(&peer.ChaincodeActionPayload{
-		ChaincodeProposalPayload: p.cppNoTrans,
-		Action:                   &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp, Endorsements: endorsements},
-	})
-	if err != nil {
-		return nil, err
-	}
-	tx, err := proto.Marshal(&peer.Transaction{Actions: []*peer.TransactionAction{{Header: p.hdr.SignatureHeader, Payload: cap}}})
-	if err != nil {
-		return nil, err
-	}
-	payload, err := proto.Marshal(&common.Payload{Header: p.hdr, Data: tx})
+	payload, err := transactionPayload(p.hdr, p.cppNoTrans, prp, endorsements)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +121,29 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 		code: code, rwsets: sets, endorsers: endorsers, event: decodeEvent(events),
 	})
 	return &common.Envelope{Payload: payload}, nil
+}
+
+// transactionPayload encodes common.Payload{Header: hdr, Data: Transaction{Actions:
+// [{Header: hdr.SignatureHeader, Payload: ChaincodeActionPayload{cpp, Action:
+// ChaincodeEndorsedAction{prp, endorsements}}}]}}, byte for byte as proto.Marshal
+// would level by level, but copying cpp and prp (most of the payload) once.
+func transactionPayload(hdr *common.Header, cpp, prp []byte, endorsements []*peer.Endorsement) ([]byte, error) {
+	hb, err := proto.Marshal(hdr)
+	if err != nil {
+		return nil, err
+	}
+	action := []lenField{{num: 1, raw: prp}}
+	for _, e := range endorsements {
+		eb, err := proto.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		action = append(action, lenField{num: 2, raw: eb, msg: true})
+	}
+	cap := []lenField{{num: 1, raw: cpp}, {num: 2, sub: action, msg: true}}
+	txAction := []lenField{{num: 1, raw: hdr.GetSignatureHeader()}, {num: 2, sub: cap}}
+	tx := []lenField{{num: 1, sub: txAction, msg: true}}
+	return encodeFields(lenField{num: 1, raw: hb, msg: hdr != nil}, lenField{num: 2, sub: tx}), nil
 }
 
 // builtTx is what checkEnvelope derives from a transaction payload that this node
