@@ -8,10 +8,11 @@ import "google.golang.org/protobuf/encoding/protowire"
 // only once, with the bytes proto.Marshal would produce (fields in number order,
 // an empty bytes field left out, a set message field kept even when empty).
 type lenField struct {
-	num protowire.Number
-	raw []byte     // the contents of a bytes field or of a marshalled message
-	sub []lenField // the fields of a message, in number order (raw is then unused)
-	msg bool       // a message field: present even when empty
+	num      protowire.Number
+	raw      []byte     // the contents of a bytes field or of a marshalled message
+	sub      []lenField // the fields of a message, in number order (raw is then unused)
+	msg      bool       // a message field: present even when empty
+	verbatim bool       // raw is already-encoded fields, written as they are (num unused)
 }
 
 func (f *lenField) contentSize() int {
@@ -26,6 +27,9 @@ func (f *lenField) contentSize() int {
 }
 
 func (f *lenField) size() int {
+	if f.verbatim {
+		return len(f.raw)
+	}
 	n := f.contentSize()
 	if n == 0 && !f.msg {
 		return 0
@@ -34,6 +38,9 @@ func (f *lenField) size() int {
 }
 
 func (f *lenField) appendTo(b []byte) []byte {
+	if f.verbatim {
+		return append(b, f.raw...)
+	}
 	n := f.contentSize()
 	if n == 0 && !f.msg {
 		return b
