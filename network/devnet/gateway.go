@@ -193,7 +193,7 @@ func (g *gatewayServer) Submit(ctx context.Context, req *gateway.SubmitRequest) 
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	tx, rej := g.n.val.checkEnvelope(raw)
+	tx, rej := g.n.val.checkParsedEnvelope(txn)
 	if rej != nil {
 		return nil, rpcError(codes.Aborted, rej.Error())
 	}

@@ -38,6 +38,16 @@ type validator struct {
 // Fabric's orderer (the rejection) and committer (the code of the returned Tx; VALID
 // means the MVCC check at commit decides).
 func (v *validator) checkEnvelope(raw []byte) (*blockstore.Tx, *rejection) {
+	env := &common.Envelope{}
+	if proto.Unmarshal(raw, env) != nil {
+		env = nil
+	}
+	return v.checkParsedEnvelope(env)
+}
+
+// checkParsedEnvelope is checkEnvelope for an envelope already parsed (nil: it did
+// not parse), so that Submit does not parse again the envelope it received.
+func (v *validator) checkParsedEnvelope(env *common.Envelope) (*blockstore.Tx, *rejection) {
 	tx := &blockstore.Tx{Code: peer.TxValidationCode_VALID}
 	bad := func(code peer.TxValidationCode) (*blockstore.Tx, *rejection) {
 		tx.Code = code
@@ -48,8 +58,7 @@ func (v *validator) checkEnvelope(raw []byte) (*blockstore.Tx, *rejection) {
 		tx.Code = code
 		return tx, &rejection{status: st, info: fmt.Sprintf(format, a...)}
 	}
-	env := &common.Envelope{}
-	if err := proto.Unmarshal(raw, env); err != nil || len(env.Payload) == 0 {
+	if len(env.GetPayload()) == 0 {
 		return reject(peer.TxValidationCode_NIL_ENVELOPE, common.Status_BAD_REQUEST, "bad envelope")
 	}
 	// The creator signs SHA-256(payload); the same digest keys the built cache.
