@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
-	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
@@ -45,22 +44,7 @@ func failed(r *peer.Response) bool { return r.GetStatus() < 200 || r.GetStatus()
 // endorse builds the proposal response payload, has each chosen organisation's peer
 // sign it, and assembles the transaction envelope for the client to sign.
 func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.Envelope, error) {
-	var nsrw []*rwset.NsReadWriteSet
-	var sets []blockstore.NsRWSet
-	if !res.RWSet.Empty() {
-		b, err := proto.Marshal(res.RWSet.KVRWSet())
-		if err != nil {
-			return nil, err
-		}
-		nsrw = []*rwset.NsReadWriteSet{{Namespace: n.def.Chaincode, Rwset: b}}
-		// What commit applies is what checkEnvelope would parse from these bytes.
-		kv := &kvrwset.KVRWSet{}
-		if err := proto.Unmarshal(b, kv); err != nil {
-			return nil, err
-		}
-		sets = []blockstore.NsRWSet{{Namespace: n.def.Chaincode, RW: kv}}
-	}
-	results, err := proto.Marshal(&rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV, NsRwset: nsrw})
+	rws, sets, err := n.marshalRWSet(res)
 	if err != nil {
 		return nil, err
 	}
@@ -71,17 +55,10 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 			return nil, err
 		}
 	}
-	ext, err := proto.Marshal(&peer.ChaincodeAction{
-		Results: results, Events: events, Response: res.Response,
-		ChaincodeId: &peer.ChaincodeID{Name: n.def.Chaincode, Version: chaincodeVersion},
-	})
-	if err != nil {
-		return nil, err
-	}
-	prp, err := proto.Marshal(&peer.ProposalResponsePayload{
-		ProposalHash: proposalHash(p.hdr.ChannelHeader, p.hdr.SignatureHeader, p.cppNoTrans),
-		Extension:    ext,
-	})
+	prp, err := proposalResponsePayload(proposalHash(p.hdr.ChannelHeader, p.hdr.SignatureHeader, p.cppNoTrans),
+		&peer.ChaincodeAction{Events: events, Response: res.Response,
+			ChaincodeId: &peer.ChaincodeID{Name: n.def.Chaincode, Version: chaincodeVersion}},
+		n.def.Chaincode, rws)
 	if err != nil {
 		return nil, err
 	}
@@ -108,18 +85,7 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 		endorsements = append(endorsements, &peer.Endorsement{Endorser: s.Serialized(), Signature: sig})
 		endorsers = append(endorsers, s.Serialized())
 	}
-	cap, err := proto.Marshal(&peer.ChaincodeActionPayload{
-		ChaincodeProposalPayload: p.cppNoTrans,
-		Action:                   &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp, Endorsements: endorsements},
-	})
-	if err != nil {
-		return nil, err
-	}
-	tx, err := proto.Marshal(&peer.Transaction{Actions: []*peer.TransactionAction{{Header: p.hdr.SignatureHeader, Payload: cap}}})
-	if err != nil {
-		return nil, err
-	}
-	payload, err := proto.Marshal(&common.Payload{Header: p.hdr, Data: tx})
+	payload, err := transactionPayload(p.hdr, p.cppNoTrans, prp, endorsements)
 	if err != nil {
 		return nil, err
 	}
@@ -129,9 +95,68 @@ func (n *Node) endorse(p *proposal, res *ccpeer.Result, orgs []string) (*common.
 	}
 	n.built.put(sha256.Sum256(payload), &builtTx{
 		txID: p.chdr.TxId, ts: p.chdr.Timestamp, creator: p.shdr.Creator,
-		code: code, rwsets: sets, endorsers: endorsers,
+		code: code, rwsets: sets, endorsers: endorsers, event: decodeEvent(events),
 	})
 	return &common.Envelope{Payload: payload}, nil
+}
+
+// marshalRWSet encodes the simulation's read/write set (nil when empty) and parses
+// it back for commit: what commit applies is what checkEnvelope would parse from
+// these bytes.
+func (n *Node) marshalRWSet(res *ccpeer.Result) ([]byte, []blockstore.NsRWSet, error) {
+	if res.RWSet.Empty() {
+		return nil, nil, nil
+	}
+	rws, err := proto.Marshal(res.RWSet.KVRWSet())
+	if err != nil {
+		return nil, nil, err
+	}
+	kv := &kvrwset.KVRWSet{}
+	if err := proto.Unmarshal(rws, kv); err != nil {
+		return nil, nil, err
+	}
+	return rws, []blockstore.NsRWSet{{Namespace: n.def.Chaincode, RW: kv}}, nil
+}
+
+// proposalResponsePayload encodes ProposalResponsePayload{hash, Extension: cca}
+// with cca.Results = TxReadWriteSet{KV, [{ns, rws}]} (no namespace when rws is
+// nil), byte for byte as proto.Marshal would level by level, but copying rws (the
+// written values) once. cca.Results must be empty: it is encoded here.
+func proposalResponsePayload(hash []byte, cca *peer.ChaincodeAction, ns string, rws []byte) ([]byte, error) {
+	rest, err := proto.Marshal(cca) // events, response, chaincode id: fields 2 to 4
+	if err != nil {
+		return nil, err
+	}
+	// TxReadWriteSet: data_model (1) is KV, the zero value, so proto3 leaves it out.
+	var results []lenField
+	if rws != nil {
+		results = []lenField{{num: 2, msg: true, sub: []lenField{{num: 1, raw: []byte(ns)}, {num: 2, raw: rws}}}}
+	}
+	ext := []lenField{{num: 1, sub: results}, {raw: rest, verbatim: true}}
+	return encodeFields(lenField{num: 1, raw: hash}, lenField{num: 2, sub: ext}), nil
+}
+
+// transactionPayload encodes common.Payload{Header: hdr, Data: Transaction{Actions:
+// [{Header: hdr.SignatureHeader, Payload: ChaincodeActionPayload{cpp, Action:
+// ChaincodeEndorsedAction{prp, endorsements}}}]}}, byte for byte as proto.Marshal
+// would level by level, but copying cpp and prp (most of the payload) once.
+func transactionPayload(hdr *common.Header, cpp, prp []byte, endorsements []*peer.Endorsement) ([]byte, error) {
+	hb, err := proto.Marshal(hdr)
+	if err != nil {
+		return nil, err
+	}
+	action := []lenField{{num: 1, raw: prp}}
+	for _, e := range endorsements {
+		eb, err := proto.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		action = append(action, lenField{num: 2, raw: eb, msg: true})
+	}
+	cap := []lenField{{num: 1, raw: cpp}, {num: 2, sub: action, msg: true}}
+	txAction := []lenField{{num: 1, raw: hdr.GetSignatureHeader()}, {num: 2, sub: cap}}
+	tx := []lenField{{num: 1, sub: txAction, msg: true}}
+	return encodeFields(lenField{num: 1, raw: hb, msg: hdr != nil}, lenField{num: 2, sub: tx}), nil
 }
 
 // builtTx is what checkEnvelope derives from a transaction payload that this node
@@ -153,6 +178,7 @@ type builtTx struct {
 	code      peer.TxValidationCode // VALID or INVALID_CHAINCODE (header names another chaincode)
 	rwsets    []blockstore.NsRWSet
 	endorsers [][]byte // serialized endorser identities, in endorsement order
+	event     *peer.ChaincodeEvent
 }
 
 // builtCache maps SHA-256(payload) to the builtTx of payloads endorse assembled

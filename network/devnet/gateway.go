@@ -193,7 +193,7 @@ func (g *gatewayServer) Submit(ctx context.Context, req *gateway.SubmitRequest) 
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	tx, rej := g.n.val.checkEnvelope(raw)
+	tx, rej := g.n.val.checkParsedEnvelope(txn)
 	if rej != nil {
 		return nil, rpcError(codes.Aborted, rej.Error())
 	}
@@ -290,12 +290,12 @@ func (g *gatewayServer) ChaincodeEvents(sreq *gateway.SignedChaincodeEventsReque
 			}
 			return status.FromContextError(err).Err()
 		}
-		blk, err := g.n.store.Block(num)
+		evs, err := g.n.blockEvents(num)
 		if err != nil {
 			return status.Error(codes.Aborted, err.Error())
 		}
 		var events []*peer.ChaincodeEvent
-		for _, ev := range blockEvents(blk) {
+		for _, ev := range evs {
 			if !passed {
 				if ev.TxId == req.AfterTransactionId {
 					passed = true
@@ -313,6 +313,19 @@ func (g *gatewayServer) ChaincodeEvents(sreq *gateway.SignedChaincodeEventsReque
 			return err
 		}
 	}
+}
+
+// blockEvents returns the chaincode events of block num's valid transactions, in
+// order: from memory for a recent block, else parsed from the stored block.
+func (n *Node) blockEvents(num uint64) ([]*peer.ChaincodeEvent, error) {
+	if evs, ok := n.ord.events.get(num); ok {
+		return evs, nil
+	}
+	blk, err := n.store.Block(num)
+	if err != nil {
+		return nil, err
+	}
+	return blockEvents(blk), nil
 }
 
 // blockEvents returns the chaincode events of a block's valid transactions, in order.
@@ -357,11 +370,20 @@ func envelopeEvent(raw []byte) *peer.ChaincodeEvent {
 	cca := &peer.ChaincodeAction{}
 	if proto.Unmarshal(tx.Actions[0].Payload, cap) != nil ||
 		proto.Unmarshal(cap.GetAction().GetProposalResponsePayload(), prp) != nil ||
-		proto.Unmarshal(prp.Extension, cca) != nil || len(cca.Events) == 0 {
+		proto.Unmarshal(prp.Extension, cca) != nil {
+		return nil
+	}
+	return decodeEvent(cca.Events)
+}
+
+// decodeEvent parses a ChaincodeAction's events field; nil when it is empty,
+// malformed or names no event.
+func decodeEvent(raw []byte) *peer.ChaincodeEvent {
+	if len(raw) == 0 {
 		return nil
 	}
 	ev := &peer.ChaincodeEvent{}
-	if proto.Unmarshal(cca.Events, ev) != nil || ev.EventName == "" {
+	if proto.Unmarshal(raw, ev) != nil || ev.EventName == "" {
 		return nil
 	}
 	return ev

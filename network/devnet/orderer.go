@@ -50,6 +50,39 @@ type sequencer struct {
 
 	blockMu  sync.Mutex
 	newBlock chan struct{}
+
+	events eventCache
+}
+
+// eventCache holds the chaincode events of the last blocks committed, taken from
+// the checked transactions, so event streams following the head of the chain
+// need not read those blocks back and parse every envelope.
+type eventCache struct {
+	mu sync.Mutex
+	m  map[uint64][]*peer.ChaincodeEvent
+}
+
+// eventCacheBlocks bounds the cache; an older block's events are parsed from the store.
+const eventCacheBlocks = 64
+
+func (c *eventCache) put(num uint64, evs []*peer.ChaincodeEvent) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[uint64][]*peer.ChaincodeEvent, eventCacheBlocks+1)
+	}
+	c.m[num] = evs
+	if num >= eventCacheBlocks {
+		delete(c.m, num-eventCacheBlocks)
+	}
+}
+
+// get returns the events of block num's valid transactions, if num is recent.
+func (c *eventCache) get(num uint64) ([]*peer.ChaincodeEvent, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	evs, ok := c.m[num]
+	return evs, ok
 }
 
 func newOrderer(store *blockstore.Store, log *slog.Logger, maxCount int, timeout time.Duration, finalize func(*common.Block) error) *sequencer {
@@ -147,8 +180,22 @@ func (o *sequencer) commit() {
 			close(o.failedCh)
 			continue
 		}
+		o.events.put(blk.Header.Number, validEvents(blk, txs))
 		o.notify(blk, txs)
 	}
+}
+
+// validEvents is blockEvents for a block just committed from txs: the events of
+// its valid transactions, in order.
+func validEvents(blk *common.Block, txs []*blockstore.Tx) []*peer.ChaincodeEvent {
+	filter := txFilter(blk)
+	var out []*peer.ChaincodeEvent
+	for i, t := range txs {
+		if peer.TxValidationCode(filter[i]) == peer.TxValidationCode_VALID && t.Event != nil {
+			out = append(out, t.Event)
+		}
+	}
+	return out
 }
 
 func (o *sequencer) notify(blk *common.Block, txs []*blockstore.Tx) {

@@ -38,6 +38,16 @@ type validator struct {
 // Fabric's orderer (the rejection) and committer (the code of the returned Tx; VALID
 // means the MVCC check at commit decides).
 func (v *validator) checkEnvelope(raw []byte) (*blockstore.Tx, *rejection) {
+	env := &common.Envelope{}
+	if proto.Unmarshal(raw, env) != nil {
+		env = nil
+	}
+	return v.checkParsedEnvelope(env)
+}
+
+// checkParsedEnvelope is checkEnvelope for an envelope already parsed (nil: it did
+// not parse), so that Submit does not parse again the envelope it received.
+func (v *validator) checkParsedEnvelope(env *common.Envelope) (*blockstore.Tx, *rejection) {
 	tx := &blockstore.Tx{Code: peer.TxValidationCode_VALID}
 	bad := func(code peer.TxValidationCode) (*blockstore.Tx, *rejection) {
 		tx.Code = code
@@ -48,8 +58,7 @@ func (v *validator) checkEnvelope(raw []byte) (*blockstore.Tx, *rejection) {
 		tx.Code = code
 		return tx, &rejection{status: st, info: fmt.Sprintf(format, a...)}
 	}
-	env := &common.Envelope{}
-	if err := proto.Unmarshal(raw, env); err != nil || len(env.Payload) == 0 {
+	if len(env.GetPayload()) == 0 {
 		return reject(peer.TxValidationCode_NIL_ENVELOPE, common.Status_BAD_REQUEST, "bad envelope")
 	}
 	// The creator signs SHA-256(payload); the same digest keys the built cache.
@@ -143,6 +152,7 @@ func (v *validator) checkEndorserTx(tx *blockstore.Tx, pl *common.Payload, chdr 
 	if cca.GetChaincodeId().GetName() != v.def.Chaincode {
 		return peer.TxValidationCode_INVALID_CHAINCODE
 	}
+	tx.Event = decodeEvent(cca.Events)
 	trw := &rwset.TxReadWriteSet{}
 	if err := proto.Unmarshal(cca.Results, trw); err != nil {
 		return peer.TxValidationCode_BAD_RWSET
@@ -204,7 +214,7 @@ func (v *validator) checkBuilt(tx *blockstore.Tx, b *builtTx, env *common.Envelo
 		tx.Code = b.code
 		return tx, nil
 	}
-	tx.RWSets = b.rwsets
+	tx.RWSets, tx.Event = b.rwsets, b.event
 	msps := map[string]bool{}
 	for _, e := range b.endorsers {
 		id, err := v.mgr.Deserialize(e)

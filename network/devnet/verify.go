@@ -113,18 +113,31 @@ func Verify(dir string) (*VerifyReport, error) {
 			}
 		}
 	}
-	for _, b := range blockstore.Buckets {
-		diff, err := blockstore.FirstDifference(src, replay, b)
-		if err != nil {
-			return nil, err
-		}
-		if diff != "" {
-			return nil, fmt.Errorf("%w: %s", ErrMismatch, diff)
-		}
+	if err := sameStores(src, replay); err != nil {
+		return nil, err
 	}
 	rep.StateKeys, _ = src.Count("state")
 	rep.LastHash = prevHash
 	return rep, nil
+}
+
+// sameStores requires the replay to hold the ledger's blocks, state, history and
+// transaction index byte for byte.
+func sameStores(src, replay *blockstore.Store) error {
+	diff, err := blockstore.FirstBlockDifference(src, replay)
+	for _, b := range blockstore.DerivedBuckets {
+		if err != nil || diff != "" {
+			break
+		}
+		diff, err = blockstore.FirstDifference(src, replay, b)
+	}
+	if err != nil {
+		return err
+	}
+	if diff != "" {
+		return fmt.Errorf("%w: %s", ErrMismatch, diff)
+	}
+	return nil
 }
 
 // checkBlock checks what a block read from disk says about itself: its shape

@@ -1,7 +1,9 @@
 package devnet_test
 
 import (
+	"encoding/binary"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,30 +64,49 @@ func TestVerifyFindsTampering(t *testing.T) {
 	tamper(func(tx *bolt.Tx) error { return tx.Bucket([]byte("state")).Put(key, old) })
 
 	// 2. A validation flag flipped (an MVCC-valid transaction marked invalid).
-	var blk3 []byte
-	tamper(func(tx *bolt.Tx) error {
-		k := []byte{0, 0, 0, 0, 0, 0, 0, 3}
-		blk3 = append([]byte(nil), tx.Bucket([]byte("blocks")).Get(k)...)
-		b := &common.Block{}
-		if err := proto.Unmarshal(blk3, b); err != nil {
-			return err
-		}
-		b.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER][0] = 11
-		raw, _ := proto.Marshal(b)
-		return tx.Bucket([]byte("blocks")).Put(k, raw)
-	})
+	tamperBlock := func(num uint64, fn func(*common.Block)) {
+		t.Helper()
+		var loc []byte
+		tamper(func(tx *bolt.Tx) error {
+			loc = append(loc, tx.Bucket([]byte("blockindex")).Get(binary.BigEndian.AppendUint64(nil, num))...)
+			return nil
+		})
+		rewriteBlock(t, db+".blocks", loc, fn)
+	}
+	tamperBlock(3, func(b *common.Block) { b.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER][0] = 11 })
 	expect("block 3 transaction 0")
 
 	// 3. A transaction's bytes changed: the data hash no longer matches.
-	tamper(func(tx *bolt.Tx) error {
-		b := &common.Block{}
-		if err := proto.Unmarshal(blk3, b); err != nil {
-			return err
-		}
+	tamperBlock(3, func(b *common.Block) {
 		d := b.Data.Data[0]
 		d[len(d)-1] ^= 1
-		raw, _ := proto.Marshal(b)
-		return tx.Bucket([]byte("blocks")).Put([]byte{0, 0, 0, 0, 0, 0, 0, 3}, raw)
 	})
 	expect("block 3: data hash")
+}
+
+// rewriteBlock changes the block at loc (offset, length) of a blocks file in
+// place; fn must keep its encoded length.
+func rewriteBlock(t *testing.T, path string, loc []byte, fn func(*common.Block)) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	off, n := int64(binary.BigEndian.Uint64(loc[0:8])), binary.BigEndian.Uint64(loc[8:16])
+	raw := make([]byte, n)
+	if _, err := f.ReadAt(raw, off); err != nil {
+		t.Fatal(err)
+	}
+	b := &common.Block{}
+	if err := proto.Unmarshal(raw, b); err != nil {
+		t.Fatal(err)
+	}
+	fn(b)
+	if raw, err = proto.Marshal(b); err != nil || uint64(len(raw)) != n {
+		t.Fatalf("re-encoded block: %d bytes, %v", len(raw), err)
+	}
+	if _, err := f.WriteAt(raw, off); err != nil {
+		t.Fatal(err)
+	}
 }

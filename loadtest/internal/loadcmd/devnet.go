@@ -225,12 +225,12 @@ func (r *devnetRun) fillAndRestart() error {
 	}
 	fill := time.Since(t0)
 	r.net.close()
-	fi, err := os.Stat(filepath.Join(r.dir, "ledger", "ledger.db"))
-	if err != nil {
+	ledger := filepath.Join(r.dir, "ledger")
+	if _, err := os.Stat(ledger); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  stored %d certificates (%d by the fill in %s, %.0f tx/s), ledger file %d MiB\n",
-		len(r.issued), len(r.issued)-before, fill.Round(time.Second), float64(len(r.issued)-before)/fill.Seconds(), fi.Size()>>20)
+	fmt.Fprintf(out, "  stored %d certificates (%d by the fill in %s, %.0f tx/s), ledger files %d MiB\n",
+		len(r.issued), len(r.issued)-before, fill.Round(time.Second), float64(len(r.issued)-before)/fill.Seconds(), dirSize(ledger)>>20)
 	return measureStart(r.c, r.dir, r.issued)
 }
 

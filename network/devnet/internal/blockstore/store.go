@@ -1,8 +1,10 @@
-// Package blockstore is the devnet's durable ledger: blocks, world state, per-key history
-// and the transaction index in one bbolt file. A block, its validation flags, the state
-// updates of its valid transactions, their history entries and the index entries are
-// written in one bbolt transaction and fsynced before CommitBlock returns, so after a
-// crash the file holds either the whole block or none of it.
+// Package blockstore is the devnet's durable ledger: world state, per-key history and
+// the transaction and block indexes in one bbolt file, the blocks in an append-only
+// file beside it (blockfile.go). A block is appended and fsynced, then the state
+// updates of its valid transactions, their history entries, the index entries and
+// the block's location are written in one bbolt transaction and fsynced before
+// CommitBlock returns, so after a crash the ledger holds either the whole block or
+// none of it.
 package blockstore
 
 import (
@@ -25,18 +27,24 @@ import (
 
 // Bucket names.
 var (
-	bBlocks  = []byte("blocks")
-	bState   = []byte("state")
-	bHistory = []byte("history")
-	bTxIndex = []byte("txindex")
-	bMeta    = []byte("meta")
+	bBlocks     = []byte("blocks") // blocks of stores from before the blocks file
+	bBlockIndex = []byte("blockindex")
+	bState      = []byte("state")
+	bHistory    = []byte("history")
+	bTxIndex    = []byte("txindex")
+	bMeta       = []byte("meta")
 
 	kHeight   = []byte("height")
 	kLastHash = []byte("lasthash")
 )
 
-// Buckets lists the bucket names, for comparisons.
-var Buckets = []string{"blocks", "state", "history", "txindex", "meta"}
+// Buckets lists the bucket names.
+var Buckets = []string{"blocks", "blockindex", "state", "history", "txindex", "meta"}
+
+// DerivedBuckets are the buckets a replay of the blocks must reproduce byte for
+// byte. The block buckets are left out: where a block is stored depends on the
+// store's history (see blockfile.go); FirstBlockDifference compares the blocks.
+var DerivedBuckets = []string{"state", "history", "txindex", "meta"}
 
 // ErrNotFound is returned for a missing block or transaction.
 var ErrNotFound = errors.New("not found")
@@ -49,7 +57,8 @@ type Options struct {
 
 // Store is an open ledger file.
 type Store struct {
-	db *bolt.DB
+	db     *bolt.DB
+	blocks *blockFile
 
 	mu       sync.RWMutex
 	height   uint64
@@ -100,6 +109,9 @@ func Open(path string, o Options) (*Store, error) {
 		s.lastHash = append([]byte(nil), m.Get(kLastHash)...)
 		return nil
 	})
+	if err == nil {
+		s.blocks, err = openBlockFile(db, blockFilePath(path), o)
+	}
 	if err != nil {
 		_ = db.Close() // already returning the init error
 		return nil, err
@@ -107,8 +119,8 @@ func Open(path string, o Options) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the files.
+func (s *Store) Close() error { return errors.Join(s.blocks.close(), s.db.Close()) }
 
 // Height is the number of blocks.
 func (s *Store) Height() uint64 {
@@ -128,12 +140,9 @@ func (s *Store) LastHash() []byte {
 func (s *Store) BlockBytes(n uint64) ([]byte, error) {
 	var out []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bBlocks).Get(u64(n))
-		if v == nil {
-			return fmt.Errorf("block %d: %w", n, ErrNotFound)
-		}
-		out = append([]byte(nil), v...)
-		return nil
+		var err error
+		out, err = s.blocks.read(tx, n)
+		return err
 	})
 	return out, err
 }
@@ -190,10 +199,10 @@ func (s *Store) AppendGenesis(b *common.Block) error {
 	}
 	hash := HeaderHash(b.Header)
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bBlocks).Get(u64(0)) != nil {
+		if s.blocks.has(tx, 0) {
 			return errors.New("ledger already has a genesis block")
 		}
-		if err := tx.Bucket(bBlocks).Put(u64(0), raw); err != nil {
+		if err := s.blocks.append(tx, 0, raw); err != nil {
 			return err
 		}
 		return putMeta(tx, 1, hash)
@@ -229,6 +238,10 @@ type Tx struct {
 	Code      peer.TxValidationCode
 	Timestamp *timestamppb.Timestamp
 	RWSets    []NsRWSet
+	// Event is the chaincode event the envelope carries (nil if none). The store
+	// does not use it: the node serves it to event streams without parsing the
+	// committed block again.
+	Event *peer.ChaincodeEvent
 }
 
 // CommitBlock cuts block number Height() from the envelopes, gives every transaction
@@ -284,9 +297,7 @@ func (s *Store) CommitBlock(envelopes [][]byte, txs []*Tx, finalize func(*common
 		if err != nil {
 			return err
 		}
-		blocks := btx.Bucket(bBlocks)
-		blocks.FillPercent = 1.0
-		if err := blocks.Put(u64(number), raw); err != nil {
+		if err := s.blocks.append(btx, number, raw); err != nil {
 			return err
 		}
 		return putMeta(btx, number+1, HeaderHash(blk.Header))
@@ -586,6 +597,26 @@ func FirstDifference(a, b *Store, bucket string) (string, error) {
 		})
 	})
 	return diff, err
+}
+
+// FirstBlockDifference compares the blocks of two stores and describes the first
+// difference, or returns "" when they are equal.
+func FirstBlockDifference(a, b *Store) (string, error) {
+	for n := uint64(0); n < max(a.Height(), b.Height()); n++ {
+		ba, errA := a.BlockBytes(n)
+		bb, errB := b.BlockBytes(n)
+		switch {
+		case errors.Is(errA, ErrNotFound) && errB == nil:
+			return fmt.Sprintf("blocks: block %d only in the replay", n), nil
+		case errors.Is(errB, ErrNotFound) && errA == nil:
+			return fmt.Sprintf("blocks: block %d only in the ledger", n), nil
+		case errA != nil || errB != nil:
+			return "", errors.Join(errA, errB)
+		case !bytes.Equal(ba, bb):
+			return fmt.Sprintf("blocks: block %d differs", n), nil
+		}
+	}
+	return "", nil
 }
 
 // Count returns the number of keys in a bucket.
