@@ -20,7 +20,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/certledger/certledger/internal/canon"
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/internal/domain/registry"
@@ -179,65 +178,16 @@ func (r Record) ValidateAt(issuer, keyID string, anchoredAt time.Time) error {
 }
 
 // AppendLine appends r's canonical line (canonical JSON of its signed fields,
-// keys sorted, no newline) to dst. It equals the part of r.Certificate()'s
-// Payload after its prefix — canon.Payload(canon.KindCertificate, r) for a v1
-// record, the signed view of canon.KindCertificateV2 for a v2 one (tests check
-// both) — and costs no reflection.
+// keys sorted, no newline) to dst: r.Certificate().AppendSignedJSON, the part
+// of its Payload after its prefix — canon.Payload(canon.KindCertificate, r) for
+// a v1 record, the signed view of canon.KindCertificateV2 for a v2 one (tests
+// check both) — which costs no reflection.
 func AppendLine(dst []byte, r *Record) ([]byte, error) {
-	switch r.RecordVersion {
-	case 0:
-		f := v1Fields(r)
-		return appendFields(dst, r, f[:], nil)
-	case certificate.RecordV2:
-		f := v2Fields(r)
-		return appendFields(dst, r, f[:], &r.Extensions)
+	if r.RecordVersion != 0 && r.RecordVersion != certificate.RecordV2 {
+		return dst, fmt.Errorf("record %s: recordVersion %d is not a batch record kind (v1 or %d)", r.ID, r.RecordVersion, certificate.RecordV2)
 	}
-	return dst, fmt.Errorf("record %s: recordVersion %d is not a batch record kind (v1 or %d)", r.ID, r.RecordVersion, certificate.RecordV2)
-}
-
-// field is one string field of a line: its JSON name and value.
-type field struct{ name, value string }
-
-// v1Fields and v2Fields are a record's string fields in canonical (sorted) order;
-// a v2 line's "extensions" object comes second (after docHash).
-func v1Fields(r *Record) [9]field {
-	return [...]field{
-		{"docHash", r.DocHash}, {"holderCommitment", r.HolderCommitment}, {"id", r.ID}, {"issuer", r.Issuer},
-		{"keyId", r.KeyID}, {"supersedes", r.Supersedes}, {"type", r.Type}, {"validFrom", r.ValidFrom}, {"validUntil", r.ValidUntil},
-	}
-}
-
-func v2Fields(r *Record) [15]field {
-	return [...]field{
-		{"docHash", r.DocHash}, {"holderCodeCommitment", r.HolderCodeCommitment}, {"holderCodeType", r.HolderCodeType},
-		{"holderNameCommitment", r.HolderNameCommitment}, {"id", r.ID}, {"issueDate", r.IssueDate}, {"issuer", r.Issuer},
-		{"issuerCode", r.IssuerCode}, {"issuerName", r.IssuerName}, {"keyId", r.KeyID}, {"name", r.Name},
-		{"supersedes", r.Supersedes}, {"type", r.Type}, {"validFrom", r.ValidFrom}, {"validUntil", r.ValidUntil},
-	}
-}
-
-// appendFields writes {"f0":v0,["extensions":{...},]"f1":v1,...}: ext, when
-// set, is written after the first field (docHash).
-func appendFields(dst []byte, r *Record, fields []field, ext *certificate.Extensions) ([]byte, error) {
-	var err error
-	dst = append(dst, '{')
-	for i, f := range fields {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		if i == 1 && ext != nil {
-			dst = append(dst, `"extensions":`...)
-			dst = ext.AppendJSON(dst)
-			dst = append(dst, ',')
-		}
-		dst = append(dst, '"')
-		dst = append(dst, f.name...)
-		dst = append(dst, '"', ':')
-		if dst, err = canon.AppendString(dst, f.value); err != nil {
-			return dst, fmt.Errorf("record %s field %s: %w", r.ID, f.name, err)
-		}
-	}
-	return append(dst, '}'), nil
+	c := r.Certificate()
+	return c.AppendSignedJSON(dst)
 }
 
 // lineFields are the JSON names of a v1 line's fields in canonical (sorted)

@@ -57,13 +57,6 @@ func (r Record) Signed() (canon.Kind, any) {
 	}
 }
 
-// Payload returns the canonical bytes r's signature covers (and, without a
-// signature, the leaf of a batched record).
-func (r Record) Payload() ([]byte, error) {
-	kind, v := r.Signed()
-	return canon.Payload(kind, v)
-}
-
 // Sign returns the base64 SM2 signature of r's payload by k.
 func (r Record) Sign(k *sm2.PrivateKey) (string, error) {
 	kind, v := r.Signed()

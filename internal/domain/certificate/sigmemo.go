@@ -2,7 +2,6 @@ package certificate
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"sync"
 
 	"github.com/emmansun/gmsm/sm3"
@@ -16,19 +15,20 @@ import (
 // Why it is safe: rec.VerifySignature(k, sig) (registry.VerifyRecord over the
 // kind and view that rec.Signed gives, v1 or v2) is a pure
 // function of k.KeyID, k.PublicKey (PEM), the signature string and the record,
-// and it sees the record only through canon.Payload, which is computed from the
-// record's JSON encoding. It reads no clock, no state and no randomness. The memo
-// key is SM3 over exactly those inputs (key id, public key PEM, json.Marshal of
-// the record, signature; each length-prefixed, so no two inputs share an
-// encoding), and only a nil result (the signature verifies) is remembered. A hit
+// and it sees the record only through canon.Payload of that view, which
+// rec.Payload equals (its prefix names the kind). It reads no clock, no state
+// and no randomness. The memo key is SM3 over exactly those inputs (key id,
+// public key PEM, the payload, signature; each length-prefixed, so no two
+// inputs share an encoding), and only a nil result (the signature verifies) is
+// remembered. A hit
 // therefore returns what the full check would return; a miss, and every failing
 // check, runs VerifyRecord in full, so error values and messages are unchanged.
 // Same input, same output: endorsers stay deterministic and Evaluate stays pure.
 //
 // Why it helps: a verifier asks about the same certificate many times, and every
 // Verify query re-checks the same signature (an SM2 verification plus the
-// canonical payload, ~0.1 ms); a hit costs one json.Marshal and one SM3 of a few
-// hundred bytes.
+// canonical payload, ~0.1 ms); a hit costs the payload (built without
+// reflection) and one SM3 of a few hundred bytes.
 //
 // Bound: at most sigMemoMax entries of 32 bytes (2 MiB); when full it is emptied
 // (a miss only costs the full check again).
@@ -39,11 +39,11 @@ var sigMemo = struct {
 
 const sigMemoMax = 1 << 16
 
-// sigMemoKey is SM3(len ‖ keyId ‖ len ‖ publicKey PEM ‖ len ‖ JSON(record) ‖ len ‖ signature).
-func sigMemoKey(k *registry.Key, recJSON []byte, sig string) [32]byte {
+// sigMemoKey is SM3(len ‖ keyId ‖ len ‖ publicKey PEM ‖ len ‖ payload ‖ len ‖ signature).
+func sigMemoKey(k *registry.Key, payload []byte, sig string) [32]byte {
 	h := sm3.New()
 	var n [8]byte
-	for _, part := range [][]byte{[]byte(k.KeyID), []byte(k.PublicKey), recJSON, []byte(sig)} {
+	for _, part := range [][]byte{[]byte(k.KeyID), []byte(k.PublicKey), payload, []byte(sig)} {
 		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
 		h.Write(n[:])
 		h.Write(part)
@@ -56,11 +56,11 @@ func sigMemoKey(k *registry.Key, recJSON []byte, sig string) [32]byte {
 // verifyRecordMemo returns exactly what rec.VerifySignature(*k, sig) returns,
 // remembering successes.
 func verifyRecordMemo(k *registry.Key, rec Record, sig string) error {
-	recJSON, err := json.Marshal(rec)
+	payload, err := rec.Payload()
 	if err != nil {
 		return rec.VerifySignature(*k, sig)
 	}
-	key := sigMemoKey(k, recJSON, sig)
+	key := sigMemoKey(k, payload, sig)
 	sigMemo.Lock()
 	_, ok := sigMemo.m[key]
 	sigMemo.Unlock()
