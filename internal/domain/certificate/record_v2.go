@@ -66,8 +66,12 @@ func (r Record) Sign(k *sm2.PrivateKey) (string, error) {
 // VerifySignature checks sig over r's payload with registry key k (the errors of
 // registry.VerifyRecord).
 func (r Record) VerifySignature(k registry.Key, sig string) error {
-	kind, v := r.Signed()
-	return registry.VerifyRecord(k, kind, v, sig)
+	kind, _ := r.Signed()
+	payload, err := r.Payload()
+	if err != nil {
+		return codes.Wrap(codes.ErrInvalidArgument, "%s record: %v", kind, err)
+	}
+	return registry.VerifyPayload(k, kind, payload, sig)
 }
 
 // Identifier returns the parsed GB/T 36904 identifier of r, if its id is one.

@@ -308,6 +308,9 @@ func (k Key) ValidAt(t time.Time) error {
 // Public parses k's public key; a key whose PEM does not parse or whose id does not
 // match is an INTERNAL error (the registry stores only parsed keys).
 func (k Key) Public() (*ecdsa.PublicKey, error) {
+	if pub, ok := parsedKeys.get(k.KeyID, k.PublicKey); ok {
+		return pub, nil
+	}
 	pub, err := gm.ParsePublicKeyPEM([]byte(k.PublicKey))
 	if err != nil {
 		return nil, codes.Wrap(codes.ErrInternal, "stored key %s: %v", k.KeyID, err)
@@ -315,6 +318,7 @@ func (k Key) Public() (*ecdsa.PublicKey, error) {
 	if gm.KeyID(pub) != k.KeyID {
 		return nil, codes.Wrap(codes.ErrInternal, "stored key %s does not match its id", k.KeyID)
 	}
+	parsedKeys.put(k.KeyID, k.PublicKey, pub)
 	return pub, nil
 }
 
@@ -322,13 +326,20 @@ func (k Key) Public() (*ecdsa.PublicKey, error) {
 // k: BAD_SIGNATURE when it does not verify, INVALID_ARGUMENT when the record
 // cannot be made into a payload (a signed field missing).
 func VerifyRecord(k Key, kind canon.Kind, record any, sigB64 string) error {
-	pub, err := k.Public()
-	if err != nil {
-		return err
-	}
 	payload, err := canon.Payload(kind, record)
 	if err != nil {
 		return codes.Wrap(codes.ErrInvalidArgument, "%s record: %v", kind, err)
+	}
+	return VerifyPayload(k, kind, payload, sigB64)
+}
+
+// VerifyPayload checks sigB64 over payload, the canonical payload of a record
+// of kind built by its own encoder (certificate.Record.Payload), with k:
+// BAD_SIGNATURE when it does not verify.
+func VerifyPayload(k Key, kind canon.Kind, payload []byte, sigB64 string) error {
+	pub, err := k.Public()
+	if err != nil {
+		return err
 	}
 	if err := gm.VerifyBase64(pub, payload, sigB64); err != nil {
 		return codes.Wrap(codes.ErrBadSignature, "%s signature does not verify with key %s: %v", kind, k.KeyID, err)

@@ -213,3 +213,34 @@ func TestVerifyRecord(t *testing.T) {
 		t.Fatalf("missing field: %v", err)
 	}
 }
+
+// TestPublicMemoised: Key.Public answers a parsed key from its memo only for
+// the same id and PEM; a key whose PEM does not match its id is refused every
+// time, even after the PEM was parsed for its own id.
+func TestPublicMemoised(t *testing.T) {
+	k, err := registry.NewKey(publicPEM(t), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := k.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := k.Public()
+	if err != nil || a != b {
+		t.Fatalf("second Public: %p %p %v", a, b, err)
+	}
+	other, err := registry.NewKey(publicPEM(t), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		swapped := registry.Key{KeyID: k.KeyID, PublicKey: other.PublicKey}
+		if _, err := swapped.Public(); codes.Code(err) != codes.Internal {
+			t.Fatalf("PEM of another key under this id: %v", err)
+		}
+	}
+	if p, err := other.Public(); err != nil || p.Equal(a) {
+		t.Fatalf("other key: %v", err)
+	}
+}
