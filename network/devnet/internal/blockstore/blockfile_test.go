@@ -73,17 +73,7 @@ func TestBlockFileTail(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := Open(path, Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameBlocks(t, blocks(t, ro), want)
-	if err := ro.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s = open(t, path)
-	defer func() { _ = s.Close() }()
-	sameBlocks(t, blocks(t, s), want)
+	s = reopenSame(t, path, want)
 	commit(t, s, put("t4", "d"))
 	got := blocks(t, s)
 	sameBlocks(t, got[:len(want)], want)
@@ -123,16 +113,7 @@ func TestBucketBlocks(t *testing.T) {
 	}
 	toBucket(t, path, want)
 
-	ro, err := Open(path, Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameBlocks(t, blocks(t, ro), want)
-	if err := ro.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s = open(t, path)
-	defer func() { _ = s.Close() }()
+	s = reopenSame(t, path, want)
 	commit(t, s, put("t2", "b"))
 	got := blocks(t, s)
 	sameBlocks(t, got[:len(want)], want)
@@ -171,4 +152,22 @@ func toBucket(t *testing.T, path string, blks [][]byte) {
 	if err := errors.Join(err, db.Close(), os.Remove(blockFilePath(path))); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// reopenSame opens the store at path read-only, then for writing (closed when
+// the test ends), and checks that both read the blocks want.
+func reopenSame(t *testing.T, path string, want [][]byte) *Store {
+	t.Helper()
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBlocks(t, blocks(t, ro), want)
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, path)
+	t.Cleanup(func() { _ = s.Close() })
+	sameBlocks(t, blocks(t, s), want)
+	return s
 }
