@@ -24,6 +24,7 @@ import (
 
 	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/internal/testkit"
+	"github.com/certledger/certledger/loadtest/record"
 	"github.com/certledger/certledger/network/fabric/scenario"
 )
 
@@ -107,7 +108,7 @@ func TestFaults(t *testing.T) {
 		}
 		signers[d] = s
 		body := scenario.JSON(map[string]any{"id": d, "name": "Bureau " + d, "mspId": msp[orgOf[d]],
-			"categories": []string{"licence"}, "publicKeys": []string{s.PEM}})
+			"categories": []string{record.CertificateType}, "publicKeys": []string{s.PEM}})
 		if r := rest(http.MethodPost, gw.url+"/api/v1/departments", tokGov, body); r.err != nil || r.status != http.StatusCreated {
 			t.Fatalf("registering %s: %v %d %s", d, r.err, r.status, r.body)
 		}

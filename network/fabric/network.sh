@@ -322,9 +322,13 @@ start_orderer() { # INDEX
   check_port "$(val "ORDERER${i}_OPS_PORT")" "$n operations"
   render_orderer "$n" "$i"
   mkdir -p "$STATE/data/$n"
-  start_proc "$n" "$BIN_ORDERER" FABRIC_CFG_PATH="$STATE/nodes/$n" FABRIC_LOGGING_SPEC="${ORDERER_LOGGING:-info}" --
+  start_proc "$n" "$BIN_ORDERER" FABRIC_CFG_PATH="$STATE/nodes/$n" FABRIC_LOGGING_SPEC="${ORDERER_LOGGING:-info}" \
+    $(maxprocs "$ORDERER_GOMAXPROCS") --
   return 0
 }
+
+# maxprocs N — the GOMAXPROCS=N setting of a process (ports.env), or nothing when N is empty.
+maxprocs() { [[ -z $1 ]] || echo "GOMAXPROCS=$1"; }
 
 start_peer() { # ORG
   local org=$1 u; u=$(upper "$org")
@@ -335,7 +339,7 @@ start_peer() { # ORG
   render_peer "$org"
   mkdir -p "$STATE/data/peer0.$org"
   start_proc "peer0.$org" "$BIN_PEER" FABRIC_CFG_PATH="$STATE/nodes/peer0.$org" \
-    FABRIC_LOGGING_SPEC="${PEER_LOGGING:-info}" -- node start
+    FABRIC_LOGGING_SPEC="${PEER_LOGGING:-info}" $(maxprocs "$PEER_GOMAXPROCS") -- node start
   return 0
 }
 
@@ -525,7 +529,7 @@ start_chaincode() { # ORG PACKAGE_ID PORT BINARY NAME
     [[ -z ${!v:-} ]] || env+=("$v=${!v}")
   done
   start_proc "$name" "$exe" CHAINCODE_SERVER_ADDRESS="$FABRIC_HOST:$port" CHAINCODE_ID="$id" \
-    CORE_CHAINCODE_ID_NAME="$id" "${env[@]}" --
+    CORE_CHAINCODE_ID_NAME="$id" $(maxprocs "$CHAINCODE_GOMAXPROCS") "${env[@]}" --
   local deadline=$((SECONDS + WAIT_SECS))
   until [[ -n $(port_owner "$port") ]]; do
     alive "$name" || fail_with_log "$name" "certledger-chaincode of $org exited"
