@@ -75,31 +75,3 @@ func BenchmarkSM4GCMSeal(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkSM2VerifyColdHot is Verify's cost per signature for one key, cold
-// (gmsm's variable-base [t]P: a Verifier that never builds a table) and hot
-// (the key's precomputed table), in the same run; wall and CPU time per
-// signature (CPU: the whole process, user+system).
-func BenchmarkSM2VerifyColdHot(b *testing.B) {
-	k, _ := GenerateKey()
-	msg := []byte("certledger/v1/certificate\n{}")
-	sig, _ := Sign(k, msg)
-	for _, c := range []struct {
-		name string
-		v    *Verifier
-	}{{"cold-gmsm", NewVerifier(0, 1)}, {"hot-table", NewVerifier(1, 1)}} {
-		b.Run(c.name, func(b *testing.B) {
-			if err := c.v.Verify(&k.PublicKey, msg, sig); err != nil { // builds the table
-				b.Fatal(err)
-			}
-			cpu0 := processCPU()
-			for b.Loop() {
-				if c.v.Verify(&k.PublicKey, msg, sig) != nil {
-					b.Fatal("verify")
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N), "µs/sig")
-			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/sig")
-		})
-	}
-}
