@@ -119,14 +119,7 @@ func TestGMT0003AnnexExample(t *testing.T) {
 func TestStrictSignatureParsing(t *testing.T) {
 	k, _ := GenerateKey()
 	msg := []byte("payload")
-	sig, err := Sign(k, msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, s, err := ParseSignature(sig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sig, r, s := signParsed(t, k, msg)
 	n := sm2.P256().Params().N
 	bad := map[string][]byte{
 		"trailing byte": append(append([]byte{}, sig...), 0),
@@ -418,4 +411,17 @@ func TestSM3ReaderErrorAndChunks(t *testing.T) {
 			t.Fatalf("size %d: %s %d %v", size, got, n, err)
 		}
 	}
+}
+
+// signParsed signs msg with k and returns the signature with its r and s.
+func signParsed(t *testing.T, k *sm2.PrivateKey, msg []byte) (sig []byte, r, s *big.Int) {
+	t.Helper()
+	sig, err := Sign(k, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, s, err = ParseSignature(sig); err != nil {
+		t.Fatal(err)
+	}
+	return sig, r, s
 }

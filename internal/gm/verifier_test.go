@@ -54,14 +54,7 @@ func flipBit(b []byte, rng *mrand.Rand) []byte {
 // casesFor builds a valid signature by k over msg and its mutations.
 func casesFor(t *testing.T, k *sm2.PrivateKey, other *ecdsa.PublicKey, msg []byte, rng *mrand.Rand) []sigCase {
 	t.Helper()
-	sig, err := Sign(k, msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, s, err := ParseSignature(sig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sig, r, s := signParsed(t, k, msg)
 	n := curveN
 	bit := func(v *big.Int) *big.Int {
 		i := rng.IntN(257)
