@@ -267,18 +267,19 @@ type pendingIssue struct {
 	dept domainregistry.Department
 }
 
-// ledgerReads are the reads of an issue that do not depend on the record's id:
-// the issuer department (with the submitter's MSP checked), the submitter's
+// ledgerReads are the reads of an issue: the state at the certificate's key (a
+// group reads the keys of all its records in one GetMultipleStates), the issuer department (with the submitter's MSP checked), the submitter's
 // operator id, whether the type catalogue is in force and a catalogue type. A
 // single issue reads them directly (directReads); a group once per transaction.
 type ledgerReads struct {
+	certificate func(state.Context, string) ([]byte, error) // the state at a certificate key, nil when absent
 	submitterOf func(state.Context, string) (domainregistry.Department, error)
 	operator    func(state.Context) (string, error)
 	inForce     func(state.Context) (bool, error)
 	lookupType  func(state.Context, string) (*domaincerttype.Type, error)
 }
 
-var directReads = ledgerReads{submitterOf: registry.RequireSubmitterOf, operator: state.OperatorID, inForce: certtype.InForce, lookupType: certtype.Lookup}
+var directReads = ledgerReads{certificate: state.Get, submitterOf: registry.RequireSubmitterOf, operator: state.OperatorID, inForce: certtype.InForce, lookupType: certtype.Lookup}
 
 // prepareIssue runs the checks of an issue that read the ledger, in order: the
 // record's format, a new id, the submitter in the issuer's MSP, the type one the
@@ -288,9 +289,14 @@ func prepareIssue(ctx state.Context, r certificate.Record, at time.Time, reads l
 	if err != nil {
 		return pendingIssue{}, err
 	}
-	k, err := state.NewKey(ctx, codes.New(codes.Conflict, "certificate %s already exists", cert.ID), objCertificate, cert.ID)
+	k, err := state.Key(ctx, objCertificate, cert.ID)
 	if err != nil {
 		return pendingIssue{}, err
+	}
+	if prior, err := reads.certificate(ctx, k); err != nil {
+		return pendingIssue{}, err
+	} else if prior != nil {
+		return pendingIssue{}, codes.New(codes.Conflict, "certificate %s already exists", cert.ID)
 	}
 	dept, err := reads.submitterOf(ctx, cert.Issuer)
 	if err != nil {

@@ -141,8 +141,14 @@ func (c *Contract) IssueGroup(ctx contractapi.TransactionContextInterface, input
 		return "", err
 	}
 	run.verifyAll()
+	// The writes go to the peer in one message per 1,000 on Fabric v3.1 and
+	// later (StartWriteBatch does nothing on a peer that does not offer it).
+	ctx.GetStub().StartWriteBatch()
 	if err := run.write(); err != nil {
 		return "", err
+	}
+	if err := ctx.GetStub().FinishWriteBatch(); err != nil {
+		return "", codes.New(codes.Internal, "writing state: %v", err)
 	}
 	if run.ans.Issued > 0 {
 		if err := state.Emit(ctx, EventGroupIssued, run.ev); err != nil {
@@ -172,6 +178,7 @@ type groupRun struct {
 		err           error
 	}
 	types map[string]*domaincerttype.Type
+	prior map[string][]byte // the state at each record's certificate key (prefetch)
 	ans   GroupAnswer
 	ev    GroupEvent
 }
@@ -184,7 +191,7 @@ type deptResult struct {
 func newGroupRun(ctx state.Context, at time.Time, recs []certificate.Record) *groupRun {
 	txID := state.TxID(ctx)
 	return &groupRun{ctx: ctx, at: at, txID: txID, records: recs, pending: make([]*pendingIssue, len(recs)),
-		deferred: make([]bool, len(recs)), sigErr: make([]error, len(recs)), depts: map[string]deptResult{}, types: map[string]*domaincerttype.Type{},
+		deferred: make([]bool, len(recs)), sigErr: make([]error, len(recs)), depts: map[string]deptResult{}, types: map[string]*domaincerttype.Type{}, prior: map[string][]byte{},
 		ans: GroupAnswer{TxID: txID, IssuedAt: wire.FormatTime(at), Results: make([]GroupResult, len(recs))},
 		ev:  GroupEvent{TxID: txID, IssuedAt: wire.FormatTime(at), Certificates: make([]GroupIssued, 0, len(recs))}}
 }
@@ -234,9 +241,40 @@ func (g *groupRun) lookupType(ctx state.Context, code string) (*domaincerttype.T
 	return t, err
 }
 
+// prefetch reads the certificate keys of all records in one GetMultipleStates:
+// on Fabric v3.1 and later one shim message per 1,000 keys instead of one per
+// record (the read set is the same: a version for every key read).
+func (g *groupRun) prefetch() error {
+	keys := make([]string, 0, len(g.records))
+	for _, r := range g.records {
+		k, err := state.Key(g.ctx, objCertificate, r.ID)
+		if _, twice := g.prior[k]; err != nil || twice {
+			continue // a bad id is refused by its checks; an id twice is read once
+		}
+		g.prior[k] = nil
+		keys = append(keys, k)
+	}
+	bs, err := state.GetMany(g.ctx, keys)
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		g.prior[k] = bs[i]
+	}
+	return nil
+}
+
+// certificate answers from the prefetch; a key it did not read is read now.
+func (g *groupRun) certificate(ctx state.Context, k string) ([]byte, error) {
+	if b, ok := g.prior[k]; ok {
+		return b, nil
+	}
+	return state.Get(ctx, k)
+}
+
 // reads are the transaction's cached ledger reads.
 func (g *groupRun) reads() ledgerReads {
-	return ledgerReads{submitterOf: g.submitterOf, operator: g.operatorID, inForce: g.inForce, lookupType: g.lookupType}
+	return ledgerReads{certificate: g.certificate, submitterOf: g.submitterOf, operator: g.operatorID, inForce: g.inForce, lookupType: g.lookupType}
 }
 
 // check runs the ledger checks of each record (prepareIssue) in input order.
@@ -244,6 +282,9 @@ func (g *groupRun) reads() ledgerReads {
 // decides it as the sequential loop would (refused when the earlier one was
 // written). Only a ledger failure is returned.
 func (g *groupRun) check() error {
+	if err := g.prefetch(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i, r := range g.records {
 		res := &g.ans.Results[i]

@@ -149,6 +149,29 @@ func GetJSON(ctx Context, key string, v any) (found bool, err error) {
 	return true, nil
 }
 
+// Get returns the state at key, nil when it is absent.
+func Get(ctx Context, key string) ([]byte, error) {
+	b, err := ctx.GetStub().GetState(key)
+	if err != nil {
+		return nil, codes.New(codes.Internal, "reading state: %v", err)
+	}
+	return b, nil
+}
+
+// GetMany returns the states at keys in one GetMultipleStates (on a peer that
+// offers it, Fabric v3.1 and later, one message per 1,000 keys; otherwise the
+// shim reads them one by one), each nil when absent.
+func GetMany(ctx Context, keys []string) ([][]byte, error) {
+	bs, err := ctx.GetStub().GetMultipleStates(keys...)
+	if err != nil {
+		return nil, codes.New(codes.Internal, "reading state: %v", err)
+	}
+	if len(bs) != len(keys) {
+		return nil, codes.New(codes.Internal, "reading state: %d values for %d keys", len(bs), len(keys))
+	}
+	return bs, nil
+}
+
 // Exists reports whether key is present in the world state.
 func Exists(ctx Context, key string) (bool, error) {
 	b, err := ctx.GetStub().GetState(key)
