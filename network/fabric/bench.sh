@@ -45,4 +45,8 @@ t0=$(ms); "$HERE/network.sh" up
 t1=$(ms); "$HERE/network.sh" deploy
 t2=$(ms)
 echo "up: $((t1 - t0)) ms, deploy: $((t2 - t1)) ms, up+deploy: $((t2 - t0)) ms"
+# the figures depend on the Fabric version (v3.1's peer batches shim messages: docs/network.md)
+if peer=$(command -v "${FABRIC_BIN:+$FABRIC_BIN/}peer"); then
+  echo "fabric peer: $("$peer" version 2>/dev/null | awk '$1 == "Version:" {print $2; exit}')"
+fi
 "$bin/certledger-load" --format "${FORMAT:-markdown}" fabric -profiles "$FABRIC_STATE/profiles" -state "$FABRIC_STATE" "$@"

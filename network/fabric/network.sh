@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# network.sh — a Hyperledger Fabric v2.5 network for certledger, run as native processes.
+# network.sh — a Hyperledger Fabric (v3.1 or v2.5) network for certledger, run as native processes.
 #
 #   network.sh up                 start 3 Raft orderers and one peer per organisation (gov,
 #                                 depta, deptb), create channel `certledger` through the channel
@@ -32,7 +32,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 source "$HERE/ports.env"
 STATE=$(realpath -m "${FABRIC_STATE:-$HERE/.state}")
 CRYPTO=$STATE/crypto
-FABRIC_RELEASE=${FABRIC_RELEASE:-2.5.16}
+FABRIC_RELEASE=${FABRIC_RELEASE:-3.1.5}
 BASE_ORGS="gov depta deptb"
 ORDERERS="orderer0 orderer1 orderer2"
 ORDERER_DOMAIN=orderer.certledger.local
