@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/certledger/certledger/internal/domain/certificate"
@@ -12,15 +13,23 @@ import (
 // VerifyModel answers verification queries from a local copy of the ledger
 // (the gateway's read model, gateway/internal/readmodel).
 type VerifyModel interface {
-	// VerifyJSON runs the verification pipeline for q at now and returns the
-	// answer's JSON: the certificate:Verify result plus "height" (the blocks it
-	// reflects) and "source". Any error — the model lagging behind the ledger
-	// included — sends the query to the ledger.
-	VerifyJSON(q certificate.Query, now time.Time) ([]byte, error)
+	// AppendVerifyJSON runs the verification pipeline for q at now and appends
+	// the answer's JSON to dst: the certificate:Verify result plus "height"
+	// (the blocks it reflects) and "source". Any error — the model lagging
+	// behind the ledger included — sends the query to the ledger.
+	AppendVerifyJSON(dst []byte, q certificate.Query, now time.Time) ([]byte, error)
 	// LedgerHeight is the ledger's last known height, which an answer from the
 	// ledger reflects at least.
 	LedgerHeight() uint64
 }
+
+// answerBuffers hold verify answers while they are written: a pooled buffer
+// instead of a new, zeroed one per request (an answer is about 5 kB).
+var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// maxPooledAnswer bounds what the pool keeps (an answer naming many
+// certificates may be large; such a buffer is left to the collector).
+const maxPooledAnswer = 64 << 10
 
 // answerVerify answers from the read model when it keeps up, else from the
 // ledger (certificate:Verify), stating the height either way when a model is
@@ -30,10 +39,15 @@ func (s *Server) answerVerify(w http.ResponseWriter, r *http.Request, in verifyI
 	if m == nil {
 		return s.evaluateWrite(w, r, s.org(r), "certificate:Verify", mustJSON(in))
 	}
-	if b, err := m.VerifyJSON(certificate.Query{ID: in.ID, DocHash: in.DocHash}, time.Now()); err == nil {
+	buf := answerBuffers.Get().(*[]byte)
+	defer answerBuffers.Put(buf)
+	if b, err := m.AppendVerifyJSON((*buf)[:0], certificate.Query{ID: in.ID, DocHash: in.DocHash}, time.Now()); err == nil {
 		setJSONHeaders(w)
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(b)
+		if cap(b) <= maxPooledAnswer {
+			*buf = b
+		}
 		return nil
 	}
 	raw, err := s.ledger.Evaluate(r.Context(), s.org(r), "certificate:Verify", mustJSON(in))

@@ -24,12 +24,12 @@ type fakeModel struct {
 	asked   []certificate.Query
 }
 
-func (f *fakeModel) VerifyJSON(q certificate.Query, _ time.Time) ([]byte, error) {
+func (f *fakeModel) AppendVerifyJSON(dst []byte, q certificate.Query, _ time.Time) ([]byte, error) {
 	f.asked = append(f.asked, q)
 	if !f.serving {
 		return nil, errors.New("read model is behind the ledger")
 	}
-	return []byte(`{"verdict":"VALID","height":41,"source":"readModel"}` + "\n"), nil
+	return append(dst, `{"verdict":"VALID","height":41,"source":"readModel"}`+"\n"...), nil
 }
 
 func (f *fakeModel) LedgerHeight() uint64 { return 42 }

@@ -297,15 +297,20 @@ func (m *Model) AnchorOf(id string) (*Anchor, bool, error) {
 	return a, true, nil
 }
 
-// VerifyJSON is Verify's answer as JSON (httpapi.VerifyModel).
+// VerifyJSON is Verify's answer as JSON, with a newline.
 func (m *Model) VerifyJSON(q certificate.Query, now time.Time) ([]byte, error) {
+	return m.AppendVerifyJSON(make([]byte, 0, verifyAnswerSize), q, now)
+}
+
+// AppendVerifyJSON appends Verify's answer as JSON, with a newline, to dst
+// (httpapi.VerifyModel: the handler passes a pooled buffer).
+func (m *Model) AppendVerifyJSON(dst []byte, q certificate.Query, now time.Time) ([]byte, error) {
 	a, err := m.Verify(q, now)
 	if err != nil {
 		return nil, err
 	}
-	// An Encoder writes json.Marshal's bytes and the newline into one buffer
-	// sized for a typical answer: no second copy to append the newline.
-	buf := bytes.NewBuffer(make([]byte, 0, verifyAnswerSize))
+	// An Encoder writes json.Marshal's bytes and the newline after dst's.
+	buf := bytes.NewBuffer(dst)
 	if err := json.NewEncoder(buf).Encode(a); err != nil {
 		return nil, fmt.Errorf("encoding verify answer: %w", err)
 	}
