@@ -43,6 +43,8 @@ func (s *Server) answerVerify(w http.ResponseWriter, r *http.Request, in verifyI
 	defer answerBuffers.Put(buf)
 	if b, err := m.AppendVerifyJSON((*buf)[:0], certificate.Query{ID: in.ID, DocHash: in.DocHash}, time.Now()); err == nil {
 		setJSONHeaders(w)
+		// The length is known: no chunked framing for either side to do.
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(b)
 		if cap(b) <= maxPooledAnswer {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/certledger/certledger/internal/domain/certificate"
 	"github.com/certledger/certledger/loadtest/internal/driver"
 	"github.com/certledger/certledger/loadtest/internal/proc"
+	"github.com/certledger/certledger/loadtest/internal/rawhttp"
 	"github.com/certledger/certledger/loadtest/internal/table"
 	"github.com/certledger/certledger/loadtest/record"
 )
@@ -30,6 +32,7 @@ func readModelCommand() *cli.Command {
 			&cli.IntFlag{Name: "n", Value: 10000, Usage: "certificates issued (single issues) before measuring"},
 			&cli.IntFlag{Name: "batch", Value: 0, Usage: "also anchor a Merkle batch of `N` certificates (known to the read model only from its file) and measure verify of them"},
 			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "concurrent verify clients"},
+			&cli.StringFlag{Name: "http-client", Value: "raw", Usage: "verify requests through `raw` keep-alive HTTP/1.1 connections (loadtest/internal/rawhttp, like wrk: little of the shared cores) or net/http's client (std)"},
 			&cli.DurationFlag{Name: "verify-for", Value: 5 * time.Second, Usage: "duration of each verify phase"},
 			&cli.IntFlag{Name: "restarts", Value: 3, Usage: "restarts measured"},
 			&cli.StringFlag{Name: "dir", Usage: "work folder (default: a temporary one)"},
@@ -60,6 +63,9 @@ func runReadModel(c *cli.Context) error {
 	r := &readModelRun{c: c, n: c.Int("n"), concurrency: c.Int("concurrency")}
 	if r.n <= 0 || r.concurrency <= 0 || c.Duration("verify-for") <= 0 || c.Int("restarts") <= 0 {
 		return cli.Exit("-n, --concurrency, --verify-for and --restarts must be positive", 2)
+	}
+	if hc := c.String("http-client"); hc != "raw" && hc != "std" {
+		return cli.Exit(fmt.Sprintf("--http-client is raw or std, not %q", hc), 2)
 	}
 	dir, cleanup, err := workDir(c.String("dir"), "certledger-load-readmodel-")
 	if err != nil {
@@ -97,11 +103,17 @@ func runReadModel(c *cli.Context) error {
 		}{"batched", r.s.URL, gatewaytest.SourceReadModel, r.bench.recs, &r.bench.verify})
 	}
 	for _, phase := range phases {
-		warm := driver.Run(c.Context, driver.Options{Workers: r.concurrency, For: time.Second}, r.verifyOp(phase.base, phase.source, phase.recs))
+		op, done, err := r.verifyOp(phase.base, phase.source, phase.recs)
+		if err != nil {
+			return err
+		}
+		warm := driver.Run(c.Context, driver.Options{Workers: r.concurrency, For: time.Second}, op)
 		if warm.Failed > 0 {
+			done()
 			return fmt.Errorf("verify warm-up from %s: %d failures, first: %w", phase.name, warm.Failed, warm.FirstErr)
 		}
-		*phase.res = driver.Run(c.Context, driver.Options{Name: phase.name, Workers: r.concurrency, For: c.Duration("verify-for"), CPU: selfCPU}, r.verifyOp(phase.base, phase.source, phase.recs))
+		*phase.res = driver.Run(c.Context, driver.Options{Name: phase.name, Workers: r.concurrency, For: c.Duration("verify-for"), CPU: selfCPU}, op)
+		done()
 	}
 	if err := r.timeReceipts(); err != nil {
 		return err
@@ -166,12 +178,43 @@ func (r *readModelRun) pending(m *gatewaytest.ReadModel) bool {
 	return err != nil || len(p) > 0
 }
 
+// getFunc sends GET target (path and query) and appends the body to body.
+type getFunc func(ctx context.Context, target string, body *bytes.Buffer) (int, error)
+
+// client returns the --http-client's GET for base, and what closes it.
+func (r *readModelRun) client(base string) (getFunc, func(), error) {
+	if r.c.String("http-client") == "std" {
+		return func(ctx context.Context, target string, body *bytes.Buffer) (int, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+target, nil)
+			if err != nil {
+				return 0, err
+			}
+			res, err := r.hc.Do(req)
+			if err != nil {
+				return 0, err
+			}
+			_, err = body.ReadFrom(res.Body)
+			_ = res.Body.Close() // fully read
+			return res.StatusCode, err
+		}, func() {}, nil
+	}
+	rc, err := rawhttp.New(base, r.concurrency, 30*time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rc.Get, rc.Close, nil
+}
+
 // verifyOp verifies a record by id and hash at base and wants VALID, answered
-// by the read model when source says so.
-func (r *readModelRun) verifyOp(base, source string, recs []certificate.Record) driver.Op {
-	urls := make([]string, len(recs))
+// by the read model when source says so; done closes its connections.
+func (r *readModelRun) verifyOp(base, source string, recs []certificate.Record) (op driver.Op, done func(), err error) {
+	get, done, err := r.client(base)
+	if err != nil {
+		return nil, nil, err
+	}
+	targets := make([]string, len(recs))
 	for i, rec := range recs {
-		urls[i] = base + "/api/v1/verify?id=" + rec.ID + "&hash=" + rec.DocHash
+		targets[i] = "/api/v1/verify?id=" + url.QueryEscape(rec.ID) + "&hash=" + url.QueryEscape(rec.DocHash)
 	}
 	// The ledger-only API states no source; the read model's must say it answered.
 	valid, model := []byte(`"verdict":"VALID"`), []byte(`"source":"`+gatewaytest.SourceReadModel+`"`)
@@ -180,31 +223,22 @@ func (r *readModelRun) verifyOp(base, source string, recs []certificate.Record) 
 	// pooled buffer rather than one grown from 512 bytes for each answer.
 	bufs := sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 16<<10)) }}
 	return func(ctx context.Context, i int) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, urls[(i*7919)%len(urls)], nil)
-		if err != nil {
-			return err
-		}
-		res, err := r.hc.Do(req)
+		buf := bufs.Get().(*bytes.Buffer)
+		defer bufs.Put(buf)
+		buf.Reset()
+		status, err := get(ctx, targets[(i*7919)%len(targets)], buf)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		buf := bufs.Get().(*bytes.Buffer)
-		defer bufs.Put(buf)
-		buf.Reset()
-		_, err = buf.ReadFrom(res.Body)
-		_ = res.Body.Close() // fully read
-		if err != nil {
-			return err
-		}
 		body := buf.Bytes()
-		if res.StatusCode != http.StatusOK || !bytes.Contains(body, valid) || bytes.Contains(body, model) != wantModel {
-			return fmt.Errorf("verify: %d %s", res.StatusCode, bytes.TrimSpace(body))
+		if status != http.StatusOK || !bytes.Contains(body, valid) || bytes.Contains(body, model) != wantModel {
+			return fmt.Errorf("verify: %d %s", status, bytes.TrimSpace(body))
 		}
 		return nil
-	}
+	}, done, nil
 }
 
 // rebuildFromZero times a new store built from block 0, then restarts of it.
@@ -257,8 +291,8 @@ func (r *readModelRun) rebuildFromZero() error {
 
 func (r *readModelRun) report() error {
 	m, l := r.fromModel, r.fromLedg
-	t := table.New(fmt.Sprintf("certledger read model (devnet in-process, real chaincode, %d certificates, verify concurrency %d, load generator in this process; %s)",
-		r.n, r.concurrency, proc.MachineLoad()), "measure", "value", "note")
+	t := table.New(fmt.Sprintf("certledger read model (devnet in-process, real chaincode, %d certificates, verify concurrency %d, %s HTTP client, load generator in this process; %s)",
+		r.n, r.concurrency, r.c.String("http-client"), proc.MachineLoad()), "measure", "value", "note")
 	t.Add("verify from the read model", table.Rate(m.PerSecond())+" requests/s", fmt.Sprintf("GET /api/v1/verify?id&hash, p50 %s p99 %s (aim >= 10,000/s, p99 <= 20 ms); CPU %s per request",
 		table.Ms(m.Percentile(50)), table.Ms(m.Percentile(99)), table.Ms(m.CPUPerOp(cpuParent))))
 	t.Add("verify from the ledger", table.Rate(l.PerSecond())+" requests/s", fmt.Sprintf("same requests, certificate:Verify evaluated on the devnet, p50 %s p99 %s; CPU %s per request",
