@@ -88,7 +88,7 @@ func TestConcurrent(t *testing.T) {
 			for range 50 {
 				var b bytes.Buffer
 				if status, err := cl.Get(context.Background(), "/", &b); err != nil || status != 200 || b.Len() != 10_000 {
-					errs <- fmt.Errorf("%d %d %v", status, b.Len(), err)
+					errs <- fmt.Errorf("%d %d %w", status, b.Len(), err)
 					return
 				}
 			}
