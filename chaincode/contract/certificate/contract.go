@@ -278,9 +278,10 @@ type pendingIssue struct {
 }
 
 // ledgerReads are the reads of an issue: the state at the certificate's key (a
-// group reads the keys of all its records in one GetMultipleStates), the issuer department (with the submitter's MSP checked), the submitter's
-// operator id, whether the type catalogue is in force and a catalogue type. A
-// single issue reads them directly (directReads); a group once per transaction.
+// group reads the keys of all its records in one GetMultipleStates), the issuer
+// department (with the submitter's MSP checked), the submitter's operator id,
+// whether the type catalogue is in force and a catalogue type. A single issue
+// reads them directly (directReads); a group once per transaction.
 type ledgerReads struct {
 	certificate func(state.Context, string) ([]byte, error) // the state at a certificate key, nil when absent
 	submitterOf func(state.Context, string) (domainregistry.Department, error)
