@@ -174,11 +174,8 @@ func GetMany(ctx Context, keys []string) ([][]byte, error) {
 
 // Exists reports whether key is present in the world state.
 func Exists(ctx Context, key string) (bool, error) {
-	b, err := ctx.GetStub().GetState(key)
-	if err != nil {
-		return false, codes.New(codes.Internal, "reading state: %v", err)
-	}
-	return b != nil, nil
+	b, err := Get(ctx, key)
+	return b != nil, err
 }
 
 // PutJSON writes v as JSON under key. v must marshal deterministically: use structs

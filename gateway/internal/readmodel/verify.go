@@ -297,11 +297,6 @@ func (m *Model) AnchorOf(id string) (*Anchor, bool, error) {
 	return a, true, nil
 }
 
-// VerifyJSON is Verify's answer as JSON, with a newline.
-func (m *Model) VerifyJSON(q certificate.Query, now time.Time) ([]byte, error) {
-	return m.AppendVerifyJSON(make([]byte, 0, verifyAnswerSize), q, now)
-}
-
 // AppendVerifyJSON appends Verify's answer as JSON, with a newline, to dst
 // (httpapi.VerifyModel: the handler passes a pooled buffer).
 func (m *Model) AppendVerifyJSON(dst []byte, q certificate.Query, now time.Time) ([]byte, error) {
@@ -316,10 +311,6 @@ func (m *Model) AppendVerifyJSON(dst []byte, q certificate.Query, now time.Time)
 	}
 	return buf.Bytes(), nil
 }
-
-// verifyAnswerSize is the buffer VerifyJSON starts with: an answer for one
-// certificate (record, issuer key PEM, eight steps) is about 4.5 kB.
-const verifyAnswerSize = 6 << 10
 
 // LedgerHeight is the ledger's last known height (httpapi.VerifyModel).
 func (m *Model) LedgerHeight() uint64 { return m.Status().LedgerHeight }

@@ -54,7 +54,9 @@ func New(base string, conns int, timeout time.Duration) (*Client, error) {
 }
 
 // Get sends GET target (a path with its query) and appends the response body
-// to body; it returns the status code. A connection that fails is closed and
+// to body; it returns the status code. ctx bounds the dial only; a request on
+// an open connection is bounded by the client's timeout (a load generator
+// lets its in-flight requests finish). A connection that fails is closed and
 // the next request dials a new one.
 func (cl *Client) Get(ctx context.Context, target string, body *bytes.Buffer) (int, error) {
 	c, err := cl.take(ctx)
