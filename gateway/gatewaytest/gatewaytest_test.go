@@ -18,8 +18,8 @@ import (
 var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
 func signedRecord(t *testing.T, d gatewaytest.Department, id string) certificate.Record {
-	rec := certificate.Record{ID: id, DocHash: gm.SM3Hex([]byte(id)), Type: "licence", Issuer: d.ID,
-		HolderCommitment: strings.Repeat("c", 64), ValidFrom: "2026-11-01T00:00:00Z", ValidUntil: "2031-11-28T00:00:00Z", KeyID: d.KeyID}
+	rec := certificate.Record{Fields: certificate.Fields{ID: id, DocHash: gm.SM3Hex([]byte(id)), Type: "licence", Issuer: d.ID,
+		HolderCommitment: strings.Repeat("c", 64), ValidFrom: "2026-11-01T00:00:00Z", ValidUntil: "2031-11-28T00:00:00Z", KeyID: d.KeyID}}
 	rec.Signature = d.Sign(t, canon.KindCertificate, rec)
 	return rec
 }

@@ -75,7 +75,7 @@ func TestBrowserIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	ext, _ := certificate.NewExtensions(map[string]string{"KZ_JYCS": "示范市西湖路 1 号"})
-	rec := certificate.Record{
+	rec := certificate.Record{Fields: certificate.Fields{
 		RecordVersion: certificate.RecordV2, ID: id.String(), DocHash: gm.SM3Hex(content), Type: typeCode,
 		Name: "营业执照", Issuer: "dept-a", IssuerName: "示范市市场监督管理局", IssuerCode: issuerCode, IssueDate: "2026-11-28",
 		HolderCodeType:       certtype.HolderUSCC,
@@ -83,7 +83,7 @@ func TestBrowserIdentity(t *testing.T) {
 		HolderCodeCommitment: gm.Commitment([]byte("fedcba9876543210"), holderCode),
 		ValidFrom:            t0.Format(time.RFC3339), ValidUntil: t0.AddDate(20, 0, 0).Format(time.RFC3339),
 		Extensions: ext, KeyID: key.KeyID,
-	}
+	}}
 	if rec.Signature, err = rec.Sign(sk); err != nil {
 		t.Fatal(err)
 	}

@@ -80,11 +80,11 @@ func (d *Dept) Certificate(id string, doc []byte, validFrom, validUntil time.Tim
 	if err != nil {
 		return certificate.Record{}, err
 	}
-	rec := certificate.Record{
+	rec := certificate.Record{Fields: certificate.Fields{
 		ID: id, DocHash: gm.SM3Hex(doc), Type: CertificateType, Issuer: d.ID,
 		HolderCommitment: gm.Commitment(salt, "91110000ACME"+id),
 		ValidFrom:        wire.FormatTime(validFrom), KeyID: d.KeyID,
-	}
+	}}
 	if !validUntil.IsZero() {
 		rec.ValidUntil = wire.FormatTime(validUntil)
 	}

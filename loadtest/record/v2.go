@@ -143,14 +143,14 @@ func (d *Dept) certificateV2(id string, doc []byte, validFrom, validUntil time.T
 	if err != nil {
 		return certificate.Record{}, err
 	}
-	rec := certificate.Record{
+	rec := certificate.Record{Fields: certificate.Fields{
 		RecordVersion: certificate.RecordV2, ID: xid, DocHash: gm.SM3Hex(doc), Type: v.Type.Code, Name: v.Type.Name,
 		Issuer: d.ID, IssuerName: v.Name, IssuerCode: v.Code, IssueDate: validFrom.UTC().Format(certificate.DateLayout),
 		HolderCodeType:       v.Type.HolderCodeType,
 		HolderNameCommitment: certificate.Commit(nameSalt, "ACME Ltd "+id),
 		HolderCodeCommitment: certificate.Commit(codeSalt, "91350100M000100Y43"),
 		ValidFrom:            wire.FormatTime(validFrom), KeyID: d.KeyID,
-	}
+	}}
 	if !validUntil.IsZero() {
 		rec.ValidUntil = wire.FormatTime(validUntil)
 	}

@@ -221,8 +221,8 @@ func TestStatusOfBatchedCertificate(t *testing.T) {
 	// A batched id that names a certificate issued on its own: the status change
 	// with the leaf is refused as a duplicate, the single certificate untouched.
 	dup := b.recs[2]
-	single := domain.Record{ID: dup.ID, DocHash: gm.SM3Hex([]byte("single")), Type: "business-licence", Issuer: "market",
-		HolderCommitment: dup.HolderCommitment, ValidFrom: "2026-01-01T00:00:00Z", KeyID: e.market.KeyID}
+	single := domain.Record{Fields: domain.Fields{ID: dup.ID, DocHash: gm.SM3Hex([]byte("single")), Type: "business-licence", Issuer: "market",
+		HolderCommitment: dup.HolderCommitment, ValidFrom: "2026-01-01T00:00:00Z", KeyID: e.market.KeyID}}
 	single.Signature = e.market.Sign(t, canon.KindCertificate, single)
 	issued := e.l.MustSubmit(market, "certificate:Issue", js(single))
 	refused(t, e.l.Submit(market, "certificate:Suspend", e.status(dup.ID, "suspend", issued.TxID, leaf(2))), codes.Conflict)
@@ -260,10 +260,10 @@ func TestStatusOfBatchedCertificate(t *testing.T) {
 	}
 
 	// Supersede a batched certificate by a new single one.
-	next := domain.Record{
+	next := domain.Record{Fields: domain.Fields{
 		ID: "new-1", DocHash: gm.SM3Hex([]byte("new")), Type: "business-licence", Issuer: "market", HolderCommitment: b.recs[7].HolderCommitment,
 		ValidFrom: "2026-02-01T00:00:00Z", KeyID: e.market.KeyID, Supersedes: b.recs[7].ID,
-	}
+	}}
 	next.Signature = e.market.Sign(t, canon.KindCertificate, next)
 	in := map[string]any{}
 	raw, _ := json.Marshal(next)

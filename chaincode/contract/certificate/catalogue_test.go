@@ -52,14 +52,14 @@ func (e *env) v2(serial string, s ledgertest.Signer, change func(*domain.Record)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	r := domain.Record{
+	r := domain.Record{Fields: domain.Fields{
 		RecordVersion: domain.RecordV2, ID: id.String(), DocHash: gm.SM3Hex([]byte("licence " + serial)),
 		Type: licenceType, Name: "营业执照", Issuer: "market", IssuerName: marketName, IssuerCode: marketCode,
 		IssueDate: "2026-11-28", HolderCodeType: domaincerttype.HolderUSCC,
 		HolderNameCommitment: gm.Commitment([]byte("0123456789abcdef"), "ACME 有限公司"),
 		HolderCodeCommitment: gm.Commitment([]byte("fedcba9876543210"), "91350100M000100Y43"),
 		ValidFrom:            "2026-11-28T00:00:00Z", ValidUntil: "2046-11-28T00:00:00Z", KeyID: s.KeyID,
-	}
+	}}
 	if change != nil {
 		change(&r)
 	}
@@ -146,12 +146,12 @@ func TestIssueV2Refusals(t *testing.T) {
 	// police may not issue licences; after a grant it may, after a revoke no more.
 	polRec := func(serial string) domain.Record {
 		id, _ := identifier.New(licenceType, policeCode, serial, "001")
-		r := domain.Record{
+		r := domain.Record{Fields: domain.Fields{
 			RecordVersion: domain.RecordV2, ID: id.String(), DocHash: gm.SM3Hex([]byte("p" + serial)), Type: licenceType,
 			Name: "营业执照", Issuer: "police", IssuerName: "Department police", IssuerCode: policeCode, IssueDate: "2026-11-28",
 			HolderCodeType: "001", HolderNameCommitment: gm.SM3Hex([]byte("n")), HolderCodeCommitment: gm.SM3Hex([]byte("c")),
 			ValidFrom: "2026-11-28T00:00:00Z", KeyID: e.police.KeyID,
-		}
+		}}
 		r.Signature, _ = r.Sign(e.police.Key)
 		return r
 	}

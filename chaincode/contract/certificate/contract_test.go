@@ -41,11 +41,11 @@ func setup(t testing.TB) *env {
 // record returns a certificate record of issuer market signed with s, after
 // applying change (if any) before signing.
 func (e *env) record(id string, s ledgertest.Signer, change func(*domain.Record)) domain.Record {
-	r := domain.Record{
+	r := domain.Record{Fields: domain.Fields{
 		ID: id, DocHash: gm.SM3Hex([]byte("document " + id)), Type: "business-licence", Issuer: "market",
 		HolderCommitment: gm.Commitment([]byte("0123456789abcdef"), "91310000MA1FL000XX"),
 		ValidFrom:        "2026-01-01T00:00:00Z", ValidUntil: "2031-01-01T00:00:00Z", KeyID: s.KeyID,
-	}
+	}}
 	if change != nil {
 		change(&r)
 	}

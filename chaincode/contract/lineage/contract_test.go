@@ -60,9 +60,9 @@ func generate(t *testing.T, nCerts, nExchanges, nTickets int, seed uint64) *gene
 	}
 
 	for i := range nCerts {
-		r := certificate.Record{ID: fmt.Sprintf("c-%03d", i), DocHash: gm.SM3Hex([]byte(fmt.Sprint("doc", i))), Type: "business-licence",
+		r := certificate.Record{Fields: certificate.Fields{ID: fmt.Sprintf("c-%03d", i), DocHash: gm.SM3Hex([]byte(fmt.Sprint("doc", i))), Type: "business-licence",
 			Issuer: "market", HolderCommitment: gm.Commitment([]byte("0123456789abcdef"), fmt.Sprint("holder", i)),
-			ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2031-01-01T00:00:00Z", KeyID: market.KeyID}
+			ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2031-01-01T00:00:00Z", KeyID: market.KeyID}}
 		r.Signature = market.Sign(t, canon.KindCertificate, r)
 		l.MustSubmit(mkt, "certificate:Issue", js(r))
 		g.certs = append(g.certs, r.ID)

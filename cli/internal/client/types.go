@@ -21,6 +21,8 @@ type (
 	DepartmentInput = registry.Registration
 	// CertificateRecord is the signed certificate record (canon.KindCertificate).
 	CertificateRecord = certificate.Record
+	// CertificateFields are a certificate record's signed fields.
+	CertificateFields = certificate.Fields
 	// Certificate is the ledger's certificate: the signed record plus its state.
 	Certificate = certificate.Certificate
 	// StatusRequest is the signed body of revoke, suspend and reinstate

@@ -238,7 +238,7 @@ func (is *Issuer) Build(req Request) (client.CertificateRecord, []byte, error) {
 	if err != nil {
 		return rec, nil, err
 	}
-	rec = client.CertificateRecord{
+	rec = client.CertificateRecord{Fields: client.CertificateFields{
 		ID:               id,
 		DocHash:          docHash,
 		Type:             req.Type,
@@ -248,7 +248,7 @@ func (is *Issuer) Build(req Request) (client.CertificateRecord, []byte, error) {
 		ValidUntil:       until,
 		KeyID:            is.Signer.KeyID,
 		Supersedes:       req.Supersedes,
-	}
+	}}
 	sig, err := canon.Sign(is.Signer.Key, canon.KindCertificate, rec)
 	if err != nil {
 		return rec, nil, fmt.Errorf("signing record: %w", err)

@@ -128,7 +128,7 @@ func (v *V2) Unsigned(req Request, docHash, dept, keyID string, now time.Time, n
 	if err != nil {
 		return rec, fmt.Errorf("%w: %w", ErrInput, err)
 	}
-	return client.CertificateRecord{
+	return client.CertificateRecord{Fields: client.CertificateFields{
 		RecordVersion: certificate.RecordV2, ID: id, DocHash: docHash, Type: v.Type.Code, Name: name,
 		Issuer: dept, IssuerName: v.DeptName, IssuerCode: v.DeptCode, IssueDate: issueDate,
 		HolderCodeType:       v.Type.HolderCodeType,
@@ -136,7 +136,7 @@ func (v *V2) Unsigned(req Request, docHash, dept, keyID string, now time.Time, n
 		HolderCodeCommitment: certificate.Commit(codeSalt, req.HolderID),
 		ValidFrom:            from, ValidUntil: until,
 		Extensions: ext, KeyID: keyID, Supersedes: req.Supersedes,
-	}, nil
+	}}, nil
 }
 
 // buildV2 hashes the file, draws the two holder salts, signs the v2 record and

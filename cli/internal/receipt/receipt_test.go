@@ -22,8 +22,8 @@ func sample(t testing.TB) *Receipt {
 	h := gm.SM3Hex([]byte("doc"))
 	return &Receipt{
 		Version: Version,
-		Record: client.CertificateRecord{ID: "c-1", DocHash: h, Type: "t", Issuer: "d", HolderCommitment: gm.Commitment(salt, "holder"),
-			ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2027-01-01T00:00:00Z", KeyID: gm.KeyID(&k.PublicKey), Signature: "MEQCIA=="},
+		Record: client.CertificateRecord{Fields: client.CertificateFields{ID: "c-1", DocHash: h, Type: "t", Issuer: "d", HolderCommitment: gm.Commitment(salt, "holder"),
+			ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2027-01-01T00:00:00Z", KeyID: gm.KeyID(&k.PublicKey)}, Signature: "MEQCIA=="},
 		IssuerKey: IssuerKey{DepartmentID: "d", KeyID: gm.KeyID(&k.PublicKey), PublicKey: string(pub)},
 		Ledger:    Ledger{TxID: "tx", BlockNumber: 3},
 		Holder:    Holder{Salt: base64.StdEncoding.EncodeToString(salt), Note: SaltNote},

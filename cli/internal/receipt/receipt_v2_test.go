@@ -16,7 +16,7 @@ func TestV2Receipt(t *testing.T) {
 	k, _ := gm.GenerateKey()
 	pub, _ := gm.MarshalPublicKeyPEM(&k.PublicKey)
 	nameSalt, codeSalt := []byte("0123456789abcdef"), []byte("fedcba9876543210")
-	rec := client.CertificateRecord{
+	rec := client.CertificateRecord{Fields: client.CertificateFields{
 		RecordVersion: certificate.RecordV2,
 		ID:            "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U",
 		DocHash:       gm.SM3Hex([]byte("deed")), Type: "11100000000013338W011", Name: "不动产权证书",
@@ -25,7 +25,7 @@ func TestV2Receipt(t *testing.T) {
 		HolderNameCommitment: gm.Commitment(nameSalt, "张三"),
 		HolderCodeCommitment: gm.Commitment(codeSalt, "11010519491231002X"),
 		ValidFrom:            "2023-06-01T00:00:00Z", KeyID: gm.KeyID(&k.PublicKey),
-	}
+	}}
 	var err error
 	if rec.Signature, err = rec.Sign(k); err != nil {
 		t.Fatal(err)

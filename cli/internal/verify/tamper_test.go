@@ -29,9 +29,9 @@ func newGenuine(t *testing.T) genuine {
 	k, _ := gm.GenerateKey()
 	pub, _ := gm.MarshalPublicKeyPEM(&k.PublicKey)
 	salt, _ := gm.NewSalt()
-	rec := client.CertificateRecord{ID: "lic-1", DocHash: gm.SM3Hex([]byte("doc")), Type: "business-licence", Issuer: "dept-a",
+	rec := client.CertificateRecord{Fields: client.CertificateFields{ID: "lic-1", DocHash: gm.SM3Hex([]byte("doc")), Type: "business-licence", Issuer: "dept-a",
 		HolderCommitment: gm.Commitment(salt, "91110000ACME"), ValidFrom: "2026-01-01T00:00:00Z",
-		ValidUntil: "2030-01-01T00:00:00Z", KeyID: gm.KeyID(&k.PublicKey)}
+		ValidUntil: "2030-01-01T00:00:00Z", KeyID: gm.KeyID(&k.PublicKey)}}
 	sign := func(r client.CertificateRecord) string {
 		s, err := canon.Sign(k, canon.KindCertificate, r)
 		if err != nil {
@@ -71,7 +71,7 @@ func TestTamperEachReceiptField(t *testing.T) {
 	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	other, _ := gm.GenerateKey()
 	otherPEM, _ := gm.MarshalPublicKeyPEM(&other.PublicKey)
-	otherSig := g.sign(client.CertificateRecord{ID: "x", DocHash: gm.SM3Hex(nil), Type: "t", Issuer: "dept-a", HolderCommitment: gm.SM3Hex(nil), ValidFrom: "2026-01-01T00:00:00Z", KeyID: g.receipt.Record.KeyID})
+	otherSig := g.sign(client.CertificateRecord{Fields: client.CertificateFields{ID: "x", DocHash: gm.SM3Hex(nil), Type: "t", Issuer: "dept-a", HolderCommitment: gm.SM3Hex(nil), ValidFrom: "2026-01-01T00:00:00Z", KeyID: g.receipt.Record.KeyID}})
 
 	for _, tc := range []struct {
 		field   string // dotted JSON path in the receipt

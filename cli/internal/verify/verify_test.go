@@ -18,8 +18,8 @@ func signed(t *testing.T) *receipt.Receipt {
 	k, _ := gm.GenerateKey()
 	pub, _ := gm.MarshalPublicKeyPEM(&k.PublicKey)
 	salt, _ := gm.NewSalt()
-	rec := client.CertificateRecord{ID: "c-1", DocHash: gm.SM3Hex([]byte("doc")), Type: "t", Issuer: "d",
-		HolderCommitment: gm.Commitment(salt, "h"), ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2030-01-01T00:00:00Z", KeyID: gm.KeyID(&k.PublicKey)}
+	rec := client.CertificateRecord{Fields: client.CertificateFields{ID: "c-1", DocHash: gm.SM3Hex([]byte("doc")), Type: "t", Issuer: "d",
+		HolderCommitment: gm.Commitment(salt, "h"), ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2030-01-01T00:00:00Z", KeyID: gm.KeyID(&k.PublicKey)}}
 	sig, err := canon.Sign(k, canon.KindCertificate, rec)
 	if err != nil {
 		t.Fatal(err)

@@ -97,7 +97,7 @@ func (f *fakeLedger) submit(_ context.Context, _ string, fn string, args ...stri
 }
 
 func rec(id string) certificate.Record {
-	return certificate.Record{ID: id, DocHash: strings.Repeat("ab", 32), Type: "licence", Issuer: "dept-a", KeyID: strings.Repeat("cd", 32), Signature: "sig-" + id}
+	return certificate.Record{Fields: certificate.Fields{ID: id, DocHash: strings.Repeat("ab", 32), Type: "licence", Issuer: "dept-a", KeyID: strings.Repeat("cd", 32)}, Signature: "sig-" + id}
 }
 
 // issueAll issues ids concurrently and returns the outcomes by id.
@@ -122,7 +122,7 @@ func issueAll(c *Coalescer, ids ...string) map[string]Outcome {
 func TestGroupsAnswerEachCaller(t *testing.T) {
 	f := newFake()
 	f.certs["old-1"] = rec("old-1")
-	f.certs["taken-1"] = certificate.Record{ID: "taken-1", Signature: "someone else's"}
+	f.certs["taken-1"] = certificate.Record{Fields: certificate.Fields{ID: "taken-1"}, Signature: "someone else's"}
 	c := New(f.submit, Options{Window: 50 * time.Millisecond, Max: 1000})
 	ids := []string{"old-1", "taken-1", "bad-1"}
 	for i := range 40 {

@@ -113,8 +113,8 @@ func (e *polEnv) write(org, fn string, args ...string) uint64 {
 func (e *polEnv) issue(dept, id string) uint64 {
 	e.t.Helper()
 	d := e.depts[dept]
-	c := CertificateRecord{ID: id, DocHash: gm.SM3Hex([]byte(id)), Type: "licence", Issuer: dept, HolderCommitment: polCommitA,
-		ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2030-01-01T00:00:00Z", KeyID: d.KeyID}
+	c := CertificateRecord{Fields: CertificateFields{ID: id, DocHash: gm.SM3Hex([]byte(id)), Type: "licence", Issuer: dept, HolderCommitment: polCommitA,
+		ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2030-01-01T00:00:00Z", KeyID: d.KeyID}}
 	c.Signature = d.Sign(e.t, canon.KindCertificate, c)
 	return e.write(d.Org, "certificate:Issue", mustJSON(c))
 }
@@ -480,10 +480,10 @@ func TestMethodNotAllowed(t *testing.T) {
 // holderCommitment and validFrom are required up front; nothing is submitted.
 func TestDomainValidation(t *testing.T) {
 	e := newPolEnv(t, nil)
-	valid := CertificateRecord{
+	valid := CertificateRecord{Fields: CertificateFields{
 		ID: "c-1", DocHash: polCommitA, Type: "licence", Issuer: "dept-a", HolderCommitment: polCommitB,
-		ValidFrom: "2026-01-01T00:00:00Z", KeyID: polCommitA, Signature: "MAYCAQECAQE=",
-	}
+		ValidFrom: "2026-01-01T00:00:00Z", KeyID: polCommitA,
+	}, Signature: "MAYCAQECAQE="}
 	if err := validateCertificate(&valid); err != nil {
 		t.Fatalf("valid record refused: %v", err)
 	}

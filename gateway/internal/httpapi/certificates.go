@@ -28,6 +28,9 @@ func (s *Server) registerCertificates(r *Router) {
 // CertificateRecord is a certificate as its issuer signed it (certificate:Issue input).
 type CertificateRecord = certificate.Record
 
+// CertificateFields are a certificate record's signed fields.
+type CertificateFields = certificate.Fields
+
 // validateCertificate checks a certificate record with the domain's rules
 // (certificate.Record.Validate: every field, holderCommitment and validFrom
 // required as the chaincode requires them) and the signature's encoding.

@@ -44,8 +44,8 @@ func TestGroupIssueThroughputDevnet(t *testing.T) {
 	for g := range bodies {
 		recs := make([]certificate.Record, size)
 		for i := range recs {
-			r := certificate.Record{ID: fmt.Sprintf("g%05d-%04d", g, i), DocHash: gm.SM3Hex([]byte(fmt.Sprint(g, i))), Type: "business-licence",
-				Issuer: "dept-a", HolderCommitment: gm.SM3Hex([]byte("h")), ValidFrom: "2026-01-01T00:00:00Z", KeyID: keyID}
+			r := certificate.Record{Fields: certificate.Fields{ID: fmt.Sprintf("g%05d-%04d", g, i), DocHash: gm.SM3Hex([]byte(fmt.Sprint(g, i))), Type: "business-licence",
+				Issuer: "dept-a", HolderCommitment: gm.SM3Hex([]byte("h")), ValidFrom: "2026-01-01T00:00:00Z", KeyID: keyID}}
 			if r.Signature, err = canon.Sign(k, canon.KindCertificate, r); err != nil {
 				t.Fatal(err)
 			}

@@ -35,8 +35,8 @@ func TestReceiptEvidenceEndToEnd(t *testing.T) {
 	s.must(t, "POST", "/api/v1/departments", "gov", DepartmentInput{ID: "dept-a", Name: "市场监督管理局", MSPID: "DeptAMSP",
 		Categories: []string{"business-licence"}, PublicKeys: []string{string(p)}}, http.StatusCreated)
 	doc := []byte("licence 1")
-	rec := CertificateRecord{ID: "lic-1", DocHash: gm.SM3Hex(doc), Type: "business-licence", Issuer: "dept-a",
-		HolderCommitment: gm.SM3Hex([]byte("holder")), ValidFrom: wire.FormatTime(time.Now().Add(-time.Hour)), KeyID: gm.KeyID(&k.PublicKey)}
+	rec := CertificateRecord{Fields: CertificateFields{ID: "lic-1", DocHash: gm.SM3Hex(doc), Type: "business-licence", Issuer: "dept-a",
+		HolderCommitment: gm.SM3Hex([]byte("holder")), ValidFrom: wire.FormatTime(time.Now().Add(-time.Hour)), KeyID: gm.KeyID(&k.PublicKey)}}
 	sig, err := canon.Sign(k, canon.KindCertificate, rec)
 	if err != nil {
 		t.Fatal(err)

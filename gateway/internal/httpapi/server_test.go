@@ -218,10 +218,10 @@ func (e *env) do(method, path, token string, body any, hdr ...string) resp {
 
 // certRecord is a certificate record signed by issuer's key.
 func certRecord(id, issuer string) CertificateRecord {
-	c := CertificateRecord{
+	c := CertificateRecord{Fields: CertificateFields{
 		ID: id, DocHash: hashA, Type: "business-licence", Issuer: issuer, HolderCommitment: commitA,
 		ValidFrom: "2026-11-28T00:00:00Z", ValidUntil: "2031-11-28T00:00:00Z", KeyID: keyOf[issuer].KeyID,
-	}
+	}}
 	return resign(c)
 }
 

@@ -45,26 +45,7 @@ const MaxRecords = 4_000_000
 // line (the header's recordKind says it) but it is in the JSON a receipt or a
 // status change carries, and the fields marked v2 are absent from a v1
 // record's JSON, so a v1 record reads as it always did.
-type Record struct {
-	RecordVersion        int                    `json:"recordVersion,omitempty"`
-	ID                   string                 `json:"id"`
-	DocHash              string                 `json:"docHash"`
-	Type                 string                 `json:"type"`
-	Name                 string                 `json:"name,omitempty"` // v2
-	Issuer               string                 `json:"issuer"`
-	IssuerName           string                 `json:"issuerName,omitempty"` // v2
-	IssuerCode           string                 `json:"issuerCode,omitempty"` // v2
-	IssueDate            string                 `json:"issueDate,omitempty"`  // v2
-	HolderCommitment     string                 `json:"holderCommitment"`     // v1
-	HolderCodeType       string                 `json:"holderCodeType,omitempty"`
-	HolderNameCommitment string                 `json:"holderNameCommitment,omitempty"` // v2
-	HolderCodeCommitment string                 `json:"holderCodeCommitment,omitempty"` // v2
-	ValidFrom            string                 `json:"validFrom"`
-	ValidUntil           string                 `json:"validUntil"`
-	Extensions           certificate.Extensions `json:"extensions,omitzero"` // v2
-	KeyID                string                 `json:"keyId"`
-	Supersedes           string                 `json:"supersedes"`
-}
+type Record certificate.Fields
 
 // Kind returns r's record kind: RecordKindV2 for a v2 record, else RecordKindV1.
 func (r *Record) Kind() string {
@@ -76,22 +57,12 @@ func (r *Record) Kind() string {
 
 // Certificate returns r as a certificate record (empty signature).
 func (r Record) Certificate() certificate.Record {
-	return certificate.Record{
-		RecordVersion: r.RecordVersion, ID: r.ID, DocHash: r.DocHash, Type: r.Type, Name: r.Name, Issuer: r.Issuer,
-		IssuerName: r.IssuerName, IssuerCode: r.IssuerCode, IssueDate: r.IssueDate, HolderCommitment: r.HolderCommitment,
-		HolderCodeType: r.HolderCodeType, HolderNameCommitment: r.HolderNameCommitment, HolderCodeCommitment: r.HolderCodeCommitment,
-		ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil, Extensions: r.Extensions, KeyID: r.KeyID, Supersedes: r.Supersedes,
-	}
+	return certificate.Record{Fields: certificate.Fields(r)}
 }
 
 // FromCertificate returns the batch record of c (its signature dropped).
 func FromCertificate(c certificate.Record) Record {
-	return Record{
-		RecordVersion: c.RecordVersion, ID: c.ID, DocHash: c.DocHash, Type: c.Type, Name: c.Name, Issuer: c.Issuer,
-		IssuerName: c.IssuerName, IssuerCode: c.IssuerCode, IssueDate: c.IssueDate, HolderCommitment: c.HolderCommitment,
-		HolderCodeType: c.HolderCodeType, HolderNameCommitment: c.HolderNameCommitment, HolderCodeCommitment: c.HolderCodeCommitment,
-		ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil, Extensions: c.Extensions, KeyID: c.KeyID, Supersedes: c.Supersedes,
-	}
+	return Record(c.Fields)
 }
 
 // Validate checks r's fields and that it belongs to a batch of issuer issuer

@@ -41,14 +41,16 @@ func CheckHash(field, h string) error {
 	return fe.Err()
 }
 
-// Record is the certificate as the issuing department signs it. Optional values are "".
+// Fields are the fields of a certificate that its issuing department signs.
+// Optional values are "".
 //
 // A v1 record (RecordVersion 0) signs canon kind "certificate": id, docHash, type,
 // issuer, holderCommitment, validFrom, validUntil, keyId, supersedes. A v2 record
 // (RecordVersion 2, see record_v2.go) carries GB/T 36903 metadata and a GB/T 36904
 // identifier as id, and signs canon kind "v2/certificate"; the fields marked v2 are
 // empty (and absent from the JSON) in a v1 record, holderCommitment is empty in a v2 one.
-type Record struct {
+// A batch carries these fields without a signature of their own (batch.Record).
+type Fields struct {
 	RecordVersion        int        `json:"recordVersion,omitempty"` // 0 = v1, 2 = v2 (not itself signed: the payload prefix says it)
 	ID                   string     `json:"id"`
 	DocHash              string     `json:"docHash"`
@@ -67,7 +69,13 @@ type Record struct {
 	Extensions           Extensions `json:"extensions,omitzero"` // v2
 	KeyID                string     `json:"keyId"`
 	Supersedes           string     `json:"supersedes"`
-	Signature            string     `json:"signature"`
+}
+
+// Record is the certificate as the issuing department signs it: its signed
+// Fields and the SM2 signature over their canonical payload (Payload).
+type Record struct {
+	Fields
+	Signature string `json:"signature"`
 }
 
 // Validate checks the format of every field (not the signature itself) and

@@ -15,11 +15,11 @@ import (
 var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
 func goodRecord() certificate.Record {
-	return certificate.Record{
+	return certificate.Record{Fields: certificate.Fields{
 		ID: "c-1", DocHash: gm.SM3Hex([]byte("doc")), Type: "business-licence", Issuer: "market",
 		HolderCommitment: gm.SM3Hex([]byte("holder")), ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2027-01-01T00:00:00Z",
-		KeyID: gm.SM3Hex([]byte("key")), Supersedes: "", Signature: "MEUCIQ==",
-	}
+		KeyID: gm.SM3Hex([]byte("key")), Supersedes: "",
+	}, Signature: "MEUCIQ=="}
 }
 
 func TestRecordValidate(t *testing.T) {

@@ -20,11 +20,11 @@ func ExampleEvaluate() {
 	key, _ := registry.NewKey(string(pemBytes), issued.Add(-time.Hour))
 
 	file := []byte("business licence No. 1")
-	rec := certificate.Record{
+	rec := certificate.Record{Fields: certificate.Fields{
 		ID: "c-1", DocHash: gm.SM3Hex(file), Type: "business-licence", Issuer: "market",
 		HolderCommitment: gm.Commitment([]byte("0123456789abcdef"), "holder id"),
 		ValidFrom:        "2026-01-01T00:00:00Z", KeyID: key.KeyID,
-	}
+	}}
 	rec.Signature, _ = canon.Sign(sk, canon.KindCertificate, rec)
 	cert, _ := certificate.New(rec, issued, "tx-1")
 

@@ -53,7 +53,7 @@ func TestPayloadEqualsCanon(t *testing.T) {
 	v1, v2 := goodRecord(), v2Record()
 	odd := goodRecord()
 	odd.RecordVersion = 3
-	recs := []certificate.Record{v1, v2, odd, {}, {RecordVersion: certificate.RecordV2}}
+	recs := []certificate.Record{v1, v2, odd, {}, {Fields: certificate.Fields{RecordVersion: certificate.RecordV2}}}
 	for _, s := range payloadStrings {
 		recs = append(recs, withEveryString(v1, s)...)
 		recs = append(recs, withEveryString(v2, s)...)

@@ -42,7 +42,7 @@ func signedV2Record(t *testing.T) (certificate.Record, registry.Key) {
 
 func v2Record() certificate.Record {
 	ext, _ := certificate.NewExtensions(map[string]string{"KZ_ZL": "岳麓区麓山路1号", "KZ_MJ": "89.5"})
-	return certificate.Record{
+	return certificate.Record{Fields: certificate.Fields{
 		RecordVersion: certificate.RecordV2, ID: realID,
 		DocHash: gm.SM3Hex([]byte("deed")), Type: realType, Name: "不动产权证书",
 		Issuer: housingDept, IssuerName: housingName, IssuerCode: housingCode, IssueDate: "2023-06-01",
@@ -50,8 +50,8 @@ func v2Record() certificate.Record {
 		HolderNameCommitment: certificate.Commit([]byte("salt-for-the-name"), "张三"),
 		HolderCodeCommitment: certificate.Commit([]byte("salt-for-the-code"), "11010519491231002X"),
 		ValidFrom:            "2023-06-01T00:00:00Z", Extensions: ext,
-		KeyID: gm.SM3Hex([]byte("key")), Signature: "MEUCIQ==",
-	}
+		KeyID: gm.SM3Hex([]byte("key")),
+	}, Signature: "MEUCIQ=="}
 }
 
 func TestV2Validate(t *testing.T) {

@@ -24,8 +24,8 @@ func TestVerifyRecordMemo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := Record{ID: "c-1", DocHash: gm.SM3Hex([]byte("doc")), Type: "licence", Issuer: "market",
-			HolderCommitment: gm.SM3Hex([]byte("h")), ValidFrom: "2026-01-01T00:00:00Z", KeyID: k.KeyID}
+		r := Record{Fields: Fields{ID: "c-1", DocHash: gm.SM3Hex([]byte("doc")), Type: "licence", Issuer: "market",
+			HolderCommitment: gm.SM3Hex([]byte("h")), ValidFrom: "2026-01-01T00:00:00Z", KeyID: k.KeyID}}
 		if r.Signature, err = canon.Sign(sk, canon.KindCertificate, r); err != nil {
 			t.Fatal(err)
 		}
@@ -72,8 +72,8 @@ func BenchmarkSignatureStep(b *testing.B) {
 	sk, _ := gm.GenerateKey()
 	p, _ := gm.MarshalPublicKeyPEM(&sk.PublicKey)
 	k, _ := registry.NewKey(string(p), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	r := Record{ID: "c-1", DocHash: gm.SM3Hex([]byte("doc")), Type: "licence", Issuer: "market",
-		HolderCommitment: gm.SM3Hex([]byte("h")), ValidFrom: "2026-01-01T00:00:00Z", KeyID: k.KeyID}
+	r := Record{Fields: Fields{ID: "c-1", DocHash: gm.SM3Hex([]byte("doc")), Type: "licence", Issuer: "market",
+		HolderCommitment: gm.SM3Hex([]byte("h")), ValidFrom: "2026-01-01T00:00:00Z", KeyID: k.KeyID}}
 	r.Signature, _ = canon.Sign(sk, canon.KindCertificate, r)
 	b.Run("VerifyRecord", func(b *testing.B) {
 		for b.Loop() {

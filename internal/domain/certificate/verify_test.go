@@ -198,7 +198,7 @@ func TestResultJSON(t *testing.T) {
 
 func TestSummarize(t *testing.T) {
 	mk := func(id, issuer, verdict, issued string) certificate.Result {
-		c := &certificate.Certificate{Record: certificate.Record{ID: id, Issuer: issuer}, IssuedAt: issued}
+		c := &certificate.Certificate{Record: certificate.Record{Fields: certificate.Fields{ID: id, Issuer: issuer}}, IssuedAt: issued}
 		if verdict == wire.VerdictRevoked {
 			c.StatusReason = "fraud"
 		}

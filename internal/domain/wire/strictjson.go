@@ -75,7 +75,36 @@ func DecodeBytes(b []byte, v any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	err := dec.Decode(v)
+	if typ, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		typ.Field = jsonPath(t.Elem(), typ.Field)
+	}
+	return err
+}
+
+// jsonPath drops from the path of an *json.UnmarshalTypeError the Go names of
+// the embedded structs it passes through ("Fields.id" for a certificate's id):
+// a client knows the JSON names only.
+func jsonPath(t reflect.Type, path string) string {
+	segs := strings.Split(path, ".")
+	out := segs[:0]
+	for _, seg := range segs {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			t = nil
+			out = append(out, seg)
+			continue
+		}
+		if f, ok := t.FieldByName(seg); ok && f.Anonymous && f.Tag.Get("json") == "" {
+			t = f.Type
+			continue
+		}
+		t = fieldTypes(t).types[seg]
+		out = append(out, seg)
+	}
+	return strings.Join(out, ".")
 }
 
 // fullCheck walks b token by token under the strict rules for a value of type

@@ -62,6 +62,38 @@ func TestDecodeStrict(t *testing.T) {
 	}
 }
 
+// TestDecodeTypeErrorPath: a value of the wrong type is named by its JSON path,
+// without the Go names of the embedded structs encoding/json puts in it.
+func TestDecodeTypeErrorPath(t *testing.T) {
+	type inner struct {
+		ID    string `json:"id"`
+		Items []struct {
+			N int `json:"n"`
+		} `json:"items"`
+	}
+	type outer struct {
+		inner
+		Signature string `json:"signature"`
+	}
+	for in, want := range map[string]string{
+		`{"id":1}`:                "id",
+		`{"items":[{"n":"x"}]}`:   "items.n",
+		`{"signature":false}`:     "signature",
+		`{"id":"a","items":true}`: "items",
+	} {
+		var v outer
+		err := wire.DecodeBytes([]byte(in), &v)
+		typ, ok := errors.AsType[*json.UnmarshalTypeError](err)
+		if !ok {
+			t.Errorf("%s: error %v, want a type error", in, err)
+			continue
+		}
+		if typ.Field != want {
+			t.Errorf("%s: field %q, want %q", in, typ.Field, want)
+		}
+	}
+}
+
 func TestDecodeLimit(t *testing.T) {
 	var b body
 	in := `{"id":"` + strings.Repeat("a", 100) + `"}`

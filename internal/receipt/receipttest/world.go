@@ -191,12 +191,12 @@ func (w *World) Record(t testing.TB, id string, doc []byte) certificate.Record {
 	t.Helper()
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)
-	r := certificate.Record{
+	r := certificate.Record{Fields: certificate.Fields{
 		ID: id, DocHash: gm.SM3Hex(doc), Type: "business-licence", Issuer: w.Dept,
 		HolderCommitment: gm.Commitment(salt, "91350100M000100Y43"),
 		ValidFrom:        wire.FormatTime(w.Now.Add(-time.Hour)), ValidUntil: wire.FormatTime(w.Now.Add(5 * 365 * 24 * time.Hour)),
 		KeyID: gm.KeyID(&w.DeptKey.PublicKey),
-	}
+	}}
 	sig, err := canon.Sign(w.DeptKey, canon.KindCertificate, r)
 	if err != nil {
 		t.Fatal(err)
