@@ -192,7 +192,7 @@ func TestBulkGatewayKilled(t *testing.T) {
 	hashes := writeManifest(t, dir, "crash", n, nil)
 
 	// A gateway of its own, on a fixed address so that it can come back there.
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	logPath := filepath.Join(dir, "gateway-killed.log")
 	gw, err := startGateway(e.bin, e.gwConfig, addr, logPath)
 	if err != nil {

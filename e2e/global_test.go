@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 // TestGlobalFlagsFromEnvironment: --gateway, --token and --output fall back to
@@ -52,7 +54,7 @@ func TestGlobalFlagsFromEnvironment(t *testing.T) {
 	}
 	// Flags win: a table, and a gateway that does not answer (exit 3).
 	wantExit(t, run(env, "cert", "verify", doc, "--output", "table"), 0, "verdict: VALID")
-	wantExit(t, run(env, "--gateway", "http://"+freeAddr(t), "cert", "verify", doc), 3)
+	wantExit(t, run(env, "--gateway", "http://"+testkit.DeadAddr(t), "cert", "verify", doc), 3)
 	// A wrong token in the environment is refused.
 	wantExit(t, run([]string{"CERTLEDGER_GATEWAY=" + e.url, "CERTLEDGER_TOKEN=" + e.tokens[tokB]},
 		issueArgs(uniqueDoc(t, dir, "env2.txt"), e.keys["dept-a"])...), 1, "FORBIDDEN")
@@ -76,7 +78,7 @@ func TestGatewayHTTPSWithCACert(t *testing.T) {
 	tlsCfg := "tls: {certFile: " + filepath.Join(dir, "gw.crt") + ", keyFile: " + filepath.Join(dir, "gw.key") + "}\n"
 	writeDoc(t, dir, "gateway-tls.yaml", string(cfg)+tlsCfg)
 
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	gw, err := startProc("certledger-gateway (https)", filepath.Join(dir, "gateway.log"), func(line string) string {
 		if strings.Contains(line, "gateway listening") {
 			return addr

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -593,13 +592,3 @@ func uniqueDoc(t *testing.T, dir, name string) string {
 	return writeDoc(t, dir, name, fmt.Sprintf("%s\nBusiness licence for %s, serial %s\n", t.Name(), name, testkit.RandomHex(8)))
 }
 
-// freeAddr returns a loopback address that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
-}

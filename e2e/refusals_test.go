@@ -140,7 +140,7 @@ func TestLedgerUnreachable(t *testing.T) {
 	e := need(t)
 	t.Parallel()
 	dir := t.TempDir()
-	closed := "http://" + freeAddr(t) // nothing listens there any more
+	closed := "http://" + testkit.DeadAddr(t) // nothing listens there any more
 	doc := uniqueDoc(t, dir, "doc.txt")
 	base := []string{"--gateway", closed, "--token", e.tokens[tokA], "--timeout", "5s"}
 	for _, args := range [][]string{

@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// DeadAddr is a loopback host:port that nothing listens on (it was free a
-// moment ago): a peer or server that is down.
-func DeadAddr(t testing.TB) string {
+// FreeAddr is a loopback host:port that was free a moment ago: the address of a
+// server a test is about to start.
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -16,4 +16,11 @@ func DeadAddr(t testing.TB) string {
 	addr := l.Addr().String()
 	_ = l.Close()
 	return addr
+}
+
+// DeadAddr is a loopback host:port that nothing listens on (it was free a
+// moment ago): a peer or server that is down.
+func DeadAddr(t testing.TB) string {
+	t.Helper()
+	return FreeAddr(t)
 }

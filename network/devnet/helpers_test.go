@@ -8,6 +8,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	"github.com/certledger/certledger/network/devnet"
+	"github.com/certledger/certledger/network/devnet/devnettest"
 	"github.com/certledger/certledger/network/devnet/internal/testcc"
 )
 
@@ -40,14 +41,7 @@ func openNet(t testing.TB, dir string, cc shim.Chaincode) *testNet {
 	if cc == nil {
 		cc = testcc.CC{}
 	}
-	node, err := devnet.Open(dir, devnet.WithChaincode(cc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	served, err := node.ServeLoopback()
-	if err != nil {
-		t.Fatal(err)
-	}
+	node := devnettest.Serve(t, dir, devnet.WithChaincode(cc))
 	tn := &testNet{dir: dir, node: node, gws: map[string]*client.Gateway{}}
 	for _, o := range node.Config().Orgs {
 		gw, conn, err := devnet.Connect(node.ProfilePath(o.Name))
@@ -57,12 +51,6 @@ func openNet(t testing.TB, dir string, cc shim.Chaincode) *testNet {
 		tn.gws[o.Name] = gw
 		t.Cleanup(func() { _ = gw.Close(); _ = conn.Close() })
 	}
-	t.Cleanup(func() {
-		if err := node.Close(); err != nil {
-			t.Error(err)
-		}
-		<-served //nolint:errcheck // Serve returns once Close stops it; its error then is expected
-	})
 	return tn
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/certledger/certledger/chaincode"
 	"github.com/certledger/certledger/network/devnet"
+	"github.com/certledger/certledger/network/devnet/devnettest"
 	"github.com/certledger/certledger/network/fabric/scenario"
 )
 
@@ -22,14 +23,7 @@ func startDevnet(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	node, err := devnet.Open(dir, devnet.WithChaincode(cc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = node.Close() })
-	if _, err := node.ServeLoopback(); err != nil {
-		t.Fatal(err)
-	}
+	devnettest.Serve(t, dir, devnet.WithChaincode(cc))
 	return filepath.Join(dir, "profiles")
 }
 

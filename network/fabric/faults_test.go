@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -81,7 +80,7 @@ func TestFaults(t *testing.T) {
 	tokGov := testkit.RandomHex(24)
 	tok := map[string]string{depts[0]: testkit.RandomHex(24), depts[1]: testkit.RandomHex(24)}
 	var cfg strings.Builder
-	addr, opsAddr := freeLoopback(t), freeLoopback(t)
+	addr, opsAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	fmt.Fprintf(&cfg, "listen: %s\noperations: {listen: %s}\ngovernanceDepartment: gov\nmvccRetries: 5\n", addr, opsAddr)
 	fmt.Fprintf(&cfg, "orgs:\n")
 	for _, name := range []string{"gov", "dept-a", "dept-b"} {
@@ -221,16 +220,6 @@ func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
-}
-
-func freeLoopback(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
 }
 
 // raftLeader names the orderer that leads the channel's Raft cluster now, from the

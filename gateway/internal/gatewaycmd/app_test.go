@@ -19,6 +19,7 @@ import (
 	"github.com/certledger/certledger/gateway/gatewaytest"
 	"github.com/certledger/certledger/gateway/internal/config"
 	"github.com/certledger/certledger/internal/profile"
+	"github.com/certledger/certledger/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -89,7 +90,7 @@ func TestServe(t *testing.T) {
 	}
 	addr := lis.Addr().String()
 	_ = lis.Close()
-	opsAddr := freeAddr(t)
+	opsAddr := testkit.FreeAddr(t)
 	cfg := fmt.Sprintf(`listen: %s
 operations: {listen: %s}
 publicURL: http://%s
@@ -198,16 +199,6 @@ coalesce: {window: 5ms}
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = lis.Close() }()
-	return lis.Addr().String()
-}
-
 // Issue 12 item 5: /readyz reflects every organisation the gateway submits as, not
 // only the first: a department whose peer is unreachable makes it 503.
 func TestReadyEveryOrganisation(t *testing.T) {
@@ -229,10 +220,10 @@ func TestReadyEveryOrganisation(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadB := filepath.Join(filepath.Dir(s.Profiles["dept-b"]), "dept-b-dead.yaml")
-	if err := os.WriteFile(deadB, bytes.ReplaceAll(raw, []byte(p.Peer.Endpoint), []byte(freeAddr(t))), 0o600); err != nil {
+	if err := os.WriteFile(deadB, bytes.ReplaceAll(raw, []byte(p.Peer.Endpoint), []byte(testkit.FreeAddr(t))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr, opsAddr := freeAddr(t), freeAddr(t)
+	addr, opsAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	cfg := fmt.Sprintf("listen: %s\norgs:\n  - {name: gov, profile: %s}\n  - {name: dept-b, profile: %s}\ntimeouts: {shutdown: 2s, evaluate: 1s}\n",
 		addr, s.Profiles["gov"], deadB)
 	path := filepath.Join(t.TempDir(), "gateway.yaml")

@@ -23,6 +23,7 @@ import (
 	"github.com/certledger/certledger/gateway/internal/ledgerclient"
 	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/network/devnet"
+	"github.com/certledger/certledger/network/devnet/devnettest"
 )
 
 // devnetStack is an in-process devnet running the registry contract and one more
@@ -115,14 +116,7 @@ func serveDevnetUsers(tb testing.TB, dcfg devnet.Config, cc shim.Chaincode, t le
 		name := auth.IdentityName(&config.Identity{Cert: du.Cert, Key: du.Key})
 		idents[u.org] = append(idents[u.org], ledgerclient.Identity{Name: name, CertPath: du.Cert, KeyPath: du.Key})
 	}
-	node, err := devnet.Open(dir, append([]devnet.Option{devnet.WithChaincode(cc)}, opts...)...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	served, err := node.ServeLoopback()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	devnettest.Serve(tb, dir, append([]devnet.Option{devnet.WithChaincode(cc)}, opts...)...)
 	var orgs []ledgerclient.Org
 	cfg := config.Defaults()
 	for _, name := range []string{"gov", "dept-a", "dept-b"} {
@@ -137,11 +131,7 @@ func serveDevnetUsers(tb testing.TB, dcfg devnet.Config, cc shim.Chaincode, t le
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		_ = fab.Close()
-		_ = node.Close()
-		<-served //nolint:errcheck // Serve returns once Close stops it; its error then is expected
-	})
+	tb.Cleanup(func() { _ = fab.Close() })
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

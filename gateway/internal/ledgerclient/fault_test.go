@@ -22,6 +22,7 @@ import (
 	"github.com/certledger/certledger/internal/profile"
 	"github.com/certledger/certledger/internal/testkit"
 	"github.com/certledger/certledger/network/devnet"
+	"github.com/certledger/certledger/network/devnet/devnettest"
 )
 
 // kv is the smallest writing contract: Put stores a value, Get reads it.
@@ -117,14 +118,7 @@ func startFaultNet(t *testing.T) *faultNet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	node, err := devnet.Open(dir, devnet.WithChaincode(cc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	served, err := node.ServeLoopback()
-	if err != nil {
-		t.Fatal(err)
-	}
+	devnettest.Serve(t, dir, devnet.WithChaincode(cc))
 	direct, err := profile.Load(devnet.ProfilePath(dir, "dept-a"))
 	if err != nil {
 		t.Fatal(err)
@@ -144,10 +138,6 @@ func startFaultNet(t *testing.T) *faultNet {
 	t.Cleanup(func() {
 		gs.Stop()
 		_ = upConn.Close()
-		_ = node.Close()
-		if err := <-served; err != nil {
-			t.Logf("devnet: %v", err)
-		}
 	})
 	via := *direct
 	via.Peer = profile.Peer{Endpoint: plis.Addr().String()} // plaintext
