@@ -122,7 +122,7 @@ func TestPagesE2E(t *testing.T) {
 		if err := do("GET", "/api/v1/tickets/"+id, gatewaytest.AAuditor, nil, 200).JSON(&tk); err != nil {
 			t.Fatal(err)
 		}
-		in := workorder.ActionInput{TicketID: id, Action: action, Target: target, PrevTxID: tk.TxID}
+		in := workorder.ActionInput{SignedAction: workorder.SignedAction{TicketID: id, Action: action, Target: target, PrevTxID: tk.TxID}}
 		if action == "escalate" {
 			in.NoteHash = gm.SM3Hex([]byte("no answer"))
 		}

@@ -87,8 +87,8 @@ func (w *world) get(id string) domain.Ticket {
 // act submits a signed department action fn ("Accept", ...) on ticket id.
 func (w *world) act(d dept, fn, id, target string) ledgertest.Result {
 	w.t.Helper()
-	in := domain.ActionInput{TicketID: id, Action: strings.ToLower(fn), Department: d.id, NoteHash: hNote,
-		Target: target, PrevTxID: w.get(id).TxID, KeyID: d.s.KeyID}
+	in := domain.ActionInput{SignedAction: domain.SignedAction{TicketID: id, Action: strings.ToLower(fn), Department: d.id, NoteHash: hNote,
+		Target: target, PrevTxID: w.get(id).TxID, KeyID: d.s.KeyID}}
 	in.Signature = d.s.Sign(w.t, canon.KindTicketAction, in.Signed())
 	return w.l.Submit(d.tx(), "workorder:"+fn, ledgertest.JSON(in))
 }
@@ -245,8 +245,8 @@ func TestTransferWithoutReasonWritesNothing(t *testing.T) {
 	w.l.Advance(time.Hour)
 	before := w.l.Snapshot()
 	nEvents := len(w.l.Events())
-	in := domain.ActionInput{TicketID: "T1", Action: "transfer", Department: w.a.id, Target: "B",
-		PrevTxID: w.get("T1").TxID, KeyID: w.a.s.KeyID}
+	in := domain.ActionInput{SignedAction: domain.SignedAction{TicketID: "T1", Action: "transfer", Department: w.a.id, Target: "B",
+		PrevTxID: w.get("T1").TxID, KeyID: w.a.s.KeyID}}
 	in.Signature = w.a.s.Sign(t, canon.KindTicketAction, in.Signed())
 	r := w.l.Submit(w.a.tx(), "workorder:Transfer", ledgertest.JSON(in))
 	wantCode(t, r, codes.InvalidArgument)
@@ -266,7 +266,7 @@ func TestAuthentication(t *testing.T) {
 	w.must(w.submit("T1", "noise"))
 	tk := w.get("T1")
 	signed := func(d dept, s ledgertest.Signer, mutate func(*domain.ActionInput)) string {
-		in := domain.ActionInput{TicketID: "T1", Action: "accept", Department: d.id, PrevTxID: tk.TxID, KeyID: s.KeyID}
+		in := domain.ActionInput{SignedAction: domain.SignedAction{TicketID: "T1", Action: "accept", Department: d.id, PrevTxID: tk.TxID, KeyID: s.KeyID}}
 		in.Signature = s.Sign(t, canon.KindTicketAction, in.Signed())
 		if mutate != nil {
 			mutate(&in)

@@ -25,8 +25,8 @@ func (w *world) withGovernance() dept {
 // actNote is act with an explicit noteHash ("" = none).
 func (w *world) actNote(d dept, fn, id, target, note string) ledgertest.Result {
 	w.t.Helper()
-	in := domain.ActionInput{TicketID: id, Action: strings.ToLower(fn), Department: d.id, NoteHash: note,
-		Target: target, PrevTxID: w.get(id).TxID, KeyID: d.s.KeyID}
+	in := domain.ActionInput{SignedAction: domain.SignedAction{TicketID: id, Action: strings.ToLower(fn), Department: d.id, NoteHash: note,
+		Target: target, PrevTxID: w.get(id).TxID, KeyID: d.s.KeyID}}
 	in.Signature = d.s.Sign(w.t, canon.KindTicketAction, in.Signed())
 	return w.l.Submit(d.tx(), "workorder:"+fn, ledgertest.JSON(in))
 }

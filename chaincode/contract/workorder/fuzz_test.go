@@ -26,7 +26,7 @@ func FuzzWorkorderInputs(f *testing.F) {
 		f.Fatal(err)
 	}
 	sp, sa := ledgertest.NewSigner(f), ledgertest.NewSigner(f)
-	accept := domain.ActionInput{TicketID: "T1", Action: "accept", Department: "A", NoteHash: hNote, KeyID: sa.KeyID}
+	accept := domain.ActionInput{SignedAction: domain.SignedAction{TicketID: "T1", Action: "accept", Department: "A", NoteHash: hNote, KeyID: sa.KeyID}}
 	fns := []string{"Submit", "Accept", "Start", "Transfer", "Resolve", "Rate", "Reopen", "Escalate", "Close",
 		"SetCalendar", "SetSLA", "SetIntake", "Sweep", "ListByDepartment", "ListOverdue", "Accountability", "KPI", "Get", "Trace"}
 	f.Add(uint8(0), ledgertest.JSON(domain.SubmitInput{ID: "T2", Category: "noise", ContentHash: hContent, ReporterCommitment: hReporter, Channel: "web"}), "", "", "")

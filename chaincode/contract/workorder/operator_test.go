@@ -16,8 +16,8 @@ func TestOperatorInTrace(t *testing.T) {
 	w := newWorld(t)
 	w.must(w.submit("T-op", "noise"))
 	action := func(operator string) domain.ActionInput {
-		in := domain.ActionInput{TicketID: "T-op", Action: "accept", Department: w.a.id, NoteHash: hNote,
-			PrevTxID: w.get("T-op").TxID, KeyID: w.a.s.KeyID, Operator: operator}
+		in := domain.ActionInput{SignedAction: domain.SignedAction{TicketID: "T-op", Action: "accept", Department: w.a.id, NoteHash: hNote,
+			PrevTxID: w.get("T-op").TxID, KeyID: w.a.s.KeyID, Operator: operator}}
 		in.Signature = w.a.s.Sign(t, canon.KindTicketAction, in.Signed())
 		return in
 	}
@@ -31,7 +31,7 @@ func TestOperatorInTrace(t *testing.T) {
 		t.Fatalf("refused action wrote %d keys", len(r.Writes))
 	}
 	// The citizen channel signs nothing, so it cannot name an operator.
-	unsigned := domain.ActionInput{TicketID: "T-op", Action: "accept", Operator: "clerk1@a"}
+	unsigned := domain.ActionInput{SignedAction: domain.SignedAction{TicketID: "T-op", Action: "accept", Operator: "clerk1@a"}}
 	wantCode(t, w.l.Submit(ledgertest.Gov, "workorder:Accept", ledgertest.JSON(unsigned)), codes.InvalidArgument)
 
 	o := w.must(w.l.Submit(clerk, "workorder:Accept", ledgertest.JSON(action("clerk1@a"))))

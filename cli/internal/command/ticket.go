@@ -312,7 +312,7 @@ func ticketSigned(c *cli.Context, action workorder.Action) error {
 	if err != nil {
 		return err
 	}
-	a := ticketAction{TicketID: id, Action: string(action), Department: kh.Dept, NoteHash: note, Target: c.String("to"), KeyID: kh.KeyID}
+	a := ticketAction{SignedAction: workorder.SignedAction{TicketID: id, Action: string(action), Department: kh.Dept, NoteHash: note, Target: c.String("to"), KeyID: kh.KeyID}}
 	return postTicketAction(c, p, cl, a, func(a *ticketAction) (err error) {
 		if a.Operator, err = operatorOf(c, cl); err != nil {
 			return err
@@ -369,7 +369,7 @@ func ticketRate(c *cli.Context) error {
 	if !ok {
 		return Usagef("--rating %q: want 非常满意 (very_satisfied), 满意 (satisfied), 一般 (neutral) or 不满意 (unsatisfied)", c.String("rating"))
 	}
-	a := ticketAction{TicketID: id, Action: string(workorder.ActRate), Rating: string(r)}
+	a := ticketAction{SignedAction: workorder.SignedAction{TicketID: id, Action: string(workorder.ActRate)}, Rating: string(r)}
 	if cm := c.String("comment"); cm != "" {
 		a.CommentHash = gm.SM3Hex([]byte(cm))
 	}
@@ -394,7 +394,7 @@ func ticketIntakeOrSigned(c *cli.Context, action workorder.Action) error {
 	if err != nil {
 		return err
 	}
-	return postTicketAction(c, p, cl, ticketAction{TicketID: id, Action: string(action), NoteHash: note, Target: c.String("to")}, nil)
+	return postTicketAction(c, p, cl, ticketAction{SignedAction: workorder.SignedAction{TicketID: id, Action: string(action), NoteHash: note, Target: c.String("to")}}, nil)
 }
 
 func ticketShow(c *cli.Context) error {

@@ -134,7 +134,7 @@ func (e *polEnv) transfer(id, dept, target string) {
 	}
 	e.ledger.MustEvaluate(&tk, "gov", "workorder:Get", id)
 	d := e.depts[dept]
-	a := TicketAction{TicketID: id, Action: "transfer", Department: dept, NoteHash: strings.Repeat("d", 64), Target: target, PrevTxID: tk.TxID, KeyID: d.KeyID}
+	a := TicketAction{SignedAction: workorder.SignedAction{TicketID: id, Action: "transfer", Department: dept, NoteHash: strings.Repeat("d", 64), Target: target, PrevTxID: tk.TxID, KeyID: d.KeyID}}
 	a.Signature = d.Sign(e.t, canon.KindTicketAction, a)
 	e.write(d.Org, "workorder:Transfer", mustJSON(a))
 }

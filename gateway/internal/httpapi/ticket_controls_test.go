@@ -44,7 +44,7 @@ func (e *env) ticket(id string) workorder.Ticket {
 // with note, a reason's hash.
 func (e *env) ticketAct(dept, id, action, target string, note bool) TicketAction {
 	e.t.Helper()
-	a := TicketAction{TicketID: id, Action: action, Department: dept, Target: target, PrevTxID: e.ticket(id).TxID, KeyID: keyOf[dept].KeyID}
+	a := TicketAction{SignedAction: workorder.SignedAction{TicketID: id, Action: action, Department: dept, Target: target, PrevTxID: e.ticket(id).TxID, KeyID: keyOf[dept].KeyID}}
 	if note {
 		a.NoteHash = strings.Repeat("d", 64)
 	}
@@ -319,7 +319,7 @@ func (e *polEnv) act(id, dept string, action workorder.Action) {
 	var tk workorder.Ticket
 	e.ledger.MustEvaluate(&tk, "gov", "workorder:Get", id)
 	d := e.depts[dept]
-	a := TicketAction{TicketID: id, Action: string(action), Department: dept, NoteHash: strings.Repeat("d", 64), PrevTxID: tk.TxID, KeyID: d.KeyID}
+	a := TicketAction{SignedAction: workorder.SignedAction{TicketID: id, Action: string(action), Department: dept, NoteHash: strings.Repeat("d", 64), PrevTxID: tk.TxID, KeyID: d.KeyID}}
 	a.Signature = d.Sign(e.t, canon.KindTicketAction, a)
 	fn := "workorder:" + strings.ToUpper(string(action[:1])) + string(action[1:])
 	e.write(d.Org, fn, mustJSON(a))

@@ -15,6 +15,7 @@ import (
 
 	wocc "github.com/certledger/certledger/chaincode/contract/workorder"
 	"github.com/certledger/certledger/internal/canon"
+	"github.com/certledger/certledger/internal/domain/workorder"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/network/devnet"
 )
@@ -54,8 +55,8 @@ func (s *tkStack) signed(tb testing.TB, dept, action, id, target string) TicketA
 		tb.Fatal(err)
 	}
 	k := s.keys[dept]
-	a := TicketAction{TicketID: id, Action: action, Department: dept, NoteHash: strings.Repeat("b", 64), Target: target,
-		PrevTxID: t.TxID, KeyID: gm.KeyID(&k.PublicKey)}
+	a := TicketAction{SignedAction: workorder.SignedAction{TicketID: id, Action: action, Department: dept, NoteHash: strings.Repeat("b", 64), Target: target,
+		PrevTxID: t.TxID, KeyID: gm.KeyID(&k.PublicKey)}}
 	var err error
 	if a.Signature, err = canon.Sign(k, canon.KindTicketAction, a); err != nil {
 		tb.Fatal(err)
@@ -178,7 +179,7 @@ func TestTicketsEndToEnd(t *testing.T) {
 	}
 	s.must(t, "POST", "/api/v1/tickets/t-1/start", "a", s.signed(t, "dept-a", "start", "t-1", ""), http.StatusOK)
 	s.must(t, "POST", "/api/v1/tickets/t-1/resolve", "a", s.signed(t, "dept-a", "resolve", "t-1", ""), http.StatusOK)
-	s.must(t, "POST", "/api/v1/tickets/t-1/rate", "gov", TicketAction{TicketID: "t-1", Rating: "unsatisfied"}, http.StatusOK)
+	s.must(t, "POST", "/api/v1/tickets/t-1/rate", "gov", TicketAction{SignedAction: workorder.SignedAction{TicketID: "t-1"}, Rating: "unsatisfied"}, http.StatusOK)
 	// The supervisor (dept-b) reopens with its signature.
 	s.must(t, "POST", "/api/v1/tickets/t-1/reopen", "b", s.signed(t, "dept-b", "reopen", "t-1", ""), http.StatusOK)
 	for _, want := range []string{"TicketStarted", "TicketResolved", "TicketRated", "TicketReopened"} {

@@ -9,17 +9,8 @@ package workorder
 // Reopen are unsigned (department, keyId and signature empty); prevTxId is optional for
 // them but checked when given.
 type ActionInput struct {
-	TicketID   string `json:"ticketId"`
-	Action     string `json:"action"`
-	Department string `json:"department"`
-	NoteHash   string `json:"noteHash"`
-	Target     string `json:"target"`
-	PrevTxID   string `json:"prevTxId"`
-	KeyID      string `json:"keyId"`
-	Signature  string `json:"signature"`
-	// Operator is the operator id of the clerk the department vouches acted
-	// (optional; signed when set, and then it must be the submitting identity's).
-	Operator    string `json:"operator,omitempty"`
+	SignedAction
+	Signature   string `json:"signature"`
 	Rating      string `json:"rating,omitempty"`
 	CommentHash string `json:"commentHash,omitempty"`
 }
@@ -33,12 +24,15 @@ type SignedAction struct {
 	Target     string `json:"target"`
 	PrevTxID   string `json:"prevTxId"`
 	KeyID      string `json:"keyId"`
-	Operator   string `json:"operator,omitempty"` // signed when set (canon.OptionalFields)
+	// Operator is the operator id of the clerk the department vouches acted
+	// (optional; signed when set, and then it must be the submitting identity's;
+	// canon.OptionalFields).
+	Operator string `json:"operator,omitempty"`
 }
 
 // Signed returns the signed fields of in.
 func (in ActionInput) Signed() SignedAction {
-	return SignedAction{in.TicketID, in.Action, in.Department, in.NoteHash, in.Target, in.PrevTxID, in.KeyID, in.Operator}
+	return in.SignedAction
 }
 
 // Output is the result (and event payload) of a ticket write.

@@ -47,7 +47,7 @@ func runTransitions(c *cli.Context, n int) error {
 		return nil
 	})
 	accepts := driver.Run(ctx, driver.Options{Name: "workorder:Accept (signed)", Workers: transitionWorkers, N: n}, func(ctx context.Context, i int) error {
-		in, err := d.TicketAction(workorder.ActionInput{TicketID: fmt.Sprintf("T%07d", i), Action: "accept", PrevTxID: txIDs[i]})
+		in, err := d.TicketAction(workorder.ActionInput{SignedAction: workorder.SignedAction{TicketID: fmt.Sprintf("T%07d", i), Action: "accept", PrevTxID: txIDs[i]}})
 		if err != nil {
 			return err
 		}
