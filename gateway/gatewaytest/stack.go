@@ -170,6 +170,10 @@ type (
 	ReadModelBatchDir = readmodel.Dir
 )
 
+// MinReadModelCache is the smallest read model cache the gateway's
+// configuration accepts (readModel.cacheSize).
+const MinReadModelCache = config.MinReadModelCache
+
 // Answer sources of a verify answer.
 const (
 	SourceReadModel = readmodel.SourceReadModel

@@ -31,7 +31,7 @@ tokens:
 timeouts:
   evaluate: 2s
 batchDir: batches
-readModel: {dir: readmodel, maxLag: 3s}
+readModel: {dir: readmodel, maxLag: 3s, cacheSize: 536870912}
 coalesce: {window: 4ms}
 `
 
@@ -62,7 +62,7 @@ func TestLoad(t *testing.T) {
 	if c.Timeouts.CommitStatus != 10*time.Second || c.Timeouts.CommitWait != 2*time.Second || c.Operations.Listen != "" {
 		t.Errorf("commit timeouts / operations: %+v %+v", c.Timeouts, c.Operations)
 	}
-	if c.ReadModel.Dir != filepath.Join(dir, "readmodel") || c.ReadModel.MaxLag != 3*time.Second || c.Coalesce == nil || c.Coalesce.Window != 4*time.Millisecond {
+	if c.ReadModel.Dir != filepath.Join(dir, "readmodel") || c.ReadModel.MaxLag != 3*time.Second || c.ReadModel.CacheSize != 512<<20 || c.Coalesce == nil || c.Coalesce.Window != 4*time.Millisecond {
 		t.Errorf("read model / coalesce: %+v %+v", c.ReadModel, c.Coalesce)
 	}
 	if c.BodyLimit != 1<<20 || c.MVCCRetries != 3 {
@@ -89,6 +89,7 @@ func TestValidateRefusals(t *testing.T) {
 		{"metrics on the public listener", "listen: 127.0.0.1:8080\noperations: {listen: 127.0.0.1:8080}\norgs: [{name: a, profile: p}]\n", "operations.listen"},
 		{"bad rate", "orgs: [{name: a, profile: p}]\nrateLimit: {perSecond: 5, burst: 0}\n", "rateLimit"},
 		{"negative read model lag", "orgs: [{name: a, profile: p}]\nreadModel: {dir: rm, maxLag: -1s}\n", "readModel.maxLag"},
+		{"read model cache too small", "orgs: [{name: a, profile: p}]\nreadModel: {dir: rm, cacheSize: 67108864}\n", "readModel.cacheSize 67108864"},
 		{"coalescing window too long", "orgs: [{name: a, profile: p}]\ncoalesce: {window: 2s}\n", "coalesce.window"},
 		{"coalescing group too large", "orgs: [{name: a, profile: p}]\ncoalesce: {max: 20000}\n", "coalesce.max"},
 	}

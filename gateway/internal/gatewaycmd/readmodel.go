@@ -31,7 +31,7 @@ func startReadModel(ctx context.Context, cfg *config.Config, fab *ledgerclient.F
 	}
 	o := readmodel.Options{
 		Dir: cfg.ReadModel.Dir, Namespace: p.Chaincode,
-		MaxLag: cfg.ReadModel.MaxLag, HeadInterval: cfg.ReadModel.HeadInterval,
+		MaxLag: cfg.ReadModel.MaxLag, HeadInterval: cfg.ReadModel.HeadInterval, CacheSize: cfg.ReadModel.CacheSize,
 		Logger: log,
 	}
 	if cfg.BatchDir != "" {

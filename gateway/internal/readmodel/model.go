@@ -55,7 +55,7 @@ const (
 const (
 	DefaultMaxLag       = 5 * time.Second
 	DefaultHeadInterval = time.Second
-	// DefaultCacheSize is the store's block cache (see Options.CacheSize).
+	// DefaultCacheSize is the store's cache (see Options.CacheSize).
 	DefaultCacheSize = 192 << 20
 )
 
@@ -71,10 +71,12 @@ type Options struct {
 	// HeadInterval is how often Run reads the ledger's height (0:
 	// DefaultHeadInterval); a head older than MaxLag + HeadInterval is unknown.
 	HeadInterval time.Duration
-	// CacheSize is the pebble block cache in bytes (0: DefaultCacheSize): the
-	// blocks verify reads (a batched certificate's locator, its tree tiles, the
-	// index and filter blocks of every file) stay decoded in memory instead of
-	// being read, checksummed and decompressed again on every request.
+	// CacheSize is the pebble cache in bytes (0: DefaultCacheSize). Pebble
+	// charges its memtables to it (the active one and one kept for reuse, 64
+	// MiB each); in the rest, the blocks verify reads (a batched certificate's
+	// locator, its tree tiles, the index and filter blocks of every file) stay
+	// decoded in memory instead of being read, checksummed and decompressed
+	// again on every request.
 	CacheSize int64
 	// Batches, when set, gives the records of anchored batches (the batch store).
 	Batches BatchFiles

@@ -71,6 +71,7 @@ func TestUsageErrors(t *testing.T) {
 	run(t, 2, "gateway", "-n", "0")
 	run(t, 2, "kpi", "--batch", "20000")
 	run(t, 2, "readmodel", "--http-client", "curl")
+	run(t, 2, "readmodel", "--cache-mib", "64")
 	run(t, 2, "gateway", "client", "--mode", "grpc", "--records", "r")
 	run(t, 2, "gateway", "client", "--mode", "rest", "--records", "r")
 	run(t, 2, "gateway", "client", "--mode", "direct", "--url", "u", "--records", "r")

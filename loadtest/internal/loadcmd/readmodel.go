@@ -36,6 +36,7 @@ func readModelCommand() *cli.Command {
 			&cli.DurationFlag{Name: "verify-for", Value: 5 * time.Second, Usage: "duration of each verify phase"},
 			&cli.IntFlag{Name: "restarts", Value: 3, Usage: "restarts measured"},
 			&cli.StringFlag{Name: "dir", Usage: "work folder (default: a temporary one)"},
+			&cli.IntFlag{Name: "cache-mib", Usage: "the read model's cache in `MiB`, as readModel.cacheSize (0: the gateway's default, 192; at least 160)"},
 		},
 		Action: runReadModel,
 	}
@@ -44,6 +45,7 @@ func readModelCommand() *cli.Command {
 type readModelRun struct {
 	c                   *cli.Context
 	n, concurrency      int
+	cacheSize           int64
 	dir                 string
 	s                   *gatewaytest.Stack
 	hc                  *http.Client
@@ -60,9 +62,12 @@ type readModelRun struct {
 }
 
 func runReadModel(c *cli.Context) error {
-	r := &readModelRun{c: c, n: c.Int("n"), concurrency: c.Int("concurrency")}
+	r := &readModelRun{c: c, n: c.Int("n"), concurrency: c.Int("concurrency"), cacheSize: int64(c.Int("cache-mib")) << 20}
 	if r.n <= 0 || r.concurrency <= 0 || c.Duration("verify-for") <= 0 || c.Int("restarts") <= 0 {
 		return cli.Exit("-n, --concurrency, --verify-for and --restarts must be positive", 2)
+	}
+	if r.cacheSize != 0 && r.cacheSize < gatewaytest.MinReadModelCache {
+		return cli.Exit(fmt.Sprintf("--cache-mib is 0 (the default) or at least %d", gatewaytest.MinReadModelCache>>20), 2)
 	}
 	if hc := c.String("http-client"); hc != "raw" && hc != "std" {
 		return cli.Exit(fmt.Sprintf("--http-client is raw or std, not %q", hc), 2)

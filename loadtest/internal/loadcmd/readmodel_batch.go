@@ -35,7 +35,8 @@ type batchBench struct {
 // modelOptions is the read model of the scenario in r.dir/name, reading the
 // batch files of r.dir/batches.
 func (r *readModelRun) modelOptions(name string) gatewaytest.ReadModelOptions {
-	return gatewaytest.ReadModelOptions{Dir: filepath.Join(r.dir, name), Batches: gatewaytest.ReadModelBatchDir(filepath.Join(r.dir, "batches"))}
+	return gatewaytest.ReadModelOptions{Dir: filepath.Join(r.dir, name), CacheSize: r.cacheSize,
+		Batches: gatewaytest.ReadModelBatchDir(filepath.Join(r.dir, "batches"))}
 }
 
 // anchorBatch builds a batch of n records of dept-a, writes its file to the
