@@ -591,4 +591,3 @@ func uniqueDoc(t *testing.T, dir, name string) string {
 	t.Helper()
 	return writeDoc(t, dir, name, fmt.Sprintf("%s\nBusiness licence for %s, serial %s\n", t.Name(), name, testkit.RandomHex(8)))
 }
-
