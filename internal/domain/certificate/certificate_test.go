@@ -1,6 +1,7 @@
 package certificate_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/certledger/certledger/internal/codes"
 	"github.com/certledger/certledger/internal/domain/certificate"
+	"github.com/certledger/certledger/internal/domain/wire"
 	"github.com/certledger/certledger/internal/gm"
 	"github.com/certledger/certledger/internal/testkit"
 )
@@ -208,5 +210,37 @@ func TestValidateListsEveryField(t *testing.T) {
 	s := certificate.StatusRequest{CertificateID: "c-1", Action: "destroy", KeyID: "k"}
 	if err := s.Validate(); !errors.As(err, &fe) || len(fe) != 5 {
 		t.Fatalf("StatusRequest.Validate = %v", err)
+	}
+}
+
+// TestRecordJSONIsFlat: the embedded Fields add no level to a record's JSON,
+// and their Go name is not a key a body may use.
+func TestRecordJSONIsFlat(t *testing.T) {
+	r := goodRecord()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"id", "docHash", "issuer", "keyId", "signature"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("key %q missing from %s", k, b)
+		}
+	}
+	if _, ok := keys["Fields"]; ok {
+		t.Errorf("JSON has a Fields level: %s", b)
+	}
+	var back certificate.Record
+	if err := wire.DecodeBytes(b, &back); err != nil || back != r {
+		t.Errorf("round trip: %v, %+v", err, back)
+	}
+	for _, in := range []string{`{"Fields":{"id":"a"}}`, `{"id":"a","Fields":{}}`} {
+		var x certificate.Record
+		if err := wire.DecodeBytes([]byte(in), &x); !errors.Is(err, wire.ErrUnknownField) {
+			t.Errorf("%s: error %v, want an unknown field", in, err)
+		}
 	}
 }
