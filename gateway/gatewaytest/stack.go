@@ -170,9 +170,8 @@ type (
 	ReadModelBatchDir = readmodel.Dir
 )
 
-// MinReadModelCache is the smallest read model cache the gateway's
-// configuration accepts (readModel.cacheSize).
-const MinReadModelCache = config.MinReadModelCache
+// MinReadModelCache is the smallest read model cache (readModel.cacheSize).
+const MinReadModelCache = readmodel.MinCacheSize
 
 // Answer sources of a verify answer.
 const (

@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/certledger/certledger/gateway/internal/readmodel"
 	"github.com/certledger/certledger/internal/domain/period"
 	"github.com/certledger/certledger/internal/domain/wire"
 )
@@ -99,13 +100,9 @@ type ReadModel struct {
 	HeadInterval time.Duration `yaml:"headInterval,omitempty"`
 	// CacheSize is the store's cache in bytes (0: 192 MiB). The store's write
 	// buffers (two of 64 MiB) are charged to it; what is left keeps the blocks
-	// verify reads decoded in memory. At least MinReadModelCache.
+	// verify reads decoded in memory. At least readmodel.MinCacheSize.
 	CacheSize int64 `yaml:"cacheSize,omitempty"`
 }
-
-// MinReadModelCache is the smallest readModel.cacheSize: the write buffers'
-// 128 MiB and 32 MiB of blocks.
-const MinReadModelCache = 160 << 20
 
 // Envelopes: where the gateway keeps exchange envelopes (content-addressed by
 // SM3) and the largest one it accepts.
@@ -480,8 +477,9 @@ func (c *Config) validateLimits() error {
 	if rm := c.ReadModel; rm.MaxLag < 0 || rm.HeadInterval < 0 {
 		return invalid("readModel.maxLag and readModel.headInterval must not be negative")
 	}
-	if cs := c.ReadModel.CacheSize; cs != 0 && cs < MinReadModelCache {
-		return invalid("readModel.cacheSize %d: want 0 (the default, 192 MiB) or at least %d (160 MiB: the store's 128 MiB of write buffers are charged to it)", cs, MinReadModelCache)
+	if cs := c.ReadModel.CacheSize; cs != 0 && cs < readmodel.MinCacheSize {
+		return invalid("readModel.cacheSize %d: want 0 (the default, %d MiB) or at least %d (%d MiB: the store's write buffers are charged to it)",
+			cs, readmodel.DefaultCacheSize>>20, readmodel.MinCacheSize, readmodel.MinCacheSize>>20)
 	}
 	if e := c.Events; e.MaxStreamsPerCaller < 1 || e.MaxReplays < 1 || e.MaxReplayBlocks < 1 {
 		return invalid("events.maxStreamsPerCaller, maxReplays and maxReplayBlocks must be > 0")

@@ -2,7 +2,9 @@ package readmodel
 
 import (
 	"encoding/binary"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +74,18 @@ func TestOpenOldComparer(t *testing.T) {
 	defer func() { _ = m.Close() }()
 	if h := m.Height(); h != 0 {
 		t.Fatalf("height %d after a store of another key order, want 0 (rebuilt)", h)
+	}
+}
+
+// TestOpenRefusesSmallCache: a cache the memtables would fill is refused before
+// anything is created.
+func TestOpenRefusesSmallCache(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rm")
+	_, err := Open(Options{Dir: dir, Namespace: "certledger", CacheSize: MinCacheSize - 1})
+	if err == nil || !strings.Contains(err.Error(), "MinCacheSize") {
+		t.Fatalf("error %v, want the cache size refused", err)
+	}
+	if _, serr := os.Stat(dir); !os.IsNotExist(serr) {
+		t.Errorf("the store's folder was created: %v", serr)
 	}
 }

@@ -57,7 +57,15 @@ const (
 	DefaultHeadInterval = time.Second
 	// DefaultCacheSize is the store's cache (see Options.CacheSize).
 	DefaultCacheSize = 192 << 20
+	// MinCacheSize is the smallest cache Open takes: pebble charges its
+	// memtables to it (two of memTableSize), and 32 MiB are left for blocks.
+	MinCacheSize = 2*memTableSize + 32<<20
 )
+
+// memTableSize is the size of one memtable. One holds a burst of blocks (or a
+// slice of a batch file) before a flush; L0 compactions stay few during a
+// rebuild.
+const memTableSize = 64 << 20
 
 // Options configure a Model. Dir and Namespace are required.
 type Options struct {
@@ -135,21 +143,22 @@ func Open(o Options) (*Model, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("readmodel: %w", err)
-	}
 	if o.CacheSize <= 0 {
 		o.CacheSize = DefaultCacheSize
+	}
+	if o.CacheSize < MinCacheSize {
+		return nil, fmt.Errorf("readmodel: cache size %d is below the %d its memtables need (MinCacheSize)", o.CacheSize, int64(MinCacheSize))
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("readmodel: %w", err)
 	}
 	m := &Model{opts: o, log: o.Logger, certs: newCertCache()}
 	cache := pebble.NewCache(o.CacheSize)
 	defer cache.Unref() // the store holds its own reference
 	po := &pebble.Options{
-		Comparer: comparer,
-		Cache:    cache,
-		// One memtable holds a burst of blocks (or a slice of a batch file)
-		// before a flush; L0 compactions stay few during a rebuild.
-		MemTableSize:                64 << 20,
+		Comparer:                    comparer,
+		Cache:                       cache,
+		MemTableSize:                memTableSize,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
